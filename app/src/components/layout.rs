@@ -1,0 +1,95 @@
+//! The frame of every page: header with navigation and language switch,
+//! the main region, the footer.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::i18n::{t, use_locale, Locale, Msg};
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    view! {
+        <a href="#content" class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:z-50 rounded bg-white px-4 py-2 text-sm font-medium text-indigo-800 shadow">
+            {t(Msg::SkipToContent)}
+        </a>
+        <header class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-4 px-4 py-4 sm:px-6">
+                <a href="/" class="flex items-center gap-3" aria-label=t(Msg::NavHome)>
+                    <span class="grid h-9 w-9 place-items-center rounded-lg bg-indigo-700 text-lg font-bold text-white" aria-hidden="true">"B"</span>
+                    <span class="flex flex-col leading-tight">
+                        <span class="text-lg font-semibold tracking-tight">"Bibind"</span>
+                        <span class="text-xs text-slate-600">{t(Msg::BrandTagline)}</span>
+                    </span>
+                </a>
+                <nav aria-label=t(Msg::MainNavigation) class="flex items-center gap-6 text-sm font-medium">
+                    <a href="/#offers" class="text-slate-700 hover:text-indigo-700">{t(Msg::NavOffers)}</a>
+                    <LanguageSwitch />
+                </nav>
+            </div>
+        </header>
+        <main id="content" class="mx-auto w-full max-w-6xl px-4 py-10 sm:px-6">{children()}</main>
+        <footer class="border-t border-slate-200 bg-white">
+            <div class="mx-auto max-w-6xl px-4 py-6 text-sm text-slate-600 sm:px-6">{t(Msg::FooterRights)}</div>
+        </footer>
+    }
+}
+
+/// Links that set the language cookie on the server and come back here. Plain
+/// links (`rel="external"`, so the client router lets the browser follow
+/// them): they work with or without JavaScript.
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let current = use_locale();
+    let location = use_location();
+    let link = move |locale: Locale, label: Msg| {
+        let here = location.pathname.get_untracked();
+        let href = format!("/locale/{}?return_to={}", locale.tag(), encode_path(&here));
+        let is_current = locale == current;
+        view! {
+            <a
+                href=href
+                rel="external"
+                hreflang=locale.tag()
+                lang=locale.tag()
+                aria-current=is_current.then_some("true")
+                class=if is_current {
+                    "rounded px-2 py-1 bg-indigo-50 text-indigo-800 font-semibold"
+                } else {
+                    "rounded px-2 py-1 text-slate-700 hover:text-indigo-700"
+                }
+            >
+                {label.text(locale)}
+            </a>
+        }
+    };
+    view! {
+        <div role="group" aria-label=t(Msg::LanguageSwitch) class="flex items-center gap-1">
+            {link(Locale::Fr, Msg::SwitchToFrench)}
+            {link(Locale::En, Msg::SwitchToEnglish)}
+        </div>
+    }
+}
+
+/// Percent-encodes what would break a query value.
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_are_encoded_for_a_query() {
+        assert_eq!(super::encode_path("/orgs/acme"), "/orgs/acme");
+        assert_eq!(super::encode_path("/a b?x=1&y#z"), "/a%20b%3Fx%3D1%26y%23z");
+        assert_eq!(super::encode_path("/é"), "/%C3%A9");
+    }
+}

@@ -1,0 +1,230 @@
+//! Every text the portal shows, in English and French.
+//!
+//! Messages are an enum, so a missing translation or a misspelt key is a
+//! compile error rather than a blank on a page. The language is chosen per
+//! request (the `bibind_locale` cookie, else `Accept-Language`) and written into
+//! `<html lang>`, from which the hydrated front end reads it back.
+
+use leptos::prelude::*;
+
+pub use control::domain::Locale;
+
+/// The cookie that keeps a visitor's language choice.
+pub const LOCALE_COOKIE: &str = "bibind_locale";
+
+macro_rules! messages {
+    ($($key:ident => en: $en:literal, fr: $fr:literal;)*) => {
+        /// A user-visible text.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Msg { $($key),* }
+
+        impl Msg {
+            pub const ALL: &'static [Msg] = &[$(Msg::$key),*];
+
+            pub fn text(self, locale: Locale) -> &'static str {
+                match (self, locale) {
+                    $((Msg::$key, Locale::En) => $en, (Msg::$key, Locale::Fr) => $fr,)*
+                }
+            }
+        }
+    };
+}
+
+messages! {
+    BrandTagline => en: "Sovereign cloud and SaaS", fr: "Cloud et SaaS souverains";
+    SkipToContent => en: "Skip to content", fr: "Aller au contenu";
+    MainNavigation => en: "Main navigation", fr: "Navigation principale";
+    NavOffers => en: "Offers", fr: "Offres";
+    NavHome => en: "Home", fr: "Accueil";
+    LanguageSwitch => en: "Language", fr: "Langue";
+    SwitchToEnglish => en: "English", fr: "English";
+    SwitchToFrench => en: "Français", fr: "Français";
+    LandingTitle => en: "Bibind: your services, hosted in France, run for you", fr: "Bibind : vos services, hébergés en France, opérés pour vous";
+    HeroHeading => en: "Your online shop, your training, your devices. Hosted in France, run for you.", fr: "Votre boutique, vos formations, vos objets connectés. Hébergés en France, opérés pour vous.";
+    HeroLead => en: "Subscribe in a few minutes: Bibind provisions your service on its own Kubernetes and OpenStack infrastructure, keeps your secrets in Vault and signs your users in once for every application.", fr: "Souscrivez en quelques minutes : Bibind provisionne votre service sur sa propre infrastructure Kubernetes et OpenStack, garde vos secrets dans Vault et connecte vos utilisateurs une seule fois pour toutes les applications.";
+    HeroCta => en: "See the offers", fr: "Voir les offres";
+    OffersHeading => en: "Offers and plans", fr: "Offres et formules";
+    OffersLead => en: "Prices excluding VAT. Change plan or cancel at any time.", fr: "Prix hors taxes. Changez de formule ou résiliez à tout moment.";
+    PerMonth => en: "per month", fr: "par mois";
+    PerYear => en: "per year", fr: "par an";
+    BillingPeriod => en: "Billing period", fr: "Période de facturation";
+    BillingMonthly => en: "Monthly", fr: "Mensuel";
+    BillingYearly => en: "Yearly: 2 months free", fr: "Annuel : 2 mois offerts";
+    NeedsApproval => en: "Activated after review by our team", fr: "Activé après validation par notre équipe";
+    NoPlans => en: "No plan is on sale for this offer at the moment.", fr: "Aucune formule n'est en vente pour cette offre en ce moment.";
+    QuotaCpu => en: "vCPU", fr: "vCPU";
+    QuotaMemory => en: "memory", fr: "de mémoire";
+    QuotaStorage => en: "storage", fr: "de stockage";
+    QuotaSeats => en: "user seats", fr: "utilisateurs";
+    QuotaDevices => en: "devices", fr: "objets connectés";
+    QuotaBackups => en: "days of backups", fr: "jours de sauvegardes";
+    QuotaInstances => en: "OpenStack instances", fr: "instances OpenStack";
+    FeatureSovereignTitle => en: "Hosted in France", fr: "Hébergé en France";
+    FeatureSovereignBody => en: "Your data stays in our French data centres, under European law.", fr: "Vos données restent dans nos centres de données français, sous droit européen.";
+    FeatureSsoTitle => en: "One login", fr: "Une seule connexion";
+    FeatureSsoBody => en: "Your team and your learners sign in once and reach every application.", fr: "Votre équipe et vos apprenants se connectent une fois et accèdent à toutes les applications.";
+    FeatureOpsTitle => en: "Run for you", fr: "Opéré pour vous";
+    FeatureOpsBody => en: "Provisioning, updates, backups and quotas are automated and visible in your portal.", fr: "Provisionnement, mises à jour, sauvegardes et quotas sont automatisés et visibles dans votre portail.";
+    FooterRights => en: "Bibind, a French cloud and SaaS provider.", fr: "Bibind, fournisseur français de cloud et de SaaS.";
+    NotFoundTitle => en: "Page not found", fr: "Page introuvable";
+    NotFoundBody => en: "The page you asked for does not exist or has moved.", fr: "La page demandée n'existe pas ou a été déplacée.";
+    BackHome => en: "Back to the home page", fr: "Retour à l'accueil";
+    ErrorTitle => en: "Something went wrong", fr: "Une erreur est survenue";
+    ErrorBody => en: "We could not display this page. Our team has been told; please try again in a moment.", fr: "Nous n'avons pas pu afficher cette page. Notre équipe est prévenue ; réessayez dans un instant.";
+    TryAgain => en: "Try again", fr: "Réessayer";
+    Loading => en: "Loading…", fr: "Chargement…";
+}
+
+/// The language of the current page.
+pub fn use_locale() -> Locale {
+    use_context::<Locale>().unwrap_or_default()
+}
+
+/// Translates a message into the current page's language.
+pub fn t(msg: Msg) -> &'static str {
+    msg.text(use_locale())
+}
+
+/// Makes the page's language available to every component. On the server the
+/// shell has already provided it from the request; in the browser it is read
+/// back from `<html lang>`.
+pub fn provide_locale() {
+    if use_context::<Locale>().is_none() {
+        provide_context(locale_from_document());
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn locale_from_document() -> Locale {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|html| html.get_attribute("lang"))
+        .and_then(|tag| Locale::from_tag(&tag))
+        .unwrap_or_default()
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn locale_from_document() -> Locale {
+    Locale::default()
+}
+
+/// The language asked for by the request being rendered: the cookie first,
+/// then `Accept-Language`, then English.
+#[cfg(feature = "ssr")]
+pub fn locale_from_request() -> Locale {
+    use_context::<http::request::Parts>()
+        .map(|parts| locale_from_headers(&parts.headers))
+        .unwrap_or_default()
+}
+
+#[cfg(feature = "ssr")]
+pub fn locale_from_headers(headers: &http::HeaderMap) -> Locale {
+    let from_cookie = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == LOCALE_COOKIE)
+        .and_then(|(_, value)| Locale::from_tag(value));
+    from_cookie.unwrap_or_else(|| {
+        headers
+            .get(http::header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok())
+            .map(Locale::negotiate)
+            .unwrap_or_default()
+    })
+}
+
+/// A monthly price in euro cents, written the way each language writes money.
+pub fn format_price(locale: Locale, cents: u64) -> String {
+    let euros = cents / 100;
+    let rest = cents % 100;
+    let grouped = group_thousands(euros, if locale == Locale::Fr { '\u{202f}' } else { ',' });
+    match (locale, rest) {
+        (Locale::En, 0) => format!("€{grouped}"),
+        (Locale::En, _) => format!("€{grouped}.{rest:02}"),
+        (Locale::Fr, 0) => format!("{grouped}\u{a0}€"),
+        (Locale::Fr, _) => format!("{grouped},{rest:02}\u{a0}€"),
+    }
+}
+
+fn group_thousands(value: u64, separator: char) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(separator);
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// A memory or storage size given in MiB, in GiB when whole (Gio in French).
+pub fn format_mebibytes(locale: Locale, mib: u32) -> String {
+    let (gib, mib_unit) = match locale {
+        Locale::En => ("GiB", "MiB"),
+        Locale::Fr => ("Gio", "Mio"),
+    };
+    if mib >= 1024 && mib.is_multiple_of(1024) {
+        format!("{}\u{a0}{gib}", mib / 1024)
+    } else {
+        format!("{mib}\u{a0}{mib_unit}")
+    }
+}
+
+/// CPU in millicores, as vCPUs (`0.5`, `2`; `0,5` in French).
+pub fn format_cpu(locale: Locale, millicores: u32) -> String {
+    let whole = millicores / 1000;
+    let tenths = (millicores % 1000) / 100;
+    match (tenths, locale) {
+        (0, _) => whole.to_string(),
+        (_, Locale::En) => format!("{whole}.{tenths}"),
+        (_, Locale::Fr) => format!("{whole},{tenths}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_has_both_languages() {
+        for msg in Msg::ALL {
+            for locale in Locale::ALL {
+                assert!(!msg.text(locale).trim().is_empty(), "{msg:?} is empty in {locale:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn prices_follow_each_language() {
+        assert_eq!(format_price(Locale::En, 4900), "€49");
+        assert_eq!(format_price(Locale::En, 12_345_678), "€123,456.78");
+        assert_eq!(format_price(Locale::Fr, 4900), "49\u{a0}€");
+        assert_eq!(format_price(Locale::Fr, 12_345_605), "123\u{202f}456,05\u{a0}€");
+    }
+
+    #[test]
+    fn sizes_and_cpu_are_readable() {
+        assert_eq!(format_mebibytes(Locale::En, 2048), "2\u{a0}GiB");
+        assert_eq!(format_mebibytes(Locale::Fr, 512), "512\u{a0}Mio");
+        assert_eq!(format_cpu(Locale::En, 500), "0.5");
+        assert_eq!(format_cpu(Locale::Fr, 1500), "1,5");
+        assert_eq!(format_cpu(Locale::Fr, 2000), "2");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn cookie_wins_over_accept_language() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::ACCEPT_LANGUAGE, http::HeaderValue::from_static("fr-FR,fr;q=0.9"));
+        assert_eq!(locale_from_headers(&headers), Locale::Fr);
+        headers.insert(http::header::COOKIE, http::HeaderValue::from_static("a=b; bibind_locale=en"));
+        assert_eq!(locale_from_headers(&headers), Locale::En);
+        headers.insert(http::header::COOKIE, http::HeaderValue::from_static("bibind_locale=xx"));
+        assert_eq!(locale_from_headers(&headers), Locale::Fr);
+    }
+}

@@ -1,0 +1,46 @@
+//! The Bibind portal's user interface, shared by server rendering (`ssr`) and
+//! hydration in the browser (`hydrate`).
+//!
+//! Pages ask server functions ([`api`]) for data; server functions are thin:
+//! they take the [`control::Control`] from context, call it and map its error.
+
+pub mod api;
+mod components;
+pub mod i18n;
+mod pages;
+#[cfg(feature = "ssr")]
+mod shell;
+
+use leptos::prelude::*;
+use leptos_meta::provide_meta_context;
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+pub use control::domain::Locale;
+#[cfg(feature = "ssr")]
+pub use shell::{shell, AssetVersion, ShellOptions};
+
+use crate::{
+    components::layout::Layout,
+    pages::{landing::LandingPage, not_found::NotFoundPage},
+};
+
+/// The root component, rendered inside `<body>` on the server and hydrated in
+/// the browser.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    i18n::provide_locale();
+    view! {
+        <Router>
+            <Layout>
+                <Routes fallback=NotFoundPage>
+                    // Async: the whole page waits for its data, so it is complete without JavaScript.
+                    <Route path=path!("") view=LandingPage ssr=SsrMode::Async />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

@@ -1,0 +1,3 @@
+pub mod error;
+pub mod landing;
+pub mod not_found;

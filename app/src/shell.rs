@@ -1,0 +1,93 @@
+//! The HTML document around [`App`](crate::App): language, head, assets and
+//! the per-request Content-Security-Policy with its script nonce.
+
+use leptos::{nonce::use_nonce, prelude::*};
+use leptos_meta::MetaTags;
+
+use crate::{i18n, App};
+
+/// A short fingerprint of the built assets, appended to their URLs so that
+/// browsers may cache them forever and still fetch a new build at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssetVersion(pub String);
+
+/// What the shell needs from the server besides Leptos' own options.
+#[derive(Clone, Debug)]
+pub struct ShellOptions {
+    pub leptos: LeptosOptions,
+    pub asset_version: AssetVersion,
+    /// Whether the page is served over TLS (HSTS is only sent then).
+    pub tls: bool,
+}
+
+pub fn shell(options: ShellOptions) -> impl IntoView {
+    leptos::nonce::provide_nonce();
+    let locale = i18n::locale_from_request();
+    provide_context(locale);
+    set_content_security_policy(&options);
+
+    let pkg = format!("/{}", options.leptos.site_pkg_dir);
+    let name = options.leptos.output_name.to_string();
+    let version = options.asset_version.0.clone();
+    // Built by plain wasm-bindgen the module is `<name>_bg.wasm`; under cargo-leptos `<name>.wasm`.
+    let wasm_name = if std::option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+        name.clone()
+    } else {
+        format!("{name}_bg")
+    };
+    let js_url = format!("{pkg}/{name}.js?v={version}");
+    let wasm_url = format!("{pkg}/{wasm_name}.wasm?v={version}");
+    let css_url = format!("{pkg}/{name}.css?v={version}");
+    let hydrate = format!(
+        "import('{js_url}').then(m => m.default({{module_or_path: '{wasm_url}'}}).then(() => m.hydrate()));"
+    );
+    let nonce = use_nonce();
+
+    view! {
+        <!DOCTYPE html>
+        <html lang=locale.tag()>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" href=css_url />
+                <link rel="modulepreload" href=js_url.clone() />
+                <link rel="preload" href=wasm_url.clone() r#as="fetch" r#type="application/wasm" crossorigin="" />
+                <script type="module" nonce=nonce>{hydrate}</script>
+                <AutoReload options=options.leptos.clone() />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+fn set_content_security_policy(options: &ShellOptions) {
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let nonce = use_nonce().map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    // cargo-leptos' live reload talks over a websocket on its own port.
+    let reload = if std::env::var_os("LEPTOS_WATCH").is_some() {
+        format!(" ws://127.0.0.1:{}", options.leptos.reload_port)
+    } else {
+        String::new()
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'{reload}; font-src 'self'; object-src 'none'; \
+         base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+    if options.tls {
+        response.insert_header(
+            http::header::STRICT_TRANSPORT_SECURITY,
+            http::HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+}

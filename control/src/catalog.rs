@@ -1,0 +1,115 @@
+//! The public catalog: offers and the plans a customer can subscribe to now.
+
+use std::collections::HashMap;
+
+use sqlx::FromRow;
+use time::OffsetDateTime;
+
+use crate::{
+    domain::{LocalizedText, Offer, OfferKind, Plan, PlanCode, Quotas},
+    Control, Error, Result,
+};
+
+#[derive(FromRow)]
+struct OfferRow {
+    kind: String,
+    name_en: String,
+    name_fr: String,
+    summary_en: String,
+    summary_fr: String,
+}
+
+#[derive(FromRow)]
+struct PlanRow {
+    offer_kind: String,
+    code: String,
+    name_en: String,
+    name_fr: String,
+    monthly_price_cents: i64,
+    cpu_millicores: i32,
+    memory_mib: i32,
+    storage_gib: i32,
+    seats: Option<i32>,
+    devices: Option<i32>,
+    backup_retention_days: i32,
+    openstack_vcpus: i32,
+    openstack_ram_mib: i32,
+    openstack_instances: i32,
+    requires_approval: bool,
+}
+
+impl Control {
+    /// Offers in display order, each with the plans on sale at this moment
+    /// (retired plans stay on existing subscriptions but are no longer listed).
+    pub async fn public_catalog(&self) -> Result<Vec<Offer>> {
+        let now: OffsetDateTime = self.clock.now();
+        let offers: Vec<OfferRow> = sqlx::query_as(
+            "SELECT kind, name_en, name_fr, summary_en, summary_fr FROM offers ORDER BY position",
+        )
+        .fetch_all(self.db.pool())
+        .await?;
+        let plans: Vec<PlanRow> = sqlx::query_as(
+            "SELECT offer_kind, code, name_en, name_fr, monthly_price_cents, cpu_millicores,
+                    memory_mib, storage_gib, seats, devices, backup_retention_days,
+                    openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval
+             FROM plans
+             WHERE retired_at IS NULL OR retired_at > $1
+             ORDER BY position, code",
+        )
+        .bind(now)
+        .fetch_all(self.db.pool())
+        .await?;
+
+        let mut plans_by_offer: HashMap<String, Vec<Plan>> = HashMap::new();
+        for row in plans {
+            let offer = row.offer_kind.clone();
+            plans_by_offer.entry(offer).or_default().push(row.try_into()?);
+        }
+        offers
+            .into_iter()
+            .map(|row| {
+                let kind = OfferKind::from_code(&row.kind).ok_or_else(|| invalid("offers", &row.kind))?;
+                Ok(Offer {
+                    kind,
+                    name: LocalizedText { en: row.name_en, fr: row.name_fr },
+                    summary: LocalizedText { en: row.summary_en, fr: row.summary_fr },
+                    plans: plans_by_offer.remove(&row.kind).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}
+
+fn invalid(table: &'static str, detail: &str) -> Error {
+    Error::InvalidStoredData { table, detail: detail.to_owned() }
+}
+
+fn non_negative(value: i32, column: &str) -> Result<u32> {
+    u32::try_from(value).map_err(|_| invalid("plans", &format!("{column} = {value}")))
+}
+
+impl TryFrom<PlanRow> for Plan {
+    type Error = Error;
+
+    fn try_from(row: PlanRow) -> Result<Self> {
+        let optional = |value: Option<i32>, column: &str| value.map(|v| non_negative(v, column)).transpose();
+        Ok(Plan {
+            code: PlanCode::parse(&row.code).ok_or_else(|| invalid("plans", &row.code))?,
+            name: LocalizedText { en: row.name_en, fr: row.name_fr },
+            monthly_price_cents: u64::try_from(row.monthly_price_cents)
+                .map_err(|_| invalid("plans", "monthly_price_cents"))?,
+            quotas: Quotas {
+                cpu_millicores: non_negative(row.cpu_millicores, "cpu_millicores")?,
+                memory_mib: non_negative(row.memory_mib, "memory_mib")?,
+                storage_gib: non_negative(row.storage_gib, "storage_gib")?,
+                seats: optional(row.seats, "seats")?,
+                devices: optional(row.devices, "devices")?,
+                backup_retention_days: non_negative(row.backup_retention_days, "backup_retention_days")?,
+                openstack_vcpus: non_negative(row.openstack_vcpus, "openstack_vcpus")?,
+                openstack_ram_mib: non_negative(row.openstack_ram_mib, "openstack_ram_mib")?,
+                openstack_instances: non_negative(row.openstack_instances, "openstack_instances")?,
+            },
+            requires_approval: row.requires_approval,
+        })
+    }
+}

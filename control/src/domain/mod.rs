@@ -1,0 +1,8 @@
+//! Domain types shared by the server and the hydrated front end. Input is
+//! parsed into these once, at the edge; code past the edge trusts them.
+
+mod catalog;
+mod locale;
+
+pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
+pub use locale::{Locale, LocalizedText};

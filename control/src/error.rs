@@ -1,0 +1,15 @@
+//! The control crate's one error type. Callers (server functions, the REST
+//! API) map it once at their edge; its messages never carry secrets.
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored row that does not parse into a domain type: a bug or a manual edit.
+    #[error("invalid stored data in {table}: {detail}")]
+    InvalidStoredData { table: &'static str, detail: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

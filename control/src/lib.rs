@@ -1,0 +1,53 @@
+//! The Bibind control plane.
+//!
+//! Pure domain types ([`domain`], [`clock`]) compile everywhere, including the
+//! wasm front end. With the `server` feature, [`Control`] adds the PostgreSQL
+//! store and the operations that pages, server functions and the REST API call.
+//! Nothing here knows about Leptos or axum.
+
+pub mod clock;
+pub mod domain;
+
+#[cfg(feature = "server")]
+mod catalog;
+#[cfg(feature = "server")]
+mod error;
+#[cfg(feature = "server")]
+pub mod store;
+
+#[cfg(feature = "server")]
+pub use error::{Error, Result};
+
+#[cfg(feature = "server")]
+pub use control_plane::Control;
+
+#[cfg(feature = "server")]
+mod control_plane {
+    use std::sync::Arc;
+
+    use crate::{clock::Clock, store::Db};
+
+    /// The entry point to every operation of the control plane.
+    ///
+    /// Cheap to clone; shared by every request and worker of a replica.
+    #[derive(Clone)]
+    pub struct Control {
+        pub(crate) db: Db,
+        pub(crate) clock: Arc<dyn Clock>,
+    }
+
+    impl Control {
+        pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+            Self { db, clock }
+        }
+
+        pub fn db(&self) -> &Db {
+            &self.db
+        }
+
+        /// Whether the database answers; used by readiness probes.
+        pub async fn check_database(&self) -> crate::Result<()> {
+            self.db.ping().await
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Configuration: a TOML file overlaid by `BIBIND_…` environment variables
+//! (`BIBIND_DATABASE__URL` sets `database.url`). Secrets are typed as such and
+//! never printed. A missing or malformed value stops start-up with a message
+//! naming the key and where the value came from.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub site: SiteConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+    /// Each configured backend is checked by `/readyz`.
+    #[serde(default)]
+    pub vault: Option<VaultConfig>,
+    #[serde(default)]
+    pub mqtt: Option<EndpointConfig>,
+    #[serde(default)]
+    pub smtp: Option<EndpointConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free port (tests).
+    pub listen: SocketAddr,
+    /// The URL browsers use to reach the portal; `https` turns on HSTS and
+    /// secure cookies.
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// A PostgreSQL URL; may carry a password, hence secret.
+    pub url: SecretString,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// Apply pending migrations at start-up.
+    #[serde(default = "default_true")]
+    pub migrate: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// Where the built assets are (cargo-leptos' `site-root`).
+    pub root: PathBuf,
+    pub pkg_dir: String,
+    pub output_name: String,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        Self {
+            root: PathBuf::from("target/site"),
+            pkg_dir: "pkg".to_owned(),
+            output_name: "bibind".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Coloured, one line per event: for people.
+    #[default]
+    Human,
+    /// One JSON object per line: for log collectors in production.
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    #[serde(default)]
+    pub format: LogFormat,
+    /// A tracing `EnvFilter` directive, e.g. `info,server=debug`.
+    #[serde(default = "default_log_filter")]
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Human,
+            filter: default_log_filter(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// Base URL of Vault or OpenBao, e.g. `http://127.0.0.1:8200`.
+    pub addr: String,
+}
+
+/// A backend reached over TCP at `host:port`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointConfig {
+    pub address: String,
+}
+
+fn default_max_connections() -> u32 {
+    10
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_log_filter() -> String {
+    "info".to_owned()
+}
+
+/// Why the configuration could not be loaded, with the key and its source.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Loads `path` (when given) and overlays the environment.
+    pub fn load(path: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new()
+            .merge(Serialized::default("site", SiteConfig::default()))
+            .merge(Serialized::default("log", LogConfig::default()));
+        if let Some(path) = path {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "configuration file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        Self::from_figment(figment.merge(Env::prefixed("BIBIND_").split("__")))
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        figment.extract().map_err(|error| {
+            // figment's errors name the key path and the provider (file or
+            // environment variable); list each one.
+            let details: Vec<String> = error.into_iter().map(|e| e.to_string()).collect();
+            ConfigError(details.join("; "))
+        })
+    }
+
+    pub fn uses_tls(&self) -> bool {
+        self.server.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+// figment's Jail returns its own large error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use figment::Jail;
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        [server]
+        listen = "127.0.0.1:3000"
+        public_url = "http://127.0.0.1:3000"
+        [database]
+        url = "postgres://bibind:hunter2@127.0.0.1/bibind"
+    "#;
+
+    #[test]
+    fn environment_overrides_the_file() {
+        Jail::expect_with(|jail| {
+            jail.create_file("bibind.toml", MINIMAL)?;
+            jail.set_env("BIBIND_SERVER__LISTEN", "127.0.0.1:4000");
+            jail.set_env("BIBIND_LOG__FORMAT", "json");
+            let config = Config::load(Some("bibind.toml".as_ref())).map_err(|e| e.to_string())?;
+            assert_eq!(config.server.listen.port(), 4000);
+            assert_eq!(config.log.format, LogFormat::Json);
+            assert_eq!(config.database.max_connections, 10);
+            assert_eq!(config.site.output_name, "bibind");
+            assert!(config.database.url.expose_secret().contains("hunter2"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_malformed_value_names_its_key_and_source() {
+        Jail::expect_with(|jail| {
+            jail.create_file("bibind.toml", MINIMAL)?;
+            jail.set_env("BIBIND_SERVER__LISTEN", "not-an-address");
+            let error = Config::load(Some("bibind.toml".as_ref()))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(error.contains("server.listen"), "{error}");
+            assert!(error.contains("BIBIND_"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_value_names_its_key() {
+        Jail::expect_with(|jail| {
+            jail.create_file("bibind.toml", "[server]\nlisten = \"127.0.0.1:1\"\npublic_url = \"http://x\"\n")?;
+            let error = Config::load(Some("bibind.toml".as_ref()))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(error.contains("database"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_file_is_named() {
+        let error = Config::load(Some("/nonexistent/bibind.toml".as_ref()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("/nonexistent/bibind.toml"), "{error}");
+    }
+
+    #[test]
+    fn secrets_do_not_leak_through_debug() {
+        Jail::expect_with(|jail| {
+            jail.create_file("bibind.toml", MINIMAL)?;
+            let config = Config::load(Some("bibind.toml".as_ref())).map_err(|e| e.to_string())?;
+            assert!(!format!("{config:?}").contains("hunter2"));
+            Ok(())
+        });
+    }
+}

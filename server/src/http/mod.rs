@@ -1,0 +1,159 @@
+//! The HTTP application: the portal (Leptos), probes, metrics, static assets,
+//! and the layers every response goes through.
+
+mod assets;
+mod locale;
+mod metrics;
+mod probes;
+mod security;
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use app::{shell, App, ShellOptions};
+use axum::{extract::FromRef, routing::get, Router};
+use control::{clock::SystemClock, store::Db, Control};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+/// Why the server could not start. Each message names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {address}: {source} (is another process using this port?)")]
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot use the database: {0}")]
+    Database(#[from] control::Error),
+    #[error("server error: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+/// Everything a request handler may need; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub leptos: LeptosOptions,
+    pub shell: ShellOptions,
+    pub control: Control,
+    pub metrics: Arc<metrics::HttpMetrics>,
+    pub readiness: Arc<probes::Readiness>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// A bound, not yet serving, application.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    control: Control,
+}
+
+impl Application {
+    /// Connects to the database (applying migrations when configured), binds
+    /// the listening socket and assembles the router.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let db = Db::connect_lazy(config.database.url.expose_secret(), config.database.max_connections)?;
+        if config.database.migrate {
+            db.migrate().await?;
+        }
+        let control = Control::new(db, Arc::new(SystemClock));
+        let listener = TcpListener::bind(config.server.listen)
+            .await
+            .map_err(|source| StartError::Bind { address: config.server.listen, source })?;
+        let router = router(&config, control.clone());
+        Ok(Self { listener, router, control })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn control(&self) -> &Control {
+        &self.control
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        Ok(())
+    }
+}
+
+fn leptos_options(config: &Config) -> LeptosOptions {
+    // Under `cargo leptos watch` the options come from cargo-leptos' environment,
+    // which also carries the live-reload port.
+    if std::env::var_os("LEPTOS_OUTPUT_NAME").is_some() {
+        if let Ok(conf) = leptos::config::get_configuration(None) {
+            return conf.leptos_options;
+        }
+    }
+    LeptosOptions::builder()
+        .output_name(config.site.output_name.as_str())
+        .site_root(config.site.root.to_string_lossy().as_ref())
+        .site_pkg_dir(config.site.pkg_dir.as_str())
+        .site_addr(config.server.listen)
+        .build()
+}
+
+fn router(config: &Config, control: Control) -> Router {
+    let leptos = leptos_options(config);
+    let shell_options = ShellOptions {
+        asset_version: assets::asset_version(&leptos),
+        leptos: leptos.clone(),
+        tls: config.uses_tls(),
+    };
+    let state = AppState {
+        leptos,
+        shell: shell_options,
+        control,
+        metrics: Arc::new(metrics::HttpMetrics::default()),
+        readiness: Arc::new(probes::Readiness::from_config(config)),
+    };
+
+    let routes = generate_route_list(App);
+    let context = {
+        let control = state.control.clone();
+        move || provide_context(control.clone())
+    };
+    let render_shell = {
+        let options = state.shell.clone();
+        move || shell(options.clone())
+    };
+    let not_found = leptos_axum::render_app_to_stream_with_context(context.clone(), render_shell.clone());
+
+    let portal = Router::new()
+        .leptos_routes_with_context(&state, routes, context, render_shell)
+        .merge(locale::routes())
+        .merge(assets::routes(&state.leptos))
+        .fallback(not_found);
+
+    let operations = Router::new()
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
+        .route("/metrics", get(metrics::export));
+
+    let tls = config.uses_tls();
+    let metrics_state = state.metrics.clone();
+    security::layers(
+        metrics::layer(metrics_state, portal.merge(operations).with_state(state)),
+        tls,
+    )
+}

@@ -1,0 +1,8 @@
+//! The `bibind` server: configuration, telemetry and the HTTP application.
+//! `main.rs` only parses the command line; tests build [`Application`] directly.
+
+pub mod config;
+mod http;
+pub mod telemetry;
+
+pub use http::{Application, StartError};

@@ -1,0 +1,165 @@
+//! `TestApp`: the real server on a free port, with a fresh database cloned
+//! from a migrated template, talking to the real services `cargo xtask test`
+//! started (their addresses come in `BIBIND_TEST_*` variables).
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use secrecy::SecretString;
+use server::{
+    config::{Config, DatabaseConfig, EndpointConfig, LogConfig, ServerConfig, SiteConfig, VaultConfig},
+    Application,
+};
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+
+pub fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with `cargo xtask test`, which starts the services they need")
+    })
+}
+
+/// What to change in the default test configuration.
+#[derive(Default)]
+pub struct TestAppBuilder {
+    mqtt_address: Option<String>,
+    site_root: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+}
+
+impl TestAppBuilder {
+    pub fn mqtt_address(mut self, address: &str) -> Self {
+        self.mqtt_address = Some(address.to_owned());
+        self
+    }
+
+    pub fn site_root(mut self, root: PathBuf) -> Self {
+        self.site_root = Some(root);
+        self
+    }
+
+    pub fn listen(mut self, address: SocketAddr) -> Self {
+        self.listen = Some(address);
+        self
+    }
+
+    pub async fn config(&self) -> (Config, String) {
+        let database = fresh_database().await;
+        let config = Config {
+            server: ServerConfig {
+                listen: self.listen.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap()),
+                public_url: "http://127.0.0.1".to_owned(),
+            },
+            database: DatabaseConfig {
+                url: SecretString::from(database_url(&database)),
+                max_connections: 4,
+                migrate: true,
+            },
+            site: SiteConfig {
+                root: self.site_root.clone().unwrap_or_else(|| PathBuf::from("/nonexistent-site")),
+                ..SiteConfig::default()
+            },
+            log: LogConfig::default(),
+            vault: Some(VaultConfig { addr: env("BIBIND_TEST_VAULT_ADDR") }),
+            mqtt: Some(EndpointConfig {
+                address: self.mqtt_address.clone().unwrap_or_else(|| env("BIBIND_TEST_MQTT_ADDRESS")),
+            }),
+            smtp: Some(EndpointConfig { address: env("BIBIND_TEST_SMTP_ADDRESS") }),
+        };
+        (config, database)
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let (config, database) = self.config().await;
+        let app = Application::build(config).await.expect("the application starts");
+        let address = app.local_addr();
+        let pool = app.control().db().pool().clone();
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        TestApp {
+            base_url: format!("http://{address}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            pool,
+            database,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub client: reqwest::Client,
+    /// The test's own database, for arranging data directly.
+    pub pool: PgPool,
+    pub database: String,
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    pub async fn spawn() -> TestApp {
+        Self::builder().spawn().await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request sent")
+    }
+}
+
+fn database_url(database: &str) -> String {
+    let admin = env("BIBIND_TEST_DATABASE_URL");
+    let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
+    format!("{base}/{database}")
+}
+
+/// Creates a database for one test, cloned from a template that has every
+/// migration applied (created once per set of migrations).
+pub async fn fresh_database() -> String {
+    let mut admin = PgConnection::connect(&env("BIBIND_TEST_DATABASE_URL")).await.expect("admin connection");
+    let template = template_name();
+    // Test binaries run in parallel threads: one creates the template.
+    admin.execute("SELECT pg_advisory_lock(7264519)").await.unwrap();
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&template)
+        .fetch_optional(&mut admin)
+        .await
+        .unwrap();
+    if exists.is_none() {
+        admin.execute(format!("CREATE DATABASE \"{template}\"").as_str()).await.unwrap();
+        let mut conn = PgConnection::connect(&database_url(&template)).await.unwrap();
+        control::store::MIGRATOR.run(&mut conn).await.expect("migrations apply");
+        conn.close().await.unwrap();
+    }
+    let database = format!("test_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .execute(format!("CREATE DATABASE \"{database}\" TEMPLATE \"{template}\"").as_str())
+        .await
+        .unwrap();
+    admin.execute("SELECT pg_advisory_unlock(7264519)").await.unwrap();
+    database
+}
+
+fn template_name() -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for migration in control::store::MIGRATOR.iter() {
+        migration.version.hash(&mut hasher);
+        migration.checksum.hash(&mut hasher);
+    }
+    format!("bibind_template_{:016x}", hasher.finish())
+}

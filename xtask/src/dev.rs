@@ -1,0 +1,170 @@
+//! `cargo xtask dev [--release]`: the whole product on loopback with embedded
+//! defaults. Data stays in `.data/` between runs; logs go to `.data/logs/`;
+//! Ctrl-C stops everything.
+
+use std::{
+    path::Path,
+    process::Command,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    thread,
+    time::Duration,
+};
+
+use anyhow::{bail, Context, Result};
+
+use crate::{
+    paths,
+    process::{self, Supervised},
+    services::{Ports, Stack},
+    site, test, tools,
+};
+
+const DATABASE: &str = "bibind";
+
+/// Default ports, each overridable by its environment variable.
+fn ports() -> Result<(Ports, u16)> {
+    let port = |var: &str, default: u16, who: &str| -> Result<u16> {
+        let port = match std::env::var(var) {
+            Ok(value) => value.parse().with_context(|| format!("{var}={value} is not a port number"))?,
+            Err(_) => default,
+        };
+        process::ensure_port_free(port, who, var)?;
+        Ok(port)
+    };
+    let ports = Ports {
+        postgres: port("BIBIND_DEV_POSTGRES_PORT", 5433, "PostgreSQL")?,
+        openbao: port("BIBIND_DEV_OPENBAO_PORT", 8200, "OpenBao")?,
+        mqtt: port("BIBIND_DEV_MQTT_PORT", 1883, "Mosquitto")?,
+        smtp: port("BIBIND_DEV_SMTP_PORT", 2525, "the SMTP sink")?,
+        smtp_api: port("BIBIND_DEV_SMTP_API_PORT", 8025, "the SMTP sink's mail viewer")?,
+    };
+    let portal = port("BIBIND_DEV_PORTAL_PORT", 3000, "the portal")?;
+    Ok((ports, portal))
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let release = match args {
+        [] => false,
+        [flag] if flag == "--release" => true,
+        other => bail!("`cargo xtask dev` takes only --release (got {})", other.join(" ")),
+    };
+    let root = paths::workspace_root();
+    let (ports, portal_port) = ports()?;
+    if !release {
+        // cargo-leptos watch also listens on its live-reload port.
+        process::ensure_port_free(3001, "cargo-leptos live reload", "(the reload-port in Cargo.toml)")?;
+    }
+    let data = paths::dev_data_dir();
+    let logs = data.join("logs");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst)).context("cannot handle Ctrl-C")?;
+    }
+
+    let mut stack = Stack::start(ports, &data, &logs)?;
+    stack.postgres.ensure_database(DATABASE)?;
+
+    let portal_url = format!("http://127.0.0.1:{portal_port}");
+    let mut env = stack.server_env(DATABASE);
+    env.push(("BIBIND_SERVER__LISTEN".into(), format!("127.0.0.1:{portal_port}")));
+    env.push(("BIBIND_SERVER__PUBLIC_URL".into(), portal_url.clone()));
+    let config = root.join("deploy/bibind.example.toml");
+    let mut portal = if release {
+        start_release(&root, &env, &config, &logs)?
+    } else {
+        start_watch(&root, &env, &config, portal_port, &logs)?
+    };
+
+    println!("\nBibind is starting (logs in {}):", logs.display());
+    println!("  portal            {portal_url}   (health /healthz, readiness /readyz, metrics /metrics)");
+    println!("  PostgreSQL        {}", stack.postgres.url(DATABASE));
+    println!("  OpenBao (dev)     {}   (root token: root)", stack.vault_addr());
+    println!("  Mosquitto         mqtt://{}", stack.mqtt_address());
+    println!("  SMTP sink         smtp://{}", stack.smtp_address());
+    println!("  mail viewer       {}   (JSON: /messages)", stack.smtp_api_url());
+    println!("\nPress Ctrl-C to stop everything.");
+
+    while !stop.load(Ordering::SeqCst) {
+        if let Err(error) = portal.check_running().and_then(|()| stack.check_running()) {
+            eprintln!("xtask: {error:#}");
+            break;
+        }
+        thread::sleep(Duration::from_millis(300));
+    }
+    println!("\nxtask: stopping…");
+    portal.stop();
+    drop(stack);
+    println!("xtask: stopped.");
+    Ok(())
+}
+
+fn start_release(root: &Path, env: &[(String, String)], config: &Path, logs: &Path) -> Result<Supervised> {
+    let site_root = site::build()?;
+    let target_dir = test::shared_target_dir()?;
+    process::run(
+        Command::new("cargo")
+            .current_dir(root)
+            .args(["build", "--locked", "--release", "--package", "server", "--bin", "bibind"])
+            .env("CARGO_TARGET_DIR", &target_dir),
+    )?;
+    let mut command = Command::new(target_dir.join("release").join("bibind"));
+    command
+        .current_dir(root)
+        .envs(env.iter().cloned())
+        .env("BIBIND_SITE__ROOT", site_root)
+        .arg("--config")
+        .arg(config);
+    Supervised::spawn("the portal", &mut command, &logs.join("portal.log"))
+}
+
+/// `cargo leptos watch`, with cargo routed to Debian's compiler for the wasm32
+/// build when no wasm32 target is installed.
+fn start_watch(root: &Path, env: &[(String, String)], config: &Path, port: u16, logs: &Path) -> Result<Supervised> {
+    tools::ensure_npm(root)?;
+    let cargo_leptos = tools::ensure_cargo_leptos()?;
+    let wasm_bindgen = tools::ensure_wasm_bindgen()?;
+    let mut path_dirs = vec![root.join("node_modules/.bin")];
+    if let Some(dir) = wasm_bindgen.parent() {
+        path_dirs.push(dir.to_path_buf());
+    }
+    if let site::WasmToolchain::DebianBuildStd = site::WasmToolchain::detect()? {
+        path_dirs.insert(0, write_cargo_shim()?);
+    }
+    let path = std::env::join_paths(
+        path_dirs.into_iter().chain(std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default()),
+    )?;
+    let mut command = Command::new(cargo_leptos);
+    command
+        .current_dir(root)
+        .arg("watch")
+        .envs(env.iter().cloned())
+        .env("PATH", path)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("BIBIND_CONFIG", config);
+    println!("xtask: cargo leptos watch (the first build takes a few minutes; see {})", logs.join("portal.log").display());
+    Supervised::spawn("cargo leptos watch", &mut command, &logs.join("portal.log"))
+}
+
+/// A `cargo` on PATH that sends wasm32 builds to Debian's rustc with
+/// `-Zbuild-std`, and everything else to the usual cargo.
+fn write_cargo_shim() -> Result<std::path::PathBuf> {
+    let dir = paths::cache_dir()?.join("shims");
+    std::fs::create_dir_all(&dir)?;
+    let shim = dir.join("cargo");
+    let usual = process::output(Command::new("rustup").args(["which", "cargo"]))
+        .map(|p| p.trim().to_owned())
+        .unwrap_or_else(|_| "/usr/bin/cargo".to_owned());
+    let script = format!(
+        "#!/bin/sh\n# written by cargo xtask dev\ncase \" $* \" in\n  *wasm32-unknown-unknown*)\n    \
+         RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 exec /usr/bin/cargo \"$@\" -Zbuild-std=std,panic_abort ;;\n  \
+         *) exec {usual} \"$@\" ;;\nesac\n"
+    );
+    std::fs::write(&shim, script)?;
+    process::run(Command::new("chmod").arg("+x").arg(&shim))?;
+    Ok(dir)
+}

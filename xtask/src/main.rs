@@ -1,0 +1,45 @@
+//! `cargo xtask dev` starts the whole product; `cargo xtask test` runs every
+//! test. Both install what is missing (apt, pip, npm, cargo) and cache slow
+//! builds by version under the cache directory (`BIBIND_CACHE_DIR`, default
+//! `~/.cache/bibind`).
+
+mod dev;
+mod paths;
+mod process;
+mod services;
+mod site;
+mod test;
+mod tools;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  dev [--release]   start PostgreSQL, OpenBao, Mosquitto, the SMTP sink and the portal
+                    (watch mode, or a release build with --release); Ctrl-C stops everything
+  test              fmt, clippy, unit and integration tests against real services,
+                    end-to-end tests in Chromium";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("dev") => dev::run(&args[1..]),
+        Some("test") => test::run(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Running commands and supervising long-lived services.
+
+use std::{
+    net::{SocketAddr, TcpListener, TcpStream},
+    os::unix::process::CommandExt,
+    path::Path,
+    process::{Child, Command, Stdio},
+    thread,
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context, Result};
+
+/// Runs a command to completion, failing with its name if it fails.
+pub fn run(command: &mut Command) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("cannot run {}", describe(command)))?;
+    if !status.success() {
+        bail!("{} failed ({status})", describe(command));
+    }
+    Ok(())
+}
+
+/// Runs a command and returns its standard output.
+pub fn output(command: &mut Command) -> Result<String> {
+    let out = command
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot run {}", describe(command)))?;
+    if !out.status.success() {
+        bail!("{} failed ({})", describe(command), out.status);
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub fn describe(command: &Command) -> String {
+    let mut text = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+/// A background service in its own process group, stopped (with everything it
+/// started) when dropped, so Ctrl-C or an error leaves no orphan.
+pub struct Supervised {
+    pub name: &'static str,
+    child: Child,
+}
+
+impl Supervised {
+    /// Starts `command` with its output appended to `log`.
+    pub fn spawn(name: &'static str, command: &mut Command, log: &Path) -> Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .with_context(|| format!("cannot open the log file {}", log.display()))?;
+        let stderr = file.try_clone()?;
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(stderr)
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("cannot start {name} ({})", describe(command)))?;
+        Ok(Self { name, child })
+    }
+
+    /// Fails if the process has already exited.
+    pub fn check_running(&mut self) -> Result<()> {
+        if let Some(status) = self.child.try_wait()? {
+            bail!("{} exited early ({status}); see its log", self.name);
+        }
+        Ok(())
+    }
+
+    pub fn stop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        let group = format!("-{}", self.child.id());
+        signal_group("TERM", &group);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        signal_group("KILL", &group);
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn signal_group(signal: &str, group: &str) {
+    let _ = Command::new("kill")
+        .args([format!("-{signal}").as_str(), "--", group])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// A free loopback port, for test services.
+pub fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Fails with a message naming the port and who wanted it when it is taken.
+pub fn ensure_port_free(port: u16, wanted_by: &str, override_var: &str) -> Result<()> {
+    if TcpListener::bind(("127.0.0.1", port)).is_err() {
+        bail!(
+            "port {port} (wanted by {wanted_by}) is already in use on 127.0.0.1: stop what holds it \
+             (`ss -ltnp 'sport = :{port}'` shows it) or choose another port with {override_var}=…"
+        );
+    }
+    Ok(())
+}
+
+/// Waits until something accepts connections on `port`.
+pub fn wait_for_port(name: &str, port: u16, timeout: Duration, service: Option<&mut Supervised>) -> Result<()> {
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + timeout;
+    let mut service = service;
+    loop {
+        if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        if let Some(service) = service.as_deref_mut() {
+            service.check_running()?;
+        }
+        if Instant::now() > deadline {
+            bail!("{name} did not start listening on {address} within {timeout:?}");
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}

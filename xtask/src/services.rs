@@ -1,0 +1,241 @@
+//! The real services the portal talks to, started on loopback: PostgreSQL,
+//! OpenBao (dev mode), Mosquitto and an SMTP sink with an HTTP API.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::Duration,
+};
+
+use anyhow::{bail, Context, Result};
+
+use crate::{
+    paths,
+    process::{self, Supervised},
+    tools,
+};
+
+/// Ports of one stack; `dev` uses fixed defaults, `test` free ports.
+#[derive(Clone, Copy, Debug)]
+pub struct Ports {
+    pub postgres: u16,
+    pub openbao: u16,
+    pub mqtt: u16,
+    pub smtp: u16,
+    pub smtp_api: u16,
+}
+
+/// A running stack; dropping it stops every service.
+pub struct Stack {
+    pub ports: Ports,
+    pub postgres: Postgres,
+    // Dropped (stopped) in reverse order of start.
+    supervised: Vec<Supervised>,
+}
+
+impl Stack {
+    /// Starts everything with data under `data_dir` and logs under `log_dir`.
+    pub fn start(ports: Ports, data_dir: &Path, log_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(log_dir)?;
+        let venv = tools::ensure_python_venv()?;
+        tools::ensure_apt(&[&tools::POSTGRES, &tools::MOSQUITTO])?;
+
+        let postgres = Postgres::start(&data_dir.join("postgres"), ports.postgres, &log_dir.join("postgres.log"))?;
+        let mut stack = Stack { ports, postgres, supervised: Vec::new() };
+
+        let mut openbao = Supervised::spawn(
+            "OpenBao",
+            Command::new(venv.join("bin").join("bao")).args([
+                "server",
+                "-dev",
+                "-dev-root-token-id=root",
+                &format!("-dev-listen-address=127.0.0.1:{}", ports.openbao),
+            ]),
+            &log_dir.join("openbao.log"),
+        )?;
+        process::wait_for_port("OpenBao", ports.openbao, Duration::from_secs(30), Some(&mut openbao))?;
+        stack.supervised.push(openbao);
+
+        let mosquitto_conf = data_dir.join("mosquitto.conf");
+        std::fs::create_dir_all(data_dir)?;
+        std::fs::write(
+            &mosquitto_conf,
+            format!(
+                "# written by cargo xtask\nper_listener_settings false\nlistener {} 127.0.0.1\nallow_anonymous true\npersistence false\n",
+                ports.mqtt
+            ),
+        )?;
+        let mut mosquitto = Supervised::spawn(
+            "Mosquitto",
+            Command::new(tools::MOSQUITTO.binary).arg("-c").arg(&mosquitto_conf),
+            &log_dir.join("mosquitto.log"),
+        )?;
+        process::wait_for_port("Mosquitto", ports.mqtt, Duration::from_secs(15), Some(&mut mosquitto))?;
+        stack.supervised.push(mosquitto);
+
+        let mut smtp = Supervised::spawn(
+            "SMTP sink",
+            Command::new(venv.join("bin").join("python"))
+                .arg(paths::workspace_root().join("deploy/dev/smtp_sink.py"))
+                .args(["--smtp-port", &ports.smtp.to_string(), "--http-port", &ports.smtp_api.to_string()]),
+            &log_dir.join("smtp-sink.log"),
+        )?;
+        process::wait_for_port("SMTP sink", ports.smtp, Duration::from_secs(15), Some(&mut smtp))?;
+        process::wait_for_port("SMTP sink API", ports.smtp_api, Duration::from_secs(15), Some(&mut smtp))?;
+        stack.supervised.push(smtp);
+        Ok(stack)
+    }
+
+    pub fn vault_addr(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports.openbao)
+    }
+
+    pub fn mqtt_address(&self) -> String {
+        format!("127.0.0.1:{}", self.ports.mqtt)
+    }
+
+    pub fn smtp_address(&self) -> String {
+        format!("127.0.0.1:{}", self.ports.smtp)
+    }
+
+    pub fn smtp_api_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports.smtp_api)
+    }
+
+    /// Environment for the `bibind` server: its whole configuration.
+    pub fn server_env(&self, database: &str) -> Vec<(String, String)> {
+        vec![
+            ("BIBIND_DATABASE__URL".into(), self.postgres.url(database)),
+            ("BIBIND_VAULT__ADDR".into(), self.vault_addr()),
+            ("BIBIND_MQTT__ADDRESS".into(), self.mqtt_address()),
+            ("BIBIND_SMTP__ADDRESS".into(), self.smtp_address()),
+        ]
+    }
+
+    /// Fails if a service died.
+    pub fn check_running(&mut self) -> Result<()> {
+        for service in &mut self.supervised {
+            service.check_running()?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        while let Some(mut service) = self.supervised.pop() {
+            service.stop();
+        }
+    }
+}
+
+/// A private PostgreSQL cluster, started with pg_ctl and stopped on drop.
+pub struct Postgres {
+    data: PathBuf,
+    bin: PathBuf,
+    port: u16,
+    as_postgres_user: bool,
+}
+
+impl Postgres {
+    fn start(data: &Path, port: u16, log: &Path) -> Result<Self> {
+        let bin = postgres_bin_dir()?;
+        // PostgreSQL refuses to run as root: run it as the `postgres` user then.
+        let as_postgres_user = process::output(Command::new("id").arg("-u")).map(|u| u.trim() == "0").unwrap_or(false);
+        let pg = Postgres { data: data.to_path_buf(), bin, port, as_postgres_user };
+        std::fs::create_dir_all(data)?;
+        if as_postgres_user {
+            process::run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(data))?;
+            if let Some(dir) = log.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(log, "").ok();
+            process::run(Command::new("chown").arg("postgres:postgres").arg(log))?;
+        }
+        if !data.join("PG_VERSION").exists() {
+            println!("xtask: creating a PostgreSQL cluster in {}", data.display());
+            process::run(
+                pg.command("initdb")
+                    .args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "--no-sync", "-D"])
+                    .arg(data),
+            )?;
+        }
+        let options = format!(
+            "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c max_connections=200",
+            data.display()
+        );
+        process::run(
+            pg.command("pg_ctl")
+                .arg("-D")
+                .arg(data)
+                .args(["-o", &options, "-l"])
+                .arg(log)
+                .args(["-w", "-t", "60", "start"]),
+        )
+        .with_context(|| format!("PostgreSQL did not start; see {}", log.display()))?;
+        Ok(pg)
+    }
+
+    fn command(&self, tool: &str) -> Command {
+        let program = self.bin.join(tool);
+        if self.as_postgres_user {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
+    }
+
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Creates `database` unless it exists.
+    pub fn ensure_database(&self, database: &str) -> Result<()> {
+        let exists = process::output(self.psql("postgres").args([
+            "-tAc",
+            &format!("SELECT 1 FROM pg_database WHERE datname = '{database}'"),
+        ]))?;
+        if exists.trim() != "1" {
+            process::run(self.psql("postgres").args(["-c", &format!("CREATE DATABASE \"{database}\"")]))?;
+        }
+        Ok(())
+    }
+
+    pub fn drop_database(&self, database: &str) -> Result<()> {
+        process::run(self.psql("postgres").args(["-q", "-c", &format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)")]))
+    }
+
+    fn psql(&self, database: &str) -> Command {
+        let mut command = Command::new(self.bin.join("psql"));
+        command.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", database]);
+        command
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "-w", "stop"])
+            .stdout(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// Debian keeps the server binaries under /usr/lib/postgresql/<major>/bin.
+fn postgres_bin_dir() -> Result<PathBuf> {
+    let base = Path::new("/usr/lib/postgresql");
+    let mut majors: Vec<u32> = std::fs::read_dir(base)
+        .with_context(|| format!("PostgreSQL is not installed ({} is missing)", base.display()))?
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    majors.sort_unstable();
+    let Some(major) = majors.last() else {
+        bail!("no PostgreSQL server under {}: `apt-get install -y postgresql`", base.display());
+    };
+    Ok(base.join(major.to_string()).join("bin"))
+}

@@ -1,0 +1,117 @@
+//! `cargo xtask test`: every test, against real services.
+//!
+//! 1. `cargo fmt --check` and `cargo clippy -D warnings`;
+//! 2. PostgreSQL, OpenBao, Mosquitto and the SMTP sink on free loopback ports;
+//! 3. unit and integration tests (`cargo test`), each integration test on a
+//!    fresh database cloned from a migrated template;
+//! 4. the front end and the server built, the server started, and the
+//!    end-to-end tests run in Debian's Chromium through playwright-core.
+
+use std::{
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context, Result};
+
+use crate::{
+    paths,
+    process::{self, Supervised},
+    services::{Ports, Stack},
+    site, tools,
+};
+
+pub fn run(args: &[String]) -> Result<()> {
+    if let Some(unknown) = args.first() {
+        bail!("`cargo xtask test` takes no argument (got {unknown})");
+    }
+    let started = Instant::now();
+    let root = paths::workspace_root();
+    let target_dir = shared_target_dir()?;
+    let cargo = |args: &[&str]| {
+        let mut command = Command::new("cargo");
+        command.current_dir(&root).args(args).env("CARGO_TARGET_DIR", &target_dir);
+        command
+    };
+
+    step("formatting");
+    process::run(&mut cargo(&["fmt", "--all", "--", "--check"])).context("code is not formatted: run `cargo fmt --all`")?;
+    step("clippy");
+    process::run(&mut cargo(&["clippy", "--locked", "--all-targets", "--", "-D", "warnings"]))?;
+
+    step("starting PostgreSQL, OpenBao, Mosquitto and the SMTP sink");
+    tools::ensure_apt(&[&tools::CHROMIUM])?;
+    let run_dir = std::env::temp_dir().join(format!("bibind-test-{}", std::process::id()));
+    let ports = Ports {
+        postgres: process::free_port()?,
+        openbao: process::free_port()?,
+        mqtt: process::free_port()?,
+        smtp: process::free_port()?,
+        smtp_api: process::free_port()?,
+    };
+    let log_dir = run_dir.join("logs");
+    let mut stack = Stack::start(ports, &run_dir.join("data"), &log_dir)?;
+    println!("xtask: service logs in {}", log_dir.display());
+
+    step("unit and integration tests");
+    let mut tests = cargo(&["test", "--locked"]);
+    tests
+        .env("BIBIND_TEST_DATABASE_URL", stack.postgres.url("postgres"))
+        .env("BIBIND_TEST_VAULT_ADDR", stack.vault_addr())
+        .env("BIBIND_TEST_MQTT_ADDRESS", stack.mqtt_address())
+        .env("BIBIND_TEST_SMTP_ADDRESS", stack.smtp_address());
+    process::run(&mut tests)?;
+
+    step("building the front end and the server");
+    let site_root = site::build()?;
+    process::run(&mut cargo(&["build", "--locked", "--package", "server", "--bin", "bibind"]))?;
+    let binary = target_dir.join("debug").join("bibind");
+
+    step("end-to-end tests in Chromium");
+    stack.check_running()?;
+    let database = "bibind_e2e";
+    stack.postgres.drop_database(database)?;
+    stack.postgres.ensure_database(database)?;
+    let port = process::free_port()?;
+    let mut server_command = Command::new(&binary);
+    server_command
+        .current_dir(&root)
+        .envs(stack.server_env(database))
+        .env("BIBIND_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("BIBIND_SERVER__PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .env("BIBIND_SITE__ROOT", &site_root)
+        .arg("--config")
+        .arg(root.join("deploy/bibind.example.toml"));
+    let mut server = Supervised::spawn("the portal", &mut server_command, &log_dir.join("portal.log"))?;
+    process::wait_for_port("the portal", port, Duration::from_secs(60), Some(&mut server))?;
+
+    let e2e = root.join("end2end");
+    tools::ensure_npm(&e2e)?;
+    process::run(
+        Command::new("node")
+            .current_dir(&e2e)
+            .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+            .arg("tests/")
+            .env("BIBIND_BASE_URL", format!("http://127.0.0.1:{port}"))
+            .env("CHROMIUM_PATH", tools::CHROMIUM.binary),
+    )?;
+    server.stop();
+    drop(stack);
+    let _ = std::fs::remove_dir_all(&run_dir);
+
+    let (raw, gzip) = site::wasm_size(&site_root)?;
+    println!("\nxtask: all tests passed in {:.0?}", started.elapsed());
+    println!("xtask: front end wasm {raw} bytes raw, {gzip} bytes gzip -9");
+    Ok(())
+}
+
+/// One target directory per toolchain, outside the clone, so a fresh clone
+/// reuses compiled dependencies.
+pub fn shared_target_dir() -> Result<std::path::PathBuf> {
+    let version = tools::rustc_version("rustc")?;
+    Ok(paths::cache_dir()?.join("target").join(format!("rustc-{version}")))
+}
+
+fn step(name: &str) {
+    println!("\n==> {name}");
+}

