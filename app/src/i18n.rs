@@ -35,7 +35,6 @@ messages! {
     SkipToContent => en: "Skip to content", fr: "Aller au contenu";
     MainNavigation => en: "Main navigation", fr: "Navigation principale";
     NavOffers => en: "Offers", fr: "Offres";
-    NavHome => en: "Home", fr: "Accueil";
     LanguageSwitch => en: "Language", fr: "Langue";
     SwitchToEnglish => en: "English", fr: "English";
     SwitchToFrench => en: "Français", fr: "Français";
@@ -194,7 +193,10 @@ mod tests {
     fn every_message_has_both_languages() {
         for msg in Msg::ALL {
             for locale in Locale::ALL {
-                assert!(!msg.text(locale).trim().is_empty(), "{msg:?} is empty in {locale:?}");
+                assert!(
+                    !msg.text(locale).trim().is_empty(),
+                    "{msg:?} is empty in {locale:?}"
+                );
             }
         }
     }
@@ -220,11 +222,20 @@ mod tests {
     #[test]
     fn cookie_wins_over_accept_language() {
         let mut headers = http::HeaderMap::new();
-        headers.insert(http::header::ACCEPT_LANGUAGE, http::HeaderValue::from_static("fr-FR,fr;q=0.9"));
+        headers.insert(
+            http::header::ACCEPT_LANGUAGE,
+            http::HeaderValue::from_static("fr-FR,fr;q=0.9"),
+        );
         assert_eq!(locale_from_headers(&headers), Locale::Fr);
-        headers.insert(http::header::COOKIE, http::HeaderValue::from_static("a=b; bibind_locale=en"));
+        headers.insert(
+            http::header::COOKIE,
+            http::HeaderValue::from_static("a=b; bibind_locale=en"),
+        );
         assert_eq!(locale_from_headers(&headers), Locale::En);
-        headers.insert(http::header::COOKIE, http::HeaderValue::from_static("bibind_locale=xx"));
+        headers.insert(
+            http::header::COOKIE,
+            http::HeaderValue::from_static("bibind_locale=xx"),
+        );
         assert_eq!(locale_from_headers(&headers), Locale::Fr);
     }
 }

@@ -71,8 +71,14 @@ impl Control {
                 let kind = OfferKind::from_code(&row.kind).ok_or_else(|| invalid("offers", &row.kind))?;
                 Ok(Offer {
                     kind,
-                    name: LocalizedText { en: row.name_en, fr: row.name_fr },
-                    summary: LocalizedText { en: row.summary_en, fr: row.summary_fr },
+                    name: LocalizedText {
+                        en: row.name_en,
+                        fr: row.name_fr,
+                    },
+                    summary: LocalizedText {
+                        en: row.summary_en,
+                        fr: row.summary_fr,
+                    },
                     plans: plans_by_offer.remove(&row.kind).unwrap_or_default(),
                 })
             })
@@ -81,7 +87,10 @@ impl Control {
 }
 
 fn invalid(table: &'static str, detail: &str) -> Error {
-    Error::InvalidStoredData { table, detail: detail.to_owned() }
+    Error::InvalidStoredData {
+        table,
+        detail: detail.to_owned(),
+    }
 }
 
 fn non_negative(value: i32, column: &str) -> Result<u32> {
@@ -95,7 +104,10 @@ impl TryFrom<PlanRow> for Plan {
         let optional = |value: Option<i32>, column: &str| value.map(|v| non_negative(v, column)).transpose();
         Ok(Plan {
             code: PlanCode::parse(&row.code).ok_or_else(|| invalid("plans", &row.code))?,
-            name: LocalizedText { en: row.name_en, fr: row.name_fr },
+            name: LocalizedText {
+                en: row.name_en,
+                fr: row.name_fr,
+            },
             monthly_price_cents: u64::try_from(row.monthly_price_cents)
                 .map_err(|_| invalid("plans", "monthly_price_cents"))?,
             quotas: Quotas {

@@ -205,7 +205,7 @@ mod tests {
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default();
-            assert!(error.contains("server.listen"), "{error}");
+            assert!(error.to_lowercase().contains("server.listen"), "{error}");
             assert!(error.contains("BIBIND_"), "{error}");
             Ok(())
         });
@@ -214,7 +214,10 @@ mod tests {
     #[test]
     fn a_missing_value_names_its_key() {
         Jail::expect_with(|jail| {
-            jail.create_file("bibind.toml", "[server]\nlisten = \"127.0.0.1:1\"\npublic_url = \"http://x\"\n")?;
+            jail.create_file(
+                "bibind.toml",
+                "[server]\nlisten = \"127.0.0.1:1\"\npublic_url = \"http://x\"\n",
+            )?;
             let error = Config::load(Some("bibind.toml".as_ref()))
                 .err()
                 .map(|e| e.to_string())

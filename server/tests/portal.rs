@@ -43,10 +43,20 @@ async fn readyz_is_503_and_names_the_backend_that_is_down() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let report: serde_json::Value = response.json().await.unwrap();
     assert_eq!(report["status"], "not ready");
-    let mqtt = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == "mqtt").unwrap();
+    let mqtt = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "mqtt")
+        .unwrap();
     assert_eq!(mqtt["status"], "down");
     assert!(mqtt["error"].as_str().unwrap().contains("unreachable"), "{mqtt}");
-    let database = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == "database").unwrap();
+    let database = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "database")
+        .unwrap();
     assert_eq!(database["status"], "up");
 }
 
@@ -57,7 +67,18 @@ async fn landing_page_presents_the_catalog_in_english_by_default() {
     assert_eq!(response.status(), StatusCode::OK);
     let html = body(response).await;
     assert!(html.contains(r#"<html lang="en""#), "{html}");
-    for text in ["E-commerce", "Training", "IoT", "Starter", "Business", "Academy", "Fleet", "€49", "€399", "per month"] {
+    for text in [
+        "E-commerce",
+        "Training",
+        "IoT",
+        "Starter",
+        "Business",
+        "Academy",
+        "Fleet",
+        "€49",
+        "€399",
+        "per month",
+    ] {
         assert!(html.contains(text), "missing {text:?}");
     }
     assert!(html.contains("30 user seats"));
@@ -69,7 +90,10 @@ async fn landing_page_presents_the_catalog_in_english_by_default() {
 async fn yearly_billing_is_a_plain_link_rendered_by_the_server() {
     let app = TestApp::spawn().await;
     let html = body(app.get("/?billing=yearly").await).await;
-    assert!(html.contains("€490") && html.contains("per year"), "yearly prices: ten months");
+    assert!(
+        html.contains("€490") && html.contains("per year"),
+        "yearly prices: ten months"
+    );
     assert!(!html.contains("per month"));
     assert!(html.contains(r#"href="/?billing=monthly#offers""#));
 }
@@ -77,9 +101,20 @@ async fn yearly_billing_is_a_plain_link_rendered_by_the_server() {
 #[tokio::test]
 async fn landing_page_speaks_french_from_accept_language() {
     let app = TestApp::spawn().await;
-    let html = body(app.get_with("/", &[("accept-language", "fr-FR,fr;q=0.9,en;q=0.5")]).await).await;
+    let html = body(
+        app.get_with("/", &[("accept-language", "fr-FR,fr;q=0.9,en;q=0.5")])
+            .await,
+    )
+    .await;
     assert!(html.contains(r#"<html lang="fr""#));
-    for text in ["Formation", "Démarrage", "49\u{a0}€", "par mois", "Offres et formules", "Activé après validation"] {
+    for text in [
+        "Formation",
+        "Démarrage",
+        "49\u{a0}€",
+        "par mois",
+        "Offres et formules",
+        "Activé après validation",
+    ] {
         assert!(html.contains(text), "missing {text:?}");
     }
     assert!(!html.contains("per month"));
@@ -88,7 +123,11 @@ async fn landing_page_speaks_french_from_accept_language() {
 #[tokio::test]
 async fn the_language_cookie_wins_over_accept_language() {
     let app = TestApp::spawn().await;
-    let html = body(app.get_with("/", &[("accept-language", "fr"), ("cookie", "bibind_locale=en")]).await).await;
+    let html = body(
+        app.get_with("/", &[("accept-language", "fr"), ("cookie", "bibind_locale=en")])
+            .await,
+    )
+    .await;
     assert!(html.contains(r#"<html lang="en""#));
     assert!(html.contains("Offers and plans"));
 }
@@ -168,16 +207,28 @@ async fn pages_carry_security_headers_and_a_script_nonce() {
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["referrer-policy"], "strict-origin-when-cross-origin");
     assert_eq!(headers["x-frame-options"], "DENY");
-    assert!(headers.get("strict-transport-security").is_none(), "no HSTS over plain HTTP");
+    assert!(
+        headers.get("strict-transport-security").is_none(),
+        "no HSTS over plain HTTP"
+    );
     let html = body(response).await;
-    assert!(html.contains(&format!(r#"nonce="{nonce}""#)), "the hydration script carries the nonce");
+    assert!(
+        html.contains(&format!(r#"nonce="{nonce}""#)),
+        "the hydration script carries the nonce"
+    );
 
     // A second page gets another nonce.
     let other = app.get("/").await;
-    assert!(!other.headers()["content-security-policy"].to_str().unwrap().contains(&nonce));
+    assert!(!other.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains(&nonce));
 
     let probe = app.get("/healthz").await;
-    assert!(probe.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(probe.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
 }
 
 #[tokio::test]
@@ -200,12 +251,24 @@ async fn metrics_count_and_time_requests_by_route() {
     let response = app.get("/metrics").await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = body(response).await;
-    assert!(text.contains(r#"http_requests_total{method="GET",route="/",status="200"} 1"#), "{text}");
-    assert!(text.contains(r#"http_requests_total{method="GET",route="/healthz",status="200"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
+        "{text}"
+    );
     // Unknown paths share one label, so scanners cannot blow up cardinality.
-    assert!(text.contains(r#"http_requests_total{method="GET",route="unmatched",status="404"} 2"#), "{text}");
-    assert!(text.contains(r#"http_request_duration_seconds_bucket{le="0.005",method="GET",route="/"}"#)
-        || text.contains(r#"http_request_duration_seconds_bucket{method="GET",route="/",le="0.005"}"#), "{text}");
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="unmatched",status="404"} 2"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"http_request_duration_seconds_bucket{le="0.005",method="GET",route="/"}"#)
+            || text.contains(r#"http_request_duration_seconds_bucket{method="GET",route="/",le="0.005"}"#),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -216,11 +279,20 @@ async fn the_language_switch_sets_a_cookie_and_returns_to_the_page() {
     assert_eq!(response.headers()["location"], "/some/page");
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
     assert!(cookie.starts_with("bibind_locale=fr;"), "{cookie}");
-    assert!(cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    assert!(
+        cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "not over plain HTTP");
 
     for hostile in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
-        let response = app.client.get(app.url("/locale/en")).query(&[("return_to", hostile)]).send().await.unwrap();
+        let response = app
+            .client
+            .get(app.url("/locale/en"))
+            .query(&[("return_to", hostile)])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.headers()["location"], "/", "{hostile}");
     }
 }
@@ -237,17 +309,29 @@ async fn built_assets_are_served_with_a_fingerprint_and_long_caching() {
     let site = std::env::temp_dir().join(format!("bibind-site-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(site.join("pkg/bibind.css"), "body{margin:0}").unwrap();
-    std::fs::write(site.join("favicon.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+    std::fs::write(
+        site.join("favicon.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    )
+    .unwrap();
     let app = TestApp::builder().site_root(site.clone()).spawn().await;
 
     let html = body(app.get("/").await).await;
-    let start = html.find("/pkg/bibind.css?v=").expect("a fingerprinted stylesheet link");
-    let version: String = html[start + "/pkg/bibind.css?v=".len()..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    let start = html
+        .find("/pkg/bibind.css?v=")
+        .expect("a fingerprinted stylesheet link");
+    let version: String = html[start + "/pkg/bibind.css?v=".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
     assert_eq!(version.len(), 16, "{version}");
 
     let css = app.get(&format!("/pkg/bibind.css?v={version}")).await;
     assert_eq!(css.status(), StatusCode::OK);
-    assert_eq!(css.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(
+        css.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(body(css).await, "body{margin:0}");
     assert_eq!(app.get("/favicon.svg").await.status(), StatusCode::OK);
     std::fs::remove_dir_all(site).unwrap();
@@ -258,7 +342,11 @@ async fn a_port_in_use_is_named_at_start_up() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap();
     let (config, _) = TestApp::builder().listen(address).config().await;
-    let error = server::Application::build(config).await.err().expect("binding fails").to_string();
+    let error = server::Application::build(config)
+        .await
+        .err()
+        .expect("binding fails")
+        .to_string();
     assert!(error.contains(&address.to_string()), "{error}");
     assert!(error.contains("another process"), "{error}");
 }

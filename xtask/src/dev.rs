@@ -28,7 +28,9 @@ const DATABASE: &str = "bibind";
 fn ports() -> Result<(Ports, u16)> {
     let port = |var: &str, default: u16, who: &str| -> Result<u16> {
         let port = match std::env::var(var) {
-            Ok(value) => value.parse().with_context(|| format!("{var}={value} is not a port number"))?,
+            Ok(value) => value
+                .parse()
+                .with_context(|| format!("{var}={value} is not a port number"))?,
             Err(_) => default,
         };
         process::ensure_port_free(port, who, var)?;
@@ -55,7 +57,11 @@ pub fn run(args: &[String]) -> Result<()> {
     let (ports, portal_port) = ports()?;
     if !release {
         // cargo-leptos watch also listens on its live-reload port.
-        process::ensure_port_free(3001, "cargo-leptos live reload", "(the reload-port in Cargo.toml)")?;
+        process::ensure_port_free(
+            3001,
+            "cargo-leptos live reload",
+            "(the reload-port in Cargo.toml)",
+        )?;
     }
     let data = paths::dev_data_dir();
     let logs = data.join("logs");
@@ -109,7 +115,15 @@ fn start_release(root: &Path, env: &[(String, String)], config: &Path, logs: &Pa
     process::run(
         Command::new("cargo")
             .current_dir(root)
-            .args(["build", "--locked", "--release", "--package", "server", "--bin", "bibind"])
+            .args([
+                "build",
+                "--locked",
+                "--release",
+                "--package",
+                "server",
+                "--bin",
+                "bibind",
+            ])
             .env("CARGO_TARGET_DIR", &target_dir),
     )?;
     let mut command = Command::new(target_dir.join("release").join("bibind"));
@@ -124,7 +138,13 @@ fn start_release(root: &Path, env: &[(String, String)], config: &Path, logs: &Pa
 
 /// `cargo leptos watch`, with cargo routed to Debian's compiler for the wasm32
 /// build when no wasm32 target is installed.
-fn start_watch(root: &Path, env: &[(String, String)], config: &Path, port: u16, logs: &Path) -> Result<Supervised> {
+fn start_watch(
+    root: &Path,
+    env: &[(String, String)],
+    config: &Path,
+    port: u16,
+    logs: &Path,
+) -> Result<Supervised> {
     tools::ensure_npm(root)?;
     let cargo_leptos = tools::ensure_cargo_leptos()?;
     let wasm_bindgen = tools::ensure_wasm_bindgen()?;
@@ -136,7 +156,11 @@ fn start_watch(root: &Path, env: &[(String, String)], config: &Path, port: u16, 
         path_dirs.insert(0, write_cargo_shim()?);
     }
     let path = std::env::join_paths(
-        path_dirs.into_iter().chain(std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default()),
+        path_dirs.into_iter().chain(
+            std::env::var_os("PATH")
+                .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+                .unwrap_or_default(),
+        ),
     )?;
     let mut command = Command::new(cargo_leptos);
     command
@@ -146,7 +170,10 @@ fn start_watch(root: &Path, env: &[(String, String)], config: &Path, port: u16, 
         .env("PATH", path)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("BIBIND_CONFIG", config);
-    println!("xtask: cargo leptos watch (the first build takes a few minutes; see {})", logs.join("portal.log").display());
+    println!(
+        "xtask: cargo leptos watch (the first build takes a few minutes; see {})",
+        logs.join("portal.log").display()
+    );
     Supervised::spawn("cargo leptos watch", &mut command, &logs.join("portal.log"))
 }
 

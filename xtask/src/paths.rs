@@ -21,7 +21,8 @@ pub fn cache_dir() -> Result<PathBuf> {
         let home = std::env::var_os("HOME").context("neither BIBIND_CACHE_DIR nor HOME is set")?;
         PathBuf::from(home).join(".cache").join("bibind")
     };
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the cache directory {}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the cache directory {}", dir.display()))?;
     Ok(dir)
 }
 

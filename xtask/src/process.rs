@@ -127,7 +127,12 @@ pub fn ensure_port_free(port: u16, wanted_by: &str, override_var: &str) -> Resul
 }
 
 /// Waits until something accepts connections on `port`.
-pub fn wait_for_port(name: &str, port: u16, timeout: Duration, service: Option<&mut Supervised>) -> Result<()> {
+pub fn wait_for_port(
+    name: &str,
+    port: u16,
+    timeout: Duration,
+    service: Option<&mut Supervised>,
+) -> Result<()> {
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     let deadline = Instant::now() + timeout;
     let mut service = service;

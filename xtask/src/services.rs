@@ -40,8 +40,16 @@ impl Stack {
         let venv = tools::ensure_python_venv()?;
         tools::ensure_apt(&[&tools::POSTGRES, &tools::MOSQUITTO])?;
 
-        let postgres = Postgres::start(&data_dir.join("postgres"), ports.postgres, &log_dir.join("postgres.log"))?;
-        let mut stack = Stack { ports, postgres, supervised: Vec::new() };
+        let postgres = Postgres::start(
+            &data_dir.join("postgres"),
+            ports.postgres,
+            &log_dir.join("postgres.log"),
+        )?;
+        let mut stack = Stack {
+            ports,
+            postgres,
+            supervised: Vec::new(),
+        };
 
         let mut openbao = Supervised::spawn(
             "OpenBao",
@@ -53,7 +61,12 @@ impl Stack {
             ]),
             &log_dir.join("openbao.log"),
         )?;
-        process::wait_for_port("OpenBao", ports.openbao, Duration::from_secs(30), Some(&mut openbao))?;
+        process::wait_for_port(
+            "OpenBao",
+            ports.openbao,
+            Duration::from_secs(30),
+            Some(&mut openbao),
+        )?;
         stack.supervised.push(openbao);
 
         let mosquitto_conf = data_dir.join("mosquitto.conf");
@@ -67,21 +80,38 @@ impl Stack {
         )?;
         let mut mosquitto = Supervised::spawn(
             "Mosquitto",
-            Command::new(tools::MOSQUITTO.binary).arg("-c").arg(&mosquitto_conf),
+            Command::new(tools::MOSQUITTO.binary)
+                .arg("-c")
+                .arg(&mosquitto_conf),
             &log_dir.join("mosquitto.log"),
         )?;
-        process::wait_for_port("Mosquitto", ports.mqtt, Duration::from_secs(15), Some(&mut mosquitto))?;
+        process::wait_for_port(
+            "Mosquitto",
+            ports.mqtt,
+            Duration::from_secs(15),
+            Some(&mut mosquitto),
+        )?;
         stack.supervised.push(mosquitto);
 
         let mut smtp = Supervised::spawn(
             "SMTP sink",
             Command::new(venv.join("bin").join("python"))
                 .arg(paths::workspace_root().join("deploy/dev/smtp_sink.py"))
-                .args(["--smtp-port", &ports.smtp.to_string(), "--http-port", &ports.smtp_api.to_string()]),
+                .args([
+                    "--smtp-port",
+                    &ports.smtp.to_string(),
+                    "--http-port",
+                    &ports.smtp_api.to_string(),
+                ]),
             &log_dir.join("smtp-sink.log"),
         )?;
         process::wait_for_port("SMTP sink", ports.smtp, Duration::from_secs(15), Some(&mut smtp))?;
-        process::wait_for_port("SMTP sink API", ports.smtp_api, Duration::from_secs(15), Some(&mut smtp))?;
+        process::wait_for_port(
+            "SMTP sink API",
+            ports.smtp_api,
+            Duration::from_secs(15),
+            Some(&mut smtp),
+        )?;
         stack.supervised.push(smtp);
         Ok(stack)
     }
@@ -141,8 +171,15 @@ impl Postgres {
     fn start(data: &Path, port: u16, log: &Path) -> Result<Self> {
         let bin = postgres_bin_dir()?;
         // PostgreSQL refuses to run as root: run it as the `postgres` user then.
-        let as_postgres_user = process::output(Command::new("id").arg("-u")).map(|u| u.trim() == "0").unwrap_or(false);
-        let pg = Postgres { data: data.to_path_buf(), bin, port, as_postgres_user };
+        let as_postgres_user = process::output(Command::new("id").arg("-u"))
+            .map(|u| u.trim() == "0")
+            .unwrap_or(false);
+        let pg = Postgres {
+            data: data.to_path_buf(),
+            bin,
+            port,
+            as_postgres_user,
+        };
         std::fs::create_dir_all(data)?;
         if as_postgres_user {
             process::run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(data))?;
@@ -156,7 +193,13 @@ impl Postgres {
             println!("xtask: creating a PostgreSQL cluster in {}", data.display());
             process::run(
                 pg.command("initdb")
-                    .args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "--no-sync", "-D"])
+                    .args([
+                        "--auth=trust",
+                        "--username=postgres",
+                        "--encoding=UTF8",
+                        "--no-sync",
+                        "-D",
+                    ])
                     .arg(data),
             )?;
         }
@@ -198,18 +241,38 @@ impl Postgres {
             &format!("SELECT 1 FROM pg_database WHERE datname = '{database}'"),
         ]))?;
         if exists.trim() != "1" {
-            process::run(self.psql("postgres").args(["-c", &format!("CREATE DATABASE \"{database}\"")]))?;
+            process::run(
+                self.psql("postgres")
+                    .args(["-c", &format!("CREATE DATABASE \"{database}\"")]),
+            )?;
         }
         Ok(())
     }
 
     pub fn drop_database(&self, database: &str) -> Result<()> {
-        process::run(self.psql("postgres").args(["-q", "-c", &format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)")]))
+        process::run(self.psql("postgres").args([
+            "-q",
+            "-c",
+            &format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"),
+        ]))
     }
 
     fn psql(&self, database: &str) -> Command {
         let mut command = Command::new(self.bin.join("psql"));
-        command.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", database]);
+        command.args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+        ]);
         command
     }
 }
@@ -235,7 +298,10 @@ fn postgres_bin_dir() -> Result<PathBuf> {
         .collect();
     majors.sort_unstable();
     let Some(major) = majors.last() else {
-        bail!("no PostgreSQL server under {}: `apt-get install -y postgresql`", base.display());
+        bail!(
+            "no PostgreSQL server under {}: `apt-get install -y postgresql`",
+            base.display()
+        );
     };
     Ok(base.join(major.to_string()).join("bin"))
 }

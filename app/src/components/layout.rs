@@ -14,7 +14,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         </a>
         <header class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-4 px-4 py-4 sm:px-6">
-                <a href="/" class="flex items-center gap-3" aria-label=t(Msg::NavHome)>
+                <a href="/" class="flex items-center gap-3">
                     <span class="grid h-9 w-9 place-items-center rounded-lg bg-indigo-700 text-lg font-bold text-white" aria-hidden="true">"B"</span>
                     <span class="flex flex-col leading-tight">
                         <span class="text-lg font-semibold tracking-tight">"Bibind"</span>

@@ -187,8 +187,16 @@ fn quota_lines(locale: Locale, plan: &Plan) -> Vec<String> {
     let text = |msg: Msg| msg.text(locale);
     let mut lines = vec![
         format!("{} {}", format_cpu(locale, q.cpu_millicores), text(Msg::QuotaCpu)),
-        format!("{} {}", format_mebibytes(locale, q.memory_mib), text(Msg::QuotaMemory)),
-        format!("{} {}", format_mebibytes(locale, q.storage_gib.saturating_mul(1024)), text(Msg::QuotaStorage)),
+        format!(
+            "{} {}",
+            format_mebibytes(locale, q.memory_mib),
+            text(Msg::QuotaMemory)
+        ),
+        format!(
+            "{} {}",
+            format_mebibytes(locale, q.storage_gib.saturating_mul(1024)),
+            text(Msg::QuotaStorage)
+        ),
     ];
     if let Some(seats) = q.seats {
         lines.push(format!("{seats} {}", text(Msg::QuotaSeats)));

@@ -58,7 +58,14 @@ mod tests {
     fn only_local_paths_are_followed() {
         assert!(is_local_path("/"));
         assert!(is_local_path("/orgs/acme?tab=members"));
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil", "", "/\nx"] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "evil",
+            "",
+            "/\nx",
+        ] {
             assert!(!is_local_path(bad), "{bad:?}");
         }
     }

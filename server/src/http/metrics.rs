@@ -42,7 +42,9 @@ pub(crate) struct HttpMetrics {
 
 fn latency_histogram() -> Histogram {
     // 1 ms to ~8 s.
-    Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 8.0])
+    Histogram::new([
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 8.0,
+    ])
 }
 
 impl Default for HttpMetrics {
@@ -56,7 +58,11 @@ impl Default for HttpMetrics {
             "Time to produce the response head",
             latency.clone(),
         );
-        Self { registry, requests, latency }
+        Self {
+            registry,
+            requests,
+            latency,
+        }
     }
 }
 
@@ -70,7 +76,10 @@ impl HttpMetrics {
             })
             .inc();
         self.latency
-            .get_or_create(&RouteLabels { method: method.to_owned(), route: route.to_owned() })
+            .get_or_create(&RouteLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+            })
             .observe(seconds);
     }
 }
@@ -89,7 +98,12 @@ async fn track(State(metrics): State<Arc<HttpMetrics>>, request: Request<Body>, 
         .map(|path| path.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     let response = next.run(request).await;
-    metrics.observe(&method, &route, response.status(), started.elapsed().as_secs_f64());
+    metrics.observe(
+        &method,
+        &route,
+        response.status(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 
@@ -99,7 +113,10 @@ pub(super) async fn export(State(state): State<AppState>) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         body,
     )
         .into_response()

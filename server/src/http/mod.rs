@@ -60,16 +60,26 @@ impl Application {
     /// Connects to the database (applying migrations when configured), binds
     /// the listening socket and assembles the router.
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let db = Db::connect_lazy(config.database.url.expose_secret(), config.database.max_connections)?;
+        let db = Db::connect_lazy(
+            config.database.url.expose_secret(),
+            config.database.max_connections,
+        )?;
         if config.database.migrate {
             db.migrate().await?;
         }
         let control = Control::new(db, Arc::new(SystemClock));
         let listener = TcpListener::bind(config.server.listen)
             .await
-            .map_err(|source| StartError::Bind { address: config.server.listen, source })?;
+            .map_err(|source| StartError::Bind {
+                address: config.server.listen,
+                source,
+            })?;
         let router = router(&config, control.clone());
-        Ok(Self { listener, router, control })
+        Ok(Self {
+            listener,
+            router,
+            control,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -28,7 +28,10 @@ impl Readiness {
                 .timeout(CHECK_TIMEOUT)
                 .build()
                 .unwrap_or_default(),
-            vault: config.vault.as_ref().map(|v| v.addr.trim_end_matches('/').to_owned()),
+            vault: config
+                .vault
+                .as_ref()
+                .map(|v| v.addr.trim_end_matches('/').to_owned()),
             mqtt: config.mqtt.as_ref().map(|m| m.address.clone()),
             smtp: config.smtp.as_ref().map(|s| s.address.clone()),
         }
@@ -46,8 +49,16 @@ struct Check {
 impl Check {
     fn from_result(name: &'static str, result: Result<(), String>) -> Self {
         match result {
-            Ok(()) => Check { name, status: "up", error: None },
-            Err(error) => Check { name, status: "down", error: Some(error) },
+            Ok(()) => Check {
+                name,
+                status: "up",
+                error: None,
+            },
+            Err(error) => Check {
+                name,
+                status: "down",
+                error: Some(error),
+            },
         }
     }
 }
@@ -73,7 +84,10 @@ pub(super) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     };
     let (database, vault, mqtt, smtp) = tokio::join!(
         database,
-        optional(readiness.vault.as_deref(), |addr| vault_health(&readiness.http, addr)),
+        optional(readiness.vault.as_deref(), |addr| vault_health(
+            &readiness.http,
+            addr
+        )),
         optional(readiness.mqtt.as_deref(), tcp_connect),
         optional(readiness.smtp.as_deref(), smtp_greeting),
     );
@@ -84,8 +98,15 @@ pub(super) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         }
     }
     let ready = checks.iter().all(|c| c.status == "up");
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let report = ReadinessReport { status: if ready { "ready" } else { "not ready" }, checks };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let report = ReadinessReport {
+        status: if ready { "ready" } else { "not ready" },
+        checks,
+    };
     (status, Json(report))
 }
 
@@ -126,14 +147,24 @@ async fn tcp_connect(address: &str) -> Result<(), String> {
 /// An SMTP server greets with `220` as soon as it accepts a connection.
 async fn smtp_greeting(address: &str) -> Result<(), String> {
     let greet = async {
-        let mut stream = TcpStream::connect(address).await.map_err(|e| format!("unreachable: {e}"))?;
+        let mut stream = TcpStream::connect(address)
+            .await
+            .map_err(|e| format!("unreachable: {e}"))?;
         let mut buffer = [0u8; 3];
-        stream.read_exact(&mut buffer).await.map_err(|e| format!("no greeting: {e}"))?;
+        stream
+            .read_exact(&mut buffer)
+            .await
+            .map_err(|e| format!("no greeting: {e}"))?;
         if &buffer == b"220" {
             Ok(())
         } else {
-            Err(format!("unexpected greeting {:?}", String::from_utf8_lossy(&buffer)))
+            Err(format!(
+                "unexpected greeting {:?}",
+                String::from_utf8_lossy(&buffer)
+            ))
         }
     };
-    timeout(CHECK_TIMEOUT, greet).await.unwrap_or_else(|_| Err("timed out".to_owned()))
+    timeout(CHECK_TIMEOUT, greet)
+        .await
+        .unwrap_or_else(|_| Err("timed out".to_owned()))
 }

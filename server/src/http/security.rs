@@ -52,19 +52,21 @@ pub(super) fn layers(router: Router, tls: bool) -> Router {
     router.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-            .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
-                let request_id = request
-                    .extensions()
-                    .get::<RequestId>()
-                    .and_then(|id| id.header_value().to_str().ok())
-                    .unwrap_or_default();
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = %request.uri().path(),
-                    request_id = %request_id,
-                )
-            }))
+            .layer(
+                TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
+                    let request_id = request
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|id| id.header_value().to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id = %request_id,
+                    )
+                }),
+            )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
     )
 }
@@ -77,8 +79,9 @@ fn panic_response(_payload: Box<dyn Any + Send + 'static>) -> Response<Body> {
         <h1 lang=\"en\">Something went wrong</h1><p lang=\"en\">Please try again in a moment.</p></body></html>";
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     response
 }

@@ -1,6 +1,6 @@
 //! `TestApp`: the real server on a free port, with a fresh database cloned
 //! from a migrated template, talking to the real services `cargo xtask test`
-//! started (their addresses come in `BIBIND_TEST_*` variables).
+//! started (their addresses come in `TEST_*` variables).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -15,7 +15,9 @@ use sqlx::{Connection, Executor, PgConnection, PgPool};
 
 pub fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run the tests with `cargo xtask test`, which starts the services they need")
+        panic!(
+            "{name} is not set: run the tests with `cargo xtask test`, which starts the services they need"
+        )
     })
 }
 
@@ -56,15 +58,25 @@ impl TestAppBuilder {
                 migrate: true,
             },
             site: SiteConfig {
-                root: self.site_root.clone().unwrap_or_else(|| PathBuf::from("/nonexistent-site")),
+                root: self
+                    .site_root
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("/nonexistent-site")),
                 ..SiteConfig::default()
             },
             log: LogConfig::default(),
-            vault: Some(VaultConfig { addr: env("BIBIND_TEST_VAULT_ADDR") }),
-            mqtt: Some(EndpointConfig {
-                address: self.mqtt_address.clone().unwrap_or_else(|| env("BIBIND_TEST_MQTT_ADDRESS")),
+            vault: Some(VaultConfig {
+                addr: env("TEST_VAULT_ADDR"),
             }),
-            smtp: Some(EndpointConfig { address: env("BIBIND_TEST_SMTP_ADDRESS") }),
+            mqtt: Some(EndpointConfig {
+                address: self
+                    .mqtt_address
+                    .clone()
+                    .unwrap_or_else(|| env("TEST_MQTT_ADDRESS")),
+            }),
+            smtp: Some(EndpointConfig {
+                address: env("TEST_SMTP_ADDRESS"),
+            }),
         };
         (config, database)
     }
@@ -109,7 +121,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request sent")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
@@ -122,7 +138,7 @@ impl TestApp {
 }
 
 fn database_url(database: &str) -> String {
-    let admin = env("BIBIND_TEST_DATABASE_URL");
+    let admin = env("TEST_DATABASE_URL");
     let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
     format!("{base}/{database}")
 }
@@ -130,7 +146,9 @@ fn database_url(database: &str) -> String {
 /// Creates a database for one test, cloned from a template that has every
 /// migration applied (created once per set of migrations).
 pub async fn fresh_database() -> String {
-    let mut admin = PgConnection::connect(&env("BIBIND_TEST_DATABASE_URL")).await.expect("admin connection");
+    let mut admin = PgConnection::connect(&env("TEST_DATABASE_URL"))
+        .await
+        .expect("admin connection");
     let template = template_name();
     // Test binaries run in parallel threads: one creates the template.
     admin.execute("SELECT pg_advisory_lock(7264519)").await.unwrap();
@@ -140,9 +158,15 @@ pub async fn fresh_database() -> String {
         .await
         .unwrap();
     if exists.is_none() {
-        admin.execute(format!("CREATE DATABASE \"{template}\"").as_str()).await.unwrap();
+        admin
+            .execute(format!("CREATE DATABASE \"{template}\"").as_str())
+            .await
+            .unwrap();
         let mut conn = PgConnection::connect(&database_url(&template)).await.unwrap();
-        control::store::MIGRATOR.run(&mut conn).await.expect("migrations apply");
+        control::store::MIGRATOR
+            .run(&mut conn)
+            .await
+            .expect("migrations apply");
         conn.close().await.unwrap();
     }
     let database = format!("test_{}", uuid::Uuid::new_v4().simple());
