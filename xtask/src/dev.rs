@@ -76,14 +76,19 @@ pub fn run(args: &[String]) -> Result<()> {
     stack.postgres.ensure_database(DATABASE)?;
 
     let portal_url = format!("http://127.0.0.1:{portal_port}");
-    let mut env = stack.server_env(DATABASE);
-    env.push(("BIBIND_SERVER__LISTEN".into(), format!("127.0.0.1:{portal_port}")));
-    env.push(("BIBIND_SERVER__PUBLIC_URL".into(), portal_url.clone()));
-    let config = root.join("deploy/bibind.example.toml");
     let mut portal = if release {
-        start_release(&root, &env, &config, &logs)?
+        start_release(&stack, portal_port, &logs)?
     } else {
-        start_watch(&root, &env, &config, portal_port, &logs)?
+        let mut env = stack.server_env(DATABASE);
+        env.push(("BIBIND_SERVER__LISTEN".into(), format!("127.0.0.1:{portal_port}")));
+        env.push(("BIBIND_SERVER__PUBLIC_URL".into(), portal_url.clone()));
+        start_watch(
+            &root,
+            &env,
+            &root.join("deploy/bibind.example.toml"),
+            portal_port,
+            &logs,
+        )?
     };
 
     println!("\nBibind is starting (logs in {}):", logs.display());
@@ -109,31 +114,16 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn start_release(root: &Path, env: &[(String, String)], config: &Path, logs: &Path) -> Result<Supervised> {
+fn start_release(stack: &Stack, port: u16, logs: &Path) -> Result<Supervised> {
     let site_root = site::build()?;
-    let target_dir = test::shared_target_dir()?;
-    process::run(
-        Command::new("cargo")
-            .current_dir(root)
-            .args([
-                "build",
-                "--locked",
-                "--release",
-                "--package",
-                "server",
-                "--bin",
-                "bibind",
-            ])
-            .env("CARGO_TARGET_DIR", &target_dir),
-    )?;
-    let mut command = Command::new(target_dir.join("release").join("bibind"));
-    command
-        .current_dir(root)
-        .envs(env.iter().cloned())
-        .env("BIBIND_SITE__ROOT", site_root)
-        .arg("--config")
-        .arg(config);
-    Supervised::spawn("the portal", &mut command, &logs.join("portal.log"))
+    let binaries = test::build_server(true, &[])?;
+    stack.spawn_portal(
+        &binaries.join("bibind"),
+        DATABASE,
+        port,
+        &site_root,
+        &logs.join("portal.log"),
+    )
 }
 
 /// `cargo leptos watch`, with cargo routed to Debian's compiler for the wasm32

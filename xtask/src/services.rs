@@ -25,6 +25,19 @@ pub struct Ports {
     pub smtp_api: u16,
 }
 
+impl Ports {
+    /// Free loopback ports, for test and benchmark runs.
+    pub fn free() -> Result<Self> {
+        Ok(Ports {
+            postgres: process::free_port()?,
+            openbao: process::free_port()?,
+            mqtt: process::free_port()?,
+            smtp: process::free_port()?,
+            smtp_api: process::free_port()?,
+        })
+    }
+}
+
 /// A running stack; dropping it stops every service.
 pub struct Stack {
     pub ports: Ports,
@@ -51,7 +64,7 @@ impl Stack {
             supervised: Vec::new(),
         };
 
-        let mut openbao = Supervised::spawn(
+        stack.supervise(
             "OpenBao",
             Command::new(venv.join("bin").join("bao")).args([
                 "server",
@@ -60,14 +73,8 @@ impl Stack {
                 &format!("-dev-listen-address=127.0.0.1:{}", ports.openbao),
             ]),
             &log_dir.join("openbao.log"),
+            &[ports.openbao],
         )?;
-        process::wait_for_port(
-            "OpenBao",
-            ports.openbao,
-            Duration::from_secs(30),
-            Some(&mut openbao),
-        )?;
-        stack.supervised.push(openbao);
 
         let mosquitto_conf = data_dir.join("mosquitto.conf");
         std::fs::create_dir_all(data_dir)?;
@@ -78,22 +85,16 @@ impl Stack {
                 ports.mqtt
             ),
         )?;
-        let mut mosquitto = Supervised::spawn(
+        stack.supervise(
             "Mosquitto",
             Command::new(tools::MOSQUITTO.binary)
                 .arg("-c")
                 .arg(&mosquitto_conf),
             &log_dir.join("mosquitto.log"),
+            &[ports.mqtt],
         )?;
-        process::wait_for_port(
-            "Mosquitto",
-            ports.mqtt,
-            Duration::from_secs(15),
-            Some(&mut mosquitto),
-        )?;
-        stack.supervised.push(mosquitto);
 
-        let mut smtp = Supervised::spawn(
+        stack.supervise(
             "SMTP sink",
             Command::new(venv.join("bin").join("python"))
                 .arg(paths::workspace_root().join("deploy/dev/smtp_sink.py"))
@@ -104,16 +105,50 @@ impl Stack {
                     &ports.smtp_api.to_string(),
                 ]),
             &log_dir.join("smtp-sink.log"),
+            &[ports.smtp, ports.smtp_api],
         )?;
-        process::wait_for_port("SMTP sink", ports.smtp, Duration::from_secs(15), Some(&mut smtp))?;
-        process::wait_for_port(
-            "SMTP sink API",
-            ports.smtp_api,
-            Duration::from_secs(15),
-            Some(&mut smtp),
-        )?;
-        stack.supervised.push(smtp);
         Ok(stack)
+    }
+
+    /// Starts a service and waits until it listens on each of `ports`.
+    fn supervise(
+        &mut self,
+        name: &'static str,
+        command: &mut Command,
+        log: &Path,
+        ports: &[u16],
+    ) -> Result<()> {
+        let mut service = Supervised::spawn(name, command, log)?;
+        for port in ports {
+            process::wait_for_port(name, *port, Duration::from_secs(30), Some(&mut service))?;
+        }
+        self.supervised.push(service);
+        Ok(())
+    }
+
+    /// Starts the `bibind` server on `port` against this stack and `database`,
+    /// and waits until it listens.
+    pub fn spawn_portal(
+        &self,
+        binary: &Path,
+        database: &str,
+        port: u16,
+        site_root: &Path,
+        log: &Path,
+    ) -> Result<Supervised> {
+        let root = paths::workspace_root();
+        let mut command = Command::new(binary);
+        command
+            .current_dir(&root)
+            .envs(self.server_env(database))
+            .env("BIBIND_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("BIBIND_SERVER__PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+            .env("BIBIND_SITE__ROOT", site_root)
+            .arg("--config")
+            .arg(root.join("deploy/bibind.example.toml"));
+        let mut portal = Supervised::spawn("the portal", &mut command, log)?;
+        process::wait_for_port("the portal", port, Duration::from_secs(60), Some(&mut portal))?;
+        Ok(portal)
     }
 
     pub fn vault_addr(&self) -> String {

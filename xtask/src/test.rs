@@ -7,16 +7,12 @@
 //! 4. the front end and the server built, the server started, and the
 //!    end-to-end tests run in Debian's Chromium through playwright-core.
 
-use std::{
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::{process::Command, time::Instant};
 
 use anyhow::{bail, Context, Result};
 
 use crate::{
-    paths,
-    process::{self, Supervised},
+    paths, process,
     services::{Ports, Stack},
     site, tools,
 };
@@ -53,15 +49,8 @@ pub fn run(args: &[String]) -> Result<()> {
     step("starting PostgreSQL, OpenBao, Mosquitto and the SMTP sink");
     tools::ensure_apt(&[&tools::CHROMIUM])?;
     let run_dir = std::env::temp_dir().join(format!("bibind-test-{}", std::process::id()));
-    let ports = Ports {
-        postgres: process::free_port()?,
-        openbao: process::free_port()?,
-        mqtt: process::free_port()?,
-        smtp: process::free_port()?,
-        smtp_api: process::free_port()?,
-    };
     let log_dir = run_dir.join("logs");
-    let mut stack = Stack::start(ports, &run_dir.join("data"), &log_dir)?;
+    let mut stack = Stack::start(Ports::free()?, &run_dir.join("data"), &log_dir)?;
     println!("xtask: service logs in {}", log_dir.display());
 
     step("unit and integration tests");
@@ -75,15 +64,7 @@ pub fn run(args: &[String]) -> Result<()> {
 
     step("building the front end and the server");
     let site_root = site::build()?;
-    process::run(&mut cargo(&[
-        "build",
-        "--locked",
-        "--package",
-        "server",
-        "--bin",
-        "bibind",
-    ]))?;
-    let binary = target_dir.join("debug").join("bibind");
+    let binary = build_server(false, &[])?.join("bibind");
 
     step("end-to-end tests in Chromium");
     stack.check_running()?;
@@ -91,17 +72,7 @@ pub fn run(args: &[String]) -> Result<()> {
     stack.postgres.drop_database(database)?;
     stack.postgres.ensure_database(database)?;
     let port = process::free_port()?;
-    let mut server_command = Command::new(&binary);
-    server_command
-        .current_dir(&root)
-        .envs(stack.server_env(database))
-        .env("BIBIND_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-        .env("BIBIND_SERVER__PUBLIC_URL", format!("http://127.0.0.1:{port}"))
-        .env("BIBIND_SITE__ROOT", &site_root)
-        .arg("--config")
-        .arg(root.join("deploy/bibind.example.toml"));
-    let mut server = Supervised::spawn("the portal", &mut server_command, &log_dir.join("portal.log"))?;
-    process::wait_for_port("the portal", port, Duration::from_secs(60), Some(&mut server))?;
+    let mut server = stack.spawn_portal(&binary, database, port, &site_root, &log_dir.join("portal.log"))?;
 
     let e2e = root.join("end2end");
     tools::ensure_npm(&e2e)?;
@@ -121,6 +92,23 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("\nxtask: all tests passed in {:.0?}", started.elapsed());
     println!("xtask: front end wasm {raw} bytes raw, {gzip} bytes gzip -9");
     Ok(())
+}
+
+/// Builds the `bibind` server (and `extra` cargo targets) into the shared
+/// target directory; returns the directory of the binaries.
+pub fn build_server(release: bool, extra: &[&str]) -> Result<std::path::PathBuf> {
+    let target_dir = shared_target_dir()?;
+    let mut command = Command::new("cargo");
+    command
+        .current_dir(paths::workspace_root())
+        .args(["build", "--locked", "--package", "server", "--bin", "bibind"])
+        .args(extra)
+        .env("CARGO_TARGET_DIR", &target_dir);
+    if release {
+        command.arg("--release");
+    }
+    process::run(&mut command)?;
+    Ok(target_dir.join(if release { "release" } else { "debug" }))
 }
 
 /// One target directory per toolchain, outside the clone, so a fresh clone
