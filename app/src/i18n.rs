@@ -54,9 +54,13 @@ messages! {
     QuotaCpu => en: "vCPU", fr: "vCPU";
     QuotaMemory => en: "memory", fr: "de mémoire";
     QuotaStorage => en: "storage", fr: "de stockage";
+    QuotaSeat => en: "user seat", fr: "utilisateur";
     QuotaSeats => en: "user seats", fr: "utilisateurs";
+    QuotaDevice => en: "device", fr: "objet connecté";
     QuotaDevices => en: "devices", fr: "objets connectés";
-    QuotaBackups => en: "days of backups", fr: "jours de sauvegardes";
+    QuotaBackupDay => en: "day of backups", fr: "jour de sauvegardes";
+    QuotaBackupDays => en: "days of backups", fr: "jours de sauvegardes";
+    QuotaInstance => en: "OpenStack instance", fr: "instance OpenStack";
     QuotaInstances => en: "OpenStack instances", fr: "instances OpenStack";
     FeatureSovereignTitle => en: "Hosted in France", fr: "Hébergé en France";
     FeatureSovereignBody => en: "Your data stays in our French data centres, under European law.", fr: "Vos données restent dans nos centres de données français, sous droit européen.";
@@ -140,12 +144,30 @@ pub fn locale_from_headers(headers: &http::HeaderMap) -> Locale {
 pub fn format_price(locale: Locale, cents: u64) -> String {
     let euros = cents / 100;
     let rest = cents % 100;
-    let grouped = group_thousands(euros, if locale == Locale::Fr { '\u{202f}' } else { ',' });
+    let grouped = group_thousands(euros, thousands_separator(locale));
     match (locale, rest) {
         (Locale::En, 0) => format!("€{grouped}"),
         (Locale::En, _) => format!("€{grouped}.{rest:02}"),
         (Locale::Fr, 0) => format!("{grouped}\u{a0}€"),
         (Locale::Fr, _) => format!("{grouped},{rest:02}\u{a0}€"),
+    }
+}
+
+/// A count followed by its noun, singular or plural by each language's rule
+/// (French treats 0 and 1 as singular).
+pub fn format_count(locale: Locale, count: u64, one: Msg, other: Msg) -> String {
+    let singular = match locale {
+        Locale::En => count == 1,
+        Locale::Fr => count <= 1,
+    };
+    let noun = if singular { one } else { other }.text(locale);
+    format!("{} {noun}", group_thousands(count, thousands_separator(locale)))
+}
+
+fn thousands_separator(locale: Locale) -> char {
+    match locale {
+        Locale::En => ',',
+        Locale::Fr => '\u{202f}',
     }
 }
 
@@ -207,6 +229,16 @@ mod tests {
         assert_eq!(format_price(Locale::En, 12_345_678), "€123,456.78");
         assert_eq!(format_price(Locale::Fr, 4900), "49\u{a0}€");
         assert_eq!(format_price(Locale::Fr, 12_345_605), "123\u{202f}456,05\u{a0}€");
+    }
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        let seats = |locale, n| format_count(locale, n, Msg::QuotaSeat, Msg::QuotaSeats);
+        assert_eq!(seats(Locale::En, 1), "1 user seat");
+        assert_eq!(seats(Locale::En, 0), "0 user seats");
+        assert_eq!(seats(Locale::En, 20_000), "20,000 user seats");
+        assert_eq!(seats(Locale::Fr, 0), "0 utilisateur");
+        assert_eq!(seats(Locale::Fr, 2000), "2\u{202f}000 utilisateurs");
     }
 
     #[test]

@@ -146,7 +146,8 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        Self::from_figment(figment.merge(Env::prefixed("BIBIND_").split("__")))
+        // BIBIND_CONFIG names the file itself (see `bibind --config`).
+        Self::from_figment(figment.merge(Env::prefixed("BIBIND_").ignore(&["CONFIG"]).split("__")))
     }
 
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
@@ -186,6 +187,7 @@ mod tests {
             jail.create_file("bibind.toml", MINIMAL)?;
             jail.set_env("BIBIND_SERVER__LISTEN", "127.0.0.1:4000");
             jail.set_env("BIBIND_LOG__FORMAT", "json");
+            jail.set_env("BIBIND_CONFIG", "bibind.toml");
             let config = Config::load(Some("bibind.toml".as_ref())).map_err(|e| e.to_string())?;
             assert_eq!(config.server.listen.port(), 4000);
             assert_eq!(config.log.format, LogFormat::Json);

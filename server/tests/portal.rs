@@ -82,7 +82,8 @@ async fn landing_page_presents_the_catalog_in_english_by_default() {
         assert!(html.contains(text), "missing {text:?}");
     }
     assert!(html.contains("30 user seats"));
-    assert!(html.contains("1000 devices"));
+    assert!(html.contains("1,000 devices"));
+    assert!(html.contains("1 OpenStack instance<"), "singular for one");
     assert!(html.contains("Activated after review by our team"));
 }
 
@@ -349,4 +350,39 @@ async fn a_port_in_use_is_named_at_start_up() {
         .to_string();
     assert!(error.contains(&address.to_string()), "{error}");
     assert!(error.contains("another process"), "{error}");
+}
+
+#[tokio::test]
+async fn shutdown_finishes_in_flight_requests_then_stops_listening() {
+    let (config, _) = TestApp::builder().config().await;
+    let app = server::Application::build(config).await.unwrap();
+    let address = app.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let in_flight = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .get(format!("http://{address}/"))
+                .send()
+                .await
+                .map(|r| r.status())
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    stop.send(()).unwrap();
+    assert_eq!(in_flight.await.unwrap().unwrap(), StatusCode::OK);
+    tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(client
+        .get(format!("http://{address}/healthz"))
+        .send()
+        .await
+        .is_err());
 }

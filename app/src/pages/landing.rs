@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::public_catalog,
-    i18n::{format_cpu, format_mebibytes, format_price, t, use_locale, Locale, Msg},
+    i18n::{format_count, format_cpu, format_mebibytes, format_price, t, use_locale, Locale, Msg},
     pages::error::ServerErrorPage,
 };
 
@@ -185,6 +185,7 @@ fn PlanCard(plan: Plan, accent: &'static str, billing: Memo<Billing>) -> impl In
 fn quota_lines(locale: Locale, plan: &Plan) -> Vec<String> {
     let q = &plan.quotas;
     let text = |msg: Msg| msg.text(locale);
+    let count = |n: u32, one, other| format_count(locale, u64::from(n), one, other);
     let mut lines = vec![
         format!("{} {}", format_cpu(locale, q.cpu_millicores), text(Msg::QuotaCpu)),
         format!(
@@ -199,14 +200,22 @@ fn quota_lines(locale: Locale, plan: &Plan) -> Vec<String> {
         ),
     ];
     if let Some(seats) = q.seats {
-        lines.push(format!("{seats} {}", text(Msg::QuotaSeats)));
+        lines.push(count(seats, Msg::QuotaSeat, Msg::QuotaSeats));
     }
     if let Some(devices) = q.devices {
-        lines.push(format!("{devices} {}", text(Msg::QuotaDevices)));
+        lines.push(count(devices, Msg::QuotaDevice, Msg::QuotaDevices));
     }
-    lines.push(format!("{} {}", q.backup_retention_days, text(Msg::QuotaBackups)));
+    lines.push(count(
+        q.backup_retention_days,
+        Msg::QuotaBackupDay,
+        Msg::QuotaBackupDays,
+    ));
     if q.openstack_instances > 0 {
-        lines.push(format!("{} {}", q.openstack_instances, text(Msg::QuotaInstances)));
+        lines.push(count(
+            q.openstack_instances,
+            Msg::QuotaInstance,
+            Msg::QuotaInstances,
+        ));
     }
     lines
 }
