@@ -28,6 +28,12 @@ pub struct Config {
     pub mqtt: Option<EndpointConfig>,
     #[serde(default)]
     pub smtp: Option<EndpointConfig>,
+    /// Ory Kratos: identities and self-service flows.
+    #[serde(default)]
+    pub kratos: Option<OryConfig>,
+    /// Ory Hydra: OAuth2 and OpenID Connect.
+    #[serde(default)]
+    pub hydra: Option<OryConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -107,6 +113,14 @@ pub struct VaultConfig {
     pub addr: String,
 }
 
+/// An Ory server: its public API (browsers) and its admin API (the portal only).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OryConfig {
+    pub public_url: String,
+    pub admin_url: String,
+}
+
 /// A backend reached over TCP at `host:port`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,8 +160,13 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        // BIBIND_CONFIG names the file itself (see `bibind --config`).
-        Self::from_figment(figment.merge(Env::prefixed("BIBIND_").ignore(&["CONFIG"]).split("__")))
+        // Configuration keys all sit in a section (`BIBIND_DATABASE__URL`);
+        // other BIBIND_ variables (BIBIND_CONFIG, xtask's BIBIND_CACHE_DIR …)
+        // are not configuration.
+        let environment = Env::prefixed("BIBIND_")
+            .filter(|key| key.as_str().contains("__"))
+            .split("__");
+        Self::from_figment(figment.merge(environment))
     }
 
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
@@ -188,6 +207,7 @@ mod tests {
             jail.set_env("BIBIND_SERVER__LISTEN", "127.0.0.1:4000");
             jail.set_env("BIBIND_LOG__FORMAT", "json");
             jail.set_env("BIBIND_CONFIG", "bibind.toml");
+            jail.set_env("BIBIND_CACHE_DIR", "/tmp/not-configuration");
             let config = Config::load(Some("bibind.toml".as_ref())).map_err(|e| e.to_string())?;
             assert_eq!(config.server.listen.port(), 4000);
             assert_eq!(config.log.format, LogFormat::Json);

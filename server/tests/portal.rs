@@ -29,7 +29,7 @@ async fn readyz_checks_the_database_and_each_backend() {
     assert_eq!(report["status"], "ready");
     let checks = report["checks"].as_array().unwrap();
     let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["database", "vault", "mqtt", "smtp"]);
+    assert_eq!(names, ["database", "vault", "kratos", "hydra", "mqtt", "smtp"]);
     assert!(checks.iter().all(|c| c["status"] == "up"), "{report}");
 }
 

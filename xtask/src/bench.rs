@@ -37,11 +37,10 @@ pub fn run(args: &[String]) -> Result<()> {
     let stack = Stack::start(Ports::free()?, &run_dir.join("data"), &logs)?;
     stack.postgres.ensure_database("bibind_bench")?;
 
-    let portal_port = process::free_port()?;
+    let portal_port = stack.ports.portal;
     let mut portal = stack.spawn_portal(
         &binaries.join("bibind"),
         "bibind_bench",
-        portal_port,
         &site_root,
         &logs.join("portal.log"),
     )?;

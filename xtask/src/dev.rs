@@ -25,7 +25,7 @@ use crate::{
 const DATABASE: &str = "bibind";
 
 /// Default ports, each overridable by its environment variable.
-fn ports() -> Result<(Ports, u16)> {
+fn ports() -> Result<Ports> {
     let port = |var: &str, default: u16, who: &str| -> Result<u16> {
         let port = match std::env::var(var) {
             Ok(value) => value
@@ -42,9 +42,13 @@ fn ports() -> Result<(Ports, u16)> {
         mqtt: port("BIBIND_DEV_MQTT_PORT", 1883, "Mosquitto")?,
         smtp: port("BIBIND_DEV_SMTP_PORT", 2525, "the SMTP sink")?,
         smtp_api: port("BIBIND_DEV_SMTP_API_PORT", 8025, "the SMTP sink's mail viewer")?,
+        kratos_public: port("BIBIND_DEV_KRATOS_PUBLIC_PORT", 4433, "Kratos (public API)")?,
+        kratos_admin: port("BIBIND_DEV_KRATOS_ADMIN_PORT", 4434, "Kratos (admin API)")?,
+        hydra_public: port("BIBIND_DEV_HYDRA_PUBLIC_PORT", 4444, "Hydra (public API)")?,
+        hydra_admin: port("BIBIND_DEV_HYDRA_ADMIN_PORT", 4445, "Hydra (admin API)")?,
+        portal: port("BIBIND_DEV_PORTAL_PORT", 3000, "the portal")?,
     };
-    let portal = port("BIBIND_DEV_PORTAL_PORT", 3000, "the portal")?;
-    Ok((ports, portal))
+    Ok(ports)
 }
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -54,7 +58,8 @@ pub fn run(args: &[String]) -> Result<()> {
         other => bail!("`cargo xtask dev` takes only --release (got {})", other.join(" ")),
     };
     let root = paths::workspace_root();
-    let (ports, portal_port) = ports()?;
+    let ports = ports()?;
+    let portal_port = ports.portal;
     if !release {
         // cargo-leptos watch also listens on its live-reload port.
         process::ensure_port_free(
@@ -77,7 +82,7 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let portal_url = format!("http://127.0.0.1:{portal_port}");
     let mut portal = if release {
-        start_release(&stack, portal_port, &logs)?
+        start_release(&stack, &logs)?
     } else {
         let mut env = stack.server_env(DATABASE);
         env.push(("BIBIND_SERVER__LISTEN".into(), format!("127.0.0.1:{portal_port}")));
@@ -98,6 +103,16 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("  Mosquitto         mqtt://{}", stack.mqtt_address());
     println!("  SMTP sink         smtp://{}", stack.smtp_address());
     println!("  mail viewer       {}   (JSON: /messages)", stack.smtp_api_url());
+    println!(
+        "  Kratos            {} (public), {} (admin)",
+        stack.kratos_public_url(),
+        stack.kratos_admin_url()
+    );
+    println!(
+        "  Hydra             {} (public), {} (admin)",
+        stack.hydra_public_url(),
+        stack.hydra_admin_url()
+    );
     println!("\nPress Ctrl-C to stop everything.");
 
     while !stop.load(Ordering::SeqCst) {
@@ -114,13 +129,12 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn start_release(stack: &Stack, port: u16, logs: &Path) -> Result<Supervised> {
+fn start_release(stack: &Stack, logs: &Path) -> Result<Supervised> {
     let site_root = site::build()?;
     let binaries = test::build_server(true, &[])?;
     stack.spawn_portal(
         &binaries.join("bibind"),
         DATABASE,
-        port,
         &site_root,
         &logs.join("portal.log"),
     )

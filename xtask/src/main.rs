@@ -5,6 +5,7 @@
 
 mod bench;
 mod dev;
+mod ory;
 mod paths;
 mod process;
 mod services;

@@ -22,6 +22,17 @@ pub fn run(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Runs a command to completion with its output appended to `log`.
+pub fn run_logged(command: &mut Command, log: &Path) -> Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("cannot open the log file {}", log.display()))?;
+    command.stdout(file.try_clone()?).stderr(file);
+    run(command).with_context(|| format!("see {}", log.display()))
+}
+
 /// Runs a command and returns its standard output.
 pub fn output(command: &mut Command) -> Result<String> {
     let out = command

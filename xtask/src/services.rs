@@ -1,5 +1,6 @@
 //! The real services the portal talks to, started on loopback: PostgreSQL,
-//! OpenBao (dev mode), Mosquitto and an SMTP sink with an HTTP API.
+//! OpenBao (dev mode), Mosquitto, an SMTP sink with an HTTP API, and Ory
+//! Kratos and Hydra (each on its own database).
 
 use std::{
     path::{Path, PathBuf},
@@ -10,7 +11,7 @@ use std::{
 use anyhow::{bail, Context, Result};
 
 use crate::{
-    paths,
+    ory, paths,
     process::{self, Supervised},
     tools,
 };
@@ -23,6 +24,12 @@ pub struct Ports {
     pub mqtt: u16,
     pub smtp: u16,
     pub smtp_api: u16,
+    pub kratos_public: u16,
+    pub kratos_admin: u16,
+    pub hydra_public: u16,
+    pub hydra_admin: u16,
+    /// The portal's own port: Kratos and Hydra send browsers there.
+    pub portal: u16,
 }
 
 impl Ports {
@@ -34,6 +41,11 @@ impl Ports {
             mqtt: process::free_port()?,
             smtp: process::free_port()?,
             smtp_api: process::free_port()?,
+            kratos_public: process::free_port()?,
+            kratos_admin: process::free_port()?,
+            hydra_public: process::free_port()?,
+            hydra_admin: process::free_port()?,
+            portal: process::free_port()?,
         })
     }
 }
@@ -107,7 +119,88 @@ impl Stack {
             &log_dir.join("smtp-sink.log"),
             &[ports.smtp, ports.smtp_api],
         )?;
+        stack.start_ory(data_dir, log_dir)?;
         Ok(stack)
+    }
+
+    /// Kratos and Hydra: configs rendered for these ports, databases
+    /// migrated, then both served in dev mode (plain HTTP cookies).
+    fn start_ory(&mut self, data_dir: &Path, log_dir: &Path) -> Result<()> {
+        let kratos = ory::KRATOS.ensure_built()?;
+        let hydra = ory::HYDRA.ensure_built()?;
+        let p = self.ports;
+        let mut replacements = Vec::new();
+        for (default, port) in [
+            (3000, p.portal),
+            (4433, p.kratos_public),
+            (4434, p.kratos_admin),
+            (4444, p.hydra_public),
+            (4445, p.hydra_admin),
+            (2525, p.smtp),
+        ] {
+            replacements.push((format!(":{default}"), format!(":{port}")));
+            replacements.push((format!("port: {default}"), format!("port: {port}")));
+        }
+        let config_dir = data_dir.join("ory");
+        let kratos_config = ory::render_config("kratos.yml", &replacements, &config_dir)?;
+        let hydra_config = ory::render_config("hydra.yml", &replacements, &config_dir)?;
+        let secrets = ory::secrets(data_dir)?;
+        let root = paths::workspace_root();
+
+        for (name, binary, config, migrate) in [
+            (
+                "kratos",
+                &kratos,
+                &kratos_config,
+                &["migrate", "sql", "-e", "--yes"][..],
+            ),
+            (
+                "hydra",
+                &hydra,
+                &hydra_config,
+                &["migrate", "sql", "up", "-e", "--yes"][..],
+            ),
+        ] {
+            self.postgres.ensure_database(name)?;
+            let dsn = format!("{}?sslmode=disable", self.postgres.url(name));
+            process::run_logged(
+                Command::new(binary)
+                    .current_dir(&root)
+                    .args(migrate)
+                    .arg("-c")
+                    .arg(config)
+                    .env("DSN", &dsn),
+                &log_dir.join(format!("{name}-migrate.log")),
+            )
+            .with_context(|| format!("migrating the {name} database failed"))?;
+            let serve: &[&str] = if name == "kratos" {
+                &["serve", "--dev", "--watch-courier", "--sqa-opt-out"]
+            } else {
+                &["serve", "all", "--dev", "--sqa-opt-out"]
+            };
+            let ports: &[u16] = if name == "kratos" {
+                &[p.kratos_public, p.kratos_admin]
+            } else {
+                &[p.hydra_public, p.hydra_admin]
+            };
+            self.supervise(
+                if name == "kratos" {
+                    "Ory Kratos"
+                } else {
+                    "Ory Hydra"
+                },
+                Command::new(binary)
+                    .current_dir(&root)
+                    .args(serve)
+                    .arg("-c")
+                    .arg(config)
+                    .env("DSN", &dsn)
+                    .envs(secrets.iter().map(|(k, v)| (k, v))),
+                &log_dir.join(format!("{name}.log")),
+                ports,
+            )?;
+        }
+        Ok(())
     }
 
     /// Starts a service and waits until it listens on each of `ports`.
@@ -126,16 +219,16 @@ impl Stack {
         Ok(())
     }
 
-    /// Starts the `bibind` server on `port` against this stack and `database`,
-    /// and waits until it listens.
+    /// Starts the `bibind` server on the stack's portal port against
+    /// `database`, and waits until it listens.
     pub fn spawn_portal(
         &self,
         binary: &Path,
         database: &str,
-        port: u16,
         site_root: &Path,
         log: &Path,
     ) -> Result<Supervised> {
+        let port = self.ports.portal;
         let root = paths::workspace_root();
         let mut command = Command::new(binary);
         command
@@ -163,6 +256,22 @@ impl Stack {
         format!("127.0.0.1:{}", self.ports.smtp)
     }
 
+    pub fn kratos_public_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports.kratos_public)
+    }
+
+    pub fn kratos_admin_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports.kratos_admin)
+    }
+
+    pub fn hydra_public_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports.hydra_public)
+    }
+
+    pub fn hydra_admin_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports.hydra_admin)
+    }
+
     pub fn smtp_api_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.ports.smtp_api)
     }
@@ -174,6 +283,10 @@ impl Stack {
             ("BIBIND_VAULT__ADDR".into(), self.vault_addr()),
             ("BIBIND_MQTT__ADDRESS".into(), self.mqtt_address()),
             ("BIBIND_SMTP__ADDRESS".into(), self.smtp_address()),
+            ("BIBIND_KRATOS__PUBLIC_URL".into(), self.kratos_public_url()),
+            ("BIBIND_KRATOS__ADMIN_URL".into(), self.kratos_admin_url()),
+            ("BIBIND_HYDRA__PUBLIC_URL".into(), self.hydra_public_url()),
+            ("BIBIND_HYDRA__ADMIN_URL".into(), self.hydra_admin_url()),
         ]
     }
 

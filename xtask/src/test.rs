@@ -59,7 +59,11 @@ pub fn run(args: &[String]) -> Result<()> {
         .env("TEST_DATABASE_URL", stack.postgres.url("postgres"))
         .env("TEST_VAULT_ADDR", stack.vault_addr())
         .env("TEST_MQTT_ADDRESS", stack.mqtt_address())
-        .env("TEST_SMTP_ADDRESS", stack.smtp_address());
+        .env("TEST_SMTP_ADDRESS", stack.smtp_address())
+        .env("TEST_KRATOS_PUBLIC_URL", stack.kratos_public_url())
+        .env("TEST_KRATOS_ADMIN_URL", stack.kratos_admin_url())
+        .env("TEST_HYDRA_PUBLIC_URL", stack.hydra_public_url())
+        .env("TEST_HYDRA_ADMIN_URL", stack.hydra_admin_url());
     process::run(&mut tests)?;
 
     step("building the front end and the server");
@@ -71,8 +75,8 @@ pub fn run(args: &[String]) -> Result<()> {
     let database = "bibind_e2e";
     stack.postgres.drop_database(database)?;
     stack.postgres.ensure_database(database)?;
-    let port = process::free_port()?;
-    let mut server = stack.spawn_portal(&binary, database, port, &site_root, &log_dir.join("portal.log"))?;
+    let port = stack.ports.portal;
+    let mut server = stack.spawn_portal(&binary, database, &site_root, &log_dir.join("portal.log"))?;
 
     let e2e = root.join("end2end");
     tools::ensure_npm(&e2e)?;

@@ -17,6 +17,8 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) struct Readiness {
     http: reqwest::Client,
     vault: Option<String>,
+    kratos: Option<String>,
+    hydra: Option<String>,
     mqtt: Option<String>,
     smtp: Option<String>,
 }
@@ -31,11 +33,23 @@ impl Readiness {
             vault: config
                 .vault
                 .as_ref()
-                .map(|v| v.addr.trim_end_matches('/').to_owned()),
+                .map(|v| health_url(&v.addr, "v1/sys/health")),
+            kratos: config
+                .kratos
+                .as_ref()
+                .map(|k| health_url(&k.admin_url, "health/ready")),
+            hydra: config
+                .hydra
+                .as_ref()
+                .map(|h| health_url(&h.admin_url, "health/ready")),
             mqtt: config.mqtt.as_ref().map(|m| m.address.clone()),
             smtp: config.smtp.as_ref().map(|s| s.address.clone()),
         }
     }
+}
+
+fn health_url(base: &str, path: &str) -> String {
+    format!("{}/{path}", base.trim_end_matches('/'))
 }
 
 #[derive(Serialize)]
@@ -82,17 +96,24 @@ pub(super) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             Err(_) => Err("timed out".to_owned()),
         }
     };
-    let (database, vault, mqtt, smtp) = tokio::join!(
+    let http = &readiness.http;
+    let (database, vault, kratos, hydra, mqtt, smtp) = tokio::join!(
         database,
-        optional(readiness.vault.as_deref(), |addr| vault_health(
-            &readiness.http,
-            addr
-        )),
+        optional(readiness.vault.as_deref(), |url| http_health(http, url)),
+        optional(readiness.kratos.as_deref(), |url| http_health(http, url)),
+        optional(readiness.hydra.as_deref(), |url| http_health(http, url)),
         optional(readiness.mqtt.as_deref(), tcp_connect),
         optional(readiness.smtp.as_deref(), smtp_greeting),
     );
     let mut checks = vec![Check::from_result("database", database)];
-    for (name, result) in [("vault", vault), ("mqtt", mqtt), ("smtp", smtp)] {
+    let backends = [
+        ("vault", vault),
+        ("kratos", kratos),
+        ("hydra", hydra),
+        ("mqtt", mqtt),
+        ("smtp", smtp),
+    ];
+    for (name, result) in backends {
         if let Some(result) = result {
             checks.push(Check::from_result(name, result));
         }
@@ -121,11 +142,12 @@ where
     }
 }
 
-/// Vault's and OpenBao's health endpoint answers 200 only when initialised,
-/// unsealed and active.
-async fn vault_health(http: &reqwest::Client, addr: &str) -> Result<(), String> {
+/// A health endpoint that answers 2xx when ready: Vault's and OpenBao's (only
+/// when initialised, unsealed and active), Kratos' and Hydra's `/health/ready`
+/// (their database answers).
+async fn http_health(http: &reqwest::Client, url: &str) -> Result<(), String> {
     let response = http
-        .get(format!("{addr}/v1/sys/health"))
+        .get(url)
         .send()
         .await
         .map_err(|e| format!("unreachable: {e}"))?;

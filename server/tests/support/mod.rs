@@ -8,7 +8,9 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use secrecy::SecretString;
 use server::{
-    config::{Config, DatabaseConfig, EndpointConfig, LogConfig, ServerConfig, SiteConfig, VaultConfig},
+    config::{
+        Config, DatabaseConfig, EndpointConfig, LogConfig, OryConfig, ServerConfig, SiteConfig, VaultConfig,
+    },
     Application,
 };
 use sqlx::{Connection, Executor, PgConnection, PgPool};
@@ -76,6 +78,14 @@ impl TestAppBuilder {
             }),
             smtp: Some(EndpointConfig {
                 address: env("TEST_SMTP_ADDRESS"),
+            }),
+            kratos: Some(OryConfig {
+                public_url: env("TEST_KRATOS_PUBLIC_URL"),
+                admin_url: env("TEST_KRATOS_ADMIN_URL"),
+            }),
+            hydra: Some(OryConfig {
+                public_url: env("TEST_HYDRA_PUBLIC_URL"),
+                admin_url: env("TEST_HYDRA_ADMIN_URL"),
             }),
         };
         (config, database)

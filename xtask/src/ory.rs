@@ -1,0 +1,137 @@
+//! Ory Kratos and Hydra: built from their Go modules (pinned in `xtask/go/`,
+//! with the replace directives their own go.mod files need), cached by
+//! version, configured from `deploy/ory/` and started on loopback, each on its
+//! own PostgreSQL database.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{bail, Context, Result};
+
+use crate::{paths, process, tools};
+
+/// One Ory server: how to build it and how it is called.
+pub struct OryServer {
+    pub name: &'static str,
+    pub version: &'static str,
+    /// The Go package of its main function.
+    package: &'static str,
+}
+
+pub const KRATOS: OryServer = OryServer {
+    name: "kratos",
+    version: "v1.3.1",
+    package: "github.com/ory/kratos",
+};
+
+pub const HYDRA: OryServer = OryServer {
+    name: "hydra",
+    version: "v2.3.0",
+    package: "github.com/ory/hydra/v2",
+};
+
+impl OryServer {
+    /// The cached binary, built on first use.
+    pub fn ensure_built(&self) -> Result<PathBuf> {
+        let module = paths::workspace_root().join("xtask/go").join(self.name);
+        let go_mod = std::fs::read_to_string(module.join("go.mod"))
+            .with_context(|| format!("cannot read {}/go.mod", module.display()))?;
+        if !go_mod.contains(&format!("{} {}", self.package, self.version)) {
+            bail!(
+                "{}/go.mod does not pin {} {}",
+                module.display(),
+                self.package,
+                self.version
+            );
+        }
+        let key = tools::short_hash(&go_mod);
+        let dir = paths::cache_dir()?
+            .join("tools")
+            .join(format!("ory-{}-{}-{key}", self.name, self.version));
+        let binary = dir.join(self.name);
+        if binary.exists() {
+            return Ok(binary);
+        }
+        if !tools::is_present("go") {
+            tools::ensure_apt(&[&tools::AptTool {
+                binary: "go",
+                package: "golang-go",
+            }])?;
+        }
+        println!(
+            "xtask: building Ory {} {} from its Go module (once; cached in {})",
+            self.name,
+            self.version,
+            dir.display()
+        );
+        // Build in a copy, so the module's go.sum updates never dirty the repository.
+        let build = dir.join("module");
+        std::fs::create_dir_all(&build)?;
+        for file in ["go.mod", "go.sum"] {
+            std::fs::copy(module.join(file), build.join(file))?;
+        }
+        process::run(
+            Command::new("go")
+                .current_dir(&build)
+                .args(["build", "-mod=mod", "-trimpath", "-ldflags=-s -w", "-o"])
+                .arg(&binary)
+                .arg(self.package)
+                .env("CGO_ENABLED", "1"),
+        )
+        .with_context(|| format!("could not build Ory {} {}", self.name, self.version))?;
+        Ok(binary)
+    }
+}
+
+/// Rewrites a config file of `deploy/ory/` for this run: every default
+/// address (`from`) is replaced by the one in use (`to`).
+pub fn render_config(name: &str, replacements: &[(String, String)], out_dir: &Path) -> Result<PathBuf> {
+    let source = paths::workspace_root().join("deploy/ory").join(name);
+    let mut text =
+        std::fs::read_to_string(&source).with_context(|| format!("cannot read {}", source.display()))?;
+    for (from, to) in replacements {
+        text = text.replace(from.as_str(), to.as_str());
+    }
+    std::fs::create_dir_all(out_dir)?;
+    let out = out_dir.join(name);
+    std::fs::write(&out, text)?;
+    Ok(out)
+}
+
+/// Secrets for Kratos and Hydra: random, written once into the data
+/// directory (git-ignored) so that cookies survive a restart in dev.
+pub fn secrets(data_dir: &Path) -> Result<Vec<(String, String)>> {
+    let file = data_dir.join("ory-secrets.env");
+    if !file.exists() {
+        let mut lines = String::new();
+        for (name, length) in [
+            ("SECRETS_DEFAULT", 32),
+            ("SECRETS_COOKIE", 32),
+            ("SECRETS_CIPHER", 32),
+            ("SECRETS_SYSTEM", 32),
+        ] {
+            lines.push_str(&format!("{name}={}\n", random_alphanumeric(length)?));
+        }
+        std::fs::create_dir_all(data_dir)?;
+        std::fs::write(&file, lines)?;
+    }
+    let text = std::fs::read_to_string(&file)?;
+    Ok(text
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect())
+}
+
+fn random_alphanumeric(length: usize) -> Result<String> {
+    use std::io::Read;
+    let mut buffer = vec![0u8; length];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut buffer)?;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    Ok(buffer
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect())
+}
