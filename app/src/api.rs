@@ -2,7 +2,7 @@
 //! takes the [`control::Control`] from context, calls it, and maps its error
 //! once, here; none holds SQL or talks to a backend itself.
 
-use control::domain::Offer;
+use control::domain::{FlowKind, FlowOutcome, Offer, SignedInUser};
 use leptos::prelude::*;
 
 /// The offers and the plans on sale now.
@@ -23,4 +23,58 @@ fn control_plane() -> Result<control::Control, ServerFnError> {
 fn internal_error(cause: impl std::fmt::Display) -> ServerFnError {
     tracing::error!(%cause, "server function failed");
     ServerFnError::new("internal error")
+}
+
+/// The self-service flow `id` of `kind`, fetched with the browser's cookies;
+/// without an id (or with a stale one), where to start a new flow.
+#[server(endpoint = "auth/flow", input = server_fn::codec::GetUrl)]
+pub async fn auth_flow(
+    kind: FlowKind,
+    id: Option<String>,
+    return_to: Option<String>,
+    login_challenge: Option<String>,
+) -> Result<FlowOutcome, ServerFnError> {
+    let control = control_plane()?;
+    let kratos = control.kratos().map_err(internal_error)?;
+    match id {
+        Some(id) => kratos
+            .flow(kind, &id, browser_cookie().as_deref())
+            .await
+            .map_err(internal_error),
+        None => Ok(FlowOutcome::Restart(kratos.browser_start_url(
+            kind,
+            return_to.as_deref(),
+            login_challenge.as_deref(),
+        ))),
+    }
+}
+
+/// Who is signed in in this browser, if anyone. The navigation degrades to
+/// "signed out" when Kratos cannot be asked, rather than failing the page.
+#[server(endpoint = "auth/whoami", input = server_fn::codec::GetUrl)]
+pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
+    let control = control_plane()?;
+    let Ok(kratos) = control.kratos() else {
+        return Ok(None);
+    };
+    match kratos.whoami(browser_cookie().as_deref()).await {
+        Ok(user) => Ok(user),
+        Err(error) => {
+            tracing::warn!(%error, "cannot tell who is signed in");
+            Ok(None)
+        }
+    }
+}
+
+/// The browser's `Cookie` header, forwarded unchanged to Kratos.
+#[cfg(feature = "ssr")]
+fn browser_cookie() -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    let cookies: Vec<&str> = parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    (!cookies.is_empty()).then(|| cookies.join("; "))
 }

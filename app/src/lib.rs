@@ -24,7 +24,11 @@ pub use shell::{shell, AssetVersion, ShellOptions};
 
 use crate::{
     components::layout::Layout,
-    pages::{landing::LandingPage, not_found::NotFoundPage},
+    pages::{
+        auth::{AuthErrorPage, LoginPage, RecoveryPage, RegistrationPage, SettingsPage, VerificationPage},
+        landing::LandingPage,
+        not_found::NotFoundPage,
+    },
 };
 
 /// The root component, rendered inside `<body>` on the server and hydrated in
@@ -39,6 +43,12 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     // Async: the whole page waits for its data, so it is complete without JavaScript.
                     <Route path=path!("") view=LandingPage ssr=SsrMode::Async />
+                    <Route path=path!("/auth/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/auth/registration") view=RegistrationPage ssr=SsrMode::Async />
+                    <Route path=path!("/auth/recovery") view=RecoveryPage ssr=SsrMode::Async />
+                    <Route path=path!("/auth/verification") view=VerificationPage ssr=SsrMode::Async />
+                    <Route path=path!("/auth/settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/auth/error") view=AuthErrorPage />
                 </Routes>
             </Layout>
         </Router>

@@ -18,6 +18,8 @@ pub struct ShellOptions {
     pub asset_version: AssetVersion,
     /// Whether the page is served over TLS (HSTS is only sent then).
     pub tls: bool,
+    /// Origins forms may post to besides the portal (Kratos' public URL).
+    pub form_targets: Vec<String>,
 }
 
 pub fn shell(options: ShellOptions) -> impl IntoView {
@@ -76,10 +78,15 @@ fn set_content_security_policy(options: &ShellOptions) {
     } else {
         String::new()
     };
+    let forms: String = options
+        .form_targets
+        .iter()
+        .map(|origin| format!(" {origin}"))
+        .collect();
     let policy = format!(
         "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'{reload}; font-src 'self'; object-src 'none'; \
-         base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+         base-uri 'self'; form-action 'self'{forms}; frame-ancestors 'none'"
     );
     if let Ok(value) = http::HeaderValue::from_str(&policy) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);

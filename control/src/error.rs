@@ -7,6 +7,12 @@ pub enum Error {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A backend (Kratos, Hydra, Vault, …) failed or answered something unexpected.
+    #[error("{backend}: {detail}")]
+    Backend { backend: &'static str, detail: String },
+    /// An operation needs a backend this deployment has not configured.
+    #[error("{0} is not configured")]
+    NotConfigured(&'static str),
     /// A stored row that does not parse into a domain type: a bug or a manual edit.
     #[error("invalid stored data in {table}: {detail}")]
     InvalidStoredData { table: &'static str, detail: String },

@@ -13,6 +13,8 @@ mod catalog;
 #[cfg(feature = "server")]
 mod error;
 #[cfg(feature = "server")]
+pub mod identity;
+#[cfg(feature = "server")]
 pub mod store;
 
 #[cfg(feature = "server")]
@@ -25,7 +27,7 @@ pub use control_plane::Control;
 mod control_plane {
     use std::sync::Arc;
 
-    use crate::{clock::Clock, store::Db};
+    use crate::{clock::Clock, identity::Kratos, store::Db};
 
     /// The entry point to every operation of the control plane.
     ///
@@ -34,11 +36,26 @@ mod control_plane {
     pub struct Control {
         pub(crate) db: Db,
         pub(crate) clock: Arc<dyn Clock>,
+        kratos: Option<Kratos>,
     }
 
     impl Control {
         pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
-            Self { db, clock }
+            Self {
+                db,
+                clock,
+                kratos: None,
+            }
+        }
+
+        /// Adds the Kratos client the identity operations use.
+        pub fn with_kratos(mut self, kratos: Kratos) -> Self {
+            self.kratos = Some(kratos);
+            self
+        }
+
+        pub fn kratos(&self) -> crate::Result<&Kratos> {
+            self.kratos.as_ref().ok_or(crate::Error::NotConfigured("Kratos"))
         }
 
         pub fn db(&self) -> &Db {

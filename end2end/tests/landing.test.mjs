@@ -5,46 +5,22 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { BASE, launchChromium, openPage as open, waitForHydration } from './support.mjs';
 
 const require = createRequire(import.meta.url);
-const BASE = process.env.BIBIND_BASE_URL ?? 'http://127.0.0.1:3000';
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 let browser;
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
 });
 
-/** A fresh page that records console errors and uncaught exceptions. */
-async function openPage(options = {}) {
-  const context = await browser.newContext({ locale: 'en-GB', ...options });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(String(error)));
-  return { context, page, errors };
-}
-
-/** Resolves once the wasm module has hydrated the page. */
-async function waitForHydration(page) {
-  await page.waitForFunction(() =>
-    performance.getEntriesByType('resource').some((entry) => entry.name.includes('.wasm')));
-  await page.waitForLoadState('networkidle');
-}
+const openPage = (options) => open(browser, options);
 
 async function prices(page) {
   return page.locator('[data-plan="shop-starter"] [data-price]').innerText();

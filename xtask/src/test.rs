@@ -86,6 +86,7 @@ pub fn run(args: &[String]) -> Result<()> {
             .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
             .arg("tests/")
             .env("BIBIND_BASE_URL", format!("http://127.0.0.1:{port}"))
+            .env("BIBIND_MAIL_API", stack.smtp_api_url())
             .env("CHROMIUM_PATH", tools::CHROMIUM.binary),
     )?;
     server.stop();

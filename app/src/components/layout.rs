@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::i18n::{t, use_locale, Locale, Msg};
+use crate::{
+    api::current_user,
+    i18n::{t, use_locale, Locale, Msg},
+};
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -23,6 +26,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </a>
                 <nav aria-label=t(Msg::MainNavigation) class="flex items-center gap-6 text-sm font-medium">
                     <a href="/#offers" class="text-slate-700 hover:text-indigo-700">{t(Msg::NavOffers)}</a>
+                    <UserMenu />
                     <LanguageSwitch />
                 </nav>
             </div>
@@ -31,6 +35,41 @@ pub fn Layout(children: Children) -> impl IntoView {
         <footer class="border-t border-slate-200 bg-white">
             <div class="mx-auto max-w-6xl px-4 py-6 text-sm text-slate-600 sm:px-6">{t(Msg::FooterRights)}</div>
         </footer>
+    }
+}
+
+/// Who is signed in, with their account and sign-out links; otherwise the
+/// ways in. Blocking, so the page is complete without JavaScript.
+#[component]
+fn UserMenu() -> impl IntoView {
+    let user = Resource::new_blocking(|| (), |_| current_user());
+    let link = "text-slate-700 hover:text-indigo-700";
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(user)) => view! {
+                        <span class="flex items-center gap-4" data-signed-in=user.email.clone()>
+                            <span class="text-slate-600">
+                                <span class="sr-only">{t(Msg::SignedInAs)}" "</span>
+                                <span class="font-semibold text-slate-900">{user.display_name}</span>
+                            </span>
+                            <a href="/auth/settings" rel="external" class=link>{t(Msg::AccountSettings)}</a>
+                            <a href="/auth/logout" rel="external" class=link>{t(Msg::SignOut)}</a>
+                        </span>
+                    }
+                    .into_any(),
+                    _ => view! {
+                        <a href="/auth/login" rel="external" class=link>{t(Msg::SignIn)}</a>
+                        <a href="/auth/registration" rel="external"
+                            class="rounded-lg bg-indigo-700 px-3 py-1.5 font-semibold text-white hover:bg-indigo-800">
+                            {t(Msg::SignUp)}
+                        </a>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

@@ -2,7 +2,11 @@
 //! parsed into these once, at the edge; code past the edge trusts them.
 
 mod catalog;
+mod identity;
 mod locale;
 
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
+pub use identity::{
+    Flow, FlowKind, FlowOutcome, SignedInUser, UiContainer, UiNode, UiNodeAttributes, UiNodeMeta, UiText,
+};
 pub use locale::{Locale, LocalizedText};

@@ -2,6 +2,7 @@
 //! and the layers every response goes through.
 
 mod assets;
+mod auth;
 mod locale;
 mod metrics;
 mod probes;
@@ -11,7 +12,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use app::{shell, App, ShellOptions};
 use axum::{extract::FromRef, routing::get, Router};
-use control::{clock::SystemClock, store::Db, Control};
+use control::{clock::SystemClock, identity::Kratos, store::Db, Control};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use secrecy::ExposeSecret;
@@ -67,7 +68,10 @@ impl Application {
         if config.database.migrate {
             db.migrate().await?;
         }
-        let control = Control::new(db, Arc::new(SystemClock));
+        let mut control = Control::new(db, Arc::new(SystemClock));
+        if let Some(kratos) = &config.kratos {
+            control = control.with_kratos(Kratos::new(&kratos.public_url)?);
+        }
         let listener = TcpListener::bind(config.server.listen)
             .await
             .map_err(|source| StartError::Bind {
@@ -123,12 +127,24 @@ fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// `scheme://host[:port]` of a URL, as CSP source lists want it.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+    Some(format!("{scheme}://{host}"))
+}
+
 fn router(config: &Config, control: Control) -> Router {
     let leptos = leptos_options(config);
     let shell_options = ShellOptions {
         asset_version: assets::asset_version(&leptos),
         leptos: leptos.clone(),
         tls: config.uses_tls(),
+        form_targets: config
+            .kratos
+            .iter()
+            .filter_map(|k| origin(&k.public_url))
+            .collect(),
     };
     let state = AppState {
         leptos,
@@ -152,6 +168,7 @@ fn router(config: &Config, control: Control) -> Router {
     let portal = Router::new()
         .leptos_routes_with_context(&state, routes, context, render_shell)
         .merge(locale::routes())
+        .merge(auth::routes())
         .merge(assets::routes(&state.leptos))
         .fallback(not_found);
 

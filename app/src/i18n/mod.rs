@@ -5,9 +5,12 @@
 //! request (the `bibind_locale` cookie, else `Accept-Language`) and written into
 //! `<html lang>`, from which the hydrated front end reads it back.
 
+mod kratos;
+
 use leptos::prelude::*;
 
 pub use control::domain::Locale;
+pub use kratos::{field_msg, kratos_text};
 
 /// The cookie that keeps a visitor's language choice.
 pub const LOCALE_COOKIE: &str = "bibind_locale";
@@ -76,6 +79,34 @@ messages! {
     ErrorBody => en: "We could not display this page. Our team has been told; please try again in a moment.", fr: "Nous n'avons pas pu afficher cette page. Notre équipe est prévenue ; réessayez dans un instant.";
     TryAgain => en: "Try again", fr: "Réessayer";
     Loading => en: "Loading…", fr: "Chargement…";
+    SignIn => en: "Sign in", fr: "Se connecter";
+    SignUp => en: "Create an account", fr: "Créer un compte";
+    SignOut => en: "Sign out", fr: "Se déconnecter";
+    AccountMenu => en: "Your account", fr: "Votre compte";
+    AccountSettings => en: "Account settings", fr: "Paramètres du compte";
+    SignedInAs => en: "Signed in as", fr: "Connecté en tant que";
+    LoginTitle => en: "Sign in to Bibind", fr: "Connexion à Bibind";
+    RegistrationTitle => en: "Create your Bibind account", fr: "Créez votre compte Bibind";
+    RecoveryTitle => en: "Recover your account", fr: "Récupérer votre compte";
+    RecoveryLead => en: "Enter your e-mail address: we will send you a code to sign in again.", fr: "Saisissez votre adresse e-mail : nous vous enverrons un code pour vous reconnecter.";
+    VerificationTitle => en: "Verify your e-mail address", fr: "Vérifiez votre adresse e-mail";
+    SettingsTitle => en: "Account settings", fr: "Paramètres du compte";
+    SettingsProfile => en: "Profile", fr: "Profil";
+    SettingsPassword => en: "Password", fr: "Mot de passe";
+    SettingsTotp => en: "Authenticator app", fr: "Application d'authentification";
+    SettingsLookup => en: "Backup recovery codes", fr: "Codes de secours";
+    ForgotPassword => en: "Forgot your password?", fr: "Mot de passe oublié ?";
+    NoAccountYet => en: "No account yet?", fr: "Pas encore de compte ?";
+    AlreadyHaveAccount => en: "Already have an account?", fr: "Vous avez déjà un compte ?";
+    FieldEmail => en: "E-mail address", fr: "Adresse e-mail";
+    FieldFirstName => en: "First name", fr: "Prénom";
+    FieldLastName => en: "Last name", fr: "Nom";
+    FieldLocale => en: "Preferred language", fr: "Langue préférée";
+    FieldPassword => en: "Password", fr: "Mot de passe";
+    TotpQrAlt => en: "QR code to scan with your authenticator app", fr: "QR code à scanner avec votre application d'authentification";
+    AuthErrorTitle => en: "This sign-in step could not be completed", fr: "Cette étape de connexion n'a pas pu aboutir";
+    AuthErrorBody => en: "The link or form may have expired or been used already. Start again: it only takes a moment.", fr: "Le lien ou le formulaire a peut-être expiré ou déjà servi. Recommencez : cela ne prend qu'un instant.";
+    StartAgain => en: "Start again", fr: "Recommencer";
 }
 
 /// The language of the current page.

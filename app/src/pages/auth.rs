@@ -1,0 +1,342 @@
+//! The portal as Kratos' UI: each self-service flow is fetched on the server
+//! and its nodes rendered as plain HTML forms that post straight to Kratos.
+//! No JavaScript is needed; messages are translated by Kratos message id.
+
+use control::domain::{Flow, FlowKind, FlowOutcome, UiNode, UiNodeAttributes, UiText};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::auth_flow,
+    components::status::StatusPage,
+    i18n::{field_msg, kratos_text, t, use_locale, Locale, Msg},
+    pages::error::ServerErrorPage,
+};
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    view! { <AuthFlowPage kind=FlowKind::Login /> }
+}
+
+#[component]
+pub fn RegistrationPage() -> impl IntoView {
+    view! { <AuthFlowPage kind=FlowKind::Registration /> }
+}
+
+#[component]
+pub fn RecoveryPage() -> impl IntoView {
+    view! { <AuthFlowPage kind=FlowKind::Recovery /> }
+}
+
+#[component]
+pub fn VerificationPage() -> impl IntoView {
+    view! { <AuthFlowPage kind=FlowKind::Verification /> }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! { <AuthFlowPage kind=FlowKind::Settings /> }
+}
+
+/// Kratos sends the browser here (`?id=`) when a flow fails beyond repair.
+#[component]
+pub fn AuthErrorPage() -> impl IntoView {
+    view! {
+        <StatusPage code=400 title=Msg::AuthErrorTitle body=Msg::AuthErrorBody action=Msg::StartAgain href="/auth/login" />
+    }
+}
+
+fn title(kind: FlowKind) -> Msg {
+    match kind {
+        FlowKind::Login => Msg::LoginTitle,
+        FlowKind::Registration => Msg::RegistrationTitle,
+        FlowKind::Recovery => Msg::RecoveryTitle,
+        FlowKind::Verification => Msg::VerificationTitle,
+        FlowKind::Settings => Msg::SettingsTitle,
+    }
+}
+
+#[component]
+fn AuthFlowPage(kind: FlowKind) -> impl IntoView {
+    let query = use_query_map();
+    let flow = Resource::new(
+        move || {
+            let q = query.read();
+            (q.get("flow"), q.get("return_to"), q.get("login_challenge"))
+        },
+        move |(id, return_to, login_challenge)| auth_flow(kind, id, return_to, login_challenge),
+    );
+    let wide = kind == FlowKind::Settings;
+    view! {
+        <Title text=t(title(kind)) />
+        <section class=if wide { "mx-auto max-w-3xl" } else { "mx-auto max-w-md" } aria-labelledby="auth-title">
+            <h1 id="auth-title" class="text-3xl font-bold tracking-tight">{t(title(kind))}</h1>
+            {(kind == FlowKind::Recovery).then(|| view! { <p class="mt-2 text-slate-600">{t(Msg::RecoveryLead)}</p> })}
+            <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">{t(Msg::Loading)}</p> }>
+                <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
+                    {move || Suspend::new(async move {
+                        flow.await.map(|outcome| match outcome {
+                            FlowOutcome::Ready(flow) => view! { <FlowForms flow kind /> }.into_any(),
+                            FlowOutcome::Restart(url) => {
+                                go_to(&url);
+                                ().into_any()
+                            }
+                        })
+                    })}
+                </ErrorBoundary>
+            </Suspense>
+            <AuthLinks kind />
+        </section>
+    }
+}
+
+/// Sends the browser elsewhere: a 303 when rendering on the server, a plain
+/// navigation in the browser.
+fn go_to(url: &str) {
+    #[cfg(feature = "ssr")]
+    {
+        leptos_axum::redirect(url);
+        // leptos_axum only sets a redirect status when the request accepts HTML;
+        // a page request is always a navigation.
+        crate::components::status::set_http_status(303);
+    }
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(url);
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let _ = url;
+}
+
+#[component]
+fn AuthLinks(kind: FlowKind) -> impl IntoView {
+    let link = "font-semibold text-indigo-700 hover:text-indigo-900";
+    match kind {
+        FlowKind::Login => view! {
+            <div class="mt-6 space-y-2 text-sm text-slate-700">
+                <p><a href="/auth/recovery" rel="external" class=link>{t(Msg::ForgotPassword)}</a></p>
+                <p>{t(Msg::NoAccountYet)}" "<a href="/auth/registration" rel="external" class=link>{t(Msg::SignUp)}</a></p>
+            </div>
+        }
+        .into_any(),
+        FlowKind::Registration => view! {
+            <p class="mt-6 text-sm text-slate-700">
+                {t(Msg::AlreadyHaveAccount)}" "<a href="/auth/login" rel="external" class=link>{t(Msg::SignIn)}</a>
+            </p>
+        }
+        .into_any(),
+        _ => ().into_any(),
+    }
+}
+
+/// Settings get one form per method group (profile, password, totp, …), each
+/// carrying the shared `default` nodes (the CSRF token); the other flows are
+/// one form whose buttons choose the method (two-step registration keeps the
+/// profile traits as hidden fields beside the password).
+#[component]
+fn FlowForms(flow: Flow, kind: FlowKind) -> impl IntoView {
+    let locale = use_locale();
+    let ui = flow.ui;
+    let mut groups: Vec<String> = Vec::new();
+    if kind == FlowKind::Settings {
+        for node in &ui.nodes {
+            if node.group != "default" && !groups.contains(&node.group) {
+                groups.push(node.group.clone());
+            }
+        }
+    }
+    if groups.is_empty() {
+        groups.push("all".to_owned());
+    }
+    let shared: Vec<UiNode> = ui
+        .nodes
+        .iter()
+        .filter(|n| n.group == "default")
+        .cloned()
+        .collect();
+    let forms = groups
+        .into_iter()
+        .map(|group| {
+            let nodes: Vec<UiNode> = if group == "all" {
+                ui.nodes.clone()
+            } else {
+                let mut nodes = shared.clone();
+                nodes.extend(ui.nodes.iter().filter(|n| n.group == group).cloned());
+                nodes
+            };
+            let heading = (kind == FlowKind::Settings).then(|| group_title(&group)).flatten();
+            view! {
+                <form action=ui.action.clone() method=ui.method.clone() class="mt-6 space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm" data-group=group.clone()>
+                    {heading.map(|msg| view! { <h2 class="text-lg font-semibold">{t(msg)}</h2> })}
+                    {nodes.into_iter().map(|node| { let group = node.group.clone(); view! { <Node node group /> } }).collect_view()}
+                </form>
+            }
+        })
+        .collect_view();
+    view! {
+        <Messages messages=ui.messages locale />
+        {forms}
+    }
+}
+
+fn group_title(group: &str) -> Option<Msg> {
+    match group {
+        "profile" => Some(Msg::SettingsProfile),
+        "password" => Some(Msg::SettingsPassword),
+        "totp" => Some(Msg::SettingsTotp),
+        "lookup_secret" => Some(Msg::SettingsLookup),
+        _ => None,
+    }
+}
+
+#[component]
+fn Messages(messages: Vec<UiText>, locale: Locale) -> impl IntoView {
+    messages
+        .into_iter()
+        .map(|message| {
+            let error = message.is_error();
+            view! {
+                <p
+                    role=if error { "alert" } else { "status" }
+                    class=if error {
+                        "mt-6 rounded-md border border-rose-200 bg-rose-50 px-4 py-3 text-sm text-rose-800"
+                    } else {
+                        "mt-6 rounded-md border border-emerald-200 bg-emerald-50 px-4 py-3 text-sm text-emerald-900"
+                    }
+                    data-message-id=message.id
+                >
+                    {kratos_text(locale, &message)}
+                </p>
+            }
+        })
+        .collect_view()
+}
+
+fn value_text(value: Option<&serde_json::Value>) -> String {
+    match value {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+#[component]
+fn Node(node: UiNode, group: String) -> impl IntoView {
+    let locale = use_locale();
+    let label_text = |name: &str, label: Option<&UiText>| match field_msg(name) {
+        Some(msg) => msg.text(locale).to_owned(),
+        None => label
+            .map(|l| kratos_text(locale, l))
+            .unwrap_or_else(|| name.to_owned()),
+    };
+    match node.attributes {
+        UiNodeAttributes::Input {
+            name,
+            input_type,
+            value,
+            required,
+            disabled,
+            autocomplete,
+            pattern,
+            maxlength,
+            label,
+        } => {
+            let value = value_text(value.as_ref());
+            let label = label_text(&name, node.meta.label.as_ref().or(label.as_ref()));
+            match input_type.as_str() {
+                "hidden" => view! { <input type="hidden" name=name value=value /> }.into_any(),
+                "submit" | "button" => view! {
+                    <button type="submit" name=name value=value disabled=disabled
+                        class="w-full rounded-lg bg-indigo-700 px-4 py-2.5 text-sm font-semibold text-white hover:bg-indigo-800 disabled:opacity-50">
+                        {label}
+                    </button>
+                }
+                .into_any(),
+                _ => {
+                    let id = format!("{group}-{}", name.replace(['.', '_'], "-"));
+                    let error_id = format!("{id}-messages");
+                    let has_errors = node.messages.iter().any(UiText::is_error);
+                    let described_by = (!node.messages.is_empty()).then(|| error_id.clone());
+                    let field = if name == "traits.locale" {
+                        let current = if value.is_empty() { locale.tag().to_owned() } else { value };
+                        view! {
+                            <select id=id.clone() name=name required=required disabled=disabled aria-describedby=described_by
+                                class="mt-1 block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm">
+                                {Locale::ALL.into_iter().map(|option| view! {
+                                    <option value=option.tag() selected=option.tag() == current>
+                                        {match option { Locale::En => Msg::SwitchToEnglish, Locale::Fr => Msg::SwitchToFrench }.text(locale)}
+                                    </option>
+                                }).collect_view()}
+                            </select>
+                        }
+                        .into_any()
+                    } else if input_type == "checkbox" {
+                        view! {
+                            <input id=id.clone() type="checkbox" name=name value="true" checked=value == "true"
+                                disabled=disabled aria-describedby=described_by class="h-4 w-4 rounded border-slate-300" />
+                        }
+                        .into_any()
+                    } else {
+                        view! {
+                            <input id=id.clone() type=input_type name=name value=value required=required disabled=disabled
+                                autocomplete=autocomplete pattern=pattern maxlength=maxlength
+                                aria-invalid=has_errors.then_some("true") aria-describedby=described_by
+                                class="mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm focus:border-indigo-600 focus:outline-none focus:ring-2 focus:ring-indigo-600/30" />
+                        }
+                        .into_any()
+                    };
+                    view! {
+                        <div>
+                            <label for=id class="block text-sm font-medium text-slate-800">{label}</label>
+                            {field}
+                            <div id=error_id>
+                                {node.messages.into_iter().map(|m| view! {
+                                    <p class=if m.is_error() { "mt-1 text-sm text-rose-700" } else { "mt-1 text-sm text-slate-600" }
+                                        data-message-id=m.id>{kratos_text(locale, &m)}</p>
+                                }).collect_view()}
+                            </div>
+                        </div>
+                    }
+                    .into_any()
+                }
+            }
+        }
+        UiNodeAttributes::Img {
+            src, width, height, ..
+        } => view! {
+            <img src=src width=width height=height alt=t(Msg::TotpQrAlt) class="mx-auto" />
+        }
+        .into_any(),
+        UiNodeAttributes::Text { id, text } => {
+            let codes: Vec<String> = text
+                .context
+                .as_ref()
+                .and_then(|c| c.get("secrets"))
+                .and_then(|s| s.as_array())
+                .map(|secrets| {
+                    secrets
+                        .iter()
+                        .filter_map(|s| s.get("text")?.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if codes.is_empty() {
+                view! { <p id=id class="break-all font-mono text-sm text-slate-800">{kratos_text(locale, &text)}</p> }.into_any()
+            } else {
+                view! {
+                    <ul id=id class="grid grid-cols-2 gap-2 font-mono text-sm">
+                        {codes.into_iter().map(|code| view! { <li class="rounded bg-slate-100 px-2 py-1">{code}</li> }).collect_view()}
+                    </ul>
+                }
+                .into_any()
+            }
+        }
+        UiNodeAttributes::A { id, href, title } => view! {
+            <a id=id href=href class="text-sm font-semibold text-indigo-700">{kratos_text(locale, &title)}</a>
+        }
+        .into_any(),
+        // WebAuthn needs Kratos' script; it is not enabled in this deployment.
+        UiNodeAttributes::Script { .. } => ().into_any(),
+    }
+}

@@ -1,0 +1,250 @@
+//! A client of Kratos' public API for a server-rendered UI: flows are fetched
+//! with the browser's cookies forwarded unchanged (Kratos checks its CSRF
+//! cookie), never created from the server.
+
+use std::time::Duration;
+
+use reqwest::{header, StatusCode};
+use serde::Deserialize;
+
+use crate::{
+    domain::{FlowKind, FlowOutcome, SignedInUser},
+    Error, Result,
+};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Debug)]
+pub struct Kratos {
+    http: reqwest::Client,
+    public_url: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorBody,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    details: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct SessionBody {
+    identity: IdentityBody,
+    #[serde(default)]
+    authenticator_assurance_level: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct IdentityBody {
+    id: String,
+    traits: Traits,
+}
+
+#[derive(Deserialize)]
+struct Traits {
+    email: String,
+    #[serde(default)]
+    name: Option<Name>,
+}
+
+#[derive(Deserialize)]
+struct Name {
+    #[serde(default)]
+    first: String,
+    #[serde(default)]
+    last: String,
+}
+
+#[derive(Deserialize)]
+struct LogoutBody {
+    logout_url: String,
+}
+
+impl Kratos {
+    pub fn new(public_url: &str) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| backend(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Where to send the browser to start a flow. `return_to` must be on
+    /// Kratos' allow-list; Hydra's `login_challenge` rides along when given.
+    pub fn browser_start_url(
+        &self,
+        kind: FlowKind,
+        return_to: Option<&str>,
+        login_challenge: Option<&str>,
+    ) -> String {
+        let mut url = format!("{}/self-service/{}/browser", self.public_url, kind.slug());
+        let mut separator = '?';
+        for (name, value) in [("return_to", return_to), ("login_challenge", login_challenge)] {
+            if let Some(value) = value {
+                url.push(separator);
+                url.push_str(name);
+                url.push('=');
+                url.push_str(&encode_query_value(value));
+                separator = '&';
+            }
+        }
+        url
+    }
+
+    /// Fetches flow `id`, forwarding the browser's `Cookie` header.
+    pub async fn flow(&self, kind: FlowKind, id: &str, cookie: Option<&str>) -> Result<FlowOutcome> {
+        let restart = self.browser_start_url(kind, None, None);
+        if id.is_empty() || id.len() > 100 || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Ok(FlowOutcome::Restart(restart));
+        }
+        let url = format!("{}/self-service/{}/flows?id={id}", self.public_url, kind.slug());
+        let mut request = self.http.get(url).header(header::ACCEPT, "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = request.send().await.map_err(unreachable)?;
+        match response.status() {
+            StatusCode::OK => Ok(FlowOutcome::Ready(response.json().await.map_err(malformed)?)),
+            // 410 expired, 403 CSRF cookie missing or stale, 404 unknown: start afresh.
+            StatusCode::GONE | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST => {
+                let body: Option<ErrorEnvelope> = response.json().await.ok();
+                let redirect = body
+                    .as_ref()
+                    .and_then(|b| b.error.details.as_ref())
+                    .and_then(|d| d.get("redirect_to"))
+                    .and_then(|v| v.as_str())
+                    .filter(|url| url.starts_with(&self.public_url))
+                    .map(str::to_owned);
+                if let Some(id) = body.as_ref().and_then(|b| b.error.id.as_deref()) {
+                    tracing::info!(flow = kind.slug(), reason = id, "restarting a self-service flow");
+                }
+                Ok(FlowOutcome::Restart(redirect.unwrap_or(restart)))
+            }
+            status => Err(backend(format!(
+                "fetching a {} flow answered {status}",
+                kind.slug()
+            ))),
+        }
+    }
+
+    /// The signed-in user of the browser whose cookies these are, if any.
+    pub async fn whoami(&self, cookie: Option<&str>) -> Result<Option<SignedInUser>> {
+        let Some(cookie) = cookie else { return Ok(None) };
+        let response = self
+            .http
+            .get(format!("{}/sessions/whoami", self.public_url))
+            .header(header::COOKIE, cookie)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        match response.status() {
+            StatusCode::OK => {
+                let session: SessionBody = response.json().await.map_err(malformed)?;
+                let name = session
+                    .identity
+                    .traits
+                    .name
+                    .map(|n| format!("{} {}", n.first, n.last).trim().to_owned())
+                    .unwrap_or_default();
+                Ok(Some(SignedInUser {
+                    identity_id: session.identity.id,
+                    display_name: if name.is_empty() {
+                        session.identity.traits.email.clone()
+                    } else {
+                        name
+                    },
+                    email: session.identity.traits.email,
+                    assurance_level: session
+                        .authenticator_assurance_level
+                        .unwrap_or_else(|| "aal1".into()),
+                }))
+            }
+            // No session, or one that needs a second factor first.
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(None),
+            status => Err(backend(format!("whoami answered {status}"))),
+        }
+    }
+
+    /// The URL that ends this browser's Kratos session, if it has one.
+    pub async fn logout_url(&self, cookie: Option<&str>, return_to: Option<&str>) -> Result<Option<String>> {
+        let Some(cookie) = cookie else { return Ok(None) };
+        let mut url = format!("{}/self-service/logout/browser", self.public_url);
+        if let Some(return_to) = return_to {
+            url.push_str("?return_to=");
+            url.push_str(&encode_query_value(return_to));
+        }
+        let response = self
+            .http
+            .get(url)
+            .header(header::COOKIE, cookie)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        match response.status() {
+            StatusCode::OK => Ok(Some(
+                response.json::<LogoutBody>().await.map_err(malformed)?.logout_url,
+            )),
+            StatusCode::UNAUTHORIZED => Ok(None),
+            status => Err(backend(format!("logout answered {status}"))),
+        }
+    }
+}
+
+fn backend(detail: String) -> Error {
+    Error::Backend {
+        backend: "kratos",
+        detail,
+    }
+}
+
+fn unreachable(error: reqwest::Error) -> Error {
+    backend(format!("unreachable: {error}"))
+}
+
+fn malformed(error: reqwest::Error) -> Error {
+    backend(format!("unexpected answer: {error}"))
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+pub(crate) fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(byte)),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_urls_carry_return_to_and_the_login_challenge() {
+        let kratos = Kratos::new("http://127.0.0.1:4433/").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            kratos.browser_start_url(FlowKind::Login, None, None),
+            "http://127.0.0.1:4433/self-service/login/browser"
+        );
+        assert_eq!(
+            kratos.browser_start_url(FlowKind::Registration, Some("http://127.0.0.1:3000/a b"), Some("c&d")),
+            "http://127.0.0.1:4433/self-service/registration/browser?return_to=http%3A%2F%2F127.0.0.1%3A3000%2Fa%20b&login_challenge=c%26d"
+        );
+    }
+}
