@@ -18,6 +18,7 @@ use leptos_router::{
     path, SsrMode,
 };
 
+use control::domain::FlowKind;
 pub use control::domain::Locale;
 #[cfg(feature = "ssr")]
 pub use shell::{shell, AssetVersion, ShellOptions};
@@ -25,7 +26,7 @@ pub use shell::{shell, AssetVersion, ShellOptions};
 use crate::{
     components::layout::Layout,
     pages::{
-        auth::{AuthErrorPage, LoginPage, RecoveryPage, RegistrationPage, SettingsPage, VerificationPage},
+        auth::{AuthErrorPage, AuthFlowPage},
         landing::LandingPage,
         not_found::NotFoundPage,
     },
@@ -43,11 +44,11 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     // Async: the whole page waits for its data, so it is complete without JavaScript.
                     <Route path=path!("") view=LandingPage ssr=SsrMode::Async />
-                    <Route path=path!("/auth/login") view=LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/auth/registration") view=RegistrationPage ssr=SsrMode::Async />
-                    <Route path=path!("/auth/recovery") view=RecoveryPage ssr=SsrMode::Async />
-                    <Route path=path!("/auth/verification") view=VerificationPage ssr=SsrMode::Async />
-                    <Route path=path!("/auth/settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/auth/login") view=|| view! { <AuthFlowPage kind=FlowKind::Login /> } ssr=SsrMode::Async />
+                    <Route path=path!("/auth/registration") view=|| view! { <AuthFlowPage kind=FlowKind::Registration /> } ssr=SsrMode::Async />
+                    <Route path=path!("/auth/recovery") view=|| view! { <AuthFlowPage kind=FlowKind::Recovery /> } ssr=SsrMode::Async />
+                    <Route path=path!("/auth/verification") view=|| view! { <AuthFlowPage kind=FlowKind::Verification /> } ssr=SsrMode::Async />
+                    <Route path=path!("/auth/settings") view=|| view! { <AuthFlowPage kind=FlowKind::Settings /> } ssr=SsrMode::Async />
                     <Route path=path!("/auth/error") view=AuthErrorPage />
                 </Routes>
             </Layout>

@@ -3,7 +3,9 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launchChromium, openPage, waitForMail } from './support.mjs';
+import {
+  BASE, PASSWORD, launchChromium, openPage, signIn, signUp, totp, uniqueEmail, waitForMail,
+} from './support.mjs';
 
 let browser;
 
@@ -15,29 +17,13 @@ after(async () => {
   await browser?.close();
 });
 
-const PASSWORD = 'correct horse battery staple';
-
-async function signUp(page, email) {
-  await page.goto(BASE + '/auth/registration');
-  await page.waitForURL(/\/auth\/registration\?flow=/);
-  await page.fill('input[name="traits.email"]', email);
-  await page.fill('input[name="traits.name.first"]', 'Camille');
-  await page.fill('input[name="traits.name.last"]', 'Martin');
-  // Kratos v1.3.1 registers in two steps: the profile, then the password.
-  await page.click('button[name="method"][value="profile"]');
-  await page.waitForSelector('input[name="password"]');
-  await page.fill('input[name="password"]', PASSWORD);
-  await page.click('button[name="method"][value="password"]');
-}
-
 describe('identity', () => {
   test('sign up, verify the e-mail by code, sign out, sign in again', async () => {
     const { context, page, errors } = await openPage(browser);
-    const email = `camille.${Date.now()}@example.com`;
+    const email = uniqueEmail('camille');
     await signUp(page, email);
 
     // Kratos asks for the code it mailed.
-    await page.waitForURL(/\/auth\/verification\?flow=/);
     assert.ok(await page.locator('[data-message-id="1080003"]').isVisible(), 'the "code sent" message is shown');
     const mail = await waitForMail(email);
     const code = mail.text.match(/\b(\d{6})\b/)?.[1];
@@ -55,11 +41,7 @@ describe('identity', () => {
     await page.waitForURL(BASE + '/');
     assert.equal(await page.locator('[data-signed-in]').count(), 0);
 
-    await page.goto(BASE + '/auth/login');
-    await page.waitForURL(/\/auth\/login\?flow=/);
-    await page.fill('input[name="identifier"]', email);
-    await page.fill('input[name="password"]', PASSWORD);
-    await page.click('button[name="method"][value="password"]');
+    await signIn(page, email);
     await page.waitForURL(BASE + '/');
     assert.equal(await page.getAttribute('[data-signed-in]', 'data-signed-in'), email);
     assert.deepEqual(errors.filter((e) => !e.includes('favicon')), []);
@@ -85,6 +67,74 @@ describe('identity', () => {
     await page.goto(BASE + '/auth/login?flow=0b9c0c8e-96a1-4d51-9a39-0f6e1c2b7d11');
     await page.waitForURL(/\/auth\/login\?flow=(?!0b9c0c8e)/);
     assert.equal(await page.locator('input[name="identifier"]').count(), 1);
+    await context.close();
+  });
+
+  test('recovery by e-mail code, then a new password', async () => {
+    const { context, page } = await openPage(browser);
+    const email = uniqueEmail('recover');
+    await signUp(page, email);
+    await context.clearCookies();
+    await (await fetch(`${process.env.BIBIND_MAIL_API}/messages`, { method: 'DELETE' })).text();
+
+    await page.goto(BASE + '/auth/recovery');
+    await page.waitForURL(/\/auth\/recovery\?flow=/);
+    await page.fill('input[name="email"]', email);
+    await page.click('button[name="method"][value="code"]');
+    await page.waitForSelector('[data-message-id="1060003"]');
+    const mail = await waitForMail(email);
+    const code = mail.text.match(/\b(\d{6})\b/)?.[1];
+    assert.ok(code, mail.text);
+    await page.fill('input[name="code"]', code);
+    await page.click('button[name="method"][value="code"]');
+
+    // Recovered: signed in, on the settings page, asked to choose a new password.
+    await page.waitForURL(/\/auth\/settings\?flow=/);
+    assert.ok(await page.locator('[data-message-id="1060001"]').isVisible());
+    const newPassword = 'a brand new passphrase 42';
+    await page.fill('form[data-group="password"] input[name="password"]', newPassword);
+    await page.click('form[data-group="password"] button[name="method"][value="password"]');
+    await page.waitForSelector('[data-message-id="1050001"]');
+
+    await page.click('a[href="/auth/logout"]');
+    await signIn(page, email, newPassword);
+    await page.waitForURL(BASE + '/');
+    assert.equal(await page.getAttribute('[data-signed-in]', 'data-signed-in'), email);
+    await context.close();
+  });
+
+  test('profile change, TOTP enrolment with its QR code, and sign-in at AAL2', async () => {
+    const { context, page } = await openPage(browser);
+    const email = uniqueEmail('totp');
+    await signUp(page, email);
+
+    await page.goto(BASE + '/auth/settings');
+    await page.waitForURL(/\/auth\/settings\?flow=/);
+    await page.fill('form[data-group="profile"] input[name="traits.name.first"]', 'Dominique');
+    await page.selectOption('form[data-group="profile"] select[name="traits.locale"]', 'fr');
+    await page.click('form[data-group="profile"] button[name="method"][value="profile"]');
+    await page.waitForSelector('[data-message-id="1050001"]');
+    assert.match(await page.locator('header').innerText(), /Dominique Martin/);
+
+    assert.ok(await page.locator('form[data-group="totp"] img[src^="data:image/png;base64,"]').isVisible(), 'a QR code');
+    const secret = (await page.locator('#totp_secret_key').innerText()).trim();
+    assert.match(secret, /^[A-Z2-7]{16,}$/);
+    await page.fill('form[data-group="totp"] input[name="totp_code"]', await totp(secret));
+    await page.click('form[data-group="totp"] button[name="method"][value="totp"]');
+    await page.waitForSelector('[data-message-id="1050001"]');
+
+    // With a second factor, signing in asks for it after the password.
+    await page.click('a[href="/auth/logout"]');
+    await signIn(page, email);
+    await page.waitForURL(/\/auth\/login\?flow=/);
+    await page.waitForSelector('input[name="totp_code"]');
+    await page.fill('input[name="totp_code"]', '000000');
+    await page.click('button[name="method"][value="totp"]');
+    await page.waitForSelector('[data-message-id="4000008"]');
+    await page.fill('input[name="totp_code"]', await totp(secret));
+    await page.click('button[name="method"][value="totp"]');
+    await page.waitForURL(BASE + '/');
+    assert.equal(await page.getAttribute('[data-signed-in]', 'data-signed-in'), email);
     await context.close();
   });
 });

@@ -107,7 +107,9 @@ describe('landing page', () => {
   });
 
   test('has no serious or critical accessibility violation (axe-core)', async () => {
-    for (const [path, locale] of [['/', 'en-GB'], ['/', 'fr-FR'], ['/nowhere', 'en-GB']]) {
+    for (const [path, locale] of [
+      ['/', 'en-GB'], ['/', 'fr-FR'], ['/nowhere', 'en-GB'], ['/auth/login', 'fr-FR'], ['/auth/registration', 'en-GB'],
+    ]) {
       // axe is injected as a script: let it past the page's CSP.
       const { context, page } = await openPage({ bypassCSP: true, locale });
       await page.goto(BASE + path);

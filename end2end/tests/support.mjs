@@ -45,3 +45,52 @@ export async function waitForMail(address, { timeoutMs = 15000 } = {}) {
   }
   throw new Error(`no mail reached ${address} within ${timeoutMs} ms`);
 }
+
+/** The current RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret. */
+export async function totp(secretBase32, atMs = Date.now()) {
+  const { createHmac } = await import('node:crypto');
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const char of secretBase32.replace(/=+$/, '').toUpperCase()) {
+    const value = alphabet.indexOf(char);
+    if (value < 0) continue;
+    bits += value.toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((byte) => parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(atMs / 1000 / 30)));
+  const hmac = createHmac('sha1', key).update(counter).digest();
+  const offset = hmac[hmac.length - 1] & 0xf;
+  const code = (hmac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return code.toString().padStart(6, '0');
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+/** Signs a new person up through the portal's registration pages. */
+export async function signUp(page, email, password = PASSWORD) {
+  await page.goto(BASE + '/auth/registration');
+  await page.waitForURL(/\/auth\/registration\?flow=/);
+  await page.fill('input[name="traits.email"]', email);
+  await page.fill('input[name="traits.name.first"]', 'Camille');
+  await page.fill('input[name="traits.name.last"]', 'Martin');
+  // Kratos v1.3.1 registers in two steps: the profile, then the password.
+  await page.click('button[name="method"][value="profile"]');
+  await page.waitForSelector('input[name="password"]');
+  await page.fill('input[name="password"]', password);
+  await page.click('button[name="method"][value="password"]');
+  await page.waitForURL(/\/auth\/verification\?flow=/);
+}
+
+/** Signs in with e-mail and password; stops at the next page. */
+export async function signIn(page, email, password = PASSWORD) {
+  await page.goto(BASE + '/auth/login');
+  await page.waitForURL(/\/auth\/login\?flow=/);
+  await page.fill('input[name="identifier"]', email);
+  await page.fill('input[name="password"]', password);
+  await page.click('button[name="method"][value="password"]');
+}
+
+export function uniqueEmail(name) {
+  return `${name}.${Date.now()}.${Math.floor(Math.random() * 1e6)}@example.com`;
+}

@@ -14,31 +14,6 @@ use crate::{
     pages::error::ServerErrorPage,
 };
 
-#[component]
-pub fn LoginPage() -> impl IntoView {
-    view! { <AuthFlowPage kind=FlowKind::Login /> }
-}
-
-#[component]
-pub fn RegistrationPage() -> impl IntoView {
-    view! { <AuthFlowPage kind=FlowKind::Registration /> }
-}
-
-#[component]
-pub fn RecoveryPage() -> impl IntoView {
-    view! { <AuthFlowPage kind=FlowKind::Recovery /> }
-}
-
-#[component]
-pub fn VerificationPage() -> impl IntoView {
-    view! { <AuthFlowPage kind=FlowKind::Verification /> }
-}
-
-#[component]
-pub fn SettingsPage() -> impl IntoView {
-    view! { <AuthFlowPage kind=FlowKind::Settings /> }
-}
-
 /// Kratos sends the browser here (`?id=`) when a flow fails beyond repair.
 #[component]
 pub fn AuthErrorPage() -> impl IntoView {
@@ -57,8 +32,9 @@ fn title(kind: FlowKind) -> Msg {
     }
 }
 
+/// The page of one self-service flow (`/auth/<kind>?flow=<id>`).
 #[component]
-fn AuthFlowPage(kind: FlowKind) -> impl IntoView {
+pub fn AuthFlowPage(kind: FlowKind) -> impl IntoView {
     let query = use_query_map();
     let flow = Resource::new(
         move || {
