@@ -13,6 +13,9 @@ pub enum Error {
     /// An operation needs a backend this deployment has not configured.
     #[error("{0} is not configured")]
     NotConfigured(&'static str),
+    /// No account has this e-mail address.
+    #[error("no account has the e-mail address {0}; they must sign up first")]
+    UnknownAccount(String),
     /// A stored row that does not parse into a domain type: a bug or a manual edit.
     #[error("invalid stored data in {table}: {detail}")]
     InvalidStoredData { table: &'static str, detail: String },

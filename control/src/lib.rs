@@ -9,6 +9,8 @@ pub mod clock;
 pub mod domain;
 
 #[cfg(feature = "server")]
+pub mod admins;
+#[cfg(feature = "server")]
 mod catalog;
 #[cfg(feature = "server")]
 mod error;

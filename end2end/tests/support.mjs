@@ -34,12 +34,12 @@ export async function waitForHydration(page) {
   await page.waitForLoadState('networkidle');
 }
 
-/** Waits for a mail to `address` in the SMTP sink and returns it. */
-export async function waitForMail(address, { timeoutMs = 15000 } = {}) {
+/** Waits for a mail to `address` (whose subject matches, if given) in the SMTP sink. */
+export async function waitForMail(address, { subject = /./, timeoutMs = 15000 } = {}) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const messages = await (await fetch(`${MAIL_API}/messages`)).json();
-    const mail = messages.find((m) => m.to.includes(address));
+    const mail = messages.find((m) => m.to.includes(address) && subject.test(m.subject));
     if (mail) return mail;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

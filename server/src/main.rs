@@ -21,6 +21,18 @@ enum Command {
     Serve,
     /// Load and validate the configuration, then exit.
     CheckConfig,
+    /// Operator commands.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Make the account with this e-mail address a platform admin.
+    Grant {
+        /// The e-mail address the person signed up with.
+        email: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -38,19 +50,34 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve => serve(config),
+        Command::Admin(AdminCommand::Grant { email }) => run_async(async move {
+            match server::admin::grant(&config, &email).await {
+                Ok(message) => {
+                    println!("{message}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("bibind: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }),
+    }
+}
+
+fn run_async(task: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(task),
+        Err(error) => {
+            eprintln!("bibind: cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 
 fn serve(config: Config) -> ExitCode {
     telemetry::init(&config.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("bibind: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(async {
+    run_async(async {
         let app = match Application::build(config).await {
             Ok(app) => app,
             Err(error) => {

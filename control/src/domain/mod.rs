@@ -2,10 +2,12 @@
 //! parsed into these once, at the edge; code past the edge trusts them.
 
 mod catalog;
+mod email;
 mod identity;
 mod locale;
 
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
+pub use email::EmailAddress;
 pub use identity::{
     Flow, FlowKind, FlowOutcome, SignedInUser, UiContainer, UiNode, UiNodeAttributes, UiNodeMeta, UiText,
 };

@@ -8,7 +8,7 @@ use reqwest::{header, StatusCode};
 use serde::Deserialize;
 
 use crate::{
-    domain::{FlowKind, FlowOutcome, SignedInUser},
+    domain::{EmailAddress, FlowKind, FlowOutcome, SignedInUser},
     Error, Result,
 };
 
@@ -18,6 +18,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Kratos {
     http: reqwest::Client,
     public_url: String,
+    admin_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -67,7 +68,8 @@ struct LogoutBody {
 }
 
 impl Kratos {
-    pub fn new(public_url: &str) -> Result<Self> {
+    /// A client of the public API, and of the admin API when `admin_url` is given.
+    pub fn new(public_url: &str, admin_url: Option<&str>) -> Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -76,6 +78,7 @@ impl Kratos {
         Ok(Self {
             http,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            admin_url: admin_url.map(|url| url.trim_end_matches('/').to_owned()),
         })
     }
 
@@ -204,6 +207,37 @@ impl Kratos {
     }
 }
 
+#[derive(Deserialize)]
+struct IdentityId {
+    id: String,
+}
+
+impl Kratos {
+    fn admin_url(&self) -> Result<&str> {
+        self.admin_url
+            .as_deref()
+            .ok_or(Error::NotConfigured("Kratos' admin API"))
+    }
+
+    /// The id of the identity whose login identifier is this e-mail address.
+    pub async fn find_identity_by_email(&self, email: &EmailAddress) -> Result<Option<String>> {
+        let url = format!(
+            "{}/admin/identities?credentials_identifier={}",
+            self.admin_url()?,
+            encode_query_value(email.as_str())
+        );
+        let response = self.http.get(url).send().await.map_err(unreachable)?;
+        if !response.status().is_success() {
+            return Err(backend(format!(
+                "listing identities answered {}",
+                response.status()
+            )));
+        }
+        let identities: Vec<IdentityId> = response.json().await.map_err(malformed)?;
+        Ok(identities.into_iter().next().map(|identity| identity.id))
+    }
+}
+
 fn backend(detail: String) -> Error {
     Error::Backend {
         backend: "kratos",
@@ -237,7 +271,7 @@ mod tests {
 
     #[test]
     fn start_urls_carry_return_to_and_the_login_challenge() {
-        let kratos = Kratos::new("http://127.0.0.1:4433/").unwrap_or_else(|e| panic!("{e}"));
+        let kratos = Kratos::new("http://127.0.0.1:4433/", None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             kratos.browser_start_url(FlowKind::Login, None, None),
             "http://127.0.0.1:4433/self-service/login/browser"

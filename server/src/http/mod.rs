@@ -12,10 +12,9 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use app::{shell, App, ShellOptions};
 use axum::{extract::FromRef, routing::get, Router};
-use control::{clock::SystemClock, identity::Kratos, store::Db, Control};
+use control::Control;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -61,17 +60,7 @@ impl Application {
     /// Connects to the database (applying migrations when configured), binds
     /// the listening socket and assembles the router.
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let db = Db::connect_lazy(
-            config.database.url.expose_secret(),
-            config.database.max_connections,
-        )?;
-        if config.database.migrate {
-            db.migrate().await?;
-        }
-        let mut control = Control::new(db, Arc::new(SystemClock));
-        if let Some(kratos) = &config.kratos {
-            control = control.with_kratos(Kratos::new(&kratos.public_url)?);
-        }
+        let control = crate::wiring::control_plane(&config).await?;
         let listener = TcpListener::bind(config.server.listen)
             .await
             .map_err(|source| StartError::Bind {

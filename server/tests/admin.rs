@@ -1,0 +1,89 @@
+//! `bibind admin grant EMAIL`, run as an operator would: the real binary,
+//! configured by environment, against the real Kratos and a fresh database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::process::Command;
+
+use sqlx::PgPool;
+use support::{env, fresh_database};
+
+async fn create_identity(email: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{}/admin/identities", env("TEST_KRATOS_ADMIN_URL")))
+        .json(&serde_json::json!({
+            "schema_id": "bibind-user",
+            "traits": { "email": email, "name": { "first": "Ada", "last": "Admin" }, "locale": "en" }
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    response.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn bibind(database_url: &str, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_bibind"))
+        .args(args)
+        .env("BIBIND_SERVER__LISTEN", "127.0.0.1:0")
+        .env("BIBIND_SERVER__PUBLIC_URL", "http://127.0.0.1")
+        .env("BIBIND_DATABASE__URL", database_url)
+        .env("BIBIND_KRATOS__PUBLIC_URL", env("TEST_KRATOS_PUBLIC_URL"))
+        .env("BIBIND_KRATOS__ADMIN_URL", env("TEST_KRATOS_ADMIN_URL"))
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn database_url(database: &str) -> String {
+    let admin = env("TEST_DATABASE_URL");
+    format!("{}/{database}", admin.rsplit_once('/').unwrap().0)
+}
+
+#[tokio::test]
+async fn granting_the_platform_admin_role_is_idempotent_and_needs_an_account() {
+    let url = database_url(&fresh_database().await);
+    let email = format!("ada.{}@example.com", uuid::Uuid::new_v4().simple());
+    let identity = create_identity(&email).await;
+
+    let (ok, stdout, stderr) = bibind(&url, &["admin", "grant", &email.to_uppercase()]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("is now a platform admin") && stdout.contains(&identity),
+        "{stdout}"
+    );
+
+    let (ok, stdout, _) = bibind(&url, &["admin", "grant", &email]);
+    assert!(ok);
+    assert!(stdout.contains("was already a platform admin"), "{stdout}");
+
+    let pool = PgPool::connect(&url).await.unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT identity_id::text, granted_by FROM platform_admins")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, vec![(identity, "cli".to_owned())]);
+
+    let (ok, _, stderr) = bibind(&url, &["admin", "grant", "nobody-here@example.com"]);
+    assert!(!ok);
+    assert!(stderr.contains("must sign up first"), "{stderr}");
+
+    let (ok, _, stderr) = bibind(&url, &["admin", "grant", "not an address"]);
+    assert!(!ok);
+    assert!(stderr.contains("not a valid e-mail address"), "{stderr}");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM platform_admins")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 1, "failed grants write nothing");
+}
