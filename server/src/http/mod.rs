@@ -11,7 +11,7 @@ mod security;
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use app::{shell, App, ShellOptions};
-use axum::{extract::FromRef, routing::get, Router};
+use axum::{extract::FromRef, routing::get, serve::ListenerExt, Router};
 use control::Control;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -90,8 +90,15 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
+        // Streamed pages go out in several writes: without TCP_NODELAY, Nagle's
+        // algorithm and delayed ACKs hold the later ones back ~40 ms.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY");
+            }
+        });
         axum::serve(
-            self.listener,
+            listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
