@@ -2,7 +2,7 @@
 //! takes the [`control::Control`] from context, calls it, and maps its error
 //! once, here; none holds SQL or talks to a backend itself.
 
-use control::domain::{FlowKind, FlowOutcome, Offer, SignedInUser};
+use control::domain::{ConsentView, FlowKind, FlowOutcome, Offer, SignedInUser};
 use leptos::prelude::*;
 
 /// The offers and the plans on sale now.
@@ -77,4 +77,44 @@ fn browser_cookie() -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .collect();
     (!cookies.is_empty()).then(|| cookies.join("; "))
+}
+
+/// The name of the cookie holding the consent form's CSRF token.
+pub const CONSENT_CSRF_COOKIE: &str = "bibind_consent_csrf";
+
+/// What to do with Hydra's consent challenge: decided at once for
+/// first-party clients, else a prompt (whose CSRF token is also set as a
+/// cookie on the response).
+#[server(endpoint = "auth/consent", input = server_fn::codec::GetUrl)]
+pub async fn consent_challenge(challenge: String) -> Result<ConsentView, ServerFnError> {
+    use control::{consent::ConsentStep, domain::ConsentPrompt};
+    let control = control_plane()?;
+    Ok(
+        match control.consent_step(&challenge).await.map_err(internal_error)? {
+            ConsentStep::Redirect(url) => ConsentView::Redirect(url),
+            ConsentStep::Gone => ConsentView::Gone,
+            ConsentStep::Ask(request) => {
+                let csrf_token = uuid::Uuid::new_v4().simple().to_string();
+                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                    let cookie = format!(
+                        "{CONSENT_CSRF_COOKIE}={csrf_token}; Path=/auth/consent; HttpOnly; SameSite=Strict"
+                    );
+                    if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+                        response.append_header(http::header::SET_COOKIE, value);
+                    }
+                }
+                let client_name = if request.client.client_name.is_empty() {
+                    request.client.client_id.clone()
+                } else {
+                    request.client.client_name.clone()
+                };
+                ConsentView::Ask(ConsentPrompt {
+                    challenge: request.challenge,
+                    client_name,
+                    scopes: request.requested_scope,
+                    csrf_token,
+                })
+            }
+        },
+    )
 }

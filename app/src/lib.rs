@@ -27,6 +27,7 @@ use crate::{
     components::layout::Layout,
     pages::{
         auth::{AuthErrorPage, AuthFlowPage},
+        consent::ConsentPage,
         landing::LandingPage,
         not_found::NotFoundPage,
     },
@@ -50,8 +51,22 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/verification") view=|| view! { <AuthFlowPage kind=FlowKind::Verification /> } ssr=SsrMode::Async />
                     <Route path=path!("/auth/settings") view=|| view! { <AuthFlowPage kind=FlowKind::Settings /> } ssr=SsrMode::Async />
                     <Route path=path!("/auth/error") view=AuthErrorPage />
+                    <Route path=path!("/auth/consent") view=ConsentPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>
     }
+}
+
+/// The value of cookie `name` in a request's `Cookie` headers.
+#[cfg(feature = "ssr")]
+pub fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
 }

@@ -78,15 +78,25 @@ fn set_content_security_policy(options: &ShellOptions) {
     } else {
         String::new()
     };
-    let forms: String = options
-        .form_targets
-        .iter()
-        .map(|origin| format!(" {origin}"))
-        .collect();
+    // Chromium applies form-action to every redirect after a post. Sign-in
+    // forms end, through Kratos and Hydra, at whatever redirect URI an OAuth2
+    // client registered: the identity pages cannot list those.
+    let identity_page =
+        use_context::<http::request::Parts>().is_some_and(|parts| parts.uri.path().starts_with("/auth/"));
+    let form_action = if identity_page {
+        String::new()
+    } else {
+        let targets: String = options
+            .form_targets
+            .iter()
+            .map(|origin| format!(" {origin}"))
+            .collect();
+        format!(" form-action 'self'{targets};")
+    };
     let policy = format!(
         "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'{reload}; font-src 'self'; object-src 'none'; \
-         base-uri 'self'; form-action 'self'{forms}; frame-ancestors 'none'"
+         base-uri 'self';{form_action} frame-ancestors 'none'"
     );
     if let Ok(value) = http::HeaderValue::from_str(&policy) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);

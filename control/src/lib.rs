@@ -13,6 +13,8 @@ pub mod admins;
 #[cfg(feature = "server")]
 mod catalog;
 #[cfg(feature = "server")]
+pub mod consent;
+#[cfg(feature = "server")]
 mod error;
 #[cfg(feature = "server")]
 pub mod identity;
@@ -29,7 +31,11 @@ pub use control_plane::Control;
 mod control_plane {
     use std::sync::Arc;
 
-    use crate::{clock::Clock, identity::Kratos, store::Db};
+    use crate::{
+        clock::Clock,
+        identity::{Hydra, Kratos},
+        store::Db,
+    };
 
     /// The entry point to every operation of the control plane.
     ///
@@ -39,6 +45,7 @@ mod control_plane {
         pub(crate) db: Db,
         pub(crate) clock: Arc<dyn Clock>,
         kratos: Option<Kratos>,
+        hydra: Option<Hydra>,
     }
 
     impl Control {
@@ -47,6 +54,7 @@ mod control_plane {
                 db,
                 clock,
                 kratos: None,
+                hydra: None,
             }
         }
 
@@ -54,6 +62,16 @@ mod control_plane {
         pub fn with_kratos(mut self, kratos: Kratos) -> Self {
             self.kratos = Some(kratos);
             self
+        }
+
+        /// Adds the Hydra admin client the login/consent provider uses.
+        pub fn with_hydra(mut self, hydra: Hydra) -> Self {
+            self.hydra = Some(hydra);
+            self
+        }
+
+        pub fn hydra(&self) -> crate::Result<&Hydra> {
+            self.hydra.as_ref().ok_or(crate::Error::NotConfigured("Hydra"))
         }
 
         pub fn kratos(&self) -> crate::Result<&Kratos> {

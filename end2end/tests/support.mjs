@@ -94,3 +94,13 @@ export async function signIn(page, email, password = PASSWORD) {
 export function uniqueEmail(name) {
   return `${name}.${Date.now()}.${Math.floor(Math.random() * 1e6)}@example.com`;
 }
+
+/** Like page.waitForURL, but a failure says where the browser is and what it shows. */
+export async function expectUrl(page, pattern, timeout = 15000) {
+  try {
+    await page.waitForURL(pattern, { timeout });
+  } catch (error) {
+    const text = (await page.locator('main').innerText().catch(() => '')).slice(0, 1200);
+    throw new Error(`expected a URL matching ${pattern}, the browser is at ${page.url()} showing:\n${text}`);
+  }
+}

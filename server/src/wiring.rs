@@ -4,7 +4,12 @@
 
 use std::sync::Arc;
 
-use control::{clock::SystemClock, identity::Kratos, store::Db, Control};
+use control::{
+    clock::SystemClock,
+    identity::{Hydra, Kratos},
+    store::Db,
+    Control,
+};
 use secrecy::ExposeSecret;
 
 use crate::{config::Config, StartError};
@@ -20,6 +25,9 @@ pub async fn control_plane(config: &Config) -> Result<Control, StartError> {
     let mut control = Control::new(db, Arc::new(SystemClock));
     if let Some(kratos) = &config.kratos {
         control = control.with_kratos(Kratos::new(&kratos.public_url, Some(&kratos.admin_url))?);
+    }
+    if let Some(hydra) = &config.hydra {
+        control = control.with_hydra(Hydra::new(&hydra.admin_url)?);
     }
     Ok(control)
 }

@@ -199,6 +199,7 @@ async fn pages_carry_security_headers_and_a_script_nonce() {
     let csp = headers["content-security-policy"].to_str().unwrap().to_owned();
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(csp.contains("form-action 'self'"), "{csp}");
     let nonce = csp
         .split("'nonce-")
         .nth(1)

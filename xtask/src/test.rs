@@ -87,6 +87,8 @@ pub fn run(args: &[String]) -> Result<()> {
             .arg("tests/")
             .env("BIBIND_BASE_URL", format!("http://127.0.0.1:{port}"))
             .env("BIBIND_MAIL_API", stack.smtp_api_url())
+            .env("BIBIND_HYDRA_PUBLIC", stack.hydra_public_url())
+            .env("BIBIND_HYDRA_ADMIN", stack.hydra_admin_url())
             .env("CHROMIUM_PATH", tools::CHROMIUM.binary),
     )?;
     server.stop();

@@ -107,6 +107,15 @@ messages! {
     AuthErrorTitle => en: "This sign-in step could not be completed", fr: "Cette étape de connexion n'a pas pu aboutir";
     AuthErrorBody => en: "The link or form may have expired or been used already. Start again: it only takes a moment.", fr: "Le lien ou le formulaire a peut-être expiré ou déjà servi. Recommencez : cela ne prend qu'un instant.";
     StartAgain => en: "Start again", fr: "Recommencer";
+    ConsentTitle => en: "Share your Bibind account?", fr: "Partager votre compte Bibind ?";
+    ConsentAsks => en: "would like to:", fr: "souhaite :";
+    ConsentRemember => en: "Remember my choice for this application", fr: "Retenir mon choix pour cette application";
+    ConsentAllow => en: "Allow", fr: "Autoriser";
+    ConsentDeny => en: "Deny", fr: "Refuser";
+    ScopeOpenid => en: "Confirm who you are", fr: "Confirmer votre identité";
+    ScopeEmail => en: "See your e-mail address", fr: "Voir votre adresse e-mail";
+    ScopeProfile => en: "See your name and preferred language", fr: "Voir votre nom et votre langue préférée";
+    ScopeOffline => en: "Stay connected while you are away", fr: "Rester connectée en votre absence";
 }
 
 /// The language of the current page.
@@ -154,14 +163,7 @@ pub fn locale_from_request() -> Locale {
 
 #[cfg(feature = "ssr")]
 pub fn locale_from_headers(headers: &http::HeaderMap) -> Locale {
-    let from_cookie = headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LOCALE_COOKIE)
-        .and_then(|(_, value)| Locale::from_tag(value));
+    let from_cookie = crate::cookie_value(headers, LOCALE_COOKIE).and_then(|value| Locale::from_tag(&value));
     from_cookie.unwrap_or_else(|| {
         headers
             .get(http::header::ACCEPT_LANGUAGE)

@@ -69,7 +69,7 @@ pub fn AuthFlowPage(kind: FlowKind) -> impl IntoView {
 
 /// Sends the browser elsewhere: a 303 when rendering on the server, a plain
 /// navigation in the browser.
-fn go_to(url: &str) {
+pub(crate) fn go_to(url: &str) {
     #[cfg(feature = "ssr")]
     {
         leptos_axum::redirect(url);

@@ -1,4 +1,5 @@
 pub mod auth;
+pub mod consent;
 pub mod error;
 pub mod landing;
 pub mod not_found;

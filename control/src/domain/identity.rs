@@ -153,6 +153,25 @@ impl UiText {
     }
 }
 
+/// What the consent screen shows and posts back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsentPrompt {
+    pub challenge: String,
+    pub client_name: String,
+    pub scopes: Vec<String>,
+    /// Double-submit token: also set as a cookie scoped to the consent path.
+    pub csrf_token: String,
+}
+
+/// The consent page's next step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ConsentView {
+    Ask(ConsentPrompt),
+    Redirect(String),
+    /// Unknown, expired or already answered.
+    Gone,
+}
+
 /// The signed-in person, as the navigation and the account pages show them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignedInUser {

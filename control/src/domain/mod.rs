@@ -9,6 +9,7 @@ mod locale;
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
 pub use email::EmailAddress;
 pub use identity::{
-    Flow, FlowKind, FlowOutcome, SignedInUser, UiContainer, UiNode, UiNodeAttributes, UiNodeMeta, UiText,
+    ConsentPrompt, ConsentView, Flow, FlowKind, FlowOutcome, SignedInUser, UiContainer, UiNode,
+    UiNodeAttributes, UiNodeMeta, UiText,
 };
 pub use locale::{Locale, LocalizedText};

@@ -212,11 +212,68 @@ struct IdentityId {
     id: String,
 }
 
+#[derive(Deserialize)]
+struct AdminIdentity {
+    traits: AdminTraits,
+    #[serde(default)]
+    verifiable_addresses: Vec<VerifiableAddress>,
+}
+
+#[derive(Deserialize)]
+struct AdminTraits {
+    email: String,
+    #[serde(default)]
+    name: Option<Name>,
+    #[serde(default)]
+    locale: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct VerifiableAddress {
+    value: String,
+    #[serde(default)]
+    verified: bool,
+}
+
 impl Kratos {
     fn admin_url(&self) -> Result<&str> {
         self.admin_url
             .as_deref()
             .ok_or(Error::NotConfigured("Kratos' admin API"))
+    }
+
+    /// What an ID token may say about this identity (OpenID standard claims).
+    pub async fn id_token_claims(&self, identity_id: &str) -> Result<crate::identity::IdTokenClaims> {
+        if !identity_id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(backend(format!("{identity_id:?} is not an identity id")));
+        }
+        let url = format!("{}/admin/identities/{identity_id}", self.admin_url()?);
+        let response = self.http.get(url).send().await.map_err(unreachable)?;
+        if !response.status().is_success() {
+            return Err(backend(format!(
+                "reading identity {identity_id} answered {}",
+                response.status()
+            )));
+        }
+        let identity: AdminIdentity = response.json().await.map_err(malformed)?;
+        let verified = identity
+            .verifiable_addresses
+            .iter()
+            .any(|a| a.verified && a.value.eq_ignore_ascii_case(&identity.traits.email));
+        let (given, family) = identity
+            .traits
+            .name
+            .map(|n| (n.first, n.last))
+            .unwrap_or_default();
+        let full = format!("{given} {family}").trim().to_owned();
+        Ok(crate::identity::IdTokenClaims {
+            email: Some(identity.traits.email),
+            email_verified: Some(verified),
+            name: (!full.is_empty()).then_some(full),
+            given_name: (!given.is_empty()).then_some(given),
+            family_name: (!family.is_empty()).then_some(family),
+            locale: identity.traits.locale,
+        })
     }
 
     /// The id of the identity whose login identifier is this e-mail address.

@@ -1,18 +1,24 @@
-//! Identity endpoints that are not pages: signing out ends the Kratos session
-//! through the logout URL Kratos issues for this browser.
+//! Identity endpoints that are not pages: signing out (the Kratos session,
+//! through the logout URL Kratos issues for this browser), the consent
+//! decision, and Hydra's logout challenge.
 
+use app::{api::CONSENT_CSRF_COOKIE, cookie_value};
 use axum::{
-    extract::State,
+    extract::{Query, State},
     response::{IntoResponse, Redirect, Response},
-    routing::get,
-    Router,
+    routing::{get, post},
+    Form, Router,
 };
 use http::{header, HeaderMap};
+use serde::Deserialize;
 
 use super::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/auth/logout", get(logout))
+    Router::new()
+        .route("/auth/logout", get(logout))
+        .route("/auth/consent/decision", post(consent_decision))
+        .route("/auth/oauth2-logout", get(oauth2_logout))
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -26,6 +32,80 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
         Err(error) => {
             // The error page explains it in the visitor's language.
             tracing::error!(%error, "cannot sign out");
+            Redirect::to("/auth/error").into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ConsentDecision {
+    consent_challenge: String,
+    csrf_token: String,
+    decision: String,
+    #[serde(default)]
+    remember: Option<String>,
+}
+
+/// The consent form's answer. The CSRF token must match the cookie set with
+/// the form; the scopes come from Hydra, not from the form.
+async fn consent_decision(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<ConsentDecision>,
+) -> Response {
+    let cookie_token = cookie_value(&headers, CONSENT_CSRF_COOKIE);
+    if form.csrf_token.is_empty() || cookie_token.as_deref() != Some(form.csrf_token.as_str()) {
+        tracing::warn!("consent decision with a missing or wrong CSRF token");
+        return Redirect::to("/auth/error").into_response();
+    }
+    let allow = form.decision == "allow";
+    let remember = form.remember.as_deref() == Some("true");
+    match state
+        .control
+        .decide_consent(&form.consent_challenge, allow, remember)
+        .await
+    {
+        Ok(Some(url)) => Redirect::to(&url).into_response(),
+        Ok(None) => Redirect::to("/auth/error").into_response(),
+        Err(error) => {
+            tracing::error!(%error, "cannot record a consent decision");
+            Redirect::to("/auth/error").into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutChallenge {
+    logout_challenge: String,
+}
+
+/// OpenID logout started at Hydra: accepted without a question (signing out
+/// is never harmful), then the browser goes through Kratos' logout, so the
+/// portal session ends too, and on to where Hydra wants it.
+async fn oauth2_logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LogoutChallenge>,
+) -> Response {
+    match state.control.accept_logout(&query.logout_challenge).await {
+        Ok(Some(hydra_next)) => {
+            let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+            let kratos_logout = match state.control.kratos() {
+                Ok(kratos) => kratos.logout_url(cookie, Some(&hydra_next)).await,
+                Err(error) => Err(error),
+            };
+            match kratos_logout {
+                Ok(Some(url)) => Redirect::to(&url).into_response(),
+                Ok(None) => Redirect::to(&hydra_next).into_response(),
+                Err(error) => {
+                    tracing::error!(%error, "cannot end the Kratos session at an OpenID logout");
+                    Redirect::to(&hydra_next).into_response()
+                }
+            }
+        }
+        Ok(None) => Redirect::to("/").into_response(),
+        Err(error) => {
+            tracing::error!(%error, "cannot accept a logout challenge");
             Redirect::to("/auth/error").into_response()
         }
     }

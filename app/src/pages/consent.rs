@@ -1,0 +1,88 @@
+//! Hydra's consent screen, for applications that are not Bibind's own:
+//! what the application asks for, allow or deny, remember the choice.
+
+use control::domain::{ConsentPrompt, ConsentView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::consent_challenge,
+    components::status::StatusPage,
+    i18n::{t, Msg},
+    pages::{auth::go_to, error::ServerErrorPage},
+};
+
+#[component]
+pub fn ConsentPage() -> impl IntoView {
+    let query = use_query_map();
+    let view_of = Resource::new(
+        move || query.read().get("consent_challenge").unwrap_or_default(),
+        consent_challenge,
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
+            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
+                {move || Suspend::new(async move {
+                    view_of.await.map(|step| match step {
+                        ConsentView::Ask(prompt) => view! { <ConsentForm prompt /> }.into_any(),
+                        ConsentView::Redirect(url) => {
+                            go_to(&url);
+                            ().into_any()
+                        }
+                        ConsentView::Gone => view! {
+                            <StatusPage code=410 title=Msg::AuthErrorTitle body=Msg::AuthErrorBody action=Msg::BackHome href="/" />
+                        }
+                        .into_any(),
+                    })
+                })}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+fn scope_msg(scope: &str) -> Option<Msg> {
+    match scope {
+        "openid" => Some(Msg::ScopeOpenid),
+        "email" => Some(Msg::ScopeEmail),
+        "profile" => Some(Msg::ScopeProfile),
+        "offline_access" | "offline" => Some(Msg::ScopeOffline),
+        _ => None,
+    }
+}
+
+#[component]
+fn ConsentForm(prompt: ConsentPrompt) -> impl IntoView {
+    let button = "rounded-lg px-4 py-2.5 text-sm font-semibold";
+    view! {
+        <Title text=t(Msg::ConsentTitle) />
+        <section class="mx-auto max-w-md" aria-labelledby="consent-title">
+            <h1 id="consent-title" class="text-3xl font-bold tracking-tight">{t(Msg::ConsentTitle)}</h1>
+            <p class="mt-4 text-slate-700">
+                <strong data-client-name>{prompt.client_name}</strong>" "{t(Msg::ConsentAsks)}
+            </p>
+            <ul class="mt-4 list-disc space-y-1 pl-6 text-slate-700">
+                {prompt.scopes.into_iter().map(|scope| {
+                    let text = scope_msg(&scope).map(|m| t(m).to_owned()).unwrap_or_else(|| scope.clone());
+                    view! { <li data-scope=scope>{text}</li> }
+                }).collect_view()}
+            </ul>
+            <form method="post" action="/auth/consent/decision" class="mt-6 space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
+                <input type="hidden" name="consent_challenge" value=prompt.challenge />
+                <input type="hidden" name="csrf_token" value=prompt.csrf_token />
+                <label class="flex items-center gap-2 text-sm text-slate-800">
+                    <input type="checkbox" name="remember" value="true" checked class="h-4 w-4 rounded border-slate-300" />
+                    {t(Msg::ConsentRemember)}
+                </label>
+                <div class="flex gap-3">
+                    <button type="submit" name="decision" value="allow" class=format!("{button} flex-1 bg-indigo-700 text-white hover:bg-indigo-800")>
+                        {t(Msg::ConsentAllow)}
+                    </button>
+                    <button type="submit" name="decision" value="deny" class=format!("{button} flex-1 border border-slate-300 bg-white text-slate-800 hover:bg-slate-50")>
+                        {t(Msg::ConsentDeny)}
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}
