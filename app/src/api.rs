@@ -2,7 +2,7 @@
 //! takes the [`control::Control`] from context, calls it, and maps its error
 //! once, here; none holds SQL or talks to a backend itself.
 
-use control::domain::{ConsentView, FlowKind, FlowOutcome, Offer, SignedInUser};
+use control::domain::{ActiveSession, ConsentView, FlowKind, FlowOutcome, Offer, SignedInUser};
 use leptos::prelude::*;
 
 /// The offers and the plans on sale now.
@@ -94,15 +94,7 @@ pub async fn consent_challenge(challenge: String) -> Result<ConsentView, ServerF
             ConsentStep::Redirect(url) => ConsentView::Redirect(url),
             ConsentStep::Gone => ConsentView::Gone,
             ConsentStep::Ask(request) => {
-                let csrf_token = uuid::Uuid::new_v4().simple().to_string();
-                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                    let cookie = format!(
-                        "{CONSENT_CSRF_COOKIE}={csrf_token}; Path=/auth/consent; HttpOnly; SameSite=Strict"
-                    );
-                    if let Ok(value) = http::HeaderValue::from_str(&cookie) {
-                        response.append_header(http::header::SET_COOKIE, value);
-                    }
-                }
+                let csrf_token = crate::csrf::issue(CONSENT_CSRF_COOKIE, "/auth/consent");
                 let client_name = if request.client.client_name.is_empty() {
                     request.client.client_id.clone()
                 } else {
@@ -117,4 +109,29 @@ pub async fn consent_challenge(challenge: String) -> Result<ConsentView, ServerF
             }
         },
     )
+}
+
+/// The name of the cookie holding the sessions form's CSRF token.
+pub const SESSIONS_CSRF_COOKIE: &str = "bibind_sessions_csrf";
+
+/// The signed-in person's sessions, with the token their revoke forms post.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SessionsView {
+    pub sessions: Vec<ActiveSession>,
+    pub csrf_token: String,
+}
+
+#[server(endpoint = "account/sessions", input = server_fn::codec::GetUrl)]
+pub async fn my_sessions() -> Result<SessionsView, ServerFnError> {
+    let control = control_plane()?;
+    let sessions = control
+        .kratos()
+        .map_err(internal_error)?
+        .my_sessions(browser_cookie().as_deref())
+        .await
+        .map_err(internal_error)?;
+    Ok(SessionsView {
+        sessions,
+        csrf_token: crate::csrf::issue(SESSIONS_CSRF_COOKIE, "/account/sessions"),
+    })
 }

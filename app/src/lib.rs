@@ -6,6 +6,8 @@
 
 pub mod api;
 mod components;
+#[cfg(feature = "ssr")]
+pub mod csrf;
 pub mod i18n;
 mod pages;
 #[cfg(feature = "ssr")]
@@ -30,6 +32,7 @@ use crate::{
         consent::ConsentPage,
         landing::LandingPage,
         not_found::NotFoundPage,
+        sessions::SessionsPage,
     },
 };
 
@@ -52,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/settings") view=|| view! { <AuthFlowPage kind=FlowKind::Settings /> } ssr=SsrMode::Async />
                     <Route path=path!("/auth/error") view=AuthErrorPage />
                     <Route path=path!("/auth/consent") view=ConsentPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

@@ -136,3 +136,35 @@ async fn signed_out_visitors_are_offered_to_sign_in_and_up() {
     assert!(response.status().is_redirection());
     assert_eq!(response.headers()[header::LOCATION], "/");
 }
+
+#[tokio::test]
+async fn portal_forms_refuse_a_missing_or_forged_csrf_token() {
+    let app = TestApp::spawn().await;
+    for (path, body) in [
+        ("/account/sessions/revoke", "csrf_token=forged"),
+        (
+            "/auth/consent/decision",
+            "consent_challenge=x&csrf_token=forged&decision=allow",
+        ),
+    ] {
+        let response = app
+            .client
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", "bibind_sessions_csrf=other; bibind_consent_csrf=other")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(response.headers()[header::LOCATION], "/auth/error", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_sessions_page_sends_signed_out_visitors_to_sign_in() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/account/sessions").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[header::LOCATION], "/auth/login");
+}

@@ -35,3 +35,9 @@ pub fn dev_data_dir() -> PathBuf {
 pub fn site_root() -> PathBuf {
     workspace_root().join("target").join("site")
 }
+
+/// A short key of this checkout's location, for caches that must not be
+/// shared between checkouts.
+pub fn checkout_key() -> String {
+    crate::tools::short_hash(&workspace_root().to_string_lossy())
+}

@@ -4,7 +4,7 @@
 //! The wasm32 standard library comes from an installed wasm32 target when
 //! there is one, else it is built from Debian's rust-web-src with
 //! `-Zbuild-std` (see the shared notes on wasm); either way the build
-//! directory is cached by compiler version.
+//! directory is cached by compiler version and checkout.
 
 use std::{
     path::{Path, PathBuf},
@@ -67,7 +67,7 @@ pub fn build() -> Result<PathBuf> {
     let (mut cargo, extra, compiler) = toolchain.cargo()?;
     let target_dir = paths::cache_dir()?
         .join("target-wasm")
-        .join(format!("rustc-{compiler}"));
+        .join(format!("rustc-{compiler}-{}", paths::checkout_key()));
 
     println!("xtask: building the front end for {WASM_TARGET} (profile {WASM_PROFILE})");
     process::run(

@@ -118,13 +118,15 @@ pub fn build_server(release: bool, extra: &[&str]) -> Result<std::path::PathBuf>
     Ok(target_dir.join(if release { "release" } else { "debug" }))
 }
 
-/// One target directory per toolchain, outside the clone, so a fresh clone
-/// reuses compiled dependencies.
+/// Compiled crates, kept outside the checkout and keyed by compiler version
+/// and checkout path. Cargo identifies workspace crates by their path
+/// relative to the workspace, so two checkouts sharing one directory would
+/// take each other's stale builds for fresh ones.
 pub fn shared_target_dir() -> Result<std::path::PathBuf> {
     let version = tools::rustc_version("rustc")?;
     Ok(paths::cache_dir()?
         .join("target")
-        .join(format!("rustc-{version}")))
+        .join(format!("rustc-{version}-{}", paths::checkout_key())))
 }
 
 fn step(name: &str) {

@@ -55,6 +55,7 @@ fn UserMenu() -> impl IntoView {
                                 <span class="font-semibold text-slate-900">{user.display_name}</span>
                             </span>
                             <a href="/auth/settings" rel="external" class=link>{t(Msg::AccountSettings)}</a>
+                            <a href="/account/sessions" rel="external" class=link>{t(Msg::NavSessions)}</a>
                             <a href="/auth/logout" rel="external" class=link>{t(Msg::SignOut)}</a>
                         </span>
                     }

@@ -107,6 +107,14 @@ messages! {
     AuthErrorTitle => en: "This sign-in step could not be completed", fr: "Cette étape de connexion n'a pas pu aboutir";
     AuthErrorBody => en: "The link or form may have expired or been used already. Start again: it only takes a moment.", fr: "Le lien ou le formulaire a peut-être expiré ou déjà servi. Recommencez : cela ne prend qu'un instant.";
     StartAgain => en: "Start again", fr: "Recommencer";
+    SessionsTitle => en: "Your active sessions", fr: "Vos sessions actives";
+    SessionsLead => en: "Every browser or device signed in to your account. Sign out the ones you do not recognise.", fr: "Chaque navigateur ou appareil connecté à votre compte. Déconnectez ceux que vous ne reconnaissez pas.";
+    SessionsSince => en: "Signed in on", fr: "Connecté le";
+    SessionsThisDevice => en: "This browser", fr: "Ce navigateur";
+    SessionsUnknownDevice => en: "Unknown device", fr: "Appareil inconnu";
+    SessionsRevoke => en: "Sign out this session", fr: "Déconnecter cette session";
+    SessionsRevokeOthers => en: "Sign out all other sessions", fr: "Déconnecter toutes les autres sessions";
+    NavSessions => en: "Sessions", fr: "Sessions";
     ConsentTitle => en: "Share your Bibind account?", fr: "Partager votre compte Bibind ?";
     ConsentAsks => en: "would like to:", fr: "souhaite :";
     ConsentRemember => en: "Remember my choice for this application", fr: "Retenir mon choix pour cette application";

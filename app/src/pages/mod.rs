@@ -3,3 +3,4 @@ pub mod consent;
 pub mod error;
 pub mod landing;
 pub mod not_found;
+pub mod sessions;

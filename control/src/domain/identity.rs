@@ -172,6 +172,18 @@ pub enum ConsentView {
     Gone,
 }
 
+/// One of the signed-in person's sessions (browsers or devices).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActiveSession {
+    pub id: String,
+    /// The session of the browser asking.
+    pub current: bool,
+    /// RFC 3339.
+    pub authenticated_at: String,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+}
+
 /// The signed-in person, as the navigation and the account pages show them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignedInUser {

@@ -9,7 +9,7 @@ mod locale;
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
 pub use email::EmailAddress;
 pub use identity::{
-    ConsentPrompt, ConsentView, Flow, FlowKind, FlowOutcome, SignedInUser, UiContainer, UiNode,
-    UiNodeAttributes, UiNodeMeta, UiText,
+    ActiveSession, ConsentPrompt, ConsentView, Flow, FlowKind, FlowOutcome, SignedInUser, UiContainer,
+    UiNode, UiNodeAttributes, UiNodeMeta, UiText,
 };
 pub use locale::{Locale, LocalizedText};

@@ -8,7 +8,7 @@ use reqwest::{header, StatusCode};
 use serde::Deserialize;
 
 use crate::{
-    domain::{EmailAddress, FlowKind, FlowOutcome, SignedInUser},
+    domain::{ActiveSession, EmailAddress, FlowKind, FlowOutcome, SignedInUser},
     Error, Result,
 };
 
@@ -60,6 +60,36 @@ struct Name {
     first: String,
     #[serde(default)]
     last: String,
+}
+
+#[derive(Deserialize)]
+struct SessionSummary {
+    id: String,
+    #[serde(default)]
+    authenticated_at: Option<String>,
+    #[serde(default)]
+    devices: Option<Vec<Device>>,
+}
+
+#[derive(Deserialize)]
+struct Device {
+    #[serde(default)]
+    user_agent: Option<String>,
+    #[serde(default)]
+    ip_address: Option<String>,
+}
+
+impl SessionSummary {
+    fn into_active(self, current: bool) -> ActiveSession {
+        let device = self.devices.and_then(|d| d.into_iter().last());
+        ActiveSession {
+            id: self.id,
+            current,
+            authenticated_at: self.authenticated_at.unwrap_or_default(),
+            user_agent: device.as_ref().and_then(|d| d.user_agent.clone()),
+            ip_address: device.and_then(|d| d.ip_address),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -179,6 +209,67 @@ impl Kratos {
             // No session, or one that needs a second factor first.
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(None),
             status => Err(backend(format!("whoami answered {status}"))),
+        }
+    }
+
+    /// This browser's session first, then the person's other active sessions.
+    /// Empty when not signed in.
+    pub async fn my_sessions(&self, cookie: Option<&str>) -> Result<Vec<ActiveSession>> {
+        let Some(cookie) = cookie else {
+            return Ok(Vec::new());
+        };
+        let current = self
+            .http
+            .get(format!("{}/sessions/whoami", self.public_url))
+            .header(header::COOKIE, cookie)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if current.status() != StatusCode::OK {
+            return Ok(Vec::new());
+        }
+        let current: SessionSummary = current.json().await.map_err(malformed)?;
+        let others = self
+            .http
+            .get(format!("{}/sessions", self.public_url))
+            .header(header::COOKIE, cookie)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if !others.status().is_success() {
+            return Err(backend(format!("listing sessions answered {}", others.status())));
+        }
+        let others: Vec<SessionSummary> = others.json().await.map_err(malformed)?;
+        let mut sessions = vec![current.into_active(true)];
+        sessions.extend(others.into_iter().map(|s| s.into_active(false)));
+        Ok(sessions)
+    }
+
+    /// Ends one of the person's other sessions (`Some(id)`), or all of them.
+    /// Kratos checks that the session belongs to the cookie's owner.
+    pub async fn revoke_sessions(&self, cookie: Option<&str>, id: Option<&str>) -> Result<()> {
+        let Some(cookie) = cookie else { return Ok(()) };
+        let url = match id {
+            Some(id) if id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') => {
+                format!("{}/sessions/{id}", self.public_url)
+            }
+            Some(_) => return Err(backend("not a session id".to_owned())),
+            None => format!("{}/sessions", self.public_url),
+        };
+        let response = self
+            .http
+            .delete(url)
+            .header(header::COOKIE, cookie)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(backend(format!(
+                "revoking sessions answered {}",
+                response.status()
+            )))
         }
     }
 

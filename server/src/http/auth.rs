@@ -2,7 +2,10 @@
 //! through the logout URL Kratos issues for this browser), the consent
 //! decision, and Hydra's logout challenge.
 
-use app::{api::CONSENT_CSRF_COOKIE, cookie_value};
+use app::{
+    api::{CONSENT_CSRF_COOKIE, SESSIONS_CSRF_COOKIE},
+    csrf,
+};
 use axum::{
     extract::{Query, State},
     response::{IntoResponse, Redirect, Response},
@@ -19,6 +22,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/auth/logout", get(logout))
         .route("/auth/consent/decision", post(consent_decision))
         .route("/auth/oauth2-logout", get(oauth2_logout))
+        .route("/account/sessions/revoke", post(revoke_sessions))
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -53,8 +57,7 @@ async fn consent_decision(
     headers: HeaderMap,
     Form(form): Form<ConsentDecision>,
 ) -> Response {
-    let cookie_token = cookie_value(&headers, CONSENT_CSRF_COOKIE);
-    if form.csrf_token.is_empty() || cookie_token.as_deref() != Some(form.csrf_token.as_str()) {
+    if !csrf::verify(&headers, CONSENT_CSRF_COOKIE, &form.csrf_token) {
         tracing::warn!("consent decision with a missing or wrong CSRF token");
         return Redirect::to("/auth/error").into_response();
     }
@@ -106,6 +109,39 @@ async fn oauth2_logout(
         Ok(None) => Redirect::to("/").into_response(),
         Err(error) => {
             tracing::error!(%error, "cannot accept a logout challenge");
+            Redirect::to("/auth/error").into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RevokeSessions {
+    csrf_token: String,
+    /// One session, or every other one when absent.
+    #[serde(default)]
+    session_id: Option<String>,
+}
+
+/// Ends one of the person's other sessions, or all of them, and comes back
+/// to the list.
+async fn revoke_sessions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<RevokeSessions>,
+) -> Response {
+    if !csrf::verify(&headers, SESSIONS_CSRF_COOKIE, &form.csrf_token) {
+        tracing::warn!("session revocation with a missing or wrong CSRF token");
+        return Redirect::to("/auth/error").into_response();
+    }
+    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    let result = match state.control.kratos() {
+        Ok(kratos) => kratos.revoke_sessions(cookie, form.session_id.as_deref()).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(()) => Redirect::to("/account/sessions").into_response(),
+        Err(error) => {
+            tracing::error!(%error, "cannot revoke sessions");
             Redirect::to("/auth/error").into_response()
         }
     }
