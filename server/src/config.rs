@@ -34,6 +34,18 @@ pub struct Config {
     /// Ory Hydra: OAuth2 and OpenID Connect.
     #[serde(default)]
     pub hydra: Option<OryConfig>,
+    #[serde(default)]
+    pub bootstrap: BootstrapConfig,
+}
+
+/// What start-up ensures exists (idempotent).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapConfig {
+    /// E-mail addresses granted the platform-admin role at start-up, when an
+    /// account has them (`cargo xtask dev` seeds its admin this way).
+    #[serde(default)]
+    pub platform_admins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

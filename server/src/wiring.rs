@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use control::{
     clock::SystemClock,
+    domain::EmailAddress,
     identity::{Hydra, Kratos},
     store::Db,
     Control,
@@ -30,4 +31,19 @@ pub async fn control_plane(config: &Config) -> Result<Control, StartError> {
         control = control.with_hydra(Hydra::new(&hydra.admin_url)?);
     }
     Ok(control)
+}
+
+/// Grants the bootstrap platform admins; an address without an account yet
+/// is reported and skipped (it is granted at a later start).
+pub async fn bootstrap(config: &Config, control: &Control) {
+    for raw in &config.bootstrap.platform_admins {
+        let Some(email) = EmailAddress::parse(raw) else {
+            tracing::warn!(address = %raw, "bootstrap.platform_admins: not an e-mail address");
+            continue;
+        };
+        match control.grant_platform_admin(&email, "bootstrap").await {
+            Ok(outcome) => tracing::info!(%email, ?outcome, "bootstrap platform admin"),
+            Err(error) => tracing::warn!(%email, %error, "bootstrap platform admin not granted"),
+        }
+    }
 }

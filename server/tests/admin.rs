@@ -8,7 +8,7 @@ mod support;
 use std::process::Command;
 
 use sqlx::PgPool;
-use support::{env, fresh_database};
+use support::{env, fresh_database, TestApp};
 
 async fn create_identity(email: &str) -> String {
     let response = reqwest::Client::new()
@@ -86,4 +86,21 @@ async fn granting_the_platform_admin_role_is_idempotent_and_needs_an_account() {
         .await
         .unwrap();
     assert_eq!(count, 1, "failed grants write nothing");
+}
+
+#[tokio::test]
+async fn bootstrap_admins_are_granted_at_start_up_and_unknown_ones_skipped() {
+    let email = format!("boot.{}@example.com", uuid::Uuid::new_v4().simple());
+    let identity = create_identity(&email).await;
+    let app = TestApp::builder()
+        .bootstrap_admins(&[&email, "nobody-yet@example.com", "not an address"])
+        .spawn()
+        .await;
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT identity_id::text, granted_by FROM platform_admins")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, vec![(identity, "bootstrap".to_owned())]);
+    assert_eq!(app.get("/healthz").await.status(), reqwest::StatusCode::OK);
 }

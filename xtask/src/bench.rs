@@ -42,6 +42,7 @@ pub fn run(args: &[String]) -> Result<()> {
         &binaries.join("bibind"),
         "bibind_bench",
         &site_root,
+        &[],
         &logs.join("portal.log"),
     )?;
     let hello_port = process::free_port()?;

@@ -18,6 +18,7 @@ use anyhow::{bail, Context, Result};
 use crate::{
     paths,
     process::{self, Supervised},
+    seed,
     services::{Ports, Stack},
     site, test, tools,
 };
@@ -79,12 +80,17 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let mut stack = Stack::start(ports, &data, &logs)?;
     stack.postgres.ensure_database(DATABASE)?;
+    let accounts = seed::ensure_accounts(&stack, &data)?;
 
     let portal_url = format!("http://127.0.0.1:{portal_port}");
     let mut portal = if release {
-        start_release(&stack, &logs)?
+        start_release(&stack, &accounts, &logs)?
     } else {
         let mut env = stack.server_env(DATABASE);
+        env.push((
+            "BIBIND_BOOTSTRAP__PLATFORM_ADMINS".into(),
+            seed::bootstrap_admins(&accounts),
+        ));
         env.push(("BIBIND_SERVER__LISTEN".into(), format!("127.0.0.1:{portal_port}")));
         env.push(("BIBIND_SERVER__PUBLIC_URL".into(), portal_url.clone()));
         start_watch(
@@ -113,6 +119,16 @@ pub fn run(args: &[String]) -> Result<()> {
         stack.hydra_public_url(),
         stack.hydra_admin_url()
     );
+    println!(
+        "\nDev accounts (e-mail verified; passwords kept in {}):",
+        data.join(seed::ACCOUNTS_FILE).display()
+    );
+    for account in &accounts {
+        println!(
+            "  {:<9} {}   password: {}",
+            account.role, account.email, account.password
+        );
+    }
     println!("\nPress Ctrl-C to stop everything.");
 
     while !stop.load(Ordering::SeqCst) {
@@ -129,13 +145,18 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn start_release(stack: &Stack, logs: &Path) -> Result<Supervised> {
+fn start_release(stack: &Stack, accounts: &[seed::DevAccount], logs: &Path) -> Result<Supervised> {
     let site_root = site::build()?;
     let binaries = test::build_server(true, &[])?;
+    let bootstrap = [(
+        "BIBIND_BOOTSTRAP__PLATFORM_ADMINS".to_owned(),
+        seed::bootstrap_admins(accounts),
+    )];
     stack.spawn_portal(
         &binaries.join("bibind"),
         DATABASE,
         &site_root,
+        &bootstrap,
         &logs.join("portal.log"),
     )
 }

@@ -8,6 +8,7 @@ mod dev;
 mod ory;
 mod paths;
 mod process;
+mod seed;
 mod services;
 mod site;
 mod test;

@@ -125,7 +125,7 @@ pub fn secrets(data_dir: &Path) -> Result<Vec<(String, String)>> {
         .collect())
 }
 
-fn random_alphanumeric(length: usize) -> Result<String> {
+pub fn random_alphanumeric(length: usize) -> Result<String> {
     use std::io::Read;
     let mut buffer = vec![0u8; length];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut buffer)?;

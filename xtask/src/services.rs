@@ -226,6 +226,7 @@ impl Stack {
         binary: &Path,
         database: &str,
         site_root: &Path,
+        extra_env: &[(String, String)],
         log: &Path,
     ) -> Result<Supervised> {
         let port = self.ports.portal;
@@ -237,6 +238,7 @@ impl Stack {
             .env("BIBIND_SERVER__LISTEN", format!("127.0.0.1:{port}"))
             .env("BIBIND_SERVER__PUBLIC_URL", format!("http://127.0.0.1:{port}"))
             .env("BIBIND_SITE__ROOT", site_root)
+            .envs(extra_env.iter().cloned())
             .arg("--config")
             .arg(root.join("deploy/bibind.example.toml"));
         let mut portal = Supervised::spawn("the portal", &mut command, log)?;

@@ -76,7 +76,7 @@ pub fn run(args: &[String]) -> Result<()> {
     stack.postgres.drop_database(database)?;
     stack.postgres.ensure_database(database)?;
     let port = stack.ports.portal;
-    let mut server = stack.spawn_portal(&binary, database, &site_root, &log_dir.join("portal.log"))?;
+    let mut server = stack.spawn_portal(&binary, database, &site_root, &[], &log_dir.join("portal.log"))?;
 
     let e2e = root.join("end2end");
     tools::ensure_npm(&e2e)?;

@@ -61,6 +61,7 @@ impl Application {
     /// the listening socket and assembles the router.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let control = crate::wiring::control_plane(&config).await?;
+        crate::wiring::bootstrap(&config, &control).await;
         let listener = TcpListener::bind(config.server.listen)
             .await
             .map_err(|source| StartError::Bind {

@@ -29,6 +29,7 @@ pub struct TestAppBuilder {
     mqtt_address: Option<String>,
     site_root: Option<PathBuf>,
     listen: Option<SocketAddr>,
+    bootstrap_admins: Vec<String>,
 }
 
 impl TestAppBuilder {
@@ -39,6 +40,11 @@ impl TestAppBuilder {
 
     pub fn site_root(mut self, root: PathBuf) -> Self {
         self.site_root = Some(root);
+        self
+    }
+
+    pub fn bootstrap_admins(mut self, emails: &[&str]) -> Self {
+        self.bootstrap_admins = emails.iter().map(|e| (*e).to_owned()).collect();
         self
     }
 
@@ -83,6 +89,9 @@ impl TestAppBuilder {
                 public_url: env("TEST_KRATOS_PUBLIC_URL"),
                 admin_url: env("TEST_KRATOS_ADMIN_URL"),
             }),
+            bootstrap: server::config::BootstrapConfig {
+                platform_admins: self.bootstrap_admins.clone(),
+            },
             hydra: Some(OryConfig {
                 public_url: env("TEST_HYDRA_PUBLIC_URL"),
                 admin_url: env("TEST_HYDRA_ADMIN_URL"),
