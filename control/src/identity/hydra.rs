@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::kratos::encode_query_value;
-use crate::{Error, Result};
+use super::Failure;
+use crate::Result;
+
+const FAIL: Failure = Failure("hydra");
 
 #[derive(Clone, Debug)]
 pub struct Hydra {
@@ -94,7 +97,7 @@ impl Hydra {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| backend(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| FAIL.because(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
             http,
             admin_url: admin_url.trim_end_matches('/').to_owned(),
@@ -115,12 +118,12 @@ impl Hydra {
             .get(self.url("consent", "consent_challenge", challenge))
             .send()
             .await
-            .map_err(unreachable)?;
+            .map_err(|e| FAIL.unreachable(e))?;
         match response.status() {
             StatusCode::OK => {
-                let body = response.text().await.map_err(malformed)?;
+                let body = response.text().await.map_err(|e| FAIL.malformed(e))?;
                 let raw: RawConsentRequest = serde_json::from_str(&body)
-                    .map_err(|e| backend(format!("unexpected consent request: {e}")))?;
+                    .map_err(|e| FAIL.because(format!("unexpected consent request: {e}")))?;
                 Ok(ChallengeOutcome::Pending(ConsentRequest {
                     challenge: raw.challenge,
                     skip: raw.skip,
@@ -131,7 +134,7 @@ impl Hydra {
                 }))
             }
             StatusCode::NOT_FOUND | StatusCode::GONE | StatusCode::BAD_REQUEST => Ok(ChallengeOutcome::Gone),
-            status => Err(backend(format!("consent request answered {status}"))),
+            status => Err(FAIL.because(format!("consent request answered {status}"))),
         }
     }
 
@@ -173,46 +176,37 @@ impl Hydra {
             .put(self.url("logout/accept", "logout_challenge", challenge))
             .send()
             .await
-            .map_err(unreachable)?;
+            .map_err(|e| FAIL.unreachable(e))?;
         match response.status() {
             StatusCode::OK => Ok(ChallengeOutcome::Pending(
                 response
                     .json::<RedirectTo>()
                     .await
-                    .map_err(malformed)?
+                    .map_err(|e| FAIL.malformed(e))?
                     .redirect_to,
             )),
             StatusCode::NOT_FOUND | StatusCode::GONE | StatusCode::BAD_REQUEST => Ok(ChallengeOutcome::Gone),
-            status => Err(backend(format!("accepting a logout answered {status}"))),
+            status => Err(FAIL.because(format!("accepting a logout answered {status}"))),
         }
     }
 
     async fn put_for_redirect(&self, url: String, body: serde_json::Value) -> Result<String> {
-        let response = self.http.put(url).json(&body).send().await.map_err(unreachable)?;
+        let response = self
+            .http
+            .put(url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| FAIL.unreachable(e))?;
         if !response.status().is_success() {
-            return Err(backend(format!("answered {}", response.status())));
+            return Err(FAIL.because(format!("answered {}", response.status())));
         }
         Ok(response
             .json::<RedirectTo>()
             .await
-            .map_err(malformed)?
+            .map_err(|e| FAIL.malformed(e))?
             .redirect_to)
     }
-}
-
-fn backend(detail: String) -> Error {
-    Error::Backend {
-        backend: "hydra",
-        detail,
-    }
-}
-
-fn unreachable(error: reqwest::Error) -> Error {
-    backend(format!("unreachable: {error}"))
-}
-
-fn malformed(error: reqwest::Error) -> Error {
-    backend(format!("unexpected answer: {error}"))
 }
 
 #[cfg(test)]

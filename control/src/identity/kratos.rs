@@ -7,10 +7,13 @@ use std::time::Duration;
 use reqwest::{header, StatusCode};
 use serde::Deserialize;
 
+use super::Failure;
 use crate::{
     domain::{ActiveSession, EmailAddress, FlowKind, FlowOutcome, SignedInUser},
     Error, Result,
 };
+
+const FAIL: Failure = Failure("kratos");
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -104,7 +107,7 @@ impl Kratos {
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| backend(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| FAIL.because(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
             http,
             public_url: public_url.trim_end_matches('/').to_owned(),
@@ -149,9 +152,11 @@ impl Kratos {
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
         }
-        let response = request.send().await.map_err(unreachable)?;
+        let response = request.send().await.map_err(|e| FAIL.unreachable(e))?;
         match response.status() {
-            StatusCode::OK => Ok(FlowOutcome::Ready(response.json().await.map_err(malformed)?)),
+            StatusCode::OK => Ok(FlowOutcome::Ready(
+                response.json().await.map_err(|e| FAIL.malformed(e))?,
+            )),
             // 410 expired, 403 CSRF cookie missing or stale, 404 unknown: start afresh.
             StatusCode::GONE | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST => {
                 let body: Option<ErrorEnvelope> = response.json().await.ok();
@@ -167,26 +172,27 @@ impl Kratos {
                 }
                 Ok(FlowOutcome::Restart(redirect.unwrap_or(restart)))
             }
-            status => Err(backend(format!(
-                "fetching a {} flow answered {status}",
-                kind.slug()
-            ))),
+            status => Err(FAIL.because(format!("fetching a {} flow answered {status}", kind.slug()))),
         }
+    }
+
+    /// A GET on the public API as the browser whose cookies these are.
+    async fn get_with_cookie(&self, path: &str, cookie: &str) -> Result<reqwest::Response> {
+        self.http
+            .get(format!("{}{path}", self.public_url))
+            .header(header::COOKIE, cookie)
+            .send()
+            .await
+            .map_err(|e| FAIL.unreachable(e))
     }
 
     /// The signed-in user of the browser whose cookies these are, if any.
     pub async fn whoami(&self, cookie: Option<&str>) -> Result<Option<SignedInUser>> {
         let Some(cookie) = cookie else { return Ok(None) };
-        let response = self
-            .http
-            .get(format!("{}/sessions/whoami", self.public_url))
-            .header(header::COOKIE, cookie)
-            .send()
-            .await
-            .map_err(unreachable)?;
+        let response = self.get_with_cookie("/sessions/whoami", cookie).await?;
         match response.status() {
             StatusCode::OK => {
-                let session: SessionBody = response.json().await.map_err(malformed)?;
+                let session: SessionBody = response.json().await.map_err(|e| FAIL.malformed(e))?;
                 let name = session
                     .identity
                     .traits
@@ -208,7 +214,7 @@ impl Kratos {
             }
             // No session, or one that needs a second factor first.
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(None),
-            status => Err(backend(format!("whoami answered {status}"))),
+            status => Err(FAIL.because(format!("whoami answered {status}"))),
         }
     }
 
@@ -218,28 +224,16 @@ impl Kratos {
         let Some(cookie) = cookie else {
             return Ok(Vec::new());
         };
-        let current = self
-            .http
-            .get(format!("{}/sessions/whoami", self.public_url))
-            .header(header::COOKIE, cookie)
-            .send()
-            .await
-            .map_err(unreachable)?;
+        let current = self.get_with_cookie("/sessions/whoami", cookie).await?;
         if current.status() != StatusCode::OK {
             return Ok(Vec::new());
         }
-        let current: SessionSummary = current.json().await.map_err(malformed)?;
-        let others = self
-            .http
-            .get(format!("{}/sessions", self.public_url))
-            .header(header::COOKIE, cookie)
-            .send()
-            .await
-            .map_err(unreachable)?;
+        let current: SessionSummary = current.json().await.map_err(|e| FAIL.malformed(e))?;
+        let others = self.get_with_cookie("/sessions", cookie).await?;
         if !others.status().is_success() {
-            return Err(backend(format!("listing sessions answered {}", others.status())));
+            return Err(FAIL.because(format!("listing sessions answered {}", others.status())));
         }
-        let others: Vec<SessionSummary> = others.json().await.map_err(malformed)?;
+        let others: Vec<SessionSummary> = others.json().await.map_err(|e| FAIL.malformed(e))?;
         let mut sessions = vec![current.into_active(true)];
         sessions.extend(others.into_iter().map(|s| s.into_active(false)));
         Ok(sessions)
@@ -253,7 +247,7 @@ impl Kratos {
             Some(id) if id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') => {
                 format!("{}/sessions/{id}", self.public_url)
             }
-            Some(_) => return Err(backend("not a session id".to_owned())),
+            Some(_) => return Err(FAIL.because("not a session id".to_owned())),
             None => format!("{}/sessions", self.public_url),
         };
         let response = self
@@ -262,14 +256,11 @@ impl Kratos {
             .header(header::COOKIE, cookie)
             .send()
             .await
-            .map_err(unreachable)?;
+            .map_err(|e| FAIL.unreachable(e))?;
         if response.status().is_success() {
             Ok(())
         } else {
-            Err(backend(format!(
-                "revoking sessions answered {}",
-                response.status()
-            )))
+            Err(FAIL.because(format!("revoking sessions answered {}", response.status())))
         }
     }
 
@@ -287,13 +278,17 @@ impl Kratos {
             .header(header::COOKIE, cookie)
             .send()
             .await
-            .map_err(unreachable)?;
+            .map_err(|e| FAIL.unreachable(e))?;
         match response.status() {
             StatusCode::OK => Ok(Some(
-                response.json::<LogoutBody>().await.map_err(malformed)?.logout_url,
+                response
+                    .json::<LogoutBody>()
+                    .await
+                    .map_err(|e| FAIL.malformed(e))?
+                    .logout_url,
             )),
             StatusCode::UNAUTHORIZED => Ok(None),
-            status => Err(backend(format!("logout answered {status}"))),
+            status => Err(FAIL.because(format!("logout answered {status}"))),
         }
     }
 }
@@ -336,17 +331,17 @@ impl Kratos {
     /// What an ID token may say about this identity (OpenID standard claims).
     pub async fn id_token_claims(&self, identity_id: &str) -> Result<crate::identity::IdTokenClaims> {
         if !identity_id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            return Err(backend(format!("{identity_id:?} is not an identity id")));
+            return Err(FAIL.because(format!("{identity_id:?} is not an identity id")));
         }
         let url = format!("{}/admin/identities/{identity_id}", self.admin_url()?);
-        let response = self.http.get(url).send().await.map_err(unreachable)?;
+        let response = self.http.get(url).send().await.map_err(|e| FAIL.unreachable(e))?;
         if !response.status().is_success() {
-            return Err(backend(format!(
+            return Err(FAIL.because(format!(
                 "reading identity {identity_id} answered {}",
                 response.status()
             )));
         }
-        let identity: AdminIdentity = response.json().await.map_err(malformed)?;
+        let identity: AdminIdentity = response.json().await.map_err(|e| FAIL.malformed(e))?;
         let verified = identity
             .verifiable_addresses
             .iter()
@@ -374,31 +369,13 @@ impl Kratos {
             self.admin_url()?,
             encode_query_value(email.as_str())
         );
-        let response = self.http.get(url).send().await.map_err(unreachable)?;
+        let response = self.http.get(url).send().await.map_err(|e| FAIL.unreachable(e))?;
         if !response.status().is_success() {
-            return Err(backend(format!(
-                "listing identities answered {}",
-                response.status()
-            )));
+            return Err(FAIL.because(format!("listing identities answered {}", response.status())));
         }
-        let identities: Vec<IdentityId> = response.json().await.map_err(malformed)?;
+        let identities: Vec<IdentityId> = response.json().await.map_err(|e| FAIL.malformed(e))?;
         Ok(identities.into_iter().next().map(|identity| identity.id))
     }
-}
-
-fn backend(detail: String) -> Error {
-    Error::Backend {
-        backend: "kratos",
-        detail,
-    }
-}
-
-fn unreachable(error: reqwest::Error) -> Error {
-    backend(format!("unreachable: {error}"))
-}
-
-fn malformed(error: reqwest::Error) -> Error {
-    backend(format!("unexpected answer: {error}"))
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters kept).

@@ -5,5 +5,28 @@
 mod hydra;
 mod kratos;
 
+use crate::Error;
+
+/// Errors of one backend's HTTP client, named after the backend.
+#[derive(Clone, Copy)]
+struct Failure(&'static str);
+
+impl Failure {
+    fn because(self, detail: String) -> Error {
+        Error::Backend {
+            backend: self.0,
+            detail,
+        }
+    }
+
+    fn unreachable(self, error: reqwest::Error) -> Error {
+        self.because(format!("unreachable: {error}"))
+    }
+
+    fn malformed(self, error: reqwest::Error) -> Error {
+        self.because(format!("unexpected answer: {error}"))
+    }
+}
+
 pub use hydra::{ChallengeOutcome, ConsentRequest, Hydra, IdTokenClaims, OAuthClient};
 pub use kratos::Kratos;
