@@ -41,3 +41,28 @@ pub fn site_root() -> PathBuf {
 pub fn checkout_key() -> String {
     crate::tools::short_hash(&workspace_root().to_string_lossy())
 }
+
+/// Keyed caches of other checkouts are several GiB each: keep the newest
+/// other one (a second working copy) and delete the rest, so machines that
+/// clone into a new folder for every run do not fill their disk.
+pub fn prune_other_checkouts(current: &std::path::Path) {
+    let (Some(parent), Some(name)) = (current.parent(), current.file_name()) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let mut others: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name() != name)
+        .filter_map(|entry| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))
+        .collect();
+    others.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+    for (_, stale) in others.into_iter().skip(1) {
+        println!(
+            "xtask: removing the build cache of another checkout: {}",
+            stale.display()
+        );
+        let _ = std::fs::remove_dir_all(&stale);
+    }
+}

@@ -68,6 +68,7 @@ pub fn build() -> Result<PathBuf> {
     let target_dir = paths::cache_dir()?
         .join("target-wasm")
         .join(format!("rustc-{compiler}-{}", paths::checkout_key()));
+    paths::prune_other_checkouts(&target_dir);
 
     println!("xtask: building the front end for {WASM_TARGET} (profile {WASM_PROFILE})");
     process::run(

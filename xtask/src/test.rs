@@ -124,9 +124,11 @@ pub fn build_server(release: bool, extra: &[&str]) -> Result<std::path::PathBuf>
 /// take each other's stale builds for fresh ones.
 pub fn shared_target_dir() -> Result<std::path::PathBuf> {
     let version = tools::rustc_version("rustc")?;
-    Ok(paths::cache_dir()?
+    let dir = paths::cache_dir()?
         .join("target")
-        .join(format!("rustc-{version}-{}", paths::checkout_key())))
+        .join(format!("rustc-{version}-{}", paths::checkout_key()));
+    paths::prune_other_checkouts(&dir);
+    Ok(dir)
 }
 
 fn step(name: &str) {
