@@ -49,7 +49,7 @@ fn database_url(database: &str) -> String {
     format!("{}/{database}", admin.rsplit_once('/').unwrap().0)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn granting_the_platform_admin_role_is_idempotent_and_needs_an_account() {
     let url = database_url(&fresh_database().await);
     let email = format!("ada.{}@example.com", uuid::Uuid::new_v4().simple());
@@ -88,7 +88,7 @@ async fn granting_the_platform_admin_role_is_idempotent_and_needs_an_account() {
     assert_eq!(count, 1, "failed grants write nothing");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_admins_are_granted_at_start_up_and_unknown_ones_skipped() {
     let email = format!("boot.{}@example.com", uuid::Uuid::new_v4().simple());
     let identity = create_identity(&email).await;

@@ -40,7 +40,7 @@ async fn start_flow(kind: &str) -> (String, String) {
     (flow, cookies.join("; "))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_flow_the_browser_is_sent_to_kratos_to_start_one() {
     let app = TestApp::spawn().await;
     for kind in ["login", "registration", "recovery", "verification", "settings"] {
@@ -58,7 +58,7 @@ async fn without_a_flow_the_browser_is_sent_to_kratos_to_start_one() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_registration_form_posts_to_kratos_with_its_csrf_token_in_french() {
     let app = TestApp::spawn().await;
     let (flow, cookie) = start_flow("registration").await;
@@ -98,7 +98,7 @@ async fn the_registration_form_posts_to_kratos_with_its_csrf_token_in_french() {
     assert!(html.contains("Créez votre compte Bibind"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flow_without_its_csrf_cookie_or_unknown_starts_again() {
     let app = TestApp::spawn().await;
     let (flow, _cookie) = start_flow("login").await;
@@ -124,7 +124,7 @@ async fn a_flow_without_its_csrf_cookie_or_unknown_starts_again() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_out_visitors_are_offered_to_sign_in_and_up() {
     let app = TestApp::spawn().await;
     let html = app.get("/").await.text().await.unwrap();
@@ -137,7 +137,7 @@ async fn signed_out_visitors_are_offered_to_sign_in_and_up() {
     assert_eq!(response.headers()[header::LOCATION], "/");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn portal_forms_refuse_a_missing_or_forged_csrf_token() {
     let app = TestApp::spawn().await;
     for (path, body) in [
@@ -161,7 +161,7 @@ async fn portal_forms_refuse_a_missing_or_forged_csrf_token() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sessions_page_sends_signed_out_visitors_to_sign_in() {
     let app = TestApp::spawn().await;
     let response = app.get("/account/sessions").await;

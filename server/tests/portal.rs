@@ -12,7 +12,7 @@ async fn body(response: reqwest::Response) -> String {
     response.text().await.expect("a text body")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_says_alive() {
     let app = TestApp::spawn().await;
     let response = app.get("/healthz").await;
@@ -20,7 +20,7 @@ async fn healthz_says_alive() {
     assert_eq!(body(response).await, r#"{"status":"alive"}"#);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_checks_the_database_and_each_backend() {
     let app = TestApp::spawn().await;
     let response = app.get("/readyz").await;
@@ -33,7 +33,7 @@ async fn readyz_checks_the_database_and_each_backend() {
     assert!(checks.iter().all(|c| c["status"] == "up"), "{report}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_is_503_and_names_the_backend_that_is_down() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = closed.local_addr().unwrap().to_string();
@@ -60,7 +60,7 @@ async fn readyz_is_503_and_names_the_backend_that_is_down() {
     assert_eq!(database["status"], "up");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn landing_page_presents_the_catalog_in_english_by_default() {
     let app = TestApp::spawn().await;
     let response = app.get("/").await;
@@ -87,7 +87,7 @@ async fn landing_page_presents_the_catalog_in_english_by_default() {
     assert!(html.contains("Activated after review by our team"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn yearly_billing_is_a_plain_link_rendered_by_the_server() {
     let app = TestApp::spawn().await;
     let html = body(app.get("/?billing=yearly").await).await;
@@ -99,7 +99,7 @@ async fn yearly_billing_is_a_plain_link_rendered_by_the_server() {
     assert!(html.contains(r#"href="/?billing=monthly#offers""#));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn landing_page_speaks_french_from_accept_language() {
     let app = TestApp::spawn().await;
     let html = body(
@@ -121,7 +121,7 @@ async fn landing_page_speaks_french_from_accept_language() {
     assert!(!html.contains("per month"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_language_cookie_wins_over_accept_language() {
     let app = TestApp::spawn().await;
     let html = body(
@@ -133,7 +133,7 @@ async fn the_language_cookie_wins_over_accept_language() {
     assert!(html.contains("Offers and plans"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retired_plans_leave_the_landing_page() {
     let app = TestApp::spawn().await;
     sqlx::query("UPDATE plans SET retired_at = now() - interval '1 day' WHERE code = 'shop-starter'")
@@ -151,7 +151,7 @@ async fn retired_plans_leave_the_landing_page() {
     assert!(html.contains(r#"data-plan="iot-lab""#));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_catalog_server_function_answers_json() {
     let app = TestApp::spawn().await;
     let response = app.get("/api/catalog").await;
@@ -162,7 +162,7 @@ async fn the_catalog_server_function_answers_json() {
     assert!(offers.iter().all(|o| o.plans.len() == 3));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_routes_get_the_404_page_in_the_visitors_language() {
     let app = TestApp::spawn().await;
     let response = app.get_with("/no/such/page", &[("accept-language", "fr")]).await;
@@ -176,7 +176,7 @@ async fn unknown_routes_get_the_404_page_in_the_visitors_language() {
     assert!(body(response).await.contains("Page not found"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_page_gets_the_500_page_without_the_cause() {
     let app = TestApp::spawn().await;
     sqlx::query("DROP TABLE plans").execute(&app.pool).await.unwrap();
@@ -191,7 +191,7 @@ async fn a_failing_page_gets_the_500_page_without_the_cause() {
     assert!(body(response).await.contains("Something went wrong"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_carry_security_headers_and_a_script_nonce() {
     let app = TestApp::spawn().await;
     let response = app.get("/").await;
@@ -233,7 +233,7 @@ async fn pages_carry_security_headers_and_a_script_nonce() {
         .contains("default-src 'none'"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_has_a_request_id_and_keeps_a_given_one() {
     let app = TestApp::spawn().await;
     let response = app.get("/healthz").await;
@@ -243,7 +243,7 @@ async fn every_response_has_a_request_id_and_keeps_a_given_one() {
     assert_eq!(response.headers()["x-request-id"], "abc-123");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_and_time_requests_by_route() {
     let app = TestApp::spawn().await;
     app.get("/").await;
@@ -273,7 +273,7 @@ async fn metrics_count_and_time_requests_by_route() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_language_switch_sets_a_cookie_and_returns_to_the_page() {
     let app = TestApp::spawn().await;
     let response = app.get("/locale/fr?return_to=/some/page").await;
@@ -299,14 +299,14 @@ async fn the_language_switch_sets_a_cookie_and_returns_to_the_page() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn responses_are_compressed_when_the_client_accepts_it() {
     let app = TestApp::spawn().await;
     let response = app.get_with("/", &[("accept-encoding", "gzip")]).await;
     assert_eq!(response.headers()["content-encoding"], "gzip");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn built_assets_are_served_with_a_fingerprint_and_long_caching() {
     let site = std::env::temp_dir().join(format!("bibind-site-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(site.join("pkg")).unwrap();
@@ -339,7 +339,7 @@ async fn built_assets_are_served_with_a_fingerprint_and_long_caching() {
     std::fs::remove_dir_all(site).unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_port_in_use_is_named_at_start_up() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap();
@@ -353,7 +353,7 @@ async fn a_port_in_use_is_named_at_start_up() {
     assert!(error.contains("another process"), "{error}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_finishes_in_flight_requests_then_stops_listening() {
     let (config, _) = TestApp::builder().config().await;
     let app = server::Application::build(config).await.unwrap();

@@ -54,8 +54,19 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("xtask: service logs in {}", log_dir.display());
 
     step("unit and integration tests");
-    let mut tests = cargo(&["test", "--locked", "--no-fail-fast"]);
+    // A hung test must fail the run, not stall CI until its own deadline.
+    let mut tests = Command::new("timeout");
     tests
+        .current_dir(&root)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .args([
+            "--kill-after=30s",
+            "30m",
+            "cargo",
+            "test",
+            "--locked",
+            "--no-fail-fast",
+        ])
         .env("TEST_DATABASE_URL", stack.postgres.url("postgres"))
         .env("TEST_VAULT_ADDR", stack.vault_addr())
         .env("TEST_MQTT_ADDRESS", stack.mqtt_address())
@@ -81,7 +92,8 @@ pub fn run(args: &[String]) -> Result<()> {
     let e2e = root.join("end2end");
     tools::ensure_npm(&e2e)?;
     process::run(
-        Command::new("node")
+        Command::new("timeout")
+            .args(["--kill-after=30s", "20m", "node"])
             .current_dir(&e2e)
             .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
             .arg("tests/")
