@@ -34,36 +34,56 @@ pub async fn auth_flow(
     return_to: Option<String>,
     login_challenge: Option<String>,
 ) -> Result<FlowOutcome, ServerFnError> {
+    use control::login::LoginStep;
     let control = control_plane()?;
     let kratos = control.kratos().map_err(internal_error)?;
-    match id {
-        Some(id) => kratos
+    if let Some(id) = id {
+        return kratos
             .flow(kind, &id, browser_cookie().as_deref())
             .await
-            .map_err(internal_error),
-        None => Ok(FlowOutcome::Restart(kratos.browser_start_url(
+            .map_err(internal_error);
+    }
+    let Some(challenge) = login_challenge else {
+        return Ok(FlowOutcome::Restart(kratos.browser_start_url(
             kind,
             return_to.as_deref(),
-            login_challenge.as_deref(),
-        ))),
+            None,
+        )));
+    };
+    // Hydra sent the browser here: the portal answers its challenge.
+    if kind == FlowKind::Registration {
+        let come_back = control.login_return_url(&challenge);
+        return Ok(FlowOutcome::Restart(kratos.browser_start_url(
+            kind,
+            Some(&come_back),
+            None,
+        )));
     }
+    Ok(FlowOutcome::Restart(
+        match control
+            .login_step(&challenge, browser_cookie().as_deref())
+            .await
+            .map_err(internal_error)?
+        {
+            LoginStep::Redirect(url) => url,
+            LoginStep::Gone => "/auth/error?reason=expired".to_owned(),
+        },
+    ))
 }
 
-/// Who is signed in in this browser, if anyone. The navigation degrades to
-/// "signed out" when Kratos cannot be asked, rather than failing the page.
+/// Who is signed in to the portal in this browser, if anyone (the server
+/// resolved it from the portal session before rendering).
 #[server(endpoint = "auth/whoami", input = server_fn::codec::GetUrl)]
 pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
-    let control = control_plane()?;
-    let Ok(kratos) = control.kratos() else {
-        return Ok(None);
-    };
-    match kratos.whoami(browser_cookie().as_deref()).await {
-        Ok(user) => Ok(user),
-        Err(error) => {
-            tracing::warn!(%error, "cannot tell who is signed in");
-            Ok(None)
-        }
-    }
+    Ok(signed_in_user())
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn signed_in_user() -> Option<SignedInUser> {
+    use_context::<http::request::Parts>()?
+        .extensions
+        .get::<SignedInUser>()
+        .cloned()
 }
 
 /// The browser's `Cookie` header, forwarded unchanged to Kratos.

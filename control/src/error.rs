@@ -13,6 +13,10 @@ pub enum Error {
     /// An operation needs a backend this deployment has not configured.
     #[error("{0} is not configured")]
     NotConfigured(&'static str),
+    /// A sign-in that came back wrong: a state that does not match, a code
+    /// the provider refused, an ID token that does not verify.
+    #[error("sign-in refused: {0}")]
+    SignInRejected(String),
     /// No account has this e-mail address.
     #[error("no account has the e-mail address {0}; they must sign up first")]
     UnknownAccount(String),

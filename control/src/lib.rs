@@ -19,6 +19,10 @@ mod error;
 #[cfg(feature = "server")]
 pub mod identity;
 #[cfg(feature = "server")]
+pub mod login;
+#[cfg(feature = "server")]
+pub mod portal_sessions;
+#[cfg(feature = "server")]
 pub mod store;
 
 #[cfg(feature = "server")]
@@ -46,6 +50,7 @@ mod control_plane {
         pub(crate) clock: Arc<dyn Clock>,
         kratos: Option<Kratos>,
         hydra: Option<Hydra>,
+        public_url: String,
     }
 
     impl Control {
@@ -55,7 +60,19 @@ mod control_plane {
                 clock,
                 kratos: None,
                 hydra: None,
+                public_url: String::new(),
             }
+        }
+
+        /// The portal's URL as browsers see it (no trailing slash): where
+        /// Kratos sends people back, what e-mails link to.
+        pub fn with_public_url(mut self, url: &str) -> Self {
+            url.trim_end_matches('/').clone_into(&mut self.public_url);
+            self
+        }
+
+        pub fn public_url(&self) -> &str {
+            &self.public_url
         }
 
         /// Adds the Kratos client the identity operations use.
@@ -76,6 +93,11 @@ mod control_plane {
 
         pub fn kratos(&self) -> crate::Result<&Kratos> {
             self.kratos.as_ref().ok_or(crate::Error::NotConfigured("Kratos"))
+        }
+
+        /// The current time, from the injected clock.
+        pub fn now(&self) -> time::OffsetDateTime {
+            self.clock.now()
         }
 
         pub fn db(&self) -> &Db {

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, PASSWORD, launchChromium, openPage, signIn, signUp, totp, uniqueEmail, waitForMail,
+  BASE, PASSWORD, enterPortal, launchChromium, openPage, signIn, signUp, totp, uniqueEmail, waitForMail,
 } from './support.mjs';
 
 let browser;
@@ -32,8 +32,9 @@ describe('identity', () => {
     await page.click('button[name="method"][value="code"]');
     await page.waitForSelector('[data-message-id="1080002"]');
 
-    // The registration hook signed them in.
-    await page.goto(BASE + '/');
+    // The registration hook signed them in at Kratos: the portal signs
+    // them in without asking again.
+    await enterPortal(page);
     assert.equal(await page.getAttribute('[data-signed-in]', 'data-signed-in'), email);
     assert.match(await page.locator('header').innerText(), /Camille Martin/);
 
@@ -99,7 +100,9 @@ describe('identity', () => {
     await page.click('form[data-group="password"] button[name="method"][value="password"]');
     await page.waitForSelector('[data-message-id="1050001"]');
 
+    await enterPortal(page);
     await page.click('a[href="/auth/logout"]');
+    await page.waitForURL(BASE + '/');
     await signIn(page, email, newPassword);
     await page.waitForURL(BASE + '/');
     assert.equal(await page.getAttribute('[data-signed-in]', 'data-signed-in'), email);
@@ -110,6 +113,7 @@ describe('identity', () => {
     const { context, page } = await openPage(browser);
     const email = uniqueEmail('totp');
     await signUp(page, email);
+    await enterPortal(page);
 
     await page.goto(BASE + '/auth/settings');
     await page.waitForURL(/\/auth\/settings\?flow=/);
@@ -145,6 +149,7 @@ describe('identity', () => {
     const first = await openPage(browser);
     const email = uniqueEmail('sessions');
     await signUp(first.page, email);
+    await enterPortal(first.page);
     const second = await openPage(browser);
     await signIn(second.page, email);
     await second.page.waitForURL(BASE + '/');

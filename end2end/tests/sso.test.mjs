@@ -1,12 +1,12 @@
 // Hydra with the portal as its login, consent and logout provider: an OAuth2
-// client signs a portal user in (first-party: no consent screen; third-party:
-// consent asked, denied, then allowed) and gets an ID token with the user's
-// claims.
+// client signs a portal user in without a password (first-party: no consent
+// screen; third-party: consent asked, denied, then allowed) and gets an ID
+// token with the user's claims; RP-initiated logout reaches the portal.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, PASSWORD, expectUrl, launchChromium, openPage, signUp, uniqueEmail,
+  BASE, expectUrl, launchChromium, openPage, recordNavigations, signUp, uniqueEmail,
 } from './support.mjs';
 
 const HYDRA_PUBLIC = process.env.BIBIND_HYDRA_PUBLIC ?? 'http://127.0.0.1:4444';
@@ -51,15 +51,6 @@ function authorizeUrl(client, state) {
   return `${HYDRA_PUBLIC}/oauth2/auth?${params}`;
 }
 
-/** Hydra asks the portal to log the user in; Kratos wants the password again. */
-async function confirmPassword(page, email) {
-  await expectUrl(page, /\/auth\/login\?flow=/);
-  const identifier = page.locator('input[name="identifier"]:not([type="hidden"])');
-  if (await identifier.count()) await identifier.fill(email);
-  await page.fill('input[name="password"]', PASSWORD);
-  await page.click('button[name="method"][value="password"]');
-}
-
 async function exchange(client, code) {
   const response = await fetch(`${HYDRA_PUBLIC}/oauth2/token`, {
     method: 'POST',
@@ -84,9 +75,12 @@ describe('single sign-on through Hydra', () => {
     await signUp(page, email);
     const client = await createClient('Bibind Odoo (test)', true);
 
+    // Signed up, so Kratos has a session: the portal answers Hydra's login
+    // challenge from it, without asking for the password.
+    const visited = recordNavigations(page);
     await page.goto(authorizeUrl(client, 'first-party-1'));
-    await confirmPassword(page, email);
     await expectUrl(page, /\/sso-test\/callback\?code=/);
+    assert.ok(!visited.some((u) => u.includes('/auth/login?flow=')), `no password asked: ${visited.join(' → ')}`);
     const url = new URL(page.url());
     assert.equal(url.searchParams.get('state'), 'first-party-1');
     const tokens = await exchange(client, url.searchParams.get('code'));
@@ -95,14 +89,17 @@ describe('single sign-on through Hydra', () => {
     assert.equal(idToken.name, 'Camille Martin');
     assert.equal(idToken.nonce, 'n-first-party-1');
 
-    // RP-initiated logout returns to the client. (Hydra logins are not
-    // remembered, see deploy/ory/kratos.yml, so Hydra has no session to end
-    // and does not call the portal's logout endpoint here.)
+    // RP-initiated logout: Hydra asks the portal (its logout provider), which
+    // ends the Kratos session, then returns to the client.
     const logout = new URLSearchParams({
       id_token_hint: tokens.id_token, post_logout_redirect_uri: SIGNED_OUT, state: 'bye',
     });
     await page.goto(`${HYDRA_PUBLIC}/oauth2/sessions/logout?${logout}`);
     await expectUrl(page, /\/sso-test\/signed-out\?state=bye/);
+    assert.ok(visited.some((u) => u.includes('/auth/oauth2-logout?logout_challenge=')), visited.join(' → '));
+    // The Kratos session ended too: account settings ask to sign in again.
+    await page.goto(BASE + '/auth/settings');
+    await expectUrl(page, /\/auth\/login\?flow=/);
     await context.close();
   });
 
@@ -113,7 +110,6 @@ describe('single sign-on through Hydra', () => {
     const client = await createClient('Outil partenaire', false);
 
     await page.goto(authorizeUrl(client, 'third-party-deny'));
-    await confirmPassword(page, email);
     await expectUrl(page, /\/auth\/consent\?consent_challenge=/);
     assert.equal(await page.locator('[data-client-name]').innerText(), 'Outil partenaire');
     assert.match(await page.locator('[data-scope="email"]').innerText(), /adresse e-mail/);
@@ -121,7 +117,6 @@ describe('single sign-on through Hydra', () => {
     await expectUrl(page, /\/sso-test\/callback\?error=access_denied/);
 
     await page.goto(authorizeUrl(client, 'third-party-allow'));
-    await confirmPassword(page, email);
     await expectUrl(page, /\/auth\/consent\?consent_challenge=/);
     await page.click('button[name="decision"][value="allow"]');
     await expectUrl(page, /\/sso-test\/callback\?code=/);

@@ -82,6 +82,24 @@ export async function signUp(page, email, password = PASSWORD) {
   await page.waitForURL(/\/auth\/verification\?flow=/);
 }
 
+/**
+ * Signs in to the portal itself (OpenID through Hydra): silent when Kratos
+ * already has a session, as after signing up; ends on the home page.
+ */
+export async function enterPortal(page) {
+  await page.goto(BASE + '/auth/signin');
+  await expectUrl(page, (url) => url.href === BASE + '/');
+}
+
+/** Every URL the page's main frame requests from now on, redirects included. */
+export function recordNavigations(page) {
+  const urls = [];
+  page.on('request', (request) => {
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame()) urls.push(request.url());
+  });
+  return urls;
+}
+
 /** Signs in with e-mail and password; stops at the next page. */
 export async function signIn(page, email, password = PASSWORD) {
   await page.goto(BASE + '/auth/login');

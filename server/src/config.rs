@@ -35,7 +35,54 @@ pub struct Config {
     #[serde(default)]
     pub hydra: Option<OryConfig>,
     #[serde(default)]
+    pub oidc: Option<OidcConfig>,
+    #[serde(default)]
+    pub session: SessionConfig,
+    #[serde(default)]
     pub bootstrap: BootstrapConfig,
+}
+
+/// The portal signs people in as an OpenID client of Hydra.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The provider's issuer; defaults to Hydra's public URL with a trailing slash.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Create or update this client in Hydra at start-up (development, tests).
+    #[serde(default)]
+    pub register: bool,
+}
+
+/// The portal's own session cookie.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// Signed out after this long without a request.
+    #[serde(default = "default_idle_minutes")]
+    pub idle_timeout_minutes: u32,
+    /// Signed out this long after signing in, however active.
+    #[serde(default = "default_absolute_hours")]
+    pub absolute_timeout_hours: u32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout_minutes: default_idle_minutes(),
+            absolute_timeout_hours: default_absolute_hours(),
+        }
+    }
+}
+
+fn default_idle_minutes() -> u32 {
+    30
+}
+
+fn default_absolute_hours() -> u32 {
+    12
 }
 
 /// What start-up ensures exists (idempotent).
@@ -187,6 +234,17 @@ impl Config {
             // environment variable); list each one.
             let details: Vec<String> = error.into_iter().map(|e| e.to_string()).collect();
             ConfigError(details.join("; "))
+        })
+    }
+
+    /// The OpenID issuer the portal signs in at, when it signs in at all.
+    pub fn oidc_issuer(&self) -> Option<String> {
+        let oidc = self.oidc.as_ref()?;
+        oidc.issuer.clone().or_else(|| {
+            Some(format!(
+                "{}/",
+                self.hydra.as_ref()?.public_url.trim_end_matches('/')
+            ))
         })
     }
 

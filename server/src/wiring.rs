@@ -7,7 +7,7 @@ use std::sync::Arc;
 use control::{
     clock::SystemClock,
     domain::EmailAddress,
-    identity::{Hydra, Kratos},
+    identity::{ClientRegistration, Hydra, Kratos, RelyingParty, RelyingPartySettings},
     store::Db,
     Control,
 };
@@ -23,7 +23,7 @@ pub async fn control_plane(config: &Config) -> Result<Control, StartError> {
     if config.database.migrate {
         db.migrate().await?;
     }
-    let mut control = Control::new(db, Arc::new(SystemClock));
+    let mut control = Control::new(db, Arc::new(SystemClock)).with_public_url(&config.server.public_url);
     if let Some(kratos) = &config.kratos {
         control = control.with_kratos(Kratos::new(&kratos.public_url, Some(&kratos.admin_url))?);
     }
@@ -46,4 +46,35 @@ pub async fn bootstrap(config: &Config, control: &Control) {
             Err(error) => tracing::warn!(%email, %error, "bootstrap platform admin not granted"),
         }
     }
+}
+
+/// The portal as an OpenID client of Hydra, registered there first when
+/// configured to (development and tests).
+pub async fn relying_party(config: &Config, control: &Control) -> Result<Option<RelyingParty>, StartError> {
+    let (Some(oidc), Some(issuer)) = (&config.oidc, config.oidc_issuer()) else {
+        return Ok(None);
+    };
+    let base = config.server.public_url.trim_end_matches('/');
+    let secret = oidc.client_secret.expose_secret();
+    if oidc.register {
+        let client = ClientRegistration::first_party(&oidc.client_id, secret, "Bibind", base);
+        // Hydra may still be starting; sign-in fails clearly until it is up.
+        match control.hydra() {
+            Ok(hydra) => {
+                if let Err(error) = hydra.register_client(&client).await {
+                    tracing::warn!(%error, "cannot register the portal's OpenID client");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot register the portal's OpenID client"),
+        }
+    }
+    let settings = RelyingPartySettings {
+        issuer,
+        client_id: oidc.client_id.clone(),
+        client_secret: secret.to_owned(),
+        redirect_uri: format!("{base}/auth/callback"),
+        post_logout_redirect_uri: Some(format!("{base}/")),
+        scopes: vec!["openid".into(), "email".into(), "profile".into()],
+    };
+    Ok(Some(RelyingParty::new(settings)?))
 }

@@ -128,7 +128,7 @@ async fn a_flow_without_its_csrf_cookie_or_unknown_starts_again() {
 async fn signed_out_visitors_are_offered_to_sign_in_and_up() {
     let app = TestApp::spawn().await;
     let html = app.get("/").await.text().await.unwrap();
-    assert!(html.contains(r#"href="/auth/login""#));
+    assert!(html.contains(r#"href="/auth/signin""#));
     assert!(html.contains(r#"href="/auth/registration""#));
     assert!(!html.contains("data-signed-in"));
     // Signing out without a session just comes home.
@@ -166,5 +166,8 @@ async fn the_sessions_page_sends_signed_out_visitors_to_sign_in() {
     let app = TestApp::spawn().await;
     let response = app.get("/account/sessions").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(response.headers()[header::LOCATION], "/auth/login");
+    assert_eq!(
+        response.headers()[header::LOCATION],
+        "/auth/signin?return_to=/account/sessions"
+    );
 }

@@ -48,6 +48,11 @@ fn ports() -> Result<Ports> {
         hydra_public: port("BIBIND_DEV_HYDRA_PUBLIC_PORT", 4444, "Hydra (public API)")?,
         hydra_admin: port("BIBIND_DEV_HYDRA_ADMIN_PORT", 4445, "Hydra (admin API)")?,
         portal: port("BIBIND_DEV_PORTAL_PORT", 3000, "the portal")?,
+        relying_party: port(
+            "BIBIND_DEV_RELYING_PARTY_PORT",
+            5555,
+            "the simulated relying party",
+        )?,
     };
     Ok(ports)
 }
@@ -102,6 +107,9 @@ pub fn run(args: &[String]) -> Result<()> {
         )?
     };
 
+    let sim = test::build_sim(release)?;
+    let mut relying_party = stack.spawn_relying_party(&sim, &logs.join("relying-party.log"))?;
+
     println!("\nBibind is starting (logs in {}):", logs.display());
     println!("  portal            {portal_url}   (health /healthz, readiness /readyz, metrics /metrics)");
     println!("  PostgreSQL        {}", stack.postgres.url(DATABASE));
@@ -120,6 +128,10 @@ pub fn run(args: &[String]) -> Result<()> {
         stack.hydra_admin_url()
     );
     println!(
+        "  Odoo (simulated)  {}   (an OpenID client of Hydra: single sign-on with the portal)",
+        stack.relying_party_url()
+    );
+    println!(
         "\nDev accounts (e-mail verified; passwords kept in {}):",
         data.join(seed::ACCOUNTS_FILE).display()
     );
@@ -132,13 +144,18 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("\nPress Ctrl-C to stop everything.");
 
     while !stop.load(Ordering::SeqCst) {
-        if let Err(error) = portal.check_running().and_then(|()| stack.check_running()) {
+        if let Err(error) = portal
+            .check_running()
+            .and_then(|()| relying_party.check_running())
+            .and_then(|()| stack.check_running())
+        {
             eprintln!("xtask: {error:#}");
             break;
         }
         thread::sleep(Duration::from_millis(300));
     }
     println!("\nxtask: stopping…");
+    relying_party.stop();
     portal.stop();
     drop(stack);
     println!("xtask: stopped.");

@@ -23,6 +23,8 @@ commands:
                     (watch mode, or a release build with --release); Ctrl-C stops everything
   test              fmt, clippy, unit and integration tests against real services,
                     end-to-end tests in Chromium
+  services          the test services on free ports until Ctrl-C; their TEST_* variables
+                    in .data/test-services.env (to rerun one test file while working)
   bench [--seconds N]
                     release build: idle RSS, requests/s of the landing and 404 pages
                     against a bare axum hello-world (wrk), wasm size";
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("dev") => dev::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
+        Some("services") => test::services(),
         Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

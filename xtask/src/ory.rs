@@ -102,27 +102,49 @@ pub fn render_config(name: &str, replacements: &[(String, String)], out_dir: &Pa
 
 /// Secrets for Kratos and Hydra: random, written once into the data
 /// directory (git-ignored) so that cookies survive a restart in dev.
+/// Names, in the secrets file, of the OpenID client secrets.
+pub const PORTAL_CLIENT_SECRET: &str = "PORTAL_CLIENT_SECRET";
+pub const RELYING_PARTY_CLIENT_SECRET: &str = "RELYING_PARTY_CLIENT_SECRET";
+
+/// One secret of [`secrets`]' list (empty if absent, which it never is).
+pub fn secret(secrets: &[(String, String)], name: &str) -> String {
+    secrets
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default()
+}
+
+/// The secrets of a data directory, generated on first use (and any new
+/// one added to an older file); never in the repository.
 pub fn secrets(data_dir: &Path) -> Result<Vec<(String, String)>> {
     let file = data_dir.join("ory-secrets.env");
-    if !file.exists() {
-        let mut lines = String::new();
-        for (name, length) in [
-            ("SECRETS_DEFAULT", 32),
-            ("SECRETS_COOKIE", 32),
-            ("SECRETS_CIPHER", 32),
-            ("SECRETS_SYSTEM", 32),
-        ] {
-            lines.push_str(&format!("{name}={}\n", random_alphanumeric(length)?));
-        }
-        std::fs::create_dir_all(data_dir)?;
-        std::fs::write(&file, lines)?;
-    }
-    let text = std::fs::read_to_string(&file)?;
-    Ok(text
+    let existing = std::fs::read_to_string(&file).unwrap_or_default();
+    let mut secrets: Vec<(String, String)> = existing
         .lines()
         .filter_map(|line| line.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect())
+        .collect();
+    let mut added = false;
+    for name in [
+        "SECRETS_DEFAULT",
+        "SECRETS_COOKIE",
+        "SECRETS_CIPHER",
+        "SECRETS_SYSTEM",
+        PORTAL_CLIENT_SECRET,
+        RELYING_PARTY_CLIENT_SECRET,
+    ] {
+        if !secrets.iter().any(|(k, _)| k == name) {
+            secrets.push((name.to_owned(), random_alphanumeric(32)?));
+            added = true;
+        }
+    }
+    if added {
+        std::fs::create_dir_all(data_dir)?;
+        let lines: String = secrets.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        std::fs::write(&file, lines)?;
+    }
+    Ok(secrets)
 }
 
 pub fn random_alphanumeric(length: usize) -> Result<String> {

@@ -164,3 +164,16 @@ pub fn wait_for_port(
         thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Blocks until Ctrl-C (or SIGTERM).
+pub fn wait_for_interrupt() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    if ctrlc::set_handler(move || {
+        let _ = tx.send(());
+    })
+    .is_err()
+    {
+        return;
+    }
+    let _ = rx.recv();
+}

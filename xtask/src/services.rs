@@ -30,6 +30,8 @@ pub struct Ports {
     pub hydra_admin: u16,
     /// The portal's own port: Kratos and Hydra send browsers there.
     pub portal: u16,
+    /// The simulated relying party (an Odoo stand-in) for single sign-on.
+    pub relying_party: u16,
 }
 
 impl Ports {
@@ -46,6 +48,7 @@ impl Ports {
             hydra_public: process::free_port()?,
             hydra_admin: process::free_port()?,
             portal: process::free_port()?,
+            relying_party: process::free_port()?,
         })
     }
 }
@@ -54,6 +57,10 @@ impl Ports {
 pub struct Stack {
     pub ports: Ports,
     pub postgres: Postgres,
+    /// The OpenID client secrets at Hydra of the portal and of the
+    /// simulated relying party (generated per data dir).
+    portal_client_secret: String,
+    relying_party_client_secret: String,
     // Dropped (stopped) in reverse order of start.
     supervised: Vec<Supervised>,
 }
@@ -70,9 +77,12 @@ impl Stack {
             ports.postgres,
             &log_dir.join("postgres.log"),
         )?;
+        let secrets = ory::secrets(data_dir)?;
         let mut stack = Stack {
             ports,
             postgres,
+            portal_client_secret: ory::secret(&secrets, ory::PORTAL_CLIENT_SECRET),
+            relying_party_client_secret: ory::secret(&secrets, ory::RELYING_PARTY_CLIENT_SECRET),
             supervised: Vec::new(),
         };
 
@@ -195,7 +205,12 @@ impl Stack {
                     .arg("-c")
                     .arg(config)
                     .env("DSN", &dsn)
-                    .envs(secrets.iter().map(|(k, v)| (k, v))),
+                    .envs(
+                        secrets
+                            .iter()
+                            .filter(|(k, _)| k.starts_with("SECRETS_"))
+                            .map(|(k, v)| (k, v)),
+                    ),
                 &log_dir.join(format!("{name}.log")),
                 ports,
             )?;
@@ -246,6 +261,36 @@ impl Stack {
         Ok(portal)
     }
 
+    /// Starts the simulated relying party (`sim relying-party`), registered
+    /// in Hydra as the first-party client `odoo-sim`.
+    pub fn spawn_relying_party(&self, sim: &Path, log: &Path) -> Result<Supervised> {
+        let port = self.ports.relying_party;
+        let mut command = Command::new(sim);
+        command
+            .args(["relying-party", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--public-url", &self.relying_party_url()])
+            .args(["--issuer", &format!("{}/", self.hydra_public_url())])
+            .args([
+                "--client-id",
+                "odoo-sim",
+                "--register-with",
+                &self.hydra_admin_url(),
+            ])
+            .env("SIM_RP_CLIENT_SECRET", &self.relying_party_client_secret);
+        let mut relying_party = Supervised::spawn("the simulated relying party", &mut command, log)?;
+        process::wait_for_port(
+            "the simulated relying party",
+            port,
+            Duration::from_secs(30),
+            Some(&mut relying_party),
+        )?;
+        Ok(relying_party)
+    }
+
+    pub fn relying_party_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports.relying_party)
+    }
+
     pub fn vault_addr(&self) -> String {
         format!("http://127.0.0.1:{}", self.ports.openbao)
     }
@@ -289,6 +334,12 @@ impl Stack {
             ("BIBIND_KRATOS__ADMIN_URL".into(), self.kratos_admin_url()),
             ("BIBIND_HYDRA__PUBLIC_URL".into(), self.hydra_public_url()),
             ("BIBIND_HYDRA__ADMIN_URL".into(), self.hydra_admin_url()),
+            ("BIBIND_OIDC__CLIENT_ID".into(), "bibind-portal".into()),
+            (
+                "BIBIND_OIDC__CLIENT_SECRET".into(),
+                self.portal_client_secret.clone(),
+            ),
+            ("BIBIND_OIDC__REGISTER".into(), "true".into()),
         ]
     }
 

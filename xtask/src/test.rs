@@ -67,19 +67,13 @@ pub fn run(args: &[String]) -> Result<()> {
             "--locked",
             "--no-fail-fast",
         ])
-        .env("TEST_DATABASE_URL", stack.postgres.url("postgres"))
-        .env("TEST_VAULT_ADDR", stack.vault_addr())
-        .env("TEST_MQTT_ADDRESS", stack.mqtt_address())
-        .env("TEST_SMTP_ADDRESS", stack.smtp_address())
-        .env("TEST_KRATOS_PUBLIC_URL", stack.kratos_public_url())
-        .env("TEST_KRATOS_ADMIN_URL", stack.kratos_admin_url())
-        .env("TEST_HYDRA_PUBLIC_URL", stack.hydra_public_url())
-        .env("TEST_HYDRA_ADMIN_URL", stack.hydra_admin_url());
+        .envs(test_env(&stack));
     process::run(&mut tests)?;
 
     step("building the front end and the server");
     let site_root = site::build()?;
-    let binary = build_server(false, &[])?.join("bibind");
+    let binaries = build_server(false, &["--package", "sim", "--bin", "sim"])?;
+    let binary = binaries.join("bibind");
 
     step("end-to-end tests in Chromium");
     stack.check_running()?;
@@ -88,6 +82,8 @@ pub fn run(args: &[String]) -> Result<()> {
     stack.postgres.ensure_database(database)?;
     let port = stack.ports.portal;
     let mut server = stack.spawn_portal(&binary, database, &site_root, &[], &log_dir.join("portal.log"))?;
+    let sim = binaries.join("sim");
+    let mut relying_party = stack.spawn_relying_party(&sim, &log_dir.join("relying-party.log"))?;
 
     let e2e = root.join("end2end");
     tools::ensure_npm(&e2e)?;
@@ -101,8 +97,11 @@ pub fn run(args: &[String]) -> Result<()> {
             .env("BIBIND_MAIL_API", stack.smtp_api_url())
             .env("BIBIND_HYDRA_PUBLIC", stack.hydra_public_url())
             .env("BIBIND_HYDRA_ADMIN", stack.hydra_admin_url())
+            .env("BIBIND_RP_URL", stack.relying_party_url())
+            .env("SIM_BINARY", &sim)
             .env("CHROMIUM_PATH", tools::CHROMIUM.binary),
     )?;
+    relying_party.stop();
     server.stop();
     drop(stack);
     let _ = std::fs::remove_dir_all(&run_dir);
@@ -110,6 +109,47 @@ pub fn run(args: &[String]) -> Result<()> {
     let (raw, gzip) = site::wasm_size(&site_root)?;
     println!("\nxtask: all tests passed in {:.0?}", started.elapsed());
     println!("xtask: front end wasm {raw} bytes raw, {gzip} bytes gzip -9");
+    Ok(())
+}
+
+/// What the integration tests learn about the services (`TEST_*`).
+fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
+    vec![
+        ("TEST_DATABASE_URL", stack.postgres.url("postgres")),
+        ("TEST_VAULT_ADDR", stack.vault_addr()),
+        ("TEST_MQTT_ADDRESS", stack.mqtt_address()),
+        ("TEST_SMTP_ADDRESS", stack.smtp_address()),
+        ("TEST_SMTP_API_URL", stack.smtp_api_url()),
+        ("TEST_KRATOS_PUBLIC_URL", stack.kratos_public_url()),
+        ("TEST_KRATOS_ADMIN_URL", stack.kratos_admin_url()),
+        ("TEST_HYDRA_PUBLIC_URL", stack.hydra_public_url()),
+        ("TEST_HYDRA_ADMIN_URL", stack.hydra_admin_url()),
+        ("TEST_PORTAL_PORT", stack.ports.portal.to_string()),
+    ]
+}
+
+/// `cargo xtask services`: the test services on free ports, kept until
+/// Ctrl-C, with their `TEST_*` variables written to `.data/test-services.env`,
+/// to run one test file again and again while working on it.
+pub fn services() -> Result<()> {
+    let run_dir = std::env::temp_dir().join(format!("bibind-services-{}", std::process::id()));
+    let log_dir = run_dir.join("logs");
+    let stack = Stack::start(Ports::free()?, &run_dir.join("data"), &log_dir)?;
+    let env_file = paths::dev_data_dir().join("test-services.env");
+    std::fs::create_dir_all(paths::dev_data_dir())?;
+    let lines: String = test_env(&stack)
+        .into_iter()
+        .map(|(name, value)| format!("export {name}={value}\n"))
+        .collect();
+    std::fs::write(&env_file, lines)?;
+    println!("xtask: services up; logs in {}", log_dir.display());
+    println!(
+        "xtask: `source {}` then `cargo test …`; Ctrl-C stops them",
+        env_file.display()
+    );
+    process::wait_for_interrupt();
+    drop(stack);
+    let _ = std::fs::remove_dir_all(&run_dir);
     Ok(())
 }
 
@@ -128,6 +168,23 @@ pub fn build_server(release: bool, extra: &[&str]) -> Result<std::path::PathBuf>
     }
     process::run(&mut command)?;
     Ok(target_dir.join(if release { "release" } else { "debug" }))
+}
+
+/// Builds the simulators' binary (`sim`); returns its path.
+pub fn build_sim(release: bool) -> Result<std::path::PathBuf> {
+    let target_dir = shared_target_dir()?;
+    let mut command = Command::new("cargo");
+    command
+        .current_dir(paths::workspace_root())
+        .args(["build", "--locked", "--package", "sim", "--bin", "sim"])
+        .env("CARGO_TARGET_DIR", &target_dir);
+    if release {
+        command.arg("--release");
+    }
+    process::run(&mut command)?;
+    Ok(target_dir
+        .join(if release { "release" } else { "debug" })
+        .join("sim"))
 }
 
 /// Compiled crates, kept outside the checkout and keyed by compiler version

@@ -61,7 +61,7 @@ fn UserMenu() -> impl IntoView {
                     }
                     .into_any(),
                     _ => view! {
-                        <a href="/auth/login" rel="external" class=link>{t(Msg::SignIn)}</a>
+                        <a href="/auth/signin" rel="external" class=link>{t(Msg::SignIn)}</a>
                         <a href="/auth/registration" rel="external"
                             class="rounded-lg bg-indigo-700 px-3 py-1.5 font-semibold text-white hover:bg-indigo-800">
                             {t(Msg::SignUp)}

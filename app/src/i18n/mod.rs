@@ -107,6 +107,10 @@ messages! {
     AuthErrorTitle => en: "This sign-in step could not be completed", fr: "Cette étape de connexion n'a pas pu aboutir";
     AuthErrorBody => en: "The link or form may have expired or been used already. Start again: it only takes a moment.", fr: "Le lien ou le formulaire a peut-être expiré ou déjà servi. Recommencez : cela ne prend qu'un instant.";
     StartAgain => en: "Start again", fr: "Recommencer";
+    SignInDeniedTitle => en: "Sign-in cancelled", fr: "Connexion annulée";
+    SignInDeniedBody => en: "The sign-in was refused, so you are not signed in. You can start again whenever you like.", fr: "La connexion a été refusée : vous n'êtes pas connecté. Vous pouvez recommencer quand vous le souhaitez.";
+    SignInUnavailableTitle => en: "Sign-in is unavailable for a moment", fr: "La connexion est momentanément indisponible";
+    SignInUnavailableBody => en: "Our sign-in service did not answer. Nothing was changed; please try again in a few minutes.", fr: "Notre service de connexion n'a pas répondu. Rien n'a été modifié ; réessayez dans quelques minutes.";
     SessionsTitle => en: "Your active sessions", fr: "Vos sessions actives";
     SessionsLead => en: "Every browser or device signed in to your account. Sign out the ones you do not recognise.", fr: "Chaque navigateur ou appareil connecté à votre compte. Déconnectez ceux que vous ne reconnaissez pas.";
     SessionsSince => en: "Signed in on", fr: "Connecté le";

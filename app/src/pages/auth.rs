@@ -14,11 +14,26 @@ use crate::{
     pages::error::ServerErrorPage,
 };
 
-/// Kratos sends the browser here (`?id=`) when a flow fails beyond repair.
+/// Kratos sends the browser here (`?id=`) when a flow fails beyond repair;
+/// the portal does (`?reason=`) when a sign-in comes back expired, tampered
+/// with or refused, or the provider is down.
 #[component]
 pub fn AuthErrorPage() -> impl IntoView {
-    view! {
-        <StatusPage code=400 title=Msg::AuthErrorTitle body=Msg::AuthErrorBody action=Msg::StartAgain href="/auth/login" />
+    let query = use_query_map();
+    let reason = query.read_untracked().get("reason");
+    match reason.as_deref() {
+        Some("denied") => view! {
+            <StatusPage code=403 title=Msg::SignInDeniedTitle body=Msg::SignInDeniedBody action=Msg::StartAgain href="/auth/signin" />
+        }
+        .into_any(),
+        Some("unavailable") => view! {
+            <StatusPage code=503 title=Msg::SignInUnavailableTitle body=Msg::SignInUnavailableBody action=Msg::StartAgain href="/auth/signin" role="alert" />
+        }
+        .into_any(),
+        _ => view! {
+            <StatusPage code=400 title=Msg::AuthErrorTitle body=Msg::AuthErrorBody action=Msg::StartAgain href="/auth/signin" />
+        }
+        .into_any(),
     }
 }
 
@@ -98,7 +113,7 @@ fn AuthLinks(kind: FlowKind) -> impl IntoView {
         .into_any(),
         FlowKind::Registration => view! {
             <p class="mt-6 text-sm text-slate-700">
-                {t(Msg::AlreadyHaveAccount)}" "<a href="/auth/login" rel="external" class=link>{t(Msg::SignIn)}</a>
+                {t(Msg::AlreadyHaveAccount)}" "<a href="/auth/signin" rel="external" class=link>{t(Msg::SignIn)}</a>
             </p>
         }
         .into_any(),

@@ -23,7 +23,7 @@ pub fn SessionsPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         sessions.await.map(|view| {
                             if view.sessions.is_empty() {
-                                go_to("/auth/login");
+                                go_to("/auth/signin?return_to=/account/sessions");
                                 ().into_any()
                             } else {
                                 view! { <SessionList view /> }.into_any()

@@ -84,6 +84,82 @@ pub struct IdTokenClaims {
     pub locale: Option<String>,
 }
 
+/// A login request, as the login provider needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginRequest {
+    pub challenge: String,
+    /// Hydra remembers this browser's login: accept it for `subject`.
+    pub skip: bool,
+    pub subject: String,
+    /// The authorization request as the client sent it (`prompt`, `max_age`).
+    pub request_url: String,
+}
+
+#[derive(Deserialize)]
+struct RawLoginRequest {
+    challenge: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    skip: bool,
+    #[serde(default, deserialize_with = "null_as_default")]
+    subject: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    request_url: String,
+}
+
+/// Who signed in, and how, as Hydra records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcceptedLogin {
+    /// The Kratos identity id.
+    pub subject: String,
+    /// The Kratos session: Hydra disables it when the person logs out.
+    pub identity_provider_session_id: String,
+    /// `aal1` or `aal2`, sent as the ID token's `acr`.
+    pub assurance_level: String,
+    pub methods: Vec<String>,
+    pub remember_for: Duration,
+}
+
+/// An OAuth2 client as Bibind registers it in Hydra.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClientRegistration {
+    pub client_id: String,
+    pub client_secret: String,
+    pub client_name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub response_types: Vec<String>,
+    pub scope: String,
+    pub token_endpoint_auth_method: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
+    pub skip_consent: bool,
+    pub skip_logout_consent: bool,
+}
+
+impl ClientRegistration {
+    /// A confidential, first-party client: code flow, no consent screen.
+    pub fn first_party(client_id: &str, client_secret: &str, name: &str, base_url: &str) -> Self {
+        let base = base_url.trim_end_matches('/');
+        Self {
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+            client_name: name.to_owned(),
+            redirect_uris: vec![format!("{base}/auth/callback")],
+            post_logout_redirect_uris: vec![format!("{base}/")],
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            response_types: vec!["code".into()],
+            scope: "openid offline_access email profile".into(),
+            token_endpoint_auth_method: "client_secret_basic".into(),
+            backchannel_logout_uri: Some(format!("{base}/auth/backchannel-logout")),
+            backchannel_logout_session_required: true,
+            skip_consent: true,
+            skip_logout_consent: true,
+        }
+    }
+}
+
 /// What came of a consent or logout challenge.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChallengeOutcome<T> {
@@ -166,6 +242,102 @@ impl Hydra {
         });
         self.put_for_redirect(self.url("consent/reject", "consent_challenge", challenge), body)
             .await
+    }
+
+    pub async fn login_request(&self, challenge: &str) -> Result<ChallengeOutcome<LoginRequest>> {
+        let response = self
+            .http
+            .get(self.url("login", "login_challenge", challenge))
+            .send()
+            .await
+            .map_err(|e| FAIL.unreachable(e))?;
+        match response.status() {
+            StatusCode::OK => {
+                let body = response.text().await.map_err(|e| FAIL.malformed(e))?;
+                let raw: RawLoginRequest = serde_json::from_str(&body)
+                    .map_err(|e| FAIL.because(format!("unexpected login request: {e}")))?;
+                Ok(ChallengeOutcome::Pending(LoginRequest {
+                    challenge: raw.challenge,
+                    skip: raw.skip,
+                    subject: raw.subject,
+                    request_url: raw.request_url,
+                }))
+            }
+            StatusCode::NOT_FOUND | StatusCode::GONE | StatusCode::BAD_REQUEST => Ok(ChallengeOutcome::Gone),
+            status => Err(FAIL.because(format!("login request answered {status}"))),
+        }
+    }
+
+    /// Tells Hydra who signed in. The login is remembered for
+    /// `remember_for`, so that the person's other applications sign them in
+    /// without asking (single sign-on) and a logout reaches all of them.
+    pub async fn accept_login(&self, challenge: &str, login: &AcceptedLogin) -> Result<String> {
+        let body = json!({
+            "subject": login.subject,
+            "remember": true,
+            "remember_for": login.remember_for.as_secs(),
+            "acr": login.assurance_level,
+            "amr": login.methods,
+            "identity_provider_session_id": login.identity_provider_session_id,
+        });
+        self.put_for_redirect(self.url("login/accept", "login_challenge", challenge), body)
+            .await
+    }
+
+    /// Ends every remembered Hydra login of `subject`.
+    pub async fn forget_logins(&self, subject: &str) -> Result<()> {
+        let url = format!(
+            "{}/admin/oauth2/auth/sessions/login?subject={}",
+            self.admin_url,
+            encode_query_value(subject)
+        );
+        let response = self
+            .http
+            .delete(url)
+            .send()
+            .await
+            .map_err(|e| FAIL.unreachable(e))?;
+        match response.status() {
+            status if status.is_success() || status == StatusCode::NOT_FOUND => Ok(()),
+            status => Err(FAIL.because(format!("revoking login sessions answered {status}"))),
+        }
+    }
+
+    /// Creates or updates an OAuth2 client so that it matches `client`.
+    pub async fn register_client(&self, client: &ClientRegistration) -> Result<()> {
+        let body =
+            serde_json::to_value(client).map_err(|e| FAIL.because(format!("cannot encode a client: {e}")))?;
+        let url = format!(
+            "{}/admin/clients/{}",
+            self.admin_url,
+            encode_query_value(&client.client_id)
+        );
+        let response = self
+            .http
+            .put(&url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| FAIL.unreachable(e))?;
+        let status = match response.status() {
+            StatusCode::NOT_FOUND => self
+                .http
+                .post(format!("{}/admin/clients", self.admin_url))
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| FAIL.unreachable(e))?
+                .status(),
+            status => status,
+        };
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(FAIL.because(format!(
+                "registering client {} answered {status}",
+                client.client_id
+            )))
+        }
     }
 
     /// Accepts a logout request (Hydra then ends the Kratos session too, when

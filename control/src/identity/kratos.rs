@@ -39,9 +39,73 @@ struct ErrorBody {
 
 #[derive(Deserialize)]
 struct SessionBody {
+    id: String,
     identity: IdentityBody,
     #[serde(default)]
     authenticator_assurance_level: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    authenticated_at: Option<time::OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    expires_at: Option<time::OffsetDateTime>,
+    #[serde(default)]
+    authentication_methods: Option<Vec<AuthenticationMethod>>,
+}
+
+#[derive(Deserialize)]
+struct AuthenticationMethod {
+    #[serde(default)]
+    method: String,
+}
+
+/// A browser's Kratos session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionCheck {
+    SignedOut,
+    /// The first factor is done; Kratos wants the second before the session counts.
+    SecondFactorRequired,
+    Active(KratosSession),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KratosSession {
+    pub id: String,
+    pub user: SignedInUser,
+    pub authenticated_at: Option<time::OffsetDateTime>,
+    pub expires_at: Option<time::OffsetDateTime>,
+    /// How the person proved who they are (`password`, `totp`, …), for the ID token's `amr`.
+    pub methods: Vec<String>,
+}
+
+impl SessionBody {
+    fn into_kratos_session(self) -> KratosSession {
+        let name = self
+            .identity
+            .traits
+            .name
+            .map(|n| format!("{} {}", n.first, n.last).trim().to_owned())
+            .unwrap_or_default();
+        let email = self.identity.traits.email;
+        KratosSession {
+            id: self.id,
+            user: SignedInUser {
+                identity_id: self.identity.id,
+                display_name: if name.is_empty() { email.clone() } else { name },
+                email,
+                assurance_level: self
+                    .authenticator_assurance_level
+                    .unwrap_or_else(|| "aal1".into()),
+            },
+            authenticated_at: self.authenticated_at,
+            expires_at: self.expires_at,
+            methods: self
+                .authentication_methods
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| m.method)
+                .filter(|m| !m.is_empty())
+                .collect(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -127,16 +191,23 @@ impl Kratos {
         return_to: Option<&str>,
         login_challenge: Option<&str>,
     ) -> String {
+        let params: Vec<(&str, &str)> = [("return_to", return_to), ("login_challenge", login_challenge)]
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, value?)))
+            .collect();
+        self.browser_start_url_with(kind, &params)
+    }
+
+    /// [`Self::browser_start_url`] with any query parameters (`aal`, `refresh`, …).
+    pub fn browser_start_url_with(&self, kind: FlowKind, params: &[(&str, &str)]) -> String {
         let mut url = format!("{}/self-service/{}/browser", self.public_url, kind.slug());
         let mut separator = '?';
-        for (name, value) in [("return_to", return_to), ("login_challenge", login_challenge)] {
-            if let Some(value) = value {
-                url.push(separator);
-                url.push_str(name);
-                url.push('=');
-                url.push_str(&encode_query_value(value));
-                separator = '&';
-            }
+        for (name, value) in params {
+            url.push(separator);
+            url.push_str(name);
+            url.push('=');
+            url.push_str(&encode_query_value(value));
+            separator = '&';
         }
         url
     }
@@ -188,32 +259,26 @@ impl Kratos {
 
     /// The signed-in user of the browser whose cookies these are, if any.
     pub async fn whoami(&self, cookie: Option<&str>) -> Result<Option<SignedInUser>> {
-        let Some(cookie) = cookie else { return Ok(None) };
+        Ok(match self.session(cookie).await? {
+            SessionCheck::Active(session) => Some(session.user),
+            SessionCheck::SignedOut | SessionCheck::SecondFactorRequired => None,
+        })
+    }
+
+    /// This browser's Kratos session, as the login provider needs it.
+    pub async fn session(&self, cookie: Option<&str>) -> Result<SessionCheck> {
+        let Some(cookie) = cookie else {
+            return Ok(SessionCheck::SignedOut);
+        };
         let response = self.get_with_cookie("/sessions/whoami", cookie).await?;
         match response.status() {
             StatusCode::OK => {
                 let session: SessionBody = response.json().await.map_err(|e| FAIL.malformed(e))?;
-                let name = session
-                    .identity
-                    .traits
-                    .name
-                    .map(|n| format!("{} {}", n.first, n.last).trim().to_owned())
-                    .unwrap_or_default();
-                Ok(Some(SignedInUser {
-                    identity_id: session.identity.id,
-                    display_name: if name.is_empty() {
-                        session.identity.traits.email.clone()
-                    } else {
-                        name
-                    },
-                    email: session.identity.traits.email,
-                    assurance_level: session
-                        .authenticator_assurance_level
-                        .unwrap_or_else(|| "aal1".into()),
-                }))
+                Ok(SessionCheck::Active(session.into_kratos_session()))
             }
-            // No session, or one that needs a second factor first.
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(None),
+            StatusCode::UNAUTHORIZED => Ok(SessionCheck::SignedOut),
+            // Signed in with a first factor; the second is still owed.
+            StatusCode::FORBIDDEN => Ok(SessionCheck::SecondFactorRequired),
             status => Err(FAIL.because(format!("whoami answered {status}"))),
         }
     }

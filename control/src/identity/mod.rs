@@ -4,6 +4,7 @@
 
 mod hydra;
 mod kratos;
+mod oidc;
 
 use crate::Error;
 
@@ -28,5 +29,12 @@ impl Failure {
     }
 }
 
-pub use hydra::{ChallengeOutcome, ConsentRequest, Hydra, IdTokenClaims, OAuthClient};
-pub use kratos::Kratos;
+pub use hydra::{
+    AcceptedLogin, ChallengeOutcome, ClientRegistration, ConsentRequest, Hydra, IdTokenClaims, LoginRequest,
+    OAuthClient,
+};
+pub(crate) use kratos::encode_query_value;
+pub use kratos::{Kratos, KratosSession, SessionCheck};
+pub use oidc::{
+    LogoutNotice, PendingSignIn, RelyingParty, RelyingPartySettings, SignInStart, VerifiedSignIn,
+};

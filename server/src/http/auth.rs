@@ -1,6 +1,5 @@
-//! Identity endpoints that are not pages: signing out (the Kratos session,
-//! through the logout URL Kratos issues for this browser), the consent
-//! decision, and Hydra's logout challenge.
+//! Identity endpoints that are not pages: the consent decision, Hydra's
+//! logout challenge, and revoking Kratos sessions.
 
 use app::{
     api::{CONSENT_CSRF_COOKIE, SESSIONS_CSRF_COOKIE},
@@ -19,26 +18,9 @@ use super::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/auth/logout", get(logout))
         .route("/auth/consent/decision", post(consent_decision))
         .route("/auth/oauth2-logout", get(oauth2_logout))
         .route("/account/sessions/revoke", post(revoke_sessions))
-}
-
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    let Ok(kratos) = state.control.kratos() else {
-        return Redirect::to("/").into_response();
-    };
-    match kratos.logout_url(cookie, None).await {
-        Ok(Some(url)) => Redirect::to(&url).into_response(),
-        Ok(None) => Redirect::to("/").into_response(),
-        Err(error) => {
-            // The error page explains it in the visitor's language.
-            tracing::error!(%error, "cannot sign out");
-            Redirect::to("/auth/error").into_response()
-        }
-    }
 }
 
 #[derive(Deserialize)]
@@ -134,10 +116,10 @@ async fn revoke_sessions(
         return Redirect::to("/auth/error").into_response();
     }
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    let result = match state.control.kratos() {
-        Ok(kratos) => kratos.revoke_sessions(cookie, form.session_id.as_deref()).await,
-        Err(error) => Err(error),
-    };
+    let result = state
+        .control
+        .revoke_other_sessions(cookie, form.session_id.as_deref())
+        .await;
     match result {
         Ok(()) => Redirect::to("/account/sessions").into_response(),
         Err(error) => {

@@ -7,6 +7,8 @@ mod locale;
 mod metrics;
 mod probes;
 mod security;
+mod session;
+mod signin;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
@@ -41,6 +43,8 @@ pub(crate) struct AppState {
     pub control: Control,
     pub metrics: Arc<metrics::HttpMetrics>,
     pub readiness: Arc<probes::Readiness>,
+    pub relying_party: Option<control::identity::RelyingParty>,
+    pub session: crate::config::SessionConfig,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -62,13 +66,14 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let control = crate::wiring::control_plane(&config).await?;
         crate::wiring::bootstrap(&config, &control).await;
+        let relying_party = crate::wiring::relying_party(&config, &control).await?;
         let listener = TcpListener::bind(config.server.listen)
             .await
             .map_err(|source| StartError::Bind {
                 address: config.server.listen,
                 source,
             })?;
-        let router = router(&config, control.clone());
+        let router = router(&config, control.clone(), relying_party);
         Ok(Self {
             listener,
             router,
@@ -98,13 +103,29 @@ impl Application {
                 tracing::debug!(%error, "cannot set TCP_NODELAY");
             }
         });
-        axum::serve(
+        let janitor = tokio::spawn(prune_sessions_periodically(self.control.clone()));
+        let served = axum::serve(
             listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+        janitor.abort();
+        served?;
         Ok(())
+    }
+}
+
+/// Expired portal sessions are deleted every ten minutes.
+async fn prune_sessions_periodically(control: Control) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        match control.prune_expired_portal_sessions().await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "expired portal sessions deleted"),
+            Err(error) => tracing::warn!(%error, "cannot delete expired portal sessions"),
+        }
     }
 }
 
@@ -131,7 +152,11 @@ fn origin(url: &str) -> Option<String> {
     Some(format!("{scheme}://{host}"))
 }
 
-fn router(config: &Config, control: Control) -> Router {
+fn router(
+    config: &Config,
+    control: Control,
+    relying_party: Option<control::identity::RelyingParty>,
+) -> Router {
     let leptos = leptos_options(config);
     let shell_options = ShellOptions {
         asset_version: assets::asset_version(&leptos),
@@ -149,7 +174,10 @@ fn router(config: &Config, control: Control) -> Router {
         control,
         metrics: Arc::new(metrics::HttpMetrics::default()),
         readiness: Arc::new(probes::Readiness::from_config(config)),
+        relying_party,
+        session: config.session.clone(),
     };
+    let session_store = tower_sessions_sqlx_store::PostgresStore::new(state.control.db().pool().clone());
 
     let routes = generate_route_list(App);
     let context = {
@@ -162,19 +190,27 @@ fn router(config: &Config, control: Control) -> Router {
     };
     let not_found = leptos_axum::render_app_to_stream_with_context(context.clone(), render_shell.clone());
 
+    // Pages and identity endpoints know who is signed in; assets and
+    // probes never touch the session.
+    let tls = config.uses_tls();
     let portal = Router::new()
         .leptos_routes_with_context(&state, routes, context, render_shell)
         .merge(locale::routes())
         .merge(auth::routes())
-        .merge(assets::routes(&state.leptos))
-        .fallback(not_found);
+        .merge(signin::routes())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::resolve_user,
+        ))
+        .layer(session::layer(session_store, &config.session, tls))
+        .merge(assets::routes(&state.leptos));
 
     let operations = Router::new()
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
         .route("/metrics", get(metrics::export));
 
-    let tls = config.uses_tls();
     let metrics_state = state.metrics.clone();
     security::layers(
         metrics::layer(metrics_state, portal.merge(operations).with_state(state)),

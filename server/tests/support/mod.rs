@@ -4,12 +4,15 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod browser;
+
 use std::{net::SocketAddr, path::PathBuf};
 
 use secrecy::SecretString;
 use server::{
     config::{
-        Config, DatabaseConfig, EndpointConfig, LogConfig, OryConfig, ServerConfig, SiteConfig, VaultConfig,
+        Config, DatabaseConfig, EndpointConfig, LogConfig, OidcConfig, OryConfig, ServerConfig,
+        SessionConfig, SiteConfig, VaultConfig,
     },
     Application,
 };
@@ -30,6 +33,7 @@ pub struct TestAppBuilder {
     site_root: Option<PathBuf>,
     listen: Option<SocketAddr>,
     bootstrap_admins: Vec<String>,
+    oidc: bool,
 }
 
 impl TestAppBuilder {
@@ -48,6 +52,18 @@ impl TestAppBuilder {
         self
     }
 
+    /// Signs in as an OpenID client of Hydra, registered there under a
+    /// client id of its own (on a port chosen now, so that its redirect URI
+    /// is known before it starts).
+    pub fn oidc(mut self) -> Self {
+        self.oidc = true;
+        if self.listen.is_none() {
+            let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            self.listen = Some(socket.local_addr().unwrap());
+        }
+        self
+    }
+
     pub fn listen(mut self, address: SocketAddr) -> Self {
         self.listen = Some(address);
         self
@@ -55,10 +71,15 @@ impl TestAppBuilder {
 
     pub async fn config(&self) -> (Config, String) {
         let database = fresh_database().await;
+        let listen = self.listen.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap());
         let config = Config {
             server: ServerConfig {
-                listen: self.listen.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap()),
-                public_url: "http://127.0.0.1".to_owned(),
+                listen,
+                public_url: if listen.port() == 0 {
+                    "http://127.0.0.1".to_owned()
+                } else {
+                    format!("http://{listen}")
+                },
             },
             database: DatabaseConfig {
                 url: SecretString::from(database_url(&database)),
@@ -89,6 +110,13 @@ impl TestAppBuilder {
                 public_url: env("TEST_KRATOS_PUBLIC_URL"),
                 admin_url: env("TEST_KRATOS_ADMIN_URL"),
             }),
+            oidc: self.oidc.then(|| OidcConfig {
+                issuer: None,
+                client_id: format!("portal-{database}"),
+                client_secret: SecretString::from(format!("secret-{}", uuid::Uuid::new_v4().simple())),
+                register: true,
+            }),
+            session: SessionConfig::default(),
             bootstrap: server::config::BootstrapConfig {
                 platform_admins: self.bootstrap_admins.clone(),
             },

@@ -1,0 +1,159 @@
+//! The portal as Hydra's login provider. A login challenge is accepted from
+//! the browser's Kratos session; without one (or with one too old for what
+//! the application asked, or lacking its second factor) the browser signs in
+//! at Kratos first and comes back with the same challenge.
+//!
+//! Kratos' own `login_challenge` integration is not used: it forces the
+//! password again whenever Hydra has no remembered login, which would defeat
+//! single sign-on between the portal and the applications.
+
+use time::{Duration, OffsetDateTime};
+
+use crate::{
+    domain::FlowKind,
+    identity::{AcceptedLogin, ChallengeOutcome, KratosSession, LoginRequest, SessionCheck},
+    Control, Result,
+};
+
+/// The next step of a login challenge.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoginStep {
+    /// Send the browser here (Hydra, or Kratos to sign in first).
+    Redirect(String),
+    /// Unknown, expired or already answered.
+    Gone,
+}
+
+/// How recent a sign-in must be when the application asks for `prompt=login`.
+const FRESH_SIGN_IN: Duration = Duration::minutes(1);
+
+impl Control {
+    /// The portal page that answers `challenge`: Kratos sends the browser
+    /// back there once signed in.
+    pub fn login_return_url(&self, challenge: &str) -> String {
+        format!(
+            "{}/auth/login?login_challenge={}",
+            self.public_url(),
+            crate::identity::encode_query_value(challenge)
+        )
+    }
+
+    /// Answers Hydra's login challenge for the browser whose cookies these are.
+    pub async fn login_step(&self, challenge: &str, cookie: Option<&str>) -> Result<LoginStep> {
+        let hydra = self.hydra()?;
+        let kratos = self.kratos()?;
+        let request = match hydra.login_request(challenge).await? {
+            ChallengeOutcome::Pending(request) => request,
+            ChallengeOutcome::Gone => return Ok(LoginStep::Gone),
+        };
+        let come_back = self.login_return_url(challenge);
+        let sign_in_at_kratos = |params: &[(&str, &str)]| {
+            let mut all = vec![("return_to", come_back.as_str())];
+            all.extend_from_slice(params);
+            LoginStep::Redirect(kratos.browser_start_url_with(FlowKind::Login, &all))
+        };
+        let session = match kratos.session(cookie).await? {
+            SessionCheck::Active(session) => session,
+            SessionCheck::SecondFactorRequired => return Ok(sign_in_at_kratos(&[("aal", "aal2")])),
+            SessionCheck::SignedOut => {
+                if request.skip {
+                    // Hydra still remembers a login that Kratos has ended.
+                    hydra.forget_logins(&request.subject).await?;
+                }
+                return Ok(sign_in_at_kratos(&[]));
+            }
+        };
+        if request.skip && request.subject != session.user.identity_id {
+            // Hydra remembers someone else: forget them and let the
+            // application's request start over for this person.
+            hydra.forget_logins(&request.subject).await?;
+            return Ok(LoginStep::Redirect(request.request_url));
+        }
+        let now = self.clock.now();
+        if let Some(max_age) = required_freshness(&request) {
+            let fresh = session.authenticated_at.is_some_and(|at| now - at <= max_age);
+            if !fresh {
+                return Ok(sign_in_at_kratos(&[("refresh", "true")]));
+            }
+        }
+        let accepted = accepted_login(&session, now);
+        Ok(LoginStep::Redirect(
+            hydra.accept_login(challenge, &accepted).await?,
+        ))
+    }
+}
+
+fn accepted_login(session: &KratosSession, now: OffsetDateTime) -> AcceptedLogin {
+    // Hydra remembers the login as long as the Kratos session lasts.
+    let remaining = session
+        .expires_at
+        .map(|end| end - now)
+        .filter(|left| left.is_positive())
+        .unwrap_or(Duration::hours(1));
+    AcceptedLogin {
+        subject: session.user.identity_id.clone(),
+        identity_provider_session_id: session.id.clone(),
+        assurance_level: session.user.assurance_level.clone(),
+        methods: session.methods.clone(),
+        remember_for: std::time::Duration::from_secs(remaining.whole_seconds().unsigned_abs()),
+    }
+}
+
+/// How recent the sign-in must be: `max_age` from the authorization request,
+/// or [`FRESH_SIGN_IN`] for `prompt=login`.
+fn required_freshness(request: &LoginRequest) -> Option<Duration> {
+    let query = request.request_url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let mut freshness = None;
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("max_age", value)) => {
+                if let Ok(seconds) = value.parse::<i64>() {
+                    freshness = Some(Duration::seconds(seconds.max(0)).max(Duration::seconds(1)));
+                }
+            }
+            Some(("prompt", value)) if value.split("%20").chain(value.split('+')).any(|p| p == "login") => {
+                freshness = freshness.or(Some(FRESH_SIGN_IN));
+            }
+            _ => {}
+        }
+    }
+    freshness
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(url: &str) -> LoginRequest {
+        LoginRequest {
+            challenge: "c".into(),
+            skip: false,
+            subject: String::new(),
+            request_url: url.into(),
+        }
+    }
+
+    #[test]
+    fn prompt_login_and_max_age_ask_for_a_recent_sign_in() {
+        assert_eq!(
+            required_freshness(&request("http://h/oauth2/auth?client_id=a")),
+            None
+        );
+        assert_eq!(
+            required_freshness(&request("http://h/oauth2/auth?prompt=login&client_id=a")),
+            Some(FRESH_SIGN_IN)
+        );
+        assert_eq!(
+            required_freshness(&request("http://h/oauth2/auth?prompt=consent+login")),
+            Some(FRESH_SIGN_IN)
+        );
+        assert_eq!(
+            required_freshness(&request("http://h/oauth2/auth?max_age=300")),
+            Some(Duration::minutes(5))
+        );
+        assert_eq!(
+            required_freshness(&request("http://h/oauth2/auth?max_age=0")),
+            Some(Duration::seconds(1))
+        );
+    }
+}

@@ -1,0 +1,227 @@
+//! The portal's own session: a tower-sessions cookie (HttpOnly, SameSite=Lax,
+//! Secure on TLS) backed by PostgreSQL, created when the OpenID sign-in
+//! completes. Every portal request learns who is signed in from it, as a
+//! [`SignedInUser`] request extension that pages and server functions read.
+//!
+//! The session ends after `idle_timeout_minutes` without a request, or
+//! `absolute_timeout_hours` after signing in, or when its Kratos session
+//! ends (checked at most once a minute, so a logout or a revocation
+//! elsewhere reaches this browser within a minute).
+
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::Response,
+};
+use control::{domain::SignedInUser, identity::SessionCheck, portal_sessions::PortalLoginOrigin};
+use http::header;
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use tower_sessions::{cookie::SameSite, Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use super::AppState;
+use crate::config::SessionConfig;
+
+/// The session cookie's name; distinct from Kratos' and Hydra's cookies.
+pub(crate) const COOKIE_NAME: &str = "bibind_session";
+/// Key of the signed-in person in the session.
+const LOGIN_KEY: &str = "login";
+/// How often a session is checked against Kratos and its idle expiry pushed back.
+const RECHECK_AFTER: Duration = Duration::minutes(1);
+
+/// What the portal remembers of a sign-in. No token is kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PortalLogin {
+    pub user: SignedInUser,
+    pub hydra_sid: Option<String>,
+    #[serde(with = "time::serde::timestamp")]
+    pub signed_in_at: OffsetDateTime,
+    #[serde(with = "time::serde::timestamp")]
+    pub checked_at: OffsetDateTime,
+}
+
+pub(crate) fn layer(
+    store: PostgresStore,
+    config: &SessionConfig,
+    tls: bool,
+) -> SessionManagerLayer<PostgresStore> {
+    SessionManagerLayer::new(store)
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_secure(tls)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(Duration::minutes(i64::from(
+            config.idle_timeout_minutes,
+        ))))
+}
+
+/// Starts the signed-in session: a new id (no fixation), the person, and
+/// where the sign-in came from (the Hydra login, this browser's Kratos
+/// session), so that a logout or revocation there ends it here.
+pub(crate) async fn begin(
+    state: &AppState,
+    session: &Session,
+    login: PortalLogin,
+    cookie: Option<&str>,
+) -> Result<(), String> {
+    let kratos_session = match state.control.kratos() {
+        Ok(kratos) => match kratos.session(cookie).await {
+            Ok(SessionCheck::Active(kratos)) if kratos.user.identity_id == login.user.identity_id => {
+                Some(kratos.id)
+            }
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    session.cycle_id().await.map_err(|e| e.to_string())?;
+    session
+        .insert(LOGIN_KEY, &login)
+        .await
+        .map_err(|e| e.to_string())?;
+    session.save().await.map_err(|e| e.to_string())?;
+    let id = session.id().ok_or("the new session has no id")?.to_string();
+    let origin = PortalLoginOrigin {
+        subject: &login.user.identity_id,
+        hydra_sid: login.hydra_sid.as_deref(),
+        kratos_session_id: kratos_session.as_deref(),
+    };
+    state
+        .control
+        .record_portal_login(&id, &origin)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Ends the session here (the cookie is removed on the response).
+pub(crate) async fn end(state: &AppState, session: &Session) {
+    if let Some(id) = session.id() {
+        if let Err(error) = state.control.forget_portal_login(&id.to_string()).await {
+            tracing::warn!(%error, "cannot forget a portal login");
+        }
+    }
+    if let Err(error) = session.flush().await {
+        tracing::warn!(%error, "cannot end a portal session");
+    }
+}
+
+pub(crate) async fn is_signed_in(session: &Session) -> bool {
+    matches!(session.get::<PortalLogin>(LOGIN_KEY).await, Ok(Some(_)))
+}
+
+/// Puts the signed-in person, if any, into the request's extensions.
+pub(crate) async fn resolve_user(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let cookie = request
+        .headers()
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // Account pages are where the person's name, e-mail or factors change:
+    // there the session is checked against Kratos on every request.
+    let path = request.uri().path();
+    let recheck_now = path.starts_with("/auth/settings") || path.starts_with("/account");
+    if let Some(user) = current_login(&state, &session, cookie.as_deref(), recheck_now).await {
+        request.extensions_mut().insert(user);
+    }
+    next.run(request).await
+}
+
+async fn current_login(
+    state: &AppState,
+    session: &Session,
+    cookie: Option<&str>,
+    recheck_now: bool,
+) -> Option<SignedInUser> {
+    // Without the cookie there is nothing to load (and no database query).
+    session.id()?;
+    let mut login: PortalLogin = match session.get(LOGIN_KEY).await {
+        Ok(login) => login?,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the portal session");
+            return None;
+        }
+    };
+    let now = state.control.now();
+    let absolute = Duration::hours(i64::from(state.session.absolute_timeout_hours));
+    if now - login.signed_in_at > absolute {
+        end(state, session).await;
+        return None;
+    }
+    if !recheck_now && now - login.checked_at < RECHECK_AFTER {
+        return Some(login.user);
+    }
+    let check = match state.control.kratos() {
+        Ok(kratos) => kratos.session(cookie).await,
+        Err(error) => Err(error),
+    };
+    match check {
+        Ok(SessionCheck::Active(kratos)) if kratos.user.identity_id == login.user.identity_id => {
+            login.user = kratos.user;
+        }
+        Ok(_) => {
+            // Signed out (or in as someone else) at Kratos since: so here too.
+            end(state, session).await;
+            return None;
+        }
+        Err(error) => {
+            // Kratos unreachable: keep the session rather than sign everyone out.
+            tracing::warn!(%error, "cannot recheck a portal session against Kratos");
+        }
+    }
+    login.checked_at = now;
+    // Saving also pushes the idle expiry back.
+    if let Err(error) = session.insert(LOGIN_KEY, &login).await {
+        tracing::warn!(%error, "cannot refresh the portal session");
+    }
+    Some(login.user)
+}
+
+/// Where the browser was going before signing in, kept across the round trip
+/// to the provider with the OpenID state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PendingReturn {
+    pub sign_in: control::identity::PendingSignIn,
+    pub return_to: String,
+}
+
+pub(crate) const PENDING_KEY: &str = "pending_sign_in";
+
+/// Only paths of this portal: never another site (`//host`, `/\host`, a scheme).
+pub(crate) fn safe_return_path(candidate: Option<&str>) -> String {
+    match candidate {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.chars().any(char::is_control)
+                && path.len() <= 2000 =>
+        {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_path;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        assert_eq!(
+            safe_return_path(Some("/account/sessions?x=1")),
+            "/account/sessions?x=1"
+        );
+        assert_eq!(safe_return_path(Some("//evil.example/")), "/");
+        assert_eq!(safe_return_path(Some("/\\evil.example")), "/");
+        assert_eq!(safe_return_path(Some("https://evil.example/")), "/");
+        assert_eq!(safe_return_path(Some("/a\nb")), "/");
+        assert_eq!(safe_return_path(None), "/");
+    }
+}

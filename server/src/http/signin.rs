@@ -1,0 +1,224 @@
+//! The portal's own sign-in as an OpenID client of Hydra (authorization
+//! code + PKCE), its sign-out through Kratos and Hydra, and the back-channel
+//! logout Hydra calls when a person signs out elsewhere.
+
+use axum::{
+    extract::{Query, State},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+    Form, Router,
+};
+use control::{domain::SignedInUser, portal_sessions::PortalLogins, Error};
+use http::{header, HeaderMap, StatusCode};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{
+    session::{self, PendingReturn, PortalLogin, PENDING_KEY},
+    AppState,
+};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/signin", get(sign_in))
+        .route("/auth/callback", get(callback))
+        .route("/auth/logout", get(sign_out))
+        .route("/auth/backchannel-logout", post(backchannel_logout))
+}
+
+/// Why a sign-in could not finish; the error page explains each in the
+/// visitor's language.
+#[derive(Clone, Copy)]
+enum Failure {
+    /// The sign-in expired, was already used, or came back tampered with.
+    Expired,
+    /// The person (or the provider) refused.
+    Denied,
+    /// The provider could not be reached or answered nonsense.
+    Unavailable,
+}
+
+fn error_page(failure: Failure) -> Response {
+    let reason = match failure {
+        Failure::Expired => "expired",
+        Failure::Denied => "denied",
+        Failure::Unavailable => "unavailable",
+    };
+    Redirect::to(&format!("/auth/error?reason={reason}")).into_response()
+}
+
+#[derive(Deserialize)]
+struct SignInQuery {
+    #[serde(default)]
+    return_to: Option<String>,
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<SignInQuery>,
+) -> Response {
+    let return_to = session::safe_return_path(query.return_to.as_deref());
+    if session::is_signed_in(&session).await {
+        return Redirect::to(&return_to).into_response();
+    }
+    let Some(relying_party) = &state.relying_party else {
+        tracing::error!("sign-in asked but [oidc] is not configured");
+        return error_page(Failure::Unavailable);
+    };
+    let start = match relying_party.start().await {
+        Ok(start) => start,
+        Err(error) => {
+            tracing::error!(%error, "cannot start an OpenID sign-in");
+            return error_page(Failure::Unavailable);
+        }
+    };
+    let pending = PendingReturn {
+        sign_in: start.pending,
+        return_to,
+    };
+    if let Err(error) = session.insert(PENDING_KEY, &pending).await {
+        tracing::error!(%error, "cannot keep the sign-in state");
+        return error_page(Failure::Unavailable);
+    }
+    Redirect::to(&start.url).into_response()
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    // The pending sign-in is used once, whatever comes of it.
+    let pending: Option<PendingReturn> = session.remove(PENDING_KEY).await.ok().flatten();
+    if let Some(error) = query.error.as_deref() {
+        tracing::info!(error, "the OpenID provider refused the sign-in");
+        return error_page(Failure::Denied);
+    }
+    let (Some(pending), Some(code), Some(returned_state)) = (pending, query.code, query.state) else {
+        tracing::warn!("sign-in callback without a pending sign-in, a code or a state");
+        return error_page(Failure::Expired);
+    };
+    let Some(relying_party) = &state.relying_party else {
+        return error_page(Failure::Unavailable);
+    };
+    let verified = match relying_party
+        .finish(&pending.sign_in, &returned_state, &code)
+        .await
+    {
+        Ok(verified) => verified,
+        Err(Error::SignInRejected(reason)) => {
+            tracing::warn!(%reason, "sign-in refused");
+            return error_page(Failure::Expired);
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot finish an OpenID sign-in");
+            return error_page(Failure::Unavailable);
+        }
+    };
+    let email = verified.email.unwrap_or_default();
+    let now = state.control.now();
+    let login = PortalLogin {
+        user: SignedInUser {
+            identity_id: verified.subject,
+            display_name: verified
+                .name
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| email.clone()),
+            email,
+            assurance_level: verified.assurance_level.unwrap_or_else(|| "aal1".into()),
+        },
+        hydra_sid: verified.session_id,
+        signed_in_at: now,
+        checked_at: now,
+    };
+    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    if let Err(error) = session::begin(&state, &session, login, cookie).await {
+        tracing::error!(%error, "cannot start a portal session");
+        return error_page(Failure::Unavailable);
+    }
+    Redirect::to(&pending.return_to).into_response()
+}
+
+/// Ends the portal session, then Kratos' (through the logout URL Kratos
+/// issues for this browser), then Hydra's, whose logout provider (this
+/// portal) tells the other applications through front- and back-channel
+/// logout. Each step passes the browser on to the next.
+async fn sign_out(State(state): State<AppState>, session: Session, headers: HeaderMap) -> Response {
+    session::end(&state, &session).await;
+    let hydra_logout = match &state.relying_party {
+        Some(relying_party) => match relying_party.logout_url(None, "signed-out").await {
+            Ok(url) => url,
+            Err(error) => {
+                tracing::warn!(%error, "cannot find the provider's logout endpoint");
+                None
+            }
+        },
+        None => None,
+    };
+    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    let kratos_logout = match state.control.kratos() {
+        Ok(kratos) => kratos.logout_url(cookie, hydra_logout.as_deref()).await,
+        Err(error) => Err(error),
+    };
+    match kratos_logout {
+        Ok(Some(url)) => Redirect::to(&url).into_response(),
+        Ok(None) => Redirect::to(hydra_logout.as_deref().unwrap_or("/")).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "cannot end the Kratos session");
+            Redirect::to(hydra_logout.as_deref().unwrap_or("/")).into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutToken {
+    logout_token: String,
+}
+
+/// OpenID Connect Back-Channel Logout 1.0: Hydra posts a signed logout
+/// token naming the login session that ended.
+async fn backchannel_logout(State(state): State<AppState>, Form(form): Form<LogoutToken>) -> Response {
+    let no_store = [(header::CACHE_CONTROL, "no-store")];
+    let Some(relying_party) = &state.relying_party else {
+        return (StatusCode::NOT_IMPLEMENTED, no_store).into_response();
+    };
+    let notice = match relying_party.verify_logout_token(&form.logout_token).await {
+        Ok(notice) => notice,
+        Err(error) => {
+            tracing::warn!(%error, "back-channel logout refused");
+            return (
+                StatusCode::BAD_REQUEST,
+                no_store,
+                axum::Json(serde_json::json!({"error": "invalid_request"})),
+            )
+                .into_response();
+        }
+    };
+    let which = match (&notice.session_id, &notice.subject) {
+        (Some(sid), _) => PortalLogins::OfHydraSession(sid),
+        (None, Some(subject)) => PortalLogins::OfSubject(subject),
+        (None, None) => return (StatusCode::BAD_REQUEST, no_store).into_response(),
+    };
+    match state.control.end_portal_logins(&which).await {
+        Ok(ended) => {
+            tracing::info!(ended, "back-channel logout");
+            (StatusCode::OK, no_store).into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot end portal sessions at a back-channel logout");
+            (StatusCode::INTERNAL_SERVER_ERROR, no_store).into_response()
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! The portal's own sign-in as an OpenID client of the real Hydra, with the
+//! real Kratos behind it: authorization code + PKCE, state and nonce, a
+//! session renewed at sign-in, sign-out through Kratos and Hydra, and
+//! back-channel logout. Each test is a black box: HTTP in, HTTP out.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use reqwest::{header, StatusCode, Url};
+use support::{
+    browser::{create_identity, unique_email, Browser, PASSWORD},
+    env, TestApp,
+};
+
+const SESSION_COOKIE: &str = "bibind_session";
+
+fn query(url: &str, name: &str) -> Option<String> {
+    Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A person with a Kratos session in `browser`, and a test portal that signs in at Hydra.
+async fn signed_in_at_kratos() -> (TestApp, Browser, String) {
+    let app = TestApp::builder().oidc().spawn().await;
+    let email = unique_email("ada");
+    create_identity(&email, PASSWORD).await;
+    let browser = Browser::new(&app.base_url);
+    browser.sign_in_at_kratos(&email, PASSWORD).await;
+    (app, browser, email)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_goes_to_hydra_with_pkce_a_state_and_a_nonce() {
+    let app = TestApp::builder().oidc().spawn().await;
+    let browser = Browser::new(&app.base_url);
+    let landed = browser.walk(&app.url("/auth/signin"), |_| true).await;
+    assert_eq!(landed.status, StatusCode::SEE_OTHER);
+    assert!(
+        landed.url.starts_with(&env("TEST_HYDRA_PUBLIC_URL")),
+        "{}",
+        landed.url
+    );
+    assert_eq!(query(&landed.url, "response_type").as_deref(), Some("code"));
+    assert_eq!(
+        query(&landed.url, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert!(query(&landed.url, "code_challenge").is_some_and(|c| c.len() >= 43));
+    assert!(query(&landed.url, "state").is_some_and(|s| s.len() >= 16));
+    assert!(query(&landed.url, "nonce").is_some_and(|n| n.len() >= 16));
+    assert!(query(&landed.url, "scope").is_some_and(|s| s.contains("openid")));
+
+    // The pending sign-in lives in a session cookie: HttpOnly, SameSite=Lax.
+    let response = app.get("/auth/signin").await;
+    let cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with(&format!("{SESSION_COOKIE}=")), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain HTTP here: {cookie}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kratos_session_signs_in_without_a_password_and_renews_the_session_id() {
+    let (app, browser, email) = signed_in_at_kratos().await;
+    let start = browser
+        .walk(&app.url("/auth/signin?return_to=/account/sessions"), |_| true)
+        .await;
+    let before = browser
+        .cookie(&app.base_url, SESSION_COOKIE)
+        .expect("a pending session");
+
+    let landed = browser.follow(&start.url).await;
+    assert_eq!(landed.status, StatusCode::OK, "{}: {}", landed.url, landed.body);
+    assert_eq!(landed.url, app.url("/account/sessions"));
+    let after = browser
+        .cookie(&app.base_url, SESSION_COOKIE)
+        .expect("a signed-in session");
+    assert_ne!(before, after, "the session id is renewed at sign-in");
+
+    let home = browser.follow(&app.url("/")).await;
+    assert!(
+        home.body.contains(&format!("data-signed-in=\"{email}\"")),
+        "{}",
+        home.body
+    );
+    // The ID token's claims: the name comes from Kratos through Hydra's consent.
+    assert!(home.body.contains("Ada Lovelace"));
+
+    // The portal keeps no token: only where the session came from.
+    let (hydra_sid, kratos_sid): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT hydra_sid, kratos_session_id FROM portal_logins")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(hydra_sid.is_some() && kratos_sid.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_ends_the_portal_kratos_and_hydra_sessions() {
+    let (app, browser, email) = signed_in_at_kratos().await;
+    browser.follow(&app.url("/auth/signin")).await;
+    let home = browser.follow(&app.url("/")).await;
+    assert!(home.body.contains(&format!("data-signed-in=\"{email}\"")));
+
+    let out = browser.follow(&app.url("/auth/logout")).await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.url);
+    assert!(!out.body.contains("data-signed-in"));
+    let whoami = browser
+        .client
+        .get(format!("{}/sessions/whoami", env("TEST_KRATOS_PUBLIC_URL")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        whoami.status(),
+        StatusCode::UNAUTHORIZED,
+        "the Kratos session ended"
+    );
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions, 0,
+        "the portal session is deleted, not just forgotten by the browser"
+    );
+
+    // Hydra forgot the login too: signing in again goes to Kratos' login form.
+    let again = browser
+        .walk(&app.url("/auth/signin"), |next| {
+            next.contains("/self-service/login/browser")
+        })
+        .await;
+    assert!(again.url.contains("/self-service/login/browser"), "{}", again.url);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_started_at_hydra_reaches_the_portal_by_back_channel() {
+    let (app, browser, email) = signed_in_at_kratos().await;
+    browser.follow(&app.url("/auth/signin")).await;
+    assert!(browser
+        .follow(&app.url("/"))
+        .await
+        .body
+        .contains(&format!("data-signed-in=\"{email}\"")));
+
+    // Another application logs the person out at Hydra; the portal's logout
+    // provider accepts, and Hydra tells each client of that login.
+    browser
+        .follow(&format!(
+            "{}/oauth2/sessions/logout",
+            env("TEST_HYDRA_PUBLIC_URL")
+        ))
+        .await;
+    let mut signed_out = false;
+    for _ in 0..50 {
+        let remaining: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        if remaining == 0 {
+            signed_out = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(signed_out, "the back-channel logout ended the portal session");
+    assert!(!browser
+        .follow(&app.url("/"))
+        .await
+        .body
+        .contains("data-signed-in"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_or_replayed_callback_is_refused_with_a_page_to_start_again() {
+    let (app, browser, _) = signed_in_at_kratos().await;
+    let callback = browser
+        .walk(&app.url("/auth/signin"), |next| next.contains("/auth/callback"))
+        .await;
+    assert!(callback.url.contains("/auth/callback?code="), "{}", callback.url);
+    let state = query(&callback.url, "state").unwrap();
+    let tampered = callback.url.replace(&state, "forged-state-value");
+
+    let refused = browser.walk(&tampered, |_| true).await;
+    assert_eq!(refused.url, app.url("/auth/error?reason=expired"));
+    let page = browser
+        .client
+        .get(app.url("/auth/error?reason=expired"))
+        .header(header::ACCEPT_LANGUAGE, "fr")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+    let body = page.text().await.unwrap();
+    assert!(
+        body.contains("Recommencer") && body.contains("/auth/signin"),
+        "{body}"
+    );
+
+    // The genuine callback now finds its pending sign-in used up.
+    let replayed = browser.walk(&callback.url, |_| true).await;
+    assert_eq!(replayed.url, app.url("/auth/error?reason=expired"));
+    assert!(!browser
+        .follow(&app.url("/"))
+        .await
+        .body
+        .contains("data-signed-in"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_without_a_sign_in_or_refused_by_the_provider_explains_itself() {
+    let app = TestApp::builder().oidc().spawn().await;
+    let stray = app.get("/auth/callback?code=abc&state=def").await;
+    assert_eq!(stray.headers()[header::LOCATION], "/auth/error?reason=expired");
+    let denied = app
+        .get("/auth/callback?error=access_denied&error_description=no&state=x")
+        .await;
+    assert_eq!(denied.headers()[header::LOCATION], "/auth/error?reason=denied");
+    let page = app
+        .get_with("/auth/error?reason=denied", &[("accept-language", "en")])
+        .await;
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    assert!(page.text().await.unwrap().contains("Sign-in cancelled"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_login_challenge_gets_the_start_again_page() {
+    let app = TestApp::builder().oidc().spawn().await;
+    let response = app.get("/auth/login?login_challenge=not-a-real-challenge").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[header::LOCATION], "/auth/error?reason=expired");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_back_channel_logout_token_is_refused() {
+    let app = TestApp::builder().oidc().spawn().await;
+    let response = app
+        .client
+        .post(app.url("/auth/backchannel-logout"))
+        .form(&[("logout_token", "eyJhbGciOiJub25lIn0.eyJzaWQiOiJ4In0.")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_another_kratos_session_signs_that_browser_out_of_the_portal() {
+    let (app, first, email) = signed_in_at_kratos().await;
+    first.follow(&app.url("/auth/signin")).await;
+    let second = Browser::new(&app.base_url);
+    second.sign_in_at_kratos(&email, PASSWORD).await;
+    second.follow(&app.url("/auth/signin")).await;
+    assert!(second.follow(&app.url("/")).await.body.contains("data-signed-in"));
+
+    // The first browser signs every other session out from its sessions page.
+    let page = first.follow(&app.url("/account/sessions")).await;
+    let token = page
+        .body
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the revoke form's CSRF token")
+        .to_owned();
+    let revoked = first
+        .client
+        .post(app.url("/account/sessions/revoke"))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.headers()[header::LOCATION], "/account/sessions");
+
+    assert!(!second.follow(&app.url("/")).await.body.contains("data-signed-in"));
+    assert!(first.follow(&app.url("/")).await.body.contains("data-signed-in"));
+}

@@ -1,0 +1,176 @@
+//! A cookie-keeping HTTP client that walks redirect chains the way a
+//! browser does, for sign-in round trips through the real Kratos and Hydra.
+//! Hydra sends the browser to the login/consent/logout URLs of the portal it
+//! was configured with (the end-to-end portal); those are rewritten to the
+//! test's own portal.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use reqwest::{cookie::CookieStore, header, StatusCode, Url};
+
+use super::env;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Browser {
+    pub client: reqwest::Client,
+    jar: Arc<reqwest::cookie::Jar>,
+    portal: String,
+}
+
+/// Where a walk through redirects stopped.
+pub struct Landed {
+    pub url: String,
+    pub status: StatusCode,
+    pub body: String,
+}
+
+impl Browser {
+    pub fn new(portal_base_url: &str) -> Self {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap();
+        Self {
+            client,
+            jar,
+            portal: portal_base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The value of cookie `name` as the browser would send it to `url`.
+    pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
+        let header = self.jar.cookies(&Url::parse(url).unwrap())?;
+        header
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_owned))
+    }
+
+    /// URLs of the end-to-end portal (where Hydra's login, consent and
+    /// logout URLs point) go to this test's portal instead.
+    fn rewrite(&self, url: &str) -> String {
+        let e2e = format!("http://127.0.0.1:{}", env("TEST_PORTAL_PORT"));
+        match url.strip_prefix(&e2e) {
+            Some(rest) => format!("{}{rest}", self.portal),
+            None => url.to_owned(),
+        }
+    }
+
+    /// GETs `url` and follows redirects until a page answers or `stop` says
+    /// the next URL must not be followed.
+    pub async fn walk(&self, url: &str, stop: impl Fn(&str) -> bool) -> Landed {
+        let mut url = self.rewrite(url);
+        for _ in 0..25 {
+            let response = self
+                .client
+                .get(&url)
+                .header(header::ACCEPT, "text/html")
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+            let status = response.status();
+            if !status.is_redirection() {
+                return Landed {
+                    url,
+                    status,
+                    body: response.text().await.unwrap(),
+                };
+            }
+            let location = response.headers()[header::LOCATION].to_str().unwrap();
+            let next = Url::parse(&url).unwrap().join(location).unwrap().to_string();
+            let next = self.rewrite(&next);
+            if stop(&next) {
+                return Landed {
+                    url: next,
+                    status,
+                    body: String::new(),
+                };
+            }
+            url = next;
+        }
+        panic!("more than 25 redirects, last at {url}");
+    }
+
+    pub async fn follow(&self, url: &str) -> Landed {
+        self.walk(url, |_| false).await
+    }
+
+    /// Signs in at Kratos with a browser flow (its CSRF cookie, then the
+    /// form post), leaving the Kratos session cookie in the jar.
+    pub async fn sign_in_at_kratos(&self, email: &str, password: &str) {
+        let kratos = env("TEST_KRATOS_PUBLIC_URL");
+        let start = self
+            .client
+            .get(format!("{kratos}/self-service/login/browser"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(start.status(), StatusCode::SEE_OTHER);
+        let location = start.headers()[header::LOCATION].to_str().unwrap().to_owned();
+        let flow = location.split("flow=").nth(1).unwrap().to_owned();
+        let flow_json: serde_json::Value = self
+            .client
+            .get(format!("{kratos}/self-service/login/flows?id={flow}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let csrf = flow_json["ui"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["attributes"]["name"] == "csrf_token")
+            .and_then(|n| n["attributes"]["value"].as_str())
+            .unwrap()
+            .to_owned();
+        let submitted = self
+            .client
+            .post(format!("{kratos}/self-service/login?flow={flow}"))
+            .form(&[
+                ("identifier", email),
+                ("password", password),
+                ("method", "password"),
+                ("csrf_token", &csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            submitted.status(),
+            StatusCode::SEE_OTHER,
+            "Kratos refused the sign-in"
+        );
+        assert!(self.cookie(&kratos, "ory_kratos_session").is_some());
+    }
+}
+
+/// Creates a Kratos identity with a password; returns its id.
+pub async fn create_identity(email: &str, password: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{}/admin/identities", env("TEST_KRATOS_ADMIN_URL")))
+        .json(&serde_json::json!({
+            "schema_id": "bibind-user",
+            "traits": { "email": email, "name": { "first": "Ada", "last": "Lovelace" }, "locale": "en" },
+            "credentials": { "password": { "config": { "password": password } } }
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+pub fn unique_email(name: &str) -> String {
+    format!("{name}.{}@example.com", uuid::Uuid::new_v4().simple())
+}
