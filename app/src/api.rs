@@ -2,7 +2,9 @@
 //! takes the [`control::Control`] from context, calls it, and maps its error
 //! once, here; none holds SQL or talks to a backend itself.
 
-use control::domain::{ActiveSession, ConsentView, FlowKind, FlowOutcome, Offer, SignedInUser};
+use control::domain::{
+    ActiveSession, AdminAccess, ConsentView, FlowKind, FlowOutcome, Offer, PlatformAdmin, SignedInUser,
+};
 use leptos::prelude::*;
 
 /// The offers and the plans on sale now.
@@ -154,4 +156,14 @@ pub async fn my_sessions() -> Result<SessionsView, ServerFnError> {
         sessions,
         csrf_token: crate::csrf::issue(SESSIONS_CSRF_COOKIE, "/account/sessions"),
     })
+}
+
+/// The admin overview: the platform admins, for platform admins at AAL2.
+#[server(endpoint = "admin/overview", input = server_fn::codec::GetUrl)]
+pub async fn admin_overview() -> Result<AdminAccess<Vec<PlatformAdmin>>, ServerFnError> {
+    let control = control_plane()?;
+    control
+        .platform_admins(signed_in_user().as_ref())
+        .await
+        .map_err(internal_error)
 }

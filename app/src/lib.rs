@@ -28,6 +28,7 @@ pub use shell::{shell, AssetVersion, ShellOptions};
 use crate::{
     components::layout::Layout,
     pages::{
+        admin::AdminHomePage,
         auth::{AuthErrorPage, AuthFlowPage},
         consent::ConsentPage,
         landing::LandingPage,
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/error") view=AuthErrorPage />
                     <Route path=path!("/auth/consent") view=ConsentPage ssr=SsrMode::Async />
                     <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

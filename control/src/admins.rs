@@ -1,7 +1,10 @@
 //! Platform administrators: granted by `bibind admin grant EMAIL` to someone
 //! who already has an account.
 
-use crate::{domain::EmailAddress, Control, Error, Result};
+use crate::{
+    domain::{AdminAccess, EmailAddress, FlowKind, PlatformAdmin, SignedInUser},
+    Control, Error, Result,
+};
 
 /// What a grant did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +49,58 @@ impl Control {
             .fetch_optional(self.db.pool())
             .await?;
         Ok(found.is_some())
+    }
+}
+
+impl Control {
+    /// The admin area's gate: a platform admin at AAL2. The upgrade URL
+    /// signs the person in again with their second factor and returns to
+    /// `return_to` (a path of the portal).
+    pub async fn admin_gate(&self, user: Option<&SignedInUser>, return_to: &str) -> Result<AdminAccess<()>> {
+        let Some(user) = user else {
+            return Ok(AdminAccess::SignInRequired);
+        };
+        if !self.is_platform_admin(&user.identity_id).await? {
+            return Ok(AdminAccess::Forbidden);
+        }
+        if user.assurance_level != "aal2" {
+            let kratos = self.kratos()?;
+            let enrolled = kratos.has_second_factor(&user.identity_id).await?;
+            let back = format!("{}{return_to}", self.public_url());
+            let upgrade_url =
+                kratos.browser_start_url_with(FlowKind::Login, &[("aal", "aal2"), ("return_to", &back)]);
+            return Ok(AdminAccess::SecondFactorRequired {
+                enrolled,
+                upgrade_url,
+            });
+        }
+        Ok(AdminAccess::Granted(()))
+    }
+
+    /// Every platform admin, for the admin overview (behind [`Self::admin_gate`]).
+    pub async fn platform_admins(
+        &self,
+        user: Option<&SignedInUser>,
+    ) -> Result<AdminAccess<Vec<PlatformAdmin>>> {
+        if let Err(refused) = self.admin_gate(user, "/admin").await?.granted() {
+            return Ok(refused);
+        }
+        let rows: Vec<(String, time::OffsetDateTime, String)> = sqlx::query_as(
+            "SELECT email, granted_at, granted_by FROM platform_admins ORDER BY granted_at, email",
+        )
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(AdminAccess::Granted(
+            rows.into_iter()
+                .map(|(email, granted_at, granted_by)| PlatformAdmin {
+                    email,
+                    granted_at: granted_at
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default(),
+                    granted_by,
+                })
+                .collect(),
+        ))
     }
 }
 

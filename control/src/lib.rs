@@ -24,6 +24,8 @@ pub mod login;
 pub mod portal_sessions;
 #[cfg(feature = "server")]
 pub mod store;
+#[cfg(feature = "server")]
+pub mod throttle;
 
 #[cfg(feature = "server")]
 pub use error::{Error, Result};

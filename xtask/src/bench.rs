@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::{
     process::{self, Supervised},
-    services::{Ports, Stack},
+    services::{Ports, Profile, Stack},
     site, test, tools,
 };
 
@@ -34,7 +34,7 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let run_dir = std::env::temp_dir().join(format!("bibind-bench-{}", std::process::id()));
     let logs = run_dir.join("logs");
-    let stack = Stack::start(Ports::free()?, &run_dir.join("data"), &logs)?;
+    let stack = Stack::start(Ports::free()?, &run_dir.join("data"), &logs, Profile::Test)?;
     stack.postgres.ensure_database("bibind_bench")?;
 
     let portal_port = stack.ports.portal;

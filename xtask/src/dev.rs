@@ -19,7 +19,7 @@ use crate::{
     paths,
     process::{self, Supervised},
     seed,
-    services::{Ports, Stack},
+    services::{Ports, Profile, Stack},
     site, test, tools,
 };
 
@@ -83,7 +83,7 @@ pub fn run(args: &[String]) -> Result<()> {
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst)).context("cannot handle Ctrl-C")?;
     }
 
-    let mut stack = Stack::start(ports, &data, &logs)?;
+    let mut stack = Stack::start(ports, &data, &logs, Profile::Dev)?;
     stack.postgres.ensure_database(DATABASE)?;
     let accounts = seed::ensure_accounts(&stack, &data)?;
 

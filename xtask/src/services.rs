@@ -53,6 +53,15 @@ impl Ports {
     }
 }
 
+/// How the stack is set up: for people (`dev`) or for tests, where Kratos
+/// asks for a recent login after one minute instead of fifteen, so that a
+/// test can reach that path without waiting a quarter of an hour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    Dev,
+    Test,
+}
+
 /// A running stack; dropping it stops every service.
 pub struct Stack {
     pub ports: Ports,
@@ -67,7 +76,7 @@ pub struct Stack {
 
 impl Stack {
     /// Starts everything with data under `data_dir` and logs under `log_dir`.
-    pub fn start(ports: Ports, data_dir: &Path, log_dir: &Path) -> Result<Self> {
+    pub fn start(ports: Ports, data_dir: &Path, log_dir: &Path, profile: Profile) -> Result<Self> {
         std::fs::create_dir_all(log_dir)?;
         let venv = tools::ensure_python_venv()?;
         tools::ensure_apt(&[&tools::POSTGRES, &tools::MOSQUITTO])?;
@@ -129,13 +138,17 @@ impl Stack {
             &log_dir.join("smtp-sink.log"),
             &[ports.smtp, ports.smtp_api],
         )?;
-        stack.start_ory(data_dir, log_dir)?;
+        stack.start_ory(data_dir, log_dir, profile)?;
         Ok(stack)
     }
 
     /// Kratos and Hydra: configs rendered for these ports, databases
     /// migrated, then both served in dev mode (plain HTTP cookies).
-    fn start_ory(&mut self, data_dir: &Path, log_dir: &Path) -> Result<()> {
+    fn start_ory(&mut self, data_dir: &Path, log_dir: &Path, profile: Profile) -> Result<()> {
+        let kratos_overrides: &[(&str, &str)] = match profile {
+            Profile::Dev => &[],
+            Profile::Test => &[("SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE", "1m")],
+        };
         let kratos = ory::KRATOS.ensure_built()?;
         let hydra = ory::HYDRA.ensure_built()?;
         let p = self.ports;
@@ -209,7 +222,12 @@ impl Stack {
                         secrets
                             .iter()
                             .filter(|(k, _)| k.starts_with("SECRETS_"))
-                            .map(|(k, v)| (k, v)),
+                            .map(|(k, v)| (k.as_str(), v.as_str())),
+                    )
+                    .envs(
+                        if name == "kratos" { kratos_overrides } else { &[] }
+                            .iter()
+                            .copied(),
                     ),
                 &log_dir.join(format!("{name}.log")),
                 ports,

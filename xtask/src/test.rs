@@ -12,8 +12,8 @@ use std::{process::Command, time::Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::{
-    paths, process,
-    services::{Ports, Stack},
+    paths, process, seed,
+    services::{Ports, Profile, Stack},
     site, tools,
 };
 
@@ -50,7 +50,7 @@ pub fn run(args: &[String]) -> Result<()> {
     tools::ensure_apt(&[&tools::CHROMIUM])?;
     let run_dir = std::env::temp_dir().join(format!("bibind-test-{}", std::process::id()));
     let log_dir = run_dir.join("logs");
-    let mut stack = Stack::start(Ports::free()?, &run_dir.join("data"), &log_dir)?;
+    let mut stack = Stack::start(Ports::free()?, &run_dir.join("data"), &log_dir, Profile::Test)?;
     println!("xtask: service logs in {}", log_dir.display());
 
     step("unit and integration tests");
@@ -81,7 +81,23 @@ pub fn run(args: &[String]) -> Result<()> {
     stack.postgres.drop_database(database)?;
     stack.postgres.ensure_database(database)?;
     let port = stack.ports.portal;
-    let mut server = stack.spawn_portal(&binary, database, &site_root, &[], &log_dir.join("portal.log"))?;
+    // The end-to-end tests sign in as the seeded platform admin.
+    let accounts = seed::ensure_accounts(&stack, &run_dir.join("data"))?;
+    let admin = accounts
+        .iter()
+        .find(|account| account.role == "admin")
+        .context("the seeded accounts have no admin")?;
+    let bootstrap = [(
+        "BIBIND_BOOTSTRAP__PLATFORM_ADMINS".to_owned(),
+        seed::bootstrap_admins(&accounts),
+    )];
+    let mut server = stack.spawn_portal(
+        &binary,
+        database,
+        &site_root,
+        &bootstrap,
+        &log_dir.join("portal.log"),
+    )?;
     let sim = binaries.join("sim");
     let mut relying_party = stack.spawn_relying_party(&sim, &log_dir.join("relying-party.log"))?;
 
@@ -99,6 +115,8 @@ pub fn run(args: &[String]) -> Result<()> {
             .env("BIBIND_HYDRA_ADMIN", stack.hydra_admin_url())
             .env("BIBIND_RP_URL", stack.relying_party_url())
             .env("SIM_BINARY", &sim)
+            .env("BIBIND_E2E_ADMIN_EMAIL", &admin.email)
+            .env("BIBIND_E2E_ADMIN_PASSWORD", &admin.password)
             .env("CHROMIUM_PATH", tools::CHROMIUM.binary),
     )?;
     relying_party.stop();
@@ -134,7 +152,7 @@ fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
 pub fn services() -> Result<()> {
     let run_dir = std::env::temp_dir().join(format!("bibind-services-{}", std::process::id()));
     let log_dir = run_dir.join("logs");
-    let stack = Stack::start(Ports::free()?, &run_dir.join("data"), &log_dir)?;
+    let stack = Stack::start(Ports::free()?, &run_dir.join("data"), &log_dir, Profile::Test)?;
     let env_file = paths::dev_data_dir().join("test-services.env");
     std::fs::create_dir_all(paths::dev_data_dir())?;
     let lines: String = test_env(&stack)

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::auth_flow,
     components::status::StatusPage,
-    i18n::{field_msg, kratos_text, t, use_locale, Locale, Msg},
+    i18n::{field_msg, format_count, kratos_text, t, use_locale, Locale, Msg},
     pages::error::ServerErrorPage,
 };
 
@@ -59,11 +59,17 @@ pub fn AuthFlowPage(kind: FlowKind) -> impl IntoView {
         move |(id, return_to, login_challenge)| auth_flow(kind, id, return_to, login_challenge),
     );
     let wide = kind == FlowKind::Settings;
+    // Set by the rate limiter when it sent the browser back here.
+    let retry_after = query
+        .read_untracked()
+        .get("retry_after")
+        .and_then(|seconds| seconds.parse::<u64>().ok());
     view! {
         <Title text=t(title(kind)) />
         <section class=if wide { "mx-auto max-w-3xl" } else { "mx-auto max-w-md" } aria-labelledby="auth-title">
             <h1 id="auth-title" class="text-3xl font-bold tracking-tight">{t(title(kind))}</h1>
             {(kind == FlowKind::Recovery).then(|| view! { <p class="mt-2 text-slate-600">{t(Msg::RecoveryLead)}</p> })}
+            {retry_after.map(|seconds| view! { <RateLimited seconds /> })}
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">{t(Msg::Loading)}</p> }>
                 <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
                     {move || Suspend::new(async move {
@@ -79,6 +85,19 @@ pub fn AuthFlowPage(kind: FlowKind) -> impl IntoView {
             </Suspense>
             <AuthLinks kind />
         </section>
+    }
+}
+
+/// The rate limiter's answer: how long until the form may be tried again.
+#[component]
+fn RateLimited(seconds: u64) -> impl IntoView {
+    let locale = use_locale();
+    let minutes = seconds.div_ceil(60).max(1);
+    view! {
+        <p role="alert" data-rate-limited=seconds
+            class="mt-6 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900">
+            {t(Msg::TooManyAttempts)}" "{format_count(locale, minutes, Msg::MinuteOne, Msg::MinuteOther)}"."
+        </p>
     }
 }
 
@@ -129,6 +148,12 @@ fn AuthLinks(kind: FlowKind) -> impl IntoView {
 fn FlowForms(flow: Flow, kind: FlowKind) -> impl IntoView {
     let locale = use_locale();
     let ui = flow.ui;
+    // Sign-in and recovery go through the portal, which counts attempts
+    // before relaying them to Kratos; the other flows post to Kratos.
+    let action = match kind {
+        FlowKind::Login | FlowKind::Recovery => format!("/auth/submit/{}?flow={}", kind.slug(), flow.id),
+        _ => ui.action.clone(),
+    };
     let mut groups: Vec<String> = Vec::new();
     if kind == FlowKind::Settings {
         for node in &ui.nodes {
@@ -158,7 +183,7 @@ fn FlowForms(flow: Flow, kind: FlowKind) -> impl IntoView {
             };
             let heading = (kind == FlowKind::Settings).then(|| group_title(&group)).flatten();
             view! {
-                <form action=ui.action.clone() method=ui.method.clone() class="mt-6 space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm" data-group=group.clone()>
+                <form action=action.clone() method=ui.method.clone() class="mt-6 space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm" data-group=group.clone()>
                     {heading.map(|msg| view! { <h2 class="text-lg font-semibold">{t(msg)}</h2> })}
                     {nodes.into_iter().map(|node| { let group = node.group.clone(); view! { <Node node group /> } }).collect_view()}
                 </form>

@@ -1,3 +1,4 @@
+pub mod admin;
 pub mod auth;
 pub mod consent;
 pub mod error;

@@ -1,11 +1,13 @@
 //! Domain types shared by the server and the hydrated front end. Input is
 //! parsed into these once, at the edge; code past the edge trusts them.
 
+mod admin;
 mod catalog;
 mod email;
 mod identity;
 mod locale;
 
+pub use admin::{AdminAccess, PlatformAdmin};
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
 pub use email::EmailAddress;
 pub use identity::{

@@ -215,7 +215,7 @@ impl Kratos {
     /// Fetches flow `id`, forwarding the browser's `Cookie` header.
     pub async fn flow(&self, kind: FlowKind, id: &str, cookie: Option<&str>) -> Result<FlowOutcome> {
         let restart = self.browser_start_url(kind, None, None);
-        if id.is_empty() || id.len() > 100 || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        if !is_flow_id(id) {
             return Ok(FlowOutcome::Restart(restart));
         }
         let url = format!("{}/self-service/{}/flows?id={id}", self.public_url, kind.slug());
@@ -245,6 +245,59 @@ impl Kratos {
             }
             status => Err(FAIL.because(format!("fetching a {} flow answered {status}", kind.slug()))),
         }
+    }
+
+    /// Relays a browser's form post for flow `flow_id` to Kratos, as the
+    /// browser would have sent it, and returns Kratos' answer for the browser.
+    pub async fn submit_browser_form(
+        &self,
+        kind: FlowKind,
+        flow_id: &str,
+        form: RelayedForm<'_>,
+    ) -> Result<RelayedAnswer> {
+        if !is_flow_id(flow_id) {
+            return Err(FAIL.because("not a flow id".to_owned()));
+        }
+        let mut request = self
+            .http
+            .post(format!(
+                "{}/self-service/{}?flow={flow_id}",
+                self.public_url,
+                kind.slug()
+            ))
+            .header(header::CONTENT_TYPE, form.content_type)
+            .header("x-forwarded-for", form.client_ip.to_string())
+            .body(form.body);
+        for (name, value) in [
+            (header::COOKIE, form.cookie),
+            (header::ACCEPT, form.accept),
+            (header::USER_AGENT, form.user_agent),
+        ] {
+            if let Some(value) = value {
+                request = request.header(name, value);
+            }
+        }
+        let response = request.send().await.map_err(|e| FAIL.unreachable(e))?;
+        let headers = response.headers();
+        let text =
+            |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let location = text(header::LOCATION);
+        let content_type = text(header::CONTENT_TYPE);
+        let set_cookies = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect();
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(|e| FAIL.malformed(e))?.to_vec();
+        Ok(RelayedAnswer {
+            status,
+            location,
+            set_cookies,
+            content_type,
+            body,
+        })
     }
 
     /// A GET on the public API as the browser whose cookies these are.
@@ -380,6 +433,12 @@ struct AdminTraits {
 }
 
 #[derive(Deserialize)]
+struct IdentityCredentials {
+    #[serde(default)]
+    credentials: std::collections::HashMap<String, serde_json::Value>,
+}
+
+#[derive(Deserialize)]
 struct VerifiableAddress {
     value: String,
     #[serde(default)]
@@ -427,6 +486,28 @@ impl Kratos {
         })
     }
 
+    /// Whether the identity has enrolled a second factor (TOTP or recovery
+    /// codes). Kratos lists a `webauthn` credential for every identity (its
+    /// identifier, no key), so that one does not count.
+    pub async fn has_second_factor(&self, identity_id: &str) -> Result<bool> {
+        if !is_flow_id(identity_id) {
+            return Err(FAIL.because(format!("{identity_id:?} is not an identity id")));
+        }
+        let url = format!("{}/admin/identities/{identity_id}", self.admin_url()?);
+        let response = self.http.get(url).send().await.map_err(|e| FAIL.unreachable(e))?;
+        if !response.status().is_success() {
+            return Err(FAIL.because(format!(
+                "reading identity {identity_id} answered {}",
+                response.status()
+            )));
+        }
+        let identity: IdentityCredentials = response.json().await.map_err(|e| FAIL.malformed(e))?;
+        Ok(identity
+            .credentials
+            .keys()
+            .any(|kind| matches!(kind.as_str(), "totp" | "lookup_secret")))
+    }
+
     /// The id of the identity whose login identifier is this e-mail address.
     pub async fn find_identity_by_email(&self, email: &EmailAddress) -> Result<Option<String>> {
         let url = format!(
@@ -441,6 +522,32 @@ impl Kratos {
         let identities: Vec<IdentityId> = response.json().await.map_err(|e| FAIL.malformed(e))?;
         Ok(identities.into_iter().next().map(|identity| identity.id))
     }
+}
+
+/// A browser's form post, as relayed to Kratos.
+#[derive(Debug, Clone)]
+pub struct RelayedForm<'a> {
+    pub cookie: Option<&'a str>,
+    pub content_type: &'a str,
+    pub accept: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub client_ip: std::net::IpAddr,
+    pub body: Vec<u8>,
+}
+
+/// Kratos' answer to a relayed form post, to hand back to the browser.
+#[derive(Debug, Clone)]
+pub struct RelayedAnswer {
+    pub status: u16,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Flow ids are UUIDs: anything else is not sent on to Kratos.
+fn is_flow_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 100 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters kept).

@@ -34,7 +34,7 @@ pub use hydra::{
     OAuthClient,
 };
 pub(crate) use kratos::encode_query_value;
-pub use kratos::{Kratos, KratosSession, SessionCheck};
+pub use kratos::{Kratos, KratosSession, RelayedAnswer, RelayedForm, SessionCheck};
 pub use oidc::{
     LogoutNotice, PendingSignIn, RelyingParty, RelyingPartySettings, SignInStart, VerifiedSignIn,
 };

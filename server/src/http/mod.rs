@@ -9,6 +9,7 @@ mod probes;
 mod security;
 mod session;
 mod signin;
+mod throttled;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
@@ -116,7 +117,7 @@ impl Application {
     }
 }
 
-/// Expired portal sessions are deleted every ten minutes.
+/// Expired portal sessions and old attempt counts are deleted every ten minutes.
 async fn prune_sessions_periodically(control: Control) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
@@ -125,6 +126,9 @@ async fn prune_sessions_periodically(control: Control) {
             Ok(0) => {}
             Ok(pruned) => tracing::info!(pruned, "expired portal sessions deleted"),
             Err(error) => tracing::warn!(%error, "cannot delete expired portal sessions"),
+        }
+        if let Err(error) = control.prune_auth_attempts().await {
+            tracing::warn!(%error, "cannot delete old sign-in attempt counts");
         }
     }
 }
@@ -198,6 +202,7 @@ fn router(
         .merge(locale::routes())
         .merge(auth::routes())
         .merge(signin::routes())
+        .merge(throttled::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

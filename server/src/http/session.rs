@@ -122,10 +122,13 @@ pub(crate) async fn resolve_user(
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    // Account pages are where the person's name, e-mail or factors change:
-    // there the session is checked against Kratos on every request.
+    // Account pages are where the person's name, e-mail or factors change,
+    // and admin pages depend on the second factor: there the session is
+    // checked against Kratos on every request.
     let path = request.uri().path();
-    let recheck_now = path.starts_with("/auth/settings") || path.starts_with("/account");
+    let recheck_now = ["/auth/settings", "/account", "/admin"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix));
     if let Some(user) = current_login(&state, &session, cookie.as_deref(), recheck_now).await {
         request.extensions_mut().insert(user);
     }
@@ -163,6 +166,11 @@ async fn current_login(
     match check {
         Ok(SessionCheck::Active(kratos)) if kratos.user.identity_id == login.user.identity_id => {
             login.user = kratos.user;
+        }
+        Ok(SessionCheck::SecondFactorRequired) => {
+            // Still this person, but Kratos wants their second factor again:
+            // pages that need it send them to prove it.
+            "aal1".clone_into(&mut login.user.assurance_level);
         }
         Ok(_) => {
             // Signed out (or in as someone else) at Kratos since: so here too.

@@ -101,13 +101,13 @@ impl Browser {
         self.walk(url, |_| false).await
     }
 
-    /// Signs in at Kratos with a browser flow (its CSRF cookie, then the
-    /// form post), leaving the Kratos session cookie in the jar.
-    pub async fn sign_in_at_kratos(&self, email: &str, password: &str) {
+    /// Starts a Kratos browser flow as a browser does (Kratos sets its CSRF
+    /// cookie); returns the flow id and the CSRF token its form carries.
+    pub async fn start_kratos_flow(&self, kind: &str) -> (String, String) {
         let kratos = env("TEST_KRATOS_PUBLIC_URL");
         let start = self
             .client
-            .get(format!("{kratos}/self-service/login/browser"))
+            .get(format!("{kratos}/self-service/{kind}/browser"))
             .send()
             .await
             .unwrap();
@@ -116,7 +116,7 @@ impl Browser {
         let flow = location.split("flow=").nth(1).unwrap().to_owned();
         let flow_json: serde_json::Value = self
             .client
-            .get(format!("{kratos}/self-service/login/flows?id={flow}"))
+            .get(format!("{kratos}/self-service/{kind}/flows?id={flow}"))
             .send()
             .await
             .unwrap()
@@ -131,18 +131,36 @@ impl Browser {
             .and_then(|n| n["attributes"]["value"].as_str())
             .unwrap()
             .to_owned();
-        let submitted = self
-            .client
-            .post(format!("{kratos}/self-service/login?flow={flow}"))
-            .form(&[
-                ("identifier", email),
-                ("password", password),
-                ("method", "password"),
-                ("csrf_token", &csrf),
-            ])
+        (flow, csrf)
+    }
+
+    /// Posts a form as a browser does (no redirect followed).
+    pub async fn post_form(&self, url: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(url)
+            .header(header::ACCEPT, "text/html")
+            .form(fields)
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Signs in at Kratos with a browser flow (its CSRF cookie, then the
+    /// form post), leaving the Kratos session cookie in the jar.
+    pub async fn sign_in_at_kratos(&self, email: &str, password: &str) {
+        let kratos = env("TEST_KRATOS_PUBLIC_URL");
+        let (flow, csrf) = self.start_kratos_flow("login").await;
+        let submitted = self
+            .post_form(
+                &format!("{kratos}/self-service/login?flow={flow}"),
+                &[
+                    ("identifier", email),
+                    ("password", password),
+                    ("method", "password"),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
         assert_eq!(
             submitted.status(),
             StatusCode::SEE_OTHER,
