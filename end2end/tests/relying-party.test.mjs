@@ -13,7 +13,7 @@ import {
   BASE, expectUrl, launchChromium, openPage, recordNavigations, signUp, uniqueEmail,
 } from './support.mjs';
 
-const RP = process.env.BIBIND_RP_URL ?? 'http://127.0.0.1:5555';
+const RP = process.env.BIBIND_RP_URL ?? 'http://localhost:5555';
 const SIM_BINARY = process.env.SIM_BINARY;
 
 let browser;

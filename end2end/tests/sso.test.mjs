@@ -9,7 +9,7 @@ import {
   BASE, expectUrl, launchChromium, openPage, recordNavigations, signUp, uniqueEmail,
 } from './support.mjs';
 
-const HYDRA_PUBLIC = process.env.BIBIND_HYDRA_PUBLIC ?? 'http://127.0.0.1:4444';
+const HYDRA_PUBLIC = process.env.BIBIND_HYDRA_PUBLIC ?? 'http://localhost:4444';
 const HYDRA_ADMIN = process.env.BIBIND_HYDRA_ADMIN ?? 'http://127.0.0.1:4445';
 const CALLBACK = BASE + '/sso-test/callback';
 const SIGNED_OUT = BASE + '/sso-test/signed-out';

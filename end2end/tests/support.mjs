@@ -2,7 +2,7 @@
 
 import { chromium } from 'playwright-core';
 
-export const BASE = process.env.BIBIND_BASE_URL ?? 'http://127.0.0.1:3000';
+export const BASE = process.env.BIBIND_BASE_URL ?? 'http://localhost:3000';
 export const MAIL_API = process.env.BIBIND_MAIL_API ?? 'http://127.0.0.1:8025';
 
 export function launchChromium() {

@@ -283,3 +283,23 @@ async fn revoking_another_kratos_session_signs_that_browser_out_of_the_portal() 
     assert!(!second.follow(&app.url("/")).await.body.contains("data-signed-in"));
     assert!(first.follow(&app.url("/")).await.body.contains("data-signed-in"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_login_challenge_ends_on_the_start_again_page() {
+    let (app, browser, _) = signed_in_at_kratos().await;
+    let challenge = browser
+        .walk(&app.url("/auth/signin"), |next| next.contains("/auth/login?login_challenge="))
+        .await;
+    assert!(challenge.url.contains("login_challenge="), "{}", challenge.url);
+    let landed = browser.follow(&challenge.url).await;
+    assert_eq!(landed.url, app.url("/"));
+
+    // Hydra's challenges are sealed, not stored: the replay is caught when
+    // its verifier comes back used, and Hydra refuses the authorization
+    // (`access_denied`), which the portal explains with a way to start again.
+    let again = browser.follow(&challenge.url).await;
+    assert!(again.url.starts_with(&app.url("/auth/error?reason=")), "{}", again.url);
+    assert!(again.status.is_client_error(), "{}", again.url);
+    assert!(again.body.contains("Start again") && again.body.contains("href=\"/auth/signin\""));
+    assert!(!again.body.contains("data-signed-in=\"\""));
+}

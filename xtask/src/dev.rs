@@ -19,7 +19,7 @@ use crate::{
     paths,
     process::{self, Supervised},
     seed,
-    services::{Ports, Profile, Stack},
+    services::{Ports, Profile, Stack, BROWSER_HOST},
     site, test, tools,
 };
 
@@ -87,7 +87,7 @@ pub fn run(args: &[String]) -> Result<()> {
     stack.postgres.ensure_database(DATABASE)?;
     let accounts = seed::ensure_accounts(&stack, &data)?;
 
-    let portal_url = format!("http://127.0.0.1:{portal_port}");
+    let portal_url = format!("http://{BROWSER_HOST}:{portal_port}");
     let mut portal = if release {
         start_release(&stack, &accounts, &logs)?
     } else {

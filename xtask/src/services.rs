@@ -16,6 +16,11 @@ use crate::{
     tools,
 };
 
+/// The host browsers use for the portal, Kratos and Hydra: `localhost`, the
+/// one loopback name a WebAuthn relying party may have (an IP address may
+/// not). Services listen on 127.0.0.1; server-to-server calls use it too.
+pub const BROWSER_HOST: &str = "localhost";
+
 /// Ports of one stack; `dev` uses fixed defaults, `test` free ports.
 #[derive(Clone, Copy, Debug)]
 pub struct Ports {
@@ -269,7 +274,10 @@ impl Stack {
             .current_dir(&root)
             .envs(self.server_env(database))
             .env("BIBIND_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .env("BIBIND_SERVER__PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+            .env(
+                "BIBIND_SERVER__PUBLIC_URL",
+                format!("http://{BROWSER_HOST}:{port}"),
+            )
             .env("BIBIND_SITE__ROOT", site_root)
             .envs(extra_env.iter().cloned())
             .arg("--config")
@@ -306,7 +314,7 @@ impl Stack {
     }
 
     pub fn relying_party_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.ports.relying_party)
+        format!("http://{BROWSER_HOST}:{}", self.ports.relying_party)
     }
 
     pub fn vault_addr(&self) -> String {
@@ -322,7 +330,7 @@ impl Stack {
     }
 
     pub fn kratos_public_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.ports.kratos_public)
+        format!("http://{BROWSER_HOST}:{}", self.ports.kratos_public)
     }
 
     pub fn kratos_admin_url(&self) -> String {
@@ -330,7 +338,7 @@ impl Stack {
     }
 
     pub fn hydra_public_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.ports.hydra_public)
+        format!("http://{BROWSER_HOST}:{}", self.ports.hydra_public)
     }
 
     pub fn hydra_admin_url(&self) -> String {

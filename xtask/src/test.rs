@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::{
     paths, process, seed,
-    services::{Ports, Profile, Stack},
+    services::{Ports, Profile, Stack, BROWSER_HOST},
     site, tools,
 };
 
@@ -109,7 +109,7 @@ pub fn run(args: &[String]) -> Result<()> {
             .current_dir(&e2e)
             .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
             .arg("tests/")
-            .env("BIBIND_BASE_URL", format!("http://127.0.0.1:{port}"))
+            .env("BIBIND_BASE_URL", format!("http://{BROWSER_HOST}:{port}"))
             .env("BIBIND_MAIL_API", stack.smtp_api_url())
             .env("BIBIND_HYDRA_PUBLIC", stack.hydra_public_url())
             .env("BIBIND_HYDRA_ADMIN", stack.hydra_admin_url())

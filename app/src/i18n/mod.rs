@@ -107,6 +107,7 @@ messages! {
     AuthErrorTitle => en: "This sign-in step could not be completed", fr: "Cette étape de connexion n'a pas pu aboutir";
     AuthErrorBody => en: "The link or form may have expired or been used already. Start again: it only takes a moment.", fr: "Le lien ou le formulaire a peut-être expiré ou déjà servi. Recommencez : cela ne prend qu'un instant.";
     StartAgain => en: "Start again", fr: "Recommencer";
+    SettingsPasskey => en: "Passkeys", fr: "Clés d'accès";
     AdminTitle => en: "Administration", fr: "Administration";
     AdminLead => en: "People who may administer the Bibind platform.", fr: "Les personnes habilitées à administrer la plateforme Bibind.";
     AdminColEmail => en: "E-mail address", fr: "Adresse e-mail";

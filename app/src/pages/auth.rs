@@ -2,7 +2,7 @@
 //! and its nodes rendered as plain HTML forms that post straight to Kratos.
 //! No JavaScript is needed; messages are translated by Kratos message id.
 
-use control::domain::{Flow, FlowKind, FlowOutcome, UiNode, UiNodeAttributes, UiText};
+use control::domain::{Flow, FlowKind, FlowOutcome, UiContainer, UiNode, UiNodeAttributes, UiText};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -154,6 +154,12 @@ fn FlowForms(flow: Flow, kind: FlowKind) -> impl IntoView {
         FlowKind::Login | FlowKind::Recovery => format!("/auth/submit/{}?flow={}", kind.slug(), flow.id),
         _ => ui.action.clone(),
     };
+    // Kratos' WebAuthn script is loaded once for the page, outside the forms.
+    let (scripts, nodes): (Vec<UiNode>, Vec<UiNode>) = ui
+        .nodes
+        .into_iter()
+        .partition(|node| matches!(node.attributes, UiNodeAttributes::Script { .. }));
+    let ui = UiContainer { nodes, ..ui };
     let mut groups: Vec<String> = Vec::new();
     if kind == FlowKind::Settings {
         for node in &ui.nodes {
@@ -190,10 +196,35 @@ fn FlowForms(flow: Flow, kind: FlowKind) -> impl IntoView {
             }
         })
         .collect_view();
+    let passkeys = !scripts.is_empty();
     view! {
         <Messages messages=ui.messages locale />
         {forms}
+        {scripts.into_iter().map(|node| view! { <KratosScript node /> }).collect_view()}
+        {passkeys.then(|| view! { <script src="/passkeys.js" defer></script> })}
     }
+}
+
+/// Kratos' `webauthn.js`, which defines the functions passkey buttons call.
+/// It carries this response's CSP nonce, not the one Kratos suggests.
+#[component]
+fn KratosScript(node: UiNode) -> impl IntoView {
+    let UiNodeAttributes::Script {
+        id,
+        src,
+        integrity,
+        crossorigin,
+        referrerpolicy,
+    } = node.attributes
+    else {
+        return ().into_any();
+    };
+    let nonce = leptos::nonce::use_nonce();
+    view! {
+        <script id=id src=src integrity=integrity crossorigin=crossorigin referrerpolicy=referrerpolicy
+            nonce=nonce async></script>
+    }
+    .into_any()
 }
 
 fn group_title(group: &str) -> Option<Msg> {
@@ -202,6 +233,7 @@ fn group_title(group: &str) -> Option<Msg> {
         "password" => Some(Msg::SettingsPassword),
         "totp" => Some(Msg::SettingsTotp),
         "lookup_secret" => Some(Msg::SettingsLookup),
+        "passkey" => Some(Msg::SettingsPasskey),
         _ => None,
     }
 }
@@ -257,9 +289,21 @@ fn Node(node: UiNode, group: String) -> impl IntoView {
             pattern,
             maxlength,
             label,
+            onclick_trigger,
         } => {
             let value = value_text(value.as_ref());
             let label = label_text(&name, node.meta.label.as_ref().or(label.as_ref()));
+            if let Some(trigger) = onclick_trigger {
+                // A passkey ceremony needs JavaScript: /passkeys.js shows the
+                // button where the browser supports WebAuthn and wires it.
+                return view! {
+                    <button type="button" name=name data-ory-trigger=trigger disabled=disabled
+                        class="passkey-trigger w-full rounded-lg border border-indigo-700 bg-white px-4 py-2.5 text-sm font-semibold text-indigo-800 hover:bg-indigo-50">
+                        {label}
+                    </button>
+                }
+                .into_any();
+            }
             match input_type.as_str() {
                 "hidden" => view! { <input type="hidden" name=name value=value /> }.into_any(),
                 "submit" | "button" => view! {
@@ -352,7 +396,7 @@ fn Node(node: UiNode, group: String) -> impl IntoView {
             <a id=id href=href class="text-sm font-semibold text-indigo-700">{kratos_text(locale, &title)}</a>
         }
         .into_any(),
-        // WebAuthn needs Kratos' script; it is not enabled in this deployment.
+        // Loaded once per page by `FlowForms`.
         UiNodeAttributes::Script { .. } => ().into_any(),
     }
 }

@@ -103,6 +103,9 @@ pub enum UiNodeAttributes {
         maxlength: Option<u32>,
         #[serde(default)]
         label: Option<UiText>,
+        /// The function of Kratos' `webauthn.js` a button calls (passkeys).
+        #[serde(default, rename = "onclickTrigger")]
+        onclick_trigger: Option<String>,
     },
     Text {
         id: String,
@@ -124,6 +127,12 @@ pub enum UiNodeAttributes {
     Script {
         id: String,
         src: String,
+        #[serde(default)]
+        integrity: Option<String>,
+        #[serde(default)]
+        crossorigin: Option<String>,
+        #[serde(default)]
+        referrerpolicy: Option<String>,
     },
 }
 

@@ -34,7 +34,8 @@ pub(super) fn routes(options: &LeptosOptions) -> Router<AppState> {
     Router::new()
         .nest_service(&pkg, immutable)
         .route_service("/favicon.svg", public.clone())
-        .route_service("/robots.txt", public)
+        .route_service("/robots.txt", public.clone())
+        .route_service("/passkeys.js", public)
 }
 
 /// Fingerprints the files of the package directory (names and contents), so a

@@ -104,7 +104,13 @@ async fn callback(
     let pending: Option<PendingReturn> = session.remove(PENDING_KEY).await.ok().flatten();
     if let Some(error) = query.error.as_deref() {
         tracing::info!(error, "the OpenID provider refused the sign-in");
-        return error_page(Failure::Denied);
+        // The person said no; anything else (a replayed or expired request)
+        // is a sign-in to start again.
+        return error_page(if error == "access_denied" {
+            Failure::Denied
+        } else {
+            Failure::Expired
+        });
     }
     let (Some(pending), Some(code), Some(returned_state)) = (pending, query.code, query.state) else {
         tracing::warn!("sign-in callback without a pending sign-in, a code or a state");

@@ -55,7 +55,7 @@ impl Browser {
     /// URLs of the end-to-end portal (where Hydra's login, consent and
     /// logout URLs point) go to this test's portal instead.
     fn rewrite(&self, url: &str) -> String {
-        let e2e = format!("http://127.0.0.1:{}", env("TEST_PORTAL_PORT"));
+        let e2e = format!("http://localhost:{}", env("TEST_PORTAL_PORT"));
         match url.strip_prefix(&e2e) {
             Some(rest) => format!("{}{rest}", self.portal),
             None => url.to_owned(),

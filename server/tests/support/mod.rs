@@ -78,7 +78,8 @@ impl TestAppBuilder {
                 public_url: if listen.port() == 0 {
                     "http://127.0.0.1".to_owned()
                 } else {
-                    format!("http://{listen}")
+                    // Browsers reach the portal by name, as Kratos and Hydra do.
+                    format!("http://localhost:{}", listen.port())
                 },
             },
             database: DatabaseConfig {
@@ -135,7 +136,7 @@ impl TestAppBuilder {
         let pool = app.control().db().pool().clone();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         TestApp {
-            base_url: format!("http://{address}"),
+            base_url: format!("http://localhost:{}", address.port()),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
