@@ -23,6 +23,15 @@ fn query(url: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// Whether the portal's home page shows `browser` as signed in.
+async fn shows_signed_in(app: &TestApp, browser: &Browser) -> bool {
+    browser
+        .follow(&app.url("/"))
+        .await
+        .body
+        .contains("data-signed-in")
+}
+
 /// A person with a Kratos session in `browser`, and a test portal that signs in at Hydra.
 async fn signed_in_at_kratos() -> (TestApp, Browser, String) {
     let app = TestApp::builder().oidc().spawn().await;
@@ -172,11 +181,7 @@ async fn a_logout_started_at_hydra_reaches_the_portal_by_back_channel() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(signed_out, "the back-channel logout ended the portal session");
-    assert!(!browser
-        .follow(&app.url("/"))
-        .await
-        .body
-        .contains("data-signed-in"));
+    assert!(!shows_signed_in(&app, &browser).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,11 +213,7 @@ async fn a_tampered_or_replayed_callback_is_refused_with_a_page_to_start_again()
     // The genuine callback now finds its pending sign-in used up.
     let replayed = browser.walk(&callback.url, |_| true).await;
     assert_eq!(replayed.url, app.url("/auth/error?reason=expired"));
-    assert!(!browser
-        .follow(&app.url("/"))
-        .await
-        .body
-        .contains("data-signed-in"));
+    assert!(!shows_signed_in(&app, &browser).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,7 +261,7 @@ async fn revoking_another_kratos_session_signs_that_browser_out_of_the_portal() 
     let second = Browser::new(&app.base_url);
     second.sign_in_at_kratos(&email, PASSWORD).await;
     second.follow(&app.url("/auth/signin")).await;
-    assert!(second.follow(&app.url("/")).await.body.contains("data-signed-in"));
+    assert!(shows_signed_in(&app, &second).await);
 
     // The first browser signs every other session out from its sessions page.
     let page = first.follow(&app.url("/account/sessions")).await;
@@ -280,15 +281,17 @@ async fn revoking_another_kratos_session_signs_that_browser_out_of_the_portal() 
         .unwrap();
     assert_eq!(revoked.headers()[header::LOCATION], "/account/sessions");
 
-    assert!(!second.follow(&app.url("/")).await.body.contains("data-signed-in"));
-    assert!(first.follow(&app.url("/")).await.body.contains("data-signed-in"));
+    assert!(!shows_signed_in(&app, &second).await);
+    assert!(shows_signed_in(&app, &first).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_login_challenge_ends_on_the_start_again_page() {
     let (app, browser, _) = signed_in_at_kratos().await;
     let challenge = browser
-        .walk(&app.url("/auth/signin"), |next| next.contains("/auth/login?login_challenge="))
+        .walk(&app.url("/auth/signin"), |next| {
+            next.contains("/auth/login?login_challenge=")
+        })
         .await;
     assert!(challenge.url.contains("login_challenge="), "{}", challenge.url);
     let landed = browser.follow(&challenge.url).await;
@@ -298,7 +301,11 @@ async fn a_replayed_login_challenge_ends_on_the_start_again_page() {
     // its verifier comes back used, and Hydra refuses the authorization
     // (`access_denied`), which the portal explains with a way to start again.
     let again = browser.follow(&challenge.url).await;
-    assert!(again.url.starts_with(&app.url("/auth/error?reason=")), "{}", again.url);
+    assert!(
+        again.url.starts_with(&app.url("/auth/error?reason=")),
+        "{}",
+        again.url
+    );
     assert!(again.status.is_client_error(), "{}", again.url);
     assert!(again.body.contains("Start again") && again.body.contains("href=\"/auth/signin\""));
     assert!(!again.body.contains("data-signed-in=\"\""));

@@ -16,7 +16,8 @@ use axum::{
     Form, Router,
 };
 use control::identity::{
-    ClientRegistration, Hydra, PendingSignIn, RelyingParty, RelyingPartySettings, VerifiedSignIn,
+    AuthorizationResponse, ClientRegistration, Hydra, PendingSignIn, RelyingParty, RelyingPartySettings,
+    VerifiedSignIn,
 };
 use http::{header, HeaderMap, StatusCode};
 use serde::Deserialize;
@@ -163,17 +164,10 @@ async fn sign_in(State(state): State<AppState>) -> Response {
     }
 }
 
-#[derive(Deserialize)]
-struct Callback {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-}
-
 async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<Callback>,
+    Query(query): Query<AuthorizationResponse>,
 ) -> Response {
     let pending = cookie(&headers, PENDING_COOKIE)
         .and_then(|key| state.pending.lock().ok().and_then(|mut p| p.remove(&key)));

@@ -189,28 +189,46 @@ impl Hydra {
     }
 
     pub async fn consent_request(&self, challenge: &str) -> Result<ChallengeOutcome<ConsentRequest>> {
-        let response = self
-            .http
-            .get(self.url("consent", "consent_challenge", challenge))
-            .send()
-            .await
-            .map_err(|e| FAIL.unreachable(e))?;
-        match response.status() {
-            StatusCode::OK => {
-                let body = response.text().await.map_err(|e| FAIL.malformed(e))?;
-                let raw: RawConsentRequest = serde_json::from_str(&body)
-                    .map_err(|e| FAIL.because(format!("unexpected consent request: {e}")))?;
-                Ok(ChallengeOutcome::Pending(ConsentRequest {
+        Ok(
+            match self
+                .challenge_request::<RawConsentRequest>("consent", challenge)
+                .await?
+            {
+                ChallengeOutcome::Pending(raw) => ChallengeOutcome::Pending(ConsentRequest {
                     challenge: raw.challenge,
                     skip: raw.skip,
                     subject: raw.subject,
                     client: raw.client,
                     requested_scope: raw.requested_scope.unwrap_or_default(),
                     requested_access_token_audience: raw.requested_access_token_audience.unwrap_or_default(),
-                }))
+                }),
+                ChallengeOutcome::Gone => ChallengeOutcome::Gone,
+            },
+        )
+    }
+
+    /// Reads the `kind` (`login`, `consent`) request of a challenge; unknown,
+    /// expired or answered challenges are [`ChallengeOutcome::Gone`].
+    async fn challenge_request<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: &str,
+        challenge: &str,
+    ) -> Result<ChallengeOutcome<T>> {
+        let response = self
+            .http
+            .get(self.url(kind, &format!("{kind}_challenge"), challenge))
+            .send()
+            .await
+            .map_err(|e| FAIL.unreachable(e))?;
+        match response.status() {
+            StatusCode::OK => {
+                let body = response.text().await.map_err(|e| FAIL.malformed(e))?;
+                serde_json::from_str(&body)
+                    .map(ChallengeOutcome::Pending)
+                    .map_err(|e| FAIL.because(format!("unexpected {kind} request: {e}")))
             }
             StatusCode::NOT_FOUND | StatusCode::GONE | StatusCode::BAD_REQUEST => Ok(ChallengeOutcome::Gone),
-            status => Err(FAIL.because(format!("consent request answered {status}"))),
+            status => Err(FAIL.because(format!("{kind} request answered {status}"))),
         }
     }
 
@@ -245,27 +263,20 @@ impl Hydra {
     }
 
     pub async fn login_request(&self, challenge: &str) -> Result<ChallengeOutcome<LoginRequest>> {
-        let response = self
-            .http
-            .get(self.url("login", "login_challenge", challenge))
-            .send()
-            .await
-            .map_err(|e| FAIL.unreachable(e))?;
-        match response.status() {
-            StatusCode::OK => {
-                let body = response.text().await.map_err(|e| FAIL.malformed(e))?;
-                let raw: RawLoginRequest = serde_json::from_str(&body)
-                    .map_err(|e| FAIL.because(format!("unexpected login request: {e}")))?;
-                Ok(ChallengeOutcome::Pending(LoginRequest {
+        Ok(
+            match self
+                .challenge_request::<RawLoginRequest>("login", challenge)
+                .await?
+            {
+                ChallengeOutcome::Pending(raw) => ChallengeOutcome::Pending(LoginRequest {
                     challenge: raw.challenge,
                     skip: raw.skip,
                     subject: raw.subject,
                     request_url: raw.request_url,
-                }))
-            }
-            StatusCode::NOT_FOUND | StatusCode::GONE | StatusCode::BAD_REQUEST => Ok(ChallengeOutcome::Gone),
-            status => Err(FAIL.because(format!("login request answered {status}"))),
-        }
+                }),
+                ChallengeOutcome::Gone => ChallengeOutcome::Gone,
+            },
+        )
     }
 
     /// Tells Hydra who signed in. The login is remembered for

@@ -452,9 +452,10 @@ impl Kratos {
             .ok_or(Error::NotConfigured("Kratos' admin API"))
     }
 
-    /// What an ID token may say about this identity (OpenID standard claims).
-    pub async fn id_token_claims(&self, identity_id: &str) -> Result<crate::identity::IdTokenClaims> {
-        if !identity_id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+    /// An identity from the admin API, read as `T`.
+    async fn admin_identity<T: serde::de::DeserializeOwned>(&self, identity_id: &str) -> Result<T> {
+        // Identity ids are UUIDs, like flow ids: nothing else goes into the path.
+        if !is_flow_id(identity_id) {
             return Err(FAIL.because(format!("{identity_id:?} is not an identity id")));
         }
         let url = format!("{}/admin/identities/{identity_id}", self.admin_url()?);
@@ -465,7 +466,12 @@ impl Kratos {
                 response.status()
             )));
         }
-        let identity: AdminIdentity = response.json().await.map_err(|e| FAIL.malformed(e))?;
+        response.json().await.map_err(|e| FAIL.malformed(e))
+    }
+
+    /// What an ID token may say about this identity (OpenID standard claims).
+    pub async fn id_token_claims(&self, identity_id: &str) -> Result<crate::identity::IdTokenClaims> {
+        let identity: AdminIdentity = self.admin_identity(identity_id).await?;
         let verified = identity
             .verifiable_addresses
             .iter()
@@ -490,18 +496,7 @@ impl Kratos {
     /// codes). Kratos lists a `webauthn` credential for every identity (its
     /// identifier, no key), so that one does not count.
     pub async fn has_second_factor(&self, identity_id: &str) -> Result<bool> {
-        if !is_flow_id(identity_id) {
-            return Err(FAIL.because(format!("{identity_id:?} is not an identity id")));
-        }
-        let url = format!("{}/admin/identities/{identity_id}", self.admin_url()?);
-        let response = self.http.get(url).send().await.map_err(|e| FAIL.unreachable(e))?;
-        if !response.status().is_success() {
-            return Err(FAIL.because(format!(
-                "reading identity {identity_id} answered {}",
-                response.status()
-            )));
-        }
-        let identity: IdentityCredentials = response.json().await.map_err(|e| FAIL.malformed(e))?;
+        let identity: IdentityCredentials = self.admin_identity(identity_id).await?;
         Ok(identity
             .credentials
             .keys()

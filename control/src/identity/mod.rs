@@ -36,5 +36,6 @@ pub use hydra::{
 pub(crate) use kratos::encode_query_value;
 pub use kratos::{Kratos, KratosSession, RelayedAnswer, RelayedForm, SessionCheck};
 pub use oidc::{
-    LogoutNotice, PendingSignIn, RelyingParty, RelyingPartySettings, SignInStart, VerifiedSignIn,
+    AuthorizationResponse, LogoutNotice, PendingSignIn, RelyingParty, RelyingPartySettings, SignInStart,
+    VerifiedSignIn,
 };

@@ -80,6 +80,18 @@ pub struct SignInStart {
     pub pending: PendingSignIn,
 }
 
+/// What the provider sends back to the redirect URI (RFC 6749 §4.1.2):
+/// a code and the state, or an error.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct AuthorizationResponse {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
 /// A verified sign-in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerifiedSignIn {

@@ -8,7 +8,7 @@ use axum::{
     routing::{get, post},
     Form, Router,
 };
-use control::{domain::SignedInUser, portal_sessions::PortalLogins, Error};
+use control::{domain::SignedInUser, identity::AuthorizationResponse, portal_sessions::PortalLogins, Error};
 use http::{header, HeaderMap, StatusCode};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -84,21 +84,11 @@ async fn sign_in(
     Redirect::to(&start.url).into_response()
 }
 
-#[derive(Deserialize)]
-struct CallbackQuery {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    error: Option<String>,
-}
-
 async fn callback(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
-    Query(query): Query<CallbackQuery>,
+    Query(query): Query<AuthorizationResponse>,
 ) -> Response {
     // The pending sign-in is used once, whatever comes of it.
     let pending: Option<PendingReturn> = session.remove(PENDING_KEY).await.ok().flatten();
