@@ -53,6 +53,7 @@ mod control_plane {
         kratos: Option<Kratos>,
         hydra: Option<Hydra>,
         public_url: String,
+        pub(crate) throttle_limits: crate::throttle::ThrottleLimits,
     }
 
     impl Control {
@@ -63,7 +64,14 @@ mod control_plane {
                 kratos: None,
                 hydra: None,
                 public_url: String::new(),
+                throttle_limits: crate::throttle::ThrottleLimits::default(),
             }
+        }
+
+        /// Replaces the default rate limits of sign-in and recovery.
+        pub fn with_throttle_limits(mut self, limits: crate::throttle::ThrottleLimits) -> Self {
+            self.throttle_limits = limits;
+            self
         }
 
         /// The portal's URL as browsers see it (no trailing slash): where

@@ -30,31 +30,50 @@ impl GuardedAction {
             Self::Recovery => "recovery",
         }
     }
+}
 
-    /// (per IP address, per account). An office behind one address gets more
-    /// room than one account; recovery mails cost more than a password check.
-    pub fn limits(self) -> (Limit, Limit) {
-        match self {
-            Self::Login => (
-                Limit {
-                    attempts: 30,
-                    window: Duration::minutes(15),
-                },
-                Limit {
-                    attempts: 10,
-                    window: Duration::minutes(15),
-                },
-            ),
-            Self::Recovery => (
-                Limit {
-                    attempts: 20,
-                    window: Duration::hours(1),
-                },
-                Limit {
-                    attempts: 5,
-                    window: Duration::hours(1),
-                },
-            ),
+/// The limits of each action, per IP address and per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleLimits {
+    pub login_per_ip: Limit,
+    pub login_per_account: Limit,
+    pub recovery_per_ip: Limit,
+    pub recovery_per_account: Limit,
+}
+
+impl Default for ThrottleLimits {
+    /// An office behind one address gets more room than one account;
+    /// recovery mails cost more than a password check.
+    fn default() -> Self {
+        let login = Duration::minutes(15);
+        let recovery = Duration::hours(1);
+        Self {
+            login_per_ip: Limit {
+                attempts: 30,
+                window: login,
+            },
+            login_per_account: Limit {
+                attempts: 10,
+                window: login,
+            },
+            recovery_per_ip: Limit {
+                attempts: 20,
+                window: recovery,
+            },
+            recovery_per_account: Limit {
+                attempts: 5,
+                window: recovery,
+            },
+        }
+    }
+}
+
+impl ThrottleLimits {
+    /// (per IP address, per account).
+    fn of(&self, action: GuardedAction) -> (Limit, Limit) {
+        match action {
+            GuardedAction::Login => (self.login_per_ip, self.login_per_account),
+            GuardedAction::Recovery => (self.recovery_per_ip, self.recovery_per_account),
         }
     }
 }
@@ -79,7 +98,7 @@ impl Control {
         account: Option<&str>,
     ) -> Result<Throttle> {
         let now = self.clock.now();
-        let (per_ip, per_account) = action.limits();
+        let (per_ip, per_account) = self.throttle_limits.of(action);
         let mut buckets = vec![(format!("{}:ip:{ip}", action.name()), per_ip)];
         if let Some(account) = account.map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()) {
             let digest = Sha256::digest(account.as_bytes());

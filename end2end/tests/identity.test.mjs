@@ -272,6 +272,44 @@ describe('identity', () => {
     await context.close();
   });
 
+  test('a sign-in whose state was tampered with, or replayed, ends on a page to start again', async () => {
+    const { context, page } = await openPage(browser, { locale: 'fr-FR' });
+    await signUp(page, uniqueEmail('tamper'));
+    // Walk the redirects of a sign-in with the browser's own cookie jar, and
+    // stop at the portal's callback, keeping the URL Hydra sent there.
+    let callback = BASE + '/auth/signin';
+    for (let hop = 0; hop < 20 && !callback.includes('/auth/callback?'); hop += 1) {
+      const response = await page.request.get(callback, { maxRedirects: 0 });
+      callback = new URL(response.headers().location, callback).href;
+    }
+    assert.ok(callback.includes('/auth/callback?code='), `stopped at the callback: ${callback}`);
+
+    await page.goto(callback.replace(/state=[^&]+/, 'state=forged'));
+    await expectUrl(page, /\/auth\/error\?reason=expired/);
+    assert.match(await page.locator('main').innerText(), /Recommencer/);
+    // The genuine callback, replayed after that, is refused as well.
+    await page.goto(callback);
+    await expectUrl(page, /\/auth\/error\?reason=expired/);
+    assert.equal(await page.locator('[data-signed-in]').count(), 0);
+    await page.click('main a[href="/auth/signin"]');
+    await expectUrl(page, (url) => url.href === BASE + '/');
+    assert.equal(await page.locator('[data-signed-in]').count(), 1, 'starting again works');
+    await context.close();
+  });
+
+  test('after ten wrong passwords the sign-in form pauses and says for how long', async () => {
+    const { context, page } = await openPage(browser, { locale: 'fr-FR', javaScriptEnabled: false });
+    const email = uniqueEmail('guessed');
+    for (let attempt = 1; attempt <= 11; attempt += 1) {
+      await signIn(page, email, `wrong password number ${attempt}`);
+      await page.waitForLoadState();
+      if (attempt <= 10) await page.waitForSelector('[data-message-id="4000006"]');
+    }
+    await page.waitForSelector('[data-rate-limited]');
+    assert.match(await page.locator('[data-rate-limited]').innerText(), /Trop de tentatives.*15 minutes/s);
+    await context.close();
+  });
+
   test('active sessions are listed and another browser can be signed out', async () => {
     const first = await openPage(browser);
     const email = uniqueEmail('sessions');

@@ -39,6 +39,8 @@ pub struct Config {
     #[serde(default)]
     pub session: SessionConfig,
     #[serde(default)]
+    pub rate_limits: RateLimitsConfig,
+    #[serde(default)]
     pub bootstrap: BootstrapConfig,
 }
 
@@ -73,6 +75,51 @@ impl Default for SessionConfig {
         Self {
             idle_timeout_minutes: default_idle_minutes(),
             absolute_timeout_hours: default_absolute_hours(),
+        }
+    }
+}
+
+/// Attempts allowed per window at signing in and recovering access.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitsConfig {
+    pub login_per_ip: u32,
+    pub login_per_account: u32,
+    pub login_window_minutes: u32,
+    pub recovery_per_ip: u32,
+    pub recovery_per_account: u32,
+    pub recovery_window_minutes: u32,
+}
+
+impl Default for RateLimitsConfig {
+    fn default() -> Self {
+        let limits = control::throttle::ThrottleLimits::default();
+        let count = |limit: control::throttle::Limit| u32::try_from(limit.attempts).unwrap_or(u32::MAX);
+        let minutes =
+            |limit: control::throttle::Limit| u32::try_from(limit.window.whole_minutes()).unwrap_or(u32::MAX);
+        Self {
+            login_per_ip: count(limits.login_per_ip),
+            login_per_account: count(limits.login_per_account),
+            login_window_minutes: minutes(limits.login_per_ip),
+            recovery_per_ip: count(limits.recovery_per_ip),
+            recovery_per_account: count(limits.recovery_per_account),
+            recovery_window_minutes: minutes(limits.recovery_per_ip),
+        }
+    }
+}
+
+impl RateLimitsConfig {
+    pub fn limits(&self) -> control::throttle::ThrottleLimits {
+        use control::throttle::Limit;
+        let limit = |attempts: u32, minutes: u32| Limit {
+            attempts: i32::try_from(attempts).unwrap_or(i32::MAX),
+            window: time::Duration::minutes(i64::from(minutes)),
+        };
+        control::throttle::ThrottleLimits {
+            login_per_ip: limit(self.login_per_ip, self.login_window_minutes),
+            login_per_account: limit(self.login_per_account, self.login_window_minutes),
+            recovery_per_ip: limit(self.recovery_per_ip, self.recovery_window_minutes),
+            recovery_per_account: limit(self.recovery_per_account, self.recovery_window_minutes),
         }
     }
 }

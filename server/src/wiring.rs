@@ -23,7 +23,9 @@ pub async fn control_plane(config: &Config) -> Result<Control, StartError> {
     if config.database.migrate {
         db.migrate().await?;
     }
-    let mut control = Control::new(db, Arc::new(SystemClock)).with_public_url(&config.server.public_url);
+    let mut control = Control::new(db, Arc::new(SystemClock))
+        .with_public_url(&config.server.public_url)
+        .with_throttle_limits(config.rate_limits.limits());
     if let Some(kratos) = &config.kratos {
         control = control.with_kratos(Kratos::new(&kratos.public_url, Some(&kratos.admin_url))?);
     }

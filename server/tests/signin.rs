@@ -8,6 +8,7 @@
 mod support;
 
 use reqwest::{header, StatusCode, Url};
+use server::config::SessionConfig;
 use support::{
     browser::{create_identity, unique_email, Browser, PASSWORD},
     env, TestApp,
@@ -34,7 +35,11 @@ async fn shows_signed_in(app: &TestApp, browser: &Browser) -> bool {
 
 /// A person with a Kratos session in `browser`, and a test portal that signs in at Hydra.
 async fn signed_in_at_kratos() -> (TestApp, Browser, String) {
-    let app = TestApp::builder().oidc().spawn().await;
+    signed_in_at_kratos_with(TestApp::builder()).await
+}
+
+async fn signed_in_at_kratos_with(builder: support::TestAppBuilder) -> (TestApp, Browser, String) {
+    let app = builder.oidc().spawn().await;
     let email = unique_email("ada");
     create_identity(&email, PASSWORD).await;
     let browser = Browser::new(&app.base_url);
@@ -309,4 +314,57 @@ async fn a_replayed_login_challenge_ends_on_the_start_again_page() {
     assert!(again.status.is_client_error(), "{}", again.url);
     assert!(again.body.contains("Start again") && again.body.contains("href=\"/auth/signin\""));
     assert!(!again.body.contains("data-signed-in=\"\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_past_its_absolute_lifetime_is_signed_out_however_active() {
+    let lifetime = SessionConfig {
+        idle_timeout_minutes: 30,
+        absolute_timeout_hours: 0,
+    };
+    let (app, browser, _) = signed_in_at_kratos_with(TestApp::builder().session(lifetime)).await;
+    let landed = browser.follow(&app.url("/auth/signin")).await;
+    assert_eq!(landed.url, app.url("/"));
+    assert!(!shows_signed_in(&app, &browser).await);
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0, "the expired session is deleted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_session_expires() {
+    let idle = SessionConfig {
+        idle_timeout_minutes: 0,
+        absolute_timeout_hours: 12,
+    };
+    let (app, browser, _) = signed_in_at_kratos_with(TestApp::builder().session(idle)).await;
+    browser.follow(&app.url("/auth/signin")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(!shows_signed_in(&app, &browser).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_https_the_session_cookie_is_secure() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let app = TestApp::builder()
+        .listen(port)
+        .public_url(&format!("https://localhost:{}", port.port()))
+        .oidc()
+        .spawn()
+        .await;
+    let response = app.get("/auth/signin").await;
+    let cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with(&format!("{SESSION_COOKIE}=")), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
 }

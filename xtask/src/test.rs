@@ -87,15 +87,20 @@ pub fn run(args: &[String]) -> Result<()> {
         .iter()
         .find(|account| account.role == "admin")
         .context("the seeded accounts have no admin")?;
-    let bootstrap = [(
-        "BIBIND_BOOTSTRAP__PLATFORM_ADMINS".to_owned(),
-        seed::bootstrap_admins(&accounts),
-    )];
+    let portal_env = [
+        (
+            "BIBIND_BOOTSTRAP__PLATFORM_ADMINS".to_owned(),
+            seed::bootstrap_admins(&accounts),
+        ),
+        // Every end-to-end test signs in from 127.0.0.1: the per-address
+        // limit would count them all together (the per-account limit stays).
+        ("BIBIND_RATE_LIMITS__LOGIN_PER_IP".to_owned(), "1000".to_owned()),
+    ];
     let mut server = stack.spawn_portal(
         &binary,
         database,
         &site_root,
-        &bootstrap,
+        &portal_env,
         &log_dir.join("portal.log"),
     )?;
     let sim = binaries.join("sim");

@@ -149,6 +149,15 @@ fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// The app's routes, generated once per process. Generating them sets a
+/// process-wide flag that makes any resource first polled meanwhile hang
+/// forever (leptos-rs/leptos#4773): a second application built in the same
+/// process (as the tests do) while another renders would hit it.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// `scheme://host[:port]` of a URL, as CSP source lists want it.
 fn origin(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
@@ -183,7 +192,7 @@ fn router(
     };
     let session_store = tower_sessions_sqlx_store::PostgresStore::new(state.control.db().pool().clone());
 
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = {
         let control = state.control.clone();
         move || provide_context(control.clone())

@@ -30,8 +30,10 @@ pub struct Landed {
 impl Browser {
     pub fn new(portal_base_url: &str) -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
+        // A hung server fails the test with the URL rather than stalling the run.
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
             .cookie_provider(jar.clone())
             .build()
             .unwrap();

@@ -34,6 +34,8 @@ pub struct TestAppBuilder {
     listen: Option<SocketAddr>,
     bootstrap_admins: Vec<String>,
     oidc: bool,
+    session: Option<SessionConfig>,
+    public_url: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -64,6 +66,17 @@ impl TestAppBuilder {
         self
     }
 
+    pub fn session(mut self, session: SessionConfig) -> Self {
+        self.session = Some(session);
+        self
+    }
+
+    /// The URL browsers would use (by default `http://localhost:<port>`).
+    pub fn public_url(mut self, url: &str) -> Self {
+        self.public_url = Some(url.to_owned());
+        self
+    }
+
     pub fn listen(mut self, address: SocketAddr) -> Self {
         self.listen = Some(address);
         self
@@ -75,7 +88,9 @@ impl TestAppBuilder {
         let config = Config {
             server: ServerConfig {
                 listen,
-                public_url: if listen.port() == 0 {
+                public_url: if let Some(url) = &self.public_url {
+                    url.clone()
+                } else if listen.port() == 0 {
                     "http://127.0.0.1".to_owned()
                 } else {
                     // Browsers reach the portal by name, as Kratos and Hydra do.
@@ -117,7 +132,8 @@ impl TestAppBuilder {
                 client_secret: SecretString::from(format!("secret-{}", uuid::Uuid::new_v4().simple())),
                 register: true,
             }),
-            session: SessionConfig::default(),
+            session: self.session.clone().unwrap_or_default(),
+            rate_limits: Default::default(),
             bootstrap: server::config::BootstrapConfig {
                 platform_admins: self.bootstrap_admins.clone(),
             },
