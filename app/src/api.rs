@@ -3,7 +3,8 @@
 //! once, here; none holds SQL or talks to a backend itself.
 
 use control::domain::{
-    ActiveSession, AdminAccess, ConsentView, FlowKind, FlowOutcome, Offer, PlatformAdmin, SignedInUser,
+    ActiveSession, AdminAccess, ConsentView, FlowKind, FlowOutcome, MemberView, Offer, OrganizationOverview,
+    OrganizationSummary, PlatformAdmin, SignedInUser,
 };
 use leptos::prelude::*;
 
@@ -166,4 +167,82 @@ pub async fn admin_overview() -> Result<AdminAccess<Vec<PlatformAdmin>>, ServerF
         .platform_admins(signed_in_user().as_ref())
         .await
         .map_err(internal_error)
+}
+
+/// Who is calling, for the control plane's checks and audit trail: the
+/// signed-in person, the request id and the client address.
+#[cfg(feature = "ssr")]
+pub fn caller_of(parts: &http::request::Parts) -> Option<control::audit::Caller> {
+    let user = parts.extensions.get::<SignedInUser>()?;
+    Some(control::audit::Caller {
+        identity_id: user.identity_id.clone(),
+        email: user.email.clone(),
+        request_id: parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        ip: parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip()),
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn caller() -> Option<control::audit::Caller> {
+    caller_of(&use_context::<http::request::Parts>()?)
+}
+
+/// The organizations the signed-in person belongs to.
+#[server(endpoint = "orgs/mine", input = server_fn::codec::GetUrl)]
+pub async fn my_organizations() -> Result<MemberView<Vec<OrganizationSummary>>, ServerFnError> {
+    let Some(caller) = caller() else {
+        return Ok(MemberView::SignInRequired);
+    };
+    let control = control_plane()?;
+    Ok(MemberView::Ready(
+        control.my_organizations(&caller).await.map_err(internal_error)?,
+    ))
+}
+
+/// One organization's page, for its members.
+#[server(endpoint = "orgs/overview", input = server_fn::codec::GetUrl)]
+pub async fn organization_page(slug: String) -> Result<MemberView<OrganizationOverview>, ServerFnError> {
+    let Some(caller) = caller() else {
+        return Ok(MemberView::SignInRequired);
+    };
+    let control = control_plane()?;
+    Ok(
+        match control
+            .organization_overview(&caller, &slug)
+            .await
+            .map_err(internal_error)?
+        {
+            Some(overview) => MemberView::Ready(overview),
+            None => MemberView::NotFound,
+        },
+    )
+}
+
+/// The name of the cookie holding the new-organization form's CSRF token.
+pub const NEW_ORG_CSRF_COOKIE: &str = "bibind_new_org_csrf";
+
+/// What the new-organization form needs: its CSRF token and the signed-in
+/// person's e-mail (the billing address it suggests).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NewOrganizationForm {
+    pub csrf_token: String,
+    pub email: String,
+}
+
+#[server(endpoint = "orgs/new-form", input = server_fn::codec::GetUrl)]
+pub async fn new_organization_setup() -> Result<MemberView<NewOrganizationForm>, ServerFnError> {
+    let Some(user) = signed_in_user() else {
+        return Ok(MemberView::SignInRequired);
+    };
+    Ok(MemberView::Ready(NewOrganizationForm {
+        csrf_token: crate::csrf::issue(NEW_ORG_CSRF_COOKIE, "/orgs"),
+        email: user.email,
+    }))
 }

@@ -33,6 +33,7 @@ use crate::{
         consent::ConsentPage,
         landing::LandingPage,
         not_found::NotFoundPage,
+        organizations::{NewOrganizationPage, OrganizationPage, OrganizationsPage},
         sessions::SessionsPage,
     },
 };
@@ -58,6 +59,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/consent") view=ConsentPage ssr=SsrMode::Async />
                     <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs") view=OrganizationsPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/new") view=NewOrganizationPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug") view=OrganizationPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

@@ -11,6 +11,8 @@ pub mod domain;
 #[cfg(feature = "server")]
 pub mod admins;
 #[cfg(feature = "server")]
+pub mod audit;
+#[cfg(feature = "server")]
 mod catalog;
 #[cfg(feature = "server")]
 pub mod consent;
@@ -20,6 +22,8 @@ mod error;
 pub mod identity;
 #[cfg(feature = "server")]
 pub mod login;
+#[cfg(feature = "server")]
+pub mod organizations;
 #[cfg(feature = "server")]
 pub mod portal_sessions;
 #[cfg(feature = "server")]

@@ -84,16 +84,7 @@ async fn ten_attempts_at_one_account_pause_its_sign_in_with_the_time_to_wait() {
         .cookie(&env("TEST_KRATOS_PUBLIC_URL"), "ory_kratos_session")
         .is_none());
 
-    let page = browser
-        .client
-        .get(app.url(&to))
-        .header(header::ACCEPT_LANGUAGE, "fr")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = browser.page_in(&app.url(&to), "fr").await;
     assert!(page.contains("Trop de tentatives"), "{page}");
     assert!(page.contains("15 minutes"), "{page}");
     assert!(page.contains("role=\"alert\""));

@@ -4,4 +4,5 @@ pub mod consent;
 pub mod error;
 pub mod landing;
 pub mod not_found;
+pub mod organizations;
 pub mod sessions;

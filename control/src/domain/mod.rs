@@ -6,6 +6,7 @@ mod catalog;
 mod email;
 mod identity;
 mod locale;
+mod tenancy;
 
 pub use admin::{AdminAccess, PlatformAdmin};
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
@@ -15,3 +16,7 @@ pub use identity::{
     UiNode, UiNodeAttributes, UiNodeMeta, UiText,
 };
 pub use locale::{Locale, LocalizedText};
+pub use tenancy::{
+    CountryCode, FieldError, FieldProblem, Member, MemberView, NewOrganization, OrgName,
+    OrganizationOverview, OrganizationSummary, Role, Slug,
+};

@@ -5,6 +5,7 @@ mod assets;
 mod auth;
 mod locale;
 mod metrics;
+mod organizations;
 mod probes;
 mod security;
 mod session;
@@ -212,6 +213,7 @@ fn router(
         .merge(auth::routes())
         .merge(signin::routes())
         .merge(throttled::routes())
+        .merge(organizations::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -136,6 +136,19 @@ impl Browser {
         (flow, csrf)
     }
 
+    /// The page at `url` (no redirect followed) in `language`.
+    pub async fn page_in(&self, url: &str, language: &str) -> String {
+        self.client
+            .get(url)
+            .header(header::ACCEPT_LANGUAGE, language)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Posts a form as a browser does (no redirect followed).
     pub async fn post_form(&self, url: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         self.client

@@ -150,6 +150,7 @@ impl TestAppBuilder {
         let app = Application::build(config).await.expect("the application starts");
         let address = app.local_addr();
         let pool = app.control().db().pool().clone();
+        let control = app.control().clone();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         TestApp {
             base_url: format!("http://localhost:{}", address.port()),
@@ -158,6 +159,7 @@ impl TestAppBuilder {
                 .build()
                 .unwrap(),
             pool,
+            control,
             database,
         }
     }
@@ -168,6 +170,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The test's own database, for arranging data directly.
     pub pool: PgPool,
+    /// The server's control plane, for tests of its operations.
+    pub control: control::Control,
     pub database: String,
 }
 

@@ -1,0 +1,80 @@
+//! The new-organization form's post. Refused fields go back to the form in
+//! the query (values and `errors=field:problem,…`), where the page shows
+//! each problem beside its field; nothing is written then.
+
+use app::{api::NEW_ORG_CSRF_COOKIE, csrf};
+use axum::{
+    extract::State,
+    response::{IntoResponse, Redirect, Response},
+    routing::post,
+    Form, Router,
+};
+use control::domain::{FieldError, NewOrganization};
+use http::request::Parts;
+use serde::Deserialize;
+
+use super::AppState;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/orgs/new", post(create))
+}
+
+#[derive(Deserialize)]
+struct NewOrganizationPost {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    billing_email: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    parts: Parts,
+    Form(form): Form<NewOrganizationPost>,
+) -> Response {
+    let Some(caller) = app::api::caller_of(&parts) else {
+        return Redirect::to("/auth/signin?return_to=/orgs/new").into_response();
+    };
+    if !csrf::verify(&parts.headers, NEW_ORG_CSRF_COOKIE, &form.csrf_token) {
+        tracing::warn!("new organization with a missing or wrong CSRF token");
+        return Redirect::to("/orgs/new").into_response();
+    }
+    let parsed = NewOrganization::parse(&form.name, &form.slug, &form.country, &form.billing_email);
+    let outcome = match parsed {
+        Ok(new) => match state.control.create_organization(&caller, &new).await {
+            Ok(outcome) => outcome.map(|org| org.slug),
+            Err(error) => {
+                tracing::error!(%error, "cannot create an organization");
+                return Redirect::to("/auth/error?reason=unavailable").into_response();
+            }
+        },
+        Err(errors) => Err(errors),
+    };
+    match outcome {
+        Ok(slug) => Redirect::to(&format!("/orgs/{slug}")).into_response(),
+        Err(errors) => Redirect::to(&refused(&form, &errors)).into_response(),
+    }
+}
+
+/// The form's address again, with what was typed and what was wrong.
+fn refused(form: &NewOrganizationPost, errors: &[FieldError]) -> String {
+    let errors: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}:{}", e.field, e.problem.as_str()))
+        .collect();
+    let query = serde_urlencoded::to_string([
+        ("name", form.name.as_str()),
+        ("slug", form.slug.as_str()),
+        ("country", form.country.as_str()),
+        ("billing_email", form.billing_email.as_str()),
+        ("errors", errors.join(",").as_str()),
+    ])
+    .unwrap_or_default();
+    format!("/orgs/new?{query}")
+}

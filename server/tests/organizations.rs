@@ -1,0 +1,294 @@
+//! Organizations through the control plane, against a fresh database: the
+//! creator becomes the owner, a taken slug writes nothing, every creation is
+//! audited in the same transaction, and an organization is invisible to
+//! anyone who is not a member.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use control::{
+    audit::Caller,
+    domain::{FieldError, FieldProblem, NewOrganization, Role},
+};
+use support::TestApp;
+
+fn caller(name: &str) -> Caller {
+    Caller {
+        identity_id: uuid::Uuid::new_v4().to_string(),
+        email: format!("{name}@example.com"),
+        request_id: Some(format!("req-{name}")),
+        ip: Some("192.0.2.7".parse().unwrap()),
+    }
+}
+
+fn acme() -> NewOrganization {
+    NewOrganization::parse("Acme Boutique", "acme", "fr", "billing@acme.example").unwrap()
+}
+
+/// A fresh application where Alice owns Acme.
+async fn app_with_acme() -> TestApp {
+    let app = TestApp::spawn().await;
+    app.control
+        .create_organization(&caller("alice"), &acme())
+        .await
+        .unwrap()
+        .unwrap();
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_creator_owns_the_new_organization_and_the_creation_is_audited() {
+    let app = TestApp::spawn().await;
+    let alice = caller("alice");
+    let created = app
+        .control
+        .create_organization(&alice, &acme())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((created.slug.as_str(), created.role), ("acme", Role::Owner));
+
+    let mine = app.control.my_organizations(&alice).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].name, "Acme Boutique");
+    assert_eq!(mine[0].country, "FR");
+
+    let overview = app
+        .control
+        .organization_overview(&alice, "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(overview.billing_email, "billing@acme.example");
+    assert_eq!(overview.members.len(), 1);
+    assert_eq!(overview.members[0].email, "alice@example.com");
+    assert_eq!(overview.members[0].role, Role::Owner);
+
+    let (actor, action, target, request_id, ip, after): (String, String, String, String, String, String) =
+        sqlx::query_as("SELECT actor, action, target, request_id, host(ip), after::text FROM audit_events")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(actor, alice.identity_id);
+    assert_eq!(action, "organization.create");
+    assert_eq!(target, "organization:acme");
+    assert_eq!(request_id, "req-alice");
+    assert_eq!(ip, "192.0.2.7");
+    assert!(after.contains("\"owner\": \"alice@example.com\""), "{after}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_slug_is_a_field_error_and_writes_nothing() {
+    let app = app_with_acme().await;
+    let bob = caller("bob");
+    let refused = app.control.create_organization(&bob, &acme()).await.unwrap();
+    assert_eq!(refused, Err(vec![FieldError::new("slug", FieldProblem::Taken)]));
+    let counts: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM organizations), (SELECT count(*) FROM memberships),
+                (SELECT count(*) FROM audit_events)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(counts, (1, 1, 1), "only the first organization was written");
+    assert!(app.control.my_organizations(&bob).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_organization_does_not_exist_for_a_non_member() {
+    let app = app_with_acme().await;
+    let mallory = caller("mallory");
+    assert_eq!(
+        app.control.organization_overview(&mallory, "acme").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        app.control
+            .organization_overview(&mallory, "no-such-org")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(app.control.my_organizations(&mallory).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_refuses_what_the_domain_types_refuse() {
+    // The table's checks are the last line: a slug the parser would refuse
+    // cannot be written by a bug that bypasses it.
+    let app = TestApp::spawn().await;
+    let written = sqlx::query(
+        "INSERT INTO organizations (id, slug, name, country, billing_email, state, created_at, updated_at)
+         VALUES (gen_random_uuid(), 'Not A Slug', 'Acme', 'FR', 'a@b.fr', 'active', now(), now())",
+    )
+    .execute(&app.pool)
+    .await;
+    assert!(written.is_err());
+}
+
+mod through_the_portal {
+    use reqwest::{header, StatusCode};
+
+    use super::support::{
+        browser::{create_identity, unique_email, Browser, PASSWORD},
+        TestApp,
+    };
+
+    /// A person signed in to the portal (through Kratos and Hydra).
+    async fn signed_in(app: &TestApp, name: &str) -> Browser {
+        let email = unique_email(name);
+        create_identity(&email, PASSWORD).await;
+        let browser = Browser::new(&app.base_url);
+        browser.sign_in_at_kratos(&email, PASSWORD).await;
+        browser.follow(&app.url("/auth/signin")).await;
+        browser
+    }
+
+    async fn form_token(app: &TestApp, browser: &Browser) -> String {
+        let page = browser.follow(&app.url("/orgs/new")).await;
+        page.body
+            .split("name=\"csrf_token\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the form's CSRF token")
+            .to_owned()
+    }
+
+    /// Posts the new-organization form with `token` and `fields`.
+    async fn submit(app: &TestApp, browser: &Browser, token: &str, fields: [&str; 4]) -> reqwest::Response {
+        let [name, slug, country, billing_email] = fields;
+        browser
+            .post_form(
+                &app.url("/orgs/new"),
+                &[
+                    ("csrf_token", token),
+                    ("name", name),
+                    ("slug", slug),
+                    ("country", country),
+                    ("billing_email", billing_email),
+                ],
+            )
+            .await
+    }
+
+    async fn count(app: &TestApp, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_form_comes_back_with_each_problem_beside_its_field_and_writes_nothing() {
+        let app = TestApp::builder().oidc().spawn().await;
+        let browser = signed_in(&app, "founder").await;
+        let token = form_token(&app, &browser).await;
+        let refused = browser
+            .post_form(
+                &app.url("/orgs/new"),
+                &[
+                    ("csrf_token", &token),
+                    ("name", " "),
+                    ("slug", "Admin"),
+                    ("country", "ZZ"),
+                    ("billing_email", "nope"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+        let back = refused.headers()[header::LOCATION].to_str().unwrap().to_owned();
+        assert!(back.starts_with("/orgs/new?"), "{back}");
+        let page = browser.page_in(&app.url(&back), "fr").await;
+        for (problem, text) in [
+            ("missing", "Ce champ est obligatoire."),
+            ("reserved", "Cette adresse est réservée"),
+            ("unknown_country", "Choisissez un pays"),
+            ("invalid_email", "adresse e-mail valide"),
+        ] {
+            assert!(
+                page.contains(&format!("data-problem=\"{problem}\"")),
+                "{problem}: {page}"
+            );
+            assert!(page.contains(text), "{text}");
+        }
+        assert!(page.contains("value=\"Admin\""), "what was typed is kept");
+        assert_eq!(count(&app, "organizations").await, 0);
+        assert_eq!(count(&app, "audit_events").await, 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_organization_created_in_the_portal_is_shown_to_its_owner_and_to_no_one_else() {
+        let app = TestApp::builder().oidc().spawn().await;
+        let owner = signed_in(&app, "owner").await;
+        let token = form_token(&app, &owner).await;
+        let created = submit(
+            &app,
+            &owner,
+            &token,
+            ["Acme Boutique", "acme", "FR", "billing@acme.example"],
+        )
+        .await;
+        assert_eq!(created.headers()[header::LOCATION], "/orgs/acme");
+        let page = owner.follow(&app.url("/orgs/acme")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Acme Boutique") && page.body.contains("data-member="));
+        let list = owner.follow(&app.url("/orgs")).await;
+        assert!(list.body.contains("data-organization=\"acme\""));
+
+        let stranger = signed_in(&app, "stranger").await;
+        let hidden = stranger.follow(&app.url("/orgs/acme")).await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+        assert!(!hidden.body.contains("Acme Boutique"));
+        let unknown = stranger.follow(&app.url("/orgs/no-such-org")).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+        // A second organization at the same address is refused beside the field.
+        let token = form_token(&app, &stranger).await;
+        let taken = submit(&app, &stranger, &token, ["Other", "acme", "BE", "x@y.be"]).await;
+        assert!(taken.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .contains("slug%3Ataken"));
+        assert_eq!(count(&app, "organizations").await, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_form_refuses_a_forged_csrf_token_and_signed_out_visitors() {
+        let app = TestApp::builder().oidc().spawn().await;
+        let browser = signed_in(&app, "victim").await;
+        let forged = browser
+            .post_form(
+                &app.url("/orgs/new"),
+                &[
+                    ("csrf_token", "forged"),
+                    ("name", "Evil"),
+                    ("slug", "evil"),
+                    ("country", "FR"),
+                    ("billing_email", "e@v.il"),
+                ],
+            )
+            .await;
+        assert_eq!(forged.headers()[header::LOCATION], "/orgs/new");
+        let anonymous = app
+            .client
+            .post(app.url("/orgs/new"))
+            .form(&[
+                ("csrf_token", "x"),
+                ("name", "Evil"),
+                ("slug", "evil"),
+                ("country", "FR"),
+                ("billing_email", "e@v.il"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            anonymous.headers()[header::LOCATION],
+            "/auth/signin?return_to=/orgs/new"
+        );
+        assert_eq!(count(&app, "organizations").await, 0);
+        let page = app.get("/orgs").await;
+        assert_eq!(page.headers()[header::LOCATION], "/auth/signin?return_to=/orgs");
+    }
+}
