@@ -24,6 +24,14 @@ fn query(url: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// How many portal sessions the database holds.
+async fn portal_sessions(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
 /// Whether the portal's home page shows `browser` as signed in.
 async fn shows_signed_in(app: &TestApp, browser: &Browser) -> bool {
     browser
@@ -137,10 +145,7 @@ async fn signing_out_ends_the_portal_kratos_and_hydra_sessions() {
         StatusCode::UNAUTHORIZED,
         "the Kratos session ended"
     );
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let sessions = portal_sessions(&app).await;
     assert_eq!(
         sessions, 0,
         "the portal session is deleted, not just forgotten by the browser"
@@ -175,10 +180,7 @@ async fn a_logout_started_at_hydra_reaches_the_portal_by_back_channel() {
         .await;
     let mut signed_out = false;
     for _ in 0..50 {
-        let remaining: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+        let remaining = portal_sessions(&app).await;
         if remaining == 0 {
             signed_out = true;
             break;
@@ -326,10 +328,7 @@ async fn a_session_past_its_absolute_lifetime_is_signed_out_however_active() {
     let landed = browser.follow(&app.url("/auth/signin")).await;
     assert_eq!(landed.url, app.url("/"));
     assert!(!shows_signed_in(&app, &browser).await);
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let sessions = portal_sessions(&app).await;
     assert_eq!(sessions, 0, "the expired session is deleted");
 }
 
