@@ -28,12 +28,21 @@ pub use shell::{shell, AssetVersion, ShellOptions};
 use crate::{
     components::layout::Layout,
     pages::{
-        admin::AdminHomePage,
+        admin::{
+            audit::AdminAuditPage,
+            plans::{AdminPlanPage, AdminPlansPage},
+            tenant::AdminTenantPage,
+            tenants::AdminTenantsPage,
+            AdminHomePage,
+        },
         auth::{AuthErrorPage, AuthFlowPage},
         consent::ConsentPage,
+        invitation::InvitationPage,
         landing::LandingPage,
         not_found::NotFoundPage,
-        organizations::{NewOrganizationPage, OrganizationPage, OrganizationsPage},
+        org_audit::OrganizationAuditPage,
+        organization::{Denied, OrganizationPage},
+        organizations::{NewOrganizationPage, OrganizationsPage},
         sessions::SessionsPage,
     },
 };
@@ -59,9 +68,18 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/consent") view=ConsentPage ssr=SsrMode::Async />
                     <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/tenants") view=AdminTenantsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/tenants/:slug") view=AdminTenantPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/plans") view=AdminPlansPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/plans/:code") view=AdminPlanPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs") view=OrganizationsPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/new") view=NewOrganizationPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug") view=OrganizationPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/audit") view=OrganizationAuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/invitations/:token") view=InvitationPage ssr=SsrMode::Async />
+                    // What a refused post renders (403); `/denied/…` is the 404 page.
+                    <Route path=path!("/denied") view=Denied />
                 </Routes>
             </Layout>
         </Router>

@@ -7,7 +7,10 @@ use std::net::IpAddr;
 use sqlx::{Postgres, Transaction};
 use time::OffsetDateTime;
 
-use crate::Result;
+use crate::{
+    domain::{AuditEntry, AuditFilter, AuditPage, FieldError, FieldProblem},
+    Result,
+};
 
 /// Who is asking, and from where: every operation that changes something
 /// takes one, and its audit event records it.
@@ -57,4 +60,125 @@ pub(crate) async fn record(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// How many entries an audit page holds.
+pub const AUDIT_PAGE_SIZE: i64 = 50;
+
+/// A filter with its days parsed; a day that does not parse is a field error.
+pub(crate) struct ParsedFilter {
+    pub organization: Option<uuid::Uuid>,
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub since: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+    pub before: Option<i64>,
+}
+
+fn parse_day(raw: &Option<String>, field: &str) -> Result<Option<OffsetDateTime>, FieldError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    raw.as_deref()
+        .map(|day| {
+            time::Date::parse(day, format)
+                .map(|date| date.midnight().assume_utc())
+                .map_err(|_| FieldError::new(field, FieldProblem::InvalidDate))
+        })
+        .transpose()
+}
+
+impl ParsedFilter {
+    pub fn parse(filter: &AuditFilter, organization: Option<uuid::Uuid>) -> Result<Self, Vec<FieldError>> {
+        let since = parse_day(&filter.since, "since");
+        let until = parse_day(&filter.until, "until");
+        match (since, until) {
+            (Ok(since), Ok(until)) => Ok(Self {
+                organization,
+                action: filter.action.clone(),
+                actor: filter.actor.clone(),
+                since,
+                // Up to the end of that day.
+                until: until.map(|day| day + time::Duration::days(1)),
+                before: filter.before,
+            }),
+            (since, until) => Err([since.err(), until.err()].into_iter().flatten().collect()),
+        }
+    }
+}
+
+fn like_escaped(raw: &str) -> String {
+    raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+type EntryRow = (
+    i64,
+    OffsetDateTime,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Entries matching `filter`, newest first, `limit` at most.
+pub(crate) async fn list(
+    conn: &mut sqlx::PgConnection,
+    filter: &ParsedFilter,
+    limit: i64,
+) -> Result<AuditPage> {
+    let mut query = sqlx::QueryBuilder::<Postgres>::new(
+        "SELECT e.id, e.at, coalesce(e.actor_email, e.actor), o.slug, e.action, e.target,
+                e.before::text, e.after::text, e.request_id, host(e.ip)
+           FROM audit_events e LEFT JOIN organizations o ON o.id = e.organization_id
+          WHERE true",
+    );
+    if let Some(organization) = filter.organization {
+        query.push(" AND e.organization_id = ").push_bind(organization);
+    }
+    if let Some(action) = &filter.action {
+        query
+            .push(" AND e.action LIKE ")
+            .push_bind(format!("{}%", like_escaped(action)));
+    }
+    if let Some(actor) = &filter.actor {
+        query
+            .push(" AND e.actor_email ILIKE ")
+            .push_bind(format!("%{}%", like_escaped(actor)));
+    }
+    if let Some(since) = filter.since {
+        query.push(" AND e.at >= ").push_bind(since);
+    }
+    if let Some(until) = filter.until {
+        query.push(" AND e.at < ").push_bind(until);
+    }
+    if let Some(before) = filter.before {
+        query.push(" AND e.id < ").push_bind(before);
+    }
+    query.push(" ORDER BY e.id DESC LIMIT ").push_bind(limit + 1);
+    let mut rows: Vec<EntryRow> = query.build_query_as().fetch_all(&mut *conn).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next_before = if more { rows.last().map(|row| row.0) } else { None };
+    let entries = rows
+        .into_iter()
+        .map(
+            |(id, at, actor, organization, action, target, before, after, request_id, ip)| AuditEntry {
+                id,
+                at: at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                actor,
+                organization,
+                action,
+                target,
+                before,
+                after,
+                request_id,
+                ip,
+            },
+        )
+        .collect();
+    Ok(AuditPage { entries, next_before })
 }

@@ -19,9 +19,15 @@ struct OfferRow {
     summary_fr: String,
 }
 
+/// The columns a [`PlanRow`] reads, for every query that loads plans.
+pub(crate) const PLAN_COLUMNS: &str =
+    "offer_kind, code, name_en, name_fr, monthly_price_cents, cpu_millicores,
+    memory_mib, storage_gib, seats, devices, backup_retention_days,
+    openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval";
+
 #[derive(FromRow)]
-struct PlanRow {
-    offer_kind: String,
+pub(crate) struct PlanRow {
+    pub(crate) offer_kind: String,
     code: String,
     name_en: String,
     name_fr: String,
@@ -48,14 +54,11 @@ impl Control {
         )
         .fetch_all(self.db.pool())
         .await?;
-        let plans: Vec<PlanRow> = sqlx::query_as(
-            "SELECT offer_kind, code, name_en, name_fr, monthly_price_cents, cpu_millicores,
-                    memory_mib, storage_gib, seats, devices, backup_retention_days,
-                    openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval
-             FROM plans
+        let plans: Vec<PlanRow> = sqlx::query_as(&format!(
+            "SELECT {PLAN_COLUMNS} FROM plans
              WHERE retired_at IS NULL OR retired_at > $1
-             ORDER BY position, code",
-        )
+             ORDER BY position, code"
+        ))
         .bind(now)
         .fetch_all(self.db.pool())
         .await?;
@@ -84,6 +87,33 @@ impl Control {
             })
             .collect()
     }
+}
+
+/// A plan on sale now, by code: its id, offer and terms.
+pub(crate) async fn plan_on_sale(
+    tx: &mut sqlx::PgConnection,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<Option<(uuid::Uuid, OfferKind, Plan)>> {
+    let row: Option<(uuid::Uuid,)> =
+        sqlx::query_as("SELECT id FROM plans WHERE code = $1 AND (retired_at IS NULL OR retired_at > $2)")
+            .bind(code)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((id,)) = row else { return Ok(None) };
+    let (kind, plan) = plan_by_id(tx, id).await?;
+    Ok(Some((id, kind, plan)))
+}
+
+/// Any plan, retired or not (a retired plan stays on its subscriptions).
+pub(crate) async fn plan_by_id(tx: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<(OfferKind, Plan)> {
+    let row: PlanRow = sqlx::query_as(&format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = $1"))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let kind = OfferKind::from_code(&row.offer_kind).ok_or_else(|| invalid("plans", &row.offer_kind))?;
+    Ok((kind, row.try_into()?))
 }
 
 fn invalid(table: &'static str, detail: &str) -> Error {

@@ -9,6 +9,8 @@ pub mod clock;
 pub mod domain;
 
 #[cfg(feature = "server")]
+pub mod access;
+#[cfg(feature = "server")]
 pub mod admins;
 #[cfg(feature = "server")]
 pub mod audit;
@@ -23,11 +25,25 @@ pub mod identity;
 #[cfg(feature = "server")]
 pub mod login;
 #[cfg(feature = "server")]
+pub mod mail;
+#[cfg(feature = "server")]
+pub mod members;
+#[cfg(feature = "server")]
 pub mod organizations;
+#[cfg(feature = "server")]
+pub mod plan_admin;
 #[cfg(feature = "server")]
 pub mod portal_sessions;
 #[cfg(feature = "server")]
+mod quotas;
+#[cfg(feature = "server")]
 pub mod store;
+#[cfg(feature = "server")]
+pub mod subscriptions;
+#[cfg(feature = "server")]
+pub mod tenant_admin;
+#[cfg(feature = "server")]
+pub mod tenants;
 #[cfg(feature = "server")]
 pub mod throttle;
 
@@ -57,6 +73,9 @@ mod control_plane {
         kratos: Option<Kratos>,
         hydra: Option<Hydra>,
         public_url: String,
+        pub(crate) mailer: Option<crate::mail::Mailer>,
+        /// New organizations wait for a platform admin's approval.
+        pub(crate) approve_new_organizations: bool,
         pub(crate) throttle_limits: crate::throttle::ThrottleLimits,
     }
 
@@ -68,6 +87,8 @@ mod control_plane {
                 kratos: None,
                 hydra: None,
                 public_url: String::new(),
+                mailer: None,
+                approve_new_organizations: false,
                 throttle_limits: crate::throttle::ThrottleLimits::default(),
             }
         }
@@ -87,6 +108,18 @@ mod control_plane {
 
         pub fn public_url(&self) -> &str {
             &self.public_url
+        }
+
+        /// Makes new organizations wait for a platform admin's approval.
+        pub fn with_organization_approval(mut self, required: bool) -> Self {
+            self.approve_new_organizations = required;
+            self
+        }
+
+        /// Adds the mailer that sends the portal's own e-mail (invitations).
+        pub fn with_mailer(mut self, mailer: crate::mail::Mailer) -> Self {
+            self.mailer = Some(mailer);
+            self
         }
 
         /// Adds the Kratos client the identity operations use.

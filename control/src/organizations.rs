@@ -7,26 +7,16 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, AuditEvent, Caller},
+    access::{self, identity_uuid, or_refuse, stored_role, Outcome},
+    audit::{self, AuditEvent, Caller, ParsedFilter, AUDIT_PAGE_SIZE},
     domain::{
-        FieldError, FieldProblem, Member, NewOrganization, OrganizationOverview, OrganizationSummary, Role,
+        AuditFilter, AuditPage, FieldError, FieldProblem, Member, NewOrganization, OrganizationOverview,
+        OrganizationSummary, PendingInvitation, Permission, Refusal, Role,
     },
-    Control, Error, Result,
+    members::day,
+    quotas::{live_subscriptions, seat_holders},
+    Control, Result,
 };
-
-fn identity_uuid(caller: &Caller) -> Result<Uuid> {
-    Uuid::parse_str(&caller.identity_id).map_err(|_| Error::Backend {
-        backend: "kratos",
-        detail: format!("identity id {:?} is not a UUID", caller.identity_id),
-    })
-}
-
-fn stored_role(raw: &str) -> Result<Role> {
-    Role::parse(raw).ok_or_else(|| Error::InvalidStoredData {
-        table: "memberships",
-        detail: format!("unknown role {raw:?}"),
-    })
-}
 
 impl Control {
     /// Creates an organization with the caller as its owner. A taken slug
@@ -40,9 +30,14 @@ impl Control {
         let now = self.clock.now();
         let id = Uuid::new_v4();
         let mut tx = self.db.pool().begin().await?;
+        let state = if self.approve_new_organizations {
+            "pending_approval"
+        } else {
+            "active"
+        };
         let inserted = sqlx::query(
             "INSERT INTO organizations (id, slug, name, country, billing_email, state, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 'active', $6, $6)
+             VALUES ($1, $2, $3, $4, $5, $7, $6, $6)
              ON CONFLICT (slug) DO NOTHING",
         )
         .bind(id)
@@ -51,6 +46,7 @@ impl Control {
         .bind(new.country.as_str())
         .bind(new.billing_email.as_str())
         .bind(now)
+        .bind(state)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -73,6 +69,7 @@ impl Control {
             "country": new.country.as_str(),
             "billing_email": new.billing_email.as_str(),
             "owner": caller.email,
+            "state": state,
         });
         audit::record(
             &mut tx,
@@ -92,7 +89,7 @@ impl Control {
             slug: new.slug.to_string(),
             name: new.name.as_str().to_owned(),
             country: new.country.as_str().to_owned(),
-            state: "active".to_owned(),
+            state: state.to_owned(),
             role: Role::Owner,
         }))
     }
@@ -121,50 +118,92 @@ impl Control {
             .collect()
     }
 
-    /// An organization's page, for its members only: `None` for anyone else
-    /// (and for an unknown slug), so that its existence does not leak.
-    pub async fn organization_overview(
-        &self,
-        caller: &Caller,
-        slug: &str,
-    ) -> Result<Option<OrganizationOverview>> {
-        let found: Option<(Uuid, String, String, String, String, String)> = sqlx::query_as(
-            "SELECT o.id, o.name, o.country, o.state, o.billing_email, m.role
-               FROM organizations o JOIN memberships m ON m.organization_id = o.id
-              WHERE o.slug = $1 AND m.identity_id = $2",
-        )
-        .bind(slug)
-        .bind(identity_uuid(caller)?)
-        .fetch_optional(self.db.pool())
-        .await?;
-        let Some((id, name, country, state, billing_email, role)) = found else {
-            return Ok(None);
-        };
-        let members: Vec<(String, String)> = sqlx::query_as(
-            "SELECT email, role FROM memberships WHERE organization_id = $1
+    /// An organization's page, for its members only: `NotFound` for anyone
+    /// else (and for an unknown slug), so that its existence does not leak.
+    pub async fn organization_overview(&self, caller: &Caller, slug: &str) -> Outcome<OrganizationOverview> {
+        let now = self.clock.now();
+        let mut conn = self.db.pool().acquire().await?;
+        let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::View, false).await?);
+        let (country, billing_email, state_reason): (String, String, Option<String>) =
+            sqlx::query_as("SELECT country, billing_email, state_reason FROM organizations WHERE id = $1")
+                .bind(org.id)
+                .fetch_one(&mut *conn)
+                .await?;
+        let members: Vec<(Uuid, String, String)> = sqlx::query_as(
+            "SELECT identity_id, email, role FROM memberships WHERE organization_id = $1
               ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END, email",
         )
-        .bind(id)
-        .fetch_all(self.db.pool())
+        .bind(org.id)
+        .fetch_all(&mut *conn)
         .await?;
-        Ok(Some(OrganizationOverview {
+        let invitations: Vec<(Uuid, String, String, time::OffsetDateTime)> = if org
+            .role
+            .allows(Permission::ManageMembers)
+        {
+            sqlx::query_as(
+                    "SELECT id, email, role, expires_at FROM invitations
+                      WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2
+                      ORDER BY created_at",
+                )
+                .bind(org.id)
+                .bind(now)
+                .fetch_all(&mut *conn)
+                .await?
+        } else {
+            Vec::new()
+        };
+        let holders = seat_holders(&mut conn, org.id, now).await?;
+        let subscriptions = live_subscriptions(&mut conn, org.id)
+            .await?
+            .iter()
+            .map(|subscription| subscription.view(&holders))
+            .collect();
+        Ok(Ok(OrganizationOverview {
             organization: OrganizationSummary {
                 slug: slug.to_owned(),
-                name,
+                name: org.name,
                 country,
-                state,
-                role: stored_role(&role)?,
+                state: org.state,
+                role: org.role,
             },
+            state_reason,
             billing_email,
             members: members
                 .into_iter()
-                .map(|(email, role)| {
+                .map(|(id, email, role)| {
                     Ok(Member {
+                        identity_id: id.to_string(),
                         email,
                         role: stored_role(&role)?,
                     })
                 })
                 .collect::<Result<_>>()?,
+            invitations: invitations
+                .into_iter()
+                .map(|(id, email, role, expires_at)| {
+                    Ok(PendingInvitation {
+                        id: id.to_string(),
+                        email,
+                        role: stored_role(&role)?,
+                        expires_on: day(expires_at),
+                    })
+                })
+                .collect::<Result<_>>()?,
+            subscriptions,
+            viewer_id: org.caller_id.to_string(),
         }))
+    }
+
+    /// The organization's own audit log, for its owners and admins.
+    pub async fn organization_audit(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        filter: &AuditFilter,
+    ) -> Outcome<AuditPage> {
+        let mut conn = self.db.pool().acquire().await?;
+        let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::ReadAudit, false).await?);
+        let parsed = or_refuse!(ParsedFilter::parse(filter, Some(org.id)).map_err(Refusal::Fields));
+        Ok(Ok(audit::list(&mut conn, &parsed, AUDIT_PAGE_SIZE).await?))
     }
 }

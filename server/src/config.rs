@@ -26,8 +26,9 @@ pub struct Config {
     pub vault: Option<VaultConfig>,
     #[serde(default)]
     pub mqtt: Option<EndpointConfig>,
+    /// The SMTP relay for the portal's own mail (invitations).
     #[serde(default)]
-    pub smtp: Option<EndpointConfig>,
+    pub smtp: Option<SmtpConfig>,
     /// Ory Kratos: identities and self-service flows.
     #[serde(default)]
     pub kratos: Option<OryConfig>,
@@ -42,6 +43,18 @@ pub struct Config {
     pub rate_limits: RateLimitsConfig,
     #[serde(default)]
     pub bootstrap: BootstrapConfig,
+    #[serde(default)]
+    pub tenancy: TenancyConfig,
+}
+
+/// How organizations come to be.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenancyConfig {
+    /// New organizations wait for a platform admin's approval (subscriptions
+    /// to plans that need it wait either way).
+    #[serde(default)]
+    pub approve_new_organizations: bool,
 }
 
 /// The portal signs people in as an OpenID client of Hydra.
@@ -232,6 +245,19 @@ pub struct OryConfig {
 #[serde(deny_unknown_fields)]
 pub struct EndpointConfig {
     pub address: String,
+}
+
+/// The SMTP relay, and who the portal's mail comes from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub address: String,
+    #[serde(default = "default_mail_from")]
+    pub from: String,
+}
+
+fn default_mail_from() -> String {
+    "Bibind <no-reply@bibind.localhost>".to_owned()
 }
 
 fn default_max_connections() -> u32 {

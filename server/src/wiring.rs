@@ -8,6 +8,7 @@ use control::{
     clock::SystemClock,
     domain::EmailAddress,
     identity::{ClientRegistration, Hydra, Kratos, RelyingParty, RelyingPartySettings},
+    mail::Mailer,
     store::Db,
     Control,
 };
@@ -25,7 +26,11 @@ pub async fn control_plane(config: &Config) -> Result<Control, StartError> {
     }
     let mut control = Control::new(db, Arc::new(SystemClock))
         .with_public_url(&config.server.public_url)
-        .with_throttle_limits(config.rate_limits.limits());
+        .with_throttle_limits(config.rate_limits.limits())
+        .with_organization_approval(config.tenancy.approve_new_organizations);
+    if let Some(smtp) = &config.smtp {
+        control = control.with_mailer(Mailer::smtp(&smtp.address, &smtp.from)?);
+    }
     if let Some(kratos) = &config.kratos {
         control = control.with_kratos(Kratos::new(&kratos.public_url, Some(&kratos.admin_url))?);
     }

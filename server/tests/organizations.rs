@@ -9,7 +9,7 @@ mod support;
 
 use control::{
     audit::Caller,
-    domain::{FieldError, FieldProblem, NewOrganization, Role},
+    domain::{FieldError, FieldProblem, NewOrganization, Refusal, Role},
 };
 use support::TestApp;
 
@@ -101,14 +101,14 @@ async fn another_organization_does_not_exist_for_a_non_member() {
     let mallory = caller("mallory");
     assert_eq!(
         app.control.organization_overview(&mallory, "acme").await.unwrap(),
-        None
+        Err(Refusal::NotFound)
     );
     assert_eq!(
         app.control
             .organization_overview(&mallory, "no-such-org")
             .await
             .unwrap(),
-        None
+        Err(Refusal::NotFound)
     );
     assert!(app.control.my_organizations(&mallory).await.unwrap().is_empty());
 }
@@ -131,28 +131,17 @@ mod through_the_portal {
     use reqwest::{header, StatusCode};
 
     use super::support::{
-        browser::{create_identity, unique_email, Browser, PASSWORD},
+        browser::{csrf_token_in, Browser, Person},
         TestApp,
     };
 
     /// A person signed in to the portal (through Kratos and Hydra).
     async fn signed_in(app: &TestApp, name: &str) -> Browser {
-        let email = unique_email(name);
-        create_identity(&email, PASSWORD).await;
-        let browser = Browser::new(&app.base_url);
-        browser.sign_in_at_kratos(&email, PASSWORD).await;
-        browser.follow(&app.url("/auth/signin")).await;
-        browser
+        Person::signed_in(&app.base_url, name).await.browser
     }
 
     async fn form_token(app: &TestApp, browser: &Browser) -> String {
-        let page = browser.follow(&app.url("/orgs/new")).await;
-        page.body
-            .split("name=\"csrf_token\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .expect("the form's CSRF token")
-            .to_owned()
+        csrf_token_in(&browser.follow(&app.url("/orgs/new")).await.body)
     }
 
     /// Posts the new-organization form with `token` and `fields`.

@@ -179,7 +179,10 @@ async fn unknown_routes_get_the_404_page_in_the_visitors_language() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_page_gets_the_500_page_without_the_cause() {
     let app = TestApp::spawn().await;
-    sqlx::query("DROP TABLE plans").execute(&app.pool).await.unwrap();
+    sqlx::query("DROP TABLE plans CASCADE")
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let response = app.get_with("/", &[("accept-language", "fr")]).await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let html = body(response).await;

@@ -1,8 +1,11 @@
-//! `cargo xtask bench`: numbers, not pass/fail. Builds the release server and
-//! a bare axum hello-world, starts the services, and measures in one run:
-//! the portal's idle RSS, then requests per second and latency (wrk, one
-//! thread, 32 connections, loopback) of the landing page, of the 404 page
-//! (the same shell with no data) and of the hello-world; and the wasm size.
+//! `cargo xtask bench`: numbers, not pass/fail. Builds the release server, a
+//! bare axum hello-world and the tenancy benchmark, starts the services, and
+//! measures in one run: the portal's idle RSS; the tenancy data set (10,000
+//! tenants, 50,000 members, 1,000,000 audit events) with the p50/p99 of the
+//! admin tenant search and of the audit filter; then requests per second and
+//! latency (wrk, one thread, 32 connections, loopback) of a signed-in
+//! customer's dashboard, the landing page, the 404 page (the same shell with
+//! no data) and the hello-world; and the wasm size.
 
 use std::{process::Command, time::Duration};
 
@@ -10,7 +13,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::{
     process::{self, Supervised},
-    services::{Ports, Profile, Stack},
+    services::{Ports, Profile, Stack, BROWSER_HOST},
     site, test, tools,
 };
 
@@ -30,7 +33,7 @@ pub fn run(args: &[String]) -> Result<()> {
     };
     tools::ensure_apt(&[&WRK])?;
     let site_root = site::build()?;
-    let binaries = test::build_server(true, &["--example", "hello"])?;
+    let binaries = test::build_server(true, &["--example", "hello", "--example", "tenancy_bench"])?;
 
     let run_dir = std::env::temp_dir().join(format!("bibind-bench-{}", std::process::id()));
     let logs = run_dir.join("logs");
@@ -68,21 +71,72 @@ pub fn run(args: &[String]) -> Result<()> {
     std::thread::sleep(Duration::from_secs(1));
     let idle_rss = rss_kib(portal.pid())?;
 
+    // Seeds the tenancy data, times the admin queries, signs a customer in.
+    let tenancy = process::output(
+        Command::new(binaries.join("examples/tenancy_bench"))
+            .envs(test::test_env(&stack))
+            .env("BENCH_DATABASE_URL", stack.postgres.url("bibind_bench"))
+            .env("BENCH_PORTAL_URL", format!("http://{BROWSER_HOST}:{portal_port}")),
+    )?;
+    let line = |key: &str| {
+        tenancy
+            .lines()
+            .find_map(|line| line.strip_prefix(key))
+            .map(str::to_owned)
+            .with_context(|| format!("the tenancy benchmark printed no {key}"))
+    };
+    let cookie = format!("Cookie: bibind_session={}", line("SESSION_COOKIE=")?);
+    let dashboard = line("DASHBOARD=")?;
+    let status = process::output(Command::new("curl").args([
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-H",
+        &cookie,
+        &format!("http://{BROWSER_HOST}:{portal_port}{dashboard}"),
+    ]))?;
+    if status.trim() != "200" {
+        bail!(
+            "the signed-in dashboard answered {status}, not 200: the load run would measure something else"
+        );
+    }
+
     let duration = format!("{seconds}s");
     let mut rows = Vec::new();
-    for (name, url) in [
-        ("landing page /", format!("http://127.0.0.1:{portal_port}/")),
-        ("404 page", format!("http://127.0.0.1:{portal_port}/no-such-page")),
-        ("axum hello-world", format!("http://127.0.0.1:{hello_port}/")),
+    for (name, url, header) in [
+        (
+            "customer dashboard",
+            format!("http://{BROWSER_HOST}:{portal_port}{dashboard}"),
+            Some(cookie.as_str()),
+        ),
+        ("landing page /", format!("http://127.0.0.1:{portal_port}/"), None),
+        (
+            "404 page",
+            format!("http://127.0.0.1:{portal_port}/no-such-page"),
+            None,
+        ),
+        (
+            "axum hello-world",
+            format!("http://127.0.0.1:{hello_port}/"),
+            None,
+        ),
     ] {
-        let out = process::output(Command::new("wrk").args([
-            "-t1",
-            "-c32",
-            &format!("-d{duration}"),
-            "--latency",
-            &url,
-        ]))?;
-        rows.push((name, parse_wrk(&out)));
+        let mut wrk = Command::new("wrk");
+        wrk.args(["-t1", "-c32", &format!("-d{duration}"), "--latency"]);
+        if let Some(header) = header {
+            wrk.args(["-H", header]);
+        }
+        let out = process::output(wrk.arg(&url))?;
+        let result = parse_wrk(&out);
+        if result.non_success > 0 {
+            bail!(
+                "{name}: {} responses were not 2xx/3xx:\n{out}",
+                result.non_success
+            );
+        }
+        rows.push((name, result));
     }
     let loaded_rss = rss_kib(portal.pid())?;
     let (raw, gzip) = site::wasm_size(&site_root)?;
@@ -91,6 +145,11 @@ pub fn run(args: &[String]) -> Result<()> {
     drop(stack);
     let _ = std::fs::remove_dir_all(&run_dir);
 
+    let tenancy_report: Vec<&str> = tenancy
+        .lines()
+        .filter(|line| !line.starts_with("SESSION_COOKIE=") && !line.starts_with("DASHBOARD="))
+        .collect();
+    println!("{}", tenancy_report.join("\n"));
     println!("\nwrk -t1 -c32 -d{duration} on loopback, release build, 2 cores shared by client and server:");
     println!(
         "{:<20} {:>12} {:>10} {:>10}",
@@ -102,12 +161,12 @@ pub fn run(args: &[String]) -> Result<()> {
             name, result.requests_per_second, result.p50, result.p99
         );
     }
-    if let (Some(landing), Some(hello)) = (rows.first(), rows.get(2)) {
-        println!(
-            "landing page at {:.1}% of the hello-world's rate",
-            100.0 * landing.1.requests_per_second / hello.1.requests_per_second.max(1.0)
-        );
-    }
+    let rate = |index: usize| rows.get(index).map_or(0.0, |row| row.1.requests_per_second);
+    println!(
+        "dashboard at {:.1}% of the 404 page's rate; landing page at {:.1}% of the hello-world's",
+        100.0 * rate(0) / rate(2).max(1.0),
+        100.0 * rate(1) / rate(3).max(1.0)
+    );
     println!("portal RSS: {idle_rss} KiB idle, {loaded_rss} KiB after the load");
     println!("front end wasm: {raw} bytes raw, {gzip} bytes gzip -9");
     Ok(())
@@ -117,6 +176,8 @@ struct WrkResult {
     requests_per_second: f64,
     p50: String,
     p99: String,
+    /// Responses that were not 2xx or 3xx (a signed-out dashboard would be 3xx).
+    non_success: u64,
 }
 
 fn parse_wrk(output: &str) -> WrkResult {
@@ -132,6 +193,7 @@ fn parse_wrk(output: &str) -> WrkResult {
         requests_per_second: field("Requests/sec:").parse().unwrap_or(0.0),
         p50: field("50%"),
         p99: field("99%"),
+        non_success: field("Non-2xx or 3xx responses:").parse().unwrap_or(0),
     }
 }
 

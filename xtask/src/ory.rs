@@ -89,15 +89,33 @@ impl OryServer {
 /// address (`from`) is replaced by the one in use (`to`).
 pub fn render_config(name: &str, replacements: &[(String, String)], out_dir: &Path) -> Result<PathBuf> {
     let source = paths::workspace_root().join("deploy/ory").join(name);
-    let mut text =
+    let template =
         std::fs::read_to_string(&source).with_context(|| format!("cannot read {}", source.display()))?;
-    for (from, to) in replacements {
-        text = text.replace(from.as_str(), to.as_str());
-    }
+    let text = replace_once(&template, replacements);
     std::fs::create_dir_all(out_dir)?;
     let out = out_dir.join(name);
     std::fs::write(&out, text)?;
     Ok(out)
+}
+
+/// Replaces every `from` by its `to` in one pass over `template`, so that a
+/// replacement is never replaced again (a free port 44333 put in place of
+/// `:3000` must not then match `:4433`).
+fn replace_once(template: &str, replacements: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    'scan: while let Some(c) = rest.chars().next() {
+        for (from, to) in replacements {
+            if !from.is_empty() && rest.starts_with(from.as_str()) {
+                out.push_str(to);
+                rest = &rest[from.len()..];
+                continue 'scan;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }
 
 /// Secrets for Kratos and Hydra: random, written once into the data
@@ -156,4 +174,18 @@ pub fn random_alphanumeric(length: usize) -> Result<String> {
         .iter()
         .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_once;
+
+    #[test]
+    fn a_replacement_is_not_replaced_again() {
+        let rules = [
+            (":3000".to_owned(), ":44333".to_owned()),
+            (":4433".to_owned(), ":41593".to_owned()),
+        ];
+        assert_eq!(replace_once("a:3000 b:4433 c", &rules), "a:44333 b:41593 c");
+    }
 }

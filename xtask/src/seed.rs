@@ -1,4 +1,4 @@
-//! `cargo xtask dev`'s seeded accounts: a platform admin and a customer,
+//! `cargo xtask dev`'s seeded accounts: two platform admins and a customer,
 //! created in Kratos with verified e-mail addresses and passwords generated
 //! once per data directory (git-ignored), so a developer can sign in at once.
 
@@ -21,19 +21,18 @@ pub struct DevAccount {
     pub password: String,
 }
 
-/// The two accounts, created in Kratos unless they exist.
+/// The accounts, created in Kratos unless they exist.
 pub fn ensure_accounts(stack: &Stack, data_dir: &Path) -> Result<Vec<DevAccount>> {
     tools::ensure_apt(&[&CURL])?;
     let file = data_dir.join(ACCOUNTS_FILE);
-    if !file.exists() {
-        let text = format!(
-            "ADMIN_PASSWORD={}\nCUSTOMER_PASSWORD={}\n",
-            ory::random_alphanumeric(16)?,
-            ory::random_alphanumeric(16)?
-        );
-        std::fs::write(&file, text)?;
+    let mut text = std::fs::read_to_string(&file).unwrap_or_default();
+    // A key missing from an older file is generated and added.
+    for key in ["ADMIN_PASSWORD", "OPERATOR_PASSWORD", "CUSTOMER_PASSWORD"] {
+        if !text.lines().any(|line| line.starts_with(&format!("{key}="))) {
+            text.push_str(&format!("{key}={}\n", ory::random_alphanumeric(16)?));
+        }
     }
-    let text = std::fs::read_to_string(&file)?;
+    std::fs::write(&file, &text)?;
     let value = |key: &str| {
         text.lines()
             .find_map(|line| line.strip_prefix(&format!("{key}=")))
@@ -45,6 +44,13 @@ pub fn ensure_accounts(stack: &Stack, data_dir: &Path) -> Result<Vec<DevAccount>
             role: "admin",
             email: "admin@bibind.localhost".into(),
             password: value("ADMIN_PASSWORD")?,
+        },
+        // A second platform admin, which the end-to-end tenancy story enrols
+        // with its own second factor.
+        DevAccount {
+            role: "operator",
+            email: "operator@bibind.localhost".into(),
+            password: value("OPERATOR_PASSWORD")?,
         },
         DevAccount {
             role: "customer",
@@ -62,7 +68,7 @@ pub fn ensure_accounts(stack: &Stack, data_dir: &Path) -> Result<Vec<DevAccount>
 pub fn bootstrap_admins(accounts: &[DevAccount]) -> String {
     let admins: Vec<String> = accounts
         .iter()
-        .filter(|a| a.role == "admin")
+        .filter(|a| matches!(a.role, "admin" | "operator"))
         .map(|a| format!("\"{}\"", a.email))
         .collect();
     format!("[{}]", admins.join(","))

@@ -87,6 +87,10 @@ pub fn run(args: &[String]) -> Result<()> {
         .iter()
         .find(|account| account.role == "admin")
         .context("the seeded accounts have no admin")?;
+    let operator = accounts
+        .iter()
+        .find(|account| account.role == "operator")
+        .context("the seeded accounts have no operator")?;
     let portal_env = [
         (
             "BIBIND_BOOTSTRAP__PLATFORM_ADMINS".to_owned(),
@@ -122,6 +126,8 @@ pub fn run(args: &[String]) -> Result<()> {
             .env("SIM_BINARY", &sim)
             .env("BIBIND_E2E_ADMIN_EMAIL", &admin.email)
             .env("BIBIND_E2E_ADMIN_PASSWORD", &admin.password)
+            .env("BIBIND_E2E_OPERATOR_EMAIL", &operator.email)
+            .env("BIBIND_E2E_OPERATOR_PASSWORD", &operator.password)
             .env("CHROMIUM_PATH", tools::CHROMIUM.binary),
     )?;
     relying_party.stop();
@@ -136,7 +142,7 @@ pub fn run(args: &[String]) -> Result<()> {
 }
 
 /// What the integration tests learn about the services (`TEST_*`).
-fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
+pub(crate) fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
     vec![
         ("TEST_DATABASE_URL", stack.postgres.url("postgres")),
         ("TEST_VAULT_ADDR", stack.vault_addr()),

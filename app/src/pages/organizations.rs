@@ -2,53 +2,23 @@
 //! posted to `/orgs/new`, whose refusals come back in the query and stand
 //! beside their fields), and an organization's page.
 
-use control::domain::{
-    CountryCode, FieldProblem, MemberView, OrganizationOverview, OrganizationSummary, Role,
-};
+use control::domain::{parse_field_errors, CountryCode, FieldProblem, MemberView, OrganizationSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::{my_organizations, new_organization_setup, organization_page, NewOrganizationForm},
-    components::status::StatusPage,
+    api::{my_organizations, new_organization_setup, NewOrganizationForm},
     i18n::{t, Msg},
-    pages::{auth::go_to, error::ServerErrorPage},
+    pages::{
+        auth::go_to,
+        error::ServerErrorPage,
+        labels::{organization_state_label, role_label, FieldProblemText},
+    },
 };
 
-pub fn role_label(role: Role) -> Msg {
-    match role {
-        Role::Owner => Msg::RoleOwner,
-        Role::Admin => Msg::RoleAdmin,
-        Role::Member => Msg::RoleMember,
-        Role::Learner => Msg::RoleLearner,
-    }
-}
-
-fn state_label(state: &str) -> Msg {
-    match state {
-        "pending_approval" => Msg::StatePendingApproval,
-        "suspended" => Msg::StateSuspended,
-        "closed" => Msg::StateClosed,
-        _ => Msg::StateActive,
-    }
-}
-
-fn problem_text(problem: FieldProblem) -> Msg {
-    match problem {
-        FieldProblem::Missing => Msg::ProblemMissing,
-        FieldProblem::TooShort => Msg::ProblemTooShort,
-        FieldProblem::TooLong => Msg::ProblemTooLong,
-        FieldProblem::BadCharacters => Msg::ProblemBadCharacters,
-        FieldProblem::Reserved => Msg::ProblemReserved,
-        FieldProblem::Taken => Msg::ProblemTaken,
-        FieldProblem::UnknownCountry => Msg::ProblemUnknownCountry,
-        FieldProblem::InvalidEmail => Msg::ProblemInvalidEmail,
-    }
-}
-
 /// Sends signed-out visitors to sign in and back to `here`.
-fn sign_in_then(here: &str) -> AnyView {
+pub(crate) fn sign_in_then(here: &str) -> AnyView {
     go_to(&format!("/auth/signin?return_to={here}"));
     ().into_any()
 }
@@ -92,7 +62,7 @@ fn OrganizationList(orgs: Vec<OrganizationSummary>) -> impl IntoView {
             view! {
                 <li class="flex items-center justify-between gap-4 p-4" data-organization=org.slug>
                     <a href=href class="font-semibold text-indigo-800 hover:text-indigo-950">{org.name}</a>
-                    <span class="text-sm text-slate-600">{t(role_label(org.role))}" · "{t(state_label(&org.state))}</span>
+                    <span class="text-sm text-slate-600">{t(role_label(org.role))}" · "{t(organization_state_label(&org.state))}</span>
                 </li>
             }
         })
@@ -130,14 +100,8 @@ pub fn NewOrganizationPage() -> impl IntoView {
 fn NewOrganizationFields(form: NewOrganizationForm) -> impl IntoView {
     let query = use_query_map().read_untracked().clone();
     let value = |name: &str| query.get(name).unwrap_or_default();
-    let errors: Vec<(String, FieldProblem)> = value("errors")
-        .split(',')
-        .filter_map(|pair| {
-            let (field, problem) = pair.split_once(':')?;
-            Some((field.to_owned(), FieldProblem::parse(problem)?))
-        })
-        .collect();
-    let problem_of = |field: &str| errors.iter().find(|(f, _)| f == field).map(|(_, p)| *p);
+    let errors = parse_field_errors(&value("errors"));
+    let problem_of = |field: &str| errors.iter().find(|e| e.field == field).map(|e| e.problem);
     let billing = if value("billing_email").is_empty() && errors.is_empty() {
         form.email.clone()
     } else {
@@ -197,69 +161,5 @@ fn Field(
             {hint.map(|hint| view! { <p id=hint_id class="mt-1 text-sm text-slate-600">{t(hint)}</p> })}
             <FieldProblemText id=problem_id problem />
         </div>
-    }
-}
-
-#[component]
-fn FieldProblemText(id: String, problem: Option<FieldProblem>) -> impl IntoView {
-    problem.map(|problem| {
-        view! { <p id=id class="mt-1 text-sm text-rose-700" data-problem=problem.as_str()>{t(problem_text(problem))}</p> }
-    })
-}
-
-#[component]
-pub fn OrganizationPage() -> impl IntoView {
-    let params = use_params_map();
-    let page = Resource::new(
-        move || params.read().get("slug").unwrap_or_default(),
-        organization_page,
-    );
-    view! {
-        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
-            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
-                {move || Suspend::new(async move {
-                    page.await.map(|view| match view {
-                        MemberView::Ready(overview) => view! { <OrganizationDetails overview /> }.into_any(),
-                        MemberView::NotFound => view! {
-                            <StatusPage code=404 title=Msg::OrgNotFoundTitle body=Msg::OrgNotFoundBody action=Msg::BackHome href="/orgs" />
-                        }
-                        .into_any(),
-                        MemberView::SignInRequired => sign_in_then("/orgs"),
-                    })
-                })}
-            </ErrorBoundary>
-        </Suspense>
-    }
-}
-
-#[component]
-fn OrganizationDetails(overview: OrganizationOverview) -> impl IntoView {
-    let org = overview.organization;
-    let members = overview
-        .members
-        .into_iter()
-        .map(|member| {
-            let shown = member.email.clone();
-            view! {
-                <li class="flex items-center justify-between gap-4 p-4" data-member=member.email>
-                    <span class="text-sm text-slate-900">{shown}</span>
-                    <span class="text-sm text-slate-600">{t(role_label(member.role))}</span>
-                </li>
-            }
-        })
-        .collect_view();
-    view! {
-        <Title text=org.name.clone() />
-        <section class="mx-auto max-w-3xl" aria-labelledby="org-title" data-organization=org.slug.clone()>
-            <h1 id="org-title" class="text-3xl font-bold tracking-tight">{org.name}</h1>
-            <dl class="mt-4 grid grid-cols-1 gap-2 text-sm sm:grid-cols-3">
-                <div><dt class="text-slate-600">{t(Msg::OrgYourRole)}</dt><dd class="font-medium">{t(role_label(org.role))}</dd></div>
-                <div><dt class="text-slate-600">{t(Msg::OrgFieldCountry)}</dt><dd class="font-medium">{org.country}</dd></div>
-                <div><dt class="text-slate-600">{t(Msg::OrgBilling)}</dt><dd class="font-medium">{overview.billing_email}</dd></div>
-            </dl>
-            <p class="mt-2 text-sm text-slate-600" data-state=org.state.clone()>{t(state_label(&org.state))}</p>
-            <h2 class="mt-8 text-xl font-semibold">{t(Msg::OrgMembers)}</h2>
-            <ul class="mt-4 divide-y divide-slate-200 rounded-xl border border-slate-200 bg-white shadow-sm">{members}</ul>
-        </section>
     }
 }

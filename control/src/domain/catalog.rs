@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::LocalizedText;
+use super::{LocalizedText, QuotaKind};
 
 /// The three offers Bibind sells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,6 +69,23 @@ pub struct Quotas {
     pub openstack_vcpus: u32,
     pub openstack_ram_mib: u32,
     pub openstack_instances: u32,
+}
+
+impl Quotas {
+    /// The limit of `kind`; `None` when the offer has no such quota.
+    pub fn get(&self, kind: QuotaKind) -> Option<u32> {
+        match kind {
+            QuotaKind::CpuMillicores => Some(self.cpu_millicores),
+            QuotaKind::MemoryMib => Some(self.memory_mib),
+            QuotaKind::StorageGib => Some(self.storage_gib),
+            QuotaKind::Seats => self.seats,
+            QuotaKind::Devices => self.devices,
+            QuotaKind::BackupRetentionDays => Some(self.backup_retention_days),
+            QuotaKind::OpenstackVcpus => Some(self.openstack_vcpus),
+            QuotaKind::OpenstackRamMib => Some(self.openstack_ram_mib),
+            QuotaKind::OpenstackInstances => Some(self.openstack_instances),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

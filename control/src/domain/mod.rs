@@ -1,14 +1,22 @@
 //! Domain types shared by the server and the hydrated front end. Input is
 //! parsed into these once, at the edge; code past the edge trusts them.
 
+mod access;
 mod admin;
+mod audit;
 mod catalog;
 mod email;
 mod identity;
 mod locale;
+mod members;
+mod plans;
+mod subscription;
 mod tenancy;
+mod tenants;
 
+pub use access::{parse_field_errors, Permission, QuotaKind, Refusal};
 pub use admin::{AdminAccess, PlatformAdmin};
+pub use audit::{AuditEntry, AuditFilter, AuditPage};
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
 pub use email::EmailAddress;
 pub use identity::{
@@ -16,7 +24,11 @@ pub use identity::{
     UiNode, UiNodeAttributes, UiNodeMeta, UiText,
 };
 pub use locale::{Locale, LocalizedText};
+pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};
+pub use plans::{PlanDraft, PlanForm, PlanRecord};
+pub use subscription::{QuotaUsage, SubscriptionState, SubscriptionView};
 pub use tenancy::{
-    CountryCode, FieldError, FieldProblem, Member, MemberView, NewOrganization, OrgName,
-    OrganizationOverview, OrganizationSummary, Role, Slug,
+    CountryCode, FieldError, FieldProblem, MemberView, NewOrganization, OrgName, OrganizationOverview,
+    OrganizationSummary, Role, Slug,
 };
+pub use tenants::{TenantDetail, TenantPage, TenantQuery, TenantRow, TenantSort};

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::EmailAddress;
+use super::{EmailAddress, Member, PendingInvitation, SubscriptionView};
 
 /// An organization's display name: 2 to 100 characters once trimmed, no
 /// control characters.
@@ -48,6 +48,12 @@ pub enum FieldProblem {
     Taken,
     UnknownCountry,
     InvalidEmail,
+    /// Names something that does not exist (a plan, a role).
+    Unknown,
+    /// Not a day written `YYYY-MM-DD`.
+    InvalidDate,
+    /// Does not match what it must repeat (a typed confirmation).
+    Mismatch,
 }
 
 /// A refused field of a form: its name and the problem.
@@ -251,19 +257,20 @@ pub struct OrganizationSummary {
     pub role: Role,
 }
 
-/// A member, as the organization's page lists them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Member {
-    pub email: String,
-    pub role: Role,
-}
-
-/// An organization's page: the organization and its members.
+/// An organization's page: the organization, its members, its pending
+/// invitations and its subscriptions with their usage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrganizationOverview {
     pub organization: OrganizationSummary,
+    /// Why it is suspended or closed, as Bibind wrote it.
+    pub state_reason: Option<String>,
     pub billing_email: String,
     pub members: Vec<Member>,
+    /// Empty for viewers who may not manage members.
+    pub invitations: Vec<PendingInvitation>,
+    pub subscriptions: Vec<SubscriptionView>,
+    /// The viewer's own identity id, so the page offers "leave" on their row.
+    pub viewer_id: String,
 }
 
 /// A page about one organization, as its visitor may see it.
@@ -272,11 +279,13 @@ pub enum MemberView<T> {
     SignInRequired,
     /// Unknown, or not theirs: the same answer, so existence does not leak.
     NotFound,
+    /// Theirs, but their role does not open this page.
+    Forbidden,
     Ready(T),
 }
 
 impl FieldProblem {
-    pub const ALL: [FieldProblem; 8] = [
+    pub const ALL: [FieldProblem; 11] = [
         Self::Missing,
         Self::TooShort,
         Self::TooLong,
@@ -285,6 +294,9 @@ impl FieldProblem {
         Self::Taken,
         Self::UnknownCountry,
         Self::InvalidEmail,
+        Self::Unknown,
+        Self::InvalidDate,
+        Self::Mismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -297,6 +309,9 @@ impl FieldProblem {
             Self::Taken => "taken",
             Self::UnknownCountry => "unknown_country",
             Self::InvalidEmail => "invalid_email",
+            Self::Unknown => "unknown",
+            Self::InvalidDate => "invalid_date",
+            Self::Mismatch => "mismatch",
         }
     }
 

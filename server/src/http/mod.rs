@@ -1,10 +1,13 @@
 //! The HTTP application: the portal (Leptos), probes, metrics, static assets,
 //! and the layers every response goes through.
 
+mod admin_forms;
+mod answers;
 mod assets;
 mod auth;
 mod locale;
 mod metrics;
+mod org_forms;
 mod organizations;
 mod probes;
 mod security;
@@ -47,6 +50,8 @@ pub(crate) struct AppState {
     pub readiness: Arc<probes::Readiness>,
     pub relying_party: Option<control::identity::RelyingParty>,
     pub session: crate::config::SessionConfig,
+    /// Renders an app page for a request: the status pages of refused posts.
+    pub pages: answers::PageRenderer,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -182,7 +187,21 @@ fn router(
             .filter_map(|k| origin(&k.public_url))
             .collect(),
     };
+    let context = {
+        let control = control.clone();
+        move || provide_context(control.clone())
+    };
+    let render_shell = {
+        let options = shell_options.clone();
+        move || shell(options.clone())
+    };
+    let not_found = leptos_axum::render_app_to_stream_with_context(context.clone(), render_shell.clone());
+    let pages: answers::PageRenderer = {
+        let render = not_found.clone();
+        Arc::new(move |request| Box::pin(render(request)))
+    };
     let state = AppState {
+        pages,
         leptos,
         shell: shell_options,
         control,
@@ -194,15 +213,6 @@ fn router(
     let session_store = tower_sessions_sqlx_store::PostgresStore::new(state.control.db().pool().clone());
 
     let routes = route_list();
-    let context = {
-        let control = state.control.clone();
-        move || provide_context(control.clone())
-    };
-    let render_shell = {
-        let options = state.shell.clone();
-        move || shell(options.clone())
-    };
-    let not_found = leptos_axum::render_app_to_stream_with_context(context.clone(), render_shell.clone());
 
     // Pages and identity endpoints know who is signed in; assets and
     // probes never touch the session.
@@ -214,6 +224,8 @@ fn router(
         .merge(signin::routes())
         .merge(throttled::routes())
         .merge(organizations::routes())
+        .merge(org_forms::routes())
+        .merge(admin_forms::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -207,3 +207,47 @@ pub async fn create_identity(email: &str, password: &str) -> String {
 pub fn unique_email(name: &str) -> String {
     format!("{name}.{}@example.com", uuid::Uuid::new_v4().simple())
 }
+
+/// Someone with a Kratos account, signed in to a test portal in their own browser.
+pub struct Person {
+    pub browser: Browser,
+    pub email: String,
+    pub identity_id: String,
+}
+
+impl Person {
+    /// Creates the account and signs in at `portal` (through Kratos and Hydra).
+    pub async fn signed_in(portal_base_url: &str, name: &str) -> Self {
+        let email = unique_email(name);
+        let identity_id = create_identity(&email, PASSWORD).await;
+        let browser = Browser::new(portal_base_url);
+        browser.sign_in_at_kratos(&email, PASSWORD).await;
+        browser
+            .follow(&format!("{}/auth/signin", portal_base_url.trim_end_matches('/')))
+            .await;
+        Self {
+            browser,
+            email,
+            identity_id,
+        }
+    }
+
+    /// Who they are to the control plane.
+    pub fn caller(&self) -> control::audit::Caller {
+        control::audit::Caller {
+            identity_id: self.identity_id.clone(),
+            email: self.email.clone(),
+            request_id: None,
+            ip: None,
+        }
+    }
+}
+
+/// The value of the first hidden `csrf_token` field of a page.
+pub fn csrf_token_in(body: &str) -> String {
+    body.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page has a form with a CSRF token")
+        .to_owned()
+}

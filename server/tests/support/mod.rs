@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod browser;
+pub mod mail;
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -12,7 +13,7 @@ use secrecy::SecretString;
 use server::{
     config::{
         Config, DatabaseConfig, EndpointConfig, LogConfig, OidcConfig, OryConfig, ServerConfig,
-        SessionConfig, SiteConfig, VaultConfig,
+        SessionConfig, SiteConfig, SmtpConfig, VaultConfig,
     },
     Application,
 };
@@ -36,6 +37,7 @@ pub struct TestAppBuilder {
     oidc: bool,
     session: Option<SessionConfig>,
     public_url: Option<String>,
+    approve_new_organizations: bool,
 }
 
 impl TestAppBuilder {
@@ -74,6 +76,12 @@ impl TestAppBuilder {
     /// The URL browsers would use (by default `http://localhost:<port>`).
     pub fn public_url(mut self, url: &str) -> Self {
         self.public_url = Some(url.to_owned());
+        self
+    }
+
+    /// New organizations wait for a platform admin's approval.
+    pub fn approve_new_organizations(mut self) -> Self {
+        self.approve_new_organizations = true;
         self
     }
 
@@ -119,8 +127,9 @@ impl TestAppBuilder {
                     .clone()
                     .unwrap_or_else(|| env("TEST_MQTT_ADDRESS")),
             }),
-            smtp: Some(EndpointConfig {
+            smtp: Some(SmtpConfig {
                 address: env("TEST_SMTP_ADDRESS"),
+                from: "Bibind tests <no-reply@bibind.localhost>".to_owned(),
             }),
             kratos: Some(OryConfig {
                 public_url: env("TEST_KRATOS_PUBLIC_URL"),
@@ -136,6 +145,9 @@ impl TestAppBuilder {
             rate_limits: Default::default(),
             bootstrap: server::config::BootstrapConfig {
                 platform_admins: self.bootstrap_admins.clone(),
+            },
+            tenancy: server::config::TenancyConfig {
+                approve_new_organizations: self.approve_new_organizations,
             },
             hydra: Some(OryConfig {
                 public_url: env("TEST_HYDRA_PUBLIC_URL"),

@@ -13,6 +13,55 @@ use crate::{
     pages::{auth::go_to, error::ServerErrorPage},
 };
 
+pub mod audit;
+pub mod plans;
+pub mod tenant;
+pub mod tenants;
+
+/// What the admin area shows someone it does not let in: sign in, the
+/// second factor, or a 403 page.
+pub fn refused_view<T>(access: AdminAccess<T>, here: &str) -> AnyView {
+    match access {
+        AdminAccess::Granted(_) | AdminAccess::SignInRequired => {
+            go_to(&format!("/auth/signin?return_to={here}"));
+            ().into_any()
+        }
+        AdminAccess::SecondFactorRequired {
+            enrolled: true,
+            upgrade_url,
+        } => {
+            go_to(&upgrade_url);
+            ().into_any()
+        }
+        AdminAccess::SecondFactorRequired { enrolled: false, .. } => view! {
+            <StatusPage code=403 title=Msg::AdminSecondFactorTitle body=Msg::AdminSecondFactorBody
+                action=Msg::AdminSecondFactorAction href="/auth/settings" />
+        }
+        .into_any(),
+        AdminAccess::Forbidden => view! {
+            <StatusPage code=403 title=Msg::AdminForbiddenTitle body=Msg::AdminForbiddenBody
+                action=Msg::BackHome href="/" />
+        }
+        .into_any(),
+    }
+}
+
+/// The admin area's own navigation.
+#[component]
+pub fn AdminNav() -> impl IntoView {
+    let link = |href: &'static str, label: Msg| {
+        view! { <a href=href class="rounded-lg px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100">{t(label)}</a> }
+    };
+    view! {
+        <nav class="mb-6 flex flex-wrap gap-2 border-b border-slate-200 pb-3" aria-label=t(Msg::AdminTitle)>
+            {link("/admin", Msg::AdminNavAdmins)}
+            {link("/admin/tenants", Msg::AdminNavTenants)}
+            {link("/admin/plans", Msg::AdminNavPlans)}
+            {link("/admin/audit", Msg::AdminNavAudit)}
+        </nav>
+    }
+}
+
 #[component]
 pub fn AdminHomePage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| admin_overview());
@@ -22,24 +71,7 @@ pub fn AdminHomePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     overview.await.map(|access| match access {
                         AdminAccess::Granted(admins) => view! { <AdminList admins /> }.into_any(),
-                        AdminAccess::SignInRequired => {
-                            go_to("/auth/signin?return_to=/admin");
-                            ().into_any()
-                        }
-                        AdminAccess::SecondFactorRequired { enrolled: true, upgrade_url } => {
-                            go_to(&upgrade_url);
-                            ().into_any()
-                        }
-                        AdminAccess::SecondFactorRequired { enrolled: false, .. } => view! {
-                            <StatusPage code=403 title=Msg::AdminSecondFactorTitle body=Msg::AdminSecondFactorBody
-                                action=Msg::AdminSecondFactorAction href="/auth/settings" />
-                        }
-                        .into_any(),
-                        AdminAccess::Forbidden => view! {
-                            <StatusPage code=403 title=Msg::AdminForbiddenTitle body=Msg::AdminForbiddenBody
-                                action=Msg::BackHome href="/" />
-                        }
-                        .into_any(),
+                        refused => refused_view(refused, "/admin"),
                     })
                 })}
             </ErrorBoundary>
@@ -66,6 +98,7 @@ fn AdminList(admins: Vec<PlatformAdmin>) -> impl IntoView {
     view! {
         <Title text=t(Msg::AdminTitle) />
         <section class="mx-auto max-w-4xl" aria-labelledby="admin-title">
+            <AdminNav />
             <h1 id="admin-title" class="text-3xl font-bold tracking-tight">{t(Msg::AdminTitle)}</h1>
             <p class="mt-2 text-slate-600">{t(Msg::AdminLead)}</p>
             <table class="mt-6 w-full overflow-hidden rounded-xl border border-slate-200 bg-white text-left shadow-sm">

@@ -3,8 +3,8 @@
 //! once, here; none holds SQL or talks to a backend itself.
 
 use control::domain::{
-    ActiveSession, AdminAccess, ConsentView, FlowKind, FlowOutcome, MemberView, Offer, OrganizationOverview,
-    OrganizationSummary, PlatformAdmin, SignedInUser,
+    ActiveSession, AdminAccess, AuditPage, ConsentView, FlowKind, FlowOutcome, InvitationPreview, MemberView,
+    Offer, OrganizationOverview, OrganizationSummary, PlatformAdmin, SignedInUser,
 };
 use leptos::prelude::*;
 
@@ -16,14 +16,14 @@ pub async fn public_catalog() -> Result<Vec<Offer>, ServerFnError> {
 }
 
 #[cfg(feature = "ssr")]
-fn control_plane() -> Result<control::Control, ServerFnError> {
+pub(crate) fn control_plane() -> Result<control::Control, ServerFnError> {
     use_context::<control::Control>()
         .ok_or_else(|| internal_error("the control plane is missing from the request context"))
 }
 
 /// Logs the cause for operators and gives the browser nothing it could misuse.
 #[cfg(feature = "ssr")]
-fn internal_error(cause: impl std::fmt::Display) -> ServerFnError {
+pub(crate) fn internal_error(cause: impl std::fmt::Display) -> ServerFnError {
     tracing::error!(%cause, "server function failed");
     ServerFnError::new("internal error")
 }
@@ -206,21 +206,137 @@ pub async fn my_organizations() -> Result<MemberView<Vec<OrganizationSummary>>, 
     ))
 }
 
+/// The name of the cookie holding the CSRF token of an organization's forms.
+pub const ORG_CSRF_COOKIE: &str = "bibind_org_csrf";
+
+/// The name of the cookie holding the CSRF token of the invitation form.
+pub const INVITATION_CSRF_COOKIE: &str = "bibind_invitation_csrf";
+
+/// An organization's page: the organization, the catalog its forms offer,
+/// and the token those forms post.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OrganizationPageData {
+    pub overview: OrganizationOverview,
+    pub catalog: Vec<Offer>,
+    pub csrf_token: String,
+}
+
+/// A refusal as the page's answer, with its HTTP status set (404 for what
+/// the caller may not see, 403 for what they see but may not open).
+#[cfg(feature = "ssr")]
+fn member_view<T>(outcome: Result<T, control::domain::Refusal>) -> MemberView<T> {
+    use crate::components::status::set_http_status;
+    use control::domain::Refusal;
+    match outcome {
+        Ok(value) => MemberView::Ready(value),
+        Err(Refusal::Forbidden) => {
+            set_http_status(403);
+            MemberView::Forbidden
+        }
+        Err(_) => {
+            set_http_status(404);
+            MemberView::NotFound
+        }
+    }
+}
+
 /// One organization's page, for its members.
 #[server(endpoint = "orgs/overview", input = server_fn::codec::GetUrl)]
-pub async fn organization_page(slug: String) -> Result<MemberView<OrganizationOverview>, ServerFnError> {
+pub async fn organization_page(slug: String) -> Result<MemberView<OrganizationPageData>, ServerFnError> {
     let Some(caller) = caller() else {
         return Ok(MemberView::SignInRequired);
     };
     let control = control_plane()?;
+    let outcome = control
+        .organization_overview(&caller, &slug)
+        .await
+        .map_err(internal_error)?;
+    let view = member_view(outcome);
+    let MemberView::Ready(overview) = view else {
+        return Ok(match view {
+            MemberView::Forbidden => MemberView::Forbidden,
+            _ => MemberView::NotFound,
+        });
+    };
+    Ok(MemberView::Ready(OrganizationPageData {
+        overview,
+        catalog: control.public_catalog().await.map_err(internal_error)?,
+        csrf_token: crate::csrf::issue(ORG_CSRF_COOKIE, "/orgs"),
+    }))
+}
+
+/// One page of an organization's audit log, for its owners and admins.
+#[server(endpoint = "orgs/audit", input = server_fn::codec::GetUrl)]
+pub async fn organization_audit_page(
+    slug: String,
+    action: Option<String>,
+    actor: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    before: Option<i64>,
+) -> Result<MemberView<Result<AuditPage, Vec<control::domain::FieldError>>>, ServerFnError> {
+    use control::domain::{AuditFilter, Refusal};
+    let Some(caller) = caller() else {
+        return Ok(MemberView::SignInRequired);
+    };
+    let filter = AuditFilter {
+        action,
+        actor,
+        organization: None,
+        since,
+        until,
+        before,
+    }
+    .normalized();
+    let outcome = control_plane()?
+        .organization_audit(&caller, &slug, &filter)
+        .await
+        .map_err(internal_error)?;
+    Ok(match outcome {
+        Err(Refusal::Fields(errors)) => MemberView::Ready(Err(errors)),
+        outcome => member_view(outcome.map(Ok)),
+    })
+}
+
+/// What an invitation link opens: the invitation, or nothing if it is no
+/// longer valid.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum InvitationView {
+    Open {
+        preview: InvitationPreview,
+        csrf_token: String,
+        /// Registration that comes back through the portal's sign-in to the invitation.
+        sign_up_url: String,
+    },
+    Gone,
+}
+
+#[server(endpoint = "invitations/preview", input = server_fn::codec::GetUrl)]
+pub async fn invitation_details(token: String) -> Result<InvitationView, ServerFnError> {
+    let control = control_plane()?;
+    let viewer = caller();
     Ok(
         match control
-            .organization_overview(&caller, &slug)
+            .invitation_preview(&token, viewer.as_ref())
             .await
             .map_err(internal_error)?
         {
-            Some(overview) => MemberView::Ready(overview),
-            None => MemberView::NotFound,
+            Some(preview) => {
+                let come_back = format!(
+                    "{}/auth/signin?return_to=/invitations/{token}",
+                    control.public_url()
+                );
+                let query = serde_urlencoded::to_string([("return_to", come_back)]).unwrap_or_default();
+                InvitationView::Open {
+                    preview,
+                    csrf_token: crate::csrf::issue(INVITATION_CSRF_COOKIE, "/invitations"),
+                    sign_up_url: format!("/auth/registration?{query}"),
+                }
+            }
+            None => {
+                crate::components::status::set_http_status(404);
+                InvitationView::Gone
+            }
         },
     )
 }
@@ -246,3 +362,5 @@ pub async fn new_organization_setup() -> Result<MemberView<NewOrganizationForm>,
         email: user.email,
     }))
 }
+
+pub mod admin;

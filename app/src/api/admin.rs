@@ -1,0 +1,118 @@
+//! The admin portal's server functions: platform admins at AAL2 only (the
+//! control plane's gate answers everyone else), each page with the CSRF
+//! token its forms post.
+
+use control::domain::{
+    AdminAccess, AuditPage, FieldError, OfferKind, PlanRecord, TenantDetail, TenantPage, TenantQuery,
+    TenantSort,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::{control_plane, internal_error, signed_in_user};
+
+/// The name of the cookie holding the CSRF token of the admin forms.
+pub const ADMIN_CSRF_COOKIE: &str = "bibind_admin_csrf";
+
+/// An admin page's content and the token its forms post.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct WithToken<T> {
+    pub content: T,
+    pub csrf_token: String,
+}
+
+#[cfg(feature = "ssr")]
+fn with_token<T>(access: AdminAccess<T>) -> AdminAccess<WithToken<T>> {
+    match access.granted() {
+        Ok(content) => AdminAccess::Granted(WithToken {
+            content,
+            csrf_token: crate::csrf::issue(ADMIN_CSRF_COOKIE, "/admin"),
+        }),
+        Err(refused) => {
+            if matches!(refused, AdminAccess::Forbidden) {
+                crate::components::status::set_http_status(403);
+            }
+            refused
+        }
+    }
+}
+
+#[server(endpoint = "admin/tenants", input = server_fn::codec::GetUrl)]
+pub async fn admin_tenants(
+    text: Option<String>,
+    state: Option<String>,
+    offer: Option<String>,
+    plan: Option<String>,
+    country: Option<String>,
+    sort: Option<String>,
+    page: Option<u32>,
+) -> Result<AdminAccess<TenantPage>, ServerFnError> {
+    let query = TenantQuery {
+        text,
+        state,
+        offer: offer.as_deref().and_then(OfferKind::from_code),
+        plan,
+        country,
+        sort: sort.as_deref().and_then(TenantSort::parse).unwrap_or_default(),
+        page: page.unwrap_or(1),
+    };
+    let access = control_plane()?
+        .search_tenants(signed_in_user().as_ref(), &query)
+        .await
+        .map_err(internal_error)?;
+    if matches!(access, AdminAccess::Forbidden) {
+        crate::components::status::set_http_status(403);
+    }
+    Ok(access)
+}
+
+#[server(endpoint = "admin/tenant", input = server_fn::codec::GetUrl)]
+pub async fn admin_tenant(
+    slug: String,
+) -> Result<AdminAccess<WithToken<Option<TenantDetail>>>, ServerFnError> {
+    let access = control_plane()?
+        .tenant_detail(signed_in_user().as_ref(), &slug)
+        .await
+        .map_err(internal_error)?;
+    if matches!(access, AdminAccess::Granted(None)) {
+        crate::components::status::set_http_status(404);
+    }
+    Ok(with_token(access))
+}
+
+#[server(endpoint = "admin/plans", input = server_fn::codec::GetUrl)]
+pub async fn admin_plan_list() -> Result<AdminAccess<WithToken<Vec<PlanRecord>>>, ServerFnError> {
+    let access = control_plane()?
+        .admin_plans(signed_in_user().as_ref())
+        .await
+        .map_err(internal_error)?;
+    Ok(with_token(access))
+}
+
+#[server(endpoint = "admin/audit", input = server_fn::codec::GetUrl)]
+pub async fn admin_audit(
+    organization: Option<String>,
+    action: Option<String>,
+    actor: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    before: Option<i64>,
+) -> Result<AdminAccess<Result<AuditPage, Vec<FieldError>>>, ServerFnError> {
+    let filter = control::domain::AuditFilter {
+        action,
+        actor,
+        organization,
+        since,
+        until,
+        before,
+    }
+    .normalized();
+    let access = control_plane()?
+        .platform_audit(signed_in_user().as_ref(), &filter)
+        .await
+        .map_err(internal_error)?;
+    if matches!(access, AdminAccess::Forbidden) {
+        crate::components::status::set_http_status(403);
+    }
+    Ok(access)
+}

@@ -1,0 +1,236 @@
+//! `/admin/plans` (the catalog, retired plans included, and the new-plan
+//! form) and `/admin/plans/<code>` (editing one, retiring it). The edit form
+//! carries the plan's version: an edit made meanwhile by another admin makes
+//! this one stale instead of silently overwriting it.
+
+use control::domain::{parse_field_errors, AdminAccess, OfferKind, PlanForm, PlanRecord, QuotaKind};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{refused_view, AdminNav};
+use crate::{
+    api::admin::{admin_plan_list, WithToken},
+    components::status::StatusPage,
+    i18n::{format_price, t, use_locale, Msg},
+    pages::{
+        error::ServerErrorPage,
+        labels::{offer_label, quota_label, refusal_in_query, FieldProblemText, RefusalNotice},
+    },
+};
+
+const INPUT: &str = "mt-1 block w-full rounded-lg border border-slate-300 px-2 py-1.5 text-sm";
+
+fn plans_resource() -> Resource<Result<AdminAccess<WithToken<Vec<PlanRecord>>>, ServerFnError>> {
+    Resource::new(|| (), |_| admin_plan_list())
+}
+
+#[component]
+pub fn AdminPlansPage() -> impl IntoView {
+    let plans = plans_resource();
+    view! {
+        <Title text=t(Msg::PlansTitle) />
+        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
+            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
+                {move || Suspend::new(async move {
+                    plans.await.map(|access| match access {
+                        AdminAccess::Granted(WithToken { content, csrf_token }) => view! { <PlanList plans=content csrf_token /> }.into_any(),
+                        refused => refused_view(refused, "/admin/plans"),
+                    })
+                })}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+#[component]
+fn PlanList(plans: Vec<PlanRecord>, csrf_token: String) -> impl IntoView {
+    let locale = use_locale();
+    let rows = plans
+        .into_iter()
+        .map(|plan| {
+            let href = format!("/admin/plans/{}", plan.code);
+            let status = match &plan.retired_on {
+                Some(day) => format!("{} {day}", t(Msg::PlanRetiredOn)),
+                None => t(Msg::PlanOnSale).to_owned(),
+            };
+            view! {
+                <tr data-plan=plan.code.clone() data-plan-retired=plan.retired_on.is_some()>
+                    <td class="px-3 py-2">{t(offer_label(plan.offer))}</td>
+                    <td class="px-3 py-2"><a href=href class="font-medium text-indigo-800">{plan.name.get(locale).to_owned()}</a><div class="font-mono text-xs text-slate-500">{plan.code.clone()}</div></td>
+                    <td class="px-3 py-2">{format_price(locale, plan.monthly_price_cents)}</td>
+                    <td class="px-3 py-2">{plan.subscriptions}</td>
+                    <td class="px-3 py-2">{status}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="mx-auto max-w-5xl" aria-labelledby="plans-title">
+            <AdminNav />
+            <h1 id="plans-title" class="text-3xl font-bold tracking-tight">{t(Msg::PlansTitle)}</h1>
+            <div class="mt-6 overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
+                <table class="min-w-full text-left text-sm">
+                    <thead class="bg-slate-50 text-xs uppercase text-slate-600">
+                        <tr>
+                            <th scope="col" class="px-3 py-2">{t(Msg::TenantsOffer)}</th>
+                            <th scope="col" class="px-3 py-2">{t(Msg::OrgPlan)}</th>
+                            <th scope="col" class="px-3 py-2">{t(Msg::PlanFieldPrice)}</th>
+                            <th scope="col" class="px-3 py-2">{t(Msg::PlanSubscriptions)}</th>
+                            <th scope="col" class="px-3 py-2">{t(Msg::TenantsState)}</th>
+                        </tr>
+                    </thead>
+                    <tbody class="divide-y divide-slate-100">{rows}</tbody>
+                </table>
+            </div>
+            <h2 class="mt-10 text-xl font-semibold">{t(Msg::PlanNew)}</h2>
+            <PlanFields action="/admin/plans".to_owned() csrf_token version=None initial=PlanForm::default() submit=Msg::PlanCreate />
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn AdminPlanPage() -> impl IntoView {
+    let params = use_params_map();
+    let plans = plans_resource();
+    view! {
+        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
+            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
+                {move || Suspend::new(async move {
+                    let code = params.read_untracked().get("code").unwrap_or_default();
+                    plans.await.map(|access| match access {
+                        AdminAccess::Granted(WithToken { content, csrf_token }) => {
+                            match content.into_iter().find(|plan| plan.code == code) {
+                                Some(plan) => view! { <PlanEditor plan csrf_token /> }.into_any(),
+                                None => view! { <StatusPage code=404 title=Msg::NotFoundTitle body=Msg::NotFoundBody action=Msg::AdminNavPlans href="/admin/plans" /> }.into_any(),
+                            }
+                        }
+                        refused => refused_view(refused, &format!("/admin/plans/{code}")),
+                    })
+                })}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+#[component]
+fn PlanEditor(plan: PlanRecord, csrf_token: String) -> impl IntoView {
+    let locale = use_locale();
+    let base = format!("/admin/plans/{}", plan.code);
+    let (sale_action, sale_label) = if plan.retired_on.is_some() {
+        (format!("{base}/restore"), Msg::PlanRestore)
+    } else {
+        (format!("{base}/retire"), Msg::PlanRetire)
+    };
+    let query = use_query_map().read_untracked().clone();
+    view! {
+        <Title text=plan.name.get(locale).to_owned() />
+        <section class="mx-auto max-w-3xl" aria-labelledby="plan-title" data-plan-editor=plan.code.clone()>
+            <AdminNav />
+            <h1 id="plan-title" class="text-3xl font-bold tracking-tight">{plan.name.get(locale).to_owned()}</h1>
+            <p class="mt-1 font-mono text-sm text-slate-600">{plan.code.clone()}</p>
+            {query.get("done").is_some().then(|| view! { <p role="status" data-notice class="mt-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900">{t(Msg::TenantDone)}</p> })}
+            <form method="post" action=sale_action class="mt-4">
+                <input type="hidden" name="csrf_token" value=csrf_token.clone() />
+                <input type="hidden" name="version" value=plan.version.to_string() />
+                <button type="submit" class="rounded-lg border border-slate-300 px-3 py-1.5 text-sm" data-plan-sale>{t(sale_label)}</button>
+            </form>
+            <PlanFields action=base.clone() csrf_token version=Some(plan.version) initial=PlanForm::of(&plan) submit=Msg::PlanSave />
+        </section>
+    }
+    .into_any()
+}
+
+/// The plan form; after a refusal, filled with what was posted.
+#[component]
+fn PlanFields(
+    action: String,
+    csrf_token: String,
+    version: Option<i64>,
+    initial: PlanForm,
+    submit: Msg,
+) -> impl IntoView {
+    let query = use_query_map().read_untracked().clone();
+    let refusal = refusal_in_query();
+    let errors = parse_field_errors(&query.get("errors").unwrap_or_default());
+    let refused = refusal.is_some();
+    let posted = query.clone();
+    let value = move |name: &str, fallback: &str| {
+        if refused {
+            posted.get(name).unwrap_or_default()
+        } else {
+            fallback.to_owned()
+        }
+    };
+    let problem = |field: &str| errors.iter().find(|e| e.field == field).map(|e| e.problem);
+    let text = |name: &'static str, label: String, current: String| {
+        let id = format!("plan-{name}");
+        view! {
+            <div>
+                <label for=id.clone() class="block text-xs font-medium text-slate-700">{label}</label>
+                <input id=id.clone() name=name value=current class=INPUT aria-invalid=problem(name).is_some().then_some("true") />
+                <FieldProblemText id=format!("{id}-problem") problem=problem(name) />
+            </div>
+        }
+    };
+    let offer = value("offer", &initial.offer);
+    let offers = OfferKind::ALL
+        .into_iter()
+        .map(|kind| view! { <option value=kind.code() selected=kind.code() == offer>{t(offer_label(kind))}</option> })
+        .collect_view();
+    let quota_value = |kind: QuotaKind| -> String {
+        let f = &initial;
+        match kind {
+            QuotaKind::CpuMillicores => f.cpu_millicores.clone(),
+            QuotaKind::MemoryMib => f.memory_mib.clone(),
+            QuotaKind::StorageGib => f.storage_gib.clone(),
+            QuotaKind::Seats => f.seats.clone(),
+            QuotaKind::Devices => f.devices.clone(),
+            QuotaKind::BackupRetentionDays => f.backup_retention_days.clone(),
+            QuotaKind::OpenstackVcpus => f.openstack_vcpus.clone(),
+            QuotaKind::OpenstackRamMib => f.openstack_ram_mib.clone(),
+            QuotaKind::OpenstackInstances => f.openstack_instances.clone(),
+        }
+    };
+    let quotas = QuotaKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let mut label = t(quota_label(kind)).to_owned();
+            if matches!(kind, QuotaKind::Seats | QuotaKind::Devices) {
+                label = format!("{label} ({})", t(Msg::PlanFieldBlankHint));
+            }
+            text(kind.as_str(), label, value(kind.as_str(), &quota_value(kind)))
+        })
+        .collect_view();
+    let approval = if refused {
+        query.get("requires_approval").is_some()
+    } else {
+        initial.requires_approval.is_some()
+    };
+    view! {
+        <form method="post" action=action class="mt-4 space-y-4 rounded-xl border border-slate-200 bg-white p-5 shadow-sm" data-plan-form>
+            <RefusalNotice refusal />
+            <input type="hidden" name="csrf_token" value=csrf_token />
+            {version.map(|version| view! { <input type="hidden" name="version" value=version.to_string() /> })}
+            <div class="grid grid-cols-1 gap-3 sm:grid-cols-2">
+                <div>
+                    <label for="plan-offer" class="block text-xs font-medium text-slate-700">{t(Msg::TenantsOffer)}</label>
+                    <select id="plan-offer" name="offer" class=INPUT>{offers}</select>
+                    <FieldProblemText id="plan-offer-problem".to_owned() problem=problem("offer") />
+                </div>
+                {text("code", t(Msg::PlanFieldCode).to_owned(), value("code", &initial.code))}
+                {text("name_en", t(Msg::PlanFieldNameEn).to_owned(), value("name_en", &initial.name_en))}
+                {text("name_fr", t(Msg::PlanFieldNameFr).to_owned(), value("name_fr", &initial.name_fr))}
+                {text("monthly_price", t(Msg::PlanFieldPrice).to_owned(), value("monthly_price", &initial.monthly_price))}
+            </div>
+            <div class="grid grid-cols-1 gap-3 sm:grid-cols-3">{quotas}</div>
+            <label class="flex items-center gap-2 text-sm">
+                <input type="checkbox" name="requires_approval" value="on" checked=approval />
+                {t(Msg::PlanFieldApproval)}
+            </label>
+            <button type="submit" class="rounded-lg bg-indigo-700 px-4 py-2 text-sm font-semibold text-white">{t(submit)}</button>
+        </form>
+    }
+    .into_any()
+}

@@ -1,0 +1,231 @@
+//! `/admin/tenants/<slug>`: one tenant for platform admins: its members,
+//! subscriptions with usage and quota overrides, recent audit, and the
+//! forms that approve, reject, suspend, resume and close it.
+
+use control::domain::{AdminAccess, QuotaUsage, SubscriptionState, SubscriptionView, TenantDetail};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{refused_view, AdminNav};
+use crate::{
+    api::admin::{admin_tenant, WithToken},
+    components::status::StatusPage,
+    i18n::{t, use_locale, Msg},
+    pages::{
+        error::ServerErrorPage,
+        labels::{
+            organization_state_label, quota_label, refusal_in_query, role_label, subscription_state_label,
+            RefusalNotice,
+        },
+        org_audit::AuditTable,
+    },
+};
+
+const BUTTON: &str =
+    "rounded-lg bg-indigo-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-800";
+const DANGER: &str = "rounded-lg bg-rose-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-rose-800";
+const INPUT: &str = "rounded-lg border border-slate-300 px-2 py-1.5 text-sm";
+
+#[component]
+pub fn AdminTenantPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let tenant = Resource::new(slug, admin_tenant);
+    view! {
+        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
+            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
+                {move || Suspend::new(async move {
+                    let here = format!("/admin/tenants/{}", slug());
+                    tenant.await.map(|access| match access {
+                        AdminAccess::Granted(WithToken { content: Some(tenant), csrf_token }) => {
+                            view! { <TenantView tenant csrf_token /> }.into_any()
+                        }
+                        AdminAccess::Granted(WithToken { content: None, .. }) => view! {
+                            <StatusPage code=404 title=Msg::NotFoundTitle body=Msg::TenantNotFound action=Msg::AdminNavTenants href="/admin/tenants" />
+                        }
+                        .into_any(),
+                        refused => refused_view(refused, &here),
+                    })
+                })}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+/// A small form posting to `action` with the admin token and `version`.
+#[component]
+fn ActionForm(action: String, token: String, version: i32, children: Children) -> impl IntoView {
+    view! {
+        <form method="post" action=action class="flex flex-wrap items-end gap-2">
+            <input type="hidden" name="csrf_token" value=token />
+            <input type="hidden" name="version" value=version.to_string() />
+            {children()}
+        </form>
+    }
+}
+
+#[component]
+fn ReasonField(id: String) -> impl IntoView {
+    view! {
+        <label class="text-sm">
+            <span class="block text-xs font-medium text-slate-700">{t(Msg::TenantReason)}</span>
+            <input id=id name="reason" required=true minlength="3" maxlength="500" class=format!("mt-1 w-80 {INPUT}") />
+        </label>
+    }
+}
+
+#[component]
+fn TenantView(tenant: TenantDetail, csrf_token: String) -> impl IntoView {
+    let base = format!("/admin/tenants/{}", tenant.slug);
+    let query = use_query_map().read_untracked().clone();
+    let done = query.get("done").is_some();
+    let token = csrf_token.clone();
+    let version = tenant.version;
+    let state_actions = match tenant.state.as_str() {
+        "pending_approval" => view! {
+            <ActionForm action=format!("{base}/approve") token=token.clone() version>
+                <button type="submit" class=BUTTON data-tenant-approve>{t(Msg::TenantApprove)}</button>
+            </ActionForm>
+            <ActionForm action=format!("{base}/reject") token=token.clone() version>
+                <ReasonField id="reject-reason".to_owned() />
+                <button type="submit" class=DANGER>{t(Msg::TenantReject)}</button>
+            </ActionForm>
+        }
+        .into_any(),
+        "active" => view! {
+            <ActionForm action=format!("{base}/suspend") token=token.clone() version>
+                <ReasonField id="suspend-reason".to_owned() />
+                <button type="submit" class=DANGER data-tenant-suspend>{t(Msg::TenantSuspend)}</button>
+            </ActionForm>
+        }
+        .into_any(),
+        "suspended" => view! {
+            <ActionForm action=format!("{base}/resume") token=token.clone() version>
+                <button type="submit" class=BUTTON data-tenant-resume>{t(Msg::TenantResume)}</button>
+            </ActionForm>
+        }
+        .into_any(),
+        _ => ().into_any(),
+    };
+    let close = (tenant.state != "closed").then(|| {
+        view! {
+            <div class="mt-6 rounded-xl border border-rose-200 bg-rose-50 p-4">
+                <p class="text-sm text-rose-900">{t(Msg::TenantCloseLead)}" "<code>{tenant.slug.clone()}</code></p>
+                <div class="mt-2">
+                    <ActionForm action=format!("{base}/close") token=token.clone() version>
+                        <input name="confirmation" aria-label=t(Msg::TenantClose) autocomplete="off" class=INPUT />
+                        <button type="submit" class=DANGER data-tenant-close>{t(Msg::TenantClose)}</button>
+                    </ActionForm>
+                </div>
+            </div>
+        }
+    });
+    let members = tenant
+        .members
+        .into_iter()
+        .map(|m| view! { <li class="flex justify-between p-3 text-sm"><span>{m.email}</span><span class="text-slate-600">{t(role_label(m.role))}</span></li> })
+        .collect_view();
+    let subscriptions = tenant
+        .subscriptions
+        .into_iter()
+        .map(|subscription| view! { <AdminSubscription subscription token=csrf_token.clone() slug=tenant.slug.clone() /> })
+        .collect_view();
+    view! {
+        <Title text=tenant.name.clone() />
+        <section class="mx-auto max-w-5xl" aria-labelledby="tenant-title" data-admin-tenant=tenant.slug.clone()>
+            <AdminNav />
+            <h1 id="tenant-title" class="text-3xl font-bold tracking-tight">{tenant.name}</h1>
+            <p class="mt-1 text-sm text-slate-600">{tenant.slug.clone()}" · "{tenant.country}" · "{tenant.billing_email}" · "{tenant.created_on}</p>
+            <p class="mt-2 text-sm font-medium" data-tenant-state=tenant.state.clone()>{t(organization_state_label(&tenant.state))}</p>
+            {tenant.state_reason.map(|reason| view! { <p class="mt-1 text-sm text-amber-900" data-state-reason>{t(Msg::OrgStateReason)}" "{reason}</p> })}
+            {done.then(|| view! { <p role="status" data-notice class="mt-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900">{t(Msg::TenantDone)}</p> })}
+            <RefusalNotice refusal=refusal_in_query() />
+            <div class="mt-4 flex flex-wrap gap-4">{state_actions}</div>
+            <h2 class="mt-8 text-xl font-semibold">{t(Msg::OrgSubscriptions)}</h2>
+            {subscriptions}
+            <h2 class="mt-8 text-xl font-semibold">{t(Msg::OrgMembers)}</h2>
+            <ul class="mt-3 divide-y divide-slate-200 rounded-xl border border-slate-200 bg-white shadow-sm">{members}</ul>
+            <h2 class="mt-8 text-xl font-semibold">{t(Msg::TenantRecentAudit)}</h2>
+            <AuditTable entries=tenant.audit show_organization=false />
+            {close}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn AdminSubscription(subscription: SubscriptionView, token: String, slug: String) -> impl IntoView {
+    let locale = use_locale();
+    let base = format!("/admin/subscriptions/{}", subscription.id);
+    let decision = (subscription.state == SubscriptionState::AwaitingApproval).then(|| {
+        let (approve, reject) = (format!("{base}/approve"), format!("{base}/reject"));
+        let (slug_a, slug_r) = (slug.clone(), slug.clone());
+        let reason_id = format!("reject-{}", subscription.id);
+        view! {
+            <div class="mt-3 flex flex-wrap gap-4">
+                <ActionForm action=approve token=token.clone() version=subscription.version>
+                    <input type="hidden" name="slug" value=slug_a />
+                    <button type="submit" class=BUTTON data-subscription-approve=subscription.offer.code()>{t(Msg::TenantApprove)}</button>
+                </ActionForm>
+                <ActionForm action=reject token=token.clone() version=subscription.version>
+                    <input type="hidden" name="slug" value=slug_r />
+                    <ReasonField id=reason_id />
+                    <button type="submit" class=DANGER>{t(Msg::TenantReject)}</button>
+                </ActionForm>
+            </div>
+        }
+    });
+    let quotas = subscription
+        .quotas
+        .into_iter()
+        .map(|usage| view! { <OverrideRow usage action=format!("{base}/quota") token=token.clone() slug=slug.clone() /> })
+        .collect_view();
+    view! {
+        <article class="mt-4 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-subscription=subscription.offer.code() data-subscription-state=subscription.state.as_str()>
+            <div class="flex flex-wrap items-baseline justify-between gap-2">
+                <h3 class="font-semibold">{subscription.offer_name.get(locale).to_owned()}" · "{subscription.plan_name.get(locale).to_owned()}</h3>
+                <span class="text-sm">{t(subscription_state_label(subscription.state))}</span>
+            </div>
+            {decision}
+            <table class="mt-3 w-full text-left text-sm">
+                <tbody class="divide-y divide-slate-100">{quotas}</tbody>
+            </table>
+        </article>
+    }
+    .into_any()
+}
+
+/// One quota: what is used, the effective limit, and the override form.
+#[component]
+fn OverrideRow(usage: QuotaUsage, action: String, token: String, slug: String) -> impl IntoView {
+    let effective = usage.limit;
+    let overridden = usage.plan_limit.is_some();
+    let used = usage.used.map(|used| format!("{used} / ")).unwrap_or_default();
+    let current_override = if overridden {
+        effective.to_string()
+    } else {
+        String::new()
+    };
+    let plan = usage
+        .plan_limit
+        .map(|plan| format!(" ({} {plan})", t(Msg::OrgPlanValue)));
+    view! {
+        <tr data-quota=usage.quota.as_str() data-limit=effective>
+            <td class="py-2 pr-3 text-slate-700">{t(quota_label(usage.quota))}</td>
+            <td class="py-2 pr-3 font-medium">{used}{effective}{plan}</td>
+            <td class="py-2">
+                <form method="post" action=action class="flex items-center gap-2">
+                    <input type="hidden" name="csrf_token" value=token />
+                    <input type="hidden" name="slug" value=slug />
+                    <input type="hidden" name="quota" value=usage.quota.as_str() />
+                    <input name="value" inputmode="numeric" value=current_override
+                        aria-label=format!("{} {}", t(Msg::QuotaOverride), t(quota_label(usage.quota))) title=t(Msg::QuotaOverrideHint)
+                        class=format!("w-28 {INPUT}") />
+                    <button type="submit" class="rounded-lg border border-slate-300 px-2 py-1 text-xs">{t(Msg::QuotaOverrideSet)}</button>
+                </form>
+            </td>
+        </tr>
+    }
+    .into_any()
+}

@@ -1,0 +1,190 @@
+//! `/admin/tenants`: the tenant search. A plain GET form (filters, sort),
+//! a table, and pages; every state is a URL, so it works without JavaScript.
+
+use control::domain::{AdminAccess, OfferKind, TenantPage, TenantSort};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{refused_view, AdminNav};
+use crate::{
+    api::admin::admin_tenants,
+    i18n::{t, Msg},
+    pages::{
+        error::ServerErrorPage,
+        labels::{offer_label, organization_state_label},
+    },
+};
+
+const INPUT: &str = "mt-1 block w-full rounded-lg border border-slate-300 bg-white px-2 py-1.5 text-sm";
+const STATES: [&str; 4] = ["pending_approval", "active", "suspended", "closed"];
+
+fn sort_label(sort: TenantSort) -> Msg {
+    match sort {
+        TenantSort::Name => Msg::SortName,
+        TenantSort::NewestFirst => Msg::SortNewest,
+        TenantSort::OldestFirst => Msg::SortOldest,
+        TenantSort::State => Msg::SortState,
+        TenantSort::Country => Msg::SortCountry,
+    }
+}
+
+#[component]
+pub fn AdminTenantsPage() -> impl IntoView {
+    let query = use_query_map();
+    let tenants = Resource::new(
+        move || {
+            let q = query.read();
+            (
+                q.get("text"),
+                q.get("state"),
+                q.get("offer"),
+                q.get("plan"),
+                q.get("country"),
+                q.get("sort"),
+                q.get("page").and_then(|p| p.parse::<u32>().ok()),
+            )
+        },
+        |(text, state, offer, plan, country, sort, page)| {
+            admin_tenants(text, state, offer, plan, country, sort, page)
+        },
+    );
+    view! {
+        <Title text=t(Msg::AdminNavTenants) />
+        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
+            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
+                {move || Suspend::new(async move {
+                    tenants.await.map(|access| match access {
+                        AdminAccess::Granted(page) => view! { <TenantSearch page /> }.into_any(),
+                        refused => refused_view(refused, "/admin/tenants"),
+                    })
+                })}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+#[component]
+fn TenantSearch(page: TenantPage) -> impl IntoView {
+    let query = use_query_map().read_untracked().clone();
+    let value = |name: &str| query.get(name).unwrap_or_default();
+    let select = |name: &'static str, label: Msg, options: Vec<(String, String)>| {
+        let current = value(name);
+        let options = options
+            .into_iter()
+            .map(|(code, text)| view! { <option value=code.clone() selected=code == current>{text}</option> })
+            .collect_view();
+        view! {
+            <div>
+                <label for=format!("tenants-{name}") class="block text-xs font-medium text-slate-700">{t(label)}</label>
+                <select id=format!("tenants-{name}") name=name class=INPUT>
+                    <option value="">{t(Msg::AnyValue)}</option>
+                    {options}
+                </select>
+            </div>
+        }
+    };
+    let states = STATES
+        .iter()
+        .map(|s| ((*s).to_owned(), t(organization_state_label(s)).to_owned()))
+        .collect();
+    let offers = OfferKind::ALL
+        .iter()
+        .map(|o| (o.code().to_owned(), t(offer_label(*o)).to_owned()))
+        .collect();
+    let sorts = TenantSort::ALL
+        .iter()
+        .skip(1)
+        .map(|s| (s.as_str().to_owned(), t(sort_label(*s)).to_owned()))
+        .collect();
+    let page_link = |target: u32| {
+        let mut pairs: Vec<(String, String)> = ["text", "state", "offer", "plan", "country", "sort"]
+            .into_iter()
+            .filter_map(|name| {
+                query
+                    .get(name)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (name.to_owned(), v))
+            })
+            .collect();
+        pairs.push(("page".to_owned(), target.to_string()));
+        format!(
+            "/admin/tenants?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    };
+    let pages = page.pages();
+    let previous = (page.page > 1).then(|| view! { <a href=page_link(page.page - 1) data-page-previous class="text-indigo-800">"← "{t(Msg::PreviousPage)}</a> });
+    let next = (page.page < pages).then(|| view! { <a href=page_link(page.page + 1) data-page-next class="text-indigo-800">{t(Msg::NextPage)}" →"</a> });
+    let rows = page
+        .rows
+        .into_iter()
+        .map(|row| {
+            let href = format!("/admin/tenants/{}", row.slug);
+            let marker = row.slug.clone();
+            view! {
+                <tr data-tenant=marker class="align-top">
+                    <td class="px-3 py-2"><a href=href class="font-medium text-indigo-800 hover:text-indigo-950">{row.name}</a><div class="text-xs text-slate-500">{row.slug}</div></td>
+                    <td class="px-3 py-2" data-tenant-state=row.state.clone()>{t(organization_state_label(&row.state))}</td>
+                    <td class="px-3 py-2">{row.country}</td>
+                    <td class="px-3 py-2">{row.members}</td>
+                    <td class="px-3 py-2 font-mono text-xs">{row.plans.join(", ")}</td>
+                    <td class="px-3 py-2 whitespace-nowrap">{row.created_on}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="mx-auto max-w-6xl" aria-labelledby="tenants-title">
+            <AdminNav />
+            <h1 id="tenants-title" class="text-3xl font-bold tracking-tight">{t(Msg::AdminNavTenants)}</h1>
+            <form method="get" action="/admin/tenants" class="mt-6 grid grid-cols-2 gap-3 md:grid-cols-7 md:items-end" data-tenant-search>
+                <div class="col-span-2">
+                    <label for="tenants-text" class="block text-xs font-medium text-slate-700">{t(Msg::TenantsSearch)}</label>
+                    <input id="tenants-text" name="text" type="search" value=value("text") class=INPUT />
+                </div>
+                {select("state", Msg::TenantsState, states)}
+                {select("offer", Msg::TenantsOffer, offers)}
+                <div>
+                    <label for="tenants-plan" class="block text-xs font-medium text-slate-700">{t(Msg::TenantsPlan)}</label>
+                    <input id="tenants-plan" name="plan" value=value("plan") class=INPUT />
+                </div>
+                <div>
+                    <label for="tenants-country" class="block text-xs font-medium text-slate-700">{t(Msg::TenantsCountry)}</label>
+                    <input id="tenants-country" name="country" value=value("country") maxlength="2" class=INPUT />
+                </div>
+                {select("sort", Msg::TenantsSort, sorts)}
+                <button type="submit" class="rounded-lg bg-indigo-700 px-3 py-2 text-sm font-semibold text-white md:col-start-7">{t(Msg::TenantsApply)}</button>
+            </form>
+            <p class="mt-4 text-sm text-slate-600" data-total=page.total>{page.total}" "{t(Msg::TenantsFound)}</p>
+            {if page.total == 0 {
+                view! { <p class="mt-4 text-sm text-slate-600">{t(Msg::TenantsNone)}</p> }.into_any()
+            } else {
+                view! {
+                    <div class="mt-3 overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
+                        <table class="min-w-full text-left text-sm">
+                            <thead class="bg-slate-50 text-xs uppercase text-slate-600">
+                                <tr>
+                                    <th scope="col" class="px-3 py-2">{t(Msg::SortName)}</th>
+                                    <th scope="col" class="px-3 py-2">{t(Msg::TenantsState)}</th>
+                                    <th scope="col" class="px-3 py-2">{t(Msg::TenantsCountry)}</th>
+                                    <th scope="col" class="px-3 py-2">{t(Msg::ColMembers)}</th>
+                                    <th scope="col" class="px-3 py-2">{t(Msg::ColPlans)}</th>
+                                    <th scope="col" class="px-3 py-2">{t(Msg::ColCreated)}</th>
+                                </tr>
+                            </thead>
+                            <tbody class="divide-y divide-slate-100">{rows}</tbody>
+                        </table>
+                    </div>
+                }
+                .into_any()
+            }}
+            <div class="mt-4 flex items-center justify-between text-sm">
+                <span>{previous}</span>
+                <span class="text-slate-600">{t(Msg::PageWord)}" "{page.page}" "{t(Msg::OfWord)}" "{pages}</span>
+                <span>{next}</span>
+            </div>
+        </section>
+    }
+    .into_any()
+}

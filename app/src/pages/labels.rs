@@ -1,0 +1,131 @@
+//! The words for the control plane's codes: roles, states, quotas, field
+//! problems and refusals, in the page's language.
+
+use control::domain::{FieldProblem, OfferKind, QuotaKind, Refusal, Role, SubscriptionState};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::i18n::{t, Msg};
+
+pub fn role_label(role: Role) -> Msg {
+    match role {
+        Role::Owner => Msg::RoleOwner,
+        Role::Admin => Msg::RoleAdmin,
+        Role::Member => Msg::RoleMember,
+        Role::Learner => Msg::RoleLearner,
+    }
+}
+
+pub fn offer_label(offer: OfferKind) -> Msg {
+    match offer {
+        OfferKind::Ecommerce => Msg::OfferNameEcommerce,
+        OfferKind::Training => Msg::OfferNameTraining,
+        OfferKind::Iot => Msg::OfferNameIot,
+    }
+}
+
+pub fn organization_state_label(state: &str) -> Msg {
+    match state {
+        "pending_approval" => Msg::StatePendingApproval,
+        "suspended" => Msg::StateSuspended,
+        "closed" => Msg::StateClosed,
+        _ => Msg::StateActive,
+    }
+}
+
+pub fn subscription_state_label(state: SubscriptionState) -> Msg {
+    match state {
+        SubscriptionState::Requested => Msg::SubRequested,
+        SubscriptionState::AwaitingApproval => Msg::SubAwaitingApproval,
+        SubscriptionState::Provisioning => Msg::SubProvisioning,
+        SubscriptionState::Active => Msg::SubActive,
+        SubscriptionState::Suspended => Msg::SubSuspended,
+        SubscriptionState::Deprovisioning => Msg::SubDeprovisioning,
+        SubscriptionState::Closed => Msg::SubClosed,
+        SubscriptionState::Failed => Msg::SubFailed,
+    }
+}
+
+pub fn quota_label(quota: QuotaKind) -> Msg {
+    match quota {
+        QuotaKind::CpuMillicores => Msg::QuotaNameCpu,
+        QuotaKind::MemoryMib => Msg::QuotaNameMemory,
+        QuotaKind::StorageGib => Msg::QuotaNameStorage,
+        QuotaKind::Seats => Msg::QuotaNameSeats,
+        QuotaKind::Devices => Msg::QuotaNameDevices,
+        QuotaKind::BackupRetentionDays => Msg::QuotaNameBackup,
+        QuotaKind::OpenstackVcpus => Msg::QuotaNameOsVcpus,
+        QuotaKind::OpenstackRamMib => Msg::QuotaNameOsRam,
+        QuotaKind::OpenstackInstances => Msg::QuotaNameOsInstances,
+    }
+}
+
+pub fn problem_text(problem: FieldProblem) -> Msg {
+    match problem {
+        FieldProblem::Missing => Msg::ProblemMissing,
+        FieldProblem::TooShort => Msg::ProblemTooShort,
+        FieldProblem::TooLong => Msg::ProblemTooLong,
+        FieldProblem::BadCharacters => Msg::ProblemBadCharacters,
+        FieldProblem::Reserved => Msg::ProblemReserved,
+        FieldProblem::Taken => Msg::ProblemTaken,
+        FieldProblem::UnknownCountry => Msg::ProblemUnknownCountry,
+        FieldProblem::InvalidEmail => Msg::ProblemInvalidEmail,
+        FieldProblem::Unknown => Msg::ProblemUnknown,
+        FieldProblem::InvalidDate => Msg::ProblemInvalidDate,
+        FieldProblem::Mismatch => Msg::ProblemMismatch,
+    }
+}
+
+/// A refusal in words; the quota one names the quota and the numbers.
+pub fn refusal_text(refusal: &Refusal) -> String {
+    let msg = match refusal {
+        Refusal::Quota {
+            quota,
+            limit,
+            requested,
+        } => {
+            return t(Msg::RefusedQuota)
+                .replace("{quota}", t(quota_label(*quota)))
+                .replace("{requested}", &requested.to_string())
+                .replace("{limit}", &limit.to_string());
+        }
+        Refusal::NotFound => Msg::OrgNotFoundBody,
+        Refusal::Forbidden => Msg::DeniedBody,
+        Refusal::Fields(_) => Msg::RefusedFields,
+        Refusal::LastOwner => Msg::RefusedLastOwner,
+        Refusal::Stale => Msg::RefusedStale,
+        Refusal::WrongState => Msg::RefusedWrongState,
+        Refusal::InvitationGone => Msg::RefusedInvitationGone,
+        Refusal::WrongAccount => Msg::RefusedWrongAccount,
+        Refusal::AlreadySubscribed => Msg::RefusedAlreadySubscribed,
+        Refusal::AlreadyMember => Msg::RefusedAlreadyMember,
+    };
+    t(msg).to_owned()
+}
+
+/// The refusal a form post sent back in this page's query, if any.
+pub fn refusal_in_query() -> Option<Refusal> {
+    let query = use_query_map().read_untracked().clone();
+    Refusal::from_query(|name| query.get(name))
+}
+
+/// The refusal as an alert above the forms.
+#[component]
+pub fn RefusalNotice(refusal: Option<Refusal>) -> impl IntoView {
+    refusal.map(|refusal| {
+        let code = refusal.to_query().first().map(|(_, code)| code.clone());
+        view! {
+            <p role="alert" data-refused=code class="mt-4 rounded-lg border border-rose-200 bg-rose-50 p-3 text-sm text-rose-800">
+                {refusal_text(&refusal)}
+            </p>
+        }
+    })
+}
+
+/// A field's problem under it.
+#[component]
+pub fn FieldProblemText(id: String, problem: Option<FieldProblem>) -> impl IntoView {
+    problem.map(|problem| {
+        view! { <p id=id class="mt-1 text-sm text-rose-700" data-problem=problem.as_str()>{t(problem_text(problem))}</p> }
+    })
+}

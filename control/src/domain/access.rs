@@ -1,0 +1,236 @@
+//! What each role may do in an organization, and why an operation was
+//! refused. Refusals are answers, not failures: the edge shows them beside
+//! the form (or as 403/404) and nothing has been written.
+
+use serde::{Deserialize, Serialize};
+
+use super::{FieldError, FieldProblem, Role};
+
+/// Something a member may be allowed to do in their organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// See the organization, its members and subscriptions.
+    View,
+    /// Invite, change roles, remove members.
+    ManageMembers,
+    /// Grant or take away the owner role.
+    ManageOwners,
+    /// Subscribe, change plan, cancel.
+    ManageSubscriptions,
+    /// Read the organization's audit log.
+    ReadAudit,
+}
+
+impl Role {
+    pub fn allows(self, permission: Permission) -> bool {
+        match permission {
+            Permission::View => true,
+            Permission::ManageMembers | Permission::ManageSubscriptions | Permission::ReadAudit => {
+                matches!(self, Role::Owner | Role::Admin)
+            }
+            Permission::ManageOwners => self == Role::Owner,
+        }
+    }
+}
+
+/// A quota a plan sets and a change may exceed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum QuotaKind {
+    CpuMillicores,
+    MemoryMib,
+    StorageGib,
+    Seats,
+    Devices,
+    BackupRetentionDays,
+    OpenstackVcpus,
+    OpenstackRamMib,
+    OpenstackInstances,
+}
+
+impl QuotaKind {
+    pub const ALL: [QuotaKind; 9] = [
+        Self::CpuMillicores,
+        Self::MemoryMib,
+        Self::StorageGib,
+        Self::Seats,
+        Self::Devices,
+        Self::BackupRetentionDays,
+        Self::OpenstackVcpus,
+        Self::OpenstackRamMib,
+        Self::OpenstackInstances,
+    ];
+
+    /// The column of `plans` and the `quota` of `quota_overrides`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CpuMillicores => "cpu_millicores",
+            Self::MemoryMib => "memory_mib",
+            Self::StorageGib => "storage_gib",
+            Self::Seats => "seats",
+            Self::Devices => "devices",
+            Self::BackupRetentionDays => "backup_retention_days",
+            Self::OpenstackVcpus => "openstack_vcpus",
+            Self::OpenstackRamMib => "openstack_ram_mib",
+            Self::OpenstackInstances => "openstack_instances",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == raw)
+    }
+}
+
+/// Why an operation on an organization did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// Unknown, or not the caller's: the same answer, so existence does not leak.
+    NotFound,
+    /// The caller sees it but their role does not allow the change.
+    Forbidden,
+    /// Form fields that do not parse, or name something that does not exist.
+    Fields(Vec<FieldError>),
+    /// The change would take `quota` to `requested`, over its `limit`.
+    Quota {
+        quota: QuotaKind,
+        limit: u32,
+        requested: u32,
+    },
+    /// The organization would be left without an owner.
+    LastOwner,
+    /// Someone changed it since the form was shown.
+    Stale,
+    /// Not possible in its current state (cancelling a closed subscription, …).
+    WrongState,
+    /// The invitation was used, revoked or has expired.
+    InvitationGone,
+    /// The invitation is for another address than the signed-in account's.
+    WrongAccount,
+    /// The organization already has a live subscription to this offer.
+    AlreadySubscribed,
+    /// The invited person is already a member.
+    AlreadyMember,
+}
+
+impl Refusal {
+    pub fn field(field: &str, problem: FieldProblem) -> Self {
+        Self::Fields(vec![FieldError::new(field, problem)])
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Forbidden => "forbidden",
+            Self::Fields(_) => "fields",
+            Self::Quota { .. } => "quota",
+            Self::LastOwner => "last_owner",
+            Self::Stale => "stale",
+            Self::WrongState => "wrong_state",
+            Self::InvitationGone => "invitation_gone",
+            Self::WrongAccount => "wrong_account",
+            Self::AlreadySubscribed => "already_subscribed",
+            Self::AlreadyMember => "already_member",
+        }
+    }
+
+    /// The refusal as query parameters of the page the form came from, so a
+    /// page rendered without JavaScript can show it.
+    pub fn to_query(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = vec![("refused", self.code().to_owned())];
+        match self {
+            Self::Fields(errors) => {
+                let errors: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{}:{}", e.field, e.problem.as_str()))
+                    .collect();
+                pairs.push(("errors", errors.join(",")));
+            }
+            Self::Quota {
+                quota,
+                limit,
+                requested,
+            } => {
+                pairs.push(("quota", quota.as_str().to_owned()));
+                pairs.push(("limit", limit.to_string()));
+                pairs.push(("requested", requested.to_string()));
+            }
+            _ => {}
+        }
+        pairs
+    }
+
+    /// Reads back what [`Refusal::to_query`] wrote; `get` looks a parameter up.
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        let code = get("refused")?;
+        Some(match code.as_str() {
+            "not_found" => Self::NotFound,
+            "forbidden" => Self::Forbidden,
+            "fields" => Self::Fields(parse_field_errors(&get("errors").unwrap_or_default())),
+            "quota" => Self::Quota {
+                quota: QuotaKind::parse(&get("quota")?)?,
+                limit: get("limit")?.parse().ok()?,
+                requested: get("requested")?.parse().ok()?,
+            },
+            "last_owner" => Self::LastOwner,
+            "stale" => Self::Stale,
+            "wrong_state" => Self::WrongState,
+            "invitation_gone" => Self::InvitationGone,
+            "wrong_account" => Self::WrongAccount,
+            "already_subscribed" => Self::AlreadySubscribed,
+            "already_member" => Self::AlreadyMember,
+            _ => return None,
+        })
+    }
+
+    /// The problem reported for `field`, if this refusal names it.
+    pub fn problem_of(&self, field: &str) -> Option<FieldProblem> {
+        match self {
+            Self::Fields(errors) => errors.iter().find(|e| e.field == field).map(|e| e.problem),
+            _ => None,
+        }
+    }
+}
+
+/// `field:problem,field:problem` as the forms' query carries them.
+pub fn parse_field_errors(raw: &str) -> Vec<FieldError> {
+    raw.split(',')
+        .filter_map(|pair| {
+            let (field, problem) = pair.split_once(':')?;
+            Some(FieldError::new(field, FieldProblem::parse(problem)?))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_grant_what_they_say() {
+        assert!(Role::Owner.allows(Permission::ManageOwners));
+        assert!(!Role::Admin.allows(Permission::ManageOwners));
+        assert!(Role::Admin.allows(Permission::ManageMembers));
+        assert!(!Role::Member.allows(Permission::ManageSubscriptions));
+        assert!(!Role::Learner.allows(Permission::ReadAudit));
+        assert!(Role::Learner.allows(Permission::View));
+    }
+
+    #[test]
+    fn refusals_survive_the_query_string() {
+        let refusals = [
+            Refusal::Quota {
+                quota: QuotaKind::Seats,
+                limit: 5,
+                requested: 6,
+            },
+            Refusal::field("email", FieldProblem::InvalidEmail),
+            Refusal::LastOwner,
+            Refusal::Stale,
+        ];
+        for refusal in refusals {
+            let pairs = refusal.to_query();
+            let get = |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
+            assert_eq!(Refusal::from_query(get), Some(refusal));
+        }
+        assert_eq!(Refusal::from_query(|_| Some("nonsense".into())), None);
+    }
+}

@@ -1,0 +1,267 @@
+//! A plan as admins create and edit it, parsed from the plan form.
+
+use serde::{Deserialize, Serialize};
+
+use super::{FieldError, FieldProblem, LocalizedText, OfferKind, PlanCode, QuotaKind, Quotas};
+
+/// A plan as the admin's plan list shows it, retired ones included.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanRecord {
+    pub offer: OfferKind,
+    pub code: String,
+    pub name: LocalizedText,
+    pub monthly_price_cents: u64,
+    pub quotas: Quotas,
+    pub requires_approval: bool,
+    /// `YYYY-MM-DD` when it stopped being sold.
+    pub retired_on: Option<String>,
+    /// Live subscriptions on it.
+    pub subscriptions: i64,
+    pub version: i64,
+}
+
+/// A new or edited plan, every field checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanDraft {
+    pub offer: OfferKind,
+    pub code: PlanCode,
+    pub name: LocalizedText,
+    pub monthly_price_cents: u64,
+    pub quotas: Quotas,
+    pub requires_approval: bool,
+}
+
+/// The plan form's fields as posted (all text).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanForm {
+    pub offer: String,
+    pub code: String,
+    pub name_en: String,
+    pub name_fr: String,
+    /// Euros, `49` or `49.90`.
+    pub monthly_price: String,
+    pub cpu_millicores: String,
+    pub memory_mib: String,
+    pub storage_gib: String,
+    /// Blank: the offer has no seats.
+    pub seats: String,
+    /// Blank: the offer has no devices.
+    pub devices: String,
+    pub backup_retention_days: String,
+    pub openstack_vcpus: String,
+    pub openstack_ram_mib: String,
+    pub openstack_instances: String,
+    /// `on` when ticked.
+    pub requires_approval: Option<String>,
+}
+
+fn name(raw: &str) -> Result<String, FieldProblem> {
+    let name = raw.trim();
+    match name.chars().count() {
+        0 => Err(FieldProblem::Missing),
+        n if n > 80 => Err(FieldProblem::TooLong),
+        _ if name.chars().any(char::is_control) => Err(FieldProblem::BadCharacters),
+        _ => Ok(name.to_owned()),
+    }
+}
+
+/// A whole number from 0 to 1,000,000,000 (the columns are 32-bit).
+fn amount(raw: &str) -> Result<u32, FieldProblem> {
+    match raw.trim() {
+        "" => Err(FieldProblem::Missing),
+        text => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 1_000_000_000)
+            .ok_or(FieldProblem::BadCharacters),
+    }
+}
+
+fn optional_amount(raw: &str) -> Result<Option<u32>, FieldProblem> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        amount(raw).map(Some)
+    }
+}
+
+/// Euros with at most two decimals, as cents.
+fn price_cents(raw: &str) -> Result<u64, FieldProblem> {
+    let text = raw.trim().replace(',', ".");
+    if text.is_empty() {
+        return Err(FieldProblem::Missing);
+    }
+    let (euros, cents) = text.split_once('.').unwrap_or((&text, "0"));
+    let valid = !euros.is_empty()
+        && euros.len() <= 7
+        && (1..=2).contains(&cents.len())
+        && euros.chars().chain(cents.chars()).all(|c| c.is_ascii_digit());
+    if !valid {
+        return Err(FieldProblem::BadCharacters);
+    }
+    let cents = if cents.len() == 1 {
+        format!("{cents}0")
+    } else {
+        cents.to_owned()
+    };
+    Ok(euros.parse::<u64>().unwrap_or(0) * 100 + cents.parse::<u64>().unwrap_or(0))
+}
+
+impl PlanForm {
+    /// Every field parsed; each wrong one reported under its name.
+    pub fn parse(&self) -> Result<PlanDraft, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut check = |field: &str, problem: Option<FieldProblem>| {
+            if let Some(problem) = problem {
+                errors.push(FieldError::new(field, problem));
+            }
+        };
+        let offer = OfferKind::from_code(self.offer.trim());
+        check("offer", offer.is_none().then_some(FieldProblem::Unknown));
+        let code = PlanCode::parse(self.code.trim());
+        check("code", code.is_none().then_some(FieldProblem::BadCharacters));
+        let name_en = name(&self.name_en);
+        check("name_en", name_en.as_ref().err().copied());
+        let name_fr = name(&self.name_fr);
+        check("name_fr", name_fr.as_ref().err().copied());
+        let price = price_cents(&self.monthly_price);
+        check("monthly_price", price.as_ref().err().copied());
+        let mut required = |field: &str, raw: &str| {
+            let value = amount(raw);
+            check(field, value.err());
+            value.unwrap_or(0)
+        };
+        let quotas = Quotas {
+            cpu_millicores: required(QuotaKind::CpuMillicores.as_str(), &self.cpu_millicores),
+            memory_mib: required(QuotaKind::MemoryMib.as_str(), &self.memory_mib),
+            storage_gib: required(QuotaKind::StorageGib.as_str(), &self.storage_gib),
+            backup_retention_days: required(
+                QuotaKind::BackupRetentionDays.as_str(),
+                &self.backup_retention_days,
+            ),
+            openstack_vcpus: required(QuotaKind::OpenstackVcpus.as_str(), &self.openstack_vcpus),
+            openstack_ram_mib: required(QuotaKind::OpenstackRamMib.as_str(), &self.openstack_ram_mib),
+            openstack_instances: required(QuotaKind::OpenstackInstances.as_str(), &self.openstack_instances),
+            seats: None,
+            devices: None,
+        };
+        let seats = optional_amount(&self.seats);
+        check("seats", seats.err());
+        let devices = optional_amount(&self.devices);
+        check("devices", devices.err());
+        match (offer, code, name_en, name_fr, price, seats, devices) {
+            (Some(offer), Some(code), Ok(en), Ok(fr), Ok(monthly_price_cents), Ok(seats), Ok(devices))
+                if errors.is_empty() =>
+            {
+                Ok(PlanDraft {
+                    offer,
+                    code,
+                    name: LocalizedText { en, fr },
+                    monthly_price_cents,
+                    quotas: Quotas {
+                        seats,
+                        devices,
+                        ..quotas
+                    },
+                    requires_approval: self.requires_approval.as_deref() == Some("on"),
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    /// The form filled with a plan, for editing it.
+    pub fn of(plan: &PlanRecord) -> Self {
+        let q = &plan.quotas;
+        let optional = |value: Option<u32>| value.map(|v| v.to_string()).unwrap_or_default();
+        Self {
+            offer: plan.offer.code().to_owned(),
+            code: plan.code.clone(),
+            name_en: plan.name.en.clone(),
+            name_fr: plan.name.fr.clone(),
+            monthly_price: format!(
+                "{}.{:02}",
+                plan.monthly_price_cents / 100,
+                plan.monthly_price_cents % 100
+            ),
+            cpu_millicores: q.cpu_millicores.to_string(),
+            memory_mib: q.memory_mib.to_string(),
+            storage_gib: q.storage_gib.to_string(),
+            seats: optional(q.seats),
+            devices: optional(q.devices),
+            backup_retention_days: q.backup_retention_days.to_string(),
+            openstack_vcpus: q.openstack_vcpus.to_string(),
+            openstack_ram_mib: q.openstack_ram_mib.to_string(),
+            openstack_instances: q.openstack_instances.to_string(),
+            requires_approval: plan.requires_approval.then(|| "on".to_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> PlanForm {
+        PlanForm {
+            offer: "iot".into(),
+            code: "iot-mega".into(),
+            name_en: "Mega".into(),
+            name_fr: "Méga".into(),
+            monthly_price: "49,90".into(),
+            cpu_millicores: "1000".into(),
+            memory_mib: "2048".into(),
+            storage_gib: "10".into(),
+            seats: "".into(),
+            devices: "500".into(),
+            backup_retention_days: "7".into(),
+            openstack_vcpus: "0".into(),
+            openstack_ram_mib: "0".into(),
+            openstack_instances: "0".into(),
+            requires_approval: Some("on".into()),
+        }
+    }
+
+    #[test]
+    fn a_plan_form_parses_once_and_round_trips() {
+        let draft = form().parse().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(draft.monthly_price_cents, 4990);
+        assert_eq!((draft.quotas.seats, draft.quotas.devices), (None, Some(500)));
+        assert!(draft.requires_approval);
+        let record = PlanRecord {
+            offer: draft.offer,
+            code: draft.code.to_string(),
+            name: draft.name.clone(),
+            monthly_price_cents: draft.monthly_price_cents,
+            quotas: draft.quotas.clone(),
+            requires_approval: true,
+            retired_on: None,
+            subscriptions: 0,
+            version: 1,
+        };
+        assert_eq!(PlanForm::of(&record).parse(), Ok(draft));
+    }
+
+    #[test]
+    fn every_wrong_field_is_named() {
+        let wrong = PlanForm {
+            offer: "hosting".into(),
+            code: "Bad Code".into(),
+            name_fr: " ".into(),
+            monthly_price: "12.345".into(),
+            memory_mib: "-1".into(),
+            ..form()
+        };
+        let fields: Vec<String> = wrong
+            .parse()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            ["offer", "code", "name_fr", "monthly_price", "memory_mib"]
+        );
+    }
+}

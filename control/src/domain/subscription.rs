@@ -1,0 +1,104 @@
+//! Subscriptions to the catalog's plans, their life cycle and their usage.
+
+use serde::{Deserialize, Serialize};
+
+use super::{LocalizedText, OfferKind, QuotaKind};
+
+/// Where a subscription is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SubscriptionState {
+    Requested,
+    AwaitingApproval,
+    Provisioning,
+    Active,
+    Suspended,
+    Deprovisioning,
+    Closed,
+    Failed,
+}
+
+impl SubscriptionState {
+    pub const ALL: [SubscriptionState; 8] = [
+        Self::Requested,
+        Self::AwaitingApproval,
+        Self::Provisioning,
+        Self::Active,
+        Self::Suspended,
+        Self::Deprovisioning,
+        Self::Closed,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::AwaitingApproval => "awaiting_approval",
+            Self::Provisioning => "provisioning",
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+            Self::Deprovisioning => "deprovisioning",
+            Self::Closed => "closed",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == raw)
+    }
+
+    /// Whether the customer may move it to another plan now.
+    pub fn allows_plan_change(self) -> bool {
+        matches!(
+            self,
+            Self::Requested | Self::AwaitingApproval | Self::Provisioning | Self::Active
+        )
+    }
+
+    /// Whether the customer may cancel it now (a failed one too, to clean up).
+    pub fn allows_cancel(self) -> bool {
+        !matches!(self, Self::Deprovisioning | Self::Closed)
+    }
+}
+
+/// One quota of a subscription: the effective limit (an admin's override, or
+/// the plan's) and, where the portal knows it, how much is used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaUsage {
+    pub quota: QuotaKind,
+    pub limit: u32,
+    /// The plan's own limit, when an override replaces it.
+    pub plan_limit: Option<u32>,
+    pub used: Option<u32>,
+}
+
+/// A subscription as its organization's page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionView {
+    pub id: String,
+    pub offer: OfferKind,
+    pub offer_name: LocalizedText,
+    pub plan_code: String,
+    pub plan_name: LocalizedText,
+    pub state: SubscriptionState,
+    /// Why it is suspended or failed, in words the customer reads.
+    pub reason: Option<String>,
+    pub quotas: Vec<QuotaUsage>,
+    /// For the change-plan form: a change made meanwhile is refused as stale.
+    pub version: i32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip_and_gate_changes() {
+        for state in SubscriptionState::ALL {
+            assert_eq!(SubscriptionState::parse(state.as_str()), Some(state));
+        }
+        assert!(SubscriptionState::Active.allows_plan_change());
+        assert!(!SubscriptionState::Suspended.allows_plan_change());
+        assert!(SubscriptionState::Failed.allows_cancel());
+        assert!(!SubscriptionState::Closed.allows_cancel());
+    }
+}

@@ -1,0 +1,259 @@
+//! Plans as platform admins manage them: create, edit (two admins editing
+//! one plan do not overwrite each other: the form's version must still be
+//! current), retire (a retired plan stays on its subscriptions but is no
+//! longer sold) and put back on sale.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    access::{or_refuse, Outcome},
+    audit::{self, AuditEvent, Caller},
+    catalog::{plan_by_id, PLAN_COLUMNS},
+    domain::{AdminAccess, FieldProblem, PlanDraft, PlanRecord, Refusal, SignedInUser},
+    members::day,
+    Control, Result,
+};
+
+fn plan_json(draft: &PlanDraft) -> serde_json::Value {
+    json!({
+        "offer": draft.offer.code(),
+        "code": draft.code.as_str(),
+        "name_en": draft.name.en,
+        "name_fr": draft.name.fr,
+        "monthly_price_cents": draft.monthly_price_cents,
+        "quotas": draft.quotas,
+        "requires_approval": draft.requires_approval,
+    })
+}
+
+fn record_json(record: &PlanRecord) -> serde_json::Value {
+    json!({
+        "offer": record.offer.code(),
+        "code": record.code,
+        "name_en": record.name.en,
+        "name_fr": record.name.fr,
+        "monthly_price_cents": record.monthly_price_cents,
+        "quotas": record.quotas,
+        "requires_approval": record.requires_approval,
+        "retired_on": record.retired_on,
+    })
+}
+
+impl Control {
+    /// Every plan, retired ones included, for the admin's plan list.
+    pub async fn admin_plans(&self, user: Option<&SignedInUser>) -> Result<AdminAccess<Vec<PlanRecord>>> {
+        if let Err(refused) = self.admin_gate(user, "/admin/plans").await?.granted() {
+            return Ok(refused);
+        }
+        let mut conn = self.db.pool().acquire().await?;
+        let ids: Vec<(Uuid,)> = sqlx::query_as("SELECT id FROM plans ORDER BY offer_kind, position, code")
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut plans = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            plans.push(plan_record(&mut conn, id).await?);
+        }
+        Ok(AdminAccess::Granted(plans))
+    }
+
+    /// Adds a plan to the catalog; a taken code is a field error.
+    pub async fn create_plan(
+        &self,
+        user: Option<&SignedInUser>,
+        caller: &Caller,
+        draft: &PlanDraft,
+    ) -> Outcome<()> {
+        or_refuse!(self.admin_may_change_plans(user).await?);
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        let sql = format!(
+            "INSERT INTO plans (id, position, {PLAN_COLUMNS}, created_at)
+             SELECT $1, coalesce(max(position), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+               FROM plans WHERE offer_kind = $2
+             ON CONFLICT (code) DO NOTHING"
+        );
+        let inserted = sqlx::query(&sql)
+            .bind(Uuid::new_v4())
+            .bind(draft.offer.code())
+            .bind(draft.code.as_str());
+        let inserted = bind_terms(inserted, draft)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if inserted == 0 {
+            return Ok(Err(Refusal::field("code", FieldProblem::Taken)));
+        }
+        audit::record(
+            &mut tx,
+            caller,
+            now,
+            AuditEvent {
+                organization_id: None,
+                action: "plan.create",
+                target: format!("plan:{}", draft.code),
+                before: None,
+                after: Some(plan_json(draft)),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Replaces a plan's terms if nobody changed it since `version`. Its
+    /// offer and code stay: subscriptions and the provisioning refer to them.
+    pub async fn update_plan(
+        &self,
+        user: Option<&SignedInUser>,
+        caller: &Caller,
+        code: &str,
+        version: i64,
+        draft: &PlanDraft,
+    ) -> Outcome<()> {
+        or_refuse!(self.admin_may_change_plans(user).await?);
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        let Some((id, before)) = locked_plan(&mut tx, code).await? else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        if before.version != version {
+            return Ok(Err(Refusal::Stale));
+        }
+        if draft.offer != before.offer || draft.code.as_str() != code {
+            return Ok(Err(Refusal::field("code", FieldProblem::Mismatch)));
+        }
+        let update = sqlx::query(
+            "UPDATE plans SET offer_kind = $2, code = $3, name_en = $4, name_fr = $5, monthly_price_cents = $6,
+                    cpu_millicores = $7, memory_mib = $8, storage_gib = $9, seats = $10, devices = $11,
+                    backup_retention_days = $12, openstack_vcpus = $13, openstack_ram_mib = $14,
+                    openstack_instances = $15, requires_approval = $16, version = version + 1
+              WHERE id = $1",
+        )
+        .bind(id)
+        .bind(draft.offer.code())
+        .bind(draft.code.as_str());
+        bind_terms(update, draft).execute(&mut *tx).await?;
+        audit::record(
+            &mut tx,
+            caller,
+            now,
+            AuditEvent {
+                organization_id: None,
+                action: "plan.update",
+                target: format!("plan:{code}"),
+                before: Some(record_json(&before)),
+                after: Some(plan_json(draft)),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Takes a plan off sale (`retire`) or puts it back; its subscriptions keep it.
+    pub async fn set_plan_on_sale(
+        &self,
+        user: Option<&SignedInUser>,
+        caller: &Caller,
+        code: &str,
+        version: i64,
+        on_sale: bool,
+    ) -> Outcome<()> {
+        or_refuse!(self.admin_may_change_plans(user).await?);
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        let Some((id, before)) = locked_plan(&mut tx, code).await? else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        if before.version != version {
+            return Ok(Err(Refusal::Stale));
+        }
+        if before.retired_on.is_none() == on_sale {
+            return Ok(Err(Refusal::WrongState));
+        }
+        sqlx::query("UPDATE plans SET retired_at = $2, version = version + 1 WHERE id = $1")
+            .bind(id)
+            .bind((!on_sale).then_some(now))
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            caller,
+            now,
+            AuditEvent {
+                organization_id: None,
+                action: if on_sale { "plan.restore" } else { "plan.retire" },
+                target: format!("plan:{code}"),
+                before: Some(json!({ "retired_on": before.retired_on })),
+                after: Some(json!({ "retired_on": (!on_sale).then(|| day(now)) })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    async fn admin_may_change_plans(&self, user: Option<&SignedInUser>) -> Result<Result<(), Refusal>> {
+        Ok(match self.admin_gate(user, "/admin/plans").await? {
+            AdminAccess::Granted(()) => Ok(()),
+            _ => Err(Refusal::Forbidden),
+        })
+    }
+}
+
+/// Binds a draft's terms after the offer and code, in `PLAN_COLUMNS` order.
+fn bind_terms<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    draft: &'q PlanDraft,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let int = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
+    let q = &draft.quotas;
+    query
+        .bind(&draft.name.en)
+        .bind(&draft.name.fr)
+        .bind(i64::try_from(draft.monthly_price_cents).unwrap_or(i64::MAX))
+        .bind(int(q.cpu_millicores))
+        .bind(int(q.memory_mib))
+        .bind(int(q.storage_gib))
+        .bind(q.seats.map(int))
+        .bind(q.devices.map(int))
+        .bind(int(q.backup_retention_days))
+        .bind(int(q.openstack_vcpus))
+        .bind(int(q.openstack_ram_mib))
+        .bind(int(q.openstack_instances))
+        .bind(draft.requires_approval)
+}
+
+async fn locked_plan(conn: &mut sqlx::PgConnection, code: &str) -> Result<Option<(Uuid, PlanRecord)>> {
+    let id: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM plans WHERE code = $1 FOR UPDATE")
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((id,)) = id else { return Ok(None) };
+    Ok(Some((id, plan_record(conn, id).await?)))
+}
+
+async fn plan_record(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<PlanRecord> {
+    let (offer, plan) = plan_by_id(conn, id).await?;
+    let (retired_at, version, subscriptions): (Option<time::OffsetDateTime>, i64, i64) = sqlx::query_as(
+        "SELECT p.retired_at, p.version,
+                (SELECT count(*) FROM subscriptions s WHERE s.plan_id = p.id AND s.state <> 'closed')
+           FROM plans p WHERE p.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(PlanRecord {
+        offer,
+        code: plan.code.to_string(),
+        name: plan.name,
+        monthly_price_cents: plan.monthly_price_cents,
+        quotas: plan.quotas,
+        requires_approval: plan.requires_approval,
+        retired_on: retired_at.map(day),
+        subscriptions,
+        version,
+    })
+}

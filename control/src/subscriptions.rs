@@ -1,0 +1,212 @@
+//! Subscribing an organization to a plan, changing plan and cancelling.
+//! A plan that needs approval waits for a platform admin; otherwise the
+//! subscription is `requested` and the provisioning engine takes it from
+//! there. Quotas are checked before anything is written.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    access::{self, or_refuse, Outcome},
+    audit::{self, AuditEvent, Caller},
+    catalog::plan_on_sale,
+    domain::{FieldProblem, Permission, Refusal, SubscriptionState},
+    quotas::{check_plan_fits, live_subscriptions, seat_holders},
+    Control, Result,
+};
+
+/// Organization states in which new subscriptions and plan changes are taken.
+fn open_for_business(state: &str) -> bool {
+    matches!(state, "active" | "pending_approval")
+}
+
+fn first_state(requires_approval: bool, organization_state: &str) -> SubscriptionState {
+    if requires_approval || organization_state == "pending_approval" {
+        SubscriptionState::AwaitingApproval
+    } else {
+        SubscriptionState::Requested
+    }
+}
+
+impl Control {
+    /// Subscribes the organization to the plan `plan_code`.
+    pub async fn subscribe(&self, caller: &Caller, slug: &str, plan_code: &str) -> Outcome<()> {
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        let org =
+            or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
+        if !open_for_business(&org.state) {
+            return Ok(Err(Refusal::WrongState));
+        }
+        let Some((plan_id, offer, plan)) = plan_on_sale(&mut tx, plan_code, now).await? else {
+            return Ok(Err(Refusal::field("plan", FieldProblem::Unknown)));
+        };
+        let live = live_subscriptions(&mut tx, org.id).await?;
+        if live.iter().any(|s| s.offer == offer) {
+            return Ok(Err(Refusal::AlreadySubscribed));
+        }
+        let holders = seat_holders(&mut tx, org.id, now).await?;
+        or_refuse!(check_plan_fits(offer, &plan, &Default::default(), &holders));
+        let state = first_state(plan.requires_approval, &org.state);
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO subscriptions (id, organization_id, offer_kind, plan_id, state, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(id)
+        .bind(org.id)
+        .bind(offer.code())
+        .bind(plan_id)
+        .bind(state.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            caller,
+            now,
+            AuditEvent {
+                organization_id: Some(org.id),
+                action: "subscription.create",
+                target: format!("subscription:{id}"),
+                before: None,
+                after: Some(json!({ "offer": offer.code(), "plan": plan_code, "state": state.as_str() })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Moves a subscription to another plan of the same offer, if nobody
+    /// changed it since `version` and what is used fits the new plan.
+    pub async fn change_plan(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        subscription: Uuid,
+        plan_code: &str,
+        version: i32,
+    ) -> Outcome<()> {
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        let org =
+            or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
+        let live = live_subscriptions(&mut tx, org.id).await?;
+        let Some(current) = live.into_iter().find(|s| s.id == subscription) else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        if current.version != version {
+            return Ok(Err(Refusal::Stale));
+        }
+        if !open_for_business(&org.state) || !current.state.allows_plan_change() {
+            return Ok(Err(Refusal::WrongState));
+        }
+        let Some((plan_id, offer, plan)) = plan_on_sale(&mut tx, plan_code, now).await? else {
+            return Ok(Err(Refusal::field("plan", FieldProblem::Unknown)));
+        };
+        if offer != current.offer {
+            return Ok(Err(Refusal::field("plan", FieldProblem::Unknown)));
+        }
+        if plan.code == current.plan.code {
+            return Ok(Ok(()));
+        }
+        let holders = seat_holders(&mut tx, org.id, now).await?;
+        or_refuse!(check_plan_fits(offer, &plan, &current.overrides, &holders));
+        let state = if plan.requires_approval && !current.plan.requires_approval {
+            SubscriptionState::AwaitingApproval
+        } else {
+            current.state
+        };
+        sqlx::query(
+            "UPDATE subscriptions SET plan_id = $2, state = $3, updated_at = $4, version = version + 1
+              WHERE id = $1",
+        )
+        .bind(subscription)
+        .bind(plan_id)
+        .bind(state.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            caller,
+            now,
+            AuditEvent {
+                organization_id: Some(org.id),
+                action: "subscription.change_plan",
+                target: format!("subscription:{subscription}"),
+                before: Some(json!({ "plan": current.plan.code.as_str(), "state": current.state.as_str() })),
+                after: Some(json!({ "plan": plan_code, "state": state.as_str() })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Cancels a subscription: closed at once when nothing was provisioned
+    /// yet, else deprovisioned (the provisioning engine closes it).
+    pub async fn cancel_subscription(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        subscription: Uuid,
+        version: i32,
+    ) -> Outcome<()> {
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        let org =
+            or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
+        let live = live_subscriptions(&mut tx, org.id).await?;
+        let Some(current) = live.into_iter().find(|s| s.id == subscription) else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        if current.version != version {
+            return Ok(Err(Refusal::Stale));
+        }
+        if !current.state.allows_cancel() {
+            return Ok(Err(Refusal::WrongState));
+        }
+        let state = match current.state {
+            SubscriptionState::Requested | SubscriptionState::AwaitingApproval => SubscriptionState::Closed,
+            _ => SubscriptionState::Deprovisioning,
+        };
+        set_state(&mut tx, subscription, state, None, now).await?;
+        audit::record(
+            &mut tx,
+            caller,
+            now,
+            AuditEvent {
+                organization_id: Some(org.id),
+                action: "subscription.cancel",
+                target: format!("subscription:{subscription}"),
+                before: Some(json!({ "plan": current.plan.code.as_str(), "state": current.state.as_str() })),
+                after: Some(json!({ "state": state.as_str() })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+}
+
+/// Moves a subscription to `state` (with the reason the customer reads).
+pub(crate) async fn set_state(
+    conn: &mut sqlx::PgConnection,
+    subscription: Uuid,
+    state: SubscriptionState,
+    reason: Option<&str>,
+    now: time::OffsetDateTime,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE subscriptions SET state = $2, state_reason = $3, updated_at = $4, version = version + 1 WHERE id = $1",
+    )
+    .bind(subscription)
+    .bind(state.as_str())
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

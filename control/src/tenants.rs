@@ -1,0 +1,314 @@
+//! The admin portal's reads: the tenant search (filters, sorting and
+//! pagination that stay fast at 10,000 tenants), one tenant's page, and the
+//! platform's audit log. Every one sits behind [`Control::admin_gate`].
+
+use std::collections::HashMap;
+
+use sqlx::{Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use crate::{
+    access::stored_role,
+    audit::{self, ParsedFilter, AUDIT_PAGE_SIZE},
+    domain::{
+        AdminAccess, AuditEntry, AuditFilter, AuditPage, FieldError, Member, PendingInvitation, SignedInUser,
+        TenantDetail, TenantPage, TenantQuery, TenantRow, TenantSort,
+    },
+    members::day,
+    quotas::{live_subscriptions, seat_holders},
+    Control, Result,
+};
+
+/// Tenants per page of the search.
+pub const TENANT_PAGE_SIZE: u32 = 25;
+
+/// How many audit entries a CSV export holds at most.
+pub const AUDIT_EXPORT_LIMIT: i64 = 100_000;
+
+fn like_pattern(raw: &str) -> String {
+    format!(
+        "%{}%",
+        raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    )
+}
+
+fn push_filters(query: &mut QueryBuilder<'_, Postgres>, filter: &TenantQuery) {
+    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let pattern = like_pattern(&text.to_lowercase());
+        query
+            .push(" AND (lower(o.name) LIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR o.slug LIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR lower(o.billing_email) LIKE ")
+            .push_bind(pattern)
+            .push(")");
+    }
+    if let Some(state) = filter.state.as_deref().filter(|s| !s.is_empty()) {
+        query.push(" AND o.state = ").push_bind(state.to_owned());
+    }
+    if let Some(country) = filter.country.as_deref().filter(|c| !c.is_empty()) {
+        query.push(" AND o.country = ").push_bind(country.to_uppercase());
+    }
+    if filter.offer.is_some() || filter.plan.as_deref().is_some_and(|p| !p.is_empty()) {
+        query.push(
+            " AND EXISTS (SELECT 1 FROM subscriptions s JOIN plans p ON p.id = s.plan_id
+                          WHERE s.organization_id = o.id AND s.state <> 'closed'",
+        );
+        if let Some(offer) = filter.offer {
+            query.push(" AND s.offer_kind = ").push_bind(offer.code());
+        }
+        if let Some(plan) = filter.plan.as_deref().filter(|p| !p.is_empty()) {
+            query.push(" AND p.code = ").push_bind(plan.to_owned());
+        }
+        query.push(")");
+    }
+}
+
+fn order_by(sort: TenantSort) -> &'static str {
+    match sort {
+        TenantSort::Name => " ORDER BY lower(o.name), o.slug",
+        TenantSort::NewestFirst => " ORDER BY o.created_at DESC, o.slug",
+        TenantSort::OldestFirst => " ORDER BY o.created_at, o.slug",
+        TenantSort::State => " ORDER BY o.state, lower(o.name), o.slug",
+        TenantSort::Country => " ORDER BY o.country, lower(o.name), o.slug",
+    }
+}
+
+impl Control {
+    /// The tenants matching `filter`, one page of them.
+    pub async fn search_tenants(
+        &self,
+        user: Option<&SignedInUser>,
+        filter: &TenantQuery,
+    ) -> Result<AdminAccess<TenantPage>> {
+        if let Err(refused) = self.admin_gate(user, "/admin/tenants").await?.granted() {
+            return Ok(refused);
+        }
+        self.tenant_page(filter).await.map(AdminAccess::Granted)
+    }
+
+    /// The search itself, for the gate above and the benchmark.
+    pub async fn tenant_page(&self, filter: &TenantQuery) -> Result<TenantPage> {
+        let mut conn = self.db.pool().acquire().await?;
+        let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM organizations o WHERE true");
+        push_filters(&mut count, filter);
+        let (total,): (i64,) = count.build_query_as().fetch_one(&mut *conn).await?;
+
+        let page = filter.page.max(1);
+        let mut rows = QueryBuilder::<Postgres>::new(
+            "SELECT o.id, o.slug, o.name, o.country, o.state, o.created_at FROM organizations o WHERE true",
+        );
+        push_filters(&mut rows, filter);
+        rows.push(order_by(filter.sort))
+            .push(" LIMIT ")
+            .push_bind(i64::from(TENANT_PAGE_SIZE))
+            .push(" OFFSET ")
+            .push_bind(i64::from(page - 1) * i64::from(TENANT_PAGE_SIZE));
+        let found: Vec<(Uuid, String, String, String, String, time::OffsetDateTime)> =
+            rows.build_query_as().fetch_all(&mut *conn).await?;
+
+        let ids: Vec<Uuid> = found.iter().map(|row| row.0).collect();
+        let members: HashMap<Uuid, i64> = sqlx::query_as(
+            "SELECT organization_id, count(*) FROM memberships WHERE organization_id = ANY($1) GROUP BY organization_id",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+        let plans: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT s.organization_id, p.code FROM subscriptions s JOIN plans p ON p.id = s.plan_id
+              WHERE s.organization_id = ANY($1) AND s.state <> 'closed' ORDER BY p.code",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await?;
+        let rows = found
+            .into_iter()
+            .map(|(id, slug, name, country, state, created_at)| TenantRow {
+                slug,
+                name,
+                country,
+                state,
+                created_on: day(created_at),
+                members: members.get(&id).copied().unwrap_or(0),
+                plans: plans
+                    .iter()
+                    .filter(|(org, _)| *org == id)
+                    .map(|(_, code)| code.clone())
+                    .collect(),
+            })
+            .collect();
+        Ok(TenantPage {
+            rows,
+            total,
+            page,
+            page_size: TENANT_PAGE_SIZE,
+        })
+    }
+
+    /// One tenant's page for admins; `Granted(None)` for an unknown slug.
+    pub async fn tenant_detail(
+        &self,
+        user: Option<&SignedInUser>,
+        slug: &str,
+    ) -> Result<AdminAccess<Option<TenantDetail>>> {
+        if let Err(refused) = self
+            .admin_gate(user, &format!("/admin/tenants/{slug}"))
+            .await?
+            .granted()
+        {
+            return Ok(refused);
+        }
+        let now = self.clock.now();
+        let mut conn = self.db.pool().acquire().await?;
+        type Row = (
+            Uuid,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            time::OffsetDateTime,
+            i32,
+        );
+        let found: Option<Row> = sqlx::query_as(
+            "SELECT id, name, country, billing_email, state, state_reason, created_at, version
+               FROM organizations WHERE slug = $1",
+        )
+        .bind(slug)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((id, name, country, billing_email, state, state_reason, created_at, version)) = found else {
+            return Ok(AdminAccess::Granted(None));
+        };
+        let members: Vec<(Uuid, String, String)> = sqlx::query_as(
+            "SELECT identity_id, email, role FROM memberships WHERE organization_id = $1 ORDER BY email",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let invitations: Vec<(Uuid, String, String, time::OffsetDateTime)> = sqlx::query_as(
+            "SELECT id, email, role, expires_at FROM invitations
+              WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2
+              ORDER BY created_at",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await?;
+        let holders = seat_holders(&mut conn, id, now).await?;
+        let subscriptions = live_subscriptions(&mut conn, id)
+            .await?
+            .iter()
+            .map(|subscription| subscription.view(&holders))
+            .collect();
+        let filter = ParsedFilter {
+            organization: Some(id),
+            action: None,
+            actor: None,
+            since: None,
+            until: None,
+            before: None,
+        };
+        let audit = audit::list(&mut conn, &filter, 20).await?.entries;
+        Ok(AdminAccess::Granted(Some(TenantDetail {
+            slug: slug.to_owned(),
+            name,
+            country,
+            billing_email,
+            state,
+            state_reason,
+            created_on: day(created_at),
+            version,
+            members: members
+                .into_iter()
+                .map(|(id, email, role)| {
+                    Ok(Member {
+                        identity_id: id.to_string(),
+                        email,
+                        role: stored_role(&role)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            invitations: invitations
+                .into_iter()
+                .map(|(id, email, role, expires_at)| {
+                    Ok(PendingInvitation {
+                        id: id.to_string(),
+                        email,
+                        role: stored_role(&role)?,
+                        expires_on: day(expires_at),
+                    })
+                })
+                .collect::<Result<_>>()?,
+            subscriptions,
+            audit,
+        })))
+    }
+
+    /// The platform's audit log, every organization's and the platform's own.
+    pub async fn platform_audit(
+        &self,
+        user: Option<&SignedInUser>,
+        filter: &AuditFilter,
+    ) -> Result<AdminAccess<Result<AuditPage, Vec<FieldError>>>> {
+        if let Err(refused) = self.admin_gate(user, "/admin/audit").await?.granted() {
+            return Ok(refused);
+        }
+        Ok(AdminAccess::Granted(
+            self.audit_entries(filter, AUDIT_PAGE_SIZE).await?,
+        ))
+    }
+
+    /// Entries of the platform's audit log matching `filter` (an unknown
+    /// organization matches nothing), newest first, `limit` at most.
+    pub async fn audit_entries(
+        &self,
+        filter: &AuditFilter,
+        limit: i64,
+    ) -> Result<Result<AuditPage, Vec<FieldError>>> {
+        let mut conn = self.db.pool().acquire().await?;
+        let organization = match filter.organization.as_deref() {
+            None => None,
+            Some(slug) => {
+                let id: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
+                    .bind(slug)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                match id {
+                    Some((id,)) => Some(id),
+                    None => {
+                        return Ok(Ok(AuditPage {
+                            entries: Vec::new(),
+                            next_before: None,
+                        }))
+                    }
+                }
+            }
+        };
+        let parsed = match ParsedFilter::parse(filter, organization) {
+            Ok(parsed) => parsed,
+            Err(errors) => return Ok(Err(errors)),
+        };
+        Ok(Ok(audit::list(&mut conn, &parsed, limit).await?))
+    }
+
+    /// The audit entries matching `filter` for a CSV export (newest first,
+    /// [`AUDIT_EXPORT_LIMIT`] at most).
+    pub async fn audit_export(
+        &self,
+        user: Option<&SignedInUser>,
+        filter: &AuditFilter,
+    ) -> Result<AdminAccess<Result<Vec<AuditEntry>, Vec<FieldError>>>> {
+        if let Err(refused) = self.admin_gate(user, "/admin/audit").await?.granted() {
+            return Ok(refused);
+        }
+        Ok(AdminAccess::Granted(
+            self.audit_entries(filter, AUDIT_EXPORT_LIMIT)
+                .await?
+                .map(|page| page.entries),
+        ))
+    }
+}

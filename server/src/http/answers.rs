@@ -1,0 +1,90 @@
+//! How the portal's form posts answer: a redirect where the work is done, the
+//! form's page again with the refusal in its query (shown beside the field,
+//! in the visitor's language), or a full 403/404 page rendered by the app.
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use axum::{
+    body::Body,
+    response::{IntoResponse, Redirect, Response},
+};
+use control::{audit::Caller, domain::Refusal};
+use http::{request::Parts, Request};
+
+/// Renders the app for a request; the router's fallback, kept to render the
+/// status pages of refused posts.
+pub(crate) type PageRenderer =
+    Arc<dyn Fn(Request<Body>) -> Pin<Box<dyn Future<Output = Response> + Send>> + Send + Sync>;
+
+/// The app's path whose page explains a 403; any unknown path renders the 404 page.
+pub(crate) const FORBIDDEN_PAGE: &str = "/denied";
+const NOT_FOUND_PAGE: &str = "/denied/not-found";
+
+/// A status page as a GET of `path` with the visitor's headers (their
+/// language, their session for the navigation bar).
+async fn status_page(render: &PageRenderer, parts: &Parts, path: &str) -> Response {
+    let mut request = Request::builder().method(http::Method::GET).uri(path);
+    for (name, value) in &parts.headers {
+        request = request.header(name, value);
+    }
+    let mut request = match request.body(Body::empty()) {
+        Ok(request) => request,
+        Err(_) => return http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    *request.extensions_mut() = parts.extensions.clone();
+    render(request).await
+}
+
+/// The signed-in caller of a form whose token matches its cookie; else where
+/// to send the browser (to sign in, or back to the form).
+pub(crate) fn form_caller(parts: &Parts, cookie: &str, token: &str, back: &str) -> Result<Caller, Redirect> {
+    let Some(caller) = app::api::caller_of(parts) else {
+        let page = back.split('#').next().unwrap_or(back);
+        return Err(Redirect::to(&format!("/auth/signin?return_to={page}")));
+    };
+    if !app::csrf::verify(&parts.headers, cookie, token) {
+        tracing::warn!(form = back, "a form post with a missing or wrong CSRF token");
+        return Err(Redirect::to(back));
+    }
+    Ok(caller)
+}
+
+/// Where to go once an operation with nothing to return is done.
+pub(crate) fn done_at(
+    outcome: control::Result<Result<(), Refusal>>,
+    page: &str,
+) -> control::Result<Result<String, Refusal>> {
+    outcome.map(|done| done.map(|()| page.to_owned()))
+}
+
+/// The answer to a post whose operation returned `outcome`: `done` where it
+/// worked, `back` with the refusal (and `echo`, what was typed) otherwise.
+pub(crate) async fn answer(
+    render: &PageRenderer,
+    parts: &Parts,
+    outcome: control::Result<Result<String, Refusal>>,
+    back: &str,
+    echo: &[(&'static str, String)],
+) -> Response {
+    match outcome {
+        Ok(Ok(done)) => Redirect::to(&done).into_response(),
+        Ok(Err(Refusal::NotFound)) => status_page(render, parts, NOT_FOUND_PAGE).await,
+        Ok(Err(Refusal::Forbidden)) => status_page(render, parts, FORBIDDEN_PAGE).await,
+        Ok(Err(refusal)) => {
+            let mut pairs = refusal.to_query();
+            pairs.extend(echo.iter().cloned());
+            let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+            let (path, anchor) = back.split_once('#').unwrap_or((back, ""));
+            let anchor = if anchor.is_empty() {
+                String::new()
+            } else {
+                format!("#{anchor}")
+            };
+            Redirect::to(&format!("{path}?{query}{anchor}")).into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "a form's operation failed");
+            Redirect::to("/auth/error?reason=unavailable").into_response()
+        }
+    }
+}

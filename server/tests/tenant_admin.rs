@@ -1,0 +1,653 @@
+//! The admin side of tenancy through the control plane, against a fresh
+//! database: the tenant search's filters, sorting and pages; approvals;
+//! suspension with a reason the customer reads; closing after a typed
+//! confirmation; plans edited by two admins at once; quota overrides; the
+//! platform's audit log. Everyone but a platform admin at AAL2 is refused.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use control::{
+    audit::Caller,
+    domain::{
+        AdminAccess, AuditFilter, FieldProblem, Locale, NewInvitation, NewOrganization, OfferKind, PlanForm,
+        QuotaKind, Refusal, SignedInUser, SubscriptionState, TenantQuery, TenantSort,
+    },
+    tenant_admin::{Decision, Reason},
+};
+use support::TestApp;
+use uuid::Uuid;
+
+fn person(name: &str) -> Caller {
+    Caller {
+        identity_id: Uuid::new_v4().to_string(),
+        email: format!("{name}.{}@example.com", Uuid::new_v4().simple()),
+        request_id: None,
+        ip: None,
+    }
+}
+
+/// A platform admin signed in with a second factor.
+async fn admin(app: &TestApp) -> (SignedInUser, Caller) {
+    let caller = person("operator");
+    sqlx::query("INSERT INTO platform_admins (identity_id, email, granted_at, granted_by) VALUES ($1::uuid, $2, now(), 'test')")
+        .bind(&caller.identity_id)
+        .bind(&caller.email)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let user = SignedInUser {
+        identity_id: caller.identity_id.clone(),
+        email: caller.email.clone(),
+        display_name: "Operator".into(),
+        assurance_level: "aal2".into(),
+    };
+    (user, caller)
+}
+
+fn customer_user(caller: &Caller) -> SignedInUser {
+    SignedInUser {
+        identity_id: caller.identity_id.clone(),
+        email: caller.email.clone(),
+        display_name: "Customer".into(),
+        assurance_level: "aal2".into(),
+    }
+}
+
+async fn create(app: &TestApp, owner: &Caller, name: &str, slug: &str, country: &str) {
+    let new = NewOrganization::parse(name, slug, country, "billing@example.com").unwrap();
+    app.control
+        .create_organization(owner, &new)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+async fn version_of(app: &TestApp, slug: &str) -> i32 {
+    sqlx::query_scalar("SELECT version FROM organizations WHERE slug = $1")
+        .bind(slug)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tenant_search_filters_sorts_and_pages() {
+    let app = TestApp::spawn().await;
+    let (user, _) = admin(&app).await;
+    let owner = person("owner");
+    for n in 0..60 {
+        let country = if n % 3 == 0 { "BE" } else { "FR" };
+        create(
+            &app,
+            &owner,
+            &format!("Shop {n:02}"),
+            &format!("shop-{n:02}"),
+            country,
+        )
+        .await;
+    }
+    for n in 0..5 {
+        app.control
+            .subscribe(&owner, &format!("shop-{n:02}"), "iot-fleet")
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    sqlx::query("UPDATE organizations SET state = 'suspended' WHERE slug IN ('shop-10', 'shop-11')")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let search = |query: TenantQuery| {
+        let (control, user) = (app.control.clone(), user.clone());
+        async move {
+            match control.search_tenants(Some(&user), &query).await.unwrap() {
+                AdminAccess::Granted(page) => page,
+                other => panic!("refused: {other:?}"),
+            }
+        }
+    };
+
+    let first = search(TenantQuery {
+        page: 1,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!((first.total, first.rows.len(), first.pages()), (60, 25, 3));
+    assert_eq!(first.rows[0].slug, "shop-00");
+    assert_eq!(first.rows[0].members, 1);
+    assert_eq!(first.rows[0].plans, ["iot-fleet"]);
+    let last = search(TenantQuery {
+        page: 3,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(last.rows.len(), 10);
+    assert_eq!(last.rows[9].slug, "shop-59");
+
+    let belgian = search(TenantQuery {
+        country: Some("be".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(belgian.total, 20);
+    let suspended = search(TenantQuery {
+        state: Some("suspended".into()),
+        ..Default::default()
+    })
+    .await;
+    let slugs: Vec<&str> = suspended.rows.iter().map(|r| r.slug.as_str()).collect();
+    assert_eq!(slugs, ["shop-10", "shop-11"]);
+    let iot = search(TenantQuery {
+        offer: Some(OfferKind::Iot),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(iot.total, 5);
+    let fleet = search(TenantQuery {
+        plan: Some("iot-fleet".into()),
+        country: Some("FR".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(fleet.total, 3, "shop-01, 02 and 04");
+    let text = search(TenantQuery {
+        text: Some("OP 4".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(text.total, 10, "shop-40 … shop-49 by name");
+    let newest = search(TenantQuery {
+        sort: TenantSort::NewestFirst,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(newest.rows[0].slug, "shop-59");
+    let wildcard = search(TenantQuery {
+        text: Some("%".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(wildcard.total, 0, "LIKE wildcards are taken literally");
+
+    // A customer, even at AAL2, is not an admin.
+    let refused = app
+        .control
+        .search_tenants(Some(&customer_user(&owner)), &TenantQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(refused, AdminAccess::Forbidden);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_organizations_and_subscriptions_wait_for_approval_and_rejections_say_why() {
+    let app = TestApp::builder().approve_new_organizations().spawn().await;
+    let (user, operator) = admin(&app).await;
+    let owner = person("owner");
+    create(&app, &owner, "Waiting", "waiting", "FR").await;
+    let control = &app.control;
+    control
+        .subscribe(&owner, "waiting", "learn-class")
+        .await
+        .unwrap()
+        .unwrap();
+    control
+        .subscribe(&owner, "waiting", "shop-scale")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(states(&app, "waiting")
+        .await
+        .iter()
+        .all(|(_, state, _)| *state == SubscriptionState::AwaitingApproval));
+
+    // A customer cannot approve; a stale form is refused.
+    let version = version_of(&app, "waiting").await;
+    assert_eq!(
+        control
+            .decide_organization(
+                Some(&customer_user(&owner)),
+                &owner,
+                "waiting",
+                version,
+                &Decision::Approve
+            )
+            .await
+            .unwrap(),
+        Err(Refusal::Forbidden)
+    );
+    assert_eq!(
+        control
+            .decide_organization(Some(&user), &operator, "waiting", version - 1, &Decision::Approve)
+            .await
+            .unwrap(),
+        Err(Refusal::Stale)
+    );
+    control
+        .decide_organization(Some(&user), &operator, "waiting", version, &Decision::Approve)
+        .await
+        .unwrap()
+        .unwrap();
+    // The training plan needed only the organization's approval; Scale needs its own.
+    let after = states(&app, "waiting").await;
+    let state_of = |offer| {
+        after
+            .iter()
+            .find(|(o, _, _)| *o == offer)
+            .map(|(_, state, _)| *state)
+    };
+    assert_eq!(state_of(OfferKind::Training), Some(SubscriptionState::Requested));
+    assert_eq!(
+        state_of(OfferKind::Ecommerce),
+        Some(SubscriptionState::AwaitingApproval)
+    );
+
+    let overview = control
+        .organization_overview(&owner, "waiting")
+        .await
+        .unwrap()
+        .unwrap();
+    let scale = overview
+        .subscriptions
+        .iter()
+        .find(|s| s.offer == OfferKind::Ecommerce)
+        .unwrap();
+    let reason = Reason::parse("Scale needs a signed contract first").unwrap();
+    control
+        .decide_subscription(
+            Some(&user),
+            &operator,
+            scale.id.parse().unwrap(),
+            scale.version,
+            &Decision::Reject(reason),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let overview = control
+        .organization_overview(&owner, "waiting")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        overview.subscriptions.len(),
+        1,
+        "the rejected subscription is closed"
+    );
+    let rejected: (String, Option<String>) =
+        sqlx::query_as("SELECT state, state_reason FROM subscriptions WHERE id = $1::uuid")
+            .bind(&scale.id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        rejected,
+        (
+            "closed".into(),
+            Some("Scale needs a signed contract first".into())
+        )
+    );
+}
+
+/// The offer, state and reason of each live subscription of `slug`.
+async fn states(app: &TestApp, slug: &str) -> Vec<(OfferKind, SubscriptionState, Option<String>)> {
+    let owner = owner_of(app, slug).await;
+    let overview = app
+        .control
+        .organization_overview(&owner, slug)
+        .await
+        .unwrap()
+        .unwrap();
+    overview
+        .subscriptions
+        .iter()
+        .map(|s| (s.offer, s.state, s.reason.clone()))
+        .collect()
+}
+
+/// The owner of `slug` (its first member), as a caller.
+async fn owner_of(app: &TestApp, slug: &str) -> Caller {
+    let (identity_id, email): (Uuid, String) = sqlx::query_as(
+        "SELECT m.identity_id, m.email FROM memberships m JOIN organizations o ON o.id = m.organization_id
+          WHERE o.slug = $1 AND m.role = 'owner' LIMIT 1",
+    )
+    .bind(slug)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    Caller {
+        identity_id: identity_id.to_string(),
+        email,
+        request_id: None,
+        ip: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing_needs_the_typed_slug() {
+    let app = TestApp::spawn().await;
+    let (user, operator) = admin(&app).await;
+    let owner = person("owner");
+    create(&app, &owner, "Acme", "acme", "FR").await;
+    let control = &app.control;
+    control
+        .subscribe(&owner, "acme", "iot-lab")
+        .await
+        .unwrap()
+        .unwrap();
+    sqlx::query("UPDATE subscriptions SET state = 'active'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let reason = Reason::parse("Unpaid invoice 2026-11").unwrap();
+    let version = version_of(&app, "acme").await;
+    control
+        .suspend_tenant(Some(&user), &operator, "acme", version, &reason)
+        .await
+        .unwrap()
+        .unwrap();
+    let seen = control
+        .organization_overview(&owner, "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.organization.state, "suspended");
+    assert_eq!(seen.state_reason.as_deref(), Some("Unpaid invoice 2026-11"));
+    assert_eq!(seen.subscriptions[0].state, SubscriptionState::Suspended);
+    assert_eq!(
+        seen.subscriptions[0].reason.as_deref(),
+        Some("Unpaid invoice 2026-11")
+    );
+    assert_eq!(
+        control.subscribe(&owner, "acme", "shop-starter").await.unwrap(),
+        Err(Refusal::WrongState),
+        "a suspended tenant cannot subscribe"
+    );
+    assert_eq!(
+        control
+            .suspend_tenant(Some(&user), &operator, "acme", version, &reason)
+            .await
+            .unwrap(),
+        Err(Refusal::Stale)
+    );
+    control
+        .resume_tenant(Some(&user), &operator, "acme", version + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    let seen = control
+        .organization_overview(&owner, "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (seen.organization.state.as_str(), seen.state_reason),
+        ("active", None)
+    );
+    assert_eq!(seen.subscriptions[0].state, SubscriptionState::Active);
+
+    let invitation = NewInvitation::parse("late@example.com", "member").unwrap();
+    control
+        .invite_member(&owner, "acme", &invitation, Locale::En)
+        .await
+        .unwrap()
+        .unwrap();
+    let version = version_of(&app, "acme").await;
+    assert_eq!(
+        control
+            .close_tenant(Some(&user), &operator, "acme", version, "acm")
+            .await
+            .unwrap(),
+        Err(Refusal::field("confirmation", FieldProblem::Mismatch))
+    );
+    control
+        .close_tenant(Some(&user), &operator, "acme", version, "acme")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(control.my_organizations(&owner).await.unwrap().is_empty());
+    assert_eq!(
+        control.organization_overview(&owner, "acme").await.unwrap(),
+        Err(Refusal::NotFound)
+    );
+    let left: (String, i64) = sqlx::query_as(
+        "SELECT (SELECT state FROM subscriptions), (SELECT count(*) FROM invitations WHERE revoked_at IS NULL)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(left, ("deprovisioning".into(), 0));
+
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_events WHERE action LIKE 'tenant.%' ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(actions, ["tenant.suspend", "tenant.resume", "tenant.close"]);
+    let page = match control
+        .platform_audit(
+            Some(&user),
+            &AuditFilter {
+                organization: Some("acme".into()),
+                action: Some("tenant.".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+    {
+        AdminAccess::Granted(Ok(page)) => page,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(page.entries.len(), 3);
+    assert_eq!(page.entries[0].actor, operator.email);
+    assert!(page.entries[2]
+        .after
+        .as_deref()
+        .unwrap_or_default()
+        .contains("Unpaid invoice"));
+}
+
+fn plan_form(code: &str, seats: &str) -> PlanForm {
+    PlanForm {
+        offer: "training".into(),
+        code: code.into(),
+        name_en: "School".into(),
+        name_fr: "École".into(),
+        monthly_price: "59".into(),
+        cpu_millicores: "1000".into(),
+        memory_mib: "2048".into(),
+        storage_gib: "20".into(),
+        seats: seats.into(),
+        devices: "".into(),
+        backup_retention_days: "14".into(),
+        openstack_vcpus: "0".into(),
+        openstack_ram_mib: "0".into(),
+        openstack_instances: "0".into(),
+        requires_approval: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_are_created_edited_without_lost_updates_and_retired_but_kept_by_subscribers() {
+    let app = TestApp::spawn().await;
+    let (user, operator) = admin(&app).await;
+    let (_, other_operator) = admin(&app).await;
+    let control = &app.control;
+    let draft = plan_form("learn-school", "60").parse().unwrap();
+    control
+        .create_plan(Some(&user), &operator, &draft)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        control.create_plan(Some(&user), &operator, &draft).await.unwrap(),
+        Err(Refusal::field("code", FieldProblem::Taken))
+    );
+    let owner = person("owner");
+    create(&app, &owner, "School", "school", "FR").await;
+    control
+        .subscribe(&owner, "school", "learn-school")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Two admins opened the plan at version 1; the second save is stale.
+    let cheaper = PlanForm {
+        monthly_price: "49".into(),
+        ..plan_form("learn-school", "60")
+    }
+    .parse()
+    .unwrap();
+    let bigger = PlanForm {
+        seats: "80".into(),
+        ..plan_form("learn-school", "60")
+    }
+    .parse()
+    .unwrap();
+    control
+        .update_plan(Some(&user), &operator, "learn-school", 1, &cheaper)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        control
+            .update_plan(Some(&user), &other_operator, "learn-school", 1, &bigger)
+            .await
+            .unwrap(),
+        Err(Refusal::Stale)
+    );
+    control
+        .set_plan_on_sale(Some(&user), &operator, "learn-school", 2, false)
+        .await
+        .unwrap()
+        .unwrap();
+    let catalog = control.public_catalog().await.unwrap();
+    assert!(catalog
+        .iter()
+        .flat_map(|o| &o.plans)
+        .all(|p| p.code.as_str() != "learn-school"));
+    let kept = control
+        .organization_overview(&owner, "school")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        kept.subscriptions[0].plan_code, "learn-school",
+        "a retired plan stays on its subscriptions"
+    );
+    assert_eq!(
+        control
+            .subscribe(&person("late"), "school", "learn-school")
+            .await
+            .unwrap(),
+        Err(Refusal::NotFound)
+    );
+    control
+        .set_plan_on_sale(Some(&user), &operator, "learn-school", 3, true)
+        .await
+        .unwrap()
+        .unwrap();
+    let plans = match control.admin_plans(Some(&user)).await.unwrap() {
+        AdminAccess::Granted(plans) => plans,
+        other => panic!("{other:?}"),
+    };
+    let school = plans.iter().find(|p| p.code == "learn-school").unwrap();
+    assert_eq!(
+        (
+            school.monthly_price_cents,
+            school.subscriptions,
+            school.retired_on.as_deref()
+        ),
+        (4900, 1, None)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_override_shows_as_the_effective_quota_and_cannot_go_below_usage() {
+    let app = TestApp::spawn().await;
+    let (user, operator) = admin(&app).await;
+    let owner = person("owner");
+    create(&app, &owner, "Acme", "acme", "FR").await;
+    let control = &app.control;
+    control
+        .subscribe(&owner, "acme", "shop-starter")
+        .await
+        .unwrap()
+        .unwrap();
+    for n in 0..2 {
+        let invitation = NewInvitation::parse(&format!("colleague{n}@example.com"), "member").unwrap();
+        control
+            .invite_member(&owner, "acme", &invitation, Locale::En)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let subscription: Uuid = control
+        .organization_overview(&owner, "acme")
+        .await
+        .unwrap()
+        .unwrap()
+        .subscriptions[0]
+        .id
+        .parse()
+        .unwrap();
+    assert_eq!(
+        control
+            .set_quota_override(Some(&user), &operator, subscription, QuotaKind::Seats, Some(2))
+            .await
+            .unwrap(),
+        Err(Refusal::Quota {
+            quota: QuotaKind::Seats,
+            limit: 2,
+            requested: 3
+        })
+    );
+    control
+        .set_quota_override(Some(&user), &operator, subscription, QuotaKind::Seats, Some(12))
+        .await
+        .unwrap()
+        .unwrap();
+    let seats = |overview: control::domain::OrganizationOverview| {
+        overview.subscriptions[0]
+            .quotas
+            .iter()
+            .find(|q| q.quota == QuotaKind::Seats)
+            .cloned()
+            .unwrap()
+    };
+    let effective = seats(
+        control
+            .organization_overview(&owner, "acme")
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    assert_eq!(
+        (effective.limit, effective.plan_limit, effective.used),
+        (12, Some(5), Some(3))
+    );
+    control
+        .set_quota_override(Some(&user), &operator, subscription, QuotaKind::Seats, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let effective = seats(
+        control
+            .organization_overview(&owner, "acme")
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    assert_eq!((effective.limit, effective.plan_limit), (5, None));
+    assert_eq!(
+        control
+            .set_quota_override(Some(&user), &operator, subscription, QuotaKind::Devices, Some(3))
+            .await
+            .unwrap(),
+        Err(Refusal::field("quota", FieldProblem::Unknown)),
+        "an e-commerce plan has no devices"
+    );
+}
