@@ -30,8 +30,13 @@ CREATE TABLE subscriptions (
     plan_id         uuid NOT NULL REFERENCES plans (id),
     state           text NOT NULL CHECK (state IN ('requested', 'awaiting_approval', 'provisioning', 'active',
                                                    'suspended', 'deprovisioning', 'closed', 'failed')),
-    -- Why it is suspended or failed, in words the customer sees.
+    -- Why it is suspended or failed (or a plan change was refused), in words the customer sees.
     state_reason    text,
+    -- A plan change waiting for a platform admin's approval: the running
+    -- service keeps `plan_id` until then.
+    pending_plan_id uuid REFERENCES plans (id),
+    -- The state a tenant's suspension interrupted, restored when it is resumed.
+    suspended_from  text CHECK (suspended_from IN ('requested', 'provisioning', 'active')),
     created_at      timestamptz NOT NULL,
     updated_at      timestamptz NOT NULL,
     version         integer NOT NULL DEFAULT 1

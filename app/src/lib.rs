@@ -98,3 +98,15 @@ pub fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value.to_owned())
 }
+
+/// Sets an HttpOnly cookie on the page being rendered.
+#[cfg(feature = "ssr")]
+pub fn set_cookie(name: &str, value: &str, path: &str, max_age_seconds: u32) {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        let cookie =
+            format!("{name}={value}; Path={path}; Max-Age={max_age_seconds}; HttpOnly; SameSite=Lax");
+        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+            response.append_header(http::header::SET_COOKIE, value);
+        }
+    }
+}

@@ -62,6 +62,33 @@ pub(crate) async fn record(
     Ok(())
 }
 
+/// Writes `event` and commits `tx`: the last step of every change, so that
+/// the change and its record land together or not at all.
+pub(crate) async fn commit_with(
+    mut tx: Transaction<'_, Postgres>,
+    caller: &Caller,
+    at: OffsetDateTime,
+    event: AuditEvent<'_>,
+) -> Result<()> {
+    record(&mut tx, caller, at, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether `action` is one only platform admins take (on a tenant, its
+/// subscriptions' approvals, its quotas).
+pub(crate) fn by_platform(action: &str) -> bool {
+    action.starts_with("tenant.")
+        || action.starts_with("quota.")
+        || matches!(
+            action,
+            "subscription.approve"
+                | "subscription.reject"
+                | "subscription.approve_plan_change"
+                | "subscription.reject_plan_change"
+        )
+}
+
 /// How many entries an audit page holds.
 pub const AUDIT_PAGE_SIZE: i64 = 50;
 

@@ -1,5 +1,6 @@
 //! Outgoing e-mail: the portal's own messages (invitations) through the
-//! platform's SMTP relay, in the recipient's language.
+//! platform's SMTP relay, in the language of whoever sends them (the
+//! recipient may not have an account, hence no known language, yet).
 
 use lettre::{
     message::{header::ContentType, Mailbox},

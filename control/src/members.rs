@@ -126,6 +126,10 @@ impl Control {
             .iter()
             .map(|(role,)| stored_role(role))
             .collect::<Result<_>>()?;
+        // Only an owner may replace an invitation to become owner (rolled back).
+        if replaced.contains(&Role::Owner) && !org.role.allows(Permission::ManageOwners) {
+            return Ok(Err(Refusal::Forbidden));
+        }
         or_refuse!(seats_allow(&mut tx, org.id, now, &[new.role], &replaced).await?);
 
         let token = new_token()?;
@@ -192,8 +196,12 @@ impl Control {
         let Some((email, role)) = revoked else {
             return Ok(Err(Refusal::NotFound));
         };
-        audit::record(
-            &mut tx,
+        // Only an owner may withdraw an invitation to become owner (rolled back).
+        if role == Role::Owner.as_str() && !org.role.allows(Permission::ManageOwners) {
+            return Ok(Err(Refusal::Forbidden));
+        }
+        audit::commit_with(
+            tx,
             caller,
             now,
             AuditEvent {
@@ -205,7 +213,6 @@ impl Control {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
     }
 
@@ -287,8 +294,8 @@ impl Control {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        audit::record(
-            &mut tx,
+        audit::commit_with(
+            tx,
             caller,
             now,
             AuditEvent {
@@ -300,7 +307,6 @@ impl Control {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(slug))
     }
 
@@ -335,8 +341,8 @@ impl Control {
             .bind(role.as_str())
             .execute(&mut *tx)
             .await?;
-        audit::record(
-            &mut tx,
+        audit::commit_with(
+            tx,
             caller,
             now,
             AuditEvent {
@@ -348,7 +354,6 @@ impl Control {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
     }
 
@@ -378,8 +383,8 @@ impl Control {
             .bind(member)
             .execute(&mut *tx)
             .await?;
-        audit::record(
-            &mut tx,
+        audit::commit_with(
+            tx,
             caller,
             now,
             AuditEvent {
@@ -395,7 +400,6 @@ impl Control {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
     }
 }

@@ -71,8 +71,8 @@ impl Control {
             "owner": caller.email,
             "state": state,
         });
-        audit::record(
-            &mut tx,
+        audit::commit_with(
+            tx,
             caller,
             now,
             AuditEvent {
@@ -84,7 +84,6 @@ impl Control {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(OrganizationSummary {
             slug: new.slug.to_string(),
             name: new.name.as_str().to_owned(),
@@ -204,6 +203,16 @@ impl Control {
         let mut conn = self.db.pool().acquire().await?;
         let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::ReadAudit, false).await?);
         let parsed = or_refuse!(ParsedFilter::parse(filter, Some(org.id)).map_err(Refusal::Fields));
-        Ok(Ok(audit::list(&mut conn, &parsed, AUDIT_PAGE_SIZE).await?))
+        let mut page = audit::list(&mut conn, &parsed, AUDIT_PAGE_SIZE).await?;
+        // Customers see what changed and which member did it; not the
+        // addresses and request ids, nor the names of Bibind's staff.
+        for entry in &mut page.entries {
+            entry.ip = None;
+            entry.request_id = None;
+            if audit::by_platform(&entry.action) {
+                "Bibind".clone_into(&mut entry.actor);
+            }
+        }
+        Ok(Ok(page))
     }
 }

@@ -10,8 +10,9 @@ use crate::{
     access::{or_refuse, Outcome},
     audit::{self, AuditEvent, Caller},
     catalog::{plan_by_id, PLAN_COLUMNS},
-    domain::{AdminAccess, FieldProblem, PlanDraft, PlanRecord, Refusal, SignedInUser},
+    domain::{AdminAccess, FieldProblem, Plan, PlanDraft, PlanRecord, Refusal, SignedInUser},
     members::day,
+    quotas::check_subscribers_fit,
     Control, Result,
 };
 
@@ -85,8 +86,8 @@ impl Control {
         if inserted == 0 {
             return Ok(Err(Refusal::field("code", FieldProblem::Taken)));
         }
-        audit::record(
-            &mut tx,
+        audit::commit_with(
+            tx,
             caller,
             now,
             AuditEvent {
@@ -98,7 +99,6 @@ impl Control {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
     }
 
@@ -124,6 +124,21 @@ impl Control {
         if draft.offer != before.offer || draft.code.as_str() != code {
             return Ok(Err(Refusal::field("code", FieldProblem::Mismatch)));
         }
+        let fewer_seats = match (before.quotas.seats, draft.quotas.seats) {
+            (Some(old), Some(new)) => new < old,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if fewer_seats {
+            let terms = Plan {
+                code: draft.code.clone(),
+                name: draft.name.clone(),
+                monthly_price_cents: draft.monthly_price_cents,
+                quotas: draft.quotas.clone(),
+                requires_approval: draft.requires_approval,
+            };
+            or_refuse!(check_subscribers_fit(&mut tx, id, &terms, now).await?);
+        }
         let update = sqlx::query(
             "UPDATE plans SET offer_kind = $2, code = $3, name_en = $4, name_fr = $5, monthly_price_cents = $6,
                     cpu_millicores = $7, memory_mib = $8, storage_gib = $9, seats = $10, devices = $11,
@@ -135,8 +150,8 @@ impl Control {
         .bind(draft.offer.code())
         .bind(draft.code.as_str());
         bind_terms(update, draft).execute(&mut *tx).await?;
-        audit::record(
-            &mut tx,
+        audit::commit_with(
+            tx,
             caller,
             now,
             AuditEvent {
@@ -148,7 +163,6 @@ impl Control {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
     }
 
@@ -178,8 +192,8 @@ impl Control {
             .bind((!on_sale).then_some(now))
             .execute(&mut *tx)
             .await?;
-        audit::record(
-            &mut tx,
+        audit::commit_with(
+            tx,
             caller,
             now,
             AuditEvent {
@@ -191,7 +205,6 @@ impl Control {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
     }
 

@@ -36,6 +36,8 @@ pub(crate) struct LiveSubscription {
     pub offer: OfferKind,
     pub offer_name: LocalizedText,
     pub plan: Plan,
+    /// A plan change waiting for approval.
+    pub pending_plan: Option<Plan>,
     pub state: SubscriptionState,
     pub reason: Option<String>,
     pub version: i32,
@@ -72,13 +74,26 @@ impl LiveSubscription {
             plan_name: self.plan.name.clone(),
             state: self.state,
             reason: self.reason.clone(),
+            pending_plan: self
+                .pending_plan
+                .as_ref()
+                .map(|plan| (plan.code.to_string(), plan.name.clone())),
             quotas,
             version: self.version,
         }
     }
 }
 
-type SubscriptionRow = (Uuid, String, Uuid, String, Option<String>, i32, String, String);
+type SubscriptionRow = (
+    Uuid,
+    Uuid,
+    Option<Uuid>,
+    String,
+    Option<String>,
+    i32,
+    String,
+    String,
+);
 
 /// The organization's subscriptions that are not closed, in offer order.
 pub(crate) async fn live_subscriptions(
@@ -86,7 +101,7 @@ pub(crate) async fn live_subscriptions(
     organization: Uuid,
 ) -> Result<Vec<LiveSubscription>> {
     let rows: Vec<SubscriptionRow> = sqlx::query_as(
-        "SELECT s.id, s.offer_kind, s.plan_id, s.state, s.state_reason, s.version, o.name_en, o.name_fr
+        "SELECT s.id, s.plan_id, s.pending_plan_id, s.state, s.state_reason, s.version, o.name_en, o.name_fr
            FROM subscriptions s JOIN offers o ON o.kind = s.offer_kind
           WHERE s.organization_id = $1 AND s.state <> 'closed'
           ORDER BY o.position",
@@ -95,8 +110,12 @@ pub(crate) async fn live_subscriptions(
     .fetch_all(&mut *conn)
     .await?;
     let mut subscriptions = Vec::with_capacity(rows.len());
-    for (id, _offer, plan_id, state, reason, version, name_en, name_fr) in rows {
+    for (id, plan_id, pending_plan_id, state, reason, version, name_en, name_fr) in rows {
         let (offer, plan) = plan_by_id(conn, plan_id).await?;
+        let pending_plan = match pending_plan_id {
+            Some(pending) => Some(plan_by_id(conn, pending).await?.1),
+            None => None,
+        };
         subscriptions.push(LiveSubscription {
             id,
             offer,
@@ -105,6 +124,7 @@ pub(crate) async fn live_subscriptions(
                 fr: name_fr,
             },
             plan,
+            pending_plan,
             state: SubscriptionState::parse(&state).ok_or_else(|| Error::InvalidStoredData {
                 table: "subscriptions",
                 detail: format!("unknown state {state:?}"),
@@ -203,4 +223,31 @@ pub(crate) fn check_plan_fits(
         });
     }
     Ok(())
+}
+
+/// Refuses new terms for plan `plan_id` that a live subscription on it
+/// would not fit (what it uses now over the new limit), with the numbers.
+pub(crate) async fn check_subscribers_fit(
+    conn: &mut PgConnection,
+    plan_id: Uuid,
+    terms: &Plan,
+    now: OffsetDateTime,
+) -> Result<Result<(), Refusal>> {
+    let tenants: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT id, organization_id FROM subscriptions WHERE plan_id = $1 AND state <> 'closed'",
+    )
+    .bind(plan_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (subscription, tenant) in tenants {
+        let live = live_subscriptions(conn, tenant).await?;
+        let Some(current) = live.iter().find(|s| s.id == subscription) else {
+            continue;
+        };
+        let holders = seat_holders(conn, tenant, now).await?;
+        if let Err(refusal) = check_plan_fits(current.offer, terms, &current.overrides, &holders) {
+            return Ok(Err(refusal));
+        }
+    }
+    Ok(Ok(()))
 }

@@ -61,8 +61,8 @@ impl Control {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        audit::record(
-            &mut tx,
+        audit::commit_with(
+            tx,
             caller,
             now,
             AuditEvent {
@@ -74,7 +74,6 @@ impl Control {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
     }
 
@@ -113,35 +112,59 @@ impl Control {
         }
         let holders = seat_holders(&mut tx, org.id, now).await?;
         or_refuse!(check_plan_fits(offer, &plan, &current.overrides, &holders));
-        let state = if plan.requires_approval && !current.plan.requires_approval {
-            SubscriptionState::AwaitingApproval
+        // A running service keeps its plan until Bibind approves a plan that
+        // needs approval; one not provisioned yet simply takes the new plan.
+        let provisioned = !matches!(
+            current.state,
+            SubscriptionState::Requested | SubscriptionState::AwaitingApproval
+        );
+        let (action, state, pending) = if plan.requires_approval && provisioned {
+            ("subscription.request_plan_change", current.state, true)
+        } else if provisioned {
+            ("subscription.change_plan", current.state, false)
         } else {
-            current.state
+            (
+                "subscription.change_plan",
+                first_state(plan.requires_approval, &org.state),
+                false,
+            )
         };
-        sqlx::query(
-            "UPDATE subscriptions SET plan_id = $2, state = $3, updated_at = $4, version = version + 1
-              WHERE id = $1",
-        )
-        .bind(subscription)
-        .bind(plan_id)
-        .bind(state.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        audit::record(
-            &mut tx,
+        let update = if pending {
+            sqlx::query(
+                "UPDATE subscriptions SET pending_plan_id = $2, state_reason = NULL, updated_at = $3,
+                        version = version + 1
+                  WHERE id = $1",
+            )
+            .bind(subscription)
+            .bind(plan_id)
+            .bind(now)
+        } else {
+            sqlx::query(
+                "UPDATE subscriptions SET plan_id = $2, pending_plan_id = NULL, state = $3, updated_at = $4,
+                        version = version + 1
+                  WHERE id = $1",
+            )
+            .bind(subscription)
+            .bind(plan_id)
+            .bind(state.as_str())
+            .bind(now)
+        };
+        update.execute(&mut *tx).await?;
+        audit::commit_with(
+            tx,
             caller,
             now,
             AuditEvent {
                 organization_id: Some(org.id),
-                action: "subscription.change_plan",
+                action,
                 target: format!("subscription:{subscription}"),
                 before: Some(json!({ "plan": current.plan.code.as_str(), "state": current.state.as_str() })),
-                after: Some(json!({ "plan": plan_code, "state": state.as_str() })),
+                after: Some(
+                    json!({ "plan": plan_code, "state": state.as_str(), "awaiting_approval": pending }),
+                ),
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
     }
 
@@ -173,8 +196,8 @@ impl Control {
             _ => SubscriptionState::Deprovisioning,
         };
         set_state(&mut tx, subscription, state, None, now).await?;
-        audit::record(
-            &mut tx,
+        audit::commit_with(
+            tx,
             caller,
             now,
             AuditEvent {
@@ -186,7 +209,6 @@ impl Control {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
     }
 }
@@ -200,7 +222,10 @@ pub(crate) async fn set_state(
     now: time::OffsetDateTime,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE subscriptions SET state = $2, state_reason = $3, updated_at = $4, version = version + 1 WHERE id = $1",
+        "UPDATE subscriptions
+            SET state = $2, state_reason = $3, updated_at = $4, version = version + 1,
+                pending_plan_id = CASE WHEN $2 IN ('closed', 'deprovisioning') THEN NULL ELSE pending_plan_id END
+          WHERE id = $1",
     )
     .bind(subscription)
     .bind(state.as_str())

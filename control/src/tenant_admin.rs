@@ -11,7 +11,10 @@ use uuid::Uuid;
 use crate::{
     access::{or_refuse, Outcome},
     audit::{self, AuditEvent, Caller},
-    domain::{AdminAccess, FieldError, FieldProblem, QuotaKind, Refusal, SignedInUser, SubscriptionState},
+    domain::{
+        AdminAccess, FieldError, FieldProblem, QuotaKind, Refusal, SignedInUser, SubscriptionState,
+        MAX_AMOUNT,
+    },
     quotas::{check_plan_fits, live_subscriptions, seat_holders},
     subscriptions::set_state,
     Control, Result,
@@ -119,7 +122,7 @@ impl Control {
     #[allow(clippy::too_many_arguments)]
     async fn record_tenant_change(
         &self,
-        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        tx: sqlx::Transaction<'_, sqlx::Postgres>,
         caller: &Caller,
         tenant: &LockedTenant,
         slug: &str,
@@ -127,8 +130,8 @@ impl Control {
         state: &str,
         reason: Option<&str>,
     ) -> Outcome<()> {
-        audit::record(
-            &mut tx,
+        audit::commit_with(
+            tx,
             caller,
             self.clock.now(),
             AuditEvent {
@@ -140,7 +143,6 @@ impl Control {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
     }
 
@@ -207,18 +209,17 @@ impl Control {
             return Ok(Err(Refusal::WrongState));
         }
         set_tenant_state(&mut tx, tenant.id, "suspended", Some(reason.as_str()), now).await?;
-        move_subscriptions(
-            &mut tx,
-            tenant.id,
-            &[
-                SubscriptionState::Active,
-                SubscriptionState::Provisioning,
-                SubscriptionState::Requested,
-            ],
-            SubscriptionState::Suspended,
-            Some(reason.as_str()),
-            now,
+        // Each subscription remembers what the suspension interrupted.
+        sqlx::query(
+            "UPDATE subscriptions
+                SET suspended_from = state, state = 'suspended', state_reason = $2, updated_at = $3,
+                    version = version + 1
+              WHERE organization_id = $1 AND state IN ('requested', 'provisioning', 'active')",
         )
+        .bind(tenant.id)
+        .bind(reason.as_str())
+        .bind(now)
+        .execute(&mut *tx)
         .await?;
         self.record_tenant_change(
             tx,
@@ -232,7 +233,8 @@ impl Control {
         .await
     }
 
-    /// Lifts a suspension: the tenant and its suspended subscriptions are active again.
+    /// Lifts a suspension: the tenant is active again, and each subscription
+    /// it suspended is back in the state it was in.
     pub async fn resume_tenant(
         &self,
         user: Option<&SignedInUser>,
@@ -248,14 +250,16 @@ impl Control {
             return Ok(Err(Refusal::WrongState));
         }
         set_tenant_state(&mut tx, tenant.id, "active", None, now).await?;
-        move_subscriptions(
-            &mut tx,
-            tenant.id,
-            &[SubscriptionState::Suspended],
-            SubscriptionState::Active,
-            None,
-            now,
+        // Back exactly where the suspension found them.
+        sqlx::query(
+            "UPDATE subscriptions
+                SET state = suspended_from, suspended_from = NULL, state_reason = NULL, updated_at = $2,
+                    version = version + 1
+              WHERE organization_id = $1 AND state = 'suspended' AND suspended_from IS NOT NULL",
         )
+        .bind(tenant.id)
+        .bind(now)
+        .execute(&mut *tx)
         .await?;
         self.record_tenant_change(tx, caller, &tenant, slug, "tenant.resume", "active", None)
             .await
@@ -286,29 +290,21 @@ impl Control {
         if tenant.state == "closed" {
             return Ok(Err(Refusal::WrongState));
         }
-        set_tenant_state(&mut tx, tenant.id, "closed", tenant.reason.as_deref(), now).await?;
-        move_subscriptions(
-            &mut tx,
-            tenant.id,
-            &[SubscriptionState::Requested, SubscriptionState::AwaitingApproval],
-            SubscriptionState::Closed,
-            None,
-            now,
+        set_tenant_state(&mut tx, tenant.id, "closed", None, now).await?;
+        // Nothing was provisioned for what was still requested or waiting:
+        // closed at once; the rest is deprovisioned by the engine.
+        sqlx::query(
+            "UPDATE subscriptions
+                SET state = CASE
+                        WHEN state IN ('requested', 'awaiting_approval')
+                          OR (state = 'suspended' AND suspended_from = 'requested') THEN 'closed'
+                        ELSE 'deprovisioning' END,
+                    suspended_from = NULL, pending_plan_id = NULL, updated_at = $2, version = version + 1
+              WHERE organization_id = $1 AND state NOT IN ('closed', 'deprovisioning')",
         )
-        .await?;
-        move_subscriptions(
-            &mut tx,
-            tenant.id,
-            &[
-                SubscriptionState::Provisioning,
-                SubscriptionState::Active,
-                SubscriptionState::Suspended,
-                SubscriptionState::Failed,
-            ],
-            SubscriptionState::Deprovisioning,
-            None,
-            now,
-        )
+        .bind(tenant.id)
+        .bind(now)
+        .execute(&mut *tx)
         .await?;
         sqlx::query(
             "UPDATE invitations SET revoked_at = $2 WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL",
@@ -321,8 +317,10 @@ impl Control {
             .await
     }
 
-    /// Approves a subscription waiting for approval (it is then requested
-    /// from the provisioning engine) or rejects it with a reason.
+    /// Decides what waits for approval on a subscription: a plan change
+    /// (approved: the plan changes; rejected: the service keeps its plan and
+    /// the customer reads why), else the subscription itself (approved: it is
+    /// requested from the provisioning engine; rejected: closed, with why).
     pub async fn decide_subscription(
         &self,
         user: Option<&SignedInUser>,
@@ -334,46 +332,98 @@ impl Control {
         or_refuse!(self.admin_may_change(user).await?);
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let found: Option<(Uuid, String, String, i32)> = sqlx::query_as(
-            "SELECT s.organization_id, o.state, s.state, s.version FROM subscriptions s
+        let found: Option<(Uuid, String, i32)> = sqlx::query_as(
+            "SELECT s.organization_id, o.state, s.version FROM subscriptions s
                JOIN organizations o ON o.id = s.organization_id
-              WHERE s.id = $1 FOR UPDATE OF o, s",
+              WHERE s.id = $1 AND s.state <> 'closed' FOR UPDATE OF o, s",
         )
         .bind(subscription)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((tenant, tenant_state, state, current)) = found else {
+        let Some((tenant, tenant_state, current_version)) = found else {
             return Ok(Err(Refusal::NotFound));
         };
-        if current != version {
+        if current_version != version {
             return Ok(Err(Refusal::Stale));
         }
-        if state != SubscriptionState::AwaitingApproval.as_str() || tenant_state != "active" {
-            return Ok(Err(Refusal::WrongState));
-        }
-        let (next, reason, action) = match decision {
-            Decision::Approve => (SubscriptionState::Requested, None, "subscription.approve"),
-            Decision::Reject(reason) => (
-                SubscriptionState::Closed,
-                Some(reason.as_str()),
-                "subscription.reject",
-            ),
+        let live = live_subscriptions(&mut tx, tenant).await?;
+        let Some(current) = live.into_iter().find(|s| s.id == subscription) else {
+            return Ok(Err(Refusal::NotFound));
         };
-        set_state(&mut tx, subscription, next, reason, now).await?;
-        audit::record(
-            &mut tx,
+        let reason = match decision {
+            Decision::Approve => None,
+            Decision::Reject(reason) => Some(reason.as_str()),
+        };
+        let (action, before, after) = if let Some(pending) = &current.pending_plan {
+            let approve = reason.is_none();
+            if approve {
+                let holders = seat_holders(&mut tx, tenant, now).await?;
+                or_refuse!(check_plan_fits(
+                    current.offer,
+                    pending,
+                    &current.overrides,
+                    &holders
+                ));
+            }
+            sqlx::query(
+                "UPDATE subscriptions
+                    SET plan_id = CASE WHEN $2 THEN pending_plan_id ELSE plan_id END,
+                        pending_plan_id = NULL, state_reason = $3, updated_at = $4, version = version + 1
+                  WHERE id = $1",
+            )
+            .bind(subscription)
+            .bind(approve)
+            .bind(reason)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let kept = if approve {
+                pending.code.as_str()
+            } else {
+                current.plan.code.as_str()
+            };
+            (
+                if approve {
+                    "subscription.approve_plan_change"
+                } else {
+                    "subscription.reject_plan_change"
+                },
+                json!({ "plan": current.plan.code.as_str(), "requested_plan": pending.code.as_str() }),
+                json!({ "plan": kept, "reason": reason }),
+            )
+        } else {
+            if current.state != SubscriptionState::AwaitingApproval || tenant_state != "active" {
+                return Ok(Err(Refusal::WrongState));
+            }
+            let next = if reason.is_none() {
+                SubscriptionState::Requested
+            } else {
+                SubscriptionState::Closed
+            };
+            set_state(&mut tx, subscription, next, reason, now).await?;
+            (
+                if reason.is_none() {
+                    "subscription.approve"
+                } else {
+                    "subscription.reject"
+                },
+                json!({ "state": current.state.as_str() }),
+                json!({ "state": next.as_str(), "reason": reason }),
+            )
+        };
+        audit::commit_with(
+            tx,
             caller,
             now,
             AuditEvent {
                 organization_id: Some(tenant),
                 action,
                 target: format!("subscription:{subscription}"),
-                before: Some(json!({ "state": state })),
-                after: Some(json!({ "state": next.as_str(), "reason": reason })),
+                before: Some(before),
+                after: Some(after),
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
     }
 
@@ -407,18 +457,23 @@ impl Control {
         if current.plan.quotas.get(quota).is_none() {
             return Ok(Err(Refusal::field("quota", FieldProblem::Unknown)));
         }
-        let before = current.overrides.get(&quota).copied();
-        if let (QuotaKind::Seats, Some(limit)) = (quota, value) {
-            let holders = seat_holders(&mut tx, tenant, now).await?;
-            let mut overrides = current.overrides.clone();
-            overrides.insert(quota, limit);
-            or_refuse!(check_plan_fits(
-                current.offer,
-                &current.plan,
-                &overrides,
-                &holders
-            ));
+        if value.is_some_and(|limit| limit > MAX_AMOUNT) {
+            return Ok(Err(Refusal::field("value", FieldProblem::OutOfRange)));
         }
+        let before = current.overrides.get(&quota).copied();
+        // What is used must fit the limit that results, override or plan.
+        let mut overrides = current.overrides.clone();
+        match value {
+            Some(limit) => overrides.insert(quota, limit),
+            None => overrides.remove(&quota),
+        };
+        let holders = seat_holders(&mut tx, tenant, now).await?;
+        or_refuse!(check_plan_fits(
+            current.offer,
+            &current.plan,
+            &overrides,
+            &holders
+        ));
         match value {
             Some(limit) => {
                 sqlx::query(
@@ -427,7 +482,7 @@ impl Control {
                 )
                 .bind(subscription)
                 .bind(quota.as_str())
-                .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+                .bind(i32::try_from(limit).unwrap_or(i32::MAX)) // at most MAX_AMOUNT: fits
                 .bind(&caller.email)
                 .bind(now)
                 .execute(&mut *tx)
@@ -441,8 +496,8 @@ impl Control {
                     .await?;
             }
         }
-        audit::record(
-            &mut tx,
+        audit::commit_with(
+            tx,
             caller,
             now,
             AuditEvent {
@@ -454,7 +509,6 @@ impl Control {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(()))
     }
 }

@@ -88,8 +88,8 @@ impl Control {
         self.tenant_page(filter).await.map(AdminAccess::Granted)
     }
 
-    /// The search itself, for the gate above and the benchmark.
-    pub async fn tenant_page(&self, filter: &TenantQuery) -> Result<TenantPage> {
+    /// The search itself, behind the gate above.
+    async fn tenant_page(&self, filter: &TenantQuery) -> Result<TenantPage> {
         let mut conn = self.db.pool().acquire().await?;
         let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM organizations o WHERE true");
         push_filters(&mut count, filter);
@@ -264,7 +264,7 @@ impl Control {
 
     /// Entries of the platform's audit log matching `filter` (an unknown
     /// organization matches nothing), newest first, `limit` at most.
-    pub async fn audit_entries(
+    async fn audit_entries(
         &self,
         filter: &AuditFilter,
         limit: i64,

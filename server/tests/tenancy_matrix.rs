@@ -262,3 +262,73 @@ async fn forms_refuse_roles_without_the_right_with_403_and_strangers_with_404_an
         "Acme's log holds its creation, subscription and invitation only"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_portal_refuses_every_customer_role_with_403_and_writes_nothing() {
+    let w = world().await;
+    let before = audit_count(&w).await;
+    let reads = [
+        "/admin/tenants",
+        "/admin/tenants/acme-matrix",
+        "/admin/plans",
+        "/admin/audit",
+        "/api/admin/tenants",
+        "/api/admin/tenant?slug=acme-matrix",
+        "/api/admin/audit",
+    ];
+    for who in [&w.owner, &w.admin, &w.member, &w.stranger] {
+        for path in reads {
+            let (status, body) = get(&w, who, path).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "GET {path} as {}", who.email);
+            assert!(
+                !body.contains("invitee@example.com"),
+                "GET {path} leaked a member"
+            );
+        }
+        let csv = who
+            .browser
+            .client
+            .get(w.app.url("/admin/audit.csv"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            csv.status(),
+            StatusCode::FORBIDDEN,
+            "the CSV export as {}",
+            who.email
+        );
+        // Even with a CSRF token that matches its cookie, the control plane's gate refuses.
+        let sub = format!("/admin/subscriptions/{}/quota", w.subscription);
+        for (path, fields) in [
+            (
+                "/admin/tenants/acme-matrix/suspend",
+                vec![("reason", "Because I can"), ("version", "1")],
+            ),
+            (
+                "/admin/tenants/acme-matrix/close",
+                vec![("confirmation", "acme-matrix"), ("version", "1")],
+            ),
+            (
+                sub.as_str(),
+                vec![("quota", "devices"), ("value", "100000"), ("slug", ACME)],
+            ),
+            ("/admin/plans/iot-lab/retire", vec![("version", "1")]),
+        ] {
+            let mut form = vec![("csrf_token", "forged-but-matching")];
+            form.extend(fields);
+            who.browser.add_cookie(
+                &w.app.url("/admin"),
+                "bibind_admin_csrf=forged-but-matching; Path=/admin",
+            );
+            let response = who.browser.post_form(&w.app.url(path), &form).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "POST {path} as {}",
+                who.email
+            );
+        }
+    }
+    assert_eq!(audit_count(&w).await, before);
+}

@@ -651,3 +651,308 @@ async fn a_quota_override_shows_as_the_effective_quota_and_cannot_go_below_usage
         "an e-commerce plan has no devices"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_service_keeps_its_plan_until_a_plan_change_is_approved() {
+    let app = TestApp::spawn().await;
+    let (user, operator) = admin(&app).await;
+    let owner = person("owner");
+    create(&app, &owner, "Acme", "acme", "FR").await;
+    let control = &app.control;
+    control
+        .subscribe(&owner, "acme", "shop-business")
+        .await
+        .unwrap()
+        .unwrap();
+    sqlx::query("UPDATE subscriptions SET state = 'active'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let current = |app: &TestApp| {
+        let (control, owner) = (app.control.clone(), owner.clone());
+        async move {
+            control
+                .organization_overview(&owner, "acme")
+                .await
+                .unwrap()
+                .unwrap()
+                .subscriptions[0]
+                .clone()
+        }
+    };
+
+    // Scale needs approval: the service stays on Business, active, until then.
+    let before = current(&app).await;
+    control
+        .change_plan(
+            &owner,
+            "acme",
+            before.id.parse().unwrap(),
+            "shop-scale",
+            before.version,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let waiting = current(&app).await;
+    assert_eq!(
+        (waiting.plan_code.as_str(), waiting.state),
+        ("shop-business", SubscriptionState::Active)
+    );
+    assert_eq!(
+        waiting.pending_plan.as_ref().map(|(code, _)| code.as_str()),
+        Some("shop-scale")
+    );
+
+    let reason = Reason::parse("Scale needs a signed contract").unwrap();
+    control
+        .decide_subscription(
+            Some(&user),
+            &operator,
+            waiting.id.parse().unwrap(),
+            waiting.version,
+            &Decision::Reject(reason),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = current(&app).await;
+    assert_eq!(
+        (refused.plan_code.as_str(), refused.state),
+        ("shop-business", SubscriptionState::Active)
+    );
+    assert_eq!(
+        (refused.pending_plan, refused.reason.as_deref()),
+        (None, Some("Scale needs a signed contract"))
+    );
+
+    control
+        .change_plan(
+            &owner,
+            "acme",
+            refused.id.parse().unwrap(),
+            "shop-scale",
+            refused.version,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let again = current(&app).await;
+    control
+        .decide_subscription(
+            Some(&user),
+            &operator,
+            again.id.parse().unwrap(),
+            again.version,
+            &Decision::Approve,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let approved = current(&app).await;
+    assert_eq!(
+        (approved.plan_code.as_str(), approved.state),
+        ("shop-scale", SubscriptionState::Active)
+    );
+    assert_eq!((approved.pending_plan, approved.reason), (None, None));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resuming_puts_each_subscription_back_where_the_suspension_found_it() {
+    let app = TestApp::spawn().await;
+    let (user, operator) = admin(&app).await;
+    let owner = person("owner");
+    create(&app, &owner, "Acme", "acme", "FR").await;
+    let control = &app.control;
+    control
+        .subscribe(&owner, "acme", "iot-lab")
+        .await
+        .unwrap()
+        .unwrap();
+    control
+        .subscribe(&owner, "acme", "shop-starter")
+        .await
+        .unwrap()
+        .unwrap();
+    sqlx::query("UPDATE subscriptions SET state = 'active' WHERE offer_kind = 'iot'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let reason = Reason::parse("Unpaid invoice").unwrap();
+    let version = version_of(&app, "acme").await;
+    control
+        .suspend_tenant(Some(&user), &operator, "acme", version, &reason)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(states(&app, "acme")
+        .await
+        .iter()
+        .all(|(_, state, _)| *state == SubscriptionState::Suspended));
+    control
+        .resume_tenant(Some(&user), &operator, "acme", version + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut after = states(&app, "acme").await;
+    after.sort_by_key(|(offer, _, _)| offer.code());
+    assert_eq!(
+        after,
+        [
+            (OfferKind::Ecommerce, SubscriptionState::Requested, None),
+            (OfferKind::Iot, SubscriptionState::Active, None)
+        ],
+        "never provisioned stays requested; running is running again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_cannot_lower_a_limit_under_what_a_tenant_uses() {
+    let app = TestApp::spawn().await;
+    let (user, operator) = admin(&app).await;
+    let owner = person("owner");
+    create(&app, &owner, "Acme", "acme", "FR").await;
+    let control = &app.control;
+    control
+        .subscribe(&owner, "acme", "shop-starter")
+        .await
+        .unwrap()
+        .unwrap();
+    for n in 0..3 {
+        let invitation = NewInvitation::parse(&format!("colleague{n}@example.com"), "member").unwrap();
+        control
+            .invite_member(&owner, "acme", &invitation, Locale::En)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // The plan's seats go from 5 to 3 while Acme holds 4.
+    let plans = match control.admin_plans(Some(&user)).await.unwrap() {
+        AdminAccess::Granted(plans) => plans,
+        other => panic!("{other:?}"),
+    };
+    let starter = plans.iter().find(|p| p.code == "shop-starter").unwrap();
+    let fewer = PlanForm {
+        seats: "3".into(),
+        ..PlanForm::of(starter)
+    }
+    .parse()
+    .unwrap();
+    assert_eq!(
+        control
+            .update_plan(Some(&user), &operator, "shop-starter", starter.version, &fewer)
+            .await
+            .unwrap(),
+        Err(Refusal::Quota {
+            quota: QuotaKind::Seats,
+            limit: 3,
+            requested: 4
+        })
+    );
+    // An override above usage, then removing it while usage has grown past the plan.
+    let subscription: Uuid = control
+        .organization_overview(&owner, "acme")
+        .await
+        .unwrap()
+        .unwrap()
+        .subscriptions[0]
+        .id
+        .parse()
+        .unwrap();
+    control
+        .set_quota_override(Some(&user), &operator, subscription, QuotaKind::Seats, Some(10))
+        .await
+        .unwrap()
+        .unwrap();
+    for n in 3..6 {
+        let invitation = NewInvitation::parse(&format!("colleague{n}@example.com"), "member").unwrap();
+        control
+            .invite_member(&owner, "acme", &invitation, Locale::En)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(
+        control
+            .set_quota_override(Some(&user), &operator, subscription, QuotaKind::Seats, None)
+            .await
+            .unwrap(),
+        Err(Refusal::Quota {
+            quota: QuotaKind::Seats,
+            limit: 5,
+            requested: 7
+        })
+    );
+    assert_eq!(
+        control
+            .set_quota_override(
+                Some(&user),
+                &operator,
+                subscription,
+                QuotaKind::Seats,
+                Some(2_000_000_000)
+            )
+            .await
+            .unwrap(),
+        Err(Refusal::field("value", FieldProblem::OutOfRange))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_read_their_log_without_addresses_or_bibind_staff_names() {
+    let app = TestApp::spawn().await;
+    let (user, operator) = admin(&app).await;
+    let owner = Caller {
+        ip: Some("198.51.100.4".parse().unwrap()),
+        request_id: Some("req-owner".into()),
+        ..person("owner")
+    };
+    create(&app, &owner, "Acme", "acme", "FR").await;
+    let reason = Reason::parse("Checking the account").unwrap();
+    let version = version_of(&app, "acme").await;
+    app.control
+        .suspend_tenant(Some(&user), &operator, "acme", version, &reason)
+        .await
+        .unwrap()
+        .unwrap();
+    let page = app
+        .control
+        .organization_audit(&owner, "acme", &AuditFilter::default())
+        .await
+        .unwrap()
+        .unwrap();
+    let seen: Vec<(&str, &str)> = page
+        .entries
+        .iter()
+        .map(|e| (e.action.as_str(), e.actor.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("tenant.suspend", "Bibind"),
+            ("organization.create", owner.email.as_str())
+        ]
+    );
+    assert!(page
+        .entries
+        .iter()
+        .all(|e| e.ip.is_none() && e.request_id.is_none()));
+    // The platform's own log keeps them.
+    let platform = match app
+        .control
+        .platform_audit(
+            Some(&user),
+            &AuditFilter {
+                organization: Some("acme".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+    {
+        AdminAccess::Granted(Ok(page)) => page,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(platform.entries[0].actor, operator.email);
+    assert_eq!(platform.entries[1].ip.as_deref(), Some("198.51.100.4"));
+}

@@ -2,10 +2,7 @@
 //! control plane's gate answers everyone else), each page with the CSRF
 //! token its forms post.
 
-use control::domain::{
-    AdminAccess, AuditPage, FieldError, OfferKind, PlanRecord, TenantDetail, TenantPage, TenantQuery,
-    TenantSort,
-};
+use control::domain::{AdminAccess, AuditPage, FieldError, PlanRecord, TenantDetail, TenantPage};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -47,6 +44,7 @@ pub async fn admin_tenants(
     sort: Option<String>,
     page: Option<u32>,
 ) -> Result<AdminAccess<TenantPage>, ServerFnError> {
+    use control::domain::{OfferKind, TenantQuery, TenantSort};
     let query = TenantQuery {
         text,
         state,

@@ -177,10 +177,18 @@ pub fn caller_of(parts: &http::request::Parts) -> Option<control::audit::Caller>
     Some(control::audit::Caller {
         identity_id: user.identity_id.clone(),
         email: user.email.clone(),
+        // Kept in the audit trail: only an id of the shape ours have (a
+        // client may send its own), never arbitrary text.
         request_id: parts
             .headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
+            .filter(|id| {
+                (1..=64).contains(&id.len())
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            })
             .map(str::to_owned),
         ip: parts
             .extensions
@@ -311,34 +319,46 @@ pub enum InvitationView {
     Gone,
 }
 
+/// The cookie that carries an invitation's token through sign-up and
+/// sign-in, so that the token never travels in a `return_to` (Kratos
+/// stores and logs those).
+pub const INVITATION_TOKEN_COOKIE: &str = "bibind_invitation";
+
+/// The path that stands for the invitation in [`INVITATION_TOKEN_COOKIE`].
+pub const PENDING_INVITATION: &str = "pending";
+
 #[server(endpoint = "invitations/preview", input = server_fn::codec::GetUrl)]
 pub async fn invitation_details(token: String) -> Result<InvitationView, ServerFnError> {
     let control = control_plane()?;
     let viewer = caller();
-    Ok(
-        match control
-            .invitation_preview(&token, viewer.as_ref())
-            .await
-            .map_err(internal_error)?
-        {
-            Some(preview) => {
-                let come_back = format!(
-                    "{}/auth/signin?return_to=/invitations/{token}",
-                    control.public_url()
-                );
-                let query = serde_urlencoded::to_string([("return_to", come_back)]).unwrap_or_default();
-                InvitationView::Open {
-                    preview,
-                    csrf_token: crate::csrf::issue(INVITATION_CSRF_COOKIE, "/invitations"),
-                    sign_up_url: format!("/auth/registration?{query}"),
-                }
-            }
-            None => {
-                crate::components::status::set_http_status(404);
-                InvitationView::Gone
-            }
-        },
-    )
+    let token = if token == PENDING_INVITATION {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| crate::cookie_value(&parts.headers, INVITATION_TOKEN_COOKIE))
+            .unwrap_or_default()
+    } else {
+        token
+    };
+    let preview = control
+        .invitation_preview(&token, viewer.as_ref())
+        .await
+        .map_err(internal_error)?;
+    let Some(preview) = preview else {
+        crate::components::status::set_http_status(404);
+        return Ok(InvitationView::Gone);
+    };
+    if viewer.is_none() {
+        crate::set_cookie(INVITATION_TOKEN_COOKIE, &token, "/invitations", 86_400);
+    }
+    let come_back = format!(
+        "{}/auth/signin?return_to=/invitations/{PENDING_INVITATION}",
+        control.public_url()
+    );
+    let query = serde_urlencoded::to_string([("return_to", come_back)]).unwrap_or_default();
+    Ok(InvitationView::Open {
+        preview,
+        csrf_token: crate::csrf::issue(INVITATION_CSRF_COOKIE, "/invitations"),
+        sign_up_url: format!("/auth/registration?{query}"),
+    })
 }
 
 /// The name of the cookie holding the new-organization form's CSRF token.

@@ -254,6 +254,10 @@ messages! {
     OfferNameTraining => en: "Training", fr: "Formation";
     OfferNameIot => en: "IoT", fr: "IoT";
     ProblemMismatch => en: "This does not match.", fr: "Ce n'est pas identique.";
+    ProblemNotANumber => en: "Write a whole number, such as 12.", fr: "Écrivez un nombre entier, par exemple 12.";
+    ProblemOutOfRange => en: "This number is too large.", fr: "Ce nombre est trop grand.";
+    ProblemInvalidPrice => en: "Write an amount such as 49 or 49.90.", fr: "Écrivez un montant comme 49 ou 49,90.";
+    PlanChangeAwaiting => en: "Change to this plan awaiting approval:", fr: "Passage à cette formule en attente de validation :";
     AdminNavTenants => en: "Tenants", fr: "Clients";
     AdminNavPlans => en: "Plans", fr: "Formules";
     AdminNavAudit => en: "Audit log", fr: "Journal d'audit";

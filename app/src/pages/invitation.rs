@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::{invitation_details, InvitationView},
+    api::{invitation_details, InvitationView, PENDING_INVITATION},
     components::status::StatusPage,
     i18n::{t, Msg},
     pages::{
@@ -71,7 +71,7 @@ fn OpenInvitation(
         None => view! {
             <p class="mt-6 text-sm text-slate-700">{t(Msg::InvitationSignInFirst)}</p>
             <div class="mt-4 flex gap-3">
-                <a href=format!("/auth/signin?return_to={here}") rel="external" data-sign-in class="rounded-lg bg-indigo-700 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-800">{t(Msg::SignIn)}</a>
+                <a href=format!("/auth/signin?return_to=/invitations/{PENDING_INVITATION}") rel="external" data-sign-in class="rounded-lg bg-indigo-700 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-800">{t(Msg::SignIn)}</a>
                 <a href=sign_up_url rel="external" data-sign-up class="rounded-lg border border-slate-300 px-4 py-2 text-sm font-semibold text-slate-800 hover:bg-slate-50">{t(Msg::SignUp)}</a>
             </div>
         }

@@ -73,6 +73,9 @@ pub fn problem_text(problem: FieldProblem) -> Msg {
         FieldProblem::Unknown => Msg::ProblemUnknown,
         FieldProblem::InvalidDate => Msg::ProblemInvalidDate,
         FieldProblem::Mismatch => Msg::ProblemMismatch,
+        FieldProblem::NotANumber => Msg::ProblemNotANumber,
+        FieldProblem::OutOfRange => Msg::ProblemOutOfRange,
+        FieldProblem::InvalidPrice => Msg::ProblemInvalidPrice,
     }
 }
 

@@ -25,7 +25,7 @@ pub use identity::{
 };
 pub use locale::{Locale, LocalizedText};
 pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};
-pub use plans::{PlanDraft, PlanForm, PlanRecord};
+pub use plans::{PlanDraft, PlanForm, PlanRecord, MAX_AMOUNT};
 pub use subscription::{QuotaUsage, SubscriptionState, SubscriptionView};
 pub use tenancy::{
     CountryCode, FieldError, FieldProblem, MemberView, NewOrganization, OrgName, OrganizationOverview,

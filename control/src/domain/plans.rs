@@ -65,15 +65,19 @@ fn name(raw: &str) -> Result<String, FieldProblem> {
     }
 }
 
-/// A whole number from 0 to 1,000,000,000 (the columns are 32-bit).
+/// The largest quota a plan or an override may set (the columns are 32-bit).
+pub const MAX_AMOUNT: u32 = 1_000_000_000;
+
+/// A whole number from 0 to [`MAX_AMOUNT`].
 fn amount(raw: &str) -> Result<u32, FieldProblem> {
     match raw.trim() {
         "" => Err(FieldProblem::Missing),
+        text if !text.chars().all(|c| c.is_ascii_digit()) => Err(FieldProblem::NotANumber),
         text => text
             .parse::<u32>()
             .ok()
-            .filter(|n| *n <= 1_000_000_000)
-            .ok_or(FieldProblem::BadCharacters),
+            .filter(|n| *n <= MAX_AMOUNT)
+            .ok_or(FieldProblem::OutOfRange),
     }
 }
 
@@ -97,7 +101,7 @@ fn price_cents(raw: &str) -> Result<u64, FieldProblem> {
         && (1..=2).contains(&cents.len())
         && euros.chars().chain(cents.chars()).all(|c| c.is_ascii_digit());
     if !valid {
-        return Err(FieldProblem::BadCharacters);
+        return Err(FieldProblem::InvalidPrice);
     }
     let cents = if cents.len() == 1 {
         format!("{cents}0")

@@ -80,8 +80,11 @@ pub struct SubscriptionView {
     pub plan_code: String,
     pub plan_name: LocalizedText,
     pub state: SubscriptionState,
-    /// Why it is suspended or failed, in words the customer reads.
+    /// Why it is suspended or failed (or a plan change was refused), in
+    /// words the customer reads.
     pub reason: Option<String>,
+    /// A plan change waiting for Bibind's approval: its code and name.
+    pub pending_plan: Option<(String, LocalizedText)>,
     pub quotas: Vec<QuotaUsage>,
     /// For the change-plan form: a change made meanwhile is refused as stale.
     pub version: i32,

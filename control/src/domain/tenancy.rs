@@ -54,6 +54,12 @@ pub enum FieldProblem {
     InvalidDate,
     /// Does not match what it must repeat (a typed confirmation).
     Mismatch,
+    /// Not a whole number.
+    NotANumber,
+    /// A number over what the field allows.
+    OutOfRange,
+    /// Not an amount of euros with at most two decimals.
+    InvalidPrice,
 }
 
 /// A refused field of a form: its name and the problem.
@@ -285,7 +291,7 @@ pub enum MemberView<T> {
 }
 
 impl FieldProblem {
-    pub const ALL: [FieldProblem; 11] = [
+    pub const ALL: [FieldProblem; 14] = [
         Self::Missing,
         Self::TooShort,
         Self::TooLong,
@@ -297,6 +303,9 @@ impl FieldProblem {
         Self::Unknown,
         Self::InvalidDate,
         Self::Mismatch,
+        Self::NotANumber,
+        Self::OutOfRange,
+        Self::InvalidPrice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -312,6 +321,9 @@ impl FieldProblem {
             Self::Unknown => "unknown",
             Self::InvalidDate => "invalid_date",
             Self::Mismatch => "mismatch",
+            Self::NotANumber => "not_a_number",
+            Self::OutOfRange => "out_of_range",
+            Self::InvalidPrice => "invalid_price",
         }
     }
 

@@ -18,10 +18,9 @@ use control::{
 };
 use http::{header, request::Parts};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{
-    answers::{answer, done_at, form_caller},
+    answers::{answer, done_at, id_in_path, submit, PostedForm},
     AppState,
 };
 
@@ -70,55 +69,59 @@ fn reason(fields: &Fields) -> Result<Reason, Refusal> {
     Reason::parse(&fields.reason).map_err(|error| Refusal::Fields(vec![error]))
 }
 
+/// An admin form posted from `back`.
+fn admin_form<'a>(token: &'a str, back: String) -> PostedForm<'a> {
+    PostedForm::new(ADMIN_CSRF_COOKIE, token, back)
+}
+
+/// Unwraps a parsed value, or returns its refusal from the operation.
+macro_rules! parsed {
+    ($value:expr) => {
+        match $value {
+            Ok(value) => value,
+            Err(refusal) => return Ok(Err(refusal)),
+        }
+    };
+}
+
 async fn tenant_action(
     State(state): State<AppState>,
     Path((slug, action)): Path<(String, String)>,
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let back = format!("/admin/tenants/{slug}");
-    let caller = match form_caller(&parts, ADMIN_CSRF_COOKIE, &fields.csrf_token, &back) {
-        Ok(caller) => caller,
-        Err(redirect) => return redirect.into_response(),
-    };
-    let (control, user, version) = (&state.control, user(&parts), version32(&fields.version));
-    let outcome = match action.as_str() {
-        "approve" => {
-            control
-                .decide_organization(user, &caller, &slug, version, &Decision::Approve)
-                .await
-        }
-        "reject" => match reason(&fields) {
-            Ok(reason) => {
+    let form = admin_form(&fields.csrf_token, format!("/admin/tenants/{slug}"));
+    let done = format!("{}?done=1", form.back);
+    submit(&state, &parts, form, async |caller| {
+        let (control, user, version) = (&state.control, user(&parts), version32(&fields.version));
+        let outcome = match action.as_str() {
+            "approve" => {
                 control
-                    .decide_organization(user, &caller, &slug, version, &Decision::Reject(reason))
+                    .decide_organization(user, &caller, &slug, version, &Decision::Approve)
                     .await
             }
-            Err(refusal) => Ok(Err(refusal)),
-        },
-        "suspend" => match reason(&fields) {
-            Ok(reason) => {
+            "reject" => {
+                let decision = Decision::Reject(parsed!(reason(&fields)));
+                control
+                    .decide_organization(user, &caller, &slug, version, &decision)
+                    .await
+            }
+            "suspend" => {
+                let reason = parsed!(reason(&fields));
                 control
                     .suspend_tenant(user, &caller, &slug, version, &reason)
                     .await
             }
-            Err(refusal) => Ok(Err(refusal)),
-        },
-        "resume" => control.resume_tenant(user, &caller, &slug, version).await,
-        "close" => {
-            control
-                .close_tenant(user, &caller, &slug, version, &fields.confirmation)
-                .await
-        }
-        _ => Ok(Err(Refusal::NotFound)),
-    };
-    answer(
-        &state.pages,
-        &parts,
-        done_at(outcome, &format!("{back}?done=1")),
-        &back,
-        &[],
-    )
+            "resume" => control.resume_tenant(user, &caller, &slug, version).await,
+            "close" => {
+                control
+                    .close_tenant(user, &caller, &slug, version, &fields.confirmation)
+                    .await
+            }
+            _ => Ok(Err(Refusal::NotFound)),
+        };
+        done_at(outcome, &done)
+    })
     .await
 }
 
@@ -128,54 +131,44 @@ async fn subscription_action(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let back = format!("/admin/tenants/{}", fields.slug.trim());
-    let caller = match form_caller(&parts, ADMIN_CSRF_COOKIE, &fields.csrf_token, &back) {
-        Ok(caller) => caller,
-        Err(redirect) => return redirect.into_response(),
-    };
-    let Ok(subscription) = Uuid::parse_str(&id) else {
-        return answer(&state.pages, &parts, Ok(Err(Refusal::NotFound)), &back, &[]).await;
-    };
-    let (control, user, version) = (&state.control, user(&parts), version32(&fields.version));
-    let outcome = match action.as_str() {
-        "approve" => {
-            control
-                .decide_subscription(user, &caller, subscription, version, &Decision::Approve)
-                .await
-        }
-        "reject" => match reason(&fields) {
-            Ok(reason) => {
+    let form = admin_form(
+        &fields.csrf_token,
+        format!("/admin/tenants/{}", fields.slug.trim()),
+    );
+    let done = format!("{}?done=1", form.back);
+    submit(&state, &parts, form, async |caller| {
+        let subscription = parsed!(id_in_path(&id));
+        let (control, user, version) = (&state.control, user(&parts), version32(&fields.version));
+        let outcome = match action.as_str() {
+            "approve" => {
                 control
-                    .decide_subscription(user, &caller, subscription, version, &Decision::Reject(reason))
+                    .decide_subscription(user, &caller, subscription, version, &Decision::Approve)
                     .await
             }
-            Err(refusal) => Ok(Err(refusal)),
-        },
-        "quota" => match (QuotaKind::parse(&fields.quota), fields.value.trim()) {
-            (None, _) => Ok(Err(Refusal::field("quota", FieldProblem::Unknown))),
-            (Some(quota), "") => {
+            "reject" => {
+                let decision = Decision::Reject(parsed!(reason(&fields)));
                 control
-                    .set_quota_override(user, &caller, subscription, quota, None)
+                    .decide_subscription(user, &caller, subscription, version, &decision)
                     .await
             }
-            (Some(quota), value) => match value.parse::<u32>() {
-                Ok(limit) => {
-                    control
-                        .set_quota_override(user, &caller, subscription, quota, Some(limit))
-                        .await
-                }
-                Err(_) => Ok(Err(Refusal::field("value", FieldProblem::BadCharacters))),
-            },
-        },
-        _ => Ok(Err(Refusal::NotFound)),
-    };
-    answer(
-        &state.pages,
-        &parts,
-        done_at(outcome, &format!("{back}?done=1")),
-        &back,
-        &[],
-    )
+            "quota" => {
+                let quota = parsed!(
+                    QuotaKind::parse(&fields.quota).ok_or(Refusal::field("quota", FieldProblem::Unknown))
+                );
+                let limit = match fields.value.trim() {
+                    "" => None,
+                    value => Some(parsed!(value
+                        .parse::<u32>()
+                        .map_err(|_| Refusal::field("value", FieldProblem::NotANumber)))),
+                };
+                control
+                    .set_quota_override(user, &caller, subscription, quota, limit)
+                    .await
+            }
+            _ => Ok(Err(Refusal::NotFound)),
+        };
+        done_at(outcome, &done)
+    })
     .await
 }
 
@@ -214,20 +207,13 @@ fn plan_echo(form: &PlanForm) -> Vec<(&'static str, String)> {
 }
 
 async fn create_plan(State(state): State<AppState>, parts: Parts, Form(post): Form<PlanPost>) -> Response {
-    let back = "/admin/plans";
-    let caller = match form_caller(&parts, ADMIN_CSRF_COOKIE, &post.csrf_token, back) {
-        Ok(caller) => caller,
-        Err(redirect) => return redirect.into_response(),
-    };
-    let outcome = match post.form.parse() {
-        Ok(draft) => state
-            .control
-            .create_plan(user(&parts), &caller, &draft)
-            .await
-            .map(|done| done.map(|()| format!("/admin/plans/{}?done=1", draft.code))),
-        Err(errors) => Ok(Err(Refusal::Fields(errors))),
-    };
-    answer(&state.pages, &parts, outcome, back, &plan_echo(&post.form)).await
+    let form = admin_form(&post.csrf_token, "/admin/plans".to_owned()).echo(plan_echo(&post.form));
+    submit(&state, &parts, form, async |caller| {
+        let draft = parsed!(post.form.parse().map_err(Refusal::Fields));
+        let created = state.control.create_plan(user(&parts), &caller, &draft).await;
+        done_at(created, &format!("/admin/plans/{}?done=1", draft.code))
+    })
+    .await
 }
 
 async fn update_plan(
@@ -236,28 +222,19 @@ async fn update_plan(
     parts: Parts,
     Form(post): Form<PlanPost>,
 ) -> Response {
-    let back = format!("/admin/plans/{code}");
-    let caller = match form_caller(&parts, ADMIN_CSRF_COOKIE, &post.csrf_token, &back) {
-        Ok(caller) => caller,
-        Err(redirect) => return redirect.into_response(),
-    };
-    let outcome = match post.form.parse() {
-        Ok(draft) => {
+    let form = admin_form(&post.csrf_token, format!("/admin/plans/{code}")).echo(plan_echo(&post.form));
+    let done = format!("{}?done=1", form.back);
+    submit(&state, &parts, form, async |caller| {
+        let draft = parsed!(post.form.parse().map_err(Refusal::Fields));
+        let version = version(&post.version);
+        done_at(
             state
                 .control
-                .update_plan(user(&parts), &caller, &code, version(&post.version), &draft)
-                .await
-        }
-        Err(errors) => Ok(Err(Refusal::Fields(errors))),
-    };
-    let done = format!("{back}?done=1");
-    answer(
-        &state.pages,
-        &parts,
-        done_at(outcome, &done),
-        &back,
-        &plan_echo(&post.form),
-    )
+                .update_plan(user(&parts), &caller, &code, version, &draft)
+                .await,
+            &done,
+        )
+    })
     .await
 }
 
@@ -267,34 +244,28 @@ async fn plan_sale(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let back = format!("/admin/plans/{code}");
-    let caller = match form_caller(&parts, ADMIN_CSRF_COOKIE, &fields.csrf_token, &back) {
-        Ok(caller) => caller,
-        Err(redirect) => return redirect.into_response(),
-    };
-    let on_sale = match action.as_str() {
-        "retire" => false,
-        "restore" => true,
-        _ => return answer(&state.pages, &parts, Ok(Err(Refusal::NotFound)), &back, &[]).await,
-    };
-    let outcome = state
-        .control
-        .set_plan_on_sale(user(&parts), &caller, &code, version(&fields.version), on_sale)
-        .await;
-    answer(
-        &state.pages,
-        &parts,
-        done_at(outcome, &format!("{back}?done=1")),
-        &back,
-        &[],
-    )
+    let form = admin_form(&fields.csrf_token, format!("/admin/plans/{code}"));
+    let done = format!("{}?done=1", form.back);
+    submit(&state, &parts, form, async |caller| {
+        let on_sale = match action.as_str() {
+            "retire" => false,
+            "restore" => true,
+            _ => return Ok(Err(Refusal::NotFound)),
+        };
+        let version = version(&fields.version);
+        let changed = state
+            .control
+            .set_plan_on_sale(user(&parts), &caller, &code, version, on_sale)
+            .await;
+        done_at(changed, &done)
+    })
     .await
 }
 
 /// One CSV field, quoted when it must be (RFC 4180), and defused against
 /// formula injection when opened in a spreadsheet.
 fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -328,12 +299,39 @@ pub(crate) fn audit_csv_body(entries: &[AuditEntry]) -> String {
     csv
 }
 
-async fn audit_csv(
-    State(state): State<AppState>,
-    parts: Parts,
-    Query(filter): Query<AuditFilter>,
-) -> Response {
-    let filter = filter.normalized();
+/// The export's query, read as text so that a malformed value is a field
+/// error in the visitor's language rather than a bare 400.
+#[derive(Deserialize)]
+struct AuditQuery {
+    organization: Option<String>,
+    action: Option<String>,
+    actor: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    before: Option<String>,
+}
+
+async fn audit_csv(State(state): State<AppState>, parts: Parts, Query(query): Query<AuditQuery>) -> Response {
+    let before = match query.before.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        None => None,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(before) => Some(before),
+            Err(_) => {
+                let refusal = Refusal::field("before", FieldProblem::NotANumber);
+                let query = serde_urlencoded::to_string(refusal.to_query()).unwrap_or_default();
+                return Redirect::to(&format!("/admin/audit?{query}")).into_response();
+            }
+        },
+    };
+    let filter = AuditFilter {
+        organization: query.organization,
+        action: query.action,
+        actor: query.actor,
+        since: query.since,
+        until: query.until,
+        before,
+    }
+    .normalized();
     match state.control.audit_export(user(&parts), &filter).await {
         Ok(AdminAccess::Granted(Ok(entries))) => (
             [
@@ -353,6 +351,8 @@ async fn audit_csv(
         Ok(AdminAccess::SignInRequired) => {
             Redirect::to("/auth/signin?return_to=/admin/audit").into_response()
         }
+        // The audit page asks for the second factor (or explains how to enrol one).
+        Ok(AdminAccess::SecondFactorRequired { .. }) => Redirect::to("/admin/audit").into_response(),
         Ok(_) => {
             answer(
                 &state.pages,

@@ -9,6 +9,8 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use control::{audit::Caller, domain::Refusal};
+
+use super::AppState;
 use http::{request::Parts, Request};
 
 /// Renders the app for a request; the router's fallback, kept to render the
@@ -37,13 +39,14 @@ async fn status_page(render: &PageRenderer, parts: &Parts, path: &str) -> Respon
 
 /// The signed-in caller of a form whose token matches its cookie; else where
 /// to send the browser (to sign in, or back to the form).
-pub(crate) fn form_caller(parts: &Parts, cookie: &str, token: &str, back: &str) -> Result<Caller, Redirect> {
+fn form_caller(parts: &Parts, cookie: &str, token: &str, back: &str) -> Result<Caller, Redirect> {
     let Some(caller) = app::api::caller_of(parts) else {
         let page = back.split('#').next().unwrap_or(back);
         return Err(Redirect::to(&format!("/auth/signin?return_to={page}")));
     };
     if !app::csrf::verify(&parts.headers, cookie, token) {
-        tracing::warn!(form = back, "a form post with a missing or wrong CSRF token");
+        let form = super::security::loggable_path(back);
+        tracing::warn!(%form, "a form post with a missing or wrong CSRF token");
         return Err(Redirect::to(back));
     }
     Ok(caller)
@@ -87,4 +90,51 @@ pub(crate) async fn answer(
             Redirect::to("/auth/error?reason=unavailable").into_response()
         }
     }
+}
+
+/// A posted form: the cookie its CSRF token is checked against, the token,
+/// the page it came from, and what was typed (to fill it again on a refusal).
+pub(crate) struct PostedForm<'a> {
+    cookie: &'static str,
+    token: &'a str,
+    pub back: String,
+    echo: Vec<(&'static str, String)>,
+}
+
+impl<'a> PostedForm<'a> {
+    pub fn new(cookie: &'static str, token: &'a str, back: String) -> Self {
+        Self {
+            cookie,
+            token,
+            back,
+            echo: Vec::new(),
+        }
+    }
+
+    /// Fields to send back with a refusal, so the form comes back filled.
+    pub fn echo(mut self, fields: Vec<(&'static str, String)>) -> Self {
+        self.echo = fields;
+        self
+    }
+}
+
+/// Runs `operation` for the signed-in caller of a form whose CSRF token
+/// matches, and answers what it returns (see [`answer`]).
+pub(crate) async fn submit(
+    state: &AppState,
+    parts: &Parts,
+    form: PostedForm<'_>,
+    operation: impl AsyncFnOnce(Caller) -> control::Result<Result<String, Refusal>>,
+) -> Response {
+    let caller = match form_caller(parts, form.cookie, form.token, &form.back) {
+        Ok(caller) => caller,
+        Err(redirect) => return redirect.into_response(),
+    };
+    let outcome = operation(caller).await;
+    answer(&state.pages, parts, outcome, &form.back, &form.echo).await
+}
+
+/// An id in a form's URL; one that does not parse names nothing (404).
+pub(crate) fn id_in_path(raw: &str) -> Result<uuid::Uuid, Refusal> {
+    uuid::Uuid::parse_str(raw).map_err(|_| Refusal::NotFound)
 }

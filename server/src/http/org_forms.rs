@@ -4,22 +4,21 @@
 //! checks the caller's role; the answer follows [`super::answers`].
 
 use app::{
-    api::{INVITATION_CSRF_COOKIE, ORG_CSRF_COOKIE},
+    api::{INVITATION_CSRF_COOKIE, INVITATION_TOKEN_COOKIE, ORG_CSRF_COOKIE, PENDING_INVITATION},
     i18n::locale_from_headers,
 };
 use axum::{
     extract::{Path, State},
-    response::{IntoResponse, Response},
+    response::Response,
     routing::post,
     Form, Router,
 };
-use control::domain::{NewInvitation, Refusal, Role};
+use control::domain::{FieldProblem, NewInvitation, Refusal, Role};
 use http::request::Parts;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{
-    answers::{answer, done_at, form_caller},
+    answers::{done_at, id_in_path, submit, PostedForm},
     AppState,
 };
 
@@ -49,13 +48,20 @@ struct Fields {
     version: String,
 }
 
-fn org_page(slug: &str) -> String {
-    format!("/orgs/{slug}")
-}
+impl Fields {
+    /// The version the form carries; one that does not parse is as stale as an old one.
+    fn version(&self) -> i32 {
+        self.version.trim().parse().unwrap_or(-1)
+    }
 
-/// The version a form carries; one that does not parse is as stale as an old one.
-fn version(fields: &Fields) -> i32 {
-    fields.version.trim().parse().unwrap_or(-1)
+    /// An organization form, answered on the page's `section`.
+    fn on<'a>(&'a self, slug: &str, section: &str) -> PostedForm<'a> {
+        PostedForm::new(
+            ORG_CSRF_COOKIE,
+            &self.csrf_token,
+            format!("/orgs/{slug}#{section}"),
+        )
+    }
 }
 
 async fn invite(
@@ -64,21 +70,20 @@ async fn invite(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let back = format!("{}#members", org_page(&slug));
-    let caller = match form_caller(&parts, ORG_CSRF_COOKIE, &fields.csrf_token, &back) {
-        Ok(caller) => caller,
-        Err(redirect) => return redirect.into_response(),
-    };
-    let outcome = match NewInvitation::parse(&fields.email, &fields.role) {
-        Ok(new) => state
-            .control
-            .invite_member(&caller, &slug, &new, locale_from_headers(&parts.headers))
-            .await
-            .map(|done| done.map(|()| format!("{}?invited=1#members", org_page(&slug)))),
-        Err(errors) => Ok(Err(Refusal::Fields(errors))),
-    };
-    let echo = [("email", fields.email.clone()), ("role", fields.role.clone())];
-    answer(&state.pages, &parts, outcome, &back, &echo).await
+    let form = fields.on(&slug, "members").echo(vec![
+        ("email", fields.email.clone()),
+        ("role", fields.role.clone()),
+    ]);
+    submit(&state, &parts, form, async |caller| {
+        let new = match NewInvitation::parse(&fields.email, &fields.role) {
+            Ok(new) => new,
+            Err(errors) => return Ok(Err(Refusal::Fields(errors))),
+        };
+        let locale = locale_from_headers(&parts.headers);
+        let sent = state.control.invite_member(&caller, &slug, &new, locale).await;
+        done_at(sent, &format!("/orgs/{slug}?invited=1#members"))
+    })
+    .await
 }
 
 async fn revoke_invitation(
@@ -87,16 +92,16 @@ async fn revoke_invitation(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let back = format!("{}#members", org_page(&slug));
-    let caller = match form_caller(&parts, ORG_CSRF_COOKIE, &fields.csrf_token, &back) {
-        Ok(caller) => caller,
-        Err(redirect) => return redirect.into_response(),
-    };
-    let outcome = match Uuid::parse_str(&id) {
-        Ok(id) => state.control.revoke_invitation(&caller, &slug, id).await,
-        Err(_) => Ok(Err(Refusal::NotFound)),
-    };
-    answer(&state.pages, &parts, done_at(outcome, &back), &back, &[]).await
+    let form = fields.on(&slug, "members");
+    let back = form.back.clone();
+    submit(&state, &parts, form, async |caller| {
+        let id = match id_in_path(&id) {
+            Ok(id) => id,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        done_at(state.control.revoke_invitation(&caller, &slug, id).await, &back)
+    })
+    .await
 }
 
 async fn change_role(
@@ -105,25 +110,25 @@ async fn change_role(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let back = format!("{}#members", org_page(&slug));
-    let caller = match form_caller(&parts, ORG_CSRF_COOKIE, &fields.csrf_token, &back) {
-        Ok(caller) => caller,
-        Err(redirect) => return redirect.into_response(),
-    };
-    let outcome = match (Uuid::parse_str(&id), Role::parse(&fields.role)) {
-        (Err(_), _) => Ok(Err(Refusal::NotFound)),
-        (Ok(_), None) => Ok(Err(Refusal::field(
-            "role",
-            control::domain::FieldProblem::Unknown,
-        ))),
-        (Ok(member), Some(role)) => {
+    let form = fields.on(&slug, "members");
+    let back = form.back.clone();
+    submit(&state, &parts, form, async |caller| {
+        let member = match id_in_path(&id) {
+            Ok(id) => id,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let Some(role) = Role::parse(&fields.role) else {
+            return Ok(Err(Refusal::field("role", FieldProblem::Unknown)));
+        };
+        done_at(
             state
                 .control
                 .change_member_role(&caller, &slug, member, role)
-                .await
-        }
-    };
-    answer(&state.pages, &parts, done_at(outcome, &back), &back, &[]).await
+                .await,
+            &back,
+        )
+    })
+    .await
 }
 
 async fn remove_member(
@@ -132,19 +137,22 @@ async fn remove_member(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let back = format!("{}#members", org_page(&slug));
-    let caller = match form_caller(&parts, ORG_CSRF_COOKIE, &fields.csrf_token, &back) {
-        Ok(caller) => caller,
-        Err(redirect) => return redirect.into_response(),
-    };
-    let leaving = caller.identity_id == id;
-    let outcome = match Uuid::parse_str(&id) {
-        Ok(member) => state.control.remove_member(&caller, &slug, member).await,
-        Err(_) => Ok(Err(Refusal::NotFound)),
-    };
-    // Who leaves no longer sees the organization: back to their list.
-    let done = if leaving { "/orgs".to_owned() } else { back.clone() };
-    answer(&state.pages, &parts, done_at(outcome, &done), &back, &[]).await
+    let form = fields.on(&slug, "members");
+    let back = form.back.clone();
+    submit(&state, &parts, form, async |caller| {
+        let member = match id_in_path(&id) {
+            Ok(id) => id,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        // Who leaves no longer sees the organization: back to their list.
+        let done = if caller.identity_id == id {
+            "/orgs"
+        } else {
+            back.as_str()
+        };
+        done_at(state.control.remove_member(&caller, &slug, member).await, done)
+    })
+    .await
 }
 
 async fn subscribe(
@@ -153,13 +161,15 @@ async fn subscribe(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let back = format!("{}#subscriptions", org_page(&slug));
-    let caller = match form_caller(&parts, ORG_CSRF_COOKIE, &fields.csrf_token, &back) {
-        Ok(caller) => caller,
-        Err(redirect) => return redirect.into_response(),
-    };
-    let outcome = state.control.subscribe(&caller, &slug, fields.plan.trim()).await;
-    answer(&state.pages, &parts, done_at(outcome, &back), &back, &[]).await
+    let form = fields.on(&slug, "subscriptions");
+    let back = form.back.clone();
+    submit(&state, &parts, form, async |caller| {
+        done_at(
+            state.control.subscribe(&caller, &slug, fields.plan.trim()).await,
+            &back,
+        )
+    })
+    .await
 }
 
 async fn change_plan(
@@ -168,21 +178,21 @@ async fn change_plan(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let back = format!("{}#subscriptions", org_page(&slug));
-    let caller = match form_caller(&parts, ORG_CSRF_COOKIE, &fields.csrf_token, &back) {
-        Ok(caller) => caller,
-        Err(redirect) => return redirect.into_response(),
-    };
-    let outcome = match Uuid::parse_str(&id) {
-        Ok(subscription) => {
-            state
-                .control
-                .change_plan(&caller, &slug, subscription, fields.plan.trim(), version(&fields))
-                .await
-        }
-        Err(_) => Ok(Err(Refusal::NotFound)),
-    };
-    answer(&state.pages, &parts, done_at(outcome, &back), &back, &[]).await
+    let form = fields.on(&slug, "subscriptions");
+    let back = form.back.clone();
+    submit(&state, &parts, form, async |caller| {
+        let subscription = match id_in_path(&id) {
+            Ok(id) => id,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let plan = fields.plan.trim();
+        let changed = state
+            .control
+            .change_plan(&caller, &slug, subscription, plan, fields.version())
+            .await;
+        done_at(changed, &back)
+    })
+    .await
 }
 
 async fn cancel(
@@ -191,21 +201,20 @@ async fn cancel(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let back = format!("{}#subscriptions", org_page(&slug));
-    let caller = match form_caller(&parts, ORG_CSRF_COOKIE, &fields.csrf_token, &back) {
-        Ok(caller) => caller,
-        Err(redirect) => return redirect.into_response(),
-    };
-    let outcome = match Uuid::parse_str(&id) {
-        Ok(subscription) => {
-            state
-                .control
-                .cancel_subscription(&caller, &slug, subscription, version(&fields))
-                .await
-        }
-        Err(_) => Ok(Err(Refusal::NotFound)),
-    };
-    answer(&state.pages, &parts, done_at(outcome, &back), &back, &[]).await
+    let form = fields.on(&slug, "subscriptions");
+    let back = form.back.clone();
+    submit(&state, &parts, form, async |caller| {
+        let subscription = match id_in_path(&id) {
+            Ok(id) => id,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let cancelled = state
+            .control
+            .cancel_subscription(&caller, &slug, subscription, fields.version())
+            .await;
+        done_at(cancelled, &back)
+    })
+    .await
 }
 
 async fn accept_invitation(
@@ -214,15 +223,19 @@ async fn accept_invitation(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let back = format!("/invitations/{token}");
-    let caller = match form_caller(&parts, INVITATION_CSRF_COOKIE, &fields.csrf_token, &back) {
-        Ok(caller) => caller,
-        Err(redirect) => return redirect.into_response(),
+    let form = PostedForm::new(
+        INVITATION_CSRF_COOKIE,
+        &fields.csrf_token,
+        format!("/invitations/{token}"),
+    );
+    let token = if token == PENDING_INVITATION {
+        app::cookie_value(&parts.headers, INVITATION_TOKEN_COOKIE).unwrap_or_default()
+    } else {
+        token
     };
-    let outcome = state
-        .control
-        .accept_invitation(&caller, &token)
-        .await
-        .map(|done| done.map(|slug| format!("{}?joined=1", org_page(&slug))));
-    answer(&state.pages, &parts, outcome, &back, &[]).await
+    submit(&state, &parts, form, async |caller| {
+        let joined = state.control.accept_invitation(&caller, &token).await?;
+        Ok(joined.map(|slug| format!("/orgs/{slug}?joined=1")))
+    })
+    .await
 }

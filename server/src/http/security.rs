@@ -62,13 +62,25 @@ pub(super) fn layers(router: Router, tls: bool) -> Router {
                     tracing::info_span!(
                         "request",
                         method = %request.method(),
-                        path = %request.uri().path(),
+                        path = %loggable_path(request.uri().path()),
                         request_id = %request_id,
                     )
                 }),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
     )
+}
+
+/// A path as logs may keep it: an invitation's token is a secret (whoever
+/// holds it joins the organization), so it is left out.
+pub(crate) fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/invitations/") {
+        Some(rest) if !rest.starts_with("pending") => {
+            let after_token = rest.find('/').map_or("", |slash| &rest[slash..]);
+            format!("/invitations/<token>{after_token}").into()
+        }
+        _ => path.into(),
+    }
 }
 
 /// A handler panicked: log it, answer a plain page in both languages.
@@ -84,4 +96,19 @@ fn panic_response(_payload: Box<dyn Any + Send + 'static>) -> Response<Body> {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn invitation_tokens_stay_out_of_the_logs() {
+        assert_eq!(
+            loggable_path("/invitations/abc123/accept"),
+            "/invitations/<token>/accept"
+        );
+        assert_eq!(loggable_path("/invitations/abc123"), "/invitations/<token>");
+        assert_eq!(loggable_path("/orgs/acme"), "/orgs/acme");
+    }
 }

@@ -54,6 +54,11 @@ impl Browser {
             .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_owned))
     }
 
+    /// Puts a cookie in the jar for `url`, as a page's `Set-Cookie` would.
+    pub fn add_cookie(&self, url: &str, cookie: &str) {
+        self.jar.add_cookie_str(cookie, &Url::parse(url).unwrap());
+    }
+
     /// URLs of the end-to-end portal (where Hydra's login, consent and
     /// logout URLs point) go to this test's portal instead.
     fn rewrite(&self, url: &str) -> String {

@@ -3,7 +3,7 @@
 //! carries the plan's version: an edit made meanwhile by another admin makes
 //! this one stale instead of silently overwriting it.
 
-use control::domain::{parse_field_errors, AdminAccess, OfferKind, PlanForm, PlanRecord, QuotaKind};
+use control::domain::{parse_field_errors, AdminAccess, OfferKind, PlanForm, PlanRecord, QuotaKind, Refusal};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -154,7 +154,9 @@ fn PlanFields(
     let query = use_query_map().read_untracked().clone();
     let refusal = refusal_in_query();
     let errors = parse_field_errors(&query.get("errors").unwrap_or_default());
-    let refused = refusal.is_some();
+    // After a stale refusal the form shows the plan as it is now (what was
+    // posted would overwrite the other admin's edit on the next click).
+    let refused = refusal.as_ref().is_some_and(|r| *r != Refusal::Stale);
     let posted = query.clone();
     let value = move |name: &str, fallback: &str| {
         if refused {

@@ -158,7 +158,12 @@ fn TenantView(tenant: TenantDetail, csrf_token: String) -> impl IntoView {
 fn AdminSubscription(subscription: SubscriptionView, token: String, slug: String) -> impl IntoView {
     let locale = use_locale();
     let base = format!("/admin/subscriptions/{}", subscription.id);
-    let decision = (subscription.state == SubscriptionState::AwaitingApproval).then(|| {
+    let pending = subscription.pending_plan.clone().map(|(code, name)| {
+        view! { <p class="mt-2 text-sm text-amber-900" data-pending-plan=code>{t(Msg::PlanChangeAwaiting)}" "{name.get(locale).to_owned()}</p> }
+    });
+    let waiting =
+        subscription.state == SubscriptionState::AwaitingApproval || subscription.pending_plan.is_some();
+    let decision = waiting.then(|| {
         let (approve, reject) = (format!("{base}/approve"), format!("{base}/reject"));
         let (slug_a, slug_r) = (slug.clone(), slug.clone());
         let reason_id = format!("reject-{}", subscription.id);
@@ -187,6 +192,7 @@ fn AdminSubscription(subscription: SubscriptionView, token: String, slug: String
                 <h3 class="font-semibold">{subscription.offer_name.get(locale).to_owned()}" · "{subscription.plan_name.get(locale).to_owned()}</h3>
                 <span class="text-sm">{t(subscription_state_label(subscription.state))}</span>
             </div>
+            {pending}
             {decision}
             <table class="mt-3 w-full text-left text-sm">
                 <tbody class="divide-y divide-slate-100">{quotas}</tbody>
