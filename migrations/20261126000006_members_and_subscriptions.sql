@@ -48,6 +48,16 @@ CREATE UNIQUE INDEX subscriptions_one_per_offer_idx ON subscriptions (organizati
 CREATE INDEX subscriptions_plan_idx ON subscriptions (plan_id);
 CREATE INDEX subscriptions_state_idx ON subscriptions (state);
 
+-- The devices an IoT subscription has registered (they count against its
+-- devices quota; the provisioning engine gives each its MQTT credentials).
+CREATE TABLE devices (
+    id              uuid PRIMARY KEY,
+    subscription_id uuid NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+    name            text NOT NULL CHECK (name ~ '^[a-z0-9][a-z0-9._-]{1,63}$'),
+    created_at      timestamptz NOT NULL,
+    UNIQUE (subscription_id, name)
+);
+
 -- A platform admin's override of one quota of one subscription; the
 -- effective quota is the override when there is one, else the plan's.
 CREATE TABLE quota_overrides (
@@ -61,6 +71,11 @@ CREATE TABLE quota_overrides (
     PRIMARY KEY (subscription_id, quota)
 );
 
--- Audit listings page by id, newest first, per organization or action.
-CREATE INDEX audit_events_organization_id_idx ON audit_events (organization_id, id DESC);
-CREATE INDEX audit_events_action_id_idx ON audit_events (action text_pattern_ops, id DESC);
+-- Audit listings: newest first by (at, id), also per organization; filters
+-- by an action's prefix and by the start of the actor's e-mail.
+DROP INDEX audit_events_at_idx;
+DROP INDEX audit_events_organization_idx;
+CREATE INDEX audit_events_at_id_idx ON audit_events (at DESC, id DESC);
+CREATE INDEX audit_events_organization_at_id_idx ON audit_events (organization_id, at DESC, id DESC);
+CREATE INDEX audit_events_action_prefix_idx ON audit_events (action text_pattern_ops);
+CREATE INDEX audit_events_actor_prefix_idx ON audit_events (lower(actor_email) text_pattern_ops);

@@ -171,8 +171,8 @@ pub(crate) async fn list(
     }
     if let Some(actor) = &filter.actor {
         query
-            .push(" AND e.actor_email ILIKE ")
-            .push_bind(format!("%{}%", like_escaped(actor)));
+            .push(" AND lower(e.actor_email) LIKE ")
+            .push_bind(format!("{}%", like_escaped(&actor.to_lowercase())));
     }
     if let Some(since) = filter.since {
         query.push(" AND e.at >= ").push_bind(since);
@@ -181,9 +181,15 @@ pub(crate) async fn list(
         query.push(" AND e.at < ").push_bind(until);
     }
     if let Some(before) = filter.before {
-        query.push(" AND e.id < ").push_bind(before);
+        // Keyset: strictly older than the entry the previous page ended on.
+        query
+            .push(" AND (e.at, e.id) < (SELECT b.at, b.id FROM audit_events b WHERE b.id = ")
+            .push_bind(before)
+            .push(")");
     }
-    query.push(" ORDER BY e.id DESC LIMIT ").push_bind(limit + 1);
+    query
+        .push(" ORDER BY e.at DESC, e.id DESC LIMIT ")
+        .push_bind(limit + 1);
     let mut rows: Vec<EntryRow> = query.build_query_as().fetch_all(&mut *conn).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));

@@ -25,6 +25,15 @@ pub(crate) const PLAN_COLUMNS: &str =
     memory_mib, storage_gib, seats, devices, backup_retention_days,
     openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval";
 
+/// [`PLAN_COLUMNS`] of the table aliased `alias` in a join.
+pub(crate) fn plan_columns(alias: &str) -> String {
+    PLAN_COLUMNS
+        .split(',')
+        .map(|column| format!("{alias}.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[derive(FromRow)]
 pub(crate) struct PlanRow {
     pub(crate) offer_kind: String,
@@ -44,11 +53,49 @@ pub(crate) struct PlanRow {
     requires_approval: bool,
 }
 
+/// How long a replica serves the catalog from memory. Plan changes made on
+/// this replica clear it at once; other replicas see them within this time.
+const CATALOG_TTL: time::Duration = time::Duration::seconds(30);
+
+/// The catalog as last loaded, and when.
+#[derive(Default)]
+pub(crate) struct CatalogCache(std::sync::Mutex<Option<(OffsetDateTime, Vec<Offer>)>>);
+
+impl CatalogCache {
+    fn fresh(&self, now: OffsetDateTime) -> Option<Vec<Offer>> {
+        let cached = self.0.lock().ok()?;
+        let (loaded_at, offers) = cached.as_ref()?;
+        (now - *loaded_at < CATALOG_TTL).then(|| offers.clone())
+    }
+
+    fn store(&self, now: OffsetDateTime, offers: &[Offer]) {
+        if let Ok(mut cached) = self.0.lock() {
+            *cached = Some((now, offers.to_vec()));
+        }
+    }
+
+    pub(crate) fn clear(&self) {
+        if let Ok(mut cached) = self.0.lock() {
+            *cached = None;
+        }
+    }
+}
+
 impl Control {
     /// Offers in display order, each with the plans on sale at this moment
     /// (retired plans stay on existing subscriptions but are no longer listed).
+    /// Every page with a catalog asks for it: it is kept in memory briefly.
     pub async fn public_catalog(&self) -> Result<Vec<Offer>> {
         let now: OffsetDateTime = self.clock.now();
+        if let Some(offers) = self.catalog_cache.fresh(now) {
+            return Ok(offers);
+        }
+        let offers = self.load_catalog(now).await?;
+        self.catalog_cache.store(now, &offers);
+        Ok(offers)
+    }
+
+    async fn load_catalog(&self, now: OffsetDateTime) -> Result<Vec<Offer>> {
         let offers: Vec<OfferRow> = sqlx::query_as(
             "SELECT kind, name_en, name_fr, summary_en, summary_fr FROM offers ORDER BY position",
         )
@@ -112,8 +159,16 @@ pub(crate) async fn plan_by_id(tx: &mut sqlx::PgConnection, id: uuid::Uuid) -> R
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
-    let kind = OfferKind::from_code(&row.offer_kind).ok_or_else(|| invalid("plans", &row.offer_kind))?;
-    Ok((kind, row.try_into()?))
+    row.into_offer_plan()
+}
+
+impl PlanRow {
+    /// The plan and the offer it belongs to.
+    pub(crate) fn into_offer_plan(self) -> Result<(OfferKind, Plan)> {
+        let kind =
+            OfferKind::from_code(&self.offer_kind).ok_or_else(|| invalid("plans", &self.offer_kind))?;
+        Ok((kind, self.try_into()?))
+    }
 }
 
 fn invalid(table: &'static str, detail: &str) -> Error {

@@ -19,6 +19,8 @@ mod catalog;
 #[cfg(feature = "server")]
 pub mod consent;
 #[cfg(feature = "server")]
+pub mod devices;
+#[cfg(feature = "server")]
 mod error;
 #[cfg(feature = "server")]
 pub mod identity;
@@ -74,6 +76,7 @@ mod control_plane {
         hydra: Option<Hydra>,
         public_url: String,
         pub(crate) mailer: Option<crate::mail::Mailer>,
+        pub(crate) catalog_cache: Arc<crate::catalog::CatalogCache>,
         /// New organizations wait for a platform admin's approval.
         pub(crate) approve_new_organizations: bool,
         pub(crate) throttle_limits: crate::throttle::ThrottleLimits,
@@ -88,6 +91,7 @@ mod control_plane {
                 hydra: None,
                 public_url: String::new(),
                 mailer: None,
+                catalog_cache: Arc::default(),
                 approve_new_organizations: false,
                 throttle_limits: crate::throttle::ThrottleLimits::default(),
             }

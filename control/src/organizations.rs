@@ -14,7 +14,7 @@ use crate::{
         OrganizationSummary, PendingInvitation, Permission, Refusal, Role,
     },
     members::day,
-    quotas::{live_subscriptions, seat_holders},
+    quotas::live_subscriptions,
     Control, Result,
 };
 
@@ -123,11 +123,6 @@ impl Control {
         let now = self.clock.now();
         let mut conn = self.db.pool().acquire().await?;
         let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::View, false).await?);
-        let (country, billing_email, state_reason): (String, String, Option<String>) =
-            sqlx::query_as("SELECT country, billing_email, state_reason FROM organizations WHERE id = $1")
-                .bind(org.id)
-                .fetch_one(&mut *conn)
-                .await?;
         let members: Vec<(Uuid, String, String)> = sqlx::query_as(
             "SELECT identity_id, email, role FROM memberships WHERE organization_id = $1
               ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END, email",
@@ -135,23 +130,42 @@ impl Control {
         .bind(org.id)
         .fetch_all(&mut *conn)
         .await?;
-        let invitations: Vec<(Uuid, String, String, time::OffsetDateTime)> = if org
-            .role
-            .allows(Permission::ManageMembers)
-        {
-            sqlx::query_as(
-                    "SELECT id, email, role, expires_at FROM invitations
-                      WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2
-                      ORDER BY created_at",
-                )
-                .bind(org.id)
-                .bind(now)
-                .fetch_all(&mut *conn)
-                .await?
-        } else {
-            Vec::new()
-        };
-        let holders = seat_holders(&mut conn, org.id, now).await?;
+        let invitations: Vec<(Uuid, String, String, time::OffsetDateTime)> = sqlx::query_as(
+            "SELECT id, email, role, expires_at FROM invitations
+              WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2
+              ORDER BY created_at",
+        )
+        .bind(org.id)
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await?;
+        let members = members
+            .into_iter()
+            .map(|(id, email, role)| {
+                Ok(Member {
+                    identity_id: id.to_string(),
+                    email,
+                    role: stored_role(&role)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let invitations = invitations
+            .into_iter()
+            .map(|(id, email, role, expires_at)| {
+                Ok(PendingInvitation {
+                    id: id.to_string(),
+                    email,
+                    role: stored_role(&role)?,
+                    expires_on: day(expires_at),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // Seats are held by members and reserved by open invitations.
+        let holders: Vec<Role> = members
+            .iter()
+            .map(|m| m.role)
+            .chain(invitations.iter().map(|i| i.role))
+            .collect();
         let subscriptions = live_subscriptions(&mut conn, org.id)
             .await?
             .iter()
@@ -161,33 +175,18 @@ impl Control {
             organization: OrganizationSummary {
                 slug: slug.to_owned(),
                 name: org.name,
-                country,
+                country: org.country,
                 state: org.state,
                 role: org.role,
             },
-            state_reason,
-            billing_email,
-            members: members
-                .into_iter()
-                .map(|(id, email, role)| {
-                    Ok(Member {
-                        identity_id: id.to_string(),
-                        email,
-                        role: stored_role(&role)?,
-                    })
-                })
-                .collect::<Result<_>>()?,
-            invitations: invitations
-                .into_iter()
-                .map(|(id, email, role, expires_at)| {
-                    Ok(PendingInvitation {
-                        id: id.to_string(),
-                        email,
-                        role: stored_role(&role)?,
-                        expires_on: day(expires_at),
-                    })
-                })
-                .collect::<Result<_>>()?,
+            state_reason: org.state_reason,
+            billing_email: org.billing_email,
+            members,
+            invitations: if org.role.allows(Permission::ManageMembers) {
+                invitations
+            } else {
+                Vec::new()
+            },
             subscriptions,
             viewer_id: org.caller_id.to_string(),
         }))

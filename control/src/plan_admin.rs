@@ -99,6 +99,7 @@ impl Control {
             },
         )
         .await?;
+        self.catalog_cache.clear();
         Ok(Ok(()))
     }
 
@@ -124,12 +125,13 @@ impl Control {
         if draft.offer != before.offer || draft.code.as_str() != code {
             return Ok(Err(Refusal::field("code", FieldProblem::Mismatch)));
         }
-        let fewer_seats = match (before.quotas.seats, draft.quotas.seats) {
+        let lowered = |old: Option<u32>, new: Option<u32>| match (old, new) {
             (Some(old), Some(new)) => new < old,
             (None, Some(_)) => true,
             _ => false,
         };
-        if fewer_seats {
+        let q = (&before.quotas, &draft.quotas);
+        if lowered(q.0.seats, q.1.seats) || lowered(q.0.devices, q.1.devices) {
             let terms = Plan {
                 code: draft.code.clone(),
                 name: draft.name.clone(),
@@ -163,6 +165,7 @@ impl Control {
             },
         )
         .await?;
+        self.catalog_cache.clear();
         Ok(Ok(()))
     }
 
@@ -205,6 +208,7 @@ impl Control {
             },
         )
         .await?;
+        self.catalog_cache.clear();
         Ok(Ok(()))
     }
 

@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use crate::{
     access::stored_role,
-    catalog::plan_by_id,
+    catalog::{plan_by_id, plan_columns, PlanRow},
     domain::{
-        LocalizedText, OfferKind, Plan, QuotaKind, QuotaUsage, Refusal, Role, SubscriptionState,
+        Device, LocalizedText, OfferKind, Plan, QuotaKind, QuotaUsage, Refusal, Role, SubscriptionState,
         SubscriptionView,
     },
     Error, Result,
@@ -42,6 +42,8 @@ pub(crate) struct LiveSubscription {
     pub reason: Option<String>,
     pub version: i32,
     pub overrides: HashMap<QuotaKind, u32>,
+    /// Registered devices (IoT), oldest first.
+    pub devices: Vec<Device>,
 }
 
 impl LiveSubscription {
@@ -57,7 +59,11 @@ impl LiveSubscription {
             .filter_map(|quota| {
                 let limit = self.limit(quota)?;
                 let plan_limit = self.plan.quotas.get(quota).filter(|plan| *plan != limit);
-                let used = (quota == QuotaKind::Seats).then(|| seats_used(self.offer, holders));
+                let used = match quota {
+                    QuotaKind::Seats => Some(seats_used(self.offer, holders)),
+                    QuotaKind::Devices => Some(self.devices_used()),
+                    _ => None,
+                };
                 Some(QuotaUsage {
                     quota,
                     limit,
@@ -79,74 +85,104 @@ impl LiveSubscription {
                 .as_ref()
                 .map(|plan| (plan.code.to_string(), plan.name.clone())),
             quotas,
+            devices: self.devices.clone(),
             version: self.version,
         }
     }
+
+    pub fn devices_used(&self) -> u32 {
+        u32::try_from(self.devices.len()).unwrap_or(u32::MAX)
+    }
 }
 
-type SubscriptionRow = (
-    Uuid,
-    Uuid,
-    Option<Uuid>,
-    String,
-    Option<String>,
-    i32,
-    String,
-    String,
-);
+#[derive(sqlx::FromRow)]
+struct SubscriptionRow {
+    id: Uuid,
+    pending_plan_id: Option<Uuid>,
+    state: String,
+    state_reason: Option<String>,
+    version: i32,
+    offer_name_en: String,
+    offer_name_fr: String,
+    #[sqlx(flatten)]
+    plan: PlanRow,
+    /// JSON `[[quota, value], …]`.
+    override_list: String,
+    /// JSON `[[id, name, "YYYY-MM-DD"], …]`, oldest first (not `devices`:
+    /// that is the plan's quota).
+    device_list: String,
+}
 
-/// The organization's subscriptions that are not closed, in offer order.
+fn stored_json<T: serde::de::DeserializeOwned>(raw: &str, what: &str) -> Result<T> {
+    serde_json::from_str(raw).map_err(|error| Error::InvalidStoredData {
+        table: "subscriptions",
+        detail: format!("{what}: {error}"),
+    })
+}
+
+/// The organization's subscriptions that are not closed, in offer order,
+/// with their plan, overrides and devices: one query.
 pub(crate) async fn live_subscriptions(
     conn: &mut PgConnection,
     organization: Uuid,
 ) -> Result<Vec<LiveSubscription>> {
-    let rows: Vec<SubscriptionRow> = sqlx::query_as(
-        "SELECT s.id, s.plan_id, s.pending_plan_id, s.state, s.state_reason, s.version, o.name_en, o.name_fr
-           FROM subscriptions s JOIN offers o ON o.kind = s.offer_kind
+    let rows: Vec<SubscriptionRow> = sqlx::query_as(&format!(
+        "SELECT s.id, s.pending_plan_id, s.state, s.state_reason, s.version,
+                o.name_en AS offer_name_en, o.name_fr AS offer_name_fr, {},
+                (SELECT coalesce(json_agg(json_build_array(q.quota, q.value)), '[]')
+                   FROM quota_overrides q WHERE q.subscription_id = s.id)::text AS override_list,
+                (SELECT coalesce(json_agg(json_build_array(d.id, d.name, to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
+                                          ORDER BY d.created_at, d.name), '[]')
+                   FROM devices d WHERE d.subscription_id = s.id)::text AS device_list
+           FROM subscriptions s
+           JOIN offers o ON o.kind = s.offer_kind
+           JOIN plans p ON p.id = s.plan_id
           WHERE s.organization_id = $1 AND s.state <> 'closed'
           ORDER BY o.position",
-    )
+        plan_columns("p")
+    ))
     .bind(organization)
     .fetch_all(&mut *conn)
     .await?;
     let mut subscriptions = Vec::with_capacity(rows.len());
-    for (id, plan_id, pending_plan_id, state, reason, version, name_en, name_fr) in rows {
-        let (offer, plan) = plan_by_id(conn, plan_id).await?;
-        let pending_plan = match pending_plan_id {
+    for row in rows {
+        let (offer, plan) = row.plan.into_offer_plan()?;
+        let pending_plan = match row.pending_plan_id {
             Some(pending) => Some(plan_by_id(conn, pending).await?.1),
             None => None,
         };
+        let overrides: Vec<(String, i64)> = stored_json(&row.override_list, "overrides")?;
+        let devices: Vec<(Uuid, String, String)> = stored_json(&row.device_list, "devices")?;
         subscriptions.push(LiveSubscription {
-            id,
+            id: row.id,
             offer,
             offer_name: LocalizedText {
-                en: name_en,
-                fr: name_fr,
+                en: row.offer_name_en,
+                fr: row.offer_name_fr,
             },
             plan,
             pending_plan,
-            state: SubscriptionState::parse(&state).ok_or_else(|| Error::InvalidStoredData {
+            state: SubscriptionState::parse(&row.state).ok_or_else(|| Error::InvalidStoredData {
                 table: "subscriptions",
-                detail: format!("unknown state {state:?}"),
+                detail: format!("unknown state {:?}", row.state),
             })?,
-            reason,
-            version,
-            overrides: overrides(conn, id).await?,
+            reason: row.state_reason,
+            version: row.version,
+            overrides: overrides
+                .into_iter()
+                .filter_map(|(quota, value)| Some((QuotaKind::parse(&quota)?, u32::try_from(value).ok()?)))
+                .collect(),
+            devices: devices
+                .into_iter()
+                .map(|(id, name, registered_on)| Device {
+                    id: id.to_string(),
+                    name,
+                    registered_on,
+                })
+                .collect(),
         });
     }
     Ok(subscriptions)
-}
-
-async fn overrides(conn: &mut PgConnection, subscription: Uuid) -> Result<HashMap<QuotaKind, u32>> {
-    let rows: Vec<(String, i32)> =
-        sqlx::query_as("SELECT quota, value FROM quota_overrides WHERE subscription_id = $1")
-            .bind(subscription)
-            .fetch_all(&mut *conn)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(quota, value)| Some((QuotaKind::parse(&quota)?, u32::try_from(value).ok()?)))
-        .collect())
 }
 
 /// The roles holding or reserving a seat: members, and invitations still open.
@@ -202,25 +238,32 @@ pub(crate) fn check_seats(
     Ok(())
 }
 
-/// Refuses moving an `offer` subscription to `plan` when what is used
-/// already exceeds the plan's limits (`overrides` still apply).
+/// Refuses putting a subscription of `offer` on `plan` (with `overrides`)
+/// when what it uses (seats held by `holders`, `devices` registered) is
+/// over the limits that would result.
 pub(crate) fn check_plan_fits(
     offer: OfferKind,
     plan: &Plan,
     overrides: &HashMap<QuotaKind, u32>,
     holders: &[Role],
+    devices: u32,
 ) -> Result<(), Refusal> {
-    let Some(plan_seats) = plan.quotas.seats else {
-        return Ok(());
-    };
-    let limit = overrides.get(&QuotaKind::Seats).copied().unwrap_or(plan_seats);
-    let requested = seats_used(offer, holders);
-    if requested > limit {
-        return Err(Refusal::Quota {
-            quota: QuotaKind::Seats,
-            limit,
-            requested,
-        });
+    let used = [
+        (QuotaKind::Seats, seats_used(offer, holders)),
+        (QuotaKind::Devices, devices),
+    ];
+    for (quota, requested) in used {
+        let Some(plan_limit) = plan.quotas.get(quota) else {
+            continue;
+        };
+        let limit = overrides.get(&quota).copied().unwrap_or(plan_limit);
+        if requested > limit {
+            return Err(Refusal::Quota {
+                quota,
+                limit,
+                requested,
+            });
+        }
     }
     Ok(())
 }
@@ -245,7 +288,8 @@ pub(crate) async fn check_subscribers_fit(
             continue;
         };
         let holders = seat_holders(conn, tenant, now).await?;
-        if let Err(refusal) = check_plan_fits(current.offer, terms, &current.overrides, &holders) {
+        let devices = current.devices_used();
+        if let Err(refusal) = check_plan_fits(current.offer, terms, &current.overrides, &holders, devices) {
             return Ok(Err(refusal));
         }
     }

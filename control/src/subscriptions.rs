@@ -46,7 +46,7 @@ impl Control {
             return Ok(Err(Refusal::AlreadySubscribed));
         }
         let holders = seat_holders(&mut tx, org.id, now).await?;
-        or_refuse!(check_plan_fits(offer, &plan, &Default::default(), &holders));
+        or_refuse!(check_plan_fits(offer, &plan, &Default::default(), &holders, 0));
         let state = first_state(plan.requires_approval, &org.state);
         let id = Uuid::new_v4();
         sqlx::query(
@@ -111,7 +111,14 @@ impl Control {
             return Ok(Ok(()));
         }
         let holders = seat_holders(&mut tx, org.id, now).await?;
-        or_refuse!(check_plan_fits(offer, &plan, &current.overrides, &holders));
+        let devices = current.devices_used();
+        or_refuse!(check_plan_fits(
+            offer,
+            &plan,
+            &current.overrides,
+            &holders,
+            devices
+        ));
         // A running service keeps its plan until Bibind approves a plan that
         // needs approval; one not provisioned yet simply takes the new plan.
         let provisioned = !matches!(

@@ -358,11 +358,13 @@ impl Control {
             let approve = reason.is_none();
             if approve {
                 let holders = seat_holders(&mut tx, tenant, now).await?;
+                let devices = current.devices_used();
                 or_refuse!(check_plan_fits(
                     current.offer,
                     pending,
                     &current.overrides,
-                    &holders
+                    &holders,
+                    devices
                 ));
             }
             sqlx::query(
@@ -468,11 +470,13 @@ impl Control {
             None => overrides.remove(&quota),
         };
         let holders = seat_holders(&mut tx, tenant, now).await?;
+        let devices = current.devices_used();
         or_refuse!(check_plan_fits(
             current.offer,
             &current.plan,
             &overrides,
-            &holders
+            &holders,
+            devices
         ));
         match value {
             Some(limit) => {

@@ -10,8 +10,8 @@ mod support;
 use control::{
     audit::Caller,
     domain::{
-        AuditFilter, FieldProblem, Locale, NewInvitation, NewOrganization, QuotaKind, Refusal, Role,
-        SubscriptionState,
+        AuditFilter, DeviceName, FieldProblem, Locale, NewInvitation, NewOrganization, QuotaKind, Refusal,
+        Role, SubscriptionState,
     },
 };
 use support::{browser::unique_email, mail, TestApp};
@@ -575,5 +575,119 @@ async fn only_owners_withdraw_or_replace_an_invitation_to_become_owner() {
         still.invitations.iter().filter(|i| i.role == Role::Owner).count(),
         1,
         "nothing was changed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_count_against_their_quota_and_learners_cannot_register_them() {
+    let acme = acme().await;
+    let (member, learner) = (person("member"), person("learner"));
+    acme.join(&member, Role::Member).await;
+    acme.join(&learner, Role::Learner).await;
+    let control = &acme.app.control;
+    control
+        .subscribe(&acme.owner, &acme.slug, "iot-lab")
+        .await
+        .unwrap()
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO quota_overrides (subscription_id, quota, value, set_by, set_at)
+         SELECT id, 'devices', 2, 'test', now() FROM subscriptions",
+    )
+    .execute(&acme.app.pool)
+    .await
+    .unwrap();
+    let subscription: Uuid = control
+        .organization_overview(&member, &acme.slug)
+        .await
+        .unwrap()
+        .unwrap()
+        .subscriptions[0]
+        .id
+        .parse()
+        .unwrap();
+    let name = |raw: &str| DeviceName::parse(raw).unwrap();
+    for device in ["sensor-1", "sensor-2"] {
+        control
+            .register_device(&member, &acme.slug, subscription, &name(device))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(
+        control
+            .register_device(&member, &acme.slug, subscription, &name("sensor-3"))
+            .await
+            .unwrap(),
+        Err(Refusal::Quota {
+            quota: QuotaKind::Devices,
+            limit: 2,
+            requested: 3
+        })
+    );
+    assert_eq!(
+        control
+            .register_device(&learner, &acme.slug, subscription, &name("sensor-9"))
+            .await
+            .unwrap(),
+        Err(Refusal::Forbidden)
+    );
+    assert_eq!(
+        control
+            .register_device(&person("stranger"), &acme.slug, subscription, &name("sensor-9"))
+            .await
+            .unwrap(),
+        Err(Refusal::NotFound)
+    );
+    let overview = control
+        .organization_overview(&member, &acme.slug)
+        .await
+        .unwrap()
+        .unwrap();
+    let iot = &overview.subscriptions[0];
+    let devices = iot.quotas.iter().find(|q| q.quota == QuotaKind::Devices).unwrap();
+    assert_eq!(
+        (devices.used, devices.limit, devices.plan_limit),
+        (Some(2), 2, Some(50))
+    );
+    let first: Uuid = iot.devices[0].id.parse().unwrap();
+    assert_eq!(
+        control
+            .register_device(&member, &acme.slug, subscription, &name("sensor-1"))
+            .await
+            .unwrap(),
+        Err(Refusal::field("name", FieldProblem::Taken)),
+        "a name already registered says so, full or not"
+    );
+    control
+        .remove_device(&member, &acme.slug, subscription, first)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        control
+            .register_device(&member, &acme.slug, subscription, &name("sensor-2"))
+            .await
+            .unwrap(),
+        Err(Refusal::field("name", FieldProblem::Taken))
+    );
+    control
+        .register_device(&member, &acme.slug, subscription, &name("sensor-3"))
+        .await
+        .unwrap()
+        .unwrap();
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_events WHERE action LIKE 'device.%' ORDER BY id")
+            .fetch_all(&acme.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "device.register",
+            "device.register",
+            "device.remove",
+            "device.register"
+        ]
     );
 }

@@ -230,6 +230,25 @@ async fn forms_refuse_roles_without_the_right_with_403_and_strangers_with_404_an
             path.replace(ACME, OTHER)
         );
     }
+    // Members use the services (register devices); learners do not, strangers see nothing.
+    let devices = format!("/orgs/acme-matrix/subscriptions/{sub}/devices");
+    let (status, _) = post(&w, &w.learner, &devices, &[("name", "sensor-x")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = post(&w, &w.stranger, &devices, &[("name", "sensor-x")]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = post(
+        &w,
+        &w.stranger,
+        &devices.replace(ACME, OTHER),
+        &[("name", "sensor-x")],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "Acme's subscription under their own address"
+    );
+
     // An admin may manage members but not the owner.
     let (status, _) = post(
         &w,

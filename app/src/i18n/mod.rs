@@ -243,7 +243,7 @@ messages! {
     AuditTarget => en: "On", fr: "Sur";
     AuditChange => en: "Change", fr: "Modification";
     AuditFilterAction => en: "Action starts with", fr: "L'action commence par";
-    AuditFilterActor => en: "By (part of the e-mail)", fr: "Par (partie de l'e-mail)";
+    AuditFilterActor => en: "By (e-mail starts with)", fr: "Par (début de l'e-mail)";
     AuditFilterSince => en: "From (YYYY-MM-DD)", fr: "Du (AAAA-MM-JJ)";
     AuditFilterUntil => en: "To (YYYY-MM-DD)", fr: "Au (AAAA-MM-JJ)";
     AuditFilterApply => en: "Filter", fr: "Filtrer";
@@ -257,6 +257,10 @@ messages! {
     ProblemNotANumber => en: "Write a whole number, such as 12.", fr: "Écrivez un nombre entier, par exemple 12.";
     ProblemOutOfRange => en: "This number is too large.", fr: "Ce nombre est trop grand.";
     ProblemInvalidPrice => en: "Write an amount such as 49 or 49.90.", fr: "Écrivez un montant comme 49 ou 49,90.";
+    DevicesTitle => en: "Devices", fr: "Objets connectés";
+    DeviceName => en: "Device name (its MQTT client id)", fr: "Nom de l'objet (son identifiant client MQTT)";
+    DeviceRegister => en: "Register a device", fr: "Enregistrer un objet";
+    DeviceRemove => en: "Remove", fr: "Retirer";
     PlanChangeAwaiting => en: "Change to this plan awaiting approval:", fr: "Passage à cette formule en attente de validation :";
     AdminNavTenants => en: "Tenants", fr: "Clients";
     AdminNavPlans => en: "Plans", fr: "Formules";

@@ -4,8 +4,8 @@
 //! does not allow is not offered, and the server refuses it anyway.
 
 use control::domain::{
-    Member, MemberView, Offer, OrganizationOverview, PendingInvitation, Permission, QuotaUsage, Refusal,
-    Role, SubscriptionView,
+    Device, Member, MemberView, Offer, OrganizationOverview, PendingInvitation, Permission, QuotaKind,
+    QuotaUsage, Refusal, Role, SubscriptionView,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -148,7 +148,7 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
             <RefusalNotice refusal=refusal.clone() />
 
             <h2 id="subscriptions" class="mt-10 text-xl font-semibold">{t(Msg::OrgSubscriptions)}</h2>
-            <Subscriptions subscriptions catalog=catalog.clone() manage=manage_subscriptions />
+            <Subscriptions subscriptions catalog=catalog.clone() manage=manage_subscriptions use_services=role.allows(Permission::UseServices) />
             {(manage_subscriptions && !offers_to_add.is_empty()).then(|| view! { <AddService offers=offers_to_add /> })}
 
             <h2 id="members" class="mt-10 text-xl font-semibold">{t(Msg::OrgMembers)}</h2>
@@ -297,7 +297,12 @@ fn InviteForm(role: Role, refusal: Option<Refusal>) -> impl IntoView {
 }
 
 #[component]
-fn Subscriptions(subscriptions: Vec<SubscriptionView>, catalog: Vec<Offer>, manage: bool) -> impl IntoView {
+fn Subscriptions(
+    subscriptions: Vec<SubscriptionView>,
+    catalog: Vec<Offer>,
+    manage: bool,
+    use_services: bool,
+) -> impl IntoView {
     if subscriptions.is_empty() {
         return view! { <p class="mt-4 text-sm text-slate-600" data-no-subscriptions>{t(Msg::OrgNoSubscriptions)}</p> }.into_any();
     }
@@ -309,7 +314,7 @@ fn Subscriptions(subscriptions: Vec<SubscriptionView>, catalog: Vec<Offer>, mana
                 .find(|offer| offer.kind == subscription.offer)
                 .map(|offer| offer.plans.clone())
                 .unwrap_or_default();
-            view! { <SubscriptionCard subscription plans manage /> }
+            view! { <SubscriptionCard subscription plans manage use_services /> }
         })
         .collect_view()
         .into_any()
@@ -320,9 +325,15 @@ fn SubscriptionCard(
     subscription: SubscriptionView,
     plans: Vec<control::domain::Plan>,
     manage: bool,
+    use_services: bool,
 ) -> impl IntoView {
     let locale = use_locale();
     let form = use_context::<FormContext>();
+    let has_devices = subscription.quotas.iter().any(|q| q.quota == QuotaKind::Devices);
+    let devices = has_devices.then(|| {
+        let may_register = use_services && subscription.state.allows_devices();
+        view! { <Devices subscription_id=subscription.id.clone() devices=subscription.devices.clone() may_register /> }
+    });
     let usage = subscription
         .quotas
         .iter()
@@ -369,8 +380,65 @@ fn SubscriptionCard(
             {subscription.pending_plan.map(|(code, name)| view! { <p class="mt-2 text-sm text-amber-900" data-pending-plan=code>{t(Msg::PlanChangeAwaiting)}" "{name.get(locale).to_owned()}</p> })}
             <h4 class="mt-4 text-sm font-semibold text-slate-700">{t(Msg::OrgUsage)}</h4>
             <dl class="mt-2 grid grid-cols-1 gap-x-6 gap-y-3 sm:grid-cols-2">{usage}</dl>
+            {devices}
             {controls}
         </article>
+    }
+    .into_any()
+}
+
+/// An IoT subscription's devices, and the form that registers one.
+#[component]
+fn Devices(subscription_id: String, devices: Vec<Device>, may_register: bool) -> impl IntoView {
+    let form = use_context::<FormContext>();
+    let base = form
+        .as_ref()
+        .map(|form| form.action(&format!("subscriptions/{subscription_id}/devices")))
+        .unwrap_or_default();
+    let query = use_query_map().read_untracked().clone();
+    let refusal = Refusal::from_query(|name| query.get(name));
+    let rows = devices
+        .into_iter()
+        .map(|device| {
+            let remove = format!("{base}/{}/remove", device.id);
+            let marker = device.name.clone();
+            view! {
+                <li class="flex items-center justify-between gap-3 py-2 text-sm" data-device=marker>
+                    <span class="font-mono">{device.name}</span>
+                    <span class="flex items-center gap-3 text-slate-600">
+                        {device.registered_on}
+                        {may_register.then(|| view! {
+                            <form method="post" action=remove>
+                                <Csrf />
+                                <button type="submit" class=QUIET_BUTTON>{t(Msg::DeviceRemove)}</button>
+                            </form>
+                        })}
+                    </span>
+                </li>
+            }
+        })
+        .collect_view();
+    let register = may_register.then(|| {
+        let problem = refusal.as_ref().and_then(|r| r.problem_of("name"));
+        let typed = query.get("device").unwrap_or_default();
+        let field = format!("device-{subscription_id}");
+        view! {
+            <form method="post" action=base.clone() class="mt-2 flex flex-wrap items-end gap-2" data-device-form>
+                <Csrf />
+                <div>
+                    <label for=field.clone() class="block text-xs font-medium text-slate-700">{t(Msg::DeviceName)}</label>
+                    <input id=field.clone() name="name" value=typed required=true class="mt-1 rounded-lg border border-slate-300 px-2 py-1.5 text-sm font-mono"
+                        aria-invalid=problem.is_some().then_some("true") />
+                </div>
+                <button type="submit" class=QUIET_BUTTON>{t(Msg::DeviceRegister)}</button>
+                <FieldProblemText id=format!("{field}-problem") problem />
+            </form>
+        }
+    });
+    view! {
+        <h4 class="mt-4 text-sm font-semibold text-slate-700">{t(Msg::DevicesTitle)}</h4>
+        <ul class="mt-1 divide-y divide-slate-100">{rows}</ul>
+        {register}
     }
     .into_any()
 }

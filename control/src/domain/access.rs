@@ -19,6 +19,8 @@ pub enum Permission {
     ManageSubscriptions,
     /// Read the organization's audit log.
     ReadAudit,
+    /// Use the services: register devices, … (not learners).
+    UseServices,
 }
 
 impl Role {
@@ -29,6 +31,7 @@ impl Role {
                 matches!(self, Role::Owner | Role::Admin)
             }
             Permission::ManageOwners => self == Role::Owner,
+            Permission::UseServices => self != Role::Learner,
         }
     }
 }

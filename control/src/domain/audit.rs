@@ -26,7 +26,7 @@ pub struct AuditEntry {
 pub struct AuditFilter {
     /// An action or a prefix of one: `membership.` matches every membership change.
     pub action: Option<String>,
-    /// Part of the actor's e-mail address.
+    /// The start of the actor's e-mail address.
     pub actor: Option<String>,
     /// Only this organization (slug); the organization's own log sets it.
     pub organization: Option<String>,
@@ -34,7 +34,7 @@ pub struct AuditFilter {
     pub since: Option<String>,
     /// Up to this day included.
     pub until: Option<String>,
-    /// Keyset pagination: only entries older than this id.
+    /// Keyset pagination: only entries older than the one with this id.
     pub before: Option<i64>,
 }
 

@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod audit;
 mod catalog;
+mod devices;
 mod email;
 mod identity;
 mod locale;
@@ -18,6 +19,7 @@ pub use access::{parse_field_errors, Permission, QuotaKind, Refusal};
 pub use admin::{AdminAccess, PlatformAdmin};
 pub use audit::{AuditEntry, AuditFilter, AuditPage};
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
+pub use devices::{Device, DeviceName};
 pub use email::EmailAddress;
 pub use identity::{
     ActiveSession, ConsentPrompt, ConsentView, Flow, FlowKind, FlowOutcome, SignedInUser, UiContainer,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LocalizedText, OfferKind, QuotaKind};
+use super::{Device, LocalizedText, OfferKind, QuotaKind};
 
 /// Where a subscription is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -54,6 +54,11 @@ impl SubscriptionState {
         )
     }
 
+    /// Whether devices may be registered on it now.
+    pub fn allows_devices(self) -> bool {
+        matches!(self, Self::Requested | Self::Provisioning | Self::Active)
+    }
+
     /// Whether the customer may cancel it now (a failed one too, to clean up).
     pub fn allows_cancel(self) -> bool {
         !matches!(self, Self::Deprovisioning | Self::Closed)
@@ -86,6 +91,8 @@ pub struct SubscriptionView {
     /// A plan change waiting for Bibind's approval: its code and name.
     pub pending_plan: Option<(String, LocalizedText)>,
     pub quotas: Vec<QuotaUsage>,
+    /// Registered devices (IoT).
+    pub devices: Vec<Device>,
     /// For the change-plan form: a change made meanwhile is refused as stale.
     pub version: i32,
 }

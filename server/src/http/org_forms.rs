@@ -13,7 +13,7 @@ use axum::{
     routing::post,
     Form, Router,
 };
-use control::domain::{FieldProblem, NewInvitation, Refusal, Role};
+use control::domain::{DeviceName, FieldProblem, NewInvitation, Refusal, Role};
 use http::request::Parts;
 use serde::Deserialize;
 
@@ -31,6 +31,11 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/orgs/{slug}/subscriptions", post(subscribe))
         .route("/orgs/{slug}/subscriptions/{id}/plan", post(change_plan))
         .route("/orgs/{slug}/subscriptions/{id}/cancel", post(cancel))
+        .route("/orgs/{slug}/subscriptions/{id}/devices", post(register_device))
+        .route(
+            "/orgs/{slug}/subscriptions/{id}/devices/{device}/remove",
+            post(remove_device),
+        )
         .route("/invitations/{token}/accept", post(accept_invitation))
 }
 
@@ -46,6 +51,8 @@ struct Fields {
     plan: String,
     #[serde(default)]
     version: String,
+    #[serde(default)]
+    name: String,
 }
 
 impl Fields {
@@ -213,6 +220,56 @@ async fn cancel(
             .cancel_subscription(&caller, &slug, subscription, fields.version())
             .await;
         done_at(cancelled, &back)
+    })
+    .await
+}
+
+async fn register_device(
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, String)>,
+    parts: Parts,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let form = fields
+        .on(&slug, "subscriptions")
+        .echo(vec![("device", fields.name.clone())]);
+    let back = form.back.clone();
+    submit(&state, &parts, form, async |caller| {
+        let subscription = match id_in_path(&id) {
+            Ok(id) => id,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let name = match DeviceName::parse(&fields.name) {
+            Ok(name) => name,
+            Err(problem) => return Ok(Err(Refusal::field("name", problem))),
+        };
+        let registered = state
+            .control
+            .register_device(&caller, &slug, subscription, &name)
+            .await;
+        done_at(registered, &back)
+    })
+    .await
+}
+
+async fn remove_device(
+    State(state): State<AppState>,
+    Path((slug, id, device)): Path<(String, String, String)>,
+    parts: Parts,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let form = fields.on(&slug, "subscriptions");
+    let back = form.back.clone();
+    submit(&state, &parts, form, async |caller| {
+        let (subscription, device) = match (id_in_path(&id), id_in_path(&device)) {
+            (Ok(subscription), Ok(device)) => (subscription, device),
+            _ => return Ok(Err(Refusal::NotFound)),
+        };
+        let removed = state
+            .control
+            .remove_device(&caller, &slug, subscription, device)
+            .await;
+        done_at(removed, &back)
     })
     .await
 }

@@ -1,0 +1,111 @@
+//! Devices registered under an IoT subscription, counted against its
+//! devices quota before anything is written. Members (not learners) register
+//! and remove them.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    access::{self, or_refuse, Outcome},
+    audit::{self, AuditEvent, Caller},
+    domain::{DeviceName, FieldProblem, Permission, QuotaKind, Refusal},
+    quotas::live_subscriptions,
+    Control,
+};
+
+impl Control {
+    /// Registers device `name` under the organization's `subscription`.
+    pub async fn register_device(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        subscription: Uuid,
+        name: &DeviceName,
+    ) -> Outcome<()> {
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::UseServices, true).await?);
+        let live = live_subscriptions(&mut tx, org.id).await?;
+        let Some(current) = live.iter().find(|s| s.id == subscription) else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let Some(limit) = current.limit(QuotaKind::Devices) else {
+            return Ok(Err(Refusal::WrongState));
+        };
+        if org.state != "active" || !current.state.allows_devices() {
+            return Ok(Err(Refusal::WrongState));
+        }
+        if current.devices.iter().any(|device| device.name == name.as_str()) {
+            return Ok(Err(Refusal::field("name", FieldProblem::Taken)));
+        }
+        let requested = current.devices_used().saturating_add(1);
+        if requested > limit {
+            return Ok(Err(Refusal::Quota {
+                quota: QuotaKind::Devices,
+                limit,
+                requested,
+            }));
+        }
+        sqlx::query("INSERT INTO devices (id, subscription_id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(Uuid::new_v4())
+            .bind(subscription)
+            .bind(name.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        audit::commit_with(
+            tx,
+            caller,
+            now,
+            AuditEvent {
+                organization_id: Some(org.id),
+                action: "device.register",
+                target: format!("device:{}", name.as_str()),
+                before: None,
+                after: Some(json!({ "subscription": subscription.to_string(), "name": name.as_str() })),
+            },
+        )
+        .await?;
+        Ok(Ok(()))
+    }
+
+    /// Removes a device from the organization's `subscription`.
+    pub async fn remove_device(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        subscription: Uuid,
+        device: Uuid,
+    ) -> Outcome<()> {
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::UseServices, true).await?);
+        let removed: Option<(String,)> = sqlx::query_as(
+            "DELETE FROM devices d USING subscriptions s
+              WHERE d.id = $1 AND d.subscription_id = $2 AND s.id = d.subscription_id AND s.organization_id = $3
+              RETURNING d.name",
+        )
+        .bind(device)
+        .bind(subscription)
+        .bind(org.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((name,)) = removed else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        audit::commit_with(
+            tx,
+            caller,
+            now,
+            AuditEvent {
+                organization_id: Some(org.id),
+                action: "device.remove",
+                target: format!("device:{name}"),
+                before: Some(json!({ "subscription": subscription.to_string(), "name": name })),
+                after: None,
+            },
+        )
+        .await?;
+        Ok(Ok(()))
+    }
+}
