@@ -35,9 +35,6 @@ pub(crate) struct OrgAccess {
     pub state: String,
     pub role: Role,
     pub caller_id: Uuid,
-    pub country: String,
-    pub billing_email: String,
-    pub state_reason: Option<String>,
 }
 
 pub(crate) fn identity_uuid(caller: &Caller) -> Result<Uuid> {
@@ -67,22 +64,21 @@ pub(crate) async fn check(
 ) -> Result<Result<OrgAccess, Refusal>> {
     let caller_id = identity_uuid(caller)?;
     let sql = if lock {
-        "SELECT o.id, o.name, o.state, m.role, o.country, o.billing_email, o.state_reason
+        "SELECT o.id, o.name, o.state, m.role
            FROM organizations o JOIN memberships m ON m.organization_id = o.id
           WHERE o.slug = $1 AND m.identity_id = $2 AND o.state <> 'closed'
           FOR UPDATE OF o"
     } else {
-        "SELECT o.id, o.name, o.state, m.role, o.country, o.billing_email, o.state_reason
+        "SELECT o.id, o.name, o.state, m.role
            FROM organizations o JOIN memberships m ON m.organization_id = o.id
           WHERE o.slug = $1 AND m.identity_id = $2 AND o.state <> 'closed'"
     };
-    type Row = (Uuid, String, String, String, String, String, Option<String>);
-    let found: Option<Row> = sqlx::query_as(sql)
+    let found: Option<(Uuid, String, String, String)> = sqlx::query_as(sql)
         .bind(slug)
         .bind(caller_id)
         .fetch_optional(&mut *conn)
         .await?;
-    let Some((id, name, state, role, country, billing_email, state_reason)) = found else {
+    let Some((id, name, state, role)) = found else {
         return Ok(Err(Refusal::NotFound));
     };
     let role = stored_role(&role)?;
@@ -95,8 +91,5 @@ pub(crate) async fn check(
         state,
         role,
         caller_id,
-        country,
-        billing_email,
-        state_reason,
     }))
 }

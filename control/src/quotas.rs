@@ -113,10 +113,11 @@ struct SubscriptionRow {
     device_list: String,
 }
 
-fn stored_json<T: serde::de::DeserializeOwned>(raw: &str, what: &str) -> Result<T> {
+/// A JSON aggregate a query built (`json_agg(…)::text`), parsed.
+pub(crate) fn stored_json<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T> {
     serde_json::from_str(raw).map_err(|error| Error::InvalidStoredData {
-        table: "subscriptions",
-        detail: format!("{what}: {error}"),
+        table: "json aggregate",
+        detail: error.to_string(),
     })
 }
 
@@ -151,8 +152,8 @@ pub(crate) async fn live_subscriptions(
             Some(pending) => Some(plan_by_id(conn, pending).await?.1),
             None => None,
         };
-        let overrides: Vec<(String, i64)> = stored_json(&row.override_list, "overrides")?;
-        let devices: Vec<(Uuid, String, String)> = stored_json(&row.device_list, "devices")?;
+        let overrides: Vec<(String, i64)> = stored_json(&row.override_list)?;
+        let devices: Vec<(Uuid, String, String)> = stored_json(&row.device_list)?;
         subscriptions.push(LiveSubscription {
             id: row.id,
             offer,
