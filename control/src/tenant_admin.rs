@@ -118,6 +118,24 @@ impl Control {
         })
     }
 
+    /// Opens a tenant change: the admin gate, the tenant locked, the form's
+    /// version still current, and the tenant in one of `from` states.
+    async fn begin_tenant_change(
+        &self,
+        user: Option<&SignedInUser>,
+        slug: &str,
+        version: i32,
+        from: &[&str],
+    ) -> Result<Result<(sqlx::Transaction<'static, sqlx::Postgres>, LockedTenant), Refusal>> {
+        or_refuse!(self.admin_may_change(user).await?);
+        let mut tx = self.db.pool().begin().await?;
+        let tenant = or_refuse!(lock_tenant(&mut tx, slug, version).await?);
+        if !from.contains(&tenant.state.as_str()) {
+            return Ok(Err(Refusal::WrongState));
+        }
+        Ok(Ok((tx, tenant)))
+    }
+
     /// Writes the audit event of a tenant's state change and commits.
     #[allow(clippy::too_many_arguments)]
     async fn record_tenant_change(
@@ -155,13 +173,11 @@ impl Control {
         version: i32,
         decision: &Decision,
     ) -> Outcome<()> {
-        or_refuse!(self.admin_may_change(user).await?);
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let tenant = or_refuse!(lock_tenant(&mut tx, slug, version).await?);
-        if tenant.state != "pending_approval" {
-            return Ok(Err(Refusal::WrongState));
-        }
+        let (mut tx, tenant) = or_refuse!(
+            self.begin_tenant_change(user, slug, version, &["pending_approval"])
+                .await?
+        );
         let (state, reason, action) = match decision {
             Decision::Approve => ("active", None, "tenant.approve"),
             Decision::Reject(reason) => ("closed", Some(reason.as_str()), "tenant.reject"),
@@ -201,13 +217,8 @@ impl Control {
         version: i32,
         reason: &Reason,
     ) -> Outcome<()> {
-        or_refuse!(self.admin_may_change(user).await?);
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let tenant = or_refuse!(lock_tenant(&mut tx, slug, version).await?);
-        if tenant.state != "active" {
-            return Ok(Err(Refusal::WrongState));
-        }
+        let (mut tx, tenant) = or_refuse!(self.begin_tenant_change(user, slug, version, &["active"]).await?);
         set_tenant_state(&mut tx, tenant.id, "suspended", Some(reason.as_str()), now).await?;
         // Each subscription remembers what the suspension interrupted.
         sqlx::query(
@@ -242,13 +253,11 @@ impl Control {
         slug: &str,
         version: i32,
     ) -> Outcome<()> {
-        or_refuse!(self.admin_may_change(user).await?);
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let tenant = or_refuse!(lock_tenant(&mut tx, slug, version).await?);
-        if tenant.state != "suspended" {
-            return Ok(Err(Refusal::WrongState));
-        }
+        let (mut tx, tenant) = or_refuse!(
+            self.begin_tenant_change(user, slug, version, &["suspended"])
+                .await?
+        );
         set_tenant_state(&mut tx, tenant.id, "active", None, now).await?;
         // Back exactly where the suspension found them.
         sqlx::query(
@@ -285,11 +294,10 @@ impl Control {
             return Ok(Err(Refusal::field("confirmation", problem)));
         }
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let tenant = or_refuse!(lock_tenant(&mut tx, slug, version).await?);
-        if tenant.state == "closed" {
-            return Ok(Err(Refusal::WrongState));
-        }
+        let (mut tx, tenant) = or_refuse!(
+            self.begin_tenant_change(user, slug, version, &["pending_approval", "active", "suspended"])
+                .await?
+        );
         set_tenant_state(&mut tx, tenant.id, "closed", None, now).await?;
         // Nothing was provisioned for what was still requested or waiting:
         // closed at once; the rest is deprovisioned by the engine.

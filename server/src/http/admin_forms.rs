@@ -20,7 +20,7 @@ use http::{header, request::Parts};
 use serde::Deserialize;
 
 use super::{
-    answers::{answer, done_at, id_in_path, submit, PostedForm},
+    answers::{answer, done_at, id_in_path, parsed, submit, PostedForm},
     AppState,
 };
 
@@ -72,16 +72,6 @@ fn reason(fields: &Fields) -> Result<Reason, Refusal> {
 /// An admin form posted from `back`.
 fn admin_form<'a>(token: &'a str, back: String) -> PostedForm<'a> {
     PostedForm::new(ADMIN_CSRF_COOKIE, token, back)
-}
-
-/// Unwraps a parsed value, or returns its refusal from the operation.
-macro_rules! parsed {
-    ($value:expr) => {
-        match $value {
-            Ok(value) => value,
-            Err(refusal) => return Ok(Err(refusal)),
-        }
-    };
 }
 
 async fn tenant_action(

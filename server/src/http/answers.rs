@@ -134,6 +134,18 @@ pub(crate) async fn submit(
     answer(&state.pages, parts, outcome, &form.back, &form.echo).await
 }
 
+/// Unwraps what a form's field or path parsed into, or returns its refusal
+/// from the operation.
+macro_rules! parsed {
+    ($value:expr) => {
+        match $value {
+            Ok(value) => value,
+            Err(refusal) => return Ok(Err(refusal)),
+        }
+    };
+}
+pub(crate) use parsed;
+
 /// An id in a form's URL; one that does not parse names nothing (404).
 pub(crate) fn id_in_path(raw: &str) -> Result<uuid::Uuid, Refusal> {
     uuid::Uuid::parse_str(raw).map_err(|_| Refusal::NotFound)

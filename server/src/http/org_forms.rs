@@ -18,7 +18,7 @@ use http::request::Parts;
 use serde::Deserialize;
 
 use super::{
-    answers::{done_at, id_in_path, submit, PostedForm},
+    answers::{done_at, id_in_path, parsed, submit, PostedForm},
     AppState,
 };
 
@@ -82,10 +82,7 @@ async fn invite(
         ("role", fields.role.clone()),
     ]);
     submit(&state, &parts, form, async |caller| {
-        let new = match NewInvitation::parse(&fields.email, &fields.role) {
-            Ok(new) => new,
-            Err(errors) => return Ok(Err(Refusal::Fields(errors))),
-        };
+        let new = parsed!(NewInvitation::parse(&fields.email, &fields.role).map_err(Refusal::Fields));
         let locale = locale_from_headers(&parts.headers);
         let sent = state.control.invite_member(&caller, &slug, &new, locale).await;
         done_at(sent, &format!("/orgs/{slug}?invited=1#members"))
@@ -102,10 +99,7 @@ async fn revoke_invitation(
     let form = fields.on(&slug, "members");
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
-        let id = match id_in_path(&id) {
-            Ok(id) => id,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
+        let id = parsed!(id_in_path(&id));
         done_at(state.control.revoke_invitation(&caller, &slug, id).await, &back)
     })
     .await
@@ -120,10 +114,7 @@ async fn change_role(
     let form = fields.on(&slug, "members");
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
-        let member = match id_in_path(&id) {
-            Ok(id) => id,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
+        let member = parsed!(id_in_path(&id));
         let Some(role) = Role::parse(&fields.role) else {
             return Ok(Err(Refusal::field("role", FieldProblem::Unknown)));
         };
@@ -147,10 +138,7 @@ async fn remove_member(
     let form = fields.on(&slug, "members");
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
-        let member = match id_in_path(&id) {
-            Ok(id) => id,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
+        let member = parsed!(id_in_path(&id));
         // Who leaves no longer sees the organization: back to their list.
         let done = if caller.identity_id == id {
             "/orgs"
@@ -188,10 +176,7 @@ async fn change_plan(
     let form = fields.on(&slug, "subscriptions");
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
-        let subscription = match id_in_path(&id) {
-            Ok(id) => id,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
+        let subscription = parsed!(id_in_path(&id));
         let plan = fields.plan.trim();
         let changed = state
             .control
@@ -211,10 +196,7 @@ async fn cancel(
     let form = fields.on(&slug, "subscriptions");
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
-        let subscription = match id_in_path(&id) {
-            Ok(id) => id,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
+        let subscription = parsed!(id_in_path(&id));
         let cancelled = state
             .control
             .cancel_subscription(&caller, &slug, subscription, fields.version())
@@ -235,14 +217,9 @@ async fn register_device(
         .echo(vec![("device", fields.name.clone())]);
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
-        let subscription = match id_in_path(&id) {
-            Ok(id) => id,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
-        let name = match DeviceName::parse(&fields.name) {
-            Ok(name) => name,
-            Err(problem) => return Ok(Err(Refusal::field("name", problem))),
-        };
+        let subscription = parsed!(id_in_path(&id));
+        let name =
+            parsed!(DeviceName::parse(&fields.name).map_err(|problem| Refusal::field("name", problem)));
         let registered = state
             .control
             .register_device(&caller, &slug, subscription, &name)
