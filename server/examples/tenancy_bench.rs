@@ -107,9 +107,11 @@ async fn signed_in_customer(control: &Control, portal: &str) -> String {
         "the dashboard did not render: {}",
         page.status
     );
-    person
-        .cookie(portal, "bibind_session")
-        .expect("a portal session cookie")
+    // Every cookie a browser would send, Kratos' too: the portal rechecks
+    // the session against Kratos every minute, as it would for a browser.
+    let cookies = person.cookie_header(portal).expect("cookies for the portal");
+    assert!(cookies.contains("bibind_session="), "no portal session cookie");
+    cookies
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -224,7 +226,7 @@ async fn main() {
     seed(&control).await;
     let portal = env("BENCH_PORTAL_URL");
     let cookie = signed_in_customer(&control, &portal).await;
-    println!("SESSION_COOKIE={cookie}");
+    println!("COOKIE_HEADER={cookie}");
     println!("DASHBOARD=/orgs/tenant-00042");
 
     let admin = platform_admin(&control).await;

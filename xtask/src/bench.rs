@@ -85,7 +85,7 @@ pub fn run(args: &[String]) -> Result<()> {
             .map(str::to_owned)
             .with_context(|| format!("the tenancy benchmark printed no {key}"))
     };
-    let cookie = format!("Cookie: bibind_session={}", line("SESSION_COOKIE=")?);
+    let cookie = format!("Cookie: {}", line("COOKIE_HEADER=")?);
     let dashboard = line("DASHBOARD=")?;
     let status = process::output(Command::new("curl").args([
         "-s",
@@ -156,7 +156,7 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let tenancy_report: Vec<&str> = tenancy
         .lines()
-        .filter(|line| !line.starts_with("SESSION_COOKIE=") && !line.starts_with("DASHBOARD="))
+        .filter(|line| !line.starts_with("COOKIE_HEADER=") && !line.starts_with("DASHBOARD="))
         .collect();
     println!("{}", tenancy_report.join("\n"));
     println!("\nwrk -t1 -c32 -d{duration} on loopback, release build, 2 cores shared by client and server:");

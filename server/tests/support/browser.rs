@@ -46,12 +46,15 @@ impl Browser {
 
     /// The value of cookie `name` as the browser would send it to `url`.
     pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
-        let header = self.jar.cookies(&Url::parse(url).unwrap())?;
-        header
-            .to_str()
-            .unwrap()
+        self.cookie_header(url)?
             .split("; ")
             .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_owned))
+    }
+
+    /// The `Cookie` header this browser sends to `url`: every cookie it holds for that host.
+    pub fn cookie_header(&self, url: &str) -> Option<String> {
+        let header = self.jar.cookies(&Url::parse(url).unwrap())?;
+        Some(header.to_str().unwrap().to_owned())
     }
 
     /// Puts a cookie in the jar for `url`, as a page's `Set-Cookie` would.
