@@ -5,6 +5,11 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{Parser, Subcommand};
 use server::{config::Config, telemetry, Application};
 
+/// Rendering pages allocates many small strings on every worker thread;
+/// mimalloc's per-thread heaps keep them from contending on a lock.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "bibind", version, about = "The Bibind control plane and portal")]
 struct Cli {
