@@ -57,8 +57,8 @@ impl Control {
         Ok(())
     }
 
-    /// Ends the portal sessions `which` selects; returns how many ended.
-    pub async fn end_portal_logins(&self, which: &PortalLogins<'_>) -> Result<u64> {
+    /// Ends the portal sessions `which` selects; returns their ids.
+    pub async fn end_portal_logins(&self, which: &PortalLogins<'_>) -> Result<Vec<String>> {
         let (condition, first, second) = match which {
             PortalLogins::OfHydraSession(sid) => ("hydra_sid = $1", *sid, None),
             PortalLogins::OfKratosSession(id) => ("kratos_session_id = $1", *id, None),
@@ -80,22 +80,22 @@ impl Control {
         .bind(second)
         .fetch_all(&mut *tx)
         .await?;
-        let deleted = sqlx::query("DELETE FROM tower_sessions.session WHERE id = ANY($1)")
-            .bind(&ended)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let deleted: Vec<String> =
+            sqlx::query_scalar("DELETE FROM tower_sessions.session WHERE id = ANY($1) RETURNING id")
+                .bind(&ended)
+                .fetch_all(&mut *tx)
+                .await?;
         tx.commit().await?;
         Ok(deleted)
     }
 
     /// Ends one of the person's other Kratos sessions (`Some(id)`) or all of
-    /// them, and the portal sessions that came from them.
-    pub async fn revoke_other_sessions(&self, cookie: Option<&str>, id: Option<&str>) -> Result<()> {
+    /// them, and the portal sessions that came from them (whose ids it returns).
+    pub async fn revoke_other_sessions(&self, cookie: Option<&str>, id: Option<&str>) -> Result<Vec<String>> {
         let kratos = self.kratos()?;
         let current = match kratos.session(cookie).await? {
             crate::identity::SessionCheck::Active(session) => session,
-            _ => return Ok(()),
+            _ => return Ok(Vec::new()),
         };
         kratos.revoke_sessions(cookie, id).await?;
         let which = match id {
@@ -105,8 +105,7 @@ impl Control {
                 kratos_session_id: &current.id,
             },
         };
-        self.end_portal_logins(&which).await?;
-        Ok(())
+        self.end_portal_logins(&which).await
     }
 
     /// Deletes expired portal sessions and their links; run now and then.

@@ -191,6 +191,32 @@ async fn a_logout_started_at_hydra_reaches_the_portal_by_back_channel() {
     assert!(!shows_signed_in(&app, &browser).await);
 }
 
+/// Sessions are read through memory; a session another replica ends (here:
+/// its row deleted behind this portal's back) must end here too, at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ended_by_another_replica_ends_here_at_once() {
+    let (app, browser, _) = signed_in_at_kratos().await;
+    browser.follow(&app.url("/auth/signin")).await;
+    // Read twice, so that the second read may come from memory.
+    assert!(shows_signed_in(&app, &browser).await);
+    assert!(shows_signed_in(&app, &browser).await);
+
+    sqlx::query("DELETE FROM tower_sessions.session")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let ended = std::time::Instant::now();
+    let mut still_signed_in = 0;
+    while shows_signed_in(&app, &browser).await {
+        still_signed_in += 1;
+        assert!(
+            ended.elapsed() < std::time::Duration::from_secs(2),
+            "the session deleted elsewhere still opened {still_signed_in} pages"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_or_replayed_callback_is_refused_with_a_page_to_start_again() {
     let (app, browser, _) = signed_in_at_kratos().await;

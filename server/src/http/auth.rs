@@ -121,7 +121,10 @@ async fn revoke_sessions(
         .revoke_other_sessions(cookie, form.session_id.as_deref())
         .await;
     match result {
-        Ok(()) => Redirect::to("/account/sessions").into_response(),
+        Ok(ended) => {
+            state.sessions.forget(ended.iter().map(String::as_str));
+            Redirect::to("/account/sessions").into_response()
+        }
         Err(error) => {
             tracing::error!(%error, "cannot revoke sessions");
             Redirect::to("/auth/error").into_response()

@@ -12,6 +12,7 @@ mod organizations;
 mod probes;
 mod security;
 mod session;
+mod session_store;
 mod signin;
 mod throttled;
 
@@ -50,6 +51,8 @@ pub(crate) struct AppState {
     pub readiness: Arc<probes::Readiness>,
     pub relying_party: Option<control::identity::RelyingParty>,
     pub session: crate::config::SessionConfig,
+    /// Where sessions live; ending one here forgets it at once.
+    pub sessions: session_store::CachedSessionStore,
     /// Renders an app page for a request: the status pages of refused posts.
     pub pages: answers::PageRenderer,
 }
@@ -65,7 +68,11 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     control: Control,
+    session_changes: SessionChangeListener,
 }
+
+/// The task that keeps the in-memory sessions true to the database.
+type SessionChangeListener = std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 impl Application {
     /// Connects to the database (applying migrations when configured), binds
@@ -80,11 +87,12 @@ impl Application {
                 address: config.server.listen,
                 source,
             })?;
-        let router = router(&config, control.clone(), relying_party);
+        let (router, session_changes) = router(&config, control.clone(), relying_party);
         Ok(Self {
             listener,
             router,
             control,
+            session_changes,
         })
     }
 
@@ -111,6 +119,7 @@ impl Application {
             }
         });
         let janitor = tokio::spawn(prune_sessions_periodically(self.control.clone()));
+        let session_changes = tokio::spawn(self.session_changes);
         let served = axum::serve(
             listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -118,6 +127,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         janitor.abort();
+        session_changes.abort();
         served?;
         Ok(())
     }
@@ -175,7 +185,7 @@ fn router(
     config: &Config,
     control: Control,
     relying_party: Option<control::identity::RelyingParty>,
-) -> Router {
+) -> (Router, SessionChangeListener) {
     let leptos = leptos_options(config);
     let shell_options = ShellOptions {
         asset_version: assets::asset_version(&leptos),
@@ -200,7 +210,9 @@ fn router(
         let render = not_found.clone();
         Arc::new(move |request| Box::pin(render(request)))
     };
+    let (sessions, session_changes) = session_store::CachedSessionStore::new(control.db().pool().clone());
     let state = AppState {
+        sessions: sessions.clone(),
         pages,
         leptos,
         shell: shell_options,
@@ -210,7 +222,6 @@ fn router(
         relying_party,
         session: config.session.clone(),
     };
-    let session_store = tower_sessions_sqlx_store::PostgresStore::new(state.control.db().pool().clone());
 
     let routes = route_list();
 
@@ -231,7 +242,7 @@ fn router(
             state.clone(),
             session::resolve_user,
         ))
-        .layer(session::layer(session_store, &config.session, tls))
+        .layer(session::layer(sessions, &config.session, tls))
         .merge(assets::routes(&state.leptos));
 
     let operations = Router::new()
@@ -240,8 +251,9 @@ fn router(
         .route("/metrics", get(metrics::export));
 
     let metrics_state = state.metrics.clone();
-    security::layers(
+    let router = security::layers(
         metrics::layer(metrics_state, portal.merge(operations).with_state(state)),
         tls,
-    )
+    );
+    (router, Box::pin(session_changes))
 }

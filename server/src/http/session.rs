@@ -1,5 +1,6 @@
 //! The portal's own session: a tower-sessions cookie (HttpOnly, SameSite=Lax,
-//! Secure on TLS) backed by PostgreSQL, created when the OpenID sign-in
+//! Secure on TLS) backed by PostgreSQL (read through memory, see
+//! [`super::session_store`]), created when the OpenID sign-in
 //! completes. Every portal request learns who is signed in from it, as a
 //! [`SignedInUser`] request extension that pages and server functions read.
 //!
@@ -18,9 +19,8 @@ use http::header;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use tower_sessions::{cookie::SameSite, Expiry, Session, SessionManagerLayer};
-use tower_sessions_sqlx_store::PostgresStore;
 
-use super::AppState;
+use super::{session_store::CachedSessionStore, AppState};
 use crate::config::SessionConfig;
 
 /// The session cookie's name; distinct from Kratos' and Hydra's cookies.
@@ -42,10 +42,10 @@ pub(crate) struct PortalLogin {
 }
 
 pub(crate) fn layer(
-    store: PostgresStore,
+    store: CachedSessionStore,
     config: &SessionConfig,
     tls: bool,
-) -> SessionManagerLayer<PostgresStore> {
+) -> SessionManagerLayer<CachedSessionStore> {
     SessionManagerLayer::new(store)
         .with_name(COOKIE_NAME)
         .with_http_only(true)

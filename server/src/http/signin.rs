@@ -209,7 +209,8 @@ async fn backchannel_logout(State(state): State<AppState>, Form(form): Form<Logo
     };
     match state.control.end_portal_logins(&which).await {
         Ok(ended) => {
-            tracing::info!(ended, "back-channel logout");
+            state.sessions.forget(ended.iter().map(String::as_str));
+            tracing::info!(ended = ended.len(), "back-channel logout");
             (StatusCode::OK, no_store).into_response()
         }
         Err(error) => {
