@@ -25,6 +25,8 @@ mod error;
 #[cfg(feature = "server")]
 pub mod identity;
 #[cfg(feature = "server")]
+pub mod jobs;
+#[cfg(feature = "server")]
 pub mod login;
 #[cfg(feature = "server")]
 pub mod mail;

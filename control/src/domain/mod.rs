@@ -8,6 +8,7 @@ mod catalog;
 mod devices;
 mod email;
 mod identity;
+mod jobs;
 mod locale;
 mod members;
 mod plans;
@@ -25,6 +26,7 @@ pub use identity::{
     ActiveSession, ConsentPrompt, ConsentView, Flow, FlowKind, FlowOutcome, SignedInUser, UiContainer,
     UiNode, UiNodeAttributes, UiNodeMeta, UiText,
 };
+pub use jobs::{CreatedResource, JobState, RetryPolicy, StepFailure};
 pub use locale::{Locale, LocalizedText};
 pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};
 pub use plans::{PlanDraft, PlanForm, PlanRecord, MAX_AMOUNT};

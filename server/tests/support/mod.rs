@@ -217,7 +217,7 @@ impl TestApp {
     }
 }
 
-fn database_url(database: &str) -> String {
+pub fn database_url(database: &str) -> String {
     let admin = env("TEST_DATABASE_URL");
     let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
     format!("{base}/{database}")

@@ -1,0 +1,162 @@
+//! Provisioning jobs: an ordered list of idempotent steps, their states, and
+//! the retry policy. Pure types; the queue that stores them is
+//! `control::jobs`.
+
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+/// Where a job stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JobState {
+    /// Ready for any worker.
+    Queued,
+    /// A worker holds its lease and runs its current step.
+    Running,
+    /// Its current step failed for a reason that may pass; retried at `run_at`.
+    Waiting,
+    Succeeded,
+    /// Out of attempts, or refused for good: an admin may retry or cancel it.
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 6] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Waiting,
+        JobState::Succeeded,
+        JobState::Failed,
+        JobState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Waiting => "waiting",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == text)
+    }
+
+    /// Whether nothing more will happen to the job without an admin.
+    pub fn is_final(self) -> bool {
+        matches!(self, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
+    }
+}
+
+/// Something a step created on a backend, so that deprovisioning and the
+/// audit trail can find it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedResource {
+    /// `kubernetes`, `vault`, `hydra`, `odoo`, `awx`, `openstack`, `gitlab`, `mqtt`.
+    pub backend: String,
+    /// What it is on that backend: `namespace`, `policy`, `oauth2_client`…
+    pub kind: String,
+    /// Its name or id there.
+    pub id: String,
+}
+
+/// Why a step did not finish.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepFailure {
+    /// A timeout, a 5xx, a refused connection: worth another attempt.
+    pub transient: bool,
+    /// The backend's own words, kept for admins.
+    pub detail: String,
+}
+
+impl StepFailure {
+    pub fn transient(detail: impl Into<String>) -> Self {
+        Self {
+            transient: true,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn permanent(detail: impl Into<String>) -> Self {
+        Self {
+            transient: false,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// How often and how soon a failing step is tried again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts of one step before the job fails (the first one included).
+    pub max_attempts: u32,
+    /// The wait after the first failure; it doubles with each one after.
+    pub first_delay: Duration,
+    /// The longest wait.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            first_delay: Duration::seconds(2),
+            max_delay: Duration::minutes(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `failed_attempts + 1`: exponential, capped,
+    /// and spread over its upper half by `jitter` (in `[0, 1]`) so that jobs
+    /// failing together do not all come back together.
+    pub fn delay(&self, failed_attempts: u32, jitter: f64) -> Duration {
+        let doublings = failed_attempts.saturating_sub(1).min(30);
+        let exponential = self
+            .first_delay
+            .checked_mul(1_i32 << doublings)
+            .unwrap_or(self.max_delay)
+            .min(self.max_delay);
+        exponential * (0.5 + jitter.clamp(0.0, 1.0) / 2.0)
+    }
+
+    /// Whether the attempt that just failed was the last one allowed.
+    pub fn exhausted(&self, attempt: u32) -> bool {
+        attempt >= self.max_attempts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_double_up_to_the_cap_and_jitter_spreads_the_upper_half() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            first_delay: Duration::seconds(2),
+            max_delay: Duration::seconds(60),
+        };
+        assert_eq!(policy.delay(1, 1.0), Duration::seconds(2));
+        assert_eq!(policy.delay(2, 1.0), Duration::seconds(4));
+        assert_eq!(policy.delay(3, 1.0), Duration::seconds(8));
+        assert_eq!(policy.delay(3, 0.0), Duration::seconds(4));
+        assert_eq!(policy.delay(9, 1.0), Duration::seconds(60));
+        assert_eq!(policy.delay(u32::MAX, 0.5), Duration::seconds(45));
+        assert!(!policy.exhausted(9));
+        assert!(policy.exhausted(10));
+    }
+
+    #[test]
+    fn states_read_back_what_they_write() {
+        for state in JobState::ALL {
+            assert_eq!(JobState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(JobState::parse("done"), None);
+        assert!(JobState::Failed.is_final());
+        assert!(!JobState::Waiting.is_final());
+    }
+}

@@ -1,0 +1,477 @@
+//! The provisioning engine's queue, in PostgreSQL (ARCHITECTURE.md,
+//! "Provisioning engine"). A job is an ordered list of idempotent steps.
+//! Workers on any replica claim a runnable job with `FOR UPDATE SKIP LOCKED`
+//! and hold a lease they renew while a step runs; a job whose lease ran out
+//! (its worker died) is taken over by the next claim. Every change of a job
+//! is announced on `job_progress` in the transaction that makes it.
+
+mod worker;
+
+use serde::Serialize;
+use sqlx::{PgConnection, Postgres, Transaction};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+pub use worker::{StepRunner, Worker};
+
+use crate::{
+    domain::{CreatedResource, JobState, RetryPolicy, StepFailure},
+    Control, Error, Result,
+};
+
+/// The channel that announces each change of a job (JSON: id, state, step).
+pub const PROGRESS_CHANNEL: &str = "job_progress";
+
+/// A job to queue: its kind (which workflow) and its steps, in order.
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    pub steps: &'a [&'a str],
+    pub subscription_id: Option<Uuid>,
+}
+
+/// A job a worker holds the lease of, at its current step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedJob {
+    pub id: Uuid,
+    pub kind: String,
+    pub step: u32,
+    pub step_name: String,
+    /// This attempt of the step, from 1.
+    pub attempt: u32,
+    pub worker: String,
+}
+
+/// What happened to a job after its step was reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterStep {
+    /// The next step is this worker's to run (the lease is kept).
+    Next(ClaimedJob),
+    /// The job reached this state (done, waiting, failed, cancelled).
+    Settled(JobState),
+    /// The lease ran out meanwhile and another worker owns the job: this
+    /// worker's result is dropped (the step is idempotent and runs again there).
+    LeaseLost,
+}
+
+/// A job as admins and the subscription page see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobStatus {
+    pub id: Uuid,
+    pub kind: String,
+    pub state: JobState,
+    pub current_step: u32,
+    pub steps: Vec<StepStatus>,
+    pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub run_at: OffsetDateTime,
+    pub resources: Vec<CreatedResource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepStatus {
+    pub name: String,
+    pub state: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+fn stored_state(text: &str) -> Result<JobState> {
+    JobState::parse(text).ok_or_else(|| Error::InvalidStoredData {
+        table: "jobs",
+        detail: format!("unknown state {text:?}"),
+    })
+}
+
+fn count(value: i32) -> u32 {
+    u32::try_from(value).unwrap_or(0)
+}
+
+fn position(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+/// A uniform number in `[0, 1]` for the retry jitter.
+fn jitter() -> f64 {
+    let mut bytes = [0u8; 4];
+    match getrandom::getrandom(&mut bytes) {
+        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX),
+        Err(_) => 0.5,
+    }
+}
+
+async fn announce(tx: &mut PgConnection, job: Uuid, state: JobState, step: i32) -> Result<()> {
+    let payload = serde_json::json!({ "job": job, "state": state.as_str(), "step": step }).to_string();
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(PROGRESS_CHANNEL)
+        .bind(payload)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Claims the job's current step for `worker` inside `tx`, the job row
+/// being already updated to `running`: counts the attempt on the step.
+async fn start_step(
+    tx: &mut Transaction<'_, Postgres>,
+    job: (Uuid, String, i32, i32),
+    worker: &str,
+    now: OffsetDateTime,
+) -> Result<ClaimedJob> {
+    let (id, kind, step, attempts) = job;
+    let name: String = sqlx::query_scalar(
+        "UPDATE job_steps SET state = 'running', attempts = attempts + 1,
+                started_at = coalesce(started_at, $3), last_error = NULL
+          WHERE job_id = $1 AND position = $2
+          RETURNING name",
+    )
+    .bind(id)
+    .bind(step)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    announce(tx, id, JobState::Running, step).await?;
+    Ok(ClaimedJob {
+        id,
+        kind,
+        step: count(step),
+        step_name: name,
+        attempt: count(attempts),
+        worker: worker.to_owned(),
+    })
+}
+
+impl Control {
+    /// Queues a job; workers are woken by the announcement.
+    pub async fn enqueue_job(&self, job: &NewJob<'_>) -> Result<Uuid> {
+        let now = self.clock.now();
+        let id = Uuid::new_v4();
+        let step_count = i32::try_from(job.steps.len()).map_err(|_| Error::InvalidStoredData {
+            table: "jobs",
+            detail: "too many steps".into(),
+        })?;
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, subscription_id, state, step_count, run_at, created_at, updated_at)
+             VALUES ($1, $2, $3, 'queued', $4, $5, $5, $5)",
+        )
+        .bind(id)
+        .bind(job.kind)
+        .bind(job.subscription_id)
+        .bind(step_count)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO job_steps (job_id, position, name)
+             SELECT $1, ordinality - 1, name FROM unnest($2::text[]) WITH ORDINALITY AS s(name, ordinality)",
+        )
+        .bind(id)
+        .bind(job.steps)
+        .execute(&mut *tx)
+        .await?;
+        announce(&mut tx, id, JobState::Queued, 0).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Claims the runnable job that has waited longest (or one whose lease
+    /// ran out) for `worker`, with a lease of `lease`.
+    pub async fn claim_job(&self, worker: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        let claimed: Option<(Uuid, String, i32, i32)> = sqlx::query_as(
+            "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $3,
+                    attempts = attempts + 1, updated_at = $2
+              WHERE id = (SELECT id FROM jobs
+                           WHERE (state IN ('queued', 'waiting') AND run_at <= $2)
+                              OR (state = 'running' AND lease_expires_at < $2)
+                           ORDER BY run_at, created_at
+                           LIMIT 1
+                           FOR UPDATE SKIP LOCKED)
+              RETURNING id, kind, current_step, attempts",
+        )
+        .bind(worker)
+        .bind(now)
+        .bind(now + lease)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(job) = claimed else {
+            return Ok(None);
+        };
+        let claimed = start_step(&mut tx, job, worker, now).await?;
+        tx.commit().await?;
+        Ok(Some(claimed))
+    }
+
+    /// Pushes the lease back; `false` when the job is no longer this worker's.
+    pub async fn renew_lease(&self, job: &ClaimedJob, lease: Duration) -> Result<bool> {
+        let now = self.clock.now();
+        let renewed = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = $3
+              WHERE id = $1 AND lease_owner = $2 AND state = 'running' AND lease_expires_at >= $4",
+        )
+        .bind(job.id)
+        .bind(&job.worker)
+        .bind(now + lease)
+        .bind(now)
+        .execute(self.db.pool())
+        .await?
+        .rows_affected();
+        Ok(renewed == 1)
+    }
+
+    /// Locks the job if `claimed` still holds its lease at its step.
+    async fn still_ours(
+        tx: &mut PgConnection,
+        claimed: &ClaimedJob,
+        now: OffsetDateTime,
+    ) -> Result<Option<(i32, bool)>> {
+        Ok(sqlx::query_as(
+            "SELECT step_count, cancel_requested FROM jobs
+              WHERE id = $1 AND lease_owner = $2 AND state = 'running'
+                AND current_step = $3 AND lease_expires_at >= $4
+              FOR UPDATE",
+        )
+        .bind(claimed.id)
+        .bind(&claimed.worker)
+        .bind(position(claimed.step))
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?)
+    }
+
+    /// Records the step as done with what it created, and moves on: the next
+    /// step stays with this worker, unless it was the last one or the job
+    /// was cancelled meanwhile.
+    pub async fn finish_step(
+        &self,
+        claimed: &ClaimedJob,
+        created: &[CreatedResource],
+        lease: Duration,
+    ) -> Result<AfterStep> {
+        let now = self.clock.now();
+        let step = position(claimed.step);
+        let mut tx = self.db.pool().begin().await?;
+        let Some((step_count, cancel_requested)) = Self::still_ours(&mut tx, claimed, now).await? else {
+            return Ok(AfterStep::LeaseLost);
+        };
+        for resource in created {
+            sqlx::query(
+                "INSERT INTO job_resources (job_id, position, backend, kind, external_id, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            )
+            .bind(claimed.id)
+            .bind(step)
+            .bind(&resource.backend)
+            .bind(&resource.kind)
+            .bind(&resource.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE job_steps SET state = 'done', finished_at = $3, last_error = NULL
+              WHERE job_id = $1 AND position = $2",
+        )
+        .bind(claimed.id)
+        .bind(step)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let next = step + 1;
+        let settled = if next >= step_count {
+            Some(JobState::Succeeded)
+        } else if cancel_requested {
+            Some(JobState::Cancelled)
+        } else {
+            None
+        };
+        let after = match settled {
+            Some(state) => {
+                sqlx::query(
+                    "UPDATE jobs SET state = $2, current_step = $3, attempts = 0, last_error = NULL,
+                            lease_owner = NULL, lease_expires_at = NULL, updated_at = $4, finished_at = $4
+                      WHERE id = $1",
+                )
+                .bind(claimed.id)
+                .bind(state.as_str())
+                .bind(next)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                announce(&mut tx, claimed.id, state, next).await?;
+                AfterStep::Settled(state)
+            }
+            None => {
+                let row: (Uuid, String, i32, i32) = sqlx::query_as(
+                    "UPDATE jobs SET current_step = $2, attempts = 1, last_error = NULL,
+                            lease_expires_at = $3, updated_at = $4
+                      WHERE id = $1
+                      RETURNING id, kind, current_step, attempts",
+                )
+                .bind(claimed.id)
+                .bind(next)
+                .bind(now + lease)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                AfterStep::Next(start_step(&mut tx, row, &claimed.worker, now).await?)
+            }
+        };
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Records a failed attempt: the job waits for a later attempt (exponential
+    /// backoff with jitter) or, out of attempts or refused for good, fails
+    /// with the backend's error kept for admins.
+    pub async fn fail_step(
+        &self,
+        claimed: &ClaimedJob,
+        failure: &StepFailure,
+        policy: &RetryPolicy,
+    ) -> Result<AfterStep> {
+        let now = self.clock.now();
+        let step = position(claimed.step);
+        let mut tx = self.db.pool().begin().await?;
+        let Some((_, cancel_requested)) = Self::still_ours(&mut tx, claimed, now).await? else {
+            return Ok(AfterStep::LeaseLost);
+        };
+        let state = if cancel_requested {
+            JobState::Cancelled
+        } else if !failure.transient || policy.exhausted(claimed.attempt) {
+            JobState::Failed
+        } else {
+            JobState::Waiting
+        };
+        let run_at = now + policy.delay(claimed.attempt, jitter());
+        sqlx::query(
+            "UPDATE job_steps SET state = CASE WHEN $3 = 'waiting' THEN 'pending' ELSE 'failed' END,
+                    last_error = $4, finished_at = CASE WHEN $3 = 'waiting' THEN NULL ELSE $5 END
+              WHERE job_id = $1 AND position = $2",
+        )
+        .bind(claimed.id)
+        .bind(step)
+        .bind(state.as_str())
+        .bind(&failure.detail)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE jobs SET state = $2, last_error = $3, run_at = $4,
+                    lease_owner = NULL, lease_expires_at = NULL, updated_at = $5,
+                    finished_at = CASE WHEN $2 = 'waiting' THEN NULL ELSE $5 END
+              WHERE id = $1",
+        )
+        .bind(claimed.id)
+        .bind(state.as_str())
+        .bind(&failure.detail)
+        .bind(run_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        announce(&mut tx, claimed.id, state, step).await?;
+        tx.commit().await?;
+        Ok(AfterStep::Settled(state))
+    }
+
+    /// An admin's retry of a failed job: from the step that failed, with its
+    /// attempts counted afresh. `false` when the job is not failed.
+    pub async fn retry_job(&self, job: Uuid) -> Result<bool> {
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        let step: Option<i32> = sqlx::query_scalar(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $2, updated_at = $2, finished_at = NULL
+              WHERE id = $1 AND state = 'failed'
+              RETURNING current_step",
+        )
+        .bind(job)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(step) = step else {
+            return Ok(false);
+        };
+        sqlx::query("UPDATE job_steps SET state = 'pending', attempts = 0, finished_at = NULL WHERE job_id = $1 AND position = $2")
+            .bind(job)
+            .bind(step)
+            .execute(&mut *tx)
+            .await?;
+        announce(&mut tx, job, JobState::Queued, step).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Cancels a job: at once when no worker runs it, else after the step
+    /// running now. `false` when it has already ended.
+    pub async fn cancel_job(&self, job: Uuid) -> Result<bool> {
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        let found: Option<(String, i32)> = sqlx::query_as(
+            "UPDATE jobs SET cancel_requested = true,
+                    state = CASE WHEN state = 'running' THEN state ELSE 'cancelled' END,
+                    finished_at = CASE WHEN state = 'running' THEN NULL ELSE $2 END,
+                    updated_at = $2
+              WHERE id = $1 AND state IN ('queued', 'waiting', 'running', 'failed')
+              RETURNING state, current_step",
+        )
+        .bind(job)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((state, step)) = found else {
+            return Ok(false);
+        };
+        announce(&mut tx, job, stored_state(&state)?, step).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A job with its steps and what they created.
+    pub async fn job_status(&self, job: Uuid) -> Result<Option<JobStatus>> {
+        let mut conn = self.db.pool().acquire().await?;
+        let row: Option<(String, String, i32, Option<String>, OffsetDateTime)> =
+            sqlx::query_as("SELECT kind, state, current_step, last_error, run_at FROM jobs WHERE id = $1")
+                .bind(job)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let Some((kind, state, current_step, last_error, run_at)) = row else {
+            return Ok(None);
+        };
+        let steps: Vec<(String, String, i32, Option<String>)> = sqlx::query_as(
+            "SELECT name, state, attempts, last_error FROM job_steps WHERE job_id = $1 ORDER BY position",
+        )
+        .bind(job)
+        .fetch_all(&mut *conn)
+        .await?;
+        let resources: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT backend, kind, external_id FROM job_resources WHERE job_id = $1
+              ORDER BY position, backend, kind, external_id",
+        )
+        .bind(job)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(Some(JobStatus {
+            id: job,
+            kind,
+            state: stored_state(&state)?,
+            current_step: count(current_step),
+            steps: steps
+                .into_iter()
+                .map(|(name, state, attempts, last_error)| StepStatus {
+                    name,
+                    state,
+                    attempts: count(attempts),
+                    last_error,
+                })
+                .collect(),
+            last_error,
+            run_at,
+            resources: resources
+                .into_iter()
+                .map(|(backend, kind, id)| CreatedResource { backend, kind, id })
+                .collect(),
+        }))
+    }
+}
