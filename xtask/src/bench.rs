@@ -5,7 +5,8 @@
 //! admin tenant search and of the audit filter; then requests per second and
 //! latency (wrk, one thread, 32 connections, loopback) of a signed-in
 //! customer's dashboard, the landing page, the 404 page (the same shell with
-//! no data) and the hello-world; and the wasm size.
+//! no data) and the hello-world; the provisioning engine's overhead per step
+//! and workflows per minute; and the wasm size.
 
 use std::{process::Command, time::Duration};
 
@@ -33,7 +34,17 @@ pub fn run(args: &[String]) -> Result<()> {
     };
     tools::ensure_apt(&[&WRK])?;
     let site_root = site::build()?;
-    let binaries = test::build_server(true, &["--example", "hello", "--example", "tenancy_bench"])?;
+    let binaries = test::build_server(
+        true,
+        &[
+            "--example",
+            "hello",
+            "--example",
+            "tenancy_bench",
+            "--example",
+            "jobs_bench",
+        ],
+    )?;
 
     let run_dir = std::env::temp_dir().join(format!("bibind-bench-{}", std::process::id()));
     let logs = run_dir.join("logs");
@@ -148,6 +159,11 @@ pub fn run(args: &[String]) -> Result<()> {
         rows.push((name, result));
     }
     let loaded_rss = rss_kib(portal.pid())?;
+    // The provisioning engine's queue, on the same database, after the load runs.
+    let jobs = process::output(
+        Command::new(binaries.join("examples/jobs_bench"))
+            .env("BENCH_DATABASE_URL", stack.postgres.url("bibind_bench")),
+    )?;
     let (raw, gzip) = site::wasm_size(&site_root)?;
     hello.stop();
     portal.stop();
@@ -159,6 +175,7 @@ pub fn run(args: &[String]) -> Result<()> {
         .filter(|line| !line.starts_with("COOKIE_HEADER=") && !line.starts_with("DASHBOARD="))
         .collect();
     println!("{}", tenancy_report.join("\n"));
+    println!("{}", jobs.trim_end());
     println!("\nwrk -t1 -c32 -d{duration} on loopback, release build, 2 cores shared by client and server:");
     println!(
         "{:<20} {:>12} {:>10} {:>10}",
