@@ -386,6 +386,39 @@ async fn cancelling_stops_a_queued_job_at_once_and_a_running_one_after_its_step(
     assert_eq!(status.steps[1].state, "pending");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_worker_takes_queued_jobs_until_it_is_stopped() {
+    let q = queue().await;
+    let script = Arc::new(Script::default());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = worker(&q.control, "w1", &script, policy(3));
+    let running = tokio::spawn(worker.run(async {
+        let _ = stopped.await;
+    }));
+    let mut jobs = Vec::new();
+    for _ in 0..3 {
+        jobs.push(q.control.enqueue_job(&new_job()).await.unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for job in jobs {
+        let mut state = JobState::Queued;
+        for _ in 0..100 {
+            state = q.control.job_status(job).await.unwrap().unwrap().state;
+            if state.is_final() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(state, JobState::Succeeded);
+    }
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), running)
+        .await
+        .expect("the worker stops when told")
+        .unwrap();
+    assert_eq!(script.runs.lock().unwrap().len(), 9);
+}
+
 /// A step that runs until it is let go.
 #[derive(Default)]
 struct Gate {
