@@ -6,12 +6,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/stats.rs"]
+mod stats;
+
 use std::{
     future::Future,
     pin::Pin,
     sync::Arc,
     time::{Duration, Instant},
 };
+
+use stats::percentile;
 
 use control::{
     clock::SystemClock,
@@ -63,11 +68,6 @@ async fn enqueue(control: &Control, count: usize) {
             .await
             .unwrap();
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
 }
 
 #[tokio::main]

@@ -7,10 +7,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/stats.rs"]
+mod stats;
+
 #[path = "../tests/support/browser.rs"]
 mod browser;
 
 use std::{sync::Arc, time::Instant};
+
+use stats::percentile;
 
 use control::{
     clock::SystemClock,
@@ -112,11 +117,6 @@ async fn signed_in_customer(control: &Control, portal: &str) -> String {
     let cookies = person.cookie_header(portal).expect("cookies for the portal");
     assert!(cookies.contains("bibind_session="), "no portal session cookie");
     cookies
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
 }
 
 /// Runs each case `ROUNDS` times; prints per case and overall p50/p99 (ms).

@@ -119,9 +119,13 @@ impl Worker {
     /// Runs jobs until `shutdown` resolves, woken by the queue's
     /// announcements and looking again every second meanwhile.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let mut listener = sqlx::postgres::PgListener::connect_with(self.control.db().pool())
-            .await
-            .ok();
+        let mut listener = match sqlx::postgres::PgListener::connect_with(self.control.db().pool()).await {
+            Ok(listener) => Some(listener),
+            Err(error) => {
+                tracing::warn!(%error, "a worker cannot listen for job announcements; it polls");
+                None
+            }
+        };
         if let Some(listener) = listener.as_mut() {
             if let Err(error) = listener.listen(PROGRESS_CHANNEL).await {
                 tracing::warn!(%error, "a worker cannot listen for job announcements; it polls");
