@@ -15,6 +15,8 @@ pub mod admins;
 #[cfg(feature = "server")]
 pub mod audit;
 #[cfg(feature = "server")]
+pub mod backends;
+#[cfg(feature = "server")]
 mod catalog;
 #[cfg(feature = "server")]
 pub mod consent;

@@ -1,10 +1,9 @@
 //! `sim`: stand-ins for remote systems that cannot run here.
 
-mod relying_party;
-
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use sim::relying_party;
 
 #[derive(Parser)]
 #[command(name = "sim", about = "Simulators of the systems Bibind drives")]

@@ -87,11 +87,7 @@ pub async fn run(options: Options) -> Result<(), String> {
         .route("/auth/logout", get(sign_out))
         .route("/auth/backchannel-logout", post(backchannel_logout))
         .with_state(state);
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
-    tracing::info!(address = %options.listen, "relying party listening");
-    axum::serve(listener, router).await.map_err(|e| e.to_string())
+    crate::serve_forever(router, options.listen).await
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -1,0 +1,156 @@
+//! The systems a subscription is provisioned on, one module each: a trait
+//! the workflows call, and the real client that implements it over HTTP
+//! (against the real server where one runs here, else its simulator in
+//! `sim/`). Every operation is idempotent: `ensure_*` finds what exists
+//! before creating, `remove_*` treats "already gone" as done, so that a step
+//! run again after a crash or a retry neither duplicates nor fails.
+
+pub mod awx;
+pub mod gitlab;
+pub mod kubernetes;
+pub mod odoo;
+pub mod openstack;
+
+use std::time::Duration;
+
+use crate::domain::StepFailure;
+
+/// How long one call to a backend may take before it counts as a transient
+/// failure (the step is then retried with backoff).
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Why a backend call did not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// Worth trying again: a timeout, a refused connection, a 5xx, a 429, a
+    /// conflict with a concurrent writer.
+    #[error("{backend} is unavailable: {detail}")]
+    Transient { backend: &'static str, detail: String },
+    /// The backend refused for good (bad request, forbidden, invalid): an
+    /// admin must look.
+    #[error("{backend} refused: {detail}")]
+    Refused { backend: &'static str, detail: String },
+}
+
+impl BackendError {
+    pub fn transient(backend: &'static str, detail: impl Into<String>) -> Self {
+        Self::Transient {
+            backend,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn refused(backend: &'static str, detail: impl Into<String>) -> Self {
+        Self::Refused {
+            backend,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient { .. })
+    }
+
+    /// The backend's name, for "waiting for …" messages.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Transient { backend, .. } | Self::Refused { backend, .. } => backend,
+        }
+    }
+
+    /// A transport failure of `backend` (no answer, or an unreadable one).
+    pub fn from_reqwest(backend: &'static str, error: reqwest::Error) -> Self {
+        let unreadable = error.is_decode() || error.is_builder();
+        // The URL can carry credentials in its query (some APIs do): leave it out.
+        let detail = error.without_url().to_string();
+        if unreadable {
+            Self::refused(backend, detail)
+        } else {
+            Self::transient(backend, detail)
+        }
+    }
+
+    /// An HTTP error answer of `backend`, classified by status; `body` is
+    /// the backend's own error text, kept for admins.
+    pub fn from_status(backend: &'static str, status: reqwest::StatusCode, body: &str) -> Self {
+        let detail = format!("{status}: {}", truncated(body, 500));
+        if status.is_server_error()
+            || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+            || status == reqwest::StatusCode::REQUEST_TIMEOUT
+            || status == reqwest::StatusCode::CONFLICT
+        {
+            Self::transient(backend, detail)
+        } else {
+            Self::refused(backend, detail)
+        }
+    }
+}
+
+impl From<BackendError> for StepFailure {
+    fn from(error: BackendError) -> Self {
+        let detail = error.to_string();
+        if error.is_transient() {
+            StepFailure::transient(detail)
+        } else {
+            StepFailure::permanent(detail)
+        }
+    }
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary.
+fn truncated(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// A reqwest client with the backends' call timeout.
+pub fn http_client() -> Result<reqwest::Client, BackendError> {
+    reqwest::Client::builder()
+        .timeout(CALL_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|error| BackendError::refused("http", error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_and_throttling_are_worth_retrying_and_refusals_are_not() {
+        use reqwest::StatusCode;
+        for status in [
+            StatusCode::BAD_GATEWAY,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::CONFLICT,
+        ] {
+            assert!(
+                BackendError::from_status("awx", status, "").is_transient(),
+                "{status}"
+            );
+        }
+        for status in [
+            StatusCode::BAD_REQUEST,
+            StatusCode::FORBIDDEN,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ] {
+            assert!(
+                !BackendError::from_status("awx", status, "").is_transient(),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_error_bodies_are_cut_at_a_character_boundary() {
+        let body = "é".repeat(400);
+        let error = BackendError::from_status("odoo", reqwest::StatusCode::BAD_REQUEST, &body);
+        assert!(error.to_string().len() < 560);
+    }
+}

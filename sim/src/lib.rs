@@ -1,0 +1,53 @@
+//! Simulators of the systems Bibind drives that cannot run here. Each is a
+//! stateful axum router written from the system's public API documentation;
+//! the `sim` binary serves them, and tests serve them in-process on port 0
+//! ([`serve`]) so that `control`'s real clients reach them over HTTP.
+
+pub mod faults;
+pub mod relying_party;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+
+/// A simulator listening on a free loopback port until the value is dropped.
+pub struct Served {
+    pub address: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Served {
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Serves `router` on `127.0.0.1:0` in the current tokio runtime.
+pub async fn serve(router: Router) -> std::io::Result<Served> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::warn!(%error, "a simulator stopped serving");
+        }
+    });
+    Ok(Served { address, task })
+}
+
+/// Serves `router` on `listen` until the process ends (the `sim` binary).
+pub async fn serve_forever(router: Router, listen: SocketAddr) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|error| format!("cannot listen on {listen}: {error}"))?;
+    tracing::info!(%listen, "simulator listening");
+    axum::serve(listener, router)
+        .await
+        .map_err(|error| error.to_string())
+}
