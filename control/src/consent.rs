@@ -27,6 +27,14 @@ impl Control {
             ChallengeOutcome::Pending(request) => request,
             ChallengeOutcome::Gone => return Ok(ConsentStep::Gone),
         };
+        if request.client.is_suspended() {
+            // Suspended after its login was accepted: still no tokens.
+            return Ok(ConsentStep::Redirect(
+                hydra
+                    .reject_consent_because(&request.challenge, crate::login::SUSPENDED_CLIENT)
+                    .await?,
+            ));
+        }
         if request.skip || request.client.skip_consent {
             // Remembered, so that `prompt=none` works for first-party clients.
             let claims = self.kratos()?.id_token_claims(&request.subject).await?;
@@ -52,6 +60,13 @@ impl Control {
         };
         if !allow {
             return Ok(Some(hydra.reject_consent(&request.challenge).await?));
+        }
+        if request.client.is_suspended() {
+            return Ok(Some(
+                hydra
+                    .reject_consent_because(&request.challenge, crate::login::SUSPENDED_CLIENT)
+                    .await?,
+            ));
         }
         let claims = self.kratos()?.id_token_claims(&request.subject).await?;
         Ok(Some(hydra.accept_consent(&request, remember, &claims).await?))

@@ -24,6 +24,10 @@ pub enum LoginStep {
     Gone,
 }
 
+/// Why the challenges of a suspended client are refused (Hydra shows it to
+/// the client as `error_description`).
+pub(crate) const SUSPENDED_CLIENT: &str = "This application is suspended.";
+
 /// How recent a sign-in must be when the application asks for `prompt=login`.
 const FRESH_SIGN_IN: Duration = Duration::minutes(1);
 
@@ -46,6 +50,13 @@ impl Control {
             ChallengeOutcome::Pending(request) => request,
             ChallengeOutcome::Gone => return Ok(LoginStep::Gone),
         };
+        if request.client.is_suspended() {
+            // Hydra has no disabled clients: refusing here is what stops a
+            // suspended tenant's application from signing anyone in.
+            return Ok(LoginStep::Redirect(
+                hydra.reject_login(challenge, SUSPENDED_CLIENT).await?,
+            ));
+        }
         let come_back = self.login_return_url(challenge);
         let sign_in_at_kratos = |params: &[(&str, &str)]| {
             let mut all = vec![("return_to", come_back.as_str())];
@@ -130,6 +141,13 @@ mod tests {
             skip: false,
             subject: String::new(),
             request_url: url.into(),
+            client: crate::identity::OAuthClient {
+                client_id: "app".into(),
+                client_name: String::new(),
+                skip_consent: false,
+                skip_logout_consent: false,
+                metadata: Default::default(),
+            },
         }
     }
 

@@ -274,6 +274,27 @@ async fn an_unknown_login_challenge_gets_the_start_again_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_clients_sign_in_is_refused_by_the_login_provider_until_resumed() {
+    use control::backends::oauth_clients::{HydraClients, OAuthClients};
+    let (app, browser, _) = signed_in_at_kratos().await;
+    let clients =
+        HydraClients::new(&env("TEST_HYDRA_ADMIN_URL"), std::time::Duration::from_secs(10)).unwrap();
+    // The portal's own client stands in for a tenant's application.
+    let client_id = format!("portal-{}", app.database);
+    clients.set_client_enabled(&client_id, false).await.unwrap();
+
+    // Hydra sends the login refusal (`access_denied`) to the client's callback.
+    let refused = browser.follow(&app.url("/auth/signin")).await;
+    assert_eq!(refused.url, app.url("/auth/error?reason=denied"));
+    assert!(!shows_signed_in(&app, &browser).await);
+
+    clients.set_client_enabled(&client_id, true).await.unwrap();
+    let landed = browser.follow(&app.url("/auth/signin")).await;
+    assert_eq!(landed.url, app.url("/"));
+    assert!(shows_signed_in(&app, &browser).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_back_channel_logout_token_is_refused() {
     let app = TestApp::builder().oidc().spawn().await;
     let response = app

@@ -3,7 +3,12 @@
 //! the `sim` binary serves them, and tests serve them in-process on port 0
 //! ([`serve`]) so that `control`'s real clients reach them over HTTP.
 
+pub mod awx;
 pub mod faults;
+pub mod gitlab;
+pub mod kubernetes;
+pub mod odoo;
+pub mod openstack;
 pub mod relying_party;
 
 use std::net::SocketAddr;

@@ -16,6 +16,16 @@ struct Cli {
 enum Command {
     /// An OpenID Connect relying party standing in for an Odoo instance.
     RelyingParty(relying_party::Options),
+    /// A Kubernetes API server (namespaces, quotas, policies, secrets, workloads) in memory.
+    Kubernetes(sim::kubernetes::Options),
+    /// Nova, Cinder and Neutron quota APIs behind a real Keystone.
+    Openstack(sim::openstack::Options),
+    /// Odoo's external JSON-RPC API (databases, modules, users, OAuth providers).
+    Odoo(sim::odoo::Options),
+    /// AWX's REST API v2: job templates, launches, jobs, output.
+    Awx(sim::awx::Options),
+    /// GitLab's REST API v4: groups (delayed deletion) and deploy tokens.
+    Gitlab(sim::gitlab::Options),
 }
 
 #[tokio::main]
@@ -28,6 +38,11 @@ async fn main() -> ExitCode {
         .init();
     let result = match Cli::parse().command {
         Command::RelyingParty(options) => relying_party::run(options).await,
+        Command::Kubernetes(options) => sim::kubernetes::run(options).await,
+        Command::Openstack(options) => sim::openstack::run(options).await,
+        Command::Odoo(options) => sim::odoo::run(options).await,
+        Command::Awx(options) => sim::awx::run(options).await,
+        Command::Gitlab(options) => sim::gitlab::run(options).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

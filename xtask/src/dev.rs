@@ -53,6 +53,7 @@ fn ports() -> Result<Ports> {
             5555,
             "the simulated relying party",
         )?,
+        keystone: port("BIBIND_DEV_KEYSTONE_PORT", 5000, "Keystone")?,
     };
     Ok(ports)
 }

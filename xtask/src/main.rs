@@ -5,6 +5,8 @@
 
 mod bench;
 mod dev;
+mod keystone;
+mod mosquitto;
 mod ory;
 mod paths;
 mod process;

@@ -1,6 +1,6 @@
 //! The real services the portal talks to, started on loopback: PostgreSQL,
 //! OpenBao (dev mode), Mosquitto, an SMTP sink with an HTTP API, and Ory
-//! Kratos and Hydra (each on its own database).
+//! Kratos and Hydra (each on its own database), and OpenStack Keystone.
 
 use std::{
     path::{Path, PathBuf},
@@ -11,6 +11,8 @@ use std::{
 use anyhow::{bail, Context, Result};
 
 use crate::{
+    keystone::Keystone,
+    mosquitto::{self, Mosquitto},
     ory, paths,
     process::{self, Supervised},
     tools,
@@ -37,6 +39,8 @@ pub struct Ports {
     pub portal: u16,
     /// The simulated relying party (an Odoo stand-in) for single sign-on.
     pub relying_party: u16,
+    /// OpenStack Keystone (Identity v3), for the OpenStack backend.
+    pub keystone: u16,
 }
 
 impl Ports {
@@ -54,6 +58,7 @@ impl Ports {
             hydra_admin: process::free_port()?,
             portal: process::free_port()?,
             relying_party: process::free_port()?,
+            keystone: process::free_port()?,
         })
     }
 }
@@ -75,6 +80,11 @@ pub struct Stack {
     /// simulated relying party (generated per data dir).
     portal_client_secret: String,
     relying_party_client_secret: String,
+    /// Keystone's admin password (generated per data dir).
+    keystone_admin_password: String,
+    /// The password of Mosquitto's dynamic-security admin client
+    /// (generated per data dir).
+    mqtt_admin_password: String,
     // Dropped (stopped) in reverse order of start.
     supervised: Vec<Supervised>,
 }
@@ -97,6 +107,8 @@ impl Stack {
             postgres,
             portal_client_secret: ory::secret(&secrets, ory::PORTAL_CLIENT_SECRET),
             relying_party_client_secret: ory::secret(&secrets, ory::RELYING_PARTY_CLIENT_SECRET),
+            keystone_admin_password: String::new(),
+            mqtt_admin_password: String::new(),
             supervised: Vec::new(),
         };
 
@@ -112,20 +124,11 @@ impl Stack {
             &[ports.openbao],
         )?;
 
-        let mosquitto_conf = data_dir.join("mosquitto.conf");
-        std::fs::create_dir_all(data_dir)?;
-        std::fs::write(
-            &mosquitto_conf,
-            format!(
-                "# written by cargo xtask\nper_listener_settings false\nlistener {} 127.0.0.1\nallow_anonymous true\npersistence false\n",
-                ports.mqtt
-            ),
-        )?;
+        let mosquitto = Mosquitto::prepare(data_dir, ports.mqtt)?;
+        stack.mqtt_admin_password = mosquitto.admin_password.clone();
         stack.supervise(
             "Mosquitto",
-            Command::new(tools::MOSQUITTO.binary)
-                .arg("-c")
-                .arg(&mosquitto_conf),
+            &mut mosquitto.serve_command(),
             &log_dir.join("mosquitto.log"),
             &[ports.mqtt],
         )?;
@@ -144,7 +147,21 @@ impl Stack {
             &[ports.smtp, ports.smtp_api],
         )?;
         stack.start_ory(data_dir, log_dir, profile)?;
+        stack.start_keystone(data_dir, log_dir)?;
         Ok(stack)
+    }
+
+    /// Keystone: set up once per data dir (see `keystone.rs`), then served.
+    fn start_keystone(&mut self, data_dir: &Path, log_dir: &Path) -> Result<()> {
+        tools::ensure_apt(&[&tools::KEYSTONE])?;
+        let keystone = Keystone::prepare(data_dir, self.ports.keystone, &log_dir.join("keystone-setup.log"))?;
+        self.keystone_admin_password = keystone.admin_password.clone();
+        self.supervise(
+            "Keystone",
+            &mut keystone.serve_command(),
+            &log_dir.join("keystone.log"),
+            &[self.ports.keystone],
+        )
     }
 
     /// Kratos and Hydra: configs rendered for these ports, databases
@@ -325,6 +342,11 @@ impl Stack {
         format!("127.0.0.1:{}", self.ports.mqtt)
     }
 
+    /// The dynamic-security admin client (username, password).
+    pub fn mqtt_admin(&self) -> (&'static str, &str) {
+        (mosquitto::ADMIN_USER, &self.mqtt_admin_password)
+    }
+
     pub fn smtp_address(&self) -> String {
         format!("127.0.0.1:{}", self.ports.smtp)
     }
@@ -343,6 +365,15 @@ impl Stack {
 
     pub fn hydra_admin_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.ports.hydra_admin)
+    }
+
+    /// Keystone's Identity endpoint (what `OS_AUTH_URL` holds).
+    pub fn keystone_url(&self) -> String {
+        format!("http://127.0.0.1:{}/v3", self.ports.keystone)
+    }
+
+    pub fn keystone_admin_password(&self) -> &str {
+        &self.keystone_admin_password
     }
 
     pub fn smtp_api_url(&self) -> String {

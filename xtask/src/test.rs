@@ -12,7 +12,7 @@ use std::{process::Command, time::Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::{
-    paths, process, seed,
+    keystone, paths, process, seed,
     services::{Ports, Profile, Stack, BROWSER_HOST},
     site, tools,
 };
@@ -147,6 +147,8 @@ pub(crate) fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
         ("TEST_DATABASE_URL", stack.postgres.url("postgres")),
         ("TEST_VAULT_ADDR", stack.vault_addr()),
         ("TEST_MQTT_ADDRESS", stack.mqtt_address()),
+        ("TEST_MQTT_ADMIN_USERNAME", stack.mqtt_admin().0.to_owned()),
+        ("TEST_MQTT_ADMIN_PASSWORD", stack.mqtt_admin().1.to_owned()),
         ("TEST_SMTP_ADDRESS", stack.smtp_address()),
         ("TEST_SMTP_API_URL", stack.smtp_api_url()),
         ("TEST_KRATOS_PUBLIC_URL", stack.kratos_public_url()),
@@ -154,6 +156,14 @@ pub(crate) fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
         ("TEST_HYDRA_PUBLIC_URL", stack.hydra_public_url()),
         ("TEST_HYDRA_ADMIN_URL", stack.hydra_admin_url()),
         ("TEST_PORTAL_PORT", stack.ports.portal.to_string()),
+        ("TEST_KEYSTONE_URL", stack.keystone_url()),
+        ("TEST_KEYSTONE_ADMIN_USER", keystone::ADMIN_USER.to_owned()),
+        (
+            "TEST_KEYSTONE_ADMIN_PASSWORD",
+            stack.keystone_admin_password().to_owned(),
+        ),
+        ("TEST_KEYSTONE_ADMIN_PROJECT", keystone::ADMIN_PROJECT.to_owned()),
+        ("TEST_KEYSTONE_DOMAIN", keystone::DOMAIN.to_owned()),
     ]
 }
 

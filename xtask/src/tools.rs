@@ -30,6 +30,11 @@ pub const MOSQUITTO: AptTool = AptTool {
     binary: "/usr/sbin/mosquitto",
     package: "mosquitto",
 };
+/// OpenStack Keystone 22 (Debian 12), for the OpenStack backend's tests.
+pub const KEYSTONE: AptTool = AptTool {
+    binary: "/usr/bin/keystone-wsgi-public",
+    package: "keystone",
+};
 pub const CHROMIUM: AptTool = AptTool {
     binary: "/usr/bin/chromium",
     package: "chromium",

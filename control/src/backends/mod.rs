@@ -8,8 +8,11 @@
 pub mod awx;
 pub mod gitlab;
 pub mod kubernetes;
+pub mod mqtt;
+pub mod oauth_clients;
 pub mod odoo;
 pub mod openstack;
+pub mod vault;
 
 use std::time::Duration;
 

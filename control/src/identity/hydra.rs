@@ -44,6 +44,27 @@ pub struct OAuthClient {
     /// Hydra v2.3.0 sends `null` when unset.
     #[serde(default, deserialize_with = "null_as_default")]
     pub skip_logout_consent: bool,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: ClientMetadata,
+}
+
+/// The key of a client's `metadata` that marks it suspended: Hydra has no
+/// such state, so the portal, as login and consent provider, refuses its
+/// challenges (and the suspension revokes its tokens).
+pub const SUSPENDED_METADATA_KEY: &str = "bibind_suspended";
+
+/// What Bibind keeps in a client's `metadata` (other keys are ignored).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientMetadata {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub bibind_suspended: bool,
+}
+
+impl OAuthClient {
+    /// The client's tenant is suspended: nobody may sign in to it.
+    pub fn is_suspended(&self) -> bool {
+        self.metadata.bibind_suspended
+    }
 }
 
 fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
@@ -93,6 +114,7 @@ pub struct LoginRequest {
     pub subject: String,
     /// The authorization request as the client sent it (`prompt`, `max_age`).
     pub request_url: String,
+    pub client: OAuthClient,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +126,7 @@ struct RawLoginRequest {
     subject: String,
     #[serde(default, deserialize_with = "null_as_default")]
     request_url: String,
+    client: OAuthClient,
 }
 
 /// Who signed in, and how, as Hydra records it.
@@ -254,12 +277,31 @@ impl Hydra {
     }
 
     pub async fn reject_consent(&self, challenge: &str) -> Result<String> {
-        let body = json!({
-            "error": "access_denied",
-            "error_description": "The user refused to share their account with this application.",
-        });
+        self.reject_consent_because(
+            challenge,
+            "The user refused to share their account with this application.",
+        )
+        .await
+    }
+
+    /// Refuses a consent challenge with `access_denied` and `description`.
+    pub async fn reject_consent_because(&self, challenge: &str, description: &str) -> Result<String> {
+        let body = json!({ "error": "access_denied", "error_description": description });
         self.put_for_redirect(self.url("consent/reject", "consent_challenge", challenge), body)
             .await
+    }
+
+    /// Refuses a login challenge with `access_denied` and `description`.
+    pub async fn reject_login(&self, challenge: &str, description: &str) -> Result<String> {
+        let body = json!({ "error": "access_denied", "error_description": description });
+        self.put_for_redirect(self.url("login/reject", "login_challenge", challenge), body)
+            .await
+    }
+
+    /// A request to Hydra's admin API at `path` (from `/admin/…`), for the
+    /// provisioning backend that manages tenants' OAuth2 clients.
+    pub(crate) fn admin_request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.admin_url))
     }
 
     pub async fn login_request(&self, challenge: &str) -> Result<ChallengeOutcome<LoginRequest>> {
@@ -273,6 +315,7 @@ impl Hydra {
                     skip: raw.skip,
                     subject: raw.subject,
                     request_url: raw.request_url,
+                    client: raw.client,
                 }),
                 ChallengeOutcome::Gone => ChallengeOutcome::Gone,
             },
@@ -397,6 +440,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_client_is_suspended_by_its_metadata_flag() {
+        let client: OAuthClient =
+            serde_json::from_str(r#"{"client_id":"id","metadata":{"bibind_suspended":true,"other":[1]}}"#)
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert!(client.is_suspended());
+        let client: OAuthClient =
+            serde_json::from_str(r#"{"client_id":"id","metadata":null}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!client.is_suspended());
+    }
+
+    #[test]
     fn reads_hydra_consent_requests_with_null_fields() {
         let raw: RawConsentRequest = serde_json::from_str(
             r#"{"challenge":"c","skip":false,"subject":"s","requested_scope":["openid","email"],
@@ -407,6 +461,7 @@ mod tests {
         assert!(raw.client.skip_consent);
         assert!(!raw.client.skip_logout_consent);
         assert_eq!(raw.client.client_name, "");
+        assert!(!raw.client.is_suspended());
         assert_eq!(
             raw.requested_scope,
             Some(vec!["openid".to_owned(), "email".to_owned()])

@@ -30,8 +30,8 @@ impl Failure {
 }
 
 pub use hydra::{
-    AcceptedLogin, ChallengeOutcome, ClientRegistration, ConsentRequest, Hydra, IdTokenClaims, LoginRequest,
-    OAuthClient,
+    AcceptedLogin, ChallengeOutcome, ClientMetadata, ClientRegistration, ConsentRequest, Hydra,
+    IdTokenClaims, LoginRequest, OAuthClient, SUSPENDED_METADATA_KEY,
 };
 pub(crate) use kratos::encode_query_value;
 pub use kratos::{Kratos, KratosSession, RelayedAnswer, RelayedForm, SessionCheck};

@@ -1,0 +1,275 @@
+//! The objects Bibind wants in a tenant's namespace, as JSON: sent as is on
+//! create (through the typed k8s-openapi object) and as a merge patch on
+//! drift, and compared with what the cluster holds by [`contains`].
+
+use serde_json::{json, Map, Value};
+
+use super::{keys, names, quantity, NamespaceQuota, TenantNamespace, Workload};
+
+/// Per-container defaults of the LimitRange, lowered to the quota when it is smaller.
+const DEFAULT_REQUEST_MILLICORES: u32 = 100;
+const DEFAULT_REQUEST_MIB: u32 = 128;
+const DEFAULT_LIMIT_MILLICORES: u32 = 500;
+const DEFAULT_LIMIT_MIB: u32 = 512;
+/// Where a StatefulSet's volume is mounted.
+const DATA_VOLUME: &str = "data";
+const DATA_MOUNT_PATH: &str = "/data";
+
+pub(super) fn namespace(namespace: &TenantNamespace) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": namespace.name,
+            "labels": {
+                keys::MANAGED_BY: keys::MANAGER,
+                keys::TENANT: namespace.tenant_slug,
+                keys::OFFER: namespace.offer,
+                keys::SUBSCRIPTION: namespace.subscription_id.to_string(),
+            },
+        },
+    })
+}
+
+fn managed_metadata(name: &str) -> Value {
+    json!({ "name": name, "labels": { keys::MANAGED_BY: keys::MANAGER } })
+}
+
+/// The quota's `spec.hard`: requests and limits alike, since workloads set both equal.
+pub(super) fn quota_hard(quota: &NamespaceQuota) -> Map<String, Value> {
+    let cpu = quantity::cpu(u64::from(quota.cpu_millicores));
+    let memory = quantity::mebibytes(quota.memory_mib);
+    let mut hard = Map::new();
+    hard.insert("requests.cpu".into(), json!(cpu));
+    hard.insert("limits.cpu".into(), json!(cpu));
+    hard.insert("requests.memory".into(), json!(memory));
+    hard.insert("limits.memory".into(), json!(memory));
+    hard.insert(
+        "requests.storage".into(),
+        json!(quantity::gibibytes(quota.storage_gib)),
+    );
+    hard
+}
+
+pub(super) fn resource_quota(quota: &NamespaceQuota) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": managed_metadata(names::QUOTA),
+        "spec": { "hard": quota_hard(quota) },
+    })
+}
+
+pub(super) fn limit_range(quota: &NamespaceQuota) -> Value {
+    let cpu = |millicores: u32| quantity::cpu(u64::from(millicores.min(quota.cpu_millicores)));
+    let memory = |mib: u32| quantity::mebibytes(mib.min(quota.memory_mib));
+    json!({
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": managed_metadata(names::LIMITS),
+        "spec": { "limits": [{
+            "type": "Container",
+            "defaultRequest": { "cpu": cpu(DEFAULT_REQUEST_MILLICORES), "memory": memory(DEFAULT_REQUEST_MIB) },
+            "default": { "cpu": cpu(DEFAULT_LIMIT_MILLICORES), "memory": memory(DEFAULT_LIMIT_MIB) },
+            "max": { "cpu": cpu(u32::MAX), "memory": memory(u32::MAX) },
+        }]},
+    })
+}
+
+/// Selecting every pod for both directions makes it a default deny; the
+/// rules are the only traffic allowed: from the ingress controller and the
+/// namespace itself in; to the cluster DNS and the namespace itself out
+/// (an application reaches its own database).
+pub(super) fn network_policy() -> Value {
+    let same_namespace = json!({ "podSelector": {} });
+    json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": managed_metadata(names::NETWORK_POLICY),
+        "spec": {
+            "podSelector": {},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{ "from": [
+                { "namespaceSelector": { "matchLabels": { keys::NAMESPACE_NAME: names::INGRESS_CONTROLLER_NAMESPACE } } },
+                same_namespace,
+            ]}],
+            "egress": [
+                {
+                    "to": [{
+                        "namespaceSelector": { "matchLabels": { keys::NAMESPACE_NAME: "kube-system" } },
+                        "podSelector": { "matchLabels": { "k8s-app": "kube-dns" } },
+                    }],
+                    "ports": [{ "protocol": "UDP", "port": 53 }, { "protocol": "TCP", "port": 53 }],
+                },
+                { "to": [same_namespace] },
+            ],
+        },
+    })
+}
+
+fn workload_labels(workload: &Workload) -> Value {
+    json!({ keys::APP_NAME: workload.name, keys::MANAGED_BY: keys::MANAGER })
+}
+
+fn pod_template(workload: &Workload) -> Value {
+    let resources = json!({
+        "cpu": quantity::cpu(u64::from(workload.cpu_millicores)),
+        "memory": quantity::mebibytes(workload.memory_mib),
+    });
+    let mut container = json!({
+        "name": workload.name,
+        "image": workload.image,
+        "ports": [{ "name": "http", "containerPort": workload.port, "protocol": "TCP" }],
+        "resources": { "requests": resources, "limits": resources },
+    });
+    if let Some(secret) = &workload.env_secret {
+        container["envFrom"] = json!([{ "secretRef": { "name": secret } }]);
+    }
+    if workload.storage_gib.is_some() {
+        container["volumeMounts"] = json!([{ "name": DATA_VOLUME, "mountPath": DATA_MOUNT_PATH }]);
+    }
+    json!({
+        "metadata": { "labels": { keys::APP_NAME: workload.name } },
+        "spec": { "containers": [container] },
+    })
+}
+
+/// A Deployment, or a StatefulSet when the workload has storage. While
+/// `suspended`, it keeps 0 replicas and its mark, so that re-running the
+/// step does not undo a suspension.
+pub(super) fn workload(workload: &Workload, suspended: bool) -> Value {
+    let mut annotations = json!({ keys::REPLICAS: workload.replicas.to_string() });
+    if suspended {
+        annotations[keys::SUSPENDED] = json!("true");
+    }
+    let replicas = if suspended { 0 } else { workload.replicas };
+    let mut object = json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": { "name": workload.name, "labels": workload_labels(workload), "annotations": annotations },
+        "spec": {
+            "replicas": replicas,
+            "selector": { "matchLabels": { keys::APP_NAME: workload.name } },
+            "template": pod_template(workload),
+        },
+    });
+    if let Some(storage_gib) = workload.storage_gib {
+        object["kind"] = json!("StatefulSet");
+        object["spec"]["serviceName"] = json!(workload.name);
+        object["spec"]["volumeClaimTemplates"] = json!([{
+            "metadata": { "name": DATA_VOLUME },
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": { "requests": { "storage": quantity::gibibytes(storage_gib) } },
+            },
+        }]);
+    }
+    object
+}
+
+/// What of a workload may change after creation: a StatefulSet's claim
+/// templates, service name and any selector are immutable.
+pub(super) fn workload_update(mut desired: Value) -> Value {
+    if let Some(spec) = desired.get_mut("spec").and_then(Value::as_object_mut) {
+        spec.remove("volumeClaimTemplates");
+        spec.remove("serviceName");
+        spec.remove("selector");
+    }
+    desired
+}
+
+pub(super) fn service(workload: &Workload) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": { "name": workload.name, "labels": workload_labels(workload) },
+        "spec": {
+            "selector": { keys::APP_NAME: workload.name },
+            "ports": [{ "name": "http", "port": workload.port, "targetPort": workload.port, "protocol": "TCP" }],
+        },
+    })
+}
+
+pub(super) fn ingress(workload: &Workload, host: &str, ingress_class: &str, cluster_issuer: &str) -> Value {
+    json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {
+            "name": workload.name,
+            "labels": workload_labels(workload),
+            "annotations": { "cert-manager.io/cluster-issuer": cluster_issuer },
+        },
+        "spec": {
+            "ingressClassName": ingress_class,
+            "tls": [{ "hosts": [host], "secretName": format!("{}-tls", workload.name) }],
+            "rules": [{ "host": host, "http": { "paths": [{
+                "path": "/",
+                "pathType": "Prefix",
+                "backend": { "service": { "name": workload.name, "port": { "number": workload.port } } },
+            }]}}],
+        },
+    })
+}
+
+/// Whether `found` holds everything in `wanted`: objects may have more keys
+/// (the server's defaults and bookkeeping), arrays must have as many
+/// elements, each containing the wanted one.
+pub(super) fn contains(found: &Value, wanted: &Value) -> bool {
+    match (found, wanted) {
+        (Value::Object(found), Value::Object(wanted)) => wanted
+            .iter()
+            .all(|(key, value)| found.get(key).is_some_and(|present| contains(present, value))),
+        (Value::Array(found), Value::Array(wanted)) => {
+            found.len() == wanted.len()
+                && found
+                    .iter()
+                    .zip(wanted)
+                    .all(|(present, value)| contains(present, value))
+        }
+        (Value::Number(found), Value::Number(wanted)) => found.as_f64() == wanted.as_f64(),
+        _ => found == wanted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_defaults_do_not_count_as_drift_but_changes_do() {
+        let wanted = json!({ "spec": { "ports": [{ "port": 80 }] } });
+        let defaulted =
+            json!({ "spec": { "ports": [{ "port": 80, "protocol": "TCP" }], "clusterIP": "10.0.0.1" } });
+        assert!(contains(&defaulted, &wanted));
+        let changed = json!({ "spec": { "ports": [{ "port": 81 }] } });
+        assert!(!contains(&changed, &wanted));
+        let more = json!({ "spec": { "ports": [{ "port": 80 }, { "port": 81 }] } });
+        assert!(!contains(&more, &wanted));
+    }
+
+    #[test]
+    fn a_workload_with_storage_is_a_stateful_set_that_keeps_its_claims_on_update() {
+        let workload = Workload {
+            name: "db".into(),
+            image: "postgres:17".into(),
+            replicas: 1,
+            port: 5432,
+            host: None,
+            env_secret: Some("db-env".into()),
+            storage_gib: Some(5),
+            cpu_millicores: 500,
+            memory_mib: 1024,
+        };
+        let object = super::workload(&workload, false);
+        assert_eq!(object["kind"], "StatefulSet");
+        assert_eq!(
+            object["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"],
+            "1Gi"
+        );
+        let update = workload_update(object);
+        assert!(update["spec"].get("volumeClaimTemplates").is_none());
+        let suspended = super::workload(&workload, true);
+        assert_eq!(suspended["spec"]["replicas"], 0);
+        assert_eq!(suspended["metadata"]["annotations"][keys::REPLICAS], "1");
+    }
+}

@@ -1,0 +1,541 @@
+//! Per-tenant MQTT access on Mosquitto 2.0 through its dynamic-security
+//! plugin: one role `tenant-<slug>` that may publish and subscribe under
+//! `tenants/<slug>/#`, and the tenant's device clients holding it.
+//!
+//! The plugin is driven over MQTT itself: a request on
+//! `$CONTROL/dynamic-security/v1`, the reply on `…/v1/response`, matched by
+//! correlation data (every admin subscriber hears every reply). Each call
+//! opens its own short connection, so a broker restart between calls costs
+//! nothing.
+
+use std::time::Duration;
+
+use rumqttc::v5::{
+    mqttbytes::{
+        v5::{ConnectReturnCode, Packet, SubscribeReasonCode},
+        QoS,
+    },
+    AsyncClient, ConnectionError, Event, MqttOptions,
+};
+use rumqttc::Outgoing;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::BackendError;
+
+const BACKEND: &str = "mqtt";
+const REQUEST_TOPIC: &str = "$CONTROL/dynamic-security/v1";
+const RESPONSE_TOPIC: &str = "$CONTROL/dynamic-security/v1/response";
+/// `listClients` replies grow with the number of devices: well above
+/// rumqttc's 10 KiB default.
+const MAX_PACKET_SIZE: u32 = 16 * 1024 * 1024;
+
+/// What a tenant's MQTT access looks like on the broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedMqttTenant {
+    /// The role grants exactly the tenant's topics.
+    pub acls_match: bool,
+    /// `(username, disabled)` of every client holding the role.
+    pub clients: Vec<(String, bool)>,
+}
+
+#[async_trait::async_trait]
+pub trait MqttAccess: Send + Sync {
+    /// Role `tenant-<slug>` allowed to publish and subscribe under
+    /// `tenants/<slug>/#` and nothing else; drifted ACLs are corrected.
+    async fn ensure_tenant_role(&self, slug: &str) -> Result<(), BackendError>;
+    /// A client holding the tenant's role. An existing client gets
+    /// `password` again (the broker cannot tell whether it already has it),
+    /// which disconnects it once. A username held by another tenant is refused.
+    async fn ensure_client(&self, slug: &str, username: &str, password: &str) -> Result<(), BackendError>;
+    /// Disables or enables every client holding the tenant's role.
+    async fn set_tenant_enabled(&self, slug: &str, enabled: bool) -> Result<(), BackendError>;
+    /// Deletes the tenant's clients, then its role; what is gone is done.
+    async fn remove_tenant(&self, slug: &str) -> Result<(), BackendError>;
+    /// `None` when the tenant has no role.
+    async fn observe(&self, slug: &str) -> Result<Option<ObservedMqttTenant>, BackendError>;
+}
+
+/// A client of the dynamic-security plugin, as its admin client.
+#[derive(Clone)]
+pub struct MqttAdminClient {
+    host: String,
+    port: u16,
+    username: String,
+    password: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for MqttAdminClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttAdminClient")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn role_name(slug: &str) -> String {
+    format!("tenant-{slug}")
+}
+
+/// The ACLs of a tenant's role: `(acltype, topic)`, all allowed.
+fn tenant_acls(slug: &str) -> [(&'static str, String); 2] {
+    let topics = format!("tenants/{slug}/#");
+    [
+        ("publishClientSend", topics.clone()),
+        ("subscribePattern", topics),
+    ]
+}
+
+/// One reply of the plugin.
+#[derive(Debug, Deserialize)]
+struct Reply {
+    #[serde(rename = "correlationData", default)]
+    correlation_data: String,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    data: Value,
+}
+
+#[derive(Deserialize)]
+struct Replies {
+    responses: Vec<Reply>,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct Acl {
+    acltype: String,
+    topic: String,
+    #[serde(default)]
+    allow: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct RoleName {
+    rolename: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Client {
+    username: String,
+    #[serde(default)]
+    disabled: bool,
+    #[serde(default)]
+    roles: Vec<RoleName>,
+}
+
+impl Client {
+    fn holds(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r.rolename == role)
+    }
+}
+
+const ROLE_NOT_FOUND: &str = "Role not found";
+const CLIENT_NOT_FOUND: &str = "Client not found";
+const CLIENT_EXISTS: &str = "Client already exists";
+const ROLE_EXISTS: &str = "Role already exists";
+const ACL_EXISTS: &str = "ACL with this topic already exists";
+const ACL_NOT_FOUND: &str = "ACL not found";
+
+impl Reply {
+    /// Success, or one of the `tolerated` errors (an "already done").
+    fn ok_or(self, tolerated: &[&str]) -> Result<Self, BackendError> {
+        match &self.error {
+            Some(error) if !tolerated.contains(&error.as_str()) => Err(BackendError::refused(
+                BACKEND,
+                format!("dynamic security: {error}"),
+            )),
+            _ => Ok(self),
+        }
+    }
+
+    fn is(&self, error: &str) -> bool {
+        self.error.as_deref() == Some(error)
+    }
+
+    fn field<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, BackendError> {
+        serde_json::from_value(self.data.get(name).cloned().unwrap_or(Value::Null))
+            .map_err(|e| BackendError::refused(BACKEND, format!("unexpected dynamic-security reply: {e}")))
+    }
+}
+
+impl MqttAdminClient {
+    /// `address` is `host:port`; every call (connect included) must end
+    /// within `timeout`.
+    pub fn new(
+        address: &str,
+        admin_username: &str,
+        admin_password: &str,
+        timeout: Duration,
+    ) -> Result<Self, BackendError> {
+        let address = address.trim_start_matches("mqtt://");
+        let (host, port) = address
+            .rsplit_once(':')
+            .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
+            .ok_or_else(|| BackendError::refused(BACKEND, format!("`{address}` is not host:port")))?;
+        Ok(Self {
+            host: host.to_owned(),
+            port,
+            username: admin_username.to_owned(),
+            password: admin_password.to_owned(),
+            timeout,
+        })
+    }
+
+    /// Sends `commands` in one request and returns their replies in order.
+    async fn run(&self, commands: Vec<Value>) -> Result<Vec<Reply>, BackendError> {
+        let timeout = self.timeout;
+        tokio::time::timeout(timeout, self.exchange(commands))
+            .await
+            .unwrap_or_else(|_| {
+                Err(BackendError::transient(
+                    BACKEND,
+                    format!("no reply from the broker within {timeout:?}"),
+                ))
+            })
+    }
+
+    async fn exchange(&self, mut commands: Vec<Value>) -> Result<Vec<Reply>, BackendError> {
+        let request_id = uuid::Uuid::new_v4().simple().to_string();
+        let correlations: Vec<String> = (0..commands.len())
+            .map(|index| format!("{request_id}-{index}"))
+            .collect();
+        for (command, correlation) in commands.iter_mut().zip(&correlations) {
+            command["correlationData"] = Value::String(correlation.clone());
+        }
+        let request = json!({ "commands": commands }).to_string();
+
+        let mut options = MqttOptions::new(format!("bibind-control-{request_id}"), &self.host, self.port);
+        options
+            .set_credentials(&self.username, &self.password)
+            .set_clean_start(true)
+            .set_keep_alive(Duration::from_secs(30))
+            .set_max_packet_size(Some(MAX_PACKET_SIZE));
+        let (client, mut events) = AsyncClient::new(options, 10);
+        // Subscribed before asking, so that the reply cannot be missed.
+        client
+            .subscribe(RESPONSE_TOPIC, QoS::AtLeastOnce)
+            .await
+            .map_err(|e| BackendError::transient(BACKEND, e.to_string()))?;
+        let replies = loop {
+            let event = events.poll().await.map_err(connection_error)?;
+            let Event::Incoming(packet) = event else { continue };
+            match packet {
+                Packet::SubAck(ack) => {
+                    if ack
+                        .return_codes
+                        .iter()
+                        .any(|code| !matches!(code, SubscribeReasonCode::Success(_)))
+                    {
+                        return Err(BackendError::refused(
+                            BACKEND,
+                            "the admin client may not subscribe to the dynamic-security replies",
+                        ));
+                    }
+                    client
+                        .publish(REQUEST_TOPIC, QoS::AtLeastOnce, false, request.clone())
+                        .await
+                        .map_err(|e| BackendError::transient(BACKEND, e.to_string()))?;
+                }
+                Packet::Publish(publish) if publish.topic == RESPONSE_TOPIC.as_bytes() => {
+                    let Ok(replies) = serde_json::from_slice::<Replies>(&publish.payload) else {
+                        continue;
+                    };
+                    if replies
+                        .responses
+                        .first()
+                        .is_some_and(|reply| correlations.contains(&reply.correlation_data))
+                    {
+                        break replies.responses;
+                    }
+                }
+                _ => {}
+            }
+        };
+        // The answer is in hand: a failed goodbye changes nothing.
+        if client.disconnect().await.is_ok() {
+            while let Ok(event) = events.poll().await {
+                if matches!(event, Event::Outgoing(Outgoing::Disconnect)) {
+                    break;
+                }
+            }
+        }
+        order_replies(replies, &correlations)
+    }
+
+    async fn role_acls(&self, role: &str) -> Result<Option<Vec<Acl>>, BackendError> {
+        let [reply] = self
+            .run_exactly([json!({"command": "getRole", "rolename": role})])
+            .await?;
+        if reply.is(ROLE_NOT_FOUND) {
+            return Ok(None);
+        }
+        #[derive(Deserialize)]
+        struct Role {
+            #[serde(default)]
+            acls: Vec<Acl>,
+        }
+        Ok(Some(reply.ok_or(&[])?.field::<Role>("role")?.acls))
+    }
+
+    async fn client(&self, username: &str) -> Result<Option<Client>, BackendError> {
+        let [reply] = self
+            .run_exactly([json!({"command": "getClient", "username": username})])
+            .await?;
+        if reply.is(CLIENT_NOT_FOUND) {
+            return Ok(None);
+        }
+        Ok(Some(reply.ok_or(&[])?.field("client")?))
+    }
+
+    /// Every client holding `role` (the plugin cannot list by role).
+    async fn clients_with_role(&self, role: &str) -> Result<Vec<Client>, BackendError> {
+        let [reply] = self
+            .run_exactly([json!({"command": "listClients", "verbose": true, "count": -1})])
+            .await?;
+        let clients: Vec<Client> = reply.ok_or(&[])?.field("clients")?;
+        Ok(clients.into_iter().filter(|client| client.holds(role)).collect())
+    }
+
+    async fn run_exactly<const N: usize>(&self, commands: [Value; N]) -> Result<[Reply; N], BackendError> {
+        self.run(commands.into())
+            .await?
+            .try_into()
+            .map_err(|_: Vec<Reply>| {
+                BackendError::refused(BACKEND, "the broker answered a different number of commands")
+            })
+    }
+
+    /// Runs `commands`, each allowed to fail with one of `tolerated`.
+    async fn run_all(&self, commands: Vec<Value>, tolerated: &[&str]) -> Result<(), BackendError> {
+        if commands.is_empty() {
+            return Ok(());
+        }
+        for reply in self.run(commands).await? {
+            reply.ok_or(tolerated)?;
+        }
+        Ok(())
+    }
+}
+
+/// The replies matching `correlations`, in that order.
+fn order_replies(mut replies: Vec<Reply>, correlations: &[String]) -> Result<Vec<Reply>, BackendError> {
+    correlations
+        .iter()
+        .map(|correlation| {
+            let index = replies
+                .iter()
+                .position(|reply| &reply.correlation_data == correlation)
+                .ok_or_else(|| BackendError::refused(BACKEND, "a dynamic-security reply is missing"))?;
+            Ok(replies.swap_remove(index))
+        })
+        .collect()
+}
+
+fn connection_error(error: ConnectionError) -> BackendError {
+    match error {
+        ConnectionError::ConnectionRefused(
+            code @ (ConnectReturnCode::BadUserNamePassword
+            | ConnectReturnCode::NotAuthorized
+            | ConnectReturnCode::Banned
+            | ConnectReturnCode::BadAuthenticationMethod),
+        ) => BackendError::refused(BACKEND, format!("the broker refused the admin client: {code:?}")),
+        other => BackendError::transient(BACKEND, other.to_string()),
+    }
+}
+
+/// The commands that turn `current` ACLs into the tenant's.
+fn acl_repairs(role: &str, slug: &str, current: &[Acl]) -> Vec<Value> {
+    let wanted = tenant_acls(slug);
+    let is_wanted = |acl: &Acl| {
+        acl.allow
+            && wanted
+                .iter()
+                .any(|(acltype, topic)| acl.acltype == *acltype && acl.topic == *topic)
+    };
+    let mut commands: Vec<Value> = current
+        .iter()
+        .filter(|acl| !is_wanted(acl))
+        .map(|acl| {
+            json!({"command": "removeRoleACL", "rolename": role, "acltype": acl.acltype, "topic": acl.topic})
+        })
+        .collect();
+    for (acltype, topic) in &wanted {
+        if !current
+            .iter()
+            .any(|acl| is_wanted(acl) && acl.acltype == *acltype && acl.topic == *topic)
+        {
+            commands.push(
+                json!({"command": "addRoleACL", "rolename": role, "acltype": acltype, "topic": topic, "allow": true}),
+            );
+        }
+    }
+    commands
+}
+
+#[async_trait::async_trait]
+impl MqttAccess for MqttAdminClient {
+    async fn ensure_tenant_role(&self, slug: &str) -> Result<(), BackendError> {
+        let role = role_name(slug);
+        let current = match self.role_acls(&role).await? {
+            Some(acls) => acls,
+            None => {
+                let acls: Vec<Value> = tenant_acls(slug)
+                    .into_iter()
+                    .map(|(acltype, topic)| json!({"acltype": acltype, "topic": topic, "allow": true}))
+                    .collect();
+                let [created] = self
+                    .run_exactly([json!({"command": "createRole", "rolename": role, "acls": acls})])
+                    .await?;
+                if !created.ok_or(&[ROLE_EXISTS])?.is(ROLE_EXISTS) {
+                    return Ok(());
+                }
+                // Created concurrently: check its ACLs like any other.
+                self.role_acls(&role).await?.unwrap_or_default()
+            }
+        };
+        // Removals run before additions, so a wrong `allow` on a wanted
+        // topic is replaced rather than reported as existing.
+        self.run_all(acl_repairs(&role, slug, &current), &[ACL_EXISTS, ACL_NOT_FOUND])
+            .await
+    }
+
+    async fn ensure_client(&self, slug: &str, username: &str, password: &str) -> Result<(), BackendError> {
+        let role = role_name(slug);
+        let existing = match self.client(username).await? {
+            Some(client) => client,
+            None => {
+                let [created] = self
+                    .run_exactly([json!({
+                        "command": "createClient",
+                        "username": username,
+                        "password": password,
+                        "roles": [{"rolename": role}],
+                    })])
+                    .await?;
+                if !created.ok_or(&[CLIENT_EXISTS])?.is(CLIENT_EXISTS) {
+                    return Ok(());
+                }
+                self.client(username).await?.ok_or_else(|| {
+                    BackendError::transient(BACKEND, "the client vanished while being created")
+                })?
+            }
+        };
+        if existing
+            .roles
+            .iter()
+            .any(|held| held.rolename != role && held.rolename.starts_with("tenant-"))
+        {
+            return Err(BackendError::refused(
+                BACKEND,
+                format!("MQTT client {username} belongs to another tenant"),
+            ));
+        }
+        let mut commands =
+            vec![json!({"command": "setClientPassword", "username": username, "password": password})];
+        if !existing.holds(&role) {
+            commands.push(json!({"command": "addClientRole", "username": username, "rolename": role}));
+        }
+        self.run_all(commands, &[]).await
+    }
+
+    async fn set_tenant_enabled(&self, slug: &str, enabled: bool) -> Result<(), BackendError> {
+        let command = if enabled { "enableClient" } else { "disableClient" };
+        let commands = self
+            .clients_with_role(&role_name(slug))
+            .await?
+            .into_iter()
+            .filter(|client| client.disabled == enabled)
+            .map(|client| json!({"command": command, "username": client.username}))
+            .collect();
+        self.run_all(commands, &[CLIENT_NOT_FOUND]).await
+    }
+
+    async fn remove_tenant(&self, slug: &str) -> Result<(), BackendError> {
+        let role = role_name(slug);
+        let commands = self
+            .clients_with_role(&role)
+            .await?
+            .into_iter()
+            .map(|client| json!({"command": "deleteClient", "username": client.username}))
+            .chain([json!({"command": "deleteRole", "rolename": role})])
+            .collect();
+        self.run_all(commands, &[CLIENT_NOT_FOUND, ROLE_NOT_FOUND]).await
+    }
+
+    async fn observe(&self, slug: &str) -> Result<Option<ObservedMqttTenant>, BackendError> {
+        let role = role_name(slug);
+        let Some(acls) = self.role_acls(&role).await? else {
+            return Ok(None);
+        };
+        let clients = self
+            .clients_with_role(&role)
+            .await?
+            .into_iter()
+            .map(|client| (client.username, client.disabled))
+            .collect();
+        Ok(Some(ObservedMqttTenant {
+            acls_match: acl_repairs(&role, slug, &acls).is_empty(),
+            clients,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acl(acltype: &str, topic: &str, allow: bool) -> Acl {
+        Acl {
+            acltype: acltype.into(),
+            topic: topic.into(),
+            allow,
+        }
+    }
+
+    #[test]
+    fn the_exact_tenant_acls_need_no_repair() {
+        let current = [
+            acl("subscribePattern", "tenants/acme/#", true),
+            acl("publishClientSend", "tenants/acme/#", true),
+        ];
+        assert!(acl_repairs("tenant-acme", "acme", &current).is_empty());
+    }
+
+    #[test]
+    fn foreign_denied_or_missing_acls_are_repaired() {
+        let current = [
+            acl("publishClientSend", "tenants/acme/#", false),
+            acl("subscribePattern", "#", true),
+        ];
+        let repairs = acl_repairs("tenant-acme", "acme", &current);
+        let commands: Vec<(&str, &str)> = repairs
+            .iter()
+            .map(|c| {
+                (
+                    c["command"].as_str().unwrap_or(""),
+                    c["topic"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            commands,
+            [
+                ("removeRoleACL", "tenants/acme/#"),
+                ("removeRoleACL", "#"),
+                ("addRoleACL", "tenants/acme/#"),
+                ("addRoleACL", "tenants/acme/#"),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_address_needs_a_port() {
+        let client = MqttAdminClient::new("mqtt://127.0.0.1:1883", "admin", "pw", Duration::from_secs(1));
+        assert!(client.is_ok_and(|c| c.port == 1883 && c.host == "127.0.0.1"));
+        assert!(MqttAdminClient::new("localhost", "admin", "pw", Duration::from_secs(1)).is_err());
+    }
+}

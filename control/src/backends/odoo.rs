@@ -1,0 +1,665 @@
+//! Odoo through its external JSON-RPC API (`POST /jsonrpc`, services `db`,
+//! `common`, `object`). One client serves any number of Odoo servers and
+//! databases: the instance names both. Odoo answers its errors with HTTP 200
+//! and an `error` member whose `data.name` is the Python exception: those are
+//! decoded here into [`BackendError`].
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
+
+use serde_json::{json, Value};
+
+use super::BackendError;
+
+const BACKEND: &str = "odoo";
+
+/// `create_database` is synchronous and installs `base`: minutes on a real server.
+const DATABASE_CREATION_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// One Odoo database and the administrator the control plane acts as.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OdooInstance {
+    /// The server's base URL, without `/jsonrpc`.
+    pub url: String,
+    pub database: String,
+    pub admin_login: String,
+    pub admin_password: String,
+    /// The database's language at creation, e.g. `fr_FR`.
+    pub lang: String,
+}
+
+impl std::fmt::Debug for OdooInstance {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("OdooInstance")
+            .field("url", &self.url)
+            .field("database", &self.database)
+            .field("admin_login", &self.admin_login)
+            .field("lang", &self.lang)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An `auth.oauth.provider` record (module `auth_oauth`): the portal's
+/// OpenID provider as Odoo's sign-in button.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OdooOAuthProvider {
+    pub name: String,
+    pub client_id: String,
+    pub auth_endpoint: String,
+    pub validation_endpoint: String,
+    pub data_endpoint: Option<String>,
+    pub scope: String,
+    /// The button's label (`body`).
+    pub label: String,
+}
+
+/// An internal `res.users` signing in through the provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OdooUser {
+    pub login: String,
+    pub name: String,
+    pub email: String,
+    /// The subject at the provider (`oauth_uid`).
+    pub oauth_uid: Option<String>,
+}
+
+/// What a database holds, for the reconciler.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedOdoo {
+    /// Technical names of the installed modules, sorted.
+    pub installed_modules: Vec<String>,
+    /// Names of the `auth.oauth.provider` records (empty without `auth_oauth`).
+    pub oauth_providers: Vec<String>,
+    /// Active internal users (the training offer's seats).
+    pub internal_users: u32,
+}
+
+#[async_trait::async_trait]
+pub trait Odoo: Send + Sync {
+    /// Creates the database unless it exists (`db_exist`, `create_database`).
+    async fn ensure_database(&self, instance: &OdooInstance) -> Result<(), BackendError>;
+    /// Installs those of `modules` (and their dependencies) not installed yet.
+    async fn ensure_modules(&self, instance: &OdooInstance, modules: &[&str]) -> Result<(), BackendError>;
+    /// The provider named `provider.name`, created or corrected; its id.
+    async fn ensure_oauth_provider(
+        &self,
+        instance: &OdooInstance,
+        provider: &OdooOAuthProvider,
+    ) -> Result<i64, BackendError>;
+    /// The internal user of that login, created or corrected (re-activated
+    /// if archived); its id.
+    async fn ensure_user(
+        &self,
+        instance: &OdooInstance,
+        provider_id: i64,
+        user: &OdooUser,
+    ) -> Result<i64, BackendError>;
+    /// Active internal users (`share = false`), for the training seat limit.
+    async fn count_users(&self, instance: &OdooInstance) -> Result<u32, BackendError>;
+    /// Drops the database; an absent one counts as dropped.
+    async fn drop_database(&self, instance: &OdooInstance) -> Result<(), BackendError>;
+    /// `None` when the database does not exist.
+    async fn observe(&self, instance: &OdooInstance) -> Result<Option<ObservedOdoo>, BackendError>;
+}
+
+/// The JSON-RPC client.
+pub struct OdooClient {
+    http: reqwest::Client,
+    master_password: String,
+    database_timeout: Duration,
+    next_request_id: AtomicU64,
+}
+
+impl OdooClient {
+    /// `timeout` bounds each call but `create_database` (see
+    /// [`Self::with_database_creation_timeout`]).
+    pub fn new(master_password: impl Into<String>, timeout: Duration) -> Result<Self, BackendError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .build()
+            .map_err(|error| BackendError::refused(BACKEND, error.to_string()))?;
+        Ok(Self {
+            http,
+            master_password: master_password.into(),
+            database_timeout: DATABASE_CREATION_TIMEOUT,
+            next_request_id: AtomicU64::new(1),
+        })
+    }
+
+    /// How long `create_database` may take (10 minutes by default).
+    pub fn with_database_creation_timeout(mut self, timeout: Duration) -> Self {
+        self.database_timeout = timeout;
+        self
+    }
+
+    async fn call(
+        &self,
+        url: &str,
+        service: &str,
+        method: &str,
+        args: Value,
+        timeout: Option<Duration>,
+    ) -> Result<Value, BackendError> {
+        let id = self.next_request_id.fetch_add(1, Ordering::Relaxed);
+        let body = json!({
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {"service": service, "method": method, "args": args},
+            "id": id,
+        });
+        let mut request = self
+            .http
+            .post(format!("{}/jsonrpc", url.trim_end_matches('/')))
+            .json(&body);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|error| BackendError::from_reqwest(BACKEND, error))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|error| BackendError::from_reqwest(BACKEND, error))?;
+        if !status.is_success() {
+            return Err(BackendError::from_status(BACKEND, status, &text));
+        }
+        let answer: Value = serde_json::from_str(&text).map_err(|_| {
+            BackendError::refused(BACKEND, format!("{service}.{method}: the answer is not JSON-RPC"))
+        })?;
+        if let Some(error) = answer.get("error") {
+            return Err(rpc_error(service, method, error));
+        }
+        answer.get("result").cloned().ok_or_else(|| {
+            BackendError::refused(BACKEND, format!("{service}.{method}: no result in the answer"))
+        })
+    }
+
+    /// The administrator's uid; a refused login is an error (Odoo answers `false`).
+    async fn login(&self, instance: &OdooInstance) -> Result<i64, BackendError> {
+        let args = json!([
+            instance.database,
+            instance.admin_login,
+            instance.admin_password,
+            {}
+        ]);
+        let uid = self
+            .call(&instance.url, "common", "authenticate", args, None)
+            .await?;
+        uid.as_i64().ok_or_else(|| {
+            BackendError::refused(
+                BACKEND,
+                format!(
+                    "the administrator login of database {} was refused",
+                    instance.database
+                ),
+            )
+        })
+    }
+
+    async fn execute(
+        &self,
+        instance: &OdooInstance,
+        uid: i64,
+        model: &str,
+        method: &str,
+        args: Value,
+        kwargs: Value,
+    ) -> Result<Value, BackendError> {
+        let call_args = json!([
+            instance.database,
+            uid,
+            instance.admin_password,
+            model,
+            method,
+            args,
+            kwargs
+        ]);
+        self.call(&instance.url, "object", "execute_kw", call_args, None)
+            .await
+    }
+
+    async fn search_read(
+        &self,
+        instance: &OdooInstance,
+        uid: i64,
+        model: &str,
+        domain: Value,
+        fields: &[&str],
+    ) -> Result<Vec<Value>, BackendError> {
+        // Archived records too: a login or a name is unique across them.
+        let kwargs = json!({"fields": fields, "context": {"active_test": false}});
+        let records = self
+            .execute(instance, uid, model, "search_read", json!([domain]), kwargs)
+            .await?;
+        match records {
+            Value::Array(records) => Ok(records),
+            _ => Err(unexpected(model, "search_read")),
+        }
+    }
+
+    async fn database_exists(&self, instance: &OdooInstance) -> Result<bool, BackendError> {
+        let exists = self
+            .call(&instance.url, "db", "db_exist", json!([instance.database]), None)
+            .await?;
+        exists.as_bool().ok_or_else(|| unexpected("db", "db_exist"))
+    }
+
+    async fn module_states(
+        &self,
+        instance: &OdooInstance,
+        uid: i64,
+        names: &[&str],
+    ) -> Result<Vec<(i64, String, String)>, BackendError> {
+        let records = self
+            .search_read(
+                instance,
+                uid,
+                "ir.module.module",
+                json!([["name", "in", names]]),
+                &["name", "state"],
+            )
+            .await?;
+        records
+            .iter()
+            .map(|record| {
+                let id = record["id"].as_i64();
+                let name = record["name"].as_str();
+                let state = record["state"].as_str();
+                match (id, name, state) {
+                    (Some(id), Some(name), Some(state)) => Ok((id, name.to_owned(), state.to_owned())),
+                    _ => Err(unexpected("ir.module.module", "search_read")),
+                }
+            })
+            .collect()
+    }
+
+    /// The field holding a user's groups: renamed in Odoo 19.
+    async fn groups_field(&self, instance: &OdooInstance) -> Result<&'static str, BackendError> {
+        let version = self
+            .call(&instance.url, "common", "version", json!([]), None)
+            .await?;
+        let major = version["server_version_info"][0].as_i64().unwrap_or(0);
+        Ok(if major >= 19 { "group_ids" } else { "groups_id" })
+    }
+
+    async fn internal_user_group(&self, instance: &OdooInstance, uid: i64) -> Result<i64, BackendError> {
+        let records = self
+            .search_read(
+                instance,
+                uid,
+                "ir.model.data",
+                json!([["module", "=", "base"], ["name", "=", "group_user"]]),
+                &["res_id"],
+            )
+            .await?;
+        records
+            .first()
+            .and_then(|record| record["res_id"].as_i64())
+            .ok_or_else(|| BackendError::refused(BACKEND, "base.group_user is missing from ir.model.data"))
+    }
+
+    async fn count_internal_users(&self, instance: &OdooInstance, uid: i64) -> Result<u32, BackendError> {
+        let count = self
+            .execute(
+                instance,
+                uid,
+                "res.users",
+                "search_count",
+                json!([[["share", "=", false]]]),
+                json!({}),
+            )
+            .await?;
+        count
+            .as_u64()
+            .and_then(|count| u32::try_from(count).ok())
+            .ok_or_else(|| unexpected("res.users", "search_count"))
+    }
+}
+
+#[async_trait::async_trait]
+impl Odoo for OdooClient {
+    async fn ensure_database(&self, instance: &OdooInstance) -> Result<(), BackendError> {
+        if self.database_exists(instance).await? {
+            return Ok(());
+        }
+        let args = json!([
+            self.master_password,
+            instance.database,
+            false,
+            instance.lang,
+            instance.admin_password,
+            instance.admin_login,
+            null,
+            null,
+        ]);
+        match self
+            .call(
+                &instance.url,
+                "db",
+                "create_database",
+                args,
+                Some(self.database_timeout),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Created meanwhile by another attempt: that is the state wanted.
+            Err(error) if error.to_string().contains("DatabaseExists") => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn ensure_modules(&self, instance: &OdooInstance, modules: &[&str]) -> Result<(), BackendError> {
+        if modules.is_empty() {
+            return Ok(());
+        }
+        let uid = self.login(instance).await?;
+        let states = self.module_states(instance, uid, modules).await?;
+        if let Some(unknown) = modules
+            .iter()
+            .find(|name| !states.iter().any(|(_, known, _)| known == *name))
+        {
+            return Err(BackendError::refused(
+                BACKEND,
+                format!("Odoo has no module named {unknown}"),
+            ));
+        }
+        let to_install: Vec<i64> = states
+            .iter()
+            .filter(|(_, _, state)| state != "installed")
+            .map(|(id, _, _)| *id)
+            .collect();
+        if to_install.is_empty() {
+            return Ok(());
+        }
+        self.execute(
+            instance,
+            uid,
+            "ir.module.module",
+            "button_immediate_install",
+            json!([to_install]),
+            json!({}),
+        )
+        .await?;
+        let states = self.module_states(instance, uid, modules).await?;
+        match states.iter().find(|(_, _, state)| state != "installed") {
+            Some((_, name, state)) => Err(BackendError::transient(
+                BACKEND,
+                format!("module {name} is {state} after its installation"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    async fn ensure_oauth_provider(
+        &self,
+        instance: &OdooInstance,
+        provider: &OdooOAuthProvider,
+    ) -> Result<i64, BackendError> {
+        let uid = self.login(instance).await?;
+        let wanted = json!({
+            "name": provider.name,
+            "client_id": text_field(&provider.client_id),
+            "auth_endpoint": provider.auth_endpoint,
+            "validation_endpoint": provider.validation_endpoint,
+            "data_endpoint": provider.data_endpoint.as_deref().map_or(Value::Bool(false), text_field),
+            "scope": text_field(&provider.scope),
+            "body": provider.label,
+            "enabled": true,
+        });
+        let fields: Vec<&str> = PROVIDER_FIELDS.to_vec();
+        let found = self
+            .search_read(
+                instance,
+                uid,
+                "auth.oauth.provider",
+                json!([["name", "=", provider.name]]),
+                &fields,
+            )
+            .await?;
+        let Some(existing) = found.first() else {
+            let id = self
+                .execute(
+                    instance,
+                    uid,
+                    "auth.oauth.provider",
+                    "create",
+                    json!([wanted]),
+                    json!({}),
+                )
+                .await?;
+            return id
+                .as_i64()
+                .ok_or_else(|| unexpected("auth.oauth.provider", "create"));
+        };
+        let id = existing["id"]
+            .as_i64()
+            .ok_or_else(|| unexpected("auth.oauth.provider", "search_read"))?;
+        let drift = drifted(existing, &wanted);
+        if !drift.is_empty() {
+            self.execute(
+                instance,
+                uid,
+                "auth.oauth.provider",
+                "write",
+                json!([[id], drift]),
+                json!({}),
+            )
+            .await?;
+        }
+        Ok(id)
+    }
+
+    async fn ensure_user(
+        &self,
+        instance: &OdooInstance,
+        provider_id: i64,
+        user: &OdooUser,
+    ) -> Result<i64, BackendError> {
+        let uid = self.login(instance).await?;
+        let wanted = json!({
+            "login": user.login,
+            "name": user.name,
+            "email": text_field(&user.email),
+            "active": true,
+            "oauth_provider_id": provider_id,
+            "oauth_uid": user.oauth_uid.as_deref().map_or(Value::Bool(false), text_field),
+        });
+        let found = self
+            .search_read(
+                instance,
+                uid,
+                "res.users",
+                json!([["login", "=", user.login]]),
+                &USER_FIELDS,
+            )
+            .await?;
+        let Some(existing) = found.first() else {
+            let groups_field = self.groups_field(instance).await?;
+            let group = self.internal_user_group(instance, uid).await?;
+            let mut values = wanted;
+            values[groups_field] = json!([[4, group]]);
+            let id = self
+                .execute(instance, uid, "res.users", "create", json!([values]), json!({}))
+                .await?;
+            return id.as_i64().ok_or_else(|| unexpected("res.users", "create"));
+        };
+        let id = existing["id"]
+            .as_i64()
+            .ok_or_else(|| unexpected("res.users", "search_read"))?;
+        let drift = drifted(existing, &wanted);
+        if !drift.is_empty() {
+            self.execute(
+                instance,
+                uid,
+                "res.users",
+                "write",
+                json!([[id], drift]),
+                json!({}),
+            )
+            .await?;
+        }
+        Ok(id)
+    }
+
+    async fn count_users(&self, instance: &OdooInstance) -> Result<u32, BackendError> {
+        let uid = self.login(instance).await?;
+        self.count_internal_users(instance, uid).await
+    }
+
+    async fn drop_database(&self, instance: &OdooInstance) -> Result<(), BackendError> {
+        // `true` when dropped, `false` when there was nothing to drop.
+        let args = json!([self.master_password, instance.database]);
+        self.call(&instance.url, "db", "drop", args, Some(self.database_timeout))
+            .await?;
+        Ok(())
+    }
+
+    async fn observe(&self, instance: &OdooInstance) -> Result<Option<ObservedOdoo>, BackendError> {
+        if !self.database_exists(instance).await? {
+            return Ok(None);
+        }
+        let uid = self.login(instance).await?;
+        let modules = self
+            .search_read(
+                instance,
+                uid,
+                "ir.module.module",
+                json!([["state", "=", "installed"]]),
+                &["name"],
+            )
+            .await?;
+        let mut installed_modules: Vec<String> = modules
+            .iter()
+            .filter_map(|record| record["name"].as_str().map(str::to_owned))
+            .collect();
+        installed_modules.sort();
+        let oauth_providers = if installed_modules.iter().any(|name| name == "auth_oauth") {
+            let providers = self
+                .search_read(instance, uid, "auth.oauth.provider", json!([]), &["name"])
+                .await?;
+            providers
+                .iter()
+                .filter_map(|record| record["name"].as_str().map(str::to_owned))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let internal_users = self.count_internal_users(instance, uid).await?;
+        Ok(Some(ObservedOdoo {
+            installed_modules,
+            oauth_providers,
+            internal_users,
+        }))
+    }
+}
+
+const PROVIDER_FIELDS: [&str; 8] = [
+    "name",
+    "client_id",
+    "auth_endpoint",
+    "validation_endpoint",
+    "data_endpoint",
+    "scope",
+    "body",
+    "enabled",
+];
+
+const USER_FIELDS: [&str; 6] = [
+    "login",
+    "name",
+    "email",
+    "active",
+    "oauth_provider_id",
+    "oauth_uid",
+];
+
+/// Odoo reads an empty text field back as `false`.
+fn text_field(text: &str) -> Value {
+    if text.is_empty() {
+        Value::Bool(false)
+    } else {
+        Value::String(text.to_owned())
+    }
+}
+
+/// The members of `wanted` whose stored value differs. A many2one is read
+/// back as `[id, display name]` and written as its id.
+fn drifted(stored: &Value, wanted: &Value) -> serde_json::Map<String, Value> {
+    let Some(wanted) = wanted.as_object() else {
+        return serde_json::Map::new();
+    };
+    wanted
+        .iter()
+        .filter(|(field, value)| {
+            let current = &stored[field.as_str()];
+            let current_id = current.as_array().and_then(|pair| pair.first());
+            current != *value && current_id != Some(*value)
+        })
+        .map(|(field, value)| (field.clone(), value.clone()))
+        .collect()
+}
+
+/// An Odoo error answer: `data.name` is the exception's class.
+fn rpc_error(service: &str, method: &str, error: &Value) -> BackendError {
+    let name = error["data"]["name"].as_str().unwrap_or("unknown");
+    let message = error["data"]["message"]
+        .as_str()
+        .or_else(|| error["message"].as_str())
+        .unwrap_or("");
+    let detail = format!("{service}.{method}: {name}: {message}");
+    // A lost or serialization-failed PostgreSQL connection passes; a missing
+    // database does not.
+    let transient = (name.starts_with("psycopg2.") && !message.contains("does not exist"))
+        || name == "odoo.exceptions.ConcurrencyError";
+    if transient {
+        BackendError::transient(BACKEND, detail)
+    } else {
+        BackendError::refused(BACKEND, detail)
+    }
+}
+
+fn unexpected(model: &str, method: &str) -> BackendError {
+    BackendError::refused(BACKEND, format!("{model}.{method}: unexpected answer"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_many2one_read_back_as_a_pair_is_not_drift() {
+        let stored = json!({"id": 7, "name": "Ann", "oauth_provider_id": [3, "Bibind"], "oauth_uid": false});
+        let wanted = json!({"name": "Ann", "oauth_provider_id": 3, "oauth_uid": "sub-1"});
+        let drift = drifted(&stored, &wanted);
+        assert_eq!(drift.keys().collect::<Vec<_>>(), vec!["oauth_uid"]);
+    }
+
+    #[test]
+    fn the_instance_debug_leaves_the_password_out() {
+        let instance = OdooInstance {
+            url: "http://odoo".into(),
+            database: "acme".into(),
+            admin_login: "admin".into(),
+            admin_password: "s3cret".into(),
+            lang: "fr_FR".into(),
+        };
+        assert!(!format!("{instance:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn access_errors_are_refusals_and_lost_connections_pass() {
+        let denied = json!({"code": 200, "message": "Odoo Server Error", "data": {"name": "odoo.exceptions.AccessDenied", "message": "Access Denied"}});
+        assert!(!rpc_error("db", "drop", &denied).is_transient());
+        let lost =
+            json!({"data": {"name": "psycopg2.OperationalError", "message": "server closed the connection"}});
+        assert!(rpc_error("object", "execute_kw", &lost).is_transient());
+    }
+}

@@ -1,0 +1,305 @@
+//! OpenStack: one Keystone project per tenant, `tenant-<slug>` tagged
+//! `bibind`, with its Nova (cores, RAM, instances), Cinder (volumes,
+//! gigabytes) and Neutron (networks) quotas.
+//!
+//! The client authenticates with a password scoped to the admin project
+//! ([`session`]), keeps the token until shortly before it expires and
+//! authenticates again once when a service answers 401. The quota services'
+//! URLs come from the settings, else from the token's service catalog.
+//! A project that has the right name but not the `bibind` tag is somebody
+//! else's: it is never changed or deleted, and is reported as a refusal.
+
+mod keystone;
+mod quotas;
+mod session;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::BackendError;
+use keystone::{Outcome, Project};
+use session::Session;
+
+/// The tag marking the projects Bibind manages.
+pub const MANAGED_TAG: &str = "bibind";
+
+/// Keystone refuses longer project names.
+const PROJECT_NAME_MAX: usize = 64;
+
+/// The limits Bibind sets on a tenant's project. A limit that OpenStack
+/// holds as unlimited (-1) reads as `u32::MAX`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProjectQuota {
+    pub vcpus: u32,
+    pub ram_mib: u32,
+    pub instances: u32,
+    pub volumes: u32,
+    pub gigabytes: u32,
+    pub networks: u32,
+}
+
+/// A tenant's project as it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedProject {
+    pub id: String,
+    pub enabled: bool,
+    pub quota: ProjectQuota,
+}
+
+#[async_trait]
+pub trait OpenStack: Send + Sync {
+    /// The project `tenant-<slug>` in the admin project's domain, tagged
+    /// `bibind`, created if missing (its description corrected if not);
+    /// returns its id.
+    async fn ensure_project(&self, slug: &str, description: &str) -> Result<String, BackendError>;
+    /// Nova cores/ram/instances, Cinder volumes/gigabytes, Neutron networks.
+    async fn set_quota(&self, project_id: &str, quota: &ProjectQuota) -> Result<(), BackendError>;
+    async fn set_project_enabled(&self, project_id: &str, enabled: bool) -> Result<(), BackendError>;
+    /// Quotas back to the defaults, then the project disabled and deleted;
+    /// a project already gone is success.
+    async fn remove_project(&self, slug: &str) -> Result<(), BackendError>;
+    async fn observe(&self, slug: &str) -> Result<Option<ObservedProject>, BackendError>;
+}
+
+/// Where Keystone is and whom to authenticate as. Domains are given by
+/// name (`Default` in a fresh Keystone).
+#[derive(Clone)]
+pub struct OpenStackSettings {
+    /// The Identity endpoint, with or without its `/v3` suffix.
+    pub keystone_url: String,
+    pub username: String,
+    pub password: String,
+    pub user_domain: String,
+    /// The admin project the token is scoped to; tenant projects are
+    /// created in its domain.
+    pub project: String,
+    pub project_domain: String,
+    /// The catalog region to take endpoints from; any when absent.
+    pub region: Option<String>,
+    /// Nova's endpoint (`…/v2.1`); from the catalog (`compute`) when absent.
+    pub compute_url: Option<String>,
+    /// Cinder's endpoint (`…/v3/%(project_id)s`, the admin project's id is
+    /// put in); from the catalog (`block-storage`, `volumev3`) when absent.
+    pub volume_url: Option<String>,
+    /// Neutron's endpoint (without `/v2.0`); from the catalog (`network`)
+    /// when absent.
+    pub network_url: Option<String>,
+    /// How long one call may take.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for OpenStackSettings {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("OpenStackSettings")
+            .field("keystone_url", &self.keystone_url)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("user_domain", &self.user_domain)
+            .field("project", &self.project)
+            .field("project_domain", &self.project_domain)
+            .field("region", &self.region)
+            .field("compute_url", &self.compute_url)
+            .field("volume_url", &self.volume_url)
+            .field("network_url", &self.network_url)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// The real client, over HTTP.
+pub struct OpenStackClient {
+    session: Session,
+}
+
+impl OpenStackClient {
+    pub fn new(settings: OpenStackSettings) -> Result<Self, BackendError> {
+        Ok(Self {
+            session: Session::new(settings)?,
+        })
+    }
+
+    /// The project named `tenant-<slug>`, if it exists and is Bibind's.
+    async fn managed_project(&self, slug: &str) -> Result<Option<Project>, BackendError> {
+        let name = project_name(slug)?;
+        let Some(project) = keystone::find_project(&self.session, &name).await? else {
+            return Ok(None);
+        };
+        ensure_managed(&project)?;
+        Ok(Some(project))
+    }
+}
+
+#[async_trait]
+impl OpenStack for OpenStackClient {
+    async fn ensure_project(&self, slug: &str, description: &str) -> Result<String, BackendError> {
+        let name = project_name(slug)?;
+        let project = match keystone::find_project(&self.session, &name).await? {
+            Some(project) => project,
+            None => match keystone::create_project(&self.session, &name, description).await? {
+                Some(created) => return Ok(created.id),
+                // Created meanwhile by a racing step: take that one.
+                None => keystone::find_project(&self.session, &name)
+                    .await?
+                    .ok_or_else(|| {
+                        BackendError::transient(
+                            keystone::BACKEND,
+                            format!("project {name} conflicted on create but cannot be found"),
+                        )
+                    })?,
+            },
+        };
+        ensure_managed(&project)?;
+        if project.description.as_deref().unwrap_or("") != description {
+            let fields = serde_json::json!({ "description": description });
+            if keystone::update_project(&self.session, &project.id, fields).await? == Outcome::Absent {
+                return Err(BackendError::transient(
+                    keystone::BACKEND,
+                    format!("project {name} was deleted while being ensured"),
+                ));
+            }
+        }
+        Ok(project.id)
+    }
+
+    async fn set_quota(&self, project_id: &str, quota: &ProjectQuota) -> Result<(), BackendError> {
+        quotas::set_compute(&self.session, project_id, quota).await?;
+        quotas::set_volume(&self.session, project_id, quota).await?;
+        quotas::set_network(&self.session, project_id, quota).await
+    }
+
+    async fn set_project_enabled(&self, project_id: &str, enabled: bool) -> Result<(), BackendError> {
+        match keystone::update_project(
+            &self.session,
+            project_id,
+            serde_json::json!({ "enabled": enabled }),
+        )
+        .await?
+        {
+            Outcome::Done => Ok(()),
+            Outcome::Absent => Err(BackendError::refused(
+                keystone::BACKEND,
+                format!("project {project_id} does not exist"),
+            )),
+        }
+    }
+
+    async fn remove_project(&self, slug: &str) -> Result<(), BackendError> {
+        let Some(project) = self.managed_project(slug).await? else {
+            return Ok(());
+        };
+        quotas::reset_compute(&self.session, &project.id).await?;
+        quotas::reset_volume(&self.session, &project.id).await?;
+        quotas::reset_network(&self.session, &project.id).await?;
+        // Keystone refuses to delete an enabled project in some
+        // configurations (and a disabled one stops new tokens at once).
+        if project.enabled {
+            let disabled = keystone::update_project(
+                &self.session,
+                &project.id,
+                serde_json::json!({ "enabled": false }),
+            )
+            .await?;
+            if disabled == Outcome::Absent {
+                return Ok(());
+            }
+        }
+        keystone::delete_project(&self.session, &project.id).await
+    }
+
+    async fn observe(&self, slug: &str) -> Result<Option<ObservedProject>, BackendError> {
+        let Some(project) = self.managed_project(slug).await? else {
+            return Ok(None);
+        };
+        let mut quota = ProjectQuota::default();
+        quotas::read_compute(&self.session, &project.id, &mut quota).await?;
+        quotas::read_volume(&self.session, &project.id, &mut quota).await?;
+        quotas::read_network(&self.session, &project.id, &mut quota).await?;
+        Ok(Some(ObservedProject {
+            id: project.id,
+            enabled: project.enabled,
+            quota,
+        }))
+    }
+}
+
+/// `tenant-<slug>`, checked against Keystone's limits and kept to
+/// characters that are safe in a query string.
+pub fn project_name(slug: &str) -> Result<String, BackendError> {
+    let name = format!("tenant-{slug}");
+    let valid = !slug.is_empty()
+        && name.len() <= PROJECT_NAME_MAX
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid {
+        return Err(BackendError::refused(
+            keystone::BACKEND,
+            format!("{slug:?} cannot name a project (lowercase letters, digits and dashes, at most {} characters)", PROJECT_NAME_MAX - 7),
+        ));
+    }
+    Ok(name)
+}
+
+fn ensure_managed(project: &Project) -> Result<(), BackendError> {
+    if project.tags.iter().any(|tag| tag == MANAGED_TAG) {
+        return Ok(());
+    }
+    Err(BackendError::refused(
+        keystone::BACKEND,
+        format!(
+            "project {} ({}) exists without the {MANAGED_TAG} tag: it is not Bibind's, so it is left alone",
+            project.name, project.id
+        ),
+    ))
+}
+
+/// A limit as OpenStack holds it (-1 for unlimited) read into Bibind's
+/// unsigned quota.
+fn limit_from_openstack(value: i64) -> u32 {
+    if value < 0 {
+        u32::MAX
+    } else {
+        u32::try_from(value).unwrap_or(u32::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_names_are_checked() {
+        assert_eq!(project_name("acme-1").as_deref(), Ok("tenant-acme-1"));
+        for bad in ["", "Acme", "a b", "a&name=x", &"x".repeat(58)] {
+            assert!(project_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(project_name(&"x".repeat(57)).is_ok());
+    }
+
+    #[test]
+    fn unlimited_reads_as_the_largest_limit() {
+        assert_eq!(limit_from_openstack(-1), u32::MAX);
+        assert_eq!(limit_from_openstack(20), 20);
+        assert_eq!(limit_from_openstack(i64::MAX), u32::MAX);
+    }
+
+    #[test]
+    fn settings_never_print_the_password() {
+        let settings = OpenStackSettings {
+            keystone_url: "http://keystone".into(),
+            username: "admin".into(),
+            password: "hunter2".into(),
+            user_domain: "Default".into(),
+            project: "admin".into(),
+            project_domain: "Default".into(),
+            region: None,
+            compute_url: None,
+            volume_url: None,
+            network_url: None,
+            timeout: Duration::from_secs(1),
+        };
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+}

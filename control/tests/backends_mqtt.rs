@@ -1,0 +1,338 @@
+//! `MqttAdminClient` against the real Mosquitto (dynamic-security plugin)
+//! that `cargo xtask test` starts (`TEST_MQTT_ADDRESS`, admin credentials
+//! in `TEST_MQTT_ADMIN_USERNAME` / `TEST_MQTT_ADMIN_PASSWORD`); devices are
+//! real MQTT v5 clients.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use control::backends::{
+    mqtt::{MqttAccess, MqttAdminClient},
+    BackendError,
+};
+use rumqttc::v5::{
+    mqttbytes::{
+        v5::{ConnectReturnCode, Packet, PubAckReason, SubscribeReasonCode},
+        QoS,
+    },
+    AsyncClient, ConnectionError, Event, EventLoop, MqttOptions,
+};
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with `cargo xtask test`, which starts Mosquitto with dynamic security")
+    })
+}
+
+fn admin() -> MqttAdminClient {
+    MqttAdminClient::new(
+        &env("TEST_MQTT_ADDRESS"),
+        &env("TEST_MQTT_ADMIN_USERNAME"),
+        &env("TEST_MQTT_ADMIN_PASSWORD"),
+        TIMEOUT,
+    )
+    .unwrap()
+}
+
+fn unique_slug() -> String {
+    format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// A device connected with `username`/`password`, or the broker's CONNACK refusal.
+async fn connect(username: &str, password: &str) -> Result<(AsyncClient, EventLoop), ConnectReturnCode> {
+    let address = env("TEST_MQTT_ADDRESS");
+    let (host, port) = address.rsplit_once(':').unwrap();
+    let mut options = MqttOptions::new(
+        format!("device-{}", uuid::Uuid::new_v4().simple()),
+        host,
+        port.parse().unwrap(),
+    );
+    options.set_credentials(username, password);
+    let (client, mut events) = AsyncClient::new(options, 10);
+    let outcome = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            match events.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => return Ok(()),
+                Ok(_) => {}
+                Err(ConnectionError::ConnectionRefused(code)) => return Err(code),
+                Err(other) => panic!("connecting: {other}"),
+            }
+        }
+    })
+    .await
+    .expect("the broker answers the CONNECT");
+    outcome.map(|()| (client, events))
+}
+
+/// The next acknowledgement (PUBACK reason or SUBACK code) or message.
+async fn next_packet(events: &mut EventLoop) -> Packet {
+    tokio::time::timeout(TIMEOUT, async {
+        loop {
+            if let Event::Incoming(packet) = events.poll().await.unwrap() {
+                if matches!(packet, Packet::PubAck(_) | Packet::SubAck(_) | Packet::Publish(_)) {
+                    return packet;
+                }
+            }
+        }
+    })
+    .await
+    .expect("an answer from the broker")
+}
+
+async fn subscribe(client: &AsyncClient, events: &mut EventLoop, filter: &str) -> SubscribeReasonCode {
+    client.subscribe(filter, QoS::AtLeastOnce).await.unwrap();
+    match next_packet(events).await {
+        Packet::SubAck(ack) => ack.return_codes[0],
+        other => panic!("expected a SUBACK, got {other:?}"),
+    }
+}
+
+/// Publishes "42" to `topic`: whether the broker accepted it (a PUBACK
+/// without error; "no matching subscribers" is accepted too), and the
+/// messages delivered to this client meanwhile.
+async fn publish(client: &AsyncClient, events: &mut EventLoop, topic: &str) -> (bool, Vec<String>) {
+    client
+        .publish(topic, QoS::AtLeastOnce, false, "42")
+        .await
+        .unwrap();
+    let mut delivered = Vec::new();
+    loop {
+        match next_packet(events).await {
+            Packet::PubAck(ack) => {
+                let accepted = matches!(
+                    ack.reason,
+                    PubAckReason::Success | PubAckReason::NoMatchingSubscribers
+                );
+                if !accepted {
+                    assert_eq!(ack.reason, PubAckReason::NotAuthorized, "PUBACK 135");
+                }
+                return (accepted, delivered);
+            }
+            Packet::Publish(message) => {
+                delivered.push(String::from_utf8_lossy(&message.payload).into_owned())
+            }
+            other => panic!("expected a PUBACK, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_device_publishes_and_subscribes_under_its_tenant_only() {
+    let mqtt = admin();
+    let (slug, other) = (unique_slug(), unique_slug());
+    mqtt.ensure_tenant_role(&slug).await.unwrap();
+    mqtt.ensure_tenant_role(&slug).await.unwrap();
+    let username = format!("{slug}-sensor");
+    mqtt.ensure_client(&slug, &username, "pass-1").await.unwrap();
+    mqtt.ensure_client(&slug, &username, "pass-1").await.unwrap();
+
+    let observed = mqtt.observe(&slug).await.unwrap().unwrap();
+    assert!(observed.acls_match);
+    assert_eq!(observed.clients, [(username.clone(), false)], "no duplicate");
+
+    let (device, mut events) = connect(&username, "pass-1").await.unwrap();
+    let own = format!("tenants/{slug}/#");
+    assert!(matches!(
+        subscribe(&device, &mut events, &own).await,
+        SubscribeReasonCode::Success(_)
+    ));
+    let (accepted, mut delivered) =
+        publish(&device, &mut events, &format!("tenants/{slug}/temperature")).await;
+    assert!(accepted);
+    if delivered.is_empty() {
+        match next_packet(&mut events).await {
+            Packet::Publish(message) => {
+                delivered.push(String::from_utf8_lossy(&message.payload).into_owned())
+            }
+            other => panic!("expected its own message back, got {other:?}"),
+        }
+    }
+    assert_eq!(delivered, ["42"], "its own subscription receives it");
+    assert_eq!(
+        subscribe(&device, &mut events, &format!("tenants/{other}/#")).await,
+        SubscribeReasonCode::NotAuthorized,
+        "SUBACK 135"
+    );
+    let (accepted, _) = publish(&device, &mut events, &format!("tenants/{other}/temperature")).await;
+    assert!(!accepted, "PUBACK 135");
+    assert_eq!(
+        connect(&username, "wrong").await.err(),
+        Some(ConnectReturnCode::NotAuthorized),
+        "CONNACK 135"
+    );
+
+    mqtt.remove_tenant(&slug).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_existing_client_gets_its_password_and_role_again() {
+    let mqtt = admin();
+    let slug = unique_slug();
+    let username = format!("{slug}-gateway");
+    mqtt.ensure_tenant_role(&slug).await.unwrap();
+    mqtt.ensure_client(&slug, &username, "old-password")
+        .await
+        .unwrap();
+    mqtt.ensure_client(&slug, &username, "new-password")
+        .await
+        .unwrap();
+    assert!(connect(&username, "old-password").await.is_err());
+    assert!(connect(&username, "new-password").await.is_ok());
+
+    // A client of another tenant is not taken over.
+    let other = unique_slug();
+    mqtt.ensure_tenant_role(&other).await.unwrap();
+    let taken = mqtt.ensure_client(&other, &username, "x").await;
+    assert!(matches!(taken, Err(BackendError::Refused { .. })), "{taken:?}");
+    assert_eq!(
+        mqtt.observe(&other).await.unwrap().unwrap().clients,
+        Vec::<(String, bool)>::new()
+    );
+
+    mqtt.remove_tenant(&slug).await.unwrap();
+    mqtt.remove_tenant(&other).await.unwrap();
+}
+
+#[tokio::test]
+async fn drifted_acls_are_corrected() {
+    let mqtt = admin();
+    let slug = unique_slug();
+    mqtt.ensure_tenant_role(&slug).await.unwrap();
+    // Someone opens the role to everything and denies its own topics.
+    let role = format!("tenant-{slug}");
+    dynsec(&[
+        serde_json::json!({"command": "addRoleACL", "rolename": role, "acltype": "subscribePattern", "topic": "#", "allow": true}),
+        serde_json::json!({"command": "removeRoleACL", "rolename": role, "acltype": "publishClientSend", "topic": format!("tenants/{slug}/#")}),
+        serde_json::json!({"command": "addRoleACL", "rolename": role, "acltype": "publishClientSend", "topic": format!("tenants/{slug}/#"), "allow": false}),
+    ])
+    .await;
+    assert!(!mqtt.observe(&slug).await.unwrap().unwrap().acls_match);
+
+    mqtt.ensure_tenant_role(&slug).await.unwrap();
+    assert!(mqtt.observe(&slug).await.unwrap().unwrap().acls_match);
+    let username = format!("{slug}-d");
+    mqtt.ensure_client(&slug, &username, "pw").await.unwrap();
+    let (device, mut events) = connect(&username, "pw").await.unwrap();
+    assert_eq!(
+        subscribe(&device, &mut events, "#").await,
+        SubscribeReasonCode::NotAuthorized
+    );
+    assert!(
+        publish(&device, &mut events, &format!("tenants/{slug}/x"))
+            .await
+            .0
+    );
+    mqtt.remove_tenant(&slug).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_suspended_tenants_devices_cannot_connect_until_resumed_nor_after_removal() {
+    let mqtt = admin();
+    let slug = unique_slug();
+    mqtt.ensure_tenant_role(&slug).await.unwrap();
+    let devices = [format!("{slug}-a"), format!("{slug}-b")];
+    for device in &devices {
+        mqtt.ensure_client(&slug, device, "pw").await.unwrap();
+    }
+
+    mqtt.set_tenant_enabled(&slug, false).await.unwrap();
+    mqtt.set_tenant_enabled(&slug, false).await.unwrap();
+    let mut clients = mqtt.observe(&slug).await.unwrap().unwrap().clients;
+    clients.sort();
+    assert_eq!(clients, [(devices[0].clone(), true), (devices[1].clone(), true)]);
+    for device in &devices {
+        assert!(connect(device, "pw").await.is_err(), "{device} is disabled");
+    }
+
+    mqtt.set_tenant_enabled(&slug, true).await.unwrap();
+    assert!(connect(&devices[0], "pw").await.is_ok());
+
+    mqtt.remove_tenant(&slug).await.unwrap();
+    assert_eq!(mqtt.observe(&slug).await.unwrap(), None);
+    assert!(connect(&devices[0], "pw").await.is_err(), "removed");
+    mqtt.remove_tenant(&slug).await.unwrap();
+    mqtt.set_tenant_enabled(&slug, false).await.unwrap();
+}
+
+#[tokio::test]
+async fn refusals_and_outages_are_told_apart() {
+    let wrong = MqttAdminClient::new(
+        &env("TEST_MQTT_ADDRESS"),
+        &env("TEST_MQTT_ADMIN_USERNAME"),
+        "not-the-password",
+        TIMEOUT,
+    )
+    .unwrap();
+    let refused = wrong.observe(&unique_slug()).await;
+    assert!(
+        matches!(refused, Err(BackendError::Refused { .. })),
+        "{refused:?}"
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let down = MqttAdminClient::new(&address, "admin", "x", Duration::from_secs(1)).unwrap();
+    let unavailable = down.observe("acme").await;
+    assert!(
+        matches!(unavailable, Err(BackendError::Transient { .. })),
+        "{unavailable:?}"
+    );
+
+    // Accepts TCP, never answers the CONNECT.
+    let hanging = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = hanging.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hanging.accept().await {
+            held.push(socket);
+        }
+    });
+    let slow = MqttAdminClient::new(&address, "admin", "x", Duration::from_secs(1)).unwrap();
+    let started = std::time::Instant::now();
+    let timed_out = slow.ensure_tenant_role("acme").await;
+    assert!(
+        matches!(timed_out, Err(BackendError::Transient { .. })),
+        "{timed_out:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+/// Raw dynamic-security commands as the admin, to make drift.
+async fn dynsec(commands: &[serde_json::Value]) {
+    let (client, mut events) = connect(&env("TEST_MQTT_ADMIN_USERNAME"), &env("TEST_MQTT_ADMIN_PASSWORD"))
+        .await
+        .unwrap();
+    let response = "$CONTROL/dynamic-security/v1/response";
+    assert!(matches!(
+        subscribe(&client, &mut events, response).await,
+        SubscribeReasonCode::Success(_)
+    ));
+    // Other tests' replies arrive on the same topic: ours carry this mark.
+    let mark = format!("drift-{}", uuid::Uuid::new_v4().simple());
+    let commands: Vec<serde_json::Value> = commands
+        .iter()
+        .cloned()
+        .map(|mut command| {
+            command["correlationData"] = mark.clone().into();
+            command
+        })
+        .collect();
+    let body = serde_json::json!({ "commands": commands }).to_string();
+    client
+        .publish("$CONTROL/dynamic-security/v1", QoS::AtLeastOnce, false, body)
+        .await
+        .unwrap();
+    loop {
+        if let Packet::Publish(reply) = next_packet(&mut events).await {
+            let text = String::from_utf8_lossy(&reply.payload).into_owned();
+            if text.contains(&mark) {
+                assert!(!text.contains("\"error\""), "{text}");
+                return;
+            }
+        }
+    }
+}

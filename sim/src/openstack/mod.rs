@@ -1,0 +1,185 @@
+//! Nova, Cinder and Neutron quota APIs in one simulator, behind the REAL
+//! Keystone: every call's `X-Auth-Token` is validated against Keystone
+//! (`GET /v3/auth/tokens`), as keystonemiddleware does in front of the
+//! real services.
+//!
+//! Paths (the layout devstack puts behind one host):
+//! - Nova: `/compute/v2.1/os-quota-sets/{project}` (`GET`, `PUT`, `DELETE`),
+//!   `…/detail`, `…/defaults`; microversions from `OpenStack-API-Version`.
+//! - Cinder: `/volume/v3/{admin project}/os-quota-sets/{project}`
+//!   (`GET [?usage=True]`, `PUT`, `DELETE`), `…/defaults`.
+//! - Neutron: `/network/v2.0/quotas/{project}[.json]` (`GET`, `PUT`,
+//!   `DELETE`), `…/default`, `…/details`.
+//! - Test hook: `PUT /_sim/usage/{compute|volume|network}/{project}` with
+//!   `{"<resource>": in_use}` sets what a project uses, so that limits
+//!   below the usage can be refused as the real services do.
+//!
+//! Fault operations: `nova_show_quota`, `nova_update_quota`,
+//! `nova_delete_quota`, `nova_detail_quota`, `nova_default_quota`, and the
+//! same with `cinder_` and `neutron_`.
+
+mod auth;
+mod book;
+mod cinder;
+mod faults;
+mod neutron;
+mod nova;
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+};
+
+use axum::{
+    extract::{Path, State},
+    routing::{get, put},
+    Json, Router,
+};
+use http::StatusCode;
+
+use crate::faults::Faults;
+use auth::TokenValidator;
+use book::QuotaBook;
+
+#[derive(clap::Args)]
+pub struct Options {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8774")]
+    listen: SocketAddr,
+    /// Keystone's Identity endpoint, where tokens are validated.
+    #[arg(long, env = "SIM_KEYSTONE_URL")]
+    keystone_url: String,
+}
+
+pub async fn run(options: Options) -> Result<(), String> {
+    let simulator = OpenStackSim::new(&options.keystone_url).map_err(|error| error.to_string())?;
+    crate::serve_forever(simulator.router(), options.listen).await
+}
+
+/// The simulator's state; clones share it.
+#[derive(Clone)]
+pub struct OpenStackSim {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    keystone: TokenValidator,
+    faults: Faults,
+    nova: Mutex<QuotaBook>,
+    cinder: Mutex<QuotaBook>,
+    neutron: Mutex<QuotaBook>,
+}
+
+impl OpenStackSim {
+    /// A simulator that validates tokens at `keystone_url` (with or without
+    /// its `/v3` suffix).
+    pub fn new(keystone_url: &str) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            inner: Arc::new(Inner {
+                keystone: TokenValidator::new(keystone_url)?,
+                faults: Faults::default(),
+                nova: Mutex::new(QuotaBook::new(nova::DEFAULTS)),
+                cinder: Mutex::new(QuotaBook::new(cinder::DEFAULTS)),
+                neutron: Mutex::new(QuotaBook::new(neutron::DEFAULTS)),
+            }),
+        })
+    }
+
+    pub fn faults(&self) -> &Faults {
+        &self.inner.faults
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route(
+                "/compute/v2.1/os-quota-sets/{project_id}",
+                get(nova::show).put(nova::update).delete(nova::delete),
+            )
+            .route(
+                "/compute/v2.1/os-quota-sets/{project_id}/detail",
+                get(nova::detail),
+            )
+            .route(
+                "/compute/v2.1/os-quota-sets/{project_id}/defaults",
+                get(nova::defaults),
+            )
+            .route(
+                "/volume/v3/{admin_project_id}/os-quota-sets/{project_id}",
+                get(cinder::show).put(cinder::update).delete(cinder::delete),
+            )
+            .route(
+                "/volume/v3/{admin_project_id}/os-quota-sets/{project_id}/defaults",
+                get(cinder::defaults),
+            )
+            .route(
+                "/network/v2.0/quotas/{project_id}",
+                get(neutron::show).put(neutron::update).delete(neutron::delete),
+            )
+            .route("/network/v2.0/quotas/{project_id}/{action}", get(neutron::action))
+            .route("/_sim/usage/{service}/{project_id}", put(set_usage))
+            .with_state(self.clone())
+            .merge(self.inner.faults.routes())
+    }
+
+    fn book(&self, service: Service) -> MutexGuard<'_, QuotaBook> {
+        let book = match service {
+            Service::Compute => &self.inner.nova,
+            Service::Volume => &self.inner.cinder,
+            Service::Network => &self.inner.neutron,
+        };
+        // A panic elsewhere cannot leave a book half-written: take it as is.
+        book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Service {
+    Compute,
+    Volume,
+    Network,
+}
+
+/// `PUT /_sim/usage/{service}/{project_id}`: what the project uses.
+async fn set_usage(
+    State(sim): State<OpenStackSim>,
+    Path((service, project_id)): Path<(String, String)>,
+    Json(usage): Json<BTreeMap<String, i64>>,
+) -> StatusCode {
+    let service = match service.as_str() {
+        "compute" => Service::Compute,
+        "volume" => Service::Volume,
+        "network" => Service::Network,
+        _ => return StatusCode::NOT_FOUND,
+    };
+    let mut book = sim.book(service);
+    for (resource, in_use) in usage {
+        book.set_usage(&project_id, &resource, in_use);
+    }
+    StatusCode::NO_CONTENT
+}
+
+/// A quota value as the services accept it: a JSON integer or a string of
+/// digits (with an optional minus sign).
+fn integer_value(value: &serde_json::Value) -> Option<i64> {
+    match value {
+        serde_json::Value::Number(number) => number.as_i64(),
+        serde_json::Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `true`/`false` as oslo's `bool_from_string` reads them.
+fn truthy(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Bool(flag) => *flag,
+        serde_json::Value::String(text) => {
+            matches!(
+                text.trim().to_ascii_lowercase().as_str(),
+                "1" | "t" | "true" | "on" | "y" | "yes"
+            )
+        }
+        serde_json::Value::Number(number) => number.as_i64() == Some(1),
+        _ => false,
+    }
+}

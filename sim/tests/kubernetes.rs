@@ -1,0 +1,906 @@
+//! Conformance of the Kubernetes backend: the real client
+//! (`control::backends::kubernetes::KubernetesClient`, kube over HTTP)
+//! against `sim kubernetes`, served in-process. Raw HTTP checks the
+//! simulator's own fidelity (Status bodies, paging, patches) and makes drift
+//! the way someone with kubectl would.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::{collections::BTreeMap, time::Duration};
+
+use control::backends::{
+    kubernetes::{
+        Kubernetes, KubernetesClient, NamespaceQuota, NamespaceRemoval, QuotaUsage, TenantNamespace, Workload,
+    },
+    BackendError,
+};
+use serde_json::{json, Value};
+use sim::faults::{Fault, Faults};
+
+const TIMEOUT: Duration = Duration::from_secs(1);
+
+struct Harness {
+    served: sim::Served,
+    faults: Faults,
+    client: KubernetesClient,
+    http: reqwest::Client,
+}
+
+async fn harness() -> Harness {
+    let faults = Faults::default();
+    let served = sim::serve(sim::kubernetes::router(faults.clone()))
+        .await
+        .expect("serve the simulator");
+    let client = KubernetesClient::new(&served.url(), TIMEOUT).expect("client");
+    Harness {
+        served,
+        faults,
+        client,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Harness {
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.served.url()));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", content_type)
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("send");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON answer"))
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.request(reqwest::Method::GET, path, "", None).await
+    }
+
+    async fn delete(&self, path: &str) -> (u16, Value) {
+        self.request(reqwest::Method::DELETE, path, "", None).await
+    }
+
+    async fn merge_patch(&self, path: &str, patch: Value) -> (u16, Value) {
+        self.request(
+            reqwest::Method::PATCH,
+            path,
+            "application/merge-patch+json",
+            Some(patch),
+        )
+        .await
+    }
+
+    async fn resource_version(&self, path: &str) -> String {
+        let (status, object) = self.get(path).await;
+        assert_eq!(status, 200, "{path}: {object}");
+        object["metadata"]["resourceVersion"]
+            .as_str()
+            .expect("resourceVersion")
+            .to_owned()
+    }
+
+    fn fail(&self, operation: &str, fault: Fault) {
+        self.faults.set(operation, fault);
+    }
+}
+
+fn tenant(name: &str) -> TenantNamespace {
+    TenantNamespace {
+        name: name.to_owned(),
+        tenant_slug: "acme".to_owned(),
+        offer: "ecommerce".to_owned(),
+        subscription_id: uuid::Uuid::from_u128(7),
+    }
+}
+
+const QUOTA: NamespaceQuota = NamespaceQuota {
+    cpu_millicores: 2000,
+    memory_mib: 4096,
+    storage_gib: 20,
+};
+
+fn web() -> Workload {
+    Workload {
+        name: "web".to_owned(),
+        image: "odoo:18".to_owned(),
+        replicas: 2,
+        port: 8069,
+        host: Some("acme.shop.example".to_owned()),
+        env_secret: Some("web-env".to_owned()),
+        storage_gib: None,
+        cpu_millicores: 250,
+        memory_mib: 512,
+    }
+}
+
+fn database() -> Workload {
+    Workload {
+        name: "db".to_owned(),
+        image: "postgres:17".to_owned(),
+        replicas: 1,
+        port: 5432,
+        host: None,
+        env_secret: None,
+        storage_gib: Some(5),
+        cpu_millicores: 500,
+        memory_mib: 1024,
+    }
+}
+
+async fn provision(harness: &Harness, namespace: &str) {
+    let client = &harness.client;
+    client
+        .ensure_namespace(&tenant(namespace))
+        .await
+        .expect("namespace");
+    client.apply_quota(namespace, &QUOTA).await.expect("quota");
+    client
+        .ensure_network_policy(namespace)
+        .await
+        .expect("network policy");
+    let env = BTreeMap::from([("PASSWORD".to_owned(), "s3cret".to_owned())]);
+    client
+        .put_secret(namespace, "web-env", &env)
+        .await
+        .expect("secret");
+    client.ensure_workload(namespace, &web()).await.expect("web");
+    client.ensure_workload(namespace, &database()).await.expect("db");
+}
+
+fn refused_detail(error: BackendError) -> String {
+    match error {
+        BackendError::Refused { detail, .. } => detail,
+        transient => panic!("expected a refusal, got {transient:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_namespace_comes_up_with_quota_isolation_and_workloads() {
+    let harness = harness().await;
+    provision(&harness, "acme-shop").await;
+
+    let observed = harness
+        .client
+        .observe("acme-shop")
+        .await
+        .expect("observe")
+        .expect("present");
+    assert_eq!(observed.labels["app.kubernetes.io/managed-by"], "bibind");
+    assert_eq!(observed.labels["bibind.io/tenant"], "acme");
+    assert_eq!(observed.labels["bibind.io/offer"], "ecommerce");
+    assert_eq!(
+        observed.labels["bibind.io/subscription"],
+        uuid::Uuid::from_u128(7).to_string()
+    );
+    assert_eq!(observed.labels["kubernetes.io/metadata.name"], "acme-shop");
+    assert!(!observed.terminating);
+    assert_eq!(observed.quota, Some(QUOTA));
+    // 2 × 250m + 1 × 500m; 2 × 512Mi + 1Gi; one 5Gi claim.
+    assert_eq!(
+        observed.used,
+        QuotaUsage {
+            cpu_millicores: 1000,
+            memory_mib: 2048,
+            storage_gib: 5
+        }
+    );
+    assert!(observed.default_deny);
+    let workloads: Vec<_> = observed
+        .workloads
+        .iter()
+        .map(|workload| (workload.name.as_str(), workload.kind.as_str(), workload.replicas))
+        .collect();
+    assert_eq!(workloads, [("db", "StatefulSet", 1), ("web", "Deployment", 2)]);
+
+    // What the objects look like to the API.
+    let (_, deployment) = harness
+        .get("/apis/apps/v1/namespaces/acme-shop/deployments/web")
+        .await;
+    assert_eq!(deployment["metadata"]["annotations"]["bibind.io/replicas"], "2");
+    assert_eq!(deployment["metadata"]["generation"], 1);
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["resources"]["requests"],
+        json!({ "cpu": "250m", "memory": "512Mi" })
+    );
+    assert_eq!(
+        container["resources"]["limits"],
+        container["resources"]["requests"]
+    );
+    assert_eq!(container["envFrom"][0]["secretRef"]["name"], "web-env");
+    let (_, ingress) = harness
+        .get("/apis/networking.k8s.io/v1/namespaces/acme-shop/ingresses/web")
+        .await;
+    assert_eq!(
+        ingress["spec"]["tls"][0],
+        json!({ "hosts": ["acme.shop.example"], "secretName": "web-tls" })
+    );
+    assert!(ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"].is_string());
+    let (status, _) = harness
+        .get("/apis/networking.k8s.io/v1/namespaces/acme-shop/ingresses/db")
+        .await;
+    assert_eq!(status, 404, "no host, no ingress");
+    let (_, claim) = harness
+        .get("/api/v1/namespaces/acme-shop/persistentvolumeclaims/data-db-0")
+        .await;
+    assert_eq!(claim["spec"]["resources"]["requests"]["storage"], "5Gi");
+    let (_, secret) = harness.get("/api/v1/namespaces/acme-shop/secrets/web-env").await;
+    assert_eq!(secret["data"]["PASSWORD"], "czNjcmV0");
+    // The namespace's controllers' share.
+    assert_eq!(
+        harness
+            .get("/api/v1/namespaces/acme-shop/serviceaccounts/default")
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        harness
+            .get("/api/v1/namespaces/acme-shop/configmaps/kube-root-ca.crt")
+            .await
+            .0,
+        200
+    );
+    let (_, services) = harness.get("/api/v1/namespaces/acme-shop/services").await;
+    assert_eq!(services["items"].as_array().map(Vec::len), Some(2));
+
+    // Running every step again writes nothing and duplicates nothing.
+    let paths = [
+        "/api/v1/namespaces/acme-shop",
+        "/api/v1/namespaces/acme-shop/resourcequotas/bibind-quota",
+        "/api/v1/namespaces/acme-shop/limitranges/bibind-limits",
+        "/apis/networking.k8s.io/v1/namespaces/acme-shop/networkpolicies/bibind-isolation",
+        "/api/v1/namespaces/acme-shop/secrets/web-env",
+        "/apis/apps/v1/namespaces/acme-shop/deployments/web",
+        "/apis/apps/v1/namespaces/acme-shop/statefulsets/db",
+        "/api/v1/namespaces/acme-shop/services/web",
+        "/apis/networking.k8s.io/v1/namespaces/acme-shop/ingresses/web",
+    ];
+    let mut before = Vec::new();
+    for path in paths {
+        before.push(harness.resource_version(path).await);
+    }
+    provision(&harness, "acme-shop").await;
+    for (path, version) in paths.iter().zip(before) {
+        assert_eq!(
+            harness.resource_version(path).await,
+            version,
+            "{path} was written again"
+        );
+    }
+    let (_, services) = harness.get("/api/v1/namespaces/acme-shop/services").await;
+    assert_eq!(services["items"].as_array().map(Vec::len), Some(2));
+
+    // A workload that gains storage becomes a StatefulSet; its Deployment goes.
+    let mut stateful_web = web();
+    stateful_web.storage_gib = Some(1);
+    harness
+        .client
+        .ensure_workload("acme-shop", &stateful_web)
+        .await
+        .expect("web with storage");
+    assert_eq!(
+        harness
+            .get("/apis/apps/v1/namespaces/acme-shop/deployments/web")
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        harness
+            .get("/apis/apps/v1/namespaces/acme-shop/statefulsets/web")
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_workload_over_the_quota_is_refused_with_the_api_servers_reason() {
+    let harness = harness().await;
+    provision(&harness, "tight").await;
+    let mut greedy = web();
+    greedy.name = "greedy".to_owned();
+    greedy.host = None;
+    greedy.replicas = 3;
+    greedy.cpu_millicores = 400;
+    let detail = refused_detail(
+        harness
+            .client
+            .ensure_workload("tight", &greedy)
+            .await
+            .expect_err("over quota"),
+    );
+    assert!(detail.contains("403 Forbidden"), "{detail}");
+    assert!(
+        detail.contains(
+            "deployments.apps \"greedy\" is forbidden: exceeded quota: bibind-quota, requested: limits.cpu=1200m,requests.cpu=1200m, \
+             used: limits.cpu=1,requests.cpu=1, limited: limits.cpu=2,requests.cpu=2"
+        ),
+        "{detail}"
+    );
+    // Nothing was half-written, and scaling an existing workload over the limit is refused too.
+    assert_eq!(
+        harness
+            .get("/apis/apps/v1/namespaces/tight/deployments/greedy")
+            .await
+            .0,
+        404
+    );
+    let mut more_web = web();
+    more_web.replicas = 10;
+    let detail = refused_detail(
+        harness
+            .client
+            .ensure_workload("tight", &more_web)
+            .await
+            .expect_err("over quota"),
+    );
+    assert!(detail.contains("exceeded quota"), "{detail}");
+    let observed = harness
+        .client
+        .observe("tight")
+        .await
+        .expect("observe")
+        .expect("present");
+    assert_eq!(observed.used.cpu_millicores, 1000);
+}
+
+#[tokio::test]
+async fn suspending_scales_every_workload_to_zero_and_resuming_restores_them() {
+    let harness = harness().await;
+    provision(&harness, "sleepy").await;
+    harness
+        .client
+        .scale_workloads("sleepy", false)
+        .await
+        .expect("suspend");
+    let observed = harness
+        .client
+        .observe("sleepy")
+        .await
+        .expect("observe")
+        .expect("present");
+    assert!(
+        observed.workloads.iter().all(|workload| workload.replicas == 0),
+        "{observed:?}"
+    );
+    assert_eq!(observed.used.cpu_millicores, 0);
+    assert_eq!(observed.used.storage_gib, 5, "claims outlive scaling down");
+
+    // Suspending twice, or re-running a workload step meanwhile, keeps it down.
+    let version = harness
+        .resource_version("/apis/apps/v1/namespaces/sleepy/deployments/web")
+        .await;
+    harness
+        .client
+        .scale_workloads("sleepy", false)
+        .await
+        .expect("suspend again");
+    assert_eq!(
+        harness
+            .resource_version("/apis/apps/v1/namespaces/sleepy/deployments/web")
+            .await,
+        version
+    );
+    harness
+        .client
+        .ensure_workload("sleepy", &web())
+        .await
+        .expect("re-run while suspended");
+    let observed = harness
+        .client
+        .observe("sleepy")
+        .await
+        .expect("observe")
+        .expect("present");
+    assert!(
+        observed.workloads.iter().all(|workload| workload.replicas == 0),
+        "{observed:?}"
+    );
+
+    harness
+        .client
+        .scale_workloads("sleepy", true)
+        .await
+        .expect("resume");
+    harness
+        .client
+        .scale_workloads("sleepy", true)
+        .await
+        .expect("resume again");
+    let observed = harness
+        .client
+        .observe("sleepy")
+        .await
+        .expect("observe")
+        .expect("present");
+    let replicas: Vec<_> = observed
+        .workloads
+        .iter()
+        .map(|workload| (workload.name.as_str(), workload.replicas))
+        .collect();
+    assert_eq!(replicas, [("db", 1), ("web", 2)]);
+    assert_eq!(observed.used.cpu_millicores, 1000);
+    let (_, deployment) = harness
+        .get("/apis/apps/v1/namespaces/sleepy/deployments/web")
+        .await;
+    assert!(deployment["metadata"]["annotations"]
+        .get("bibind.io/suspended")
+        .is_none());
+}
+
+#[tokio::test]
+async fn drift_made_behind_bibinds_back_is_observed_and_corrected() {
+    let harness = harness().await;
+    provision(&harness, "drifty").await;
+
+    let (status, _) = harness
+        .delete("/apis/networking.k8s.io/v1/namespaces/drifty/networkpolicies/bibind-isolation")
+        .await;
+    assert_eq!(status, 200);
+    let quota_path = "/api/v1/namespaces/drifty/resourcequotas/bibind-quota";
+    let (status, _) = harness
+        .merge_patch(
+            quota_path,
+            json!({ "spec": { "hard": { "requests.cpu": "64", "pods": "1" } } }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = harness
+        .merge_patch(
+            "/api/v1/namespaces/drifty",
+            json!({ "metadata": { "labels": { "bibind.io/tenant": null } } }),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let observed = harness
+        .client
+        .observe("drifty")
+        .await
+        .expect("observe")
+        .expect("present");
+    assert!(!observed.default_deny);
+    assert_eq!(observed.quota.map(|quota| quota.cpu_millicores), Some(64_000));
+    assert!(!observed.labels.contains_key("bibind.io/tenant"));
+
+    harness
+        .client
+        .ensure_namespace(&tenant("drifty"))
+        .await
+        .expect("namespace");
+    harness.client.apply_quota("drifty", &QUOTA).await.expect("quota");
+    harness
+        .client
+        .ensure_network_policy("drifty")
+        .await
+        .expect("policy");
+    let observed = harness
+        .client
+        .observe("drifty")
+        .await
+        .expect("observe")
+        .expect("present");
+    assert!(observed.default_deny);
+    assert_eq!(observed.quota, Some(QUOTA));
+    assert_eq!(observed.labels["bibind.io/tenant"], "acme");
+    let (_, quota) = harness.get(quota_path).await;
+    assert!(
+        quota["spec"]["hard"].get("pods").is_none(),
+        "a limit added by hand is removed: {quota}"
+    );
+    assert_eq!(quota["status"]["hard"], quota["spec"]["hard"]);
+
+    // A rule changed inside the policy is drift too.
+    let (status, _) = harness
+        .request(
+            reqwest::Method::PATCH,
+            "/apis/networking.k8s.io/v1/namespaces/drifty/networkpolicies/bibind-isolation",
+            "application/json-patch+json",
+            Some(json!([{ "op": "remove", "path": "/spec/egress/1" }])),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        !harness
+            .client
+            .observe("drifty")
+            .await
+            .expect("observe")
+            .expect("present")
+            .default_deny
+    );
+    harness
+        .client
+        .ensure_network_policy("drifty")
+        .await
+        .expect("policy");
+    assert!(
+        harness
+            .client
+            .observe("drifty")
+            .await
+            .expect("observe")
+            .expect("present")
+            .default_deny
+    );
+}
+
+#[tokio::test]
+async fn secrets_are_replaced_whole_and_rewritten_only_when_they_change() {
+    let harness = harness().await;
+    harness
+        .client
+        .ensure_namespace(&tenant("vault"))
+        .await
+        .expect("namespace");
+    let both = BTreeMap::from([("A".to_owned(), "1".to_owned()), ("B".to_owned(), "2".to_owned())]);
+    harness
+        .client
+        .put_secret("vault", "env", &both)
+        .await
+        .expect("create");
+    let path = "/api/v1/namespaces/vault/secrets/env";
+    let version = harness.resource_version(path).await;
+    harness
+        .client
+        .put_secret("vault", "env", &both)
+        .await
+        .expect("same again");
+    assert_eq!(harness.resource_version(path).await, version);
+    let only_a = BTreeMap::from([("A".to_owned(), "one".to_owned())]);
+    harness
+        .client
+        .put_secret("vault", "env", &only_a)
+        .await
+        .expect("replace");
+    let (_, secret) = harness.get(path).await;
+    assert_eq!(secret["data"], json!({ "A": "b25l" }));
+    assert_eq!(secret["type"], "Opaque");
+}
+
+#[tokio::test]
+async fn a_removed_namespace_terminates_refuses_new_content_then_is_gone() {
+    let harness = harness().await;
+    provision(&harness, "doomed").await;
+    assert_eq!(
+        harness.client.remove_namespace("doomed").await,
+        Ok(NamespaceRemoval::Terminating)
+    );
+    let observed = harness
+        .client
+        .observe("doomed")
+        .await
+        .expect("observe")
+        .expect("still there");
+    assert!(observed.terminating);
+
+    let data = BTreeMap::from([("K".to_owned(), "v".to_owned())]);
+    let detail = refused_detail(
+        harness
+            .client
+            .put_secret("doomed", "late", &data)
+            .await
+            .expect_err("terminating"),
+    );
+    assert!(
+        detail.contains("secrets \"late\" is forbidden: unable to create new content in namespace doomed because it is being terminated"),
+        "{detail}"
+    );
+    let recreate = harness
+        .client
+        .ensure_namespace(&tenant("doomed"))
+        .await
+        .expect_err("still terminating");
+    assert!(recreate.is_transient(), "{recreate:?}");
+    // A second DELETE meets the API server's 409 while the namespace empties.
+    let (status, body) = harness.delete("/api/v1/namespaces/doomed").await;
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (409, Some("Conflict")),
+        "{body}"
+    );
+    assert_eq!(
+        harness.client.remove_namespace("doomed").await,
+        Ok(NamespaceRemoval::Terminating)
+    );
+
+    tokio::time::sleep(sim::kubernetes::Settings::default().termination_delay + Duration::from_millis(100))
+        .await;
+    assert_eq!(
+        harness.client.remove_namespace("doomed").await,
+        Ok(NamespaceRemoval::Gone)
+    );
+    assert_eq!(harness.client.observe("doomed").await, Ok(None));
+    assert_eq!(
+        harness
+            .get("/apis/apps/v1/namespaces/doomed/deployments/web")
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        harness.client.remove_namespace("doomed").await,
+        Ok(NamespaceRemoval::Gone)
+    );
+    // Once gone, it can be created again.
+    harness
+        .client
+        .ensure_namespace(&tenant("doomed"))
+        .await
+        .expect("recreate");
+}
+
+#[tokio::test]
+async fn api_errors_are_classified_by_status() {
+    let harness = harness().await;
+    assert_eq!(harness.client.observe("nowhere").await, Ok(None));
+    let data = BTreeMap::new();
+    let detail = refused_detail(
+        harness
+            .client
+            .put_secret("nowhere", "s", &data)
+            .await
+            .expect_err("no namespace"),
+    );
+    assert!(
+        detail.contains("404 NotFound: namespaces \"nowhere\" not found"),
+        "{detail}"
+    );
+    let detail = refused_detail(
+        harness
+            .client
+            .ensure_namespace(&tenant("Not_Valid"))
+            .await
+            .expect_err("invalid"),
+    );
+    assert!(
+        detail.contains("422 Invalid: Namespace \"Not_Valid\" is invalid: metadata.name"),
+        "{detail}"
+    );
+
+    harness
+        .client
+        .ensure_namespace(&tenant("busy"))
+        .await
+        .expect("namespace");
+    let (status, _) = harness
+        .merge_patch(
+            "/api/v1/namespaces/busy",
+            json!({ "metadata": { "labels": { "bibind.io/offer": "iot" } } }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // Another writer got there first: the API server's 409 on our correction.
+    harness.fail(
+        "patch_namespace",
+        Fault {
+            status: Some(409),
+            ..Fault::default()
+        },
+    );
+    let conflict = harness
+        .client
+        .ensure_namespace(&tenant("busy"))
+        .await
+        .expect_err("conflict");
+    assert!(conflict.is_transient(), "{conflict:?}");
+    harness.faults.clear();
+    harness
+        .client
+        .ensure_namespace(&tenant("busy"))
+        .await
+        .expect("after the conflict");
+    assert_eq!(
+        harness
+            .client
+            .observe("busy")
+            .await
+            .expect("observe")
+            .expect("present")
+            .labels["bibind.io/offer"],
+        "ecommerce"
+    );
+}
+
+#[tokio::test]
+async fn injected_failures_and_hangs_are_transient() {
+    let harness = harness().await;
+    for status in [503, 500, 429] {
+        harness.fail(
+            "get_namespace",
+            Fault {
+                status: Some(status),
+                times: Some(1),
+                ..Fault::default()
+            },
+        );
+        let error = harness
+            .client
+            .ensure_namespace(&tenant("flaky"))
+            .await
+            .expect_err("injected");
+        assert!(error.is_transient(), "{status}: {error:?}");
+        assert!(error.to_string().contains(&status.to_string()), "{error}");
+    }
+    harness.fail(
+        "create_secret",
+        Fault {
+            hang: true,
+            ..Fault::default()
+        },
+    );
+    harness
+        .client
+        .ensure_namespace(&tenant("flaky"))
+        .await
+        .expect("namespace");
+    let started = std::time::Instant::now();
+    let error = harness
+        .client
+        .put_secret("flaky", "s", &BTreeMap::new())
+        .await
+        .expect_err("hang");
+    assert!(error.is_transient(), "{error:?}");
+    assert!(started.elapsed() < TIMEOUT * 3, "took {:?}", started.elapsed());
+    harness.faults.clear();
+    harness
+        .client
+        .put_secret("flaky", "s", &BTreeMap::new())
+        .await
+        .expect("after the hang");
+    // An API server that is not there at all.
+    let nobody = KubernetesClient::new("http://127.0.0.1:9", TIMEOUT).expect("client");
+    let error = nobody.observe("x").await.expect_err("connection refused");
+    assert!(error.is_transient(), "{error:?}");
+}
+
+#[tokio::test]
+async fn the_simulator_answers_like_the_api_server() {
+    let harness = harness().await;
+    // Status bodies.
+    let (status, body) = harness.get("/api/v1/namespaces/default/configmaps/missing").await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        body,
+        json!({ "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": "configmaps \"missing\" not found", "reason": "NotFound",
+                "details": { "name": "missing", "kind": "configmaps" }, "code": 404 })
+    );
+    let (status, body) = harness
+        .request(
+            reqwest::Method::POST,
+            "/apis/apps/v1/namespaces/default/deployments",
+            "application/json",
+            Some(json!({ "metadata": { "name": "x", "namespace": "other" } })),
+        )
+        .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (
+            400,
+            Some("the namespace of the provided object does not match the namespace sent on the request")
+        )
+    );
+    let (status, version) = harness.get("/version").await;
+    assert_eq!((status, version["major"].as_str()), (200, Some("1")));
+
+    // Lists: label selectors, and paging with limit/continue.
+    for index in 0..5 {
+        let labels = json!({ "tier": if index % 2 == 0 { "even" } else { "odd" } });
+        let (status, created) = harness
+            .request(
+                reqwest::Method::POST,
+                "/api/v1/namespaces/default/configmaps",
+                "application/json",
+                Some(json!({ "metadata": { "name": format!("cm-{index}"), "labels": labels } })),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        assert!(
+            created["metadata"]["uid"].is_string() && created["metadata"]["creationTimestamp"].is_string()
+        );
+        assert!(created["metadata"].get("generation").is_none());
+    }
+    let (_, evens) = harness
+        .get("/api/v1/namespaces/default/configmaps?labelSelector=tier%3Deven")
+        .await;
+    assert_eq!(evens["items"].as_array().map(Vec::len), Some(3));
+    assert_eq!(evens["kind"], "ConfigMapList");
+    let (_, not_odd) = harness
+        .get("/api/v1/configmaps?labelSelector=tier%20notin%20(odd)")
+        .await;
+    assert_eq!(
+        not_odd["items"].as_array().map(Vec::len),
+        Some(3 + 4),
+        "the system namespaces' kube-root-ca.crt count"
+    );
+    let mut names = Vec::new();
+    let mut next = String::new();
+    loop {
+        let (_, page) = harness
+            .get(&format!(
+                "/api/v1/namespaces/default/configmaps?limit=2&continue={next}"
+            ))
+            .await;
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        assert!(items.len() <= 2);
+        names.extend(
+            items
+                .iter()
+                .map(|item| item["metadata"]["name"].as_str().unwrap_or("").to_owned()),
+        );
+        match page["metadata"]["continue"].as_str() {
+            Some(token) => next = token.replace('/', "%2F"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        names,
+        ["cm-0", "cm-1", "cm-2", "cm-3", "cm-4", "kube-root-ca.crt"]
+    );
+    let (status, _) = harness
+        .get("/api/v1/namespaces/default/configmaps?fieldSelector=spec.x%3D1")
+        .await;
+    assert_eq!(status, 400);
+
+    // Optimistic concurrency, JSON patch `test`, and generation.
+    let path = "/api/v1/namespaces/default/configmaps/cm-0";
+    let (status, stale) = harness
+        .request(
+            reqwest::Method::PUT,
+            path,
+            "application/json",
+            Some(json!({ "metadata": { "name": "cm-0", "resourceVersion": "1" }, "data": { "a": "b" } })),
+        )
+        .await;
+    assert_eq!(
+        (status, stale["reason"].as_str()),
+        (409, Some("Conflict")),
+        "{stale}"
+    );
+    let (status, failed) = harness
+        .request(
+            reqwest::Method::PATCH,
+            path,
+            "application/json-patch+json",
+            Some(json!([{ "op": "test", "path": "/metadata/labels/tier", "value": "odd" }])),
+        )
+        .await;
+    assert_eq!(status, 422, "{failed}");
+    harness
+        .client
+        .ensure_namespace(&tenant("gen"))
+        .await
+        .expect("namespace");
+    harness
+        .client
+        .ensure_workload("gen", &web())
+        .await
+        .expect("workload");
+    let deployment = "/apis/apps/v1/namespaces/gen/deployments/web";
+    let (_, patched) = harness
+        .merge_patch(
+            deployment,
+            json!({ "metadata": { "annotations": { "note": "x" } } }),
+        )
+        .await;
+    assert_eq!(
+        patched["metadata"]["generation"], 2,
+        "a Deployment's annotations count"
+    );
+    let (_, created) = harness
+        .request(reqwest::Method::POST, "/apis/apps/v1/namespaces/gen/deployments", "application/json",
+            Some(json!({ "metadata": { "name": "web" }, "spec": { "selector": {}, "template": { "spec": { "containers": [{ "name": "c" }] } } } })))
+        .await;
+    assert_eq!(created["reason"], "AlreadyExists");
+    assert_eq!(created["message"], "deployments.apps \"web\" already exists");
+}

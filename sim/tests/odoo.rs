@@ -1,0 +1,405 @@
+//! Conformance of `control`'s Odoo client (JSON-RPC over HTTP) against the
+//! Odoo simulator served in-process: databases, modules, OAuth provider,
+//! users, idempotent re-runs, drift, error shapes and injected faults.
+
+#![allow(clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use control::backends::{
+    odoo::{Odoo, OdooClient, OdooInstance, OdooOAuthProvider, OdooUser},
+    BackendError,
+};
+use serde_json::{json, Value};
+use sim::{faults::Fault, odoo::Simulator, Served};
+
+const MASTER_PASSWORD: &str = "master-secret";
+const TIMEOUT: Duration = Duration::from_secs(1);
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+async fn start() -> Result<(Simulator, Served, OdooClient), Box<dyn std::error::Error>> {
+    let simulator = Simulator::new(MASTER_PASSWORD);
+    let served = sim::serve(simulator.router()).await?;
+    let client = OdooClient::new(MASTER_PASSWORD, TIMEOUT)?;
+    Ok((simulator, served, client))
+}
+
+fn instance(served: &Served, database: &str) -> OdooInstance {
+    OdooInstance {
+        url: served.url(),
+        database: database.to_owned(),
+        admin_login: "admin@acme.example".to_owned(),
+        admin_password: "admin-secret".to_owned(),
+        lang: "fr_FR".to_owned(),
+    }
+}
+
+fn provider() -> OdooOAuthProvider {
+    OdooOAuthProvider {
+        name: "Bibind".to_owned(),
+        client_id: "odoo-acme".to_owned(),
+        auth_endpoint: "https://auth.bibind.example/oauth2/auth".to_owned(),
+        validation_endpoint: "https://auth.bibind.example/userinfo".to_owned(),
+        data_endpoint: None,
+        scope: "openid email profile".to_owned(),
+        label: "Sign in with Bibind".to_owned(),
+    }
+}
+
+fn user(login: &str, subject: &str) -> OdooUser {
+    OdooUser {
+        login: login.to_owned(),
+        name: "Ann Example".to_owned(),
+        email: login.to_owned(),
+        oauth_uid: Some(subject.to_owned()),
+    }
+}
+
+/// A raw JSON-RPC call, for what the client does not expose.
+async fn rpc(served: &Served, service: &str, method: &str, args: Value) -> Result<Value, reqwest::Error> {
+    let body = json!({"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}, "id": 7});
+    reqwest::Client::new()
+        .post(format!("{}/jsonrpc", served.url()))
+        .json(&body)
+        .send()
+        .await?
+        .json()
+        .await
+}
+
+async fn execute(
+    served: &Served,
+    database: &str,
+    model: &str,
+    method: &str,
+    args: Value,
+    kwargs: Value,
+) -> Value {
+    let args = json!([database, 2, "admin-secret", model, method, args, kwargs]);
+    rpc(served, "object", "execute_kw", args)
+        .await
+        .unwrap_or(Value::Null)
+}
+
+async fn set_fault(served: &Served, operation: &str, fault: Fault) -> Result<(), reqwest::Error> {
+    reqwest::Client::new()
+        .put(format!("{}/_sim/faults/{operation}", served.url()))
+        .json(&fault)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(())
+}
+
+fn assert_refused(result: Result<impl std::fmt::Debug, BackendError>, needle: &str) {
+    match result {
+        Err(error @ BackendError::Refused { .. }) => {
+            assert!(
+                error.to_string().contains(needle),
+                "{error} should mention {needle}"
+            )
+        }
+        other => panic!("expected a refusal mentioning {needle}, got {other:?}"),
+    }
+}
+
+fn assert_transient(result: Result<impl std::fmt::Debug, BackendError>) {
+    assert!(
+        matches!(result, Err(BackendError::Transient { .. })),
+        "expected a transient error, got {result:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_database_is_created_once_observed_and_dropped_idempotently() -> TestResult {
+    let (simulator, served, client) = start().await?;
+    let acme = instance(&served, "acme");
+    assert_eq!(client.observe(&acme).await?, None);
+
+    client.ensure_database(&acme).await?;
+    client.ensure_database(&acme).await?;
+    assert_eq!(simulator.database_names(), vec!["acme".to_owned()]);
+    assert_eq!(simulator.database_lang("acme").as_deref(), Some("fr_FR"));
+    let observed = client.observe(&acme).await?.ok_or("no database observed")?;
+    assert!(observed.installed_modules.contains(&"base".to_owned()));
+    assert!(observed.oauth_providers.is_empty());
+    assert_eq!(observed.internal_users, 1, "the administrator alone");
+
+    client.drop_database(&acme).await?;
+    assert_eq!(client.observe(&acme).await?, None);
+    client.drop_database(&acme).await?;
+    assert!(simulator.database_names().is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_wrong_master_password_is_refused_as_access_denied() -> TestResult {
+    let (simulator, served, _) = start().await?;
+    let client = OdooClient::new("not-the-master", TIMEOUT)?;
+    assert_refused(
+        client.ensure_database(&instance(&served, "acme")).await,
+        "odoo.exceptions.AccessDenied",
+    );
+    assert_refused(
+        client.drop_database(&instance(&served, "acme")).await,
+        "AccessDenied",
+    );
+    assert!(simulator.database_names().is_empty());
+
+    // The error comes back with HTTP 200, in Odoo's envelope.
+    let answer = rpc(&served, "db", "drop", json!(["not-the-master", "acme"])).await?;
+    assert_eq!(answer["error"]["data"]["name"], "odoo.exceptions.AccessDenied");
+    assert_eq!(answer["error"]["message"], "Odoo Server Error");
+    assert_eq!(answer["id"], 7);
+    Ok(())
+}
+
+#[tokio::test]
+async fn modules_are_installed_with_their_dependencies_once() -> TestResult {
+    let (_simulator, served, client) = start().await?;
+    let acme = instance(&served, "acme");
+    client.ensure_database(&acme).await?;
+    client
+        .ensure_modules(&acme, &["website_sale", "website_slides", "auth_oauth"])
+        .await?;
+    client
+        .ensure_modules(&acme, &["website_sale", "website_slides", "auth_oauth"])
+        .await?;
+    let observed = client.observe(&acme).await?.ok_or("no database")?;
+    for module in [
+        "website_sale",
+        "website_slides",
+        "auth_oauth",
+        "website",
+        "sale",
+        "portal",
+        "auth_signup",
+    ] {
+        assert!(
+            observed.installed_modules.contains(&module.to_owned()),
+            "{module} not installed"
+        );
+    }
+    // auth_oauth's data: its three stock providers.
+    assert_eq!(observed.oauth_providers.len(), 3);
+
+    assert_refused(
+        client.ensure_modules(&acme, &["no_such_module"]).await,
+        "no_such_module",
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_oauth_provider_is_created_once_and_its_drift_corrected() -> TestResult {
+    let (_simulator, served, client) = start().await?;
+    let acme = instance(&served, "acme");
+    client.ensure_database(&acme).await?;
+    // Without auth_oauth the model does not exist.
+    assert_refused(
+        client.ensure_oauth_provider(&acme, &provider()).await,
+        "auth.oauth.provider doesn't exist",
+    );
+
+    client.ensure_modules(&acme, &["auth_oauth"]).await?;
+    let id = client.ensure_oauth_provider(&acme, &provider()).await?;
+    assert_eq!(client.ensure_oauth_provider(&acme, &provider()).await?, id);
+
+    // Someone edits the provider in Odoo: the next run puts it back.
+    execute(
+        &served,
+        "acme",
+        "auth.oauth.provider",
+        "write",
+        json!([[id], {"body": "Edited", "enabled": false}]),
+        json!({}),
+    )
+    .await;
+    assert_eq!(client.ensure_oauth_provider(&acme, &provider()).await?, id);
+    let read = execute(
+        &served,
+        "acme",
+        "auth.oauth.provider",
+        "read",
+        json!([[id], ["body", "enabled", "data_endpoint"]]),
+        json!({}),
+    )
+    .await;
+    assert_eq!(read["result"][0]["body"], "Sign in with Bibind");
+    assert_eq!(read["result"][0]["enabled"], true);
+    assert_eq!(read["result"][0]["data_endpoint"], false);
+
+    let observed = client.observe(&acme).await?.ok_or("no database")?;
+    assert_eq!(
+        observed
+            .oauth_providers
+            .iter()
+            .filter(|name| *name == "Bibind")
+            .count(),
+        1
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn users_are_created_once_counted_corrected_and_reactivated() -> TestResult {
+    let (_simulator, served, client) = start().await?;
+    let acme = instance(&served, "acme");
+    client.ensure_database(&acme).await?;
+    client.ensure_modules(&acme, &["auth_oauth"]).await?;
+    let provider_id = client.ensure_oauth_provider(&acme, &provider()).await?;
+
+    let ann = user("ann@acme.example", "subject-ann");
+    let id = client.ensure_user(&acme, provider_id, &ann).await?;
+    assert_eq!(client.ensure_user(&acme, provider_id, &ann).await?, id);
+    assert_eq!(client.count_users(&acme).await?, 2);
+
+    let renamed = OdooUser {
+        name: "Ann Renamed".to_owned(),
+        ..ann.clone()
+    };
+    assert_eq!(client.ensure_user(&acme, provider_id, &renamed).await?, id);
+    let read = execute(
+        &served,
+        "acme",
+        "res.users",
+        "read",
+        json!([[id], ["name", "oauth_provider_id", "share"]]),
+        json!({}),
+    )
+    .await;
+    assert_eq!(read["result"][0]["name"], "Ann Renamed");
+    assert_eq!(
+        read["result"][0]["oauth_provider_id"],
+        json!([provider_id, "Bibind"])
+    );
+    assert_eq!(read["result"][0]["share"], false, "an internal user");
+
+    // Archived by an admin in Odoo: hidden from the count, re-activated by the next run.
+    execute(
+        &served,
+        "acme",
+        "res.users",
+        "write",
+        json!([[id], {"active": false}]),
+        json!({}),
+    )
+    .await;
+    assert_eq!(client.count_users(&acme).await?, 1);
+    assert_eq!(client.ensure_user(&acme, provider_id, &ann).await?, id);
+    assert_eq!(client.count_users(&acme).await?, 2);
+
+    // One subject per provider, as auth_oauth's constraint says.
+    let impostor = user("bob@acme.example", "subject-ann");
+    assert_refused(
+        client.ensure_user(&acme, provider_id, &impostor).await,
+        "odoo.exceptions.ValidationError",
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_wrong_admin_password_or_a_missing_database_is_refused() -> TestResult {
+    let (_simulator, served, client) = start().await?;
+    let acme = instance(&served, "acme");
+    assert_refused(client.count_users(&acme).await, "does not exist");
+    client.ensure_database(&acme).await?;
+    let wrong = OdooInstance {
+        admin_password: "wrong".to_owned(),
+        ..acme.clone()
+    };
+    assert_refused(
+        client.count_users(&wrong).await,
+        "login of database acme was refused",
+    );
+    // execute_kw checks the credentials on every call.
+    let answer = rpc(
+        &served,
+        "object",
+        "execute_kw",
+        json!(["acme", 2, "wrong", "res.users", "search", [[]]]),
+    )
+    .await?;
+    assert_eq!(answer["error"]["data"]["name"], "odoo.exceptions.AccessDenied");
+    Ok(())
+}
+
+#[tokio::test]
+async fn invalid_json_is_a_400_and_unknown_fields_a_value_error() -> TestResult {
+    let (_simulator, served, client) = start().await?;
+    client.ensure_database(&instance(&served, "acme")).await?;
+    let response = reqwest::Client::new()
+        .post(format!("{}/jsonrpc", served.url()))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await?;
+    assert_eq!(response.status(), 400);
+    let answer = execute(
+        &served,
+        "acme",
+        "res.users",
+        "search_read",
+        json!([[["nope", "=", 1]]]),
+        json!({}),
+    )
+    .await;
+    assert_eq!(answer["error"]["data"]["name"], "builtins.ValueError");
+    let answer = execute(&served, "acme", "res.users", "_private", json!([]), json!({})).await;
+    assert_eq!(answer["error"]["data"]["name"], "odoo.exceptions.AccessError");
+    Ok(())
+}
+
+#[tokio::test]
+async fn injected_faults_are_transient_and_a_retry_does_not_duplicate() -> TestResult {
+    let (_simulator, served, client) = start().await?;
+    let acme = instance(&served, "acme");
+    set_fault(
+        &served,
+        "db.db_exist",
+        Fault {
+            status: Some(503),
+            times: Some(1),
+            ..Fault::default()
+        },
+    )
+    .await?;
+    assert_transient(client.ensure_database(&acme).await);
+    client.ensure_database(&acme).await?;
+    client.ensure_modules(&acme, &["auth_oauth"]).await?;
+    let provider_id = client.ensure_oauth_provider(&acme, &provider()).await?;
+
+    set_fault(
+        &served,
+        "object.res.users.create",
+        Fault {
+            status: Some(502),
+            times: Some(1),
+            ..Fault::default()
+        },
+    )
+    .await?;
+    let ann = user("ann@acme.example", "subject-ann");
+    assert_transient(client.ensure_user(&acme, provider_id, &ann).await);
+    client.ensure_user(&acme, provider_id, &ann).await?;
+    assert_eq!(client.count_users(&acme).await?, 2);
+
+    set_fault(
+        &served,
+        "common.authenticate",
+        Fault {
+            hang: true,
+            times: Some(1),
+            ..Fault::default()
+        },
+    )
+    .await?;
+    let started = Instant::now();
+    assert_transient(client.count_users(&acme).await);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the client's timeout ends a hang"
+    );
+    Ok(())
+}

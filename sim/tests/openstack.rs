@@ -1,0 +1,924 @@
+//! Conformance of the OpenStack backend: the real client
+//! (`control::backends::openstack::OpenStackClient`) against the REAL
+//! Keystone that `cargo xtask test` starts (TEST_KEYSTONE_*), with Nova,
+//! Cinder and Neutron quotas served in-process by `sim openstack`, which
+//! validates every token at that Keystone. Raw HTTP checks the simulator's
+//! own fidelity (fault shapes, validation, microversions, policy) and makes
+//! drift the way an operator with the `openstack` CLI would.
+
+// Helpers outside `#[test]` functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use control::backends::{
+    openstack::{OpenStack, OpenStackClient, OpenStackSettings, ProjectQuota},
+    BackendError,
+};
+use reqwest::Method;
+use serde_json::{json, Value};
+use sim::{faults::Fault, openstack::OpenStackSim, Served};
+
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+const QUOTA: ProjectQuota = ProjectQuota {
+    vcpus: 8,
+    ram_mib: 16384,
+    instances: 4,
+    volumes: 6,
+    gigabytes: 200,
+    networks: 2,
+};
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with `cargo xtask test`, which starts Keystone (or source .data/test-services.env)")
+    })
+}
+
+fn unique_slug() -> String {
+    format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+fn settings() -> OpenStackSettings {
+    OpenStackSettings {
+        keystone_url: env("TEST_KEYSTONE_URL"),
+        username: env("TEST_KEYSTONE_ADMIN_USER"),
+        password: env("TEST_KEYSTONE_ADMIN_PASSWORD"),
+        user_domain: env("TEST_KEYSTONE_DOMAIN"),
+        project: env("TEST_KEYSTONE_ADMIN_PROJECT"),
+        project_domain: env("TEST_KEYSTONE_DOMAIN"),
+        region: None,
+        compute_url: None,
+        volume_url: None,
+        network_url: None,
+        timeout: TIMEOUT,
+    }
+}
+
+struct Harness {
+    sim: OpenStackSim,
+    served: Served,
+    client: OpenStackClient,
+    keystone: Keystone,
+}
+
+async fn harness() -> Harness {
+    let sim = OpenStackSim::new(&env("TEST_KEYSTONE_URL")).expect("simulator");
+    let served = sim::serve(sim.router()).await.expect("serve the simulator");
+    let client = OpenStackClient::new(configured(&served)).expect("client");
+    let keystone = Keystone::admin().await;
+    Harness {
+        sim,
+        served,
+        client,
+        keystone,
+    }
+}
+
+/// Settings with the quota services' URLs pointing at `served`.
+fn configured(served: &Served) -> OpenStackSettings {
+    let base = served.url();
+    OpenStackSettings {
+        compute_url: Some(format!("{base}/compute/v2.1")),
+        volume_url: Some(format!("{base}/volume/v3/%(project_id)s")),
+        network_url: Some(format!("{base}/network")),
+        ..settings()
+    }
+}
+
+/// Raw calls to Keystone and to the simulator with a token of its own.
+struct Keystone {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    project_id: String,
+}
+
+impl Keystone {
+    async fn admin() -> Self {
+        Self::login(
+            &env("TEST_KEYSTONE_ADMIN_USER"),
+            &env("TEST_KEYSTONE_ADMIN_PASSWORD"),
+            &env("TEST_KEYSTONE_ADMIN_PROJECT"),
+        )
+        .await
+    }
+
+    async fn login(user: &str, password: &str, project: &str) -> Self {
+        let url = env("TEST_KEYSTONE_URL")
+            .trim_end_matches('/')
+            .trim_end_matches("/v3")
+            .to_owned();
+        let domain = env("TEST_KEYSTONE_DOMAIN");
+        let http = reqwest::Client::new();
+        let body = json!({"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {"name": user, "domain": {"name": domain}, "password": password}}},
+            "scope": {"project": {"name": project, "domain": {"name": domain}}}
+        }});
+        let response = http
+            .post(format!("{url}/v3/auth/tokens"))
+            .json(&body)
+            .send()
+            .await
+            .expect("Keystone answers");
+        assert_eq!(response.status(), 201, "authenticating {user}");
+        let token = response.headers()["x-subject-token"]
+            .to_str()
+            .expect("token")
+            .to_owned();
+        let body: Value = response.json().await.expect("token body");
+        let project_id = body["token"]["project"]["id"]
+            .as_str()
+            .expect("project id")
+            .to_owned();
+        Self {
+            http,
+            url,
+            token,
+            project_id,
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self.http.request(method, url).header("X-Auth-Token", &self.token);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("an answer");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn identity(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.call(method, &format!("{}{path}", self.url), &[], body).await
+    }
+
+    async fn project_by_name(&self, name: &str) -> Vec<Value> {
+        let (status, body) = self
+            .identity(Method::GET, &format!("/v3/projects?name={name}"), None)
+            .await;
+        assert_eq!(status, 200);
+        body["projects"].as_array().expect("projects").clone()
+    }
+
+    /// Deletes a project (disabled first), whatever its tags.
+    async fn purge_project(&self, id: &str) {
+        self.identity(
+            Method::PATCH,
+            &format!("/v3/projects/{id}"),
+            Some(json!({"project": {"enabled": false}})),
+        )
+        .await;
+        self.identity(Method::DELETE, &format!("/v3/projects/{id}"), None)
+            .await;
+    }
+}
+
+fn is_transient(result: &Result<impl std::fmt::Debug, BackendError>) -> bool {
+    matches!(result, Err(BackendError::Transient { .. }))
+}
+
+fn refused_detail<T: std::fmt::Debug>(result: Result<T, BackendError>) -> String {
+    match result {
+        Err(BackendError::Refused { detail, .. }) => detail,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_project_is_created_once_given_quotas_observed_and_removed() {
+    let h = harness().await;
+    let slug = unique_slug();
+    let id = h
+        .client
+        .ensure_project(&slug, "Acme e-commerce")
+        .await
+        .expect("create");
+    let again = h
+        .client
+        .ensure_project(&slug, "Acme e-commerce")
+        .await
+        .expect("ensure again");
+    assert_eq!(id, again);
+    let found = h.keystone.project_by_name(&format!("tenant-{slug}")).await;
+    assert_eq!(found.len(), 1, "no duplicate project");
+    assert_eq!(found[0]["tags"], json!(["bibind"]));
+    assert_eq!(found[0]["description"], "Acme e-commerce");
+
+    h.client.set_quota(&id, &QUOTA).await.expect("set quota");
+    h.client.set_quota(&id, &QUOTA).await.expect("set quota again");
+    let observed = h
+        .client
+        .observe(&slug)
+        .await
+        .expect("observe")
+        .expect("the project");
+    assert_eq!(observed.id, id);
+    assert!(observed.enabled);
+    assert_eq!(observed.quota, QUOTA);
+
+    h.client.remove_project(&slug).await.expect("remove");
+    assert_eq!(h.client.observe(&slug).await.expect("observe"), None);
+    assert!(h
+        .keystone
+        .project_by_name(&format!("tenant-{slug}"))
+        .await
+        .is_empty());
+    // Quotas went back to the defaults before the project went.
+    let (status, body) = h
+        .keystone
+        .call(
+            Method::GET,
+            &format!("{}/compute/v2.1/os-quota-sets/{id}", h.served.url()),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!((status, body["quota_set"]["cores"].clone()), (200, json!(20)));
+    h.client
+        .remove_project(&slug)
+        .await
+        .expect("removing again is a success");
+}
+
+#[tokio::test]
+async fn drift_in_keystone_and_in_the_quotas_is_corrected() {
+    let h = harness().await;
+    let slug = unique_slug();
+    let id = h.client.ensure_project(&slug, "first").await.expect("create");
+    h.client.set_quota(&id, &QUOTA).await.expect("quota");
+
+    // An operator changes the description and raises Nova's and Neutron's limits by hand.
+    let (status, _) = h
+        .keystone
+        .identity(
+            Method::PATCH,
+            &format!("/v3/projects/{id}"),
+            Some(json!({"project": {"description": "edited"}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let base = h.served.url();
+    let (status, _) = h
+        .keystone
+        .call(
+            Method::PUT,
+            &format!("{base}/compute/v2.1/os-quota-sets/{id}"),
+            &[],
+            Some(json!({"quota_set": {"cores": 64, "instances": -1}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = h
+        .keystone
+        .call(
+            Method::PUT,
+            &format!("{base}/network/v2.0/quotas/{id}"),
+            &[],
+            Some(json!({"quota": {"network": 50}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let drifted = h.client.observe(&slug).await.expect("observe").expect("project");
+    assert_eq!(drifted.quota.vcpus, 64);
+    assert_eq!(
+        drifted.quota.instances,
+        u32::MAX,
+        "unlimited reads as the largest limit"
+    );
+    assert_eq!(drifted.quota.networks, 50);
+
+    assert_eq!(h.client.ensure_project(&slug, "first").await.expect("ensure"), id);
+    h.client.set_quota(&id, &QUOTA).await.expect("correct the quota");
+    let found = h.keystone.project_by_name(&format!("tenant-{slug}")).await;
+    assert_eq!(found[0]["description"], "first");
+    assert_eq!(
+        h.client
+            .observe(&slug)
+            .await
+            .expect("observe")
+            .expect("project")
+            .quota,
+        QUOTA
+    );
+    h.client.remove_project(&slug).await.expect("remove");
+}
+
+#[tokio::test]
+async fn a_project_is_suspended_and_resumed() {
+    let h = harness().await;
+    let slug = unique_slug();
+    let id = h
+        .client
+        .ensure_project(&slug, "suspend me")
+        .await
+        .expect("create");
+    h.client.set_project_enabled(&id, false).await.expect("disable");
+    h.client
+        .set_project_enabled(&id, false)
+        .await
+        .expect("disable again");
+    assert!(
+        !h.client
+            .observe(&slug)
+            .await
+            .expect("observe")
+            .expect("project")
+            .enabled
+    );
+    // Ensuring does not resume a suspended project.
+    h.client
+        .ensure_project(&slug, "suspend me")
+        .await
+        .expect("ensure");
+    assert!(
+        !h.client
+            .observe(&slug)
+            .await
+            .expect("observe")
+            .expect("project")
+            .enabled
+    );
+    h.client.set_project_enabled(&id, true).await.expect("enable");
+    assert!(
+        h.client
+            .observe(&slug)
+            .await
+            .expect("observe")
+            .expect("project")
+            .enabled
+    );
+    // A disabled project is removed too.
+    h.client.set_project_enabled(&id, false).await.expect("disable");
+    h.client.remove_project(&slug).await.expect("remove");
+    let gone = h.client.set_project_enabled(&id, true).await;
+    assert!(refused_detail(gone).contains("does not exist"));
+}
+
+#[tokio::test]
+async fn concurrent_ensures_converge_on_one_project() {
+    let h = harness().await;
+    let other = OpenStackClient::new(configured(&h.served)).expect("second client");
+    let slug = unique_slug();
+    let (first, second) = tokio::join!(
+        h.client.ensure_project(&slug, "race"),
+        other.ensure_project(&slug, "race")
+    );
+    assert_eq!(first.expect("first"), second.expect("second"));
+    assert_eq!(
+        h.keystone.project_by_name(&format!("tenant-{slug}")).await.len(),
+        1
+    );
+    h.client.remove_project(&slug).await.expect("remove");
+}
+
+#[tokio::test]
+async fn a_project_without_the_bibind_tag_is_left_alone() {
+    let h = harness().await;
+    let slug = unique_slug();
+    let (status, body) = h
+        .keystone
+        .identity(
+            Method::POST,
+            "/v3/projects",
+            Some(json!({"project": {"name": format!("tenant-{slug}"), "domain_id": "default", "description": "theirs"}})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let id = body["project"]["id"].as_str().expect("id").to_owned();
+    assert!(refused_detail(h.client.ensure_project(&slug, "ours").await).contains("not Bibind's"));
+    assert!(refused_detail(h.client.remove_project(&slug).await).contains("not Bibind's"));
+    assert!(refused_detail(h.client.observe(&slug).await).contains("not Bibind's"));
+    assert_eq!(
+        h.keystone.project_by_name(&format!("tenant-{slug}")).await[0]["description"],
+        "theirs"
+    );
+    h.keystone.purge_project(&id).await;
+}
+
+#[tokio::test]
+async fn bad_names_and_bad_credentials_are_refused_without_leaking_the_password() {
+    let h = harness().await;
+    assert!(refused_detail(h.client.ensure_project("Bad Name", "x").await).contains("cannot name a project"));
+    let wrong = OpenStackClient::new(OpenStackSettings {
+        password: "not-the-password".into(),
+        ..configured(&h.served)
+    })
+    .expect("client");
+    let detail = refused_detail(wrong.ensure_project(&unique_slug(), "x").await);
+    assert!(detail.contains("401"), "{detail}");
+    assert!(!detail.contains("not-the-password"));
+    assert!(!detail.contains(&env("TEST_KEYSTONE_ADMIN_PASSWORD")));
+}
+
+#[tokio::test]
+async fn injected_faults_are_transient_or_refused_and_a_hang_times_out() {
+    let h = harness().await;
+    let slug = unique_slug();
+    let id = h.client.ensure_project(&slug, "faults").await.expect("create");
+    let faults = h.sim.faults();
+
+    let once = |status: u16| Fault {
+        status: Some(status),
+        times: Some(1),
+        ..Fault::default()
+    };
+    faults.set("nova_update_quota", once(503));
+    assert!(is_transient(&h.client.set_quota(&id, &QUOTA).await));
+    faults.set("neutron_update_quota", once(500));
+    assert!(is_transient(&h.client.set_quota(&id, &QUOTA).await));
+    faults.set("cinder_update_quota", once(409));
+    assert!(is_transient(&h.client.set_quota(&id, &QUOTA).await));
+    faults.set("cinder_update_quota", once(429));
+    assert!(is_transient(&h.client.set_quota(&id, &QUOTA).await));
+    h.client
+        .set_quota(&id, &QUOTA)
+        .await
+        .expect("succeeds once the faults are spent");
+
+    faults.set("nova_show_quota", once(403));
+    let detail = refused_detail(h.client.observe(&slug).await);
+    assert!(
+        detail.contains("forbidden"),
+        "the service's own fault is kept: {detail}"
+    );
+    faults.set("neutron_show_quota", once(404));
+    assert!(refused_detail(h.client.observe(&slug).await).contains("HTTPNotFound"));
+    // Quotas already gone count as reset.
+    faults.set("nova_delete_quota", once(404));
+
+    // A 401 makes the client authenticate again, once.
+    faults.set("cinder_show_quota", once(401));
+    assert_eq!(
+        h.client
+            .observe(&slug)
+            .await
+            .expect("retried with a new token")
+            .expect("project")
+            .quota,
+        QUOTA
+    );
+    faults.set(
+        "cinder_show_quota",
+        Fault {
+            status: Some(401),
+            times: Some(2),
+            ..Fault::default()
+        },
+    );
+    assert!(refused_detail(h.client.observe(&slug).await).contains("401"));
+
+    faults.set(
+        "neutron_show_quota",
+        Fault {
+            hang: true,
+            times: Some(1),
+            ..Fault::default()
+        },
+    );
+    let started = Instant::now();
+    assert!(is_transient(&h.client.observe(&slug).await));
+    assert!(started.elapsed() < TIMEOUT * 3, "ended by the client's timeout");
+
+    h.client.remove_project(&slug).await.expect("remove");
+}
+
+#[tokio::test]
+async fn lowering_a_limit_below_the_usage_is_refused() {
+    let h = harness().await;
+    let slug = unique_slug();
+    let id = h.client.ensure_project(&slug, "usage").await.expect("create");
+    let base = h.served.url();
+    for (service, usage) in [
+        ("compute", json!({"cores": 12})),
+        ("volume", json!({"volumes": 9})),
+        ("network", json!({"network": 3})),
+    ] {
+        let response = reqwest::Client::new()
+            .put(format!("{base}/_sim/usage/{service}/{id}"))
+            .json(&usage)
+            .send()
+            .await
+            .expect("usage");
+        assert_eq!(response.status(), 204);
+    }
+    let detail = refused_detail(h.client.set_quota(&id, &QUOTA).await);
+    assert!(detail.contains("already used and reserved 12"), "{detail}");
+    let generous = ProjectQuota { vcpus: 12, ..QUOTA };
+    let detail = refused_detail(h.client.set_quota(&id, &generous).await);
+    assert!(detail.contains("Current usage is 9"), "{detail}");
+    let generous = ProjectQuota {
+        vcpus: 12,
+        volumes: 9,
+        ..QUOTA
+    };
+    let detail = refused_detail(h.client.set_quota(&id, &generous).await);
+    assert!(
+        detail.contains("HTTPBadRequest") && detail.contains("already used 3"),
+        "{detail}"
+    );
+    let generous = ProjectQuota {
+        vcpus: 12,
+        volumes: 9,
+        networks: 3,
+        ..QUOTA
+    };
+    h.client
+        .set_quota(&id, &generous)
+        .await
+        .expect("limits at the usage are fine");
+    h.client.remove_project(&slug).await.expect("remove");
+}
+
+#[tokio::test]
+async fn the_quota_services_come_from_the_catalog_when_not_configured() {
+    let h = harness().await;
+    let base = h.served.url();
+    let region = format!("test-{}", unique_slug());
+    let (status, _) = h
+        .keystone
+        .identity(
+            Method::POST,
+            "/v3/regions",
+            Some(json!({"region": {"id": region}})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let mut services = Vec::new();
+    for (kind, name, url) in [
+        ("compute", "nova", format!("{base}/compute/v2.1")),
+        ("volumev3", "cinderv3", format!("{base}/volume/v3/$(project_id)s")),
+        ("network", "neutron", format!("{base}/network")),
+    ] {
+        let (status, body) = h
+            .keystone
+            .identity(
+                Method::POST,
+                "/v3/services",
+                Some(json!({"service": {"type": kind, "name": name}})),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let service = body["service"]["id"].as_str().expect("service id").to_owned();
+        let (status, _) = h
+            .keystone
+            .identity(
+                Method::POST,
+                "/v3/endpoints",
+                Some(json!({"endpoint": {"service_id": service, "interface": "public", "region_id": region, "url": url}})),
+            )
+            .await;
+        assert_eq!(status, 201);
+        services.push(service);
+    }
+
+    let from_catalog = OpenStackClient::new(OpenStackSettings {
+        region: Some(region.clone()),
+        ..settings()
+    })
+    .expect("client");
+    let slug = unique_slug();
+    let id = from_catalog
+        .ensure_project(&slug, "catalog")
+        .await
+        .expect("create");
+    from_catalog
+        .set_quota(&id, &QUOTA)
+        .await
+        .expect("quota through the catalog's endpoints");
+    assert_eq!(
+        from_catalog
+            .observe(&slug)
+            .await
+            .expect("observe")
+            .expect("project")
+            .quota,
+        QUOTA
+    );
+    from_catalog.remove_project(&slug).await.expect("remove");
+
+    let elsewhere = OpenStackClient::new(OpenStackSettings {
+        region: Some("nowhere".into()),
+        ..settings()
+    })
+    .expect("client");
+    assert!(refused_detail(elsewhere.set_quota(&id, &QUOTA).await).contains("no public compute endpoint"));
+
+    for service in services {
+        // Deleting a service deletes its endpoints.
+        h.keystone
+            .identity(Method::DELETE, &format!("/v3/services/{service}"), None)
+            .await;
+    }
+    h.keystone
+        .identity(Method::DELETE, &format!("/v3/regions/{region}"), None)
+        .await;
+}
+
+#[tokio::test]
+async fn the_simulated_nova_validates_as_nova_does() {
+    let h = harness().await;
+    let k = &h.keystone;
+    let project = uuid::Uuid::new_v4().simple().to_string();
+    let url = format!("{}/compute/v2.1/os-quota-sets/{project}", h.served.url());
+    let v257 = [("OpenStack-API-Version", "compute 2.57")];
+
+    let (status, body) = k
+        .call(
+            Method::PUT,
+            &url,
+            &v257,
+            Some(json!({"quota_set": {"cores": -2}})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["badRequest"]["code"], 400);
+    assert!(body["badRequest"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("less than the minimum of -1"));
+    let (status, body) = k
+        .call(
+            Method::PUT,
+            &url,
+            &v257,
+            Some(json!({"quota_set": {"injected_files": 1}})),
+        )
+        .await;
+    assert_eq!(status, 400, "injected_files left at 2.57: {body}");
+    let (status, _) = k
+        .call(
+            Method::PUT,
+            &url,
+            &[],
+            Some(json!({"quota_set": {"injected_files": 1}})),
+        )
+        .await;
+    assert_eq!(status, 200, "2.1 still has injected_files");
+    let (status, body) = k
+        .call(
+            Method::PUT,
+            &url,
+            &v257,
+            Some(json!({"quota_set": {"cores": "6", "ram": -1}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (body["quota_set"]["cores"].clone(), body["quota_set"].get("id")),
+        (json!(6), None)
+    );
+
+    let usage = reqwest::Client::new()
+        .put(format!("{}/_sim/usage/compute/{project}", h.served.url()))
+        .json(&json!({"cores": 5}))
+        .send()
+        .await
+        .expect("usage");
+    assert_eq!(usage.status(), 204);
+    let (status, _) = k
+        .call(Method::PUT, &url, &v257, Some(json!({"quota_set": {"cores": 4}})))
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = k
+        .call(
+            Method::PUT,
+            &url,
+            &v257,
+            Some(json!({"quota_set": {"cores": 4, "force": true}})),
+        )
+        .await;
+    assert_eq!(status, 200, "force skips the usage check");
+    let (status, body) = k.call(Method::GET, &format!("{url}/detail"), &v257, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["quota_set"]["cores"],
+        json!({"in_use": 5, "limit": 4, "reserved": 0})
+    );
+    assert_eq!(body["quota_set"]["id"], json!(project));
+
+    let (status, body) = k
+        .call(
+            Method::GET,
+            &url,
+            &[("OpenStack-API-Version", "compute 2.200")],
+            None,
+        )
+        .await;
+    assert_eq!(status, 406);
+    assert!(body["computeFault"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("not supported"));
+    let (status, body) = k.call(Method::DELETE, &url, &v257, None).await;
+    assert_eq!((status, body), (202, Value::Null));
+    let (_, body) = k.call(Method::GET, &url, &v257, None).await;
+    assert_eq!(body["quota_set"]["cores"], 20);
+    assert_eq!(body["quota_set"].get("injected_files"), None);
+}
+
+#[tokio::test]
+async fn the_simulated_cinder_and_neutron_validate_as_they_do() {
+    let h = harness().await;
+    let k = &h.keystone;
+    let project = uuid::Uuid::new_v4().simple().to_string();
+    let cinder = format!(
+        "{}/volume/v3/{}/os-quota-sets/{project}",
+        h.served.url(),
+        k.project_id
+    );
+
+    let (status, body) = k
+        .call(
+            Method::PUT,
+            &cinder,
+            &[],
+            Some(json!({"quota_set": {"volumes": 3, "bogus": 1}})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(body["badRequest"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("Bad key(s) in quota set: bogus"));
+    let (status, _) = k
+        .call(
+            Method::PUT,
+            &cinder,
+            &[],
+            Some(json!({"quota_set": {"volumes": 3}, "skip_validation": false})),
+        )
+        .await;
+    assert_eq!(status, 400, "the body holds only quota_set");
+    let (status, _) = k
+        .call(
+            Method::PUT,
+            &cinder,
+            &[],
+            Some(json!({"quota_set": {"volumes": -2}})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, body) = k
+        .call(
+            Method::PUT,
+            &cinder,
+            &[],
+            Some(json!({"quota_set": {"volumes": 3}})),
+        )
+        .await;
+    assert_eq!((status, body["quota_set"]["volumes"].clone()), (200, json!(3)));
+    let (_, body) = k
+        .call(Method::GET, &format!("{cinder}?usage=True"), &[], None)
+        .await;
+    assert_eq!(
+        body["quota_set"]["volumes"],
+        json!({"in_use": 0, "limit": 3, "reserved": 0})
+    );
+    let other_admin_project = format!("{}/volume/v3/{project}/os-quota-sets/{project}", h.served.url());
+    let (status, body) = k.call(Method::GET, &other_admin_project, &[], None).await;
+    assert_eq!(
+        (status, body["badRequest"]["message"].clone()),
+        (400, json!("Malformed request url"))
+    );
+    let (status, _) = k.call(Method::DELETE, &cinder, &[], None).await;
+    assert_eq!(status, 200);
+
+    let neutron = format!("{}/network/v2.0/quotas/{project}", h.served.url());
+    let (status, body) = k
+        .call(
+            Method::PUT,
+            &neutron,
+            &[],
+            Some(json!({"quota": {"network": 1, "bogus": 1}})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["NeutronError"]["type"], "HTTPBadRequest");
+    assert_eq!(
+        body["NeutronError"]["message"],
+        "Unrecognized attribute(s) 'bogus'"
+    );
+    let (status, body) = k
+        .call(
+            Method::PUT,
+            &neutron,
+            &[],
+            Some(json!({"quota": {"network": -5}})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(body["NeutronError"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("too small"));
+    let (status, body) = k
+        .call(
+            Method::PUT,
+            &format!("{neutron}.json"),
+            &[],
+            Some(json!({"quota": {"network": 7}})),
+        )
+        .await;
+    assert_eq!((status, body["quota"]["network"].clone()), (200, json!(7)));
+    let (_, body) = k
+        .call(Method::GET, &format!("{neutron}/details.json"), &[], None)
+        .await;
+    assert_eq!(
+        body["quota"]["network"],
+        json!({"limit": 7, "used": 0, "reserved": 0})
+    );
+    let (_, body) = k
+        .call(Method::GET, &format!("{neutron}/default"), &[], None)
+        .await;
+    assert_eq!(body["quota"]["network"], 100);
+    let (status, _) = k.call(Method::DELETE, &neutron, &[], None).await;
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
+async fn the_simulator_checks_tokens_at_keystone_and_roles() {
+    let h = harness().await;
+    let k = &h.keystone;
+    let http = reqwest::Client::new();
+    let url = format!("{}/compute/v2.1/os-quota-sets/{}", h.served.url(), k.project_id);
+    for token in [None, Some("gAAAAABnot-a-real-token")] {
+        let mut request = http.get(&url);
+        if let Some(token) = token {
+            request = request.header("X-Auth-Token", token);
+        }
+        let response = request.send().await.expect("answer");
+        assert_eq!(response.status(), 401);
+        assert!(response.headers()["www-authenticate"]
+            .to_str()
+            .expect("header")
+            .starts_with("Keystone uri="));
+        let body: Value = response.json().await.expect("body");
+        assert_eq!(body["error"]["title"], "Unauthorized");
+    }
+
+    // A member of a tenant project may read its own quotas, not change them.
+    let slug = unique_slug();
+    let project_id = h.client.ensure_project(&slug, "members").await.expect("project");
+    let user = format!("member-{slug}");
+    let password = uuid::Uuid::new_v4().to_string();
+    let (status, body) = k
+        .identity(
+            Method::POST,
+            "/v3/users",
+            Some(json!({"user": {"name": user, "domain_id": "default", "password": password}})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let user_id = body["user"]["id"].as_str().expect("user id").to_owned();
+    let (_, roles) = k.identity(Method::GET, "/v3/roles?name=member", None).await;
+    let role_id = roles["roles"][0]["id"].as_str().expect("member role").to_owned();
+    let (status, _) = k
+        .identity(
+            Method::PUT,
+            &format!("/v3/projects/{project_id}/users/{user_id}/roles/{role_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+
+    let member = Keystone::login(&user, &password, &format!("tenant-{slug}")).await;
+    let own = format!("{}/compute/v2.1/os-quota-sets/{project_id}", h.served.url());
+    let (status, _) = member.call(Method::GET, &own, &[], None).await;
+    assert_eq!(status, 200);
+    let (status, body) = member
+        .call(Method::PUT, &own, &[], Some(json!({"quota_set": {"cores": 99}})))
+        .await;
+    assert_eq!(status, 403);
+    assert!(body["forbidden"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("os-quota-sets:update"));
+    let (status, body) = member
+        .call(
+            Method::PUT,
+            &format!("{}/network/v2.0/quotas/{project_id}", h.served.url()),
+            &[],
+            Some(json!({"quota": {"network": 99}})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["NeutronError"]["type"].clone()),
+        (403, json!("PolicyNotAuthorized"))
+    );
+
+    k.identity(Method::DELETE, &format!("/v3/users/{user_id}"), None)
+        .await;
+    h.client.remove_project(&slug).await.expect("remove");
+}
