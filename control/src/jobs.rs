@@ -12,14 +12,15 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-pub use worker::{StepRunner, Worker};
+pub use worker::{StepOutcome, StepRunner, Worker};
 
 use crate::{
     domain::{CreatedResource, JobState, RetryPolicy, StepFailure},
     Control, Error, Result,
 };
 
-/// The channel that announces each change of a job (JSON: id, state, step).
+/// The channel that announces each change of a job (JSON: `job`, `state`,
+/// `step`, `subscription`).
 pub const PROGRESS_CHANNEL: &str = "job_progress";
 
 /// A job to queue: its kind (which workflow) and its steps, in order.
@@ -37,6 +38,8 @@ pub struct ClaimedJob {
     pub kind: String,
     pub step: u32,
     pub step_name: String,
+    /// The subscription the job provisions, if any.
+    pub subscription_id: Option<Uuid>,
     /// This attempt of the step, from 1.
     pub attempt: u32,
     pub worker: String,
@@ -74,6 +77,8 @@ pub struct StepStatus {
     pub state: String,
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// What its remote run printed (AWX), for admins.
+    pub output: Option<String>,
 }
 
 fn stored_state(text: &str) -> Result<JobState> {
@@ -101,24 +106,33 @@ fn jitter() -> f64 {
 }
 
 async fn announce(tx: &mut PgConnection, job: Uuid, state: JobState, step: i32) -> Result<()> {
-    let payload = serde_json::json!({ "job": job, "state": state.as_str(), "step": step }).to_string();
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(PROGRESS_CHANNEL)
-        .bind(payload)
-        .execute(&mut *tx)
-        .await?;
+    // The subscription lets live pages pick their own jobs' announcements.
+    sqlx::query(
+        "SELECT pg_notify($1, json_build_object('job', $2::uuid, 'state', $3::text, 'step', $4::int,
+                                                'subscription', (SELECT subscription_id FROM jobs WHERE id = $2))::text)",
+    )
+    .bind(PROGRESS_CHANNEL)
+    .bind(job)
+    .bind(state.as_str())
+    .bind(step)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
+
+/// A claimed job as the queue's updates return it: id, kind, current step,
+/// attempts, subscription.
+type JobRow = (Uuid, String, i32, i32, Option<Uuid>);
 
 /// Claims the job's current step for `worker` inside `tx`, the job row
 /// being already updated to `running`: counts the attempt on the step.
 async fn start_step(
     tx: &mut Transaction<'_, Postgres>,
-    job: (Uuid, String, i32, i32),
+    job: JobRow,
     worker: &str,
     now: OffsetDateTime,
 ) -> Result<ClaimedJob> {
-    let (id, kind, step, attempts) = job;
+    let (id, kind, step, attempts, subscription_id) = job;
     let name: String = sqlx::query_scalar(
         "UPDATE job_steps SET state = 'running', attempts = attempts + 1,
                 started_at = coalesce(started_at, $3), last_error = NULL
@@ -136,41 +150,47 @@ async fn start_step(
         kind,
         step: count(step),
         step_name: name,
+        subscription_id,
         attempt: count(attempts),
         worker: worker.to_owned(),
     })
 }
 
+/// Queues `job` inside `tx` (workers are woken when it commits).
+pub(crate) async fn enqueue_in(tx: &mut PgConnection, job: &NewJob<'_>, now: OffsetDateTime) -> Result<Uuid> {
+    let id = Uuid::new_v4();
+    let step_count = i32::try_from(job.steps.len()).map_err(|_| Error::InvalidStoredData {
+        table: "jobs",
+        detail: "too many steps".into(),
+    })?;
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, subscription_id, state, step_count, run_at, created_at, updated_at)
+         VALUES ($1, $2, $3, 'queued', $4, $5, $5, $5)",
+    )
+    .bind(id)
+    .bind(job.kind)
+    .bind(job.subscription_id)
+    .bind(step_count)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO job_steps (job_id, position, name)
+         SELECT $1, ordinality - 1, name FROM unnest($2::text[]) WITH ORDINALITY AS s(name, ordinality)",
+    )
+    .bind(id)
+    .bind(job.steps)
+    .execute(&mut *tx)
+    .await?;
+    announce(tx, id, JobState::Queued, 0).await?;
+    Ok(id)
+}
+
 impl Control {
     /// Queues a job; workers are woken by the announcement.
     pub async fn enqueue_job(&self, job: &NewJob<'_>) -> Result<Uuid> {
-        let now = self.clock.now();
-        let id = Uuid::new_v4();
-        let step_count = i32::try_from(job.steps.len()).map_err(|_| Error::InvalidStoredData {
-            table: "jobs",
-            detail: "too many steps".into(),
-        })?;
         let mut tx = self.db.pool().begin().await?;
-        sqlx::query(
-            "INSERT INTO jobs (id, kind, subscription_id, state, step_count, run_at, created_at, updated_at)
-             VALUES ($1, $2, $3, 'queued', $4, $5, $5, $5)",
-        )
-        .bind(id)
-        .bind(job.kind)
-        .bind(job.subscription_id)
-        .bind(step_count)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO job_steps (job_id, position, name)
-             SELECT $1, ordinality - 1, name FROM unnest($2::text[]) WITH ORDINALITY AS s(name, ordinality)",
-        )
-        .bind(id)
-        .bind(job.steps)
-        .execute(&mut *tx)
-        .await?;
-        announce(&mut tx, id, JobState::Queued, 0).await?;
+        let id = enqueue_in(&mut tx, job, self.clock.now()).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -180,16 +200,16 @@ impl Control {
     pub async fn claim_job(&self, worker: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let claimed: Option<(Uuid, String, i32, i32)> = sqlx::query_as(
+        let claimed: Option<JobRow> = sqlx::query_as(
             "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $3,
                     attempts = attempts + 1, updated_at = $2
               WHERE id = (SELECT id FROM jobs
                            WHERE (state IN ('queued', 'waiting') AND run_at <= $2)
                               OR (state = 'running' AND lease_expires_at < $2)
-                           ORDER BY run_at, created_at
+                           ORDER BY run_at, seq
                            LIMIT 1
                            FOR UPDATE SKIP LOCKED)
-              RETURNING id, kind, current_step, attempts",
+              RETURNING id, kind, current_step, attempts, subscription_id",
         )
         .bind(worker)
         .bind(now)
@@ -304,11 +324,11 @@ impl Control {
                 AfterStep::Settled(state)
             }
             None => {
-                let row: (Uuid, String, i32, i32) = sqlx::query_as(
+                let row: JobRow = sqlx::query_as(
                     "UPDATE jobs SET current_step = $2, attempts = 1, last_error = NULL,
                             lease_expires_at = $3, updated_at = $4
                       WHERE id = $1
-                      RETURNING id, kind, current_step, attempts",
+                      RETURNING id, kind, current_step, attempts, subscription_id",
                 )
                 .bind(claimed.id)
                 .bind(next)
@@ -406,8 +426,18 @@ impl Control {
     /// Cancels a job: at once when no worker runs it, else after the step
     /// running now. `false` when it has already ended.
     pub async fn cancel_job(&self, job: Uuid) -> Result<bool> {
-        let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
+        let cancelled = self.cancel_job_in(&mut tx, job, self.clock.now()).await?;
+        tx.commit().await?;
+        Ok(cancelled)
+    }
+
+    pub(crate) async fn cancel_job_in(
+        &self,
+        tx: &mut PgConnection,
+        job: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
         let found: Option<(String, i32)> = sqlx::query_as(
             "UPDATE jobs SET cancel_requested = true,
                     state = CASE WHEN state = 'running' THEN state ELSE 'cancelled' END,
@@ -423,9 +453,24 @@ impl Control {
         let Some((state, step)) = found else {
             return Ok(false);
         };
-        announce(&mut tx, job, stored_state(&state)?, step).await?;
-        tx.commit().await?;
+        announce(tx, job, stored_state(&state)?, step).await?;
         Ok(true)
+    }
+
+    /// Keeps what the step's remote run printed (the last 64 KiB), for admins.
+    pub async fn record_step_output(&self, job: &ClaimedJob, output: &str) -> Result<()> {
+        const KEPT: usize = 64 * 1024;
+        let mut start = output.len().saturating_sub(KEPT);
+        while !output.is_char_boundary(start) {
+            start += 1;
+        }
+        sqlx::query("UPDATE job_steps SET output = $3 WHERE job_id = $1 AND position = $2")
+            .bind(job.id)
+            .bind(position(job.step))
+            .bind(&output[start..])
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
     }
 
     /// A job with its steps and what they created.
@@ -439,8 +484,10 @@ impl Control {
         let Some((kind, state, current_step, last_error, run_at)) = row else {
             return Ok(None);
         };
-        let steps: Vec<(String, String, i32, Option<String>)> = sqlx::query_as(
-            "SELECT name, state, attempts, last_error FROM job_steps WHERE job_id = $1 ORDER BY position",
+        // name, state, attempts, last error, output
+        type StepRow = (String, String, i32, Option<String>, Option<String>);
+        let steps: Vec<StepRow> = sqlx::query_as(
+            "SELECT name, state, attempts, last_error, output FROM job_steps WHERE job_id = $1 ORDER BY position",
         )
         .bind(job)
         .fetch_all(&mut *conn)
@@ -459,11 +506,12 @@ impl Control {
             current_step: count(current_step),
             steps: steps
                 .into_iter()
-                .map(|(name, state, attempts, last_error)| StepStatus {
+                .map(|(name, state, attempts, last_error, output)| StepStatus {
                     name,
                     state,
                     attempts: count(attempts),
                     last_error,
+                    output,
                 })
                 .collect(),
             last_error,

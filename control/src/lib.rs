@@ -41,6 +41,8 @@ pub mod plan_admin;
 #[cfg(feature = "server")]
 pub mod portal_sessions;
 #[cfg(feature = "server")]
+pub mod provisioning;
+#[cfg(feature = "server")]
 mod quotas;
 #[cfg(feature = "server")]
 pub mod store;

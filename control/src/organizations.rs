@@ -13,7 +13,8 @@ use crate::{
         AuditFilter, AuditPage, FieldError, FieldProblem, Member, NewOrganization, OrganizationOverview,
         OrganizationSummary, PendingInvitation, Permission, Refusal, Role,
     },
-    quotas::{live_subscriptions, stored_json},
+    provisioning::subscription_views,
+    quotas::stored_json,
     Control, Result,
 };
 
@@ -189,11 +190,7 @@ impl Control {
             .map(|m| m.role)
             .chain(invitations.iter().map(|i| i.role))
             .collect();
-        let subscriptions = live_subscriptions(&mut conn, id)
-            .await?
-            .iter()
-            .map(|subscription| subscription.view(&holders))
-            .collect();
+        let subscriptions = subscription_views(&mut conn, id, &holders).await?;
         Ok(Ok(OrganizationOverview {
             organization: OrganizationSummary {
                 slug: slug.to_owned(),

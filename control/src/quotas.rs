@@ -87,6 +87,7 @@ impl LiveSubscription {
             quotas,
             devices: self.devices.clone(),
             version: self.version,
+            progress: None,
         }
     }
 

@@ -15,7 +15,8 @@ use crate::{
         TenantDetail, TenantPage, TenantQuery, TenantRow, TenantSort,
     },
     members::day,
-    quotas::{live_subscriptions, seat_holders},
+    provisioning::subscription_views,
+    quotas::seat_holders,
     Control, Result,
 };
 
@@ -199,11 +200,7 @@ impl Control {
         .fetch_all(&mut *conn)
         .await?;
         let holders = seat_holders(&mut conn, id, now).await?;
-        let subscriptions = live_subscriptions(&mut conn, id)
-            .await?
-            .iter()
-            .map(|subscription| subscription.view(&holders))
-            .collect();
+        let subscriptions = subscription_views(&mut conn, id, &holders).await?;
         let filter = ParsedFilter {
             organization: Some(id),
             action: None,

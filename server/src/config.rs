@@ -12,6 +12,13 @@ use figment::{
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+mod provisioning;
+
+pub use provisioning::{
+    AwxConfig, GitlabConfig, KubernetesConfig, MqttAdminConfig, OdooConfig, OpenStackConfig,
+    ProvisioningConfig,
+};
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -45,6 +52,9 @@ pub struct Config {
     pub bootstrap: BootstrapConfig,
     #[serde(default)]
     pub tenancy: TenancyConfig,
+    /// The provisioning engine; without it no job runs here.
+    #[serde(default)]
+    pub provisioning: Option<ProvisioningConfig>,
 }
 
 /// How organizations come to be.

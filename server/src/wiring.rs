@@ -9,6 +9,7 @@ use control::{
     domain::EmailAddress,
     identity::{ClientRegistration, Hydra, Kratos, RelyingParty, RelyingPartySettings},
     mail::Mailer,
+    provisioning::{Engine, ProvisioningRunner},
     store::Db,
     Control,
 };
@@ -84,4 +85,36 @@ pub async fn relying_party(config: &Config, control: &Control) -> Result<Option<
         scopes: vec!["openid".into(), "email".into(), "profile".into()],
     };
     Ok(Some(RelyingParty::new(settings)?))
+}
+
+/// The provisioning engine of this replica, when `[provisioning]` is set;
+/// it needs `[vault]`, `[hydra]` and `[mqtt]` too.
+pub fn provisioning_engine(config: &Config, control: &Control) -> Result<Option<Engine>, StartError> {
+    let Some(provisioning) = &config.provisioning else {
+        return Ok(None);
+    };
+    let missing = |section: &str| StartError::Provisioning(format!("[provisioning] needs [{section}]"));
+    let vault = config.vault.as_ref().ok_or_else(|| missing("vault"))?;
+    let hydra = config.hydra.as_ref().ok_or_else(|| missing("hydra"))?;
+    let mqtt = config.mqtt.as_ref().ok_or_else(|| missing("mqtt"))?;
+    let backends = provisioning
+        .backends(&vault.addr, &hydra.admin_url, &mqtt.address)
+        .map_err(|error| StartError::Provisioning(error.to_string()))?;
+    let runner = ProvisioningRunner::new(
+        control.clone(),
+        backends,
+        provisioning.settings(&hydra.public_url),
+    );
+    // Worker names own leases: unique per process, readable in the jobs table.
+    let replica = format!(
+        "replica-{}-{}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    Ok(Some(Engine::new(
+        control.clone(),
+        runner,
+        provisioning.workers,
+        replica,
+    )))
 }

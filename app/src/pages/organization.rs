@@ -13,7 +13,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::{organization_page, OrganizationPageData},
-    components::status::StatusPage,
+    components::{progress::ProvisioningPanel, status::StatusPage},
     i18n::{t, use_locale, Msg},
     pages::{
         error::ServerErrorPage,
@@ -329,6 +329,7 @@ fn SubscriptionCard(
 ) -> impl IntoView {
     let locale = use_locale();
     let form = use_context::<FormContext>();
+    let slug = form.as_ref().map(|form| form.slug.clone()).unwrap_or_default();
     let has_devices = subscription.quotas.iter().any(|q| q.quota == QuotaKind::Devices);
     let devices = has_devices.then(|| {
         let may_register = use_services && subscription.state.allows_devices();
@@ -378,6 +379,7 @@ fn SubscriptionCard(
             </div>
             {subscription.reason.map(|reason| view! { <p class="mt-2 text-sm text-amber-900" data-subscription-reason>{t(Msg::OrgStateReason)}" "{reason}</p> })}
             {subscription.pending_plan.map(|(code, name)| view! { <p class="mt-2 text-sm text-amber-900" data-pending-plan=code>{t(Msg::PlanChangeAwaiting)}" "{name.get(locale).to_owned()}</p> })}
+            <ProvisioningPanel slug=slug subscription_id=subscription.id.clone() progress=subscription.progress.clone() />
             <h4 class="mt-4 text-sm font-semibold text-slate-700">{t(Msg::OrgUsage)}</h4>
             <dl class="mt-2 grid grid-cols-1 gap-x-6 gap-y-3 sm:grid-cols-2">{usage}</dl>
             {devices}

@@ -12,6 +12,7 @@ mod jobs;
 mod locale;
 mod members;
 mod plans;
+mod provisioning;
 mod subscription;
 mod tenancy;
 mod tenants;
@@ -30,6 +31,9 @@ pub use jobs::{CreatedResource, JobState, RetryPolicy, StepFailure};
 pub use locale::{Locale, LocalizedText};
 pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};
 pub use plans::{PlanDraft, PlanForm, PlanRecord, MAX_AMOUNT};
+pub use provisioning::{
+    job_kind, parse_job_kind, workflow, Action, Backend, ProvisioningProgress, Step, StepProgress,
+};
 pub use subscription::{QuotaUsage, SubscriptionState, SubscriptionView};
 pub use tenancy::{
     CountryCode, FieldError, FieldProblem, MemberView, NewOrganization, OrgName, OrganizationOverview,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Device, LocalizedText, OfferKind, QuotaKind};
+use super::{Device, LocalizedText, OfferKind, ProvisioningProgress, QuotaKind};
 
 /// Where a subscription is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -95,6 +95,8 @@ pub struct SubscriptionView {
     pub devices: Vec<Device>,
     /// For the change-plan form: a change made meanwhile is refused as stale.
     pub version: i32,
+    /// Its provisioning job under way, failed or cancelled.
+    pub progress: Option<ProvisioningProgress>,
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod metrics;
 mod org_forms;
 mod organizations;
 mod probes;
+mod progress;
 mod security;
 mod session;
 mod session_store;
@@ -39,6 +40,8 @@ pub enum StartError {
     Database(#[from] control::Error),
     #[error("server error: {0}")]
     Serve(#[from] std::io::Error),
+    #[error("cannot set up provisioning: {0}")]
+    Provisioning(String),
 }
 
 /// Everything a request handler may need; cheap to clone.
@@ -55,6 +58,8 @@ pub(crate) struct AppState {
     pub sessions: session_store::CachedSessionStore,
     /// Renders an app page for a request: the status pages of refused posts.
     pub pages: answers::PageRenderer,
+    /// Live provisioning progress for the pages' event streams.
+    pub progress: progress::ProgressHub,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -68,11 +73,13 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     control: Control,
-    session_changes: SessionChangeListener,
+    background: BackgroundTask,
+    engine: Option<control::provisioning::Engine>,
 }
 
-/// The task that keeps the in-memory sessions true to the database.
-type SessionChangeListener = std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+/// The listeners that keep the in-memory sessions true to the database and
+/// relay job announcements to the pages' event streams.
+type BackgroundTask = std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 impl Application {
     /// Connects to the database (applying migrations when configured), binds
@@ -81,18 +88,20 @@ impl Application {
         let control = crate::wiring::control_plane(&config).await?;
         crate::wiring::bootstrap(&config, &control).await;
         let relying_party = crate::wiring::relying_party(&config, &control).await?;
+        let engine = crate::wiring::provisioning_engine(&config, &control)?;
         let listener = TcpListener::bind(config.server.listen)
             .await
             .map_err(|source| StartError::Bind {
                 address: config.server.listen,
                 source,
             })?;
-        let (router, session_changes) = router(&config, control.clone(), relying_party);
+        let (router, background) = router(&config, control.clone(), relying_party);
         Ok(Self {
             listener,
             router,
             control,
-            session_changes,
+            background,
+            engine,
         })
     }
 
@@ -119,7 +128,13 @@ impl Application {
             }
         });
         let janitor = tokio::spawn(prune_sessions_periodically(self.control.clone()));
-        let session_changes = tokio::spawn(self.session_changes);
+        let background = tokio::spawn(self.background);
+        let (stop_engine, engine_stopped) = tokio::sync::oneshot::channel::<()>();
+        let engine = self.engine.map(|engine| {
+            tokio::spawn(engine.run(async move {
+                let _ = engine_stopped.await;
+            }))
+        });
         let served = axum::serve(
             listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -127,7 +142,11 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         janitor.abort();
-        session_changes.abort();
+        background.abort();
+        let _ = stop_engine.send(());
+        if let Some(engine) = engine {
+            let _ = engine.await;
+        }
         served?;
         Ok(())
     }
@@ -185,7 +204,7 @@ fn router(
     config: &Config,
     control: Control,
     relying_party: Option<control::identity::RelyingParty>,
-) -> (Router, SessionChangeListener) {
+) -> (Router, BackgroundTask) {
     let leptos = leptos_options(config);
     let shell_options = ShellOptions {
         asset_version: assets::asset_version(&leptos),
@@ -211,7 +230,12 @@ fn router(
         Arc::new(move |request| Box::pin(render(request)))
     };
     let (sessions, session_changes) = session_store::CachedSessionStore::new(control.db().pool().clone());
+    let (progress, progress_relay) = progress::ProgressHub::new(control.db().pool().clone());
+    let background: BackgroundTask = Box::pin(async move {
+        tokio::join!(session_changes, progress_relay);
+    });
     let state = AppState {
+        progress,
         sessions: sessions.clone(),
         pages,
         leptos,
@@ -235,6 +259,7 @@ fn router(
         .merge(signin::routes())
         .merge(throttled::routes())
         .merge(organizations::routes())
+        .merge(progress::routes())
         .merge(org_forms::routes())
         .merge(admin_forms::routes())
         .fallback(not_found)
@@ -255,5 +280,5 @@ fn router(
         metrics::layer(metrics_state, portal.merge(operations).with_state(state)),
         tls,
     );
-    (router, Box::pin(session_changes))
+    (router, background)
 }

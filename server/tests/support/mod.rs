@@ -4,6 +4,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod backends;
 pub mod browser;
 pub mod mail;
 
@@ -38,9 +39,16 @@ pub struct TestAppBuilder {
     session: Option<SessionConfig>,
     public_url: Option<String>,
     approve_new_organizations: bool,
+    provisioning: Option<server::config::ProvisioningConfig>,
 }
 
 impl TestAppBuilder {
+    /// Runs the provisioning engine against these backends.
+    pub fn provisioning(mut self, provisioning: server::config::ProvisioningConfig) -> Self {
+        self.provisioning = Some(provisioning);
+        self
+    }
+
     pub fn mqtt_address(mut self, address: &str) -> Self {
         self.mqtt_address = Some(address.to_owned());
         self
@@ -149,6 +157,7 @@ impl TestAppBuilder {
             tenancy: server::config::TenancyConfig {
                 approve_new_organizations: self.approve_new_organizations,
             },
+            provisioning: self.provisioning.clone(),
             hydra: Some(OryConfig {
                 public_url: env("TEST_HYDRA_PUBLIC_URL"),
                 admin_url: env("TEST_HYDRA_ADMIN_URL"),

@@ -1,0 +1,175 @@
+//! A subscription's provisioning progress: a bar and the list of steps,
+//! rendered by the server (a reload shows where it stands, without
+//! JavaScript); once hydrated, kept live by the subscription's event stream.
+
+use control::domain::{Action, Backend, JobState, ProvisioningProgress, Step};
+use leptos::prelude::*;
+
+use crate::i18n::{t, Msg};
+
+#[component]
+pub fn ProvisioningPanel(
+    slug: String,
+    subscription_id: String,
+    progress: Option<ProvisioningProgress>,
+) -> impl IntoView {
+    let (current, set_current) = signal(progress);
+    #[cfg(feature = "hydrate")]
+    live::follow(
+        format!("/orgs/{slug}/subscriptions/{subscription_id}/progress"),
+        current,
+        set_current,
+    );
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (slug, subscription_id, set_current);
+    move || current.get().map(|progress| view! { <ProgressView progress /> })
+}
+
+#[component]
+fn ProgressView(progress: ProvisioningProgress) -> impl IntoView {
+    let percent = progress.percent();
+    let done = progress.steps.iter().filter(|step| step.done).count();
+    let total = progress.steps.len();
+    let current = progress.current();
+    let note = match progress.state {
+        JobState::Waiting => progress
+            .blocked_on
+            .map(|backend| view! { <p class="mt-2 text-sm text-amber-900" data-progress-waiting=backend.code()>{t(Msg::ProgressWaitingFor)}" "{t(backend_label(backend))}</p> }.into_any()),
+        JobState::Failed => Some(view! { <p class="mt-2 text-sm text-rose-800" data-progress-failed>{t(Msg::ProgressFailed)}</p> }.into_any()),
+        JobState::Cancelled => Some(view! { <p class="mt-2 text-sm text-slate-700">{t(Msg::ProgressCancelled)}</p> }.into_any()),
+        _ => None,
+    };
+    let steps = progress
+        .steps
+        .iter()
+        .map(|step| {
+            let running = Some(step.step) == current;
+            let (mark, class) = if step.done {
+                ("✓", "text-emerald-800")
+            } else if running {
+                ("→", "font-medium text-slate-900")
+            } else {
+                ("·", "text-slate-500")
+            };
+            view! {
+                <li class=class data-step=step.step.name() data-step-done=step.done.to_string() aria-current=running.then_some("step")>
+                    <span aria-hidden="true" class="inline-block w-4">{mark}</span>{t(step_label(step.step))}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="mt-4 rounded-lg border border-slate-200 bg-slate-50 p-4" data-progress=progress.action.code() data-progress-state=progress.state.as_str() data-progress-percent=percent.to_string()>
+            <p class="text-sm font-semibold text-slate-800">{t(action_label(progress.action))}</p>
+            <progress class="mt-2 h-2 w-full" max="100" value=percent.to_string() aria-label=t(action_label(progress.action))></progress>
+            <p class="mt-1 text-xs text-slate-600">{done.to_string()}" / "{total.to_string()}" "{t(Msg::ProgressStepsDone)}</p>
+            {note}
+            <ol class="mt-3 space-y-1 text-sm">{steps}</ol>
+            <noscript><p class="mt-2 text-xs text-slate-600">{t(Msg::ProgressReload)}</p></noscript>
+        </section>
+    }
+}
+
+fn action_label(action: Action) -> Msg {
+    match action {
+        Action::Provision => Msg::ProgressProvision,
+        Action::Suspend => Msg::ProgressSuspend,
+        Action::Resume => Msg::ProgressResume,
+        Action::Close => Msg::ProgressClose,
+    }
+}
+
+fn backend_label(backend: Backend) -> Msg {
+    match backend {
+        Backend::Portal => Msg::BackendPortal,
+        Backend::Kubernetes => Msg::BackendKubernetes,
+        Backend::Vault => Msg::BackendVault,
+        Backend::Hydra => Msg::BackendHydra,
+        Backend::Odoo => Msg::BackendOdoo,
+        Backend::Awx => Msg::BackendAwx,
+        Backend::OpenStack => Msg::BackendOpenStack,
+        Backend::Gitlab => Msg::BackendGitlab,
+        Backend::Mqtt => Msg::BackendMqtt,
+    }
+}
+
+fn step_label(step: Step) -> Msg {
+    match step {
+        Step::Begin => Msg::StepBegin,
+        Step::VaultTenant => Msg::StepVaultTenant,
+        Step::VaultSecrets => Msg::StepVaultSecrets,
+        Step::KubeNamespace => Msg::StepKubeNamespace,
+        Step::KubeQuota => Msg::StepKubeQuota,
+        Step::KubeNetworkPolicy => Msg::StepKubeNetworkPolicy,
+        Step::OpenstackProject => Msg::StepOpenstackProject,
+        Step::AwxDatabase => Msg::StepAwxDatabase,
+        Step::GitlabRegistry => Msg::StepGitlabRegistry,
+        Step::MqttTenant => Msg::StepMqttTenant,
+        Step::KubeSecrets => Msg::StepKubeSecrets,
+        Step::KubeWorkload => Msg::StepKubeWorkload,
+        Step::OdooDatabase => Msg::StepOdooDatabase,
+        Step::OdooModules => Msg::StepOdooModules,
+        Step::HydraClient => Msg::StepHydraClient,
+        Step::OdooSso => Msg::StepOdooSso,
+        Step::OdooUsers => Msg::StepOdooUsers,
+        Step::MarkRunning => Msg::StepMarkRunning,
+        Step::KubeScaleDown => Msg::StepKubeScaleDown,
+        Step::HydraDisable => Msg::StepHydraDisable,
+        Step::MqttDisable => Msg::StepMqttDisable,
+        Step::OpenstackDisable => Msg::StepOpenstackDisable,
+        Step::MarkSuspended => Msg::StepMarkSuspended,
+        Step::KubeScaleUp => Msg::StepKubeScaleUp,
+        Step::HydraEnable => Msg::StepHydraEnable,
+        Step::MqttEnable => Msg::StepMqttEnable,
+        Step::OpenstackEnable => Msg::StepOpenstackEnable,
+        Step::OdooDrop => Msg::StepOdooDrop,
+        Step::AwxDropDatabase => Msg::StepAwxDropDatabase,
+        Step::HydraRemove => Msg::StepHydraRemove,
+        Step::MqttRemove => Msg::StepMqttRemove,
+        Step::GitlabRemove => Msg::StepGitlabRemove,
+        Step::OpenstackRemove => Msg::StepOpenstackRemove,
+        Step::KubeRemove => Msg::StepKubeRemove,
+        Step::VaultRemove => Msg::StepVaultRemove,
+        Step::MarkClosed => Msg::StepMarkClosed,
+    }
+}
+
+/// The browser side: an `EventSource` on the subscription's stream.
+#[cfg(feature = "hydrate")]
+mod live {
+    use control::domain::ProvisioningProgress;
+    use leptos::prelude::*;
+    use wasm_bindgen::{closure::Closure, JsCast};
+    use web_sys::{EventSource, MessageEvent};
+
+    pub fn follow(
+        url: String,
+        current: ReadSignal<Option<ProvisioningProgress>>,
+        set_current: WriteSignal<Option<ProvisioningProgress>>,
+    ) {
+        let Ok(source) = EventSource::new(&url) else {
+            return;
+        };
+        let on_progress = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let Some(data) = event.data().as_string() else {
+                return;
+            };
+            let Ok(next) = serde_json::from_str::<Option<ProvisioningProgress>>(&data) else {
+                return;
+            };
+            // The job ended: the subscription's state changed too, which the page shows after a reload.
+            let ended = current.get_untracked().is_some() && next.is_none();
+            set_current.set(next);
+            if ended {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.location().reload();
+                }
+            }
+        });
+        let _ = source.add_event_listener_with_callback("progress", on_progress.as_ref().unchecked_ref());
+        // The listener lives as long as the page's stream.
+        on_progress.forget();
+        let source = send_wrapper::SendWrapper::new(source);
+        on_cleanup(move || source.close());
+    }
+}

@@ -1,0 +1,306 @@
+//! The provisioning workflows: for each action on a subscription of each
+//! offer, the ordered steps a job runs. Pure, so that the front end names
+//! the steps and the backend a waiting job waits for.
+
+use serde::{Deserialize, Serialize};
+
+use super::{JobState, OfferKind};
+
+/// What a job does to a subscription's services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Action {
+    Provision,
+    Suspend,
+    Resume,
+    Close,
+}
+
+impl Action {
+    pub const ALL: [Action; 4] = [Action::Provision, Action::Suspend, Action::Resume, Action::Close];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::Provision => "provision",
+            Action::Suspend => "suspend",
+            Action::Resume => "resume",
+            Action::Close => "close",
+        }
+    }
+}
+
+/// A system a step acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Backend {
+    Portal,
+    Kubernetes,
+    Vault,
+    Hydra,
+    Odoo,
+    Awx,
+    OpenStack,
+    Gitlab,
+    Mqtt,
+}
+
+impl Backend {
+    pub fn code(self) -> &'static str {
+        match self {
+            Backend::Portal => "portal",
+            Backend::Kubernetes => "kubernetes",
+            Backend::Vault => "vault",
+            Backend::Hydra => "hydra",
+            Backend::Odoo => "odoo",
+            Backend::Awx => "awx",
+            Backend::OpenStack => "openstack",
+            Backend::Gitlab => "gitlab",
+            Backend::Mqtt => "mqtt",
+        }
+    }
+}
+
+macro_rules! steps {
+    ($($step:ident => $name:literal, $backend:ident;)+) => {
+        /// One idempotent step of a workflow.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum Step { $($step),+ }
+
+        impl Step {
+            pub const ALL: &'static [Step] = &[$(Step::$step),+];
+
+            /// The name stored in `job_steps` and used as an i18n key.
+            pub fn name(self) -> &'static str {
+                match self { $(Step::$step => $name),+ }
+            }
+
+            pub fn backend(self) -> Backend {
+                match self { $(Step::$step => Backend::$backend),+ }
+            }
+        }
+    };
+}
+
+steps! {
+    Begin => "begin", Portal;
+    VaultTenant => "vault_tenant", Vault;
+    VaultSecrets => "vault_secrets", Vault;
+    KubeNamespace => "kube_namespace", Kubernetes;
+    KubeQuota => "kube_quota", Kubernetes;
+    KubeNetworkPolicy => "kube_network_policy", Kubernetes;
+    OpenstackProject => "openstack_project", OpenStack;
+    AwxDatabase => "awx_database", Awx;
+    GitlabRegistry => "gitlab_registry", Gitlab;
+    MqttTenant => "mqtt_tenant", Mqtt;
+    KubeSecrets => "kube_secrets", Kubernetes;
+    KubeWorkload => "kube_workload", Kubernetes;
+    OdooDatabase => "odoo_database", Odoo;
+    OdooModules => "odoo_modules", Odoo;
+    HydraClient => "hydra_client", Hydra;
+    OdooSso => "odoo_sso", Odoo;
+    OdooUsers => "odoo_users", Odoo;
+    MarkRunning => "mark_running", Portal;
+    KubeScaleDown => "kube_scale_down", Kubernetes;
+    HydraDisable => "hydra_disable", Hydra;
+    MqttDisable => "mqtt_disable", Mqtt;
+    OpenstackDisable => "openstack_disable", OpenStack;
+    MarkSuspended => "mark_suspended", Portal;
+    KubeScaleUp => "kube_scale_up", Kubernetes;
+    HydraEnable => "hydra_enable", Hydra;
+    MqttEnable => "mqtt_enable", Mqtt;
+    OpenstackEnable => "openstack_enable", OpenStack;
+    OdooDrop => "odoo_drop", Odoo;
+    AwxDropDatabase => "awx_drop_database", Awx;
+    HydraRemove => "hydra_remove", Hydra;
+    MqttRemove => "mqtt_remove", Mqtt;
+    GitlabRemove => "gitlab_remove", Gitlab;
+    OpenstackRemove => "openstack_remove", OpenStack;
+    KubeRemove => "kube_remove", Kubernetes;
+    VaultRemove => "vault_remove", Vault;
+    MarkClosed => "mark_closed", Portal;
+}
+
+impl Step {
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|step| step.name() == name)
+    }
+}
+
+/// The job kind of `action` on a subscription to `offer`: `provision.iot`.
+pub fn job_kind(action: Action, offer: OfferKind) -> String {
+    format!("{}.{}", action.code(), offer.code())
+}
+
+/// The action and offer a job kind names.
+pub fn parse_job_kind(kind: &str) -> Option<(Action, OfferKind)> {
+    let (action, offer) = kind.split_once('.')?;
+    let action = Action::ALL.into_iter().find(|a| a.code() == action)?;
+    Some((action, OfferKind::from_code(offer)?))
+}
+
+/// The steps of `action` on a subscription to `offer`, in order.
+pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
+    use Step::*;
+    match (action, offer) {
+        // The shop: its own database (an AWX playbook), Odoo in Kubernetes,
+        // signing in through the portal's Hydra.
+        (Action::Provision, OfferKind::Ecommerce) => &[
+            Begin,
+            VaultTenant,
+            VaultSecrets,
+            KubeNamespace,
+            KubeQuota,
+            KubeNetworkPolicy,
+            OpenstackProject,
+            AwxDatabase,
+            KubeSecrets,
+            KubeWorkload,
+            OdooDatabase,
+            OdooModules,
+            HydraClient,
+            OdooSso,
+            OdooUsers,
+            MarkRunning,
+        ],
+        // Training is the shop's stack with eLearning, and a user per seat.
+        (Action::Provision, OfferKind::Training) => &[
+            Begin,
+            VaultTenant,
+            VaultSecrets,
+            KubeNamespace,
+            KubeQuota,
+            KubeNetworkPolicy,
+            OpenstackProject,
+            AwxDatabase,
+            KubeSecrets,
+            KubeWorkload,
+            OdooDatabase,
+            OdooModules,
+            HydraClient,
+            OdooSso,
+            OdooUsers,
+            MarkRunning,
+        ],
+        // IoT: the broker's role for the tenant's topics, and an ingestion
+        // workload pulled from the tenant's registry.
+        (Action::Provision, OfferKind::Iot) => &[
+            Begin,
+            VaultTenant,
+            VaultSecrets,
+            KubeNamespace,
+            KubeQuota,
+            KubeNetworkPolicy,
+            OpenstackProject,
+            MqttTenant,
+            GitlabRegistry,
+            KubeSecrets,
+            KubeWorkload,
+            MarkRunning,
+        ],
+        (Action::Suspend, OfferKind::Iot) => &[KubeScaleDown, MqttDisable, OpenstackDisable, MarkSuspended],
+        (Action::Suspend, _) => &[KubeScaleDown, HydraDisable, OpenstackDisable, MarkSuspended],
+        (Action::Resume, OfferKind::Iot) => &[OpenstackEnable, MqttEnable, KubeScaleUp, MarkRunning],
+        (Action::Resume, _) => &[OpenstackEnable, HydraEnable, KubeScaleUp, MarkRunning],
+        (Action::Close, OfferKind::Iot) => &[
+            KubeScaleDown,
+            MqttRemove,
+            GitlabRemove,
+            OpenstackRemove,
+            KubeRemove,
+            VaultRemove,
+            MarkClosed,
+        ],
+        (Action::Close, _) => &[
+            KubeScaleDown,
+            HydraRemove,
+            OdooDrop,
+            AwxDropDatabase,
+            OpenstackRemove,
+            KubeRemove,
+            VaultRemove,
+            MarkClosed,
+        ],
+    }
+}
+
+/// A subscription's job under way (or stopped), as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisioningProgress {
+    pub job_id: String,
+    pub action: Action,
+    pub state: JobState,
+    pub steps: Vec<StepProgress>,
+    /// The backend the current step waits for (after a failed attempt, or
+    /// for good when the job failed).
+    pub blocked_on: Option<Backend>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepProgress {
+    pub step: Step,
+    pub done: bool,
+}
+
+impl ProvisioningProgress {
+    /// Steps done, out of 100.
+    pub fn percent(&self) -> u32 {
+        let total = self.steps.len().max(1);
+        let done = self.steps.iter().filter(|step| step.done).count();
+        u32::try_from(done * 100 / total).unwrap_or(100)
+    }
+
+    /// The step being run or waited on.
+    pub fn current(&self) -> Option<Step> {
+        self.steps.iter().find(|step| !step.done).map(|step| step.step)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_names_fit_the_queue_and_round_trip() {
+        for step in Step::ALL {
+            let name = step.name();
+            assert!(name.len() <= 64 && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert_eq!(Step::parse(name), Some(*step));
+        }
+    }
+
+    #[test]
+    fn every_workflow_ends_by_recording_what_the_backends_now_reflect() {
+        for action in Action::ALL {
+            for offer in OfferKind::ALL {
+                let steps = workflow(action, offer);
+                let last = steps.last().copied();
+                let expected = match action {
+                    Action::Provision | Action::Resume => Step::MarkRunning,
+                    Action::Suspend => Step::MarkSuspended,
+                    Action::Close => Step::MarkClosed,
+                };
+                assert_eq!(last, Some(expected), "{action:?} {offer:?}");
+                assert_eq!(parse_job_kind(&job_kind(action, offer)), Some((action, offer)));
+            }
+        }
+    }
+
+    #[test]
+    fn closing_removes_what_provisioning_creates() {
+        for offer in OfferKind::ALL {
+            let created: Vec<Backend> = workflow(Action::Provision, offer)
+                .iter()
+                .map(|step| step.backend())
+                .filter(|backend| *backend != Backend::Portal)
+                .collect();
+            let removed: Vec<Backend> = workflow(Action::Close, offer)
+                .iter()
+                .map(|s| s.backend())
+                .collect();
+            for backend in created {
+                assert!(
+                    removed.contains(&backend),
+                    "{offer:?}: nothing removes {backend:?}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! What a step knows about the subscription it acts on, read afresh at each
+//! step (a plan or its members may change while a job runs).
+
+use uuid::Uuid;
+
+use crate::{
+    access::stored_role,
+    domain::{OfferKind, QuotaKind, Role},
+    quotas::live_subscriptions,
+    Control, Error, Result,
+};
+
+/// One member of the subscription's organization.
+#[derive(Clone, Debug)]
+pub(crate) struct MemberIdentity {
+    pub identity_id: Uuid,
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SubscriptionContext {
+    pub id: Uuid,
+    pub slug: String,
+    pub country: String,
+    pub offer: OfferKind,
+    /// Effective limits (an admin's override, else the plan's); `None` for a
+    /// closed subscription, whose plan no longer matters.
+    pub limits: Option<Vec<(QuotaKind, u32)>>,
+    /// Owners first, then admins, members and learners.
+    pub members: Vec<MemberIdentity>,
+}
+
+impl SubscriptionContext {
+    /// The name of the subscription's services on every backend: its
+    /// namespace, Vault tenant, Odoo database, OpenStack project, GitLab group.
+    pub fn instance(&self) -> String {
+        format!("{}-{}", self.slug, self.offer.code())
+    }
+
+    pub fn limit(&self, quota: QuotaKind) -> u32 {
+        self.limits
+            .as_ref()
+            .and_then(|limits| limits.iter().find(|(kind, _)| *kind == quota))
+            .map_or(0, |(_, value)| *value)
+    }
+}
+
+impl Control {
+    pub(crate) async fn subscription_context(&self, subscription: Uuid) -> Result<SubscriptionContext> {
+        let mut conn = self.db.pool().acquire().await?;
+        let row: Option<(Uuid, String, String, String)> = sqlx::query_as(
+            "SELECT o.id, o.slug, o.country, s.offer_kind
+               FROM subscriptions s JOIN organizations o ON o.id = s.organization_id
+              WHERE s.id = $1",
+        )
+        .bind(subscription)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let (organization_id, slug, country, offer) = row.ok_or_else(|| Error::InvalidStoredData {
+            table: "jobs",
+            detail: format!("job for unknown subscription {subscription}"),
+        })?;
+        let invalid = |detail: String| Error::InvalidStoredData {
+            table: "subscriptions",
+            detail,
+        };
+        let offer =
+            OfferKind::from_code(&offer).ok_or_else(|| invalid(format!("unknown offer {offer:?}")))?;
+        let limits = live_subscriptions(&mut conn, organization_id)
+            .await?
+            .into_iter()
+            .find(|live| live.id == subscription)
+            .map(|live| {
+                QuotaKind::ALL
+                    .into_iter()
+                    .filter_map(|quota| Some((quota, live.limit(quota)?)))
+                    .collect()
+            });
+        let members: Vec<(Uuid, String, String)> = sqlx::query_as(
+            "SELECT identity_id, email, role FROM memberships WHERE organization_id = $1
+              ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END,
+                       created_at, email",
+        )
+        .bind(organization_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(SubscriptionContext {
+            id: subscription,
+            slug,
+            country,
+            offer,
+            limits,
+            members: members
+                .into_iter()
+                .map(|(identity_id, email, role)| {
+                    Ok(MemberIdentity {
+                        identity_id,
+                        email,
+                        role: stored_role(&role)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+        })
+    }
+}

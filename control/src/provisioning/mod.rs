@@ -1,0 +1,88 @@
+//! Provisioning: turning a subscription's state into running services.
+//!
+//! - The **dispatcher** ([`Control::dispatch_provisioning`]) compares each
+//!   subscription's state with what its backends reflect (`applied_state`)
+//!   and queues the job (`provision`, `suspend`, `resume`, `close`) that
+//!   brings them together, one job at a time per subscription.
+//! - The **runner** ([`ProvisioningRunner`]) runs a job's steps (the
+//!   workflows of `domain::provisioning`) on the backends; the job queue
+//!   (`crate::jobs`) retries, leases and records them.
+
+mod context;
+mod dispatch;
+mod engine;
+mod marks;
+mod progress;
+
+pub(crate) use progress::subscription_views;
+mod runner;
+mod steps;
+
+use std::{sync::Arc, time::Duration};
+
+use crate::backends::{
+    awx::Awx, gitlab::Gitlab, kubernetes::Kubernetes, mqtt::MqttAccess, oauth_clients::OAuthClients,
+    odoo::Odoo, openstack::OpenStack, vault::SecretStore,
+};
+
+pub use dispatch::SUBSCRIPTION_CHANNEL;
+pub use engine::Engine;
+pub use runner::ProvisioningRunner;
+
+/// Every backend a workflow acts on.
+#[derive(Clone)]
+pub struct Backends {
+    pub kubernetes: Arc<dyn Kubernetes>,
+    pub vault: Arc<dyn SecretStore>,
+    pub oauth_clients: Arc<dyn OAuthClients>,
+    pub odoo: Arc<dyn Odoo>,
+    pub awx: Arc<dyn Awx>,
+    pub openstack: Arc<dyn OpenStack>,
+    pub gitlab: Arc<dyn Gitlab>,
+    pub mqtt: Arc<dyn MqttAccess>,
+}
+
+/// What the workflows need to know besides the subscription.
+#[derive(Clone, Debug)]
+pub struct ProvisioningSettings {
+    /// Host names are `<slug>.<domain>` for each offer.
+    pub ecommerce_domain: String,
+    pub training_domain: String,
+    pub iot_domain: String,
+    /// The Odoo image run for the shop and training offers.
+    pub odoo_image: String,
+    /// The IoT ingestion image.
+    pub ingest_image: String,
+    /// How the control plane reaches an instance's Odoo: `{namespace}` is
+    /// replaced by the subscription's namespace.
+    pub odoo_url: String,
+    /// Hydra's public URL: Odoo's sign-in button sends people there.
+    pub hydra_public_url: String,
+    /// The AWX job templates creating and dropping an instance's database.
+    pub awx_database_template: String,
+    pub awx_drop_database_template: String,
+    /// How often a step following an AWX job asks how it is doing.
+    pub awx_poll: Duration,
+    /// How long a step follows an AWX job before it lets the job wait and
+    /// retry (the AWX job goes on meanwhile and is found again).
+    pub awx_patience: Duration,
+}
+
+impl ProvisioningSettings {
+    /// The settings of a development or test stack (`*.localhost` hosts).
+    pub fn local(odoo_url: &str, hydra_public_url: &str) -> Self {
+        Self {
+            ecommerce_domain: "shop.localhost".into(),
+            training_domain: "learn.localhost".into(),
+            iot_domain: "iot.localhost".into(),
+            odoo_image: "odoo:18.0".into(),
+            ingest_image: "registry.bibind.fr/iot/ingest:1".into(),
+            odoo_url: odoo_url.into(),
+            hydra_public_url: hydra_public_url.trim_end_matches('/').into(),
+            awx_database_template: "bibind-instance-database".into(),
+            awx_drop_database_template: "bibind-instance-database-drop".into(),
+            awx_poll: Duration::from_millis(200),
+            awx_patience: Duration::from_secs(120),
+        }
+    }
+}

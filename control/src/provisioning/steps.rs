@@ -1,0 +1,605 @@
+//! Each workflow step on its backend. Every step is idempotent (the
+//! backends' `ensure_*` and `remove_*` are) and reports what it created.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::{context::SubscriptionContext, marks::Mark, ProvisioningRunner};
+use crate::{
+    backends::{
+        awx::AwxJob,
+        kubernetes::{NamespaceQuota, NamespaceRemoval, TenantNamespace, Workload},
+        oauth_clients::OAuthClientSpec,
+        odoo::{OdooInstance, OdooOAuthProvider, OdooUser},
+        openstack::ProjectQuota,
+    },
+    domain::{CreatedResource, OfferKind, QuotaKind, Role, Step, StepFailure},
+    jobs::ClaimedJob,
+};
+
+type StepResult = Result<Vec<CreatedResource>, StepFailure>;
+
+/// The Vault secret holding an instance's generated credentials.
+const SERVICE_SECRET: &str = "service";
+/// The Vault secret holding its registry's deploy token.
+const REGISTRY_SECRET: &str = "registry";
+/// The Kubernetes Secret its workload reads its environment from.
+const SERVICE_ENV: &str = "service-env";
+const REGISTRY_TOKEN_NAME: &str = "registry";
+
+fn created(backend: &str, kind: &str, id: impl Into<String>) -> CreatedResource {
+    CreatedResource {
+        backend: backend.into(),
+        kind: kind.into(),
+        id: id.into(),
+    }
+}
+
+fn database_failure(error: crate::Error) -> StepFailure {
+    StepFailure::transient(format!("portal database: {error}"))
+}
+
+/// The generated credentials an offer's services need.
+fn generated_keys(offer: OfferKind) -> &'static [&'static str] {
+    match offer {
+        OfferKind::Ecommerce | OfferKind::Training => {
+            &["odoo_admin_password", "db_password", "oauth_client_secret"]
+        }
+        OfferKind::Iot => &["mqtt_ingest_password"],
+    }
+}
+
+fn odoo_modules(offer: OfferKind) -> &'static [&'static str] {
+    match offer {
+        OfferKind::Training => &["website_slides", "auth_oauth"],
+        _ => &["website_sale", "auth_oauth"],
+    }
+}
+
+impl ProvisioningRunner {
+    pub(super) async fn run_step(
+        &self,
+        step: Step,
+        job: &ClaimedJob,
+        ctx: &SubscriptionContext,
+    ) -> StepResult {
+        let instance = ctx.instance();
+        match step {
+            Step::Begin => self.mark(job, ctx, Mark::Begun).await,
+            Step::MarkRunning => self.mark(job, ctx, Mark::Running).await,
+            Step::MarkSuspended => self.mark(job, ctx, Mark::Suspended).await,
+            Step::MarkClosed => self.mark(job, ctx, Mark::Closed).await,
+            Step::VaultTenant => {
+                let tenant = self.backends.vault.ensure_tenant(&instance).await?;
+                Ok(vec![
+                    created("vault", "policy", tenant.policy),
+                    created("vault", "approle", format!("tenant-{instance}")),
+                ])
+            }
+            Step::VaultSecrets => {
+                self.backends
+                    .vault
+                    .ensure_generated_secret(&instance, SERVICE_SECRET, generated_keys(ctx.offer))
+                    .await?;
+                Ok(vec![created(
+                    "vault",
+                    "secret",
+                    format!("tenants/{instance}/{SERVICE_SECRET}"),
+                )])
+            }
+            Step::KubeNamespace => {
+                let namespace = TenantNamespace {
+                    name: instance.clone(),
+                    tenant_slug: ctx.slug.clone(),
+                    offer: ctx.offer.code().into(),
+                    subscription_id: ctx.id,
+                };
+                self.backends.kubernetes.ensure_namespace(&namespace).await?;
+                Ok(vec![created("kubernetes", "namespace", instance)])
+            }
+            Step::KubeQuota => {
+                self.backends
+                    .kubernetes
+                    .apply_quota(&instance, &namespace_quota(ctx))
+                    .await?;
+                Ok(vec![created(
+                    "kubernetes",
+                    "resourcequota",
+                    format!("{instance}/bibind-quota"),
+                )])
+            }
+            Step::KubeNetworkPolicy => {
+                self.backends.kubernetes.ensure_network_policy(&instance).await?;
+                Ok(vec![created(
+                    "kubernetes",
+                    "networkpolicy",
+                    format!("{instance}/default-deny"),
+                )])
+            }
+            Step::OpenstackProject => self.openstack_project(ctx).await,
+            Step::AwxDatabase => {
+                let template = self.settings.awx_database_template.clone();
+                self.follow_awx(job, &template, &awx_vars(ctx)).await?;
+                Ok(vec![created("awx", "database", instance)])
+            }
+            Step::AwxDropDatabase => {
+                let template = self.settings.awx_drop_database_template.clone();
+                self.follow_awx(job, &template, &awx_vars(ctx)).await?;
+                Ok(Vec::new())
+            }
+            Step::GitlabRegistry => self.gitlab_registry(ctx).await,
+            Step::MqttTenant => {
+                let secrets = self.service_secret(&instance).await?;
+                let username = format!("{}-ingest", ctx.slug);
+                let password = secret_value(&secrets, "mqtt_ingest_password")?;
+                self.backends.mqtt.ensure_tenant_role(&ctx.slug).await?;
+                self.backends
+                    .mqtt
+                    .ensure_client(&ctx.slug, &username, password)
+                    .await?;
+                Ok(vec![
+                    created("mqtt", "role", format!("tenant-{}", ctx.slug)),
+                    created("mqtt", "client", username),
+                ])
+            }
+            Step::KubeSecrets => {
+                let secrets = self.service_secret(&instance).await?;
+                let environment: BTreeMap<String, String> = secrets
+                    .iter()
+                    .map(|(key, value)| (key.to_uppercase(), value.clone()))
+                    .collect();
+                self.backends
+                    .kubernetes
+                    .put_secret(&instance, SERVICE_ENV, &environment)
+                    .await?;
+                let mut resources = vec![created(
+                    "kubernetes",
+                    "secret",
+                    format!("{instance}/{SERVICE_ENV}"),
+                )];
+                if let Some(registry) = self
+                    .backends
+                    .vault
+                    .read_secret(&instance, REGISTRY_SECRET)
+                    .await?
+                {
+                    self.backends
+                        .kubernetes
+                        .put_secret(&instance, "registry-credentials", &registry)
+                        .await?;
+                    resources.push(created(
+                        "kubernetes",
+                        "secret",
+                        format!("{instance}/registry-credentials"),
+                    ));
+                }
+                Ok(resources)
+            }
+            Step::KubeWorkload => {
+                let workload = self.workload(ctx);
+                self.backends
+                    .kubernetes
+                    .ensure_workload(&instance, &workload)
+                    .await?;
+                Ok(vec![created(
+                    "kubernetes",
+                    "workload",
+                    format!("{instance}/{}", workload.name),
+                )])
+            }
+            Step::OdooDatabase => {
+                self.backends
+                    .odoo
+                    .ensure_database(&self.odoo_instance(ctx).await?)
+                    .await?;
+                Ok(vec![created("odoo", "database", instance)])
+            }
+            Step::OdooModules => {
+                let odoo = self.odoo_instance(ctx).await?;
+                self.backends
+                    .odoo
+                    .ensure_modules(&odoo, odoo_modules(ctx.offer))
+                    .await?;
+                Ok(Vec::new())
+            }
+            Step::HydraClient => {
+                let secrets = self.service_secret(&instance).await?;
+                let secret = secret_value(&secrets, "oauth_client_secret")?;
+                self.backends
+                    .oauth_clients
+                    .ensure_client(&self.oauth_client(ctx), secret)
+                    .await?;
+                Ok(vec![created("hydra", "oauth2_client", oauth_client_id(ctx))])
+            }
+            Step::OdooSso => {
+                let odoo = self.odoo_instance(ctx).await?;
+                let provider = self
+                    .backends
+                    .odoo
+                    .ensure_oauth_provider(&odoo, &self.odoo_provider(ctx))
+                    .await?;
+                Ok(vec![created(
+                    "odoo",
+                    "oauth_provider",
+                    format!("{instance}/{provider}"),
+                )])
+            }
+            Step::OdooUsers => self.odoo_users(ctx).await,
+            Step::KubeScaleDown => {
+                match self.backends.kubernetes.observe(&instance).await? {
+                    Some(found) if !found.terminating => {
+                        self.backends.kubernetes.scale_workloads(&instance, false).await?
+                    }
+                    _ => {}
+                }
+                Ok(Vec::new())
+            }
+            Step::KubeScaleUp => {
+                self.backends.kubernetes.scale_workloads(&instance, true).await?;
+                Ok(Vec::new())
+            }
+            Step::HydraDisable | Step::HydraEnable => {
+                let enabled = step == Step::HydraEnable;
+                let client = oauth_client_id(ctx);
+                if self.backends.oauth_clients.observe(&client).await?.is_some() {
+                    self.backends
+                        .oauth_clients
+                        .set_client_enabled(&client, enabled)
+                        .await?;
+                }
+                Ok(Vec::new())
+            }
+            Step::MqttDisable | Step::MqttEnable => {
+                self.backends
+                    .mqtt
+                    .set_tenant_enabled(&ctx.slug, step == Step::MqttEnable)
+                    .await?;
+                Ok(Vec::new())
+            }
+            Step::OpenstackDisable | Step::OpenstackEnable => {
+                if let Some(project) = self.backends.openstack.observe(&instance).await? {
+                    self.backends
+                        .openstack
+                        .set_project_enabled(&project.id, step == Step::OpenstackEnable)
+                        .await?;
+                }
+                Ok(Vec::new())
+            }
+            Step::OdooDrop => {
+                // The admin password may be gone already (Vault is removed
+                // last, but a previous close may have got that far).
+                let odoo = self.odoo_instance_for_removal(ctx).await?;
+                self.backends.odoo.drop_database(&odoo).await?;
+                Ok(Vec::new())
+            }
+            Step::HydraRemove => {
+                self.backends
+                    .oauth_clients
+                    .remove_client(&oauth_client_id(ctx))
+                    .await?;
+                Ok(Vec::new())
+            }
+            Step::MqttRemove => {
+                self.backends.mqtt.remove_tenant(&ctx.slug).await?;
+                Ok(Vec::new())
+            }
+            Step::GitlabRemove => {
+                self.backends.gitlab.remove_group(&instance).await?;
+                Ok(Vec::new())
+            }
+            Step::OpenstackRemove => {
+                self.backends.openstack.remove_project(&instance).await?;
+                Ok(Vec::new())
+            }
+            Step::KubeRemove => match self.backends.kubernetes.remove_namespace(&instance).await? {
+                NamespaceRemoval::Gone => Ok(Vec::new()),
+                NamespaceRemoval::Terminating => Err(StepFailure::transient(
+                    "kubernetes is still removing the namespace's content",
+                )),
+            },
+            Step::VaultRemove => {
+                self.backends.vault.remove_tenant(&instance).await?;
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    async fn mark(&self, job: &ClaimedJob, ctx: &SubscriptionContext, mark: Mark) -> StepResult {
+        self.control
+            .mark_subscription(ctx.id, job.id, mark)
+            .await
+            .map_err(database_failure)?;
+        Ok(Vec::new())
+    }
+
+    async fn service_secret(&self, instance: &str) -> Result<BTreeMap<String, String>, StepFailure> {
+        self.backends
+            .vault
+            .read_secret(instance, SERVICE_SECRET)
+            .await?
+            .ok_or_else(|| {
+                StepFailure::permanent(format!("vault: tenants/{instance}/{SERVICE_SECRET} is missing"))
+            })
+    }
+
+    async fn openstack_project(&self, ctx: &SubscriptionContext) -> StepResult {
+        let quota = ProjectQuota {
+            vcpus: ctx.limit(QuotaKind::OpenstackVcpus),
+            ram_mib: ctx.limit(QuotaKind::OpenstackRamMib),
+            instances: ctx.limit(QuotaKind::OpenstackInstances),
+            volumes: ctx.limit(QuotaKind::OpenstackInstances),
+            gigabytes: ctx.limit(QuotaKind::StorageGib),
+            networks: 1,
+        };
+        if quota.vcpus == 0 && quota.instances == 0 {
+            // The plan gives no cloud servers: no project.
+            return Ok(Vec::new());
+        }
+        let description = format!("Bibind {} of {}", ctx.offer.code(), ctx.slug);
+        let project = self
+            .backends
+            .openstack
+            .ensure_project(&ctx.instance(), &description)
+            .await?;
+        self.backends.openstack.set_quota(&project, &quota).await?;
+        Ok(vec![created("openstack", "project", project)])
+    }
+
+    /// The group and its registry's deploy token; the token can be read only
+    /// when created, so it goes to Vault at once, and a token whose value
+    /// was lost is replaced.
+    async fn gitlab_registry(&self, ctx: &SubscriptionContext) -> StepResult {
+        let instance = ctx.instance();
+        let group = self
+            .backends
+            .gitlab
+            .ensure_group(&instance, &format!("{} ({})", ctx.slug, ctx.offer.code()))
+            .await?;
+        let stored = self
+            .backends
+            .vault
+            .read_secret(&instance, REGISTRY_SECRET)
+            .await?;
+        let mut token = self
+            .backends
+            .gitlab
+            .ensure_deploy_token(group.id, REGISTRY_TOKEN_NAME)
+            .await?;
+        if token.is_none() && stored.is_none() {
+            self.backends
+                .gitlab
+                .revoke_deploy_token(group.id, REGISTRY_TOKEN_NAME)
+                .await?;
+            token = self
+                .backends
+                .gitlab
+                .ensure_deploy_token(group.id, REGISTRY_TOKEN_NAME)
+                .await?;
+        }
+        if let Some(token) = token {
+            let secret = BTreeMap::from([
+                ("username".to_owned(), token.username),
+                ("token".to_owned(), token.token),
+            ]);
+            self.backends
+                .vault
+                .put_secret(&instance, REGISTRY_SECRET, &secret)
+                .await?;
+        }
+        Ok(vec![
+            created("gitlab", "group", group.full_path),
+            created(
+                "gitlab",
+                "deploy_token",
+                format!("{}/{REGISTRY_TOKEN_NAME}", group.id),
+            ),
+        ])
+    }
+
+    /// Launches the template for this job's step and follows it to its end.
+    /// Each attempt of the step has its own run key: an attempt after a crash
+    /// finds the job the earlier attempt launched (and follows it) unless
+    /// that one failed.
+    async fn follow_awx(
+        &self,
+        job: &ClaimedJob,
+        template: &str,
+        vars: &serde_json::Value,
+    ) -> Result<(), StepFailure> {
+        let awx = &self.backends.awx;
+        let mut launched: Option<AwxJob> = None;
+        for attempt in 1..=job.attempt {
+            let run_key = format!("{}-{}-{attempt}", job.id, job.step);
+            let found = awx.launch(template, &run_key, vars).await?;
+            let failed = found.finished && found.failed;
+            launched = Some(found);
+            if !failed {
+                break;
+            }
+        }
+        let Some(mut current) = launched else {
+            return Err(StepFailure::permanent("awx: no attempt to launch"));
+        };
+        let deadline = tokio::time::Instant::now() + self.settings.awx_patience;
+        while !current.finished {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(StepFailure::transient(format!(
+                    "awx job {} is still running",
+                    current.id
+                )));
+            }
+            tokio::time::sleep(self.settings.awx_poll).await;
+            current = awx.job(current.id).await?;
+        }
+        let output = awx.stdout(current.id).await.unwrap_or_default();
+        self.control
+            .record_step_output(job, &output)
+            .await
+            .map_err(database_failure)?;
+        if current.failed {
+            return Err(StepFailure::transient(format!(
+                "awx job {} ended {}",
+                current.id,
+                current.status.as_str()
+            )));
+        }
+        Ok(())
+    }
+
+    fn workload(&self, ctx: &SubscriptionContext) -> Workload {
+        // Half of the quota: a rolling update runs two pods side by side.
+        let cpu_millicores = (ctx.limit(QuotaKind::CpuMillicores) / 2).max(100);
+        let memory_mib = (ctx.limit(QuotaKind::MemoryMib) / 2).max(128);
+        match ctx.offer {
+            OfferKind::Iot => Workload {
+                name: "ingest".into(),
+                image: self.settings.ingest_image.clone(),
+                replicas: 1,
+                port: 8080,
+                host: Some(format!("{}.{}", ctx.slug, self.settings.iot_domain)),
+                env_secret: Some(SERVICE_ENV.into()),
+                storage_gib: None,
+                cpu_millicores,
+                memory_mib,
+            },
+            OfferKind::Ecommerce | OfferKind::Training => Workload {
+                name: "odoo".into(),
+                image: self.settings.odoo_image.clone(),
+                replicas: 1,
+                port: 8069,
+                host: Some(self.host(ctx)),
+                env_secret: Some(SERVICE_ENV.into()),
+                storage_gib: Some(ctx.limit(QuotaKind::StorageGib).max(1)),
+                cpu_millicores,
+                memory_mib,
+            },
+        }
+    }
+
+    fn host(&self, ctx: &SubscriptionContext) -> String {
+        let domain = match ctx.offer {
+            OfferKind::Ecommerce => &self.settings.ecommerce_domain,
+            OfferKind::Training => &self.settings.training_domain,
+            OfferKind::Iot => &self.settings.iot_domain,
+        };
+        format!("{}.{domain}", ctx.slug)
+    }
+
+    async fn odoo_instance(&self, ctx: &SubscriptionContext) -> Result<OdooInstance, StepFailure> {
+        let secrets = self.service_secret(&ctx.instance()).await?;
+        Ok(self.odoo_instance_with(ctx, secret_value(&secrets, "odoo_admin_password")?))
+    }
+
+    async fn odoo_instance_for_removal(
+        &self,
+        ctx: &SubscriptionContext,
+    ) -> Result<OdooInstance, StepFailure> {
+        let secrets = self
+            .backends
+            .vault
+            .read_secret(&ctx.instance(), SERVICE_SECRET)
+            .await?;
+        let password = secrets
+            .as_ref()
+            .and_then(|secrets| secrets.get("odoo_admin_password"))
+            .map_or("", String::as_str);
+        Ok(self.odoo_instance_with(ctx, password))
+    }
+
+    fn odoo_instance_with(&self, ctx: &SubscriptionContext, admin_password: &str) -> OdooInstance {
+        let instance = ctx.instance();
+        OdooInstance {
+            url: self.settings.odoo_url.replace("{namespace}", &instance),
+            database: instance,
+            admin_login: "admin".into(),
+            admin_password: admin_password.into(),
+            lang: if ctx.country == "FR" { "fr_FR" } else { "en_US" }.into(),
+        }
+    }
+
+    fn oauth_client(&self, ctx: &SubscriptionContext) -> OAuthClientSpec {
+        let base = format!("https://{}", self.host(ctx));
+        OAuthClientSpec {
+            client_id: oauth_client_id(ctx),
+            name: format!("Odoo {} ({})", ctx.slug, ctx.offer.code()),
+            redirect_uris: vec![format!("{base}/auth_oauth/signin")],
+            post_logout_redirect_uris: vec![format!("{base}/web/login")],
+            backchannel_logout_uri: None,
+        }
+    }
+
+    fn odoo_provider(&self, ctx: &SubscriptionContext) -> OdooOAuthProvider {
+        let hydra = &self.settings.hydra_public_url;
+        OdooOAuthProvider {
+            name: "Bibind".into(),
+            client_id: oauth_client_id(ctx),
+            auth_endpoint: format!("{hydra}/oauth2/auth"),
+            validation_endpoint: format!("{hydra}/userinfo"),
+            data_endpoint: None,
+            scope: "openid email profile".into(),
+            label: "Bibind".into(),
+        }
+    }
+
+    /// The organization's people as Odoo users signing in through Bibind:
+    /// owners and admins for a shop, everyone up to the seat limit for training.
+    async fn odoo_users(&self, ctx: &SubscriptionContext) -> StepResult {
+        let odoo = self.odoo_instance(ctx).await?;
+        let provider = self
+            .backends
+            .odoo
+            .ensure_oauth_provider(&odoo, &self.odoo_provider(ctx))
+            .await?;
+        let people: Vec<_> = match ctx.offer {
+            OfferKind::Training => {
+                let seats = usize::try_from(ctx.limit(QuotaKind::Seats)).unwrap_or(usize::MAX);
+                ctx.members.iter().take(seats).collect()
+            }
+            _ => ctx
+                .members
+                .iter()
+                .filter(|member| matches!(member.role, Role::Owner | Role::Admin))
+                .collect(),
+        };
+        let mut resources = Vec::new();
+        for member in people {
+            let user = OdooUser {
+                login: member.email.clone(),
+                name: member.email.clone(),
+                email: member.email.clone(),
+                oauth_uid: Some(member.identity_id.to_string()),
+            };
+            let id = self.backends.odoo.ensure_user(&odoo, provider, &user).await?;
+            resources.push(created("odoo", "user", format!("{}/{id}", ctx.instance())));
+        }
+        Ok(resources)
+    }
+}
+
+fn namespace_quota(ctx: &SubscriptionContext) -> NamespaceQuota {
+    NamespaceQuota {
+        cpu_millicores: ctx.limit(QuotaKind::CpuMillicores),
+        memory_mib: ctx.limit(QuotaKind::MemoryMib),
+        storage_gib: ctx.limit(QuotaKind::StorageGib),
+    }
+}
+
+fn oauth_client_id(ctx: &SubscriptionContext) -> String {
+    format!("odoo-{}", ctx.instance())
+}
+
+fn awx_vars(ctx: &SubscriptionContext) -> serde_json::Value {
+    json!({
+        "bibind_instance": ctx.instance(),
+        "bibind_namespace": ctx.instance(),
+        "bibind_vault_path": format!("secret/tenants/{}/{SERVICE_SECRET}", ctx.instance()),
+    })
+}
+
+fn secret_value<'a>(secrets: &'a BTreeMap<String, String>, key: &str) -> Result<&'a str, StepFailure> {
+    secrets
+        .get(key)
+        .map(String::as_str)
+        .ok_or_else(|| StepFailure::permanent(format!("vault: the service secret has no {key}")))
+}

@@ -1,0 +1,188 @@
+//! `[provisioning]`: the engine that turns subscriptions into services, and
+//! the backends it drives. Without this section no job runs (a portal may
+//! run without provisioning, e.g. a read-only replica).
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use control::{
+    backends::{
+        awx::AwxClient,
+        gitlab::GitlabClient,
+        kubernetes::KubernetesClient,
+        mqtt::MqttAdminClient,
+        oauth_clients::HydraClients,
+        odoo::OdooClient,
+        openstack::{OpenStackClient, OpenStackSettings},
+        vault::VaultClient,
+        BackendError, CALL_TIMEOUT,
+    },
+    provisioning::{Backends, ProvisioningSettings},
+};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisioningConfig {
+    /// Jobs this replica runs at once.
+    #[serde(default = "default_workers")]
+    pub workers: usize,
+    /// Host names are `<slug>.<domain>` for each offer.
+    pub ecommerce_domain: String,
+    pub training_domain: String,
+    pub iot_domain: String,
+    pub odoo_image: String,
+    pub ingest_image: String,
+    /// Vault's token for the control plane (the address is `[vault] addr`).
+    pub vault_token: SecretString,
+    pub kubernetes: KubernetesConfig,
+    pub odoo: OdooConfig,
+    pub awx: AwxConfig,
+    pub gitlab: GitlabConfig,
+    pub openstack: OpenStackConfig,
+    /// The broker's dynamic-security admin (the address is `[mqtt] address`).
+    pub mqtt: MqttAdminConfig,
+}
+
+fn default_workers() -> usize {
+    4
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesConfig {
+    pub api_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OdooConfig {
+    /// How the control plane reaches an instance; `{namespace}` is replaced.
+    pub url: String,
+    pub master_password: SecretString,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwxConfig {
+    pub url: String,
+    pub token: SecretString,
+    pub database_template: String,
+    pub drop_database_template: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitlabConfig {
+    pub url: String,
+    pub token: SecretString,
+    /// The group tenants' groups are created under.
+    #[serde(default)]
+    pub parent_group: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenStackConfig {
+    pub keystone_url: String,
+    pub username: String,
+    pub password: SecretString,
+    #[serde(default = "default_domain")]
+    pub user_domain: String,
+    pub project: String,
+    #[serde(default = "default_domain")]
+    pub project_domain: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Nova, Cinder and Neutron endpoints; from Keystone's catalog when absent.
+    #[serde(default)]
+    pub compute_url: Option<String>,
+    #[serde(default)]
+    pub volume_url: Option<String>,
+    #[serde(default)]
+    pub network_url: Option<String>,
+}
+
+fn default_domain() -> String {
+    "Default".to_owned()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttAdminConfig {
+    pub admin_username: String,
+    pub admin_password: SecretString,
+}
+
+impl ProvisioningConfig {
+    /// The backends' clients. `vault_addr`, `hydra_admin_url` and
+    /// `mqtt_address` come from the sections the readiness checks use.
+    pub fn backends(
+        &self,
+        vault_addr: &str,
+        hydra_admin_url: &str,
+        mqtt_address: &str,
+    ) -> Result<Backends, BackendError> {
+        let timeout = CALL_TIMEOUT;
+        let openstack = &self.openstack;
+        Ok(Backends {
+            kubernetes: std::sync::Arc::new(KubernetesClient::new(&self.kubernetes.api_url, timeout)?),
+            vault: std::sync::Arc::new(VaultClient::new(
+                vault_addr,
+                self.vault_token.expose_secret(),
+                timeout,
+            )?),
+            oauth_clients: std::sync::Arc::new(HydraClients::new(hydra_admin_url, timeout)?),
+            odoo: std::sync::Arc::new(OdooClient::new(
+                self.odoo.master_password.expose_secret(),
+                timeout,
+            )?),
+            awx: std::sync::Arc::new(AwxClient::new(
+                &self.awx.url,
+                self.awx.token.expose_secret(),
+                timeout,
+            )?),
+            openstack: std::sync::Arc::new(OpenStackClient::new(OpenStackSettings {
+                keystone_url: openstack.keystone_url.clone(),
+                username: openstack.username.clone(),
+                password: openstack.password.expose_secret().to_owned(),
+                user_domain: openstack.user_domain.clone(),
+                project: openstack.project.clone(),
+                project_domain: openstack.project_domain.clone(),
+                region: openstack.region.clone(),
+                compute_url: openstack.compute_url.clone(),
+                volume_url: openstack.volume_url.clone(),
+                network_url: openstack.network_url.clone(),
+                timeout,
+            })?),
+            gitlab: std::sync::Arc::new(GitlabClient::new(
+                &self.gitlab.url,
+                self.gitlab.token.expose_secret(),
+                self.gitlab.parent_group,
+                timeout,
+            )?),
+            mqtt: std::sync::Arc::new(MqttAdminClient::new(
+                mqtt_address,
+                &self.mqtt.admin_username,
+                self.mqtt.admin_password.expose_secret(),
+                timeout,
+            )?),
+        })
+    }
+
+    pub fn settings(&self, hydra_public_url: &str) -> ProvisioningSettings {
+        ProvisioningSettings {
+            ecommerce_domain: self.ecommerce_domain.clone(),
+            training_domain: self.training_domain.clone(),
+            iot_domain: self.iot_domain.clone(),
+            odoo_image: self.odoo_image.clone(),
+            ingest_image: self.ingest_image.clone(),
+            awx_database_template: self.awx.database_template.clone(),
+            awx_drop_database_template: self.awx.drop_database_template.clone(),
+            awx_poll: Duration::from_secs(2),
+            awx_patience: Duration::from_secs(600),
+            ..ProvisioningSettings::local(&self.odoo.url, hydra_public_url)
+        }
+    }
+}
