@@ -59,8 +59,12 @@ describe('tenancy, customer side', () => {
     await founder.page.click('[data-subscribe="shop-starter"]');
     await expectUrl(founder.page, (url) => url.pathname === `/orgs/${slug}`);
     const shop = founder.page.locator('[data-subscription="ecommerce"]');
-    assert.equal(await shop.getAttribute('data-subscription-state'), 'requested');
-    assert.match(await shop.innerText(), /Demandé/);
+    assert.match(await shop.getAttribute('data-subscription-state'), /^(requested|provisioning|active)$/);
+    // The engine provisions it meanwhile: the progress panel follows the
+    // job live, and the page shows the running service once it is done.
+    await founder.page.locator('[data-subscription="ecommerce"][data-subscription-state="active"]').waitFor({ timeout: 60_000 });
+    assert.match(await shop.innerText(), /Actif/);
+    assert.equal(await shop.locator('[data-progress]').count(), 0);
     await founder.page.click('[data-subscribe="learn-academy"]');
     const training = founder.page.locator('[data-subscription="training"]');
     await training.waitFor();
@@ -169,12 +173,12 @@ describe('tenancy, admin side', () => {
 
     await operator.page.click('[data-subscription-approve="training"]');
     await operator.page.waitForSelector('[data-notice]');
-    assert.equal(
+    assert.match(
       await operator.page.locator('[data-subscription="training"]').getAttribute('data-subscription-state'),
-      'requested',
+      /^(requested|provisioning|active)$/,
     );
     await customer.page.reload();
-    assert.match(await customer.page.locator('[data-subscription="training"]').innerText(), /Demandé/);
+    assert.match(await customer.page.locator('[data-subscription="training"]').innerText(), /Demandé|En cours de mise en place|Actif/);
 
     const reason = 'Facture de novembre impayée';
     await operator.page.fill('#suspend-reason', reason);

@@ -20,6 +20,7 @@ use crate::{
     process::{self, Supervised},
     seed,
     services::{Ports, Profile, Stack, BROWSER_HOST},
+    simulators::Simulators,
     site, test, tools,
 };
 
@@ -88,11 +89,15 @@ pub fn run(args: &[String]) -> Result<()> {
     stack.postgres.ensure_database(DATABASE)?;
     let accounts = seed::ensure_accounts(&stack, &data)?;
 
+    let sim = test::build_sim(release)?;
+    let mut simulators = Simulators::start(&stack, &sim, &logs)?;
+
     let portal_url = format!("http://{BROWSER_HOST}:{portal_port}");
     let mut portal = if release {
-        start_release(&stack, &accounts, &logs)?
+        start_release(&stack, &accounts, &simulators.portal_env, &logs)?
     } else {
         let mut env = stack.server_env(DATABASE);
+        env.extend(simulators.portal_env.iter().cloned());
         env.push((
             "BIBIND_BOOTSTRAP__PLATFORM_ADMINS".into(),
             seed::bootstrap_admins(&accounts),
@@ -108,7 +113,6 @@ pub fn run(args: &[String]) -> Result<()> {
         )?
     };
 
-    let sim = test::build_sim(release)?;
     let mut relying_party = stack.spawn_relying_party(&sim, &logs.join("relying-party.log"))?;
 
     println!("\nBibind is starting (logs in {}):", logs.display());
@@ -133,6 +137,11 @@ pub fn run(args: &[String]) -> Result<()> {
         stack.relying_party_url()
     );
     println!(
+        "  Keystone          {}   (admin password in the data dir)",
+        stack.keystone_url()
+    );
+    println!("  simulated Kubernetes, Odoo, AWX, GitLab and OpenStack quotas: logs sim-*.log");
+    println!(
         "\nDev accounts (e-mail verified; passwords kept in {}):",
         data.join(seed::ACCOUNTS_FILE).display()
     );
@@ -148,6 +157,7 @@ pub fn run(args: &[String]) -> Result<()> {
         if let Err(error) = portal
             .check_running()
             .and_then(|()| relying_party.check_running())
+            .and_then(|()| simulators.check_running())
             .and_then(|()| stack.check_running())
         {
             eprintln!("xtask: {error:#}");
@@ -163,18 +173,24 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn start_release(stack: &Stack, accounts: &[seed::DevAccount], logs: &Path) -> Result<Supervised> {
+fn start_release(
+    stack: &Stack,
+    accounts: &[seed::DevAccount],
+    provisioning: &[(String, String)],
+    logs: &Path,
+) -> Result<Supervised> {
     let site_root = site::build()?;
     let binaries = test::build_server(true, &[])?;
-    let bootstrap = [(
+    let mut env = vec![(
         "BIBIND_BOOTSTRAP__PLATFORM_ADMINS".to_owned(),
         seed::bootstrap_admins(accounts),
     )];
+    env.extend(provisioning.iter().cloned());
     stack.spawn_portal(
         &binaries.join("bibind"),
         DATABASE,
         &site_root,
-        &bootstrap,
+        &env,
         &logs.join("portal.log"),
     )
 }

@@ -12,6 +12,7 @@ mod paths;
 mod process;
 mod seed;
 mod services;
+mod simulators;
 mod site;
 mod test;
 mod tools;

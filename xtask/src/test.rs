@@ -14,6 +14,7 @@ use anyhow::{bail, Context, Result};
 use crate::{
     keystone, paths, process, seed,
     services::{Ports, Profile, Stack, BROWSER_HOST},
+    simulators::Simulators,
     site, tools,
 };
 
@@ -91,7 +92,9 @@ pub fn run(args: &[String]) -> Result<()> {
         .iter()
         .find(|account| account.role == "operator")
         .context("the seeded accounts have no operator")?;
-    let portal_env = [
+    let sim = binaries.join("sim");
+    let simulators = Simulators::start(&stack, &sim, &log_dir)?;
+    let mut portal_env = vec![
         (
             "BIBIND_BOOTSTRAP__PLATFORM_ADMINS".to_owned(),
             seed::bootstrap_admins(&accounts),
@@ -100,6 +103,8 @@ pub fn run(args: &[String]) -> Result<()> {
         // limit would count them all together (the per-account limit stays).
         ("BIBIND_RATE_LIMITS__LOGIN_PER_IP".to_owned(), "1000".to_owned()),
     ];
+    // The portal provisions what the tests subscribe to, as in production.
+    portal_env.extend(simulators.portal_env.iter().cloned());
     let mut server = stack.spawn_portal(
         &binary,
         database,
@@ -107,7 +112,6 @@ pub fn run(args: &[String]) -> Result<()> {
         &portal_env,
         &log_dir.join("portal.log"),
     )?;
-    let sim = binaries.join("sim");
     let mut relying_party = stack.spawn_relying_party(&sim, &log_dir.join("relying-party.log"))?;
 
     let e2e = root.join("end2end");
@@ -132,6 +136,7 @@ pub fn run(args: &[String]) -> Result<()> {
     )?;
     relying_party.stop();
     server.stop();
+    drop(simulators);
     drop(stack);
     let _ = std::fs::remove_dir_all(&run_dir);
 

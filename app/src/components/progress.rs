@@ -2,7 +2,7 @@
 //! rendered by the server (a reload shows where it stands, without
 //! JavaScript); once hydrated, kept live by the subscription's event stream.
 
-use control::domain::{Action, Backend, JobState, ProvisioningProgress, Step};
+use control::domain::{Action, Backend, JobState, ProvisioningProgress, Step, SubscriptionState};
 use leptos::prelude::*;
 
 use crate::i18n::{t, Msg};
@@ -11,17 +11,19 @@ use crate::i18n::{t, Msg};
 pub fn ProvisioningPanel(
     slug: String,
     subscription_id: String,
+    /// The state the page was rendered with: when the stream tells another, the page reloads.
+    state: SubscriptionState,
     progress: Option<ProvisioningProgress>,
 ) -> impl IntoView {
     let (current, set_current) = signal(progress);
     #[cfg(feature = "hydrate")]
     live::follow(
         format!("/orgs/{slug}/subscriptions/{subscription_id}/progress"),
-        current,
+        state,
         set_current,
     );
     #[cfg(not(feature = "hydrate"))]
-    let _ = (slug, subscription_id, set_current);
+    let _ = (slug, subscription_id, state, set_current);
     move || current.get().map(|progress| view! { <ProgressView progress /> })
 }
 
@@ -137,14 +139,17 @@ fn step_label(step: Step) -> Msg {
 /// The browser side: an `EventSource` on the subscription's stream.
 #[cfg(feature = "hydrate")]
 mod live {
-    use control::domain::ProvisioningProgress;
+    use control::domain::{ProvisioningProgress, SubscriptionProgress, SubscriptionState};
     use leptos::prelude::*;
     use wasm_bindgen::{closure::Closure, JsCast};
     use web_sys::{EventSource, MessageEvent};
 
+    /// Follows the stream; when the subscription's state is no longer the
+    /// one the page was rendered with (its job ended), reloads the page,
+    /// which then shows the new state and what it allows.
     pub fn follow(
         url: String,
-        current: ReadSignal<Option<ProvisioningProgress>>,
+        rendered: SubscriptionState,
         set_current: WriteSignal<Option<ProvisioningProgress>>,
     ) {
         let Ok(source) = EventSource::new(&url) else {
@@ -154,17 +159,16 @@ mod live {
             let Some(data) = event.data().as_string() else {
                 return;
             };
-            let Ok(next) = serde_json::from_str::<Option<ProvisioningProgress>>(&data) else {
+            let Ok(next) = serde_json::from_str::<SubscriptionProgress>(&data) else {
                 return;
             };
-            // The job ended: the subscription's state changed too, which the page shows after a reload.
-            let ended = current.get_untracked().is_some() && next.is_none();
-            set_current.set(next);
-            if ended {
+            if next.state != rendered {
                 if let Some(window) = web_sys::window() {
                     let _ = window.location().reload();
                 }
+                return;
             }
+            set_current.set(next.progress);
         });
         let _ = source.add_event_listener_with_callback("progress", on_progress.as_ref().unchecked_ref());
         // The listener lives as long as the page's stream.

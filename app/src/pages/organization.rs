@@ -379,7 +379,7 @@ fn SubscriptionCard(
             </div>
             {subscription.reason.map(|reason| view! { <p class="mt-2 text-sm text-amber-900" data-subscription-reason>{t(Msg::OrgStateReason)}" "{reason}</p> })}
             {subscription.pending_plan.map(|(code, name)| view! { <p class="mt-2 text-sm text-amber-900" data-pending-plan=code>{t(Msg::PlanChangeAwaiting)}" "{name.get(locale).to_owned()}</p> })}
-            <ProvisioningPanel slug=slug subscription_id=subscription.id.clone() progress=subscription.progress.clone() />
+            <ProvisioningPanel slug=slug subscription_id=subscription.id.clone() state=subscription.state progress=subscription.progress.clone() />
             <h4 class="mt-4 text-sm font-semibold text-slate-700">{t(Msg::OrgUsage)}</h4>
             <dl class="mt-2 grid grid-cols-1 gap-x-6 gap-y-3 sm:grid-cols-2">{usage}</dl>
             {devices}

@@ -33,6 +33,7 @@ pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};
 pub use plans::{PlanDraft, PlanForm, PlanRecord, MAX_AMOUNT};
 pub use provisioning::{
     job_kind, parse_job_kind, workflow, Action, Backend, ProvisioningProgress, Step, StepProgress,
+    SubscriptionProgress,
 };
 pub use subscription::{QuotaUsage, SubscriptionState, SubscriptionView};
 pub use tenancy::{

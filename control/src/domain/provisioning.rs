@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{JobState, OfferKind};
+use super::{JobState, OfferKind, SubscriptionState};
 
 /// What a job does to a subscription's services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -219,6 +219,13 @@ pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
             MarkClosed,
         ],
     }
+}
+
+/// What a subscription's live page hears: its state, and its job's progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionProgress {
+    pub state: SubscriptionState,
+    pub progress: Option<ProvisioningProgress>,
 }
 
 /// A subscription's job under way (or stopped), as its page shows it.

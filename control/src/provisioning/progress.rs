@@ -11,7 +11,7 @@ use crate::{
     audit::Caller,
     domain::{
         parse_job_kind, JobState, Permission, ProvisioningProgress, Refusal, Role, Step, StepProgress,
-        SubscriptionView,
+        SubscriptionProgress, SubscriptionState, SubscriptionView,
     },
     quotas::{live_subscriptions, stored_json},
     Control, Result,
@@ -92,27 +92,29 @@ pub(crate) async fn subscription_views(
 }
 
 impl Control {
-    /// The progress of one subscription, for the members of its organization.
+    /// The state and progress of one subscription, for the members of its organization.
     pub async fn subscription_progress(
         &self,
         caller: &Caller,
         slug: &str,
         subscription: Uuid,
-    ) -> Outcome<Option<ProvisioningProgress>> {
+    ) -> Outcome<SubscriptionProgress> {
         let mut conn = self.db.pool().acquire().await?;
         let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::View, false).await?);
-        let belongs: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE id = $1 AND organization_id = $2)",
-        )
-        .bind(subscription)
-        .bind(org.id)
-        .fetch_one(&mut *conn)
-        .await?;
-        if !belongs {
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM subscriptions WHERE id = $1 AND organization_id = $2")
+                .bind(subscription)
+                .bind(org.id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let Some(state) = state.as_deref().and_then(SubscriptionState::parse) else {
             return Ok(Err(Refusal::NotFound));
-        }
-        Ok(Ok(progress_of(&mut conn, &[subscription])
-            .await?
-            .remove(&subscription)))
+        };
+        Ok(Ok(SubscriptionProgress {
+            state,
+            progress: progress_of(&mut conn, &[subscription])
+                .await?
+                .remove(&subscription),
+        }))
     }
 }
