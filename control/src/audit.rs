@@ -80,6 +80,7 @@ pub(crate) async fn commit_with(
 pub(crate) fn by_platform(action: &str) -> bool {
     action.starts_with("tenant.")
         || action.starts_with("quota.")
+        || action.starts_with("job.")
         || matches!(
             action,
             "subscription.approve"

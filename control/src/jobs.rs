@@ -7,7 +7,6 @@
 
 mod worker;
 
-use serde::Serialize;
 use sqlx::{PgConnection, Postgres, Transaction};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -15,7 +14,7 @@ use uuid::Uuid;
 pub use worker::{StepOutcome, StepRunner, Worker};
 
 use crate::{
-    domain::{CreatedResource, JobState, RetryPolicy, StepFailure},
+    domain::{CreatedResource, JobState, JobStatus, RetryPolicy, StepFailure, StepStatus},
     Control, Error, Result,
 };
 
@@ -55,30 +54,6 @@ pub enum AfterStep {
     /// The lease ran out meanwhile and another worker owns the job: this
     /// worker's result is dropped (the step is idempotent and runs again there).
     LeaseLost,
-}
-
-/// A job as admins and the subscription page see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct JobStatus {
-    pub id: Uuid,
-    pub kind: String,
-    pub state: JobState,
-    pub current_step: u32,
-    pub steps: Vec<StepStatus>,
-    pub last_error: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub run_at: OffsetDateTime,
-    pub resources: Vec<CreatedResource>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StepStatus {
-    pub name: String,
-    pub state: String,
-    pub attempts: u32,
-    pub last_error: Option<String>,
-    /// What its remote run printed (AWX), for admins.
-    pub output: Option<String>,
 }
 
 fn stored_state(text: &str) -> Result<JobState> {
@@ -184,6 +159,34 @@ pub(crate) async fn enqueue_in(tx: &mut PgConnection, job: &NewJob<'_>, now: Off
     .await?;
     announce(tx, id, JobState::Queued, 0).await?;
     Ok(id)
+}
+
+pub(crate) async fn retry_job_in(tx: &mut PgConnection, job: Uuid, now: OffsetDateTime) -> Result<bool> {
+    // A later job of the subscription superseded this one (a close after a
+    // failed provisioning): running it again would undo that one.
+    let step: Option<i32> = sqlx::query_scalar(
+        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $2, updated_at = $2, finished_at = NULL
+          WHERE id = $1 AND state = 'failed'
+            AND NOT EXISTS (SELECT 1 FROM jobs later
+                             WHERE later.subscription_id = jobs.subscription_id AND later.seq > jobs.seq)
+          RETURNING current_step",
+    )
+    .bind(job)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(step) = step else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "UPDATE job_steps SET state = 'pending', attempts = 0, finished_at = NULL WHERE job_id = $1 AND position = $2",
+    )
+    .bind(job)
+    .bind(step)
+    .execute(&mut *tx)
+    .await?;
+    announce(tx, job, JobState::Queued, step).await?;
+    Ok(true)
 }
 
 impl Control {
@@ -397,30 +400,13 @@ impl Control {
     }
 
     /// An admin's retry of a failed job: from the step that failed, with its
-    /// attempts counted afresh. `false` when the job is not failed.
+    /// attempts counted afresh. `false` when the job is not failed, or is
+    /// no longer its subscription's latest job.
     pub async fn retry_job(&self, job: Uuid) -> Result<bool> {
-        let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let step: Option<i32> = sqlx::query_scalar(
-            "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $2, updated_at = $2, finished_at = NULL
-              WHERE id = $1 AND state = 'failed'
-              RETURNING current_step",
-        )
-        .bind(job)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(step) = step else {
-            return Ok(false);
-        };
-        sqlx::query("UPDATE job_steps SET state = 'pending', attempts = 0, finished_at = NULL WHERE job_id = $1 AND position = $2")
-            .bind(job)
-            .bind(step)
-            .execute(&mut *tx)
-            .await?;
-        announce(&mut tx, job, JobState::Queued, step).await?;
+        let retried = retry_job_in(&mut tx, job, self.clock.now()).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(retried)
     }
 
     /// Cancels a job: at once when no worker runs it, else after the step
@@ -476,50 +462,55 @@ impl Control {
     /// A job with its steps and what they created.
     pub async fn job_status(&self, job: Uuid) -> Result<Option<JobStatus>> {
         let mut conn = self.db.pool().acquire().await?;
-        let row: Option<(String, String, i32, Option<String>, OffsetDateTime)> =
-            sqlx::query_as("SELECT kind, state, current_step, last_error, run_at FROM jobs WHERE id = $1")
-                .bind(job)
-                .fetch_optional(&mut *conn)
-                .await?;
-        let Some((kind, state, current_step, last_error, run_at)) = row else {
-            return Ok(None);
-        };
-        // name, state, attempts, last error, output
-        type StepRow = (String, String, i32, Option<String>, Option<String>);
-        let steps: Vec<StepRow> = sqlx::query_as(
-            "SELECT name, state, attempts, last_error, output FROM job_steps WHERE job_id = $1 ORDER BY position",
-        )
-        .bind(job)
-        .fetch_all(&mut *conn)
-        .await?;
-        let resources: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT backend, kind, external_id FROM job_resources WHERE job_id = $1
-              ORDER BY position, backend, kind, external_id",
-        )
-        .bind(job)
-        .fetch_all(&mut *conn)
-        .await?;
-        Ok(Some(JobStatus {
-            id: job,
-            kind,
-            state: stored_state(&state)?,
-            current_step: count(current_step),
-            steps: steps
-                .into_iter()
-                .map(|(name, state, attempts, last_error, output)| StepStatus {
-                    name,
-                    state,
-                    attempts: count(attempts),
-                    last_error,
-                    output,
-                })
-                .collect(),
-            last_error,
-            run_at,
-            resources: resources
-                .into_iter()
-                .map(|(backend, kind, id)| CreatedResource { backend, kind, id })
-                .collect(),
-        }))
+        job_status_on(&mut conn, job).await
     }
+}
+
+/// A job with its steps and what they created, read on `conn`.
+pub(crate) async fn job_status_on(conn: &mut PgConnection, job: Uuid) -> Result<Option<JobStatus>> {
+    let row: Option<(String, String, i32, Option<String>, OffsetDateTime)> =
+        sqlx::query_as("SELECT kind, state, current_step, last_error, run_at FROM jobs WHERE id = $1")
+            .bind(job)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((kind, state, current_step, last_error, run_at)) = row else {
+        return Ok(None);
+    };
+    // name, state, attempts, last error, output
+    type StepRow = (String, String, i32, Option<String>, Option<String>);
+    let steps: Vec<StepRow> = sqlx::query_as(
+        "SELECT name, state, attempts, last_error, output FROM job_steps WHERE job_id = $1 ORDER BY position",
+    )
+    .bind(job)
+    .fetch_all(&mut *conn)
+    .await?;
+    let resources: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT backend, kind, external_id FROM job_resources WHERE job_id = $1
+              ORDER BY position, backend, kind, external_id",
+    )
+    .bind(job)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Some(JobStatus {
+        id: job.to_string(),
+        kind,
+        state: stored_state(&state)?,
+        current_step: count(current_step),
+        steps: steps
+            .into_iter()
+            .map(|(name, state, attempts, last_error, output)| StepStatus {
+                name,
+                state,
+                attempts: count(attempts),
+                last_error,
+                output,
+            })
+            .collect(),
+        last_error,
+        run_at,
+        resources: resources
+            .into_iter()
+            .map(|(backend, kind, id)| CreatedResource { backend, kind, id })
+            .collect(),
+    }))
 }

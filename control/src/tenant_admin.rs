@@ -111,7 +111,7 @@ async fn move_subscriptions(
 
 impl Control {
     /// The admin gate for a change: anyone else is refused (403).
-    async fn admin_may_change(&self, user: Option<&SignedInUser>) -> Result<Result<(), Refusal>> {
+    pub(crate) async fn admin_may_change(&self, user: Option<&SignedInUser>) -> Result<Result<(), Refusal>> {
         Ok(match self.admin_gate(user, "/admin").await? {
             AdminAccess::Granted(()) => Ok(()),
             _ => Err(Refusal::Forbidden),

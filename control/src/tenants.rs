@@ -15,7 +15,7 @@ use crate::{
         TenantDetail, TenantPage, TenantQuery, TenantRow, TenantSort,
     },
     members::day,
-    provisioning::subscription_views,
+    provisioning::{organization_jobs, subscription_views},
     quotas::seat_holders,
     Control, Result,
 };
@@ -210,6 +210,7 @@ impl Control {
             before: None,
         };
         let audit = audit::list(&mut conn, &filter, 20).await?.entries;
+        let jobs = organization_jobs(&mut conn, id).await?;
         Ok(AdminAccess::Granted(Some(TenantDetail {
             slug: slug.to_owned(),
             name,
@@ -242,6 +243,7 @@ impl Control {
                 .collect::<Result<_>>()?,
             subscriptions,
             audit,
+            jobs,
         })))
     }
 

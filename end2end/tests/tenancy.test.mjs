@@ -179,6 +179,9 @@ describe('tenancy, admin side', () => {
     );
     await customer.page.reload();
     assert.match(await customer.page.locator('[data-subscription="training"]').innerText(), /Demandé|En cours de mise en place|Actif/);
+    // The approval queued its provisioning: the admin follows the job on the tenant's page.
+    await operator.page.reload();
+    await operator.page.locator('[data-job-kind="provision.training"]').waitFor();
 
     const reason = 'Facture de novembre impayée';
     await operator.page.fill('#suspend-reason', reason);

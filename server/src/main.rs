@@ -41,6 +41,8 @@ enum AdminCommand {
 }
 
 fn main() -> ExitCode {
+    // One TLS crypto provider for every client of the process.
+    control::backends::install_tls_provider();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,

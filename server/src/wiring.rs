@@ -111,10 +111,10 @@ pub fn provisioning_engine(config: &Config, control: &Control) -> Result<Option<
         std::process::id(),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
-    Ok(Some(Engine::new(
-        control.clone(),
-        runner,
-        provisioning.workers,
-        replica,
-    )))
+    Ok(Some(
+        Engine::new(control.clone(), runner, provisioning.workers, replica)
+            .with_lease(provisioning.lease())
+            .with_policy(provisioning.retry_policy())
+            .with_reconcile_interval(provisioning.reconcile_interval()),
+    ))
 }

@@ -9,138 +9,13 @@
 
 mod support;
 
-use std::{sync::Arc, time::Duration};
-
 use control::{
-    audit::Caller,
-    domain::{JobState, NewOrganization, OfferKind, RetryPolicy, SignedInUser, SubscriptionState},
-    jobs::Worker,
-    provisioning::ProvisioningRunner,
+    domain::{AdminAccess, Backend, JobState, OfferKind, SignedInUser, SubscriptionState},
     tenant_admin::Reason,
-    Control,
 };
-use support::{backends::SimulatedBackends, TestApp};
+use sim::faults::{Fault, Faults};
+use support::provisioning::{organization, person, Harness};
 use uuid::Uuid;
-
-fn person(name: &str) -> Caller {
-    Caller {
-        identity_id: Uuid::new_v4().to_string(),
-        email: format!("{name}.{}@example.com", Uuid::new_v4().simple()),
-        request_id: None,
-        ip: None,
-    }
-}
-
-struct Harness {
-    app: TestApp,
-    stack: SimulatedBackends,
-    worker: Worker,
-    admin: (SignedInUser, Caller),
-}
-
-impl Harness {
-    async fn start() -> Self {
-        let app = TestApp::spawn().await;
-        let stack = SimulatedBackends::start().await;
-        let runner = ProvisioningRunner::new(
-            app.control.clone(),
-            stack.backends.clone(),
-            stack.settings.clone(),
-        );
-        let worker =
-            Worker::new(app.control.clone(), "test-worker", Arc::new(runner)).with_policy(RetryPolicy {
-                max_attempts: 20,
-                first_delay: time::Duration::milliseconds(50),
-                max_delay: time::Duration::milliseconds(300),
-            });
-        let operator = person("operator");
-        sqlx::query("INSERT INTO platform_admins (identity_id, email, granted_at, granted_by) VALUES ($1::uuid, $2, now(), 'test')")
-            .bind(&operator.identity_id)
-            .bind(&operator.email)
-            .execute(&app.pool)
-            .await
-            .unwrap();
-        let user = SignedInUser {
-            identity_id: operator.identity_id.clone(),
-            email: operator.email.clone(),
-            display_name: "Operator".into(),
-            assurance_level: "aal2".into(),
-        };
-        Self {
-            app,
-            stack,
-            worker,
-            admin: (user, operator),
-        }
-    }
-
-    fn control(&self) -> &Control {
-        &self.app.control
-    }
-
-    /// Dispatches and runs jobs until nothing is left to do.
-    async fn settle(&self) {
-        for _ in 0..2000 {
-            let queued = self.control().dispatch_provisioning().await.unwrap();
-            let mut ran = false;
-            while self.worker.run_one().await.unwrap().is_some() {
-                ran = true;
-            }
-            let open: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running', 'waiting')",
-            )
-            .fetch_one(&self.app.pool)
-            .await
-            .unwrap();
-            if queued == 0 && !ran && open == 0 {
-                return;
-            }
-            if !ran {
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-        }
-        panic!("the jobs did not settle");
-    }
-
-    async fn subscription(&self, slug: &str) -> (Uuid, String, String) {
-        sqlx::query_as(
-            "SELECT s.id, s.state, s.applied_state FROM subscriptions s JOIN organizations o ON o.id = s.organization_id
-              WHERE o.slug = $1 ORDER BY s.created_at DESC LIMIT 1",
-        )
-        .bind(slug)
-        .fetch_one(&self.app.pool)
-        .await
-        .unwrap()
-    }
-
-    async fn tenant_version(&self, slug: &str) -> i32 {
-        sqlx::query_scalar("SELECT version FROM organizations WHERE slug = $1")
-            .bind(slug)
-            .fetch_one(&self.app.pool)
-            .await
-            .unwrap()
-    }
-
-    async fn failed_jobs(&self) -> Vec<(String, Option<String>)> {
-        sqlx::query_as("SELECT kind, last_error FROM jobs WHERE state IN ('failed', 'cancelled')")
-            .fetch_all(&self.app.pool)
-            .await
-            .unwrap()
-    }
-}
-
-/// A fresh organization owned by a new person; its slug.
-async fn organization(harness: &Harness, owner: &Caller) -> String {
-    let slug = format!("t{}", &Uuid::new_v4().simple().to_string()[..10]);
-    let new = NewOrganization::parse("Tenant", &slug, "FR", "billing@example.com").unwrap();
-    harness
-        .control()
-        .create_organization(owner, &new)
-        .await
-        .unwrap()
-        .unwrap();
-    slug
-}
 
 /// What the backends hold of one subscription.
 #[derive(Debug, PartialEq)]
@@ -324,4 +199,259 @@ async fn a_training_space_is_provisioned_suspended_resumed_and_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_iot_platform_is_provisioned_suspended_resumed_and_closed() {
     life_cycle(OfferKind::Iot, "iot-lab", false).await;
+}
+
+/// Runs jobs until one waits after a failed attempt (or none is left).
+async fn run_until_waiting(harness: &Harness) -> bool {
+    for _ in 0..200 {
+        harness.control().dispatch_provisioning().await.unwrap();
+        match harness.worker.run_one().await.unwrap() {
+            Some((_, control::jobs::AfterStep::Settled(JobState::Waiting))) => return true,
+            Some(_) => {}
+            None => return false,
+        }
+    }
+    false
+}
+
+/// Each simulated backend failing or hanging for a while: the job waits and
+/// retries, the customer reads what it waits for, the admin reads the
+/// backend's error, and the job then finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_or_hanging_backend_makes_the_job_wait_then_finish() {
+    let harness = Harness::start().await;
+    let stack = &harness.stack;
+    let failing = |status: u16, times: u32| Fault {
+        status: Some(status),
+        times: Some(times),
+        ..Fault::default()
+    };
+    let hanging = Fault {
+        hang: true,
+        times: Some(1),
+        ..Fault::default()
+    };
+    let cases: Vec<(OfferKind, &str, Backend, &Faults, &str, Fault)> = vec![
+        (
+            OfferKind::Ecommerce,
+            "shop-starter",
+            Backend::Kubernetes,
+            &stack.kubernetes_faults,
+            "create_namespace",
+            failing(503, 3),
+        ),
+        (
+            OfferKind::Iot,
+            "iot-lab",
+            Backend::Kubernetes,
+            &stack.kubernetes_faults,
+            "get_namespace",
+            hanging.clone(),
+        ),
+        (
+            OfferKind::Training,
+            "learn-class",
+            Backend::Odoo,
+            &stack.odoo.faults,
+            "db.create_database",
+            failing(502, 2),
+        ),
+        (
+            OfferKind::Ecommerce,
+            "shop-starter",
+            Backend::Awx,
+            &stack.awx.faults,
+            "job_outcome",
+            failing(500, 1),
+        ),
+        (
+            OfferKind::Iot,
+            "iot-lab",
+            Backend::Gitlab,
+            &stack.gitlab.faults,
+            "create_group",
+            failing(429, 2),
+        ),
+        (
+            OfferKind::Ecommerce,
+            "shop-business",
+            Backend::OpenStack,
+            stack.openstack.faults(),
+            "nova_update_quota",
+            failing(503, 2),
+        ),
+    ];
+    let (user, _) = &harness.admin;
+    for (_offer, plan, backend, faults, operation, fault) in cases {
+        let owner = person("owner");
+        let slug = organization(&harness, &owner).await;
+        faults.set(operation, fault);
+        harness
+            .control()
+            .subscribe(&owner, &slug, plan)
+            .await
+            .unwrap()
+            .unwrap();
+
+        assert!(
+            run_until_waiting(&harness).await,
+            "{operation}: no attempt failed"
+        );
+        let page = harness
+            .control()
+            .organization_overview(&owner, &slug)
+            .await
+            .unwrap()
+            .unwrap();
+        let progress = page.subscriptions[0]
+            .progress
+            .clone()
+            .expect("the page shows the job");
+        assert_eq!(progress.state, JobState::Waiting, "{operation}");
+        assert_eq!(progress.blocked_on, Some(backend), "{operation}");
+        let AdminAccess::Granted(Some(tenant)) =
+            harness.control().tenant_detail(Some(user), &slug).await.unwrap()
+        else {
+            panic!("the admin sees the tenant");
+        };
+        let error = tenant.jobs[0].last_error.clone().unwrap_or_default();
+        // OpenStack's errors name the service (nova, cinder, neutron, keystone).
+        let named =
+            error.contains(backend.code()) || (backend == Backend::OpenStack && error.contains("nova"));
+        assert!(named, "{operation}: the admin reads {error:?}");
+
+        harness.settle().await;
+        let (_, state, applied) = harness.subscription(&slug).await;
+        assert_eq!(
+            (state.as_str(), applied.as_str()),
+            ("active", "running"),
+            "{operation}"
+        );
+        let retried: i32 = sqlx::query_scalar(
+            "SELECT max(st.attempts) FROM job_steps st JOIN jobs j ON j.id = st.job_id
+               JOIN subscriptions s ON s.id = j.subscription_id JOIN organizations o ON o.id = s.organization_id
+              WHERE o.slug = $1",
+        )
+        .bind(&slug)
+        .fetch_one(&harness.app.pool)
+        .await
+        .unwrap();
+        assert!(retried >= 2, "{operation}: the failing step ran {retried} times");
+    }
+    assert_eq!(harness.failed_jobs().await, vec![]);
+    // One database run per shop or training space, and AWX's failed run
+    // relaunched under a new run key: 1 + 1 + 2 + 1.
+    assert_eq!(harness.stack.awx.job_count(), 5);
+    let outputs: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM job_steps WHERE name = 'awx_database' AND output IS NOT NULL",
+    )
+    .fetch_one(&harness.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(outputs, 4, "each AWX run's output is kept for admins");
+}
+
+/// An admin retries a job that failed for good from its failed step, or
+/// cancels it; both are audited, and a superseded job cannot be retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_retries_a_failed_job_from_its_failed_step() {
+    let harness = Harness::start().await;
+    let (user, operator) = &harness.admin;
+    let owner = person("owner");
+    let slug = organization(&harness, &owner).await;
+    // Refused for good (403): no retry, the job fails at once.
+    harness.stack.kubernetes_faults.set(
+        "create_namespace",
+        Fault {
+            status: Some(403),
+            times: Some(1),
+            ..Fault::default()
+        },
+    );
+    harness
+        .control()
+        .subscribe(&owner, &slug, "iot-lab")
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+    let failed = harness.failed_jobs().await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let job: Uuid = sqlx::query_scalar("SELECT id FROM jobs WHERE state = 'failed'")
+        .fetch_one(&harness.app.pool)
+        .await
+        .unwrap();
+    // The dispatcher does not queue the same job again and again.
+    assert_eq!(harness.control().dispatch_provisioning().await.unwrap(), 0);
+    let page = harness
+        .control()
+        .organization_overview(&owner, &slug)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        page.subscriptions[0].progress.as_ref().map(|p| p.state),
+        Some(JobState::Failed)
+    );
+
+    let customer = SignedInUser {
+        identity_id: owner.identity_id.clone(),
+        email: owner.email.clone(),
+        display_name: "Owner".into(),
+        assurance_level: "aal2".into(),
+    };
+    assert_eq!(
+        harness
+            .control()
+            .admin_job_action(
+                Some(&customer),
+                &owner,
+                job,
+                control::provisioning::JobAction::Retry
+            )
+            .await
+            .unwrap(),
+        Err(control::domain::Refusal::Forbidden)
+    );
+    harness
+        .control()
+        .admin_job_action(Some(user), operator, job, control::provisioning::JobAction::Retry)
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+    let (_, state, applied) = harness.subscription(&slug).await;
+    assert_eq!((state.as_str(), applied.as_str()), ("active", "running"));
+    let steps: Vec<(String, i32)> =
+        sqlx::query_as("SELECT name, attempts FROM job_steps WHERE job_id = $1 ORDER BY position")
+            .bind(job)
+            .fetch_all(&harness.app.pool)
+            .await
+            .unwrap();
+    // Steps before the failed one were not run again.
+    assert_eq!(steps[0], ("begin".to_owned(), 1));
+    assert_eq!(
+        steps
+            .iter()
+            .find(|(name, _)| name == "kube_namespace")
+            .map(|(_, n)| *n),
+        Some(1),
+        "attempts counted afresh"
+    );
+    // Done: neither retried nor cancelled again.
+    assert_eq!(
+        harness
+            .control()
+            .admin_job_action(Some(user), operator, job, control::provisioning::JobAction::Retry)
+            .await
+            .unwrap(),
+        Err(control::domain::Refusal::WrongState)
+    );
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'job.retry' AND target = $1")
+            .bind(format!("job:{job}"))
+            .fetch_one(&harness.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 1);
 }

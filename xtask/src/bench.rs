@@ -6,7 +6,8 @@
 //! latency (wrk, one thread, 32 connections, loopback) of a signed-in
 //! customer's dashboard, the landing page, the 404 page (the same shell with
 //! no data) and the hello-world; the provisioning engine's overhead per step
-//! and workflows per minute; and the wasm size.
+//! and workflows per minute, of the queue alone and of complete provisioning
+//! workflows on zero-latency simulated backends; and the wasm size.
 
 use std::{process::Command, time::Duration};
 
@@ -43,6 +44,8 @@ pub fn run(args: &[String]) -> Result<()> {
             "tenancy_bench",
             "--example",
             "jobs_bench",
+            "--example",
+            "provisioning_bench",
         ],
     )?;
 
@@ -164,6 +167,11 @@ pub fn run(args: &[String]) -> Result<()> {
         Command::new(binaries.join("examples/jobs_bench"))
             .env("BENCH_DATABASE_URL", stack.postgres.url("bibind_bench")),
     )?;
+    // Complete workflows on zero-latency simulators (and on the stack's real
+    // OpenBao, Hydra, Mosquitto and Keystone); a database of its own.
+    let workflows = process::output(
+        Command::new(binaries.join("examples/provisioning_bench")).envs(test::test_env(&stack)),
+    )?;
     let (raw, gzip) = site::wasm_size(&site_root)?;
     hello.stop();
     portal.stop();
@@ -176,6 +184,7 @@ pub fn run(args: &[String]) -> Result<()> {
         .collect();
     println!("{}", tenancy_report.join("\n"));
     println!("{}", jobs.trim_end());
+    println!("{}", workflows.trim_end());
     println!("\nwrk -t1 -c32 -d{duration} on loopback, release build, 2 cores shared by client and server:");
     println!(
         "{:<20} {:>12} {:>10} {:>10}",

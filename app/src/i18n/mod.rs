@@ -263,6 +263,14 @@ messages! {
     StepKubeRemove => en: "Space removed", fr: "Espace supprimé";
     StepVaultRemove => en: "Secrets erased", fr: "Secrets effacés";
     StepMarkClosed => en: "Service closed", fr: "Service fermé";
+    TenantJobs => en: "Provisioning jobs", fr: "Tâches de provisionnement";
+    JobsNone => en: "No job yet.", fr: "Aucune tâche pour l'instant.";
+    JobRetry => en: "Retry from the failed step", fr: "Reprendre à l'étape en échec";
+    JobCancel => en: "Cancel the job", fr: "Annuler la tâche";
+    JobOutput => en: "Output", fr: "Sortie";
+    JobLastError => en: "Error:", fr: "Erreur :";
+    JobStep => en: "Step", fr: "Étape";
+    JobAttempts => en: "Attempts", fr: "Tentatives";
     QuotaNameCpu => en: "CPU (millicores)", fr: "CPU (millicœurs)";
     QuotaNameMemory => en: "Memory (MiB)", fr: "Mémoire (Mio)";
     QuotaNameStorage => en: "Storage (GiB)", fr: "Stockage (Gio)";

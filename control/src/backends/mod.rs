@@ -112,8 +112,16 @@ fn truncated(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+/// Makes aws-lc-rs the process's TLS crypto provider (rustls cannot choose
+/// by itself when more than one is compiled in). Idempotent.
+pub fn install_tls_provider() {
+    // Already installed (by an earlier call) is fine.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
 /// A reqwest client with the backends' call timeout.
 pub fn http_client() -> Result<reqwest::Client, BackendError> {
+    install_tls_provider();
     reqwest::Client::builder()
         .timeout(CALL_TIMEOUT)
         .connect_timeout(Duration::from_secs(5))

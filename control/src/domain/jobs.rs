@@ -63,6 +63,31 @@ pub struct CreatedResource {
     pub id: String,
 }
 
+/// A job as admins see it: its steps, their errors and output, and what it created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobStatus {
+    pub id: String,
+    pub kind: String,
+    pub state: JobState,
+    pub current_step: u32,
+    pub steps: Vec<StepStatus>,
+    pub last_error: Option<String>,
+    /// When it runs next (a waiting job), or ran.
+    #[serde(with = "time::serde::rfc3339")]
+    pub run_at: time::OffsetDateTime,
+    pub resources: Vec<CreatedResource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepStatus {
+    pub name: String,
+    pub state: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// What its remote run printed (AWX), for admins.
+    pub output: Option<String>,
+}
+
 /// Why a step did not finish.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepFailure {

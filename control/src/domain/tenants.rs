@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AuditEntry, Member, OfferKind, PendingInvitation, SubscriptionView};
+use super::{AuditEntry, JobStatus, Member, OfferKind, PendingInvitation, SubscriptionView};
 
 /// How the tenant list is ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,4 +107,6 @@ pub struct TenantDetail {
     pub subscriptions: Vec<SubscriptionView>,
     /// The newest entries of its audit log.
     pub audit: Vec<AuditEntry>,
+    /// Its latest provisioning jobs, newest first.
+    pub jobs: Vec<JobStatus>,
 }

@@ -15,7 +15,7 @@ pub const SUBSCRIPTION_CHANNEL: &str = "subscription_changed";
 
 /// The action that brings the backends (`applied`) to what the
 /// subscription's `state` asks, if any.
-fn needed_action(state: &str, applied: &str) -> Option<Action> {
+pub(super) fn needed_action(state: &str, applied: &str) -> Option<Action> {
     match (state, applied) {
         ("requested" | "provisioning" | "active", "none" | "partial") => Some(Action::Provision),
         ("requested" | "provisioning" | "active", "suspended") => Some(Action::Resume),
@@ -24,6 +24,12 @@ fn needed_action(state: &str, applied: &str) -> Option<Action> {
         ("closed", "partial" | "running" | "suspended") => Some(Action::Close),
         _ => None,
     }
+}
+
+/// A job that failed or was cancelled waits for an admin (to retry or to
+/// give up): neither the dispatcher nor the reconciler queues it again.
+pub(super) fn left_for_admin(last_job: JobState) -> bool {
+    matches!(last_job, JobState::Failed | JobState::Cancelled)
 }
 
 /// A subscription that may need a job, with its last job.
@@ -79,8 +85,7 @@ impl Control {
                     }
                     continue;
                 }
-                let given_up = matches!(last_state, JobState::Failed | JobState::Cancelled);
-                if given_up && last_kind.as_deref() == Some(kind.as_str()) {
+                if left_for_admin(last_state) && last_kind.as_deref() == Some(kind.as_str()) {
                     continue;
                 }
             }

@@ -1,16 +1,19 @@
 //! The engine as a replica runs it: workers taking jobs, and a dispatcher
 //! queuing the jobs subscriptions need, woken by their announcements and
-//! looking again on a schedule (a crash or a lost announcement is caught up).
+//! looking again on a schedule (a crash or a lost announcement is caught up),
+//! and the reconciler repairing what drifted behind the engine's back.
 
 use std::{future::Future, sync::Arc, time::Duration};
 
 use sqlx::postgres::PgListener;
 
 use super::{dispatch::SUBSCRIPTION_CHANNEL, ProvisioningRunner};
-use crate::{jobs::Worker, Control};
+use crate::{domain::RetryPolicy, jobs::Worker, Control};
 
 /// How often the dispatcher looks without being woken.
 const DISPATCH_EVERY: Duration = Duration::from_secs(30);
+/// How often the reconciler compares the backends with what they should hold.
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(300);
 
 pub struct Engine {
     control: Control,
@@ -18,6 +21,11 @@ pub struct Engine {
     workers: usize,
     /// Unique per replica: worker names are lease owners.
     replica: String,
+    /// How long a job stays a worker's without a heartbeat (a dead
+    /// replica's jobs are taken over after it).
+    lease: time::Duration,
+    policy: RetryPolicy,
+    reconcile_every: Duration,
 }
 
 impl Engine {
@@ -32,7 +40,26 @@ impl Engine {
             runner: Arc::new(runner),
             workers: workers.max(1),
             replica: replica.into(),
+            lease: time::Duration::seconds(30),
+            policy: RetryPolicy::default(),
+            reconcile_every: RECONCILE_EVERY,
         }
+    }
+
+    /// How often the reconciler runs (one replica at a time); at least a second.
+    pub fn with_reconcile_interval(mut self, every: Duration) -> Self {
+        self.reconcile_every = every.max(Duration::from_secs(1));
+        self
+    }
+
+    pub fn with_lease(mut self, lease: time::Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// Runs until `shutdown` resolves; a step running then is abandoned and
@@ -45,7 +72,9 @@ impl Engine {
                 self.control.clone(),
                 format!("{}-{index}", self.replica),
                 self.runner.clone(),
-            );
+            )
+            .with_lease(self.lease)
+            .with_policy(self.policy);
             let mut stopped = stopped.clone();
             tasks.push(tokio::spawn(worker.run(async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
@@ -59,10 +88,42 @@ impl Engine {
                 _ = dispatcher_stopped.wait_for(|stop| *stop) => {}
             }
         }));
+        let runner = self.runner.clone();
+        let reconcile_every = self.reconcile_every;
+        let mut reconciler_stopped = stopped.clone();
+        tasks.push(tokio::spawn(async move {
+            tokio::select! {
+                () = reconcile_forever(runner, reconcile_every) => {}
+                _ = reconciler_stopped.wait_for(|stop| *stop) => {}
+            }
+        }));
         shutdown.await;
         let _ = stop.send(true);
         for task in tasks {
             let _ = task.await;
+        }
+    }
+}
+
+async fn reconcile_forever(runner: Arc<ProvisioningRunner>, every: Duration) {
+    // The first round after an interval: a replica starting has enough to do.
+    let mut rounds = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        rounds.tick().await;
+        match runner.reconcile_exclusively().await {
+            Ok(Some(report)) if report.drifted > 0 || report.unobservable > 0 => tracing::info!(
+                examined = report.examined,
+                drifted = report.drifted,
+                repairs_queued = report.repairs_queued,
+                unobservable = report.unobservable,
+                "reconciled provisioning"
+            ),
+            Ok(Some(report)) => {
+                tracing::debug!(examined = report.examined, "reconciled provisioning: no drift")
+            }
+            Ok(None) => tracing::debug!("another replica is reconciling provisioning"),
+            Err(error) => tracing::warn!(%error, "cannot reconcile provisioning"),
         }
     }
 }

@@ -4,17 +4,23 @@
 //!   subscription's state with what its backends reflect (`applied_state`)
 //!   and queues the job (`provision`, `suspend`, `resume`, `close`) that
 //!   brings them together, one job at a time per subscription.
+//! - The **reconciler** ([`ProvisioningRunner::reconcile`]) compares, on a
+//!   schedule, what the backends hold with what they should, and queues the
+//!   job that repairs a drift (a deleted namespace, a changed quota).
 //! - The **runner** ([`ProvisioningRunner`]) runs a job's steps (the
 //!   workflows of `domain::provisioning`) on the backends; the job queue
 //!   (`crate::jobs`) retries, leases and records them.
 
+mod admin;
 mod context;
 mod dispatch;
+mod drift;
 mod engine;
 mod marks;
 mod progress;
 
 pub(crate) use progress::subscription_views;
+mod reconcile;
 mod runner;
 mod steps;
 
@@ -25,8 +31,12 @@ use crate::backends::{
     odoo::Odoo, openstack::OpenStack, vault::SecretStore,
 };
 
+pub(crate) use admin::organization_jobs;
+pub use admin::JobAction;
 pub use dispatch::SUBSCRIPTION_CHANNEL;
-pub use engine::Engine;
+pub use drift::Drift;
+pub use engine::{Engine, RECONCILE_EVERY};
+pub use reconcile::ReconcileReport;
 pub use runner::ProvisioningRunner;
 
 /// Every backend a workflow acts on.

@@ -21,7 +21,7 @@ use crate::{
 type StepResult = Result<Vec<CreatedResource>, StepFailure>;
 
 /// The Vault secret holding an instance's generated credentials.
-const SERVICE_SECRET: &str = "service";
+pub(super) const SERVICE_SECRET: &str = "service";
 /// The Vault secret holding its registry's deploy token.
 const REGISTRY_SECRET: &str = "registry";
 /// The Kubernetes Secret its workload reads its environment from.
@@ -131,7 +131,7 @@ impl ProvisioningRunner {
             Step::GitlabRegistry => self.gitlab_registry(ctx).await,
             Step::MqttTenant => {
                 let secrets = self.service_secret(&instance).await?;
-                let username = format!("{}-ingest", ctx.slug);
+                let username = mqtt_ingest_username(ctx);
                 let password = secret_value(&secrets, "mqtt_ingest_password")?;
                 self.backends.mqtt.ensure_tenant_role(&ctx.slug).await?;
                 self.backends
@@ -324,18 +324,9 @@ impl ProvisioningRunner {
     }
 
     async fn openstack_project(&self, ctx: &SubscriptionContext) -> StepResult {
-        let quota = ProjectQuota {
-            vcpus: ctx.limit(QuotaKind::OpenstackVcpus),
-            ram_mib: ctx.limit(QuotaKind::OpenstackRamMib),
-            instances: ctx.limit(QuotaKind::OpenstackInstances),
-            volumes: ctx.limit(QuotaKind::OpenstackInstances),
-            gigabytes: ctx.limit(QuotaKind::StorageGib),
-            networks: 1,
-        };
-        if quota.vcpus == 0 && quota.instances == 0 {
-            // The plan gives no cloud servers: no project.
+        let Some(quota) = project_quota(ctx) else {
             return Ok(Vec::new());
-        }
+        };
         let description = format!("Bibind {} of {}", ctx.offer.code(), ctx.slug);
         let project = self
             .backends
@@ -447,7 +438,7 @@ impl ProvisioningRunner {
         Ok(())
     }
 
-    fn workload(&self, ctx: &SubscriptionContext) -> Workload {
+    pub(super) fn workload(&self, ctx: &SubscriptionContext) -> Workload {
         // Half of the quota: a rolling update runs two pods side by side.
         let cpu_millicores = (ctx.limit(QuotaKind::CpuMillicores) / 2).max(100);
         let memory_mib = (ctx.limit(QuotaKind::MemoryMib) / 2).max(128);
@@ -507,7 +498,7 @@ impl ProvisioningRunner {
         Ok(self.odoo_instance_with(ctx, password))
     }
 
-    fn odoo_instance_with(&self, ctx: &SubscriptionContext, admin_password: &str) -> OdooInstance {
+    pub(super) fn odoo_instance_with(&self, ctx: &SubscriptionContext, admin_password: &str) -> OdooInstance {
         let instance = ctx.instance();
         OdooInstance {
             url: self.settings.odoo_url.replace("{namespace}", &instance),
@@ -577,7 +568,7 @@ impl ProvisioningRunner {
     }
 }
 
-fn namespace_quota(ctx: &SubscriptionContext) -> NamespaceQuota {
+pub(super) fn namespace_quota(ctx: &SubscriptionContext) -> NamespaceQuota {
     NamespaceQuota {
         cpu_millicores: ctx.limit(QuotaKind::CpuMillicores),
         memory_mib: ctx.limit(QuotaKind::MemoryMib),
@@ -585,8 +576,26 @@ fn namespace_quota(ctx: &SubscriptionContext) -> NamespaceQuota {
     }
 }
 
-fn oauth_client_id(ctx: &SubscriptionContext) -> String {
+pub(super) fn oauth_client_id(ctx: &SubscriptionContext) -> String {
     format!("odoo-{}", ctx.instance())
+}
+
+pub(super) fn mqtt_ingest_username(ctx: &SubscriptionContext) -> String {
+    format!("{}-ingest", ctx.slug)
+}
+
+/// The tenant's OpenStack project limits; `None` when the plan gives no
+/// cloud servers (then there is no project).
+pub(super) fn project_quota(ctx: &SubscriptionContext) -> Option<ProjectQuota> {
+    let quota = ProjectQuota {
+        vcpus: ctx.limit(QuotaKind::OpenstackVcpus),
+        ram_mib: ctx.limit(QuotaKind::OpenstackRamMib),
+        instances: ctx.limit(QuotaKind::OpenstackInstances),
+        volumes: ctx.limit(QuotaKind::OpenstackInstances),
+        gigabytes: ctx.limit(QuotaKind::StorageGib),
+        networks: 1,
+    };
+    (quota.vcpus > 0 || quota.instances > 0).then_some(quota)
 }
 
 fn awx_vars(ctx: &SubscriptionContext) -> serde_json::Value {

@@ -19,6 +19,7 @@ use control::{
         vault::VaultClient,
         BackendError, CALL_TIMEOUT,
     },
+    domain::RetryPolicy,
     provisioning::{Backends, ProvisioningSettings},
 };
 
@@ -28,6 +29,20 @@ pub struct ProvisioningConfig {
     /// Jobs this replica runs at once.
     #[serde(default = "default_workers")]
     pub workers: usize,
+    /// How often one replica compares the backends with what they should
+    /// hold and queues repairs.
+    #[serde(default = "default_reconcile_seconds")]
+    pub reconcile_seconds: u64,
+    /// How long a job stays a worker's without its heartbeat: a replica that
+    /// died has its jobs taken over this long after.
+    #[serde(default = "default_lease_seconds")]
+    pub lease_seconds: u32,
+    /// The wait before a failed step's second attempt (doubling after).
+    #[serde(default = "default_retry_first_delay_ms")]
+    pub retry_first_delay_ms: u64,
+    /// Attempts of one step before its job fails.
+    #[serde(default = "default_retry_max_attempts")]
+    pub retry_max_attempts: u32,
     /// Host names are `<slug>.<domain>` for each offer.
     pub ecommerce_domain: String,
     pub training_domain: String,
@@ -47,6 +62,22 @@ pub struct ProvisioningConfig {
 
 fn default_workers() -> usize {
     4
+}
+
+fn default_reconcile_seconds() -> u64 {
+    control::provisioning::RECONCILE_EVERY.as_secs()
+}
+
+fn default_lease_seconds() -> u32 {
+    30
+}
+
+fn default_retry_first_delay_ms() -> u64 {
+    2_000
+}
+
+fn default_retry_max_attempts() -> u32 {
+    RetryPolicy::default().max_attempts
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -169,6 +200,24 @@ impl ProvisioningConfig {
                 timeout,
             )?),
         })
+    }
+
+    pub fn reconcile_interval(&self) -> Duration {
+        Duration::from_secs(self.reconcile_seconds.max(1))
+    }
+
+    pub fn lease(&self) -> time::Duration {
+        time::Duration::seconds(i64::from(self.lease_seconds.max(1)))
+    }
+
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.retry_max_attempts.max(1),
+            first_delay: time::Duration::milliseconds(
+                i64::try_from(self.retry_first_delay_ms).unwrap_or(i64::MAX),
+            ),
+            ..RetryPolicy::default()
+        }
     }
 
     pub fn settings(&self, hydra_public_url: &str) -> ProvisioningSettings {

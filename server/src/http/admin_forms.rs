@@ -14,6 +14,7 @@ use control::{
     domain::{
         AdminAccess, AuditEntry, AuditFilter, FieldProblem, PlanForm, QuotaKind, Refusal, SignedInUser,
     },
+    provisioning::JobAction,
     tenant_admin::{Decision, Reason},
 };
 use http::{header, request::Parts};
@@ -28,6 +29,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/tenants/{slug}/{action}", post(tenant_action))
         .route("/admin/subscriptions/{id}/{action}", post(subscription_action))
+        .route("/admin/jobs/{id}/{action}", post(job_action))
         .route("/admin/plans", post(create_plan))
         .route("/admin/plans/{code}", post(update_plan))
         .route("/admin/plans/{code}/{action}", post(plan_sale))
@@ -110,6 +112,32 @@ async fn tenant_action(
             }
             _ => Ok(Err(Refusal::NotFound)),
         };
+        done_at(outcome, &done)
+    })
+    .await
+}
+
+/// Retry or cancel a provisioning job, from its tenant's page.
+async fn job_action(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    parts: Parts,
+    Form(fields): Form<Fields>,
+) -> Response {
+    let form = admin_form(
+        &fields.csrf_token,
+        format!("/admin/tenants/{}", fields.slug.trim()),
+    );
+    let done = format!("{}?done=1", form.back);
+    submit(&state, &parts, form, async |caller| {
+        let job = parsed!(id_in_path(&id));
+        let Some(action) = JobAction::parse(&action) else {
+            return done_at(Ok(Err(Refusal::NotFound)), &done);
+        };
+        let outcome = state
+            .control
+            .admin_job_action(user(&parts), &caller, job, action)
+            .await;
         done_at(outcome, &done)
     })
     .await

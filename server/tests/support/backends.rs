@@ -23,9 +23,19 @@ use super::env;
 
 /// Short, so that a hung backend fails the attempt quickly.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(2);
-const ODOO_MASTER: &str = "odoo-master-password";
-const AWX_TOKEN: &str = "awx-test-token";
-const GITLAB_TOKEN: &str = "gitlab-test-token";
+pub const ODOO_MASTER: &str = "odoo-master-password";
+pub const AWX_TOKEN: &str = "awx-test-token";
+pub const GITLAB_TOKEN: &str = "gitlab-test-token";
+
+/// Where each simulator is served, for a worker in another process.
+#[derive(Clone, Debug)]
+pub struct SimulatorUrls {
+    pub kubernetes: String,
+    pub odoo: String,
+    pub awx: String,
+    pub gitlab: String,
+    pub openstack: String,
+}
 
 pub struct SimulatedBackends {
     pub kubernetes: Served,
@@ -34,6 +44,9 @@ pub struct SimulatedBackends {
     pub awx: sim::awx::Simulator,
     pub gitlab: sim::gitlab::Simulator,
     pub openstack: sim::openstack::OpenStackSim,
+    pub urls: SimulatorUrls,
+    /// The GitLab group tenants' groups are created under.
+    pub gitlab_parent_group: i64,
     pub backends: Backends,
     pub settings: ProvisioningSettings,
     // Kept alive as long as the backends are used.
@@ -42,6 +55,11 @@ pub struct SimulatedBackends {
 
 impl SimulatedBackends {
     pub async fn start() -> Self {
+        Self::start_with(Duration::ZERO).await
+    }
+
+    /// With AWX jobs that take `awx_job_duration` from launch to end.
+    pub async fn start_with(awx_job_duration: Duration) -> Self {
         let kubernetes_faults = Faults::default();
         let kubernetes = sim::serve(sim::kubernetes::router_with(
             kubernetes_faults.clone(),
@@ -52,7 +70,7 @@ impl SimulatedBackends {
         .await
         .unwrap();
         let odoo = sim::odoo::Simulator::new(ODOO_MASTER);
-        let awx = sim::awx::Simulator::new(AWX_TOKEN, Duration::ZERO);
+        let awx = sim::awx::Simulator::new(AWX_TOKEN, awx_job_duration);
         let settings = ProvisioningSettings {
             awx_poll: Duration::from_millis(20),
             awx_patience: Duration::from_secs(10),
@@ -117,6 +135,13 @@ impl SimulatedBackends {
             odoo_url: odoo_served.url(),
             ..settings
         };
+        let urls = SimulatorUrls {
+            kubernetes: kubernetes.url(),
+            odoo: odoo_served.url(),
+            awx: awx_served.url(),
+            gitlab: gitlab_served.url(),
+            openstack: base,
+        };
         Self {
             kubernetes,
             kubernetes_faults,
@@ -124,6 +149,8 @@ impl SimulatedBackends {
             awx,
             gitlab,
             openstack,
+            urls,
+            gitlab_parent_group: parent_group,
             backends,
             settings,
             _served: vec![odoo_served, awx_served, gitlab_served, openstack_served],

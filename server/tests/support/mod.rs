@@ -7,6 +7,7 @@
 pub mod backends;
 pub mod browser;
 pub mod mail;
+pub mod provisioning;
 
 use std::{net::SocketAddr, path::PathBuf};
 

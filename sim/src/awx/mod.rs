@@ -116,6 +116,16 @@ impl Simulator {
         self.lock().jobs.len()
     }
 
+    /// Extra variable `name` of each launched job, in launch order, for
+    /// tests (e.g. the run key a client tags its launches with).
+    pub fn launched_extra_var(&self, name: &str) -> Vec<Option<Value>> {
+        self.lock()
+            .jobs
+            .values()
+            .map(|job| job.extra_vars.get(name).cloned())
+            .collect()
+    }
+
     pub fn router(&self) -> Router {
         let api = Router::new()
             .route("/api/v2/job_templates/", get(list_templates))

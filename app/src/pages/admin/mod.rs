@@ -14,6 +14,7 @@ use crate::{
 };
 
 pub mod audit;
+mod jobs;
 pub mod plans;
 pub mod tenant;
 pub mod tenants;

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{refused_view, AdminNav};
+use super::{jobs::AdminJobs, refused_view, AdminNav};
 use crate::{
     api::admin::{admin_tenant, WithToken},
     components::status::StatusPage,
@@ -22,9 +22,10 @@ use crate::{
     },
 };
 
-const BUTTON: &str =
+pub(super) const BUTTON: &str =
     "rounded-lg bg-indigo-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-800";
-const DANGER: &str = "rounded-lg bg-rose-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-rose-800";
+pub(super) const DANGER: &str =
+    "rounded-lg bg-rose-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-rose-800";
 const INPUT: &str = "rounded-lg border border-slate-300 px-2 py-1.5 text-sm";
 
 #[component]
@@ -144,6 +145,8 @@ fn TenantView(tenant: TenantDetail, csrf_token: String) -> impl IntoView {
             <div class="mt-4 flex flex-wrap gap-4">{state_actions}</div>
             <h2 class="mt-8 text-xl font-semibold">{t(Msg::OrgSubscriptions)}</h2>
             {subscriptions}
+            <h2 class="mt-8 text-xl font-semibold">{t(Msg::TenantJobs)}</h2>
+            <AdminJobs jobs=tenant.jobs token=csrf_token.clone() slug=tenant.slug.clone() />
             <h2 class="mt-8 text-xl font-semibold">{t(Msg::OrgMembers)}</h2>
             <ul class="mt-3 divide-y divide-slate-200 rounded-xl border border-slate-200 bg-white shadow-sm">{members}</ul>
             <h2 class="mt-8 text-xl font-semibold">{t(Msg::TenantRecentAudit)}</h2>

@@ -56,7 +56,7 @@ impl KubernetesClient {
         // kube's TLS takes the process's rustls provider; with two compiled in
         // (other crates enable ring), none is chosen by itself. An error only
         // says one is installed already.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        super::super::install_tls_provider();
         config.default_retry = false;
         config.connect_timeout = Some(timeout);
         let client = kube::Client::try_from(config)

@@ -1,0 +1,352 @@
+//! What the reconciler compares: a subscription's services as the portal's
+//! database wants them (its plan and overrides, whether it runs) and as each
+//! backend its provisioning workflow touches holds them.
+
+use serde_json::{json, Map, Value};
+
+use super::{
+    context::SubscriptionContext,
+    steps::{mqtt_ingest_username, namespace_quota, oauth_client_id, project_quota, SERVICE_SECRET},
+    ProvisioningRunner,
+};
+use crate::{
+    backends::{kubernetes::NamespaceQuota, openstack::ProjectQuota, BackendError},
+    domain::{workflow, Action, Backend},
+};
+
+/// Whether a settled subscription's services run or are suspended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Applied {
+    Running,
+    Suspended,
+}
+
+/// One difference between what a backend should hold and what it holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drift {
+    pub backend: Backend,
+    /// What differs: `namespace`, `quota`, `policy`, `replicas`, …
+    pub what: String,
+    pub expected: Value,
+    pub found: Value,
+    /// Only whether the service runs (replicas, enabled clients): what the
+    /// suspend and resume workflows set, as opposed to what provisioning creates.
+    pub activity: bool,
+}
+
+impl Drift {
+    fn missing(backend: Backend, what: impl Into<String>, found: &str) -> Self {
+        Self {
+            backend,
+            what: what.into(),
+            expected: json!("present"),
+            found: json!(found),
+            activity: false,
+        }
+    }
+
+    fn differs(backend: Backend, what: impl Into<String>, expected: Value, found: Value) -> Self {
+        Self {
+            backend,
+            what: what.into(),
+            expected,
+            found,
+            activity: false,
+        }
+    }
+
+    fn activity(backend: Backend, what: impl Into<String>, expected: Value, found: Value) -> Self {
+        Self {
+            activity: true,
+            ..Self::differs(backend, what, expected, found)
+        }
+    }
+}
+
+/// The drifts as the audit trail keeps them: `{backend: {what: value}}`,
+/// the found values (`before`) or the expected ones (`after`).
+pub(super) fn by_backend(drifts: &[Drift], value: impl Fn(&Drift) -> &Value) -> Map<String, Value> {
+    let mut backends = Map::new();
+    for drift in drifts {
+        let entry = backends
+            .entry(drift.backend.code())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(fields) = entry {
+            fields.insert(drift.what.clone(), value(drift).clone());
+        }
+    }
+    backends
+}
+
+fn namespace_quota_json(quota: Option<NamespaceQuota>) -> Value {
+    quota.map_or(Value::Null, |quota| {
+        json!({
+            "cpu_millicores": quota.cpu_millicores,
+            "memory_mib": quota.memory_mib,
+            "storage_gib": quota.storage_gib,
+        })
+    })
+}
+
+fn project_quota_json(quota: &ProjectQuota) -> Value {
+    json!({
+        "vcpus": quota.vcpus,
+        "ram_mib": quota.ram_mib,
+        "instances": quota.instances,
+        "volumes": quota.volumes,
+        "gigabytes": quota.gigabytes,
+        "networks": quota.networks,
+    })
+}
+
+impl ProvisioningRunner {
+    /// Every drift of the subscription's services; an error when a backend
+    /// cannot be observed (then nothing is known of this subscription).
+    pub(super) async fn drifts(
+        &self,
+        ctx: &SubscriptionContext,
+        applied: Applied,
+    ) -> Result<Vec<Drift>, BackendError> {
+        let touched = |backend: Backend| {
+            workflow(Action::Provision, ctx.offer)
+                .iter()
+                .any(|step| step.backend() == backend)
+        };
+        let mut drifts = Vec::new();
+        if touched(Backend::Kubernetes) {
+            self.kubernetes_drifts(ctx, applied, &mut drifts).await?;
+        }
+        let mut service_secret = None;
+        if touched(Backend::Vault) {
+            service_secret = self.vault_drifts(ctx, &mut drifts).await?;
+        }
+        if touched(Backend::Hydra) {
+            self.hydra_drifts(ctx, applied, &mut drifts).await?;
+        }
+        if touched(Backend::Odoo) {
+            // Odoo is observed as its admin, whose password is in Vault:
+            // without it, the Vault drift already calls for a repair.
+            if let Some(password) = service_secret.as_ref().and_then(|s| s.get("odoo_admin_password")) {
+                let odoo = self.odoo_instance_with(ctx, password);
+                if self.backends.odoo.observe(&odoo).await?.is_none() {
+                    drifts.push(Drift::missing(Backend::Odoo, "database", "missing"));
+                }
+            }
+        }
+        if touched(Backend::Mqtt) {
+            self.mqtt_drifts(ctx, applied, &mut drifts).await?;
+        }
+        if touched(Backend::Gitlab) {
+            match self.backends.gitlab.observe(&ctx.instance()).await? {
+                None => drifts.push(Drift::missing(Backend::Gitlab, "group", "missing")),
+                Some(group) if group.marked_for_deletion => {
+                    drifts.push(Drift::missing(Backend::Gitlab, "group", "marked for deletion"))
+                }
+                Some(_) => {}
+            }
+        }
+        if touched(Backend::OpenStack) {
+            self.openstack_drifts(ctx, applied, &mut drifts).await?;
+        }
+        Ok(drifts)
+    }
+
+    async fn kubernetes_drifts(
+        &self,
+        ctx: &SubscriptionContext,
+        applied: Applied,
+        drifts: &mut Vec<Drift>,
+    ) -> Result<(), BackendError> {
+        const K8S: Backend = Backend::Kubernetes;
+        let Some(namespace) = self.backends.kubernetes.observe(&ctx.instance()).await? else {
+            drifts.push(Drift::missing(K8S, "namespace", "missing"));
+            return Ok(());
+        };
+        if namespace.terminating {
+            drifts.push(Drift::missing(K8S, "namespace", "terminating"));
+            return Ok(());
+        }
+        let quota = namespace_quota(ctx);
+        if namespace.quota != Some(quota) {
+            drifts.push(Drift::differs(
+                K8S,
+                "quota",
+                namespace_quota_json(Some(quota)),
+                namespace_quota_json(namespace.quota),
+            ));
+        }
+        if !namespace.default_deny {
+            drifts.push(Drift::missing(K8S, "network_policy", "missing or changed"));
+        }
+        let workload = self.workload(ctx);
+        let replicas = match applied {
+            Applied::Running => workload.replicas,
+            Applied::Suspended => 0,
+        };
+        match namespace
+            .workloads
+            .iter()
+            .find(|found| found.name == workload.name)
+        {
+            None => drifts.push(Drift::missing(
+                K8S,
+                format!("workload {}", workload.name),
+                "missing",
+            )),
+            Some(found) if found.replicas != replicas => drifts.push(Drift::activity(
+                K8S,
+                format!("workload {} replicas", workload.name),
+                json!(replicas),
+                json!(found.replicas),
+            )),
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// The Vault drifts, and the service secret when it is there.
+    async fn vault_drifts(
+        &self,
+        ctx: &SubscriptionContext,
+        drifts: &mut Vec<Drift>,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, BackendError> {
+        let instance = ctx.instance();
+        let found = self.backends.vault.observe(&instance).await?;
+        if !found.policy_matches {
+            drifts.push(Drift::missing(Backend::Vault, "policy", "missing or changed"));
+        }
+        if !found.role {
+            drifts.push(Drift::missing(Backend::Vault, "approle", "missing or changed"));
+        }
+        if !found.secrets.iter().any(|name| name == SERVICE_SECRET) {
+            drifts.push(Drift::missing(
+                Backend::Vault,
+                format!("secret {SERVICE_SECRET}"),
+                "missing",
+            ));
+            return Ok(None);
+        }
+        self.backends.vault.read_secret(&instance, SERVICE_SECRET).await
+    }
+
+    async fn hydra_drifts(
+        &self,
+        ctx: &SubscriptionContext,
+        applied: Applied,
+        drifts: &mut Vec<Drift>,
+    ) -> Result<(), BackendError> {
+        let enabled = applied == Applied::Running;
+        match self.backends.oauth_clients.observe(&oauth_client_id(ctx)).await? {
+            None => drifts.push(Drift::missing(Backend::Hydra, "client", "missing")),
+            Some(client) if client.enabled != enabled => drifts.push(Drift::activity(
+                Backend::Hydra,
+                "client enabled",
+                json!(enabled),
+                json!(client.enabled),
+            )),
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    async fn mqtt_drifts(
+        &self,
+        ctx: &SubscriptionContext,
+        applied: Applied,
+        drifts: &mut Vec<Drift>,
+    ) -> Result<(), BackendError> {
+        let Some(tenant) = self.backends.mqtt.observe(&ctx.slug).await? else {
+            drifts.push(Drift::missing(Backend::Mqtt, "role", "missing"));
+            return Ok(());
+        };
+        if !tenant.acls_match {
+            drifts.push(Drift::missing(Backend::Mqtt, "role", "changed acls"));
+        }
+        let username = mqtt_ingest_username(ctx);
+        if !tenant.clients.iter().any(|(name, _)| *name == username) {
+            drifts.push(Drift::missing(
+                Backend::Mqtt,
+                format!("client {username}"),
+                "missing",
+            ));
+        }
+        let disabled = applied == Applied::Suspended;
+        // The clients that are not as they should be, with what they are.
+        let wrong: Map<String, Value> = tenant
+            .clients
+            .iter()
+            .filter(|(_, found)| *found != disabled)
+            .map(|(name, found)| (name.clone(), json!(found)))
+            .collect();
+        if !wrong.is_empty() {
+            drifts.push(Drift::activity(
+                Backend::Mqtt,
+                "clients disabled",
+                json!(disabled),
+                Value::Object(wrong),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn openstack_drifts(
+        &self,
+        ctx: &SubscriptionContext,
+        applied: Applied,
+        drifts: &mut Vec<Drift>,
+    ) -> Result<(), BackendError> {
+        let Some(quota) = project_quota(ctx) else {
+            return Ok(());
+        };
+        let Some(project) = self.backends.openstack.observe(&ctx.instance()).await? else {
+            drifts.push(Drift::missing(Backend::OpenStack, "project", "missing"));
+            return Ok(());
+        };
+        if project.quota != quota {
+            drifts.push(Drift::differs(
+                Backend::OpenStack,
+                "quota",
+                project_quota_json(&quota),
+                project_quota_json(&project.quota),
+            ));
+        }
+        let enabled = applied == Applied::Running;
+        if project.enabled != enabled {
+            drifts.push(Drift::activity(
+                Backend::OpenStack,
+                "project enabled",
+                json!(enabled),
+                json!(project.enabled),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_trail_groups_drifts_by_backend() {
+        let drifts = [
+            Drift::missing(Backend::Kubernetes, "namespace", "missing"),
+            Drift::missing(Backend::Vault, "policy", "missing or changed"),
+            Drift::activity(Backend::Kubernetes, "workload odoo replicas", json!(0), json!(1)),
+        ];
+        assert_eq!(
+            Value::Object(by_backend(&drifts, |drift| &drift.found)),
+            json!({
+                "kubernetes": { "namespace": "missing", "workload odoo replicas": 1 },
+                "vault": { "policy": "missing or changed" },
+            })
+        );
+        assert_eq!(
+            Value::Object(by_backend(&drifts, |drift| &drift.expected)),
+            json!({
+                "kubernetes": { "namespace": "present", "workload odoo replicas": 0 },
+                "vault": { "policy": "present" },
+            })
+        );
+    }
+}

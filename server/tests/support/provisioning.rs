@@ -1,0 +1,139 @@
+//! The provisioning engine under test: a server, every backend (real or
+//! simulated), a worker running jobs one at a time, and a platform admin.
+
+use std::{sync::Arc, time::Duration};
+
+use control::{
+    audit::Caller,
+    domain::{NewOrganization, RetryPolicy, SignedInUser},
+    jobs::Worker,
+    provisioning::ProvisioningRunner,
+    Control,
+};
+use uuid::Uuid;
+
+use super::{backends::SimulatedBackends, TestApp};
+
+pub fn person(name: &str) -> Caller {
+    Caller {
+        identity_id: Uuid::new_v4().to_string(),
+        email: format!("{name}.{}@example.com", Uuid::new_v4().simple()),
+        request_id: None,
+        ip: None,
+    }
+}
+
+pub struct Harness {
+    pub app: TestApp,
+    pub stack: SimulatedBackends,
+    /// What the worker runs jobs with; the reconciler too.
+    pub runner: Arc<ProvisioningRunner>,
+    pub worker: Worker,
+    pub admin: (SignedInUser, Caller),
+}
+
+impl Harness {
+    pub async fn start() -> Self {
+        let app = TestApp::spawn().await;
+        let stack = SimulatedBackends::start().await;
+        let runner = Arc::new(ProvisioningRunner::new(
+            app.control.clone(),
+            stack.backends.clone(),
+            stack.settings.clone(),
+        ));
+        let worker =
+            Worker::new(app.control.clone(), "test-worker", runner.clone()).with_policy(RetryPolicy {
+                max_attempts: 20,
+                first_delay: time::Duration::milliseconds(50),
+                max_delay: time::Duration::milliseconds(300),
+            });
+        let operator = person("operator");
+        sqlx::query("INSERT INTO platform_admins (identity_id, email, granted_at, granted_by) VALUES ($1::uuid, $2, now(), 'test')")
+            .bind(&operator.identity_id)
+            .bind(&operator.email)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        let user = SignedInUser {
+            identity_id: operator.identity_id.clone(),
+            email: operator.email.clone(),
+            display_name: "Operator".into(),
+            assurance_level: "aal2".into(),
+        };
+        Self {
+            app,
+            stack,
+            runner,
+            worker,
+            admin: (user, operator),
+        }
+    }
+
+    pub fn control(&self) -> &Control {
+        &self.app.control
+    }
+
+    /// Dispatches and runs jobs until nothing is left to do.
+    pub async fn settle(&self) {
+        for _ in 0..2000 {
+            let queued = self.control().dispatch_provisioning().await.unwrap();
+            let mut ran = false;
+            while self.worker.run_one().await.unwrap().is_some() {
+                ran = true;
+            }
+            let open: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running', 'waiting')",
+            )
+            .fetch_one(&self.app.pool)
+            .await
+            .unwrap();
+            if queued == 0 && !ran && open == 0 {
+                return;
+            }
+            if !ran {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
+        panic!("the jobs did not settle");
+    }
+
+    /// The organization's latest subscription: id, state, applied state.
+    pub async fn subscription(&self, slug: &str) -> (Uuid, String, String) {
+        sqlx::query_as(
+            "SELECT s.id, s.state, s.applied_state FROM subscriptions s JOIN organizations o ON o.id = s.organization_id
+              WHERE o.slug = $1 ORDER BY s.created_at DESC LIMIT 1",
+        )
+        .bind(slug)
+        .fetch_one(&self.app.pool)
+        .await
+        .unwrap()
+    }
+
+    pub async fn tenant_version(&self, slug: &str) -> i32 {
+        sqlx::query_scalar("SELECT version FROM organizations WHERE slug = $1")
+            .bind(slug)
+            .fetch_one(&self.app.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn failed_jobs(&self) -> Vec<(String, Option<String>)> {
+        sqlx::query_as("SELECT kind, last_error FROM jobs WHERE state IN ('failed', 'cancelled')")
+            .fetch_all(&self.app.pool)
+            .await
+            .unwrap()
+    }
+}
+
+/// A fresh organization owned by `owner`; its slug.
+pub async fn organization(harness: &Harness, owner: &Caller) -> String {
+    let slug = format!("t{}", &Uuid::new_v4().simple().to_string()[..10]);
+    let new = NewOrganization::parse("Tenant", &slug, "FR", "billing@example.com").unwrap();
+    harness
+        .control()
+        .create_organization(owner, &new)
+        .await
+        .unwrap()
+        .unwrap();
+    slug
+}
