@@ -26,7 +26,7 @@ use control::{
 };
 use sim::faults::Fault;
 use support::{
-    backends::{SimulatedBackends, AWX_TOKEN, GITLAB_TOKEN, ODOO_MASTER},
+    backends::{SimulatedBackends, GITLAB_TOKEN},
     database_url, env, fresh_database,
 };
 use uuid::Uuid;
@@ -164,50 +164,12 @@ fn tail(log: &Path) -> String {
 /// The worker's configuration: the simulators served here, the real
 /// services of the test stack, a short lease and quick retries.
 fn worker_environment(database: &str, stack: &SimulatedBackends) -> Vec<(String, String)> {
-    let urls = &stack.urls;
-    let settings = &stack.settings;
-    let provisioning: Vec<(&str, String)> = vec![
+    let provisioning = stack.provisioning_settings(&[
         ("WORKERS", "4".into()),
         ("LEASE_SECONDS", LEASE_SECONDS.to_string()),
         ("RETRY_FIRST_DELAY_MS", "100".into()),
         ("RETRY_MAX_ATTEMPTS", "20".into()),
-        ("ECOMMERCE_DOMAIN", settings.ecommerce_domain.clone()),
-        ("TRAINING_DOMAIN", settings.training_domain.clone()),
-        ("IOT_DOMAIN", settings.iot_domain.clone()),
-        ("ODOO_IMAGE", settings.odoo_image.clone()),
-        ("INGEST_IMAGE", settings.ingest_image.clone()),
-        ("VAULT_TOKEN", "root".into()),
-        ("KUBERNETES__API_URL", urls.kubernetes.clone()),
-        ("ODOO__URL", urls.odoo.clone()),
-        ("ODOO__MASTER_PASSWORD", ODOO_MASTER.into()),
-        ("AWX__URL", urls.awx.clone()),
-        ("AWX__TOKEN", AWX_TOKEN.into()),
-        ("AWX__DATABASE_TEMPLATE", settings.awx_database_template.clone()),
-        (
-            "AWX__DROP_DATABASE_TEMPLATE",
-            settings.awx_drop_database_template.clone(),
-        ),
-        ("GITLAB__URL", urls.gitlab.clone()),
-        ("GITLAB__TOKEN", GITLAB_TOKEN.into()),
-        ("GITLAB__PARENT_GROUP", stack.gitlab_parent_group.to_string()),
-        ("OPENSTACK__KEYSTONE_URL", env("TEST_KEYSTONE_URL")),
-        ("OPENSTACK__USERNAME", env("TEST_KEYSTONE_ADMIN_USER")),
-        ("OPENSTACK__PASSWORD", env("TEST_KEYSTONE_ADMIN_PASSWORD")),
-        ("OPENSTACK__USER_DOMAIN", env("TEST_KEYSTONE_DOMAIN")),
-        ("OPENSTACK__PROJECT", env("TEST_KEYSTONE_ADMIN_PROJECT")),
-        ("OPENSTACK__PROJECT_DOMAIN", env("TEST_KEYSTONE_DOMAIN")),
-        (
-            "OPENSTACK__COMPUTE_URL",
-            format!("{}/compute/v2.1", urls.openstack),
-        ),
-        (
-            "OPENSTACK__VOLUME_URL",
-            format!("{}/volume/v3/%(project_id)s", urls.openstack),
-        ),
-        ("OPENSTACK__NETWORK_URL", format!("{}/network", urls.openstack)),
-        ("MQTT__ADMIN_USERNAME", env("TEST_MQTT_ADMIN_USERNAME")),
-        ("MQTT__ADMIN_PASSWORD", env("TEST_MQTT_ADMIN_PASSWORD")),
-    ];
+    ]);
     let mut environment: Vec<(String, String)> = vec![
         ("BIBIND_SERVER__LISTEN".into(), "127.0.0.1:0".into()),
         ("BIBIND_SERVER__PUBLIC_URL".into(), "http://127.0.0.1".into()),

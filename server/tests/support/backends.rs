@@ -157,3 +157,80 @@ impl SimulatedBackends {
         }
     }
 }
+
+impl SimulatedBackends {
+    /// `[provisioning]` for a portal driving these backends, as the
+    /// configuration's keys (`KUBERNETES__API_URL`, …): `tuning` first
+    /// (workers, lease, retries), then every backend's address and token.
+    pub fn provisioning_settings(&self, tuning: &[(&str, String)]) -> Vec<(String, String)> {
+        let (urls, settings) = (&self.urls, &self.settings);
+        let backends: Vec<(&str, String)> = vec![
+            ("ECOMMERCE_DOMAIN", settings.ecommerce_domain.clone()),
+            ("TRAINING_DOMAIN", settings.training_domain.clone()),
+            ("IOT_DOMAIN", settings.iot_domain.clone()),
+            ("ODOO_IMAGE", settings.odoo_image.clone()),
+            ("INGEST_IMAGE", settings.ingest_image.clone()),
+            ("VAULT_TOKEN", "root".into()),
+            ("KUBERNETES__API_URL", urls.kubernetes.clone()),
+            ("ODOO__URL", urls.odoo.clone()),
+            ("ODOO__MASTER_PASSWORD", ODOO_MASTER.into()),
+            ("AWX__URL", urls.awx.clone()),
+            ("AWX__TOKEN", AWX_TOKEN.into()),
+            ("AWX__DATABASE_TEMPLATE", settings.awx_database_template.clone()),
+            (
+                "AWX__DROP_DATABASE_TEMPLATE",
+                settings.awx_drop_database_template.clone(),
+            ),
+            ("GITLAB__URL", urls.gitlab.clone()),
+            ("GITLAB__TOKEN", GITLAB_TOKEN.into()),
+            ("GITLAB__PARENT_GROUP", self.gitlab_parent_group.to_string()),
+            ("OPENSTACK__KEYSTONE_URL", env("TEST_KEYSTONE_URL")),
+            ("OPENSTACK__USERNAME", env("TEST_KEYSTONE_ADMIN_USER")),
+            ("OPENSTACK__PASSWORD", env("TEST_KEYSTONE_ADMIN_PASSWORD")),
+            ("OPENSTACK__USER_DOMAIN", env("TEST_KEYSTONE_DOMAIN")),
+            ("OPENSTACK__PROJECT", env("TEST_KEYSTONE_ADMIN_PROJECT")),
+            ("OPENSTACK__PROJECT_DOMAIN", env("TEST_KEYSTONE_DOMAIN")),
+            (
+                "OPENSTACK__COMPUTE_URL",
+                format!("{}/compute/v2.1", urls.openstack),
+            ),
+            (
+                "OPENSTACK__VOLUME_URL",
+                format!("{}/volume/v3/%(project_id)s", urls.openstack),
+            ),
+            ("OPENSTACK__NETWORK_URL", format!("{}/network", urls.openstack)),
+            ("MQTT__ADMIN_USERNAME", env("TEST_MQTT_ADMIN_USERNAME")),
+            ("MQTT__ADMIN_PASSWORD", env("TEST_MQTT_ADMIN_PASSWORD")),
+        ];
+        tuning
+            .iter()
+            .cloned()
+            .chain(backends)
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect()
+    }
+
+    /// The same as a `[provisioning]` section, for an in-process portal.
+    pub fn provisioning_config(&self, tuning: &[(&str, String)]) -> server::config::ProvisioningConfig {
+        let mut section = serde_json::Map::new();
+        for (key, value) in self.provisioning_settings(tuning) {
+            let mut table = &mut section;
+            let mut path: Vec<String> = key.split("__").map(str::to_lowercase).collect();
+            let leaf = path.pop().unwrap();
+            for part in path {
+                table = table
+                    .entry(part)
+                    .or_insert_with(|| serde_json::Value::Object(Default::default()))
+                    .as_object_mut()
+                    .unwrap();
+            }
+            // Numbers stay numbers for the typed fields.
+            let value = value
+                .parse::<i64>()
+                .map(serde_json::Value::from)
+                .unwrap_or(serde_json::Value::String(value));
+            table.insert(leaf, value);
+        }
+        serde_json::from_value(serde_json::Value::Object(section)).unwrap()
+    }
+}

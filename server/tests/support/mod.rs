@@ -41,9 +41,16 @@ pub struct TestAppBuilder {
     public_url: Option<String>,
     approve_new_organizations: bool,
     provisioning: Option<server::config::ProvisioningConfig>,
+    database: Option<String>,
 }
 
 impl TestAppBuilder {
+    /// Serves on this database (another replica's) instead of a fresh one.
+    pub fn database(mut self, database: &str) -> Self {
+        self.database = Some(database.to_owned());
+        self
+    }
+
     /// Runs the provisioning engine against these backends.
     pub fn provisioning(mut self, provisioning: server::config::ProvisioningConfig) -> Self {
         self.provisioning = Some(provisioning);
@@ -100,7 +107,10 @@ impl TestAppBuilder {
     }
 
     pub async fn config(&self) -> (Config, String) {
-        let database = fresh_database().await;
+        let database = match &self.database {
+            Some(database) => database.clone(),
+            None => fresh_database().await,
+        };
         let listen = self.listen.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap());
         let config = Config {
             server: ServerConfig {
@@ -116,7 +126,8 @@ impl TestAppBuilder {
             },
             database: DatabaseConfig {
                 url: SecretString::from(database_url(&database)),
-                max_connections: 4,
+                // The engine holds connections for its listeners and workers.
+                max_connections: if self.provisioning.is_some() { 12 } else { 4 },
                 migrate: true,
             },
             site: SiteConfig {
