@@ -5,12 +5,13 @@
 
 #![allow(clippy::panic)]
 
+mod support;
+
+use support::{assert_refused, assert_transient, set_fault};
+
 use std::time::{Duration, Instant};
 
-use control::backends::{
-    gitlab::{Gitlab, GitlabClient},
-    BackendError,
-};
+use control::backends::gitlab::{Gitlab, GitlabClient};
 use serde_json::{json, Value};
 use sim::{faults::Fault, gitlab::Simulator, Served};
 
@@ -49,35 +50,6 @@ async fn request(
         .header("PRIVATE-TOKEN", TOKEN)
         .send()
         .await
-}
-
-async fn set_fault(served: &Served, operation: &str, fault: Fault) -> Result<(), reqwest::Error> {
-    reqwest::Client::new()
-        .put(format!("{}/_sim/faults/{operation}", served.url()))
-        .json(&fault)
-        .send()
-        .await?
-        .error_for_status()?;
-    Ok(())
-}
-
-fn assert_refused(result: Result<impl std::fmt::Debug, BackendError>, needle: &str) {
-    match result {
-        Err(error @ BackendError::Refused { .. }) => {
-            assert!(
-                error.to_string().contains(needle),
-                "{error} should mention {needle}"
-            )
-        }
-        other => panic!("expected a refusal mentioning {needle}, got {other:?}"),
-    }
-}
-
-fn assert_transient(result: Result<impl std::fmt::Debug, BackendError>) {
-    assert!(
-        matches!(result, Err(BackendError::Transient { .. })),
-        "expected a transient error, got {result:?}"
-    );
 }
 
 #[tokio::test]

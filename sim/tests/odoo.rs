@@ -4,12 +4,13 @@
 
 #![allow(clippy::panic)]
 
+mod support;
+
+use support::{assert_refused, assert_transient, set_fault};
+
 use std::time::{Duration, Instant};
 
-use control::backends::{
-    odoo::{Odoo, OdooClient, OdooInstance, OdooOAuthProvider, OdooUser},
-    BackendError,
-};
+use control::backends::odoo::{Odoo, OdooClient, OdooInstance, OdooOAuthProvider, OdooUser};
 use serde_json::{json, Value};
 use sim::{faults::Fault, odoo::Simulator, Served};
 
@@ -80,35 +81,6 @@ async fn execute(
     rpc(served, "object", "execute_kw", args)
         .await
         .unwrap_or(Value::Null)
-}
-
-async fn set_fault(served: &Served, operation: &str, fault: Fault) -> Result<(), reqwest::Error> {
-    reqwest::Client::new()
-        .put(format!("{}/_sim/faults/{operation}", served.url()))
-        .json(&fault)
-        .send()
-        .await?
-        .error_for_status()?;
-    Ok(())
-}
-
-fn assert_refused(result: Result<impl std::fmt::Debug, BackendError>, needle: &str) {
-    match result {
-        Err(error @ BackendError::Refused { .. }) => {
-            assert!(
-                error.to_string().contains(needle),
-                "{error} should mention {needle}"
-            )
-        }
-        other => panic!("expected a refusal mentioning {needle}, got {other:?}"),
-    }
-}
-
-fn assert_transient(result: Result<impl std::fmt::Debug, BackendError>) {
-    assert!(
-        matches!(result, Err(BackendError::Transient { .. })),
-        "expected a transient error, got {result:?}"
-    );
 }
 
 #[tokio::test]

@@ -141,27 +141,10 @@ pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
     use Step::*;
     match (action, offer) {
         // The shop: its own database (an AWX playbook), Odoo in Kubernetes,
-        // signing in through the portal's Hydra.
-        (Action::Provision, OfferKind::Ecommerce) => &[
-            Begin,
-            VaultTenant,
-            VaultSecrets,
-            KubeNamespace,
-            KubeQuota,
-            KubeNetworkPolicy,
-            OpenstackProject,
-            AwxDatabase,
-            KubeSecrets,
-            KubeWorkload,
-            OdooDatabase,
-            OdooModules,
-            HydraClient,
-            OdooSso,
-            OdooUsers,
-            MarkRunning,
-        ],
-        // Training is the shop's stack with eLearning, and a user per seat.
-        (Action::Provision, OfferKind::Training) => &[
+        // signing in through the portal's Hydra. Training is the same stack
+        // with eLearning instead of the shop and a user per seat (the steps
+        // differ in what they install and whom they create, not in order).
+        (Action::Provision, OfferKind::Ecommerce | OfferKind::Training) => &[
             Begin,
             VaultTenant,
             VaultSecrets,
