@@ -44,6 +44,8 @@ pub(crate) struct LiveSubscription {
     pub overrides: HashMap<QuotaKind, u32>,
     /// Registered devices (IoT), oldest first.
     pub devices: Vec<Device>,
+    /// CPU, memory and storage in use, as last observed on its namespace.
+    pub observed: HashMap<QuotaKind, u32>,
 }
 
 impl LiveSubscription {
@@ -62,7 +64,7 @@ impl LiveSubscription {
                 let used = match quota {
                     QuotaKind::Seats => Some(seats_used(self.offer, holders)),
                     QuotaKind::Devices => Some(self.devices_used()),
-                    _ => None,
+                    _ => self.observed.get(&quota).copied(),
                 };
                 Some(QuotaUsage {
                     quota,
@@ -112,6 +114,10 @@ struct SubscriptionRow {
     /// JSON `[[id, name, "YYYY-MM-DD"], …]`, oldest first (not `devices`:
     /// that is the plan's quota).
     device_list: String,
+    /// As last observed on Kubernetes, when it was.
+    used_cpu_millicores: Option<i64>,
+    used_memory_mib: Option<i64>,
+    used_storage_gib: Option<i64>,
 }
 
 /// A JSON aggregate a query built (`json_agg(…)::text`), parsed.
@@ -135,10 +141,13 @@ pub(crate) async fn live_subscriptions(
                    FROM quota_overrides q WHERE q.subscription_id = s.id)::text AS override_list,
                 (SELECT coalesce(json_agg(json_build_array(d.id, d.name, to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
                                           ORDER BY d.created_at, d.name), '[]')
-                   FROM devices d WHERE d.subscription_id = s.id)::text AS device_list
+                   FROM devices d WHERE d.subscription_id = s.id)::text AS device_list,
+                u.cpu_millicores AS used_cpu_millicores, u.memory_mib AS used_memory_mib,
+                u.storage_gib AS used_storage_gib
            FROM subscriptions s
            JOIN offers o ON o.kind = s.offer_kind
            JOIN plans p ON p.id = s.plan_id
+           LEFT JOIN subscription_usage u ON u.subscription_id = s.id
           WHERE s.organization_id = $1 AND s.state <> 'closed'
           ORDER BY o.position",
         plan_columns("p")
@@ -155,6 +164,14 @@ pub(crate) async fn live_subscriptions(
         };
         let overrides: Vec<(String, i64)> = stored_json(&row.override_list)?;
         let devices: Vec<(Uuid, String, String)> = stored_json(&row.device_list)?;
+        let observed = [
+            (QuotaKind::CpuMillicores, row.used_cpu_millicores),
+            (QuotaKind::MemoryMib, row.used_memory_mib),
+            (QuotaKind::StorageGib, row.used_storage_gib),
+        ]
+        .into_iter()
+        .filter_map(|(quota, used)| Some((quota, u32::try_from(used?).unwrap_or(u32::MAX))))
+        .collect();
         subscriptions.push(LiveSubscription {
             id: row.id,
             offer,
@@ -182,6 +199,7 @@ pub(crate) async fn live_subscriptions(
                     registered_on,
                 })
                 .collect(),
+            observed,
         });
     }
     Ok(subscriptions)

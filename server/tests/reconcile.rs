@@ -163,6 +163,19 @@ async fn services_as_provisioned_have_not_drifted() {
         assert_eq!(drift_events(&harness, subscription).await, vec![]);
         assert_eq!(open_jobs(&harness, subscription).await, Vec::<String>::new());
     }
+    // What the shop's namespace uses reaches its page, beside the plan's
+    // limits: Odoo runs with half the plan's CPU and memory (2000 m, 4096 MiB)
+    // and a volume of the plan's storage (100 GiB).
+    let used: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT o.slug, u.cpu_millicores, u.memory_mib, u.storage_gib FROM subscription_usage u
+           JOIN subscriptions s ON s.id = u.subscription_id JOIN organizations o ON o.id = s.organization_id
+          WHERE s.id = $1",
+    )
+    .bind(shop.subscription)
+    .fetch_all(&harness.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(used, vec![(shop.slug.clone(), 1000, 2048, 100)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -166,6 +166,10 @@ impl ProvisioningRunner {
             drifts.push(Drift::missing(K8S, "namespace", "terminating"));
             return Ok(());
         }
+        // Customers see what their services use beside their plan's limits.
+        if let Err(error) = self.control.record_observed_usage(ctx.id, &namespace.used).await {
+            tracing::warn!(%error, subscription = %ctx.id, "cannot keep the observed usage");
+        }
         let quota = namespace_quota(ctx);
         if namespace.quota != Some(quota) {
             drifts.push(Drift::differs(

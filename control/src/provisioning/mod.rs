@@ -23,6 +23,7 @@ pub(crate) use progress::subscription_views;
 mod reconcile;
 mod runner;
 mod steps;
+mod usage;
 
 use std::{sync::Arc, time::Duration};
 
