@@ -278,8 +278,10 @@ fn default_true() -> bool {
     true
 }
 
+/// vaultrs logs every answer that is not a success at ERROR, a missing
+/// secret included (the Vault backend handles and reports its errors itself).
 fn default_log_filter() -> String {
-    "info".to_owned()
+    "info,vaultrs=off,rustify=off".to_owned()
 }
 
 /// Why the configuration could not be loaded, with the key and its source.

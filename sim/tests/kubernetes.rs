@@ -10,7 +10,8 @@ use std::{collections::BTreeMap, time::Duration};
 
 use control::backends::{
     kubernetes::{
-        Kubernetes, KubernetesClient, NamespaceQuota, NamespaceRemoval, QuotaUsage, TenantNamespace, Workload,
+        JobPhase, Kubernetes, KubernetesClient, NamespaceQuota, NamespaceRemoval, OneOffJob, QuotaUsage,
+        TenantNamespace, Workload,
     },
     BackendError,
 };
@@ -903,4 +904,59 @@ async fn the_simulator_answers_like_the_api_server() {
         .await;
     assert_eq!(created["reason"], "AlreadyExists");
     assert_eq!(created["message"], "deployments.apps \"web\" already exists");
+}
+
+#[tokio::test]
+async fn a_one_off_job_runs_once_and_reports_its_end() {
+    let h = harness().await;
+    h.client
+        .ensure_namespace(&tenant("acme-iot"))
+        .await
+        .expect("namespace");
+    let job = OneOffJob {
+        name: "ingest-migrate-1".to_owned(),
+        image: "registry.example/ingest:1".to_owned(),
+        args: vec!["migrate".to_owned()],
+        env_secret: Some("service-env".to_owned()),
+        cpu_millicores: 100,
+        memory_mib: 128,
+    };
+    assert_eq!(
+        h.client.run_job("acme-iot", &job).await.expect("run"),
+        JobPhase::Succeeded
+    );
+    let path = "/apis/batch/v1/namespaces/acme-iot/jobs/ingest-migrate-1";
+    let created = h.resource_version(path).await;
+    // Asked again (a step run after a crash): the Job is followed, not created twice.
+    assert_eq!(
+        h.client.run_job("acme-iot", &job).await.expect("again"),
+        JobPhase::Succeeded
+    );
+    assert_eq!(h.resource_version(path).await, created);
+    let (status, list) = h.get("/apis/batch/v1/namespaces/acme-iot/jobs").await;
+    assert_eq!(status, 200);
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
+    let (_, stored) = h.get(path).await;
+    assert_eq!(stored["spec"]["template"]["spec"]["restartPolicy"], "Never");
+    assert_eq!(
+        stored["spec"]["template"]["spec"]["containers"][0]["envFrom"][0]["secretRef"]["name"],
+        "service-env"
+    );
+    // A failure to create is transient for the engine (retried).
+    h.faults.set(
+        "create_job",
+        Fault {
+            status: Some(503),
+            times: Some(1),
+            ..Fault::default()
+        },
+    );
+    let other = OneOffJob {
+        name: "ingest-migrate-2".to_owned(),
+        ..job
+    };
+    assert!(matches!(
+        h.client.run_job("acme-iot", &other).await,
+        Err(BackendError::Transient { .. })
+    ));
 }

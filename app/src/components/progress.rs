@@ -108,6 +108,7 @@ fn step_label(step: Step) -> Msg {
         Step::GitlabRegistry => Msg::StepGitlabRegistry,
         Step::MqttTenant => Msg::StepMqttTenant,
         Step::KubeSecrets => Msg::StepKubeSecrets,
+        Step::KubeMigrate => Msg::StepKubeMigrate,
         Step::KubeWorkload => Msg::StepKubeWorkload,
         Step::OdooDatabase => Msg::StepOdooDatabase,
         Step::OdooModules => Msg::StepOdooModules,

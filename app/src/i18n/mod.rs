@@ -238,6 +238,7 @@ messages! {
     StepGitlabRegistry => en: "Image registry", fr: "Registre d'images";
     StepMqttTenant => en: "Device broker access", fr: "Accès au broker d'objets";
     StepKubeSecrets => en: "Secrets handed to your service", fr: "Secrets transmis à votre service";
+    StepKubeMigrate => en: "Data store prepared", fr: "Stockage des données préparé";
     StepKubeWorkload => en: "Application started", fr: "Application démarrée";
     StepOdooDatabase => en: "Odoo database", fr: "Base Odoo";
     StepOdooModules => en: "Odoo applications installed", fr: "Applications Odoo installées";

@@ -91,6 +91,7 @@ steps! {
     GitlabRegistry => "gitlab_registry", Gitlab;
     MqttTenant => "mqtt_tenant", Mqtt;
     KubeSecrets => "kube_secrets", Kubernetes;
+    KubeMigrate => "kube_migrate", Kubernetes;
     KubeWorkload => "kube_workload", Kubernetes;
     OdooDatabase => "odoo_database", Odoo;
     OdooModules => "odoo_modules", Odoo;
@@ -175,6 +176,7 @@ pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
             MqttTenant,
             GitlabRegistry,
             KubeSecrets,
+            KubeMigrate,
             KubeWorkload,
             MarkRunning,
         ],

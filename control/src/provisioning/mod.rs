@@ -72,10 +72,11 @@ pub struct ProvisioningSettings {
     /// The AWX job templates creating and dropping an instance's database.
     pub awx_database_template: String,
     pub awx_drop_database_template: String,
-    /// How often a step following an AWX job asks how it is doing.
+    /// How often a step following a remote job (AWX, a Kubernetes Job)
+    /// asks how it is doing.
     pub awx_poll: Duration,
-    /// How long a step follows an AWX job before it lets the job wait and
-    /// retry (the AWX job goes on meanwhile and is found again).
+    /// How long a step follows a remote job before it lets the job wait and
+    /// retry (the remote job goes on meanwhile and is found again).
     pub awx_patience: Duration,
 }
 

@@ -9,7 +9,7 @@ use super::{context::SubscriptionContext, marks::Mark, ProvisioningRunner};
 use crate::{
     backends::{
         awx::AwxJob,
-        kubernetes::{NamespaceQuota, NamespaceRemoval, TenantNamespace, Workload},
+        kubernetes::{JobPhase, NamespaceQuota, NamespaceRemoval, OneOffJob, TenantNamespace, Workload},
         oauth_clients::OAuthClientSpec,
         odoo::{OdooInstance, OdooOAuthProvider, OdooUser},
         openstack::ProjectQuota,
@@ -175,6 +175,14 @@ impl ProvisioningRunner {
                     ));
                 }
                 Ok(resources)
+            }
+            Step::KubeMigrate => {
+                self.follow_kube_job(job, ctx).await?;
+                Ok(vec![created(
+                    "kubernetes",
+                    "job",
+                    format!("{instance}/ingest-migrate"),
+                )])
             }
             Step::KubeWorkload => {
                 let workload = self.workload(ctx);
@@ -386,6 +394,52 @@ impl ProvisioningRunner {
                 format!("{}/{REGISTRY_TOKEN_NAME}", group.id),
             ),
         ])
+    }
+
+    /// Runs the ingestion store's migration as a Kubernetes Job and follows
+    /// it to its end. Each attempt of the step has its own Job: an attempt
+    /// after a crash follows the Job an earlier attempt created, unless that
+    /// one failed.
+    async fn follow_kube_job(&self, job: &ClaimedJob, ctx: &SubscriptionContext) -> Result<(), StepFailure> {
+        let kubernetes = &self.backends.kubernetes;
+        let namespace = ctx.instance();
+        let workload = self.workload(ctx);
+        let spec = |attempt: u32| OneOffJob {
+            name: format!("ingest-migrate-{attempt}"),
+            image: workload.image.clone(),
+            args: vec!["migrate".into()],
+            env_secret: Some(SERVICE_ENV.into()),
+            cpu_millicores: workload.cpu_millicores,
+            memory_mib: workload.memory_mib,
+        };
+        let mut current = None;
+        for attempt in 1..=job.attempt {
+            let phase = kubernetes.run_job(&namespace, &spec(attempt)).await?;
+            let failed = matches!(phase, JobPhase::Failed(_));
+            current = Some((attempt, phase));
+            if !failed {
+                break;
+            }
+        }
+        let Some((attempt, mut phase)) = current else {
+            return Err(StepFailure::permanent("kubernetes: no attempt to run the job"));
+        };
+        let deadline = tokio::time::Instant::now() + self.settings.awx_patience;
+        while phase == JobPhase::Running {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(StepFailure::transient(
+                    "kubernetes: the migration job is still running",
+                ));
+            }
+            tokio::time::sleep(self.settings.awx_poll).await;
+            phase = kubernetes.run_job(&namespace, &spec(attempt)).await?;
+        }
+        match phase {
+            JobPhase::Failed(reason) => Err(StepFailure::transient(format!(
+                "kubernetes: the migration job failed: {reason}"
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Launches the template for this job's step and follows it to its end.

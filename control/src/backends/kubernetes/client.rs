@@ -7,6 +7,7 @@ use std::{collections::BTreeMap, fmt::Debug, future::Future, time::Duration};
 use k8s_openapi::{
     api::{
         apps::v1::{Deployment, StatefulSet},
+        batch::v1::Job,
         core::v1::{LimitRange, Namespace, ResourceQuota, Secret, Service},
         networking::v1::{Ingress, NetworkPolicy},
     },
@@ -22,8 +23,8 @@ use serde_json::{json, Value};
 
 use super::{
     errors::{self, BACKEND},
-    keys, manifests, names, quantity, Kubernetes, NamespaceQuota, NamespaceRemoval, ObservedNamespace,
-    ObservedWorkload, QuotaUsage, TenantNamespace, Workload,
+    keys, manifests, names, quantity, JobPhase, Kubernetes, NamespaceQuota, NamespaceRemoval,
+    ObservedNamespace, ObservedWorkload, OneOffJob, QuotaUsage, TenantNamespace, Workload,
 };
 use crate::backends::BackendError;
 
@@ -417,6 +418,18 @@ impl Kubernetes for KubernetesClient {
             .await
     }
 
+    async fn run_job(&self, namespace: &str, job: &OneOffJob) -> Result<JobPhase, BackendError> {
+        let api: Api<Job> = self.api(namespace);
+        let found = match self.get_opt(&api, &job.name).await? {
+            Some(found) => found,
+            None => {
+                let object: Job = typed(manifests::job(job))?;
+                self.call(api.create(&PostParams::default(), &object)).await?
+            }
+        };
+        Ok(job_phase(&found))
+    }
+
     async fn remove_namespace(&self, namespace: &str) -> Result<NamespaceRemoval, BackendError> {
         let api: Api<Namespace> = Api::all(self.client.clone());
         let deleted =
@@ -467,5 +480,29 @@ impl Kubernetes for KubernetesClient {
             default_deny,
             workloads: self.observe_workloads(namespace).await?,
         }))
+    }
+}
+
+/// A Job's phase from its conditions (`Complete`, `Failed`).
+fn job_phase(job: &Job) -> JobPhase {
+    let conditions = job
+        .status
+        .as_ref()
+        .and_then(|status| status.conditions.as_ref())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let holds = |kind: &str| conditions.iter().find(|c| c.type_ == kind && c.status == "True");
+    if holds("Complete").is_some() {
+        JobPhase::Succeeded
+    } else if let Some(failed) = holds("Failed") {
+        JobPhase::Failed(
+            failed
+                .message
+                .clone()
+                .or_else(|| failed.reason.clone())
+                .unwrap_or_else(|| "the job failed".to_owned()),
+        )
+    } else {
+        JobPhase::Running
     }
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{keys, names, quantity, NamespaceQuota, TenantNamespace, Workload};
+use super::{keys, names, quantity, NamespaceQuota, OneOffJob, TenantNamespace, Workload};
 
 /// Per-container defaults of the LimitRange, lowered to the quota when it is smaller.
 const DEFAULT_REQUEST_MILLICORES: u32 = 100;
@@ -165,6 +165,35 @@ pub(super) fn workload(workload: &Workload, suspended: bool) -> Value {
         }]);
     }
     object
+}
+
+/// A Job retried twice by the cluster, its pod never restarted in place.
+pub(super) fn job(job: &OneOffJob) -> Value {
+    let resources = json!({
+        "cpu": quantity::cpu(u64::from(job.cpu_millicores)),
+        "memory": quantity::mebibytes(job.memory_mib),
+    });
+    let mut container = json!({
+        "name": job.name,
+        "image": job.image,
+        "args": job.args,
+        "resources": { "requests": resources, "limits": resources },
+    });
+    if let Some(secret) = &job.env_secret {
+        container["envFrom"] = json!([{ "secretRef": { "name": secret } }]);
+    }
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": { "name": job.name, "labels": { keys::APP_NAME: job.name, keys::MANAGED_BY: keys::MANAGER } },
+        "spec": {
+            "backoffLimit": 2,
+            "template": {
+                "metadata": { "labels": { keys::APP_NAME: job.name } },
+                "spec": { "restartPolicy": "Never", "containers": [container] },
+            },
+        },
+    })
 }
 
 /// What of a workload may change after creation: a StatefulSet's claim

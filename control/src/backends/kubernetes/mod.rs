@@ -115,6 +115,28 @@ pub enum NamespaceRemoval {
     Terminating,
 }
 
+/// A one-off task in a tenant's namespace (a schema migration before a
+/// workload starts): a Job run to its end, never twice under one name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OneOffJob {
+    pub name: String,
+    pub image: String,
+    pub args: Vec<String>,
+    /// A Secret whose keys become the container's environment.
+    pub env_secret: Option<String>,
+    pub cpu_millicores: u32,
+    pub memory_mib: u32,
+}
+
+/// Where a Job stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobPhase {
+    Running,
+    Succeeded,
+    /// Out of retries, with the cluster's reason.
+    Failed(String),
+}
+
 #[async_trait::async_trait]
 pub trait Kubernetes: Send + Sync {
     /// Creates the namespace with Bibind's labels, or puts them back.
@@ -139,6 +161,8 @@ pub trait Kubernetes: Send + Sync {
     /// its recorded replicas).
     async fn scale_workloads(&self, namespace: &str, running: bool) -> Result<(), BackendError>;
     async fn remove_namespace(&self, namespace: &str) -> Result<NamespaceRemoval, BackendError>;
+    /// Creates the Job unless one of that name exists, and says where it stands.
+    async fn run_job(&self, namespace: &str, job: &OneOffJob) -> Result<JobPhase, BackendError>;
     /// `None` when the namespace does not exist.
     async fn observe(&self, namespace: &str) -> Result<Option<ObservedNamespace>, BackendError>;
 }
