@@ -14,8 +14,6 @@ mod support;
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
-    path::Path,
-    process::{Child, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -27,7 +25,8 @@ use control::{
 use sim::faults::Fault;
 use support::{
     backends::{SimulatedBackends, GITLAB_TOKEN},
-    database_url, env, fresh_database,
+    database_url, fresh_database,
+    process::{portal_environment, provisioning_environment, tail, PortalProcess},
 };
 use uuid::Uuid;
 
@@ -106,88 +105,19 @@ fn plan(offer: OfferKind) -> &'static str {
     }
 }
 
-/// The `bibind` binary as a provisioning worker, configured through its
-/// environment; killed with SIGKILL when dropped.
-struct WorkerProcess {
-    child: Child,
-}
-
-impl WorkerProcess {
-    fn spawn(environment: &[(String, String)], log: &Path) -> Self {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_bibind"));
-        // Only this test's configuration reaches the worker.
-        for (key, _) in std::env::vars() {
-            if key.starts_with("BIBIND_") {
-                command.env_remove(key);
-            }
-        }
-        let child = command
-            .arg("serve")
-            .envs(environment.iter().cloned())
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .expect("the bibind binary starts");
-        Self { child }
-    }
-
-    /// SIGKILL; panics if the worker had already exited by itself.
-    fn kill(mut self, log: &Path) {
-        if let Some(status) = self.child.try_wait().unwrap() {
-            panic!("the worker exited by itself ({status}):\n{}", tail(log));
-        }
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn tail(log: &Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(40);
-    format!("({}) …\n{}", log.display(), lines[start..].join("\n"))
-}
-
 /// The worker's configuration: the simulators served here, the real
 /// services of the test stack, a short lease and quick retries.
 fn worker_environment(database: &str, stack: &SimulatedBackends) -> Vec<(String, String)> {
-    let provisioning = stack.provisioning_settings(&[
-        ("WORKERS", "4".into()),
-        ("LEASE_SECONDS", LEASE_SECONDS.to_string()),
-        ("RETRY_FIRST_DELAY_MS", "100".into()),
-        ("RETRY_MAX_ATTEMPTS", "20".into()),
-    ]);
-    let mut environment: Vec<(String, String)> = vec![
-        ("BIBIND_SERVER__LISTEN".into(), "127.0.0.1:0".into()),
-        ("BIBIND_SERVER__PUBLIC_URL".into(), "http://127.0.0.1".into()),
-        ("BIBIND_DATABASE__URL".into(), database_url(database)),
-        // The test's database is cloned from a migrated template.
-        ("BIBIND_DATABASE__MIGRATE".into(), "false".into()),
-        ("BIBIND_SITE__ROOT".into(), "/nonexistent-site".into()),
-        ("BIBIND_LOG__FILTER".into(), "warn".into()),
-        ("BIBIND_VAULT__ADDR".into(), env("TEST_VAULT_ADDR")),
-        ("BIBIND_MQTT__ADDRESS".into(), env("TEST_MQTT_ADDRESS")),
-        ("BIBIND_HYDRA__PUBLIC_URL".into(), env("TEST_HYDRA_PUBLIC_URL")),
-        ("BIBIND_HYDRA__ADMIN_URL".into(), env("TEST_HYDRA_ADMIN_URL")),
-    ];
-    environment.extend(
-        provisioning
-            .into_iter()
-            .map(|(key, value)| (format!("BIBIND_PROVISIONING__{key}"), value)),
-    );
+    let mut environment = portal_environment(database);
+    environment.extend(provisioning_environment(
+        stack,
+        &[
+            ("WORKERS", "4".into()),
+            ("LEASE_SECONDS", LEASE_SECONDS.to_string()),
+            ("RETRY_FIRST_DELAY_MS", "100".into()),
+            ("RETRY_MAX_ATTEMPTS", "20".into()),
+        ],
+    ));
     environment
 }
 
@@ -375,14 +305,14 @@ async fn workers_killed_at_random_steps_leave_every_job_finished_and_nothing_dup
                 scenario.add_tenant(index).await;
             }
         }
-        let worker = WorkerProcess::spawn(&environment, &log);
+        let worker = PortalProcess::spawn(&environment, &log);
         let delay = Duration::from_millis(300 + random(seed, kill) % 1_700);
         let until = Instant::now() + delay;
         while Instant::now() < until {
             scenario.look_around().await;
             tokio::time::sleep(Duration::from_millis(100).min(until - Instant::now())).await;
         }
-        worker.kill(&log);
+        worker.kill();
     }
     while scenario.tenants.len() < total {
         let index = scenario.tenants.len();
@@ -393,7 +323,7 @@ async fn workers_killed_at_random_steps_leave_every_job_finished_and_nothing_dup
         started.elapsed().as_secs_f64()
     );
 
-    let worker = WorkerProcess::spawn(&environment, &log);
+    let worker = PortalProcess::spawn(&environment, &log);
     let deadline = Instant::now() + SETTLE;
     loop {
         scenario.look_around().await;
@@ -419,7 +349,7 @@ async fn workers_killed_at_random_steps_leave_every_job_finished_and_nothing_dup
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    worker.kill(&log);
+    worker.kill();
     println!("settled {:.1} s after the start", started.elapsed().as_secs_f64());
 
     check_jobs(&scenario).await;

@@ -14,7 +14,7 @@ use control::{
     tenant_admin::Reason,
 };
 use sim::faults::{Fault, Faults};
-use support::provisioning::{organization, person, Harness};
+use support::provisioning::{organization, person, run_until_waiting, Harness};
 use uuid::Uuid;
 
 /// What the backends hold of one subscription.
@@ -199,19 +199,6 @@ async fn a_training_space_is_provisioned_suspended_resumed_and_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_iot_platform_is_provisioned_suspended_resumed_and_closed() {
     life_cycle(OfferKind::Iot, "iot-lab", false).await;
-}
-
-/// Runs jobs until one waits after a failed attempt (or none is left).
-async fn run_until_waiting(harness: &Harness) -> bool {
-    for _ in 0..200 {
-        harness.control().dispatch_provisioning().await.unwrap();
-        match harness.worker.run_one().await.unwrap() {
-            Some((_, control::jobs::AfterStep::Settled(JobState::Waiting))) => return true,
-            Some(_) => {}
-            None => return false,
-        }
-    }
-    false
 }
 
 /// Each simulated backend failing or hanging for a while: the job waits and

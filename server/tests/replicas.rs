@@ -1,5 +1,6 @@
-//! Two portal replicas on one database, both running the provisioning
-//! engine: every step runs once whichever replica's worker takes it, and a
+//! Two portal replicas on one database, each the real `bibind` binary in a
+//! process of its own running the provisioning engine: every step runs once
+//! whichever replica's worker takes it, both replicas do take work, and a
 //! subscription's live progress stream on either replica hears every
 //! change, whichever replica's worker made it.
 
@@ -7,14 +8,34 @@
 
 mod support;
 
-use std::time::Duration;
+use std::{collections::BTreeSet, path::Path, time::Duration};
 
-use control::domain::{JobState, SubscriptionProgress, SubscriptionState};
-use support::{backends::SimulatedBackends, browser::Person, TestApp};
+use control::domain::{JobState, NewOrganization, SubscriptionProgress, SubscriptionState};
+use sim::faults::Fault;
+use support::{
+    backends::SimulatedBackends,
+    browser::Person,
+    process::{portal_environment, provisioning_environment, tail, PortalProcess},
+    TestApp,
+};
 use uuid::Uuid;
 
+/// Tenants, each with one subscription: enough for both replicas' workers.
+const TENANTS: usize = 6;
+/// Each tenant's plan by index, and the offer code its namespace ends with.
+const PLANS: [(&str, &str); 3] = [
+    ("iot-lab", "iot"),
+    ("shop-starter", "ecommerce"),
+    ("learn-class", "training"),
+];
+/// Added to the Kubernetes writes, so that jobs overlap and a stream opened
+/// just after its subscription was requested still hears the steps.
+const WRITE_LATENCY_MS: u64 = 50;
+/// Namespaces every cluster starts with.
+const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
 /// The `progress` events of a stream until the subscription is active.
-async fn events_until_active(response: reqwest::Response) -> Vec<SubscriptionProgress> {
+async fn events_until_active(response: reqwest::Response, log: &Path) -> Vec<SubscriptionProgress> {
     let mut response = response;
     let mut buffer = String::new();
     let mut events = Vec::new();
@@ -35,89 +56,118 @@ async fn events_until_active(response: reqwest::Response) -> Vec<SubscriptionPro
             }
         }
     };
-    tokio::time::timeout(Duration::from_secs(60), read)
-        .await
-        .expect("the stream reports the subscription active within a minute");
+    if tokio::time::timeout(Duration::from_secs(60), read).await.is_err() {
+        panic!(
+            "the stream did not report the subscription active within a minute:\n{}",
+            tail(log)
+        );
+    }
     events
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_replicas_run_each_step_once_and_both_streams_hear_every_change() {
+async fn two_portal_processes_run_each_step_once_and_both_streams_hear_every_change() {
     let stack = SimulatedBackends::start().await;
-    let tuning = [
-        ("WORKERS", "2".to_owned()),
-        ("RETRY_FIRST_DELAY_MS", "100".to_owned()),
-    ];
-    let first = TestApp::builder()
-        .oidc()
-        .provisioning(stack.provisioning_config(&tuning))
-        .spawn()
-        .await;
-    let second = TestApp::builder()
-        .database(&first.database)
-        .provisioning(stack.provisioning_config(&tuning))
-        .spawn()
-        .await;
-    let owner = Person::signed_in(&first.base_url, "owner").await;
+    for operation in [
+        "create_namespace",
+        "create_resource_quota",
+        "create_secret",
+        "create_deployment",
+    ] {
+        stack.kubernetes_faults.set(
+            operation,
+            Fault {
+                latency_ms: WRITE_LATENCY_MS,
+                ..Fault::default()
+            },
+        );
+    }
+    // People sign in, and data is arranged, through a portal in this process
+    // that runs no engine: only the two processes run jobs.
+    let setup = TestApp::builder().oidc().spawn().await;
+    let mut environment = portal_environment(&setup.database);
+    // As many as an in-process portal with the engine gets (its listeners
+    // and workers hold connections).
+    environment.push(("BIBIND_DATABASE__MAX_CONNECTIONS".into(), "14".into()));
+    environment.extend(provisioning_environment(
+        &stack,
+        &[("WORKERS", "2".into()), ("RETRY_FIRST_DELAY_MS", "100".into())],
+    ));
+    let logs: Vec<_> = (0..2)
+        .map(|index| std::env::temp_dir().join(format!("bibind-replicas-{}-{index}.log", setup.database)))
+        .collect();
+    let mut replicas: Vec<PortalProcess> = logs
+        .iter()
+        .map(|log| PortalProcess::spawn(&environment, log))
+        .collect();
+    for replica in &mut replicas {
+        replica.wait_until_serving().await;
+    }
+    let owner = Person::signed_in(&setup.base_url, "owner").await;
     let caller = owner.caller();
-    let cookies = owner.browser.cookie_header(&first.base_url).unwrap();
+    // The portal session lives in the database: valid on every replica.
+    let cookies = owner.browser.cookie_header(&setup.base_url).unwrap();
 
-    // Several tenants at once, so that both replicas' workers have work.
-    let mut slugs = Vec::new();
-    for index in 0..6 {
+    let mut tenants = Vec::new();
+    for index in 0..TENANTS {
         let slug = format!("r{index}{}", &Uuid::new_v4().simple().to_string()[..8]);
-        let new =
-            control::domain::NewOrganization::parse("Replica", &slug, "FR", "billing@example.com").unwrap();
-        first
+        let new = NewOrganization::parse("Replica", &slug, "FR", "billing@example.com").unwrap();
+        setup
             .control
             .create_organization(&caller, &new)
             .await
             .unwrap()
             .unwrap();
-        slugs.push(slug);
+        tenants.push((slug, PLANS[index % PLANS.len()]));
     }
-    // The watched subscription is requested before its streams open, with
-    // the others, so that the engines start at once.
-    let watched = slugs[0].clone();
-    first
+
+    // Which worker holds each running job (`replica-{pid}-…`): the jobs
+    // table keeps no trace of it once a job is over, so it is watched.
+    let lease_owners = tokio::spawn(watch_lease_owners(setup.pool.clone()));
+
+    // The watched subscription is requested before its streams open, so
+    // that the engines start at once; the others after.
+    let (watched, (watched_plan, _)) = &tenants[0];
+    setup
         .control
-        .subscribe(&caller, &watched, "iot-lab")
+        .subscribe(&caller, watched, watched_plan)
         .await
         .unwrap()
         .unwrap();
     let subscription: Uuid = sqlx::query_scalar(
         "SELECT s.id FROM subscriptions s JOIN organizations o ON o.id = s.organization_id WHERE o.slug = $1",
     )
-    .bind(&watched)
-    .fetch_one(&first.pool)
+    .bind(watched)
+    .fetch_one(&setup.pool)
     .await
     .unwrap();
     let path = format!("/orgs/{watched}/subscriptions/{subscription}/progress");
-    let open = |app: &TestApp| {
-        let request = app
-            .client
-            .get(app.url(&path))
-            .header("Cookie", cookies.clone())
-            .send();
-        async move {
-            let response = request.await.unwrap();
-            assert_eq!(response.status(), 200);
-            assert_eq!(response.headers()["content-type"], "text/event-stream");
-            response
-        }
-    };
-    let (on_first, on_second) = (open(&first).await, open(&second).await);
-    for (index, slug) in slugs.iter().enumerate().skip(1) {
-        let plan = ["shop-starter", "learn-class", "iot-lab"][index % 3];
-        first
+    let client = reqwest::Client::new();
+    let mut streams = Vec::new();
+    for replica in &replicas {
+        let response = client
+            .get(replica.url(&path))
+            .header("Cookie", &cookies)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", replica.tail());
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        streams.push(response);
+    }
+    for (slug, (plan, _)) in &tenants[1..] {
+        setup
             .control
             .subscribe(&caller, slug, plan)
             .await
             .unwrap()
             .unwrap();
     }
-    let (heard_first, heard_second) =
-        tokio::join!(events_until_active(on_first), events_until_active(on_second));
+    let [on_first, on_second]: [reqwest::Response; 2] = streams.try_into().unwrap();
+    let (heard_first, heard_second) = tokio::join!(
+        events_until_active(on_first, &logs[0]),
+        events_until_active(on_second, &logs[1])
+    );
 
     // Each stream heard the job go through its steps, not only its end.
     for heard in [&heard_first, &heard_second] {
@@ -136,45 +186,97 @@ async fn two_replicas_run_each_step_once_and_both_streams_hear_every_change() {
 
     // Every job done, and every step run exactly once although both
     // replicas' workers claimed from the same queue.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let open: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE state <> 'succeeded'")
-            .fetch_one(&first.pool)
+    let owners = lease_owners.await.unwrap();
+    let (jobs, unfinished): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE state <> 'succeeded') FROM jobs")
+            .fetch_one(&setup.pool)
             .await
             .unwrap();
-        if open == 0 {
-            break;
+    assert_eq!(
+        (jobs, unfinished),
+        (i64::try_from(TENANTS).unwrap(), 0),
+        "one job per subscription, all succeeded"
+    );
+    let twice: Vec<(String, i32)> =
+        sqlx::query_as("SELECT name, attempts FROM job_steps WHERE attempts <> 1 ORDER BY name")
+            .fetch_all(&setup.pool)
+            .await
+            .unwrap();
+    assert_eq!(twice, vec![], "a step ran twice (or never)");
+
+    // Both processes' workers ran jobs, and nobody else's.
+    let replica_of = |owner: &String| {
+        replicas
+            .iter()
+            .position(|replica| owner.starts_with(&format!("replica-{}-", replica.pid())))
+    };
+    assert!(
+        owners.iter().all(|owner| replica_of(owner).is_some()),
+        "a job ran elsewhere: {owners:?}"
+    );
+    let busy: BTreeSet<usize> = owners.iter().filter_map(replica_of).collect();
+    println!(
+        "streams heard {} and {} events; lease owners seen: {owners:?}",
+        heard_first.len(),
+        heard_second.len()
+    );
+    assert_eq!(busy, BTreeSet::from([0, 1]), "both replicas ran jobs: {owners:?}");
+
+    // One namespace per subscription, none twice and none else.
+    let list: serde_json::Value = client
+        .get(format!("{}/api/v1/namespaces", stack.urls.kubernetes))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let namespaces: Vec<String> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["metadata"]["name"].as_str().unwrap().to_owned())
+        .filter(|name| !SYSTEM_NAMESPACES.contains(&name.as_str()))
+        .collect();
+    let mut expected: Vec<String> = tenants
+        .iter()
+        .map(|(slug, (_, offer))| format!("{slug}-{offer}"))
+        .collect();
+    let mut namespaces = namespaces;
+    namespaces.sort();
+    expected.sort();
+    assert_eq!(namespaces, expected, "kubernetes namespaces");
+
+    for (replica, log) in replicas.into_iter().zip(&logs) {
+        replica.kill();
+        // Kept only when something failed.
+        let _ = std::fs::remove_file(log);
+    }
+}
+
+/// The lease owners of running jobs, looked at every few milliseconds until
+/// every job of the test has succeeded.
+async fn watch_lease_owners(pool: sqlx::PgPool) -> BTreeSet<String> {
+    let mut owners = BTreeSet::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let (running, settled): (Vec<String>, bool) = sqlx::query_as(
+            "SELECT coalesce(array_agg(DISTINCT lease_owner) FILTER (WHERE lease_owner IS NOT NULL), '{}'),
+                    count(*) = $1 AND bool_and(state = 'succeeded')
+               FROM jobs",
+        )
+        .bind(i64::try_from(TENANTS).unwrap())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        owners.extend(running);
+        if settled {
+            return owners;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{open} jobs did not succeed"
+            "the jobs did not all succeed; lease owners seen: {owners:?}"
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let (jobs, most_attempts): (i64, i32) =
-        sqlx::query_as("SELECT count(DISTINCT job_id), max(attempts) FROM job_steps")
-            .fetch_one(&first.pool)
-            .await
-            .unwrap();
-    assert_eq!(jobs, 6);
-    assert_eq!(most_attempts, 1, "a step ran twice");
-    let namespaces: i64 = {
-        let mut found = 0;
-        for slug in &slugs {
-            for offer in ["ecommerce", "training", "iot"] {
-                if stack
-                    .backends
-                    .kubernetes
-                    .observe(&format!("{slug}-{offer}"))
-                    .await
-                    .unwrap()
-                    .is_some()
-                {
-                    found += 1;
-                }
-            }
-        }
-        found
-    };
-    assert_eq!(namespaces, 6, "one namespace per subscription, none twice");
 }

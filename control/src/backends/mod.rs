@@ -65,7 +65,15 @@ impl BackendError {
     pub fn from_reqwest(backend: &'static str, error: reqwest::Error) -> Self {
         let unreadable = error.is_decode() || error.is_builder();
         // The URL can carry credentials in its query (some APIs do): leave it out.
-        let detail = error.without_url().to_string();
+        let error = error.without_url();
+        let mut detail = error.to_string();
+        // reqwest's own text is only "error sending request": the causes
+        // tell an admin a timeout from a refused or dropped connection.
+        let mut cause = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            detail = format!("{detail}: {inner}");
+            cause = inner.source();
+        }
         if unreadable {
             Self::refused(backend, detail)
         } else {

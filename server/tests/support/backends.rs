@@ -53,6 +53,29 @@ pub struct SimulatedBackends {
     _served: Vec<Served>,
 }
 
+/// Where the portal's clients reach the real servers: directly, or
+/// through a test's proxies (see `proxy`).
+#[derive(Clone, Debug)]
+pub struct RealServers {
+    pub vault: String,
+    pub hydra_admin: String,
+    /// `host:port` of Mosquitto.
+    pub mqtt: String,
+    pub keystone: String,
+}
+
+impl RealServers {
+    /// The servers `cargo xtask test` started, reached directly.
+    pub fn from_env() -> Self {
+        Self {
+            vault: env("TEST_VAULT_ADDR"),
+            hydra_admin: env("TEST_HYDRA_ADMIN_URL"),
+            mqtt: env("TEST_MQTT_ADDRESS"),
+            keystone: env("TEST_KEYSTONE_URL"),
+        }
+    }
+}
+
 impl SimulatedBackends {
     pub async fn start() -> Self {
         Self::start_with(Duration::ZERO).await
@@ -60,6 +83,12 @@ impl SimulatedBackends {
 
     /// With AWX jobs that take `awx_job_duration` from launch to end.
     pub async fn start_with(awx_job_duration: Duration) -> Self {
+        Self::start_reaching(awx_job_duration, RealServers::from_env()).await
+    }
+
+    /// With the portal's clients reaching the real servers at `real` (the
+    /// OpenStack simulator still checks tokens with Keystone directly).
+    pub async fn start_reaching(awx_job_duration: Duration, real: RealServers) -> Self {
         let kubernetes_faults = Faults::default();
         let kubernetes = sim::serve(sim::kubernetes::router_with(
             kubernetes_faults.clone(),
@@ -92,13 +121,13 @@ impl SimulatedBackends {
         let base = openstack_served.url();
         let backends = Backends {
             kubernetes: Arc::new(KubernetesClient::new(&kubernetes.url(), CALL_TIMEOUT).unwrap()),
-            vault: Arc::new(VaultClient::new(&env("TEST_VAULT_ADDR"), "root", CALL_TIMEOUT).unwrap()),
-            oauth_clients: Arc::new(HydraClients::new(&env("TEST_HYDRA_ADMIN_URL"), CALL_TIMEOUT).unwrap()),
+            vault: Arc::new(VaultClient::new(&real.vault, "root", CALL_TIMEOUT).unwrap()),
+            oauth_clients: Arc::new(HydraClients::new(&real.hydra_admin, CALL_TIMEOUT).unwrap()),
             odoo: Arc::new(OdooClient::new(ODOO_MASTER, CALL_TIMEOUT).unwrap()),
             awx: Arc::new(AwxClient::new(&awx_served.url(), AWX_TOKEN, CALL_TIMEOUT).unwrap()),
             openstack: Arc::new(
                 OpenStackClient::new(OpenStackSettings {
-                    keystone_url: env("TEST_KEYSTONE_URL"),
+                    keystone_url: real.keystone.clone(),
                     username: env("TEST_KEYSTONE_ADMIN_USER"),
                     password: env("TEST_KEYSTONE_ADMIN_PASSWORD"),
                     user_domain: env("TEST_KEYSTONE_DOMAIN"),
@@ -123,7 +152,7 @@ impl SimulatedBackends {
             ),
             mqtt: Arc::new(
                 MqttAdminClient::new(
-                    &env("TEST_MQTT_ADDRESS"),
+                    &real.mqtt,
                     &env("TEST_MQTT_ADMIN_USERNAME"),
                     &env("TEST_MQTT_ADMIN_PASSWORD"),
                     CALL_TIMEOUT,

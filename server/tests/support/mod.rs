@@ -7,7 +7,9 @@
 pub mod backends;
 pub mod browser;
 pub mod mail;
+pub mod process;
 pub mod provisioning;
+pub mod proxy;
 
 use std::{net::SocketAddr, path::PathBuf};
 

@@ -34,8 +34,12 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start() -> Self {
+        Self::start_with(SimulatedBackends::start().await).await
+    }
+
+    /// On backends started by the test (some behind its proxies, say).
+    pub async fn start_with(stack: SimulatedBackends) -> Self {
         let app = TestApp::spawn().await;
-        let stack = SimulatedBackends::start().await;
         let runner = Arc::new(ProvisioningRunner::new(
             app.control.clone(),
             stack.backends.clone(),
@@ -123,6 +127,19 @@ impl Harness {
             .await
             .unwrap()
     }
+}
+
+/// Runs jobs until one waits after a failed attempt (or none is left).
+pub async fn run_until_waiting(harness: &Harness) -> bool {
+    for _ in 0..200 {
+        harness.control().dispatch_provisioning().await.unwrap();
+        match harness.worker.run_one().await.unwrap() {
+            Some((_, control::jobs::AfterStep::Settled(control::domain::JobState::Waiting))) => return true,
+            Some(_) => {}
+            None => return false,
+        }
+    }
+    false
 }
 
 /// A fresh organization owned by `owner`; its slug.

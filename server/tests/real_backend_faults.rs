@@ -1,0 +1,185 @@
+//! The real servers the provisioning engine drives (OpenBao, Hydra's admin
+//! API, Mosquitto, Keystone) failing or hanging mid-workflow, through a
+//! proxy the test controls: the job waits and retries, the customer reads
+//! which backend it waits for (and nothing of the error), the admin reads
+//! the backend's error, and the job finishes once the server is back.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::Duration;
+
+use control::domain::{AdminAccess, Backend, JobState, Step};
+use support::{
+    backends::{RealServers, SimulatedBackends},
+    env,
+    provisioning::{organization, person, run_until_waiting, Harness},
+    proxy::{Mode, Proxy},
+};
+
+/// A proxy in front of each real server the portal's clients call.
+struct Proxies {
+    vault: Proxy,
+    hydra_admin: Proxy,
+    mqtt: Proxy,
+    keystone: Proxy,
+}
+
+async fn behind_proxies() -> (Harness, Proxies) {
+    let (vault, vault_url) = Proxy::in_front_of(&env("TEST_VAULT_ADDR")).await;
+    let (hydra_admin, hydra_url) = Proxy::in_front_of(&env("TEST_HYDRA_ADMIN_URL")).await;
+    let mqtt = Proxy::start(&env("TEST_MQTT_ADDRESS")).await;
+    let (keystone, keystone_url) = Proxy::in_front_of(&env("TEST_KEYSTONE_URL")).await;
+    let real = RealServers {
+        vault: vault_url,
+        hydra_admin: hydra_url,
+        mqtt: mqtt.address(),
+        keystone: keystone_url,
+    };
+    let stack = SimulatedBackends::start_reaching(Duration::ZERO, real).await;
+    let proxies = Proxies {
+        vault,
+        hydra_admin,
+        mqtt,
+        keystone,
+    };
+    (Harness::start_with(stack).await, proxies)
+}
+
+/// One server misbehaving during one offer's provisioning.
+struct Case<'a> {
+    plan: &'static str,
+    proxy: &'a Proxy,
+    mode: Mode,
+    /// The first step that calls the server.
+    step: Step,
+    backend: Backend,
+    /// What the admin's error names.
+    named: &'static str,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_backend_refusing_or_hanging_makes_the_job_wait_then_finish() {
+    let (harness, proxies) = behind_proxies().await;
+    let cases = [
+        Case {
+            plan: "learn-class",
+            proxy: &proxies.hydra_admin,
+            mode: Mode::Hang,
+            step: Step::HydraClient,
+            backend: Backend::Hydra,
+            named: "hydra",
+        },
+        Case {
+            plan: "iot-lab",
+            proxy: &proxies.mqtt,
+            mode: Mode::Refuse,
+            step: Step::MqttTenant,
+            backend: Backend::Mqtt,
+            named: "mqtt",
+        },
+        Case {
+            plan: "shop-business",
+            proxy: &proxies.keystone,
+            mode: Mode::Hang,
+            step: Step::OpenstackProject,
+            backend: Backend::OpenStack,
+            named: "keystone",
+        },
+        // Last: the cases above left keep-alive connections to OpenBao in
+        // its client's pool, which the proxy must cut.
+        Case {
+            plan: "iot-lab",
+            proxy: &proxies.vault,
+            mode: Mode::Refuse,
+            step: Step::VaultTenant,
+            backend: Backend::Vault,
+            named: "vault",
+        },
+    ];
+    let (admin, _) = &harness.admin;
+    for case in cases {
+        let label = case.step.name();
+        let owner = person("owner");
+        let slug = organization(&harness, &owner).await;
+        // No step before `case.step` calls this server: the failure lands on it.
+        case.proxy.set(case.mode);
+        harness
+            .control()
+            .subscribe(&owner, &slug, case.plan)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(run_until_waiting(&harness).await, "{label}: no attempt failed");
+
+        let page = harness
+            .control()
+            .organization_overview(&owner, &slug)
+            .await
+            .unwrap()
+            .unwrap();
+        let progress = page.subscriptions[0]
+            .progress
+            .clone()
+            .expect("the page shows the job");
+        assert_eq!(progress.state, JobState::Waiting, "{label}");
+        assert_eq!(progress.blocked_on, Some(case.backend), "{label}");
+        // The steps before are done, this one is not.
+        let position = progress
+            .steps
+            .iter()
+            .position(|shown| shown.step == case.step)
+            .expect("the page lists the step");
+        assert!(
+            progress.steps[..position].iter().all(|shown| shown.done),
+            "{label}"
+        );
+        assert!(!progress.steps[position].done, "{label}");
+
+        let AdminAccess::Granted(Some(tenant)) =
+            harness.control().tenant_detail(Some(admin), &slug).await.unwrap()
+        else {
+            panic!("the admin sees the tenant");
+        };
+        let error = tenant.jobs[0].last_error.clone().unwrap_or_default();
+        assert!(error.contains(case.named), "{label}: the admin reads {error:?}");
+        // …and why: the call timed out, or its connection was closed.
+        let why = match case.mode {
+            Mode::Hang => "timed out",
+            _ => "closed",
+        };
+        assert!(
+            error.to_lowercase().contains(why),
+            "{label}: the admin reads {error:?}"
+        );
+        // The customer's page carries nothing of the error.
+        let shown = serde_json::to_string(&page).unwrap();
+        assert!(!shown.contains(&error), "{label}: the customer reads {shown}");
+        assert!(
+            !shown.contains("unavailable"),
+            "{label}: the customer reads {shown}"
+        );
+
+        case.proxy.set(Mode::Pass);
+        harness.settle().await;
+        let (_, state, applied) = harness.subscription(&slug).await;
+        assert_eq!(
+            (state.as_str(), applied.as_str()),
+            ("active", "running"),
+            "{label}"
+        );
+        let attempts: i32 = sqlx::query_scalar(
+            "SELECT st.attempts FROM job_steps st JOIN jobs j ON j.id = st.job_id
+               JOIN subscriptions s ON s.id = j.subscription_id JOIN organizations o ON o.id = s.organization_id
+              WHERE o.slug = $1 AND st.name = $2",
+        )
+        .bind(&slug)
+        .bind(label)
+        .fetch_one(&harness.app.pool)
+        .await
+        .unwrap();
+        assert!(attempts >= 2, "{label}: the failing step ran {attempts} times");
+    }
+    assert_eq!(harness.failed_jobs().await, vec![]);
+}
