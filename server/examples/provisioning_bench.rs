@@ -18,6 +18,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../tests/support/openstack_settings.rs"]
+mod openstack_settings;
 #[path = "support/stats.rs"]
 mod stats;
 
@@ -39,7 +41,7 @@ use control::{
         mqtt::{MqttAccess, MqttAdminClient, ObservedMqttTenant},
         oauth_clients::{HydraClients, OAuthClientSpec, OAuthClients, ObservedClient},
         odoo::OdooClient,
-        openstack::{ObservedProject, OpenStack, OpenStackClient, OpenStackSettings, ProjectQuota},
+        openstack::{ObservedProject, OpenStack, OpenStackClient, ProjectQuota},
         vault::{ObservedTenantVault, SecretStore, TenantVault, VaultClient},
         BackendError,
     },
@@ -50,6 +52,7 @@ use control::{
     store::Db,
     Control,
 };
+use openstack_settings::simulated_openstack;
 use sqlx::{Connection, Executor, PgConnection};
 use stats::percentile;
 use uuid::Uuid;
@@ -340,20 +343,7 @@ async fn simulated(real: bool) -> Simulated {
                 .unwrap(),
             ),
             Arc::new(
-                OpenStackClient::new(OpenStackSettings {
-                    keystone_url: env("TEST_KEYSTONE_URL"),
-                    username: env("TEST_KEYSTONE_ADMIN_USER"),
-                    password: env("TEST_KEYSTONE_ADMIN_PASSWORD"),
-                    user_domain: env("TEST_KEYSTONE_DOMAIN"),
-                    project: env("TEST_KEYSTONE_ADMIN_PROJECT"),
-                    project_domain: env("TEST_KEYSTONE_DOMAIN"),
-                    region: None,
-                    compute_url: Some(format!("{base}/compute/v2.1")),
-                    volume_url: Some(format!("{base}/volume/v3/%(project_id)s")),
-                    network_url: Some(format!("{base}/network")),
-                    timeout: TIMEOUT,
-                })
-                .unwrap(),
+                OpenStackClient::new(simulated_openstack(&env("TEST_KEYSTONE_URL"), &base, TIMEOUT)).unwrap(),
             ),
         )
     } else {

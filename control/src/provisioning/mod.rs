@@ -22,6 +22,7 @@ mod progress;
 pub(crate) use progress::subscription_views;
 mod reconcile;
 mod runner;
+mod runs;
 mod steps;
 mod usage;
 

@@ -8,8 +8,7 @@ use serde_json::json;
 use super::{context::SubscriptionContext, marks::Mark, ProvisioningRunner};
 use crate::{
     backends::{
-        awx::AwxJob,
-        kubernetes::{JobPhase, NamespaceQuota, NamespaceRemoval, OneOffJob, TenantNamespace, Workload},
+        kubernetes::{NamespaceQuota, NamespaceRemoval, TenantNamespace, Workload},
         oauth_clients::OAuthClientSpec,
         odoo::{OdooInstance, OdooOAuthProvider, OdooUser},
         openstack::ProjectQuota,
@@ -25,7 +24,7 @@ pub(super) const SERVICE_SECRET: &str = "service";
 /// The Vault secret holding its registry's deploy token.
 const REGISTRY_SECRET: &str = "registry";
 /// The Kubernetes Secret its workload reads its environment from.
-const SERVICE_ENV: &str = "service-env";
+pub(super) const SERVICE_ENV: &str = "service-env";
 const REGISTRY_TOKEN_NAME: &str = "registry";
 
 fn created(backend: &str, kind: &str, id: impl Into<String>) -> CreatedResource {
@@ -36,7 +35,7 @@ fn created(backend: &str, kind: &str, id: impl Into<String>) -> CreatedResource 
     }
 }
 
-fn database_failure(error: crate::Error) -> StepFailure {
+pub(super) fn database_failure(error: crate::Error) -> StepFailure {
     StepFailure::transient(format!("portal database: {error}"))
 }
 
@@ -394,102 +393,6 @@ impl ProvisioningRunner {
                 format!("{}/{REGISTRY_TOKEN_NAME}", group.id),
             ),
         ])
-    }
-
-    /// Runs the ingestion store's migration as a Kubernetes Job and follows
-    /// it to its end. Each attempt of the step has its own Job: an attempt
-    /// after a crash follows the Job an earlier attempt created, unless that
-    /// one failed.
-    async fn follow_kube_job(&self, job: &ClaimedJob, ctx: &SubscriptionContext) -> Result<(), StepFailure> {
-        let kubernetes = &self.backends.kubernetes;
-        let namespace = ctx.instance();
-        let workload = self.workload(ctx);
-        let spec = |attempt: u32| OneOffJob {
-            name: format!("ingest-migrate-{attempt}"),
-            image: workload.image.clone(),
-            args: vec!["migrate".into()],
-            env_secret: Some(SERVICE_ENV.into()),
-            cpu_millicores: workload.cpu_millicores,
-            memory_mib: workload.memory_mib,
-        };
-        let mut current = None;
-        for attempt in 1..=job.attempt {
-            let phase = kubernetes.run_job(&namespace, &spec(attempt)).await?;
-            let failed = matches!(phase, JobPhase::Failed(_));
-            current = Some((attempt, phase));
-            if !failed {
-                break;
-            }
-        }
-        let Some((attempt, mut phase)) = current else {
-            return Err(StepFailure::permanent("kubernetes: no attempt to run the job"));
-        };
-        let deadline = tokio::time::Instant::now() + self.settings.awx_patience;
-        while phase == JobPhase::Running {
-            if tokio::time::Instant::now() >= deadline {
-                return Err(StepFailure::transient(
-                    "kubernetes: the migration job is still running",
-                ));
-            }
-            tokio::time::sleep(self.settings.awx_poll).await;
-            phase = kubernetes.run_job(&namespace, &spec(attempt)).await?;
-        }
-        match phase {
-            JobPhase::Failed(reason) => Err(StepFailure::transient(format!(
-                "kubernetes: the migration job failed: {reason}"
-            ))),
-            _ => Ok(()),
-        }
-    }
-
-    /// Launches the template for this job's step and follows it to its end.
-    /// Each attempt of the step has its own run key: an attempt after a crash
-    /// finds the job the earlier attempt launched (and follows it) unless
-    /// that one failed.
-    async fn follow_awx(
-        &self,
-        job: &ClaimedJob,
-        template: &str,
-        vars: &serde_json::Value,
-    ) -> Result<(), StepFailure> {
-        let awx = &self.backends.awx;
-        let mut launched: Option<AwxJob> = None;
-        for attempt in 1..=job.attempt {
-            let run_key = format!("{}-{}-{attempt}", job.id, job.step);
-            let found = awx.launch(template, &run_key, vars).await?;
-            let failed = found.finished && found.failed;
-            launched = Some(found);
-            if !failed {
-                break;
-            }
-        }
-        let Some(mut current) = launched else {
-            return Err(StepFailure::permanent("awx: no attempt to launch"));
-        };
-        let deadline = tokio::time::Instant::now() + self.settings.awx_patience;
-        while !current.finished {
-            if tokio::time::Instant::now() >= deadline {
-                return Err(StepFailure::transient(format!(
-                    "awx job {} is still running",
-                    current.id
-                )));
-            }
-            tokio::time::sleep(self.settings.awx_poll).await;
-            current = awx.job(current.id).await?;
-        }
-        let output = awx.stdout(current.id).await.unwrap_or_default();
-        self.control
-            .record_step_output(job, &output)
-            .await
-            .map_err(database_failure)?;
-        if current.failed {
-            return Err(StepFailure::transient(format!(
-                "awx job {} ended {}",
-                current.id,
-                current.status.as_str()
-            )));
-        }
-        Ok(())
     }
 
     pub(super) fn workload(&self, ctx: &SubscriptionContext) -> Workload {

@@ -6,20 +6,18 @@ use std::{sync::Arc, time::Duration};
 
 use control::{
     backends::{
-        awx::AwxClient,
-        gitlab::GitlabClient,
-        kubernetes::KubernetesClient,
-        mqtt::MqttAdminClient,
-        oauth_clients::HydraClients,
-        odoo::OdooClient,
-        openstack::{OpenStackClient, OpenStackSettings},
-        vault::VaultClient,
+        awx::AwxClient, gitlab::GitlabClient, kubernetes::KubernetesClient, mqtt::MqttAdminClient,
+        oauth_clients::HydraClients, odoo::OdooClient, openstack::OpenStackClient, vault::VaultClient,
     },
     provisioning::{Backends, ProvisioningSettings},
 };
 use sim::{faults::Faults, Served};
 
 use super::env;
+
+#[path = "openstack_settings.rs"]
+mod openstack_settings;
+use openstack_settings::simulated_openstack;
 
 /// Short, so that a hung backend fails the attempt quickly.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(2);
@@ -126,20 +124,7 @@ impl SimulatedBackends {
             odoo: Arc::new(OdooClient::new(ODOO_MASTER, CALL_TIMEOUT).unwrap()),
             awx: Arc::new(AwxClient::new(&awx_served.url(), AWX_TOKEN, CALL_TIMEOUT).unwrap()),
             openstack: Arc::new(
-                OpenStackClient::new(OpenStackSettings {
-                    keystone_url: real.keystone.clone(),
-                    username: env("TEST_KEYSTONE_ADMIN_USER"),
-                    password: env("TEST_KEYSTONE_ADMIN_PASSWORD"),
-                    user_domain: env("TEST_KEYSTONE_DOMAIN"),
-                    project: env("TEST_KEYSTONE_ADMIN_PROJECT"),
-                    project_domain: env("TEST_KEYSTONE_DOMAIN"),
-                    region: None,
-                    compute_url: Some(format!("{base}/compute/v2.1")),
-                    volume_url: Some(format!("{base}/volume/v3/%(project_id)s")),
-                    network_url: Some(format!("{base}/network")),
-                    timeout: CALL_TIMEOUT,
-                })
-                .unwrap(),
+                OpenStackClient::new(simulated_openstack(&real.keystone, &base, CALL_TIMEOUT)).unwrap(),
             ),
             gitlab: Arc::new(
                 GitlabClient::new(
