@@ -46,7 +46,6 @@ const PER_OFFER: usize = 8;
 /// How long the last worker has to finish everything after the last kill.
 const SETTLE: Duration = Duration::from_secs(150);
 /// Namespaces every cluster starts with.
-const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// splitmix64: reproducible pseudo-random numbers from the seed and an index.
 fn random(seed: u64, index: u64) -> u64 {
@@ -396,21 +395,7 @@ async fn check_backends(scenario: &Scenario) {
     let http = reqwest::Client::new();
 
     // Kubernetes: the kept subscriptions' namespaces, no other.
-    let list: serde_json::Value = http
-        .get(format!("{}/api/v1/namespaces", stack.urls.kubernetes))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let namespaces: BTreeSet<String> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["metadata"]["name"].as_str().unwrap().to_owned())
-        .filter(|name| !SYSTEM_NAMESPACES.contains(&name.as_str()))
-        .collect();
+    let namespaces = stack.tenant_namespaces().await;
     let expected: BTreeSet<String> = kept.iter().map(|t| t.instance()).collect();
     assert_eq!(namespaces, expected, "kubernetes namespaces");
 

@@ -10,11 +10,11 @@
 mod support;
 
 use control::{
-    domain::{AdminAccess, Backend, JobState, OfferKind, SignedInUser, SubscriptionState},
+    domain::{Backend, JobState, OfferKind, SignedInUser, SubscriptionState},
     tenant_admin::Reason,
 };
 use sim::faults::{Fault, Faults};
-use support::provisioning::{organization, person, run_until_waiting, Harness};
+use support::provisioning::{organization, person, Harness};
 use uuid::Uuid;
 
 /// What the backends hold of one subscription.
@@ -268,62 +268,19 @@ async fn a_failing_or_hanging_backend_makes_the_job_wait_then_finish() {
             failing(503, 2),
         ),
     ];
-    let (user, _) = &harness.admin;
     for (_offer, plan, backend, faults, operation, fault) in cases {
         let owner = person("owner");
         let slug = organization(&harness, &owner).await;
         faults.set(operation, fault);
-        harness
-            .control()
-            .subscribe(&owner, &slug, plan)
-            .await
-            .unwrap()
-            .unwrap();
-
-        assert!(
-            run_until_waiting(&harness).await,
-            "{operation}: no attempt failed"
-        );
-        let page = harness
-            .control()
-            .organization_overview(&owner, &slug)
-            .await
-            .unwrap()
-            .unwrap();
-        let progress = page.subscriptions[0]
-            .progress
-            .clone()
-            .expect("the page shows the job");
-        assert_eq!(progress.state, JobState::Waiting, "{operation}");
-        assert_eq!(progress.blocked_on, Some(backend), "{operation}");
-        let AdminAccess::Granted(Some(tenant)) =
-            harness.control().tenant_detail(Some(user), &slug).await.unwrap()
-        else {
-            panic!("the admin sees the tenant");
-        };
-        let error = tenant.jobs[0].last_error.clone().unwrap_or_default();
+        let waiting = harness
+            .subscribe_until_waiting(&owner, &slug, plan, backend, operation)
+            .await;
+        let error = waiting.admin_error;
         // OpenStack's errors name the service (nova, cinder, neutron, keystone).
         let named =
             error.contains(backend.code()) || (backend == Backend::OpenStack && error.contains("nova"));
         assert!(named, "{operation}: the admin reads {error:?}");
-
-        harness.settle().await;
-        let (_, state, applied) = harness.subscription(&slug).await;
-        assert_eq!(
-            (state.as_str(), applied.as_str()),
-            ("active", "running"),
-            "{operation}"
-        );
-        let retried: i32 = sqlx::query_scalar(
-            "SELECT max(st.attempts) FROM job_steps st JOIN jobs j ON j.id = st.job_id
-               JOIN subscriptions s ON s.id = j.subscription_id JOIN organizations o ON o.id = s.organization_id
-              WHERE o.slug = $1",
-        )
-        .bind(&slug)
-        .fetch_one(&harness.app.pool)
-        .await
-        .unwrap();
-        assert!(retried >= 2, "{operation}: the failing step ran {retried} times");
+        harness.assert_recovered(&slug, None, operation).await;
     }
     assert_eq!(harness.failed_jobs().await, vec![]);
     // One database run per shop or training space, and AWX's failed run

@@ -10,11 +10,11 @@ mod support;
 
 use std::time::Duration;
 
-use control::domain::{AdminAccess, Backend, JobState, Step};
+use control::domain::{Backend, Step};
 use support::{
     backends::{RealServers, SimulatedBackends},
     env,
-    provisioning::{organization, person, run_until_waiting, Harness},
+    provisioning::{organization, person, Harness, Waiting},
     proxy::{Mode, Proxy},
 };
 
@@ -98,33 +98,19 @@ async fn a_real_backend_refusing_or_hanging_makes_the_job_wait_then_finish() {
             named: "vault",
         },
     ];
-    let (admin, _) = &harness.admin;
     for case in cases {
         let label = case.step.name();
         let owner = person("owner");
         let slug = organization(&harness, &owner).await;
         // No step before `case.step` calls this server: the failure lands on it.
         case.proxy.set(case.mode);
-        harness
-            .control()
-            .subscribe(&owner, &slug, case.plan)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(run_until_waiting(&harness).await, "{label}: no attempt failed");
-
-        let page = harness
-            .control()
-            .organization_overview(&owner, &slug)
-            .await
-            .unwrap()
-            .unwrap();
-        let progress = page.subscriptions[0]
-            .progress
-            .clone()
-            .expect("the page shows the job");
-        assert_eq!(progress.state, JobState::Waiting, "{label}");
-        assert_eq!(progress.blocked_on, Some(case.backend), "{label}");
+        let Waiting {
+            page,
+            progress,
+            admin_error: error,
+        } = harness
+            .subscribe_until_waiting(&owner, &slug, case.plan, case.backend, label)
+            .await;
         // The steps before are done, this one is not.
         let position = progress
             .steps
@@ -137,12 +123,6 @@ async fn a_real_backend_refusing_or_hanging_makes_the_job_wait_then_finish() {
         );
         assert!(!progress.steps[position].done, "{label}");
 
-        let AdminAccess::Granted(Some(tenant)) =
-            harness.control().tenant_detail(Some(admin), &slug).await.unwrap()
-        else {
-            panic!("the admin sees the tenant");
-        };
-        let error = tenant.jobs[0].last_error.clone().unwrap_or_default();
         assert!(error.contains(case.named), "{label}: the admin reads {error:?}");
         // …and why: the call timed out, or its connection was closed.
         let why = match case.mode {
@@ -162,24 +142,7 @@ async fn a_real_backend_refusing_or_hanging_makes_the_job_wait_then_finish() {
         );
 
         case.proxy.set(Mode::Pass);
-        harness.settle().await;
-        let (_, state, applied) = harness.subscription(&slug).await;
-        assert_eq!(
-            (state.as_str(), applied.as_str()),
-            ("active", "running"),
-            "{label}"
-        );
-        let attempts: i32 = sqlx::query_scalar(
-            "SELECT st.attempts FROM job_steps st JOIN jobs j ON j.id = st.job_id
-               JOIN subscriptions s ON s.id = j.subscription_id JOIN organizations o ON o.id = s.organization_id
-              WHERE o.slug = $1 AND st.name = $2",
-        )
-        .bind(&slug)
-        .bind(label)
-        .fetch_one(&harness.app.pool)
-        .await
-        .unwrap();
-        assert!(attempts >= 2, "{label}: the failing step ran {attempts} times");
+        harness.assert_recovered(&slug, Some(label), label).await;
     }
     assert_eq!(harness.failed_jobs().await, vec![]);
 }

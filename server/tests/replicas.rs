@@ -32,7 +32,6 @@ const PLANS: [(&str, &str); 3] = [
 /// just after its subscription was requested still hears the steps.
 const WRITE_LATENCY_MS: u64 = 50;
 /// Namespaces every cluster starts with.
-const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// The `progress` events of a stream until the subscription is active.
 async fn events_until_active(response: reqwest::Response, log: &Path) -> Vec<SubscriptionProgress> {
@@ -223,28 +222,11 @@ async fn two_portal_processes_run_each_step_once_and_both_streams_hear_every_cha
     assert_eq!(busy, BTreeSet::from([0, 1]), "both replicas ran jobs: {owners:?}");
 
     // One namespace per subscription, none twice and none else.
-    let list: serde_json::Value = client
-        .get(format!("{}/api/v1/namespaces", stack.urls.kubernetes))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let namespaces: Vec<String> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["metadata"]["name"].as_str().unwrap().to_owned())
-        .filter(|name| !SYSTEM_NAMESPACES.contains(&name.as_str()))
-        .collect();
-    let mut expected: Vec<String> = tenants
+    let namespaces = stack.tenant_namespaces().await;
+    let expected: BTreeSet<String> = tenants
         .iter()
         .map(|(slug, (_, offer))| format!("{slug}-{offer}"))
         .collect();
-    let mut namespaces = namespaces;
-    namespaces.sort();
-    expected.sort();
     assert_eq!(namespaces, expected, "kubernetes namespaces");
 
     for (replica, log) in replicas.into_iter().zip(&logs) {

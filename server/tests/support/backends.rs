@@ -2,7 +2,7 @@
 //! servers that run here (OpenBao, Hydra, Mosquitto, Keystone) and the
 //! simulators of the others, served in-process on free ports.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use control::{
     backends::{
@@ -246,5 +246,29 @@ impl SimulatedBackends {
             table.insert(leaf, value);
         }
         serde_json::from_value(serde_json::Value::Object(section)).unwrap()
+    }
+}
+
+/// Namespaces the Kubernetes simulator starts with, as a cluster does.
+const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+impl SimulatedBackends {
+    /// The namespaces the simulated cluster holds besides its own.
+    pub async fn tenant_namespaces(&self) -> BTreeSet<String> {
+        let list: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/api/v1/namespaces", self.urls.kubernetes))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["metadata"]["name"].as_str().unwrap().to_owned())
+            .filter(|name| !SYSTEM_NAMESPACES.contains(&name.as_str()))
+            .collect()
     }
 }

@@ -5,7 +5,10 @@ use std::{sync::Arc, time::Duration};
 
 use control::{
     audit::Caller,
-    domain::{NewOrganization, RetryPolicy, SignedInUser},
+    domain::{
+        AdminAccess, Backend, JobState, NewOrganization, OrganizationOverview, ProvisioningProgress,
+        RetryPolicy, SignedInUser,
+    },
     jobs::Worker,
     provisioning::ProvisioningRunner,
     Control,
@@ -140,6 +143,86 @@ pub async fn run_until_waiting(harness: &Harness) -> bool {
         }
     }
     false
+}
+
+/// What people see of a job waiting after a failed attempt.
+pub struct Waiting {
+    /// The customer's page.
+    pub page: OrganizationOverview,
+    /// Its subscription's job, as that page shows it.
+    pub progress: ProvisioningProgress,
+    /// The error the admin reads on the tenant's page.
+    pub admin_error: String,
+}
+
+impl Harness {
+    /// Subscribes `slug` to `plan` and runs jobs until one waits after a
+    /// failed attempt; the customer's page must then show the job waiting
+    /// on `backend`.
+    pub async fn subscribe_until_waiting(
+        &self,
+        owner: &Caller,
+        slug: &str,
+        plan: &str,
+        backend: Backend,
+        label: &str,
+    ) -> Waiting {
+        self.control()
+            .subscribe(owner, slug, plan)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(run_until_waiting(self).await, "{label}: no attempt failed");
+        let page = self
+            .control()
+            .organization_overview(owner, slug)
+            .await
+            .unwrap()
+            .unwrap();
+        let progress = page.subscriptions[0]
+            .progress
+            .clone()
+            .expect("the page shows the job");
+        assert_eq!(progress.state, JobState::Waiting, "{label}");
+        assert_eq!(progress.blocked_on, Some(backend), "{label}");
+        let AdminAccess::Granted(Some(tenant)) = self
+            .control()
+            .tenant_detail(Some(&self.admin.0), slug)
+            .await
+            .unwrap()
+        else {
+            panic!("the admin sees the tenant");
+        };
+        let admin_error = tenant.jobs[0].last_error.clone().unwrap_or_default();
+        Waiting {
+            page,
+            progress,
+            admin_error,
+        }
+    }
+
+    /// Runs everything left; the subscription must end active and running,
+    /// its step `step` (any step, if `None`) attempted more than once.
+    pub async fn assert_recovered(&self, slug: &str, step: Option<&str>, label: &str) {
+        self.settle().await;
+        let (_, state, applied) = self.subscription(slug).await;
+        assert_eq!(
+            (state.as_str(), applied.as_str()),
+            ("active", "running"),
+            "{label}"
+        );
+        let attempts: i32 = sqlx::query_scalar(
+            "SELECT max(st.attempts) FROM job_steps st JOIN jobs j ON j.id = st.job_id
+               JOIN subscriptions s ON s.id = j.subscription_id JOIN organizations o ON o.id = s.organization_id
+              WHERE o.slug = $1 AND ($2::text IS NULL OR st.name = $2)",
+        )
+        .bind(slug)
+        .bind(step)
+        .fetch_one(&self.app.pool)
+        .await
+        .unwrap();
+        assert!(attempts >= 2, "{label}: the failing step ran {attempts} times");
+    }
 }
 
 /// A fresh organization owned by `owner`; its slug.
