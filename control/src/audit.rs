@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use crate::{
     domain::{AuditEntry, AuditFilter, AuditPage, FieldError, FieldProblem},
+    organization_pages::PageChange,
     Result,
 };
 
@@ -64,15 +65,20 @@ pub(crate) async fn record(
 
 /// Writes `event` and commits `tx`: the last step of every change, so that
 /// the change and its record land together or not at all.
-pub(crate) async fn commit_with(
-    mut tx: Transaction<'_, Postgres>,
-    caller: &Caller,
-    at: OffsetDateTime,
-    event: AuditEvent<'_>,
-) -> Result<()> {
-    record(&mut tx, caller, at, event).await?;
-    tx.commit().await?;
-    Ok(())
+impl crate::Control {
+    pub(crate) async fn commit_with(
+        &self,
+        mut tx: Transaction<'_, Postgres>,
+        caller: &Caller,
+        at: OffsetDateTime,
+        event: AuditEvent<'_>,
+    ) -> Result<()> {
+        let change = event
+            .organization_id
+            .map_or(PageChange::Everything, PageChange::Organization);
+        record(&mut tx, caller, at, event).await?;
+        self.commit_page_change(tx, change).await
+    }
 }
 
 /// Whether `action` is one only platform admins take (on a tenant, its

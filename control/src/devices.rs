@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     access::{self, or_refuse, Outcome},
-    audit::{self, AuditEvent, Caller},
+    audit::{AuditEvent, Caller},
     domain::{DeviceName, FieldProblem, Permission, QuotaKind, Refusal},
     quotas::live_subscriptions,
     Control,
@@ -53,7 +53,7 @@ impl Control {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,
@@ -93,7 +93,7 @@ impl Control {
         let Some((name,)) = removed else {
             return Ok(Err(Refusal::NotFound));
         };
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,

@@ -15,6 +15,7 @@ pub use worker::{StepOutcome, StepRunner, Worker};
 
 use crate::{
     domain::{CreatedResource, JobState, JobStatus, RetryPolicy, StepFailure, StepStatus},
+    organization_pages::PageChange,
     Control, Error, Result,
 };
 
@@ -194,7 +195,9 @@ impl Control {
     pub async fn enqueue_job(&self, job: &NewJob<'_>) -> Result<Uuid> {
         let mut tx = self.db.pool().begin().await?;
         let id = enqueue_in(&mut tx, job, self.clock.now()).await?;
-        tx.commit().await?;
+        let touched = job.subscription_id.into_iter().collect();
+        self.commit_page_change(tx, PageChange::Subscriptions(touched))
+            .await?;
         Ok(id)
     }
 
@@ -223,7 +226,9 @@ impl Control {
             return Ok(None);
         };
         let claimed = start_step(&mut tx, job, worker, now).await?;
-        tx.commit().await?;
+        let touched = claimed.subscription_id.into_iter().collect();
+        self.commit_page_change(tx, PageChange::Subscriptions(touched))
+            .await?;
         Ok(Some(claimed))
     }
 
@@ -342,7 +347,9 @@ impl Control {
                 AfterStep::Next(start_step(&mut tx, row, &claimed.worker, now).await?)
             }
         };
-        tx.commit().await?;
+        let touched = claimed.subscription_id.into_iter().collect();
+        self.commit_page_change(tx, PageChange::Subscriptions(touched))
+            .await?;
         Ok(after)
     }
 
@@ -395,7 +402,9 @@ impl Control {
         .execute(&mut *tx)
         .await?;
         announce(&mut tx, claimed.id, state, step).await?;
-        tx.commit().await?;
+        let touched = claimed.subscription_id.into_iter().collect();
+        self.commit_page_change(tx, PageChange::Subscriptions(touched))
+            .await?;
         Ok(AfterStep::Settled(state))
     }
 
@@ -405,7 +414,8 @@ impl Control {
     pub async fn retry_job(&self, job: Uuid) -> Result<bool> {
         let mut tx = self.db.pool().begin().await?;
         let retried = retry_job_in(&mut tx, job, self.clock.now()).await?;
-        tx.commit().await?;
+        // Admins' actions, seldom: not worth finding the one page.
+        self.commit_page_change(tx, PageChange::Everything).await?;
         Ok(retried)
     }
 
@@ -414,7 +424,7 @@ impl Control {
     pub async fn cancel_job(&self, job: Uuid) -> Result<bool> {
         let mut tx = self.db.pool().begin().await?;
         let cancelled = self.cancel_job_in(&mut tx, job, self.clock.now()).await?;
-        tx.commit().await?;
+        self.commit_page_change(tx, PageChange::Everything).await?;
         Ok(cancelled)
     }
 

@@ -19,6 +19,8 @@ pub mod backends;
 #[cfg(feature = "server")]
 mod catalog;
 #[cfg(feature = "server")]
+pub mod change_cache;
+#[cfg(feature = "server")]
 pub mod consent;
 #[cfg(feature = "server")]
 pub mod devices;
@@ -34,6 +36,8 @@ pub mod login;
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod members;
+#[cfg(feature = "server")]
+mod organization_pages;
 #[cfg(feature = "server")]
 pub mod organizations;
 #[cfg(feature = "server")]
@@ -73,9 +77,13 @@ mod control_plane {
 
     /// The entry point to every operation of the control plane.
     ///
-    /// Cheap to clone; shared by every request and worker of a replica.
+    /// Cheap to clone (one reference count); shared by every request and
+    /// worker of a replica.
     #[derive(Clone)]
-    pub struct Control {
+    pub struct Control(Arc<Parts>);
+
+    #[derive(Clone)]
+    pub struct Parts {
         pub(crate) db: Db,
         pub(crate) clock: Arc<dyn Clock>,
         kratos: Option<Kratos>,
@@ -83,14 +91,23 @@ mod control_plane {
         public_url: String,
         pub(crate) mailer: Option<crate::mail::Mailer>,
         pub(crate) catalog_cache: Arc<crate::catalog::CatalogCache>,
+        pub(crate) organization_pages: crate::organization_pages::OrganizationPages,
         /// New organizations wait for a platform admin's approval.
         pub(crate) approve_new_organizations: bool,
         pub(crate) throttle_limits: crate::throttle::ThrottleLimits,
     }
 
+    impl std::ops::Deref for Control {
+        type Target = Parts;
+
+        fn deref(&self) -> &Parts {
+            &self.0
+        }
+    }
+
     impl Control {
         pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
-            Self {
+            Self(Arc::new(Parts {
                 db,
                 clock,
                 kratos: None,
@@ -98,22 +115,28 @@ mod control_plane {
                 public_url: String::new(),
                 mailer: None,
                 catalog_cache: Arc::default(),
+                organization_pages: crate::organization_pages::new_cache(),
                 approve_new_organizations: false,
                 throttle_limits: crate::throttle::ThrottleLimits::default(),
-            }
+            }))
+        }
+
+        /// For the builders below, used while the control plane is set up.
+        fn with(self, change: impl FnOnce(&mut Parts)) -> Self {
+            let mut parts = Arc::unwrap_or_clone(self.0);
+            change(&mut parts);
+            Self(Arc::new(parts))
         }
 
         /// Replaces the default rate limits of sign-in and recovery.
-        pub fn with_throttle_limits(mut self, limits: crate::throttle::ThrottleLimits) -> Self {
-            self.throttle_limits = limits;
-            self
+        pub fn with_throttle_limits(self, limits: crate::throttle::ThrottleLimits) -> Self {
+            self.with(|parts| parts.throttle_limits = limits)
         }
 
         /// The portal's URL as browsers see it (no trailing slash): where
         /// Kratos sends people back, what e-mails link to.
-        pub fn with_public_url(mut self, url: &str) -> Self {
-            url.trim_end_matches('/').clone_into(&mut self.public_url);
-            self
+        pub fn with_public_url(self, url: &str) -> Self {
+            self.with(|parts| url.trim_end_matches('/').clone_into(&mut parts.public_url))
         }
 
         pub fn public_url(&self) -> &str {
@@ -121,27 +144,23 @@ mod control_plane {
         }
 
         /// Makes new organizations wait for a platform admin's approval.
-        pub fn with_organization_approval(mut self, required: bool) -> Self {
-            self.approve_new_organizations = required;
-            self
+        pub fn with_organization_approval(self, required: bool) -> Self {
+            self.with(|parts| parts.approve_new_organizations = required)
         }
 
         /// Adds the mailer that sends the portal's own e-mail (invitations).
-        pub fn with_mailer(mut self, mailer: crate::mail::Mailer) -> Self {
-            self.mailer = Some(mailer);
-            self
+        pub fn with_mailer(self, mailer: crate::mail::Mailer) -> Self {
+            self.with(|parts| parts.mailer = Some(mailer))
         }
 
         /// Adds the Kratos client the identity operations use.
-        pub fn with_kratos(mut self, kratos: Kratos) -> Self {
-            self.kratos = Some(kratos);
-            self
+        pub fn with_kratos(self, kratos: Kratos) -> Self {
+            self.with(|parts| parts.kratos = Some(kratos))
         }
 
         /// Adds the Hydra admin client the login/consent provider uses.
-        pub fn with_hydra(mut self, hydra: Hydra) -> Self {
-            self.hydra = Some(hydra);
-            self
+        pub fn with_hydra(self, hydra: Hydra) -> Self {
+            self.with(|parts| parts.hydra = Some(hydra))
         }
 
         pub fn hydra(&self) -> crate::Result<&Hydra> {

@@ -14,6 +14,7 @@ use crate::{
     audit::{self, AuditEvent, Caller},
     domain::{InvitationPreview, Locale, NewInvitation, Permission, Refusal, Role},
     mail::InvitationLetter,
+    organization_pages::PageChange,
     quotas::{check_seats, live_subscriptions, seat_holders},
     Control, Error, Result,
 };
@@ -174,7 +175,8 @@ impl Control {
         .letter(locale);
         // Sent before the commit: an invitation nobody received is not kept.
         mailer.send(new.email.as_str(), &letter).await?;
-        tx.commit().await?;
+        self.commit_page_change(tx, PageChange::Organization(org.id))
+            .await?;
         Ok(Ok(()))
     }
 
@@ -200,7 +202,7 @@ impl Control {
         if role == Role::Owner.as_str() && !org.role.allows(Permission::ManageOwners) {
             return Ok(Err(Refusal::Forbidden));
         }
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,
@@ -294,7 +296,7 @@ impl Control {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,
@@ -341,7 +343,7 @@ impl Control {
             .bind(role.as_str())
             .execute(&mut *tx)
             .await?;
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,
@@ -383,7 +385,7 @@ impl Control {
             .bind(member)
             .execute(&mut *tx)
             .await?;
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,

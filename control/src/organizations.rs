@@ -3,6 +3,8 @@
 //! which the edge answers with 404); every change writes its audit event in
 //! the same transaction.
 
+use std::sync::Arc;
+
 use serde_json::json;
 use uuid::Uuid;
 
@@ -10,12 +12,10 @@ use crate::{
     access::{self, identity_uuid, or_refuse, stored_role, Outcome},
     audit::{self, AuditEvent, Caller, ParsedFilter, AUDIT_PAGE_SIZE},
     domain::{
-        AuditFilter, AuditPage, FieldError, FieldProblem, Member, NewOrganization, OrganizationOverview,
-        OrganizationSummary, PendingInvitation, Permission, Refusal, Role,
+        AuditFilter, AuditPage, FieldError, FieldProblem, NewOrganization, OrganizationOverview,
+        OrganizationSummary, Permission, Refusal, Role,
     },
-    provisioning::subscription_views,
-    quotas::stored_json,
-    Control, Result,
+    organization_pages, Control, Result,
 };
 
 impl Control {
@@ -71,7 +71,7 @@ impl Control {
             "owner": caller.email,
             "state": state,
         });
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,
@@ -119,97 +119,27 @@ impl Control {
 
     /// An organization's page, for its members only: `NotFound` for anyone
     /// else (and for an unknown slug), so that its existence does not leak.
+    /// Served from the read model (`organization_pages`) when it holds the
+    /// organization: the page customers open most, without a round trip.
     pub async fn organization_overview(&self, caller: &Caller, slug: &str) -> Outcome<OrganizationOverview> {
-        let now = self.clock.now();
-        let mut conn = self.db.pool().acquire().await?;
-        // The membership check (as `access::check` with `Permission::View`,
-        // which every role has) and the page's members and invitations, in
-        // one round trip: this is the page customers open most.
-        type Row = (
-            Uuid,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-            String,
-        );
-        let found: Option<Row> = sqlx::query_as(
-            "SELECT o.id, o.name, o.state, m.role, o.country, o.billing_email, o.state_reason,
-                    (SELECT coalesce(json_agg(json_build_array(mm.identity_id, mm.email, mm.role)
-                              ORDER BY CASE mm.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END,
-                                       mm.email), '[]')
-                       FROM memberships mm WHERE mm.organization_id = o.id)::text,
-                    (SELECT coalesce(json_agg(json_build_array(i.id, i.email, i.role,
-                                              to_char(i.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
-                              ORDER BY i.created_at), '[]')
-                       FROM invitations i
-                      WHERE i.organization_id = o.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL
-                        AND i.expires_at > $3)::text
-               FROM organizations o JOIN memberships m ON m.organization_id = o.id
-              WHERE o.slug = $1 AND m.identity_id = $2 AND o.state <> 'closed'",
-        )
-        .bind(slug)
-        .bind(identity_uuid(caller)?)
-        .bind(now)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some((id, name, state, role, country, billing_email, state_reason, members, invitations)) = found
-        else {
-            return Ok(Err(Refusal::NotFound));
+        let viewer = identity_uuid(caller)?;
+        let pages = &self.organization_pages;
+        let record = match pages.get(slug) {
+            Some(record) => record,
+            None => {
+                let reading = pages.reading();
+                let mut conn = self.db.pool().acquire().await?;
+                let Some(record) = organization_pages::load(&mut conn, slug).await? else {
+                    return Ok(Err(Refusal::NotFound));
+                };
+                let record = Arc::new(record);
+                pages.keep(reading, slug.to_owned(), record.clone());
+                record
+            }
         };
-        let role = stored_role(&role)?;
-        let members: Vec<(Uuid, String, String)> = stored_json(&members)?;
-        let invitations: Vec<(Uuid, String, String, String)> = stored_json(&invitations)?;
-        let members = members
-            .into_iter()
-            .map(|(id, email, role)| {
-                Ok(Member {
-                    identity_id: id.to_string(),
-                    email,
-                    role: stored_role(&role)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let invitations = invitations
-            .into_iter()
-            .map(|(id, email, role, expires_on)| {
-                Ok(PendingInvitation {
-                    id: id.to_string(),
-                    email,
-                    role: stored_role(&role)?,
-                    expires_on,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        // Seats are held by members and reserved by open invitations.
-        let holders: Vec<Role> = members
-            .iter()
-            .map(|m| m.role)
-            .chain(invitations.iter().map(|i| i.role))
-            .collect();
-        let subscriptions = subscription_views(&mut conn, id, &holders).await?;
-        Ok(Ok(OrganizationOverview {
-            organization: OrganizationSummary {
-                slug: slug.to_owned(),
-                name,
-                country,
-                state,
-                role,
-            },
-            state_reason,
-            billing_email,
-            members,
-            invitations: if role.allows(Permission::ManageMembers) {
-                invitations
-            } else {
-                Vec::new()
-            },
-            subscriptions,
-            viewer_id: caller.identity_id.clone(),
-        }))
+        Ok(record
+            .overview(slug, viewer, self.clock.now())
+            .ok_or(Refusal::NotFound))
     }
 
     /// The organization's own audit log, for its owners and admins.

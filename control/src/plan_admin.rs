@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     access::{or_refuse, Outcome},
-    audit::{self, AuditEvent, Caller},
+    audit::{AuditEvent, Caller},
     catalog::{plan_by_id, PLAN_COLUMNS},
     domain::{AdminAccess, FieldProblem, Plan, PlanDraft, PlanRecord, Refusal, SignedInUser},
     members::day,
@@ -86,7 +86,7 @@ impl Control {
         if inserted == 0 {
             return Ok(Err(Refusal::field("code", FieldProblem::Taken)));
         }
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,
@@ -152,7 +152,7 @@ impl Control {
         .bind(draft.offer.code())
         .bind(draft.code.as_str());
         bind_terms(update, draft).execute(&mut *tx).await?;
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,
@@ -195,7 +195,7 @@ impl Control {
             .bind((!on_sale).then_some(now))
             .execute(&mut *tx)
             .await?;
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     access::{self, or_refuse, Outcome},
-    audit::{self, AuditEvent, Caller},
+    audit::{AuditEvent, Caller},
     catalog::plan_on_sale,
     domain::{FieldProblem, Permission, Refusal, SubscriptionState},
     quotas::{check_plan_fits, live_subscriptions, seat_holders},
@@ -61,7 +61,7 @@ impl Control {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,
@@ -157,7 +157,7 @@ impl Control {
             .bind(now)
         };
         update.execute(&mut *tx).await?;
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,
@@ -203,7 +203,7 @@ impl Control {
             _ => SubscriptionState::Deprovisioning,
         };
         set_state(&mut tx, subscription, state, None, now).await?;
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     access::{or_refuse, Outcome},
-    audit::{self, AuditEvent, Caller},
+    audit::{AuditEvent, Caller},
     domain::{
         AdminAccess, FieldError, FieldProblem, QuotaKind, Refusal, SignedInUser, SubscriptionState,
         MAX_AMOUNT,
@@ -148,7 +148,7 @@ impl Control {
         state: &str,
         reason: Option<&str>,
     ) -> Outcome<()> {
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             self.clock.now(),
@@ -421,7 +421,7 @@ impl Control {
                 json!({ "state": next.as_str(), "reason": reason }),
             )
         };
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,
@@ -508,7 +508,7 @@ impl Control {
                     .await?;
             }
         }
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,

@@ -45,7 +45,6 @@ const WRITE_LATENCY_MS: u64 = 100;
 const PER_OFFER: usize = 8;
 /// How long the last worker has to finish everything after the last kill.
 const SETTLE: Duration = Duration::from_secs(150);
-/// Namespaces every cluster starts with.
 
 /// splitmix64: reproducible pseudo-random numbers from the seed and an index.
 fn random(seed: u64, index: u64) -> u64 {

@@ -31,7 +31,6 @@ const PLANS: [(&str, &str); 3] = [
 /// Added to the Kubernetes writes, so that jobs overlap and a stream opened
 /// just after its subscription was requested still hears the steps.
 const WRITE_LATENCY_MS: u64 = 50;
-/// Namespaces every cluster starts with.
 
 /// The `progress` events of a stream until the subscription is active.
 async fn events_until_active(response: reqwest::Response, log: &Path) -> Vec<SubscriptionProgress> {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     access::{or_refuse, Outcome},
-    audit::{self, AuditEvent, Caller},
+    audit::{AuditEvent, Caller},
     domain::{JobStatus, Refusal, SignedInUser},
     jobs::{job_status_on, retry_job_in},
     Control, Result,
@@ -81,7 +81,7 @@ impl Control {
         if !done {
             return Ok(Err(Refusal::WrongState));
         }
-        audit::commit_with(
+        self.commit_with(
             tx,
             caller,
             now,

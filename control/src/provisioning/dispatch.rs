@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::{
     domain::{job_kind, workflow, Action, JobState, OfferKind},
     jobs::{enqueue_in, NewJob},
+    organization_pages::PageChange,
     Control, Error, Result,
 };
 
@@ -66,7 +67,7 @@ impl Control {
         )
         .fetch_all(&mut *tx)
         .await?;
-        let mut queued = 0;
+        let mut queued = Vec::new();
         for (subscription, offer, state, applied, last_id, last_kind, last_state) in candidates {
             let Some(action) = needed_action(&state, &applied) else {
                 continue;
@@ -100,10 +101,12 @@ impl Control {
                 now,
             )
             .await?;
-            queued += 1;
+            queued.push(subscription);
         }
-        tx.commit().await?;
-        Ok(queued)
+        let count = queued.len();
+        self.commit_page_change(tx, PageChange::Subscriptions(queued))
+            .await?;
+        Ok(count)
     }
 }
 

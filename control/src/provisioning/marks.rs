@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, AuditEvent, Caller},
+    organization_pages::PageChange,
     Control, Result,
 };
 
@@ -117,7 +118,7 @@ impl Control {
             )
             .await?;
         }
-        tx.commit().await?;
-        Ok(())
+        self.commit_page_change(tx, PageChange::Organization(organization))
+            .await
     }
 }

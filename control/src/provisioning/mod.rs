@@ -19,7 +19,7 @@ mod engine;
 mod marks;
 mod progress;
 
-pub(crate) use progress::subscription_views;
+pub(crate) use progress::{progress_of, subscription_views};
 mod reconcile;
 mod runner;
 mod runs;

@@ -17,6 +17,7 @@ use crate::{
     audit::{self, AuditEvent},
     domain::{job_kind, workflow, Action, JobState, OfferKind},
     jobs::{enqueue_in, NewJob},
+    organization_pages::PageChange,
     Control, Error, Result,
 };
 
@@ -306,7 +307,8 @@ impl Control {
             },
         )
         .await?;
-        tx.commit().await?;
+        self.commit_page_change(tx, PageChange::Organization(organization))
+            .await?;
         Ok(Some(matches!(repair, Repair::Job(_))))
     }
 }

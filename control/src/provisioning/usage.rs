@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use crate::{backends::kubernetes::QuotaUsage, Control, Result};
+use crate::{backends::kubernetes::QuotaUsage, organization_pages::PageChange, Control, Result};
 
 impl Control {
     pub(crate) async fn record_observed_usage(&self, subscription: Uuid, used: &QuotaUsage) -> Result<()> {
@@ -21,6 +21,7 @@ impl Control {
         .bind(self.clock.now())
         .execute(self.db.pool())
         .await?;
+        self.page_changed(PageChange::Subscriptions(vec![subscription]));
         Ok(())
     }
 }

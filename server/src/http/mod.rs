@@ -44,9 +44,20 @@ pub enum StartError {
     Provisioning(String),
 }
 
-/// Everything a request handler may need; cheap to clone.
+/// Everything a request handler may need; cloned for every request, so one
+/// reference count.
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(Arc<AppParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+pub(crate) struct AppParts {
     pub leptos: LeptosOptions,
     pub shell: ShellOptions,
     pub control: Control,
@@ -230,11 +241,12 @@ fn router(
         Arc::new(move |request| Box::pin(render(request)))
     };
     let (sessions, session_changes) = session_store::CachedSessionStore::new(control.db().pool().clone());
-    let (progress, progress_relay) = progress::ProgressHub::new(control.db().pool().clone());
+    let (progress, progress_relay) = progress::ProgressHub::new(&control);
+    let page_changes = control.listen_for_page_changes();
     let background: BackgroundTask = Box::pin(async move {
-        tokio::join!(session_changes, progress_relay);
+        tokio::join!(session_changes, progress_relay, page_changes);
     });
-    let state = AppState {
+    let state = AppState(Arc::new(AppParts {
         progress,
         sessions: sessions.clone(),
         pages,
@@ -245,7 +257,7 @@ fn router(
         readiness: Arc::new(probes::Readiness::from_config(config)),
         relying_party,
         session: config.session.clone(),
-    };
+    }));
 
     let routes = route_list();
 

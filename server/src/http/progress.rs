@@ -28,14 +28,19 @@ use super::AppState;
 #[derive(Clone)]
 pub(crate) struct ProgressHub {
     changes: broadcast::Sender<Uuid>,
+    control: Control,
 }
 
 impl ProgressHub {
     /// The hub, and the task that feeds it from the database's announcements.
-    pub(crate) fn new(pool: PgPool) -> (Self, impl Future<Output = ()> + Send + 'static) {
+    pub(crate) fn new(control: &Control) -> (Self, impl Future<Output = ()> + Send + 'static) {
         let (changes, _) = broadcast::channel(1024);
-        let hub = Self { changes };
+        let hub = Self {
+            changes,
+            control: control.clone(),
+        };
         let feeder = hub.clone();
+        let pool = control.db().pool().clone();
         (hub, async move { feeder.relay(pool).await })
     }
 
@@ -57,6 +62,8 @@ impl ProgressHub {
                 .ok()
                 .and_then(|payload| payload["subscription"].as_str().and_then(|id| id.parse().ok()));
             if let Some(subscription) = subscription {
+                // Pages reloaded on this event must not be served from an older copy.
+                self.control.forget_subscription_page(subscription);
                 // Nobody listening is fine.
                 let _ = self.changes.send(subscription);
             }

@@ -129,7 +129,8 @@ impl TestAppBuilder {
             database: DatabaseConfig {
                 url: SecretString::from(database_url(&database)),
                 // The engine holds connections for its listeners and workers.
-                max_connections: if self.provisioning.is_some() { 12 } else { 4 },
+                // Three of them listen for announcements (sessions, pages, job progress).
+                max_connections: if self.provisioning.is_some() { 14 } else { 6 },
                 migrate: true,
             },
             site: SiteConfig {

@@ -1,0 +1,234 @@
+//! Copies of database rows kept in memory, each forgotten as soon as a
+//! change to it is announced on a PostgreSQL channel, by whichever replica
+//! made it. Serves the portal's sessions and its organization pages.
+//!
+//! A copy must never outlive a change: while the listener is not
+//! connected nothing is served from memory, when it reconnects everything
+//! kept is dropped (announcements made meanwhile were lost), and a value
+//! read from the database while any change was announced is not kept (it may
+//! predate the change).
+
+use std::{
+    borrow::Borrow,
+    collections::HashMap,
+    hash::Hash,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::Duration,
+};
+
+use sqlx::postgres::{PgListener, PgPool};
+
+/// How long to wait before listening again after the connection was lost.
+const RECONNECT_AFTER: Duration = Duration::from_secs(1);
+
+/// The payload that asks every replica to forget everything.
+pub const FORGET_ALL: &str = "*";
+
+pub struct ChangeCache<K, V> {
+    state: Arc<Mutex<State<K, V>>>,
+    capacity: usize,
+}
+
+impl<K, V> Clone for ChangeCache<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            state: self.state.clone(),
+            capacity: self.capacity,
+        }
+    }
+}
+
+impl<K, V> std::fmt::Debug for ChangeCache<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeCache")
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+struct State<K, V> {
+    entries: HashMap<K, V>,
+    /// Whether announcements are being received: copies are used only then.
+    listening: bool,
+    /// Bumped by every forgetting, so that a read that overlapped one is not kept.
+    changes: u64,
+}
+
+/// When a read from the database began, as [`ChangeCache::keep`] needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct Reading(u64);
+
+impl<K: Eq + Hash, V: Clone> ChangeCache<K, V> {
+    /// Beyond `capacity` copies, everything is dropped and read again.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            state: Arc::new(Mutex::new(State {
+                entries: HashMap::new(),
+                listening: false,
+                changes: 0,
+            })),
+            capacity,
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State<K, V>> {
+        // A panic while holding the lock leaves a plain map behind: still usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The copy of `key`, if one is kept and may be trusted.
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        let state = self.state();
+        if !state.listening {
+            return None;
+        }
+        state.entries.get(key).cloned()
+    }
+
+    /// Call before reading what [`keep`](Self::keep) will be given.
+    pub fn reading(&self) -> Reading {
+        Reading(self.state().changes)
+    }
+
+    /// Keeps `value`, read from the database since `reading`, unless a
+    /// change was announced meanwhile or nobody listens.
+    pub fn keep(&self, reading: Reading, key: K, value: V) {
+        let capacity = self.capacity;
+        let mut state = self.state();
+        if !state.listening || state.changes != reading.0 {
+            return;
+        }
+        if state.entries.len() >= capacity {
+            state.entries.clear();
+        }
+        state.entries.insert(key, value);
+    }
+
+    pub fn forget(&self, key: &K) {
+        let mut state = self.state();
+        state.changes += 1;
+        state.entries.remove(key);
+    }
+
+    /// Forgets every copy `matches` picks.
+    pub fn forget_where(&self, matches: impl Fn(&K, &V) -> bool) {
+        let mut state = self.state();
+        state.changes += 1;
+        state.entries.retain(|key, value| !matches(key, value));
+    }
+
+    pub fn forget_all(&self) {
+        let mut state = self.state();
+        state.changes += 1;
+        state.entries.clear();
+    }
+
+    fn set_listening(&self, listening: bool) {
+        let mut state = self.state();
+        state.changes += 1;
+        state.entries.clear();
+        state.listening = listening;
+    }
+}
+
+impl<K, V> ChangeCache<K, V>
+where
+    K: Eq + Hash + Send + 'static,
+    V: Clone + Send + 'static,
+{
+    /// Receives the announcements on `channel` for as long as the process
+    /// runs, reconnecting when the connection is lost. A payload `parse`
+    /// does not understand (or [`FORGET_ALL`]) forgets everything.
+    pub async fn listen(self, pool: PgPool, channel: &'static str, parse: fn(&str) -> Option<K>) {
+        loop {
+            match self.listen_once(&pool, channel, parse).await {
+                Ok(()) => tracing::warn!(channel, "a change listener lost its connection"),
+                Err(error) => tracing::warn!(channel, %error, "cannot listen for changes"),
+            }
+            self.set_listening(false);
+            tokio::time::sleep(RECONNECT_AFTER).await;
+        }
+    }
+
+    async fn listen_once(
+        &self,
+        pool: &PgPool,
+        channel: &'static str,
+        parse: fn(&str) -> Option<K>,
+    ) -> Result<(), sqlx::Error> {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(channel).await?;
+        // Anything kept before now may have changed while nobody listened.
+        self.set_listening(true);
+        // `try_recv` answers `None` when the connection is lost.
+        while let Some(notice) = listener.try_recv().await? {
+            match parse(notice.payload()) {
+                Some(key) => self.forget(&key),
+                None => self.forget_all(),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listening() -> ChangeCache<u32, &'static str> {
+        let cache = ChangeCache::new(2);
+        cache.set_listening(true);
+        cache
+    }
+
+    #[test]
+    fn nothing_is_kept_or_served_while_nobody_listens() {
+        let cache = ChangeCache::new(10);
+        let reading = cache.reading();
+        cache.keep(reading, 1, "one");
+        assert_eq!(cache.get(&1), None);
+        cache.set_listening(true);
+        let reading = cache.reading();
+        cache.keep(reading, 1, "one");
+        assert_eq!(cache.get(&1), Some("one"));
+        cache.set_listening(false);
+        assert_eq!(cache.get(&1), None);
+    }
+
+    #[test]
+    fn a_read_that_overlapped_a_change_is_not_kept() {
+        let cache = listening();
+        let reading = cache.reading();
+        cache.forget(&7);
+        cache.keep(reading, 1, "stale");
+        assert_eq!(cache.get(&1), None);
+    }
+
+    #[test]
+    fn forgetting_drops_only_what_it_names() {
+        let cache = listening();
+        let reading = cache.reading();
+        cache.keep(reading, 1, "one");
+        cache.keep(reading, 2, "two");
+        cache.forget(&1);
+        assert_eq!((cache.get(&1), cache.get(&2)), (None, Some("two")));
+        let reading = cache.reading();
+        cache.keep(reading, 1, "one");
+        cache.forget_where(|_, value| *value == "two");
+        assert_eq!((cache.get(&1), cache.get(&2)), (Some("one"), None));
+    }
+
+    #[test]
+    fn beyond_its_capacity_it_starts_again() {
+        let cache = listening();
+        let reading = cache.reading();
+        for key in 1..=3 {
+            cache.keep(reading, key, "value");
+        }
+        assert_eq!((cache.get(&1), cache.get(&3)), (None, Some("value")));
+    }
+}

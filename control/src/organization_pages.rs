@@ -1,0 +1,247 @@
+//! The organization page's read model: what its page shows, as one record
+//! per organization kept in memory (the page customers open most), read
+//! from the database once and forgotten as soon as anything on it changes.
+//!
+//! The triggers of migration 11 announce the slug of the organization that
+//! changed on [`CHANNEL`] (`*` when a plan or offer changed): every replica
+//! forgets its copy then. The replica that made a change also forgets at
+//! once, after its commit, so that the page it serves next shows it.
+//! What depends on the time (an invitation's expiry) is applied when the
+//! page is served, not when the record is read.
+
+use std::{collections::HashMap, sync::Arc};
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    access::stored_role,
+    change_cache::ChangeCache,
+    domain::{
+        Member, OrganizationOverview, OrganizationSummary, PendingInvitation, Permission,
+        ProvisioningProgress, Role, SubscriptionView,
+    },
+    provisioning::progress_of,
+    quotas::{live_subscriptions, stored_json, LiveSubscription},
+    Result,
+};
+
+/// Where migration 11's triggers announce changed organizations.
+pub const CHANNEL: &str = "organization_changed";
+/// Beyond this many organizations in memory the copies are dropped.
+const CAPACITY: usize = 20_000;
+
+pub(crate) type OrganizationPages = ChangeCache<String, Arc<OrganizationRecord>>;
+
+pub(crate) fn new_cache() -> OrganizationPages {
+    ChangeCache::new(CAPACITY)
+}
+
+/// A payload of [`CHANNEL`]: a slug, or `None` to forget everything.
+pub(crate) fn parse_announcement(payload: &str) -> Option<String> {
+    (payload != crate::change_cache::FORGET_ALL).then(|| payload.to_owned())
+}
+
+/// Everything an organization's page shows, whoever looks at it.
+#[derive(Debug)]
+pub(crate) struct OrganizationRecord {
+    pub id: Uuid,
+    name: String,
+    state: String,
+    country: String,
+    billing_email: String,
+    state_reason: Option<String>,
+    members: Vec<(Uuid, Member)>,
+    /// Open invitations with when they expire, expired ones included.
+    invitations: Vec<(PendingInvitation, OffsetDateTime)>,
+    subscriptions: Vec<LiveSubscription>,
+    progress: HashMap<Uuid, ProvisioningProgress>,
+}
+
+impl OrganizationRecord {
+    pub fn has_subscription(&self, subscription: Uuid) -> bool {
+        self.subscriptions.iter().any(|live| live.id == subscription)
+    }
+
+    /// The page as `viewer` sees it at `now`; `None` if they are not a member.
+    pub fn overview(&self, slug: &str, viewer: Uuid, now: OffsetDateTime) -> Option<OrganizationOverview> {
+        let role = self
+            .members
+            .iter()
+            .find(|(identity, _)| *identity == viewer)
+            .map(|(_, member)| member.role)?;
+        let invitations: Vec<PendingInvitation> = self
+            .invitations
+            .iter()
+            .filter(|(_, expires_at)| *expires_at > now)
+            .map(|(invitation, _)| invitation.clone())
+            .collect();
+        // Seats are held by members and reserved by open invitations.
+        let holders: Vec<Role> = self
+            .members
+            .iter()
+            .map(|(_, member)| member.role)
+            .chain(invitations.iter().map(|invitation| invitation.role))
+            .collect();
+        let subscriptions = self
+            .subscriptions
+            .iter()
+            .map(|live| SubscriptionView {
+                progress: self.progress.get(&live.id).cloned(),
+                ..live.view(&holders)
+            })
+            .collect();
+        Some(OrganizationOverview {
+            organization: OrganizationSummary {
+                slug: slug.to_owned(),
+                name: self.name.clone(),
+                country: self.country.clone(),
+                state: self.state.clone(),
+                role,
+            },
+            state_reason: self.state_reason.clone(),
+            billing_email: self.billing_email.clone(),
+            members: self.members.iter().map(|(_, member)| member.clone()).collect(),
+            invitations: if role.allows(Permission::ManageMembers) {
+                invitations
+            } else {
+                Vec::new()
+            },
+            subscriptions,
+            viewer_id: viewer.to_string(),
+        })
+    }
+}
+
+/// The record of the organization `slug` unless it is closed or unknown:
+/// two round trips (the organization with its members and invitations, its
+/// subscriptions) and a third when a job is under way.
+pub(crate) async fn load(conn: &mut PgConnection, slug: &str) -> Result<Option<OrganizationRecord>> {
+    type Row = (
+        Uuid,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+    );
+    let found: Option<Row> = sqlx::query_as(
+        "SELECT o.id, o.name, o.state, o.country, o.billing_email, o.state_reason,
+                (SELECT coalesce(json_agg(json_build_array(m.identity_id, m.email, m.role)
+                          ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END,
+                                   m.email), '[]')
+                   FROM memberships m WHERE m.organization_id = o.id)::text,
+                (SELECT coalesce(json_agg(json_build_array(i.id, i.email, i.role,
+                                          to_char(i.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                                          extract(epoch FROM i.expires_at)::bigint)
+                          ORDER BY i.created_at), '[]')
+                   FROM invitations i
+                  WHERE i.organization_id = o.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL)::text
+           FROM organizations o
+          WHERE o.slug = $1 AND o.state <> 'closed'",
+    )
+    .bind(slug)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((id, name, state, country, billing_email, state_reason, members, invitations)) = found else {
+        return Ok(None);
+    };
+    let members: Vec<(Uuid, String, String)> = stored_json(&members)?;
+    let members = members
+        .into_iter()
+        .map(|(identity, email, role)| {
+            let member = Member {
+                identity_id: identity.to_string(),
+                email,
+                role: stored_role(&role)?,
+            };
+            Ok((identity, member))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let invitations: Vec<(Uuid, String, String, String, i64)> = stored_json(&invitations)?;
+    let invitations = invitations
+        .into_iter()
+        .map(|(id, email, role, expires_on, expires_at)| {
+            let invitation = PendingInvitation {
+                id: id.to_string(),
+                email,
+                role: stored_role(&role)?,
+                expires_on,
+            };
+            // An instant out of range has long expired.
+            let expires_at =
+                OffsetDateTime::from_unix_timestamp(expires_at).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            Ok((invitation, expires_at))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let subscriptions = live_subscriptions(conn, id).await?;
+    let ids: Vec<Uuid> = subscriptions.iter().map(|live| live.id).collect();
+    let progress = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        progress_of(conn, &ids).await?
+    };
+    Ok(Some(OrganizationRecord {
+        id,
+        name,
+        state,
+        country,
+        billing_email,
+        state_reason,
+        members,
+        invitations,
+        subscriptions,
+        progress,
+    }))
+}
+
+/// Which organizations' pages a committed change touched.
+pub(crate) enum PageChange {
+    Organization(Uuid),
+    Subscriptions(Vec<Uuid>),
+    /// A plan or an offer: every page that shows one.
+    Everything,
+}
+
+impl crate::Control {
+    /// Commits `tx`, then forgets the pages it changed on this replica at
+    /// once (the others forget them when the triggers' announcement arrives).
+    pub(crate) async fn commit_page_change(
+        &self,
+        tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        change: PageChange,
+    ) -> Result<()> {
+        tx.commit().await?;
+        self.page_changed(change);
+        Ok(())
+    }
+
+    pub(crate) fn page_changed(&self, change: PageChange) {
+        let pages = &self.organization_pages;
+        match change {
+            PageChange::Organization(id) => pages.forget_where(|_, record| record.id == id),
+            PageChange::Subscriptions(ids) if ids.is_empty() => {}
+            PageChange::Subscriptions(ids) => {
+                pages.forget_where(|_, record| ids.iter().any(|id| record.has_subscription(*id)));
+            }
+            PageChange::Everything => pages.forget_all(),
+        }
+    }
+
+    /// Forgets the page showing `subscription`: a live page reloads on its
+    /// job's announcement, which may arrive before the page's own.
+    pub fn forget_subscription_page(&self, subscription: Uuid) {
+        self.page_changed(PageChange::Subscriptions(vec![subscription]));
+    }
+
+    /// Keeps the pages of this replica true to changes made by the others:
+    /// run it for as long as the control plane serves.
+    pub fn listen_for_page_changes(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        self.organization_pages
+            .clone()
+            .listen(self.db.pool().clone(), CHANNEL, parse_announcement)
+    }
+}

@@ -1,0 +1,251 @@
+//! The organization page's read model: served from memory, and never older
+//! than the last change committed, whichever replica (or a hand in the
+//! database) made it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::Duration;
+
+use control::{
+    audit::Caller,
+    domain::{NewOrganization, OrganizationOverview, QuotaKind, Refusal, Role},
+};
+use support::{browser::unique_email, TestApp};
+use uuid::Uuid;
+
+fn person(name: &str) -> Caller {
+    Caller {
+        identity_id: Uuid::new_v4().to_string(),
+        email: unique_email(name),
+        request_id: None,
+        ip: None,
+    }
+}
+
+async fn overview(app: &TestApp, caller: &Caller, slug: &str) -> Result<OrganizationOverview, Refusal> {
+    app.control.organization_overview(caller, slug).await.unwrap()
+}
+
+/// Runs `sql` with the triggers off, so that nobody is told: what the page
+/// shows afterwards tells whether it came from memory.
+async fn change_unannounced(app: &TestApp, sql: &str) {
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(sql).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// Waits until `seen` holds of the page, as another replica's change
+/// reaches this one through its announcement.
+async fn eventually(
+    app: &TestApp,
+    caller: &Caller,
+    slug: &str,
+    what: &str,
+    seen: impl Fn(&Result<OrganizationOverview, Refusal>) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let page = overview(app, caller, slug).await;
+        if seen(&page) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: the page still shows {page:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+struct Tenant {
+    app: TestApp,
+    owner: Caller,
+    slug: String,
+    id: Uuid,
+}
+
+/// An organization with a training subscription, its page in memory.
+async fn tenant() -> Tenant {
+    let app = TestApp::spawn().await;
+    let owner = person("owner");
+    let slug = format!("pages-{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let new = NewOrganization::parse("Pages", &slug, "FR", "billing@pages.example").unwrap();
+    app.control
+        .create_organization(&owner, &new)
+        .await
+        .unwrap()
+        .unwrap();
+    app.control
+        .subscribe(&owner, &slug, "learn-class")
+        .await
+        .unwrap()
+        .unwrap();
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM organizations WHERE slug = $1")
+        .bind(&slug)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let tenant = Tenant { app, owner, slug, id };
+    // The replica listens once its background tasks run; until then it
+    // reads every page from the database. A name changed unannounced shows
+    // only on a page read from the database.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let rename = |name: &str| {
+        format!(
+            "UPDATE organizations SET name = '{name}' WHERE id = '{}'",
+            tenant.id
+        )
+    };
+    for attempt in 0.. {
+        let shown = overview(&tenant.app, &tenant.owner, &tenant.slug)
+            .await
+            .unwrap()
+            .organization
+            .name;
+        change_unannounced(&tenant.app, &rename(&format!("Hidden {attempt}"))).await;
+        let again = overview(&tenant.app, &tenant.owner, &tenant.slug)
+            .await
+            .unwrap()
+            .organization
+            .name;
+        // The database as the page shows it, for the tests' own changes.
+        change_unannounced(&tenant.app, &rename(&shown)).await;
+        if again == shown {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the page is never served from memory"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tenant
+}
+
+#[tokio::test]
+async fn a_page_in_memory_follows_every_change_committed_elsewhere() {
+    let Tenant { app, owner, slug, id } = tenant().await;
+
+    // The organization itself, as an admin on another replica would change it.
+    sqlx::query(
+        "UPDATE organizations SET state = 'suspended', state_reason = 'Unpaid invoice' WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    eventually(&app, &owner, &slug, "suspension", |page| {
+        page.as_ref()
+            .is_ok_and(|page| page.state_reason.as_deref() == Some("Unpaid invoice"))
+    })
+    .await;
+
+    // A member added, then removed: they see the page, then no longer.
+    let colleague = person("colleague");
+    sqlx::query("INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, 'member', now())")
+        .bind(id)
+        .bind(&colleague.identity_id)
+        .bind(&colleague.email)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    eventually(&app, &owner, &slug, "new member", |page| {
+        page.as_ref().is_ok_and(|page| {
+            page.members
+                .iter()
+                .any(|m| m.email == colleague.email && m.role == Role::Member)
+        })
+    })
+    .await;
+    assert!(overview(&app, &colleague, &slug).await.is_ok());
+    sqlx::query("DELETE FROM memberships WHERE identity_id = $1::uuid")
+        .bind(&colleague.identity_id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    eventually(&app, &colleague, &slug, "removed member", |page| {
+        page == &Err(Refusal::NotFound)
+    })
+    .await;
+
+    // A plan's quota, which every page showing that plan reads.
+    sqlx::query("UPDATE plans SET cpu_millicores = cpu_millicores + 1 WHERE code = 'learn-class'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let limit: i32 = sqlx::query_scalar("SELECT cpu_millicores FROM plans WHERE code = 'learn-class'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    eventually(&app, &owner, &slug, "plan quota", |page| {
+        page.as_ref().is_ok_and(|page| {
+            page.subscriptions[0]
+                .quotas
+                .iter()
+                .any(|q| q.quota == QuotaKind::CpuMillicores && i64::from(q.limit) == i64::from(limit))
+        })
+    })
+    .await;
+
+    // The subscription's job, as another replica's worker moves it on.
+    let subscription: Uuid = sqlx::query_scalar("SELECT id FROM subscriptions WHERE organization_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let second_replica = control::Control::new(
+        control::store::Db::from_pool(app.pool.clone()),
+        std::sync::Arc::new(control::clock::SystemClock),
+    );
+    second_replica
+        .enqueue_job(&control::jobs::NewJob {
+            kind: "provision.training",
+            steps: &["vault", "namespace"],
+            subscription_id: Some(subscription),
+        })
+        .await
+        .unwrap();
+    eventually(&app, &owner, &slug, "queued job", |page| {
+        page.as_ref()
+            .is_ok_and(|page| page.subscriptions[0].progress.is_some())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn this_replicas_own_changes_show_at_once() {
+    let Tenant { app, owner, slug, .. } = tenant().await;
+    let new = control::domain::NewInvitation::parse(&unique_email("invited"), "admin").unwrap();
+    app.control
+        .invite_member(&owner, &slug, &new, control::domain::Locale::En)
+        .await
+        .unwrap()
+        .unwrap();
+    // No waiting: the replica that made the change forgot its copy itself.
+    let page = overview(&app, &owner, &slug).await.unwrap();
+    assert_eq!(page.invitations.len(), 1);
+    let subscription = &page.subscriptions[0];
+    app.control
+        .cancel_subscription(
+            &owner,
+            &slug,
+            subscription.id.parse().unwrap(),
+            subscription.version,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let page = overview(&app, &owner, &slug).await.unwrap();
+    let state = page.subscriptions.first().map(|subscription| subscription.state);
+    assert_ne!(
+        state,
+        Some(control::domain::SubscriptionState::Requested),
+        "{page:?}"
+    );
+}
