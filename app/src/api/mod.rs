@@ -220,13 +220,47 @@ pub const ORG_CSRF_COOKIE: &str = "bibind_org_csrf";
 /// The name of the cookie holding the CSRF token of the invitation form.
 pub const INVITATION_CSRF_COOKIE: &str = "bibind_invitation_csrf";
 
-/// An organization's page: the organization, the catalog its forms offer,
-/// and the token those forms post.
+/// An organization's page: the organization, the offers and plans its
+/// forms offer (for those who may subscribe), and the token those forms post.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OrganizationPageData {
     pub overview: OrganizationOverview,
-    pub catalog: Vec<Offer>,
+    pub catalog: Vec<OfferChoice>,
     pub csrf_token: String,
+}
+
+/// An offer as the page's subscribe and change-plan forms show it: only
+/// what they need, since the page carries it again for hydration.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OfferChoice {
+    pub kind: control::domain::OfferKind,
+    pub name: control::domain::LocalizedText,
+    pub plans: Vec<PlanChoice>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PlanChoice {
+    pub code: control::domain::PlanCode,
+    pub name: control::domain::LocalizedText,
+    pub requires_approval: bool,
+}
+
+impl From<&Offer> for OfferChoice {
+    fn from(offer: &Offer) -> Self {
+        Self {
+            kind: offer.kind,
+            name: offer.name.clone(),
+            plans: offer
+                .plans
+                .iter()
+                .map(|plan| PlanChoice {
+                    code: plan.code.clone(),
+                    name: plan.name.clone(),
+                    requires_approval: plan.requires_approval,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A refusal as the page's answer, with its HTTP status set (404 for what
@@ -266,9 +300,19 @@ pub async fn organization_page(slug: String) -> Result<MemberView<OrganizationPa
             _ => MemberView::NotFound,
         });
     };
+    let catalog = if overview
+        .organization
+        .role
+        .allows(control::domain::Permission::ManageSubscriptions)
+    {
+        let offers = control.public_catalog().await.map_err(internal_error)?;
+        offers.iter().map(OfferChoice::from).collect()
+    } else {
+        Vec::new()
+    };
     Ok(MemberView::Ready(OrganizationPageData {
         overview,
-        catalog: control.public_catalog().await.map_err(internal_error)?,
+        catalog,
         csrf_token: crate::csrf::issue(ORG_CSRF_COOKIE, "/orgs"),
     }))
 }

@@ -6,11 +6,12 @@ use leptos_router::hooks::use_location;
 
 use crate::{
     api::current_user,
-    i18n::{t, use_locale, Locale, Msg},
+    i18n::{translator, use_locale, Locale, Msg},
 };
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let t = translator();
     view! {
         <a href="#content" class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:z-50 rounded bg-white px-4 py-2 text-sm font-medium text-indigo-800 shadow">
             {t(Msg::SkipToContent)}
@@ -42,6 +43,7 @@ pub fn Layout(children: Children) -> impl IntoView {
 /// ways in. Blocking, so the page is complete without JavaScript.
 #[component]
 fn UserMenu() -> impl IntoView {
+    let t = translator();
     let user = Resource::new_blocking(|| (), |_| current_user());
     let link = "text-slate-700 hover:text-indigo-700";
     view! {
@@ -80,6 +82,7 @@ fn UserMenu() -> impl IntoView {
 /// them): they work with or without JavaScript.
 #[component]
 fn LanguageSwitch() -> impl IntoView {
+    let t = translator();
     let current = use_locale();
     let location = use_location();
     let link = move |locale: Locale, label: Msg| {

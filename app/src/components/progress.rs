@@ -5,7 +5,7 @@
 use control::domain::{Action, Backend, JobState, ProvisioningProgress, Step, SubscriptionState};
 use leptos::prelude::*;
 
-use crate::i18n::{t, Msg};
+use crate::i18n::{translator, Msg};
 
 #[component]
 pub fn ProvisioningPanel(
@@ -29,6 +29,7 @@ pub fn ProvisioningPanel(
 
 #[component]
 fn ProgressView(progress: ProvisioningProgress) -> impl IntoView {
+    let t = translator();
     let percent = progress.percent();
     let done = progress.steps.iter().filter(|step| step.done).count();
     let total = progress.steps.len();

@@ -395,6 +395,14 @@ pub fn t(msg: Msg) -> &'static str {
     msg.text(use_locale())
 }
 
+/// [`t`] with the page's language looked up once: for a component that
+/// translates many texts (each lookup walks the component tree up to where
+/// the language was provided), as `let t = translator();`.
+pub fn translator() -> impl Fn(Msg) -> &'static str + Copy + Send + Sync + 'static {
+    let locale = use_locale();
+    move |msg| msg.text(locale)
+}
+
 /// Makes the page's language available to every component. On the server the
 /// shell has already provided it from the request; in the browser it is read
 /// back from `<html lang>`.

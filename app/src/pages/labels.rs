@@ -5,7 +5,7 @@ use control::domain::{FieldProblem, OfferKind, QuotaKind, Refusal, Role, Subscri
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::i18n::{t, Msg};
+use crate::i18n::{t, translator, Msg};
 
 pub fn role_label(role: Role) -> Msg {
     match role {
@@ -128,6 +128,7 @@ pub fn RefusalNotice(refusal: Option<Refusal>) -> impl IntoView {
 /// A field's problem under it.
 #[component]
 pub fn FieldProblemText(id: String, problem: Option<FieldProblem>) -> impl IntoView {
+    let t = translator();
     problem.map(|problem| {
         view! { <p id=id class="mt-1 text-sm text-rose-700" data-problem=problem.as_str()>{t(problem_text(problem))}</p> }
     })

@@ -4,17 +4,17 @@
 //! does not allow is not offered, and the server refuses it anyway.
 
 use control::domain::{
-    Device, Member, MemberView, Offer, OrganizationOverview, PendingInvitation, Permission, QuotaKind,
-    QuotaUsage, Refusal, Role, SubscriptionView,
+    Device, Member, MemberView, OrganizationOverview, PendingInvitation, Permission, QuotaKind, QuotaUsage,
+    Refusal, Role, SubscriptionView,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    api::{organization_page, OrganizationPageData},
+    api::{organization_page, OfferChoice, OrganizationPageData, PlanChoice},
     components::{progress::ProvisioningPanel, status::StatusPage},
-    i18n::{t, use_locale, Msg},
+    i18n::{t, translator, use_locale, Msg},
     pages::{
         error::ServerErrorPage,
         labels::{
@@ -78,16 +78,21 @@ impl FormContext {
     }
 }
 
-#[component]
-fn Csrf() -> impl IntoView {
-    let token = use_context::<FormContext>()
+/// The page's CSRF token, looked up once per component rather than per form.
+fn csrf_token() -> String {
+    use_context::<FormContext>()
         .map(|form| form.csrf_token)
-        .unwrap_or_default();
-    view! { <input type="hidden" name="csrf_token" value=token /> }
+        .unwrap_or_default()
+}
+
+/// The hidden field every form of the page carries.
+fn csrf_field(token: &str) -> impl IntoView {
+    view! { <input type="hidden" name="csrf_token" value=token.to_owned() /> }
 }
 
 #[component]
 fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
+    let t = translator();
     let OrganizationPageData {
         overview,
         catalog,
@@ -124,7 +129,7 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
         view! { <p class="mt-2 rounded-lg border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" data-state-reason>{t(Msg::OrgStateReason)}" "{reason}</p> }
     });
     let subscribed: Vec<_> = subscriptions.iter().map(|s| s.offer).collect();
-    let offers_to_add: Vec<Offer> = catalog
+    let offers_to_add: Vec<OfferChoice> = catalog
         .iter()
         .filter(|offer| !subscribed.contains(&offer.kind))
         .cloned()
@@ -164,6 +169,8 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
 
 #[component]
 fn Members(members: Vec<Member>, viewer_id: String, role: Role) -> impl IntoView {
+    let token = csrf_token();
+    let t = translator();
     let form = use_context::<FormContext>();
     let rows = members
         .into_iter()
@@ -185,7 +192,7 @@ fn Members(members: Vec<Member>, viewer_id: String, role: Role) -> impl IntoView
                 view! {
                     {(may_change && !is_viewer).then(|| view! {
                         <form method="post" action=role_action class="flex items-center gap-2">
-                            <Csrf />
+                            {csrf_field(&token)}
                             <label class="sr-only" for=format!("role-{}", member.identity_id)>{t(Msg::OrgFieldRole)}</label>
                             <select id=format!("role-{}", member.identity_id) name="role" class=SELECT>{choices}</select>
                             <button type="submit" class=QUIET_BUTTON>{t(Msg::OrgChangeRole)}</button>
@@ -193,7 +200,7 @@ fn Members(members: Vec<Member>, viewer_id: String, role: Role) -> impl IntoView
                     })}
                     {(may_change || is_viewer).then(|| view! {
                         <form method="post" action=remove_action>
-                            <Csrf />
+                            {csrf_field(&token)}
                             <button type="submit" class=QUIET_BUTTON data-remove=member.email.clone()>{t(remove_label)}</button>
                         </form>
                     })}
@@ -219,6 +226,8 @@ fn Members(members: Vec<Member>, viewer_id: String, role: Role) -> impl IntoView
 
 #[component]
 fn Invitations(invitations: Vec<PendingInvitation>) -> impl IntoView {
+    let token = csrf_token();
+    let t = translator();
     if invitations.is_empty() {
         return ().into_any();
     }
@@ -237,7 +246,7 @@ fn Invitations(invitations: Vec<PendingInvitation>) -> impl IntoView {
                     <span class="flex items-center gap-3 text-sm text-slate-600">
                         {t(role_label(invitation.role))}" · "{t(Msg::OrgInvitationExpires)}" "{invitation.expires_on}
                         <form method="post" action=action>
-                            <Csrf />
+                            {csrf_field(&token)}
                             <button type="submit" class=QUIET_BUTTON>{t(Msg::OrgRevokeInvitation)}</button>
                         </form>
                     </span>
@@ -254,6 +263,8 @@ fn Invitations(invitations: Vec<PendingInvitation>) -> impl IntoView {
 
 #[component]
 fn InviteForm(role: Role, refusal: Option<Refusal>) -> impl IntoView {
+    let token = csrf_token();
+    let t = translator();
     let form = use_context::<FormContext>();
     let action = form
         .as_ref()
@@ -275,7 +286,7 @@ fn InviteForm(role: Role, refusal: Option<Refusal>) -> impl IntoView {
         <form method="post" action=action class="mt-6 rounded-xl border border-slate-200 bg-white p-5 shadow-sm" data-invite-form>
             <h3 class="text-lg font-semibold">{t(Msg::OrgInviteTitle)}</h3>
             <p class="mt-1 text-sm text-slate-600">{t(Msg::OrgInviteLead)}</p>
-            <Csrf />
+            {csrf_field(&token)}
             <div class="mt-4 flex flex-wrap items-end gap-3">
                 <div class="min-w-64 flex-1">
                     <label for="invite-email" class="block text-sm font-medium text-slate-800">{t(Msg::FieldEmail)}</label>
@@ -299,10 +310,11 @@ fn InviteForm(role: Role, refusal: Option<Refusal>) -> impl IntoView {
 #[component]
 fn Subscriptions(
     subscriptions: Vec<SubscriptionView>,
-    catalog: Vec<Offer>,
+    catalog: Vec<OfferChoice>,
     manage: bool,
     use_services: bool,
 ) -> impl IntoView {
+    let t = translator();
     if subscriptions.is_empty() {
         return view! { <p class="mt-4 text-sm text-slate-600" data-no-subscriptions>{t(Msg::OrgNoSubscriptions)}</p> }.into_any();
     }
@@ -323,10 +335,12 @@ fn Subscriptions(
 #[component]
 fn SubscriptionCard(
     subscription: SubscriptionView,
-    plans: Vec<control::domain::Plan>,
+    plans: Vec<PlanChoice>,
     manage: bool,
     use_services: bool,
 ) -> impl IntoView {
+    let token = csrf_token();
+    let t = translator();
     let locale = use_locale();
     let form = use_context::<FormContext>();
     let slug = form.as_ref().map(|form| form.slug.clone()).unwrap_or_default();
@@ -356,7 +370,7 @@ fn SubscriptionCard(
             <div class="mt-4 flex flex-wrap items-center gap-3 border-t border-slate-100 pt-4">
                 {subscription.state.allows_plan_change().then(|| view! {
                     <form method="post" action=plan_action class="flex items-center gap-2">
-                        <Csrf />
+                        {csrf_field(&token)}
                         <input type="hidden" name="version" value=version.clone() />
                         <label class="sr-only" for=format!("plan-{}", subscription.id)>{t(Msg::OrgPlan)}</label>
                         <select id=format!("plan-{}", subscription.id) name="plan" class=SELECT>{choices}</select>
@@ -364,7 +378,7 @@ fn SubscriptionCard(
                     </form>
                 })}
                 <form method="post" action=cancel_action>
-                    <Csrf />
+                    {csrf_field(&token)}
                     <input type="hidden" name="version" value=version />
                     <button type="submit" class="rounded-lg border border-rose-300 bg-white px-3 py-1.5 text-sm font-medium text-rose-800 hover:bg-rose-50">{t(Msg::OrgCancelSubscription)}</button>
                 </form>
@@ -392,6 +406,8 @@ fn SubscriptionCard(
 /// An IoT subscription's devices, and the form that registers one.
 #[component]
 fn Devices(subscription_id: String, devices: Vec<Device>, may_register: bool) -> impl IntoView {
+    let token = csrf_token();
+    let t = translator();
     let form = use_context::<FormContext>();
     let base = form
         .as_ref()
@@ -411,7 +427,7 @@ fn Devices(subscription_id: String, devices: Vec<Device>, may_register: bool) ->
                         {device.registered_on}
                         {may_register.then(|| view! {
                             <form method="post" action=remove>
-                                <Csrf />
+                                {csrf_field(&token)}
                                 <button type="submit" class=QUIET_BUTTON>{t(Msg::DeviceRemove)}</button>
                             </form>
                         })}
@@ -426,7 +442,7 @@ fn Devices(subscription_id: String, devices: Vec<Device>, may_register: bool) ->
         let field = format!("device-{subscription_id}");
         view! {
             <form method="post" action=base.clone() class="mt-2 flex flex-wrap items-end gap-2" data-device-form>
-                <Csrf />
+                {csrf_field(&token)}
                 <div>
                     <label for=field.clone() class="block text-xs font-medium text-slate-700">{t(Msg::DeviceName)}</label>
                     <input id=field.clone() name="name" value=typed required=true class="mt-1 rounded-lg border border-slate-300 px-2 py-1.5 text-sm font-mono"
@@ -448,6 +464,7 @@ fn Devices(subscription_id: String, devices: Vec<Device>, may_register: bool) ->
 /// One quota: a bar when the portal knows the usage, else the limit.
 #[component]
 fn QuotaBar(usage: QuotaUsage) -> impl IntoView {
+    let t = translator();
     let label = t(quota_label(usage.quota));
     let limit = usage.limit;
     let plan = usage
@@ -476,7 +493,9 @@ fn QuotaBar(usage: QuotaUsage) -> impl IntoView {
 }
 
 #[component]
-fn AddService(offers: Vec<Offer>) -> impl IntoView {
+fn AddService(offers: Vec<OfferChoice>) -> impl IntoView {
+    let token = csrf_token();
+    let t = translator();
     let locale = use_locale();
     let action = use_context::<FormContext>()
         .map(|form| form.action("subscriptions"))
@@ -491,7 +510,7 @@ fn AddService(offers: Vec<Offer>) -> impl IntoView {
                     let code = plan.code.to_string();
                     view! {
                         <form method="post" action=action.clone() class="flex items-center justify-between gap-3 py-2">
-                            <Csrf />
+                            {csrf_field(&token)}
                             <input type="hidden" name="plan" value=code.clone() />
                             <span class="text-sm">
                                 {plan.name.get(locale).to_owned()}
