@@ -26,6 +26,7 @@ pub use control::domain::Locale;
 pub use shell::{shell, AssetVersion, ShellOptions};
 
 use crate::{
+    api::OrganizationSection,
     components::layout::Layout,
     pages::{
         admin::{
@@ -75,7 +76,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs") view=OrganizationsPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/new") view=NewOrganizationPage ssr=SsrMode::Async />
-                    <Route path=path!("/orgs/:slug") view=OrganizationPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug") view=|| view! { <OrganizationPage section=OrganizationSection::Overview /> } ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/members") view=|| view! { <OrganizationPage section=OrganizationSection::Members /> } ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/services") view=|| view! { <OrganizationPage section=OrganizationSection::Services /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/audit") view=OrganizationAuditPage ssr=SsrMode::Async />
                     <Route path=path!("/invitations/:token") view=InvitationPage ssr=SsrMode::Async />
                     // What a refused post renders (403); `/denied/…` is the 404 page.

@@ -46,6 +46,9 @@ describe('organizations', () => {
       await page.click('main button[type="submit"]');
       await expectUrl(page, (url) => url.href === `${BASE}/orgs/${slug}`);
       assert.match(await page.locator('h1').innerText(), /Acme Boutique/);
+      assert.equal(await page.locator('[data-member-count]').getAttribute('data-member-count'), '1');
+      await page.click('[data-org-tabs] a[href$="/members"]');
+      await expectUrl(page, (url) => url.href === `${BASE}/orgs/${slug}/members`);
       assert.equal(await page.locator(`[data-member="${email}"]`).count(), 1);
       assert.match(await page.locator('main').innerText(), /Propriétaire/);
       await context.close();

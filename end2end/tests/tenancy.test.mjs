@@ -41,10 +41,19 @@ async function createOrganization(page, name) {
   return slug;
 }
 
-async function invite(page, email, role = 'member') {
+/** Invites from the organization's members page. */
+async function invite(page, slug, email, role = 'member') {
+  await page.goto(`${BASE}/orgs/${slug}/members`);
   await page.fill('#invite-email', email);
   await page.selectOption('#invite-role', role);
   await page.click('[data-invite-form] button[type="submit"]');
+}
+
+/** Subscribes from the organization's catalog page; the overview follows. */
+async function subscribe(page, slug, plan) {
+  await page.goto(`${BASE}/orgs/${slug}/services`);
+  await page.click(`[data-subscribe="${plan}"]`);
+  await expectUrl(page, (url) => url.pathname === `/orgs/${slug}`);
 }
 
 describe('tenancy, customer side', () => {
@@ -56,8 +65,7 @@ describe('tenancy, customer side', () => {
     const slug = await createOrganization(founder.page, 'Boutique');
 
     // One plan starts at once, one waits for Bibind's approval.
-    await founder.page.click('[data-subscribe="shop-starter"]');
-    await expectUrl(founder.page, (url) => url.pathname === `/orgs/${slug}`);
+    await subscribe(founder.page, slug, 'shop-starter');
     const shop = founder.page.locator('[data-subscription="ecommerce"]');
     assert.match(await shop.getAttribute('data-subscription-state'), /^(requested|provisioning|active)$/);
     // The engine provisions it meanwhile: the progress panel follows the
@@ -65,7 +73,7 @@ describe('tenancy, customer side', () => {
     await founder.page.locator('[data-subscription="ecommerce"][data-subscription-state="active"]').waitFor({ timeout: 60_000 });
     assert.match(await shop.innerText(), /Actif/);
     assert.equal(await shop.locator('[data-progress]').count(), 0);
-    await founder.page.click('[data-subscribe="learn-academy"]');
+    await subscribe(founder.page, slug, 'learn-academy');
     const training = founder.page.locator('[data-subscription="training"]');
     await training.waitFor();
     assert.equal(await training.getAttribute('data-subscription-state'), 'awaiting_approval');
@@ -74,7 +82,7 @@ describe('tenancy, customer side', () => {
 
     // The colleague is invited, signs up from the link and joins.
     const colleagueEmail = uniqueEmail('colleague');
-    await invite(founder.page, colleagueEmail);
+    await invite(founder.page, slug, colleagueEmail);
     await founder.page.waitForSelector('[data-notice]');
     assert.match(await founder.page.locator('[data-notice]').innerText(), /Invitation envoyée/);
     assert.equal(await founder.page.locator(`[data-invitation="${colleagueEmail}"]`).count(), 1);
@@ -111,12 +119,11 @@ describe('tenancy, customer side', () => {
 
     // Starter has 5 seats: the founder and the colleague hold 2, three more
     // invitations fit, the next one is refused with its numbers.
-    await founder.page.goto(`${BASE}/orgs/${slug}`);
     for (let n = 0; n < 3; n += 1) {
-      await invite(founder.page, uniqueEmail(`seat${n}`));
+      await invite(founder.page, slug, uniqueEmail(`seat${n}`));
       await founder.page.waitForSelector('[data-notice]');
     }
-    await invite(founder.page, uniqueEmail('one-too-many'));
+    await invite(founder.page, slug, uniqueEmail('one-too-many'));
     const refusal = founder.page.locator('[data-refused="quota"]');
     await refusal.waitFor();
     assert.match(await refusal.innerText(), /Places utilisateurs passerait à 6, au-delà de la limite de 5/);
@@ -158,7 +165,7 @@ describe('tenancy, admin side', () => {
     await signUp(customer.page, uniqueEmail('academy'));
     await enterPortal(customer.page);
     const slug = await createOrganization(customer.page, 'Academie');
-    await customer.page.click('[data-subscribe="learn-academy"]');
+    await subscribe(customer.page, slug, 'learn-academy');
     await customer.page.locator('[data-subscription="training"][data-subscription-state="awaiting_approval"]').waitFor();
 
     const operator = await openPage(browser, { locale: 'en-GB' });

@@ -221,7 +221,10 @@ mod through_the_portal {
         assert_eq!(created.headers()[header::LOCATION], "/orgs/acme");
         let page = owner.follow(&app.url("/orgs/acme")).await;
         assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains("Acme Boutique") && page.body.contains("data-member="));
+        assert!(page.body.contains("Acme Boutique") && page.body.contains("data-member-count=\"1\""));
+        let members = owner.follow(&app.url("/orgs/acme/members")).await;
+        assert_eq!(members.status, StatusCode::OK);
+        assert!(members.body.contains("data-member=") && members.body.contains("data-invite-form"));
         let list = owner.follow(&app.url("/orgs")).await;
         assert!(list.body.contains("data-organization=\"acme\""));
 

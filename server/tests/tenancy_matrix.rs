@@ -118,7 +118,11 @@ async fn post(world: &World, who: &Person, path: &str, fields: &[(&str, &str)]) 
     } else {
         ACME
     };
-    let page = who.browser.follow(&world.app.url(&format!("/orgs/{own}"))).await;
+    // Every role's members page has a form: their own "leave".
+    let page = who
+        .browser
+        .follow(&world.app.url(&format!("/orgs/{own}/members")))
+        .await;
     let token = csrf_token_in(&page.body);
     let mut form = vec![("csrf_token", token.as_str())];
     form.extend_from_slice(fields);
@@ -149,10 +153,20 @@ fn assert_no_leak(world: &World, body: &str, context: &str) {
 async fn pages_and_server_functions_answer_404_to_strangers_and_403_to_roles_without_the_right() {
     let w = world().await;
     let everyone = [&w.owner, &w.admin, &w.member, &w.learner, &w.stranger];
-    let reads: [(&str, [u16; 5]); 4] = [
+    let reads: [(&str, [u16; 5]); 8] = [
         ("/orgs/acme-matrix", [200, 200, 200, 200, 404]),
+        ("/orgs/acme-matrix/members", [200, 200, 200, 200, 404]),
+        ("/orgs/acme-matrix/services", [200, 200, 403, 403, 404]),
         ("/orgs/acme-matrix/audit", [200, 200, 403, 403, 404]),
         ("/api/orgs/overview?slug=acme-matrix", [200, 200, 200, 200, 404]),
+        (
+            "/api/orgs/overview?slug=acme-matrix&section=members",
+            [200, 200, 200, 200, 404],
+        ),
+        (
+            "/api/orgs/overview?slug=acme-matrix&section=services",
+            [200, 200, 403, 403, 404],
+        ),
         ("/api/orgs/audit?slug=acme-matrix", [200, 200, 403, 403, 404]),
     ];
     for (path, expected) in reads {

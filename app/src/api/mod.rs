@@ -220,11 +220,34 @@ pub const ORG_CSRF_COOKIE: &str = "bibind_org_csrf";
 /// The name of the cookie holding the CSRF token of the invitation form.
 pub const INVITATION_CSRF_COOKIE: &str = "bibind_invitation_csrf";
 
-/// An organization's page: the organization, the offers and plans its
-/// forms offer (for those who may subscribe), and the token those forms post.
+/// One of an organization's pages. Each carries only what it shows, since
+/// the page carries its data a second time for hydration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrganizationSection {
+    /// State, subscriptions and their usage: the customer's dashboard.
+    #[default]
+    Overview,
+    /// Members, pending invitations and the invitation form.
+    Members,
+    /// The offers not subscribed yet, with their plans.
+    Services,
+}
+
+/// An organization's page: the organization with what the section lists,
+/// the offers and plans its forms offer (for those who may subscribe), and
+/// the token those forms post.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OrganizationPageData {
+    pub section: OrganizationSection,
+    /// Members, pending invitations and subscriptions: only the section's
+    /// are listed.
     pub overview: OrganizationOverview,
+    /// How many members and pending invitations, whatever the section lists.
+    pub member_count: usize,
+    pub invitation_count: usize,
+    /// The plans of subscribed offers on the overview (to change plan), the
+    /// offers not subscribed yet on the services page, else none.
     pub catalog: Vec<OfferChoice>,
     pub csrf_token: String,
 }
@@ -282,36 +305,62 @@ fn member_view<T>(outcome: Result<T, control::domain::Refusal>) -> MemberView<T>
     }
 }
 
-/// One organization's page, for its members.
+/// One of an organization's pages, for its members.
 #[server(endpoint = "orgs/overview", input = server_fn::codec::GetUrl)]
-pub async fn organization_page(slug: String) -> Result<MemberView<OrganizationPageData>, ServerFnError> {
+pub async fn organization_page(
+    slug: String,
+    section: Option<OrganizationSection>,
+) -> Result<MemberView<OrganizationPageData>, ServerFnError> {
+    use control::domain::Permission;
     let Some(caller) = caller() else {
         return Ok(MemberView::SignInRequired);
     };
+    let section = section.unwrap_or_default();
     let control = control_plane()?;
     let outcome = control
         .organization_overview(&caller, &slug)
         .await
         .map_err(internal_error)?;
     let view = member_view(outcome);
-    let MemberView::Ready(overview) = view else {
+    let MemberView::Ready(mut overview) = view else {
         return Ok(match view {
             MemberView::Forbidden => MemberView::Forbidden,
             _ => MemberView::NotFound,
         });
     };
-    let catalog = if overview
-        .organization
-        .role
-        .allows(control::domain::Permission::ManageSubscriptions)
-    {
+    let may_subscribe = overview.organization.role.allows(Permission::ManageSubscriptions);
+    if section == OrganizationSection::Services && !may_subscribe {
+        return Ok(member_view(Err(control::domain::Refusal::Forbidden)));
+    }
+    let (member_count, invitation_count) = (overview.members.len(), overview.invitations.len());
+    let subscribed: Vec<_> = overview.subscriptions.iter().map(|s| s.offer).collect();
+    let shown_offers: fn(&[control::domain::OfferKind], control::domain::OfferKind) -> bool = match section {
+        OrganizationSection::Overview => |subscribed, kind| subscribed.contains(&kind),
+        OrganizationSection::Services => |subscribed, kind| !subscribed.contains(&kind),
+        OrganizationSection::Members => |_, _| false,
+    };
+    let catalog = if may_subscribe && section != OrganizationSection::Members {
         let offers = control.public_catalog().await.map_err(internal_error)?;
-        offers.iter().map(OfferChoice::from).collect()
+        offers
+            .iter()
+            .filter(|offer| shown_offers(&subscribed, offer.kind))
+            .map(OfferChoice::from)
+            .collect()
     } else {
         Vec::new()
     };
+    if section != OrganizationSection::Members {
+        overview.members.clear();
+        overview.invitations.clear();
+    }
+    if section != OrganizationSection::Overview {
+        overview.subscriptions.clear();
+    }
     Ok(MemberView::Ready(OrganizationPageData {
+        section,
         overview,
+        member_count,
+        invitation_count,
         catalog,
         csrf_token: crate::csrf::issue(ORG_CSRF_COOKIE, "/orgs"),
     }))

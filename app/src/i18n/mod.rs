@@ -192,6 +192,11 @@ messages! {
     OrgSubscriptions => en: "Services", fr: "Services";
     OrgNoSubscriptions => en: "No service yet.", fr: "Aucun service pour l'instant.";
     OrgAddService => en: "Add a service", fr: "Ajouter un service";
+    OrgAddServiceLead => en: "Each plan sets the quotas of the service. A plan marked for approval starts once Bibind has validated it.", fr: "Chaque formule fixe les quotas du service. Une formule soumise à validation démarre une fois validée par Bibind.";
+    OrgTabOverview => en: "Overview", fr: "Vue d'ensemble";
+    OrgPages => en: "Organization pages", fr: "Pages de l'organisation";
+    OrgMemberCount => en: "Number of members", fr: "Nombre de membres";
+    OrgSeeMembers => en: "See and manage members", fr: "Voir et gérer les membres";
     OrgSubscribe => en: "Subscribe", fr: "Souscrire";
     OrgChangePlan => en: "Change plan", fr: "Changer de formule";
     OrgCancelSubscription => en: "Cancel this subscription", fr: "Résilier cet abonnement";

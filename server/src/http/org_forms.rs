@@ -61,14 +61,25 @@ impl Fields {
         self.version.trim().parse().unwrap_or(-1)
     }
 
-    /// An organization form, answered on the page's `section`.
-    fn on<'a>(&'a self, slug: &str, section: &str) -> PostedForm<'a> {
-        PostedForm::new(
-            ORG_CSRF_COOKIE,
-            &self.csrf_token,
-            format!("/orgs/{slug}#{section}"),
-        )
+    /// An organization form, answered (refused) on the page at `back`.
+    fn on(&self, back: String) -> PostedForm<'_> {
+        PostedForm::new(ORG_CSRF_COOKIE, &self.csrf_token, back)
     }
+}
+
+/// The overview, where subscriptions are shown and changed.
+fn overview(slug: &str) -> String {
+    format!("/orgs/{slug}#subscriptions")
+}
+
+/// The members page: members, invitations and the invitation form.
+fn members_page(slug: &str) -> String {
+    format!("/orgs/{slug}/members")
+}
+
+/// The catalog of services to subscribe to.
+fn services_page(slug: &str) -> String {
+    format!("/orgs/{slug}/services")
 }
 
 async fn invite(
@@ -77,7 +88,7 @@ async fn invite(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let form = fields.on(&slug, "members").echo(vec![
+    let form = fields.on(members_page(&slug)).echo(vec![
         ("email", fields.email.clone()),
         ("role", fields.role.clone()),
     ]);
@@ -85,7 +96,7 @@ async fn invite(
         let new = parsed!(NewInvitation::parse(&fields.email, &fields.role).map_err(Refusal::Fields));
         let locale = locale_from_headers(&parts.headers);
         let sent = state.control.invite_member(&caller, &slug, &new, locale).await;
-        done_at(sent, &format!("/orgs/{slug}?invited=1#members"))
+        done_at(sent, &format!("{}?invited=1", members_page(&slug)))
     })
     .await
 }
@@ -96,7 +107,7 @@ async fn revoke_invitation(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let form = fields.on(&slug, "members");
+    let form = fields.on(members_page(&slug));
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
         let id = parsed!(id_in_path(&id));
@@ -111,7 +122,7 @@ async fn change_role(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let form = fields.on(&slug, "members");
+    let form = fields.on(members_page(&slug));
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
         let member = parsed!(id_in_path(&id));
@@ -135,7 +146,7 @@ async fn remove_member(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let form = fields.on(&slug, "members");
+    let form = fields.on(members_page(&slug));
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
         let member = parsed!(id_in_path(&id));
@@ -156,12 +167,11 @@ async fn subscribe(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let form = fields.on(&slug, "subscriptions");
-    let back = form.back.clone();
+    let form = fields.on(services_page(&slug));
     submit(&state, &parts, form, async |caller| {
         done_at(
             state.control.subscribe(&caller, &slug, fields.plan.trim()).await,
-            &back,
+            &overview(&slug),
         )
     })
     .await
@@ -173,7 +183,7 @@ async fn change_plan(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let form = fields.on(&slug, "subscriptions");
+    let form = fields.on(overview(&slug));
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
         let subscription = parsed!(id_in_path(&id));
@@ -193,7 +203,7 @@ async fn cancel(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let form = fields.on(&slug, "subscriptions");
+    let form = fields.on(overview(&slug));
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
         let subscription = parsed!(id_in_path(&id));
@@ -213,7 +223,7 @@ async fn register_device(
     Form(fields): Form<Fields>,
 ) -> Response {
     let form = fields
-        .on(&slug, "subscriptions")
+        .on(overview(&slug))
         .echo(vec![("device", fields.name.clone())]);
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
@@ -235,7 +245,7 @@ async fn remove_device(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let form = fields.on(&slug, "subscriptions");
+    let form = fields.on(overview(&slug));
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
         let (subscription, device) = match (id_in_path(&id), id_in_path(&device)) {

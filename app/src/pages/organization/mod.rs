@@ -1,0 +1,253 @@
+//! An organization's pages: the overview (its state and its subscriptions
+//! with their usage), its members and invitations, and the catalog of
+//! services to add. They share a header and tabs. Every form is a plain post
+//! (works without JavaScript); what the viewer's role does not allow is not
+//! offered, and the server refuses it anyway.
+
+mod members;
+mod services;
+mod subscriptions;
+
+use control::domain::{OrganizationOverview, Permission, Refusal, Role};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::{
+    api::{organization_page, OrganizationPageData},
+    components::status::StatusPage,
+    i18n::{t, translator, Msg},
+    pages::{
+        error::ServerErrorPage,
+        labels::{organization_state_label, role_label, RefusalNotice},
+        organizations::sign_in_then,
+    },
+};
+use members::MembersSection;
+use services::AddService;
+use subscriptions::Subscriptions;
+
+// Component classes of style/main.css.
+const BUTTON: &str = "button-primary";
+const QUIET_BUTTON: &str = "button-quiet";
+const SELECT: &str = "select-field";
+
+/// Which of the organization's pages is shown.
+use crate::api::OrganizationSection as Section;
+
+/// Where each page is, and its tab's label.
+trait SectionPage {
+    fn path(self, slug: &str) -> String;
+    fn label(self) -> Msg;
+}
+
+impl SectionPage for Section {
+    fn path(self, slug: &str) -> String {
+        match self {
+            Section::Overview => format!("/orgs/{slug}"),
+            Section::Members => format!("/orgs/{slug}/members"),
+            Section::Services => format!("/orgs/{slug}/services"),
+        }
+    }
+
+    fn label(self) -> Msg {
+        match self {
+            Section::Overview => Msg::OrgTabOverview,
+            Section::Members => Msg::OrgMembers,
+            Section::Services => Msg::OrgAddService,
+        }
+    }
+}
+
+#[component]
+pub fn OrganizationPage(section: crate::api::OrganizationSection) -> impl IntoView {
+    let params = use_params_map();
+    let page = Resource::new(
+        move || params.read().get("slug").unwrap_or_default(),
+        move |slug| organization_page(slug, Some(section)),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
+            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
+                {move || Suspend::new(async move {
+                    page.await.map(|view| match view {
+                        control::domain::MemberView::Ready(data) => view! { <OrganizationDetails data /> }.into_any(),
+                        control::domain::MemberView::NotFound => view! { <OrganizationNotFound /> }.into_any(),
+                        control::domain::MemberView::Forbidden => view! { <Denied /> }.into_any(),
+                        control::domain::MemberView::SignInRequired => sign_in_then("/orgs"),
+                    })
+                })}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn OrganizationNotFound() -> impl IntoView {
+    view! { <StatusPage code=404 title=Msg::OrgNotFoundTitle body=Msg::OrgNotFoundBody action=Msg::BackHome href="/orgs" /> }
+}
+
+/// What a 403 answers: the page exists for them, their role does not open it.
+#[component]
+pub fn Denied() -> impl IntoView {
+    view! { <StatusPage code=403 title=Msg::DeniedTitle body=Msg::DeniedBody action=Msg::BackHome href="/orgs" /> }
+}
+
+/// Shared by every form of the page: where it posts and its CSRF token.
+#[derive(Clone)]
+struct FormContext {
+    slug: String,
+    csrf_token: String,
+}
+
+impl FormContext {
+    fn action(&self, rest: &str) -> String {
+        format!("/orgs/{}/{rest}", self.slug)
+    }
+}
+
+/// The page's CSRF token, looked up once per component rather than per form.
+fn csrf_token() -> String {
+    use_context::<FormContext>()
+        .map(|form| form.csrf_token)
+        .unwrap_or_default()
+}
+
+/// The hidden field every form of the page carries.
+fn csrf_field(token: &str) -> impl IntoView {
+    view! { <input type="hidden" name="csrf_token" value=token.to_owned() /> }
+}
+
+#[component]
+fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
+    let t = translator();
+    let OrganizationPageData {
+        section,
+        overview,
+        member_count,
+        invitation_count,
+        catalog,
+        csrf_token,
+    } = data;
+    let OrganizationOverview {
+        organization: org,
+        state_reason,
+        billing_email,
+        members,
+        invitations,
+        subscriptions,
+        viewer_id,
+    } = overview;
+    let role = org.role;
+    let manage_subscriptions = role.allows(Permission::ManageSubscriptions);
+    provide_context(FormContext {
+        slug: org.slug.clone(),
+        csrf_token,
+    });
+    let query = use_query_map().read_untracked().clone();
+    let refusal = Refusal::from_query(|name| query.get(name));
+    let notice = if query.get("invited").is_some() {
+        Some(Msg::OrgInvited)
+    } else if query.get("joined").is_some() {
+        Some(Msg::OrgJoined)
+    } else {
+        None
+    };
+    let reason = state_reason.map(|reason| {
+        view! { <p class="mt-2 rounded-lg border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" data-state-reason>{t(Msg::OrgStateReason)}" "{reason}</p> }
+    });
+    let title = match section {
+        Section::Overview => org.name.clone(),
+        other => format!("{} · {}", t(other.label()), org.name),
+    };
+    let body = match section {
+        Section::Overview => {
+            let members_summary = MembersSummary {
+                members: member_count,
+                invitations: role.allows(Permission::ManageMembers).then_some(invitation_count),
+            };
+            view! {
+                <h2 id="subscriptions" class="mt-8 text-xl font-semibold">{t(Msg::OrgSubscriptions)}</h2>
+                <Subscriptions subscriptions catalog manage=manage_subscriptions use_services=role.allows(Permission::UseServices) />
+                {members_summary.view(&org.slug)}
+            }
+            .into_any()
+        }
+        Section::Members => {
+            view! { <MembersSection members invitations viewer_id role refusal=refusal.clone() /> }.into_any()
+        }
+        Section::Services => view! { <AddService offers=catalog /> }.into_any(),
+    };
+    view! {
+        <Title text=title />
+        <section class="mx-auto max-w-4xl" aria-labelledby="org-title" data-organization=org.slug.clone() data-section=format!("{section:?}").to_lowercase()>
+            <h1 id="org-title" class="text-3xl font-bold tracking-tight">{org.name}</h1>
+            <dl class="mt-4 grid grid-cols-1 gap-2 text-sm sm:grid-cols-3">
+                <div><dt class="text-slate-600">{t(Msg::OrgYourRole)}</dt><dd class="font-medium" data-your-role=role.as_str()>{t(role_label(role))}</dd></div>
+                <div><dt class="text-slate-600">{t(Msg::OrgFieldCountry)}</dt><dd class="font-medium">{org.country}</dd></div>
+                <div><dt class="text-slate-600">{t(Msg::OrgBilling)}</dt><dd class="font-medium">{billing_email}</dd></div>
+            </dl>
+            <p class="mt-2 text-sm text-slate-600" data-state=org.state.clone()>{t(organization_state_label(&org.state))}</p>
+            {reason}
+            {notice.map(|msg| view! { <p role="status" data-notice class="mt-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900">{t(msg)}</p> })}
+            <RefusalNotice refusal />
+            {tabs(&org.slug, section, role)}
+            {body}
+        </section>
+    }
+    .into_any()
+}
+
+/// The organization's pages the viewer's role opens, the current one marked.
+fn tabs(slug: &str, current: Section, role: Role) -> impl IntoView {
+    let t = translator();
+    let tab = |href: String, label: Msg, here: bool| {
+        let class = if here {
+            "border-b-2 border-indigo-700 px-1 pb-2 font-semibold text-indigo-800"
+        } else {
+            "border-b-2 border-transparent px-1 pb-2 text-slate-700 hover:text-indigo-800"
+        };
+        view! { <a href=href class=class aria-current=here.then_some("page")>{t(label)}</a> }
+    };
+    let mut sections = vec![Section::Overview, Section::Members];
+    if role.allows(Permission::ManageSubscriptions) {
+        sections.push(Section::Services);
+    }
+    let links = sections
+        .into_iter()
+        .map(|section| tab(section.path(slug), section.label(), section == current))
+        .collect_view();
+    let audit = role
+        .allows(Permission::ReadAudit)
+        .then(|| tab(format!("/orgs/{slug}/audit"), Msg::OrgAuditLink, false));
+    view! {
+        <nav class="mt-6 flex flex-wrap gap-6 border-b border-slate-200 text-sm" aria-label=t(Msg::OrgPages) data-org-tabs>
+            {links}
+            {audit}
+        </nav>
+    }
+}
+
+/// The overview's word on members: how many, and where to manage them.
+struct MembersSummary {
+    members: usize,
+    /// Pending invitations, for those who may see them.
+    invitations: Option<usize>,
+}
+
+impl MembersSummary {
+    fn view(self, slug: &str) -> impl IntoView {
+        let t = translator();
+        let invitations = self.invitations.map(|count| {
+            view! { <div><dt class="text-slate-600">{t(Msg::OrgPendingInvitations)}</dt><dd class="font-medium" data-invitation-count=count>{count}</dd></div> }
+        });
+        view! {
+            <h2 id="members" class="mt-10 text-xl font-semibold">{t(Msg::OrgMembers)}</h2>
+            <dl class="mt-4 flex flex-wrap gap-8 text-sm">
+                <div><dt class="text-slate-600">{t(Msg::OrgMemberCount)}</dt><dd class="font-medium" data-member-count=self.members>{self.members}</dd></div>
+                {invitations}
+            </dl>
+            <a href=Section::Members.path(slug) class="mt-3 inline-block text-sm font-medium text-indigo-800 hover:text-indigo-950">{t(Msg::OrgSeeMembers)}</a>
+        }
+    }
+}
