@@ -334,16 +334,18 @@ pub async fn organization_page(
     }
     let (member_count, invitation_count) = (overview.members.len(), overview.invitations.len());
     let subscribed: Vec<_> = overview.subscriptions.iter().map(|s| s.offer).collect();
-    let shown_offers: fn(&[control::domain::OfferKind], control::domain::OfferKind) -> bool = match section {
-        OrganizationSection::Overview => |subscribed, kind| subscribed.contains(&kind),
-        OrganizationSection::Services => |subscribed, kind| !subscribed.contains(&kind),
-        OrganizationSection::Members => |_, _| false,
+    // The overview's change-plan forms need the subscribed offers' plans,
+    // the services page the others'; the members page none.
+    let shown = |offer: &Offer| match section {
+        OrganizationSection::Overview => subscribed.contains(&offer.kind),
+        OrganizationSection::Services => !subscribed.contains(&offer.kind),
+        OrganizationSection::Members => false,
     };
     let catalog = if may_subscribe && section != OrganizationSection::Members {
         let offers = control.public_catalog().await.map_err(internal_error)?;
         offers
             .iter()
-            .filter(|offer| shown_offers(&subscribed, offer.kind))
+            .filter(|offer| shown(offer))
             .map(OfferChoice::from)
             .collect()
     } else {

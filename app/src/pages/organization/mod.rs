@@ -36,13 +36,8 @@ const SELECT: &str = "select-field";
 use crate::api::OrganizationSection as Section;
 
 /// Where each page is, and its tab's label.
-trait SectionPage {
-    fn path(self, slug: &str) -> String;
-    fn label(self) -> Msg;
-}
-
-impl SectionPage for Section {
-    fn path(self, slug: &str) -> String {
+impl Section {
+    pub(super) fn path(self, slug: &str) -> String {
         match self {
             Section::Overview => format!("/orgs/{slug}"),
             Section::Members => format!("/orgs/{slug}/members"),

@@ -6,7 +6,7 @@ use control::domain::{Device, QuotaKind, QuotaUsage, Refusal, SubscriptionView};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{csrf_field, csrf_token, FormContext, QUIET_BUTTON, SELECT};
+use super::{csrf_field, csrf_token, FormContext, Section, QUIET_BUTTON, SELECT};
 use crate::{
     api::{OfferChoice, PlanChoice},
     components::progress::ProvisioningPanel,
@@ -25,7 +25,7 @@ pub(super) fn Subscriptions(
     if subscriptions.is_empty() {
         let catalog = manage.then(|| {
             let slug = use_context::<FormContext>().map(|form| form.slug).unwrap_or_default();
-            view! { " "<a href=format!("/orgs/{slug}/services") class="font-medium text-indigo-800 hover:text-indigo-950">{t(Msg::OrgAddService)}</a> }
+            view! { " "<a href=Section::Services.path(&slug) class="font-medium text-indigo-800 hover:text-indigo-950">{t(Msg::OrgAddService)}</a> }
         });
         return view! { <p class="mt-4 text-sm text-slate-600" data-no-subscriptions>{t(Msg::OrgNoSubscriptions)}{catalog}</p> }.into_any();
     }
