@@ -89,6 +89,13 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Reads the request being rendered in place: `use_context` would clone its
+/// headers and extensions on every call.
+#[cfg(feature = "ssr")]
+pub fn with_request<R>(read: impl FnOnce(&http::request::Parts) -> R) -> Option<R> {
+    leptos::prelude::with_context::<http::request::Parts, R>(read)
+}
+
 /// The value of cookie `name` in a request's `Cookie` headers.
 #[cfg(feature = "ssr")]
 pub fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {

@@ -292,6 +292,7 @@ messages! {
     RefusedWrongState => en: "This is not possible in its current state.", fr: "Ce n'est pas possible dans son état actuel.";
     RefusedAlreadySubscribed => en: "Your organization already has this service: change its plan instead.", fr: "Votre organisation a déjà ce service : changez plutôt de formule.";
     RefusedAlreadyMember => en: "This person is already a member.", fr: "Cette personne est déjà membre.";
+    RefusedFormExpired => en: "This form had expired and nothing was changed: check it and send it again.", fr: "Ce formulaire avait expiré et rien n'a été modifié : vérifiez-le et envoyez-le à nouveau.";
     RefusedInvitationGone => en: "This invitation is no longer valid: it was used, withdrawn or has expired. Ask for a new one.", fr: "Cette invitation n'est plus valable : elle a servi, a été retirée ou a expiré. Demandez-en une nouvelle.";
     RefusedWrongAccount => en: "This invitation was sent to another address. Sign in with that address to accept it.", fr: "Cette invitation a été envoyée à une autre adresse. Connectez-vous avec cette adresse pour l'accepter.";
     RefusedFields => en: "Some fields need your attention.", fr: "Certains champs demandent votre attention.";

@@ -102,6 +102,7 @@ pub fn refusal_text(refusal: &Refusal) -> String {
         Refusal::WrongAccount => Msg::RefusedWrongAccount,
         Refusal::AlreadySubscribed => Msg::RefusedAlreadySubscribed,
         Refusal::AlreadyMember => Msg::RefusedAlreadyMember,
+        Refusal::FormExpired => Msg::RefusedFormExpired,
     };
     t(msg).to_owned()
 }

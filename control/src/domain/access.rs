@@ -112,6 +112,9 @@ pub enum Refusal {
     AlreadySubscribed,
     /// The invited person is already a member.
     AlreadyMember,
+    /// The form's security token did not match this browser's (cookies
+    /// cleared, or a page from elsewhere): nothing was done.
+    FormExpired,
 }
 
 impl Refusal {
@@ -132,6 +135,7 @@ impl Refusal {
             Self::WrongAccount => "wrong_account",
             Self::AlreadySubscribed => "already_subscribed",
             Self::AlreadyMember => "already_member",
+            Self::FormExpired => "form_expired",
         }
     }
 
@@ -180,6 +184,7 @@ impl Refusal {
             "wrong_account" => Self::WrongAccount,
             "already_subscribed" => Self::AlreadySubscribed,
             "already_member" => Self::AlreadyMember,
+            "form_expired" => Self::FormExpired,
             _ => return None,
         })
     }

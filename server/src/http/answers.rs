@@ -37,19 +37,33 @@ async fn status_page(render: &PageRenderer, parts: &Parts, path: &str) -> Respon
     render(request).await
 }
 
-/// The signed-in caller of a form whose token matches its cookie; else where
-/// to send the browser (to sign in, or back to the form).
-fn form_caller(parts: &Parts, cookie: &str, token: &str, back: &str) -> Result<Caller, Redirect> {
+/// The signed-in caller of a form whose token matches its cookie; else the
+/// answer: sign in first, or the form again, filled, saying it had expired.
+fn form_caller(parts: &Parts, form: &PostedForm<'_>) -> Result<Caller, Redirect> {
     let Some(caller) = app::api::caller_of(parts) else {
-        let page = back.split('#').next().unwrap_or(back);
+        let page = form.back.split('#').next().unwrap_or(&form.back);
         return Err(Redirect::to(&format!("/auth/signin?return_to={page}")));
     };
-    if !app::csrf::verify(&parts.headers, cookie, token) {
-        let form = super::security::loggable_path(back);
-        tracing::warn!(%form, "a form post with a missing or wrong CSRF token");
-        return Err(Redirect::to(back));
+    if !app::csrf::verify(&parts.headers, form.cookie, form.token) {
+        let path = super::security::loggable_path(&form.back);
+        tracing::warn!(form = %path, "a form post with a missing or wrong CSRF token");
+        return Err(back_with(&form.back, &Refusal::FormExpired, &form.echo));
     }
     Ok(caller)
+}
+
+/// The form's page again, its query carrying `refusal` and what was typed.
+fn back_with(back: &str, refusal: &Refusal, echo: &[(&'static str, String)]) -> Redirect {
+    let mut pairs = refusal.to_query();
+    pairs.extend(echo.iter().cloned());
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    let (path, anchor) = back.split_once('#').unwrap_or((back, ""));
+    let anchor = if anchor.is_empty() {
+        String::new()
+    } else {
+        format!("#{anchor}")
+    };
+    Redirect::to(&format!("{path}?{query}{anchor}"))
 }
 
 /// Where to go once an operation with nothing to return is done.
@@ -73,18 +87,7 @@ pub(crate) async fn answer(
         Ok(Ok(done)) => Redirect::to(&done).into_response(),
         Ok(Err(Refusal::NotFound)) => status_page(render, parts, NOT_FOUND_PAGE).await,
         Ok(Err(Refusal::Forbidden)) => status_page(render, parts, FORBIDDEN_PAGE).await,
-        Ok(Err(refusal)) => {
-            let mut pairs = refusal.to_query();
-            pairs.extend(echo.iter().cloned());
-            let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-            let (path, anchor) = back.split_once('#').unwrap_or((back, ""));
-            let anchor = if anchor.is_empty() {
-                String::new()
-            } else {
-                format!("#{anchor}")
-            };
-            Redirect::to(&format!("{path}?{query}{anchor}")).into_response()
-        }
+        Ok(Err(refusal)) => back_with(back, &refusal, echo).into_response(),
         Err(error) => {
             tracing::error!(%error, "a form's operation failed");
             Redirect::to("/auth/error?reason=unavailable").into_response()
@@ -126,7 +129,7 @@ pub(crate) async fn submit(
     form: PostedForm<'_>,
     operation: impl AsyncFnOnce(Caller) -> control::Result<Result<String, Refusal>>,
 ) -> Response {
-    let caller = match form_caller(parts, form.cookie, form.token, &form.back) {
+    let caller = match form_caller(parts, &form) {
         Ok(caller) => caller,
         Err(redirect) => return redirect.into_response(),
     };
