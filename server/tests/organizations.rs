@@ -246,6 +246,137 @@ mod through_the_portal {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_dashboard_shows_the_quotas_a_plan_provides_and_any_override() {
+        let app = TestApp::builder().oidc().spawn().await;
+        let owner = Person::signed_in(&app.base_url, "owner").await;
+        app.control
+            .create_organization(&owner.caller(), &super::acme())
+            .await
+            .unwrap()
+            .unwrap();
+        app.control
+            .subscribe(&owner.caller(), "acme", "iot-lab")
+            .await
+            .unwrap()
+            .unwrap();
+        let page = owner.browser.follow(&app.url("/orgs/acme")).await.body;
+        for provided in [
+            "cpu_millicores",
+            "storage_gib",
+            "devices",
+            "backup_retention_days",
+        ] {
+            assert!(
+                page.contains(&format!("data-quota=\"{provided}\"")),
+                "{provided}: {page}"
+            );
+        }
+        // The IoT plans have no OpenStack project: zero, and not shown.
+        for absent in ["openstack_vcpus", "openstack_ram_mib", "openstack_instances"] {
+            assert!(!page.contains(&format!("data-quota=\"{absent}\"")), "{absent}");
+        }
+
+        // A platform admin's override shows, with the plan's own figure.
+        sqlx::query(
+            "INSERT INTO quota_overrides (subscription_id, quota, value, set_by, set_at)
+             SELECT id, 'openstack_instances', 2, 'admin@bibind.example', now() FROM subscriptions",
+        )
+        .execute(&app.pool)
+        .await
+        .unwrap();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let page = owner.browser.follow(&app.url("/orgs/acme")).await.body;
+            if page.contains("data-quota=\"openstack_instances\" data-limit=\"2\"") {
+                assert!(!page.contains("data-quota=\"openstack_vcpus\""));
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the override never showed: {page}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_dashboard_registers_a_device_and_refuses_a_bad_name_beside_its_field() {
+        let app = TestApp::builder().oidc().spawn().await;
+        let owner = Person::signed_in(&app.base_url, "owner").await;
+        app.control
+            .create_organization(&owner.caller(), &super::acme())
+            .await
+            .unwrap()
+            .unwrap();
+        app.control
+            .subscribe(&owner.caller(), "acme", "iot-lab")
+            .await
+            .unwrap()
+            .unwrap();
+        let page = owner.browser.follow(&app.url("/orgs/acme")).await.body;
+        let token = csrf_token_in(&page);
+        let form_start = page.find("data-device-form").expect("the registration form");
+        let action = page[..form_start]
+            .rsplit("action=\"")
+            .next()
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_owned();
+        assert!(action.ends_with("/devices"), "{action}");
+
+        let refused = owner
+            .browser
+            .post_form(
+                &app.url(&action),
+                &[("csrf_token", token.as_str()), ("name", "Capteur n°1")],
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+        let back = refused.headers()[header::LOCATION].to_str().unwrap().to_owned();
+        let page = owner.browser.page_in(&app.url(&back), "fr").await;
+        assert!(page.contains("data-problem=\"bad_characters\""), "{page}");
+        assert!(page.contains("aria-invalid=\"true\""));
+        assert!(page.contains("value=\"Capteur n°1\""), "what was typed is kept");
+        assert!(!page.contains("data-device=\""), "nothing registered");
+
+        // A token that is not this browser's: nothing is done, and the form
+        // comes back filled, saying why.
+        let forged = owner
+            .browser
+            .post_form(
+                &app.url(&action),
+                &[
+                    ("csrf_token", "0123456789abcdef0123456789abcdef"),
+                    ("name", "capteur-1"),
+                ],
+            )
+            .await;
+        let back = forged.headers()[header::LOCATION].to_str().unwrap().to_owned();
+        let page = owner.browser.page_in(&app.url(&back), "fr").await;
+        assert!(page.contains("data-refused=\"form_expired\""), "{back}: {page}");
+        assert!(page.contains("Ce formulaire avait expiré"));
+        assert!(page.contains("value=\"capteur-1\""));
+
+        // The token of the first page still serves, after other pages were shown.
+        let registered = owner
+            .browser
+            .post_form(
+                &app.url(&action),
+                &[("csrf_token", token.as_str()), ("name", "capteur-1")],
+            )
+            .await;
+        assert_eq!(registered.status(), StatusCode::SEE_OTHER);
+        let back = registered.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let page = owner.browser.follow(&app.url(&back)).await.body;
+        assert!(page.contains("data-device=\"capteur-1\""), "{back}: {page}");
+        assert!(!page.contains("data-problem="));
+        assert!(page.contains("data-quota=\"devices\" data-used=\"1\""));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_form_refuses_a_forged_csrf_token_and_signed_out_visitors() {
         let app = TestApp::builder().oidc().spawn().await;
         let browser = signed_in(&app, "victim").await;

@@ -83,23 +83,22 @@ pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
 
 #[cfg(feature = "ssr")]
 pub(crate) fn signed_in_user() -> Option<SignedInUser> {
-    use_context::<http::request::Parts>()?
-        .extensions
-        .get::<SignedInUser>()
-        .cloned()
+    crate::with_request(|parts| parts.extensions.get::<SignedInUser>().cloned()).flatten()
 }
 
 /// The browser's `Cookie` header, forwarded unchanged to Kratos.
 #[cfg(feature = "ssr")]
 fn browser_cookie() -> Option<String> {
-    let parts = use_context::<http::request::Parts>()?;
-    let cookies: Vec<&str> = parts
-        .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    (!cookies.is_empty()).then(|| cookies.join("; "))
+    crate::with_request(|parts| {
+        let cookies: Vec<&str> = parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        (!cookies.is_empty()).then(|| cookies.join("; "))
+    })
+    .flatten()
 }
 
 /// The name of the cookie holding the consent form's CSRF token.
@@ -199,7 +198,7 @@ pub fn caller_of(parts: &http::request::Parts) -> Option<control::audit::Caller>
 
 #[cfg(feature = "ssr")]
 fn caller() -> Option<control::audit::Caller> {
-    caller_of(&use_context::<http::request::Parts>()?)
+    crate::with_request(caller_of).flatten()
 }
 
 /// The organizations the signed-in person belongs to.
@@ -358,6 +357,11 @@ pub async fn organization_page(
     if section != OrganizationSection::Overview {
         overview.subscriptions.clear();
     }
+    for subscription in &mut overview.subscriptions {
+        subscription
+            .quotas
+            .retain(control::domain::QuotaUsage::is_provided);
+    }
     Ok(MemberView::Ready(OrganizationPageData {
         section,
         overview,
@@ -427,8 +431,8 @@ pub async fn invitation_details(token: String) -> Result<InvitationView, ServerF
     let control = control_plane()?;
     let viewer = caller();
     let token = if token == PENDING_INVITATION {
-        use_context::<http::request::Parts>()
-            .and_then(|parts| crate::cookie_value(&parts.headers, INVITATION_TOKEN_COOKIE))
+        crate::with_request(|parts| crate::cookie_value(&parts.headers, INVITATION_TOKEN_COOKIE))
+            .flatten()
             .unwrap_or_default()
     } else {
         token

@@ -437,9 +437,7 @@ fn locale_from_document() -> Locale {
 /// then `Accept-Language`, then English.
 #[cfg(feature = "ssr")]
 pub fn locale_from_request() -> Locale {
-    use_context::<http::request::Parts>()
-        .map(|parts| locale_from_headers(&parts.headers))
-        .unwrap_or_default()
+    crate::with_request(|parts| locale_from_headers(&parts.headers)).unwrap_or_default()
 }
 
 #[cfg(feature = "ssr")]

@@ -76,6 +76,15 @@ pub struct QuotaUsage {
     pub used: Option<u32>,
 }
 
+impl QuotaUsage {
+    /// Whether the plan provides this quota at all: a zero limit that no
+    /// override changed and nothing uses means the offer does not (the
+    /// OpenStack quotas of a shop, say), and its customer need not see it.
+    pub fn is_provided(&self) -> bool {
+        self.limit > 0 || self.plan_limit.is_some() || self.used.is_some_and(|used| used > 0)
+    }
+}
+
 /// A subscription as its organization's page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubscriptionView {
@@ -112,5 +121,20 @@ mod tests {
         assert!(!SubscriptionState::Suspended.allows_plan_change());
         assert!(SubscriptionState::Failed.allows_cancel());
         assert!(!SubscriptionState::Closed.allows_cancel());
+    }
+
+    #[test]
+    fn a_zero_quota_is_shown_only_when_overridden_or_used() {
+        let usage = |limit, plan_limit, used| QuotaUsage {
+            quota: QuotaKind::OpenstackVcpus,
+            limit,
+            plan_limit,
+            used,
+        };
+        assert!(!usage(0, None, None).is_provided());
+        assert!(!usage(0, None, Some(0)).is_provided());
+        assert!(usage(0, Some(4), None).is_provided(), "an override took it away");
+        assert!(usage(0, None, Some(2)).is_provided(), "in use beyond its limit");
+        assert!(usage(8, None, None).is_provided());
     }
 }

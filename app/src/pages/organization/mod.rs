@@ -9,14 +9,17 @@ mod services;
 mod subscriptions;
 
 use control::domain::{OrganizationOverview, Permission, Refusal, Role};
-use leptos::prelude::*;
+use leptos::{
+    either::{Either, EitherOf3},
+    prelude::*,
+};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::{organization_page, OrganizationPageData},
     components::status::StatusPage,
-    i18n::{t, translator, Msg},
+    i18n::{t, translator, use_locale, Msg},
     pages::{
         error::ServerErrorPage,
         labels::{organization_state_label, role_label, RefusalNotice},
@@ -25,7 +28,7 @@ use crate::{
 };
 use members::MembersSection;
 use services::AddService;
-use subscriptions::Subscriptions;
+use subscriptions::Cards;
 
 // Component classes of style/main.css.
 const BUTTON: &str = "button-primary";
@@ -63,16 +66,18 @@ pub fn OrganizationPage(section: crate::api::OrganizationSection) -> impl IntoVi
     );
     view! {
         <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
-            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
-                {move || Suspend::new(async move {
-                    page.await.map(|view| match view {
-                        control::domain::MemberView::Ready(data) => view! { <OrganizationDetails data /> }.into_any(),
-                        control::domain::MemberView::NotFound => view! { <OrganizationNotFound /> }.into_any(),
-                        control::domain::MemberView::Forbidden => view! { <Denied /> }.into_any(),
-                        control::domain::MemberView::SignInRequired => sign_in_then("/orgs"),
-                    })
-                })}
-            </ErrorBoundary>
+            // The one error is the server function's own: no error boundary
+            // (a layer every render of the dashboard would pay for) needed.
+            {move || Suspend::new(async move {
+                match page.await {
+                    // The page itself stays typed (see `Cards::view`).
+                    Ok(control::domain::MemberView::Ready(data)) => Either::Left(view! { <OrganizationDetails data /> }),
+                    Ok(control::domain::MemberView::NotFound) => Either::Right(view! { <OrganizationNotFound /> }.into_any()),
+                    Ok(control::domain::MemberView::Forbidden) => Either::Right(view! { <Denied /> }.into_any()),
+                    Ok(control::domain::MemberView::SignInRequired) => Either::Right(sign_in_then("/orgs")),
+                    Err(_) => Either::Right(view! { <ServerErrorPage /> }.into_any()),
+                }
+            })}
         </Suspense>
     }
 }
@@ -115,7 +120,8 @@ fn csrf_field(token: &str) -> impl IntoView {
 
 #[component]
 fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
-    let t = translator();
+    let locale = use_locale();
+    let t = move |msg: Msg| msg.text(locale);
     let OrganizationPageData {
         section,
         overview,
@@ -135,10 +141,11 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
     } = overview;
     let role = org.role;
     let manage_subscriptions = role.allows(Permission::ManageSubscriptions);
-    provide_context(FormContext {
+    let form = FormContext {
         slug: org.slug.clone(),
         csrf_token,
-    });
+    };
+    provide_context(form.clone());
     let query = use_query_map().read_untracked().clone();
     let refusal = Refusal::from_query(|name| query.get(name));
     let notice = if query.get("invited").is_some() {
@@ -161,17 +168,24 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
                 members: member_count,
                 invitations: role.allows(Permission::ManageMembers).then_some(invitation_count),
             };
-            view! {
+            let cards = Cards {
+                locale,
+                form,
+                manage: manage_subscriptions,
+                use_services: role.allows(Permission::UseServices),
+                device_problem: refusal.as_ref().and_then(|refusal| refusal.problem_of("name")),
+                typed_device: query.get("device").unwrap_or_default(),
+            };
+            EitherOf3::A(view! {
                 <h2 id="subscriptions" class="mt-8 text-xl font-semibold">{t(Msg::OrgSubscriptions)}</h2>
-                <Subscriptions subscriptions catalog manage=manage_subscriptions use_services=role.allows(Permission::UseServices) />
+                {cards.view(subscriptions, &catalog)}
                 {members_summary.view(&org.slug)}
-            }
-            .into_any()
+            })
         }
-        Section::Members => {
-            view! { <MembersSection members invitations viewer_id role refusal=refusal.clone() /> }.into_any()
-        }
-        Section::Services => view! { <AddService offers=catalog /> }.into_any(),
+        Section::Members => EitherOf3::B(
+            view! { <MembersSection members invitations viewer_id role refusal=refusal.clone() /> },
+        ),
+        Section::Services => EitherOf3::C(view! { <AddService offers=catalog /> }),
     };
     view! {
         <Title text=title />
@@ -190,7 +204,6 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
             {body}
         </section>
     }
-    .into_any()
 }
 
 /// The organization's pages the viewer's role opens, the current one marked.

@@ -1,198 +1,230 @@
 //! The overview's subscriptions: each one's state, provisioning progress,
 //! usage against quota, devices, and the forms that change its plan or
 //! cancel it.
+//!
+//! Plain functions rather than components: the dashboard is the portal's
+//! busiest page, and what they share (language, form context, the query's
+//! refusal) is looked up once for all cards instead of once per card and row.
 
-use control::domain::{Device, QuotaKind, QuotaUsage, Refusal, SubscriptionView};
-use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use control::domain::{Device, FieldProblem, Locale, QuotaKind, QuotaUsage, SubscriptionView};
+use leptos::{either::Either, prelude::*};
 
-use super::{csrf_field, csrf_token, FormContext, Section, QUIET_BUTTON, SELECT};
+use super::{csrf_field, FormContext, Section, QUIET_BUTTON, SELECT};
 use crate::{
     api::{OfferChoice, PlanChoice},
     components::progress::ProvisioningPanel,
-    i18n::{translator, use_locale, Msg},
+    i18n::Msg,
     pages::labels::{quota_label, subscription_state_label, FieldProblemText},
 };
 
-#[component]
-pub(super) fn Subscriptions(
-    subscriptions: Vec<SubscriptionView>,
-    catalog: Vec<OfferChoice>,
-    manage: bool,
-    use_services: bool,
-) -> impl IntoView {
-    let t = translator();
-    if subscriptions.is_empty() {
-        let catalog = manage.then(|| {
-            let slug = use_context::<FormContext>().map(|form| form.slug).unwrap_or_default();
-            view! { " "<a href=Section::Services.path(&slug) class="font-medium text-indigo-800 hover:text-indigo-950">{t(Msg::OrgAddService)}</a> }
-        });
-        return view! { <p class="mt-4 text-sm text-slate-600" data-no-subscriptions>{t(Msg::OrgNoSubscriptions)}{catalog}</p> }.into_any();
-    }
-    subscriptions
-        .into_iter()
-        .map(|subscription| {
-            let plans = catalog
-                .iter()
-                .find(|offer| offer.kind == subscription.offer)
-                .map(|offer| offer.plans.clone())
-                .unwrap_or_default();
-            view! { <SubscriptionCard subscription plans manage use_services /> }
-        })
-        .collect_view()
-        .into_any()
+/// What every card of the page shares.
+pub(super) struct Cards {
+    pub locale: Locale,
+    pub form: FormContext,
+    /// May change plans and cancel.
+    pub manage: bool,
+    /// May register devices.
+    pub use_services: bool,
+    /// A refused device registration: its problem and the name typed.
+    pub device_problem: Option<FieldProblem>,
+    pub typed_device: String,
 }
 
-#[component]
-fn SubscriptionCard(
-    subscription: SubscriptionView,
-    plans: Vec<PlanChoice>,
-    manage: bool,
-    use_services: bool,
-) -> impl IntoView {
-    let token = csrf_token();
-    let t = translator();
-    let locale = use_locale();
-    let form = use_context::<FormContext>();
-    let slug = form.as_ref().map(|form| form.slug.clone()).unwrap_or_default();
-    let has_devices = subscription.quotas.iter().any(|q| q.quota == QuotaKind::Devices);
-    let devices = has_devices.then(|| {
-        let may_register = use_services && subscription.state.allows_devices();
-        view! { <Devices subscription_id=subscription.id.clone() devices=subscription.devices.clone() may_register /> }
-    });
-    let usage = subscription.quotas.iter().cloned().map(quota_bar).collect_view();
-    let controls = (manage && subscription.state.allows_cancel()).then(|| {
-        let form = form.clone().map(|f| (f.action(&format!("subscriptions/{}/plan", subscription.id)), f.action(&format!("subscriptions/{}/cancel", subscription.id))));
-        let (plan_action, cancel_action) = form.unwrap_or_default();
-        let version = subscription.version.to_string();
-        let choices = plans
+impl Cards {
+    fn t(&self, msg: Msg) -> &'static str {
+        msg.text(self.locale)
+    }
+
+    /// Typed rather than `AnyView`: erasing the type converts every
+    /// attribute of the cards once more on each render.
+    pub(super) fn view(
+        &self,
+        subscriptions: Vec<SubscriptionView>,
+        catalog: &[OfferChoice],
+    ) -> impl IntoView {
+        if subscriptions.is_empty() {
+            let add = self.manage.then(|| {
+                view! { " "<a href=Section::Services.path(&self.form.slug) class="font-medium text-indigo-800 hover:text-indigo-950">{self.t(Msg::OrgAddService)}</a> }
+            });
+            return Either::Left(
+                view! { <p class="mt-4 text-sm text-slate-600" data-no-subscriptions>{self.t(Msg::OrgNoSubscriptions)}{add}</p> },
+            );
+        }
+        Either::Right(
+            subscriptions
+                .into_iter()
+                .map(|subscription| {
+                    let plans = catalog
+                        .iter()
+                        .find(|offer| offer.kind == subscription.offer)
+                        .map_or(&[][..], |offer| &offer.plans[..]);
+                    self.card(subscription, plans)
+                })
+                .collect_view(),
+        )
+    }
+
+    fn card(&self, subscription: SubscriptionView, plans: &[PlanChoice]) -> impl IntoView {
+        let locale = self.locale;
+        let devices = subscription
+            .quotas
             .iter()
-            .map(|plan| {
-                let code = plan.code.to_string();
-                view! { <option value=code.clone() selected=code == subscription.plan_code>{plan.name.get(locale).to_owned()}</option> }
-            })
+            .any(|q| q.quota == QuotaKind::Devices)
+            .then(|| {
+                self.devices(
+                    &subscription.id,
+                    subscription.devices,
+                    subscription.state.allows_devices(),
+                )
+            });
+        let usage = subscription
+            .quotas
+            .into_iter()
+            .map(|usage| self.quota_bar(usage))
             .collect_view();
+        let controls = (self.manage && subscription.state.allows_cancel()).then(|| {
+            self.controls(
+                &subscription.id,
+                subscription.version,
+                &subscription.plan_code,
+                subscription.state.allows_plan_change(),
+                plans,
+            )
+        });
+        view! {
+            <article class="card mt-4" data-subscription=subscription.offer.code() data-plan=subscription.plan_code data-subscription-state=subscription.state.as_str()>
+                <div class="flex flex-wrap items-baseline justify-between gap-2">
+                    <h3 class="text-lg font-semibold">{subscription.offer_name.get(locale).to_owned()}" · "{subscription.plan_name.get(locale).to_owned()}</h3>
+                    <span class="text-sm font-medium text-slate-700">{self.t(subscription_state_label(subscription.state))}</span>
+                </div>
+                {subscription.reason.map(|reason| view! { <p class="mt-2 text-sm text-amber-900" data-subscription-reason>{self.t(Msg::OrgStateReason)}" "{reason}</p> })}
+                {subscription.pending_plan.map(|(code, name)| view! { <p class="mt-2 text-sm text-amber-900" data-pending-plan=code>{self.t(Msg::PlanChangeAwaiting)}" "{name.get(locale).to_owned()}</p> })}
+                <ProvisioningPanel slug=self.form.slug.clone() subscription_id=subscription.id state=subscription.state progress=subscription.progress />
+                <h4 class="mt-4 text-sm font-semibold text-slate-700">{self.t(Msg::OrgUsage)}</h4>
+                <dl class="mt-2 grid grid-cols-1 gap-x-6 gap-y-3 sm:grid-cols-2">{usage}</dl>
+                {devices}
+                {controls}
+            </article>
+        }
+    }
+
+    /// The change-plan and cancel forms.
+    fn controls(
+        &self,
+        id: &str,
+        version: i32,
+        current_plan: &str,
+        may_change_plan: bool,
+        plans: &[PlanChoice],
+    ) -> impl IntoView {
+        let token = &self.form.csrf_token;
+        let version = version.to_string();
+        let change_plan = may_change_plan.then(|| {
+            let choices = plans
+                .iter()
+                .map(|plan| {
+                    let code = plan.code.to_string();
+                    let selected = code == current_plan;
+                    view! { <option value=code selected=selected>{plan.name.get(self.locale).to_owned()}</option> }
+                })
+                .collect_view();
+            view! {
+                <form method="post" action=self.form.action(&format!("subscriptions/{id}/plan")) class="flex items-center gap-2">
+                    {csrf_field(token)}
+                    <input type="hidden" name="version" value=version.clone() />
+                    <label class="sr-only" for=format!("plan-{id}")>{self.t(Msg::OrgPlan)}</label>
+                    <select id=format!("plan-{id}") name="plan" class=SELECT>{choices}</select>
+                    <button type="submit" class=QUIET_BUTTON>{self.t(Msg::OrgChangePlan)}</button>
+                </form>
+            }
+        });
         view! {
             <div class="mt-4 flex flex-wrap items-center gap-3 border-t border-slate-100 pt-4">
-                {subscription.state.allows_plan_change().then(|| view! {
-                    <form method="post" action=plan_action class="flex items-center gap-2">
-                        {csrf_field(&token)}
-                        <input type="hidden" name="version" value=version.clone() />
-                        <label class="sr-only" for=format!("plan-{}", subscription.id)>{t(Msg::OrgPlan)}</label>
-                        <select id=format!("plan-{}", subscription.id) name="plan" class=SELECT>{choices}</select>
-                        <button type="submit" class=QUIET_BUTTON>{t(Msg::OrgChangePlan)}</button>
-                    </form>
-                })}
-                <form method="post" action=cancel_action>
-                    {csrf_field(&token)}
+                {change_plan}
+                <form method="post" action=self.form.action(&format!("subscriptions/{id}/cancel"))>
+                    {csrf_field(token)}
                     <input type="hidden" name="version" value=version />
-                    <button type="submit" class="button-danger">{t(Msg::OrgCancelSubscription)}</button>
+                    <button type="submit" class="button-danger">{self.t(Msg::OrgCancelSubscription)}</button>
                 </form>
             </div>
         }
-    });
-    view! {
-        <article class="card mt-4" data-subscription=subscription.offer.code() data-plan=subscription.plan_code.clone() data-subscription-state=subscription.state.as_str()>
-            <div class="flex flex-wrap items-baseline justify-between gap-2">
-                <h3 class="text-lg font-semibold">{subscription.offer_name.get(locale).to_owned()}" · "{subscription.plan_name.get(locale).to_owned()}</h3>
-                <span class="text-sm font-medium text-slate-700">{t(subscription_state_label(subscription.state))}</span>
-            </div>
-            {subscription.reason.map(|reason| view! { <p class="mt-2 text-sm text-amber-900" data-subscription-reason>{t(Msg::OrgStateReason)}" "{reason}</p> })}
-            {subscription.pending_plan.map(|(code, name)| view! { <p class="mt-2 text-sm text-amber-900" data-pending-plan=code>{t(Msg::PlanChangeAwaiting)}" "{name.get(locale).to_owned()}</p> })}
-            <ProvisioningPanel slug=slug subscription_id=subscription.id.clone() state=subscription.state progress=subscription.progress.clone() />
-            <h4 class="mt-4 text-sm font-semibold text-slate-700">{t(Msg::OrgUsage)}</h4>
-            <dl class="mt-2 grid grid-cols-1 gap-x-6 gap-y-3 sm:grid-cols-2">{usage}</dl>
-            {devices}
-            {controls}
-        </article>
     }
-    .into_any()
-}
 
-/// An IoT subscription's devices, and the form that registers one.
-#[component]
-fn Devices(subscription_id: String, devices: Vec<Device>, may_register: bool) -> impl IntoView {
-    let token = csrf_token();
-    let t = translator();
-    let form = use_context::<FormContext>();
-    let base = form
-        .as_ref()
-        .map(|form| form.action(&format!("subscriptions/{subscription_id}/devices")))
-        .unwrap_or_default();
-    let query = use_query_map().read_untracked().clone();
-    let refusal = Refusal::from_query(|name| query.get(name));
-    let rows = devices
-        .into_iter()
-        .map(|device| {
-            let remove = format!("{base}/{}/remove", device.id);
-            let marker = device.name.clone();
+    /// An IoT subscription's devices, and the form that registers one.
+    fn devices(&self, subscription_id: &str, devices: Vec<Device>, allowed_by_state: bool) -> impl IntoView {
+        let may_register = self.use_services && allowed_by_state;
+        let token = &self.form.csrf_token;
+        let base = self
+            .form
+            .action(&format!("subscriptions/{subscription_id}/devices"));
+        let rows = devices
+            .into_iter()
+            .map(|device| {
+                let remove = may_register.then(|| {
+                    view! {
+                        <form method="post" action=format!("{base}/{}/remove", device.id)>
+                            {csrf_field(token)}
+                            <button type="submit" class=QUIET_BUTTON>{self.t(Msg::DeviceRemove)}</button>
+                        </form>
+                    }
+                });
+                let marker = device.name.clone();
+                view! {
+                    <li class="flex items-center justify-between gap-3 py-2 text-sm" data-device=marker>
+                        <span class="font-mono">{device.name}</span>
+                        <span class="flex items-center gap-3 text-slate-600">{device.registered_on}{remove}</span>
+                    </li>
+                }
+            })
+            .collect_view();
+        let register = may_register.then(|| {
+            let problem = self.device_problem;
+            let field = format!("device-{subscription_id}");
             view! {
-                <li class="flex items-center justify-between gap-3 py-2 text-sm" data-device=marker>
-                    <span class="font-mono">{device.name}</span>
-                    <span class="flex items-center gap-3 text-slate-600">
-                        {device.registered_on}
-                        {may_register.then(|| view! {
-                            <form method="post" action=remove>
-                                {csrf_field(&token)}
-                                <button type="submit" class=QUIET_BUTTON>{t(Msg::DeviceRemove)}</button>
-                            </form>
-                        })}
-                    </span>
-                </li>
+                <form method="post" action=base.clone() class="mt-2 flex flex-wrap items-end gap-2" data-device-form>
+                    {csrf_field(token)}
+                    <div>
+                        <label for=field.clone() class="block text-xs font-medium text-slate-700">{self.t(Msg::DeviceName)}</label>
+                        <input id=field.clone() name="name" value=self.typed_device.clone() required=true class="mt-1 rounded-lg border border-slate-300 px-2 py-1.5 text-sm font-mono"
+                            aria-invalid=problem.is_some().then_some("true") />
+                    </div>
+                    <button type="submit" class=QUIET_BUTTON>{self.t(Msg::DeviceRegister)}</button>
+                    <FieldProblemText id=format!("{field}-problem") problem />
+                </form>
             }
-        })
-        .collect_view();
-    let register = may_register.then(|| {
-        let problem = refusal.as_ref().and_then(|r| r.problem_of("name"));
-        let typed = query.get("device").unwrap_or_default();
-        let field = format!("device-{subscription_id}");
+        });
         view! {
-            <form method="post" action=base.clone() class="mt-2 flex flex-wrap items-end gap-2" data-device-form>
-                {csrf_field(&token)}
-                <div>
-                    <label for=field.clone() class="block text-xs font-medium text-slate-700">{t(Msg::DeviceName)}</label>
-                    <input id=field.clone() name="name" value=typed required=true class="mt-1 rounded-lg border border-slate-300 px-2 py-1.5 text-sm font-mono"
-                        aria-invalid=problem.is_some().then_some("true") />
-                </div>
-                <button type="submit" class=QUIET_BUTTON>{t(Msg::DeviceRegister)}</button>
-                <FieldProblemText id=format!("{field}-problem") problem />
-            </form>
+            <h4 class="mt-4 text-sm font-semibold text-slate-700">{self.t(Msg::DevicesTitle)}</h4>
+            <ul class="mt-1 divide-y divide-slate-100">{rows}</ul>
+            {register}
         }
-    });
-    view! {
-        <h4 class="mt-4 text-sm font-semibold text-slate-700">{t(Msg::DevicesTitle)}</h4>
-        <ul class="mt-1 divide-y divide-slate-100">{rows}</ul>
-        {register}
     }
-    .into_any()
-}
 
-/// One quota: a bar when the portal knows the usage, else the limit.
-fn quota_bar(usage: QuotaUsage) -> impl IntoView {
-    let t = translator();
-    let label = t(quota_label(usage.quota));
-    let limit = usage.limit;
-    let plan = usage
-        .plan_limit
-        .map(|plan| view! { <span class="text-slate-500">" ("{t(Msg::OrgPlanValue)}" "{plan}")"</span> });
-    // A native meter: accessible, and drawn without inline styles (the CSP forbids them).
-    let bar = usage.used.map(|used| {
+    /// One quota: a bar when the portal knows the usage, else the limit.
+    fn quota_bar(&self, usage: QuotaUsage) -> impl IntoView {
+        let label = self.t(quota_label(usage.quota));
+        let limit = usage.limit;
+        let plan = usage.plan_limit.map(
+            |plan| view! { <span class="text-slate-500">" ("{self.t(Msg::OrgPlanValue)}" "{plan}")"</span> },
+        );
+        // A native meter: accessible, and drawn without inline styles (the CSP forbids them).
+        let bar = usage.used.map(|used| {
+            view! {
+                <meter class="mt-1 block h-2 w-full" min="0" max=limit value=used
+                    low=limit.saturating_mul(7) / 10 high=limit.saturating_mul(9) / 10 optimum="0" aria-label=label>
+                    {format!("{used} / {limit}")}
+                </meter>
+            }
+        });
+        let figure = match usage.used {
+            Some(used) => format!("{used} / {limit}"),
+            None => limit.to_string(),
+        };
         view! {
-            <meter class="mt-1 block h-2 w-full" min="0" max=limit value=used
-                low=limit.saturating_mul(7) / 10 high=limit.saturating_mul(9) / 10 optimum="0" aria-label=label>
-                {format!("{used} / {limit}")}
-            </meter>
+            <div data-quota=usage.quota.as_str() data-used=usage.used data-limit=limit>
+                <dt class="quota-label"><span>{label}</span><span class="font-medium text-slate-900">{figure}{plan}</span></dt>
+                <dd>{bar}</dd>
+            </div>
         }
-    });
-    let figure = match usage.used {
-        Some(used) => format!("{used} / {limit}"),
-        None => limit.to_string(),
-    };
-    view! {
-        <div data-quota=usage.quota.as_str() data-used=usage.used data-limit=limit>
-            <dt class="quota-label"><span>{label}</span><span class="font-medium text-slate-900">{figure}{plan}</span></dt>
-            <dd>{bar}</dd>
-        </div>
     }
-    .into_any()
 }
