@@ -245,8 +245,8 @@ mod through_the_portal {
         assert_eq!(count(&app, "organizations").await, 1);
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_dashboard_shows_the_quotas_a_plan_provides_and_any_override() {
+    /// Acme with an IoT Lab subscription, and its owner signed in.
+    async fn owner_of_an_iot_lab() -> (TestApp, Person) {
         let app = TestApp::builder().oidc().spawn().await;
         let owner = Person::signed_in(&app.base_url, "owner").await;
         app.control
@@ -259,6 +259,12 @@ mod through_the_portal {
             .await
             .unwrap()
             .unwrap();
+        (app, owner)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_dashboard_shows_the_quotas_a_plan_provides_and_any_override() {
+        let (app, owner) = owner_of_an_iot_lab().await;
         let page = owner.browser.follow(&app.url("/orgs/acme")).await.body;
         for provided in [
             "cpu_millicores",
@@ -301,18 +307,7 @@ mod through_the_portal {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_dashboard_registers_a_device_and_refuses_a_bad_name_beside_its_field() {
-        let app = TestApp::builder().oidc().spawn().await;
-        let owner = Person::signed_in(&app.base_url, "owner").await;
-        app.control
-            .create_organization(&owner.caller(), &super::acme())
-            .await
-            .unwrap()
-            .unwrap();
-        app.control
-            .subscribe(&owner.caller(), "acme", "iot-lab")
-            .await
-            .unwrap()
-            .unwrap();
+        let (app, owner) = owner_of_an_iot_lab().await;
         let page = owner.browser.follow(&app.url("/orgs/acme")).await.body;
         let token = csrf_token_in(&page);
         let form_start = page.find("data-device-form").expect("the registration form");
