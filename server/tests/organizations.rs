@@ -387,7 +387,13 @@ mod through_the_portal {
                 ],
             )
             .await;
-        assert_eq!(forged.headers()[header::LOCATION], "/orgs/new");
+        let back = forged.headers()[header::LOCATION].to_str().unwrap().to_owned();
+        assert!(back.starts_with("/orgs/new?refused=form_expired"), "{back}");
+        let page = browser.page_in(&app.url(&back), "fr").await;
+        assert!(
+            page.contains("data-refused=\"form_expired\"") && page.contains("Ce formulaire avait expiré")
+        );
+        assert!(page.contains("value=\"Evil\""), "what was typed is kept");
         let anonymous = app
             .client
             .post(app.url("/orgs/new"))

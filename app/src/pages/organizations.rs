@@ -2,7 +2,9 @@
 //! posted to `/orgs/new`, whose refusals come back in the query and stand
 //! beside their fields), and an organization's page.
 
-use control::domain::{parse_field_errors, CountryCode, FieldProblem, MemberView, OrganizationSummary};
+use control::domain::{
+    parse_field_errors, CountryCode, FieldProblem, MemberView, OrganizationSummary, Refusal,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -13,7 +15,7 @@ use crate::{
     pages::{
         auth::go_to,
         error::ServerErrorPage,
-        labels::{organization_state_label, role_label, FieldProblemText},
+        labels::{organization_state_label, role_label, FieldProblemText, RefusalNotice},
     },
 };
 
@@ -101,6 +103,9 @@ fn NewOrganizationFields(form: NewOrganizationForm) -> impl IntoView {
     let query = use_query_map().read_untracked().clone();
     let value = |name: &str| query.get(name).unwrap_or_default();
     let errors = parse_field_errors(&value("errors"));
+    // Field problems stand beside their fields; an expired form says so above them.
+    let refusal =
+        Refusal::from_query(|name| query.get(name)).filter(|refusal| !matches!(refusal, Refusal::Fields(_)));
     let problem_of = |field: &str| errors.iter().find(|e| e.field == field).map(|e| e.problem);
     let billing = if value("billing_email").is_empty() && errors.is_empty() {
         form.email.clone()
@@ -118,6 +123,7 @@ fn NewOrganizationFields(form: NewOrganizationForm) -> impl IntoView {
     view! {
         <form method="post" action="/orgs/new" class="mt-6 space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
             <input type="hidden" name="csrf_token" value=form.csrf_token />
+            <RefusalNotice refusal />
             <Field name="name" label=Msg::OrgFieldName value=value("name") problem=problem_of("name") input_type="text" />
             <Field name="slug" label=Msg::OrgFieldSlug value=value("slug") problem=problem_of("slug") input_type="text" hint=Msg::OrgFieldSlugHint />
             <div>

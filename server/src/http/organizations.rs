@@ -9,7 +9,7 @@ use axum::{
     routing::post,
     Form, Router,
 };
-use control::domain::{FieldError, NewOrganization};
+use control::domain::{NewOrganization, Refusal};
 use http::request::Parts;
 use serde::Deserialize;
 
@@ -43,7 +43,7 @@ async fn create(
     };
     if !csrf::verify(&parts.headers, NEW_ORG_CSRF_COOKIE, &form.csrf_token) {
         tracing::warn!("new organization with a missing or wrong CSRF token");
-        return Redirect::to("/orgs/new").into_response();
+        return Redirect::to(&refused(&form, &Refusal::FormExpired)).into_response();
     }
     let parsed = NewOrganization::parse(&form.name, &form.slug, &form.country, &form.billing_email);
     let outcome = match parsed {
@@ -58,23 +58,19 @@ async fn create(
     };
     match outcome {
         Ok(slug) => Redirect::to(&format!("/orgs/{slug}")).into_response(),
-        Err(errors) => Redirect::to(&refused(&form, &errors)).into_response(),
+        Err(errors) => Redirect::to(&refused(&form, &Refusal::Fields(errors))).into_response(),
     }
 }
 
 /// The form's address again, with what was typed and what was wrong.
-fn refused(form: &NewOrganizationPost, errors: &[FieldError]) -> String {
-    let errors: Vec<String> = errors
-        .iter()
-        .map(|e| format!("{}:{}", e.field, e.problem.as_str()))
-        .collect();
-    let query = serde_urlencoded::to_string([
-        ("name", form.name.as_str()),
-        ("slug", form.slug.as_str()),
-        ("country", form.country.as_str()),
-        ("billing_email", form.billing_email.as_str()),
-        ("errors", errors.join(",").as_str()),
-    ])
-    .unwrap_or_default();
+fn refused(form: &NewOrganizationPost, refusal: &Refusal) -> String {
+    let mut pairs = refusal.to_query();
+    pairs.extend([
+        ("name", form.name.clone()),
+        ("slug", form.slug.clone()),
+        ("country", form.country.clone()),
+        ("billing_email", form.billing_email.clone()),
+    ]);
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     format!("/orgs/new?{query}")
 }
