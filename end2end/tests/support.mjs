@@ -113,6 +113,20 @@ export function uniqueEmail(name) {
   return `${name}.${Date.now()}.${Math.floor(Math.random() * 1e6)}@example.com`;
 }
 
+/**
+ * Reloads a page that may be reloading itself: a hydrated organization page
+ * reloads when its live stream hears that a subscription's state changed,
+ * and either navigation shows the new state. Pass the selector it must then show.
+ */
+export async function reloadUntil(page, selector) {
+  try {
+    await page.reload();
+  } catch (error) {
+    if (!/ERR_ABORTED|frame was detached/.test(String(error))) throw error;
+  }
+  await page.locator(selector).first().waitFor();
+}
+
 /** Like page.waitForURL, but a failure says where the browser is and what it shows. */
 export async function expectUrl(page, pattern, timeout = 15000) {
   try {

@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, enterPortal, expectUrl, launchChromium, openPage, signIn, signUp, totp, uniqueEmail, waitForMail,
+  BASE, enterPortal, expectUrl, launchChromium, openPage, reloadUntil, signIn, signUp, totp, uniqueEmail, waitForMail,
 } from './support.mjs';
 
 const OPERATOR_EMAIL = process.env.BIBIND_E2E_OPERATOR_EMAIL;
@@ -184,7 +184,7 @@ describe('tenancy, admin side', () => {
       await operator.page.locator('[data-subscription="training"]').getAttribute('data-subscription-state'),
       /^(requested|provisioning|active)$/,
     );
-    await customer.page.reload();
+    await reloadUntil(customer.page, '[data-subscription="training"]:not([data-subscription-state="awaiting_approval"])');
     assert.match(await customer.page.locator('[data-subscription="training"]').innerText(), /Demandé|En cours de mise en place|Actif/);
     // The approval queued its provisioning: the admin follows the job on the tenant's page.
     await operator.page.reload();
@@ -194,15 +194,13 @@ describe('tenancy, admin side', () => {
     await operator.page.fill('#suspend-reason', reason);
     await operator.page.click('[data-tenant-suspend]');
     await operator.page.locator('[data-tenant-state="suspended"]').waitFor();
-    await customer.page.reload();
-    assert.equal(await customer.page.locator('[data-state]').getAttribute('data-state'), 'suspended');
+    await reloadUntil(customer.page, '[data-state="suspended"]');
     assert.match(await customer.page.locator('[data-state-reason]').innerText(), new RegExp(reason));
     assert.match(await customer.page.locator('[data-subscription="training"]').innerText(), /Suspendu/);
 
     await operator.page.click('[data-tenant-resume]');
     await operator.page.locator('[data-tenant-state="active"]').waitFor();
-    await customer.page.reload();
-    assert.equal(await customer.page.locator('[data-state]').getAttribute('data-state'), 'active');
+    await reloadUntil(customer.page, '[data-state="active"]');
     assert.equal(await customer.page.locator('[data-state-reason]').count(), 0);
 
     // The operator's actions are in the platform's audit log, and in its CSV export.
