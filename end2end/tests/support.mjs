@@ -114,17 +114,23 @@ export function uniqueEmail(name) {
 }
 
 /**
- * Reloads a page that may be reloading itself: a hydrated organization page
- * reloads when its live stream hears that a subscription's state changed,
- * and either navigation shows the new state. Pass the selector it must then show.
+ * Reloads a page until it shows `selector`. A hydrated organization page
+ * reloads itself when its live stream hears that a subscription's state
+ * changed, so the test's reload may collide with the page's own (the error
+ * then names an aborted or detached frame): either navigation shows the new
+ * state, and what the page finally shows is what is checked.
  */
-export async function reloadUntil(page, selector) {
-  try {
-    await page.reload();
-  } catch (error) {
-    if (!/ERR_ABORTED|frame was detached/.test(String(error))) throw error;
+export async function reloadUntil(page, selector, timeout = 15000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    await page.reload({ timeout: 5000 }).catch(() => page.waitForLoadState('load').catch(() => {}));
+    try {
+      await page.locator(selector).first().waitFor({ timeout: 3000 });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
   }
-  await page.locator(selector).first().waitFor();
 }
 
 /** Like page.waitForURL, but a failure says where the browser is and what it shows. */
