@@ -53,7 +53,7 @@ fn form_caller(parts: &Parts, form: &PostedForm<'_>) -> Result<Caller, Redirect>
 }
 
 /// The form's page again, its query carrying `refusal` and what was typed.
-fn back_with(back: &str, refusal: &Refusal, echo: &[(&'static str, String)]) -> Redirect {
+pub(crate) fn back_with(back: &str, refusal: &Refusal, echo: &[(&'static str, String)]) -> Redirect {
     let mut pairs = refusal.to_query();
     pairs.extend(echo.iter().cloned());
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();

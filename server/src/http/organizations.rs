@@ -43,7 +43,7 @@ async fn create(
     };
     if !csrf::verify(&parts.headers, NEW_ORG_CSRF_COOKIE, &form.csrf_token) {
         tracing::warn!("new organization with a missing or wrong CSRF token");
-        return Redirect::to(&refused(&form, &Refusal::FormExpired)).into_response();
+        return refused(&form, &Refusal::FormExpired).into_response();
     }
     let parsed = NewOrganization::parse(&form.name, &form.slug, &form.country, &form.billing_email);
     let outcome = match parsed {
@@ -58,19 +58,17 @@ async fn create(
     };
     match outcome {
         Ok(slug) => Redirect::to(&format!("/orgs/{slug}")).into_response(),
-        Err(errors) => Redirect::to(&refused(&form, &Refusal::Fields(errors))).into_response(),
+        Err(errors) => refused(&form, &Refusal::Fields(errors)).into_response(),
     }
 }
 
 /// The form's address again, with what was typed and what was wrong.
-fn refused(form: &NewOrganizationPost, refusal: &Refusal) -> String {
-    let mut pairs = refusal.to_query();
-    pairs.extend([
+fn refused(form: &NewOrganizationPost, refusal: &Refusal) -> Redirect {
+    let typed = [
         ("name", form.name.clone()),
         ("slug", form.slug.clone()),
         ("country", form.country.clone()),
         ("billing_email", form.billing_email.clone()),
-    ]);
-    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    format!("/orgs/new?{query}")
+    ];
+    super::answers::back_with("/orgs/new", refusal, &typed)
 }
