@@ -18,7 +18,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../tests/support/openstack_settings.rs"]
+#[path = "../tests/it/support/openstack_settings.rs"]
 mod openstack_settings;
 #[path = "support/stats.rs"]
 mod stats;

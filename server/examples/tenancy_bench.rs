@@ -10,7 +10,7 @@
 #[path = "support/stats.rs"]
 mod stats;
 
-#[path = "../tests/support/browser.rs"]
+#[path = "../tests/it/support/browser.rs"]
 mod browser;
 
 use std::{sync::Arc, time::Instant};

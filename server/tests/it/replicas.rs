@@ -4,10 +4,7 @@
 //! subscription's live progress stream on either replica hears every
 //! change, whichever replica's worker made it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use std::{collections::BTreeSet, path::Path, time::Duration};
 
 use control::domain::{JobState, NewOrganization, SubscriptionProgress, SubscriptionState};

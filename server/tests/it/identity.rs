@@ -2,10 +2,7 @@
 //! flows are fetched with the browser's cookies and rendered as forms that
 //! post straight to Kratos; stale or missing flows start afresh.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use reqwest::{header, StatusCode};
 use support::{env, TestApp};
 

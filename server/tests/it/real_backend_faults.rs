@@ -4,10 +4,7 @@
 //! which backend it waits for (and nothing of the error), the admin reads
 //! the backend's error, and the job finishes once the server is back.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use std::time::Duration;
 
 use control::domain::{Backend, Step};

@@ -5,10 +5,7 @@
 //! that run here (OpenBao, Hydra, Mosquitto, Keystone) and the simulators
 //! of the others; at the end every backend is clean.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use control::{
     domain::{Backend, JobState, OfferKind, SignedInUser, SubscriptionState},
     tenant_admin::Reason,

@@ -3,10 +3,7 @@
 //! audited in the same transaction, and an organization is invisible to
 //! anyone who is not a member.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use control::{
     audit::Caller,
     domain::{FieldError, FieldProblem, NewOrganization, Refusal, Role},

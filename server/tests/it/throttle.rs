@@ -2,10 +2,7 @@
 //! attempt per IP address and per account before relaying it to the real
 //! Kratos; over a limit, the form comes back with the time to wait.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use reqwest::{header, StatusCode};
 use support::{
     browser::{create_identity, unique_email, Browser, PASSWORD},

@@ -4,10 +4,7 @@
 //! admin retries from the failed step or cancels, and every change is
 //! announced.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use std::{
     collections::{HashMap, HashSet, VecDeque},
     future::Future,

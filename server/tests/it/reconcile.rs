@@ -5,10 +5,7 @@
 //! workload scaled up); the reconciler audits the drift and queues the job
 //! that repairs it, and the backends are as they should be once it has run.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use std::{sync::Arc, time::Duration};
 
 use control::{

@@ -4,10 +4,7 @@
 //! confirmation; plans edited by two admins at once; quota overrides; the
 //! platform's audit log. Everyone but a platform admin at AAL2 is refused.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use control::{
     audit::Caller,
     domain::{

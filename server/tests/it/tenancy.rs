@@ -3,10 +3,7 @@
 //! enforced, an organization keeps an owner, quotas are checked before
 //! anything is written, and every change is audited with the change.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use control::{
     audit::Caller,
     domain::{

@@ -8,10 +8,7 @@
 //! At the end every job has succeeded and every backend holds exactly what
 //! the remaining subscriptions need: nothing twice, nothing left behind.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     sync::Arc,

@@ -3,10 +3,7 @@
 //! session renewed at sign-in, sign-out through Kratos and Hydra, and
 //! back-channel logout. Each test is a black box: HTTP in, HTTP out.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use reqwest::{header, StatusCode, Url};
 use server::config::SessionConfig;
 use support::{

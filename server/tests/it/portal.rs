@@ -1,10 +1,7 @@
 //! Black-box tests of the server: each spawns the real application on a free
 //! port with its own database, and talks HTTP to it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use reqwest::StatusCode;
 use support::TestApp;
 

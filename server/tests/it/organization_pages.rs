@@ -2,10 +2,7 @@
 //! than the last change committed, whichever replica (or a hand in the
 //! database) made it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use std::time::Duration;
 
 use control::{

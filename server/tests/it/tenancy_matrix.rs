@@ -5,10 +5,7 @@
 //! not see answers 404, what they see but may not change answers 403, and
 //! nothing of the other organization appears in what a stranger gets back.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use control::domain::{Locale, NewInvitation, NewOrganization, Role};
 use reqwest::StatusCode;
 use support::{

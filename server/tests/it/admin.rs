@@ -1,10 +1,7 @@
 //! `bibind admin grant EMAIL`, run as an operator would: the real binary,
 //! configured by environment, against the real Kratos and a fresh database.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod support;
-
+use crate::support;
 use std::process::Command;
 
 use sqlx::PgPool;

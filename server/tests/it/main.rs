@@ -1,0 +1,24 @@
+//! The server's black-box tests. They are modules of one test binary, not
+//! one binary each: every binary links the whole portal (hundreds of MB in a
+//! debug build), so one link instead of sixteen keeps CI's disk and time.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod admin;
+mod crash_recovery;
+mod identity;
+mod jobs;
+mod organization_pages;
+mod organizations;
+mod portal;
+mod provisioning;
+mod real_backend_faults;
+mod reconcile;
+mod replicas;
+mod signin;
+mod tenancy;
+mod tenancy_matrix;
+mod tenant_admin;
+mod throttle;
