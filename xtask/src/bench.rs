@@ -15,6 +15,7 @@ use std::{process::Command, time::Duration};
 use anyhow::{bail, Context, Result};
 
 use crate::{
+    paths,
     process::{self, Supervised},
     services::{Ports, Profile, Stack, BROWSER_HOST},
     site, test, tools,
@@ -50,9 +51,9 @@ pub fn run(args: &[String]) -> Result<()> {
         ],
     )?;
 
-    let run_dir = std::env::temp_dir().join(format!("bibind-bench-{}", std::process::id()));
-    let logs = run_dir.join("logs");
-    let stack = Stack::start(Ports::free()?, &run_dir.join("data"), &logs, Profile::Test)?;
+    let run_dir = paths::RunDir::new("bench");
+    let logs = run_dir.logs();
+    let stack = Stack::start(Ports::free()?, &run_dir.data(), &logs, Profile::Test)?;
     stack.postgres.ensure_database("bibind_bench")?;
 
     let portal_port = stack.ports.portal;
@@ -184,7 +185,7 @@ pub fn run(args: &[String]) -> Result<()> {
     hello.stop();
     portal.stop();
     drop(stack);
-    let _ = std::fs::remove_dir_all(&run_dir);
+    run_dir.finished();
 
     let tenancy_report: Vec<&str> = tenancy
         .lines()

@@ -43,8 +43,10 @@ pub fn checkout_key() -> String {
 }
 
 /// Keyed caches of other checkouts are several GiB each: keep the newest
-/// other one (a second working copy) and delete the rest, so machines that
-/// clone into a new folder for every run do not fill their disk.
+/// other one (a second working copy) while the disk has room for a cold
+/// build beside it, and delete the rest, so machines that clone into a new
+/// folder for every run do not fill their disk (a full disk kills the linker
+/// with a bus error, not a clear message).
 pub fn prune_other_checkouts(current: &std::path::Path) {
     let (Some(parent), Some(name)) = (current.parent(), current.file_name()) else {
         return;
@@ -58,11 +60,89 @@ pub fn prune_other_checkouts(current: &std::path::Path) {
         .filter_map(|entry| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))
         .collect();
     others.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
-    for (_, stale) in others.into_iter().skip(1) {
+    let keep = match free_bytes(parent) {
+        Some(free) if free >= ROOM_FOR_A_COLD_BUILD => 1,
+        _ => 0,
+    };
+    for (_, stale) in others.into_iter().skip(keep) {
         println!(
             "xtask: removing the build cache of another checkout: {}",
             stale.display()
         );
         let _ = std::fs::remove_dir_all(&stale);
+    }
+}
+
+/// A cold debug build with its test binary, the release server and the
+/// front end, with a margin.
+const ROOM_FOR_A_COLD_BUILD: u64 = 40 << 30;
+
+/// Free bytes on the file system holding `path`, as `df` reads them.
+fn free_bytes(path: &std::path::Path) -> Option<u64> {
+    let output = std::process::Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(path)
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .nth(1)?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A run's services' directory under the system's temporary directory:
+/// `data` (a database cluster and the like, a GiB or more) and `logs`. The
+/// data goes however the run ends, with that of earlier runs whose process
+/// is gone (killed before they could clean up); a failed run's logs stay to
+/// be read. Declare it before the services, so they stop before it drops.
+pub struct RunDir {
+    root: PathBuf,
+}
+
+impl RunDir {
+    pub fn new(kind: &str) -> Self {
+        let temp = std::env::temp_dir();
+        let prefix = format!("bibind-{kind}-");
+        remove_abandoned_data(&temp, &prefix);
+        Self {
+            root: temp.join(format!("{prefix}{}", std::process::id())),
+        }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    pub fn logs(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+
+    /// The run went well: its logs are not needed either.
+    pub fn finished(self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.data());
+    }
+}
+
+fn remove_abandoned_data(temp: &std::path::Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|name| name.strip_prefix(prefix)) else {
+            continue;
+        };
+        let running = PathBuf::from("/proc").join(pid).exists();
+        if !running && pid.parse::<u32>().is_ok() {
+            let _ = std::fs::remove_dir_all(entry.path().join("data"));
+        }
     }
 }

@@ -49,9 +49,9 @@ pub fn run(args: &[String]) -> Result<()> {
 
     step("starting PostgreSQL, OpenBao, Mosquitto and the SMTP sink");
     tools::ensure_apt(&[&tools::CHROMIUM])?;
-    let run_dir = std::env::temp_dir().join(format!("bibind-test-{}", std::process::id()));
-    let log_dir = run_dir.join("logs");
-    let mut stack = Stack::start(Ports::free()?, &run_dir.join("data"), &log_dir, Profile::Test)?;
+    let run_dir = paths::RunDir::new("test");
+    let log_dir = run_dir.logs();
+    let mut stack = Stack::start(Ports::free()?, &run_dir.data(), &log_dir, Profile::Test)?;
     println!("xtask: service logs in {}", log_dir.display());
 
     step("unit and integration tests");
@@ -83,7 +83,7 @@ pub fn run(args: &[String]) -> Result<()> {
     stack.postgres.ensure_database(database)?;
     let port = stack.ports.portal;
     // The end-to-end tests sign in as the seeded platform admin.
-    let accounts = seed::ensure_accounts(&stack, &run_dir.join("data"))?;
+    let accounts = seed::ensure_accounts(&stack, &run_dir.data())?;
     let admin = accounts
         .iter()
         .find(|account| account.role == "admin")
@@ -138,7 +138,7 @@ pub fn run(args: &[String]) -> Result<()> {
     server.stop();
     drop(simulators);
     drop(stack);
-    let _ = std::fs::remove_dir_all(&run_dir);
+    run_dir.finished();
 
     let (raw, gzip) = site::wasm_size(&site_root)?;
     println!("\nxtask: all tests passed in {:.0?}", started.elapsed());
@@ -176,9 +176,9 @@ pub(crate) fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
 /// Ctrl-C, with their `TEST_*` variables written to `.data/test-services.env`,
 /// to run one test file again and again while working on it.
 pub fn services() -> Result<()> {
-    let run_dir = std::env::temp_dir().join(format!("bibind-services-{}", std::process::id()));
-    let log_dir = run_dir.join("logs");
-    let stack = Stack::start(Ports::free()?, &run_dir.join("data"), &log_dir, Profile::Test)?;
+    let run_dir = paths::RunDir::new("services");
+    let log_dir = run_dir.logs();
+    let stack = Stack::start(Ports::free()?, &run_dir.data(), &log_dir, Profile::Test)?;
     let env_file = paths::dev_data_dir().join("test-services.env");
     std::fs::create_dir_all(paths::dev_data_dir())?;
     let lines: String = test_env(&stack)
@@ -193,7 +193,7 @@ pub fn services() -> Result<()> {
     );
     process::wait_for_interrupt();
     drop(stack);
-    let _ = std::fs::remove_dir_all(&run_dir);
+    run_dir.finished();
     Ok(())
 }
 
