@@ -96,16 +96,30 @@ impl Application {
     /// Connects to the database (applying migrations when configured), binds
     /// the listening socket and assembles the router.
     pub async fn build(config: Config) -> Result<Self, StartError> {
+        Self::assemble(config, None).await
+    }
+
+    /// As `build`, serving on a socket bound beforehand: whoever needed the
+    /// port first (a redirect URI registered with Hydra) keeps it, rather
+    /// than freeing it for another process to take before the portal binds.
+    pub async fn build_on(config: Config, socket: std::net::TcpListener) -> Result<Self, StartError> {
+        Self::assemble(config, Some(socket)).await
+    }
+
+    async fn assemble(config: Config, socket: Option<std::net::TcpListener>) -> Result<Self, StartError> {
         let control = crate::wiring::control_plane(&config).await?;
         crate::wiring::bootstrap(&config, &control).await;
         let relying_party = crate::wiring::relying_party(&config, &control).await?;
         let engine = crate::wiring::provisioning_engine(&config, &control)?;
-        let listener = TcpListener::bind(config.server.listen)
-            .await
-            .map_err(|source| StartError::Bind {
-                address: config.server.listen,
-                source,
-            })?;
+        let address = config.server.listen;
+        let bind_error = |source| StartError::Bind { address, source };
+        let listener = match socket {
+            Some(socket) => socket
+                .set_nonblocking(true)
+                .and_then(|()| TcpListener::from_std(socket))
+                .map_err(bind_error)?,
+            None => TcpListener::bind(address).await.map_err(bind_error)?,
+        };
         let (router, background) = router(&config, control.clone(), relying_party);
         Ok(Self {
             listener,

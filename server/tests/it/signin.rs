@@ -390,13 +390,10 @@ async fn an_idle_session_expires() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_https_the_session_cookie_is_secure() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let app = TestApp::builder()
-        .listen(port)
-        .public_url(&format!("https://localhost:{}", port.port()))
+    let builder = TestApp::builder().bind_now();
+    let port = builder.port();
+    let app = builder
+        .public_url(&format!("https://localhost:{port}"))
         .oidc()
         .spawn()
         .await;

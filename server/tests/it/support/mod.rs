@@ -37,6 +37,8 @@ pub struct TestAppBuilder {
     mqtt_address: Option<String>,
     site_root: Option<PathBuf>,
     listen: Option<SocketAddr>,
+    /// The socket `bind_now` bound, handed to the portal as it starts.
+    socket: Option<std::net::TcpListener>,
     bootstrap_admins: Vec<String>,
     oidc: bool,
     session: Option<SessionConfig>,
@@ -75,15 +77,27 @@ impl TestAppBuilder {
     }
 
     /// Signs in as an OpenID client of Hydra, registered there under a
-    /// client id of its own (on a port chosen now, so that its redirect URI
+    /// client id of its own (on a port bound now, so that its redirect URI
     /// is known before it starts).
     pub fn oidc(mut self) -> Self {
         self.oidc = true;
+        self.bind_now()
+    }
+
+    /// Binds the portal's socket now, so that its port is known before the
+    /// portal starts, and nobody else takes it in between.
+    pub fn bind_now(mut self) -> Self {
         if self.listen.is_none() {
             let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             self.listen = Some(socket.local_addr().unwrap());
+            self.socket = Some(socket);
         }
         self
+    }
+
+    /// The port `bind_now` or `listen` chose.
+    pub fn port(&self) -> u16 {
+        self.listen.expect("bind_now or listen chose a port").port()
     }
 
     pub fn session(mut self, session: SessionConfig) -> Self {
@@ -181,9 +195,13 @@ impl TestAppBuilder {
         (config, database)
     }
 
-    pub async fn spawn(self) -> TestApp {
+    pub async fn spawn(mut self) -> TestApp {
         let (config, database) = self.config().await;
-        let app = Application::build(config).await.expect("the application starts");
+        let app = match self.socket.take() {
+            Some(socket) => Application::build_on(config, socket).await,
+            None => Application::build(config).await,
+        }
+        .expect("the application starts");
         let address = app.local_addr();
         let pool = app.control().db().pool().clone();
         let control = app.control().clone();
