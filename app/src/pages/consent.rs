@@ -10,7 +10,11 @@ use crate::{
     api::consent_challenge,
     components::status::StatusPage,
     i18n::{t, Msg},
-    pages::{auth::go_to, error::ServerErrorPage},
+    pages::{
+        auth::go_to,
+        error::ServerErrorPage,
+        labels::{refusal_in_query, RefusalNotice},
+    },
 };
 
 #[component]
@@ -61,6 +65,7 @@ fn ConsentForm(prompt: ConsentPrompt) -> impl IntoView {
             <p class="mt-4 text-slate-700">
                 <strong data-client-name>{prompt.client_name}</strong>" "{t(Msg::ConsentAsks)}
             </p>
+            <RefusalNotice refusal=refusal_in_query() />
             <ul class="mt-4 list-disc space-y-1 pl-6 text-slate-700">
                 {prompt.scopes.into_iter().map(|scope| {
                     let text = scope_msg(&scope).map(|m| t(m).to_owned()).unwrap_or_else(|| scope.clone());

@@ -7,7 +7,11 @@ use leptos_meta::Title;
 use crate::{
     api::{my_sessions, SessionsView},
     i18n::{t, Msg},
-    pages::{auth::go_to, error::ServerErrorPage},
+    pages::{
+        auth::go_to,
+        error::ServerErrorPage,
+        labels::{refusal_in_query, RefusalNotice},
+    },
 };
 
 #[component]
@@ -18,6 +22,7 @@ pub fn SessionsPage() -> impl IntoView {
         <section class="mx-auto max-w-3xl" aria-labelledby="sessions-title">
             <h1 id="sessions-title" class="text-3xl font-bold tracking-tight">{t(Msg::SessionsTitle)}</h1>
             <p class="mt-2 text-slate-600">{t(Msg::SessionsLead)}</p>
+            <RefusalNotice refusal=refusal_in_query() />
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">{t(Msg::Loading)}</p> }>
                 <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
                     {move || Suspend::new(async move {

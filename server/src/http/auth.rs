@@ -11,10 +11,11 @@ use axum::{
     routing::{get, post},
     Form, Router,
 };
+use control::domain::Refusal;
 use http::{header, HeaderMap};
 use serde::Deserialize;
 
-use super::AppState;
+use super::{answers::back_with, AppState};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -40,8 +41,11 @@ async fn consent_decision(
     Form(form): Form<ConsentDecision>,
 ) -> Response {
     if !csrf::verify(&headers, CONSENT_CSRF_COOKIE, &form.csrf_token) {
+        // Asked again rather than decided: Hydra still holds the challenge
+        // (or the page says it is gone).
         tracing::warn!("consent decision with a missing or wrong CSRF token");
-        return Redirect::to("/auth/error").into_response();
+        let challenge = [("consent_challenge", form.consent_challenge)];
+        return back_with("/auth/consent", &Refusal::FormExpired, &challenge).into_response();
     }
     let allow = form.decision == "allow";
     let remember = form.remember.as_deref() == Some("true");
@@ -113,7 +117,7 @@ async fn revoke_sessions(
 ) -> Response {
     if !csrf::verify(&headers, SESSIONS_CSRF_COOKIE, &form.csrf_token) {
         tracing::warn!("session revocation with a missing or wrong CSRF token");
-        return Redirect::to("/auth/error").into_response();
+        return back_with("/account/sessions", &Refusal::FormExpired, &[]).into_response();
     }
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
     let result = state

@@ -137,11 +137,17 @@ async fn signed_out_visitors_are_offered_to_sign_in_and_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn portal_forms_refuse_a_missing_or_forged_csrf_token() {
     let app = TestApp::spawn().await;
-    for (path, body) in [
-        ("/account/sessions/revoke", "csrf_token=forged"),
+    // Back to the form, saying it had expired, with nothing done.
+    for (path, body, back) in [
+        (
+            "/account/sessions/revoke",
+            "csrf_token=forged",
+            "/account/sessions?refused=form_expired",
+        ),
         (
             "/auth/consent/decision",
             "consent_challenge=x&csrf_token=forged&decision=allow",
+            "/auth/consent?refused=form_expired&consent_challenge=x",
         ),
     ] {
         let response = app
@@ -154,7 +160,7 @@ async fn portal_forms_refuse_a_missing_or_forged_csrf_token() {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
-        assert_eq!(response.headers()[header::LOCATION], "/auth/error", "{path}");
+        assert_eq!(response.headers()[header::LOCATION], back, "{path}");
     }
 }
 

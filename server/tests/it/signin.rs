@@ -323,6 +323,27 @@ async fn revoking_another_kratos_session_signs_that_browser_out_of_the_portal() 
         .and_then(|rest| rest.split('"').next())
         .expect("the revoke form's CSRF token")
         .to_owned();
+
+    // A token that is not this browser's changes nothing, and the page says
+    // why.
+    let forged = first
+        .client
+        .post(app.url("/account/sessions/revoke"))
+        .form(&[("csrf_token", "0".repeat(32).as_str())])
+        .send()
+        .await
+        .unwrap();
+    let back = forged.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(back, "/account/sessions?refused=form_expired");
+    let page = first.follow(&app.url(&back)).await;
+    assert!(
+        page.body.contains("data-refused=\"form_expired\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("This form had expired"));
+    assert!(shows_signed_in(&app, &second).await);
+
     let revoked = first
         .client
         .post(app.url("/account/sessions/revoke"))
