@@ -125,7 +125,7 @@ describe('single sign-on through Hydra', () => {
     await context.close();
   });
 
-  test('a consent decision without the form’s CSRF cookie is refused', async () => {
+  test('a consent decision without the form’s CSRF cookie decides nothing and asks again', async () => {
     const response = await fetch(BASE + '/auth/consent/decision', {
       method: 'POST',
       redirect: 'manual',
@@ -133,6 +133,9 @@ describe('single sign-on through Hydra', () => {
       body: new URLSearchParams({ consent_challenge: 'x', csrf_token: 'forged', decision: 'allow' }),
     });
     assert.equal(response.status, 303);
-    assert.equal(response.headers.get('location'), '/auth/error');
+    assert.equal(
+      response.headers.get('location'),
+      '/auth/consent?refused=form_expired&consent_challenge=x',
+    );
   });
 });
