@@ -110,7 +110,7 @@ async fn start_step(
 ) -> Result<ClaimedJob> {
     let (id, kind, step, attempts, subscription_id) = job;
     let name: String = sqlx::query_scalar(
-        "UPDATE job_steps SET state = 'running', attempts = attempts + 1,
+        "UPDATE job_steps SET state = 'running', attempts = attempts + 1, ran_by = $4,
                 started_at = coalesce(started_at, $3), last_error = NULL
           WHERE job_id = $1 AND position = $2
           RETURNING name",
@@ -118,6 +118,7 @@ async fn start_step(
     .bind(id)
     .bind(step)
     .bind(now)
+    .bind(worker)
     .fetch_one(&mut **tx)
     .await?;
     announce(tx, id, JobState::Running, step).await?;
@@ -487,9 +488,16 @@ pub(crate) async fn job_status_on(conn: &mut PgConnection, job: Uuid) -> Result<
         return Ok(None);
     };
     // name, state, attempts, last error, output
-    type StepRow = (String, String, i32, Option<String>, Option<String>);
+    type StepRow = (
+        String,
+        String,
+        i32,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
     let steps: Vec<StepRow> = sqlx::query_as(
-        "SELECT name, state, attempts, last_error, output FROM job_steps WHERE job_id = $1 ORDER BY position",
+        "SELECT name, state, attempts, last_error, output, ran_by FROM job_steps WHERE job_id = $1 ORDER BY position",
     )
     .bind(job)
     .fetch_all(&mut *conn)
@@ -508,12 +516,13 @@ pub(crate) async fn job_status_on(conn: &mut PgConnection, job: Uuid) -> Result<
         current_step: count(current_step),
         steps: steps
             .into_iter()
-            .map(|(name, state, attempts, last_error, output)| StepStatus {
+            .map(|(name, state, attempts, last_error, output, ran_by)| StepStatus {
                 name,
                 state,
                 attempts: count(attempts),
                 last_error,
                 output,
+                ran_by,
             })
             .collect(),
         last_error,

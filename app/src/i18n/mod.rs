@@ -277,6 +277,7 @@ messages! {
     JobLastError => en: "Error:", fr: "Erreur :";
     JobStep => en: "Step", fr: "Étape";
     JobAttempts => en: "Attempts", fr: "Tentatives";
+    JobRanBy => en: "Worker", fr: "Exécuté par";
     QuotaNameCpu => en: "CPU (millicores)", fr: "CPU (millicœurs)";
     QuotaNameMemory => en: "Memory (MiB)", fr: "Mémoire (Mio)";
     QuotaNameStorage => en: "Storage (GiB)", fr: "Stockage (Gio)";

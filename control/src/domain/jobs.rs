@@ -86,6 +86,8 @@ pub struct StepStatus {
     pub last_error: Option<String>,
     /// What its remote run printed (AWX), for admins.
     pub output: Option<String>,
+    /// The worker that ran its latest attempt (`replica-<pid>-<id>-<n>`).
+    pub ran_by: Option<String>,
 }
 
 /// Why a step did not finish.

@@ -235,6 +235,10 @@ async fn a_dead_workers_job_is_taken_over_when_its_lease_runs_out() {
     q.clock.advance(LEASE + Duration::seconds(1));
     assert_eq!(settles(&survivor, job).await, JobState::Succeeded);
     assert_eq!(script.runs.lock().unwrap()[0], (job, "namespace".to_owned(), 2));
+    // Each step names the worker that ran it last, after the lease is gone.
+    let status = q.control.job_status(job).await.unwrap().unwrap();
+    let ran_by: Vec<_> = status.steps.iter().map(|step| step.ran_by.as_deref()).collect();
+    assert_eq!(ran_by, vec![Some("survivor"); status.steps.len()]);
 
     // The dead worker's late report is dropped.
     let late = q.control.finish_step(&abandoned, &[], LEASE).await.unwrap();

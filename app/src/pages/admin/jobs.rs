@@ -59,6 +59,7 @@ fn AdminJob(job: JobStatus, token: String, slug: String) -> impl IntoView {
                     <td class="py-1 pr-3 font-mono text-xs">{step.name.clone()}</td>
                     <td class="py-1 pr-3 text-xs">{step.state.clone()}</td>
                     <td class="py-1 pr-3 text-xs">{step.attempts.to_string()}</td>
+                    <td class="py-1 pr-3 font-mono text-xs" data-step-worker>{step.ran_by.clone()}</td>
                     <td class="py-1 text-xs text-rose-800">{step.last_error.clone()}{output}</td>
                 </tr>
             }
@@ -72,7 +73,7 @@ fn AdminJob(job: JobStatus, token: String, slug: String) -> impl IntoView {
             </div>
             {job.last_error.clone().map(|error| view! { <p class="mt-2 text-sm text-rose-800" data-job-error>{t(Msg::JobLastError)}" "{error}</p> })}
             <table class="mt-2 w-full text-left">
-                <thead><tr class="text-xs text-slate-600"><th>{t(Msg::JobStep)}</th><th>{t(Msg::TenantsState)}</th><th>{t(Msg::JobAttempts)}</th><th>{t(Msg::JobLastError)}</th></tr></thead>
+                <thead><tr class="text-xs text-slate-600"><th>{t(Msg::JobStep)}</th><th>{t(Msg::TenantsState)}</th><th>{t(Msg::JobAttempts)}</th><th>{t(Msg::JobRanBy)}</th><th>{t(Msg::JobLastError)}</th></tr></thead>
                 <tbody>{steps}</tbody>
             </table>
             <div class="mt-3 flex gap-2">{retry}{cancel}</div>
