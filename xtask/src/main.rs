@@ -27,7 +27,7 @@ commands:
   test              fmt, clippy, unit and integration tests against real services,
                     end-to-end tests in Chromium
   services          the test services on free ports until Ctrl-C; their TEST_* variables
-                    in .data/test-services.env (to rerun one test file while working)
+                    in .data/test-services.env (to rerun some tests while working)
   bench [--seconds N]
                     release build: idle RSS, requests/s of the landing and 404 pages
                     against a bare axum hello-world (wrk), wasm size";

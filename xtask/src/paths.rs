@@ -60,17 +60,22 @@ pub fn prune_other_checkouts(current: &std::path::Path) {
         .filter_map(|entry| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))
         .collect();
     others.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
-    let keep = match free_bytes(parent) {
-        Some(free) if free >= ROOM_FOR_A_COLD_BUILD => 1,
-        _ => 0,
-    };
-    for (_, stale) in others.into_iter().skip(keep) {
-        println!(
-            "xtask: removing the build cache of another checkout: {}",
-            stale.display()
-        );
-        let _ = std::fs::remove_dir_all(&stale);
+    let mut others = others.into_iter().map(|(_, path)| path);
+    let newest = others.next();
+    others.for_each(|stale| remove_cache(&stale));
+    // Measured once the older ones are gone; when `df` cannot tell, kept.
+    let short = free_bytes(parent).is_some_and(|free| free < ROOM_FOR_A_COLD_BUILD);
+    if let Some(newest) = newest.filter(|_| short) {
+        remove_cache(&newest);
     }
+}
+
+fn remove_cache(stale: &std::path::Path) {
+    println!(
+        "xtask: removing the build cache of another checkout: {}",
+        stale.display()
+    );
+    let _ = std::fs::remove_dir_all(stale);
 }
 
 /// A cold debug build with its test binary, the release server and the
@@ -94,9 +99,9 @@ fn free_bytes(path: &std::path::Path) -> Option<u64> {
 
 /// A run's services' directory under the system's temporary directory:
 /// `data` (a database cluster and the like, a GiB or more) and `logs`. The
-/// data goes however the run ends, with that of earlier runs whose process
-/// is gone (killed before they could clean up); a failed run's logs stay to
-/// be read. Declare it before the services, so they stop before it drops.
+/// data goes when the run ends, failed or not; that of earlier runs killed
+/// before they could clean up goes when the next one starts, once their
+/// process is gone. A failed run's logs stay to be read. Declare it before the services, so they stop before it drops.
 pub struct RunDir {
     root: PathBuf,
 }

@@ -174,7 +174,7 @@ pub(crate) fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
 
 /// `cargo xtask services`: the test services on free ports, kept until
 /// Ctrl-C, with their `TEST_*` variables written to `.data/test-services.env`,
-/// to run one test file again and again while working on it.
+/// to run some tests again and again while working on them.
 pub fn services() -> Result<()> {
     let run_dir = paths::RunDir::new("services");
     let log_dir = run_dir.logs();
