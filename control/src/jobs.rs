@@ -181,7 +181,8 @@ pub(crate) async fn retry_job_in(tx: &mut PgConnection, job: Uuid, now: OffsetDa
         return Ok(false);
     };
     sqlx::query(
-        "UPDATE job_steps SET state = 'pending', attempts = 0, finished_at = NULL WHERE job_id = $1 AND position = $2",
+        "UPDATE job_steps SET state = 'pending', attempts = 0, finished_at = NULL, ran_by = NULL
+          WHERE job_id = $1 AND position = $2",
     )
     .bind(job)
     .bind(step)
@@ -487,7 +488,7 @@ pub(crate) async fn job_status_on(conn: &mut PgConnection, job: Uuid) -> Result<
     let Some((kind, state, current_step, last_error, run_at)) = row else {
         return Ok(None);
     };
-    // name, state, attempts, last error, output
+    // name, state, attempts, last error, output, the worker of its latest attempt
     type StepRow = (
         String,
         String,

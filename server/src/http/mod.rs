@@ -111,14 +111,18 @@ impl Application {
         crate::wiring::bootstrap(&config, &control).await;
         let relying_party = crate::wiring::relying_party(&config, &control).await?;
         let engine = crate::wiring::provisioning_engine(&config, &control)?;
-        let address = config.server.listen;
-        let bind_error = |source| StartError::Bind { address, source };
         let listener = match socket {
-            Some(socket) => socket
-                .set_nonblocking(true)
-                .and_then(|()| TcpListener::from_std(socket))
-                .map_err(bind_error)?,
-            None => TcpListener::bind(address).await.map_err(bind_error)?,
+            // Already bound: only handing it to tokio can fail, not the port.
+            Some(socket) => {
+                socket.set_nonblocking(true)?;
+                TcpListener::from_std(socket)?
+            }
+            None => {
+                let address = config.server.listen;
+                TcpListener::bind(address)
+                    .await
+                    .map_err(|source| StartError::Bind { address, source })?
+            }
         };
         let (router, background) = router(&config, control.clone(), relying_party);
         Ok(Self {

@@ -322,11 +322,15 @@ async fn out_of_attempts_the_job_fails_with_the_backends_error_and_an_admin_retr
         "a failed job waits for an admin"
     );
 
+    assert_eq!(failed.steps[2].ran_by.as_deref(), Some("w1"));
     assert!(q.control.retry_job(job).await.unwrap());
     assert!(
         !q.control.retry_job(job).await.unwrap(),
         "only a failed job is retried"
     );
+    // Counted afresh: no attempt yet, so no worker either.
+    let retried = q.control.job_status(job).await.unwrap().unwrap().steps[2].clone();
+    assert_eq!((retried.attempts, retried.ran_by), (0, None));
     assert_eq!(settles(&worker, job).await, JobState::Succeeded);
     assert_eq!(script.runs_of("namespace"), 1);
     assert_eq!(script.runs_of("vault_policy"), 1);

@@ -119,6 +119,7 @@ impl TestAppBuilder {
 
     pub fn listen(mut self, address: SocketAddr) -> Self {
         self.listen = Some(address);
+        self.socket = None;
         self
     }
 
@@ -272,7 +273,8 @@ pub async fn fresh_database() -> String {
         .await
         .expect("admin connection");
     let template = template_name();
-    // Test binaries run in parallel threads: one creates the template.
+    // Tests run in parallel threads (and test binaries side by side): one
+    // creates the template.
     admin.execute("SELECT pg_advisory_lock(7264519)").await.unwrap();
     let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
         .bind(&template)
