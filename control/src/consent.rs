@@ -2,9 +2,30 @@
 //! challenge Hydra sends the browser with.
 
 use crate::{
-    identity::{ChallengeOutcome, ConsentRequest},
+    identity::{ChallengeOutcome, ConsentRequest, IdTokenClaims},
+    login::NOT_A_MEMBER,
     Control, Result,
 };
+
+/// The claims for a consent request: the person's profile, and for a tenant's
+/// application their organization and role in it. `None`: a tenant's
+/// application and the person is not a member of its organization.
+async fn claims_for(control: &Control, request: &ConsentRequest) -> Result<Option<IdTokenClaims>> {
+    let mut claims = control.kratos()?.id_token_claims(&request.subject).await?;
+    if request.client.is_tenant_client() {
+        let standing = control
+            .tenant_standing(&request.client, &request.subject)
+            .await?;
+        let Some((slug, role)) =
+            standing.and_then(|standing| Some((standing.organization_slug, standing.role?)))
+        else {
+            return Ok(None);
+        };
+        claims.bibind_organization = Some(slug);
+        claims.bibind_role = Some(role.as_str().to_owned());
+    }
+    Ok(Some(claims))
+}
 
 /// The next step of a consent challenge.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,8 +40,10 @@ pub enum ConsentStep {
 }
 
 impl Control {
-    /// First-party clients (`skip_consent`) and remembered consents are
-    /// accepted at once; other clients get a consent screen.
+    /// First-party clients (`skip_consent`, never a tenant's) and remembered
+    /// consents are accepted at once; other clients get a consent screen. A
+    /// tenant's application is refused for anyone not a member of its
+    /// organization, and its ID token carries the member's role.
     pub async fn consent_step(&self, challenge: &str) -> Result<ConsentStep> {
         let hydra = self.hydra()?;
         let request = match hydra.consent_request(challenge).await? {
@@ -35,12 +58,26 @@ impl Control {
                     .await?,
             ));
         }
-        if request.skip || request.client.skip_consent {
-            // Remembered, so that `prompt=none` works for first-party clients.
-            let claims = self.kratos()?.id_token_claims(&request.subject).await?;
-            return Ok(ConsentStep::Redirect(
-                hydra.accept_consent(&request, true, &claims).await?,
-            ));
+        // Only Bibind's own applications skip the screen; a tenant's
+        // application is asked about once (then remembered), whatever its
+        // registration says.
+        let first_party = request.client.skip_consent && !request.client.is_tenant_client();
+        if request.client.is_tenant_client() || request.skip || first_party {
+            // The role is read now: a member removed since their login, or
+            // whose role changed, is not let through with the old one.
+            let Some(claims) = claims_for(self, &request).await? else {
+                return Ok(ConsentStep::Redirect(
+                    hydra
+                        .reject_consent_because(&request.challenge, NOT_A_MEMBER)
+                        .await?,
+                ));
+            };
+            if request.skip || first_party {
+                // Remembered, so that `prompt=none` works for first-party clients.
+                return Ok(ConsentStep::Redirect(
+                    hydra.accept_consent(&request, true, &claims).await?,
+                ));
+            }
         }
         Ok(ConsentStep::Ask(request))
     }
@@ -68,7 +105,13 @@ impl Control {
                     .await?,
             ));
         }
-        let claims = self.kratos()?.id_token_claims(&request.subject).await?;
+        let Some(claims) = claims_for(self, &request).await? else {
+            return Ok(Some(
+                hydra
+                    .reject_consent_because(&request.challenge, NOT_A_MEMBER)
+                    .await?,
+            ));
+        };
         Ok(Some(hydra.accept_consent(&request, remember, &claims).await?))
     }
 

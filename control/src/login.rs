@@ -8,10 +8,12 @@
 //! single sign-on between the portal and the applications.
 
 use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
 
 use crate::{
-    domain::FlowKind,
-    identity::{AcceptedLogin, ChallengeOutcome, KratosSession, LoginRequest, SessionCheck},
+    access::stored_role,
+    domain::{FlowKind, OfferKind, Role, TenantRefusal},
+    identity::{AcceptedLogin, ChallengeOutcome, KratosSession, LoginRequest, OAuthClient, SessionCheck},
     Control, Result,
 };
 
@@ -22,11 +24,30 @@ pub enum LoginStep {
     Redirect(String),
     /// Unknown, expired or already answered.
     Gone,
+    /// A tenant's application, and the person is not a member of its
+    /// organization: the challenge is refused (`access_denied`), the portal
+    /// says why before the browser goes back to the application.
+    NotAMember(TenantRefusal),
+}
+
+/// Where a person stands in the organization a tenant's application
+/// belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TenantStanding {
+    pub organization_name: String,
+    pub organization_slug: String,
+    pub offer: Option<OfferKind>,
+    /// `None`: not a member (or the organization is closed).
+    pub role: Option<Role>,
 }
 
 /// Why the challenges of a suspended client are refused (Hydra shows it to
 /// the client as `error_description`).
 pub(crate) const SUSPENDED_CLIENT: &str = "This application is suspended.";
+
+/// Why a tenant application's challenge is refused to a non-member (Hydra
+/// shows it to the client as `error_description`).
+pub(crate) const NOT_A_MEMBER: &str = "The user is not a member of the organization this application belongs to.";
 
 /// How recent a sign-in must be when the application asks for `prompt=login`.
 const FRESH_SIGN_IN: Duration = Duration::minutes(1);
@@ -80,6 +101,24 @@ impl Control {
             hydra.forget_logins(&request.subject).await?;
             return Ok(LoginStep::Redirect(request.request_url));
         }
+        if request.client.is_tenant_client() {
+            // The portal decides who may sign in to a tenant's application:
+            // a non-member gets no code, no token, and Hydra no profile.
+            let standing = self
+                .tenant_standing(&request.client, &session.user.identity_id)
+                .await?;
+            if standing.as_ref().and_then(|standing| standing.role).is_none() {
+                let continue_to = hydra.reject_login(challenge, NOT_A_MEMBER).await?;
+                return Ok(LoginStep::NotAMember(TenantRefusal {
+                    organization: standing.as_ref().map_or_else(
+                        || client_label(&request.client),
+                        |standing| standing.organization_name.clone(),
+                    ),
+                    offer: standing.and_then(|standing| standing.offer),
+                    continue_to,
+                }));
+            }
+        }
         let now = self.clock.now();
         if let Some(max_age) = required_freshness(&request) {
             let fresh = session.authenticated_at.is_some_and(|at| now - at <= max_age);
@@ -91,6 +130,71 @@ impl Control {
         Ok(LoginStep::Redirect(
             hydra.accept_login(challenge, &accepted).await?,
         ))
+    }
+}
+
+impl Control {
+    /// Where `identity_id` stands in the organization that owns the tenant
+    /// client `client` (from its metadata); `None` when the client names no
+    /// subscription Bibind knows, which refuses everyone.
+    pub(crate) async fn tenant_standing(
+        &self,
+        client: &OAuthClient,
+        identity_id: &str,
+    ) -> Result<Option<TenantStanding>> {
+        let Some(subscription) = client
+            .metadata
+            .bibind_subscription_id
+            .as_deref()
+            .and_then(|id| Uuid::parse_str(id).ok())
+        else {
+            return Ok(None);
+        };
+        // An identity id that is not a UUID is nobody's membership.
+        let identity = Uuid::parse_str(identity_id).unwrap_or(Uuid::nil());
+        let row: Option<(Uuid, String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT o.id, o.name, o.slug, o.state, s.offer_kind, m.role
+               FROM subscriptions s
+               JOIN organizations o ON o.id = s.organization_id
+               LEFT JOIN memberships m ON m.organization_id = o.id AND m.identity_id = $2
+              WHERE s.id = $1",
+        )
+        .bind(subscription)
+        .bind(identity)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some((organization_id, name, slug, state, offer, role)) = row else {
+            return Ok(None);
+        };
+        // Metadata naming another organization than the subscription's is
+        // not trusted either way.
+        if client
+            .metadata
+            .bibind_organization_id
+            .as_deref()
+            .is_some_and(|named| Uuid::parse_str(named).ok() != Some(organization_id))
+        {
+            return Ok(None);
+        }
+        let role = match role {
+            Some(role) if state != "closed" => Some(stored_role(&role)?),
+            _ => None,
+        };
+        Ok(Some(TenantStanding {
+            organization_name: name,
+            organization_slug: slug,
+            offer: OfferKind::from_code(&offer),
+            role,
+        }))
+    }
+}
+
+/// How a client is named when its organization is unknown.
+fn client_label(client: &OAuthClient) -> String {
+    if client.client_name.is_empty() {
+        client.client_id.clone()
+    } else {
+        client.client_name.clone()
     }
 }
 

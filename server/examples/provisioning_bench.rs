@@ -173,6 +173,8 @@ impl OAuthClients for FakeHydra {
                 post_logout_redirect_uris: spec.post_logout_redirect_uris.clone(),
                 backchannel_logout_uri: spec.backchannel_logout_uri.clone(),
                 enabled,
+                first_party: false,
+                subscription_id: Some(spec.subscription_id.to_string()),
             },
         );
         Ok(())

@@ -70,6 +70,7 @@ pub async fn auth_flow(
         {
             LoginStep::Redirect(url) => url,
             LoginStep::Gone => "/auth/error?reason=expired".to_owned(),
+            LoginStep::NotAMember(refusal) => return Ok(FlowOutcome::NotAMember(refusal)),
         },
     ))
 }

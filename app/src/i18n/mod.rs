@@ -154,8 +154,17 @@ messages! {
     MinuteOne => en: "minute", fr: "minute";
     MinuteOther => en: "minutes", fr: "minutes";
     SignInDeniedTitle => en: "Sign-in cancelled", fr: "Connexion annulée";
+    NotAMemberTitle => en: "Members only", fr: "Réservé aux membres";
+    NotAMemberShop => en: "You are not a member of {organization}'s shop.", fr: "Vous n'êtes pas membre de la boutique {de_organization}.";
+    NotAMemberTraining => en: "You are not a member of {organization}'s training space.", fr: "Vous n'êtes pas membre de l'espace de formation {de_organization}.";
+    NotAMemberIot => en: "You are not a member of {organization}'s IoT space.", fr: "Vous n'êtes pas membre de l'espace IoT {de_organization}.";
+    NotAMemberApplication => en: "You are not a member of the organization behind {organization}.", fr: "Vous n'êtes pas membre de l'organisation {de_organization}.";
+    NotAMemberHint => en: "Nothing about you was sent to the application. Ask one of the organization's owners or administrators to invite you, then sign in again.", fr: "Rien vous concernant n'a été transmis à l'application. Demandez à l'un des propriétaires ou administrateurs de l'organisation de vous inviter, puis reconnectez-vous.";
+    BackToApplication => en: "Back to the application", fr: "Retour à l'application";
     SignInDeniedBody => en: "The sign-in was refused, so you are not signed in. You can start again whenever you like.", fr: "La connexion a été refusée : vous n'êtes pas connecté. Vous pouvez recommencer quand vous le souhaitez.";
     SignInUnavailableTitle => en: "Sign-in is unavailable for a moment", fr: "La connexion est momentanément indisponible";
+    AttemptUncountedTitle => en: "This form is paused for a moment", fr: "Ce formulaire est momentanément suspendu";
+    AttemptUncountedBody => en: "We could not check this attempt against our protections, so it was not sent. Nothing was changed; please try again in a few minutes.", fr: "Nous n'avons pas pu vérifier cette tentative auprès de nos protections : elle n'a donc pas été envoyée. Rien n'a été modifié ; réessayez dans quelques minutes.";
     SignInUnavailableBody => en: "Our sign-in service did not answer. Nothing was changed; please try again in a few minutes.", fr: "Notre service de connexion n'a pas répondu. Rien n'a été modifié ; réessayez dans quelques minutes.";
     SessionsTitle => en: "Your active sessions", fr: "Vos sessions actives";
     SessionsLead => en: "Every browser or device signed in to your account. Sign out the ones you do not recognise.", fr: "Chaque navigateur ou appareil connecté à votre compte. Déconnectez ceux que vous ne reconnaissez pas.";

@@ -1,15 +1,18 @@
 //! The portal as Kratos' UI: each self-service flow is fetched on the server
-//! and its nodes rendered as plain HTML forms that post straight to Kratos.
+//! and its nodes rendered as plain HTML forms that post to Kratos through the
+//! portal's rate limiter (`/auth/submit/<flow>`).
 //! No JavaScript is needed; messages are translated by Kratos message id.
 
-use control::domain::{Flow, FlowKind, FlowOutcome, UiContainer, UiNode, UiNodeAttributes, UiText};
+use control::domain::{
+    Flow, FlowKind, FlowOutcome, OfferKind, TenantRefusal, UiContainer, UiNode, UiNodeAttributes, UiText,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::auth_flow,
-    components::status::StatusPage,
+    components::status::{set_http_status, StatusPage},
     i18n::{field_msg, format_count, kratos_text, t, use_locale, Locale, Msg},
     pages::error::ServerErrorPage,
 };
@@ -79,12 +82,55 @@ pub fn AuthFlowPage(kind: FlowKind) -> impl IntoView {
                                 go_to(&url);
                                 ().into_any()
                             }
+                            FlowOutcome::NotAMember(refusal) => view! { <NotAMember refusal /> }.into_any(),
                         })
                     })}
                 </ErrorBoundary>
             </Suspense>
             <AuthLinks kind />
         </section>
+    }
+}
+
+/// A tenant's application asked to sign in someone who is not a member of
+/// its organization. Hydra's challenge is already refused; the link goes on
+/// to Hydra, which sends the browser back to the application with
+/// `error=access_denied`.
+#[component]
+fn NotAMember(refusal: TenantRefusal) -> impl IntoView {
+    set_http_status(403);
+    let message = match refusal.offer {
+        Some(OfferKind::Ecommerce) => Msg::NotAMemberShop,
+        Some(OfferKind::Training) => Msg::NotAMemberTraining,
+        Some(OfferKind::Iot) => Msg::NotAMemberIot,
+        None => Msg::NotAMemberApplication,
+    };
+    let text = t(message)
+        .replace("{organization}", &refusal.organization)
+        .replace("{de_organization}", &french_of(&refusal.organization));
+    view! {
+        <div role="alert" data-not-a-member class="mt-6 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-amber-900">
+            <h2 class="font-semibold">{t(Msg::NotAMemberTitle)}</h2>
+            <p class="mt-2">{text}</p>
+            <p class="mt-2 text-sm">{t(Msg::NotAMemberHint)}</p>
+        </div>
+        <a href=refusal.continue_to rel="external" data-back-to-application
+            class="mt-6 inline-block rounded-lg bg-indigo-700 px-5 py-2.5 text-sm font-semibold text-white hover:bg-indigo-800">
+            {t(Msg::BackToApplication)}
+        </a>
+    }
+}
+
+/// "de ACME" elided as French writes it: "d'ACME", "de Globex".
+fn french_of(name: &str) -> String {
+    let elides = name
+        .chars()
+        .next()
+        .is_some_and(|first| "aeiouyàâäéèêëîïôöùûüAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜ".contains(first));
+    if elides {
+        format!("d'{name}")
+    } else {
+        format!("de {name}")
     }
 }
 

@@ -7,6 +7,10 @@
 //! consent provider) reads to refuse its login and consent challenges with
 //! `access_denied`; suspending also revokes the tokens already issued to it,
 //! so that neither a new sign-in nor a refresh token gets it a token.
+//!
+//! Tenant clients are not first-party: no `skip_consent`, no refresh tokens,
+//! and their metadata names their organization and subscription, from which
+//! the portal refuses the sign-in of anyone who is not a member.
 
 use std::time::Duration;
 
@@ -16,6 +20,9 @@ use serde_json::{json, Value};
 
 use super::BackendError;
 use crate::identity::{encode_query_value, ClientRegistration, Hydra, SUSPENDED_METADATA_KEY};
+
+/// The metadata keys Bibind decides (the suspension flag is managed apart).
+const OWNER_METADATA_KEYS: [&str; 2] = ["bibind_organization_id", "bibind_subscription_id"];
 
 const BACKEND: &str = "hydra";
 
@@ -27,6 +34,10 @@ pub struct OAuthClientSpec {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub backchannel_logout_uri: Option<String>,
+    /// The organization and subscription it belongs to: only members of the
+    /// organization may sign in to it.
+    pub organization_id: uuid::Uuid,
+    pub subscription_id: uuid::Uuid,
 }
 
 /// A client as Hydra has it.
@@ -38,6 +49,11 @@ pub struct ObservedClient {
     pub backchannel_logout_uri: Option<String>,
     /// Not suspended.
     pub enabled: bool,
+    /// Skips consent or may get refresh tokens, as only Bibind's own
+    /// applications may.
+    pub first_party: bool,
+    /// The subscription its metadata names, if any.
+    pub subscription_id: Option<String>,
 }
 
 #[async_trait::async_trait]
@@ -126,19 +142,34 @@ impl HydraClients {
     }
 }
 
-/// The client Bibind registers for `spec`: a confidential first-party
-/// client (code flow, no consent screen), as the portal's own.
+/// The client Bibind registers for `spec`: a confidential tenant client
+/// (code flow, consent asked once, no refresh token, owned by its
+/// organization), never a first-party one.
 fn registration(spec: &OAuthClientSpec, secret: &str) -> ClientRegistration {
     ClientRegistration {
-        client_id: spec.client_id.clone(),
-        client_secret: secret.to_owned(),
-        client_name: spec.name.clone(),
         redirect_uris: spec.redirect_uris.clone(),
         post_logout_redirect_uris: spec.post_logout_redirect_uris.clone(),
         backchannel_logout_uri: spec.backchannel_logout_uri.clone(),
         backchannel_logout_session_required: spec.backchannel_logout_uri.is_some(),
-        ..ClientRegistration::first_party(&spec.client_id, secret, &spec.name, "")
+        ..ClientRegistration::tenant(
+            &spec.client_id,
+            secret,
+            &spec.name,
+            &spec.organization_id.to_string(),
+            &spec.subscription_id.to_string(),
+        )
     }
+}
+
+/// Only Bibind's own applications skip consent or get refresh tokens.
+fn is_first_party(client: &Value) -> bool {
+    let skips_consent = client.get("skip_consent").and_then(Value::as_bool).unwrap_or(false);
+    let refreshes = strings(client, "grant_types").iter().any(|grant| grant == "refresh_token");
+    let offline = client
+        .get("scope")
+        .and_then(Value::as_str)
+        .is_some_and(|scope| scope.split(' ').any(|s| s == "offline_access" || s == "offline"));
+    skips_consent || refreshes || offline
 }
 
 /// The fields Bibind decides, with Hydra's empty forms (`null`, `""`,
@@ -165,7 +196,19 @@ fn decided_fields(client: &Value) -> Value {
         "backchannel_logout_session_required": flag("backchannel_logout_session_required"),
         "skip_consent": flag("skip_consent"),
         "skip_logout_consent": flag("skip_logout_consent"),
+        "owner": owner_metadata(client),
     })
+}
+
+/// The ownership keys of a client's metadata (absent ones as `null`).
+fn owner_metadata(client: &Value) -> Value {
+    let metadata = metadata(client);
+    Value::Object(
+        OWNER_METADATA_KEYS
+            .iter()
+            .map(|key| ((*key).to_owned(), metadata.get(*key).cloned().unwrap_or(Value::Null)))
+            .collect(),
+    )
 }
 
 fn metadata(client: &Value) -> serde_json::Map<String, Value> {
@@ -212,8 +255,17 @@ impl OAuthClients for HydraClients {
         if let Value::Object(fields) = &mut desired {
             fields.remove("client_secret");
             // PUT replaces everything: carry the suspension (and any other
-            // metadata) over.
-            fields.insert("metadata".into(), Value::Object(metadata(&current)));
+            // metadata) over, with the ownership Bibind decides.
+            let mut kept = metadata(&current);
+            if let Some(Value::Object(decided)) = fields.get("metadata") {
+                for key in OWNER_METADATA_KEYS {
+                    match decided.get(key) {
+                        Some(value) => kept.insert(key.to_owned(), value.clone()),
+                        None => kept.remove(key),
+                    };
+                }
+            }
+            fields.insert("metadata".into(), Value::Object(kept));
         }
         self.put(&spec.client_id, &desired).await
     }
@@ -283,6 +335,11 @@ impl OAuthClients for HydraClients {
                 .filter(|uri| !uri.is_empty())
                 .map(str::to_owned),
             enabled: !is_suspended(&client),
+            first_party: is_first_party(&client),
+            subscription_id: metadata(&client)
+                .get("bibind_subscription_id")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         }))
     }
 }
@@ -298,7 +355,31 @@ mod tests {
             redirect_uris: vec!["https://acme.example/auth_oauth/signin".into()],
             post_logout_redirect_uris: vec![],
             backchannel_logout_uri: None,
+            organization_id: uuid::Uuid::nil(),
+            subscription_id: uuid::Uuid::from_u128(7),
         }
+    }
+
+    #[test]
+    fn a_first_party_tenant_client_is_repaired_to_a_tenant_one() {
+        let desired = desired_body(&spec(), "s3cret-s3cret").unwrap_or_else(|e| panic!("{e}"));
+        assert!(!is_first_party(&desired));
+        // As provisioning created them before: first-party, offline, no owner.
+        let mut old = desired.clone();
+        if let Value::Object(fields) = &mut old {
+            fields.insert("skip_consent".into(), Value::Bool(true));
+            fields.insert("grant_types".into(), json!(["authorization_code", "refresh_token"]));
+            fields.insert("scope".into(), json!("openid offline_access email profile"));
+            fields.remove("metadata");
+        }
+        assert!(is_first_party(&old));
+        assert_ne!(decided_fields(&old), decided_fields(&desired));
+        // Same flags, but no owner: still a difference to correct.
+        let mut unowned = desired.clone();
+        if let Value::Object(fields) = &mut unowned {
+            fields.insert("metadata".into(), json!({"bibind_suspended": true}));
+        }
+        assert_ne!(decided_fields(&unowned), decided_fields(&desired));
     }
 
     #[test]
@@ -310,7 +391,14 @@ mod tests {
             fields.remove("backchannel_logout_uri");
             fields.remove("client_secret");
             fields.insert("skip_logout_consent".into(), Value::Bool(true));
-            fields.insert("metadata".into(), json!({"bibind_suspended": true}));
+            fields.insert(
+                "metadata".into(),
+                json!({
+                    "bibind_suspended": true,
+                    "bibind_organization_id": uuid::Uuid::nil().to_string(),
+                    "bibind_subscription_id": uuid::Uuid::from_u128(7).to_string(),
+                }),
+            );
         }
         assert_eq!(decided_fields(&observed), decided_fields(&desired));
         assert!(is_suspended(&observed));

@@ -45,6 +45,22 @@ pub enum FlowOutcome {
     /// None yet, expired, unknown, or its CSRF cookie is gone: send the
     /// browser here to start a new one.
     Restart(String),
+    /// A tenant's application asked to sign in someone who is not a member
+    /// of its organization: Hydra's challenge is already refused.
+    NotAMember(TenantRefusal),
+}
+
+/// Why a tenant's application got no sign-in: the person is not a member
+/// of the organization it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantRefusal {
+    /// The organization's name, or the application's when it is unknown.
+    pub organization: String,
+    /// Which of the organization's spaces the application is.
+    pub offer: Option<crate::domain::OfferKind>,
+    /// Hydra's answer to the refused challenge: it sends the browser back to
+    /// the application with `error=access_denied`.
+    pub continue_to: String,
 }
 
 /// A flow as the portal renders it.
@@ -198,6 +214,10 @@ pub struct ActiveSession {
 pub struct SignedInUser {
     pub identity_id: String,
     pub email: String,
+    /// Whether Kratos holds `email` as a verified address: creating an
+    /// organization, subscribing, joining one and administering need it.
+    #[serde(default)]
+    pub email_verified: bool,
     pub display_name: String,
     /// `aal1` or `aal2`.
     pub assurance_level: String,

@@ -27,6 +27,7 @@ pub use identity::{
     ActiveSession, ConsentPrompt, ConsentView, Flow, FlowKind, FlowOutcome, SignedInUser, UiContainer,
     UiNode, UiNodeAttributes, UiNodeMeta, UiText,
 };
+pub use identity::TenantRefusal;
 pub use jobs::{CreatedResource, JobState, JobStatus, RetryPolicy, StepFailure, StepStatus};
 pub use locale::{Locale, LocalizedText};
 pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};

@@ -58,12 +58,25 @@ pub const SUSPENDED_METADATA_KEY: &str = "bibind_suspended";
 pub struct ClientMetadata {
     #[serde(default, deserialize_with = "null_as_default")]
     pub bibind_suspended: bool,
+    /// A tenant's application: the organization it belongs to. Only its
+    /// members may sign in to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bibind_organization_id: Option<String>,
+    /// A tenant's application: the subscription that provisioned it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bibind_subscription_id: Option<String>,
 }
 
 impl OAuthClient {
     /// The client's tenant is suspended: nobody may sign in to it.
     pub fn is_suspended(&self) -> bool {
         self.metadata.bibind_suspended
+    }
+
+    /// A tenant's application (not one of Bibind's own): only the members of
+    /// its organization may sign in, and it never skips consent.
+    pub fn is_tenant_client(&self) -> bool {
+        self.metadata.bibind_organization_id.is_some() || self.metadata.bibind_subscription_id.is_some()
     }
 }
 
@@ -103,6 +116,12 @@ pub struct IdTokenClaims {
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     pub locale: Option<String>,
+    /// For a tenant's application: the organization's slug…
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bibind_organization: Option<String>,
+    /// …and the person's role in it (`owner`, `admin`, `member`, `learner`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bibind_role: Option<String>,
 }
 
 /// A login request, as the login provider needs it.
@@ -142,8 +161,9 @@ pub struct AcceptedLogin {
     pub remember_for: Duration,
 }
 
-/// An OAuth2 client as Bibind registers it in Hydra.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An OAuth2 client as Bibind registers it in Hydra. Its `Debug` leaves the
+/// secret out.
+#[derive(Clone, PartialEq, Serialize)]
 pub struct ClientRegistration {
     pub client_id: String,
     pub client_secret: String,
@@ -159,6 +179,32 @@ pub struct ClientRegistration {
     pub backchannel_logout_session_required: bool,
     pub skip_consent: bool,
     pub skip_logout_consent: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<ClientMetadata>,
+}
+
+impl std::fmt::Debug for ClientRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRegistration")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("client_name", &self.client_name)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("post_logout_redirect_uris", &self.post_logout_redirect_uris)
+            .field("grant_types", &self.grant_types)
+            .field("response_types", &self.response_types)
+            .field("scope", &self.scope)
+            .field("token_endpoint_auth_method", &self.token_endpoint_auth_method)
+            .field("backchannel_logout_uri", &self.backchannel_logout_uri)
+            .field(
+                "backchannel_logout_session_required",
+                &self.backchannel_logout_session_required,
+            )
+            .field("skip_consent", &self.skip_consent)
+            .field("skip_logout_consent", &self.skip_logout_consent)
+            .field("metadata", &self.metadata)
+            .finish()
+    }
 }
 
 impl ClientRegistration {
@@ -179,6 +225,38 @@ impl ClientRegistration {
             backchannel_logout_session_required: true,
             skip_consent: true,
             skip_logout_consent: true,
+            metadata: None,
+        }
+    }
+
+    /// A tenant's application (an Odoo instance): confidential, code flow,
+    /// but not first-party. It gets the consent screen (remembered after the
+    /// first yes), no refresh token (it signs people in through the browser
+    /// each time, so a removed member or a suspended tenant loses access at
+    /// the next sign-in rather than when a long-lived token runs out), and
+    /// says which organization it belongs to, so that only its members may
+    /// sign in.
+    pub fn tenant(
+        client_id: &str,
+        client_secret: &str,
+        name: &str,
+        organization_id: &str,
+        subscription_id: &str,
+    ) -> Self {
+        Self {
+            redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            grant_types: vec!["authorization_code".into()],
+            scope: "openid email profile".into(),
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
+            skip_consent: false,
+            metadata: Some(ClientMetadata {
+                bibind_suspended: false,
+                bibind_organization_id: Some(organization_id.to_owned()),
+                bibind_subscription_id: Some(subscription_id.to_owned()),
+            }),
+            ..Self::first_party(client_id, client_secret, name, "")
         }
     }
 }
@@ -448,6 +526,32 @@ mod tests {
         let client: OAuthClient =
             serde_json::from_str(r#"{"client_id":"id","metadata":null}"#).unwrap_or_else(|e| panic!("{e}"));
         assert!(!client.is_suspended());
+    }
+
+    #[test]
+    fn a_client_registration_debug_form_hides_the_client_secret() {
+        let registration = ClientRegistration::first_party("portal", "s3cret-value-42", "Portal", "https://p");
+        let shown = format!("{registration:?}");
+        assert!(!shown.contains("s3cret-value-42"), "{shown}");
+        assert!(shown.contains("portal"), "{shown}");
+        let tenant = ClientRegistration::tenant("odoo-x", "s3cret-value-42", "Odoo", "org", "sub");
+        assert!(!format!("{tenant:?}").contains("s3cret-value-42"));
+    }
+
+    #[test]
+    fn a_tenant_client_is_neither_first_party_nor_offline() {
+        let tenant = ClientRegistration::tenant("odoo-x", "secret", "Odoo", "org-1", "sub-1");
+        assert!(!tenant.skip_consent);
+        assert!(!tenant.grant_types.iter().any(|grant| grant == "refresh_token"));
+        assert!(!tenant.scope.split(' ').any(|scope| scope == "offline_access"));
+        let body = serde_json::to_value(&tenant).unwrap_or_else(|e| panic!("{e}"));
+        let client: OAuthClient = serde_json::from_value(body).unwrap_or_else(|e| panic!("{e}"));
+        assert!(client.is_tenant_client());
+        assert_eq!(client.metadata.bibind_subscription_id.as_deref(), Some("sub-1"));
+        let portal = ClientRegistration::first_party("portal", "secret", "Portal", "https://p");
+        let body = serde_json::to_value(&portal).unwrap_or_else(|e| panic!("{e}"));
+        let client: OAuthClient = serde_json::from_value(body).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!client.is_tenant_client());
     }
 
     #[test]

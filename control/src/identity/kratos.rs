@@ -489,6 +489,7 @@ impl Kratos {
             given_name: (!given.is_empty()).then_some(given),
             family_name: (!family.is_empty()).then_some(family),
             locale: identity.traits.locale,
+            ..Default::default()
         })
     }
 

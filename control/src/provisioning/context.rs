@@ -21,6 +21,7 @@ pub(crate) struct MemberIdentity {
 #[derive(Clone, Debug)]
 pub(crate) struct SubscriptionContext {
     pub id: Uuid,
+    pub organization_id: Uuid,
     pub slug: String,
     pub country: String,
     pub offer: OfferKind,
@@ -87,6 +88,7 @@ impl Control {
         .await?;
         Ok(SubscriptionContext {
             id: subscription,
+            organization_id,
             slug,
             country,
             offer,

@@ -248,7 +248,28 @@ impl ProvisioningRunner {
                 json!(enabled),
                 json!(client.enabled),
             )),
-            Some(_) => {}
+            Some(client) => {
+                // A tenant's client is never first-party, and belongs to its
+                // subscription: either drift is repaired by the client step,
+                // which registers it as a tenant client.
+                if client.first_party {
+                    drifts.push(Drift::differs(
+                        Backend::Hydra,
+                        "client first-party",
+                        json!(false),
+                        json!(true),
+                    ));
+                }
+                let owner = ctx.id.to_string();
+                if client.subscription_id.as_deref() != Some(owner.as_str()) {
+                    drifts.push(Drift::differs(
+                        Backend::Hydra,
+                        "client subscription",
+                        json!(owner),
+                        json!(client.subscription_id),
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -474,6 +474,8 @@ impl ProvisioningRunner {
             redirect_uris: vec![format!("{base}/auth_oauth/signin")],
             post_logout_redirect_uris: vec![format!("{base}/web/login")],
             backchannel_logout_uri: None,
+            organization_id: ctx.organization_id,
+            subscription_id: ctx.id,
         }
     }
 

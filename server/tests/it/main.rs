@@ -21,4 +21,6 @@ mod signin;
 mod tenancy;
 mod tenancy_matrix;
 mod tenant_admin;
+mod tenant_sso;
 mod throttle;
+mod verified_addresses;

@@ -1,0 +1,298 @@
+//! A tenant's application (its Odoo, as provisioning registers it in the
+//! real Hydra) signing people in with the portal as Hydra's login and
+//! consent provider: only members of the tenant's organization get a code,
+//! consent is asked once and remembered, and the ID token names the
+//! member's role. Black box: the browser's HTTP, Hydra's public endpoints.
+
+use crate::support;
+use control::{audit::Caller, domain::NewOrganization};
+use reqwest::{header, StatusCode, Url};
+use support::{
+    browser::{create_identity, csrf_token_in, unique_email, Browser, PASSWORD},
+    env,
+    provisioning::Harness,
+};
+
+/// A provisioned training space of an organization named "ACME".
+struct TenantApp {
+    client_id: String,
+    secret: String,
+    redirect_uri: String,
+    slug: String,
+}
+
+/// A Kratos identity with a password, as a caller of the control plane.
+async fn person_with_password(name: &str) -> (Caller, String) {
+    let email = unique_email(name);
+    let identity_id = create_identity(&email, PASSWORD).await;
+    (
+        Caller {
+            identity_id,
+            email: email.clone(),
+            email_verified: true,
+            request_id: None,
+            ip: None,
+        },
+        email,
+    )
+}
+
+/// ACME's training space, provisioned for `owner` through the real engine.
+async fn acme_training(harness: &Harness, owner: &Caller) -> TenantApp {
+    let slug = format!("acme{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let new = NewOrganization::parse("ACME", &slug, "FR", "billing@example.com").unwrap();
+    let control = harness.control();
+    control.create_organization(owner, &new).await.unwrap().unwrap();
+    control.subscribe(owner, &slug, "learn-class").await.unwrap().unwrap();
+    harness.settle().await;
+    assert_eq!(harness.failed_jobs().await, vec![]);
+    let instance = format!("{slug}-training");
+    let client_id = format!("odoo-{instance}");
+    let secrets = harness
+        .stack
+        .backends
+        .vault
+        .read_secret(&instance, "service")
+        .await
+        .unwrap()
+        .expect("the service secret");
+    let client: serde_json::Value = reqwest::get(format!(
+        "{}/admin/clients/{client_id}",
+        env("TEST_HYDRA_ADMIN_URL")
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    TenantApp {
+        secret: secrets["oauth_client_secret"].clone(),
+        redirect_uri: client["redirect_uris"][0].as_str().unwrap().to_owned(),
+        client_id,
+        slug,
+    }
+}
+
+fn authorize_url(app: &TenantApp, state: &str) -> String {
+    let mut url = Url::parse(&format!("{}/oauth2/auth", env("TEST_HYDRA_PUBLIC_URL"))).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", &app.client_id)
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid email profile")
+        .append_pair("redirect_uri", &app.redirect_uri)
+        .append_pair("state", state)
+        .append_pair("nonce", &format!("nonce-{state}"));
+    url.to_string()
+}
+
+fn query(url: &str, name: &str) -> Option<String> {
+    Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Decodes base64url without padding (a JWT's parts).
+fn base64url(text: &str) -> Vec<u8> {
+    let value = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => panic!("not base64url: {c}"),
+        }
+    };
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.trim_end_matches('=').bytes() {
+        buffer = (buffer << 6) | value(c);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+/// The ID token's claims, after exchanging `code` as the application does.
+async fn id_token_claims(app: &TenantApp, code: &str) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", env("TEST_HYDRA_PUBLIC_URL")))
+        .basic_auth(&app.client_id, Some(&app.secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &app.redirect_uri),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let tokens: serde_json::Value = response.json().await.unwrap();
+    assert!(tokens.get("refresh_token").is_none(), "{tokens}");
+    let id_token = tokens["id_token"].as_str().unwrap();
+    serde_json::from_slice(&base64url(id_token.split('.').nth(1).unwrap())).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provisioned_tenant_client_is_not_first_party() {
+    let harness = Harness::start().await;
+    let (owner, _) = person_with_password("owner").await;
+    let app = acme_training(&harness, &owner).await;
+    let client: serde_json::Value = reqwest::get(format!(
+        "{}/admin/clients/{}",
+        env("TEST_HYDRA_ADMIN_URL"),
+        app.client_id
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(client["skip_consent"], false, "{client}");
+    assert!(
+        !client["grant_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|grant| grant == "refresh_token"),
+        "{client}"
+    );
+    assert!(
+        !client["scope"].as_str().unwrap().contains("offline"),
+        "{client}"
+    );
+    let (subscription, _, _) = harness.subscription(&app.slug).await;
+    assert_eq!(
+        client["metadata"]["bibind_subscription_id"],
+        subscription.to_string()
+    );
+
+    // Made first-party behind the engine's back, the reconciler repairs it
+    // back to a tenant client (never the other way round).
+    let admin = reqwest::Client::new();
+    let url = format!("{}/admin/clients/{}", env("TEST_HYDRA_ADMIN_URL"), app.client_id);
+    let patched = admin
+        .patch(&url)
+        .json(&serde_json::json!([
+            {"op": "replace", "path": "/skip_consent", "value": true},
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert!(patched.status().is_success(), "{}", patched.status());
+    harness
+        .runner
+        .reconcile_exclusively()
+        .await
+        .unwrap()
+        .expect("no other replica holds the reconciler's lock");
+    harness.settle().await;
+    let repaired: serde_json::Value = admin.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(repaired["skip_consent"], false, "{repaired}");
+    assert_eq!(
+        repaired["metadata"]["bibind_subscription_id"],
+        subscription.to_string()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_member_signing_in_to_a_tenants_application_is_refused_with_no_code() {
+    let harness = Harness::start().await;
+    let (owner, _) = person_with_password("owner").await;
+    let app = acme_training(&harness, &owner).await;
+    let (_, stranger_email) = person_with_password("stranger").await;
+    let browser = Browser::new(&harness.app.base_url);
+    browser.sign_in_at_kratos(&stranger_email, PASSWORD).await;
+
+    let redirect_uri = app.redirect_uri.clone();
+    let refused = browser
+        .walk(&authorize_url(&app, "stranger"), |next| next.starts_with(&redirect_uri))
+        .await;
+    // The portal stops at its login page and says why, in the person's language.
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.url);
+    assert!(refused.url.contains("/auth/login?login_challenge="), "{}", refused.url);
+    assert!(
+        refused
+            .body
+            .contains("You are not a member of ACME&#x27;s training space")
+            || refused.body.contains("You are not a member of ACME's training space"),
+        "{}",
+        refused.body
+    );
+    let french = browser.page_in(&refused.url, "fr-FR").await;
+    assert!(
+        french.contains("Vous n&#x27;êtes pas membre de l&#x27;espace de formation d&#x27;ACME")
+            || french.contains("Vous n'êtes pas membre de l'espace de formation d'ACME"),
+        "{french}"
+    );
+
+    // Going on, Hydra sends the application an error, and no code.
+    let continue_to = refused
+        .body
+        .split("data-back-to-application")
+        .next()
+        .and_then(|before| before.rsplit("href=\"").next())
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    let back = browser
+        .walk(&continue_to, |next| next.starts_with(&redirect_uri))
+        .await;
+    assert!(back.url.starts_with(&redirect_uri), "{}", back.url);
+    assert_eq!(query(&back.url, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query(&back.url, "code"), None);
+    assert_eq!(query(&back.url, "state").as_deref(), Some("stranger"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_is_asked_consent_once_and_the_id_token_names_their_role() {
+    let harness = Harness::start().await;
+    let (owner, owner_email) = person_with_password("owner").await;
+    let app = acme_training(&harness, &owner).await;
+    let browser = Browser::new(&harness.app.base_url);
+    browser.sign_in_at_kratos(&owner_email, PASSWORD).await;
+    let redirect_uri = app.redirect_uri.clone();
+    let at_application = |next: &str| next.starts_with(&redirect_uri);
+
+    // First time: the consent screen (a tenant's application is not Bibind's own).
+    let asked = browser
+        .walk(&authorize_url(&app, "first-time"), at_application)
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.url);
+    assert!(asked.url.contains("/auth/consent?consent_challenge="), "{}", asked.url);
+    let challenge = query(&asked.url, "consent_challenge").unwrap();
+    let decided = browser
+        .post_form(
+            &harness.app.url("/auth/consent/decision"),
+            &[
+                ("consent_challenge", challenge.as_str()),
+                ("csrf_token", &csrf_token_in(&asked.body)),
+                ("decision", "allow"),
+                ("remember", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(decided.status(), StatusCode::SEE_OTHER);
+    let next = decided.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    let landed = browser.walk(&next, at_application).await;
+    assert!(landed.url.starts_with(&redirect_uri), "{}", landed.url);
+    let code = query(&landed.url, "code").expect("a code");
+    let claims = id_token_claims(&app, &code).await;
+    assert_eq!(claims["bibind_role"], "owner", "{claims}");
+    assert_eq!(claims["bibind_organization"], app.slug.as_str(), "{claims}");
+    assert_eq!(claims["email"], owner_email.as_str(), "{claims}");
+
+    // The second time the consent is remembered: straight back with a code.
+    let again = browser
+        .walk(&authorize_url(&app, "second-time"), at_application)
+        .await;
+    assert!(again.url.starts_with(&redirect_uri), "{}: {}", again.url, again.body);
+    let code = query(&again.url, "code").expect("a code without asking again");
+    assert_eq!(id_token_claims(&app, &code).await["bibind_role"], "owner");
+}
