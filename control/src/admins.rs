@@ -1,5 +1,7 @@
-//! Platform administrators: granted by `bibind admin grant EMAIL` to someone
-//! who already has an account.
+//! Platform administrators: granted by `bibind admin grant EMAIL` (or the
+//! bootstrap list) to someone who already has an account and has verified
+//! its address, stored and checked by identity id. An address nobody proved
+//! grants nothing: whoever registers it first cannot claim the role.
 
 use crate::{
     domain::{AdminAccess, EmailAddress, FlowKind, PlatformAdmin, SignedInUser},
@@ -14,13 +16,18 @@ pub enum GrantOutcome {
 }
 
 impl Control {
-    /// Makes the account with this e-mail a platform admin. Idempotent.
+    /// Makes the account with this e-mail a platform admin, once the
+    /// address is verified on it. Idempotent.
     pub async fn grant_platform_admin(&self, email: &EmailAddress, granted_by: &str) -> Result<GrantOutcome> {
-        let identity_id = self
+        let found = self
             .kratos()?
             .find_identity_by_email(email)
             .await?
             .ok_or_else(|| Error::UnknownAccount(email.to_string()))?;
+        if !found.email_verified {
+            return Err(Error::UnverifiedAccount(email.to_string()));
+        }
+        let identity_id = found.id;
         let id = uuid_of(&identity_id)?;
         let inserted = sqlx::query(
             "INSERT INTO platform_admins (identity_id, email, granted_at, granted_by)
@@ -53,14 +60,16 @@ impl Control {
 }
 
 impl Control {
-    /// The admin area's gate: a platform admin at AAL2. The upgrade URL
+    /// The admin area's gate: a platform admin at AAL2 whose address is
+    /// verified (an admin who changed it to one not proven yet waits until
+    /// it is). The upgrade URL
     /// signs the person in again with their second factor and returns to
     /// `return_to` (a path of the portal).
     pub async fn admin_gate(&self, user: Option<&SignedInUser>, return_to: &str) -> Result<AdminAccess<()>> {
         let Some(user) = user else {
             return Ok(AdminAccess::SignInRequired);
         };
-        if !self.is_platform_admin(&user.identity_id).await? {
+        if !user.email_verified || !self.is_platform_admin(&user.identity_id).await? {
             return Ok(AdminAccess::Forbidden);
         }
         if user.assurance_level != "aal2" {

@@ -19,7 +19,10 @@ use crate::{
 pub struct Caller {
     /// The Kratos identity id.
     pub identity_id: String,
+    /// The address the identity had when it asked (kept in the audit trail).
     pub email: String,
+    /// Whether Kratos held `email` as verified then.
+    pub email_verified: bool,
     pub request_id: Option<String>,
     pub ip: Option<IpAddr>,
 }
@@ -45,8 +48,8 @@ pub(crate) async fn record(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_events
-           (at, actor, actor_email, organization_id, action, target, before, after, request_id, ip)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10::inet)",
+           (at, actor, actor_email, actor_email_verified, organization_id, action, target, before, after, request_id, ip)
+         VALUES ($1, $2, $3, $11, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10::inet)",
     )
     .bind(at)
     .bind(&caller.identity_id)
@@ -58,6 +61,7 @@ pub(crate) async fn record(
     .bind(event.after.map(|v| v.to_string()))
     .bind(&caller.request_id)
     .bind(caller.ip.map(|ip| ip.to_string()))
+    .bind(caller.email_verified)
     .execute(&mut **tx)
     .await?;
     Ok(())

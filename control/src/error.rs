@@ -20,6 +20,9 @@ pub enum Error {
     /// No account has this e-mail address.
     #[error("no account has the e-mail address {0}; they must sign up first")]
     UnknownAccount(String),
+    /// The account with this e-mail address has not proven it owns it.
+    #[error("the account {0} has not verified its e-mail address; they must verify it first (nothing was granted)")]
+    UnverifiedAccount(String),
     /// A stored row that does not parse into a domain type: a bug or a manual edit.
     #[error("invalid stored data in {table}: {detail}")]
     InvalidStoredData { table: &'static str, detail: String },

@@ -31,6 +31,8 @@ pub mod identity;
 #[cfg(feature = "server")]
 pub mod jobs;
 #[cfg(feature = "server")]
+pub mod limits;
+#[cfg(feature = "server")]
 pub mod login;
 #[cfg(feature = "server")]
 pub mod mail;
@@ -95,6 +97,7 @@ mod control_plane {
         /// New organizations wait for a platform admin's approval.
         pub(crate) approve_new_organizations: bool,
         pub(crate) throttle_limits: crate::throttle::ThrottleLimits,
+        pub(crate) platform_limits: crate::limits::PlatformLimits,
     }
 
     impl std::ops::Deref for Control {
@@ -118,6 +121,7 @@ mod control_plane {
                 organization_pages: crate::organization_pages::new_cache(),
                 approve_new_organizations: false,
                 throttle_limits: crate::throttle::ThrottleLimits::default(),
+                platform_limits: crate::limits::PlatformLimits::default(),
             }))
         }
 
@@ -131,6 +135,11 @@ mod control_plane {
         /// Replaces the default rate limits of sign-in and recovery.
         pub fn with_throttle_limits(self, limits: crate::throttle::ThrottleLimits) -> Self {
             self.with(|parts| parts.throttle_limits = limits)
+        }
+
+        /// Replaces the default limits against abuse (`[limits]`).
+        pub fn with_platform_limits(self, limits: crate::limits::PlatformLimits) -> Self {
+            self.with(|parts| parts.platform_limits = limits)
         }
 
         /// The portal's URL as browsers see it (no trailing slash): where

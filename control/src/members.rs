@@ -274,6 +274,9 @@ impl Control {
         if !email.eq_ignore_ascii_case(&caller.email) {
             return Ok(Err(Refusal::WrongAccount));
         }
+        // The invitation went to this address; only its proven owner joins.
+        // The invitation stays open meanwhile.
+        or_refuse!(crate::limits::verified_address(caller));
         if membership(&mut tx, organization, identity).await?.is_some() {
             return Ok(Err(Refusal::AlreadyMember));
         }

@@ -71,6 +71,7 @@ impl OrganizationRecord {
             .iter()
             .find(|(identity, _)| *identity == viewer)
             .map(|(_, member)| member.role)?;
+        let sees_members = role.allows(Permission::SeeMembers);
         let invitations: Vec<PendingInvitation> = self
             .invitations
             .iter()
@@ -101,8 +102,18 @@ impl OrganizationRecord {
                 role,
             },
             state_reason: self.state_reason.clone(),
-            billing_email: self.billing_email.clone(),
-            members: self.members.iter().map(|(_, member)| member.clone()).collect(),
+            billing_email: if sees_members {
+                self.billing_email.clone()
+            } else {
+                String::new()
+            },
+            // Who sees only themselves gets only their own row.
+            members: self
+                .members
+                .iter()
+                .filter(|(identity, _)| sees_members || *identity == viewer)
+                .map(|(_, member)| member.clone())
+                .collect(),
             invitations: if role.allows(Permission::ManageMembers) {
                 invitations
             } else {

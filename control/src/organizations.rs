@@ -12,24 +12,29 @@ use crate::{
     access::{self, identity_uuid, or_refuse, stored_role, Outcome},
     audit::{self, AuditEvent, Caller, ParsedFilter, AUDIT_PAGE_SIZE},
     domain::{
-        AuditFilter, AuditPage, FieldError, FieldProblem, NewOrganization, OrganizationOverview,
+        AuditFilter, AuditPage, FieldProblem, NewOrganization, OrganizationOverview,
         OrganizationSummary, Permission, Refusal, Role,
     },
+    limits::{self, Counted},
     organization_pages, Control, Result,
 };
 
 impl Control {
-    /// Creates an organization with the caller as its owner. A taken slug
-    /// comes back as a field error, and nothing is written.
-    pub async fn create_organization(
-        &self,
-        caller: &Caller,
-        new: &NewOrganization,
-    ) -> Result<Result<OrganizationSummary, Vec<FieldError>>> {
+    /// Creates an organization with the caller as its owner. The caller's
+    /// address must be verified and they may own only so many; a taken slug
+    /// comes back as a field error. Refused, nothing is written.
+    pub async fn create_organization(&self, caller: &Caller, new: &NewOrganization) -> Outcome<OrganizationSummary> {
+        or_refuse!(limits::verified_address(caller));
         let owner = identity_uuid(caller)?;
         let now = self.clock.now();
         let id = Uuid::new_v4();
         let mut tx = self.db.pool().begin().await?;
+        if let Err(refusal) = self.within_limit(&mut tx, Counted::Owner(owner)).await? {
+            drop(tx);
+            let target = format!("organization:{}", new.slug);
+            self.audit_limit_refusal(caller, None, target, &refusal).await?;
+            return Ok(Err(refusal));
+        }
         let state = if self.approve_new_organizations {
             "pending_approval"
         } else {
@@ -51,7 +56,7 @@ impl Control {
         .await?
         .rows_affected();
         if inserted == 0 {
-            return Ok(Err(vec![FieldError::new("slug", FieldProblem::Taken)]));
+            return Ok(Err(Refusal::field("slug", FieldProblem::Taken)));
         }
         sqlx::query(
             "INSERT INTO memberships (organization_id, identity_id, email, role, created_at)

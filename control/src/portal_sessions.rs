@@ -21,6 +21,11 @@ pub enum PortalLogins<'a> {
     OfKratosSession(&'a str),
     /// All of a person's.
     OfSubject(&'a str),
+    /// A person's from one of their Kratos sessions.
+    OfSubjectKratosSession {
+        subject: &'a str,
+        kratos_session_id: &'a str,
+    },
     /// All of a person's but those of one Kratos session (this browser).
     OfSubjectExcept {
         subject: &'a str,
@@ -63,6 +68,14 @@ impl Control {
             PortalLogins::OfHydraSession(sid) => ("hydra_sid = $1", *sid, None),
             PortalLogins::OfKratosSession(id) => ("kratos_session_id = $1", *id, None),
             PortalLogins::OfSubject(subject) => ("subject = $1", *subject, None),
+            PortalLogins::OfSubjectKratosSession {
+                subject,
+                kratos_session_id,
+            } => (
+                "subject = $1 AND kratos_session_id = $2",
+                *subject,
+                Some(*kratos_session_id),
+            ),
             PortalLogins::OfSubjectExcept {
                 subject,
                 kratos_session_id,
@@ -97,9 +110,21 @@ impl Control {
             crate::identity::SessionCheck::Active(session) => session,
             _ => return Ok(Vec::new()),
         };
+        // Only ever the asker's own sessions: one not among those Kratos
+        // lists for this browser's person is left alone, here and at Kratos.
+        if let Some(id) = id {
+            let theirs = kratos.my_sessions(cookie).await?;
+            if !theirs.iter().any(|session| !session.current && session.id == id) {
+                tracing::warn!("refused to revoke a session that is not the asker's");
+                return Ok(Vec::new());
+            }
+        }
         kratos.revoke_sessions(cookie, id).await?;
         let which = match id {
-            Some(id) => PortalLogins::OfKratosSession(id),
+            Some(id) => PortalLogins::OfSubjectKratosSession {
+                subject: &current.user.identity_id,
+                kratos_session_id: id,
+            },
             None => PortalLogins::OfSubjectExcept {
                 subject: &current.user.identity_id,
                 kratos_session_id: &current.id,

@@ -10,6 +10,7 @@ use crate::{
     access::{self, or_refuse, Outcome},
     audit::{AuditEvent, Caller},
     catalog::plan_on_sale,
+    limits::{self, Counted},
     domain::{FieldProblem, Permission, Refusal, SubscriptionState},
     quotas::{check_plan_fits, live_subscriptions, seat_holders},
     Control, Result,
@@ -29,14 +30,25 @@ fn first_state(requires_approval: bool, organization_state: &str) -> Subscriptio
 }
 
 impl Control {
-    /// Subscribes the organization to the plan `plan_code`.
+    /// Subscribes the organization to the plan `plan_code`. The caller's
+    /// address must be verified, and the operator's limits on subscriptions
+    /// waiting per organization and asked per address hold.
     pub async fn subscribe(&self, caller: &Caller, slug: &str, plan_code: &str) -> Outcome<()> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
         let org =
             or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
+        or_refuse!(limits::verified_address(caller));
         if !open_for_business(&org.state) {
             return Ok(Err(Refusal::WrongState));
+        }
+        for counted in [Counted::Organization(org.id), Counted::Address(caller)] {
+            if let Err(refusal) = self.within_limit(&mut tx, counted).await? {
+                drop(tx);
+                let target = format!("organization:{slug}");
+                self.audit_limit_refusal(caller, Some(org.id), target, &refusal).await?;
+                return Ok(Err(refusal));
+            }
         }
         let Some((plan_id, offer, plan)) = plan_on_sale(&mut tx, plan_code, now).await? else {
             return Ok(Err(Refusal::field("plan", FieldProblem::Unknown)));

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, enterPortal, expectUrl, launchChromium, openPage, signUp, uniqueEmail,
+  BASE, enterPortal, expectUrl, launchChromium, openPage, signUpVerified, uniqueEmail,
 } from './support.mjs';
 
 let browser;
@@ -22,7 +22,7 @@ describe('organizations', () => {
     test(`a new customer creates their organization (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, async () => {
       const { context, page } = await openPage(browser, { locale: 'fr-FR', javaScriptEnabled });
       const email = uniqueEmail('founder');
-      await signUp(page, email);
+      await signUpVerified(page, email);
       await enterPortal(page);
       await page.click('header a[href="/orgs"]');
       await expectUrl(page, (url) => url.href === BASE + '/orgs');

@@ -83,6 +83,28 @@ export async function signUp(page, email, password = PASSWORD) {
 }
 
 /**
+ * On Kratos' verification page after signing up: types the code Kratos
+ * mailed to `email`, as the person would, and waits for "verified".
+ */
+export async function verifyByCode(page, email) {
+  const mail = await waitForMail(email, { subject: /verif|Verif|Vérif|vérif|code/i });
+  const code = mail.text.match(/\b(\d{6})\b/)?.[1];
+  if (!code) throw new Error(`no six-digit code in: ${mail.text}`);
+  await page.fill('input[name="code"]', code);
+  await page.click('button[name="method"][value="code"]');
+  await page.waitForSelector('[data-message-id="1080002"]');
+}
+
+/**
+ * Signs up and verifies the address: what creating an organization,
+ * subscribing and joining one need.
+ */
+export async function signUpVerified(page, email, password = PASSWORD) {
+  await signUp(page, email, password);
+  await verifyByCode(page, email);
+}
+
+/**
  * Signs in to the portal itself (OpenID through Hydra): silent when Kratos
  * already has a session, as after signing up; ends on the home page.
  */

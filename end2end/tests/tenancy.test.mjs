@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, enterPortal, expectUrl, launchChromium, openPage, reloadUntil, signIn, signUp, totp, uniqueEmail, waitForMail,
+  BASE, enterPortal, expectUrl, launchChromium, openPage, reloadUntil, signIn, signUpVerified, totp, uniqueEmail, verifyByCode, waitForMail,
 } from './support.mjs';
 
 const OPERATOR_EMAIL = process.env.BIBIND_E2E_OPERATOR_EMAIL;
@@ -60,7 +60,7 @@ describe('tenancy, customer side', () => {
   test('a founder subscribes and invites a colleague who signs up and joins; quotas and other organizations hold', async () => {
     const founder = await openPage(browser, { locale: 'fr-FR' });
     const founderEmail = uniqueEmail('founder');
-    await signUp(founder.page, founderEmail);
+    await signUpVerified(founder.page, founderEmail);
     await enterPortal(founder.page);
     const slug = await createOrganization(founder.page, 'Boutique');
 
@@ -102,13 +102,22 @@ describe('tenancy, customer side', () => {
     await colleague.page.fill('input[name="password"]', 'correct horse battery staple');
     await colleague.page.click('button[name="method"][value="password"]');
     await expectUrl(colleague.page, /\/auth\/verification\?flow=/);
-    // Back to the link: signed in now, one button joins.
+    const verification = colleague.page.url();
+    // Back to the link: signed in now, one button joins, but only once the
+    // invited address is proven theirs; the invitation waits meanwhile.
     await colleague.page.goto(link);
     const accept = colleague.page.locator('[data-accept]');
     if (await accept.count() === 0) {
       await colleague.page.click('[data-sign-in]');
       await expectUrl(colleague.page, (url) => url.pathname.startsWith('/invitations/'));
     }
+    await colleague.page.click('[data-accept]');
+    await expectUrl(colleague.page, (url) => url.pathname.startsWith('/invitations/') && url.search.includes('refused=address_not_verified'));
+    assert.match(await colleague.page.locator('[data-refused]').innerText(), /Vérifiez d'abord votre adresse/);
+    assert.equal(await colleague.page.locator('[data-verify-address]').getAttribute('href'), '/auth/verification');
+    await colleague.page.goto(verification);
+    await verifyByCode(colleague.page, colleagueEmail);
+    await colleague.page.goto(link);
     await colleague.page.click('[data-accept]');
     await expectUrl(colleague.page, (url) => url.pathname === `/orgs/${slug}`);
     assert.match(await colleague.page.locator('[data-notice]').innerText(), /Bienvenue/);
@@ -162,7 +171,7 @@ describe('tenancy, admin side', () => {
   test('an operator finds a tenant, approves its subscription, suspends it with a reason the customer reads, and resumes it', async () => {
     assert.ok(OPERATOR_EMAIL && OPERATOR_PASSWORD, 'cargo xtask test seeds an operator and passes its credentials');
     const customer = await openPage(browser, { locale: 'fr-FR' });
-    await signUp(customer.page, uniqueEmail('academy'));
+    await signUpVerified(customer.page, uniqueEmail('academy'));
     await enterPortal(customer.page);
     const slug = await createOrganization(customer.page, 'Academie');
     await subscribe(customer.page, slug, 'learn-academy');

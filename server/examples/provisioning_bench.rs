@@ -414,6 +414,7 @@ async fn subscribe(control: &Control, count: usize, offset: usize) -> Vec<Tenant
         let owner = Caller {
             identity_id: Uuid::new_v4().to_string(),
             email: format!("owner.{}@example.com", Uuid::new_v4().simple()),
+            email_verified: true,
             request_id: None,
             ip: None,
         };

@@ -214,6 +214,7 @@ async fn platform_admin(control: &Control) -> SignedInUser {
     SignedInUser {
         identity_id: id.to_string(),
         email: "bench@example.com".into(),
+        email_verified: true,
         display_name: "Bench".into(),
         assurance_level: "aal2".into(),
     }

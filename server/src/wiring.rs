@@ -28,7 +28,8 @@ pub async fn control_plane(config: &Config) -> Result<Control, StartError> {
     let mut control = Control::new(db, Arc::new(SystemClock))
         .with_public_url(&config.server.public_url)
         .with_throttle_limits(config.rate_limits.limits())
-        .with_organization_approval(config.tenancy.approve_new_organizations);
+        .with_organization_approval(config.tenancy.approve_new_organizations)
+        .with_platform_limits(config.tenancy.limits());
     if let Some(smtp) = &config.smtp {
         control = control.with_mailer(Mailer::smtp(&smtp.address, &smtp.from)?);
     }
@@ -41,8 +42,10 @@ pub async fn control_plane(config: &Config) -> Result<Control, StartError> {
     Ok(control)
 }
 
-/// Grants the bootstrap platform admins; an address without an account yet
-/// is reported and skipped (it is granted at a later start).
+/// Grants the bootstrap platform admins; an address without an account, or
+/// whose account has not verified it, is reported and skipped (granted at a
+/// later start once verified: the list reserves nothing for whoever
+/// registers an address first).
 pub async fn bootstrap(config: &Config, control: &Control) {
     for raw in &config.bootstrap.platform_admins {
         let Some(email) = EmailAddress::parse(raw) else {

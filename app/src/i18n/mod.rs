@@ -82,6 +82,10 @@ messages! {
     SignIn => en: "Sign in", fr: "Se connecter";
     SignUp => en: "Create an account", fr: "Créer un compte";
     SignOut => en: "Sign out", fr: "Se déconnecter";
+    SignOutTitle => en: "Sign out of Bibind?", fr: "Se déconnecter de Bibind ?";
+    SignOutLead => en: "You will be signed out of the portal and of the applications you entered with your Bibind account.", fr: "Vous serez déconnecté·e du portail et des applications où vous êtes entré·e avec votre compte Bibind.";
+    SignOutAskedByApplication => en: "An application asked to sign you out of your Bibind account. If you did not ask for it, stay signed in.", fr: "Une application a demandé à vous déconnecter de votre compte Bibind. Si vous ne l'avez pas demandé, restez connecté·e.";
+    StaySignedIn => en: "Stay signed in", fr: "Rester connecté·e";
     AccountMenu => en: "Your account", fr: "Votre compte";
     AccountSettings => en: "Account settings", fr: "Paramètres du compte";
     SignedInAs => en: "Signed in as", fr: "Connecté en tant que";
@@ -306,6 +310,12 @@ messages! {
     RefusedInvitationGone => en: "This invitation is no longer valid: it was used, withdrawn or has expired. Ask for a new one.", fr: "Cette invitation n'est plus valable : elle a servi, a été retirée ou a expiré. Demandez-en une nouvelle.";
     RefusedWrongAccount => en: "This invitation was sent to another address. Sign in with that address to accept it.", fr: "Cette invitation a été envoyée à une autre adresse. Connectez-vous avec cette adresse pour l'accepter.";
     RefusedFields => en: "Some fields need your attention.", fr: "Certains champs demandent votre attention.";
+    RefusedAddressNotVerified => en: "Verify your e-mail address first: this needs an address you have proven is yours. Nothing was changed; an invitation waits for you meanwhile.", fr: "Vérifiez d'abord votre adresse e-mail : cette action demande une adresse dont vous avez prouvé qu'elle est la vôtre. Rien n'a été modifié ; une invitation vous attend en attendant.";
+    VerifyAddressLink => en: "Verify my address", fr: "Vérifier mon adresse";
+    RefusedLimit => en: "Refused: {current} {limit} already, and the most allowed is {allowed}. Nothing was changed; contact Bibind if you need more.", fr: "Refusé : déjà {current} {limit}, et le maximum autorisé est {allowed}. Rien n'a été modifié ; contactez Bibind s'il vous en faut davantage.";
+    LimitOrganizationsPerAccount => en: "organizations you own", fr: "organisations dont vous êtes propriétaire";
+    LimitPendingSubscriptions => en: "services of this organization waiting to be set up", fr: "services de cette organisation en attente de mise en place";
+    LimitSubscriptionsPerAddress => en: "services ordered from your network address in the last hour", fr: "services commandés depuis votre adresse réseau dans la dernière heure";
     InvitationTitle => en: "You are invited", fr: "Vous êtes invité·e";
     InvitationOrganization => en: "Organization", fr: "Organisation";
     InvitationInvitedBy => en: "Invited by", fr: "Invité·e par";

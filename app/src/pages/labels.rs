@@ -1,7 +1,7 @@
 //! The words for the control plane's codes: roles, states, quotas, field
 //! problems and refusals, in the page's language.
 
-use control::domain::{FieldProblem, OfferKind, QuotaKind, Refusal, Role, SubscriptionState};
+use control::domain::{FieldProblem, OfferKind, PlatformLimit, QuotaKind, Refusal, Role, SubscriptionState};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -103,8 +103,27 @@ pub fn refusal_text(refusal: &Refusal) -> String {
         Refusal::AlreadySubscribed => Msg::RefusedAlreadySubscribed,
         Refusal::AlreadyMember => Msg::RefusedAlreadyMember,
         Refusal::FormExpired => Msg::RefusedFormExpired,
+        Refusal::AddressNotVerified => Msg::RefusedAddressNotVerified,
+        Refusal::Limit {
+            limit,
+            allowed,
+            current,
+        } => {
+            return t(Msg::RefusedLimit)
+                .replace("{limit}", t(limit_label(*limit)))
+                .replace("{current}", &current.to_string())
+                .replace("{allowed}", &allowed.to_string());
+        }
     };
     t(msg).to_owned()
+}
+
+fn limit_label(limit: PlatformLimit) -> Msg {
+    match limit {
+        PlatformLimit::OrganizationsPerAccount => Msg::LimitOrganizationsPerAccount,
+        PlatformLimit::PendingSubscriptionsPerOrganization => Msg::LimitPendingSubscriptions,
+        PlatformLimit::SubscriptionsPerAddressPerHour => Msg::LimitSubscriptionsPerAddress,
+    }
 }
 
 /// The refusal a form post sent back in this page's query, if any.
@@ -118,9 +137,19 @@ pub fn refusal_in_query() -> Option<Refusal> {
 pub fn RefusalNotice(refusal: Option<Refusal>) -> impl IntoView {
     refusal.map(|refusal| {
         let code = refusal.to_query().first().map(|(_, code)| code.clone());
+        // Verifying happens at Kratos: a full navigation, not the router's.
+        let verify = (refusal == Refusal::AddressNotVerified).then(|| {
+            view! {
+                " "
+                <a href="/auth/verification" rel="external" data-verify-address class="font-semibold underline">
+                    {t(Msg::VerifyAddressLink)}
+                </a>
+            }
+        });
         view! {
             <p role="alert" data-refused=code class="mt-4 rounded-lg border border-rose-200 bg-rose-50 p-3 text-sm text-rose-800">
                 {refusal_text(&refusal)}
+                {verify}
             </p>
         }
     })

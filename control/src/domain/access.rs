@@ -9,8 +9,11 @@ use super::{FieldError, FieldProblem, Role};
 /// Something a member may be allowed to do in their organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
-    /// See the organization, its members and subscriptions.
+    /// See the organization and its subscriptions, and one's own membership.
     View,
+    /// See who else is a member, and the billing address (not learners: a
+    /// training organization's learners do not see each other's addresses).
+    SeeMembers,
     /// Invite, change roles, remove members.
     ManageMembers,
     /// Grant or take away the owner role.
@@ -27,6 +30,7 @@ impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         match permission {
             Permission::View => true,
+            Permission::SeeMembers => self != Role::Learner,
             Permission::ManageMembers | Permission::ManageSubscriptions | Permission::ReadAudit => {
                 matches!(self, Role::Owner | Role::Admin)
             }
@@ -115,6 +119,49 @@ pub enum Refusal {
     /// The form's security token did not match this browser's (cookies
     /// cleared, or a page from elsewhere): nothing was done.
     FormExpired,
+    /// The caller's e-mail address is not verified yet, and the operation
+    /// (creating an organization, subscribing, joining one) needs it.
+    AddressNotVerified,
+    /// An operator's limit on what one account, organization or address may
+    /// ask for: `current` already reached `allowed`.
+    Limit {
+        limit: PlatformLimit,
+        allowed: u32,
+        current: u32,
+    },
+}
+
+/// Limits an operator sets against abuse (`[limits]`), each counted over
+/// what the platform already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlatformLimit {
+    /// Organizations one account owns.
+    OrganizationsPerAccount,
+    /// Subscriptions of one organization not provisioned yet (requested,
+    /// awaiting approval, provisioning).
+    PendingSubscriptionsPerOrganization,
+    /// Subscriptions asked for from one address in the last hour.
+    SubscriptionsPerAddressPerHour,
+}
+
+impl PlatformLimit {
+    pub const ALL: [PlatformLimit; 3] = [
+        Self::OrganizationsPerAccount,
+        Self::PendingSubscriptionsPerOrganization,
+        Self::SubscriptionsPerAddressPerHour,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OrganizationsPerAccount => "organizations_per_account",
+            Self::PendingSubscriptionsPerOrganization => "pending_subscriptions_per_organization",
+            Self::SubscriptionsPerAddressPerHour => "subscriptions_per_address_per_hour",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|limit| limit.as_str() == raw)
+    }
 }
 
 impl Refusal {
@@ -136,6 +183,8 @@ impl Refusal {
             Self::AlreadySubscribed => "already_subscribed",
             Self::AlreadyMember => "already_member",
             Self::FormExpired => "form_expired",
+            Self::AddressNotVerified => "address_not_verified",
+            Self::Limit { .. } => "limit",
         }
     }
 
@@ -159,6 +208,15 @@ impl Refusal {
                 pairs.push(("quota", quota.as_str().to_owned()));
                 pairs.push(("limit", limit.to_string()));
                 pairs.push(("requested", requested.to_string()));
+            }
+            Self::Limit {
+                limit,
+                allowed,
+                current,
+            } => {
+                pairs.push(("limit_kind", limit.as_str().to_owned()));
+                pairs.push(("allowed", allowed.to_string()));
+                pairs.push(("current", current.to_string()));
             }
             _ => {}
         }
@@ -185,6 +243,12 @@ impl Refusal {
             "already_subscribed" => Self::AlreadySubscribed,
             "already_member" => Self::AlreadyMember,
             "form_expired" => Self::FormExpired,
+            "address_not_verified" => Self::AddressNotVerified,
+            "limit" => Self::Limit {
+                limit: PlatformLimit::parse(&get("limit_kind")?)?,
+                allowed: get("allowed")?.parse().ok()?,
+                current: get("current")?.parse().ok()?,
+            },
             _ => return None,
         })
     }
@@ -220,6 +284,8 @@ mod tests {
         assert!(!Role::Member.allows(Permission::ManageSubscriptions));
         assert!(!Role::Learner.allows(Permission::ReadAudit));
         assert!(Role::Learner.allows(Permission::View));
+        assert!(!Role::Learner.allows(Permission::SeeMembers));
+        assert!(Role::Member.allows(Permission::SeeMembers));
     }
 
     #[test]
@@ -233,6 +299,12 @@ mod tests {
             Refusal::field("email", FieldProblem::InvalidEmail),
             Refusal::LastOwner,
             Refusal::Stale,
+            Refusal::AddressNotVerified,
+            Refusal::Limit {
+                limit: PlatformLimit::SubscriptionsPerAddressPerHour,
+                allowed: 3,
+                current: 3,
+            },
         ];
         for refusal in refusals {
             let pairs = refusal.to_query();

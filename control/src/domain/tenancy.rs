@@ -270,7 +270,9 @@ pub struct OrganizationOverview {
     pub organization: OrganizationSummary,
     /// Why it is suspended or closed, as Bibind wrote it.
     pub state_reason: Option<String>,
+    /// Empty for viewers who may not see members (learners).
     pub billing_email: String,
+    /// Only the viewer's own row for viewers who may not see members.
     pub members: Vec<Member>,
     /// Empty for viewers who may not manage members.
     pub invitations: Vec<PendingInvitation>,

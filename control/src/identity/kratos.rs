@@ -24,6 +24,40 @@ pub struct Kratos {
     admin_url: Option<String>,
 }
 
+/// `request` with the browser's cookies that are Kratos' business: the
+/// portal's own (see [`cookies_for_kratos`]) stay in the portal.
+fn with_browser_cookies(request: reqwest::RequestBuilder, cookie: Option<&str>) -> reqwest::RequestBuilder {
+    match cookie.and_then(cookies_for_kratos) {
+        Some(cookie) => request.header(header::COOKIE, cookie),
+        None => request,
+    }
+}
+
+/// A browser's `Cookie` header without the portal's own cookies (its
+/// session, whatever its prefix, its language, a pending invitation: every
+/// `bibind_` cookie), which are no business of Kratos; `None` when nothing
+/// is left.
+pub fn cookies_for_kratos(browser_cookie: &str) -> Option<String> {
+    let kept: Vec<&str> = browser_cookie
+        .split(';')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| {
+            let name = pair.split_once('=').map_or(*pair, |(name, _)| name).trim();
+            !is_portal_cookie(name)
+        })
+        .collect();
+    (!kept.is_empty()).then(|| kept.join("; "))
+}
+
+fn is_portal_cookie(name: &str) -> bool {
+    let unprefixed = name
+        .strip_prefix("__Host-")
+        .or_else(|| name.strip_prefix("__Secure-"))
+        .unwrap_or(name);
+    unprefixed.starts_with("bibind_")
+}
+
 #[derive(Deserialize)]
 struct ErrorEnvelope {
     error: ErrorBody,
@@ -85,10 +119,12 @@ impl SessionBody {
             .map(|n| format!("{} {}", n.first, n.last).trim().to_owned())
             .unwrap_or_default();
         let email = self.identity.traits.email;
+        let email_verified = is_verified(&self.identity.verifiable_addresses, &email);
         KratosSession {
             id: self.id,
             user: SignedInUser {
                 identity_id: self.identity.id,
+                email_verified,
                 display_name: if name.is_empty() { email.clone() } else { name },
                 email,
                 assurance_level: self
@@ -112,6 +148,8 @@ impl SessionBody {
 struct IdentityBody {
     id: String,
     traits: Traits,
+    #[serde(default)]
+    verifiable_addresses: Vec<VerifiableAddress>,
 }
 
 #[derive(Deserialize)]
@@ -219,11 +257,9 @@ impl Kratos {
             return Ok(FlowOutcome::Restart(restart));
         }
         let url = format!("{}/self-service/{}/flows?id={id}", self.public_url, kind.slug());
-        let mut request = self.http.get(url).header(header::ACCEPT, "application/json");
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        let response = request.send().await.map_err(|e| FAIL.unreachable(e))?;
+        let request = self.http.get(url).header(header::ACCEPT, "application/json");
+        let response = with_browser_cookies(request, cookie)
+            .send().await.map_err(|e| FAIL.unreachable(e))?;
         match response.status() {
             StatusCode::OK => Ok(FlowOutcome::Ready(
                 response.json().await.map_err(|e| FAIL.malformed(e))?,
@@ -268,8 +304,8 @@ impl Kratos {
             .header(header::CONTENT_TYPE, form.content_type)
             .header("x-forwarded-for", form.client_ip.to_string())
             .body(form.body);
+        request = with_browser_cookies(request, form.cookie);
         for (name, value) in [
-            (header::COOKIE, form.cookie),
             (header::ACCEPT, form.accept),
             (header::USER_AGENT, form.user_agent),
         ] {
@@ -302,9 +338,8 @@ impl Kratos {
 
     /// A GET on the public API as the browser whose cookies these are.
     async fn get_with_cookie(&self, path: &str, cookie: &str) -> Result<reqwest::Response> {
-        self.http
-            .get(format!("{}{path}", self.public_url))
-            .header(header::COOKIE, cookie)
+        let request = self.http.get(format!("{}{path}", self.public_url));
+        with_browser_cookies(request, Some(cookie))
             .send()
             .await
             .map_err(|e| FAIL.unreachable(e))
@@ -368,10 +403,7 @@ impl Kratos {
             Some(_) => return Err(FAIL.because("not a session id".to_owned())),
             None => format!("{}/sessions", self.public_url),
         };
-        let response = self
-            .http
-            .delete(url)
-            .header(header::COOKIE, cookie)
+        let response = with_browser_cookies(self.http.delete(url), Some(cookie))
             .send()
             .await
             .map_err(|e| FAIL.unreachable(e))?;
@@ -390,10 +422,7 @@ impl Kratos {
             url.push_str("?return_to=");
             url.push_str(&encode_query_value(return_to));
         }
-        let response = self
-            .http
-            .get(url)
-            .header(header::COOKIE, cookie)
+        let response = with_browser_cookies(self.http.get(url), Some(cookie))
             .send()
             .await
             .map_err(|e| FAIL.unreachable(e))?;
@@ -412,8 +441,18 @@ impl Kratos {
 }
 
 #[derive(Deserialize)]
-struct IdentityId {
+struct ListedIdentity {
     id: String,
+    #[serde(default)]
+    verifiable_addresses: Vec<VerifiableAddress>,
+}
+
+/// An identity found by its address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundIdentity {
+    pub id: String,
+    /// Whether the address searched for is verified on it.
+    pub email_verified: bool,
 }
 
 #[derive(Deserialize)]
@@ -445,6 +484,14 @@ struct VerifiableAddress {
     verified: bool,
 }
 
+/// Whether `email` is among the identity's addresses that Kratos saw proven
+/// (a code or link sent there was used). The one rule for "verified".
+fn is_verified(addresses: &[VerifiableAddress], email: &str) -> bool {
+    addresses
+        .iter()
+        .any(|address| address.verified && address.value.eq_ignore_ascii_case(email))
+}
+
 impl Kratos {
     fn admin_url(&self) -> Result<&str> {
         self.admin_url
@@ -472,10 +519,7 @@ impl Kratos {
     /// What an ID token may say about this identity (OpenID standard claims).
     pub async fn id_token_claims(&self, identity_id: &str) -> Result<crate::identity::IdTokenClaims> {
         let identity: AdminIdentity = self.admin_identity(identity_id).await?;
-        let verified = identity
-            .verifiable_addresses
-            .iter()
-            .any(|a| a.verified && a.value.eq_ignore_ascii_case(&identity.traits.email));
+        let verified = is_verified(&identity.verifiable_addresses, &identity.traits.email);
         let (given, family) = identity
             .traits
             .name
@@ -504,8 +548,9 @@ impl Kratos {
             .any(|kind| matches!(kind.as_str(), "totp" | "lookup_secret")))
     }
 
-    /// The id of the identity whose login identifier is this e-mail address.
-    pub async fn find_identity_by_email(&self, email: &EmailAddress) -> Result<Option<String>> {
+    /// The identity whose login identifier is this e-mail address, and
+    /// whether that address is verified.
+    pub async fn find_identity_by_email(&self, email: &EmailAddress) -> Result<Option<FoundIdentity>> {
         let url = format!(
             "{}/admin/identities?credentials_identifier={}",
             self.admin_url()?,
@@ -515,8 +560,11 @@ impl Kratos {
         if !response.status().is_success() {
             return Err(FAIL.because(format!("listing identities answered {}", response.status())));
         }
-        let identities: Vec<IdentityId> = response.json().await.map_err(|e| FAIL.malformed(e))?;
-        Ok(identities.into_iter().next().map(|identity| identity.id))
+        let identities: Vec<ListedIdentity> = response.json().await.map_err(|e| FAIL.malformed(e))?;
+        Ok(identities.into_iter().next().map(|identity| FoundIdentity {
+            email_verified: is_verified(&identity.verifiable_addresses, email.as_str()),
+            id: identity.id,
+        }))
     }
 }
 
@@ -573,5 +621,34 @@ mod tests {
             kratos.browser_start_url(FlowKind::Registration, Some("http://127.0.0.1:3000/a b"), Some("c&d")),
             "http://127.0.0.1:4433/self-service/registration/browser?return_to=http%3A%2F%2F127.0.0.1%3A3000%2Fa%20b&login_challenge=c%26d"
         );
+    }
+    #[test]
+    fn the_portal_session_cookie_never_reaches_kratos() {
+        let browser = "bibind_session=portal-secret; ory_kratos_session=k; __Host-bibind_session=p2; \
+                       csrf_token_806060ca=c; bibind_locale=fr; bibind_invitation=inv";
+        assert_eq!(
+            cookies_for_kratos(browser).as_deref(),
+            Some("ory_kratos_session=k; csrf_token_806060ca=c")
+        );
+        assert_eq!(cookies_for_kratos("bibind_session=only"), None);
+        assert_eq!(cookies_for_kratos(""), None);
+    }
+
+    #[test]
+    fn requests_to_kratos_carry_no_portal_cookie() {
+        let request = with_browser_cookies(
+            reqwest::Client::new().get("http://127.0.0.1:9/sessions/whoami"),
+            Some("bibind_session=portal-secret; ory_kratos_session=k"),
+        )
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(request.headers()[header::COOKIE], "ory_kratos_session=k");
+        let without = with_browser_cookies(
+            reqwest::Client::new().get("http://127.0.0.1:9/sessions/whoami"),
+            Some("bibind_session=portal-secret"),
+        )
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(without.headers().get(header::COOKIE).is_none());
     }
 }

@@ -34,7 +34,7 @@ pub use hydra::{
     IdTokenClaims, LoginRequest, OAuthClient, SUSPENDED_METADATA_KEY,
 };
 pub(crate) use kratos::encode_query_value;
-pub use kratos::{Kratos, KratosSession, RelayedAnswer, RelayedForm, SessionCheck};
+pub use kratos::{FoundIdentity, Kratos, KratosSession, RelayedAnswer, RelayedForm, SessionCheck};
 pub use oidc::{
     AuthorizationResponse, LogoutNotice, PendingSignIn, RelyingParty, RelyingPartySettings, SignInStart,
     VerifiedSignIn,

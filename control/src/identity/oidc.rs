@@ -97,6 +97,8 @@ pub struct AuthorizationResponse {
 pub struct VerifiedSignIn {
     pub subject: String,
     pub email: Option<String>,
+    /// `email_verified`: absent counts as not verified.
+    pub email_verified: bool,
     pub name: Option<String>,
     /// The provider's login session (`sid`), named again by its logout tokens.
     pub session_id: Option<String>,
@@ -142,6 +144,10 @@ struct IdTokenClaims {
     nonce: Option<String>,
     #[serde(default)]
     email: Option<String>,
+    /// Whether the provider saw the address proven (Bibind's reads Kratos'
+    /// `verifiable_addresses`).
+    #[serde(default)]
+    email_verified: Option<bool>,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
@@ -155,6 +161,8 @@ struct UserInfo {
     sub: String,
     #[serde(default)]
     email: Option<String>,
+    #[serde(default)]
+    email_verified: Option<bool>,
     #[serde(default)]
     name: Option<String>,
 }
@@ -307,12 +315,17 @@ impl RelyingParty {
                 if info.sub != claims.sub {
                     return Err(rejected("UserInfo names another subject than the ID token"));
                 }
-                claims.email = claims.email.or(info.email);
+                if claims.email.is_none() {
+                    // The address and whether it was proven come together.
+                    claims.email = info.email;
+                    claims.email_verified = info.email_verified;
+                }
                 claims.name = claims.name.or(info.name);
             }
         }
         Ok(VerifiedSignIn {
             subject: claims.sub,
+            email_verified: claims.email_verified.unwrap_or(false),
             email: claims.email,
             name: claims.name,
             session_id: claims.sid,

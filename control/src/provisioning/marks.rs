@@ -16,6 +16,7 @@ pub(crate) fn engine() -> Caller {
     Caller {
         identity_id: "system".into(),
         email: "provisioning".into(),
+        email_verified: false,
         request_id: None,
         ip: None,
     }

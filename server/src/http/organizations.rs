@@ -2,7 +2,7 @@
 //! the query (values and `errors=field:problem,…`), where the page shows
 //! each problem beside its field; nothing is written then.
 
-use app::{api::NEW_ORG_CSRF_COOKIE, csrf};
+use app::csrf;
 use axum::{
     extract::State,
     response::{IntoResponse, Redirect, Response},
@@ -41,7 +41,7 @@ async fn create(
     let Some(caller) = app::api::caller_of(&parts) else {
         return Redirect::to("/auth/signin?return_to=/orgs/new").into_response();
     };
-    if !csrf::verify(&parts.headers, NEW_ORG_CSRF_COOKIE, &form.csrf_token) {
+    if !csrf::verify(&parts.extensions, &form.csrf_token) {
         tracing::warn!("new organization with a missing or wrong CSRF token");
         return refused(&form, &Refusal::FormExpired).into_response();
     }
@@ -54,11 +54,11 @@ async fn create(
                 return Redirect::to("/auth/error?reason=unavailable").into_response();
             }
         },
-        Err(errors) => Err(errors),
+        Err(errors) => Err(Refusal::Fields(errors)),
     };
     match outcome {
         Ok(slug) => Redirect::to(&format!("/orgs/{slug}")).into_response(),
-        Err(errors) => refused(&form, &Refusal::Fields(errors)).into_response(),
+        Err(refusal) => refused(&form, &refusal).into_response(),
     }
 }
 

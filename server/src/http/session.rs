@@ -25,6 +25,11 @@ use crate::config::SessionConfig;
 
 /// The session cookie's name; distinct from Kratos' and Hydra's cookies.
 pub(crate) const COOKIE_NAME: &str = "bibind_session";
+/// Its name on https: a `__Host-` cookie (Secure, `Path=/`, no `Domain`),
+/// which no sibling subdomain can set or overwrite for the portal.
+pub(crate) const SECURE_COOKIE_NAME: &str = "__Host-bibind_session";
+/// Key of the session's form (CSRF) token, see [`app::csrf`].
+const FORM_TOKEN_KEY: &str = "form_token";
 /// Key of the signed-in person in the session.
 const LOGIN_KEY: &str = "login";
 /// How often a session is checked against Kratos and its idle expiry pushed back.
@@ -47,7 +52,7 @@ pub(crate) fn layer(
     tls: bool,
 ) -> SessionManagerLayer<CachedSessionStore> {
     SessionManagerLayer::new(store)
-        .with_name(COOKIE_NAME)
+        .with_name(if tls { SECURE_COOKIE_NAME } else { COOKIE_NAME })
         .with_http_only(true)
         .with_secure(tls)
         .with_same_site(SameSite::Lax)
@@ -76,6 +81,12 @@ pub(crate) async fn begin(
         Err(_) => None,
     };
     session.cycle_id().await.map_err(|e| e.to_string())?;
+    // A token handed out before signing in (to whoever held this session
+    // then) is not the signed-in person's.
+    session
+        .remove::<String>(FORM_TOKEN_KEY)
+        .await
+        .map_err(|e| e.to_string())?;
     session
         .insert(LOGIN_KEY, &login)
         .await
@@ -110,7 +121,8 @@ pub(crate) async fn is_signed_in(session: &Session) -> bool {
     matches!(session.get::<PortalLogin>(LOGIN_KEY).await, Ok(Some(_)))
 }
 
-/// Puts the signed-in person, if any, into the request's extensions.
+/// Puts the signed-in person, if any, and the session's form token into the
+/// request's extensions; keeps a form token minted while rendering.
 pub(crate) async fn resolve_user(
     State(state): State<AppState>,
     session: Session,
@@ -126,13 +138,31 @@ pub(crate) async fn resolve_user(
     // and admin pages depend on the second factor: there the session is
     // checked against Kratos on every request.
     let path = request.uri().path();
-    let recheck_now = ["/auth/settings", "/account", "/admin"]
+    let recheck_now = ["/auth/settings", "/account", "/admin", "/api/admin"]
         .iter()
         .any(|prefix| path.starts_with(prefix));
     if let Some(user) = current_login(&state, &session, cookie.as_deref(), recheck_now).await {
         request.extensions_mut().insert(user);
     }
-    next.run(request).await
+    // Without a session cookie this reads nothing (no database query).
+    let stored = match session.get::<String>(FORM_TOKEN_KEY).await {
+        Ok(stored) => stored,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the session's form token");
+            None
+        }
+    };
+    let form_token = app::csrf::SessionFormToken::new(stored);
+    request.extensions_mut().insert(form_token.clone());
+    let response = next.run(request).await;
+    // A page rendered without a session (or with a session but no token)
+    // keeps its token in the session: the session starts here if need be.
+    if let Some(minted) = form_token.newly_minted() {
+        if let Err(error) = session.insert(FORM_TOKEN_KEY, minted).await {
+            tracing::warn!(%error, "cannot keep a form token in the session");
+        }
+    }
+    response
 }
 
 async fn current_login(
@@ -156,7 +186,9 @@ async fn current_login(
         end(state, session).await;
         return None;
     }
-    if !recheck_now && now - login.checked_at < RECHECK_AFTER {
+    // Someone whose address is not verified yet is checked on every request
+    // too, so that the verification they just did counts at once.
+    if !recheck_now && login.user.email_verified && now - login.checked_at < RECHECK_AFTER {
         return Some(login.user);
     }
     let check = match state.control.kratos() {
@@ -178,8 +210,15 @@ async fn current_login(
             return None;
         }
         Err(error) => {
-            // Kratos unreachable: keep the session rather than sign everyone out.
+            // Kratos unreachable: keep the session rather than sign everyone
+            // out, but where the second factor must be confirmed now (admin
+            // pages) it cannot be, so this request does not count it.
             tracing::warn!(%error, "cannot recheck a portal session against Kratos");
+            if recheck_now {
+                let mut unconfirmed = login.user;
+                "aal1".clone_into(&mut unconfirmed.assurance_level);
+                return Some(unconfirmed);
+            }
         }
     }
     login.checked_at = now;

@@ -76,6 +76,49 @@ async fn granting_the_platform_admin_role_is_idempotent_and_needs_an_account() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn granting_the_admin_role_to_an_address_nobody_proved_is_refused_and_writes_nothing() {
+    let url = database_url(&fresh_database().await);
+    let email = unique_email("claimed");
+    // Someone registered the operator's address first, and cannot verify it.
+    support::browser::create_unverified_identity(&email, PASSWORD).await;
+    let (ok, _, stderr) = bibind(&url, &["admin", "grant", &email]);
+    assert!(!ok);
+    assert!(stderr.contains("has not verified its e-mail address"), "{stderr}");
+    let pool = PgPool::connect(&url).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM platform_admins")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bootstrap_address_is_not_reserved_for_whoever_registers_it_first() {
+    let email = unique_email("bootstrap");
+    let squatter = support::browser::create_unverified_identity(&email, PASSWORD).await;
+    let app = TestApp::builder().bootstrap_admins(&[&email]).spawn().await;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM platform_admins")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "an unproven address grants nothing");
+
+    // Once the address is proven (by whoever holds the mailbox), the next
+    // start grants it.
+    support::browser::verify_address(&squatter).await;
+    let again = TestApp::builder()
+        .database(&app.database)
+        .bootstrap_admins(&[&email])
+        .spawn()
+        .await;
+    let granted: Vec<String> = sqlx::query_scalar("SELECT identity_id::text FROM platform_admins")
+        .fetch_all(&again.pool)
+        .await
+        .unwrap();
+    assert_eq!(granted, vec![squatter]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_admins_are_granted_at_start_up_and_unknown_ones_skipped() {
     let email = format!("boot.{}@example.com", uuid::Uuid::new_v4().simple());
     let identity = create_identity(&email).await;

@@ -55,6 +55,7 @@ fn person(name: &str) -> Caller {
     Caller {
         identity_id: Uuid::new_v4().to_string(),
         email: format!("{name}.{}@example.com", Uuid::new_v4().simple()),
+        email_verified: true,
         request_id: None,
         ip: None,
     }

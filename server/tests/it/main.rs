@@ -8,6 +8,7 @@ mod support;
 
 mod admin;
 mod crash_recovery;
+mod csrf;
 mod identity;
 mod jobs;
 mod organization_pages;

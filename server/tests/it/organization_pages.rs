@@ -16,6 +16,7 @@ fn person(name: &str) -> Caller {
     Caller {
         identity_id: Uuid::new_v4().to_string(),
         email: unique_email(name),
+        email_verified: true,
         request_id: None,
         ip: None,
     }

@@ -6,7 +6,7 @@
 use crate::support;
 use control::{
     audit::Caller,
-    domain::{FieldError, FieldProblem, NewOrganization, Refusal, Role},
+    domain::{FieldProblem, NewOrganization, Refusal, Role},
 };
 use support::TestApp;
 
@@ -14,6 +14,7 @@ fn caller(name: &str) -> Caller {
     Caller {
         identity_id: uuid::Uuid::new_v4().to_string(),
         email: format!("{name}@example.com"),
+        email_verified: true,
         request_id: Some(format!("req-{name}")),
         ip: Some("192.0.2.7".parse().unwrap()),
     }
@@ -80,7 +81,7 @@ async fn a_taken_slug_is_a_field_error_and_writes_nothing() {
     let app = app_with_acme().await;
     let bob = caller("bob");
     let refused = app.control.create_organization(&bob, &acme()).await.unwrap();
-    assert_eq!(refused, Err(vec![FieldError::new("slug", FieldProblem::Taken)]));
+    assert_eq!(refused, Err(Refusal::field("slug", FieldProblem::Taken)));
     let counts: (i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM organizations), (SELECT count(*) FROM memberships),
                 (SELECT count(*) FROM audit_events)",

@@ -338,6 +338,7 @@ async fn an_admin_retries_a_failed_job_from_its_failed_step() {
     let customer = SignedInUser {
         identity_id: owner.identity_id.clone(),
         email: owner.email.clone(),
+        email_verified: true,
         display_name: "Owner".into(),
         assurance_level: "aal2".into(),
     };

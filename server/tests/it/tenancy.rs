@@ -18,6 +18,7 @@ fn person(name: &str) -> Caller {
     Caller {
         identity_id: Uuid::new_v4().to_string(),
         email: unique_email(name),
+        email_verified: true,
         request_id: Some(format!("req-{name}")),
         ip: Some("192.0.2.9".parse().unwrap()),
     }

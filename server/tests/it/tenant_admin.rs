@@ -20,6 +20,7 @@ fn person(name: &str) -> Caller {
     Caller {
         identity_id: Uuid::new_v4().to_string(),
         email: format!("{name}.{}@example.com", Uuid::new_v4().simple()),
+        email_verified: true,
         request_id: None,
         ip: None,
     }
@@ -37,6 +38,7 @@ async fn admin(app: &TestApp) -> (SignedInUser, Caller) {
     let user = SignedInUser {
         identity_id: caller.identity_id.clone(),
         email: caller.email.clone(),
+        email_verified: true,
         display_name: "Operator".into(),
         assurance_level: "aal2".into(),
     };
@@ -47,6 +49,7 @@ fn customer_user(caller: &Caller) -> SignedInUser {
     SignedInUser {
         identity_id: caller.identity_id.clone(),
         email: caller.email.clone(),
+        email_verified: true,
         display_name: "Customer".into(),
         assurance_level: "aal2".into(),
     }
@@ -71,7 +74,14 @@ async fn version_of(app: &TestApp, slug: &str) -> i32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tenant_search_filters_sorts_and_pages() {
-    let app = TestApp::spawn().await;
+    // One owner of sixty shops: over the default limit of organizations per account.
+    let app = TestApp::builder()
+        .tenancy(server::config::TenancyConfig {
+            organizations_per_account: 60,
+            ..Default::default()
+        })
+        .spawn()
+        .await;
     let (user, _) = admin(&app).await;
     let owner = person("owner");
     for n in 0..60 {
@@ -316,6 +326,7 @@ async fn owner_of(app: &TestApp, slug: &str) -> Caller {
     Caller {
         identity_id: identity_id.to_string(),
         email,
+        email_verified: true,
         request_id: None,
         ip: None,
     }

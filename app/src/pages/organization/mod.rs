@@ -179,7 +179,7 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
             EitherOf3::A(view! {
                 <h2 id="subscriptions" class="mt-8 text-xl font-semibold">{t(Msg::OrgSubscriptions)}</h2>
                 {cards.view(subscriptions, &catalog)}
-                {members_summary.view(&org.slug)}
+                {role.allows(Permission::SeeMembers).then(|| members_summary.view(&org.slug))}
             })
         }
         Section::Members => EitherOf3::B(
@@ -194,7 +194,7 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
             <dl class="mt-4 grid grid-cols-1 gap-2 text-sm sm:grid-cols-3">
                 <div><dt class="text-slate-600">{t(Msg::OrgYourRole)}</dt><dd class="font-medium" data-your-role=role.as_str()>{t(role_label(role))}</dd></div>
                 <div><dt class="text-slate-600">{t(Msg::OrgFieldCountry)}</dt><dd class="font-medium">{org.country}</dd></div>
-                <div><dt class="text-slate-600">{t(Msg::OrgBilling)}</dt><dd class="font-medium">{billing_email}</dd></div>
+                {role.allows(Permission::SeeMembers).then(|| view! { <div><dt class="text-slate-600">{t(Msg::OrgBilling)}</dt><dd class="font-medium">{billing_email}</dd></div> })}
             </dl>
             <p class="mt-2 text-sm text-slate-600" data-state=org.state.clone()>{t(organization_state_label(&org.state))}</p>
             {reason}

@@ -159,13 +159,21 @@ impl Browser {
 
     /// Posts a form as a browser does (no redirect followed).
     pub async fn post_form(&self, url: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(url)
-            .header(header::ACCEPT, "text/html")
-            .form(fields)
-            .send()
-            .await
-            .unwrap()
+        self.post_form_with(url, fields, &[]).await
+    }
+
+    /// As `post_form`, with these headers too (`X-Forwarded-For` …).
+    pub async fn post_form_with(
+        &self,
+        url: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self.client.post(url).header(header::ACCEPT, "text/html").form(fields);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
     }
 
     /// Signs in at Kratos with a browser flow (its CSRF cookie, then the
@@ -193,15 +201,31 @@ impl Browser {
     }
 }
 
-/// Creates a Kratos identity with a password; returns its id.
+/// Creates a Kratos identity with a password and its address verified (as
+/// after following the code Kratos mailed); returns its id.
 pub async fn create_identity(email: &str, password: &str) -> String {
+    create_identity_with(email, password, true).await
+}
+
+/// Creates a Kratos identity whose address nobody has proven yet.
+pub async fn create_unverified_identity(email: &str, password: &str) -> String {
+    create_identity_with(email, password, false).await
+}
+
+async fn create_identity_with(email: &str, password: &str, verified: bool) -> String {
+    let mut body = serde_json::json!({
+        "schema_id": "bibind-user",
+        "traits": { "email": email, "name": { "first": "Ada", "last": "Lovelace" }, "locale": "en" },
+        "credentials": { "password": { "config": { "password": password } } }
+    });
+    if verified {
+        body["verifiable_addresses"] = serde_json::json!([
+            { "value": email, "verified": true, "via": "email", "status": "completed" }
+        ]);
+    }
     let response = reqwest::Client::new()
         .post(format!("{}/admin/identities", env("TEST_KRATOS_ADMIN_URL")))
-        .json(&serde_json::json!({
-            "schema_id": "bibind-user",
-            "traits": { "email": email, "name": { "first": "Ada", "last": "Lovelace" }, "locale": "en" },
-            "credentials": { "password": { "config": { "password": password } } }
-        }))
+        .json(&body)
         .send()
         .await
         .unwrap();
@@ -210,6 +234,24 @@ pub async fn create_identity(email: &str, password: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// Marks the identity's address verified, as Kratos does when the code it
+/// mailed is used.
+pub async fn verify_address(identity_id: &str) {
+    let response = reqwest::Client::new()
+        .patch(format!(
+            "{}/admin/identities/{identity_id}",
+            env("TEST_KRATOS_ADMIN_URL")
+        ))
+        .json(&serde_json::json!([
+            { "op": "replace", "path": "/verifiable_addresses/0/verified", "value": true },
+            { "op": "replace", "path": "/verifiable_addresses/0/status", "value": "completed" }
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{:?}", response.text().await);
 }
 
 pub fn unique_email(name: &str) -> String {
@@ -228,6 +270,17 @@ impl Person {
     pub async fn signed_in(portal_base_url: &str, name: &str) -> Self {
         let email = unique_email(name);
         let identity_id = create_identity(&email, PASSWORD).await;
+        Self::sign_in_as(portal_base_url, email, identity_id).await
+    }
+
+    /// Someone who signed up but has not verified their address yet.
+    pub async fn signed_in_unverified(portal_base_url: &str, name: &str) -> Self {
+        let email = unique_email(name);
+        let identity_id = create_unverified_identity(&email, PASSWORD).await;
+        Self::sign_in_as(portal_base_url, email, identity_id).await
+    }
+
+    async fn sign_in_as(portal_base_url: &str, email: String, identity_id: String) -> Self {
         let browser = Browser::new(portal_base_url);
         browser.sign_in_at_kratos(&email, PASSWORD).await;
         browser
@@ -245,6 +298,7 @@ impl Person {
         control::audit::Caller {
             identity_id: self.identity_id.clone(),
             email: self.email.clone(),
+            email_verified: true,
             request_id: None,
             ip: None,
         }

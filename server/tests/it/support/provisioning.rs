@@ -21,6 +21,7 @@ pub fn person(name: &str) -> Caller {
     Caller {
         identity_id: Uuid::new_v4().to_string(),
         email: format!("{name}.{}@example.com", Uuid::new_v4().simple()),
+        email_verified: true,
         request_id: None,
         ip: None,
     }
@@ -64,6 +65,7 @@ impl Harness {
         let user = SignedInUser {
             identity_id: operator.identity_id.clone(),
             email: operator.email.clone(),
+            email_verified: true,
             display_name: "Operator".into(),
             assurance_level: "aal2".into(),
         };
