@@ -31,6 +31,8 @@ fn spec() -> OAuthClientSpec {
         redirect_uris: vec![format!("https://{id}.example/auth_oauth/signin")],
         post_logout_redirect_uris: vec![format!("https://{id}.example/")],
         backchannel_logout_uri: Some(format!("https://{id}.example/auth_oidc/backchannel_logout")),
+        organization_id: uuid::Uuid::new_v4(),
+        subscription_id: uuid::Uuid::new_v4(),
     }
 }
 
@@ -89,14 +91,18 @@ async fn a_client_is_created_once_with_its_secret_and_drift_is_corrected_without
     assert!(observed.enabled);
     assert!(secret_is_valid(&spec.client_id, "first-secret-123").await);
     let raw = raw_client(&spec.client_id).await;
-    assert_eq!(raw["skip_consent"], true);
-    assert_eq!(raw["grant_types"], json!(["authorization_code", "refresh_token"]));
+    // A tenant's client: consent asked, no refresh token, owned by its subscription.
+    assert_eq!(raw["skip_consent"], false);
+    assert_eq!(raw["grant_types"], json!(["authorization_code"]));
+    assert_eq!(raw["metadata"]["bibind_subscription_id"], spec.subscription_id.to_string());
+    assert_eq!(raw["metadata"]["bibind_organization_id"], spec.organization_id.to_string());
+    assert!(!observed.first_party);
 
     drift(
         &spec.client_id,
         json!([
             {"op": "replace", "path": "/redirect_uris", "value": [format!("https://{}.example/elsewhere", spec.client_id)]},
-            {"op": "replace", "path": "/skip_consent", "value": false},
+            {"op": "replace", "path": "/skip_consent", "value": true},
         ]),
     )
     .await;
@@ -113,7 +119,8 @@ async fn a_client_is_created_once_with_its_secret_and_drift_is_corrected_without
     hydra.ensure_client(&spec, "another-secret-456").await.unwrap();
     let repaired = hydra.observe(&spec.client_id).await.unwrap().unwrap();
     assert_eq!(repaired.redirect_uris, spec.redirect_uris);
-    assert_eq!(raw_client(&spec.client_id).await["skip_consent"], true);
+    assert_eq!(raw_client(&spec.client_id).await["skip_consent"], false);
+    assert!(!repaired.first_party);
     assert!(secret_is_valid(&spec.client_id, "first-secret-123").await);
     assert!(!secret_is_valid(&spec.client_id, "another-secret-456").await);
 
@@ -166,7 +173,13 @@ async fn suspension_is_kept_by_drift_repairs_until_resumed() {
     hydra.set_client_enabled(&spec.client_id, true).await.unwrap();
     hydra.set_client_enabled(&spec.client_id, true).await.unwrap();
     assert!(hydra.observe(&spec.client_id).await.unwrap().unwrap().enabled);
-    assert_eq!(raw_client(&spec.client_id).await["metadata"], json!({}));
+    assert_eq!(
+        raw_client(&spec.client_id).await["metadata"],
+        json!({
+            "bibind_organization_id": spec.organization_id.to_string(),
+            "bibind_subscription_id": spec.subscription_id.to_string(),
+        })
+    );
     hydra.remove_client(&spec.client_id).await.unwrap();
 }
 
