@@ -5,6 +5,7 @@
 //! store and the operations that pages, server functions and the REST API call.
 //! Nothing here knows about Leptos or axum.
 
+pub mod client_ip;
 pub mod clock;
 pub mod domain;
 

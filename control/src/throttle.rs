@@ -1,7 +1,18 @@
-//! Rate limits on signing in and recovering access: attempts are counted per
-//! IP address and per account in PostgreSQL (so every replica sees the same
-//! counts), in fixed windows. Over a limit, the attempt is refused with the
-//! time left until the window ends.
+//! Rate limits on the self-service flows that check a secret or send mail
+//! (signing in, recovering access, signing up, verifying an address,
+//! changing settings). Attempts are counted in PostgreSQL (so every replica
+//! sees the same counts), in fixed windows:
+//!
+//! - per client address: refused over the limit (one address spraying many
+//!   accounts);
+//! - per account *from one address*: refused over the limit (one address
+//!   guessing one account). Someone elsewhere, the account's owner, is not
+//!   refused because of it;
+//! - per account from every address: never refused, only slowed down, each
+//!   attempt past the threshold waiting twice as long as the one before, up
+//!   to a ceiling. Refusing here would let anyone lock the owner out.
+//!
+//! A count that cannot be made is an error: the caller refuses the attempt.
 
 use std::net::IpAddr;
 
@@ -15,6 +26,21 @@ use crate::{Control, Result};
 pub enum GuardedAction {
     Login,
     Recovery,
+    Registration,
+    Verification,
+    Settings,
+}
+
+impl GuardedAction {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Recovery => "recovery",
+            Self::Registration => "registration",
+            Self::Verification => "verification",
+            Self::Settings => "settings",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,57 +49,70 @@ pub struct Limit {
     pub window: Duration,
 }
 
-impl GuardedAction {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Login => "login",
-            Self::Recovery => "recovery",
-        }
-    }
+/// The limits of one action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionLimits {
+    /// Per client address, whatever the account.
+    pub per_ip: Limit,
+    /// Per account, counted separately for each client address.
+    pub per_account: Limit,
 }
 
-/// The limits of each action, per IP address and per account.
+/// Past `after` attempts at one account in the action's window, from all
+/// addresses together, each attempt waits 1 s, 2 s, 4 s … up to `max_delay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slowdown {
+    pub after: i32,
+    pub max_delay: Duration,
+}
+
+/// The limits of each action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottleLimits {
-    pub login_per_ip: Limit,
-    pub login_per_account: Limit,
-    pub recovery_per_ip: Limit,
-    pub recovery_per_account: Limit,
+    pub login: ActionLimits,
+    pub recovery: ActionLimits,
+    pub registration: ActionLimits,
+    pub verification: ActionLimits,
+    pub settings: ActionLimits,
+    pub slowdown: Slowdown,
 }
 
 impl Default for ThrottleLimits {
     /// An office behind one address gets more room than one account;
-    /// recovery mails cost more than a password check.
+    /// mails cost more than a password check.
     fn default() -> Self {
-        let login = Duration::minutes(15);
-        let recovery = Duration::hours(1);
+        let limits = |per_ip: i32, per_account: i32, window: Duration| ActionLimits {
+            per_ip: Limit {
+                attempts: per_ip,
+                window,
+            },
+            per_account: Limit {
+                attempts: per_account,
+                window,
+            },
+        };
         Self {
-            login_per_ip: Limit {
-                attempts: 30,
-                window: login,
-            },
-            login_per_account: Limit {
-                attempts: 10,
-                window: login,
-            },
-            recovery_per_ip: Limit {
-                attempts: 20,
-                window: recovery,
-            },
-            recovery_per_account: Limit {
-                attempts: 5,
-                window: recovery,
+            login: limits(30, 10, Duration::minutes(15)),
+            recovery: limits(20, 5, Duration::hours(1)),
+            registration: limits(20, 5, Duration::hours(1)),
+            verification: limits(20, 5, Duration::hours(1)),
+            settings: limits(30, 10, Duration::minutes(15)),
+            slowdown: Slowdown {
+                after: 10,
+                max_delay: Duration::seconds(8),
             },
         }
     }
 }
 
 impl ThrottleLimits {
-    /// (per IP address, per account).
-    fn of(&self, action: GuardedAction) -> (Limit, Limit) {
+    fn of(&self, action: GuardedAction) -> ActionLimits {
         match action {
-            GuardedAction::Login => (self.login_per_ip, self.login_per_account),
-            GuardedAction::Recovery => (self.recovery_per_ip, self.recovery_per_account),
+            GuardedAction::Login => self.login,
+            GuardedAction::Recovery => self.recovery,
+            GuardedAction::Registration => self.registration,
+            GuardedAction::Verification => self.verification,
+            GuardedAction::Settings => self.settings,
         }
     }
 }
@@ -82,15 +121,25 @@ impl ThrottleLimits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Throttle {
     Allowed,
+    /// Allowed after waiting this long: the account is being tried from
+    /// many places.
+    Slowed { delay: Duration },
     /// Refused: try again after this long.
-    Limited {
-        retry_after: Duration,
-    },
+    Limited { retry_after: Duration },
+}
+
+/// The delay of the `attempts`-th attempt at one account.
+fn slowdown_delay(slowdown: Slowdown, attempts: i32) -> Option<Duration> {
+    let excess = attempts.checked_sub(slowdown.after).filter(|e| *e > 0)?;
+    let seconds = 1_i64.checked_shl(u32::try_from(excess - 1).unwrap_or(u32::MAX).min(62));
+    let delay = seconds.map_or(slowdown.max_delay, Duration::seconds);
+    Some(delay.min(slowdown.max_delay)).filter(|d| d.is_positive())
 }
 
 impl Control {
     /// Counts one attempt of `action` from `ip` (and at `account`, when the
-    /// form names one) and says whether it may go ahead.
+    /// form names one) and says whether it may go ahead. An error means the
+    /// count could not be made: the attempt must not go ahead.
     pub async fn count_attempt(
         &self,
         action: GuardedAction,
@@ -98,40 +147,76 @@ impl Control {
         account: Option<&str>,
     ) -> Result<Throttle> {
         let now = self.clock.now();
-        let (per_ip, per_account) = self.throttle_limits.of(action);
-        let mut buckets = vec![(format!("{}:ip:{ip}", action.name()), per_ip)];
-        if let Some(account) = account.map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()) {
-            let digest = Sha256::digest(account.as_bytes());
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-            buckets.push((format!("{}:account:{hex}", action.name()), per_account));
-        }
+        let limits = self.throttle_limits.of(action);
+        let name = action.name();
+        let account = account
+            .map(|a| a.trim().to_lowercase())
+            .filter(|a| !a.is_empty())
+            .map(|account| {
+                let digest = Sha256::digest(account.as_bytes());
+                digest.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            });
         let mut retry_after: Option<Duration> = None;
-        for (bucket, limit) in buckets {
-            let (attempts, window_start): (i32, OffsetDateTime) = sqlx::query_as(
-                "INSERT INTO auth_attempts (bucket, window_start, attempts) VALUES ($1, $2, 1)
-                 ON CONFLICT (bucket) DO UPDATE SET
-                   attempts = CASE WHEN auth_attempts.window_start + $3 <= $2 THEN 1
-                                   ELSE auth_attempts.attempts + 1 END,
-                   window_start = CASE WHEN auth_attempts.window_start + $3 <= $2 THEN $2
-                                       ELSE auth_attempts.window_start END
-                 RETURNING attempts, window_start",
-            )
-            .bind(&bucket)
-            .bind(now)
-            .bind(limit.window)
-            .fetch_one(self.db.pool())
-            .await?;
+        let mut refuse_over = |attempts: i32, window_start: OffsetDateTime, limit: Limit| {
             if attempts > limit.attempts {
                 let left = window_start + limit.window - now;
                 retry_after = Some(retry_after.map_or(left, |other| other.max(left)));
             }
+        };
+        let (attempts, start) = self
+            .count_in(&format!("{name}:ip:{ip}"), now, limits.per_ip.window)
+            .await?;
+        refuse_over(attempts, start, limits.per_ip);
+        let mut delay = None;
+        if let Some(account) = &account {
+            let (attempts, start) = self
+                .count_in(
+                    &format!("{name}:account-ip:{account}:{ip}"),
+                    now,
+                    limits.per_account.window,
+                )
+                .await?;
+            refuse_over(attempts, start, limits.per_account);
+            let (attempts, _) = self
+                .count_in(
+                    &format!("{name}:account:{account}"),
+                    now,
+                    limits.per_account.window,
+                )
+                .await?;
+            delay = slowdown_delay(self.throttle_limits.slowdown, attempts);
         }
-        Ok(match retry_after {
-            Some(retry_after) => Throttle::Limited {
+        Ok(match (retry_after, delay) {
+            (Some(retry_after), _) => Throttle::Limited {
                 retry_after: retry_after.max(Duration::seconds(1)),
             },
-            None => Throttle::Allowed,
+            (None, Some(delay)) => Throttle::Slowed { delay },
+            (None, None) => Throttle::Allowed,
         })
+    }
+
+    /// Adds one attempt to `bucket`, starting a new window when the last one
+    /// ended; returns the attempts in the window and when it started.
+    async fn count_in(
+        &self,
+        bucket: &str,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<(i32, OffsetDateTime)> {
+        Ok(sqlx::query_as(
+            "INSERT INTO auth_attempts (bucket, window_start, attempts) VALUES ($1, $2, 1)
+             ON CONFLICT (bucket) DO UPDATE SET
+               attempts = CASE WHEN auth_attempts.window_start + $3 <= $2 THEN 1
+                               ELSE auth_attempts.attempts + 1 END,
+               window_start = CASE WHEN auth_attempts.window_start + $3 <= $2 THEN $2
+                                   ELSE auth_attempts.window_start END
+             RETURNING attempts, window_start",
+        )
+        .bind(bucket)
+        .bind(now)
+        .bind(window)
+        .fetch_one(self.db.pool())
+        .await?)
     }
 
     /// Forgets windows that ended more than a day ago.
@@ -141,5 +226,30 @@ impl Control {
             .execute(self.db.pool())
             .await?
             .rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_tried_from_everywhere_is_slowed_down_never_locked() {
+        let slowdown = Slowdown {
+            after: 10,
+            max_delay: Duration::seconds(8),
+        };
+        let delays: Vec<Option<Duration>> = (9..=16).map(|n| slowdown_delay(slowdown, n)).collect();
+        let seconds = |s: i64| Some(Duration::seconds(s));
+        assert_eq!(
+            delays,
+            vec![None, None, seconds(1), seconds(2), seconds(4), seconds(8), seconds(8), seconds(8)]
+        );
+        assert_eq!(slowdown_delay(slowdown, i32::MAX), seconds(8));
+        let off = Slowdown {
+            after: 10,
+            max_delay: Duration::ZERO,
+        };
+        assert_eq!(slowdown_delay(off, 50), None);
     }
 }

@@ -102,7 +102,11 @@ impl Default for SessionConfig {
     }
 }
 
-/// Attempts allowed per window at signing in and recovering access.
+/// Attempts allowed per window at the self-service flows (`control::throttle`):
+/// `*_per_ip` per client address, `*_per_account` per account from one
+/// address; past `account_slowdown_after` attempts at one account from every
+/// address together, each attempt waits longer, up to
+/// `account_slowdown_max_seconds` (0: no slowdown), and is never refused.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitsConfig {
@@ -112,37 +116,91 @@ pub struct RateLimitsConfig {
     pub recovery_per_ip: u32,
     pub recovery_per_account: u32,
     pub recovery_window_minutes: u32,
+    pub registration_per_ip: u32,
+    pub registration_per_account: u32,
+    pub registration_window_minutes: u32,
+    pub verification_per_ip: u32,
+    pub verification_per_account: u32,
+    pub verification_window_minutes: u32,
+    pub settings_per_ip: u32,
+    pub settings_per_account: u32,
+    pub settings_window_minutes: u32,
+    pub account_slowdown_after: u32,
+    pub account_slowdown_max_seconds: u32,
 }
 
 impl Default for RateLimitsConfig {
     fn default() -> Self {
+        use control::throttle::{ActionLimits, Limit};
         let limits = control::throttle::ThrottleLimits::default();
-        let count = |limit: control::throttle::Limit| u32::try_from(limit.attempts).unwrap_or(u32::MAX);
-        let minutes =
-            |limit: control::throttle::Limit| u32::try_from(limit.window.whole_minutes()).unwrap_or(u32::MAX);
+        let count = |limit: Limit| u32::try_from(limit.attempts).unwrap_or(u32::MAX);
+        let minutes = |limits: ActionLimits| u32::try_from(limits.per_ip.window.whole_minutes()).unwrap_or(u32::MAX);
         Self {
-            login_per_ip: count(limits.login_per_ip),
-            login_per_account: count(limits.login_per_account),
-            login_window_minutes: minutes(limits.login_per_ip),
-            recovery_per_ip: count(limits.recovery_per_ip),
-            recovery_per_account: count(limits.recovery_per_account),
-            recovery_window_minutes: minutes(limits.recovery_per_ip),
+            login_per_ip: count(limits.login.per_ip),
+            login_per_account: count(limits.login.per_account),
+            login_window_minutes: minutes(limits.login),
+            recovery_per_ip: count(limits.recovery.per_ip),
+            recovery_per_account: count(limits.recovery.per_account),
+            recovery_window_minutes: minutes(limits.recovery),
+            registration_per_ip: count(limits.registration.per_ip),
+            registration_per_account: count(limits.registration.per_account),
+            registration_window_minutes: minutes(limits.registration),
+            verification_per_ip: count(limits.verification.per_ip),
+            verification_per_account: count(limits.verification.per_account),
+            verification_window_minutes: minutes(limits.verification),
+            settings_per_ip: count(limits.settings.per_ip),
+            settings_per_account: count(limits.settings.per_account),
+            settings_window_minutes: minutes(limits.settings),
+            account_slowdown_after: u32::try_from(limits.slowdown.after).unwrap_or(u32::MAX),
+            account_slowdown_max_seconds: u32::try_from(limits.slowdown.max_delay.whole_seconds())
+                .unwrap_or(u32::MAX),
         }
     }
 }
 
 impl RateLimitsConfig {
     pub fn limits(&self) -> control::throttle::ThrottleLimits {
-        use control::throttle::Limit;
-        let limit = |attempts: u32, minutes: u32| Limit {
-            attempts: i32::try_from(attempts).unwrap_or(i32::MAX),
-            window: time::Duration::minutes(i64::from(minutes)),
+        use control::throttle::{ActionLimits, Limit, Slowdown};
+        let attempts = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+        let limits = |per_ip: u32, per_account: u32, minutes: u32| {
+            let window = time::Duration::minutes(i64::from(minutes));
+            ActionLimits {
+                per_ip: Limit {
+                    attempts: attempts(per_ip),
+                    window,
+                },
+                per_account: Limit {
+                    attempts: attempts(per_account),
+                    window,
+                },
+            }
         };
         control::throttle::ThrottleLimits {
-            login_per_ip: limit(self.login_per_ip, self.login_window_minutes),
-            login_per_account: limit(self.login_per_account, self.login_window_minutes),
-            recovery_per_ip: limit(self.recovery_per_ip, self.recovery_window_minutes),
-            recovery_per_account: limit(self.recovery_per_account, self.recovery_window_minutes),
+            login: limits(self.login_per_ip, self.login_per_account, self.login_window_minutes),
+            recovery: limits(
+                self.recovery_per_ip,
+                self.recovery_per_account,
+                self.recovery_window_minutes,
+            ),
+            registration: limits(
+                self.registration_per_ip,
+                self.registration_per_account,
+                self.registration_window_minutes,
+            ),
+            verification: limits(
+                self.verification_per_ip,
+                self.verification_per_account,
+                self.verification_window_minutes,
+            ),
+            settings: limits(
+                self.settings_per_ip,
+                self.settings_per_account,
+                self.settings_window_minutes,
+            ),
+            slowdown: Slowdown {
+                after: attempts(self.account_slowdown_after),
+                max_delay: time::Duration::seconds(i64::from(self.account_slowdown_max_seconds)),
+            },
         }
     }
 }
@@ -173,6 +231,26 @@ pub struct ServerConfig {
     /// The URL browsers use to reach the portal; `https` turns on HSTS and
     /// secure cookies.
     pub public_url: String,
+    /// Proxies (CIDR: `10.0.0.0/8`, or one address) whose `X-Forwarded-For`
+    /// is believed, for rate limits and the audit trail. Empty: the TCP peer
+    /// is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// Where `/readyz` and `/metrics` are served: an address of its own,
+    /// loopback by default, never the public listener.
+    #[serde(default = "default_operations_listen")]
+    pub operations_listen: SocketAddr,
+}
+
+fn default_operations_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9100))
+}
+
+impl ServerConfig {
+    pub fn trusted_proxies(&self) -> Result<control::client_ip::TrustedProxies, ConfigError> {
+        control::client_ip::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|error| ConfigError(format!("server.trusted_proxies: {error}")))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -314,12 +392,14 @@ impl Config {
     }
 
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        figment.extract().map_err(|error| {
+        let config: Self = figment.extract().map_err(|error| {
             // figment's errors name the key path and the provider (file or
             // environment variable); list each one.
             let details: Vec<String> = error.into_iter().map(|e| e.to_string()).collect();
             ConfigError(details.join("; "))
-        })
+        })?;
+        config.server.trusted_proxies()?;
+        Ok(config)
     }
 
     /// The OpenID issuer the portal signs in at, when it signs in at all.
@@ -400,6 +480,23 @@ mod tests {
                 .map(|e| e.to_string())
                 .unwrap_or_default();
             assert!(error.contains("database"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn trusted_proxies_are_checked_and_the_operations_listener_is_loopback_by_default() {
+        Jail::expect_with(|jail| {
+            jail.create_file("bibind.toml", MINIMAL)?;
+            let config = Config::load(Some("bibind.toml".as_ref())).map_err(|e| e.to_string())?;
+            assert!(config.server.operations_listen.ip().is_loopback());
+            assert!(config.server.trusted_proxies.is_empty());
+            jail.set_env("BIBIND_SERVER__TRUSTED_PROXIES", "[\"10.0.0.0/33\"]");
+            let error = Config::load(Some("bibind.toml".as_ref()))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(error.contains("server.trusted_proxies") && error.contains("10.0.0.0/33"), "{error}");
             Ok(())
         });
     }

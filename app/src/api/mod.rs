@@ -190,10 +190,11 @@ pub fn caller_of(parts: &http::request::Parts) -> Option<control::audit::Caller>
                         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             })
             .map(str::to_owned),
+        // Set by the server from the peer and its trusted proxies.
         ip: parts
             .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip()),
+            .get::<control::client_ip::ClientIp>()
+            .map(|client| client.0),
     })
 }
 

@@ -29,6 +29,10 @@ pub fn AuthErrorPage() -> impl IntoView {
             <StatusPage code=403 title=Msg::SignInDeniedTitle body=Msg::SignInDeniedBody action=Msg::StartAgain href="/auth/signin" />
         }
         .into_any(),
+        Some("uncounted") => view! {
+            <StatusPage code=503 title=Msg::AttemptUncountedTitle body=Msg::AttemptUncountedBody action=Msg::StartAgain href="/auth/signin" role="alert" />
+        }
+        .into_any(),
         Some("unavailable") => view! {
             <StatusPage code=503 title=Msg::SignInUnavailableTitle body=Msg::SignInUnavailableBody action=Msg::StartAgain href="/auth/signin" role="alert" />
         }
@@ -194,12 +198,10 @@ fn AuthLinks(kind: FlowKind) -> impl IntoView {
 fn FlowForms(flow: Flow, kind: FlowKind) -> impl IntoView {
     let locale = use_locale();
     let ui = flow.ui;
-    // Sign-in and recovery go through the portal, which counts attempts
-    // before relaying them to Kratos; the other flows post to Kratos.
-    let action = match kind {
-        FlowKind::Login | FlowKind::Recovery => format!("/auth/submit/{}?flow={}", kind.slug(), flow.id),
-        _ => ui.action.clone(),
-    };
+    // Every flow posts through the portal, which counts attempts before
+    // relaying them to Kratos (Kratos' own submit endpoints are not
+    // reachable from outside in production).
+    let action = format!("/auth/submit/{}?flow={}", kind.slug(), flow.id);
     // Kratos' WebAuthn script is loaded once for the page, outside the forms.
     let (scripts, nodes): (Vec<UiNode>, Vec<UiNode>) = ui
         .nodes

@@ -5,6 +5,7 @@ mod admin_forms;
 mod answers;
 mod assets;
 mod auth;
+mod client_ip;
 mod locale;
 mod metrics;
 mod org_forms;
@@ -42,6 +43,8 @@ pub enum StartError {
     Serve(#[from] std::io::Error),
     #[error("cannot set up provisioning: {0}")]
     Provisioning(String),
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
 }
 
 /// Everything a request handler may need; cloned for every request, so one
@@ -83,6 +86,9 @@ impl FromRef<AppState> for LeptosOptions {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// `/healthz`, `/readyz` and `/metrics`, on an address of their own.
+    operations_listener: TcpListener,
+    operations_router: Router,
     control: Control,
     background: BackgroundTask,
     engine: Option<control::provisioning::Engine>,
@@ -124,10 +130,21 @@ impl Application {
                     .map_err(|source| StartError::Bind { address, source })?
             }
         };
-        let (router, background) = router(&config, control.clone(), relying_party);
+        let operations_address = config.server.operations_listen;
+        let operations_listener = TcpListener::bind(operations_address)
+            .await
+            .map_err(|source| StartError::Bind {
+                address: operations_address,
+                source,
+            })?;
+        let trusted_proxies = config.server.trusted_proxies()?;
+        let (router, operations_router, background) =
+            router(&config, control.clone(), relying_party, trusted_proxies);
         Ok(Self {
             listener,
             router,
+            operations_listener,
+            operations_router,
             control,
             background,
             engine,
@@ -136,6 +153,13 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Where `/readyz` and `/metrics` answer.
+    pub fn operations_addr(&self) -> SocketAddr {
+        self.operations_listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
@@ -164,12 +188,20 @@ impl Application {
                 let _ = engine_stopped.await;
             }))
         });
+        let operations_router = self.operations_router;
+        let operations_listener = self.operations_listener;
+        let operations = tokio::spawn(async move {
+            if let Err(error) = axum::serve(operations_listener, operations_router).await {
+                tracing::error!(%error, "the operations listener stopped");
+            }
+        });
         let served = axum::serve(
             listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
+        operations.abort();
         janitor.abort();
         background.abort();
         let _ = stop_engine.send(());
@@ -233,7 +265,8 @@ fn router(
     config: &Config,
     control: Control,
     relying_party: Option<control::identity::RelyingParty>,
-) -> (Router, BackgroundTask) {
+    trusted_proxies: control::client_ip::TrustedProxies,
+) -> (Router, Router, BackgroundTask) {
     let leptos = leptos_options(config);
     let shell_options = ShellOptions {
         asset_version: assets::asset_version(&leptos),
@@ -300,15 +333,25 @@ fn router(
         .layer(session::layer(sessions, &config.session, tls))
         .merge(assets::routes(&state.leptos));
 
+    // Readiness and metrics tell an outsider which backends exist and how
+    // busy they are: they answer on the operations listener only. Liveness
+    // says nothing and stays public too (load balancers probe it there).
     let operations = Router::new()
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
-        .route("/metrics", get(metrics::export));
+        .route("/metrics", get(metrics::export))
+        .with_state(state.clone());
+    let public = Router::new().route("/healthz", get(probes::healthz));
 
     let metrics_state = state.metrics.clone();
     let router = security::layers(
-        metrics::layer(metrics_state, portal.merge(operations).with_state(state)),
+        metrics::layer(metrics_state, portal.merge(public).with_state(state)),
         tls,
-    );
-    (router, background)
+    )
+    // Outermost: every handler and layer sees the same client address.
+    .layer(axum::middleware::from_fn_with_state(
+        Arc::new(trusted_proxies),
+        client_ip::resolve,
+    ));
+    (router, operations, background)
 }

@@ -1,6 +1,8 @@
-//! Sign-in and recovery forms post through the portal, which counts each
-//! attempt per IP address and per account before relaying it to the real
-//! Kratos; over a limit, the form comes back with the time to wait.
+//! Every self-service form posts through the portal, which counts each
+//! attempt per client address and per account (from that address) before
+//! relaying it to the real Kratos; over a limit, the form comes back with the
+//! time to wait. An account tried from many addresses is slowed down, never
+//! locked; an attempt that cannot be counted is refused.
 
 use crate::support;
 use reqwest::{header, StatusCode};
@@ -21,8 +23,21 @@ async fn try_password(
     identifier: &str,
     password: &str,
 ) -> reqwest::Response {
+    try_password_from(app, browser, flow, csrf, identifier, password, &[]).await
+}
+
+/// As `try_password`, with these headers (`X-Forwarded-For`).
+async fn try_password_from(
+    app: &TestApp,
+    browser: &Browser,
+    flow: &str,
+    csrf: &str,
+    identifier: &str,
+    password: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
     browser
-        .post_form(
+        .post_form_with(
             &app.url(&format!("/auth/submit/login?flow={flow}")),
             &[
                 ("identifier", identifier),
@@ -30,8 +45,16 @@ async fn try_password(
                 ("method", "password"),
                 ("csrf_token", csrf),
             ],
+            headers,
         )
         .await
+}
+
+fn limited(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get(header::LOCATION)
+        .is_some_and(|to| to.to_str().unwrap().contains("retry_after="))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,11 +159,11 @@ async fn recovery_mails_for_one_account_are_limited_to_five_an_hour() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_sign_in_and_recovery_are_relayed_and_only_with_a_flow_id() {
+async fn only_self_service_flows_are_relayed_and_only_with_a_flow_id() {
     let app = TestApp::spawn().await;
     let browser = Browser::new(&app.base_url);
     let other = browser
-        .post_form(&app.url("/auth/submit/settings?flow=x"), &[("a", "b")])
+        .post_form(&app.url("/auth/submit/logout?flow=x"), &[("a", "b")])
         .await;
     assert_eq!(other.status(), StatusCode::NOT_FOUND);
     let bogus = browser
@@ -150,4 +173,195 @@ async fn only_sign_in_and_recovery_are_relayed_and_only_with_a_flow_id() {
         )
         .await;
     assert_eq!(location(&bogus), "/auth/error?reason=unavailable");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_forwarded_for_header_does_not_dodge_the_address_limit() {
+    // No trusted proxy: the header is the client's own words.
+    let app = TestApp::spawn().await;
+    let browser = Browser::new(&app.base_url);
+    let (flow, csrf) = browser.start_kratos_flow("login").await;
+    for attempt in 1..=31 {
+        let forged = format!("198.51.100.{attempt}");
+        let response = try_password_from(
+            &app,
+            &browser,
+            &flow,
+            &csrf,
+            &unique_email("spray"),
+            "guess",
+            &[("x-forwarded-for", &forged)],
+        )
+        .await;
+        assert_eq!(limited(&response), attempt == 31, "attempt {attempt}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_client_has_its_own_address_limit() {
+    let app = TestApp::builder().trusted_proxies(&["127.0.0.0/8"]).spawn().await;
+    let browser = Browser::new(&app.base_url);
+    let (flow, csrf) = browser.start_kratos_flow("login").await;
+    // The client wrote the left-most entry; the proxy appended the real one.
+    let crowded = [("x-forwarded-for", "6.6.6.6, 203.0.113.7")];
+    for attempt in 1..=31 {
+        let response =
+            try_password_from(&app, &browser, &flow, &csrf, &unique_email("spray"), "guess", &crowded).await;
+        assert_eq!(limited(&response), attempt == 31, "attempt {attempt}");
+    }
+    // Another client behind the same proxy is not paused…
+    let elsewhere = [("x-forwarded-for", "6.6.6.6, 203.0.113.8")];
+    let response =
+        try_password_from(&app, &browser, &flow, &csrf, &unique_email("spray"), "guess", &elsewhere).await;
+    assert!(!limited(&response));
+    // …and changing the left-most entry does not free the paused one.
+    let forged = [("x-forwarded-for", "1.2.3.4, 203.0.113.7")];
+    let response =
+        try_password_from(&app, &browser, &flow, &csrf, &unique_email("spray"), "guess", &forged).await;
+    assert!(limited(&response));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_bodied_sign_in_is_counted_per_account() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("json-guessed");
+    create_identity(&email, PASSWORD).await;
+    let browser = Browser::new(&app.base_url);
+    let (flow, csrf) = browser.start_kratos_flow("login").await;
+    let post_json = || async {
+        browser
+            .client
+            .post(app.url(&format!("/auth/submit/login?flow={flow}")))
+            .header(header::ACCEPT, "application/json")
+            .json(&serde_json::json!({
+                "identifier": email.to_uppercase(),
+                "password": "not the password",
+                "method": "password",
+                "csrf_token": csrf,
+            }))
+            .send()
+            .await
+            .unwrap()
+    };
+    for attempt in 1..=10 {
+        let response = post_json().await;
+        assert_ne!(response.status(), StatusCode::TOO_MANY_REQUESTS, "attempt {attempt}");
+    }
+    let refused = post_json().await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key(header::RETRY_AFTER));
+    // A form post at the same account counts in the same place.
+    let form = try_password(&app, &browser, &flow, &csrf, &email, PASSWORD).await;
+    assert!(limited(&form));
+    // Any other body is refused before reaching Kratos uncounted.
+    let multipart = browser
+        .client
+        .post(app.url(&format!("/auth/submit/login?flow={flow}")))
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
+        .body(format!("--x\r\nContent-Disposition: form-data; name=\"identifier\"\r\n\r\n{email}\r\n--x--\r\n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(multipart.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ups_for_one_address_are_throttled() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("signing-up");
+    let browser = Browser::new(&app.base_url);
+    for attempt in 1..=6 {
+        let (flow, csrf) = browser.start_kratos_flow("registration").await;
+        let response = browser
+            .post_form(
+                &app.url(&format!("/auth/submit/registration?flow={flow}")),
+                &[
+                    ("traits.email", email.as_str()),
+                    // Too short: Kratos refuses it, nothing is created.
+                    ("password", "short"),
+                    ("method", "password"),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "attempt {attempt}");
+        assert_eq!(limited(&response), attempt == 6, "attempt {attempt}: {}", location(&response));
+        if attempt == 6 {
+            assert!(location(&response).starts_with(&format!("/auth/registration?flow={flow}&")));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_mails_for_one_address_are_throttled() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("verifying");
+    create_identity(&email, PASSWORD).await;
+    let browser = Browser::new(&app.base_url);
+    for attempt in 1..=6 {
+        let (flow, csrf) = browser.start_kratos_flow("verification").await;
+        let response = browser
+            .post_form(
+                &app.url(&format!("/auth/submit/verification?flow={flow}")),
+                &[("email", email.as_str()), ("method", "code"), ("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(limited(&response), attempt == 6, "attempt {attempt}: {}", location(&response));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_that_cannot_be_counted_is_refused_not_waved_through() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("uncounted");
+    create_identity(&email, PASSWORD).await;
+    let browser = Browser::new(&app.base_url);
+    let (flow, csrf) = browser.start_kratos_flow("login").await;
+    // The counters' table is gone, as when the database fails.
+    sqlx::query("DROP TABLE auth_attempts").execute(&app.pool).await.unwrap();
+
+    let response = try_password(&app, &browser, &flow, &csrf, &email, PASSWORD).await;
+    assert_eq!(location(&response), "/auth/error?reason=uncounted");
+    assert!(browser
+        .cookie(&env("TEST_KRATOS_PUBLIC_URL"), "ory_kratos_session")
+        .is_none());
+    let page = browser.page_in(&app.url("/auth/error?reason=uncounted"), "fr").await;
+    assert!(page.contains("momentanément suspendu"), "{page}");
+    let page = browser.page_in(&app.url("/auth/error?reason=uncounted"), "en").await;
+    assert!(page.contains("paused for a moment"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attacker_guessing_an_account_does_not_lock_its_owner_out() {
+    let app = TestApp::builder().trusted_proxies(&["127.0.0.0/8"]).spawn().await;
+    let email = unique_email("targeted");
+    create_identity(&email, PASSWORD).await;
+    let attacker = Browser::new(&app.base_url);
+    let (flow, csrf) = attacker.start_kratos_flow("login").await;
+    let from_attacker = [("x-forwarded-for", "203.0.113.66")];
+    for attempt in 1..=11 {
+        let response =
+            try_password_from(&app, &attacker, &flow, &csrf, &email, "guess", &from_attacker).await;
+        assert_eq!(limited(&response), attempt == 11, "attempt {attempt}");
+    }
+
+    // The owner, elsewhere, is slowed down a little but gets in.
+    let owner = Browser::new(&app.base_url);
+    let (flow, csrf) = owner.start_kratos_flow("login").await;
+    let started = std::time::Instant::now();
+    let response = try_password_from(
+        &app,
+        &owner,
+        &flow,
+        &csrf,
+        &email,
+        PASSWORD,
+        &[("x-forwarded-for", "198.51.100.20")],
+    )
+    .await;
+    assert!(location(&response).ends_with("/auth/signin"), "{}", location(&response));
+    assert!(owner
+        .cookie(&env("TEST_KRATOS_PUBLIC_URL"), "ory_kratos_session")
+        .is_some());
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
 }

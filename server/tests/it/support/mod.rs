@@ -46,9 +46,16 @@ pub struct TestAppBuilder {
     approve_new_organizations: bool,
     provisioning: Option<server::config::ProvisioningConfig>,
     database: Option<String>,
+    trusted_proxies: Vec<String>,
 }
 
 impl TestAppBuilder {
+    /// Believes `X-Forwarded-For` from these networks (CIDR).
+    pub fn trusted_proxies(mut self, networks: &[&str]) -> Self {
+        self.trusted_proxies = networks.iter().map(|n| (*n).to_owned()).collect();
+        self
+    }
+
     /// Serves on this database (another replica's) instead of a fresh one.
     pub fn database(mut self, database: &str) -> Self {
         self.database = Some(database.to_owned());
@@ -140,6 +147,8 @@ impl TestAppBuilder {
                     // Browsers reach the portal by name, as Kratos and Hydra do.
                     format!("http://localhost:{}", listen.port())
                 },
+                trusted_proxies: self.trusted_proxies.clone(),
+                operations_listen: "127.0.0.1:0".parse().unwrap(),
             },
             database: DatabaseConfig {
                 url: SecretString::from(database_url(&database)),
@@ -204,11 +213,13 @@ impl TestAppBuilder {
         }
         .expect("the application starts");
         let address = app.local_addr();
+        let operations = app.operations_addr();
         let pool = app.control().db().pool().clone();
         let control = app.control().clone();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         TestApp {
             base_url: format!("http://localhost:{}", address.port()),
+            operations_url: format!("http://{operations}"),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -222,6 +233,8 @@ impl TestAppBuilder {
 
 pub struct TestApp {
     pub base_url: String,
+    /// The operations listener (`/readyz`, `/metrics`).
+    pub operations_url: String,
     pub client: reqwest::Client,
     /// The test's own database, for arranging data directly.
     pub pool: PgPool,
@@ -241,6 +254,15 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// A GET on the operations listener.
+    pub async fn get_operations(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.operations_url))
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
