@@ -123,3 +123,28 @@ impl Control {
         })
     }
 }
+
+impl Control {
+    /// Records that the back-channel logout token `notice` came from has been
+    /// used; `false` when it already was (a replay, on this replica or
+    /// another). Tokens past their usable time are pruned on the way.
+    pub async fn first_use_of_logout_token(&self, notice: &crate::identity::LogoutNotice) -> Result<bool> {
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query("DELETE FROM seen_logout_tokens WHERE expires_at < $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO seen_logout_tokens (jti, expires_at) VALUES ($1, $2)
+             ON CONFLICT (jti) DO NOTHING",
+        )
+        .bind(&notice.token_id)
+        .bind(notice.usable_until)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(inserted == 1)
+    }
+}

@@ -3,8 +3,18 @@
 //! authorization code flow and PKCE, and check what comes back: `state`
 //! against the one sent, the ID token's signature against the provider's
 //! JWKS, its issuer, audience, expiry and `nonce`.
+//!
+//! The signing algorithm is pinned: the key's own `alg` (RS256 when the JWKS
+//! does not say), never the one a token's header names. An unknown `kid`
+//! refetches the provider's keys at most once a minute, so that forged
+//! tokens cannot make the portal hammer the provider. Logout tokens must be
+//! recent (`iat`) and carry a `jti`, which the caller records so that a
+//! token is only ever used once (`Control::first_use_of_logout_token`).
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use cache::Cached;
 use jsonwebtoken::{jwk::JwkSet, DecodingKey, Validation};
@@ -19,7 +29,17 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 
 use super::{kratos::encode_query_value, Failure};
-use crate::{Error, Result};
+use crate::{
+    clock::{Clock, SystemClock},
+    Error, Result,
+};
+
+/// How often at most an unknown key id fetches the provider's keys again.
+const KEY_REFETCH_INTERVAL: time::Duration = time::Duration::minutes(1);
+/// How old a logout token may be (its `iat`): Hydra sends it at once.
+const LOGOUT_TOKEN_MAX_AGE: time::Duration = time::Duration::minutes(5);
+/// Clock skew tolerated between the provider and the portal.
+const LEEWAY_SECONDS: i64 = 30;
 
 const FAIL: Failure = Failure("openid provider");
 
@@ -44,6 +64,9 @@ pub struct RelyingParty {
     settings: Arc<RelyingPartySettings>,
     http: reqwest::Client,
     provider: Arc<Cached<Provider>>,
+    clock: Arc<dyn Clock>,
+    /// When an unknown key id last fetched the keys again.
+    last_key_refetch: Arc<Mutex<Option<time::OffsetDateTime>>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -113,6 +136,11 @@ pub struct VerifiedSignIn {
 pub struct LogoutNotice {
     pub subject: Option<String>,
     pub session_id: Option<String>,
+    /// The token's `jti`: a token is used once.
+    pub token_id: String,
+    /// Until when the token could be accepted (its `iat` plus the maximum
+    /// age): its `jti` need not be remembered longer.
+    pub usable_until: time::OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,7 +165,7 @@ type OidcClient = oauth2::Client<
     EndpointSet,
 >;
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct IdTokenClaims {
     sub: String,
     #[serde(default)]
@@ -177,6 +205,10 @@ struct LogoutTokenClaims {
     events: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
     nonce: Option<String>,
+    #[serde(default)]
+    iat: Option<i64>,
+    #[serde(default)]
+    jti: Option<String>,
 }
 
 const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -199,7 +231,32 @@ impl RelyingParty {
             settings: Arc::new(settings),
             http,
             provider: Arc::new(Cached::default()),
+            clock: Arc::new(SystemClock),
+            last_key_refetch: Arc::default(),
         })
+    }
+
+    /// The clock that paces key refetches and judges logout tokens' age.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Whether an unknown key id may fetch the keys again now; if so, the
+    /// attempt is counted (even if it fails: a provider that is down is not
+    /// asked more often either).
+    fn may_refetch_keys(&self) -> bool {
+        let now = self.clock.now();
+        let mut last = self
+            .last_key_refetch
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if last.is_some_and(|at| now - at < KEY_REFETCH_INTERVAL) {
+            return false;
+        }
+        *last = Some(now);
+        true
     }
 
     pub fn settings(&self) -> &RelyingPartySettings {
@@ -354,18 +411,26 @@ impl RelyingParty {
         let header = jsonwebtoken::decode_header(token).map_err(|e| rejected(format!("not a JWT: {e}")))?;
         let mut provider = self.provider().await?;
         let mut key = find_key(&provider.keys, header.kid.as_deref());
-        if key.is_none() {
-            // Keys rotate: fetch them again once before refusing.
+        if key.is_none() && self.may_refetch_keys() {
+            // Keys rotate: fetch them again before refusing (at most once a
+            // minute, whatever key ids forged tokens name).
             provider = self.discover().await?;
             self.provider.set(provider.clone());
             key = find_key(&provider.keys, header.kid.as_deref());
         }
-        let key = key.ok_or_else(|| rejected("no key of the provider signed this token"))?;
-        let key = DecodingKey::from_jwk(&key).map_err(|e| rejected(format!("unusable key: {e}")))?;
-        let mut validation = Validation::new(header.alg);
+        let jwk = key.ok_or_else(|| rejected("no key of the provider signed this token"))?;
+        let algorithm = pinned_algorithm(&jwk)?;
+        if header.alg != algorithm {
+            return Err(rejected(format!(
+                "the token is signed with {:?}, its key is for {algorithm:?}",
+                header.alg
+            )));
+        }
+        let key = DecodingKey::from_jwk(&jwk).map_err(|e| rejected(format!("unusable key: {e}")))?;
+        let mut validation = Validation::new(algorithm);
         validation.set_issuer(&[&provider.metadata.issuer]);
         validation.set_audience(&[&self.settings.client_id]);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECONDS.unsigned_abs();
         if check_expiry {
             validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         } else {
@@ -412,11 +477,48 @@ impl RelyingParty {
         if claims.sub.is_none() && claims.sid.is_none() {
             return Err(rejected("the logout token names neither a subject nor a session"));
         }
+        let token_id = claims
+            .jti
+            .filter(|jti| !jti.is_empty())
+            .ok_or_else(|| rejected("the logout token has no jti"))?;
+        let issued_at = claims
+            .iat
+            .and_then(|iat| time::OffsetDateTime::from_unix_timestamp(iat).ok())
+            .ok_or_else(|| rejected("the logout token has no valid iat"))?;
+        let now = self.clock.now();
+        let leeway = time::Duration::seconds(LEEWAY_SECONDS);
+        if issued_at > now + leeway {
+            return Err(rejected("the logout token is issued in the future"));
+        }
+        if now - issued_at > LOGOUT_TOKEN_MAX_AGE + leeway {
+            return Err(rejected("the logout token is too old"));
+        }
         Ok(LogoutNotice {
             subject: claims.sub,
             session_id: claims.sid,
+            token_id,
+            usable_until: issued_at + LOGOUT_TOKEN_MAX_AGE + leeway,
         })
     }
+}
+
+/// The one algorithm a key verifies: its `alg`, else RS256 (what Hydra and
+/// OpenID Connect default to). A token's header never chooses it.
+fn pinned_algorithm(jwk: &jsonwebtoken::jwk::Jwk) -> Result<jsonwebtoken::Algorithm> {
+    use jsonwebtoken::{jwk::KeyAlgorithm, Algorithm};
+    Ok(match jwk.common.key_algorithm {
+        None | Some(KeyAlgorithm::RS256) => Algorithm::RS256,
+        Some(KeyAlgorithm::RS384) => Algorithm::RS384,
+        Some(KeyAlgorithm::RS512) => Algorithm::RS512,
+        Some(KeyAlgorithm::PS256) => Algorithm::PS256,
+        Some(KeyAlgorithm::PS384) => Algorithm::PS384,
+        Some(KeyAlgorithm::PS512) => Algorithm::PS512,
+        Some(KeyAlgorithm::ES256) => Algorithm::ES256,
+        Some(KeyAlgorithm::ES384) => Algorithm::ES384,
+        Some(KeyAlgorithm::EdDSA) => Algorithm::EdDSA,
+        // Shared-secret and encryption algorithms never sign a provider's tokens.
+        Some(other) => return Err(rejected(format!("the provider's key is for {other:?}"))),
+    })
 }
 
 fn find_key(keys: &JwkSet, kid: Option<&str>) -> Option<jsonwebtoken::jwk::Jwk> {
@@ -461,6 +563,206 @@ mod cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A test-only RSA key, PKCS#1 DER in hex (generated for these tests,
+    /// signs nothing else).
+    const TEST_KEY_DER_HEX: &str = concat!(
+        "308204a40201000282010100dfe35c4d099491d1ff93ff1d93dd2a5c1bb6dbfead4d00a081d1bb6367963bbd4cd102b8",
+        "6e1e9cdf934a8ee335657051261dc0a456117f43077517eba40caee2d372bc442443a1b948ecd8319133df072a082bdf",
+        "d7d93a08e98d1b7836c1826542d566fbdf8adc70f25f1cc17db9681d6ded5c5882f5c898fb1523eef1eb4ad1a84004ab",
+        "a6fa4ee77e25eb2a65d50ec0e344683cbffb7b7375e00535ce67eecf8e711c7f21fe29c7121b691581b0ee86a1ea0a30",
+        "454f7f15aec0c9a89e6c203b3270ea8c61ee11938ba94a692e4c1f962afc231be955904c295ce1f490dca5008b96abbd",
+        "011d630a65f1eb832b8d3cef3bb182876c7b04519fa346f5ba1fe83b020301000102820100062affd8797a97d7d6b82f",
+        "8f938ac4c77bd5fa529658a83b43c850e6c8ac49620a3339e575d72f1033c11a95a4db7210324220940670fdf60d470b",
+        "0d295c561716a7330b978a2b72ecd0e595dbffb755bdb132f03c4496463794f51c4739e68b3e9f9d7233f2e1e6d4ae8d",
+        "1ec185719a59f46f965aa945c8fd25d473194417b008c7097c4d39e74aff07d44c741dd1788fa83f462f21c761f6784d",
+        "065b33616155b2940e359faf872c71cced94343437732cc9210c9d98e6a184552dffa57b83f6a85958302f483e38f2fc",
+        "d5a3ad26575a36ae1985371d32ad6e6875346539e4a4aefbb1e85d9d4fbbfc3232fa1fec4e090acfc74a2e9e4e231319",
+        "e5231ee70d02818100f161e94c090955c02ff1c3b1b0e27b72f3892cb51eec505903ae127d84d83c529552f504e85b88",
+        "76dcef27e5e0b219ed9de71a37327fb287fb83cafd939ccade76671ef9532078bfb00181e7da89049bf7a6b7f0f62d40",
+        "ea34ba9ad9d4bf31073beab7290684dda9bee93761afdb4062b988ded44ab0835cf749a741d300f2e702818100ed723d",
+        "3689fda920bcc0c31d9e93c6eec722d1b1aed16acd9e0a9a38a531c023eb29f52c25173ae406cfc16160cbba0fb55b28",
+        "6da904300e9915563f2a5c51d33edd7c61492749ebdd2f6f5f70265aec8296cf503217bbab078cf4489fd68482c3c768",
+        "a5d5f0b04a475618236c1cd5a2394d08a39c97e30996a9e1758370098d028181009a44c652b70fc543302126be00dbae",
+        "a437eb7aac43182afdc8f14e95f3fa330b60ae05345ec06945f64bcec707452c7705ccf69f4262049b0def1c23d65c85",
+        "f789dabc1c02b9a512758d7115da4069b6b89f4fbdebc7de4e10e7162293eaa18e0b0826894cc64bd8b9cfd97a506723",
+        "0e359fb9321a8e1756aa20e389992e690f028181008dd1889c15890ac601d6c3f2e1eef387542b08c1ae5f68020d5dd9",
+        "c4f16da88c0b7e10f05feae302a4cadb7e74d8d9755e6566dd3070cedf39319444bfe14a01f8ef42c5bc7299e525439a",
+        "aa8f0a698e0f6551c75d53ed83f64b8af0017f97bf9e7d7094741680c4ac9cd067ffbfad1d6a4a0759e9429298fc82d4",
+        "a5626ebd550281807cd1a21ecabfbd9525993ed6fabb69c2f12523f83d309f9ceb13b9cb38192f9369ec9f1d9ac59458",
+        "ff8e00067701464648598ae6b6598a771dedde8b793934f37a59c800b8521096d73f3eccd3fd107012473b5b9dfe834b",
+        "afaff7b2d8d9c23eeb95e9c133ecbbc34ded798d4cba54143d1eb9325451de83a1762464a72984aa",
+    );
+    const TEST_KEY_N: &str = "3-NcTQmUkdH_k_8dk90qXBu22_6tTQCggdG7Y2eWO71M0QK4bh6c35NKjuM1ZXBRJh3ApFYRf0MHdRfrpAyu4tNyvEQkQ6G5SOzYMZEz3wcqCCvf19k6COmNG3g2wYJlQtVm-9-K3HDyXxzBfbloHW3tXFiC9ciY-xUj7vHrStGoQASrpvpO534l6ypl1Q7A40RoPL_7e3N14AU1zmfuz45xHH8h_inHEhtpFYGw7oah6gowRU9_Fa7AyaiebCA7MnDqjGHuEZOLqUppLkwflir8IxvpVZBMKVzh9JDcpQCLlqu9AR1jCmXx64MrjTzvO7GCh2x7BFGfo0b1uh_oOw";
+    /// Nothing listens there: a key refetch fails as unreachable, which
+    /// tells a refetch apart from a refusal without one.
+    const ISSUER: &str = "http://127.0.0.1:1";
+    const CLIENT: &str = "portal";
+
+    fn party(clock: &crate::clock::FixedClock) -> RelyingParty {
+        let party = RelyingParty::new(RelyingPartySettings {
+            issuer: ISSUER.into(),
+            client_id: CLIENT.into(),
+            client_secret: "secret".into(),
+            redirect_uri: "http://portal/auth/callback".into(),
+            post_logout_redirect_uri: None,
+            scopes: vec!["openid".into()],
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_clock(Arc::new(clock.clone()));
+        let keys: JwkSet = serde_json::from_value(serde_json::json!({"keys": [{
+            "kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256", "n": TEST_KEY_N, "e": "AQAB",
+        }]}))
+        .unwrap_or_else(|e| panic!("{e}"));
+        party.provider.set(Provider {
+            metadata: ProviderMetadata {
+                issuer: ISSUER.into(),
+                authorization_endpoint: format!("{ISSUER}/oauth2/auth"),
+                token_endpoint: format!("{ISSUER}/oauth2/token"),
+                jwks_uri: format!("{ISSUER}/.well-known/jwks.json"),
+                end_session_endpoint: None,
+                userinfo_endpoint: None,
+            },
+            keys,
+        });
+        party
+    }
+
+    fn now_clock() -> crate::clock::FixedClock {
+        crate::clock::FixedClock::new(time::OffsetDateTime::now_utc())
+    }
+
+    fn sign(alg: jsonwebtoken::Algorithm, kid: &str, claims: &serde_json::Value) -> String {
+        let mut header = jsonwebtoken::Header::new(alg);
+        header.kid = Some(kid.into());
+        let der = hex::decode(TEST_KEY_DER_HEX).unwrap_or_else(|e| panic!("{e}"));
+        let key = jsonwebtoken::EncodingKey::from_rsa_der(&der);
+        jsonwebtoken::encode(&header, claims, &key).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn id_token_claims(clock: &crate::clock::FixedClock) -> serde_json::Value {
+        let now = clock.now().unix_timestamp();
+        serde_json::json!({"iss": ISSUER, "aud": CLIENT, "sub": "someone", "iat": now, "exp": now + 300, "nonce": "n"})
+    }
+
+    fn logout_claims(iat: i64, jti: Option<&str>) -> serde_json::Value {
+        let mut claims = serde_json::json!({
+            "iss": ISSUER, "aud": CLIENT, "sid": "login-session", "iat": iat,
+            "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+        });
+        if let (Some(jti), Some(fields)) = (jti, claims.as_object_mut()) {
+            fields.insert("jti".into(), jti.into());
+        }
+        claims
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+            for i in 0..=chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            }
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn an_rs256_token_of_the_providers_key_verifies() {
+        let clock = now_clock();
+        let party = party(&clock);
+        let token = sign(jsonwebtoken::Algorithm::RS256, "k1", &id_token_claims(&clock));
+        let claims: IdTokenClaims = party.verify(&token, true).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(claims.sub, "someone");
+    }
+
+    #[tokio::test]
+    async fn a_token_signed_with_another_algorithm_than_its_keys_is_refused() {
+        let clock = now_clock();
+        let party = party(&clock);
+        // Same RSA key, but RS512 where the JWKS says RS256: the header does
+        // not choose the algorithm.
+        let token = sign(jsonwebtoken::Algorithm::RS512, "k1", &id_token_claims(&clock));
+        let refused = party.verify::<IdTokenClaims>(&token, true).await;
+        assert!(matches!(refused, Err(Error::SignInRejected(_))), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn forged_tokens_with_alg_none_or_hs256_are_refused() {
+        let clock = now_clock();
+        let party = party(&clock);
+        let payload = b64(id_token_claims(&clock).to_string().as_bytes());
+        let none = format!("{}.{payload}.", b64(br#"{"alg":"none","kid":"k1","typ":"JWT"}"#));
+        assert!(matches!(
+            party.verify::<IdTokenClaims>(&none, true).await,
+            Err(Error::SignInRejected(_))
+        ));
+        // HS256 "signed" with the provider's public key, the classic confusion.
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some("k1".into());
+        let hs256 = jsonwebtoken::encode(
+            &header,
+            &id_token_claims(&clock),
+            &jsonwebtoken::EncodingKey::from_secret(TEST_KEY_N.as_bytes()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let refused = party.verify::<IdTokenClaims>(&hs256, true).await;
+        assert!(matches!(refused, Err(Error::SignInRejected(_))), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_kid_refetches_the_keys_at_most_once_a_minute() {
+        let clock = now_clock();
+        let party = party(&clock);
+        let token = sign(jsonwebtoken::Algorithm::RS256, "rotated", &id_token_claims(&clock));
+        let refetched = |outcome: &Result<IdTokenClaims>| !matches!(outcome, Err(Error::SignInRejected(_)));
+        // The first unknown key id asks the provider (unreachable here)…
+        assert!(refetched(&party.verify(&token, true).await));
+        // …the next ones within the minute are refused without asking.
+        for _ in 0..5 {
+            assert!(!refetched(&party.verify(&token, true).await));
+        }
+        clock.advance(time::Duration::seconds(59));
+        assert!(!refetched(&party.verify(&token, true).await));
+        clock.advance(time::Duration::seconds(2));
+        assert!(refetched(&party.verify(&token, true).await));
+        assert!(!refetched(&party.verify(&token, true).await));
+    }
+
+    #[tokio::test]
+    async fn a_recent_logout_token_with_a_jti_is_accepted_until_it_is_stale() {
+        let clock = now_clock();
+        let party = party(&clock);
+        let iat = clock.now().unix_timestamp();
+        let token = sign(jsonwebtoken::Algorithm::RS256, "k1", &logout_claims(iat, Some("jti-1")));
+        let notice = party.verify_logout_token(&token).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(notice.token_id, "jti-1");
+        assert_eq!(notice.session_id.as_deref(), Some("login-session"));
+        assert!(notice.usable_until > clock.now());
+
+        // The same token, presented ten minutes later, is stale.
+        clock.advance(time::Duration::minutes(10));
+        let refused = party.verify_logout_token(&token).await;
+        assert!(matches!(refused, Err(Error::SignInRejected(_))), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_logout_token_without_jti_or_from_the_future_is_refused() {
+        let clock = now_clock();
+        let party = party(&clock);
+        let now = clock.now().unix_timestamp();
+        let without_jti = sign(jsonwebtoken::Algorithm::RS256, "k1", &logout_claims(now, None));
+        assert!(matches!(
+            party.verify_logout_token(&without_jti).await,
+            Err(Error::SignInRejected(_))
+        ));
+        let future = sign(jsonwebtoken::Algorithm::RS256, "k1", &logout_claims(now + 3600, Some("j")));
+        assert!(matches!(
+            party.verify_logout_token(&future).await,
+            Err(Error::SignInRejected(_))
+        ));
+    }
 
     #[test]
     fn compares_secrets_in_full() {

@@ -202,6 +202,23 @@ async fn backchannel_logout(State(state): State<AppState>, Form(form): Form<Logo
                 .into_response();
         }
     };
+    // A logout token is used once, whichever replica it reaches.
+    match state.control.first_use_of_logout_token(&notice).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!("back-channel logout refused: the logout token was already used");
+            return (
+                StatusCode::BAD_REQUEST,
+                no_store,
+                axum::Json(serde_json::json!({"error": "invalid_request"})),
+            )
+                .into_response();
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot record a back-channel logout token");
+            return (StatusCode::INTERNAL_SERVER_ERROR, no_store).into_response();
+        }
+    }
     let which = match (&notice.session_id, &notice.subject) {
         (Some(sid), _) => PortalLogins::OfHydraSession(sid),
         (None, Some(subject)) => PortalLogins::OfSubject(subject),

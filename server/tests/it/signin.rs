@@ -423,9 +423,54 @@ async fn on_https_the_session_cookie_is_secure() {
         .to_str()
         .unwrap()
         .to_owned();
-    assert!(cookie.starts_with(&format!("{SESSION_COOKIE}=")), "{cookie}");
+    // `__Host-`: no sibling subdomain can set or replace it.
+    assert!(cookie.starts_with(&format!("__Host-{SESSION_COOKIE}=")), "{cookie}");
     assert!(
-        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("Path=/"),
         "{cookie}"
     );
+    assert!(!cookie.contains("Domain"), "{cookie}");
+}
+
+/// A captured back-channel logout token, posted again, ends nothing: its
+/// `jti` is recorded in the database, so the refusal holds on every replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_logout_token_is_refused_on_every_replica() {
+    use control::identity::LogoutNotice;
+    let first = TestApp::spawn().await;
+    let second = TestApp::builder().database(&first.database).spawn().await;
+    let now = time::OffsetDateTime::now_utc();
+    let notice = LogoutNotice {
+        subject: None,
+        session_id: Some("login-session".into()),
+        token_id: uuid::Uuid::new_v4().to_string(),
+        usable_until: now + time::Duration::minutes(5),
+    };
+    assert!(first.control.first_use_of_logout_token(&notice).await.unwrap());
+    assert!(!second.control.first_use_of_logout_token(&notice).await.unwrap());
+    assert!(!first.control.first_use_of_logout_token(&notice).await.unwrap());
+
+    // Tokens past their usable time are forgotten (they would be refused as stale anyway).
+    let stale = LogoutNotice {
+        token_id: uuid::Uuid::new_v4().to_string(),
+        usable_until: now - time::Duration::minutes(1),
+        ..notice.clone()
+    };
+    sqlx::query("INSERT INTO seen_logout_tokens (jti, expires_at) VALUES ($1, $2)")
+        .bind(&stale.token_id)
+        .bind(stale.usable_until)
+        .execute(&first.pool)
+        .await
+        .unwrap();
+    let fresh = LogoutNotice {
+        token_id: uuid::Uuid::new_v4().to_string(),
+        ..notice
+    };
+    assert!(second.control.first_use_of_logout_token(&fresh).await.unwrap());
+    let kept: Vec<String> = sqlx::query_scalar("SELECT jti FROM seen_logout_tokens ORDER BY jti")
+        .fetch_all(&first.pool)
+        .await
+        .unwrap();
+    assert!(!kept.contains(&stale.token_id), "{kept:?}");
+    assert_eq!(kept.len(), 2);
 }
