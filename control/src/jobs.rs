@@ -5,6 +5,7 @@
 //! (its worker died) is taken over by the next claim. Every change of a job
 //! is announced on `job_progress` in the transaction that makes it.
 
+pub mod metrics;
 mod worker;
 
 use sqlx::{PgConnection, Postgres, Transaction};

@@ -49,6 +49,11 @@ fn ports() -> Result<Ports> {
         hydra_public: port("BIBIND_DEV_HYDRA_PUBLIC_PORT", 4444, "Hydra (public API)")?,
         hydra_admin: port("BIBIND_DEV_HYDRA_ADMIN_PORT", 4445, "Hydra (admin API)")?,
         portal: port("BIBIND_DEV_PORTAL_PORT", 3000, "the portal")?,
+        operations: port(
+            "BIBIND_DEV_OPERATIONS_PORT",
+            9100,
+            "the portal's operations listener",
+        )?,
         relying_party: port(
             "BIBIND_DEV_RELYING_PARTY_PORT",
             5555,
@@ -103,6 +108,10 @@ pub fn run(args: &[String]) -> Result<()> {
             seed::bootstrap_admins(&accounts),
         ));
         env.push(("BIBIND_SERVER__LISTEN".into(), format!("127.0.0.1:{portal_port}")));
+        env.push((
+            "BIBIND_SERVER__OPERATIONS_LISTEN".into(),
+            format!("127.0.0.1:{}", stack.ports.operations),
+        ));
         env.push(("BIBIND_SERVER__PUBLIC_URL".into(), portal_url.clone()));
         start_watch(
             &root,
@@ -116,7 +125,11 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut relying_party = stack.spawn_relying_party(&sim, &logs.join("relying-party.log"))?;
 
     println!("\nBibind is starting (logs in {}):", logs.display());
-    println!("  portal            {portal_url}   (health /healthz, readiness /readyz, metrics /metrics)");
+    println!("  portal            {portal_url}   (health /healthz)");
+    println!(
+        "  operations        http://127.0.0.1:{}   (readiness /readyz, metrics /metrics)",
+        stack.ports.operations
+    );
     println!("  PostgreSQL        {}", stack.postgres.url(DATABASE));
     println!("  OpenBao (dev)     {}   (root token: root)", stack.vault_addr());
     println!("  Mosquitto         mqtt://{}", stack.mqtt_address());

@@ -37,6 +37,8 @@ pub struct Ports {
     pub hydra_admin: u16,
     /// The portal's own port: Kratos and Hydra send browsers there.
     pub portal: u16,
+    /// The portal's operations listener (`/readyz`, `/metrics`).
+    pub operations: u16,
     /// The simulated relying party (an Odoo stand-in) for single sign-on.
     pub relying_party: u16,
     /// OpenStack Keystone (Identity v3), for the OpenStack backend.
@@ -57,6 +59,7 @@ impl Ports {
             hydra_public: process::free_port()?,
             hydra_admin: process::free_port()?,
             portal: process::free_port()?,
+            operations: process::free_port()?,
             relying_party: process::free_port()?,
             keystone: process::free_port()?,
         })
@@ -291,6 +294,10 @@ impl Stack {
             .current_dir(&root)
             .envs(self.server_env(database))
             .env("BIBIND_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "BIBIND_SERVER__OPERATIONS_LISTEN",
+                format!("127.0.0.1:{}", self.ports.operations),
+            )
             .env(
                 "BIBIND_SERVER__PUBLIC_URL",
                 format!("http://{BROWSER_HOST}:{port}"),

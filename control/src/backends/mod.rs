@@ -100,10 +100,14 @@ impl BackendError {
 impl From<BackendError> for StepFailure {
     fn from(error: BackendError) -> Self {
         let detail = error.to_string();
-        if error.is_transient() {
+        let failure = if error.is_transient() {
             StepFailure::transient(detail)
         } else {
             StepFailure::permanent(detail)
+        };
+        StepFailure {
+            backend: Some(error.backend()),
+            ..failure
         }
     }
 }

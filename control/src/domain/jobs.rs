@@ -97,6 +97,8 @@ pub struct StepFailure {
     pub transient: bool,
     /// The backend's own words, kept for admins.
     pub detail: String,
+    /// The backend that failed, when one did (for the failure metrics).
+    pub backend: Option<&'static str>,
 }
 
 impl StepFailure {
@@ -104,6 +106,7 @@ impl StepFailure {
         Self {
             transient: true,
             detail: detail.into(),
+            backend: None,
         }
     }
 
@@ -111,6 +114,7 @@ impl StepFailure {
         Self {
             transient: false,
             detail: detail.into(),
+            backend: None,
         }
     }
 }

@@ -78,11 +78,15 @@ impl Worker {
                 ));
                 self.control.fail_step(&claimed, &failure, &self.policy).await?
             } else {
-                match self.run_step(&claimed).await {
+                let started = std::time::Instant::now();
+                let end = self.run_step(&claimed).await;
+                super::metrics::record_step(&claimed.step_name, started.elapsed().as_secs_f64());
+                match end {
                     StepEnd::Ran(Ok(created)) => {
                         self.control.finish_step(&claimed, &created, self.lease).await?
                     }
                     StepEnd::Ran(Err(failure)) => {
+                        super::metrics::record_failure(failure.backend.unwrap_or("control"));
                         self.control.fail_step(&claimed, &failure, &self.policy).await?
                     }
                     StepEnd::LeaseLost => AfterStep::LeaseLost,

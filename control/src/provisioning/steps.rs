@@ -19,6 +19,10 @@ use crate::{
 
 type StepResult = Result<Vec<CreatedResource>, StepFailure>;
 
+/// Odoo's database manager (create, copy, drop, back up any database with
+/// the master password), by page and by RPC: never published.
+const ODOO_DATABASE_MANAGER: [&str; 3] = ["/web/database", "/xmlrpc/db", "/xmlrpc/2/db"];
+
 /// The Vault secret holding an instance's generated credentials.
 pub(super) const SERVICE_SECRET: &str = "service";
 /// The Vault secret holding its registry's deploy token.
@@ -406,6 +410,7 @@ impl ProvisioningRunner {
                 replicas: 1,
                 port: 8080,
                 host: Some(format!("{}.{}", ctx.slug, self.settings.iot_domain)),
+                closed_paths: Vec::new(),
                 env_secret: Some(SERVICE_ENV.into()),
                 storage_gib: None,
                 cpu_millicores,
@@ -417,6 +422,7 @@ impl ProvisioningRunner {
                 replicas: 1,
                 port: 8069,
                 host: Some(self.host(ctx)),
+                closed_paths: ODOO_DATABASE_MANAGER.iter().map(|p| (*p).to_owned()).collect(),
                 env_secret: Some(SERVICE_ENV.into()),
                 storage_gib: Some(ctx.limit(QuotaKind::StorageGib).max(1)),
                 cpu_millicores,

@@ -1,5 +1,7 @@
-//! Prometheus metrics: request counts and latency histograms by route
-//! (the matched route pattern, never the raw path, to bound cardinality).
+//! Prometheus metrics (operations listener only): request counts and
+//! latency histograms by route (the matched route pattern, never the raw
+//! path, to bound cardinality), and the jobs': queue depth by state, step
+//! durations by step, failed attempts by backend.
 
 use std::{sync::Arc, time::Instant};
 
@@ -12,8 +14,9 @@ use axum::{
 };
 use http::{header, Request, StatusCode};
 use prometheus_client::{
-    encoding::{text::encode, EncodeLabelSet},
-    metrics::{counter::Counter, family::Family, histogram::Histogram},
+    collector::Collector,
+    encoding::{text::encode, DescriptorEncoder, EncodeLabelSet, NoLabelSet},
+    metrics::{counter::Counter, family::Family, histogram::Histogram, MetricType},
     registry::Registry,
 };
 
@@ -35,7 +38,6 @@ struct RouteLabels {
 type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 pub(crate) struct HttpMetrics {
-    registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: LatencyFamily,
 }
@@ -49,19 +51,9 @@ fn latency_histogram() -> Histogram {
 
 impl Default for HttpMetrics {
     fn default() -> Self {
-        let mut registry = Registry::default();
-        let requests = Family::<RequestLabels, Counter>::default();
-        let latency: LatencyFamily = Family::new_with_constructor(latency_histogram);
-        registry.register("http_requests", "HTTP requests answered", requests.clone());
-        registry.register(
-            "http_request_duration_seconds",
-            "Time to produce the response head",
-            latency.clone(),
-        );
         Self {
-            registry,
-            requests,
-            latency,
+            requests: Family::<RequestLabels, Counter>::default(),
+            latency: Family::new_with_constructor(latency_histogram),
         }
     }
 }
@@ -107,9 +99,99 @@ async fn track(State(metrics): State<Arc<HttpMetrics>>, request: Request<Body>, 
     response
 }
 
+/// The jobs' metrics as of this scrape.
+#[derive(Debug)]
+struct JobCollector {
+    queue_depth: Vec<(&'static str, i64)>,
+    recorded: control::jobs::metrics::JobMetrics,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StepLabels {
+    step: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BackendLabels {
+    backend: String,
+}
+
+impl Collector for JobCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        {
+            let mut depth = encoder.encode_descriptor(
+                "jobs_queue_depth",
+                "Jobs not settled yet, by state (the whole queue, every replica's)",
+                None,
+                MetricType::Gauge,
+            )?;
+            for (state, count) in &self.queue_depth {
+                depth.encode_family(&StateLabels { state })?.encode_gauge(count)?;
+            }
+        }
+        {
+            let mut durations = encoder.encode_descriptor(
+                "job_step_duration_seconds",
+                "Time one attempt of a step took on this replica, by step",
+                None,
+                MetricType::Histogram,
+            )?;
+            for (step, recorded) in &self.recorded.steps {
+                let mut buckets: Vec<(f64, u64)> = control::jobs::metrics::STEP_BUCKETS
+                    .iter()
+                    .copied()
+                    .zip(recorded.buckets.iter().copied())
+                    .collect();
+                let slower = recorded.count.saturating_sub(buckets.iter().map(|(_, n)| n).sum::<u64>());
+                buckets.push((f64::MAX, slower));
+                durations
+                    .encode_family(&StepLabels { step: step.clone() })?
+                    .encode_histogram::<NoLabelSet>(recorded.sum_seconds, recorded.count, &buckets, None)?;
+            }
+        }
+        let mut failures = encoder.encode_descriptor(
+            "job_step_failures",
+            "Failed attempts of job steps on this replica, by the backend that failed",
+            None,
+            MetricType::Counter,
+        )?;
+        for (backend, count) in &self.recorded.failures_by_backend {
+            failures
+                .encode_family(&BackendLabels {
+                    backend: backend.clone(),
+                })?
+                .encode_counter::<NoLabelSet, _, u64>(count, None)?;
+        }
+        Ok(())
+    }
+}
+
 pub(super) async fn export(State(state): State<AppState>) -> Response {
+    let queue_depth = match state.control.job_queue_depth().await {
+        Ok(depth) => depth.into_iter().map(|(state, n)| (state.as_str(), n)).collect(),
+        Err(error) => {
+            tracing::warn!(%error, "metrics: cannot count the job queue");
+            Vec::new()
+        }
+    };
+    let mut registry = Registry::default();
+    registry.register("http_requests", "HTTP requests answered", state.metrics.requests.clone());
+    registry.register(
+        "http_request_duration_seconds",
+        "Time to produce the response head",
+        state.metrics.latency.clone(),
+    );
+    registry.register_collector(Box::new(JobCollector {
+        queue_depth,
+        recorded: control::jobs::metrics::snapshot(),
+    }));
     let mut body = String::new();
-    if encode(&mut body, &state.metrics.registry).is_err() {
+    if encode(&mut body, &registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     (

@@ -478,3 +478,59 @@ impl Queue {
         self.clock.now()
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_metrics_show_the_queue_step_durations_and_failures_by_backend() {
+    let app = support::TestApp::spawn().await;
+    let failure = StepFailure {
+        backend: Some("gitlab"),
+        ..StepFailure::transient("gitlab is unavailable: 502")
+    };
+    let script = Script::failing("metrics_probe", vec![failure]);
+    let steps: &[&str] = &["metrics_probe"];
+    let waiting = app
+        .control
+        .enqueue_job(&NewJob {
+            kind: "provision.ecommerce",
+            steps,
+            subscription_id: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        settles(&worker(&app.control, "w1", &script, policy(3)), waiting).await,
+        JobState::Waiting
+    );
+    app.control
+        .enqueue_job(&NewJob {
+            kind: "provision.ecommerce",
+            steps,
+            subscription_id: None,
+        })
+        .await
+        .unwrap();
+
+    let text = app.get_operations("/metrics").await.text().await.unwrap();
+    for line in [
+        r#"jobs_queue_depth{state="queued"} 1"#,
+        r#"jobs_queue_depth{state="waiting"} 1"#,
+        r#"jobs_queue_depth{state="running"} 0"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in {text}");
+    }
+    assert!(
+        text.lines().any(|l| l.starts_with(r#"job_step_duration_seconds_count{step="metrics_probe"} "#)),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with(r#"job_step_duration_seconds_bucket{step="metrics_probe",le="+Inf"} "#)),
+        "{text}"
+    );
+    let failures: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix(r#"job_step_failures_total{backend="gitlab"} "#))
+        .unwrap_or_else(|| panic!("failures by backend in {text}"))
+        .parse()
+        .unwrap();
+    assert!(failures >= 1);
+}

@@ -220,6 +220,25 @@ pub(super) fn service(workload: &Workload) -> Value {
 }
 
 pub(super) fn ingress(workload: &Workload, host: &str, ingress_class: &str, cluster_issuer: &str) -> Value {
+    // The longest matching prefix wins: a closed path goes to a Service that
+    // is never created, whatever the workload serves below `/`.
+    let closed = format!("{}-closed", workload.name);
+    let mut paths: Vec<Value> = workload
+        .closed_paths
+        .iter()
+        .map(|path| {
+            json!({
+                "path": path,
+                "pathType": "Prefix",
+                "backend": { "service": { "name": closed, "port": { "number": 80 } } },
+            })
+        })
+        .collect();
+    paths.push(json!({
+        "path": "/",
+        "pathType": "Prefix",
+        "backend": { "service": { "name": workload.name, "port": { "number": workload.port } } },
+    }));
     json!({
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
@@ -231,11 +250,7 @@ pub(super) fn ingress(workload: &Workload, host: &str, ingress_class: &str, clus
         "spec": {
             "ingressClassName": ingress_class,
             "tls": [{ "hosts": [host], "secretName": format!("{}-tls", workload.name) }],
-            "rules": [{ "host": host, "http": { "paths": [{
-                "path": "/",
-                "pathType": "Prefix",
-                "backend": { "service": { "name": workload.name, "port": { "number": workload.port } } },
-            }]}}],
+            "rules": [{ "host": host, "http": { "paths": paths }}],
         },
     })
 }
@@ -284,6 +299,7 @@ mod tests {
             replicas: 1,
             port: 5432,
             host: None,
+            closed_paths: Vec::new(),
             env_secret: Some("db-env".into()),
             storage_gib: Some(5),
             cpu_millicores: 500,
@@ -300,5 +316,53 @@ mod tests {
         let suspended = super::workload(&workload, true);
         assert_eq!(suspended["spec"]["replicas"], 0);
         assert_eq!(suspended["metadata"]["annotations"][keys::REPLICAS], "1");
+    }
+
+    /// The service an ingress sends `path` to, by longest matching prefix
+    /// (as ingress controllers choose).
+    fn routed_to(ingress: &Value, path: &str) -> Option<String> {
+        ingress["spec"]["rules"][0]["http"]["paths"]
+            .as_array()?
+            .iter()
+            .filter(|rule| rule["pathType"] == "Prefix")
+            .filter_map(|rule| {
+                let prefix = rule["path"].as_str()?;
+                let matches = path == prefix
+                    || path.starts_with(&format!("{}/", prefix.trim_end_matches('/')))
+                    || prefix == "/";
+                matches.then(|| (prefix.len(), rule["backend"]["service"]["name"].as_str()))
+            })
+            .max_by_key(|(length, _)| *length)
+            .and_then(|(_, service)| service.map(str::to_owned))
+    }
+
+    #[test]
+    fn the_odoo_ingress_does_not_reach_the_database_manager() {
+        let odoo = Workload {
+            name: "odoo".into(),
+            image: "odoo:18".into(),
+            replicas: 1,
+            port: 8069,
+            host: Some("acme.shop.example".into()),
+            closed_paths: vec!["/web/database".into(), "/xmlrpc/db".into(), "/xmlrpc/2/db".into()],
+            env_secret: None,
+            storage_gib: Some(1),
+            cpu_millicores: 500,
+            memory_mib: 1024,
+        };
+        let ingress = super::ingress(&odoo, "acme.shop.example", "nginx", "letsencrypt");
+        for path in [
+            "/web/database",
+            "/web/database/manager",
+            "/web/database/selector",
+            "/web/database/drop",
+            "/xmlrpc/2/db",
+        ] {
+            let service = routed_to(&ingress, path);
+            assert_ne!(service.as_deref(), Some("odoo"), "{path} reaches Odoo");
+        }
+        for path in ["/", "/shop", "/web/login", "/web", "/odoo/action-1", "/websocket"] {
+            assert_eq!(routed_to(&ingress, path).as_deref(), Some("odoo"), "{path}");
+        }
     }
 }

@@ -75,6 +75,10 @@ pub struct Workload {
     /// Published at this host by an Ingress with TLS from cert-manager
     /// (secret `<name>-tls`).
     pub host: Option<String>,
+    /// Path prefixes of `host` the Ingress does not route to the workload
+    /// (Odoo's database manager): they lead to a Service that does not
+    /// exist, which ingress controllers answer with an error.
+    pub closed_paths: Vec<String>,
     /// A Secret whose keys become the container's environment.
     pub env_secret: Option<String>,
     /// `Some`: a StatefulSet with a volume of this size per replica;
