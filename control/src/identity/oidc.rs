@@ -43,8 +43,9 @@ const LEEWAY_SECONDS: i64 = 30;
 
 const FAIL: Failure = Failure("openid provider");
 
-/// How this application is registered at the provider.
-#[derive(Debug, Clone)]
+/// How this application is registered at the provider. Its `Debug` leaves
+/// the secret out.
+#[derive(Clone)]
 pub struct RelyingPartySettings {
     /// The provider's issuer URL, exactly as its ID tokens carry it.
     pub issuer: String,
@@ -55,6 +56,22 @@ pub struct RelyingPartySettings {
     /// Where the provider sends the browser after a logout.
     pub post_logout_redirect_uri: Option<String>,
     pub scopes: Vec<String>,
+}
+
+/// What `Debug` shows instead of a secret.
+const REDACTED: &str = "<redacted>";
+
+impl std::fmt::Debug for RelyingPartySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelyingPartySettings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &REDACTED)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("post_logout_redirect_uri", &self.post_logout_redirect_uri)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
 }
 
 /// A relying party of one provider. Cheap to clone; the provider's metadata
@@ -88,12 +105,23 @@ struct Provider {
 }
 
 /// What the browser must bring back, kept on the server (in the portal
-/// session) between the redirect to the provider and the callback.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// session) between the redirect to the provider and the callback. Its
+/// `Debug` leaves the PKCE verifier out.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingSignIn {
     pub state: String,
     pub nonce: String,
     pub pkce_verifier: String,
+}
+
+impl std::fmt::Debug for PendingSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingSignIn")
+            .field("state", &self.state)
+            .field("nonce", &self.nonce)
+            .field("pkce_verifier", &REDACTED)
+            .finish()
+    }
 }
 
 /// Where to send the browser, and what to keep until it comes back.
@@ -762,6 +790,27 @@ mod tests {
             party.verify_logout_token(&future).await,
             Err(Error::SignInRejected(_))
         ));
+    }
+
+    #[test]
+    fn the_debug_form_of_the_settings_and_a_pending_sign_in_hides_their_secrets() {
+        let settings = RelyingPartySettings {
+            issuer: ISSUER.into(),
+            client_id: CLIENT.into(),
+            client_secret: "client-s3cret-value".into(),
+            redirect_uri: "http://portal/auth/callback".into(),
+            post_logout_redirect_uri: None,
+            scopes: vec!["openid".into()],
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("client-s3cret-value"), "{shown}");
+        assert!(shown.contains(CLIENT), "{shown}");
+        let pending = PendingSignIn {
+            state: "state".into(),
+            nonce: "nonce".into(),
+            pkce_verifier: "pkce-s3cret-verifier".into(),
+        };
+        assert!(!format!("{pending:?}").contains("pkce-s3cret-verifier"));
     }
 
     #[test]
