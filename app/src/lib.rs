@@ -45,6 +45,7 @@ use crate::{
         organization::{Denied, OrganizationPage},
         organizations::{NewOrganizationPage, OrganizationsPage},
         sessions::SessionsPage,
+        sign_out::SignOutPage,
     },
 };
 
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/settings") view=|| view! { <AuthFlowPage kind=FlowKind::Settings /> } ssr=SsrMode::Async />
                     <Route path=path!("/auth/error") view=AuthErrorPage />
                     <Route path=path!("/auth/consent") view=ConsentPage ssr=SsrMode::Async />
+                    <Route path=path!("/auth/logout") view=SignOutPage ssr=SsrMode::Async />
                     <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/tenants") view=AdminTenantsPage ssr=SsrMode::Async />

@@ -38,7 +38,7 @@ describe('identity', () => {
     assert.equal(await page.getAttribute('[data-signed-in]', 'data-signed-in'), email);
     assert.match(await page.locator('header').innerText(), /Camille Martin/);
 
-    await page.click('a[href="/auth/logout"]');
+    await page.click('[data-sign-out]');
     await page.waitForURL(BASE + '/');
     assert.equal(await page.locator('[data-signed-in]').count(), 0);
 
@@ -116,7 +116,7 @@ describe('identity', () => {
     await page.waitForSelector('[data-message-id="1050001"]');
 
     await enterPortal(page);
-    await page.click('a[href="/auth/logout"]');
+    await page.click('[data-sign-out]');
     await page.waitForURL(BASE + '/');
     await signIn(page, email, newPassword);
     await page.waitForURL(BASE + '/');
@@ -146,7 +146,7 @@ describe('identity', () => {
     await page.waitForSelector('[data-message-id="1050001"]');
 
     // With a second factor, signing in asks for it after the password.
-    await page.click('a[href="/auth/logout"]');
+    await page.click('[data-sign-out]');
     await signIn(page, email);
     await page.waitForURL(/\/auth\/login\?flow=/);
     await page.waitForSelector('input[name="totp_code"]');
@@ -176,7 +176,7 @@ describe('identity', () => {
     await page.waitForSelector('[data-message-id="1050001"]');
 
     for (const [round, expectAccepted] of [[1, true], [2, false]]) {
-      await page.click('a[href="/auth/logout"]');
+      await page.click('[data-sign-out]');
       await page.waitForURL(BASE + '/');
       await signIn(page, email);
       await page.waitForSelector('input[name="lookup_secret"]');
@@ -221,7 +221,7 @@ describe('identity', () => {
       await page.waitForSelector('[data-message-id="1050001"]');
     }
 
-    await page.click('a[href="/auth/logout"]');
+    await page.click('[data-sign-out]');
     await page.waitForURL(BASE + '/');
     await signIn(page, email, newPassword);
     await expectUrl(page, (url) => url.href === BASE + '/');
@@ -252,7 +252,7 @@ describe('identity', () => {
     assert.equal(credentials.length, 1, 'the authenticator holds one passkey for localhost');
     assert.equal(credentials[0].rpId, 'localhost');
 
-    await page.click('a[href="/auth/logout"]');
+    await page.click('[data-sign-out]');
     await page.waitForURL(BASE + '/');
     await page.goto(BASE + '/auth/login');
     await page.waitForURL(/\/auth\/login\?flow=/);

@@ -64,7 +64,7 @@ describe('single sign-on with the simulated Odoo', () => {
     assert.ok(!visited.some((u) => u.includes('/auth/login?flow=')), `no password asked: ${visited.join(' → ')}`);
 
     await page.goto(BASE + '/');
-    await page.click('a[href="/auth/logout"]');
+    await page.click('[data-sign-out]');
     await expectUrl(page, (url) => url.href === BASE + '/');
     assert.equal(await page.locator('[data-signed-in]').count(), 0);
     // Hydra told Odoo by back-channel logout.
@@ -80,6 +80,10 @@ describe('single sign-on with the simulated Odoo', () => {
     assert.equal(await rpUser(page), email);
 
     await page.click('a[href="/auth/logout"]');
+    // Asked by an application, the portal asks the person before signing out.
+    await expectUrl(page, /\/auth\/logout\?logout_challenge=/);
+    assert.equal(await page.getAttribute('[data-asked-by-application]', 'data-asked-by-application'), 'true');
+    await page.click('[data-confirm-sign-out]');
     await expectUrl(page, (url) => url.href.startsWith(RP + '/'));
     assert.equal(await rpUser(page), null);
     await page.goto(BASE + '/');

@@ -89,12 +89,15 @@ describe('single sign-on through Hydra', () => {
     assert.equal(idToken.name, 'Camille Martin');
     assert.equal(idToken.nonce, 'n-first-party-1');
 
-    // RP-initiated logout: Hydra asks the portal (its logout provider), which
-    // ends the Kratos session, then returns to the client.
+    // RP-initiated logout: Hydra asks the portal (its logout provider),
+    // which asks the person, then ends the Kratos session and returns to
+    // the client.
     const logout = new URLSearchParams({
       id_token_hint: tokens.id_token, post_logout_redirect_uri: SIGNED_OUT, state: 'bye',
     });
     await page.goto(`${HYDRA_PUBLIC}/oauth2/sessions/logout?${logout}`);
+    await expectUrl(page, /\/auth\/logout\?logout_challenge=/);
+    await page.click('[data-confirm-sign-out]');
     await expectUrl(page, /\/sso-test\/signed-out\?state=bye/);
     assert.ok(visited.some((u) => u.includes('/auth/oauth2-logout?logout_challenge=')), visited.join(' → '));
     // The Kratos session ended too: account settings ask to sign in again.

@@ -8,9 +8,6 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use super::{control_plane, internal_error, signed_in_user};
 
-/// The name of the cookie holding the CSRF token of the admin forms.
-pub const ADMIN_CSRF_COOKIE: &str = "bibind_admin_csrf";
-
 /// An admin page's content and the token its forms post.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WithToken<T> {
@@ -23,7 +20,7 @@ fn with_token<T>(access: AdminAccess<T>) -> AdminAccess<WithToken<T>> {
     match access.granted() {
         Ok(content) => AdminAccess::Granted(WithToken {
             content,
-            csrf_token: crate::csrf::issue(ADMIN_CSRF_COOKIE, "/admin"),
+            csrf_token: crate::csrf::issue(),
         }),
         Err(refused) => {
             if matches!(refused, AdminAccess::Forbidden) {

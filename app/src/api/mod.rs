@@ -75,11 +75,46 @@ pub async fn auth_flow(
     ))
 }
 
+/// Who is signed in, with the token of the header's sign-out form.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SignedInMenu {
+    pub user: SignedInUser,
+    pub csrf_token: String,
+}
+
 /// Who is signed in to the portal in this browser, if anyone (the server
 /// resolved it from the portal session before rendering).
 #[server(endpoint = "auth/whoami", input = server_fn::codec::GetUrl)]
-pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
-    Ok(signed_in_user())
+pub async fn current_user() -> Result<Option<SignedInMenu>, ServerFnError> {
+    Ok(signed_in_user().map(|user| SignedInMenu {
+        user,
+        csrf_token: crate::csrf::issue(),
+    }))
+}
+
+/// What the sign-out page shows.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum SignOutView {
+    /// Nobody to sign out and no application asking: nothing to confirm.
+    NothingToEnd,
+    /// The question, with the form's token, and Hydra's logout challenge
+    /// when an application (not the portal) asked for the sign-out.
+    Confirm {
+        csrf_token: String,
+        logout_challenge: Option<String>,
+    },
+}
+
+#[server(endpoint = "auth/sign-out", input = server_fn::codec::GetUrl)]
+pub async fn sign_out_prompt(logout_challenge: Option<String>) -> Result<SignOutView, ServerFnError> {
+    let logout_challenge = logout_challenge.filter(|challenge| !challenge.is_empty());
+    if logout_challenge.is_none() && signed_in_user().is_none() {
+        return Ok(SignOutView::NothingToEnd);
+    }
+    Ok(SignOutView::Confirm {
+        csrf_token: crate::csrf::issue(),
+        logout_challenge,
+    })
 }
 
 #[cfg(feature = "ssr")]
@@ -102,12 +137,8 @@ fn browser_cookie() -> Option<String> {
     .flatten()
 }
 
-/// The name of the cookie holding the consent form's CSRF token.
-pub const CONSENT_CSRF_COOKIE: &str = "bibind_consent_csrf";
-
 /// What to do with Hydra's consent challenge: decided at once for
-/// first-party clients, else a prompt (whose CSRF token is also set as a
-/// cookie on the response).
+/// first-party clients, else a prompt carrying the session's form token.
 #[server(endpoint = "auth/consent", input = server_fn::codec::GetUrl)]
 pub async fn consent_challenge(challenge: String) -> Result<ConsentView, ServerFnError> {
     use control::{consent::ConsentStep, domain::ConsentPrompt};
@@ -117,7 +148,7 @@ pub async fn consent_challenge(challenge: String) -> Result<ConsentView, ServerF
             ConsentStep::Redirect(url) => ConsentView::Redirect(url),
             ConsentStep::Gone => ConsentView::Gone,
             ConsentStep::Ask(request) => {
-                let csrf_token = crate::csrf::issue(CONSENT_CSRF_COOKIE, "/auth/consent");
+                let csrf_token = crate::csrf::issue();
                 let client_name = if request.client.client_name.is_empty() {
                     request.client.client_id.clone()
                 } else {
@@ -133,9 +164,6 @@ pub async fn consent_challenge(challenge: String) -> Result<ConsentView, ServerF
         },
     )
 }
-
-/// The name of the cookie holding the sessions form's CSRF token.
-pub const SESSIONS_CSRF_COOKIE: &str = "bibind_sessions_csrf";
 
 /// The signed-in person's sessions, with the token their revoke forms post.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -155,7 +183,7 @@ pub async fn my_sessions() -> Result<SessionsView, ServerFnError> {
         .map_err(internal_error)?;
     Ok(SessionsView {
         sessions,
-        csrf_token: crate::csrf::issue(SESSIONS_CSRF_COOKIE, "/account/sessions"),
+        csrf_token: crate::csrf::issue(),
     })
 }
 
@@ -214,12 +242,6 @@ pub async fn my_organizations() -> Result<MemberView<Vec<OrganizationSummary>>, 
         control.my_organizations(&caller).await.map_err(internal_error)?,
     ))
 }
-
-/// The name of the cookie holding the CSRF token of an organization's forms.
-pub const ORG_CSRF_COOKIE: &str = "bibind_org_csrf";
-
-/// The name of the cookie holding the CSRF token of the invitation form.
-pub const INVITATION_CSRF_COOKIE: &str = "bibind_invitation_csrf";
 
 /// One of an organization's pages. Each carries only what it shows, since
 /// the page carries its data a second time for hydration.
@@ -370,7 +392,7 @@ pub async fn organization_page(
         member_count,
         invitation_count,
         catalog,
-        csrf_token: crate::csrf::issue(ORG_CSRF_COOKIE, "/orgs"),
+        csrf_token: crate::csrf::issue(),
     }))
 }
 
@@ -457,13 +479,15 @@ pub async fn invitation_details(token: String) -> Result<InvitationView, ServerF
     let query = serde_urlencoded::to_string([("return_to", come_back)]).unwrap_or_default();
     Ok(InvitationView::Open {
         preview,
-        csrf_token: crate::csrf::issue(INVITATION_CSRF_COOKIE, "/invitations"),
+        // Only signed-in visitors see the form: no session is made for the others.
+        csrf_token: if viewer.is_some() {
+            crate::csrf::issue()
+        } else {
+            String::new()
+        },
         sign_up_url: format!("/auth/registration?{query}"),
     })
 }
-
-/// The name of the cookie holding the new-organization form's CSRF token.
-pub const NEW_ORG_CSRF_COOKIE: &str = "bibind_new_org_csrf";
 
 /// What the new-organization form needs: its CSRF token and the signed-in
 /// person's e-mail (the billing address it suggests).
@@ -479,7 +503,7 @@ pub async fn new_organization_setup() -> Result<MemberView<NewOrganizationForm>,
         return Ok(MemberView::SignInRequired);
     };
     Ok(MemberView::Ready(NewOrganizationForm {
-        csrf_token: crate::csrf::issue(NEW_ORG_CSRF_COOKIE, "/orgs"),
+        csrf_token: crate::csrf::issue(),
         email: user.email,
     }))
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::{
-    api::current_user,
+    api::{current_user, SignedInMenu},
     i18n::{translator, use_locale, Locale, Msg},
 };
 
@@ -50,7 +50,7 @@ fn UserMenu() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match user.await {
-                    Ok(Some(user)) => view! {
+                    Ok(Some(SignedInMenu { user, csrf_token })) => view! {
                         <span class="flex items-center gap-4" data-signed-in=user.email.clone()>
                             <span class="text-slate-600">
                                 <span class="sr-only">{t(Msg::SignedInAs)}" "</span>
@@ -59,7 +59,11 @@ fn UserMenu() -> impl IntoView {
                             <a href="/orgs" class=link>{t(Msg::NavOrganizations)}</a>
                             <a href="/auth/settings" rel="external" class=link>{t(Msg::AccountSettings)}</a>
                             <a href="/account/sessions" rel="external" class=link>{t(Msg::NavSessions)}</a>
-                            <a href="/auth/logout" rel="external" class=link>{t(Msg::SignOut)}</a>
+                            // A post with the session's token: no other site can sign anyone out.
+                            <form method="post" action="/auth/logout" class="inline">
+                                <input type="hidden" name="csrf_token" value=csrf_token />
+                                <button type="submit" data-sign-out class=link>{t(Msg::SignOut)}</button>
+                            </form>
                         </span>
                     }
                     .into_any(),

@@ -10,3 +10,4 @@ pub mod org_audit;
 pub mod organization;
 pub mod organizations;
 pub mod sessions;
+pub mod sign_out;

@@ -3,7 +3,6 @@
 //! parses its fields once; the control plane checks the admin gate (a
 //! platform admin at AAL2) and the version the form was drawn from.
 
-use app::api::admin::ADMIN_CSRF_COOKIE;
 use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
@@ -73,7 +72,7 @@ fn reason(fields: &Fields) -> Result<Reason, Refusal> {
 
 /// An admin form posted from `back`.
 fn admin_form<'a>(token: &'a str, back: String) -> PostedForm<'a> {
-    PostedForm::new(ADMIN_CSRF_COOKIE, token, back)
+    PostedForm::new(token, back)
 }
 
 async fn tenant_action(

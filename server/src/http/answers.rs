@@ -37,14 +37,19 @@ async fn status_page(render: &PageRenderer, parts: &Parts, path: &str) -> Respon
     render(request).await
 }
 
-/// The signed-in caller of a form whose token matches its cookie; else the
+/// The 403 page, for a post refused before any handler saw it.
+pub(crate) async fn forbidden_page(render: &PageRenderer, parts: &Parts) -> Response {
+    status_page(render, parts, FORBIDDEN_PAGE).await
+}
+
+/// The signed-in caller of a form whose token is their session's; else the
 /// answer: sign in first, or the form again, filled, saying it had expired.
 fn form_caller(parts: &Parts, form: &PostedForm<'_>) -> Result<Caller, Redirect> {
     let Some(caller) = app::api::caller_of(parts) else {
         let page = form.back.split('#').next().unwrap_or(&form.back);
         return Err(Redirect::to(&format!("/auth/signin?return_to={page}")));
     };
-    if !app::csrf::verify(&parts.headers, form.cookie, form.token) {
+    if !app::csrf::verify(&parts.extensions, form.token) {
         let path = super::security::loggable_path(&form.back);
         tracing::warn!(form = %path, "a form post with a missing or wrong CSRF token");
         return Err(back_with(&form.back, &Refusal::FormExpired, &form.echo));
@@ -95,19 +100,17 @@ pub(crate) async fn answer(
     }
 }
 
-/// A posted form: the cookie its CSRF token is checked against, the token,
-/// the page it came from, and what was typed (to fill it again on a refusal).
+/// A posted form: its CSRF token, the page it came from, and what was typed
+/// (to fill it again on a refusal).
 pub(crate) struct PostedForm<'a> {
-    cookie: &'static str,
     token: &'a str,
     pub back: String,
     echo: Vec<(&'static str, String)>,
 }
 
 impl<'a> PostedForm<'a> {
-    pub fn new(cookie: &'static str, token: &'a str, back: String) -> Self {
+    pub fn new(token: &'a str, back: String) -> Self {
         Self {
-            cookie,
             token,
             back,
             echo: Vec::new(),

@@ -1,18 +1,15 @@
 //! Identity endpoints that are not pages: the consent decision, Hydra's
 //! logout challenge, and revoking Kratos sessions.
 
-use app::{
-    api::{CONSENT_CSRF_COOKIE, SESSIONS_CSRF_COOKIE},
-    csrf,
-};
+use app::csrf;
 use axum::{
-    extract::{Query, State},
+    extract::{Extension, Query, State},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
     Form, Router,
 };
 use control::domain::Refusal;
-use http::{header, HeaderMap};
+use http::{header, HeaderMap, HeaderValue};
 use serde::Deserialize;
 
 use super::{answers::back_with, AppState};
@@ -33,14 +30,14 @@ struct ConsentDecision {
     remember: Option<String>,
 }
 
-/// The consent form's answer. The CSRF token must match the cookie set with
-/// the form; the scopes come from Hydra, not from the form.
+/// The consent form's answer. The CSRF token must be the session's; the
+/// scopes come from Hydra, not from the form.
 async fn consent_decision(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(form_token): Extension<csrf::SessionFormToken>,
     Form(form): Form<ConsentDecision>,
 ) -> Response {
-    if !csrf::verify(&headers, CONSENT_CSRF_COOKIE, &form.csrf_token) {
+    if !form_token.matches(&form.csrf_token) {
         // Asked again rather than decided: Hydra still holds the challenge
         // (or the page says it is gone).
         tracing::warn!("consent decision with a missing or wrong CSRF token");
@@ -68,15 +65,68 @@ struct LogoutChallenge {
     logout_challenge: String,
 }
 
-/// OpenID logout started at Hydra: accepted without a question (signing out
-/// is never harmful), then the browser goes through Kratos' logout, so the
-/// portal session ends too, and on to where Hydra wants it.
+/// Marks a browser that has just posted the portal's own sign-out, for the
+/// logout request Hydra sends back to this portal a few redirects later.
+/// `__Host-` on https, so no sibling subdomain can plant it.
+const SIGNING_OUT_COOKIE: &str = "bibind_signing_out";
+const SECURE_SIGNING_OUT_COOKIE: &str = "__Host-bibind_signing_out";
+
+fn signing_out_cookie_name(tls: bool) -> &'static str {
+    if tls {
+        SECURE_SIGNING_OUT_COOKIE
+    } else {
+        SIGNING_OUT_COOKIE
+    }
+}
+
+/// The mark, valid for two minutes (the redirects through Kratos and Hydra).
+pub(super) fn signing_out_cookie(tls: bool) -> HeaderValue {
+    let name = signing_out_cookie_name(tls);
+    let cookie = if tls {
+        format!("{name}=1; Path=/; Max-Age=120; HttpOnly; Secure; SameSite=Lax")
+    } else {
+        format!("{name}=1; Path=/auth/oauth2-logout; Max-Age=120; HttpOnly; SameSite=Lax")
+    };
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("bibind_signing_out=1"))
+}
+
+fn forget_signing_out_cookie(tls: bool) -> HeaderValue {
+    let name = signing_out_cookie_name(tls);
+    let cookie = if tls {
+        format!("{name}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax")
+    } else {
+        format!("{name}=; Path=/auth/oauth2-logout; Max-Age=0; HttpOnly; SameSite=Lax")
+    };
+    HeaderValue::from_str(&cookie)
+        .unwrap_or_else(|_| HeaderValue::from_static("bibind_signing_out=; Max-Age=0"))
+}
+
+/// OpenID logout started at Hydra. After the portal's own sign-out it is
+/// accepted at once; asked by an application (or a page that sent the
+/// browser to Hydra's logout), the person is asked first, on the sign-out
+/// page, which posts the challenge back with the session's form token.
 async fn oauth2_logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<LogoutChallenge>,
 ) -> Response {
-    match state.control.accept_logout(&query.logout_challenge).await {
+    let tls = state.shell.tls;
+    if app::cookie_value(&headers, signing_out_cookie_name(tls)).is_none() {
+        let query =
+            serde_urlencoded::to_string([("logout_challenge", &query.logout_challenge)]).unwrap_or_default();
+        return Redirect::to(&format!("/auth/logout?{query}")).into_response();
+    }
+    let mut response = accept_logout(&state, &headers, &query.logout_challenge).await;
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, forget_signing_out_cookie(tls));
+    response
+}
+
+/// Accepts Hydra's logout challenge, then sends the browser through Kratos'
+/// logout, so the portal session ends too, and on to where Hydra wants it.
+pub(super) async fn accept_logout(state: &AppState, headers: &HeaderMap, challenge: &str) -> Response {
+    match state.control.accept_logout(challenge).await {
         Ok(Some(hydra_next)) => {
             let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
             let kratos_logout = match state.control.kratos() {
@@ -112,10 +162,11 @@ struct RevokeSessions {
 /// to the list.
 async fn revoke_sessions(
     State(state): State<AppState>,
+    Extension(form_token): Extension<csrf::SessionFormToken>,
     headers: HeaderMap,
     Form(form): Form<RevokeSessions>,
 ) -> Response {
-    if !csrf::verify(&headers, SESSIONS_CSRF_COOKIE, &form.csrf_token) {
+    if !form_token.matches(&form.csrf_token) {
         tracing::warn!("session revocation with a missing or wrong CSRF token");
         return back_with("/account/sessions", &Refusal::FormExpired, &[]).into_response();
     }

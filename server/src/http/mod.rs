@@ -6,6 +6,7 @@ mod answers;
 mod assets;
 mod auth;
 mod client_ip;
+mod cross_site;
 mod locale;
 mod metrics;
 mod org_forms;
@@ -131,12 +132,13 @@ impl Application {
             }
         };
         let operations_address = config.server.operations_listen;
-        let operations_listener = TcpListener::bind(operations_address)
-            .await
-            .map_err(|source| StartError::Bind {
-                address: operations_address,
-                source,
-            })?;
+        let operations_listener =
+            TcpListener::bind(operations_address)
+                .await
+                .map_err(|source| StartError::Bind {
+                    address: operations_address,
+                    source,
+                })?;
         let trusted_proxies = config.server.trusted_proxies()?;
         let (router, operations_router, background) =
             router(&config, control.clone(), relying_party, trusted_proxies);
@@ -272,11 +274,22 @@ fn router(
         asset_version: assets::asset_version(&leptos),
         leptos: leptos.clone(),
         tls: config.uses_tls(),
+        // The header's sign-out form posts to the portal, which sends the
+        // browser through Kratos' and Hydra's logout: Chromium applies
+        // form-action to each of those redirects.
         form_targets: config
             .kratos
             .iter()
-            .filter_map(|k| origin(&k.public_url))
-            .collect(),
+            .chain(config.hydra.iter())
+            .map(|ory| ory.public_url.clone())
+            .chain(config.oidc_issuer())
+            .filter_map(|url| origin(&url))
+            .fold(Vec::new(), |mut targets, target| {
+                if !targets.contains(&target) {
+                    targets.push(target);
+                }
+                targets
+            }),
     };
     let context = {
         let control = control.clone();
@@ -327,10 +340,18 @@ fn router(
         .merge(admin_forms::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
+            cross_site::CrossSitePolicy {
+                state: state.clone(),
+                public_origin: origin(&config.server.public_url).unwrap_or_default(),
+            },
+            cross_site::refuse_cross_site_posts,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::resolve_user,
         ))
         .layer(session::layer(sessions, &config.session, tls))
+        .layer(security::no_store())
         .merge(assets::routes(&state.leptos));
 
     // Readiness and metrics tell an outsider which backends exist and how

@@ -4,7 +4,7 @@
 //! checks the caller's role; the answer follows [`super::answers`].
 
 use app::{
-    api::{INVITATION_CSRF_COOKIE, INVITATION_TOKEN_COOKIE, ORG_CSRF_COOKIE, PENDING_INVITATION},
+    api::{INVITATION_TOKEN_COOKIE, PENDING_INVITATION},
     i18n::locale_from_headers,
 };
 use axum::{
@@ -63,7 +63,7 @@ impl Fields {
 
     /// An organization form, answered (refused) on the page at `back`.
     fn on(&self, back: String) -> PostedForm<'_> {
-        PostedForm::new(ORG_CSRF_COOKIE, &self.csrf_token, back)
+        PostedForm::new(&self.csrf_token, back)
     }
 }
 
@@ -267,11 +267,7 @@ async fn accept_invitation(
     parts: Parts,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let form = PostedForm::new(
-        INVITATION_CSRF_COOKIE,
-        &fields.csrf_token,
-        format!("/invitations/{token}"),
-    );
+    let form = PostedForm::new(&fields.csrf_token, format!("/invitations/{token}"));
     let token = if token == PENDING_INVITATION {
         app::cookie_value(&parts.headers, INVITATION_TOKEN_COOKIE).unwrap_or_default()
     } else {

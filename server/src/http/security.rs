@@ -71,6 +71,14 @@ pub(super) fn layers(router: Router, tls: bool) -> Router {
     )
 }
 
+/// `Cache-Control: no-store` on every portal response that did not say
+/// otherwise (pages, server functions, exports, redirects): what a signed-in
+/// person saw must not stay in a shared or browser cache. Static assets are
+/// served outside this layer and keep their long caching.
+pub(super) fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+}
+
 /// A path as logs may keep it: an invitation's token is a secret (whoever
 /// holds it joins the organization), so it is left out.
 pub(crate) fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {

@@ -2,18 +2,26 @@
 //! code + PKCE), its sign-out through Kratos and Hydra, and the back-channel
 //! logout Hydra calls when a person signs out elsewhere.
 
+use app::csrf::SessionFormToken;
 use axum::{
-    extract::{Query, State},
+    extract::{Extension, Query, State},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
     Form, Router,
 };
-use control::{domain::SignedInUser, identity::AuthorizationResponse, portal_sessions::PortalLogins, Error};
+use control::{
+    domain::{Refusal, SignedInUser},
+    identity::AuthorizationResponse,
+    portal_sessions::PortalLogins,
+    Error,
+};
 use http::{header, HeaderMap, StatusCode};
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
+    answers::back_with,
+    auth::{accept_logout, signing_out_cookie},
     session::{self, PendingReturn, PortalLogin, PENDING_KEY},
     AppState,
 };
@@ -22,7 +30,8 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/auth/signin", get(sign_in))
         .route("/auth/callback", get(callback))
-        .route("/auth/logout", get(sign_out))
+        // GET renders the question (an app page); the answer is this post.
+        .route("/auth/logout", post(sign_out))
         .route("/auth/backchannel-logout", post(backchannel_logout))
 }
 
@@ -147,12 +156,44 @@ async fn callback(
     Redirect::to(&pending.return_to).into_response()
 }
 
+#[derive(Deserialize)]
+struct SignOutForm {
+    #[serde(default)]
+    csrf_token: String,
+    /// Hydra's, when an application asked for the sign-out.
+    #[serde(default)]
+    logout_challenge: Option<String>,
+}
+
+/// The sign-out form's post (the header's button, or the question an
+/// application's logout request led to). With the session's token only: a
+/// post without it comes back to the question, saying the form had expired.
+///
 /// Ends the portal session, then Kratos' (through the logout URL Kratos
 /// issues for this browser), then Hydra's, whose logout provider (this
 /// portal) tells the other applications through front- and back-channel
 /// logout. Each step passes the browser on to the next.
-async fn sign_out(State(state): State<AppState>, session: Session, headers: HeaderMap) -> Response {
+async fn sign_out(
+    State(state): State<AppState>,
+    Extension(form_token): Extension<SessionFormToken>,
+    session: Session,
+    headers: HeaderMap,
+    Form(form): Form<SignOutForm>,
+) -> Response {
+    let logout_challenge = form.logout_challenge.filter(|challenge| !challenge.is_empty());
+    if !form_token.matches(&form.csrf_token) {
+        tracing::warn!("a sign-out with a missing or wrong CSRF token");
+        let echo: Vec<_> = logout_challenge
+            .into_iter()
+            .map(|challenge| ("logout_challenge", challenge))
+            .collect();
+        return back_with("/auth/logout", &Refusal::FormExpired, &echo).into_response();
+    }
     session::end(&state, &session).await;
+    if let Some(challenge) = logout_challenge {
+        // The person confirmed the application's request.
+        return accept_logout(&state, &headers, &challenge).await;
+    }
     let hydra_logout = match &state.relying_party {
         Some(relying_party) => match relying_party.logout_url(None, "signed-out").await {
             Ok(url) => url,
@@ -168,14 +209,21 @@ async fn sign_out(State(state): State<AppState>, session: Session, headers: Head
         Ok(kratos) => kratos.logout_url(cookie, hydra_logout.as_deref()).await,
         Err(error) => Err(error),
     };
-    match kratos_logout {
-        Ok(Some(url)) => Redirect::to(&url).into_response(),
-        Ok(None) => Redirect::to(hydra_logout.as_deref().unwrap_or("/")).into_response(),
+    let next = match kratos_logout {
+        Ok(Some(url)) => url,
+        Ok(None) => hydra_logout.unwrap_or_else(|| "/".to_owned()),
         Err(error) => {
             tracing::error!(%error, "cannot end the Kratos session");
-            Redirect::to(hydra_logout.as_deref().unwrap_or("/")).into_response()
+            hydra_logout.unwrap_or_else(|| "/".to_owned())
         }
-    }
+    };
+    // Hydra's logout request will come back to this portal's logout
+    // provider: it accepts at once, this browser having just said so.
+    (
+        [(header::SET_COOKIE, signing_out_cookie(state.shell.tls))],
+        Redirect::to(&next),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,7 @@ use crate::support;
 use reqwest::{header, StatusCode, Url};
 use server::config::SessionConfig;
 use support::{
-    browser::{create_identity, unique_email, Browser, PASSWORD},
+    browser::{create_identity, csrf_token_in, unique_email, Browser, PASSWORD},
     env, TestApp,
 };
 
@@ -128,7 +128,15 @@ async fn signing_out_ends_the_portal_kratos_and_hydra_sessions() {
     let home = browser.follow(&app.url("/")).await;
     assert!(home.body.contains(&format!("data-signed-in=\"{email}\"")));
 
-    let out = browser.follow(&app.url("/auth/logout")).await;
+    // A GET asks; the form posts the session's token.
+    let asked = browser.follow(&app.url("/auth/logout")).await;
+    let token = csrf_token_in(&asked.body);
+    let posted = browser
+        .post_form(&app.url("/auth/logout"), &[("csrf_token", token.as_str())])
+        .await;
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let next = posted.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    let out = browser.follow(&next).await;
     assert_eq!(out.status, StatusCode::OK, "{}", out.url);
     assert!(!out.body.contains("data-signed-in"));
     let whoami = browser
@@ -168,13 +176,25 @@ async fn a_logout_started_at_hydra_reaches_the_portal_by_back_channel() {
         .contains(&format!("data-signed-in=\"{email}\"")));
 
     // Another application logs the person out at Hydra; the portal's logout
-    // provider accepts, and Hydra tells each client of that login.
-    browser
+    // provider asks them, they confirm, and Hydra tells each client of that login.
+    let asked = browser
         .follow(&format!(
             "{}/oauth2/sessions/logout",
             env("TEST_HYDRA_PUBLIC_URL")
         ))
         .await;
+    let challenge = query(&asked.url, "logout_challenge").expect("the sign-out question");
+    let confirmed = browser
+        .post_form(
+            &app.url("/auth/logout"),
+            &[
+                ("csrf_token", csrf_token_in(&asked.body).as_str()),
+                ("logout_challenge", challenge.as_str()),
+            ],
+        )
+        .await;
+    let next = confirmed.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    browser.follow(&next).await;
     let mut signed_out = false;
     for _ in 0..50 {
         let remaining = portal_sessions(&app).await;
@@ -424,7 +444,10 @@ async fn on_https_the_session_cookie_is_secure() {
         .unwrap()
         .to_owned();
     // `__Host-`: no sibling subdomain can set or replace it.
-    assert!(cookie.starts_with(&format!("__Host-{SESSION_COOKIE}=")), "{cookie}");
+    assert!(
+        cookie.starts_with(&format!("__Host-{SESSION_COOKIE}=")),
+        "{cookie}"
+    );
     assert!(
         cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("Path=/"),
         "{cookie}"

@@ -328,7 +328,8 @@ async fn the_admin_portal_refuses_every_customer_role_with_403_and_writes_nothin
             "the CSV export as {}",
             who.email
         );
-        // Even with a CSRF token that matches its cookie, the control plane's gate refuses.
+        // Even with their session's own CSRF token, the control plane's gate refuses.
+        let token = csrf_token_in(&who.browser.follow(&w.app.url("/orgs/new")).await.body);
         let sub = format!("/admin/subscriptions/{}/quota", w.subscription);
         for (path, fields) in [
             (
@@ -345,12 +346,8 @@ async fn the_admin_portal_refuses_every_customer_role_with_403_and_writes_nothin
             ),
             ("/admin/plans/iot-lab/retire", vec![("version", "1")]),
         ] {
-            let mut form = vec![("csrf_token", "forged-but-matching")];
+            let mut form = vec![("csrf_token", token.as_str())];
             form.extend(fields);
-            who.browser.add_cookie(
-                &w.app.url("/admin"),
-                "bibind_admin_csrf=forged-but-matching; Path=/admin",
-            );
             let response = who.browser.post_form(&w.app.url(path), &form).await;
             assert_eq!(
                 response.status(),

@@ -1,0 +1,75 @@
+//! The sign-out question: the header's sign-out is a post; this page asks
+//! when the browser comes by a link (`GET /auth/logout`), or when an
+//! application asked Hydra to sign the person out (its logout challenge is
+//! then posted with the answer). Plain form: works without JavaScript.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::{sign_out_prompt, SignOutView},
+    i18n::{t, Msg},
+    pages::{
+        auth::go_to,
+        error::ServerErrorPage,
+        labels::{refusal_in_query, RefusalNotice},
+    },
+};
+
+#[component]
+pub fn SignOutPage() -> impl IntoView {
+    let query = use_query_map();
+    let prompt = Resource::new(
+        move || query.read().get("logout_challenge"),
+        sign_out_prompt,
+    );
+    view! {
+        <Title text=t(Msg::SignOutTitle) />
+        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
+            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
+                {move || Suspend::new(async move {
+                    prompt.await.map(|view| match view {
+                        SignOutView::NothingToEnd => {
+                            go_to("/");
+                            ().into_any()
+                        }
+                        SignOutView::Confirm { csrf_token, logout_challenge } => {
+                            view! { <SignOutForm csrf_token logout_challenge /> }.into_any()
+                        }
+                    })
+                })}
+            </ErrorBoundary>
+        </Suspense>
+    }
+}
+
+#[component]
+fn SignOutForm(csrf_token: String, logout_challenge: Option<String>) -> impl IntoView {
+    let lead = if logout_challenge.is_some() {
+        Msg::SignOutAskedByApplication
+    } else {
+        Msg::SignOutLead
+    };
+    view! {
+        <section class="mx-auto max-w-md" aria-labelledby="sign-out-title">
+            <h1 id="sign-out-title" class="text-3xl font-bold tracking-tight">{t(Msg::SignOutTitle)}</h1>
+            <p class="mt-4 text-slate-700" data-asked-by-application=logout_challenge.is_some().then_some("true")>{t(lead)}</p>
+            <RefusalNotice refusal=refusal_in_query() />
+            <form method="post" action="/auth/logout" class="mt-6 flex gap-3">
+                <input type="hidden" name="csrf_token" value=csrf_token />
+                {logout_challenge.map(|challenge| view! {
+                    <input type="hidden" name="logout_challenge" value=challenge />
+                })}
+                <button type="submit" data-confirm-sign-out
+                    class="flex-1 rounded-lg bg-indigo-700 px-4 py-2.5 text-sm font-semibold text-white hover:bg-indigo-800">
+                    {t(Msg::SignOut)}
+                </button>
+                <a href="/" rel="external"
+                    class="flex-1 rounded-lg border border-slate-300 bg-white px-4 py-2.5 text-center text-sm font-semibold text-slate-800 hover:bg-slate-50">
+                    {t(Msg::StaySignedIn)}
+                </a>
+            </form>
+        </section>
+    }
+}
