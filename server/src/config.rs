@@ -57,14 +57,63 @@ pub struct Config {
     pub provisioning: Option<ProvisioningConfig>,
 }
 
-/// How organizations come to be.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// How organizations come to be, and the limits an operator sets against
+/// abuse (each refusal names its numbers and is audited).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenancyConfig {
     /// New organizations wait for a platform admin's approval (subscriptions
     /// to plans that need it wait either way).
     #[serde(default)]
     pub approve_new_organizations: bool,
+    /// Organizations one account may own.
+    #[serde(default = "limit_defaults::organizations_per_account")]
+    pub organizations_per_account: u32,
+    /// Subscriptions of one organization that may wait for provisioning.
+    #[serde(default = "limit_defaults::pending_subscriptions_per_organization")]
+    pub pending_subscriptions_per_organization: u32,
+    /// Subscriptions one client address may ask for in an hour.
+    #[serde(default = "limit_defaults::subscriptions_per_address_per_hour")]
+    pub subscriptions_per_address_per_hour: u32,
+}
+
+impl Default for TenancyConfig {
+    fn default() -> Self {
+        let limits = control::limits::PlatformLimits::default();
+        Self {
+            approve_new_organizations: false,
+            organizations_per_account: limits.organizations_per_account,
+            pending_subscriptions_per_organization: limits.pending_subscriptions_per_organization,
+            subscriptions_per_address_per_hour: limits.subscriptions_per_address_per_hour,
+        }
+    }
+}
+
+impl TenancyConfig {
+    pub fn limits(&self) -> control::limits::PlatformLimits {
+        control::limits::PlatformLimits {
+            organizations_per_account: self.organizations_per_account,
+            pending_subscriptions_per_organization: self.pending_subscriptions_per_organization,
+            subscriptions_per_address_per_hour: self.subscriptions_per_address_per_hour,
+        }
+    }
+}
+
+/// serde's defaults for the limits: the control plane's own.
+mod limit_defaults {
+    use control::limits::PlatformLimits;
+
+    pub fn organizations_per_account() -> u32 {
+        PlatformLimits::default().organizations_per_account
+    }
+
+    pub fn pending_subscriptions_per_organization() -> u32 {
+        PlatformLimits::default().pending_subscriptions_per_organization
+    }
+
+    pub fn subscriptions_per_address_per_hour() -> u32 {
+        PlatformLimits::default().subscriptions_per_address_per_hour
+    }
 }
 
 /// The portal signs people in as an OpenID client of Hydra.

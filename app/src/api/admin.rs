@@ -17,18 +17,25 @@ pub struct WithToken<T> {
 
 #[cfg(feature = "ssr")]
 fn with_token<T>(access: AdminAccess<T>) -> AdminAccess<WithToken<T>> {
-    match access.granted() {
+    match answered(access).granted() {
         Ok(content) => AdminAccess::Granted(WithToken {
             content,
             csrf_token: crate::csrf::issue(),
         }),
-        Err(refused) => {
-            if matches!(refused, AdminAccess::Forbidden) {
-                crate::components::status::set_http_status(403);
-            }
-            refused
-        }
+        Err(refused) => refused,
     }
+}
+
+/// The admin gate's answer with its HTTP status: 403 for someone who is
+/// not an admin. Signed out or owing a second factor stays 200 with no
+/// content: the hydrated page must read that answer to send the person to
+/// sign in (a 4xx makes the server-function client fail instead).
+#[cfg(feature = "ssr")]
+pub(super) fn answered<T>(access: AdminAccess<T>) -> AdminAccess<T> {
+    if matches!(access, AdminAccess::Forbidden) {
+        crate::components::status::set_http_status(403);
+    }
+    access
 }
 
 #[server(endpoint = "admin/tenants", input = server_fn::codec::GetUrl)]
@@ -55,10 +62,7 @@ pub async fn admin_tenants(
         .search_tenants(signed_in_user().as_ref(), &query)
         .await
         .map_err(internal_error)?;
-    if matches!(access, AdminAccess::Forbidden) {
-        crate::components::status::set_http_status(403);
-    }
-    Ok(access)
+    Ok(answered(access))
 }
 
 #[server(endpoint = "admin/tenant", input = server_fn::codec::GetUrl)]
@@ -106,8 +110,5 @@ pub async fn admin_audit(
         .platform_audit(signed_in_user().as_ref(), &filter)
         .await
         .map_err(internal_error)?;
-    if matches!(access, AdminAccess::Forbidden) {
-        crate::components::status::set_http_status(403);
-    }
-    Ok(access)
+    Ok(answered(access))
 }

@@ -194,6 +194,7 @@ pub async fn admin_overview() -> Result<AdminAccess<Vec<PlatformAdmin>>, ServerF
     control
         .platform_admins(signed_in_user().as_ref())
         .await
+        .map(admin::answered)
         .map_err(internal_error)
 }
 
@@ -205,6 +206,7 @@ pub fn caller_of(parts: &http::request::Parts) -> Option<control::audit::Caller>
     Some(control::audit::Caller {
         identity_id: user.identity_id.clone(),
         email: user.email.clone(),
+        email_verified: user.email_verified,
         // Kept in the audit trail: only an id of the shape ours have (a
         // client may send its own), never arbitrary text.
         request_id: parts

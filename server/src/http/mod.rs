@@ -170,6 +170,14 @@ impl Application {
         &self.control
     }
 
+    /// Every path the public listener routes (pages, server functions,
+    /// forms, streams, assets), read from the router itself: axum has no
+    /// listing API, but its `Debug` names each path. The cross-tenant matrix
+    /// test fails on a route it has no entry for.
+    pub fn route_paths(&self) -> Vec<String> {
+        paths_named_in(&format!("{:?}", self.router))
+    }
+
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
     pub async fn run_until_stopped(
         self,
@@ -254,6 +262,21 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
+/// The paths in a router's `Debug` (`RouteId(3): "/orgs/{slug}"`), sorted.
+fn paths_named_in(debug: &str) -> Vec<String> {
+    let mut paths: Vec<String> = debug
+        .split("RouteId(")
+        .skip(1)
+        .filter_map(|entry| {
+            let (_, rest) = entry.split_once("): \"")?;
+            Some(rest.split('"').next()?.to_owned())
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
 }
 
 /// `scheme://host[:port]` of a URL, as CSP source lists want it.

@@ -378,6 +378,58 @@ async fn revoking_another_kratos_session_signs_that_browser_out_of_the_portal() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_another_persons_session_by_its_id_ends_nothing() {
+    let app = TestApp::builder().oidc().spawn().await;
+    let mallory = support::browser::Person::signed_in(&app.base_url, "mallory").await;
+    let victim = support::browser::Person::signed_in(&app.base_url, "victim").await;
+    assert!(shows_signed_in(&app, &victim.browser).await);
+    let kratos_admin = support::env("TEST_KRATOS_ADMIN_URL");
+    let sessions: serde_json::Value = reqwest::get(format!(
+        "{kratos_admin}/admin/identities/{}/sessions",
+        victim.identity_id
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let victims_session = sessions[0]["id"].as_str().unwrap().to_owned();
+
+    // Mallory posts the victim's session id from her own sessions page.
+    let page = mallory.browser.follow(&app.url("/account/sessions")).await;
+    let token = csrf_token_in(&page.body);
+    mallory
+        .browser
+        .client
+        .post(app.url("/account/sessions/revoke"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("session_id", victims_session.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    assert!(
+        shows_signed_in(&app, &victim.browser).await,
+        "the portal session stays"
+    );
+    let still: serde_json::Value = reqwest::get(format!("{kratos_admin}/admin/sessions/{victims_session}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still["active"], true, "the Kratos session stays: {still}");
+    let links: i64 = sqlx::query_scalar("SELECT count(*) FROM portal_logins WHERE subject = $1")
+        .bind(&victim.identity_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(links, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_login_challenge_ends_on_the_start_again_page() {
     let (app, browser, _) = signed_in_at_kratos().await;
     let challenge = browser

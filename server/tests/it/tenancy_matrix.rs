@@ -359,3 +359,495 @@ async fn the_admin_portal_refuses_every_customer_role_with_403_and_writes_nothin
     }
     assert_eq!(audit_count(&w).await, before);
 }
+
+/// What someone from outside Acme (or without the right) gets from a route.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Answer {
+    /// 200; the body must still hold nothing of Acme's people or records.
+    Shown,
+    /// 303 to the portal's sign-in.
+    SignIn,
+    /// 200 with no content, only the reason (signed out, second factor
+    /// owed): what a hydrated page needs to send the person on.
+    Withheld,
+    /// 401: an event stream asked for by someone signed out.
+    Unauthorized,
+    NotFound,
+    Forbidden,
+    /// 303 elsewhere in the portal, with nothing done (a page that explains).
+    Elsewhere,
+    /// Open to everyone (landing, sign-in flows, assets): only checked for leaks.
+    Public,
+}
+
+use Answer::*;
+
+/// One request of the matrix: the route as the router names it, and what
+/// each outsider gets: signed out, a stranger (owner of another
+/// organization), Acme's learner, a platform admin signed in without their
+/// second factor (AAL1, not a member of Acme).
+struct Entry {
+    route: &'static str,
+    method: &'static str,
+    path: String,
+    fields: Vec<(&'static str, &'static str)>,
+    expect: [Answer; 4],
+}
+
+fn entry(route: &'static str, method: &'static str, path: impl Into<String>, expect: [Answer; 4]) -> Entry {
+    Entry {
+        route,
+        method,
+        path: path.into(),
+        fields: Vec::new(),
+        expect,
+    }
+}
+
+/// Fields valid enough that only the caller's rights decide.
+const PLAN_FIELDS: [(&str, &str); 14] = [
+    ("offer", "iot"),
+    ("code", "iot-matrix"),
+    ("name_en", "Matrix"),
+    ("name_fr", "Matrice"),
+    ("monthly_price", "10"),
+    ("cpu_millicores", "500"),
+    ("memory_mib", "512"),
+    ("storage_gib", "1"),
+    ("seats", "1"),
+    ("devices", "5"),
+    ("backup_retention_days", "7"),
+    ("openstack_vcpus", "0"),
+    ("openstack_ram_mib", "0"),
+    ("openstack_instances", "0"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missing() {
+    let w = world().await;
+    let ops = Person::signed_in(&w.app.base_url, "ops").await;
+    sqlx::query(
+        "INSERT INTO platform_admins (identity_id, email, granted_at, granted_by) VALUES ($1::uuid, $2, now(), 'test')",
+    )
+    .bind(&ops.identity_id)
+    .bind(&ops.email)
+    .execute(&w.app.pool)
+    .await
+    .unwrap();
+    let anonymous = support::browser::Browser::new(&w.app.base_url);
+    let (sub, inv, member) = (&w.subscription, &w.invitation, &w.member.identity_id);
+    let nobody = uuid::Uuid::new_v4();
+    let bogus_token = "0".repeat(64);
+    let org = [SignIn, NotFound, Shown, NotFound];
+    let org_managers = [SignIn, NotFound, Forbidden, NotFound];
+    let org_form = [SignIn, NotFound, Forbidden, NotFound];
+    let org_api = [Withheld, NotFound, Shown, NotFound];
+    let org_api_managers = [Withheld, NotFound, Forbidden, NotFound];
+    let admin_page = [SignIn, Forbidden, Forbidden, Forbidden];
+    let admin_api = [Withheld, Forbidden, Forbidden, Withheld];
+    let signed_in_page = [SignIn, Shown, Shown, Shown];
+    let public = [Public; 4];
+    let with = |mut entry: Entry, fields: &[(&'static str, &'static str)]| {
+        entry.fields = fields.to_vec();
+        entry
+    };
+    let entries = vec![
+        // Public pages, flows and assets.
+        entry("/", "GET", "/", public),
+        entry("/favicon.svg", "GET", "/favicon.svg", public),
+        entry("/passkeys.js", "GET", "/passkeys.js", public),
+        entry("/robots.txt", "GET", "/robots.txt", public),
+        entry("/pkg", "GET", "/pkg", public),
+        entry("/pkg/", "GET", "/pkg/", public),
+        entry(
+            "/pkg/{*__private__axum_nest_tail_param}",
+            "GET",
+            "/pkg/x.js",
+            public,
+        ),
+        entry("/{*__private__axum_fallback}", "GET", "/no-such-page", public),
+        entry("/healthz", "GET", "/healthz", public),
+        entry("/denied", "GET", "/denied", public),
+        entry("/locale/en", "GET", "/locale/en", public),
+        entry("/locale/fr", "GET", "/locale/fr", public),
+        entry("/auth/login", "GET", "/auth/login", public),
+        entry("/auth/registration", "GET", "/auth/registration", public),
+        entry("/auth/recovery", "GET", "/auth/recovery", public),
+        entry("/auth/verification", "GET", "/auth/verification", public),
+        entry("/auth/settings", "GET", "/auth/settings", public),
+        entry("/auth/error", "GET", "/auth/error", public),
+        entry(
+            "/auth/consent",
+            "GET",
+            "/auth/consent?consent_challenge=x",
+            public,
+        ),
+        entry("/auth/consent/decision", "POST", "/auth/consent/decision", public),
+        entry("/auth/signin", "GET", "/auth/signin", public),
+        entry("/auth/callback", "GET", "/auth/callback?code=x&state=y", public),
+        entry("/auth/logout", "GET", "/auth/logout", public),
+        entry(
+            "/auth/oauth2-logout",
+            "GET",
+            "/auth/oauth2-logout?logout_challenge=x",
+            public,
+        ),
+        entry(
+            "/auth/backchannel-logout",
+            "POST",
+            "/auth/backchannel-logout",
+            public,
+        ),
+        entry("/auth/submit/{kind}", "POST", "/auth/submit/login?flow=x", public),
+        entry("/api/auth/flow", "GET", "/api/auth/flow?kind=login&id=x", public),
+        entry(
+            "/api/auth/consent",
+            "GET",
+            "/api/auth/consent?challenge=x",
+            public,
+        ),
+        entry("/api/auth/sign-out", "GET", "/api/auth/sign-out", public),
+        entry("/api/auth/whoami", "GET", "/api/auth/whoami", public),
+        entry("/api/catalog", "GET", "/api/catalog", public),
+        // An invitation's page is for whoever holds its token; a wrong one is gone.
+        entry(
+            "/invitations/{token}",
+            "GET",
+            format!("/invitations/{bogus_token}"),
+            [NotFound; 4],
+        ),
+        entry(
+            "/api/invitations/preview",
+            "GET",
+            format!("/api/invitations/preview?token={bogus_token}"),
+            [NotFound; 4],
+        ),
+        entry(
+            "/invitations/{token}/accept",
+            "POST",
+            format!("/invitations/{bogus_token}/accept"),
+            [SignIn, Elsewhere, Elsewhere, Elsewhere],
+        ),
+        // The signed-in person's own pages.
+        entry("/orgs", "GET", "/orgs", signed_in_page),
+        entry("/orgs/new", "GET", "/orgs/new", signed_in_page),
+        entry("/account/sessions", "GET", "/account/sessions", signed_in_page),
+        entry(
+            "/api/orgs/mine",
+            "GET",
+            "/api/orgs/mine",
+            [Withheld, Shown, Shown, Shown],
+        ),
+        entry(
+            "/api/orgs/new-form",
+            "GET",
+            "/api/orgs/new-form",
+            [Withheld, Shown, Shown, Shown],
+        ),
+        entry(
+            "/api/account/sessions",
+            "GET",
+            "/api/account/sessions",
+            [Shown, Shown, Shown, Shown],
+        ),
+        entry(
+            "/account/sessions/revoke",
+            "POST",
+            "/account/sessions/revoke",
+            [Elsewhere, Elsewhere, Elsewhere, Elsewhere],
+        ),
+        with(
+            entry(
+                "/orgs/new",
+                "POST",
+                "/orgs/new",
+                [SignIn, Elsewhere, Elsewhere, Elsewhere],
+            ),
+            &[
+                ("name", "Acme"),
+                ("slug", ACME),
+                ("country", "FR"),
+                ("billing_email", "b@acme.example"),
+            ],
+        ),
+        // Acme's pages, server functions and forms.
+        entry("/orgs/{slug}", "GET", format!("/orgs/{ACME}"), org),
+        entry(
+            "/orgs/{slug}/members",
+            "GET",
+            format!("/orgs/{ACME}/members"),
+            org,
+        ),
+        entry(
+            "/orgs/{slug}/services",
+            "GET",
+            format!("/orgs/{ACME}/services"),
+            org_managers,
+        ),
+        entry(
+            "/orgs/{slug}/audit",
+            "GET",
+            format!("/orgs/{ACME}/audit"),
+            org_managers,
+        ),
+        entry(
+            "/orgs/{slug}/subscriptions/{id}/progress",
+            "GET",
+            format!("/orgs/{ACME}/subscriptions/{sub}/progress"),
+            [Unauthorized, NotFound, Shown, NotFound],
+        ),
+        entry(
+            "/api/orgs/overview",
+            "GET",
+            format!("/api/orgs/overview?slug={ACME}"),
+            org_api,
+        ),
+        entry(
+            "/api/orgs/audit",
+            "GET",
+            format!("/api/orgs/audit?slug={ACME}"),
+            org_api_managers,
+        ),
+        with(
+            entry(
+                "/orgs/{slug}/invitations",
+                "POST",
+                format!("/orgs/{ACME}/invitations"),
+                org_form,
+            ),
+            &[("email", "new@example.com"), ("role", "member")],
+        ),
+        entry(
+            "/orgs/{slug}/invitations/{id}/revoke",
+            "POST",
+            format!("/orgs/{ACME}/invitations/{inv}/revoke"),
+            org_form,
+        ),
+        with(
+            entry(
+                "/orgs/{slug}/members/{id}/role",
+                "POST",
+                format!("/orgs/{ACME}/members/{member}/role"),
+                org_form,
+            ),
+            &[("role", "owner")],
+        ),
+        entry(
+            "/orgs/{slug}/members/{id}/remove",
+            "POST",
+            format!("/orgs/{ACME}/members/{member}/remove"),
+            org_form,
+        ),
+        with(
+            entry(
+                "/orgs/{slug}/subscriptions",
+                "POST",
+                format!("/orgs/{ACME}/subscriptions"),
+                org_form,
+            ),
+            &[("plan", "shop-starter")],
+        ),
+        with(
+            entry(
+                "/orgs/{slug}/subscriptions/{id}/plan",
+                "POST",
+                format!("/orgs/{ACME}/subscriptions/{sub}/plan"),
+                org_form,
+            ),
+            &[("plan", "iot-fleet"), ("version", "1")],
+        ),
+        with(
+            entry(
+                "/orgs/{slug}/subscriptions/{id}/cancel",
+                "POST",
+                format!("/orgs/{ACME}/subscriptions/{sub}/cancel"),
+                org_form,
+            ),
+            &[("version", "1")],
+        ),
+        with(
+            entry(
+                "/orgs/{slug}/subscriptions/{id}/devices",
+                "POST",
+                format!("/orgs/{ACME}/subscriptions/{sub}/devices"),
+                org_form,
+            ),
+            &[("name", "sensor-x")],
+        ),
+        entry(
+            "/orgs/{slug}/subscriptions/{id}/devices/{device}/remove",
+            "POST",
+            format!("/orgs/{ACME}/subscriptions/{sub}/devices/{nobody}/remove"),
+            org_form,
+        ),
+        // The admin portal.
+        entry("/admin", "GET", "/admin", admin_page),
+        entry("/admin/tenants", "GET", "/admin/tenants", admin_page),
+        entry(
+            "/admin/tenants/{slug}",
+            "GET",
+            format!("/admin/tenants/{ACME}"),
+            admin_page,
+        ),
+        entry("/admin/plans", "GET", "/admin/plans", admin_page),
+        entry("/admin/plans/{code}", "GET", "/admin/plans/iot-lab", admin_page),
+        entry("/admin/audit", "GET", "/admin/audit", admin_page),
+        entry(
+            "/admin/audit.csv",
+            "GET",
+            "/admin/audit.csv",
+            [SignIn, Forbidden, Forbidden, Elsewhere],
+        ),
+        entry("/api/admin/overview", "GET", "/api/admin/overview", admin_api),
+        entry("/api/admin/tenants", "GET", "/api/admin/tenants", admin_api),
+        entry(
+            "/api/admin/tenant",
+            "GET",
+            format!("/api/admin/tenant?slug={ACME}"),
+            admin_api,
+        ),
+        entry("/api/admin/plans", "GET", "/api/admin/plans", admin_api),
+        entry("/api/admin/audit", "GET", "/api/admin/audit", admin_api),
+        with(
+            entry(
+                "/admin/tenants/{slug}/{action}",
+                "POST",
+                format!("/admin/tenants/{ACME}/suspend"),
+                admin_page,
+            ),
+            &[("reason", "Because I can, says the attacker"), ("version", "1")],
+        ),
+        with(
+            entry(
+                "/admin/subscriptions/{id}/{action}",
+                "POST",
+                format!("/admin/subscriptions/{sub}/approve"),
+                admin_page,
+            ),
+            &[("version", "1")],
+        ),
+        entry(
+            "/admin/jobs/{id}/{action}",
+            "POST",
+            format!("/admin/jobs/{nobody}/retry"),
+            admin_page,
+        ),
+        with(
+            entry("/admin/plans", "POST", "/admin/plans", admin_page),
+            &PLAN_FIELDS,
+        ),
+        with(
+            entry("/admin/plans/{code}", "POST", "/admin/plans/iot-lab", admin_page),
+            &[PLAN_FIELDS.as_slice(), &[("version", "1")]].concat(),
+        ),
+        with(
+            entry(
+                "/admin/plans/{code}/{action}",
+                "POST",
+                "/admin/plans/iot-lab/retire",
+                admin_page,
+            ),
+            &[("version", "1")],
+        ),
+    ];
+
+    // Every route the router serves has a row, and every row a route.
+    let routed: std::collections::BTreeSet<&str> = w.app.route_paths.iter().map(String::as_str).collect();
+    let listed: std::collections::BTreeSet<&str> = entries.iter().map(|e| e.route).collect();
+    let missing: Vec<_> = routed.difference(&listed).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the matrix: {missing:?}"
+    );
+    let stale: Vec<_> = listed.difference(&routed).collect();
+    assert!(
+        stale.is_empty(),
+        "rows for routes the router no longer has: {stale:?}"
+    );
+
+    let actors: [(&str, &support::browser::Browser); 4] = [
+        ("signed out", &anonymous),
+        ("a stranger", &w.stranger.browser),
+        ("Acme's learner", &w.learner.browser),
+        ("an admin at AAL1", &ops.browser),
+    ];
+    for entry in &entries {
+        for ((who, browser), expected) in actors.iter().zip(entry.expect) {
+            let context = format!("{} {} as {who}", entry.method, entry.path);
+            let response = if entry.method == "GET" {
+                browser.client.get(w.app.url(&entry.path)).send().await.unwrap()
+            } else {
+                // Their own form token: the page's session is theirs.
+                let token = if *who == "signed out" {
+                    String::new()
+                } else {
+                    let page = browser.follow(&w.app.url("/orgs/new")).await;
+                    csrf_token_in(&page.body)
+                };
+                let mut form = vec![("csrf_token", token.as_str())];
+                form.extend(entry.fields.iter().copied());
+                browser.post_form(&w.app.url(&entry.path), &form).await
+            };
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let streaming = response
+                .headers()
+                .get("content-type")
+                .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+            let body = if streaming {
+                String::new()
+            } else {
+                response.text().await.unwrap_or_default()
+            };
+            match expected {
+                Shown => assert_eq!(status, 200, "{context}"),
+                SignIn => {
+                    assert_eq!(status, 303, "{context}");
+                    assert!(location.starts_with("/auth/signin"), "{context}: to {location}");
+                }
+                Withheld => {
+                    assert_eq!(status, 200, "{context}");
+                    assert!(
+                        body.contains("SignInRequired") || body.contains("SecondFactorRequired"),
+                        "{context}: {body}"
+                    );
+                }
+                Unauthorized => assert_eq!(status, 401, "{context}"),
+                NotFound => assert_eq!(status, 404, "{context}"),
+                Forbidden => assert_eq!(status, 403, "{context}"),
+                Elsewhere => {
+                    assert_eq!(status, 303, "{context}");
+                    assert!(!location.starts_with("/auth/signin"), "{context}: to {location}");
+                }
+                Public => assert!(status < 500, "{context}: {status}"),
+            }
+            // The learner belongs to Acme and may read its overview; nobody
+            // else reads anything of Acme's.
+            if *who != "Acme's learner" {
+                assert_no_leak(&w, &body, &context);
+            }
+        }
+    }
+    // Outsiders changed nothing: no audit event beyond the stranger-free setup.
+    let acme_changes: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events e JOIN organizations o ON o.id = e.organization_id WHERE o.slug = $1",
+    )
+    .bind(ACME)
+    .fetch_one(&w.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        acme_changes, 3,
+        "Acme's log holds its creation, subscription and invitation only"
+    );
+    let plans: i64 = sqlx::query_scalar("SELECT count(*) FROM plans WHERE code = 'iot-matrix'")
+        .fetch_one(&w.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(plans, 0);
+}

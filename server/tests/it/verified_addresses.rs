@@ -72,7 +72,10 @@ async fn an_unproven_address_creates_no_organization_until_verified_and_then_at_
         "{location}"
     );
     let page = person.browser.follow(&app.url(&location)).await.body;
-    assert!(page.contains("data-verify-address"), "the refusal links to verifying");
+    assert!(
+        page.contains("data-verify-address"),
+        "the refusal links to verifying"
+    );
     assert_eq!(count(&app, "SELECT count(*) FROM organizations").await, 0);
     assert_eq!(count(&app, "SELECT count(*) FROM audit_events").await, 0);
 
@@ -106,7 +109,11 @@ async fn an_unproven_address_subscribes_to_nothing_and_writes_nothing() {
         ..owner.clone()
     };
     let before = count(&app, "SELECT count(*) FROM audit_events").await;
-    let refused = app.control.subscribe(&changed, "acme-sub", "shop-starter").await.unwrap();
+    let refused = app
+        .control
+        .subscribe(&changed, "acme-sub", "shop-starter")
+        .await
+        .unwrap();
     assert_eq!(refused, Err(Refusal::AddressNotVerified));
     assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 0);
     assert_eq!(count(&app, "SELECT count(*) FROM audit_events").await, before);
@@ -170,11 +177,17 @@ async fn a_platform_admin_whose_address_is_not_verified_is_refused_the_admin_are
         assurance_level: "aal2".into(),
     };
     assert_eq!(
-        app.control.admin_gate(Some(&admin(false)), "/admin").await.unwrap(),
+        app.control
+            .admin_gate(Some(&admin(false)), "/admin")
+            .await
+            .unwrap(),
         AdminAccess::Forbidden
     );
     assert_eq!(
-        app.control.admin_gate(Some(&admin(true)), "/admin").await.unwrap(),
+        app.control
+            .admin_gate(Some(&admin(true)), "/admin")
+            .await
+            .unwrap(),
         AdminAccess::Granted(())
     );
 }
@@ -210,12 +223,11 @@ async fn owning_more_organizations_than_allowed_is_refused_with_the_numbers_and_
         })
     );
     assert_eq!(count(&app, "SELECT count(*) FROM organizations").await, 2);
-    let audited: (String, String, serde_json::Value) = sqlx::query_as(
-        "SELECT actor_email, target, after FROM audit_events WHERE action = 'limit.refused'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let audited: (String, String, serde_json::Value) =
+        sqlx::query_as("SELECT actor_email, target, after FROM audit_events WHERE action = 'limit.refused'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(audited.0, owner.email);
     assert_eq!(audited.1, "organization:hoard-3");
     assert_eq!(
@@ -270,7 +282,11 @@ async fn subscriptions_from_one_address_are_limited_per_hour_and_pending_ones_pe
         .unwrap()
         .unwrap();
     // Two subscriptions from 198.51.100.7 this hour already.
-    let third = app.control.subscribe(&owner, "busy-3", "shop-starter").await.unwrap();
+    let third = app
+        .control
+        .subscribe(&owner, "busy-3", "shop-starter")
+        .await
+        .unwrap();
     assert_eq!(
         third,
         Err(Refusal::Limit {
@@ -281,7 +297,11 @@ async fn subscriptions_from_one_address_are_limited_per_hour_and_pending_ones_pe
     );
     assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 2);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM audit_events WHERE action = 'limit.refused'").await,
+        count(
+            &app,
+            "SELECT count(*) FROM audit_events WHERE action = 'limit.refused'"
+        )
+        .await,
         2
     );
     // From another address, busy-3 subscribes.

@@ -44,6 +44,7 @@ pub struct TestAppBuilder {
     session: Option<SessionConfig>,
     public_url: Option<String>,
     approve_new_organizations: bool,
+    tenancy: Option<server::config::TenancyConfig>,
     provisioning: Option<server::config::ProvisioningConfig>,
     database: Option<String>,
     trusted_proxies: Vec<String>,
@@ -115,6 +116,13 @@ impl TestAppBuilder {
     /// The URL browsers would use (by default `http://localhost:<port>`).
     pub fn public_url(mut self, url: &str) -> Self {
         self.public_url = Some(url.to_owned());
+        self
+    }
+
+    /// Tenancy settings (limits); `approve_new_organizations` still comes
+    /// from its own method.
+    pub fn tenancy(mut self, tenancy: server::config::TenancyConfig) -> Self {
+        self.tenancy = Some(tenancy);
         self
     }
 
@@ -195,6 +203,7 @@ impl TestAppBuilder {
             },
             tenancy: server::config::TenancyConfig {
                 approve_new_organizations: self.approve_new_organizations,
+                ..self.tenancy.clone().unwrap_or_default()
             },
             provisioning: self.provisioning.clone(),
             hydra: Some(OryConfig {
@@ -213,6 +222,7 @@ impl TestAppBuilder {
         }
         .expect("the application starts");
         let address = app.local_addr();
+        let route_paths = app.route_paths();
         let operations = app.operations_addr();
         let pool = app.control().db().pool().clone();
         let control = app.control().clone();
@@ -227,6 +237,7 @@ impl TestAppBuilder {
             pool,
             control,
             database,
+            route_paths,
         }
     }
 }
@@ -241,6 +252,8 @@ pub struct TestApp {
     /// The server's control plane, for tests of its operations.
     pub control: control::Control,
     pub database: String,
+    /// Every path the portal routes, as its router names them.
+    pub route_paths: Vec<String>,
 }
 
 impl TestApp {
