@@ -195,31 +195,13 @@ async fn current_login(
         Ok(kratos) => kratos.session(cookie).await,
         Err(error) => Err(error),
     };
-    match check {
-        Ok(SessionCheck::Active(kratos)) if kratos.user.identity_id == login.user.identity_id => {
-            login.user = kratos.user;
-        }
-        Ok(SessionCheck::SecondFactorRequired) => {
-            // Still this person, but Kratos wants their second factor again:
-            // pages that need it send them to prove it.
-            "aal1".clone_into(&mut login.user.assurance_level);
-        }
-        Ok(_) => {
-            // Signed out (or in as someone else) at Kratos since: so here too.
+    match rechecked(login.user, check, recheck_now) {
+        Rechecked::Confirmed(user) => login.user = user,
+        Rechecked::Ended => {
             end(state, session).await;
             return None;
         }
-        Err(error) => {
-            // Kratos unreachable: keep the session rather than sign everyone
-            // out, but where the second factor must be confirmed now (admin
-            // pages) it cannot be, so this request does not count it.
-            tracing::warn!(%error, "cannot recheck a portal session against Kratos");
-            if recheck_now {
-                let mut unconfirmed = login.user;
-                "aal1".clone_into(&mut unconfirmed.assurance_level);
-                return Some(unconfirmed);
-            }
-        }
+        Rechecked::Unconfirmed(user) => return Some(user),
     }
     login.checked_at = now;
     // Saving also pushes the idle expiry back.
@@ -227,6 +209,48 @@ async fn current_login(
         tracing::warn!(%error, "cannot refresh the portal session");
     }
     Some(login.user)
+}
+
+/// What a recheck against Kratos makes of a signed-in person.
+#[derive(Debug, PartialEq)]
+enum Rechecked {
+    /// Still signed in: this is who they are now (kept in the session).
+    Confirmed(SignedInUser),
+    /// Signed out at Kratos (or in as someone else) since: so here too.
+    Ended,
+    /// Kratos could not answer where the second factor must be confirmed
+    /// now: this request only, without the second factor.
+    Unconfirmed(SignedInUser),
+}
+
+fn rechecked(cached: SignedInUser, check: control::Result<SessionCheck>, must_confirm: bool) -> Rechecked {
+    match check {
+        Ok(SessionCheck::Active(kratos)) if kratos.user.identity_id == cached.identity_id => {
+            Rechecked::Confirmed(kratos.user)
+        }
+        Ok(SessionCheck::SecondFactorRequired) => {
+            // Still this person, but Kratos wants their second factor again:
+            // pages that need it send them to prove it.
+            Rechecked::Confirmed(without_second_factor(cached))
+        }
+        Ok(_) => Rechecked::Ended,
+        Err(error) => {
+            // Kratos unreachable: keep the session rather than sign everyone
+            // out, but where the second factor must be confirmed now (admin
+            // pages) it cannot be, so it is not counted from memory.
+            tracing::warn!(%error, "cannot recheck a portal session against Kratos");
+            if must_confirm {
+                Rechecked::Unconfirmed(without_second_factor(cached))
+            } else {
+                Rechecked::Confirmed(cached)
+            }
+        }
+    }
+}
+
+fn without_second_factor(mut user: SignedInUser) -> SignedInUser {
+    "aal1".clone_into(&mut user.assurance_level);
+    user
 }
 
 /// Where the browser was going before signing in, kept across the round trip
@@ -257,7 +281,42 @@ pub(crate) fn safe_return_path(candidate: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_return_path;
+    use super::{rechecked, safe_return_path, Rechecked};
+    use control::{domain::SignedInUser, identity::SessionCheck};
+
+    fn admin_at_aal2() -> SignedInUser {
+        SignedInUser {
+            identity_id: "2f0c6c8e-7d2a-4f0e-9d55-0a5a7e3c1b11".into(),
+            email: "ops@example.com".into(),
+            email_verified: true,
+            display_name: "Ops".into(),
+            assurance_level: "aal2".into(),
+        }
+    }
+
+    fn unreachable() -> control::Result<SessionCheck> {
+        Err(control::Error::Backend {
+            backend: "kratos",
+            detail: "connection refused".into(),
+        })
+    }
+
+    #[test]
+    fn kratos_unreachable_on_an_admin_page_does_not_count_a_remembered_second_factor() {
+        let Rechecked::Unconfirmed(user) = rechecked(admin_at_aal2(), unreachable(), true) else {
+            panic!("the second factor was taken from memory");
+        };
+        assert_eq!(user.assurance_level, "aal1");
+        // Elsewhere the session goes on as it was.
+        assert_eq!(
+            rechecked(admin_at_aal2(), unreachable(), false),
+            Rechecked::Confirmed(admin_at_aal2())
+        );
+        assert_eq!(
+            rechecked(admin_at_aal2(), Ok(SessionCheck::SignedOut), true),
+            Rechecked::Ended
+        );
+    }
 
     #[test]
     fn only_local_paths_are_returned_to() {
