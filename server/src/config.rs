@@ -13,6 +13,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 mod provisioning;
+mod sites;
 
 pub use provisioning::{
     AwxConfig, GitlabConfig, KubernetesConfig, MqttAdminConfig, OdooConfig, OpenStackConfig,
@@ -448,6 +449,17 @@ impl Config {
             ConfigError(details.join("; "))
         })?;
         config.server.trusted_proxies()?;
+        if let Some(provisioning) = &config.provisioning {
+            sites::check_tenant_apps_are_another_site(
+                &config.server.public_url,
+                &[
+                    ("provisioning.ecommerce_domain", &provisioning.ecommerce_domain),
+                    ("provisioning.training_domain", &provisioning.training_domain),
+                    ("provisioning.iot_domain", &provisioning.iot_domain),
+                ],
+            )
+            .map_err(ConfigError)?;
+        }
         Ok(config)
     }
 
