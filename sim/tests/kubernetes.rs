@@ -962,3 +962,52 @@ async fn a_one_off_job_runs_once_and_reports_its_end() {
         Err(BackendError::Transient { .. })
     ));
 }
+
+/// A namespace (or an object in one) of the name Bibind wants but made by
+/// someone else — an infrastructure namespace, another tenant's — is never
+/// adopted, changed or deleted: the step is refused, not retried, and says so.
+#[tokio::test]
+async fn a_namespace_or_object_that_is_not_ours_is_never_adopted_changed_or_deleted() {
+    let harness = harness().await;
+    let (status, _) = harness
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/namespaces",
+            "application/json",
+            Some(json!({ "metadata": { "name": "acme-shop", "labels": { "team": "infra" } } })),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let error = harness.client.ensure_namespace(&tenant("acme-shop")).await.unwrap_err();
+    assert!(matches!(error, BackendError::Refused { .. }), "{error:?}");
+    assert!(error.to_string().contains("exists and is not ours"), "{error}");
+    let error = harness.client.remove_namespace("acme-shop").await.unwrap_err();
+    assert!(error.to_string().contains("exists and is not ours"), "{error}");
+    let (_, found) = harness.get("/api/v1/namespaces/acme-shop").await;
+    assert_eq!(found["metadata"]["labels"], json!({ "team": "infra", "kubernetes.io/metadata.name": "acme-shop" }));
+
+    // Another subscription's namespace of that name is not ours either.
+    let other = TenantNamespace {
+        subscription_id: uuid::Uuid::from_u128(8),
+        ..tenant("acme-iot")
+    };
+    harness.client.ensure_namespace(&other).await.unwrap();
+    let error = harness.client.ensure_namespace(&tenant("acme-iot")).await.unwrap_err();
+    assert!(error.to_string().contains("exists and is not ours"), "{error}");
+
+    // In our namespace, an object of one of our names made by hand stays untouched.
+    harness.client.ensure_namespace(&tenant("acme-web")).await.unwrap();
+    let (status, _) = harness
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/namespaces/acme-web/resourcequotas",
+            "application/json",
+            Some(json!({ "metadata": { "name": "bibind-quota" }, "spec": { "hard": { "pods": "3" } } })),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let error = harness.client.apply_quota("acme-web", &QUOTA).await.unwrap_err();
+    assert!(error.to_string().contains("ResourceQuota bibind-quota exists and is not ours"), "{error}");
+    let (_, quota) = harness.get("/api/v1/namespaces/acme-web/resourcequotas/bibind-quota").await;
+    assert_eq!(quota["spec"]["hard"], json!({ "pods": "3" }));
+}

@@ -144,6 +144,7 @@ impl KubernetesClient {
                 self.call(api.create(&PostParams::default(), &object)).await?;
             }
             Some(found) => {
+                ours(&found, desired["kind"].as_str().unwrap_or("object"))?;
                 let found = serde_json::to_value(&found)
                     .map_err(|error| BackendError::refused(BACKEND, error.to_string()))?;
                 if !manifests::contains(&found, &patch) {
@@ -297,6 +298,17 @@ impl Kubernetes for KubernetesClient {
                 format!("namespace {} is still being deleted", namespace.name),
             ));
         }
+        if let Some(found) = &found {
+            // Only a namespace Bibind made for this very subscription is
+            // adopted: never an infrastructure one, nor another tenant's.
+            let labels = found.labels();
+            let subscription = namespace.subscription_id.to_string();
+            let owned = labels.get(keys::MANAGED_BY).map(String::as_str) == Some(keys::MANAGER)
+                && labels.get(keys::SUBSCRIPTION) == Some(&subscription);
+            if !owned {
+                return Err(not_ours("namespace", &namespace.name));
+            }
+        }
         let desired = manifests::namespace(namespace);
         self.create_or_patch(&api, found, desired.clone(), desired).await
     }
@@ -305,6 +317,9 @@ impl Kubernetes for KubernetesClient {
         let quotas = self.api::<ResourceQuota>(namespace);
         let desired = manifests::resource_quota(quota);
         let found = self.get_opt(&quotas, names::QUOTA).await?;
+        if let Some(found) = &found {
+            ours(found, "ResourceQuota")?;
+        }
         // A merge patch keeps keys it does not name: limits added by hand are removed by naming them null.
         let mut patch = desired.clone();
         let wanted_keys = manifests::quota_hard(quota);
@@ -360,7 +375,11 @@ impl Kubernetes for KubernetesClient {
             data: Some(data.clone()),
             ..Secret::default()
         };
-        match self.get_opt(&secrets, name).await? {
+        let found = self.get_opt(&secrets, name).await?;
+        if let Some(found) = &found {
+            ours(found, "Secret")?;
+        }
+        match found {
             None => {
                 self.call(secrets.create(&PostParams::default(), &secret)).await?;
             }
@@ -432,6 +451,11 @@ impl Kubernetes for KubernetesClient {
 
     async fn remove_namespace(&self, namespace: &str) -> Result<NamespaceRemoval, BackendError> {
         let api: Api<Namespace> = Api::all(self.client.clone());
+        match self.get_opt(&api, namespace).await? {
+            None => return Ok(NamespaceRemoval::Gone),
+            // Never delete a namespace Bibind did not make.
+            Some(found) => ours(&found, "namespace")?,
+        }
         let deleted =
             tokio::time::timeout(self.timeout, api.delete(namespace, &DeleteParams::default())).await;
         match deleted {
@@ -505,4 +529,19 @@ fn job_phase(job: &Job) -> JobPhase {
     } else {
         JobPhase::Running
     }
+}
+
+/// Refuses to adopt, change or delete an object without Bibind's mark.
+fn ours<K: Resource>(found: &K, kind: &str) -> Result<(), BackendError> {
+    if found.labels().get(keys::MANAGED_BY).map(String::as_str) == Some(keys::MANAGER) {
+        Ok(())
+    } else {
+        Err(not_ours(kind, &found.meta().name.clone().unwrap_or_default()))
+    }
+}
+
+/// An object of the name Bibind wants, made by someone else: a refusal
+/// (not retried), for an admin to sort out.
+fn not_ours(kind: &str, name: &str) -> BackendError {
+    BackendError::refused(BACKEND, format!("{kind} {name} exists and is not ours"))
 }

@@ -144,7 +144,10 @@ pub enum JobPhase {
 #[async_trait::async_trait]
 pub trait Kubernetes: Send + Sync {
     /// Creates the namespace with Bibind's labels, or puts them back.
-    /// A namespace still terminating is a transient failure.
+    /// A namespace still terminating is a transient failure. One of that
+    /// name not marked as Bibind's for this subscription is refused ("exists
+    /// and is not ours"), as is any object in it without Bibind's mark: it is
+    /// never adopted, changed or deleted.
     async fn ensure_namespace(&self, namespace: &TenantNamespace) -> Result<(), BackendError>;
     /// ResourceQuota `bibind-quota` and LimitRange `bibind-limits`, created
     /// or corrected.
