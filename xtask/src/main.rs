@@ -5,6 +5,8 @@
 
 mod bench;
 mod dev;
+#[cfg(test)]
+mod docs;
 mod keystone;
 mod mosquitto;
 mod ory;
