@@ -13,9 +13,7 @@ use crate::{
 async fn claims_for(control: &Control, request: &ConsentRequest) -> Result<Option<IdTokenClaims>> {
     let mut claims = control.kratos()?.id_token_claims(&request.subject).await?;
     if request.client.is_tenant_client() {
-        let standing = control
-            .tenant_standing(&request.client, &request.subject)
-            .await?;
+        let standing = control.tenant_standing(&request.client, &request.subject).await?;
         let Some((slug, role)) =
             standing.and_then(|standing| Some((standing.organization_slug, standing.role?)))
         else {

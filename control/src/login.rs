@@ -47,7 +47,8 @@ pub(crate) const SUSPENDED_CLIENT: &str = "This application is suspended.";
 
 /// Why a tenant application's challenge is refused to a non-member (Hydra
 /// shows it to the client as `error_description`).
-pub(crate) const NOT_A_MEMBER: &str = "The user is not a member of the organization this application belongs to.";
+pub(crate) const NOT_A_MEMBER: &str =
+    "The user is not a member of the organization this application belongs to.";
 
 /// How recent a sign-in must be when the application asks for `prompt=login`.
 const FRESH_SIGN_IN: Duration = Duration::minutes(1);

@@ -94,8 +94,14 @@ async fn a_client_is_created_once_with_its_secret_and_drift_is_corrected_without
     // A tenant's client: consent asked, no refresh token, owned by its subscription.
     assert_eq!(raw["skip_consent"], false);
     assert_eq!(raw["grant_types"], json!(["authorization_code"]));
-    assert_eq!(raw["metadata"]["bibind_subscription_id"], spec.subscription_id.to_string());
-    assert_eq!(raw["metadata"]["bibind_organization_id"], spec.organization_id.to_string());
+    assert_eq!(
+        raw["metadata"]["bibind_subscription_id"],
+        spec.subscription_id.to_string()
+    );
+    assert_eq!(
+        raw["metadata"]["bibind_organization_id"],
+        spec.organization_id.to_string()
+    );
     assert!(!observed.first_party);
 
     drift(

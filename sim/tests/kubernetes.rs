@@ -978,13 +978,20 @@ async fn a_namespace_or_object_that_is_not_ours_is_never_adopted_changed_or_dele
         )
         .await;
     assert_eq!(status, 201);
-    let error = harness.client.ensure_namespace(&tenant("acme-shop")).await.unwrap_err();
+    let error = harness
+        .client
+        .ensure_namespace(&tenant("acme-shop"))
+        .await
+        .unwrap_err();
     assert!(matches!(error, BackendError::Refused { .. }), "{error:?}");
     assert!(error.to_string().contains("exists and is not ours"), "{error}");
     let error = harness.client.remove_namespace("acme-shop").await.unwrap_err();
     assert!(error.to_string().contains("exists and is not ours"), "{error}");
     let (_, found) = harness.get("/api/v1/namespaces/acme-shop").await;
-    assert_eq!(found["metadata"]["labels"], json!({ "team": "infra", "kubernetes.io/metadata.name": "acme-shop" }));
+    assert_eq!(
+        found["metadata"]["labels"],
+        json!({ "team": "infra", "kubernetes.io/metadata.name": "acme-shop" })
+    );
 
     // Another subscription's namespace of that name is not ours either.
     let other = TenantNamespace {
@@ -992,11 +999,19 @@ async fn a_namespace_or_object_that_is_not_ours_is_never_adopted_changed_or_dele
         ..tenant("acme-iot")
     };
     harness.client.ensure_namespace(&other).await.unwrap();
-    let error = harness.client.ensure_namespace(&tenant("acme-iot")).await.unwrap_err();
+    let error = harness
+        .client
+        .ensure_namespace(&tenant("acme-iot"))
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("exists and is not ours"), "{error}");
 
     // In our namespace, an object of one of our names made by hand stays untouched.
-    harness.client.ensure_namespace(&tenant("acme-web")).await.unwrap();
+    harness
+        .client
+        .ensure_namespace(&tenant("acme-web"))
+        .await
+        .unwrap();
     let (status, _) = harness
         .request(
             reqwest::Method::POST,
@@ -1007,7 +1022,14 @@ async fn a_namespace_or_object_that_is_not_ours_is_never_adopted_changed_or_dele
         .await;
     assert_eq!(status, 201);
     let error = harness.client.apply_quota("acme-web", &QUOTA).await.unwrap_err();
-    assert!(error.to_string().contains("ResourceQuota bibind-quota exists and is not ours"), "{error}");
-    let (_, quota) = harness.get("/api/v1/namespaces/acme-web/resourcequotas/bibind-quota").await;
+    assert!(
+        error
+            .to_string()
+            .contains("ResourceQuota bibind-quota exists and is not ours"),
+        "{error}"
+    );
+    let (_, quota) = harness
+        .get("/api/v1/namespaces/acme-web/resourcequotas/bibind-quota")
+        .await;
     assert_eq!(quota["spec"]["hard"], json!({ "pods": "3" }));
 }

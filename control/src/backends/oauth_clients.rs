@@ -163,8 +163,13 @@ fn registration(spec: &OAuthClientSpec, secret: &str) -> ClientRegistration {
 
 /// Only Bibind's own applications skip consent or get refresh tokens.
 fn is_first_party(client: &Value) -> bool {
-    let skips_consent = client.get("skip_consent").and_then(Value::as_bool).unwrap_or(false);
-    let refreshes = strings(client, "grant_types").iter().any(|grant| grant == "refresh_token");
+    let skips_consent = client
+        .get("skip_consent")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let refreshes = strings(client, "grant_types")
+        .iter()
+        .any(|grant| grant == "refresh_token");
     let offline = client
         .get("scope")
         .and_then(Value::as_str)
@@ -206,7 +211,12 @@ fn owner_metadata(client: &Value) -> Value {
     Value::Object(
         OWNER_METADATA_KEYS
             .iter()
-            .map(|key| ((*key).to_owned(), metadata.get(*key).cloned().unwrap_or(Value::Null)))
+            .map(|key| {
+                (
+                    (*key).to_owned(),
+                    metadata.get(*key).cloned().unwrap_or(Value::Null),
+                )
+            })
             .collect(),
     )
 }
@@ -368,7 +378,10 @@ mod tests {
         let mut old = desired.clone();
         if let Value::Object(fields) = &mut old {
             fields.insert("skip_consent".into(), Value::Bool(true));
-            fields.insert("grant_types".into(), json!(["authorization_code", "refresh_token"]));
+            fields.insert(
+                "grant_types".into(),
+                json!(["authorization_code", "refresh_token"]),
+            );
             fields.insert("scope".into(), json!("openid offline_access email profile"));
             fields.remove("metadata");
         }

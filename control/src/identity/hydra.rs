@@ -530,7 +530,8 @@ mod tests {
 
     #[test]
     fn a_client_registration_debug_form_hides_the_client_secret() {
-        let registration = ClientRegistration::first_party("portal", "s3cret-value-42", "Portal", "https://p");
+        let registration =
+            ClientRegistration::first_party("portal", "s3cret-value-42", "Portal", "https://p");
         let shown = format!("{registration:?}");
         assert!(!shown.contains("s3cret-value-42"), "{shown}");
         assert!(shown.contains("portal"), "{shown}");

@@ -688,7 +688,10 @@ mod tests {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let mut out = String::new();
         for chunk in bytes.chunks(3) {
-            let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
             for i in 0..=chunk.len() {
                 out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
             }
@@ -743,7 +746,11 @@ mod tests {
     async fn an_unknown_kid_refetches_the_keys_at_most_once_a_minute() {
         let clock = now_clock();
         let party = party(&clock);
-        let token = sign(jsonwebtoken::Algorithm::RS256, "rotated", &id_token_claims(&clock));
+        let token = sign(
+            jsonwebtoken::Algorithm::RS256,
+            "rotated",
+            &id_token_claims(&clock),
+        );
         let refetched = |outcome: &Result<IdTokenClaims>| !matches!(outcome, Err(Error::SignInRejected(_)));
         // The first unknown key id asks the provider (unreachable here)…
         assert!(refetched(&party.verify(&token, true).await));
@@ -763,8 +770,15 @@ mod tests {
         let clock = now_clock();
         let party = party(&clock);
         let iat = clock.now().unix_timestamp();
-        let token = sign(jsonwebtoken::Algorithm::RS256, "k1", &logout_claims(iat, Some("jti-1")));
-        let notice = party.verify_logout_token(&token).await.unwrap_or_else(|e| panic!("{e}"));
+        let token = sign(
+            jsonwebtoken::Algorithm::RS256,
+            "k1",
+            &logout_claims(iat, Some("jti-1")),
+        );
+        let notice = party
+            .verify_logout_token(&token)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(notice.token_id, "jti-1");
         assert_eq!(notice.session_id.as_deref(), Some("login-session"));
         assert!(notice.usable_until > clock.now());
@@ -785,7 +799,11 @@ mod tests {
             party.verify_logout_token(&without_jti).await,
             Err(Error::SignInRejected(_))
         ));
-        let future = sign(jsonwebtoken::Algorithm::RS256, "k1", &logout_claims(now + 3600, Some("j")));
+        let future = sign(
+            jsonwebtoken::Algorithm::RS256,
+            "k1",
+            &logout_claims(now + 3600, Some("j")),
+        );
         assert!(matches!(
             party.verify_logout_token(&future).await,
             Err(Error::SignInRejected(_))

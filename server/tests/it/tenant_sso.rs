@@ -43,7 +43,11 @@ async fn acme_training(harness: &Harness, owner: &Caller) -> TenantApp {
     let new = NewOrganization::parse("ACME", &slug, "FR", "billing@example.com").unwrap();
     let control = harness.control();
     control.create_organization(owner, &new).await.unwrap().unwrap();
-    control.subscribe(owner, &slug, "learn-class").await.unwrap().unwrap();
+    control
+        .subscribe(owner, &slug, "learn-class")
+        .await
+        .unwrap()
+        .unwrap();
     harness.settle().await;
     assert_eq!(harness.failed_jobs().await, vec![]);
     let instance = format!("{slug}-training");
@@ -163,10 +167,7 @@ async fn a_provisioned_tenant_client_is_not_first_party() {
             .any(|grant| grant == "refresh_token"),
         "{client}"
     );
-    assert!(
-        !client["scope"].as_str().unwrap().contains("offline"),
-        "{client}"
-    );
+    assert!(!client["scope"].as_str().unwrap().contains("offline"), "{client}");
     let (subscription, _, _) = harness.subscription(&app.slug).await;
     assert_eq!(
         client["metadata"]["bibind_subscription_id"],
@@ -212,16 +213,24 @@ async fn a_non_member_signing_in_to_a_tenants_application_is_refused_with_no_cod
 
     let redirect_uri = app.redirect_uri.clone();
     let refused = browser
-        .walk(&authorize_url(&app, "stranger"), |next| next.starts_with(&redirect_uri))
+        .walk(&authorize_url(&app, "stranger"), |next| {
+            next.starts_with(&redirect_uri)
+        })
         .await;
     // The portal stops at its login page and says why, in the person's language.
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.url);
-    assert!(refused.url.contains("/auth/login?login_challenge="), "{}", refused.url);
+    assert!(
+        refused.url.contains("/auth/login?login_challenge="),
+        "{}",
+        refused.url
+    );
     assert!(
         refused
             .body
             .contains("You are not a member of ACME&#x27;s training space")
-            || refused.body.contains("You are not a member of ACME's training space"),
+            || refused
+                .body
+                .contains("You are not a member of ACME's training space"),
         "{}",
         refused.body
     );
@@ -265,7 +274,11 @@ async fn a_member_is_asked_consent_once_and_the_id_token_names_their_role() {
         .walk(&authorize_url(&app, "first-time"), at_application)
         .await;
     assert_eq!(asked.status, StatusCode::OK, "{}", asked.url);
-    assert!(asked.url.contains("/auth/consent?consent_challenge="), "{}", asked.url);
+    assert!(
+        asked.url.contains("/auth/consent?consent_challenge="),
+        "{}",
+        asked.url
+    );
     let challenge = query(&asked.url, "consent_challenge").unwrap();
     let decided = browser
         .post_form(
@@ -292,7 +305,12 @@ async fn a_member_is_asked_consent_once_and_the_id_token_names_their_role() {
     let again = browser
         .walk(&authorize_url(&app, "second-time"), at_application)
         .await;
-    assert!(again.url.starts_with(&redirect_uri), "{}: {}", again.url, again.body);
+    assert!(
+        again.url.starts_with(&redirect_uri),
+        "{}: {}",
+        again.url,
+        again.body
+    );
     let code = query(&again.url, "code").expect("a code without asking again");
     assert_eq!(id_token_claims(&app, &code).await["bibind_role"], "owner");
 }
