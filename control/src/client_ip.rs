@@ -137,8 +137,14 @@ mod tests {
     #[test]
     fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored() {
         let proxies = TrustedProxies::parse(&["10.0.0.0/8"]).unwrap();
-        assert_eq!(proxies.client_ip(ip("203.0.113.9"), ["1.1.1.1"]), ip("203.0.113.9"));
-        assert_eq!(TrustedProxies::default().client_ip(ip("10.0.0.1"), ["1.1.1.1"]), ip("10.0.0.1"));
+        assert_eq!(
+            proxies.client_ip(ip("203.0.113.9"), ["1.1.1.1"]),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            TrustedProxies::default().client_ip(ip("10.0.0.1"), ["1.1.1.1"]),
+            ip("10.0.0.1")
+        );
     }
 
     #[test]
@@ -154,8 +160,14 @@ mod tests {
     fn garbage_in_the_header_stops_at_the_last_trusted_hop() {
         let proxies = TrustedProxies::parse(&["10.0.0.0/8"]).unwrap();
         assert_eq!(proxies.client_ip(ip("10.0.0.1"), ["nonsense"]), ip("10.0.0.1"));
-        assert_eq!(proxies.client_ip(ip("10.0.0.1"), ["10.0.0.2, x, 10.0.0.3"]), ip("10.0.0.3"));
-        assert_eq!(proxies.client_ip(ip("10.0.0.1"), ["[2001:db8::1]:443"]), ip("2001:db8::1"));
+        assert_eq!(
+            proxies.client_ip(ip("10.0.0.1"), ["10.0.0.2, x, 10.0.0.3"]),
+            ip("10.0.0.3")
+        );
+        assert_eq!(
+            proxies.client_ip(ip("10.0.0.1"), ["[2001:db8::1]:443"]),
+            ip("2001:db8::1")
+        );
     }
 
     #[test]
@@ -166,7 +178,9 @@ mod tests {
         assert!(proxies.trusts(ip("fd12::1")));
         assert!(!proxies.trusts(ip("11.0.0.1")));
         assert!(!proxies.trusts(ip("fe80::1")));
-        assert!(TrustedProxies::parse(&["0.0.0.0/0"]).unwrap().trusts(ip("8.8.8.8")));
+        assert!(TrustedProxies::parse(&["0.0.0.0/0"])
+            .unwrap()
+            .trusts(ip("8.8.8.8")));
     }
 
     #[test]

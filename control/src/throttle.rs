@@ -123,9 +123,13 @@ pub enum Throttle {
     Allowed,
     /// Allowed after waiting this long: the account is being tried from
     /// many places.
-    Slowed { delay: Duration },
+    Slowed {
+        delay: Duration,
+    },
     /// Refused: try again after this long.
-    Limited { retry_after: Duration },
+    Limited {
+        retry_after: Duration,
+    },
 }
 
 /// The delay of the `attempts`-th attempt at one account.
@@ -243,7 +247,16 @@ mod tests {
         let seconds = |s: i64| Some(Duration::seconds(s));
         assert_eq!(
             delays,
-            vec![None, None, seconds(1), seconds(2), seconds(4), seconds(8), seconds(8), seconds(8)]
+            vec![
+                None,
+                None,
+                seconds(1),
+                seconds(2),
+                seconds(4),
+                seconds(8),
+                seconds(8),
+                seconds(8)
+            ]
         );
         assert_eq!(slowdown_delay(slowdown, i32::MAX), seconds(8));
         let off = Slowdown {

@@ -184,7 +184,8 @@ impl Default for RateLimitsConfig {
         use control::throttle::{ActionLimits, Limit};
         let limits = control::throttle::ThrottleLimits::default();
         let count = |limit: Limit| u32::try_from(limit.attempts).unwrap_or(u32::MAX);
-        let minutes = |limits: ActionLimits| u32::try_from(limits.per_ip.window.whole_minutes()).unwrap_or(u32::MAX);
+        let minutes =
+            |limits: ActionLimits| u32::try_from(limits.per_ip.window.whole_minutes()).unwrap_or(u32::MAX);
         Self {
             login_per_ip: count(limits.login.per_ip),
             login_per_account: count(limits.login.per_account),
@@ -226,7 +227,11 @@ impl RateLimitsConfig {
             }
         };
         control::throttle::ThrottleLimits {
-            login: limits(self.login_per_ip, self.login_per_account, self.login_window_minutes),
+            login: limits(
+                self.login_per_ip,
+                self.login_per_account,
+                self.login_window_minutes,
+            ),
             recovery: limits(
                 self.recovery_per_ip,
                 self.recovery_per_account,
@@ -557,7 +562,10 @@ mod tests {
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default();
-            assert!(error.contains("server.trusted_proxies") && error.contains("10.0.0.0/33"), "{error}");
+            assert!(
+                error.contains("server.trusted_proxies") && error.contains("10.0.0.0/33"),
+                "{error}"
+            );
             Ok(())
         });
     }

@@ -6,7 +6,9 @@
 //! `$CONTROL/dynamic-security/v1`, the reply on `…/v1/response`, matched by
 //! correlation data (every admin subscriber hears every reply). Each call
 //! opens its own short connection, so a broker restart between calls costs
-//! nothing.
+//! nothing. With an `mqtts://` address the connection is TLS (the system's
+//! roots, or only the CA given): the admin's password crosses it, so
+//! production must use it.
 
 use std::time::Duration;
 
@@ -17,7 +19,7 @@ use rumqttc::v5::{
     },
     AsyncClient, ConnectionError, Event, MqttOptions,
 };
-use rumqttc::Outgoing;
+use rumqttc::{Outgoing, TlsConfiguration, Transport};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -64,6 +66,8 @@ pub struct MqttAdminClient {
     username: String,
     password: String,
     timeout: Duration,
+    /// `Some`: the connection is TLS with this configuration.
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 impl std::fmt::Debug for MqttAdminClient {
@@ -72,6 +76,7 @@ impl std::fmt::Debug for MqttAdminClient {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("username", &self.username)
+            .field("tls", &self.tls.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -163,15 +168,20 @@ impl Reply {
 }
 
 impl MqttAdminClient {
-    /// `address` is `host:port`; every call (connect included) must end
-    /// within `timeout`.
+    /// `address` is `host:port` or `mqtt://host:port` (plain TCP), or
+    /// `mqtts://host:port` (TLS, the broker's certificate checked against
+    /// the system's roots); every call (connect included) must end within
+    /// `timeout`.
     pub fn new(
         address: &str,
         admin_username: &str,
         admin_password: &str,
         timeout: Duration,
     ) -> Result<Self, BackendError> {
-        let address = address.trim_start_matches("mqtt://");
+        let (address, tls) = match address.strip_prefix("mqtts://") {
+            Some(address) => (address, Some(tls_config(None)?)),
+            None => (address.trim_start_matches("mqtt://"), None),
+        };
         let (host, port) = address
             .rsplit_once(':')
             .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
@@ -182,7 +192,27 @@ impl MqttAdminClient {
             username: admin_username.to_owned(),
             password: admin_password.to_owned(),
             timeout,
+            tls,
         })
+    }
+
+    /// Trusts only the CA certificates in `pem` for the broker's
+    /// certificate. The address must be `mqtts://`: a CA given for a plain
+    /// connection is a mistake that would send the password in clear.
+    pub fn with_ca_pem(mut self, pem: &[u8]) -> Result<Self, BackendError> {
+        if self.tls.is_none() {
+            return Err(BackendError::refused(
+                BACKEND,
+                "a CA file is configured but the address is not mqtts://",
+            ));
+        }
+        self.tls = Some(tls_config(Some(pem))?);
+        Ok(self)
+    }
+
+    /// Whether calls go over TLS.
+    pub fn uses_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// Sends `commands` in one request and returns their replies in order.
@@ -214,6 +244,9 @@ impl MqttAdminClient {
             .set_clean_start(true)
             .set_keep_alive(Duration::from_secs(30))
             .set_max_packet_size(Some(MAX_PACKET_SIZE));
+        if let Some(tls) = &self.tls {
+            options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(tls.clone())));
+        }
         let (client, mut events) = AsyncClient::new(options, 10);
         // Subscribed before asking, so that the reply cannot be missed.
         client
@@ -333,6 +366,38 @@ fn order_replies(mut replies: Vec<Reply>, correlations: &[String]) -> Result<Vec
             Ok(replies.swap_remove(index))
         })
         .collect()
+}
+
+/// TLS trusting the CA certificates in `ca_pem`, or the system's roots.
+fn tls_config(ca_pem: Option<&[u8]>) -> Result<std::sync::Arc<rustls::ClientConfig>, BackendError> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_pem {
+        Some(pem) => {
+            let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
+                .collect::<Result<_, _>>()
+                .map_err(|e| BackendError::refused(BACKEND, format!("the CA file is not PEM: {e}")))?;
+            if certificates.is_empty() {
+                return Err(BackendError::refused(BACKEND, "the CA file holds no certificate"));
+            }
+            for certificate in certificates {
+                roots
+                    .add(certificate)
+                    .map_err(|e| BackendError::refused(BACKEND, format!("unusable CA certificate: {e}")))?;
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| BackendError::refused(BACKEND, format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(std::sync::Arc::new(config))
 }
 
 fn connection_error(error: ConnectionError) -> BackendError {
@@ -487,6 +552,41 @@ impl MqttAccess for MqttAdminClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn an_mqtts_address_connects_with_tls_and_a_plain_one_without() {
+        let tls = MqttAdminClient::new("mqtts://broker.internal:8883", "admin", "pw", SECOND).unwrap();
+        assert!(tls.uses_tls());
+        assert_eq!((tls.host.as_str(), tls.port), ("broker.internal", 8883));
+        let plain = MqttAdminClient::new("mqtt://broker.internal:1883", "admin", "pw", SECOND).unwrap();
+        assert!(!plain.uses_tls());
+        assert!(!MqttAdminClient::new("127.0.0.1:1883", "admin", "pw", SECOND)
+            .unwrap()
+            .uses_tls());
+    }
+
+    #[test]
+    fn a_ca_file_is_used_only_with_mqtts() {
+        let ca = include_bytes!("../../tests/fixtures/public-ca.pem");
+        let tls = MqttAdminClient::new("mqtts://broker.internal:8883", "admin", "pw", SECOND)
+            .unwrap()
+            .with_ca_pem(ca)
+            .unwrap();
+        assert!(tls.uses_tls());
+        // A CA for a plain connection: the password would still go in clear.
+        let error = MqttAdminClient::new("mqtt://broker.internal:1883", "admin", "pw", SECOND)
+            .unwrap()
+            .with_ca_pem(ca)
+            .unwrap_err();
+        assert!(error.to_string().contains("mqtts://"), "{error}");
+        let error = MqttAdminClient::new("mqtts://broker.internal:8883", "admin", "pw", SECOND)
+            .unwrap()
+            .with_ca_pem(b"not a certificate")
+            .unwrap_err();
+        assert!(error.to_string().contains("CA file"), "{error}");
+    }
 
     fn acl(acltype: &str, topic: &str, allow: bool) -> Acl {
         Acl {

@@ -51,7 +51,10 @@ pub fn record_step(step: &str, seconds: f64) {
 
 /// One attempt failed because of `backend` (`control` when no backend did).
 pub fn record_failure(backend: &str) {
-    *recorded().failures_by_backend.entry(backend.to_owned()).or_default() += 1;
+    *recorded()
+        .failures_by_backend
+        .entry(backend.to_owned())
+        .or_default() += 1;
 }
 
 /// Everything recorded so far.

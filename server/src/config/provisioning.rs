@@ -144,6 +144,37 @@ fn default_domain() -> String {
 pub struct MqttAdminConfig {
     pub admin_username: String,
     pub admin_password: SecretString,
+    /// PEM CA certificates the broker's certificate must chain to, for an
+    /// `mqtts://` address (`[mqtt] address`); without it, the system's
+    /// roots. Production must use `mqtts://`: the admin's password crosses
+    /// this connection.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+impl MqttAdminConfig {
+    /// The dynamic-security admin client for the broker at `address`: TLS
+    /// for `mqtts://`, trusting `ca_file` when given.
+    pub fn client(&self, address: &str, timeout: Duration) -> Result<MqttAdminClient, BackendError> {
+        let client = MqttAdminClient::new(
+            address,
+            &self.admin_username,
+            self.admin_password.expose_secret(),
+            timeout,
+        )?;
+        match &self.ca_file {
+            None => Ok(client),
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    BackendError::refused(
+                        "mqtt",
+                        format!("cannot read provisioning.mqtt.ca_file {}: {e}", path.display()),
+                    )
+                })?;
+                client.with_ca_pem(&pem)
+            }
+        }
+    }
 }
 
 impl ProvisioningConfig {
@@ -193,12 +224,7 @@ impl ProvisioningConfig {
                 self.gitlab.parent_group,
                 timeout,
             )?),
-            mqtt: std::sync::Arc::new(MqttAdminClient::new(
-                mqtt_address,
-                &self.mqtt.admin_username,
-                self.mqtt.admin_password.expose_secret(),
-                timeout,
-            )?),
+            mqtt: std::sync::Arc::new(self.mqtt.client(mqtt_address, timeout)?),
         })
     }
 
@@ -233,5 +259,57 @@ impl ProvisioningConfig {
             awx_patience: Duration::from_secs(600),
             ..ProvisioningSettings::local(&self.odoo.url, hydra_public_url)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use figment::{
+        providers::{Format, Toml},
+        Figment,
+    };
+
+    use super::*;
+
+    const CA: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../control/tests/fixtures/public-ca.pem"
+    );
+
+    fn mqtt(toml: &str) -> MqttAdminConfig {
+        Figment::from(Toml::string(toml)).extract().unwrap()
+    }
+
+    #[test]
+    fn the_mqtt_admin_connection_uses_tls_with_the_configured_ca() {
+        let config = mqtt(&format!(
+            "admin_username = \"bibind\"\nadmin_password = \"pw\"\nca_file = \"{CA}\"\n"
+        ));
+        let client = config
+            .client("mqtts://broker.internal:8883", CALL_TIMEOUT)
+            .unwrap();
+        assert!(client.uses_tls());
+        // A CA beside a plain address is refused rather than ignored.
+        let error = config
+            .client("mqtt://broker.internal:1883", CALL_TIMEOUT)
+            .unwrap_err();
+        assert!(error.to_string().contains("mqtts://"), "{error}");
+        // mqtts:// without a CA file of its own: the system's roots, still TLS.
+        let system = mqtt("admin_username = \"bibind\"\nadmin_password = \"pw\"\n");
+        assert!(system
+            .client("mqtts://broker.internal:8883", CALL_TIMEOUT)
+            .unwrap()
+            .uses_tls());
+        assert!(!system.client("127.0.0.1:1883", CALL_TIMEOUT).unwrap().uses_tls());
+    }
+
+    #[test]
+    fn an_unreadable_mqtt_ca_file_is_named() {
+        let config =
+            mqtt("admin_username = \"bibind\"\nadmin_password = \"pw\"\nca_file = \"/nonexistent/ca.pem\"\n");
+        let error = config
+            .client("mqtts://broker.internal:8883", CALL_TIMEOUT)
+            .unwrap_err();
+        assert!(error.to_string().contains("provisioning.mqtt.ca_file"), "{error}");
     }
 }

@@ -147,7 +147,9 @@ impl Collector for JobCollector {
                     .copied()
                     .zip(recorded.buckets.iter().copied())
                     .collect();
-                let slower = recorded.count.saturating_sub(buckets.iter().map(|(_, n)| n).sum::<u64>());
+                let slower = recorded
+                    .count
+                    .saturating_sub(buckets.iter().map(|(_, n)| n).sum::<u64>());
                 buckets.push((f64::MAX, slower));
                 durations
                     .encode_family(&StepLabels { step: step.clone() })?
@@ -180,7 +182,11 @@ pub(super) async fn export(State(state): State<AppState>) -> Response {
         }
     };
     let mut registry = Registry::default();
-    registry.register("http_requests", "HTTP requests answered", state.metrics.requests.clone());
+    registry.register(
+        "http_requests",
+        "HTTP requests answered",
+        state.metrics.requests.clone(),
+    );
     registry.register(
         "http_request_duration_seconds",
         "Time to produce the response head",

@@ -63,29 +63,58 @@ impl Readiness {
         add(
             "vault",
             Probe::Healthy,
-            config.vault.as_ref().map(|v| health_url(&v.addr, "v1/sys/health")),
+            config
+                .vault
+                .as_ref()
+                .map(|v| health_url(&v.addr, "v1/sys/health")),
         );
         add(
             "kratos",
             Probe::Healthy,
-            config.kratos.as_ref().map(|k| health_url(&k.admin_url, "health/ready")),
+            config
+                .kratos
+                .as_ref()
+                .map(|k| health_url(&k.admin_url, "health/ready")),
         );
         add(
             "hydra",
             Probe::Healthy,
-            config.hydra.as_ref().map(|h| health_url(&h.admin_url, "health/ready")),
+            config
+                .hydra
+                .as_ref()
+                .map(|h| health_url(&h.admin_url, "health/ready")),
         );
-        add("mqtt", Probe::Connects, config.mqtt.as_ref().map(|m| address(&m.address)));
-        add("smtp", Probe::SmtpGreeting, config.smtp.as_ref().map(|s| s.address.clone()));
+        add(
+            "mqtt",
+            Probe::Connects,
+            config.mqtt.as_ref().map(|m| address(&m.address)),
+        );
+        add(
+            "smtp",
+            Probe::SmtpGreeting,
+            config.smtp.as_ref().map(|s| s.address.clone()),
+        );
         if let Some(provisioning) = &config.provisioning {
             add(
                 "kubernetes",
                 Probe::Answers,
                 Some(health_url(&provisioning.kubernetes.api_url, "readyz")),
             );
-            add("awx", Probe::Answers, Some(health_url(&provisioning.awx.url, "api/v2/ping/")));
-            add("gitlab", Probe::Answers, Some(health_url(&provisioning.gitlab.url, "api/v4/version")));
-            add("openstack", Probe::Answers, Some(provisioning.openstack.keystone_url.clone()));
+            add(
+                "awx",
+                Probe::Answers,
+                Some(health_url(&provisioning.awx.url, "api/v2/ping/")),
+            );
+            add(
+                "gitlab",
+                Probe::Answers,
+                Some(health_url(&provisioning.gitlab.url, "api/v4/version")),
+            );
+            add(
+                "openstack",
+                Probe::Answers,
+                Some(provisioning.openstack.keystone_url.clone()),
+            );
         }
         Self {
             http: reqwest::Client::builder()
@@ -163,8 +192,12 @@ async fn check_everything(state: &AppState) -> (StatusCode, serde_json::Value) {
     let backends = async {
         let mut running = tokio::task::JoinSet::new();
         for (index, backend) in readiness.backends.iter().enumerate() {
-            let (http, name, probe, target) =
-                (readiness.http.clone(), backend.name, backend.probe, backend.target.clone());
+            let (http, name, probe, target) = (
+                readiness.http.clone(),
+                backend.name,
+                backend.probe,
+                backend.target.clone(),
+            );
             running.spawn(async move { (index, check(&http, name, probe, &target).await) });
         }
         let mut results = vec![Err(Problem::Unreachable); readiness.backends.len()];
@@ -207,17 +240,24 @@ impl Check {
 }
 
 /// One backend's check; the cause of a failure is logged, not answered.
-async fn check(http: &reqwest::Client, name: &'static str, probe: Probe, target: &str) -> Result<(), Problem> {
+async fn check(
+    http: &reqwest::Client,
+    name: &'static str,
+    probe: Probe,
+    target: &str,
+) -> Result<(), Problem> {
     let outcome = match probe {
         Probe::Healthy => bounded(http_status(http, target, |s| s.is_success())).await,
         Probe::Answers => bounded(http_status(http, target, |s| !s.is_server_error())).await,
-        Probe::Connects => bounded(async {
-            TcpStream::connect(target)
-                .await
-                .map(|_| ())
-                .map_err(|e| (Problem::Unreachable, e.to_string()))
-        })
-        .await,
+        Probe::Connects => {
+            bounded(async {
+                TcpStream::connect(target)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| (Problem::Unreachable, e.to_string()))
+            })
+            .await
+        }
         Probe::SmtpGreeting => bounded(smtp_greeting(target)).await,
     };
     outcome.map_err(|(problem, detail)| {
@@ -226,7 +266,9 @@ async fn check(http: &reqwest::Client, name: &'static str, probe: Probe, target:
     })
 }
 
-async fn bounded(check: impl Future<Output = Result<(), (Problem, String)>>) -> Result<(), (Problem, String)> {
+async fn bounded(
+    check: impl Future<Output = Result<(), (Problem, String)>>,
+) -> Result<(), (Problem, String)> {
     timeout(CHECK_TIMEOUT, check)
         .await
         .unwrap_or_else(|_| Err((Problem::TimedOut, "no answer in time".to_owned())))

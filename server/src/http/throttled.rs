@@ -51,8 +51,16 @@ enum AccountField {
 
 fn guarded(kind: &str) -> Option<(GuardedAction, FlowKind, AccountField)> {
     Some(match kind {
-        "login" => (GuardedAction::Login, FlowKind::Login, AccountField::Field("identifier")),
-        "recovery" => (GuardedAction::Recovery, FlowKind::Recovery, AccountField::Field("email")),
+        "login" => (
+            GuardedAction::Login,
+            FlowKind::Login,
+            AccountField::Field("identifier"),
+        ),
+        "recovery" => (
+            GuardedAction::Recovery,
+            FlowKind::Recovery,
+            AccountField::Field("email"),
+        ),
         "registration" => (
             GuardedAction::Registration,
             FlowKind::Registration,
@@ -100,9 +108,7 @@ fn field_in(format: BodyFormat, body: &[u8], field: &str) -> Result<Option<Strin
         }
         BodyFormat::Json => {
             let json: serde_json::Value = serde_json::from_slice(body).map_err(|_| ())?;
-            let nested = field
-                .split('.')
-                .try_fold(&json, |value, key| value.get(key));
+            let nested = field.split('.').try_fold(&json, |value, key| value.get(key));
             Ok(nested
                 .or_else(|| json.get(field))
                 .and_then(|value| value.as_str())
@@ -235,17 +241,23 @@ mod tests {
     fn the_account_is_read_from_urlencoded_and_json_bodies() {
         let form = BodyFormat::UrlEncoded;
         assert_eq!(
-            field_in(form, b"identifier=a%40b.c&password=x", "identifier").unwrap().as_deref(),
+            field_in(form, b"identifier=a%40b.c&password=x", "identifier")
+                .unwrap()
+                .as_deref(),
             Some("a@b.c")
         );
         assert!(field_in(form, b"identifier=a&identifier=b", "identifier").is_err());
         let json = BodyFormat::Json;
         assert_eq!(
-            field_in(json, br#"{"identifier":"a@b.c","password":"x"}"#, "identifier").unwrap().as_deref(),
+            field_in(json, br#"{"identifier":"a@b.c","password":"x"}"#, "identifier")
+                .unwrap()
+                .as_deref(),
             Some("a@b.c")
         );
         assert_eq!(
-            field_in(json, br#"{"traits":{"email":"a@b.c"}}"#, "traits.email").unwrap().as_deref(),
+            field_in(json, br#"{"traits":{"email":"a@b.c"}}"#, "traits.email")
+                .unwrap()
+                .as_deref(),
             Some("a@b.c")
         );
         assert!(field_in(json, b"not json", "identifier").is_err());

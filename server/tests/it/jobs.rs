@@ -519,11 +519,13 @@ async fn job_metrics_show_the_queue_step_durations_and_failures_by_backend() {
         assert!(text.lines().any(|l| l == line), "{line} in {text}");
     }
     assert!(
-        text.lines().any(|l| l.starts_with(r#"job_step_duration_seconds_count{step="metrics_probe"} "#)),
+        text.lines()
+            .any(|l| l.starts_with(r#"job_step_duration_seconds_count{step="metrics_probe"} "#)),
         "{text}"
     );
     assert!(
-        text.lines().any(|l| l.starts_with(r#"job_step_duration_seconds_bucket{step="metrics_probe",le="+Inf"} "#)),
+        text.lines()
+            .any(|l| l.starts_with(r#"job_step_duration_seconds_bucket{le="+Inf",step="metrics_probe"} "#)),
         "{text}"
     );
     let failures: u64 = text

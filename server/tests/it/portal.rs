@@ -40,7 +40,10 @@ async fn readyz_is_503_and_names_the_backend_that_is_down() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let text = body(response).await;
     // Names and reasons only: no address, no backend's own words.
-    assert!(!text.contains(&address) && !text.contains("127.0.0.1") && !text.contains("://"), "{text}");
+    assert!(
+        !text.contains(&address) && !text.contains("127.0.0.1") && !text.contains("://"),
+        "{text}"
+    );
     let report: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(report["status"], "not ready");
     let mqtt = report["checks"]
@@ -400,7 +403,11 @@ async fn readiness_and_metrics_are_not_served_to_the_public() {
     }
     // Liveness says nothing and stays where load balancers look.
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
-    assert!(app.operations_url.starts_with("http://127.0.0.1:"), "{}", app.operations_url);
+    assert!(
+        app.operations_url.starts_with("http://127.0.0.1:"),
+        "{}",
+        app.operations_url
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

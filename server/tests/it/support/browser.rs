@@ -169,7 +169,11 @@ impl Browser {
         fields: &[(&str, &str)],
         headers: &[(&str, &str)],
     ) -> reqwest::Response {
-        let mut request = self.client.post(url).header(header::ACCEPT, "text/html").form(fields);
+        let mut request = self
+            .client
+            .post(url)
+            .header(header::ACCEPT, "text/html")
+            .form(fields);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
