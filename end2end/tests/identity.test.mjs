@@ -101,7 +101,7 @@ describe('identity', () => {
     await page.click('button[name="method"][value="code"]');
     await page.waitForSelector('[data-message-id="1060003"]');
     // Not the verification mail sent at sign-up: the recovery one.
-    const mail = await waitForMail(email, { subject: /recover/i });
+    const mail = await waitForMail(email, { subject: /recover|récupér/i });
     const code = mail.text.match(/\b(\d{6})\b/)?.[1];
     assert.ok(code, mail.text);
     await page.fill('input[name="code"]', code);

@@ -253,7 +253,15 @@ impl Stack {
                         if name == "kratos" { kratos_overrides } else { &[] }
                             .iter()
                             .copied(),
-                    ),
+                    )
+                    // Bibind's FR/EN mails, by absolute path so that Kratos
+                    // finds them whatever its working directory.
+                    .envs((name == "kratos").then(|| {
+                        (
+                            "COURIER_TEMPLATE_OVERRIDE_PATH",
+                            root.join("deploy/ory/courier-templates"),
+                        )
+                    })),
                 &log_dir.join(format!("{name}.log")),
                 ports,
             )?;
