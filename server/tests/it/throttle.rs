@@ -425,3 +425,37 @@ async fn an_attacker_guessing_an_account_does_not_lock_its_owner_out() {
         .is_some());
     assert!(started.elapsed() >= std::time::Duration::from_secs(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_trail_records_the_client_behind_a_trusted_proxy_not_a_forged_one() {
+    use support::browser::{csrf_token_in, Person};
+
+    let app = TestApp::builder()
+        .oidc()
+        .trusted_proxies(&["127.0.0.0/8"])
+        .spawn()
+        .await;
+    let founder = Person::signed_in(&app.base_url, "audited").await.browser;
+    let token = csrf_token_in(&founder.follow(&app.url("/orgs/new")).await.body);
+    let created = founder
+        .post_form_with(
+            &app.url("/orgs/new"),
+            &[
+                ("csrf_token", &token),
+                ("name", "Audited"),
+                ("slug", "audited"),
+                ("country", "FR"),
+                ("billing_email", "billing@audited.example"),
+            ],
+            // The client wrote the first entry; the proxy appended the second.
+            &[("x-forwarded-for", "6.6.6.6, 198.51.100.44")],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let ip: String =
+        sqlx::query_scalar("SELECT host(ip) FROM audit_events WHERE action = 'organization.create'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(ip, "198.51.100.44");
+}
