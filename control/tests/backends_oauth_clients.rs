@@ -152,6 +152,28 @@ async fn a_client_is_created_once_with_its_secret_and_drift_is_corrected_without
 }
 
 #[tokio::test]
+async fn another_subscriptions_client_of_the_same_id_is_not_taken_over() {
+    let hydra = clients();
+    let spec = spec();
+    hydra.ensure_client(&spec, "first-secret-123").await.unwrap();
+    let intruder = OAuthClientSpec {
+        subscription_id: uuid::Uuid::new_v4(),
+        redirect_uris: vec!["https://elsewhere.example/auth_oauth/signin".into()],
+        ..spec.clone()
+    };
+    let error = hydra
+        .ensure_client(&intruder, "other-secret-456")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, BackendError::Refused { .. }), "{error:?}");
+    assert!(error.to_string().contains("exists and is not ours"), "{error}");
+    let observed = hydra.observe(&spec.client_id).await.unwrap().unwrap();
+    assert_eq!(observed.redirect_uris, spec.redirect_uris);
+    assert_eq!(observed.subscription_id, Some(spec.subscription_id.to_string()));
+    hydra.remove_client(&spec.client_id).await.unwrap();
+}
+
+#[tokio::test]
 async fn suspension_is_kept_by_drift_repairs_until_resumed() {
     let hydra = clients();
     let spec = spec();

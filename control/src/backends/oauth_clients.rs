@@ -259,6 +259,20 @@ impl OAuthClients for HydraClients {
                 (status, body) => return Err(BackendError::from_status(BACKEND, status, &body)),
             },
         };
+        // Another subscription's client of that id is never taken over. One
+        // naming none is an older Bibind client (before ownership was
+        // recorded): it is adopted and marked.
+        let owner = spec.subscription_id.to_string();
+        if metadata(&current)
+            .get("bibind_subscription_id")
+            .and_then(Value::as_str)
+            .is_some_and(|named| named != owner)
+        {
+            return Err(BackendError::refused(
+                BACKEND,
+                format!("client {} exists and is not ours", spec.client_id),
+            ));
+        }
         if decided_fields(&current) == decided_fields(&desired) {
             return Ok(());
         }
