@@ -57,9 +57,14 @@ impl SessionFormToken {
 /// The token for the forms of the page being rendered (empty outside a
 /// portal request: such a form would come back as expired).
 pub fn issue() -> String {
-    crate::with_request(|parts| parts.extensions.get::<SessionFormToken>().map(SessionFormToken::issue))
-        .flatten()
-        .unwrap_or_default()
+    crate::with_request(|parts| {
+        parts
+            .extensions
+            .get::<SessionFormToken>()
+            .map(SessionFormToken::issue)
+    })
+    .flatten()
+    .unwrap_or_default()
 }
 
 /// Whether the posted token is the one of the request's portal session.
@@ -84,11 +89,7 @@ fn is_token(value: &str) -> bool {
 
 /// Compares without stopping at the first difference, so timing tells nothing.
 fn equal_in_constant_time(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -109,7 +110,11 @@ mod tests {
         let fresh = SessionFormToken::new(None);
         assert!(fresh.newly_minted().is_none());
         let minted = fresh.issue();
-        assert_eq!(fresh.issue(), minted, "every form of a page carries the same token");
+        assert_eq!(
+            fresh.issue(),
+            minted,
+            "every form of a page carries the same token"
+        );
         assert_eq!(fresh.newly_minted(), Some(minted.as_str()));
         assert!(!fresh.matches(&minted), "only a stored token is checked against");
         let stored = SessionFormToken::new(Some(minted.clone()));

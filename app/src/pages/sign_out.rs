@@ -20,10 +20,7 @@ use crate::{
 #[component]
 pub fn SignOutPage() -> impl IntoView {
     let query = use_query_map();
-    let prompt = Resource::new(
-        move || query.read().get("logout_challenge"),
-        sign_out_prompt,
-    );
+    let prompt = Resource::new(move || query.read().get("logout_challenge"), sign_out_prompt);
     view! {
         <Title text=t(Msg::SignOutTitle) />
         <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>

@@ -259,7 +259,9 @@ impl Kratos {
         let url = format!("{}/self-service/{}/flows?id={id}", self.public_url, kind.slug());
         let request = self.http.get(url).header(header::ACCEPT, "application/json");
         let response = with_browser_cookies(request, cookie)
-            .send().await.map_err(|e| FAIL.unreachable(e))?;
+            .send()
+            .await
+            .map_err(|e| FAIL.unreachable(e))?;
         match response.status() {
             StatusCode::OK => Ok(FlowOutcome::Ready(
                 response.json().await.map_err(|e| FAIL.malformed(e))?,

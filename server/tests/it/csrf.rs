@@ -311,3 +311,61 @@ async fn signed_in_pages_server_functions_and_exports_are_never_stored_by_caches
         );
     }
 }
+
+/// A stand-in for Kratos' public API that records the `Cookie` header of
+/// every request and knows no flow.
+async fn recording_kratos() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::{http::HeaderMap, routing::any, Router};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = seen.clone();
+    let app = Router::new().fallback(any(move |headers: HeaderMap| {
+        let recorded = recorded.clone();
+        async move {
+            let cookie = headers
+                .get(header::COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            recorded.lock().unwrap().push(cookie);
+            (axum::http::StatusCode::NOT_FOUND, "{}")
+        }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_session_cookie_never_reaches_kratos() {
+    let (kratos, seen) = recording_kratos().await;
+    let (mut config, _database) = TestApp::builder().config().await;
+    config.kratos = Some(server::config::OryConfig {
+        public_url: kratos,
+        admin_url: env("TEST_KRATOS_ADMIN_URL"),
+    });
+    let app = server::Application::build(config).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.local_addr().port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+
+    // A page that fetches a Kratos flow with the browser's cookies.
+    let flow = uuid::Uuid::new_v4();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{base}/auth/login?flow={flow}"))
+        .header(
+            header::COOKIE,
+            "bibind_session=portal-secret; csrf_token_806060ca=kratos-csrf; bibind_locale=fr; \
+             __Host-bibind_session=portal-secret-too",
+        )
+        .send()
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert!(!seen.is_empty(), "the portal asked Kratos for the flow");
+    for cookie in &seen {
+        assert_eq!(cookie, "csrf_token_806060ca=kratos-csrf", "Kratos saw: {cookie}");
+    }
+}
