@@ -128,25 +128,14 @@ impl AwxClient {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<(StatusCode, String), BackendError> {
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|error| BackendError::from_reqwest(BACKEND, error))?;
-        let status = response.status();
-        let body = response
-            .text()
-            .await
-            .map_err(|error| BackendError::from_reqwest(BACKEND, error))?;
-        Ok((status, body))
+        let answer = super::exchange(BACKEND, request.bearer_auth(&self.token)).await?;
+        Ok((answer.status, answer.body))
     }
 
     async fn get_json(&self, url: url::Url) -> Result<Value, BackendError> {
-        let (status, body) = self.send(self.http.get(url)).await?;
-        if !status.is_success() {
-            return Err(BackendError::from_status(BACKEND, status, &body));
-        }
-        serde_json::from_str(&body).map_err(|_| BackendError::refused(BACKEND, "an answer is not JSON"))
+        super::exchange(BACKEND, self.http.get(url).bearer_auth(&self.token))
+            .await?
+            .json(BACKEND)
     }
 
     /// The id of the job template named `name`.

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
 
-use super::BackendError;
+use super::{Answer, BackendError};
 
 const BACKEND: &str = "gitlab";
 
@@ -109,32 +109,18 @@ impl GitlabClient {
         })
     }
 
+    async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Answer, BackendError> {
+        super::exchange(BACKEND, request.header("PRIVATE-TOKEN", &self.token)).await
+    }
+
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<(StatusCode, String), BackendError> {
-        let response = request
-            .header("PRIVATE-TOKEN", &self.token)
-            .send()
-            .await
-            .map_err(|error| BackendError::from_reqwest(BACKEND, error))?;
-        let status = response.status();
-        let body = response
-            .text()
-            .await
-            .map_err(|error| BackendError::from_reqwest(BACKEND, error))?;
-        Ok((status, body))
+        let answer = self.exchange(request).await?;
+        Ok((answer.status, answer.body))
     }
 
     /// A JSON answer, `None` on 404.
     async fn json_or_absent(&self, request: reqwest::RequestBuilder) -> Result<Option<Value>, BackendError> {
-        let (status, body) = self.send(request).await?;
-        if status == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        if !status.is_success() {
-            return Err(BackendError::from_status(BACKEND, status, &body));
-        }
-        serde_json::from_str(&body)
-            .map(Some)
-            .map_err(|_| BackendError::refused(BACKEND, "an answer is not JSON"))
+        self.exchange(request).await?.json_or_absent(BACKEND)
     }
 
     /// `path` under the parent group, if one is configured.
@@ -190,30 +176,16 @@ impl GitlabClient {
                 .http
                 .get(format!("{}/groups/{group_id}/deploy_tokens", self.api))
                 .query(&query);
-            let response = request
-                .header("PRIVATE-TOKEN", &self.token)
-                .send()
-                .await
-                .map_err(|error| BackendError::from_reqwest(BACKEND, error))?;
-            let status = response.status();
-            let next_page = response
-                .headers()
+            let answer = self.exchange(request).await?;
+            let next_page = answer
+                .headers
                 .get("x-next-page")
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| value.parse::<u32>().ok());
-            let body = response
-                .text()
-                .await
-                .map_err(|error| BackendError::from_reqwest(BACKEND, error))?;
-            if status == StatusCode::NOT_FOUND {
-                return Ok(None);
-            }
-            if !status.is_success() {
-                return Err(BackendError::from_status(BACKEND, status, &body));
-            }
-            match serde_json::from_str::<Value>(&body) {
-                Ok(Value::Array(items)) => tokens.extend(items),
-                _ => return Err(BackendError::refused(BACKEND, "unexpected deploy token list")),
+            match answer.json_or_absent(BACKEND)? {
+                None => return Ok(None),
+                Some(Value::Array(items)) => tokens.extend(items),
+                Some(_) => return Err(BackendError::refused(BACKEND, "unexpected deploy token list")),
             }
             match next_page {
                 Some(next) if next > page => page = next,

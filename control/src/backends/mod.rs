@@ -112,6 +112,56 @@ impl From<BackendError> for StepFailure {
     }
 }
 
+/// A backend's answer, read whole.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+/// Sends `request` (already carrying its client's credentials) and reads the
+/// whole answer. The one place the JSON clients (AWX, GitLab, Odoo, Hydra's
+/// admin API) turn a failure to send or to read into a [`BackendError`].
+pub(crate) async fn exchange(
+    backend: &'static str,
+    request: reqwest::RequestBuilder,
+) -> Result<Answer, BackendError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|error| BackendError::from_reqwest(backend, error))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .text()
+        .await
+        .map_err(|error| BackendError::from_reqwest(backend, error))?;
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+impl Answer {
+    /// The JSON of a successful answer; an error answer classified by its status.
+    pub(crate) fn json(self, backend: &'static str) -> Result<serde_json::Value, BackendError> {
+        if !self.status.is_success() {
+            return Err(BackendError::from_status(backend, self.status, &self.body));
+        }
+        serde_json::from_str(&self.body).map_err(|_| BackendError::refused(backend, "an answer is not JSON"))
+    }
+
+    /// As [`Answer::json`], with `None` for a 404.
+    pub(crate) fn json_or_absent(self, backend: &'static str) -> Result<Option<serde_json::Value>, BackendError> {
+        if self.status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        self.json(backend).map(Some)
+    }
+}
+
 /// At most `max` bytes of `text`, cut at a character boundary.
 fn truncated(text: &str, max: usize) -> &str {
     if text.len() <= max {

@@ -158,15 +158,7 @@ impl OdooClient {
         if let Some(timeout) = timeout {
             request = request.timeout(timeout);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|error| BackendError::from_reqwest(BACKEND, error))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|error| BackendError::from_reqwest(BACKEND, error))?;
+        let super::Answer { status, body: text, .. } = super::exchange(BACKEND, request).await?;
         if !status.is_success() {
             return Err(BackendError::from_status(BACKEND, status, &text));
         }
