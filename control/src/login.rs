@@ -110,6 +110,10 @@ impl Control {
                 .await?;
             if standing.as_ref().and_then(|standing| standing.role).is_none() {
                 let continue_to = hydra.reject_login(challenge, NOT_A_MEMBER).await?;
+                if forbids_interaction(&request) {
+                    // `prompt=none`: the application gets its error without a page.
+                    return Ok(LoginStep::Redirect(continue_to));
+                }
                 return Ok(LoginStep::NotAMember(TenantRefusal {
                     organization: standing.as_ref().map_or_else(
                         || client_label(&request.client),
@@ -236,9 +240,32 @@ fn required_freshness(request: &LoginRequest) -> Option<Duration> {
     freshness
 }
 
+/// The application asked for no page at all (`prompt=none`).
+fn forbids_interaction(request: &LoginRequest) -> bool {
+    let query = request.request_url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    query.split('&').any(|pair| {
+        pair.split_once('=').is_some_and(|(name, value)| {
+            name == "prompt" && value.split("%20").chain(value.split('+')).any(|p| p == "none")
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prompt_none_forbids_a_page() {
+        assert!(forbids_interaction(&request(
+            "http://h/oauth2/auth?prompt=none&client_id=a"
+        )));
+        assert!(!forbids_interaction(&request(
+            "http://h/oauth2/auth?prompt=login"
+        )));
+        assert!(!forbids_interaction(&request(
+            "http://h/oauth2/auth?client_id=none"
+        )));
+    }
 
     fn request(url: &str) -> LoginRequest {
         LoginRequest {
