@@ -51,15 +51,7 @@ fn random(seed: u64, index: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn person(name: &str) -> Caller {
-    Caller {
-        identity_id: Uuid::new_v4().to_string(),
-        email: format!("{name}.{}@example.com", Uuid::new_v4().simple()),
-        email_verified: true,
-        request_id: None,
-        ip: None,
-    }
-}
+use support::person;
 
 /// One organization with one subscription, and what the test knows of it.
 struct Tenant {

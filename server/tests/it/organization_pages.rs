@@ -12,15 +12,7 @@ use control::{
 use support::{browser::unique_email, TestApp};
 use uuid::Uuid;
 
-fn person(name: &str) -> Caller {
-    Caller {
-        identity_id: Uuid::new_v4().to_string(),
-        email: unique_email(name),
-        email_verified: true,
-        request_id: None,
-        ip: None,
-    }
-}
+use support::person;
 
 async fn overview(app: &TestApp, caller: &Caller, slug: &str) -> Result<OrganizationOverview, Refusal> {
     app.control.organization_overview(caller, slug).await.unwrap()

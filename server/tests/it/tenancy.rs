@@ -14,13 +14,12 @@ use control::{
 use support::{browser::unique_email, mail, TestApp};
 use uuid::Uuid;
 
+/// Someone calling from 192.0.2.9 with request id `req-<name>`, as the audit trail records.
 fn person(name: &str) -> Caller {
     Caller {
-        identity_id: Uuid::new_v4().to_string(),
-        email: unique_email(name),
-        email_verified: true,
         request_id: Some(format!("req-{name}")),
         ip: Some("192.0.2.9".parse().unwrap()),
+        ..support::person(name)
     }
 }
 

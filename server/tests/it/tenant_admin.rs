@@ -16,15 +16,7 @@ use control::{
 use support::TestApp;
 use uuid::Uuid;
 
-fn person(name: &str) -> Caller {
-    Caller {
-        identity_id: Uuid::new_v4().to_string(),
-        email: format!("{name}.{}@example.com", Uuid::new_v4().simple()),
-        email_verified: true,
-        request_id: None,
-        ip: None,
-    }
-}
+use support::person;
 
 /// A platform admin signed in with a second factor.
 async fn admin(app: &TestApp) -> (SignedInUser, Caller) {

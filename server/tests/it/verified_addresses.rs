@@ -20,11 +20,9 @@ use uuid::Uuid;
 
 fn person(name: &str, verified: bool) -> Caller {
     Caller {
-        identity_id: Uuid::new_v4().to_string(),
-        email: unique_email(name),
         email_verified: verified,
-        request_id: None,
         ip: Some("198.51.100.7".parse().unwrap()),
+        ..support::person(name)
     }
 }
 

@@ -346,3 +346,16 @@ fn template_name() -> String {
     }
     format!("bibind_template_{:016x}", hasher.finish())
 }
+
+/// Someone the control plane sees calling: a fresh identity with a unique,
+/// verified address, from no particular request or address (set `ip`,
+/// `request_id` or `email_verified` with struct update syntax).
+pub fn person(name: &str) -> control::audit::Caller {
+    control::audit::Caller {
+        identity_id: uuid::Uuid::new_v4().to_string(),
+        email: browser::unique_email(name),
+        email_verified: true,
+        request_id: None,
+        ip: None,
+    }
+}

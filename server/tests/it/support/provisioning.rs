@@ -17,15 +17,7 @@ use uuid::Uuid;
 
 use super::{backends::SimulatedBackends, TestApp};
 
-pub fn person(name: &str) -> Caller {
-    Caller {
-        identity_id: Uuid::new_v4().to_string(),
-        email: format!("{name}.{}@example.com", Uuid::new_v4().simple()),
-        email_verified: true,
-        request_id: None,
-        ip: None,
-    }
-}
+pub use super::person;
 
 pub struct Harness {
     pub app: TestApp,
