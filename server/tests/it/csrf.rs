@@ -369,3 +369,62 @@ async fn the_portal_session_cookie_never_reaches_kratos() {
         assert_eq!(cookie, "csrf_token_806060ca=kratos-csrf", "Kratos saw: {cookie}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_out_browser_posts_with_the_token_its_page_started_a_session_with() {
+    let app = TestApp::spawn().await;
+    // Pages without a form for signed-out visitors start no session.
+    for path in ["/", "/auth/logout", "/orgs/new"] {
+        let response = app.get(path).await;
+        assert!(
+            response.headers().get(header::SET_COOKIE).is_none(),
+            "{path} set {:?}",
+            response.headers().get(header::SET_COOKIE)
+        );
+    }
+    // The question an application's logout request leads to, asked of a
+    // browser without a portal session (as the consent question can be).
+    let question = "/auth/logout?logout_challenge=not-a-real-challenge";
+    let mine = Browser::new(&app.base_url);
+    let page = mine.follow(&app.url(question)).await;
+    assert!(page.body.contains("data-confirm-sign-out"), "{}", page.body);
+    assert!(
+        mine.cookie(&app.url("/"), "bibind_session").is_some(),
+        "the page started a session to hold its token"
+    );
+    let token = csrf_token_in(&page.body);
+    let other = Browser::new(&app.base_url);
+    let theirs = csrf_token_in(&other.follow(&app.url(question)).await.body);
+    assert_ne!(token, theirs);
+
+    let fields = |token: &str| {
+        vec![
+            ("csrf_token", token.to_owned()),
+            ("logout_challenge", "not-a-real-challenge".to_owned()),
+        ]
+    };
+    let refused = mine
+        .client
+        .post(app.url("/auth/logout"))
+        .form(&fields(&theirs))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location(&refused),
+        "/auth/logout?refused=form_expired&logout_challenge=not-a-real-challenge"
+    );
+    // Its own token gets through to Hydra (which knows no such challenge).
+    let accepted = mine
+        .client
+        .post(app.url("/auth/logout"))
+        .form(&fields(&token))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !location(&accepted).contains("form_expired"),
+        "{}",
+        location(&accepted)
+    );
+}
