@@ -102,6 +102,23 @@ pub fn run(args: &[String]) -> Result<()> {
         // Every end-to-end test signs in from 127.0.0.1: the per-address
         // limit would count them all together (the per-account limit stays).
         ("BIBIND_RATE_LIMITS__LOGIN_PER_IP".to_owned(), "1000".to_owned()),
+        // So do sign-ups, verifications, recoveries and settings changes.
+        (
+            "BIBIND_RATE_LIMITS__REGISTRATION_PER_IP".to_owned(),
+            "1000".to_owned(),
+        ),
+        (
+            "BIBIND_RATE_LIMITS__VERIFICATION_PER_IP".to_owned(),
+            "1000".to_owned(),
+        ),
+        (
+            "BIBIND_RATE_LIMITS__RECOVERY_PER_IP".to_owned(),
+            "1000".to_owned(),
+        ),
+        (
+            "BIBIND_RATE_LIMITS__SETTINGS_PER_IP".to_owned(),
+            "1000".to_owned(),
+        ),
         // Likewise every subscription comes from 127.0.0.1.
         (
             "BIBIND_TENANCY__SUBSCRIPTIONS_PER_ADDRESS_PER_HOUR".to_owned(),
