@@ -12,8 +12,8 @@ use crate::{
     access::{self, identity_uuid, or_refuse, stored_role, Outcome},
     audit::{self, AuditEvent, Caller, ParsedFilter, AUDIT_PAGE_SIZE},
     domain::{
-        AuditFilter, AuditPage, FieldProblem, NewOrganization, OrganizationOverview,
-        OrganizationSummary, Permission, Refusal, Role,
+        AuditFilter, AuditPage, FieldProblem, NewOrganization, OrganizationOverview, OrganizationSummary,
+        Permission, Refusal, Role,
     },
     limits::{self, Counted},
     organization_pages, Control, Result,
@@ -23,7 +23,11 @@ impl Control {
     /// Creates an organization with the caller as its owner. The caller's
     /// address must be verified and they may own only so many; a taken slug
     /// comes back as a field error. Refused, nothing is written.
-    pub async fn create_organization(&self, caller: &Caller, new: &NewOrganization) -> Outcome<OrganizationSummary> {
+    pub async fn create_organization(
+        &self,
+        caller: &Caller,
+        new: &NewOrganization,
+    ) -> Outcome<OrganizationSummary> {
         or_refuse!(limits::verified_address(caller));
         let owner = identity_uuid(caller)?;
         let now = self.clock.now();

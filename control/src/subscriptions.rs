@@ -10,8 +10,8 @@ use crate::{
     access::{self, or_refuse, Outcome},
     audit::{AuditEvent, Caller},
     catalog::plan_on_sale,
-    limits::{self, Counted},
     domain::{FieldProblem, Permission, Refusal, SubscriptionState},
+    limits::{self, Counted},
     quotas::{check_plan_fits, live_subscriptions, seat_holders},
     Control, Result,
 };
@@ -46,7 +46,8 @@ impl Control {
             if let Err(refusal) = self.within_limit(&mut tx, counted).await? {
                 drop(tx);
                 let target = format!("organization:{slug}");
-                self.audit_limit_refusal(caller, Some(org.id), target, &refusal).await?;
+                self.audit_limit_refusal(caller, Some(org.id), target, &refusal)
+                    .await?;
                 return Ok(Err(refusal));
             }
         }

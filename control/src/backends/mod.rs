@@ -154,7 +154,10 @@ impl Answer {
     }
 
     /// As [`Answer::json`], with `None` for a 404.
-    pub(crate) fn json_or_absent(self, backend: &'static str) -> Result<Option<serde_json::Value>, BackendError> {
+    pub(crate) fn json_or_absent(
+        self,
+        backend: &'static str,
+    ) -> Result<Option<serde_json::Value>, BackendError> {
         if self.status == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }

@@ -158,7 +158,9 @@ impl OdooClient {
         if let Some(timeout) = timeout {
             request = request.timeout(timeout);
         }
-        let super::Answer { status, body: text, .. } = super::exchange(BACKEND, request).await?;
+        let super::Answer {
+            status, body: text, ..
+        } = super::exchange(BACKEND, request).await?;
         if !status.is_success() {
             return Err(BackendError::from_status(BACKEND, status, &text));
         }

@@ -17,17 +17,17 @@ mod subscription;
 mod tenancy;
 mod tenants;
 
-pub use access::{parse_field_errors, Permission, QuotaKind, Refusal};
+pub use access::{parse_field_errors, Permission, PlatformLimit, QuotaKind, Refusal};
 pub use admin::{AdminAccess, PlatformAdmin};
 pub use audit::{AuditEntry, AuditFilter, AuditPage};
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
 pub use devices::{Device, DeviceName};
 pub use email::EmailAddress;
+pub use identity::TenantRefusal;
 pub use identity::{
     ActiveSession, ConsentPrompt, ConsentView, Flow, FlowKind, FlowOutcome, SignedInUser, UiContainer,
     UiNode, UiNodeAttributes, UiNodeMeta, UiText,
 };
-pub use identity::TenantRefusal;
 pub use jobs::{CreatedResource, JobState, JobStatus, RetryPolicy, StepFailure, StepStatus};
 pub use locale::{Locale, LocalizedText};
 pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};

@@ -142,6 +142,7 @@ async fn callback(
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| email.clone()),
             email,
+            email_verified: verified.email_verified,
             assurance_level: verified.assurance_level.unwrap_or_else(|| "aal1".into()),
         },
         hydra_sid: verified.session_id,
