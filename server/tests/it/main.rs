@@ -11,6 +11,7 @@ mod crash_recovery;
 mod csrf;
 mod identity;
 mod jobs;
+mod kratos_mail;
 mod organization_pages;
 mod organizations;
 mod portal;
