@@ -20,6 +20,8 @@ use rumqttc::v5::{
 };
 
 const TIMEOUT: Duration = Duration::from_secs(5);
+/// The subscription the tests' roles and clients are made for.
+const SUBSCRIPTION: uuid::Uuid = uuid::Uuid::from_u128(0xb1b1d);
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -123,11 +125,15 @@ async fn publish(client: &AsyncClient, events: &mut EventLoop, topic: &str) -> (
 async fn a_device_publishes_and_subscribes_under_its_tenant_only() {
     let mqtt = admin();
     let (slug, other) = (unique_slug(), unique_slug());
-    mqtt.ensure_tenant_role(&slug).await.unwrap();
-    mqtt.ensure_tenant_role(&slug).await.unwrap();
+    mqtt.ensure_tenant_role(&slug, SUBSCRIPTION).await.unwrap();
+    mqtt.ensure_tenant_role(&slug, SUBSCRIPTION).await.unwrap();
     let username = format!("{slug}-sensor");
-    mqtt.ensure_client(&slug, &username, "pass-1").await.unwrap();
-    mqtt.ensure_client(&slug, &username, "pass-1").await.unwrap();
+    mqtt.ensure_client(&slug, SUBSCRIPTION, &username, "pass-1")
+        .await
+        .unwrap();
+    mqtt.ensure_client(&slug, SUBSCRIPTION, &username, "pass-1")
+        .await
+        .unwrap();
 
     let observed = mqtt.observe(&slug).await.unwrap().unwrap();
     assert!(observed.acls_match);
@@ -164,7 +170,7 @@ async fn a_device_publishes_and_subscribes_under_its_tenant_only() {
         "CONNACK 135"
     );
 
-    mqtt.remove_tenant(&slug).await.unwrap();
+    mqtt.remove_tenant(&slug, SUBSCRIPTION).await.unwrap();
 }
 
 #[tokio::test]
@@ -172,11 +178,11 @@ async fn an_existing_client_gets_its_password_and_role_again() {
     let mqtt = admin();
     let slug = unique_slug();
     let username = format!("{slug}-gateway");
-    mqtt.ensure_tenant_role(&slug).await.unwrap();
-    mqtt.ensure_client(&slug, &username, "old-password")
+    mqtt.ensure_tenant_role(&slug, SUBSCRIPTION).await.unwrap();
+    mqtt.ensure_client(&slug, SUBSCRIPTION, &username, "old-password")
         .await
         .unwrap();
-    mqtt.ensure_client(&slug, &username, "new-password")
+    mqtt.ensure_client(&slug, SUBSCRIPTION, &username, "new-password")
         .await
         .unwrap();
     assert!(connect(&username, "old-password").await.is_err());
@@ -184,23 +190,23 @@ async fn an_existing_client_gets_its_password_and_role_again() {
 
     // A client of another tenant is not taken over.
     let other = unique_slug();
-    mqtt.ensure_tenant_role(&other).await.unwrap();
-    let taken = mqtt.ensure_client(&other, &username, "x").await;
+    mqtt.ensure_tenant_role(&other, SUBSCRIPTION).await.unwrap();
+    let taken = mqtt.ensure_client(&other, SUBSCRIPTION, &username, "x").await;
     assert!(matches!(taken, Err(BackendError::Refused { .. })), "{taken:?}");
     assert_eq!(
         mqtt.observe(&other).await.unwrap().unwrap().clients,
         Vec::<(String, bool)>::new()
     );
 
-    mqtt.remove_tenant(&slug).await.unwrap();
-    mqtt.remove_tenant(&other).await.unwrap();
+    mqtt.remove_tenant(&slug, SUBSCRIPTION).await.unwrap();
+    mqtt.remove_tenant(&other, SUBSCRIPTION).await.unwrap();
 }
 
 #[tokio::test]
 async fn drifted_acls_are_corrected() {
     let mqtt = admin();
     let slug = unique_slug();
-    mqtt.ensure_tenant_role(&slug).await.unwrap();
+    mqtt.ensure_tenant_role(&slug, SUBSCRIPTION).await.unwrap();
     // Someone opens the role to everything and denies its own topics.
     let role = format!("tenant-{slug}");
     dynsec(&[
@@ -211,10 +217,12 @@ async fn drifted_acls_are_corrected() {
     .await;
     assert!(!mqtt.observe(&slug).await.unwrap().unwrap().acls_match);
 
-    mqtt.ensure_tenant_role(&slug).await.unwrap();
+    mqtt.ensure_tenant_role(&slug, SUBSCRIPTION).await.unwrap();
     assert!(mqtt.observe(&slug).await.unwrap().unwrap().acls_match);
     let username = format!("{slug}-d");
-    mqtt.ensure_client(&slug, &username, "pw").await.unwrap();
+    mqtt.ensure_client(&slug, SUBSCRIPTION, &username, "pw")
+        .await
+        .unwrap();
     let (device, mut events) = connect(&username, "pw").await.unwrap();
     assert_eq!(
         subscribe(&device, &mut events, "#").await,
@@ -225,17 +233,19 @@ async fn drifted_acls_are_corrected() {
             .await
             .0
     );
-    mqtt.remove_tenant(&slug).await.unwrap();
+    mqtt.remove_tenant(&slug, SUBSCRIPTION).await.unwrap();
 }
 
 #[tokio::test]
 async fn a_suspended_tenants_devices_cannot_connect_until_resumed_nor_after_removal() {
     let mqtt = admin();
     let slug = unique_slug();
-    mqtt.ensure_tenant_role(&slug).await.unwrap();
+    mqtt.ensure_tenant_role(&slug, SUBSCRIPTION).await.unwrap();
     let devices = [format!("{slug}-a"), format!("{slug}-b")];
     for device in &devices {
-        mqtt.ensure_client(&slug, device, "pw").await.unwrap();
+        mqtt.ensure_client(&slug, SUBSCRIPTION, device, "pw")
+            .await
+            .unwrap();
     }
 
     mqtt.set_tenant_enabled(&slug, false).await.unwrap();
@@ -250,10 +260,10 @@ async fn a_suspended_tenants_devices_cannot_connect_until_resumed_nor_after_remo
     mqtt.set_tenant_enabled(&slug, true).await.unwrap();
     assert!(connect(&devices[0], "pw").await.is_ok());
 
-    mqtt.remove_tenant(&slug).await.unwrap();
+    mqtt.remove_tenant(&slug, SUBSCRIPTION).await.unwrap();
     assert_eq!(mqtt.observe(&slug).await.unwrap(), None);
     assert!(connect(&devices[0], "pw").await.is_err(), "removed");
-    mqtt.remove_tenant(&slug).await.unwrap();
+    mqtt.remove_tenant(&slug, SUBSCRIPTION).await.unwrap();
     mqtt.set_tenant_enabled(&slug, false).await.unwrap();
 }
 
@@ -293,7 +303,7 @@ async fn refusals_and_outages_are_told_apart() {
     });
     let slow = MqttAdminClient::new(&address, "admin", "x", Duration::from_secs(1)).unwrap();
     let started = std::time::Instant::now();
-    let timed_out = slow.ensure_tenant_role("acme").await;
+    let timed_out = slow.ensure_tenant_role("acme", SUBSCRIPTION).await;
     assert!(
         matches!(timed_out, Err(BackendError::Transient { .. })),
         "{timed_out:?}"
@@ -335,4 +345,53 @@ async fn dynsec(commands: &[serde_json::Value]) {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn a_role_or_client_that_is_not_ours_is_never_adopted_changed_or_deleted() {
+    let mqtt = admin();
+    let slug = unique_slug();
+    let role = format!("tenant-{slug}");
+    let username = format!("{slug}-theirs");
+    // Made by someone else under the names Bibind wants, without its mark.
+    dynsec(&[
+        serde_json::json!({"command": "createRole", "rolename": role, "acls": [{"acltype": "subscribePattern", "topic": "#", "allow": true}]}),
+        serde_json::json!({"command": "createClient", "username": username, "password": "theirs", "roles": [{"rolename": role}]}),
+    ])
+    .await;
+    let not_ours = |result: Result<(), BackendError>| match result {
+        Err(BackendError::Refused { detail, .. }) => {
+            assert!(detail.contains("exists and is not ours"), "{detail}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    not_ours(mqtt.ensure_tenant_role(&slug, SUBSCRIPTION).await);
+    not_ours(mqtt.remove_tenant(&slug, SUBSCRIPTION).await);
+    let observed = mqtt.observe(&slug).await.unwrap().unwrap();
+    assert!(!observed.acls_match, "its ACLs are left as they are");
+    assert_eq!(observed.clients, [(username.clone(), false)]);
+
+    // An unmarked client is not given Bibind's password either.
+    let other = unique_slug();
+    mqtt.ensure_tenant_role(&other, SUBSCRIPTION).await.unwrap();
+    let device = format!("{other}-device");
+    dynsec(&[serde_json::json!({"command": "createClient", "username": device, "password": "theirs"})]).await;
+    not_ours(mqtt.ensure_client(&other, SUBSCRIPTION, &device, "ours").await);
+    assert!(
+        connect(&device, "theirs").await.is_ok(),
+        "its password is unchanged"
+    );
+
+    // Another subscription's role of the same name is not ours either.
+    not_ours(
+        mqtt.ensure_tenant_role(&other, uuid::Uuid::from_u128(0xdead))
+            .await,
+    );
+    mqtt.remove_tenant(&other, SUBSCRIPTION).await.unwrap();
+    dynsec(&[
+        serde_json::json!({"command": "deleteClient", "username": username}),
+        serde_json::json!({"command": "deleteClient", "username": device}),
+        serde_json::json!({"command": "deleteRole", "rolename": role}),
+    ])
+    .await;
 }

@@ -12,6 +12,8 @@ use control::backends::{
 
 const ROOT_TOKEN: &str = "root";
 const TIMEOUT: Duration = Duration::from_secs(1);
+/// The subscription the tests' secrets are written for.
+const SUBSCRIPTION: uuid::Uuid = uuid::Uuid::from_u128(0xb1b1d);
 
 fn vault_addr() -> String {
     std::env::var("TEST_VAULT_ADDR").unwrap_or_else(|_| {
@@ -94,7 +96,7 @@ async fn a_tenant_gets_its_policy_and_approle_once_and_drift_is_corrected() {
     assert!(!vault.observe(&slug).await.unwrap().policy_matches);
     vault.ensure_tenant(&slug).await.unwrap();
     assert!(vault.observe(&slug).await.unwrap().policy_matches);
-    vault.remove_tenant(&slug).await.unwrap();
+    vault.remove_tenant(&slug, SUBSCRIPTION).await.unwrap();
 }
 
 #[tokio::test]
@@ -102,7 +104,7 @@ async fn generated_secrets_are_kept_and_only_missing_keys_are_generated() {
     let vault = root();
     let slug = unique_slug();
     let first = vault
-        .ensure_generated_secret(&slug, "odoo-db", &["password", "admin_password"])
+        .ensure_generated_secret(&slug, SUBSCRIPTION, "odoo-db", &["password", "admin_password"])
         .await
         .unwrap();
     assert_eq!(first.len(), 2);
@@ -110,13 +112,18 @@ async fn generated_secrets_are_kept_and_only_missing_keys_are_generated() {
     assert_ne!(first["password"], first["admin_password"]);
 
     let again = vault
-        .ensure_generated_secret(&slug, "odoo-db", &["password", "admin_password"])
+        .ensure_generated_secret(&slug, SUBSCRIPTION, "odoo-db", &["password", "admin_password"])
         .await
         .unwrap();
     assert_eq!(again, first, "a re-run never rotates");
 
     let widened = vault
-        .ensure_generated_secret(&slug, "odoo-db", &["password", "admin_password", "master_key"])
+        .ensure_generated_secret(
+            &slug,
+            SUBSCRIPTION,
+            "odoo-db",
+            &["password", "admin_password", "master_key"],
+        )
         .await
         .unwrap();
     assert_eq!(widened["password"], first["password"]);
@@ -130,16 +137,19 @@ async fn generated_secrets_are_kept_and_only_missing_keys_are_generated() {
     // A key written by hand is kept and not regenerated.
     let mut edited = widened.clone();
     edited.insert("password".into(), "chosen-by-an-admin".into());
-    vault.put_secret(&slug, "odoo-db", &edited).await.unwrap();
+    vault
+        .put_secret(&slug, SUBSCRIPTION, "odoo-db", &edited)
+        .await
+        .unwrap();
     let kept = vault
-        .ensure_generated_secret(&slug, "odoo-db", &["password"])
+        .ensure_generated_secret(&slug, SUBSCRIPTION, "odoo-db", &["password"])
         .await
         .unwrap();
     assert_eq!(kept, edited);
 
     assert_eq!(vault.read_secret(&slug, "missing").await.unwrap(), None);
     assert_eq!(vault.observe(&slug).await.unwrap().secrets, ["odoo-db"]);
-    vault.remove_tenant(&slug).await.unwrap();
+    vault.remove_tenant(&slug, SUBSCRIPTION).await.unwrap();
 }
 
 #[tokio::test]
@@ -148,7 +158,11 @@ async fn concurrent_generations_agree_on_one_value() {
     let runs: Vec<_> = (0..4)
         .map(|_| {
             let slug = slug.clone();
-            tokio::spawn(async move { root().ensure_generated_secret(&slug, "shared", &["key"]).await })
+            tokio::spawn(async move {
+                root()
+                    .ensure_generated_secret(&slug, SUBSCRIPTION, "shared", &["key"])
+                    .await
+            })
         })
         .collect();
     let mut values = Vec::new();
@@ -161,7 +175,7 @@ async fn concurrent_generations_agree_on_one_value() {
         root().read_secret(&slug, "shared").await.unwrap().unwrap()["key"],
         values[0]
     );
-    root().remove_tenant(&slug).await.unwrap();
+    root().remove_tenant(&slug, SUBSCRIPTION).await.unwrap();
 }
 
 #[tokio::test]
@@ -171,11 +185,11 @@ async fn a_tenants_approle_reads_its_own_secrets_and_nobody_elses() {
     let tenant = vault.ensure_tenant(&acme).await.unwrap();
     vault.ensure_tenant(&other).await.unwrap();
     vault
-        .put_secret(&acme, "db", &map(&[("password", "a")]))
+        .put_secret(&acme, SUBSCRIPTION, "db", &map(&[("password", "a")]))
         .await
         .unwrap();
     vault
-        .put_secret(&other, "db", &map(&[("password", "b")]))
+        .put_secret(&other, SUBSCRIPTION, "db", &map(&[("password", "b")]))
         .await
         .unwrap();
 
@@ -191,7 +205,7 @@ async fn a_tenants_approle_reads_its_own_secrets_and_nobody_elses() {
         other => panic!("another tenant's secret: {other:?}"),
     }
     let write = as_tenant
-        .put_secret(&acme, "db", &map(&[("password", "changed")]))
+        .put_secret(&acme, SUBSCRIPTION, "db", &map(&[("password", "changed")]))
         .await;
     assert!(matches!(write, Err(BackendError::Refused { .. })), "{write:?}");
 
@@ -202,8 +216,8 @@ async fn a_tenants_approle_reads_its_own_secrets_and_nobody_elses() {
         "{refused:?}"
     );
 
-    vault.remove_tenant(&acme).await.unwrap();
-    vault.remove_tenant(&other).await.unwrap();
+    vault.remove_tenant(&acme, SUBSCRIPTION).await.unwrap();
+    vault.remove_tenant(&other, SUBSCRIPTION).await.unwrap();
 }
 
 #[tokio::test]
@@ -211,12 +225,21 @@ async fn removing_a_tenant_deletes_every_version_its_role_and_its_policy_and_is_
     let vault = root();
     let slug = unique_slug();
     vault.ensure_tenant(&slug).await.unwrap();
-    vault.put_secret(&slug, "one", &map(&[("k", "1")])).await.unwrap();
-    vault.put_secret(&slug, "one", &map(&[("k", "2")])).await.unwrap();
-    vault.ensure_generated_secret(&slug, "two", &["k"]).await.unwrap();
+    vault
+        .put_secret(&slug, SUBSCRIPTION, "one", &map(&[("k", "1")]))
+        .await
+        .unwrap();
+    vault
+        .put_secret(&slug, SUBSCRIPTION, "one", &map(&[("k", "2")]))
+        .await
+        .unwrap();
+    vault
+        .ensure_generated_secret(&slug, SUBSCRIPTION, "two", &["k"])
+        .await
+        .unwrap();
     assert_eq!(vault.observe(&slug).await.unwrap().secrets, ["one", "two"]);
 
-    vault.remove_tenant(&slug).await.unwrap();
+    vault.remove_tenant(&slug, SUBSCRIPTION).await.unwrap();
     let observed = vault.observe(&slug).await.unwrap();
     assert!(!observed.policy_matches && !observed.role && observed.secrets.is_empty());
     assert_eq!(vault.read_secret(&slug, "one").await.unwrap(), None);
@@ -227,8 +250,8 @@ async fn removing_a_tenant_deletes_every_version_its_role_and_its_policy_and_is_
         Err(vaultrs::error::ClientError::APIError { code: 404, .. })
     ));
 
-    vault.remove_tenant(&slug).await.unwrap();
-    vault.remove_tenant(&unique_slug()).await.unwrap();
+    vault.remove_tenant(&slug, SUBSCRIPTION).await.unwrap();
+    vault.remove_tenant(&unique_slug(), SUBSCRIPTION).await.unwrap();
 }
 
 #[tokio::test]
@@ -241,7 +264,9 @@ async fn refusals_and_outages_are_told_apart() {
         "{refused:?}"
     );
 
-    let invalid = root().put_secret("../other", "db", &BTreeMap::new()).await;
+    let invalid = root()
+        .put_secret("../other", SUBSCRIPTION, "db", &BTreeMap::new())
+        .await;
     assert!(
         matches!(invalid, Err(BackendError::Refused { .. })),
         "{invalid:?}"
@@ -275,4 +300,73 @@ async fn refusals_and_outages_are_told_apart() {
         "{timed_out:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_secret_that_is_not_ours_is_never_overwritten_or_deleted() {
+    let vault = root();
+    let slug = unique_slug();
+    // Written at the tenant's path by someone else, without Bibind's mark.
+    let theirs = map(&[("password", "theirs")]);
+    vaultrs::kv2::set(&raw_root(), "secret", &format!("tenants/{slug}/db"), &theirs)
+        .await
+        .unwrap();
+    let not_ours = |result: Result<_, BackendError>| match result {
+        Err(BackendError::Refused { detail, .. }) => {
+            assert!(detail.contains("exists and is not ours"), "{detail}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    not_ours(
+        vault
+            .put_secret(&slug, SUBSCRIPTION, "db", &map(&[("password", "ours")]))
+            .await
+            .map(|_| ()),
+    );
+    not_ours(
+        vault
+            .ensure_generated_secret(&slug, SUBSCRIPTION, "db", &["password", "extra"])
+            .await
+            .map(|_| ()),
+    );
+    not_ours(vault.remove_tenant(&slug, SUBSCRIPTION).await);
+    assert_eq!(
+        vault.read_secret(&slug, "db").await.unwrap(),
+        Some(theirs.clone())
+    );
+
+    // Another subscription's secret of the same name is not ours either.
+    let other = unique_slug();
+    let owner = uuid::Uuid::from_u128(0xdead);
+    vault
+        .put_secret(&other, owner, "db", &map(&[("password", "other")]))
+        .await
+        .unwrap();
+    not_ours(
+        vault
+            .put_secret(&other, SUBSCRIPTION, "db", &map(&[("password", "ours")]))
+            .await
+            .map(|_| ()),
+    );
+    not_ours(vault.remove_tenant(&other, SUBSCRIPTION).await);
+    assert_eq!(
+        vault.read_secret(&other, "db").await.unwrap(),
+        Some(map(&[("password", "other")]))
+    );
+    // What Bibind wrote carries the mark.
+    let metadata = vaultrs::kv2::read_metadata(&raw_root(), "secret", &format!("tenants/{other}/db"))
+        .await
+        .unwrap();
+    let mark = metadata.custom_metadata.unwrap_or_default();
+    assert_eq!(
+        (
+            mark.get("managed_by").map(String::as_str),
+            mark.get("bibind_subscription_id")
+        ),
+        (Some("bibind"), Some(&owner.to_string()))
+    );
+    vault.remove_tenant(&other, owner).await.unwrap();
+    vaultrs::kv2::delete_metadata(&raw_root(), "secret", &format!("tenants/{slug}/db"))
+        .await
+        .unwrap();
 }

@@ -99,6 +99,7 @@ impl SecretStore for FakeVault {
     async fn ensure_generated_secret(
         &self,
         slug: &str,
+        _subscription: Uuid,
         name: &str,
         keys: &[&str],
     ) -> Result<BTreeMap<String, String>, BackendError> {
@@ -119,6 +120,7 @@ impl SecretStore for FakeVault {
     async fn put_secret(
         &self,
         slug: &str,
+        _subscription: Uuid,
         name: &str,
         data: &BTreeMap<String, String>,
     ) -> Result<(), BackendError> {
@@ -139,7 +141,7 @@ impl SecretStore for FakeVault {
             .and_then(|secrets| secrets.get(name).cloned()))
     }
 
-    async fn remove_tenant(&self, slug: &str) -> Result<(), BackendError> {
+    async fn remove_tenant(&self, slug: &str, _subscription: Uuid) -> Result<(), BackendError> {
         lock(&self.tenants).remove(slug);
         Ok(())
     }
@@ -205,12 +207,18 @@ struct FakeMqtt {
 
 #[async_trait]
 impl MqttAccess for FakeMqtt {
-    async fn ensure_tenant_role(&self, slug: &str) -> Result<(), BackendError> {
+    async fn ensure_tenant_role(&self, slug: &str, _subscription: Uuid) -> Result<(), BackendError> {
         lock(&self.tenants).entry(slug.to_owned()).or_default();
         Ok(())
     }
 
-    async fn ensure_client(&self, slug: &str, username: &str, _password: &str) -> Result<(), BackendError> {
+    async fn ensure_client(
+        &self,
+        slug: &str,
+        _subscription: Uuid,
+        username: &str,
+        _password: &str,
+    ) -> Result<(), BackendError> {
         let mut tenants = lock(&self.tenants);
         let clients = tenants.entry(slug.to_owned()).or_default();
         if !clients.iter().any(|(name, _)| name == username) {
@@ -228,7 +236,7 @@ impl MqttAccess for FakeMqtt {
         Ok(())
     }
 
-    async fn remove_tenant(&self, slug: &str) -> Result<(), BackendError> {
+    async fn remove_tenant(&self, slug: &str, _subscription: Uuid) -> Result<(), BackendError> {
         lock(&self.tenants).remove(slug);
         Ok(())
     }
@@ -248,7 +256,12 @@ struct FakeOpenStack {
 
 #[async_trait]
 impl OpenStack for FakeOpenStack {
-    async fn ensure_project(&self, slug: &str, _description: &str) -> Result<String, BackendError> {
+    async fn ensure_project(
+        &self,
+        slug: &str,
+        _subscription: Uuid,
+        _description: &str,
+    ) -> Result<String, BackendError> {
         let mut projects = lock(&self.projects);
         let project = projects
             .entry(slug.to_owned())
@@ -274,7 +287,7 @@ impl OpenStack for FakeOpenStack {
         Ok(())
     }
 
-    async fn remove_project(&self, slug: &str) -> Result<(), BackendError> {
+    async fn remove_project(&self, slug: &str, _subscription: Uuid) -> Result<(), BackendError> {
         lock(&self.projects).remove(slug);
         Ok(())
     }

@@ -17,6 +17,8 @@ use sim::{faults::Fault, gitlab::Simulator, Served};
 
 const TOKEN: &str = "glpat-test";
 const TIMEOUT: Duration = Duration::from_secs(1);
+/// The subscription the tests' groups are made for.
+const SUBSCRIPTION: uuid::Uuid = uuid::Uuid::from_u128(0xb1b1d);
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -55,9 +57,9 @@ async fn request(
 #[tokio::test]
 async fn a_tenant_group_is_created_once_under_the_parent_and_renamed_back() -> TestResult {
     let Setup { served, client, .. } = start().await?;
-    let group = client.ensure_group("acme", "Acme").await?;
+    let group = client.ensure_group("acme", SUBSCRIPTION, "Acme").await?;
     assert_eq!(group.full_path, "clients/acme");
-    assert_eq!(client.ensure_group("acme", "Acme").await?, group);
+    assert_eq!(client.ensure_group("acme", SUBSCRIPTION, "Acme").await?, group);
 
     // Renamed in GitLab by hand: the next run names it as the portal does.
     let response = reqwest::Client::new()
@@ -67,7 +69,7 @@ async fn a_tenant_group_is_created_once_under_the_parent_and_renamed_back() -> T
         .send()
         .await?;
     assert_eq!(response.status(), 200);
-    assert_eq!(client.ensure_group("acme", "Acme").await?, group);
+    assert_eq!(client.ensure_group("acme", SUBSCRIPTION, "Acme").await?, group);
     let observed = client.observe("acme").await?.ok_or("no group")?;
     assert_eq!(
         (observed.id, observed.name.as_str(), observed.marked_for_deletion),
@@ -84,13 +86,57 @@ async fn a_tenant_group_is_created_once_under_the_parent_and_renamed_back() -> T
 }
 
 #[tokio::test]
+async fn a_group_that_is_not_ours_is_never_adopted_renamed_or_deleted() -> TestResult {
+    let Setup {
+        served,
+        simulator,
+        parent,
+        client,
+    } = start().await?;
+    // Someone else's group at the path Bibind wants, and another
+    // subscription's group at another.
+    let theirs = simulator.add_group("acme", Some(parent));
+    let other = uuid::Uuid::from_u128(0xdead);
+    let others = client.ensure_group("beta", other, "Beta").await?;
+    for (path, id) in [("acme", theirs), ("beta", others.id)] {
+        let before: Value = request(&served, reqwest::Method::GET, &format!("/groups/{id}"))
+            .await?
+            .json()
+            .await?;
+        assert_refused(
+            client.ensure_group(path, SUBSCRIPTION, "Ours").await,
+            "exists and is not ours",
+        );
+        assert_refused(
+            client.remove_group(path, SUBSCRIPTION).await,
+            "exists and is not ours",
+        );
+        let after: Value = request(&served, reqwest::Method::GET, &format!("/groups/{id}"))
+            .await?
+            .json()
+            .await?;
+        assert_eq!(after, before, "nothing changed on {path}");
+    }
+    let marked: Value = request(&served, reqwest::Method::GET, &format!("/groups/{}", others.id))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(
+        marked["description"],
+        format!("Managed by Bibind for subscription {other}")
+    );
+    client.remove_group("beta", other).await?;
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_deploy_token_is_shown_once_then_revoked_idempotently() -> TestResult {
     let Setup {
         served: _served,
         client,
         ..
     } = start().await?;
-    let group = client.ensure_group("acme", "Acme").await?;
+    let group = client.ensure_group("acme", SUBSCRIPTION, "Acme").await?;
     let token = client
         .ensure_deploy_token(group.id, "registry")
         .await?
@@ -133,8 +179,8 @@ async fn a_deploy_token_is_shown_once_then_revoked_idempotently() -> TestResult 
 #[tokio::test]
 async fn a_subgroup_is_marked_then_removed_for_good_and_removal_is_idempotent() -> TestResult {
     let Setup { served, client, .. } = start().await?;
-    let group = client.ensure_group("acme", "Acme").await?;
-    client.remove_group("acme").await?;
+    let group = client.ensure_group("acme", SUBSCRIPTION, "Acme").await?;
+    client.remove_group("acme", SUBSCRIPTION).await?;
     assert_eq!(client.observe("acme").await?, None);
     let response = request(&served, reqwest::Method::GET, &format!("/groups/{}", group.id)).await?;
     assert_eq!(response.status(), 404);
@@ -142,10 +188,10 @@ async fn a_subgroup_is_marked_then_removed_for_good_and_removal_is_idempotent() 
         response.json::<Value>().await?,
         json!({"message": "404 Group Not Found"})
     );
-    client.remove_group("acme").await?;
+    client.remove_group("acme", SUBSCRIPTION).await?;
 
     // The path is free again: a new tenant of that name gets a new group.
-    let recreated = client.ensure_group("acme", "Acme").await?;
+    let recreated = client.ensure_group("acme", SUBSCRIPTION, "Acme").await?;
     assert_ne!(recreated.id, group.id);
     Ok(())
 }
@@ -156,8 +202,8 @@ async fn a_top_level_group_can_only_be_marked_and_renamed() -> TestResult {
         served, simulator, ..
     } = start().await?;
     let client = GitlabClient::new(&served.url(), TOKEN, None, TIMEOUT)?;
-    let group = client.ensure_group("solo", "Solo").await?;
-    client.remove_group("solo").await?;
+    let group = client.ensure_group("solo", SUBSCRIPTION, "Solo").await?;
+    client.remove_group("solo", SUBSCRIPTION).await?;
     assert_eq!(client.observe("solo").await?, None, "renamed by the mark");
     let marked: Value = request(&served, reqwest::Method::GET, &format!("/groups/{}", group.id))
         .await?
@@ -184,12 +230,12 @@ async fn a_top_level_group_can_only_be_marked_and_renamed() -> TestResult {
         again.json::<Value>().await?,
         json!({"message": "Group has been already marked for deletion"})
     );
-    client.remove_group("solo").await?;
+    client.remove_group("solo", SUBSCRIPTION).await?;
 
     // Without delayed deletion the group goes at once.
     simulator.set_delayed_deletion(false);
-    let other = client.ensure_group("other", "Other").await?;
-    client.remove_group("other").await?;
+    let other = client.ensure_group("other", SUBSCRIPTION, "Other").await?;
+    client.remove_group("other", SUBSCRIPTION).await?;
     assert_eq!(
         request(&served, reqwest::Method::GET, &format!("/groups/{}", other.id))
             .await?
@@ -208,11 +254,14 @@ async fn errors_come_back_in_gitlab_shapes() -> TestResult {
         ..
     } = start().await?;
     assert_refused(
-        client.ensure_group("-bad path", "Bad").await,
+        client.ensure_group("-bad path", SUBSCRIPTION, "Bad").await,
         "Failed to save group {:path=>",
     );
     let intruder = GitlabClient::new(&served.url(), "wrong", Some(parent), TIMEOUT)?;
-    assert_refused(intruder.ensure_group("acme", "Acme").await, "401 Unauthorized");
+    assert_refused(
+        intruder.ensure_group("acme", SUBSCRIPTION, "Acme").await,
+        "401 Unauthorized",
+    );
 
     let response = reqwest::Client::new()
         .post(format!("{}/api/v4/groups", served.url()))
@@ -228,7 +277,7 @@ async fn errors_come_back_in_gitlab_shapes() -> TestResult {
 
     let orphan = GitlabClient::new(&served.url(), TOKEN, Some(4242), TIMEOUT)?;
     assert_refused(
-        orphan.ensure_group("acme", "Acme").await,
+        orphan.ensure_group("acme", SUBSCRIPTION, "Acme").await,
         "parent group 4242 does not exist",
     );
     Ok(())
@@ -237,7 +286,7 @@ async fn errors_come_back_in_gitlab_shapes() -> TestResult {
 #[tokio::test]
 async fn lists_carry_gitlab_pagination_headers() -> TestResult {
     let Setup { served, client, .. } = start().await?;
-    let group = client.ensure_group("acme", "Acme").await?;
+    let group = client.ensure_group("acme", SUBSCRIPTION, "Acme").await?;
     for name in ["a", "b", "c"] {
         client.ensure_deploy_token(group.id, name).await?;
     }
@@ -284,7 +333,7 @@ async fn injected_faults_are_transient_and_a_retry_does_not_duplicate() -> TestR
         },
     )
     .await?;
-    assert_transient(client.ensure_group("acme", "Acme").await);
+    assert_transient(client.ensure_group("acme", SUBSCRIPTION, "Acme").await);
     set_fault(
         &served,
         "get_group",
@@ -295,8 +344,8 @@ async fn injected_faults_are_transient_and_a_retry_does_not_duplicate() -> TestR
         },
     )
     .await?;
-    assert_transient(client.ensure_group("acme", "Acme").await);
-    let group = client.ensure_group("acme", "Acme").await?;
+    assert_transient(client.ensure_group("acme", SUBSCRIPTION, "Acme").await);
+    let group = client.ensure_group("acme", SUBSCRIPTION, "Acme").await?;
 
     set_fault(
         &served,

@@ -36,6 +36,9 @@ fn env(name: &str) -> String {
     })
 }
 
+/// The subscription the tests' projects are made for.
+const SUBSCRIPTION: uuid::Uuid = uuid::Uuid::from_u128(0xb1b1d);
+
 fn unique_slug() -> String {
     format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
@@ -202,18 +205,21 @@ async fn a_project_is_created_once_given_quotas_observed_and_removed() {
     let slug = unique_slug();
     let id = h
         .client
-        .ensure_project(&slug, "Acme e-commerce")
+        .ensure_project(&slug, SUBSCRIPTION, "Acme e-commerce")
         .await
         .expect("create");
     let again = h
         .client
-        .ensure_project(&slug, "Acme e-commerce")
+        .ensure_project(&slug, SUBSCRIPTION, "Acme e-commerce")
         .await
         .expect("ensure again");
     assert_eq!(id, again);
     let found = h.keystone.project_by_name(&format!("tenant-{slug}")).await;
     assert_eq!(found.len(), 1, "no duplicate project");
-    assert_eq!(found[0]["tags"], json!(["bibind"]));
+    assert_eq!(
+        found[0]["tags"],
+        json!(["bibind", format!("bibind-subscription-{SUBSCRIPTION}")])
+    );
     assert_eq!(found[0]["description"], "Acme e-commerce");
 
     h.client.set_quota(&id, &QUOTA).await.expect("set quota");
@@ -228,7 +234,10 @@ async fn a_project_is_created_once_given_quotas_observed_and_removed() {
     assert!(observed.enabled);
     assert_eq!(observed.quota, QUOTA);
 
-    h.client.remove_project(&slug).await.expect("remove");
+    h.client
+        .remove_project(&slug, SUBSCRIPTION)
+        .await
+        .expect("remove");
     assert_eq!(h.client.observe(&slug).await.expect("observe"), None);
     assert!(h
         .keystone
@@ -247,7 +256,7 @@ async fn a_project_is_created_once_given_quotas_observed_and_removed() {
         .await;
     assert_eq!((status, body["quota_set"]["cores"].clone()), (200, json!(20)));
     h.client
-        .remove_project(&slug)
+        .remove_project(&slug, SUBSCRIPTION)
         .await
         .expect("removing again is a success");
 }
@@ -256,7 +265,11 @@ async fn a_project_is_created_once_given_quotas_observed_and_removed() {
 async fn drift_in_keystone_and_in_the_quotas_is_corrected() {
     let h = harness().await;
     let slug = unique_slug();
-    let id = h.client.ensure_project(&slug, "first").await.expect("create");
+    let id = h
+        .client
+        .ensure_project(&slug, SUBSCRIPTION, "first")
+        .await
+        .expect("create");
     h.client.set_quota(&id, &QUOTA).await.expect("quota");
 
     // An operator changes the description and raises Nova's and Neutron's limits by hand.
@@ -299,7 +312,13 @@ async fn drift_in_keystone_and_in_the_quotas_is_corrected() {
     );
     assert_eq!(drifted.quota.networks, 50);
 
-    assert_eq!(h.client.ensure_project(&slug, "first").await.expect("ensure"), id);
+    assert_eq!(
+        h.client
+            .ensure_project(&slug, SUBSCRIPTION, "first")
+            .await
+            .expect("ensure"),
+        id
+    );
     h.client.set_quota(&id, &QUOTA).await.expect("correct the quota");
     let found = h.keystone.project_by_name(&format!("tenant-{slug}")).await;
     assert_eq!(found[0]["description"], "first");
@@ -312,7 +331,10 @@ async fn drift_in_keystone_and_in_the_quotas_is_corrected() {
             .quota,
         QUOTA
     );
-    h.client.remove_project(&slug).await.expect("remove");
+    h.client
+        .remove_project(&slug, SUBSCRIPTION)
+        .await
+        .expect("remove");
 }
 
 #[tokio::test]
@@ -321,7 +343,7 @@ async fn a_project_is_suspended_and_resumed() {
     let slug = unique_slug();
     let id = h
         .client
-        .ensure_project(&slug, "suspend me")
+        .ensure_project(&slug, SUBSCRIPTION, "suspend me")
         .await
         .expect("create");
     h.client.set_project_enabled(&id, false).await.expect("disable");
@@ -339,7 +361,7 @@ async fn a_project_is_suspended_and_resumed() {
     );
     // Ensuring does not resume a suspended project.
     h.client
-        .ensure_project(&slug, "suspend me")
+        .ensure_project(&slug, SUBSCRIPTION, "suspend me")
         .await
         .expect("ensure");
     assert!(
@@ -361,7 +383,10 @@ async fn a_project_is_suspended_and_resumed() {
     );
     // A disabled project is removed too.
     h.client.set_project_enabled(&id, false).await.expect("disable");
-    h.client.remove_project(&slug).await.expect("remove");
+    h.client
+        .remove_project(&slug, SUBSCRIPTION)
+        .await
+        .expect("remove");
     let gone = h.client.set_project_enabled(&id, true).await;
     assert!(refused_detail(gone).contains("does not exist"));
 }
@@ -372,15 +397,18 @@ async fn concurrent_ensures_converge_on_one_project() {
     let other = OpenStackClient::new(configured(&h.served)).expect("second client");
     let slug = unique_slug();
     let (first, second) = tokio::join!(
-        h.client.ensure_project(&slug, "race"),
-        other.ensure_project(&slug, "race")
+        h.client.ensure_project(&slug, SUBSCRIPTION, "race"),
+        other.ensure_project(&slug, SUBSCRIPTION, "race")
     );
     assert_eq!(first.expect("first"), second.expect("second"));
     assert_eq!(
         h.keystone.project_by_name(&format!("tenant-{slug}")).await.len(),
         1
     );
-    h.client.remove_project(&slug).await.expect("remove");
+    h.client
+        .remove_project(&slug, SUBSCRIPTION)
+        .await
+        .expect("remove");
 }
 
 #[tokio::test]
@@ -397,26 +425,92 @@ async fn a_project_without_the_bibind_tag_is_left_alone() {
         .await;
     assert_eq!(status, 201);
     let id = body["project"]["id"].as_str().expect("id").to_owned();
-    assert!(refused_detail(h.client.ensure_project(&slug, "ours").await).contains("not Bibind's"));
-    assert!(refused_detail(h.client.remove_project(&slug).await).contains("not Bibind's"));
-    assert!(refused_detail(h.client.observe(&slug).await).contains("not Bibind's"));
+    let not_ours = "exists and is not ours";
+    let detail = refused_detail(h.client.ensure_project(&slug, SUBSCRIPTION, "ours").await);
+    assert!(detail.contains(not_ours), "{detail}");
+    let detail = refused_detail(h.client.remove_project(&slug, SUBSCRIPTION).await);
+    assert!(detail.contains(not_ours), "{detail}");
+    assert!(refused_detail(h.client.observe(&slug).await).contains(not_ours));
+    let found = &h.keystone.project_by_name(&format!("tenant-{slug}")).await[0];
     assert_eq!(
-        h.keystone.project_by_name(&format!("tenant-{slug}")).await[0]["description"],
-        "theirs"
+        (&found["description"], &found["enabled"], &found["tags"]),
+        (&json!("theirs"), &json!(true), &json!([])),
+        "nothing changed on it"
     );
     h.keystone.purge_project(&id).await;
 }
 
 #[tokio::test]
+async fn another_subscriptions_project_of_the_same_name_is_never_taken_over() {
+    let h = harness().await;
+    let slug = unique_slug();
+    let other = uuid::Uuid::from_u128(0xdead);
+    let id = h
+        .client
+        .ensure_project(&slug, other, "the other subscription's")
+        .await
+        .expect("create");
+    let detail = refused_detail(h.client.ensure_project(&slug, SUBSCRIPTION, "ours").await);
+    assert!(detail.contains("exists and is not ours"), "{detail}");
+    let detail = refused_detail(h.client.remove_project(&slug, SUBSCRIPTION).await);
+    assert!(detail.contains("exists and is not ours"), "{detail}");
+    let found = &h.keystone.project_by_name(&format!("tenant-{slug}")).await[0];
+    assert_eq!(
+        (&found["id"], &found["description"], &found["enabled"]),
+        (&json!(id), &json!("the other subscription's"), &json!(true)),
+        "nothing changed on it"
+    );
+    h.client
+        .remove_project(&slug, other)
+        .await
+        .expect("its owner removes it");
+}
+
+#[tokio::test]
+async fn a_project_bibind_made_before_projects_named_their_subscription_is_adopted_and_marked() {
+    let h = harness().await;
+    let slug = unique_slug();
+    let (status, body) = h
+        .keystone
+        .identity(
+            Method::POST,
+            "/v3/projects",
+            Some(json!({"project": {"name": format!("tenant-{slug}"), "domain_id": "default", "description": "older", "tags": ["bibind"]}})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let id = body["project"]["id"].as_str().expect("id").to_owned();
+    let ensured = h
+        .client
+        .ensure_project(&slug, SUBSCRIPTION, "adopted")
+        .await
+        .expect("adopted");
+    assert_eq!(ensured, id);
+    let found = &h.keystone.project_by_name(&format!("tenant-{slug}")).await[0];
+    assert_eq!(
+        found["tags"],
+        json!(["bibind", format!("bibind-subscription-{SUBSCRIPTION}")])
+    );
+    assert_eq!(found["description"], "adopted");
+    h.client
+        .remove_project(&slug, SUBSCRIPTION)
+        .await
+        .expect("remove");
+}
+
+#[tokio::test]
 async fn bad_names_and_bad_credentials_are_refused_without_leaking_the_password() {
     let h = harness().await;
-    assert!(refused_detail(h.client.ensure_project("Bad Name", "x").await).contains("cannot name a project"));
+    assert!(
+        refused_detail(h.client.ensure_project("Bad Name", SUBSCRIPTION, "x").await)
+            .contains("cannot name a project")
+    );
     let wrong = OpenStackClient::new(OpenStackSettings {
         password: "not-the-password".into(),
         ..configured(&h.served)
     })
     .expect("client");
-    let detail = refused_detail(wrong.ensure_project(&unique_slug(), "x").await);
+    let detail = refused_detail(wrong.ensure_project(&unique_slug(), SUBSCRIPTION, "x").await);
     assert!(detail.contains("401"), "{detail}");
     assert!(!detail.contains("not-the-password"));
     assert!(!detail.contains(&env("TEST_KEYSTONE_ADMIN_PASSWORD")));
@@ -426,7 +520,11 @@ async fn bad_names_and_bad_credentials_are_refused_without_leaking_the_password(
 async fn injected_faults_are_transient_or_refused_and_a_hang_times_out() {
     let h = harness().await;
     let slug = unique_slug();
-    let id = h.client.ensure_project(&slug, "faults").await.expect("create");
+    let id = h
+        .client
+        .ensure_project(&slug, SUBSCRIPTION, "faults")
+        .await
+        .expect("create");
     let faults = h.sim.faults();
 
     let once = |status: u16| Fault {
@@ -491,14 +589,21 @@ async fn injected_faults_are_transient_or_refused_and_a_hang_times_out() {
     assert!(is_transient(&h.client.observe(&slug).await));
     assert!(started.elapsed() < TIMEOUT * 3, "ended by the client's timeout");
 
-    h.client.remove_project(&slug).await.expect("remove");
+    h.client
+        .remove_project(&slug, SUBSCRIPTION)
+        .await
+        .expect("remove");
 }
 
 #[tokio::test]
 async fn lowering_a_limit_below_the_usage_is_refused() {
     let h = harness().await;
     let slug = unique_slug();
-    let id = h.client.ensure_project(&slug, "usage").await.expect("create");
+    let id = h
+        .client
+        .ensure_project(&slug, SUBSCRIPTION, "usage")
+        .await
+        .expect("create");
     let base = h.served.url();
     for (service, usage) in [
         ("compute", json!({"cores": 12})),
@@ -538,7 +643,10 @@ async fn lowering_a_limit_below_the_usage_is_refused() {
         .set_quota(&id, &generous)
         .await
         .expect("limits at the usage are fine");
-    h.client.remove_project(&slug).await.expect("remove");
+    h.client
+        .remove_project(&slug, SUBSCRIPTION)
+        .await
+        .expect("remove");
 }
 
 #[tokio::test]
@@ -590,7 +698,7 @@ async fn the_quota_services_come_from_the_catalog_when_not_configured() {
     .expect("client");
     let slug = unique_slug();
     let id = from_catalog
-        .ensure_project(&slug, "catalog")
+        .ensure_project(&slug, SUBSCRIPTION, "catalog")
         .await
         .expect("create");
     from_catalog
@@ -606,7 +714,10 @@ async fn the_quota_services_come_from_the_catalog_when_not_configured() {
             .quota,
         QUOTA
     );
-    from_catalog.remove_project(&slug).await.expect("remove");
+    from_catalog
+        .remove_project(&slug, SUBSCRIPTION)
+        .await
+        .expect("remove");
 
     let elsewhere = OpenStackClient::new(OpenStackSettings {
         region: Some("nowhere".into()),
@@ -870,7 +981,11 @@ async fn the_simulator_checks_tokens_at_keystone_and_roles() {
 
     // A member of a tenant project may read its own quotas, not change them.
     let slug = unique_slug();
-    let project_id = h.client.ensure_project(&slug, "members").await.expect("project");
+    let project_id = h
+        .client
+        .ensure_project(&slug, SUBSCRIPTION, "members")
+        .await
+        .expect("project");
     let user = format!("member-{slug}");
     let password = uuid::Uuid::new_v4().to_string();
     let (status, body) = k
@@ -920,5 +1035,8 @@ async fn the_simulator_checks_tokens_at_keystone_and_roles() {
 
     k.identity(Method::DELETE, &format!("/v3/users/{user_id}"), None)
         .await;
-    h.client.remove_project(&slug).await.expect("remove");
+    h.client
+        .remove_project(&slug, SUBSCRIPTION)
+        .await
+        .expect("remove");
 }

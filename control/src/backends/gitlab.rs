@@ -5,6 +5,12 @@
 //! marks the group (and renames it `<path>-deletion_scheduled-<id>`); a
 //! subgroup can then be removed at once with `permanently_remove=true` and
 //! its current `full_path`, a top-level group only when its retention ends.
+//!
+//! Ownership: the groups Bibind creates say so in their description
+//! ("Managed by Bibind for subscription <uuid>", visible to GitLab's admins;
+//! custom attributes would need an admin token). A group at the wanted path
+//! without that mark for this subscription is never adopted, renamed,
+//! restored or deleted: the step is refused ("exists and is not ours").
 
 use std::time::Duration;
 
@@ -59,8 +65,15 @@ pub struct ObservedGroup {
 #[async_trait::async_trait]
 pub trait Gitlab: Send + Sync {
     /// The group `path` (under the parent group, if configured), created or
-    /// renamed to `name`; a group marked for deletion is restored.
-    async fn ensure_group(&self, path: &str, name: &str) -> Result<GitlabGroup, BackendError>;
+    /// renamed to `name`, described as `subscription`'s; a group marked for
+    /// deletion is restored. One that is not `subscription`'s is refused
+    /// ("exists and is not ours") and left as it is.
+    async fn ensure_group(
+        &self,
+        path: &str,
+        subscription: uuid::Uuid,
+        name: &str,
+    ) -> Result<GitlabGroup, BackendError>;
     /// A new deploy token named `name`, or `None` when an active one exists
     /// (its value cannot be read again). The caller stores a returned token
     /// in Vault at once.
@@ -72,8 +85,9 @@ pub trait Gitlab: Send + Sync {
     /// Deletes every token of that name; none, or no group, counts as done.
     async fn revoke_deploy_token(&self, group_id: i64, name: &str) -> Result<(), BackendError>;
     /// Deletes the group: marked then, for a subgroup, removed at once. An
-    /// absent group counts as removed.
-    async fn remove_group(&self, path: &str) -> Result<(), BackendError>;
+    /// absent group counts as removed; one that is not `subscription`'s is
+    /// refused and left as it is.
+    async fn remove_group(&self, path: &str, subscription: uuid::Uuid) -> Result<(), BackendError>;
     /// `None` when no group has that path.
     async fn observe(&self, path: &str) -> Result<Option<ObservedGroup>, BackendError>;
 }
@@ -149,8 +163,18 @@ impl GitlabClient {
         }
     }
 
-    async fn create_group(&self, path: &str, name: &str) -> Result<(StatusCode, String), BackendError> {
-        let mut body = json!({"name": name, "path": path, "visibility": "private"});
+    async fn create_group(
+        &self,
+        path: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<(StatusCode, String), BackendError> {
+        let mut body = json!({
+            "name": name,
+            "path": path,
+            "visibility": "private",
+            "description": description,
+        });
         if let Some(parent) = self.parent_group {
             body["parent_id"] = json!(parent);
         }
@@ -209,12 +233,18 @@ impl GitlabClient {
 
 #[async_trait::async_trait]
 impl Gitlab for GitlabClient {
-    async fn ensure_group(&self, path: &str, name: &str) -> Result<GitlabGroup, BackendError> {
+    async fn ensure_group(
+        &self,
+        path: &str,
+        subscription: uuid::Uuid,
+        name: &str,
+    ) -> Result<GitlabGroup, BackendError> {
         let full_path = self.full_path(path).await?;
+        let description = super::ownership_mark(subscription);
         let group = match self.get_group(&full_path).await? {
             Some(group) => group,
             None => {
-                let (status, body) = self.create_group(path, name).await?;
+                let (status, body) = self.create_group(path, name, &description).await?;
                 if status == StatusCode::CREATED {
                     let created: Value = serde_json::from_str(&body)
                         .map_err(|_| BackendError::refused(BACKEND, "the created group is not JSON"))?;
@@ -227,6 +257,7 @@ impl Gitlab for GitlabClient {
                 }
             }
         };
+        group.ensure_owned(subscription)?;
         let mut group = group;
         if group.marked_for_deletion {
             let url = format!("{}/groups/{}/restore", self.api, group.id);
@@ -305,11 +336,12 @@ impl Gitlab for GitlabClient {
         Ok(())
     }
 
-    async fn remove_group(&self, path: &str) -> Result<(), BackendError> {
+    async fn remove_group(&self, path: &str, subscription: uuid::Uuid) -> Result<(), BackendError> {
         let full_path = self.full_path(path).await?;
         let Some(group) = self.get_group(&full_path).await? else {
             return Ok(());
         };
+        group.ensure_owned(subscription)?;
         if !group.marked_for_deletion {
             let (status, body) = self.delete_group(group.id, None).await?;
             if status == StatusCode::NOT_FOUND {
@@ -363,6 +395,7 @@ impl Gitlab for GitlabClient {
 struct GroupRecord {
     id: i64,
     name: String,
+    description: String,
     full_path: String,
     parent_id: Option<i64>,
     marked_for_deletion: bool,
@@ -378,11 +411,25 @@ impl GroupRecord {
             (Some(id), Some(full_path), Some(name)) => Ok(Self {
                 id,
                 name: name.to_owned(),
+                description: group["description"].as_str().unwrap_or_default().to_owned(),
                 full_path: full_path.to_owned(),
                 parent_id: group["parent_id"].as_i64(),
                 marked_for_deletion: group["marked_for_deletion_on"].is_string(),
             }),
             _ => Err(BackendError::refused(BACKEND, "unexpected group answer")),
+        }
+    }
+
+    /// Bibind's mark for `subscription` is in the description, or the
+    /// group is not ours.
+    fn ensure_owned(&self, subscription: uuid::Uuid) -> Result<(), BackendError> {
+        if self.description.contains(&super::ownership_mark(subscription)) {
+            Ok(())
+        } else {
+            Err(BackendError::not_ours(
+                BACKEND,
+                format!("group {}", self.full_path),
+            ))
         }
     }
 

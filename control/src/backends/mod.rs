@@ -50,6 +50,14 @@ impl BackendError {
         }
     }
 
+    /// `what` (e.g. "project tenant-acme-iot") exists under the name Bibind
+    /// wants but without Bibind's ownership mark for this subscription: it
+    /// is never adopted, changed or deleted, and the step is refused (not
+    /// retried) for an admin to sort out.
+    pub fn not_ours(backend: &'static str, what: impl std::fmt::Display) -> Self {
+        Self::refused(backend, format!("{what} exists and is not ours"))
+    }
+
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Transient { .. })
     }
@@ -163,6 +171,12 @@ impl Answer {
         }
         self.json(backend).map(Some)
     }
+}
+
+/// Bibind's ownership mark where a backend offers only free text (a GitLab
+/// group's description, an MQTT role's or client's `textdescription`).
+pub fn ownership_mark(subscription: uuid::Uuid) -> String {
+    format!("Managed by Bibind for subscription {subscription}")
 }
 
 /// At most `max` bytes of `text`, cut at a character boundary.

@@ -6,7 +6,14 @@
 //! `$CONTROL/dynamic-security/v1`, the reply on `…/v1/response`, matched by
 //! correlation data (every admin subscriber hears every reply). Each call
 //! opens its own short connection, so a broker restart between calls costs
-//! nothing. With an `mqtts://` address the connection is TLS (the system's
+//! nothing.
+//!
+//! Ownership: the roles and clients Bibind creates carry
+//! "Managed by Bibind for subscription <uuid>" as their `textdescription`.
+//! A role or client of the wanted name without that mark is never adopted,
+//! changed or deleted: the step is refused ("exists and is not ours").
+//!
+//! With an `mqtts://` address the connection is TLS (the system's
 //! roots, or only the CA given): the admin's password crosses it, so
 //! production must use it.
 
@@ -44,16 +51,27 @@ pub struct ObservedMqttTenant {
 #[async_trait::async_trait]
 pub trait MqttAccess: Send + Sync {
     /// Role `tenant-<slug>` allowed to publish and subscribe under
-    /// `tenants/<slug>/#` and nothing else; drifted ACLs are corrected.
-    async fn ensure_tenant_role(&self, slug: &str) -> Result<(), BackendError>;
-    /// A client holding the tenant's role. An existing client gets
-    /// `password` again (the broker cannot tell whether it already has it),
-    /// which disconnects it once. A username held by another tenant is refused.
-    async fn ensure_client(&self, slug: &str, username: &str, password: &str) -> Result<(), BackendError>;
+    /// `tenants/<slug>/#` and nothing else, marked as `subscription`'s;
+    /// drifted ACLs are corrected. A role of that name without the mark is
+    /// refused.
+    async fn ensure_tenant_role(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError>;
+    /// A client holding the tenant's role, marked as `subscription`'s. An
+    /// existing client gets `password` again (the broker cannot tell whether
+    /// it already has it), which disconnects it once. A username held by
+    /// another tenant, or without the mark, is refused.
+    async fn ensure_client(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        username: &str,
+        password: &str,
+    ) -> Result<(), BackendError>;
     /// Disables or enables every client holding the tenant's role.
     async fn set_tenant_enabled(&self, slug: &str, enabled: bool) -> Result<(), BackendError>;
     /// Deletes the tenant's clients, then its role; what is gone is done.
-    async fn remove_tenant(&self, slug: &str) -> Result<(), BackendError>;
+    /// When the role or a client holding it is not `subscription`'s,
+    /// nothing is deleted and the call is refused.
+    async fn remove_tenant(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError>;
     /// `None` when the tenant has no role.
     async fn observe(&self, slug: &str) -> Result<Option<ObservedMqttTenant>, BackendError>;
 }
@@ -127,6 +145,8 @@ struct RoleName {
 struct Client {
     username: String,
     #[serde(default)]
+    textdescription: Option<String>,
+    #[serde(default)]
     disabled: bool,
     #[serde(default)]
     roles: Vec<RoleName>,
@@ -136,6 +156,25 @@ impl Client {
     fn holds(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r.rolename == role)
     }
+}
+
+/// A role as `getRole` tells it.
+#[derive(Debug, Deserialize)]
+struct Role {
+    #[serde(default)]
+    textdescription: Option<String>,
+    #[serde(default)]
+    acls: Vec<Acl>,
+}
+
+/// Whether a role's or client's `textdescription` carries Bibind's mark
+/// for `subscription`.
+fn is_marked(textdescription: Option<&str>, subscription: uuid::Uuid) -> bool {
+    textdescription.is_some_and(|text| text.contains(&super::ownership_mark(subscription)))
+}
+
+fn not_ours(kind: &str, name: &str) -> BackendError {
+    BackendError::not_ours(BACKEND, format!("MQTT {kind} {name}"))
 }
 
 const ROLE_NOT_FOUND: &str = "Role not found";
@@ -299,19 +338,14 @@ impl MqttAdminClient {
         order_replies(replies, &correlations)
     }
 
-    async fn role_acls(&self, role: &str) -> Result<Option<Vec<Acl>>, BackendError> {
+    async fn role(&self, role: &str) -> Result<Option<Role>, BackendError> {
         let [reply] = self
             .run_exactly([json!({"command": "getRole", "rolename": role})])
             .await?;
         if reply.is(ROLE_NOT_FOUND) {
             return Ok(None);
         }
-        #[derive(Deserialize)]
-        struct Role {
-            #[serde(default)]
-            acls: Vec<Acl>,
-        }
-        Ok(Some(reply.ok_or(&[])?.field::<Role>("role")?.acls))
+        Ok(Some(reply.ok_or(&[])?.field::<Role>("role")?))
     }
 
     async fn client(&self, username: &str) -> Result<Option<Client>, BackendError> {
@@ -443,32 +477,50 @@ fn acl_repairs(role: &str, slug: &str, current: &[Acl]) -> Vec<Value> {
 
 #[async_trait::async_trait]
 impl MqttAccess for MqttAdminClient {
-    async fn ensure_tenant_role(&self, slug: &str) -> Result<(), BackendError> {
+    async fn ensure_tenant_role(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError> {
         let role = role_name(slug);
-        let current = match self.role_acls(&role).await? {
-            Some(acls) => acls,
+        let mark = super::ownership_mark(subscription);
+        let found = match self.role(&role).await? {
+            Some(found) => found,
             None => {
                 let acls: Vec<Value> = tenant_acls(slug)
                     .into_iter()
                     .map(|(acltype, topic)| json!({"acltype": acltype, "topic": topic, "allow": true}))
                     .collect();
                 let [created] = self
-                    .run_exactly([json!({"command": "createRole", "rolename": role, "acls": acls})])
+                    .run_exactly([json!({
+                        "command": "createRole",
+                        "rolename": role,
+                        "textdescription": mark,
+                        "acls": acls,
+                    })])
                     .await?;
                 if !created.ok_or(&[ROLE_EXISTS])?.is(ROLE_EXISTS) {
                     return Ok(());
                 }
-                // Created concurrently: check its ACLs like any other.
-                self.role_acls(&role).await?.unwrap_or_default()
+                // Created concurrently: check it like any other.
+                self.role(&role).await?.ok_or_else(|| {
+                    BackendError::transient(BACKEND, "the role vanished while being created")
+                })?
             }
         };
+        if !is_marked(found.textdescription.as_deref(), subscription) {
+            return Err(not_ours("role", &role));
+        }
+        let current = found.acls;
         // Removals run before additions, so a wrong `allow` on a wanted
         // topic is replaced rather than reported as existing.
         self.run_all(acl_repairs(&role, slug, &current), &[ACL_EXISTS, ACL_NOT_FOUND])
             .await
     }
 
-    async fn ensure_client(&self, slug: &str, username: &str, password: &str) -> Result<(), BackendError> {
+    async fn ensure_client(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        username: &str,
+        password: &str,
+    ) -> Result<(), BackendError> {
         let role = role_name(slug);
         let existing = match self.client(username).await? {
             Some(client) => client,
@@ -478,6 +530,7 @@ impl MqttAccess for MqttAdminClient {
                         "command": "createClient",
                         "username": username,
                         "password": password,
+                        "textdescription": super::ownership_mark(subscription),
                         "roles": [{"rolename": role}],
                     })])
                     .await?;
@@ -499,6 +552,9 @@ impl MqttAccess for MqttAdminClient {
                 format!("MQTT client {username} belongs to another tenant"),
             ));
         }
+        if !is_marked(existing.textdescription.as_deref(), subscription) {
+            return Err(not_ours("client", username));
+        }
         let mut commands =
             vec![json!({"command": "setClientPassword", "username": username, "password": password})];
         if !existing.holds(&role) {
@@ -519,11 +575,22 @@ impl MqttAccess for MqttAdminClient {
         self.run_all(commands, &[CLIENT_NOT_FOUND]).await
     }
 
-    async fn remove_tenant(&self, slug: &str) -> Result<(), BackendError> {
+    async fn remove_tenant(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError> {
         let role = role_name(slug);
-        let commands = self
-            .clients_with_role(&role)
-            .await?
+        if let Some(found) = self.role(&role).await? {
+            if !is_marked(found.textdescription.as_deref(), subscription) {
+                return Err(not_ours("role", &role));
+            }
+        }
+        let clients = self.clients_with_role(&role).await?;
+        // Every client is checked before any goes: all or nothing.
+        if let Some(foreign) = clients
+            .iter()
+            .find(|client| !is_marked(client.textdescription.as_deref(), subscription))
+        {
+            return Err(not_ours("client", &foreign.username));
+        }
+        let commands = clients
             .into_iter()
             .map(|client| json!({"command": "deleteClient", "username": client.username}))
             .chain([json!({"command": "deleteRole", "rolename": role})])
@@ -533,7 +600,7 @@ impl MqttAccess for MqttAdminClient {
 
     async fn observe(&self, slug: &str) -> Result<Option<ObservedMqttTenant>, BackendError> {
         let role = role_name(slug);
-        let Some(acls) = self.role_acls(&role).await? else {
+        let Some(Role { acls, .. }) = self.role(&role).await? else {
             return Ok(None);
         };
         let clients = self

@@ -5,6 +5,14 @@
 //! `tenant-<slug>` bound to that policy, through which the tenant's
 //! workloads log in. Generated secrets are written once and never rotated
 //! by a re-run.
+//!
+//! Ownership: every secret Bibind writes carries `custom_metadata` naming
+//! Bibind and its subscription (KV v2 metadata, written before the first
+//! version). A secret at the wanted path without that mark for this
+//! subscription is never overwritten or deleted: the step is refused
+//! ("exists and is not ours"). Policies and AppRoles have no metadata to
+//! carry a mark; they are Bibind's by name (`tenant-<instance>`, in the
+//! AppRole mount Bibind enables) and rewritten to Bibind's rules.
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -27,6 +35,10 @@ const APPROLE_MOUNT: &str = "approle";
 const GENERATED_BYTES: usize = 32;
 /// Concurrent writers of one secret: how often a lost check-and-set is retried.
 const WRITE_ATTEMPTS: usize = 3;
+/// `custom_metadata` keys of Bibind's ownership mark on a secret.
+pub const MANAGED_BY_KEY: &str = "managed_by";
+pub const MANAGER: &str = "bibind";
+pub const SUBSCRIPTION_KEY: &str = "bibind_subscription_id";
 
 /// What a tenant's workloads log in with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,16 +65,20 @@ pub trait SecretStore: Send + Sync {
     async fn ensure_tenant(&self, slug: &str) -> Result<TenantVault, BackendError>;
     /// The secret `name` with at least `keys`: existing values are kept,
     /// missing keys get a random value. Returns every key of the secret.
+    /// A secret of that name not marked as `subscription`'s is refused.
     async fn ensure_generated_secret(
         &self,
         slug: &str,
+        subscription: uuid::Uuid,
         name: &str,
         keys: &[&str],
     ) -> Result<BTreeMap<String, String>, BackendError>;
     /// Writes the secret `name` (a new version with exactly `data`).
+    /// A secret of that name not marked as `subscription`'s is refused.
     async fn put_secret(
         &self,
         slug: &str,
+        subscription: uuid::Uuid,
         name: &str,
         data: &BTreeMap<String, String>,
     ) -> Result<(), BackendError>;
@@ -72,7 +88,9 @@ pub trait SecretStore: Send + Sync {
         name: &str,
     ) -> Result<Option<BTreeMap<String, String>>, BackendError>;
     /// Every version of every secret of the tenant, its AppRole, its policy.
-    async fn remove_tenant(&self, slug: &str) -> Result<(), BackendError>;
+    /// When a secret under the tenant's prefix is not `subscription`'s,
+    /// nothing is removed and the call is refused.
+    async fn remove_tenant(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError>;
     async fn observe(&self, slug: &str) -> Result<ObservedTenantVault, BackendError>;
 }
 
@@ -179,6 +197,10 @@ fn gone(result: Result<(), ClientError>) -> Result<(), BackendError> {
     found(result).map(|_| ())
 }
 
+fn not_ours(path: &str) -> BackendError {
+    BackendError::not_ours(BACKEND, format!("secret {KV_MOUNT}/{path}"))
+}
+
 fn is_check_and_set_conflict(error: &ClientError) -> bool {
     matches!(error, ClientError::APIError { code: 400, errors } if errors.iter().any(|e| e.contains("check-and-set")))
 }
@@ -279,6 +301,38 @@ impl VaultClient {
         Ok((version, as_strings(data)))
     }
 
+    /// Whether the secret at `path` is missing (`None`), or carries
+    /// Bibind's mark for `subscription`.
+    async fn marked(&self, path: &str, subscription: uuid::Uuid) -> Result<Option<bool>, BackendError> {
+        let metadata = found(kv2::read_metadata(&self.client, KV_MOUNT, path).await)?;
+        Ok(metadata.map(|metadata| {
+            let custom = metadata.custom_metadata.unwrap_or_default();
+            custom.get(MANAGED_BY_KEY).map(String::as_str) == Some(MANAGER)
+                && custom.get(SUBSCRIPTION_KEY) == Some(&subscription.to_string())
+        }))
+    }
+
+    /// Refuses a secret at `path` that is not `subscription`'s; marks a new
+    /// one before its first version, so that a write cut short leaves a
+    /// marked path and the next run goes on.
+    async fn claim(&self, path: &str, subscription: uuid::Uuid) -> Result<(), BackendError> {
+        match self.marked(path, subscription).await? {
+            Some(true) => Ok(()),
+            Some(false) => Err(not_ours(path)),
+            None => {
+                let mark = std::collections::HashMap::from([
+                    (MANAGED_BY_KEY.to_owned(), MANAGER.to_owned()),
+                    (SUBSCRIPTION_KEY.to_owned(), subscription.to_string()),
+                ]);
+                let mut options = vaultrs::api::kv2::requests::SetSecretMetadataRequestBuilder::default();
+                options.custom_metadata(mark);
+                kv2::set_metadata(&self.client, KV_MOUNT, path, Some(&mut options))
+                    .await
+                    .map_err(classify)
+            }
+        }
+    }
+
     /// Names of the secrets under `tenants/<slug>/`, nested ones as `a/b`.
     async fn secret_names(&self, slug: &str) -> Result<Vec<String>, BackendError> {
         let root = format!("tenants/{slug}/");
@@ -331,10 +385,12 @@ impl SecretStore for VaultClient {
     async fn ensure_generated_secret(
         &self,
         slug: &str,
+        subscription: uuid::Uuid,
         name: &str,
         keys: &[&str],
     ) -> Result<BTreeMap<String, String>, BackendError> {
         let path = secret_path(slug, name)?;
+        self.claim(&path, subscription).await?;
         for _ in 0..WRITE_ATTEMPTS {
             let (version, mut data) = self.read_versioned(&path).await?;
             let missing: Vec<&str> = keys
@@ -366,10 +422,12 @@ impl SecretStore for VaultClient {
     async fn put_secret(
         &self,
         slug: &str,
+        subscription: uuid::Uuid,
         name: &str,
         data: &BTreeMap<String, String>,
     ) -> Result<(), BackendError> {
         let path = secret_path(slug, name)?;
+        self.claim(&path, subscription).await?;
         kv2::set(&self.client, KV_MOUNT, &path, data)
             .await
             .map(|_| ())
@@ -385,10 +443,22 @@ impl SecretStore for VaultClient {
         Ok(found(kv2::read::<BTreeMap<String, Value>>(&self.client, KV_MOUNT, &path).await)?.map(as_strings))
     }
 
-    async fn remove_tenant(&self, slug: &str) -> Result<(), BackendError> {
+    async fn remove_tenant(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError> {
         let slug = checked_segment("tenant slug", slug)?;
-        for name in self.secret_names(slug).await? {
-            gone(kv2::delete_metadata(&self.client, KV_MOUNT, &format!("tenants/{slug}/{name}")).await)?;
+        let paths: Vec<String> = self
+            .secret_names(slug)
+            .await?
+            .into_iter()
+            .map(|name| format!("tenants/{slug}/{name}"))
+            .collect();
+        // Every secret is checked before any goes: all or nothing.
+        for path in &paths {
+            if self.marked(path, subscription).await? == Some(false) {
+                return Err(not_ours(path));
+            }
+        }
+        for path in &paths {
+            gone(kv2::delete_metadata(&self.client, KV_MOUNT, path).await)?;
         }
         gone(approle::role::delete(&self.client, APPROLE_MOUNT, &policy_name(slug)).await)?;
         gone(sys::policy::delete(&self.client, &policy_name(slug)).await)

@@ -83,7 +83,7 @@ impl ProvisioningRunner {
             Step::VaultSecrets => {
                 self.backends
                     .vault
-                    .ensure_generated_secret(&instance, SERVICE_SECRET, generated_keys(ctx.offer))
+                    .ensure_generated_secret(&instance, ctx.id, SERVICE_SECRET, generated_keys(ctx.offer))
                     .await?;
                 Ok(vec![created(
                     "vault",
@@ -136,10 +136,10 @@ impl ProvisioningRunner {
                 let secrets = self.service_secret(&instance).await?;
                 let username = mqtt_ingest_username(ctx);
                 let password = secret_value(&secrets, "mqtt_ingest_password")?;
-                self.backends.mqtt.ensure_tenant_role(&ctx.slug).await?;
+                self.backends.mqtt.ensure_tenant_role(&ctx.slug, ctx.id).await?;
                 self.backends
                     .mqtt
-                    .ensure_client(&ctx.slug, &username, password)
+                    .ensure_client(&ctx.slug, ctx.id, &username, password)
                     .await?;
                 Ok(vec![
                     created("mqtt", "role", format!("tenant-{}", ctx.slug)),
@@ -292,15 +292,15 @@ impl ProvisioningRunner {
                 Ok(Vec::new())
             }
             Step::MqttRemove => {
-                self.backends.mqtt.remove_tenant(&ctx.slug).await?;
+                self.backends.mqtt.remove_tenant(&ctx.slug, ctx.id).await?;
                 Ok(Vec::new())
             }
             Step::GitlabRemove => {
-                self.backends.gitlab.remove_group(&instance).await?;
+                self.backends.gitlab.remove_group(&instance, ctx.id).await?;
                 Ok(Vec::new())
             }
             Step::OpenstackRemove => {
-                self.backends.openstack.remove_project(&instance).await?;
+                self.backends.openstack.remove_project(&instance, ctx.id).await?;
                 Ok(Vec::new())
             }
             Step::KubeRemove => match self.backends.kubernetes.remove_namespace(&instance).await? {
@@ -310,7 +310,7 @@ impl ProvisioningRunner {
                 )),
             },
             Step::VaultRemove => {
-                self.backends.vault.remove_tenant(&instance).await?;
+                self.backends.vault.remove_tenant(&instance, ctx.id).await?;
                 Ok(Vec::new())
             }
         }
@@ -342,7 +342,7 @@ impl ProvisioningRunner {
         let project = self
             .backends
             .openstack
-            .ensure_project(&ctx.instance(), &description)
+            .ensure_project(&ctx.instance(), ctx.id, &description)
             .await?;
         self.backends.openstack.set_quota(&project, &quota).await?;
         Ok(vec![created("openstack", "project", project)])
@@ -356,7 +356,7 @@ impl ProvisioningRunner {
         let group = self
             .backends
             .gitlab
-            .ensure_group(&instance, &format!("{} ({})", ctx.slug, ctx.offer.code()))
+            .ensure_group(&instance, ctx.id, &format!("{} ({})", ctx.slug, ctx.offer.code()))
             .await?;
         let stored = self
             .backends
@@ -386,7 +386,7 @@ impl ProvisioningRunner {
             ]);
             self.backends
                 .vault
-                .put_secret(&instance, REGISTRY_SECRET, &secret)
+                .put_secret(&instance, ctx.id, REGISTRY_SECRET, &secret)
                 .await?;
         }
         Ok(vec![

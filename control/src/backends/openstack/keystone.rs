@@ -5,10 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{
-    session::{error_from, json_or_error, Service, Session},
-    MANAGED_TAG,
-};
+use super::session::{error_from, json_or_error, Service, Session};
 use crate::backends::BackendError;
 
 pub const BACKEND: &str = "keystone";
@@ -47,12 +44,13 @@ pub async fn find_project(session: &Session, name: &str) -> Result<Option<Projec
     Ok(list.projects.into_iter().find(|project| project.name == name))
 }
 
-/// Creates the project, tagged as Bibind's; `None` when the name is
-/// already taken (Keystone's 409), so the caller looks it up.
+/// Creates the project with `tags` (Bibind's marks); `None` when the name
+/// is already taken (Keystone's 409), so the caller looks it up.
 pub async fn create_project(
     session: &Session,
     name: &str,
     description: &str,
+    tags: &[String],
 ) -> Result<Option<Project>, BackendError> {
     let token = session.token().await?;
     let body = json!({
@@ -61,7 +59,7 @@ pub async fn create_project(
             "domain_id": token.domain_id,
             "description": description,
             "enabled": true,
-            "tags": [MANAGED_TAG],
+            "tags": tags,
         }
     });
     let response = session

@@ -6,8 +6,12 @@
 //! ([`session`]), keeps the token until shortly before it expires and
 //! authenticates again once when a service answers 401. The quota services'
 //! URLs come from the settings, else from the token's service catalog.
-//! A project that has the right name but not the `bibind` tag is somebody
-//! else's: it is never changed or deleted, and is reported as a refusal.
+//! Ownership: a project Bibind creates is tagged `bibind` and
+//! `bibind-subscription-<uuid>`. One that has the right name but not the
+//! `bibind` tag, or another subscription's tag, is somebody else's: it is
+//! never adopted, changed or deleted, and the step is refused ("exists and
+//! is not ours"). One tagged `bibind` alone was made by Bibind before
+//! projects named their subscription: it is adopted and tagged.
 
 mod keystone;
 mod quotas;
@@ -23,6 +27,8 @@ use session::Session;
 
 /// The tag marking the projects Bibind manages.
 pub const MANAGED_TAG: &str = "bibind";
+/// With the subscription's id, the tag naming whose project it is.
+pub const SUBSCRIPTION_TAG_PREFIX: &str = "bibind-subscription-";
 
 /// Keystone refuses longer project names.
 const PROJECT_NAME_MAX: usize = 64;
@@ -50,15 +56,22 @@ pub struct ObservedProject {
 #[async_trait]
 pub trait OpenStack: Send + Sync {
     /// The project `tenant-<slug>` in the admin project's domain, tagged
-    /// `bibind`, created if missing (its description corrected if not);
-    /// returns its id.
-    async fn ensure_project(&self, slug: &str, description: &str) -> Result<String, BackendError>;
+    /// `bibind` and with `subscription`'s tag, created if missing (its
+    /// description corrected if not); returns its id. One of that name that
+    /// is not this subscription's is refused ("exists and is not ours").
+    async fn ensure_project(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        description: &str,
+    ) -> Result<String, BackendError>;
     /// Nova cores/ram/instances, Cinder volumes/gigabytes, Neutron networks.
     async fn set_quota(&self, project_id: &str, quota: &ProjectQuota) -> Result<(), BackendError>;
     async fn set_project_enabled(&self, project_id: &str, enabled: bool) -> Result<(), BackendError>;
     /// Quotas back to the defaults, then the project disabled and deleted;
-    /// a project already gone is success.
-    async fn remove_project(&self, slug: &str) -> Result<(), BackendError>;
+    /// a project already gone is success, one that is not `subscription`'s
+    /// is refused and left as it is.
+    async fn remove_project(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError>;
     async fn observe(&self, slug: &str) -> Result<Option<ObservedProject>, BackendError>;
 }
 
@@ -133,11 +146,18 @@ impl OpenStackClient {
 
 #[async_trait]
 impl OpenStack for OpenStackClient {
-    async fn ensure_project(&self, slug: &str, description: &str) -> Result<String, BackendError> {
+    async fn ensure_project(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        description: &str,
+    ) -> Result<String, BackendError> {
         let name = project_name(slug)?;
+        let owner_tag = subscription_tag(subscription);
+        let tags = [MANAGED_TAG.to_owned(), owner_tag.clone()];
         let project = match keystone::find_project(&self.session, &name).await? {
             Some(project) => project,
-            None => match keystone::create_project(&self.session, &name, description).await? {
+            None => match keystone::create_project(&self.session, &name, description, &tags).await? {
                 Some(created) => return Ok(created.id),
                 // Created meanwhile by a racing step: take that one.
                 None => keystone::find_project(&self.session, &name)
@@ -150,9 +170,18 @@ impl OpenStack for OpenStackClient {
                     })?,
             },
         };
-        ensure_managed(&project)?;
+        let mut fields = serde_json::Map::new();
+        if ensure_owned(&project, subscription)? == Mark::Missing {
+            // Keystone replaces the whole list: keep the tags it has.
+            let mut tags = project.tags.clone();
+            tags.push(owner_tag);
+            fields.insert("tags".into(), serde_json::json!(tags));
+        }
         if project.description.as_deref().unwrap_or("") != description {
-            let fields = serde_json::json!({ "description": description });
+            fields.insert("description".into(), serde_json::json!(description));
+        }
+        if !fields.is_empty() {
+            let fields = serde_json::Value::Object(fields);
             if keystone::update_project(&self.session, &project.id, fields).await? == Outcome::Absent {
                 return Err(BackendError::transient(
                     keystone::BACKEND,
@@ -185,10 +214,12 @@ impl OpenStack for OpenStackClient {
         }
     }
 
-    async fn remove_project(&self, slug: &str) -> Result<(), BackendError> {
-        let Some(project) = self.managed_project(slug).await? else {
+    async fn remove_project(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError> {
+        let name = project_name(slug)?;
+        let Some(project) = keystone::find_project(&self.session, &name).await? else {
             return Ok(());
         };
+        ensure_owned(&project, subscription)?;
         quotas::reset_compute(&self.session, &project.id).await?;
         quotas::reset_volume(&self.session, &project.id).await?;
         quotas::reset_network(&self.session, &project.id).await?;
@@ -242,17 +273,48 @@ pub fn project_name(slug: &str) -> Result<String, BackendError> {
     Ok(name)
 }
 
+/// `bibind-subscription-<uuid>`.
+pub fn subscription_tag(subscription: uuid::Uuid) -> String {
+    format!("{SUBSCRIPTION_TAG_PREFIX}{subscription}")
+}
+
+/// Whether a project of Bibind's carries its subscription's tag yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mark {
+    Present,
+    /// Made by Bibind before projects named their subscription.
+    Missing,
+}
+
+/// A project with Bibind's tag (any subscription's): what `observe` and
+/// a suspension may look at.
 fn ensure_managed(project: &Project) -> Result<(), BackendError> {
     if project.tags.iter().any(|tag| tag == MANAGED_TAG) {
         return Ok(());
     }
-    Err(BackendError::refused(
+    Err(not_ours(project))
+}
+
+/// A project Bibind made for `subscription`: anything else is refused.
+fn ensure_owned(project: &Project, subscription: uuid::Uuid) -> Result<Mark, BackendError> {
+    ensure_managed(project)?;
+    let own = subscription_tag(subscription);
+    let mut owners = project
+        .tags
+        .iter()
+        .filter(|tag| tag.starts_with(SUBSCRIPTION_TAG_PREFIX));
+    match owners.next() {
+        None => Ok(Mark::Missing),
+        Some(tag) if *tag == own && owners.next().is_none() => Ok(Mark::Present),
+        Some(_) => Err(not_ours(project)),
+    }
+}
+
+fn not_ours(project: &Project) -> BackendError {
+    BackendError::not_ours(
         keystone::BACKEND,
-        format!(
-            "project {} ({}) exists without the {MANAGED_TAG} tag: it is not Bibind's, so it is left alone",
-            project.name, project.id
-        ),
-    ))
+        format!("project {} ({})", project.name, project.id),
+    )
 }
 
 /// A limit as OpenStack holds it (-1 for unlimited) read into Bibind's
