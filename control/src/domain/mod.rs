@@ -33,8 +33,8 @@ pub use locale::{Locale, LocalizedText};
 pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};
 pub use plans::{PlanDraft, PlanForm, PlanRecord, MAX_AMOUNT};
 pub use provisioning::{
-    job_kind, parse_job_kind, workflow, Action, Backend, ProvisioningProgress, Step, StepProgress,
-    SubscriptionProgress,
+    instance_name, job_kind, parse_job_kind, workflow, Action, Backend, ProvisioningProgress, Step,
+    StepProgress, SubscriptionProgress,
 };
 pub use subscription::{QuotaUsage, SubscriptionState, SubscriptionView};
 pub use tenancy::{

@@ -125,6 +125,18 @@ impl Step {
     }
 }
 
+/// What every tenant service's name starts with on every backend
+/// (namespace, Vault tenant, Odoo database, OpenStack project, GitLab
+/// group): no infrastructure namespace, database, project or group does, so
+/// a tenant named like one (`kube`, `postgres`) never meets it.
+pub const TENANT_PREFIX: &str = "tenant-";
+
+/// The name of a subscription's services on every backend:
+/// `tenant-<slug>-<offer>`.
+pub fn instance_name(slug: &str, offer: OfferKind) -> String {
+    format!("{TENANT_PREFIX}{slug}-{}", offer.code())
+}
+
 /// The job kind of `action` on a subscription to `offer`: `provision.iot`.
 pub fn job_kind(action: Action, offer: OfferKind) -> String {
     format!("{}.{}", action.code(), offer.code())

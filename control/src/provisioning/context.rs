@@ -36,7 +36,7 @@ impl SubscriptionContext {
     /// The name of the subscription's services on every backend: its
     /// namespace, Vault tenant, Odoo database, OpenStack project, GitLab group.
     pub fn instance(&self) -> String {
-        format!("{}-{}", self.slug, self.offer.code())
+        crate::domain::instance_name(&self.slug, self.offer)
     }
 
     pub fn limit(&self, quota: QuotaKind) -> u32 {

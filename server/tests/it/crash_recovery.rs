@@ -68,7 +68,7 @@ struct Tenant {
 
 impl Tenant {
     fn instance(&self) -> String {
-        format!("{}-{}", self.slug, self.offer.code())
+        control::domain::instance_name(&self.slug, self.offer)
     }
 
     fn uses_odoo(&self) -> bool {

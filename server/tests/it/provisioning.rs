@@ -30,7 +30,7 @@ struct Found {
 
 async fn found(harness: &Harness, slug: &str, offer: OfferKind) -> Found {
     let backends = &harness.stack.backends;
-    let instance = format!("{slug}-{}", offer.code());
+    let instance = control::domain::instance_name(slug, offer);
     let namespace = backends.kubernetes.observe(&instance).await.unwrap();
     let vault = backends.vault.observe(&instance).await.unwrap();
     let client = backends

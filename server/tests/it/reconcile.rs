@@ -10,7 +10,7 @@ use std::{sync::Arc, time::Duration};
 
 use control::{
     clock::SystemClock,
-    domain::QuotaKind,
+    domain::{OfferKind, QuotaKind},
     provisioning::{Engine, ProvisioningRunner, ReconcileReport},
     store::Db,
     tenant_admin::Reason,
@@ -45,7 +45,7 @@ async fn provisioned(harness: &Harness, plan: &str, offer: &str) -> Provisioned 
     let (subscription, state, applied) = harness.subscription(&slug).await;
     assert_eq!((state.as_str(), applied.as_str()), ("active", "running"));
     Provisioned {
-        instance: format!("{slug}-{offer}"),
+        instance: control::domain::instance_name(&slug, OfferKind::from_code(offer).unwrap()),
         slug,
         subscription,
     }

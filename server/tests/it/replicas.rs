@@ -7,7 +7,9 @@
 use crate::support;
 use std::{collections::BTreeSet, path::Path, time::Duration};
 
-use control::domain::{JobState, NewOrganization, SubscriptionProgress, SubscriptionState};
+use control::domain::{
+    instance_name, JobState, NewOrganization, OfferKind, SubscriptionProgress, SubscriptionState,
+};
 use sim::faults::Fault;
 use support::{
     backends::SimulatedBackends,
@@ -79,7 +81,15 @@ async fn two_portal_processes_run_each_step_once_and_both_streams_hear_every_cha
     }
     // People sign in, and data is arranged, through a portal in this process
     // that runs no engine: only the two processes run jobs.
-    let setup = TestApp::builder().oidc().spawn().await;
+    // One owner of all the tenants: more than the default limit per account.
+    let setup = TestApp::builder()
+        .oidc()
+        .tenancy(server::config::TenancyConfig {
+            organizations_per_account: TENANTS as u32,
+            ..Default::default()
+        })
+        .spawn()
+        .await;
     let mut environment = portal_environment(&setup.database);
     // As many as an in-process portal with the engine gets (its listeners
     // and workers hold connections).
@@ -225,7 +235,7 @@ async fn two_portal_processes_run_each_step_once_and_both_streams_hear_every_cha
     let namespaces = stack.tenant_namespaces().await;
     let expected: BTreeSet<String> = tenants
         .iter()
-        .map(|(slug, (_, offer))| format!("{slug}-{offer}"))
+        .map(|(slug, (_, offer))| instance_name(slug, OfferKind::from_code(offer).unwrap()))
         .collect();
     assert_eq!(namespaces, expected, "kubernetes namespaces");
 

@@ -50,7 +50,7 @@ async fn acme_training(harness: &Harness, owner: &Caller) -> TenantApp {
         .unwrap();
     harness.settle().await;
     assert_eq!(harness.failed_jobs().await, vec![]);
-    let instance = format!("{slug}-training");
+    let instance = control::domain::instance_name(&slug, control::domain::OfferKind::Training);
     let client_id = format!("odoo-{instance}");
     let secrets = harness
         .stack

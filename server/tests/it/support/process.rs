@@ -47,6 +47,8 @@ impl PortalProcess {
             .arg("serve")
             .envs(environment.iter().cloned())
             .env("BIBIND_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            // Several portals run side by side: each its own operations port.
+            .env("BIBIND_SERVER__OPERATIONS_LISTEN", "127.0.0.1:0")
             .env("BIBIND_SERVER__PUBLIC_URL", &base_url)
             .stdin(Stdio::null())
             .stdout(file.try_clone().unwrap())
