@@ -73,7 +73,7 @@ fn ProgressView(progress: ProvisioningProgress) -> impl IntoView {
     }
 }
 
-fn action_label(action: Action) -> Msg {
+pub(crate) fn action_label(action: Action) -> Msg {
     match action {
         Action::Provision => Msg::ProgressProvision,
         Action::Suspend => Msg::ProgressSuspend,
@@ -96,7 +96,7 @@ fn backend_label(backend: Backend) -> Msg {
     }
 }
 
-fn step_label(step: Step) -> Msg {
+pub(crate) fn step_label(step: Step) -> Msg {
     match step {
         Step::Begin => Msg::StepBegin,
         Step::VaultTenant => Msg::StepVaultTenant,

@@ -291,6 +291,16 @@ messages! {
     JobStep => en: "Step", fr: "Étape";
     JobAttempts => en: "Attempts", fr: "Tentatives";
     JobRanBy => en: "Worker", fr: "Exécuté par";
+    JobStateQueued => en: "Queued", fr: "En file d'attente";
+    JobStateRunning => en: "Running", fr: "En cours";
+    JobStateWaiting => en: "Waiting to try again", fr: "En attente d'un nouvel essai";
+    JobStateSucceeded => en: "Succeeded", fr: "Réussie";
+    JobStateFailed => en: "Failed", fr: "En échec";
+    JobStateCancelled => en: "Cancelled", fr: "Annulée";
+    StepStatePending => en: "To do", fr: "À faire";
+    StepStateRunning => en: "Running", fr: "En cours";
+    StepStateDone => en: "Done", fr: "Faite";
+    StepStateFailed => en: "Failed", fr: "En échec";
     QuotaNameCpu => en: "CPU (millicores)", fr: "CPU (millicœurs)";
     QuotaNameMemory => en: "Memory (MiB)", fr: "Mémoire (Mio)";
     QuotaNameStorage => en: "Storage (GiB)", fr: "Stockage (Gio)";
