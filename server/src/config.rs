@@ -379,8 +379,14 @@ pub struct VaultConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OryConfig {
+    /// The public API as browsers reach it.
     pub public_url: String,
     pub admin_url: String,
+    /// The public API as the portal reaches it, when that is not
+    /// `public_url` (Kratos behind an ingress that refuses browsers'
+    /// self-service posts: the portal relays them here).
+    #[serde(default)]
+    pub internal_url: Option<String>,
 }
 
 /// A backend reached over TCP at `host:port`.

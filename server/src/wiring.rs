@@ -34,7 +34,11 @@ pub async fn control_plane(config: &Config) -> Result<Control, StartError> {
         control = control.with_mailer(Mailer::smtp(&smtp.address, &smtp.from)?);
     }
     if let Some(kratos) = &config.kratos {
-        control = control.with_kratos(Kratos::new(&kratos.public_url, Some(&kratos.admin_url))?);
+        let mut client = Kratos::new(&kratos.public_url, Some(&kratos.admin_url))?;
+        if let Some(internal) = &kratos.internal_url {
+            client = client.with_internal_url(internal);
+        }
+        control = control.with_kratos(client);
     }
     if let Some(hydra) = &config.hydra {
         control = control.with_hydra(Hydra::new(&hydra.admin_url)?);

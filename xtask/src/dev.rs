@@ -45,6 +45,11 @@ fn ports() -> Result<Ports> {
         smtp: port("BIBIND_DEV_SMTP_PORT", 2525, "the SMTP sink")?,
         smtp_api: port("BIBIND_DEV_SMTP_API_PORT", 8025, "the SMTP sink's mail viewer")?,
         kratos_public: port("BIBIND_DEV_KRATOS_PUBLIC_PORT", 4433, "Kratos (public API)")?,
+        kratos_internal: port(
+            "BIBIND_DEV_KRATOS_INTERNAL_PORT",
+            4436,
+            "Kratos (public API behind its gate)",
+        )?,
         kratos_admin: port("BIBIND_DEV_KRATOS_ADMIN_PORT", 4434, "Kratos (admin API)")?,
         hydra_public: port("BIBIND_DEV_HYDRA_PUBLIC_PORT", 4444, "Hydra (public API)")?,
         hydra_admin: port("BIBIND_DEV_HYDRA_ADMIN_PORT", 4445, "Hydra (admin API)")?,

@@ -8,6 +8,7 @@ mod dev;
 #[cfg(test)]
 mod docs;
 mod keystone;
+mod kratos_gate;
 mod mosquitto;
 mod ory;
 mod paths;

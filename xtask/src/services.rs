@@ -12,6 +12,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::{
     keystone::Keystone,
+    kratos_gate,
     mosquitto::{self, Mosquitto},
     ory, paths,
     process::{self, Supervised},
@@ -31,7 +32,11 @@ pub struct Ports {
     pub mqtt: u16,
     pub smtp: u16,
     pub smtp_api: u16,
+    /// Where browsers reach Kratos' public API: the gate that refuses
+    /// self-service posts not relayed by the portal (`kratos_gate.rs`).
     pub kratos_public: u16,
+    /// Where Kratos' public API listens; the portal talks to it there.
+    pub kratos_internal: u16,
     pub kratos_admin: u16,
     pub hydra_public: u16,
     pub hydra_admin: u16,
@@ -55,6 +60,7 @@ impl Ports {
             smtp: process::free_port()?,
             smtp_api: process::free_port()?,
             kratos_public: process::free_port()?,
+            kratos_internal: process::free_port()?,
             kratos_admin: process::free_port()?,
             hydra_public: process::free_port()?,
             hydra_admin: process::free_port()?,
@@ -187,7 +193,10 @@ impl Stack {
             (2525, p.smtp),
         ] {
             replacements.push((format!(":{default}"), format!(":{port}")));
-            replacements.push((format!("port: {default}"), format!("port: {port}")));
+            // Kratos' public API listens behind its gate: its URLs name the
+            // gate, its socket is its own.
+            let listen = if default == 4433 { p.kratos_internal } else { port };
+            replacements.push((format!("port: {default}"), format!("port: {listen}")));
         }
         let config_dir = data_dir.join("ory");
         let kratos_config = ory::render_config("kratos.yml", &replacements, &config_dir)?;
@@ -227,7 +236,7 @@ impl Stack {
                 &["serve", "all", "--dev", "--sqa-opt-out"]
             };
             let ports: &[u16] = if name == "kratos" {
-                &[p.kratos_public, p.kratos_admin]
+                &[p.kratos_internal, p.kratos_admin]
             } else {
                 &[p.hydra_public, p.hydra_admin]
             };
@@ -266,6 +275,7 @@ impl Stack {
                 ports,
             )?;
         }
+        kratos_gate::start(p.kratos_public, p.kratos_internal)?;
         Ok(())
     }
 
@@ -366,8 +376,14 @@ impl Stack {
         format!("127.0.0.1:{}", self.ports.smtp)
     }
 
+    /// Kratos' public API as browsers reach it: through the gate.
     pub fn kratos_public_url(&self) -> String {
         format!("http://{BROWSER_HOST}:{}", self.ports.kratos_public)
+    }
+
+    /// Kratos' public API itself, for the portal and the tests' own calls.
+    pub fn kratos_internal_url(&self) -> String {
+        format!("http://{BROWSER_HOST}:{}", self.ports.kratos_internal)
     }
 
     pub fn kratos_admin_url(&self) -> String {
@@ -403,6 +419,7 @@ impl Stack {
             ("BIBIND_MQTT__ADDRESS".into(), self.mqtt_address()),
             ("BIBIND_SMTP__ADDRESS".into(), self.smtp_address()),
             ("BIBIND_KRATOS__PUBLIC_URL".into(), self.kratos_public_url()),
+            ("BIBIND_KRATOS__INTERNAL_URL".into(), self.kratos_internal_url()),
             ("BIBIND_KRATOS__ADMIN_URL".into(), self.kratos_admin_url()),
             ("BIBIND_HYDRA__PUBLIC_URL".into(), self.hydra_public_url()),
             ("BIBIND_HYDRA__ADMIN_URL".into(), self.hydra_admin_url()),

@@ -178,7 +178,10 @@ pub(crate) fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
         ("TEST_MQTT_ADMIN_PASSWORD", stack.mqtt_admin().1.to_owned()),
         ("TEST_SMTP_ADDRESS", stack.smtp_address()),
         ("TEST_SMTP_API_URL", stack.smtp_api_url()),
-        ("TEST_KRATOS_PUBLIC_URL", stack.kratos_public_url()),
+        // The tests' own calls reach Kratos itself (as the portal does);
+        // browsers go through its gate.
+        ("TEST_KRATOS_PUBLIC_URL", stack.kratos_internal_url()),
+        ("TEST_KRATOS_GATE_URL", stack.kratos_public_url()),
         ("TEST_KRATOS_ADMIN_URL", stack.kratos_admin_url()),
         ("TEST_HYDRA_PUBLIC_URL", stack.hydra_public_url()),
         ("TEST_HYDRA_ADMIN_URL", stack.hydra_admin_url()),

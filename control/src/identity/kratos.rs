@@ -20,7 +20,11 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone, Debug)]
 pub struct Kratos {
     http: reqwest::Client,
+    /// Kratos' public API as browsers reach it (flows start there).
     public_url: String,
+    /// The same API as the portal reaches it: behind the ingress that
+    /// refuses browsers' self-service posts, the portal relays them here.
+    api_url: String,
     admin_url: Option<String>,
 }
 
@@ -210,15 +214,24 @@ impl Kratos {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| FAIL.because(format!("cannot build the HTTP client: {e}")))?;
+        let public_url = public_url.trim_end_matches('/').to_owned();
         Ok(Self {
             http,
-            public_url: public_url.trim_end_matches('/').to_owned(),
+            api_url: public_url.clone(),
+            public_url,
             admin_url: admin_url.map(|url| url.trim_end_matches('/').to_owned()),
         })
     }
 
     pub fn public_url(&self) -> &str {
         &self.public_url
+    }
+
+    /// Calls Kratos' public API at `url` rather than where browsers reach it
+    /// (`[kratos] internal_url`).
+    pub fn with_internal_url(mut self, url: &str) -> Self {
+        url.trim_end_matches('/').clone_into(&mut self.api_url);
+        self
     }
 
     /// Where to send the browser to start a flow. `return_to` must be on
@@ -256,7 +269,7 @@ impl Kratos {
         if !is_flow_id(id) {
             return Ok(FlowOutcome::Restart(restart));
         }
-        let url = format!("{}/self-service/{}/flows?id={id}", self.public_url, kind.slug());
+        let url = format!("{}/self-service/{}/flows?id={id}", self.api_url, kind.slug());
         let request = self.http.get(url).header(header::ACCEPT, "application/json");
         let response = with_browser_cookies(request, cookie)
             .send()
@@ -300,7 +313,7 @@ impl Kratos {
             .http
             .post(format!(
                 "{}/self-service/{}?flow={flow_id}",
-                self.public_url,
+                self.api_url,
                 kind.slug()
             ))
             .header(header::CONTENT_TYPE, form.content_type)
@@ -340,7 +353,7 @@ impl Kratos {
 
     /// A GET on the public API as the browser whose cookies these are.
     async fn get_with_cookie(&self, path: &str, cookie: &str) -> Result<reqwest::Response> {
-        let request = self.http.get(format!("{}{path}", self.public_url));
+        let request = self.http.get(format!("{}{path}", self.api_url));
         with_browser_cookies(request, Some(cookie))
             .send()
             .await
@@ -400,10 +413,10 @@ impl Kratos {
         let Some(cookie) = cookie else { return Ok(()) };
         let url = match id {
             Some(id) if id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') => {
-                format!("{}/sessions/{id}", self.public_url)
+                format!("{}/sessions/{id}", self.api_url)
             }
             Some(_) => return Err(FAIL.because("not a session id".to_owned())),
-            None => format!("{}/sessions", self.public_url),
+            None => format!("{}/sessions", self.api_url),
         };
         let response = with_browser_cookies(self.http.delete(url), Some(cookie))
             .send()
@@ -419,7 +432,7 @@ impl Kratos {
     /// The URL that ends this browser's Kratos session, if it has one.
     pub async fn logout_url(&self, cookie: Option<&str>, return_to: Option<&str>) -> Result<Option<String>> {
         let Some(cookie) = cookie else { return Ok(None) };
-        let mut url = format!("{}/self-service/logout/browser", self.public_url);
+        let mut url = format!("{}/self-service/logout/browser", self.api_url);
         if let Some(return_to) = return_to {
             url.push_str("?return_to=");
             url.push_str(&encode_query_value(return_to));

@@ -343,6 +343,7 @@ async fn the_portal_session_cookie_never_reaches_kratos() {
     config.kratos = Some(server::config::OryConfig {
         public_url: kratos,
         admin_url: env("TEST_KRATOS_ADMIN_URL"),
+        internal_url: None,
     });
     let app = server::Application::build(config).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.local_addr().port());

@@ -459,3 +459,46 @@ async fn the_audit_trail_records_the_client_behind_a_trusted_proxy_not_a_forged_
             .unwrap();
     assert_eq!(ip, "198.51.100.44");
 }
+
+/// The dev and test stacks put a gate in front of Kratos' public API, as the
+/// ingress of `deploy/` does in production: a self-service form posted
+/// straight to Kratos is refused there, so no attempt escapes the portal's
+/// counting; starting a flow there still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_posted_straight_to_kratos_is_refused_at_its_gate() {
+    let gate = env("TEST_KRATOS_GATE_URL");
+    let kratos = env("TEST_KRATOS_PUBLIC_URL");
+    let email = unique_email("direct");
+    create_identity(&email, PASSWORD).await;
+    let browser = Browser::new("http://localhost");
+    let started = browser
+        .client
+        .get(format!("{gate}/self-service/login/browser"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        started.status(),
+        StatusCode::SEE_OTHER,
+        "flows start through the gate"
+    );
+
+    let (flow, csrf) = browser.start_kratos_flow("login").await;
+    let fields = [
+        ("identifier", email.as_str()),
+        ("password", PASSWORD),
+        ("method", "password"),
+        ("csrf_token", csrf.as_str()),
+    ];
+    let direct = browser
+        .post_form(&format!("{gate}/self-service/login?flow={flow}"), &fields)
+        .await;
+    assert_eq!(direct.status(), StatusCode::FORBIDDEN);
+    assert!(browser.cookie(&kratos, "ory_kratos_session").is_none());
+    // Kratos itself, where the portal relays, takes the very same post.
+    let relayed = browser
+        .post_form(&format!("{kratos}/self-service/login?flow={flow}"), &fields)
+        .await;
+    assert_eq!(relayed.status(), StatusCode::SEE_OTHER);
+    assert!(browser.cookie(&kratos, "ory_kratos_session").is_some());
+}

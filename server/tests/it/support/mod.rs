@@ -189,6 +189,7 @@ impl TestAppBuilder {
             kratos: Some(OryConfig {
                 public_url: env("TEST_KRATOS_PUBLIC_URL"),
                 admin_url: env("TEST_KRATOS_ADMIN_URL"),
+                internal_url: None,
             }),
             oidc: self.oidc.then(|| OidcConfig {
                 issuer: None,
@@ -209,6 +210,7 @@ impl TestAppBuilder {
             hydra: Some(OryConfig {
                 public_url: env("TEST_HYDRA_PUBLIC_URL"),
                 admin_url: env("TEST_HYDRA_ADMIN_URL"),
+                internal_url: None,
             }),
         };
         (config, database)
