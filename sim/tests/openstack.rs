@@ -39,8 +39,9 @@ fn env(name: &str) -> String {
 /// The subscription the tests' projects are made for.
 const SUBSCRIPTION: uuid::Uuid = uuid::Uuid::from_u128(0xb1b1d);
 
+/// A subscription's instance name, as the engine gives it (`tenant-…`).
 fn unique_slug() -> String {
-    format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+    format!("tenant-t{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
 
 fn settings() -> OpenStackSettings {
@@ -214,7 +215,7 @@ async fn a_project_is_created_once_given_quotas_observed_and_removed() {
         .await
         .expect("ensure again");
     assert_eq!(id, again);
-    let found = h.keystone.project_by_name(&format!("tenant-{slug}")).await;
+    let found = h.keystone.project_by_name(&slug).await;
     assert_eq!(found.len(), 1, "no duplicate project");
     assert_eq!(
         found[0]["tags"],
@@ -239,11 +240,7 @@ async fn a_project_is_created_once_given_quotas_observed_and_removed() {
         .await
         .expect("remove");
     assert_eq!(h.client.observe(&slug).await.expect("observe"), None);
-    assert!(h
-        .keystone
-        .project_by_name(&format!("tenant-{slug}"))
-        .await
-        .is_empty());
+    assert!(h.keystone.project_by_name(&slug).await.is_empty());
     // Quotas went back to the defaults before the project went.
     let (status, body) = h
         .keystone
@@ -320,7 +317,7 @@ async fn drift_in_keystone_and_in_the_quotas_is_corrected() {
         id
     );
     h.client.set_quota(&id, &QUOTA).await.expect("correct the quota");
-    let found = h.keystone.project_by_name(&format!("tenant-{slug}")).await;
+    let found = h.keystone.project_by_name(&slug).await;
     assert_eq!(found[0]["description"], "first");
     assert_eq!(
         h.client
@@ -401,10 +398,7 @@ async fn concurrent_ensures_converge_on_one_project() {
         other.ensure_project(&slug, SUBSCRIPTION, "race")
     );
     assert_eq!(first.expect("first"), second.expect("second"));
-    assert_eq!(
-        h.keystone.project_by_name(&format!("tenant-{slug}")).await.len(),
-        1
-    );
+    assert_eq!(h.keystone.project_by_name(&slug).await.len(), 1);
     h.client
         .remove_project(&slug, SUBSCRIPTION)
         .await
@@ -420,7 +414,7 @@ async fn a_project_without_the_bibind_tag_is_left_alone() {
         .identity(
             Method::POST,
             "/v3/projects",
-            Some(json!({"project": {"name": format!("tenant-{slug}"), "domain_id": "default", "description": "theirs"}})),
+            Some(json!({"project": {"name": slug.clone(), "domain_id": "default", "description": "theirs"}})),
         )
         .await;
     assert_eq!(status, 201);
@@ -431,7 +425,7 @@ async fn a_project_without_the_bibind_tag_is_left_alone() {
     let detail = refused_detail(h.client.remove_project(&slug, SUBSCRIPTION).await);
     assert!(detail.contains(not_ours), "{detail}");
     assert!(refused_detail(h.client.observe(&slug).await).contains(not_ours));
-    let found = &h.keystone.project_by_name(&format!("tenant-{slug}")).await[0];
+    let found = &h.keystone.project_by_name(&slug).await[0];
     assert_eq!(
         (&found["description"], &found["enabled"], &found["tags"]),
         (&json!("theirs"), &json!(true), &json!([])),
@@ -454,7 +448,7 @@ async fn another_subscriptions_project_of_the_same_name_is_never_taken_over() {
     assert!(detail.contains("exists and is not ours"), "{detail}");
     let detail = refused_detail(h.client.remove_project(&slug, SUBSCRIPTION).await);
     assert!(detail.contains("exists and is not ours"), "{detail}");
-    let found = &h.keystone.project_by_name(&format!("tenant-{slug}")).await[0];
+    let found = &h.keystone.project_by_name(&slug).await[0];
     assert_eq!(
         (&found["id"], &found["description"], &found["enabled"]),
         (&json!(id), &json!("the other subscription's"), &json!(true)),
@@ -475,7 +469,7 @@ async fn a_project_bibind_made_before_projects_named_their_subscription_is_adopt
         .identity(
             Method::POST,
             "/v3/projects",
-            Some(json!({"project": {"name": format!("tenant-{slug}"), "domain_id": "default", "description": "older", "tags": ["bibind"]}})),
+            Some(json!({"project": {"name": slug.clone(), "domain_id": "default", "description": "older", "tags": ["bibind"]}})),
         )
         .await;
     assert_eq!(status, 201);
@@ -486,7 +480,7 @@ async fn a_project_bibind_made_before_projects_named_their_subscription_is_adopt
         .await
         .expect("adopted");
     assert_eq!(ensured, id);
-    let found = &h.keystone.project_by_name(&format!("tenant-{slug}")).await[0];
+    let found = &h.keystone.project_by_name(&slug).await[0];
     assert_eq!(
         found["tags"],
         json!(["bibind", format!("bibind-subscription-{SUBSCRIPTION}")])
@@ -1008,7 +1002,7 @@ async fn the_simulator_checks_tokens_at_keystone_and_roles() {
         .await;
     assert_eq!(status, 204);
 
-    let member = Keystone::login(&user, &password, &format!("tenant-{slug}")).await;
+    let member = Keystone::login(&user, &password, &slug).await;
     let own = format!("{}/compute/v2.1/os-quota-sets/{project_id}", h.served.url());
     let (status, _) = member.call(Method::GET, &own, &[], None).await;
     assert_eq!(status, 200);

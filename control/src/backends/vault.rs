@@ -107,8 +107,10 @@ impl std::fmt::Debug for VaultClient {
     }
 }
 
-pub fn policy_name(slug: &str) -> String {
-    format!("tenant-{slug}")
+/// The policy and AppRole of a subscription: its instance name
+/// (`tenant-<slug>-<offer>`, already prefixed).
+pub fn policy_name(instance: &str) -> String {
+    instance.to_owned()
 }
 
 /// The policy's rules: read and list the tenant's own secrets, nothing else.

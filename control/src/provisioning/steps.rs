@@ -77,7 +77,7 @@ impl ProvisioningRunner {
                 let tenant = self.backends.vault.ensure_tenant(&instance).await?;
                 Ok(vec![
                     created("vault", "policy", tenant.policy),
-                    created("vault", "approle", format!("tenant-{instance}")),
+                    created("vault", "approle", crate::backends::vault::policy_name(&instance)),
                 ])
             }
             Step::VaultSecrets => {

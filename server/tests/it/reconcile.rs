@@ -256,7 +256,7 @@ async fn a_deleted_vault_policy_is_written_again() {
     let iot = provisioned(&harness, "iot-lab", "iot").await;
     let deleted = reqwest::Client::new()
         .delete(format!(
-            "{}/v1/sys/policies/acl/tenant-{}",
+            "{}/v1/sys/policies/acl/{}",
             env("TEST_VAULT_ADDR"),
             iot.instance
         ))

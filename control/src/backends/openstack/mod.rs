@@ -255,22 +255,22 @@ impl OpenStack for OpenStackClient {
     }
 }
 
-/// `tenant-<slug>`, checked against Keystone's limits and kept to
-/// characters that are safe in a query string.
-pub fn project_name(slug: &str) -> Result<String, BackendError> {
-    let name = format!("tenant-{slug}");
-    let valid = !slug.is_empty()
-        && name.len() <= PROJECT_NAME_MAX
-        && slug
+/// The subscription's instance name (`tenant-<slug>-<offer>`) as a project
+/// name, checked against Keystone's limits and kept to characters that are
+/// safe in a query string.
+pub fn project_name(instance: &str) -> Result<String, BackendError> {
+    let valid = !instance.is_empty()
+        && instance.len() <= PROJECT_NAME_MAX
+        && instance
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !valid {
         return Err(BackendError::refused(
             keystone::BACKEND,
-            format!("{slug:?} cannot name a project (lowercase letters, digits and dashes, at most {} characters)", PROJECT_NAME_MAX - 7),
+            format!("{instance:?} cannot name a project (lowercase letters, digits and dashes, at most {PROJECT_NAME_MAX} characters)"),
         ));
     }
-    Ok(name)
+    Ok(instance.to_owned())
 }
 
 /// `bibind-subscription-<uuid>`.
@@ -333,11 +333,11 @@ mod tests {
 
     #[test]
     fn project_names_are_checked() {
-        assert_eq!(project_name("acme-1").as_deref(), Ok("tenant-acme-1"));
-        for bad in ["", "Acme", "a b", "a&name=x", &"x".repeat(58)] {
+        assert_eq!(project_name("tenant-acme-1").as_deref(), Ok("tenant-acme-1"));
+        for bad in ["", "Acme", "a b", "a&name=x", &"x".repeat(65)] {
             assert!(project_name(bad).is_err(), "{bad:?}");
         }
-        assert!(project_name(&"x".repeat(57)).is_ok());
+        assert!(project_name(&"x".repeat(64)).is_ok());
     }
 
     #[test]
