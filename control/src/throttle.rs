@@ -171,6 +171,12 @@ impl Control {
             .count_in(&format!("{name}:ip:{ip}"), now, limits.per_ip.window)
             .await?;
         refuse_over(attempts, start, limits.per_ip);
+        // Sign-ups over an address's limit are an operator's limit like
+        // organizations per account: the first refusal of each window is
+        // audited (not every one, which would let a flood fill the trail).
+        if action == GuardedAction::Registration && attempts == limits.per_ip.attempts + 1 {
+            self.audit_sign_up_refusal(ip, limits.per_ip).await?;
+        }
         let mut delay = None;
         if let Some(account) = &account {
             let (attempts, start) = self
@@ -197,6 +203,36 @@ impl Control {
             (None, Some(delay)) => Throttle::Slowed { delay },
             (None, None) => Throttle::Allowed,
         })
+    }
+
+    async fn audit_sign_up_refusal(&self, ip: IpAddr, limit: Limit) -> Result<()> {
+        let anonymous = crate::audit::Caller {
+            identity_id: "anonymous".to_owned(),
+            email: String::new(),
+            email_verified: false,
+            request_id: None,
+            ip: Some(ip),
+        };
+        let mut tx = self.db.pool().begin().await?;
+        crate::audit::record(
+            &mut tx,
+            &anonymous,
+            self.clock.now(),
+            crate::audit::AuditEvent {
+                organization_id: None,
+                action: "limit.refused",
+                target: "sign-up".to_owned(),
+                before: None,
+                after: Some(serde_json::json!({
+                    "limit": "sign_ups_per_address",
+                    "allowed": limit.attempts,
+                    "window_minutes": limit.window.whole_minutes(),
+                })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Adds one attempt to `bucket`, starting a new window when the last one

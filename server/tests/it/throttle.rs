@@ -333,6 +333,40 @@ async fn sign_ups_for_one_address_are_throttled() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ups_over_an_addresss_limit_are_refused_and_audited_once_per_window() {
+    let app = TestApp::spawn().await;
+    let allowed = server::config::RateLimitsConfig::default().registration_per_ip;
+    let browser = Browser::new(&app.base_url);
+    for attempt in 1..=allowed + 2 {
+        // A new address each time: only the per-address count can refuse.
+        let email = unique_email(&format!("wave{attempt}"));
+        let (flow, csrf) = browser.start_kratos_flow("registration").await;
+        let response = browser
+            .post_form(
+                &app.url(&format!("/auth/submit/registration?flow={flow}")),
+                &[
+                    ("traits.email", email.as_str()),
+                    ("password", "short"),
+                    ("method", "password"),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(limited(&response), attempt > allowed, "attempt {attempt}");
+    }
+    let audited: Vec<(String, Option<String>, serde_json::Value)> =
+        sqlx::query_as("SELECT target, host(ip), after FROM audit_events WHERE action = 'limit.refused'")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(audited.len(), 1, "one event per window, not one per refusal");
+    assert_eq!(audited[0].0, "sign-up");
+    assert_eq!(audited[0].1.as_deref(), Some("127.0.0.1"));
+    assert_eq!(audited[0].2["limit"], "sign_ups_per_address");
+    assert_eq!(audited[0].2["allowed"], allowed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verification_mails_for_one_address_are_throttled() {
     let app = TestApp::spawn().await;
     let email = unique_email("verifying");
