@@ -117,17 +117,6 @@ fn field_in(format: BodyFormat, body: &[u8], field: &str) -> Result<Option<Strin
     }
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_owned())
-}
-
 async fn submit(
     State(state): State<AppState>,
     Extension(ClientIp(client_ip)): Extension<ClientIp>,
@@ -147,7 +136,7 @@ async fn submit(
             Ok(account) => account,
             Err(()) => return StatusCode::BAD_REQUEST.into_response(),
         },
-        AccountField::Session => cookie_value(&headers, KRATOS_SESSION_COOKIE),
+        AccountField::Session => app::cookie_value(&headers, KRATOS_SESSION_COOKIE),
     };
     match state
         .control

@@ -50,6 +50,24 @@ async fn try_password_from(
         .await
 }
 
+/// Starts a `kind` flow at Kratos as a browser does and posts `fields`
+/// (with the flow's CSRF token) through the portal's relay; returns the
+/// flow id and the portal's answer.
+async fn submit_through_portal(
+    app: &TestApp,
+    browser: &Browser,
+    kind: &str,
+    fields: &[(&str, &str)],
+) -> (String, reqwest::Response) {
+    let (flow, csrf) = browser.start_kratos_flow(kind).await;
+    let mut form = fields.to_vec();
+    form.push(("csrf_token", &csrf));
+    let response = browser
+        .post_form(&app.url(&format!("/auth/submit/{kind}?flow={flow}")), &form)
+        .await;
+    (flow, response)
+}
+
 fn limited(response: &reqwest::Response) -> bool {
     response
         .headers()
@@ -136,17 +154,13 @@ async fn recovery_mails_for_one_account_are_limited_to_five_an_hour() {
     create_identity(&email, PASSWORD).await;
     let browser = Browser::new(&app.base_url);
     for attempt in 1..=6 {
-        let (flow, csrf) = browser.start_kratos_flow("recovery").await;
-        let response = browser
-            .post_form(
-                &app.url(&format!("/auth/submit/recovery?flow={flow}")),
-                &[
-                    ("email", email.as_str()),
-                    ("method", "code"),
-                    ("csrf_token", &csrf),
-                ],
-            )
-            .await;
+        let (_, response) = submit_through_portal(
+            &app,
+            &browser,
+            "recovery",
+            &[("email", email.as_str()), ("method", "code")],
+        )
+        .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let limited = location(&response).contains("retry_after=");
         assert_eq!(
@@ -301,19 +315,18 @@ async fn sign_ups_for_one_address_are_throttled() {
     let email = unique_email("signing-up");
     let browser = Browser::new(&app.base_url);
     for attempt in 1..=6 {
-        let (flow, csrf) = browser.start_kratos_flow("registration").await;
-        let response = browser
-            .post_form(
-                &app.url(&format!("/auth/submit/registration?flow={flow}")),
-                &[
-                    ("traits.email", email.as_str()),
-                    // Too short: Kratos refuses it, nothing is created.
-                    ("password", "short"),
-                    ("method", "password"),
-                    ("csrf_token", &csrf),
-                ],
-            )
-            .await;
+        let (flow, response) = submit_through_portal(
+            &app,
+            &browser,
+            "registration",
+            &[
+                ("traits.email", email.as_str()),
+                // Too short: Kratos refuses it, nothing is created.
+                ("password", "short"),
+                ("method", "password"),
+            ],
+        )
+        .await;
         assert!(
             response.status().is_redirection(),
             "attempt {attempt}: {} {}",
@@ -340,18 +353,17 @@ async fn sign_ups_over_an_addresss_limit_are_refused_and_audited_once_per_window
     for attempt in 1..=allowed + 2 {
         // A new address each time: only the per-address count can refuse.
         let email = unique_email(&format!("wave{attempt}"));
-        let (flow, csrf) = browser.start_kratos_flow("registration").await;
-        let response = browser
-            .post_form(
-                &app.url(&format!("/auth/submit/registration?flow={flow}")),
-                &[
-                    ("traits.email", email.as_str()),
-                    ("password", "short"),
-                    ("method", "password"),
-                    ("csrf_token", &csrf),
-                ],
-            )
-            .await;
+        let (_, response) = submit_through_portal(
+            &app,
+            &browser,
+            "registration",
+            &[
+                ("traits.email", email.as_str()),
+                ("password", "short"),
+                ("method", "password"),
+            ],
+        )
+        .await;
         assert_eq!(limited(&response), attempt > allowed, "attempt {attempt}");
     }
     let audited: Vec<(String, Option<String>, serde_json::Value)> =
@@ -373,17 +385,13 @@ async fn verification_mails_for_one_address_are_throttled() {
     create_identity(&email, PASSWORD).await;
     let browser = Browser::new(&app.base_url);
     for attempt in 1..=6 {
-        let (flow, csrf) = browser.start_kratos_flow("verification").await;
-        let response = browser
-            .post_form(
-                &app.url(&format!("/auth/submit/verification?flow={flow}")),
-                &[
-                    ("email", email.as_str()),
-                    ("method", "code"),
-                    ("csrf_token", &csrf),
-                ],
-            )
-            .await;
+        let (_, response) = submit_through_portal(
+            &app,
+            &browser,
+            "verification",
+            &[("email", email.as_str()), ("method", "code")],
+        )
+        .await;
         assert_eq!(
             limited(&response),
             attempt == 6,
