@@ -17,6 +17,7 @@ mod seed;
 mod services;
 mod simulators;
 mod site;
+mod sqlx;
 mod test;
 mod tools;
 
@@ -33,7 +34,11 @@ commands:
                     in .data/test-services.env (to rerun some tests while working)
   bench [--seconds N]
                     release build: idle RSS, requests/s of the landing and 404 pages
-                    against a bare axum hello-world (wrk), wasm size";
+                    against a bare axum hello-world (wrk), wasm size
+  sqlx-prepare [--check] [--database-url URL]
+                    after changing a query or a migration: migrates a fresh database
+                    (a private PostgreSQL, or URL's database, dropped first) and writes
+                    sqlx's offline query data, .sqlx/ (--check: only says if it is stale)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,6 +47,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("services") => test::services(),
         Some("bench") => bench::run(&args[1..]),
+        Some("sqlx-prepare") => sqlx::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

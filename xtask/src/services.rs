@@ -458,7 +458,7 @@ pub struct Postgres {
 }
 
 impl Postgres {
-    fn start(data: &Path, port: u16, log: &Path) -> Result<Self> {
+    pub fn start(data: &Path, port: u16, log: &Path) -> Result<Self> {
         let bin = postgres_bin_dir()?;
         // PostgreSQL refuses to run as root: run it as the `postgres` user then.
         let as_postgres_user = process::output(Command::new("id").arg("-u"))

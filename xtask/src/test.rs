@@ -2,9 +2,10 @@
 //!
 //! 1. `cargo fmt --check` and `cargo clippy -D warnings`;
 //! 2. PostgreSQL, OpenBao, Mosquitto and the SMTP sink on free loopback ports;
-//! 3. unit and integration tests (`cargo test`), each integration test on a
+//! 3. sqlx's offline query data (`.sqlx/`) checked against the migrations;
+//! 4. unit and integration tests (`cargo test`), each integration test on a
 //!    fresh database cloned from a migrated template;
-//! 4. the front end and the server built, the server started, and the
+//! 5. the front end and the server built, the server started, and the
 //!    end-to-end tests run in Debian's Chromium through playwright-core.
 
 use std::{process::Command, time::Instant};
@@ -15,7 +16,7 @@ use crate::{
     keystone, paths, process, seed,
     services::{Ports, Profile, Stack, BROWSER_HOST},
     simulators::Simulators,
-    site, tools,
+    site, sqlx, tools,
 };
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -53,6 +54,9 @@ pub fn run(args: &[String]) -> Result<()> {
     let log_dir = run_dir.logs();
     let mut stack = Stack::start(Ports::free()?, &run_dir.data(), &log_dir, Profile::Test)?;
     println!("xtask: service logs in {}", log_dir.display());
+
+    step("sqlx's offline query data (.sqlx/) against the migrations");
+    sqlx::migrate_and_prepare(&sqlx::ensure_cli()?, &stack.postgres.url(sqlx::DATABASE), true)?;
 
     step("unit and integration tests");
     // A hung test must fail the run, not stall CI until its own deadline.

@@ -219,7 +219,7 @@ pub fn ensure_cargo_leptos() -> Result<PathBuf> {
     )
 }
 
-fn cargo_install(
+pub fn cargo_install(
     krate: &str,
     version: &str,
     binary: &str,
