@@ -29,3 +29,17 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What an operation either did, or why it did not (nothing written then).
+pub type Outcome<T> = Result<std::result::Result<T, crate::domain::Refusal>>;
+
+/// Returns the refusal from the enclosing operation, else unwraps.
+macro_rules! or_refuse {
+    ($outcome:expr) => {
+        match $outcome {
+            Ok(value) => value,
+            Err(refusal) => return Ok(Err(refusal)),
+        }
+    };
+}
+pub(crate) use or_refuse;

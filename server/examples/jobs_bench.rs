@@ -21,8 +21,8 @@ use stats::percentile;
 use control::{
     clock::SystemClock,
     domain::{CreatedResource, StepFailure},
+    infra::store::Db,
     jobs::{ClaimedJob, NewJob, StepRunner, Worker},
-    store::Db,
     Control,
 };
 

@@ -33,7 +33,6 @@ use std::{
 
 use async_trait::async_trait;
 use control::{
-    audit::Caller,
     backends::{
         awx::AwxClient,
         gitlab::GitlabClient,
@@ -47,10 +46,10 @@ use control::{
     },
     clock::SystemClock,
     domain::{NewOrganization, RetryPolicy},
+    infra::store::Db,
     jobs::{ClaimedJob, StepOutcome, StepRunner, Worker},
     provisioning::{Backends, ProvisioningRunner, ProvisioningSettings},
-    store::Db,
-    Control,
+    Caller, Control,
 };
 use openstack_settings::simulated_openstack;
 use sqlx::{Connection, Executor, PgConnection};

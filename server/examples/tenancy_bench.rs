@@ -19,8 +19,10 @@ use stats::percentile;
 
 use control::{
     clock::SystemClock,
-    domain::{AdminAccess, AuditFilter, AuditPage, OfferKind, SignedInUser, TenantQuery, TenantSort},
-    store::Db,
+    domain::{
+        AdminAccess, AuditFilter, AuditPage, OfferKind, OrganizationSearch, OrganizationSort, SignedInUser,
+    },
+    infra::store::Db,
     Control,
 };
 
@@ -165,14 +167,14 @@ fn search_case<'a>(
     control: &'a Control,
     admin: &'a SignedInUser,
     name: &'a str,
-    query: TenantQuery,
+    query: OrganizationSearch,
 ) -> Case<'a> {
     (
         name,
         Box::new(move || {
             let query = query.clone();
             Box::pin(async move {
-                match control.search_tenants(Some(admin), &query).await.unwrap() {
+                match control.search_organizations(Some(admin), &query).await.unwrap() {
                     AdminAccess::Granted(page) => page.rows.len(),
                     refused => panic!("the benchmark's admin was refused: {refused:?}"),
                 }
@@ -231,25 +233,25 @@ async fn main() {
     println!("DASHBOARD=/orgs/tenant-00042");
 
     let admin = platform_admin(&control).await;
-    let q = TenantQuery::default;
+    let q = OrganizationSearch::default;
     let searches = [
         search_case(
             &control,
             &admin,
             "first page, by name",
-            TenantQuery { page: 1, ..q() },
+            OrganizationSearch { page: 1, ..q() },
         ),
         search_case(
             &control,
             &admin,
             "page 200 of 400, by name",
-            TenantQuery { page: 200, ..q() },
+            OrganizationSearch { page: 200, ..q() },
         ),
         search_case(
             &control,
             &admin,
             "text \"atelier 12\"",
-            TenantQuery {
+            OrganizationSearch {
                 text: Some("atelier 12".into()),
                 ..q()
             },
@@ -258,7 +260,7 @@ async fn main() {
             &control,
             &admin,
             "text, billing e-mail",
-            TenantQuery {
+            OrganizationSearch {
                 text: Some("billing777@".into()),
                 ..q()
             },
@@ -267,9 +269,9 @@ async fn main() {
             &control,
             &admin,
             "state suspended, newest first",
-            TenantQuery {
+            OrganizationSearch {
                 state: Some("suspended".into()),
-                sort: TenantSort::NewestFirst,
+                sort: OrganizationSort::NewestFirst,
                 ..q()
             },
         ),
@@ -277,7 +279,7 @@ async fn main() {
             &control,
             &admin,
             "offer IoT, country BE",
-            TenantQuery {
+            OrganizationSearch {
                 offer: Some(OfferKind::Iot),
                 country: Some("BE".into()),
                 ..q()
@@ -287,7 +289,7 @@ async fn main() {
             &control,
             &admin,
             "plan shop-business, page 3",
-            TenantQuery {
+            OrganizationSearch {
                 plan: Some("shop-business".into()),
                 page: 3,
                 ..q()
@@ -297,9 +299,9 @@ async fn main() {
             &control,
             &admin,
             "country DE, by state",
-            TenantQuery {
+            OrganizationSearch {
                 country: Some("DE".into()),
-                sort: TenantSort::State,
+                sort: OrganizationSort::State,
                 ..q()
             },
         ),

@@ -1,7 +1,7 @@
 //! `bibind admin …`: operator commands run against the same configuration
 //! as the server.
 
-use control::{admins::GrantOutcome, domain::EmailAddress};
+use control::{admin::admins::GrantOutcome, domain::EmailAddress};
 
 use crate::{config::Config, wiring, StartError};
 

@@ -80,7 +80,7 @@ pub struct TenancyConfig {
 
 impl Default for TenancyConfig {
     fn default() -> Self {
-        let limits = control::limits::PlatformLimits::default();
+        let limits = control::tenancy::limits::PlatformLimits::default();
         Self {
             approve_new_organizations: false,
             organizations_per_account: limits.organizations_per_account,
@@ -91,8 +91,8 @@ impl Default for TenancyConfig {
 }
 
 impl TenancyConfig {
-    pub fn limits(&self) -> control::limits::PlatformLimits {
-        control::limits::PlatformLimits {
+    pub fn limits(&self) -> control::tenancy::limits::PlatformLimits {
+        control::tenancy::limits::PlatformLimits {
             organizations_per_account: self.organizations_per_account,
             pending_subscriptions_per_organization: self.pending_subscriptions_per_organization,
             subscriptions_per_address_per_hour: self.subscriptions_per_address_per_hour,
@@ -102,7 +102,7 @@ impl TenancyConfig {
 
 /// serde's defaults for the limits: the control plane's own.
 mod limit_defaults {
-    use control::limits::PlatformLimits;
+    use control::tenancy::limits::PlatformLimits;
 
     pub fn organizations_per_account() -> u32 {
         PlatformLimits::default().organizations_per_account
@@ -152,7 +152,7 @@ impl Default for SessionConfig {
     }
 }
 
-/// Attempts allowed per window at the self-service flows (`control::throttle`):
+/// Attempts allowed per window at the self-service flows (`control::identity::throttle`):
 /// `*_per_ip` per client address, `*_per_account` per account from one
 /// address; past `account_slowdown_after` attempts at one account from every
 /// address together, each attempt waits longer, up to
@@ -181,8 +181,8 @@ pub struct RateLimitsConfig {
 
 impl Default for RateLimitsConfig {
     fn default() -> Self {
-        use control::throttle::{ActionLimits, Limit};
-        let limits = control::throttle::ThrottleLimits::default();
+        use control::identity::throttle::{ActionLimits, Limit};
+        let limits = control::identity::throttle::ThrottleLimits::default();
         let count = |limit: Limit| u32::try_from(limit.attempts).unwrap_or(u32::MAX);
         let minutes =
             |limits: ActionLimits| u32::try_from(limits.per_ip.window.whole_minutes()).unwrap_or(u32::MAX);
@@ -210,8 +210,8 @@ impl Default for RateLimitsConfig {
 }
 
 impl RateLimitsConfig {
-    pub fn limits(&self) -> control::throttle::ThrottleLimits {
-        use control::throttle::{ActionLimits, Limit, Slowdown};
+    pub fn limits(&self) -> control::identity::throttle::ThrottleLimits {
+        use control::identity::throttle::{ActionLimits, Limit, Slowdown};
         let attempts = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
         let limits = |per_ip: u32, per_account: u32, minutes: u32| {
             let window = time::Duration::minutes(i64::from(minutes));
@@ -226,7 +226,7 @@ impl RateLimitsConfig {
                 },
             }
         };
-        control::throttle::ThrottleLimits {
+        control::identity::throttle::ThrottleLimits {
             login: limits(
                 self.login_per_ip,
                 self.login_per_account,

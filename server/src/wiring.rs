@@ -8,9 +8,8 @@ use control::{
     clock::SystemClock,
     domain::EmailAddress,
     identity::{ClientRegistration, Hydra, Kratos, RelyingParty, RelyingPartySettings},
-    mail::Mailer,
+    infra::{mail::Mailer, store::Db},
     provisioning::{Engine, ProvisioningRunner},
-    store::Db,
     Control,
 };
 use secrecy::ExposeSecret;

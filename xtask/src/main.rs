@@ -9,6 +9,8 @@ mod dev;
 mod docs;
 mod keystone;
 mod kratos_gate;
+#[cfg(test)]
+mod layering;
 mod mosquitto;
 mod ory;
 mod paths;

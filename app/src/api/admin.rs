@@ -2,7 +2,9 @@
 //! control plane's gate answers everyone else), each page with the CSRF
 //! token its forms post.
 
-use control::domain::{AdminAccess, AuditPage, FieldError, PlanRecord, TenantDetail, TenantPage};
+use control::domain::{
+    AdminAccess, AuditPage, FieldError, OrganizationDetail, OrganizationSearchPage, PlanRecord,
+};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -47,19 +49,22 @@ pub async fn admin_tenants(
     country: Option<String>,
     sort: Option<String>,
     page: Option<u32>,
-) -> Result<AdminAccess<TenantPage>, ServerFnError> {
-    use control::domain::{OfferKind, TenantQuery, TenantSort};
-    let query = TenantQuery {
+) -> Result<AdminAccess<OrganizationSearchPage>, ServerFnError> {
+    use control::domain::{OfferKind, OrganizationSearch, OrganizationSort};
+    let query = OrganizationSearch {
         text,
         state,
         offer: offer.as_deref().and_then(OfferKind::from_code),
         plan,
         country,
-        sort: sort.as_deref().and_then(TenantSort::parse).unwrap_or_default(),
+        sort: sort
+            .as_deref()
+            .and_then(OrganizationSort::parse)
+            .unwrap_or_default(),
         page: page.unwrap_or(1),
     };
     let access = control_plane()?
-        .search_tenants(signed_in_user().as_ref(), &query)
+        .search_organizations(signed_in_user().as_ref(), &query)
         .await
         .map_err(internal_error)?;
     Ok(answered(access))
@@ -68,9 +73,9 @@ pub async fn admin_tenants(
 #[server(endpoint = "admin/tenant", input = server_fn::codec::GetUrl)]
 pub async fn admin_tenant(
     slug: String,
-) -> Result<AdminAccess<WithToken<Option<TenantDetail>>>, ServerFnError> {
+) -> Result<AdminAccess<WithToken<Option<OrganizationDetail>>>, ServerFnError> {
     let access = control_plane()?
-        .tenant_detail(signed_in_user().as_ref(), &slug)
+        .organization_detail(signed_in_user().as_ref(), &slug)
         .await
         .map_err(internal_error)?;
     if matches!(access, AdminAccess::Granted(None)) {

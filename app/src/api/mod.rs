@@ -37,7 +37,7 @@ pub async fn auth_flow(
     return_to: Option<String>,
     login_challenge: Option<String>,
 ) -> Result<FlowOutcome, ServerFnError> {
-    use control::login::LoginStep;
+    use control::identity::login::LoginStep;
     let control = control_plane()?;
     let kratos = control.kratos().map_err(internal_error)?;
     if let Some(id) = id {
@@ -141,7 +141,7 @@ fn browser_cookie() -> Option<String> {
 /// first-party clients, else a prompt carrying the session's form token.
 #[server(endpoint = "auth/consent", input = server_fn::codec::GetUrl)]
 pub async fn consent_challenge(challenge: String) -> Result<ConsentView, ServerFnError> {
-    use control::{consent::ConsentStep, domain::ConsentPrompt};
+    use control::{domain::ConsentPrompt, identity::consent::ConsentStep};
     let control = control_plane()?;
     Ok(
         match control.consent_step(&challenge).await.map_err(internal_error)? {
@@ -201,9 +201,9 @@ pub async fn admin_overview() -> Result<AdminAccess<Vec<PlatformAdmin>>, ServerF
 /// Who is calling, for the control plane's checks and audit trail: the
 /// signed-in person, the request id and the client address.
 #[cfg(feature = "ssr")]
-pub fn caller_of(parts: &http::request::Parts) -> Option<control::audit::Caller> {
+pub fn caller_of(parts: &http::request::Parts) -> Option<control::Caller> {
     let user = parts.extensions.get::<SignedInUser>()?;
-    Some(control::audit::Caller {
+    Some(control::Caller {
         identity_id: user.identity_id.clone(),
         email: user.email.clone(),
         email_verified: user.email_verified,
@@ -229,7 +229,7 @@ pub fn caller_of(parts: &http::request::Parts) -> Option<control::audit::Caller>
 }
 
 #[cfg(feature = "ssr")]
-fn caller() -> Option<control::audit::Caller> {
+fn caller() -> Option<control::Caller> {
     crate::with_request(caller_of).flatten()
 }
 

@@ -11,11 +11,11 @@ mod identity;
 mod jobs;
 mod locale;
 mod members;
+mod organization_search;
 mod plans;
 mod provisioning;
 mod subscription;
 mod tenancy;
-mod tenants;
 
 pub use access::{parse_field_errors, Permission, PlatformLimit, QuotaKind, Refusal};
 pub use admin::{AdminAccess, PlatformAdmin};
@@ -31,6 +31,9 @@ pub use identity::{
 pub use jobs::{CreatedResource, JobState, JobStatus, RetryPolicy, StepFailure, StepStatus};
 pub use locale::{Locale, LocalizedText};
 pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};
+pub use organization_search::{
+    OrganizationDetail, OrganizationListing, OrganizationSearch, OrganizationSearchPage, OrganizationSort,
+};
 pub use plans::{PlanDraft, PlanForm, PlanRecord, MAX_AMOUNT};
 pub use provisioning::{
     instance_name, job_kind, parse_job_kind, workflow, Action, Backend, ProvisioningProgress, Step,
@@ -41,4 +44,3 @@ pub use tenancy::{
     CountryCode, FieldError, FieldProblem, MemberView, NewOrganization, OrgName, OrganizationOverview,
     OrganizationSummary, Role, Slug,
 };
-pub use tenants::{TenantDetail, TenantPage, TenantQuery, TenantRow, TenantSort};

@@ -2,9 +2,13 @@
 //! Hydra (OAuth2 and OpenID Connect; the portal is its login, consent and
 //! logout provider).
 
+pub mod consent;
 mod hydra;
 mod kratos;
+pub mod login;
 mod oidc;
+pub mod portal_sessions;
+pub mod throttle;
 
 use crate::Error;
 

@@ -6,11 +6,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    access::{or_refuse, Outcome},
-    audit::{AuditEvent, Caller},
+    audit::AuditEvent,
     domain::{JobStatus, Refusal, SignedInUser},
     jobs::{job_status_on, retry_job_in},
-    Control, Result,
+    or_refuse, Caller, Control, Outcome, Result,
 };
 
 /// How many of a tenant's latest jobs its admin page lists.

@@ -4,9 +4,8 @@
 use uuid::Uuid;
 
 use crate::{
-    access::stored_role,
     domain::{OfferKind, QuotaKind, Role},
-    quotas::live_subscriptions,
+    tenancy::{access::stored_role, quotas::live_subscriptions},
     Control, Error, Result,
 };
 

@@ -7,8 +7,7 @@ use uuid::Uuid;
 use crate::{
     domain::{job_kind, workflow, Action, JobState, OfferKind},
     jobs::{enqueue_in, NewJob},
-    organization_pages::PageChange,
-    Control, Error, Result,
+    Control, Error, PageChange, Result,
 };
 
 /// Announces subscriptions that may need a job (a trigger of migration 9).

@@ -6,9 +6,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, AuditEvent, Caller},
-    organization_pages::PageChange,
-    Control, Result,
+    audit::{self, AuditEvent},
+    Caller, Control, PageChange, Result,
 };
 
 /// The provisioning engine, as the audit trail names it.

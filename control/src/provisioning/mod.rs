@@ -17,9 +17,6 @@ mod dispatch;
 mod drift;
 mod engine;
 mod marks;
-mod progress;
-
-pub(crate) use progress::{progress_of, subscription_views};
 mod reconcile;
 mod runner;
 mod runs;

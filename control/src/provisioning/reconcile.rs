@@ -17,8 +17,7 @@ use crate::{
     audit::{self, AuditEvent},
     domain::{job_kind, workflow, Action, JobState, OfferKind},
     jobs::{enqueue_in, NewJob},
-    organization_pages::PageChange,
-    Control, Error, Result,
+    Control, Error, PageChange, Result,
 };
 
 /// Subscriptions read at a time.

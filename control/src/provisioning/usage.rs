@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use crate::{backends::kubernetes::QuotaUsage, organization_pages::PageChange, Control, Result};
+use crate::{backends::kubernetes::QuotaUsage, Control, PageChange, Result};
 
 impl Control {
     pub(crate) async fn record_observed_usage(&self, subscription: Uuid, used: &QuotaUsage) -> Result<()> {

@@ -10,11 +10,11 @@ use axum::{
     Form, Router,
 };
 use control::{
+    admin::decisions::{Decision, Reason},
     domain::{
         AdminAccess, AuditEntry, AuditFilter, FieldProblem, PlanForm, QuotaKind, Refusal, SignedInUser,
     },
     provisioning::JobAction,
-    tenant_admin::{Decision, Reason},
 };
 use http::{header, request::Parts};
 use serde::Deserialize;
@@ -100,13 +100,13 @@ async fn tenant_action(
             "suspend" => {
                 let reason = parsed!(reason(&fields));
                 control
-                    .suspend_tenant(user, &caller, &slug, version, &reason)
+                    .suspend_organization(user, &caller, &slug, version, &reason)
                     .await
             }
-            "resume" => control.resume_tenant(user, &caller, &slug, version).await,
+            "resume" => control.resume_organization(user, &caller, &slug, version).await,
             "close" => {
                 control
-                    .close_tenant(user, &caller, &slug, version, &fields.confirmation)
+                    .close_organization(user, &caller, &slug, version, &fields.confirmation)
                     .await
             }
             _ => Ok(Err(Refusal::NotFound)),

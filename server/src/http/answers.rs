@@ -8,7 +8,7 @@ use axum::{
     body::Body,
     response::{IntoResponse, Redirect, Response},
 };
-use control::{audit::Caller, domain::Refusal};
+use control::{domain::Refusal, Caller};
 
 use super::AppState;
 use http::{request::Parts, Request};

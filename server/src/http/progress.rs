@@ -16,7 +16,7 @@ use axum::{
     routing::get,
     Router,
 };
-use control::{audit::Caller, domain::Refusal, jobs::PROGRESS_CHANNEL, Control};
+use control::{domain::Refusal, jobs::PROGRESS_CHANNEL, Caller, Control};
 use http::request::Parts;
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::broadcast;

@@ -14,7 +14,10 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use control::{domain::SignedInUser, identity::SessionCheck, portal_sessions::PortalLoginOrigin};
+use control::{
+    domain::SignedInUser,
+    identity::{portal_sessions::PortalLoginOrigin, SessionCheck},
+};
 use http::header;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};

@@ -13,7 +13,7 @@
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use control::change_cache::ChangeCache;
+use control::infra::change_cache::ChangeCache;
 use sqlx::postgres::PgPool;
 use time::OffsetDateTime;
 use tower_sessions::{

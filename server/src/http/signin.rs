@@ -11,8 +11,7 @@ use axum::{
 };
 use control::{
     domain::{Refusal, SignedInUser},
-    identity::AuthorizationResponse,
-    portal_sessions::PortalLogins,
+    identity::{portal_sessions::PortalLogins, AuthorizationResponse},
     Error,
 };
 use http::{header, HeaderMap, StatusCode};

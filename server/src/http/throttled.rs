@@ -1,7 +1,7 @@
 //! Every self-service form that checks a secret or sends mail (sign-in,
 //! recovery, sign-up, verification, settings) posts here rather than
 //! straight to Kratos: each attempt is counted per client address and per
-//! account (`control::throttle`), then relayed to Kratos with the browser's
+//! account (`control::identity::throttle`), then relayed to Kratos with the browser's
 //! cookies, and Kratos' answer (its redirect, its cookies) handed back. Over
 //! a limit, the browser goes back to the form with the time to wait; when
 //! the attempt cannot be counted (database down), it is refused.
@@ -20,8 +20,10 @@ use axum::{
 use control::{
     client_ip::ClientIp,
     domain::FlowKind,
-    identity::RelayedForm,
-    throttle::{GuardedAction, Throttle},
+    identity::{
+        throttle::{GuardedAction, Throttle},
+        RelayedForm,
+    },
 };
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;

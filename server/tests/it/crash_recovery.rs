@@ -16,8 +16,11 @@ use std::{
 };
 
 use control::{
-    audit::Caller, backends::awx::RUN_KEY_VAR, clock::SystemClock, domain::NewOrganization,
-    domain::OfferKind, store::Db, Control,
+    backends::awx::RUN_KEY_VAR,
+    clock::SystemClock,
+    domain::{NewOrganization, OfferKind},
+    infra::store::Db,
+    Caller, Control,
 };
 use sim::faults::Fault;
 use support::{

@@ -15,8 +15,8 @@ use std::{
 use control::{
     clock::FixedClock,
     domain::{CreatedResource, JobState, RetryPolicy, StepFailure},
+    infra::store::Db,
     jobs::{AfterStep, ClaimedJob, NewJob, StepRunner, Worker, PROGRESS_CHANNEL},
-    store::Db,
     Control,
 };
 use sqlx::postgres::PgListener;

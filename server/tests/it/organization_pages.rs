@@ -6,8 +6,8 @@ use crate::support;
 use std::time::Duration;
 
 use control::{
-    audit::Caller,
     domain::{NewOrganization, OrganizationOverview, QuotaKind, Refusal, Role},
+    Caller,
 };
 use support::{browser::unique_email, TestApp};
 use uuid::Uuid;
@@ -190,7 +190,7 @@ async fn a_page_in_memory_follows_every_change_committed_elsewhere() {
         .await
         .unwrap();
     let second_replica = control::Control::new(
-        control::store::Db::from_pool(app.pool.clone()),
+        control::infra::store::Db::from_pool(app.pool.clone()),
         std::sync::Arc::new(control::clock::SystemClock),
     );
     second_replica

@@ -5,8 +5,8 @@
 
 use crate::support;
 use control::{
-    audit::Caller,
     domain::{FieldProblem, NewOrganization, Refusal, Role},
+    Caller,
 };
 use support::TestApp;
 

@@ -7,8 +7,8 @@
 
 use crate::support;
 use control::{
+    admin::decisions::Reason,
     domain::{Backend, JobState, OfferKind, SignedInUser, SubscriptionState},
-    tenant_admin::Reason,
 };
 use sim::faults::{Fault, Faults};
 use support::provisioning::{organization, person, Harness};
@@ -113,7 +113,7 @@ async fn life_cycle(offer: OfferKind, plan: &str, cloud: bool) {
     let reason = Reason::parse("Unpaid invoice").unwrap();
     let version = harness.tenant_version(&slug).await;
     control
-        .suspend_tenant(Some(user), operator, &slug, version, &reason)
+        .suspend_organization(Some(user), operator, &slug, version, &reason)
         .await
         .unwrap()
         .unwrap();
@@ -128,7 +128,7 @@ async fn life_cycle(offer: OfferKind, plan: &str, cloud: bool) {
 
     let version = harness.tenant_version(&slug).await;
     control
-        .resume_tenant(Some(user), operator, &slug, version)
+        .resume_organization(Some(user), operator, &slug, version)
         .await
         .unwrap()
         .unwrap();

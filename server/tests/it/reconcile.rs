@@ -9,11 +9,11 @@ use crate::support;
 use std::{sync::Arc, time::Duration};
 
 use control::{
+    admin::decisions::Reason,
     clock::SystemClock,
     domain::{OfferKind, QuotaKind},
+    infra::store::Db,
     provisioning::{Engine, ProvisioningRunner, ReconcileReport},
-    store::Db,
-    tenant_admin::Reason,
     Control,
 };
 use serde_json::{json, Value};
@@ -132,7 +132,7 @@ async fn suspend(harness: &Harness, slug: &str) {
     let version = harness.tenant_version(slug).await;
     harness
         .control()
-        .suspend_tenant(
+        .suspend_organization(
             Some(user),
             operator,
             slug,
@@ -339,7 +339,7 @@ async fn a_suspended_subscription_missing_services_is_rebuilt_when_resumed() {
     let version = harness.tenant_version(&iot.slug).await;
     harness
         .control()
-        .resume_tenant(Some(user), operator, &iot.slug, version)
+        .resume_organization(Some(user), operator, &iot.slug, version)
         .await
         .unwrap()
         .unwrap();

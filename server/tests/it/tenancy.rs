@@ -5,11 +5,11 @@
 
 use crate::support;
 use control::{
-    audit::Caller,
     domain::{
         AuditFilter, DeviceName, FieldProblem, Locale, NewInvitation, NewOrganization, QuotaKind, Refusal,
         Role, SubscriptionState,
     },
+    Caller,
 };
 use support::{browser::unique_email, mail, TestApp};
 use uuid::Uuid;

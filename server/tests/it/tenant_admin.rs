@@ -6,12 +6,12 @@
 
 use crate::support;
 use control::{
-    audit::Caller,
+    admin::decisions::{Decision, Reason},
     domain::{
-        AdminAccess, AuditFilter, FieldProblem, Locale, NewInvitation, NewOrganization, OfferKind, PlanForm,
-        QuotaKind, Refusal, SignedInUser, SubscriptionState, TenantQuery, TenantSort,
+        AdminAccess, AuditFilter, FieldProblem, Locale, NewInvitation, NewOrganization, OfferKind,
+        OrganizationSearch, OrganizationSort, PlanForm, QuotaKind, Refusal, SignedInUser, SubscriptionState,
     },
-    tenant_admin::{Decision, Reason},
+    Caller,
 };
 use support::TestApp;
 use uuid::Uuid;
@@ -98,17 +98,17 @@ async fn the_tenant_search_filters_sorts_and_pages() {
         .execute(&app.pool)
         .await
         .unwrap();
-    let search = |query: TenantQuery| {
+    let search = |query: OrganizationSearch| {
         let (control, user) = (app.control.clone(), user.clone());
         async move {
-            match control.search_tenants(Some(&user), &query).await.unwrap() {
+            match control.search_organizations(Some(&user), &query).await.unwrap() {
                 AdminAccess::Granted(page) => page,
                 other => panic!("refused: {other:?}"),
             }
         }
     };
 
-    let first = search(TenantQuery {
+    let first = search(OrganizationSearch {
         page: 1,
         ..Default::default()
     })
@@ -117,7 +117,7 @@ async fn the_tenant_search_filters_sorts_and_pages() {
     assert_eq!(first.rows[0].slug, "shop-00");
     assert_eq!(first.rows[0].members, 1);
     assert_eq!(first.rows[0].plans, ["iot-fleet"]);
-    let last = search(TenantQuery {
+    let last = search(OrganizationSearch {
         page: 3,
         ..Default::default()
     })
@@ -125,45 +125,45 @@ async fn the_tenant_search_filters_sorts_and_pages() {
     assert_eq!(last.rows.len(), 10);
     assert_eq!(last.rows[9].slug, "shop-59");
 
-    let belgian = search(TenantQuery {
+    let belgian = search(OrganizationSearch {
         country: Some("be".into()),
         ..Default::default()
     })
     .await;
     assert_eq!(belgian.total, 20);
-    let suspended = search(TenantQuery {
+    let suspended = search(OrganizationSearch {
         state: Some("suspended".into()),
         ..Default::default()
     })
     .await;
     let slugs: Vec<&str> = suspended.rows.iter().map(|r| r.slug.as_str()).collect();
     assert_eq!(slugs, ["shop-10", "shop-11"]);
-    let iot = search(TenantQuery {
+    let iot = search(OrganizationSearch {
         offer: Some(OfferKind::Iot),
         ..Default::default()
     })
     .await;
     assert_eq!(iot.total, 5);
-    let fleet = search(TenantQuery {
+    let fleet = search(OrganizationSearch {
         plan: Some("iot-fleet".into()),
         country: Some("FR".into()),
         ..Default::default()
     })
     .await;
     assert_eq!(fleet.total, 3, "shop-01, 02 and 04");
-    let text = search(TenantQuery {
+    let text = search(OrganizationSearch {
         text: Some("OP 4".into()),
         ..Default::default()
     })
     .await;
     assert_eq!(text.total, 10, "shop-40 … shop-49 by name");
-    let newest = search(TenantQuery {
-        sort: TenantSort::NewestFirst,
+    let newest = search(OrganizationSearch {
+        sort: OrganizationSort::NewestFirst,
         ..Default::default()
     })
     .await;
     assert_eq!(newest.rows[0].slug, "shop-59");
-    let wildcard = search(TenantQuery {
+    let wildcard = search(OrganizationSearch {
         text: Some("%".into()),
         ..Default::default()
     })
@@ -173,7 +173,7 @@ async fn the_tenant_search_filters_sorts_and_pages() {
     // A customer, even at AAL2, is not an admin.
     let refused = app
         .control
-        .search_tenants(Some(&customer_user(&owner)), &TenantQuery::default())
+        .search_organizations(Some(&customer_user(&owner)), &OrganizationSearch::default())
         .await
         .unwrap();
     assert_eq!(refused, AdminAccess::Forbidden);
@@ -344,7 +344,7 @@ async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing
     let reason = Reason::parse("Unpaid invoice 2026-11").unwrap();
     let version = version_of(&app, "acme").await;
     control
-        .suspend_tenant(Some(&user), &operator, "acme", version, &reason)
+        .suspend_organization(Some(&user), &operator, "acme", version, &reason)
         .await
         .unwrap()
         .unwrap();
@@ -367,13 +367,13 @@ async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing
     );
     assert_eq!(
         control
-            .suspend_tenant(Some(&user), &operator, "acme", version, &reason)
+            .suspend_organization(Some(&user), &operator, "acme", version, &reason)
             .await
             .unwrap(),
         Err(Refusal::Stale)
     );
     control
-        .resume_tenant(Some(&user), &operator, "acme", version + 1)
+        .resume_organization(Some(&user), &operator, "acme", version + 1)
         .await
         .unwrap()
         .unwrap();
@@ -397,13 +397,13 @@ async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing
     let version = version_of(&app, "acme").await;
     assert_eq!(
         control
-            .close_tenant(Some(&user), &operator, "acme", version, "acm")
+            .close_organization(Some(&user), &operator, "acme", version, "acm")
             .await
             .unwrap(),
         Err(Refusal::field("confirmation", FieldProblem::Mismatch))
     );
     control
-        .close_tenant(Some(&user), &operator, "acme", version, "acme")
+        .close_organization(Some(&user), &operator, "acme", version, "acme")
         .await
         .unwrap()
         .unwrap();
@@ -781,7 +781,7 @@ async fn resuming_puts_each_subscription_back_where_the_suspension_found_it() {
     let reason = Reason::parse("Unpaid invoice").unwrap();
     let version = version_of(&app, "acme").await;
     control
-        .suspend_tenant(Some(&user), &operator, "acme", version, &reason)
+        .suspend_organization(Some(&user), &operator, "acme", version, &reason)
         .await
         .unwrap()
         .unwrap();
@@ -790,7 +790,7 @@ async fn resuming_puts_each_subscription_back_where_the_suspension_found_it() {
         .iter()
         .all(|(_, state, _)| *state == SubscriptionState::Suspended));
     control
-        .resume_tenant(Some(&user), &operator, "acme", version + 1)
+        .resume_organization(Some(&user), &operator, "acme", version + 1)
         .await
         .unwrap()
         .unwrap();
@@ -911,7 +911,7 @@ async fn customers_read_their_log_without_addresses_or_bibind_staff_names() {
     let reason = Reason::parse("Checking the account").unwrap();
     let version = version_of(&app, "acme").await;
     app.control
-        .suspend_tenant(Some(&user), &operator, "acme", version, &reason)
+        .suspend_organization(Some(&user), &operator, "acme", version, &reason)
         .await
         .unwrap()
         .unwrap();

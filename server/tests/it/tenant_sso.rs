@@ -5,7 +5,7 @@
 //! member's role. Black box: the browser's HTTP, Hydra's public endpoints.
 
 use crate::support;
-use control::{audit::Caller, domain::NewOrganization};
+use control::{domain::NewOrganization, Caller};
 use reqwest::{header, StatusCode, Url};
 use support::{
     browser::{create_identity, csrf_token_in, unique_email, Browser, PASSWORD},

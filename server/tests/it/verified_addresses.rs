@@ -7,10 +7,10 @@
 
 use crate::support;
 use control::{
-    audit::Caller,
     domain::{
         AdminAccess, Locale, NewInvitation, NewOrganization, PlatformLimit, Refusal, Role, SignedInUser,
     },
+    Caller,
 };
 use support::{
     browser::{csrf_token_in, unique_email, verify_address, Person},

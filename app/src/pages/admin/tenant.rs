@@ -2,7 +2,7 @@
 //! subscriptions with usage and quota overrides, recent audit, and the
 //! forms that approve, reject, suspend, resume and close it.
 
-use control::domain::{AdminAccess, QuotaUsage, SubscriptionState, SubscriptionView, TenantDetail};
+use control::domain::{AdminAccess, OrganizationDetail, QuotaUsage, SubscriptionState, SubscriptionView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -77,7 +77,7 @@ fn ReasonField(id: String) -> impl IntoView {
 }
 
 #[component]
-fn TenantView(tenant: TenantDetail, csrf_token: String) -> impl IntoView {
+fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
     let base = format!("/admin/tenants/{}", tenant.slug);
     let query = use_query_map().read_untracked().clone();
     let done = query.get("done").is_some();

@@ -1,7 +1,7 @@
 //! `/admin/tenants`: the tenant search. A plain GET form (filters, sort),
 //! a table, and pages; every state is a URL, so it works without JavaScript.
 
-use control::domain::{AdminAccess, OfferKind, TenantPage, TenantSort};
+use control::domain::{AdminAccess, OfferKind, OrganizationSearchPage, OrganizationSort};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -19,13 +19,13 @@ use crate::{
 const INPUT: &str = "mt-1 block w-full rounded-lg border border-slate-300 bg-white px-2 py-1.5 text-sm";
 const STATES: [&str; 4] = ["pending_approval", "active", "suspended", "closed"];
 
-fn sort_label(sort: TenantSort) -> Msg {
+fn sort_label(sort: OrganizationSort) -> Msg {
     match sort {
-        TenantSort::Name => Msg::SortName,
-        TenantSort::NewestFirst => Msg::SortNewest,
-        TenantSort::OldestFirst => Msg::SortOldest,
-        TenantSort::State => Msg::SortState,
-        TenantSort::Country => Msg::SortCountry,
+        OrganizationSort::Name => Msg::SortName,
+        OrganizationSort::NewestFirst => Msg::SortNewest,
+        OrganizationSort::OldestFirst => Msg::SortOldest,
+        OrganizationSort::State => Msg::SortState,
+        OrganizationSort::Country => Msg::SortCountry,
     }
 }
 
@@ -65,7 +65,7 @@ pub fn AdminTenantsPage() -> impl IntoView {
 }
 
 #[component]
-fn TenantSearch(page: TenantPage) -> impl IntoView {
+fn TenantSearch(page: OrganizationSearchPage) -> impl IntoView {
     let query = use_query_map().read_untracked().clone();
     let value = |name: &str| query.get(name).unwrap_or_default();
     let select = |name: &'static str, label: Msg, options: Vec<(String, String)>| {
@@ -92,7 +92,7 @@ fn TenantSearch(page: TenantPage) -> impl IntoView {
         .iter()
         .map(|o| (o.code().to_owned(), t(offer_label(*o)).to_owned()))
         .collect();
-    let sorts = TenantSort::ALL
+    let sorts = OrganizationSort::ALL
         .iter()
         .skip(1)
         .map(|s| (s.as_str().to_owned(), t(sort_label(*s)).to_owned()))

@@ -298,8 +298,8 @@ impl Person {
     }
 
     /// Who they are to the control plane.
-    pub fn caller(&self) -> control::audit::Caller {
-        control::audit::Caller {
+    pub fn caller(&self) -> control::Caller {
+        control::Caller {
             identity_id: self.identity_id.clone(),
             email: self.email.clone(),
             email_verified: true,

@@ -324,7 +324,7 @@ pub async fn fresh_database() -> String {
             .await
             .unwrap();
         let mut conn = PgConnection::connect(&database_url(&template)).await.unwrap();
-        control::store::MIGRATOR
+        control::infra::store::MIGRATOR
             .run(&mut conn)
             .await
             .expect("migrations apply");
@@ -342,7 +342,7 @@ pub async fn fresh_database() -> String {
 fn template_name() -> String {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for migration in control::store::MIGRATOR.iter() {
+    for migration in control::infra::store::MIGRATOR.iter() {
         migration.version.hash(&mut hasher);
         migration.checksum.hash(&mut hasher);
     }
@@ -352,8 +352,8 @@ fn template_name() -> String {
 /// Someone the control plane sees calling: a fresh identity with a unique,
 /// verified address, from no particular request or address (set `ip`,
 /// `request_id` or `email_verified` with struct update syntax).
-pub fn person(name: &str) -> control::audit::Caller {
-    control::audit::Caller {
+pub fn person(name: &str) -> control::Caller {
+    control::Caller {
         identity_id: uuid::Uuid::new_v4().to_string(),
         email: browser::unique_email(name),
         email_verified: true,

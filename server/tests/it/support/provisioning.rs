@@ -4,14 +4,13 @@
 use std::{sync::Arc, time::Duration};
 
 use control::{
-    audit::Caller,
     domain::{
         AdminAccess, Backend, JobState, NewOrganization, OrganizationOverview, ProvisioningProgress,
         RetryPolicy, SignedInUser,
     },
     jobs::Worker,
     provisioning::ProvisioningRunner,
-    Control,
+    Caller, Control,
 };
 use uuid::Uuid;
 
@@ -181,7 +180,7 @@ impl Harness {
         assert_eq!(progress.blocked_on, Some(backend), "{label}");
         let AdminAccess::Granted(Some(tenant)) = self
             .control()
-            .tenant_detail(Some(&self.admin.0), slug)
+            .organization_detail(Some(&self.admin.0), slug)
             .await
             .unwrap()
         else {

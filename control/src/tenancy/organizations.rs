@@ -9,14 +9,18 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    access::{self, identity_uuid, or_refuse, stored_role, Outcome},
-    audit::{self, AuditEvent, Caller, ParsedFilter, AUDIT_PAGE_SIZE},
+    audit::{self, AuditEvent, ParsedFilter, AUDIT_PAGE_SIZE},
     domain::{
         AuditFilter, AuditPage, FieldProblem, NewOrganization, OrganizationOverview, OrganizationSummary,
         Permission, Refusal, Role,
     },
-    limits::{self, Counted},
-    organization_pages, Control, Result,
+    or_refuse,
+    tenancy::{
+        access::{self, identity_uuid, stored_role},
+        limits::{self, Counted},
+        pages,
+    },
+    Caller, Control, Outcome, Result,
 };
 
 impl Control {
@@ -138,7 +142,7 @@ impl Control {
             None => {
                 let reading = pages.reading();
                 let mut conn = self.db.pool().acquire().await?;
-                let Some(record) = organization_pages::load(&mut conn, slug).await? else {
+                let Some(record) = pages::load(&mut conn, slug).await? else {
                     return Ok(Err(Refusal::NotFound));
                 };
                 let record = Arc::new(record);

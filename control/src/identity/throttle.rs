@@ -206,7 +206,7 @@ impl Control {
     }
 
     async fn audit_sign_up_refusal(&self, ip: IpAddr, limit: Limit) -> Result<()> {
-        let anonymous = crate::audit::Caller {
+        let anonymous = crate::Caller {
             identity_id: "anonymous".to_owned(),
             email: String::new(),
             email_verified: false,

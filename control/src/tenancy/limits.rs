@@ -15,9 +15,9 @@ use time::Duration;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, AuditEvent, Caller},
+    audit::{self, AuditEvent},
     domain::{PlatformLimit, Refusal},
-    Control, Result,
+    Caller, Control, Result,
 };
 
 /// The operator's limits; see `deploy/bibind.example.toml`, `[limits]`.

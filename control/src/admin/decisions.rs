@@ -9,15 +9,17 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    access::{or_refuse, Outcome},
-    audit::{AuditEvent, Caller},
+    audit::AuditEvent,
     domain::{
         AdminAccess, FieldError, FieldProblem, QuotaKind, Refusal, SignedInUser, SubscriptionState,
         MAX_AMOUNT,
     },
-    quotas::{check_plan_fits, live_subscriptions, seat_holders},
-    subscriptions::set_state,
-    Control, Result,
+    or_refuse,
+    tenancy::{
+        quotas::{check_plan_fits, live_subscriptions, seat_holders},
+        subscriptions::set_state,
+    },
+    Caller, Control, Outcome, Result,
 };
 
 /// What an admin decides about something waiting for approval.
@@ -49,17 +51,17 @@ impl Reason {
 }
 
 /// An organization locked for a change, as the admin's form saw it.
-struct LockedTenant {
+struct LockedOrganization {
     id: Uuid,
     state: String,
     reason: Option<String>,
 }
 
-async fn lock_tenant(
+async fn lock_organization(
     conn: &mut PgConnection,
     slug: &str,
     version: i32,
-) -> Result<Result<LockedTenant, Refusal>> {
+) -> Result<Result<LockedOrganization, Refusal>> {
     let found: Option<(Uuid, String, Option<String>, i32)> = sqlx::query_as(
         "SELECT id, state, state_reason, version FROM organizations WHERE slug = $1 FOR UPDATE",
     )
@@ -69,11 +71,11 @@ async fn lock_tenant(
     Ok(match found {
         None => Err(Refusal::NotFound),
         Some((_, _, _, current)) if current != version => Err(Refusal::Stale),
-        Some((id, state, reason, _)) => Ok(LockedTenant { id, state, reason }),
+        Some((id, state, reason, _)) => Ok(LockedOrganization { id, state, reason }),
     })
 }
 
-async fn set_tenant_state(
+async fn set_organization_state(
     conn: &mut PgConnection,
     id: Uuid,
     state: &str,
@@ -120,16 +122,16 @@ impl Control {
 
     /// Opens a tenant change: the admin gate, the tenant locked, the form's
     /// version still current, and the tenant in one of `from` states.
-    async fn begin_tenant_change(
+    async fn begin_organization_change(
         &self,
         user: Option<&SignedInUser>,
         slug: &str,
         version: i32,
         from: &[&str],
-    ) -> Result<Result<(sqlx::Transaction<'static, sqlx::Postgres>, LockedTenant), Refusal>> {
+    ) -> Result<Result<(sqlx::Transaction<'static, sqlx::Postgres>, LockedOrganization), Refusal>> {
         or_refuse!(self.admin_may_change(user).await?);
         let mut tx = self.db.pool().begin().await?;
-        let tenant = or_refuse!(lock_tenant(&mut tx, slug, version).await?);
+        let tenant = or_refuse!(lock_organization(&mut tx, slug, version).await?);
         if !from.contains(&tenant.state.as_str()) {
             return Ok(Err(Refusal::WrongState));
         }
@@ -138,11 +140,11 @@ impl Control {
 
     /// Writes the audit event of a tenant's state change and commits.
     #[allow(clippy::too_many_arguments)]
-    async fn record_tenant_change(
+    async fn record_organization_change(
         &self,
         tx: sqlx::Transaction<'_, sqlx::Postgres>,
         caller: &Caller,
-        tenant: &LockedTenant,
+        tenant: &LockedOrganization,
         slug: &str,
         action: &str,
         state: &str,
@@ -175,14 +177,14 @@ impl Control {
     ) -> Outcome<()> {
         let now = self.clock.now();
         let (mut tx, tenant) = or_refuse!(
-            self.begin_tenant_change(user, slug, version, &["pending_approval"])
+            self.begin_organization_change(user, slug, version, &["pending_approval"])
                 .await?
         );
         let (state, reason, action) = match decision {
             Decision::Approve => ("active", None, "tenant.approve"),
             Decision::Reject(reason) => ("closed", Some(reason.as_str()), "tenant.reject"),
         };
-        set_tenant_state(&mut tx, tenant.id, state, reason, now).await?;
+        set_organization_state(&mut tx, tenant.id, state, reason, now).await?;
         if state == "closed" {
             move_subscriptions(
                 &mut tx,
@@ -203,13 +205,13 @@ impl Control {
                 }
             }
         }
-        self.record_tenant_change(tx, caller, &tenant, slug, action, state, reason)
+        self.record_organization_change(tx, caller, &tenant, slug, action, state, reason)
             .await
     }
 
     /// Suspends an active tenant and its running subscriptions, with the
     /// reason its members read.
-    pub async fn suspend_tenant(
+    pub async fn suspend_organization(
         &self,
         user: Option<&SignedInUser>,
         caller: &Caller,
@@ -218,8 +220,11 @@ impl Control {
         reason: &Reason,
     ) -> Outcome<()> {
         let now = self.clock.now();
-        let (mut tx, tenant) = or_refuse!(self.begin_tenant_change(user, slug, version, &["active"]).await?);
-        set_tenant_state(&mut tx, tenant.id, "suspended", Some(reason.as_str()), now).await?;
+        let (mut tx, tenant) = or_refuse!(
+            self.begin_organization_change(user, slug, version, &["active"])
+                .await?
+        );
+        set_organization_state(&mut tx, tenant.id, "suspended", Some(reason.as_str()), now).await?;
         // Each subscription remembers what the suspension interrupted.
         sqlx::query(
             "UPDATE subscriptions
@@ -232,7 +237,7 @@ impl Control {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        self.record_tenant_change(
+        self.record_organization_change(
             tx,
             caller,
             &tenant,
@@ -246,7 +251,7 @@ impl Control {
 
     /// Lifts a suspension: the tenant is active again, and each subscription
     /// it suspended is back in the state it was in.
-    pub async fn resume_tenant(
+    pub async fn resume_organization(
         &self,
         user: Option<&SignedInUser>,
         caller: &Caller,
@@ -255,10 +260,10 @@ impl Control {
     ) -> Outcome<()> {
         let now = self.clock.now();
         let (mut tx, tenant) = or_refuse!(
-            self.begin_tenant_change(user, slug, version, &["suspended"])
+            self.begin_organization_change(user, slug, version, &["suspended"])
                 .await?
         );
-        set_tenant_state(&mut tx, tenant.id, "active", None, now).await?;
+        set_organization_state(&mut tx, tenant.id, "active", None, now).await?;
         // Back exactly where the suspension found them.
         sqlx::query(
             "UPDATE subscriptions
@@ -270,13 +275,13 @@ impl Control {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        self.record_tenant_change(tx, caller, &tenant, slug, "tenant.resume", "active", None)
+        self.record_organization_change(tx, caller, &tenant, slug, "tenant.resume", "active", None)
             .await
     }
 
     /// Closes a tenant for good once the admin typed its slug: what was
     /// provisioned is deprovisioned, the rest closed, invitations withdrawn.
-    pub async fn close_tenant(
+    pub async fn close_organization(
         &self,
         user: Option<&SignedInUser>,
         caller: &Caller,
@@ -295,10 +300,10 @@ impl Control {
         }
         let now = self.clock.now();
         let (mut tx, tenant) = or_refuse!(
-            self.begin_tenant_change(user, slug, version, &["pending_approval", "active", "suspended"])
+            self.begin_organization_change(user, slug, version, &["pending_approval", "active", "suspended"])
                 .await?
         );
-        set_tenant_state(&mut tx, tenant.id, "closed", None, now).await?;
+        set_organization_state(&mut tx, tenant.id, "closed", None, now).await?;
         // Nothing was provisioned for what was still requested or waiting:
         // closed at once; the rest is deprovisioned by the engine.
         sqlx::query(
@@ -321,7 +326,7 @@ impl Control {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        self.record_tenant_change(tx, caller, &tenant, slug, "tenant.close", "closed", None)
+        self.record_organization_change(tx, caller, &tenant, slug, "tenant.close", "closed", None)
             .await
     }
 

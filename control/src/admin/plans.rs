@@ -7,13 +7,15 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    access::{or_refuse, Outcome},
-    audit::{AuditEvent, Caller},
-    catalog::{plan_by_id, PLAN_COLUMNS},
+    audit::AuditEvent,
     domain::{AdminAccess, FieldProblem, Plan, PlanDraft, PlanRecord, Refusal, SignedInUser},
-    members::day,
-    quotas::check_subscribers_fit,
-    Control, Result,
+    infra::format::day,
+    or_refuse,
+    tenancy::{
+        catalog::{plan_by_id, PLAN_COLUMNS},
+        quotas::check_subscribers_fit,
+    },
+    Caller, Control, Outcome, Result,
 };
 
 fn plan_json(draft: &PlanDraft) -> serde_json::Value {

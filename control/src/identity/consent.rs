@@ -2,8 +2,7 @@
 //! challenge Hydra sends the browser with.
 
 use crate::{
-    identity::{ChallengeOutcome, ConsentRequest, IdTokenClaims},
-    login::NOT_A_MEMBER,
+    identity::{login::NOT_A_MEMBER, ChallengeOutcome, ConsentRequest, IdTokenClaims},
     Control, Result,
 };
 
@@ -52,7 +51,7 @@ impl Control {
             // Suspended after its login was accepted: still no tokens.
             return Ok(ConsentStep::Redirect(
                 hydra
-                    .reject_consent_because(&request.challenge, crate::login::SUSPENDED_CLIENT)
+                    .reject_consent_because(&request.challenge, crate::identity::login::SUSPENDED_CLIENT)
                     .await?,
             ));
         }
@@ -99,7 +98,7 @@ impl Control {
         if request.client.is_suspended() {
             return Ok(Some(
                 hydra
-                    .reject_consent_because(&request.challenge, crate::login::SUSPENDED_CLIENT)
+                    .reject_consent_because(&request.challenge, crate::identity::login::SUSPENDED_CLIENT)
                     .await?,
             ));
         }

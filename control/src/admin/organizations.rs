@@ -1,6 +1,6 @@
 //! The admin portal's reads: the tenant search (filters, sorting and
-//! pagination that stay fast at 10,000 tenants), one tenant's page, and the
-//! platform's audit log. Every one sits behind [`Control::admin_gate`].
+//! pagination that stay fast at 10,000 tenants) and one tenant's page.
+//! Every one sits behind [`Control::admin_gate`].
 
 use std::collections::HashMap;
 
@@ -8,23 +8,19 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::{
-    access::stored_role,
-    audit::{self, ParsedFilter, AUDIT_PAGE_SIZE},
+    audit::{self, ParsedFilter},
     domain::{
-        AdminAccess, AuditEntry, AuditFilter, AuditPage, FieldError, Member, PendingInvitation, SignedInUser,
-        TenantDetail, TenantPage, TenantQuery, TenantRow, TenantSort,
+        AdminAccess, Member, OrganizationDetail, OrganizationListing, OrganizationSearch,
+        OrganizationSearchPage, OrganizationSort, PendingInvitation, SignedInUser,
     },
-    members::day,
-    provisioning::{organization_jobs, subscription_views},
-    quotas::seat_holders,
+    infra::format::day,
+    provisioning::organization_jobs,
+    tenancy::{access::stored_role, progress::subscription_views, quotas::seat_holders},
     Control, Result,
 };
 
 /// Tenants per page of the search.
-pub const TENANT_PAGE_SIZE: u32 = 25;
-
-/// How many audit entries a CSV export holds at most.
-pub const AUDIT_EXPORT_LIMIT: i64 = 100_000;
+pub const ORGANIZATION_PAGE_SIZE: u32 = 25;
 
 fn like_pattern(raw: &str) -> String {
     format!(
@@ -33,7 +29,7 @@ fn like_pattern(raw: &str) -> String {
     )
 }
 
-fn push_filters(query: &mut QueryBuilder<'_, Postgres>, filter: &TenantQuery) {
+fn push_filters(query: &mut QueryBuilder<'_, Postgres>, filter: &OrganizationSearch) {
     if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let pattern = like_pattern(&text.to_lowercase());
         query
@@ -66,23 +62,23 @@ fn push_filters(query: &mut QueryBuilder<'_, Postgres>, filter: &TenantQuery) {
     }
 }
 
-fn order_by(sort: TenantSort) -> &'static str {
+fn order_by(sort: OrganizationSort) -> &'static str {
     match sort {
-        TenantSort::Name => " ORDER BY lower(o.name), o.slug",
-        TenantSort::NewestFirst => " ORDER BY o.created_at DESC, o.slug",
-        TenantSort::OldestFirst => " ORDER BY o.created_at, o.slug",
-        TenantSort::State => " ORDER BY o.state, lower(o.name), o.slug",
-        TenantSort::Country => " ORDER BY o.country, lower(o.name), o.slug",
+        OrganizationSort::Name => " ORDER BY lower(o.name), o.slug",
+        OrganizationSort::NewestFirst => " ORDER BY o.created_at DESC, o.slug",
+        OrganizationSort::OldestFirst => " ORDER BY o.created_at, o.slug",
+        OrganizationSort::State => " ORDER BY o.state, lower(o.name), o.slug",
+        OrganizationSort::Country => " ORDER BY o.country, lower(o.name), o.slug",
     }
 }
 
 impl Control {
     /// The tenants matching `filter`, one page of them.
-    pub async fn search_tenants(
+    pub async fn search_organizations(
         &self,
         user: Option<&SignedInUser>,
-        filter: &TenantQuery,
-    ) -> Result<AdminAccess<TenantPage>> {
+        filter: &OrganizationSearch,
+    ) -> Result<AdminAccess<OrganizationSearchPage>> {
         if let Err(refused) = self.admin_gate(user, "/admin/tenants").await?.granted() {
             return Ok(refused);
         }
@@ -90,7 +86,7 @@ impl Control {
     }
 
     /// The search itself, behind the gate above.
-    async fn tenant_page(&self, filter: &TenantQuery) -> Result<TenantPage> {
+    async fn tenant_page(&self, filter: &OrganizationSearch) -> Result<OrganizationSearchPage> {
         let mut conn = self.db.pool().acquire().await?;
         let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM organizations o WHERE true");
         push_filters(&mut count, filter);
@@ -103,9 +99,9 @@ impl Control {
         push_filters(&mut rows, filter);
         rows.push(order_by(filter.sort))
             .push(" LIMIT ")
-            .push_bind(i64::from(TENANT_PAGE_SIZE))
+            .push_bind(i64::from(ORGANIZATION_PAGE_SIZE))
             .push(" OFFSET ")
-            .push_bind(i64::from(page - 1) * i64::from(TENANT_PAGE_SIZE));
+            .push_bind(i64::from(page - 1) * i64::from(ORGANIZATION_PAGE_SIZE));
         let found: Vec<(Uuid, String, String, String, String, time::OffsetDateTime)> =
             rows.build_query_as().fetch_all(&mut *conn).await?;
 
@@ -127,34 +123,36 @@ impl Control {
         .await?;
         let rows = found
             .into_iter()
-            .map(|(id, slug, name, country, state, created_at)| TenantRow {
-                slug,
-                name,
-                country,
-                state,
-                created_on: day(created_at),
-                members: members.get(&id).copied().unwrap_or(0),
-                plans: plans
-                    .iter()
-                    .filter(|(org, _)| *org == id)
-                    .map(|(_, code)| code.clone())
-                    .collect(),
-            })
+            .map(
+                |(id, slug, name, country, state, created_at)| OrganizationListing {
+                    slug,
+                    name,
+                    country,
+                    state,
+                    created_on: day(created_at),
+                    members: members.get(&id).copied().unwrap_or(0),
+                    plans: plans
+                        .iter()
+                        .filter(|(org, _)| *org == id)
+                        .map(|(_, code)| code.clone())
+                        .collect(),
+                },
+            )
             .collect();
-        Ok(TenantPage {
+        Ok(OrganizationSearchPage {
             rows,
             total,
             page,
-            page_size: TENANT_PAGE_SIZE,
+            page_size: ORGANIZATION_PAGE_SIZE,
         })
     }
 
     /// One tenant's page for admins; `Granted(None)` for an unknown slug.
-    pub async fn tenant_detail(
+    pub async fn organization_detail(
         &self,
         user: Option<&SignedInUser>,
         slug: &str,
-    ) -> Result<AdminAccess<Option<TenantDetail>>> {
+    ) -> Result<AdminAccess<Option<OrganizationDetail>>> {
         if let Err(refused) = self
             .admin_gate(user, &format!("/admin/tenants/{slug}"))
             .await?
@@ -211,7 +209,7 @@ impl Control {
         };
         let audit = audit::list(&mut conn, &filter, 20).await?.entries;
         let jobs = organization_jobs(&mut conn, id).await?;
-        Ok(AdminAccess::Granted(Some(TenantDetail {
+        Ok(AdminAccess::Granted(Some(OrganizationDetail {
             slug: slug.to_owned(),
             name,
             country,
@@ -245,69 +243,5 @@ impl Control {
             audit,
             jobs,
         })))
-    }
-
-    /// The platform's audit log, every organization's and the platform's own.
-    pub async fn platform_audit(
-        &self,
-        user: Option<&SignedInUser>,
-        filter: &AuditFilter,
-    ) -> Result<AdminAccess<Result<AuditPage, Vec<FieldError>>>> {
-        if let Err(refused) = self.admin_gate(user, "/admin/audit").await?.granted() {
-            return Ok(refused);
-        }
-        Ok(AdminAccess::Granted(
-            self.audit_entries(filter, AUDIT_PAGE_SIZE).await?,
-        ))
-    }
-
-    /// Entries of the platform's audit log matching `filter` (an unknown
-    /// organization matches nothing), newest first, `limit` at most.
-    async fn audit_entries(
-        &self,
-        filter: &AuditFilter,
-        limit: i64,
-    ) -> Result<Result<AuditPage, Vec<FieldError>>> {
-        let mut conn = self.db.pool().acquire().await?;
-        let organization = match filter.organization.as_deref() {
-            None => None,
-            Some(slug) => {
-                let id: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
-                    .bind(slug)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                match id {
-                    Some((id,)) => Some(id),
-                    None => {
-                        return Ok(Ok(AuditPage {
-                            entries: Vec::new(),
-                            next_before: None,
-                        }))
-                    }
-                }
-            }
-        };
-        let parsed = match ParsedFilter::parse(filter, organization) {
-            Ok(parsed) => parsed,
-            Err(errors) => return Ok(Err(errors)),
-        };
-        Ok(Ok(audit::list(&mut conn, &parsed, limit).await?))
-    }
-
-    /// The audit entries matching `filter` for a CSV export (newest first,
-    /// [`AUDIT_EXPORT_LIMIT`] at most).
-    pub async fn audit_export(
-        &self,
-        user: Option<&SignedInUser>,
-        filter: &AuditFilter,
-    ) -> Result<AdminAccess<Result<Vec<AuditEntry>, Vec<FieldError>>>> {
-        if let Err(refused) = self.admin_gate(user, "/admin/audit").await?.granted() {
-            return Ok(refused);
-        }
-        Ok(AdminAccess::Granted(
-            self.audit_entries(filter, AUDIT_EXPORT_LIMIT)
-                .await?
-                .map(|page| page.entries),
-        ))
     }
 }

@@ -7,14 +7,14 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    access::{self, or_refuse, Outcome},
-    audit::Caller,
     domain::{
         parse_job_kind, JobState, Permission, ProvisioningProgress, Refusal, Role, Step, StepProgress,
         SubscriptionProgress, SubscriptionState, SubscriptionView,
     },
-    quotas::{live_subscriptions, stored_json},
-    Control, Result,
+    infra::store::stored_json,
+    or_refuse,
+    tenancy::{access, quotas::live_subscriptions},
+    Caller, Control, Outcome, Result,
 };
 
 /// The progress of each of `subscriptions` that has a job under way,

@@ -11,9 +11,9 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{
-    access::stored_role,
     domain::{FlowKind, OfferKind, Role, TenantRefusal},
     identity::{AcceptedLogin, ChallengeOutcome, KratosSession, LoginRequest, OAuthClient, SessionCheck},
+    tenancy::access::stored_role,
     Control, Result,
 };
 

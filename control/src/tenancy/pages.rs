@@ -16,15 +16,17 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    access::stored_role,
-    change_cache::ChangeCache,
     domain::{
         Member, OrganizationOverview, OrganizationSummary, PendingInvitation, Permission,
         ProvisioningProgress, Role, SubscriptionView,
     },
-    provisioning::progress_of,
-    quotas::{live_subscriptions, stored_json, LiveSubscription},
-    Result,
+    infra::{change_cache::ChangeCache, store::stored_json},
+    tenancy::{
+        access::stored_role,
+        progress::progress_of,
+        quotas::{live_subscriptions, LiveSubscription},
+    },
+    PageChange, Result,
 };
 
 /// Where migration 11's triggers announce changed organizations.
@@ -40,7 +42,7 @@ pub(crate) fn new_cache() -> OrganizationPages {
 
 /// A payload of [`CHANNEL`]: a slug, or `None` to forget everything.
 pub(crate) fn parse_announcement(payload: &str) -> Option<String> {
-    (payload != crate::change_cache::FORGET_ALL).then(|| payload.to_owned())
+    (payload != crate::infra::change_cache::FORGET_ALL).then(|| payload.to_owned())
 }
 
 /// Everything an organization's page shows, whoever looks at it.
@@ -209,39 +211,7 @@ pub(crate) async fn load(conn: &mut PgConnection, slug: &str) -> Result<Option<O
     }))
 }
 
-/// Which organizations' pages a committed change touched.
-pub(crate) enum PageChange {
-    Organization(Uuid),
-    Subscriptions(Vec<Uuid>),
-    /// A plan or an offer: every page that shows one.
-    Everything,
-}
-
 impl crate::Control {
-    /// Commits `tx`, then forgets the pages it changed on this replica at
-    /// once (the others forget them when the triggers' announcement arrives).
-    pub(crate) async fn commit_page_change(
-        &self,
-        tx: sqlx::Transaction<'_, sqlx::Postgres>,
-        change: PageChange,
-    ) -> Result<()> {
-        tx.commit().await?;
-        self.page_changed(change);
-        Ok(())
-    }
-
-    pub(crate) fn page_changed(&self, change: PageChange) {
-        let pages = &self.organization_pages;
-        match change {
-            PageChange::Organization(id) => pages.forget_where(|_, record| record.id == id),
-            PageChange::Subscriptions(ids) if ids.is_empty() => {}
-            PageChange::Subscriptions(ids) => {
-                pages.forget_where(|_, record| ids.iter().any(|id| record.has_subscription(*id)));
-            }
-            PageChange::Everything => pages.forget_all(),
-        }
-    }
-
     /// Forgets the page showing `subscription`: a live page reloads on its
     /// job's announcement, which may arrive before the page's own.
     pub fn forget_subscription_page(&self, subscription: Uuid) {

@@ -8,24 +8,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    audit::Caller,
     domain::{Permission, Refusal, Role},
-    Error, Result,
+    Caller, Error, Result,
 };
-
-/// What an operation either did, or why it did not (nothing written then).
-pub type Outcome<T> = Result<Result<T, Refusal>>;
-
-/// Returns the refusal from the enclosing operation, else unwraps.
-macro_rules! or_refuse {
-    ($outcome:expr) => {
-        match $outcome {
-            Ok(value) => value,
-            Err(refusal) => return Ok(Err(refusal)),
-        }
-    };
-}
-pub(crate) use or_refuse;
 
 /// The caller's standing in one organization.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use super::{AuditEntry, JobStatus, Member, OfferKind, PendingInvitation, Subscri
 
 /// How the tenant list is ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TenantSort {
+pub enum OrganizationSort {
     #[default]
     Name,
     NewestFirst,
@@ -16,8 +16,8 @@ pub enum TenantSort {
     Country,
 }
 
-impl TenantSort {
-    pub const ALL: [TenantSort; 5] = [
+impl OrganizationSort {
+    pub const ALL: [OrganizationSort; 5] = [
         Self::Name,
         Self::NewestFirst,
         Self::OldestFirst,
@@ -42,7 +42,7 @@ impl TenantSort {
 
 /// The admin's tenant search; blank fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TenantQuery {
+pub struct OrganizationSearch {
     /// Part of the name, the slug or the billing e-mail.
     pub text: Option<String>,
     /// `pending_approval`, `active`, `suspended`, `closed`.
@@ -52,14 +52,14 @@ pub struct TenantQuery {
     /// …or to this plan (code).
     pub plan: Option<String>,
     pub country: Option<String>,
-    pub sort: TenantSort,
+    pub sort: OrganizationSort,
     /// From 1.
     pub page: u32,
 }
 
 /// A tenant as the search lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TenantRow {
+pub struct OrganizationListing {
     pub slug: String,
     pub name: String,
     pub country: String,
@@ -73,15 +73,15 @@ pub struct TenantRow {
 
 /// One page of the search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TenantPage {
-    pub rows: Vec<TenantRow>,
+pub struct OrganizationSearchPage {
+    pub rows: Vec<OrganizationListing>,
     /// How many tenants match in all.
     pub total: i64,
     pub page: u32,
     pub page_size: u32,
 }
 
-impl TenantPage {
+impl OrganizationSearchPage {
     pub fn pages(&self) -> u32 {
         let size = i64::from(self.page_size.max(1));
         u32::try_from((self.total + size - 1) / size)
@@ -92,7 +92,7 @@ impl TenantPage {
 
 /// One tenant, as the admin's tenant page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TenantDetail {
+pub struct OrganizationDetail {
     pub slug: String,
     pub name: String,
     pub country: String,

@@ -1,104 +1,12 @@
-//! The audit trail: every state change writes one event, in the same
-//! transaction as the change, naming who, what, on what, before and after,
-//! and the request it came from.
+//! Reading the audit trail: a filter parsed once, and one page of the
+//! entries that match it.
 
-use std::net::IpAddr;
-
-use sqlx::{Postgres, Transaction};
 use time::OffsetDateTime;
 
 use crate::{
     domain::{AuditEntry, AuditFilter, AuditPage, FieldError, FieldProblem},
-    organization_pages::PageChange,
     Result,
 };
-
-/// Who is asking, and from where: every operation that changes something
-/// takes one, and its audit event records it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Caller {
-    /// The Kratos identity id.
-    pub identity_id: String,
-    /// The address the identity had when it asked (kept in the audit trail).
-    pub email: String,
-    /// Whether Kratos held `email` as verified then.
-    pub email_verified: bool,
-    pub request_id: Option<String>,
-    pub ip: Option<IpAddr>,
-}
-
-/// One change, as the audit trail keeps it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditEvent<'a> {
-    pub organization_id: Option<uuid::Uuid>,
-    /// `organization.create`, `membership.role_change`, …
-    pub action: &'a str,
-    /// What changed: `organization:<slug>`, `member:<email>`, …
-    pub target: String,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
-}
-
-/// Writes `event` by `caller` at `at` inside `tx`.
-pub(crate) async fn record(
-    tx: &mut Transaction<'_, Postgres>,
-    caller: &Caller,
-    at: OffsetDateTime,
-    event: AuditEvent<'_>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_events
-           (at, actor, actor_email, actor_email_verified, organization_id, action, target, before, after, request_id, ip)
-         VALUES ($1, $2, $3, $11, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10::inet)",
-    )
-    .bind(at)
-    .bind(&caller.identity_id)
-    .bind(&caller.email)
-    .bind(event.organization_id)
-    .bind(event.action)
-    .bind(&event.target)
-    .bind(event.before.map(|v| v.to_string()))
-    .bind(event.after.map(|v| v.to_string()))
-    .bind(&caller.request_id)
-    .bind(caller.ip.map(|ip| ip.to_string()))
-    .bind(caller.email_verified)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Writes `event` and commits `tx`: the last step of every change, so that
-/// the change and its record land together or not at all.
-impl crate::Control {
-    pub(crate) async fn commit_with(
-        &self,
-        mut tx: Transaction<'_, Postgres>,
-        caller: &Caller,
-        at: OffsetDateTime,
-        event: AuditEvent<'_>,
-    ) -> Result<()> {
-        let change = event
-            .organization_id
-            .map_or(PageChange::Everything, PageChange::Organization);
-        record(&mut tx, caller, at, event).await?;
-        self.commit_page_change(tx, change).await
-    }
-}
-
-/// Whether `action` is one only platform admins take (on a tenant, its
-/// subscriptions' approvals, its quotas).
-pub(crate) fn by_platform(action: &str) -> bool {
-    action.starts_with("tenant.")
-        || action.starts_with("quota.")
-        || action.starts_with("job.")
-        || matches!(
-            action,
-            "subscription.approve"
-                | "subscription.reject"
-                | "subscription.approve_plan_change"
-                | "subscription.reject_plan_change"
-        )
-}
 
 /// How many entries an audit page holds.
 pub const AUDIT_PAGE_SIZE: i64 = 50;
@@ -166,7 +74,7 @@ pub(crate) async fn list(
     filter: &ParsedFilter,
     limit: i64,
 ) -> Result<AuditPage> {
-    let mut query = sqlx::QueryBuilder::<Postgres>::new(
+    let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new(
         "SELECT e.id, e.at, coalesce(e.actor_email, e.actor), o.slug, e.action, e.target,
                 e.before::text, e.after::text, e.request_id, host(e.ip)
            FROM audit_events e LEFT JOIN organizations o ON o.id = e.organization_id

@@ -10,13 +10,16 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{
-    access::{self, identity_uuid, or_refuse, stored_role, Outcome},
-    audit::{self, AuditEvent, Caller},
+    audit::{self, AuditEvent},
     domain::{InvitationPreview, Locale, NewInvitation, Permission, Refusal, Role},
-    mail::InvitationLetter,
-    organization_pages::PageChange,
-    quotas::{check_seats, live_subscriptions, seat_holders},
-    Control, Error, Result,
+    infra::format::day,
+    infra::mail::InvitationLetter,
+    or_refuse,
+    tenancy::{
+        access::{self, identity_uuid, stored_role},
+        quotas::{check_seats, live_subscriptions, seat_holders},
+    },
+    Caller, Control, Error, Outcome, PageChange, Result,
 };
 
 /// How long an invitation link works.
@@ -33,17 +36,6 @@ fn new_token() -> Result<String> {
         detail: format!("no randomness: {e}"),
     })?;
     Ok(hex::encode(bytes))
-}
-
-/// `YYYY-MM-DD` of a timestamp, for people.
-pub(crate) fn day(at: OffsetDateTime) -> String {
-    let date = at.date();
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
 }
 
 async fn owner_count(conn: &mut PgConnection, organization: Uuid) -> Result<i64> {
@@ -276,7 +268,7 @@ impl Control {
         }
         // The invitation went to this address; only its proven owner joins.
         // The invitation stays open meanwhile.
-        or_refuse!(crate::limits::verified_address(caller));
+        or_refuse!(crate::tenancy::limits::verified_address(caller));
         if membership(&mut tx, organization, identity).await?.is_some() {
             return Ok(Err(Refusal::AlreadyMember));
         }

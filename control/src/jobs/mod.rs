@@ -16,8 +16,7 @@ pub use worker::{StepOutcome, StepRunner, Worker};
 
 use crate::{
     domain::{CreatedResource, JobState, JobStatus, RetryPolicy, StepFailure, StepStatus},
-    organization_pages::PageChange,
-    Control, Error, Result,
+    Control, Error, PageChange, Result,
 };
 
 /// The channel that announces each change of a job (JSON: `job`, `state`,

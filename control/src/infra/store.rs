@@ -49,3 +49,11 @@ impl Db {
         Ok(())
     }
 }
+
+/// A JSON aggregate a query built (`json_agg(…)::text`), parsed.
+pub(crate) fn stored_json<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T> {
+    serde_json::from_str(raw).map_err(|error| crate::Error::InvalidStoredData {
+        table: "json aggregate",
+        detail: error.to_string(),
+    })
+}

@@ -9,11 +9,14 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    access::stored_role,
-    catalog::{plan_by_id, plan_columns, PlanRow},
     domain::{
         Device, LocalizedText, OfferKind, Plan, QuotaKind, QuotaUsage, Refusal, Role, SubscriptionState,
         SubscriptionView,
+    },
+    infra::store::stored_json,
+    tenancy::{
+        access::stored_role,
+        catalog::{plan_by_id, plan_columns, PlanRow},
     },
     Error, Result,
 };
@@ -118,14 +121,6 @@ struct SubscriptionRow {
     used_cpu_millicores: Option<i64>,
     used_memory_mib: Option<i64>,
     used_storage_gib: Option<i64>,
-}
-
-/// A JSON aggregate a query built (`json_agg(…)::text`), parsed.
-pub(crate) fn stored_json<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T> {
-    serde_json::from_str(raw).map_err(|error| Error::InvalidStoredData {
-        table: "json aggregate",
-        detail: error.to_string(),
-    })
 }
 
 /// The organization's subscriptions that are not closed, in offer order,

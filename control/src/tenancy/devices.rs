@@ -6,11 +6,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    access::{self, or_refuse, Outcome},
-    audit::{AuditEvent, Caller},
+    audit::AuditEvent,
     domain::{DeviceName, FieldProblem, Permission, QuotaKind, Refusal},
-    quotas::live_subscriptions,
-    Control,
+    or_refuse,
+    tenancy::{access, quotas::live_subscriptions},
+    Caller, Control, Outcome,
 };
 
 impl Control {

@@ -7,13 +7,16 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    access::{self, or_refuse, Outcome},
-    audit::{AuditEvent, Caller},
-    catalog::plan_on_sale,
+    audit::AuditEvent,
     domain::{FieldProblem, Permission, Refusal, SubscriptionState},
-    limits::{self, Counted},
-    quotas::{check_plan_fits, live_subscriptions, seat_holders},
-    Control, Result,
+    or_refuse,
+    tenancy::{
+        access,
+        catalog::plan_on_sale,
+        limits::{self, Counted},
+        quotas::{check_plan_fits, live_subscriptions, seat_holders},
+    },
+    Caller, Control, Outcome, Result,
 };
 
 /// Organization states in which new subscriptions and plan changes are taken.

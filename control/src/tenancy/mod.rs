@@ -1,0 +1,15 @@
+//! Organizations and what they hold: members and invitations, the catalog
+//! they subscribe from, subscriptions, quotas and devices, and the
+//! organization page's read model. Every operation here goes through
+//! [`access`], the membership and role check.
+
+pub mod access;
+pub(crate) mod catalog;
+pub mod devices;
+pub mod limits;
+pub mod members;
+pub mod organizations;
+pub(crate) mod pages;
+pub(crate) mod progress;
+pub(crate) mod quotas;
+pub mod subscriptions;
