@@ -5,6 +5,53 @@
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
+/// Stores a state enum as the text its `as_str` gives (the text the
+/// column's CHECK constraint allows), read back through its `parse`: in
+/// `query!`, `state as "state: JobState"` reads it and `state as JobState`
+/// binds it, so a misspelt state does not compile.
+#[cfg(feature = "server")]
+macro_rules! stored_as_text {
+    ($state:ty) => {
+        impl sqlx::Type<sqlx::Postgres> for $state {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <str as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            }
+        }
+
+        impl sqlx::Encode<'_, sqlx::Postgres> for $state {
+            fn encode_by_ref(
+                &self,
+                buf: &mut sqlx::postgres::PgArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<sqlx::Postgres>>::encode(self.as_str(), buf)
+            }
+        }
+
+        impl sqlx::postgres::PgHasArrayType for $state {
+            fn array_type_info() -> sqlx::postgres::PgTypeInfo {
+                <&str as sqlx::postgres::PgHasArrayType>::array_type_info()
+            }
+
+            fn array_compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <&str as sqlx::postgres::PgHasArrayType>::array_compatible(ty)
+            }
+        }
+
+        impl sqlx::Decode<'_, sqlx::Postgres> for $state {
+            fn decode(value: sqlx::postgres::PgValueRef<'_>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+                Self::parse(text).ok_or_else(|| format!("unknown {} {text:?}", stringify!($state)).into())
+            }
+        }
+    };
+}
+#[cfg(feature = "server")]
+pub(crate) use stored_as_text;
+
 /// Where a job stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum JobState {
@@ -50,6 +97,45 @@ impl JobState {
         matches!(self, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
     }
 }
+
+#[cfg(feature = "server")]
+stored_as_text!(JobState);
+
+/// Where one step of a job stands (`job_steps.state`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepState {
+    /// Not run yet, or waiting for its next attempt.
+    Pending,
+    Running,
+    Done,
+    /// Its last attempt failed and the job failed or was cancelled with it.
+    Failed,
+}
+
+impl StepState {
+    pub const ALL: [StepState; 4] = [
+        StepState::Pending,
+        StepState::Running,
+        StepState::Done,
+        StepState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepState::Pending => "pending",
+            StepState::Running => "running",
+            StepState::Done => "done",
+            StepState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == text)
+    }
+}
+
+#[cfg(feature = "server")]
+stored_as_text!(StepState);
 
 /// Something a step created on a backend, so that deprovisioning and the
 /// audit trail can find it.
@@ -189,5 +275,9 @@ mod tests {
         assert_eq!(JobState::parse("done"), None);
         assert!(JobState::Failed.is_final());
         assert!(!JobState::Waiting.is_final());
+        for state in StepState::ALL {
+            assert_eq!(StepState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(StepState::parse("queued"), None);
     }
 }

@@ -28,7 +28,7 @@ pub use identity::{
     ActiveSession, ConsentPrompt, ConsentView, Flow, FlowKind, FlowOutcome, SignedInUser, UiContainer,
     UiNode, UiNodeAttributes, UiNodeMeta, UiText,
 };
-pub use jobs::{CreatedResource, JobState, JobStatus, RetryPolicy, StepFailure, StepStatus};
+pub use jobs::{CreatedResource, JobState, JobStatus, RetryPolicy, StepFailure, StepState, StepStatus};
 pub use locale::{Locale, LocalizedText};
 pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};
 pub use organization_search::{
@@ -36,8 +36,8 @@ pub use organization_search::{
 };
 pub use plans::{PlanDraft, PlanForm, PlanRecord, MAX_AMOUNT};
 pub use provisioning::{
-    instance_name, job_kind, parse_job_kind, workflow, Action, Backend, ProvisioningProgress, Step,
-    StepProgress, SubscriptionProgress,
+    instance_name, job_kind, parse_job_kind, workflow, Action, AppliedState, Backend, ProvisioningProgress,
+    Step, StepProgress, SubscriptionProgress,
 };
 pub use subscription::{QuotaUsage, SubscriptionState, SubscriptionView};
 pub use tenancy::{

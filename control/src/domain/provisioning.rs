@@ -28,6 +28,44 @@ impl Action {
     }
 }
 
+/// What a subscription's services on the backends reflect
+/// (`subscriptions.applied_state`); the engine's marks move it, the
+/// dispatcher compares it with the subscription's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AppliedState {
+    /// Nothing provisioned (yet, or any more).
+    None,
+    /// A provisioning began and has not finished.
+    Partial,
+    Running,
+    Suspended,
+}
+
+impl AppliedState {
+    pub const ALL: [AppliedState; 4] = [
+        AppliedState::None,
+        AppliedState::Partial,
+        AppliedState::Running,
+        AppliedState::Suspended,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppliedState::None => "none",
+            AppliedState::Partial => "partial",
+            AppliedState::Running => "running",
+            AppliedState::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == text)
+    }
+}
+
+#[cfg(feature = "server")]
+super::jobs::stored_as_text!(AppliedState);
+
 /// A system a step acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Backend {
@@ -260,6 +298,14 @@ impl ProvisioningProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn applied_states_read_back_what_they_write() {
+        for state in AppliedState::ALL {
+            assert_eq!(AppliedState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(AppliedState::parse("active"), None);
+    }
 
     #[test]
     fn step_names_fit_the_queue_and_round_trip() {

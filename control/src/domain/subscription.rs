@@ -65,6 +65,9 @@ impl SubscriptionState {
     }
 }
 
+#[cfg(feature = "server")]
+super::jobs::stored_as_text!(SubscriptionState);
+
 /// One quota of a subscription: the effective limit (an admin's override, or
 /// the plan's) and, where the portal knows it, how much is used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

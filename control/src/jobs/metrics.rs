@@ -65,8 +65,11 @@ pub fn snapshot() -> JobMetrics {
 impl Control {
     /// Jobs not settled yet, by state (every such state listed, 0 included).
     pub async fn job_queue_depth(&self) -> Result<Vec<(JobState, i64)>> {
-        let counted: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT state, count(*) FROM jobs WHERE state IN ('queued', 'running', 'waiting') GROUP BY state",
+        // The states stay literals: the planner uses the partial indexes on
+        // them (`jobs_runnable_idx`, `jobs_lease_idx`) only when it sees them.
+        let counted = sqlx::query!(
+            r#"SELECT state AS "state: JobState", count(*) AS "count!"
+                 FROM jobs WHERE state IN ('queued', 'running', 'waiting') GROUP BY state"#,
         )
         .fetch_all(self.db.pool())
         .await?;
@@ -75,8 +78,8 @@ impl Control {
             .map(|state| {
                 let count = counted
                     .iter()
-                    .find(|(name, _)| name == state.as_str())
-                    .map_or(0, |(_, count)| *count);
+                    .find(|row| row.state == state)
+                    .map_or(0, |row| row.count);
                 (state, count)
             })
             .collect())

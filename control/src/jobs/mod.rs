@@ -15,7 +15,7 @@ use uuid::Uuid;
 pub use worker::{StepOutcome, StepRunner, Worker};
 
 use crate::{
-    domain::{CreatedResource, JobState, JobStatus, RetryPolicy, StepFailure, StepStatus},
+    domain::{CreatedResource, JobState, JobStatus, RetryPolicy, StepFailure, StepState, StepStatus},
     Control, Error, PageChange, Result,
 };
 
@@ -57,13 +57,6 @@ pub enum AfterStep {
     LeaseLost,
 }
 
-fn stored_state(text: &str) -> Result<JobState> {
-    JobState::parse(text).ok_or_else(|| Error::InvalidStoredData {
-        table: "jobs",
-        detail: format!("unknown state {text:?}"),
-    })
-}
-
 fn count(value: i32) -> u32 {
     u32::try_from(value).unwrap_or(0)
 }
@@ -83,22 +76,27 @@ fn jitter() -> f64 {
 
 async fn announce(tx: &mut PgConnection, job: Uuid, state: JobState, step: i32) -> Result<()> {
     // The subscription lets live pages pick their own jobs' announcements.
-    sqlx::query(
+    sqlx::query!(
         "SELECT pg_notify($1, json_build_object('job', $2::uuid, 'state', $3::text, 'step', $4::int,
                                                 'subscription', (SELECT subscription_id FROM jobs WHERE id = $2))::text)",
+        PROGRESS_CHANNEL,
+        job,
+        state as JobState,
+        step,
     )
-    .bind(PROGRESS_CHANNEL)
-    .bind(job)
-    .bind(state.as_str())
-    .bind(step)
     .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
-/// A claimed job as the queue's updates return it: id, kind, current step,
-/// attempts, subscription.
-type JobRow = (Uuid, String, i32, i32, Option<Uuid>);
+/// A claimed job as the queue's updates return it.
+struct JobRow {
+    id: Uuid,
+    kind: String,
+    current_step: i32,
+    attempts: i32,
+    subscription_id: Option<Uuid>,
+}
 
 /// Claims the job's current step for `worker` inside `tx`, the job row
 /// being already updated to `running`: counts the attempt on the step.
@@ -108,17 +106,24 @@ async fn start_step(
     worker: &str,
     now: OffsetDateTime,
 ) -> Result<ClaimedJob> {
-    let (id, kind, step, attempts, subscription_id) = job;
-    let name: String = sqlx::query_scalar(
-        "UPDATE job_steps SET state = 'running', attempts = attempts + 1, ran_by = $4,
+    let JobRow {
+        id,
+        kind,
+        current_step: step,
+        attempts,
+        subscription_id,
+    } = job;
+    let name = sqlx::query_scalar!(
+        "UPDATE job_steps SET state = $5, attempts = attempts + 1, ran_by = $4,
                 started_at = coalesce(started_at, $3), last_error = NULL
           WHERE job_id = $1 AND position = $2
           RETURNING name",
+        id,
+        step,
+        now,
+        worker,
+        StepState::Running as StepState,
     )
-    .bind(id)
-    .bind(step)
-    .bind(now)
-    .bind(worker)
     .fetch_one(&mut **tx)
     .await?;
     announce(tx, id, JobState::Running, step).await?;
@@ -140,23 +145,24 @@ pub(crate) async fn enqueue_in(tx: &mut PgConnection, job: &NewJob<'_>, now: Off
         table: "jobs",
         detail: "too many steps".into(),
     })?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO jobs (id, kind, subscription_id, state, step_count, run_at, created_at, updated_at)
-         VALUES ($1, $2, $3, 'queued', $4, $5, $5, $5)",
+         VALUES ($1, $2, $3, $6, $4, $5, $5, $5)",
+        id,
+        job.kind,
+        job.subscription_id,
+        step_count,
+        now,
+        JobState::Queued as JobState,
     )
-    .bind(id)
-    .bind(job.kind)
-    .bind(job.subscription_id)
-    .bind(step_count)
-    .bind(now)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO job_steps (job_id, position, name)
          SELECT $1, ordinality - 1, name FROM unnest($2::text[]) WITH ORDINALITY AS s(name, ordinality)",
+        id,
+        job.steps as &[&str],
     )
-    .bind(id)
-    .bind(job.steps)
     .execute(&mut *tx)
     .await?;
     announce(tx, id, JobState::Queued, 0).await?;
@@ -166,26 +172,29 @@ pub(crate) async fn enqueue_in(tx: &mut PgConnection, job: &NewJob<'_>, now: Off
 pub(crate) async fn retry_job_in(tx: &mut PgConnection, job: Uuid, now: OffsetDateTime) -> Result<bool> {
     // A later job of the subscription superseded this one (a close after a
     // failed provisioning): running it again would undo that one.
-    let step: Option<i32> = sqlx::query_scalar(
-        "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $2, updated_at = $2, finished_at = NULL
-          WHERE id = $1 AND state = 'failed'
+    let step = sqlx::query_scalar!(
+        "UPDATE jobs SET state = $3, attempts = 0, run_at = $2, updated_at = $2, finished_at = NULL
+          WHERE id = $1 AND state = $4
             AND NOT EXISTS (SELECT 1 FROM jobs later
                              WHERE later.subscription_id = jobs.subscription_id AND later.seq > jobs.seq)
           RETURNING current_step",
+        job,
+        now,
+        JobState::Queued as JobState,
+        JobState::Failed as JobState,
     )
-    .bind(job)
-    .bind(now)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(step) = step else {
         return Ok(false);
     };
-    sqlx::query(
-        "UPDATE job_steps SET state = 'pending', attempts = 0, finished_at = NULL, ran_by = NULL
+    sqlx::query!(
+        "UPDATE job_steps SET state = $3, attempts = 0, finished_at = NULL, ran_by = NULL
           WHERE job_id = $1 AND position = $2",
+        job,
+        step,
+        StepState::Pending as StepState,
     )
-    .bind(job)
-    .bind(step)
     .execute(&mut *tx)
     .await?;
     announce(tx, job, JobState::Queued, step).await?;
@@ -208,7 +217,10 @@ impl Control {
     pub async fn claim_job(&self, worker: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let claimed: Option<JobRow> = sqlx::query_as(
+        // The runnable states stay literals here: the partial index
+        // `jobs_runnable_idx` is only used when the planner sees them.
+        let claimed = sqlx::query_as!(
+            JobRow,
             "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_at = $3,
                     attempts = attempts + 1, updated_at = $2
               WHERE id = (SELECT id FROM jobs
@@ -218,10 +230,10 @@ impl Control {
                            LIMIT 1
                            FOR UPDATE SKIP LOCKED)
               RETURNING id, kind, current_step, attempts, subscription_id",
+            worker,
+            now,
+            now + lease,
         )
-        .bind(worker)
-        .bind(now)
-        .bind(now + lease)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(job) = claimed else {
@@ -237,14 +249,15 @@ impl Control {
     /// Pushes the lease back; `false` when the job is no longer this worker's.
     pub async fn renew_lease(&self, job: &ClaimedJob, lease: Duration) -> Result<bool> {
         let now = self.clock.now();
-        let renewed = sqlx::query(
+        let renewed = sqlx::query!(
             "UPDATE jobs SET lease_expires_at = $3
-              WHERE id = $1 AND lease_owner = $2 AND state = 'running' AND lease_expires_at >= $4",
+              WHERE id = $1 AND lease_owner = $2 AND state = $5 AND lease_expires_at >= $4",
+            job.id,
+            job.worker,
+            now + lease,
+            now,
+            JobState::Running as JobState,
         )
-        .bind(job.id)
-        .bind(&job.worker)
-        .bind(now + lease)
-        .bind(now)
         .execute(self.db.pool())
         .await?
         .rows_affected();
@@ -257,18 +270,20 @@ impl Control {
         claimed: &ClaimedJob,
         now: OffsetDateTime,
     ) -> Result<Option<(i32, bool)>> {
-        Ok(sqlx::query_as(
+        let held = sqlx::query!(
             "SELECT step_count, cancel_requested FROM jobs
-              WHERE id = $1 AND lease_owner = $2 AND state = 'running'
+              WHERE id = $1 AND lease_owner = $2 AND state = $5
                 AND current_step = $3 AND lease_expires_at >= $4
               FOR UPDATE",
+            claimed.id,
+            claimed.worker,
+            position(claimed.step),
+            now,
+            JobState::Running as JobState,
         )
-        .bind(claimed.id)
-        .bind(&claimed.worker)
-        .bind(position(claimed.step))
-        .bind(now)
         .fetch_optional(&mut *tx)
-        .await?)
+        .await?;
+        Ok(held.map(|job| (job.step_count, job.cancel_requested)))
     }
 
     /// Records the step as done with what it created, and moves on: the next
@@ -287,26 +302,27 @@ impl Control {
             return Ok(AfterStep::LeaseLost);
         };
         for resource in created {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO job_resources (job_id, position, backend, kind, external_id, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                claimed.id,
+                step,
+                resource.backend,
+                resource.kind,
+                resource.id,
+                now,
             )
-            .bind(claimed.id)
-            .bind(step)
-            .bind(&resource.backend)
-            .bind(&resource.kind)
-            .bind(&resource.id)
-            .bind(now)
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(
-            "UPDATE job_steps SET state = 'done', finished_at = $3, last_error = NULL
+        sqlx::query!(
+            "UPDATE job_steps SET state = $4, finished_at = $3, last_error = NULL
               WHERE job_id = $1 AND position = $2",
+            claimed.id,
+            step,
+            now,
+            StepState::Done as StepState,
         )
-        .bind(claimed.id)
-        .bind(step)
-        .bind(now)
         .execute(&mut *tx)
         .await?;
         let next = step + 1;
@@ -319,31 +335,32 @@ impl Control {
         };
         let after = match settled {
             Some(state) => {
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE jobs SET state = $2, current_step = $3, attempts = 0, last_error = NULL,
                             lease_owner = NULL, lease_expires_at = NULL, updated_at = $4, finished_at = $4
                       WHERE id = $1",
+                    claimed.id,
+                    state as JobState,
+                    next,
+                    now,
                 )
-                .bind(claimed.id)
-                .bind(state.as_str())
-                .bind(next)
-                .bind(now)
                 .execute(&mut *tx)
                 .await?;
                 announce(&mut tx, claimed.id, state, next).await?;
                 AfterStep::Settled(state)
             }
             None => {
-                let row: JobRow = sqlx::query_as(
+                let row = sqlx::query_as!(
+                    JobRow,
                     "UPDATE jobs SET current_step = $2, attempts = 1, last_error = NULL,
                             lease_expires_at = $3, updated_at = $4
                       WHERE id = $1
                       RETURNING id, kind, current_step, attempts, subscription_id",
+                    claimed.id,
+                    next,
+                    now + lease,
+                    now,
                 )
-                .bind(claimed.id)
-                .bind(next)
-                .bind(now + lease)
-                .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
                 AfterStep::Next(start_step(&mut tx, row, &claimed.worker, now).await?)
@@ -378,29 +395,37 @@ impl Control {
             JobState::Waiting
         };
         let run_at = now + policy.delay(claimed.attempt, jitter());
-        sqlx::query(
-            "UPDATE job_steps SET state = CASE WHEN $3 = 'waiting' THEN 'pending' ELSE 'failed' END,
-                    last_error = $4, finished_at = CASE WHEN $3 = 'waiting' THEN NULL ELSE $5 END
+        // A waiting job runs the step again: it is pending until then.
+        let waits = state == JobState::Waiting;
+        let step_state = if waits {
+            StepState::Pending
+        } else {
+            StepState::Failed
+        };
+        sqlx::query!(
+            "UPDATE job_steps SET state = $3, last_error = $4, finished_at = CASE WHEN $6 THEN NULL ELSE $5::timestamptz END
               WHERE job_id = $1 AND position = $2",
+            claimed.id,
+            step,
+            step_state as StepState,
+            failure.detail,
+            now,
+            waits,
         )
-        .bind(claimed.id)
-        .bind(step)
-        .bind(state.as_str())
-        .bind(&failure.detail)
-        .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "UPDATE jobs SET state = $2, last_error = $3, run_at = $4,
                     lease_owner = NULL, lease_expires_at = NULL, updated_at = $5,
-                    finished_at = CASE WHEN $2 = 'waiting' THEN NULL ELSE $5 END
+                    finished_at = CASE WHEN $6 THEN NULL ELSE $5::timestamptz END
               WHERE id = $1",
+            claimed.id,
+            state as JobState,
+            failure.detail,
+            run_at,
+            now,
+            waits,
         )
-        .bind(claimed.id)
-        .bind(state.as_str())
-        .bind(&failure.detail)
-        .bind(run_at)
-        .bind(now)
         .execute(&mut *tx)
         .await?;
         announce(&mut tx, claimed.id, state, step).await?;
@@ -436,22 +461,32 @@ impl Control {
         job: Uuid,
         now: OffsetDateTime,
     ) -> Result<bool> {
-        let found: Option<(String, i32)> = sqlx::query_as(
-            "UPDATE jobs SET cancel_requested = true,
-                    state = CASE WHEN state = 'running' THEN state ELSE 'cancelled' END,
-                    finished_at = CASE WHEN state = 'running' THEN NULL ELSE $2 END,
+        let cancellable = [
+            JobState::Queued,
+            JobState::Waiting,
+            JobState::Running,
+            JobState::Failed,
+        ];
+        // A running job is cancelled by its worker after the step it runs.
+        let found = sqlx::query!(
+            r#"UPDATE jobs SET cancel_requested = true,
+                    state = CASE WHEN state = $3 THEN state ELSE $4 END,
+                    finished_at = CASE WHEN state = $3 THEN NULL ELSE $2::timestamptz END,
                     updated_at = $2
-              WHERE id = $1 AND state IN ('queued', 'waiting', 'running', 'failed')
-              RETURNING state, current_step",
+              WHERE id = $1 AND state = ANY($5)
+              RETURNING state AS "state: JobState", current_step"#,
+            job,
+            now,
+            JobState::Running as JobState,
+            JobState::Cancelled as JobState,
+            &cancellable as &[JobState],
         )
-        .bind(job)
-        .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((state, step)) = found else {
+        let Some(found) = found else {
             return Ok(false);
         };
-        announce(tx, job, stored_state(&state)?, step).await?;
+        announce(tx, job, found.state, found.current_step).await?;
         Ok(true)
     }
 
@@ -462,12 +497,14 @@ impl Control {
         while !output.is_char_boundary(start) {
             start += 1;
         }
-        sqlx::query("UPDATE job_steps SET output = $3 WHERE job_id = $1 AND position = $2")
-            .bind(job.id)
-            .bind(position(job.step))
-            .bind(&output[start..])
-            .execute(self.db.pool())
-            .await?;
+        sqlx::query!(
+            "UPDATE job_steps SET output = $3 WHERE job_id = $1 AND position = $2",
+            job.id,
+            position(job.step),
+            &output[start..],
+        )
+        .execute(self.db.pool())
+        .await?;
         Ok(())
     }
 
@@ -480,57 +517,48 @@ impl Control {
 
 /// A job with its steps and what they created, read on `conn`.
 pub(crate) async fn job_status_on(conn: &mut PgConnection, job: Uuid) -> Result<Option<JobStatus>> {
-    let row: Option<(String, String, i32, Option<String>, OffsetDateTime)> =
-        sqlx::query_as("SELECT kind, state, current_step, last_error, run_at FROM jobs WHERE id = $1")
-            .bind(job)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((kind, state, current_step, last_error, run_at)) = row else {
+    let row = sqlx::query!(
+        r#"SELECT kind, state AS "state: JobState", current_step, last_error, run_at FROM jobs WHERE id = $1"#,
+        job,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
         return Ok(None);
     };
-    // name, state, attempts, last error, output, the worker of its latest attempt
-    type StepRow = (
-        String,
-        String,
-        i32,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let steps: Vec<StepRow> = sqlx::query_as(
-        "SELECT name, state, attempts, last_error, output, ran_by FROM job_steps WHERE job_id = $1 ORDER BY position",
+    let steps = sqlx::query!(
+        r#"SELECT name, state AS "state: StepState", attempts, last_error, output, ran_by
+             FROM job_steps WHERE job_id = $1 ORDER BY position"#,
+        job,
     )
-    .bind(job)
     .fetch_all(&mut *conn)
     .await?;
-    let resources: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT backend, kind, external_id FROM job_resources WHERE job_id = $1
-              ORDER BY position, backend, kind, external_id",
+    let resources = sqlx::query_as!(
+        CreatedResource,
+        r#"SELECT backend, kind, external_id AS id FROM job_resources WHERE job_id = $1
+              ORDER BY position, backend, kind, external_id"#,
+        job,
     )
-    .bind(job)
     .fetch_all(&mut *conn)
     .await?;
     Ok(Some(JobStatus {
         id: job.to_string(),
-        kind,
-        state: stored_state(&state)?,
-        current_step: count(current_step),
+        kind: row.kind,
+        state: row.state,
+        current_step: count(row.current_step),
         steps: steps
             .into_iter()
-            .map(|(name, state, attempts, last_error, output, ran_by)| StepStatus {
-                name,
-                state,
-                attempts: count(attempts),
-                last_error,
-                output,
-                ran_by,
+            .map(|step| StepStatus {
+                name: step.name,
+                state: step.state.as_str().to_owned(),
+                attempts: count(step.attempts),
+                last_error: step.last_error,
+                output: step.output,
+                ran_by: step.ran_by,
             })
             .collect(),
-        last_error,
-        run_at,
-        resources: resources
-            .into_iter()
-            .map(|(backend, kind, id)| CreatedResource { backend, kind, id })
-            .collect(),
+        last_error: row.last_error,
+        run_at: row.run_at,
+        resources,
     }))
 }

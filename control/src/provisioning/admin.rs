@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::AuditEvent,
-    domain::{JobStatus, Refusal, SignedInUser},
+    domain::{JobState, JobStatus, Refusal, SignedInUser},
     jobs::{job_status_on, retry_job_in},
     or_refuse, Caller, Control, Outcome, Result,
 };
@@ -33,12 +33,12 @@ impl JobAction {
 
 /// The organization's latest provisioning jobs, newest first.
 pub(crate) async fn organization_jobs(conn: &mut PgConnection, organization: Uuid) -> Result<Vec<JobStatus>> {
-    let ids: Vec<Uuid> = sqlx::query_scalar(
+    let ids = sqlx::query_scalar!(
         "SELECT j.id FROM jobs j JOIN subscriptions s ON s.id = j.subscription_id
           WHERE s.organization_id = $1 ORDER BY j.seq DESC LIMIT $2",
+        organization,
+        JOBS_SHOWN,
     )
-    .bind(organization)
-    .bind(JOBS_SHOWN)
     .fetch_all(&mut *conn)
     .await?;
     let mut jobs = Vec::with_capacity(ids.len());
@@ -63,16 +63,18 @@ impl Control {
         or_refuse!(self.admin_may_change(user).await?);
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let found: Option<(String, Option<Uuid>)> = sqlx::query_as(
-            "SELECT j.state, s.organization_id FROM jobs j LEFT JOIN subscriptions s ON s.id = j.subscription_id
-              WHERE j.id = $1 FOR UPDATE OF j",
+        let found = sqlx::query!(
+            r#"SELECT j.state AS "state: JobState", s.organization_id AS "organization_id?"
+                 FROM jobs j LEFT JOIN subscriptions s ON s.id = j.subscription_id
+                WHERE j.id = $1 FOR UPDATE OF j"#,
+            job,
         )
-        .bind(job)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((before, organization)) = found else {
+        let Some(found) = found else {
             return Ok(Err(Refusal::NotFound));
         };
+        let (before, organization) = (found.state, found.organization_id);
         let (done, name) = match action {
             JobAction::Retry => (retry_job_in(&mut tx, job, now).await?, "job.retry"),
             JobAction::Cancel => (self.cancel_job_in(&mut tx, job, now).await?, "job.cancel"),
@@ -88,7 +90,7 @@ impl Control {
                 organization_id: organization,
                 action: name,
                 target: format!("job:{job}"),
-                before: Some(json!({ "state": before })),
+                before: Some(json!({ "state": before.as_str() })),
                 after: None,
             },
         )

@@ -49,18 +49,19 @@ impl SubscriptionContext {
 impl Control {
     pub(crate) async fn subscription_context(&self, subscription: Uuid) -> Result<SubscriptionContext> {
         let mut conn = self.db.pool().acquire().await?;
-        let row: Option<(Uuid, String, String, String)> = sqlx::query_as(
+        let row = sqlx::query!(
             "SELECT o.id, o.slug, o.country, s.offer_kind
                FROM subscriptions s JOIN organizations o ON o.id = s.organization_id
               WHERE s.id = $1",
+            subscription,
         )
-        .bind(subscription)
         .fetch_optional(&mut *conn)
         .await?;
-        let (organization_id, slug, country, offer) = row.ok_or_else(|| Error::InvalidStoredData {
+        let row = row.ok_or_else(|| Error::InvalidStoredData {
             table: "jobs",
             detail: format!("job for unknown subscription {subscription}"),
         })?;
+        let (organization_id, slug, country, offer) = (row.id, row.slug, row.country, row.offer_kind);
         let invalid = |detail: String| Error::InvalidStoredData {
             table: "subscriptions",
             detail,
@@ -77,12 +78,12 @@ impl Control {
                     .filter_map(|quota| Some((quota, live.limit(quota)?)))
                     .collect()
             });
-        let members: Vec<(Uuid, String, String)> = sqlx::query_as(
+        let members = sqlx::query!(
             "SELECT identity_id, email, role FROM memberships WHERE organization_id = $1
               ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END,
                        created_at, email",
+            organization_id,
         )
-        .bind(organization_id)
         .fetch_all(&mut *conn)
         .await?;
         Ok(SubscriptionContext {
@@ -94,11 +95,11 @@ impl Control {
             limits,
             members: members
                 .into_iter()
-                .map(|(identity_id, email, role)| {
+                .map(|member| {
                     Ok(MemberIdentity {
-                        identity_id,
-                        email,
-                        role: stored_role(&role)?,
+                        identity_id: member.identity_id,
+                        email: member.email,
+                        role: stored_role(&member.role)?,
                     })
                 })
                 .collect::<Result<_>>()?,

@@ -2,10 +2,8 @@
 //! (it looks at states, not at events), so that any replica may run it at
 //! any time, after any change or crash, and reach the same decision.
 
-use uuid::Uuid;
-
 use crate::{
-    domain::{job_kind, workflow, Action, JobState, OfferKind},
+    domain::{job_kind, workflow, Action, AppliedState, JobState, OfferKind, SubscriptionState},
     jobs::{enqueue_in, NewJob},
     Control, Error, PageChange, Result,
 };
@@ -15,13 +13,17 @@ pub const SUBSCRIPTION_CHANNEL: &str = "subscription_changed";
 
 /// The action that brings the backends (`applied`) to what the
 /// subscription's `state` asks, if any.
-pub(super) fn needed_action(state: &str, applied: &str) -> Option<Action> {
+pub(super) fn needed_action(state: SubscriptionState, applied: AppliedState) -> Option<Action> {
+    use AppliedState as Applied;
+    use SubscriptionState as State;
     match (state, applied) {
-        ("requested" | "provisioning" | "active", "none" | "partial") => Some(Action::Provision),
-        ("requested" | "provisioning" | "active", "suspended") => Some(Action::Resume),
-        ("suspended", "running") => Some(Action::Suspend),
-        ("deprovisioning", _) => Some(Action::Close),
-        ("closed", "partial" | "running" | "suspended") => Some(Action::Close),
+        (State::Requested | State::Provisioning | State::Active, Applied::None | Applied::Partial) => {
+            Some(Action::Provision)
+        }
+        (State::Requested | State::Provisioning | State::Active, Applied::Suspended) => Some(Action::Resume),
+        (State::Suspended, Applied::Running) => Some(Action::Suspend),
+        (State::Deprovisioning, _) => Some(Action::Close),
+        (State::Closed, Applied::Partial | Applied::Running | Applied::Suspended) => Some(Action::Close),
         _ => None,
     }
 }
@@ -31,17 +33,6 @@ pub(super) fn needed_action(state: &str, applied: &str) -> Option<Action> {
 pub(super) fn left_for_admin(last_job: JobState) -> bool {
     matches!(last_job, JobState::Failed | JobState::Cancelled)
 }
-
-/// A subscription that may need a job, with its last job.
-type Candidate = (
-    Uuid,
-    String,
-    String,
-    String,
-    Option<Uuid>,
-    Option<String>,
-    Option<String>,
-);
 
 impl Control {
     /// Queues, for each subscription whose backends differ from what its
@@ -53,8 +44,12 @@ impl Control {
     pub async fn dispatch_provisioning(&self) -> Result<usize> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let candidates: Vec<Candidate> = sqlx::query_as(
-            "SELECT s.id, s.offer_kind, s.state, s.applied_state, last.id, last.kind, last.state
+        // A subscription that may need a job, with its last job. The SQL
+        // preselects what `needed_action` decides on.
+        let candidates = sqlx::query!(
+            r#"SELECT s.id, s.offer_kind, s.state AS "state: SubscriptionState",
+                      s.applied_state AS "applied: AppliedState",
+                      last.id AS "last_id?", last.kind AS "last_kind?", last.state AS "last_state?: JobState"
                FROM subscriptions s
                LEFT JOIN LATERAL (SELECT j.id, j.kind, j.state FROM jobs j
                                    WHERE j.subscription_id = s.id ORDER BY j.seq DESC LIMIT 1) last ON true
@@ -62,22 +57,24 @@ impl Control {
                  OR (s.state = 'suspended' AND s.applied_state = 'running')
                  OR s.state = 'deprovisioning'
                  OR (s.state = 'closed' AND s.applied_state <> 'none')
-              FOR UPDATE OF s SKIP LOCKED",
+              FOR UPDATE OF s SKIP LOCKED"#,
         )
         .fetch_all(&mut *tx)
         .await?;
         let mut queued = Vec::new();
-        for (subscription, offer, state, applied, last_id, last_kind, last_state) in candidates {
-            let Some(action) = needed_action(&state, &applied) else {
+        for candidate in candidates {
+            let subscription = candidate.id;
+            let Some(action) = needed_action(candidate.state, candidate.applied) else {
                 continue;
             };
-            let offer = OfferKind::from_code(&offer).ok_or_else(|| Error::InvalidStoredData {
-                table: "subscriptions",
-                detail: format!("unknown offer {offer:?}"),
-            })?;
+            let offer =
+                OfferKind::from_code(&candidate.offer_kind).ok_or_else(|| Error::InvalidStoredData {
+                    table: "subscriptions",
+                    detail: format!("unknown offer {:?}", candidate.offer_kind),
+                })?;
             let kind = job_kind(action, offer);
-            let last_state = last_state.as_deref().and_then(JobState::parse);
-            if let (Some(last_id), Some(last_state)) = (last_id, last_state) {
+            let last_kind = candidate.last_kind;
+            if let (Some(last_id), Some(last_state)) = (candidate.last_id, candidate.last_state) {
                 if !last_state.is_final() {
                     let superseded = action == Action::Close && last_kind.as_deref() != Some(kind.as_str());
                     if superseded {
@@ -115,16 +112,36 @@ mod tests {
 
     #[test]
     fn each_state_asks_for_the_job_that_reaches_it() {
-        assert_eq!(needed_action("requested", "none"), Some(Action::Provision));
-        assert_eq!(needed_action("active", "partial"), Some(Action::Provision));
-        assert_eq!(needed_action("active", "running"), None);
-        assert_eq!(needed_action("suspended", "running"), Some(Action::Suspend));
+        use AppliedState as Applied;
+        use SubscriptionState as State;
+        assert_eq!(
+            needed_action(State::Requested, Applied::None),
+            Some(Action::Provision)
+        );
+        assert_eq!(
+            needed_action(State::Active, Applied::Partial),
+            Some(Action::Provision)
+        );
+        assert_eq!(needed_action(State::Active, Applied::Running), None);
+        assert_eq!(
+            needed_action(State::Suspended, Applied::Running),
+            Some(Action::Suspend)
+        );
         // Suspended before anything ran: nothing to stop until it is resumed.
-        assert_eq!(needed_action("suspended", "none"), None);
-        assert_eq!(needed_action("active", "suspended"), Some(Action::Resume));
-        assert_eq!(needed_action("deprovisioning", "none"), Some(Action::Close));
-        assert_eq!(needed_action("closed", "partial"), Some(Action::Close));
-        assert_eq!(needed_action("closed", "none"), None);
-        assert_eq!(needed_action("awaiting_approval", "none"), None);
+        assert_eq!(needed_action(State::Suspended, Applied::None), None);
+        assert_eq!(
+            needed_action(State::Active, Applied::Suspended),
+            Some(Action::Resume)
+        );
+        assert_eq!(
+            needed_action(State::Deprovisioning, Applied::None),
+            Some(Action::Close)
+        );
+        assert_eq!(
+            needed_action(State::Closed, Applied::Partial),
+            Some(Action::Close)
+        );
+        assert_eq!(needed_action(State::Closed, Applied::None), None);
+        assert_eq!(needed_action(State::AwaitingApproval, Applied::None), None);
     }
 }

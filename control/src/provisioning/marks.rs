@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, AuditEvent},
+    domain::{AppliedState, SubscriptionState},
     Caller, Control, PageChange, Result,
 };
 
@@ -37,70 +38,81 @@ impl Control {
     pub(crate) async fn mark_subscription(&self, subscription: Uuid, job: Uuid, mark: Mark) -> Result<()> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let before: Option<(Uuid, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT organization_id, state, suspended_from, applied_state FROM subscriptions WHERE id = $1 FOR UPDATE",
+        let before = sqlx::query!(
+            r#"SELECT organization_id, state AS "state: SubscriptionState",
+                      suspended_from AS "suspended_from: SubscriptionState",
+                      applied_state AS "applied: AppliedState"
+                 FROM subscriptions WHERE id = $1 FOR UPDATE"#,
+            subscription,
         )
-        .bind(subscription)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((organization, state, suspended_from, applied)) = before else {
+        let Some(before) = before else {
             return Ok(());
         };
+        let (organization, state, suspended_from, applied) = (
+            before.organization_id,
+            before.state,
+            before.suspended_from,
+            before.applied,
+        );
+        use AppliedState as Applied;
+        use SubscriptionState as State;
         let (applied_after, state_after, suspended_from_after) = match mark {
             Mark::Begun => (
-                if applied == "none" {
-                    "partial"
+                if applied == Applied::None {
+                    Applied::Partial
                 } else {
-                    applied.as_str()
+                    applied
                 },
-                if state == "requested" {
-                    "provisioning"
+                if state == State::Requested {
+                    State::Provisioning
                 } else {
-                    state.as_str()
+                    state
                 },
-                match suspended_from.as_deref() {
-                    Some("requested") => Some("provisioning"),
+                match suspended_from {
+                    Some(State::Requested) => Some(State::Provisioning),
                     other => other,
                 },
             ),
             Mark::Running => (
-                "running",
-                if matches!(state.as_str(), "requested" | "provisioning") {
-                    "active"
+                Applied::Running,
+                if matches!(state, State::Requested | State::Provisioning) {
+                    State::Active
                 } else {
-                    state.as_str()
+                    state
                 },
-                match suspended_from.as_deref() {
-                    Some("requested" | "provisioning") => Some("active"),
+                match suspended_from {
+                    Some(State::Requested | State::Provisioning) => Some(State::Active),
                     other => other,
                 },
             ),
-            Mark::Suspended => ("suspended", state.as_str(), suspended_from.as_deref()),
+            Mark::Suspended => (Applied::Suspended, state, suspended_from),
             Mark::Closed => (
-                "none",
-                if state == "deprovisioning" {
-                    "closed"
+                Applied::None,
+                if state == State::Deprovisioning {
+                    State::Closed
                 } else {
-                    state.as_str()
+                    state
                 },
-                suspended_from.as_deref(),
+                suspended_from,
             ),
         };
         let state_changes = state_after != state;
-        sqlx::query(
+        sqlx::query!(
             "UPDATE subscriptions
                 SET applied_state = $2, state = $3, suspended_from = $4,
                     state_reason = CASE WHEN $5 THEN NULL ELSE state_reason END,
                     version = version + CASE WHEN $5 THEN 1 ELSE 0 END,
                     updated_at = CASE WHEN $5 THEN $6 ELSE updated_at END
               WHERE id = $1",
+            subscription,
+            applied_after as AppliedState,
+            state_after as SubscriptionState,
+            suspended_from_after as Option<SubscriptionState>,
+            state_changes,
+            now,
         )
-        .bind(subscription)
-        .bind(applied_after)
-        .bind(state_after)
-        .bind(suspended_from_after)
-        .bind(state_changes)
-        .bind(now)
         .execute(&mut *tx)
         .await?;
         if state_changes {
@@ -112,8 +124,8 @@ impl Control {
                     organization_id: Some(organization),
                     action: "subscription.provisioning",
                     target: format!("subscription:{subscription}"),
-                    before: Some(json!({ "state": state })),
-                    after: Some(json!({ "state": state_after, "job": job })),
+                    before: Some(json!({ "state": state.as_str() })),
+                    after: Some(json!({ "state": state_after.as_str(), "job": job })),
                 },
             )
             .await?;

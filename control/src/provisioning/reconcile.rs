@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     audit::{self, AuditEvent},
-    domain::{job_kind, workflow, Action, JobState, OfferKind},
+    domain::{job_kind, workflow, Action, AppliedState, JobState, OfferKind, SubscriptionState},
     jobs::{enqueue_in, NewJob},
     Control, Error, PageChange, Result,
 };
@@ -47,14 +47,14 @@ pub struct ReconcileReport {
 struct Settled {
     id: Uuid,
     offer: OfferKind,
-    state: String,
-    applied: String,
+    state: SubscriptionState,
+    applied: AppliedState,
     last_job: Option<Uuid>,
 }
 
 impl Settled {
     fn applied(&self) -> Applied {
-        if self.applied == "suspended" {
+        if self.applied == AppliedState::Suspended {
             Applied::Suspended
         } else {
             Applied::Running
@@ -102,17 +102,15 @@ impl ProvisioningRunner {
         // session even if unlocking fails or the round is dropped.
         let options = self.control.db().pool().connect_options();
         let mut session = sqlx::ConnectOptions::connect(&*options).await?;
-        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
-            .bind(LOCK)
+        let locked = sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock(hashtext($1)) AS "locked!""#, LOCK)
             .fetch_one(&mut session)
             .await?;
         if !locked {
             return Ok(None);
         }
         let report = self.reconcile().await;
-        let _ = sqlx::query("SELECT pg_advisory_unlock(hashtext($1))")
-            .bind(LOCK)
-            .execute(&mut session)
+        let _ = sqlx::query_scalar!("SELECT pg_advisory_unlock(hashtext($1))", LOCK)
+            .fetch_one(&mut session)
             .await;
         let _ = sqlx::Connection::close(session).await;
         report.map(Some)
@@ -185,47 +183,50 @@ impl ProvisioningRunner {
     }
 }
 
-/// A subscription with its applied state and its last job (id, state).
-type SettledRow = (Uuid, String, String, String, Option<Uuid>, Option<String>);
-
 impl Control {
     /// The next batch of settled subscriptions after `cursor` (by id), and
     /// the last id read (`None` at the end).
     async fn settled_subscriptions(&self, cursor: Uuid) -> Result<(Vec<Settled>, Option<Uuid>)> {
-        let rows: Vec<SettledRow> = sqlx::query_as(
-            "SELECT s.id, s.offer_kind, s.state, s.applied_state, last.id, last.state
+        // Each subscription with its last job.
+        let rows = sqlx::query!(
+            r#"SELECT s.id, s.offer_kind, s.state AS "state: SubscriptionState",
+                      s.applied_state AS "applied: AppliedState",
+                      last.id AS "last_job?", last.state AS "last_state?: JobState"
                FROM subscriptions s
                LEFT JOIN LATERAL (SELECT j.id, j.state FROM jobs j
                                    WHERE j.subscription_id = s.id ORDER BY j.seq DESC LIMIT 1) last ON true
-              WHERE s.applied_state IN ('running', 'suspended') AND s.id > $1
+              WHERE s.applied_state = ANY($3) AND s.id > $1
               ORDER BY s.id
-              LIMIT $2",
+              LIMIT $2"#,
+            cursor,
+            BATCH,
+            &[AppliedState::Running, AppliedState::Suspended] as &[AppliedState],
         )
-        .bind(cursor)
-        .bind(BATCH)
         .fetch_all(self.db.pool())
         .await?;
-        let last = rows.last().map(|row| row.0);
+        let last = rows.last().map(|row| row.id);
         let mut settled = Vec::with_capacity(rows.len());
-        for (id, offer, state, applied, last_job, last_state) in rows {
+        for row in rows {
             // A job to queue is the dispatcher's; one under way or left for an admin is theirs.
-            if needed_action(&state, &applied).is_some() {
+            if needed_action(row.state, row.applied).is_some() {
                 continue;
             }
-            let last_state = last_state.as_deref().and_then(JobState::parse);
-            if last_state.is_some_and(|job| !job.is_final() || left_for_admin(job)) {
+            if row
+                .last_state
+                .is_some_and(|job| !job.is_final() || left_for_admin(job))
+            {
                 continue;
             }
-            let offer = OfferKind::from_code(&offer).ok_or_else(|| Error::InvalidStoredData {
+            let offer = OfferKind::from_code(&row.offer_kind).ok_or_else(|| Error::InvalidStoredData {
                 table: "subscriptions",
-                detail: format!("unknown offer {offer:?}"),
+                detail: format!("unknown offer {:?}", row.offer_kind),
             })?;
             settled.push(Settled {
-                id,
+                id: row.id,
                 offer,
-                state,
-                applied,
-                last_job,
+                state: row.state,
+                applied: row.applied,
+                last_job: row.last_job,
             });
         }
         Ok((settled, last))
@@ -242,23 +243,22 @@ impl Control {
     ) -> Result<Option<bool>> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let current: Option<(Uuid, String, String, Option<Uuid>)> = sqlx::query_as(
-            "SELECT s.organization_id, s.state, s.applied_state,
-                    (SELECT j.id FROM jobs j WHERE j.subscription_id = s.id ORDER BY j.seq DESC LIMIT 1)
-               FROM subscriptions s WHERE s.id = $1 FOR UPDATE",
+        let current = sqlx::query!(
+            r#"SELECT s.organization_id, s.state AS "state: SubscriptionState",
+                      s.applied_state AS "applied: AppliedState",
+                      (SELECT j.id FROM jobs j WHERE j.subscription_id = s.id ORDER BY j.seq DESC LIMIT 1)
+                        AS "last_job?"
+               FROM subscriptions s WHERE s.id = $1 FOR UPDATE"#,
+            subscription.id,
         )
-        .bind(subscription.id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((organization, state, applied, last_job)) = current else {
+        let Some(current) = current else {
             return Ok(None);
         };
-        if (state.as_str(), applied.as_str(), last_job)
-            != (
-                subscription.state.as_str(),
-                subscription.applied.as_str(),
-                subscription.last_job,
-            )
+        let organization = current.organization_id;
+        if (current.state, current.applied, current.last_job)
+            != (subscription.state, subscription.applied, subscription.last_job)
         {
             return Ok(None);
         }
@@ -284,11 +284,15 @@ impl Control {
                 }
             }
             Repair::OnResumption => {
-                sqlx::query("UPDATE subscriptions SET applied_state = 'partial' WHERE id = $1")
-                    .bind(subscription.id)
-                    .execute(&mut *tx)
-                    .await?;
-                json!({ "applied_state": "partial", "when": "resumed" })
+                let applied = AppliedState::Partial;
+                sqlx::query!(
+                    "UPDATE subscriptions SET applied_state = $2 WHERE id = $1",
+                    subscription.id,
+                    applied as AppliedState,
+                )
+                .execute(&mut *tx)
+                .await?;
+                json!({ "applied_state": applied.as_str(), "when": "resumed" })
             }
         };
         let mut after = by_backend(drifts, |drift| &drift.expected);
