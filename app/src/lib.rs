@@ -10,6 +10,7 @@ mod components;
 pub mod csrf;
 pub mod i18n;
 mod pages;
+pub mod routes;
 #[cfg(feature = "ssr")]
 mod shell;
 

@@ -56,7 +56,7 @@ fn UserMenu() -> impl IntoView {
                                 <span class="sr-only">{t(Msg::SignedInAs)}" "</span>
                                 <span class="font-semibold text-slate-900">{user.display_name}</span>
                             </span>
-                            <a href="/orgs" class=link>{t(Msg::NavOrganizations)}</a>
+                            <a href=crate::routes::ORGANIZATIONS class=link>{t(Msg::NavOrganizations)}</a>
                             <a href="/auth/settings" rel="external" class=link>{t(Msg::AccountSettings)}</a>
                             <a href="/account/sessions" rel="external" class=link>{t(Msg::NavSessions)}</a>
                             // A post with the session's token: no other site can sign anyone out.

@@ -18,7 +18,7 @@ pub fn ProvisioningPanel(
     let (current, set_current) = signal(progress);
     #[cfg(feature = "hydrate")]
     live::follow(
-        format!("/orgs/{slug}/subscriptions/{subscription_id}/progress"),
+        crate::routes::progress(&slug, &subscription_id),
         state,
         set_current,
     );

@@ -48,14 +48,13 @@ fn OpenInvitation(
     token: String,
     sign_up_url: String,
 ) -> impl IntoView {
-    let here = format!("/invitations/{token}");
     let for_viewer = preview
         .signed_in_as
         .as_ref()
         .map(|email| email.eq_ignore_ascii_case(&preview.email));
     let next_step = match for_viewer {
         Some(true) => view! {
-            <form method="post" action=format!("{here}/accept") class="mt-6">
+            <form method="post" action=crate::routes::accept_invitation(&token) class="mt-6">
                 <input type="hidden" name="csrf_token" value=csrf_token />
                 <button type="submit" data-accept class="w-full rounded-lg bg-indigo-700 px-4 py-2.5 text-sm font-semibold text-white hover:bg-indigo-800">
                     {t(Msg::InvitationAccept)}
@@ -71,7 +70,7 @@ fn OpenInvitation(
         None => view! {
             <p class="mt-6 text-sm text-slate-700">{t(Msg::InvitationSignInFirst)}</p>
             <div class="mt-4 flex gap-3">
-                <a href=format!("/auth/signin?return_to=/invitations/{PENDING_INVITATION}") rel="external" data-sign-in class="rounded-lg bg-indigo-700 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-800">{t(Msg::SignIn)}</a>
+                <a href=crate::routes::sign_in_then(&crate::routes::invitation(PENDING_INVITATION)) rel="external" data-sign-in class="rounded-lg bg-indigo-700 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-800">{t(Msg::SignIn)}</a>
                 <a href=sign_up_url rel="external" data-sign-up class="rounded-lg border border-slate-300 px-4 py-2 text-sm font-semibold text-slate-800 hover:bg-slate-50">{t(Msg::SignUp)}</a>
             </div>
         }

@@ -46,7 +46,7 @@ pub fn OrganizationAuditPage() -> impl IntoView {
                         MemberView::Ready(entries) => view! { <AuditLog slug entries /> }.into_any(),
                         MemberView::NotFound => view! { <OrganizationNotFound /> }.into_any(),
                         MemberView::Forbidden => view! { <Denied /> }.into_any(),
-                        MemberView::SignInRequired => sign_in_then("/orgs"),
+                        MemberView::SignInRequired => sign_in_then(crate::routes::ORGANIZATIONS),
                     })
                 })}
             </ErrorBoundary>
@@ -56,7 +56,7 @@ pub fn OrganizationAuditPage() -> impl IntoView {
 
 #[component]
 fn AuditLog(slug: String, entries: Result<AuditPage, Vec<FieldError>>) -> impl IntoView {
-    let here = format!("/orgs/{slug}/audit");
+    let here = crate::routes::organization_audit(&slug);
     let query = use_query_map().read_untracked().clone();
     let value = |name: &str| query.get(name).unwrap_or_default();
     let (page, errors) = match entries {
@@ -87,7 +87,7 @@ fn AuditLog(slug: String, entries: Result<AuditPage, Vec<FieldError>>) -> impl I
     view! {
         <Title text=t(Msg::AuditTitle) />
         <section class="mx-auto max-w-6xl" aria-labelledby="audit-title">
-            <a href=format!("/orgs/{slug}") class="text-sm text-indigo-800">"← "{t(Msg::AuditBack)}</a>
+            <a href=crate::routes::organization(&slug) class="text-sm text-indigo-800">"← "{t(Msg::AuditBack)}</a>
             <h1 id="audit-title" class="mt-2 text-3xl font-bold tracking-tight">{t(Msg::AuditTitle)}</h1>
             <form method="get" action=here.clone() class="mt-6 grid grid-cols-2 gap-3 md:grid-cols-5 md:items-end">
                 {filter_field("action", Msg::AuditFilterAction)}

@@ -21,7 +21,7 @@ use crate::{
 
 /// Sends signed-out visitors to sign in and back to `here`.
 pub(crate) fn sign_in_then(here: &str) -> AnyView {
-    go_to(&format!("/auth/signin?return_to={here}"));
+    go_to(&crate::routes::sign_in_then(here));
     ().into_any()
 }
 
@@ -33,7 +33,7 @@ pub fn OrganizationsPage() -> impl IntoView {
         <section class="mx-auto max-w-3xl" aria-labelledby="orgs-title">
             <div class="flex flex-wrap items-center justify-between gap-4">
                 <h1 id="orgs-title" class="text-3xl font-bold tracking-tight">{t(Msg::OrgsTitle)}</h1>
-                <a href="/orgs/new" class="rounded-lg bg-indigo-700 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-800">
+                <a href=crate::routes::NEW_ORGANIZATION class="rounded-lg bg-indigo-700 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-800">
                     {t(Msg::OrgsCreate)}
                 </a>
             </div>
@@ -42,7 +42,7 @@ pub fn OrganizationsPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         mine.await.map(|view| match view {
                             MemberView::Ready(orgs) => view! { <OrganizationList orgs /> }.into_any(),
-                            _ => sign_in_then("/orgs"),
+                            _ => sign_in_then(crate::routes::ORGANIZATIONS),
                         })
                     })}
                 </ErrorBoundary>
@@ -60,7 +60,7 @@ fn OrganizationList(orgs: Vec<OrganizationSummary>) -> impl IntoView {
     let items = orgs
         .into_iter()
         .map(|org| {
-            let href = format!("/orgs/{}", org.slug);
+            let href = crate::routes::organization(&org.slug);
             view! {
                 <li class="flex items-center justify-between gap-4 p-4" data-organization=org.slug>
                     <a href=href class="font-semibold text-indigo-800 hover:text-indigo-950">{org.name}</a>
@@ -88,7 +88,7 @@ pub fn NewOrganizationPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         setup.await.map(|view| match view {
                             MemberView::Ready(form) => view! { <NewOrganizationFields form /> }.into_any(),
-                            _ => sign_in_then("/orgs/new"),
+                            _ => sign_in_then(crate::routes::NEW_ORGANIZATION),
                         })
                     })}
                 </ErrorBoundary>
@@ -121,7 +121,7 @@ fn NewOrganizationFields(form: NewOrganizationForm) -> impl IntoView {
         .map(|code| view! { <option value=code selected=code == country>{code}</option> })
         .collect_view();
     view! {
-        <form method="post" action="/orgs/new" class="mt-6 space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
+        <form method="post" action=crate::routes::NEW_ORGANIZATION class="mt-6 space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
             <input type="hidden" name="csrf_token" value=form.csrf_token />
             <RefusalNotice refusal />
             <Field name="name" label=Msg::OrgFieldName value=value("name") problem=problem_of("name") input_type="text" />

@@ -3,6 +3,7 @@
 //! parses its fields once; the control plane checks the admin gate (a
 //! platform admin at AAL2) and the version the form was drawn from.
 
+use app::routes::{self, pattern, JobAction, PlanSale, SubscriptionAction, TenantAction, ADMIN_AUDIT};
 use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
@@ -14,64 +15,84 @@ use control::{
     domain::{
         AdminAccess, AuditEntry, AuditFilter, FieldProblem, PlanForm, QuotaKind, Refusal, SignedInUser,
     },
-    provisioning::JobAction,
 };
 use http::{header, request::Parts};
 use serde::Deserialize;
 
 use super::{
-    answers::{answer, done_at, id_in_path, parsed, submit, PostedForm},
+    answers::{answer, done_at, id_in_path, parsed, submit, FormVersion, PostedForm},
     AppState,
 };
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin/tenants/{slug}/{action}", post(tenant_action))
-        .route("/admin/subscriptions/{id}/{action}", post(subscription_action))
-        .route("/admin/jobs/{id}/{action}", post(job_action))
-        .route("/admin/plans", post(create_plan))
-        .route("/admin/plans/{code}", post(update_plan))
-        .route("/admin/plans/{code}/{action}", post(plan_sale))
-        .route("/admin/audit.csv", get(audit_csv))
+        .route(pattern::ADMIN_TENANT_ACTION, post(tenant_action))
+        .route(pattern::ADMIN_SUBSCRIPTION_ACTION, post(subscription_action))
+        .route(pattern::ADMIN_JOB_ACTION, post(job_action))
+        .route(pattern::ADMIN_PLANS, post(create_plan))
+        .route(pattern::ADMIN_PLAN, post(update_plan))
+        .route(pattern::ADMIN_PLAN_SALE, post(plan_sale))
+        .route(pattern::ADMIN_AUDIT_CSV, get(audit_csv))
 }
 
-#[derive(Deserialize)]
-struct Fields {
-    #[serde(default)]
+// One struct per form, with the fields it posts; a missing field is empty
+// (`default`) and refused by the operation beside its field.
+
+/// A tenant's decision, suspension, resumption or closing (see [`TenantAction`]).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TenantActionPost {
     csrf_token: String,
-    #[serde(default)]
-    version: String,
-    #[serde(default)]
+    version: FormVersion,
+    /// Rejecting and suspending give one.
     reason: String,
-    #[serde(default)]
+    /// Closing asks for the tenant's slug again.
     confirmation: String,
-    #[serde(default)]
+}
+
+/// A subscription's decision or quota override (see [`SubscriptionAction`]),
+/// from its tenant's page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SubscriptionActionPost {
+    csrf_token: String,
+    /// The tenant whose page the form is on, to go back to.
     slug: String,
-    #[serde(default)]
+    version: FormVersion,
+    /// Rejecting gives one.
+    reason: String,
+    /// The override's quota and limit (blank: no override).
     quota: String,
-    #[serde(default)]
     value: String,
+}
+
+/// A provisioning job's retry or cancel, from its tenant's page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JobActionPost {
+    csrf_token: String,
+    /// The tenant whose page the form is on, to go back to.
+    slug: String,
+}
+
+/// A plan's retirement or return to sale.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PlanSalePost {
+    csrf_token: String,
+    version: FormVersion,
 }
 
 fn user(parts: &Parts) -> Option<&SignedInUser> {
     parts.extensions.get::<SignedInUser>()
 }
 
-/// The form's version; one that does not parse is as stale as an old one.
-fn version(raw: &str) -> i64 {
-    raw.trim().parse().unwrap_or(-1)
-}
-
-fn version32(raw: &str) -> i32 {
-    i32::try_from(version(raw)).unwrap_or(-1)
-}
-
-fn reason(fields: &Fields) -> Result<Reason, Refusal> {
-    Reason::parse(&fields.reason).map_err(|error| Refusal::Fields(vec![error]))
+fn reason(raw: &str) -> Result<Reason, Refusal> {
+    Reason::parse(raw).map_err(|error| Refusal::Fields(vec![error]))
 }
 
 /// An admin form posted from `back`.
-fn admin_form<'a>(token: &'a str, back: String) -> PostedForm<'a> {
+fn admin_form(token: &str, back: String) -> PostedForm<'_> {
     PostedForm::new(token, back)
 }
 
@@ -79,37 +100,39 @@ async fn tenant_action(
     State(state): State<AppState>,
     Path((slug, action)): Path<(String, String)>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<TenantActionPost>,
 ) -> Response {
-    let form = admin_form(&fields.csrf_token, format!("/admin/tenants/{slug}"));
-    let done = format!("{}?done=1", form.back);
+    let form = admin_form(&fields.csrf_token, routes::admin_tenant(&slug));
+    let done = routes::done(&form.back);
     submit(&state, &parts, form, async |caller| {
-        let (control, user, version) = (&state.control, user(&parts), version32(&fields.version));
-        let outcome = match action.as_str() {
-            "approve" => {
+        let (control, user, version) = (&state.control, user(&parts), fields.version.get32());
+        let Some(action) = TenantAction::parse(&action) else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let outcome = match action {
+            TenantAction::Approve => {
                 control
                     .decide_organization(user, &caller, &slug, version, &Decision::Approve)
                     .await
             }
-            "reject" => {
-                let decision = Decision::Reject(parsed!(reason(&fields)));
+            TenantAction::Reject => {
+                let decision = Decision::Reject(parsed!(reason(&fields.reason)));
                 control
                     .decide_organization(user, &caller, &slug, version, &decision)
                     .await
             }
-            "suspend" => {
-                let reason = parsed!(reason(&fields));
+            TenantAction::Suspend => {
+                let reason = parsed!(reason(&fields.reason));
                 control
                     .suspend_organization(user, &caller, &slug, version, &reason)
                     .await
             }
-            "resume" => control.resume_organization(user, &caller, &slug, version).await,
-            "close" => {
+            TenantAction::Resume => control.resume_organization(user, &caller, &slug, version).await,
+            TenantAction::Close => {
                 control
                     .close_organization(user, &caller, &slug, version, &fields.confirmation)
                     .await
             }
-            _ => Ok(Err(Refusal::NotFound)),
         };
         done_at(outcome, &done)
     })
@@ -121,17 +144,16 @@ async fn job_action(
     State(state): State<AppState>,
     Path((id, action)): Path<(String, String)>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<JobActionPost>,
 ) -> Response {
-    let form = admin_form(
-        &fields.csrf_token,
-        format!("/admin/tenants/{}", fields.slug.trim()),
-    );
-    let done = format!("{}?done=1", form.back);
+    let form = admin_form(&fields.csrf_token, routes::admin_tenant(fields.slug.trim()));
+    let done = routes::done(&form.back);
     submit(&state, &parts, form, async |caller| {
         let job = parsed!(id_in_path(&id));
-        let Some(action) = JobAction::parse(&action) else {
-            return done_at(Ok(Err(Refusal::NotFound)), &done);
+        let action = match JobAction::parse(&action) {
+            Some(JobAction::Retry) => control::provisioning::JobAction::Retry,
+            Some(JobAction::Cancel) => control::provisioning::JobAction::Cancel,
+            None => return Ok(Err(Refusal::NotFound)),
         };
         let outcome = state
             .control
@@ -146,29 +168,29 @@ async fn subscription_action(
     State(state): State<AppState>,
     Path((id, action)): Path<(String, String)>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<SubscriptionActionPost>,
 ) -> Response {
-    let form = admin_form(
-        &fields.csrf_token,
-        format!("/admin/tenants/{}", fields.slug.trim()),
-    );
-    let done = format!("{}?done=1", form.back);
+    let form = admin_form(&fields.csrf_token, routes::admin_tenant(fields.slug.trim()));
+    let done = routes::done(&form.back);
     submit(&state, &parts, form, async |caller| {
         let subscription = parsed!(id_in_path(&id));
-        let (control, user, version) = (&state.control, user(&parts), version32(&fields.version));
-        let outcome = match action.as_str() {
-            "approve" => {
+        let (control, user, version) = (&state.control, user(&parts), fields.version.get32());
+        let Some(action) = SubscriptionAction::parse(&action) else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let outcome = match action {
+            SubscriptionAction::Approve => {
                 control
                     .decide_subscription(user, &caller, subscription, version, &Decision::Approve)
                     .await
             }
-            "reject" => {
-                let decision = Decision::Reject(parsed!(reason(&fields)));
+            SubscriptionAction::Reject => {
+                let decision = Decision::Reject(parsed!(reason(&fields.reason)));
                 control
                     .decide_subscription(user, &caller, subscription, version, &decision)
                     .await
             }
-            "quota" => {
+            SubscriptionAction::Quota => {
                 let quota = parsed!(
                     QuotaKind::parse(&fields.quota).ok_or(Refusal::field("quota", FieldProblem::Unknown))
                 );
@@ -182,7 +204,6 @@ async fn subscription_action(
                     .set_quota_override(user, &caller, subscription, quota, limit)
                     .await
             }
-            _ => Ok(Err(Refusal::NotFound)),
         };
         done_at(outcome, &done)
     })
@@ -194,7 +215,7 @@ struct PlanPost {
     #[serde(default)]
     csrf_token: String,
     #[serde(default)]
-    version: String,
+    version: FormVersion,
     #[serde(flatten)]
     form: PlanForm,
 }
@@ -224,11 +245,14 @@ fn plan_echo(form: &PlanForm) -> Vec<(&'static str, String)> {
 }
 
 async fn create_plan(State(state): State<AppState>, parts: Parts, Form(post): Form<PlanPost>) -> Response {
-    let form = admin_form(&post.csrf_token, "/admin/plans".to_owned()).echo(plan_echo(&post.form));
+    let form = admin_form(&post.csrf_token, routes::ADMIN_PLANS.to_owned()).echo(plan_echo(&post.form));
     submit(&state, &parts, form, async |caller| {
         let draft = parsed!(post.form.parse().map_err(Refusal::Fields));
         let created = state.control.create_plan(user(&parts), &caller, &draft).await;
-        done_at(created, &format!("/admin/plans/{}?done=1", draft.code))
+        done_at(
+            created,
+            &routes::done(&routes::admin_plan(&draft.code.to_string())),
+        )
     })
     .await
 }
@@ -239,11 +263,11 @@ async fn update_plan(
     parts: Parts,
     Form(post): Form<PlanPost>,
 ) -> Response {
-    let form = admin_form(&post.csrf_token, format!("/admin/plans/{code}")).echo(plan_echo(&post.form));
-    let done = format!("{}?done=1", form.back);
+    let form = admin_form(&post.csrf_token, routes::admin_plan(&code)).echo(plan_echo(&post.form));
+    let done = routes::done(&form.back);
     submit(&state, &parts, form, async |caller| {
         let draft = parsed!(post.form.parse().map_err(Refusal::Fields));
-        let version = version(&post.version);
+        let version = post.version.get();
         done_at(
             state
                 .control
@@ -259,17 +283,17 @@ async fn plan_sale(
     State(state): State<AppState>,
     Path((code, action)): Path<(String, String)>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<PlanSalePost>,
 ) -> Response {
-    let form = admin_form(&fields.csrf_token, format!("/admin/plans/{code}"));
-    let done = format!("{}?done=1", form.back);
+    let form = admin_form(&fields.csrf_token, routes::admin_plan(&code));
+    let done = routes::done(&form.back);
     submit(&state, &parts, form, async |caller| {
-        let on_sale = match action.as_str() {
-            "retire" => false,
-            "restore" => true,
-            _ => return Ok(Err(Refusal::NotFound)),
+        let on_sale = match PlanSale::parse(&action) {
+            Some(PlanSale::Retire) => false,
+            Some(PlanSale::Restore) => true,
+            None => return Ok(Err(Refusal::NotFound)),
         };
-        let version = version(&fields.version);
+        let version = fields.version.get();
         let changed = state
             .control
             .set_plan_on_sale(user(&parts), &caller, &code, version, on_sale)
@@ -336,7 +360,7 @@ async fn audit_csv(State(state): State<AppState>, parts: Parts, Query(query): Qu
             Err(_) => {
                 let refusal = Refusal::field("before", FieldProblem::NotANumber);
                 let query = serde_urlencoded::to_string(refusal.to_query()).unwrap_or_default();
-                return Redirect::to(&format!("/admin/audit?{query}")).into_response();
+                return Redirect::to(&format!("{ADMIN_AUDIT}?{query}")).into_response();
             }
         },
     };
@@ -363,26 +387,24 @@ async fn audit_csv(State(state): State<AppState>, parts: Parts, Query(query): Qu
             .into_response(),
         Ok(AdminAccess::Granted(Err(errors))) => {
             let query = serde_urlencoded::to_string(Refusal::Fields(errors).to_query()).unwrap_or_default();
-            Redirect::to(&format!("/admin/audit?{query}")).into_response()
+            Redirect::to(&format!("{ADMIN_AUDIT}?{query}")).into_response()
         }
-        Ok(AdminAccess::SignInRequired) => {
-            Redirect::to("/auth/signin?return_to=/admin/audit").into_response()
-        }
+        Ok(AdminAccess::SignInRequired) => Redirect::to(&routes::sign_in_then(ADMIN_AUDIT)).into_response(),
         // The audit page asks for the second factor (or explains how to enrol one).
-        Ok(AdminAccess::SecondFactorRequired { .. }) => Redirect::to("/admin/audit").into_response(),
+        Ok(AdminAccess::SecondFactorRequired { .. }) => Redirect::to(ADMIN_AUDIT).into_response(),
         Ok(_) => {
             answer(
                 &state.pages,
                 &parts,
                 Ok(Err(Refusal::Forbidden)),
-                "/admin/audit",
+                ADMIN_AUDIT,
                 &[],
             )
             .await
         }
         Err(error) => {
             tracing::error!(%error, "cannot export the audit log");
-            Redirect::to("/auth/error?reason=unavailable").into_response()
+            Redirect::to(routes::UNAVAILABLE).into_response()
         }
     }
 }

@@ -47,7 +47,7 @@ pub(crate) async fn forbidden_page(render: &PageRenderer, parts: &Parts) -> Resp
 fn form_caller(parts: &Parts, form: &PostedForm<'_>) -> Result<Caller, Redirect> {
     let Some(caller) = app::api::caller_of(parts) else {
         let page = form.back.split('#').next().unwrap_or(&form.back);
-        return Err(Redirect::to(&format!("/auth/signin?return_to={page}")));
+        return Err(Redirect::to(&app::routes::sign_in_then(page)));
     };
     if !app::csrf::verify(&parts.extensions, form.token) {
         let path = super::security::loggable_path(&form.back);
@@ -95,7 +95,7 @@ pub(crate) async fn answer(
         Ok(Err(refusal)) => back_with(back, &refusal, echo).into_response(),
         Err(error) => {
             tracing::error!(%error, "a form's operation failed");
-            Redirect::to("/auth/error?reason=unavailable").into_response()
+            Redirect::to(app::routes::UNAVAILABLE).into_response()
         }
     }
 }
@@ -151,6 +151,22 @@ macro_rules! parsed {
     };
 }
 pub(crate) use parsed;
+
+/// The version of the record a form was drawn from, as posted.
+#[derive(serde::Deserialize, Default)]
+#[serde(transparent)]
+pub(crate) struct FormVersion(String);
+
+impl FormVersion {
+    /// One that does not parse is as stale as an old one.
+    pub fn get(&self) -> i64 {
+        self.0.trim().parse().unwrap_or(-1)
+    }
+
+    pub fn get32(&self) -> i32 {
+        i32::try_from(self.get()).unwrap_or(-1)
+    }
+}
 
 /// An id in a form's URL; one that does not parse names nothing (404).
 pub(crate) fn id_in_path(raw: &str) -> Result<uuid::Uuid, Refusal> {

@@ -6,6 +6,7 @@
 use app::{
     api::{INVITATION_TOKEN_COOKIE, PENDING_INVITATION},
     i18n::locale_from_headers,
+    routes::{self, pattern},
 };
 use axum::{
     extract::{Path, State},
@@ -18,77 +19,85 @@ use http::request::Parts;
 use serde::Deserialize;
 
 use super::{
-    answers::{done_at, id_in_path, parsed, submit, PostedForm},
+    answers::{done_at, id_in_path, parsed, submit, FormVersion, PostedForm},
     AppState,
 };
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/orgs/{slug}/invitations", post(invite))
-        .route("/orgs/{slug}/invitations/{id}/revoke", post(revoke_invitation))
-        .route("/orgs/{slug}/members/{id}/role", post(change_role))
-        .route("/orgs/{slug}/members/{id}/remove", post(remove_member))
-        .route("/orgs/{slug}/subscriptions", post(subscribe))
-        .route("/orgs/{slug}/subscriptions/{id}/plan", post(change_plan))
-        .route("/orgs/{slug}/subscriptions/{id}/cancel", post(cancel))
-        .route("/orgs/{slug}/subscriptions/{id}/devices", post(register_device))
-        .route(
-            "/orgs/{slug}/subscriptions/{id}/devices/{device}/remove",
-            post(remove_device),
-        )
-        .route("/invitations/{token}/accept", post(accept_invitation))
+        .route(pattern::INVITE, post(invite))
+        .route(pattern::REVOKE_INVITATION, post(revoke_invitation))
+        .route(pattern::MEMBER_ROLE, post(change_role))
+        .route(pattern::REMOVE_MEMBER, post(remove_member))
+        .route(pattern::SUBSCRIBE, post(subscribe))
+        .route(pattern::CHANGE_PLAN, post(change_plan))
+        .route(pattern::CANCEL_SUBSCRIPTION, post(cancel))
+        .route(pattern::REGISTER_DEVICE, post(register_device))
+        .route(pattern::REMOVE_DEVICE, post(remove_device))
+        .route(pattern::ACCEPT_INVITATION, post(accept_invitation))
 }
 
-#[derive(Deserialize)]
-struct Fields {
-    #[serde(default)]
+// One struct per form, with the fields it posts. A missing field is empty
+// (`default`): the operation refuses it beside its field, as a wrong one.
+
+/// A form that posts nothing but its token: revoke, remove, accept.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TokenOnly {
     csrf_token: String,
-    #[serde(default)]
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct InvitationPost {
+    csrf_token: String,
     email: String,
-    #[serde(default)]
     role: String,
-    #[serde(default)]
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RolePost {
+    csrf_token: String,
+    role: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SubscribePost {
+    csrf_token: String,
     plan: String,
-    #[serde(default)]
-    version: String,
-    #[serde(default)]
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PlanChangePost {
+    csrf_token: String,
+    plan: String,
+    version: FormVersion,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CancelPost {
+    csrf_token: String,
+    version: FormVersion,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DevicePost {
+    csrf_token: String,
     name: String,
-}
-
-impl Fields {
-    /// The version the form carries; one that does not parse is as stale as an old one.
-    fn version(&self) -> i32 {
-        self.version.trim().parse().unwrap_or(-1)
-    }
-
-    /// An organization form, answered (refused) on the page at `back`.
-    fn on(&self, back: String) -> PostedForm<'_> {
-        PostedForm::new(&self.csrf_token, back)
-    }
-}
-
-/// The overview, where subscriptions are shown and changed.
-fn overview(slug: &str) -> String {
-    format!("/orgs/{slug}#subscriptions")
-}
-
-/// The members page: members, invitations and the invitation form.
-fn members_page(slug: &str) -> String {
-    format!("/orgs/{slug}/members")
-}
-
-/// The catalog of services to subscribe to.
-fn services_page(slug: &str) -> String {
-    format!("/orgs/{slug}/services")
 }
 
 async fn invite(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<InvitationPost>,
 ) -> Response {
-    let form = fields.on(members_page(&slug)).echo(vec![
+    let form = PostedForm::new(&fields.csrf_token, routes::members(&slug)).echo(vec![
         ("email", fields.email.clone()),
         ("role", fields.role.clone()),
     ]);
@@ -96,7 +105,7 @@ async fn invite(
         let new = parsed!(NewInvitation::parse(&fields.email, &fields.role).map_err(Refusal::Fields));
         let locale = locale_from_headers(&parts.headers);
         let sent = state.control.invite_member(&caller, &slug, &new, locale).await;
-        done_at(sent, &format!("{}?invited=1", members_page(&slug)))
+        done_at(sent, &format!("{}?invited=1", routes::members(&slug)))
     })
     .await
 }
@@ -105,9 +114,9 @@ async fn revoke_invitation(
     State(state): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<TokenOnly>,
 ) -> Response {
-    let form = fields.on(members_page(&slug));
+    let form = PostedForm::new(&fields.csrf_token, routes::members(&slug));
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
         let id = parsed!(id_in_path(&id));
@@ -120,9 +129,9 @@ async fn change_role(
     State(state): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<RolePost>,
 ) -> Response {
-    let form = fields.on(members_page(&slug));
+    let form = PostedForm::new(&fields.csrf_token, routes::members(&slug));
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
         let member = parsed!(id_in_path(&id));
@@ -144,15 +153,15 @@ async fn remove_member(
     State(state): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<TokenOnly>,
 ) -> Response {
-    let form = fields.on(members_page(&slug));
+    let form = PostedForm::new(&fields.csrf_token, routes::members(&slug));
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
         let member = parsed!(id_in_path(&id));
         // Who leaves no longer sees the organization: back to their list.
         let done = if caller.identity_id == id {
-            "/orgs"
+            routes::ORGANIZATIONS
         } else {
             back.as_str()
         };
@@ -165,13 +174,13 @@ async fn subscribe(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<SubscribePost>,
 ) -> Response {
-    let form = fields.on(services_page(&slug));
+    let form = PostedForm::new(&fields.csrf_token, routes::services(&slug));
     submit(&state, &parts, form, async |caller| {
         done_at(
             state.control.subscribe(&caller, &slug, fields.plan.trim()).await,
-            &overview(&slug),
+            &routes::subscriptions(&slug),
         )
     })
     .await
@@ -181,16 +190,16 @@ async fn change_plan(
     State(state): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<PlanChangePost>,
 ) -> Response {
-    let form = fields.on(overview(&slug));
+    let form = PostedForm::new(&fields.csrf_token, routes::subscriptions(&slug));
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
         let subscription = parsed!(id_in_path(&id));
         let plan = fields.plan.trim();
         let changed = state
             .control
-            .change_plan(&caller, &slug, subscription, plan, fields.version())
+            .change_plan(&caller, &slug, subscription, plan, fields.version.get32())
             .await;
         done_at(changed, &back)
     })
@@ -201,15 +210,15 @@ async fn cancel(
     State(state): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<CancelPost>,
 ) -> Response {
-    let form = fields.on(overview(&slug));
+    let form = PostedForm::new(&fields.csrf_token, routes::subscriptions(&slug));
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
         let subscription = parsed!(id_in_path(&id));
         let cancelled = state
             .control
-            .cancel_subscription(&caller, &slug, subscription, fields.version())
+            .cancel_subscription(&caller, &slug, subscription, fields.version.get32())
             .await;
         done_at(cancelled, &back)
     })
@@ -220,10 +229,9 @@ async fn register_device(
     State(state): State<AppState>,
     Path((slug, id)): Path<(String, String)>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<DevicePost>,
 ) -> Response {
-    let form = fields
-        .on(overview(&slug))
+    let form = PostedForm::new(&fields.csrf_token, routes::subscriptions(&slug))
         .echo(vec![("device", fields.name.clone())]);
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
@@ -243,9 +251,9 @@ async fn remove_device(
     State(state): State<AppState>,
     Path((slug, id, device)): Path<(String, String, String)>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<TokenOnly>,
 ) -> Response {
-    let form = fields.on(overview(&slug));
+    let form = PostedForm::new(&fields.csrf_token, routes::subscriptions(&slug));
     let back = form.back.clone();
     submit(&state, &parts, form, async |caller| {
         let (subscription, device) = match (id_in_path(&id), id_in_path(&device)) {
@@ -265,9 +273,9 @@ async fn accept_invitation(
     State(state): State<AppState>,
     Path(token): Path<String>,
     parts: Parts,
-    Form(fields): Form<Fields>,
+    Form(fields): Form<TokenOnly>,
 ) -> Response {
-    let form = PostedForm::new(&fields.csrf_token, format!("/invitations/{token}"));
+    let form = PostedForm::new(&fields.csrf_token, routes::invitation(&token));
     let token = if token == PENDING_INVITATION {
         app::cookie_value(&parts.headers, INVITATION_TOKEN_COOKIE).unwrap_or_default()
     } else {
@@ -275,7 +283,27 @@ async fn accept_invitation(
     };
     submit(&state, &parts, form, async |caller| {
         let joined = state.control.accept_invitation(&caller, &token).await?;
-        Ok(joined.map(|slug| format!("/orgs/{slug}?joined=1")))
+        Ok(joined.map(|slug| format!("{}?joined=1", routes::organization(&slug))))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    /// The app's page routes are literals (Leptos' `path!`): each page
+    /// pattern of `app::routes` must be one of them, so the links the
+    /// builders write lead somewhere.
+    #[tokio::test]
+    async fn the_page_patterns_are_the_apps_routes() {
+        let routed: Vec<String> = super::super::route_list()
+            .iter()
+            .map(|route| route.path().to_owned())
+            .collect();
+        for pattern in app::routes::pattern::PAGES {
+            assert!(
+                routed.iter().any(|path| path == pattern),
+                "{pattern} is not a page route of the app: {routed:?}"
+            );
+        }
+    }
 }

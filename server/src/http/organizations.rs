@@ -2,7 +2,7 @@
 //! the query (values and `errors=field:problem,…`), where the page shows
 //! each problem beside its field; nothing is written then.
 
-use app::csrf;
+use app::{csrf, routes};
 use axum::{
     extract::State,
     response::{IntoResponse, Redirect, Response},
@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/orgs/new", post(create))
+    Router::new().route(routes::pattern::NEW_ORGANIZATION, post(create))
 }
 
 #[derive(Deserialize)]
@@ -39,7 +39,7 @@ async fn create(
     Form(form): Form<NewOrganizationPost>,
 ) -> Response {
     let Some(caller) = app::api::caller_of(&parts) else {
-        return Redirect::to("/auth/signin?return_to=/orgs/new").into_response();
+        return Redirect::to(&routes::sign_in_then(routes::NEW_ORGANIZATION)).into_response();
     };
     if !csrf::verify(&parts.extensions, &form.csrf_token) {
         tracing::warn!("new organization with a missing or wrong CSRF token");
@@ -51,13 +51,13 @@ async fn create(
             Ok(outcome) => outcome.map(|org| org.slug),
             Err(error) => {
                 tracing::error!(%error, "cannot create an organization");
-                return Redirect::to("/auth/error?reason=unavailable").into_response();
+                return Redirect::to(routes::UNAVAILABLE).into_response();
             }
         },
         Err(errors) => Err(Refusal::Fields(errors)),
     };
     match outcome {
-        Ok(slug) => Redirect::to(&format!("/orgs/{slug}")).into_response(),
+        Ok(slug) => Redirect::to(&routes::organization(&slug)).into_response(),
         Err(refusal) => refused(&form, &refusal).into_response(),
     }
 }
@@ -70,5 +70,5 @@ fn refused(form: &NewOrganizationPost, refusal: &Refusal) -> Redirect {
         ("country", form.country.clone()),
         ("billing_email", form.billing_email.clone()),
     ];
-    super::answers::back_with("/orgs/new", refusal, &typed)
+    super::answers::back_with(routes::NEW_ORGANIZATION, refusal, &typed)
 }

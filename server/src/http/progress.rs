@@ -72,7 +72,7 @@ impl ProgressHub {
 }
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/orgs/{slug}/subscriptions/{id}/progress", get(events))
+    Router::new().route(app::routes::pattern::PROGRESS, get(events))
 }
 
 async fn events(

@@ -41,7 +41,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     page.await.map(|access| match access {
                         AdminAccess::Granted(entries) => view! { <PlatformAudit entries /> }.into_any(),
-                        refused => refused_view(refused, "/admin/audit"),
+                        refused => refused_view(refused, crate::routes::ADMIN_AUDIT),
                     })
                 })}
             </ErrorBoundary>
@@ -90,13 +90,18 @@ fn PlatformAudit(entries: Result<AuditPage, Vec<FieldError>>) -> impl IntoView {
         })
         .collect();
     let csv = format!(
-        "/admin/audit.csv?{}",
+        "{}?{}",
+        crate::routes::ADMIN_AUDIT_CSV,
         serde_urlencoded::to_string(&filters).unwrap_or_default()
     );
     let older = page.as_ref().and_then(|p| p.next_before).map(|before| {
         let mut pairs = filters.clone();
         pairs.push(("before".to_owned(), before.to_string()));
-        let href = format!("/admin/audit?{}", serde_urlencoded::to_string(pairs).unwrap_or_default());
+        let href = format!(
+            "{}?{}",
+            crate::routes::ADMIN_AUDIT,
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        );
         view! { <a href=href data-older class="mt-4 inline-block text-sm font-medium text-indigo-800">{t(Msg::AuditOlder)}" →"</a> }
     });
     view! {
@@ -106,7 +111,7 @@ fn PlatformAudit(entries: Result<AuditPage, Vec<FieldError>>) -> impl IntoView {
                 <h1 id="audit-title" class="text-3xl font-bold tracking-tight">{t(Msg::AuditTitle)}</h1>
                 <a href=csv rel="external" data-audit-csv class="text-sm font-medium text-indigo-800">{t(Msg::AuditExportCsv)}</a>
             </div>
-            <form method="get" action="/admin/audit" class="mt-6 grid grid-cols-2 gap-3 md:grid-cols-6 md:items-end">
+            <form method="get" action=crate::routes::ADMIN_AUDIT class="mt-6 grid grid-cols-2 gap-3 md:grid-cols-6 md:items-end">
                 {fields}
                 <button type="submit" class="rounded-lg bg-indigo-700 px-3 py-2 text-sm font-semibold text-white">{t(Msg::AuditFilterApply)}</button>
             </form>

@@ -63,10 +63,10 @@ pub fn AdminJobs(jobs: Vec<JobStatus>, token: String, slug: String) -> impl Into
 
 #[component]
 fn AdminJob(job: JobStatus, token: String, slug: String) -> impl IntoView {
-    let action = |verb: &str| format!("/admin/jobs/{}/{verb}", job.id);
+    let action = |action| crate::routes::admin_job_action(&job.id, action);
     let retry = (job.state == JobState::Failed).then(|| {
         view! {
-            <form method="post" action=action("retry")>
+            <form method="post" action=action(crate::routes::JobAction::Retry)>
                 <input type="hidden" name="csrf_token" value=token.clone() />
                 <input type="hidden" name="slug" value=slug.clone() />
                 <button type="submit" class=BUTTON data-job-retry=job.id.clone()>{t(Msg::JobRetry)}</button>
@@ -75,7 +75,7 @@ fn AdminJob(job: JobStatus, token: String, slug: String) -> impl IntoView {
     });
     let cancel = (!matches!(job.state, JobState::Succeeded | JobState::Cancelled)).then(|| {
         view! {
-            <form method="post" action=action("cancel")>
+            <form method="post" action=action(crate::routes::JobAction::Cancel)>
                 <input type="hidden" name="csrf_token" value=token.clone() />
                 <input type="hidden" name="slug" value=slug.clone() />
                 <button type="submit" class=DANGER data-job-cancel=job.id.clone()>{t(Msg::JobCancel)}</button>

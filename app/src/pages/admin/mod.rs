@@ -24,7 +24,7 @@ pub mod tenants;
 pub fn refused_view<T>(access: AdminAccess<T>, here: &str) -> AnyView {
     match access {
         AdminAccess::Granted(_) | AdminAccess::SignInRequired => {
-            go_to(&format!("/auth/signin?return_to={here}"));
+            go_to(&crate::routes::sign_in_then(here));
             ().into_any()
         }
         AdminAccess::SecondFactorRequired {
@@ -55,10 +55,10 @@ pub fn AdminNav() -> impl IntoView {
     };
     view! {
         <nav class="mb-6 flex flex-wrap gap-2 border-b border-slate-200 pb-3" aria-label=t(Msg::AdminTitle)>
-            {link("/admin", Msg::AdminNavAdmins)}
-            {link("/admin/tenants", Msg::AdminNavTenants)}
-            {link("/admin/plans", Msg::AdminNavPlans)}
-            {link("/admin/audit", Msg::AdminNavAudit)}
+            {link(crate::routes::ADMIN, Msg::AdminNavAdmins)}
+            {link(crate::routes::ADMIN_TENANTS, Msg::AdminNavTenants)}
+            {link(crate::routes::ADMIN_PLANS, Msg::AdminNavPlans)}
+            {link(crate::routes::ADMIN_AUDIT, Msg::AdminNavAudit)}
         </nav>
     }
 }
@@ -72,7 +72,7 @@ pub fn AdminHomePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     overview.await.map(|access| match access {
                         AdminAccess::Granted(admins) => view! { <AdminList admins /> }.into_any(),
-                        refused => refused_view(refused, "/admin"),
+                        refused => refused_view(refused, crate::routes::ADMIN),
                     })
                 })}
             </ErrorBoundary>

@@ -35,7 +35,7 @@ pub fn AdminPlansPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     plans.await.map(|access| match access {
                         AdminAccess::Granted(WithToken { content, csrf_token }) => view! { <PlanList plans=content csrf_token /> }.into_any(),
-                        refused => refused_view(refused, "/admin/plans"),
+                        refused => refused_view(refused, crate::routes::ADMIN_PLANS),
                     })
                 })}
             </ErrorBoundary>
@@ -49,7 +49,7 @@ fn PlanList(plans: Vec<PlanRecord>, csrf_token: String) -> impl IntoView {
     let rows = plans
         .into_iter()
         .map(|plan| {
-            let href = format!("/admin/plans/{}", plan.code);
+            let href = crate::routes::admin_plan(&plan.code);
             let status = match &plan.retired_on {
                 Some(day) => format!("{} {day}", t(Msg::PlanRetiredOn)),
                 None => t(Msg::PlanOnSale).to_owned(),
@@ -84,7 +84,7 @@ fn PlanList(plans: Vec<PlanRecord>, csrf_token: String) -> impl IntoView {
                 </table>
             </div>
             <h2 class="mt-10 text-xl font-semibold">{t(Msg::PlanNew)}</h2>
-            <PlanFields action="/admin/plans".to_owned() csrf_token version=None initial=PlanForm::default() submit=Msg::PlanCreate />
+            <PlanFields action=crate::routes::ADMIN_PLANS.to_owned() csrf_token version=None initial=PlanForm::default() submit=Msg::PlanCreate />
         </section>
     }
     .into_any()
@@ -103,10 +103,10 @@ pub fn AdminPlanPage() -> impl IntoView {
                         AdminAccess::Granted(WithToken { content, csrf_token }) => {
                             match content.into_iter().find(|plan| plan.code == code) {
                                 Some(plan) => view! { <PlanEditor plan csrf_token /> }.into_any(),
-                                None => view! { <StatusPage code=404 title=Msg::NotFoundTitle body=Msg::NotFoundBody action=Msg::AdminNavPlans href="/admin/plans" /> }.into_any(),
+                                None => view! { <StatusPage code=404 title=Msg::NotFoundTitle body=Msg::NotFoundBody action=Msg::AdminNavPlans href=crate::routes::ADMIN_PLANS /> }.into_any(),
                             }
                         }
-                        refused => refused_view(refused, &format!("/admin/plans/{code}")),
+                        refused => refused_view(refused, &crate::routes::admin_plan(&code)),
                     })
                 })}
             </ErrorBoundary>
@@ -117,12 +117,13 @@ pub fn AdminPlanPage() -> impl IntoView {
 #[component]
 fn PlanEditor(plan: PlanRecord, csrf_token: String) -> impl IntoView {
     let locale = use_locale();
-    let base = format!("/admin/plans/{}", plan.code);
-    let (sale_action, sale_label) = if plan.retired_on.is_some() {
-        (format!("{base}/restore"), Msg::PlanRestore)
+    let base = crate::routes::admin_plan(&plan.code);
+    let (sale, sale_label) = if plan.retired_on.is_some() {
+        (crate::routes::PlanSale::Restore, Msg::PlanRestore)
     } else {
-        (format!("{base}/retire"), Msg::PlanRetire)
+        (crate::routes::PlanSale::Retire, Msg::PlanRetire)
     };
+    let sale_action = crate::routes::admin_plan_sale(&plan.code, sale);
     let query = use_query_map().read_untracked().clone();
     view! {
         <Title text=plan.name.get(locale).to_owned() />

@@ -37,13 +37,13 @@ pub fn AdminTenantPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
             <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
                 {move || Suspend::new(async move {
-                    let here = format!("/admin/tenants/{}", slug());
+                    let here = crate::routes::admin_tenant(&slug());
                     tenant.await.map(|access| match access {
                         AdminAccess::Granted(WithToken { content: Some(tenant), csrf_token }) => {
                             view! { <TenantView tenant csrf_token /> }.into_any()
                         }
                         AdminAccess::Granted(WithToken { content: None, .. }) => view! {
-                            <StatusPage code=404 title=Msg::NotFoundTitle body=Msg::TenantNotFound action=Msg::AdminNavTenants href="/admin/tenants" />
+                            <StatusPage code=404 title=Msg::NotFoundTitle body=Msg::TenantNotFound action=Msg::AdminNavTenants href=crate::routes::ADMIN_TENANTS />
                         }
                         .into_any(),
                         refused => refused_view(refused, &here),
@@ -78,31 +78,32 @@ fn ReasonField(id: String) -> impl IntoView {
 
 #[component]
 fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
-    let base = format!("/admin/tenants/{}", tenant.slug);
+    let tenant_slug = tenant.slug.clone();
+    let action = move |action| crate::routes::admin_tenant_action(&tenant_slug, action);
     let query = use_query_map().read_untracked().clone();
     let done = query.get("done").is_some();
     let token = csrf_token.clone();
     let version = tenant.version;
     let state_actions = match tenant.state.as_str() {
         "pending_approval" => view! {
-            <ActionForm action=format!("{base}/approve") token=token.clone() version>
+            <ActionForm action=action(crate::routes::TenantAction::Approve) token=token.clone() version>
                 <button type="submit" class=BUTTON data-tenant-approve>{t(Msg::TenantApprove)}</button>
             </ActionForm>
-            <ActionForm action=format!("{base}/reject") token=token.clone() version>
+            <ActionForm action=action(crate::routes::TenantAction::Reject) token=token.clone() version>
                 <ReasonField id="reject-reason".to_owned() />
                 <button type="submit" class=DANGER>{t(Msg::TenantReject)}</button>
             </ActionForm>
         }
         .into_any(),
         "active" => view! {
-            <ActionForm action=format!("{base}/suspend") token=token.clone() version>
+            <ActionForm action=action(crate::routes::TenantAction::Suspend) token=token.clone() version>
                 <ReasonField id="suspend-reason".to_owned() />
                 <button type="submit" class=DANGER data-tenant-suspend>{t(Msg::TenantSuspend)}</button>
             </ActionForm>
         }
         .into_any(),
         "suspended" => view! {
-            <ActionForm action=format!("{base}/resume") token=token.clone() version>
+            <ActionForm action=action(crate::routes::TenantAction::Resume) token=token.clone() version>
                 <button type="submit" class=BUTTON data-tenant-resume>{t(Msg::TenantResume)}</button>
             </ActionForm>
         }
@@ -114,7 +115,7 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
             <div class="mt-6 rounded-xl border border-rose-200 bg-rose-50 p-4">
                 <p class="text-sm text-rose-900">{t(Msg::TenantCloseLead)}" "<code>{tenant.slug.clone()}</code></p>
                 <div class="mt-2">
-                    <ActionForm action=format!("{base}/close") token=token.clone() version>
+                    <ActionForm action=action(crate::routes::TenantAction::Close) token=token.clone() version>
                         <input name="confirmation" aria-label=t(Msg::TenantClose) autocomplete="off" class=INPUT />
                         <button type="submit" class=DANGER data-tenant-close>{t(Msg::TenantClose)}</button>
                     </ActionForm>
@@ -160,14 +161,17 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
 #[component]
 fn AdminSubscription(subscription: SubscriptionView, token: String, slug: String) -> impl IntoView {
     let locale = use_locale();
-    let base = format!("/admin/subscriptions/{}", subscription.id);
+    let action = |action| crate::routes::admin_subscription_action(&subscription.id, action);
     let pending = subscription.pending_plan.clone().map(|(code, name)| {
         view! { <p class="mt-2 text-sm text-amber-900" data-pending-plan=code>{t(Msg::PlanChangeAwaiting)}" "{name.get(locale).to_owned()}</p> }
     });
     let waiting =
         subscription.state == SubscriptionState::AwaitingApproval || subscription.pending_plan.is_some();
     let decision = waiting.then(|| {
-        let (approve, reject) = (format!("{base}/approve"), format!("{base}/reject"));
+        let (approve, reject) = (
+            action(crate::routes::SubscriptionAction::Approve),
+            action(crate::routes::SubscriptionAction::Reject),
+        );
         let (slug_a, slug_r) = (slug.clone(), slug.clone());
         let reason_id = format!("reject-{}", subscription.id);
         view! {
@@ -187,7 +191,7 @@ fn AdminSubscription(subscription: SubscriptionView, token: String, slug: String
     let quotas = subscription
         .quotas
         .into_iter()
-        .map(|usage| view! { <OverrideRow usage action=format!("{base}/quota") token=token.clone() slug=slug.clone() /> })
+        .map(|usage| view! { <OverrideRow usage action=action(crate::routes::SubscriptionAction::Quota) token=token.clone() slug=slug.clone() /> })
         .collect_view();
     view! {
         <article class="mt-4 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-subscription=subscription.offer.code() data-subscription-state=subscription.state.as_str()>

@@ -56,7 +56,7 @@ pub fn AdminTenantsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     tenants.await.map(|access| match access {
                         AdminAccess::Granted(page) => view! { <TenantSearch page /> }.into_any(),
-                        refused => refused_view(refused, "/admin/tenants"),
+                        refused => refused_view(refused, crate::routes::ADMIN_TENANTS),
                     })
                 })}
             </ErrorBoundary>
@@ -109,7 +109,8 @@ fn TenantSearch(page: OrganizationSearchPage) -> impl IntoView {
             .collect();
         pairs.push(("page".to_owned(), target.to_string()));
         format!(
-            "/admin/tenants?{}",
+            "{}?{}",
+            crate::routes::ADMIN_TENANTS,
             serde_urlencoded::to_string(pairs).unwrap_or_default()
         )
     };
@@ -120,7 +121,7 @@ fn TenantSearch(page: OrganizationSearchPage) -> impl IntoView {
         .rows
         .into_iter()
         .map(|row| {
-            let href = format!("/admin/tenants/{}", row.slug);
+            let href = crate::routes::admin_tenant(&row.slug);
             let marker = row.slug.clone();
             view! {
                 <tr data-tenant=marker class="align-top">
@@ -138,7 +139,7 @@ fn TenantSearch(page: OrganizationSearchPage) -> impl IntoView {
         <section class="mx-auto max-w-6xl" aria-labelledby="tenants-title">
             <AdminNav />
             <h1 id="tenants-title" class="text-3xl font-bold tracking-tight">{t(Msg::AdminNavTenants)}</h1>
-            <form method="get" action="/admin/tenants" class="mt-6 grid grid-cols-2 gap-3 md:grid-cols-7 md:items-end" data-tenant-search>
+            <form method="get" action=crate::routes::ADMIN_TENANTS class="mt-6 grid grid-cols-2 gap-3 md:grid-cols-7 md:items-end" data-tenant-search>
                 <div class="col-span-2">
                     <label for="tenants-text" class="block text-xs font-medium text-slate-700">{t(Msg::TenantsSearch)}</label>
                     <input id="tenants-text" name="text" type="search" value=value("text") class=INPUT />

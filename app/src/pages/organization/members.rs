@@ -44,8 +44,8 @@ fn Members(members: Vec<Member>, viewer_id: String, role: Role) -> impl IntoView
                 && (role.allows(Permission::ManageOwners) || member.role != Role::Owner);
             let shown = member.email.clone();
             let controls = form.map(|form| {
-                let role_action = form.action(&format!("members/{}/role", member.identity_id));
-                let remove_action = form.action(&format!("members/{}/remove", member.identity_id));
+                let role_action = crate::routes::member_role(&form.slug, &member.identity_id);
+                let remove_action = crate::routes::remove_member(&form.slug, &member.identity_id);
                 let choices = Role::ALL
                     .into_iter()
                     .filter(|choice| *choice != Role::Owner || role.allows(Permission::ManageOwners))
@@ -100,7 +100,7 @@ fn Invitations(invitations: Vec<PendingInvitation>) -> impl IntoView {
         .map(|invitation| {
             let action = form
                 .as_ref()
-                .map(|form| form.action(&format!("invitations/{}/revoke", invitation.id)))
+                .map(|form| crate::routes::revoke_invitation(&form.slug, &invitation.id))
                 .unwrap_or_default();
             let marker = invitation.email.clone();
             view! {
@@ -131,7 +131,7 @@ fn InviteForm(role: Role, refusal: Option<Refusal>) -> impl IntoView {
     let form = use_context::<FormContext>();
     let action = form
         .as_ref()
-        .map(|form| form.action("invitations"))
+        .map(|form| crate::routes::invite(&form.slug))
         .unwrap_or_default();
     let query = use_query_map().read_untracked().clone();
     let typed = query.get("email").unwrap_or_default();

@@ -38,16 +38,8 @@ const SELECT: &str = "select-field";
 /// Which of the organization's pages is shown.
 use crate::api::OrganizationSection as Section;
 
-/// Where each page is, and its tab's label.
+/// Each page's tab label (where it is: `crate::routes`).
 impl Section {
-    pub(super) fn path(self, slug: &str) -> String {
-        match self {
-            Section::Overview => format!("/orgs/{slug}"),
-            Section::Members => format!("/orgs/{slug}/members"),
-            Section::Services => format!("/orgs/{slug}/services"),
-        }
-    }
-
     fn label(self) -> Msg {
         match self {
             Section::Overview => Msg::OrgTabOverview,
@@ -74,7 +66,7 @@ pub fn OrganizationPage(section: crate::api::OrganizationSection) -> impl IntoVi
                     Ok(control::domain::MemberView::Ready(data)) => Either::Left(view! { <OrganizationDetails data /> }),
                     Ok(control::domain::MemberView::NotFound) => Either::Right(view! { <OrganizationNotFound /> }.into_any()),
                     Ok(control::domain::MemberView::Forbidden) => Either::Right(view! { <Denied /> }.into_any()),
-                    Ok(control::domain::MemberView::SignInRequired) => Either::Right(sign_in_then("/orgs")),
+                    Ok(control::domain::MemberView::SignInRequired) => Either::Right(sign_in_then(crate::routes::ORGANIZATIONS)),
                     Err(_) => Either::Right(view! { <ServerErrorPage /> }.into_any()),
                 }
             })}
@@ -84,13 +76,13 @@ pub fn OrganizationPage(section: crate::api::OrganizationSection) -> impl IntoVi
 
 #[component]
 pub fn OrganizationNotFound() -> impl IntoView {
-    view! { <StatusPage code=404 title=Msg::OrgNotFoundTitle body=Msg::OrgNotFoundBody action=Msg::BackHome href="/orgs" /> }
+    view! { <StatusPage code=404 title=Msg::OrgNotFoundTitle body=Msg::OrgNotFoundBody action=Msg::BackHome href=crate::routes::ORGANIZATIONS /> }
 }
 
 /// What a 403 answers: the page exists for them, their role does not open it.
 #[component]
 pub fn Denied() -> impl IntoView {
-    view! { <StatusPage code=403 title=Msg::DeniedTitle body=Msg::DeniedBody action=Msg::BackHome href="/orgs" /> }
+    view! { <StatusPage code=403 title=Msg::DeniedTitle body=Msg::DeniedBody action=Msg::BackHome href=crate::routes::ORGANIZATIONS /> }
 }
 
 /// Shared by every form of the page: where it posts and its CSRF token.
@@ -98,12 +90,6 @@ pub fn Denied() -> impl IntoView {
 struct FormContext {
     slug: String,
     csrf_token: String,
-}
-
-impl FormContext {
-    fn action(&self, rest: &str) -> String {
-        format!("/orgs/{}/{rest}", self.slug)
-    }
 }
 
 /// The page's CSRF token, looked up once per component rather than per form.
@@ -227,7 +213,7 @@ fn tabs(slug: &str, current: Section, role: Role) -> impl IntoView {
         .collect_view();
     let audit = role
         .allows(Permission::ReadAudit)
-        .then(|| tab(format!("/orgs/{slug}/audit"), Msg::OrgAuditLink, false));
+        .then(|| tab(crate::routes::organization_audit(slug), Msg::OrgAuditLink, false));
     view! {
         <nav class="mt-6 flex flex-wrap gap-6 border-b border-slate-200 text-sm" aria-label=t(Msg::OrgPages) data-org-tabs>
             {links}

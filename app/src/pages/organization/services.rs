@@ -15,7 +15,7 @@ pub(super) fn AddService(offers: Vec<OfferChoice>) -> impl IntoView {
     let t = translator();
     let locale = use_locale();
     let action = use_context::<FormContext>()
-        .map(|form| form.action("subscriptions"))
+        .map(|form| crate::routes::subscribe(&form.slug))
         .unwrap_or_default();
     let offers = offers
         .into_iter()

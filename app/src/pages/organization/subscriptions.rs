@@ -129,7 +129,7 @@ impl Cards {
                 })
                 .collect_view();
             view! {
-                <form method="post" action=self.form.action(&format!("subscriptions/{id}/plan")) class="flex items-center gap-2">
+                <form method="post" action=crate::routes::change_plan(&self.form.slug, id) class="flex items-center gap-2">
                     {csrf_field(token)}
                     <input type="hidden" name="version" value=version.clone() />
                     <label class="sr-only" for=format!("plan-{id}")>{self.t(Msg::OrgPlan)}</label>
@@ -141,7 +141,7 @@ impl Cards {
         view! {
             <div class="mt-4 flex flex-wrap items-center gap-3 border-t border-slate-100 pt-4">
                 {change_plan}
-                <form method="post" action=self.form.action(&format!("subscriptions/{id}/cancel"))>
+                <form method="post" action=crate::routes::cancel_subscription(&self.form.slug, id)>
                     {csrf_field(token)}
                     <input type="hidden" name="version" value=version />
                     <button type="submit" class="button-danger">{self.t(Msg::OrgCancelSubscription)}</button>
@@ -154,15 +154,13 @@ impl Cards {
     fn devices(&self, subscription_id: &str, devices: Vec<Device>, allowed_by_state: bool) -> impl IntoView {
         let may_register = self.use_services && allowed_by_state;
         let token = &self.form.csrf_token;
-        let base = self
-            .form
-            .action(&format!("subscriptions/{subscription_id}/devices"));
+        let slug = &self.form.slug;
         let rows = devices
             .into_iter()
             .map(|device| {
                 let remove = may_register.then(|| {
                     view! {
-                        <form method="post" action=format!("{base}/{}/remove", device.id)>
+                        <form method="post" action=crate::routes::remove_device(slug, subscription_id, &device.id)>
                             {csrf_field(token)}
                             <button type="submit" class=QUIET_BUTTON>{self.t(Msg::DeviceRemove)}</button>
                         </form>
@@ -181,7 +179,7 @@ impl Cards {
             let problem = self.device_problem;
             let field = format!("device-{subscription_id}");
             view! {
-                <form method="post" action=base.clone() class="mt-2 flex flex-wrap items-end gap-2" data-device-form>
+                <form method="post" action=crate::routes::register_device(slug, subscription_id) class="mt-2 flex flex-wrap items-end gap-2" data-device-form>
                     {csrf_field(token)}
                     <div>
                         <label for=field.clone() class="block text-xs font-medium text-slate-700">{self.t(Msg::DeviceName)}</label>

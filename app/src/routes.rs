@@ -1,0 +1,374 @@
+//! Every address of the portal's organization and admin pages and forms,
+//! written once. Each is a pattern in axum's syntax (`/orgs/{slug}/members`):
+//! the server mounts its form handlers on the patterns, and the builders fill
+//! them in, for the pages' links and form actions and for the handlers'
+//! redirects. What a form does is a typed segment ([`TenantAction`], …): a
+//! misspelt action does not compile, and the server refuses an unknown one
+//! (404) after its usual checks.
+//!
+//! The page routes in `lib.rs` stay literals (Leptos' `path!` wants them, with
+//! `:slug`); a test in the server holds them to the page patterns here.
+
+use crate::api::OrganizationSection;
+
+/// The patterns, in axum's syntax: `{name}` is one path segment.
+pub mod pattern {
+    pub const ORGANIZATIONS: &str = "/orgs";
+    pub const NEW_ORGANIZATION: &str = "/orgs/new";
+    pub const ORGANIZATION: &str = "/orgs/{slug}";
+    pub const MEMBERS: &str = "/orgs/{slug}/members";
+    pub const SERVICES: &str = "/orgs/{slug}/services";
+    pub const ORGANIZATION_AUDIT: &str = "/orgs/{slug}/audit";
+    pub const INVITE: &str = "/orgs/{slug}/invitations";
+    pub const REVOKE_INVITATION: &str = "/orgs/{slug}/invitations/{id}/revoke";
+    pub const MEMBER_ROLE: &str = "/orgs/{slug}/members/{id}/role";
+    pub const REMOVE_MEMBER: &str = "/orgs/{slug}/members/{id}/remove";
+    pub const SUBSCRIBE: &str = "/orgs/{slug}/subscriptions";
+    pub const CHANGE_PLAN: &str = "/orgs/{slug}/subscriptions/{id}/plan";
+    pub const CANCEL_SUBSCRIPTION: &str = "/orgs/{slug}/subscriptions/{id}/cancel";
+    pub const REGISTER_DEVICE: &str = "/orgs/{slug}/subscriptions/{id}/devices";
+    pub const REMOVE_DEVICE: &str = "/orgs/{slug}/subscriptions/{id}/devices/{device}/remove";
+    /// The subscription's provisioning progress, as server-sent events.
+    pub const PROGRESS: &str = "/orgs/{slug}/subscriptions/{id}/progress";
+    pub const INVITATION: &str = "/invitations/{token}";
+    pub const ACCEPT_INVITATION: &str = "/invitations/{token}/accept";
+
+    pub const ADMIN: &str = "/admin";
+    pub const ADMIN_TENANTS: &str = "/admin/tenants";
+    pub const ADMIN_TENANT: &str = "/admin/tenants/{slug}";
+    pub const ADMIN_TENANT_ACTION: &str = "/admin/tenants/{slug}/{action}";
+    pub const ADMIN_SUBSCRIPTION_ACTION: &str = "/admin/subscriptions/{id}/{action}";
+    pub const ADMIN_JOB_ACTION: &str = "/admin/jobs/{id}/{action}";
+    pub const ADMIN_PLANS: &str = "/admin/plans";
+    pub const ADMIN_PLAN: &str = "/admin/plans/{code}";
+    pub const ADMIN_PLAN_SALE: &str = "/admin/plans/{code}/{action}";
+    pub const ADMIN_AUDIT: &str = "/admin/audit";
+    pub const ADMIN_AUDIT_CSV: &str = "/admin/audit.csv";
+
+    /// The patterns of pages (GET, rendered by the app), as opposed to the
+    /// forms' posts and streams the server's own handlers answer.
+    pub const PAGES: &[&str] = &[
+        ORGANIZATIONS,
+        NEW_ORGANIZATION,
+        ORGANIZATION,
+        MEMBERS,
+        SERVICES,
+        ORGANIZATION_AUDIT,
+        INVITATION,
+        ADMIN,
+        ADMIN_TENANTS,
+        ADMIN_TENANT,
+        ADMIN_PLANS,
+        ADMIN_PLAN,
+        ADMIN_AUDIT,
+    ];
+}
+
+pub const ORGANIZATIONS: &str = pattern::ORGANIZATIONS;
+pub const NEW_ORGANIZATION: &str = pattern::NEW_ORGANIZATION;
+pub const ADMIN: &str = pattern::ADMIN;
+pub const ADMIN_TENANTS: &str = pattern::ADMIN_TENANTS;
+pub const ADMIN_PLANS: &str = pattern::ADMIN_PLANS;
+pub const ADMIN_AUDIT: &str = pattern::ADMIN_AUDIT;
+pub const ADMIN_AUDIT_CSV: &str = pattern::ADMIN_AUDIT_CSV;
+/// Where the portal's own sign-in starts (the OpenID sign-in).
+pub const SIGN_IN: &str = "/auth/signin";
+/// The error page a form's failed operation ends on.
+pub const UNAVAILABLE: &str = "/auth/error?reason=unavailable";
+
+/// `pattern` with its `{…}` segments replaced by `values`, in order.
+fn fill(pattern: &str, values: &[&str]) -> String {
+    let mut path = String::with_capacity(pattern.len() + values.iter().map(|v| v.len()).sum::<usize>());
+    let mut values = values.iter();
+    let mut rest = pattern;
+    while let Some(start) = rest.find('{') {
+        path.push_str(&rest[..start]);
+        path.push_str(values.next().copied().unwrap_or_default());
+        rest = rest[start..].find('}').map_or("", |end| &rest[start + end + 1..]);
+    }
+    path.push_str(rest);
+    path
+}
+
+/// Sign in, then come back to `here`.
+pub fn sign_in_then(here: &str) -> String {
+    format!("{SIGN_IN}?return_to={here}")
+}
+
+pub fn organization(slug: &str) -> String {
+    fill(pattern::ORGANIZATION, &[slug])
+}
+
+/// The overview at its subscriptions, where they are shown and changed.
+pub fn subscriptions(slug: &str) -> String {
+    format!("{}#subscriptions", organization(slug))
+}
+
+pub fn members(slug: &str) -> String {
+    fill(pattern::MEMBERS, &[slug])
+}
+
+/// The catalog of services to subscribe to.
+pub fn services(slug: &str) -> String {
+    fill(pattern::SERVICES, &[slug])
+}
+
+pub fn organization_audit(slug: &str) -> String {
+    fill(pattern::ORGANIZATION_AUDIT, &[slug])
+}
+
+impl OrganizationSection {
+    /// Where the section's page is.
+    pub fn path(self, slug: &str) -> String {
+        match self {
+            Self::Overview => organization(slug),
+            Self::Members => members(slug),
+            Self::Services => services(slug),
+        }
+    }
+}
+
+pub fn invite(slug: &str) -> String {
+    fill(pattern::INVITE, &[slug])
+}
+
+pub fn revoke_invitation(slug: &str, invitation: &str) -> String {
+    fill(pattern::REVOKE_INVITATION, &[slug, invitation])
+}
+
+pub fn member_role(slug: &str, member: &str) -> String {
+    fill(pattern::MEMBER_ROLE, &[slug, member])
+}
+
+pub fn remove_member(slug: &str, member: &str) -> String {
+    fill(pattern::REMOVE_MEMBER, &[slug, member])
+}
+
+pub fn subscribe(slug: &str) -> String {
+    fill(pattern::SUBSCRIBE, &[slug])
+}
+
+pub fn change_plan(slug: &str, subscription: &str) -> String {
+    fill(pattern::CHANGE_PLAN, &[slug, subscription])
+}
+
+pub fn cancel_subscription(slug: &str, subscription: &str) -> String {
+    fill(pattern::CANCEL_SUBSCRIPTION, &[slug, subscription])
+}
+
+pub fn register_device(slug: &str, subscription: &str) -> String {
+    fill(pattern::REGISTER_DEVICE, &[slug, subscription])
+}
+
+pub fn remove_device(slug: &str, subscription: &str, device: &str) -> String {
+    fill(pattern::REMOVE_DEVICE, &[slug, subscription, device])
+}
+
+pub fn progress(slug: &str, subscription: &str) -> String {
+    fill(pattern::PROGRESS, &[slug, subscription])
+}
+
+pub fn invitation(token: &str) -> String {
+    fill(pattern::INVITATION, &[token])
+}
+
+pub fn accept_invitation(token: &str) -> String {
+    fill(pattern::ACCEPT_INVITATION, &[token])
+}
+
+pub fn admin_tenant(slug: &str) -> String {
+    fill(pattern::ADMIN_TENANT, &[slug])
+}
+
+pub fn admin_tenant_action(slug: &str, action: TenantAction) -> String {
+    fill(pattern::ADMIN_TENANT_ACTION, &[slug, action.as_str()])
+}
+
+pub fn admin_subscription_action(subscription: &str, action: SubscriptionAction) -> String {
+    fill(
+        pattern::ADMIN_SUBSCRIPTION_ACTION,
+        &[subscription, action.as_str()],
+    )
+}
+
+pub fn admin_job_action(job: &str, action: JobAction) -> String {
+    fill(pattern::ADMIN_JOB_ACTION, &[job, action.as_str()])
+}
+
+pub fn admin_plan(code: &str) -> String {
+    fill(pattern::ADMIN_PLAN, &[code])
+}
+
+pub fn admin_plan_sale(code: &str, action: PlanSale) -> String {
+    fill(pattern::ADMIN_PLAN_SALE, &[code, action.as_str()])
+}
+
+/// `path` saying the admin's action was done (the page shows a notice).
+pub fn done(path: &str) -> String {
+    format!("{path}?done=1")
+}
+
+/// An enum whose variants are the values of one path segment, each spelled
+/// once: `as_str` writes it, `parse` reads it back (`None` when unknown).
+macro_rules! segment_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $segment:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$variant_meta])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &[Self] = &[$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $segment),+
+                }
+            }
+
+            pub fn parse(segment: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|value| value.as_str() == segment)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+segment_enum! {
+    /// What a platform admin does to a tenant, from its admin page.
+    TenantAction {
+        Approve = "approve",
+        /// With a reason.
+        Reject = "reject",
+        /// With a reason.
+        Suspend = "suspend",
+        Resume = "resume",
+        /// With the tenant's slug typed again as confirmation.
+        Close = "close",
+    }
+}
+
+segment_enum! {
+    /// What a platform admin does to a subscription, from its tenant's page.
+    SubscriptionAction {
+        Approve = "approve",
+        /// With a reason.
+        Reject = "reject",
+        /// Overrides one quota (a blank value removes the override).
+        Quota = "quota",
+    }
+}
+
+segment_enum! {
+    /// What a platform admin does to a provisioning job.
+    JobAction {
+        /// From its failed step.
+        Retry = "retry",
+        Cancel = "cancel",
+    }
+}
+
+segment_enum! {
+    /// Takes a plan off sale, or puts it back.
+    PlanSale {
+        Retire = "retire",
+        Restore = "restore",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `path` is what `pattern` routes: the same segments, a `{…}` one matching any non-empty one.
+    fn matches(pattern: &str, path: &str) -> bool {
+        let (pattern, path): (Vec<_>, Vec<_>) = (pattern.split('/').collect(), path.split('/').collect());
+        pattern.len() == path.len()
+            && pattern.iter().zip(&path).all(|(expected, segment)| {
+                if expected.starts_with('{') && expected.ends_with('}') {
+                    !segment.is_empty() && !segment.contains(['{', '}'])
+                } else {
+                    expected == segment
+                }
+            })
+    }
+
+    #[test]
+    fn each_builder_fills_its_pattern() {
+        let (slug, id, other) = ("acme", "7f0c", "9a1b");
+        let built = [
+            (pattern::ORGANIZATION, organization(slug)),
+            (pattern::MEMBERS, members(slug)),
+            (pattern::SERVICES, services(slug)),
+            (pattern::ORGANIZATION_AUDIT, organization_audit(slug)),
+            (pattern::INVITE, invite(slug)),
+            (pattern::REVOKE_INVITATION, revoke_invitation(slug, id)),
+            (pattern::MEMBER_ROLE, member_role(slug, id)),
+            (pattern::REMOVE_MEMBER, remove_member(slug, id)),
+            (pattern::SUBSCRIBE, subscribe(slug)),
+            (pattern::CHANGE_PLAN, change_plan(slug, id)),
+            (pattern::CANCEL_SUBSCRIPTION, cancel_subscription(slug, id)),
+            (pattern::REGISTER_DEVICE, register_device(slug, id)),
+            (pattern::REMOVE_DEVICE, remove_device(slug, id, other)),
+            (pattern::PROGRESS, progress(slug, id)),
+            (pattern::INVITATION, invitation(id)),
+            (pattern::ACCEPT_INVITATION, accept_invitation(id)),
+            (pattern::ADMIN_TENANT, admin_tenant(slug)),
+            (pattern::ADMIN_PLAN, admin_plan("iot-lab")),
+        ];
+        for (pattern, path) in &built {
+            assert!(matches(pattern, path), "{path} is not routed by {pattern}");
+        }
+        for action in TenantAction::ALL {
+            assert!(matches(
+                pattern::ADMIN_TENANT_ACTION,
+                &admin_tenant_action(slug, *action)
+            ));
+        }
+        for action in SubscriptionAction::ALL {
+            assert!(matches(
+                pattern::ADMIN_SUBSCRIPTION_ACTION,
+                &admin_subscription_action(id, *action)
+            ));
+        }
+        for action in JobAction::ALL {
+            assert!(matches(pattern::ADMIN_JOB_ACTION, &admin_job_action(id, *action)));
+        }
+        for action in PlanSale::ALL {
+            assert!(matches(
+                pattern::ADMIN_PLAN_SALE,
+                &admin_plan_sale("iot-lab", *action)
+            ));
+        }
+        assert_eq!(
+            remove_device(slug, id, other),
+            "/orgs/acme/subscriptions/7f0c/devices/9a1b/remove"
+        );
+        assert_eq!(subscriptions(slug), "/orgs/acme#subscriptions");
+        assert_eq!(OrganizationSection::Members.path(slug), members(slug));
+    }
+
+    #[test]
+    fn segments_read_back_what_they_write() {
+        for action in TenantAction::ALL {
+            assert_eq!(TenantAction::parse(action.as_str()), Some(*action));
+        }
+        for action in SubscriptionAction::ALL {
+            assert_eq!(SubscriptionAction::parse(action.as_str()), Some(*action));
+        }
+        for action in JobAction::ALL {
+            assert_eq!(JobAction::parse(&action.to_string()), Some(*action));
+        }
+        for action in PlanSale::ALL {
+            assert_eq!(PlanSale::parse(action.as_str()), Some(*action));
+        }
+        assert_eq!(TenantAction::parse("delete"), None);
+        assert_eq!(PlanSale::parse("Retire"), None);
+    }
+}
