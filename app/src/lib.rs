@@ -28,7 +28,7 @@ pub use shell::{shell, AssetVersion, ShellOptions};
 
 use crate::{
     api::OrganizationSection,
-    components::layout::Layout,
+    components::{access::Denied, layout::Layout},
     pages::{
         admin::{
             audit::AdminAuditPage,
@@ -43,7 +43,7 @@ use crate::{
         landing::LandingPage,
         not_found::NotFoundPage,
         org_audit::OrganizationAuditPage,
-        organization::{Denied, OrganizationPage},
+        organization::OrganizationPage,
         organizations::{NewOrganizationPage, OrganizationsPage},
         sessions::SessionsPage,
         sign_out::SignOutPage,

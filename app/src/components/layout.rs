@@ -6,6 +6,7 @@ use leptos_router::hooks::use_location;
 
 use crate::{
     api::{current_user, SignedInMenu},
+    components::{button::SMALL_PRIMARY, form::csrf_field},
     i18n::{translator, use_locale, Locale, Msg},
 };
 
@@ -61,7 +62,7 @@ fn UserMenu() -> impl IntoView {
                             <a href="/account/sessions" rel="external" class=link>{t(Msg::NavSessions)}</a>
                             // A post with the session's token: no other site can sign anyone out.
                             <form method="post" action="/auth/logout" class="inline">
-                                <input type="hidden" name="csrf_token" value=csrf_token />
+                                {csrf_field(&csrf_token)}
                                 <button type="submit" data-sign-out class=link>{t(Msg::SignOut)}</button>
                             </form>
                         </span>
@@ -69,8 +70,7 @@ fn UserMenu() -> impl IntoView {
                     .into_any(),
                     _ => view! {
                         <a href="/auth/signin" rel="external" class=link>{t(Msg::SignIn)}</a>
-                        <a href="/auth/registration" rel="external"
-                            class="rounded-lg bg-indigo-700 px-3 py-1.5 font-semibold text-white hover:bg-indigo-800">
+                        <a href="/auth/registration" rel="external" class=SMALL_PRIMARY>
                             {t(Msg::SignUp)}
                         </a>
                     }

@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::i18n::{t, Msg};
+use crate::{
+    components::button,
+    i18n::{t, Msg},
+};
 
 /// A centred explanation of a status, with one way forward.
 #[component]
@@ -31,10 +34,19 @@ pub fn StatusPage(
             <p class=format!("text-sm font-semibold {accent}")>{code}</p>
             <h1 id="status-title" class="mt-2 text-3xl font-bold tracking-tight">{t(title)}</h1>
             <p class="mt-4 text-slate-600">{t(body)}</p>
-            <a href=href rel="external" class="mt-8 inline-block rounded-lg bg-indigo-700 px-5 py-2.5 text-sm font-semibold text-white hover:bg-indigo-800">
+            <a href=href rel="external" class=format!("mt-8 inline-block {}", button::PRIMARY)>
                 {t(action)}
             </a>
         </section>
+    }
+}
+
+/// Shown when a page cannot be rendered (the server answers 500). It never
+/// shows the cause: that goes to the logs.
+#[component]
+pub fn ServerErrorPage() -> impl IntoView {
+    view! {
+        <StatusPage code=500 title=Msg::ErrorTitle body=Msg::ErrorBody action=Msg::TryAgain href="" role="alert" />
     }
 }
 

@@ -12,9 +12,15 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::auth_flow,
-    components::status::{set_http_status, StatusPage},
+    components::{
+        access::go_to,
+        button,
+        classes::{FORM_CARD, PAGE_TITLE},
+        form::{INPUT, LABEL, SELECT},
+        loaded::Loaded,
+        status::{set_http_status, StatusPage},
+    },
     i18n::{field_msg, format_count, kratos_text, t, use_locale, Locale, Msg},
-    pages::error::ServerErrorPage,
 };
 
 /// Kratos sends the browser here (`?id=`) when a flow fails beyond repair;
@@ -74,23 +80,19 @@ pub fn AuthFlowPage(kind: FlowKind) -> impl IntoView {
     view! {
         <Title text=t(title(kind)) />
         <section class=if wide { "mx-auto max-w-3xl" } else { "mx-auto max-w-md" } aria-labelledby="auth-title">
-            <h1 id="auth-title" class="text-3xl font-bold tracking-tight">{t(title(kind))}</h1>
+            <h1 id="auth-title" class=PAGE_TITLE>{t(title(kind))}</h1>
             {(kind == FlowKind::Recovery).then(|| view! { <p class="mt-2 text-slate-600">{t(Msg::RecoveryLead)}</p> })}
             {retry_after.map(|seconds| view! { <RateLimited seconds /> })}
-            <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">{t(Msg::Loading)}</p> }>
-                <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
-                    {move || Suspend::new(async move {
-                        flow.await.map(|outcome| match outcome {
-                            FlowOutcome::Ready(flow) => view! { <FlowForms flow kind /> }.into_any(),
-                            FlowOutcome::Restart(url) => {
-                                go_to(&url);
-                                ().into_any()
-                            }
-                            FlowOutcome::NotAMember(refusal) => view! { <NotAMember refusal /> }.into_any(),
-                        })
-                    })}
-                </ErrorBoundary>
-            </Suspense>
+            <Loaded resource=flow loading_class="mt-6 text-slate-600" let:outcome>
+                {match outcome {
+                    FlowOutcome::Ready(flow) => view! { <FlowForms flow kind /> }.into_any(),
+                    FlowOutcome::Restart(url) => {
+                        go_to(&url);
+                        ().into_any()
+                    }
+                    FlowOutcome::NotAMember(refusal) => view! { <NotAMember refusal /> }.into_any(),
+                }}
+            </Loaded>
             <AuthLinks kind />
         </section>
     }
@@ -118,8 +120,7 @@ fn NotAMember(refusal: TenantRefusal) -> impl IntoView {
             <p class="mt-2">{text}</p>
             <p class="mt-2 text-sm">{t(Msg::NotAMemberHint)}</p>
         </div>
-        <a href=refusal.continue_to rel="external" data-back-to-application
-            class="mt-6 inline-block rounded-lg bg-indigo-700 px-5 py-2.5 text-sm font-semibold text-white hover:bg-indigo-800">
+        <a href=refusal.continue_to rel="external" data-back-to-application class=format!("mt-6 inline-block {}", button::PRIMARY)>
             {t(Msg::BackToApplication)}
         </a>
     }
@@ -149,24 +150,6 @@ fn RateLimited(seconds: u64) -> impl IntoView {
             {t(Msg::TooManyAttempts)}" "{format_count(locale, minutes, Msg::MinuteOne, Msg::MinuteOther)}"."
         </p>
     }
-}
-
-/// Sends the browser elsewhere: a 303 when rendering on the server, a plain
-/// navigation in the browser.
-pub(crate) fn go_to(url: &str) {
-    #[cfg(feature = "ssr")]
-    {
-        leptos_axum::redirect(url);
-        // leptos_axum only sets a redirect status when the request accepts HTML;
-        // a page request is always a navigation.
-        crate::components::status::set_http_status(303);
-    }
-    #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().assign(url);
-    }
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    let _ = url;
 }
 
 #[component]
@@ -237,7 +220,7 @@ fn FlowForms(flow: Flow, kind: FlowKind) -> impl IntoView {
             };
             let heading = (kind == FlowKind::Settings).then(|| group_title(&group)).flatten();
             view! {
-                <form action=action.clone() method=ui.method.clone() class="mt-6 space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm" data-group=group.clone()>
+                <form action=action.clone() method=ui.method.clone() class=format!("mt-6 {FORM_CARD}") data-group=group.clone()>
                     {heading.map(|msg| view! { <h2 class="text-lg font-semibold">{t(msg)}</h2> })}
                     {nodes.into_iter().map(|node| { let group = node.group.clone(); view! { <Node node group /> } }).collect_view()}
                 </form>
@@ -355,8 +338,7 @@ fn Node(node: UiNode, group: String) -> impl IntoView {
             match input_type.as_str() {
                 "hidden" => view! { <input type="hidden" name=name value=value /> }.into_any(),
                 "submit" | "button" => view! {
-                    <button type="submit" name=name value=value disabled=disabled
-                        class="w-full rounded-lg bg-indigo-700 px-4 py-2.5 text-sm font-semibold text-white hover:bg-indigo-800 disabled:opacity-50">
+                    <button type="submit" name=name value=value disabled=disabled class=format!("w-full {}", button::PRIMARY)>
                         {label}
                     </button>
                 }
@@ -369,8 +351,7 @@ fn Node(node: UiNode, group: String) -> impl IntoView {
                     let field = if name == "traits.locale" {
                         let current = if value.is_empty() { locale.tag().to_owned() } else { value };
                         view! {
-                            <select id=id.clone() name=name required=required disabled=disabled aria-describedby=described_by
-                                class="mt-1 block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm">
+                            <select id=id.clone() name=name required=required disabled=disabled aria-describedby=described_by class=SELECT>
                                 {Locale::ALL.into_iter().map(|option| view! {
                                     <option value=option.tag() selected=option.tag() == current>
                                         {match option { Locale::En => Msg::SwitchToEnglish, Locale::Fr => Msg::SwitchToFrench }.text(locale)}
@@ -389,14 +370,13 @@ fn Node(node: UiNode, group: String) -> impl IntoView {
                         view! {
                             <input id=id.clone() type=input_type name=name value=value required=required disabled=disabled
                                 autocomplete=autocomplete pattern=pattern maxlength=maxlength
-                                aria-invalid=has_errors.then_some("true") aria-describedby=described_by
-                                class="mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm focus:border-indigo-600 focus:outline-none focus:ring-2 focus:ring-indigo-600/30" />
+                                aria-invalid=has_errors.then_some("true") aria-describedby=described_by class=INPUT />
                         }
                         .into_any()
                     };
                     view! {
                         <div>
-                            <label for=id class="block text-sm font-medium text-slate-800">{label}</label>
+                            <label for=id class=LABEL>{label}</label>
                             {field}
                             <div id=error_id>
                                 {node.messages.into_iter().map(|m| view! {

@@ -8,13 +8,16 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::consent_challenge,
-    components::status::StatusPage,
-    i18n::{t, Msg},
-    pages::{
-        auth::go_to,
-        error::ServerErrorPage,
-        labels::{refusal_in_query, RefusalNotice},
+    components::{
+        access::go_to,
+        button,
+        classes::{FORM_CARD, PAGE_TITLE},
+        form::csrf_field,
+        loaded::Loaded,
+        notice::{refusal_in_query, RefusalNotice},
+        status::StatusPage,
     },
+    i18n::{t, Msg},
 };
 
 #[component]
@@ -25,23 +28,19 @@ pub fn ConsentPage() -> impl IntoView {
         consent_challenge,
     );
     view! {
-        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
-            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
-                {move || Suspend::new(async move {
-                    view_of.await.map(|step| match step {
-                        ConsentView::Ask(prompt) => view! { <ConsentForm prompt /> }.into_any(),
-                        ConsentView::Redirect(url) => {
-                            go_to(&url);
-                            ().into_any()
-                        }
-                        ConsentView::Gone => view! {
-                            <StatusPage code=410 title=Msg::AuthErrorTitle body=Msg::AuthErrorBody action=Msg::BackHome href="/" />
-                        }
-                        .into_any(),
-                    })
-                })}
-            </ErrorBoundary>
-        </Suspense>
+        <Loaded resource=view_of let:step>
+            {match step {
+                ConsentView::Ask(prompt) => view! { <ConsentForm prompt /> }.into_any(),
+                ConsentView::Redirect(url) => {
+                    go_to(&url);
+                    ().into_any()
+                }
+                ConsentView::Gone => view! {
+                    <StatusPage code=410 title=Msg::AuthErrorTitle body=Msg::AuthErrorBody action=Msg::BackHome href="/" />
+                }
+                .into_any(),
+            }}
+        </Loaded>
     }
 }
 
@@ -57,11 +56,10 @@ fn scope_msg(scope: &str) -> Option<Msg> {
 
 #[component]
 fn ConsentForm(prompt: ConsentPrompt) -> impl IntoView {
-    let button = "rounded-lg px-4 py-2.5 text-sm font-semibold";
     view! {
         <Title text=t(Msg::ConsentTitle) />
         <section class="mx-auto max-w-md" aria-labelledby="consent-title">
-            <h1 id="consent-title" class="text-3xl font-bold tracking-tight">{t(Msg::ConsentTitle)}</h1>
+            <h1 id="consent-title" class=PAGE_TITLE>{t(Msg::ConsentTitle)}</h1>
             <p class="mt-4 text-slate-700">
                 <strong data-client-name>{prompt.client_name}</strong>" "{t(Msg::ConsentAsks)}
             </p>
@@ -72,18 +70,18 @@ fn ConsentForm(prompt: ConsentPrompt) -> impl IntoView {
                     view! { <li data-scope=scope>{text}</li> }
                 }).collect_view()}
             </ul>
-            <form method="post" action="/auth/consent/decision" class="mt-6 space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
+            <form method="post" action="/auth/consent/decision" class=format!("mt-6 {FORM_CARD}")>
                 <input type="hidden" name="consent_challenge" value=prompt.challenge />
-                <input type="hidden" name="csrf_token" value=prompt.csrf_token />
+                {csrf_field(&prompt.csrf_token)}
                 <label class="flex items-center gap-2 text-sm text-slate-800">
                     <input type="checkbox" name="remember" value="true" checked class="h-4 w-4 rounded border-slate-300" />
                     {t(Msg::ConsentRemember)}
                 </label>
                 <div class="flex gap-3">
-                    <button type="submit" name="decision" value="allow" class=format!("{button} flex-1 bg-indigo-700 text-white hover:bg-indigo-800")>
+                    <button type="submit" name="decision" value="allow" class=format!("flex-1 {}", button::PRIMARY)>
                         {t(Msg::ConsentAllow)}
                     </button>
-                    <button type="submit" name="decision" value="deny" class=format!("{button} flex-1 border border-slate-300 bg-white text-slate-800 hover:bg-slate-50")>
+                    <button type="submit" name="decision" value="deny" class=format!("flex-1 {}", button::SECONDARY)>
                         {t(Msg::ConsentDeny)}
                     </button>
                 </div>

@@ -8,12 +8,15 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{invitation_details, InvitationView, PENDING_INVITATION},
-    components::status::StatusPage,
-    i18n::{t, Msg},
-    pages::{
-        error::ServerErrorPage,
-        labels::{refusal_in_query, role_label, RefusalNotice},
+    components::{
+        button,
+        form::csrf_field,
+        loaded::Loaded,
+        notice::{refusal_in_query, RefusalNotice},
+        status::StatusPage,
     },
+    i18n::{t, Msg},
+    pages::labels::role_label,
 };
 
 #[component]
@@ -22,22 +25,20 @@ pub fn InvitationPage() -> impl IntoView {
     let token = move || params.read().get("token").unwrap_or_default();
     let details = Resource::new(token, invitation_details);
     view! {
-        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
-            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
-                {move || Suspend::new(async move {
-                    let token = token();
-                    details.await.map(|view| match view {
-                        InvitationView::Open { preview, csrf_token, sign_up_url } => {
-                            view! { <OpenInvitation preview csrf_token token sign_up_url /> }.into_any()
-                        }
-                        InvitationView::Gone => view! {
-                            <StatusPage code=404 title=Msg::InvitationGoneTitle body=Msg::RefusedInvitationGone action=Msg::BackHome href="/" />
-                        }
-                        .into_any(),
-                    })
-                })}
-            </ErrorBoundary>
-        </Suspense>
+        <Loaded resource=details let:view>
+            {
+                let token = token();
+                match view {
+                    InvitationView::Open { preview, csrf_token, sign_up_url } => {
+                        view! { <OpenInvitation preview csrf_token token sign_up_url /> }.into_any()
+                    }
+                    InvitationView::Gone => view! {
+                        <StatusPage code=404 title=Msg::InvitationGoneTitle body=Msg::RefusedInvitationGone action=Msg::BackHome href="/" />
+                    }
+                    .into_any(),
+                }
+            }
+        </Loaded>
     }
 }
 
@@ -55,8 +56,8 @@ fn OpenInvitation(
     let next_step = match for_viewer {
         Some(true) => view! {
             <form method="post" action=crate::routes::accept_invitation(&token) class="mt-6">
-                <input type="hidden" name="csrf_token" value=csrf_token />
-                <button type="submit" data-accept class="w-full rounded-lg bg-indigo-700 px-4 py-2.5 text-sm font-semibold text-white hover:bg-indigo-800">
+                {csrf_field(&csrf_token)}
+                <button type="submit" data-accept class=format!("w-full {}", button::PRIMARY)>
                     {t(Msg::InvitationAccept)}
                 </button>
             </form>
@@ -70,8 +71,8 @@ fn OpenInvitation(
         None => view! {
             <p class="mt-6 text-sm text-slate-700">{t(Msg::InvitationSignInFirst)}</p>
             <div class="mt-4 flex gap-3">
-                <a href=crate::routes::sign_in_then(&crate::routes::invitation(PENDING_INVITATION)) rel="external" data-sign-in class="rounded-lg bg-indigo-700 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-800">{t(Msg::SignIn)}</a>
-                <a href=sign_up_url rel="external" data-sign-up class="rounded-lg border border-slate-300 px-4 py-2 text-sm font-semibold text-slate-800 hover:bg-slate-50">{t(Msg::SignUp)}</a>
+                <a href=crate::routes::sign_in_then(&crate::routes::invitation(PENDING_INVITATION)) rel="external" data-sign-in class=button::PRIMARY>{t(Msg::SignIn)}</a>
+                <a href=sign_up_url rel="external" data-sign-up class=button::SECONDARY>{t(Msg::SignUp)}</a>
             </div>
         }
         .into_any(),

@@ -1,11 +1,8 @@
 //! The words for the control plane's codes: roles, states, quotas, field
 //! problems and refusals, in the page's language.
 
+use crate::i18n::{t, Msg};
 use control::domain::{FieldProblem, OfferKind, PlatformLimit, QuotaKind, Refusal, Role, SubscriptionState};
-use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
-
-use crate::i18n::{t, translator, Msg};
 
 pub fn role_label(role: Role) -> Msg {
     match role {
@@ -124,42 +121,4 @@ fn limit_label(limit: PlatformLimit) -> Msg {
         PlatformLimit::PendingSubscriptionsPerOrganization => Msg::LimitPendingSubscriptions,
         PlatformLimit::SubscriptionsPerAddressPerHour => Msg::LimitSubscriptionsPerAddress,
     }
-}
-
-/// The refusal a form post sent back in this page's query, if any.
-pub fn refusal_in_query() -> Option<Refusal> {
-    let query = use_query_map().read_untracked().clone();
-    Refusal::from_query(|name| query.get(name))
-}
-
-/// The refusal as an alert above the forms.
-#[component]
-pub fn RefusalNotice(refusal: Option<Refusal>) -> impl IntoView {
-    refusal.map(|refusal| {
-        let code = refusal.to_query().first().map(|(_, code)| code.clone());
-        // Verifying happens at Kratos: a full navigation, not the router's.
-        let verify = (refusal == Refusal::AddressNotVerified).then(|| {
-            view! {
-                " "
-                <a href="/auth/verification" rel="external" data-verify-address class="font-semibold underline">
-                    {t(Msg::VerifyAddressLink)}
-                </a>
-            }
-        });
-        view! {
-            <p role="alert" data-refused=code class="mt-4 rounded-lg border border-rose-200 bg-rose-50 p-3 text-sm text-rose-800">
-                {refusal_text(&refusal)}
-                {verify}
-            </p>
-        }
-    })
-}
-
-/// A field's problem under it.
-#[component]
-pub fn FieldProblemText(id: String, problem: Option<FieldProblem>) -> impl IntoView {
-    let t = translator();
-    problem.map(|problem| {
-        view! { <p id=id class="mt-1 text-sm text-rose-700" data-problem=problem.as_str()>{t(problem_text(problem))}</p> }
-    })
 }

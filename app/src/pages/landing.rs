@@ -7,8 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::public_catalog,
+    components::{classes::PAGE_TITLE, loaded::Loaded},
     i18n::{format_count, format_cpu, format_mebibytes, format_price, t, use_locale, Locale, Msg},
-    pages::error::ServerErrorPage,
 };
 
 #[component]
@@ -38,18 +38,14 @@ pub fn LandingPage() -> impl IntoView {
             </ul>
         </section>
         <section id="offers" class="mt-16 scroll-mt-8" aria-labelledby="offers-title">
-            <h2 id="offers-title" class="text-3xl font-bold tracking-tight">{t(Msg::OffersHeading)}</h2>
+            <h2 id="offers-title" class=PAGE_TITLE>{t(Msg::OffersHeading)}</h2>
             <p class="mt-2 text-slate-600">{t(Msg::OffersLead)}</p>
             <BillingSwitch billing />
-            <Suspense fallback=|| view! { <p class="mt-8 text-slate-600">{t(Msg::Loading)}</p> }>
-                <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
-                    {move || Suspend::new(async move {
-                        catalog.await.map(|offers| {
-                            offers.into_iter().map(|offer| view! { <OfferSection offer billing /> }).collect_view()
-                        })
-                    })}
-                </ErrorBoundary>
-            </Suspense>
+            <Loaded resource=catalog loading_class="mt-8 text-slate-600" let:offers>
+                {
+                    offers.into_iter().map(|offer| view! { <OfferSection offer billing /> }).collect_view()
+                }
+            </Loaded>
         </section>
     }
 }
@@ -168,7 +164,7 @@ fn PlanCard(plan: Plan, accent: &'static str, billing: Memo<Billing>) -> impl In
         <li class=format!("flex flex-col rounded-xl border border-slate-200 border-t-4 {accent} bg-white p-6 shadow-sm") data-plan=plan.code.to_string()>
             <h4 class="text-lg font-semibold">{plan.name.get(locale).to_owned()}</h4>
             <p class="mt-3">
-                <span class="text-3xl font-bold tracking-tight" data-price>{price}</span>
+                <span class=PAGE_TITLE data-price>{price}</span>
                 " "
                 <span class="text-sm text-slate-600">{per}</span>
             </p>

@@ -1,7 +1,6 @@
 pub mod admin;
 pub mod auth;
 pub mod consent;
-pub mod error;
 pub mod invitation;
 pub mod labels;
 pub mod landing;

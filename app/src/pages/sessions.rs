@@ -6,12 +6,15 @@ use leptos_meta::Title;
 
 use crate::{
     api::{my_sessions, SessionsView},
-    i18n::{t, Msg},
-    pages::{
-        auth::go_to,
-        error::ServerErrorPage,
-        labels::{refusal_in_query, RefusalNotice},
+    components::{
+        access::go_to,
+        button,
+        classes::{LIST, PAGE_TITLE},
+        form::csrf_field,
+        loaded::Loaded,
+        notice::{refusal_in_query, RefusalNotice},
     },
+    i18n::{t, Msg},
 };
 
 #[component]
@@ -20,23 +23,19 @@ pub fn SessionsPage() -> impl IntoView {
     view! {
         <Title text=t(Msg::SessionsTitle) />
         <section class="mx-auto max-w-3xl" aria-labelledby="sessions-title">
-            <h1 id="sessions-title" class="text-3xl font-bold tracking-tight">{t(Msg::SessionsTitle)}</h1>
+            <h1 id="sessions-title" class=PAGE_TITLE>{t(Msg::SessionsTitle)}</h1>
             <p class="mt-2 text-slate-600">{t(Msg::SessionsLead)}</p>
             <RefusalNotice refusal=refusal_in_query() />
-            <Suspense fallback=|| view! { <p class="mt-6 text-slate-600">{t(Msg::Loading)}</p> }>
-                <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
-                    {move || Suspend::new(async move {
-                        sessions.await.map(|view| {
-                            if view.sessions.is_empty() {
-                                go_to("/auth/signin?return_to=/account/sessions");
-                                ().into_any()
-                            } else {
-                                view! { <SessionList view /> }.into_any()
-                            }
-                        })
-                    })}
-                </ErrorBoundary>
-            </Suspense>
+            <Loaded resource=sessions loading_class="mt-6 text-slate-600" let:view>
+                {
+                    if view.sessions.is_empty() {
+                        go_to("/auth/signin?return_to=/account/sessions");
+                        ().into_any()
+                    } else {
+                        view! { <SessionList view /> }.into_any()
+                    }
+                }
+            </Loaded>
         </section>
     }
 }
@@ -51,12 +50,11 @@ fn SessionList(view: SessionsView) -> impl IntoView {
         .map(|session| view! { <SessionRow session token=token.clone() /> })
         .collect_view();
     view! {
-        <ul class="mt-6 divide-y divide-slate-200 rounded-xl border border-slate-200 bg-white shadow-sm">{rows}</ul>
+        <ul class=format!("mt-6 {LIST}")>{rows}</ul>
         {(others > 0).then(|| view! {
             <form method="post" action="/account/sessions/revoke" class="mt-4">
-                <input type="hidden" name="csrf_token" value=token.clone() />
-                <button type="submit" data-revoke-all
-                    class="rounded-lg border border-rose-300 bg-white px-4 py-2 text-sm font-semibold text-rose-800 hover:bg-rose-50">
+                {csrf_field(&token)}
+                <button type="submit" data-revoke-all class=button::DANGER>
                     {t(Msg::SessionsRevokeOthers)}
                 </button>
             </form>
@@ -90,7 +88,7 @@ fn SessionRow(session: ActiveSession, token: String) -> impl IntoView {
             } else {
                 view! {
                     <form method="post" action="/account/sessions/revoke">
-                        <input type="hidden" name="csrf_token" value=token />
+                        {csrf_field(&token)}
                         <input type="hidden" name="session_id" value=session.id />
                         <button type="submit" class="text-sm font-semibold text-rose-700 hover:text-rose-900">{t(Msg::SessionsRevoke)}</button>
                     </form>

@@ -9,12 +9,15 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{sign_out_prompt, SignOutView},
-    i18n::{t, Msg},
-    pages::{
-        auth::go_to,
-        error::ServerErrorPage,
-        labels::{refusal_in_query, RefusalNotice},
+    components::{
+        access::go_to,
+        button,
+        classes::PAGE_TITLE,
+        form::csrf_field,
+        loaded::Loaded,
+        notice::{refusal_in_query, RefusalNotice},
     },
+    i18n::{t, Msg},
 };
 
 #[component]
@@ -23,21 +26,17 @@ pub fn SignOutPage() -> impl IntoView {
     let prompt = Resource::new(move || query.read().get("logout_challenge"), sign_out_prompt);
     view! {
         <Title text=t(Msg::SignOutTitle) />
-        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
-            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
-                {move || Suspend::new(async move {
-                    prompt.await.map(|view| match view {
-                        SignOutView::NothingToEnd => {
-                            go_to("/");
-                            ().into_any()
-                        }
-                        SignOutView::Confirm { csrf_token, logout_challenge } => {
-                            view! { <SignOutForm csrf_token logout_challenge /> }.into_any()
-                        }
-                    })
-                })}
-            </ErrorBoundary>
-        </Suspense>
+        <Loaded resource=prompt let:view>
+            {match view {
+                SignOutView::NothingToEnd => {
+                    go_to("/");
+                    ().into_any()
+                }
+                SignOutView::Confirm { csrf_token, logout_challenge } => {
+                    view! { <SignOutForm csrf_token logout_challenge /> }.into_any()
+                }
+            }}
+        </Loaded>
     }
 }
 
@@ -50,20 +49,18 @@ fn SignOutForm(csrf_token: String, logout_challenge: Option<String>) -> impl Int
     };
     view! {
         <section class="mx-auto max-w-md" aria-labelledby="sign-out-title">
-            <h1 id="sign-out-title" class="text-3xl font-bold tracking-tight">{t(Msg::SignOutTitle)}</h1>
+            <h1 id="sign-out-title" class=PAGE_TITLE>{t(Msg::SignOutTitle)}</h1>
             <p class="mt-4 text-slate-700" data-asked-by-application=logout_challenge.is_some().then_some("true")>{t(lead)}</p>
             <RefusalNotice refusal=refusal_in_query() />
             <form method="post" action="/auth/logout" class="mt-6 flex gap-3">
-                <input type="hidden" name="csrf_token" value=csrf_token />
+                {csrf_field(&csrf_token)}
                 {logout_challenge.map(|challenge| view! {
                     <input type="hidden" name="logout_challenge" value=challenge />
                 })}
-                <button type="submit" data-confirm-sign-out
-                    class="flex-1 rounded-lg bg-indigo-700 px-4 py-2.5 text-sm font-semibold text-white hover:bg-indigo-800">
+                <button type="submit" data-confirm-sign-out class=format!("flex-1 {}", button::PRIMARY)>
                     {t(Msg::SignOut)}
                 </button>
-                <a href="/" rel="external"
-                    class="flex-1 rounded-lg border border-slate-300 bg-white px-4 py-2.5 text-center text-sm font-semibold text-slate-800 hover:bg-slate-50">
+                <a href="/" rel="external" class=format!("flex-1 text-center {}", button::SECONDARY)>
                     {t(Msg::StaySignedIn)}
                 </a>
             </form>

@@ -6,11 +6,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{refused_view, AdminNav};
 use crate::{
     api::admin::admin_audit,
+    components::{
+        access::admin_refused, audit_table::AuditTable, button, classes::PAGE_TITLE, form::SmallField,
+        loaded::Loaded, navigation::AdminNav,
+    },
     i18n::{t, Msg},
-    pages::{error::ServerErrorPage, labels::FieldProblemText, org_audit::AuditTable},
 };
 
 const FILTERS: [&str; 5] = ["organization", "action", "actor", "since", "until"];
@@ -36,16 +38,12 @@ pub fn AdminAuditPage() -> impl IntoView {
     );
     view! {
         <Title text=t(Msg::AuditTitle) />
-        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
-            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
-                {move || Suspend::new(async move {
-                    page.await.map(|access| match access {
-                        AdminAccess::Granted(entries) => view! { <PlatformAudit entries /> }.into_any(),
-                        refused => refused_view(refused, crate::routes::ADMIN_AUDIT),
-                    })
-                })}
-            </ErrorBoundary>
-        </Suspense>
+        <Loaded resource=page let:access>
+            {match access {
+                AdminAccess::Granted(entries) => view! { <PlatformAudit entries /> }.into_any(),
+                refused => admin_refused(refused, crate::routes::ADMIN_AUDIT),
+            }}
+        </Loaded>
     }
 }
 
@@ -69,15 +67,7 @@ fn PlatformAudit(entries: Result<AuditPage, Vec<FieldError>>) -> impl IntoView {
         .into_iter()
         .zip(labels)
         .map(|(name, label)| {
-            let id = format!("audit-{name}");
-            view! {
-                <div>
-                    <label for=id.clone() class="block text-xs font-medium text-slate-700">{t(label)}</label>
-                    <input id=id.clone() name=name value=value(name) class="mt-1 block w-full rounded-lg border border-slate-300 px-2 py-1.5 text-sm"
-                        aria-invalid=problem(name).is_some().then_some("true") />
-                    <FieldProblemText id=format!("{id}-problem") problem=problem(name) />
-                </div>
-            }
+            view! { <SmallField id=format!("audit-{name}") name label=t(label).to_owned() value=value(name) problem=problem(name) /> }
         })
         .collect_view();
     let filters: Vec<(String, String)> = FILTERS
@@ -108,12 +98,12 @@ fn PlatformAudit(entries: Result<AuditPage, Vec<FieldError>>) -> impl IntoView {
         <section class="mx-auto max-w-6xl" aria-labelledby="audit-title">
             <AdminNav />
             <div class="flex flex-wrap items-baseline justify-between gap-4">
-                <h1 id="audit-title" class="text-3xl font-bold tracking-tight">{t(Msg::AuditTitle)}</h1>
+                <h1 id="audit-title" class=PAGE_TITLE>{t(Msg::AuditTitle)}</h1>
                 <a href=csv rel="external" data-audit-csv class="text-sm font-medium text-indigo-800">{t(Msg::AuditExportCsv)}</a>
             </div>
             <form method="get" action=crate::routes::ADMIN_AUDIT class="mt-6 grid grid-cols-2 gap-3 md:grid-cols-6 md:items-end">
                 {fields}
-                <button type="submit" class="rounded-lg bg-indigo-700 px-3 py-2 text-sm font-semibold text-white">{t(Msg::AuditFilterApply)}</button>
+                <button type="submit" class=button::SMALL_PRIMARY>{t(Msg::AuditFilterApply)}</button>
             </form>
             {page.map(|page| view! { <AuditTable entries=page.entries show_organization=true /> })}
             {older}

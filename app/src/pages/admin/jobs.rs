@@ -7,8 +7,11 @@
 use control::domain::{parse_job_kind, JobState, JobStatus, Step};
 use leptos::prelude::*;
 
-use super::tenant::{BUTTON, DANGER};
-use crate::components::progress::{action_label, step_label};
+use crate::components::{
+    button::{SMALL_DANGER, SMALL_PRIMARY},
+    form::csrf_field,
+    progress::{action_label, step_label},
+};
 use crate::i18n::{t, use_locale, Locale, Msg};
 use crate::pages::labels::offer_label;
 
@@ -67,18 +70,18 @@ fn AdminJob(job: JobStatus, token: String, slug: String) -> impl IntoView {
     let retry = (job.state == JobState::Failed).then(|| {
         view! {
             <form method="post" action=action(crate::routes::JobAction::Retry)>
-                <input type="hidden" name="csrf_token" value=token.clone() />
+                {csrf_field(&token)}
                 <input type="hidden" name="slug" value=slug.clone() />
-                <button type="submit" class=BUTTON data-job-retry=job.id.clone()>{t(Msg::JobRetry)}</button>
+                <button type="submit" class=SMALL_PRIMARY data-job-retry=job.id.clone()>{t(Msg::JobRetry)}</button>
             </form>
         }
     });
     let cancel = (!matches!(job.state, JobState::Succeeded | JobState::Cancelled)).then(|| {
         view! {
             <form method="post" action=action(crate::routes::JobAction::Cancel)>
-                <input type="hidden" name="csrf_token" value=token.clone() />
+                {csrf_field(&token)}
                 <input type="hidden" name="slug" value=slug.clone() />
-                <button type="submit" class=DANGER data-job-cancel=job.id.clone()>{t(Msg::JobCancel)}</button>
+                <button type="submit" class=SMALL_DANGER data-job-cancel=job.id.clone()>{t(Msg::JobCancel)}</button>
             </form>
         }
     });

@@ -8,18 +8,21 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{refused_view, AdminNav};
 use crate::{
     api::admin::{admin_plan_list, WithToken},
-    components::status::StatusPage,
-    i18n::{format_price, t, use_locale, Msg},
-    pages::{
-        error::ServerErrorPage,
-        labels::{offer_label, quota_label, refusal_in_query, FieldProblemText, RefusalNotice},
+    components::{
+        access::admin_refused,
+        button,
+        classes::{PAGE_TITLE, TABLE_FRAME, TABLE_HEAD},
+        form::{csrf_field, FieldProblemText, SmallField, SMALL_INPUT, SMALL_LABEL},
+        loaded::Loaded,
+        navigation::AdminNav,
+        notice::{refusal_in_query, DoneNotice, RefusalNotice},
+        status::StatusPage,
     },
+    i18n::{format_price, t, use_locale, Msg},
+    pages::labels::{offer_label, quota_label},
 };
-
-const INPUT: &str = "mt-1 block w-full rounded-lg border border-slate-300 px-2 py-1.5 text-sm";
 
 fn plans_resource() -> Resource<Result<AdminAccess<WithToken<Vec<PlanRecord>>>, ServerFnError>> {
     Resource::new(|| (), |_| admin_plan_list())
@@ -30,16 +33,12 @@ pub fn AdminPlansPage() -> impl IntoView {
     let plans = plans_resource();
     view! {
         <Title text=t(Msg::PlansTitle) />
-        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
-            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
-                {move || Suspend::new(async move {
-                    plans.await.map(|access| match access {
-                        AdminAccess::Granted(WithToken { content, csrf_token }) => view! { <PlanList plans=content csrf_token /> }.into_any(),
-                        refused => refused_view(refused, crate::routes::ADMIN_PLANS),
-                    })
-                })}
-            </ErrorBoundary>
-        </Suspense>
+        <Loaded resource=plans let:access>
+            {match access {
+                AdminAccess::Granted(WithToken { content, csrf_token }) => view! { <PlanList plans=content csrf_token /> }.into_any(),
+                refused => admin_refused(refused, crate::routes::ADMIN_PLANS),
+            }}
+        </Loaded>
     }
 }
 
@@ -68,10 +67,10 @@ fn PlanList(plans: Vec<PlanRecord>, csrf_token: String) -> impl IntoView {
     view! {
         <section class="mx-auto max-w-5xl" aria-labelledby="plans-title">
             <AdminNav />
-            <h1 id="plans-title" class="text-3xl font-bold tracking-tight">{t(Msg::PlansTitle)}</h1>
-            <div class="mt-6 overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
+            <h1 id="plans-title" class=PAGE_TITLE>{t(Msg::PlansTitle)}</h1>
+            <div class=format!("mt-6 {TABLE_FRAME}")>
                 <table class="min-w-full text-left text-sm">
-                    <thead class="bg-slate-50 text-xs uppercase text-slate-600">
+                    <thead class=TABLE_HEAD>
                         <tr>
                             <th scope="col" class="px-3 py-2">{t(Msg::TenantsOffer)}</th>
                             <th scope="col" class="px-3 py-2">{t(Msg::OrgPlan)}</th>
@@ -95,22 +94,20 @@ pub fn AdminPlanPage() -> impl IntoView {
     let params = use_params_map();
     let plans = plans_resource();
     view! {
-        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
-            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
-                {move || Suspend::new(async move {
-                    let code = params.read_untracked().get("code").unwrap_or_default();
-                    plans.await.map(|access| match access {
-                        AdminAccess::Granted(WithToken { content, csrf_token }) => {
-                            match content.into_iter().find(|plan| plan.code == code) {
-                                Some(plan) => view! { <PlanEditor plan csrf_token /> }.into_any(),
-                                None => view! { <StatusPage code=404 title=Msg::NotFoundTitle body=Msg::NotFoundBody action=Msg::AdminNavPlans href=crate::routes::ADMIN_PLANS /> }.into_any(),
-                            }
+        <Loaded resource=plans let:access>
+            {
+                let code = params.read_untracked().get("code").unwrap_or_default();
+                match access {
+                    AdminAccess::Granted(WithToken { content, csrf_token }) => {
+                        match content.into_iter().find(|plan| plan.code == code) {
+                            Some(plan) => view! { <PlanEditor plan csrf_token /> }.into_any(),
+                            None => view! { <StatusPage code=404 title=Msg::NotFoundTitle body=Msg::NotFoundBody action=Msg::AdminNavPlans href=crate::routes::ADMIN_PLANS /> }.into_any(),
                         }
-                        refused => refused_view(refused, &crate::routes::admin_plan(&code)),
-                    })
-                })}
-            </ErrorBoundary>
-        </Suspense>
+                    }
+                    refused => admin_refused(refused, &crate::routes::admin_plan(&code)),
+                }
+            }
+        </Loaded>
     }
 }
 
@@ -129,13 +126,13 @@ fn PlanEditor(plan: PlanRecord, csrf_token: String) -> impl IntoView {
         <Title text=plan.name.get(locale).to_owned() />
         <section class="mx-auto max-w-3xl" aria-labelledby="plan-title" data-plan-editor=plan.code.clone()>
             <AdminNav />
-            <h1 id="plan-title" class="text-3xl font-bold tracking-tight">{plan.name.get(locale).to_owned()}</h1>
+            <h1 id="plan-title" class=PAGE_TITLE>{plan.name.get(locale).to_owned()}</h1>
             <p class="mt-1 font-mono text-sm text-slate-600">{plan.code.clone()}</p>
-            {query.get("done").is_some().then(|| view! { <p role="status" data-notice class="mt-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900">{t(Msg::TenantDone)}</p> })}
+            {query.get("done").is_some().then(|| view! { <DoneNotice text=Msg::TenantDone /> })}
             <form method="post" action=sale_action class="mt-4">
-                <input type="hidden" name="csrf_token" value=csrf_token.clone() />
+                {csrf_field(&csrf_token)}
                 <input type="hidden" name="version" value=plan.version.to_string() />
-                <button type="submit" class="rounded-lg border border-slate-300 px-3 py-1.5 text-sm" data-plan-sale>{t(sale_label)}</button>
+                <button type="submit" class=button::SMALL_QUIET data-plan-sale>{t(sale_label)}</button>
             </form>
             <PlanFields action=base.clone() csrf_token version=Some(plan.version) initial=PlanForm::of(&plan) submit=Msg::PlanSave />
         </section>
@@ -168,14 +165,7 @@ fn PlanFields(
     };
     let problem = |field: &str| errors.iter().find(|e| e.field == field).map(|e| e.problem);
     let text = |name: &'static str, label: String, current: String| {
-        let id = format!("plan-{name}");
-        view! {
-            <div>
-                <label for=id.clone() class="block text-xs font-medium text-slate-700">{label}</label>
-                <input id=id.clone() name=name value=current class=INPUT aria-invalid=problem(name).is_some().then_some("true") />
-                <FieldProblemText id=format!("{id}-problem") problem=problem(name) />
-            </div>
-        }
+        view! { <SmallField id=format!("plan-{name}") name label value=current problem=problem(name) /> }
     };
     let offer = value("offer", &initial.offer);
     let offers = OfferKind::ALL
@@ -214,12 +204,12 @@ fn PlanFields(
     view! {
         <form method="post" action=action class="mt-4 space-y-4 rounded-xl border border-slate-200 bg-white p-5 shadow-sm" data-plan-form>
             <RefusalNotice refusal />
-            <input type="hidden" name="csrf_token" value=csrf_token />
+            {csrf_field(&csrf_token)}
             {version.map(|version| view! { <input type="hidden" name="version" value=version.to_string() /> })}
             <div class="grid grid-cols-1 gap-3 sm:grid-cols-2">
                 <div>
-                    <label for="plan-offer" class="block text-xs font-medium text-slate-700">{t(Msg::TenantsOffer)}</label>
-                    <select id="plan-offer" name="offer" class=INPUT>{offers}</select>
+                    <label for="plan-offer" class=SMALL_LABEL>{t(Msg::TenantsOffer)}</label>
+                    <select id="plan-offer" name="offer" class=SMALL_INPUT>{offers}</select>
                     <FieldProblemText id="plan-offer-problem".to_owned() problem=problem("offer") />
                 </div>
                 {text("code", t(Msg::PlanFieldCode).to_owned(), value("code", &initial.code))}
@@ -232,7 +222,7 @@ fn PlanFields(
                 <input type="checkbox" name="requires_approval" value="on" checked=approval />
                 {t(Msg::PlanFieldApproval)}
             </label>
-            <button type="submit" class="rounded-lg bg-indigo-700 px-4 py-2 text-sm font-semibold text-white">{t(submit)}</button>
+            <button type="submit" class=button::PRIMARY>{t(submit)}</button>
         </form>
     }
     .into_any()

@@ -7,26 +7,23 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{jobs::AdminJobs, refused_view, AdminNav};
+use super::jobs::AdminJobs;
 use crate::{
     api::admin::{admin_tenant, WithToken},
-    components::status::StatusPage,
-    i18n::{t, use_locale, Msg},
-    pages::{
-        error::ServerErrorPage,
-        labels::{
-            organization_state_label, quota_label, refusal_in_query, role_label, subscription_state_label,
-            RefusalNotice,
-        },
-        org_audit::AuditTable,
+    components::{
+        access::admin_refused,
+        audit_table::AuditTable,
+        button::{SMALL_DANGER, SMALL_PRIMARY, SMALL_QUIET},
+        classes::{LIST, PAGE_TITLE},
+        form::{csrf_field, INLINE_FIELD},
+        loaded::Loaded,
+        navigation::AdminNav,
+        notice::{refusal_in_query, DoneNotice, RefusalNotice},
+        status::StatusPage,
     },
+    i18n::{t, use_locale, Msg},
+    pages::labels::{organization_state_label, quota_label, role_label, subscription_state_label},
 };
-
-pub(super) const BUTTON: &str =
-    "rounded-lg bg-indigo-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-800";
-pub(super) const DANGER: &str =
-    "rounded-lg bg-rose-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-rose-800";
-const INPUT: &str = "rounded-lg border border-slate-300 px-2 py-1.5 text-sm";
 
 #[component]
 pub fn AdminTenantPage() -> impl IntoView {
@@ -34,23 +31,21 @@ pub fn AdminTenantPage() -> impl IntoView {
     let slug = move || params.read().get("slug").unwrap_or_default();
     let tenant = Resource::new(slug, admin_tenant);
     view! {
-        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
-            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
-                {move || Suspend::new(async move {
-                    let here = crate::routes::admin_tenant(&slug());
-                    tenant.await.map(|access| match access {
-                        AdminAccess::Granted(WithToken { content: Some(tenant), csrf_token }) => {
-                            view! { <TenantView tenant csrf_token /> }.into_any()
-                        }
-                        AdminAccess::Granted(WithToken { content: None, .. }) => view! {
-                            <StatusPage code=404 title=Msg::NotFoundTitle body=Msg::TenantNotFound action=Msg::AdminNavTenants href=crate::routes::ADMIN_TENANTS />
-                        }
-                        .into_any(),
-                        refused => refused_view(refused, &here),
-                    })
-                })}
-            </ErrorBoundary>
-        </Suspense>
+        <Loaded resource=tenant let:access>
+            {
+                let here = crate::routes::admin_tenant(&slug());
+                match access {
+                    AdminAccess::Granted(WithToken { content: Some(tenant), csrf_token }) => {
+                        view! { <TenantView tenant csrf_token /> }.into_any()
+                    }
+                    AdminAccess::Granted(WithToken { content: None, .. }) => view! {
+                        <StatusPage code=404 title=Msg::NotFoundTitle body=Msg::TenantNotFound action=Msg::AdminNavTenants href=crate::routes::ADMIN_TENANTS />
+                    }
+                    .into_any(),
+                    refused => admin_refused(refused, &here),
+                }
+            }
+        </Loaded>
     }
 }
 
@@ -59,7 +54,7 @@ pub fn AdminTenantPage() -> impl IntoView {
 fn ActionForm(action: String, token: String, version: i32, children: Children) -> impl IntoView {
     view! {
         <form method="post" action=action class="flex flex-wrap items-end gap-2">
-            <input type="hidden" name="csrf_token" value=token />
+            {csrf_field(&token)}
             <input type="hidden" name="version" value=version.to_string() />
             {children()}
         </form>
@@ -71,7 +66,7 @@ fn ReasonField(id: String) -> impl IntoView {
     view! {
         <label class="text-sm">
             <span class="block text-xs font-medium text-slate-700">{t(Msg::TenantReason)}</span>
-            <input id=id name="reason" required=true minlength="3" maxlength="500" class=format!("mt-1 w-80 {INPUT}") />
+            <input id=id name="reason" required=true minlength="3" maxlength="500" class=format!("mt-1 w-80 {INLINE_FIELD}") />
         </label>
     }
 }
@@ -87,24 +82,24 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
     let state_actions = match tenant.state.as_str() {
         "pending_approval" => view! {
             <ActionForm action=action(crate::routes::TenantAction::Approve) token=token.clone() version>
-                <button type="submit" class=BUTTON data-tenant-approve>{t(Msg::TenantApprove)}</button>
+                <button type="submit" class=SMALL_PRIMARY data-tenant-approve>{t(Msg::TenantApprove)}</button>
             </ActionForm>
             <ActionForm action=action(crate::routes::TenantAction::Reject) token=token.clone() version>
                 <ReasonField id="reject-reason".to_owned() />
-                <button type="submit" class=DANGER>{t(Msg::TenantReject)}</button>
+                <button type="submit" class=SMALL_DANGER>{t(Msg::TenantReject)}</button>
             </ActionForm>
         }
         .into_any(),
         "active" => view! {
             <ActionForm action=action(crate::routes::TenantAction::Suspend) token=token.clone() version>
                 <ReasonField id="suspend-reason".to_owned() />
-                <button type="submit" class=DANGER data-tenant-suspend>{t(Msg::TenantSuspend)}</button>
+                <button type="submit" class=SMALL_DANGER data-tenant-suspend>{t(Msg::TenantSuspend)}</button>
             </ActionForm>
         }
         .into_any(),
         "suspended" => view! {
             <ActionForm action=action(crate::routes::TenantAction::Resume) token=token.clone() version>
-                <button type="submit" class=BUTTON data-tenant-resume>{t(Msg::TenantResume)}</button>
+                <button type="submit" class=SMALL_PRIMARY data-tenant-resume>{t(Msg::TenantResume)}</button>
             </ActionForm>
         }
         .into_any(),
@@ -116,8 +111,8 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
                 <p class="text-sm text-rose-900">{t(Msg::TenantCloseLead)}" "<code>{tenant.slug.clone()}</code></p>
                 <div class="mt-2">
                     <ActionForm action=action(crate::routes::TenantAction::Close) token=token.clone() version>
-                        <input name="confirmation" aria-label=t(Msg::TenantClose) autocomplete="off" class=INPUT />
-                        <button type="submit" class=DANGER data-tenant-close>{t(Msg::TenantClose)}</button>
+                        <input name="confirmation" aria-label=t(Msg::TenantClose) autocomplete="off" class=INLINE_FIELD />
+                        <button type="submit" class=SMALL_DANGER data-tenant-close>{t(Msg::TenantClose)}</button>
                     </ActionForm>
                 </div>
             </div>
@@ -137,11 +132,11 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
         <Title text=tenant.name.clone() />
         <section class="mx-auto max-w-5xl" aria-labelledby="tenant-title" data-admin-tenant=tenant.slug.clone()>
             <AdminNav />
-            <h1 id="tenant-title" class="text-3xl font-bold tracking-tight">{tenant.name}</h1>
+            <h1 id="tenant-title" class=PAGE_TITLE>{tenant.name}</h1>
             <p class="mt-1 text-sm text-slate-600">{tenant.slug.clone()}" · "{tenant.country}" · "{tenant.billing_email}" · "{tenant.created_on}</p>
             <p class="mt-2 text-sm font-medium" data-tenant-state=tenant.state.clone()>{t(organization_state_label(&tenant.state))}</p>
             {tenant.state_reason.map(|reason| view! { <p class="mt-1 text-sm text-amber-900" data-state-reason>{t(Msg::OrgStateReason)}" "{reason}</p> })}
-            {done.then(|| view! { <p role="status" data-notice class="mt-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900">{t(Msg::TenantDone)}</p> })}
+            {done.then(|| view! { <DoneNotice text=Msg::TenantDone /> })}
             <RefusalNotice refusal=refusal_in_query() />
             <div class="mt-4 flex flex-wrap gap-4">{state_actions}</div>
             <h2 class="mt-8 text-xl font-semibold">{t(Msg::OrgSubscriptions)}</h2>
@@ -149,7 +144,7 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
             <h2 class="mt-8 text-xl font-semibold">{t(Msg::TenantJobs)}</h2>
             <AdminJobs jobs=tenant.jobs token=csrf_token.clone() slug=tenant.slug.clone() />
             <h2 class="mt-8 text-xl font-semibold">{t(Msg::OrgMembers)}</h2>
-            <ul class="mt-3 divide-y divide-slate-200 rounded-xl border border-slate-200 bg-white shadow-sm">{members}</ul>
+            <ul class=format!("mt-3 {LIST}")>{members}</ul>
             <h2 class="mt-8 text-xl font-semibold">{t(Msg::TenantRecentAudit)}</h2>
             <AuditTable entries=tenant.audit show_organization=false />
             {close}
@@ -178,12 +173,12 @@ fn AdminSubscription(subscription: SubscriptionView, token: String, slug: String
             <div class="mt-3 flex flex-wrap gap-4">
                 <ActionForm action=approve token=token.clone() version=subscription.version>
                     <input type="hidden" name="slug" value=slug_a />
-                    <button type="submit" class=BUTTON data-subscription-approve=subscription.offer.code()>{t(Msg::TenantApprove)}</button>
+                    <button type="submit" class=SMALL_PRIMARY data-subscription-approve=subscription.offer.code()>{t(Msg::TenantApprove)}</button>
                 </ActionForm>
                 <ActionForm action=reject token=token.clone() version=subscription.version>
                     <input type="hidden" name="slug" value=slug_r />
                     <ReasonField id=reason_id />
-                    <button type="submit" class=DANGER>{t(Msg::TenantReject)}</button>
+                    <button type="submit" class=SMALL_DANGER>{t(Msg::TenantReject)}</button>
                 </ActionForm>
             </div>
         }
@@ -229,13 +224,13 @@ fn OverrideRow(usage: QuotaUsage, action: String, token: String, slug: String) -
             <td class="py-2 pr-3 font-medium">{used}{effective}{plan}</td>
             <td class="py-2">
                 <form method="post" action=action class="flex items-center gap-2">
-                    <input type="hidden" name="csrf_token" value=token />
+                    {csrf_field(&token)}
                     <input type="hidden" name="slug" value=slug />
                     <input type="hidden" name="quota" value=usage.quota.as_str() />
                     <input name="value" inputmode="numeric" value=current_override
                         aria-label=format!("{} {}", t(Msg::QuotaOverride), t(quota_label(usage.quota))) title=t(Msg::QuotaOverrideHint)
-                        class=format!("w-28 {INPUT}") />
-                    <button type="submit" class="rounded-lg border border-slate-300 px-2 py-1 text-xs">{t(Msg::QuotaOverrideSet)}</button>
+                        class=format!("w-28 {INLINE_FIELD}") />
+                    <button type="submit" class=SMALL_QUIET>{t(Msg::QuotaOverrideSet)}</button>
                 </form>
             </td>
         </tr>

@@ -6,17 +6,19 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{refused_view, AdminNav};
 use crate::{
     api::admin::admin_tenants,
-    i18n::{t, Msg},
-    pages::{
-        error::ServerErrorPage,
-        labels::{offer_label, organization_state_label},
+    components::{
+        access::admin_refused,
+        button,
+        classes::{PAGE_TITLE, TABLE_FRAME, TABLE_HEAD},
+        form::{SMALL_INPUT, SMALL_LABEL},
+        loaded::Loaded,
+        navigation::AdminNav,
     },
+    i18n::{t, Msg},
+    pages::labels::{offer_label, organization_state_label},
 };
-
-const INPUT: &str = "mt-1 block w-full rounded-lg border border-slate-300 bg-white px-2 py-1.5 text-sm";
 const STATES: [&str; 4] = ["pending_approval", "active", "suspended", "closed"];
 
 fn sort_label(sort: OrganizationSort) -> Msg {
@@ -51,16 +53,12 @@ pub fn AdminTenantsPage() -> impl IntoView {
     );
     view! {
         <Title text=t(Msg::AdminNavTenants) />
-        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
-            <ErrorBoundary fallback=|_| view! { <ServerErrorPage /> }>
-                {move || Suspend::new(async move {
-                    tenants.await.map(|access| match access {
-                        AdminAccess::Granted(page) => view! { <TenantSearch page /> }.into_any(),
-                        refused => refused_view(refused, crate::routes::ADMIN_TENANTS),
-                    })
-                })}
-            </ErrorBoundary>
-        </Suspense>
+        <Loaded resource=tenants let:access>
+            {match access {
+                AdminAccess::Granted(page) => view! { <TenantSearch page /> }.into_any(),
+                refused => admin_refused(refused, crate::routes::ADMIN_TENANTS),
+            }}
+        </Loaded>
     }
 }
 
@@ -76,8 +74,8 @@ fn TenantSearch(page: OrganizationSearchPage) -> impl IntoView {
             .collect_view();
         view! {
             <div>
-                <label for=format!("tenants-{name}") class="block text-xs font-medium text-slate-700">{t(label)}</label>
-                <select id=format!("tenants-{name}") name=name class=INPUT>
+                <label for=format!("tenants-{name}") class=SMALL_LABEL>{t(label)}</label>
+                <select id=format!("tenants-{name}") name=name class=SMALL_INPUT>
                     <option value="">{t(Msg::AnyValue)}</option>
                     {options}
                 </select>
@@ -138,33 +136,33 @@ fn TenantSearch(page: OrganizationSearchPage) -> impl IntoView {
     view! {
         <section class="mx-auto max-w-6xl" aria-labelledby="tenants-title">
             <AdminNav />
-            <h1 id="tenants-title" class="text-3xl font-bold tracking-tight">{t(Msg::AdminNavTenants)}</h1>
+            <h1 id="tenants-title" class=PAGE_TITLE>{t(Msg::AdminNavTenants)}</h1>
             <form method="get" action=crate::routes::ADMIN_TENANTS class="mt-6 grid grid-cols-2 gap-3 md:grid-cols-7 md:items-end" data-tenant-search>
                 <div class="col-span-2">
-                    <label for="tenants-text" class="block text-xs font-medium text-slate-700">{t(Msg::TenantsSearch)}</label>
-                    <input id="tenants-text" name="text" type="search" value=value("text") class=INPUT />
+                    <label for="tenants-text" class=SMALL_LABEL>{t(Msg::TenantsSearch)}</label>
+                    <input id="tenants-text" name="text" type="search" value=value("text") class=SMALL_INPUT />
                 </div>
                 {select("state", Msg::TenantsState, states)}
                 {select("offer", Msg::TenantsOffer, offers)}
                 <div>
-                    <label for="tenants-plan" class="block text-xs font-medium text-slate-700">{t(Msg::TenantsPlan)}</label>
-                    <input id="tenants-plan" name="plan" value=value("plan") class=INPUT />
+                    <label for="tenants-plan" class=SMALL_LABEL>{t(Msg::TenantsPlan)}</label>
+                    <input id="tenants-plan" name="plan" value=value("plan") class=SMALL_INPUT />
                 </div>
                 <div>
-                    <label for="tenants-country" class="block text-xs font-medium text-slate-700">{t(Msg::TenantsCountry)}</label>
-                    <input id="tenants-country" name="country" value=value("country") maxlength="2" class=INPUT />
+                    <label for="tenants-country" class=SMALL_LABEL>{t(Msg::TenantsCountry)}</label>
+                    <input id="tenants-country" name="country" value=value("country") maxlength="2" class=SMALL_INPUT />
                 </div>
                 {select("sort", Msg::TenantsSort, sorts)}
-                <button type="submit" class="rounded-lg bg-indigo-700 px-3 py-2 text-sm font-semibold text-white md:col-start-7">{t(Msg::TenantsApply)}</button>
+                <button type="submit" class=format!("{} md:col-start-7", button::SMALL_PRIMARY)>{t(Msg::TenantsApply)}</button>
             </form>
             <p class="mt-4 text-sm text-slate-600" data-total=page.total>{page.total}" "{t(Msg::TenantsFound)}</p>
             {if page.total == 0 {
                 view! { <p class="mt-4 text-sm text-slate-600">{t(Msg::TenantsNone)}</p> }.into_any()
             } else {
                 view! {
-                    <div class="mt-3 overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
+                    <div class=format!("mt-3 {TABLE_FRAME}")>
                         <table class="min-w-full text-left text-sm">
-                            <thead class="bg-slate-50 text-xs uppercase text-slate-600">
+                            <thead class=TABLE_HEAD>
                                 <tr>
                                     <th scope="col" class="px-3 py-2">{t(Msg::SortName)}</th>
                                     <th scope="col" class="px-3 py-2">{t(Msg::TenantsState)}</th>

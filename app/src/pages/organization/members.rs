@@ -5,10 +5,15 @@ use control::domain::{Member, PendingInvitation, Permission, Refusal, Role};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{csrf_field, csrf_token, FormContext, BUTTON, QUIET_BUTTON, SELECT};
+use super::{csrf_token, FormContext};
 use crate::{
+    components::{
+        button::{SMALL_PRIMARY, SMALL_QUIET},
+        classes::LIST,
+        form::{csrf_field, FieldProblemText, INLINE_FIELD, INPUT, LABEL},
+    },
     i18n::{translator, Msg},
-    pages::labels::{role_label, FieldProblemText},
+    pages::labels::role_label,
 };
 
 #[component]
@@ -57,14 +62,14 @@ fn Members(members: Vec<Member>, viewer_id: String, role: Role) -> impl IntoView
                         <form method="post" action=role_action class="flex items-center gap-2">
                             {csrf_field(&token)}
                             <label class="sr-only" for=format!("role-{}", member.identity_id)>{t(Msg::OrgFieldRole)}</label>
-                            <select id=format!("role-{}", member.identity_id) name="role" class=SELECT>{choices}</select>
-                            <button type="submit" class=QUIET_BUTTON>{t(Msg::OrgChangeRole)}</button>
+                            <select id=format!("role-{}", member.identity_id) name="role" class=INLINE_FIELD>{choices}</select>
+                            <button type="submit" class=SMALL_QUIET>{t(Msg::OrgChangeRole)}</button>
                         </form>
                     })}
                     {(may_change || is_viewer).then(|| view! {
                         <form method="post" action=remove_action>
                             {csrf_field(&token)}
-                            <button type="submit" class=QUIET_BUTTON data-remove=member.email.clone()>{t(remove_label)}</button>
+                            <button type="submit" class=SMALL_QUIET data-remove=member.email.clone()>{t(remove_label)}</button>
                         </form>
                     })}
                 }
@@ -83,8 +88,7 @@ fn Members(members: Vec<Member>, viewer_id: String, role: Role) -> impl IntoView
             }
         })
         .collect_view();
-    view! { <ul class="mt-4 divide-y divide-slate-200 rounded-xl border border-slate-200 bg-white shadow-sm">{rows}</ul> }
-        .into_any()
+    view! { <ul class=format!("mt-4 {LIST}")>{rows}</ul> }.into_any()
 }
 
 #[component]
@@ -110,7 +114,7 @@ fn Invitations(invitations: Vec<PendingInvitation>) -> impl IntoView {
                         {t(role_label(invitation.role))}" · "{t(Msg::OrgInvitationExpires)}" "{invitation.expires_on}
                         <form method="post" action=action>
                             {csrf_field(&token)}
-                            <button type="submit" class=QUIET_BUTTON>{t(Msg::OrgRevokeInvitation)}</button>
+                            <button type="submit" class=SMALL_QUIET>{t(Msg::OrgRevokeInvitation)}</button>
                         </form>
                     </span>
                 </li>
@@ -119,7 +123,7 @@ fn Invitations(invitations: Vec<PendingInvitation>) -> impl IntoView {
         .collect_view();
     view! {
         <h3 class="mt-6 text-lg font-semibold">{t(Msg::OrgPendingInvitations)}</h3>
-        <ul class="mt-3 divide-y divide-slate-200 rounded-xl border border-slate-200 bg-white shadow-sm">{rows}</ul>
+        <ul class=format!("mt-3 {LIST}")>{rows}</ul>
     }
     .into_any()
 }
@@ -152,16 +156,16 @@ fn InviteForm(role: Role, refusal: Option<Refusal>) -> impl IntoView {
             {csrf_field(&token)}
             <div class="mt-4 flex flex-wrap items-end gap-3">
                 <div class="min-w-64 flex-1">
-                    <label for="invite-email" class="block text-sm font-medium text-slate-800">{t(Msg::FieldEmail)}</label>
+                    <label for="invite-email" class=LABEL>{t(Msg::FieldEmail)}</label>
                     <input id="invite-email" type="email" name="email" value=typed required=true
                         aria-invalid=problem("email").is_some().then_some("true") aria-describedby="invite-email-problem"
-                        class="mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm" />
+                        class=INPUT />
                 </div>
                 <div>
-                    <label for="invite-role" class="block text-sm font-medium text-slate-800">{t(Msg::OrgFieldRole)}</label>
-                    <select id="invite-role" name="role" class=format!("mt-1 {SELECT}")>{choices}</select>
+                    <label for="invite-role" class=LABEL>{t(Msg::OrgFieldRole)}</label>
+                    <select id="invite-role" name="role" class=format!("mt-1 {INLINE_FIELD}")>{choices}</select>
                 </div>
-                <button type="submit" class=BUTTON>{t(Msg::OrgInviteSubmit)}</button>
+                <button type="submit" class=SMALL_PRIMARY>{t(Msg::OrgInviteSubmit)}</button>
             </div>
             <FieldProblemText id="invite-email-problem".to_owned() problem=problem("email") />
             <FieldProblemText id="invite-role-problem".to_owned() problem=problem("role") />

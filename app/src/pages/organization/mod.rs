@@ -8,7 +8,7 @@ mod members;
 mod services;
 mod subscriptions;
 
-use control::domain::{OrganizationOverview, Permission, Refusal, Role};
+use control::domain::{MemberView, OrganizationOverview, Permission, Refusal, Role};
 use leptos::{
     either::{Either, EitherOf3},
     prelude::*,
@@ -18,22 +18,19 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::{organization_page, OrganizationPageData},
-    components::status::StatusPage,
-    i18n::{t, translator, use_locale, Msg},
-    pages::{
-        error::ServerErrorPage,
-        labels::{organization_state_label, role_label, RefusalNotice},
-        organizations::sign_in_then,
+    components::{
+        access::member_refused,
+        classes::PAGE_TITLE,
+        loaded::Loaded,
+        navigation::tab_link,
+        notice::{DoneNotice, RefusalNotice},
     },
+    i18n::{translator, use_locale, Msg},
+    pages::labels::{organization_state_label, role_label},
 };
 use members::MembersSection;
 use services::AddService;
 use subscriptions::Cards;
-
-// Component classes of style/main.css.
-const BUTTON: &str = "button-primary";
-const QUIET_BUTTON: &str = "button-quiet";
-const SELECT: &str = "select-field";
 
 /// Which of the organization's pages is shown.
 use crate::api::OrganizationSection as Section;
@@ -57,32 +54,14 @@ pub fn OrganizationPage(section: crate::api::OrganizationSection) -> impl IntoVi
         move |slug| organization_page(slug, Some(section)),
     );
     view! {
-        <Suspense fallback=|| view! { <p class="text-slate-600">{t(Msg::Loading)}</p> }>
-            // The one error is the server function's own: no error boundary
-            // (a layer every render of the dashboard would pay for) needed.
-            {move || Suspend::new(async move {
-                match page.await {
-                    // The page itself stays typed (see `Cards::view`).
-                    Ok(control::domain::MemberView::Ready(data)) => Either::Left(view! { <OrganizationDetails data /> }),
-                    Ok(control::domain::MemberView::NotFound) => Either::Right(view! { <OrganizationNotFound /> }.into_any()),
-                    Ok(control::domain::MemberView::Forbidden) => Either::Right(view! { <Denied /> }.into_any()),
-                    Ok(control::domain::MemberView::SignInRequired) => Either::Right(sign_in_then(crate::routes::ORGANIZATIONS)),
-                    Err(_) => Either::Right(view! { <ServerErrorPage /> }.into_any()),
-                }
-            })}
-        </Suspense>
+        <Loaded resource=page let:view>
+            // The page itself stays typed (see `Cards::view`).
+            {match view {
+                MemberView::Ready(data) => Either::Left(view! { <OrganizationDetails data /> }),
+                refused => Either::Right(member_refused(refused, crate::routes::ORGANIZATIONS)),
+            }}
+        </Loaded>
     }
-}
-
-#[component]
-pub fn OrganizationNotFound() -> impl IntoView {
-    view! { <StatusPage code=404 title=Msg::OrgNotFoundTitle body=Msg::OrgNotFoundBody action=Msg::BackHome href=crate::routes::ORGANIZATIONS /> }
-}
-
-/// What a 403 answers: the page exists for them, their role does not open it.
-#[component]
-pub fn Denied() -> impl IntoView {
-    view! { <StatusPage code=403 title=Msg::DeniedTitle body=Msg::DeniedBody action=Msg::BackHome href=crate::routes::ORGANIZATIONS /> }
 }
 
 /// Shared by every form of the page: where it posts and its CSRF token.
@@ -97,11 +76,6 @@ fn csrf_token() -> String {
     use_context::<FormContext>()
         .map(|form| form.csrf_token)
         .unwrap_or_default()
-}
-
-/// The hidden field every form of the page carries.
-fn csrf_field(token: &str) -> impl IntoView {
-    view! { <input type="hidden" name="csrf_token" value=token.to_owned() /> }
 }
 
 #[component]
@@ -176,7 +150,7 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
     view! {
         <Title text=title />
         <section class="mx-auto max-w-4xl" aria-labelledby="org-title" data-organization=org.slug.clone() data-section=format!("{section:?}").to_lowercase()>
-            <h1 id="org-title" class="text-3xl font-bold tracking-tight">{org.name}</h1>
+            <h1 id="org-title" class=PAGE_TITLE>{org.name}</h1>
             <dl class="mt-4 grid grid-cols-1 gap-2 text-sm sm:grid-cols-3">
                 <div><dt class="text-slate-600">{t(Msg::OrgYourRole)}</dt><dd class="font-medium" data-your-role=role.as_str()>{t(role_label(role))}</dd></div>
                 <div><dt class="text-slate-600">{t(Msg::OrgFieldCountry)}</dt><dd class="font-medium">{org.country}</dd></div>
@@ -184,7 +158,7 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
             </dl>
             <p class="mt-2 text-sm text-slate-600" data-state=org.state.clone()>{t(organization_state_label(&org.state))}</p>
             {reason}
-            {notice.map(|msg| view! { <p role="status" data-notice class="mt-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900">{t(msg)}</p> })}
+            {notice.map(|msg| view! { <DoneNotice text=msg /> })}
             <RefusalNotice refusal />
             {tabs(&org.slug, section, role)}
             {body}
@@ -195,14 +169,7 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
 /// The organization's pages the viewer's role opens, the current one marked.
 fn tabs(slug: &str, current: Section, role: Role) -> impl IntoView {
     let t = translator();
-    let tab = |href: String, label: Msg, here: bool| {
-        let class = if here {
-            "border-b-2 border-indigo-700 px-1 pb-2 font-semibold text-indigo-800"
-        } else {
-            "border-b-2 border-transparent px-1 pb-2 text-slate-700 hover:text-indigo-800"
-        };
-        view! { <a href=href class=class aria-current=here.then_some("page")>{t(label)}</a> }
-    };
+    let tab = |href: String, label: Msg, here: bool| tab_link(href, t(label), here);
     let mut sections = vec![Section::Overview, Section::Members];
     if role.allows(Permission::ManageSubscriptions) {
         sections.push(Section::Services);

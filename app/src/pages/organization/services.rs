@@ -3,9 +3,10 @@
 
 use leptos::prelude::*;
 
-use super::{csrf_field, csrf_token, FormContext, QUIET_BUTTON};
+use super::{csrf_token, FormContext};
 use crate::{
     api::OfferChoice,
+    components::{button::SMALL_QUIET, form::csrf_field},
     i18n::{translator, use_locale, Msg},
 };
 
@@ -33,7 +34,7 @@ pub(super) fn AddService(offers: Vec<OfferChoice>) -> impl IntoView {
                                 {plan.name.get(locale).to_owned()}
                                 {plan.requires_approval.then(|| view! { <span class="ml-2 text-xs text-slate-500">{t(Msg::NeedsApproval)}</span> })}
                             </span>
-                            <button type="submit" class=QUIET_BUTTON data-subscribe=code>{t(Msg::OrgSubscribe)}</button>
+                            <button type="submit" class=SMALL_QUIET data-subscribe=code>{t(Msg::OrgSubscribe)}</button>
                         </form>
                     }
                 })

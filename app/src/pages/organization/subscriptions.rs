@@ -9,12 +9,16 @@
 use control::domain::{Device, FieldProblem, Locale, QuotaKind, QuotaUsage, SubscriptionView};
 use leptos::{either::Either, prelude::*};
 
-use super::{csrf_field, FormContext, Section, QUIET_BUTTON, SELECT};
+use super::{FormContext, Section};
 use crate::{
     api::{OfferChoice, PlanChoice},
-    components::progress::ProvisioningPanel,
+    components::{
+        button::{SMALL_DANGER, SMALL_QUIET},
+        form::{csrf_field, FieldProblemText, INLINE_FIELD, SMALL_LABEL},
+        progress::ProvisioningPanel,
+    },
     i18n::Msg,
-    pages::labels::{quota_label, subscription_state_label, FieldProblemText},
+    pages::labels::{quota_label, subscription_state_label},
 };
 
 /// What every card of the page shares.
@@ -133,8 +137,8 @@ impl Cards {
                     {csrf_field(token)}
                     <input type="hidden" name="version" value=version.clone() />
                     <label class="sr-only" for=format!("plan-{id}")>{self.t(Msg::OrgPlan)}</label>
-                    <select id=format!("plan-{id}") name="plan" class=SELECT>{choices}</select>
-                    <button type="submit" class=QUIET_BUTTON>{self.t(Msg::OrgChangePlan)}</button>
+                    <select id=format!("plan-{id}") name="plan" class=INLINE_FIELD>{choices}</select>
+                    <button type="submit" class=SMALL_QUIET>{self.t(Msg::OrgChangePlan)}</button>
                 </form>
             }
         });
@@ -144,7 +148,7 @@ impl Cards {
                 <form method="post" action=crate::routes::cancel_subscription(&self.form.slug, id)>
                     {csrf_field(token)}
                     <input type="hidden" name="version" value=version />
-                    <button type="submit" class="button-danger">{self.t(Msg::OrgCancelSubscription)}</button>
+                    <button type="submit" class=SMALL_DANGER>{self.t(Msg::OrgCancelSubscription)}</button>
                 </form>
             </div>
         }
@@ -162,7 +166,7 @@ impl Cards {
                     view! {
                         <form method="post" action=crate::routes::remove_device(slug, subscription_id, &device.id)>
                             {csrf_field(token)}
-                            <button type="submit" class=QUIET_BUTTON>{self.t(Msg::DeviceRemove)}</button>
+                            <button type="submit" class=SMALL_QUIET>{self.t(Msg::DeviceRemove)}</button>
                         </form>
                     }
                 });
@@ -182,11 +186,11 @@ impl Cards {
                 <form method="post" action=crate::routes::register_device(slug, subscription_id) class="mt-2 flex flex-wrap items-end gap-2" data-device-form>
                     {csrf_field(token)}
                     <div>
-                        <label for=field.clone() class="block text-xs font-medium text-slate-700">{self.t(Msg::DeviceName)}</label>
+                        <label for=field.clone() class=SMALL_LABEL>{self.t(Msg::DeviceName)}</label>
                         <input id=field.clone() name="name" value=self.typed_device.clone() required=true class="mt-1 rounded-lg border border-slate-300 px-2 py-1.5 text-sm font-mono"
                             aria-invalid=problem.is_some().then_some("true") />
                     </div>
-                    <button type="submit" class=QUIET_BUTTON>{self.t(Msg::DeviceRegister)}</button>
+                    <button type="submit" class=SMALL_QUIET>{self.t(Msg::DeviceRegister)}</button>
                     <FieldProblemText id=format!("{field}-problem") problem />
                 </form>
             }
