@@ -109,11 +109,7 @@ impl AwxClient {
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .build()
-            .map_err(|error| BackendError::refused(BACKEND, error.to_string()))?;
+        let http = super::client_with_timeout(BACKEND, timeout)?;
         Ok(Self {
             http,
             base,

@@ -40,15 +40,7 @@ pub struct DeployToken {
     pub token: String,
 }
 
-impl std::fmt::Debug for DeployToken {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("DeployToken")
-            .field("id", &self.id)
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
-}
+debug_without_secrets!(DeployToken { id, username });
 
 /// A group as the reconciler sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,11 +101,7 @@ impl GitlabClient {
         parent_group: Option<i64>,
         timeout: Duration,
     ) -> Result<Self, BackendError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .build()
-            .map_err(|error| BackendError::refused(BACKEND, error.to_string()))?;
+        let http = super::client_with_timeout(BACKEND, timeout)?;
         Ok(Self {
             http,
             api: format!("{}/api/v4", base_url.trim_end_matches('/')),

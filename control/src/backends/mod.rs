@@ -5,6 +5,21 @@
 //! before creating, `remove_*` treats "already gone" as done, so that a step
 //! run again after a crash or a retry neither duplicates nor fails.
 
+/// `Debug` for a type that holds a secret: only the fields named, then
+/// `..`, so that a log line never carries the secret.
+macro_rules! debug_without_secrets {
+    ($type:ident { $($field:ident),* $(,)? }) => {
+        impl std::fmt::Debug for $type {
+            fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter
+                    .debug_struct(stringify!($type))
+                    $(.field(stringify!($field), &self.$field))*
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+
 pub mod awx;
 pub mod gitlab;
 pub mod kubernetes;
@@ -201,11 +216,20 @@ pub fn install_tls_provider() {
 /// A reqwest client with the backends' call timeout.
 pub fn http_client() -> Result<reqwest::Client, BackendError> {
     install_tls_provider();
+    client_with_timeout("http", CALL_TIMEOUT)
+}
+
+/// A reqwest client whose calls to `backend` end after `timeout`, and whose
+/// connections are given up after at most 5 seconds.
+pub(crate) fn client_with_timeout(
+    backend: &'static str,
+    timeout: Duration,
+) -> Result<reqwest::Client, BackendError> {
     reqwest::Client::builder()
-        .timeout(CALL_TIMEOUT)
-        .connect_timeout(Duration::from_secs(5))
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
         .build()
-        .map_err(|error| BackendError::refused("http", error.to_string()))
+        .map_err(|error| BackendError::refused(backend, error.to_string()))
 }
 
 #[cfg(test)]

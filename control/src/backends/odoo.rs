@@ -30,17 +30,12 @@ pub struct OdooInstance {
     pub lang: String,
 }
 
-impl std::fmt::Debug for OdooInstance {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("OdooInstance")
-            .field("url", &self.url)
-            .field("database", &self.database)
-            .field("admin_login", &self.admin_login)
-            .field("lang", &self.lang)
-            .finish_non_exhaustive()
-    }
-}
+debug_without_secrets!(OdooInstance {
+    url,
+    database,
+    admin_login,
+    lang
+});
 
 /// An `auth.oauth.provider` record (module `auth_oauth`): the portal's
 /// OpenID provider as Odoo's sign-in button.
@@ -117,11 +112,7 @@ impl OdooClient {
     /// `timeout` bounds each call but `create_database` (see
     /// [`Self::with_database_creation_timeout`]).
     pub fn new(master_password: impl Into<String>, timeout: Duration) -> Result<Self, BackendError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .build()
-            .map_err(|error| BackendError::refused(BACKEND, error.to_string()))?;
+        let http = super::client_with_timeout(BACKEND, timeout)?;
         Ok(Self {
             http,
             master_password: master_password.into(),

@@ -28,6 +28,11 @@ use super::{
 };
 use crate::backends::BackendError;
 
+/// A kind the generic helpers read, create and patch.
+trait Object: Resource + Clone + DeserializeOwned + Serialize + Debug {}
+
+impl<K: Resource + Clone + DeserializeOwned + Serialize + Debug> Object for K {}
+
 /// Items asked for per page when listing.
 const PAGE_SIZE: u32 = 100;
 
@@ -132,12 +137,9 @@ impl KubernetesClient {
         patch: Value,
     ) -> Result<(), BackendError>
     where
-        K: Resource + Clone + DeserializeOwned + Serialize + Debug,
+        K: Object,
     {
-        let name = desired["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let name = manifest_name(&desired);
         match found {
             None => {
                 let object: K = typed(desired)?;
@@ -159,12 +161,9 @@ impl KubernetesClient {
     /// [`Self::create_or_patch`] after reading what is there.
     async fn ensure<K>(&self, api: &Api<K>, desired: Value) -> Result<(), BackendError>
     where
-        K: Resource + Clone + DeserializeOwned + Serialize + Debug,
+        K: Object,
     {
-        let name = desired["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let name = manifest_name(&desired);
         let found = self.get_opt(api, &name).await?;
         self.create_or_patch(api, found, desired.clone(), desired).await
     }
@@ -193,7 +192,7 @@ impl KubernetesClient {
     /// or back to its recorded replicas.
     async fn scale_kind<K>(&self, api: &Api<K>, running: bool) -> Result<(), BackendError>
     where
-        K: Resource + Clone + DeserializeOwned + Serialize + Debug,
+        K: Object,
     {
         let managed = format!("{}={}", keys::MANAGED_BY, keys::MANAGER);
         for workload in self.list_all(api, &managed).await? {
@@ -245,6 +244,14 @@ impl KubernetesClient {
 }
 
 /// A manifest as the typed object kube sends.
+/// `metadata.name` of a manifest (empty when it has none).
+fn manifest_name(manifest: &Value) -> String {
+    manifest["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 fn typed<K: DeserializeOwned>(manifest: Value) -> Result<K, BackendError> {
     serde_json::from_value(manifest)
         .map_err(|error| BackendError::refused(BACKEND, format!("invalid manifest: {error}")))

@@ -8,8 +8,8 @@
 //! below the usage is refused, for an admin to decide.
 
 use reqwest::{Method, StatusCode};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{de::DeserializeOwned, Deserialize};
+use serde_json::{json, Value};
 
 use super::{
     keystone::path_segment,
@@ -59,6 +59,74 @@ struct NetworkLimits {
     network: i64,
 }
 
+/// Where one service keeps a project's quotas, and the headers it wants.
+struct QuotaEndpoint {
+    service: Service,
+    /// The path before the project's id.
+    prefix: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+}
+
+const COMPUTE: QuotaEndpoint = QuotaEndpoint {
+    service: Service::Compute,
+    prefix: "/os-quota-sets",
+    headers: &COMPUTE_MICROVERSION,
+};
+
+const VOLUME: QuotaEndpoint = QuotaEndpoint {
+    service: Service::Volume,
+    prefix: "/os-quota-sets",
+    headers: &[],
+};
+
+const NETWORK: QuotaEndpoint = QuotaEndpoint {
+    service: Service::Network,
+    prefix: "/v2.0/quotas",
+    headers: &[],
+};
+
+impl QuotaEndpoint {
+    fn path(&self, project_id: &str) -> Result<String, BackendError> {
+        Ok(format!("{}/{}", self.prefix, path_segment(project_id)?))
+    }
+
+    /// `PUT` of `body`; the answer read as `T` (which checks its shape).
+    async fn put<T: DeserializeOwned>(
+        &self,
+        session: &Session,
+        project_id: &str,
+        body: &Value,
+    ) -> Result<T, BackendError> {
+        let path = self.path(project_id)?;
+        let response = session
+            .send(self.service, Method::PUT, &path, Some(body), self.headers)
+            .await?;
+        json_or_error(self.service, response).await
+    }
+
+    async fn get<T: DeserializeOwned>(&self, session: &Session, project_id: &str) -> Result<T, BackendError> {
+        let path = self.path(project_id)?;
+        let response = session
+            .send(self.service, Method::GET, &path, None, self.headers)
+            .await?;
+        json_or_error(self.service, response).await
+    }
+
+    /// `DELETE` of a project's quotas: 202 (Nova), 200 (Cinder), 204
+    /// (Neutron); a 404 means there was nothing to reset.
+    async fn reset(&self, session: &Session, project_id: &str) -> Result<(), BackendError> {
+        let path = self.path(project_id)?;
+        let response = session
+            .send(self.service, Method::DELETE, &path, None, self.headers)
+            .await?;
+        let status = response.status();
+        if status.is_success() || status == StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        Err(error_from(self.service, response).await)
+    }
+}
+
 pub async fn set_compute(
     session: &Session,
     project_id: &str,
@@ -72,17 +140,7 @@ pub async fn set_compute(
             "force": false,
         }
     });
-    let path = format!("/os-quota-sets/{}", path_segment(project_id)?);
-    let response = session
-        .send(
-            Service::Compute,
-            Method::PUT,
-            &path,
-            Some(&body),
-            &COMPUTE_MICROVERSION,
-        )
-        .await?;
-    let _: ComputeQuotaSet = json_or_error(Service::Compute, response).await?;
+    let _: ComputeQuotaSet = COMPUTE.put(session, project_id, &body).await?;
     Ok(())
 }
 
@@ -92,11 +150,7 @@ pub async fn set_volume(
     quota: &ProjectQuota,
 ) -> Result<(), BackendError> {
     let body = json!({ "quota_set": { "volumes": quota.volumes, "gigabytes": quota.gigabytes } });
-    let path = format!("/os-quota-sets/{}", path_segment(project_id)?);
-    let response = session
-        .send(Service::Volume, Method::PUT, &path, Some(&body), &[])
-        .await?;
-    let _: VolumeQuotaSet = json_or_error(Service::Volume, response).await?;
+    let _: VolumeQuotaSet = VOLUME.put(session, project_id, &body).await?;
     Ok(())
 }
 
@@ -106,11 +160,7 @@ pub async fn set_network(
     quota: &ProjectQuota,
 ) -> Result<(), BackendError> {
     let body = json!({ "quota": { "network": quota.networks, "check_limit": true } });
-    let path = format!("/v2.0/quotas/{}", path_segment(project_id)?);
-    let response = session
-        .send(Service::Network, Method::PUT, &path, Some(&body), &[])
-        .await?;
-    let _: NetworkQuota = json_or_error(Service::Network, response).await?;
+    let _: NetworkQuota = NETWORK.put(session, project_id, &body).await?;
     Ok(())
 }
 
@@ -119,11 +169,8 @@ pub async fn read_compute(
     project_id: &str,
     quota: &mut ProjectQuota,
 ) -> Result<(), BackendError> {
-    let path = format!("/os-quota-sets/{}", path_segment(project_id)?);
-    let response = session
-        .send(Service::Compute, Method::GET, &path, None, &COMPUTE_MICROVERSION)
-        .await?;
-    let limits = json_or_error::<ComputeQuotaSet>(Service::Compute, response)
+    let limits = COMPUTE
+        .get::<ComputeQuotaSet>(session, project_id)
         .await?
         .quota_set;
     quota.vcpus = limit_from_openstack(limits.cores);
@@ -137,13 +184,7 @@ pub async fn read_volume(
     project_id: &str,
     quota: &mut ProjectQuota,
 ) -> Result<(), BackendError> {
-    let path = format!("/os-quota-sets/{}", path_segment(project_id)?);
-    let response = session
-        .send(Service::Volume, Method::GET, &path, None, &[])
-        .await?;
-    let limits = json_or_error::<VolumeQuotaSet>(Service::Volume, response)
-        .await?
-        .quota_set;
+    let limits = VOLUME.get::<VolumeQuotaSet>(session, project_id).await?.quota_set;
     quota.volumes = limit_from_openstack(limits.volumes);
     quota.gigabytes = limit_from_openstack(limits.gigabytes);
     Ok(())
@@ -154,44 +195,19 @@ pub async fn read_network(
     project_id: &str,
     quota: &mut ProjectQuota,
 ) -> Result<(), BackendError> {
-    let path = format!("/v2.0/quotas/{}", path_segment(project_id)?);
-    let response = session
-        .send(Service::Network, Method::GET, &path, None, &[])
-        .await?;
-    let limits = json_or_error::<NetworkQuota>(Service::Network, response)
-        .await?
-        .quota;
+    let limits = NETWORK.get::<NetworkQuota>(session, project_id).await?.quota;
     quota.networks = limit_from_openstack(limits.network);
     Ok(())
 }
 
 pub async fn reset_compute(session: &Session, project_id: &str) -> Result<(), BackendError> {
-    let path = format!("/os-quota-sets/{}", path_segment(project_id)?);
-    reset(session, Service::Compute, &path, &COMPUTE_MICROVERSION).await
+    COMPUTE.reset(session, project_id).await
 }
 
 pub async fn reset_volume(session: &Session, project_id: &str) -> Result<(), BackendError> {
-    let path = format!("/os-quota-sets/{}", path_segment(project_id)?);
-    reset(session, Service::Volume, &path, &[]).await
+    VOLUME.reset(session, project_id).await
 }
 
 pub async fn reset_network(session: &Session, project_id: &str) -> Result<(), BackendError> {
-    let path = format!("/v2.0/quotas/{}", path_segment(project_id)?);
-    reset(session, Service::Network, &path, &[]).await
-}
-
-/// `DELETE` of a project's quotas: 202 (Nova), 200 (Cinder), 204
-/// (Neutron); a 404 means there was nothing to reset.
-async fn reset(
-    session: &Session,
-    service: Service,
-    path: &str,
-    headers: &[(&str, &str)],
-) -> Result<(), BackendError> {
-    let response = session.send(service, Method::DELETE, path, None, headers).await?;
-    let status = response.status();
-    if status.is_success() || status == StatusCode::NOT_FOUND {
-        return Ok(());
-    }
-    Err(error_from(service, response).await)
+    NETWORK.reset(session, project_id).await
 }

@@ -61,14 +61,7 @@ pub struct Token {
     renew_at: Instant,
 }
 
-impl std::fmt::Debug for Token {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("Token")
-            .field("project_id", &self.project_id)
-            .finish_non_exhaustive()
-    }
-}
+debug_without_secrets!(Token { project_id });
 
 #[derive(Debug, Deserialize)]
 struct CatalogEntry {
@@ -127,11 +120,7 @@ pub struct Session {
 
 impl Session {
     pub fn new(settings: OpenStackSettings) -> Result<Self, BackendError> {
-        let http = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
-            .build()
-            .map_err(|error| BackendError::refused(KEYSTONE, error.to_string()))?;
+        let http = crate::backends::client_with_timeout(KEYSTONE, settings.timeout)?;
         let trimmed = settings.keystone_url.trim_end_matches('/');
         let identity_root = trimmed.strip_suffix("/v3").unwrap_or(trimmed).to_owned();
         Ok(Self {
