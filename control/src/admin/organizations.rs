@@ -11,11 +11,11 @@ use crate::{
     audit::{self, ParsedFilter},
     domain::{
         AdminAccess, Member, OrganizationDetail, OrganizationListing, OrganizationSearch,
-        OrganizationSearchPage, OrganizationSort, PendingInvitation, SignedInUser,
+        OrganizationSearchPage, OrganizationSort, OrganizationState, PendingInvitation, Role, SignedInUser,
     },
     infra::format::day,
     provisioning::organization_jobs,
-    tenancy::{access::stored_role, progress::subscription_views, quotas::seat_holders},
+    tenancy::{progress::subscription_views, quotas::seat_holders},
     Control, Result,
 };
 
@@ -53,13 +53,25 @@ fn push_filters(query: &mut QueryBuilder<'_, Postgres>, filter: &OrganizationSea
                           WHERE s.organization_id = o.id AND s.state <> 'closed'",
         );
         if let Some(offer) = filter.offer {
-            query.push(" AND s.offer_kind = ").push_bind(offer.code());
+            query.push(" AND s.offer_kind = ").push_bind(offer);
         }
         if let Some(plan) = filter.plan.as_deref().filter(|p| !p.is_empty()) {
             query.push(" AND p.code = ").push_bind(plan.to_owned());
         }
         query.push(")");
     }
+}
+
+/// One organization of a search page. The search's SQL is built at run time
+/// (its filters and order are the admin's), so its rows are read by name.
+#[derive(sqlx::FromRow)]
+struct ListingRow {
+    id: Uuid,
+    slug: String,
+    name: String,
+    country: String,
+    state: OrganizationState,
+    created_at: time::OffsetDateTime,
 }
 
 fn order_by(sort: OrganizationSort) -> &'static str {
@@ -90,7 +102,7 @@ impl Control {
         let mut conn = self.db.pool().acquire().await?;
         let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM organizations o WHERE true");
         push_filters(&mut count, filter);
-        let (total,): (i64,) = count.build_query_as().fetch_one(&mut *conn).await?;
+        let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
 
         let page = filter.page.max(1);
         let mut rows = QueryBuilder::<Postgres>::new(
@@ -102,42 +114,41 @@ impl Control {
             .push_bind(i64::from(ORGANIZATION_PAGE_SIZE))
             .push(" OFFSET ")
             .push_bind(i64::from(page - 1) * i64::from(ORGANIZATION_PAGE_SIZE));
-        let found: Vec<(Uuid, String, String, String, String, time::OffsetDateTime)> =
-            rows.build_query_as().fetch_all(&mut *conn).await?;
+        let found: Vec<ListingRow> = rows.build_query_as().fetch_all(&mut *conn).await?;
 
-        let ids: Vec<Uuid> = found.iter().map(|row| row.0).collect();
-        let members: HashMap<Uuid, i64> = sqlx::query_as(
-            "SELECT organization_id, count(*) FROM memberships WHERE organization_id = ANY($1) GROUP BY organization_id",
+        let ids: Vec<Uuid> = found.iter().map(|row| row.id).collect();
+        let members: HashMap<Uuid, i64> = sqlx::query!(
+            r#"SELECT organization_id, count(*) AS "members!" FROM memberships
+                WHERE organization_id = ANY($1) GROUP BY organization_id"#,
+            &ids,
         )
-        .bind(&ids)
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
+        .map(|row| (row.organization_id, row.members))
         .collect();
-        let plans: Vec<(Uuid, String)> = sqlx::query_as(
+        let plans = sqlx::query!(
             "SELECT s.organization_id, p.code FROM subscriptions s JOIN plans p ON p.id = s.plan_id
               WHERE s.organization_id = ANY($1) AND s.state <> 'closed' ORDER BY p.code",
+            &ids,
         )
-        .bind(&ids)
         .fetch_all(&mut *conn)
         .await?;
         let rows = found
             .into_iter()
-            .map(
-                |(id, slug, name, country, state, created_at)| OrganizationListing {
-                    slug,
-                    name,
-                    country,
-                    state,
-                    created_on: day(created_at),
-                    members: members.get(&id).copied().unwrap_or(0),
-                    plans: plans
-                        .iter()
-                        .filter(|(org, _)| *org == id)
-                        .map(|(_, code)| code.clone())
-                        .collect(),
-                },
-            )
+            .map(|row| OrganizationListing {
+                slug: row.slug,
+                name: row.name,
+                country: row.country,
+                state: row.state.as_str().to_owned(),
+                created_on: day(row.created_at),
+                members: members.get(&row.id).copied().unwrap_or(0),
+                plans: plans
+                    .iter()
+                    .filter(|plan| plan.organization_id == row.id)
+                    .map(|plan| plan.code.clone())
+                    .collect(),
+            })
             .collect();
         Ok(OrganizationSearchPage {
             rows,
@@ -162,39 +173,32 @@ impl Control {
         }
         let now = self.clock.now();
         let mut conn = self.db.pool().acquire().await?;
-        type Row = (
-            Uuid,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            time::OffsetDateTime,
-            i32,
-        );
-        let found: Option<Row> = sqlx::query_as(
-            "SELECT id, name, country, billing_email, state, state_reason, created_at, version
-               FROM organizations WHERE slug = $1",
+        let found = sqlx::query!(
+            r#"SELECT id, name, country, billing_email, state AS "state: OrganizationState", state_reason,
+                      created_at, version
+                 FROM organizations WHERE slug = $1"#,
+            slug,
         )
-        .bind(slug)
         .fetch_optional(&mut *conn)
         .await?;
-        let Some((id, name, country, billing_email, state, state_reason, created_at, version)) = found else {
+        let Some(organization) = found else {
             return Ok(AdminAccess::Granted(None));
         };
-        let members: Vec<(Uuid, String, String)> = sqlx::query_as(
-            "SELECT identity_id, email, role FROM memberships WHERE organization_id = $1 ORDER BY email",
+        let id = organization.id;
+        let members = sqlx::query!(
+            r#"SELECT identity_id, email, role AS "role: Role" FROM memberships
+                WHERE organization_id = $1 ORDER BY email"#,
+            id,
         )
-        .bind(id)
         .fetch_all(&mut *conn)
         .await?;
-        let invitations: Vec<(Uuid, String, String, time::OffsetDateTime)> = sqlx::query_as(
-            "SELECT id, email, role, expires_at FROM invitations
-              WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2
-              ORDER BY created_at",
+        let invitations = sqlx::query!(
+            r#"SELECT id, email, role AS "role: Role", expires_at FROM invitations
+                WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2
+                ORDER BY created_at"#,
+            id,
+            now,
         )
-        .bind(id)
-        .bind(now)
         .fetch_all(&mut *conn)
         .await?;
         let holders = seat_holders(&mut conn, id, now).await?;
@@ -211,34 +215,30 @@ impl Control {
         let jobs = organization_jobs(&mut conn, id).await?;
         Ok(AdminAccess::Granted(Some(OrganizationDetail {
             slug: slug.to_owned(),
-            name,
-            country,
-            billing_email,
-            state,
-            state_reason,
-            created_on: day(created_at),
-            version,
+            name: organization.name,
+            country: organization.country,
+            billing_email: organization.billing_email,
+            state: organization.state.as_str().to_owned(),
+            state_reason: organization.state_reason,
+            created_on: day(organization.created_at),
+            version: organization.version,
             members: members
                 .into_iter()
-                .map(|(id, email, role)| {
-                    Ok(Member {
-                        identity_id: id.to_string(),
-                        email,
-                        role: stored_role(&role)?,
-                    })
+                .map(|member| Member {
+                    identity_id: member.identity_id.to_string(),
+                    email: member.email,
+                    role: member.role,
                 })
-                .collect::<Result<_>>()?,
+                .collect(),
             invitations: invitations
                 .into_iter()
-                .map(|(id, email, role, expires_at)| {
-                    Ok(PendingInvitation {
-                        id: id.to_string(),
-                        email,
-                        role: stored_role(&role)?,
-                        expires_on: day(expires_at),
-                    })
+                .map(|invitation| PendingInvitation {
+                    id: invitation.id.to_string(),
+                    email: invitation.email,
+                    role: invitation.role,
+                    expires_on: day(invitation.expires_at),
                 })
-                .collect::<Result<_>>()?,
+                .collect(),
             subscriptions,
             audit,
             jobs,

@@ -8,13 +8,10 @@ use uuid::Uuid;
 
 use crate::{
     audit::AuditEvent,
-    domain::{AdminAccess, FieldProblem, Plan, PlanDraft, PlanRecord, Refusal, SignedInUser},
+    domain::{AdminAccess, FieldProblem, OfferKind, Plan, PlanDraft, PlanRecord, Refusal, SignedInUser},
     infra::format::day,
     or_refuse,
-    tenancy::{
-        catalog::{plan_by_id, PLAN_COLUMNS},
-        quotas::check_subscribers_fit,
-    },
+    tenancy::{catalog::plan_by_id, quotas::check_subscribers_fit},
     Caller, Control, Outcome, Result,
 };
 
@@ -50,11 +47,11 @@ impl Control {
             return Ok(refused);
         }
         let mut conn = self.db.pool().acquire().await?;
-        let ids: Vec<(Uuid,)> = sqlx::query_as("SELECT id FROM plans ORDER BY offer_kind, position, code")
+        let ids = sqlx::query_scalar!("SELECT id FROM plans ORDER BY offer_kind, position, code")
             .fetch_all(&mut *conn)
             .await?;
         let mut plans = Vec::with_capacity(ids.len());
-        for (id,) in ids {
+        for id in ids {
             plans.push(plan_record(&mut conn, id).await?);
         }
         Ok(AdminAccess::Granted(plans))
@@ -70,21 +67,35 @@ impl Control {
         or_refuse!(self.admin_may_change_plans(user).await?);
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let sql = format!(
-            "INSERT INTO plans (id, position, {PLAN_COLUMNS}, created_at)
+        let terms = Terms::of(draft);
+        let inserted = sqlx::query!(
+            "INSERT INTO plans (id, position, offer_kind, code, name_en, name_fr, monthly_price_cents, cpu_millicores,
+                                memory_mib, storage_gib, seats, devices, backup_retention_days,
+                                openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval, created_at)
              SELECT $1, coalesce(max(position), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
                FROM plans WHERE offer_kind = $2
-             ON CONFLICT (code) DO NOTHING"
-        );
-        let inserted = sqlx::query(&sql)
-            .bind(Uuid::new_v4())
-            .bind(draft.offer.code())
-            .bind(draft.code.as_str());
-        let inserted = bind_terms(inserted, draft)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+             ON CONFLICT (code) DO NOTHING",
+            Uuid::new_v4(),
+            draft.offer as OfferKind,
+            draft.code.as_str(),
+            draft.name.en,
+            draft.name.fr,
+            terms.monthly_price_cents,
+            terms.cpu_millicores,
+            terms.memory_mib,
+            terms.storage_gib,
+            terms.seats,
+            terms.devices,
+            terms.backup_retention_days,
+            terms.openstack_vcpus,
+            terms.openstack_ram_mib,
+            terms.openstack_instances,
+            draft.requires_approval,
+            now,
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if inserted == 0 {
             return Ok(Err(Refusal::field("code", FieldProblem::Taken)));
         }
@@ -143,17 +154,32 @@ impl Control {
             };
             or_refuse!(check_subscribers_fit(&mut tx, id, &terms, now).await?);
         }
-        let update = sqlx::query(
+        let terms = Terms::of(draft);
+        sqlx::query!(
             "UPDATE plans SET offer_kind = $2, code = $3, name_en = $4, name_fr = $5, monthly_price_cents = $6,
                     cpu_millicores = $7, memory_mib = $8, storage_gib = $9, seats = $10, devices = $11,
                     backup_retention_days = $12, openstack_vcpus = $13, openstack_ram_mib = $14,
                     openstack_instances = $15, requires_approval = $16, version = version + 1
               WHERE id = $1",
+            id,
+            draft.offer as OfferKind,
+            draft.code.as_str(),
+            draft.name.en,
+            draft.name.fr,
+            terms.monthly_price_cents,
+            terms.cpu_millicores,
+            terms.memory_mib,
+            terms.storage_gib,
+            terms.seats,
+            terms.devices,
+            terms.backup_retention_days,
+            terms.openstack_vcpus,
+            terms.openstack_ram_mib,
+            terms.openstack_instances,
+            draft.requires_approval,
         )
-        .bind(id)
-        .bind(draft.offer.code())
-        .bind(draft.code.as_str());
-        bind_terms(update, draft).execute(&mut *tx).await?;
+        .execute(&mut *tx)
+        .await?;
         self.commit_with(
             tx,
             caller,
@@ -192,11 +218,13 @@ impl Control {
         if before.retired_on.is_none() == on_sale {
             return Ok(Err(Refusal::WrongState));
         }
-        sqlx::query("UPDATE plans SET retired_at = $2, version = version + 1 WHERE id = $1")
-            .bind(id)
-            .bind((!on_sale).then_some(now))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE plans SET retired_at = $2, version = version + 1 WHERE id = $1",
+            id,
+            (!on_sale).then_some(now),
+        )
+        .execute(&mut *tx)
+        .await?;
         self.commit_with(
             tx,
             caller,
@@ -222,48 +250,59 @@ impl Control {
     }
 }
 
-/// Binds a draft's terms after the offer and code, in `PLAN_COLUMNS` order.
-fn bind_terms<'q>(
-    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    draft: &'q PlanDraft,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    let int = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
-    let q = &draft.quotas;
-    query
-        .bind(&draft.name.en)
-        .bind(&draft.name.fr)
-        .bind(i64::try_from(draft.monthly_price_cents).unwrap_or(i64::MAX))
-        .bind(int(q.cpu_millicores))
-        .bind(int(q.memory_mib))
-        .bind(int(q.storage_gib))
-        .bind(q.seats.map(int))
-        .bind(q.devices.map(int))
-        .bind(int(q.backup_retention_days))
-        .bind(int(q.openstack_vcpus))
-        .bind(int(q.openstack_ram_mib))
-        .bind(int(q.openstack_instances))
-        .bind(draft.requires_approval)
+/// A draft's numbers as the columns of `plans` hold them.
+struct Terms {
+    monthly_price_cents: i64,
+    cpu_millicores: i32,
+    memory_mib: i32,
+    storage_gib: i32,
+    seats: Option<i32>,
+    devices: Option<i32>,
+    backup_retention_days: i32,
+    openstack_vcpus: i32,
+    openstack_ram_mib: i32,
+    openstack_instances: i32,
+}
+
+impl Terms {
+    fn of(draft: &PlanDraft) -> Self {
+        let int = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
+        let q = &draft.quotas;
+        Self {
+            monthly_price_cents: i64::try_from(draft.monthly_price_cents).unwrap_or(i64::MAX),
+            cpu_millicores: int(q.cpu_millicores),
+            memory_mib: int(q.memory_mib),
+            storage_gib: int(q.storage_gib),
+            seats: q.seats.map(int),
+            devices: q.devices.map(int),
+            backup_retention_days: int(q.backup_retention_days),
+            openstack_vcpus: int(q.openstack_vcpus),
+            openstack_ram_mib: int(q.openstack_ram_mib),
+            openstack_instances: int(q.openstack_instances),
+        }
+    }
 }
 
 async fn locked_plan(conn: &mut sqlx::PgConnection, code: &str) -> Result<Option<(Uuid, PlanRecord)>> {
-    let id: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM plans WHERE code = $1 FOR UPDATE")
-        .bind(code)
+    let id = sqlx::query_scalar!("SELECT id FROM plans WHERE code = $1 FOR UPDATE", code)
         .fetch_optional(&mut *conn)
         .await?;
-    let Some((id,)) = id else { return Ok(None) };
+    let Some(id) = id else { return Ok(None) };
     Ok(Some((id, plan_record(conn, id).await?)))
 }
 
 async fn plan_record(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<PlanRecord> {
     let (offer, plan) = plan_by_id(conn, id).await?;
-    let (retired_at, version, subscriptions): (Option<time::OffsetDateTime>, i64, i64) = sqlx::query_as(
-        "SELECT p.retired_at, p.version,
-                (SELECT count(*) FROM subscriptions s WHERE s.plan_id = p.id AND s.state <> 'closed')
-           FROM plans p WHERE p.id = $1",
+    let row = sqlx::query!(
+        r#"SELECT p.retired_at, p.version,
+                  (SELECT count(*) FROM subscriptions s WHERE s.plan_id = p.id AND s.state <> 'closed')
+                    AS "subscriptions!"
+             FROM plans p WHERE p.id = $1"#,
+        id,
     )
-    .bind(id)
     .fetch_one(&mut *conn)
     .await?;
+    let (retired_at, version, subscriptions) = (row.retired_at, row.version, row.subscriptions);
     Ok(PlanRecord {
         offer,
         code: plan.code.to_string(),

@@ -87,6 +87,9 @@ impl QuotaKind {
     }
 }
 
+#[cfg(feature = "server")]
+super::jobs::stored_as_text!(QuotaKind);
+
 /// Why an operation on an organization did not happen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Refusal {

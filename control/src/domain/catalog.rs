@@ -27,7 +27,20 @@ impl OfferKind {
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.code() == code)
     }
+
+    /// Its code, under the name `stored_as_text!` reads.
+    pub fn as_str(self) -> &'static str {
+        self.code()
+    }
+
+    /// [`Self::from_code`], under the name `stored_as_text!` reads.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::from_code(code)
+    }
 }
+
+#[cfg(feature = "server")]
+super::jobs::stored_as_text!(OfferKind);
 
 /// A plan's code: lowercase letters, digits and dashes, 2 to 63 characters,
 /// starting with a letter or digit.

@@ -42,5 +42,5 @@ pub use provisioning::{
 pub use subscription::{QuotaUsage, SubscriptionState, SubscriptionView};
 pub use tenancy::{
     CountryCode, FieldError, FieldProblem, MemberView, NewOrganization, OrgName, OrganizationOverview,
-    OrganizationSummary, Role, Slug,
+    OrganizationState, OrganizationSummary, Role, Slug,
 };

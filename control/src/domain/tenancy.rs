@@ -37,6 +37,46 @@ pub enum Role {
     Learner,
 }
 
+/// Where an organization is in its life: waiting for Bibind's approval,
+/// open, suspended by Bibind, or closed for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OrganizationState {
+    PendingApproval,
+    Active,
+    Suspended,
+    Closed,
+}
+
+impl OrganizationState {
+    pub const ALL: [OrganizationState; 4] =
+        [Self::PendingApproval, Self::Active, Self::Suspended, Self::Closed];
+
+    /// The text the `organizations.state` CHECK constraint allows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingApproval => "pending_approval",
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+            Self::Closed => "closed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == raw)
+    }
+
+    /// Whether it takes new subscriptions and plan changes.
+    pub fn open_for_business(self) -> bool {
+        matches!(self, Self::Active | Self::PendingApproval)
+    }
+}
+
+#[cfg(feature = "server")]
+super::jobs::stored_as_text!(OrganizationState);
+
+#[cfg(feature = "server")]
+super::jobs::stored_as_text!(Role);
+
 /// Why a form field was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FieldProblem {

@@ -11,9 +11,8 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{
-    domain::{FlowKind, OfferKind, Role, TenantRefusal},
+    domain::{FlowKind, OfferKind, OrganizationState, Role, TenantRefusal},
     identity::{AcceptedLogin, ChallengeOutcome, KratosSession, LoginRequest, OAuthClient, SessionCheck},
-    tenancy::access::stored_role,
     Control, Result,
 };
 
@@ -157,20 +156,22 @@ impl Control {
         };
         // An identity id that is not a UUID is nobody's membership.
         let identity = Uuid::parse_str(identity_id).unwrap_or(Uuid::nil());
-        let row: Option<(Uuid, String, String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT o.id, o.name, o.slug, o.state, s.offer_kind, m.role
-               FROM subscriptions s
-               JOIN organizations o ON o.id = s.organization_id
-               LEFT JOIN memberships m ON m.organization_id = o.id AND m.identity_id = $2
-              WHERE s.id = $1",
+        let row = sqlx::query!(
+            r#"SELECT o.id, o.name, o.slug, o.state AS "state: OrganizationState",
+                      s.offer_kind AS "offer: OfferKind", m.role AS "role?: Role"
+                 FROM subscriptions s
+                 JOIN organizations o ON o.id = s.organization_id
+                 LEFT JOIN memberships m ON m.organization_id = o.id AND m.identity_id = $2
+                WHERE s.id = $1"#,
+            subscription,
+            identity,
         )
-        .bind(subscription)
-        .bind(identity)
         .fetch_optional(self.db.pool())
         .await?;
-        let Some((organization_id, name, slug, state, offer, role)) = row else {
+        let Some(row) = row else {
             return Ok(None);
         };
+        let organization_id = row.id;
         // Metadata naming another organization than the subscription's is
         // not trusted either way.
         if client
@@ -181,14 +182,11 @@ impl Control {
         {
             return Ok(None);
         }
-        let role = match role {
-            Some(role) if state != "closed" => Some(stored_role(&role)?),
-            _ => None,
-        };
+        let role = row.role.filter(|_| row.state != OrganizationState::Closed);
         Ok(Some(TenantStanding {
-            organization_name: name,
-            organization_slug: slug,
-            offer: OfferKind::from_code(&offer),
+            organization_name: row.name,
+            organization_slug: row.slug,
+            offer: Some(row.offer),
             role,
         }))
     }

@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    domain::{Permission, Refusal, Role},
+    domain::{OrganizationState, Permission, Refusal, Role},
     Caller, Error, Result,
 };
 
@@ -17,9 +17,16 @@ use crate::{
 pub(crate) struct OrgAccess {
     pub id: Uuid,
     pub name: String,
-    pub state: String,
+    pub state: OrganizationState,
     pub role: Role,
     pub caller_id: Uuid,
+}
+
+struct AccessRow {
+    id: Uuid,
+    name: String,
+    state: OrganizationState,
+    role: Role,
 }
 
 pub(crate) fn identity_uuid(caller: &Caller) -> Result<Uuid> {
@@ -29,6 +36,8 @@ pub(crate) fn identity_uuid(caller: &Caller) -> Result<Uuid> {
     })
 }
 
+/// A role read as text. Queries read `role AS "role: Role"` instead; kept
+/// for `provisioning::context` until it does too.
 pub(crate) fn stored_role(raw: &str) -> Result<Role> {
     Role::parse(raw).ok_or_else(|| Error::InvalidStoredData {
         table: "memberships",
@@ -48,25 +57,39 @@ pub(crate) async fn check(
     lock: bool,
 ) -> Result<Result<OrgAccess, Refusal>> {
     let caller_id = identity_uuid(caller)?;
-    let sql = if lock {
-        "SELECT o.id, o.name, o.state, m.role
-           FROM organizations o JOIN memberships m ON m.organization_id = o.id
-          WHERE o.slug = $1 AND m.identity_id = $2 AND o.state <> 'closed'
-          FOR UPDATE OF o"
-    } else {
-        "SELECT o.id, o.name, o.state, m.role
-           FROM organizations o JOIN memberships m ON m.organization_id = o.id
-          WHERE o.slug = $1 AND m.identity_id = $2 AND o.state <> 'closed'"
-    };
-    let found: Option<(Uuid, String, String, String)> = sqlx::query_as(sql)
-        .bind(slug)
-        .bind(caller_id)
+    let found = if lock {
+        sqlx::query_as!(
+            AccessRow,
+            r#"SELECT o.id, o.name, o.state AS "state: OrganizationState", m.role AS "role: Role"
+                 FROM organizations o JOIN memberships m ON m.organization_id = o.id
+                WHERE o.slug = $1 AND m.identity_id = $2 AND o.state <> 'closed'
+                FOR UPDATE OF o"#,
+            slug,
+            caller_id,
+        )
         .fetch_optional(&mut *conn)
-        .await?;
-    let Some((id, name, state, role)) = found else {
+        .await?
+    } else {
+        sqlx::query_as!(
+            AccessRow,
+            r#"SELECT o.id, o.name, o.state AS "state: OrganizationState", m.role AS "role: Role"
+                 FROM organizations o JOIN memberships m ON m.organization_id = o.id
+                WHERE o.slug = $1 AND m.identity_id = $2 AND o.state <> 'closed'"#,
+            slug,
+            caller_id,
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+    };
+    let Some(AccessRow {
+        id,
+        name,
+        state,
+        role,
+    }) = found
+    else {
         return Ok(Err(Refusal::NotFound));
     };
-    let role = stored_role(&role)?;
     if !role.allows(permission) {
         return Ok(Err(Refusal::Forbidden));
     }

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use sqlx::FromRow;
 use time::OffsetDateTime;
 
 use crate::{
@@ -10,47 +9,23 @@ use crate::{
     Control, Error, Result,
 };
 
-#[derive(FromRow)]
-struct OfferRow {
-    kind: String,
-    name_en: String,
-    name_fr: String,
-    summary_en: String,
-    summary_fr: String,
-}
-
-/// The columns a [`PlanRow`] reads, for every query that loads plans.
-pub(crate) const PLAN_COLUMNS: &str =
-    "offer_kind, code, name_en, name_fr, monthly_price_cents, cpu_millicores,
-    memory_mib, storage_gib, seats, devices, backup_retention_days,
-    openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval";
-
-/// [`PLAN_COLUMNS`] of the table aliased `alias` in a join.
-pub(crate) fn plan_columns(alias: &str) -> String {
-    PLAN_COLUMNS
-        .split(',')
-        .map(|column| format!("{alias}.{}", column.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-#[derive(FromRow)]
+/// A plan's columns, as every query that loads plans reads them.
 pub(crate) struct PlanRow {
-    pub(crate) offer_kind: String,
-    code: String,
-    name_en: String,
-    name_fr: String,
-    monthly_price_cents: i64,
-    cpu_millicores: i32,
-    memory_mib: i32,
-    storage_gib: i32,
-    seats: Option<i32>,
-    devices: Option<i32>,
-    backup_retention_days: i32,
-    openstack_vcpus: i32,
-    openstack_ram_mib: i32,
-    openstack_instances: i32,
-    requires_approval: bool,
+    pub(crate) offer_kind: OfferKind,
+    pub(crate) code: String,
+    pub(crate) name_en: String,
+    pub(crate) name_fr: String,
+    pub(crate) monthly_price_cents: i64,
+    pub(crate) cpu_millicores: i32,
+    pub(crate) memory_mib: i32,
+    pub(crate) storage_gib: i32,
+    pub(crate) seats: Option<i32>,
+    pub(crate) devices: Option<i32>,
+    pub(crate) backup_retention_days: i32,
+    pub(crate) openstack_vcpus: i32,
+    pub(crate) openstack_ram_mib: i32,
+    pub(crate) openstack_instances: i32,
+    pub(crate) requires_approval: bool,
 }
 
 /// How long a replica serves the catalog from memory. Plan changes made on
@@ -96,43 +71,47 @@ impl Control {
     }
 
     async fn load_catalog(&self, now: OffsetDateTime) -> Result<Vec<Offer>> {
-        let offers: Vec<OfferRow> = sqlx::query_as(
-            "SELECT kind, name_en, name_fr, summary_en, summary_fr FROM offers ORDER BY position",
+        let offers = sqlx::query!(
+            r#"SELECT kind AS "kind: OfferKind", name_en, name_fr, summary_en, summary_fr
+                 FROM offers ORDER BY position"#,
         )
         .fetch_all(self.db.pool())
         .await?;
-        let plans: Vec<PlanRow> = sqlx::query_as(&format!(
-            "SELECT {PLAN_COLUMNS} FROM plans
-             WHERE retired_at IS NULL OR retired_at > $1
-             ORDER BY position, code"
-        ))
-        .bind(now)
+        let plans = sqlx::query_as!(
+            PlanRow,
+            r#"SELECT offer_kind AS "offer_kind: OfferKind", code, name_en, name_fr, monthly_price_cents,
+                      cpu_millicores, memory_mib, storage_gib, seats, devices, backup_retention_days,
+                      openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval
+                 FROM plans
+                WHERE retired_at IS NULL OR retired_at > $1
+                ORDER BY position, code"#,
+            now,
+        )
         .fetch_all(self.db.pool())
         .await?;
 
-        let mut plans_by_offer: HashMap<String, Vec<Plan>> = HashMap::new();
+        let mut plans_by_offer: HashMap<OfferKind, Vec<Plan>> = HashMap::new();
         for row in plans {
-            let offer = row.offer_kind.clone();
-            plans_by_offer.entry(offer).or_default().push(row.try_into()?);
+            plans_by_offer
+                .entry(row.offer_kind)
+                .or_default()
+                .push(row.try_into()?);
         }
-        offers
+        Ok(offers
             .into_iter()
-            .map(|row| {
-                let kind = OfferKind::from_code(&row.kind).ok_or_else(|| invalid("offers", &row.kind))?;
-                Ok(Offer {
-                    kind,
-                    name: LocalizedText {
-                        en: row.name_en,
-                        fr: row.name_fr,
-                    },
-                    summary: LocalizedText {
-                        en: row.summary_en,
-                        fr: row.summary_fr,
-                    },
-                    plans: plans_by_offer.remove(&row.kind).unwrap_or_default(),
-                })
+            .map(|row| Offer {
+                kind: row.kind,
+                name: LocalizedText {
+                    en: row.name_en,
+                    fr: row.name_fr,
+                },
+                summary: LocalizedText {
+                    en: row.summary_en,
+                    fr: row.summary_fr,
+                },
+                plans: plans_by_offer.remove(&row.kind).unwrap_or_default(),
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -142,32 +121,37 @@ pub(crate) async fn plan_on_sale(
     code: &str,
     now: OffsetDateTime,
 ) -> Result<Option<(uuid::Uuid, OfferKind, Plan)>> {
-    let row: Option<(uuid::Uuid,)> =
-        sqlx::query_as("SELECT id FROM plans WHERE code = $1 AND (retired_at IS NULL OR retired_at > $2)")
-            .bind(code)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((id,)) = row else { return Ok(None) };
+    let id = sqlx::query_scalar!(
+        "SELECT id FROM plans WHERE code = $1 AND (retired_at IS NULL OR retired_at > $2)",
+        code,
+        now,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = id else { return Ok(None) };
     let (kind, plan) = plan_by_id(tx, id).await?;
     Ok(Some((id, kind, plan)))
 }
 
 /// Any plan, retired or not (a retired plan stays on its subscriptions).
 pub(crate) async fn plan_by_id(tx: &mut sqlx::PgConnection, id: uuid::Uuid) -> Result<(OfferKind, Plan)> {
-    let row: PlanRow = sqlx::query_as(&format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = $1"))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let row = sqlx::query_as!(
+        PlanRow,
+        r#"SELECT offer_kind AS "offer_kind: OfferKind", code, name_en, name_fr, monthly_price_cents,
+                  cpu_millicores, memory_mib, storage_gib, seats, devices, backup_retention_days,
+                  openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval
+             FROM plans WHERE id = $1"#,
+        id,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     row.into_offer_plan()
 }
 
 impl PlanRow {
     /// The plan and the offer it belongs to.
     pub(crate) fn into_offer_plan(self) -> Result<(OfferKind, Plan)> {
-        let kind =
-            OfferKind::from_code(&self.offer_kind).ok_or_else(|| invalid("plans", &self.offer_kind))?;
-        Ok((kind, self.try_into()?))
+        Ok((self.offer_kind, self.try_into()?))
     }
 }
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::AuditEvent,
-    domain::{DeviceName, FieldProblem, Permission, QuotaKind, Refusal},
+    domain::{DeviceName, FieldProblem, OrganizationState, Permission, QuotaKind, Refusal},
     or_refuse,
     tenancy::{access, quotas::live_subscriptions},
     Caller, Control, Outcome,
@@ -32,7 +32,7 @@ impl Control {
         let Some(limit) = current.limit(QuotaKind::Devices) else {
             return Ok(Err(Refusal::WrongState));
         };
-        if org.state != "active" || !current.state.allows_devices() {
+        if org.state != OrganizationState::Active || !current.state.allows_devices() {
             return Ok(Err(Refusal::WrongState));
         }
         if current.devices.iter().any(|device| device.name == name.as_str()) {
@@ -46,13 +46,15 @@ impl Control {
                 requested,
             }));
         }
-        sqlx::query("INSERT INTO devices (id, subscription_id, name, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(Uuid::new_v4())
-            .bind(subscription)
-            .bind(name.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO devices (id, subscription_id, name, created_at) VALUES ($1, $2, $3, $4)",
+            Uuid::new_v4(),
+            subscription,
+            name.as_str(),
+            now,
+        )
+        .execute(&mut *tx)
+        .await?;
         self.commit_with(
             tx,
             caller,
@@ -80,17 +82,17 @@ impl Control {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
         let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::UseServices, true).await?);
-        let removed: Option<(String,)> = sqlx::query_as(
+        let removed = sqlx::query_scalar!(
             "DELETE FROM devices d USING subscriptions s
               WHERE d.id = $1 AND d.subscription_id = $2 AND s.id = d.subscription_id AND s.organization_id = $3
               RETURNING d.name",
+            device,
+            subscription,
+            org.id,
         )
-        .bind(device)
-        .bind(subscription)
-        .bind(org.id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((name,)) = removed else {
+        let Some(name) = removed else {
             return Ok(Err(Refusal::NotFound));
         };
         self.commit_with(

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, AuditEvent},
-    domain::{PlatformLimit, Refusal},
+    domain::{OrganizationState, PlatformLimit, Refusal, Role, SubscriptionState},
     Caller, Control, Result,
 };
 
@@ -93,22 +93,28 @@ impl Control {
         let current: i64 = match counted {
             Counted::Owner(identity) => {
                 lock(conn, &format!("owner:{identity}")).await?;
-                sqlx::query_scalar(
-                    "SELECT count(*) FROM memberships m JOIN organizations o ON o.id = m.organization_id
-                      WHERE m.identity_id = $1 AND m.role = 'owner' AND o.state <> 'closed'",
+                sqlx::query_scalar!(
+                    r#"SELECT count(*) AS "count!" FROM memberships m JOIN organizations o ON o.id = m.organization_id
+                        WHERE m.identity_id = $1 AND m.role = $2 AND o.state <> $3"#,
+                    identity,
+                    Role::Owner as Role,
+                    OrganizationState::Closed as OrganizationState,
                 )
-                .bind(identity)
                 .fetch_one(&mut *conn)
                 .await?
             }
             // The caller of a subscription already locked the organization.
             Counted::Organization(organization) => {
-                sqlx::query_scalar(
-                    "SELECT count(*) FROM subscriptions
-                      WHERE organization_id = $1
-                        AND state IN ('requested', 'awaiting_approval', 'provisioning')",
+                sqlx::query_scalar!(
+                    r#"SELECT count(*) AS "count!" FROM subscriptions
+                        WHERE organization_id = $1 AND state = ANY($2)"#,
+                    organization,
+                    &[
+                        SubscriptionState::Requested,
+                        SubscriptionState::AwaitingApproval,
+                        SubscriptionState::Provisioning,
+                    ] as &[SubscriptionState],
                 )
-                .bind(organization)
                 .fetch_one(&mut *conn)
                 .await?
             }
@@ -117,12 +123,12 @@ impl Control {
                     return Ok(Ok(()));
                 };
                 lock(conn, &format!("address:{ip}")).await?;
-                sqlx::query_scalar(
-                    "SELECT count(*) FROM audit_events
-                      WHERE action = 'subscription.create' AND ip = $1::inet AND at > $2",
+                sqlx::query_scalar!(
+                    r#"SELECT count(*) AS "count!" FROM audit_events
+                        WHERE action = 'subscription.create' AND ip = $1::text::inet AND at > $2"#,
+                    ip.to_string(),
+                    now - Duration::hours(1),
                 )
-                .bind(ip.to_string())
-                .bind(now - Duration::hours(1))
                 .fetch_one(&mut *conn)
                 .await?
             }
@@ -175,8 +181,7 @@ impl Control {
 }
 
 async fn lock(conn: &mut PgConnection, key: &str) -> Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
-        .bind(key)
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", key)
         .execute(&mut *conn)
         .await?;
     Ok(())

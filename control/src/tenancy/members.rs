@@ -16,7 +16,7 @@ use crate::{
     infra::mail::InvitationLetter,
     or_refuse,
     tenancy::{
-        access::{self, identity_uuid, stored_role},
+        access::{self, identity_uuid},
         quotas::{check_seats, live_subscriptions, seat_holders},
     },
     Caller, Control, Error, Outcome, PageChange, Result,
@@ -39,11 +39,13 @@ fn new_token() -> Result<String> {
 }
 
 async fn owner_count(conn: &mut PgConnection, organization: Uuid) -> Result<i64> {
-    let (count,): (i64,) =
-        sqlx::query_as("SELECT count(*) FROM memberships WHERE organization_id = $1 AND role = 'owner'")
-            .bind(organization)
-            .fetch_one(&mut *conn)
-            .await?;
+    let count = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM memberships WHERE organization_id = $1 AND role = $2"#,
+        organization,
+        Role::Owner as Role,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     Ok(count)
 }
 
@@ -53,14 +55,14 @@ async fn membership(
     organization: Uuid,
     identity: Uuid,
 ) -> Result<Option<(String, Role)>> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT email, role FROM memberships WHERE organization_id = $1 AND identity_id = $2")
-            .bind(organization)
-            .bind(identity)
-            .fetch_optional(&mut *conn)
-            .await?;
-    row.map(|(email, role)| Ok((email, stored_role(&role)?)))
-        .transpose()
+    let row = sqlx::query!(
+        r#"SELECT email, role AS "role: Role" FROM memberships WHERE organization_id = $1 AND identity_id = $2"#,
+        organization,
+        identity,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|row| (row.email, row.role)))
 }
 
 /// Seats taken by the organization's members and open invitations, checked
@@ -95,30 +97,26 @@ impl Control {
         if new.role == Role::Owner && !org.role.allows(Permission::ManageOwners) {
             return Ok(Err(Refusal::Forbidden));
         }
-        let (already,): (bool,) = sqlx::query_as(
-            "SELECT EXISTS (SELECT 1 FROM memberships WHERE organization_id = $1 AND lower(email) = $2)",
+        let already = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM memberships WHERE organization_id = $1 AND lower(email) = $2) AS "already!""#,
+            org.id,
+            new.email.as_str(),
         )
-        .bind(org.id)
-        .bind(new.email.as_str())
         .fetch_one(&mut *tx)
         .await?;
         if already {
             return Ok(Err(Refusal::AlreadyMember));
         }
-        let replaced: Vec<(String,)> = sqlx::query_as(
-            "UPDATE invitations SET revoked_at = $3
-              WHERE organization_id = $1 AND lower(email) = $2 AND accepted_at IS NULL AND revoked_at IS NULL
-              RETURNING role",
+        let replaced = sqlx::query_scalar!(
+            r#"UPDATE invitations SET revoked_at = $3
+                WHERE organization_id = $1 AND lower(email) = $2 AND accepted_at IS NULL AND revoked_at IS NULL
+                RETURNING role AS "role: Role""#,
+            org.id,
+            new.email.as_str(),
+            now,
         )
-        .bind(org.id)
-        .bind(new.email.as_str())
-        .bind(now)
         .fetch_all(&mut *tx)
         .await?;
-        let replaced: Vec<Role> = replaced
-            .iter()
-            .map(|(role,)| stored_role(role))
-            .collect::<Result<_>>()?;
         // Only an owner may replace an invitation to become owner (rolled back).
         if replaced.contains(&Role::Owner) && !org.role.allows(Permission::ManageOwners) {
             return Ok(Err(Refusal::Forbidden));
@@ -127,20 +125,20 @@ impl Control {
 
         let token = new_token()?;
         let expires_at = now + INVITATION_LIFETIME;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO invitations (id, organization_id, email, role, token_sha256, invited_by, invited_by_email,
                                       created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            Uuid::new_v4(),
+            org.id,
+            new.email.as_str(),
+            new.role as Role,
+            token_hash(&token),
+            org.caller_id,
+            caller.email,
+            now,
+            expires_at,
         )
-        .bind(Uuid::new_v4())
-        .bind(org.id)
-        .bind(new.email.as_str())
-        .bind(new.role.as_str())
-        .bind(token_hash(&token))
-        .bind(org.caller_id)
-        .bind(&caller.email)
-        .bind(now)
-        .bind(expires_at)
         .execute(&mut *tx)
         .await?;
         audit::record(
@@ -177,21 +175,22 @@ impl Control {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
         let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageMembers, true).await?);
-        let revoked: Option<(String, String)> = sqlx::query_as(
-            "UPDATE invitations SET revoked_at = $3
-              WHERE id = $1 AND organization_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL
-              RETURNING email, role",
+        let revoked = sqlx::query!(
+            r#"UPDATE invitations SET revoked_at = $3
+                WHERE id = $1 AND organization_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL
+                RETURNING email, role AS "role: Role""#,
+            invitation,
+            org.id,
+            now,
         )
-        .bind(invitation)
-        .bind(org.id)
-        .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((email, role)) = revoked else {
+        let Some(revoked) = revoked else {
             return Ok(Err(Refusal::NotFound));
         };
+        let (email, role) = (revoked.email, revoked.role);
         // Only an owner may withdraw an invitation to become owner (rolled back).
-        if role == Role::Owner.as_str() && !org.role.allows(Permission::ManageOwners) {
+        if role == Role::Owner && !org.role.allows(Permission::ManageOwners) {
             return Ok(Err(Refusal::Forbidden));
         }
         self.commit_with(
@@ -202,7 +201,7 @@ impl Control {
                 organization_id: Some(org.id),
                 action: "invitation.revoke",
                 target: format!("invitation:{email}"),
-                before: Some(json!({ "email": email, "role": role })),
+                before: Some(json!({ "email": email, "role": role.as_str() })),
                 after: None,
             },
         )
@@ -217,30 +216,24 @@ impl Control {
         token: &str,
         viewer: Option<&Caller>,
     ) -> Result<Option<InvitationPreview>> {
-        let found: Option<(String, String, String, String, String)> = sqlx::query_as(
-            "SELECT o.name, o.slug, i.role, i.email, i.invited_by_email
-               FROM invitations i JOIN organizations o ON o.id = i.organization_id
-              WHERE i.token_sha256 = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL
-                AND i.expires_at > $2 AND o.state <> 'closed'",
+        let found = sqlx::query!(
+            r#"SELECT o.name, o.slug, i.role AS "role: Role", i.email, i.invited_by_email
+                 FROM invitations i JOIN organizations o ON o.id = i.organization_id
+                WHERE i.token_sha256 = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+                  AND i.expires_at > $2 AND o.state <> 'closed'"#,
+            token_hash(token),
+            self.clock.now(),
         )
-        .bind(token_hash(token))
-        .bind(self.clock.now())
         .fetch_optional(self.db.pool())
         .await?;
-        found
-            .map(
-                |(organization_name, organization_slug, role, email, invited_by)| {
-                    Ok(InvitationPreview {
-                        organization_name,
-                        organization_slug,
-                        role: stored_role(&role)?,
-                        email,
-                        invited_by,
-                        signed_in_as: viewer.map(|v| v.email.clone()),
-                    })
-                },
-            )
-            .transpose()
+        Ok(found.map(|row| InvitationPreview {
+            organization_name: row.name,
+            organization_slug: row.slug,
+            role: row.role,
+            email: row.email,
+            invited_by: row.invited_by_email,
+            signed_in_as: viewer.map(|v| v.email.clone()),
+        }))
     }
 
     /// Joins the organization the invitation `token` is for, as the signed-in
@@ -249,20 +242,27 @@ impl Control {
         let now = self.clock.now();
         let identity = identity_uuid(caller)?;
         let mut tx = self.db.pool().begin().await?;
-        let found: Option<(Uuid, Uuid, String, String, String)> = sqlx::query_as(
-            "SELECT i.id, o.id, o.slug, i.email, i.role
-               FROM invitations i JOIN organizations o ON o.id = i.organization_id
-              WHERE i.token_sha256 = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL
-                AND i.expires_at > $2 AND o.state <> 'closed'
-              FOR UPDATE OF o, i",
+        let found = sqlx::query!(
+            r#"SELECT i.id AS invitation, o.id AS organization, o.slug, i.email, i.role AS "role: Role"
+                 FROM invitations i JOIN organizations o ON o.id = i.organization_id
+                WHERE i.token_sha256 = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+                  AND i.expires_at > $2 AND o.state <> 'closed'
+                FOR UPDATE OF o, i"#,
+            token_hash(token),
+            now,
         )
-        .bind(token_hash(token))
-        .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((invitation, organization, slug, email, role)) = found else {
+        let Some(found) = found else {
             return Ok(Err(Refusal::InvitationGone));
         };
+        let (invitation, organization, slug, email, role) = (
+            found.invitation,
+            found.organization,
+            found.slug,
+            found.email,
+            found.role,
+        );
         if !email.eq_ignore_ascii_case(&caller.email) {
             return Ok(Err(Refusal::WrongAccount));
         }
@@ -273,22 +273,23 @@ impl Control {
             return Ok(Err(Refusal::AlreadyMember));
         }
         // The open invitation already holds its seat: joining moves it to a member.
-        let role = stored_role(&role)?;
         or_refuse!(seats_allow(&mut tx, organization, now, &[role], &[role]).await?);
-        sqlx::query("UPDATE invitations SET accepted_at = $2, accepted_by = $3 WHERE id = $1")
-            .bind(invitation)
-            .bind(now)
-            .bind(identity)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2, $3, $4, $5)",
+        sqlx::query!(
+            "UPDATE invitations SET accepted_at = $2, accepted_by = $3 WHERE id = $1",
+            invitation,
+            now,
+            identity,
         )
-        .bind(organization)
-        .bind(identity)
-        .bind(&caller.email)
-        .bind(role.as_str())
-        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2, $3, $4, $5)",
+            organization,
+            identity,
+            caller.email,
+            role as Role,
+            now,
+        )
         .execute(&mut *tx)
         .await?;
         self.commit_with(
@@ -332,12 +333,14 @@ impl Control {
             return Ok(Err(Refusal::LastOwner));
         }
         or_refuse!(seats_allow(&mut tx, org.id, now, &[role], &[current]).await?);
-        sqlx::query("UPDATE memberships SET role = $3 WHERE organization_id = $1 AND identity_id = $2")
-            .bind(org.id)
-            .bind(member)
-            .bind(role.as_str())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE memberships SET role = $3 WHERE organization_id = $1 AND identity_id = $2",
+            org.id,
+            member,
+            role as Role,
+        )
+        .execute(&mut *tx)
+        .await?;
         self.commit_with(
             tx,
             caller,
@@ -375,11 +378,13 @@ impl Control {
         if current == Role::Owner && owner_count(&mut tx, org.id).await? <= 1 {
             return Ok(Err(Refusal::LastOwner));
         }
-        sqlx::query("DELETE FROM memberships WHERE organization_id = $1 AND identity_id = $2")
-            .bind(org.id)
-            .bind(member)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "DELETE FROM memberships WHERE organization_id = $1 AND identity_id = $2",
+            org.id,
+            member,
+        )
+        .execute(&mut *tx)
+        .await?;
         self.commit_with(
             tx,
             caller,

@@ -11,12 +11,12 @@ use uuid::Uuid;
 use crate::{
     audit::{self, AuditEvent, ParsedFilter, AUDIT_PAGE_SIZE},
     domain::{
-        AuditFilter, AuditPage, FieldProblem, NewOrganization, OrganizationOverview, OrganizationSummary,
-        Permission, Refusal, Role,
+        AuditFilter, AuditPage, FieldProblem, NewOrganization, OrganizationOverview, OrganizationState,
+        OrganizationSummary, Permission, Refusal, Role,
     },
     or_refuse,
     tenancy::{
-        access::{self, identity_uuid, stored_role},
+        access::{self, identity_uuid},
         limits::{self, Counted},
         pages,
     },
@@ -44,36 +44,37 @@ impl Control {
             return Ok(Err(refusal));
         }
         let state = if self.approve_new_organizations {
-            "pending_approval"
+            OrganizationState::PendingApproval
         } else {
-            "active"
+            OrganizationState::Active
         };
-        let inserted = sqlx::query(
+        let inserted = sqlx::query!(
             "INSERT INTO organizations (id, slug, name, country, billing_email, state, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $7, $6, $6)
              ON CONFLICT (slug) DO NOTHING",
+            id,
+            new.slug.as_str(),
+            new.name.as_str(),
+            new.country.as_str(),
+            new.billing_email.as_str(),
+            now,
+            state as OrganizationState,
         )
-        .bind(id)
-        .bind(new.slug.as_str())
-        .bind(new.name.as_str())
-        .bind(new.country.as_str())
-        .bind(new.billing_email.as_str())
-        .bind(now)
-        .bind(state)
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if inserted == 0 {
             return Ok(Err(Refusal::field("slug", FieldProblem::Taken)));
         }
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO memberships (organization_id, identity_id, email, role, created_at)
-             VALUES ($1, $2, $3, 'owner', $4)",
+             VALUES ($1, $2, $3, $5, $4)",
+            id,
+            owner,
+            caller.email,
+            now,
+            Role::Owner as Role,
         )
-        .bind(id)
-        .bind(owner)
-        .bind(&caller.email)
-        .bind(now)
         .execute(&mut *tx)
         .await?;
         let after = json!({
@@ -82,7 +83,7 @@ impl Control {
             "country": new.country.as_str(),
             "billing_email": new.billing_email.as_str(),
             "owner": caller.email,
-            "state": state,
+            "state": state.as_str(),
         });
         self.commit_with(
             tx,
@@ -101,33 +102,32 @@ impl Control {
             slug: new.slug.to_string(),
             name: new.name.as_str().to_owned(),
             country: new.country.as_str().to_owned(),
-            state: state.to_owned(),
+            state: state.as_str().to_owned(),
             role: Role::Owner,
         }))
     }
 
     /// The organizations the caller belongs to, by name.
     pub async fn my_organizations(&self, caller: &Caller) -> Result<Vec<OrganizationSummary>> {
-        let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
-            "SELECT o.slug, o.name, o.country, o.state, m.role
-               FROM organizations o JOIN memberships m ON m.organization_id = o.id
-              WHERE m.identity_id = $1 AND o.state <> 'closed'
-              ORDER BY lower(o.name), o.slug",
+        let rows = sqlx::query!(
+            r#"SELECT o.slug, o.name, o.country, o.state AS "state: OrganizationState", m.role AS "role: Role"
+                 FROM organizations o JOIN memberships m ON m.organization_id = o.id
+                WHERE m.identity_id = $1 AND o.state <> 'closed'
+                ORDER BY lower(o.name), o.slug"#,
+            identity_uuid(caller)?,
         )
-        .bind(identity_uuid(caller)?)
         .fetch_all(self.db.pool())
         .await?;
-        rows.into_iter()
-            .map(|(slug, name, country, state, role)| {
-                Ok(OrganizationSummary {
-                    slug,
-                    name,
-                    country,
-                    state,
-                    role: stored_role(&role)?,
-                })
+        Ok(rows
+            .into_iter()
+            .map(|row| OrganizationSummary {
+                slug: row.slug,
+                name: row.name,
+                country: row.country,
+                state: row.state.as_str().to_owned(),
+                role: row.role,
             })
-            .collect()
+            .collect())
     }
 
     /// An organization's page, for its members only: `NotFound` for anyone

@@ -17,12 +17,11 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        Member, OrganizationOverview, OrganizationSummary, PendingInvitation, Permission,
+        Member, OrganizationOverview, OrganizationState, OrganizationSummary, PendingInvitation, Permission,
         ProvisioningProgress, Role, SubscriptionView,
     },
     infra::{change_cache::ChangeCache, store::stored_json},
     tenancy::{
-        access::stored_role,
         progress::progress_of,
         quotas::{live_subscriptions, LiveSubscription},
     },
@@ -50,7 +49,7 @@ pub(crate) fn parse_announcement(payload: &str) -> Option<String> {
 pub(crate) struct OrganizationRecord {
     pub id: Uuid,
     name: String,
-    state: String,
+    state: OrganizationState,
     country: String,
     billing_email: String,
     state_reason: Option<String>,
@@ -100,7 +99,7 @@ impl OrganizationRecord {
                 slug: slug.to_owned(),
                 name: self.name.clone(),
                 country: self.country.clone(),
-                state: self.state.clone(),
+                state: self.state.as_str().to_owned(),
                 role,
             },
             state_reason: self.state_reason.clone(),
@@ -131,65 +130,58 @@ impl OrganizationRecord {
 /// two round trips (the organization with its members and invitations, its
 /// subscriptions) and a third when a job is under way.
 pub(crate) async fn load(conn: &mut PgConnection, slug: &str) -> Result<Option<OrganizationRecord>> {
-    type Row = (
-        Uuid,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-    );
-    let found: Option<Row> = sqlx::query_as(
-        "SELECT o.id, o.name, o.state, o.country, o.billing_email, o.state_reason,
-                (SELECT coalesce(json_agg(json_build_array(m.identity_id, m.email, m.role)
-                          ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END,
-                                   m.email), '[]')
-                   FROM memberships m WHERE m.organization_id = o.id)::text,
-                (SELECT coalesce(json_agg(json_build_array(i.id, i.email, i.role,
-                                          to_char(i.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
-                                          extract(epoch FROM i.expires_at)::bigint)
-                          ORDER BY i.created_at), '[]')
-                   FROM invitations i
-                  WHERE i.organization_id = o.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL)::text
-           FROM organizations o
-          WHERE o.slug = $1 AND o.state <> 'closed'",
+    let found = sqlx::query!(
+        r#"SELECT o.id, o.name, o.state AS "state: OrganizationState", o.country, o.billing_email, o.state_reason,
+                  (SELECT coalesce(json_agg(json_build_array(m.identity_id, m.email, m.role)
+                            ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END,
+                                     m.email), '[]')
+                     FROM memberships m WHERE m.organization_id = o.id)::text AS "members!",
+                  (SELECT coalesce(json_agg(json_build_array(i.id, i.email, i.role,
+                                            to_char(i.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                                            extract(epoch FROM i.expires_at)::bigint)
+                            ORDER BY i.created_at), '[]')
+                     FROM invitations i
+                    WHERE i.organization_id = o.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL)::text
+                    AS "invitations!"
+             FROM organizations o
+            WHERE o.slug = $1 AND o.state <> 'closed'"#,
+        slug,
     )
-    .bind(slug)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((id, name, state, country, billing_email, state_reason, members, invitations)) = found else {
+    let Some(found) = found else {
         return Ok(None);
     };
-    let members: Vec<(Uuid, String, String)> = stored_json(&members)?;
+    let id = found.id;
+    // Roles are stored as `Role` serializes them (lower case).
+    let members: Vec<(Uuid, String, Role)> = stored_json(&found.members)?;
     let members = members
         .into_iter()
         .map(|(identity, email, role)| {
             let member = Member {
                 identity_id: identity.to_string(),
                 email,
-                role: stored_role(&role)?,
+                role,
             };
-            Ok((identity, member))
+            (identity, member)
         })
-        .collect::<Result<Vec<_>>>()?;
-    let invitations: Vec<(Uuid, String, String, String, i64)> = stored_json(&invitations)?;
+        .collect();
+    let invitations: Vec<(Uuid, String, Role, String, i64)> = stored_json(&found.invitations)?;
     let invitations = invitations
         .into_iter()
         .map(|(id, email, role, expires_on, expires_at)| {
             let invitation = PendingInvitation {
                 id: id.to_string(),
                 email,
-                role: stored_role(&role)?,
+                role,
                 expires_on,
             };
             // An instant out of range has long expired.
             let expires_at =
                 OffsetDateTime::from_unix_timestamp(expires_at).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-            Ok((invitation, expires_at))
+            (invitation, expires_at)
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect();
     let subscriptions = live_subscriptions(conn, id).await?;
     let ids: Vec<Uuid> = subscriptions.iter().map(|live| live.id).collect();
     let progress = if ids.is_empty() {
@@ -199,11 +191,11 @@ pub(crate) async fn load(conn: &mut PgConnection, slug: &str) -> Result<Option<O
     };
     Ok(Some(OrganizationRecord {
         id,
-        name,
-        state,
-        country,
-        billing_email,
-        state_reason,
+        name: found.name,
+        state: found.state,
+        country: found.country,
+        billing_email: found.billing_email,
+        state_reason: found.state_reason,
         members,
         invitations,
         subscriptions,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     domain::{
         parse_job_kind, JobState, Permission, ProvisioningProgress, Refusal, Role, Step, StepProgress,
-        SubscriptionProgress, SubscriptionState, SubscriptionView,
+        StepState, SubscriptionProgress, SubscriptionState, SubscriptionView,
     },
     infra::store::stored_json,
     or_refuse,
@@ -23,20 +23,24 @@ pub(crate) async fn progress_of(
     conn: &mut PgConnection,
     subscriptions: &[Uuid],
 ) -> Result<HashMap<Uuid, ProvisioningProgress>> {
-    let rows: Vec<(Uuid, Uuid, String, String, i32, String)> = sqlx::query_as(
-        "SELECT DISTINCT ON (j.subscription_id) j.subscription_id, j.id, j.kind, j.state, j.current_step,
-                (SELECT json_agg(json_build_array(st.name, st.state = 'done') ORDER BY st.position)
-                   FROM job_steps st WHERE st.job_id = j.id)::text
-           FROM jobs j
-          WHERE j.subscription_id = ANY($1)
-          ORDER BY j.subscription_id, j.seq DESC",
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT ON (j.subscription_id) j.subscription_id AS "subscription!", j.id AS job, j.kind,
+                  j.state AS "state: JobState", j.current_step,
+                  (SELECT json_agg(json_build_array(st.name, st.state = $2) ORDER BY st.position)
+                     FROM job_steps st WHERE st.job_id = j.id)::text AS "steps!"
+             FROM jobs j
+            WHERE j.subscription_id = ANY($1)
+            ORDER BY j.subscription_id, j.seq DESC"#,
+        subscriptions,
+        StepState::Done as StepState,
     )
-    .bind(subscriptions)
     .fetch_all(&mut *conn)
     .await?;
     let mut progress = HashMap::new();
-    for (subscription, job, kind, state, current, steps) in rows {
-        let (Some((action, _)), Some(state)) = (parse_job_kind(&kind), JobState::parse(&state)) else {
+    for row in rows {
+        let (subscription, job, state, current, steps) =
+            (row.subscription, row.job, row.state, row.current_step, row.steps);
+        let Some((action, _)) = parse_job_kind(&row.kind) else {
             continue;
         };
         if state == JobState::Succeeded {
@@ -101,13 +105,14 @@ impl Control {
     ) -> Outcome<SubscriptionProgress> {
         let mut conn = self.db.pool().acquire().await?;
         let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::View, false).await?);
-        let state: Option<String> =
-            sqlx::query_scalar("SELECT state FROM subscriptions WHERE id = $1 AND organization_id = $2")
-                .bind(subscription)
-                .bind(org.id)
-                .fetch_optional(&mut *conn)
-                .await?;
-        let Some(state) = state.as_deref().and_then(SubscriptionState::parse) else {
+        let state = sqlx::query_scalar!(
+            r#"SELECT state AS "state: SubscriptionState" FROM subscriptions WHERE id = $1 AND organization_id = $2"#,
+            subscription,
+            org.id,
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(state) = state else {
             return Ok(Err(Refusal::NotFound));
         };
         Ok(Ok(SubscriptionProgress {

@@ -14,11 +14,8 @@ use crate::{
         SubscriptionView,
     },
     infra::store::stored_json,
-    tenancy::{
-        access::stored_role,
-        catalog::{plan_by_id, plan_columns, PlanRow},
-    },
-    Error, Result,
+    tenancy::catalog::{plan_by_id, PlanRow},
+    Result,
 };
 
 /// Whether a member with `role` takes one of the seats of an `offer`
@@ -101,17 +98,29 @@ impl LiveSubscription {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct SubscriptionRow {
     id: Uuid,
     pending_plan_id: Option<Uuid>,
-    state: String,
+    state: SubscriptionState,
     state_reason: Option<String>,
     version: i32,
     offer_name_en: String,
     offer_name_fr: String,
-    #[sqlx(flatten)]
-    plan: PlanRow,
+    offer_kind: OfferKind,
+    code: String,
+    name_en: String,
+    name_fr: String,
+    monthly_price_cents: i64,
+    cpu_millicores: i32,
+    memory_mib: i32,
+    storage_gib: i32,
+    seats: Option<i32>,
+    devices: Option<i32>,
+    backup_retention_days: i32,
+    openstack_vcpus: i32,
+    openstack_ram_mib: i32,
+    openstack_instances: i32,
+    requires_approval: bool,
     /// JSON `[[quota, value], …]`.
     override_list: String,
     /// JSON `[[id, name, "YYYY-MM-DD"], …]`, oldest first (not `devices`:
@@ -129,30 +138,50 @@ pub(crate) async fn live_subscriptions(
     conn: &mut PgConnection,
     organization: Uuid,
 ) -> Result<Vec<LiveSubscription>> {
-    let rows: Vec<SubscriptionRow> = sqlx::query_as(&format!(
-        "SELECT s.id, s.pending_plan_id, s.state, s.state_reason, s.version,
-                o.name_en AS offer_name_en, o.name_fr AS offer_name_fr, {},
-                (SELECT coalesce(json_agg(json_build_array(q.quota, q.value)), '[]')
-                   FROM quota_overrides q WHERE q.subscription_id = s.id)::text AS override_list,
-                (SELECT coalesce(json_agg(json_build_array(d.id, d.name, to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
-                                          ORDER BY d.created_at, d.name), '[]')
-                   FROM devices d WHERE d.subscription_id = s.id)::text AS device_list,
-                u.cpu_millicores AS used_cpu_millicores, u.memory_mib AS used_memory_mib,
-                u.storage_gib AS used_storage_gib
-           FROM subscriptions s
-           JOIN offers o ON o.kind = s.offer_kind
-           JOIN plans p ON p.id = s.plan_id
-           LEFT JOIN subscription_usage u ON u.subscription_id = s.id
-          WHERE s.organization_id = $1 AND s.state <> 'closed'
-          ORDER BY o.position",
-        plan_columns("p")
-    ))
-    .bind(organization)
+    let rows = sqlx::query_as!(
+        SubscriptionRow,
+        r#"SELECT s.id, s.pending_plan_id, s.state AS "state: SubscriptionState", s.state_reason, s.version,
+                  o.name_en AS offer_name_en, o.name_fr AS offer_name_fr,
+                  p.offer_kind AS "offer_kind: OfferKind", p.code, p.name_en, p.name_fr, p.monthly_price_cents,
+                  p.cpu_millicores, p.memory_mib, p.storage_gib, p.seats, p.devices, p.backup_retention_days,
+                  p.openstack_vcpus, p.openstack_ram_mib, p.openstack_instances, p.requires_approval,
+                  (SELECT coalesce(json_agg(json_build_array(q.quota, q.value)), '[]')
+                     FROM quota_overrides q WHERE q.subscription_id = s.id)::text AS "override_list!",
+                  (SELECT coalesce(json_agg(json_build_array(d.id, d.name, to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
+                                            ORDER BY d.created_at, d.name), '[]')
+                     FROM devices d WHERE d.subscription_id = s.id)::text AS "device_list!",
+                  u.cpu_millicores AS "used_cpu_millicores?", u.memory_mib AS "used_memory_mib?",
+                  u.storage_gib AS "used_storage_gib?"
+             FROM subscriptions s
+             JOIN offers o ON o.kind = s.offer_kind
+             JOIN plans p ON p.id = s.plan_id
+             LEFT JOIN subscription_usage u ON u.subscription_id = s.id
+            WHERE s.organization_id = $1 AND s.state <> 'closed'
+            ORDER BY o.position"#,
+        organization,
+    )
     .fetch_all(&mut *conn)
     .await?;
     let mut subscriptions = Vec::with_capacity(rows.len());
     for row in rows {
-        let (offer, plan) = row.plan.into_offer_plan()?;
+        let (offer, plan) = PlanRow {
+            offer_kind: row.offer_kind,
+            code: row.code,
+            name_en: row.name_en,
+            name_fr: row.name_fr,
+            monthly_price_cents: row.monthly_price_cents,
+            cpu_millicores: row.cpu_millicores,
+            memory_mib: row.memory_mib,
+            storage_gib: row.storage_gib,
+            seats: row.seats,
+            devices: row.devices,
+            backup_retention_days: row.backup_retention_days,
+            openstack_vcpus: row.openstack_vcpus,
+            openstack_ram_mib: row.openstack_ram_mib,
+            openstack_instances: row.openstack_instances,
+            requires_approval: row.requires_approval,
+        }
+        .into_offer_plan()?;
         let pending_plan = match row.pending_plan_id {
             Some(pending) => Some(plan_by_id(conn, pending).await?.1),
             None => None,
@@ -176,10 +205,7 @@ pub(crate) async fn live_subscriptions(
             },
             plan,
             pending_plan,
-            state: SubscriptionState::parse(&row.state).ok_or_else(|| Error::InvalidStoredData {
-                table: "subscriptions",
-                detail: format!("unknown state {:?}", row.state),
-            })?,
+            state: row.state,
             reason: row.state_reason,
             version: row.version,
             overrides: overrides
@@ -206,17 +232,17 @@ pub(crate) async fn seat_holders(
     organization: Uuid,
     now: OffsetDateTime,
 ) -> Result<Vec<Role>> {
-    let roles: Vec<(String,)> = sqlx::query_as(
-        "SELECT role FROM memberships WHERE organization_id = $1
-         UNION ALL
-         SELECT role FROM invitations
-          WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2",
+    let roles = sqlx::query_scalar!(
+        r#"SELECT role AS "role!: Role" FROM memberships WHERE organization_id = $1
+           UNION ALL
+           SELECT role FROM invitations
+            WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2"#,
+        organization,
+        now,
     )
-    .bind(organization)
-    .bind(now)
     .fetch_all(&mut *conn)
     .await?;
-    roles.into_iter().map(|(role,)| stored_role(&role)).collect()
+    Ok(roles)
 }
 
 pub(crate) fn seats_used(offer: OfferKind, holders: &[Role]) -> u32 {
@@ -291,13 +317,14 @@ pub(crate) async fn check_subscribers_fit(
     terms: &Plan,
     now: OffsetDateTime,
 ) -> Result<Result<(), Refusal>> {
-    let tenants: Vec<(Uuid, Uuid)> = sqlx::query_as(
+    let tenants = sqlx::query!(
         "SELECT id, organization_id FROM subscriptions WHERE plan_id = $1 AND state <> 'closed'",
+        plan_id,
     )
-    .bind(plan_id)
     .fetch_all(&mut *conn)
     .await?;
-    for (subscription, tenant) in tenants {
+    for row in tenants {
+        let (subscription, tenant) = (row.id, row.organization_id);
         let live = live_subscriptions(conn, tenant).await?;
         let Some(current) = live.iter().find(|s| s.id == subscription) else {
             continue;

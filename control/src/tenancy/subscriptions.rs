@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::AuditEvent,
-    domain::{FieldProblem, Permission, Refusal, SubscriptionState},
+    domain::{FieldProblem, OfferKind, OrganizationState, Permission, Refusal, SubscriptionState},
     or_refuse,
     tenancy::{
         access,
@@ -19,13 +19,8 @@ use crate::{
     Caller, Control, Outcome, Result,
 };
 
-/// Organization states in which new subscriptions and plan changes are taken.
-fn open_for_business(state: &str) -> bool {
-    matches!(state, "active" | "pending_approval")
-}
-
-fn first_state(requires_approval: bool, organization_state: &str) -> SubscriptionState {
-    if requires_approval || organization_state == "pending_approval" {
+fn first_state(requires_approval: bool, organization_state: OrganizationState) -> SubscriptionState {
+    if requires_approval || organization_state == OrganizationState::PendingApproval {
         SubscriptionState::AwaitingApproval
     } else {
         SubscriptionState::Requested
@@ -42,7 +37,7 @@ impl Control {
         let org =
             or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
         or_refuse!(limits::verified_address(caller));
-        if !open_for_business(&org.state) {
+        if !org.state.open_for_business() {
             return Ok(Err(Refusal::WrongState));
         }
         for counted in [Counted::Organization(org.id), Counted::Address(caller)] {
@@ -63,18 +58,18 @@ impl Control {
         }
         let holders = seat_holders(&mut tx, org.id, now).await?;
         or_refuse!(check_plan_fits(offer, &plan, &Default::default(), &holders, 0));
-        let state = first_state(plan.requires_approval, &org.state);
+        let state = first_state(plan.requires_approval, org.state);
         let id = Uuid::new_v4();
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO subscriptions (id, organization_id, offer_kind, plan_id, state, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            id,
+            org.id,
+            offer as OfferKind,
+            plan_id,
+            state as SubscriptionState,
+            now,
         )
-        .bind(id)
-        .bind(org.id)
-        .bind(offer.code())
-        .bind(plan_id)
-        .bind(state.as_str())
-        .bind(now)
         .execute(&mut *tx)
         .await?;
         self.commit_with(
@@ -114,7 +109,7 @@ impl Control {
         if current.version != version {
             return Ok(Err(Refusal::Stale));
         }
-        if !open_for_business(&org.state) || !current.state.allows_plan_change() {
+        if !org.state.open_for_business() || !current.state.allows_plan_change() {
             return Ok(Err(Refusal::WrongState));
         }
         let Some((plan_id, offer, plan)) = plan_on_sale(&mut tx, plan_code, now).await? else {
@@ -148,31 +143,34 @@ impl Control {
         } else {
             (
                 "subscription.change_plan",
-                first_state(plan.requires_approval, &org.state),
+                first_state(plan.requires_approval, org.state),
                 false,
             )
         };
-        let update = if pending {
-            sqlx::query(
+        if pending {
+            sqlx::query!(
                 "UPDATE subscriptions SET pending_plan_id = $2, state_reason = NULL, updated_at = $3,
                         version = version + 1
                   WHERE id = $1",
+                subscription,
+                plan_id,
+                now,
             )
-            .bind(subscription)
-            .bind(plan_id)
-            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         } else {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE subscriptions SET plan_id = $2, pending_plan_id = NULL, state = $3, updated_at = $4,
                         version = version + 1
                   WHERE id = $1",
+                subscription,
+                plan_id,
+                state as SubscriptionState,
+                now,
             )
-            .bind(subscription)
-            .bind(plan_id)
-            .bind(state.as_str())
-            .bind(now)
-        };
-        update.execute(&mut *tx).await?;
+            .execute(&mut *tx)
+            .await?;
+        }
         self.commit_with(
             tx,
             caller,
@@ -244,16 +242,16 @@ pub(crate) async fn set_state(
     reason: Option<&str>,
     now: time::OffsetDateTime,
 ) -> Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE subscriptions
             SET state = $2, state_reason = $3, updated_at = $4, version = version + 1,
                 pending_plan_id = CASE WHEN $2 IN ('closed', 'deprovisioning') THEN NULL ELSE pending_plan_id END
           WHERE id = $1",
+        subscription,
+        state as SubscriptionState,
+        reason,
+        now,
     )
-    .bind(subscription)
-    .bind(state.as_str())
-    .bind(reason)
-    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(())
