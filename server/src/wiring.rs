@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use control::{
-    clock::SystemClock,
+    clock::{Clock, SystemClock},
     domain::EmailAddress,
     identity::{ClientRegistration, Hydra, Kratos, RelyingParty, RelyingPartySettings},
     infra::{mail::Mailer, store::Db},
@@ -17,6 +17,11 @@ use secrecy::ExposeSecret;
 use crate::{config::Config, StartError};
 
 pub async fn control_plane(config: &Config) -> Result<Control, StartError> {
+    control_plane_on(config, Arc::new(SystemClock)).await
+}
+
+/// As `control_plane`, reading the time from `clock`.
+pub async fn control_plane_on(config: &Config, clock: Arc<dyn Clock>) -> Result<Control, StartError> {
     let db = Db::connect_lazy(
         config.database.url.expose_secret(),
         config.database.max_connections,
@@ -24,7 +29,7 @@ pub async fn control_plane(config: &Config) -> Result<Control, StartError> {
     if config.database.migrate {
         db.migrate().await?;
     }
-    let mut control = Control::new(db, Arc::new(SystemClock))
+    let mut control = Control::new(db, clock)
         .with_public_url(&config.server.public_url)
         .with_throttle_limits(config.rate_limits.limits())
         .with_organization_approval(config.tenancy.approve_new_organizations)

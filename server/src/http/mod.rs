@@ -23,7 +23,10 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use app::{shell, App, ShellOptions};
 use axum::{extract::FromRef, routing::get, serve::ListenerExt, Router};
-use control::Control;
+use control::{
+    clock::{Clock, SystemClock},
+    Control,
+};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
@@ -103,18 +106,32 @@ impl Application {
     /// Connects to the database (applying migrations when configured), binds
     /// the listening socket and assembles the router.
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        Self::assemble(config, None).await
+        Self::assemble(config, None, Arc::new(SystemClock)).await
     }
 
     /// As `build`, serving on a socket bound beforehand: whoever needed the
     /// port first (a redirect URI registered with Hydra) keeps it, rather
     /// than freeing it for another process to take before the portal binds.
     pub async fn build_on(config: Config, socket: std::net::TcpListener) -> Result<Self, StartError> {
-        Self::assemble(config, Some(socket)).await
+        Self::assemble(config, Some(socket), Arc::new(SystemClock)).await
     }
 
-    async fn assemble(config: Config, socket: Option<std::net::TcpListener>) -> Result<Self, StartError> {
-        let control = crate::wiring::control_plane(&config).await?;
+    /// As `build` (or `build_on`, given a socket), reading the time from
+    /// `clock`: tests move it instead of forging dates in the database.
+    pub async fn build_with_clock(
+        config: Config,
+        socket: Option<std::net::TcpListener>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
+        Self::assemble(config, socket, clock).await
+    }
+
+    async fn assemble(
+        config: Config,
+        socket: Option<std::net::TcpListener>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
+        let control = crate::wiring::control_plane_on(&config, clock).await?;
         crate::wiring::bootstrap(&config, &control).await;
         let relying_party = crate::wiring::relying_party(&config, &control).await?;
         let engine = crate::wiring::provisioning_engine(&config, &control)?;

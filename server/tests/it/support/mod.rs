@@ -10,8 +10,11 @@ pub mod mail;
 pub mod process;
 pub mod provisioning;
 pub mod proxy;
+pub mod tenancy;
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+
+use control::clock::Clock;
 
 use secrecy::SecretString;
 use server::{
@@ -48,9 +51,17 @@ pub struct TestAppBuilder {
     provisioning: Option<server::config::ProvisioningConfig>,
     database: Option<String>,
     trusted_proxies: Vec<String>,
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl TestAppBuilder {
+    /// Reads the time from `clock` (a `FixedClock` the test moves) instead
+    /// of the wall clock.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
     /// Believes `X-Forwarded-For` from these networks (CIDR).
     pub fn trusted_proxies(mut self, networks: &[&str]) -> Self {
         self.trusted_proxies = networks.iter().map(|n| (*n).to_owned()).collect();
@@ -218,9 +229,10 @@ impl TestAppBuilder {
 
     pub async fn spawn(mut self) -> TestApp {
         let (config, database) = self.config().await;
-        let app = match self.socket.take() {
-            Some(socket) => Application::build_on(config, socket).await,
-            None => Application::build(config).await,
+        let app = match (self.clock.take(), self.socket.take()) {
+            (Some(clock), socket) => Application::build_with_clock(config, socket, clock).await,
+            (None, Some(socket)) => Application::build_on(config, socket).await,
+            (None, None) => Application::build(config).await,
         }
         .expect("the application starts");
         let address = app.local_addr();

@@ -4,6 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use control::{
+    admin::decisions::Decision,
     domain::{
         AdminAccess, Backend, JobState, NewOrganization, OrganizationOverview, ProvisioningProgress,
         RetryPolicy, SignedInUser,
@@ -47,19 +48,7 @@ impl Harness {
                 max_delay: time::Duration::milliseconds(300),
             });
         let operator = person("operator");
-        sqlx::query("INSERT INTO platform_admins (identity_id, email, granted_at, granted_by) VALUES ($1::uuid, $2, now(), 'test')")
-            .bind(&operator.identity_id)
-            .bind(&operator.email)
-            .execute(&app.pool)
-            .await
-            .unwrap();
-        let user = SignedInUser {
-            identity_id: operator.identity_id.clone(),
-            email: operator.email.clone(),
-            email_verified: true,
-            display_name: "Operator".into(),
-            assurance_level: "aal2".into(),
-        };
+        let user = super::tenancy::platform_admin(&app, &operator).await;
         Self {
             app,
             stack,
@@ -95,6 +84,40 @@ impl Harness {
             }
         }
         panic!("the jobs did not settle");
+    }
+
+    /// `owner` subscribes `slug` to `plan` (approved by the platform admin
+    /// when the plan asks for it) and its jobs run: the subscription is
+    /// active, its service running. Returns its id.
+    pub async fn active_subscription(&self, owner: &Caller, slug: &str, plan: &str) -> Uuid {
+        self.control()
+            .subscribe(owner, slug, plan)
+            .await
+            .unwrap()
+            .unwrap();
+        let (id, state, _) = self.subscription(slug).await;
+        if state == "awaiting_approval" {
+            let version: i32 = sqlx::query_scalar("SELECT version FROM subscriptions WHERE id = $1")
+                .bind(id)
+                .fetch_one(&self.app.pool)
+                .await
+                .unwrap();
+            let (user, operator) = &self.admin;
+            self.control()
+                .decide_subscription(Some(user), operator, id, version, &Decision::Approve)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        self.settle().await;
+        assert_eq!(self.failed_jobs().await, vec![], "{slug} on {plan}");
+        let (_, state, applied) = self.subscription(slug).await;
+        assert_eq!(
+            (state.as_str(), applied.as_str()),
+            ("active", "running"),
+            "{slug} on {plan}"
+        );
+        id
     }
 
     /// The organization's latest subscription: id, state, applied state.
