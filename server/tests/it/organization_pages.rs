@@ -6,6 +6,7 @@ use crate::support;
 use std::time::Duration;
 
 use control::{
+    admin::decisions::Reason,
     domain::{NewOrganization, OrganizationOverview, QuotaKind, Refusal, Role},
     Caller,
 };
@@ -122,21 +123,37 @@ async fn tenant() -> Tenant {
 async fn a_page_in_memory_follows_every_change_committed_elsewhere() {
     let Tenant { app, owner, slug, id } = tenant().await;
 
-    // The organization itself, as an admin on another replica would change it.
-    sqlx::query(
-        "UPDATE organizations SET state = 'suspended', state_reason = 'Unpaid invoice' WHERE id = $1",
-    )
-    .bind(id)
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    let second_replica = control::Control::new(
+        control::infra::store::Db::from_pool(app.pool.clone()),
+        std::sync::Arc::new(control::clock::SystemClock),
+    );
+
+    // The organization itself, suspended by an admin on another replica.
+    let operator = person("operator");
+    let admin = support::tenancy::platform_admin(&app, &operator).await;
+    let version: i32 = sqlx::query_scalar("SELECT version FROM organizations WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    second_replica
+        .suspend_organization(
+            Some(&admin),
+            &operator,
+            &slug,
+            version,
+            &Reason::parse("Unpaid invoice").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
     eventually(&app, &owner, &slug, "suspension", |page| {
         page.as_ref()
             .is_ok_and(|page| page.state_reason.as_deref() == Some("Unpaid invoice"))
     })
     .await;
 
-    // A member added, then removed: they see the page, then no longer.
+    // A member added, then removed, by a hand in the database: they see the page, then no longer.
     let colleague = person("colleague");
     sqlx::query("INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, 'member', now())")
         .bind(id)
@@ -189,10 +206,6 @@ async fn a_page_in_memory_follows_every_change_committed_elsewhere() {
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    let second_replica = control::Control::new(
-        control::infra::store::Db::from_pool(app.pool.clone()),
-        std::sync::Arc::new(control::clock::SystemClock),
-    );
     second_replica
         .enqueue_job(&control::jobs::NewJob {
             kind: "provision.training",

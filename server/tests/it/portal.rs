@@ -2,8 +2,10 @@
 //! port with its own database, and talks HTTP to it.
 
 use crate::support;
+use control::{clock::FixedClock, domain::AdminAccess};
 use reqwest::StatusCode;
 use support::TestApp;
+use time::{Duration, OffsetDateTime};
 
 async fn body(response: reqwest::Response) -> String {
     response.text().await.expect("a text body")
@@ -138,15 +140,29 @@ async fn the_language_cookie_wins_over_accept_language() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retired_plans_leave_the_landing_page() {
-    let app = TestApp::spawn().await;
-    sqlx::query("UPDATE plans SET retired_at = now() - interval '1 day' WHERE code = 'shop-starter'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE plans SET retired_at = now() + interval '30 days' WHERE code = 'iot-lab'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    let today = OffsetDateTime::now_utc();
+    let clock = FixedClock::new(today);
+    let app = TestApp::builder().clock(clock.clone()).spawn().await;
+    let operator = support::person("operator");
+    let admin = support::tenancy::platform_admin(&app, &operator).await;
+    // An admin took Starter off sale yesterday; Lab leaves the catalog in
+    // thirty days (retired then, seen from today).
+    for (code, when) in [
+        ("shop-starter", today - Duration::days(1)),
+        ("iot-lab", today + Duration::days(30)),
+    ] {
+        clock.set(when);
+        let AdminAccess::Granted(plans) = app.control.admin_plans(Some(&admin)).await.unwrap() else {
+            panic!("the operator sees the plans");
+        };
+        let version = plans.iter().find(|plan| plan.code == code).unwrap().version;
+        app.control
+            .set_plan_on_sale(Some(&admin), &operator, code, version, false)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    clock.set(today);
     let html = body(app.get("/").await).await;
     assert!(!html.contains(r#"data-plan="shop-starter""#));
     assert!(html.contains(r#"data-plan="shop-business""#));

@@ -34,16 +34,7 @@ struct Provisioned {
 async fn provisioned(harness: &Harness, plan: &str, offer: &str) -> Provisioned {
     let owner = person("owner");
     let slug = organization(harness, &owner).await;
-    harness
-        .control()
-        .subscribe(&owner, &slug, plan)
-        .await
-        .unwrap()
-        .unwrap();
-    harness.settle().await;
-    assert_eq!(harness.failed_jobs().await, vec![]);
-    let (subscription, state, applied) = harness.subscription(&slug).await;
-    assert_eq!((state.as_str(), applied.as_str()), ("active", "running"));
+    let subscription = harness.active_subscription(&owner, &slug, plan).await;
     Provisioned {
         instance: control::domain::instance_name(&slug, OfferKind::from_code(offer).unwrap()),
         slug,
@@ -369,6 +360,8 @@ async fn a_suspended_subscription_missing_services_is_rebuilt_when_resumed() {
 async fn a_subscription_whose_last_job_failed_is_left_to_an_admin() {
     let harness = Harness::start().await;
     let iot = provisioned(&harness, "iot-lab", "iot").await;
+    // Forged: the service ran, yet its last provision failed. A refused step
+    // (a 403 fault) fails a job at once, but then the service never ran.
     sqlx::query("UPDATE jobs SET state = 'failed', last_error = 'test' WHERE subscription_id = $1")
         .bind(iot.subscription)
         .execute(&harness.app.pool)

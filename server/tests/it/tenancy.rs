@@ -5,13 +5,20 @@
 
 use crate::support;
 use control::{
+    clock::FixedClock,
     domain::{
         AuditFilter, DeviceName, FieldProblem, Locale, NewInvitation, NewOrganization, QuotaKind, Refusal,
         Role, SubscriptionState,
     },
     Caller,
 };
-use support::{browser::unique_email, mail, TestApp};
+use support::{
+    browser::unique_email,
+    mail,
+    tenancy::{self, invitation_token},
+    TestApp,
+};
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 /// Someone calling from 192.0.2.9 with request id `req-<name>`, as the audit trail records.
@@ -35,7 +42,12 @@ struct Acme {
 
 /// A fresh application where `owner` owns an organization.
 async fn acme() -> Acme {
-    let app = TestApp::spawn().await;
+    acme_on(TestApp::builder()).await
+}
+
+/// As `acme`, on an application built by `builder`.
+async fn acme_on(builder: support::TestAppBuilder) -> Acme {
+    let app = builder.spawn().await;
     let owner = person("owner");
     let slug = format!("acme-{}", &Uuid::new_v4().simple().to_string()[..8]);
     let new = NewOrganization::parse("Acme", &slug, "FR", "billing@acme.example").unwrap();
@@ -50,18 +62,7 @@ async fn acme() -> Acme {
 impl Acme {
     /// Invites `who` with `role` and has them accept through the e-mailed link.
     async fn join(&self, who: &Caller, role: Role) {
-        let invitation = NewInvitation::parse(&who.email, role.as_str()).unwrap();
-        self.app
-            .control
-            .invite_member(&self.owner, &self.slug, &invitation, Locale::En)
-            .await
-            .unwrap()
-            .unwrap();
-        let token = token_of(&mail::latest_to(&who.email).await);
-        assert_eq!(
-            self.app.control.accept_invitation(who, &token).await.unwrap(),
-            Ok(self.slug.clone())
-        );
+        tenancy::join(&self.app, &self.owner, &self.slug, who, role).await;
     }
 
     async fn role_of(&self, who: &Caller) -> Option<Role> {
@@ -84,11 +85,6 @@ impl Acme {
     }
 }
 
-fn token_of(mail: &mail::Mail) -> String {
-    let link = mail::link(mail, "/invitations/");
-    link.rsplit('/').next().unwrap().to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invitation_is_mailed_accepted_once_and_only_by_its_addressee() {
     let acme = acme().await;
@@ -107,7 +103,7 @@ async fn an_invitation_is_mailed_accepted_once_and_only_by_its_addressee() {
         letter.subject
     );
     assert!(letter.text.contains("administrateur"), "{}", letter.text);
-    let token = token_of(&letter);
+    let token = invitation_token(&letter);
 
     // Only the token's hash is stored.
     let stored = acme
@@ -163,23 +159,25 @@ async fn an_invitation_is_mailed_accepted_once_and_only_by_its_addressee() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_and_withdrawn_invitations_do_not_open() {
-    let acme = acme().await;
+    let clock = FixedClock::new(OffsetDateTime::now_utc());
+    let acme = acme_on(TestApp::builder().clock(clock.clone())).await;
     let (late, withdrawn) = (person("late"), person("withdrawn"));
-    for who in [&late, &withdrawn] {
+    let invite = |who: &Caller| {
         let invitation = NewInvitation::parse(&who.email, "member").unwrap();
-        acme.app
-            .control
-            .invite_member(&acme.owner, &acme.slug, &invitation, Locale::En)
-            .await
-            .unwrap()
-            .unwrap();
-    }
-    let late_token = token_of(&mail::latest_to(&late.email).await);
-    sqlx::query("UPDATE invitations SET created_at = now() - interval '8 days', expires_at = now() - interval '1 day' WHERE email = $1")
-        .bind(&late.email)
-        .execute(&acme.app.pool)
-        .await
-        .unwrap();
+        let (control, owner, slug) = (acme.app.control.clone(), acme.owner.clone(), acme.slug.clone());
+        async move {
+            control
+                .invite_member(&owner, &slug, &invitation, Locale::En)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    };
+    // Invited eight days ago: a week's invitation, expired a day ago.
+    invite(&late).await;
+    clock.advance(Duration::days(8));
+    invite(&withdrawn).await;
+    let late_token = invitation_token(&mail::latest_to(&late.email).await);
     assert_eq!(
         acme.app
             .control
@@ -189,7 +187,7 @@ async fn expired_and_withdrawn_invitations_do_not_open() {
         Err(Refusal::InvitationGone)
     );
 
-    let withdrawn_token = token_of(&mail::latest_to(&withdrawn.email).await);
+    let withdrawn_token = invitation_token(&mail::latest_to(&withdrawn.email).await);
     let overview = acme
         .app
         .control
@@ -587,13 +585,6 @@ async fn devices_count_against_their_quota_and_learners_cannot_register_them() {
         .await
         .unwrap()
         .unwrap();
-    sqlx::query(
-        "INSERT INTO quota_overrides (subscription_id, quota, value, set_by, set_at)
-         SELECT id, 'devices', 2, 'test', now() FROM subscriptions",
-    )
-    .execute(&acme.app.pool)
-    .await
-    .unwrap();
     let subscription: Uuid = control
         .organization_overview(&member, &acme.slug)
         .await
@@ -602,6 +593,13 @@ async fn devices_count_against_their_quota_and_learners_cannot_register_them() {
         .subscriptions[0]
         .id
         .parse()
+        .unwrap();
+    let operator = person("operator");
+    let admin = tenancy::platform_admin(&acme.app, &operator).await;
+    control
+        .set_quota_override(Some(&admin), &operator, subscription, QuotaKind::Devices, Some(2))
+        .await
+        .unwrap()
         .unwrap();
     let name = |raw: &str| DeviceName::parse(raw).unwrap();
     for device in ["sensor-1", "sensor-2"] {

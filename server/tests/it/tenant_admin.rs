@@ -13,7 +13,10 @@ use control::{
     },
     Caller,
 };
-use support::TestApp;
+use support::{
+    provisioning::{organization, Harness},
+    TestApp,
+};
 use uuid::Uuid;
 
 use support::person;
@@ -21,20 +24,7 @@ use support::person;
 /// A platform admin signed in with a second factor.
 async fn admin(app: &TestApp) -> (SignedInUser, Caller) {
     let caller = person("operator");
-    sqlx::query("INSERT INTO platform_admins (identity_id, email, granted_at, granted_by) VALUES ($1::uuid, $2, now(), 'test')")
-        .bind(&caller.identity_id)
-        .bind(&caller.email)
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    let user = SignedInUser {
-        identity_id: caller.identity_id.clone(),
-        email: caller.email.clone(),
-        email_verified: true,
-        display_name: "Operator".into(),
-        assurance_level: "aal2".into(),
-    };
-    (user, caller)
+    (support::tenancy::platform_admin(app, &caller).await, caller)
 }
 
 fn customer_user(caller: &Caller) -> SignedInUser {
@@ -74,7 +64,7 @@ async fn the_tenant_search_filters_sorts_and_pages() {
         })
         .spawn()
         .await;
-    let (user, _) = admin(&app).await;
+    let (user, operator) = admin(&app).await;
     let owner = person("owner");
     for n in 0..60 {
         let country = if n % 3 == 0 { "BE" } else { "FR" };
@@ -94,10 +84,15 @@ async fn the_tenant_search_filters_sorts_and_pages() {
             .unwrap()
             .unwrap();
     }
-    sqlx::query("UPDATE organizations SET state = 'suspended' WHERE slug IN ('shop-10', 'shop-11')")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    let reason = Reason::parse("Unpaid invoice").unwrap();
+    for slug in ["shop-10", "shop-11"] {
+        let version = version_of(&app, slug).await;
+        app.control
+            .suspend_organization(Some(&user), &operator, slug, version, &reason)
+            .await
+            .unwrap()
+            .unwrap();
+    }
     let search = |query: OrganizationSearch| {
         let (control, user) = (app.control.clone(), user.clone());
         async move {
@@ -326,30 +321,23 @@ async fn owner_of(app: &TestApp, slug: &str) -> Caller {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing_needs_the_typed_slug() {
-    let app = TestApp::spawn().await;
-    let (user, operator) = admin(&app).await;
+    let harness = Harness::start().await;
+    let app = &harness.app;
+    let (user, operator) = harness.admin.clone();
     let owner = person("owner");
-    create(&app, &owner, "Acme", "acme", "FR").await;
+    let slug = organization(&harness, &owner).await;
     let control = &app.control;
-    control
-        .subscribe(&owner, "acme", "iot-lab")
-        .await
-        .unwrap()
-        .unwrap();
-    sqlx::query("UPDATE subscriptions SET state = 'active'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    harness.active_subscription(&owner, &slug, "iot-lab").await;
 
     let reason = Reason::parse("Unpaid invoice 2026-11").unwrap();
-    let version = version_of(&app, "acme").await;
+    let version = version_of(&app, &slug).await;
     control
-        .suspend_organization(Some(&user), &operator, "acme", version, &reason)
+        .suspend_organization(Some(&user), &operator, &slug, version, &reason)
         .await
         .unwrap()
         .unwrap();
     let seen = control
-        .organization_overview(&owner, "acme")
+        .organization_overview(&owner, &slug)
         .await
         .unwrap()
         .unwrap();
@@ -361,24 +349,24 @@ async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing
         Some("Unpaid invoice 2026-11")
     );
     assert_eq!(
-        control.subscribe(&owner, "acme", "shop-starter").await.unwrap(),
+        control.subscribe(&owner, &slug, "shop-starter").await.unwrap(),
         Err(Refusal::WrongState),
         "a suspended tenant cannot subscribe"
     );
     assert_eq!(
         control
-            .suspend_organization(Some(&user), &operator, "acme", version, &reason)
+            .suspend_organization(Some(&user), &operator, &slug, version, &reason)
             .await
             .unwrap(),
         Err(Refusal::Stale)
     );
     control
-        .resume_organization(Some(&user), &operator, "acme", version + 1)
+        .resume_organization(Some(&user), &operator, &slug, version + 1)
         .await
         .unwrap()
         .unwrap();
     let seen = control
-        .organization_overview(&owner, "acme")
+        .organization_overview(&owner, &slug)
         .await
         .unwrap()
         .unwrap();
@@ -390,26 +378,26 @@ async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing
 
     let invitation = NewInvitation::parse("late@example.com", "member").unwrap();
     control
-        .invite_member(&owner, "acme", &invitation, Locale::En)
+        .invite_member(&owner, &slug, &invitation, Locale::En)
         .await
         .unwrap()
         .unwrap();
-    let version = version_of(&app, "acme").await;
+    let version = version_of(&app, &slug).await;
     assert_eq!(
         control
-            .close_organization(Some(&user), &operator, "acme", version, "acm")
+            .close_organization(Some(&user), &operator, &slug, version, &slug[..slug.len() - 1])
             .await
             .unwrap(),
         Err(Refusal::field("confirmation", FieldProblem::Mismatch))
     );
     control
-        .close_organization(Some(&user), &operator, "acme", version, "acme")
+        .close_organization(Some(&user), &operator, &slug, version, &slug)
         .await
         .unwrap()
         .unwrap();
     assert!(control.my_organizations(&owner).await.unwrap().is_empty());
     assert_eq!(
-        control.organization_overview(&owner, "acme").await.unwrap(),
+        control.organization_overview(&owner, &slug).await.unwrap(),
         Err(Refusal::NotFound)
     );
     let left: (String, i64) = sqlx::query_as(
@@ -430,7 +418,7 @@ async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing
         .platform_audit(
             Some(&user),
             &AuditFilter {
-                organization: Some("acme".into()),
+                organization: Some(slug.clone()),
                 action: Some("tenant.".into()),
                 ..Default::default()
             },
@@ -654,25 +642,18 @@ async fn a_quota_override_shows_as_the_effective_quota_and_cannot_go_below_usage
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_service_keeps_its_plan_until_a_plan_change_is_approved() {
-    let app = TestApp::spawn().await;
-    let (user, operator) = admin(&app).await;
+    let harness = Harness::start().await;
+    let app = &harness.app;
+    let (user, operator) = harness.admin.clone();
     let owner = person("owner");
-    create(&app, &owner, "Acme", "acme", "FR").await;
+    let slug = organization(&harness, &owner).await;
     let control = &app.control;
-    control
-        .subscribe(&owner, "acme", "shop-business")
-        .await
-        .unwrap()
-        .unwrap();
-    sqlx::query("UPDATE subscriptions SET state = 'active'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    harness.active_subscription(&owner, &slug, "shop-business").await;
     let current = |app: &TestApp| {
-        let (control, owner) = (app.control.clone(), owner.clone());
+        let (control, owner, slug) = (app.control.clone(), owner.clone(), slug.clone());
         async move {
             control
-                .organization_overview(&owner, "acme")
+                .organization_overview(&owner, &slug)
                 .await
                 .unwrap()
                 .unwrap()
@@ -686,7 +667,7 @@ async fn a_running_service_keeps_its_plan_until_a_plan_change_is_approved() {
     control
         .change_plan(
             &owner,
-            "acme",
+            &slug,
             before.id.parse().unwrap(),
             "shop-scale",
             before.version,
@@ -729,7 +710,7 @@ async fn a_running_service_keeps_its_plan_until_a_plan_change_is_approved() {
     control
         .change_plan(
             &owner,
-            "acme",
+            &slug,
             refused.id.parse().unwrap(),
             "shop-scale",
             refused.version,
@@ -759,42 +740,35 @@ async fn a_running_service_keeps_its_plan_until_a_plan_change_is_approved() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resuming_puts_each_subscription_back_where_the_suspension_found_it() {
-    let app = TestApp::spawn().await;
-    let (user, operator) = admin(&app).await;
+    let harness = Harness::start().await;
+    let app = &harness.app;
+    let (user, operator) = harness.admin.clone();
     let owner = person("owner");
-    create(&app, &owner, "Acme", "acme", "FR").await;
+    let slug = organization(&harness, &owner).await;
     let control = &app.control;
+    harness.active_subscription(&owner, &slug, "iot-lab").await;
     control
-        .subscribe(&owner, "acme", "iot-lab")
+        .subscribe(&owner, &slug, "shop-starter")
         .await
         .unwrap()
-        .unwrap();
-    control
-        .subscribe(&owner, "acme", "shop-starter")
-        .await
-        .unwrap()
-        .unwrap();
-    sqlx::query("UPDATE subscriptions SET state = 'active' WHERE offer_kind = 'iot'")
-        .execute(&app.pool)
-        .await
         .unwrap();
     let reason = Reason::parse("Unpaid invoice").unwrap();
-    let version = version_of(&app, "acme").await;
+    let version = version_of(&app, &slug).await;
     control
-        .suspend_organization(Some(&user), &operator, "acme", version, &reason)
+        .suspend_organization(Some(&user), &operator, &slug, version, &reason)
         .await
         .unwrap()
         .unwrap();
-    assert!(states(&app, "acme")
+    assert!(states(&app, &slug)
         .await
         .iter()
         .all(|(_, state, _)| *state == SubscriptionState::Suspended));
     control
-        .resume_organization(Some(&user), &operator, "acme", version + 1)
+        .resume_organization(Some(&user), &operator, &slug, version + 1)
         .await
         .unwrap()
         .unwrap();
-    let mut after = states(&app, "acme").await;
+    let mut after = states(&app, &slug).await;
     after.sort_by_key(|(offer, _, _)| offer.code());
     assert_eq!(
         after,
