@@ -4,6 +4,7 @@
 use crate::support;
 use std::process::Command;
 
+use control::{admin::admins::GrantOutcome, domain::EmailAddress};
 use sqlx::PgPool;
 use support::{
     browser::{unique_email, Browser, PASSWORD},
@@ -163,14 +164,17 @@ async fn the_admin_area_refuses_customers_and_asks_admins_for_a_second_factor() 
         customer.body
     );
 
-    sqlx::query(
-        "INSERT INTO platform_admins (identity_id, email, granted_at, granted_by) VALUES ($1::uuid, $2, now(), 'test')",
-    )
-    .bind(&identity)
-    .bind(&email)
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    let granted = app
+        .control
+        .grant_platform_admin(&EmailAddress::parse(&email).unwrap(), "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        granted,
+        GrantOutcome::Granted {
+            identity_id: identity
+        }
+    );
     // A platform admin signed in with a password only (AAL1), with no second
     // factor enrolled: told to enrol one; the admin list is not shown.
     let admin = browser.follow(&app.url("/admin")).await;

@@ -281,6 +281,8 @@ mod through_the_portal {
         }
 
         // A platform admin's override shows, with the plan's own figure.
+        // Written in the table: the admin's operation refuses a quota the
+        // plan has none of, and the page shows whatever the table holds.
         sqlx::query(
             "INSERT INTO quota_overrides (subscription_id, quota, value, set_by, set_at)
              SELECT id, 'openstack_instances', 2, 'admin@bibind.example', now() FROM subscriptions",

@@ -6,7 +6,7 @@
 //! nothing of the other organization appears in what a stranger gets back.
 
 use crate::support;
-use control::domain::{Locale, NewInvitation, NewOrganization, Role};
+use control::domain::{EmailAddress, Locale, NewInvitation, NewOrganization, Role};
 use reqwest::StatusCode;
 use support::{
     browser::{csrf_token_in, Person},
@@ -27,6 +27,10 @@ struct World {
 
 const ACME: &str = "acme-matrix";
 const OTHER: &str = "other-matrix";
+/// What `world` writes in Acme's audit log, and nothing else may.
+const ACME_SETUP_EVENTS: i64 = 9;
+const ACME_SETUP_LOG: &str =
+    "Acme's log holds its creation, its three members' invitations and joins, its subscription and invitation only";
 
 async fn world() -> World {
     let app = TestApp::builder().oidc().spawn().await;
@@ -50,17 +54,7 @@ async fn world() -> World {
         (&member, Role::Member),
         (&learner, Role::Learner),
     ] {
-        sqlx::query(
-            "INSERT INTO memberships (organization_id, identity_id, email, role, created_at)
-             SELECT id, $2::uuid, $3, $4, now() FROM organizations WHERE slug = $1",
-        )
-        .bind(ACME)
-        .bind(&who.identity_id)
-        .bind(&who.email)
-        .bind(role.as_str())
-        .execute(&app.pool)
-        .await
-        .unwrap();
+        support::tenancy::join(&app, &owner.caller(), ACME, &who.caller(), role).await;
     }
     control
         .subscribe(&owner.caller(), ACME, "iot-lab")
@@ -287,10 +281,7 @@ async fn forms_refuse_roles_without_the_right_with_403_and_strangers_with_404_an
     .fetch_one(&w.app.pool)
     .await
     .unwrap();
-    assert_eq!(
-        acme_events, 3,
-        "Acme's log holds its creation, subscription and invitation only"
-    );
+    assert_eq!(acme_events, ACME_SETUP_EVENTS, "{ACME_SETUP_LOG}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -426,14 +417,11 @@ const PLAN_FIELDS: [(&str, &str); 14] = [
 async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missing() {
     let w = world().await;
     let ops = Person::signed_in(&w.app.base_url, "ops").await;
-    sqlx::query(
-        "INSERT INTO platform_admins (identity_id, email, granted_at, granted_by) VALUES ($1::uuid, $2, now(), 'test')",
-    )
-    .bind(&ops.identity_id)
-    .bind(&ops.email)
-    .execute(&w.app.pool)
-    .await
-    .unwrap();
+    w.app
+        .control
+        .grant_platform_admin(&EmailAddress::parse(&ops.email).unwrap(), "test")
+        .await
+        .unwrap();
     let anonymous = support::browser::Browser::new(&w.app.base_url);
     let (sub, inv, member) = (&w.subscription, &w.invitation, &w.member.identity_id);
     let nobody = uuid::Uuid::new_v4();
@@ -841,10 +829,7 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
     .fetch_one(&w.app.pool)
     .await
     .unwrap();
-    assert_eq!(
-        acme_changes, 3,
-        "Acme's log holds its creation, subscription and invitation only"
-    );
+    assert_eq!(acme_changes, ACME_SETUP_EVENTS, "{ACME_SETUP_LOG}");
     let plans: i64 = sqlx::query_scalar("SELECT count(*) FROM plans WHERE code = 'iot-matrix'")
         .fetch_one(&w.app.pool)
         .await

@@ -43,13 +43,7 @@ async fn acme_training(harness: &Harness, owner: &Caller) -> TenantApp {
     let new = NewOrganization::parse("ACME", &slug, "FR", "billing@example.com").unwrap();
     let control = harness.control();
     control.create_organization(owner, &new).await.unwrap().unwrap();
-    control
-        .subscribe(owner, &slug, "learn-class")
-        .await
-        .unwrap()
-        .unwrap();
-    harness.settle().await;
-    assert_eq!(harness.failed_jobs().await, vec![]);
+    harness.active_subscription(owner, &slug, "learn-class").await;
     let instance = control::domain::instance_name(&slug, control::domain::OfferKind::Training);
     let client_id = format!("odoo-{instance}");
     let secrets = harness

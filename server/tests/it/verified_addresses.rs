@@ -14,9 +14,8 @@ use control::{
 };
 use support::{
     browser::{csrf_token_in, unique_email, verify_address, Person},
-    mail, TestApp,
+    mail, tenancy, TestApp,
 };
-use uuid::Uuid;
 
 fn person(name: &str, verified: bool) -> Caller {
     Caller {
@@ -32,8 +31,7 @@ fn organization(slug: &str) -> NewOrganization {
 
 /// The token of the invitation last mailed to `email`.
 async fn invitation_token(email: &str) -> String {
-    let link = mail::link(&mail::latest_to(email).await, "/invitations/");
-    link.rsplit('/').next().unwrap().to_owned()
+    tenancy::invitation_token(&mail::latest_to(email).await)
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -158,21 +156,10 @@ async fn an_invitation_is_joined_only_with_the_invited_address_proven_and_waits_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_platform_admin_whose_address_is_not_verified_is_refused_the_admin_area() {
     let app = TestApp::spawn().await;
-    let id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO platform_admins (identity_id, email, granted_at, granted_by)
-         VALUES ($1, 'ops@example.com', now(), 'test')",
-    )
-    .bind(id)
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    let ops = tenancy::platform_admin(&app, &support::person("ops")).await;
     let admin = |verified: bool| SignedInUser {
-        identity_id: id.to_string(),
-        email: "ops@example.com".into(),
         email_verified: verified,
-        display_name: "Ops".into(),
-        assurance_level: "aal2".into(),
+        ..ops.clone()
     };
     assert_eq!(
         app.control
