@@ -64,8 +64,8 @@ fn code_only(text: &str) -> String {
             index += rest.find('\n').unwrap_or(rest.len());
         } else if rest.starts_with("/*") {
             index += rest.find("*/").map_or(rest.len(), |end| end + 2);
-        } else if rest.starts_with("r#\"") {
-            index += rest[3..].find("\"#").map_or(rest.len(), |end| end + 5);
+        } else if let Some(raw) = rest.strip_prefix("r#\"") {
+            index += raw.find("\"#").map_or(rest.len(), |end| end + 5);
         } else if rest.starts_with('"') {
             let mut end = 1;
             while end < rest.len() && rest.as_bytes()[end] != b'"' {
