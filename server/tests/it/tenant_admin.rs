@@ -330,7 +330,7 @@ async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing
     harness.active_subscription(&owner, &slug, "iot-lab").await;
 
     let reason = Reason::parse("Unpaid invoice 2026-11").unwrap();
-    let version = version_of(&app, &slug).await;
+    let version = version_of(app, &slug).await;
     control
         .suspend_organization(Some(&user), &operator, &slug, version, &reason)
         .await
@@ -382,7 +382,7 @@ async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing
         .await
         .unwrap()
         .unwrap();
-    let version = version_of(&app, &slug).await;
+    let version = version_of(app, &slug).await;
     assert_eq!(
         control
             .close_organization(Some(&user), &operator, &slug, version, &slug[..slug.len() - 1])
@@ -663,7 +663,7 @@ async fn a_running_service_keeps_its_plan_until_a_plan_change_is_approved() {
     };
 
     // Scale needs approval: the service stays on Business, active, until then.
-    let before = current(&app).await;
+    let before = current(app).await;
     control
         .change_plan(
             &owner,
@@ -675,7 +675,7 @@ async fn a_running_service_keeps_its_plan_until_a_plan_change_is_approved() {
         .await
         .unwrap()
         .unwrap();
-    let waiting = current(&app).await;
+    let waiting = current(app).await;
     assert_eq!(
         (waiting.plan_code.as_str(), waiting.state),
         ("shop-business", SubscriptionState::Active)
@@ -697,7 +697,7 @@ async fn a_running_service_keeps_its_plan_until_a_plan_change_is_approved() {
         .await
         .unwrap()
         .unwrap();
-    let refused = current(&app).await;
+    let refused = current(app).await;
     assert_eq!(
         (refused.plan_code.as_str(), refused.state),
         ("shop-business", SubscriptionState::Active)
@@ -718,7 +718,7 @@ async fn a_running_service_keeps_its_plan_until_a_plan_change_is_approved() {
         .await
         .unwrap()
         .unwrap();
-    let again = current(&app).await;
+    let again = current(app).await;
     control
         .decide_subscription(
             Some(&user),
@@ -730,7 +730,7 @@ async fn a_running_service_keeps_its_plan_until_a_plan_change_is_approved() {
         .await
         .unwrap()
         .unwrap();
-    let approved = current(&app).await;
+    let approved = current(app).await;
     assert_eq!(
         (approved.plan_code.as_str(), approved.state),
         ("shop-scale", SubscriptionState::Active)
@@ -753,13 +753,13 @@ async fn resuming_puts_each_subscription_back_where_the_suspension_found_it() {
         .unwrap()
         .unwrap();
     let reason = Reason::parse("Unpaid invoice").unwrap();
-    let version = version_of(&app, &slug).await;
+    let version = version_of(app, &slug).await;
     control
         .suspend_organization(Some(&user), &operator, &slug, version, &reason)
         .await
         .unwrap()
         .unwrap();
-    assert!(states(&app, &slug)
+    assert!(states(app, &slug)
         .await
         .iter()
         .all(|(_, state, _)| *state == SubscriptionState::Suspended));
@@ -768,7 +768,7 @@ async fn resuming_puts_each_subscription_back_where_the_suspension_found_it() {
         .await
         .unwrap()
         .unwrap();
-    let mut after = states(&app, &slug).await;
+    let mut after = states(app, &slug).await;
     after.sort_by_key(|(offer, _, _)| offer.code());
     assert_eq!(
         after,
