@@ -29,14 +29,14 @@ impl Control {
         }
         let identity_id = found.id;
         let id = uuid_of(&identity_id)?;
-        let inserted = sqlx::query(
+        let inserted = sqlx::query!(
             "INSERT INTO platform_admins (identity_id, email, granted_at, granted_by)
              VALUES ($1, $2, $3, $4) ON CONFLICT (identity_id) DO NOTHING",
+            id,
+            email.as_str(),
+            self.clock.now(),
+            granted_by,
         )
-        .bind(id)
-        .bind(email.as_str())
-        .bind(self.clock.now())
-        .bind(granted_by)
         .execute(self.db.pool())
         .await?
         .rows_affected();
@@ -51,10 +51,12 @@ impl Control {
         let Ok(id) = uuid_of(identity_id) else {
             return Ok(false);
         };
-        let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM platform_admins WHERE identity_id = $1")
-            .bind(id)
-            .fetch_optional(self.db.pool())
-            .await?;
+        let found = sqlx::query_scalar!(
+            "SELECT 1 AS admin FROM platform_admins WHERE identity_id = $1",
+            id
+        )
+        .fetch_optional(self.db.pool())
+        .await?;
         Ok(found.is_some())
     }
 }
@@ -94,19 +96,20 @@ impl Control {
         if let Err(refused) = self.admin_gate(user, "/admin").await?.granted() {
             return Ok(refused);
         }
-        let rows: Vec<(String, time::OffsetDateTime, String)> = sqlx::query_as(
-            "SELECT email, granted_at, granted_by FROM platform_admins ORDER BY granted_at, email",
+        let rows = sqlx::query!(
+            "SELECT email, granted_at, granted_by FROM platform_admins ORDER BY granted_at, email"
         )
         .fetch_all(self.db.pool())
         .await?;
         Ok(AdminAccess::Granted(
             rows.into_iter()
-                .map(|(email, granted_at, granted_by)| PlatformAdmin {
-                    email,
-                    granted_at: granted_at
+                .map(|row| PlatformAdmin {
+                    email: row.email,
+                    granted_at: row
+                        .granted_at
                         .format(&time::format_description::well_known::Rfc3339)
                         .unwrap_or_default(),
-                    granted_by,
+                    granted_by: row.granted_by,
                 })
                 .collect(),
         ))

@@ -1,8 +1,6 @@
 //! The platform's audit log, as the admin reads and exports it: every
 //! organization's entries and the platform's own.
 
-use uuid::Uuid;
-
 use crate::{
     audit::{self, ParsedFilter, AUDIT_PAGE_SIZE},
     domain::{AdminAccess, AuditEntry, AuditFilter, AuditPage, FieldError, SignedInUser},
@@ -38,12 +36,11 @@ impl Control {
         let organization = match filter.organization.as_deref() {
             None => None,
             Some(slug) => {
-                let id: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
-                    .bind(slug)
+                let id = sqlx::query_scalar!("SELECT id FROM organizations WHERE slug = $1", slug)
                     .fetch_optional(&mut *conn)
                     .await?;
                 match id {
-                    Some((id,)) => Some(id),
+                    Some(id) => Some(id),
                     None => {
                         return Ok(Ok(AuditPage {
                             entries: Vec::new(),

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::{
     audit::AuditEvent,
     domain::{
-        AdminAccess, FieldError, FieldProblem, QuotaKind, Refusal, SignedInUser, SubscriptionState,
-        MAX_AMOUNT,
+        AdminAccess, FieldError, FieldProblem, OrganizationState, QuotaKind, Refusal, SignedInUser,
+        SubscriptionState, MAX_AMOUNT,
     },
     or_refuse,
     tenancy::{
@@ -53,7 +53,7 @@ impl Reason {
 /// An organization locked for a change, as the admin's form saw it.
 struct LockedOrganization {
     id: Uuid,
-    state: String,
+    state: OrganizationState,
     reason: Option<String>,
 }
 
@@ -62,33 +62,38 @@ async fn lock_organization(
     slug: &str,
     version: i32,
 ) -> Result<Result<LockedOrganization, Refusal>> {
-    let found: Option<(Uuid, String, Option<String>, i32)> = sqlx::query_as(
-        "SELECT id, state, state_reason, version FROM organizations WHERE slug = $1 FOR UPDATE",
+    let found = sqlx::query!(
+        r#"SELECT id, state AS "state: OrganizationState", state_reason, version
+             FROM organizations WHERE slug = $1 FOR UPDATE"#,
+        slug,
     )
-    .bind(slug)
     .fetch_optional(&mut *conn)
     .await?;
     Ok(match found {
         None => Err(Refusal::NotFound),
-        Some((_, _, _, current)) if current != version => Err(Refusal::Stale),
-        Some((id, state, reason, _)) => Ok(LockedOrganization { id, state, reason }),
+        Some(found) if found.version != version => Err(Refusal::Stale),
+        Some(found) => Ok(LockedOrganization {
+            id: found.id,
+            state: found.state,
+            reason: found.state_reason,
+        }),
     })
 }
 
 async fn set_organization_state(
     conn: &mut PgConnection,
     id: Uuid,
-    state: &str,
+    state: OrganizationState,
     reason: Option<&str>,
     now: time::OffsetDateTime,
 ) -> Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE organizations SET state = $2, state_reason = $3, updated_at = $4, version = version + 1 WHERE id = $1",
+        id,
+        state as OrganizationState,
+        reason,
+        now,
     )
-    .bind(id)
-    .bind(state)
-    .bind(reason)
-    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -127,12 +132,12 @@ impl Control {
         user: Option<&SignedInUser>,
         slug: &str,
         version: i32,
-        from: &[&str],
+        from: &[OrganizationState],
     ) -> Result<Result<(sqlx::Transaction<'static, sqlx::Postgres>, LockedOrganization), Refusal>> {
         or_refuse!(self.admin_may_change(user).await?);
         let mut tx = self.db.pool().begin().await?;
         let tenant = or_refuse!(lock_organization(&mut tx, slug, version).await?);
-        if !from.contains(&tenant.state.as_str()) {
+        if !from.contains(&tenant.state) {
             return Ok(Err(Refusal::WrongState));
         }
         Ok(Ok((tx, tenant)))
@@ -147,7 +152,7 @@ impl Control {
         tenant: &LockedOrganization,
         slug: &str,
         action: &str,
-        state: &str,
+        state: OrganizationState,
         reason: Option<&str>,
     ) -> Outcome<()> {
         self.commit_with(
@@ -158,8 +163,8 @@ impl Control {
                 organization_id: Some(tenant.id),
                 action,
                 target: format!("organization:{slug}"),
-                before: Some(json!({ "state": tenant.state, "reason": tenant.reason })),
-                after: Some(json!({ "state": state, "reason": reason })),
+                before: Some(json!({ "state": tenant.state.as_str(), "reason": tenant.reason })),
+                after: Some(json!({ "state": state.as_str(), "reason": reason })),
             },
         )
         .await?;
@@ -177,15 +182,15 @@ impl Control {
     ) -> Outcome<()> {
         let now = self.clock.now();
         let (mut tx, tenant) = or_refuse!(
-            self.begin_organization_change(user, slug, version, &["pending_approval"])
+            self.begin_organization_change(user, slug, version, &[OrganizationState::PendingApproval])
                 .await?
         );
         let (state, reason, action) = match decision {
-            Decision::Approve => ("active", None, "tenant.approve"),
-            Decision::Reject(reason) => ("closed", Some(reason.as_str()), "tenant.reject"),
+            Decision::Approve => (OrganizationState::Active, None, "tenant.approve"),
+            Decision::Reject(reason) => (OrganizationState::Closed, Some(reason.as_str()), "tenant.reject"),
         };
         set_organization_state(&mut tx, tenant.id, state, reason, now).await?;
-        if state == "closed" {
+        if state == OrganizationState::Closed {
             move_subscriptions(
                 &mut tx,
                 tenant.id,
@@ -221,20 +226,33 @@ impl Control {
     ) -> Outcome<()> {
         let now = self.clock.now();
         let (mut tx, tenant) = or_refuse!(
-            self.begin_organization_change(user, slug, version, &["active"])
+            self.begin_organization_change(user, slug, version, &[OrganizationState::Active])
                 .await?
         );
-        set_organization_state(&mut tx, tenant.id, "suspended", Some(reason.as_str()), now).await?;
-        // Each subscription remembers what the suspension interrupted.
-        sqlx::query(
-            "UPDATE subscriptions
-                SET suspended_from = state, state = 'suspended', state_reason = $2, updated_at = $3,
-                    version = version + 1
-              WHERE organization_id = $1 AND state IN ('requested', 'provisioning', 'active')",
+        set_organization_state(
+            &mut tx,
+            tenant.id,
+            OrganizationState::Suspended,
+            Some(reason.as_str()),
+            now,
         )
-        .bind(tenant.id)
-        .bind(reason.as_str())
-        .bind(now)
+        .await?;
+        // Each subscription remembers what the suspension interrupted.
+        sqlx::query!(
+            "UPDATE subscriptions
+                SET suspended_from = state, state = $4, state_reason = $2, updated_at = $3,
+                    version = version + 1
+              WHERE organization_id = $1 AND state = ANY($5)",
+            tenant.id,
+            reason.as_str(),
+            now,
+            SubscriptionState::Suspended as SubscriptionState,
+            &[
+                SubscriptionState::Requested,
+                SubscriptionState::Provisioning,
+                SubscriptionState::Active,
+            ] as &[SubscriptionState],
+        )
         .execute(&mut *tx)
         .await?;
         self.record_organization_change(
@@ -243,7 +261,7 @@ impl Control {
             &tenant,
             slug,
             "tenant.suspend",
-            "suspended",
+            OrganizationState::Suspended,
             Some(reason.as_str()),
         )
         .await
@@ -260,23 +278,32 @@ impl Control {
     ) -> Outcome<()> {
         let now = self.clock.now();
         let (mut tx, tenant) = or_refuse!(
-            self.begin_organization_change(user, slug, version, &["suspended"])
+            self.begin_organization_change(user, slug, version, &[OrganizationState::Suspended])
                 .await?
         );
-        set_organization_state(&mut tx, tenant.id, "active", None, now).await?;
+        set_organization_state(&mut tx, tenant.id, OrganizationState::Active, None, now).await?;
         // Back exactly where the suspension found them.
-        sqlx::query(
+        sqlx::query!(
             "UPDATE subscriptions
                 SET state = suspended_from, suspended_from = NULL, state_reason = NULL, updated_at = $2,
                     version = version + 1
-              WHERE organization_id = $1 AND state = 'suspended' AND suspended_from IS NOT NULL",
+              WHERE organization_id = $1 AND state = $3 AND suspended_from IS NOT NULL",
+            tenant.id,
+            now,
+            SubscriptionState::Suspended as SubscriptionState,
         )
-        .bind(tenant.id)
-        .bind(now)
         .execute(&mut *tx)
         .await?;
-        self.record_organization_change(tx, caller, &tenant, slug, "tenant.resume", "active", None)
-            .await
+        self.record_organization_change(
+            tx,
+            caller,
+            &tenant,
+            slug,
+            "tenant.resume",
+            OrganizationState::Active,
+            None,
+        )
+        .await
     }
 
     /// Closes a tenant for good once the admin typed its slug: what was
@@ -300,34 +327,56 @@ impl Control {
         }
         let now = self.clock.now();
         let (mut tx, tenant) = or_refuse!(
-            self.begin_organization_change(user, slug, version, &["pending_approval", "active", "suspended"])
-                .await?
+            self.begin_organization_change(
+                user,
+                slug,
+                version,
+                &[
+                    OrganizationState::PendingApproval,
+                    OrganizationState::Active,
+                    OrganizationState::Suspended,
+                ],
+            )
+            .await?
         );
-        set_organization_state(&mut tx, tenant.id, "closed", None, now).await?;
+        set_organization_state(&mut tx, tenant.id, OrganizationState::Closed, None, now).await?;
         // Nothing was provisioned for what was still requested or waiting:
         // closed at once; the rest is deprovisioned by the engine.
-        sqlx::query(
+        sqlx::query!(
             "UPDATE subscriptions
                 SET state = CASE
-                        WHEN state IN ('requested', 'awaiting_approval')
-                          OR (state = 'suspended' AND suspended_from = 'requested') THEN 'closed'
-                        ELSE 'deprovisioning' END,
+                        WHEN state = ANY($3) OR (state = $4 AND suspended_from = $5) THEN $6
+                        ELSE $7 END,
                     suspended_from = NULL, pending_plan_id = NULL, updated_at = $2, version = version + 1
-              WHERE organization_id = $1 AND state NOT IN ('closed', 'deprovisioning')",
+              WHERE organization_id = $1 AND state <> ALL($8)",
+            tenant.id,
+            now,
+            &[SubscriptionState::Requested, SubscriptionState::AwaitingApproval] as &[SubscriptionState],
+            SubscriptionState::Suspended as SubscriptionState,
+            SubscriptionState::Requested as SubscriptionState,
+            SubscriptionState::Closed as SubscriptionState,
+            SubscriptionState::Deprovisioning as SubscriptionState,
+            &[SubscriptionState::Closed, SubscriptionState::Deprovisioning] as &[SubscriptionState],
         )
-        .bind(tenant.id)
-        .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "UPDATE invitations SET revoked_at = $2 WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL",
+            tenant.id,
+            now,
         )
-        .bind(tenant.id)
-        .bind(now)
         .execute(&mut *tx)
         .await?;
-        self.record_organization_change(tx, caller, &tenant, slug, "tenant.close", "closed", None)
-            .await
+        self.record_organization_change(
+            tx,
+            caller,
+            &tenant,
+            slug,
+            "tenant.close",
+            OrganizationState::Closed,
+            None,
+        )
+        .await
     }
 
     /// Decides what waits for approval on a subscription: a plan change
@@ -345,17 +394,20 @@ impl Control {
         or_refuse!(self.admin_may_change(user).await?);
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let found: Option<(Uuid, String, i32)> = sqlx::query_as(
-            "SELECT s.organization_id, o.state, s.version FROM subscriptions s
-               JOIN organizations o ON o.id = s.organization_id
-              WHERE s.id = $1 AND s.state <> 'closed' FOR UPDATE OF o, s",
+        let found = sqlx::query!(
+            r#"SELECT s.organization_id, o.state AS "organization_state: OrganizationState", s.version
+                 FROM subscriptions s
+                 JOIN organizations o ON o.id = s.organization_id
+                WHERE s.id = $1 AND s.state <> 'closed' FOR UPDATE OF o, s"#,
+            subscription,
         )
-        .bind(subscription)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((tenant, tenant_state, current_version)) = found else {
+        let Some(found) = found else {
             return Ok(Err(Refusal::NotFound));
         };
+        let (tenant, tenant_state, current_version) =
+            (found.organization_id, found.organization_state, found.version);
         if current_version != version {
             return Ok(Err(Refusal::Stale));
         }
@@ -380,16 +432,16 @@ impl Control {
                     devices
                 ));
             }
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE subscriptions
                     SET plan_id = CASE WHEN $2 THEN pending_plan_id ELSE plan_id END,
                         pending_plan_id = NULL, state_reason = $3, updated_at = $4, version = version + 1
                   WHERE id = $1",
+                subscription,
+                approve,
+                reason,
+                now,
             )
-            .bind(subscription)
-            .bind(approve)
-            .bind(reason)
-            .bind(now)
             .execute(&mut *tx)
             .await?;
             let kept = if approve {
@@ -407,7 +459,9 @@ impl Control {
                 json!({ "plan": kept, "reason": reason }),
             )
         } else {
-            if current.state != SubscriptionState::AwaitingApproval || tenant_state != "active" {
+            if current.state != SubscriptionState::AwaitingApproval
+                || tenant_state != OrganizationState::Active
+            {
                 return Ok(Err(Refusal::WrongState));
             }
             let next = if reason.is_none() {
@@ -455,14 +509,14 @@ impl Control {
         or_refuse!(self.admin_may_change(user).await?);
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let tenant: Option<(Uuid,)> = sqlx::query_as(
+        let tenant = sqlx::query_scalar!(
             "SELECT o.id FROM subscriptions s JOIN organizations o ON o.id = s.organization_id
               WHERE s.id = $1 AND s.state <> 'closed' FOR UPDATE OF o",
+            subscription,
         )
-        .bind(subscription)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((tenant,)) = tenant else {
+        let Some(tenant) = tenant else {
             return Ok(Err(Refusal::NotFound));
         };
         let live = live_subscriptions(&mut tx, tenant).await?;
@@ -493,24 +547,26 @@ impl Control {
         ));
         match value {
             Some(limit) => {
-                sqlx::query(
+                sqlx::query!(
                     "INSERT INTO quota_overrides (subscription_id, quota, value, set_by, set_at) VALUES ($1, $2, $3, $4, $5)
                      ON CONFLICT (subscription_id, quota) DO UPDATE SET value = $3, set_by = $4, set_at = $5",
+                    subscription,
+                    quota as QuotaKind,
+                    i32::try_from(limit).unwrap_or(i32::MAX), // at most MAX_AMOUNT: fits
+                    caller.email,
+                    now,
                 )
-                .bind(subscription)
-                .bind(quota.as_str())
-                .bind(i32::try_from(limit).unwrap_or(i32::MAX)) // at most MAX_AMOUNT: fits
-                .bind(&caller.email)
-                .bind(now)
                 .execute(&mut *tx)
                 .await?;
             }
             None => {
-                sqlx::query("DELETE FROM quota_overrides WHERE subscription_id = $1 AND quota = $2")
-                    .bind(subscription)
-                    .bind(quota.as_str())
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query!(
+                    "DELETE FROM quota_overrides WHERE subscription_id = $1 AND quota = $2",
+                    subscription,
+                    quota as QuotaKind,
+                )
+                .execute(&mut *tx)
+                .await?;
             }
         }
         self.commit_with(

@@ -31,22 +31,22 @@ pub(crate) async fn record(
     at: OffsetDateTime,
     event: AuditEvent<'_>,
 ) -> Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_events
            (at, actor, actor_email, actor_email_verified, organization_id, action, target, before, after, request_id, ip)
-         VALUES ($1, $2, $3, $11, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10::inet)",
+         VALUES ($1, $2, $3, $11, $4, $5, $6, $7::text::jsonb, $8::text::jsonb, $9, $10::text::inet)",
+        at,
+        caller.identity_id,
+        caller.email,
+        event.organization_id,
+        event.action,
+        event.target,
+        event.before.map(|v| v.to_string()),
+        event.after.map(|v| v.to_string()),
+        caller.request_id,
+        caller.ip.map(|ip| ip.to_string()),
+        caller.email_verified,
     )
-    .bind(at)
-    .bind(&caller.identity_id)
-    .bind(&caller.email)
-    .bind(event.organization_id)
-    .bind(event.action)
-    .bind(&event.target)
-    .bind(event.before.map(|v| v.to_string()))
-    .bind(event.after.map(|v| v.to_string()))
-    .bind(&caller.request_id)
-    .bind(caller.ip.map(|ip| ip.to_string()))
-    .bind(caller.email_verified)
     .execute(&mut **tx)
     .await?;
     Ok(())

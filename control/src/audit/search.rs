@@ -55,18 +55,21 @@ fn like_escaped(raw: &str) -> String {
     raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-type EntryRow = (
-    i64,
-    OffsetDateTime,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// One entry as the search reads it. Its SQL is built at run time (only
+/// the filters given are written), so the row is read by column name.
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: i64,
+    at: OffsetDateTime,
+    actor: String,
+    organization: Option<String>,
+    action: String,
+    target: String,
+    before: Option<String>,
+    after: Option<String>,
+    request_id: Option<String>,
+    ip: Option<String>,
+}
 
 /// Entries matching `filter`, newest first, `limit` at most.
 pub(crate) async fn list(
@@ -75,8 +78,8 @@ pub(crate) async fn list(
     limit: i64,
 ) -> Result<AuditPage> {
     let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-        "SELECT e.id, e.at, coalesce(e.actor_email, e.actor), o.slug, e.action, e.target,
-                e.before::text, e.after::text, e.request_id, host(e.ip)
+        "SELECT e.id, e.at, coalesce(e.actor_email, e.actor) AS actor, o.slug AS organization, e.action, e.target,
+                e.before::text AS before, e.after::text AS after, e.request_id, host(e.ip) AS ip
            FROM audit_events e LEFT JOIN organizations o ON o.id = e.organization_id
           WHERE true",
     );
@@ -112,25 +115,24 @@ pub(crate) async fn list(
     let mut rows: Vec<EntryRow> = query.build_query_as().fetch_all(&mut *conn).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let next_before = if more { rows.last().map(|row| row.0) } else { None };
+    let next_before = if more { rows.last().map(|row| row.id) } else { None };
     let entries = rows
         .into_iter()
-        .map(
-            |(id, at, actor, organization, action, target, before, after, request_id, ip)| AuditEntry {
-                id,
-                at: at
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default(),
-                actor,
-                organization,
-                action,
-                target,
-                before,
-                after,
-                request_id,
-                ip,
-            },
-        )
+        .map(|row| AuditEntry {
+            id: row.id,
+            at: row
+                .at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            actor: row.actor,
+            organization: row.organization,
+            action: row.action,
+            target: row.target,
+            before: row.before,
+            after: row.after,
+            request_id: row.request_id,
+            ip: row.ip,
+        })
         .collect();
     Ok(AuditPage { entries, next_before })
 }

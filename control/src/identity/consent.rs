@@ -128,16 +128,15 @@ impl Control {
     pub async fn first_use_of_logout_token(&self, notice: &crate::identity::LogoutNotice) -> Result<bool> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        sqlx::query("DELETE FROM seen_logout_tokens WHERE expires_at < $1")
-            .bind(now)
+        sqlx::query!("DELETE FROM seen_logout_tokens WHERE expires_at < $1", now)
             .execute(&mut *tx)
             .await?;
-        let inserted = sqlx::query(
+        let inserted = sqlx::query!(
             "INSERT INTO seen_logout_tokens (jti, expires_at) VALUES ($1, $2)
              ON CONFLICT (jti) DO NOTHING",
+            notice.token_id,
+            notice.usable_until,
         )
-        .bind(&notice.token_id)
-        .bind(notice.usable_until)
         .execute(&mut *tx)
         .await?
         .rows_affected();

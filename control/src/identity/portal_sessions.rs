@@ -36,18 +36,18 @@ pub enum PortalLogins<'a> {
 impl Control {
     /// Remembers where portal session `session_id` came from.
     pub async fn record_portal_login(&self, session_id: &str, origin: &PortalLoginOrigin<'_>) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO portal_logins (session_id, hydra_sid, kratos_session_id, subject, signed_in_at)
              VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (session_id) DO UPDATE SET hydra_sid = EXCLUDED.hydra_sid,
                  kratos_session_id = EXCLUDED.kratos_session_id, subject = EXCLUDED.subject,
                  signed_in_at = EXCLUDED.signed_in_at",
+            session_id,
+            origin.hydra_sid,
+            origin.kratos_session_id,
+            origin.subject,
+            self.clock.now(),
         )
-        .bind(session_id)
-        .bind(origin.hydra_sid)
-        .bind(origin.kratos_session_id)
-        .bind(origin.subject)
-        .bind(self.clock.now())
         .execute(self.db.pool())
         .await?;
         Ok(())
@@ -55,8 +55,7 @@ impl Control {
 
     /// Forgets a portal session that signed out by itself.
     pub async fn forget_portal_login(&self, session_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM portal_logins WHERE session_id = $1")
-            .bind(session_id)
+        sqlx::query!("DELETE FROM portal_logins WHERE session_id = $1", session_id)
             .execute(self.db.pool())
             .await?;
         Ok(())
@@ -64,40 +63,58 @@ impl Control {
 
     /// Ends the portal sessions `which` selects; returns their ids.
     pub async fn end_portal_logins(&self, which: &PortalLogins<'_>) -> Result<Vec<String>> {
-        let (condition, first, second) = match which {
-            PortalLogins::OfHydraSession(sid) => ("hydra_sid = $1", *sid, None),
-            PortalLogins::OfKratosSession(id) => ("kratos_session_id = $1", *id, None),
-            PortalLogins::OfSubject(subject) => ("subject = $1", *subject, None),
+        let mut tx = self.db.pool().begin().await?;
+        let ended = match *which {
+            PortalLogins::OfHydraSession(sid) => {
+                sqlx::query_scalar!("DELETE FROM portal_logins WHERE hydra_sid = $1 RETURNING session_id", sid)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            PortalLogins::OfKratosSession(id) => {
+                sqlx::query_scalar!(
+                    "DELETE FROM portal_logins WHERE kratos_session_id = $1 RETURNING session_id",
+                    id,
+                )
+                .fetch_all(&mut *tx)
+                .await?
+            }
+            PortalLogins::OfSubject(subject) => {
+                sqlx::query_scalar!("DELETE FROM portal_logins WHERE subject = $1 RETURNING session_id", subject)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
             PortalLogins::OfSubjectKratosSession {
                 subject,
                 kratos_session_id,
-            } => (
-                "subject = $1 AND kratos_session_id = $2",
-                *subject,
-                Some(*kratos_session_id),
-            ),
+            } => {
+                sqlx::query_scalar!(
+                    "DELETE FROM portal_logins WHERE subject = $1 AND kratos_session_id = $2 RETURNING session_id",
+                    subject,
+                    kratos_session_id,
+                )
+                .fetch_all(&mut *tx)
+                .await?
+            }
             PortalLogins::OfSubjectExcept {
                 subject,
                 kratos_session_id,
-            } => (
-                "subject = $1 AND kratos_session_id IS DISTINCT FROM $2",
-                *subject,
-                Some(*kratos_session_id),
-            ),
+            } => {
+                sqlx::query_scalar!(
+                    "DELETE FROM portal_logins WHERE subject = $1 AND kratos_session_id IS DISTINCT FROM $2
+                     RETURNING session_id",
+                    subject,
+                    kratos_session_id,
+                )
+                .fetch_all(&mut *tx)
+                .await?
+            }
         };
-        let mut tx = self.db.pool().begin().await?;
-        let ended: Vec<String> = sqlx::query_scalar(&format!(
-            "DELETE FROM portal_logins WHERE {condition} RETURNING session_id"
-        ))
-        .bind(first)
-        .bind(second)
+        let deleted: Vec<String> = sqlx::query_scalar!(
+            "DELETE FROM tower_sessions.session WHERE id = ANY($1) RETURNING id",
+            &ended
+        )
         .fetch_all(&mut *tx)
         .await?;
-        let deleted: Vec<String> =
-            sqlx::query_scalar("DELETE FROM tower_sessions.session WHERE id = ANY($1) RETURNING id")
-                .bind(&ended)
-                .fetch_all(&mut *tx)
-                .await?;
         tx.commit().await?;
         Ok(deleted)
     }
@@ -136,12 +153,14 @@ impl Control {
     /// Deletes expired portal sessions and their links; run now and then.
     pub async fn prune_expired_portal_sessions(&self) -> Result<u64> {
         let mut tx = self.db.pool().begin().await?;
-        let expired = sqlx::query("DELETE FROM tower_sessions.session WHERE expiry_date < $1")
-            .bind(self.clock.now())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(
+        let expired = sqlx::query!(
+            "DELETE FROM tower_sessions.session WHERE expiry_date < $1",
+            self.clock.now()
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query!(
             "DELETE FROM portal_logins l WHERE NOT EXISTS
                (SELECT 1 FROM tower_sessions.session s WHERE s.id = l.session_id)",
         )

@@ -243,7 +243,8 @@ impl Control {
         now: OffsetDateTime,
         window: Duration,
     ) -> Result<(i32, OffsetDateTime)> {
-        Ok(sqlx::query_as(
+        let window = sqlx::postgres::types::PgInterval::try_from(window).map_err(sqlx::Error::Encode)?;
+        let row = sqlx::query!(
             "INSERT INTO auth_attempts (bucket, window_start, attempts) VALUES ($1, $2, 1)
              ON CONFLICT (bucket) DO UPDATE SET
                attempts = CASE WHEN auth_attempts.window_start + $3 <= $2 THEN 1
@@ -251,21 +252,24 @@ impl Control {
                window_start = CASE WHEN auth_attempts.window_start + $3 <= $2 THEN $2
                                    ELSE auth_attempts.window_start END
              RETURNING attempts, window_start",
+            bucket,
+            now,
+            window,
         )
-        .bind(bucket)
-        .bind(now)
-        .bind(window)
         .fetch_one(self.db.pool())
-        .await?)
+        .await?;
+        Ok((row.attempts, row.window_start))
     }
 
     /// Forgets windows that ended more than a day ago.
     pub async fn prune_auth_attempts(&self) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM auth_attempts WHERE window_start < $1")
-            .bind(self.clock.now() - Duration::days(1))
-            .execute(self.db.pool())
-            .await?
-            .rows_affected())
+        Ok(sqlx::query!(
+            "DELETE FROM auth_attempts WHERE window_start < $1",
+            self.clock.now() - Duration::days(1)
+        )
+        .execute(self.db.pool())
+        .await?
+        .rows_affected())
     }
 }
 

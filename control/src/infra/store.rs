@@ -45,7 +45,7 @@ impl Db {
     }
 
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query!("SELECT 1 AS alive").fetch_one(&self.pool).await?;
         Ok(())
     }
 }
