@@ -37,8 +37,14 @@ pub fn run(args: &[String]) -> Result<()> {
         }
     }
     let cli = ensure_cli()?;
+    // The build directory the caller uses, if they chose one, so that only
+    // the crates with queries are checked again.
+    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => shared_target_dir()?,
+    };
     if let Some(url) = database_url {
-        return migrate_and_prepare(&cli, &url, check);
+        return migrate_and_prepare(&cli, &url, &target_dir, check);
     }
     tools::ensure_apt(&[&tools::POSTGRES])?;
     let run_dir = paths::RunDir::new("sqlx");
@@ -48,7 +54,7 @@ pub fn run(args: &[String]) -> Result<()> {
         process::free_port()?,
         &run_dir.logs().join("postgres.log"),
     )?;
-    migrate_and_prepare(&cli, &postgres.url(DATABASE), check)?;
+    migrate_and_prepare(&cli, &postgres.url(DATABASE), &target_dir, check)?;
     drop(postgres);
     run_dir.finished();
     Ok(())
@@ -77,8 +83,9 @@ pub fn ensure_cli() -> Result<PathBuf> {
 }
 
 /// Drops and recreates `database_url`'s database, runs the migrations in it,
-/// then `cargo sqlx prepare --workspace` (with `check`, `--check`).
-pub fn migrate_and_prepare(cli: &Path, database_url: &str, check: bool) -> Result<()> {
+/// then `cargo sqlx prepare --workspace` (with `check`, `--check`), building
+/// in `target_dir`.
+pub fn migrate_and_prepare(cli: &Path, database_url: &str, target_dir: &Path, check: bool) -> Result<()> {
     let started = Instant::now();
     let root = paths::workspace_root();
     let sqlx = |args: &[&str]| {
@@ -106,7 +113,7 @@ pub fn migrate_and_prepare(cli: &Path, database_url: &str, check: bool) -> Resul
         // Queries in tests too; the lock file as CI has it.
         .args(["--", "--all-targets", "--locked"])
         .env("PATH", path)
-        .env("CARGO_TARGET_DIR", shared_target_dir()?);
+        .env("CARGO_TARGET_DIR", target_dir);
     // sqlx-cli touches the sources of every crate that uses its macros so
     // that `cargo check` runs them again; their content has not changed, so
     // their times are put back after, and the next build is not a full one.

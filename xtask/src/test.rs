@@ -56,7 +56,12 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("xtask: service logs in {}", log_dir.display());
 
     step("sqlx's offline query data (.sqlx/) against the migrations");
-    sqlx::migrate_and_prepare(&sqlx::ensure_cli()?, &stack.postgres.url(sqlx::DATABASE), true)?;
+    sqlx::migrate_and_prepare(
+        &sqlx::ensure_cli()?,
+        &stack.postgres.url(sqlx::DATABASE),
+        &target_dir,
+        true,
+    )?;
 
     step("unit and integration tests");
     // A hung test must fail the run, not stall CI until its own deadline.
