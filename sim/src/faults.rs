@@ -9,7 +9,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -74,6 +74,14 @@ impl Faults {
         }
     }
 
+    /// As [`Faults::before`], only the status to fail with: `None` to go on.
+    pub async fn failure(&self, operation: &str) -> Option<StatusCode> {
+        match self.before(operation).await {
+            Injected::Fail(status) => Some(status),
+            Injected::Proceed => None,
+        }
+    }
+
     /// Sets the fault of `operation`, replacing any.
     pub fn set(&self, operation: &str, fault: Fault) {
         self.lock().insert(operation.to_owned(), fault);
@@ -103,8 +111,7 @@ impl Faults {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Fault>> {
-        // A panic elsewhere cannot leave the map half-written: take it as is.
-        self.rules.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::locked(&self.rules)
     }
 
     /// `/_sim/faults` routes, to merge into a simulator's router.

@@ -11,9 +11,18 @@ pub mod odoo;
 pub mod openstack;
 pub mod relying_party;
 
-use std::net::SocketAddr;
+use std::{
+    net::SocketAddr,
+    sync::{Mutex, MutexGuard, PoisonError},
+};
 
 use axum::Router;
+
+/// The state behind `mutex`, even after a panic in another handler: no
+/// simulator write leaves its state half-done, so take it as it is.
+pub(crate) fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// A simulator listening on a free loopback port until the value is dropped.
 pub struct Served {

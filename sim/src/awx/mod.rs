@@ -16,7 +16,7 @@ use std::{
     collections::BTreeMap,
     net::SocketAddr,
     path::PathBuf,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard},
     time::{Duration, Instant},
 };
 
@@ -34,7 +34,7 @@ use time::OffsetDateTime;
 
 use self::jobs::{strip_ansi, Job, Outcome, Template};
 pub use self::jobs::{SurveyQuestion, TemplateSpec};
-use crate::faults::{Faults, Injected};
+use crate::faults::Faults;
 
 #[derive(clap::Args)]
 pub struct Options {
@@ -144,24 +144,20 @@ impl Simulator {
     }
 
     fn lock(&self) -> MutexGuard<'_, Awx> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::locked(&self.state)
     }
 
     /// The fault set for `operation`, answered as DRF would.
     async fn fault(&self, operation: &str) -> Option<Response> {
-        match self.faults.before(operation).await {
-            Injected::Proceed => None,
-            Injected::Fail(status) => {
-                let detail = match status {
-                    StatusCode::SERVICE_UNAVAILABLE => "Service temporarily unavailable, try again later.",
-                    StatusCode::NOT_FOUND => "Not found.",
-                    StatusCode::FORBIDDEN => "You do not have permission to perform this action.",
-                    StatusCode::UNAUTHORIZED => UNAUTHENTICATED,
-                    other => other.canonical_reason().unwrap_or("Error"),
-                };
-                Some(drf_error(status, detail))
-            }
-        }
+        let status = self.faults.failure(operation).await?;
+        let detail = match status {
+            StatusCode::SERVICE_UNAVAILABLE => "Service temporarily unavailable, try again later.",
+            StatusCode::NOT_FOUND => "Not found.",
+            StatusCode::FORBIDDEN => "You do not have permission to perform this action.",
+            StatusCode::UNAUTHORIZED => UNAUTHENTICATED,
+            other => other.canonical_reason().unwrap_or("Error"),
+        };
+        Some(drf_error(status, detail))
     }
 }
 
@@ -246,7 +242,7 @@ async fn launch(State(simulator): State<Simulator>, Path(id): Path<String>, body
     if let Some(fault) = simulator.fault("launch_job").await {
         return fault;
     }
-    let forced_failure = matches!(simulator.faults.before("job_outcome").await, Injected::Fail(_));
+    let forced_failure = simulator.faults.failure("job_outcome").await.is_some();
     let request: Map<String, Value> = if body.is_empty() {
         Map::new()
     } else {

@@ -16,7 +16,7 @@ mod pagination;
 use std::{
     collections::BTreeMap,
     net::SocketAddr,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard},
 };
 
 use axum::{
@@ -31,7 +31,7 @@ use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde_json::{json, Map, Value};
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
-use crate::faults::{Faults, Injected};
+use crate::faults::Faults;
 
 #[derive(clap::Args)]
 pub struct Options {
@@ -168,13 +168,12 @@ impl Simulator {
     }
 
     fn lock(&self) -> MutexGuard<'_, Gitlab> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::locked(&self.state)
     }
 
     async fn fault(&self, operation: &str) -> Option<Response> {
-        match self.faults.before(operation).await {
-            Injected::Proceed => None,
-            Injected::Fail(StatusCode::TOO_MANY_REQUESTS) => {
+        match self.faults.failure(operation).await? {
+            StatusCode::TOO_MANY_REQUESTS => {
                 let mut response = (
                     StatusCode::TOO_MANY_REQUESTS,
                     Json(json!({"message": {"error": "This endpoint has been requested too many times. Try again later."}})),
@@ -192,7 +191,7 @@ impl Simulator {
                 }
                 Some(response)
             }
-            Injected::Fail(status) => Some(message(
+            status => Some(message(
                 status,
                 &format!(
                     "{} {}",

@@ -13,7 +13,7 @@ mod status;
 
 use std::{
     net::SocketAddr,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -27,7 +27,7 @@ use axum::{
 };
 use serde_json::{json, Value};
 
-use crate::faults::{Faults, Injected};
+use crate::faults::Faults;
 use cluster::{Cluster, ListOptions};
 use kinds::Kind;
 use selectors::{FieldSelector, LabelSelector};
@@ -74,8 +74,7 @@ struct Simulator {
 impl Simulator {
     /// The cluster, with the namespaces whose time has come removed.
     fn cluster(&self) -> std::sync::MutexGuard<'_, Cluster> {
-        // A panic elsewhere cannot leave the map half-written: take it as is.
-        let mut cluster = self.cluster.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cluster = crate::locked(&self.cluster);
         cluster.sweep(Instant::now());
         cluster
     }
@@ -99,7 +98,7 @@ pub fn router_with(faults: Faults, settings: Settings) -> Router {
 }
 
 async fn version(State(simulator): State<Simulator>) -> Response {
-    if let Injected::Fail(status) = simulator.faults.before("get_version").await {
+    if let Some(status) = simulator.faults.failure("get_version").await {
         return ApiError::injected(status).into_response();
     }
     Json(json!({
@@ -232,7 +231,7 @@ async fn dispatch(
         _ => return ApiError::method_not_allowed(method.as_str()).into_response(),
     };
     let operation = format!("{verb}_{}", target.kind.operation);
-    if let Injected::Fail(status) = simulator.faults.before(&operation).await {
+    if let Some(status) = simulator.faults.failure(&operation).await {
         return ApiError::injected(status).into_response();
     }
     let query: Vec<(String, String)> = Query::try_from_uri(&uri)

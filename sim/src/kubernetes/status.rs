@@ -34,13 +34,27 @@ impl ApiError {
         self
     }
 
-    pub fn not_found(kind: &Kind, name: &str) -> Self {
+    /// An error about one object: `<kind> "<name>" <what>`, with its details.
+    fn about(code: u16, reason: &'static str, kind: &Kind, name: &str, what: &str) -> Self {
+        Self::new(code, reason, format!("{} \"{name}\" {what}", kind.qualified()))
+            .with_details(details(kind, name))
+    }
+
+    /// A 409 Conflict: "Operation cannot be fulfilled on <kind> "<name>": <why>".
+    fn unfulfilled(kind: &Kind, name: &str, why: &str) -> Self {
         Self::new(
-            404,
-            "NotFound",
-            format!("{} \"{name}\" not found", kind.qualified()),
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": {why}",
+                kind.qualified()
+            ),
         )
         .with_details(details(kind, name))
+    }
+
+    pub fn not_found(kind: &Kind, name: &str) -> Self {
+        Self::about(404, "NotFound", kind, name, "not found")
     }
 
     pub fn namespace_not_found(namespace: &str) -> Self {
@@ -59,47 +73,29 @@ impl ApiError {
     }
 
     pub fn already_exists(kind: &Kind, name: &str) -> Self {
-        Self::new(
-            409,
-            "AlreadyExists",
-            format!("{} \"{name}\" already exists", kind.qualified()),
-        )
-        .with_details(details(kind, name))
+        Self::about(409, "AlreadyExists", kind, name, "already exists")
     }
 
     /// A write whose resourceVersion is not the stored one.
     pub fn conflict(kind: &Kind, name: &str) -> Self {
-        Self::new(
-            409,
-            "Conflict",
-            format!(
-                "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
-                kind.qualified()
-            ),
+        Self::unfulfilled(
+            kind,
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
         )
-        .with_details(details(kind, name))
     }
 
     /// A DELETE of a namespace already terminating.
     pub fn namespace_still_terminating(kind: &Kind, name: &str) -> Self {
-        Self::new(
-            409,
-            "Conflict",
-            format!(
-                "Operation cannot be fulfilled on {} \"{name}\": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.",
-                kind.qualified()
-            ),
+        Self::unfulfilled(
+            kind,
+            name,
+            "The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.",
         )
-        .with_details(details(kind, name))
     }
 
     pub fn forbidden(kind: &Kind, name: &str, why: &str) -> Self {
-        Self::new(
-            403,
-            "Forbidden",
-            format!("{} \"{name}\" is forbidden: {why}", kind.qualified()),
-        )
-        .with_details(details(kind, name))
+        Self::about(403, "Forbidden", kind, name, &format!("is forbidden: {why}"))
     }
 
     pub fn namespace_terminating(kind: &Kind, name: &str, namespace: &str) -> Self {

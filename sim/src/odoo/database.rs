@@ -108,6 +108,20 @@ impl Database {
         self.tables.get(model)?.get(&id)
     }
 
+    /// Odoo's `MissingError` naming every id of `ids` that has no record.
+    fn check_exist(&self, model: &Model, ids: &[i64]) -> OdooResult<()> {
+        let missing: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| self.get(model.name, *id).is_none())
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(OdooError::missing(model.name, &missing))
+        }
+    }
+
     pub fn get_mut(&mut self, model: &str, id: i64) -> Option<&mut Record> {
         self.tables.get_mut(model)?.get_mut(&id)
     }
@@ -237,14 +251,7 @@ impl Database {
         let values = values
             .as_object()
             .ok_or_else(|| OdooError::type_error("write() expects a dict of values"))?;
-        let missing: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|id| self.get(model.name, *id).is_none())
-            .collect();
-        if !missing.is_empty() {
-            return Err(OdooError::missing(model.name, &missing));
-        }
+        self.check_exist(model, ids)?;
         let mut updated = Vec::new();
         for id in ids {
             let mut record = self.get(model.name, *id).cloned().unwrap_or_default();
@@ -329,14 +336,7 @@ impl Database {
                 })
                 .collect::<OdooResult<_>>()?
         };
-        let missing: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|id| self.get(model.name, *id).is_none())
-            .collect();
-        if !missing.is_empty() {
-            return Err(OdooError::missing(model.name, &missing));
-        }
+        self.check_exist(model, ids)?;
         Ok(ids
             .iter()
             .filter_map(|id| self.get(model.name, *id).map(|record| (id, record)))

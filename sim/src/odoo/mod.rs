@@ -18,7 +18,7 @@ mod schema;
 use std::{
     collections::BTreeMap,
     net::SocketAddr,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard},
 };
 
 use axum::{
@@ -35,7 +35,7 @@ use self::{
     database::Database,
     error::{OdooError, OdooResult},
 };
-use crate::faults::{Faults, Injected};
+use crate::faults::Faults;
 
 #[derive(clap::Args)]
 pub struct Options {
@@ -104,7 +104,7 @@ impl Simulator {
     }
 
     fn lock(&self) -> MutexGuard<'_, Server> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::locked(&self.state)
     }
 }
 
@@ -125,7 +125,7 @@ async fn jsonrpc(State(simulator): State<Simulator>, body: Bytes) -> Response {
         ),
         _ => format!("{service}.{method}"),
     };
-    if let Injected::Fail(status) = simulator.faults.before(&operation).await {
+    if let Some(status) = simulator.faults.failure(&operation).await {
         return proxy_error(status);
     }
     let outcome = {

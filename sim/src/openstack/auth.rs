@@ -5,7 +5,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Mutex, PoisonError},
+    sync::Mutex,
     time::{Duration, Instant},
 };
 
@@ -129,13 +129,13 @@ impl TokenValidator {
     }
 
     fn cached(&self, token: &str) -> Option<Caller> {
-        let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let cache = crate::locked(&self.cache);
         let (caller, at) = cache.get(token)?;
         (at.elapsed() < CACHE_FOR).then(|| caller.clone())
     }
 
     fn remember(&self, token: &str, caller: &Caller) {
-        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cache = crate::locked(&self.cache);
         if cache.len() >= CACHE_MAX {
             cache.clear();
         }

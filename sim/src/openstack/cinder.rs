@@ -19,9 +19,8 @@ use serde_json::{json, Value};
 use super::{
     auth::Caller,
     faults::{compute_fault, injected_message},
-    integer_value, truthy, OpenStackSim, Service,
+    requested_limit, truthy, BadLimit, OpenStackSim, Service, MAX_LIMIT,
 };
-use crate::faults::Injected;
 
 pub const DEFAULTS: &[(&str, i64)] = &[
     ("volumes", 10),
@@ -39,7 +38,6 @@ pub const DEFAULTS: &[(&str, i64)] = &[
 
 /// Keys a quota set may carry that are not resources.
 const NON_QUOTA_KEYS: [&str; 2] = ["tenant_id", "id"];
-const MAX_LIMIT: i64 = 2_147_483_647;
 
 async fn prelude(
     sim: &OpenStackSim,
@@ -51,7 +49,7 @@ async fn prelude(
     if caller.project_id != admin_project_id {
         return Err(compute_fault(StatusCode::BAD_REQUEST, "Malformed request url"));
     }
-    if let Injected::Fail(status) = sim.faults().before(operation).await {
+    if let Some(status) = sim.faults().failure(operation).await {
         return Err(compute_fault(status, &injected_message(status)));
     }
     Ok(caller)
@@ -176,15 +174,11 @@ fn validated_update(sim: &OpenStackSim, body: &[u8]) -> Result<Vec<(String, i64)
         if NON_QUOTA_KEYS.contains(&key.as_str()) {
             continue;
         }
-        let Some(limit) = integer_value(value) else {
-            return Err(format!("Invalid input received: {key} must be an integer."));
-        };
-        if limit < -1 {
-            return Err(format!("Invalid input received: {key} must be >= -1"));
-        }
-        if limit > MAX_LIMIT {
-            return Err(format!("Invalid input received: {key} must be <= {MAX_LIMIT}"));
-        }
+        let limit = requested_limit(value).map_err(|bad| match bad {
+            BadLimit::NotInteger => format!("Invalid input received: {key} must be an integer."),
+            BadLimit::TooSmall(_) => format!("Invalid input received: {key} must be >= -1"),
+            BadLimit::TooLarge(_) => format!("Invalid input received: {key} must be <= {MAX_LIMIT}"),
+        })?;
         limits.push((key.clone(), limit));
     }
     Ok(limits)

@@ -28,7 +28,7 @@ mod nova;
 use std::{
     collections::BTreeMap,
     net::SocketAddr,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard},
 };
 
 use axum::{
@@ -128,8 +128,7 @@ impl OpenStackSim {
             Service::Volume => &self.inner.cinder,
             Service::Network => &self.inner.neutron,
         };
-        // A panic elsewhere cannot leave a book half-written: take it as is.
-        book.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::locked(book)
     }
 }
 
@@ -166,6 +165,26 @@ fn integer_value(value: &serde_json::Value) -> Option<i64> {
         serde_json::Value::Number(number) => number.as_i64(),
         serde_json::Value::String(text) => text.trim().parse().ok(),
         _ => None,
+    }
+}
+
+/// The largest limit the three services accept (a 32-bit signed integer).
+const MAX_LIMIT: i64 = 2_147_483_647;
+
+/// Why a requested limit is refused; each service words it its own way.
+enum BadLimit {
+    NotInteger,
+    TooSmall(i64),
+    TooLarge(i64),
+}
+
+/// A requested limit: an integer value from -1 (unlimited) to [`MAX_LIMIT`].
+fn requested_limit(value: &serde_json::Value) -> Result<i64, BadLimit> {
+    match integer_value(value) {
+        None => Err(BadLimit::NotInteger),
+        Some(limit) if limit < -1 => Err(BadLimit::TooSmall(limit)),
+        Some(limit) if limit > MAX_LIMIT => Err(BadLimit::TooLarge(limit)),
+        Some(limit) => Ok(limit),
     }
 }
 

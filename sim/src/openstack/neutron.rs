@@ -17,9 +17,8 @@ use serde_json::{json, Value};
 use super::{
     auth::Caller,
     faults::{injected_message, neutron_fault, neutron_kind},
-    integer_value, truthy, OpenStackSim, Service,
+    requested_limit, truthy, BadLimit, OpenStackSim, Service, MAX_LIMIT,
 };
-use crate::faults::Injected;
 
 pub const DEFAULTS: &[(&str, i64)] = &[
     ("network", 100),
@@ -33,11 +32,9 @@ pub const DEFAULTS: &[(&str, i64)] = &[
     ("subnetpool", -1),
 ];
 
-const MAX_LIMIT: i64 = 2_147_483_647;
-
 async fn prelude(sim: &OpenStackSim, headers: &HeaderMap, operation: &str) -> Result<Caller, Response> {
     let caller = sim.inner.keystone.authenticate(headers).await?;
-    if let Injected::Fail(status) = sim.faults().before(operation).await {
+    if let Some(status) = sim.faults().failure(operation).await {
         return Err(neutron_fault(
             status,
             neutron_kind(status),
@@ -181,21 +178,16 @@ fn validated_update(sim: &OpenStackSim, body: &[u8]) -> Result<(bool, Vec<(Strin
             Value::String(text) => text.clone(),
             other => other.to_string(),
         };
-        let Some(limit) = integer_value(value) else {
-            return Err(format!(
-                "Invalid input for {key}. Reason: '{shown}' is not an integer."
-            ));
-        };
-        if limit < -1 {
-            return Err(format!(
-                "Invalid input for {key}. Reason: '{limit}' is too small - must be at least '-1'."
-            ));
-        }
-        if limit > MAX_LIMIT {
-            return Err(format!(
-                "Invalid input for {key}. Reason: '{limit}' is too large - must be no larger than '{MAX_LIMIT}'."
-            ));
-        }
+        let limit = requested_limit(value).map_err(|bad| {
+            let reason = match bad {
+                BadLimit::NotInteger => format!("'{shown}' is not an integer."),
+                BadLimit::TooSmall(limit) => format!("'{limit}' is too small - must be at least '-1'."),
+                BadLimit::TooLarge(limit) => {
+                    format!("'{limit}' is too large - must be no larger than '{MAX_LIMIT}'.")
+                }
+            };
+            format!("Invalid input for {key}. Reason: {reason}")
+        })?;
         limits.push((key.clone(), limit));
     }
     Ok((check_limit, limits))

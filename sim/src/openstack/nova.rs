@@ -17,9 +17,8 @@ use serde_json::{json, Value};
 use super::{
     auth::Caller,
     faults::{compute_fault, injected_message},
-    integer_value, truthy, OpenStackSim, Service,
+    requested_limit, truthy, BadLimit, OpenStackSim, Service, MAX_LIMIT,
 };
-use crate::faults::Injected;
 
 pub const DEFAULTS: &[(&str, i64)] = &[
     ("instances", 10),
@@ -42,7 +41,6 @@ pub const DEFAULTS: &[(&str, i64)] = &[
 
 /// The newest compute microversion this simulator speaks (2024.1).
 const MAX_MINOR: u32 = 96;
-const MAX_LIMIT: i64 = 2_147_483_647;
 
 /// Whether a quota resource exists at microversion `2.minor`.
 fn shown(minor: u32) -> impl Fn(&str) -> bool {
@@ -65,7 +63,7 @@ async fn prelude(
 ) -> Result<(Caller, u32), Response> {
     let caller = sim.inner.keystone.authenticate(headers).await?;
     let minor = microversion(headers).map_err(|(status, message)| compute_fault(status, &message))?;
-    if let Injected::Fail(status) = sim.faults().before(operation).await {
+    if let Some(status) = sim.faults().failure(operation).await {
         return Err(versioned(compute_fault(status, &injected_message(status)), minor));
     }
     Ok((caller, minor))
@@ -216,21 +214,18 @@ fn validated_update(sim: &OpenStackSim, body: &[u8], minor: u32) -> Result<Updat
         if value.is_null() {
             continue;
         }
-        let Some(limit) = integer_value(value) else {
-            return Err(format!(
-                "Invalid input for field/attribute {key}. Value: {value}. {value} is not of type 'integer', 'string'"
-            ));
-        };
-        if limit < -1 {
-            return Err(format!(
-                "Invalid input for field/attribute {key}. Value: {limit}. {limit} is less than the minimum of -1"
-            ));
-        }
-        if limit > MAX_LIMIT {
-            return Err(format!(
-                "Invalid input for field/attribute {key}. Value: {limit}. {limit} is greater than the maximum of {MAX_LIMIT}"
-            ));
-        }
+        let limit = requested_limit(value).map_err(|bad| {
+            let problem = match bad {
+                BadLimit::NotInteger => format!("{value} is not of type 'integer', 'string'"),
+                BadLimit::TooSmall(limit) => format!("{limit} is less than the minimum of -1"),
+                BadLimit::TooLarge(limit) => format!("{limit} is greater than the maximum of {MAX_LIMIT}"),
+            };
+            let shown = match bad {
+                BadLimit::NotInteger => value.to_string(),
+                BadLimit::TooSmall(limit) | BadLimit::TooLarge(limit) => limit.to_string(),
+            };
+            format!("Invalid input for field/attribute {key}. Value: {shown}. {problem}")
+        })?;
         update.limits.push((key.clone(), limit));
     }
     Ok(update)
