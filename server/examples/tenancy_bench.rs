@@ -163,24 +163,43 @@ type Case<'a> = (
     Box<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = usize> + 'a>> + 'a>,
 );
 
-fn search_case<'a>(
+/// A case timing `measure` on a fresh copy of `query` at each run.
+fn case<'a, Q, F, Fut>(name: &'a str, query: Q, measure: F) -> Case<'a>
+where
+    Q: Clone + 'a,
+    F: Fn(Q) -> Fut + 'a,
+    Fut: std::future::Future<Output = usize> + 'a,
+{
+    (name, Box::new(move || Box::pin(measure(query.clone()))))
+}
+
+/// The measured cases, each run as the benchmark's platform admin.
+#[derive(Clone, Copy)]
+struct AdminCases<'a> {
     control: &'a Control,
     admin: &'a SignedInUser,
-    name: &'a str,
-    query: OrganizationSearch,
-) -> Case<'a> {
-    (
-        name,
-        Box::new(move || {
-            let query = query.clone();
-            Box::pin(async move {
-                match control.search_organizations(Some(admin), &query).await.unwrap() {
-                    AdminAccess::Granted(page) => page.rows.len(),
-                    refused => panic!("the benchmark's admin was refused: {refused:?}"),
-                }
-            })
-        }),
-    )
+}
+
+impl<'a> AdminCases<'a> {
+    fn search(self, name: &'a str, query: OrganizationSearch) -> Case<'a> {
+        case(name, query, move |query| async move {
+            match self
+                .control
+                .search_organizations(Some(self.admin), &query)
+                .await
+                .unwrap()
+            {
+                AdminAccess::Granted(page) => page.rows.len(),
+                refused => panic!("the benchmark's admin was refused: {refused:?}"),
+            }
+        })
+    }
+
+    fn audit(self, name: &'a str, filter: AuditFilter) -> Case<'a> {
+        case(name, filter, move |filter| async move {
+            audit_page(self.control, self.admin, &filter).await.entries.len()
+        })
+    }
 }
 
 async fn audit_page(control: &Control, admin: &SignedInUser, filter: &AuditFilter) -> AuditPage {
@@ -188,21 +207,6 @@ async fn audit_page(control: &Control, admin: &SignedInUser, filter: &AuditFilte
         AdminAccess::Granted(Ok(page)) => page,
         refused => panic!("the benchmark's audit filter was refused: {refused:?}"),
     }
-}
-
-fn audit_case<'a>(
-    control: &'a Control,
-    admin: &'a SignedInUser,
-    name: &'a str,
-    filter: AuditFilter,
-) -> Case<'a> {
-    (
-        name,
-        Box::new(move || {
-            let filter = filter.clone();
-            Box::pin(async move { audit_page(control, admin, &filter).await.entries.len() })
-        }),
-    )
 }
 
 /// A platform admin at AAL2, as the admin pages' gate wants one.
@@ -233,41 +237,32 @@ async fn main() {
     println!("DASHBOARD=/orgs/tenant-00042");
 
     let admin = platform_admin(&control).await;
+    let cases = AdminCases {
+        control: &control,
+        admin: &admin,
+    };
     let q = OrganizationSearch::default;
     let searches = [
-        search_case(
-            &control,
-            &admin,
-            "first page, by name",
-            OrganizationSearch { page: 1, ..q() },
-        ),
-        search_case(
-            &control,
-            &admin,
+        cases.search("first page, by name", OrganizationSearch { page: 1, ..q() }),
+        cases.search(
             "page 200 of 400, by name",
             OrganizationSearch { page: 200, ..q() },
         ),
-        search_case(
-            &control,
-            &admin,
+        cases.search(
             "text \"atelier 12\"",
             OrganizationSearch {
                 text: Some("atelier 12".into()),
                 ..q()
             },
         ),
-        search_case(
-            &control,
-            &admin,
+        cases.search(
             "text, billing e-mail",
             OrganizationSearch {
                 text: Some("billing777@".into()),
                 ..q()
             },
         ),
-        search_case(
-            &control,
-            &admin,
+        cases.search(
             "state suspended, newest first",
             OrganizationSearch {
                 state: Some("suspended".into()),
@@ -275,9 +270,7 @@ async fn main() {
                 ..q()
             },
         ),
-        search_case(
-            &control,
-            &admin,
+        cases.search(
             "offer IoT, country BE",
             OrganizationSearch {
                 offer: Some(OfferKind::Iot),
@@ -285,9 +278,7 @@ async fn main() {
                 ..q()
             },
         ),
-        search_case(
-            &control,
-            &admin,
+        cases.search(
             "plan shop-business, page 3",
             OrganizationSearch {
                 plan: Some("shop-business".into()),
@@ -295,9 +286,7 @@ async fn main() {
                 ..q()
             },
         ),
-        search_case(
-            &control,
-            &admin,
+        cases.search(
             "country DE, by state",
             OrganizationSearch {
                 country: Some("DE".into()),
@@ -311,46 +300,36 @@ async fn main() {
     let first_page = audit_page(&control, &admin, &AuditFilter::default()).await;
     let f = AuditFilter::default;
     let audits = [
-        audit_case(&control, &admin, "newest 50", f()),
-        audit_case(
-            &control,
-            &admin,
+        cases.audit("newest 50", f()),
+        cases.audit(
             "next page (keyset)",
             AuditFilter {
                 before: first_page.next_before,
                 ..f()
             },
         ),
-        audit_case(
-            &control,
-            &admin,
+        cases.audit(
             "one organization",
             AuditFilter {
                 organization: Some("tenant-00042".into()),
                 ..f()
             },
         ),
-        audit_case(
-            &control,
-            &admin,
+        cases.audit(
             "action prefix \"quota.\"",
             AuditFilter {
                 action: Some("quota.".into()),
                 ..f()
             },
         ),
-        audit_case(
-            &control,
-            &admin,
+        cases.audit(
             "actor e-mail starts with",
             AuditFilter {
                 actor: Some("m2.tenant-04242@".into()),
                 ..f()
             },
         ),
-        audit_case(
-            &control,
-            &admin,
+        cases.audit(
             "one day, 3 days ago",
             AuditFilter {
                 since: Some(day(3)),
@@ -358,9 +337,7 @@ async fn main() {
                 ..f()
             },
         ),
-        audit_case(
-            &control,
-            &admin,
+        cases.audit(
             "organization + action",
             AuditFilter {
                 organization: Some("tenant-00042".into()),
