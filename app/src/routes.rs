@@ -9,6 +9,8 @@
 //! The page routes in `lib.rs` stay literals (Leptos' `path!` wants them, with
 //! `:slug`); a test in the server holds them to the page patterns here.
 
+pub use control::domain::JobAction;
+
 use crate::api::OrganizationSection;
 
 /// The patterns, in axum's syntax: `{name}` is one path segment.
@@ -262,15 +264,6 @@ segment_enum! {
         Reject = "reject",
         /// Overrides one quota (a blank value removes the override).
         Quota = "quota",
-    }
-}
-
-segment_enum! {
-    /// What a platform admin does to a provisioning job.
-    JobAction {
-        /// From its failed step.
-        Retry = "retry",
-        Cancel = "cancel",
     }
 }
 

@@ -52,6 +52,36 @@ macro_rules! stored_as_text {
 #[cfg(feature = "server")]
 pub(crate) use stored_as_text;
 
+/// What a platform admin does to a provisioning job (the last segment of
+/// its form's path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobAction {
+    /// From its failed step.
+    Retry,
+    Cancel,
+}
+
+impl JobAction {
+    pub const ALL: &[Self] = &[Self::Retry, Self::Cancel];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Retry => "retry",
+            Self::Cancel => "cancel",
+        }
+    }
+
+    pub fn parse(segment: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|action| action.as_str() == segment)
+    }
+}
+
+impl std::fmt::Display for JobAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a job stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum JobState {

@@ -7,29 +7,13 @@ use uuid::Uuid;
 
 use crate::{
     audit::AuditEvent,
-    domain::{JobState, JobStatus, Refusal, SignedInUser},
+    domain::{JobAction, JobState, JobStatus, Refusal, SignedInUser},
     jobs::{job_status_on, retry_job_in},
     or_refuse, Caller, Control, Outcome, Result,
 };
 
 /// How many of a tenant's latest jobs its admin page lists.
 const JOBS_SHOWN: i64 = 10;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobAction {
-    Retry,
-    Cancel,
-}
-
-impl JobAction {
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "retry" => Some(Self::Retry),
-            "cancel" => Some(Self::Cancel),
-            _ => None,
-        }
-    }
-}
 
 /// The organization's latest provisioning jobs, newest first.
 pub(crate) async fn organization_jobs(conn: &mut PgConnection, organization: Uuid) -> Result<Vec<JobStatus>> {

@@ -31,7 +31,6 @@ use crate::backends::{
 };
 
 pub(crate) use admin::organization_jobs;
-pub use admin::JobAction;
 pub use dispatch::SUBSCRIPTION_CHANNEL;
 pub use drift::Drift;
 pub use engine::{Engine, RECONCILE_EVERY};

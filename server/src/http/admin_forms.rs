@@ -150,10 +150,8 @@ async fn job_action(
     let done = routes::done(&form.back);
     submit(&state, &parts, form, async |caller| {
         let job = parsed!(id_in_path(&id));
-        let action = match JobAction::parse(&action) {
-            Some(JobAction::Retry) => control::provisioning::JobAction::Retry,
-            Some(JobAction::Cancel) => control::provisioning::JobAction::Cancel,
-            None => return Ok(Err(Refusal::NotFound)),
+        let Some(action) = JobAction::parse(&action) else {
+            return Ok(Err(Refusal::NotFound));
         };
         let outcome = state
             .control

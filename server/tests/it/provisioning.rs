@@ -349,7 +349,7 @@ async fn an_admin_retries_a_failed_job_from_its_failed_step() {
                 Some(&customer),
                 &owner,
                 job,
-                control::provisioning::JobAction::Retry
+                control::domain::JobAction::Retry
             )
             .await
             .unwrap(),
@@ -357,7 +357,7 @@ async fn an_admin_retries_a_failed_job_from_its_failed_step() {
     );
     harness
         .control()
-        .admin_job_action(Some(user), operator, job, control::provisioning::JobAction::Retry)
+        .admin_job_action(Some(user), operator, job, control::domain::JobAction::Retry)
         .await
         .unwrap()
         .unwrap();
@@ -384,7 +384,7 @@ async fn an_admin_retries_a_failed_job_from_its_failed_step() {
     assert_eq!(
         harness
             .control()
-            .admin_job_action(Some(user), operator, job, control::provisioning::JobAction::Retry)
+            .admin_job_action(Some(user), operator, job, control::domain::JobAction::Retry)
             .await
             .unwrap(),
         Err(control::domain::Refusal::WrongState)
