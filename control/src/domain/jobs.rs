@@ -72,7 +72,10 @@ impl JobAction {
     }
 
     pub fn parse(segment: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|action| action.as_str() == segment)
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|action| action.as_str() == segment)
     }
 }
 
