@@ -2,7 +2,9 @@
 //! problems and refusals, in the page's language.
 
 use crate::i18n::{t, Msg};
-use control::domain::{FieldProblem, OfferKind, PlatformLimit, QuotaKind, Refusal, Role, SubscriptionState};
+use control::domain::{
+    FieldProblem, OfferKind, OrganizationState, PlatformLimit, QuotaKind, Refusal, Role, SubscriptionState,
+};
 
 pub fn role_label(role: Role) -> Msg {
     match role {
@@ -21,12 +23,12 @@ pub fn offer_label(offer: OfferKind) -> Msg {
     }
 }
 
-pub fn organization_state_label(state: &str) -> Msg {
+pub fn organization_state_label(state: OrganizationState) -> Msg {
     match state {
-        "pending_approval" => Msg::StatePendingApproval,
-        "suspended" => Msg::StateSuspended,
-        "closed" => Msg::StateClosed,
-        _ => Msg::StateActive,
+        OrganizationState::PendingApproval => Msg::StatePendingApproval,
+        OrganizationState::Active => Msg::StateActive,
+        OrganizationState::Suspended => Msg::StateSuspended,
+        OrganizationState::Closed => Msg::StateClosed,
     }
 }
 

@@ -56,7 +56,7 @@ fn OrganizationList(orgs: Vec<OrganizationSummary>) -> impl IntoView {
             view! {
                 <li class="flex items-center justify-between gap-4 p-4" data-organization=org.slug>
                     <a href=href class="font-semibold text-indigo-800 hover:text-indigo-950">{org.name}</a>
-                    <span class="text-sm text-slate-600">{t(role_label(org.role))}" · "{t(organization_state_label(&org.state))}</span>
+                    <span class="text-sm text-slate-600">{t(role_label(org.role))}" · "{t(organization_state_label(org.state))}</span>
                 </li>
             }
         })

@@ -42,7 +42,11 @@ fn push_filters(query: &mut QueryBuilder<'_, Postgres>, filter: &OrganizationSea
             .push(")");
     }
     if let Some(state) = filter.state.as_deref().filter(|s| !s.is_empty()) {
-        query.push(" AND o.state = ").push_bind(state.to_owned());
+        // A state that is none of ours matches no organization.
+        match OrganizationState::parse(state) {
+            Some(state) => query.push(" AND o.state = ").push_bind(state),
+            None => query.push(" AND false"),
+        };
     }
     if let Some(country) = filter.country.as_deref().filter(|c| !c.is_empty()) {
         query.push(" AND o.country = ").push_bind(country.to_uppercase());
@@ -140,7 +144,7 @@ impl Control {
                 slug: row.slug,
                 name: row.name,
                 country: row.country,
-                state: row.state.as_str().to_owned(),
+                state: row.state,
                 created_on: day(row.created_at),
                 members: members.get(&row.id).copied().unwrap_or(0),
                 plans: plans
@@ -218,7 +222,7 @@ impl Control {
             name: organization.name,
             country: organization.country,
             billing_email: organization.billing_email,
-            state: organization.state.as_str().to_owned(),
+            state: organization.state,
             state_reason: organization.state_reason,
             created_on: day(organization.created_at),
             version: organization.version,

@@ -200,7 +200,7 @@ pub struct JobStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepStatus {
     pub name: String,
-    pub state: String,
+    pub state: StepState,
     pub attempts: u32,
     pub last_error: Option<String>,
     /// What its remote run printed (AWX), for admins.

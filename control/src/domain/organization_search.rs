@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AuditEntry, JobStatus, Member, OfferKind, PendingInvitation, SubscriptionView};
+use super::{
+    AuditEntry, JobStatus, Member, OfferKind, OrganizationState, PendingInvitation, SubscriptionView,
+};
 
 /// How the tenant list is ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,7 +65,7 @@ pub struct OrganizationListing {
     pub slug: String,
     pub name: String,
     pub country: String,
-    pub state: String,
+    pub state: OrganizationState,
     /// `YYYY-MM-DD`.
     pub created_on: String,
     pub members: i64,
@@ -97,7 +99,7 @@ pub struct OrganizationDetail {
     pub name: String,
     pub country: String,
     pub billing_email: String,
-    pub state: String,
+    pub state: OrganizationState,
     pub state_reason: Option<String>,
     pub created_on: String,
     /// For the state forms: a change made meanwhile is refused as stale.

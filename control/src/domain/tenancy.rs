@@ -297,8 +297,7 @@ pub struct OrganizationSummary {
     pub slug: String,
     pub name: String,
     pub country: String,
-    /// `active`, `pending_approval`, `suspended`, `closed`.
-    pub state: String,
+    pub state: OrganizationState,
     /// The viewer's role in it.
     pub role: Role,
 }

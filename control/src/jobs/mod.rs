@@ -550,7 +550,7 @@ pub(crate) async fn job_status_on(conn: &mut PgConnection, job: Uuid) -> Result<
             .into_iter()
             .map(|step| StepStatus {
                 name: step.name,
-                state: step.state.as_str().to_owned(),
+                state: step.state,
                 attempts: count(step.attempts),
                 last_error: step.last_error,
                 output: step.output,

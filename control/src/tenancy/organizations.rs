@@ -102,7 +102,7 @@ impl Control {
             slug: new.slug.to_string(),
             name: new.name.as_str().to_owned(),
             country: new.country.as_str().to_owned(),
-            state: state.as_str().to_owned(),
+            state,
             role: Role::Owner,
         }))
     }
@@ -124,7 +124,7 @@ impl Control {
                 slug: row.slug,
                 name: row.name,
                 country: row.country,
-                state: row.state.as_str().to_owned(),
+                state: row.state,
                 role: row.role,
             })
             .collect())

@@ -99,7 +99,7 @@ impl OrganizationRecord {
                 slug: slug.to_owned(),
                 name: self.name.clone(),
                 country: self.country.clone(),
-                state: self.state.as_str().to_owned(),
+                state: self.state,
                 role,
             },
             state_reason: self.state_reason.clone(),

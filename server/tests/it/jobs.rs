@@ -14,7 +14,7 @@ use std::{
 
 use control::{
     clock::FixedClock,
-    domain::{CreatedResource, JobState, RetryPolicy, StepFailure},
+    domain::{CreatedResource, JobState, RetryPolicy, StepFailure, StepState},
     infra::store::Db,
     jobs::{AfterStep, ClaimedJob, NewJob, StepRunner, Worker, PROGRESS_CHANNEL},
     Control,
@@ -158,7 +158,7 @@ async fn a_job_runs_its_steps_in_order_records_what_they_created_and_announces_e
     let status = q.control.job_status(job).await.unwrap().unwrap();
     assert_eq!(status.state, JobState::Succeeded);
     assert_eq!(status.current_step, 3);
-    assert!(status.steps.iter().all(|s| s.state == "done" && s.attempts == 1));
+    assert!(status.steps.iter().all(|s| s.state == StepState::Done && s.attempts == 1));
     assert_eq!(status.resources.len(), 3);
     assert!(status.resources.iter().any(|r| r.kind == "vault_policy"));
 
@@ -315,7 +315,7 @@ async fn out_of_attempts_the_job_fails_with_the_backends_error_and_an_admin_retr
     assert_eq!(last, Some((job, AfterStep::Settled(JobState::Failed))));
     let failed = q.control.job_status(job).await.unwrap().unwrap();
     assert_eq!(failed.last_error.as_deref(), Some("odoo: 502 Bad Gateway"));
-    assert_eq!(failed.steps[2].state, "failed");
+    assert_eq!(failed.steps[2].state, StepState::Failed);
     assert_eq!(
         worker.run_one().await.unwrap(),
         None,
@@ -388,7 +388,7 @@ async fn cancelling_stops_a_queued_job_at_once_and_a_running_one_after_its_step(
     );
     let status = q.control.job_status(running).await.unwrap().unwrap();
     assert_eq!(status.current_step, 1);
-    assert_eq!(status.steps[1].state, "pending");
+    assert_eq!(status.steps[1].state, StepState::Pending);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,7 @@
 //! progress panel). Kinds, steps and states are shown in words, each with
 //! its code beside it (what the logs and the database say).
 
-use control::domain::{parse_job_kind, JobState, JobStatus, Step};
+use control::domain::{parse_job_kind, JobState, JobStatus, Step, StepState};
 use leptos::prelude::*;
 
 use crate::components::{
@@ -27,13 +27,12 @@ fn job_state_label(state: JobState) -> Msg {
 }
 
 /// A step's state as `job_steps` stores it (its CHECK constraint's four).
-fn step_state_label(state: &str) -> Option<Msg> {
+fn step_state_label(state: StepState) -> Msg {
     match state {
-        "pending" => Some(Msg::StepStatePending),
-        "running" => Some(Msg::StepStateRunning),
-        "done" => Some(Msg::StepStateDone),
-        "failed" => Some(Msg::StepStateFailed),
-        _ => None,
+        StepState::Pending => Msg::StepStatePending,
+        StepState::Running => Msg::StepStateRunning,
+        StepState::Done => Msg::StepStateDone,
+        StepState::Failed => Msg::StepStateFailed,
     }
 }
 
@@ -98,13 +97,13 @@ fn AdminJob(job: JobStatus, token: String, slug: String) -> impl IntoView {
                 }
             });
             view! {
-                <tr data-job-step=step.name.clone() data-step-state=step.state.clone()>
+                <tr data-job-step=step.name.clone() data-step-state=step.state.as_str()>
                     <td class="py-1 pr-3 text-xs">
                         {Step::parse(&step.name).map(|known| t(step_label(known)))}
                         " "<code class="text-slate-500">{step.name.clone()}</code>
                     </td>
                     <td class="py-1 pr-3 text-xs">
-                        {step_state_label(&step.state).map(|words| t(words).to_owned()).unwrap_or_else(|| step.state.clone())}
+                        {t(step_state_label(step.state))}
                     </td>
                     <td class="py-1 pr-3 text-xs">{step.attempts.to_string()}</td>
                     <td class="py-1 pr-3 font-mono text-xs" data-step-worker>{step.ran_by.clone()}</td>

@@ -2,7 +2,9 @@
 //! subscriptions with usage and quota overrides, recent audit, and the
 //! forms that approve, reject, suspend, resume and close it.
 
-use control::domain::{AdminAccess, OrganizationDetail, QuotaUsage, SubscriptionState, SubscriptionView};
+use control::domain::{
+    AdminAccess, OrganizationDetail, OrganizationState, QuotaUsage, SubscriptionState, SubscriptionView,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -79,8 +81,8 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
     let done = query.get("done").is_some();
     let token = csrf_token.clone();
     let version = tenant.version;
-    let state_actions = match tenant.state.as_str() {
-        "pending_approval" => view! {
+    let state_actions = match tenant.state {
+        OrganizationState::PendingApproval => view! {
             <ActionForm action=action(crate::routes::TenantAction::Approve) token=token.clone() version>
                 <button type="submit" class=SMALL_PRIMARY data-tenant-approve>{t(Msg::TenantApprove)}</button>
             </ActionForm>
@@ -90,22 +92,22 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
             </ActionForm>
         }
         .into_any(),
-        "active" => view! {
+        OrganizationState::Active => view! {
             <ActionForm action=action(crate::routes::TenantAction::Suspend) token=token.clone() version>
                 <ReasonField id="suspend-reason".to_owned() />
                 <button type="submit" class=SMALL_DANGER data-tenant-suspend>{t(Msg::TenantSuspend)}</button>
             </ActionForm>
         }
         .into_any(),
-        "suspended" => view! {
+        OrganizationState::Suspended => view! {
             <ActionForm action=action(crate::routes::TenantAction::Resume) token=token.clone() version>
                 <button type="submit" class=SMALL_PRIMARY data-tenant-resume>{t(Msg::TenantResume)}</button>
             </ActionForm>
         }
         .into_any(),
-        _ => ().into_any(),
+        OrganizationState::Closed => ().into_any(),
     };
-    let close = (tenant.state != "closed").then(|| {
+    let close = (tenant.state != OrganizationState::Closed).then(|| {
         view! {
             <div class="mt-6 rounded-xl border border-rose-200 bg-rose-50 p-4">
                 <p class="text-sm text-rose-900">{t(Msg::TenantCloseLead)}" "<code>{tenant.slug.clone()}</code></p>
@@ -134,7 +136,7 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
             <AdminNav />
             <h1 id="tenant-title" class=PAGE_TITLE>{tenant.name}</h1>
             <p class="mt-1 text-sm text-slate-600">{tenant.slug.clone()}" · "{tenant.country}" · "{tenant.billing_email}" · "{tenant.created_on}</p>
-            <p class="mt-2 text-sm font-medium" data-tenant-state=tenant.state.clone()>{t(organization_state_label(&tenant.state))}</p>
+            <p class="mt-2 text-sm font-medium" data-tenant-state=tenant.state.as_str()>{t(organization_state_label(tenant.state))}</p>
             {tenant.state_reason.map(|reason| view! { <p class="mt-1 text-sm text-amber-900" data-state-reason>{t(Msg::OrgStateReason)}" "{reason}</p> })}
             {done.then(|| view! { <DoneNotice text=Msg::TenantDone /> })}
             <RefusalNotice refusal=refusal_in_query() />

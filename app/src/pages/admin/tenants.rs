@@ -1,7 +1,7 @@
 //! `/admin/tenants`: the tenant search. A plain GET form (filters, sort),
 //! a table, and pages; every state is a URL, so it works without JavaScript.
 
-use control::domain::{AdminAccess, OfferKind, OrganizationSearchPage, OrganizationSort};
+use control::domain::{AdminAccess, OfferKind, OrganizationSearchPage, OrganizationSort, OrganizationState};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -19,7 +19,6 @@ use crate::{
     i18n::{t, Msg},
     pages::labels::{offer_label, organization_state_label},
 };
-const STATES: [&str; 4] = ["pending_approval", "active", "suspended", "closed"];
 
 fn sort_label(sort: OrganizationSort) -> Msg {
     match sort {
@@ -82,9 +81,14 @@ fn TenantSearch(page: OrganizationSearchPage) -> impl IntoView {
             </div>
         }
     };
-    let states = STATES
+    let states = OrganizationState::ALL
         .iter()
-        .map(|s| ((*s).to_owned(), t(organization_state_label(s)).to_owned()))
+        .map(|state| {
+            (
+                state.as_str().to_owned(),
+                t(organization_state_label(*state)).to_owned(),
+            )
+        })
         .collect();
     let offers = OfferKind::ALL
         .iter()
@@ -124,7 +128,7 @@ fn TenantSearch(page: OrganizationSearchPage) -> impl IntoView {
             view! {
                 <tr data-tenant=marker class="align-top">
                     <td class="px-3 py-2"><a href=href class="font-medium text-indigo-800 hover:text-indigo-950">{row.name}</a><div class="text-xs text-slate-500">{row.slug}</div></td>
-                    <td class="px-3 py-2" data-tenant-state=row.state.clone()>{t(organization_state_label(&row.state))}</td>
+                    <td class="px-3 py-2" data-tenant-state=row.state.as_str()>{t(organization_state_label(row.state))}</td>
                     <td class="px-3 py-2">{row.country}</td>
                     <td class="px-3 py-2">{row.members}</td>
                     <td class="px-3 py-2 font-mono text-xs">{row.plans.join(", ")}</td>

@@ -156,7 +156,7 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
                 <div><dt class="text-slate-600">{t(Msg::OrgFieldCountry)}</dt><dd class="font-medium">{org.country}</dd></div>
                 {role.allows(Permission::SeeMembers).then(|| view! { <div><dt class="text-slate-600">{t(Msg::OrgBilling)}</dt><dd class="font-medium">{billing_email}</dd></div> })}
             </dl>
-            <p class="mt-2 text-sm text-slate-600" data-state=org.state.clone()>{t(organization_state_label(&org.state))}</p>
+            <p class="mt-2 text-sm text-slate-600" data-state=org.state.as_str()>{t(organization_state_label(org.state))}</p>
             {reason}
             {notice.map(|msg| view! { <DoneNotice text=msg /> })}
             <RefusalNotice refusal />
