@@ -28,7 +28,9 @@ pub use identity::{
     ActiveSession, ConsentPrompt, ConsentView, Flow, FlowKind, FlowOutcome, SignedInUser, UiContainer,
     UiNode, UiNodeAttributes, UiNodeMeta, UiText,
 };
-pub use jobs::{CreatedResource, JobAction, JobState, JobStatus, RetryPolicy, StepFailure, StepState, StepStatus};
+pub use jobs::{
+    CreatedResource, JobAction, JobState, JobStatus, RetryPolicy, StepFailure, StepState, StepStatus,
+};
 pub use locale::{Locale, LocalizedText};
 pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};
 pub use organization_search::{

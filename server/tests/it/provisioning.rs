@@ -345,12 +345,7 @@ async fn an_admin_retries_a_failed_job_from_its_failed_step() {
     assert_eq!(
         harness
             .control()
-            .admin_job_action(
-                Some(&customer),
-                &owner,
-                job,
-                control::domain::JobAction::Retry
-            )
+            .admin_job_action(Some(&customer), &owner, job, control::domain::JobAction::Retry)
             .await
             .unwrap(),
         Err(control::domain::Refusal::Forbidden)
