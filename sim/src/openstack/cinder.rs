@@ -61,10 +61,7 @@ pub async fn show(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match prelude(&sim, &headers, &admin_project_id, "cinder_show_quota").await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+    let caller = or_answer!(prelude(&sim, &headers, &admin_project_id, "cinder_show_quota").await);
     if !caller.may_read(&project_id) {
         return forbidden("show");
     }
@@ -84,9 +81,7 @@ pub async fn defaults(
     Path((admin_project_id, project_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = prelude(&sim, &headers, &admin_project_id, "cinder_default_quota").await {
-        return response;
-    }
+    or_answer!(prelude(&sim, &headers, &admin_project_id, "cinder_default_quota").await);
     let mut set = sim.book(Service::Volume).defaults_of(|_| true);
     set.insert("id".into(), json!(project_id));
     Json(json!({ "quota_set": set })).into_response()
@@ -98,10 +93,7 @@ pub async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let caller = match prelude(&sim, &headers, &admin_project_id, "cinder_update_quota").await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+    let caller = or_answer!(prelude(&sim, &headers, &admin_project_id, "cinder_update_quota").await);
     let limits = match validated_update(&sim, &body) {
         Ok(limits) => limits,
         Err(message) => return compute_fault(StatusCode::BAD_REQUEST, &message),
@@ -131,10 +123,7 @@ pub async fn delete(
     Path((admin_project_id, project_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match prelude(&sim, &headers, &admin_project_id, "cinder_delete_quota").await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+    let caller = or_answer!(prelude(&sim, &headers, &admin_project_id, "cinder_delete_quota").await);
     if !caller.is_admin() {
         return forbidden("delete");
     }

@@ -18,6 +18,17 @@
 //! `nova_delete_quota`, `nova_detail_quota`, `nova_default_quota`, and the
 //! same with `cinder_` and `neutron_`.
 
+/// The value of an `Ok`, or the handler answers the `Err`'s response: every
+/// handler starts with a `prelude` (token, fault, microversion) that may answer.
+macro_rules! or_answer {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(response) => return response,
+        }
+    };
+}
+
 mod auth;
 mod book;
 mod cinder;

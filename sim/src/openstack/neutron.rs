@@ -54,10 +54,7 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     let project_id = without_json(&project_id);
-    let caller = match prelude(&sim, &headers, "neutron_show_quota").await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+    let caller = or_answer!(prelude(&sim, &headers, "neutron_show_quota").await);
     if !caller.may_read(project_id) {
         return not_allowed("get_quota");
     }
@@ -82,10 +79,7 @@ pub async fn action(
             )
         }
     };
-    let caller = match prelude(&sim, &headers, operation).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+    let caller = or_answer!(prelude(&sim, &headers, operation).await);
     if !caller.may_read(&project_id) {
         return not_allowed("get_quota");
     }
@@ -105,10 +99,7 @@ pub async fn update(
     body: Bytes,
 ) -> Response {
     let project_id = without_json(&project_id);
-    let caller = match prelude(&sim, &headers, "neutron_update_quota").await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+    let caller = or_answer!(prelude(&sim, &headers, "neutron_update_quota").await);
     if !caller.is_admin() {
         return not_allowed("update_quota");
     }
@@ -141,10 +132,7 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Response {
     let project_id = without_json(&project_id);
-    let caller = match prelude(&sim, &headers, "neutron_delete_quota").await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+    let caller = or_answer!(prelude(&sim, &headers, "neutron_delete_quota").await);
     if !caller.is_admin() {
         return not_allowed("delete_quota");
     }

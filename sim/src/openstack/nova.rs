@@ -74,10 +74,7 @@ pub async fn show(
     Path(project_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (caller, minor) = match prelude(&sim, &headers, "nova_show_quota").await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (caller, minor) = or_answer!(prelude(&sim, &headers, "nova_show_quota").await);
     if !caller.may_read(&project_id) {
         return versioned(forbidden("show"), minor);
     }
@@ -91,10 +88,7 @@ pub async fn detail(
     Path(project_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (caller, minor) = match prelude(&sim, &headers, "nova_detail_quota").await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (caller, minor) = or_answer!(prelude(&sim, &headers, "nova_detail_quota").await);
     if !caller.may_read(&project_id) {
         return versioned(forbidden("detail"), minor);
     }
@@ -110,10 +104,7 @@ pub async fn defaults(
     Path(project_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (_, minor) = match prelude(&sim, &headers, "nova_default_quota").await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (_, minor) = or_answer!(prelude(&sim, &headers, "nova_default_quota").await);
     let mut set = sim.book(Service::Compute).defaults_of(shown(minor));
     set.insert("id".into(), json!(project_id));
     versioned(Json(json!({ "quota_set": set })).into_response(), minor)
@@ -125,10 +116,7 @@ pub async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (caller, minor) = match prelude(&sim, &headers, "nova_update_quota").await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (caller, minor) = or_answer!(prelude(&sim, &headers, "nova_update_quota").await);
     let changes = match validated_update(&sim, &body, minor) {
         Ok(changes) => changes,
         Err(message) => return versioned(compute_fault(StatusCode::BAD_REQUEST, &message), minor),
@@ -160,10 +148,7 @@ pub async fn delete(
     Path(project_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (caller, minor) = match prelude(&sim, &headers, "nova_delete_quota").await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (caller, minor) = or_answer!(prelude(&sim, &headers, "nova_delete_quota").await);
     if !caller.is_admin() {
         return versioned(forbidden("delete"), minor);
     }
