@@ -220,9 +220,7 @@ impl OpenStack for OpenStackClient {
             return Ok(());
         };
         ensure_owned(&project, subscription)?;
-        quotas::reset_compute(&self.session, &project.id).await?;
-        quotas::reset_volume(&self.session, &project.id).await?;
-        quotas::reset_network(&self.session, &project.id).await?;
+        quotas::reset(&self.session, &project.id).await?;
         // Keystone refuses to delete an enabled project in some
         // configurations (and a disabled one stops new tokens at once).
         if project.enabled {

@@ -200,14 +200,11 @@ pub async fn read_network(
     Ok(())
 }
 
-pub async fn reset_compute(session: &Session, project_id: &str) -> Result<(), BackendError> {
-    COMPUTE.reset(session, project_id).await
-}
-
-pub async fn reset_volume(session: &Session, project_id: &str) -> Result<(), BackendError> {
-    VOLUME.reset(session, project_id).await
-}
-
-pub async fn reset_network(session: &Session, project_id: &str) -> Result<(), BackendError> {
-    NETWORK.reset(session, project_id).await
+/// Every service's quotas of the project back to the defaults: Nova's,
+/// then Cinder's, then Neutron's.
+pub async fn reset(session: &Session, project_id: &str) -> Result<(), BackendError> {
+    for endpoint in [&COMPUTE, &VOLUME, &NETWORK] {
+        endpoint.reset(session, project_id).await?;
+    }
+    Ok(())
 }
