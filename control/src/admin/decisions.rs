@@ -155,20 +155,10 @@ impl Control {
         state: OrganizationState,
         reason: Option<&str>,
     ) -> Outcome<()> {
-        self.commit_with(
-            tx,
-            caller,
-            self.clock.now(),
-            AuditEvent {
-                organization_id: Some(tenant.id),
-                action,
-                target: format!("organization:{slug}"),
-                before: Some(json!({ "state": tenant.state.as_str(), "reason": tenant.reason })),
-                after: Some(json!({ "state": state.as_str(), "reason": reason })),
-            },
-        )
-        .await?;
-        Ok(Ok(()))
+        let event = AuditEvent::new(Some(tenant.id), action, format!("organization:{slug}"))
+            .before(json!({ "state": tenant.state.as_str(), "reason": tenant.reason }))
+            .after(json!({ "state": state.as_str(), "reason": reason }));
+        self.commit_change(tx, caller, self.clock.now(), event).await
     }
 
     /// Approves or rejects an organization waiting for approval.
@@ -480,20 +470,10 @@ impl Control {
                 json!({ "state": next.as_str(), "reason": reason }),
             )
         };
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: Some(tenant),
-                action,
-                target: format!("subscription:{subscription}"),
-                before: Some(before),
-                after: Some(after),
-            },
-        )
-        .await?;
-        Ok(Ok(()))
+        let event = AuditEvent::new(Some(tenant), action, format!("subscription:{subscription}"))
+            .before(before)
+            .after(after);
+        self.commit_change(tx, caller, now, event).await
     }
 
     /// Sets (or with `None`, removes) an override of one quota of one
@@ -569,20 +549,14 @@ impl Control {
                 .await?;
             }
         }
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: Some(tenant),
-                action: "quota.override",
-                target: format!("subscription:{subscription}:{}", quota.as_str()),
-                before: Some(json!({ "override": before, "plan": current.plan.quotas.get(quota) })),
-                after: Some(json!({ "override": value })),
-            },
+        let event = AuditEvent::new(
+            Some(tenant),
+            "quota.override",
+            format!("subscription:{subscription}:{}", quota.as_str()),
         )
-        .await?;
-        Ok(Ok(()))
+        .before(json!({ "override": before, "plan": current.plan.quotas.get(quota) }))
+        .after(json!({ "override": value }));
+        self.commit_change(tx, caller, now, event).await
     }
 }
 

@@ -99,19 +99,9 @@ impl Control {
         if inserted == 0 {
             return Ok(Err(Refusal::field("code", FieldProblem::Taken)));
         }
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: None,
-                action: "plan.create",
-                target: format!("plan:{}", draft.code),
-                before: None,
-                after: Some(plan_json(draft)),
-            },
-        )
-        .await?;
+        let event =
+            AuditEvent::new(None, "plan.create", format!("plan:{}", draft.code)).after(plan_json(draft));
+        self.commit_with(tx, caller, now, event).await?;
         self.catalog_cache.clear();
         Ok(Ok(()))
     }
@@ -180,19 +170,10 @@ impl Control {
         )
         .execute(&mut *tx)
         .await?;
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: None,
-                action: "plan.update",
-                target: format!("plan:{code}"),
-                before: Some(record_json(&before)),
-                after: Some(plan_json(draft)),
-            },
-        )
-        .await?;
+        let event = AuditEvent::new(None, "plan.update", format!("plan:{code}"))
+            .before(record_json(&before))
+            .after(plan_json(draft));
+        self.commit_with(tx, caller, now, event).await?;
         self.catalog_cache.clear();
         Ok(Ok(()))
     }
@@ -225,19 +206,14 @@ impl Control {
         )
         .execute(&mut *tx)
         .await?;
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: None,
-                action: if on_sale { "plan.restore" } else { "plan.retire" },
-                target: format!("plan:{code}"),
-                before: Some(json!({ "retired_on": before.retired_on })),
-                after: Some(json!({ "retired_on": (!on_sale).then(|| day(now)) })),
-            },
+        let event = AuditEvent::new(
+            None,
+            if on_sale { "plan.restore" } else { "plan.retire" },
+            format!("plan:{code}"),
         )
-        .await?;
+        .before(json!({ "retired_on": before.retired_on }))
+        .after(json!({ "retired_on": (!on_sale).then(|| day(now)) }));
+        self.commit_with(tx, caller, now, event).await?;
         self.catalog_cache.clear();
         Ok(Ok(()))
     }

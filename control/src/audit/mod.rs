@@ -24,6 +24,35 @@ pub struct AuditEvent<'a> {
     pub after: Option<serde_json::Value>,
 }
 
+impl<'a> AuditEvent<'a> {
+    /// The event of `action` on `target`, with no state before or after
+    /// until [`Self::before`] and [`Self::after`] give one: every change
+    /// writes its event this way rather than spelling out each field.
+    pub(crate) fn new(organization_id: Option<uuid::Uuid>, action: &'a str, target: String) -> Self {
+        Self {
+            organization_id,
+            action,
+            target,
+            before: None,
+            after: None,
+        }
+    }
+
+    pub(crate) fn before(self, state: serde_json::Value) -> Self {
+        Self {
+            before: Some(state),
+            ..self
+        }
+    }
+
+    pub(crate) fn after(self, state: serde_json::Value) -> Self {
+        Self {
+            after: Some(state),
+            ..self
+        }
+    }
+}
+
 /// Writes `event` by `caller` at `at` inside `tx`.
 pub(crate) async fn record(
     tx: &mut Transaction<'_, Postgres>,
@@ -67,6 +96,19 @@ impl crate::Control {
             .map_or(PageChange::Everything, PageChange::Organization);
         record(&mut tx, caller, at, event).await?;
         self.commit_page_change(tx, change).await
+    }
+
+    /// [`Self::commit_with`] for the many changes that answer only whether
+    /// they were made.
+    pub(crate) async fn commit_change(
+        &self,
+        tx: Transaction<'_, Postgres>,
+        caller: &Caller,
+        at: OffsetDateTime,
+        event: AuditEvent<'_>,
+    ) -> crate::Outcome<()> {
+        self.commit_with(tx, caller, at, event).await?;
+        Ok(Ok(()))
     }
 }
 

@@ -66,19 +66,8 @@ impl Control {
         if !done {
             return Ok(Err(Refusal::WrongState));
         }
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: organization,
-                action: name,
-                target: format!("job:{job}"),
-                before: Some(json!({ "state": before.as_str() })),
-                after: None,
-            },
-        )
-        .await?;
-        Ok(Ok(()))
+        let event = AuditEvent::new(organization, name, format!("job:{job}"))
+            .before(json!({ "state": before.as_str() }));
+        self.commit_change(tx, caller, now, event).await
     }
 }

@@ -120,13 +120,13 @@ impl Control {
                 &mut tx,
                 &engine(),
                 now,
-                AuditEvent {
-                    organization_id: Some(organization),
-                    action: "subscription.provisioning",
-                    target: format!("subscription:{subscription}"),
-                    before: Some(json!({ "state": state.as_str() })),
-                    after: Some(json!({ "state": state_after.as_str(), "job": job })),
-                },
+                AuditEvent::new(
+                    Some(organization),
+                    "subscription.provisioning",
+                    format!("subscription:{subscription}"),
+                )
+                .before(json!({ "state": state.as_str() }))
+                .after(json!({ "state": state_after.as_str(), "job": job })),
             )
             .await?;
         }

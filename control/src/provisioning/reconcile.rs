@@ -301,13 +301,13 @@ impl Control {
             &mut tx,
             &engine(),
             now,
-            AuditEvent {
-                organization_id: Some(organization),
-                action: "subscription.drift",
-                target: format!("subscription:{}", subscription.id),
-                before: Some(Value::Object(by_backend(drifts, |drift| &drift.found))),
-                after: Some(Value::Object(after)),
-            },
+            AuditEvent::new(
+                Some(organization),
+                "subscription.drift",
+                format!("subscription:{}", subscription.id),
+            )
+            .before(Value::Object(by_backend(drifts, |drift| &drift.found)))
+            .after(Value::Object(after)),
         )
         .await?;
         self.commit_page_change(tx, PageChange::Organization(organization))

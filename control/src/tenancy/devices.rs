@@ -55,20 +55,13 @@ impl Control {
         )
         .execute(&mut *tx)
         .await?;
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: Some(org.id),
-                action: "device.register",
-                target: format!("device:{}", name.as_str()),
-                before: None,
-                after: Some(json!({ "subscription": subscription.to_string(), "name": name.as_str() })),
-            },
+        let event = AuditEvent::new(
+            Some(org.id),
+            "device.register",
+            format!("device:{}", name.as_str()),
         )
-        .await?;
-        Ok(Ok(()))
+        .after(json!({ "subscription": subscription.to_string(), "name": name.as_str() }));
+        self.commit_change(tx, caller, now, event).await
     }
 
     /// Removes a device from the organization's `subscription`.
@@ -95,19 +88,8 @@ impl Control {
         let Some(name) = removed else {
             return Ok(Err(Refusal::NotFound));
         };
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: Some(org.id),
-                action: "device.remove",
-                target: format!("device:{name}"),
-                before: Some(json!({ "subscription": subscription.to_string(), "name": name })),
-                after: None,
-            },
-        )
-        .await?;
-        Ok(Ok(()))
+        let event = AuditEvent::new(Some(org.id), "device.remove", format!("device:{name}"))
+            .before(json!({ "subscription": subscription.to_string(), "name": name }));
+        self.commit_change(tx, caller, now, event).await
     }
 }

@@ -166,13 +166,8 @@ impl Control {
             &mut tx,
             caller,
             self.clock.now(),
-            AuditEvent {
-                organization_id: organization,
-                action: "limit.refused",
-                target,
-                before: None,
-                after: Some(json!({ "limit": limit.as_str(), "allowed": allowed, "current": current })),
-            },
+            AuditEvent::new(organization, "limit.refused", target)
+                .after(json!({ "limit": limit.as_str(), "allowed": allowed, "current": current })),
         )
         .await?;
         tx.commit().await?;

@@ -145,13 +145,8 @@ impl Control {
             &mut tx,
             caller,
             now,
-            AuditEvent {
-                organization_id: Some(org.id),
-                action: "invitation.create",
-                target: format!("invitation:{}", new.email),
-                before: None,
-                after: Some(json!({ "email": new.email.as_str(), "role": new.role.as_str(), "expires_at": day(expires_at) })),
-            },
+            AuditEvent::new(Some(org.id), "invitation.create", format!("invitation:{}", new.email))
+                .after(json!({ "email": new.email.as_str(), "role": new.role.as_str(), "expires_at": day(expires_at) })),
         )
         .await?;
         let link = format!("{}/invitations/{token}", self.public_url());
@@ -193,20 +188,9 @@ impl Control {
         if role == Role::Owner && !org.role.allows(Permission::ManageOwners) {
             return Ok(Err(Refusal::Forbidden));
         }
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: Some(org.id),
-                action: "invitation.revoke",
-                target: format!("invitation:{email}"),
-                before: Some(json!({ "email": email, "role": role.as_str() })),
-                after: None,
-            },
-        )
-        .await?;
-        Ok(Ok(()))
+        let event = AuditEvent::new(Some(org.id), "invitation.revoke", format!("invitation:{email}"))
+            .before(json!({ "email": email, "role": role.as_str() }));
+        self.commit_change(tx, caller, now, event).await
     }
 
     /// What the invitation link shows; `None` when it is unknown, used,
@@ -292,19 +276,13 @@ impl Control {
         )
         .execute(&mut *tx)
         .await?;
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: Some(organization),
-                action: "membership.join",
-                target: format!("member:{}", caller.email),
-                before: None,
-                after: Some(json!({ "email": caller.email, "role": role.as_str() })),
-            },
+        let event = AuditEvent::new(
+            Some(organization),
+            "membership.join",
+            format!("member:{}", caller.email),
         )
-        .await?;
+        .after(json!({ "email": caller.email, "role": role.as_str() }));
+        self.commit_with(tx, caller, now, event).await?;
         Ok(Ok(slug))
     }
 
@@ -341,20 +319,10 @@ impl Control {
         )
         .execute(&mut *tx)
         .await?;
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: Some(org.id),
-                action: "membership.role_change",
-                target: format!("member:{email}"),
-                before: Some(json!({ "role": current.as_str() })),
-                after: Some(json!({ "role": role.as_str() })),
-            },
-        )
-        .await?;
-        Ok(Ok(()))
+        let event = AuditEvent::new(Some(org.id), "membership.role_change", format!("member:{email}"))
+            .before(json!({ "role": current.as_str() }))
+            .after(json!({ "role": role.as_str() }));
+        self.commit_change(tx, caller, now, event).await
     }
 
     /// Removes `member` from the organization; anyone may leave it
@@ -385,23 +353,13 @@ impl Control {
         )
         .execute(&mut *tx)
         .await?;
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: Some(org.id),
-                action: if leaving {
-                    "membership.leave"
-                } else {
-                    "membership.remove"
-                },
-                target: format!("member:{email}"),
-                before: Some(json!({ "email": email, "role": current.as_str() })),
-                after: None,
-            },
-        )
-        .await?;
-        Ok(Ok(()))
+        let action = if leaving {
+            "membership.leave"
+        } else {
+            "membership.remove"
+        };
+        let event = AuditEvent::new(Some(org.id), action, format!("member:{email}"))
+            .before(json!({ "email": email, "role": current.as_str() }));
+        self.commit_change(tx, caller, now, event).await
     }
 }

@@ -85,19 +85,13 @@ impl Control {
             "owner": caller.email,
             "state": state.as_str(),
         });
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: Some(id),
-                action: "organization.create",
-                target: format!("organization:{}", new.slug),
-                before: None,
-                after: Some(after),
-            },
+        let event = AuditEvent::new(
+            Some(id),
+            "organization.create",
+            format!("organization:{}", new.slug),
         )
-        .await?;
+        .after(after);
+        self.commit_with(tx, caller, now, event).await?;
         Ok(Ok(OrganizationSummary {
             slug: new.slug.to_string(),
             name: new.name.as_str().to_owned(),

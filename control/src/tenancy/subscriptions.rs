@@ -72,20 +72,9 @@ impl Control {
         )
         .execute(&mut *tx)
         .await?;
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: Some(org.id),
-                action: "subscription.create",
-                target: format!("subscription:{id}"),
-                before: None,
-                after: Some(json!({ "offer": offer.code(), "plan": plan_code, "state": state.as_str() })),
-            },
-        )
-        .await?;
-        Ok(Ok(()))
+        let event = AuditEvent::new(Some(org.id), "subscription.create", format!("subscription:{id}"))
+            .after(json!({ "offer": offer.code(), "plan": plan_code, "state": state.as_str() }));
+        self.commit_change(tx, caller, now, event).await
     }
 
     /// Moves a subscription to another plan of the same offer, if nobody
@@ -171,22 +160,10 @@ impl Control {
             .execute(&mut *tx)
             .await?;
         }
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: Some(org.id),
-                action,
-                target: format!("subscription:{subscription}"),
-                before: Some(json!({ "plan": current.plan.code.as_str(), "state": current.state.as_str() })),
-                after: Some(
-                    json!({ "plan": plan_code, "state": state.as_str(), "awaiting_approval": pending }),
-                ),
-            },
-        )
-        .await?;
-        Ok(Ok(()))
+        let event = AuditEvent::new(Some(org.id), action, format!("subscription:{subscription}"))
+            .before(json!({ "plan": current.plan.code.as_str(), "state": current.state.as_str() }))
+            .after(json!({ "plan": plan_code, "state": state.as_str(), "awaiting_approval": pending }));
+        self.commit_change(tx, caller, now, event).await
     }
 
     /// Cancels a subscription: closed at once when nothing was provisioned
@@ -217,20 +194,14 @@ impl Control {
             _ => SubscriptionState::Deprovisioning,
         };
         set_state(&mut tx, subscription, state, None, now).await?;
-        self.commit_with(
-            tx,
-            caller,
-            now,
-            AuditEvent {
-                organization_id: Some(org.id),
-                action: "subscription.cancel",
-                target: format!("subscription:{subscription}"),
-                before: Some(json!({ "plan": current.plan.code.as_str(), "state": current.state.as_str() })),
-                after: Some(json!({ "state": state.as_str() })),
-            },
+        let event = AuditEvent::new(
+            Some(org.id),
+            "subscription.cancel",
+            format!("subscription:{subscription}"),
         )
-        .await?;
-        Ok(Ok(()))
+        .before(json!({ "plan": current.plan.code.as_str(), "state": current.state.as_str() }))
+        .after(json!({ "state": state.as_str() }));
+        self.commit_change(tx, caller, now, event).await
     }
 }
 
