@@ -6,6 +6,7 @@
 
 use serde_json::json;
 use sqlx::PgConnection;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
@@ -57,6 +58,17 @@ struct LockedOrganization {
     reason: Option<String>,
 }
 
+/// A tenant's change of state, as one admin action makes it.
+struct OrganizationChange<'a> {
+    /// What the audit trail calls it: `tenant.suspend`, …
+    action: &'a str,
+    /// The states it may start from; from another it is refused.
+    from: &'a [OrganizationState],
+    to: OrganizationState,
+    /// The reason its members read.
+    reason: Option<&'a str>,
+}
+
 async fn lock_organization(
     conn: &mut PgConnection,
     slug: &str,
@@ -85,7 +97,7 @@ async fn set_organization_state(
     id: Uuid,
     state: OrganizationState,
     reason: Option<&str>,
-    now: time::OffsetDateTime,
+    now: OffsetDateTime,
 ) -> Result<()> {
     sqlx::query!(
         "UPDATE organizations SET state = $2, state_reason = $3, updated_at = $4, version = version + 1 WHERE id = $1",
@@ -106,7 +118,7 @@ async fn move_subscriptions(
     from: &[SubscriptionState],
     to: SubscriptionState,
     reason: Option<&str>,
-    now: time::OffsetDateTime,
+    now: OffsetDateTime,
 ) -> Result<()> {
     for subscription in live_subscriptions(conn, tenant).await? {
         if from.contains(&subscription.state) {
@@ -125,39 +137,32 @@ impl Control {
         })
     }
 
-    /// Opens a tenant change: the admin gate, the tenant locked, the form's
-    /// version still current, and the tenant in one of `from` states.
-    async fn begin_organization_change(
+    /// A tenant's change, the same in every admin action on a tenant: the
+    /// admin gate, the tenant locked at the form's version and in one of
+    /// `change.from`, its new state, then what `also` changes in the same
+    /// transaction (its subscriptions, its invitations), and the audit event.
+    #[allow(clippy::too_many_arguments)]
+    async fn change_organization(
         &self,
         user: Option<&SignedInUser>,
+        caller: &Caller,
         slug: &str,
         version: i32,
-        from: &[OrganizationState],
-    ) -> Result<Result<(sqlx::Transaction<'static, sqlx::Postgres>, LockedOrganization), Refusal>> {
+        change: OrganizationChange<'_>,
+        also: impl AsyncFnOnce(&mut PgConnection, Uuid, OffsetDateTime) -> Result<()>,
+    ) -> Outcome<()> {
+        let now = self.clock.now();
         or_refuse!(self.admin_may_change(user).await?);
         let mut tx = self.db.pool().begin().await?;
         let tenant = or_refuse!(lock_organization(&mut tx, slug, version).await?);
-        if !from.contains(&tenant.state) {
+        if !change.from.contains(&tenant.state) {
             return Ok(Err(Refusal::WrongState));
         }
-        Ok(Ok((tx, tenant)))
-    }
-
-    /// Writes the audit event of a tenant's state change and commits.
-    #[allow(clippy::too_many_arguments)]
-    async fn record_organization_change(
-        &self,
-        tx: sqlx::Transaction<'_, sqlx::Postgres>,
-        caller: &Caller,
-        tenant: &LockedOrganization,
-        slug: &str,
-        action: &str,
-        state: OrganizationState,
-        reason: Option<&str>,
-    ) -> Outcome<()> {
-        let event = AuditEvent::new(Some(tenant.id), action, format!("organization:{slug}"))
+        set_organization_state(&mut tx, tenant.id, change.to, change.reason, now).await?;
+        also(&mut tx, tenant.id, now).await?;
+        let event = AuditEvent::new(Some(tenant.id), change.action, format!("organization:{slug}"))
             .before(json!({ "state": tenant.state.as_str(), "reason": tenant.reason }))
-            .after(json!({ "state": state.as_str(), "reason": reason }));
+            .after(json!({ "state": change.to.as_str(), "reason": change.reason }));
         self.commit_change(tx, caller, self.clock.now(), event).await
     }
 
@@ -170,38 +175,33 @@ impl Control {
         version: i32,
         decision: &Decision,
     ) -> Outcome<()> {
-        let now = self.clock.now();
-        let (mut tx, tenant) = or_refuse!(
-            self.begin_organization_change(user, slug, version, &[OrganizationState::PendingApproval])
-                .await?
-        );
-        let (state, reason, action) = match decision {
+        let (to, reason, action) = match decision {
             Decision::Approve => (OrganizationState::Active, None, "tenant.approve"),
             Decision::Reject(reason) => (OrganizationState::Closed, Some(reason.as_str()), "tenant.reject"),
         };
-        set_organization_state(&mut tx, tenant.id, state, reason, now).await?;
-        if state == OrganizationState::Closed {
-            move_subscriptions(
-                &mut tx,
-                tenant.id,
-                &SubscriptionState::ALL,
-                SubscriptionState::Closed,
-                reason,
-                now,
-            )
-            .await?;
-        } else {
+        let from = &[OrganizationState::PendingApproval];
+        let change = OrganizationChange {
+            action,
+            from,
+            to,
+            reason,
+        };
+        self.change_organization(user, caller, slug, version, change, async |tx, tenant, now| {
+            if to == OrganizationState::Closed {
+                let all = &SubscriptionState::ALL;
+                return move_subscriptions(tx, tenant, all, SubscriptionState::Closed, reason, now).await;
+            }
             // What waited only for the organization goes ahead; plans that need approval still wait.
-            for subscription in live_subscriptions(&mut tx, tenant.id).await? {
+            for subscription in live_subscriptions(&mut *tx, tenant).await? {
                 if subscription.state == SubscriptionState::AwaitingApproval
                     && !subscription.plan.requires_approval
                 {
-                    set_state(&mut tx, subscription.id, SubscriptionState::Requested, None, now).await?;
+                    set_state(&mut *tx, subscription.id, SubscriptionState::Requested, None, now).await?;
                 }
             }
-        }
-        self.record_organization_change(tx, caller, &tenant, slug, action, state, reason)
-            .await
+            Ok(())
+        })
+        .await
     }
 
     /// Suspends an active tenant and its running subscriptions, with the
@@ -214,46 +214,33 @@ impl Control {
         version: i32,
         reason: &Reason,
     ) -> Outcome<()> {
-        let now = self.clock.now();
-        let (mut tx, tenant) = or_refuse!(
-            self.begin_organization_change(user, slug, version, &[OrganizationState::Active])
-                .await?
-        );
-        set_organization_state(
-            &mut tx,
-            tenant.id,
-            OrganizationState::Suspended,
-            Some(reason.as_str()),
-            now,
-        )
-        .await?;
-        // Each subscription remembers what the suspension interrupted.
-        sqlx::query!(
-            "UPDATE subscriptions
+        let change = OrganizationChange {
+            action: "tenant.suspend",
+            from: &[OrganizationState::Active],
+            to: OrganizationState::Suspended,
+            reason: Some(reason.as_str()),
+        };
+        self.change_organization(user, caller, slug, version, change, async |tx, tenant, now| {
+            // Each subscription remembers what the suspension interrupted.
+            sqlx::query!(
+                "UPDATE subscriptions
                 SET suspended_from = state, state = $4, state_reason = $2, updated_at = $3,
                     version = version + 1
               WHERE organization_id = $1 AND state = ANY($5)",
-            tenant.id,
-            reason.as_str(),
-            now,
-            SubscriptionState::Suspended as SubscriptionState,
-            &[
-                SubscriptionState::Requested,
-                SubscriptionState::Provisioning,
-                SubscriptionState::Active,
-            ] as &[SubscriptionState],
-        )
-        .execute(&mut *tx)
-        .await?;
-        self.record_organization_change(
-            tx,
-            caller,
-            &tenant,
-            slug,
-            "tenant.suspend",
-            OrganizationState::Suspended,
-            Some(reason.as_str()),
-        )
+                tenant,
+                reason.as_str(),
+                now,
+                SubscriptionState::Suspended as SubscriptionState,
+                &[
+                    SubscriptionState::Requested,
+                    SubscriptionState::Provisioning,
+                    SubscriptionState::Active,
+                ] as &[SubscriptionState],
+            )
+            .execute(&mut *tx)
+            .await?;
+            Ok(())
+        })
         .await
     }
 
@@ -266,33 +253,27 @@ impl Control {
         slug: &str,
         version: i32,
     ) -> Outcome<()> {
-        let now = self.clock.now();
-        let (mut tx, tenant) = or_refuse!(
-            self.begin_organization_change(user, slug, version, &[OrganizationState::Suspended])
-                .await?
-        );
-        set_organization_state(&mut tx, tenant.id, OrganizationState::Active, None, now).await?;
-        // Back exactly where the suspension found them.
-        sqlx::query!(
-            "UPDATE subscriptions
+        let change = OrganizationChange {
+            action: "tenant.resume",
+            from: &[OrganizationState::Suspended],
+            to: OrganizationState::Active,
+            reason: None,
+        };
+        self.change_organization(user, caller, slug, version, change, async |tx, tenant, now| {
+            // Back exactly where the suspension found them.
+            sqlx::query!(
+                "UPDATE subscriptions
                 SET state = suspended_from, suspended_from = NULL, state_reason = NULL, updated_at = $2,
                     version = version + 1
               WHERE organization_id = $1 AND state = $3 AND suspended_from IS NOT NULL",
-            tenant.id,
-            now,
-            SubscriptionState::Suspended as SubscriptionState,
-        )
-        .execute(&mut *tx)
-        .await?;
-        self.record_organization_change(
-            tx,
-            caller,
-            &tenant,
-            slug,
-            "tenant.resume",
-            OrganizationState::Active,
-            None,
-        )
+                tenant,
+                now,
+                SubscriptionState::Suspended as SubscriptionState,
+            )
+            .execute(&mut *tx)
+            .await?;
+            Ok(())
+        })
         .await
     }
 
@@ -315,57 +296,46 @@ impl Control {
             };
             return Ok(Err(Refusal::field("confirmation", problem)));
         }
-        let now = self.clock.now();
-        let (mut tx, tenant) = or_refuse!(
-            self.begin_organization_change(
-                user,
-                slug,
-                version,
-                &[
-                    OrganizationState::PendingApproval,
-                    OrganizationState::Active,
-                    OrganizationState::Suspended,
-                ],
-            )
-            .await?
-        );
-        set_organization_state(&mut tx, tenant.id, OrganizationState::Closed, None, now).await?;
-        // Nothing was provisioned for what was still requested or waiting:
-        // closed at once; the rest is deprovisioned by the engine.
-        sqlx::query!(
-            "UPDATE subscriptions
+        let change = OrganizationChange {
+            action: "tenant.close",
+            from: &[
+                OrganizationState::PendingApproval,
+                OrganizationState::Active,
+                OrganizationState::Suspended,
+            ],
+            to: OrganizationState::Closed,
+            reason: None,
+        };
+        self.change_organization(user, caller, slug, version, change, async |tx, tenant, now| {
+            // Nothing was provisioned for what was still requested or waiting:
+            // closed at once; the rest is deprovisioned by the engine.
+            sqlx::query!(
+                "UPDATE subscriptions
                 SET state = CASE
                         WHEN state = ANY($3) OR (state = $4 AND suspended_from = $5) THEN $6
                         ELSE $7 END,
                     suspended_from = NULL, pending_plan_id = NULL, updated_at = $2, version = version + 1
               WHERE organization_id = $1 AND state <> ALL($8)",
-            tenant.id,
-            now,
-            &[SubscriptionState::Requested, SubscriptionState::AwaitingApproval] as &[SubscriptionState],
-            SubscriptionState::Suspended as SubscriptionState,
-            SubscriptionState::Requested as SubscriptionState,
-            SubscriptionState::Closed as SubscriptionState,
-            SubscriptionState::Deprovisioning as SubscriptionState,
-            &[SubscriptionState::Closed, SubscriptionState::Deprovisioning] as &[SubscriptionState],
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query!(
-            "UPDATE invitations SET revoked_at = $2 WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL",
-            tenant.id,
-            now,
-        )
-        .execute(&mut *tx)
-        .await?;
-        self.record_organization_change(
-            tx,
-            caller,
-            &tenant,
-            slug,
-            "tenant.close",
-            OrganizationState::Closed,
-            None,
-        )
+                tenant,
+                now,
+                &[SubscriptionState::Requested, SubscriptionState::AwaitingApproval] as &[SubscriptionState],
+                SubscriptionState::Suspended as SubscriptionState,
+                SubscriptionState::Requested as SubscriptionState,
+                SubscriptionState::Closed as SubscriptionState,
+                SubscriptionState::Deprovisioning as SubscriptionState,
+                &[SubscriptionState::Closed, SubscriptionState::Deprovisioning] as &[SubscriptionState],
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "UPDATE invitations SET revoked_at = $2 WHERE organization_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL",
+                tenant,
+                now,
+            )
+            .execute(&mut *tx)
+            .await?;
+            Ok(())
+        })
         .await
     }
 
