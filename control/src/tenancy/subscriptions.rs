@@ -4,6 +4,7 @@
 //! there. Quotas are checked before anything is written.
 
 use serde_json::json;
+use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::{
@@ -11,10 +12,10 @@ use crate::{
     domain::{FieldProblem, OfferKind, OrganizationState, Permission, Refusal, SubscriptionState},
     or_refuse,
     tenancy::{
-        access,
+        access::{self, OrgAccess},
         catalog::plan_on_sale,
         limits::{self, Counted},
-        quotas::{check_plan_fits, live_subscriptions, seat_holders},
+        quotas::{check_plan_fits, live_subscriptions, seat_holders, LiveSubscription},
     },
     Caller, Control, Outcome, Result,
 };
@@ -28,6 +29,34 @@ fn first_state(requires_approval: bool, organization_state: OrganizationState) -
 }
 
 impl Control {
+    /// Opens a change of the organization's live `subscription`: the caller
+    /// may manage its subscriptions (the organization locked), the
+    /// subscription is unchanged since `version`, and `allowed` says its state
+    /// lets the change happen. Where a plan change and a cancellation start.
+    async fn begin_subscription_change(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        subscription: Uuid,
+        version: i32,
+        allowed: impl FnOnce(&OrgAccess, &LiveSubscription) -> bool,
+    ) -> Result<Result<(Transaction<'static, Postgres>, OrgAccess, LiveSubscription), Refusal>> {
+        let mut tx = self.db.pool().begin().await?;
+        let org =
+            or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
+        let live = live_subscriptions(&mut tx, org.id).await?;
+        let Some(current) = live.into_iter().find(|s| s.id == subscription) else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        if current.version != version {
+            return Ok(Err(Refusal::Stale));
+        }
+        if !allowed(&org, &current) {
+            return Ok(Err(Refusal::WrongState));
+        }
+        Ok(Ok((tx, org, current)))
+    }
+
     /// Subscribes the organization to the plan `plan_code`. The caller's
     /// address must be verified, and the operator's limits on subscriptions
     /// waiting per organization and asked per address hold.
@@ -88,19 +117,13 @@ impl Control {
         version: i32,
     ) -> Outcome<()> {
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org =
-            or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
-        let live = live_subscriptions(&mut tx, org.id).await?;
-        let Some(current) = live.into_iter().find(|s| s.id == subscription) else {
-            return Ok(Err(Refusal::NotFound));
+        let may_change = |org: &OrgAccess, current: &LiveSubscription| {
+            org.state.open_for_business() && current.state.allows_plan_change()
         };
-        if current.version != version {
-            return Ok(Err(Refusal::Stale));
-        }
-        if !org.state.open_for_business() || !current.state.allows_plan_change() {
-            return Ok(Err(Refusal::WrongState));
-        }
+        let (mut tx, org, current) = or_refuse!(
+            self.begin_subscription_change(caller, slug, subscription, version, may_change)
+                .await?
+        );
         let Some((plan_id, offer, plan)) = plan_on_sale(&mut tx, plan_code, now).await? else {
             return Ok(Err(Refusal::field("plan", FieldProblem::Unknown)));
         };
@@ -176,19 +199,11 @@ impl Control {
         version: i32,
     ) -> Outcome<()> {
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org =
-            or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
-        let live = live_subscriptions(&mut tx, org.id).await?;
-        let Some(current) = live.into_iter().find(|s| s.id == subscription) else {
-            return Ok(Err(Refusal::NotFound));
-        };
-        if current.version != version {
-            return Ok(Err(Refusal::Stale));
-        }
-        if !current.state.allows_cancel() {
-            return Ok(Err(Refusal::WrongState));
-        }
+        let may_cancel = |_: &OrgAccess, current: &LiveSubscription| current.state.allows_cancel();
+        let (mut tx, org, current) = or_refuse!(
+            self.begin_subscription_change(caller, slug, subscription, version, may_cancel)
+                .await?
+        );
         let state = match current.state {
             SubscriptionState::Requested | SubscriptionState::AwaitingApproval => SubscriptionState::Closed,
             _ => SubscriptionState::Deprovisioning,
