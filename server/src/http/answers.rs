@@ -6,7 +6,9 @@ use std::{future::Future, pin::Pin, sync::Arc};
 
 use axum::{
     body::Body,
+    extract::{rejection::FormRejection, FromRequest},
     response::{IntoResponse, Redirect, Response},
+    Form,
 };
 use control::{domain::Refusal, Caller};
 
@@ -138,6 +140,62 @@ pub(crate) async fn submit(
     };
     let outcome = operation(caller).await;
     answer(&state.pages, parts, outcome, &form.back, &form.echo).await
+}
+
+/// A form post as its handler reads it: the portal's state, the request's
+/// parts (the session, the CSRF secret, the headers) and the posted fields,
+/// their CSRF token apart. It reads the body, so it is the handler's last
+/// argument; a body that is not a form is refused as `Form` refuses it.
+pub(crate) struct Post<F> {
+    pub state: AppState,
+    pub parts: Parts,
+    token: String,
+    pub fields: F,
+}
+
+/// What a form posts: its CSRF token beside its own fields.
+#[derive(serde::Deserialize)]
+struct WithToken<F> {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(flatten)]
+    fields: F,
+}
+
+/// The fields of a form that posts nothing but its token.
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct NoFields {}
+
+impl<F: serde::de::DeserializeOwned + Send> FromRequest<AppState> for Post<F> {
+    type Rejection = FormRejection;
+
+    async fn from_request(request: Request<Body>, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let request = Request::from_parts(parts.clone(), body);
+        let Form(posted) = Form::<WithToken<F>>::from_request(request, state).await?;
+        Ok(Self {
+            state: state.clone(),
+            parts,
+            token: posted.csrf_token,
+            fields: posted.fields,
+        })
+    }
+}
+
+impl<F> Post<F> {
+    /// This post, as a form drawn on the page `back`.
+    pub fn form(&self, back: &str) -> PostedForm<'_> {
+        PostedForm::new(&self.token, back.to_owned())
+    }
+
+    /// [`submit`] for this post.
+    pub async fn submit(
+        &self,
+        form: PostedForm<'_>,
+        operation: impl AsyncFnOnce(Caller) -> control::Result<Result<String, Refusal>>,
+    ) -> Response {
+        submit(&self.state, &self.parts, form, operation).await
+    }
 }
 
 /// Unwraps what a form's field or path parsed into, or returns its refusal

@@ -8,18 +8,12 @@ use app::{
     i18n::locale_from_headers,
     routes::{self, pattern},
 };
-use axum::{
-    extract::{Path, State},
-    response::Response,
-    routing::post,
-    Form, Router,
-};
+use axum::{extract::Path, response::Response, routing::post, Router};
 use control::domain::{DeviceName, FieldProblem, NewInvitation, Refusal, Role};
-use http::request::Parts;
 use serde::Deserialize;
 
 use super::{
-    answers::{done_at, id_in_path, parsed, submit, FormVersion, PostedForm},
+    answers::{done_at, id_in_path, parsed, FormVersion, NoFields, Post},
     AppState,
 };
 
@@ -37,20 +31,14 @@ pub(super) fn routes() -> Router<AppState> {
         .route(pattern::ACCEPT_INVITATION, post(accept_invitation))
 }
 
-// One struct per form, with the fields it posts. A missing field is empty
-// (`default`): the operation refuses it beside its field, as a wrong one.
-
-/// A form that posts nothing but its token: revoke, remove, accept.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct TokenOnly {
-    csrf_token: String,
-}
+// One struct per form, with the fields it posts beside its CSRF token (see
+// [`Post`]). A missing field is empty (`default`): the operation refuses it
+// beside its field, as a wrong one. Revoke, remove and accept post only the
+// token ([`NoFields`]).
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct InvitationPost {
-    csrf_token: String,
     email: String,
     role: String,
 }
@@ -58,21 +46,18 @@ struct InvitationPost {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct RolePost {
-    csrf_token: String,
     role: String,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct SubscribePost {
-    csrf_token: String,
     plan: String,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PlanChangePost {
-    csrf_token: String,
     plan: String,
     version: FormVersion,
 }
@@ -80,84 +65,68 @@ struct PlanChangePost {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct CancelPost {
-    csrf_token: String,
     version: FormVersion,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct DevicePost {
-    csrf_token: String,
     name: String,
 }
 
-async fn invite(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-    parts: Parts,
-    Form(fields): Form<InvitationPost>,
-) -> Response {
-    let form = PostedForm::new(&fields.csrf_token, routes::members(&slug)).echo(vec![
+// Each handler parses what its form and path carry and asks for its
+// operation; `Post::submit` checks the caller and the token and answers.
+
+async fn invite(Path(slug): Path<String>, post: Post<InvitationPost>) -> Response {
+    let fields = &post.fields;
+    let form = post.form(&routes::members(&slug)).echo(vec![
         ("email", fields.email.clone()),
         ("role", fields.role.clone()),
     ]);
-    submit(&state, &parts, form, async |caller| {
+    post.submit(form, async |caller| {
         let new = parsed!(NewInvitation::parse(&fields.email, &fields.role).map_err(Refusal::Fields));
-        let locale = locale_from_headers(&parts.headers);
-        let sent = state.control.invite_member(&caller, &slug, &new, locale).await;
+        let locale = locale_from_headers(&post.parts.headers);
+        let sent = post
+            .state
+            .control
+            .invite_member(&caller, &slug, &new, locale)
+            .await;
         done_at(sent, &format!("{}?invited=1", routes::members(&slug)))
     })
     .await
 }
 
-async fn revoke_invitation(
-    State(state): State<AppState>,
-    Path((slug, id)): Path<(String, String)>,
-    parts: Parts,
-    Form(fields): Form<TokenOnly>,
-) -> Response {
-    let form = PostedForm::new(&fields.csrf_token, routes::members(&slug));
-    let back = form.back.clone();
-    submit(&state, &parts, form, async |caller| {
+async fn revoke_invitation(Path((slug, id)): Path<(String, String)>, post: Post<NoFields>) -> Response {
+    let back = routes::members(&slug);
+    post.submit(post.form(&back), async |caller| {
         let id = parsed!(id_in_path(&id));
-        done_at(state.control.revoke_invitation(&caller, &slug, id).await, &back)
-    })
-    .await
-}
-
-async fn change_role(
-    State(state): State<AppState>,
-    Path((slug, id)): Path<(String, String)>,
-    parts: Parts,
-    Form(fields): Form<RolePost>,
-) -> Response {
-    let form = PostedForm::new(&fields.csrf_token, routes::members(&slug));
-    let back = form.back.clone();
-    submit(&state, &parts, form, async |caller| {
-        let member = parsed!(id_in_path(&id));
-        let Some(role) = Role::parse(&fields.role) else {
-            return Ok(Err(Refusal::field("role", FieldProblem::Unknown)));
-        };
         done_at(
-            state
-                .control
-                .change_member_role(&caller, &slug, member, role)
-                .await,
+            post.state.control.revoke_invitation(&caller, &slug, id).await,
             &back,
         )
     })
     .await
 }
 
-async fn remove_member(
-    State(state): State<AppState>,
-    Path((slug, id)): Path<(String, String)>,
-    parts: Parts,
-    Form(fields): Form<TokenOnly>,
-) -> Response {
-    let form = PostedForm::new(&fields.csrf_token, routes::members(&slug));
-    let back = form.back.clone();
-    submit(&state, &parts, form, async |caller| {
+async fn change_role(Path((slug, id)): Path<(String, String)>, post: Post<RolePost>) -> Response {
+    let back = routes::members(&slug);
+    post.submit(post.form(&back), async |caller| {
+        let member = parsed!(id_in_path(&id));
+        let Some(role) = Role::parse(&post.fields.role) else {
+            return Ok(Err(Refusal::field("role", FieldProblem::Unknown)));
+        };
+        let changed = post
+            .state
+            .control
+            .change_member_role(&caller, &slug, member, role);
+        done_at(changed.await, &back)
+    })
+    .await
+}
+
+async fn remove_member(Path((slug, id)): Path<(String, String)>, post: Post<NoFields>) -> Response {
+    let back = routes::members(&slug);
+    post.submit(post.form(&back), async |caller| {
         let member = parsed!(id_in_path(&id));
         // Who leaves no longer sees the organization: back to their list.
         let done = if caller.identity_id == id {
@@ -165,124 +134,97 @@ async fn remove_member(
         } else {
             back.as_str()
         };
-        done_at(state.control.remove_member(&caller, &slug, member).await, done)
+        done_at(
+            post.state.control.remove_member(&caller, &slug, member).await,
+            done,
+        )
     })
     .await
 }
 
-async fn subscribe(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-    parts: Parts,
-    Form(fields): Form<SubscribePost>,
-) -> Response {
-    let form = PostedForm::new(&fields.csrf_token, routes::services(&slug));
-    submit(&state, &parts, form, async |caller| {
+async fn subscribe(Path(slug): Path<String>, post: Post<SubscribePost>) -> Response {
+    post.submit(post.form(&routes::services(&slug)), async |caller| {
+        let plan = post.fields.plan.trim();
         done_at(
-            state.control.subscribe(&caller, &slug, fields.plan.trim()).await,
+            post.state.control.subscribe(&caller, &slug, plan).await,
             &routes::subscriptions(&slug),
         )
     })
     .await
 }
 
-async fn change_plan(
-    State(state): State<AppState>,
-    Path((slug, id)): Path<(String, String)>,
-    parts: Parts,
-    Form(fields): Form<PlanChangePost>,
-) -> Response {
-    let form = PostedForm::new(&fields.csrf_token, routes::subscriptions(&slug));
-    let back = form.back.clone();
-    submit(&state, &parts, form, async |caller| {
+async fn change_plan(Path((slug, id)): Path<(String, String)>, post: Post<PlanChangePost>) -> Response {
+    let back = routes::subscriptions(&slug);
+    post.submit(post.form(&back), async |caller| {
         let subscription = parsed!(id_in_path(&id));
-        let plan = fields.plan.trim();
-        let changed = state
+        let (plan, version) = (post.fields.plan.trim(), post.fields.version.get32());
+        let changed = post
+            .state
             .control
-            .change_plan(&caller, &slug, subscription, plan, fields.version.get32())
-            .await;
-        done_at(changed, &back)
+            .change_plan(&caller, &slug, subscription, plan, version);
+        done_at(changed.await, &back)
     })
     .await
 }
 
-async fn cancel(
-    State(state): State<AppState>,
-    Path((slug, id)): Path<(String, String)>,
-    parts: Parts,
-    Form(fields): Form<CancelPost>,
-) -> Response {
-    let form = PostedForm::new(&fields.csrf_token, routes::subscriptions(&slug));
-    let back = form.back.clone();
-    submit(&state, &parts, form, async |caller| {
+async fn cancel(Path((slug, id)): Path<(String, String)>, post: Post<CancelPost>) -> Response {
+    let back = routes::subscriptions(&slug);
+    post.submit(post.form(&back), async |caller| {
         let subscription = parsed!(id_in_path(&id));
-        let cancelled = state
+        let version = post.fields.version.get32();
+        let cancelled = post
+            .state
             .control
-            .cancel_subscription(&caller, &slug, subscription, fields.version.get32())
-            .await;
-        done_at(cancelled, &back)
+            .cancel_subscription(&caller, &slug, subscription, version);
+        done_at(cancelled.await, &back)
     })
     .await
 }
 
-async fn register_device(
-    State(state): State<AppState>,
-    Path((slug, id)): Path<(String, String)>,
-    parts: Parts,
-    Form(fields): Form<DevicePost>,
-) -> Response {
-    let form = PostedForm::new(&fields.csrf_token, routes::subscriptions(&slug))
-        .echo(vec![("device", fields.name.clone())]);
-    let back = form.back.clone();
-    submit(&state, &parts, form, async |caller| {
+async fn register_device(Path((slug, id)): Path<(String, String)>, post: Post<DevicePost>) -> Response {
+    let back = routes::subscriptions(&slug);
+    let form = post.form(&back).echo(vec![("device", post.fields.name.clone())]);
+    post.submit(form, async |caller| {
         let subscription = parsed!(id_in_path(&id));
-        let name =
-            parsed!(DeviceName::parse(&fields.name).map_err(|problem| Refusal::field("name", problem)));
-        let registered = state
+        let name = DeviceName::parse(&post.fields.name).map_err(|problem| Refusal::field("name", problem));
+        let name = parsed!(name);
+        let registered = post
+            .state
             .control
-            .register_device(&caller, &slug, subscription, &name)
-            .await;
-        done_at(registered, &back)
+            .register_device(&caller, &slug, subscription, &name);
+        done_at(registered.await, &back)
     })
     .await
 }
 
 async fn remove_device(
-    State(state): State<AppState>,
     Path((slug, id, device)): Path<(String, String, String)>,
-    parts: Parts,
-    Form(fields): Form<TokenOnly>,
+    post: Post<NoFields>,
 ) -> Response {
-    let form = PostedForm::new(&fields.csrf_token, routes::subscriptions(&slug));
-    let back = form.back.clone();
-    submit(&state, &parts, form, async |caller| {
+    let back = routes::subscriptions(&slug);
+    post.submit(post.form(&back), async |caller| {
         let (subscription, device) = match (id_in_path(&id), id_in_path(&device)) {
             (Ok(subscription), Ok(device)) => (subscription, device),
             _ => return Ok(Err(Refusal::NotFound)),
         };
-        let removed = state
+        let removed = post
+            .state
             .control
-            .remove_device(&caller, &slug, subscription, device)
-            .await;
-        done_at(removed, &back)
+            .remove_device(&caller, &slug, subscription, device);
+        done_at(removed.await, &back)
     })
     .await
 }
 
-async fn accept_invitation(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    parts: Parts,
-    Form(fields): Form<TokenOnly>,
-) -> Response {
-    let form = PostedForm::new(&fields.csrf_token, routes::invitation(&token));
+async fn accept_invitation(Path(token): Path<String>, post: Post<NoFields>) -> Response {
+    let form = post.form(&routes::invitation(&token));
     let token = if token == PENDING_INVITATION {
-        app::cookie_value(&parts.headers, INVITATION_TOKEN_COOKIE).unwrap_or_default()
+        app::cookie_value(&post.parts.headers, INVITATION_TOKEN_COOKIE).unwrap_or_default()
     } else {
         token
     };
-    submit(&state, &parts, form, async |caller| {
-        let joined = state.control.accept_invitation(&caller, &token).await?;
+    post.submit(form, async |caller| {
+        let joined = post.state.control.accept_invitation(&caller, &token).await?;
         Ok(joined.map(|slug| format!("{}?joined=1", routes::organization(&slug))))
     })
     .await
