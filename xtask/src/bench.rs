@@ -103,17 +103,12 @@ pub fn run(args: &[String]) -> Result<()> {
     };
     let cookie = format!("Cookie: {}", line("COOKIE_HEADER=")?);
     let dashboard = line("DASHBOARD=")?;
-    let status = process::output(Command::new("curl").args([
-        "-s",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
+    let status = process::http_status(&[
         "-H",
         &cookie,
         &format!("http://{BROWSER_HOST}:{portal_port}{dashboard}"),
-    ]))?;
-    if status.trim() != "200" {
+    ])?;
+    if status != "200" {
         bail!(
             "the signed-in dashboard answered {status}, not 200: the load run would measure something else"
         );

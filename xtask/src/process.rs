@@ -45,6 +45,17 @@ pub fn output(command: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The HTTP status code curl got for a request made with `arguments` (its
+/// headers, body and URL), the body thrown away.
+pub fn http_status(arguments: &[&str]) -> Result<String> {
+    let code = output(
+        Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+            .args(arguments),
+    )?;
+    Ok(code.trim().to_owned())
+}
+
 pub fn describe(command: &Command) -> String {
     let mut text = command.get_program().to_string_lossy().into_owned();
     for arg in command.get_args() {

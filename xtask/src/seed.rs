@@ -2,7 +2,7 @@
 //! created in Kratos with verified e-mail addresses and passwords generated
 //! once per data directory (git-ignored), so a developer can sign in at once.
 
-use std::{path::Path, process::Command};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
@@ -87,19 +87,14 @@ fn create_identity(stack: &Stack, account: &DevAccount) -> Result<()> {
         email = account.email,
         password = account.password,
     );
-    let status = process::output(Command::new("curl").args([
-        "-s",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
+    let status = process::http_status(&[
         "-H",
         "Content-Type: application/json",
         "--data-binary",
         &body,
         &format!("{}/admin/identities", stack.kratos_admin_url()),
-    ]))?;
-    match status.trim() {
+    ])?;
+    match status.as_str() {
         "201" | "409" => Ok(()),
         other => bail!(
             "creating the dev account {} in Kratos answered {other}",
