@@ -1,6 +1,6 @@
 //! What several pages share: the frame, the loading wrapper, the status
 //! pages and redirects for who may not see a page, form pieces, button
-//! looks, notices, navigation and the audit table.
+//! looks, notices, navigation, the framed table and the audit table.
 
 pub mod access;
 pub mod audit_table;
@@ -13,3 +13,4 @@ pub mod navigation;
 pub mod notice;
 pub mod progress;
 pub mod status;
+pub mod table;

@@ -9,13 +9,23 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::admin::admin_audit,
     components::{
-        access::admin_refused, audit_table::AuditTable, button, classes::PAGE_TITLE, form::SmallField,
-        loaded::Loaded, navigation::AdminNav,
+        access::admin_refused,
+        audit_table::{older_entries_link, AuditFilters, AuditTable},
+        classes::PAGE_TITLE,
+        loaded::Loaded,
+        navigation::AdminNav,
     },
     i18n::{t, Msg},
 };
 
-const FILTERS: [&str; 5] = ["organization", "action", "actor", "since", "until"];
+/// The log's filters: their query parameters and labels.
+const FILTERS: &[(&str, Msg)] = &[
+    ("organization", Msg::AuditFilterOrganization),
+    ("action", Msg::AuditFilterAction),
+    ("actor", Msg::AuditFilterActor),
+    ("since", Msg::AuditFilterSince),
+    ("until", Msg::AuditFilterUntil),
+];
 
 #[component]
 pub fn AdminAuditPage() -> impl IntoView {
@@ -50,29 +60,13 @@ pub fn AdminAuditPage() -> impl IntoView {
 #[component]
 fn PlatformAudit(entries: Result<AuditPage, Vec<FieldError>>) -> impl IntoView {
     let query = use_query_map().read_untracked().clone();
-    let value = |name: &str| query.get(name).unwrap_or_default();
     let (page, errors) = match entries {
         Ok(page) => (Some(page), Vec::new()),
         Err(errors) => (None, errors),
     };
-    let problem = |field: &str| errors.iter().find(|e| e.field == field).map(|e| e.problem);
-    let labels = [
-        Msg::AuditFilterOrganization,
-        Msg::AuditFilterAction,
-        Msg::AuditFilterActor,
-        Msg::AuditFilterSince,
-        Msg::AuditFilterUntil,
-    ];
-    let fields = FILTERS
-        .into_iter()
-        .zip(labels)
-        .map(|(name, label)| {
-            view! { <SmallField id=format!("audit-{name}") name label=t(label).to_owned() value=value(name) problem=problem(name) /> }
-        })
-        .collect_view();
     let filters: Vec<(String, String)> = FILTERS
-        .into_iter()
-        .filter_map(|name| {
+        .iter()
+        .filter_map(|&(name, _)| {
             query
                 .get(name)
                 .filter(|v| !v.is_empty())
@@ -84,16 +78,8 @@ fn PlatformAudit(entries: Result<AuditPage, Vec<FieldError>>) -> impl IntoView {
         crate::routes::ADMIN_AUDIT_CSV,
         serde_urlencoded::to_string(&filters).unwrap_or_default()
     );
-    let older = page.as_ref().and_then(|p| p.next_before).map(|before| {
-        let mut pairs = filters.clone();
-        pairs.push(("before".to_owned(), before.to_string()));
-        let href = format!(
-            "{}?{}",
-            crate::routes::ADMIN_AUDIT,
-            serde_urlencoded::to_string(pairs).unwrap_or_default()
-        );
-        view! { <a href=href data-older class="mt-4 inline-block text-sm font-medium text-indigo-800">{t(Msg::AuditOlder)}" →"</a> }
-    });
+    let older = (page.as_ref().and_then(|p| p.next_before))
+        .map(|before| older_entries_link(crate::routes::ADMIN_AUDIT, filters.clone(), before));
     view! {
         <section class="mx-auto max-w-6xl" aria-labelledby="audit-title">
             <AdminNav />
@@ -101,10 +87,7 @@ fn PlatformAudit(entries: Result<AuditPage, Vec<FieldError>>) -> impl IntoView {
                 <h1 id="audit-title" class=PAGE_TITLE>{t(Msg::AuditTitle)}</h1>
                 <a href=csv rel="external" data-audit-csv class="text-sm font-medium text-indigo-800">{t(Msg::AuditExportCsv)}</a>
             </div>
-            <form method="get" action=crate::routes::ADMIN_AUDIT class="mt-6 grid grid-cols-2 gap-3 md:grid-cols-6 md:items-end">
-                {fields}
-                <button type="submit" class=button::SMALL_PRIMARY>{t(Msg::AuditFilterApply)}</button>
-            </form>
+            <AuditFilters here=crate::routes::ADMIN_AUDIT.to_owned() filters=FILTERS errors columns="md:grid-cols-6" />
             {page.map(|page| view! { <AuditTable entries=page.entries show_organization=true /> })}
             {older}
         </section>

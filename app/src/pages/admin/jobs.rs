@@ -65,24 +65,23 @@ pub fn AdminJobs(jobs: Vec<JobStatus>, token: String, slug: String) -> impl Into
 
 #[component]
 fn AdminJob(job: JobStatus, token: String, slug: String) -> impl IntoView {
-    let action = |action| crate::routes::admin_job_action(&job.id, action);
-    let retry = (job.state == JobState::Failed).then(|| {
+    // Both actions post the same form; only their buttons differ.
+    let action_form = |action, button: AnyView| {
         view! {
-            <form method="post" action=action(crate::routes::JobAction::Retry)>
+            <form method="post" action=crate::routes::admin_job_action(&job.id, action)>
                 {csrf_field(&token)}
                 <input type="hidden" name="slug" value=slug.clone() />
-                <button type="submit" class=SMALL_PRIMARY data-job-retry=job.id.clone()>{t(Msg::JobRetry)}</button>
+                {button}
             </form>
         }
+    };
+    let retry = (job.state == JobState::Failed).then(|| {
+        let button = view! { <button type="submit" class=SMALL_PRIMARY data-job-retry=job.id.clone()>{t(Msg::JobRetry)}</button> }.into_any();
+        action_form(crate::routes::JobAction::Retry, button)
     });
     let cancel = (!matches!(job.state, JobState::Succeeded | JobState::Cancelled)).then(|| {
-        view! {
-            <form method="post" action=action(crate::routes::JobAction::Cancel)>
-                {csrf_field(&token)}
-                <input type="hidden" name="slug" value=slug.clone() />
-                <button type="submit" class=SMALL_DANGER data-job-cancel=job.id.clone()>{t(Msg::JobCancel)}</button>
-            </form>
-        }
+        let button = view! { <button type="submit" class=SMALL_DANGER data-job-cancel=job.id.clone()>{t(Msg::JobCancel)}</button> }.into_any();
+        action_form(crate::routes::JobAction::Cancel, button)
     });
     let steps = job
         .steps
@@ -146,7 +145,7 @@ mod tests {
         let allowed: Vec<&str> = check.split('\'').skip(1).step_by(2).skip(1).collect();
         assert_eq!(allowed, ["pending", "running", "done", "failed"]);
         for state in allowed {
-            let words = step_state_label(state).unwrap_or_else(|| panic!("no words for step state {state}"));
+            let words = step_state_label(StepState::parse(state).unwrap_or_else(|| panic!("no step state {state}")));
             assert_ne!(words.text(Locale::Fr), words.text(Locale::En), "{state}");
         }
     }

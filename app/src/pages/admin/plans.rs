@@ -13,12 +13,13 @@ use crate::{
     components::{
         access::admin_refused,
         button,
-        classes::{PAGE_TITLE, TABLE_FRAME, TABLE_HEAD},
+        classes::PAGE_TITLE,
         form::{csrf_field, FieldProblemText, SmallField, SMALL_INPUT, SMALL_LABEL},
         loaded::Loaded,
         navigation::AdminNav,
         notice::{refusal_in_query, DoneNotice, RefusalNotice},
         status::StatusPage,
+        table::FramedTable,
     },
     i18n::{format_price, t, use_locale, Msg},
     pages::labels::{offer_label, quota_label},
@@ -64,24 +65,20 @@ fn PlanList(plans: Vec<PlanRecord>, csrf_token: String) -> impl IntoView {
             }
         })
         .collect_view();
+    let columns = [
+        Msg::TenantsOffer,
+        Msg::OrgPlan,
+        Msg::PlanFieldPrice,
+        Msg::PlanSubscriptions,
+        Msg::TenantsState,
+    ]
+    .map(t)
+    .to_vec();
     view! {
         <section class="mx-auto max-w-5xl" aria-labelledby="plans-title">
             <AdminNav />
             <h1 id="plans-title" class=PAGE_TITLE>{t(Msg::PlansTitle)}</h1>
-            <div class=format!("mt-6 {TABLE_FRAME}")>
-                <table class="min-w-full text-left text-sm">
-                    <thead class=TABLE_HEAD>
-                        <tr>
-                            <th scope="col" class="px-3 py-2">{t(Msg::TenantsOffer)}</th>
-                            <th scope="col" class="px-3 py-2">{t(Msg::OrgPlan)}</th>
-                            <th scope="col" class="px-3 py-2">{t(Msg::PlanFieldPrice)}</th>
-                            <th scope="col" class="px-3 py-2">{t(Msg::PlanSubscriptions)}</th>
-                            <th scope="col" class="px-3 py-2">{t(Msg::TenantsState)}</th>
-                        </tr>
-                    </thead>
-                    <tbody class="divide-y divide-slate-100">{rows}</tbody>
-                </table>
-            </div>
+            <FramedTable margin="mt-6" columns>{rows}</FramedTable>
             <h2 class="mt-10 text-xl font-semibold">{t(Msg::PlanNew)}</h2>
             <PlanFields action=crate::routes::ADMIN_PLANS.to_owned() csrf_token version=None initial=PlanForm::default() submit=Msg::PlanCreate />
         </section>

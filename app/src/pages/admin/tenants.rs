@@ -11,10 +11,11 @@ use crate::{
     components::{
         access::admin_refused,
         button,
-        classes::{PAGE_TITLE, TABLE_FRAME, TABLE_HEAD},
+        classes::PAGE_TITLE,
         form::{SMALL_INPUT, SMALL_LABEL},
         loaded::Loaded,
         navigation::AdminNav,
+        table::FramedTable,
     },
     i18n::{t, Msg},
     pages::labels::{offer_label, organization_state_label},
@@ -163,24 +164,17 @@ fn TenantSearch(page: OrganizationSearchPage) -> impl IntoView {
             {if page.total == 0 {
                 view! { <p class="mt-4 text-sm text-slate-600">{t(Msg::TenantsNone)}</p> }.into_any()
             } else {
-                view! {
-                    <div class=format!("mt-3 {TABLE_FRAME}")>
-                        <table class="min-w-full text-left text-sm">
-                            <thead class=TABLE_HEAD>
-                                <tr>
-                                    <th scope="col" class="px-3 py-2">{t(Msg::SortName)}</th>
-                                    <th scope="col" class="px-3 py-2">{t(Msg::TenantsState)}</th>
-                                    <th scope="col" class="px-3 py-2">{t(Msg::TenantsCountry)}</th>
-                                    <th scope="col" class="px-3 py-2">{t(Msg::ColMembers)}</th>
-                                    <th scope="col" class="px-3 py-2">{t(Msg::ColPlans)}</th>
-                                    <th scope="col" class="px-3 py-2">{t(Msg::ColCreated)}</th>
-                                </tr>
-                            </thead>
-                            <tbody class="divide-y divide-slate-100">{rows}</tbody>
-                        </table>
-                    </div>
-                }
-                .into_any()
+                let columns = [
+                    Msg::SortName,
+                    Msg::TenantsState,
+                    Msg::TenantsCountry,
+                    Msg::ColMembers,
+                    Msg::ColPlans,
+                    Msg::ColCreated,
+                ]
+                .map(t)
+                .to_vec();
+                view! { <FramedTable margin="mt-3" columns>{rows}</FramedTable> }.into_any()
             }}
             <div class="mt-4 flex items-center justify-between text-sm">
                 <span>{previous}</span>

@@ -1,0 +1,25 @@
+//! A table in its frame, as the admin's lists and the audit log draw it.
+
+use leptos::prelude::*;
+
+use super::classes::{TABLE_FRAME, TABLE_HEAD};
+
+/// The rows (`children`) under a header row of `columns`, in a frame that
+/// scrolls sideways on a narrow screen; `margin` is the space above it.
+#[component]
+pub fn FramedTable(margin: &'static str, columns: Vec<&'static str>, children: Children) -> impl IntoView {
+    let heads = columns
+        .into_iter()
+        .map(|column| view! { <th scope="col" class="px-3 py-2">{column}</th> })
+        .collect_view();
+    view! {
+        <div class=format!("{margin} {TABLE_FRAME}")>
+            <table class="min-w-full text-left text-sm">
+                <thead class=TABLE_HEAD>
+                    <tr>{heads}</tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">{children()}</tbody>
+            </table>
+        </div>
+    }
+}
