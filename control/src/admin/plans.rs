@@ -4,6 +4,8 @@
 //! longer sold) and put back on sale.
 
 use serde_json::json;
+use sqlx::{Postgres, Transaction};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
@@ -101,9 +103,7 @@ impl Control {
         }
         let event =
             AuditEvent::new(None, "plan.create", format!("plan:{}", draft.code)).after(plan_json(draft));
-        self.commit_with(tx, caller, now, event).await?;
-        self.catalog_cache.clear();
-        Ok(Ok(()))
+        self.commit_plan_change(tx, caller, now, event).await
     }
 
     /// Replaces a plan's terms if nobody changed it since `version`. Its
@@ -116,15 +116,8 @@ impl Control {
         version: i64,
         draft: &PlanDraft,
     ) -> Outcome<()> {
-        or_refuse!(self.admin_may_change_plans(user).await?);
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let Some((id, before)) = locked_plan(&mut tx, code).await? else {
-            return Ok(Err(Refusal::NotFound));
-        };
-        if before.version != version {
-            return Ok(Err(Refusal::Stale));
-        }
+        let (mut tx, id, before) = or_refuse!(self.begin_plan_change(user, code, version).await?);
         if draft.offer != before.offer || draft.code.as_str() != code {
             return Ok(Err(Refusal::field("code", FieldProblem::Mismatch)));
         }
@@ -173,9 +166,7 @@ impl Control {
         let event = AuditEvent::new(None, "plan.update", format!("plan:{code}"))
             .before(record_json(&before))
             .after(plan_json(draft));
-        self.commit_with(tx, caller, now, event).await?;
-        self.catalog_cache.clear();
-        Ok(Ok(()))
+        self.commit_plan_change(tx, caller, now, event).await
     }
 
     /// Takes a plan off sale (`retire`) or puts it back; its subscriptions keep it.
@@ -187,15 +178,8 @@ impl Control {
         version: i64,
         on_sale: bool,
     ) -> Outcome<()> {
-        or_refuse!(self.admin_may_change_plans(user).await?);
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let Some((id, before)) = locked_plan(&mut tx, code).await? else {
-            return Ok(Err(Refusal::NotFound));
-        };
-        if before.version != version {
-            return Ok(Err(Refusal::Stale));
-        }
+        let (mut tx, id, before) = or_refuse!(self.begin_plan_change(user, code, version).await?);
         if before.retired_on.is_none() == on_sale {
             return Ok(Err(Refusal::WrongState));
         }
@@ -213,6 +197,37 @@ impl Control {
         )
         .before(json!({ "retired_on": before.retired_on }))
         .after(json!({ "retired_on": (!on_sale).then(|| day(now)) }));
+        self.commit_plan_change(tx, caller, now, event).await
+    }
+
+    /// Opens a change of the plan `code`: the admin gate, the plan locked,
+    /// and the version the admin's form was drawn from still current.
+    async fn begin_plan_change(
+        &self,
+        user: Option<&SignedInUser>,
+        code: &str,
+        version: i64,
+    ) -> Result<Result<(Transaction<'static, Postgres>, Uuid, PlanRecord), Refusal>> {
+        or_refuse!(self.admin_may_change_plans(user).await?);
+        let mut tx = self.db.pool().begin().await?;
+        let Some((id, before)) = locked_plan(&mut tx, code).await? else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        if before.version != version {
+            return Ok(Err(Refusal::Stale));
+        }
+        Ok(Ok((tx, id, before)))
+    }
+
+    /// Commits a plan change with its audit event, then forgets the cached
+    /// catalog so that the next page shows the change.
+    async fn commit_plan_change(
+        &self,
+        tx: Transaction<'_, Postgres>,
+        caller: &Caller,
+        now: OffsetDateTime,
+        event: AuditEvent<'_>,
+    ) -> Outcome<()> {
         self.commit_with(tx, caller, now, event).await?;
         self.catalog_cache.clear();
         Ok(Ok(()))
