@@ -14,10 +14,10 @@ use super::{
     ProvisioningRunner,
 };
 use crate::{
-    audit::{self, AuditEvent},
+    audit::AuditEvent,
     domain::{job_kind, workflow, Action, AppliedState, JobState, OfferKind, SubscriptionState},
     jobs::{enqueue_in, NewJob},
-    Control, Error, PageChange, Result,
+    Control, Error, Result,
 };
 
 /// Subscriptions read at a time.
@@ -297,21 +297,11 @@ impl Control {
         };
         let mut after = by_backend(drifts, |drift| &drift.expected);
         after.insert("repair".into(), repaired_by);
-        audit::record(
-            &mut tx,
-            &engine(),
-            now,
-            AuditEvent::new(
-                Some(organization),
-                "subscription.drift",
-                format!("subscription:{}", subscription.id),
-            )
+        let target = format!("subscription:{}", subscription.id);
+        let event = AuditEvent::new(Some(organization), "subscription.drift", target)
             .before(Value::Object(by_backend(drifts, |drift| &drift.found)))
-            .after(Value::Object(after)),
-        )
-        .await?;
-        self.commit_page_change(tx, PageChange::Organization(organization))
-            .await?;
+            .after(Value::Object(after));
+        self.commit_with(tx, &engine(), now, event).await?;
         Ok(Some(matches!(repair, Repair::Job(_))))
     }
 }

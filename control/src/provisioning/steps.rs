@@ -224,12 +224,7 @@ impl ProvisioningRunner {
                 Ok(vec![created("hydra", "oauth2_client", oauth_client_id(ctx))])
             }
             Step::OdooSso => {
-                let odoo = self.odoo_instance(ctx).await?;
-                let provider = self
-                    .backends
-                    .odoo
-                    .ensure_oauth_provider(&odoo, &self.odoo_provider(ctx))
-                    .await?;
+                let (_, provider) = self.odoo_with_provider(ctx).await?;
                 Ok(vec![created(
                     "odoo",
                     "oauth_provider",
@@ -485,6 +480,21 @@ impl ProvisioningRunner {
         }
     }
 
+    /// The tenant's Odoo and the id of its sign-in through Bibind, made sure
+    /// of: the SSO step sets it up, the users step signs people in by it.
+    async fn odoo_with_provider(
+        &self,
+        ctx: &SubscriptionContext,
+    ) -> Result<(OdooInstance, i64), StepFailure> {
+        let odoo = self.odoo_instance(ctx).await?;
+        let provider = self
+            .backends
+            .odoo
+            .ensure_oauth_provider(&odoo, &self.odoo_provider(ctx))
+            .await?;
+        Ok((odoo, provider))
+    }
+
     fn odoo_provider(&self, ctx: &SubscriptionContext) -> OdooOAuthProvider {
         let hydra = &self.settings.hydra_public_url;
         OdooOAuthProvider {
@@ -501,12 +511,7 @@ impl ProvisioningRunner {
     /// The organization's people as Odoo users signing in through Bibind:
     /// owners and admins for a shop, everyone up to the seat limit for training.
     async fn odoo_users(&self, ctx: &SubscriptionContext) -> StepResult {
-        let odoo = self.odoo_instance(ctx).await?;
-        let provider = self
-            .backends
-            .odoo
-            .ensure_oauth_provider(&odoo, &self.odoo_provider(ctx))
-            .await?;
+        let (odoo, provider) = self.odoo_with_provider(ctx).await?;
         let people: Vec<_> = match ctx.offer {
             OfferKind::Training => {
                 let seats = usize::try_from(ctx.limit(QuotaKind::Seats)).unwrap_or(usize::MAX);
