@@ -193,11 +193,10 @@ type OidcClient = oauth2::Client<
     EndpointSet,
 >;
 
+/// The standard profile claims, as the ID token or UserInfo carries them
+/// (one type, so that UserInfo fills in what the ID token left out).
 #[derive(Debug, Deserialize)]
-struct IdTokenClaims {
-    sub: String,
-    #[serde(default)]
-    nonce: Option<String>,
+struct Profile {
     #[serde(default)]
     email: Option<String>,
     /// Whether the provider saw the address proven (Bibind's reads Kratos'
@@ -206,6 +205,15 @@ struct IdTokenClaims {
     email_verified: Option<bool>,
     #[serde(default)]
     name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct IdTokenClaims {
+    sub: String,
+    #[serde(default)]
+    nonce: Option<String>,
+    #[serde(flatten)]
+    profile: Profile,
     #[serde(default)]
     sid: Option<String>,
     #[serde(default)]
@@ -215,12 +223,8 @@ struct IdTokenClaims {
 #[derive(Deserialize)]
 struct UserInfo {
     sub: String,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    email_verified: Option<bool>,
-    #[serde(default)]
-    name: Option<String>,
+    #[serde(flatten)]
+    profile: Profile,
 }
 
 #[derive(Deserialize)]
@@ -394,25 +398,26 @@ impl RelyingParty {
         }
         // Providers may keep profile claims out of the ID token (OpenID Core
         // §5.4: with a code flow they belong to the UserInfo endpoint).
-        if claims.email.is_none() || claims.name.is_none() {
+        let profile = &mut claims.profile;
+        if profile.email.is_none() || profile.name.is_none() {
             if let Some(endpoint) = &provider.metadata.userinfo_endpoint {
                 let info = self.user_info(endpoint, tokens.access_token().secret()).await?;
                 if info.sub != claims.sub {
                     return Err(rejected("UserInfo names another subject than the ID token"));
                 }
-                if claims.email.is_none() {
+                if profile.email.is_none() {
                     // The address and whether it was proven come together.
-                    claims.email = info.email;
-                    claims.email_verified = info.email_verified;
+                    profile.email = info.profile.email;
+                    profile.email_verified = info.profile.email_verified;
                 }
-                claims.name = claims.name.or(info.name);
+                profile.name = profile.name.take().or(info.profile.name);
             }
         }
         Ok(VerifiedSignIn {
             subject: claims.sub,
-            email_verified: claims.email_verified.unwrap_or(false),
-            email: claims.email,
-            name: claims.name,
+            email_verified: claims.profile.email_verified.unwrap_or(false),
+            email: claims.profile.email,
+            name: claims.profile.name,
             session_id: claims.sid,
             assurance_level: claims.acr,
             id_token,
