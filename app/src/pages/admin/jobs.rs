@@ -145,7 +145,8 @@ mod tests {
         let allowed: Vec<&str> = check.split('\'').skip(1).step_by(2).skip(1).collect();
         assert_eq!(allowed, ["pending", "running", "done", "failed"]);
         for state in allowed {
-            let words = step_state_label(StepState::parse(state).unwrap_or_else(|| panic!("no step state {state}")));
+            let words =
+                step_state_label(StepState::parse(state).unwrap_or_else(|| panic!("no step state {state}")));
             assert_ne!(words.text(Locale::Fr), words.text(Locale::En), "{state}");
         }
     }
