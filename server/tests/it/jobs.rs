@@ -158,7 +158,10 @@ async fn a_job_runs_its_steps_in_order_records_what_they_created_and_announces_e
     let status = q.control.job_status(job).await.unwrap().unwrap();
     assert_eq!(status.state, JobState::Succeeded);
     assert_eq!(status.current_step, 3);
-    assert!(status.steps.iter().all(|s| s.state == StepState::Done && s.attempts == 1));
+    assert!(status
+        .steps
+        .iter()
+        .all(|s| s.state == StepState::Done && s.attempts == 1));
     assert_eq!(status.resources.len(), 3);
     assert!(status.resources.iter().any(|r| r.kind == "vault_policy"));
 

@@ -341,7 +341,10 @@ async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(seen.organization.state, control::domain::OrganizationState::Suspended);
+    assert_eq!(
+        seen.organization.state,
+        control::domain::OrganizationState::Suspended
+    );
     assert_eq!(seen.state_reason.as_deref(), Some("Unpaid invoice 2026-11"));
     assert_eq!(seen.subscriptions[0].state, SubscriptionState::Suspended);
     assert_eq!(
