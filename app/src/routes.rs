@@ -1,5 +1,5 @@
-//! Every address of the portal's organization and admin pages and forms,
-//! written once. Each is a pattern in axum's syntax (`/orgs/{slug}/members`):
+//! Every address of the portal's pages and forms (organization, admin and
+//! identity), written once. Each is a pattern in axum's syntax (`/orgs/{slug}/members`):
 //! the server mounts its form handlers on the patterns, and the builders fill
 //! them in, for the pages' links and form actions and for the handlers'
 //! redirects. What a form does is a typed segment ([`TenantAction`], …): a
@@ -10,6 +10,8 @@
 //! `:slug`); a test in the server holds them to the page patterns here.
 
 pub use control::domain::JobAction;
+
+use control::domain::FlowKind;
 
 use crate::api::OrganizationSection;
 
@@ -47,6 +49,29 @@ pub mod pattern {
     pub const ADMIN_AUDIT: &str = "/admin/audit";
     pub const ADMIN_AUDIT_CSV: &str = "/admin/audit.csv";
 
+    // Identity: Kratos' self-service flows are pages at `/auth/<flow>`
+    // (`FlowKind::slug`), posted through the portal's rate limiter.
+    pub const LOGIN: &str = "/auth/login";
+    pub const REGISTRATION: &str = "/auth/registration";
+    pub const RECOVERY: &str = "/auth/recovery";
+    pub const VERIFICATION: &str = "/auth/verification";
+    pub const SETTINGS: &str = "/auth/settings";
+    pub const FLOW_SUBMIT: &str = "/auth/submit/{kind}";
+    /// Where the portal's own sign-in starts (the OpenID sign-in).
+    pub const SIGN_IN: &str = "/auth/signin";
+    /// Where the identity provider sends the browser back.
+    pub const CALLBACK: &str = "/auth/callback";
+    /// The sign-out page (GET) and its form (POST).
+    pub const SIGN_OUT: &str = "/auth/logout";
+    pub const BACKCHANNEL_LOGOUT: &str = "/auth/backchannel-logout";
+    /// Hydra's logout challenge, for applications signed in through the portal.
+    pub const OAUTH2_LOGOUT: &str = "/auth/oauth2-logout";
+    pub const CONSENT: &str = "/auth/consent";
+    pub const CONSENT_DECISION: &str = "/auth/consent/decision";
+    pub const AUTH_ERROR: &str = "/auth/error";
+    pub const SESSIONS: &str = "/account/sessions";
+    pub const REVOKE_SESSIONS: &str = "/account/sessions/revoke";
+
     /// The patterns of pages (GET, rendered by the app), as opposed to the
     /// forms' posts and streams the server's own handlers answer.
     pub const PAGES: &[&str] = &[
@@ -63,6 +88,15 @@ pub mod pattern {
         ADMIN_PLANS,
         ADMIN_PLAN,
         ADMIN_AUDIT,
+        LOGIN,
+        REGISTRATION,
+        RECOVERY,
+        VERIFICATION,
+        SETTINGS,
+        CONSENT,
+        SIGN_OUT,
+        AUTH_ERROR,
+        SESSIONS,
     ];
 }
 
@@ -73,10 +107,19 @@ pub const ADMIN_TENANTS: &str = pattern::ADMIN_TENANTS;
 pub const ADMIN_PLANS: &str = pattern::ADMIN_PLANS;
 pub const ADMIN_AUDIT: &str = pattern::ADMIN_AUDIT;
 pub const ADMIN_AUDIT_CSV: &str = pattern::ADMIN_AUDIT_CSV;
-/// Where the portal's own sign-in starts (the OpenID sign-in).
-pub const SIGN_IN: &str = "/auth/signin";
-/// The error page a form's failed operation ends on.
-pub const UNAVAILABLE: &str = "/auth/error?reason=unavailable";
+/// Where every identity page is (the Kratos flows, consent, sign-out).
+pub const IDENTITY_PREFIX: &str = "/auth/";
+pub const SIGN_IN: &str = pattern::SIGN_IN;
+pub const SIGN_OUT: &str = pattern::SIGN_OUT;
+pub const SETTINGS: &str = pattern::SETTINGS;
+pub const RECOVERY: &str = pattern::RECOVERY;
+pub const REGISTRATION: &str = pattern::REGISTRATION;
+pub const VERIFICATION: &str = pattern::VERIFICATION;
+pub const CONSENT: &str = pattern::CONSENT;
+pub const CONSENT_DECISION: &str = pattern::CONSENT_DECISION;
+pub const AUTH_ERROR: &str = pattern::AUTH_ERROR;
+pub const SESSIONS: &str = pattern::SESSIONS;
+pub const REVOKE_SESSIONS: &str = pattern::REVOKE_SESSIONS;
 
 /// `pattern` with its `{…}` segments replaced by `values`, in order.
 fn fill(pattern: &str, values: &[&str]) -> String {
@@ -90,6 +133,21 @@ fn fill(pattern: &str, values: &[&str]) -> String {
     }
     path.push_str(rest);
     path
+}
+
+/// The page of a Kratos self-service flow.
+pub fn flow(kind: FlowKind) -> String {
+    format!("/auth/{}", kind.slug())
+}
+
+/// Where a flow's form posts (through the portal's rate limiter).
+pub fn flow_submit(kind: FlowKind, flow: &str) -> String {
+    format!("{}?flow={flow}", fill(pattern::FLOW_SUBMIT, &[kind.slug()]))
+}
+
+/// The error page, saying why.
+pub fn auth_error(reason: AuthFailure) -> String {
+    format!("{AUTH_ERROR}?reason={reason}")
 }
 
 /// Sign in, then come back to `here`.
@@ -268,6 +326,21 @@ segment_enum! {
 }
 
 segment_enum! {
+    /// Why a sign-in ended on the error page (`?reason=`).
+    AuthFailure {
+        /// The sign-in expired, was already used, or came back tampered with.
+        Expired = "expired",
+        /// The person (or the provider) refused.
+        Denied = "denied",
+        /// The provider could not be reached or answered nonsense; also
+        /// where a form's failed operation ends.
+        Unavailable = "unavailable",
+        /// A sign-in attempt could not be counted, so it was not let through.
+        Uncounted = "uncounted",
+    }
+}
+
+segment_enum! {
     /// Takes a plan off sale, or puts it back.
     PlanSale {
         Retire = "retire",
@@ -345,6 +418,20 @@ mod tests {
         );
         assert_eq!(subscriptions(slug), "/orgs/acme#subscriptions");
         assert_eq!(OrganizationSection::Members.path(slug), members(slug));
+        for kind in [
+            FlowKind::Login,
+            FlowKind::Registration,
+            FlowKind::Recovery,
+            FlowKind::Verification,
+            FlowKind::Settings,
+        ] {
+            assert!(pattern::PAGES.contains(&flow(kind).as_str()), "{kind:?}");
+            assert_eq!(
+                flow_submit(kind, "f1"),
+                format!("/auth/submit/{}?flow=f1", kind.slug())
+            );
+        }
+        assert_eq!(auth_error(AuthFailure::Denied), "/auth/error?reason=denied");
     }
 
     #[test]
@@ -360,6 +447,9 @@ mod tests {
         }
         for action in PlanSale::ALL {
             assert_eq!(PlanSale::parse(action.as_str()), Some(*action));
+        }
+        for reason in AuthFailure::ALL {
+            assert_eq!(AuthFailure::parse(reason.as_str()), Some(*reason));
         }
         assert_eq!(TenantAction::parse("delete"), None);
         assert_eq!(PlanSale::parse("Retire"), None);

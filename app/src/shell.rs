@@ -81,7 +81,9 @@ fn set_content_security_policy(options: &ShellOptions) {
     // Chromium applies form-action to every redirect after a post. Sign-in
     // forms end, through Kratos and Hydra, at whatever redirect URI an OAuth2
     // client registered: the identity pages cannot list those.
-    let identity_page = crate::with_request(|parts| parts.uri.path().starts_with("/auth/")).unwrap_or(false);
+    let identity_page =
+        crate::with_request(|parts| parts.uri.path().starts_with(crate::routes::IDENTITY_PREFIX))
+            .unwrap_or(false);
     let form_action = if identity_page {
         String::new()
     } else {

@@ -91,7 +91,7 @@ pub async fn relying_party(config: &Config, control: &Control) -> Result<Option<
         issuer,
         client_id: oidc.client_id.clone(),
         client_secret: secret.to_owned(),
-        redirect_uri: format!("{base}/auth/callback"),
+        redirect_uri: format!("{base}{}", app::routes::pattern::CALLBACK),
         post_logout_redirect_uri: Some(format!("{base}/")),
         scopes: vec!["openid".into(), "email".into(), "profile".into()],
     };

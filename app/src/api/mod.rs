@@ -69,7 +69,7 @@ pub async fn auth_flow(
             .map_err(internal_error)?
         {
             LoginStep::Redirect(url) => url,
-            LoginStep::Gone => "/auth/error?reason=expired".to_owned(),
+            LoginStep::Gone => crate::routes::auth_error(crate::routes::AuthFailure::Expired),
             LoginStep::NotAMember(refusal) => return Ok(FlowOutcome::NotAMember(refusal)),
         },
     ))
@@ -487,7 +487,7 @@ pub async fn invitation_details(token: String) -> Result<InvitationView, ServerF
         } else {
             String::new()
         },
-        sign_up_url: format!("/auth/registration?{query}"),
+        sign_up_url: format!("{}?{query}", crate::routes::REGISTRATION),
     })
 }
 

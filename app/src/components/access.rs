@@ -65,7 +65,7 @@ pub fn admin_refused<T>(access: AdminAccess<T>, here: &str) -> AnyView {
         }
         AdminAccess::SecondFactorRequired { enrolled: false, .. } => view! {
             <StatusPage code=403 title=Msg::AdminSecondFactorTitle body=Msg::AdminSecondFactorBody
-                action=Msg::AdminSecondFactorAction href="/auth/settings" />
+                action=Msg::AdminSecondFactorAction href=crate::routes::SETTINGS />
         }
         .into_any(),
         AdminAccess::Forbidden => view! {

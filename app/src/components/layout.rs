@@ -58,10 +58,10 @@ fn UserMenu() -> impl IntoView {
                                 <span class="font-semibold text-slate-900">{user.display_name}</span>
                             </span>
                             <a href=crate::routes::ORGANIZATIONS class=link>{t(Msg::NavOrganizations)}</a>
-                            <a href="/auth/settings" rel="external" class=link>{t(Msg::AccountSettings)}</a>
-                            <a href="/account/sessions" rel="external" class=link>{t(Msg::NavSessions)}</a>
+                            <a href=crate::routes::SETTINGS rel="external" class=link>{t(Msg::AccountSettings)}</a>
+                            <a href=crate::routes::SESSIONS rel="external" class=link>{t(Msg::NavSessions)}</a>
                             // A post with the session's token: no other site can sign anyone out.
-                            <form method="post" action="/auth/logout" class="inline">
+                            <form method="post" action=crate::routes::SIGN_OUT class="inline">
                                 {csrf_field(&csrf_token)}
                                 <button type="submit" data-sign-out class=link>{t(Msg::SignOut)}</button>
                             </form>
@@ -69,8 +69,8 @@ fn UserMenu() -> impl IntoView {
                     }
                     .into_any(),
                     _ => view! {
-                        <a href="/auth/signin" rel="external" class=link>{t(Msg::SignIn)}</a>
-                        <a href="/auth/registration" rel="external" class=SMALL_PRIMARY>
+                        <a href=crate::routes::SIGN_IN rel="external" class=link>{t(Msg::SignIn)}</a>
+                        <a href=crate::routes::REGISTRATION rel="external" class=SMALL_PRIMARY>
                             {t(Msg::SignUp)}
                         </a>
                     }

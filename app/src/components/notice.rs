@@ -25,7 +25,7 @@ pub fn RefusalNotice(refusal: Option<Refusal>) -> impl IntoView {
         let verify = (refusal == Refusal::AddressNotVerified).then(|| {
             view! {
                 " "
-                <a href="/auth/verification" rel="external" data-verify-address class="font-semibold underline">
+                <a href=crate::routes::VERIFICATION rel="external" data-verify-address class="font-semibold underline">
                     {t(Msg::VerifyAddressLink)}
                 </a>
             }

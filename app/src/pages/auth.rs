@@ -21,6 +21,7 @@ use crate::{
         status::{set_http_status, StatusPage},
     },
     i18n::{field_msg, format_count, kratos_text, t, use_locale, Locale, Msg},
+    routes::AuthFailure,
 };
 
 /// Kratos sends the browser here (`?id=`) when a flow fails beyond repair;
@@ -30,21 +31,21 @@ use crate::{
 pub fn AuthErrorPage() -> impl IntoView {
     let query = use_query_map();
     let reason = query.read_untracked().get("reason");
-    match reason.as_deref() {
-        Some("denied") => view! {
-            <StatusPage code=403 title=Msg::SignInDeniedTitle body=Msg::SignInDeniedBody action=Msg::StartAgain href="/auth/signin" />
+    match reason.as_deref().and_then(AuthFailure::parse) {
+        Some(AuthFailure::Denied) => view! {
+            <StatusPage code=403 title=Msg::SignInDeniedTitle body=Msg::SignInDeniedBody action=Msg::StartAgain href=crate::routes::SIGN_IN />
         }
         .into_any(),
-        Some("uncounted") => view! {
-            <StatusPage code=503 title=Msg::AttemptUncountedTitle body=Msg::AttemptUncountedBody action=Msg::StartAgain href="/auth/signin" role="alert" />
+        Some(AuthFailure::Uncounted) => view! {
+            <StatusPage code=503 title=Msg::AttemptUncountedTitle body=Msg::AttemptUncountedBody action=Msg::StartAgain href=crate::routes::SIGN_IN role="alert" />
         }
         .into_any(),
-        Some("unavailable") => view! {
-            <StatusPage code=503 title=Msg::SignInUnavailableTitle body=Msg::SignInUnavailableBody action=Msg::StartAgain href="/auth/signin" role="alert" />
+        Some(AuthFailure::Unavailable) => view! {
+            <StatusPage code=503 title=Msg::SignInUnavailableTitle body=Msg::SignInUnavailableBody action=Msg::StartAgain href=crate::routes::SIGN_IN role="alert" />
         }
         .into_any(),
-        _ => view! {
-            <StatusPage code=400 title=Msg::AuthErrorTitle body=Msg::AuthErrorBody action=Msg::StartAgain href="/auth/signin" />
+        Some(AuthFailure::Expired) | None => view! {
+            <StatusPage code=400 title=Msg::AuthErrorTitle body=Msg::AuthErrorBody action=Msg::StartAgain href=crate::routes::SIGN_IN />
         }
         .into_any(),
     }
@@ -158,14 +159,14 @@ fn AuthLinks(kind: FlowKind) -> impl IntoView {
     match kind {
         FlowKind::Login => view! {
             <div class="mt-6 space-y-2 text-sm text-slate-700">
-                <p><a href="/auth/recovery" rel="external" class=link>{t(Msg::ForgotPassword)}</a></p>
-                <p>{t(Msg::NoAccountYet)}" "<a href="/auth/registration" rel="external" class=link>{t(Msg::SignUp)}</a></p>
+                <p><a href=crate::routes::RECOVERY rel="external" class=link>{t(Msg::ForgotPassword)}</a></p>
+                <p>{t(Msg::NoAccountYet)}" "<a href=crate::routes::REGISTRATION rel="external" class=link>{t(Msg::SignUp)}</a></p>
             </div>
         }
         .into_any(),
         FlowKind::Registration => view! {
             <p class="mt-6 text-sm text-slate-700">
-                {t(Msg::AlreadyHaveAccount)}" "<a href="/auth/signin" rel="external" class=link>{t(Msg::SignIn)}</a>
+                {t(Msg::AlreadyHaveAccount)}" "<a href=crate::routes::SIGN_IN rel="external" class=link>{t(Msg::SignIn)}</a>
             </p>
         }
         .into_any(),
@@ -184,7 +185,7 @@ fn FlowForms(flow: Flow, kind: FlowKind) -> impl IntoView {
     // Every flow posts through the portal, which counts attempts before
     // relaying them to Kratos (Kratos' own submit endpoints are not
     // reachable from outside in production).
-    let action = format!("/auth/submit/{}?flow={}", kind.slug(), flow.id);
+    let action = crate::routes::flow_submit(kind, &flow.id);
     // Kratos' WebAuthn script is loaded once for the page, outside the forms.
     let (scripts, nodes): (Vec<UiNode>, Vec<UiNode>) = ui
         .nodes

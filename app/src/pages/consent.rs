@@ -70,7 +70,7 @@ fn ConsentForm(prompt: ConsentPrompt) -> impl IntoView {
                     view! { <li data-scope=scope>{text}</li> }
                 }).collect_view()}
             </ul>
-            <form method="post" action="/auth/consent/decision" class=format!("mt-6 {FORM_CARD}")>
+            <form method="post" action=crate::routes::CONSENT_DECISION class=format!("mt-6 {FORM_CARD}")>
                 <input type="hidden" name="consent_challenge" value=prompt.challenge />
                 {csrf_field(&prompt.csrf_token)}
                 <label class="flex items-center gap-2 text-sm text-slate-800">

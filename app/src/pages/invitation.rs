@@ -65,7 +65,7 @@ fn OpenInvitation(
         .into_any(),
         Some(false) => view! {
             <p class="mt-6 rounded-lg border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" data-other-account>{t(Msg::InvitationOtherAccount)}</p>
-            <a href="/auth/logout" rel="external" class="mt-4 inline-block text-sm font-medium text-indigo-800">{t(Msg::SignOut)}</a>
+            <a href=crate::routes::SIGN_OUT rel="external" class="mt-4 inline-block text-sm font-medium text-indigo-800">{t(Msg::SignOut)}</a>
         }
         .into_any(),
         None => view! {

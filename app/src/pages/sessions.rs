@@ -29,7 +29,7 @@ pub fn SessionsPage() -> impl IntoView {
             <Loaded resource=sessions loading_class="mt-6 text-slate-600" let:view>
                 {
                     if view.sessions.is_empty() {
-                        go_to("/auth/signin?return_to=/account/sessions");
+                        go_to(&crate::routes::sign_in_then(crate::routes::SESSIONS));
                         ().into_any()
                     } else {
                         view! { <SessionList view /> }.into_any()
@@ -52,7 +52,7 @@ fn SessionList(view: SessionsView) -> impl IntoView {
     view! {
         <ul class=format!("mt-6 {LIST}")>{rows}</ul>
         {(others > 0).then(|| view! {
-            <form method="post" action="/account/sessions/revoke" class="mt-4">
+            <form method="post" action=crate::routes::REVOKE_SESSIONS class="mt-4">
                 {csrf_field(&token)}
                 <button type="submit" data-revoke-all class=button::DANGER>
                     {t(Msg::SessionsRevokeOthers)}
@@ -87,7 +87,7 @@ fn SessionRow(session: ActiveSession, token: String) -> impl IntoView {
                 view! { <span class="rounded bg-emerald-50 px-2 py-1 text-xs font-semibold text-emerald-800">{t(Msg::SessionsThisDevice)}</span> }.into_any()
             } else {
                 view! {
-                    <form method="post" action="/account/sessions/revoke">
+                    <form method="post" action=crate::routes::REVOKE_SESSIONS>
                         {csrf_field(&token)}
                         <input type="hidden" name="session_id" value=session.id />
                         <button type="submit" class="text-sm font-semibold text-rose-700 hover:text-rose-900">{t(Msg::SessionsRevoke)}</button>

@@ -52,7 +52,7 @@ fn SignOutForm(csrf_token: String, logout_challenge: Option<String>) -> impl Int
             <h1 id="sign-out-title" class=PAGE_TITLE>{t(Msg::SignOutTitle)}</h1>
             <p class="mt-4 text-slate-700" data-asked-by-application=logout_challenge.is_some().then_some("true")>{t(lead)}</p>
             <RefusalNotice refusal=refusal_in_query() />
-            <form method="post" action="/auth/logout" class="mt-6 flex gap-3">
+            <form method="post" action=crate::routes::SIGN_OUT class="mt-6 flex gap-3">
                 {csrf_field(&csrf_token)}
                 {logout_challenge.map(|challenge| view! {
                     <input type="hidden" name="logout_challenge" value=challenge />

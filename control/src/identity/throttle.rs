@@ -218,17 +218,13 @@ impl Control {
             &mut tx,
             &anonymous,
             self.clock.now(),
-            crate::audit::AuditEvent {
-                organization_id: None,
-                action: "limit.refused",
-                target: "sign-up".to_owned(),
-                before: None,
-                after: Some(serde_json::json!({
+            crate::audit::AuditEvent::new(None, "limit.refused", "sign-up".to_owned()).after(
+                serde_json::json!({
                     "limit": "sign_ups_per_address",
                     "allowed": limit.attempts,
                     "window_minutes": limit.window.whole_minutes(),
-                })),
-            },
+                }),
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{OfferKind, QuotaKind, Role},
-    tenancy::{access::stored_role, quotas::live_subscriptions},
+    tenancy::quotas::live_subscriptions,
     Control, Error, Result,
 };
 
@@ -79,9 +79,9 @@ impl Control {
                     .collect()
             });
         let members = sqlx::query!(
-            "SELECT identity_id, email, role FROM memberships WHERE organization_id = $1
+            r#"SELECT identity_id, email, role AS "role: Role" FROM memberships WHERE organization_id = $1
               ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END,
-                       created_at, email",
+                       created_at, email"#,
             organization_id,
         )
         .fetch_all(&mut *conn)
@@ -95,14 +95,12 @@ impl Control {
             limits,
             members: members
                 .into_iter()
-                .map(|member| {
-                    Ok(MemberIdentity {
-                        identity_id: member.identity_id,
-                        email: member.email,
-                        role: stored_role(&member.role)?,
-                    })
+                .map(|member| MemberIdentity {
+                    identity_id: member.identity_id,
+                    email: member.email,
+                    role: member.role,
                 })
-                .collect::<Result<_>>()?,
+                .collect(),
         })
     }
 }

@@ -36,15 +36,6 @@ pub(crate) fn identity_uuid(caller: &Caller) -> Result<Uuid> {
     })
 }
 
-/// A role read as text. Queries read `role AS "role: Role"` instead; kept
-/// for `provisioning::context` until it does too.
-pub(crate) fn stored_role(raw: &str) -> Result<Role> {
-    Role::parse(raw).ok_or_else(|| Error::InvalidStoredData {
-        table: "memberships",
-        detail: format!("unknown role {raw:?}"),
-    })
-}
-
 /// The caller's access to the organization `slug` for `permission`. With
 /// `lock`, the organization's row is locked until the transaction ends, so
 /// that concurrent changes to one organization (its last owner, its seats)

@@ -8,7 +8,7 @@ use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
-    Form, Router,
+    Router,
 };
 use control::{
     admin::decisions::{Decision, Reason},
@@ -20,7 +20,7 @@ use http::{header, request::Parts};
 use serde::Deserialize;
 
 use super::{
-    answers::{answer, done_at, id_in_path, parsed, submit, FormVersion, PostedForm},
+    answers::{answer, done_at, id_in_path, parsed, FormVersion, Post},
     AppState,
 };
 
@@ -42,7 +42,6 @@ pub(super) fn routes() -> Router<AppState> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct TenantActionPost {
-    csrf_token: String,
     version: FormVersion,
     /// Rejecting and suspending give one.
     reason: String,
@@ -55,7 +54,6 @@ struct TenantActionPost {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct SubscriptionActionPost {
-    csrf_token: String,
     /// The tenant whose page the form is on, to go back to.
     slug: String,
     version: FormVersion,
@@ -70,7 +68,6 @@ struct SubscriptionActionPost {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct JobActionPost {
-    csrf_token: String,
     /// The tenant whose page the form is on, to go back to.
     slug: String,
 }
@@ -79,7 +76,6 @@ struct JobActionPost {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PlanSalePost {
-    csrf_token: String,
     version: FormVersion,
 }
 
@@ -91,21 +87,15 @@ fn reason(raw: &str) -> Result<Reason, Refusal> {
     Reason::parse(raw).map_err(|error| Refusal::Fields(vec![error]))
 }
 
-/// An admin form posted from `back`.
-fn admin_form(token: &str, back: String) -> PostedForm<'_> {
-    PostedForm::new(token, back)
-}
-
 async fn tenant_action(
-    State(state): State<AppState>,
     Path((slug, action)): Path<(String, String)>,
-    parts: Parts,
-    Form(fields): Form<TenantActionPost>,
+    post: Post<TenantActionPost>,
 ) -> Response {
-    let form = admin_form(&fields.csrf_token, routes::admin_tenant(&slug));
+    let form = post.form(&routes::admin_tenant(&slug));
     let done = routes::done(&form.back);
-    submit(&state, &parts, form, async |caller| {
-        let (control, user, version) = (&state.control, user(&parts), fields.version.get32());
+    let fields = &post.fields;
+    post.submit(form, async |caller| {
+        let (control, user, version) = (&post.state.control, user(&post.parts), fields.version.get32());
         let Some(action) = TenantAction::parse(&action) else {
             return Ok(Err(Refusal::NotFound));
         };
@@ -140,22 +130,18 @@ async fn tenant_action(
 }
 
 /// Retry or cancel a provisioning job, from its tenant's page.
-async fn job_action(
-    State(state): State<AppState>,
-    Path((id, action)): Path<(String, String)>,
-    parts: Parts,
-    Form(fields): Form<JobActionPost>,
-) -> Response {
-    let form = admin_form(&fields.csrf_token, routes::admin_tenant(fields.slug.trim()));
+async fn job_action(Path((id, action)): Path<(String, String)>, post: Post<JobActionPost>) -> Response {
+    let form = post.form(&routes::admin_tenant(post.fields.slug.trim()));
     let done = routes::done(&form.back);
-    submit(&state, &parts, form, async |caller| {
+    post.submit(form, async |caller| {
         let job = parsed!(id_in_path(&id));
         let Some(action) = JobAction::parse(&action) else {
             return Ok(Err(Refusal::NotFound));
         };
-        let outcome = state
+        let outcome = post
+            .state
             .control
-            .admin_job_action(user(&parts), &caller, job, action)
+            .admin_job_action(user(&post.parts), &caller, job, action)
             .await;
         done_at(outcome, &done)
     })
@@ -163,16 +149,15 @@ async fn job_action(
 }
 
 async fn subscription_action(
-    State(state): State<AppState>,
     Path((id, action)): Path<(String, String)>,
-    parts: Parts,
-    Form(fields): Form<SubscriptionActionPost>,
+    post: Post<SubscriptionActionPost>,
 ) -> Response {
-    let form = admin_form(&fields.csrf_token, routes::admin_tenant(fields.slug.trim()));
+    let fields = &post.fields;
+    let form = post.form(&routes::admin_tenant(fields.slug.trim()));
     let done = routes::done(&form.back);
-    submit(&state, &parts, form, async |caller| {
+    post.submit(form, async |caller| {
         let subscription = parsed!(id_in_path(&id));
-        let (control, user, version) = (&state.control, user(&parts), fields.version.get32());
+        let (control, user, version) = (&post.state.control, user(&post.parts), fields.version.get32());
         let Some(action) = SubscriptionAction::parse(&action) else {
             return Ok(Err(Refusal::NotFound));
         };
@@ -211,8 +196,6 @@ async fn subscription_action(
 #[derive(Deserialize)]
 struct PlanPost {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     version: FormVersion,
     #[serde(flatten)]
     form: PlanForm,
@@ -242,11 +225,15 @@ fn plan_echo(form: &PlanForm) -> Vec<(&'static str, String)> {
     echo
 }
 
-async fn create_plan(State(state): State<AppState>, parts: Parts, Form(post): Form<PlanPost>) -> Response {
-    let form = admin_form(&post.csrf_token, routes::ADMIN_PLANS.to_owned()).echo(plan_echo(&post.form));
-    submit(&state, &parts, form, async |caller| {
-        let draft = parsed!(post.form.parse().map_err(Refusal::Fields));
-        let created = state.control.create_plan(user(&parts), &caller, &draft).await;
+async fn create_plan(post: Post<PlanPost>) -> Response {
+    let form = post.form(routes::ADMIN_PLANS).echo(plan_echo(&post.fields.form));
+    post.submit(form, async |caller| {
+        let draft = parsed!(post.fields.form.parse().map_err(Refusal::Fields));
+        let created = post
+            .state
+            .control
+            .create_plan(user(&post.parts), &caller, &draft)
+            .await;
         done_at(
             created,
             &routes::done(&routes::admin_plan(&draft.code.to_string())),
@@ -255,21 +242,18 @@ async fn create_plan(State(state): State<AppState>, parts: Parts, Form(post): Fo
     .await
 }
 
-async fn update_plan(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-    parts: Parts,
-    Form(post): Form<PlanPost>,
-) -> Response {
-    let form = admin_form(&post.csrf_token, routes::admin_plan(&code)).echo(plan_echo(&post.form));
+async fn update_plan(Path(code): Path<String>, post: Post<PlanPost>) -> Response {
+    let form = post
+        .form(&routes::admin_plan(&code))
+        .echo(plan_echo(&post.fields.form));
     let done = routes::done(&form.back);
-    submit(&state, &parts, form, async |caller| {
-        let draft = parsed!(post.form.parse().map_err(Refusal::Fields));
-        let version = post.version.get();
+    post.submit(form, async |caller| {
+        let draft = parsed!(post.fields.form.parse().map_err(Refusal::Fields));
+        let version = post.fields.version.get();
         done_at(
-            state
+            post.state
                 .control
-                .update_plan(user(&parts), &caller, &code, version, &draft)
+                .update_plan(user(&post.parts), &caller, &code, version, &draft)
                 .await,
             &done,
         )
@@ -277,24 +261,20 @@ async fn update_plan(
     .await
 }
 
-async fn plan_sale(
-    State(state): State<AppState>,
-    Path((code, action)): Path<(String, String)>,
-    parts: Parts,
-    Form(fields): Form<PlanSalePost>,
-) -> Response {
-    let form = admin_form(&fields.csrf_token, routes::admin_plan(&code));
+async fn plan_sale(Path((code, action)): Path<(String, String)>, post: Post<PlanSalePost>) -> Response {
+    let form = post.form(&routes::admin_plan(&code));
     let done = routes::done(&form.back);
-    submit(&state, &parts, form, async |caller| {
+    post.submit(form, async |caller| {
         let on_sale = match PlanSale::parse(&action) {
             Some(PlanSale::Retire) => false,
             Some(PlanSale::Restore) => true,
             None => return Ok(Err(Refusal::NotFound)),
         };
-        let version = fields.version.get();
-        let changed = state
+        let version = post.fields.version.get();
+        let changed = post
+            .state
             .control
-            .set_plan_on_sale(user(&parts), &caller, &code, version, on_sale)
+            .set_plan_on_sale(user(&post.parts), &caller, &code, version, on_sale)
             .await;
         done_at(changed, &done)
     })
@@ -402,7 +382,7 @@ async fn audit_csv(State(state): State<AppState>, parts: Parts, Query(query): Qu
         }
         Err(error) => {
             tracing::error!(%error, "cannot export the audit log");
-            Redirect::to(routes::UNAVAILABLE).into_response()
+            Redirect::to(&routes::auth_error(routes::AuthFailure::Unavailable)).into_response()
         }
     }
 }

@@ -97,7 +97,7 @@ pub(crate) async fn answer(
         Ok(Err(refusal)) => back_with(back, &refusal, echo).into_response(),
         Err(error) => {
             tracing::error!(%error, "a form's operation failed");
-            Redirect::to(app::routes::UNAVAILABLE).into_response()
+            Redirect::to(&app::routes::auth_error(app::routes::AuthFailure::Unavailable)).into_response()
         }
     }
 }

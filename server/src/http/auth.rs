@@ -1,7 +1,10 @@
 //! Identity endpoints that are not pages: the consent decision, Hydra's
 //! logout challenge, and revoking Kratos sessions.
 
-use app::csrf;
+use app::{
+    csrf,
+    routes::{self, pattern},
+};
 use axum::{
     extract::{Extension, Query, State},
     response::{IntoResponse, Redirect, Response},
@@ -16,9 +19,9 @@ use super::{answers::back_with, AppState};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/auth/consent/decision", post(consent_decision))
-        .route("/auth/oauth2-logout", get(oauth2_logout))
-        .route("/account/sessions/revoke", post(revoke_sessions))
+        .route(pattern::CONSENT_DECISION, post(consent_decision))
+        .route(pattern::OAUTH2_LOGOUT, get(oauth2_logout))
+        .route(pattern::REVOKE_SESSIONS, post(revoke_sessions))
 }
 
 #[derive(Deserialize)]
@@ -42,7 +45,7 @@ async fn consent_decision(
         // (or the page says it is gone).
         tracing::warn!("consent decision with a missing or wrong CSRF token");
         let challenge = [("consent_challenge", form.consent_challenge)];
-        return back_with("/auth/consent", &Refusal::FormExpired, &challenge).into_response();
+        return back_with(routes::CONSENT, &Refusal::FormExpired, &challenge).into_response();
     }
     let allow = form.decision == "allow";
     let remember = form.remember.as_deref() == Some("true");
@@ -52,10 +55,10 @@ async fn consent_decision(
         .await
     {
         Ok(Some(url)) => Redirect::to(&url).into_response(),
-        Ok(None) => Redirect::to("/auth/error").into_response(),
+        Ok(None) => Redirect::to(routes::AUTH_ERROR).into_response(),
         Err(error) => {
             tracing::error!(%error, "cannot record a consent decision");
-            Redirect::to("/auth/error").into_response()
+            Redirect::to(routes::AUTH_ERROR).into_response()
         }
     }
 }
@@ -114,7 +117,7 @@ async fn oauth2_logout(
     if app::cookie_value(&headers, signing_out_cookie_name(tls)).is_none() {
         let query =
             serde_urlencoded::to_string([("logout_challenge", &query.logout_challenge)]).unwrap_or_default();
-        return Redirect::to(&format!("/auth/logout?{query}")).into_response();
+        return Redirect::to(&format!("{}?{query}", routes::SIGN_OUT)).into_response();
     }
     let mut response = accept_logout(&state, &headers, &query.logout_challenge).await;
     response
@@ -145,7 +148,7 @@ pub(super) async fn accept_logout(state: &AppState, headers: &HeaderMap, challen
         Ok(None) => Redirect::to("/").into_response(),
         Err(error) => {
             tracing::error!(%error, "cannot accept a logout challenge");
-            Redirect::to("/auth/error").into_response()
+            Redirect::to(routes::AUTH_ERROR).into_response()
         }
     }
 }
@@ -168,7 +171,7 @@ async fn revoke_sessions(
 ) -> Response {
     if !form_token.matches(&form.csrf_token) {
         tracing::warn!("session revocation with a missing or wrong CSRF token");
-        return back_with("/account/sessions", &Refusal::FormExpired, &[]).into_response();
+        return back_with(routes::SESSIONS, &Refusal::FormExpired, &[]).into_response();
     }
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
     let result = state
@@ -178,11 +181,11 @@ async fn revoke_sessions(
     match result {
         Ok(ended) => {
             state.sessions.forget(ended.iter().map(String::as_str));
-            Redirect::to("/account/sessions").into_response()
+            Redirect::to(routes::SESSIONS).into_response()
         }
         Err(error) => {
             tracing::error!(%error, "cannot revoke sessions");
-            Redirect::to("/auth/error").into_response()
+            Redirect::to(routes::AUTH_ERROR).into_response()
         }
     }
 }

@@ -51,7 +51,7 @@ async fn create(
             Ok(outcome) => outcome.map(|org| org.slug),
             Err(error) => {
                 tracing::error!(%error, "cannot create an organization");
-                return Redirect::to(routes::UNAVAILABLE).into_response();
+                return Redirect::to(&routes::auth_error(routes::AuthFailure::Unavailable)).into_response();
             }
         },
         Err(errors) => Err(Refusal::Fields(errors)),

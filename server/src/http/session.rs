@@ -141,9 +141,14 @@ pub(crate) async fn resolve_user(
     // and admin pages depend on the second factor: there the session is
     // checked against Kratos on every request.
     let path = request.uri().path();
-    let recheck_now = ["/auth/settings", "/account", "/admin", "/api/admin"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix));
+    let recheck_now = [
+        app::routes::SETTINGS,
+        "/account",
+        app::routes::ADMIN,
+        "/api/admin",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix));
     if let Some(user) = current_login(&state, &session, cookie.as_deref(), recheck_now).await {
         request.extensions_mut().insert(user);
     }

@@ -18,6 +18,8 @@ use http::{header, HeaderMap, StatusCode};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use app::routes::{self, pattern, AuthFailure as Failure};
+
 use super::{
     answers::back_with,
     auth::{accept_logout, signing_out_cookie},
@@ -27,32 +29,17 @@ use super::{
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/auth/signin", get(sign_in))
-        .route("/auth/callback", get(callback))
+        .route(pattern::SIGN_IN, get(sign_in))
+        .route(pattern::CALLBACK, get(callback))
         // GET renders the question (an app page); the answer is this post.
-        .route("/auth/logout", post(sign_out))
-        .route("/auth/backchannel-logout", post(backchannel_logout))
+        .route(pattern::SIGN_OUT, post(sign_out))
+        .route(pattern::BACKCHANNEL_LOGOUT, post(backchannel_logout))
 }
 
-/// Why a sign-in could not finish; the error page explains each in the
+/// Why a sign-in could not finish: the error page explains it in the
 /// visitor's language.
-#[derive(Clone, Copy)]
-enum Failure {
-    /// The sign-in expired, was already used, or came back tampered with.
-    Expired,
-    /// The person (or the provider) refused.
-    Denied,
-    /// The provider could not be reached or answered nonsense.
-    Unavailable,
-}
-
 fn error_page(failure: Failure) -> Response {
-    let reason = match failure {
-        Failure::Expired => "expired",
-        Failure::Denied => "denied",
-        Failure::Unavailable => "unavailable",
-    };
-    Redirect::to(&format!("/auth/error?reason={reason}")).into_response()
+    Redirect::to(&routes::auth_error(failure)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -187,7 +174,7 @@ async fn sign_out(
             .into_iter()
             .map(|challenge| ("logout_challenge", challenge))
             .collect();
-        return back_with("/auth/logout", &Refusal::FormExpired, &echo).into_response();
+        return back_with(routes::SIGN_OUT, &Refusal::FormExpired, &echo).into_response();
     }
     session::end(&state, &session).await;
     if let Some(challenge) = logout_challenge {

@@ -35,7 +35,7 @@ use super::AppState;
 const KRATOS_SESSION_COOKIE: &str = "ory_kratos_session";
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/auth/submit/{kind}", post(submit))
+    Router::new().route(app::routes::pattern::FLOW_SUBMIT, post(submit))
 }
 
 #[derive(Deserialize)]
@@ -156,8 +156,8 @@ async fn submit(
                 return refused;
             }
             return Redirect::to(&format!(
-                "/auth/{}?flow={}&retry_after={seconds}",
-                kind.slug(),
+                "{}?flow={}&retry_after={seconds}",
+                app::routes::flow(kind),
                 encode(&query.flow),
             ))
             .into_response();
@@ -173,7 +173,8 @@ async fn submit(
             if format == BodyFormat::Json {
                 return StatusCode::SERVICE_UNAVAILABLE.into_response();
             }
-            return Redirect::to("/auth/error?reason=uncounted").into_response();
+            return Redirect::to(&app::routes::auth_error(app::routes::AuthFailure::Uncounted))
+                .into_response();
         }
     }
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
@@ -193,7 +194,8 @@ async fn submit(
         Ok(answer) => answer,
         Err(error) => {
             tracing::error!(%error, "cannot relay a form to Kratos");
-            return Redirect::to("/auth/error?reason=unavailable").into_response();
+            return Redirect::to(&app::routes::auth_error(app::routes::AuthFailure::Unavailable))
+                .into_response();
         }
     };
     let mut response = Response::new(Body::from(answer.body));
