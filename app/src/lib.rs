@@ -1,5 +1,7 @@
-//! The Bibind portal's user interface, shared by server rendering (`ssr`) and
-//! hydration in the browser (`hydrate`).
+//! The Bibind portal's user interface. Pages render on the server (`ssr`)
+//! as plain HTML that works without JavaScript; the few interactive parts are
+//! islands (`#[island]`: the billing switch and prices, the live provisioning
+//! progress), the only code compiled for the browser (`hydrate`).
 //!
 //! Pages ask server functions ([`api`]) for data; server functions are thin:
 //! they take the [`control::Control`] from context, call it and map its error.
@@ -50,8 +52,8 @@ use crate::{
     },
 };
 
-/// The root component, rendered inside `<body>` on the server and hydrated in
-/// the browser.
+/// The root component, rendered inside `<body>` on the server (never in the
+/// browser: links and forms are plain navigations).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();

@@ -22,6 +22,14 @@ pub struct ShellOptions {
     pub form_targets: Vec<String>,
 }
 
+/// Where the islands' JavaScript and wasm are, for the pages that have one
+/// to hint them early (see `components::island`).
+#[derive(Clone, Debug)]
+pub(crate) struct IslandAssets {
+    pub js_url: String,
+    pub wasm_url: String,
+}
+
 pub fn shell(options: ShellOptions) -> impl IntoView {
     leptos::nonce::provide_nonce();
     let locale = i18n::locale_from_request();
@@ -40,9 +48,15 @@ pub fn shell(options: ShellOptions) -> impl IntoView {
     let js_url = format!("{pkg}/{name}.js?v={version}");
     let wasm_url = format!("{pkg}/{wasm_name}.wasm?v={version}");
     let css_url = format!("{pkg}/{name}.css?v={version}");
-    let hydrate = format!(
-        "import('{js_url}').then(m => m.default({{module_or_path: '{wasm_url}'}}).then(() => m.hydrate()));"
+    // Inline, so that a page without an island costs no request at all.
+    let load_islands = format!(
+        "{}({js_url:?}, {wasm_url:?});",
+        include_str!("island_loader.js").trim_end()
     );
+    provide_context(IslandAssets {
+        js_url: js_url.clone(),
+        wasm_url: wasm_url.clone(),
+    });
     let nonce = use_nonce();
 
     view! {
@@ -54,9 +68,7 @@ pub fn shell(options: ShellOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="stylesheet" href=css_url />
-                <link rel="modulepreload" href=js_url.clone() />
-                <link rel="preload" href=wasm_url.clone() r#as="fetch" r#type="application/wasm" crossorigin="" />
-                <script type="module" nonce=nonce>{hydrate}</script>
+                <script type="module" nonce=nonce>{load_islands}</script>
                 <AutoReload options=options.leptos.clone() />
                 <MetaTags />
             </head>

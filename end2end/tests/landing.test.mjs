@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { BASE, launchChromium, openPage as open, waitForHydration } from './support.mjs';
+import { BASE, downloadedCode, launchChromium, openPage as open, waitForHydration } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -94,6 +94,22 @@ describe('landing page', () => {
     assert.match(await page.locator('h1').innerText(), /Page introuvable/);
     await waitForHydration(page);
     assert.deepEqual(errors.filter((e) => !e.includes('404')), []);
+    await context.close();
+  });
+
+  test('only pages with an island download the wasm', async () => {
+    const { context, page, errors } = await openPage();
+    await page.goto(BASE + '/');
+    await waitForHydration(page);
+    const landing = await downloadedCode(page);
+    assert.ok(landing.some((url) => url.includes('.wasm')), `landing: ${landing}`);
+    for (const path of ['/no-such-page', '/auth/error', '/auth/registration']) {
+      await page.goto(BASE + path);
+      await page.waitForLoadState('load');
+      assert.deepEqual((await downloadedCode(page)).filter((url) => !url.endsWith('/passkeys.js')), [], path);
+    }
+    // The 404 and error pages answer 404 and 400 by design.
+    assert.deepEqual(errors.filter((e) => !/status of 40[04]/.test(e)), []);
     await context.close();
   });
 

@@ -27,11 +27,21 @@ export async function openPage(browser, options = {}) {
   return { context, page, errors };
 }
 
-/** Resolves once the wasm module has hydrated the page. */
+/**
+ * Resolves once every island of the page runs in the browser (each marks its
+ * root `data-island-ready` once hydrated); at once on a page without one.
+ */
 export async function waitForHydration(page) {
   await page.waitForFunction(() =>
-    performance.getEntriesByType('resource').some((entry) => entry.name.includes('.wasm')));
-  await page.waitForLoadState('networkidle');
+    [...document.querySelectorAll('leptos-island')]
+      .every((island) => island.querySelector('[data-island-ready]')));
+}
+
+/** The URLs of the scripts and wasm modules the page downloaded. */
+export async function downloadedCode(page) {
+  return page.evaluate(() => performance.getEntriesByType('resource')
+    .map((entry) => entry.name)
+    .filter((name) => /\.(js|wasm)$/.test(new URL(name).pathname)));
 }
 
 /** Waits for a mail to `address` (whose subject matches, if given) in the SMTP sink. */

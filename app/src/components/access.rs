@@ -6,8 +6,7 @@ use leptos::prelude::*;
 
 use crate::{components::status::StatusPage, i18n::Msg};
 
-/// Sends the browser elsewhere: a 303 when rendering on the server, a plain
-/// navigation in the browser.
+/// Sends the browser elsewhere: a 303 from the page being rendered.
 pub(crate) fn go_to(url: &str) {
     #[cfg(feature = "ssr")]
     {
@@ -16,11 +15,8 @@ pub(crate) fn go_to(url: &str) {
         // a page request is always a navigation.
         crate::components::status::set_http_status(303);
     }
-    #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().assign(url);
-    }
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    // Pages render only on the server (islands do not redirect).
+    #[cfg(not(feature = "ssr"))]
     let _ = url;
 }
 

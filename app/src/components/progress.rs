@@ -1,11 +1,15 @@
 //! A subscription's provisioning progress: a bar and the list of steps,
 //! rendered by the server (a reload shows where it stands, without
-//! JavaScript); once hydrated, kept live by the subscription's event stream.
+//! JavaScript); while it may change, an island keeps it live from the
+//! subscription's event stream.
 
 use control::domain::{Action, Backend, JobState, ProvisioningProgress, Step, SubscriptionState};
 use leptos::prelude::*;
 
-use crate::i18n::{translator, Msg};
+use crate::{
+    components::island::{ready_mark, IslandHints},
+    i18n::{translator, Msg},
+};
 
 #[component]
 pub fn ProvisioningPanel(
@@ -15,16 +19,55 @@ pub fn ProvisioningPanel(
     state: SubscriptionState,
     progress: Option<ProvisioningProgress>,
 ) -> impl IntoView {
+    if !may_change_soon(state, progress.as_ref()) {
+        return progress
+            .map(|progress| view! { <ProgressView progress /> })
+            .into_any();
+    }
+    let stream = crate::routes::progress(&slug, &subscription_id);
+    view! {
+        <IslandHints />
+        <LiveProgress stream state progress />
+    }
+    .into_any()
+}
+
+/// Whether the subscription is between two states (or its job may still be
+/// retried), so that its page follows it live. A settled one is plain HTML:
+/// a dashboard of settled subscriptions downloads no JavaScript.
+fn may_change_soon(state: SubscriptionState, progress: Option<&ProvisioningProgress>) -> bool {
+    let transitional = matches!(
+        state,
+        SubscriptionState::Requested
+            | SubscriptionState::AwaitingApproval
+            | SubscriptionState::Provisioning
+            | SubscriptionState::Deprovisioning
+    );
+    let job_open =
+        progress.is_some_and(|progress| !matches!(progress.state, JobState::Succeeded | JobState::Cancelled));
+    transitional || job_open
+}
+
+/// The panel kept live by the subscription's event stream: the only part of
+/// an organization's page that runs in the browser.
+#[island]
+fn LiveProgress(
+    stream: String,
+    state: SubscriptionState,
+    progress: Option<ProvisioningProgress>,
+) -> impl IntoView {
+    crate::i18n::provide_locale();
     let (current, set_current) = signal(progress);
     #[cfg(feature = "hydrate")]
-    live::follow(
-        crate::routes::progress(&slug, &subscription_id),
-        state,
-        set_current,
-    );
+    live::follow(stream, state, set_current);
     #[cfg(not(feature = "hydrate"))]
-    let _ = (slug, subscription_id, state, set_current);
-    move || current.get().map(|progress| view! { <ProgressView progress /> })
+    let _ = (stream, state, set_current);
+    let ready = ready_mark();
+    view! {
+        <div data-live-progress data-island-ready=ready>
+            {move || current.get().map(|progress| view! { <ProgressView progress /> })}
+        </div>
+    }
 }
 
 #[component]

@@ -3,7 +3,7 @@
 //! Messages are an enum, so a missing translation or a misspelt key is a
 //! compile error rather than a blank on a page. The language is chosen per
 //! request (the `bibind_locale` cookie, else `Accept-Language`) and written into
-//! `<html lang>`, from which the hydrated front end reads it back.
+//! `<html lang>`, from which the islands read it back in the browser.
 
 mod kratos;
 
@@ -440,8 +440,8 @@ pub fn translator() -> impl Fn(Msg) -> &'static str + Copy + Send + Sync + 'stat
 }
 
 /// Makes the page's language available to every component. On the server the
-/// shell has already provided it from the request; in the browser it is read
-/// back from `<html lang>`.
+/// shell has already provided it from the request; in the browser (each
+/// island calls this) it is read back from `<html lang>`.
 pub fn provide_locale() {
     if use_context::<Locale>().is_none() {
         provide_context(locale_from_document());

@@ -4,20 +4,24 @@ use control::domain::{Offer, OfferKind, Plan};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     api::public_catalog,
-    components::{classes::PAGE_TITLE, loaded::Loaded},
+    components::{
+        classes::PAGE_TITLE,
+        island::{ready_mark, IslandHints},
+        loaded::Loaded,
+    },
     i18n::{format_count, format_cpu, format_mebibytes, format_price, t, use_locale, Locale, Msg},
 };
 
 #[component]
 pub fn LandingPage() -> impl IntoView {
     let catalog = Resource::new(|| (), |_| public_catalog());
-    // `?billing=yearly`: a link the server renders without JavaScript; once
-    // hydrated, the router switches prices in place without a reload.
-    let query = use_query_map();
-    let billing = Memo::new(move |_| Billing::from_query(query.read().get("billing").as_deref()));
+    // `?billing=yearly`: a link the server renders without JavaScript; the
+    // island switches prices in place, without a reload.
+    let billing = Billing::from_query(use_query_map().read_untracked().get("billing").as_deref());
     view! {
         <Title text=t(Msg::LandingTitle) />
         <Meta name="description" content=t(Msg::HeroLead) />
@@ -40,12 +44,14 @@ pub fn LandingPage() -> impl IntoView {
         <section id="offers" class="mt-16 scroll-mt-8" aria-labelledby="offers-title">
             <h2 id="offers-title" class=PAGE_TITLE>{t(Msg::OffersHeading)}</h2>
             <p class="mt-2 text-slate-600">{t(Msg::OffersLead)}</p>
-            <BillingSwitch billing />
-            <Loaded resource=catalog loading_class="mt-8 text-slate-600" let:offers>
-                {
-                    offers.into_iter().map(|offer| view! { <OfferSection offer billing /> }).collect_view()
-                }
-            </Loaded>
+            <IslandHints />
+            <BillingChoice initial=billing>
+                <Loaded resource=catalog loading_class="mt-8 text-slate-600" let:offers>
+                    {
+                        offers.into_iter().map(|offer| view! { <OfferSection offer billing /> }).collect_view()
+                    }
+                </Loaded>
+            </BillingChoice>
         </section>
     }
 }
@@ -61,7 +67,7 @@ fn Feature(title: Msg, body: Msg) -> impl IntoView {
 }
 
 /// How prices are shown: per month, or per year with two months free.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum Billing {
     Monthly,
     Yearly,
@@ -97,13 +103,39 @@ impl Billing {
     }
 }
 
+/// The billing switch above the offers, which are its children: the only
+/// part of the landing page that runs in the browser. The prices inside
+/// (each a [`PlanPrice`] island) follow its choice through context.
+#[island]
+fn BillingChoice(initial: Billing, children: Children) -> impl IntoView {
+    crate::i18n::provide_locale();
+    let billing = RwSignal::new(initial);
+    provide_context(billing);
+    let ready = ready_mark();
+    view! {
+        <div data-billing-choice data-island-ready=ready>
+            <BillingSwitch billing />
+            {children()}
+        </div>
+    }
+}
+
+/// The switch's two links: plain links to `?billing=…` without JavaScript;
+/// in the browser they switch in place and only rewrite the address.
 #[component]
-fn BillingSwitch(billing: Memo<Billing>) -> impl IntoView {
+fn BillingSwitch(billing: RwSignal<Billing>) -> impl IntoView {
     let option = move |choice: Billing, label: Msg| {
         let selected = move || billing.get() == choice;
+        let href = format!("/?billing={}#offers", choice.query());
+        let address = href.clone();
         view! {
             <a
-                href=format!("/?billing={}#offers", choice.query())
+                href=href
+                on:click=move |event| {
+                    event.prevent_default();
+                    billing.set(choice);
+                    show_address(&address);
+                }
                 aria-current=move || selected().then_some("true")
                 data-billing=choice.query()
                 class=move || if selected() {
@@ -124,8 +156,19 @@ fn BillingSwitch(billing: Memo<Billing>) -> impl IntoView {
     }
 }
 
+/// Puts `address` in the location bar without loading it, so that a reload
+/// or a shared link keeps the choice.
+fn show_address(address: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(history) = web_sys::window().and_then(|window| window.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(address));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = address;
+}
+
 #[component]
-fn OfferSection(offer: Offer, billing: Memo<Billing>) -> impl IntoView {
+fn OfferSection(offer: Offer, billing: Billing) -> impl IntoView {
     let locale = use_locale();
     let heading_id = format!("offer-{}", offer.kind.code());
     let labelled_by = heading_id.clone();
@@ -154,20 +197,14 @@ fn OfferSection(offer: Offer, billing: Memo<Billing>) -> impl IntoView {
 }
 
 #[component]
-fn PlanCard(plan: Plan, accent: &'static str, billing: Memo<Billing>) -> impl IntoView {
+fn PlanCard(plan: Plan, accent: &'static str, billing: Billing) -> impl IntoView {
     let locale = use_locale();
     let quotas = quota_lines(locale, &plan);
-    let monthly = plan.monthly_price_cents;
-    let price = move || format_price(locale, billing.get().price_cents(monthly));
-    let per = move || billing.get().per().text(locale);
+    let monthly_cents = plan.monthly_price_cents;
     view! {
         <li class=format!("flex flex-col rounded-xl border border-slate-200 border-t-4 {accent} bg-white p-6 shadow-sm") data-plan=plan.code.to_string()>
             <h4 class="text-lg font-semibold">{plan.name.get(locale).to_owned()}</h4>
-            <p class="mt-3">
-                <span class=PAGE_TITLE data-price>{price}</span>
-                " "
-                <span class="text-sm text-slate-600">{per}</span>
-            </p>
+            <PlanPrice monthly_cents initial=billing />
             <ul class="mt-5 space-y-2 text-sm text-slate-700">
                 {quotas.into_iter().map(|line| view! { <li class="flex gap-2"><span aria-hidden="true" class="text-slate-400">"•"</span>{line}</li> }).collect_view()}
             </ul>
@@ -175,6 +212,24 @@ fn PlanCard(plan: Plan, accent: &'static str, billing: Memo<Billing>) -> impl In
                 <p class="mt-5 rounded-md bg-slate-100 px-3 py-2 text-xs text-slate-700">{t(Msg::NeedsApproval)}</p>
             })}
         </li>
+    }
+}
+
+/// A plan's price for the period the [`BillingChoice`] around it shows.
+#[island]
+fn PlanPrice(monthly_cents: u64, initial: Billing) -> impl IntoView {
+    crate::i18n::provide_locale();
+    let locale = use_locale();
+    let billing = use_context::<RwSignal<Billing>>().unwrap_or_else(|| RwSignal::new(initial));
+    let price = move || format_price(locale, billing.get().price_cents(monthly_cents));
+    let per = move || billing.get().per().text(locale);
+    let ready = ready_mark();
+    view! {
+        <p class="mt-3" data-island-ready=ready>
+            <span class=PAGE_TITLE data-price>{price}</span>
+            " "
+            <span class="text-sm text-slate-600">{per}</span>
+        </p>
     }
 }
 
