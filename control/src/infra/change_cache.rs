@@ -7,15 +7,19 @@
 //! kept is dropped (announcements made meanwhile were lost), and a value
 //! read from the database while any change was announced is not kept (it may
 //! predate the change).
+//!
+//! Memory is bounded: a cache keeps at most its `capacity` copies, and
+//! keeping one more forgets the least recently used (read or kept) first.
+//! A forgotten copy costs one database read when it is asked for again.
 
 use std::{
     borrow::Borrow,
-    collections::HashMap,
     hash::Hash,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
 
+use hashlink::LinkedHashMap;
 use sqlx::postgres::{PgListener, PgPool};
 
 /// How long to wait before listening again after the connection was lost.
@@ -47,7 +51,8 @@ impl<K, V> std::fmt::Debug for ChangeCache<K, V> {
 }
 
 struct State<K, V> {
-    entries: HashMap<K, V>,
+    /// Least recently used first.
+    entries: LinkedHashMap<K, V>,
     /// Whether announcements are being received: copies are used only then.
     listening: bool,
     /// Bumped by every forgetting, so that a read that overlapped one is not kept.
@@ -59,15 +64,16 @@ struct State<K, V> {
 pub struct Reading(u64);
 
 impl<K: Eq + Hash, V: Clone> ChangeCache<K, V> {
-    /// Beyond `capacity` copies, everything is dropped and read again.
+    /// A cache of at most `capacity` copies (at least one), the least
+    /// recently used forgotten first.
     pub fn new(capacity: usize) -> Self {
         Self {
             state: Arc::new(Mutex::new(State {
-                entries: HashMap::new(),
+                entries: LinkedHashMap::new(),
                 listening: false,
                 changes: 0,
             })),
-            capacity,
+            capacity: capacity.max(1),
         }
     }
 
@@ -76,17 +82,31 @@ impl<K: Eq + Hash, V: Clone> ChangeCache<K, V> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The copy of `key`, if one is kept and may be trusted.
+    /// The copy of `key`, if one is kept and may be trusted; it becomes
+    /// the most recently used.
     pub fn get<Q>(&self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
-        let state = self.state();
+        let mut state = self.state();
         if !state.listening {
             return None;
         }
-        state.entries.get(key).cloned()
+        state.entries.to_back(key).cloned()
+    }
+
+    /// How many copies are kept.
+    pub fn len(&self) -> usize {
+        self.state().entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// Call before reading what [`keep`](Self::keep) will be given.
@@ -95,17 +115,18 @@ impl<K: Eq + Hash, V: Clone> ChangeCache<K, V> {
     }
 
     /// Keeps `value`, read from the database since `reading`, unless a
-    /// change was announced meanwhile or nobody listens.
+    /// change was announced meanwhile or nobody listens; when the cache is
+    /// full, the least recently used copy makes room.
     pub fn keep(&self, reading: Reading, key: K, value: V) {
         let capacity = self.capacity;
         let mut state = self.state();
         if !state.listening || state.changes != reading.0 {
             return;
         }
-        if state.entries.len() >= capacity {
-            state.entries.clear();
-        }
         state.entries.insert(key, value);
+        while state.entries.len() > capacity {
+            state.entries.pop_front();
+        }
     }
 
     pub fn forget(&self, key: &K) {
@@ -223,12 +244,48 @@ mod tests {
     }
 
     #[test]
-    fn beyond_its_capacity_it_starts_again() {
+    fn it_never_holds_more_than_its_capacity() {
         let cache = listening();
         let reading = cache.reading();
-        for key in 1..=3 {
+        for key in 1..=1000 {
             cache.keep(reading, key, "value");
+            assert!(cache.len() <= cache.capacity());
         }
-        assert_eq!((cache.get(&1), cache.get(&3)), (None, Some("value")));
+        assert_eq!(cache.len(), 2);
+        assert_eq!(
+            (cache.get(&998), cache.get(&999), cache.get(&1000)),
+            (None, Some("value"), Some("value"))
+        );
+    }
+
+    #[test]
+    fn the_least_recently_used_copy_is_forgotten_first() {
+        let cache = listening();
+        let reading = cache.reading();
+        cache.keep(reading, 1, "one");
+        cache.keep(reading, 2, "two");
+        // Reading 1 makes 2 the least recently used.
+        assert_eq!(cache.get(&1), Some("one"));
+        cache.keep(reading, 3, "three");
+        assert_eq!(
+            (cache.get(&1), cache.get(&2), cache.get(&3)),
+            (Some("one"), None, Some("three"))
+        );
+        // Keeping a copy again makes it the most recently used too.
+        cache.keep(reading, 1, "one again");
+        cache.keep(reading, 4, "four");
+        assert_eq!(
+            (cache.get(&1), cache.get(&3), cache.get(&4)),
+            (Some("one again"), None, Some("four"))
+        );
+    }
+
+    #[test]
+    fn a_capacity_of_zero_still_keeps_one() {
+        let cache = ChangeCache::new(0);
+        cache.set_listening(true);
+        let reading = cache.reading();
+        cache.keep(reading, 1, "one");
+        assert_eq!((cache.capacity(), cache.get(&1)), (1, Some("one")));
     }
 }

@@ -32,7 +32,8 @@ pub(crate) struct PlanRow {
 /// this replica clear it at once; other replicas see them within this time.
 const CATALOG_TTL: time::Duration = time::Duration::seconds(30);
 
-/// The catalog as last loaded, and when.
+/// The catalog as last loaded, and when: one copy, replaced when older than
+/// [`CATALOG_TTL`] (the catalog's whole bound and eviction rule).
 #[derive(Default)]
 pub(crate) struct CatalogCache(std::sync::Mutex<Option<(OffsetDateTime, Vec<Offer>)>>);
 
@@ -192,5 +193,41 @@ impl TryFrom<PlanRow> for Plan {
             },
             requires_approval: row.requires_approval,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::LocalizedText;
+
+    fn offers(name: &str) -> Vec<Offer> {
+        let text = LocalizedText {
+            en: name.to_owned(),
+            fr: name.to_owned(),
+        };
+        vec![Offer {
+            kind: OfferKind::Iot,
+            name: text.clone(),
+            summary: text,
+            plans: Vec::new(),
+        }]
+    }
+
+    #[test]
+    fn the_catalog_is_one_copy_served_until_its_time_is_up() {
+        let cache = CatalogCache::default();
+        let loaded_at = OffsetDateTime::UNIX_EPOCH;
+        assert!(cache.fresh(loaded_at).is_none());
+        cache.store(loaded_at, &offers("first"));
+        cache.store(loaded_at, &offers("second"));
+        let served = |at| cache.fresh(at).map(|offers| offers[0].name.en.clone());
+        assert_eq!(
+            served(loaded_at + CATALOG_TTL - time::Duration::SECOND),
+            Some("second".to_owned())
+        );
+        assert_eq!(served(loaded_at + CATALOG_TTL), None);
+        cache.clear();
+        assert_eq!(served(loaded_at), None);
     }
 }

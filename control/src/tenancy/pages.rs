@@ -30,7 +30,8 @@ use crate::{
 
 /// Where migration 11's triggers announce changed organizations.
 pub const CHANNEL: &str = "organization_changed";
-/// Beyond this many organizations in memory the copies are dropped.
+/// Organizations kept in memory at most, the least recently used forgotten
+/// first (ARCHITECTURE.md, "Memory": a few KiB each).
 const CAPACITY: usize = 20_000;
 
 pub(crate) type OrganizationPages = ChangeCache<String, Arc<OrganizationRecord>>;

@@ -24,8 +24,9 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 /// The channel the `session_changed` trigger announces on.
 const CHANNEL: &str = "portal_session_changed";
-/// Beyond this many sessions in memory the copies are dropped and read again.
-const CAPACITY: usize = 100_000;
+/// Sessions kept in memory at most, the least recently used forgotten
+/// first (ARCHITECTURE.md, "Memory": about 1 KiB each).
+const CAPACITY: usize = 50_000;
 
 #[derive(Debug, Clone)]
 pub(crate) struct CachedSessionStore {
