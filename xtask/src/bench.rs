@@ -166,6 +166,11 @@ pub fn run(args: &[String]) -> Result<()> {
         rows.push((name, result));
     }
     let loaded_rss = rss_kib(portal.pid())?;
+    let phone = phone_speed(
+        &format!("http://{BROWSER_HOST}:{portal_port}"),
+        &line("COOKIE_HEADER=")?,
+        &dashboard,
+    )?;
     // The provisioning engine's queue, on the same database, after the load runs.
     let jobs = process::output(
         Command::new(binaries.join("examples/jobs_bench"))
@@ -210,7 +215,27 @@ pub fn run(args: &[String]) -> Result<()> {
     );
     println!("portal RSS: {idle_rss} KiB idle, {loaded_rss} KiB after the load");
     println!("front end wasm: {raw} bytes raw, {gzip} bytes gzip -9");
+    println!("{}", phone.trim_end());
     Ok(())
+}
+
+/// The landing page's and the dashboard's first paint, time to interactive
+/// and JS + wasm bytes in Chromium at phone speed: `end2end/bench/phone.mjs`
+/// (whose header says how it measures) prints its table.
+fn phone_speed(portal_url: &str, cookie_header: &str, dashboard: &str) -> Result<String> {
+    tools::ensure_apt(&[&tools::CHROMIUM])?;
+    let e2e = paths::workspace_root().join("end2end");
+    tools::ensure_npm(&e2e)?;
+    // The cookie goes in the environment, not the arguments, which errors quote.
+    process::output(
+        Command::new("timeout")
+            .args(["--kill-after=30s", "15m", "node", "bench/phone.mjs"])
+            .current_dir(&e2e)
+            .env("BIBIND_BASE_URL", portal_url)
+            .env("BENCH_COOKIE_HEADER", cookie_header)
+            .env("BENCH_DASHBOARD", dashboard)
+            .env("CHROMIUM_PATH", tools::CHROMIUM.binary),
+    )
 }
 
 struct WrkResult {
