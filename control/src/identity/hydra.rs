@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::kratos::encode_query_value;
-use super::Failure;
+use super::{upstream::TimedSend, Failure};
 use crate::Result;
 
 const FAIL: Failure = Failure("hydra");
+const UPSTREAM: &str = "hydra";
 
 #[derive(Clone, Debug)]
 pub struct Hydra {
@@ -318,7 +319,7 @@ impl Hydra {
         let response = self
             .http
             .get(self.url(kind, &format!("{kind}_challenge"), challenge))
-            .send()
+            .timed_send(UPSTREAM)
             .await
             .map_err(|e| FAIL.unreachable(e))?;
         match response.status() {
@@ -426,7 +427,7 @@ impl Hydra {
         let response = self
             .http
             .delete(url)
-            .send()
+            .timed_send(UPSTREAM)
             .await
             .map_err(|e| FAIL.unreachable(e))?;
         match response.status() {
@@ -448,7 +449,7 @@ impl Hydra {
             .http
             .put(&url)
             .json(&body)
-            .send()
+            .timed_send(UPSTREAM)
             .await
             .map_err(|e| FAIL.unreachable(e))?;
         let status = match response.status() {
@@ -456,7 +457,7 @@ impl Hydra {
                 .http
                 .post(format!("{}/admin/clients", self.admin_url))
                 .json(&body)
-                .send()
+                .timed_send(UPSTREAM)
                 .await
                 .map_err(|e| FAIL.unreachable(e))?
                 .status(),
@@ -478,7 +479,7 @@ impl Hydra {
         let response = self
             .http
             .put(self.url("logout/accept", "logout_challenge", challenge))
-            .send()
+            .timed_send(UPSTREAM)
             .await
             .map_err(|e| FAIL.unreachable(e))?;
         match response.status() {
@@ -499,7 +500,7 @@ impl Hydra {
             .http
             .put(url)
             .json(&body)
-            .send()
+            .timed_send(UPSTREAM)
             .await
             .map_err(|e| FAIL.unreachable(e))?;
         if !response.status().is_success() {

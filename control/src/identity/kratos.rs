@@ -7,13 +7,14 @@ use std::time::Duration;
 use reqwest::{header, StatusCode};
 use serde::Deserialize;
 
-use super::Failure;
+use super::{upstream::TimedSend, Failure};
 use crate::{
     domain::{ActiveSession, EmailAddress, FlowKind, FlowOutcome, SignedInUser},
     Error, Result,
 };
 
 const FAIL: Failure = Failure("kratos");
+const UPSTREAM: &str = "kratos";
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -272,7 +273,7 @@ impl Kratos {
         let url = format!("{}/self-service/{}/flows?id={id}", self.api_url, kind.slug());
         let request = self.http.get(url).header(header::ACCEPT, "application/json");
         let response = with_browser_cookies(request, cookie)
-            .send()
+            .timed_send(UPSTREAM)
             .await
             .map_err(|e| FAIL.unreachable(e))?;
         match response.status() {
@@ -328,7 +329,10 @@ impl Kratos {
                 request = request.header(name, value);
             }
         }
-        let response = request.send().await.map_err(|e| FAIL.unreachable(e))?;
+        let response = request
+            .timed_send(UPSTREAM)
+            .await
+            .map_err(|e| FAIL.unreachable(e))?;
         let headers = response.headers();
         let text =
             |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -355,7 +359,7 @@ impl Kratos {
     async fn get_with_cookie(&self, path: &str, cookie: &str) -> Result<reqwest::Response> {
         let request = self.http.get(format!("{}{path}", self.api_url));
         with_browser_cookies(request, Some(cookie))
-            .send()
+            .timed_send(UPSTREAM)
             .await
             .map_err(|e| FAIL.unreachable(e))
     }
@@ -419,7 +423,7 @@ impl Kratos {
             None => format!("{}/sessions", self.api_url),
         };
         let response = with_browser_cookies(self.http.delete(url), Some(cookie))
-            .send()
+            .timed_send(UPSTREAM)
             .await
             .map_err(|e| FAIL.unreachable(e))?;
         if response.status().is_success() {
@@ -438,7 +442,7 @@ impl Kratos {
             url.push_str(&encode_query_value(return_to));
         }
         let response = with_browser_cookies(self.http.get(url), Some(cookie))
-            .send()
+            .timed_send(UPSTREAM)
             .await
             .map_err(|e| FAIL.unreachable(e))?;
         match response.status() {
@@ -521,7 +525,12 @@ impl Kratos {
             return Err(FAIL.because(format!("{identity_id:?} is not an identity id")));
         }
         let url = format!("{}/admin/identities/{identity_id}", self.admin_url()?);
-        let response = self.http.get(url).send().await.map_err(|e| FAIL.unreachable(e))?;
+        let response = self
+            .http
+            .get(url)
+            .timed_send(UPSTREAM)
+            .await
+            .map_err(|e| FAIL.unreachable(e))?;
         if !response.status().is_success() {
             return Err(FAIL.because(format!(
                 "reading identity {identity_id} answered {}",
@@ -571,7 +580,12 @@ impl Kratos {
             self.admin_url()?,
             encode_query_value(email.as_str())
         );
-        let response = self.http.get(url).send().await.map_err(|e| FAIL.unreachable(e))?;
+        let response = self
+            .http
+            .get(url)
+            .timed_send(UPSTREAM)
+            .await
+            .map_err(|e| FAIL.unreachable(e))?;
         if !response.status().is_success() {
             return Err(FAIL.because(format!("listing identities answered {}", response.status())));
         }

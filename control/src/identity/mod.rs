@@ -9,6 +9,7 @@ pub mod login;
 mod oidc;
 pub mod portal_sessions;
 pub mod throttle;
+pub mod upstream;
 
 use crate::Error;
 

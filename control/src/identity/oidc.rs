@@ -28,7 +28,11 @@ use oauth2::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{kratos::encode_query_value, Failure};
+use super::{
+    kratos::encode_query_value,
+    upstream::{self, TimedSend},
+    Failure,
+};
 use crate::{
     clock::{Clock, SystemClock},
     Error, Result,
@@ -42,6 +46,8 @@ const LOGOUT_TOKEN_MAX_AGE: time::Duration = time::Duration::minutes(5);
 const LEEWAY_SECONDS: i64 = 30;
 
 const FAIL: Failure = Failure("openid provider");
+/// Its calls in the log of upstream calls (Hydra, in this deployment).
+const UPSTREAM: &str = "openid provider";
 
 /// How this application is registered at the provider. Its `Debug` leaves
 /// the secret out.
@@ -321,7 +327,12 @@ impl RelyingParty {
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T> {
-        let response = self.http.get(url).send().await.map_err(|e| FAIL.unreachable(e))?;
+        let response = self
+            .http
+            .get(url)
+            .timed_send(UPSTREAM)
+            .await
+            .map_err(|e| FAIL.unreachable(e))?;
         if !response.status().is_success() {
             return Err(FAIL.because(format!("{url} answered {}", response.status())));
         }
@@ -380,10 +391,10 @@ impl RelyingParty {
         }
         let provider = self.provider().await?;
         let client = self.client(&provider.metadata)?;
-        let tokens = client
+        let exchange = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
-            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
-            .request_async(&self.http)
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()));
+        let tokens = upstream::timed(UPSTREAM, exchange.request_async(&self.http))
             .await
             .map_err(|e| match e {
                 oauth2::RequestTokenError::ServerResponse(response) => {
@@ -429,7 +440,7 @@ impl RelyingParty {
             .http
             .get(endpoint)
             .bearer_auth(access_token)
-            .send()
+            .timed_send(UPSTREAM)
             .await
             .map_err(|e| FAIL.unreachable(e))?;
         if !response.status().is_success() {
