@@ -30,8 +30,10 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   dev [--release]   start PostgreSQL, OpenBao, Mosquitto, the SMTP sink and the portal
                     (watch mode, or a release build with --release); Ctrl-C stops everything
-  test              fmt, clippy, unit and integration tests against real services,
-                    end-to-end tests in Chromium
+  test [--e2e-only [FILE...]]
+                    fmt, clippy, unit and integration tests against real services,
+                    end-to-end tests in Chromium (--e2e-only: only those, or only the
+                    files named, e.g. tests/accessibility.test.mjs)
   services          the test services on free ports until Ctrl-C; their TEST_* variables
                     in .data/test-services.env (to rerun some tests while working)
   bench [--seconds N]

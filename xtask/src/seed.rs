@@ -1,4 +1,4 @@
-//! `cargo xtask dev`'s seeded accounts: two platform admins and a customer,
+//! `cargo xtask dev`'s seeded accounts: three platform admins and a customer,
 //! created in Kratos with verified e-mail addresses and passwords generated
 //! once per data directory (git-ignored), so a developer can sign in at once.
 
@@ -27,7 +27,12 @@ pub fn ensure_accounts(stack: &Stack, data_dir: &Path) -> Result<Vec<DevAccount>
     let file = data_dir.join(ACCOUNTS_FILE);
     let mut text = std::fs::read_to_string(&file).unwrap_or_default();
     // A key missing from an older file is generated and added.
-    for key in ["ADMIN_PASSWORD", "OPERATOR_PASSWORD", "CUSTOMER_PASSWORD"] {
+    for key in [
+        "ADMIN_PASSWORD",
+        "OPERATOR_PASSWORD",
+        "REVIEWER_PASSWORD",
+        "CUSTOMER_PASSWORD",
+    ] {
         if !text.lines().any(|line| line.starts_with(&format!("{key}="))) {
             text.push_str(&format!("{key}={}\n", ory::random_alphanumeric(16)?));
         }
@@ -52,6 +57,13 @@ pub fn ensure_accounts(stack: &Stack, data_dir: &Path) -> Result<Vec<DevAccount>
             email: "operator@bibind.localhost".into(),
             password: value("OPERATOR_PASSWORD")?,
         },
+        // A third, which the end-to-end accessibility story enrols with its
+        // own second factor (each story needs an admin without one).
+        DevAccount {
+            role: "reviewer",
+            email: "reviewer@bibind.localhost".into(),
+            password: value("REVIEWER_PASSWORD")?,
+        },
         DevAccount {
             role: "customer",
             email: "customer@bibind.localhost".into(),
@@ -68,7 +80,7 @@ pub fn ensure_accounts(stack: &Stack, data_dir: &Path) -> Result<Vec<DevAccount>
 pub fn bootstrap_admins(accounts: &[DevAccount]) -> String {
     let admins: Vec<String> = accounts
         .iter()
-        .filter(|a| matches!(a.role, "admin" | "operator"))
+        .filter(|a| matches!(a.role, "admin" | "operator" | "reviewer"))
         .map(|a| format!("\"{}\"", a.email))
         .collect();
     format!("[{}]", admins.join(","))

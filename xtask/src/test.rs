@@ -7,6 +7,9 @@
 //!    fresh database cloned from a migrated template;
 //! 5. the front end and the server built, the server started, and the
 //!    end-to-end tests run in Debian's Chromium through playwright-core.
+//!
+//! `--e2e-only [FILE…]` skips 1, 3 and 4: only the end-to-end tests (all,
+//! or the files named, relative to `end2end/`), to work on one story.
 
 use std::{process::Command, time::Instant};
 
@@ -19,10 +22,38 @@ use crate::{
     site, sqlx, tools,
 };
 
-pub fn run(args: &[String]) -> Result<()> {
-    if let Some(unknown) = args.first() {
-        bail!("`cargo xtask test` takes no argument (got {unknown})");
+/// What a run covers.
+struct Selection {
+    /// fmt, clippy, sqlx's check, the Rust tests; else only end-to-end.
+    everything: bool,
+    /// What `node --test` runs, relative to `end2end/`.
+    end_to_end: Vec<String>,
+}
+
+impl Selection {
+    fn parse(args: &[String]) -> Result<Self> {
+        match args.split_first() {
+            None => Ok(Self {
+                everything: true,
+                end_to_end: vec!["tests/".to_owned()],
+            }),
+            Some((flag, files)) if flag == "--e2e-only" => Ok(Self {
+                everything: false,
+                end_to_end: if files.is_empty() {
+                    vec!["tests/".to_owned()]
+                } else {
+                    files.to_vec()
+                },
+            }),
+            Some((unknown, _)) => {
+                bail!("`cargo xtask test` takes only --e2e-only [FILE…] (got {unknown})")
+            }
+        }
     }
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let selection = Selection::parse(args)?;
     let started = Instant::now();
     let root = paths::workspace_root();
     let target_dir = shared_target_dir()?;
@@ -35,18 +66,9 @@ pub fn run(args: &[String]) -> Result<()> {
         command
     };
 
-    step("formatting");
-    process::run(&mut cargo(&["fmt", "--all", "--", "--check"]))
-        .context("code is not formatted: run `cargo fmt --all`")?;
-    step("clippy");
-    process::run(&mut cargo(&[
-        "clippy",
-        "--locked",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    if selection.everything {
+        static_checks(&cargo)?;
+    }
 
     step("starting PostgreSQL, OpenBao, Mosquitto and the SMTP sink");
     tools::ensure_apt(&[&tools::CHROMIUM])?;
@@ -55,30 +77,9 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut stack = Stack::start(Ports::free()?, &run_dir.data(), &log_dir, Profile::Test)?;
     println!("xtask: service logs in {}", log_dir.display());
 
-    step("sqlx's offline query data (.sqlx/) against the migrations");
-    sqlx::migrate_and_prepare(
-        &sqlx::ensure_cli()?,
-        &stack.postgres.url(sqlx::DATABASE),
-        &target_dir,
-        true,
-    )?;
-
-    step("unit and integration tests");
-    // A hung test must fail the run, not stall CI until its own deadline.
-    let mut tests = Command::new("timeout");
-    tests
-        .current_dir(&root)
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .args([
-            "--kill-after=30s",
-            "30m",
-            "cargo",
-            "test",
-            "--locked",
-            "--no-fail-fast",
-        ])
-        .envs(test_env(&stack));
-    process::run(&mut tests)?;
+    if selection.everything {
+        rust_tests(&stack, &root, &target_dir)?;
+    }
 
     step("building the front end and the server");
     let site_root = site::build()?;
@@ -101,6 +102,10 @@ pub fn run(args: &[String]) -> Result<()> {
         .iter()
         .find(|account| account.role == "operator")
         .context("the seeded accounts have no operator")?;
+    let reviewer = accounts
+        .iter()
+        .find(|account| account.role == "reviewer")
+        .context("the seeded accounts have no reviewer")?;
     let sim = binaries.join("sim");
     let simulators = Simulators::start(&stack, &sim, &log_dir)?;
     let mut portal_env = vec![
@@ -152,7 +157,7 @@ pub fn run(args: &[String]) -> Result<()> {
             .args(["--kill-after=30s", "20m", "node"])
             .current_dir(&e2e)
             .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-            .arg("tests/")
+            .args(&selection.end_to_end)
             .env("BIBIND_BASE_URL", format!("http://{BROWSER_HOST}:{port}"))
             .env("BIBIND_MAIL_API", stack.smtp_api_url())
             .env("BIBIND_HYDRA_PUBLIC", stack.hydra_public_url())
@@ -163,6 +168,8 @@ pub fn run(args: &[String]) -> Result<()> {
             .env("BIBIND_E2E_ADMIN_PASSWORD", &admin.password)
             .env("BIBIND_E2E_OPERATOR_EMAIL", &operator.email)
             .env("BIBIND_E2E_OPERATOR_PASSWORD", &operator.password)
+            .env("BIBIND_E2E_REVIEWER_EMAIL", &reviewer.email)
+            .env("BIBIND_E2E_REVIEWER_PASSWORD", &reviewer.password)
             .env("CHROMIUM_PATH", tools::CHROMIUM.binary),
     )?;
     relying_party.stop();
@@ -174,6 +181,53 @@ pub fn run(args: &[String]) -> Result<()> {
     let (raw, gzip) = site::wasm_size(&site_root)?;
     println!("\nxtask: all tests passed in {:.0?}", started.elapsed());
     println!("xtask: front end wasm {raw} bytes raw, {gzip} bytes gzip -9");
+    Ok(())
+}
+
+/// fmt and clippy, before any service starts.
+fn static_checks(cargo: &dyn Fn(&[&str]) -> Command) -> Result<()> {
+    step("formatting");
+    process::run(&mut cargo(&["fmt", "--all", "--", "--check"]))
+        .context("code is not formatted: run `cargo fmt --all`")?;
+    step("clippy");
+    process::run(&mut cargo(&[
+        "clippy",
+        "--locked",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    Ok(())
+}
+
+/// sqlx's offline data against the migrations, then `cargo test` with the
+/// services' `TEST_*` variables.
+fn rust_tests(stack: &Stack, root: &std::path::Path, target_dir: &std::path::Path) -> Result<()> {
+    step("sqlx's offline query data (.sqlx/) against the migrations");
+    sqlx::migrate_and_prepare(
+        &sqlx::ensure_cli()?,
+        &stack.postgres.url(sqlx::DATABASE),
+        target_dir,
+        true,
+    )?;
+
+    step("unit and integration tests");
+    // A hung test must fail the run, not stall CI until its own deadline.
+    let mut tests = Command::new("timeout");
+    tests
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .args([
+            "--kill-after=30s",
+            "30m",
+            "cargo",
+            "test",
+            "--locked",
+            "--no-fail-fast",
+        ])
+        .envs(test_env(stack));
+    process::run(&mut tests)?;
     Ok(())
 }
 

@@ -91,7 +91,7 @@ fn AdminJob(job: JobStatus, token: String, slug: String) -> impl IntoView {
                 view! {
                     <details class="mt-1">
                         <summary class="cursor-pointer text-xs text-slate-600">{t(Msg::JobOutput)}</summary>
-                        <pre class="mt-1 max-h-64 overflow-auto rounded bg-slate-900 p-2 text-xs text-slate-100" data-step-output>{output}</pre>
+                        <pre class="mt-1 max-h-64 overflow-auto rounded bg-slate-900 p-2 text-xs text-slate-100" tabindex="0" data-step-output>{output}</pre>
                     </details>
                 }
             });
