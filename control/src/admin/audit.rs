@@ -10,6 +10,39 @@ use crate::{
 /// How many audit entries a CSV export holds at most.
 pub const AUDIT_EXPORT_LIMIT: i64 = 100_000;
 
+/// How many entries an export reads per query: it holds one such page in
+/// memory at a time, however many entries the selection has.
+pub const AUDIT_EXPORT_PAGE_SIZE: i64 = 1_000;
+
+/// A CSV export under way: the entries matching its filter, newest first,
+/// [`AUDIT_EXPORT_LIMIT`] at most, read one keyset page at a time (each page
+/// continues strictly after the entry the previous one ended on), so that
+/// neither the portal's memory nor a database connection is held for the
+/// whole download.
+pub struct AuditExport {
+    control: Control,
+    /// `None` once nothing more matches (or the filter named no organization).
+    filter: Option<ParsedFilter>,
+    remaining: i64,
+}
+
+impl AuditExport {
+    /// The next page of entries, `None` when the export is complete.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<AuditEntry>>> {
+        let Some(filter) = self.filter.as_mut().filter(|_| self.remaining > 0) else {
+            return Ok(None);
+        };
+        let mut conn = self.control.db.pool().acquire().await?;
+        let page = audit::list(&mut conn, filter, self.remaining.min(AUDIT_EXPORT_PAGE_SIZE)).await?;
+        self.remaining -= i64::try_from(page.entries.len()).unwrap_or(i64::MAX);
+        match page.next_before {
+            Some(before) => filter.before = Some(before),
+            None => self.filter = None,
+        }
+        Ok(Some(page.entries).filter(|entries| !entries.is_empty()))
+    }
+}
+
 impl Control {
     /// The platform's audit log, every organization's and the platform's own.
     pub async fn platform_audit(
@@ -33,6 +66,23 @@ impl Control {
         limit: i64,
     ) -> Result<Result<AuditPage, Vec<FieldError>>> {
         let mut conn = self.db.pool().acquire().await?;
+        Ok(match self.parsed_audit_filter(&mut conn, filter).await? {
+            Ok(Some(parsed)) => Ok(audit::list(&mut conn, &parsed, limit).await?),
+            Ok(None) => Ok(AuditPage {
+                entries: Vec::new(),
+                next_before: None,
+            }),
+            Err(errors) => Err(errors),
+        })
+    }
+
+    /// `filter` with its days parsed and its organization's id; `Ok(None)`
+    /// when it names an organization that does not exist (nothing matches).
+    async fn parsed_audit_filter(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        filter: &AuditFilter,
+    ) -> Result<Result<Option<ParsedFilter>, Vec<FieldError>>> {
         let organization = match filter.organization.as_deref() {
             None => None,
             Some(slug) => {
@@ -41,36 +91,32 @@ impl Control {
                     .await?;
                 match id {
                     Some(id) => Some(id),
-                    None => {
-                        return Ok(Ok(AuditPage {
-                            entries: Vec::new(),
-                            next_before: None,
-                        }))
-                    }
+                    None => return Ok(Ok(None)),
                 }
             }
         };
-        let parsed = match ParsedFilter::parse(filter, organization) {
-            Ok(parsed) => parsed,
-            Err(errors) => return Ok(Err(errors)),
-        };
-        Ok(Ok(audit::list(&mut conn, &parsed, limit).await?))
+        Ok(ParsedFilter::parse(filter, organization).map(Some))
     }
 
     /// The audit entries matching `filter` for a CSV export (newest first,
-    /// [`AUDIT_EXPORT_LIMIT`] at most).
+    /// [`AUDIT_EXPORT_LIMIT`] at most), to be read page by page.
     pub async fn audit_export(
         &self,
         user: Option<&SignedInUser>,
         filter: &AuditFilter,
-    ) -> Result<AdminAccess<Result<Vec<AuditEntry>, Vec<FieldError>>>> {
+    ) -> Result<AdminAccess<Result<AuditExport, Vec<FieldError>>>> {
         if let Err(refused) = self.admin_gate(user, "/admin/audit").await?.granted() {
             return Ok(refused);
         }
+        let mut conn = self.db.pool().acquire().await?;
         Ok(AdminAccess::Granted(
-            self.audit_entries(filter, AUDIT_EXPORT_LIMIT)
+            self.parsed_audit_filter(&mut conn, filter)
                 .await?
-                .map(|page| page.entries),
+                .map(|filter| AuditExport {
+                    control: self.clone(),
+                    filter,
+                    remaining: AUDIT_EXPORT_LIMIT,
+                }),
         ))
     }
 }

@@ -5,17 +5,22 @@
 
 use app::routes::{self, pattern, JobAction, PlanSale, SubscriptionAction, TenantAction, ADMIN_AUDIT};
 use axum::{
+    body::Body,
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
     Router,
 };
 use control::{
-    admin::decisions::{Decision, Reason},
+    admin::{
+        audit::AuditExport,
+        decisions::{Decision, Reason},
+    },
     domain::{
         AdminAccess, AuditEntry, AuditFilter, FieldProblem, PlanForm, QuotaKind, Refusal, SignedInUser,
     },
 };
+use futures_util::StreamExt;
 use http::{header, request::Parts};
 use serde::Deserialize;
 
@@ -296,8 +301,12 @@ fn csv_field(value: &str) -> String {
     }
 }
 
-pub(crate) fn audit_csv_body(entries: &[AuditEntry]) -> String {
-    let mut csv = String::from("id,at,actor,organization,action,target,before,after,request_id,ip\r\n");
+/// The export's first line.
+const AUDIT_CSV_HEADER: &str = "id,at,actor,organization,action,target,before,after,request_id,ip\r\n";
+
+/// One CSV line per entry.
+fn audit_csv_lines(entries: &[AuditEntry]) -> String {
+    let mut csv = String::new();
     for entry in entries {
         let fields = [
             entry.id.to_string(),
@@ -316,6 +325,32 @@ pub(crate) fn audit_csv_body(entries: &[AuditEntry]) -> String {
         csv.push_str("\r\n");
     }
     csv
+}
+
+/// The export's body, streamed: the header and the first page (read before
+/// answering, so that a database failure is still a redirect), then each
+/// further page as it is read. Memory holds one page, whatever the month's
+/// size; a failure midway ends the download early (the browser reports it
+/// as failed) rather than sending a truncated file as complete.
+async fn audit_csv_stream(mut export: AuditExport) -> control::Result<Body> {
+    let mut first = String::from(AUDIT_CSV_HEADER);
+    if let Some(entries) = export.next_page().await? {
+        first.push_str(&audit_csv_lines(&entries));
+    }
+    let rest = futures_util::stream::unfold(Some(export), |export| async move {
+        let mut export = export?;
+        match export.next_page().await {
+            Ok(Some(entries)) => Some((Ok(audit_csv_lines(&entries)), Some(export))),
+            Ok(None) => None,
+            Err(error) => {
+                tracing::error!(%error, "the audit export stopped midway");
+                Some((Err(std::io::Error::other(error.to_string())), None))
+            }
+        }
+    });
+    Ok(Body::from_stream(
+        futures_util::stream::once(std::future::ready(Ok(first))).chain(rest),
+    ))
 }
 
 /// The export's query, read as text so that a malformed value is a field
@@ -351,8 +386,18 @@ async fn audit_csv(State(state): State<AppState>, parts: Parts, Query(query): Qu
         before,
     }
     .normalized();
-    match state.control.audit_export(user(&parts), &filter).await {
-        Ok(AdminAccess::Granted(Ok(entries))) => (
+    let export = match state.control.audit_export(user(&parts), &filter).await {
+        Ok(access) => match access.granted() {
+            Ok(Ok(export)) => audit_csv_stream(export)
+                .await
+                .map(|body| AdminAccess::Granted(Ok(body))),
+            Ok(Err(errors)) => Ok(AdminAccess::Granted(Err(errors))),
+            Err(refused) => Ok(refused),
+        },
+        Err(error) => Err(error),
+    };
+    match export {
+        Ok(AdminAccess::Granted(Ok(body))) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
                 (
@@ -360,7 +405,7 @@ async fn audit_csv(State(state): State<AppState>, parts: Parts, Query(query): Qu
                     "attachment; filename=\"bibind-audit.csv\"",
                 ),
             ],
-            audit_csv_body(&entries),
+            body,
         )
             .into_response(),
         Ok(AdminAccess::Granted(Err(errors))) => {
