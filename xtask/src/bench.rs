@@ -1,8 +1,12 @@
 //! `cargo xtask bench`: numbers, not pass/fail. Builds the release server, a
 //! bare axum hello-world and the tenancy benchmark, starts the services, and
-//! measures in one run: the portal's idle RSS; the tenancy data set (10,000
-//! tenants, 50,000 members, 1,000,000 audit events) with the p50/p99 of the
-//! admin tenant search and of the audit filter; then requests per second and
+//! measures in one run: the portal's idle RSS; the tenancy data at 10,000
+//! and 100,000 tenants (5 members each, 100 audit events per tenant; seeded
+//! with COPY once per change of the migrations or the seed, and cached as a
+//! cluster: `bench_data.rs`) with the p50/p99 at both sizes, and their
+//! growth, of the admin tenant search, the audit filter and the CSV export
+//! of a month, and the portal's RSS around streaming that export; then
+//! requests per second and
 //! latency (wrk, one thread, 32 connections, loopback) of a signed-in
 //! customer's dashboard, the landing page, the 404 page signed out and
 //! signed in with the dashboard's cookie (the same shell with no data) and
@@ -15,7 +19,7 @@ use std::{process::Command, time::Duration};
 use anyhow::{bail, Context, Result};
 
 use crate::{
-    paths,
+    bench_data, paths,
     process::{self, Supervised},
     services::{Ports, Profile, Stack, BROWSER_HOST},
     site, test, tools,
@@ -53,6 +57,12 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let run_dir = paths::RunDir::new("bench");
     let logs = run_dir.logs();
+    // The tenancy data first: its seeded cluster (cached) becomes the stack's.
+    let seeding = bench_data::prepare(
+        &binaries.join("examples/tenancy_bench"),
+        &run_dir.data().join("postgres"),
+        &logs,
+    )?;
     let stack = Stack::start(Ports::free()?, &run_dir.data(), &logs, Profile::Test)?;
     stack.postgres.ensure_database("bibind_bench")?;
 
@@ -92,6 +102,12 @@ pub fn run(args: &[String]) -> Result<()> {
         Command::new(binaries.join("examples/tenancy_bench"))
             .envs(test::test_env(&stack))
             .env("BENCH_DATABASE_URL", stack.postgres.url("bibind_bench"))
+            .env(
+                "BENCH_DATABASE_10K_URL",
+                stack.postgres.url(bench_data::SMALL_DATABASE),
+            )
+            .env("BENCH_SEEDING", &seeding)
+            .env("BENCH_PORTAL_PID", portal.pid().to_string())
             .env("BENCH_PORTAL_URL", format!("http://{BROWSER_HOST}:{portal_port}")),
     )?;
     let line = |key: &str| {

@@ -4,6 +4,7 @@
 //! `~/.cache/bibind`).
 
 mod bench;
+mod bench_data;
 mod dev;
 #[cfg(test)]
 mod docs;

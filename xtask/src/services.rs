@@ -580,7 +580,7 @@ impl Drop for Postgres {
 }
 
 /// Debian keeps the server binaries under /usr/lib/postgresql/<major>/bin.
-fn postgres_bin_dir() -> Result<PathBuf> {
+pub fn postgres_bin_dir() -> Result<PathBuf> {
     let base = Path::new("/usr/lib/postgresql");
     let mut majors: Vec<u32> = std::fs::read_dir(base)
         .with_context(|| format!("PostgreSQL is not installed ({} is missing)", base.display()))?
