@@ -112,7 +112,15 @@ pub(crate) async fn list(
     query
         .push(" ORDER BY e.at DESC, e.id DESC LIMIT ")
         .push_bind(limit + 1);
-    let mut rows: Vec<EntryRow> = query.build_query_as().fetch_all(&mut *conn).await?;
+    // Planned for its values at each run: a statement prepared once gets a
+    // generic plan after five runs, and a generic plan cannot see that a
+    // `LIKE` prefix selects a small range of its index (an actor's entries
+    // among 10,000,000 took 3 s that way, 2 ms planned for the value).
+    let mut rows: Vec<EntryRow> = query
+        .build_query_as()
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     let next_before = if more { rows.last().map(|row| row.id) } else { None };
