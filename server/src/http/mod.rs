@@ -333,11 +333,25 @@ fn router(
     };
     let context = {
         let control = control.clone();
-        move || provide_context(control.clone())
+        move || {
+            // Islands: the page is not hydrated, so resources outside an
+            // island must not be serialized into it (an island marks its own
+            // part as hydrating). Leptos' `HydrationScripts islands=true`
+            // says so; our own island loader replaces it, so it is said here,
+            // before anything renders. Serializing every page's data cost
+            // the dashboard ~2 KB of HTML and a JSON encoding per request.
+            if let Some(shared) = leptos::reactive::owner::Owner::current_shared_context() {
+                shared.set_is_hydrating(false);
+            }
+            provide_context(control.clone())
+        }
     };
+    // Axum clones a route's handler, with everything it captured, for every
+    // request: the options stay behind one reference count, and are copied
+    // once per render (the shell takes them by value), not twice.
     let render_shell = {
-        let options = shell_options.clone();
-        move || shell(options.clone())
+        let options = Arc::new(shell_options.clone());
+        move || shell(ShellOptions::clone(&options))
     };
     let not_found = leptos_axum::render_app_to_stream_with_context(context.clone(), render_shell.clone());
     let pages: answers::PageRenderer = {
