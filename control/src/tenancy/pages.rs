@@ -31,7 +31,7 @@ use crate::{
 /// Where migration 11's triggers announce changed organizations.
 pub const CHANNEL: &str = "organization_changed";
 /// Organizations kept in memory at most, the least recently used forgotten
-/// first (ARCHITECTURE.md, "Memory": a few KiB each).
+/// first (ARCHITECTURE.md, "Memory").
 const CAPACITY: usize = 20_000;
 
 pub(crate) type OrganizationPages = ChangeCache<String, Arc<OrganizationRecord>>;

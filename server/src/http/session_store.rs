@@ -25,7 +25,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 /// The channel the `session_changed` trigger announces on.
 const CHANNEL: &str = "portal_session_changed";
 /// Sessions kept in memory at most, the least recently used forgotten
-/// first (ARCHITECTURE.md, "Memory": about 1 KiB each).
+/// first (ARCHITECTURE.md, "Memory").
 const CAPACITY: usize = 50_000;
 
 #[derive(Debug, Clone)]
