@@ -154,14 +154,23 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Sizes of the built wasm module: raw and gzip -9.
-pub fn wasm_size(site: &Path) -> Result<(u64, u64)> {
-    let wasm = site.join("pkg").join(format!("{OUTPUT_NAME}_bg.wasm"));
-    let raw = std::fs::metadata(&wasm)?.len();
-    let gzip = process::output(
-        Command::new("sh")
-            .arg("-c")
-            .arg(format!("gzip -9 -c '{}' | wc -c", wasm.display())),
-    )?;
-    Ok((raw, gzip.trim().parse().unwrap_or(0)))
+/// Sizes of what a page with an island downloads (the wasm module and its
+/// JavaScript glue, together): raw and gzip -9.
+pub fn island_code_size(site: &Path) -> Result<(u64, u64)> {
+    let pkg = site.join("pkg");
+    let files = [
+        pkg.join(format!("{OUTPUT_NAME}_bg.wasm")),
+        pkg.join(format!("{OUTPUT_NAME}.js")),
+    ];
+    let (mut raw, mut gzip) = (0, 0);
+    for file in &files {
+        raw += std::fs::metadata(file)?.len();
+        let compressed = process::output(
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("gzip -9 -c '{}' | wc -c", file.display())),
+        )?;
+        gzip += compressed.trim().parse::<u64>().unwrap_or(0);
+    }
+    Ok((raw, gzip))
 }

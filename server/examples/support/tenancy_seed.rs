@@ -182,11 +182,7 @@ pub async fn seed(url: &str, scale: Scale) -> String {
     lap("their indexes");
     sqlx::query("VACUUM ANALYZE").execute(&mut conn).await.unwrap();
     lap("VACUUM ANALYZE");
-    format!(
-        "{:.1} s: {}",
-        started.elapsed().as_secs_f64(),
-        phases.join(", ")
-    )
+    format!("{:.1} s: {}", started.elapsed().as_secs_f64(), phases.join(", "))
 }
 
 /// `seconds` after the start of [`AUDIT_YEAR`] (UTC), as COPY reads a timestamptz.
