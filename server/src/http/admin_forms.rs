@@ -20,7 +20,7 @@ use control::{
         AdminAccess, AuditEntry, AuditFilter, FieldProblem, PlanForm, QuotaKind, Refusal, SignedInUser,
     },
 };
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use http::{header, request::Parts};
 use serde::Deserialize;
 
@@ -348,9 +348,19 @@ async fn audit_csv_stream(mut export: AuditExport) -> control::Result<Body> {
             }
         }
     });
-    Ok(Body::from_stream(
-        futures_util::stream::once(std::future::ready(Ok(first))).chain(rest),
-    ))
+    Ok(Body::from_stream(after_first_page(first, rest)))
+}
+
+/// The first page, then the rest, and nothing after: fused, because a
+/// compressing layer polls a body again after its end (which `unfold`
+/// answers with a panic, resetting the connection).
+fn after_first_page<S>(first: String, rest: S) -> impl Stream<Item = std::io::Result<String>>
+where
+    S: Stream<Item = std::io::Result<String>>,
+{
+    futures_util::stream::once(std::future::ready(Ok(first)))
+        .chain(rest)
+        .fuse()
 }
 
 /// The export's query, read as text so that a malformed value is a field
@@ -434,7 +444,23 @@ async fn audit_csv(State(state): State<AppState>, parts: Parts, Query(query): Qu
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use super::{after_first_page, csv_field};
+    use futures_util::StreamExt;
+
+    #[tokio::test]
+    async fn a_streamed_export_stays_ended_when_polled_again() {
+        let rest = futures_util::stream::unfold(1, |page| async move {
+            (page <= 2).then(|| (Ok(format!("page {page}")), page + 1))
+        });
+        let mut body = std::pin::pin!(after_first_page("header".into(), rest));
+        let mut pages = Vec::new();
+        while let Some(page) = body.next().await {
+            pages.push(page.unwrap());
+        }
+        assert_eq!(pages, ["header", "page 1", "page 2"]);
+        assert!(body.next().await.is_none());
+        assert!(body.next().await.is_none());
+    }
 
     #[test]
     fn csv_fields_are_quoted_and_defused() {
