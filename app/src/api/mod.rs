@@ -86,10 +86,24 @@ pub struct SignedInMenu {
 /// resolved it from the portal session before rendering).
 #[server(endpoint = "auth/whoami", input = server_fn::codec::GetUrl)]
 pub async fn current_user() -> Result<Option<SignedInMenu>, ServerFnError> {
-    Ok(signed_in_user().map(|user| SignedInMenu {
-        user,
-        csrf_token: crate::csrf::issue(),
-    }))
+    Ok(signed_in_menu())
+}
+
+/// Who is signed in, read from the request being rendered: the page's
+/// header needs no round trip nor any waiting. Only the server renders the
+/// header (it is no island), so in the browser there is nobody to show.
+pub fn signed_in_menu() -> Option<SignedInMenu> {
+    #[cfg(feature = "ssr")]
+    {
+        signed_in_user().map(|user| SignedInMenu {
+            user,
+            csrf_token: crate::csrf::issue(),
+        })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
 }
 
 /// What the sign-out page shows.

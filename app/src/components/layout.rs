@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::{
-    api::{current_user, SignedInMenu},
+    api::{signed_in_menu, SignedInMenu},
     components::{button::SMALL_PRIMARY, form::csrf_field},
     i18n::{translator, use_locale, Locale, Msg},
 };
@@ -41,43 +41,36 @@ pub fn Layout(children: Children) -> impl IntoView {
 }
 
 /// Who is signed in, with their account and sign-out links; otherwise the
-/// ways in. Blocking, so the page is complete without JavaScript.
+/// ways in. Read from the request, so the header renders at once.
 #[component]
 fn UserMenu() -> impl IntoView {
     let t = translator();
-    let user = Resource::new_blocking(|| (), |_| current_user());
     let link = "text-slate-700 hover:text-indigo-700";
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match user.await {
-                    Ok(Some(SignedInMenu { user, csrf_token })) => view! {
-                        <span class="flex items-center gap-4" data-signed-in=user.email.clone()>
-                            <span class="text-slate-600">
-                                <span class="sr-only">{t(Msg::SignedInAs)}" "</span>
-                                <span class="font-semibold text-slate-900">{user.display_name}</span>
-                            </span>
-                            <a href=crate::routes::ORGANIZATIONS class=link>{t(Msg::NavOrganizations)}</a>
-                            <a href=crate::routes::SETTINGS rel="external" class=link>{t(Msg::AccountSettings)}</a>
-                            <a href=crate::routes::SESSIONS rel="external" class=link>{t(Msg::NavSessions)}</a>
-                            // A post with the session's token: no other site can sign anyone out.
-                            <form method="post" action=crate::routes::SIGN_OUT class="inline">
-                                {csrf_field(&csrf_token)}
-                                <button type="submit" data-sign-out class=link>{t(Msg::SignOut)}</button>
-                            </form>
-                        </span>
-                    }
-                    .into_any(),
-                    _ => view! {
-                        <a href=crate::routes::SIGN_IN rel="external" class=link>{t(Msg::SignIn)}</a>
-                        <a href=crate::routes::REGISTRATION rel="external" class=SMALL_PRIMARY>
-                            {t(Msg::SignUp)}
-                        </a>
-                    }
-                    .into_any(),
-                }
-            })}
-        </Suspense>
+    match signed_in_menu() {
+        Some(SignedInMenu { user, csrf_token }) => view! {
+            <span class="flex items-center gap-4" data-signed-in=user.email.clone()>
+                <span class="text-slate-600">
+                    <span class="sr-only">{t(Msg::SignedInAs)}" "</span>
+                    <span class="font-semibold text-slate-900">{user.display_name}</span>
+                </span>
+                <a href=crate::routes::ORGANIZATIONS class=link>{t(Msg::NavOrganizations)}</a>
+                <a href=crate::routes::SETTINGS rel="external" class=link>{t(Msg::AccountSettings)}</a>
+                <a href=crate::routes::SESSIONS rel="external" class=link>{t(Msg::NavSessions)}</a>
+                // A post with the session's token: no other site can sign anyone out.
+                <form method="post" action=crate::routes::SIGN_OUT class="inline">
+                    {csrf_field(&csrf_token)}
+                    <button type="submit" data-sign-out class=link>{t(Msg::SignOut)}</button>
+                </form>
+            </span>
+        }
+        .into_any(),
+        None => view! {
+            <a href=crate::routes::SIGN_IN rel="external" class=link>{t(Msg::SignIn)}</a>
+            <a href=crate::routes::REGISTRATION rel="external" class=SMALL_PRIMARY>
+                {t(Msg::SignUp)}
+            </a>
+        }
+        .into_any(),
     }
 }
 
