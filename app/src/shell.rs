@@ -31,7 +31,7 @@ pub(crate) struct IslandAssets {
 }
 
 pub fn shell(options: ShellOptions) -> impl IntoView {
-    leptos::nonce::provide_nonce();
+    // The script nonce is leptos_axum's, provided before the shell renders.
     let locale = i18n::locale_from_request();
     provide_context(locale);
     set_content_security_policy(&options);
