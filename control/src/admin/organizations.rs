@@ -51,16 +51,20 @@ fn push_filters(query: &mut QueryBuilder<'_, Postgres>, filter: &OrganizationSea
     if let Some(country) = filter.country.as_deref().filter(|c| !c.is_empty()) {
         query.push(" AND o.country = ").push_bind(country.to_uppercase());
     }
+    // An organization matches when one of its live subscriptions does. Read
+    // as `id IN (…)` over subscriptions alone (the plan's id looked up once),
+    // PostgreSQL estimates how many match and walks the name index for a
+    // page; through a join to plans it sorted every match (100 ms at 100,000).
     if filter.offer.is_some() || filter.plan.as_deref().is_some_and(|p| !p.is_empty()) {
-        query.push(
-            " AND EXISTS (SELECT 1 FROM subscriptions s JOIN plans p ON p.id = s.plan_id
-                          WHERE s.organization_id = o.id AND s.state <> 'closed'",
-        );
+        query.push(" AND o.id IN (SELECT s.organization_id FROM subscriptions s WHERE s.state <> 'closed'");
         if let Some(offer) = filter.offer {
             query.push(" AND s.offer_kind = ").push_bind(offer);
         }
         if let Some(plan) = filter.plan.as_deref().filter(|p| !p.is_empty()) {
-            query.push(" AND p.code = ").push_bind(plan.to_owned());
+            query
+                .push(" AND s.plan_id = (SELECT id FROM plans WHERE code = ")
+                .push_bind(plan.to_owned())
+                .push(")");
         }
         query.push(")");
     }

@@ -146,6 +146,13 @@ async fn the_tenant_search_filters_sorts_and_pages() {
     })
     .await;
     assert_eq!(fleet.total, 3, "shop-01, 02 and 04");
+    let unknown_plan = search(OrganizationSearch {
+        plan: Some("no-such-plan".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(unknown_plan.total, 0);
+    assert!(unknown_plan.rows.is_empty());
     let text = search(OrganizationSearch {
         text: Some("OP 4".into()),
         ..Default::default()
