@@ -84,6 +84,14 @@ async fn the_tenant_search_filters_sorts_and_pages() {
             .unwrap()
             .unwrap();
     }
+    // Two shops on a shop plan, one of them also on the IoT plan: counted once each.
+    for slug in ["shop-04", "shop-05"] {
+        app.control
+            .subscribe(&owner, slug, "shop-starter")
+            .await
+            .unwrap()
+            .unwrap();
+    }
     let reason = Reason::parse("Unpaid invoice").unwrap();
     for slug in ["shop-10", "shop-11"] {
         let version = version_of(&app, slug).await;
@@ -146,6 +154,21 @@ async fn the_tenant_search_filters_sorts_and_pages() {
     })
     .await;
     assert_eq!(fleet.total, 3, "shop-01, 02 and 04");
+    let starter = search(OrganizationSearch {
+        plan: Some("shop-starter".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(starter.total, 2);
+    let slugs: Vec<&str> = starter.rows.iter().map(|r| r.slug.as_str()).collect();
+    assert_eq!(slugs, ["shop-04", "shop-05"]);
+    let neither = search(OrganizationSearch {
+        offer: Some(OfferKind::Iot),
+        plan: Some("shop-starter".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!((neither.total, neither.rows.len()), (0, 0));
     let unknown_plan = search(OrganizationSearch {
         plan: Some("no-such-plan".into()),
         ..Default::default()
