@@ -34,6 +34,16 @@ fn search_text(filter: &OrganizationSearch) -> Option<&str> {
     filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty())
 }
 
+/// The state searched for, when there is one (perhaps none of ours).
+fn search_state(filter: &OrganizationSearch) -> Option<&str> {
+    filter.state.as_deref().filter(|s| !s.is_empty())
+}
+
+/// The country searched for, when there is one.
+fn search_country(filter: &OrganizationSearch) -> Option<&str> {
+    filter.country.as_deref().filter(|c| !c.is_empty())
+}
+
 /// The plan code searched for, when there is one.
 fn search_plan(filter: &OrganizationSearch) -> Option<&str> {
     filter.plan.as_deref().filter(|p| !p.is_empty())
@@ -41,9 +51,7 @@ fn search_plan(filter: &OrganizationSearch) -> Option<&str> {
 
 /// Whether the search narrows by the organization's own columns.
 fn narrows_organizations(filter: &OrganizationSearch) -> bool {
-    search_text(filter).is_some()
-        || filter.state.as_deref().is_some_and(|s| !s.is_empty())
-        || filter.country.as_deref().is_some_and(|c| !c.is_empty())
+    search_text(filter).is_some() || search_state(filter).is_some() || search_country(filter).is_some()
 }
 
 /// Whether the search narrows by what the organization subscribes to.
@@ -63,14 +71,14 @@ fn push_filters(query: &mut QueryBuilder<'_, Postgres>, filter: &OrganizationSea
             .push_bind(pattern)
             .push(")");
     }
-    if let Some(state) = filter.state.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(state) = search_state(filter) {
         // A state that is none of ours matches no organization.
         match OrganizationState::parse(state) {
             Some(state) => query.push(" AND o.state = ").push_bind(state),
             None => query.push(" AND false"),
         };
     }
-    if let Some(country) = filter.country.as_deref().filter(|c| !c.is_empty()) {
+    if let Some(country) = search_country(filter) {
         query.push(" AND o.country = ").push_bind(country.to_uppercase());
     }
     // An organization matches when one of its live subscriptions does. Read
