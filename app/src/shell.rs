@@ -1,6 +1,8 @@
 //! The HTML document around [`App`](crate::App): language, head, assets and
 //! the per-request Content-Security-Policy with its script nonce.
 
+use std::sync::Arc;
+
 use leptos::{nonce::use_nonce, prelude::*};
 use leptos_meta::MetaTags;
 
@@ -11,23 +13,109 @@ use crate::{i18n, App};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssetVersion(pub String);
 
-/// What the shell needs from the server besides Leptos' own options.
+/// What the shell needs from the server besides Leptos' own options, with
+/// every part of the document that does not change between requests
+/// (asset URLs, the island loader, the Content-Security-Policy around its
+/// nonce) worked out once: rendering a page only copies them.
 #[derive(Clone, Debug)]
 pub struct ShellOptions {
-    pub leptos: LeptosOptions,
-    pub asset_version: AssetVersion,
     /// Whether the page is served over TLS (HSTS is only sent then).
     pub tls: bool,
-    /// Origins forms may post to besides the portal (Kratos' public URL).
-    pub form_targets: Vec<String>,
+    parts: Arc<ShellParts>,
+}
+
+#[derive(Debug)]
+struct ShellParts {
+    leptos: LeptosOptions,
+    css_url: String,
+    islands: IslandAssets,
+    /// The inline module that loads the islands' JavaScript and wasm.
+    load_islands: String,
+    policy: PolicyParts,
+    /// Under `cargo leptos watch`, which reloads the page on a change.
+    live_reload: bool,
+}
+
+/// The Content-Security-Policy as text before and after the request's script nonce.
+#[derive(Debug)]
+struct PolicyParts {
+    before_nonce: &'static str,
+    after_nonce: String,
+    /// Identity pages: without `form-action` (see [`set_content_security_policy`]).
+    after_nonce_identity: String,
+}
+
+impl ShellOptions {
+    /// `form_targets`: origins forms may post to besides the portal (Kratos' public URL).
+    pub fn new(
+        leptos: LeptosOptions,
+        asset_version: &AssetVersion,
+        tls: bool,
+        form_targets: &[String],
+    ) -> Self {
+        let pkg = format!("/{}", leptos.site_pkg_dir);
+        let name = leptos.output_name.to_string();
+        let version = &asset_version.0;
+        // Built by plain wasm-bindgen the module is `<name>_bg.wasm`; under cargo-leptos `<name>.wasm`.
+        let wasm_name = if std::option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+            name.clone()
+        } else {
+            format!("{name}_bg")
+        };
+        let js_url = format!("{pkg}/{name}.js?v={version}");
+        let wasm_url = format!("{pkg}/{wasm_name}.wasm?v={version}");
+        let live_reload = std::env::var_os("LEPTOS_WATCH").is_some();
+        let parts = ShellParts {
+            css_url: format!("{pkg}/{name}.css?v={version}"),
+            // Inline, so that a page without an island costs no request at all.
+            load_islands: format!(
+                "{}({js_url:?}, {wasm_url:?});",
+                include_str!("island_loader.js").trim_end()
+            ),
+            islands: IslandAssets {
+                js_url: js_url.into(),
+                wasm_url: wasm_url.into(),
+            },
+            policy: PolicyParts::new(&leptos, live_reload, form_targets),
+            leptos,
+            live_reload,
+        };
+        Self {
+            tls,
+            parts: Arc::new(parts),
+        }
+    }
+}
+
+impl PolicyParts {
+    fn new(leptos: &LeptosOptions, live_reload: bool, form_targets: &[String]) -> Self {
+        // cargo-leptos' live reload talks over a websocket on its own port.
+        let reload = if live_reload {
+            format!(" ws://127.0.0.1:{}", leptos.reload_port)
+        } else {
+            String::new()
+        };
+        let after_nonce = |form_action: &str| {
+            format!(
+                " 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'{reload}; \
+                 font-src 'self'; object-src 'none'; base-uri 'self';{form_action} frame-ancestors 'none'"
+            )
+        };
+        let targets: String = form_targets.iter().map(|origin| format!(" {origin}")).collect();
+        Self {
+            before_nonce: "default-src 'self'; script-src 'self'",
+            after_nonce: after_nonce(&format!(" form-action 'self'{targets};")),
+            after_nonce_identity: after_nonce(""),
+        }
+    }
 }
 
 /// Where the islands' JavaScript and wasm are, for the pages that have one
 /// to hint them early (see `components::island`).
 #[derive(Clone, Debug)]
 pub(crate) struct IslandAssets {
-    pub js_url: String,
-    pub wasm_url: String,
+    pub js_url: Arc<str>,
+    pub wasm_url: Arc<str>,
 }
 
 pub fn shell(options: ShellOptions) -> impl IntoView {
@@ -36,27 +124,8 @@ pub fn shell(options: ShellOptions) -> impl IntoView {
     provide_context(locale);
     set_content_security_policy(&options);
 
-    let pkg = format!("/{}", options.leptos.site_pkg_dir);
-    let name = options.leptos.output_name.to_string();
-    let version = options.asset_version.0.clone();
-    // Built by plain wasm-bindgen the module is `<name>_bg.wasm`; under cargo-leptos `<name>.wasm`.
-    let wasm_name = if std::option_env!("LEPTOS_OUTPUT_NAME").is_some() {
-        name.clone()
-    } else {
-        format!("{name}_bg")
-    };
-    let js_url = format!("{pkg}/{name}.js?v={version}");
-    let wasm_url = format!("{pkg}/{wasm_name}.wasm?v={version}");
-    let css_url = format!("{pkg}/{name}.css?v={version}");
-    // Inline, so that a page without an island costs no request at all.
-    let load_islands = format!(
-        "{}({js_url:?}, {wasm_url:?});",
-        include_str!("island_loader.js").trim_end()
-    );
-    provide_context(IslandAssets {
-        js_url: js_url.clone(),
-        wasm_url: wasm_url.clone(),
-    });
+    let parts = &options.parts;
+    provide_context(parts.islands.clone());
     let nonce = use_nonce();
 
     view! {
@@ -67,9 +136,9 @@ pub fn shell(options: ShellOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <link rel="stylesheet" href=css_url />
-                <script type="module" nonce=nonce>{load_islands}</script>
-                <AutoReload options=options.leptos.clone() />
+                <link rel="stylesheet" href=parts.css_url.clone() />
+                <script type="module" nonce=nonce>{parts.load_islands.clone()}</script>
+                {parts.live_reload.then(|| view! { <AutoReload options=parts.leptos.clone() /> })}
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
@@ -83,35 +152,21 @@ fn set_content_security_policy(options: &ShellOptions) {
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
         return;
     };
-    let nonce = use_nonce().map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
-    // cargo-leptos' live reload talks over a websocket on its own port.
-    let reload = if std::env::var_os("LEPTOS_WATCH").is_some() {
-        format!(" ws://127.0.0.1:{}", options.leptos.reload_port)
-    } else {
-        String::new()
-    };
     // Chromium applies form-action to every redirect after a post. Sign-in
     // forms end, through Kratos and Hydra, at whatever redirect URI an OAuth2
     // client registered: the identity pages cannot list those.
     let identity_page =
         crate::with_request(|parts| parts.uri.path().starts_with(crate::routes::IDENTITY_PREFIX))
             .unwrap_or(false);
-    let form_action = if identity_page {
-        String::new()
+    let policy = &options.parts.policy;
+    let after_nonce = if identity_page {
+        &policy.after_nonce_identity
     } else {
-        let targets: String = options
-            .form_targets
-            .iter()
-            .map(|origin| format!(" {origin}"))
-            .collect();
-        format!(" form-action 'self'{targets};")
+        &policy.after_nonce
     };
-    let policy = format!(
-        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'{reload}; font-src 'self'; object-src 'none'; \
-         base-uri 'self';{form_action} frame-ancestors 'none'"
-    );
-    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+    let nonce = use_nonce().map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    let header = format!("{}{nonce}{after_nonce}", policy.before_nonce);
+    if let Ok(value) = http::HeaderValue::from_str(&header) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
     if options.tls {

@@ -310,27 +310,28 @@ fn router(
     trusted_proxies: control::client_ip::TrustedProxies,
 ) -> (Router, Router, BackgroundTask) {
     let leptos = leptos_options(config);
-    let shell_options = ShellOptions {
-        asset_version: assets::asset_version(&leptos),
-        leptos: leptos.clone(),
-        tls: config.uses_tls(),
-        // The header's sign-out form posts to the portal, which sends the
-        // browser through Kratos' and Hydra's logout: Chromium applies
-        // form-action to each of those redirects.
-        form_targets: config
-            .kratos
-            .iter()
-            .chain(config.hydra.iter())
-            .map(|ory| ory.public_url.clone())
-            .chain(config.oidc_issuer())
-            .filter_map(|url| origin(&url))
-            .fold(Vec::new(), |mut targets, target| {
-                if !targets.contains(&target) {
-                    targets.push(target);
-                }
-                targets
-            }),
-    };
+    // The header's sign-out form posts to the portal, which sends the
+    // browser through Kratos' and Hydra's logout: Chromium applies
+    // form-action to each of those redirects.
+    let form_targets = config
+        .kratos
+        .iter()
+        .chain(config.hydra.iter())
+        .map(|ory| ory.public_url.clone())
+        .chain(config.oidc_issuer())
+        .filter_map(|url| origin(&url))
+        .fold(Vec::new(), |mut targets, target| {
+            if !targets.contains(&target) {
+                targets.push(target);
+            }
+            targets
+        });
+    let shell_options = ShellOptions::new(
+        leptos.clone(),
+        &assets::asset_version(&leptos),
+        config.uses_tls(),
+        &form_targets,
+    );
     let context = {
         let control = control.clone();
         move || {
@@ -347,11 +348,10 @@ fn router(
         }
     };
     // Axum clones a route's handler, with everything it captured, for every
-    // request: the options stay behind one reference count, and are copied
-    // once per render (the shell takes them by value), not twice.
+    // request: the options are one reference count.
     let render_shell = {
-        let options = Arc::new(shell_options.clone());
-        move || shell(ShellOptions::clone(&options))
+        let options = shell_options.clone();
+        move || shell(options.clone())
     };
     let not_found = leptos_axum::render_app_to_stream_with_context(context.clone(), render_shell.clone());
     let pages: answers::PageRenderer = {

@@ -9,7 +9,7 @@ use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
     LatencyUnit,
@@ -52,7 +52,7 @@ pub(super) fn layers(router: Router, tls: bool) -> Router {
         .layer(CatchPanicLayer::custom(panic_response));
     router.layer(
         ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
             .layer(
                 TraceLayer::new_for_http()
                     .make_span_with(|request: &Request<Body>| {
@@ -74,6 +74,45 @@ pub(super) fn layers(router: Router, tls: bool) -> Router {
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
     )
+}
+
+/// Request ids: UUIDs (version 4 in form) that only need to be unique, not
+/// unguessable, so they come from a counter started at a random point and
+/// mixed (SplitMix64), not from the system's random source, which costs a
+/// system call per request.
+#[derive(Clone)]
+struct RequestIds(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl RequestIds {
+    fn new() -> Self {
+        // A random start, so that two processes do not repeat each other's ids.
+        let (start, _) = uuid::Uuid::new_v4().as_u64_pair();
+        Self(std::sync::Arc::new(std::sync::atomic::AtomicU64::new(start)))
+    }
+
+    fn next(&self) -> u64 {
+        const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut z = self
+            .0
+            .fetch_add(GOLDEN_GAMMA, std::sync::atomic::Ordering::Relaxed)
+            .wrapping_add(GOLDEN_GAMMA);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let high = u128::from(self.next()) << 64;
+        let bytes = (high | u128::from(self.next())).to_be_bytes();
+        let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+        let text = id
+            .hyphenated()
+            .encode_lower(&mut uuid::Uuid::encode_buffer())
+            .to_owned();
+        HeaderValue::from_str(&text).ok().map(RequestId::new)
+    }
 }
 
 /// `Cache-Control: no-store` on every portal response that did not say
