@@ -429,9 +429,9 @@ async fn many_sessions(pool: &sqlx::PgPool, sites: &Sites, pid: &str, sessions: 
                     return;
                 }
                 let slug = &slugs[session % slugs.len()];
-                // A sign-in the services fail now and then (Hydra refusing a
-                // connection under this load) is started again in a new
-                // profile, so that one blip does not end the whole bench.
+                // A sign-in the services fail now and then (a connection
+                // refused or reset under this load) is started again in a
+                // new profile, so that one blip does not end the whole bench.
                 let mut attempts = 0;
                 loop {
                     attempts += 1;
@@ -439,21 +439,24 @@ async fn many_sessions(pool: &sqlx::PgPool, sites: &Sites, pid: &str, sessions: 
                     for cookie in &profiles[session / per_person] {
                         profile.add_cookie(&portal, cookie);
                     }
-                    let page = profile
-                        .follow(&format!("{portal}/auth/signin?return_to=/orgs/{slug}"))
-                        .await;
-                    if page.status.is_success()
-                        && page.url.ends_with(&format!("/orgs/{slug}"))
-                        && profile.cookie(&portal, "bibind_session").is_some()
+                    let ended = match profile
+                        .try_walk(&format!("{portal}/auth/signin?return_to=/orgs/{slug}"), |_| false)
+                        .await
                     {
-                        break;
-                    }
+                        Ok(page)
+                            if page.status.is_success()
+                                && page.url.ends_with(&format!("/orgs/{slug}"))
+                                && profile.cookie(&portal, "bibind_session").is_some() =>
+                        {
+                            break;
+                        }
+                        Ok(page) => format!("at {} ({})", page.url, page.status),
+                        Err(error) => error,
+                    };
                     retried.fetch_add(1, Ordering::Relaxed);
                     assert!(
                         attempts < 3,
-                        "session {session} ended at {} ({}), not on its dashboard, three times",
-                        page.url,
-                        page.status
+                        "session {session} ended {ended}, not on its dashboard, three times"
                     );
                 }
             }

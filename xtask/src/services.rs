@@ -219,7 +219,14 @@ impl Stack {
             ),
         ] {
             self.postgres.ensure_database(name)?;
-            let dsn = format!("{}?sslmode=disable", self.postgres.url(name));
+            // Ory's default pool is two connections per core: on two cores a
+            // handful of concurrent sign-ins starve it (a request in a
+            // transaction waiting for a second connection), and every
+            // request stalls until a client gives up (seen at 8 at once).
+            let dsn = format!(
+                "{}?sslmode=disable&max_conns=20&max_idle_conns=10",
+                self.postgres.url(name)
+            );
             process::run_logged(
                 Command::new(binary)
                     .current_dir(&root)

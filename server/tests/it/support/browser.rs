@@ -75,36 +75,47 @@ impl Browser {
     /// GETs `url` and follows redirects until a page answers or `stop` says
     /// the next URL must not be followed.
     pub async fn walk(&self, url: &str, stop: impl Fn(&str) -> bool) -> Landed {
+        self.try_walk(url, stop)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// As [`Self::walk`], with a request that got no answer (refused, reset,
+    /// timed out) as an error rather than a panic.
+    pub async fn try_walk(&self, url: &str, stop: impl Fn(&str) -> bool) -> Result<Landed, String> {
         let mut url = self.rewrite(url);
         for _ in 0..25 {
-            let response = self
+            let response = match self
                 .client
                 .get(&url)
                 .header(header::ACCEPT, "text/html")
                 .send()
                 .await
-                .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+            {
+                Ok(response) => response,
+                Err(error) => return Err(format!("GET {url}: {error:?}")),
+            };
             let status = response.status();
             if !status.is_redirection() {
-                return Landed {
-                    url,
-                    status,
-                    body: response.text().await.unwrap(),
-                };
+                let body = response
+                    .text()
+                    .await
+                    .map_err(|error| format!("GET {url}: {error:?}"))?;
+                return Ok(Landed { url, status, body });
             }
             let location = response.headers()[header::LOCATION].to_str().unwrap();
             let next = Url::parse(&url).unwrap().join(location).unwrap().to_string();
             let next = self.rewrite(&next);
             if stop(&next) {
-                return Landed {
+                return Ok(Landed {
                     url: next,
                     status,
                     body: String::new(),
-                };
+                });
             }
             url = next;
         }
-        panic!("more than 25 redirects, last at {url}");
+        Err(format!("more than 25 redirects, last at {url}"))
     }
 
     pub async fn follow(&self, url: &str) -> Landed {
