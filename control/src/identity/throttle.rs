@@ -167,34 +167,41 @@ impl Control {
                 retry_after = Some(retry_after.map_or(left, |other| other.max(left)));
             }
         };
-        let (attempts, start) = self
-            .count_in(&format!("{name}:ip:{ip}"), now, limits.per_ip.window)
-            .await?;
-        refuse_over(attempts, start, limits.per_ip);
-        // Sign-ups over an address's limit are an operator's limit like
-        // organizations per account: the first refusal of each window is
-        // audited (not every one, which would let a flood fill the trail).
-        if action == GuardedAction::Registration && attempts == limits.per_ip.attempts + 1 {
-            self.audit_sign_up_refusal(ip, limits.per_ip).await?;
+        // One statement for every bucket: a sign-in's form post is on the
+        // path of every sign-in, and each round trip counts.
+        let ip_bucket = format!("{name}:ip:{ip}");
+        let mut buckets = vec![(ip_bucket.clone(), limits.per_ip.window)];
+        if let Some(account) = &account {
+            buckets.push((
+                format!("{name}:account-ip:{account}:{ip}"),
+                limits.per_account.window,
+            ));
+            buckets.push((format!("{name}:account:{account}"), limits.per_account.window));
+        }
+        let counted = self.count_in(&buckets, now).await?;
+        let count_of = |bucket: &str| {
+            counted
+                .iter()
+                .find(|(name, ..)| name == bucket)
+                .map(|(_, attempts, start)| (*attempts, *start))
+        };
+        if let Some((attempts, start)) = count_of(&ip_bucket) {
+            refuse_over(attempts, start, limits.per_ip);
+            // Sign-ups over an address's limit are an operator's limit like
+            // organizations per account: the first refusal of each window is
+            // audited (not every one, which would let a flood fill the trail).
+            if action == GuardedAction::Registration && attempts == limits.per_ip.attempts + 1 {
+                self.audit_sign_up_refusal(ip, limits.per_ip).await?;
+            }
         }
         let mut delay = None;
         if let Some(account) = &account {
-            let (attempts, start) = self
-                .count_in(
-                    &format!("{name}:account-ip:{account}:{ip}"),
-                    now,
-                    limits.per_account.window,
-                )
-                .await?;
-            refuse_over(attempts, start, limits.per_account);
-            let (attempts, _) = self
-                .count_in(
-                    &format!("{name}:account:{account}"),
-                    now,
-                    limits.per_account.window,
-                )
-                .await?;
-            delay = slowdown_delay(self.throttle_limits.slowdown, attempts);
+            if let Some((attempts, start)) = count_of(&format!("{name}:account-ip:{account}:{ip}")) {
+                refuse_over(attempts, start, limits.per_account);
+            }
+            if let Some((attempts, _)) = count_of(&format!("{name}:account:{account}")) {
+                delay = slowdown_delay(self.throttle_limits.slowdown, attempts);
+            }
         }
         Ok(match (retry_after, delay) {
             (Some(retry_after), _) => Throttle::Limited {
@@ -231,30 +238,43 @@ impl Control {
         Ok(())
     }
 
-    /// Adds one attempt to `bucket`, starting a new window when the last one
-    /// ended; returns the attempts in the window and when it started.
+    /// Adds one attempt to each bucket, starting a new window where its last
+    /// one (of the length given beside it) ended; returns each bucket with
+    /// the attempts in its window and when that started.
     async fn count_in(
         &self,
-        bucket: &str,
+        buckets: &[(String, Duration)],
         now: OffsetDateTime,
-        window: Duration,
-    ) -> Result<(i32, OffsetDateTime)> {
-        let window = sqlx::postgres::types::PgInterval::try_from(window).map_err(sqlx::Error::Encode)?;
-        let row = sqlx::query!(
-            "INSERT INTO auth_attempts (bucket, window_start, attempts) VALUES ($1, $2, 1)
-             ON CONFLICT (bucket) DO UPDATE SET
-               attempts = CASE WHEN auth_attempts.window_start + $3 <= $2 THEN 1
-                               ELSE auth_attempts.attempts + 1 END,
-               window_start = CASE WHEN auth_attempts.window_start + $3 <= $2 THEN $2
-                                   ELSE auth_attempts.window_start END
-             RETURNING attempts, window_start",
-            bucket,
+    ) -> Result<Vec<(String, i32, OffsetDateTime)>> {
+        let names: Vec<String> = buckets.iter().map(|(name, _)| name.clone()).collect();
+        let window_seconds: Vec<i64> = buckets.iter().map(|(_, window)| window.whole_seconds()).collect();
+        let rows = sqlx::query!(
+            r#"WITH counted (bucket, window_length) AS (
+                 SELECT name, make_interval(secs => seconds::float8)
+                   FROM unnest($1::text[], $3::bigint[]) AS input (name, seconds)
+               )
+               INSERT INTO auth_attempts (bucket, window_start, attempts)
+               SELECT bucket, $2, 1 FROM counted
+               ON CONFLICT (bucket) DO UPDATE SET
+                 attempts = CASE
+                   WHEN auth_attempts.window_start
+                        + (SELECT window_length FROM counted WHERE counted.bucket = auth_attempts.bucket) <= $2
+                   THEN 1 ELSE auth_attempts.attempts + 1 END,
+                 window_start = CASE
+                   WHEN auth_attempts.window_start
+                        + (SELECT window_length FROM counted WHERE counted.bucket = auth_attempts.bucket) <= $2
+                   THEN $2 ELSE auth_attempts.window_start END
+               RETURNING bucket, attempts, window_start"#,
+            &names,
             now,
-            window,
+            &window_seconds,
         )
-        .fetch_one(self.db.pool())
+        .fetch_all(self.db.pool())
         .await?;
-        Ok((row.attempts, row.window_start))
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.bucket, row.attempts, row.window_start))
+            .collect())
     }
 
     /// Forgets windows that ended more than a day ago.

@@ -85,9 +85,10 @@ pub(crate) async fn begin(
     };
     session.cycle_id().await.map_err(|e| e.to_string())?;
     // A token handed out before signing in (to whoever held this session
-    // then) is not the signed-in person's.
+    // then) is not the signed-in person's. Minted now, the first page
+    // after signing in need not write the session again to keep one.
     session
-        .remove::<String>(FORM_TOKEN_KEY)
+        .insert(FORM_TOKEN_KEY, app::csrf::new_token())
         .await
         .map_err(|e| e.to_string())?;
     session

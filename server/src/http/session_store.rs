@@ -31,6 +31,7 @@ const CAPACITY: usize = 50_000;
 #[derive(Debug, Clone)]
 pub(crate) struct CachedSessionStore {
     database: PostgresStore,
+    pool: PgPool,
     memory: ChangeCache<Id, Record>,
 }
 
@@ -41,6 +42,7 @@ impl CachedSessionStore {
         let memory = ChangeCache::new(CAPACITY);
         let store = Self {
             database: PostgresStore::new(pool.clone()),
+            pool: pool.clone(),
             memory: memory.clone(),
         };
         (
@@ -62,8 +64,30 @@ impl CachedSessionStore {
 
 #[async_trait]
 impl SessionStore for CachedSessionStore {
+    /// One statement rather than the sqlx store's three (a transaction that
+    /// checks the id is free, then writes): a sign-in creates two sessions,
+    /// each round trip on its path. The row is written as the sqlx store
+    /// writes it (MessagePack of the record), which then reads and saves it.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.database.create(record).await
+        loop {
+            let data =
+                rmp_serde::to_vec(&*record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            let written = sqlx::query(
+                r#"INSERT INTO "tower_sessions"."session" (id, data, expiry_date) VALUES ($1, $2, $3)
+                   ON CONFLICT (id) DO NOTHING"#,
+            )
+            .bind(record.id.to_string())
+            .bind(data)
+            .bind(record.expiry_date)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+            if written.rows_affected() == 1 {
+                return Ok(());
+            }
+            // Taken (vanishingly rare with 128 random bits): another id.
+            record.id = Id::default();
+        }
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
