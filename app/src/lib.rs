@@ -47,6 +47,7 @@ use crate::{
         org_audit::OrganizationAuditPage,
         organization::OrganizationPage,
         organizations::{NewOrganizationPage, OrganizationsPage},
+        plan_review::PlanReviewPage,
         sessions::SessionsPage,
         sign_out::SignOutPage,
     },
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:slug/members") view=|| view! { <OrganizationPage section=OrganizationSection::Members /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/services") view=|| view! { <OrganizationPage section=OrganizationSection::Services /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/audit") view=OrganizationAuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/plans/:code") view=PlanReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/invitations/:token") view=InvitationPage ssr=SsrMode::Async />
                     // What a refused post renders (403); `/denied/…` is the 404 page.
                     <Route path=path!("/denied") view=Denied />

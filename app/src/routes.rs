@@ -27,6 +27,10 @@ pub mod pattern {
     pub const REVOKE_INVITATION: &str = "/orgs/{slug}/invitations/{id}/revoke";
     pub const MEMBER_ROLE: &str = "/orgs/{slug}/members/{id}/role";
     pub const REMOVE_MEMBER: &str = "/orgs/{slug}/members/{id}/remove";
+    /// The review of a plan before confirming it (a page).
+    pub const PLAN_REVIEW: &str = "/orgs/{slug}/plans/{code}";
+    /// A plan card's way in: signs in, picks the organization, then the review.
+    pub const CHOOSE_PLAN: &str = "/plans/{code}";
     pub const SUBSCRIBE: &str = "/orgs/{slug}/subscriptions";
     pub const CHANGE_PLAN: &str = "/orgs/{slug}/subscriptions/{id}/plan";
     pub const CANCEL_SUBSCRIPTION: &str = "/orgs/{slug}/subscriptions/{id}/cancel";
@@ -81,6 +85,7 @@ pub mod pattern {
         MEMBERS,
         SERVICES,
         ORGANIZATION_AUDIT,
+        PLAN_REVIEW,
         INVITATION,
         ADMIN,
         ADMIN_TENANTS,
@@ -109,6 +114,7 @@ pub const ADMIN_AUDIT: &str = pattern::ADMIN_AUDIT;
 pub const ADMIN_AUDIT_CSV: &str = pattern::ADMIN_AUDIT_CSV;
 /// Where every identity page is (the Kratos flows, consent, sign-out).
 pub const IDENTITY_PREFIX: &str = "/auth/";
+pub const LOGIN: &str = pattern::LOGIN;
 pub const SIGN_IN: &str = pattern::SIGN_IN;
 pub const SIGN_OUT: &str = pattern::SIGN_OUT;
 pub const SETTINGS: &str = pattern::SETTINGS;
@@ -152,7 +158,7 @@ pub fn auth_error(reason: AuthFailure) -> String {
 
 /// Sign in, then come back to `here`.
 pub fn sign_in_then(here: &str) -> String {
-    format!("{SIGN_IN}?return_to={here}")
+    format!("{SIGN_IN}?return_to={}", query_value(here))
 }
 
 pub fn organization(slug: &str) -> String {
@@ -202,6 +208,26 @@ pub fn member_role(slug: &str, member: &str) -> String {
 
 pub fn remove_member(slug: &str, member: &str) -> String {
     fill(pattern::REMOVE_MEMBER, &[slug, member])
+}
+
+/// The review of `plan` for the organization `slug`, before confirming.
+pub fn plan_review(slug: &str, plan: &str) -> String {
+    fill(pattern::PLAN_REVIEW, &[slug, plan])
+}
+
+/// The organization form, whose organization then reviews `plan`.
+pub fn new_organization_for(plan: &str) -> String {
+    format!("{NEW_ORGANIZATION}?plan={plan}")
+}
+
+/// The list of organizations, each leading to the review of `plan`.
+pub fn organizations_for(plan: &str) -> String {
+    format!("{ORGANIZATIONS}?plan={plan}")
+}
+
+/// Where a plan card leads, whoever clicks it.
+pub fn choose_plan(plan: &str) -> String {
+    fill(pattern::CHOOSE_PLAN, &[plan])
 }
 
 pub fn subscribe(slug: &str) -> String {
@@ -348,6 +374,21 @@ segment_enum! {
     }
 }
 
+/// Percent-encodes what would break a query value (a path or a URL: its
+/// slashes stay readable).
+pub fn query_value(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,5 +494,12 @@ mod tests {
         }
         assert_eq!(TenantAction::parse("delete"), None);
         assert_eq!(PlanSale::parse("Retire"), None);
+    }
+
+    #[test]
+    fn paths_are_encoded_for_a_query() {
+        assert_eq!(super::query_value("/orgs/acme"), "/orgs/acme");
+        assert_eq!(super::query_value("/a b?x=1&y#z"), "/a%20b%3Fx%3D1%26y%23z");
+        assert_eq!(super::query_value("/é"), "/%C3%A9");
     }
 }

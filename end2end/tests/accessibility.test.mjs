@@ -2,7 +2,8 @@
 // a platform admin can reach, in English and in French, and of the states
 // that differ (a form back with its field errors, a refusal, a notice, a
 // second factor asked): axe-core finds no serious or critical violation and
-// the browser logs no console error. Each story walks the pages as a person
+// the browser logs no console error, and laid out for a 360 px phone no page
+// scrolls sideways. Each story walks the pages as a person
 // would; at each page `check` reloads it once per language (the language
 // cookie set) and audits it. Problems are collected and asserted at the end
 // of each story, so one run lists them all.
@@ -12,6 +13,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
+  subscribe,
+  atHome,
   BASE, PASSWORD, enterPortal, expectUrl, launchChromium, openPage, signIn, signUpVerified, totp, uniqueEmail,
   verifyByCode, waitForMail,
 } from './support.mjs';
@@ -67,6 +70,29 @@ async function axeViolations(page) {
 }
 
 /**
+ * Laid out for a 360 px phone, whether the page scrolls sideways (wider
+ * than the screen); the widest culprits named. The viewport comes back after.
+ */
+async function sidewaysOverflow(page) {
+  const viewport = page.viewportSize();
+  await page.setViewportSize({ width: 360, height: 740 });
+  try {
+    return await page.evaluate(() => {
+      const width = document.documentElement.scrollWidth;
+      if (width <= window.innerWidth) return null;
+      const culprits = [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .filter((el) => !el.closest('[class*="overflow-x-auto"]'))
+        .slice(-3)
+        .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${[...el.classList].slice(0, 3).join('.')}`);
+      return `${width} px wide at 360 px (${culprits.join(', ')})`;
+    });
+  } finally {
+    if (viewport) await page.setViewportSize(viewport);
+  }
+}
+
+/**
  * Audits the page the browser is on (or `url`) in each language: sets the
  * language cookie, loads it again (or `visit`s it, for a page that cannot be
  * loaded twice), checks the language it answered in, its status, the console
@@ -96,6 +122,8 @@ async function check(session, label, { url, status = 200, visit } = {}) {
       const nodes = violation.nodes.map((node) => node.target.join(' ')).join(', ');
       problems.push(`${where}: ${violation.id} (${violation.impact}) ${violation.help}: ${nodes}`);
     }
+    const overflow = await sidewaysOverflow(page);
+    if (overflow) problems.push(`${where}: ${overflow}`);
     // The console since the last check; the refusal pages' own status is
     // logged by Chromium as a failed load, which is what they are meant to answer.
     const fresh = errors.slice(session.errorsSeen);
@@ -121,12 +149,6 @@ async function createOrganization(page, name) {
   await page.click('main button[type="submit"]');
   await expectUrl(page, (url) => url.pathname === `/orgs/${slug}`);
   return slug;
-}
-
-async function subscribe(page, slug, plan) {
-  await page.goto(`${BASE}/orgs/${slug}/services`);
-  await page.click(`[data-subscribe="${plan}"]`);
-  await expectUrl(page, (url) => url.pathname === `/orgs/${slug}`);
 }
 
 async function invite(page, slug, email, role) {
@@ -287,6 +309,7 @@ describe('accessibility (axe-core, English and French, no console error)', () =>
     await check(customer, 'organization overview, no subscription');
     await check(customer, 'organizations, one', { url: BASE + '/orgs' });
     await check(customer, 'services', { url: `${BASE}/orgs/${slug}/services` });
+    await check(customer, 'plan review', { url: `${BASE}/orgs/${slug}/plans/shop-starter` });
     await subscribe(page, slug, 'shop-starter');
     await check(customer, 'organization overview, provisioning');
     await subscribe(page, slug, 'iot-lab');
@@ -406,7 +429,7 @@ describe('accessibility (axe-core, English and French, no console error)', () =>
     const admin = await person('en-GB');
     const { page } = admin;
     await signIn(page, REVIEWER_EMAIL, REVIEWER_PASSWORD);
-    await expectUrl(page, (url) => url.href === BASE + '/');
+    await expectUrl(page, atHome);
     await check(admin, 'admin, second factor needed', { url: BASE + '/admin', status: 403 });
     await page.goto(BASE + '/auth/settings');
     await expectUrl(page, /\/auth\/settings\?flow=/);
@@ -427,7 +450,7 @@ describe('accessibility (axe-core, English and French, no console error)', () =>
     await check(admin, 'sign-in, wrong second factor');
     await page.fill('input[name="totp_code"]', await totp(secret));
     await page.click('button[name="method"][value="totp"]');
-    await expectUrl(page, (url) => url.href === BASE + '/');
+    await expectUrl(page, atHome);
 
     await check(admin, 'admin home', { url: BASE + '/admin' });
     await check(admin, 'tenants', { url: BASE + '/admin/tenants' });

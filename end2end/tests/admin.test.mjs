@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  atHome,
   BASE, enterPortal, expectUrl, launchChromium, openPage, signIn, signUp, totp, uniqueEmail,
 } from './support.mjs';
 
@@ -39,7 +40,9 @@ describe('admin area', () => {
   test('the admin must enrol a second factor, then sees the platform admins', async () => {
     const { context, page } = await openPage(browser, { locale: 'fr-FR' });
     await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-    await expectUrl(page, (url) => url.href === BASE + '/');
+    await expectUrl(page, atHome);
+    // The header offers the area; the area itself asks for more.
+    assert.equal(await page.locator('header [data-administration]').getAttribute('href'), '/admin');
 
     const gate = await page.goto(BASE + '/admin');
     assert.equal(gate.status(), 403);

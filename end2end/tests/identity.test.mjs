@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  atHome,
   BASE, PASSWORD, enterPortal, expectUrl, launchChromium, openPage, signIn, signUp, totp, uniqueEmail, waitForMail,
 } from './support.mjs';
 
@@ -55,7 +56,7 @@ describe('identity', () => {
     page.on('requestfinished', onFinished);
     const started = performance.now();
     await signIn(page, email);
-    await page.waitForURL(BASE + '/');
+    await expectUrl(page, atHome);
     // From opening the sign-in page to the signed-in home page, in Chromium.
     const total = Math.round(performance.now() - started);
     page.off('requestfinished', onFinished);
@@ -119,7 +120,7 @@ describe('identity', () => {
     await page.click('[data-sign-out]');
     await page.waitForURL(BASE + '/');
     await signIn(page, email, newPassword);
-    await page.waitForURL(BASE + '/');
+    await expectUrl(page, atHome);
     assert.equal(await page.getAttribute('[data-signed-in]', 'data-signed-in'), email);
     await context.close();
   });
@@ -155,7 +156,7 @@ describe('identity', () => {
     await page.waitForSelector('[data-message-id="4000008"]');
     await page.fill('input[name="totp_code"]', await totp(secret));
     await page.click('button[name="method"][value="totp"]');
-    await page.waitForURL(BASE + '/');
+    await expectUrl(page, atHome);
     assert.equal(await page.getAttribute('[data-signed-in]', 'data-signed-in'), email);
     await context.close();
   });
@@ -183,14 +184,14 @@ describe('identity', () => {
       await page.fill('input[name="lookup_secret"]', codes[0]);
       await page.click('button[name="method"][value="lookup_secret"]');
       if (expectAccepted) {
-        await expectUrl(page, (url) => url.href === BASE + '/');
+        await expectUrl(page, atHome);
         assert.equal(await page.getAttribute('[data-signed-in]', 'data-signed-in'), email, `round ${round}`);
       } else {
         // A used code is refused beside the field, in the visitor's language.
         await page.waitForSelector('[data-message-id="4000012"]');
         await page.fill('input[name="lookup_secret"]', codes[1]);
         await page.click('button[name="method"][value="lookup_secret"]');
-        await expectUrl(page, (url) => url.href === BASE + '/');
+        await expectUrl(page, atHome);
       }
     }
     await context.close();
@@ -224,7 +225,7 @@ describe('identity', () => {
     await page.click('[data-sign-out]');
     await page.waitForURL(BASE + '/');
     await signIn(page, email, newPassword);
-    await expectUrl(page, (url) => url.href === BASE + '/');
+    await expectUrl(page, atHome);
     assert.equal(await page.getAttribute('[data-signed-in]', 'data-signed-in'), email);
     await context.close();
   });
@@ -257,7 +258,7 @@ describe('identity', () => {
     await page.goto(BASE + '/auth/login');
     await page.waitForURL(/\/auth\/login\?flow=/);
     await page.click('button[name="passkey_login_trigger"]');
-    await expectUrl(page, (url) => url.href === BASE + '/');
+    await expectUrl(page, atHome);
     assert.equal(await page.getAttribute('[data-signed-in]', 'data-signed-in'), email);
     await context.close();
   });
@@ -292,7 +293,7 @@ describe('identity', () => {
     await expectUrl(page, /\/auth\/error\?reason=expired/);
     assert.equal(await page.locator('[data-signed-in]').count(), 0);
     await page.click('main a[href="/auth/signin"]');
-    await expectUrl(page, (url) => url.href === BASE + '/');
+    await expectUrl(page, atHome);
     assert.equal(await page.locator('[data-signed-in]').count(), 1, 'starting again works');
     await context.close();
   });
@@ -317,7 +318,7 @@ describe('identity', () => {
     await enterPortal(first.page);
     const second = await openPage(browser);
     await signIn(second.page, email);
-    await second.page.waitForURL(BASE + '/');
+    await expectUrl(second.page, atHome);
 
     await first.page.goto(BASE + '/account/sessions');
     assert.equal(await first.page.locator('[data-session]').count(), 2);

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import Provider from 'oidc-provider';
 import {
+  atHome,
   BASE, expectUrl, launchChromium, openPage, recordNavigations, signUp, uniqueEmail,
 } from './support.mjs';
 
@@ -31,7 +32,7 @@ async function portalUser(email) {
   const { context, page } = await openPage(browser);
   await signUp(page, email);
   await page.goto(BASE + '/auth/signin');
-  await expectUrl(page, (url) => url.href === BASE + '/');
+  await expectUrl(page, atHome);
   assert.equal(await page.getAttribute('[data-signed-in]', 'data-signed-in'), email);
   return { context, page };
 }

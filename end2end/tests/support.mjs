@@ -80,6 +80,11 @@ export const PASSWORD = 'correct horse battery staple';
 /** Signs a new person up through the portal's registration pages. */
 export async function signUp(page, email, password = PASSWORD) {
   await page.goto(BASE + '/auth/registration');
+  await register(page, email, password);
+}
+
+/** On the registration page (however the person got there): fills it in, up to the verification page. */
+export async function register(page, email, password = PASSWORD) {
   await page.waitForURL(/\/auth\/registration\?flow=/);
   await page.fill('input[name="traits.email"]', email);
   await page.fill('input[name="traits.name.first"]', 'Camille');
@@ -118,9 +123,26 @@ export async function signUpVerified(page, email, password = PASSWORD) {
  * Signs in to the portal itself (OpenID through Hydra): silent when Kratos
  * already has a session, as after signing up; ends on the home page.
  */
+/**
+ * Subscribes from the organization's catalog page: the plan's review, its
+ * "Confirm", then the overview.
+ */
+export async function subscribe(page, slug, plan) {
+  await page.goto(`${BASE}/orgs/${slug}/services`);
+  await page.click(`[data-subscribe="${plan}"]`);
+  await expectUrl(page, (url) => url.pathname === `/orgs/${slug}/plans/${plan}`);
+  await page.click(`[data-confirm-plan="${plan}"]`);
+  await expectUrl(page, (url) => url.pathname === `/orgs/${slug}`);
+}
+
+/** Where signing in lands: the person's organizations, or the one they have. */
+export function atHome(url) {
+  return url.origin === BASE && (url.pathname === '/orgs' || url.pathname.startsWith('/orgs/'));
+}
+
 export async function enterPortal(page) {
   await page.goto(BASE + '/auth/signin');
-  await expectUrl(page, (url) => url.href === BASE + '/');
+  await expectUrl(page, atHome);
 }
 
 /** Every URL the page's main frame requests from now on, redirects included. */

@@ -9,6 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  subscribe,
+  atHome,
   BASE, enterPortal, expectUrl, launchChromium, openPage, reloadUntil, signIn, signUpVerified, totp, uniqueEmail, verifyByCode, waitForMail,
 } from './support.mjs';
 
@@ -47,13 +49,6 @@ async function invite(page, slug, email, role = 'member') {
   await page.fill('#invite-email', email);
   await page.selectOption('#invite-role', role);
   await page.click('[data-invite-form] button[type="submit"]');
-}
-
-/** Subscribes from the organization's catalog page; the overview follows. */
-async function subscribe(page, slug, plan) {
-  await page.goto(`${BASE}/orgs/${slug}/services`);
-  await page.click(`[data-subscribe="${plan}"]`);
-  await expectUrl(page, (url) => url.pathname === `/orgs/${slug}`);
 }
 
 describe('tenancy, customer side', () => {
@@ -156,7 +151,7 @@ describe('tenancy, customer side', () => {
 /** Signs the seeded operator in with a second factor (enrolled here), ready for /admin. */
 async function operatorAtAal2(page) {
   await signIn(page, OPERATOR_EMAIL, OPERATOR_PASSWORD);
-  await expectUrl(page, (url) => url.href === BASE + '/');
+  await expectUrl(page, atHome);
   const gate = await page.goto(BASE + '/admin');
   if (gate.status() === 200) return;
   await page.goto(BASE + '/auth/settings');

@@ -80,7 +80,15 @@ pub async fn auth_flow(
 pub struct SignedInMenu {
     pub user: SignedInUser,
     pub csrf_token: String,
+    /// Whether to show the administration area's link.
+    pub administration: bool,
 }
+
+/// Put in a request's extensions by the server when the signed-in person
+/// is a platform admin: the header then links to the administration area.
+/// Only a link: every admin page and action asks the control plane.
+#[derive(Debug, Clone, Copy)]
+pub struct AdministrationLink;
 
 /// Who is signed in to the portal in this browser, if anyone (the server
 /// resolved it from the portal session before rendering).
@@ -98,6 +106,10 @@ pub fn signed_in_menu() -> Option<SignedInMenu> {
         signed_in_user().map(|user| SignedInMenu {
             user,
             csrf_token: crate::csrf::issue(),
+            administration: crate::with_request(|parts| {
+                parts.extensions.get::<AdministrationLink>().is_some()
+            })
+            .unwrap_or(false),
         })
     }
     #[cfg(not(feature = "ssr"))]
@@ -291,8 +303,8 @@ pub struct OrganizationPageData {
     pub csrf_token: String,
 }
 
-/// An offer as the page's subscribe and change-plan forms show it: only
-/// what they need, since the page carries it again for hydration.
+/// An offer as the page's catalog and change-plan links show it: only what
+/// they need (each plan's review shows the rest).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OfferChoice {
     pub kind: control::domain::OfferKind,
@@ -304,6 +316,8 @@ pub struct OfferChoice {
 pub struct PlanChoice {
     pub code: control::domain::PlanCode,
     pub name: control::domain::LocalizedText,
+    /// Euro cents, VAT excluded.
+    pub monthly_price_cents: u64,
     pub requires_approval: bool,
 }
 
@@ -318,6 +332,7 @@ impl From<&Offer> for OfferChoice {
                 .map(|plan| PlanChoice {
                     code: plan.code.clone(),
                     name: plan.name.clone(),
+                    monthly_price_cents: plan.monthly_price_cents,
                     requires_approval: plan.requires_approval,
                 })
                 .collect(),
@@ -410,6 +425,30 @@ pub async fn organization_page(
         catalog,
         csrf_token: crate::csrf::issue(),
     }))
+}
+
+/// What taking `plan` would do to the organization `slug`, with the token
+/// of the one form that confirms it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PlanReviewPage {
+    pub review: control::domain::PlanReview,
+    pub csrf_token: String,
+}
+
+#[server(endpoint = "orgs/plan-review", input = server_fn::codec::GetUrl)]
+pub async fn plan_review(slug: String, plan: String) -> Result<MemberView<PlanReviewPage>, ServerFnError> {
+    let Some(caller) = caller() else {
+        return Ok(MemberView::SignInRequired);
+    };
+    let control = control_plane()?;
+    let outcome = control
+        .review_plan(&caller, &slug, &plan)
+        .await
+        .map_err(internal_error)?;
+    Ok(member_view(outcome.map(|review| PlanReviewPage {
+        review,
+        csrf_token: crate::csrf::issue(),
+    })))
 }
 
 /// One page of an organization's audit log, for its owners and admins.

@@ -26,7 +26,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <span class="text-xs text-slate-600">{t(Msg::BrandTagline)}</span>
                     </span>
                 </a>
-                <nav aria-label=t(Msg::MainNavigation) class="flex items-center gap-6 text-sm font-medium">
+                // Wraps rather than overflows: on a phone the menu takes a
+                // second line and the page never scrolls sideways.
+                <nav aria-label=t(Msg::MainNavigation) class="flex min-w-0 flex-wrap items-center gap-x-5 gap-y-2 text-sm font-medium">
                     <a href="/#offers" class="text-slate-700 hover:text-indigo-700">{t(Msg::NavOffers)}</a>
                     <UserMenu />
                     <LanguageSwitch />
@@ -47,13 +49,20 @@ fn UserMenu() -> impl IntoView {
     let t = translator();
     let link = "text-slate-700 hover:text-indigo-700";
     match signed_in_menu() {
-        Some(SignedInMenu { user, csrf_token }) => view! {
-            <span class="flex items-center gap-4" data-signed-in=user.email.clone()>
-                <span class="text-slate-600">
+        Some(SignedInMenu {
+            user,
+            csrf_token,
+            administration,
+        }) => view! {
+            <span class="flex min-w-0 flex-wrap items-center gap-x-4 gap-y-2" data-signed-in=user.email.clone()>
+                <span class="min-w-0 max-w-full break-words text-slate-600">
                     <span class="sr-only">{t(Msg::SignedInAs)}" "</span>
                     <span class="font-semibold text-slate-900">{user.display_name}</span>
                 </span>
                 <a href=crate::routes::ORGANIZATIONS class=link>{t(Msg::NavOrganizations)}</a>
+                {administration.then(|| view! {
+                    <a href=crate::routes::ADMIN data-administration class=link>{t(Msg::AdminTitle)}</a>
+                })}
                 <a href=crate::routes::SETTINGS rel="external" class=link>{t(Msg::AccountSettings)}</a>
                 <a href=crate::routes::SESSIONS rel="external" class=link>{t(Msg::NavSessions)}</a>
                 // A post with the session's token: no other site can sign anyone out.
@@ -84,7 +93,11 @@ fn LanguageSwitch() -> impl IntoView {
     let location = use_location();
     let link = move |locale: Locale, label: Msg| {
         let here = location.pathname.get_untracked();
-        let href = format!("/locale/{}?return_to={}", locale.tag(), encode_path(&here));
+        let href = format!(
+            "/locale/{}?return_to={}",
+            locale.tag(),
+            crate::routes::query_value(&here)
+        );
         let is_current = locale == current;
         view! {
             <a
@@ -108,29 +121,5 @@ fn LanguageSwitch() -> impl IntoView {
             {link(Locale::Fr, Msg::SwitchToFrench)}
             {link(Locale::En, Msg::SwitchToEnglish)}
         </div>
-    }
-}
-
-/// Percent-encodes what would break a query value.
-fn encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for byte in path.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn paths_are_encoded_for_a_query() {
-        assert_eq!(super::encode_path("/orgs/acme"), "/orgs/acme");
-        assert_eq!(super::encode_path("/a b?x=1&y#z"), "/a%20b%3Fx%3D1%26y%23z");
-        assert_eq!(super::encode_path("/é"), "/%C3%A9");
     }
 }

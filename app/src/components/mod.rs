@@ -13,6 +13,7 @@ pub mod layout;
 pub mod loaded;
 pub mod navigation;
 pub mod notice;
+pub mod plan;
 pub mod progress;
 pub mod status;
 pub mod table;

@@ -30,7 +30,7 @@ pub fn StatusPage(
     };
     view! {
         <Title text=t(title) />
-        <section class="mx-auto max-w-xl py-16 text-center" role=role aria-labelledby="status-title">
+        <section class="mx-auto max-w-xl py-16 text-center" role=role aria-labelledby="status-title" data-status=code>
             <p class=format!("text-sm font-semibold {accent}")>{code}</p>
             <h1 id="status-title" class="mt-2 text-3xl font-bold tracking-tight">{t(title)}</h1>
             <p class="mt-4 text-slate-600">{t(body)}</p>

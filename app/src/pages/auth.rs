@@ -86,7 +86,10 @@ pub fn AuthFlowPage(kind: FlowKind) -> impl IntoView {
             {retry_after.map(|seconds| view! { <RateLimited seconds /> })}
             <Loaded resource=flow loading_class="mt-6 text-slate-600" let:outcome>
                 {match outcome {
-                    FlowOutcome::Ready(flow) => view! { <FlowForms flow kind /> }.into_any(),
+                    FlowOutcome::Ready(flow) => {
+                        let return_to = flow.return_to.clone();
+                        view! { <FlowForms flow kind /> <AuthLinks kind return_to /> }.into_any()
+                    }
                     FlowOutcome::Restart(url) => {
                         go_to(&url);
                         ().into_any()
@@ -94,7 +97,6 @@ pub fn AuthFlowPage(kind: FlowKind) -> impl IntoView {
                     FlowOutcome::NotAMember(refusal) => view! { <NotAMember refusal /> }.into_any(),
                 }}
             </Loaded>
-            <AuthLinks kind />
         </section>
     }
 }
@@ -153,23 +155,36 @@ fn RateLimited(seconds: u64) -> impl IntoView {
     }
 }
 
+/// The way from signing in to signing up and back. Each keeps where the
+/// flow was going (`return_to`: an application's login challenge, or the
+/// page that asked), so that switching loses neither.
 #[component]
-fn AuthLinks(kind: FlowKind) -> impl IntoView {
+fn AuthLinks(kind: FlowKind, return_to: Option<String>) -> impl IntoView {
     let link = "font-semibold text-indigo-700 hover:text-indigo-900";
+    let keeping = |page: &str| match &return_to {
+        Some(to) => format!("{page}?return_to={}", crate::routes::query_value(to)),
+        None => page.to_owned(),
+    };
     match kind {
         FlowKind::Login => view! {
             <div class="mt-6 space-y-2 text-sm text-slate-700">
                 <p><a href=crate::routes::RECOVERY rel="external" class=link>{t(Msg::ForgotPassword)}</a></p>
-                <p>{t(Msg::NoAccountYet)}" "<a href=crate::routes::REGISTRATION rel="external" class=link>{t(Msg::SignUp)}</a></p>
+                <p>{t(Msg::NoAccountYet)}" "<a href=keeping(crate::routes::REGISTRATION) rel="external" data-sign-up-instead class=link>{t(Msg::SignUp)}</a></p>
             </div>
         }
         .into_any(),
-        FlowKind::Registration => view! {
-            <p class="mt-6 text-sm text-slate-700">
-                {t(Msg::AlreadyHaveAccount)}" "<a href=crate::routes::SIGN_IN rel="external" class=link>{t(Msg::SignIn)}</a>
-            </p>
+        FlowKind::Registration => {
+            let sign_in = match &return_to {
+                Some(_) => keeping(crate::routes::LOGIN),
+                None => crate::routes::SIGN_IN.to_owned(),
+            };
+            view! {
+                <p class="mt-6 text-sm text-slate-700">
+                    {t(Msg::AlreadyHaveAccount)}" "<a href=sign_in rel="external" data-sign-in-instead class=link>{t(Msg::SignIn)}</a>
+                </p>
+            }
+            .into_any()
         }
-        .into_any(),
         _ => ().into_any(),
     }
 }
@@ -421,8 +436,11 @@ fn Node(node: UiNode, group: String) -> impl IntoView {
                 .into_any()
             }
         }
+        // Kratos' links ("Continue" after a verification) lead out of the
+        // app's routes (to /auth/signin, or an application): the browser
+        // follows them, never a client-side router.
         UiNodeAttributes::A { id, href, title } => view! {
-            <a id=id href=href class="text-sm font-semibold text-indigo-700">{kratos_text(locale, &title)}</a>
+            <a id=id href=href rel="external" data-kratos-link class="text-sm font-semibold text-indigo-700">{kratos_text(locale, &title)}</a>
         }
         .into_any(),
         // Loaded once per page by `FlowForms`.

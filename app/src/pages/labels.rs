@@ -45,6 +45,21 @@ pub fn subscription_state_label(state: SubscriptionState) -> Msg {
     }
 }
 
+/// A quota's name beside an amount that carries its unit
+/// ([`crate::components::plan::quota_amount`]).
+pub fn quota_name(quota: QuotaKind) -> Msg {
+    match quota {
+        QuotaKind::CpuMillicores => Msg::QuotaPlainCpu,
+        QuotaKind::MemoryMib => Msg::QuotaPlainMemory,
+        QuotaKind::StorageGib => Msg::QuotaPlainStorage,
+        QuotaKind::BackupRetentionDays => Msg::QuotaPlainBackup,
+        QuotaKind::OpenstackRamMib => Msg::QuotaPlainOsRam,
+        other => quota_label(other),
+    }
+}
+
+/// A quota's name with the unit of the bare numbers beside it (the admin's
+/// override fields).
 pub fn quota_label(quota: QuotaKind) -> Msg {
     match quota {
         QuotaKind::CpuMillicores => Msg::QuotaNameCpu,

@@ -9,11 +9,13 @@ use serde::{Deserialize, Serialize};
 use crate::{
     api::public_catalog,
     components::{
+        button,
         classes::PAGE_TITLE,
         island::{ready_mark, IslandHints},
         loaded::Loaded,
+        plan::{quota_lines, yearly_price_cents},
     },
-    i18n::{format_count, format_cpu, format_mebibytes, format_price, t, use_locale, Locale, Msg},
+    i18n::{format_price, t, use_locale, Msg},
 };
 
 #[component]
@@ -91,7 +93,7 @@ impl Billing {
     fn price_cents(self, monthly_cents: u64) -> u64 {
         match self {
             Billing::Monthly => monthly_cents,
-            Billing::Yearly => monthly_cents.saturating_mul(10),
+            Billing::Yearly => yearly_price_cents(monthly_cents),
         }
     }
 
@@ -211,6 +213,14 @@ fn PlanCard(plan: Plan, accent: &'static str, billing: Billing) -> impl IntoView
             {plan.requires_approval.then(|| view! {
                 <p class="mt-5 rounded-md bg-slate-100 px-3 py-2 text-xs text-slate-700">{t(Msg::NeedsApproval)}</p>
             })}
+            // Signed out, the way in comes first; then the organization, then
+            // the review with its one "Confirm".
+            <div class="mt-auto pt-6">
+                <a href=crate::routes::choose_plan(plan.code.as_str()) rel="external" data-choose-plan=plan.code.to_string()
+                    class=format!("block text-center {}", button::PRIMARY)>
+                    {t(Msg::ChoosePlan)}
+                </a>
+            </div>
         </li>
     }
 }
@@ -231,42 +241,4 @@ fn PlanPrice(monthly_cents: u64, initial: Billing) -> impl IntoView {
             <span class="text-sm text-slate-600">{per}</span>
         </p>
     }
-}
-
-fn quota_lines(locale: Locale, plan: &Plan) -> Vec<String> {
-    let q = &plan.quotas;
-    let text = |msg: Msg| msg.text(locale);
-    let count = |n: u32, one, other| format_count(locale, u64::from(n), one, other);
-    let mut lines = vec![
-        format!("{} {}", format_cpu(locale, q.cpu_millicores), text(Msg::QuotaCpu)),
-        format!(
-            "{} {}",
-            format_mebibytes(locale, q.memory_mib),
-            text(Msg::QuotaMemory)
-        ),
-        format!(
-            "{} {}",
-            format_mebibytes(locale, q.storage_gib.saturating_mul(1024)),
-            text(Msg::QuotaStorage)
-        ),
-    ];
-    if let Some(seats) = q.seats {
-        lines.push(count(seats, Msg::QuotaSeat, Msg::QuotaSeats));
-    }
-    if let Some(devices) = q.devices {
-        lines.push(count(devices, Msg::QuotaDevice, Msg::QuotaDevices));
-    }
-    lines.push(count(
-        q.backup_retention_days,
-        Msg::QuotaBackupDay,
-        Msg::QuotaBackupDays,
-    ));
-    if q.openstack_instances > 0 {
-        lines.push(count(
-            q.openstack_instances,
-            Msg::QuotaInstance,
-            Msg::QuotaInstances,
-        ));
-    }
-    lines
 }

@@ -8,5 +8,6 @@ pub mod not_found;
 pub mod org_audit;
 pub mod organization;
 pub mod organizations;
+pub mod plan_review;
 pub mod sessions;
 pub mod sign_out;

@@ -2,7 +2,9 @@
 //! posted to `/orgs/new`, whose refusals come back in the query and stand
 //! beside their fields), and an organization's page.
 
-use control::domain::{parse_field_errors, CountryCode, MemberView, OrganizationSummary, Refusal};
+use control::domain::{
+    parse_field_errors, CountryCode, MemberView, OrganizationSummary, Permission, PlanCode, Refusal,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -24,19 +26,34 @@ use crate::{
 #[component]
 pub fn OrganizationsPage() -> impl IntoView {
     let mine = Resource::new(|| (), |_| my_organizations());
+    // `?plan=…`: on the way from a plan card, each organization leads to
+    // that plan's review, and a new one too.
+    let plan = use_query_map()
+        .read_untracked()
+        .get("plan")
+        .and_then(|code| PlanCode::parse(&code));
+    let create = match &plan {
+        Some(plan) => crate::routes::new_organization_for(plan.as_str()),
+        None => crate::routes::NEW_ORGANIZATION.to_owned(),
+    };
+    let here = match &plan {
+        Some(plan) => crate::routes::organizations_for(plan.as_str()),
+        None => crate::routes::ORGANIZATIONS.to_owned(),
+    };
     view! {
         <Title text=t(Msg::OrgsTitle) />
         <section class="mx-auto max-w-3xl" aria-labelledby="orgs-title">
             <div class="flex flex-wrap items-center justify-between gap-4">
                 <h1 id="orgs-title" class=PAGE_TITLE>{t(Msg::OrgsTitle)}</h1>
-                <a href=crate::routes::NEW_ORGANIZATION class=button::PRIMARY>
+                <a href=create class=button::PRIMARY>
                     {t(Msg::OrgsCreate)}
                 </a>
             </div>
+            {plan.is_some().then(|| view! { <p class="mt-4 text-slate-700" data-pick-organization>{t(Msg::PlanPickOrganization)}</p> })}
             <Loaded resource=mine loading_class="mt-6 text-slate-600" let:view>
                 {match view {
-                    MemberView::Ready(orgs) => view! { <OrganizationList orgs /> }.into_any(),
-                    _ => sign_in_then(crate::routes::ORGANIZATIONS),
+                    MemberView::Ready(orgs) => view! { <OrganizationList orgs plan=plan.clone() /> }.into_any(),
+                    _ => sign_in_then(&here),
                 }}
             </Loaded>
         </section>
@@ -44,7 +61,7 @@ pub fn OrganizationsPage() -> impl IntoView {
 }
 
 #[component]
-fn OrganizationList(orgs: Vec<OrganizationSummary>) -> impl IntoView {
+fn OrganizationList(orgs: Vec<OrganizationSummary>, plan: Option<PlanCode>) -> impl IntoView {
     if orgs.is_empty() {
         return view! { <p class="mt-6 text-slate-600" data-no-organizations>{t(Msg::OrgsEmpty)}</p> }
             .into_any();
@@ -52,7 +69,12 @@ fn OrganizationList(orgs: Vec<OrganizationSummary>) -> impl IntoView {
     let items = orgs
         .into_iter()
         .map(|org| {
-            let href = crate::routes::organization(&org.slug);
+            let href = match &plan {
+                Some(plan) if org.role.allows(Permission::ManageSubscriptions) => {
+                    crate::routes::plan_review(&org.slug, plan.as_str())
+                }
+                _ => crate::routes::organization(&org.slug),
+            };
             view! {
                 <li class="flex items-center justify-between gap-4 p-4" data-organization=org.slug>
                     <a href=href class="font-semibold text-indigo-800 hover:text-indigo-950">{org.name}</a>
@@ -111,6 +133,8 @@ fn NewOrganizationFields(form: NewOrganizationForm) -> impl IntoView {
     view! {
         <form method="post" action=crate::routes::NEW_ORGANIZATION class=format!("mt-6 {FORM_CARD}")>
             {csrf_field(&form.csrf_token)}
+            // The plan chosen on the way here, if any: its review follows.
+            {PlanCode::parse(&value("plan")).map(|plan| view! { <input type="hidden" name="plan" value=plan.to_string() /> })}
             <RefusalNotice refusal />
             <Field id="org-name".to_owned() name="name" label=Msg::OrgFieldName value=value("name") problem=problem_of("name") input_type="text" />
             <Field id="org-slug".to_owned() name="slug" label=Msg::OrgFieldSlug value=value("slug") problem=problem_of("slug") input_type="text" hint=Msg::OrgFieldSlugHint />

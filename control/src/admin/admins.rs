@@ -5,6 +5,7 @@
 
 use crate::{
     domain::{AdminAccess, EmailAddress, FlowKind, PlatformAdmin, SignedInUser},
+    tenancy::access::uuid_of_identity,
     Control, Error, Result,
 };
 
@@ -28,7 +29,7 @@ impl Control {
             return Err(Error::UnverifiedAccount(email.to_string()));
         }
         let identity_id = found.id;
-        let id = uuid_of(&identity_id)?;
+        let id = uuid_of_identity(&identity_id)?;
         let inserted = sqlx::query!(
             "INSERT INTO platform_admins (identity_id, email, granted_at, granted_by)
              VALUES ($1, $2, $3, $4) ON CONFLICT (identity_id) DO NOTHING",
@@ -48,7 +49,7 @@ impl Control {
     }
 
     pub async fn is_platform_admin(&self, identity_id: &str) -> Result<bool> {
-        let Ok(id) = uuid_of(identity_id) else {
+        let Ok(id) = uuid_of_identity(identity_id) else {
             return Ok(false);
         };
         let found = sqlx::query_scalar!(
@@ -114,11 +115,4 @@ impl Control {
                 .collect(),
         ))
     }
-}
-
-fn uuid_of(identity_id: &str) -> Result<sqlx::types::Uuid> {
-    sqlx::types::Uuid::parse_str(identity_id).map_err(|_| Error::Backend {
-        backend: "kratos",
-        detail: format!("identity id {identity_id:?} is not a UUID"),
-    })
 }

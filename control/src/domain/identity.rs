@@ -68,6 +68,10 @@ pub struct TenantRefusal {
 pub struct Flow {
     pub id: String,
     pub ui: UiContainer,
+    /// Where Kratos sends the browser once the flow is done (an
+    /// application's login challenge, a page of the portal).
+    #[serde(default)]
+    pub return_to: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -221,6 +225,24 @@ pub struct SignedInUser {
     pub display_name: String,
     /// `aal1` or `aal2`.
     pub assurance_level: String,
+}
+
+/// Where a person arrives after signing in, when nothing asked to come back
+/// somewhere else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Home {
+    /// Their organizations: none yet (to create one) or several to choose from.
+    Organizations,
+    /// The one organization they belong to (its slug).
+    Organization(String),
+}
+
+/// What signing in leads to: the page to land on, and whether the header
+/// offers the administration area (its pages still check for themselves).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Arrival {
+    pub home: Home,
+    pub platform_admin: bool,
 }
 
 #[cfg(test)]

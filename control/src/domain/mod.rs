@@ -12,6 +12,7 @@ mod jobs;
 mod locale;
 mod members;
 mod organization_search;
+mod plan_review;
 mod plans;
 mod provisioning;
 mod subscription;
@@ -25,8 +26,8 @@ pub use devices::{Device, DeviceName};
 pub use email::EmailAddress;
 pub use identity::TenantRefusal;
 pub use identity::{
-    ActiveSession, ConsentPrompt, ConsentView, Flow, FlowKind, FlowOutcome, SignedInUser, UiContainer,
-    UiNode, UiNodeAttributes, UiNodeMeta, UiText,
+    ActiveSession, Arrival, ConsentPrompt, ConsentView, Flow, FlowKind, FlowOutcome, Home, SignedInUser,
+    UiContainer, UiNode, UiNodeAttributes, UiNodeMeta, UiText,
 };
 pub use jobs::{
     CreatedResource, JobAction, JobState, JobStatus, RetryPolicy, StepFailure, StepState, StepStatus,
@@ -36,6 +37,7 @@ pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};
 pub use organization_search::{
     OrganizationDetail, OrganizationListing, OrganizationSearch, OrganizationSearchPage, OrganizationSort,
 };
+pub use plan_review::{PlanReview, PlanStep, QuotaChange};
 pub use plans::{PlanDraft, PlanForm, PlanRecord, MAX_AMOUNT};
 pub use provisioning::{
     instance_name, job_kind, parse_job_kind, workflow, Action, AppliedState, Backend, ProvisioningProgress,

@@ -30,9 +30,14 @@ struct AccessRow {
 }
 
 pub(crate) fn identity_uuid(caller: &Caller) -> Result<Uuid> {
-    Uuid::parse_str(&caller.identity_id).map_err(|_| Error::Backend {
+    uuid_of_identity(&caller.identity_id)
+}
+
+/// A Kratos identity id as the database keys it (Kratos' ids are UUIDs).
+pub(crate) fn uuid_of_identity(identity_id: &str) -> Result<Uuid> {
+    Uuid::parse_str(identity_id).map_err(|_| Error::Backend {
         backend: "kratos",
-        detail: format!("identity id {:?} is not a UUID", caller.identity_id),
+        detail: format!("identity id {identity_id:?} is not a UUID"),
     })
 }
 

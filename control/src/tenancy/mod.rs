@@ -10,6 +10,7 @@ pub mod limits;
 pub mod members;
 pub mod organizations;
 pub(crate) mod pages;
+pub mod plan_review;
 pub(crate) mod progress;
 pub(crate) mod quotas;
 pub mod subscriptions;

@@ -11,12 +11,12 @@ use uuid::Uuid;
 use crate::{
     audit::{self, AuditEvent, ParsedFilter, AUDIT_PAGE_SIZE},
     domain::{
-        AuditFilter, AuditPage, FieldProblem, NewOrganization, OrganizationOverview, OrganizationState,
-        OrganizationSummary, Permission, Refusal, Role,
+        Arrival, AuditFilter, AuditPage, FieldProblem, Home, NewOrganization, OrganizationOverview,
+        OrganizationState, OrganizationSummary, Permission, Refusal, Role, SignedInUser,
     },
     or_refuse,
     tenancy::{
-        access::{self, identity_uuid},
+        access::{self, identity_uuid, uuid_of_identity},
         limits::{self, Counted},
         pages,
     },
@@ -122,6 +122,30 @@ impl Control {
                 role: row.role,
             })
             .collect())
+    }
+
+    /// Where the caller lands after signing in: the organization they have
+    /// when they have exactly one, else their list; and whether they are a
+    /// platform admin. One statement: it is on every sign-in's path.
+    pub async fn arrival(&self, user: &SignedInUser) -> Result<Arrival> {
+        let row = sqlx::query!(
+            r#"SELECT EXISTS (SELECT 1 FROM platform_admins WHERE identity_id = $1) AS "platform_admin!",
+                      ARRAY(SELECT o.slug
+                              FROM organizations o JOIN memberships m ON m.organization_id = o.id
+                             WHERE m.identity_id = $1 AND o.state <> 'closed'
+                             ORDER BY o.slug LIMIT 2) AS "slugs!""#,
+            uuid_of_identity(&user.identity_id)?,
+        )
+        .fetch_one(self.db.pool())
+        .await?;
+        let home = match <[String; 1]>::try_from(row.slugs) {
+            Ok([slug]) => Home::Organization(slug),
+            Err(_) => Home::Organizations,
+        };
+        Ok(Arrival {
+            home,
+            platform_admin: row.platform_admin,
+        })
     }
 
     /// An organization's page, for its members only: `NotFound` for anyone

@@ -61,16 +61,11 @@ impl LiveSubscription {
             .filter_map(|quota| {
                 let limit = self.limit(quota)?;
                 let plan_limit = self.plan.quotas.get(quota).filter(|plan| *plan != limit);
-                let used = match quota {
-                    QuotaKind::Seats => Some(seats_used(self.offer, holders)),
-                    QuotaKind::Devices => Some(self.devices_used()),
-                    _ => self.observed.get(&quota).copied(),
-                };
                 Some(QuotaUsage {
                     quota,
                     limit,
                     plan_limit,
-                    used,
+                    used: self.used(quota, holders),
                 })
             })
             .collect();
@@ -90,6 +85,16 @@ impl LiveSubscription {
             devices: self.devices.clone(),
             version: self.version,
             progress: None,
+        }
+    }
+
+    /// What it uses of `quota`, where the portal knows it: seats taken by
+    /// `holders`, devices registered, and what was last observed of the rest.
+    pub fn used(&self, quota: QuotaKind, holders: &[Role]) -> Option<u32> {
+        match quota {
+            QuotaKind::Seats => Some(seats_used(self.offer, holders)),
+            QuotaKind::Devices => Some(self.devices_used()),
+            _ => self.observed.get(&quota).copied(),
         }
     }
 

@@ -21,10 +21,27 @@ use crate::{
 };
 
 fn first_state(requires_approval: bool, organization_state: OrganizationState) -> SubscriptionState {
-    if requires_approval || organization_state == OrganizationState::PendingApproval {
+    if needs_review(requires_approval, organization_state, None) {
         SubscriptionState::AwaitingApproval
     } else {
         SubscriptionState::Requested
+    }
+}
+
+/// Whether Bibind reviews taking a plan (`requires_approval` says whether
+/// that plan needs it) before it takes effect: a new subscription (no
+/// `current` state) or one not provisioned yet waits when the plan or the
+/// organization awaits approval; a running service, when the plan does.
+pub(crate) fn needs_review(
+    requires_approval: bool,
+    organization_state: OrganizationState,
+    current: Option<SubscriptionState>,
+) -> bool {
+    match current {
+        None | Some(SubscriptionState::Requested | SubscriptionState::AwaitingApproval) => {
+            requires_approval || organization_state == OrganizationState::PendingApproval
+        }
+        Some(_) => requires_approval,
     }
 }
 
@@ -148,7 +165,8 @@ impl Control {
             current.state,
             SubscriptionState::Requested | SubscriptionState::AwaitingApproval
         );
-        let (action, state, pending) = if plan.requires_approval && provisioned {
+        let waits = needs_review(plan.requires_approval, org.state, Some(current.state));
+        let (action, state, pending) = if waits && provisioned {
             ("subscription.request_plan_change", current.state, true)
         } else if provisioned {
             ("subscription.change_plan", current.state, false)

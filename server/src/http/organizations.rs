@@ -1,22 +1,53 @@
-//! The new-organization form's post. Refused fields go back to the form in
-//! the query (values and `errors=field:problem,…`), where the page shows
-//! each problem beside its field; nothing is written then.
+//! The new-organization form's post, and a plan card's way to an
+//! organization. Refused fields go back to the form in the query (values
+//! and `errors=field:problem,…`), where the page shows each problem beside
+//! its field; nothing is written then.
 
 use app::{csrf, routes};
 use axum::{
-    extract::State,
+    extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
-    routing::post,
+    routing::{get, post},
     Form, Router,
 };
-use control::domain::{NewOrganization, Refusal};
+use control::domain::{NewOrganization, Permission, PlanCode, Refusal};
 use http::request::Parts;
 use serde::Deserialize;
 
 use super::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route(routes::pattern::NEW_ORGANIZATION, post(create))
+    Router::new()
+        .route(routes::pattern::NEW_ORGANIZATION, post(create))
+        .route(routes::pattern::CHOOSE_PLAN, get(choose_plan))
+}
+
+/// A plan card's link. Signed out: sign in (or up) and come back here.
+/// Then the organization: the one the person may subscribe for, a choice
+/// among several, or a new one; and the plan's review.
+async fn choose_plan(State(state): State<AppState>, parts: Parts, Path(code): Path<String>) -> Response {
+    let Some(plan) = PlanCode::parse(&code) else {
+        return Redirect::to("/#offers").into_response();
+    };
+    let Some(caller) = app::api::caller_of(&parts) else {
+        return Redirect::to(&routes::sign_in_then(&routes::choose_plan(plan.as_str()))).into_response();
+    };
+    let mine = match state.control.my_organizations(&caller).await {
+        Ok(mine) => mine,
+        Err(error) => {
+            tracing::error!(%error, "cannot list a person's organizations");
+            return Redirect::to(&routes::auth_error(routes::AuthFailure::Unavailable)).into_response();
+        }
+    };
+    let mut manageable = mine
+        .into_iter()
+        .filter(|org| org.role.allows(Permission::ManageSubscriptions));
+    let to = match (manageable.next(), manageable.next()) {
+        (None, _) => routes::new_organization_for(plan.as_str()),
+        (Some(only), None) => routes::plan_review(&only.slug, plan.as_str()),
+        (Some(_), Some(_)) => routes::organizations_for(plan.as_str()),
+    };
+    Redirect::to(&to).into_response()
 }
 
 #[derive(Deserialize)]
@@ -31,6 +62,9 @@ struct NewOrganizationPost {
     country: String,
     #[serde(default)]
     billing_email: String,
+    /// The plan chosen on the way here: its review follows the creation.
+    #[serde(default)]
+    plan: String,
 }
 
 async fn create(
@@ -57,7 +91,11 @@ async fn create(
         Err(errors) => Err(Refusal::Fields(errors)),
     };
     match outcome {
-        Ok(slug) => Redirect::to(&routes::organization(&slug)).into_response(),
+        Ok(slug) => Redirect::to(&match PlanCode::parse(&form.plan) {
+            Some(plan) => routes::plan_review(&slug, plan.as_str()),
+            None => routes::organization(&slug),
+        })
+        .into_response(),
         Err(refusal) => refused(&form, &refusal).into_response(),
     }
 }
@@ -69,6 +107,7 @@ fn refused(form: &NewOrganizationPost, refusal: &Refusal) -> Redirect {
         ("slug", form.slug.clone()),
         ("country", form.country.clone()),
         ("billing_email", form.billing_email.clone()),
+        ("plan", form.plan.clone()),
     ];
     super::answers::back_with(routes::NEW_ORGANIZATION, refusal, &typed)
 }

@@ -47,6 +47,10 @@ pub(crate) struct PortalLogin {
     pub signed_in_at: OffsetDateTime,
     #[serde(with = "time::serde::timestamp")]
     pub checked_at: OffsetDateTime,
+    /// Whether the header offers the administration area; learnt when
+    /// signing in and at each recheck. The area's pages check for themselves.
+    #[serde(default)]
+    pub platform_admin: bool,
 }
 
 pub(crate) fn layer(
@@ -121,10 +125,6 @@ pub(crate) async fn end(state: &AppState, session: &Session) {
     }
 }
 
-pub(crate) async fn is_signed_in(session: &Session) -> bool {
-    matches!(session.get::<PortalLogin>(LOGIN_KEY).await, Ok(Some(_)))
-}
-
 /// Puts the signed-in person, if any, and the session's form token into the
 /// request's extensions; keeps a form token minted while rendering.
 pub(crate) async fn resolve_user(
@@ -150,8 +150,11 @@ pub(crate) async fn resolve_user(
     ]
     .iter()
     .any(|prefix| path.starts_with(prefix));
-    if let Some(user) = current_login(&state, &session, cookie.as_deref(), recheck_now).await {
-        request.extensions_mut().insert(user);
+    if let Some(login) = current_login(&state, &session, cookie.as_deref(), recheck_now).await {
+        if login.platform_admin {
+            request.extensions_mut().insert(app::api::AdministrationLink);
+        }
+        request.extensions_mut().insert(login.user);
     }
     // Without a session cookie this reads nothing (no database query).
     let stored = match session.get::<String>(FORM_TOKEN_KEY).await {
@@ -179,7 +182,7 @@ async fn current_login(
     session: &Session,
     cookie: Option<&str>,
     recheck_now: bool,
-) -> Option<SignedInUser> {
+) -> Option<PortalLogin> {
     // Without the cookie there is nothing to load (and no database query).
     session.id()?;
     let mut login: PortalLogin = match session.get(LOGIN_KEY).await {
@@ -198,7 +201,7 @@ async fn current_login(
     // Someone whose address is not verified yet is checked on every request
     // too, so that the verification they just did counts at once.
     if !recheck_now && login.user.email_verified && now - login.checked_at < RECHECK_AFTER {
-        return Some(login.user);
+        return Some(login);
     }
     let check = match state.control.kratos() {
         Ok(kratos) => kratos.session(cookie).await,
@@ -210,14 +213,19 @@ async fn current_login(
             end(state, session).await;
             return None;
         }
-        Rechecked::Unconfirmed(user) => return Some(user),
+        Rechecked::Unconfirmed(user) => return Some(PortalLogin { user, ..login }),
+    }
+    // A grant or a revocation shows in the header from the next recheck.
+    match state.control.is_platform_admin(&login.user.identity_id).await {
+        Ok(platform_admin) => login.platform_admin = platform_admin,
+        Err(error) => tracing::warn!(%error, "cannot tell whether a person is a platform admin"),
     }
     login.checked_at = now;
     // Saving also pushes the idle expiry back.
     if let Err(error) = session.insert(LOGIN_KEY, &login).await {
         tracing::warn!(%error, "cannot refresh the portal session");
     }
-    Some(login.user)
+    Some(login)
 }
 
 /// What a recheck against Kratos makes of a signed-in person.
@@ -263,29 +271,28 @@ fn without_second_factor(mut user: SignedInUser) -> SignedInUser {
 }
 
 /// Where the browser was going before signing in, kept across the round trip
-/// to the provider with the OpenID state.
+/// to the provider with the OpenID state; none: the person's home.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PendingReturn {
     pub sign_in: control::identity::PendingSignIn,
-    pub return_to: String,
+    #[serde(default)]
+    pub return_to: Option<String>,
 }
 
 pub(crate) const PENDING_KEY: &str = "pending_sign_in";
 
-/// Only paths of this portal: never another site (`//host`, `/\host`, a scheme).
-pub(crate) fn safe_return_path(candidate: Option<&str>) -> String {
-    match candidate {
-        Some(path)
-            if path.starts_with('/')
+/// Only paths of this portal: never another site (`//host`, `/\host`, a
+/// scheme). None for anything else, or when nothing was asked.
+pub(crate) fn safe_return_path(candidate: Option<&str>) -> Option<String> {
+    candidate
+        .filter(|path| {
+            path.starts_with('/')
                 && !path.starts_with("//")
                 && !path.starts_with("/\\")
                 && !path.chars().any(char::is_control)
-                && path.len() <= 2000 =>
-        {
-            path.to_owned()
-        }
-        _ => "/".to_owned(),
-    }
+                && path.len() <= 2000
+        })
+        .map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -330,13 +337,17 @@ mod tests {
     #[test]
     fn only_local_paths_are_returned_to() {
         assert_eq!(
-            safe_return_path(Some("/account/sessions?x=1")),
-            "/account/sessions?x=1"
+            safe_return_path(Some("/account/sessions?x=1")).as_deref(),
+            Some("/account/sessions?x=1")
         );
-        assert_eq!(safe_return_path(Some("//evil.example/")), "/");
-        assert_eq!(safe_return_path(Some("/\\evil.example")), "/");
-        assert_eq!(safe_return_path(Some("https://evil.example/")), "/");
-        assert_eq!(safe_return_path(Some("/a\nb")), "/");
-        assert_eq!(safe_return_path(None), "/");
+        for elsewhere in [
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_return_path(Some(elsewhere)), None, "{elsewhere:?}");
+        }
+        assert_eq!(safe_return_path(None), None);
     }
 }

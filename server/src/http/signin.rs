@@ -10,7 +10,7 @@ use axum::{
     Form, Router,
 };
 use control::{
-    domain::{Refusal, SignedInUser},
+    domain::{Arrival, Home, Refusal, SignedInUser},
     identity::{portal_sessions::PortalLogins, AuthorizationResponse},
     Error,
 };
@@ -51,11 +51,16 @@ struct SignInQuery {
 async fn sign_in(
     State(state): State<AppState>,
     session: Session,
+    signed_in: Option<Extension<SignedInUser>>,
     Query(query): Query<SignInQuery>,
 ) -> Response {
     let return_to = session::safe_return_path(query.return_to.as_deref());
-    if session::is_signed_in(&session).await {
-        return Redirect::to(&return_to).into_response();
+    if let Some(Extension(user)) = signed_in {
+        let to = match return_to {
+            Some(path) => path,
+            None => home_of(&state, &user).await.0,
+        };
+        return Redirect::to(&to).into_response();
     }
     let Some(relying_party) = &state.relying_party else {
         tracing::error!("sign-in asked but [oidc] is not configured");
@@ -134,13 +139,38 @@ async fn callback(
         hydra_sid: verified.session_id,
         signed_in_at: now,
         checked_at: now,
+        platform_admin: false,
+    };
+    let (home, platform_admin) = home_of(&state, &login.user).await;
+    let login = PortalLogin {
+        platform_admin,
+        ..login
     };
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
     if let Err(error) = session::begin(&state, &session, login, cookie).await {
         tracing::error!(%error, "cannot start a portal session");
         return error_page(Failure::Unavailable);
     }
-    Redirect::to(&pending.return_to).into_response()
+    Redirect::to(pending.return_to.as_deref().unwrap_or(&home)).into_response()
+}
+
+/// Where a person lands when nothing asked to go elsewhere (the organization
+/// they have, else their list), and whether they are a platform admin.
+/// Unknown for now (the database did not answer): their list, no admin link.
+async fn home_of(state: &AppState, user: &SignedInUser) -> (String, bool) {
+    match state.control.arrival(user).await {
+        Ok(Arrival { home, platform_admin }) => (
+            match home {
+                Home::Organization(slug) => routes::organization(&slug),
+                Home::Organizations => routes::ORGANIZATIONS.to_owned(),
+            },
+            platform_admin,
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "cannot tell where a person lands after signing in");
+            (routes::ORGANIZATIONS.to_owned(), false)
+        }
+    }
 }
 
 #[derive(Deserialize)]

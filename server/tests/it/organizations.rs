@@ -416,3 +416,54 @@ mod through_the_portal {
         assert_eq!(page.headers()[header::LOCATION], "/auth/signin?return_to=/orgs");
     }
 }
+
+/// Where signing in lands: the list while there is none or several, the
+/// organization itself when there is one; and the admin link for admins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_lands_on_the_one_organization_or_the_list() {
+    use control::domain::{Arrival, Home, SignedInUser};
+    let app = TestApp::spawn().await;
+    let alice = caller("alice");
+    let user = SignedInUser {
+        identity_id: alice.identity_id.clone(),
+        email: alice.email.clone(),
+        email_verified: true,
+        display_name: "Alice".into(),
+        assurance_level: "aal1".into(),
+    };
+    let arrival = |home| Arrival {
+        home,
+        platform_admin: false,
+    };
+    assert_eq!(
+        app.control.arrival(&user).await.unwrap(),
+        arrival(Home::Organizations)
+    );
+    app.control
+        .create_organization(&alice, &acme())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        app.control.arrival(&user).await.unwrap(),
+        arrival(Home::Organization("acme".into()))
+    );
+    let globex = NewOrganization::parse("Globex", "globex", "fr", "billing@globex.example").unwrap();
+    app.control
+        .create_organization(&alice, &globex)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        app.control.arrival(&user).await.unwrap(),
+        arrival(Home::Organizations)
+    );
+
+    sqlx::query("INSERT INTO platform_admins (identity_id, email, granted_at, granted_by) VALUES ($1::uuid, $2, now(), 'cli')")
+        .bind(&alice.identity_id)
+        .bind(&alice.email)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert!(app.control.arrival(&user).await.unwrap().platform_admin);
+}

@@ -307,7 +307,11 @@ async fn a_suspended_clients_sign_in_is_refused_by_the_login_provider_until_resu
 
     clients.set_client_enabled(&client_id, true).await.unwrap();
     let landed = browser.follow(&app.url("/auth/signin")).await;
-    assert_eq!(landed.url, app.url("/"));
+    assert_eq!(
+        landed.url,
+        app.url("/orgs"),
+        "no organization yet: the list, to create one"
+    );
     assert!(shows_signed_in(&app, &browser).await);
 }
 
@@ -439,7 +443,7 @@ async fn a_replayed_login_challenge_ends_on_the_start_again_page() {
         .await;
     assert!(challenge.url.contains("login_challenge="), "{}", challenge.url);
     let landed = browser.follow(&challenge.url).await;
-    assert_eq!(landed.url, app.url("/"));
+    assert_eq!(landed.url, app.url("/orgs"));
 
     // Hydra's challenges are sealed, not stored: the replay is caught when
     // its verifier comes back used, and Hydra refuses the authorization
@@ -462,7 +466,7 @@ async fn a_session_past_its_absolute_lifetime_is_signed_out_however_active() {
         absolute_timeout_hours: 0,
     };
     let (app, browser, _) = signed_in_at_kratos_with(TestApp::builder().session(lifetime)).await;
-    let landed = browser.follow(&app.url("/auth/signin")).await;
+    let landed = browser.follow(&app.url("/auth/signin?return_to=/")).await;
     assert_eq!(landed.url, app.url("/"));
     assert!(!shows_signed_in(&app, &browser).await);
     let sessions = portal_sessions(&app).await;

@@ -144,7 +144,7 @@ fn assert_no_leak(world: &World, body: &str, context: &str) {
 async fn pages_and_server_functions_answer_404_to_strangers_and_403_to_roles_without_the_right() {
     let w = world().await;
     let everyone = [&w.owner, &w.admin, &w.member, &w.learner, &w.stranger];
-    let reads: [(&str, [u16; 5]); 8] = [
+    let reads: [(&str, [u16; 5]); 10] = [
         ("/orgs/acme-matrix", [200, 200, 200, 200, 404]),
         ("/orgs/acme-matrix/members", [200, 200, 200, 200, 404]),
         ("/orgs/acme-matrix/services", [200, 200, 403, 403, 404]),
@@ -159,6 +159,11 @@ async fn pages_and_server_functions_answer_404_to_strangers_and_403_to_roles_wit
             [200, 200, 403, 403, 404],
         ),
         ("/api/orgs/audit?slug=acme-matrix", [200, 200, 403, 403, 404]),
+        ("/orgs/acme-matrix/plans/iot-fleet", [200, 200, 403, 403, 404]),
+        (
+            "/api/orgs/plan-review?slug=acme-matrix&plan=iot-fleet",
+            [200, 200, 403, 403, 404],
+        ),
     ];
     for (path, expected) in reads {
         for (who, status) in everyone.iter().zip(expected) {
@@ -577,6 +582,25 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             "GET",
             format!("/orgs/{ACME}/audit"),
             org_managers,
+        ),
+        entry(
+            "/orgs/{slug}/plans/{code}",
+            "GET",
+            format!("/orgs/{ACME}/plans/shop-starter"),
+            org_managers,
+        ),
+        entry(
+            "/api/orgs/plan-review",
+            "GET",
+            format!("/api/orgs/plan-review?slug={ACME}&plan=shop-starter"),
+            org_api_managers,
+        ),
+        // A plan card's link: sign in first, then on to an organization.
+        entry(
+            "/plans/{code}",
+            "GET",
+            "/plans/shop-starter",
+            [SignIn, Elsewhere, Elsewhere, Elsewhere],
         ),
         entry(
             "/orgs/{slug}/subscriptions/{id}/progress",

@@ -1,22 +1,21 @@
 //! The catalog page: the offers the organization has not subscribed to, each
-//! plan with its subscribe button.
+//! plan with its price and a link to its review, where the customer confirms.
 
 use leptos::prelude::*;
 
-use super::{csrf_token, FormContext};
+use super::FormContext;
 use crate::{
     api::OfferChoice,
-    components::{button::SMALL_QUIET, form::csrf_field},
+    components::{button::SMALL_QUIET, plan::price_line},
     i18n::{translator, use_locale, Msg},
 };
 
 #[component]
 pub(super) fn AddService(offers: Vec<OfferChoice>) -> impl IntoView {
-    let token = csrf_token();
     let t = translator();
     let locale = use_locale();
-    let action = use_context::<FormContext>()
-        .map(|form| crate::routes::subscribe(&form.slug))
+    let slug = use_context::<FormContext>()
+        .map(|form| form.slug)
         .unwrap_or_default();
     let offers = offers
         .into_iter()
@@ -27,22 +26,21 @@ pub(super) fn AddService(offers: Vec<OfferChoice>) -> impl IntoView {
                 .map(|plan| {
                     let code = plan.code.to_string();
                     view! {
-                        <form method="post" action=action.clone() class="flex items-center justify-between gap-3 py-2">
-                            {csrf_field(&token)}
-                            <input type="hidden" name="plan" value=code.clone() />
+                        <li class="flex flex-wrap items-center justify-between gap-3 py-3">
                             <span class="text-sm">
-                                {plan.name.get(locale).to_owned()}
-                                {plan.requires_approval.then(|| view! { <span class="ml-2 text-xs text-slate-500">{t(Msg::NeedsApproval)}</span> })}
+                                <span class="font-medium">{plan.name.get(locale).to_owned()}</span>
+                                <span class="block text-slate-600">{price_line(locale, plan.monthly_price_cents)}</span>
+                                {plan.requires_approval.then(|| view! { <span class="block text-xs text-slate-500">{t(Msg::NeedsApproval)}</span> })}
                             </span>
-                            <button type="submit" class=SMALL_QUIET data-subscribe=code>{t(Msg::OrgSubscribe)}</button>
-                        </form>
+                            <a href=crate::routes::plan_review(&slug, &code) class=SMALL_QUIET data-subscribe=code.clone()>{t(Msg::OrgSubscribe)}</a>
+                        </li>
                     }
                 })
                 .collect_view();
             view! {
                 <div class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-offer=offer.kind.code()>
-                    <h4 class="font-semibold">{offer.name.get(locale).to_owned()}</h4>
-                    <div class="mt-2 divide-y divide-slate-100">{plans}</div>
+                    <h3 class="font-semibold">{offer.name.get(locale).to_owned()}</h3>
+                    <ul class="mt-2 divide-y divide-slate-100">{plans}</ul>
                 </div>
             }
         })

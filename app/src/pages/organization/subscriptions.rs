@@ -14,11 +14,12 @@ use crate::{
     api::{OfferChoice, PlanChoice},
     components::{
         button::{SMALL_DANGER, SMALL_QUIET},
-        form::{csrf_field, FieldProblemText, INLINE_FIELD, SMALL_LABEL},
+        form::{csrf_field, FieldProblemText, SMALL_LABEL},
+        plan::{price_line, quota_amount},
         progress::ProvisioningPanel,
     },
     i18n::Msg,
-    pages::labels::{quota_label, subscription_state_label},
+    pages::labels::{quota_name, subscription_state_label},
 };
 
 /// What every card of the page shares.
@@ -112,7 +113,8 @@ impl Cards {
         }
     }
 
-    /// The change-plan and cancel forms.
+    /// The other plans of the offer, each leading to its review (where the
+    /// change is confirmed), and the cancel form.
     fn controls(
         &self,
         id: &str,
@@ -122,32 +124,36 @@ impl Cards {
         plans: &[PlanChoice],
     ) -> impl IntoView {
         let token = &self.form.csrf_token;
-        let version = version.to_string();
         let change_plan = may_change_plan.then(|| {
             let choices = plans
                 .iter()
+                .filter(|plan| plan.code.as_str() != current_plan)
                 .map(|plan| {
-                    let code = plan.code.to_string();
-                    let selected = code == current_plan;
-                    view! { <option value=code selected=selected>{plan.name.get(self.locale).to_owned()}</option> }
+                    let code = plan.code.as_str();
+                    view! {
+                        <li>
+                            <a href=crate::routes::plan_review(&self.form.slug, code) data-change-plan=code.to_owned()
+                                class="font-medium text-indigo-800 hover:text-indigo-950">
+                                {plan.name.get(self.locale).to_owned()}
+                            </a>
+                            <span class="text-slate-600">" · "{price_line(self.locale, plan.monthly_price_cents)}</span>
+                        </li>
+                    }
                 })
                 .collect_view();
             view! {
-                <form method="post" action=crate::routes::change_plan(&self.form.slug, id) class="flex items-center gap-2">
-                    {csrf_field(token)}
-                    <input type="hidden" name="version" value=version.clone() />
-                    <label class="sr-only" for=format!("plan-{id}")>{self.t(Msg::OrgPlan)}</label>
-                    <select id=format!("plan-{id}") name="plan" class=INLINE_FIELD>{choices}</select>
-                    <button type="submit" class=SMALL_QUIET>{self.t(Msg::OrgChangePlan)}</button>
-                </form>
+                <div class="text-sm">
+                    <span class="font-medium text-slate-700">{self.t(Msg::OrgChangePlan)}</span>
+                    <ul class="mt-1 space-y-1">{choices}</ul>
+                </div>
             }
         });
         view! {
-            <div class="mt-4 flex flex-wrap items-center gap-3 border-t border-slate-100 pt-4">
+            <div class="mt-4 flex flex-wrap items-start justify-between gap-3 border-t border-slate-100 pt-4">
                 {change_plan}
                 <form method="post" action=crate::routes::cancel_subscription(&self.form.slug, id)>
                     {csrf_field(token)}
-                    <input type="hidden" name="version" value=version />
+                    <input type="hidden" name="version" value=version.to_string() />
                     <button type="submit" class=SMALL_DANGER>{self.t(Msg::OrgCancelSubscription)}</button>
                 </form>
             </div>
@@ -202,25 +208,27 @@ impl Cards {
         }
     }
 
-    /// One quota: a bar when the portal knows the usage, else the limit.
+    /// One quota: a bar when the portal knows the usage, else the limit;
+    /// amounts in the units people read (vCPU, GiB).
     fn quota_bar(&self, usage: QuotaUsage) -> impl IntoView {
-        let label = self.t(quota_label(usage.quota));
+        let label = self.t(quota_name(usage.quota));
+        let amount = |value: u32| quota_amount(self.locale, usage.quota, value);
         let limit = usage.limit;
         let plan = usage.plan_limit.map(
-            |plan| view! { <span class="text-slate-500">" ("{self.t(Msg::OrgPlanValue)}" "{plan}")"</span> },
+            |plan| view! { <span class="text-slate-500">" ("{self.t(Msg::OrgPlanValue)}" "{amount(plan)}")"</span> },
         );
         // A native meter: accessible, and drawn without inline styles (the CSP forbids them).
         let bar = usage.used.map(|used| {
             view! {
                 <meter class="mt-1 block h-2 w-full" min="0" max=limit value=used
                     low=limit.saturating_mul(7) / 10 high=limit.saturating_mul(9) / 10 optimum="0" aria-label=label>
-                    {format!("{used} / {limit}")}
+                    {format!("{} / {}", amount(used), amount(limit))}
                 </meter>
             }
         });
         let figure = match usage.used {
-            Some(used) => format!("{used} / {limit}"),
-            None => limit.to_string(),
+            Some(used) => format!("{} / {}", amount(used), amount(limit)),
+            None => amount(limit),
         };
         view! {
             <div data-quota=usage.quota.as_str() data-used=usage.used data-limit=limit>

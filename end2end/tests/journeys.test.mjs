@@ -1,0 +1,122 @@
+// A new customer's first hour, as they would live it with JavaScript on:
+// from a plan card on the landing page, through signing up and verifying
+// the address ("Continue" is a full navigation, never the client router's
+// 404), to the organization and the plan's review with its one "Confirm";
+// then a change of plan reviewed (quotas before and after, a refusal with
+// the numbers when what is used does not fit, the review Bibind does).
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BASE, atHome, expectUrl, launchChromium, openPage, register, uniqueEmail, verifyByCode,
+} from './support.mjs';
+
+let browser;
+
+before(async () => {
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** The page is a real one, not the 404 a client-side router would draw. */
+async function assertNotMissing(page) {
+  assert.equal(await page.locator('[data-status="404"]').count(), 0, `a 404 at ${page.url()}`);
+  assert.doesNotMatch(await page.locator('main').innerText(), /Page not found|Page introuvable/);
+}
+
+/** Kratos' "Continue" after a verification, clicked as a person would. */
+async function continueAfterVerification(page) {
+  const link = page.locator('a[data-kratos-link]');
+  assert.equal(await link.getAttribute('rel'), 'external', 'the browser follows it, not the client router');
+  await link.click();
+}
+
+async function invite(page, slug, email) {
+  await page.goto(`${BASE}/orgs/${slug}/members`);
+  await page.fill('#invite-email', email);
+  await page.selectOption('#invite-role', 'member');
+  await page.click('[data-invite-form] button[type="submit"]');
+  await page.waitForSelector('[data-notice]');
+}
+
+describe('a customer\'s first hour', () => {
+  test('from a plan card to a confirmed subscription, then a reviewed change of plan', async () => {
+    const { context, page, errors } = await openPage(browser);
+    const email = uniqueEmail('first-hour');
+
+    await page.goto(BASE + '/');
+    await page.click('[data-choose-plan="shop-business"]');
+    // Signed out: the way in first; signing up instead keeps the way back.
+    await expectUrl(page, /\/auth\/login\?flow=/);
+    await page.click('[data-sign-up-instead]');
+    await register(page, email);
+    await verifyByCode(page, email);
+    await continueAfterVerification(page);
+
+    // No organization yet: one is created on the way, then the review.
+    await expectUrl(page, (url) => url.pathname === '/orgs/new' && url.searchParams.get('plan') === 'shop-business');
+    await assertNotMissing(page);
+    assert.equal(await page.locator('[data-administration]').count(), 0, 'no administration link for a customer');
+    const slug = `first-hour-${Date.now()}`;
+    await page.fill('input[name="name"]', 'First Hour');
+    await page.fill('input[name="slug"]', slug);
+    await page.click('main button[type="submit"]');
+    await expectUrl(page, (url) => url.pathname === `/orgs/${slug}/plans/shop-business`);
+    const review = page.locator('[data-plan-review="shop-business"]');
+    assert.equal(await review.getAttribute('data-step'), 'subscribe');
+    assert.equal(await page.locator('[data-price-line]').innerText(), '€149 per month, or €1,490 per year');
+    assert.match(await review.innerText(), /25 user seats/);
+    assert.equal(await page.locator('[data-needs-review]').count(), 0);
+    await page.click('[data-confirm-plan="shop-business"]');
+    await expectUrl(page, (url) => url.pathname === `/orgs/${slug}`);
+    const shop = page.locator('[data-subscription="ecommerce"]');
+    assert.equal(await shop.getAttribute('data-plan'), 'shop-business');
+
+    // Six seats held (the owner and five invitations): Starter's five do not fit.
+    for (let i = 1; i <= 5; i += 1) await invite(page, slug, uniqueEmail(`seat${i}`));
+    await page.goto(`${BASE}/orgs/${slug}`);
+    await page.click('[data-change-plan="shop-starter"]');
+    await expectUrl(page, (url) => url.pathname === `/orgs/${slug}/plans/shop-starter`);
+    assert.equal(await review.count(), 0);
+    const downgrade = page.locator('[data-plan-review="shop-starter"]');
+    assert.equal(await downgrade.getAttribute('data-step'), 'change');
+    const seats = page.locator('[data-quota-change="seats"]');
+    assert.equal(await seats.getAttribute('data-exceeded'), 'true');
+    assert.match(await seats.innerText(), /25 user seats\s+5 user seats \(less\)\s+6 user seats/);
+    assert.equal(await page.locator('[data-refused="quota"]').count(), 1);
+    assert.match(await page.locator('[data-refused="quota"]').innerText(), /6.*5/);
+    assert.equal(await page.locator('[data-confirm-plan]').count(), 0, 'nothing to confirm that would be refused');
+
+    // A larger plan that Bibind reviews first: the running shop keeps its plan meanwhile.
+    await page.goto(`${BASE}/orgs/${slug}`);
+    await page.click('[data-change-plan="shop-scale"]');
+    await expectUrl(page, (url) => url.pathname === `/orgs/${slug}/plans/shop-scale`);
+    assert.equal(await page.locator('[data-needs-review]').count(), 1);
+    assert.match(await page.locator('[data-quota-change="storage_gib"]').innerText(), /100\sGiB\s+500\sGiB \(more\)/);
+    await page.click('[data-confirm-plan="shop-scale"]');
+    await expectUrl(page, (url) => url.pathname === `/orgs/${slug}`);
+    assert.equal(await shop.getAttribute('data-plan'), 'shop-business');
+    assert.equal(await page.locator('[data-pending-plan="shop-scale"]').count(), 1);
+
+    assert.deepEqual(errors.filter((e) => !e.includes('favicon')), []);
+    await context.close();
+  });
+
+  test('en français : vérifier son adresse puis « Continuer » mène à ses organisations', async () => {
+    const { context, page, errors } = await openPage(browser, { locale: 'fr-FR' });
+    const email = uniqueEmail('continuer');
+    await page.goto(BASE + '/auth/registration');
+    await register(page, email);
+    await verifyByCode(page, email);
+    await continueAfterVerification(page);
+    await expectUrl(page, atHome);
+    await assertNotMissing(page);
+    assert.equal(await page.getAttribute('[data-signed-in]', 'data-signed-in'), email);
+    assert.match(await page.locator('h1').innerText(), /organisations/i);
+    assert.deepEqual(errors.filter((e) => !e.includes('favicon')), []);
+    await context.close();
+  });
+});
