@@ -81,7 +81,9 @@ async function sidewaysOverflow(page) {
       const width = document.documentElement.scrollWidth;
       if (width <= window.innerWidth) return null;
       const culprits = [...document.querySelectorAll('body *')]
-        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+        // Boxes past the edge, and boxes whose text runs past their own edge.
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5
+          || (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === 'visible'))
         .filter((el) => !el.closest('[class*="overflow-x-auto"]'))
         .slice(-3)
         .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${[...el.classList].slice(0, 3).join('.')}`);

@@ -55,7 +55,7 @@ fn UserMenu() -> impl IntoView {
             administration,
         }) => view! {
             <span class="flex min-w-0 flex-wrap items-center gap-x-4 gap-y-2" data-signed-in=user.email.clone()>
-                <span class="min-w-0 max-w-full break-words text-slate-600">
+                <span class="min-w-0 max-w-full text-slate-600 wrap-anywhere">
                     <span class="sr-only">{t(Msg::SignedInAs)}" "</span>
                     <span class="font-semibold text-slate-900">{user.display_name}</span>
                 </span>

@@ -79,7 +79,7 @@ fn OpenInvitation(
     };
     view! {
         <Title text=t(Msg::InvitationTitle) />
-        <section class="mx-auto max-w-lg rounded-xl border border-slate-200 bg-white p-6 shadow-sm" aria-labelledby="invitation-title" data-invitation-for=preview.organization_slug.clone()>
+        <section class="mx-auto max-w-lg rounded-xl border border-slate-200 bg-white p-6 shadow-sm wrap-anywhere" aria-labelledby="invitation-title" data-invitation-for=preview.organization_slug.clone()>
             <h1 id="invitation-title" class="text-2xl font-bold tracking-tight">{t(Msg::InvitationTitle)}</h1>
             <RefusalNotice refusal=refusal_in_query() />
             <dl class="mt-4 space-y-2 text-sm">

@@ -120,7 +120,7 @@ fn AdminJob(job: JobStatus, token: String, slug: String) -> impl IntoView {
                 <span class="text-sm">{t(job_state_label(job.state))}" · "{job.current_step.to_string()}" / "{job.steps.len().to_string()}</span>
             </div>
             {job.last_error.clone().map(|error| view! { <p class="mt-2 text-sm text-rose-800" data-job-error>{t(Msg::JobLastError)}" "{error}</p> })}
-            <table class="mt-2 w-full text-left">
+            <table class="mt-2 w-full text-left wrap-anywhere">
                 <thead><tr class="text-xs text-slate-600"><th>{t(Msg::JobStep)}</th><th>{t(Msg::TenantsState)}</th><th>{t(Msg::JobAttempts)}</th><th>{t(Msg::JobRanBy)}</th><th>{t(Msg::JobLastError)}</th></tr></thead>
                 <tbody>{steps}</tbody>
             </table>

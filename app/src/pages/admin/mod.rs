@@ -53,7 +53,7 @@ fn AdminList(admins: Vec<PlatformAdmin>) -> impl IntoView {
             <AdminNav />
             <h1 id="admin-title" class=PAGE_TITLE>{t(Msg::AdminTitle)}</h1>
             <p class="mt-2 text-slate-600">{t(Msg::AdminLead)}</p>
-            <table class="mt-6 w-full overflow-hidden rounded-xl border border-slate-200 bg-white text-left shadow-sm">
+            <table class="mt-6 w-full overflow-hidden rounded-xl border border-slate-200 bg-white text-left shadow-sm wrap-anywhere">
                 <thead class="bg-slate-50">
                     <tr>
                         <th scope="col" class="px-4 py-3 text-sm font-semibold">{t(Msg::AdminColEmail)}</th>

@@ -123,7 +123,7 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
     let members = tenant
         .members
         .into_iter()
-        .map(|m| view! { <li class="flex justify-between p-3 text-sm"><span>{m.email}</span><span class="text-slate-600">{t(role_label(m.role))}</span></li> })
+        .map(|m| view! { <li class="flex justify-between gap-3 p-3 text-sm"><span class="min-w-0 wrap-anywhere">{m.email}</span><span class="text-slate-600">{t(role_label(m.role))}</span></li> })
         .collect_view();
     let subscriptions = tenant
         .subscriptions
@@ -135,7 +135,7 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
         <section class="mx-auto max-w-5xl" aria-labelledby="tenant-title" data-admin-tenant=tenant.slug.clone()>
             <AdminNav />
             <h1 id="tenant-title" class=PAGE_TITLE>{tenant.name}</h1>
-            <p class="mt-1 text-sm text-slate-600">{tenant.slug.clone()}" · "{tenant.country}" · "{tenant.billing_email}" · "{tenant.created_on}</p>
+            <p class="mt-1 text-sm text-slate-600 wrap-anywhere">{tenant.slug.clone()}" · "{tenant.country}" · "{tenant.billing_email}" · "{tenant.created_on}</p>
             <p class="mt-2 text-sm font-medium" data-tenant-state=tenant.state.as_str()>{t(organization_state_label(tenant.state))}</p>
             {tenant.state_reason.map(|reason| view! { <p class="mt-1 text-sm text-amber-900" data-state-reason>{t(Msg::OrgStateReason)}" "{reason}</p> })}
             {done.then(|| view! { <DoneNotice text=Msg::TenantDone /> })}
@@ -198,7 +198,7 @@ fn AdminSubscription(subscription: SubscriptionView, token: String, slug: String
             </div>
             {pending}
             {decision}
-            <table class="mt-3 w-full text-left text-sm">
+            <table class="mt-3 w-full text-left text-sm wrap-anywhere">
                 <tbody class="divide-y divide-slate-100">{quotas}</tbody>
             </table>
         </article>

@@ -76,7 +76,7 @@ fn Members(members: Vec<Member>, viewer_id: String, role: Role) -> impl IntoView
             });
             view! {
                 <li class="flex flex-wrap items-center justify-between gap-3 p-4" data-member=member.email.clone() data-role=member.role.as_str()>
-                    <span class="text-sm text-slate-900">
+                    <span class="min-w-0 text-sm text-slate-900 wrap-anywhere">
                         {shown}
                         {is_viewer.then(|| view! { <span class="text-slate-500">" ("{t(Msg::OrgYou)}")"</span> })}
                     </span>
@@ -109,8 +109,8 @@ fn Invitations(invitations: Vec<PendingInvitation>) -> impl IntoView {
             let marker = invitation.email.clone();
             view! {
                 <li class="flex flex-wrap items-center justify-between gap-3 p-4" data-invitation=marker>
-                    <span class="text-sm text-slate-900">{invitation.email}</span>
-                    <span class="flex items-center gap-3 text-sm text-slate-600">
+                    <span class="min-w-0 text-sm text-slate-900 wrap-anywhere">{invitation.email}</span>
+                    <span class="flex flex-wrap items-center gap-3 text-sm text-slate-600">
                         {t(role_label(invitation.role))}" · "{t(Msg::OrgInvitationExpires)}" "{invitation.expires_on}
                         <form method="post" action=action>
                             {csrf_field(&token)}

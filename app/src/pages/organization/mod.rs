@@ -150,11 +150,11 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
     view! {
         <Title text=title />
         <section class="mx-auto max-w-4xl" aria-labelledby="org-title" data-organization=org.slug.clone() data-section=format!("{section:?}").to_lowercase()>
-            <h1 id="org-title" class=PAGE_TITLE>{org.name}</h1>
+            <h1 id="org-title" class=format!("{PAGE_TITLE} wrap-anywhere")>{org.name}</h1>
             <dl class="mt-4 grid grid-cols-1 gap-2 text-sm sm:grid-cols-3">
                 <div><dt class="text-slate-600">{t(Msg::OrgYourRole)}</dt><dd class="font-medium" data-your-role=role.as_str()>{t(role_label(role))}</dd></div>
                 <div><dt class="text-slate-600">{t(Msg::OrgFieldCountry)}</dt><dd class="font-medium">{org.country}</dd></div>
-                {role.allows(Permission::SeeMembers).then(|| view! { <div><dt class="text-slate-600">{t(Msg::OrgBilling)}</dt><dd class="font-medium">{billing_email}</dd></div> })}
+                {role.allows(Permission::SeeMembers).then(|| view! { <div><dt class="text-slate-600">{t(Msg::OrgBilling)}</dt><dd class="font-medium wrap-anywhere">{billing_email}</dd></div> })}
             </dl>
             <p class="mt-2 text-sm text-slate-600" data-state=org.state.as_str()>{t(organization_state_label(org.state))}</p>
             {reason}
