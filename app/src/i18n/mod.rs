@@ -5,11 +5,13 @@
 //! request (the `bibind_locale` cookie, else `Accept-Language`) and written into
 //! `<html lang>`, from which the islands read it back in the browser.
 
+mod countries;
 mod kratos;
 
 use leptos::prelude::*;
 
 pub use control::domain::Locale;
+pub use countries::{country_name, country_sort_key};
 pub use kratos::{field_msg, kratos_text};
 
 /// The cookie that keeps a visitor's language choice.
@@ -217,6 +219,7 @@ messages! {
     OrgUsage => en: "Usage and quotas", fr: "Consommation et quotas";
     OrgPlanValue => en: "plan:", fr: "formule :";
     OrgAuditLink => en: "Audit log", fr: "Journal d'audit";
+    OrgStatus => en: "Status:", fr: "Statut :";
     OrgStateReason => en: "Reason given by Bibind:", fr: "Motif indiqué par Bibind :";
     SubRequested => en: "Requested: we are preparing your service", fr: "Demandé : nous préparons votre service";
     SubAwaitingApproval => en: "Awaiting approval by our team", fr: "En attente de validation par notre équipe";
@@ -306,6 +309,9 @@ messages! {
     QuotaPlainStorage => en: "Storage", fr: "Stockage";
     QuotaPlainBackup => en: "Backup retention", fr: "Rétention des sauvegardes";
     QuotaPlainOsRam => en: "OpenStack RAM", fr: "RAM OpenStack";
+    UsageReservedNote => en: "CPU, memory and storage: what your service reserves on our platform (set when it was set up, not what it stores), measured {time} UTC.", fr: "CPU, mémoire et stockage : ce que votre service réserve sur notre plateforme (fixé à sa mise en place, pas ce qu'il stocke), mesuré le {time} UTC.";
+    UsageNotMeasured => en: "CPU, memory and storage reservations: not measured yet.", fr: "Réservations de CPU, mémoire et stockage : pas encore mesurées.";
+    QuotaReserved => en: "reserved", fr: "réservés";
     DayOne => en: "day", fr: "jour";
     DayOther => en: "days", fr: "jours";
     PriceMonthlyOrYearly => en: "{monthly} per month, or {yearly} per year", fr: "{monthly} par mois, ou {yearly} par an";
@@ -404,7 +410,8 @@ messages! {
     SortCountry => en: "Country", fr: "Pays";
     AnyValue => en: "Any", fr: "Tous";
     TenantsApply => en: "Search", fr: "Rechercher";
-    TenantsFound => en: "tenants found", fr: "clients trouvés";
+    TenantFoundOne => en: "tenant found", fr: "client trouvé";
+    TenantFoundOther => en: "tenants found", fr: "clients trouvés";
     PageWord => en: "Page", fr: "Page";
     OfWord => en: "of", fr: "sur";
     PreviousPage => en: "Previous", fr: "Précédent";

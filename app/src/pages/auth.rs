@@ -316,6 +316,9 @@ fn value_text(value: Option<&serde_json::Value>) -> String {
     }
 }
 
+/// Kratos' id for registration's "Back" button.
+const KRATOS_BACK: u64 = 1040008;
+
 #[component]
 fn Node(node: UiNode, group: String) -> impl IntoView {
     let locale = use_locale();
@@ -339,7 +342,10 @@ fn Node(node: UiNode, group: String) -> impl IntoView {
             onclick_trigger,
         } => {
             let value = value_text(value.as_ref());
-            let label = label_text(&name, node.meta.label.as_ref().or(label.as_ref()));
+            let label = node.meta.label.as_ref().or(label.as_ref());
+            // Registration's "Back" (to the first step) is the other choice, not the main one.
+            let back = label.is_some_and(|label| label.id == KRATOS_BACK);
+            let label = label_text(&name, label);
             if let Some(trigger) = onclick_trigger {
                 // A passkey ceremony needs JavaScript: /passkeys.js shows the
                 // button where the browser supports WebAuthn and wires it.
@@ -354,7 +360,8 @@ fn Node(node: UiNode, group: String) -> impl IntoView {
             match input_type.as_str() {
                 "hidden" => view! { <input type="hidden" name=name value=value /> }.into_any(),
                 "submit" | "button" => view! {
-                    <button type="submit" name=name value=value disabled=disabled class=format!("w-full {}", button::PRIMARY)>
+                    <button type="submit" name=name value=value disabled=disabled
+                        class=format!("w-full {}", if back { button::SECONDARY } else { button::PRIMARY })>
                         {label}
                     </button>
                 }
@@ -426,7 +433,15 @@ fn Node(node: UiNode, group: String) -> impl IntoView {
                 })
                 .unwrap_or_default();
             if codes.is_empty() {
-                view! { <p id=id class="break-all font-mono text-sm text-slate-800">{kratos_text(locale, &text)}</p> }.into_any()
+                // What the text is (the TOTP secret: for an app that cannot scan the code).
+                let caption = node.meta.label.as_ref().map(|label| {
+                    view! { <p class="text-sm text-slate-600">{kratos_text(locale, label)}</p> }
+                });
+                view! {
+                    {caption}
+                    <p id=id class="break-all font-mono text-sm text-slate-800">{kratos_text(locale, &text)}</p>
+                }
+                .into_any()
             } else {
                 view! {
                     <ul id=id class="grid grid-cols-2 gap-2 font-mono text-sm">

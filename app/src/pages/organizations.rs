@@ -19,7 +19,7 @@ use crate::{
         loaded::Loaded,
         notice::RefusalNotice,
     },
-    i18n::{t, Msg},
+    i18n::{country_name, country_sort_key, t, use_locale, Msg},
     pages::labels::{organization_state_label, role_label},
 };
 
@@ -127,8 +127,15 @@ fn NewOrganizationFields(form: NewOrganizationForm) -> impl IntoView {
     } else {
         value("country")
     };
-    let countries = CountryCode::all()
-        .map(|code| view! { <option value=code selected=code == country>{code}</option> })
+    // By name in the reader's language, as people look for their country.
+    let locale = use_locale();
+    let mut named: Vec<(&str, &str)> = CountryCode::all()
+        .map(|code| (code, country_name(locale, code)))
+        .collect();
+    named.sort_by_cached_key(|(_, name)| country_sort_key(name));
+    let countries = named
+        .into_iter()
+        .map(|(code, name)| view! { <option value=code selected=code == country>{name.to_owned()}</option> })
         .collect_view();
     view! {
         <form method="post" action=crate::routes::NEW_ORGANIZATION class=format!("mt-6 {FORM_CARD}")>

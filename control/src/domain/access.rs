@@ -67,6 +67,12 @@ impl QuotaKind {
         Self::OpenstackInstances,
     ];
 
+    /// What the service reserves on Kubernetes (its requests, set at setup)
+    /// rather than what it consumes: full is normal, not an alarm.
+    pub fn is_reservation(self) -> bool {
+        matches!(self, Self::CpuMillicores | Self::MemoryMib | Self::StorageGib)
+    }
+
     /// The column of `plans` and the `quota` of `quota_overrides`.
     pub fn as_str(self) -> &'static str {
         match self {

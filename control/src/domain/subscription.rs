@@ -105,6 +105,9 @@ pub struct SubscriptionView {
     pub quotas: Vec<QuotaUsage>,
     /// Registered devices (IoT).
     pub devices: Vec<Device>,
+    /// When the reservations on Kubernetes (CPU, memory, storage) were last
+    /// measured, UTC `YYYY-MM-DD HH:MM`; none before the first measure.
+    pub reservations_measured_at: Option<String>,
     /// For the change-plan form: a change made meanwhile is refused as stale.
     pub version: i32,
     /// Its provisioning job under way, failed or cancelled.

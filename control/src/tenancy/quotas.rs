@@ -44,8 +44,10 @@ pub(crate) struct LiveSubscription {
     pub overrides: HashMap<QuotaKind, u32>,
     /// Registered devices (IoT), oldest first.
     pub devices: Vec<Device>,
-    /// CPU, memory and storage in use, as last observed on its namespace.
+    /// CPU, memory and storage reserved, as last observed on its namespace.
     pub observed: HashMap<QuotaKind, u32>,
+    /// When they were observed (UTC, `YYYY-MM-DD HH:MM`).
+    pub observed_at: Option<String>,
 }
 
 impl LiveSubscription {
@@ -83,6 +85,7 @@ impl LiveSubscription {
                 .map(|plan| (plan.code.to_string(), plan.name.clone())),
             quotas,
             devices: self.devices.clone(),
+            reservations_measured_at: self.observed_at.clone(),
             version: self.version,
             progress: None,
         }
@@ -135,6 +138,7 @@ struct SubscriptionRow {
     used_cpu_millicores: Option<i64>,
     used_memory_mib: Option<i64>,
     used_storage_gib: Option<i64>,
+    observed_at: Option<String>,
 }
 
 /// The organization's subscriptions that are not closed, in offer order,
@@ -156,7 +160,8 @@ pub(crate) async fn live_subscriptions(
                                             ORDER BY d.created_at, d.name), '[]')
                      FROM devices d WHERE d.subscription_id = s.id)::text AS "device_list!",
                   u.cpu_millicores AS "used_cpu_millicores?", u.memory_mib AS "used_memory_mib?",
-                  u.storage_gib AS "used_storage_gib?"
+                  u.storage_gib AS "used_storage_gib?",
+                  to_char(u.observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS "observed_at?"
              FROM subscriptions s
              JOIN offers o ON o.kind = s.offer_kind
              JOIN plans p ON p.id = s.plan_id
@@ -226,6 +231,7 @@ pub(crate) async fn live_subscriptions(
                 })
                 .collect(),
             observed,
+            observed_at: row.observed_at,
         });
     }
     Ok(subscriptions)

@@ -23,7 +23,7 @@ use crate::{
         notice::{refusal_in_query, DoneNotice, RefusalNotice},
         status::StatusPage,
     },
-    i18n::{t, use_locale, Msg},
+    i18n::{country_name, t, use_locale, Msg},
     pages::labels::{organization_state_label, quota_label, role_label, subscription_state_label},
 };
 
@@ -135,7 +135,7 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
         <section class="mx-auto max-w-5xl" aria-labelledby="tenant-title" data-admin-tenant=tenant.slug.clone()>
             <AdminNav />
             <h1 id="tenant-title" class=PAGE_TITLE>{tenant.name}</h1>
-            <p class="mt-1 text-sm text-slate-600 wrap-anywhere">{tenant.slug.clone()}" · "{tenant.country}" · "{tenant.billing_email}" · "{tenant.created_on}</p>
+            <p class="mt-1 text-sm text-slate-600 wrap-anywhere">{tenant.slug.clone()}" · "{country_name(use_locale(), &tenant.country).to_owned()}" · "{tenant.billing_email}" · "{tenant.created_on}</p>
             <p class="mt-2 text-sm font-medium" data-tenant-state=tenant.state.as_str()>{t(organization_state_label(tenant.state))}</p>
             {tenant.state_reason.map(|reason| view! { <p class="mt-1 text-sm text-amber-900" data-state-reason>{t(Msg::OrgStateReason)}" "{reason}</p> })}
             {done.then(|| view! { <DoneNotice text=Msg::TenantDone /> })}

@@ -17,7 +17,7 @@ use crate::{
         navigation::AdminNav,
         table::FramedTable,
     },
-    i18n::{t, Msg},
+    i18n::{country_name, format_count, t, use_locale, Msg},
     pages::labels::{offer_label, organization_state_label},
 };
 
@@ -64,6 +64,7 @@ pub fn AdminTenantsPage() -> impl IntoView {
 
 #[component]
 fn TenantSearch(page: OrganizationSearchPage) -> impl IntoView {
+    let locale = use_locale();
     let query = use_query_map().read_untracked().clone();
     let value = |name: &str| query.get(name).unwrap_or_default();
     let select = |name: &'static str, label: Msg, options: Vec<(String, String)>| {
@@ -130,7 +131,7 @@ fn TenantSearch(page: OrganizationSearchPage) -> impl IntoView {
                 <tr data-tenant=marker class="align-top">
                     <td class="px-3 py-2"><a href=href class="font-medium text-indigo-800 hover:text-indigo-950">{row.name}</a><div class="text-xs text-slate-500">{row.slug}</div></td>
                     <td class="px-3 py-2" data-tenant-state=row.state.as_str()>{t(organization_state_label(row.state))}</td>
-                    <td class="px-3 py-2">{row.country}</td>
+                    <td class="px-3 py-2" data-country=row.country.clone()>{country_name(locale, &row.country).to_owned()}</td>
                     <td class="px-3 py-2">{row.members}</td>
                     <td class="px-3 py-2 font-mono text-xs">{row.plans.join(", ")}</td>
                     <td class="px-3 py-2 whitespace-nowrap">{row.created_on}</td>
@@ -160,7 +161,7 @@ fn TenantSearch(page: OrganizationSearchPage) -> impl IntoView {
                 {select("sort", Msg::TenantsSort, sorts)}
                 <button type="submit" class=format!("{} md:col-start-7", button::SMALL_PRIMARY)>{t(Msg::TenantsApply)}</button>
             </form>
-            <p class="mt-4 text-sm text-slate-600" data-total=page.total>{page.total}" "{t(Msg::TenantsFound)}</p>
+            <p class="mt-4 text-sm text-slate-600" data-total=page.total>{format_count(locale, u64::try_from(page.total).unwrap_or(0), Msg::TenantFoundOne, Msg::TenantFoundOther)}</p>
             {if page.total == 0 {
                 view! { <p class="mt-4 text-sm text-slate-600">{t(Msg::TenantsNone)}</p> }.into_any()
             } else {

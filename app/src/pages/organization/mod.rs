@@ -25,7 +25,7 @@ use crate::{
         navigation::tab_link,
         notice::{DoneNotice, RefusalNotice},
     },
-    i18n::{translator, use_locale, Msg},
+    i18n::{country_name, translator, use_locale, Msg},
     pages::labels::{organization_state_label, role_label},
 };
 use members::MembersSection;
@@ -153,10 +153,10 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
             <h1 id="org-title" class=format!("{PAGE_TITLE} wrap-anywhere")>{org.name}</h1>
             <dl class="mt-4 grid grid-cols-1 gap-2 text-sm sm:grid-cols-3">
                 <div><dt class="text-slate-600">{t(Msg::OrgYourRole)}</dt><dd class="font-medium" data-your-role=role.as_str()>{t(role_label(role))}</dd></div>
-                <div><dt class="text-slate-600">{t(Msg::OrgFieldCountry)}</dt><dd class="font-medium">{org.country}</dd></div>
+                <div><dt class="text-slate-600">{t(Msg::OrgFieldCountry)}</dt><dd class="font-medium" data-country=org.country.clone()>{country_name(locale, &org.country).to_owned()}</dd></div>
                 {role.allows(Permission::SeeMembers).then(|| view! { <div><dt class="text-slate-600">{t(Msg::OrgBilling)}</dt><dd class="font-medium wrap-anywhere">{billing_email}</dd></div> })}
             </dl>
-            <p class="mt-2 text-sm text-slate-600" data-state=org.state.as_str()>{t(organization_state_label(org.state))}</p>
+            <p class="mt-2 text-sm text-slate-600">{t(Msg::OrgStatus)}" "<span class="font-medium text-slate-900" data-state=org.state.as_str()>{t(organization_state_label(org.state))}</span></p>
             {reason}
             {notice.map(|msg| view! { <DoneNotice text=msg /> })}
             <RefusalNotice refusal />

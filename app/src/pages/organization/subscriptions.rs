@@ -82,6 +82,14 @@ impl Cards {
                     subscription.state.allows_devices(),
                 )
             });
+        let reserves = subscription.quotas.iter().any(|q| q.quota.is_reservation());
+        let measured = reserves.then(|| {
+            let note = match &subscription.reservations_measured_at {
+                Some(at) => self.t(Msg::UsageReservedNote).replace("{time}", at),
+                None => self.t(Msg::UsageNotMeasured).to_owned(),
+            };
+            view! { <p class="mt-1 text-xs text-slate-600" data-reservations-measured=subscription.reservations_measured_at.clone()>{note}</p> }
+        });
         let usage = subscription
             .quotas
             .into_iter()
@@ -106,6 +114,7 @@ impl Cards {
                 {subscription.pending_plan.map(|(code, name)| view! { <p class="mt-2 text-sm text-amber-900" data-pending-plan=code>{self.t(Msg::PlanChangeAwaiting)}" "{name.get(locale).to_owned()}</p> })}
                 <ProvisioningPanel slug=self.form.slug.clone() subscription_id=subscription.id state=subscription.state progress=subscription.progress />
                 <h4 class="mt-4 text-sm font-semibold text-slate-700">{self.t(Msg::OrgUsage)}</h4>
+                {measured}
                 <dl class="mt-2 grid grid-cols-1 gap-x-6 gap-y-3 sm:grid-cols-2">{usage}</dl>
                 {devices}
                 {controls}
@@ -217,18 +226,28 @@ impl Cards {
         let plan = usage.plan_limit.map(
             |plan| view! { <span class="text-slate-500">" ("{self.t(Msg::OrgPlanValue)}" "{amount(plan)}")"</span> },
         );
+        // A reservation is full by design (what the service was set up
+        // with): its meter reads best full, not red.
+        let reserved = usage.quota.is_reservation();
+        let optimum = if reserved { limit } else { 0 };
         // A native meter: accessible, and drawn without inline styles (the CSP forbids them).
         let bar = usage.used.map(|used| {
             view! {
                 <meter class="mt-1 block h-2 w-full" min="0" max=limit value=used
-                    low=limit.saturating_mul(7) / 10 high=limit.saturating_mul(9) / 10 optimum="0" aria-label=label>
+                    low=limit.saturating_mul(7) / 10 high=limit.saturating_mul(9) / 10 optimum=optimum aria-label=label>
                     {format!("{} / {}", amount(used), amount(limit))}
                 </meter>
             }
         });
-        let figure = match usage.used {
-            Some(used) => format!("{} / {}", amount(used), amount(limit)),
-            None => amount(limit),
+        let figure = match (usage.used, reserved) {
+            (Some(used), true) => format!(
+                "{} / {} {}",
+                amount(used),
+                amount(limit),
+                self.t(Msg::QuotaReserved)
+            ),
+            (Some(used), false) => format!("{} / {}", amount(used), amount(limit)),
+            (None, _) => amount(limit),
         };
         view! {
             <div data-quota=usage.quota.as_str() data-used=usage.used data-limit=limit>
