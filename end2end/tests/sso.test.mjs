@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, expectUrl, launchChromium, openPage, recordNavigations, signUp, uniqueEmail,
+  BASE, PASSWORD, expectUrl, launchChromium, openPage, recordNavigations, signUp, uniqueEmail,
 } from './support.mjs';
 
 const HYDRA_PUBLIC = process.env.BIBIND_HYDRA_PUBLIC ?? 'http://localhost:4444';
@@ -125,6 +125,29 @@ describe('single sign-on through Hydra', () => {
     await expectUrl(page, /\/sso-test\/callback\?code=/);
     const tokens = await exchange(client, new URL(page.url()).searchParams.get('code'));
     assert.equal(claims(tokens.id_token).email, email);
+    await context.close();
+  });
+
+  test('signed out, the sign-in page an application leads to names it, and the portal\'s own does not', async () => {
+    const { context, page } = await openPage(browser, { locale: 'fr-FR' });
+    const email = uniqueEmail('asked');
+    await signUp(page, email);
+    const client = await createClient('Atelier Formation', false);
+    await context.clearCookies();
+
+    await page.goto(authorizeUrl(client, 'named-application'));
+    await expectUrl(page, /\/auth\/login\?flow=/);
+    assert.equal(await page.getAttribute('[data-asked-by]', 'data-asked-by'), 'Atelier Formation');
+    assert.match(await page.locator('main').innerText(), /Pour continuer vers Atelier Formation/);
+    await page.fill('input[name="identifier"]', email);
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('button[name="method"][value="password"]');
+    await expectUrl(page, /\/auth\/consent\?consent_challenge=/);
+
+    await context.clearCookies();
+    await page.goto(BASE + '/auth/signin');
+    await expectUrl(page, /\/auth\/login\?flow=/);
+    assert.equal(await page.locator('[data-asked-by]').count(), 0);
     await context.close();
   });
 

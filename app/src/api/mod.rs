@@ -41,10 +41,29 @@ pub async fn auth_flow(
     let control = control_plane()?;
     let kratos = control.kratos().map_err(internal_error)?;
     if let Some(id) = id {
-        return kratos
+        let mut outcome = kratos
             .flow(kind, &id, browser_cookie().as_deref())
             .await
-            .map_err(internal_error);
+            .map_err(internal_error)?;
+        // Signing up from an invitation starts with the invited address.
+        if let (FlowOutcome::Ready(flow), FlowKind::Registration) = (&mut outcome, kind) {
+            if let Some(address) = invited_address() {
+                prefill(flow, "traits.email", &address);
+            }
+        }
+        // A sign-in for another application says which one asks.
+        if let FlowOutcome::Ready(flow) = &mut outcome {
+            if let (FlowKind::Login, Some(return_to)) = (kind, flow.return_to.as_deref()) {
+                flow.asked_by = control
+                    .asking_application(return_to)
+                    .await
+                    .unwrap_or_else(|error| {
+                        tracing::warn!(%error, "cannot tell which application a sign-in is for");
+                        None
+                    });
+            }
+        }
+        return Ok(outcome);
     }
     let Some(challenge) = login_challenge else {
         return Ok(FlowOutcome::Restart(kratos.browser_start_url(
@@ -146,6 +165,37 @@ pub async fn sign_out_prompt(logout_challenge: Option<String>) -> Result<SignOut
 #[cfg(feature = "ssr")]
 pub(crate) fn signed_in_user() -> Option<SignedInUser> {
     crate::with_request(|parts| parts.extensions.get::<SignedInUser>().cloned()).flatten()
+}
+
+/// The address an invitation seen in this browser was for, if any.
+#[cfg(feature = "ssr")]
+fn invited_address() -> Option<String> {
+    let raw =
+        crate::with_request(|parts| crate::cookie_value(&parts.headers, INVITED_ADDRESS_COOKIE)).flatten()?;
+    let decoded: Vec<(String, String)> = serde_urlencoded::from_str(&format!("a={raw}")).ok()?;
+    decoded.into_iter().next().map(|(_, address)| address)
+}
+
+/// Gives the flow's empty input `name` the value `value` (what the person
+/// typed or Kratos kept wins).
+#[cfg(feature = "ssr")]
+fn prefill(flow: &mut control::domain::Flow, name: &str, value: &str) {
+    use control::domain::UiNodeAttributes;
+    for node in &mut flow.ui.nodes {
+        if let UiNodeAttributes::Input {
+            name: input,
+            value: current,
+            ..
+        } = &mut node.attributes
+        {
+            let empty = current
+                .as_ref()
+                .is_none_or(|v| v.is_null() || v.as_str() == Some(""));
+            if input == name && empty {
+                *current = Some(serde_json::Value::String(value.to_owned()));
+            }
+        }
+    }
 }
 
 /// The browser's `Cookie` header, forwarded unchanged to Kratos.
@@ -502,6 +552,10 @@ pub enum InvitationView {
 /// stores and logs those).
 pub const INVITATION_TOKEN_COOKIE: &str = "bibind_invitation";
 
+/// The invited address, for the registration form to start with (read on
+/// the registration page only; percent-encoded).
+pub const INVITED_ADDRESS_COOKIE: &str = "bibind_invited_address";
+
 /// The path that stands for the invitation in [`INVITATION_TOKEN_COOKIE`].
 pub const PENDING_INVITATION: &str = "pending";
 
@@ -526,6 +580,12 @@ pub async fn invitation_details(token: String) -> Result<InvitationView, ServerF
     };
     if viewer.is_none() {
         crate::set_cookie(INVITATION_TOKEN_COOKIE, &token, "/invitations", 86_400);
+        crate::set_cookie(
+            INVITED_ADDRESS_COOKIE,
+            &crate::routes::query_value(&preview.email),
+            crate::routes::REGISTRATION,
+            86_400,
+        );
     }
     let come_back = format!(
         "{}/auth/signin?return_to=/invitations/{PENDING_INVITATION}",

@@ -312,6 +312,7 @@ messages! {
     UsageReservedNote => en: "CPU, memory and storage: what your service reserves on our platform (set when it was set up, not what it stores), measured {time} UTC.", fr: "CPU, mémoire et stockage : ce que votre service réserve sur notre plateforme (fixé à sa mise en place, pas ce qu'il stocke), mesuré le {time} UTC.";
     UsageNotMeasured => en: "CPU, memory and storage reservations: not measured yet.", fr: "Réservations de CPU, mémoire et stockage : pas encore mesurées.";
     QuotaReserved => en: "reserved", fr: "réservés";
+    SignInFor => en: "To continue to {application}.", fr: "Pour continuer vers {application}.";
     DayOne => en: "day", fr: "jour";
     DayOther => en: "days", fr: "jours";
     PriceMonthlyOrYearly => en: "{monthly} per month, or {yearly} per year", fr: "{monthly} par mois, ou {yearly} par an";

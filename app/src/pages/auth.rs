@@ -88,7 +88,10 @@ pub fn AuthFlowPage(kind: FlowKind) -> impl IntoView {
                 {match outcome {
                     FlowOutcome::Ready(flow) => {
                         let return_to = flow.return_to.clone();
-                        view! { <FlowForms flow kind /> <AuthLinks kind return_to /> }.into_any()
+                        let asked_by = flow.asked_by.clone().map(|name| view! {
+                            <p class="mt-2 text-slate-700" data-asked-by=name.clone()>{t(Msg::SignInFor).replace("{application}", &name)}</p>
+                        });
+                        view! { {asked_by} <FlowForms flow kind /> <AuthLinks kind return_to /> }.into_any()
                     }
                     FlowOutcome::Restart(url) => {
                         go_to(&url);

@@ -72,6 +72,10 @@ pub struct Flow {
     /// application's login challenge, a page of the portal).
     #[serde(default)]
     pub return_to: Option<String>,
+    /// The application the sign-in is for, by name, when it is not the
+    /// portal itself (filled by the portal, not Kratos).
+    #[serde(default)]
+    pub asked_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

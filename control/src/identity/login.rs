@@ -63,6 +63,26 @@ impl Control {
         )
     }
 
+    /// The application a sign-in page is shown for, by name: Hydra's login
+    /// challenge travels in the flow's `return_to` (the address Kratos goes
+    /// back to). None for the portal's own sign-in (it comes back to the
+    /// portal's callback), for a challenge Hydra no longer knows, or a
+    /// nameless client.
+    pub async fn asking_application(&self, return_to: &str) -> Result<Option<String>> {
+        let Some(challenge) = query_value(return_to, "login_challenge") else {
+            return Ok(None);
+        };
+        let request = match self.hydra()?.login_request(&challenge).await? {
+            ChallengeOutcome::Pending(request) => request,
+            ChallengeOutcome::Gone => return Ok(None),
+        };
+        let portal_callback = format!("{}/auth/callback", self.public_url());
+        let for_the_portal = query_value(&request.request_url, "redirect_uri")
+            .is_some_and(|redirect| redirect == portal_callback);
+        let name = request.client.client_name;
+        Ok((!for_the_portal && !name.trim().is_empty()).then_some(name))
+    }
+
     /// Answers Hydra's login challenge for the browser whose cookies these are.
     pub async fn login_step(&self, challenge: &str, cookie: Option<&str>) -> Result<LoginStep> {
         let hydra = self.hydra()?;
@@ -219,6 +239,15 @@ fn accepted_login(session: &KratosSession, now: OffsetDateTime) -> AcceptedLogin
 
 /// How recent the sign-in must be: `max_age` from the authorization request,
 /// or [`FRESH_SIGN_IN`] for `prompt=login`.
+/// The value of the query parameter `name` of `address`, decoded.
+fn query_value(address: &str, name: &str) -> Option<String> {
+    url::Url::parse(address)
+        .ok()?
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
 fn required_freshness(request: &LoginRequest) -> Option<Duration> {
     let query = request.request_url.split_once('?').map(|(_, q)| q).unwrap_or("");
     let mut freshness = None;
