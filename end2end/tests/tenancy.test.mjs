@@ -201,11 +201,15 @@ describe('tenancy, admin side', () => {
     await reloadUntil(customer.page, '[data-state="suspended"]');
     assert.match(await customer.page.locator('[data-state-reason]').innerText(), new RegExp(reason));
     assert.match(await customer.page.locator('[data-subscription="training"]').innerText(), /Suspendu/);
+    // Said once, above the services, not again on each card.
+    assert.equal(await customer.page.locator('[data-subscription-reason]').count(), 0);
 
+    const resumed = 'Facture réglée le 3 décembre';
+    await operator.page.fill('#resume-reason', resumed);
     await operator.page.click('[data-tenant-resume]');
     await operator.page.locator('[data-tenant-state="active"]').waitFor();
     await reloadUntil(customer.page, '[data-state="active"]');
-    assert.equal(await customer.page.locator('[data-state-reason]').count(), 0);
+    assert.match(await customer.page.locator('[data-state-reason]').innerText(), new RegExp(resumed));
 
     // The operator's actions are in the platform's audit log, and in its CSV export.
     await operator.page.goto(`${BASE}/admin/audit?organization=${slug}&action=tenant.`);

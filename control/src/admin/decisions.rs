@@ -245,19 +245,21 @@ impl Control {
     }
 
     /// Lifts a suspension: the tenant is active again, and each subscription
-    /// it suspended is back in the state it was in.
+    /// it suspended is back in the state it was in. The `reason` (an invoice
+    /// paid, say) is the organization's to read and the audit trail's.
     pub async fn resume_organization(
         &self,
         user: Option<&SignedInUser>,
         caller: &Caller,
         slug: &str,
         version: i32,
+        reason: &Reason,
     ) -> Outcome<()> {
         let change = OrganizationChange {
             action: "tenant.resume",
             from: &[OrganizationState::Suspended],
             to: OrganizationState::Active,
-            reason: None,
+            reason: Some(reason.as_str()),
         };
         self.change_organization(user, caller, slug, version, change, async |tx, tenant, now| {
             // Back exactly where the suspension found them.

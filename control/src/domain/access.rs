@@ -22,6 +22,10 @@ pub enum Permission {
     ManageSubscriptions,
     /// Read the organization's audit log.
     ReadAudit,
+    /// Read why Bibind suspended, resumed or refused the organization or a
+    /// service (billing, dealings): owners and admins; the others see the
+    /// state only.
+    ReadStateReasons,
     /// Use the services: register devices, … (not learners).
     UseServices,
 }
@@ -31,7 +35,10 @@ impl Role {
         match permission {
             Permission::View => true,
             Permission::SeeMembers => self != Role::Learner,
-            Permission::ManageMembers | Permission::ManageSubscriptions | Permission::ReadAudit => {
+            Permission::ManageMembers
+            | Permission::ManageSubscriptions
+            | Permission::ReadAudit
+            | Permission::ReadStateReasons => {
                 matches!(self, Role::Owner | Role::Admin)
             }
             Permission::ManageOwners => self == Role::Owner,

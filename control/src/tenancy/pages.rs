@@ -87,12 +87,23 @@ impl OrganizationRecord {
             .map(|(_, member)| member.role)
             .chain(invitations.iter().map(|invitation| invitation.role))
             .collect();
+        // Why Bibind acted is for owners and admins, and said once: a
+        // service suspended with its organization does not repeat the reason.
+        let reasons = role.allows(Permission::ReadStateReasons);
+        let state_reason = self.state_reason.clone().filter(|_| reasons);
         let subscriptions = self
             .subscriptions
             .iter()
-            .map(|live| SubscriptionView {
-                progress: self.progress.get(&live.id).cloned(),
-                ..live.view(&holders)
+            .map(|live| {
+                let view = live.view(&holders);
+                SubscriptionView {
+                    progress: self.progress.get(&live.id).cloned(),
+                    reason: view
+                        .reason
+                        .clone()
+                        .filter(|reason| reasons && Some(reason) != state_reason.as_ref()),
+                    ..view
+                }
             })
             .collect();
         Some(OrganizationOverview {
@@ -103,7 +114,7 @@ impl OrganizationRecord {
                 state: self.state,
                 role,
             },
-            state_reason: self.state_reason.clone(),
+            state_reason,
             billing_email: if sees_members {
                 self.billing_email.clone()
             } else {

@@ -122,7 +122,12 @@ async fn tenant_action(
                     .suspend_organization(user, &caller, &slug, version, &reason)
                     .await
             }
-            TenantAction::Resume => control.resume_organization(user, &caller, &slug, version).await,
+            TenantAction::Resume => {
+                let reason = parsed!(reason(&fields.reason));
+                control
+                    .resume_organization(user, &caller, &slug, version, &reason)
+                    .await
+            }
             TenantAction::Close => {
                 control
                     .close_organization(user, &caller, &slug, version, &fields.confirmation)

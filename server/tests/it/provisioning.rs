@@ -128,7 +128,13 @@ async fn life_cycle(offer: OfferKind, plan: &str, cloud: bool) {
 
     let version = harness.tenant_version(&slug).await;
     control
-        .resume_organization(Some(user), operator, &slug, version)
+        .resume_organization(
+            Some(user),
+            operator,
+            &slug,
+            version,
+            &control::admin::decisions::Reason::parse("Invoice paid").unwrap(),
+        )
         .await
         .unwrap()
         .unwrap();

@@ -330,7 +330,13 @@ async fn a_suspended_subscription_missing_services_is_rebuilt_when_resumed() {
     let version = harness.tenant_version(&iot.slug).await;
     harness
         .control()
-        .resume_organization(Some(user), operator, &iot.slug, version)
+        .resume_organization(
+            Some(user),
+            operator,
+            &iot.slug,
+            version,
+            &control::admin::decisions::Reason::parse("Invoice paid").unwrap(),
+        )
         .await
         .unwrap()
         .unwrap();

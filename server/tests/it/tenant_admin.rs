@@ -378,9 +378,40 @@ async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing
     assert_eq!(seen.state_reason.as_deref(), Some("Unpaid invoice 2026-11"));
     assert_eq!(seen.subscriptions[0].state, SubscriptionState::Suspended);
     assert_eq!(
-        seen.subscriptions[0].reason.as_deref(),
-        Some("Unpaid invoice 2026-11")
+        seen.subscriptions[0].reason, None,
+        "the organization's reason is said once, not again on its services"
     );
+    // A learner sees that it is suspended, not why (billing is the owners').
+    let learner = person("learner");
+    sqlx::query(
+        "INSERT INTO memberships (organization_id, identity_id, email, role, created_at)
+         SELECT id, $2::uuid, $3, 'learner', now() FROM organizations WHERE slug = $1",
+    )
+    .bind(&slug)
+    .bind(&learner.identity_id)
+    .bind(&learner.email)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let mut seen_by_learner = None;
+    for _ in 0..50 {
+        if let Ok(page) = control.organization_overview(&learner, &slug).await.unwrap() {
+            seen_by_learner = Some(page);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let seen_by_learner = seen_by_learner.expect("the learner sees the organization");
+    assert_eq!(
+        seen_by_learner.organization.state,
+        control::domain::OrganizationState::Suspended
+    );
+    assert_eq!(seen_by_learner.state_reason, None);
+    assert_eq!(
+        seen_by_learner.subscriptions[0].state,
+        SubscriptionState::Suspended
+    );
+    assert_eq!(seen_by_learner.subscriptions[0].reason, None);
     assert_eq!(
         control.subscribe(&owner, &slug, "shop-starter").await.unwrap(),
         Err(Refusal::WrongState),
@@ -394,7 +425,13 @@ async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing
         Err(Refusal::Stale)
     );
     control
-        .resume_organization(Some(&user), &operator, &slug, version + 1)
+        .resume_organization(
+            Some(&user),
+            &operator,
+            &slug,
+            version + 1,
+            &control::admin::decisions::Reason::parse("Invoice paid").unwrap(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -404,8 +441,9 @@ async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing
         .unwrap()
         .unwrap();
     assert_eq!(
-        (seen.organization.state.as_str(), seen.state_reason),
-        ("active", None)
+        (seen.organization.state.as_str(), seen.state_reason.as_deref()),
+        ("active", Some("Invoice paid")),
+        "the owner reads why it was resumed"
     );
     assert_eq!(seen.subscriptions[0].state, SubscriptionState::Active);
 
@@ -797,7 +835,13 @@ async fn resuming_puts_each_subscription_back_where_the_suspension_found_it() {
         .iter()
         .all(|(_, state, _)| *state == SubscriptionState::Suspended));
     control
-        .resume_organization(Some(&user), &operator, &slug, version + 1)
+        .resume_organization(
+            Some(&user),
+            &operator,
+            &slug,
+            version + 1,
+            &control::admin::decisions::Reason::parse("Invoice paid").unwrap(),
+        )
         .await
         .unwrap()
         .unwrap();

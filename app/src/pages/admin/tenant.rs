@@ -101,6 +101,7 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
         .into_any(),
         OrganizationState::Suspended => view! {
             <ActionForm action=action(crate::routes::TenantAction::Resume) token=token.clone() version>
+                <ReasonField id="resume-reason".to_owned() />
                 <button type="submit" class=SMALL_PRIMARY data-tenant-resume>{t(Msg::TenantResume)}</button>
             </ActionForm>
         }
