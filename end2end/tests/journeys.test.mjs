@@ -138,6 +138,8 @@ describe('a customer\'s first hour', () => {
     const learnerEmail = uniqueEmail('learner');
     await invite(owner.page, slug, learnerEmail, 'learner');
     const mail = await waitForMail(learnerEmail, { subject: /Academy/ });
+    // The mail names who invites, as people know them.
+    assert.match(mail.subject, new RegExp(`^Camille Martin \\(${ownerEmail.replace(/[.+]/g, '\\$&')}\\) invites you`));
     const link = mail.text.match(/http\S+\/invitations\/[0-9a-f]+/)[0];
 
     const { context, page, errors } = await openPage(browser, { locale: 'fr-FR' });

@@ -91,6 +91,8 @@ impl Control {
         locale: Locale,
     ) -> Outcome<()> {
         let mailer = self.mailer.as_ref().ok_or(Error::NotConfigured("SMTP"))?;
+        // Asked before the organization is locked: Kratos is another server.
+        let inviter = self.known_as(caller).await;
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
         let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageMembers, true).await?);
@@ -152,7 +154,7 @@ impl Control {
         let link = format!("{}/invitations/{token}", self.public_url());
         let letter = InvitationLetter {
             organization: &org.name,
-            inviter: &caller.email,
+            inviter: &inviter,
             role: new.role,
             link: &link,
             expires_on: &day(expires_at),
@@ -361,5 +363,27 @@ impl Control {
         let event = AuditEvent::new(Some(org.id), action, format!("member:{email}"))
             .before(json!({ "email": email, "role": current.as_str() }));
         self.commit_change(tx, caller, now, event).await
+    }
+}
+
+impl Control {
+    /// How a person's mail names them: "Marie Curie (marie@acme.example)",
+    /// or their address alone when Kratos has no name for them (or cannot
+    /// be asked: the invitation goes out anyway).
+    async fn known_as(&self, caller: &Caller) -> String {
+        let name = match self.kratos() {
+            Ok(kratos) => match kratos.id_token_claims(&caller.identity_id).await {
+                Ok(claims) => claims.name,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read an inviter's name");
+                    None
+                }
+            },
+            Err(_) => None,
+        };
+        match name {
+            Some(name) => format!("{name} ({})", caller.email),
+            None => caller.email.clone(),
+        }
     }
 }
