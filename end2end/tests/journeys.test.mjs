@@ -105,6 +105,13 @@ describe('a customer\'s first hour', () => {
     assert.equal(await shop.getAttribute('data-plan'), 'shop-business');
     assert.equal(await page.locator('[data-pending-plan="shop-scale"]').count(), 1);
 
+    // The audit log is one of the organization's tabs, not a page apart.
+    await page.click('[data-org-tabs] a[href$="/audit"]');
+    await expectUrl(page, (url) => url.pathname === `/orgs/${slug}/audit`);
+    assert.equal(await page.getAttribute('[data-org-tabs] a[aria-current="page"]', 'href'), `/orgs/${slug}/audit`);
+    await page.click('[data-org-tabs] a[href$="/services"]');
+    await expectUrl(page, (url) => url.pathname === `/orgs/${slug}/services`);
+
     assert.deepEqual(errors.filter((e) => !e.includes('favicon')), []);
     await context.close();
   });

@@ -1,8 +1,12 @@
 //! Navigation inside an area of the portal.
 
+use control::domain::{Permission, Role};
 use leptos::prelude::*;
 
-use crate::i18n::{t, Msg};
+use crate::{
+    api::OrganizationSection,
+    i18n::{t, Msg},
+};
 
 /// The admin area's own navigation, above each admin page.
 #[component]
@@ -28,4 +32,56 @@ pub fn tab_link(href: String, label: &'static str, here: bool) -> impl IntoView 
         "border-b-2 border-transparent px-1 pb-2 text-slate-700 hover:text-indigo-800"
     };
     view! { <a href=href class=class aria-current=here.then_some("page")>{label}</a> }
+}
+
+/// Which of an organization's pages is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrganizationTab {
+    Overview,
+    Members,
+    Services,
+    Audit,
+}
+
+impl From<OrganizationSection> for OrganizationTab {
+    fn from(section: OrganizationSection) -> Self {
+        match section {
+            OrganizationSection::Overview => Self::Overview,
+            OrganizationSection::Members => Self::Members,
+            OrganizationSection::Services => Self::Services,
+        }
+    }
+}
+
+/// The tabs of an organization's pages that `role` opens (the pages check
+/// for themselves), `current` marked: the same on every one of them.
+pub fn organization_tabs(slug: &str, current: OrganizationTab, role: Role) -> impl IntoView {
+    let tabs = [
+        (OrganizationTab::Overview, Msg::OrgTabOverview, Permission::View),
+        (OrganizationTab::Members, Msg::OrgMembers, Permission::View),
+        (
+            OrganizationTab::Services,
+            Msg::OrgAddService,
+            Permission::ManageSubscriptions,
+        ),
+        (OrganizationTab::Audit, Msg::OrgAuditLink, Permission::ReadAudit),
+    ];
+    let links = tabs
+        .into_iter()
+        .filter(|(_, _, permission)| role.allows(*permission))
+        .map(|(tab, label, _)| {
+            let href = match tab {
+                OrganizationTab::Overview => crate::routes::organization(slug),
+                OrganizationTab::Members => crate::routes::members(slug),
+                OrganizationTab::Services => crate::routes::services(slug),
+                OrganizationTab::Audit => crate::routes::organization_audit(slug),
+            };
+            tab_link(href, t(label), tab == current)
+        })
+        .collect_view();
+    view! {
+        <nav class="mt-6 flex flex-wrap gap-6 border-b border-slate-200 text-sm" aria-label=t(Msg::OrgPages) data-org-tabs>
+            {links}
+        </nav>
+    }
 }

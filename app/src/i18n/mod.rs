@@ -381,7 +381,6 @@ messages! {
     AuditFilterApply => en: "Filter", fr: "Filtrer";
     AuditOlder => en: "Older entries", fr: "Entrées plus anciennes";
     AuditEmpty => en: "No entry matches.", fr: "Aucune entrée ne correspond.";
-    AuditBack => en: "Back to the organization", fr: "Retour à l'organisation";
     OfferNameEcommerce => en: "E-commerce", fr: "E-commerce";
     OfferNameTraining => en: "Training", fr: "Formation";
     OfferNameIot => en: "IoT", fr: "IoT";

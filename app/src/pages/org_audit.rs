@@ -1,7 +1,7 @@
 //! `/orgs/<slug>/audit`: the organization's audit log, newest first, with
 //! filters (a plain GET form) and keyset pagination.
 
-use control::domain::{AuditPage, FieldError, MemberView};
+use control::domain::{AuditPage, FieldError, MemberView, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -13,6 +13,7 @@ use crate::{
         audit_table::{older_entries_link, AuditFilters, AuditTable},
         classes::PAGE_TITLE,
         loaded::Loaded,
+        navigation::{organization_tabs, OrganizationTab},
     },
     i18n::{t, Msg},
 };
@@ -76,8 +77,9 @@ fn AuditLog(slug: String, entries: Result<AuditPage, Vec<FieldError>>) -> impl I
     view! {
         <Title text=t(Msg::AuditTitle) />
         <section class="mx-auto max-w-6xl" aria-labelledby="audit-title">
-            <a href=crate::routes::organization(&slug) class="text-sm text-indigo-800">"← "{t(Msg::AuditBack)}</a>
-            <h1 id="audit-title" class=format!("mt-2 {PAGE_TITLE}")>{t(Msg::AuditTitle)}</h1>
+            <h1 id="audit-title" class=PAGE_TITLE>{t(Msg::AuditTitle)}</h1>
+            // Only owners and admins read the log: their tabs.
+            {organization_tabs(&slug, OrganizationTab::Audit, Role::Admin)}
             <AuditFilters here=here.clone() filters=FILTERS errors columns="md:grid-cols-5" />
             {page.map(|page| view! { <AuditTable entries=page.entries show_organization=false /> })}
             {older}

@@ -8,7 +8,7 @@ mod members;
 mod services;
 mod subscriptions;
 
-use control::domain::{MemberView, OrganizationOverview, Permission, Refusal, Role};
+use control::domain::{MemberView, OrganizationOverview, Permission, Refusal};
 use leptos::{
     either::{Either, EitherOf3},
     prelude::*,
@@ -22,7 +22,7 @@ use crate::{
         access::member_refused,
         classes::PAGE_TITLE,
         loaded::Loaded,
-        navigation::tab_link,
+        navigation::{organization_tabs, OrganizationTab},
         notice::{DoneNotice, RefusalNotice},
     },
     i18n::{country_name, translator, use_locale, Msg},
@@ -160,32 +160,9 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
             {reason}
             {notice.map(|msg| view! { <DoneNotice text=msg /> })}
             <RefusalNotice refusal />
-            {tabs(&org.slug, section, role)}
+            {organization_tabs(&org.slug, OrganizationTab::from(section), role)}
             {body}
         </section>
-    }
-}
-
-/// The organization's pages the viewer's role opens, the current one marked.
-fn tabs(slug: &str, current: Section, role: Role) -> impl IntoView {
-    let t = translator();
-    let tab = |href: String, label: Msg, here: bool| tab_link(href, t(label), here);
-    let mut sections = vec![Section::Overview, Section::Members];
-    if role.allows(Permission::ManageSubscriptions) {
-        sections.push(Section::Services);
-    }
-    let links = sections
-        .into_iter()
-        .map(|section| tab(section.path(slug), section.label(), section == current))
-        .collect_view();
-    let audit = role
-        .allows(Permission::ReadAudit)
-        .then(|| tab(crate::routes::organization_audit(slug), Msg::OrgAuditLink, false));
-    view! {
-        <nav class="mt-6 flex flex-wrap gap-6 border-b border-slate-200 text-sm" aria-label=t(Msg::OrgPages) data-org-tabs>
-            {links}
-            {audit}
-        </nav>
     }
 }
 
