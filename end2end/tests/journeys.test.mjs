@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, PASSWORD, atHome, enterPortal, expectUrl, launchChromium, openPage, register, signUpVerified, uniqueEmail,
+  BASE, atHome, enterPortal, expectUrl, launchChromium, openPage, register, signUpVerified, uniqueEmail,
   verifyByCode, waitForMail,
 } from './support.mjs';
 
@@ -154,13 +154,7 @@ describe('a customer\'s first hour', () => {
     await page.click('[data-sign-up]');
     await expectUrl(page, /\/auth\/registration\?flow=/);
     assert.equal(await page.inputValue('input[name="traits.email"]'), learnerEmail, 'the invited address is filled in');
-    await page.fill('input[name="traits.name.first"]', 'Lou');
-    await page.fill('input[name="traits.name.last"]', 'Petit');
-    await page.click('button[name="method"][value="profile"]');
-    await page.waitForSelector('input[name="password"]');
-    await page.fill('input[name="password"]', PASSWORD);
-    await page.click('button[name="method"][value="password"]');
-    await expectUrl(page, /\/auth\/verification\?flow=/);
+    await register(page, learnerEmail);
     await verifyByCode(page, learnerEmail);
     await continueAfterVerification(page);
 

@@ -430,7 +430,7 @@ async fn a_suspension_shows_its_reason_to_the_customer_until_resumed_and_closing
             &operator,
             &slug,
             version + 1,
-            &control::admin::decisions::Reason::parse("Invoice paid").unwrap(),
+            &Reason::parse("Invoice paid").unwrap(),
         )
         .await
         .unwrap()
@@ -840,7 +840,7 @@ async fn resuming_puts_each_subscription_back_where_the_suspension_found_it() {
             &operator,
             &slug,
             version + 1,
-            &control::admin::decisions::Reason::parse("Invoice paid").unwrap(),
+            &Reason::parse("Invoice paid").unwrap(),
         )
         .await
         .unwrap()
