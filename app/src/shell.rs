@@ -126,6 +126,7 @@ pub fn shell(options: ShellOptions) -> impl IntoView {
 
     let parts = &options.parts;
     provide_context(parts.islands.clone());
+    provide_context(crate::components::local_time::LocalTimesScript::default());
     let nonce = use_nonce();
 
     view! {

@@ -3,7 +3,8 @@
 // the address ("Continue" is a full navigation, never the client router's
 // 404), to the organization and the plan's review with its one "Confirm";
 // then a change of plan reviewed (quotas before and after, a refusal with
-// the numbers when what is used does not fit, the review Bibind does).
+// the numbers when what is used does not fit, the review Bibind does),
+// and the organization's log telling it in sentences, in both languages.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,8 +76,7 @@ describe('a customer\'s first hour', () => {
     await expectUrl(page, (url) => url.pathname === `/orgs/${slug}`);
     const shop = page.locator('[data-subscription="ecommerce"]');
     assert.equal(await shop.getAttribute('data-plan'), 'shop-business');
-    // The engine sets the shop up meanwhile (the page follows it live); a
-    // change reviewed before it finishes would be refused as stale.
+    // The engine sets the shop up meanwhile (the page follows it live).
     await page.locator('[data-subscription="ecommerce"][data-subscription-state="active"]').waitFor({ timeout: 60_000 });
 
     // Six seats held (the owner and five invitations): Starter's five do not fit.
@@ -109,6 +109,27 @@ describe('a customer\'s first hour', () => {
     await page.click('[data-org-tabs] a[href$="/audit"]');
     await expectUrl(page, (url) => url.pathname === `/orgs/${slug}/audit`);
     assert.equal(await page.getAttribute('[data-org-tabs] a[aria-current="page"]', 'href'), `/orgs/${slug}/audit`);
+    // Each entry reads as a sentence, at the reader's local time; the codes and JSON are behind "Details".
+    const sentence = (action) => page.locator(`[data-audit-action="${action}"] [data-audit-sentence]`).first().innerText();
+    assert.equal(
+      await sentence('subscription.request_plan_change'),
+      `${email} asked to change the E-commerce plan: Business → Scale, to be reviewed by Bibind`,
+    );
+    assert.equal(await sentence('subscription.provisioning'), 'Your E-commerce service is active');
+    const invited = await sentence('invitation.create');
+    assert.ok(invited.startsWith(`${email} invited seat5.`) && invited.endsWith(' with the role Member'), invited);
+    const created = page.locator('[data-audit-action="organization.create"]');
+    const time = created.locator('time[data-local]');
+    await page.waitForSelector('time[data-localized]');
+    assert.match(await time.getAttribute('title'), /UTC$/, 'the server wrote UTC; the browser, local time');
+    assert.equal(await created.locator('[data-audit-details] dd').first().isVisible(), false);
+    await created.locator('[data-audit-details] summary').click();
+    assert.equal(await created.locator('[data-audit-details] dd').first().innerText(), 'organization.create');
+    // In French, the same log in French.
+    await context.addCookies([{ name: 'bibind_locale', value: 'fr', url: BASE }]);
+    await page.reload();
+    assert.equal(await sentence('subscription.provisioning'), 'Votre service E-commerce est actif');
+    assert.equal(await sentence('organization.create'), `${email} a créé l'organisation First Hour`);
     await page.click('[data-org-tabs] a[href$="/services"]');
     await expectUrl(page, (url) => url.pathname === `/orgs/${slug}/services`);
 

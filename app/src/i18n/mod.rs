@@ -309,7 +309,7 @@ messages! {
     QuotaPlainStorage => en: "Storage", fr: "Stockage";
     QuotaPlainBackup => en: "Backup retention", fr: "Rétention des sauvegardes";
     QuotaPlainOsRam => en: "OpenStack RAM", fr: "RAM OpenStack";
-    UsageReservedNote => en: "CPU, memory and storage: what your service reserves on our platform (set when it was set up, not what it stores), measured {time} UTC.", fr: "CPU, mémoire et stockage : ce que votre service réserve sur notre plateforme (fixé à sa mise en place, pas ce qu'il stocke), mesuré le {time} UTC.";
+    UsageReservedNote => en: "CPU, memory and storage: what your service reserves on our platform (set when it was set up, not what it stores), measured {time}.", fr: "CPU, mémoire et stockage : ce que votre service réserve sur notre plateforme (fixé à sa mise en place, pas ce qu'il stocke), mesuré le {time}.";
     UsageNotMeasured => en: "CPU, memory and storage reservations: not measured yet.", fr: "Réservations de CPU, mémoire et stockage : pas encore mesurées.";
     QuotaReserved => en: "reserved", fr: "réservés";
     SignInFor => en: "To continue to {application}.", fr: "Pour continuer vers {application}.";
@@ -369,11 +369,12 @@ messages! {
     DeniedTitle => en: "You cannot do this", fr: "Vous ne pouvez pas faire cela";
     DeniedBody => en: "Your role in this organization does not allow it. Ask one of its owners or administrators.", fr: "Votre rôle dans cette organisation ne le permet pas. Demandez à l'un de ses propriétaires ou administrateurs.";
     AuditTitle => en: "Audit log", fr: "Journal d'audit";
-    AuditWhen => en: "When", fr: "Quand";
     AuditWho => en: "Who", fr: "Qui";
     AuditAction => en: "Action", fr: "Action";
     AuditTarget => en: "On", fr: "Sur";
     AuditChange => en: "Change", fr: "Modification";
+    AuditRequest => en: "Request", fr: "Requête";
+    AuditAddress => en: "IP address", fr: "Adresse IP";
     AuditFilterAction => en: "Action starts with", fr: "L'action commence par";
     AuditFilterActor => en: "By (e-mail starts with)", fr: "Par (début de l'e-mail)";
     AuditFilterSince => en: "From (YYYY-MM-DD)", fr: "Du (AAAA-MM-JJ)";
@@ -381,6 +382,45 @@ messages! {
     AuditFilterApply => en: "Filter", fr: "Filtrer";
     AuditOlder => en: "Older entries", fr: "Entrées plus anciennes";
     AuditEmpty => en: "No entry matches.", fr: "Aucune entrée ne correspond.";
+    AuditDetails => en: "Details", fr: "Détails";
+    AuditSomeService => en: "a service", fr: "un service";
+    AuditPlanValue => en: "the plan's value", fr: "la valeur de la formule";
+    AuditOrganizationCreate => en: "{who} created the organization {name}", fr: "{who} a créé l'organisation {name}";
+    AuditInvitationCreate => en: "{who} invited {email} with the role {role}", fr: "{who} a invité {email} avec le rôle {role}";
+    AuditInvitationRevoke => en: "{who} withdrew the invitation sent to {email}", fr: "{who} a retiré l'invitation envoyée à {email}";
+    AuditMembershipJoin => en: "{who} joined the organization with the role {role}", fr: "{who} a rejoint l'organisation avec le rôle {role}";
+    AuditMembershipLeave => en: "{who} left the organization", fr: "{who} a quitté l'organisation";
+    AuditMembershipRemove => en: "{who} removed {email} from the organization", fr: "{who} a retiré {email} de l'organisation";
+    AuditMembershipRoleChange => en: "{who} changed the role of {email}: {before} → {after}", fr: "{who} a changé le rôle de {email} : {before} → {after}";
+    AuditSubscriptionCreate => en: "{who} subscribed to {offer}, plan {plan}", fr: "{who} a souscrit à l'offre {offer}, formule {plan}";
+    AuditSubscriptionChangePlan => en: "{who} changed the {offer} plan: {before} → {after}", fr: "{who} a changé la formule {offer} : {before} → {after}";
+    AuditSubscriptionRequestPlanChange => en: "{who} asked to change the {offer} plan: {before} → {after}, to be reviewed by Bibind", fr: "{who} a demandé à changer la formule {offer} : {before} → {after}, soumis à validation par Bibind";
+    AuditSubscriptionApprovePlanChange => en: "{who} approved the change of the {offer} plan: {before} → {after}", fr: "{who} a validé le changement de formule {offer} : {before} → {after}";
+    AuditSubscriptionRejectPlanChange => en: "{who} declined the change of the {offer} plan to {after}: {reason}", fr: "{who} a refusé le passage de la formule {offer} à {after} : {reason}";
+    AuditSubscriptionCancel => en: "{who} cancelled the {offer} service", fr: "{who} a résilié le service {offer}";
+    AuditSubscriptionApprove => en: "{who} approved the {offer} service", fr: "{who} a validé le service {offer}";
+    AuditSubscriptionReject => en: "{who} declined the {offer} service: {reason}", fr: "{who} a refusé le service {offer} : {reason}";
+    AuditServiceActive => en: "Your {offer} service is active", fr: "Votre service {offer} est actif";
+    AuditServiceFailed => en: "Setting up your {offer} service failed", fr: "La mise en place de votre service {offer} a échoué";
+    AuditServiceClosed => en: "Your {offer} service is closed", fr: "Votre service {offer} est fermé";
+    AuditServiceState => en: "Your {offer} service: {before} → {after}", fr: "Votre service {offer} : {before} → {after}";
+    AuditSubscriptionDrift => en: "Bibind found your {offer} service changed outside the portal and put it back as it should be", fr: "Bibind a trouvé votre service {offer} modifié hors du portail et l'a remis en état";
+    AuditDeviceRegister => en: "{who} registered the device {name}", fr: "{who} a enregistré l'objet {name}";
+    AuditDeviceRemove => en: "{who} removed the device {name}", fr: "{who} a retiré l'objet {name}";
+    AuditTenantApprove => en: "{who} approved the organization", fr: "{who} a validé l'organisation";
+    AuditTenantReject => en: "{who} declined the organization: {reason}", fr: "{who} a refusé l'organisation : {reason}";
+    AuditTenantSuspend => en: "{who} suspended the organization: {reason}", fr: "{who} a suspendu l'organisation : {reason}";
+    AuditTenantResume => en: "{who} resumed the organization: {reason}", fr: "{who} a rétabli l'organisation : {reason}";
+    AuditTenantClose => en: "{who} closed the organization: {reason}", fr: "{who} a fermé l'organisation : {reason}";
+    AuditQuotaOverride => en: "{who} changed a limit of the {offer} service: {before} → {after}", fr: "{who} a modifié une limite du service {offer} : {before} → {after}";
+    AuditJobRetry => en: "{who} restarted a setup job", fr: "{who} a relancé une tâche de mise en place";
+    AuditJobCancel => en: "{who} cancelled a setup job", fr: "{who} a annulé une tâche de mise en place";
+    AuditPlanCreate => en: "{who} created the plan {plan}", fr: "{who} a créé la formule {plan}";
+    AuditPlanUpdate => en: "{who} changed the terms of the plan {plan}", fr: "{who} a modifié les conditions de la formule {plan}";
+    AuditPlanRetire => en: "{who} took the plan {plan} off sale", fr: "{who} a retiré la formule {plan} de la vente";
+    AuditPlanRestore => en: "{who} put the plan {plan} back on sale", fr: "{who} a remis la formule {plan} en vente";
+    AuditLimitRefused => en: "A request by {who} was refused: {current} {limit} already, at most {allowed}", fr: "Une demande de {who} a été refusée : déjà {current} {limit}, au plus {allowed}";
+    AuditRateRefused => en: "A request by {who} was refused: more than {allowed} attempts in a short time", fr: "Une demande de {who} a été refusée : plus de {allowed} tentatives en peu de temps";
     OfferNameEcommerce => en: "E-commerce", fr: "E-commerce";
     OfferNameTraining => en: "Training", fr: "Formation";
     OfferNameIot => en: "IoT", fr: "IoT";
@@ -570,6 +610,31 @@ pub fn format_mebibytes(locale: Locale, mib: u32) -> String {
     }
 }
 
+/// An instant given as `YYYY-MM-DDTHH:MM…` in UTC (RFC 3339 or the
+/// database's `YYYY-MM-DD HH:MM`), as each language writes it: "4 Dec 2026,
+/// 18:48 UTC", "4 déc. 2026, 18:48 UTC". The browser rewrites it in the
+/// reader's own time zone (`/local-times.js`); this is what shows without
+/// JavaScript. `None` when it does not read as such an instant.
+pub fn format_instant(locale: Locale, instant: &str) -> Option<String> {
+    const EN: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    const FR: [&str; 12] = [
+        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+    ];
+    let number = |range: std::ops::Range<usize>| instant.get(range)?.parse::<usize>().ok();
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let time = instant
+        .get(11..16)
+        .filter(|t| t.as_bytes().get(2) == Some(&b':'))?;
+    let months = match locale {
+        Locale::En => EN,
+        Locale::Fr => FR,
+    };
+    let month = months.get(month.checked_sub(1)?)?;
+    Some(format!("{day}\u{a0}{month} {year}, {time} UTC"))
+}
+
 /// CPU in millicores, as vCPUs (`0.5`, `2`; `0,5` in French).
 pub fn format_cpu(locale: Locale, millicores: u32) -> String {
     let whole = millicores / 1000;
@@ -622,6 +687,21 @@ mod tests {
         assert_eq!(format_cpu(Locale::En, 500), "0.5");
         assert_eq!(format_cpu(Locale::Fr, 1500), "1,5");
         assert_eq!(format_cpu(Locale::Fr, 2000), "2");
+    }
+
+    #[test]
+    fn instants_read_in_each_language() {
+        let at = "2026-12-04T08:05:09.123Z";
+        assert_eq!(
+            format_instant(Locale::En, at).as_deref(),
+            Some("4\u{a0}Dec 2026, 08:05 UTC")
+        );
+        assert_eq!(
+            format_instant(Locale::Fr, "2026-02-28 23:59").as_deref(),
+            Some("28\u{a0}févr. 2026, 23:59 UTC")
+        );
+        assert_eq!(format_instant(Locale::En, "2026-13-01T00:00Z"), None);
+        assert_eq!(format_instant(Locale::En, "soon"), None);
     }
 
     #[cfg(feature = "ssr")]

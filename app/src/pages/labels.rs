@@ -132,7 +132,7 @@ pub fn refusal_text(refusal: &Refusal) -> String {
     t(msg).to_owned()
 }
 
-fn limit_label(limit: PlatformLimit) -> Msg {
+pub fn limit_label(limit: PlatformLimit) -> Msg {
     match limit {
         PlatformLimit::OrganizationsPerAccount => Msg::LimitOrganizationsPerAccount,
         PlatformLimit::PendingSubscriptionsPerOrganization => Msg::LimitPendingSubscriptions,

@@ -10,7 +10,7 @@ use crate::{
     api::organization_audit_page,
     components::{
         access::member_refused,
-        audit_table::{older_entries_link, AuditFilters, AuditTable},
+        audit_log::{older_entries_link, AuditFilters, AuditLog},
         classes::PAGE_TITLE,
         loaded::Loaded,
         navigation::{organization_tabs, OrganizationTab},
@@ -51,7 +51,7 @@ pub fn OrganizationAuditPage() -> impl IntoView {
             {
                 let slug = params.read_untracked().get("slug").unwrap_or_default();
                 match view {
-                    MemberView::Ready(entries) => view! { <AuditLog slug entries /> }.into_any(),
+                    MemberView::Ready(entries) => view! { <OrganizationLog slug entries /> }.into_any(),
                     refused => member_refused(refused, crate::routes::ORGANIZATIONS),
                 }
             }
@@ -60,7 +60,7 @@ pub fn OrganizationAuditPage() -> impl IntoView {
 }
 
 #[component]
-fn AuditLog(slug: String, entries: Result<AuditPage, Vec<FieldError>>) -> impl IntoView {
+fn OrganizationLog(slug: String, entries: Result<AuditPage, Vec<FieldError>>) -> impl IntoView {
     let here = crate::routes::organization_audit(&slug);
     let query = use_query_map().read_untracked().clone();
     let (page, errors) = match entries {
@@ -81,7 +81,7 @@ fn AuditLog(slug: String, entries: Result<AuditPage, Vec<FieldError>>) -> impl I
             // Only owners and admins read the log: their tabs.
             {organization_tabs(&slug, OrganizationTab::Audit, Role::Admin)}
             <AuditFilters here=here.clone() filters=FILTERS errors columns="md:grid-cols-5" />
-            {page.map(|page| view! { <AuditTable entries=page.entries show_organization=false /> })}
+            {page.map(|page| view! { <AuditLog entries=page.entries show_organization=false /> })}
             {older}
         </section>
     }

@@ -12,9 +12,10 @@ use uuid::Uuid;
 use crate::{
     audit::AuditEvent,
     domain::{
-        AdminAccess, FieldError, FieldProblem, OrganizationState, QuotaKind, Refusal, SignedInUser,
-        SubscriptionState, MAX_AMOUNT,
+        AdminAccess, AuditAction, FieldError, FieldProblem, NoticeKind, OrganizationState, QuotaKind,
+        Refusal, SignedInUser, SubscriptionState, MAX_AMOUNT,
     },
+    jobs::notices::{queue_notice, Notice},
     or_refuse,
     tenancy::{
         quotas::{check_plan_fits, live_subscriptions, seat_holders},
@@ -58,10 +59,22 @@ struct LockedOrganization {
     reason: Option<String>,
 }
 
+impl OrganizationChange<'_> {
+    /// What the organization's owners and admins are told by e-mail.
+    fn notice(&self) -> Option<NoticeKind> {
+        match self.action {
+            AuditAction::TenantSuspend => Some(NoticeKind::OrganizationSuspended),
+            AuditAction::TenantResume => Some(NoticeKind::OrganizationResumed),
+            AuditAction::TenantClose | AuditAction::TenantReject => Some(NoticeKind::OrganizationClosed),
+            _ => None,
+        }
+    }
+}
+
 /// A tenant's change of state, as one admin action makes it.
 struct OrganizationChange<'a> {
     /// What the audit trail calls it: `tenant.suspend`, …
-    action: &'a str,
+    action: AuditAction,
     /// The states it may start from; from another it is refused.
     from: &'a [OrganizationState],
     to: OrganizationState,
@@ -160,6 +173,15 @@ impl Control {
         }
         set_organization_state(&mut tx, tenant.id, change.to, change.reason, now).await?;
         also(&mut tx, tenant.id, now).await?;
+        if let Some(kind) = change.notice() {
+            let notice = Notice {
+                kind,
+                organization: tenant.id,
+                details: json!({ "reason": change.reason }),
+                except: None,
+            };
+            queue_notice(&mut tx, notice, now).await?;
+        }
         let event = AuditEvent::new(Some(tenant.id), change.action, format!("organization:{slug}"))
             .before(json!({ "state": tenant.state.as_str(), "reason": tenant.reason }))
             .after(json!({ "state": change.to.as_str(), "reason": change.reason }));
@@ -176,8 +198,12 @@ impl Control {
         decision: &Decision,
     ) -> Outcome<()> {
         let (to, reason, action) = match decision {
-            Decision::Approve => (OrganizationState::Active, None, "tenant.approve"),
-            Decision::Reject(reason) => (OrganizationState::Closed, Some(reason.as_str()), "tenant.reject"),
+            Decision::Approve => (OrganizationState::Active, None, AuditAction::TenantApprove),
+            Decision::Reject(reason) => (
+                OrganizationState::Closed,
+                Some(reason.as_str()),
+                AuditAction::TenantReject,
+            ),
         };
         let from = &[OrganizationState::PendingApproval];
         let change = OrganizationChange {
@@ -215,7 +241,7 @@ impl Control {
         reason: &Reason,
     ) -> Outcome<()> {
         let change = OrganizationChange {
-            action: "tenant.suspend",
+            action: AuditAction::TenantSuspend,
             from: &[OrganizationState::Active],
             to: OrganizationState::Suspended,
             reason: Some(reason.as_str()),
@@ -256,7 +282,7 @@ impl Control {
         reason: &Reason,
     ) -> Outcome<()> {
         let change = OrganizationChange {
-            action: "tenant.resume",
+            action: AuditAction::TenantResume,
             from: &[OrganizationState::Suspended],
             to: OrganizationState::Active,
             reason: Some(reason.as_str()),
@@ -299,7 +325,7 @@ impl Control {
             return Ok(Err(Refusal::field("confirmation", problem)));
         }
         let change = OrganizationChange {
-            action: "tenant.close",
+            action: AuditAction::TenantClose,
             from: &[
                 OrganizationState::PendingApproval,
                 OrganizationState::Active,
@@ -413,9 +439,9 @@ impl Control {
             };
             (
                 if approve {
-                    "subscription.approve_plan_change"
+                    AuditAction::SubscriptionApprovePlanChange
                 } else {
-                    "subscription.reject_plan_change"
+                    AuditAction::SubscriptionRejectPlanChange
                 },
                 json!({ "plan": current.plan.code.as_str(), "requested_plan": pending.code.as_str() }),
                 json!({ "plan": kept, "reason": reason }),
@@ -434,9 +460,9 @@ impl Control {
             set_state(&mut tx, subscription, next, reason, now).await?;
             (
                 if reason.is_none() {
-                    "subscription.approve"
+                    AuditAction::SubscriptionApprove
                 } else {
-                    "subscription.reject"
+                    AuditAction::SubscriptionReject
                 },
                 json!({ "state": current.state.as_str() }),
                 json!({ "state": next.as_str(), "reason": reason }),
@@ -523,7 +549,7 @@ impl Control {
         }
         let event = AuditEvent::new(
             Some(tenant),
-            "quota.override",
+            AuditAction::QuotaOverride,
             format!("subscription:{subscription}:{}", quota.as_str()),
         )
         .before(json!({ "override": before, "plan": current.plan.quotas.get(quota) }))

@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use crate::{
     audit::AuditEvent,
-    domain::{AdminAccess, FieldProblem, OfferKind, Plan, PlanDraft, PlanRecord, Refusal, SignedInUser},
+    domain::{
+        AdminAccess, AuditAction, FieldProblem, OfferKind, Plan, PlanDraft, PlanRecord, Refusal, SignedInUser,
+    },
     infra::format::day,
     or_refuse,
     tenancy::{catalog::plan_by_id, quotas::check_subscribers_fit},
@@ -101,8 +103,8 @@ impl Control {
         if inserted == 0 {
             return Ok(Err(Refusal::field("code", FieldProblem::Taken)));
         }
-        let event =
-            AuditEvent::new(None, "plan.create", format!("plan:{}", draft.code)).after(plan_json(draft));
+        let event = AuditEvent::new(None, AuditAction::PlanCreate, format!("plan:{}", draft.code))
+            .after(plan_json(draft));
         self.commit_plan_change(tx, caller, now, event).await
     }
 
@@ -163,7 +165,7 @@ impl Control {
         )
         .execute(&mut *tx)
         .await?;
-        let event = AuditEvent::new(None, "plan.update", format!("plan:{code}"))
+        let event = AuditEvent::new(None, AuditAction::PlanUpdate, format!("plan:{code}"))
             .before(record_json(&before))
             .after(plan_json(draft));
         self.commit_plan_change(tx, caller, now, event).await
@@ -192,7 +194,11 @@ impl Control {
         .await?;
         let event = AuditEvent::new(
             None,
-            if on_sale { "plan.restore" } else { "plan.retire" },
+            if on_sale {
+                AuditAction::PlanRestore
+            } else {
+                AuditAction::PlanRetire
+            },
             format!("plan:{code}"),
         )
         .before(json!({ "retired_on": before.retired_on }))
@@ -226,7 +232,7 @@ impl Control {
         tx: Transaction<'_, Postgres>,
         caller: &Caller,
         now: OffsetDateTime,
-        event: AuditEvent<'_>,
+        event: AuditEvent,
     ) -> Outcome<()> {
         self.commit_with(tx, caller, now, event).await?;
         self.catalog_cache.clear();

@@ -10,25 +10,24 @@ mod search;
 pub use search::AUDIT_PAGE_SIZE;
 pub(crate) use search::{list, ParsedFilter};
 
-use crate::{Caller, PageChange, Result};
+use crate::{domain::AuditAction, Caller, PageChange, Result};
 
 /// One change, as the audit trail keeps it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AuditEvent<'a> {
+pub struct AuditEvent {
     pub organization_id: Option<uuid::Uuid>,
-    /// `organization.create`, `membership.role_change`, …
-    pub action: &'a str,
+    pub action: AuditAction,
     /// What changed: `organization:<slug>`, `member:<email>`, …
     pub target: String,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
 }
 
-impl<'a> AuditEvent<'a> {
+impl AuditEvent {
     /// The event of `action` on `target`, with no state before or after
     /// until [`Self::before`] and [`Self::after`] give one: every change
     /// writes its event this way rather than spelling out each field.
-    pub(crate) fn new(organization_id: Option<uuid::Uuid>, action: &'a str, target: String) -> Self {
+    pub(crate) fn new(organization_id: Option<uuid::Uuid>, action: AuditAction, target: String) -> Self {
         Self {
             organization_id,
             action,
@@ -58,7 +57,7 @@ pub(crate) async fn record(
     tx: &mut Transaction<'_, Postgres>,
     caller: &Caller,
     at: OffsetDateTime,
-    event: AuditEvent<'_>,
+    event: AuditEvent,
 ) -> Result<()> {
     sqlx::query!(
         "INSERT INTO audit_events
@@ -68,7 +67,7 @@ pub(crate) async fn record(
         caller.identity_id,
         caller.email,
         event.organization_id,
-        event.action,
+        event.action.as_str(),
         event.target,
         event.before.map(|v| v.to_string()),
         event.after.map(|v| v.to_string()),
@@ -89,7 +88,7 @@ impl crate::Control {
         mut tx: Transaction<'_, Postgres>,
         caller: &Caller,
         at: OffsetDateTime,
-        event: AuditEvent<'_>,
+        event: AuditEvent,
     ) -> Result<()> {
         let change = event
             .organization_id
@@ -105,24 +104,9 @@ impl crate::Control {
         tx: Transaction<'_, Postgres>,
         caller: &Caller,
         at: OffsetDateTime,
-        event: AuditEvent<'_>,
+        event: AuditEvent,
     ) -> crate::Outcome<()> {
         self.commit_with(tx, caller, at, event).await?;
         Ok(Ok(()))
     }
-}
-
-/// Whether `action` is one only platform admins take (on a tenant, its
-/// subscriptions' approvals, its quotas).
-pub(crate) fn by_platform(action: &str) -> bool {
-    action.starts_with("tenant.")
-        || action.starts_with("quota.")
-        || action.starts_with("job.")
-        || matches!(
-            action,
-            "subscription.approve"
-                | "subscription.reject"
-                | "subscription.approve_plan_change"
-                | "subscription.reject_plan_change"
-        )
 }

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use crate::{
-    domain::{AuditEntry, AuditFilter, AuditPage, FieldError, FieldProblem},
+    domain::{AuditEntry, AuditFilter, AuditPage, FieldError, FieldProblem, LocalizedText, OfferKind},
     Result,
 };
 
@@ -69,6 +69,9 @@ struct EntryRow {
     after: Option<String>,
     request_id: Option<String>,
     ip: Option<String>,
+    offer: Option<String>,
+    /// `{code: [name_en, name_fr]}` of the plans the entry names.
+    plan_names: Option<sqlx::types::Json<std::collections::BTreeMap<String, (String, String)>>>,
 }
 
 /// Entries matching `filter`, newest first, `limit` at most.
@@ -79,7 +82,14 @@ pub(crate) async fn list(
 ) -> Result<AuditPage> {
     let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new(
         "SELECT e.id, e.at, coalesce(e.actor_email, e.actor) AS actor, o.slug AS organization, e.action, e.target,
-                e.before::text AS before, e.after::text AS after, e.request_id, host(e.ip) AS ip
+                e.before::text AS before, e.after::text AS after, e.request_id, host(e.ip) AS ip,
+                -- What a sentence names: the subscription's offer, the plans' names.
+                (SELECT s.offer_kind FROM subscriptions s
+                  WHERE s.id = CASE WHEN e.target ~ '^subscription:[0-9a-f-]{36}'
+                                    THEN substr(e.target, 14, 36)::uuid END) AS offer,
+                (SELECT jsonb_object_agg(p.code, jsonb_build_array(p.name_en, p.name_fr)) FROM plans p
+                  WHERE p.code IN (e.before->>'plan', e.after->>'plan', e.before->>'requested_plan',
+                                   CASE WHEN e.target LIKE 'plan:%' THEN substr(e.target, 6) END)) AS plan_names
            FROM audit_events e LEFT JOIN organizations o ON o.id = e.organization_id
           WHERE true",
     );
@@ -140,6 +150,17 @@ pub(crate) async fn list(
             after: row.after,
             request_id: row.request_id,
             ip: row.ip,
+            offer: row.offer.as_deref().and_then(OfferKind::from_code),
+            plan_names: row
+                .plan_names
+                .map(|names| {
+                    names
+                        .0
+                        .into_iter()
+                        .map(|(code, (en, fr))| (code, LocalizedText { en, fr }))
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
         .collect();
     Ok(AuditPage { entries, next_before })

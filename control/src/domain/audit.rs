@@ -1,6 +1,141 @@
 //! The audit trail as pages show it, and the filters that narrow it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+use super::{LocalizedText, OfferKind};
+
+/// Every kind of change the trail records. Stored as its code
+/// (`membership.role_change`), which filters match by prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditAction {
+    OrganizationCreate,
+    InvitationCreate,
+    InvitationRevoke,
+    MembershipJoin,
+    MembershipLeave,
+    MembershipRemove,
+    MembershipRoleChange,
+    SubscriptionCreate,
+    SubscriptionChangePlan,
+    SubscriptionRequestPlanChange,
+    SubscriptionCancel,
+    SubscriptionApprove,
+    SubscriptionReject,
+    SubscriptionApprovePlanChange,
+    SubscriptionRejectPlanChange,
+    /// The provisioning engine moved a subscription to another state.
+    SubscriptionProvisioning,
+    /// The reconciler found a service changed outside the portal.
+    SubscriptionDrift,
+    DeviceRegister,
+    DeviceRemove,
+    TenantApprove,
+    TenantReject,
+    TenantSuspend,
+    TenantResume,
+    TenantClose,
+    QuotaOverride,
+    JobRetry,
+    JobCancel,
+    PlanCreate,
+    PlanUpdate,
+    PlanRetire,
+    PlanRestore,
+    /// A request refused because it would pass a limit (sign-ups, organizations…).
+    LimitRefused,
+}
+
+impl AuditAction {
+    const CODES: [(Self, &'static str); 32] = [
+        (Self::OrganizationCreate, "organization.create"),
+        (Self::InvitationCreate, "invitation.create"),
+        (Self::InvitationRevoke, "invitation.revoke"),
+        (Self::MembershipJoin, "membership.join"),
+        (Self::MembershipLeave, "membership.leave"),
+        (Self::MembershipRemove, "membership.remove"),
+        (Self::MembershipRoleChange, "membership.role_change"),
+        (Self::SubscriptionCreate, "subscription.create"),
+        (Self::SubscriptionChangePlan, "subscription.change_plan"),
+        (
+            Self::SubscriptionRequestPlanChange,
+            "subscription.request_plan_change",
+        ),
+        (Self::SubscriptionCancel, "subscription.cancel"),
+        (Self::SubscriptionApprove, "subscription.approve"),
+        (Self::SubscriptionReject, "subscription.reject"),
+        (
+            Self::SubscriptionApprovePlanChange,
+            "subscription.approve_plan_change",
+        ),
+        (
+            Self::SubscriptionRejectPlanChange,
+            "subscription.reject_plan_change",
+        ),
+        (Self::SubscriptionProvisioning, "subscription.provisioning"),
+        (Self::SubscriptionDrift, "subscription.drift"),
+        (Self::DeviceRegister, "device.register"),
+        (Self::DeviceRemove, "device.remove"),
+        (Self::TenantApprove, "tenant.approve"),
+        (Self::TenantReject, "tenant.reject"),
+        (Self::TenantSuspend, "tenant.suspend"),
+        (Self::TenantResume, "tenant.resume"),
+        (Self::TenantClose, "tenant.close"),
+        (Self::QuotaOverride, "quota.override"),
+        (Self::JobRetry, "job.retry"),
+        (Self::JobCancel, "job.cancel"),
+        (Self::PlanCreate, "plan.create"),
+        (Self::PlanUpdate, "plan.update"),
+        (Self::PlanRetire, "plan.retire"),
+        (Self::PlanRestore, "plan.restore"),
+        (Self::LimitRefused, "limit.refused"),
+    ];
+
+    /// Every action, in the order of their codes.
+    pub fn all() -> impl Iterator<Item = Self> {
+        Self::CODES.into_iter().map(|(action, _)| action)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::CODES
+            .iter()
+            .find(|(action, _)| *action == self)
+            .map_or("", |(_, code)| code)
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::CODES
+            .iter()
+            .find(|(_, known)| *known == code)
+            .map(|(action, _)| *action)
+    }
+
+    /// Whether only platform admins take it (on a tenant, its
+    /// subscriptions' approvals, its quotas and jobs, the plans).
+    pub fn by_platform(self) -> bool {
+        use AuditAction::*;
+        matches!(
+            self,
+            TenantApprove
+                | TenantReject
+                | TenantSuspend
+                | TenantResume
+                | TenantClose
+                | QuotaOverride
+                | JobRetry
+                | JobCancel
+                | SubscriptionApprove
+                | SubscriptionReject
+                | SubscriptionApprovePlanChange
+                | SubscriptionRejectPlanChange
+                | PlanCreate
+                | PlanUpdate
+                | PlanRetire
+                | PlanRestore
+        )
+    }
+}
 
 /// One recorded change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,6 +154,17 @@ pub struct AuditEntry {
     pub after: Option<String>,
     pub request_id: Option<String>,
     pub ip: Option<String>,
+    /// The offer of the subscription the change concerns, if it concerns one.
+    pub offer: Option<OfferKind>,
+    /// The names of the plans `before` and `after` name, by code.
+    pub plan_names: BTreeMap<String, LocalizedText>,
+}
+
+impl AuditEntry {
+    /// What kind of change it is; `None` for a code this version does not know.
+    pub fn kind(&self) -> Option<AuditAction> {
+        AuditAction::parse(&self.action)
+    }
 }
 
 /// Narrows an audit listing; every field is optional.
@@ -58,5 +204,20 @@ impl AuditFilter {
             until: keep(self.until),
             before: self.before,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_one_code_that_reads_back() {
+        let codes: std::collections::BTreeSet<_> = AuditAction::all().map(AuditAction::as_str).collect();
+        assert_eq!(codes.len(), AuditAction::CODES.len());
+        for action in AuditAction::all() {
+            assert_eq!(AuditAction::parse(action.as_str()), Some(action));
+        }
+        assert_eq!(AuditAction::parse("membership."), None);
     }
 }

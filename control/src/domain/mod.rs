@@ -11,6 +11,7 @@ mod identity;
 mod jobs;
 mod locale;
 mod members;
+mod notices;
 mod organization_search;
 mod plan_review;
 mod plans;
@@ -20,7 +21,7 @@ mod tenancy;
 
 pub use access::{parse_field_errors, Permission, PlatformLimit, QuotaKind, Refusal};
 pub use admin::{AdminAccess, PlatformAdmin};
-pub use audit::{AuditEntry, AuditFilter, AuditPage};
+pub use audit::{AuditAction, AuditEntry, AuditFilter, AuditPage};
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
 pub use devices::{Device, DeviceName};
 pub use email::EmailAddress;
@@ -34,6 +35,7 @@ pub use jobs::{
 };
 pub use locale::{Locale, LocalizedText};
 pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};
+pub use notices::NoticeKind;
 pub use organization_search::{
     OrganizationDetail, OrganizationListing, OrganizationSearch, OrganizationSearchPage, OrganizationSort,
 };

@@ -225,13 +225,16 @@ impl Control {
             &mut tx,
             &anonymous,
             self.clock.now(),
-            crate::audit::AuditEvent::new(None, "limit.refused", "sign-up".to_owned()).after(
-                serde_json::json!({
-                    "limit": "sign_ups_per_address",
-                    "allowed": limit.attempts,
-                    "window_minutes": limit.window.whole_minutes(),
-                }),
-            ),
+            crate::audit::AuditEvent::new(
+                None,
+                crate::domain::AuditAction::LimitRefused,
+                "sign-up".to_owned(),
+            )
+            .after(serde_json::json!({
+                "limit": "sign_ups_per_address",
+                "allowed": limit.attempts,
+                "window_minutes": limit.window.whole_minutes(),
+            })),
         )
         .await?;
         tx.commit().await?;

@@ -4,4 +4,5 @@
 pub mod change_cache;
 pub mod format;
 pub mod mail;
+pub mod notice_letter;
 pub mod store;

@@ -6,6 +6,7 @@
 //! is announced on `job_progress` in the transaction that makes it.
 
 pub mod metrics;
+pub mod notices;
 mod worker;
 
 use sqlx::{PgConnection, Postgres, Transaction};
@@ -429,6 +430,9 @@ impl Control {
         .execute(&mut *tx)
         .await?;
         announce(&mut tx, claimed.id, state, step).await?;
+        if state == JobState::Failed {
+            notices::queue_failed_setup(&mut tx, claimed, now).await?;
+        }
         let touched = claimed.subscription_id.into_iter().collect();
         self.commit_page_change(tx, PageChange::Subscriptions(touched))
             .await?;

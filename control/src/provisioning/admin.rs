@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::AuditEvent,
-    domain::{JobAction, JobState, JobStatus, Refusal, SignedInUser},
+    domain::{AuditAction, JobAction, JobState, JobStatus, Refusal, SignedInUser},
     jobs::{job_status_on, retry_job_in},
     or_refuse, Caller, Control, Outcome, Result,
 };
@@ -60,8 +60,11 @@ impl Control {
         };
         let (before, organization) = (found.state, found.organization_id);
         let (done, name) = match action {
-            JobAction::Retry => (retry_job_in(&mut tx, job, now).await?, "job.retry"),
-            JobAction::Cancel => (self.cancel_job_in(&mut tx, job, now).await?, "job.cancel"),
+            JobAction::Retry => (retry_job_in(&mut tx, job, now).await?, AuditAction::JobRetry),
+            JobAction::Cancel => (
+                self.cancel_job_in(&mut tx, job, now).await?,
+                AuditAction::JobCancel,
+            ),
         };
         if !done {
             return Ok(Err(Refusal::WrongState));

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, AuditEvent},
-    domain::{AppliedState, SubscriptionState},
+    domain::{AppliedState, AuditAction, NoticeKind, SubscriptionState},
+    jobs::notices::{queue_notice, Notice},
     Caller, Control, PageChange, Result,
 };
 
@@ -39,7 +40,7 @@ impl Control {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
         let before = sqlx::query!(
-            r#"SELECT organization_id, state AS "state: SubscriptionState",
+            r#"SELECT organization_id, offer_kind, state AS "state: SubscriptionState",
                       suspended_from AS "suspended_from: SubscriptionState",
                       applied_state AS "applied: AppliedState"
                  FROM subscriptions WHERE id = $1 FOR UPDATE"#,
@@ -99,11 +100,14 @@ impl Control {
             ),
         };
         let state_changes = state_after != state;
+        // The version counts the changes people make, which a form seen
+        // before conflicts with; the engine's progress is not one (a plan
+        // change reviewed while the service was being set up still holds:
+        // every change reads the state it acts on under its lock).
         sqlx::query!(
             "UPDATE subscriptions
                 SET applied_state = $2, state = $3, suspended_from = $4,
                     state_reason = CASE WHEN $5 THEN NULL ELSE state_reason END,
-                    version = version + CASE WHEN $5 THEN 1 ELSE 0 END,
                     updated_at = CASE WHEN $5 THEN $6 ELSE updated_at END
               WHERE id = $1",
             subscription,
@@ -115,6 +119,20 @@ impl Control {
         )
         .execute(&mut *tx)
         .await?;
+        let notice = match state_after {
+            State::Active if state_changes => Some(NoticeKind::ServiceActive),
+            State::Closed if state_changes => Some(NoticeKind::ServiceClosed),
+            _ => None,
+        };
+        if let Some(kind) = notice {
+            let notice = Notice {
+                kind,
+                organization,
+                details: json!({ "offer": before.offer_kind }),
+                except: None,
+            };
+            queue_notice(&mut tx, notice, now).await?;
+        }
         if state_changes {
             audit::record(
                 &mut tx,
@@ -122,7 +140,7 @@ impl Control {
                 now,
                 AuditEvent::new(
                     Some(organization),
-                    "subscription.provisioning",
+                    AuditAction::SubscriptionProvisioning,
                     format!("subscription:{subscription}"),
                 )
                 .before(json!({ "state": state.as_str() }))

@@ -8,8 +8,9 @@
 //!   schedule, what the backends hold with what they should, and queues the
 //!   job that repairs a drift (a deleted namespace, a changed quota).
 //! - The **runner** ([`ProvisioningRunner`]) runs a job's steps (the
-//!   workflows of `domain::provisioning`) on the backends; the job queue
-//!   (`crate::jobs`) retries, leases and records them.
+//!   workflows of `domain::provisioning`) on the backends, and the notice
+//!   jobs' e-mails (`notices`); the job queue (`crate::jobs`) retries,
+//!   leases and records them.
 
 mod admin;
 mod context;
@@ -17,6 +18,7 @@ mod dispatch;
 mod drift;
 mod engine;
 mod marks;
+mod notices;
 mod reconcile;
 mod runner;
 mod runs;

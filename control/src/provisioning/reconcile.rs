@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     audit::AuditEvent,
-    domain::{job_kind, workflow, Action, AppliedState, JobState, OfferKind, SubscriptionState},
+    domain::{job_kind, workflow, Action, AppliedState, AuditAction, JobState, OfferKind, SubscriptionState},
     jobs::{enqueue_in, NewJob},
     Control, Error, Result,
 };
@@ -298,7 +298,7 @@ impl Control {
         let mut after = by_backend(drifts, |drift| &drift.expected);
         after.insert("repair".into(), repaired_by);
         let target = format!("subscription:{}", subscription.id);
-        let event = AuditEvent::new(Some(organization), "subscription.drift", target)
+        let event = AuditEvent::new(Some(organization), AuditAction::SubscriptionDrift, target)
             .before(Value::Object(by_backend(drifts, |drift| &drift.found)))
             .after(Value::Object(after));
         self.commit_with(tx, &engine(), now, event).await?;

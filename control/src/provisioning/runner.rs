@@ -1,12 +1,12 @@
 //! The provisioning engine's [`StepRunner`]: reads the subscription and
-//! runs the job's current step on the backends.
+//! runs the job's current step on the backends; a notice job sends its mail.
 
 use std::{future::Future, pin::Pin};
 
 use super::{Backends, ProvisioningSettings};
 use crate::{
     domain::{Step, StepFailure},
-    jobs::{ClaimedJob, StepOutcome, StepRunner},
+    jobs::{notices::NOTICE_JOB, ClaimedJob, StepOutcome, StepRunner},
     Control,
 };
 
@@ -42,6 +42,9 @@ impl ProvisioningRunner {
 
 impl StepRunner for ProvisioningRunner {
     fn run<'a>(&'a self, job: &'a ClaimedJob) -> Pin<Box<dyn Future<Output = StepOutcome> + Send + 'a>> {
+        if job.kind == NOTICE_JOB {
+            return Box::pin(self.control.send_notices(job.id));
+        }
         Box::pin(self.run_job_step(job))
     }
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::AuditEvent,
-    domain::{DeviceName, FieldProblem, OrganizationState, Permission, QuotaKind, Refusal},
+    domain::{AuditAction, DeviceName, FieldProblem, OrganizationState, Permission, QuotaKind, Refusal},
     or_refuse,
     tenancy::{access, quotas::live_subscriptions},
     Caller, Control, Outcome,
@@ -57,7 +57,7 @@ impl Control {
         .await?;
         let event = AuditEvent::new(
             Some(org.id),
-            "device.register",
+            AuditAction::DeviceRegister,
             format!("device:{}", name.as_str()),
         )
         .after(json!({ "subscription": subscription.to_string(), "name": name.as_str() }));
@@ -88,7 +88,7 @@ impl Control {
         let Some(name) = removed else {
             return Ok(Err(Refusal::NotFound));
         };
-        let event = AuditEvent::new(Some(org.id), "device.remove", format!("device:{name}"))
+        let event = AuditEvent::new(Some(org.id), AuditAction::DeviceRemove, format!("device:{name}"))
             .before(json!({ "subscription": subscription.to_string(), "name": name }));
         self.commit_change(tx, caller, now, event).await
     }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, AuditEvent},
-    domain::{OrganizationState, PlatformLimit, Refusal, Role, SubscriptionState},
+    domain::{AuditAction, OrganizationState, PlatformLimit, Refusal, Role, SubscriptionState},
     Caller, Control, Result,
 };
 
@@ -166,7 +166,7 @@ impl Control {
             &mut tx,
             caller,
             self.clock.now(),
-            AuditEvent::new(organization, "limit.refused", target)
+            AuditEvent::new(organization, AuditAction::LimitRefused, target)
                 .after(json!({ "limit": limit.as_str(), "allowed": allowed, "current": current })),
         )
         .await?;

@@ -11,9 +11,10 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, AuditEvent},
-    domain::{InvitationPreview, Locale, NewInvitation, Permission, Refusal, Role},
+    domain::{AuditAction, InvitationPreview, Locale, NewInvitation, NoticeKind, Permission, Refusal, Role},
     infra::format::day,
     infra::mail::InvitationLetter,
+    jobs::notices::{queue_notice, Notice},
     or_refuse,
     tenancy::{
         access::{self, identity_uuid},
@@ -147,7 +148,7 @@ impl Control {
             &mut tx,
             caller,
             now,
-            AuditEvent::new(Some(org.id), "invitation.create", format!("invitation:{}", new.email))
+            AuditEvent::new(Some(org.id), AuditAction::InvitationCreate, format!("invitation:{}", new.email))
                 .after(json!({ "email": new.email.as_str(), "role": new.role.as_str(), "expires_at": day(expires_at) })),
         )
         .await?;
@@ -190,8 +191,12 @@ impl Control {
         if role == Role::Owner && !org.role.allows(Permission::ManageOwners) {
             return Ok(Err(Refusal::Forbidden));
         }
-        let event = AuditEvent::new(Some(org.id), "invitation.revoke", format!("invitation:{email}"))
-            .before(json!({ "email": email, "role": role.as_str() }));
+        let event = AuditEvent::new(
+            Some(org.id),
+            AuditAction::InvitationRevoke,
+            format!("invitation:{email}"),
+        )
+        .before(json!({ "email": email, "role": role.as_str() }));
         self.commit_change(tx, caller, now, event).await
     }
 
@@ -280,10 +285,17 @@ impl Control {
         .await?;
         let event = AuditEvent::new(
             Some(organization),
-            "membership.join",
+            AuditAction::MembershipJoin,
             format!("member:{}", caller.email),
         )
         .after(json!({ "email": caller.email, "role": role.as_str() }));
+        let notice = Notice {
+            kind: NoticeKind::MemberJoined,
+            organization,
+            details: json!({ "member": caller.email, "role": role.as_str() }),
+            except: Some(identity),
+        };
+        queue_notice(&mut tx, notice, now).await?;
         self.commit_with(tx, caller, now, event).await?;
         Ok(Ok(slug))
     }
@@ -321,9 +333,13 @@ impl Control {
         )
         .execute(&mut *tx)
         .await?;
-        let event = AuditEvent::new(Some(org.id), "membership.role_change", format!("member:{email}"))
-            .before(json!({ "role": current.as_str() }))
-            .after(json!({ "role": role.as_str() }));
+        let event = AuditEvent::new(
+            Some(org.id),
+            AuditAction::MembershipRoleChange,
+            format!("member:{email}"),
+        )
+        .before(json!({ "role": current.as_str() }))
+        .after(json!({ "role": role.as_str() }));
         self.commit_change(tx, caller, now, event).await
     }
 
@@ -356,9 +372,9 @@ impl Control {
         .execute(&mut *tx)
         .await?;
         let action = if leaving {
-            "membership.leave"
+            AuditAction::MembershipLeave
         } else {
-            "membership.remove"
+            AuditAction::MembershipRemove
         };
         let event = AuditEvent::new(Some(org.id), action, format!("member:{email}"))
             .before(json!({ "email": email, "role": current.as_str() }));

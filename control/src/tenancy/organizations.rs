@@ -11,8 +11,9 @@ use uuid::Uuid;
 use crate::{
     audit::{self, AuditEvent, ParsedFilter, AUDIT_PAGE_SIZE},
     domain::{
-        Arrival, AuditFilter, AuditPage, FieldProblem, Home, NewOrganization, OrganizationOverview,
-        OrganizationState, OrganizationSummary, Permission, Refusal, Role, SignedInUser,
+        Arrival, AuditAction, AuditFilter, AuditPage, FieldProblem, Home, NewOrganization,
+        OrganizationOverview, OrganizationState, OrganizationSummary, Permission, Refusal, Role,
+        SignedInUser,
     },
     or_refuse,
     tenancy::{
@@ -87,7 +88,7 @@ impl Control {
         });
         let event = AuditEvent::new(
             Some(id),
-            "organization.create",
+            AuditAction::OrganizationCreate,
             format!("organization:{}", new.slug),
         )
         .after(after);
@@ -189,7 +190,7 @@ impl Control {
         for entry in &mut page.entries {
             entry.ip = None;
             entry.request_id = None;
-            if audit::by_platform(&entry.action) {
+            if entry.kind().is_some_and(AuditAction::by_platform) {
                 "Bibind".clone_into(&mut entry.actor);
             }
         }

@@ -161,7 +161,7 @@ pub(crate) async fn live_subscriptions(
                      FROM devices d WHERE d.subscription_id = s.id)::text AS "device_list!",
                   u.cpu_millicores AS "used_cpu_millicores?", u.memory_mib AS "used_memory_mib?",
                   u.storage_gib AS "used_storage_gib?",
-                  to_char(u.observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS "observed_at?"
+                  to_char(u.observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "observed_at?"
              FROM subscriptions s
              JOIN offers o ON o.kind = s.offer_kind
              JOIN plans p ON p.id = s.plan_id

@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use crate::{
     audit::AuditEvent,
-    domain::{FieldProblem, OfferKind, OrganizationState, Permission, Refusal, SubscriptionState},
+    domain::{
+        AuditAction, FieldProblem, OfferKind, OrganizationState, Permission, Refusal, SubscriptionState,
+    },
     or_refuse,
     tenancy::{
         access::{self, OrgAccess},
@@ -118,8 +120,12 @@ impl Control {
         )
         .execute(&mut *tx)
         .await?;
-        let event = AuditEvent::new(Some(org.id), "subscription.create", format!("subscription:{id}"))
-            .after(json!({ "offer": offer.code(), "plan": plan_code, "state": state.as_str() }));
+        let event = AuditEvent::new(
+            Some(org.id),
+            AuditAction::SubscriptionCreate,
+            format!("subscription:{id}"),
+        )
+        .after(json!({ "offer": offer.code(), "plan": plan_code, "state": state.as_str() }));
         self.commit_change(tx, caller, now, event).await
     }
 
@@ -167,12 +173,12 @@ impl Control {
         );
         let waits = needs_review(plan.requires_approval, org.state, Some(current.state));
         let (action, state, pending) = if waits && provisioned {
-            ("subscription.request_plan_change", current.state, true)
+            (AuditAction::SubscriptionRequestPlanChange, current.state, true)
         } else if provisioned {
-            ("subscription.change_plan", current.state, false)
+            (AuditAction::SubscriptionChangePlan, current.state, false)
         } else {
             (
-                "subscription.change_plan",
+                AuditAction::SubscriptionChangePlan,
                 first_state(plan.requires_approval, org.state),
                 false,
             )
@@ -229,7 +235,7 @@ impl Control {
         set_state(&mut tx, subscription, state, None, now).await?;
         let event = AuditEvent::new(
             Some(org.id),
-            "subscription.cancel",
+            AuditAction::SubscriptionCancel,
             format!("subscription:{subscription}"),
         )
         .before(json!({ "plan": current.plan.code.as_str(), "state": current.state.as_str() }))

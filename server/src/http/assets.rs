@@ -35,7 +35,8 @@ pub(super) fn routes(options: &LeptosOptions) -> Router<AppState> {
         .nest_service(&pkg, immutable)
         .route_service("/favicon.svg", public.clone())
         .route_service("/robots.txt", public.clone())
-        .route_service("/passkeys.js", public)
+        .route_service("/passkeys.js", public.clone())
+        .route_service("/local-times.js", public)
 }
 
 /// Fingerprints the files of the package directory (names and contents), so a

@@ -340,6 +340,10 @@ async fn an_admin_retries_a_failed_job_from_its_failed_step() {
         page.subscriptions[0].progress.as_ref().map(|p| p.state),
         Some(JobState::Failed)
     );
+    // The owner is told by e-mail, with the way back to the portal.
+    let told = support::mail::latest_about(&owner.email, "failed").await;
+    assert_eq!(told.subject, "Setting up your IoT service for Tenant failed");
+    assert!(told.text.contains("reply to this message"), "{}", told.text);
 
     let customer = SignedInUser {
         identity_id: owner.identity_id.clone(),
@@ -397,4 +401,45 @@ async fn an_admin_retries_a_failed_job_from_its_failed_step() {
             .await
             .unwrap();
     assert_eq!(audited, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_change_reviewed_while_the_service_was_set_up_still_holds() {
+    let harness = Harness::start().await;
+    let owner = person("owner");
+    let slug = organization(&harness, &owner).await;
+    let control = harness.control();
+    control
+        .subscribe(&owner, &slug, "iot-lab")
+        .await
+        .unwrap()
+        .unwrap();
+    // The owner reviews a larger plan while the engine has not run yet…
+    let seen = control
+        .organization_overview(&owner, &slug)
+        .await
+        .unwrap()
+        .unwrap();
+    let (id, version) = (&seen.subscriptions[0].id, seen.subscriptions[0].version);
+    // …the engine sets the service up meanwhile…
+    harness.settle().await;
+    let (_, state, _) = harness.subscription(&slug).await;
+    assert_eq!(state, "active");
+    // …and "Confirm" still changes the plan: the engine's progress is no one's conflicting edit.
+    let id = Uuid::parse_str(id).unwrap();
+    assert_eq!(
+        control
+            .change_plan(&owner, &slug, id, "iot-fleet", version)
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    // A person's change meanwhile is one: the same form again is stale.
+    assert_eq!(
+        control
+            .change_plan(&owner, &slug, id, "iot-lab", version)
+            .await
+            .unwrap(),
+        Err(control::domain::Refusal::Stale)
+    );
 }

@@ -7,8 +7,8 @@ use crate::support;
 use control::{
     clock::FixedClock,
     domain::{
-        AuditFilter, DeviceName, FieldProblem, Locale, NewInvitation, NewOrganization, QuotaKind, Refusal,
-        Role, SubscriptionState,
+        AuditFilter, DeviceName, FieldProblem, Locale, NewInvitation, NewOrganization, OfferKind, QuotaKind,
+        Refusal, Role, SubscriptionState,
     },
     Caller,
 };
@@ -479,6 +479,14 @@ async fn only_owners_and_admins_read_the_audit_log_and_filters_narrow_it() {
         ]
     );
     assert_eq!(all.entries[0].ip, None, "customers do not see addresses");
+    // What the entry's sentence names is read with it: the offer, the plan's names.
+    assert_eq!(all.entries[0].offer, Some(OfferKind::Iot));
+    let lab = &all.entries[0].plan_names["iot-lab"];
+    assert_eq!((lab.en.as_str(), lab.fr.as_str()), ("Lab", "Labo"));
+    assert_eq!(
+        all.entries[1].offer, None,
+        "a membership concerns no subscription"
+    );
     let memberships = control
         .organization_audit(
             &acme.owner,

@@ -449,6 +449,7 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
         entry("/", "GET", "/", public),
         entry("/favicon.svg", "GET", "/favicon.svg", public),
         entry("/passkeys.js", "GET", "/passkeys.js", public),
+        entry("/local-times.js", "GET", "/local-times.js", public),
         entry("/robots.txt", "GET", "/robots.txt", public),
         entry("/pkg", "GET", "/pkg", public),
         entry("/pkg/", "GET", "/pkg/", public),

@@ -10,7 +10,7 @@ use crate::{
     api::admin::admin_audit,
     components::{
         access::admin_refused,
-        audit_table::{older_entries_link, AuditFilters, AuditTable},
+        audit_log::{older_entries_link, AuditFilters, AuditLog},
         classes::PAGE_TITLE,
         loaded::Loaded,
         navigation::AdminNav,
@@ -88,7 +88,7 @@ fn PlatformAudit(entries: Result<AuditPage, Vec<FieldError>>) -> impl IntoView {
                 <a href=csv rel="external" data-audit-csv class="text-sm font-medium text-indigo-800">{t(Msg::AuditExportCsv)}</a>
             </div>
             <AuditFilters here=crate::routes::ADMIN_AUDIT.to_owned() filters=FILTERS errors columns="md:grid-cols-6" />
-            {page.map(|page| view! { <AuditTable entries=page.entries show_organization=true /> })}
+            {page.map(|page| view! { <AuditLog entries=page.entries show_organization=true /> })}
             {older}
         </section>
     }

@@ -14,7 +14,7 @@ use crate::{
     api::admin::{admin_tenant, WithToken},
     components::{
         access::admin_refused,
-        audit_table::AuditTable,
+        audit_log::AuditLog,
         button::{SMALL_DANGER, SMALL_PRIMARY, SMALL_QUIET},
         classes::{LIST, PAGE_TITLE},
         form::{csrf_field, INLINE_FIELD},
@@ -149,7 +149,7 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
             <h2 class="mt-8 text-xl font-semibold">{t(Msg::OrgMembers)}</h2>
             <ul class=format!("mt-3 {LIST}")>{members}</ul>
             <h2 class="mt-8 text-xl font-semibold">{t(Msg::TenantRecentAudit)}</h2>
-            <AuditTable entries=tenant.audit show_organization=false />
+            <AuditLog entries=tenant.audit show_organization=false />
             {close}
         </section>
     }

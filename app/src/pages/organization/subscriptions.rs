@@ -15,6 +15,7 @@ use crate::{
     components::{
         button::{SMALL_DANGER, SMALL_QUIET},
         form::{csrf_field, FieldProblemText, SMALL_LABEL},
+        local_time::LocalTime,
         plan::{price_line, quota_amount},
         progress::ProvisioningPanel,
     },
@@ -84,9 +85,12 @@ impl Cards {
             });
         let reserves = subscription.quotas.iter().any(|q| q.quota.is_reservation());
         let measured = reserves.then(|| {
-            let note = match &subscription.reservations_measured_at {
-                Some(at) => self.t(Msg::UsageReservedNote).replace("{time}", at),
-                None => self.t(Msg::UsageNotMeasured).to_owned(),
+            let note = match subscription.reservations_measured_at.clone() {
+                Some(at) => {
+                    let (head, tail) = self.t(Msg::UsageReservedNote).split_once("{time}").unwrap_or(("", ""));
+                    Either::Left(view! { {head}<LocalTime at />{tail} })
+                }
+                None => Either::Right(self.t(Msg::UsageNotMeasured)),
             };
             view! { <p class="mt-1 text-xs text-slate-600" data-reservations-measured=subscription.reservations_measured_at.clone()>{note}</p> }
         });

@@ -32,3 +32,31 @@ pub fn link(mail: &Mail, path_prefix: &str) -> String {
         .unwrap_or_else(|| panic!("no {path_prefix} link in {:?}", mail.text))
         .to_owned()
 }
+
+/// The subjects of every message to `address` so far, newest first.
+pub async fn subjects_to(address: &str) -> Vec<String> {
+    let url = format!("{}/messages", env("TEST_SMTP_API_URL"));
+    let messages: Vec<Mail> = reqwest::get(&url).await.unwrap().json().await.unwrap();
+    messages
+        .into_iter()
+        .filter(|m| m.to.iter().any(|to| to == address))
+        .map(|m| m.subject)
+        .collect()
+}
+
+/// The newest message to `address` whose subject contains `subject`,
+/// waiting up to ten seconds for it.
+pub async fn latest_about(address: &str, subject: &str) -> Mail {
+    let url = format!("{}/messages", env("TEST_SMTP_API_URL"));
+    for _ in 0..100 {
+        let messages: Vec<Mail> = reqwest::get(&url).await.unwrap().json().await.unwrap();
+        let found = messages
+            .into_iter()
+            .find(|m| m.to.iter().any(|to| to == address) && m.subject.contains(subject));
+        if let Some(mail) = found {
+            return mail;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no mail about {subject:?} to {address} arrived");
+}
