@@ -126,7 +126,6 @@ pub fn shell(options: ShellOptions) -> impl IntoView {
 
     let parts = &options.parts;
     provide_context(parts.islands.clone());
-    provide_context(crate::components::local_time::LocalTimesScript::default());
     let nonce = use_nonce();
 
     view! {
@@ -139,6 +138,7 @@ pub fn shell(options: ShellOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="stylesheet" href=parts.css_url.clone() />
                 <script type="module" nonce=nonce>{parts.load_islands.clone()}</script>
+                <script src="/local-times.js" defer></script>
                 {parts.live_reload.then(|| view! { <AutoReload options=parts.leptos.clone() /> })}
                 <MetaTags />
             </head>

@@ -141,6 +141,8 @@ describe('a customer\'s first hour', () => {
     const { context, page, errors } = await openPage(browser, { locale: 'fr-FR' });
     const email = uniqueEmail('continuer');
     await page.goto(BASE + '/auth/registration');
+    // The preferred language follows the interface's unless changed.
+    assert.equal(await page.inputValue('select[name="traits.locale"]'), 'fr');
     await register(page, email);
     await verifyByCode(page, email);
     await continueAfterVerification(page);
