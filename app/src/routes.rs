@@ -114,6 +114,16 @@ pub const ADMIN_AUDIT: &str = pattern::ADMIN_AUDIT;
 pub const ADMIN_AUDIT_CSV: &str = pattern::ADMIN_AUDIT_CSV;
 /// Where every identity page is (the Kratos flows, consent, sign-out).
 pub const IDENTITY_PREFIX: &str = "/auth/";
+
+/// Whether the page at `path` may show instants (audit logs, measurements),
+/// which `/local-times.js` writes in the reader's time zone: the
+/// organizations' pages and the admin area. Others load no script for it.
+pub fn shows_instants(path: &str) -> bool {
+    [ORGANIZATIONS, ADMIN].iter().any(|prefix| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
 pub const LOGIN: &str = pattern::LOGIN;
 pub const SIGN_IN: &str = pattern::SIGN_IN;
 pub const SIGN_OUT: &str = pattern::SIGN_OUT;
@@ -392,6 +402,16 @@ pub fn query_value(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_show_on_organization_and_admin_pages_only() {
+        for path in ["/orgs", "/orgs/acme/audit", "/admin", "/admin/audit"] {
+            assert!(shows_instants(path), "{path}");
+        }
+        for path in ["/", "/orgsx", "/administration", "/auth/login", "/no-such-page"] {
+            assert!(!shows_instants(path), "{path}");
+        }
+    }
 
     /// Whether `path` is what `pattern` routes: the same segments, a `{…}` one matching any non-empty one.
     fn matches(pattern: &str, path: &str) -> bool {

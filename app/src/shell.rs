@@ -127,6 +127,9 @@ pub fn shell(options: ShellOptions) -> impl IntoView {
     let parts = &options.parts;
     provide_context(parts.islands.clone());
     let nonce = use_nonce();
+    // Deferred in the head: a streamed page's content lands before it runs.
+    let instants =
+        crate::with_request(|parts| crate::routes::shows_instants(parts.uri.path())).unwrap_or(false);
 
     view! {
         <!DOCTYPE html>
@@ -138,7 +141,7 @@ pub fn shell(options: ShellOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="stylesheet" href=parts.css_url.clone() />
                 <script type="module" nonce=nonce>{parts.load_islands.clone()}</script>
-                <script src="/local-times.js" defer></script>
+                {instants.then(|| view! { <script src="/local-times.js" defer></script> })}
                 {parts.live_reload.then(|| view! { <AutoReload options=parts.leptos.clone() /> })}
                 <MetaTags />
             </head>

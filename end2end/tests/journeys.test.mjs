@@ -78,6 +78,8 @@ describe('a customer\'s first hour', () => {
     assert.equal(await shop.getAttribute('data-plan'), 'shop-business');
     // The engine sets the shop up meanwhile (the page follows it live).
     await page.locator('[data-subscription="ecommerce"][data-subscription-state="active"]').waitFor({ timeout: 60_000 });
+    // What it reserves is measured as it starts, in the reader's local time.
+    await page.waitForSelector('[data-subscription="ecommerce"] [data-reservations-measured] time[data-localized]');
 
     // Six seats held (the owner and five invitations): Starter's five do not fit.
     for (let i = 1; i <= 5; i += 1) await invite(page, slug, uniqueEmail(`seat${i}`));

@@ -1,7 +1,7 @@
 //! An instant as its reader reads it: the server writes it in UTC in the
-//! page's language, and `/local-times.js` (deferred in every page's head:
-//! streamed content lands before it runs) rewrites it in the browser's own
-//! time zone, which the server cannot know. Without JavaScript the UTC
+//! page's language, and `/local-times.js` (deferred in the head of the pages
+//! that show instants, `routes::shows_instants`) rewrites it in the
+//! browser's own time zone, which the server cannot know. Without JavaScript the UTC
 //! text stays, saying so.
 
 use leptos::prelude::*;

@@ -312,11 +312,29 @@ impl ProvisioningRunner {
     }
 
     async fn mark(&self, job: &ClaimedJob, ctx: &SubscriptionContext, mark: Mark) -> StepResult {
+        if mark == Mark::Running {
+            self.first_measure(ctx).await;
+        }
         self.control
             .mark_subscription(ctx.id, job.id, mark)
             .await
             .map_err(database_failure)?;
         Ok(Vec::new())
+    }
+
+    /// What the new service reserves, measured as it starts rather than at
+    /// the reconciler's next round: its page shows it at once. Best effort;
+    /// the reconciler measures again.
+    async fn first_measure(&self, ctx: &SubscriptionContext) {
+        match self.backends.kubernetes.observe(&ctx.instance()).await {
+            Ok(Some(namespace)) => {
+                if let Err(error) = self.control.record_observed_usage(ctx.id, &namespace.used).await {
+                    tracing::warn!(%error, subscription = %ctx.id, "cannot keep the observed usage");
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, subscription = %ctx.id, "cannot measure the new service"),
+        }
     }
 
     async fn service_secret(&self, instance: &str) -> Result<BTreeMap<String, String>, StepFailure> {
