@@ -2,7 +2,7 @@
 and shows what it received over HTTP.
 
     GET /            the messages, newest first, as a page
-    GET /messages    the same as JSON: [{id, from, to, subject, date, text, html}]
+    GET /messages    the same as JSON: [{id, from, to, subject, reply_to, date, text, html}]
     DELETE /messages forget them all
 
 Kratos' courier sends verification and recovery mail here; end-to-end tests
@@ -36,6 +36,7 @@ class Sink:
             "from": envelope.mail_from,
             "to": list(envelope.rcpt_tos),
             "subject": str(message.get("Subject", "")),
+            "reply_to": str(message.get("Reply-To", "")),
             "date": str(message.get("Date", "")),
             "text": text.get_content() if text else "",
             "html": rich.get_content() if rich else "",

@@ -403,10 +403,17 @@ pub struct SmtpConfig {
     pub address: String,
     #[serde(default = "default_mail_from")]
     pub from: String,
+    /// Where replies go (Reply-To): notices ask customers to reply.
+    #[serde(default = "default_mail_support")]
+    pub support: String,
 }
 
 fn default_mail_from() -> String {
     "Bibind <no-reply@bibind.localhost>".to_owned()
+}
+
+fn default_mail_support() -> String {
+    "Bibind <support@bibind.localhost>".to_owned()
 }
 
 fn default_max_connections() -> u32 {

@@ -35,7 +35,7 @@ pub async fn control_plane_on(config: &Config, clock: Arc<dyn Clock>) -> Result<
         .with_organization_approval(config.tenancy.approve_new_organizations)
         .with_platform_limits(config.tenancy.limits());
     if let Some(smtp) = &config.smtp {
-        control = control.with_mailer(Mailer::smtp(&smtp.address, &smtp.from)?);
+        control = control.with_mailer(Mailer::smtp(&smtp.address, &smtp.from)?.with_reply_to(&smtp.support)?);
     }
     if let Some(kratos) = &config.kratos {
         let mut client = Kratos::new(&kratos.public_url, Some(&kratos.admin_url))?;

@@ -11,14 +11,25 @@ use serde_json::Value;
 use crate::{
     components::plan::quota_amount,
     i18n::Msg,
-    pages::labels::{limit_label, offer_label, role_label, subscription_state_label},
+    pages::labels::{offer_label, role_label, subscription_state_label},
 };
 
 /// Who did it, as the log names them: the provisioning engine is Bibind.
-fn who(entry: &AuditEntry) -> &str {
+fn who(entry: &AuditEntry, locale: Locale) -> &str {
     match entry.actor.as_str() {
         "provisioning" | "system" => "Bibind",
+        "anonymous" | "" => Msg::AuditSomeone.text(locale),
         actor => actor,
+    }
+}
+
+/// A limit as the log names it, for whoever reads it (the refusal's own
+/// message speaks to the person refused).
+fn audit_limit_label(limit: PlatformLimit) -> Msg {
+    match limit {
+        PlatformLimit::OrganizationsPerAccount => Msg::AuditLimitOrganizations,
+        PlatformLimit::PendingSubscriptionsPerOrganization => Msg::AuditLimitPending,
+        PlatformLimit::SubscriptionsPerAddressPerHour => Msg::AuditLimitPerAddress,
     }
 }
 
@@ -104,7 +115,7 @@ impl<'a> Recorded<'a> {
     fn with_reason(&self, msg: Msg) -> String {
         let template = self.text(msg);
         match Self::field(&self.after, "reason") {
-            Some(reason) => template.replace("{reason}", reason),
+            Some(reason) => template.replace("{reason}", &protect(reason)),
             None => template.replace(" : {reason}", "").replace(": {reason}", ""),
         }
     }
@@ -113,34 +124,35 @@ impl<'a> Recorded<'a> {
         use AuditAction::*;
         let (before, after) = (&self.before, &self.after);
         let Some(kind) = self.entry.kind() else {
-            return format!("{} · {}", who(self.entry), self.entry.action);
+            return format!("{} · {}", who(self.entry, self.locale), self.entry.action);
         };
         let template = match kind {
-            OrganizationCreate => self
-                .text(Msg::AuditOrganizationCreate)
-                .replace("{name}", Self::field(after, "name").unwrap_or(self.target_name())),
+            OrganizationCreate => self.text(Msg::AuditOrganizationCreate).replace(
+                "{name}",
+                &protect(Self::field(after, "name").unwrap_or(self.target_name())),
+            ),
             InvitationCreate => self
                 .text(Msg::AuditInvitationCreate)
-                .replace("{email}", self.target_name())
-                .replace("{role}", &self.role(Self::field(after, "role"))),
+                .replace("{email}", &protect(self.target_name()))
+                .replace("{role}", &protect(self.role(Self::field(after, "role")))),
             InvitationRevoke => self
                 .text(Msg::AuditInvitationRevoke)
-                .replace("{email}", self.target_name()),
+                .replace("{email}", &protect(self.target_name())),
             MembershipJoin => self
                 .text(Msg::AuditMembershipJoin)
-                .replace("{role}", &self.role(Self::field(after, "role"))),
+                .replace("{role}", &protect(self.role(Self::field(after, "role")))),
             MembershipLeave => self.text(Msg::AuditMembershipLeave).to_owned(),
             MembershipRemove => self
                 .text(Msg::AuditMembershipRemove)
-                .replace("{email}", self.target_name()),
+                .replace("{email}", &protect(self.target_name())),
             MembershipRoleChange => self
                 .text(Msg::AuditMembershipRoleChange)
-                .replace("{email}", self.target_name())
-                .replace("{before}", &self.role(Self::field(before, "role")))
-                .replace("{after}", &self.role(Self::field(after, "role"))),
+                .replace("{email}", &protect(self.target_name()))
+                .replace("{before}", &protect(self.role(Self::field(before, "role"))))
+                .replace("{after}", &protect(self.role(Self::field(after, "role")))),
             SubscriptionCreate => self
                 .text(Msg::AuditSubscriptionCreate)
-                .replace("{plan}", &self.plan(Self::field(after, "plan"))),
+                .replace("{plan}", &protect(self.plan(Self::field(after, "plan")))),
             SubscriptionChangePlan | SubscriptionRequestPlanChange | SubscriptionApprovePlanChange => {
                 let msg = match kind {
                     SubscriptionChangePlan => Msg::AuditSubscriptionChangePlan,
@@ -150,12 +162,13 @@ impl<'a> Recorded<'a> {
                 let from = Self::field(before, "plan");
                 let to = Self::field(after, "plan");
                 self.text(msg)
-                    .replace("{before}", &self.plan(from))
-                    .replace("{after}", &self.plan(to))
+                    .replace("{before}", &protect(self.plan(from)))
+                    .replace("{after}", &protect(self.plan(to)))
             }
-            SubscriptionRejectPlanChange => self
-                .with_reason(Msg::AuditSubscriptionRejectPlanChange)
-                .replace("{after}", &self.plan(Self::field(before, "requested_plan"))),
+            SubscriptionRejectPlanChange => self.with_reason(Msg::AuditSubscriptionRejectPlanChange).replace(
+                "{after}",
+                &protect(self.plan(Self::field(before, "requested_plan"))),
+            ),
             SubscriptionCancel => self.text(Msg::AuditSubscriptionCancel).to_owned(),
             SubscriptionApprove => self.text(Msg::AuditSubscriptionApprove).to_owned(),
             SubscriptionReject => self.with_reason(Msg::AuditSubscriptionReject),
@@ -167,17 +180,17 @@ impl<'a> Recorded<'a> {
                     Some(SubscriptionState::Closed) => self.text(Msg::AuditServiceClosed).to_owned(),
                     _ => self
                         .text(Msg::AuditServiceState)
-                        .replace("{before}", &self.state(Self::field(before, "state")))
-                        .replace("{after}", &self.state(Self::field(after, "state"))),
+                        .replace("{before}", &protect(self.state(Self::field(before, "state"))))
+                        .replace("{after}", &protect(self.state(Self::field(after, "state")))),
                 }
             }
             SubscriptionDrift => self.text(Msg::AuditSubscriptionDrift).to_owned(),
             DeviceRegister => self
                 .text(Msg::AuditDeviceRegister)
-                .replace("{name}", self.target_name()),
+                .replace("{name}", &protect(self.target_name())),
             DeviceRemove => self
                 .text(Msg::AuditDeviceRemove)
-                .replace("{name}", self.target_name()),
+                .replace("{name}", &protect(self.target_name())),
             TenantApprove => self.text(Msg::AuditTenantApprove).to_owned(),
             TenantReject => self.with_reason(Msg::AuditTenantReject),
             TenantSuspend => self.with_reason(Msg::AuditTenantSuspend),
@@ -191,7 +204,7 @@ impl<'a> Recorded<'a> {
                     Some(value) => value,
                 };
                 self.text(Msg::AuditQuotaOverride)
-                    .replace("{before}", &self.quota_value(quota, was))
+                    .replace("{before}", &protect(self.quota_value(quota, was)))
                     .replace(
                         "{after}",
                         &self.quota_value(quota, after.get("override").unwrap_or(&Value::Null)),
@@ -207,31 +220,40 @@ impl<'a> Recorded<'a> {
                     _ => Msg::AuditPlanRestore,
                 };
                 self.text(msg)
-                    .replace("{plan}", &self.plan(Some(self.target_name())))
+                    .replace("{plan}", &protect(self.plan(Some(self.target_name()))))
             }
             LimitRefused => {
                 let number = |name: &str| after.get(name).and_then(Value::as_u64).unwrap_or(0).to_string();
                 match Self::field(after, "limit").and_then(PlatformLimit::parse) {
                     Some(limit) => self
                         .text(Msg::AuditLimitRefused)
-                        .replace("{limit}", self.text(limit_label(limit)))
-                        .replace("{current}", &number("current"))
-                        .replace("{allowed}", &number("allowed")),
+                        .replace("{limit}", &protect(self.text(audit_limit_label(limit))))
+                        .replace("{current}", &protect(number("current")))
+                        .replace("{allowed}", &protect(number("allowed"))),
                     None => self
                         .text(Msg::AuditRateRefused)
-                        .replace("{allowed}", &number("allowed")),
+                        .replace("{allowed}", &protect(number("allowed"))),
                 }
             }
         };
         template
-            .replace("{who}", who(self.entry))
-            .replace("{offer}", &self.offer())
+            .replace("{who}", &protect(who(self.entry, self.locale)))
+            .replace("{offer}", &protect(self.offer()))
     }
+}
+
+/// A value put into a template, its braces set aside so that a later
+/// placeholder's filling cannot reach into it (a reason that reads "{who}").
+fn protect(value: impl AsRef<str>) -> String {
+    value.as_ref().replace('{', "\u{e000}").replace('}', "\u{e001}")
 }
 
 /// The entry as one sentence in `locale`.
 pub fn audit_sentence(entry: &AuditEntry, locale: Locale) -> String {
-    Recorded::new(entry, locale).sentence()
+    Recorded::new(entry, locale)
+        .sentence()
+        .replace('\u{e000}', "{")
+        .replace('\u{e001}', "}")
 }
 
 #[cfg(test)]
@@ -364,6 +386,35 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn what_people_typed_is_never_taken_for_a_placeholder() {
+        let mut suspended = entry(
+            "tenant.suspend",
+            "organization:acme",
+            None,
+            Some(r#"{"state":"suspended","reason":"see {who} and {offer}"}"#),
+        );
+        suspended.actor = "Bibind".into();
+        assert_eq!(
+            audit_sentence(&suspended, Locale::En),
+            "Bibind suspended the organization: see {who} and {offer}"
+        );
+        let refused = entry(
+            "limit.refused",
+            "sign-up",
+            None,
+            Some(r#"{"limit":"organizations_per_account","allowed":3,"current":3}"#),
+        );
+        let refused = AuditEntry {
+            actor: "anonymous".into(),
+            ..refused
+        };
+        assert_eq!(
+            audit_sentence(&refused, Locale::En),
+            "A request by someone was refused: 3 organizations owned by one account already, at most 3"
+        );
     }
 
     #[test]

@@ -383,7 +383,11 @@ messages! {
     AuditOlder => en: "Older entries", fr: "Entrées plus anciennes";
     AuditEmpty => en: "No entry matches.", fr: "Aucune entrée ne correspond.";
     AuditDetails => en: "Details", fr: "Détails";
-    AuditSomeService => en: "a service", fr: "un service";
+    AuditSomeService => en: "unknown", fr: "inconnu";
+    AuditSomeone => en: "someone", fr: "quelqu'un";
+    AuditLimitOrganizations => en: "organizations owned by one account", fr: "organisations possédées par un même compte";
+    AuditLimitPending => en: "subscriptions waiting in one organization", fr: "souscriptions en attente dans une même organisation";
+    AuditLimitPerAddress => en: "subscriptions asked for from one address in an hour", fr: "souscriptions demandées depuis une même adresse en une heure";
     AuditPlanValue => en: "the plan's value", fr: "la valeur de la formule";
     AuditOrganizationCreate => en: "{who} created the organization {name}", fr: "{who} a créé l'organisation {name}";
     AuditInvitationCreate => en: "{who} invited {email} with the role {role}", fr: "{who} a invité {email} avec le rôle {role}";

@@ -81,11 +81,11 @@ pub(crate) async fn list(
     limit: i64,
 ) -> Result<AuditPage> {
     let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-        "SELECT e.id, e.at, coalesce(e.actor_email, e.actor) AS actor, o.slug AS organization, e.action, e.target,
+        "SELECT e.id, e.at, coalesce(nullif(e.actor_email, ''), e.actor) AS actor, o.slug AS organization, e.action, e.target,
                 e.before::text AS before, e.after::text AS after, e.request_id, host(e.ip) AS ip,
                 -- What a sentence names: the subscription's offer, the plans' names.
                 (SELECT s.offer_kind FROM subscriptions s
-                  WHERE s.id = CASE WHEN e.target ~ '^subscription:[0-9a-f-]{36}'
+                  WHERE s.id = CASE WHEN e.target ~ '^subscription:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
                                     THEN substr(e.target, 14, 36)::uuid END) AS offer,
                 (SELECT jsonb_object_agg(p.code, jsonb_build_array(p.name_en, p.name_fr)) FROM plans p
                   WHERE p.code IN (e.before->>'plan', e.after->>'plan', e.before->>'requested_plan',

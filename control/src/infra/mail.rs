@@ -17,6 +17,7 @@ use crate::{
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    reply_to: Option<Mailbox>,
 }
 
 fn mail_error(detail: impl std::fmt::Display) -> Error {
@@ -41,12 +42,24 @@ impl Mailer {
         Ok(Self {
             transport,
             from: from.parse().map_err(mail_error)?,
+            reply_to: None,
+        })
+    }
+
+    /// Replies go to `support` (the sender is a no-reply address).
+    pub fn with_reply_to(self, support: &str) -> Result<Self> {
+        Ok(Self {
+            reply_to: Some(support.parse().map_err(mail_error)?),
+            ..self
         })
     }
 
     pub async fn send(&self, to: &str, message: &Letter) -> Result<()> {
-        let email = Message::builder()
-            .from(self.from.clone())
+        let mut builder = Message::builder().from(self.from.clone());
+        if let Some(support) = &self.reply_to {
+            builder = builder.reply_to(support.clone());
+        }
+        let email = builder
             .to(to.parse().map_err(mail_error)?)
             .subject(&message.subject)
             .header(ContentType::TEXT_PLAIN)

@@ -73,10 +73,10 @@ impl NoticeLetter<'_> {
                 ),
             ),
             (NoticeKind::OrganizationSuspended, Locale::Fr) => (
-                format!("{organization} est suspendue sur Bibind"),
+                format!("L'organisation {organization} est suspendue sur Bibind"),
                 format!(
                     "Bibind a suspendu {organization} : ses services sont arrêtés et gardent leurs données.\n\n{}\
-                     Pour régulariser ou poser une question, répondez à ce message.\n\n",
+                     Pour régulariser la situation ou poser une question, répondez à ce message.\n\n",
                     reason("Motif : ")
                 ),
             ),
@@ -85,7 +85,7 @@ impl NoticeLetter<'_> {
                 format!("Bibind has resumed {organization}: its services start again.\n\n{}", reason("Note: ")),
             ),
             (NoticeKind::OrganizationResumed, Locale::Fr) => (
-                format!("{organization} est de nouveau active sur Bibind"),
+                format!("L'organisation {organization} est de nouveau active sur Bibind"),
                 format!("Bibind a rétabli {organization} : ses services redémarrent.\n\n{}", reason("Note : ")),
             ),
             (NoticeKind::OrganizationClosed, Locale::En) => (
@@ -96,7 +96,7 @@ impl NoticeLetter<'_> {
                 ),
             ),
             (NoticeKind::OrganizationClosed, Locale::Fr) => (
-                format!("{organization} est fermée sur Bibind"),
+                format!("L'organisation {organization} est fermée sur Bibind"),
                 format!(
                     "Bibind a fermé {organization} et ses services.\n\n{}Pour poser une question, répondez à ce message.\n\n",
                     reason("Motif : ")

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{enqueue_in, ClaimedJob, NewJob};
 use crate::{
-    domain::{parse_job_kind, Action, NoticeKind, Role},
+    domain::{parse_job_kind, Action, NoticeKind, Role, SubscriptionState},
     Result,
 };
 
@@ -93,9 +93,12 @@ pub(crate) async fn queue_failed_setup(
     else {
         return Ok(());
     };
+    // A repair of a running service is a provision job too: its failure is
+    // Bibind's to handle, the service still runs.
     let organization = sqlx::query_scalar!(
-        "SELECT organization_id FROM subscriptions WHERE id = $1",
-        subscription
+        "SELECT organization_id FROM subscriptions WHERE id = $1 AND state = ANY($2)",
+        subscription,
+        &[SubscriptionState::Requested, SubscriptionState::Provisioning] as &[SubscriptionState],
     )
     .fetch_optional(&mut *tx)
     .await?;

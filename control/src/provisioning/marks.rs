@@ -41,6 +41,8 @@ impl Control {
         let mut tx = self.db.pool().begin().await?;
         let before = sqlx::query!(
             r#"SELECT organization_id, offer_kind, state AS "state: SubscriptionState",
+                      (SELECT o.state = 'closed' FROM organizations o WHERE o.id = organization_id)
+                        AS "organization_closed!",
                       suspended_from AS "suspended_from: SubscriptionState",
                       applied_state AS "applied: AppliedState"
                  FROM subscriptions WHERE id = $1 FOR UPDATE"#,
@@ -121,7 +123,8 @@ impl Control {
         .await?;
         let notice = match state_after {
             State::Active if state_changes => Some(NoticeKind::ServiceActive),
-            State::Closed if state_changes => Some(NoticeKind::ServiceClosed),
+            // A closed organization's owners were told that once, not per service.
+            State::Closed if state_changes && !before.organization_closed => Some(NoticeKind::ServiceClosed),
             _ => None,
         };
         if let Some(kind) = notice {

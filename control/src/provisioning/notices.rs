@@ -65,6 +65,8 @@ impl Control {
         };
         let offers = self.offer_names().await.map_err(database)?;
         let mut conn = self.db.pool().acquire().await.map_err(|e| database(e.into()))?;
+        // Every recipient is tried: one refused address does not hold the others back.
+        let mut refused = Vec::new();
         for notice in pending_notices(&mut conn, job).await.map_err(database)? {
             let locale = self.language_of(notice.recipient_identity).await;
             let detail = |name: &str| notice.details.get(name).and_then(serde_json::Value::as_str);
@@ -81,14 +83,19 @@ impl Control {
                 link: &link,
             }
             .letter(locale);
-            mailer
-                .send(&notice.recipient_email, &letter)
-                .await
-                .map_err(|error| StepFailure::transient(error.to_string()))?;
-            mark_notice_sent(&mut conn, notice.id, self.clock.now())
-                .await
-                .map_err(database)?;
+            match mailer.send(&notice.recipient_email, &letter).await {
+                Ok(()) => mark_notice_sent(&mut conn, notice.id, self.clock.now())
+                    .await
+                    .map_err(database)?,
+                Err(error) => refused.push(error.to_string()),
+            }
         }
-        Ok(Vec::new())
+        match refused.first() {
+            None => Ok(Vec::new()),
+            Some(first) => Err(StepFailure::transient(format!(
+                "{} of the notices not sent: {first}",
+                refused.len()
+            ))),
+        }
     }
 }

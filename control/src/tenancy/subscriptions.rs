@@ -63,6 +63,15 @@ impl Control {
         let mut tx = self.db.pool().begin().await?;
         let org =
             or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
+        // The engine moves a subscription's state under its row's lock: taken
+        // first, the state read next is the one this change acts on.
+        sqlx::query!(
+            "SELECT id FROM subscriptions WHERE id = $1 AND organization_id = $2 FOR UPDATE",
+            subscription,
+            org.id,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
         let live = live_subscriptions(&mut tx, org.id).await?;
         let Some(current) = live.into_iter().find(|s| s.id == subscription) else {
             return Ok(Err(Refusal::NotFound));

@@ -97,6 +97,11 @@ async fn owners_and_admins_hear_of_their_services_and_organization_in_their_lang
     assert!(
         suspended.text.contains("Why: Unpaid invoice") && suspended.text.contains("reply to this message")
     );
+    assert!(
+        suspended.reply_to.contains("support@"),
+        "replies reach Bibind: {:?}",
+        suspended.reply_to
+    );
     let suspendue = mail::latest_about(&owner.email, "est suspendue").await;
     assert!(
         suspendue.text.contains("Motif : Unpaid invoice"),

@@ -8,6 +8,8 @@ use super::env;
 pub struct Mail {
     pub to: Vec<String>,
     pub subject: String,
+    #[serde(default)]
+    pub reply_to: String,
     pub text: String,
 }
 

@@ -196,6 +196,7 @@ impl TestAppBuilder {
             smtp: Some(SmtpConfig {
                 address: env("TEST_SMTP_ADDRESS"),
                 from: "Bibind tests <no-reply@bibind.localhost>".to_owned(),
+                support: "Bibind support <support@bibind.localhost>".to_owned(),
             }),
             kratos: Some(OryConfig {
                 public_url: env("TEST_KRATOS_PUBLIC_URL"),
