@@ -3,27 +3,11 @@
 //! sends the verification and recovery codes in French to someone who chose
 //! French and in English to someone who chose English.
 
-use crate::support::{browser::unique_email, env, mail};
+use crate::support::{
+    browser::{create_identity_speaking, unique_email},
+    env, mail,
+};
 use reqwest::StatusCode;
-
-/// Creates an identity whose `traits.locale` is `locale`, address unverified.
-async fn identity_speaking(locale: &str, email: &str) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/admin/identities", env("TEST_KRATOS_ADMIN_URL")))
-        .json(&serde_json::json!({
-            "schema_id": "bibind-user",
-            "traits": { "email": email, "name": { "first": "Camille", "last": "Martin" }, "locale": locale },
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::CREATED,
-        "{:?}",
-        response.text().await
-    );
-}
 
 /// Asks Kratos, as a native app would, to mail a code to `email` in the
 /// `kind` flow (`verification` or `recovery`).
@@ -64,7 +48,7 @@ fn six_digit_numbers(text: &str) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_french_identity_gets_its_verification_code_in_french() {
     let email = unique_email("verification-fr");
-    identity_speaking("fr", &email).await;
+    create_identity_speaking("fr", &email).await;
     ask_for_code("verification", &email).await;
 
     let letter = mail::latest_to(&email).await;
@@ -81,7 +65,7 @@ async fn a_french_identity_gets_its_verification_code_in_french() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_english_identity_gets_its_verification_code_in_english() {
     let email = unique_email("verification-en");
-    identity_speaking("en", &email).await;
+    create_identity_speaking("en", &email).await;
     ask_for_code("verification", &email).await;
 
     let letter = mail::latest_to(&email).await;
@@ -98,7 +82,7 @@ async fn an_english_identity_gets_its_verification_code_in_english() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_french_identity_gets_its_recovery_code_in_french() {
     let email = unique_email("recovery-fr");
-    identity_speaking("fr", &email).await;
+    create_identity_speaking("fr", &email).await;
     ask_for_code("recovery", &email).await;
 
     let letter = mail::latest_to(&email).await;
@@ -114,7 +98,7 @@ async fn a_french_identity_gets_its_recovery_code_in_french() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_english_identity_gets_its_recovery_code_in_english() {
     let email = unique_email("recovery-en");
-    identity_speaking("en", &email).await;
+    create_identity_speaking("en", &email).await;
     ask_for_code("recovery", &email).await;
 
     let letter = mail::latest_to(&email).await;

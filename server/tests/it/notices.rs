@@ -15,8 +15,8 @@ use control::{
 };
 
 use crate::support::{
-    browser::unique_email,
-    env, mail,
+    browser::{create_identity_speaking, unique_email},
+    mail,
     provisioning::{person, Harness},
     tenancy::{create_organization, join},
 };
@@ -24,19 +24,8 @@ use crate::support::{
 /// Someone whose Kratos account chose `locale`.
 async fn speaking(name: &str, locale: &str) -> Caller {
     let email = unique_email(name);
-    let response = reqwest::Client::new()
-        .post(format!("{}/admin/identities", env("TEST_KRATOS_ADMIN_URL")))
-        .json(&serde_json::json!({
-            "schema_id": "bibind-user",
-            "traits": { "email": email, "name": { "first": "Camille", "last": "Martin" }, "locale": locale },
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{:?}", response.text().await);
-    let identity: serde_json::Value = response.json().await.unwrap();
     Caller {
-        identity_id: identity["id"].as_str().unwrap().to_owned(),
+        identity_id: create_identity_speaking(locale, &email).await,
         email,
         ..person(name)
     }

@@ -251,6 +251,30 @@ async fn create_identity_with(email: &str, password: &str, verified: bool) -> St
         .to_owned()
 }
 
+/// Creates an identity whose `traits.locale` is `locale`, address
+/// unverified, no credentials; returns its id.
+pub async fn create_identity_speaking(locale: &str, email: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{}/admin/identities", env("TEST_KRATOS_ADMIN_URL")))
+        .json(&serde_json::json!({
+            "schema_id": "bibind-user",
+            "traits": { "email": email, "name": { "first": "Camille", "last": "Martin" }, "locale": locale },
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "{:?}",
+        response.text().await
+    );
+    response.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Marks the identity's address verified, as Kratos does when the code it
 /// mailed is used.
 pub async fn verify_address(identity_id: &str) {
