@@ -79,7 +79,11 @@ describe('a customer\'s first hour', () => {
     // The engine sets the shop up meanwhile (the page follows it live).
     await page.locator('[data-subscription="ecommerce"][data-subscription-state="active"]').waitFor({ timeout: 60_000 });
     // What it reserves is measured as it starts, in the reader's local time.
-    await page.waitForSelector('[data-subscription="ecommerce"] [data-reservations-measured] time[data-localized]');
+    await page.waitForSelector('[data-subscription="ecommerce"] [data-usage-measured] time[data-localized]');
+    // What it really uses, in vCPU and GiB (not its reservations, shown below each bar, never in red).
+    assert.match(await shop.locator('[data-quota="cpu_millicores"]').innerText(), /0\.05\s*vCPU \/ 2\s*vCPU\s+1\s*vCPU reserved/);
+    assert.match(await shop.locator('[data-quota="memory_mib"]').innerText(), /615\s*MiB \/ 4\s*GiB\s+2\s*GiB reserved/);
+    assert.match(await shop.locator('[data-quota="storage_gib"]').innerText(), /2\s*GiB \/ 100\s*GiB\s+100\s*GiB reserved/);
 
     // Six seats held (the owner and five invitations): Starter's five do not fit.
     for (let i = 1; i <= 5; i += 1) await invite(page, slug, uniqueEmail(`seat${i}`));

@@ -187,7 +187,7 @@ async fn a_tenant_namespace_comes_up_with_quota_isolation_and_workloads() {
     assert_eq!(observed.quota, Some(QUOTA));
     // 2 × 250m + 1 × 500m; 2 × 512Mi + 1Gi; one 5Gi claim.
     assert_eq!(
-        observed.used,
+        observed.reserved,
         QuotaUsage {
             cpu_millicores: 1000,
             memory_mib: 2048,
@@ -353,7 +353,7 @@ async fn a_workload_over_the_quota_is_refused_with_the_api_servers_reason() {
         .await
         .expect("observe")
         .expect("present");
-    assert_eq!(observed.used.cpu_millicores, 1000);
+    assert_eq!(observed.reserved.cpu_millicores, 1000);
 }
 
 #[tokio::test]
@@ -375,8 +375,8 @@ async fn suspending_scales_every_workload_to_zero_and_resuming_restores_them() {
         observed.workloads.iter().all(|workload| workload.replicas == 0),
         "{observed:?}"
     );
-    assert_eq!(observed.used.cpu_millicores, 0);
-    assert_eq!(observed.used.storage_gib, 5, "claims outlive scaling down");
+    assert_eq!(observed.reserved.cpu_millicores, 0);
+    assert_eq!(observed.reserved.storage_gib, 5, "claims outlive scaling down");
 
     // Suspending twice, or re-running a workload step meanwhile, keeps it down.
     let version = harness
@@ -431,7 +431,7 @@ async fn suspending_scales_every_workload_to_zero_and_resuming_restores_them() {
         .map(|workload| (workload.name.as_str(), workload.replicas))
         .collect();
     assert_eq!(replicas, [("db", 1), ("web", 2)]);
-    assert_eq!(observed.used.cpu_millicores, 1000);
+    assert_eq!(observed.reserved.cpu_millicores, 1000);
     let (_, deployment) = harness
         .get("/apis/apps/v1/namespaces/sleepy/deployments/web")
         .await;
@@ -1032,4 +1032,84 @@ async fn a_namespace_or_object_that_is_not_ours_is_never_adopted_changed_or_dele
         .get("/api/v1/namespaces/acme-web/resourcequotas/bibind-quota")
         .await;
     assert_eq!(quota["spec"]["hard"], json!({ "pods": "3" }));
+}
+
+#[tokio::test]
+async fn consumption_is_read_from_pod_metrics_and_the_kubelets_volume_stats() {
+    let harness = harness().await;
+    provision(&harness, "metered").await;
+    // The controllers' pods, as kubectl lists them: two web replicas, db-0 with its claim.
+    let (status, pods) = harness.get("/api/v1/namespaces/metered/pods").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = pods["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pod| pod["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.contains(&"db-0"), "{names:?}");
+    let (status, selected) = harness
+        .get("/api/v1/namespaces/metered/pods?labelSelector=app.kubernetes.io%2Fname%3Dweb")
+        .await;
+    assert_eq!((status, selected["items"].as_array().unwrap().len()), (200, 2));
+    let (status, metrics) = harness
+        .get("/apis/metrics.k8s.io/v1beta1/namespaces/metered/pods/db-0")
+        .await;
+    assert_eq!((status, metrics["kind"].as_str()), (200, Some("PodMetrics")));
+    assert_eq!(
+        metrics["containers"][0]["usage"]["cpu"], "25000000n",
+        "5 % of 500m"
+    );
+    let (status, missing) = harness.get("/api/v1/nodes/elsewhere/proxy/stats/summary").await;
+    assert_eq!((status, missing["reason"].as_str()), (404, Some("NotFound")));
+
+    // A quiet service by default: 5 % of its CPU requests, 30 % of memory,
+    // 2 % of its volume (12.5m per web pod counts 12: whole millicores).
+    let consumed = harness.client.observe("metered").await.unwrap().unwrap().consumed;
+    assert_eq!(consumed.cpu_millicores, Some(49));
+    assert_eq!(consumed.memory_mib, Some(615), "30 % of 2 GiB, rounded up");
+    assert_eq!(consumed.storage_mib, Some(103), "2 % of 5 GiB, rounded up");
+
+    // Under load, the figures follow.
+    let status = harness
+        .http
+        .put(format!("{}/_sim/consumption/metered", harness.served.url()))
+        .json(&json!({ "cpu_percent": 80, "memory_percent": 90, "storage_percent": 50 }))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 204);
+    let consumed = harness.client.observe("metered").await.unwrap().unwrap().consumed;
+    assert_eq!(consumed.cpu_millicores, Some(800));
+    assert_eq!(consumed.memory_mib, Some(1844));
+    assert_eq!(consumed.storage_mib, Some(2560));
+
+    // No metrics-server (the API not served) or no right to the nodes'
+    // proxy: those figures are unknown, the observation still stands.
+    harness.fail(
+        "list_pod_metrics",
+        Fault {
+            status: Some(404),
+            ..Fault::default()
+        },
+    );
+    harness.fail(
+        "get_node_summary",
+        Fault {
+            status: Some(403),
+            ..Fault::default()
+        },
+    );
+    let observed = harness.client.observe("metered").await.unwrap().unwrap();
+    assert_eq!(observed.consumed, Default::default());
+    assert_eq!(observed.reserved.cpu_millicores, 1000);
+    harness.faults.clear();
+
+    // Suspended: nothing runs, nothing is consumed, and no pod mounts the volume to measure it.
+    harness.client.scale_workloads("metered", false).await.unwrap();
+    let consumed = harness.client.observe("metered").await.unwrap().unwrap().consumed;
+    assert_eq!((consumed.cpu_millicores, consumed.memory_mib), (Some(0), Some(0)));
+    assert_eq!(consumed.storage_mib, None);
 }

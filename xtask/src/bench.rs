@@ -177,7 +177,24 @@ pub fn run(args: &[String]) -> Result<()> {
         if let Some(header) = header {
             wrk.args(["-H", header]);
         }
+        // `BENCH_PERF_DATA=file`: the portal's CPU profile during the
+        // dashboard's run (`perf report -i file --no-children`), to see
+        // where its time goes without measuring anything else.
+        let profiler = match std::env::var_os("BENCH_PERF_DATA") {
+            Some(file) if name == "customer dashboard" => Some(
+                Command::new("perf")
+                    .args(["record", "-F", "499", "-p", &portal.pid().to_string(), "-o"])
+                    .arg(file)
+                    .args(["--", "sleep", &seconds.to_string()])
+                    .spawn()
+                    .context("perf record (Debian's linux-perf)")?,
+            ),
+            _ => None,
+        };
         let out = process::output(wrk.arg(&url))?;
+        if let Some(mut profiler) = profiler {
+            profiler.wait().context("perf record")?;
+        }
         let result = parse_wrk(&out);
         if expect_success && result.non_success > 0 {
             bail!(

@@ -4,7 +4,10 @@
 
 use control::domain::{Plan, QuotaKind};
 
-use crate::i18n::{format_count, format_cpu, format_mebibytes, format_price, Locale, Msg};
+use crate::i18n::{
+    format_count, format_cpu, format_cpu_used, format_mebibytes, format_mebibytes_used, format_price, Locale,
+    Msg,
+};
 
 /// A year costs ten months: two months free.
 pub fn yearly_price_cents(monthly_cents: u64) -> u64 {
@@ -38,6 +41,19 @@ pub fn quota_amount(locale: Locale, quota: QuotaKind, value: u32) -> String {
         QuotaKind::BackupRetentionDays => count(Msg::DayOne, Msg::DayOther),
         QuotaKind::OpenstackVcpus => format!("{value}\u{a0}{}", Msg::QuotaCpu.text(locale)),
         QuotaKind::OpenstackInstances => count(Msg::QuotaInstance, Msg::QuotaInstances),
+    }
+}
+
+/// What is really consumed of a CPU, memory or storage quota, given in
+/// millicores or MiB ([`QuotaKind::consumption_units`]).
+pub fn consumed_amount(locale: Locale, quota: QuotaKind, consumed: u64) -> String {
+    match quota {
+        QuotaKind::CpuMillicores => format!(
+            "{}\u{a0}{}",
+            format_cpu_used(locale, consumed),
+            Msg::QuotaCpu.text(locale)
+        ),
+        _ => format_mebibytes_used(locale, consumed),
     }
 }
 

@@ -309,9 +309,10 @@ messages! {
     QuotaPlainStorage => en: "Storage", fr: "Stockage";
     QuotaPlainBackup => en: "Backup retention", fr: "Rétention des sauvegardes";
     QuotaPlainOsRam => en: "OpenStack RAM", fr: "RAM OpenStack";
-    UsageReservedNote => en: "CPU, memory and storage: what your service reserves on our platform (set when it was set up, not what it stores), measured {time}.", fr: "CPU, mémoire et stockage : ce que votre service réserve sur notre plateforme (fixé à sa mise en place, pas ce qu'il stocke), mesuré le {time}.";
-    UsageNotMeasured => en: "CPU, memory and storage reservations: not measured yet.", fr: "Réservations de CPU, mémoire et stockage : pas encore mesurées.";
-    QuotaReserved => en: "reserved", fr: "réservés";
+    UsageMeasuredNote => en: "CPU, memory and storage: what your service really uses, measured {time}. Below each bar, what is set aside for it on our platform.", fr: "CPU, mémoire et stockage : ce que votre service utilise réellement, mesuré le {time}. Sous chaque barre, ce qui lui est réservé sur notre plateforme.";
+    UsageNotMeasured => en: "CPU, memory and storage: not measured yet.", fr: "CPU, mémoire et stockage : pas encore mesurés.";
+    QuotaReservedAmount => en: "{amount} reserved", fr: "{amount} réservés";
+    QuotaUseNotMeasured => en: "use not measured", fr: "utilisation non mesurée";
     SignInFor => en: "To continue to {application}.", fr: "Pour continuer vers {application}.";
     DayOne => en: "day", fr: "jour";
     DayOther => en: "days", fr: "jours";
@@ -650,9 +651,51 @@ pub fn format_cpu(locale: Locale, millicores: u32) -> String {
     }
 }
 
+/// Consumed CPU, which is often a small share of a vCPU: two decimals
+/// under one ("0.05", "0,05"), one above, "< 0.01" for a trace.
+pub fn format_cpu_used(locale: Locale, millicores: u64) -> String {
+    let text = match millicores {
+        0 => "0".to_owned(),
+        1..10 => "< 0.01".to_owned(),
+        10..1000 => format!("0.{:02}", millicores / 10),
+        _ => format!("{}.{}", millicores / 1000, millicores % 1000 / 100),
+    };
+    match locale {
+        Locale::En => text,
+        Locale::Fr => text.replace('.', ","),
+    }
+}
+
+/// Consumed memory or storage: MiB under a GiB, else GiB with one decimal
+/// ("1.5 GiB", "1,5 Gio").
+pub fn format_mebibytes_used(locale: Locale, mib: u64) -> String {
+    let (gib, mib_unit, point) = match locale {
+        Locale::En => ("GiB", "MiB", '.'),
+        Locale::Fr => ("Gio", "Mio", ','),
+    };
+    match (mib, mib % 1024 * 10 / 1024) {
+        (..1024, _) => format!("{mib}\u{a0}{mib_unit}"),
+        (_, 0) => format!("{}\u{a0}{gib}", mib / 1024),
+        (_, tenths) => format!("{}{point}{tenths}\u{a0}{gib}", mib / 1024),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn consumption_reads_in_vcpu_and_binary_units_in_each_language() {
+        assert_eq!(format_cpu_used(Locale::En, 0), "0");
+        assert_eq!(format_cpu_used(Locale::En, 4), "< 0.01");
+        assert_eq!(format_cpu_used(Locale::En, 49), "0.04");
+        assert_eq!(format_cpu_used(Locale::Fr, 250), "0,25");
+        assert_eq!(format_cpu_used(Locale::En, 1500), "1.5");
+        assert_eq!(format_mebibytes_used(Locale::En, 615), "615\u{a0}MiB");
+        assert_eq!(format_mebibytes_used(Locale::En, 1844), "1.8\u{a0}GiB");
+        assert_eq!(format_mebibytes_used(Locale::Fr, 2560), "2,5\u{a0}Gio");
+        assert_eq!(format_mebibytes_used(Locale::En, 2048), "2\u{a0}GiB");
+    }
 
     #[test]
     fn every_message_has_both_languages() {

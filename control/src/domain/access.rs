@@ -74,10 +74,20 @@ impl QuotaKind {
         Self::OpenstackInstances,
     ];
 
-    /// What the service reserves on Kubernetes (its requests, set at setup)
-    /// rather than what it consumes: full is normal, not an alarm.
+    /// Set aside for the service on Kubernetes (its requests, fixed at
+    /// setup): what it reserves and what it really consumes differ, and
+    /// both are shown.
     pub fn is_reservation(self) -> bool {
         matches!(self, Self::CpuMillicores | Self::MemoryMib | Self::StorageGib)
+    }
+
+    /// How many of the unit consumption is measured in (millicores, MiB)
+    /// make one of the quota's unit: 1024 MiB to a GiB of storage.
+    pub fn consumption_units(self) -> u64 {
+        match self {
+            Self::StorageGib => 1024,
+            _ => 1,
+        }
     }
 
     /// The column of `plans` and the `quota` of `quota_overrides`.

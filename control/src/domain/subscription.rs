@@ -76,7 +76,15 @@ pub struct QuotaUsage {
     pub limit: u32,
     /// The plan's own limit, when an override replaces it.
     pub plan_limit: Option<u32>,
+    /// In the quota's unit; for CPU, memory and storage, what is really
+    /// consumed, rounded up.
     pub used: Option<u32>,
+    /// CPU, memory and storage: what the service reserves (its requests),
+    /// in the quota's unit.
+    pub reserved: Option<u32>,
+    /// CPU, memory and storage: what it really consumes, in millicores or
+    /// MiB ([`QuotaKind::consumption_units`] to the quota's unit).
+    pub consumed: Option<u64>,
 }
 
 impl QuotaUsage {
@@ -105,9 +113,9 @@ pub struct SubscriptionView {
     pub quotas: Vec<QuotaUsage>,
     /// Registered devices (IoT).
     pub devices: Vec<Device>,
-    /// When the reservations on Kubernetes (CPU, memory, storage) were last
-    /// measured, UTC `YYYY-MM-DD HH:MM`; none before the first measure.
-    pub reservations_measured_at: Option<String>,
+    /// When CPU, memory and storage (reserved and consumed) were last
+    /// measured, UTC RFC 3339; none before the first measure.
+    pub measured_at: Option<String>,
     /// For the change-plan form: a change made meanwhile is refused as stale.
     pub version: i32,
     /// Its provisioning job under way, failed or cancelled.
@@ -136,6 +144,8 @@ mod tests {
             limit,
             plan_limit,
             used,
+            reserved: None,
+            consumed: None,
         };
         assert!(!usage(0, None, None).is_provided());
         assert!(!usage(0, None, Some(0)).is_provided());

@@ -167,7 +167,7 @@ impl ProvisioningRunner {
             return Ok(());
         }
         // Customers see what their services use beside their plan's limits.
-        if let Err(error) = self.control.record_observed_usage(ctx.id, &namespace.used).await {
+        if let Err(error) = self.control.record_observed_usage(ctx.id, &namespace).await {
             tracing::warn!(%error, subscription = %ctx.id, "cannot keep the observed usage");
         }
         let quota = namespace_quota(ctx);

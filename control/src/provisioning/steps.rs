@@ -328,7 +328,7 @@ impl ProvisioningRunner {
     async fn first_measure(&self, ctx: &SubscriptionContext) {
         match self.backends.kubernetes.observe(&ctx.instance()).await {
             Ok(Some(namespace)) => {
-                if let Err(error) = self.control.record_observed_usage(ctx.id, &namespace.used).await {
+                if let Err(error) = self.control.record_observed_usage(ctx.id, &namespace).await {
                     tracing::warn!(%error, subscription = %ctx.id, "cannot keep the observed usage");
                 }
             }

@@ -44,9 +44,12 @@ pub(crate) struct LiveSubscription {
     pub overrides: HashMap<QuotaKind, u32>,
     /// Registered devices (IoT), oldest first.
     pub devices: Vec<Device>,
-    /// CPU, memory and storage reserved, as last observed on its namespace.
-    pub observed: HashMap<QuotaKind, u32>,
-    /// When they were observed (UTC, `YYYY-MM-DD HH:MM`).
+    /// CPU, memory and storage reserved, as last observed on its namespace
+    /// (the quota's unit).
+    pub reserved: HashMap<QuotaKind, u32>,
+    /// What they really consume, where the cluster measures it (millicores, MiB).
+    pub consumed: HashMap<QuotaKind, u64>,
+    /// When they were observed (UTC, RFC 3339).
     pub observed_at: Option<String>,
 }
 
@@ -68,6 +71,8 @@ impl LiveSubscription {
                     limit,
                     plan_limit,
                     used: self.used(quota, holders),
+                    reserved: self.reserved.get(&quota).copied(),
+                    consumed: self.consumed.get(&quota).copied(),
                 })
             })
             .collect();
@@ -85,19 +90,22 @@ impl LiveSubscription {
                 .map(|plan| (plan.code.to_string(), plan.name.clone())),
             quotas,
             devices: self.devices.clone(),
-            reservations_measured_at: self.observed_at.clone(),
+            measured_at: self.observed_at.clone(),
             version: self.version,
             progress: None,
         }
     }
 
     /// What it uses of `quota`, where the portal knows it: seats taken by
-    /// `holders`, devices registered, and what was last observed of the rest.
+    /// `holders`, devices registered, and what was last measured of the
+    /// rest (really consumed, in the quota's unit, rounded up).
     pub fn used(&self, quota: QuotaKind, holders: &[Role]) -> Option<u32> {
         match quota {
             QuotaKind::Seats => Some(seats_used(self.offer, holders)),
             QuotaKind::Devices => Some(self.devices_used()),
-            _ => self.observed.get(&quota).copied(),
+            _ => self.consumed.get(&quota).map(|consumed| {
+                u32::try_from(consumed.div_ceil(quota.consumption_units())).unwrap_or(u32::MAX)
+            }),
         }
     }
 
@@ -135,9 +143,12 @@ struct SubscriptionRow {
     /// that is the plan's quota).
     device_list: String,
     /// As last observed on Kubernetes, when it was.
+    reserved_cpu_millicores: Option<i64>,
+    reserved_memory_mib: Option<i64>,
+    reserved_storage_gib: Option<i64>,
     used_cpu_millicores: Option<i64>,
     used_memory_mib: Option<i64>,
-    used_storage_gib: Option<i64>,
+    used_storage_mib: Option<i64>,
     observed_at: Option<String>,
 }
 
@@ -159,8 +170,9 @@ pub(crate) async fn live_subscriptions(
                   (SELECT coalesce(json_agg(json_build_array(d.id, d.name, to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
                                             ORDER BY d.created_at, d.name), '[]')
                      FROM devices d WHERE d.subscription_id = s.id)::text AS "device_list!",
-                  u.cpu_millicores AS "used_cpu_millicores?", u.memory_mib AS "used_memory_mib?",
-                  u.storage_gib AS "used_storage_gib?",
+                  u.cpu_reserved_millicores AS "reserved_cpu_millicores?", u.memory_reserved_mib AS "reserved_memory_mib?",
+                  u.storage_reserved_gib AS "reserved_storage_gib?", u.cpu_used_millicores AS "used_cpu_millicores?",
+                  u.memory_used_mib AS "used_memory_mib?", u.storage_used_mib AS "used_storage_mib?",
                   to_char(u.observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "observed_at?"
              FROM subscriptions s
              JOIN offers o ON o.kind = s.offer_kind
@@ -198,13 +210,21 @@ pub(crate) async fn live_subscriptions(
         };
         let overrides: Vec<(String, i64)> = stored_json(&row.override_list)?;
         let devices: Vec<(Uuid, String, String)> = stored_json(&row.device_list)?;
-        let observed = [
-            (QuotaKind::CpuMillicores, row.used_cpu_millicores),
-            (QuotaKind::MemoryMib, row.used_memory_mib),
-            (QuotaKind::StorageGib, row.used_storage_gib),
+        let reserved = [
+            (QuotaKind::CpuMillicores, row.reserved_cpu_millicores),
+            (QuotaKind::MemoryMib, row.reserved_memory_mib),
+            (QuotaKind::StorageGib, row.reserved_storage_gib),
         ]
         .into_iter()
-        .filter_map(|(quota, used)| Some((quota, u32::try_from(used?).unwrap_or(u32::MAX))))
+        .filter_map(|(quota, reserved)| Some((quota, u32::try_from(reserved?).unwrap_or(u32::MAX))))
+        .collect();
+        let consumed = [
+            (QuotaKind::CpuMillicores, row.used_cpu_millicores),
+            (QuotaKind::MemoryMib, row.used_memory_mib),
+            (QuotaKind::StorageGib, row.used_storage_mib),
+        ]
+        .into_iter()
+        .filter_map(|(quota, used)| Some((quota, u64::try_from(used?).unwrap_or(0))))
         .collect();
         subscriptions.push(LiveSubscription {
             id: row.id,
@@ -230,7 +250,8 @@ pub(crate) async fn live_subscriptions(
                     registered_on,
                 })
                 .collect(),
-            observed,
+            reserved,
+            consumed,
             observed_at: row.observed_at,
         });
     }

@@ -98,7 +98,7 @@ async fn life_cycle(offer: OfferKind, plan: &str, cloud: bool) {
     assert_eq!(overview.subscriptions[0].state, SubscriptionState::Active);
     assert_eq!(overview.subscriptions[0].progress, None);
     // What it reserves is measured as it starts, not at the reconciler's next round.
-    assert!(overview.subscriptions[0].reservations_measured_at.is_some());
+    assert!(overview.subscriptions[0].measured_at.is_some());
     let engine_events: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_events WHERE actor = 'system' AND action = 'subscription.provisioning' AND target = $1",
     )

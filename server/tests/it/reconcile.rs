@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 /// A subscription provisioned and running.
 struct Provisioned {
+    owner: control::Caller,
     slug: String,
     subscription: Uuid,
     instance: String,
@@ -37,6 +38,7 @@ async fn provisioned(harness: &Harness, plan: &str, offer: &str) -> Provisioned 
     let subscription = harness.active_subscription(&owner, &slug, plan).await;
     Provisioned {
         instance: control::domain::instance_name(&slug, OfferKind::from_code(offer).unwrap()),
+        owner,
         slug,
         subscription,
     }
@@ -151,19 +153,76 @@ async fn services_as_provisioned_have_not_drifted() {
         assert_eq!(drift_events(&harness, subscription).await, vec![]);
         assert_eq!(open_jobs(&harness, subscription).await, Vec::<String>::new());
     }
-    // What the shop's namespace uses reaches its page, beside the plan's
-    // limits: Odoo runs with half the plan's CPU and memory (2000 m, 4096 MiB)
-    // and a volume of the plan's storage (100 GiB).
-    let used: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT o.slug, u.cpu_millicores, u.memory_mib, u.storage_gib FROM subscription_usage u
-           JOIN subscriptions s ON s.id = u.subscription_id JOIN organizations o ON o.id = s.organization_id
-          WHERE s.id = $1",
-    )
-    .bind(shop.subscription)
-    .fetch_all(&harness.app.pool)
-    .await
-    .unwrap();
-    assert_eq!(used, vec![(shop.slug.clone(), 1000, 2048, 100)]);
+    // What the shop's namespace reserves and really consumes reaches its
+    // page, beside the plan's limits: Odoo runs with half the plan's CPU and
+    // memory (2000 m, 4096 MiB) and a volume of the plan's storage (100 GiB);
+    // the cluster's metrics say it uses 5 % of that CPU, 30 % of that memory
+    // and 2 % of its volume (the simulator's quiet default).
+    let usage =
+        |overview: control::domain::OrganizationOverview| -> Vec<(QuotaKind, Option<u32>, Option<u64>)> {
+            overview.subscriptions[0]
+                .quotas
+                .iter()
+                .filter(|usage| usage.quota.is_reservation())
+                .map(|usage| (usage.quota, usage.reserved, usage.consumed))
+                .collect()
+        };
+    let overview = harness
+        .control()
+        .organization_overview(&shop.owner, &shop.slug)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        usage(overview),
+        vec![
+            (QuotaKind::CpuMillicores, Some(1000), Some(50)),
+            (QuotaKind::MemoryMib, Some(2048), Some(615)),
+            (QuotaKind::StorageGib, Some(100), Some(2048)),
+        ]
+    );
+    // Suspended, the IoT service consumes nothing, and no running pod mounts a volume to measure.
+    let overview = harness
+        .control()
+        .organization_overview(&iot.owner, &iot.slug)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        usage(overview),
+        vec![
+            (QuotaKind::CpuMillicores, Some(0), Some(0)),
+            (QuotaKind::MemoryMib, Some(0), Some(0)),
+            (QuotaKind::StorageGib, Some(0), None),
+        ]
+    );
+    // Under load, the next round's measure follows; the reservations do not move.
+    let status = reqwest::Client::new()
+        .put(format!(
+            "{}/_sim/consumption/{}",
+            harness.stack.urls.kubernetes, shop.instance
+        ))
+        .json(&json!({ "cpu_percent": 95, "memory_percent": 50, "storage_percent": 10 }))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 204);
+    assert_eq!(reconcile(&harness).await, report(2, 0, 0, 0));
+    let overview = harness
+        .control()
+        .organization_overview(&shop.owner, &shop.slug)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        usage(overview),
+        vec![
+            (QuotaKind::CpuMillicores, Some(1000), Some(950)),
+            (QuotaKind::MemoryMib, Some(2048), Some(1024)),
+            (QuotaKind::StorageGib, Some(100), Some(10240)),
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::{
     kinds::{self, Generation, Kind},
-    quota,
+    metrics, quota,
     selectors::{FieldSelector, LabelSelector},
     status::ApiError,
 };
@@ -44,7 +44,7 @@ fn namespace_kind() -> &'static Kind {
     &kinds::KINDS[0]
 }
 
-fn now_rfc3339() -> String {
+pub fn now_rfc3339() -> String {
     let now = time::OffsetDateTime::now_utc();
     let whole_seconds = now.replace_nanosecond(0).unwrap_or(now);
     whole_seconds
@@ -197,6 +197,19 @@ impl Cluster {
             "metadata": metadata,
             "items": items,
         }))
+    }
+
+    /// The pods the Deployments and StatefulSets run (all namespaces for `None`).
+    pub fn pods(&self, namespace: Option<&str>) -> Vec<metrics::Pod> {
+        self.objects
+            .iter()
+            .filter(|((_, object_namespace, _), _)| namespace.is_none_or(|wanted| wanted == object_namespace))
+            .flat_map(|((plural, _, _), object)| match *plural {
+                "deployments" => metrics::pods_of("Deployment", object),
+                "statefulsets" => metrics::pods_of("StatefulSet", object),
+                _ => Vec::new(),
+            })
+            .collect()
     }
 
     /// Where a namespaced write may go: the namespace exists and is not terminating.

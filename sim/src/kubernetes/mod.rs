@@ -7,6 +7,7 @@
 
 mod cluster;
 mod kinds;
+mod metrics;
 mod quota;
 mod selectors;
 mod status;
@@ -22,7 +23,7 @@ use axum::{
     extract::{Query, State},
     http::{header::CONTENT_TYPE, HeaderMap, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, put},
     Json, Router,
 };
 use serde_json::{json, Value};
@@ -69,6 +70,7 @@ pub async fn run(options: Options) -> Result<(), String> {
 struct Simulator {
     cluster: Arc<Mutex<Cluster>>,
     faults: Faults,
+    loads: metrics::Loads,
 }
 
 impl Simulator {
@@ -89,12 +91,17 @@ pub fn router_with(faults: Faults, settings: Settings) -> Router {
     let simulator = Simulator {
         cluster: Arc::new(Mutex::new(Cluster::new(settings.termination_delay))),
         faults: faults.clone(),
+        loads: metrics::Loads::default(),
     };
+    let consumption = Router::new()
+        .route("/_sim/consumption/{namespace}", put(metrics::set_load))
+        .with_state(simulator.loads.clone());
     Router::new()
         .route("/version", get(version))
         .fallback(dispatch)
         .with_state(simulator)
         .merge(faults.routes())
+        .merge(consumption)
 }
 
 async fn version(State(simulator): State<Simulator>) -> Response {
@@ -217,6 +224,9 @@ async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Some(answer) = measured(&simulator, &method, &uri).await {
+        return answer.unwrap_or_else(IntoResponse::into_response);
+    }
     let target = match resolve(uri.path()) {
         Ok(target) => target,
         Err(error) => return error.into_response(),
@@ -297,4 +307,99 @@ fn perform(
             ))
         }
     }
+}
+
+/// A read of what the cluster runs and measures (pods, nodes, PodMetrics,
+/// a node's Summary), or `None` for the stored kinds.
+async fn measured(simulator: &Simulator, method: &Method, uri: &Uri) -> Option<Result<Response, ApiError>> {
+    let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
+    let (operation, namespace, name) = match segments.as_slice() {
+        ["api", "v1", "pods"] => ("list_pod", None, None),
+        ["api", "v1", "namespaces", namespace, "pods"] => ("list_pod", Some(*namespace), None),
+        ["api", "v1", "namespaces", namespace, "pods", name] => ("get_pod", Some(*namespace), Some(*name)),
+        ["apis", "metrics.k8s.io", "v1beta1", "pods"] => ("list_pod_metrics", None, None),
+        ["apis", "metrics.k8s.io", "v1beta1", "namespaces", namespace, "pods"] => {
+            ("list_pod_metrics", Some(*namespace), None)
+        }
+        ["apis", "metrics.k8s.io", "v1beta1", "namespaces", namespace, "pods", name] => {
+            ("get_pod_metrics", Some(*namespace), Some(*name))
+        }
+        ["api", "v1", "nodes"] => ("list_node", None, None),
+        ["api", "v1", "nodes", name] => ("get_node", None, Some(*name)),
+        ["api", "v1", "nodes", name, "proxy", "stats", "summary"] => ("get_node_summary", None, Some(*name)),
+        _ => return None,
+    };
+    if method != Method::GET {
+        return Some(Err(ApiError::method_not_allowed(method.as_str())));
+    }
+    if let Some(status) = simulator.faults.failure(operation).await {
+        return Some(Err(ApiError::injected(status)));
+    }
+    let query: Vec<(String, String)> = Query::try_from_uri(uri)
+        .map(|Query(pairs)| pairs)
+        .unwrap_or_default();
+    Some(
+        answer_measured(simulator, operation, namespace, name, &query).map(|body| Json(body).into_response()),
+    )
+}
+
+fn answer_measured(
+    simulator: &Simulator,
+    operation: &str,
+    namespace: Option<&str>,
+    name: Option<&str>,
+    query: &[(String, String)],
+) -> Result<Value, ApiError> {
+    let now = cluster::now_rfc3339();
+    if operation.ends_with("node") || operation == "get_node_summary" {
+        if name.is_some_and(|name| name != metrics::NODE) {
+            return Err(ApiError::measured_not_found("nodes", name.unwrap_or("")));
+        }
+        return Ok(match operation {
+            "list_node" => {
+                json!({ "kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": [metrics::node()] })
+            }
+            "get_node" => {
+                let mut node = metrics::node();
+                node["kind"] = json!("Node");
+                node["apiVersion"] = json!("v1");
+                node
+            }
+            _ => metrics::node_summary(&simulator.cluster().pods(None), &simulator.loads, &now),
+        });
+    }
+    let selector = match query.iter().find(|(key, _)| key == "labelSelector") {
+        Some((_, value)) => LabelSelector::parse(value)?,
+        None => LabelSelector::default(),
+    };
+    let mut pods: Vec<metrics::Pod> = simulator
+        .cluster()
+        .pods(namespace)
+        .into_iter()
+        .filter(|pod| pod.matches(&selector) && name.is_none_or(|name| pod.name() == name))
+        .collect();
+    let metrics = operation.ends_with("metrics");
+    if let Some(name) = name {
+        let Some(pod) = pods.pop() else {
+            let qualified = if metrics { "pods.metrics.k8s.io" } else { "pods" };
+            return Err(ApiError::measured_not_found(qualified, name));
+        };
+        return Ok(if metrics {
+            let mut found = pod.metrics(simulator.loads.of(pod.namespace()), &now);
+            found["kind"] = json!("PodMetrics");
+            found["apiVersion"] = json!("metrics.k8s.io/v1beta1");
+            found
+        } else {
+            let mut found = pod.object();
+            found["kind"] = json!("Pod");
+            found["apiVersion"] = json!("v1");
+            found
+        });
+    }
+    Ok(if metrics {
+        metrics::pod_metrics_list(&pods, &simulator.loads, &now)
+    } else {
+        let items: Vec<Value> = pods.iter().map(metrics::Pod::object).collect();
+        json!({ "kind": "PodList", "apiVersion": "v1", "metadata": { "resourceVersion": "1" }, "items": items })
+    })
 }

@@ -57,6 +57,12 @@ impl ApiError {
         Self::about(404, "NotFound", kind, name, "not found")
     }
 
+    /// 404 for a read-only resource the kind table does not hold (pods, nodes, PodMetrics).
+    pub fn measured_not_found(qualified: &str, name: &str) -> Self {
+        Self::new(404, "NotFound", format!("{qualified} \"{name}\" not found"))
+            .with_details(json!({ "name": name, "kind": qualified }))
+    }
+
     pub fn namespace_not_found(namespace: &str) -> Self {
         Self::new(404, "NotFound", format!("namespaces \"{namespace}\" not found"))
             .with_details(json!({ "name": namespace, "kind": "namespaces" }))

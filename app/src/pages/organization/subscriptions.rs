@@ -16,7 +16,7 @@ use crate::{
         button::{SMALL_DANGER, SMALL_QUIET},
         form::{csrf_field, FieldProblemText, SMALL_LABEL},
         local_time::LocalTime,
-        plan::{price_line, quota_amount},
+        plan::{consumed_amount, price_line, quota_amount},
         progress::ProvisioningPanel,
     },
     i18n::Msg,
@@ -85,14 +85,14 @@ impl Cards {
             });
         let reserves = subscription.quotas.iter().any(|q| q.quota.is_reservation());
         let measured = reserves.then(|| {
-            let note = match subscription.reservations_measured_at.clone() {
+            let note = match subscription.measured_at.clone() {
                 Some(at) => {
-                    let (head, tail) = self.t(Msg::UsageReservedNote).split_once("{time}").unwrap_or(("", ""));
+                    let (head, tail) = self.t(Msg::UsageMeasuredNote).split_once("{time}").unwrap_or(("", ""));
                     Either::Left(view! { {head}<LocalTime at />{tail} })
                 }
                 None => Either::Right(self.t(Msg::UsageNotMeasured)),
             };
-            view! { <p class="mt-1 text-xs text-slate-600" data-reservations-measured=subscription.reservations_measured_at.clone()>{note}</p> }
+            view! { <p class="mt-1 text-xs text-slate-600" data-usage-measured=subscription.measured_at.clone()>{note}</p> }
         });
         let usage = subscription
             .quotas
@@ -221,42 +221,67 @@ impl Cards {
         }
     }
 
-    /// One quota: a bar when the portal knows the usage, else the limit;
-    /// amounts in the units people read (vCPU, GiB).
+    /// One quota: a bar when the portal knows what is used, else the limit;
+    /// amounts in the units people read (vCPU, GiB). CPU, memory and
+    /// storage show what is really consumed, and below it what is reserved.
     fn quota_bar(&self, usage: QuotaUsage) -> impl IntoView {
+        let locale = self.locale;
         let label = self.t(quota_name(usage.quota));
-        let amount = |value: u32| quota_amount(self.locale, usage.quota, value);
+        let amount = |value: u32| quota_amount(locale, usage.quota, value);
         let limit = usage.limit;
         let plan = usage.plan_limit.map(
             |plan| view! { <span class="text-slate-500">" ("{self.t(Msg::OrgPlanValue)}" "{amount(plan)}")"</span> },
         );
-        // A reservation is full by design (what the service was set up
-        // with): its meter reads best full, not red.
-        let reserved = usage.quota.is_reservation();
-        let optimum = if reserved { limit } else { 0 };
+        let cluster = usage.quota.is_reservation();
+        // The meter counts in the finer unit consumption is measured in (MiB of a GiB quota).
+        let (value, max, shown) = if cluster {
+            let units = usage.quota.consumption_units();
+            let max = u64::from(limit).saturating_mul(units);
+            (
+                usage.consumed,
+                max,
+                usage
+                    .consumed
+                    .map(|consumed| consumed_amount(locale, usage.quota, consumed)),
+            )
+        } else {
+            (
+                usage.used.map(u64::from),
+                u64::from(limit),
+                usage.used.map(amount),
+            )
+        };
+        let figure = match &shown {
+            Some(shown) => format!("{shown} / {}", amount(limit)),
+            None => amount(limit),
+        };
         // A native meter: accessible, and drawn without inline styles (the CSP forbids them).
-        let bar = usage.used.map(|used| {
+        let bar = value.map(|value| {
             view! {
-                <meter class="mt-1 block h-2 w-full" min="0" max=limit value=used
-                    low=limit.saturating_mul(7) / 10 high=limit.saturating_mul(9) / 10 optimum=optimum aria-label=label>
-                    {format!("{} / {}", amount(used), amount(limit))}
+                <meter class="mt-1 block h-2 w-full" min="0" max=max value=value
+                    low=max.saturating_mul(7) / 10 high=max.saturating_mul(9) / 10 optimum="0" aria-label=label>
+                    {figure.clone()}
                 </meter>
             }
         });
-        let figure = match (usage.used, reserved) {
-            (Some(used), true) => format!(
-                "{} / {} {}",
-                amount(used),
-                amount(limit),
-                self.t(Msg::QuotaReserved)
-            ),
-            (Some(used), false) => format!("{} / {}", amount(used), amount(limit)),
-            (None, _) => amount(limit),
-        };
+        let reserved = cluster.then(|| {
+            let mut parts = Vec::new();
+            if let Some(reserved) = usage.reserved {
+                parts.push(
+                    self.t(Msg::QuotaReservedAmount)
+                        .replace("{amount}", &amount(reserved)),
+                );
+            }
+            if usage.consumed.is_none() {
+                parts.push(self.t(Msg::QuotaUseNotMeasured).to_owned());
+            }
+            view! { <dd class="text-xs text-slate-600" data-reserved=usage.reserved>{parts.join(" · ")}</dd> }
+        });
         view! {
-            <div data-quota=usage.quota.as_str() data-used=usage.used data-limit=limit>
+            <div data-quota=usage.quota.as_str() data-used=usage.used data-consumed=usage.consumed data-limit=limit>
                 <dt class="quota-label"><span>{label}</span><span class="font-medium text-slate-900">{figure}{plan}</span></dt>
                 <dd>{bar}</dd>
+                {reserved}
             </div>
         }
     }

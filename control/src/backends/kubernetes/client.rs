@@ -22,6 +22,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{json, Value};
 
 use super::{
+    consumption::{self, Consumption},
     errors::{self, BACKEND},
     keys, manifests, names, quantity, JobPhase, Kubernetes, NamespaceQuota, NamespaceRemoval,
     ObservedNamespace, ObservedWorkload, OneOffJob, QuotaUsage, TenantNamespace, Workload,
@@ -217,6 +218,65 @@ impl KubernetesClient {
             }
         }
         Ok(())
+    }
+
+    /// A GET of a path kube has no typed call for, as JSON.
+    async fn read_json(&self, path: &str) -> Result<Value, BackendError> {
+        let request = http::Request::get(path)
+            .body(Vec::new())
+            .map_err(|error| BackendError::refused(BACKEND, error.to_string()))?;
+        self.call(self.client.request::<Value>(request)).await
+    }
+
+    /// What the namespace's workloads consume, each figure unknown when its
+    /// source is missing, forbidden or failing (never a reason to fail an
+    /// observation: the reservations and drift still count).
+    async fn consumption(&self, namespace: &str) -> Consumption {
+        let metrics = self
+            .read_json(&format!(
+                "/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods"
+            ))
+            .await;
+        let (cpu_millicores, memory_mib) = match metrics {
+            Ok(list) => {
+                let (cpu, memory) = consumption::pod_metrics_totals(&list);
+                (Some(cpu), Some(memory))
+            }
+            Err(error) => {
+                tracing::debug!(%error, namespace, "CPU and memory not measured");
+                (None, None)
+            }
+        };
+        let storage_mib = self.storage_used(namespace).await.unwrap_or_else(|error| {
+            tracing::debug!(%error, namespace, "storage not measured");
+            None
+        });
+        Consumption {
+            cpu_millicores,
+            memory_mib,
+            storage_mib,
+        }
+    }
+
+    /// MiB used on the namespace's claims, from the Summary of each node its
+    /// pods run on; `None` when no pod runs (a suspended service's volumes
+    /// are mounted nowhere, so nothing measures them).
+    async fn storage_used(&self, namespace: &str) -> Result<Option<u64>, BackendError> {
+        let pods = self
+            .read_json(&format!("/api/v1/namespaces/{namespace}/pods"))
+            .await?;
+        let nodes = consumption::nodes_of(&pods);
+        if nodes.is_empty() {
+            return Ok(None);
+        }
+        let mut claims = BTreeMap::new();
+        for node in nodes {
+            let summary = self
+                .read_json(&format!("/api/v1/nodes/{node}/proxy/stats/summary"))
+                .await?;
+            consumption::claims_used(&summary, namespace, &mut claims);
+        }
+        Ok(Some(consumption::storage_mib(&claims)))
     }
 
     async fn observe_workloads(&self, namespace: &str) -> Result<Vec<ObservedWorkload>, BackendError> {
@@ -491,7 +551,7 @@ impl Kubernetes for KubernetesClient {
         let quota = self
             .get_opt(&self.api::<ResourceQuota>(namespace), names::QUOTA)
             .await?;
-        let (quota, used) = quota.as_ref().map(quota_of).unwrap_or_default();
+        let (quota, reserved) = quota.as_ref().map(quota_of).unwrap_or_default();
         let policy = self
             .get_opt(&self.api::<NetworkPolicy>(namespace), names::NETWORK_POLICY)
             .await?;
@@ -507,7 +567,8 @@ impl Kubernetes for KubernetesClient {
             terminating: is_terminating(&found),
             labels: found.metadata.labels.unwrap_or_default(),
             quota,
-            used,
+            reserved,
+            consumed: self.consumption(namespace).await,
             default_deny,
             workloads: self.observe_workloads(namespace).await?,
         }))

@@ -4,6 +4,7 @@
 //! API server (or `sim kubernetes`).
 
 mod client;
+pub mod consumption;
 mod errors;
 mod manifests;
 pub mod quantity;
@@ -96,7 +97,10 @@ pub struct ObservedNamespace {
     /// Being deleted: it cannot take new content until it is gone.
     pub terminating: bool,
     pub quota: Option<NamespaceQuota>,
-    pub used: QuotaUsage,
+    /// What the workloads request, as the quota counts it.
+    pub reserved: QuotaUsage,
+    /// What they really consume, where the cluster measures it.
+    pub consumed: consumption::Consumption,
     /// The isolation NetworkPolicy is there, as Bibind wants it.
     pub default_deny: bool,
     pub workloads: Vec<ObservedWorkload>,

@@ -44,6 +44,8 @@ fn suffix_factor(suffix: &str) -> Option<(i128, i128)> {
     let decimal = |power: u32| Some((1000i128.pow(power), 1));
     match suffix {
         "" => decimal(0),
+        "n" => Some((1, 1_000_000_000)),
+        "u" => Some((1, 1_000_000)),
         "m" => Some((1, 1000)),
         "k" => decimal(1),
         "M" => decimal(2),
@@ -128,6 +130,9 @@ mod tests {
     #[test]
     fn quantities_compare_in_milli_units() {
         assert_eq!(parse_milli("500m"), Some(500));
+        // metrics-server's nanocores.
+        assert_eq!(parse_milli("2510318n"), Some(2));
+        assert_eq!(parse_milli("250000u"), Some(250));
         assert_eq!(parse_milli("1000m"), parse_milli("1"));
         assert_eq!(parse_milli("1.5"), Some(1500));
         assert_eq!(parse_milli("1Ki"), Some(1_024_000));
