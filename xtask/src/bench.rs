@@ -177,13 +177,22 @@ pub fn run(args: &[String]) -> Result<()> {
         if let Some(header) = header {
             wrk.args(["-H", header]);
         }
-        // `BENCH_PERF_DATA=file`: the portal's CPU profile during the
-        // dashboard's run (`perf report -i file --no-children`), to see
-        // where its time goes without measuring anything else.
+        // `BENCH_PERF_DATA=file`: the portal's CPU profile with DWARF call
+        // stacks during the dashboard's run (`perf script -i file`), to see
+        // where its time goes (the release build has no frame pointers).
         let profiler = match std::env::var_os("BENCH_PERF_DATA") {
             Some(file) if name == "customer dashboard" => Some(
                 Command::new("perf")
-                    .args(["record", "-F", "499", "-p", &portal.pid().to_string(), "-o"])
+                    .args([
+                        "record",
+                        "-F",
+                        "499",
+                        "--call-graph",
+                        "dwarf,16384",
+                        "-p",
+                        &portal.pid().to_string(),
+                        "-o",
+                    ])
                     .arg(file)
                     .args(["--", "sleep", &seconds.to_string()])
                     .spawn()
