@@ -44,6 +44,25 @@ async fn provisioned(harness: &Harness, plan: &str, offer: &str) -> Provisioned 
     }
 }
 
+/// CPU, memory and storage as the subscription's page reads them: (quota, reserved, consumed).
+async fn cluster_usage(
+    harness: &Harness,
+    subscription: &Provisioned,
+) -> Vec<(QuotaKind, Option<u32>, Option<u64>)> {
+    let overview = harness
+        .control()
+        .organization_overview(&subscription.owner, &subscription.slug)
+        .await
+        .unwrap()
+        .unwrap();
+    overview.subscriptions[0]
+        .quotas
+        .iter()
+        .filter(|usage| usage.quota.is_reservation())
+        .map(|usage| (usage.quota, usage.reserved, usage.consumed))
+        .collect()
+}
+
 async fn reconcile(harness: &Harness) -> ReconcileReport {
     harness
         .runner
@@ -158,23 +177,8 @@ async fn services_as_provisioned_have_not_drifted() {
     // memory (2000 m, 4096 MiB) and a volume of the plan's storage (100 GiB);
     // the cluster's metrics say it uses 5 % of that CPU, 30 % of that memory
     // and 2 % of its volume (the simulator's quiet default).
-    let usage =
-        |overview: control::domain::OrganizationOverview| -> Vec<(QuotaKind, Option<u32>, Option<u64>)> {
-            overview.subscriptions[0]
-                .quotas
-                .iter()
-                .filter(|usage| usage.quota.is_reservation())
-                .map(|usage| (usage.quota, usage.reserved, usage.consumed))
-                .collect()
-        };
-    let overview = harness
-        .control()
-        .organization_overview(&shop.owner, &shop.slug)
-        .await
-        .unwrap()
-        .unwrap();
     assert_eq!(
-        usage(overview),
+        cluster_usage(&harness, &shop).await,
         vec![
             (QuotaKind::CpuMillicores, Some(1000), Some(50)),
             (QuotaKind::MemoryMib, Some(2048), Some(615)),
@@ -182,14 +186,8 @@ async fn services_as_provisioned_have_not_drifted() {
         ]
     );
     // Suspended, the IoT service consumes nothing, and no running pod mounts a volume to measure.
-    let overview = harness
-        .control()
-        .organization_overview(&iot.owner, &iot.slug)
-        .await
-        .unwrap()
-        .unwrap();
     assert_eq!(
-        usage(overview),
+        cluster_usage(&harness, &iot).await,
         vec![
             (QuotaKind::CpuMillicores, Some(0), Some(0)),
             (QuotaKind::MemoryMib, Some(0), Some(0)),
@@ -209,14 +207,8 @@ async fn services_as_provisioned_have_not_drifted() {
         .status();
     assert_eq!(status, 204);
     assert_eq!(reconcile(&harness).await, report(2, 0, 0, 0));
-    let overview = harness
-        .control()
-        .organization_overview(&shop.owner, &shop.slug)
-        .await
-        .unwrap()
-        .unwrap();
     assert_eq!(
-        usage(overview),
+        cluster_usage(&harness, &shop).await,
         vec![
             (QuotaKind::CpuMillicores, Some(1000), Some(950)),
             (QuotaKind::MemoryMib, Some(2048), Some(1024)),
