@@ -1,3 +1,6 @@
+// The pages' view types nest deeper than rustc's default of 128 once they
+// await their data in a bare `Suspend` (see `components::loaded`).
+#![recursion_limit = "256"]
 //! The Bibind portal's user interface. Pages render on the server (`ssr`)
 //! as plain HTML that works without JavaScript; the few interactive parts are
 //! islands (`#[island]`: the billing switch and prices, the live provisioning

@@ -80,7 +80,6 @@ messages! {
     ErrorTitle => en: "Something went wrong", fr: "Une erreur est survenue";
     ErrorBody => en: "We could not display this page. Our team has been told; please try again in a moment.", fr: "Nous n'avons pas pu afficher cette page. Notre équipe est prévenue ; réessayez dans un instant.";
     TryAgain => en: "Try again", fr: "Réessayer";
-    Loading => en: "Loading…", fr: "Chargement…";
     SignIn => en: "Sign in", fr: "Se connecter";
     SignUp => en: "Create an account", fr: "Créer un compte";
     SignOut => en: "Sign out", fr: "Se déconnecter";

@@ -65,13 +65,10 @@ fn title(kind: FlowKind) -> Msg {
 #[component]
 pub fn AuthFlowPage(kind: FlowKind) -> impl IntoView {
     let query = use_query_map();
-    let flow = Resource::new(
-        move || {
-            let q = query.read();
-            (q.get("flow"), q.get("return_to"), q.get("login_challenge"))
-        },
-        move |(id, return_to, login_challenge)| auth_flow(kind, id, return_to, login_challenge),
-    );
+    let flow = {
+        let q = query.read_untracked();
+        auth_flow(kind, q.get("flow"), q.get("return_to"), q.get("login_challenge"))
+    };
     let wide = kind == FlowKind::Settings;
     // Set by the rate limiter when it sent the browser back here.
     let retry_after = query
@@ -84,7 +81,7 @@ pub fn AuthFlowPage(kind: FlowKind) -> impl IntoView {
             <h1 id="auth-title" class=PAGE_TITLE>{t(title(kind))}</h1>
             {(kind == FlowKind::Recovery).then(|| view! { <p class="mt-2 text-slate-600">{t(Msg::RecoveryLead)}</p> })}
             {retry_after.map(|seconds| view! { <RateLimited seconds /> })}
-            <Loaded resource=flow loading_class="mt-6 text-slate-600" let:outcome>
+            <Loaded data=flow let:outcome>
                 {match outcome {
                     FlowOutcome::Ready(flow) => {
                         let return_to = flow.return_to.clone();

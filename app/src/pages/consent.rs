@@ -23,12 +23,14 @@ use crate::{
 #[component]
 pub fn ConsentPage() -> impl IntoView {
     let query = use_query_map();
-    let view_of = Resource::new(
-        move || query.read().get("consent_challenge").unwrap_or_default(),
-        consent_challenge,
+    let view_of = consent_challenge(
+        query
+            .read_untracked()
+            .get("consent_challenge")
+            .unwrap_or_default(),
     );
     view! {
-        <Loaded resource=view_of let:step>
+        <Loaded data=view_of let:step>
             {match step {
                 ConsentView::Ask(prompt) => view! { <ConsentForm prompt /> }.into_any(),
                 ConsentView::Redirect(url) => {

@@ -23,9 +23,9 @@ use crate::{
 pub fn InvitationPage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let details = Resource::new(token, invitation_details);
+    let details = invitation_details(untrack(token));
     view! {
-        <Loaded resource=details let:view>
+        <Loaded data=details let:view>
             {
                 let token = token();
                 match view {

@@ -20,7 +20,7 @@ use crate::{
 
 #[component]
 pub fn LandingPage() -> impl IntoView {
-    let catalog = Resource::new(|| (), |_| public_catalog());
+    let catalog = public_catalog();
     // `?billing=yearly`: a link the server renders without JavaScript; the
     // island switches prices in place, without a reload.
     let billing = Billing::from_query(use_query_map().read_untracked().get("billing").as_deref());
@@ -48,7 +48,7 @@ pub fn LandingPage() -> impl IntoView {
             <p class="mt-2 text-slate-600">{t(Msg::OffersLead)}</p>
             <IslandHints />
             <BillingChoice initial=billing>
-                <Loaded resource=catalog loading_class="mt-8 text-slate-600" let:offers>
+                <Loaded data=catalog let:offers>
                     {
                         offers.into_iter().map(|offer| view! { <OfferSection offer billing /> }).collect_view()
                     }

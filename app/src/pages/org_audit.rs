@@ -30,24 +30,19 @@ const FILTERS: &[(&str, Msg)] = &[
 pub fn OrganizationAuditPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let page = Resource::new(
-        move || {
-            let query = query.read();
-            (
-                params.read().get("slug").unwrap_or_default(),
-                query.get("action"),
-                query.get("actor"),
-                query.get("since"),
-                query.get("until"),
-                query.get("before").and_then(|b| b.parse::<i64>().ok()),
-            )
-        },
-        |(slug, action, actor, since, until, before)| {
-            organization_audit_page(slug, action, actor, since, until, before)
-        },
-    );
+    let page = {
+        let query = query.read_untracked();
+        organization_audit_page(
+            params.read_untracked().get("slug").unwrap_or_default(),
+            query.get("action"),
+            query.get("actor"),
+            query.get("since"),
+            query.get("until"),
+            query.get("before").and_then(|b| b.parse::<i64>().ok()),
+        )
+    };
     view! {
-        <Loaded resource=page let:view>
+        <Loaded data=page let:view>
             {
                 let slug = params.read_untracked().get("slug").unwrap_or_default();
                 match view {

@@ -25,7 +25,7 @@ use crate::{
 
 #[component]
 pub fn OrganizationsPage() -> impl IntoView {
-    let mine = Resource::new(|| (), |_| my_organizations());
+    let mine = my_organizations();
     // `?plan=…`: on the way from a plan card, each organization leads to
     // that plan's review, and a new one too.
     let plan = use_query_map()
@@ -50,7 +50,7 @@ pub fn OrganizationsPage() -> impl IntoView {
                 </a>
             </div>
             {plan.is_some().then(|| view! { <p class="mt-4 text-slate-700" data-pick-organization>{t(Msg::PlanPickOrganization)}</p> })}
-            <Loaded resource=mine loading_class="mt-6 text-slate-600" let:view>
+            <Loaded data=mine let:view>
                 {match view {
                     MemberView::Ready(orgs) => view! { <OrganizationList orgs plan=plan.clone() /> }.into_any(),
                     _ => sign_in_then(&here),
@@ -91,13 +91,13 @@ fn OrganizationList(orgs: Vec<OrganizationSummary>, plan: Option<PlanCode>) -> i
 
 #[component]
 pub fn NewOrganizationPage() -> impl IntoView {
-    let setup = Resource::new(|| (), |_| new_organization_setup());
+    let setup = new_organization_setup();
     view! {
         <Title text=t(Msg::OrgsCreate) />
         <section class="mx-auto max-w-xl" aria-labelledby="new-org-title">
             <h1 id="new-org-title" class=PAGE_TITLE>{t(Msg::OrgsCreate)}</h1>
             <p class="mt-2 text-slate-600">{t(Msg::OrgNewLead)}</p>
-            <Loaded resource=setup loading_class="mt-6 text-slate-600" let:view>
+            <Loaded data=setup let:view>
                 {match view {
                     MemberView::Ready(form) => view! { <NewOrganizationFields form /> }.into_any(),
                     _ => sign_in_then(crate::routes::NEW_ORGANIZATION),

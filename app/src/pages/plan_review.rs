@@ -33,14 +33,17 @@ pub fn PlanReviewPage() -> impl IntoView {
             params.get("code").unwrap_or_default(),
         )
     };
-    let page = Resource::new(key, |(slug, plan)| plan_review(slug, plan));
+    let page = {
+        let (slug, plan) = untrack(key);
+        plan_review(slug, plan)
+    };
     let here = move || {
         let (slug, plan) = key();
         crate::routes::plan_review(&slug, &plan)
     };
     view! {
         <Title text=t(Msg::PlanReviewTitle) />
-        <Loaded resource=page let:view>
+        <Loaded data=page let:view>
             {match view {
                 MemberView::Ready(page) => view! { <Review page slug=key().0 /> }.into_any(),
                 refused => member_refused(refused, &here()),

@@ -19,14 +19,14 @@ use crate::{
 
 #[component]
 pub fn SessionsPage() -> impl IntoView {
-    let sessions = Resource::new(|| (), |_| my_sessions());
+    let sessions = my_sessions();
     view! {
         <Title text=t(Msg::SessionsTitle) />
         <section class="mx-auto max-w-3xl" aria-labelledby="sessions-title">
             <h1 id="sessions-title" class=PAGE_TITLE>{t(Msg::SessionsTitle)}</h1>
             <p class="mt-2 text-slate-600">{t(Msg::SessionsLead)}</p>
             <RefusalNotice refusal=refusal_in_query() />
-            <Loaded resource=sessions loading_class="mt-6 text-slate-600" let:view>
+            <Loaded data=sessions let:view>
                 {
                     if view.sessions.is_empty() {
                         go_to(&crate::routes::sign_in_then(crate::routes::SESSIONS));

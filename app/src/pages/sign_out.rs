@@ -23,10 +23,10 @@ use crate::{
 #[component]
 pub fn SignOutPage() -> impl IntoView {
     let query = use_query_map();
-    let prompt = Resource::new(move || query.read().get("logout_challenge"), sign_out_prompt);
+    let prompt = sign_out_prompt(query.read_untracked().get("logout_challenge"));
     view! {
         <Title text=t(Msg::SignOutTitle) />
-        <Loaded resource=prompt let:view>
+        <Loaded data=prompt let:view>
             {match view {
                 SignOutView::NothingToEnd => {
                     go_to("/");

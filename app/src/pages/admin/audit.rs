@@ -30,25 +30,20 @@ const FILTERS: &[(&str, Msg)] = &[
 #[component]
 pub fn AdminAuditPage() -> impl IntoView {
     let query = use_query_map();
-    let page = Resource::new(
-        move || {
-            let q = query.read();
-            (
-                q.get("organization"),
-                q.get("action"),
-                q.get("actor"),
-                q.get("since"),
-                q.get("until"),
-                q.get("before").and_then(|b| b.parse::<i64>().ok()),
-            )
-        },
-        |(organization, action, actor, since, until, before)| {
-            admin_audit(organization, action, actor, since, until, before)
-        },
-    );
+    let page = {
+        let q = query.read_untracked();
+        admin_audit(
+            q.get("organization"),
+            q.get("action"),
+            q.get("actor"),
+            q.get("since"),
+            q.get("until"),
+            q.get("before").and_then(|b| b.parse::<i64>().ok()),
+        )
+    };
     view! {
         <Title text=t(Msg::AuditTitle) />
-        <Loaded resource=page let:access>
+        <Loaded data=page let:access>
             {match access {
                 AdminAccess::Granted(entries) => view! { <PlatformAudit entries /> }.into_any(),
                 refused => admin_refused(refused, crate::routes::ADMIN_AUDIT),

@@ -20,9 +20,9 @@ pub mod tenants;
 
 #[component]
 pub fn AdminHomePage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| admin_overview());
+    let overview = admin_overview();
     view! {
-        <Loaded resource=overview let:access>
+        <Loaded data=overview let:access>
             {match access {
                 AdminAccess::Granted(admins) => view! { <AdminList admins /> }.into_any(),
                 refused => admin_refused(refused, crate::routes::ADMIN),

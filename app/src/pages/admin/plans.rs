@@ -25,16 +25,12 @@ use crate::{
     pages::labels::{offer_label, quota_label},
 };
 
-fn plans_resource() -> Resource<Result<AdminAccess<WithToken<Vec<PlanRecord>>>, ServerFnError>> {
-    Resource::new(|| (), |_| admin_plan_list())
-}
-
 #[component]
 pub fn AdminPlansPage() -> impl IntoView {
-    let plans = plans_resource();
+    let plans = admin_plan_list();
     view! {
         <Title text=t(Msg::PlansTitle) />
-        <Loaded resource=plans let:access>
+        <Loaded data=plans let:access>
             {match access {
                 AdminAccess::Granted(WithToken { content, csrf_token }) => view! { <PlanList plans=content csrf_token /> }.into_any(),
                 refused => admin_refused(refused, crate::routes::ADMIN_PLANS),
@@ -89,9 +85,9 @@ fn PlanList(plans: Vec<PlanRecord>, csrf_token: String) -> impl IntoView {
 #[component]
 pub fn AdminPlanPage() -> impl IntoView {
     let params = use_params_map();
-    let plans = plans_resource();
+    let plans = admin_plan_list();
     view! {
-        <Loaded resource=plans let:access>
+        <Loaded data=plans let:access>
             {
                 let code = params.read_untracked().get("code").unwrap_or_default();
                 match access {

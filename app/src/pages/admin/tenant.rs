@@ -31,9 +31,9 @@ use crate::{
 pub fn AdminTenantPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let tenant = Resource::new(slug, admin_tenant);
+    let tenant = admin_tenant(untrack(slug));
     view! {
-        <Loaded resource=tenant let:access>
+        <Loaded data=tenant let:access>
             {
                 let here = crate::routes::admin_tenant(&slug());
                 match access {

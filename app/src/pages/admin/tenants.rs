@@ -34,26 +34,21 @@ fn sort_label(sort: OrganizationSort) -> Msg {
 #[component]
 pub fn AdminTenantsPage() -> impl IntoView {
     let query = use_query_map();
-    let tenants = Resource::new(
-        move || {
-            let q = query.read();
-            (
-                q.get("text"),
-                q.get("state"),
-                q.get("offer"),
-                q.get("plan"),
-                q.get("country"),
-                q.get("sort"),
-                q.get("page").and_then(|p| p.parse::<u32>().ok()),
-            )
-        },
-        |(text, state, offer, plan, country, sort, page)| {
-            admin_tenants(text, state, offer, plan, country, sort, page)
-        },
-    );
+    let tenants = {
+        let q = query.read_untracked();
+        admin_tenants(
+            q.get("text"),
+            q.get("state"),
+            q.get("offer"),
+            q.get("plan"),
+            q.get("country"),
+            q.get("sort"),
+            q.get("page").and_then(|p| p.parse::<u32>().ok()),
+        )
+    };
     view! {
         <Title text=t(Msg::AdminNavTenants) />
-        <Loaded resource=tenants let:access>
+        <Loaded data=tenants let:access>
             {match access {
                 AdminAccess::Granted(page) => view! { <TenantSearch page /> }.into_any(),
                 refused => admin_refused(refused, crate::routes::ADMIN_TENANTS),

@@ -48,13 +48,10 @@ impl Section {
 
 #[component]
 pub fn OrganizationPage(section: crate::api::OrganizationSection) -> impl IntoView {
-    let params = use_params_map();
-    let page = Resource::new(
-        move || params.read().get("slug").unwrap_or_default(),
-        move |slug| organization_page(slug, Some(section)),
-    );
+    let slug = use_params_map().read_untracked().get("slug").unwrap_or_default();
+    let page = organization_page(slug, Some(section));
     view! {
-        <Loaded resource=page let:view>
+        <Loaded data=page let:view>
             // The page itself stays typed (see `Cards::view`).
             {match view {
                 MemberView::Ready(data) => Either::Left(view! { <OrganizationDetails data /> }),
