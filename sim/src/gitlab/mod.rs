@@ -41,6 +41,10 @@ pub struct Options {
     /// The access token clients must send (`PRIVATE-TOKEN` or Bearer).
     #[arg(long, env = "SIM_GITLAB_TOKEN")]
     token: String,
+    /// A second token, with the `read_api` scope only: it reads, and every
+    /// write it attempts is refused with 403 `insufficient_scope`.
+    #[arg(long, env = "SIM_GITLAB_READ_TOKEN")]
+    read_token: Option<String>,
     /// Delete groups at once, as an instance with delayed deletion off.
     #[arg(long)]
     no_delayed_deletion: bool,
@@ -51,6 +55,7 @@ pub struct Options {
 
 pub async fn run(options: Options) -> Result<(), String> {
     let simulator = Simulator::new(options.token);
+    simulator.lock().read_token = options.read_token;
     simulator.set_delayed_deletion(!options.no_delayed_deletion);
     for path in &options.groups {
         let id = simulator.add_group(path, None);
@@ -77,6 +82,7 @@ pub struct Simulator {
 
 struct Gitlab {
     token: String,
+    read_token: Option<String>,
     delayed_deletion: bool,
     groups: BTreeMap<i64, Group>,
     next_group_id: i64,
@@ -127,6 +133,7 @@ impl Simulator {
         Self {
             state: Arc::new(Mutex::new(Gitlab {
                 token: token.into(),
+                read_token: None,
                 delayed_deletion: true,
                 groups: BTreeMap::new(),
                 next_group_id: 1,
@@ -148,6 +155,8 @@ impl Simulator {
 
     pub fn router(&self) -> Router {
         Router::new()
+            .route("/api/v4/user", get(current_user))
+            .route("/api/v4/version", get(version))
             .route("/api/v4/groups", get(list_groups).post(create_group))
             .route(
                 "/api/v4/groups/{id}",
@@ -322,20 +331,79 @@ fn missing(fields: &[&str]) -> Response {
 }
 
 async fn authenticate(State(simulator): State<Simulator>, request: Request, next: Next) -> Response {
-    let token = simulator.lock().token.clone();
+    let (token, read_token) = {
+        let gitlab = simulator.lock();
+        (gitlab.token.clone(), gitlab.read_token.clone())
+    };
     let headers = request.headers();
     let private = headers.get("private-token").and_then(|value| value.to_str().ok());
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "));
-    if private != Some(token.as_str()) && bearer != Some(token.as_str()) {
-        return message(StatusCode::UNAUTHORIZED, "401 Unauthorized");
+    let sent = private.or(bearer);
+    if sent == Some(token.as_str()) {
+        return next.run(request).await;
     }
-    next.run(request).await
+    if sent.is_some() && sent == read_token.as_deref() {
+        if request.method() == http::Method::GET {
+            return next.run(request).await;
+        }
+        // What GitLab answers a token whose scopes do not cover the call.
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({
+                "error": "insufficient_scope",
+                "error_description": "The request requires higher privileges than provided by the access token.",
+                "scope": "api",
+            })),
+        )
+            .into_response();
+    }
+    message(StatusCode::UNAUTHORIZED, "401 Unauthorized")
+}
+
+/// `GET /user`: the token's owner, a bot user (what python-gitlab's
+/// `Gitlab.auth()` reads first).
+async fn current_user(headers: HeaderMap) -> Response {
+    Json(json!({
+        "id": 1,
+        "username": "bibind-provisioning",
+        "name": "Bibind provisioning",
+        "state": "active",
+        "locked": false,
+        "avatar_url": null,
+        "web_url": absolute(&headers, "/bibind-provisioning"),
+        "created_at": "2026-01-01T00:00:00.000Z",
+        "bot": true,
+        "is_admin": false,
+        "two_factor_enabled": false,
+        "external": false,
+    }))
+    .into_response()
+}
+
+/// `GET /version` (python-gitlab's `Gitlab.version()`).
+async fn version() -> Response {
+    Json(json!({
+        "version": "18.5.0",
+        "revision": "sim",
+        "kas": {"enabled": false, "externalUrl": null, "externalK8sProxyUrl": null, "version": null},
+        "enterprise": false,
+    }))
+    .into_response()
 }
 
 type Params = Query<Vec<(String, String)>>;
+
+/// A Boolean parameter as Grape reads it (dry-types' `Params::Bool`):
+/// python-gitlab sends Python's `True`, curl users `true` or `1`.
+fn truthy(value: &str) -> bool {
+    matches!(
+        value,
+        "1" | "on" | "On" | "ON" | "t" | "T" | "true" | "True" | "TRUE" | "y" | "Y" | "yes" | "Yes" | "YES"
+    )
+}
 
 fn absolute(headers: &HeaderMap, path: &str) -> String {
     let host = headers
@@ -394,7 +462,7 @@ async fn list_groups(
         .map(|(_, value)| value.to_lowercase());
     let top_level_only = query
         .iter()
-        .any(|(key, value)| key == "top_level_only" && value == "true");
+        .any(|(key, value)| key == "top_level_only" && truthy(value));
     let groups: Vec<Value> = gitlab
         .groups
         .values()
@@ -525,8 +593,7 @@ async fn delete_group(
             .find(|(name, _)| name == key)
             .map(|(_, value)| value.as_str())
     };
-    let permanently =
-        parameter("permanently_remove").is_some_and(|value| matches!(value, "true" | "1" | "yes" | "on"));
+    let permanently = parameter("permanently_remove").is_some_and(truthy);
     let Some(group) = gitlab.groups.get(&id) else {
         return group_not_found();
     };
@@ -608,9 +675,7 @@ async fn list_deploy_tokens(
     let Some(group) = gitlab.find(&id).and_then(|id| gitlab.groups.get(&id)) else {
         return group_not_found();
     };
-    let active_only = query
-        .iter()
-        .any(|(key, value)| key == "active" && value == "true");
+    let active_only = query.iter().any(|(key, value)| key == "active" && truthy(value));
     let tokens: Vec<Value> = group
         .deploy_tokens
         .iter()
