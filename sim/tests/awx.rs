@@ -123,7 +123,8 @@ async fn awx_refuses_to_filter_on_extra_vars_and_pages_with_relative_links() -> 
     let (status, page) = get(&served, "/api/v2/jobs/?page_size=2&order_by=-id", TOKEN).await?;
     assert_eq!(status, 200);
     assert_eq!(page["count"], 3);
-    assert_eq!(page["next"], "/api/v2/jobs/?page_size=2&order_by=-id&page=2");
+    // DRF's `replace_query_param`: keys sorted.
+    assert_eq!(page["next"], "/api/v2/jobs/?order_by=-id&page=2&page_size=2");
     assert_eq!(page["previous"], Value::Null);
     assert!(page["results"][0]["id"].as_i64() > page["results"][1]["id"].as_i64());
     let (status, body) = get(&served, "/api/v2/jobs/?page=9", TOKEN).await?;
@@ -142,6 +143,69 @@ async fn a_missing_or_wrong_token_is_a_401_with_the_login_hint() -> TestResult {
         body["detail"],
         "Authentication credentials were not provided. To establish a login session, visit /api/login/."
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn clients_discover_the_api_and_a_read_token_cannot_launch() -> TestResult {
+    let (simulator, served, _client) = start(Duration::ZERO).await?;
+    simulator.add_read_token("reader");
+    let (status, root) = get(&served, "/api/", "").await?;
+    assert_eq!((status, &root["current_version"]), (200, &json!("/api/v2/")));
+    let (status, version) = get(&served, "/api/v2/", "").await?;
+    assert_eq!(
+        (status, &version["job_templates"]),
+        (200, &json!("/api/v2/job_templates/"))
+    );
+    let (status, me) = get(&served, "/api/v2/me/", TOKEN).await?;
+    assert_eq!((status, &me["results"][0]["username"]), (200, &json!("admin")));
+    assert_eq!(get(&served, "/api/v2/config/", "").await?.0, 401);
+
+    // The awx CLI's flags come from OPTIONS; a read token is offered no POST.
+    let http = reqwest::Client::new();
+    let options = |token: &'static str| {
+        http.request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/v2/job_templates/1/launch/", served.url()),
+        )
+        .bearer_auth(token)
+        .send()
+    };
+    let writer = options(TOKEN).await?;
+    assert_eq!(
+        writer
+            .headers()
+            .get("allow")
+            .and_then(|allow| allow.to_str().ok()),
+        Some("GET, POST, HEAD, OPTIONS")
+    );
+    let writer: Value = writer.json().await?;
+    assert_eq!(writer["actions"]["POST"]["extra_vars"]["type"], "json");
+    let reader: Value = options("reader").await?.json().await?;
+    assert_eq!(reader["actions"]["POST"], Value::Null);
+
+    let refused = http
+        .post(format!("{}/api/v2/job_templates/5/launch/", served.url()))
+        .bearer_auth("reader")
+        .json(&json!({}))
+        .send()
+        .await?;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_eq!(
+        refused.json::<Value>().await?,
+        json!({"detail": "You do not have permission to perform this action."})
+    );
+    let put = http
+        .put(format!("{}/api/v2/jobs/", served.url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await?;
+    assert_eq!(put.status().as_u16(), 405);
+    assert_eq!(
+        put.json::<Value>().await?,
+        json!({"detail": "Method \"PUT\" not allowed."})
+    );
+    assert_eq!(simulator.job_count(), 0);
     Ok(())
 }
 

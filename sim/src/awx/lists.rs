@@ -1,7 +1,8 @@
 //! AWX list endpoints: Django field lookups in the query (`name`,
-//! `name__icontains`, `not__status`, …), `search`, `order_by`, and DRF
-//! page-number pagination (`count`, relative `next`/`previous`,
-//! `results`; 25 a page by default, 200 at most).
+//! `name__icontains`, `not__status`, …) on the fields `OPTIONS` marks
+//! filterable, `search`, `order_by`, and DRF page-number pagination
+//! (`count`, relative `next`/`previous`, `results`; 25 a page by default,
+//! 200 at most).
 
 use axum::{
     response::{IntoResponse, Response},
@@ -10,29 +11,7 @@ use axum::{
 use http::StatusCode;
 use serde_json::{json, Value};
 
-pub const TEMPLATE_FIELDS: [&str; 8] = [
-    "id",
-    "name",
-    "description",
-    "job_type",
-    "inventory",
-    "project",
-    "playbook",
-    "organization",
-];
-pub const JOB_FIELDS: [&str; 11] = [
-    "id",
-    "name",
-    "status",
-    "failed",
-    "job_template",
-    "launch_type",
-    "inventory",
-    "project",
-    "playbook",
-    "created",
-    "finished",
-];
+use super::metadata::Model;
 
 /// Never filters: paging, ordering, output (awx/api/filters.py RESERVED_NAMES).
 const RESERVED: [&str; 11] = [
@@ -71,16 +50,10 @@ const LOOKUPS: [&str; 15] = [
 const PREVENT_SEARCH: [&str; 3] = ["extra_vars", "artifacts", "job_env"];
 
 const DEFAULT_PAGE_SIZE: usize = 25;
-const MAX_PAGE_SIZE: usize = 200;
+pub const MAX_PAGE_SIZE: usize = 200;
 
 /// One page of `items`, filtered and ordered as the query asks.
-pub fn page(
-    path: &str,
-    model: &str,
-    fields: &[&str],
-    items: Vec<Value>,
-    query: &[(String, String)],
-) -> Response {
+pub fn page(path: &str, model: &Model, items: Vec<Value>, query: &[(String, String)]) -> Response {
     let mut items = items;
     for (key, value) in query.iter().filter(|(key, _)| !RESERVED.contains(&key.as_str())) {
         let (negate, lookup) = match key.strip_prefix("not__") {
@@ -100,20 +73,20 @@ pub fn page(
                 &format!("Filtering on {root} is not allowed."),
             );
         }
-        if !fields.contains(&field) {
+        if !model.field(field).is_some_and(|field| field.filterable) {
             return error(
                 StatusCode::BAD_REQUEST,
-                &format!("{model} has no field named '{root}'"),
+                &format!("{} has no field named '{root}'", model.name),
             );
         }
-        items.retain(|item| matches(&item[field], operator, value) != negate);
+        items.retain(|item| matches(value_of(item, field), operator, value) != negate);
     }
     if let Some((_, term)) = query.iter().find(|(key, _)| key == "search") {
         let term = term.to_lowercase();
         items.retain(|item| {
-            ["name", "description"].iter().any(|field| {
-                item[*field]
-                    .as_str()
+            model.search_fields.iter().any(|field| {
+                item.get(*field)
+                    .and_then(Value::as_str)
                     .is_some_and(|text| text.to_lowercase().contains(&term))
             })
         });
@@ -128,7 +101,7 @@ pub fn page(
             None => (false, order),
         };
         items.sort_by(|a, b| {
-            let ordering = compare(&a[field], &b[field]);
+            let ordering = compare(value_of(a, field), value_of(b, field));
             if descending {
                 ordering.reverse()
             } else {
@@ -157,14 +130,26 @@ pub fn page(
     if page > pages {
         return error(StatusCode::NOT_FOUND, "Invalid page.");
     }
+    // DRF's `replace_query_param`: the request's query with `page` set,
+    // keys sorted, `page_size` capped.
     let link = |target: usize| {
-        let mut pairs: Vec<String> = query
+        let mut pairs: Vec<(&str, String)> = query
             .iter()
             .filter(|(key, _)| key != "page")
+            .map(|(key, value)| match key.as_str() {
+                "page_size" if value.parse::<usize>().is_ok_and(|size| size > MAX_PAGE_SIZE) => {
+                    (key.as_str(), MAX_PAGE_SIZE.to_string())
+                }
+                _ => (key.as_str(), value.clone()),
+            })
+            .collect();
+        pairs.push(("page", target.to_string()));
+        pairs.sort_by(|a, b| a.0.cmp(b.0));
+        let encoded: Vec<String> = pairs
+            .iter()
             .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
             .collect();
-        pairs.push(format!("page={target}"));
-        format!("{path}?{}", pairs.join("&"))
+        format!("{path}?{}", encoded.join("&"))
     };
     let results: Vec<Value> = items
         .into_iter()
@@ -184,13 +169,19 @@ fn error(status: StatusCode, detail: &str) -> Response {
     (status, Json(json!({"detail": detail}))).into_response()
 }
 
+/// Python's `quote_plus`, as `urlencode` writes query values.
 fn encode(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            b' ' => "+".to_owned(),
             _ => format!("%{byte:02X}"),
         })
         .collect()
+}
+
+fn value_of<'a>(item: &'a Value, field: &str) -> &'a Value {
+    item.get(field).unwrap_or(&Value::Null)
 }
 
 fn as_text(value: &Value) -> String {
