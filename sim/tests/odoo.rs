@@ -1,6 +1,7 @@
 //! Conformance of `control`'s Odoo client (JSON-RPC over HTTP) against the
 //! Odoo simulator served in-process: databases, modules, OAuth provider,
-//! users, idempotent re-runs, drift, error shapes and injected faults.
+//! users, idempotent re-runs, drift, error shapes and injected faults; and
+//! the same state reached over XML-RPC and the web session.
 
 #![allow(clippy::panic)]
 
@@ -372,6 +373,111 @@ async fn injected_faults_are_transient_and_a_retry_does_not_duplicate() -> TestR
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "the client's timeout ends a hang"
+    );
+    Ok(())
+}
+
+/// An XML-RPC call as Python's `xmlrpc.client` writes it, string arguments only.
+fn xml_call(method: &str, args: &[&str]) -> String {
+    let params: String = args
+        .iter()
+        .map(|arg| format!("<param>\n<value><string>{arg}</string></value>\n</param>\n"))
+        .collect();
+    format!("<?xml version='1.0'?>\n<methodCall>\n<methodName>{method}</methodName>\n<params>\n{params}<param>\n<value><struct>\n</struct></value>\n</param>\n</params>\n</methodCall>\n")
+}
+
+#[tokio::test]
+async fn xml_rpc_reaches_the_same_databases_and_answers_faults() -> TestResult {
+    let (_simulator, served, client) = start().await?;
+    client.ensure_database(&instance(&served, "acme")).await?;
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: String| {
+        http.post(format!("{}{path}", served.url()))
+            .header("content-type", "text/xml")
+            .body(body)
+            .send()
+    };
+    let answer = post(
+        "/xmlrpc/2/common",
+        xml_call("authenticate", &["acme", "admin@acme.example", "admin-secret"]),
+    )
+    .await?;
+    assert_eq!(answer.status(), 200);
+    assert!(answer
+        .text()
+        .await?
+        .contains("<params>\n<param>\n<value><int>2</int></value>\n</param>"));
+
+    let refused = post(
+        "/xmlrpc/2/common",
+        xml_call("authenticate", &["acme", "admin@acme.example", "wrong"]),
+    )
+    .await?
+    .text()
+    .await?;
+    assert!(
+        refused.contains("<value><boolean>0</boolean></value>"),
+        "{refused}"
+    );
+
+    // A wrong master password: fault 3 on /xmlrpc/2/, "AccessDenied" on /xmlrpc/.
+    let denied = post("/xmlrpc/2/db", xml_call("drop", &["wrong", "acme"])).await?;
+    assert_eq!(denied.status(), 200, "faults come with HTTP 200");
+    let denied = denied.text().await?;
+    assert!(denied.contains("<fault>"));
+    assert!(denied.contains("<name>faultCode</name>\n<value><int>3</int></value>"));
+    assert!(denied.contains("<value><string>Access Denied</string></value>"));
+    let legacy = post("/xmlrpc/db", xml_call("drop", &["wrong", "acme"]))
+        .await?
+        .text()
+        .await?;
+    assert!(legacy.contains("<name>faultCode</name>\n<value><string>AccessDenied</string></value>"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_web_session_is_a_cookie_that_signs_calls_in() -> TestResult {
+    let (_simulator, served, client) = start().await?;
+    client.ensure_database(&instance(&served, "acme")).await?;
+    let http = reqwest::Client::new();
+    let call = |path: &str, params: Value, cookie: Option<&str>| {
+        let mut request = http
+            .post(format!("{}{path}", served.url()))
+            .json(&json!({"jsonrpc": "2.0", "method": "call", "params": params, "id": 1}));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send()
+    };
+    let signed_in = call(
+        "/web/session/authenticate",
+        json!({"db": "acme", "login": "admin@acme.example", "password": "admin-secret"}),
+        None,
+    )
+    .await?;
+    let cookie = signed_in
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .ok_or("no session cookie")?
+        .to_owned();
+    assert!(cookie.starts_with("session_id="));
+    let info: Value = signed_in.json().await?;
+    assert_eq!(info["result"]["uid"], 2);
+    assert_eq!(info["result"]["user_context"]["lang"], "fr_FR");
+
+    let search = json!({"model": "res.users", "method": "search_count", "args": [[]], "kwargs": {}});
+    let counted: Value = call("/web/dataset/call_kw", search.clone(), Some(&cookie))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(counted["result"], 1);
+    let anonymous: Value = call("/web/dataset/call_kw", search, None).await?.json().await?;
+    assert_eq!(anonymous["error"]["code"], 100);
+    assert_eq!(
+        anonymous["error"]["data"]["name"],
+        "odoo.http.SessionExpiredException"
     );
     Ok(())
 }

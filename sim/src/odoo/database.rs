@@ -1,15 +1,16 @@
 //! One simulated Odoo database: its records model by model, with Odoo's
-//! ORM rules for what Bibind uses (required fields, unique login and OAuth
-//! subject, archived records hidden unless `active_test` is off, many2one
-//! read as `[id, name]`, x2many commands).
+//! ORM rules for what the external API's clients use (required fields,
+//! unique login and OAuth subject, archived records hidden unless
+//! `active_test` is off, `_order`, many2one read as `[id, name]`, x2many
+//! commands, deleted records).
 
-use std::collections::BTreeMap;
+use std::{cmp::Ordering, collections::BTreeMap};
 
 use serde_json::{json, Map, Value};
 
 use super::{
     domain,
-    error::{OdooError, OdooResult},
+    error::{python_repr, OdooError, OdooResult},
     schema::{self, Field, Kind, Model},
 };
 
@@ -23,6 +24,43 @@ pub const GROUP_PUBLIC: i64 = 11;
 pub const ROOT_USER: i64 = 1;
 pub const ADMIN_USER: i64 = 2;
 pub const PUBLIC_USER: i64 = 4;
+
+/// How `read` renders a many2one (its `load` argument).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Load {
+    /// `_classic_read`, the default: `[id, display name]`.
+    DisplayName,
+    /// Anything else (`_classic_write`, `None`): the id alone.
+    Id,
+}
+
+/// One term of an `order` specification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderBy {
+    pub field: String,
+    pub descending: bool,
+}
+
+/// What `search` is asked for besides its domain.
+#[derive(Clone, Debug)]
+pub struct Query {
+    pub active_test: bool,
+    pub offset: usize,
+    pub limit: Option<usize>,
+    /// `None`: the model's `_order`.
+    pub order: Option<String>,
+}
+
+impl Default for Query {
+    fn default() -> Self {
+        Self {
+            active_test: true,
+            offset: 0,
+            limit: None,
+            order: None,
+        }
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct Database {
@@ -75,15 +113,15 @@ impl Database {
                 "",
             ),
         ] {
-            let partner = database.insert(
-                "res.partner",
-                json!({"name": name, "email": false, "active": active}),
-            );
             let email = if login.contains('@') {
                 json!(login)
             } else {
                 json!(false)
             };
+            let partner = database.insert(
+                "res.partner",
+                json!({"name": name, "email": email, "is_company": false, "active": active}),
+            );
             database.insert_at(
                 "res.users",
                 id,
@@ -108,22 +146,13 @@ impl Database {
         self.tables.get(model)?.get(&id)
     }
 
-    /// Odoo's `MissingError` naming every id of `ids` that has no record.
-    fn check_exist(&self, model: &Model, ids: &[i64]) -> OdooResult<()> {
-        let missing: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|id| self.get(model.name, *id).is_none())
-            .collect();
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(OdooError::missing(model.name, &missing))
-        }
-    }
-
     pub fn get_mut(&mut self, model: &str, id: i64) -> Option<&mut Record> {
         self.tables.get_mut(model)?.get_mut(&id)
+    }
+
+    /// The first of `ids` without a record.
+    fn first_missing(&self, model: &Model, ids: &[i64]) -> Option<i64> {
+        ids.iter().copied().find(|id| self.get(model.name, *id).is_none())
     }
 
     /// Inserts without checks (seed data); the new id.
@@ -162,35 +191,54 @@ impl Database {
         );
     }
 
+    /// The `(model, id)` an external id names (`module.name`).
+    pub fn xml_id(&self, module: &str, name: &str) -> Option<(String, i64)> {
+        self.table("ir.model.data")
+            .map(|(_, data)| data)
+            .find(|data| at(data, "module") == module && at(data, "name") == name)
+            .and_then(|data| {
+                Some((
+                    at(data, "model").as_str()?.to_owned(),
+                    at(data, "res_id").as_i64()?,
+                ))
+            })
+    }
+
     pub fn is_installed(&self, module: &str) -> bool {
         self.table("ir.module.module")
             .any(|(_, record)| at(record, "name") == module && at(record, "state") == "installed")
     }
 
     /// The model, if its module is installed.
-    pub fn model(&self, name: &str) -> OdooResult<&'static Model> {
-        match schema::model(name) {
-            Some(model) if self.is_installed(model.module) => Ok(model),
-            _ => Err(OdooError::user_error(format!("Object {name} doesn't exist"))),
-        }
+    pub fn model(&self, name: &str) -> Option<&'static Model> {
+        schema::model(name).filter(|model| self.is_installed(model.module))
     }
 
     /// The field, if it exists in this database (its module installed).
     pub fn field(&self, model: &Model, name: &str) -> Option<Field> {
-        if name == "id" {
-            return Some(Field {
-                name: "id",
-                kind: Kind::Integer,
-                required: false,
-                module: "base",
-                readonly: true,
-            });
+        match name {
+            "id" => Some(schema::ID),
+            "display_name" => Some(schema::DISPLAY_NAME),
+            _ => model
+                .fields
+                .iter()
+                .copied()
+                .find(|field| field.name == name && self.is_installed(field.module)),
         }
-        model
-            .fields
-            .iter()
-            .copied()
-            .find(|field| field.name == name && self.is_installed(field.module))
+    }
+
+    /// Every field of the model in this database, `id` and `display_name` first.
+    pub fn fields(&self, model: &Model) -> Vec<Field> {
+        [schema::ID, schema::DISPLAY_NAME]
+            .into_iter()
+            .chain(
+                model
+                    .fields
+                    .iter()
+                    .copied()
+                    .filter(|field| self.is_installed(field.module)),
+            )
+            .collect()
     }
 
     /// The uid of an active user with this login and password.
@@ -209,22 +257,47 @@ impl Database {
         })
     }
 
+    /// The groups of a user (none for an unknown uid).
+    pub fn groups_of(&self, uid: i64) -> Vec<i64> {
+        self.get("res.users", uid)
+            .and_then(|user| user.get("groups_id"))
+            .and_then(Value::as_array)
+            .map(|groups| groups.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default()
+    }
+
+    /// What a web session's token is computed from (`res.users`
+    /// `_get_session_token_fields`): a change signs the user's sessions out.
+    pub fn session_token(&self, uid: i64) -> Option<String> {
+        let user = self.get("res.users", uid)?;
+        Some(format!(
+            "{uid}:{}:{}:{}",
+            at(user, "login"),
+            at(user, "password"),
+            at(user, "active")
+        ))
+    }
+
+    /// `display_name`: the `_rec_name` field.
+    pub fn display_name(&self, model: &Model, id: i64) -> Value {
+        self.get(model.name, id)
+            .map_or(Value::Bool(false), |record| at(record, model.rec_name).clone())
+    }
+
     pub fn create(&mut self, model: &'static Model, values: &Value) -> OdooResult<i64> {
-        forbid_system_model(model)?;
-        let values = values
-            .as_object()
-            .ok_or_else(|| OdooError::type_error("create() expects a dict of values"))?;
+        let values = values.as_object().ok_or_else(|| {
+            OdooError::type_error(format!("'{}' object is not a mapping", python_type(values)))
+        })?;
         let mut record = Record::new();
         for field in model
             .fields
             .iter()
             .filter(|field| self.is_installed(field.module))
         {
-            let default = match (field.name, field.kind) {
-                ("active" | "enabled", _) => json!(true),
-                (_, Kind::Many2many(_)) => json!([]),
+            let default = field.default.value().unwrap_or_else(|| match field.kind {
+                Kind::Many2many(_) => json!([]),
                 _ => json!(false),
-            };
+            });
             record.insert(field.name.to_owned(), default);
         }
         if model.name == "res.users" {
@@ -234,24 +307,27 @@ impl Database {
         self.apply(model, &mut record, values)?;
         self.check_required(model, &record)?;
         self.check_unique(model, None, &record)?;
-        let name = model.name;
-        if name == "res.users" {
+        if model.name == "res.users" {
             let partner = self.insert(
                 "res.partner",
-                json!({"name": at(&record, "name"), "email": at(&record, "email"), "active": true}),
+                json!({"name": at(&record, "name"), "email": at(&record, "email"), "is_company": false, "active": true}),
             );
             record.insert("partner_id".to_owned(), json!(partner));
             refresh_share(&mut record);
         }
-        Ok(self.insert(name, Value::Object(record)))
+        Ok(self.insert(model.name, Value::Object(record)))
     }
 
-    pub fn write(&mut self, model: &'static Model, ids: &[i64], values: &Value) -> OdooResult<()> {
-        forbid_system_model(model)?;
-        let values = values
-            .as_object()
-            .ok_or_else(|| OdooError::type_error("write() expects a dict of values"))?;
-        self.check_exist(model, ids)?;
+    pub fn write(&mut self, model: &'static Model, ids: &[i64], values: &Value, uid: i64) -> OdooResult<()> {
+        let values = values.as_object().ok_or_else(|| {
+            OdooError::attribute_error(format!(
+                "'{}' object has no attribute 'items'",
+                python_type(values)
+            ))
+        })?;
+        if let Some(id) = self.first_missing(model, ids) {
+            return Err(OdooError::missing(model.name, id, uid));
+        }
         let mut updated = Vec::new();
         for id in ids {
             let mut record = self.get(model.name, *id).cloned().unwrap_or_default();
@@ -264,6 +340,15 @@ impl Database {
             updated.push((*id, record));
         }
         for (id, record) in updated {
+            if model.name == "res.users" {
+                // A user's name and email are its partner's (`_inherits`).
+                let partner = at(&record, "partner_id").as_i64().unwrap_or(0);
+                let (name, email) = (at(&record, "name").clone(), at(&record, "email").clone());
+                if let Some(partner) = self.get_mut("res.partner", partner) {
+                    partner.insert("name".to_owned(), name);
+                    partner.insert("email".to_owned(), email);
+                }
+            }
             if let Some(slot) = self.get_mut(model.name, id) {
                 *slot = record;
             }
@@ -271,8 +356,29 @@ impl Database {
         Ok(())
     }
 
-    pub fn unlink(&mut self, model: &'static Model, ids: &[i64]) -> OdooResult<()> {
-        forbid_system_model(model)?;
+    /// Deletes the records; one already deleted is no error unless record
+    /// rules read it first.
+    pub fn unlink(&mut self, model: &'static Model, ids: &[i64], uid: i64) -> OdooResult<()> {
+        if model.record_rules {
+            if let Some(id) = self.first_missing(model, ids) {
+                return Err(OdooError::missing(model.name, id, uid));
+            }
+        }
+        if model.name == "res.users" && ids.contains(&ROOT_USER) {
+            return Err(OdooError::user_error(
+                "You can not remove the admin user as it is used internally for resources created by Odoo (updates, module installation, ...)",
+            ));
+        }
+        if model.name == "ir.module.module"
+            && ids.iter().any(|id| {
+                self.get(model.name, *id)
+                    .is_some_and(|module| at(module, "state") == "installed")
+            })
+        {
+            return Err(OdooError::user_error(
+                "You are trying to remove a module that is installed or will be installed.",
+            ));
+        }
         if let Some(rows) = self.tables.get_mut(model.name) {
             for id in ids {
                 rows.remove(id);
@@ -281,16 +387,8 @@ impl Database {
         Ok(())
     }
 
-    /// Ids matching `domain`, in id order (`order` other than by id is not simulated).
-    pub fn search(
-        &self,
-        model: &'static Model,
-        domain: &Value,
-        active_test: bool,
-        offset: usize,
-        limit: Option<usize>,
-        descending: bool,
-    ) -> OdooResult<Vec<i64>> {
+    /// Ids matching `domain`, in the query's order (or the model's).
+    pub fn search(&self, model: &'static Model, domain: &Value, query: &Query) -> OdooResult<Vec<i64>> {
         let terms = domain::parse(domain)?;
         for leaf in domain::leaves(&terms) {
             if self.field(model, &leaf.field).is_none() {
@@ -300,32 +398,130 @@ impl Database {
                 )));
             }
         }
-        let hide_archived = active_test && model.has_active() && !domain::mentions(&terms, "active");
-        let mut ids: Vec<i64> = self
+        let order = self.order_by(model, query.order.as_deref().unwrap_or(model.order))?;
+        let hide_archived = query.active_test && model.has_active() && !domain::mentions(&terms, "active");
+        let searches_display_name = domain::mentions(&terms, "display_name");
+        let mut found: Vec<(i64, &Record)> = self
             .table(model.name)
             .filter(|(_, record)| !hide_archived || at(record, "active") != false)
-            .filter(|(id, record)| domain::matches(&terms, **id, record))
-            .map(|(id, _)| *id)
+            .filter(|(id, record)| {
+                if searches_display_name {
+                    // Computed, not stored: matched on the `_rec_name` it shows.
+                    let mut shown = (*record).clone();
+                    shown.insert("display_name".to_owned(), at(record, model.rec_name).clone());
+                    domain::matches(&terms, **id, &shown)
+                } else {
+                    domain::matches(&terms, **id, record)
+                }
+            })
+            .map(|(id, record)| (*id, record))
             .collect();
-        if descending {
-            ids.reverse();
-        }
-        Ok(ids
+        found.sort_by(|(left_id, left), (right_id, right)| {
+            order
+                .iter()
+                .map(|term| {
+                    let ordering =
+                        self.compare_field(model, &term.field, (*left_id, left), (*right_id, right));
+                    if term.descending {
+                        ordering.reverse()
+                    } else {
+                        ordering
+                    }
+                })
+                .find(|ordering| ordering.is_ne())
+                .unwrap_or_else(|| left_id.cmp(right_id))
+        });
+        Ok(found
             .into_iter()
-            .skip(offset)
-            .take(limit.unwrap_or(usize::MAX))
+            .map(|(id, _)| id)
+            .skip(query.offset)
+            .take(query.limit.unwrap_or(usize::MAX))
             .collect())
     }
 
-    /// `read`: many2one as `[id, name]`, empty values as `false`.
-    pub fn read(&self, model: &'static Model, ids: &[i64], fields: &[String]) -> OdooResult<Vec<Value>> {
+    /// Parses an `order` specification ("name desc, id").
+    fn order_by(&self, model: &Model, order: &str) -> OdooResult<Vec<OrderBy>> {
+        let invalid = || {
+            OdooError::value_error(format!(
+                "Invalid \"order\" specified ({order}). A valid \"order\" specification is a comma-separated list of valid field names (optionally followed by asc/desc for the direction)"
+            ))
+        };
+        order
+            .split(',')
+            .map(|term| {
+                let mut words = term.split_whitespace();
+                let field = words.next().ok_or_else(invalid)?.trim_matches('"');
+                let descending = match words.next().map(str::to_lowercase).as_deref() {
+                    None | Some("asc") => false,
+                    Some("desc") => true,
+                    Some(_) => return Err(invalid()),
+                };
+                if words.next().is_some() {
+                    return Err(invalid());
+                }
+                if self.field(model, field).is_none() {
+                    return Err(OdooError::value_error(format!(
+                        "Invalid field '{field}' on model '{}'",
+                        model.name
+                    )));
+                }
+                Ok(OrderBy {
+                    field: field.to_owned(),
+                    descending,
+                })
+            })
+            .collect()
+    }
+
+    /// PostgreSQL's ascending order of one column: text without regard to
+    /// case, NULL last.
+    fn compare_field(
+        &self,
+        model: &Model,
+        field: &str,
+        left: (i64, &Record),
+        right: (i64, &Record),
+    ) -> Ordering {
+        let value = |(id, record): (i64, &Record)| match field {
+            "id" => json!(id),
+            "display_name" => at(record, model.rec_name).clone(),
+            _ => at(record, field).clone(),
+        };
+        let boolean = self
+            .field(model, field)
+            .is_some_and(|field| field.kind == Kind::Boolean);
+        let (left, right) = (value(left), value(right));
+        let is_null = |value: &Value| value.is_null() || (!boolean && *value == false);
+        match (is_null(&left), is_null(&right)) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            (false, false) => match (&left, &right) {
+                (Value::String(left), Value::String(right)) => left
+                    .to_lowercase()
+                    .cmp(&right.to_lowercase())
+                    .then_with(|| left.cmp(right)),
+                (Value::Bool(left), Value::Bool(right)) => left.cmp(right),
+                _ => left
+                    .as_f64()
+                    .zip(right.as_f64())
+                    .and_then(|(left, right)| left.partial_cmp(&right))
+                    .unwrap_or(Ordering::Equal),
+            },
+        }
+    }
+
+    /// `read`: empty values as `false`, many2one as `load` says. A deleted
+    /// record is left out, as Odoo's fetch does.
+    pub fn read(
+        &self,
+        model: &'static Model,
+        ids: &[i64],
+        fields: &[String],
+        load: Load,
+    ) -> OdooResult<Vec<Value>> {
         let wanted: Vec<Field> = if fields.is_empty() {
-            model
-                .fields
-                .iter()
-                .copied()
-                .filter(|field| self.is_installed(field.module))
-                .collect()
+            self.fields(model)
         } else {
             fields
                 .iter()
@@ -336,36 +532,55 @@ impl Database {
                 })
                 .collect::<OdooResult<_>>()?
         };
-        self.check_exist(model, ids)?;
         Ok(ids
             .iter()
-            .filter_map(|id| self.get(model.name, *id).map(|record| (id, record)))
+            .filter_map(|id| self.get(model.name, *id).map(|record| (*id, record)))
             .map(|(id, record)| {
                 let mut out = Record::new();
                 out.insert("id".to_owned(), json!(id));
                 for field in wanted.iter().filter(|field| field.name != "id") {
-                    out.insert(field.name.to_owned(), self.render(field, at(record, field.name)));
+                    let value = match field.name {
+                        "display_name" => self.display_name(model, id),
+                        _ => self.render(field, at(record, field.name), load),
+                    };
+                    out.insert(field.name.to_owned(), value);
                 }
                 Value::Object(out)
             })
             .collect())
     }
 
-    fn render(&self, field: &Field, value: &Value) -> Value {
+    fn render(&self, field: &Field, value: &Value, load: Load) -> Value {
         match (field.kind, value) {
             // Passwords are never read back.
             _ if field.name == "password" => json!(""),
             (Kind::Many2one(target), Value::Number(id)) => {
                 let id = id.as_i64().unwrap_or(0);
-                let name = self
-                    .get(target, id)
-                    .map_or(Value::Bool(false), |record| at(record, "name").clone());
-                json!([id, name])
+                match (load, schema::model(target)) {
+                    (Load::DisplayName, Some(target)) => json!([id, self.display_name(target, id)]),
+                    _ => json!(id),
+                }
             }
-            (Kind::Char | Kind::Selection, Value::String(text)) if text.is_empty() => json!(false),
+            (Kind::Char | Kind::Selection(_), Value::String(text)) if text.is_empty() => json!(false),
             (_, Value::Null) => json!(false),
             _ => value.clone(),
         }
+    }
+
+    /// `default_get(fields)`: the defaults of those of `fields` that have one.
+    pub fn default_get(&self, model: &Model, fields: &[String]) -> Value {
+        let mut defaults = Record::new();
+        for field in fields.iter().filter_map(|name| self.field(model, name)) {
+            let value = match field.default.value() {
+                Some(value) => value,
+                None if model.name == "res.users" && field.name == "groups_id" => {
+                    json!([[6, 0, [GROUP_USER]]])
+                }
+                None => continue,
+            };
+            defaults.insert(field.name.to_owned(), value);
+        }
+        Value::Object(defaults)
     }
 
     /// Applies `values` to `record`, checking each field and its type.
@@ -374,29 +589,36 @@ impl Database {
             let field = self.field(model, name).ok_or_else(|| {
                 OdooError::value_error(format!("Invalid field '{name}' on model '{}'", model.name))
             })?;
-            if field.readonly {
+            if field.computed {
                 continue;
             }
             let stored = match field.kind {
-                Kind::Char | Kind::Selection => match value {
+                Kind::Char => match value {
                     Value::String(_) | Value::Bool(false) | Value::Null => value.clone(),
-                    _ => return Err(wrong_type(model, name, value)),
+                    _ => return Err(wrong_value(model, name, value)),
                 },
-                Kind::Boolean => Value::Bool(value.as_bool().unwrap_or(!value.is_null())),
+                Kind::Selection(options) => match value {
+                    Value::Bool(false) | Value::Null => Value::Bool(false),
+                    Value::String(choice) if options.iter().any(|(known, _)| known == choice) => {
+                        value.clone()
+                    }
+                    _ => return Err(wrong_value(model, name, value)),
+                },
+                Kind::Boolean => Value::Bool(truthy(value)),
                 Kind::Integer => match value {
                     Value::Number(_) | Value::Bool(false) => value.clone(),
-                    _ => return Err(wrong_type(model, name, value)),
+                    _ => return Err(wrong_value(model, name, value)),
                 },
                 Kind::Many2one(target) => match value {
                     Value::Bool(false) | Value::Null => Value::Bool(false),
                     Value::Number(id) => {
-                        let id = id.as_i64().ok_or_else(|| wrong_type(model, name, value))?;
+                        let id = id.as_i64().ok_or_else(|| wrong_value(model, name, value))?;
                         if self.get(target, id).is_none() {
-                            return Err(OdooError::missing(target, &[id]));
+                            return Err(foreign_key_violation(model, name));
                         }
                         json!(id)
                     }
-                    _ => return Err(wrong_type(model, name, value)),
+                    _ => return Err(wrong_value(model, name, value)),
                 },
                 Kind::Many2many(_) => {
                     let current: Vec<i64> = record
@@ -425,14 +647,16 @@ impl Database {
             let value = record.get(field.name).unwrap_or(&Value::Null);
             if matches!(value, Value::Null | Value::Bool(false)) || value.as_str() == Some("") {
                 return Err(OdooError::validation(format!(
-                    "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: {} ({})\nField: {}",
-                    model.description, model.name, field.name
+                    "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: {} ({})\nField: {} ({})\n",
+                    model.description, model.name, field.label, field.name
                 )));
             }
         }
         Ok(())
     }
 
+    /// The SQL unique constraints, reported as `service/model.py`
+    /// `_as_validation_error` words them.
     fn check_unique(&self, model: &Model, own_id: Option<i64>, record: &Record) -> OdooResult<()> {
         if model.name != "res.users" {
             return Ok(());
@@ -444,7 +668,7 @@ impl Database {
         };
         if others().any(|user| at(user, "login") == at(record, "login")) {
             return Err(OdooError::validation(
-                "You can not have two users with the same login!",
+                "The operation cannot be completed: You can not have two users with the same login !",
             ));
         }
         let subject = record.get("oauth_uid").filter(|uid| uid.is_string());
@@ -453,7 +677,9 @@ impl Database {
             if others()
                 .any(|user| at(user, "oauth_uid") == subject && at(user, "oauth_provider_id") == provider)
             {
-                return Err(OdooError::validation("OAuth UID must be unique per provider"));
+                return Err(OdooError::validation(
+                    "The operation cannot be completed: OAuth UID must be unique per provider",
+                ));
             }
         }
         Ok(())
@@ -465,18 +691,47 @@ pub fn at<'a>(record: &'a Record, field: &str) -> &'a Value {
     record.get(field).unwrap_or(&Value::Null)
 }
 
-fn forbid_system_model(model: &Model) -> OdooResult<()> {
-    if model.system_only {
-        return Err(OdooError::access_error(format!(
-            "You are not allowed to modify '{}' ({}) records.",
-            model.description, model.name
-        )));
+/// Python's truth value of what the JSON decodes to.
+pub fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(flag) => *flag,
+        Value::Number(number) => number.as_f64().is_some_and(|number| number != 0.0),
+        Value::String(text) => !text.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(members) => !members.is_empty(),
     }
-    Ok(())
 }
 
-fn wrong_type(model: &Model, field: &str, value: &Value) -> OdooError {
-    OdooError::value_error(format!("Wrong value for {}.{field}: {value}", model.name))
+fn python_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(number) if number.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+fn wrong_value(model: &Model, field: &str, value: &Value) -> OdooError {
+    OdooError::value_error(format!(
+        "Wrong value for {}.{field}: {}",
+        model.name,
+        python_repr(value)
+    ))
+}
+
+/// A many2one to a record that does not exist: PostgreSQL's foreign key
+/// refuses it at flush, and Odoo words the violation as a deletion.
+fn foreign_key_violation(model: &Model, field: &str) -> OdooError {
+    OdooError::validation(format!(
+        "The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.\n\nModel: {} ({})\nConstraint: {}_{field}_fkey\n",
+        model.description,
+        model.name,
+        model.name.replace('.', "_")
+    ))
 }
 
 /// A user without the internal group is a portal or public ("share") user.

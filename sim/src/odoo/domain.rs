@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::error::{OdooError, OdooResult};
+use super::error::{python_repr, OdooError, OdooResult};
 
 #[derive(Clone, Debug)]
 pub struct Leaf {
@@ -44,7 +44,12 @@ pub fn parse(domain: &Value) -> OdooResult<Vec<Term>> {
     let items = match domain {
         Value::Array(items) => items,
         Value::Bool(false) | Value::Null => return Ok(Vec::new()),
-        _ => return Err(OdooError::value_error(format!("Invalid domain: {domain}"))),
+        _ => {
+            return Err(OdooError::value_error(format!(
+                "Invalid domain: {}",
+                python_repr(domain)
+            )))
+        }
     };
     items
         .iter()
@@ -52,21 +57,28 @@ pub fn parse(domain: &Value) -> OdooResult<Vec<Term>> {
             Value::String(operator) if operator == "&" => Ok(Term::And),
             Value::String(operator) if operator == "|" => Ok(Term::Or),
             Value::String(operator) if operator == "!" => Ok(Term::Not),
-            Value::Array(leaf) if leaf.len() == 3 => {
-                let (Some(field), Some(operator)) = (leaf[0].as_str(), leaf[1].as_str()) else {
-                    return Err(OdooError::value_error(format!("Invalid leaf {item}")));
+            Value::Array(leaf) => {
+                let invalid = || OdooError::value_error(format!("Invalid leaf {}", python_repr(item)));
+                let [field, operator, value] = leaf.as_slice() else {
+                    return Err(invalid());
+                };
+                let (Some(field), Some(operator)) = (field.as_str(), operator.as_str()) else {
+                    return Err(invalid());
                 };
                 if !OPERATORS.contains(&operator) {
-                    return Err(OdooError::value_error(format!("Invalid leaf {item}")));
+                    return Err(invalid());
                 }
                 Ok(Term::Leaf(Leaf {
                     field: field.to_owned(),
                     operator: operator.to_owned(),
-                    value: leaf[2].clone(),
-                    source: format!("('{field}', '{operator}', {})", leaf[2]),
+                    value: value.clone(),
+                    source: format!("('{field}', '{operator}', {})", python_repr(value)),
                 }))
             }
-            _ => Err(OdooError::value_error(format!("Invalid leaf {item}"))),
+            _ => Err(OdooError::value_error(format!(
+                "Invalid leaf {}",
+                python_repr(item)
+            ))),
         })
         .collect()
 }

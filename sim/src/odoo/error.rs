@@ -1,70 +1,140 @@
-//! Odoo's JSON-RPC error: HTTP 200 with an `error` member whose
-//! `data.name` is the Python exception's dotted class name
-//! (odoo/http.py `serialize_exception`).
+//! Odoo's errors: the Python exception raised, which each RPC layer reports
+//! in its own shape (JSON-RPC: HTTP 200 with an `error` member whose
+//! `data.name` is the exception's dotted class, odoo/http.py
+//! `serialize_exception`; XML-RPC: a fault, see `xmlrpc.rs`).
 
 use serde_json::{json, Value};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The Python exception class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExceptionClass {
+    /// Bad login, password or master password (a `UserError` in Odoo 17).
+    AccessDenied,
+    /// Access rights (a `UserError`).
+    AccessError,
+    UserError,
+    /// Constraints (a `UserError`).
+    ValidationError,
+    /// A deleted record (a `UserError`).
+    MissingError,
+    /// A JSON route with `auth="user"` called without a signed-in session.
+    SessionExpired,
+    /// `odoo.service.db.DatabaseExists`, a Python `Warning`.
+    DatabaseExists,
+    /// `psycopg2.OperationalError`: what the registry raises for a database
+    /// PostgreSQL does not have.
+    DatabaseUnreachable,
+    /// A malformed XML-RPC request.
+    MalformedXml,
+    /// `builtins.Exception`, raised as such by the services.
+    Exception,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    NameError,
+    OverflowError,
+    AssertionError,
+    /// What the simulator answers for a real method it does not simulate.
+    NotImplementedError,
+}
+
+impl ExceptionClass {
+    /// The exception's `module.Class`, as `serialize_exception` names it.
+    pub fn class(self) -> &'static str {
+        match self {
+            ExceptionClass::AccessDenied => "odoo.exceptions.AccessDenied",
+            ExceptionClass::AccessError => "odoo.exceptions.AccessError",
+            ExceptionClass::UserError => "odoo.exceptions.UserError",
+            ExceptionClass::ValidationError => "odoo.exceptions.ValidationError",
+            ExceptionClass::MissingError => "odoo.exceptions.MissingError",
+            ExceptionClass::SessionExpired => "odoo.http.SessionExpiredException",
+            ExceptionClass::DatabaseExists => "odoo.service.db.DatabaseExists",
+            ExceptionClass::DatabaseUnreachable => "psycopg2.OperationalError",
+            ExceptionClass::MalformedXml => "xml.parsers.expat.ExpatError",
+            ExceptionClass::Exception => "builtins.Exception",
+            ExceptionClass::ValueError => "builtins.ValueError",
+            ExceptionClass::TypeError => "builtins.TypeError",
+            ExceptionClass::KeyError => "builtins.KeyError",
+            ExceptionClass::IndexError => "builtins.IndexError",
+            ExceptionClass::AttributeError => "builtins.AttributeError",
+            ExceptionClass::NameError => "builtins.NameError",
+            ExceptionClass::OverflowError => "builtins.OverflowError",
+            ExceptionClass::AssertionError => "builtins.AssertionError",
+            ExceptionClass::NotImplementedError => "builtins.NotImplementedError",
+        }
+    }
+
+    /// As a Python traceback's last line names it: built-ins bare.
+    fn traceback_name(self) -> &'static str {
+        let class = self.class();
+        class.strip_prefix("builtins.").unwrap_or(class)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OdooError {
-    pub name: String,
-    pub message: String,
+    pub class: ExceptionClass,
+    /// The exception's one argument (`exception.args[0]`).
+    pub argument: String,
 }
 
 impl OdooError {
-    fn new(name: &str, message: impl Into<String>) -> Self {
+    pub fn new(class: ExceptionClass, argument: impl Into<String>) -> Self {
         Self {
-            name: name.to_owned(),
-            message: message.into(),
+            class,
+            argument: argument.into(),
         }
     }
 
     pub fn access_denied() -> Self {
-        Self::new("odoo.exceptions.AccessDenied", "Access Denied")
+        Self::new(ExceptionClass::AccessDenied, "Access Denied")
     }
 
     pub fn access_error(message: impl Into<String>) -> Self {
-        Self::new("odoo.exceptions.AccessError", message)
+        Self::new(ExceptionClass::AccessError, message)
     }
 
     pub fn user_error(message: impl Into<String>) -> Self {
-        Self::new("odoo.exceptions.UserError", message)
+        Self::new(ExceptionClass::UserError, message)
     }
 
     pub fn validation(message: impl Into<String>) -> Self {
-        Self::new("odoo.exceptions.ValidationError", message)
+        Self::new(ExceptionClass::ValidationError, message)
     }
 
-    pub fn missing(model: &str, ids: &[i64]) -> Self {
-        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    /// What reading a field of a deleted record raises (odoo/fields.py `__get__`).
+    pub fn missing(model: &str, id: i64, uid: i64) -> Self {
         Self::new(
-            "odoo.exceptions.MissingError",
-            format!(
-                "Record does not exist or has been deleted.\n(Record: {model}({},), User: 2)",
-                ids.join(", ")
-            ),
+            ExceptionClass::MissingError,
+            format!("Record does not exist or has been deleted.\n(Record: {model}({id},), User: {uid})"),
         )
     }
 
     pub fn value_error(message: impl Into<String>) -> Self {
-        Self::new("builtins.ValueError", message)
+        Self::new(ExceptionClass::ValueError, message)
     }
 
     pub fn type_error(message: impl Into<String>) -> Self {
-        Self::new("builtins.TypeError", message)
+        Self::new(ExceptionClass::TypeError, message)
     }
 
     pub fn key_error(key: &str) -> Self {
-        Self::new("builtins.KeyError", format!("'{key}'"))
+        Self::new(ExceptionClass::KeyError, key)
     }
 
     pub fn attribute_error(message: impl Into<String>) -> Self {
-        Self::new("builtins.AttributeError", message)
+        Self::new(ExceptionClass::AttributeError, message)
     }
 
-    /// What the registry raises for a database PostgreSQL does not have.
+    pub fn session_expired() -> Self {
+        Self::new(ExceptionClass::SessionExpired, "Session expired")
+    }
+
     pub fn no_database(database: &str) -> Self {
         Self::new(
-            "psycopg2.OperationalError",
+            ExceptionClass::DatabaseUnreachable,
             format!(
                 "connection to server on socket \"/var/run/postgresql/.s.PGSQL.5432\" failed: FATAL:  database \"{database}\" does not exist\n"
             ),
@@ -73,25 +143,55 @@ impl OdooError {
 
     pub fn database_exists(database: &str) -> Self {
         Self::new(
-            "odoo.service.db.DatabaseExists",
+            ExceptionClass::DatabaseExists,
             format!("database '{database}' already exists!"),
         )
     }
 
-    /// The `error` member of the JSON-RPC answer.
+    /// A Python function called without one of its arguments.
+    pub fn missing_argument(function: &str, argument: &str) -> Self {
+        Self::type_error(format!(
+            "{function}() missing 1 required positional argument: '{argument}'"
+        ))
+    }
+
+    /// `str(exception)`: a `KeyError` shows its key quoted.
+    pub fn message(&self) -> String {
+        match self.class {
+            ExceptionClass::KeyError => format!("'{}'", self.argument),
+            _ => self.argument.clone(),
+        }
+    }
+
+    /// `traceback.format_exc()` as the server would print it.
+    pub fn traceback(&self) -> String {
+        let message = self.message();
+        let last_line = if message.is_empty() {
+            self.class.traceback_name().to_owned()
+        } else {
+            format!("{}: {message}", self.class.traceback_name())
+        };
+        format!(
+            "Traceback (most recent call last):\n  File \"/usr/lib/python3/dist-packages/odoo/http.py\", line 1765, in _serve_db\n    return service_model.retrying(self._serve_ir_http, self.env)\n{}\n",
+            last_line.trim_end()
+        )
+    }
+
+    /// The `error` member of a JSON-RPC answer (odoo/http.py
+    /// `JsonRPCDispatcher.handle_error`; `code` is 200 in Odoo 17).
     pub fn to_json(&self) -> Value {
-        let class = self.name.rsplit('.').next().unwrap_or(&self.name);
+        let (code, title) = match self.class {
+            ExceptionClass::SessionExpired => (100, "Odoo Session Expired"),
+            _ => (200, "Odoo Server Error"),
+        };
         json!({
-            "code": 200,
-            "message": "Odoo Server Error",
+            "code": code,
+            "message": title,
             "data": {
-                "name": self.name,
-                "debug": format!(
-                    "Traceback (most recent call last):\n  File \"/usr/lib/python3/dist-packages/odoo/http.py\", line 1765, in _serve_db\n    return service_model.retrying(self._serve_ir_http, self.env)\n{class}: {}\n",
-                    self.message
-                ),
-                "message": self.message,
-                "arguments": [self.message],
+                "name": self.class.class(),
+                "debug": self.traceback(),
+                "message": self.message(),
+                "arguments": [self.argument],
                 "context": {},
             },
         })
@@ -99,3 +199,26 @@ impl OdooError {
 }
 
 pub type OdooResult<T> = Result<T, OdooError>;
+
+/// `repr(value)` of the Python value a JSON value decodes to, for messages.
+pub fn python_repr(value: &Value) -> String {
+    match value {
+        Value::Null => "None".to_owned(),
+        Value::Bool(true) => "True".to_owned(),
+        Value::Bool(false) => "False".to_owned(),
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(members) => format!(
+            "{{{}}}",
+            members
+                .iter()
+                .map(|(key, value)| format!("'{key}': {}", python_repr(value)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::{
     database::{at, Database},
     error::{OdooError, OdooResult},
+    schema::MODELS,
 };
 
 /// (technical name, title, dependencies).
@@ -71,12 +72,12 @@ pub fn seed(database: &mut Database) {
 }
 
 /// `ir.module.module.button_immediate_install(ids)`.
-pub fn install(database: &mut Database, ids: &[i64]) -> OdooResult<Value> {
+pub fn install(database: &mut Database, ids: &[i64], uid: i64) -> OdooResult<Value> {
     let mut names = Vec::new();
     for id in ids {
         let record = database
             .get("ir.module.module", *id)
-            .ok_or_else(|| OdooError::missing("ir.module.module", &[*id]))?;
+            .ok_or_else(|| OdooError::missing("ir.module.module", *id, uid))?;
         names.push(at(record, "name").as_str().unwrap_or_default().to_owned());
     }
     for name in names {
@@ -103,7 +104,32 @@ fn install_with_dependencies(database: &mut Database, name: &str) {
     if let Some(record) = id.and_then(|id| database.get_mut("ir.module.module", id)) {
         record.insert("state".to_owned(), json!("installed"));
     }
+    fill_new_columns(database, name);
     load_data(database, name);
+}
+
+/// The columns a module adds to existing models, filled with their
+/// defaults (or left empty) as Odoo does when it creates them.
+fn fill_new_columns(database: &mut Database, module: &str) {
+    for model in MODELS {
+        let fields: Vec<(&str, Value)> = model
+            .fields
+            .iter()
+            .filter(|field| field.module == module && model.module != module)
+            .map(|field| {
+                let value = field.default.value().unwrap_or(Value::Bool(false));
+                (field.name, value)
+            })
+            .collect();
+        let ids: Vec<i64> = database.table(model.name).map(|(id, _)| *id).collect();
+        for id in ids {
+            if let Some(record) = database.get_mut(model.name, id) {
+                for (name, value) in &fields {
+                    record.insert((*name).to_owned(), value.clone());
+                }
+            }
+        }
+    }
 }
 
 /// The records a module's data files create that Bibind meets.
@@ -153,13 +179,6 @@ fn load_data(database: &mut Database, module: &str) {
                 }),
             );
             database.add_xml_id("auth_oauth", xml_id, "auth.oauth.provider", id);
-        }
-        for id in database.table("res.users").map(|(id, _)| *id).collect::<Vec<_>>() {
-            if let Some(user) = database.get_mut("res.users", id) {
-                user.insert("oauth_provider_id".to_owned(), json!(false));
-                user.insert("oauth_uid".to_owned(), json!(false));
-                user.insert("oauth_access_token".to_owned(), json!(false));
-            }
         }
     }
 }
