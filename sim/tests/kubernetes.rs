@@ -1113,3 +1113,124 @@ async fn consumption_is_read_from_pod_metrics_and_the_kubelets_volume_stats() {
     assert_eq!((consumed.cpu_millicores, consumed.memory_mib), (Some(0), Some(0)));
     assert_eq!(consumed.storage_mib, None);
 }
+
+/// What `kubectl patch` (a strategic merge patch) and `kubectl scale` (the
+/// `scale` subresource) do behind Bibind's back, and how Bibind sees and
+/// corrects it; with the discovery kubectl reads first.
+#[tokio::test]
+async fn kubectl_patches_and_scales_as_on_a_real_cluster() {
+    let harness = harness().await;
+    provision(&harness, "kubectl").await;
+    let deployment = "/apis/apps/v1/namespaces/kubectl/deployments/web";
+    let strategic = |patch: Value| {
+        harness.request(
+            reqwest::Method::PATCH,
+            deployment,
+            "application/strategic-merge-patch+json",
+            Some(patch),
+        )
+    };
+
+    // Containers merge by name, env by name: the image changes, nothing is lost.
+    let (status, patched) = strategic(json!({ "spec": { "template": { "spec": { "containers": [
+        { "name": "web", "image": "odoo:19", "env": [{ "name": "DEBUG", "value": "1" }] },
+    ] } } } }))
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    let containers = &patched["spec"]["template"]["spec"]["containers"];
+    assert_eq!(containers.as_array().map(Vec::len), Some(1));
+    assert_eq!(containers[0]["image"], "odoo:19");
+    assert_eq!(containers[0]["env"], json!([{ "name": "DEBUG", "value": "1" }]));
+    assert_eq!(
+        containers[0]["envFrom"],
+        json!([{ "secretRef": { "name": "web-env" } }])
+    );
+    assert_eq!(containers[0]["ports"][0]["containerPort"], 8069, "ports kept");
+    assert_eq!(
+        patched["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%",
+        "the API server's defaults"
+    );
+    let (status, removed) = strategic(json!({ "spec": { "template": { "spec": { "containers": [
+        { "name": "web", "env": [{ "name": "DEBUG", "$patch": "delete" }] },
+    ] } } } }))
+    .await;
+    assert_eq!(status, 200, "{removed}");
+    assert_eq!(
+        removed["spec"]["template"]["spec"]["containers"][0]["env"],
+        json!([])
+    );
+
+    // Bibind puts its image back with its own merge patch.
+    harness
+        .client
+        .ensure_workload("kubectl", &web())
+        .await
+        .expect("drift corrected");
+    let (_, corrected) = harness.get(deployment).await;
+    assert_eq!(
+        corrected["spec"]["template"]["spec"]["containers"][0]["image"],
+        "odoo:18"
+    );
+
+    // `kubectl scale`: the Scale moves the Deployment, which Bibind observes.
+    let scale = format!("{deployment}/scale");
+    let (status, current) = harness.get(&scale).await;
+    assert_eq!(status, 200, "{current}");
+    assert_eq!(
+        (current["kind"].as_str(), current["spec"]["replicas"].as_i64()),
+        (Some("Scale"), Some(2))
+    );
+    assert_eq!(current["status"]["selector"], "app.kubernetes.io/name=web");
+    let (status, scaled) = harness
+        .request(
+            reqwest::Method::PATCH,
+            &scale,
+            "application/merge-patch+json",
+            Some(json!({ "spec": { "replicas": 1 } })),
+        )
+        .await;
+    assert_eq!((status, scaled["status"]["replicas"].as_i64()), (200, Some(1)));
+    let observed = harness
+        .client
+        .observe("kubectl")
+        .await
+        .expect("observe")
+        .expect("there");
+    let web_replicas = observed
+        .workloads
+        .iter()
+        .find(|workload| workload.name == "web")
+        .map(|workload| workload.replicas);
+    assert_eq!(web_replicas, Some(1));
+    let (status, stale) = harness
+        .request(reqwest::Method::PUT, &scale, "application/json", Some(current))
+        .await;
+    assert_eq!((status, stale["reason"].as_str()), (409, Some("Conflict")));
+    let (status, _) = harness
+        .get("/apis/batch/v1/namespaces/kubectl/jobs/x/scale")
+        .await;
+    assert_eq!(status, 404, "jobs have no scale");
+
+    // Server-side apply is not simulated: 415, with what is accepted.
+    let (status, refused) = harness
+        .request(
+            reqwest::Method::PATCH,
+            deployment,
+            "application/apply-patch+yaml",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["reason"].as_str()),
+        (415, Some("UnsupportedMediaType"))
+    );
+
+    // Discovery.
+    let (status, core) = harness.get("/api/v1").await;
+    assert_eq!(status, 200);
+    assert!(core["resources"]
+        .as_array()
+        .is_some_and(|resources| resources.iter().any(|resource| resource["name"] == "namespaces")));
+    let (_, groups) = harness.get("/apis").await;
+    assert_eq!(groups["kind"], "APIGroupList");
+}

@@ -10,6 +10,7 @@ use std::{
 use serde_json::{json, Map, Value};
 
 use super::{
+    defaults,
     kinds::{self, Generation, Kind},
     metrics, quota,
     selectors::{FieldSelector, LabelSelector},
@@ -380,8 +381,10 @@ impl Cluster {
         }
     }
 
-    /// What every write normalises: the namespace's own label, Secrets' `stringData`.
+    /// What every write normalises: the API server's defaults, the
+    /// namespace's own label, Secrets' `stringData`.
     fn normalise(kind: &Kind, object: &mut Value) {
+        defaults::apply(kind, object);
         if kind.plural == "namespaces" {
             let name = name_of(object).to_owned();
             object["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
@@ -609,7 +612,7 @@ impl Cluster {
         self.objects.remove(&key);
         self.revision += 1;
         self.settle(namespace);
-        if kind.plural == "services" {
+        if kind.returns_deleted {
             return Ok(stored);
         }
         let mut details = json!({ "name": name, "kind": kind.plural, "uid": stored["metadata"]["uid"] });

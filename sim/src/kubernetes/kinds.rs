@@ -1,5 +1,8 @@
 //! The resource kinds the simulator serves, with what the API server does
-//! differently per kind (scope, generation, status).
+//! differently per kind (scope, generation, status, patch strategies,
+//! subresources, discovery names).
+
+use super::strategic::Schema;
 
 /// How `metadata.generation` moves (apimachinery's per-kind strategies).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,10 +22,18 @@ pub struct Kind {
     pub version: &'static str,
     pub plural: &'static str,
     pub kind: &'static str,
+    /// Discovery's `shortNames` (`kubectl get deploy`).
+    pub short_names: &'static [&'static str],
     pub namespaced: bool,
     pub generation: Generation,
     /// Has a status subresource: create clears it, main writes keep it.
     pub has_status: bool,
+    /// Has the `scale` subresource (autoscaling/v1 `Scale`).
+    pub scalable: bool,
+    /// A DELETE answers the object, not a `Status` (the registry's `ReturnDeletedObject`).
+    pub returns_deleted: bool,
+    /// Where its lists merge under a strategic merge patch (k8s.io/api's struct tags).
+    pub schema: Schema,
     /// Fault-injection name, e.g. `stateful_set` in `patch_stateful_set`.
     pub operation: &'static str,
 }
@@ -47,121 +58,144 @@ impl Kind {
     }
 }
 
-const fn kind(
-    group: &'static str,
-    plural: &'static str,
-    kind: &'static str,
-    namespaced: bool,
-    generation: Generation,
-    has_status: bool,
-    operation: &'static str,
-) -> Kind {
-    Kind {
-        group,
-        version: "v1",
-        plural,
-        kind,
-        namespaced,
-        generation,
-        has_status,
-        operation,
-    }
-}
+/// What every stored kind shares; each entry below sets what differs.
+const BASE: Kind = Kind {
+    group: "",
+    version: "v1",
+    plural: "",
+    kind: "",
+    short_names: &[],
+    namespaced: true,
+    generation: Generation::None,
+    has_status: false,
+    scalable: false,
+    returns_deleted: false,
+    schema: Schema::Object,
+    operation: "",
+};
 
 pub static KINDS: [Kind; 13] = [
-    kind(
-        "",
-        "namespaces",
-        "Namespace",
-        false,
-        Generation::None,
-        true,
-        "namespace",
-    ),
-    kind(
-        "",
-        "resourcequotas",
-        "ResourceQuota",
-        true,
-        Generation::None,
-        true,
-        "resource_quota",
-    ),
-    kind(
-        "",
-        "limitranges",
-        "LimitRange",
-        true,
-        Generation::None,
-        false,
-        "limit_range",
-    ),
-    kind("", "secrets", "Secret", true, Generation::None, false, "secret"),
-    kind(
-        "",
-        "configmaps",
-        "ConfigMap",
-        true,
-        Generation::None,
-        false,
-        "config_map",
-    ),
-    kind(
-        "",
-        "serviceaccounts",
-        "ServiceAccount",
-        true,
-        Generation::None,
-        false,
-        "service_account",
-    ),
-    kind("", "services", "Service", true, Generation::None, true, "service"),
-    kind(
-        "",
-        "persistentvolumeclaims",
-        "PersistentVolumeClaim",
-        true,
-        Generation::None,
-        true,
-        "persistent_volume_claim",
-    ),
-    kind(
-        "apps",
-        "deployments",
-        "Deployment",
-        true,
-        Generation::SpecOrAnnotations,
-        true,
-        "deployment",
-    ),
-    kind(
-        "apps",
-        "statefulsets",
-        "StatefulSet",
-        true,
-        Generation::Spec,
-        true,
-        "stateful_set",
-    ),
-    kind("batch", "jobs", "Job", true, Generation::Spec, true, "job"),
-    kind(
-        "networking.k8s.io",
-        "networkpolicies",
-        "NetworkPolicy",
-        true,
-        Generation::Spec,
-        false,
-        "network_policy",
-    ),
-    kind(
-        "networking.k8s.io",
-        "ingresses",
-        "Ingress",
-        true,
-        Generation::Spec,
-        true,
-        "ingress",
-    ),
+    Kind {
+        plural: "namespaces",
+        kind: "Namespace",
+        short_names: &["ns"],
+        namespaced: false,
+        has_status: true,
+        schema: Schema::ObjectWithConditions,
+        operation: "namespace",
+        ..BASE
+    },
+    Kind {
+        plural: "resourcequotas",
+        returns_deleted: true,
+        kind: "ResourceQuota",
+        short_names: &["quota"],
+        has_status: true,
+        operation: "resource_quota",
+        ..BASE
+    },
+    Kind {
+        plural: "limitranges",
+        kind: "LimitRange",
+        short_names: &["limits"],
+        operation: "limit_range",
+        ..BASE
+    },
+    Kind {
+        plural: "secrets",
+        kind: "Secret",
+        operation: "secret",
+        ..BASE
+    },
+    Kind {
+        plural: "configmaps",
+        kind: "ConfigMap",
+        short_names: &["cm"],
+        operation: "config_map",
+        ..BASE
+    },
+    Kind {
+        plural: "serviceaccounts",
+        returns_deleted: true,
+        kind: "ServiceAccount",
+        short_names: &["sa"],
+        schema: Schema::ServiceAccount,
+        operation: "service_account",
+        ..BASE
+    },
+    Kind {
+        plural: "services",
+        returns_deleted: true,
+        kind: "Service",
+        short_names: &["svc"],
+        has_status: true,
+        schema: Schema::Service,
+        operation: "service",
+        ..BASE
+    },
+    Kind {
+        plural: "persistentvolumeclaims",
+        returns_deleted: true,
+        kind: "PersistentVolumeClaim",
+        short_names: &["pvc"],
+        has_status: true,
+        schema: Schema::ObjectWithConditions,
+        operation: "persistent_volume_claim",
+        ..BASE
+    },
+    Kind {
+        group: "apps",
+        plural: "deployments",
+        kind: "Deployment",
+        short_names: &["deploy"],
+        generation: Generation::SpecOrAnnotations,
+        has_status: true,
+        scalable: true,
+        schema: Schema::Workload,
+        operation: "deployment",
+        ..BASE
+    },
+    Kind {
+        group: "apps",
+        plural: "statefulsets",
+        kind: "StatefulSet",
+        short_names: &["sts"],
+        generation: Generation::Spec,
+        has_status: true,
+        scalable: true,
+        schema: Schema::Workload,
+        operation: "stateful_set",
+        ..BASE
+    },
+    Kind {
+        group: "batch",
+        plural: "jobs",
+        kind: "Job",
+        generation: Generation::Spec,
+        has_status: true,
+        schema: Schema::Workload,
+        operation: "job",
+        ..BASE
+    },
+    Kind {
+        group: "networking.k8s.io",
+        plural: "networkpolicies",
+        kind: "NetworkPolicy",
+        short_names: &["netpol"],
+        generation: Generation::Spec,
+        operation: "network_policy",
+        ..BASE
+    },
+    Kind {
+        group: "networking.k8s.io",
+        plural: "ingresses",
+        kind: "Ingress",
+        short_names: &["ing"],
+        generation: Generation::Spec,
+        has_status: true,
+        operation: "ingress",
+        ..BASE
+    },
 ];
 
 /// The kind served at `/{api|apis/group}/{version}/…/{plural}`.

@@ -217,8 +217,19 @@ impl Pod {
         let statuses: Vec<Value> = self
             .containers
             .iter()
-            .map(|container| json!({ "name": container.name, "ready": true, "restartCount": 0, "started": true,
-                                      "image": container.spec["image"], "state": { "running": { "startedAt": self.created } } }))
+            .map(|container| {
+                let image = container.spec["image"].as_str().unwrap_or("");
+                // The runtime's digest and container ID; clients require `imageID`.
+                let digest = tag(image, 64);
+                let container_id = tag(
+                    &format!("{}/{}/{}", self.namespace, self.name, container.name),
+                    64,
+                );
+                json!({ "name": container.name, "ready": true, "restartCount": 0, "started": true,
+                        "image": image, "imageID": format!("{image}@sha256:{digest}"),
+                        "containerID": format!("containerd://{container_id}"),
+                        "state": { "running": { "startedAt": self.created } } })
+            })
             .collect();
         json!({
             "metadata": { "name": self.name, "namespace": self.namespace, "uid": self.uid(), "labels": self.labels,
@@ -316,6 +327,10 @@ pub fn node() -> Value {
         "spec": {},
         "status": { "capacity": capacity, "allocatable": capacity,
                     "conditions": [{ "type": "Ready", "status": "True", "reason": "KubeletReady" }],
-                    "nodeInfo": { "kubeletVersion": "v1.33.0", "operatingSystem": "linux", "architecture": "amd64" } },
+                    "nodeInfo": { "kubeletVersion": "v1.33.0", "kubeProxyVersion": "", "operatingSystem": "linux",
+                                  "architecture": "amd64", "osImage": "Debian GNU/Linux 12 (bookworm)",
+                                  "kernelVersion": "6.1.0-28-amd64", "containerRuntimeVersion": "containerd://1.7.24",
+                                  "machineID": "5d1c2a7e9b404c3e8f0b3f1d6c1e9a52", "systemUUID": "3f1d6c1e-9a52-4c3e-8f0b-5d1c2a7e9b40",
+                                  "bootID": "9b40c3e8-f0b5-4d1c-2a7e-3f1d6c1e9a52" } },
     })
 }

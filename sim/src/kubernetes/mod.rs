@@ -5,12 +5,17 @@
 //! cluster's controllers do is modelled where a client sees it (see
 //! `cluster` and `quota`, and sim/README.md for what is left out).
 
+mod auth;
 mod cluster;
+mod defaults;
+mod discovery;
 mod kinds;
 mod metrics;
 mod quota;
+mod scale;
 mod selectors;
 mod status;
+mod strategic;
 
 use std::{
     net::SocketAddr,
@@ -21,7 +26,11 @@ use std::{
 use axum::{
     body::Bytes,
     extract::{Query, State},
-    http::{header::CONTENT_TYPE, HeaderMap, Method, StatusCode, Uri},
+    http::{
+        header::{CONTENT_TYPE, HOST},
+        HeaderMap, Method, StatusCode, Uri,
+    },
+    middleware,
     response::{IntoResponse, Response},
     routing::{get, put},
     Json, Router,
@@ -33,6 +42,7 @@ use cluster::{Cluster, ListOptions};
 use kinds::Kind;
 use selectors::{FieldSelector, LabelSelector};
 use status::ApiError;
+use strategic::Schema;
 
 /// How the simulated cluster behaves.
 #[derive(Clone, Debug)]
@@ -57,13 +67,18 @@ pub struct Options {
     /// How long a deleted namespace stays Terminating, in milliseconds.
     #[arg(long, default_value_t = 2000)]
     termination_ms: u64,
+    /// The bearer token clients must send: another is 401, none is
+    /// `system:anonymous` (403 but for `/version`). Without it, no checks.
+    #[arg(long, env = "SIM_KUBERNETES_TOKEN")]
+    token: Option<String>,
 }
 
 pub async fn run(options: Options) -> Result<(), String> {
     let settings = Settings {
         termination_delay: Duration::from_millis(options.termination_ms),
     };
-    crate::serve_forever(router_with(Faults::default(), settings), options.listen).await
+    let router = assemble(Faults::default(), settings, options.token);
+    crate::serve_forever(router, options.listen).await
 }
 
 #[derive(Clone)]
@@ -88,6 +103,11 @@ pub fn router(faults: Faults) -> Router {
 }
 
 pub fn router_with(faults: Faults, settings: Settings) -> Router {
+    assemble(faults, settings, None)
+}
+
+/// The simulator; with a `token`, requests are authenticated (see `auth`).
+fn assemble(faults: Faults, settings: Settings, token: Option<String>) -> Router {
     let simulator = Simulator {
         cluster: Arc::new(Mutex::new(Cluster::new(settings.termination_delay))),
         faults: faults.clone(),
@@ -96,12 +116,19 @@ pub fn router_with(faults: Faults, settings: Settings) -> Router {
     let consumption = Router::new()
         .route("/_sim/consumption/{namespace}", put(metrics::set_load))
         .with_state(simulator.loads.clone());
-    Router::new()
+    let api = Router::new()
         .route("/version", get(version))
+        .route("/version/", get(version))
         .fallback(dispatch)
-        .with_state(simulator)
-        .merge(faults.routes())
-        .merge(consumption)
+        .with_state(simulator);
+    let api = match token {
+        Some(token) => api.layer(middleware::from_fn_with_state(
+            Arc::<str>::from(token),
+            auth::authenticate,
+        )),
+        None => api,
+    };
+    api.merge(faults.routes()).merge(consumption)
 }
 
 async fn version(State(simulator): State<Simulator>) -> Response {
@@ -116,16 +143,24 @@ async fn version(State(simulator): State<Simulator>) -> Response {
     .into_response()
 }
 
+/// A subresource the simulator serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Subresource {
+    /// `…/{name}/scale` of a Deployment or StatefulSet.
+    Scale,
+}
+
 /// A request resolved against the kind table.
 struct Target {
     kind: &'static Kind,
     /// `None`: cluster-scoped, or a list across namespaces.
     namespace: Option<String>,
     name: Option<String>,
+    subresource: Option<Subresource>,
 }
 
 /// `/api/v1/…` or `/apis/{group}/{version}/…`, then
-/// `[namespaces/{ns}/]{plural}[/{name}]`.
+/// `[namespaces/{ns}/]{plural}[/{name}[/scale]]`.
 fn resolve(path: &str) -> Result<Target, ApiError> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, version, rest) = match segments.as_slice() {
@@ -134,27 +169,27 @@ fn resolve(path: &str) -> Result<Target, ApiError> {
         _ => return Err(ApiError::no_route()),
     };
     let lookup = |plural: &str| kinds::find(group, version, plural).ok_or_else(ApiError::no_route);
+    let target = |kind, namespace: Option<&&str>, name: Option<&&str>| Target {
+        kind,
+        namespace: namespace.map(|namespace| (*namespace).to_owned()),
+        name: name.map(|name| (*name).to_owned()),
+        subresource: None,
+    };
     let target = match rest {
-        [plural] => Target {
-            kind: lookup(plural)?,
-            namespace: None,
-            name: None,
-        },
-        ["namespaces", namespace, plural] => Target {
-            kind: lookup(plural)?,
-            namespace: Some((*namespace).to_owned()),
-            name: None,
-        },
-        ["namespaces", namespace, plural, name] => Target {
-            kind: lookup(plural)?,
-            namespace: Some((*namespace).to_owned()),
-            name: Some((*name).to_owned()),
-        },
-        [plural, name] => Target {
-            kind: lookup(plural)?,
-            namespace: None,
-            name: Some((*name).to_owned()),
-        },
+        [plural] => target(lookup(plural)?, None, None),
+        ["namespaces", namespace, plural] => target(lookup(plural)?, Some(namespace), None),
+        ["namespaces", namespace, plural, name] => target(lookup(plural)?, Some(namespace), Some(name)),
+        ["namespaces", namespace, plural, name, "scale"] => {
+            let kind = lookup(plural)?;
+            if !kind.scalable {
+                return Err(ApiError::no_route());
+            }
+            Target {
+                subresource: Some(Subresource::Scale),
+                ..target(kind, Some(namespace), Some(name))
+            }
+        }
+        [plural, name] => target(lookup(plural)?, None, Some(name)),
         _ => return Err(ApiError::no_route()),
     };
     // A namespaced kind's object needs its namespace; a cluster-scoped one has none.
@@ -167,6 +202,47 @@ fn resolve(path: &str) -> Result<Target, ApiError> {
         return Err(ApiError::no_route());
     }
     Ok(target)
+}
+
+/// What a request does, named as the API server's verbs (and the faults).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verb {
+    List,
+    Create,
+    Get,
+    Replace,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    fn of(method: &Method, target: &Target) -> Option<Self> {
+        let verb = match (method, target.name.is_some()) {
+            (&Method::GET, false) => Self::List,
+            (&Method::POST, false) => Self::Create,
+            (&Method::GET, true) => Self::Get,
+            (&Method::PUT, true) => Self::Replace,
+            (&Method::PATCH, true) => Self::Patch,
+            (&Method::DELETE, true) => Self::Delete,
+            _ => return None,
+        };
+        let allowed = match target.subresource {
+            None => true,
+            Some(Subresource::Scale) => matches!(verb, Self::Get | Self::Replace | Self::Patch),
+        };
+        allowed.then_some(verb)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::List => "list",
+            Self::Create => "create",
+            Self::Get => "get",
+            Self::Replace => "replace",
+            Self::Patch => "patch",
+            Self::Delete => "delete",
+        }
+    }
 }
 
 fn list_options(query: &[(String, String)]) -> Result<ListOptions, ApiError> {
@@ -194,26 +270,74 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
         .map_err(|error| ApiError::bad_request(format!("unable to decode the request body: {error}")))
 }
 
-fn apply_patch(current: Value, content_type: &str, patch: Value) -> Result<Value, ApiError> {
-    let mut patched = current;
-    match content_type {
-        "application/merge-patch+json" => {
-            json_patch::merge(&mut patched, &patch);
-            Ok(patched)
+/// The patch formats the simulator applies, by `Content-Type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PatchType {
+    /// RFC 6902 `application/json-patch+json`.
+    Json,
+    /// RFC 7396 `application/merge-patch+json`.
+    Merge,
+    /// `application/strategic-merge-patch+json` (kubectl's and the Python client's default).
+    StrategicMerge,
+}
+
+impl PatchType {
+    /// Checked before anything else, as the API server does (415).
+    fn of(content_type: &str) -> Result<Self, ApiError> {
+        match content_type {
+            "application/json-patch+json" => Ok(Self::Json),
+            "application/merge-patch+json" => Ok(Self::Merge),
+            "application/strategic-merge-patch+json" => Ok(Self::StrategicMerge),
+            _ => Err(ApiError::unsupported_media_type()),
         }
-        "application/json-patch+json" => {
-            let operations: json_patch::Patch = serde_json::from_value(patch)
-                .map_err(|error| ApiError::bad_request(format!("invalid JSON patch: {error}")))?;
-            json_patch::patch(&mut patched, &operations).map_err(|error| ApiError {
-                code: 422,
-                reason: "Invalid",
-                message: format!("the server rejected our request due to an error in our request: {error}"),
-                details: None,
-            })?;
-            Ok(patched)
-        }
-        other => Err(ApiError::unsupported_media_type(other)),
     }
+
+    /// `patch` applied to `current`, an object of the kind `schema` describes.
+    fn apply(self, current: Value, patch: Value, schema: Schema) -> Result<Value, ApiError> {
+        match self {
+            Self::Merge => {
+                let mut patched = current;
+                json_patch::merge(&mut patched, &patch);
+                Ok(patched)
+            }
+            Self::Json => {
+                let operations: json_patch::Patch = serde_json::from_value(patch)
+                    .map_err(|error| ApiError::bad_request(format!("invalid JSON patch: {error}")))?;
+                let mut patched = current;
+                json_patch::patch(&mut patched, &operations)
+                    .map_err(|error| ApiError::unprocessable(error.to_string()))?;
+                Ok(patched)
+            }
+            Self::StrategicMerge => strategic::apply(current, patch, schema),
+        }
+    }
+}
+
+/// The request's path with its `%XX` escapes decoded: the API server routes
+/// on Go's decoded `URL.Path`, and the Python client escapes a `/` inside a
+/// path parameter (`connect_get_node_proxy_with_path(…, "stats/summary")`).
+fn decoded_path(uri: &Uri) -> String {
+    let raw = uri.path().as_bytes();
+    let mut decoded = Vec::with_capacity(raw.len());
+    let mut index = 0;
+    while let Some(&byte) = raw.get(index) {
+        let escaped = raw
+            .get(index + 1..index + 3)
+            .filter(|hex| byte == b'%' && hex.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(value) => {
+                decoded.push(value);
+                index += 3;
+            }
+            None => {
+                decoded.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 /// Every resource request: resolve, inject faults, run against the cluster.
@@ -224,23 +348,24 @@ async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(answer) = measured(&simulator, &method, &uri).await {
+    let path = decoded_path(&uri);
+    if let Some(answer) = measured(&simulator, &method, &path, &uri).await {
         return answer.unwrap_or_else(IntoResponse::into_response);
     }
-    let target = match resolve(uri.path()) {
+    if let Some(answer) = discover(&simulator, &method, &path, &headers).await {
+        return answer.map(Json).into_response();
+    }
+    let target = match resolve(&path) {
         Ok(target) => target,
         Err(error) => return error.into_response(),
     };
-    let verb = match (&method, target.name.is_some()) {
-        (&Method::GET, false) => "list",
-        (&Method::POST, false) => "create",
-        (&Method::GET, true) => "get",
-        (&Method::PUT, true) => "replace",
-        (&Method::PATCH, true) => "patch",
-        (&Method::DELETE, true) => "delete",
-        _ => return ApiError::method_not_allowed(method.as_str()).into_response(),
+    let Some(verb) = Verb::of(&method, &target) else {
+        return ApiError::method_not_allowed(method.as_str()).into_response();
     };
-    let operation = format!("{verb}_{}", target.kind.operation);
+    let operation = match target.subresource {
+        None => format!("{}_{}", verb.name(), target.kind.operation),
+        Some(Subresource::Scale) => format!("{}_{}_scale", verb.name(), target.kind.operation),
+    };
     if let Some(status) = simulator.faults.failure(&operation).await {
         return ApiError::injected(status).into_response();
     }
@@ -254,53 +379,89 @@ async fn dispatch(
         .unwrap_or("application/json")
         .trim()
         .to_owned();
-    match perform(&simulator, verb, &target, &query, &content_type, &body) {
+    let request = Request {
+        verb,
+        target: &target,
+        query: &query,
+        content_type: &content_type,
+        body: &body,
+    };
+    let answer = match target.subresource {
+        None => perform(&simulator, &request),
+        Some(Subresource::Scale) => perform_on_scale(&simulator, &request),
+    };
+    match answer {
         Ok((status, object)) => (status, Json(object)).into_response(),
         Err(error) => error.into_response(),
     }
 }
 
-fn perform(
+/// Discovery documents (`/api`, `/apis/…`), `None` for any other path.
+async fn discover(
     simulator: &Simulator,
-    verb: &str,
-    target: &Target,
-    query: &[(String, String)],
-    content_type: &str,
-    body: &Bytes,
-) -> Result<(StatusCode, Value), ApiError> {
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Option<Result<Value, ApiError>> {
+    let server_address = headers
+        .get(HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("127.0.0.1:6443");
+    let document = discovery::answer(path, server_address)?;
+    if method != Method::GET {
+        return Some(Err(ApiError::method_not_allowed(method.as_str())));
+    }
+    if let Some(status) = simulator.faults.failure("get_discovery").await {
+        return Some(Err(ApiError::injected(status)));
+    }
+    Some(document)
+}
+
+/// One resource request, resolved.
+struct Request<'r> {
+    verb: Verb,
+    target: &'r Target,
+    query: &'r [(String, String)],
+    content_type: &'r str,
+    body: &'r Bytes,
+}
+
+fn perform(simulator: &Simulator, request: &Request<'_>) -> Result<(StatusCode, Value), ApiError> {
+    let target = request.target;
     let kind = target.kind;
     let namespace = target.namespace.as_deref().unwrap_or("");
     let name = target.name.as_deref().unwrap_or("");
-    match verb {
-        "list" => {
-            let options = list_options(query)?;
+    match request.verb {
+        Verb::List => {
+            let options = list_options(request.query)?;
             let list = simulator
                 .cluster()
                 .list(kind, target.namespace.as_deref(), &options)?;
             Ok((StatusCode::OK, list))
         }
-        "create" => {
-            let object = parse_body(body)?;
+        Verb::Create => {
+            let object = parse_body(request.body)?;
             let created = simulator.cluster().create(kind, namespace, object)?;
             Ok((StatusCode::CREATED, created))
         }
-        "get" => Ok((StatusCode::OK, simulator.cluster().get(kind, namespace, name)?)),
-        "replace" => {
-            let object = parse_body(body)?;
+        Verb::Get => Ok((StatusCode::OK, simulator.cluster().get(kind, namespace, name)?)),
+        Verb::Replace => {
+            let object = parse_body(request.body)?;
             Ok((
                 StatusCode::OK,
                 simulator.cluster().update(kind, namespace, name, object)?,
             ))
         }
-        "patch" => {
-            let patch = parse_body(body)?;
+        Verb::Patch => {
+            let patch_type = PatchType::of(request.content_type)?;
+            let patch = parse_body(request.body)?;
             let mut cluster = simulator.cluster();
             let current = cluster.get(kind, namespace, name)?;
-            let patched = apply_patch(current, content_type, patch)?;
+            let patched = patch_type.apply(current, patch, kind.schema)?;
             Ok((StatusCode::OK, cluster.update(kind, namespace, name, patched)?))
         }
-        _ => {
-            let options = parse_body(body)?;
+        Verb::Delete => {
+            let options = parse_body(request.body)?;
             Ok((
                 StatusCode::OK,
                 simulator.cluster().delete(kind, namespace, name, &options)?,
@@ -309,10 +470,38 @@ fn perform(
     }
 }
 
+/// `GET`, `PUT` and `PATCH` of a workload's `scale`; a patch applies to the current `Scale`.
+fn perform_on_scale(simulator: &Simulator, request: &Request<'_>) -> Result<(StatusCode, Value), ApiError> {
+    let kind = request.target.kind;
+    let namespace = request.target.namespace.as_deref().unwrap_or("");
+    let name = request.target.name.as_deref().unwrap_or("");
+    let answer = match request.verb {
+        Verb::Replace => {
+            let wanted = parse_body(request.body)?;
+            scale::write(&mut simulator.cluster(), kind, namespace, name, &wanted)?
+        }
+        Verb::Patch => {
+            let patch_type = PatchType::of(request.content_type)?;
+            let patch = parse_body(request.body)?;
+            let mut cluster = simulator.cluster();
+            let current = scale::of(&cluster.get(kind, namespace, name)?);
+            let wanted = patch_type.apply(current, patch, Schema::Object)?;
+            scale::write(&mut cluster, kind, namespace, name, &wanted)?
+        }
+        _ => scale::of(&simulator.cluster().get(kind, namespace, name)?),
+    };
+    Ok((StatusCode::OK, answer))
+}
+
 /// A read of what the cluster runs and measures (pods, nodes, PodMetrics,
 /// a node's Summary), or `None` for the stored kinds.
-async fn measured(simulator: &Simulator, method: &Method, uri: &Uri) -> Option<Result<Response, ApiError>> {
-    let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
+async fn measured(
+    simulator: &Simulator,
+    method: &Method,
+    path: &str,
+    uri: &Uri,
+) -> Option<Result<Response, ApiError>> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (operation, namespace, name) = match segments.as_slice() {
         ["api", "v1", "pods"] => ("list_pod", None, None),
         ["api", "v1", "namespaces", namespace, "pods"] => ("list_pod", Some(*namespace), None),

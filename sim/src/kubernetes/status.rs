@@ -104,6 +104,33 @@ impl ApiError {
         Self::about(403, "Forbidden", kind, name, &format!("is forbidden: {why}"))
     }
 
+    /// 403 as the authorizer words it: about a resource (group, plural, name
+    /// when there is one), or `forbidden: …` for a path.
+    pub fn forbidden_request(group: &str, resource: &str, name: &str, why: &str) -> Self {
+        let qualified = if group.is_empty() {
+            resource.to_owned()
+        } else {
+            format!("{resource}.{group}")
+        };
+        let message = match (resource.is_empty(), name.is_empty()) {
+            (true, _) => format!("forbidden: {why}"),
+            (false, true) => format!("{qualified} is forbidden: {why}"),
+            (false, false) => format!("{qualified} \"{name}\" is forbidden: {why}"),
+        };
+        let mut details = Map::new();
+        for (field, value) in [("name", name), ("group", group), ("kind", resource)] {
+            if !value.is_empty() {
+                details.insert(field.into(), json!(value));
+            }
+        }
+        Self::new(403, "Forbidden", message).with_details(Value::Object(details))
+    }
+
+    /// A bearer token the API server does not know.
+    pub fn unauthorized() -> Self {
+        Self::new(401, "Unauthorized", "Unauthorized")
+    }
+
     pub fn namespace_terminating(kind: &Kind, name: &str, namespace: &str) -> Self {
         let why =
             format!("unable to create new content in namespace {namespace} because it is being terminated");
@@ -120,6 +147,12 @@ impl ApiError {
 
     /// 422 with one cause per invalid field: `(field, what is wrong)`.
     pub fn invalid(kind: &Kind, name: &str, causes: &[(&str, String)]) -> Self {
+        Self::invalid_object(kind.group, kind.kind, name, causes)
+    }
+
+    /// 422 for an object named by its group and kind (`Deployment.apps`,
+    /// `Scale.autoscaling`), as `NewInvalid` writes it.
+    pub fn invalid_object(group: &str, kind: &str, name: &str, causes: &[(&str, String)]) -> Self {
         let summary: Vec<String> = causes
             .iter()
             .map(|(field, message)| format!("{field}: {message}"))
@@ -128,8 +161,15 @@ impl ApiError {
             [single] => single.clone(),
             many => format!("[{}]", many.join(", ")),
         };
-        let mut details = details(kind, name);
-        details["kind"] = json!(kind.kind);
+        let qualified = if group.is_empty() {
+            kind.to_owned()
+        } else {
+            format!("{kind}.{group}")
+        };
+        let mut details = json!({ "name": name, "kind": kind });
+        if !group.is_empty() {
+            details["group"] = json!(group);
+        }
         details["causes"] = causes
             .iter()
             .map(|(field, message)| json!({ "reason": "FieldValueInvalid", "message": message, "field": field }))
@@ -137,20 +177,52 @@ impl ApiError {
         Self::new(
             422,
             "Invalid",
-            format!("{} \"{name}\" is invalid: {summary}", kind.kind),
+            format!("{qualified} \"{name}\" is invalid: {summary}"),
         )
         .with_details(details)
+    }
+
+    /// 422 from a patch the library could not apply (`NewGenericServerResponse`):
+    /// a fixed message, the library's own as the cause.
+    pub fn unprocessable(server_message: impl Into<String>) -> Self {
+        Self::new(
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request",
+        )
+        .with_details(
+            json!({ "causes": [{ "reason": "UnexpectedServerResponse", "message": server_message.into() }] }),
+        )
+    }
+
+    /// 500 for an error that is no `Status` (the server's `StatusReasonUnknown`: no reason).
+    pub fn unknown(message: impl Into<String>) -> Self {
+        Self::new(500, "", message)
+    }
+
+    /// 409 for a `scale` write whose `metadata.uid` is not the workload's.
+    pub fn scale_uid_mismatch(kind: &Kind, name: &str, wanted: &str, found: &str) -> Self {
+        let subresource = format!("{}/scale", kind.plural);
+        let qualified = format!("{subresource}.{}", kind.group);
+        Self::new(
+            409,
+            "Conflict",
+            format!("Operation cannot be fulfilled on {qualified} \"{name}\": Precondition failed: UID in precondition: {wanted}, UID in object meta: {found}"),
+        )
+        .with_details(json!({ "name": name, "group": kind.group, "kind": subresource }))
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
     }
 
-    pub fn unsupported_media_type(content_type: &str) -> Self {
+    /// A PATCH whose `Content-Type` is no patch type the simulator applies
+    /// (the real server also takes `application/apply-patch+yaml`).
+    pub fn unsupported_media_type() -> Self {
         Self::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format ({content_type}) - accepted media types include: application/json-patch+json, application/merge-patch+json"),
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json",
         )
     }
 
@@ -188,7 +260,9 @@ impl ApiError {
         body.insert("metadata".into(), json!({}));
         body.insert("status".into(), json!("Failure"));
         body.insert("message".into(), json!(self.message));
-        body.insert("reason".into(), json!(self.reason));
+        if !self.reason.is_empty() {
+            body.insert("reason".into(), json!(self.reason));
+        }
         if let Some(details) = &self.details {
             body.insert("details".into(), details.clone());
         }
