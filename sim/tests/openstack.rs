@@ -17,7 +17,11 @@ use control::backends::{
 };
 use reqwest::Method;
 use serde_json::{json, Value};
-use sim::{faults::Fault, openstack::OpenStackSim, Served};
+use sim::{
+    faults::Fault,
+    openstack::{catalog, OpenStackSim},
+    Served,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -189,6 +193,17 @@ impl Keystone {
     }
 }
 
+/// What a project uses, through the simulator's test hook.
+async fn set_usage(served: &Served, service: &str, project_id: &str, usage: Value) {
+    let response = reqwest::Client::new()
+        .put(format!("{}/_sim/usage/{service}/{project_id}", served.url()))
+        .json(&usage)
+        .send()
+        .await
+        .expect("usage");
+    assert_eq!(response.status(), 204);
+}
+
 fn is_transient(result: &Result<impl std::fmt::Debug, BackendError>) -> bool {
     matches!(result, Err(BackendError::Transient { .. }))
 }
@@ -241,17 +256,42 @@ async fn a_project_is_created_once_given_quotas_observed_and_removed() {
         .expect("remove");
     assert_eq!(h.client.observe(&slug).await.expect("observe"), None);
     assert!(h.keystone.project_by_name(&slug).await.is_empty());
-    // Quotas went back to the defaults before the project went.
+    // Quotas went back to the defaults before the project went (Cinder and
+    // Neutron show any project's; Nova refuses one Keystone no longer knows).
+    let base = h.served.url();
     let (status, body) = h
         .keystone
         .call(
             Method::GET,
-            &format!("{}/compute/v2.1/os-quota-sets/{id}", h.served.url()),
+            &format!("{base}/volume/v3/os-quota-sets/{id}"),
             &[],
             None,
         )
         .await;
-    assert_eq!((status, body["quota_set"]["cores"].clone()), (200, json!(20)));
+    assert_eq!((status, body["quota_set"]["volumes"].clone()), (200, json!(10)));
+    let (status, body) = h
+        .keystone
+        .call(
+            Method::GET,
+            &format!("{base}/network/v2.0/quotas/{id}"),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!((status, body["quota"]["network"].clone()), (200, json!(100)));
+    let (status, body) = h
+        .keystone
+        .call(
+            Method::GET,
+            &format!("{base}/compute/v2.1/os-quota-sets/{id}"),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["badRequest"]["message"].clone()),
+        (400, json!(format!("Project ID {id} is not a valid project.")))
+    );
     h.client
         .remove_project(&slug, SUBSCRIPTION)
         .await
@@ -598,19 +638,12 @@ async fn lowering_a_limit_below_the_usage_is_refused() {
         .ensure_project(&slug, SUBSCRIPTION, "usage")
         .await
         .expect("create");
-    let base = h.served.url();
     for (service, usage) in [
         ("compute", json!({"cores": 12})),
         ("volume", json!({"volumes": 9})),
         ("network", json!({"network": 3})),
     ] {
-        let response = reqwest::Client::new()
-            .put(format!("{base}/_sim/usage/{service}/{id}"))
-            .json(&usage)
-            .send()
-            .await
-            .expect("usage");
-        assert_eq!(response.status(), 204);
+        set_usage(&h.served, service, &id, usage).await;
     }
     let detail = refused_detail(h.client.set_quota(&id, &QUOTA).await);
     assert!(detail.contains("already used and reserved 12"), "{detail}");
@@ -643,48 +676,77 @@ async fn lowering_a_limit_below_the_usage_is_refused() {
         .expect("remove");
 }
 
-#[tokio::test]
-async fn the_quota_services_come_from_the_catalog_when_not_configured() {
-    let h = harness().await;
-    let base = h.served.url();
-    let region = format!("test-{}", unique_slug());
-    let (status, _) = h
-        .keystone
+/// The test stack's admin, as the simulator's registration signs in.
+fn admin() -> catalog::Admin {
+    catalog::Admin {
+        user: env("TEST_KEYSTONE_ADMIN_USER"),
+        password: env("TEST_KEYSTONE_ADMIN_PASSWORD"),
+        project: env("TEST_KEYSTONE_ADMIN_PROJECT"),
+        domain: env("TEST_KEYSTONE_DOMAIN"),
+    }
+}
+
+/// The public endpoints of the catalog's services in `region`, by type.
+async fn catalog_in(keystone: &Keystone, region: &str) -> Vec<(String, String)> {
+    let (status, services) = keystone.identity(Method::GET, "/v3/services", None).await;
+    assert_eq!(status, 200);
+    let (status, endpoints) = keystone
         .identity(
-            Method::POST,
-            "/v3/regions",
-            Some(json!({"region": {"id": region}})),
+            Method::GET,
+            &format!("/v3/endpoints?interface=public&region_id={region}"),
+            None,
         )
         .await;
-    assert_eq!(status, 201);
-    let mut services = Vec::new();
-    for (kind, name, url) in [
-        ("compute", "nova", format!("{base}/compute/v2.1")),
-        ("volumev3", "cinderv3", format!("{base}/volume/v3/$(project_id)s")),
-        ("network", "neutron", format!("{base}/network")),
-    ] {
-        let (status, body) = h
-            .keystone
-            .identity(
-                Method::POST,
-                "/v3/services",
-                Some(json!({"service": {"type": kind, "name": name}})),
+    assert_eq!(status, 200);
+    let kind_of = |service_id: &Value| {
+        services["services"]
+            .as_array()
+            .expect("services")
+            .iter()
+            .find(|service| service["id"] == *service_id)
+            .map(|service| service["type"].as_str().expect("type").to_owned())
+            .expect("the endpoint's service")
+    };
+    let mut found: Vec<(String, String)> = endpoints["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .map(|endpoint| {
+            (
+                kind_of(&endpoint["service_id"]),
+                endpoint["url"].as_str().expect("url").to_owned(),
             )
-            .await;
-        assert_eq!(status, 201);
-        let service = body["service"]["id"].as_str().expect("service id").to_owned();
-        let (status, _) = h
-            .keystone
-            .identity(
-                Method::POST,
-                "/v3/endpoints",
-                Some(json!({"endpoint": {"service_id": service, "interface": "public", "region_id": region, "url": url}})),
-            )
-            .await;
-        assert_eq!(status, 201);
-        services.push(service);
-    }
+        })
+        .collect();
+    found.sort();
+    found
+}
 
+#[tokio::test]
+async fn the_client_finds_the_quota_services_in_keystones_catalog() {
+    let h = harness().await;
+    let base = h.served.url();
+    // A region of this test's own: parallel tests register theirs.
+    let region = format!("test-{}", unique_slug());
+    let registered = catalog::register(&env("TEST_KEYSTONE_URL"), &admin(), &region, &base)
+        .await
+        .expect("registered");
+    let again = catalog::register(&env("TEST_KEYSTONE_URL"), &admin(), &region, &base)
+        .await
+        .expect("registered again");
+    assert_eq!(registered, again, "registering again changes nothing");
+    let expected: Vec<(String, String)> = [
+        ("block-storage", "/volume/v3"),
+        ("compute", "/compute/v2.1"),
+        ("network", "/network"),
+        ("volumev3", "/volume/v3"),
+    ]
+    .iter()
+    .map(|(kind, path)| ((*kind).to_owned(), format!("{base}{path}")))
+    .collect();
+    assert_eq!(catalog_in(&h.keystone, &region).await, expected);
+
+    // No URL configured: all three services come from the catalog.
     let from_catalog = OpenStackClient::new(OpenStackSettings {
         region: Some(region.clone()),
         ..settings()
@@ -708,36 +770,225 @@ async fn the_quota_services_come_from_the_catalog_when_not_configured() {
             .quota,
         QUOTA
     );
-    from_catalog
-        .remove_project(&slug, SUBSCRIPTION)
-        .await
-        .expect("remove");
 
+    // Cinder under its older type, with the project in its URL (Keystone
+    // puts the token's project in).
+    let endpoint_of = |kind: &str| {
+        registered
+            .iter()
+            .find(|endpoint| endpoint.service_type == kind)
+            .map(|endpoint| endpoint.endpoint_id.clone())
+            .expect("registered")
+    };
+    let (status, _) = h
+        .keystone
+        .identity(
+            Method::DELETE,
+            &format!("/v3/endpoints/{}", endpoint_of("block-storage")),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = h
+        .keystone
+        .identity(
+            Method::PATCH,
+            &format!("/v3/endpoints/{}", endpoint_of("volumev3")),
+            Some(json!({"endpoint": {"url": format!("{base}/volume/v3/$(project_id)s")}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let older = OpenStackClient::new(OpenStackSettings {
+        region: Some(region.clone()),
+        ..settings()
+    })
+    .expect("client");
+    let larger = ProjectQuota { volumes: 7, ..QUOTA };
+    older
+        .set_quota(&id, &larger)
+        .await
+        .expect("quota through volumev3");
+    assert_eq!(
+        older
+            .observe(&slug)
+            .await
+            .expect("observe")
+            .expect("project")
+            .quota,
+        larger
+    );
+    older.remove_project(&slug, SUBSCRIPTION).await.expect("remove");
+
+    // Not in a region without endpoints.
     let elsewhere = OpenStackClient::new(OpenStackSettings {
         region: Some("nowhere".into()),
         ..settings()
     })
     .expect("client");
-    assert!(refused_detail(elsewhere.set_quota(&id, &QUOTA).await).contains("no public compute endpoint"));
+    let detail = refused_detail(elsewhere.set_quota(&id, &QUOTA).await);
+    assert!(
+        detail.contains("no public compute endpoint in region nowhere"),
+        "{detail}"
+    );
 
-    for service in services {
-        // Deleting a service deletes its endpoints.
+    // The services stay (other regions may use them); this region goes.
+    let remaining = catalog::register(&env("TEST_KEYSTONE_URL"), &admin(), &region, &base)
+        .await
+        .expect("registered once more");
+    for endpoint in remaining {
         h.keystone
-            .identity(Method::DELETE, &format!("/v3/services/{service}"), None)
+            .identity(
+                Method::DELETE,
+                &format!("/v3/endpoints/{}", endpoint.endpoint_id),
+                None,
+            )
             .await;
     }
-    h.keystone
+    let (status, _) = h
+        .keystone
         .identity(Method::DELETE, &format!("/v3/regions/{region}"), None)
         .await;
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
+async fn discovery_leads_to_the_versioned_endpoints() {
+    let h = harness().await;
+    let base = h.served.url();
+    let http = reqwest::Client::new();
+    let anonymous = |path: &str| {
+        let request = http.get(format!("{base}{path}"));
+        async move {
+            let response = request.send().await.expect("an answer");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+
+    let (status, body) = anonymous("/compute/").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["versions"][1]["id"], "v2.1");
+    assert_eq!(body["versions"][1]["min_version"], "2.1");
+    assert_eq!(body["versions"][1]["version"], "2.96");
+    assert_eq!(
+        body["versions"][1]["links"][0],
+        json!({"rel": "self", "href": format!("{base}/compute/v2.1/")})
+    );
+    let (status, body) = anonymous("/compute/v2.1/").await;
+    assert_eq!(
+        (status, body["version"]["status"].clone()),
+        (200, json!("CURRENT"))
+    );
+    assert_eq!(
+        body["version"]["links"][0]["href"],
+        format!("{base}/compute/v2.1/")
+    );
+
+    let (status, body) = anonymous("/volume/").await;
+    assert_eq!(status, 300, "Cinder's root answers Multiple Choices");
+    assert_eq!(body["versions"][0]["id"], "v3.0");
+    assert_eq!(body["versions"][0]["version"], "3.71");
+    assert_eq!(
+        body["versions"][0]["links"][1]["href"],
+        format!("{base}/volume/v3/")
+    );
+    let (status, _) = anonymous("/volume/v3/").await;
+    assert_eq!(status, 401, "behind keystonemiddleware");
+    let (status, body) = h
+        .keystone
+        .call(Method::GET, &format!("{base}/volume/v3/"), &[], None)
+        .await;
+    assert_eq!(
+        (status, body["versions"][0]["min_version"].clone()),
+        (200, json!("3.0"))
+    );
+
+    let (status, body) = anonymous("/network").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["versions"],
+        json!([{"id": "v2.0", "status": "CURRENT", "links": [{"rel": "self", "href": format!("{base}/network/v2.0/")}]}])
+    );
+    let (status, _) = anonymous("/network/v2.0/").await;
+    assert_eq!(status, 401);
+    let (status, body) = h
+        .keystone
+        .call(Method::GET, &format!("{base}/network/v2.0/"), &[], None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["resources"][0],
+        json!({"name": "network", "collection": "networks", "links": [{"rel": "self", "href": format!("{base}/network/v2.0/networks")}]})
+    );
+
+    // Paths the services do not have: keystonemiddleware's 401 first, then
+    // 404 in each one's shape.
+    for path in [
+        "/compute/v2.1/os-hypervisors",
+        "/network/v2.0/floatingips",
+        "/network/v2.0",
+    ] {
+        assert_eq!(anonymous(path).await.0, 401, "{path}");
+    }
+    let (status, body) = h
+        .keystone
+        .call(
+            Method::GET,
+            &format!("{base}/compute/v2.1/os-hypervisors"),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["itemNotFound"]["message"].clone()),
+        (404, json!("The resource could not be found."))
+    );
+    for path in ["/network/v2.0/floatingips", "/network/v2.0"] {
+        let (status, body) = h
+            .keystone
+            .call(Method::GET, &format!("{base}{path}"), &[], None)
+            .await;
+        assert_eq!(
+            (status, body["NeutronError"]["type"].clone()),
+            (404, json!("HTTPNotFound")),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn the_simulated_nova_validates_as_nova_does() {
     let h = harness().await;
     let k = &h.keystone;
-    let project = uuid::Uuid::new_v4().simple().to_string();
+    let slug = unique_slug();
+    let project = h
+        .client
+        .ensure_project(&slug, SUBSCRIPTION, "nova")
+        .await
+        .expect("project");
     let url = format!("{}/compute/v2.1/os-quota-sets/{project}", h.served.url());
     let v257 = [("OpenStack-API-Version", "compute 2.57")];
+
+    // Nova asks Keystone whether the project exists.
+    let unknown = uuid::Uuid::new_v4().simple().to_string();
+    for path in ["", "/detail", "/defaults"] {
+        let (status, body) = k
+            .call(
+                Method::GET,
+                &format!("{}/compute/v2.1/os-quota-sets/{unknown}{path}", h.served.url()),
+                &v257,
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["badRequest"]["message"].clone()),
+            (
+                400,
+                json!(format!("Project ID {unknown} is not a valid project."))
+            ),
+            "{path}"
+        );
+    }
 
     let (status, body) = k
         .call(
@@ -785,13 +1036,7 @@ async fn the_simulated_nova_validates_as_nova_does() {
         (json!(6), None)
     );
 
-    let usage = reqwest::Client::new()
-        .put(format!("{}/_sim/usage/compute/{project}", h.served.url()))
-        .json(&json!({"cores": 5}))
-        .send()
-        .await
-        .expect("usage");
-    assert_eq!(usage.status(), 204);
+    set_usage(&h.served, "compute", &project, json!({"cores": 5})).await;
     let (status, _) = k
         .call(Method::PUT, &url, &v257, Some(json!({"quota_set": {"cores": 4}})))
         .await;
@@ -831,6 +1076,10 @@ async fn the_simulated_nova_validates_as_nova_does() {
     let (_, body) = k.call(Method::GET, &url, &v257, None).await;
     assert_eq!(body["quota_set"]["cores"], 20);
     assert_eq!(body["quota_set"].get("injected_files"), None);
+    h.client
+        .remove_project(&slug, SUBSCRIPTION)
+        .await
+        .expect("remove");
 }
 
 #[tokio::test]
@@ -897,8 +1146,29 @@ async fn the_simulated_cinder_and_neutron_validate_as_they_do() {
         (status, body["badRequest"]["message"].clone()),
         (400, json!("Malformed request url"))
     );
+    // Without the project in the URL (Cinder routes both): the same quotas.
+    let projectless = format!("{}/volume/v3/os-quota-sets/{project}", h.served.url());
+    let (status, _) = k
+        .call(
+            Method::PUT,
+            &projectless,
+            &[],
+            Some(json!({"quota_set": {"gigabytes": 40}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, body) = k.call(Method::GET, &cinder, &[], None).await;
+    assert_eq!(
+        (
+            body["quota_set"]["volumes"].clone(),
+            body["quota_set"]["gigabytes"].clone()
+        ),
+        (json!(3), json!(40))
+    );
     let (status, _) = k.call(Method::DELETE, &cinder, &[], None).await;
     assert_eq!(status, 200);
+    let (_, body) = k.call(Method::GET, &projectless, &[], None).await;
+    assert_eq!(body["quota_set"]["volumes"], 10);
 
     let neutron = format!("{}/network/v2.0/quotas/{project}", h.served.url());
     let (status, body) = k
@@ -948,6 +1218,31 @@ async fn the_simulated_cinder_and_neutron_validate_as_they_do() {
         .call(Method::GET, &format!("{neutron}/default"), &[], None)
         .await;
     assert_eq!(body["quota"]["network"], 100);
+    // From 2025.1 Neutron checks the usage unless forced (`check_limit`
+    // is no longer needed), and only a JSON `true` forces.
+    set_usage(&h.served, "network", &project, json!({"network": 3})).await;
+    for body in [
+        json!({"quota": {"network": 2}}),
+        json!({"quota": {"network": 2, "force": "true"}}),
+    ] {
+        let (status, answer) = k.call(Method::PUT, &neutron, &[], Some(body)).await;
+        assert_eq!(
+            (status, answer["NeutronError"]["message"].clone()),
+            (
+                400,
+                json!("Quota limit 2 for network must be greater than or equal to already used 3")
+            )
+        );
+    }
+    let (status, body) = k
+        .call(
+            Method::PUT,
+            &neutron,
+            &[],
+            Some(json!({"quota": {"network": 2, "force": true}})),
+        )
+        .await;
+    assert_eq!((status, body["quota"]["network"].clone()), (200, json!(2)));
     let (status, _) = k.call(Method::DELETE, &neutron, &[], None).await;
     assert_eq!(status, 204);
 }

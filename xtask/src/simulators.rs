@@ -1,7 +1,10 @@
 //! The simulated backends (`sim kubernetes|odoo|awx|gitlab|openstack`) of
 //! the dev stack and the end-to-end tests, on free ports, and the portal's
 //! `[provisioning]` settings that point it at them and at the real
-//! OpenBao, Hydra, Mosquitto and Keystone of the stack.
+//! OpenBao, Hydra, Mosquitto and Keystone of the stack. The OpenStack
+//! simulator registers its Nova, Cinder and Neutron endpoints in Keystone's
+//! catalog at start-up (each run corrects the URLs, nothing is duplicated),
+//! and the portal finds them there, as in a real cloud.
 
 use std::{path::Path, process::Command, time::Duration};
 
@@ -81,11 +84,16 @@ impl Simulators {
             openstack,
             Command::new(sim)
                 .args(["openstack", "--listen", &listen(openstack)])
-                .env("SIM_KEYSTONE_URL", stack.keystone_url()),
+                .args(["--register-region", keystone::REGION])
+                .args(["--admin-user", keystone::ADMIN_USER])
+                .args(["--admin-project", keystone::ADMIN_PROJECT])
+                .args(["--admin-domain", keystone::DOMAIN])
+                .env("SIM_KEYSTONE_URL", stack.keystone_url())
+                // From the environment, so that the password is in no process list.
+                .env("SIM_KEYSTONE_ADMIN_PASSWORD", stack.keystone_admin_password()),
             "sim-openstack.log",
         )?;
         let (mqtt_admin, mqtt_password) = stack.mqtt_admin();
-        let openstack_url = format!("http://127.0.0.1:{openstack}");
         let settings: Vec<(&str, String)> = vec![
             ("ECOMMERCE_DOMAIN", "shop.localhost".into()),
             ("TRAINING_DOMAIN", "learn.localhost".into()),
@@ -112,12 +120,8 @@ impl Simulators {
             ("OPENSTACK__USER_DOMAIN", keystone::DOMAIN.into()),
             ("OPENSTACK__PROJECT", keystone::ADMIN_PROJECT.into()),
             ("OPENSTACK__PROJECT_DOMAIN", keystone::DOMAIN.into()),
-            ("OPENSTACK__COMPUTE_URL", format!("{openstack_url}/compute/v2.1")),
-            (
-                "OPENSTACK__VOLUME_URL",
-                format!("{openstack_url}/volume/v3/%(project_id)s"),
-            ),
-            ("OPENSTACK__NETWORK_URL", format!("{openstack_url}/network")),
+            // Nova, Cinder and Neutron: from the catalog, in this region.
+            ("OPENSTACK__REGION", keystone::REGION.into()),
             ("MQTT__ADMIN_USERNAME", mqtt_admin.to_owned()),
             ("MQTT__ADMIN_PASSWORD", mqtt_password.to_owned()),
         ];

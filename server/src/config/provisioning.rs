@@ -113,24 +113,36 @@ pub struct GitlabConfig {
     pub parent_group: Option<i64>,
 }
 
+/// `[provisioning.openstack]`: Keystone and the admin the portal signs in
+/// as. Nova, Cinder and Neutron are found in the token's service catalog,
+/// as the `openstack` CLI finds them: the `public` endpoints of `compute`,
+/// `block-storage` (or `volumev3`, `volume`) and `network` in `region`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenStackConfig {
+    /// Keystone's Identity endpoint (`…/v3`).
     pub keystone_url: String,
     pub username: String,
     pub password: SecretString,
     #[serde(default = "default_domain")]
     pub user_domain: String,
+    /// The admin project the token is scoped to; tenant projects are
+    /// created in its domain.
     pub project: String,
     #[serde(default = "default_domain")]
     pub project_domain: String,
+    /// The catalog region (`OS_REGION_NAME`); `RegionOne` when absent.
     #[serde(default)]
     pub region: Option<String>,
-    /// Nova, Cinder and Neutron endpoints; from Keystone's catalog when absent.
+    /// Overrides, only for a cloud whose catalog lacks a service or gives
+    /// an endpoint the portal cannot reach: Nova's versioned endpoint
+    /// (`…/v2.1`).
     #[serde(default)]
     pub compute_url: Option<String>,
+    /// Cinder's `…/v3` (or `…/v3/%(project_id)s`).
     #[serde(default)]
     pub volume_url: Option<String>,
+    /// Neutron's root, without `/v2.0`.
     #[serde(default)]
     pub network_url: Option<String>,
 }

@@ -2,6 +2,8 @@
 //! `X-Auth-Token` is validated at Keystone (`GET /v3/auth/tokens` with the
 //! token as both `X-Auth-Token` and `X-Subject-Token`, which Keystone's
 //! policy allows a token's own subject), and the answer is cached briefly.
+//! Nova also asks Keystone, with the caller's token, whether the project a
+//! quota call names exists (nova/api/openstack/identity.py).
 
 use std::{
     collections::HashMap,
@@ -24,6 +26,8 @@ const CACHE_MAX: usize = 10_000;
 /// Who a validated token speaks for.
 #[derive(Clone, Debug)]
 pub struct Caller {
+    /// The token itself, for the calls a service makes on the caller's behalf.
+    pub token: String,
     pub project_id: String,
     pub roles: Vec<String>,
 }
@@ -121,11 +125,37 @@ impl TokenValidator {
             return Err(unauthorized(&self.keystone_url));
         };
         let caller = Caller {
+            token: token.to_owned(),
             project_id: project.id,
             roles: validation.token.roles.into_iter().map(|role| role.name).collect(),
         };
         self.remember(token, &caller);
         Ok(caller)
+    }
+
+    /// Whether Keystone says, to `caller`, that `project_id` does not exist.
+    /// As Nova's `verify_project_id`: only a 404 counts; a 403 (the caller
+    /// may not look) or Keystone failing lets the call go on.
+    pub async fn is_unknown_project(&self, caller: &Caller, project_id: &str) -> bool {
+        let Ok(mut url) = reqwest::Url::parse(&format!("{}/v3/projects", self.keystone_url)) else {
+            return false;
+        };
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.push(project_id);
+        }
+        match self
+            .http
+            .get(url)
+            .header("X-Auth-Token", &caller.token)
+            .send()
+            .await
+        {
+            Ok(response) => response.status() == StatusCode::NOT_FOUND,
+            Err(error) => {
+                tracing::info!(error = %error.without_url(), "Keystone cannot be reached to verify a project id");
+                false
+            }
+        }
     }
 
     fn cached(&self, token: &str) -> Option<Caller> {

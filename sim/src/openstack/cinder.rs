@@ -1,6 +1,8 @@
 //! Cinder's `os-quota-sets` (block storage API v3), from
-//! cinder/api/contrib/quotas.py and its schema: the URL carries the
-//! caller's own project (another → 400 "Malformed request url"); `PUT`
+//! cinder/api/contrib/quotas.py and its schema: the URL may carry the
+//! caller's own project before `os-quota-sets` (another → 400 "Malformed
+//! request url"; without it, as Cinder routes every microversion since
+//! 3.67 is announced, the token's project is meant); `PUT`
 //! takes only `quota_set` ("Bad key(s) in quota set" for unknown
 //! resources), integers from -1, never below what is in use; `DELETE`
 //! answers 200. `?usage=True` shows `limit`/`in_use`/`reserved`.
@@ -14,6 +16,7 @@ use axum::{
     Json,
 };
 use http::{HeaderMap, StatusCode};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
@@ -39,14 +42,23 @@ pub const DEFAULTS: &[(&str, i64)] = &[
 /// Keys a quota set may carry that are not resources.
 const NON_QUOTA_KEYS: [&str; 2] = ["tenant_id", "id"];
 
+/// `…/v3[/{admin_project_id}]/os-quota-sets/{project_id}`.
+#[derive(Deserialize)]
+pub struct QuotaPath {
+    /// The project the URL is scoped to, when it names one.
+    admin_project_id: Option<String>,
+    /// The project whose quotas are meant.
+    project_id: String,
+}
+
 async fn prelude(
     sim: &OpenStackSim,
     headers: &HeaderMap,
-    admin_project_id: &str,
+    admin_project_id: Option<&str>,
     operation: &str,
 ) -> Result<Caller, Response> {
     let caller = sim.inner.keystone.authenticate(headers).await?;
-    if caller.project_id != admin_project_id {
+    if admin_project_id.is_some_and(|scoped| scoped != caller.project_id) {
         return Err(compute_fault(StatusCode::BAD_REQUEST, "Malformed request url"));
     }
     if let Some(status) = sim.faults().failure(operation).await {
@@ -57,11 +69,14 @@ async fn prelude(
 
 pub async fn show(
     State(sim): State<OpenStackSim>,
-    Path((admin_project_id, project_id)): Path<(String, String)>,
+    Path(QuotaPath {
+        admin_project_id,
+        project_id,
+    }): Path<QuotaPath>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = or_answer!(prelude(&sim, &headers, &admin_project_id, "cinder_show_quota").await);
+    let caller = or_answer!(prelude(&sim, &headers, admin_project_id.as_deref(), "cinder_show_quota").await);
     if !caller.may_read(&project_id) {
         return forbidden("show");
     }
@@ -78,10 +93,21 @@ pub async fn show(
 
 pub async fn defaults(
     State(sim): State<OpenStackSim>,
-    Path((admin_project_id, project_id)): Path<(String, String)>,
+    Path(QuotaPath {
+        admin_project_id,
+        project_id,
+    }): Path<QuotaPath>,
     headers: HeaderMap,
 ) -> Response {
-    or_answer!(prelude(&sim, &headers, &admin_project_id, "cinder_default_quota").await);
+    or_answer!(
+        prelude(
+            &sim,
+            &headers,
+            admin_project_id.as_deref(),
+            "cinder_default_quota"
+        )
+        .await
+    );
     let mut set = sim.book(Service::Volume).defaults_of(|_| true);
     set.insert("id".into(), json!(project_id));
     Json(json!({ "quota_set": set })).into_response()
@@ -89,11 +115,15 @@ pub async fn defaults(
 
 pub async fn update(
     State(sim): State<OpenStackSim>,
-    Path((admin_project_id, project_id)): Path<(String, String)>,
+    Path(QuotaPath {
+        admin_project_id,
+        project_id,
+    }): Path<QuotaPath>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let caller = or_answer!(prelude(&sim, &headers, &admin_project_id, "cinder_update_quota").await);
+    let caller =
+        or_answer!(prelude(&sim, &headers, admin_project_id.as_deref(), "cinder_update_quota").await);
     let limits = match validated_update(&sim, &body) {
         Ok(limits) => limits,
         Err(message) => return compute_fault(StatusCode::BAD_REQUEST, &message),
@@ -120,10 +150,14 @@ pub async fn update(
 
 pub async fn delete(
     State(sim): State<OpenStackSim>,
-    Path((admin_project_id, project_id)): Path<(String, String)>,
+    Path(QuotaPath {
+        admin_project_id,
+        project_id,
+    }): Path<QuotaPath>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = or_answer!(prelude(&sim, &headers, &admin_project_id, "cinder_delete_quota").await);
+    let caller =
+        or_answer!(prelude(&sim, &headers, admin_project_id.as_deref(), "cinder_delete_quota").await);
     if !caller.is_admin() {
         return forbidden("delete");
     }

@@ -3,13 +3,18 @@
 //! (`GET /v3/auth/tokens`), as keystonemiddleware does in front of the
 //! real services.
 //!
-//! Paths (the layout devstack puts behind one host):
+//! Paths (the layout devstack puts behind one host; the catalog entries
+//! are `compute` → `…/compute/v2.1`, `block-storage`/`volumev3` →
+//! `…/volume/v3`, `network` → `…/network`):
+//! - Version discovery: `/compute/`, `/compute/v2.1/`, `/volume/`,
+//!   `/volume/v3/`, `/network/`, `/network/v2.0/` ([`versions`]).
 //! - Nova: `/compute/v2.1/os-quota-sets/{project}` (`GET`, `PUT`, `DELETE`),
 //!   `…/detail`, `…/defaults`; microversions from `OpenStack-API-Version`.
-//! - Cinder: `/volume/v3/{admin project}/os-quota-sets/{project}`
+//! - Cinder: `/volume/v3[/{admin project}]/os-quota-sets/{project}`
 //!   (`GET [?usage=True]`, `PUT`, `DELETE`), `…/defaults`.
 //! - Neutron: `/network/v2.0/quotas/{project}[.json]` (`GET`, `PUT`,
 //!   `DELETE`), `…/default`, `…/details`.
+//! - Any other path: 404 in the service's fault shape.
 //! - Test hook: `PUT /_sim/usage/{compute|volume|network}/{project}` with
 //!   `{"<resource>": in_use}` sets what a project uses, so that limits
 //!   below the usage can be refused as the real services do.
@@ -31,10 +36,12 @@ macro_rules! or_answer {
 
 mod auth;
 mod book;
+pub mod catalog;
 mod cinder;
 mod faults;
 mod neutron;
 mod nova;
+mod versions;
 
 use std::{
     collections::BTreeMap,
@@ -44,10 +51,11 @@ use std::{
 
 use axum::{
     extract::{Path, State},
+    response::Response,
     routing::{get, put},
     Json, Router,
 };
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 
 use crate::faults::Faults;
 use auth::TokenValidator;
@@ -61,10 +69,45 @@ pub struct Options {
     /// Keystone's Identity endpoint, where tokens are validated.
     #[arg(long, env = "SIM_KEYSTONE_URL")]
     keystone_url: String,
+    /// Register the simulated services' public endpoints in Keystone's
+    /// catalog, in this region, at start-up (idempotent).
+    #[arg(long, requires = "admin_password")]
+    register_region: Option<String>,
+    /// The simulator's URL in the catalog; `http://<listen>` by default.
+    #[arg(long)]
+    public_url: Option<String>,
+    /// The Keystone admin that registers the endpoints.
+    #[arg(long, default_value = "admin")]
+    admin_user: String,
+    /// Its password (from the environment, so that it is in no process list).
+    #[arg(long, env = "SIM_KEYSTONE_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+    /// The project its token is scoped to.
+    #[arg(long, default_value = "admin")]
+    admin_project: String,
+    /// The admin's and its project's domain.
+    #[arg(long, default_value = "Default")]
+    admin_domain: String,
 }
 
 pub async fn run(options: Options) -> Result<(), String> {
     let simulator = OpenStackSim::new(&options.keystone_url).map_err(|error| error.to_string())?;
+    if let (Some(region), Some(password)) = (&options.register_region, &options.admin_password) {
+        let admin = catalog::Admin {
+            user: options.admin_user.clone(),
+            password: password.clone(),
+            project: options.admin_project.clone(),
+            domain: options.admin_domain.clone(),
+        };
+        let public_url = options
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", options.listen));
+        let registered = catalog::register(&options.keystone_url, &admin, region, &public_url).await?;
+        for endpoint in registered {
+            tracing::info!(service_type = endpoint.service_type, url = %endpoint.url, %region, "registered in Keystone's catalog");
+        }
+    }
     crate::serve_forever(simulator.router(), options.listen).await
 }
 
@@ -103,6 +146,17 @@ impl OpenStackSim {
 
     pub fn router(&self) -> Router {
         Router::new()
+            .route("/compute", get(versions::nova_versions))
+            .route("/compute/", get(versions::nova_versions))
+            .route("/compute/v2.1", get(versions::nova_version))
+            .route("/compute/v2.1/", get(versions::nova_version))
+            .route("/volume", get(versions::cinder_versions))
+            .route("/volume/", get(versions::cinder_versions))
+            .route("/volume/v3", get(versions::cinder_version))
+            .route("/volume/v3/", get(versions::cinder_version))
+            .route("/network", get(versions::neutron_versions))
+            .route("/network/", get(versions::neutron_versions))
+            .route("/network/v2.0/", get(versions::neutron_resources))
             .route(
                 "/compute/v2.1/os-quota-sets/{project_id}",
                 get(nova::show).put(nova::update).delete(nova::delete),
@@ -124,11 +178,20 @@ impl OpenStackSim {
                 get(cinder::defaults),
             )
             .route(
+                "/volume/v3/os-quota-sets/{project_id}",
+                get(cinder::show).put(cinder::update).delete(cinder::delete),
+            )
+            .route(
+                "/volume/v3/os-quota-sets/{project_id}/defaults",
+                get(cinder::defaults),
+            )
+            .route(
                 "/network/v2.0/quotas/{project_id}",
                 get(neutron::show).put(neutron::update).delete(neutron::delete),
             )
             .route("/network/v2.0/quotas/{project_id}/{action}", get(neutron::action))
             .route("/_sim/usage/{service}/{project_id}", put(set_usage))
+            .fallback(not_found)
             .with_state(self.clone())
             .merge(self.inner.faults.routes())
     }
@@ -148,6 +211,28 @@ enum Service {
     Compute,
     Volume,
     Network,
+}
+
+/// The API roots keystonemiddleware guards: a token is checked before
+/// the service looks at the path.
+const GUARDED_ROOTS: [&str; 3] = ["/compute/v2.1/", "/volume/v3/", "/network/v2.0"];
+
+/// A path no service has: Neutron's or Nova's and Cinder's 404 (after
+/// keystonemiddleware's 401 under a guarded root).
+async fn not_found(State(sim): State<OpenStackSim>, uri: http::Uri, headers: HeaderMap) -> Response {
+    if GUARDED_ROOTS.iter().any(|root| uri.path().starts_with(root)) {
+        or_answer!(sim.inner.keystone.authenticate(&headers).await);
+    }
+    let message = "The resource could not be found.";
+    if uri.path().starts_with("/network") {
+        faults::neutron_fault(
+            StatusCode::NOT_FOUND,
+            faults::neutron_kind(StatusCode::NOT_FOUND),
+            message,
+        )
+    } else {
+        faults::compute_fault(StatusCode::NOT_FOUND, message)
+    }
 }
 
 /// `PUT /_sim/usage/{service}/{project_id}`: what the project uses.

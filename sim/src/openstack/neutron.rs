@@ -1,9 +1,11 @@
 //! Neutron's quotas extension (networking API v2.0), from
-//! neutron/extensions/quotasv2.py: `PUT {"quota": {…}}` with optional
-//! `force` and `check_limit` (with it, a limit below the usage is refused),
-//! values converted to integers in [-1, 2^31-1], unknown keys refused as
+//! neutron/extensions/quotasv2.py as of 2025.1: `PUT {"quota": {…}}`
+//! refuses a limit below the usage unless `"force": true`; `check_limit`
+//! is accepted and no longer needed (the check is the default); values
+//! converted to integers in [-1, 2^31-1], unknown keys refused as
 //! "Unrecognized attribute(s)"; `DELETE` answers 204; `…/default` and
 //! `…/details` (`limit`/`used`/`reserved`). A `.json` suffix is accepted.
+//! Neutron does not look the project up: any id has the defaults.
 
 use axum::{
     body::Bytes,
@@ -17,7 +19,7 @@ use serde_json::{json, Value};
 use super::{
     auth::Caller,
     faults::{injected_message, neutron_fault, neutron_kind},
-    requested_limit, truthy, BadLimit, OpenStackSim, Service, MAX_LIMIT,
+    requested_limit, BadLimit, OpenStackSim, Service, MAX_LIMIT,
 };
 
 pub const DEFAULTS: &[(&str, i64)] = &[
@@ -103,12 +105,12 @@ pub async fn update(
     if !caller.is_admin() {
         return not_allowed("update_quota");
     }
-    let (check_limit, limits) = match validated_update(&sim, &body) {
+    let (force, limits) = match validated_update(&sim, &body) {
         Ok(update) => update,
         Err(message) => return neutron_fault(StatusCode::BAD_REQUEST, "HTTPBadRequest", &message),
     };
     let mut book = sim.book(Service::Network);
-    if check_limit {
+    if !force {
         for (resource, limit) in &limits {
             let used = book.in_use(project_id, resource);
             if *limit != -1 && used > *limit {
@@ -140,14 +142,15 @@ pub async fn delete(
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// `check_limit` and the limits, checked as Neutron's attribute
-/// validation does; the error is its message.
+/// `force` and the limits, checked as Neutron's attribute validation
+/// does; the error is its message. Only a JSON `true` forces: Neutron
+/// compares the raw value with `is not True`.
 fn validated_update(sim: &OpenStackSim, body: &[u8]) -> Result<(bool, Vec<(String, i64)>), String> {
     let body: Value = serde_json::from_slice(body).map_err(|_| "Malformed request body".to_owned())?;
     let Some(quota) = body.get("quota").and_then(Value::as_object) else {
         return Err("Resource body required".into());
     };
-    let check_limit = quota.get("check_limit").is_some_and(truthy);
+    let force = matches!(quota.get("force"), Some(Value::Bool(true)));
     let book = sim.book(Service::Network);
     let unknown: Vec<String> = quota
         .keys()
@@ -178,7 +181,7 @@ fn validated_update(sim: &OpenStackSim, body: &[u8]) -> Result<(bool, Vec<(Strin
         })?;
         limits.push((key.clone(), limit));
     }
-    Ok((check_limit, limits))
+    Ok((force, limits))
 }
 
 fn not_allowed(rule: &str) -> Response {

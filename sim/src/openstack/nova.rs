@@ -3,7 +3,9 @@
 //! takes integers (or strings of digits) from -1 (unlimited) to 2^31-1,
 //! refuses keys the microversion does not have, and without `force`
 //! refuses a limit below what is used and reserved; the answer has no
-//! `id`. `DELETE` answers 202. Updates and deletes are for admins.
+//! `id`. `DELETE` answers 202. Updates and deletes are for admins. Every
+//! call but `DELETE` asks Keystone whether the project exists: one Keystone
+//! does not know is refused with 400 (nova/api/openstack/identity.py).
 
 use axum::{
     body::Bytes,
@@ -40,7 +42,7 @@ pub const DEFAULTS: &[(&str, i64)] = &[
 ];
 
 /// The newest compute microversion this simulator speaks (2024.1).
-const MAX_MINOR: u32 = 96;
+pub const MAX_MINOR: u32 = 96;
 
 /// Whether a quota resource exists at microversion `2.minor`.
 fn shown(minor: u32) -> impl Fn(&str) -> bool {
@@ -78,6 +80,7 @@ pub async fn show(
     if !caller.may_read(&project_id) {
         return versioned(forbidden("show"), minor);
     }
+    or_answer!(known_project(&sim, &caller, &project_id, minor).await);
     let mut set = sim.book(Service::Compute).limits_of(&project_id, shown(minor));
     set.insert("id".into(), json!(project_id));
     versioned(Json(json!({ "quota_set": set })).into_response(), minor)
@@ -92,6 +95,7 @@ pub async fn detail(
     if !caller.may_read(&project_id) {
         return versioned(forbidden("detail"), minor);
     }
+    or_answer!(known_project(&sim, &caller, &project_id, minor).await);
     let mut set = sim
         .book(Service::Compute)
         .usage_of(&project_id, "in_use", shown(minor));
@@ -104,7 +108,8 @@ pub async fn defaults(
     Path(project_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (_, minor) = or_answer!(prelude(&sim, &headers, "nova_default_quota").await);
+    let (caller, minor) = or_answer!(prelude(&sim, &headers, "nova_default_quota").await);
+    or_answer!(known_project(&sim, &caller, &project_id, minor).await);
     let mut set = sim.book(Service::Compute).defaults_of(shown(minor));
     set.insert("id".into(), json!(project_id));
     versioned(Json(json!({ "quota_set": set })).into_response(), minor)
@@ -124,6 +129,7 @@ pub async fn update(
     if !caller.is_admin() {
         return versioned(forbidden("update"), minor);
     }
+    or_answer!(known_project(&sim, &caller, &project_id, minor).await);
     let mut book = sim.book(Service::Compute);
     if !changes.force {
         for (resource, limit) in &changes.limits {
@@ -214,6 +220,20 @@ fn validated_update(sim: &OpenStackSim, body: &[u8], minor: u32) -> Result<Updat
         update.limits.push((key.clone(), limit));
     }
     Ok(update)
+}
+
+/// Nova's `verify_project_id`: a project Keystone does not know → 400.
+async fn known_project(
+    sim: &OpenStackSim,
+    caller: &Caller,
+    project_id: &str,
+    minor: u32,
+) -> Result<(), Response> {
+    if sim.inner.keystone.is_unknown_project(caller, project_id).await {
+        let message = format!("Project ID {project_id} is not a valid project.");
+        return Err(versioned(compute_fault(StatusCode::BAD_REQUEST, &message), minor));
+    }
+    Ok(())
 }
 
 fn forbidden(action: &str) -> Response {

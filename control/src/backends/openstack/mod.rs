@@ -4,8 +4,10 @@
 //!
 //! The client authenticates with a password scoped to the admin project
 //! ([`session`]), keeps the token until shortly before it expires and
-//! authenticates again once when a service answers 401. The quota services'
-//! URLs come from the settings, else from the token's service catalog.
+//! authenticates again once when a service answers 401. The quota services
+//! are found as openstacksdk finds them, in the token's service catalog
+//! (public interface, the configured region, `RegionOne` by default); a URL
+//! in the settings overrides the catalog for its service.
 //! Ownership: a project Bibind creates is tagged `bibind` and
 //! `bibind-subscription-<uuid>`. One that has the right name but not the
 //! `bibind` tag, or another subscription's tag, is somebody else's: it is
@@ -16,6 +18,8 @@
 mod keystone;
 mod quotas;
 mod session;
+
+pub use session::DEFAULT_REGION;
 
 use std::time::Duration;
 
@@ -88,15 +92,18 @@ pub struct OpenStackSettings {
     /// created in its domain.
     pub project: String,
     pub project_domain: String,
-    /// The catalog region to take endpoints from; any when absent.
+    /// The catalog region to take endpoints from;
+    /// [`DEFAULT_REGION`] (`RegionOne`) when absent.
     pub region: Option<String>,
-    /// Nova's endpoint (`…/v2.1`); from the catalog (`compute`) when absent.
+    /// Overrides the catalog's `compute` endpoint: Nova's versioned
+    /// endpoint (`…/v2.1`). For a cloud whose catalog lacks it or is wrong.
     pub compute_url: Option<String>,
-    /// Cinder's endpoint (`…/v3/%(project_id)s`, the admin project's id is
-    /// put in); from the catalog (`block-storage`, `volumev3`) when absent.
+    /// Overrides the catalog's `block-storage` (or `volumev3`, `volume`)
+    /// endpoint: Cinder's `…/v3`, or `…/v3/%(project_id)s` (the admin
+    /// project's id is put in).
     pub volume_url: Option<String>,
-    /// Neutron's endpoint (without `/v2.0`); from the catalog (`network`)
-    /// when absent.
+    /// Overrides the catalog's `network` endpoint: Neutron's root, without
+    /// `/v2.0`.
     pub network_url: Option<String>,
     /// How long one call may take.
     pub timeout: Duration,

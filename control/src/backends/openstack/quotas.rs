@@ -1,11 +1,12 @@
 //! A project's quotas in Nova (`/os-quota-sets/{id}`), Cinder
-//! (`/v3/{admin project}/os-quota-sets/{id}`) and Neutron
+//! (`/v3[/{admin project}]/os-quota-sets/{id}`) and Neutron
 //! (`/v2.0/quotas/{id}`). Setting is a `PUT` of the limits Bibind owns, so
 //! running it again changes nothing; resetting is a `DELETE` (back to the
 //! defaults), which none of them refuses for a project without quotas.
 //! Limits are checked against what the project already uses (Nova without
-//! `force`, Cinder always, Neutron with `check_limit`): lowering a limit
-//! below the usage is refused, for an admin to decide.
+//! `force`, Cinder always, Neutron always from 2025.1 and with
+//! `check_limit` before): lowering a limit below the usage is refused, for
+//! an admin to decide.
 
 use reqwest::{Method, StatusCode};
 use serde::{de::DeserializeOwned, Deserialize};

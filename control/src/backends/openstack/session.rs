@@ -1,8 +1,11 @@
 //! The Keystone token every call carries: password authentication scoped to
 //! the admin project (`POST /v3/auth/tokens`, token in `X-Subject-Token`),
 //! kept until shortly before its `expires_at`, replaced once when a service
-//! answers 401. The token's service catalog locates the quota services that
-//! the settings leave out.
+//! answers 401. The token's service catalog locates the quota services, as
+//! openstacksdk does: the `public` endpoint in the configured region
+//! (`RegionOne` by default) of the first service type found among
+//! `compute`; `block-storage`, `volumev3`, `volume`; `network`. A URL in the
+//! settings overrides the catalog for its service.
 
 use std::{
     sync::Arc,
@@ -20,6 +23,14 @@ use crate::backends::BackendError;
 /// A token is renewed this long before it expires (at most a quarter of
 /// its lifetime), so that no call starts with one about to lapse.
 const RENEW_MARGIN: Duration = Duration::from_secs(120);
+
+/// The region endpoints are taken from when the settings name none: the
+/// one `keystone-manage bootstrap` and devstack create.
+pub const DEFAULT_REGION: &str = "RegionOne";
+
+/// The catalog interface the client uses (the one reachable from outside
+/// the cloud's own network).
+const INTERFACE: &str = "public";
 
 /// A service the client calls, and how its catalog entry is typed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,12 +51,13 @@ impl Service {
         }
     }
 
-    /// Catalog types, preferred first.
+    /// Catalog types, preferred first: the official type, then the
+    /// aliases deployments still register (os-service-types).
     fn catalog_types(self) -> &'static [&'static str] {
         match self {
             Self::Identity => &["identity"],
             Self::Compute => &["compute"],
-            Self::Volume => &["block-storage", "volumev3"],
+            Self::Volume => &["block-storage", "volumev3", "volume"],
             Self::Network => &["network"],
         }
     }
@@ -250,34 +262,16 @@ impl Session {
     }
 
     fn catalog_endpoint(&self, service: Service, token: &Token) -> Result<String, BackendError> {
-        let region = self.settings.region.as_deref();
-        service
-            .catalog_types()
-            .iter()
-            .find_map(|kind| {
-                let entry = token.catalog.iter().find(|entry| entry.kind == *kind)?;
-                entry
-                    .endpoints
-                    .iter()
-                    .find(|endpoint| {
-                        endpoint.interface == "public"
-                            && region.is_none_or(|region| {
-                                endpoint.region_id.as_deref() == Some(region)
-                                    || endpoint.region.as_deref() == Some(region)
-                            })
-                    })
-                    .map(|endpoint| endpoint.url.clone())
-            })
-            .ok_or_else(|| {
-                BackendError::refused(
-                    service.backend(),
-                    format!(
-                        "no public {} endpoint{} in the service catalog, and none configured",
-                        service.catalog_types().join("/"),
-                        region.map(|r| format!(" in region {r}")).unwrap_or_default()
-                    ),
-                )
-            })
+        let region = self.settings.region.as_deref().unwrap_or(DEFAULT_REGION);
+        catalog_url(&token.catalog, service, region).ok_or_else(|| {
+            BackendError::refused(
+                service.backend(),
+                format!(
+                    "no {INTERFACE} {} endpoint in region {region} in the service catalog, and none configured",
+                    service.catalog_types().join("/"),
+                ),
+            )
+        })
     }
 
     /// Sends a request built by `build` (from the service's base URL) with
@@ -318,6 +312,24 @@ impl Session {
             return Ok(response);
         }
     }
+}
+
+/// The URL of `service`'s public endpoint in `region`: the first catalog
+/// type that has one, looking at every service of that type (a cloud may
+/// register several, each with endpoints in its own regions).
+fn catalog_url(catalog: &[CatalogEntry], service: Service, region: &str) -> Option<String> {
+    service.catalog_types().iter().find_map(|kind| {
+        catalog
+            .iter()
+            .filter(|entry| entry.kind == *kind)
+            .flat_map(|entry| &entry.endpoints)
+            .find(|endpoint| {
+                endpoint.interface == INTERFACE
+                    && (endpoint.region_id.as_deref() == Some(region)
+                        || endpoint.region.as_deref() == Some(region))
+            })
+            .map(|endpoint| endpoint.url.clone())
+    })
 }
 
 /// Reads a successful answer as JSON, or turns an error answer into a
@@ -362,6 +374,78 @@ fn fault_message(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn catalog() -> Vec<CatalogEntry> {
+        serde_json::from_value(json!([
+            {"type": "compute", "endpoints": [
+                {"interface": "public", "region_id": "east", "region": "east", "url": "http://east/compute/v2.1"},
+            ]},
+            // A second compute service, as a cloud (or a test) may register.
+            {"type": "compute", "endpoints": [
+                {"interface": "internal", "region_id": "RegionOne", "url": "http://internal/compute/v2.1"},
+                {"interface": "public", "region_id": "RegionOne", "url": "http://one/compute/v2.1"},
+            ]},
+            {"type": "volumev3", "endpoints": [
+                {"interface": "public", "region_id": "RegionOne", "url": "http://one/volume/v3/p1"},
+                {"interface": "public", "region_id": "east", "url": "http://east/volume/v3/p1"},
+            ]},
+            {"type": "block-storage", "endpoints": [
+                {"interface": "public", "region_id": "RegionOne", "url": "http://one/volume/v3"},
+            ]},
+            {"type": "volume", "endpoints": [
+                {"interface": "public", "region_id": "west", "url": "http://west/volume/v2/p1"},
+            ]},
+            {"type": "network", "endpoints": [
+                {"interface": "admin", "region_id": "RegionOne", "url": "http://admin/network"},
+            ]},
+        ]))
+        .expect("a catalog")
+    }
+
+    #[test]
+    fn the_catalog_gives_the_public_endpoint_of_the_region() {
+        let catalog = catalog();
+        for (service, region, expected, why) in [
+            (
+                Service::Compute,
+                DEFAULT_REGION,
+                Some("http://one/compute/v2.1"),
+                "any service of the type, public only",
+            ),
+            (
+                Service::Compute,
+                "east",
+                Some("http://east/compute/v2.1"),
+                "the region asked",
+            ),
+            (
+                Service::Volume,
+                DEFAULT_REGION,
+                Some("http://one/volume/v3"),
+                "block-storage before its aliases",
+            ),
+            (
+                Service::Volume,
+                "east",
+                Some("http://east/volume/v3/p1"),
+                "volumev3",
+            ),
+            (
+                Service::Volume,
+                "west",
+                Some("http://west/volume/v2/p1"),
+                "volume",
+            ),
+            (Service::Network, DEFAULT_REGION, None, "no public endpoint"),
+            (Service::Compute, "nowhere", None, "no such region"),
+        ] {
+            assert_eq!(
+                catalog_url(&catalog, service, region).as_deref(),
+                expected,
+                "{why}"
+            );
+        }
+    }
 
     #[test]
     fn fault_messages_are_read_from_each_shape() {
