@@ -102,7 +102,7 @@ impl Stack {
     /// Starts everything with data under `data_dir` and logs under `log_dir`.
     pub fn start(ports: Ports, data_dir: &Path, log_dir: &Path, profile: Profile) -> Result<Self> {
         std::fs::create_dir_all(log_dir)?;
-        let venv = tools::ensure_python_venv()?;
+        let venv = tools::ensure_venv(&tools::SERVICES_VENV)?;
         tools::ensure_apt(&[&tools::POSTGRES, &tools::MOSQUITTO])?;
 
         let postgres = Postgres::start(

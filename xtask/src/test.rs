@@ -5,10 +5,12 @@
 //! 3. sqlx's offline query data (`.sqlx/`) checked against the migrations;
 //! 4. unit and integration tests (`cargo test`), each integration test on a
 //!    fresh database cloned from a migrated template;
-//! 5. the front end and the server built, the server started, and the
+//! 5. the simulators driven by the remote systems' own Python clients
+//!    (`sim/tests/real_clients`, pytest in a cached venv);
+//! 6. the front end and the server built, the server started, and the
 //!    end-to-end tests run in Debian's Chromium through playwright-core.
 //!
-//! `--e2e-only [FILE…]` skips 1, 3 and 4: only the end-to-end tests (all,
+//! `--e2e-only [FILE…]` skips 1, 3, 4 and 5: only the end-to-end tests (all,
 //! or the files named, relative to `end2end/`), to work on one story.
 
 use std::{process::Command, time::Instant};
@@ -85,6 +87,11 @@ pub fn run(args: &[String]) -> Result<()> {
     let site_root = site::build()?;
     let binaries = build_server(false, &["--package", "sim", "--bin", "sim"])?;
     let binary = binaries.join("bibind");
+    let sim = binaries.join("sim");
+
+    if selection.everything {
+        real_clients(&stack, &root, &sim)?;
+    }
 
     step("end-to-end tests in Chromium");
     stack.check_running()?;
@@ -106,7 +113,6 @@ pub fn run(args: &[String]) -> Result<()> {
         .iter()
         .find(|account| account.role == "reviewer")
         .context("the seeded accounts have no reviewer")?;
-    let sim = binaries.join("sim");
     let simulators = Simulators::start(&stack, &sim, &log_dir)?;
     let mut portal_env = vec![
         (
@@ -231,6 +237,42 @@ fn rust_tests(stack: &Stack, root: &std::path::Path, target_dir: &std::path::Pat
         .envs(test_env(stack));
     process::run(&mut tests)?;
     Ok(())
+}
+
+/// The simulators driven by the remote systems' own Python clients
+/// (`sim/tests/real_clients`), in their own cached venv; the OpenStack tests
+/// use the stack's Keystone.
+fn real_clients(stack: &Stack, root: &std::path::Path, sim: &std::path::Path) -> Result<()> {
+    step("the simulators against the systems' own clients (sim/tests/real_clients)");
+    let venv = tools::ensure_venv(&tools::REAL_CLIENTS_VENV)?;
+    println!("xtask: the clients' venv is {}", venv.display());
+    process::run(
+        Command::new("timeout")
+            .args(["--kill-after=30s", "10m"])
+            .arg(venv.join("bin").join("python"))
+            .args([
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "sim/tests/real_clients",
+            ])
+            .current_dir(root)
+            // The `awx` and `openstack` commands the tests run.
+            .env("PATH", path_with(&venv.join("bin"))?)
+            .env("SIM_BIN", sim)
+            .envs(test_env(stack)),
+    )
+}
+
+/// `PATH` with `dir` first.
+fn path_with(dir: &std::path::Path) -> Result<std::ffi::OsString> {
+    let mut dirs = vec![dir.to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).context("a PATH entry holds the separator")
 }
 
 /// What the integration tests learn about the services (`TEST_*`).

