@@ -69,24 +69,29 @@ pub(crate) fn layer(
         ))))
 }
 
+/// This browser's Kratos session, if it is `identity_id`'s: where the
+/// sign-in came from, so that a logout or revocation there ends it here.
+pub(crate) async fn kratos_session_of(
+    state: &AppState,
+    identity_id: &str,
+    cookie: Option<&str>,
+) -> Option<String> {
+    let kratos = state.control.kratos().ok()?;
+    match kratos.session(cookie).await {
+        Ok(SessionCheck::Active(kratos)) if kratos.user.identity_id == identity_id => Some(kratos.id),
+        _ => None,
+    }
+}
+
 /// Starts the signed-in session: a new id (no fixation), the person, and
-/// where the sign-in came from (the Hydra login, this browser's Kratos
-/// session), so that a logout or revocation there ends it here.
+/// where the sign-in came from (the Hydra login, `kratos_session` from
+/// [`kratos_session_of`]).
 pub(crate) async fn begin(
     state: &AppState,
     session: &Session,
     login: PortalLogin,
-    cookie: Option<&str>,
+    kratos_session: Option<String>,
 ) -> Result<(), String> {
-    let kratos_session = match state.control.kratos() {
-        Ok(kratos) => match kratos.session(cookie).await {
-            Ok(SessionCheck::Active(kratos)) if kratos.user.identity_id == login.user.identity_id => {
-                Some(kratos.id)
-            }
-            _ => None,
-        },
-        Err(_) => None,
-    };
     session.cycle_id().await.map_err(|e| e.to_string())?;
     // A token handed out before signing in (to whoever held this session
     // then) is not the signed-in person's. Minted now, the first page

@@ -141,13 +141,18 @@ async fn callback(
         checked_at: now,
         platform_admin: false,
     };
-    let (home, platform_admin) = home_of(&state, &login.user).await;
+    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    // Independent lookups (our database, Kratos): side by side, so the
+    // sign-in waits for the slower only.
+    let ((home, platform_admin), kratos_session) = tokio::join!(
+        home_of(&state, &login.user),
+        session::kratos_session_of(&state, &login.user.identity_id, cookie),
+    );
     let login = PortalLogin {
         platform_admin,
         ..login
     };
-    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    if let Err(error) = session::begin(&state, &session, login, cookie).await {
+    if let Err(error) = session::begin(&state, &session, login, kratos_session).await {
         tracing::error!(%error, "cannot start a portal session");
         return error_page(Failure::Unavailable);
     }
