@@ -92,7 +92,12 @@ pub struct Options {
 
 pub async fn run(options: Options) -> Result<(), String> {
     let simulator = OpenStackSim::new(&options.keystone_url).map_err(|error| error.to_string())?;
-    if let (Some(region), Some(password)) = (&options.register_region, &options.admin_password) {
+    if let Some(region) = &options.register_region {
+        let Some(password) = &options.admin_password else {
+            return Err(
+                "--register-region needs Keystone's admin password (SIM_KEYSTONE_ADMIN_PASSWORD)".to_owned(),
+            );
+        };
         let admin = catalog::Admin {
             user: options.admin_user.clone(),
             password: password.clone(),
