@@ -155,23 +155,38 @@ impl Control {
     /// organization: the page customers open most, without a round trip.
     pub async fn organization_overview(&self, caller: &Caller, slug: &str) -> Outcome<OrganizationOverview> {
         let viewer = identity_uuid(caller)?;
-        let pages = &self.organization_pages;
-        let record = match pages.get(slug) {
-            Some(record) => record,
-            None => {
-                let reading = pages.reading();
-                let mut conn = self.db.pool().acquire().await?;
-                let Some(record) = pages::load(&mut conn, slug).await? else {
-                    return Ok(Err(Refusal::NotFound));
-                };
-                let record = Arc::new(record);
-                pages.keep(reading, slug.to_owned(), record.clone());
-                record
-            }
+        let Some(record) = self.organization_page_record(slug).await? else {
+            return Ok(Err(Refusal::NotFound));
         };
         Ok(record
             .overview(slug, viewer, self.clock.now())
             .ok_or(Refusal::NotFound))
+    }
+
+    /// Brings `slug`'s page into the read model, so that the first page a
+    /// person opens after signing in (their organization, `arrival`) is
+    /// served from memory: the sign-in callback does it while it waits for
+    /// Kratos. Nothing is shown here: whoever opens the page is still
+    /// checked by [`Self::organization_overview`].
+    pub async fn preload_organization_page(&self, slug: &str) -> Result<()> {
+        self.organization_page_record(slug).await.map(drop)
+    }
+
+    /// `slug`'s page from the read model, loaded and kept when missing;
+    /// `None` for an unknown slug.
+    async fn organization_page_record(&self, slug: &str) -> Result<Option<Arc<pages::OrganizationRecord>>> {
+        let pages = &self.organization_pages;
+        if let Some(record) = pages.get(slug) {
+            return Ok(Some(record));
+        }
+        let reading = pages.reading();
+        let mut conn = self.db.pool().acquire().await?;
+        let Some(record) = pages::load(&mut conn, slug).await? else {
+            return Ok(None);
+        };
+        let record = Arc::new(record);
+        pages.keep(reading, slug.to_owned(), record.clone());
+        Ok(Some(record))
     }
 
     /// The organization's own audit log, for its owners and admins.

@@ -58,7 +58,7 @@ async fn sign_in(
     if let Some(Extension(user)) = signed_in {
         let to = match return_to {
             Some(path) => path,
-            None => home_of(&state, &user).await.0,
+            None => home_of(&state, &user).await.home,
         };
         return Redirect::to(&to).into_response();
     }
@@ -142,12 +142,25 @@ async fn callback(
         platform_admin: false,
     };
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    // Independent lookups (our database, Kratos): side by side, so the
-    // sign-in waits for the slower only.
-    let ((home, platform_admin), kratos_session) = tokio::join!(
-        home_of(&state, &login.user),
+    // Independent work (our database, Kratos): side by side, so the
+    // sign-in waits for the slower only. Meanwhile the organization the
+    // person lands on is brought into memory for the page that follows.
+    let arrive = async {
+        let arrival = home_of(&state, &login.user).await;
+        if let Some(slug) = &arrival.organization {
+            if let Err(error) = state.control.preload_organization_page(slug).await {
+                tracing::warn!(%error, "cannot preload the organization a person lands on");
+            }
+        }
+        arrival
+    };
+    let (arrival, kratos_session) = tokio::join!(
+        arrive,
         session::kratos_session_of(&state, &login.user.identity_id, cookie),
     );
+    let Landing {
+        home, platform_admin, ..
+    } = arrival;
     let login = PortalLogin {
         platform_admin,
         ..login
@@ -159,21 +172,38 @@ async fn callback(
     Redirect::to(pending.return_to.as_deref().unwrap_or(&home)).into_response()
 }
 
-/// Where a person lands when nothing asked to go elsewhere (the organization
-/// they have, else their list), and whether they are a platform admin.
+/// Where a person lands when nothing asked to go elsewhere, and whether
+/// they are a platform admin.
+struct Landing {
+    home: String,
+    /// The organization `home` is, when it is one.
+    organization: Option<String>,
+    platform_admin: bool,
+}
+
+/// Where a person lands (the organization they have, else their list).
 /// Unknown for now (the database did not answer): their list, no admin link.
-async fn home_of(state: &AppState, user: &SignedInUser) -> (String, bool) {
+async fn home_of(state: &AppState, user: &SignedInUser) -> Landing {
     match state.control.arrival(user).await {
-        Ok(Arrival { home, platform_admin }) => (
-            match home {
-                Home::Organization(slug) => routes::organization(&slug),
-                Home::Organizations => routes::ORGANIZATIONS.to_owned(),
+        Ok(Arrival { home, platform_admin }) => match home {
+            Home::Organization(slug) => Landing {
+                home: routes::organization(&slug),
+                organization: Some(slug),
+                platform_admin,
             },
-            platform_admin,
-        ),
+            Home::Organizations => Landing {
+                home: routes::ORGANIZATIONS.to_owned(),
+                organization: None,
+                platform_admin,
+            },
+        },
         Err(error) => {
             tracing::warn!(%error, "cannot tell where a person lands after signing in");
-            (routes::ORGANIZATIONS.to_owned(), false)
+            Landing {
+                home: routes::ORGANIZATIONS.to_owned(),
+                organization: None,
+                platform_admin: false,
+            }
         }
     }
 }
