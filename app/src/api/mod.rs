@@ -323,7 +323,7 @@ pub async fn my_organizations() -> Result<MemberView<Vec<OrganizationSummary>>, 
 
 /// One of an organization's pages. Each carries only what it shows, since
 /// the page carries its data a second time for hydration.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OrganizationSection {
     /// State, subscriptions and their usage: the customer's dashboard.
@@ -351,6 +351,19 @@ pub struct OrganizationPageData {
     /// offers not subscribed yet on the services page, else none.
     pub catalog: Vec<OfferChoice>,
     pub csrf_token: String,
+    /// What the page was made from, when it is the same for everyone with
+    /// the viewer's role (every section but the members list): the portal
+    /// keeps such pages rendered (`pages::organization::rendered`).
+    pub made_from: Option<PageOrigin>,
+}
+
+/// Two pages of the same [`PageOrigin`] show the same thing (their CSRF
+/// tokens aside): the overview's stamp, the catalog's copy and the section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct PageOrigin {
+    overview: control::domain::OverviewStamp,
+    catalog: Option<u64>,
+    section: OrganizationSection,
 }
 
 /// An offer as the page's catalog and change-plan links show it: only what
@@ -445,20 +458,29 @@ pub async fn organization_page(
         OrganizationSection::Services => !subscribed.contains(&offer.kind),
         OrganizationSection::Members => false,
     };
-    let catalog = if may_subscribe && section != OrganizationSection::Members {
-        let offers = control.public_catalog().await.map_err(internal_error)?;
-        offers
+    let (catalog, catalog_copy) = if may_subscribe && section != OrganizationSection::Members {
+        let copy = control.public_catalog_copy().await.map_err(internal_error)?;
+        let offers = copy
+            .offers
             .iter()
             .filter(|offer| shown(offer))
-            .map(OfferChoice::from)
-            .collect()
+            .map(OfferChoice::from);
+        (offers.collect(), Some(copy.number))
     } else {
-        Vec::new()
+        (Vec::new(), None)
     };
-    if section != OrganizationSection::Members {
+    // Besides the members list, nothing on the page depends on who looks
+    // rather than on their role: such a page is the same for everyone.
+    let made_from = (section != OrganizationSection::Members).then(|| {
         overview.members.clear();
         overview.invitations.clear();
-    }
+        overview.viewer_id.clear();
+        PageOrigin {
+            overview: overview.stamp,
+            catalog: catalog_copy,
+            section,
+        }
+    });
     if section != OrganizationSection::Overview {
         overview.subscriptions.clear();
     }
@@ -474,6 +496,7 @@ pub async fn organization_page(
         invitation_count,
         catalog,
         csrf_token: crate::csrf::issue(),
+        made_from,
     }))
 }
 

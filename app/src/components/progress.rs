@@ -35,7 +35,7 @@ pub fn ProvisioningPanel(
 /// Whether the subscription is between two states (or its job may still be
 /// retried), so that its page follows it live. A settled one is plain HTML:
 /// a dashboard of settled subscriptions downloads no JavaScript.
-fn may_change_soon(state: SubscriptionState, progress: Option<&ProvisioningProgress>) -> bool {
+pub(crate) fn may_change_soon(state: SubscriptionState, progress: Option<&ProvisioningProgress>) -> bool {
     let transitional = matches!(
         state,
         SubscriptionState::Requested

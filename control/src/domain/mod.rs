@@ -48,5 +48,5 @@ pub use provisioning::{
 pub use subscription::{QuotaUsage, SubscriptionState, SubscriptionView};
 pub use tenancy::{
     CountryCode, FieldError, FieldProblem, MemberView, NewOrganization, OrgName, OrganizationOverview,
-    OrganizationState, OrganizationSummary, Role, Slug,
+    OrganizationState, OrganizationSummary, OverviewStamp, Role, Slug,
 };

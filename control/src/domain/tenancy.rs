@@ -318,6 +318,23 @@ pub struct OrganizationOverview {
     pub subscriptions: Vec<SubscriptionView>,
     /// The viewer's own identity id, so the page offers "leave" on their row.
     pub viewer_id: String,
+    pub stamp: OverviewStamp,
+}
+
+/// What an [`OrganizationOverview`] was made from, besides who looks: two
+/// overviews with equal stamps are equal in everything but `members` and
+/// `viewer_id` (the only fields that depend on the viewer rather than on
+/// their role). The portal keeps pages it rendered under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OverviewStamp {
+    /// The read model's copy of the organization, unique in the process:
+    /// every copy loaded from the database gets a new one.
+    pub(crate) copy: u64,
+    pub(crate) role: Role,
+    /// When the next open invitation expires (Unix seconds), the only thing
+    /// on the page that changes by itself: until then the open invitations,
+    /// and the seats they hold, stay the same.
+    pub(crate) until: i64,
 }
 
 /// A page about one organization, as its visitor may see it.

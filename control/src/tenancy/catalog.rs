@@ -35,19 +35,35 @@ const CATALOG_TTL: time::Duration = time::Duration::seconds(30);
 /// The catalog as last loaded, and when: one copy, replaced when older than
 /// [`CATALOG_TTL`] (the catalog's whole bound and eviction rule).
 #[derive(Default)]
-pub(crate) struct CatalogCache(std::sync::Mutex<Option<(OffsetDateTime, Vec<Offer>)>>);
+pub(crate) struct CatalogCache(std::sync::Mutex<Option<(OffsetDateTime, CatalogCopy)>>);
+
+/// Numbers the catalogs loaded in this process ([`CatalogCopy::number`]).
+static COPIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The catalog as loaded once: two copies with the same number list the
+/// same offers and plans.
+#[derive(Clone, Debug)]
+pub struct CatalogCopy {
+    pub number: u64,
+    pub offers: Vec<Offer>,
+}
 
 impl CatalogCache {
-    fn fresh(&self, now: OffsetDateTime) -> Option<Vec<Offer>> {
+    fn fresh(&self, now: OffsetDateTime) -> Option<CatalogCopy> {
         let cached = self.0.lock().ok()?;
-        let (loaded_at, offers) = cached.as_ref()?;
-        (now - *loaded_at < CATALOG_TTL).then(|| offers.clone())
+        let (loaded_at, copy) = cached.as_ref()?;
+        (now - *loaded_at < CATALOG_TTL).then(|| copy.clone())
     }
 
-    fn store(&self, now: OffsetDateTime, offers: &[Offer]) {
+    fn store(&self, now: OffsetDateTime, offers: Vec<Offer>) -> CatalogCopy {
+        let copy = CatalogCopy {
+            number: COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            offers,
+        };
         if let Ok(mut cached) = self.0.lock() {
-            *cached = Some((now, offers.to_vec()));
+            *cached = Some((now, copy.clone()));
         }
+        copy
     }
 
     pub(crate) fn clear(&self) {
@@ -62,13 +78,18 @@ impl Control {
     /// (retired plans stay on existing subscriptions but are no longer listed).
     /// Every page with a catalog asks for it: it is kept in memory briefly.
     pub async fn public_catalog(&self) -> Result<Vec<Offer>> {
+        Ok(self.public_catalog_copy().await?.offers)
+    }
+
+    /// [`Self::public_catalog`] with its copy's number, for what is kept
+    /// in memory beside it (the portal's rendered pages).
+    pub async fn public_catalog_copy(&self) -> Result<CatalogCopy> {
         let now: OffsetDateTime = self.clock.now();
-        if let Some(offers) = self.catalog_cache.fresh(now) {
-            return Ok(offers);
+        if let Some(copy) = self.catalog_cache.fresh(now) {
+            return Ok(copy);
         }
         let offers = self.load_catalog(now).await?;
-        self.catalog_cache.store(now, &offers);
-        Ok(offers)
+        Ok(self.catalog_cache.store(now, offers))
     }
 
     async fn load_catalog(&self, now: OffsetDateTime) -> Result<Vec<Offer>> {
@@ -219,12 +240,17 @@ mod tests {
         let cache = CatalogCache::default();
         let loaded_at = OffsetDateTime::UNIX_EPOCH;
         assert!(cache.fresh(loaded_at).is_none());
-        cache.store(loaded_at, &offers("first"));
-        cache.store(loaded_at, &offers("second"));
-        let served = |at| cache.fresh(at).map(|offers| offers[0].name.en.clone());
+        let first = cache.store(loaded_at, offers("first"));
+        let second = cache.store(loaded_at, offers("second"));
+        assert_ne!(first.number, second.number, "each load is a new copy");
+        let served = |at| {
+            cache
+                .fresh(at)
+                .map(|copy| (copy.number, copy.offers[0].name.en.clone()))
+        };
         assert_eq!(
             served(loaded_at + CATALOG_TTL - time::Duration::SECOND),
-            Some("second".to_owned())
+            Some((second.number, "second".to_owned()))
         );
         assert_eq!(served(loaded_at + CATALOG_TTL), None);
         cache.clear();

@@ -14,3 +14,5 @@ pub mod plan_review;
 pub(crate) mod progress;
 pub(crate) mod quotas;
 pub mod subscriptions;
+
+pub use catalog::CatalogCopy;

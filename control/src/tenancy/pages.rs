@@ -9,7 +9,13 @@
 //! What depends on the time (an invitation's expiry) is applied when the
 //! page is served, not when the record is read.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+};
 
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -17,8 +23,8 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        Member, OrganizationOverview, OrganizationState, OrganizationSummary, PendingInvitation, Permission,
-        ProvisioningProgress, Role, SubscriptionView,
+        Member, OrganizationOverview, OrganizationState, OrganizationSummary, OverviewStamp,
+        PendingInvitation, Permission, ProvisioningProgress, Role, SubscriptionView,
     },
     infra::{change_cache::ChangeCache, store::stored_json},
     tenancy::{
@@ -40,6 +46,10 @@ pub(crate) fn new_cache() -> OrganizationPages {
     ChangeCache::new(CAPACITY)
 }
 
+/// Numbers the copies of every organization loaded in this process, so
+/// that a copy's number is never reused, whatever the organization.
+static COPIES: AtomicU64 = AtomicU64::new(0);
+
 /// A payload of [`CHANNEL`]: a slug, or `None` to forget everything.
 pub(crate) fn parse_announcement(payload: &str) -> Option<String> {
     (payload != crate::infra::change_cache::FORGET_ALL).then(|| payload.to_owned())
@@ -49,6 +59,8 @@ pub(crate) fn parse_announcement(payload: &str) -> Option<String> {
 #[derive(Debug)]
 pub(crate) struct OrganizationRecord {
     pub id: Uuid,
+    /// Which copy this is ([`OverviewStamp`]): from [`COPIES`].
+    copy: u64,
     name: String,
     state: OrganizationState,
     country: String,
@@ -74,12 +86,20 @@ impl OrganizationRecord {
             .find(|(identity, _)| *identity == viewer)
             .map(|(_, member)| member.role)?;
         let sees_members = role.allows(Permission::SeeMembers);
-        let invitations: Vec<PendingInvitation> = self
-            .invitations
-            .iter()
-            .filter(|(_, expires_at)| *expires_at > now)
-            .map(|(invitation, _)| invitation.clone())
-            .collect();
+        let open = || {
+            self.invitations
+                .iter()
+                .filter(|(_, expires_at)| *expires_at > now)
+        };
+        let invitations: Vec<PendingInvitation> = open().map(|(invitation, _)| invitation.clone()).collect();
+        let stamp = OverviewStamp {
+            copy: self.copy,
+            role,
+            until: open()
+                .map(|(_, expires_at)| expires_at.unix_timestamp())
+                .min()
+                .unwrap_or(i64::MAX),
+        };
         // Seats are held by members and reserved by open invitations.
         let holders: Vec<Role> = self
             .members
@@ -134,6 +154,7 @@ impl OrganizationRecord {
             },
             subscriptions,
             viewer_id: viewer.to_string(),
+            stamp,
         })
     }
 }
@@ -203,6 +224,7 @@ pub(crate) async fn load(conn: &mut PgConnection, slug: &str) -> Result<Option<O
     };
     Ok(Some(OrganizationRecord {
         id,
+        copy: COPIES.fetch_add(1, Ordering::Relaxed),
         name: found.name,
         state: found.state,
         country: found.country,

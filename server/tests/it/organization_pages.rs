@@ -252,3 +252,129 @@ async fn this_replicas_own_changes_show_at_once() {
         "{page:?}"
     );
 }
+
+/// Every `csrf_token` a page's forms carry.
+fn form_tokens(page: &str) -> Vec<&str> {
+    page.split("name=\"csrf_token\" value=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect()
+}
+
+/// The portal keeps an organization's page rendered for everyone who sees
+/// it the same (`app/src/pages/organization/rendered.rs`): each viewer
+/// still gets their own form token, another role or language its own page,
+/// and a change shows on the next page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_kept_rendered_is_still_each_viewers_own() {
+    use support::browser::{csrf_token_in, Person};
+
+    let app = TestApp::builder().oidc().spawn().await;
+    let owner = Person::signed_in(&app.base_url, "owner").await;
+    let co_owner = Person::signed_in(&app.base_url, "co-owner").await;
+    let member = Person::signed_in(&app.base_url, "member").await;
+    let slug = format!("kept-{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let new = NewOrganization::parse("Kept", &slug, "FR", "billing@kept.example").unwrap();
+    let control = &app.control;
+    control
+        .create_organization(&owner.caller(), &new)
+        .await
+        .unwrap()
+        .unwrap();
+    control
+        .subscribe(&owner.caller(), &slug, "learn-class")
+        .await
+        .unwrap()
+        .unwrap();
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM organizations WHERE slug = $1")
+        .bind(&slug)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    // Settled: a page that follows a job live is rendered each time.
+    for sql in [
+        "UPDATE jobs SET state = 'succeeded', current_step = step_count
+          WHERE subscription_id IN (SELECT id FROM subscriptions WHERE organization_id = $1)",
+        "UPDATE subscriptions SET state = 'active' WHERE organization_id = $1",
+    ] {
+        sqlx::query(sql).bind(id).execute(&app.pool).await.unwrap();
+    }
+    for (person, role) in [(&co_owner, "owner"), (&member, "member")] {
+        sqlx::query("INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, $4, now())")
+            .bind(id)
+            .bind(&person.identity_id)
+            .bind(&person.email)
+            .bind(role)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
+    let url = app.url(&format!("/orgs/{slug}"));
+    let cancel_form = format!("action=\"/orgs/{slug}/subscriptions/");
+
+    // The owner's page is rendered and kept; a name changed unannounced
+    // then shows only on a page rendered again (once the read model listens).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let kept = loop {
+        let first = owner.browser.page_in(&url, "en").await;
+        change_unannounced(
+            &app,
+            &format!("UPDATE organizations SET name = 'Hidden' WHERE id = '{id}'"),
+        )
+        .await;
+        let again = co_owner.browser.page_in(&url, "en").await;
+        change_unannounced(
+            &app,
+            &format!("UPDATE organizations SET name = 'Kept' WHERE id = '{id}'"),
+        )
+        .await;
+        if !again.contains("Hidden") {
+            assert!(first.contains(">Kept</h1>"), "{first}");
+            break (first, again);
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the page is never kept");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let (owners, co_owners) = kept;
+    assert!(
+        co_owners.contains(">Kept</h1>") && co_owners.contains(&cancel_form),
+        "{co_owners}"
+    );
+    // Each page carries its own session's token, in every form.
+    for (person, page) in [(&owner, &owners), (&co_owner, &co_owners)] {
+        let token = csrf_token_in(&person.browser.follow(&app.url("/orgs/new")).await.body);
+        let tokens = form_tokens(page);
+        assert!(!tokens.is_empty(), "the cancel form: {page}");
+        assert!(
+            tokens.iter().all(|t| *t == token),
+            "{token} expected in every form: {tokens:?}"
+        );
+    }
+    assert_ne!(form_tokens(&owners)[0], form_tokens(&co_owners)[0]);
+
+    // Another role, another page; another language, another page.
+    let members = member.browser.page_in(&url, "en").await;
+    assert!(
+        members.contains("data-your-role=\"member\"") && !members.contains(&cancel_form),
+        "{members}"
+    );
+    let french = co_owner.browser.page_in(&url, "fr").await;
+    assert!(
+        french.contains("Votre rôle") && french.contains("data-your-role=\"owner\""),
+        "{french}"
+    );
+
+    // A change announced: the next page shows it, to every role.
+    sqlx::query("UPDATE organizations SET name = 'Renamed' WHERE id = $1")
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    for person in [&owner, &member] {
+        while !person.browser.page_in(&url, "en").await.contains(">Renamed</h1>") {
+            assert!(tokio::time::Instant::now() < deadline, "the rename never shows");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}

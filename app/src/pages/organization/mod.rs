@@ -5,6 +5,8 @@
 //! offered, and the server refuses it anyway.
 
 mod members;
+#[cfg(feature = "ssr")]
+mod rendered;
 mod services;
 mod subscriptions;
 
@@ -14,8 +16,13 @@ use leptos::{
     prelude::*,
 };
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::{
+    hooks::{use_params_map, use_query_map},
+    params::ParamsMap,
+};
 
+#[cfg(feature = "ssr")]
+use crate::components::progress::may_change_soon;
 use crate::{
     api::{organization_page, OrganizationPageData},
     components::{
@@ -78,6 +85,62 @@ fn csrf_token() -> String {
 #[component]
 fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
     let locale = use_locale();
+    let query = use_query_map().read_untracked().clone();
+    let section = data.section;
+    let slug = data.overview.organization.slug.clone();
+    let name = &data.overview.organization.name;
+    let title = match section {
+        Section::Overview => name.clone(),
+        other => format!("{} · {}", other.label().text(locale), name),
+    };
+    // A page that shows the answer to a form (its query) or follows a job
+    // live (an island, whose hints go in the head) is rendered each time;
+    // any other is rendered once for all who see it the same (`rendered`).
+    #[cfg(feature = "ssr")]
+    let page: Result<String, OrganizationPageData> = match data.made_from {
+        Some(origin) if query.clone().into_iter().next().is_none() && !follows_a_job(&data) => {
+            let token = data.csrf_token.clone();
+            let query = query.clone();
+            let key = rendered::Key::new(origin, locale);
+            Ok(rendered::page(key, &token, move |stand_in| {
+                let data = OrganizationPageData {
+                    csrf_token: stand_in,
+                    ..data
+                };
+                details(data, &query).to_html()
+            }))
+        }
+        _ => Err(data),
+    };
+    #[cfg(not(feature = "ssr"))]
+    let page: Result<String, OrganizationPageData> = Err(data);
+    let section_name = format!("{section:?}").to_lowercase();
+    let contents = match page {
+        Ok(html) => Either::Left(view! {
+            <section class="mx-auto max-w-4xl" aria-labelledby="org-title" data-organization=slug data-section=section_name inner_html=html></section>
+        }),
+        Err(data) => Either::Right(view! {
+            <section class="mx-auto max-w-4xl" aria-labelledby="org-title" data-organization=slug data-section=section_name>{details(data, &query)}</section>
+        }),
+    };
+    view! {
+        <Title text=title />
+        {contents}
+    }
+}
+
+/// Whether a subscription on the page is followed live (see `ProvisioningPanel`).
+#[cfg(feature = "ssr")]
+fn follows_a_job(data: &OrganizationPageData) -> bool {
+    data.overview
+        .subscriptions
+        .iter()
+        .any(|subscription| may_change_soon(subscription.state, subscription.progress.as_ref()))
+}
+
+/// The page inside its `<section>`.
+fn details(data: OrganizationPageData, query: &ParamsMap) -> impl IntoView {
+    let locale = use_locale();
     let t = move |msg: Msg| msg.text(locale);
     let OrganizationPageData {
         section,
@@ -86,6 +149,7 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
         invitation_count,
         catalog,
         csrf_token,
+        made_from: _,
     } = data;
     let OrganizationOverview {
         organization: org,
@@ -95,6 +159,7 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
         invitations,
         subscriptions,
         viewer_id,
+        stamp: _,
     } = overview;
     let role = org.role;
     let manage_subscriptions = role.allows(Permission::ManageSubscriptions);
@@ -103,7 +168,6 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
         csrf_token,
     };
     provide_context(form.clone());
-    let query = use_query_map().read_untracked().clone();
     let refusal = Refusal::from_query(|name| query.get(name));
     let notice = if query.get("invited").is_some() {
         Some(Msg::OrgInvited)
@@ -115,10 +179,6 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
     let reason = state_reason.map(|reason| {
         view! { <p class="mt-2 rounded-lg border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" data-state-reason>{t(Msg::OrgStateReason)}" "{reason}</p> }
     });
-    let title = match section {
-        Section::Overview => org.name.clone(),
-        other => format!("{} · {}", t(other.label()), org.name),
-    };
     let body = match section {
         Section::Overview => {
             let members_summary = MembersSummary {
@@ -145,21 +205,18 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
         Section::Services => EitherOf3::C(view! { <AddService offers=catalog /> }),
     };
     view! {
-        <Title text=title />
-        <section class="mx-auto max-w-4xl" aria-labelledby="org-title" data-organization=org.slug.clone() data-section=format!("{section:?}").to_lowercase()>
-            <h1 id="org-title" class=format!("{PAGE_TITLE} wrap-anywhere")>{org.name}</h1>
-            <dl class="mt-4 grid grid-cols-1 gap-2 text-sm sm:grid-cols-3">
-                <div><dt class="text-slate-600">{t(Msg::OrgYourRole)}</dt><dd class="font-medium" data-your-role=role.as_str()>{t(role_label(role))}</dd></div>
-                <div><dt class="text-slate-600">{t(Msg::OrgFieldCountry)}</dt><dd class="font-medium" data-country=org.country.clone()>{country_name(locale, &org.country).to_owned()}</dd></div>
-                {role.allows(Permission::SeeMembers).then(|| view! { <div><dt class="text-slate-600">{t(Msg::OrgBilling)}</dt><dd class="font-medium wrap-anywhere">{billing_email}</dd></div> })}
-            </dl>
-            <p class="mt-2 text-sm text-slate-600">{t(Msg::OrgStatus)}" "<span class="font-medium text-slate-900" data-state=org.state.as_str()>{t(organization_state_label(org.state))}</span></p>
-            {reason}
-            {notice.map(|msg| view! { <DoneNotice text=msg /> })}
-            <RefusalNotice refusal />
-            {organization_tabs(&org.slug, OrganizationTab::from(section), role)}
-            {body}
-        </section>
+        <h1 id="org-title" class=format!("{PAGE_TITLE} wrap-anywhere")>{org.name}</h1>
+        <dl class="mt-4 grid grid-cols-1 gap-2 text-sm sm:grid-cols-3">
+            <div><dt class="text-slate-600">{t(Msg::OrgYourRole)}</dt><dd class="font-medium" data-your-role=role.as_str()>{t(role_label(role))}</dd></div>
+            <div><dt class="text-slate-600">{t(Msg::OrgFieldCountry)}</dt><dd class="font-medium" data-country=org.country.clone()>{country_name(locale, &org.country).to_owned()}</dd></div>
+            {role.allows(Permission::SeeMembers).then(|| view! { <div><dt class="text-slate-600">{t(Msg::OrgBilling)}</dt><dd class="font-medium wrap-anywhere">{billing_email}</dd></div> })}
+        </dl>
+        <p class="mt-2 text-sm text-slate-600">{t(Msg::OrgStatus)}" "<span class="font-medium text-slate-900" data-state=org.state.as_str()>{t(organization_state_label(org.state))}</span></p>
+        {reason}
+        {notice.map(|msg| view! { <DoneNotice text=msg /> })}
+        <RefusalNotice refusal />
+        {organization_tabs(&org.slug, OrganizationTab::from(section), role)}
+        {body}
     }
 }
 
