@@ -61,19 +61,19 @@ struct Tenant {
     id: Uuid,
 }
 
-/// An organization with a training subscription, its page in memory.
-async fn tenant() -> Tenant {
-    let app = TestApp::spawn().await;
-    let owner = person("owner");
-    let slug = format!("pages-{}", &Uuid::new_v4().simple().to_string()[..8]);
-    let new = NewOrganization::parse("Pages", &slug, "FR", "billing@pages.example").unwrap();
+/// A new organization named `name`, by `owner`, subscribed to training:
+/// its slug and id.
+async fn with_training(app: &TestApp, owner: &Caller, name: &str) -> (String, Uuid) {
+    let lower = name.to_lowercase();
+    let slug = format!("{lower}-{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let new = NewOrganization::parse(name, &slug, "FR", &format!("billing@{lower}.example")).unwrap();
     app.control
-        .create_organization(&owner, &new)
+        .create_organization(owner, &new)
         .await
         .unwrap()
         .unwrap();
     app.control
-        .subscribe(&owner, &slug, "learn-class")
+        .subscribe(owner, &slug, "learn-class")
         .await
         .unwrap()
         .unwrap();
@@ -82,6 +82,14 @@ async fn tenant() -> Tenant {
         .fetch_one(&app.pool)
         .await
         .unwrap();
+    (slug, id)
+}
+
+/// An organization with a training subscription, its page in memory.
+async fn tenant() -> Tenant {
+    let app = TestApp::spawn().await;
+    let owner = person("owner");
+    let (slug, id) = with_training(&app, &owner, "Pages").await;
     let tenant = Tenant { app, owner, slug, id };
     // The replica listens once its background tasks run; until then it
     // reads every page from the database. A name changed unannounced shows
@@ -273,24 +281,7 @@ async fn a_page_kept_rendered_is_still_each_viewers_own() {
     let owner = Person::signed_in(&app.base_url, "owner").await;
     let co_owner = Person::signed_in(&app.base_url, "co-owner").await;
     let member = Person::signed_in(&app.base_url, "member").await;
-    let slug = format!("kept-{}", &Uuid::new_v4().simple().to_string()[..8]);
-    let new = NewOrganization::parse("Kept", &slug, "FR", "billing@kept.example").unwrap();
-    let control = &app.control;
-    control
-        .create_organization(&owner.caller(), &new)
-        .await
-        .unwrap()
-        .unwrap();
-    control
-        .subscribe(&owner.caller(), &slug, "learn-class")
-        .await
-        .unwrap()
-        .unwrap();
-    let id: Uuid = sqlx::query_scalar("SELECT id FROM organizations WHERE slug = $1")
-        .bind(&slug)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let (slug, id) = with_training(&app, &owner.caller(), "Kept").await;
     // Settled: a page that follows a job live is rendered each time.
     for sql in [
         "UPDATE jobs SET state = 'succeeded', current_step = step_count
