@@ -111,13 +111,6 @@ fn set_cookie(name: &str, value: &str) -> (header::HeaderName, String) {
     )
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Html<String> {
     let signed_in = cookie(&headers, SESSION_COOKIE).and_then(|id| {
         state
@@ -128,7 +121,7 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Html<String>
     });
     let body = match signed_in {
         Some(user) => {
-            let who = escape(user.email.as_deref().unwrap_or(&user.subject));
+            let who = crate::escape_html(user.email.as_deref().unwrap_or(&user.subject));
             format!(
                 r#"<p>Signed in as <strong data-rp-user="{who}">{who}</strong></p><p><a href="/auth/logout">Sign out</a></p>"#
             )
@@ -139,7 +132,7 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Html<String>
     };
     Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{name}</title></head><body><main><h1>{name}</h1>{body}</main></body></html>"#,
-        name = escape(&state.name)
+        name = crate::escape_html(&state.name)
     ))
 }
 

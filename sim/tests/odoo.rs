@@ -41,9 +41,11 @@ fn provider() -> OdooOAuthProvider {
     OdooOAuthProvider {
         name: "Bibind".to_owned(),
         client_id: "odoo-acme".to_owned(),
+        client_secret: "client-secret".to_owned(),
         auth_endpoint: "https://auth.bibind.example/oauth2/auth".to_owned(),
+        token_endpoint: "https://auth.bibind.example/oauth2/token".to_owned(),
+        jwks_uri: "https://auth.bibind.example/.well-known/jwks.json".to_owned(),
         validation_endpoint: "https://auth.bibind.example/userinfo".to_owned(),
-        data_endpoint: None,
         scope: "openid email profile".to_owned(),
         label: "Sign in with Bibind".to_owned(),
     }
@@ -134,10 +136,10 @@ async fn modules_are_installed_with_their_dependencies_once() -> TestResult {
     let acme = instance(&served, "acme");
     client.ensure_database(&acme).await?;
     client
-        .ensure_modules(&acme, &["website_sale", "website_slides", "auth_oauth"])
+        .ensure_modules(&acme, &["website_sale", "website_slides", "auth_oidc"])
         .await?;
     client
-        .ensure_modules(&acme, &["website_sale", "website_slides", "auth_oauth"])
+        .ensure_modules(&acme, &["website_sale", "website_slides", "auth_oidc"])
         .await?;
     let observed = client.observe(&acme).await?.ok_or("no database")?;
     for module in [
@@ -175,7 +177,7 @@ async fn the_oauth_provider_is_created_once_and_its_drift_corrected() -> TestRes
         "auth.oauth.provider doesn't exist",
     );
 
-    client.ensure_modules(&acme, &["auth_oauth"]).await?;
+    client.ensure_modules(&acme, &["auth_oidc"]).await?;
     let id = client.ensure_oauth_provider(&acme, &provider()).await?;
     assert_eq!(client.ensure_oauth_provider(&acme, &provider()).await?, id);
 
@@ -195,11 +197,30 @@ async fn the_oauth_provider_is_created_once_and_its_drift_corrected() -> TestRes
         "acme",
         "auth.oauth.provider",
         "read",
-        json!([[id], ["body", "enabled", "data_endpoint"]]),
+        json!([
+            [id],
+            [
+                "body",
+                "enabled",
+                "data_endpoint",
+                "flow",
+                "token_endpoint",
+                "code_verifier"
+            ]
+        ]),
         json!({}),
     )
     .await;
     assert_eq!(read["result"][0]["body"], "Sign in with Bibind");
+    // auth_oidc's code flow, with a PKCE verifier Odoo made for the provider.
+    assert_eq!(read["result"][0]["flow"], "id_token_code");
+    assert_eq!(
+        read["result"][0]["token_endpoint"],
+        "https://auth.bibind.example/oauth2/token"
+    );
+    assert!(read["result"][0]["code_verifier"]
+        .as_str()
+        .is_some_and(|v| v.len() >= 43));
     assert_eq!(read["result"][0]["enabled"], true);
     assert_eq!(read["result"][0]["data_endpoint"], false);
 
@@ -220,7 +241,7 @@ async fn users_are_created_once_counted_corrected_and_reactivated() -> TestResul
     let (_simulator, served, client) = start().await?;
     let acme = instance(&served, "acme");
     client.ensure_database(&acme).await?;
-    client.ensure_modules(&acme, &["auth_oauth"]).await?;
+    client.ensure_modules(&acme, &["auth_oidc"]).await?;
     let provider_id = client.ensure_oauth_provider(&acme, &provider()).await?;
 
     let ann = user("ann@acme.example", "subject-ann");
@@ -340,7 +361,7 @@ async fn injected_faults_are_transient_and_a_retry_does_not_duplicate() -> TestR
     .await?;
     assert_transient(client.ensure_database(&acme).await);
     client.ensure_database(&acme).await?;
-    client.ensure_modules(&acme, &["auth_oauth"]).await?;
+    client.ensure_modules(&acme, &["auth_oidc"]).await?;
     let provider_id = client.ensure_oauth_provider(&acme, &provider()).await?;
 
     set_fault(

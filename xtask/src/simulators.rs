@@ -53,6 +53,13 @@ impl Simulators {
             odoo,
             Command::new(sim)
                 .args(["odoo", "--listen", &listen(odoo)])
+                // Behind the (simulated) ingress, each tenant's host reaches its database.
+                .args([
+                    "--proxy-mode",
+                    "--db-filter",
+                    "shop.localhost=^tenant-%d-ecommerce$",
+                ])
+                .args(["--db-filter", "learn.localhost=^tenant-%d-training$"])
                 .env("SIM_ODOO_MASTER_PASSWORD", &odoo_password),
             "sim-odoo.log",
         )?;

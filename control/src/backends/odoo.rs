@@ -37,19 +37,37 @@ debug_without_secrets!(OdooInstance {
     lang
 });
 
-/// An `auth.oauth.provider` record (module `auth_oauth`): the portal's
-/// OpenID provider as Odoo's sign-in button.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An `auth.oauth.provider` record: the portal's OpenID provider as
+/// Odoo's sign-in button, signing in with OCA `auth_oidc`'s authorization
+/// code flow (`id_token_code`: the code exchanged with the client secret
+/// and PKCE, the ID token checked against the provider's keys).
+#[derive(Clone, PartialEq, Eq)]
 pub struct OdooOAuthProvider {
     pub name: String,
     pub client_id: String,
+    pub client_secret: String,
     pub auth_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
     pub validation_endpoint: String,
-    pub data_endpoint: Option<String>,
     pub scope: String,
     /// The button's label (`body`).
     pub label: String,
 }
+
+debug_without_secrets!(OdooOAuthProvider {
+    name,
+    client_id,
+    auth_endpoint,
+    token_endpoint,
+    jwks_uri,
+    validation_endpoint,
+    scope,
+    label
+});
+
+/// auth_oidc's `flow` for the authorization code flow.
+const AUTHORIZATION_CODE_FLOW: &str = "id_token_code";
 
 /// An internal `res.users` signing in through the provider.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -391,10 +409,14 @@ impl Odoo for OdooClient {
         let uid = self.login(instance).await?;
         let wanted = json!({
             "name": provider.name,
+            "flow": AUTHORIZATION_CODE_FLOW,
             "client_id": text_field(&provider.client_id),
+            "client_secret": text_field(&provider.client_secret),
             "auth_endpoint": provider.auth_endpoint,
-            "validation_endpoint": provider.validation_endpoint,
-            "data_endpoint": provider.data_endpoint.as_deref().map_or(Value::Bool(false), text_field),
+            "token_endpoint": text_field(&provider.token_endpoint),
+            "jwks_uri": text_field(&provider.jwks_uri),
+            "validation_endpoint": text_field(&provider.validation_endpoint),
+            "data_endpoint": false,
             "scope": text_field(&provider.scope),
             "body": provider.label,
             "enabled": true,
@@ -546,10 +568,14 @@ impl Odoo for OdooClient {
     }
 }
 
-const PROVIDER_FIELDS: [&str; 8] = [
+const PROVIDER_FIELDS: [&str; 12] = [
     "name",
+    "flow",
     "client_id",
+    "client_secret",
     "auth_endpoint",
+    "token_endpoint",
+    "jwks_uri",
     "validation_endpoint",
     "data_endpoint",
     "scope",

@@ -55,8 +55,8 @@ fn generated_keys(offer: OfferKind) -> &'static [&'static str] {
 
 fn odoo_modules(offer: OfferKind) -> &'static [&'static str] {
     match offer {
-        OfferKind::Training => &["website_slides", "auth_oauth"],
-        _ => &["website_sale", "auth_oauth"],
+        OfferKind::Training => &["website_slides", "auth_oidc"],
+        _ => &["website_sale", "auth_oidc"],
     }
 }
 
@@ -504,23 +504,24 @@ impl ProvisioningRunner {
         &self,
         ctx: &SubscriptionContext,
     ) -> Result<(OdooInstance, i64), StepFailure> {
-        let odoo = self.odoo_instance(ctx).await?;
-        let provider = self
-            .backends
-            .odoo
-            .ensure_oauth_provider(&odoo, &self.odoo_provider(ctx))
-            .await?;
+        let secrets = self.service_secret(&ctx.instance()).await?;
+        let odoo = self.odoo_instance_with(ctx, secret_value(&secrets, "odoo_admin_password")?);
+        let provider = self.odoo_provider(ctx, secret_value(&secrets, "oauth_client_secret")?);
+        let provider = self.backends.odoo.ensure_oauth_provider(&odoo, &provider).await?;
         Ok((odoo, provider))
     }
 
-    fn odoo_provider(&self, ctx: &SubscriptionContext) -> OdooOAuthProvider {
+    /// Hydra as Odoo's OpenID provider, for the client the engine registered.
+    fn odoo_provider(&self, ctx: &SubscriptionContext, client_secret: &str) -> OdooOAuthProvider {
         let hydra = &self.settings.hydra_public_url;
         OdooOAuthProvider {
             name: "Bibind".into(),
             client_id: oauth_client_id(ctx),
+            client_secret: client_secret.into(),
             auth_endpoint: format!("{hydra}/oauth2/auth"),
+            token_endpoint: format!("{hydra}/oauth2/token"),
+            jwks_uri: format!("{hydra}/.well-known/jwks.json"),
             validation_endpoint: format!("{hydra}/userinfo"),
-            data_endpoint: None,
             scope: "openid email profile".into(),
             label: "Bibind".into(),
         }

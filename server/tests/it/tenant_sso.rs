@@ -308,3 +308,213 @@ async fn a_member_is_asked_consent_once_and_the_id_token_names_their_role() {
     let code = query(&again.url, "code").expect("a code without asking again");
     assert_eq!(id_token_claims(&app, &code).await["bibind_role"], "owner");
 }
+
+/// What a browser sends the shop's Odoo through the ingress: its host and
+/// scheme forwarded (Odoo runs in proxy mode), and its session cookie.
+struct ShopBrowser {
+    odoo: String,
+    host: String,
+    client: reqwest::Client,
+    session: std::sync::Mutex<Option<String>>,
+}
+
+impl ShopBrowser {
+    fn new(odoo: &str, host: &str) -> Self {
+        Self {
+            odoo: odoo.to_owned(),
+            host: host.to_owned(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            session: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// GETs `path_and_query` on the shop: (status, `Location`, body).
+    async fn get(&self, path_and_query: &str) -> (StatusCode, Option<String>, String) {
+        let mut request = self
+            .client
+            .get(format!("{}{path_and_query}", self.odoo))
+            .header("X-Forwarded-Host", &self.host)
+            .header("X-Forwarded-Proto", "https");
+        if let Some(sid) = self.session.lock().unwrap().clone() {
+            request = request.header(header::COOKIE, format!("session_id={sid}"));
+        }
+        let response = request.send().await.unwrap();
+        let sid = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find_map(|cookie| cookie.strip_prefix("session_id="))
+            .and_then(|rest| rest.split(';').next())
+            .map(str::to_owned);
+        if let Some(sid) = sid {
+            *self.session.lock().unwrap() = Some(sid);
+        }
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|value| value.to_str().unwrap().to_owned());
+        (status, location, response.text().await.unwrap())
+    }
+}
+
+/// The link of the provider labelled `label` on Odoo's sign-in page.
+fn provider_link(login_page: &str, label: &str) -> String {
+    login_page
+        .split("<a class=\"list-group-item")
+        .skip(1)
+        .find(|link| link.contains(&format!("</i> {label}</a>")))
+        .and_then(|link| link.split("href=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .expect("the provider's link")
+        .replace("&amp;", "&")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shop_owner_signs_in_to_odoo_through_the_portal_and_an_archived_user_is_refused() {
+    let harness = Harness::start().await;
+    let (owner, owner_email) = person_with_password("owner").await;
+    let slug = format!("shop{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let new = NewOrganization::parse("ACME", &slug, "FR", "billing@example.com").unwrap();
+    harness
+        .control()
+        .create_organization(&owner, &new)
+        .await
+        .unwrap()
+        .unwrap();
+    harness.active_subscription(&owner, &slug, "shop-starter").await;
+    let shop = ShopBrowser::new(
+        &harness.stack.urls.odoo,
+        &format!("{slug}.{}", harness.stack.settings.ecommerce_domain),
+    );
+
+    // The storefront answers at the shop's host: its database, by dbfilter.
+    let (status, _, home) = shop.get("/").await;
+    assert_eq!(status, StatusCode::OK, "{home}");
+    assert!(home.contains("<title>Home | "), "{home}");
+    // The back office wants a session.
+    let (status, location, _) = shop.get("/web").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/web/login"));
+
+    // Odoo's sign-in page links the portal's Hydra with auth_oidc's code
+    // flow and PKCE, for the client provisioning registered.
+    let (status, _, login_page) = shop.get("/web/login").await;
+    assert_eq!(status, StatusCode::OK, "{login_page}");
+    let link = provider_link(&login_page, "Bibind");
+    assert!(
+        link.starts_with(&format!("{}/oauth2/auth?", env("TEST_HYDRA_PUBLIC_URL"))),
+        "{link}"
+    );
+    assert_eq!(query(&link, "response_type").as_deref(), Some("code"));
+    assert_eq!(query(&link, "code_challenge_method").as_deref(), Some("S256"));
+    let redirect_uri = query(&link, "redirect_uri").unwrap();
+    assert_eq!(redirect_uri, format!("https://{}/auth_oauth/signin", shop.host));
+
+    // The owner, signed in at the portal, follows it: consent once, then
+    // back to Odoo with a code, which Odoo exchanges and checks itself.
+    let browser = Browser::new(&harness.app.base_url);
+    browser.sign_in_at_kratos(&owner_email, PASSWORD).await;
+    let at_odoo = |next: &str| next.starts_with(&redirect_uri);
+    let asked = browser.walk(&link, at_odoo).await;
+    assert!(
+        asked.url.contains("/auth/consent?consent_challenge="),
+        "{}",
+        asked.url
+    );
+    let decided = browser
+        .post_form(
+            &harness.app.url("/auth/consent/decision"),
+            &[
+                (
+                    "consent_challenge",
+                    query(&asked.url, "consent_challenge").unwrap().as_str(),
+                ),
+                ("csrf_token", &csrf_token_in(&asked.body)),
+                ("decision", "allow"),
+                ("remember", "true"),
+            ],
+        )
+        .await;
+    let next = decided.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    let landed = browser.walk(&next, at_odoo).await;
+    let callback = landed
+        .url
+        .strip_prefix(&format!("https://{}", shop.host))
+        .unwrap();
+    let (status, location, _) = shop.get(callback).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/web"));
+    let (status, _, back_office) = shop.get("/web").await;
+    assert_eq!(status, StatusCode::OK, "{back_office}");
+    assert!(
+        back_office.contains(&format!("\"username\":\"{owner_email}\"")),
+        "{back_office}"
+    );
+
+    // A code used twice is refused by Hydra: Odoo says "Access Denied".
+    let (status, location, _) = shop.get(callback).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/web/login?oauth_error=2"));
+
+    // Archived in Odoo, the owner is refused by Odoo, with its own words.
+    let instance = control::domain::instance_name(&slug, control::domain::OfferKind::Ecommerce);
+    archive_odoo_user(&harness, &instance, &owner_email).await;
+    let signed_out = ShopBrowser::new(&shop.odoo, &shop.host);
+    let (_, _, login_page) = signed_out.get("/web/login").await;
+    let again = browser.walk(&provider_link(&login_page, "Bibind"), at_odoo).await;
+    let callback = again.url.strip_prefix(&format!("https://{}", shop.host)).unwrap();
+    let (status, location, _) = signed_out.get(callback).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/web/login?oauth_error=3"));
+    let (_, _, refused) = signed_out.get("/web/login?oauth_error=3").await;
+    assert!(
+        refused.contains("You do not have access to this database"),
+        "{refused}"
+    );
+}
+
+/// Archives the Odoo user `login` through Odoo's external API, as its admin.
+async fn archive_odoo_user(harness: &Harness, instance: &str, login: &str) {
+    let secrets = harness
+        .stack
+        .backends
+        .vault
+        .read_secret(instance, "service")
+        .await
+        .unwrap()
+        .expect("the service secret");
+    let password = secrets["odoo_admin_password"].clone();
+    let call = |model: &str, method: &str, args: serde_json::Value| {
+        let body = serde_json::json!({
+            "jsonrpc": "2.0", "method": "call", "id": 1,
+            "params": {"service": "object", "method": "execute_kw",
+                       "args": [instance, 2, password, model, method, args]},
+        });
+        let url = format!("{}/jsonrpc", harness.stack.urls.odoo);
+        async move {
+            let answer: serde_json::Value = reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            answer["result"].clone()
+        }
+    };
+    let ids = call(
+        "res.users",
+        "search",
+        serde_json::json!([[["login", "=", login]]]),
+    )
+    .await;
+    assert_eq!(ids.as_array().map(Vec::len), Some(1), "{ids}");
+    call("res.users", "write", serde_json::json!([ids, {"active": false}])).await;
+}

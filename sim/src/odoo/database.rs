@@ -24,6 +24,7 @@ pub const GROUP_PUBLIC: i64 = 11;
 pub const ROOT_USER: i64 = 1;
 pub const ADMIN_USER: i64 = 2;
 pub const PUBLIC_USER: i64 = 4;
+pub const MAIN_COMPANY: i64 = 1;
 
 /// How `read` renders a many2one (its `load` argument).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +79,12 @@ impl Database {
             ..Self::default()
         };
         super::modules::seed(&mut database);
+        database.insert_at(
+            "res.company",
+            MAIN_COMPANY,
+            json!({"name": "My Company", "email": false}),
+        );
+        database.add_xml_id("base", "main_company", "res.company", MAIN_COMPANY);
         for (id, name, xml_id) in [
             (GROUP_USER, "Internal User", "group_user"),
             (GROUP_SYSTEM, "Settings", "group_system"),
@@ -270,11 +277,14 @@ impl Database {
     /// `_get_session_token_fields`): a change signs the user's sessions out.
     pub fn session_token(&self, uid: i64) -> Option<String> {
         let user = self.get("res.users", uid)?;
+        // With auth_oauth, each sign-in's access token too: signing in
+        // through the provider ends the user's other sessions.
         Some(format!(
-            "{uid}:{}:{}:{}",
+            "{uid}:{}:{}:{}:{}",
             at(user, "login"),
             at(user, "password"),
-            at(user, "active")
+            at(user, "active"),
+            user.get("oauth_access_token").unwrap_or(&Value::Null)
         ))
     }
 

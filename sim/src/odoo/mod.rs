@@ -8,6 +8,11 @@
 //! Errors come back as Odoo sends them: JSON-RPC with HTTP 200 and
 //! `error.data.name` the exception's class, XML-RPC as faults.
 //!
+//! The web side a browser meets (`web.rs`, `oidc.rs`): the storefront, the
+//! sign-in page, the back office and OpenID Connect sign-in as OCA
+//! `auth_oidc` does it, each request's database found by `dbfilter` on its
+//! host (`dbfilter.rs`).
+//!
 //! Fault operations (`/_sim/faults/{operation}`): `db.<method>`,
 //! `common.<method>`, `object.<model>.<method>` (e.g.
 //! `object.res.users.create`), whatever the protocol. An injected status is
@@ -15,19 +20,24 @@
 //! an HTML page.
 
 mod database;
+mod dbfilter;
 mod domain;
 mod error;
 mod jsonrpc;
 mod modules;
+mod oidc;
 mod orm;
 mod schema;
 mod service;
 mod session;
+mod web;
 mod xmlrpc;
 
 use std::{
+    collections::HashMap,
     net::SocketAddr,
     sync::{Arc, Mutex, MutexGuard},
+    time::Duration,
 };
 
 use axum::{
@@ -39,7 +49,8 @@ use axum::{
 use http::StatusCode;
 use serde_json::Value;
 
-use self::{error::OdooError, service::Server};
+pub use self::dbfilter::DbFilter;
+use self::{dbfilter::DbFilters, error::OdooError, service::Server};
 use crate::faults::Faults;
 
 #[derive(clap::Args)]
@@ -53,10 +64,18 @@ pub struct Options {
     /// As Odoo's `list_db = False`: database listing and management refused.
     #[arg(long)]
     no_list_db: bool,
+    /// Odoo's `--db-filter` (`%h` the host, `%d` its first label), or
+    /// `DOMAIN=PATTERN` for the hosts under a domain; repeatable.
+    #[arg(long = "db-filter")]
+    db_filters: Vec<DbFilter>,
+    /// As Odoo's `--proxy-mode`: trust `X-Forwarded-Host` and `-Proto`.
+    #[arg(long)]
+    proxy_mode: bool,
 }
 
 pub async fn run(options: Options) -> Result<(), String> {
     let simulator = Simulator::new(options.master_password);
+    simulator.set_web(options.db_filters, options.proxy_mode);
     simulator.lock().list_db = !options.no_list_db;
     crate::serve_forever(simulator.router(), options.listen).await
 }
@@ -66,6 +85,10 @@ pub async fn run(options: Options) -> Result<(), String> {
 pub struct Simulator {
     state: Arc<Mutex<Server>>,
     pub faults: Faults,
+    /// Odoo's own calls to the OpenID provider (token endpoint, JWKS).
+    http: reqwest::Client,
+    /// The JWKS by URL, kept for the process as auth_oidc's `ormcache`.
+    jwks: Arc<Mutex<HashMap<String, Vec<Value>>>>,
 }
 
 /// Why a call got no answer from the services.
@@ -81,7 +104,20 @@ impl Simulator {
         Self {
             state: Arc::new(Mutex::new(Server::new(master_password.into()))),
             faults: Faults::default(),
+            // auth_oidc's `timeout=10`.
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+            jwks: Arc::default(),
         }
+    }
+
+    /// The web side's `dbfilter` and `proxy_mode`.
+    pub fn set_web(&self, db_filters: Vec<DbFilter>, proxy_mode: bool) {
+        let mut server = self.lock();
+        server.db_filters = DbFilters::new(db_filters);
+        server.proxy_mode = proxy_mode;
     }
 
     pub fn router(&self) -> Router {
@@ -89,6 +125,7 @@ impl Simulator {
             .route("/jsonrpc", post(jsonrpc::jsonrpc))
             .merge(xmlrpc::routes())
             .merge(session::routes())
+            .merge(web::routes())
             .with_state(self.clone())
             .merge(self.faults.routes())
             .fallback(not_found)
@@ -109,6 +146,27 @@ impl Simulator {
 
     fn lock(&self) -> MutexGuard<'_, Server> {
         crate::locked(&self.state)
+    }
+
+    /// The keys of the JWKS at `uri`, fetched once.
+    async fn jwks(&self, uri: &str) -> Result<Vec<Value>, String> {
+        if let Some(keys) = crate::locked(&self.jwks).get(uri) {
+            return Ok(keys.clone());
+        }
+        let failed = |error: reqwest::Error| format!("JWKS {uri}: {error}");
+        let set: Value = self
+            .http
+            .get(uri)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(failed)?
+            .json()
+            .await
+            .map_err(failed)?;
+        let keys = set["keys"].as_array().cloned().unwrap_or_default();
+        crate::locked(&self.jwks).insert(uri.to_owned(), keys.clone());
+        Ok(keys)
     }
 
     /// The fault set for `operation`, if any.
@@ -143,12 +201,7 @@ fn proxy_error(status: StatusCode) -> Response {
 /// An HTTP error as werkzeug renders it (Odoo's `type='http'` errors).
 fn werkzeug_error(status: StatusCode, description: &str) -> Response {
     let reason = status.canonical_reason().unwrap_or("Error");
-    let description = description
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#x27;");
+    let description = crate::escape_html(description);
     let page = format!(
         "<!doctype html>\n<html lang=en>\n<title>{} {reason}</title>\n<h1>{reason}</h1>\n<p>{description}</p>\n",
         status.as_u16()

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::{
-    database::{at, Database},
+    database::{at, Database, MAIN_COMPANY},
     error::{OdooError, OdooResult},
     schema::MODELS,
 };
@@ -134,6 +134,13 @@ fn fill_new_columns(database: &mut Database, module: &str) {
 
 /// The records a module's data files create that Bibind meets.
 fn load_data(database: &mut Database, module: &str) {
+    if module == "website" {
+        let id = database.insert(
+            "website",
+            json!({"name": "My Website", "domain": false, "company_id": MAIN_COMPANY}),
+        );
+        database.add_xml_id("website", "default_website", "website", id);
+    }
     if module == "auth_oauth" {
         for (xml_id, name, auth, validation, data, scope, css, body, enabled) in [
             (

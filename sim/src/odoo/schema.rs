@@ -68,6 +68,8 @@ pub enum DefaultValue {
     True,
     Text(&'static str),
     Integer(i64),
+    /// `secrets.token_urlsafe(32)`: a new random text for each record.
+    TokenUrlsafe,
 }
 
 impl DefaultValue {
@@ -78,6 +80,14 @@ impl DefaultValue {
             DefaultValue::True => Some(Value::Bool(true)),
             DefaultValue::Text(text) => Some(Value::from(text)),
             DefaultValue::Integer(number) => Some(Value::from(number)),
+            DefaultValue::TokenUrlsafe => {
+                let random = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()];
+                let bytes: Vec<u8> = random.iter().flat_map(|id| id.as_bytes().to_vec()).collect();
+                Some(Value::from(base64::Engine::encode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    &bytes,
+                )))
+            }
         }
     }
 }
@@ -289,6 +299,35 @@ pub const MODELS: &[Model] = &[
         rec_name: "name",
     },
     Model {
+        name: "res.company",
+        description: "Companies",
+        module: "base",
+        fields: &[
+            Field::new("name", "Company Name", Char, "base").required(),
+            Field::new("email", "Email", Char, "base"),
+        ],
+        read: Grant::Everyone,
+        write: Grant::Settings,
+        record_rules: false,
+        order: "name",
+        rec_name: "name",
+    },
+    Model {
+        name: "website",
+        description: "Website",
+        module: "website",
+        fields: &[
+            Field::new("name", "Website Name", Char, "website").required(),
+            Field::new("domain", "Website Domain", Char, "website"),
+            Field::new("company_id", "Company", Many2one("res.company"), "website"),
+        ],
+        read: Grant::Everyone,
+        write: Grant::Settings,
+        record_rules: false,
+        order: "id",
+        rec_name: "name",
+    },
+    Model {
         name: "ir.model.data",
         description: "Model Data",
         module: "base",
@@ -345,7 +384,8 @@ pub const MODELS: &[Model] = &[
             Field::new("token_map", "Token Map", Char, "auth_oidc")
                 .default(DefaultValue::Text("sub:user_id")),
             Field::new("client_secret", "Client Secret", Char, "auth_oidc"),
-            Field::new("code_verifier", "PKCE Code Verifier", Char, "auth_oidc"),
+            Field::new("code_verifier", "PKCE Code Verifier", Char, "auth_oidc")
+                .default(DefaultValue::TokenUrlsafe),
             Field::new("token_endpoint", "Token URL", Char, "auth_oidc"),
             Field::new("jwks_uri", "JWKS URL", Char, "auth_oidc"),
         ],

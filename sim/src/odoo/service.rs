@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::{
     database::Database,
+    dbfilter::DbFilters,
     error::{ExceptionClass, OdooError, OdooResult},
     orm::{self, Call},
     schema::LANGUAGES,
@@ -90,6 +91,13 @@ pub struct Server {
     pub list_db: bool,
     pub databases: BTreeMap<String, Database>,
     pub sessions: Sessions,
+    /// The web side's: which databases a host reaches.
+    pub db_filters: DbFilters,
+    /// As Odoo's `proxy_mode`: the request's host and scheme are those the
+    /// reverse proxy forwards (`X-Forwarded-Host`, `X-Forwarded-Proto`).
+    pub proxy_mode: bool,
+    /// `database.secret`, which the CSRF tokens are signed with.
+    pub secret: String,
 }
 
 impl Server {
@@ -99,6 +107,9 @@ impl Server {
             list_db: true,
             databases: BTreeMap::new(),
             sessions: Sessions::default(),
+            db_filters: DbFilters::default(),
+            proxy_mode: false,
+            secret: uuid::Uuid::new_v4().simple().to_string(),
         }
     }
 

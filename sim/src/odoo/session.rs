@@ -39,41 +39,47 @@ pub struct Session {
     pub uid: Option<i64>,
     /// The user's session token when it signed in: a change of login,
     /// password or active flag ends the session.
-    token: Option<String>,
+    pub token: Option<String>,
 }
 
 /// The sessions saved on the server, by `session_id`.
 #[derive(Default)]
 pub struct Sessions {
-    saved: HashMap<String, Session>,
+    pub(super) saved: HashMap<String, Session>,
 }
 
 /// The session a request carries and its database, as odoo.http
 /// `_get_session_and_dbname` finds them.
-struct Current {
-    sid: String,
+pub(super) struct Current {
+    pub(super) sid: String,
     /// The cookie to send back: a new session, or a rotated one.
     set_cookie: bool,
-    session: Session,
-    db: Option<String>,
+    pub(super) session: Session,
+    pub(super) db: Option<String>,
 }
 
 impl Current {
-    fn find(server: &mut Server, headers: &HeaderMap) -> Self {
+    pub(super) fn find(server: &mut Server, headers: &HeaderMap) -> Self {
         let cookie = session_cookie(headers);
         let (sid, set_cookie) = match cookie {
             Some(sid) => (sid, false),
             None => (new_session_id(), true),
         };
         let mut session = server.sessions.saved.get(&sid).cloned().unwrap_or_default();
-        let own_db = session
-            .db
-            .clone()
-            .filter(|name| server.databases.contains_key(name));
+        // The session's database if this host may reach it (dbfilter),
+        // else the only one it may reach.
+        let host = host(server.proxy_mode, headers);
+        let own_db = session.db.clone().filter(|name| {
+            server.databases.contains_key(name)
+                && !server.db_filters.visible(&host, std::iter::once(name)).is_empty()
+        });
         let db = own_db.or_else(|| {
-            let mut names = server.databases.keys();
-            match (names.next(), names.next()) {
-                (Some(only), None) => Some(only.clone()),
+            match server
+                .db_filters
+                .visible(&host, server.databases.keys())
+                .as_slice()
+            {
+                [only] => Some(only.clone()),
                 _ => None,
             }
         });
@@ -92,7 +98,7 @@ impl Current {
     }
 
     /// Ends the session and starts a new one (`session.logout()` rotates it).
-    fn logout(&mut self, server: &mut Server, keep_db: bool) {
+    pub(super) fn logout(&mut self, server: &mut Server, keep_db: bool) {
         server.sessions.saved.remove(&self.sid);
         self.sid = new_session_id();
         self.set_cookie = true;
@@ -103,7 +109,7 @@ impl Current {
     }
 
     /// What an `auth="user"` route needs: a database and a valid signed-in user.
-    fn user(&mut self, server: &mut Server) -> Result<(String, i64), Denial> {
+    pub(super) fn user(&mut self, server: &mut Server) -> Result<(String, i64), Denial> {
         let db = self.db.clone().ok_or(Denial::NotFound)?;
         let uid = self.session.uid.ok_or(Denial::Expired)?;
         let token = server
@@ -118,7 +124,7 @@ impl Current {
     }
 
     /// Sends the cookie back when it changed, with the answer.
-    fn answer(&self, response: Response) -> Response {
+    pub(super) fn answer(&self, response: Response) -> Response {
         let mut response = response;
         if self.set_cookie {
             if let Ok(cookie) = HeaderValue::from_str(&session_cookie_header(&self.sid)) {
@@ -130,7 +136,7 @@ impl Current {
 }
 
 /// Why an `auth="user"` route is refused.
-enum Denial {
+pub(super) enum Denial {
     /// No database: the route does not exist without one.
     NotFound,
     /// No user signed in, or the session is no longer valid.
@@ -186,7 +192,8 @@ async fn authenticate(State(simulator): State<Simulator>, headers: HeaderMap, bo
     }
     let mut server = simulator.lock();
     let mut current = Current::find(&mut server, &headers);
-    let outcome = sign_in(&mut server, &mut current, &request, &host(&headers));
+    let host = host(server.proxy_mode, &headers);
+    let outcome = sign_in(&mut server, &mut current, &request, &host);
     current.answer(respond(&request.id, outcome.map_err(Failure::Odoo)))
 }
 
@@ -227,7 +234,9 @@ async fn get_session_info(State(simulator): State<Simulator>, headers: HeaderMap
     let mut server = simulator.lock();
     let mut current = Current::find(&mut server, &headers);
     let outcome = match current.user(&mut server) {
-        Ok((db, uid)) => session_info(&server, &db, uid, &host(&headers)).map_err(Failure::Odoo),
+        Ok((db, uid)) => {
+            session_info(&server, &db, uid, &host(server.proxy_mode, &headers)).map_err(Failure::Odoo)
+        }
         Err(Denial::NotFound) => return current.answer(super::not_found_page()),
         Err(Denial::Expired) => Err(Failure::Odoo(OdooError::session_expired())),
     };
@@ -323,7 +332,7 @@ fn call_as(server: &mut Server, db: &str, uid: i64, request: &JsonRequest) -> Od
 
 /// `ir.http.session_info()` for a signed-in user: what clients read after
 /// `/web/session/authenticate` (uid, user_context, db, username, ...).
-fn session_info(server: &Server, db: &str, uid: i64, host: &str) -> OdooResult<Value> {
+pub(super) fn session_info(server: &Server, db: &str, uid: i64, host: &str) -> OdooResult<Value> {
     let database = server.database(db)?;
     let user = database
         .get("res.users", uid)
@@ -367,12 +376,34 @@ fn session_info(server: &Server, db: &str, uid: i64, host: &str) -> OdooResult<V
     Ok(info)
 }
 
-fn host(headers: &HeaderMap) -> String {
-    headers
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
+/// The request's host: the one the reverse proxy forwards in proxy mode.
+pub(super) fn host(proxy_mode: bool, headers: &HeaderMap) -> String {
+    let forwarded = proxy_mode
+        .then(|| forwarded(headers, "x-forwarded-host"))
+        .flatten();
+    forwarded
+        .or_else(|| headers.get(header::HOST).and_then(|value| value.to_str().ok()))
         .unwrap_or("localhost:8069")
         .to_owned()
+}
+
+/// `request.httprequest.url_root`: `scheme://host/`.
+pub(super) fn url_root(proxy_mode: bool, headers: &HeaderMap) -> String {
+    let scheme = proxy_mode
+        .then(|| forwarded(headers, "x-forwarded-proto"))
+        .flatten()
+        .unwrap_or("http");
+    format!("{scheme}://{}/", host(proxy_mode, headers))
+}
+
+/// The first value of a forwarded header (werkzeug's `ProxyFix`, one proxy).
+fn forwarded<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(',').next())
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
 }
 
 /// The `session_id` cookie of the request, if any.

@@ -112,6 +112,19 @@ impl SimulatedBackends {
         // subgroup is removed for good, a top-level one only marked.
         let parent_group = gitlab.add_group("bibind", None);
         let openstack = sim::openstack::OpenStackSim::new(&env("TEST_KEYSTONE_URL")).unwrap();
+        // One Odoo behind the ingress for every tenant: a shop's host
+        // reaches its shop's database, a training space's its own.
+        let db_filter = |domain: &str, offer| {
+            let database = control::domain::instance_name("%d", offer);
+            format!("{domain}=^{database}$").parse().unwrap()
+        };
+        odoo.set_web(
+            vec![
+                db_filter(&settings.ecommerce_domain, control::domain::OfferKind::Ecommerce),
+                db_filter(&settings.training_domain, control::domain::OfferKind::Training),
+            ],
+            true,
+        );
         let odoo_served = sim::serve(odoo.router()).await.unwrap();
         let awx_served = sim::serve(awx.router()).await.unwrap();
         let gitlab_served = sim::serve(gitlab.router()).await.unwrap();
