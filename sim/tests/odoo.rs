@@ -502,3 +502,37 @@ async fn a_web_session_is_a_cookie_that_signs_calls_in() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_site_is_named_after_the_organization_once() -> TestResult {
+    let (_simulator, served, client) = start().await?;
+    let acme = instance(&served, "acme");
+    client.ensure_database(&acme).await?;
+    // Without website: the company only.
+    client.ensure_site_name(&acme, "ACME Boutique").await?;
+    let company = execute(
+        &served,
+        "acme",
+        "res.company",
+        "read",
+        json!([[1], ["name"]]),
+        json!({}),
+    )
+    .await;
+    assert_eq!(company["result"][0]["name"], "ACME Boutique");
+
+    client.ensure_modules(&acme, &["website_sale"]).await?;
+    client.ensure_site_name(&acme, "ACME Boutique").await?;
+    client.ensure_site_name(&acme, "ACME Boutique").await?;
+    let websites = execute(
+        &served,
+        "acme",
+        "website",
+        "search_read",
+        json!([[]]),
+        json!({"fields": ["name"]}),
+    )
+    .await;
+    assert_eq!(websites["result"], json!([{"id": 1, "name": "ACME Boutique"}]));
+    Ok(())
+}

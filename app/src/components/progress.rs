@@ -156,6 +156,7 @@ pub(crate) fn step_label(step: Step) -> Msg {
         Step::KubeWorkload => Msg::StepKubeWorkload,
         Step::OdooDatabase => Msg::StepOdooDatabase,
         Step::OdooModules => Msg::StepOdooModules,
+        Step::OdooWebsite => Msg::StepOdooWebsite,
         Step::HydraClient => Msg::StepHydraClient,
         Step::OdooSso => Msg::StepOdooSso,
         Step::OdooUsers => Msg::StepOdooUsers,

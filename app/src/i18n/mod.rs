@@ -262,6 +262,7 @@ messages! {
     StepKubeWorkload => en: "Application started", fr: "Application démarrée";
     StepOdooDatabase => en: "Odoo database", fr: "Base Odoo";
     StepOdooModules => en: "Odoo applications installed", fr: "Applications Odoo installées";
+    StepOdooWebsite => en: "Site named after the organization", fr: "Site au nom de l’organisation";
     StepHydraClient => en: "Single sign-on client", fr: "Client de connexion unique";
     StepOdooSso => en: "Sign in with Bibind", fr: "Connexion avec Bibind";
     StepOdooUsers => en: "Your team's accounts", fr: "Comptes de votre équipe";

@@ -96,6 +96,9 @@ pub trait Odoo: Send + Sync {
     async fn ensure_database(&self, instance: &OdooInstance) -> Result<(), BackendError>;
     /// Installs those of `modules` (and their dependencies) not installed yet.
     async fn ensure_modules(&self, instance: &OdooInstance, modules: &[&str]) -> Result<(), BackendError>;
+    /// The main company and, with `website`, the website named `name`: what
+    /// the storefront's title, header and footer show.
+    async fn ensure_site_name(&self, instance: &OdooInstance, name: &str) -> Result<(), BackendError>;
     /// The provider named `provider.name`, created or corrected; its id.
     async fn ensure_oauth_provider(
         &self,
@@ -399,6 +402,40 @@ impl Odoo for OdooClient {
             )),
             None => Ok(()),
         }
+    }
+
+    async fn ensure_site_name(&self, instance: &OdooInstance, name: &str) -> Result<(), BackendError> {
+        let uid = self.login(instance).await?;
+        let installed = self.module_states(instance, uid, &["website"]).await?;
+        let has_website = installed.iter().any(|(_, _, state)| state == "installed");
+        // The main company is the first; the default website too.
+        let mut models = vec!["res.company"];
+        if has_website {
+            models.push("website");
+        }
+        for model in models {
+            let found = self
+                .search_read(instance, uid, model, json!([]), &["name"])
+                .await?;
+            let Some(record) = found.iter().min_by_key(|record| record["id"].as_i64()) else {
+                return Err(unexpected(model, "search_read"));
+            };
+            if record["name"] != name {
+                let id = record["id"]
+                    .as_i64()
+                    .ok_or_else(|| unexpected(model, "search_read"))?;
+                self.execute(
+                    instance,
+                    uid,
+                    model,
+                    "write",
+                    json!([[id], {"name": name}]),
+                    json!({}),
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 
     async fn ensure_oauth_provider(

@@ -133,6 +133,7 @@ steps! {
     KubeWorkload => "kube_workload", Kubernetes;
     OdooDatabase => "odoo_database", Odoo;
     OdooModules => "odoo_modules", Odoo;
+    OdooWebsite => "odoo_website", Odoo;
     HydraClient => "hydra_client", Hydra;
     OdooSso => "odoo_sso", Odoo;
     OdooUsers => "odoo_users", Odoo;
@@ -208,6 +209,7 @@ pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
             KubeWorkload,
             OdooDatabase,
             OdooModules,
+            OdooWebsite,
             HydraClient,
             OdooSso,
             OdooUsers,

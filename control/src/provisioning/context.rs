@@ -22,6 +22,8 @@ pub(crate) struct SubscriptionContext {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub slug: String,
+    /// The organization's name, which its sites show.
+    pub name: String,
     pub country: String,
     pub offer: OfferKind,
     /// Effective limits (an admin's override, else the plan's); `None` for a
@@ -50,7 +52,7 @@ impl Control {
     pub(crate) async fn subscription_context(&self, subscription: Uuid) -> Result<SubscriptionContext> {
         let mut conn = self.db.pool().acquire().await?;
         let row = sqlx::query!(
-            "SELECT o.id, o.slug, o.country, s.offer_kind
+            "SELECT o.id, o.slug, o.name, o.country, s.offer_kind
                FROM subscriptions s JOIN organizations o ON o.id = s.organization_id
               WHERE s.id = $1",
             subscription,
@@ -61,7 +63,8 @@ impl Control {
             table: "jobs",
             detail: format!("job for unknown subscription {subscription}"),
         })?;
-        let (organization_id, slug, country, offer) = (row.id, row.slug, row.country, row.offer_kind);
+        let (organization_id, slug, name, country, offer) =
+            (row.id, row.slug, row.name, row.country, row.offer_kind);
         let invalid = |detail: String| Error::InvalidStoredData {
             table: "subscriptions",
             detail,
@@ -90,6 +93,7 @@ impl Control {
             id: subscription,
             organization_id,
             slug,
+            name,
             country,
             offer,
             limits,

@@ -214,6 +214,13 @@ impl ProvisioningRunner {
                     .await?;
                 Ok(Vec::new())
             }
+            Step::OdooWebsite => {
+                self.backends
+                    .odoo
+                    .ensure_site_name(&self.odoo_instance(ctx).await?, &ctx.name)
+                    .await?;
+                Ok(Vec::new())
+            }
             Step::HydraClient => {
                 let secrets = self.service_secret(&instance).await?;
                 let secret = secret_value(&secrets, "oauth_client_secret")?;

@@ -392,10 +392,12 @@ async fn the_shop_owner_signs_in_to_odoo_through_the_portal_and_an_archived_user
         &format!("{slug}.{}", harness.stack.settings.ecommerce_domain),
     );
 
-    // The storefront answers at the shop's host: its database, by dbfilter.
+    // The storefront answers at the shop's host (its database, by
+    // dbfilter), named after the organization at provisioning.
     let (status, _, home) = shop.get("/").await;
     assert_eq!(status, StatusCode::OK, "{home}");
-    assert!(home.contains("<title>Home | "), "{home}");
+    assert!(home.contains("<title>Home | ACME</title>"), "{home}");
+    assert!(home.contains("Copyright &copy; ACME"), "{home}");
     // The back office wants a session.
     let (status, location, _) = shop.get("/web").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
