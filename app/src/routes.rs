@@ -23,6 +23,8 @@ pub mod pattern {
     pub const MEMBERS: &str = "/orgs/{slug}/members";
     pub const SERVICES: &str = "/orgs/{slug}/services";
     pub const ORGANIZATION_AUDIT: &str = "/orgs/{slug}/audit";
+    /// "Open back office": to the service's Odoo, signed in through Hydra.
+    pub const BACK_OFFICE: &str = "/orgs/{slug}/back-office/{offer}";
     pub const INVITE: &str = "/orgs/{slug}/invitations";
     pub const REVOKE_INVITATION: &str = "/orgs/{slug}/invitations/{id}/revoke";
     pub const MEMBER_ROLE: &str = "/orgs/{slug}/members/{id}/role";
@@ -187,6 +189,10 @@ pub fn members(slug: &str) -> String {
 /// The catalog of services to subscribe to.
 pub fn services(slug: &str) -> String {
     fill(pattern::SERVICES, &[slug])
+}
+
+pub fn back_office(slug: &str, offer: control::domain::OfferKind) -> String {
+    fill(pattern::BACK_OFFICE, &[slug, offer.code()])
 }
 
 pub fn organization_audit(slug: &str) -> String {

@@ -33,6 +33,8 @@ pub struct Parts {
     pub(crate) approve_new_organizations: bool,
     pub(crate) throttle_limits: crate::identity::throttle::ThrottleLimits,
     pub(crate) platform_limits: crate::tenancy::limits::PlatformLimits,
+    /// Where tenants' applications are, when this portal provisions them.
+    pub(crate) sites: Option<crate::domain::Sites>,
 }
 
 impl std::ops::Deref for Control {
@@ -57,6 +59,7 @@ impl Control {
             approve_new_organizations: false,
             throttle_limits: crate::identity::throttle::ThrottleLimits::default(),
             platform_limits: crate::tenancy::limits::PlatformLimits::default(),
+            sites: None,
         }))
     }
 
@@ -85,6 +88,11 @@ impl Control {
 
     pub fn public_url(&self) -> &str {
         &self.public_url
+    }
+
+    /// Where the tenants' applications are: their pages link them.
+    pub fn with_sites(self, sites: crate::domain::Sites) -> Self {
+        self.with(|parts| parts.sites = Some(sites))
     }
 
     /// Makes new organizations wait for a platform admin's approval.

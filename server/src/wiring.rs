@@ -46,6 +46,9 @@ pub async fn control_plane_on(config: &Config, clock: Arc<dyn Clock>) -> Result<
     }
     if let Some(hydra) = &config.hydra {
         control = control.with_hydra(Hydra::new(&hydra.admin_url)?);
+        if let Some(provisioning) = &config.provisioning {
+            control = control.with_sites(provisioning.settings(&hydra.public_url).sites());
+        }
     }
     Ok(control)
 }
@@ -101,7 +104,7 @@ pub async fn relying_party(config: &Config, control: &Control) -> Result<Option<
 /// The provisioning engine of this replica, when `[provisioning]` is set;
 /// it needs `[vault]`, `[hydra]` and `[mqtt]` too.
 pub fn provisioning_engine(config: &Config, control: &Control) -> Result<Option<Engine>, StartError> {
-    let Some(provisioning) = &config.provisioning else {
+    let Some(provisioning) = config.provisioning.as_ref().filter(|section| section.run_engine) else {
         return Ok(None);
     };
     let missing = |section: &str| StartError::Provisioning(format!("[provisioning] needs [{section}]"));

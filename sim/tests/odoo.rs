@@ -178,8 +178,11 @@ async fn the_oauth_provider_is_created_once_and_its_drift_corrected() -> TestRes
     );
 
     client.ensure_modules(&acme, &["auth_oidc"]).await?;
-    let id = client.ensure_oauth_provider(&acme, &provider()).await?;
-    assert_eq!(client.ensure_oauth_provider(&acme, &provider()).await?, id);
+    let sign_in = client.ensure_oauth_provider(&acme, &provider()).await?;
+    let id = sign_in.provider_id;
+    // Again: the same provider, and the same PKCE challenge (one verifier per provider).
+    assert_eq!(client.ensure_oauth_provider(&acme, &provider()).await?, sign_in);
+    assert_eq!(sign_in.code_challenge.len(), 43);
 
     // Someone edits the provider in Odoo: the next run puts it back.
     execute(
@@ -191,7 +194,7 @@ async fn the_oauth_provider_is_created_once_and_its_drift_corrected() -> TestRes
         json!({}),
     )
     .await;
-    assert_eq!(client.ensure_oauth_provider(&acme, &provider()).await?, id);
+    assert_eq!(client.ensure_oauth_provider(&acme, &provider()).await?, sign_in);
     let read = execute(
         &served,
         "acme",
@@ -242,7 +245,10 @@ async fn users_are_created_once_counted_corrected_and_reactivated() -> TestResul
     let acme = instance(&served, "acme");
     client.ensure_database(&acme).await?;
     client.ensure_modules(&acme, &["auth_oidc"]).await?;
-    let provider_id = client.ensure_oauth_provider(&acme, &provider()).await?;
+    let provider_id = client
+        .ensure_oauth_provider(&acme, &provider())
+        .await?
+        .provider_id;
 
     let ann = user("ann@acme.example", "subject-ann");
     let id = client.ensure_user(&acme, provider_id, &ann).await?;
@@ -362,7 +368,10 @@ async fn injected_faults_are_transient_and_a_retry_does_not_duplicate() -> TestR
     assert_transient(client.ensure_database(&acme).await);
     client.ensure_database(&acme).await?;
     client.ensure_modules(&acme, &["auth_oidc"]).await?;
-    let provider_id = client.ensure_oauth_provider(&acme, &provider()).await?;
+    let provider_id = client
+        .ensure_oauth_provider(&acme, &provider())
+        .await?
+        .provider_id;
 
     set_fault(
         &served,

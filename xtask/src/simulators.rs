@@ -105,6 +105,9 @@ impl Simulators {
             ("ECOMMERCE_DOMAIN", "shop.localhost".into()),
             ("TRAINING_DOMAIN", "learn.localhost".into()),
             ("IOT_DOMAIN", "iot.localhost".into()),
+            // No ingress here: browsers reach a tenant's host (`*.localhost`
+            // is the loopback) at the Odoo simulator's port.
+            ("SITE_URL", format!("http://{{host}}:{odoo}")),
             ("ODOO_IMAGE", "odoo:18.0".into()),
             ("INGEST_IMAGE", "registry.bibind.localhost/iot/ingest:1".into()),
             // OpenBao's dev server's root token.

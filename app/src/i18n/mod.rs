@@ -262,6 +262,9 @@ messages! {
     StepKubeWorkload => en: "Application started", fr: "Application démarrée";
     StepOdooDatabase => en: "Odoo database", fr: "Base Odoo";
     StepOdooModules => en: "Odoo applications installed", fr: "Applications Odoo installées";
+    SiteShop => en: "Your shop:", fr: "Votre boutique :";
+    SiteTraining => en: "Your training space:", fr: "Votre espace de formation :";
+    OpenBackOffice => en: "Open back office", fr: "Ouvrir le back-office";
     StepOdooWebsite => en: "Site named after the organization", fr: "Site au nom de l’organisation";
     StepHydraClient => en: "Single sign-on client", fr: "Client de connexion unique";
     StepOdooSso => en: "Sign in with Bibind", fr: "Connexion avec Bibind";

@@ -66,6 +66,16 @@ debug_without_secrets!(OdooOAuthProvider {
     label
 });
 
+/// How a sign-in into this Odoo starts, as its own sign-in page would link
+/// it: the provider record the callback looks up (`state.p`) and the PKCE
+/// challenge of the provider's one `code_verifier`. Both are public (every
+/// sign-in link carries them); the verifier stays in Odoo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OdooSignIn {
+    pub provider_id: i64,
+    pub code_challenge: String,
+}
+
 /// auth_oidc's `flow` for the authorization code flow.
 const AUTHORIZATION_CODE_FLOW: &str = "id_token_code";
 
@@ -99,12 +109,13 @@ pub trait Odoo: Send + Sync {
     /// The main company and, with `website`, the website named `name`: what
     /// the storefront's title, header and footer show.
     async fn ensure_site_name(&self, instance: &OdooInstance, name: &str) -> Result<(), BackendError>;
-    /// The provider named `provider.name`, created or corrected; its id.
+    /// The provider named `provider.name`, created or corrected; how a
+    /// sign-in through it starts.
     async fn ensure_oauth_provider(
         &self,
         instance: &OdooInstance,
         provider: &OdooOAuthProvider,
-    ) -> Result<i64, BackendError>;
+    ) -> Result<OdooSignIn, BackendError>;
     /// The internal user of that login, created or corrected (re-activated
     /// if archived); its id.
     async fn ensure_user(
@@ -442,7 +453,7 @@ impl Odoo for OdooClient {
         &self,
         instance: &OdooInstance,
         provider: &OdooOAuthProvider,
-    ) -> Result<i64, BackendError> {
+    ) -> Result<OdooSignIn, BackendError> {
         let uid = self.login(instance).await?;
         let wanted = json!({
             "name": provider.name,
@@ -468,8 +479,8 @@ impl Odoo for OdooClient {
                 &fields,
             )
             .await?;
-        let Some(existing) = found.first() else {
-            let id = self
+        let id = match found.first() {
+            None => self
                 .execute(
                     instance,
                     uid,
@@ -478,27 +489,50 @@ impl Odoo for OdooClient {
                     json!([wanted]),
                     json!({}),
                 )
-                .await?;
-            return id
+                .await?
                 .as_i64()
-                .ok_or_else(|| unexpected("auth.oauth.provider", "create"));
+                .ok_or_else(|| unexpected("auth.oauth.provider", "create"))?,
+            Some(existing) => {
+                let id = existing["id"]
+                    .as_i64()
+                    .ok_or_else(|| unexpected("auth.oauth.provider", "search_read"))?;
+                let drift = drifted(existing, &wanted);
+                if !drift.is_empty() {
+                    self.execute(
+                        instance,
+                        uid,
+                        "auth.oauth.provider",
+                        "write",
+                        json!([[id], drift]),
+                        json!({}),
+                    )
+                    .await?;
+                }
+                id
+            }
         };
-        let id = existing["id"]
-            .as_i64()
-            .ok_or_else(|| unexpected("auth.oauth.provider", "search_read"))?;
-        let drift = drifted(existing, &wanted);
-        if !drift.is_empty() {
-            self.execute(
+        // Odoo made the verifier when it created the provider.
+        let read = self
+            .execute(
                 instance,
                 uid,
                 "auth.oauth.provider",
-                "write",
-                json!([[id], drift]),
+                "read",
+                json!([[id], ["code_verifier"]]),
                 json!({}),
             )
             .await?;
-        }
-        Ok(id)
+        let verifier = read[0]["code_verifier"]
+            .as_str()
+            .filter(|verifier| !verifier.is_empty())
+            .ok_or_else(|| unexpected("auth.oauth.provider", "read"))?;
+        let challenge = oauth2::PkceCodeChallenge::from_code_verifier_sha256(&oauth2::PkceCodeVerifier::new(
+            verifier.to_owned(),
+        ));
+        Ok(OdooSignIn {
+            provider_id: id,
+            code_challenge: challenge.as_str().to_owned(),
+        })
     }
 
     async fn ensure_user(

@@ -28,6 +28,9 @@ pub enum Permission {
     ReadStateReasons,
     /// Use the services: register devices, … (not learners).
     UseServices,
+    /// Sign in to a service's back office (its Odoo) through the portal:
+    /// owners and admins, who are its administrators there.
+    OpenBackOffice,
 }
 
 impl Role {
@@ -38,7 +41,8 @@ impl Role {
             Permission::ManageMembers
             | Permission::ManageSubscriptions
             | Permission::ReadAudit
-            | Permission::ReadStateReasons => {
+            | Permission::ReadStateReasons
+            | Permission::OpenBackOffice => {
                 matches!(self, Role::Owner | Role::Admin)
             }
             Permission::ManageOwners => self == Role::Owner,

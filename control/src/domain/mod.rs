@@ -16,6 +16,7 @@ mod organization_search;
 mod plan_review;
 mod plans;
 mod provisioning;
+mod sites;
 mod subscription;
 mod tenancy;
 
@@ -42,9 +43,10 @@ pub use organization_search::{
 pub use plan_review::{PlanReview, PlanStep, QuotaChange};
 pub use plans::{PlanDraft, PlanForm, PlanRecord, MAX_AMOUNT};
 pub use provisioning::{
-    instance_name, job_kind, parse_job_kind, workflow, Action, AppliedState, Backend, ProvisioningProgress,
-    Step, StepProgress, SubscriptionProgress,
+    instance_name, job_kind, odoo_client_id, parse_job_kind, workflow, Action, AppliedState, Backend,
+    ProvisioningProgress, Step, StepProgress, SubscriptionProgress, ODOO_SIGN_IN_SCOPE,
 };
+pub use sites::Sites;
 pub use subscription::{QuotaUsage, SubscriptionState, SubscriptionView};
 pub use tenancy::{
     CountryCode, FieldError, FieldProblem, MemberView, NewOrganization, OrgName, OrganizationOverview,

@@ -176,6 +176,14 @@ pub fn instance_name(slug: &str, offer: OfferKind) -> String {
     format!("{TENANT_PREFIX}{slug}-{}", offer.code())
 }
 
+/// The Hydra client a subscription's Odoo signs people in with.
+pub fn odoo_client_id(slug: &str, offer: OfferKind) -> String {
+    format!("odoo-{}", instance_name(slug, offer))
+}
+
+/// What Odoo asks Hydra for when it signs someone in.
+pub const ODOO_SIGN_IN_SCOPE: &str = "openid email profile";
+
 /// The job kind of `action` on a subscription to `offer`: `provision.iot`.
 pub fn job_kind(action: Action, offer: OfferKind) -> String {
     format!("{}.{}", action.code(), offer.code())

@@ -120,6 +120,10 @@ pub struct SubscriptionView {
     pub version: i32,
     /// Its provisioning job under way, failed or cancelled.
     pub progress: Option<ProvisioningProgress>,
+    /// The live site's address (the shop, the training space) once active.
+    pub site_url: Option<String>,
+    /// Whether the viewer may open its back office through the portal.
+    pub back_office: bool,
 }
 
 #[cfg(test)]

@@ -59,6 +59,9 @@ pub struct ProvisioningSettings {
     pub ecommerce_domain: String,
     pub training_domain: String,
     pub iot_domain: String,
+    /// Where browsers reach a tenant's host: `{host}` replaced
+    /// (`https://{host}`; a development stack adds a port).
+    pub site_url: String,
     /// The Odoo image run for the shop and training offers.
     pub odoo_image: String,
     /// The IoT ingestion image.
@@ -80,12 +83,24 @@ pub struct ProvisioningSettings {
 }
 
 impl ProvisioningSettings {
+    /// Where browsers reach the tenants' applications these settings provision.
+    pub fn sites(&self) -> crate::domain::Sites {
+        crate::domain::Sites {
+            ecommerce_domain: self.ecommerce_domain.clone(),
+            training_domain: self.training_domain.clone(),
+            iot_domain: self.iot_domain.clone(),
+            url_template: self.site_url.clone(),
+            hydra_public_url: self.hydra_public_url.clone(),
+        }
+    }
+
     /// The settings of a development or test stack (`*.localhost` hosts).
     pub fn local(odoo_url: &str, hydra_public_url: &str) -> Self {
         Self {
             ecommerce_domain: "shop.localhost".into(),
             training_domain: "learn.localhost".into(),
             iot_domain: "iot.localhost".into(),
+            site_url: "https://{host}".into(),
             odoo_image: "odoo:18.0".into(),
             ingest_image: "registry.bibind.fr/iot/ingest:1".into(),
             odoo_url: odoo_url.into(),

@@ -10,7 +10,7 @@ use crate::{
     backends::{
         kubernetes::{NamespaceQuota, NamespaceRemoval, TenantNamespace, Workload},
         oauth_clients::OAuthClientSpec,
-        odoo::{OdooInstance, OdooOAuthProvider, OdooUser},
+        odoo::{OdooInstance, OdooOAuthProvider, OdooSignIn, OdooUser},
         openstack::ProjectQuota,
     },
     domain::{CreatedResource, OfferKind, QuotaKind, Role, Step, StepFailure},
@@ -231,11 +231,16 @@ impl ProvisioningRunner {
                 Ok(vec![created("hydra", "oauth2_client", oauth_client_id(ctx))])
             }
             Step::OdooSso => {
-                let (_, provider) = self.odoo_with_provider(ctx).await?;
+                let (_, sign_in) = self.odoo_with_provider(ctx).await?;
+                // The portal's "Open back office" starts sign-ins as Odoo's page would.
+                self.control
+                    .record_odoo_sign_in(ctx.id, &sign_in)
+                    .await
+                    .map_err(database_failure)?;
                 Ok(vec![created(
                     "odoo",
                     "oauth_provider",
-                    format!("{instance}/{provider}"),
+                    format!("{instance}/{}", sign_in.provider_id),
                 )])
             }
             Step::OdooUsers => self.odoo_users(ctx).await,
@@ -452,12 +457,7 @@ impl ProvisioningRunner {
     }
 
     fn host(&self, ctx: &SubscriptionContext) -> String {
-        let domain = match ctx.offer {
-            OfferKind::Ecommerce => &self.settings.ecommerce_domain,
-            OfferKind::Training => &self.settings.training_domain,
-            OfferKind::Iot => &self.settings.iot_domain,
-        };
-        format!("{}.{domain}", ctx.slug)
+        self.settings.sites().host(&ctx.slug, ctx.offer)
     }
 
     async fn odoo_instance(&self, ctx: &SubscriptionContext) -> Result<OdooInstance, StepFailure> {
@@ -493,11 +493,12 @@ impl ProvisioningRunner {
     }
 
     fn oauth_client(&self, ctx: &SubscriptionContext) -> OAuthClientSpec {
-        let base = format!("https://{}", self.host(ctx));
+        let sites = self.settings.sites();
+        let base = sites.url(&ctx.slug, ctx.offer);
         OAuthClientSpec {
             client_id: oauth_client_id(ctx),
             name: format!("Odoo {} ({})", ctx.slug, ctx.offer.code()),
-            redirect_uris: vec![format!("{base}/auth_oauth/signin")],
+            redirect_uris: vec![sites.odoo_callback(&ctx.slug, ctx.offer)],
             post_logout_redirect_uris: vec![format!("{base}/web/login")],
             backchannel_logout_uri: None,
             organization_id: ctx.organization_id,
@@ -510,7 +511,7 @@ impl ProvisioningRunner {
     async fn odoo_with_provider(
         &self,
         ctx: &SubscriptionContext,
-    ) -> Result<(OdooInstance, i64), StepFailure> {
+    ) -> Result<(OdooInstance, OdooSignIn), StepFailure> {
         let secrets = self.service_secret(&ctx.instance()).await?;
         let odoo = self.odoo_instance_with(ctx, secret_value(&secrets, "odoo_admin_password")?);
         let provider = self.odoo_provider(ctx, secret_value(&secrets, "oauth_client_secret")?);
@@ -529,7 +530,7 @@ impl ProvisioningRunner {
             token_endpoint: format!("{hydra}/oauth2/token"),
             jwks_uri: format!("{hydra}/.well-known/jwks.json"),
             validation_endpoint: format!("{hydra}/userinfo"),
-            scope: "openid email profile".into(),
+            scope: crate::domain::ODOO_SIGN_IN_SCOPE.into(),
             label: "Bibind".into(),
         }
     }
@@ -537,7 +538,8 @@ impl ProvisioningRunner {
     /// The organization's people as Odoo users signing in through Bibind:
     /// owners and admins for a shop, everyone up to the seat limit for training.
     async fn odoo_users(&self, ctx: &SubscriptionContext) -> StepResult {
-        let (odoo, provider) = self.odoo_with_provider(ctx).await?;
+        let (odoo, sign_in) = self.odoo_with_provider(ctx).await?;
+        let provider = sign_in.provider_id;
         let people: Vec<_> = match ctx.offer {
             OfferKind::Training => {
                 let seats = usize::try_from(ctx.limit(QuotaKind::Seats)).unwrap_or(usize::MAX);
@@ -573,7 +575,7 @@ pub(super) fn namespace_quota(ctx: &SubscriptionContext) -> NamespaceQuota {
 }
 
 pub(super) fn oauth_client_id(ctx: &SubscriptionContext) -> String {
-    format!("odoo-{}", ctx.instance())
+    crate::domain::odoo_client_id(&ctx.slug, ctx.offer)
 }
 
 pub(super) fn mqtt_ingest_username(ctx: &SubscriptionContext) -> String {

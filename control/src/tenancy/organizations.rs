@@ -158,9 +158,11 @@ impl Control {
         let Some(record) = self.organization_page_record(slug).await? else {
             return Ok(Err(Refusal::NotFound));
         };
-        Ok(record
+        let mut overview = or_refuse!(record
             .overview(slug, viewer, self.clock.now())
-            .ok_or(Refusal::NotFound))
+            .ok_or(Refusal::NotFound));
+        self.link_sites(&mut overview);
+        Ok(Ok(overview))
     }
 
     /// Brings `slug`'s page into the read model, so that the first page a
@@ -174,7 +176,10 @@ impl Control {
 
     /// `slug`'s page from the read model, loaded and kept when missing;
     /// `None` for an unknown slug.
-    async fn organization_page_record(&self, slug: &str) -> Result<Option<Arc<pages::OrganizationRecord>>> {
+    pub(crate) async fn organization_page_record(
+        &self,
+        slug: &str,
+    ) -> Result<Option<Arc<pages::OrganizationRecord>>> {
         let pages = &self.organization_pages;
         if let Some(record) = pages.get(slug) {
             return Ok(Some(record));

@@ -93,6 +93,8 @@ impl LiveSubscription {
             measured_at: self.observed_at.clone(),
             version: self.version,
             progress: None,
+            site_url: None,
+            back_office: false,
         }
     }
 

@@ -29,6 +29,11 @@ pub struct ProvisioningConfig {
     /// Jobs this replica runs at once.
     #[serde(default = "default_workers")]
     pub workers: usize,
+    /// Whether this replica runs the engine (workers and reconciler). A
+    /// replica that only serves pages sets `false`: it still links the
+    /// tenants' sites and starts sign-ins into their back offices.
+    #[serde(default = "default_run_engine")]
+    pub run_engine: bool,
     /// How often one replica compares the backends with what they should
     /// hold and queues repairs.
     #[serde(default = "default_reconcile_seconds")]
@@ -47,6 +52,9 @@ pub struct ProvisioningConfig {
     pub ecommerce_domain: String,
     pub training_domain: String,
     pub iot_domain: String,
+    /// Where browsers reach a tenant's host, `{host}` replaced.
+    #[serde(default = "default_site_url")]
+    pub site_url: String,
     pub odoo_image: String,
     pub ingest_image: String,
     /// Vault's token for the control plane (the address is `[vault] addr`).
@@ -58,6 +66,10 @@ pub struct ProvisioningConfig {
     pub openstack: OpenStackConfig,
     /// The broker's dynamic-security admin (the address is `[mqtt] address`).
     pub mqtt: MqttAdminConfig,
+}
+
+fn default_run_engine() -> bool {
+    true
 }
 
 fn default_workers() -> usize {
@@ -145,6 +157,10 @@ pub struct OpenStackConfig {
     /// Neutron's root, without `/v2.0`.
     #[serde(default)]
     pub network_url: Option<String>,
+}
+
+fn default_site_url() -> String {
+    "https://{host}".to_owned()
 }
 
 fn default_domain() -> String {
@@ -263,6 +279,7 @@ impl ProvisioningConfig {
             ecommerce_domain: self.ecommerce_domain.clone(),
             training_domain: self.training_domain.clone(),
             iot_domain: self.iot_domain.clone(),
+            site_url: self.site_url.clone(),
             odoo_image: self.odoo_image.clone(),
             ingest_image: self.ingest_image.clone(),
             awx_database_template: self.awx.database_template.clone(),

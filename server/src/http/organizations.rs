@@ -10,16 +10,39 @@ use axum::{
     routing::{get, post},
     Form, Router,
 };
-use control::domain::{NewOrganization, Permission, PlanCode, Refusal};
+use control::domain::{NewOrganization, OfferKind, Permission, PlanCode, Refusal};
 use http::request::Parts;
 use serde::Deserialize;
 
-use super::AppState;
+use super::{
+    answers::{answer, back_with},
+    AppState,
+};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route(routes::pattern::NEW_ORGANIZATION, post(create))
         .route(routes::pattern::CHOOSE_PLAN, get(choose_plan))
+        .route(routes::pattern::BACK_OFFICE, get(back_office))
+}
+
+/// "Open back office": straight into the service's Odoo sign-in through
+/// Hydra (no password page). Signed out: sign in and come back here. Not a
+/// member: 404; a member without the right: 403; a service not live (yet):
+/// back to the organization's services, saying why.
+async fn back_office(
+    State(state): State<AppState>,
+    parts: Parts,
+    Path((slug, offer)): Path<(String, String)>,
+) -> Response {
+    let Some(offer) = OfferKind::from_code(&offer) else {
+        return back_with(&routes::subscriptions(&slug), &Refusal::NotFound, &[]).into_response();
+    };
+    let Some(caller) = app::api::caller_of(&parts) else {
+        return Redirect::to(&routes::sign_in_then(&routes::back_office(&slug, offer))).into_response();
+    };
+    let outcome = state.control.back_office_sign_in(&caller, &slug, offer).await;
+    answer(&state.pages, &parts, outcome, &routes::subscriptions(&slug), &[]).await
 }
 
 /// A plan card's link. Signed out: sign in (or up) and come back here.

@@ -585,6 +585,12 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             org_managers,
         ),
         entry(
+            "/orgs/{slug}/back-office/{offer}",
+            "GET",
+            format!("/orgs/{ACME}/back-office/ecommerce"),
+            org_managers,
+        ),
+        entry(
             "/orgs/{slug}/plans/{code}",
             "GET",
             format!("/orgs/{ACME}/plans/shop-starter"),

@@ -376,7 +376,7 @@ fn provider_link(login_page: &str, label: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shop_owner_signs_in_to_odoo_through_the_portal_and_an_archived_user_is_refused() {
-    let harness = Harness::start().await;
+    let harness = Harness::for_browsers().await;
     let (owner, owner_email) = person_with_password("owner").await;
     let slug = format!("shop{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let new = NewOrganization::parse("ACME", &slug, "FR", "billing@example.com").unwrap();
@@ -462,6 +462,52 @@ async fn the_shop_owner_signs_in_to_odoo_through_the_portal_and_an_archived_user
     let (status, location, _) = shop.get(callback).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some("/web/login?oauth_error=2"));
+
+    // From the portal: the services card shows the shop's address and,
+    // to its owner, "Open back office", which lands in Odoo's back office
+    // signed in, with no password page (the consent is remembered).
+    browser.follow(&harness.app.url("/auth/signin")).await;
+    let overview = browser.follow(&harness.app.url(&format!("/orgs/{slug}"))).await;
+    assert!(
+        overview.body.contains(&format!("href=\"https://{}\"", shop.host)),
+        "{}",
+        overview.body
+    );
+    let back_office = format!("/orgs/{slug}/back-office/ecommerce");
+    assert!(overview.body.contains(&back_office), "{}", overview.body);
+    let via_portal = browser.walk(&harness.app.url(&back_office), at_odoo).await;
+    let callback = via_portal
+        .url
+        .strip_prefix(&format!("https://{}", shop.host))
+        .unwrap_or_else(|| panic!("not back at the shop: {}", via_portal.url));
+    let fresh = ShopBrowser::new(&shop.odoo, &shop.host);
+    let (_, location, _) = fresh.get(callback).await;
+    assert_eq!(location.as_deref(), Some("/web"));
+    let (status, _, back_office_page) = fresh.get("/web").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        back_office_page.contains(&format!("\"username\":\"{owner_email}\"")),
+        "{back_office_page}"
+    );
+
+    // A member who is neither owner nor admin is not sent there.
+    let member = support::browser::Person::signed_in(&harness.app.base_url, "member").await;
+    let (organization_id,): (uuid::Uuid,) = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
+        .bind(&slug)
+        .fetch_one(&harness.app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, 'member', now())",
+    )
+    .bind(organization_id)
+    .bind(&member.identity_id)
+    .bind(&member.email)
+    .execute(&harness.app.pool)
+    .await
+    .unwrap();
+    let refused = member.browser.follow(&harness.app.url(&back_office)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.url);
 
     // Archived in Odoo, the owner is refused by Odoo, with its own words.
     let instance = control::domain::instance_name(&slug, control::domain::OfferKind::Ecommerce);

@@ -6,7 +6,7 @@
 //! busiest page, and what they share (language, form context, the query's
 //! refusal) is looked up once for all cards instead of once per card and row.
 
-use control::domain::{Device, FieldProblem, Locale, QuotaKind, QuotaUsage, SubscriptionView};
+use control::domain::{Device, FieldProblem, Locale, OfferKind, QuotaKind, QuotaUsage, SubscriptionView};
 use leptos::{either::Either, prelude::*};
 
 use super::{FormContext, Section};
@@ -99,6 +99,23 @@ impl Cards {
             .into_iter()
             .map(|usage| self.quota_bar(usage))
             .collect_view();
+        let site = subscription.site_url.clone().map(|url| {
+            let label = match subscription.offer {
+                OfferKind::Training => Msg::SiteTraining,
+                _ => Msg::SiteShop,
+            };
+            let shown = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest).to_owned();
+            let back_office = subscription.back_office.then(|| {
+                let to = crate::routes::back_office(&self.form.slug, subscription.offer);
+                view! { <a href=to rel="external" class=crate::components::button::SMALL_PRIMARY data-back-office>{self.t(Msg::OpenBackOffice)}</a> }
+            });
+            view! {
+                <div class="mt-3 flex flex-wrap items-center gap-3 text-sm" data-site>
+                    <span class="text-slate-700">{self.t(label)}" "<a href=url rel="external noopener" class="font-medium text-indigo-800 hover:text-indigo-950" data-site-url>{shown}</a></span>
+                    {back_office}
+                </div>
+            }
+        });
         let controls = (self.manage && subscription.state.allows_cancel()).then(|| {
             self.controls(
                 &subscription.id,
@@ -116,6 +133,7 @@ impl Cards {
                 </div>
                 {subscription.reason.map(|reason| view! { <p class="mt-2 text-sm text-amber-900" data-subscription-reason>{self.t(Msg::OrgStateReason)}" "{reason}</p> })}
                 {subscription.pending_plan.map(|(code, name)| view! { <p class="mt-2 text-sm text-amber-900" data-pending-plan=code>{self.t(Msg::PlanChangeAwaiting)}" "{name.get(locale).to_owned()}</p> })}
+                {site}
                 <ProvisioningPanel slug=self.form.slug.clone() subscription_id=subscription.id state=subscription.state progress=subscription.progress />
                 <h4 class="mt-4 text-sm font-semibold text-slate-700">{self.t(Msg::OrgUsage)}</h4>
                 {measured}

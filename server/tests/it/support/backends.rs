@@ -255,6 +255,7 @@ impl SimulatedBackends {
             let value = value
                 .parse::<i64>()
                 .map(serde_json::Value::from)
+                .or_else(|_| value.parse::<bool>().map(serde_json::Value::from))
                 .unwrap_or(serde_json::Value::String(value));
             table.insert(leaf, value);
         }

@@ -33,9 +33,22 @@ impl Harness {
         Self::start_with(SimulatedBackends::start().await).await
     }
 
+    /// For a browser: the portal signs in through Hydra and knows where the
+    /// tenants' sites are (its `[provisioning]`, without an engine of its
+    /// own: the harness's worker runs the jobs).
+    pub async fn for_browsers() -> Self {
+        let stack = SimulatedBackends::start().await;
+        let portal = stack.provisioning_config(&[("RUN_ENGINE", "false".to_owned())]);
+        let app = TestApp::builder().oidc().provisioning(portal).spawn().await;
+        Self::start_on(app, stack).await
+    }
+
     /// On backends started by the test (some behind its proxies, say).
     pub async fn start_with(stack: SimulatedBackends) -> Self {
-        let app = TestApp::spawn().await;
+        Self::start_on(TestApp::spawn().await, stack).await
+    }
+
+    async fn start_on(app: TestApp, stack: SimulatedBackends) -> Self {
         let runner = Arc::new(ProvisioningRunner::new(
             app.control.clone(),
             stack.backends.clone(),
