@@ -57,6 +57,7 @@ fn user(login: &str, subject: &str) -> OdooUser {
         name: "Ann Example".to_owned(),
         email: login.to_owned(),
         oauth_uid: Some(subject.to_owned()),
+        groups: vec!["base.group_user"],
     }
 }
 

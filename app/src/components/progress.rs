@@ -122,6 +122,7 @@ pub(crate) fn action_label(action: Action) -> Msg {
         Action::Suspend => Msg::ProgressSuspend,
         Action::Resume => Msg::ProgressResume,
         Action::Close => Msg::ProgressClose,
+        Action::SyncMembers => Msg::ProgressSyncMembers,
     }
 }
 

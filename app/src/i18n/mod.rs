@@ -232,6 +232,7 @@ messages! {
     ProgressSuspend => en: "Suspending your service", fr: "Suspension de votre service";
     ProgressResume => en: "Resuming your service", fr: "Reprise de votre service";
     ProgressClose => en: "Removing your service", fr: "Suppression de votre service";
+    ProgressSyncMembers => en: "Bringing your team’s access up to date", fr: "Mise à jour des accès de votre équipe";
     ProgressStepsDone => en: "steps done", fr: "étapes terminées";
     ProgressWaitingFor => en: "Waiting for a moment, we try again automatically:", fr: "Petite attente, nous réessayons automatiquement :";
     ProgressFailed => en: "Stopped: our team has been alerted and will finish it.", fr: "Interrompu : notre équipe est alertée et va le terminer.";

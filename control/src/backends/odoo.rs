@@ -87,7 +87,17 @@ pub struct OdooUser {
     pub email: String,
     /// The subject at the provider (`oauth_uid`).
     pub oauth_uid: Option<String>,
+    /// Its groups among [`MANAGED_GROUPS`], by external id: the others of
+    /// them are taken away; groups Bibind does not manage are left alone.
+    pub groups: Vec<&'static str>,
 }
+
+/// The groups Bibind gives and takes away by role.
+pub const MANAGED_GROUPS: [&str; 3] = [
+    "base.group_user",
+    "base.group_system",
+    "sales_team.group_sale_salesman",
+];
 
 /// What a database holds, for the reconciler.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,6 +134,14 @@ pub trait Odoo: Send + Sync {
         provider_id: i64,
         user: &OdooUser,
     ) -> Result<i64, BackendError>;
+    /// Archives the active users signing in through `provider_id` whose
+    /// subject is not in `keep` (people who left); their ids.
+    async fn archive_other_users(
+        &self,
+        instance: &OdooInstance,
+        provider_id: i64,
+        keep: &[String],
+    ) -> Result<Vec<i64>, BackendError>;
     /// Active internal users (`share = false`), for the training seat limit.
     async fn count_users(&self, instance: &OdooInstance) -> Result<u32, BackendError>;
     /// Drops the database; an absent one counts as dropped.
@@ -306,20 +324,39 @@ impl OdooClient {
         Ok(if major >= 19 { "group_ids" } else { "groups_id" })
     }
 
-    async fn internal_user_group(&self, instance: &OdooInstance, uid: i64) -> Result<i64, BackendError> {
+    /// The [`MANAGED_GROUPS`] this database has (a module not installed has
+    /// none of its groups): external id and record id.
+    async fn managed_groups(
+        &self,
+        instance: &OdooInstance,
+        uid: i64,
+    ) -> Result<Vec<(&'static str, i64)>, BackendError> {
         let records = self
             .search_read(
                 instance,
                 uid,
                 "ir.model.data",
-                json!([["module", "=", "base"], ["name", "=", "group_user"]]),
-                &["res_id"],
+                json!([["model", "=", "res.groups"]]),
+                &["module", "name", "res_id"],
             )
             .await?;
-        records
-            .first()
-            .and_then(|record| record["res_id"].as_i64())
-            .ok_or_else(|| BackendError::refused(BACKEND, "base.group_user is missing from ir.model.data"))
+        let found: Vec<(&'static str, i64)> = MANAGED_GROUPS
+            .iter()
+            .filter_map(|xml_id| {
+                let (module, name) = xml_id.split_once('.')?;
+                let record = records
+                    .iter()
+                    .find(|record| record["module"] == module && record["name"] == name)?;
+                Some((*xml_id, record["res_id"].as_i64()?))
+            })
+            .collect();
+        if !found.iter().any(|(xml_id, _)| *xml_id == "base.group_user") {
+            return Err(BackendError::refused(
+                BACKEND,
+                "base.group_user is missing from ir.model.data",
+            ));
+        }
+        Ok(found)
     }
 
     async fn count_internal_users(&self, instance: &OdooInstance, uid: i64) -> Result<u32, BackendError> {
@@ -550,20 +587,26 @@ impl Odoo for OdooClient {
             "oauth_provider_id": provider_id,
             "oauth_uid": user.oauth_uid.as_deref().map_or(Value::Bool(false), text_field),
         });
+        let groups_field = self.groups_field(instance).await?;
+        let fields: Vec<&str> = USER_FIELDS.iter().copied().chain([groups_field]).collect();
         let found = self
             .search_read(
                 instance,
                 uid,
                 "res.users",
                 json!([["login", "=", user.login]]),
-                &USER_FIELDS,
+                &fields,
             )
             .await?;
+        let managed = self.managed_groups(instance, uid).await?;
+        let wanted_groups: Vec<i64> = managed
+            .iter()
+            .filter(|(xml_id, _)| user.groups.contains(xml_id))
+            .map(|(_, id)| *id)
+            .collect();
         let Some(existing) = found.first() else {
-            let groups_field = self.groups_field(instance).await?;
-            let group = self.internal_user_group(instance, uid).await?;
             let mut values = wanted;
-            values[groups_field] = json!([[4, group]]);
+            values[groups_field] = json!(wanted_groups.iter().map(|id| json!([4, id])).collect::<Vec<_>>());
             let id = self
                 .execute(instance, uid, "res.users", "create", json!([values]), json!({}))
                 .await?;
@@ -572,7 +615,25 @@ impl Odoo for OdooClient {
         let id = existing["id"]
             .as_i64()
             .ok_or_else(|| unexpected("res.users", "search_read"))?;
-        let drift = drifted(existing, &wanted);
+        let mut drift = drifted(existing, &wanted);
+        // Regrouped: the managed groups it should have, not the others.
+        let current: Vec<i64> = existing[groups_field]
+            .as_array()
+            .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default();
+        let commands: Vec<Value> = managed
+            .iter()
+            .filter_map(
+                |(_, group)| match (wanted_groups.contains(group), current.contains(group)) {
+                    (true, false) => Some(json!([4, group])),
+                    (false, true) => Some(json!([3, group])),
+                    _ => None,
+                },
+            )
+            .collect();
+        if !commands.is_empty() {
+            drift.insert(groups_field.to_owned(), Value::from(commands));
+        }
         if !drift.is_empty() {
             self.execute(
                 instance,
@@ -585,6 +646,45 @@ impl Odoo for OdooClient {
             .await?;
         }
         Ok(id)
+    }
+
+    async fn archive_other_users(
+        &self,
+        instance: &OdooInstance,
+        provider_id: i64,
+        keep: &[String],
+    ) -> Result<Vec<i64>, BackendError> {
+        let uid = self.login(instance).await?;
+        let leaving = self
+            .execute(
+                instance,
+                uid,
+                "res.users",
+                "search",
+                json!([[
+                    ["oauth_provider_id", "=", provider_id],
+                    ["oauth_uid", "not in", keep],
+                    ["active", "=", true]
+                ]]),
+                json!({}),
+            )
+            .await?;
+        let ids: Vec<i64> = leaving
+            .as_array()
+            .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default();
+        if !ids.is_empty() {
+            self.execute(
+                instance,
+                uid,
+                "res.users",
+                "write",
+                json!([ids, {"active": false}]),
+                json!({}),
+            )
+            .await?;
+        }
+        Ok(ids)
     }
 
     async fn count_users(&self, instance: &OdooInstance) -> Result<u32, BackendError> {

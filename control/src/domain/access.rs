@@ -29,7 +29,8 @@ pub enum Permission {
     /// Use the services: register devices, … (not learners).
     UseServices,
     /// Sign in to a service's back office (its Odoo) through the portal:
-    /// owners and admins, who are its administrators there.
+    /// owners and admins (its administrators there) and members (sales
+    /// users); not learners.
     OpenBackOffice,
 }
 
@@ -41,12 +42,11 @@ impl Role {
             Permission::ManageMembers
             | Permission::ManageSubscriptions
             | Permission::ReadAudit
-            | Permission::ReadStateReasons
-            | Permission::OpenBackOffice => {
+            | Permission::ReadStateReasons => {
                 matches!(self, Role::Owner | Role::Admin)
             }
             Permission::ManageOwners => self == Role::Owner,
-            Permission::UseServices => self != Role::Learner,
+            Permission::UseServices | Permission::OpenBackOffice => self != Role::Learner,
         }
     }
 }

@@ -13,10 +13,19 @@ pub enum Action {
     Suspend,
     Resume,
     Close,
+    /// The organization's members changed: their users in the service
+    /// (Odoo) created, regrouped or archived to match.
+    SyncMembers,
 }
 
 impl Action {
-    pub const ALL: [Action; 4] = [Action::Provision, Action::Suspend, Action::Resume, Action::Close];
+    pub const ALL: [Action; 5] = [
+        Action::Provision,
+        Action::Suspend,
+        Action::Resume,
+        Action::Close,
+        Action::SyncMembers,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -24,6 +33,7 @@ impl Action {
             Action::Suspend => "suspend",
             Action::Resume => "resume",
             Action::Close => "close",
+            Action::SyncMembers => "sync_members",
         }
     }
 }
@@ -240,6 +250,10 @@ pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
             KubeWorkload,
             MarkRunning,
         ],
+        // Queued only for a running shop or training space; the mark keeps
+        // it running (and records nothing else).
+        (Action::SyncMembers, OfferKind::Ecommerce | OfferKind::Training) => &[OdooUsers, MarkRunning],
+        (Action::SyncMembers, OfferKind::Iot) => &[MarkRunning],
         (Action::Suspend, OfferKind::Iot) => &[KubeScaleDown, MqttDisable, OpenstackDisable, MarkSuspended],
         (Action::Suspend, _) => &[KubeScaleDown, HydraDisable, OpenstackDisable, MarkSuspended],
         (Action::Resume, OfferKind::Iot) => &[OpenstackEnable, MqttEnable, KubeScaleUp, MarkRunning],
@@ -333,7 +347,7 @@ mod tests {
                 let steps = workflow(action, offer);
                 let last = steps.last().copied();
                 let expected = match action {
-                    Action::Provision | Action::Resume => Step::MarkRunning,
+                    Action::Provision | Action::Resume | Action::SyncMembers => Step::MarkRunning,
                     Action::Suspend => Step::MarkSuspended,
                     Action::Close => Step::MarkClosed,
                 };

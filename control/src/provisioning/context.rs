@@ -31,6 +31,9 @@ pub(crate) struct SubscriptionContext {
     pub limits: Option<Vec<(QuotaKind, u32)>>,
     /// Owners first, then admins, members and learners.
     pub members: Vec<MemberIdentity>,
+    /// Those members as the dispatcher compares them
+    /// (`odoo_members_fingerprint`, read with them).
+    pub members_fingerprint: String,
 }
 
 impl SubscriptionContext {
@@ -81,14 +84,22 @@ impl Control {
                     .filter_map(|quota| Some((quota, live.limit(quota)?)))
                     .collect()
             });
+        // One statement, one snapshot: the fingerprint is of these members.
         let members = sqlx::query!(
-            r#"SELECT identity_id, email, role AS "role: Role" FROM memberships WHERE organization_id = $1
+            r#"SELECT identity_id, email, role AS "role: Role",
+                      odoo_members_fingerprint($1, $2) AS "fingerprint!"
+                 FROM memberships WHERE organization_id = $1
               ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END,
                        created_at, email"#,
             organization_id,
+            offer.code(),
         )
         .fetch_all(&mut *conn)
         .await?;
+        let members_fingerprint = members
+            .first()
+            .map(|member| member.fingerprint.clone())
+            .unwrap_or_default();
         Ok(SubscriptionContext {
             id: subscription,
             organization_id,
@@ -105,6 +116,7 @@ impl Control {
                     role: member.role,
                 })
                 .collect(),
+            members_fingerprint,
         })
     }
 }

@@ -47,16 +47,24 @@ impl Control {
         // A subscription that may need a job, with its last job. The SQL
         // preselects what `needed_action` decides on.
         let candidates = sqlx::query!(
-            r#"SELECT s.id, s.offer_kind, s.state AS "state: SubscriptionState",
-                      s.applied_state AS "applied: AppliedState",
+            r#"WITH candidate AS (
+                 SELECT s.*, (s.state = 'active' AND s.applied_state = 'running'
+                              AND s.offer_kind IN ('ecommerce', 'training')
+                              AND s.members_applied IS DISTINCT FROM
+                                  odoo_members_fingerprint(s.organization_id, s.offer_kind)) AS members_changed
+                   FROM subscriptions s)
+               SELECT s.id, s.offer_kind, s.state AS "state: SubscriptionState",
+                      s.applied_state AS "applied: AppliedState", c.members_changed AS "members_changed!",
                       last.id AS "last_id?", last.kind AS "last_kind?", last.state AS "last_state?: JobState"
                FROM subscriptions s
+               JOIN candidate c ON c.id = s.id
                LEFT JOIN LATERAL (SELECT j.id, j.kind, j.state FROM jobs j
                                    WHERE j.subscription_id = s.id ORDER BY j.seq DESC LIMIT 1) last ON true
               WHERE (s.state IN ('requested', 'provisioning', 'active') AND s.applied_state <> 'running')
                  OR (s.state = 'suspended' AND s.applied_state = 'running')
                  OR s.state = 'deprovisioning'
                  OR (s.state = 'closed' AND s.applied_state <> 'none')
+                 OR c.members_changed
               FOR UPDATE OF s SKIP LOCKED"#,
         )
         .fetch_all(&mut *tx)
@@ -64,7 +72,10 @@ impl Control {
         let mut queued = Vec::new();
         for candidate in candidates {
             let subscription = candidate.id;
-            let Some(action) = needed_action(candidate.state, candidate.applied) else {
+            // The state's job first; else, members who changed in a running service.
+            let action = needed_action(candidate.state, candidate.applied)
+                .or(candidate.members_changed.then_some(Action::SyncMembers));
+            let Some(action) = action else {
                 continue;
             };
             let offer =

@@ -537,6 +537,10 @@ impl ProvisioningRunner {
 
     /// The organization's people as Odoo users signing in through Bibind:
     /// owners and admins for a shop, everyone up to the seat limit for training.
+    /// Everyone entitled gets an active user with their role's groups
+    /// (created, reactivated or regrouped), and anyone else who signed in
+    /// through Bibind is archived; then what was applied is recorded, so
+    /// that the dispatcher knows the members are in line.
     async fn odoo_users(&self, ctx: &SubscriptionContext) -> StepResult {
         let (odoo, sign_in) = self.odoo_with_provider(ctx).await?;
         let provider = sign_in.provider_id;
@@ -545,23 +549,40 @@ impl ProvisioningRunner {
                 let seats = usize::try_from(ctx.limit(QuotaKind::Seats)).unwrap_or(usize::MAX);
                 ctx.members.iter().take(seats).collect()
             }
-            _ => ctx
-                .members
-                .iter()
-                .filter(|member| matches!(member.role, Role::Owner | Role::Admin))
-                .collect(),
+            // Learners have no back office; the seats count the others.
+            _ => {
+                let seats = usize::try_from(ctx.limit(QuotaKind::Seats)).unwrap_or(usize::MAX);
+                ctx.members
+                    .iter()
+                    .filter(|member| member.role != Role::Learner)
+                    .take(seats)
+                    .collect()
+            }
         };
         let mut resources = Vec::new();
-        for member in people {
+        for member in &people {
             let user = OdooUser {
                 login: member.email.clone(),
                 name: member.email.clone(),
                 email: member.email.clone(),
                 oauth_uid: Some(member.identity_id.to_string()),
+                groups: odoo_groups(ctx.offer, member.role),
             };
             let id = self.backends.odoo.ensure_user(&odoo, provider, &user).await?;
             resources.push(created("odoo", "user", format!("{}/{id}", ctx.instance())));
         }
+        let keep: Vec<String> = people
+            .iter()
+            .map(|member| member.identity_id.to_string())
+            .collect();
+        self.backends
+            .odoo
+            .archive_other_users(&odoo, provider, &keep)
+            .await?;
+        self.control
+            .record_members_applied(ctx.id, &ctx.members_fingerprint)
+            .await
+            .map_err(database_failure)?;
         Ok(resources)
     }
 }
@@ -571,6 +592,16 @@ pub(super) fn namespace_quota(ctx: &SubscriptionContext) -> NamespaceQuota {
         cpu_millicores: ctx.limit(QuotaKind::CpuMillicores),
         memory_mib: ctx.limit(QuotaKind::MemoryMib),
         storage_gib: ctx.limit(QuotaKind::StorageGib),
+    }
+}
+
+/// A member's Odoo groups by portal role: owners and admins administer
+/// the Odoo; a shop's members sell; a training space's others learn.
+fn odoo_groups(offer: OfferKind, role: Role) -> Vec<&'static str> {
+    match (role, offer) {
+        (Role::Owner | Role::Admin, _) => vec!["base.group_user", "base.group_system"],
+        (_, OfferKind::Ecommerce) => vec!["base.group_user", "sales_team.group_sale_salesman"],
+        _ => vec!["base.group_user"],
     }
 }
 

@@ -121,6 +121,20 @@ impl Control {
         Ok(Ok(url.into()))
     }
 
+    /// Records which members the subscription's Odoo users were made
+    /// from (the engine's users step): the dispatcher queues a new sync
+    /// when the members differ.
+    pub(crate) async fn record_members_applied(&self, subscription: Uuid, fingerprint: &str) -> Result<()> {
+        sqlx::query!(
+            "UPDATE subscriptions SET members_applied = $2 WHERE id = $1",
+            subscription,
+            fingerprint,
+        )
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Keeps how sign-ins into a subscription's Odoo start (the engine's
     /// single sign-on step).
     pub(crate) async fn record_odoo_sign_in(&self, subscription: Uuid, sign_in: &OdooSignIn) -> Result<()> {

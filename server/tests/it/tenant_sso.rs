@@ -490,15 +490,15 @@ async fn the_shop_owner_signs_in_to_odoo_through_the_portal_and_an_archived_user
         "{back_office_page}"
     );
 
-    // A member who is neither owner nor admin is not sent there.
-    let member = support::browser::Person::signed_in(&harness.app.base_url, "member").await;
+    // A learner has no back office.
+    let member = support::browser::Person::signed_in(&harness.app.base_url, "learner").await;
     let (organization_id,): (uuid::Uuid,) = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
         .bind(&slug)
         .fetch_one(&harness.app.pool)
         .await
         .unwrap();
     sqlx::query(
-        "INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, 'member', now())",
+        "INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, 'learner', now())",
     )
     .bind(organization_id)
     .bind(&member.identity_id)
@@ -565,4 +565,190 @@ async fn archive_odoo_user(harness: &Harness, instance: &str, login: &str) {
     .await;
     assert_eq!(ids.as_array().map(Vec::len), Some(1), "{ids}");
     call("res.users", "write", serde_json::json!([ids, {"active": false}])).await;
+}
+
+/// The Odoo user of `login` in `instance`: (active, the external ids of its groups).
+async fn odoo_user(harness: &Harness, instance: &str, login: &str) -> (bool, Vec<String>) {
+    let secrets = harness
+        .stack
+        .backends
+        .vault
+        .read_secret(instance, "service")
+        .await
+        .unwrap()
+        .expect("the service secret");
+    let password = secrets["odoo_admin_password"].clone();
+    let call = |model: &str, method: &str, args: serde_json::Value, kwargs: serde_json::Value| {
+        let body = serde_json::json!({
+            "jsonrpc": "2.0", "method": "call", "id": 1,
+            "params": {"service": "object", "method": "execute_kw",
+                       "args": [instance, 2, password, model, method, args, kwargs]},
+        });
+        let url = format!("{}/jsonrpc", harness.stack.urls.odoo);
+        async move {
+            let answer: serde_json::Value = reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            answer["result"].clone()
+        }
+    };
+    let users = call(
+        "res.users",
+        "search_read",
+        serde_json::json!([[["login", "=", login]]]),
+        serde_json::json!({"fields": ["active", "groups_id"], "context": {"active_test": false}}),
+    )
+    .await;
+    let user = &users[0];
+    let groups = call(
+        "ir.model.data",
+        "search_read",
+        serde_json::json!([[["model", "=", "res.groups"], ["res_id", "in", user["groups_id"]]]]),
+        serde_json::json!({"fields": ["module", "name"]}),
+    )
+    .await;
+    let mut names: Vec<String> = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|group| {
+            format!(
+                "{}.{}",
+                group["module"].as_str().unwrap(),
+                group["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    names.sort();
+    (user["active"] == true, names)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_who_join_change_role_or_leave_are_kept_in_sync_with_the_shops_odoo() {
+    let harness = Harness::for_browsers().await;
+    let (owner, _) = person_with_password("owner").await;
+    let slug = format!("sync{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let new = NewOrganization::parse("ACME", &slug, "FR", "billing@example.com").unwrap();
+    harness
+        .control()
+        .create_organization(&owner, &new)
+        .await
+        .unwrap()
+        .unwrap();
+    harness.active_subscription(&owner, &slug, "shop-starter").await;
+    let instance = control::domain::instance_name(&slug, control::domain::OfferKind::Ecommerce);
+    let (organization_id,): (uuid::Uuid,) = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
+        .bind(&slug)
+        .fetch_one(&harness.app.pool)
+        .await
+        .unwrap();
+
+    // A member joins after provisioning: a sync job gives them a sales user.
+    let member = support::browser::Person::signed_in(&harness.app.base_url, "seller").await;
+    sqlx::query(
+        "INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, 'member', now())",
+    )
+    .bind(organization_id)
+    .bind(&member.identity_id)
+    .bind(&member.email)
+    .execute(&harness.app.pool)
+    .await
+    .unwrap();
+    harness.settle().await;
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "SELECT j.kind FROM jobs j JOIN subscriptions s ON s.id = j.subscription_id
+          WHERE s.organization_id = $1 AND j.state = 'succeeded' ORDER BY j.seq",
+    )
+    .bind(organization_id)
+    .fetch_all(&harness.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(kinds, ["provision.ecommerce", "sync_members.ecommerce"]);
+    assert_eq!(
+        odoo_user(&harness, &instance, &member.email).await,
+        (
+            true,
+            vec![
+                "base.group_user".to_owned(),
+                "sales_team.group_sale_salesman".to_owned()
+            ]
+        )
+    );
+
+    // They open the back office from the portal and land in it signed in.
+    let shop_host = format!("{slug}.{}", harness.stack.settings.ecommerce_domain);
+    let callback_root = format!("https://{shop_host}/auth_oauth/signin");
+    let at_odoo = |next: &str| next.starts_with(&callback_root);
+    let back_office = harness.app.url(&format!("/orgs/{slug}/back-office/ecommerce"));
+    let asked = member.browser.walk(&back_office, at_odoo).await;
+    assert!(
+        asked.url.contains("/auth/consent?consent_challenge="),
+        "{}",
+        asked.url
+    );
+    let decided = member
+        .browser
+        .post_form(
+            &harness.app.url("/auth/consent/decision"),
+            &[
+                (
+                    "consent_challenge",
+                    query(&asked.url, "consent_challenge").unwrap().as_str(),
+                ),
+                ("csrf_token", &csrf_token_in(&asked.body)),
+                ("decision", "allow"),
+                ("remember", "true"),
+            ],
+        )
+        .await;
+    let next = decided.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    let landed = member.browser.walk(&next, at_odoo).await;
+    let shop = ShopBrowser::new(&harness.stack.urls.odoo, &shop_host);
+    let (_, location, _) = shop
+        .get(landed.url.strip_prefix(&format!("https://{shop_host}")).unwrap())
+        .await;
+    assert_eq!(location.as_deref(), Some("/web"));
+    let (status, _, page) = shop.get("/web").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(&format!("\"username\":\"{}\"", member.email)),
+        "{page}"
+    );
+
+    // Made an admin: an Odoo administrator.
+    sqlx::query(
+        "UPDATE memberships SET role = 'admin' WHERE organization_id = $1 AND identity_id = $2::uuid",
+    )
+    .bind(organization_id)
+    .bind(&member.identity_id)
+    .execute(&harness.app.pool)
+    .await
+    .unwrap();
+    harness.settle().await;
+    assert_eq!(
+        odoo_user(&harness, &instance, &member.email).await,
+        (
+            true,
+            vec!["base.group_system".to_owned(), "base.group_user".to_owned()]
+        )
+    );
+
+    // Gone from the organization: archived in Odoo, and their session there ends.
+    sqlx::query("DELETE FROM memberships WHERE organization_id = $1 AND identity_id = $2::uuid")
+        .bind(organization_id)
+        .bind(&member.identity_id)
+        .execute(&harness.app.pool)
+        .await
+        .unwrap();
+    harness.settle().await;
+    assert!(!odoo_user(&harness, &instance, &member.email).await.0);
+    let (status, location, _) = shop.get("/web").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/web/login"));
 }

@@ -134,6 +134,10 @@ fn fill_new_columns(database: &mut Database, module: &str) {
 
 /// The records a module's data files create that Bibind meets.
 fn load_data(database: &mut Database, module: &str) {
+    if module == "sales_team" {
+        let id = database.insert("res.groups", json!({"name": "User: Own Documents Only"}));
+        database.add_xml_id("sales_team", "group_sale_salesman", "res.groups", id);
+    }
     if module == "website" {
         let id = database.insert(
             "website",
