@@ -108,6 +108,21 @@ pub struct ObservedOdoo {
     pub oauth_providers: Vec<String>,
     /// Active internal users (the training offer's seats).
     pub internal_users: u32,
+    /// The users who sign in through a provider, archived ones too.
+    pub provider_users: Vec<ObservedUser>,
+}
+
+/// A user who signs in through a provider, as the reconciler compares it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedUser {
+    pub login: String,
+    /// The provider's name.
+    pub provider: String,
+    /// The subject at the provider.
+    pub oauth_uid: String,
+    pub active: bool,
+    /// Its groups among [`MANAGED_GROUPS`], by external id, sorted.
+    pub groups: Vec<&'static str>,
 }
 
 #[async_trait::async_trait]
@@ -322,6 +337,51 @@ impl OdooClient {
             .await?;
         let major = version["server_version_info"][0].as_i64().unwrap_or(0);
         Ok(if major >= 19 { "group_ids" } else { "groups_id" })
+    }
+
+    async fn provider_users(
+        &self,
+        instance: &OdooInstance,
+        uid: i64,
+    ) -> Result<Vec<ObservedUser>, BackendError> {
+        let groups_field = self.groups_field(instance).await?;
+        let managed = self.managed_groups(instance, uid).await?;
+        let users = self
+            .search_read(
+                instance,
+                uid,
+                "res.users",
+                json!([["oauth_provider_id", "!=", false]]),
+                &["login", "active", "oauth_provider_id", "oauth_uid", groups_field],
+            )
+            .await?;
+        Ok(users
+            .iter()
+            .map(|user| {
+                let ids: Vec<i64> = user[groups_field]
+                    .as_array()
+                    .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+                    .unwrap_or_default();
+                let mut groups: Vec<&'static str> = managed
+                    .iter()
+                    .filter(|(_, id)| ids.contains(id))
+                    .map(|(xml_id, _)| *xml_id)
+                    .collect();
+                groups.sort_unstable();
+                let text = |field: &str| user[field].as_str().unwrap_or_default().to_owned();
+                ObservedUser {
+                    login: text("login"),
+                    // A many2one reads as `[id, name]`.
+                    provider: user["oauth_provider_id"][1]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    oauth_uid: text("oauth_uid"),
+                    active: user["active"] == true,
+                    groups,
+                }
+            })
+            .collect())
     }
 
     /// The [`MANAGED_GROUPS`] this database has (a module not installed has
@@ -731,10 +791,16 @@ impl Odoo for OdooClient {
             Vec::new()
         };
         let internal_users = self.count_internal_users(instance, uid).await?;
+        let provider_users = if oauth_providers.is_empty() {
+            Vec::new()
+        } else {
+            self.provider_users(instance, uid).await?
+        };
         Ok(Some(ObservedOdoo {
             installed_modules,
             oauth_providers,
             internal_users,
+            provider_users,
         }))
     }
 }

@@ -6,11 +6,14 @@ use serde_json::{json, Map, Value};
 
 use super::{
     context::SubscriptionContext,
-    steps::{mqtt_ingest_username, namespace_quota, oauth_client_id, project_quota, SERVICE_SECRET},
+    steps::{
+        mqtt_ingest_username, namespace_quota, oauth_client_id, odoo_people, project_quota, ODOO_PROVIDER,
+        SERVICE_SECRET,
+    },
     ProvisioningRunner,
 };
 use crate::{
-    backends::{kubernetes::NamespaceQuota, openstack::ProjectQuota, BackendError},
+    backends::{kubernetes::NamespaceQuota, odoo::ObservedUser, openstack::ProjectQuota, BackendError},
     domain::{workflow, Action, Backend},
 };
 
@@ -29,9 +32,19 @@ pub struct Drift {
     pub what: String,
     pub expected: Value,
     pub found: Value,
+    pub nature: DriftNature,
+}
+
+/// What a drift is about, which decides the workflow that repairs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriftNature {
+    /// Something provisioning creates or sets (a namespace, a quota).
+    Creation,
     /// Only whether the service runs (replicas, enabled clients): what the
-    /// suspend and resume workflows set, as opposed to what provisioning creates.
-    pub activity: bool,
+    /// suspend and resume workflows set.
+    Activity,
+    /// Who may sign in, with which rights (Odoo users): what `sync_members` sets.
+    Members,
 }
 
 impl Drift {
@@ -41,7 +54,7 @@ impl Drift {
             what: what.into(),
             expected: json!("present"),
             found: json!(found),
-            activity: false,
+            nature: DriftNature::Creation,
         }
     }
 
@@ -51,14 +64,21 @@ impl Drift {
             what: what.into(),
             expected,
             found,
-            activity: false,
+            nature: DriftNature::Creation,
         }
     }
 
     fn activity(backend: Backend, what: impl Into<String>, expected: Value, found: Value) -> Self {
         Self {
-            activity: true,
+            nature: DriftNature::Activity,
             ..Self::differs(backend, what, expected, found)
+        }
+    }
+
+    fn members(what: impl Into<String>, expected: Value, found: Value) -> Self {
+        Self {
+            nature: DriftNature::Members,
+            ..Self::differs(Backend::Odoo, what, expected, found)
         }
     }
 }
@@ -76,6 +96,52 @@ pub(super) fn by_backend(drifts: &[Drift], value: impl Fn(&Drift) -> &Value) -> 
         }
     }
     backends
+}
+
+/// Who signs in to the Odoo through Bibind against who should: a member
+/// without an active user or with other groups than their role's, a user
+/// who is no longer entitled still active.
+fn members_drifts(ctx: &SubscriptionContext, users: &[ObservedUser], drifts: &mut Vec<Drift>) {
+    let ours: Vec<&ObservedUser> = users
+        .iter()
+        .filter(|user| user.provider == ODOO_PROVIDER)
+        .collect();
+    let people = odoo_people(ctx);
+    for person in &people {
+        let found = ours
+            .iter()
+            .find(|user| Some(&user.oauth_uid) == person.oauth_uid.as_ref());
+        let what = format!("user {}", person.login);
+        match found {
+            None => drifts.push(Drift::members(what, json!("active"), json!("missing"))),
+            Some(user) if !user.active => {
+                drifts.push(Drift::members(what, json!("active"), json!("archived")))
+            }
+            Some(user) => {
+                let mut wanted = person.groups.clone();
+                wanted.sort_unstable();
+                if user.groups != wanted {
+                    drifts.push(Drift::members(
+                        format!("{what} groups"),
+                        json!(wanted),
+                        json!(user.groups),
+                    ));
+                }
+            }
+        }
+    }
+    for user in ours {
+        let entitled = people
+            .iter()
+            .any(|person| person.oauth_uid.as_ref() == Some(&user.oauth_uid));
+        if user.active && !entitled {
+            drifts.push(Drift::members(
+                format!("user {}", user.login),
+                json!("archived"),
+                json!("active"),
+            ));
+        }
+    }
 }
 
 fn namespace_quota_json(quota: Option<NamespaceQuota>) -> Value {
@@ -128,8 +194,9 @@ impl ProvisioningRunner {
             // without it, the Vault drift already calls for a repair.
             if let Some(password) = service_secret.as_ref().and_then(|s| s.get("odoo_admin_password")) {
                 let odoo = self.odoo_instance_with(ctx, password);
-                if self.backends.odoo.observe(&odoo).await?.is_none() {
-                    drifts.push(Drift::missing(Backend::Odoo, "database", "missing"));
+                match self.backends.odoo.observe(&odoo).await? {
+                    None => drifts.push(Drift::missing(Backend::Odoo, "database", "missing")),
+                    Some(observed) => members_drifts(ctx, &observed.provider_users, &mut drifts),
                 }
             }
         }

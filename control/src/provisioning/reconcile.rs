@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     dispatch::{left_for_admin, needed_action},
-    drift::{by_backend, Applied, Drift},
+    drift::{by_backend, Applied, Drift, DriftNature},
     marks::engine,
     ProvisioningRunner,
 };
@@ -78,11 +78,14 @@ enum Repair {
 /// suspension sets; a drift of both kinds takes two rounds. What a
 /// suspended subscription misses waits for its resumption.
 fn repair(applied: Applied, drifts: &[Drift]) -> Repair {
-    let only_activity = drifts.iter().all(|drift| drift.activity);
+    let all = |nature| drifts.iter().all(|drift| drift.nature == nature);
+    let any = |nature| drifts.iter().any(|drift| drift.nature == nature);
     match applied {
-        Applied::Running if only_activity => Repair::Job(Action::Resume),
+        Applied::Running if all(DriftNature::Activity) => Repair::Job(Action::Resume),
+        // Who may sign in (Odoo users): the members' sync alone.
+        Applied::Running if all(DriftNature::Members) => Repair::Job(Action::SyncMembers),
         Applied::Running => Repair::Job(Action::Provision),
-        Applied::Suspended if drifts.iter().any(|drift| drift.activity) => Repair::Job(Action::Suspend),
+        Applied::Suspended if any(DriftNature::Activity) => Repair::Job(Action::Suspend),
         Applied::Suspended => Repair::OnResumption,
     }
 }
@@ -317,8 +320,31 @@ mod tests {
             what: "namespace".into(),
             expected: json!("present"),
             found: json!("missing"),
-            activity,
+            nature: if activity {
+                DriftNature::Activity
+            } else {
+                DriftNature::Creation
+            },
         }
+    }
+
+    #[test]
+    fn who_may_sign_in_is_repaired_by_the_members_sync_alone() {
+        let members = Drift {
+            backend: Backend::Odoo,
+            what: "user ann@example.com".into(),
+            expected: json!("active"),
+            found: json!("missing"),
+            nature: DriftNature::Members,
+        };
+        assert_eq!(
+            repair(Applied::Running, std::slice::from_ref(&members)),
+            Repair::Job(Action::SyncMembers)
+        );
+        assert_eq!(
+            repair(Applied::Running, &[members, drift(false)]),
+            Repair::Job(Action::Provision)
+        );
     }
 
     #[test]

@@ -523,7 +523,7 @@ impl ProvisioningRunner {
     fn odoo_provider(&self, ctx: &SubscriptionContext, client_secret: &str) -> OdooOAuthProvider {
         let hydra = &self.settings.hydra_public_url;
         OdooOAuthProvider {
-            name: "Bibind".into(),
+            name: ODOO_PROVIDER.into(),
             client_id: oauth_client_id(ctx),
             client_secret: client_secret.into(),
             auth_endpoint: format!("{hydra}/oauth2/auth"),
@@ -544,37 +544,13 @@ impl ProvisioningRunner {
     async fn odoo_users(&self, ctx: &SubscriptionContext) -> StepResult {
         let (odoo, sign_in) = self.odoo_with_provider(ctx).await?;
         let provider = sign_in.provider_id;
-        let people: Vec<_> = match ctx.offer {
-            OfferKind::Training => {
-                let seats = usize::try_from(ctx.limit(QuotaKind::Seats)).unwrap_or(usize::MAX);
-                ctx.members.iter().take(seats).collect()
-            }
-            // Learners have no back office; the seats count the others.
-            _ => {
-                let seats = usize::try_from(ctx.limit(QuotaKind::Seats)).unwrap_or(usize::MAX);
-                ctx.members
-                    .iter()
-                    .filter(|member| member.role != Role::Learner)
-                    .take(seats)
-                    .collect()
-            }
-        };
+        let people = odoo_people(ctx);
         let mut resources = Vec::new();
-        for member in &people {
-            let user = OdooUser {
-                login: member.email.clone(),
-                name: member.email.clone(),
-                email: member.email.clone(),
-                oauth_uid: Some(member.identity_id.to_string()),
-                groups: odoo_groups(ctx.offer, member.role),
-            };
-            let id = self.backends.odoo.ensure_user(&odoo, provider, &user).await?;
+        for user in &people {
+            let id = self.backends.odoo.ensure_user(&odoo, provider, user).await?;
             resources.push(created("odoo", "user", format!("{}/{id}", ctx.instance())));
         }
-        let keep: Vec<String> = people
-            .iter()
-            .map(|member| member.identity_id.to_string())
-            .collect();
+        let keep: Vec<String> = people.iter().filter_map(|user| user.oauth_uid.clone()).collect();
         self.backends
             .odoo
             .archive_other_users(&odoo, provider, &keep)
@@ -593,6 +569,28 @@ pub(super) fn namespace_quota(ctx: &SubscriptionContext) -> NamespaceQuota {
         memory_mib: ctx.limit(QuotaKind::MemoryMib),
         storage_gib: ctx.limit(QuotaKind::StorageGib),
     }
+}
+
+/// The Odoo provider record people sign in with.
+pub(super) const ODOO_PROVIDER: &str = "Bibind";
+
+/// The members who get an Odoo user, as such: a training space's up to
+/// its seats; a shop's but its learners (who have no back office), up to
+/// its seats.
+pub(super) fn odoo_people(ctx: &SubscriptionContext) -> Vec<OdooUser> {
+    let seats = usize::try_from(ctx.limit(QuotaKind::Seats)).unwrap_or(usize::MAX);
+    ctx.members
+        .iter()
+        .filter(|member| ctx.offer == OfferKind::Training || member.role != Role::Learner)
+        .take(seats)
+        .map(|member| OdooUser {
+            login: member.email.clone(),
+            name: member.email.clone(),
+            email: member.email.clone(),
+            oauth_uid: Some(member.identity_id.to_string()),
+            groups: odoo_groups(ctx.offer, member.role),
+        })
+        .collect()
 }
 
 /// A member's Odoo groups by portal role: owners and admins administer

@@ -721,6 +721,39 @@ async fn members_who_join_change_role_or_leave_are_kept_in_sync_with_the_shops_o
         "{page}"
     );
 
+    // Archived behind the engine's back in Odoo: the reconciler finds it,
+    // audits it and the members' sync brings the user back.
+    archive_odoo_user(&harness, &instance, &member.email).await;
+    harness
+        .runner
+        .reconcile_exclusively()
+        .await
+        .unwrap()
+        .expect("no other replica holds the reconciler's lock");
+    harness.settle().await;
+    assert!(odoo_user(&harness, &instance, &member.email).await.0);
+    let drift: serde_json::Value = sqlx::query_scalar(
+        "SELECT before FROM audit_events WHERE organization_id = $1 AND action = 'subscription.drift'",
+    )
+    .bind(organization_id)
+    .fetch_one(&harness.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        drift["odoo"][format!("user {}", member.email)],
+        "archived",
+        "{drift}"
+    );
+    let last_kind: String = sqlx::query_scalar(
+        "SELECT j.kind FROM jobs j JOIN subscriptions s ON s.id = j.subscription_id
+          WHERE s.organization_id = $1 ORDER BY j.seq DESC LIMIT 1",
+    )
+    .bind(organization_id)
+    .fetch_one(&harness.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(last_kind, "sync_members.ecommerce");
+
     // Made an admin: an Odoo administrator.
     sqlx::query(
         "UPDATE memberships SET role = 'admin' WHERE organization_id = $1 AND identity_id = $2::uuid",
