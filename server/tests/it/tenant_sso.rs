@@ -309,6 +309,48 @@ async fn a_member_is_asked_consent_once_and_the_id_token_names_their_role() {
     assert_eq!(id_token_claims(&app, &code).await["bibind_role"], "owner");
 }
 
+/// Waits until the organization pages' read model has heard (from the
+/// database's announcement) that `who`, added by hand, is a member.
+async fn until_the_pages_know(harness: &Harness, who: &Caller, slug: &str) {
+    for _ in 0..250 {
+        let seen = harness.control().organization_overview(who, slug).await.unwrap();
+        if seen.is_ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the organization's page never showed {} as a member", who.email);
+}
+
+/// Follows `url` to the application (where `stop` says), allowing and
+/// remembering the consent Hydra asks for a tenant's application the
+/// first time.
+async fn walk_allowing_consent(
+    harness: &Harness,
+    browser: &Browser,
+    url: &str,
+    stop: impl Fn(&str) -> bool + Copy,
+) -> support::browser::Landed {
+    let asked = browser.walk(url, stop).await;
+    if !asked.url.contains("/auth/consent?consent_challenge=") {
+        return asked;
+    }
+    let challenge = query(&asked.url, "consent_challenge").unwrap();
+    let decided = browser
+        .post_form(
+            &harness.app.url("/auth/consent/decision"),
+            &[
+                ("consent_challenge", challenge.as_str()),
+                ("csrf_token", &csrf_token_in(&asked.body)),
+                ("decision", "allow"),
+                ("remember", "true"),
+            ],
+        )
+        .await;
+    let next = decided.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    browser.walk(&next, stop).await
+}
+
 /// What a browser sends the shop's Odoo through the ingress: its host and
 /// scheme forwarded (Odoo runs in proxy mode), and its session cookie.
 struct ShopBrowser {
@@ -422,28 +464,7 @@ async fn the_shop_owner_signs_in_to_odoo_through_the_portal_and_an_archived_user
     let browser = Browser::new(&harness.app.base_url);
     browser.sign_in_at_kratos(&owner_email, PASSWORD).await;
     let at_odoo = |next: &str| next.starts_with(&redirect_uri);
-    let asked = browser.walk(&link, at_odoo).await;
-    assert!(
-        asked.url.contains("/auth/consent?consent_challenge="),
-        "{}",
-        asked.url
-    );
-    let decided = browser
-        .post_form(
-            &harness.app.url("/auth/consent/decision"),
-            &[
-                (
-                    "consent_challenge",
-                    query(&asked.url, "consent_challenge").unwrap().as_str(),
-                ),
-                ("csrf_token", &csrf_token_in(&asked.body)),
-                ("decision", "allow"),
-                ("remember", "true"),
-            ],
-        )
-        .await;
-    let next = decided.headers()[header::LOCATION].to_str().unwrap().to_owned();
-    let landed = browser.walk(&next, at_odoo).await;
+    let landed = walk_allowing_consent(&harness, &browser, &link, at_odoo).await;
     let callback = landed
         .url
         .strip_prefix(&format!("https://{}", shop.host))
@@ -506,6 +527,7 @@ async fn the_shop_owner_signs_in_to_odoo_through_the_portal_and_an_archived_user
     .execute(&harness.app.pool)
     .await
     .unwrap();
+    until_the_pages_know(&harness, &member.caller(), &slug).await;
     let refused = member.browser.follow(&harness.app.url(&back_office)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.url);
 
@@ -526,8 +548,15 @@ async fn the_shop_owner_signs_in_to_odoo_through_the_portal_and_an_archived_user
     );
 }
 
-/// Archives the Odoo user `login` through Odoo's external API, as its admin.
-async fn archive_odoo_user(harness: &Harness, instance: &str, login: &str) {
+/// `execute_kw` on the tenant's Odoo as its admin (external API): the result.
+async fn odoo_admin_call(
+    harness: &Harness,
+    instance: &str,
+    model: &str,
+    method: &str,
+    args: serde_json::Value,
+    kwargs: serde_json::Value,
+) -> serde_json::Value {
     let secrets = harness
         .stack
         .backends
@@ -536,67 +565,44 @@ async fn archive_odoo_user(harness: &Harness, instance: &str, login: &str) {
         .await
         .unwrap()
         .expect("the service secret");
-    let password = secrets["odoo_admin_password"].clone();
-    let call = |model: &str, method: &str, args: serde_json::Value| {
-        let body = serde_json::json!({
-            "jsonrpc": "2.0", "method": "call", "id": 1,
-            "params": {"service": "object", "method": "execute_kw",
-                       "args": [instance, 2, password, model, method, args]},
-        });
-        let url = format!("{}/jsonrpc", harness.stack.urls.odoo);
-        async move {
-            let answer: serde_json::Value = reqwest::Client::new()
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            answer["result"].clone()
-        }
-    };
-    let ids = call(
+    let body = serde_json::json!({
+        "jsonrpc": "2.0", "method": "call", "id": 1,
+        "params": {"service": "object", "method": "execute_kw",
+                   "args": [instance, 2, secrets["odoo_admin_password"], model, method, args, kwargs]},
+    });
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/jsonrpc", harness.stack.urls.odoo))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["result"].clone()
+}
+
+/// Archives the Odoo user `login` through Odoo's external API, as its admin.
+async fn archive_odoo_user(harness: &Harness, instance: &str, login: &str) {
+    let no_options = serde_json::json!({});
+    let ids = odoo_admin_call(
+        harness,
+        instance,
         "res.users",
         "search",
         serde_json::json!([[["login", "=", login]]]),
+        no_options.clone(),
     )
     .await;
     assert_eq!(ids.as_array().map(Vec::len), Some(1), "{ids}");
-    call("res.users", "write", serde_json::json!([ids, {"active": false}])).await;
+    let archive = serde_json::json!([ids, {"active": false}]);
+    odoo_admin_call(harness, instance, "res.users", "write", archive, no_options).await;
 }
 
 /// The Odoo user of `login` in `instance`: (active, the external ids of its groups).
 async fn odoo_user(harness: &Harness, instance: &str, login: &str) -> (bool, Vec<String>) {
-    let secrets = harness
-        .stack
-        .backends
-        .vault
-        .read_secret(instance, "service")
-        .await
-        .unwrap()
-        .expect("the service secret");
-    let password = secrets["odoo_admin_password"].clone();
-    let call = |model: &str, method: &str, args: serde_json::Value, kwargs: serde_json::Value| {
-        let body = serde_json::json!({
-            "jsonrpc": "2.0", "method": "call", "id": 1,
-            "params": {"service": "object", "method": "execute_kw",
-                       "args": [instance, 2, password, model, method, args, kwargs]},
-        });
-        let url = format!("{}/jsonrpc", harness.stack.urls.odoo);
-        async move {
-            let answer: serde_json::Value = reqwest::Client::new()
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            answer["result"].clone()
-        }
+    let call = |model: &'static str, method: &'static str, args, kwargs| {
+        odoo_admin_call(harness, instance, model, method, args, kwargs)
     };
     let users = call(
         "res.users",
@@ -682,33 +688,12 @@ async fn members_who_join_change_role_or_leave_are_kept_in_sync_with_the_shops_o
     );
 
     // They open the back office from the portal and land in it signed in.
+    until_the_pages_know(&harness, &member.caller(), &slug).await;
     let shop_host = format!("{slug}.{}", harness.stack.settings.ecommerce_domain);
     let callback_root = format!("https://{shop_host}/auth_oauth/signin");
     let at_odoo = |next: &str| next.starts_with(&callback_root);
     let back_office = harness.app.url(&format!("/orgs/{slug}/back-office/ecommerce"));
-    let asked = member.browser.walk(&back_office, at_odoo).await;
-    assert!(
-        asked.url.contains("/auth/consent?consent_challenge="),
-        "{}",
-        asked.url
-    );
-    let decided = member
-        .browser
-        .post_form(
-            &harness.app.url("/auth/consent/decision"),
-            &[
-                (
-                    "consent_challenge",
-                    query(&asked.url, "consent_challenge").unwrap().as_str(),
-                ),
-                ("csrf_token", &csrf_token_in(&asked.body)),
-                ("decision", "allow"),
-                ("remember", "true"),
-            ],
-        )
-        .await;
-    let next = decided.headers()[header::LOCATION].to_str().unwrap().to_owned();
-    let landed = member.browser.walk(&next, at_odoo).await;
+    let landed = walk_allowing_consent(&harness, &member.browser, &back_office, at_odoo).await;
     let shop = ShopBrowser::new(&harness.stack.urls.odoo, &shop_host);
     let (_, location, _) = shop
         .get(landed.url.strip_prefix(&format!("https://{shop_host}")).unwrap())

@@ -247,7 +247,7 @@ pub async fn signin(
             return current.answer(werkzeug_redirect(&format!("/web/login?oauth_error={code}")));
         }
     };
-    web::sign_in_as(&mut server, &mut current, &db, uid);
+    current.sign_in(&mut server, &db, uid);
     let target = state["r"]
         .as_str()
         .filter(|redirect| !redirect.is_empty())

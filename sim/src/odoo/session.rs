@@ -108,6 +108,26 @@ impl Current {
         };
     }
 
+    /// Signs `uid` in under a new session id (`session.authenticate`
+    /// rotates it).
+    pub(super) fn sign_in(&mut self, server: &mut Server, db: &str, uid: i64) {
+        let token = server
+            .databases
+            .get(db)
+            .and_then(|database| database.session_token(uid));
+        self.logout(server, false);
+        self.db = Some(db.to_owned());
+        self.session = Session {
+            db: Some(db.to_owned()),
+            uid: Some(uid),
+            token,
+        };
+        server
+            .sessions
+            .saved
+            .insert(self.sid.clone(), self.session.clone());
+    }
+
     /// What an `auth="user"` route needs: a database and a valid signed-in user.
     pub(super) fn user(&mut self, server: &mut Server) -> Result<(String, i64), Denial> {
         let db = self.db.clone().ok_or(Denial::NotFound)?;
@@ -211,18 +231,7 @@ fn sign_in(
     let uid = database
         .authenticate(login, password)
         .ok_or_else(OdooError::access_denied)?;
-    let token = database.session_token(uid);
-    current.logout(server, false);
-    current.db = Some(db.to_owned());
-    current.session = Session {
-        db: Some(db.to_owned()),
-        uid: Some(uid),
-        token,
-    };
-    server
-        .sessions
-        .saved
-        .insert(current.sid.clone(), current.session.clone());
+    current.sign_in(server, db, uid);
     session_info(server, db, uid, host)
 }
 

@@ -23,7 +23,7 @@ use super::{
     database::{at, Database, GROUP_USER, MAIN_COMPANY},
     oidc,
     service::Server,
-    session::{self, Current, Session},
+    session::{self, Current},
     werkzeug_error, werkzeug_redirect, Simulator,
 };
 use crate::escape_html as escape;
@@ -205,27 +205,8 @@ async fn login(
         "" => login_redirect(&server, &db, uid),
         redirect => local(redirect),
     };
-    sign_in_as(&mut server, &mut current, &db, uid);
+    current.sign_in(&mut server, &db, uid);
     current.answer(werkzeug_redirect(&target))
-}
-
-/// Starts a signed-in session for `uid` under a new session id.
-pub(super) fn sign_in_as(server: &mut Server, current: &mut Current, db: &str, uid: i64) {
-    let token = server
-        .databases
-        .get(db)
-        .and_then(|database| database.session_token(uid));
-    current.logout(server, false);
-    current.db = Some(db.to_owned());
-    current.session = Session {
-        db: Some(db.to_owned()),
-        uid: Some(uid),
-        token,
-    };
-    server
-        .sessions
-        .saved
-        .insert(current.sid.clone(), current.session.clone());
 }
 
 /// `_login_redirect` without a `redirect`: the back office for internal
