@@ -39,6 +39,13 @@ pub fn routes() -> Router<Simulator> {
         .route("/web", get(back_office))
         .route("/web/login_successful", get(login_successful))
         .route("/auth_oauth/signin", get(oidc::signin))
+        .route("/favicon.ico", get(favicon))
+}
+
+/// What a browser asks every site for (Odoo's is its logo's "o").
+async fn favicon() -> Response {
+    const ICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\"><circle cx=\"8\" cy=\"8\" r=\"5\" fill=\"none\" stroke=\"#714b67\" stroke-width=\"3\"/></svg>";
+    ([(header::CONTENT_TYPE, "image/svg+xml")], ICON).into_response()
 }
 
 type Params = Query<HashMap<String, String>>;
