@@ -8,7 +8,7 @@ use crate::support;
 use control::{domain::NewOrganization, Caller};
 use reqwest::{header, StatusCode, Url};
 use support::{
-    browser::{create_identity, csrf_token_in, unique_email, Browser, PASSWORD},
+    browser::{create_identity, csrf_token_in, unique_email, Browser, Person, PASSWORD},
     env,
     provisioning::Harness,
 };
@@ -273,21 +273,7 @@ async fn a_member_is_asked_consent_once_and_the_id_token_names_their_role() {
         "{}",
         asked.url
     );
-    let challenge = query(&asked.url, "consent_challenge").unwrap();
-    let decided = browser
-        .post_form(
-            &harness.app.url("/auth/consent/decision"),
-            &[
-                ("consent_challenge", challenge.as_str()),
-                ("csrf_token", &csrf_token_in(&asked.body)),
-                ("decision", "allow"),
-                ("remember", "true"),
-            ],
-        )
-        .await;
-    assert_eq!(decided.status(), StatusCode::SEE_OTHER);
-    let next = decided.headers()[header::LOCATION].to_str().unwrap().to_owned();
-    let landed = browser.walk(&next, at_application).await;
+    let landed = allow_consent(&harness, &browser, &asked, at_application).await;
     assert!(landed.url.starts_with(&redirect_uri), "{}", landed.url);
     let code = query(&landed.url, "code").expect("a code");
     let claims = id_token_claims(&app, &code).await;
@@ -307,6 +293,34 @@ async fn a_member_is_asked_consent_once_and_the_id_token_names_their_role() {
     );
     let code = query(&again.url, "code").expect("a code without asking again");
     assert_eq!(id_token_claims(&app, &code).await["bibind_role"], "owner");
+}
+
+/// An organization named "ACME" with an active shop, for `owner`: its
+/// slug and id.
+async fn acme_shop(harness: &Harness, owner: &Caller) -> (String, uuid::Uuid) {
+    let slug = support::provisioning::organization_named(harness, owner, "ACME").await;
+    harness.active_subscription(owner, &slug, "shop-starter").await;
+    let (organization,): (uuid::Uuid,) = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
+        .bind(&slug)
+        .fetch_one(&harness.app.pool)
+        .await
+        .unwrap();
+    (slug, organization)
+}
+
+/// Makes `person` a member with `role` by a hand in the database, as if
+/// they had accepted an invitation.
+async fn add_member_by_hand(harness: &Harness, organization: uuid::Uuid, person: &Person, role: &str) {
+    sqlx::query(
+        "INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, $4, now())",
+    )
+    .bind(organization)
+    .bind(&person.identity_id)
+    .bind(&person.email)
+    .bind(role)
+    .execute(&harness.app.pool)
+    .await
+    .unwrap();
 }
 
 /// Waits until the organization pages' read model has heard (from the
@@ -335,6 +349,17 @@ async fn walk_allowing_consent(
     if !asked.url.contains("/auth/consent?consent_challenge=") {
         return asked;
     }
+    allow_consent(harness, browser, &asked, stop).await
+}
+
+/// Allows, and remembers, the consent `asked` shows; follows on to where
+/// `stop` says.
+async fn allow_consent(
+    harness: &Harness,
+    browser: &Browser,
+    asked: &support::browser::Landed,
+    stop: impl Fn(&str) -> bool,
+) -> support::browser::Landed {
     let challenge = query(&asked.url, "consent_challenge").unwrap();
     let decided = browser
         .post_form(
@@ -347,6 +372,7 @@ async fn walk_allowing_consent(
             ],
         )
         .await;
+    assert_eq!(decided.status(), StatusCode::SEE_OTHER);
     let next = decided.headers()[header::LOCATION].to_str().unwrap().to_owned();
     browser.walk(&next, stop).await
 }
@@ -420,15 +446,7 @@ fn provider_link(login_page: &str, label: &str) -> String {
 async fn the_shop_owner_signs_in_to_odoo_through_the_portal_and_an_archived_user_is_refused() {
     let harness = Harness::for_browsers().await;
     let (owner, owner_email) = person_with_password("owner").await;
-    let slug = format!("shop{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let new = NewOrganization::parse("ACME", &slug, "FR", "billing@example.com").unwrap();
-    harness
-        .control()
-        .create_organization(&owner, &new)
-        .await
-        .unwrap()
-        .unwrap();
-    harness.active_subscription(&owner, &slug, "shop-starter").await;
+    let (slug, organization_id) = acme_shop(&harness, &owner).await;
     let shop = ShopBrowser::new(
         &harness.stack.urls.odoo,
         &format!("{slug}.{}", harness.stack.settings.ecommerce_domain),
@@ -512,21 +530,8 @@ async fn the_shop_owner_signs_in_to_odoo_through_the_portal_and_an_archived_user
     );
 
     // A learner has no back office.
-    let member = support::browser::Person::signed_in(&harness.app.base_url, "learner").await;
-    let (organization_id,): (uuid::Uuid,) = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
-        .bind(&slug)
-        .fetch_one(&harness.app.pool)
-        .await
-        .unwrap();
-    sqlx::query(
-        "INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, 'learner', now())",
-    )
-    .bind(organization_id)
-    .bind(&member.identity_id)
-    .bind(&member.email)
-    .execute(&harness.app.pool)
-    .await
-    .unwrap();
+    let member = Person::signed_in(&harness.app.base_url, "learner").await;
+    add_member_by_hand(&harness, organization_id, &member, "learner").await;
     until_the_pages_know(&harness, &member.caller(), &slug).await;
     let refused = member.browser.follow(&harness.app.url(&back_office)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.url);
@@ -639,33 +644,12 @@ async fn odoo_user(harness: &Harness, instance: &str, login: &str) -> (bool, Vec
 async fn members_who_join_change_role_or_leave_are_kept_in_sync_with_the_shops_odoo() {
     let harness = Harness::for_browsers().await;
     let (owner, _) = person_with_password("owner").await;
-    let slug = format!("sync{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let new = NewOrganization::parse("ACME", &slug, "FR", "billing@example.com").unwrap();
-    harness
-        .control()
-        .create_organization(&owner, &new)
-        .await
-        .unwrap()
-        .unwrap();
-    harness.active_subscription(&owner, &slug, "shop-starter").await;
+    let (slug, organization_id) = acme_shop(&harness, &owner).await;
     let instance = control::domain::instance_name(&slug, control::domain::OfferKind::Ecommerce);
-    let (organization_id,): (uuid::Uuid,) = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
-        .bind(&slug)
-        .fetch_one(&harness.app.pool)
-        .await
-        .unwrap();
 
     // A member joins after provisioning: a sync job gives them a sales user.
-    let member = support::browser::Person::signed_in(&harness.app.base_url, "seller").await;
-    sqlx::query(
-        "INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, 'member', now())",
-    )
-    .bind(organization_id)
-    .bind(&member.identity_id)
-    .bind(&member.email)
-    .execute(&harness.app.pool)
-    .await
-    .unwrap();
+    let member = Person::signed_in(&harness.app.base_url, "seller").await;
+    add_member_by_hand(&harness, organization_id, &member, "member").await;
     harness.settle().await;
     let kinds: Vec<String> = sqlx::query_scalar(
         "SELECT j.kind FROM jobs j JOIN subscriptions s ON s.id = j.subscription_id

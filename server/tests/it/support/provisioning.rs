@@ -256,8 +256,13 @@ impl Harness {
 
 /// A fresh organization owned by `owner`; its slug.
 pub async fn organization(harness: &Harness, owner: &Caller) -> String {
+    organization_named(harness, owner, "Tenant").await
+}
+
+/// A fresh organization called `name`, owned by `owner`; its slug.
+pub async fn organization_named(harness: &Harness, owner: &Caller, name: &str) -> String {
     let slug = format!("t{}", &Uuid::new_v4().simple().to_string()[..10]);
-    let new = NewOrganization::parse("Tenant", &slug, "FR", "billing@example.com").unwrap();
+    let new = NewOrganization::parse(name, &slug, "FR", "billing@example.com").unwrap();
     harness
         .control()
         .create_organization(owner, &new)
