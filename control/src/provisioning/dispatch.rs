@@ -47,17 +47,15 @@ impl Control {
         // A subscription that may need a job, with its last job. The SQL
         // preselects what `needed_action` decides on.
         let candidates = sqlx::query!(
-            r#"WITH candidate AS (
-                 SELECT s.*, (s.state = 'active' AND s.applied_state = 'running'
-                              AND s.offer_kind IN ('ecommerce', 'training')
-                              AND s.members_applied IS DISTINCT FROM
-                                  odoo_members_fingerprint(s.organization_id, s.offer_kind)) AS members_changed
-                   FROM subscriptions s)
-               SELECT s.id, s.offer_kind, s.state AS "state: SubscriptionState",
+            r#"SELECT s.id, s.offer_kind, s.state AS "state: SubscriptionState",
                       s.applied_state AS "applied: AppliedState", c.members_changed AS "members_changed!",
                       last.id AS "last_id?", last.kind AS "last_kind?", last.state AS "last_state?: JobState"
                FROM subscriptions s
-               JOIN candidate c ON c.id = s.id
+               CROSS JOIN LATERAL (SELECT s.state = 'active' AND s.applied_state = 'running'
+                                          AND s.offer_kind IN ('ecommerce', 'training')
+                                          AND s.members_applied IS DISTINCT FROM
+                                              odoo_members_fingerprint(s.organization_id, s.offer_kind)
+                                          AS members_changed) c
                LEFT JOIN LATERAL (SELECT j.id, j.kind, j.state FROM jobs j
                                    WHERE j.subscription_id = s.id ORDER BY j.seq DESC LIMIT 1) last ON true
               WHERE (s.state IN ('requested', 'provisioning', 'active') AND s.applied_state <> 'running')

@@ -184,9 +184,7 @@ pub async fn signin(
     let (provider, url_root) = {
         let server = simulator.lock();
         let host = session::host(server.proxy_mode, &headers);
-        let reachable = server.databases.contains_key(&db)
-            && !server.db_filters.visible(&host, std::iter::once(&db)).is_empty();
-        if !reachable {
+        if !server.reaches(&host, &db) {
             return werkzeug_error(
                 StatusCode::BAD_REQUEST,
                 "The browser (or proxy) sent a request that this server could not understand.",

@@ -113,6 +113,12 @@ impl Server {
         }
     }
 
+    /// Whether a request for `host` may use the database `name` (it exists
+    /// and `dbfilter` lets the host reach it).
+    pub fn reaches(&self, host: &str, name: &String) -> bool {
+        self.databases.contains_key(name) && !self.db_filters.visible(host, std::iter::once(name)).is_empty()
+    }
+
     /// `dispatch_rpc(service, method, params)`.
     pub fn dispatch(&mut self, service: &str, method: &str, args: &[Value]) -> OdooResult<Value> {
         match Service::parse(service) {

@@ -69,10 +69,7 @@ impl Current {
         // The session's database if this host may reach it (dbfilter),
         // else the only one it may reach.
         let host = host(server.proxy_mode, headers);
-        let own_db = session.db.clone().filter(|name| {
-            server.databases.contains_key(name)
-                && !server.db_filters.visible(&host, std::iter::once(name)).is_empty()
-        });
+        let own_db = session.db.clone().filter(|name| server.reaches(&host, name));
         let db = own_db.or_else(|| {
             match server
                 .db_filters
