@@ -108,6 +108,8 @@ impl Simulators {
             // No ingress here: browsers reach a tenant's host (`*.localhost`
             // is the loopback) at the Odoo simulator's port.
             ("SITE_URL", format!("http://{{host}}:{odoo}")),
+            // The reconciler checks the sites there, their host in `Host`.
+            ("INGRESS_URL", format!("http://127.0.0.1:{odoo}")),
             ("ODOO_IMAGE", "odoo:18.0".into()),
             ("INGEST_IMAGE", "registry.bibind.localhost/iot/ingest:1".into()),
             // OpenBao's dev server's root token.

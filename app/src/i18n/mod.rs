@@ -266,6 +266,12 @@ messages! {
     SiteShop => en: "Your shop:", fr: "Votre boutique :";
     SiteTraining => en: "Your training space:", fr: "Votre espace de formation :";
     OpenBackOffice => en: "Open back office", fr: "Ouvrir le back-office";
+    SiteAnswers => en: "Online", fr: "En ligne";
+    SiteUnreachableSince => en: "Not reachable since {time}", fr: "Injoignable depuis {time}";
+    SiteProblemStatus => en: "(it answers with an error, HTTP {status})", fr: "(il répond par une erreur, HTTP {status})";
+    SiteProblemTimeout => en: "(no answer within 5 seconds)", fr: "(pas de réponse en 5 secondes)";
+    SiteProblemNoConnection => en: "(no connection)", fr: "(connexion impossible)";
+    OrgYourServices => en: "Your services", fr: "Vos services";
     StepOdooWebsite => en: "Site named after the organization", fr: "Site au nom de l’organisation";
     StepHydraClient => en: "Single sign-on client", fr: "Client de connexion unique";
     StepOdooSso => en: "Sign in with Bibind", fr: "Connexion avec Bibind";

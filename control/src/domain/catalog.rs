@@ -37,6 +37,12 @@ impl OfferKind {
     pub fn parse(code: &str) -> Option<Self> {
         Self::from_code(code)
     }
+
+    /// Whether its service is an Odoo: a site people browse, a back office,
+    /// modules.
+    pub fn runs_odoo(self) -> bool {
+        matches!(self, OfferKind::Ecommerce | OfferKind::Training)
+    }
 }
 
 #[cfg(feature = "server")]

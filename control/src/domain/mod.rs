@@ -46,7 +46,7 @@ pub use provisioning::{
     instance_name, job_kind, odoo_client_id, parse_job_kind, workflow, Action, AppliedState, Backend,
     ProvisioningProgress, Step, StepProgress, SubscriptionProgress, ODOO_SIGN_IN_SCOPE,
 };
-pub use sites::Sites;
+pub use sites::{SiteCheck, SiteProblem, Sites};
 pub use subscription::{QuotaUsage, SubscriptionState, SubscriptionView};
 pub use tenancy::{
     CountryCode, FieldError, FieldProblem, MemberView, NewOrganization, OrgName, OrganizationOverview,

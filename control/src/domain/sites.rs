@@ -3,7 +3,30 @@
 //! (`https://{host}` in production; a development stack adds the
 //! simulator's port), and where sign-ins into them start (Hydra's public URL).
 
+use serde::{Deserialize, Serialize};
+
 use super::OfferKind;
+
+/// Why a live site did not answer the reconciler's last check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "status", rename_all = "snake_case")]
+pub enum SiteProblem {
+    /// It answered with this error status (5xx, or a 4xx on its home page).
+    Status(u16),
+    /// No answer within the check's time.
+    Timeout,
+    /// No connection (refused, reset, unknown host, TLS).
+    NoConnection,
+}
+
+/// Whether a live site answers, as the reconciler last saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteCheck {
+    /// `None`: it answers.
+    pub problem: Option<SiteProblem>,
+    /// Since when it has answered (or not), UTC RFC 3339.
+    pub since: String,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sites {
@@ -14,6 +37,10 @@ pub struct Sites {
     pub url_template: String,
     /// Hydra's public URL, no trailing slash.
     pub hydra_public_url: String,
+    /// Where the control plane sends its checks of the sites (the
+    /// ingress's address, the site's host in the `Host` header); `None`:
+    /// to the site's address itself.
+    pub ingress_url: Option<String>,
 }
 
 impl Sites {
@@ -53,6 +80,7 @@ mod tests {
             iot_domain: "iot.example".into(),
             url_template: "http://{host}:8069/".into(),
             hydra_public_url: "https://auth.example".into(),
+            ingress_url: None,
         };
         assert_eq!(sites.host("acme", OfferKind::Training), "acme.learn.example");
         assert_eq!(

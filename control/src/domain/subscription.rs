@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Device, LocalizedText, OfferKind, ProvisioningProgress, QuotaKind};
+use super::{Device, LocalizedText, OfferKind, ProvisioningProgress, QuotaKind, SiteCheck};
 
 /// Where a subscription is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -122,6 +122,8 @@ pub struct SubscriptionView {
     pub progress: Option<ProvisioningProgress>,
     /// The live site's address (the shop, the training space) once active.
     pub site_url: Option<String>,
+    /// Whether the live site answered the reconciler's last check.
+    pub site_check: Option<SiteCheck>,
     /// Whether the viewer may open its back office through the portal.
     pub back_office: bool,
 }

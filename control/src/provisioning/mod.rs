@@ -22,6 +22,7 @@ mod notices;
 mod reconcile;
 mod runner;
 mod runs;
+mod site_check;
 mod steps;
 mod usage;
 
@@ -62,6 +63,10 @@ pub struct ProvisioningSettings {
     /// Where browsers reach a tenant's host: `{host}` replaced
     /// (`https://{host}`; a development stack adds a port).
     pub site_url: String,
+    /// Where the reconciler sends its checks of the sites, the site's host
+    /// in the `Host` header (the ingress's address); `None`: the site's
+    /// address itself.
+    pub ingress_url: Option<String>,
     /// The Odoo image run for the shop and training offers.
     pub odoo_image: String,
     /// The IoT ingestion image.
@@ -91,6 +96,7 @@ impl ProvisioningSettings {
             iot_domain: self.iot_domain.clone(),
             url_template: self.site_url.clone(),
             hydra_public_url: self.hydra_public_url.clone(),
+            ingress_url: self.ingress_url.clone(),
         }
     }
 
@@ -101,6 +107,7 @@ impl ProvisioningSettings {
             training_domain: "learn.localhost".into(),
             iot_domain: "iot.localhost".into(),
             site_url: "https://{host}".into(),
+            ingress_url: None,
             odoo_image: "odoo:18.0".into(),
             ingest_image: "registry.bibind.fr/iot/ingest:1".into(),
             odoo_url: odoo_url.into(),

@@ -159,6 +159,14 @@ impl ProvisioningRunner {
     async fn examine(&self, subscription: &Settled) -> Result<Examined> {
         let context = self.control.subscription_context(subscription.id).await?;
         let applied = subscription.applied();
+        if subscription.offer.runs_odoo()
+            && subscription.state == SubscriptionState::Active
+            && applied == Applied::Running
+        {
+            let site = self.settings.sites().url(&context.slug, subscription.offer);
+            let problem = self.sites.check(&site).await;
+            self.control.record_site_check(subscription.id, problem).await?;
+        }
         let drifts = match self.drifts(&context, applied).await {
             Ok(drifts) => drifts,
             Err(error) => {

@@ -3,7 +3,7 @@
 
 use std::{future::Future, pin::Pin};
 
-use super::{Backends, ProvisioningSettings};
+use super::{site_check::SiteProbe, Backends, ProvisioningSettings};
 use crate::{
     domain::{Step, StepFailure},
     jobs::{notices::NOTICE_JOB, ClaimedJob, StepOutcome, StepRunner},
@@ -14,14 +14,17 @@ pub struct ProvisioningRunner {
     pub(super) control: Control,
     pub(super) backends: Backends,
     pub(super) settings: ProvisioningSettings,
+    pub(super) sites: SiteProbe,
 }
 
 impl ProvisioningRunner {
     pub fn new(control: Control, backends: Backends, settings: ProvisioningSettings) -> Self {
+        let sites = SiteProbe::new(settings.ingress_url.as_deref());
         Self {
             control,
             backends,
             settings,
+            sites,
         }
     }
 

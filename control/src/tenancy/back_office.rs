@@ -22,11 +22,6 @@ use crate::{
     Caller, Control, Error, Outcome, Result,
 };
 
-/// Whether the offer's service is an Odoo with a back office.
-fn has_back_office(offer: OfferKind) -> bool {
-    matches!(offer, OfferKind::Ecommerce | OfferKind::Training)
-}
-
 impl Control {
     /// Puts the live sites' addresses on the page, and whether the viewer
     /// may open their back office.
@@ -37,7 +32,7 @@ impl Control {
         let slug = &overview.organization.slug;
         let may_open = overview.organization.role.allows(Permission::OpenBackOffice);
         for subscription in &mut overview.subscriptions {
-            if has_back_office(subscription.offer) && subscription.state == SubscriptionState::Active {
+            if subscription.offer.runs_odoo() && subscription.state == SubscriptionState::Active {
                 subscription.site_url = Some(sites.url(slug, subscription.offer));
                 subscription.back_office = may_open;
             }
@@ -66,7 +61,7 @@ impl Control {
         let Some(subscription) = overview
             .subscriptions
             .iter()
-            .find(|subscription| subscription.offer == offer && has_back_office(offer))
+            .find(|subscription| subscription.offer == offer && offer.runs_odoo())
         else {
             return Ok(Err(Refusal::NotFound));
         };

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        Device, LocalizedText, OfferKind, Plan, QuotaKind, QuotaUsage, Refusal, Role, SubscriptionState,
-        SubscriptionView,
+        Device, LocalizedText, OfferKind, Plan, QuotaKind, QuotaUsage, Refusal, Role, SiteCheck,
+        SubscriptionState, SubscriptionView,
     },
     infra::store::stored_json,
     tenancy::catalog::{plan_by_id, PlanRow},
@@ -51,6 +51,8 @@ pub(crate) struct LiveSubscription {
     pub consumed: HashMap<QuotaKind, u64>,
     /// When they were observed (UTC, RFC 3339).
     pub observed_at: Option<String>,
+    /// Whether its site answered the reconciler's last check.
+    pub site_check: Option<SiteCheck>,
 }
 
 impl LiveSubscription {
@@ -94,6 +96,11 @@ impl LiveSubscription {
             version: self.version,
             progress: None,
             site_url: None,
+            // What was last seen of a site that is no longer live is not news.
+            site_check: self
+                .site_check
+                .clone()
+                .filter(|_| self.state == SubscriptionState::Active),
             back_office: false,
         }
     }
@@ -152,6 +159,9 @@ struct SubscriptionRow {
     used_memory_mib: Option<i64>,
     used_storage_mib: Option<i64>,
     observed_at: Option<String>,
+    /// JSON of the site's [`SiteProblem`], if any, and since when, if checked.
+    site_problem: Option<String>,
+    site_since: Option<String>,
 }
 
 /// The organization's subscriptions that are not closed, in offer order,
@@ -175,11 +185,14 @@ pub(crate) async fn live_subscriptions(
                   u.cpu_reserved_millicores AS "reserved_cpu_millicores?", u.memory_reserved_mib AS "reserved_memory_mib?",
                   u.storage_reserved_gib AS "reserved_storage_gib?", u.cpu_used_millicores AS "used_cpu_millicores?",
                   u.memory_used_mib AS "used_memory_mib?", u.storage_used_mib AS "used_storage_mib?",
-                  to_char(u.observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "observed_at?"
+                  to_char(u.observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "observed_at?",
+                  c.problem AS "site_problem?",
+                  to_char(c.since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "site_since?"
              FROM subscriptions s
              JOIN offers o ON o.kind = s.offer_kind
              JOIN plans p ON p.id = s.plan_id
              LEFT JOIN subscription_usage u ON u.subscription_id = s.id
+             LEFT JOIN site_checks c ON c.subscription_id = s.id
             WHERE s.organization_id = $1 AND s.state <> 'closed'
             ORDER BY o.position"#,
         organization,
@@ -255,6 +268,13 @@ pub(crate) async fn live_subscriptions(
             reserved,
             consumed,
             observed_at: row.observed_at,
+            site_check: match (row.site_since, row.site_problem) {
+                (Some(since), problem) => Some(SiteCheck {
+                    problem: problem.as_deref().map(stored_json).transpose()?,
+                    since,
+                }),
+                (None, _) => None,
+            },
         });
     }
     Ok(subscriptions)

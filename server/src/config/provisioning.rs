@@ -55,6 +55,12 @@ pub struct ProvisioningConfig {
     /// Where browsers reach a tenant's host, `{host}` replaced.
     #[serde(default = "default_site_url")]
     pub site_url: String,
+    /// Where the control plane checks that the sites answer, the site's
+    /// host in the `Host` header (the ingress's address, when the control
+    /// plane cannot reach the sites' public addresses); none: the site's
+    /// address itself.
+    #[serde(default)]
+    pub ingress_url: Option<String>,
     pub odoo_image: String,
     pub ingest_image: String,
     /// Vault's token for the control plane (the address is `[vault] addr`).
@@ -280,6 +286,7 @@ impl ProvisioningConfig {
             training_domain: self.training_domain.clone(),
             iot_domain: self.iot_domain.clone(),
             site_url: self.site_url.clone(),
+            ingress_url: self.ingress_url.clone(),
             odoo_image: self.odoo_image.clone(),
             ingest_image: self.ingest_image.clone(),
             awx_database_template: self.awx.database_template.clone(),

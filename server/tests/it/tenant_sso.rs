@@ -754,3 +754,73 @@ async fn members_who_join_change_role_or_leave_are_kept_in_sync_with_the_shops_o
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some("/web/login"));
 }
+
+/// The shop's site as its owner's page shows it.
+async fn site_check(harness: &Harness, owner: &Caller, slug: &str) -> Option<control::domain::SiteCheck> {
+    let page = harness
+        .control()
+        .organization_overview(owner, slug)
+        .await
+        .unwrap()
+        .unwrap();
+    page.subscriptions[0].site_check.clone()
+}
+
+async fn reconcile(harness: &Harness) {
+    harness
+        .runner
+        .reconcile_exclusively()
+        .await
+        .unwrap()
+        .expect("no other replica holds the reconciler's lock");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconciler_checks_that_the_storefront_answers_through_the_ingress() {
+    use control::domain::{SiteCheck, SiteProblem};
+    let harness = Harness::for_browsers().await;
+    let (owner, _) = person_with_password("owner").await;
+    let (slug, organization_id) = acme_shop(&harness, &owner).await;
+    // Not checked before the reconciler's first round.
+    assert_eq!(site_check(&harness, &owner, &slug).await, None);
+
+    reconcile(&harness).await;
+    let answers = site_check(&harness, &owner, &slug).await.expect("checked");
+    assert_eq!(answers.problem, None);
+
+    // The storefront fails: the page says since when, and why.
+    let fault = sim::faults::Fault {
+        status: Some(503),
+        ..Default::default()
+    };
+    harness.stack.odoo.faults.set("web.home", fault);
+    reconcile(&harness).await;
+    let failing = site_check(&harness, &owner, &slug).await.expect("checked");
+    assert_eq!(failing.problem, Some(SiteProblem::Status(503)));
+    let since: time::OffsetDateTime = sqlx::query_scalar(
+        "SELECT c.since FROM site_checks c JOIN subscriptions s ON s.id = c.subscription_id WHERE s.organization_id = $1",
+    )
+    .bind(organization_id)
+    .fetch_one(&harness.app.pool)
+    .await
+    .unwrap();
+    // A second failing round keeps when it began.
+    reconcile(&harness).await;
+    assert_eq!(site_check(&harness, &owner, &slug).await, Some(failing.clone()));
+    let still: time::OffsetDateTime = sqlx::query_scalar(
+        "SELECT c.since FROM site_checks c JOIN subscriptions s ON s.id = c.subscription_id WHERE s.organization_id = $1",
+    )
+    .bind(organization_id)
+    .fetch_one(&harness.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(still, since);
+
+    // Back: it answers again.
+    harness.stack.odoo.faults.clear();
+    reconcile(&harness).await;
+    assert!(matches!(
+        site_check(&harness, &owner, &slug).await,
+        Some(SiteCheck { problem: None, .. })
+    ));
+}

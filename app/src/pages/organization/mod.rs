@@ -8,6 +8,7 @@ mod members;
 #[cfg(feature = "ssr")]
 mod rendered;
 mod services;
+mod sites;
 mod subscriptions;
 
 use control::domain::{MemberView, OrganizationOverview, Permission, Refusal};
@@ -202,7 +203,7 @@ fn details(data: OrganizationPageData, query: &ParamsMap) -> impl IntoView {
         Section::Members => EitherOf3::B(
             view! { <MembersSection members invitations viewer_id role refusal=refusal.clone() /> },
         ),
-        Section::Services => EitherOf3::C(view! { <AddService offers=catalog /> }),
+        Section::Services => EitherOf3::C(view! { <AddService offers=catalog subscriptions /> }),
     };
     view! {
         <h1 id="org-title" class=format!("{PAGE_TITLE} wrap-anywhere")>{org.name}</h1>

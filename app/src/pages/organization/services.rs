@@ -1,6 +1,8 @@
-//! The catalog page: the offers the organization has not subscribed to, each
-//! plan with its price and a link to its review, where the customer confirms.
+//! The services page: the organization's live services with their sites,
+//! then the offers it has not subscribed to, each plan with its price and a
+//! link to its review, where the customer confirms.
 
+use control::domain::SubscriptionView;
 use leptos::prelude::*;
 
 use super::FormContext;
@@ -11,7 +13,7 @@ use crate::{
 };
 
 #[component]
-pub(super) fn AddService(offers: Vec<OfferChoice>) -> impl IntoView {
+pub(super) fn AddService(offers: Vec<OfferChoice>, subscriptions: Vec<SubscriptionView>) -> impl IntoView {
     let t = translator();
     let locale = use_locale();
     let slug = use_context::<FormContext>()
@@ -45,7 +47,26 @@ pub(super) fn AddService(offers: Vec<OfferChoice>) -> impl IntoView {
             }
         })
         .collect_view();
+    let live: Vec<_> = subscriptions
+        .iter()
+        .filter_map(|subscription| {
+            let line = super::sites::site_line(&slug, subscription)?;
+            Some(view! {
+                <li class="py-3" data-service=subscription.offer.code()>
+                    <span class="font-medium">{subscription.offer_name.get(locale).to_owned()}" · "{subscription.plan_name.get(locale).to_owned()}</span>
+                    {line}
+                </li>
+            })
+        })
+        .collect();
+    let live = (!live.is_empty()).then(|| {
+        view! {
+            <h2 id="your-services" class="mt-8 text-xl font-semibold">{t(Msg::OrgYourServices)}</h2>
+            <ul class="mt-2 divide-y divide-slate-100 rounded-xl border border-slate-200 bg-white px-4 shadow-sm" data-live-services>{live}</ul>
+        }
+    });
     view! {
+        {live}
         <h2 id="services" class="mt-8 text-xl font-semibold">{t(Msg::OrgAddService)}</h2>
         <p class="mt-1 text-sm text-slate-600">{t(Msg::OrgAddServiceLead)}</p>
         <div class="mt-4 grid grid-cols-1 gap-4 md:grid-cols-3">{offers}</div>

@@ -6,7 +6,7 @@
 //! busiest page, and what they share (language, form context, the query's
 //! refusal) is looked up once for all cards instead of once per card and row.
 
-use control::domain::{Device, FieldProblem, Locale, OfferKind, QuotaKind, QuotaUsage, SubscriptionView};
+use control::domain::{Device, FieldProblem, Locale, QuotaKind, QuotaUsage, SubscriptionView};
 use leptos::{either::Either, prelude::*};
 
 use super::{FormContext, Section};
@@ -72,6 +72,7 @@ impl Cards {
 
     fn card(&self, subscription: SubscriptionView, plans: &[PlanChoice]) -> impl IntoView {
         let locale = self.locale;
+        let site = super::sites::site_line(&self.form.slug, &subscription);
         let devices = subscription
             .quotas
             .iter()
@@ -99,23 +100,6 @@ impl Cards {
             .into_iter()
             .map(|usage| self.quota_bar(usage))
             .collect_view();
-        let site = subscription.site_url.clone().map(|url| {
-            let label = match subscription.offer {
-                OfferKind::Training => Msg::SiteTraining,
-                _ => Msg::SiteShop,
-            };
-            let shown = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest).to_owned();
-            let back_office = subscription.back_office.then(|| {
-                let to = crate::routes::back_office(&self.form.slug, subscription.offer);
-                view! { <a href=to rel="external" class=crate::components::button::SMALL_PRIMARY data-back-office>{self.t(Msg::OpenBackOffice)}</a> }
-            });
-            view! {
-                <div class="mt-3 flex flex-wrap items-center gap-3 text-sm" data-site>
-                    <span class="text-slate-700">{self.t(label)}" "<a href=url rel="external noopener" class="font-medium text-indigo-800 hover:text-indigo-950" data-site-url>{shown}</a></span>
-                    {back_office}
-                </div>
-            }
-        });
         let controls = (self.manage && subscription.state.allows_cancel()).then(|| {
             self.controls(
                 &subscription.id,

@@ -160,6 +160,8 @@ impl SimulatedBackends {
         };
         let settings = ProvisioningSettings {
             odoo_url: odoo_served.url(),
+            // The simulated Odoo is the ingress: the sites are checked there.
+            ingress_url: Some(odoo_served.url()),
             ..settings
         };
         let urls = SimulatorUrls {
