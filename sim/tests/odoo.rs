@@ -167,6 +167,227 @@ async fn modules_are_installed_with_their_dependencies_once() -> TestResult {
     Ok(())
 }
 
+/// The modules named, as `{name: [id, state, title]}`.
+async fn modules(served: &Served, names: &[&str]) -> serde_json::Map<String, Value> {
+    let found = execute(
+        served,
+        "acme",
+        "ir.module.module",
+        "search_read",
+        json!([[["name", "in", names]]]),
+        json!({"fields": ["name", "state", "shortdesc"]}),
+    )
+    .await;
+    found["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|module| {
+            let name = module["name"].as_str().unwrap_or_default().to_owned();
+            (name, json!([module["id"], module["state"], module["shortdesc"]]))
+        })
+        .collect()
+}
+
+async fn module_call(served: &Served, method: &str, names: &[&str]) -> Value {
+    let known = modules(served, names).await;
+    let ids: Vec<&Value> = names
+        .iter()
+        .filter_map(|name| known.get(*name))
+        .map(|m| &m[0])
+        .collect();
+    execute(
+        served,
+        "acme",
+        "ir.module.module",
+        method,
+        json!([ids]),
+        json!({}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn auto_installed_modules_follow_and_uninstalling_removes_what_depends_on_it() -> TestResult {
+    let (_simulator, served, client) = start().await?;
+    client.ensure_database(&instance(&served, "acme")).await?;
+    let installed = module_call(
+        &served,
+        "button_immediate_install",
+        &["website_sale_wishlist", "stock"],
+    )
+    .await;
+    assert_eq!(installed["result"]["tag"], "reload", "{installed}");
+    let catalogue = [
+        ("website_sale_wishlist", "Shopper's Wishlist"),
+        ("website_sale_comparison", "Product Comparison"),
+        ("stock", "Inventory"),
+        ("website_sale_stock", "Product Availability"),
+        ("website_blog", "Blog"),
+        ("website_forum", "Forum"),
+        ("website_slides_forum", "Forum on Courses"),
+        ("survey", "Surveys"),
+        ("website_slides_survey", "Course Certifications"),
+    ];
+    let names: Vec<&str> = catalogue.iter().map(|(name, _)| *name).collect();
+    let known = modules(&served, &names).await;
+    for (name, title) in catalogue {
+        assert_eq!(known[name][2], title, "{name}");
+    }
+    // website_sale and stock bring sale_stock, which with website_sale
+    // brings website_sale_stock (both auto_install).
+    let state = |known: &serde_json::Map<String, Value>, name: &str| known[name][1].clone();
+    let all = [
+        "website_sale",
+        "sale_stock",
+        "website_sale_stock",
+        "website_mail",
+        "sale",
+        "website_sale_comparison",
+    ];
+    let known = modules(&served, &all).await;
+    for name in ["website_sale", "sale_stock", "website_sale_stock", "website_mail"] {
+        assert_eq!(state(&known, name), "installed", "{name}");
+    }
+    assert_eq!(state(&known, "website_sale_comparison"), "uninstalled");
+
+    // Uninstalling website_sale takes what depends on it, and only that.
+    let removed = module_call(&served, "button_immediate_uninstall", &["website_sale"]).await;
+    assert_eq!(
+        removed["result"],
+        json!({"type": "ir.actions.client", "tag": "reload", "params": {"menu_id": 1}})
+    );
+    let known = modules(
+        &served,
+        &[
+            "website_sale",
+            "website_sale_wishlist",
+            "website_sale_stock",
+            "sale_stock",
+            "stock",
+            "website",
+        ],
+    )
+    .await;
+    for name in ["website_sale", "website_sale_wishlist", "website_sale_stock"] {
+        assert_eq!(state(&known, name), "uninstalled", "{name}");
+    }
+    for name in ["sale_stock", "stock", "website"] {
+        assert_eq!(state(&known, name), "installed", "{name}");
+    }
+
+    // Not installed (any more): button_uninstall refuses.
+    let again = module_call(&served, "button_immediate_uninstall", &["website_sale"]).await;
+    assert_eq!(again["error"]["data"]["name"], "odoo.exceptions.UserError");
+    assert_eq!(
+        again["error"]["data"]["message"],
+        "One or more of the selected modules have already been uninstalled, if you believe this to be an error, you may try again later or contact support."
+    );
+    // The server-wide modules stay.
+    let base = module_call(&served, "button_immediate_uninstall", &["base"]).await;
+    assert_eq!(base["error"]["data"]["name"], "odoo.exceptions.UserError");
+    assert_eq!(
+        base["error"]["data"]["message"],
+        "Those modules cannot be uninstalled: base"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_uninstalled_module_loses_its_models_and_data_and_only_admins_uninstall() -> TestResult {
+    let (_simulator, served, client) = start().await?;
+    let acme = instance(&served, "acme");
+    client.ensure_database(&acme).await?;
+    client
+        .ensure_modules(&acme, &["website_sale", "auth_oidc"])
+        .await?;
+    let ann = client
+        .ensure_user(
+            &acme,
+            client
+                .ensure_oauth_provider(&acme, &provider())
+                .await?
+                .provider_id,
+            &user("ann@acme.example", "subject-ann"),
+        )
+        .await?;
+    execute(
+        &served,
+        "acme",
+        "res.users",
+        "write",
+        json!([[ann], {"password": "ann-secret"}]),
+        json!({}),
+    )
+    .await;
+    let website = modules(&served, &["website"]).await["website"][0].clone();
+    let as_ann = rpc(
+        &served,
+        "object",
+        "execute_kw",
+        json!([
+            "acme",
+            ann,
+            "ann-secret",
+            "ir.module.module",
+            "button_immediate_uninstall",
+            [[website]]
+        ]),
+    )
+    .await?;
+    assert_eq!(as_ann["error"]["data"]["name"], "odoo.exceptions.AccessDenied");
+
+    execute(
+        &served,
+        "acme",
+        "website",
+        "write",
+        json!([[1], {"name": "ACME Boutique"}]),
+        json!({}),
+    )
+    .await;
+    module_call(&served, "button_immediate_uninstall", &["website", "auth_oauth"]).await;
+    let known = modules(
+        &served,
+        &["website_sale", "website_payment", "auth_oidc", "portal"],
+    )
+    .await;
+    assert_eq!(known["website_sale"][1], "uninstalled");
+    assert_eq!(known["auth_oidc"][1], "uninstalled");
+    assert_eq!(known["portal"][1], "installed");
+    let gone = execute(&served, "acme", "website", "search", json!([[]]), json!({})).await;
+    assert_eq!(gone["error"]["data"]["message"], "Object website doesn't exist");
+    // auth_oauth's columns went with it.
+    let column = execute(
+        &served,
+        "acme",
+        "res.users",
+        "read",
+        json!([[ann], ["oauth_uid"]]),
+        json!({}),
+    )
+    .await;
+    assert_eq!(column["error"]["data"]["name"], "builtins.ValueError", "{column}");
+
+    // Installed again: a new default website, the stock providers again.
+    client
+        .ensure_modules(&acme, &["website_sale", "auth_oidc"])
+        .await?;
+    let websites = execute(
+        &served,
+        "acme",
+        "website",
+        "search_read",
+        json!([[]]),
+        json!({"fields": ["name"]}),
+    )
+    .await;
+    assert_eq!(websites["result"], json!([{"id": 1, "name": "My Website"}]));
+    let observed = client.observe(&acme).await?.ok_or("no database")?;
+    assert_eq!(observed.oauth_providers.len(), 3);
+    Ok(())
+}
+
 #[tokio::test]
 async fn the_oauth_provider_is_created_once_and_its_drift_corrected() -> TestResult {
     let (_simulator, served, client) = start().await?;

@@ -7,11 +7,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::time::Duration;
 
 use control::backends::odoo::{Odoo, OdooClient, OdooInstance, OdooOAuthProvider};
 use reqwest::{header, redirect::Policy, StatusCode};
-use sim::{odoo::Simulator, Served};
+use serde_json::{json, Value};
+use sim::{faults::Fault, odoo::Simulator, Served};
+use support::set_fault;
 
 const MASTER_PASSWORD: &str = "master-secret";
 
@@ -318,5 +322,169 @@ async fn a_failed_provider_sign_in_shows_odoos_own_message() -> TestResult {
     // Without parameters the page moves the fragment into the query.
     let fragment = visitor.get("/auth_oauth/signin").await;
     assert!(fragment.body.contains("l.hash.substring(1)"), "{}", fragment.body);
+    Ok(())
+}
+
+/// `object.execute_kw` as a shop's administrator, over JSON-RPC.
+async fn admin_call(served: &Served, shop: &str, model: &str, method: &str, args: Value) -> Value {
+    let params = json!([
+        format!("shop-{shop}"),
+        2,
+        format!("{shop}-admin-secret"),
+        model,
+        method,
+        args
+    ]);
+    let body = json!({"jsonrpc": "2.0", "method": "call", "params": {"service": "object", "method": "execute_kw", "args": params}, "id": 1});
+    reqwest::Client::new()
+        .post(format!("{}/jsonrpc", served.url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_websites_own_domain_reaches_its_database_while_it_is_set() -> TestResult {
+    let (_simulator, served) = two_shops().await?;
+    let custom = Visitor::new(&served, "shop.example.fr");
+    let before = custom.get("/").await;
+    assert_eq!(before.location.as_deref(), Some("/web/database/selector"));
+
+    // Written without a scheme and with another case: Odoo stores
+    // `https://…` and compares hosts whatever their case and port.
+    let written = admin_call(
+        &served,
+        "acme",
+        "website",
+        "write",
+        json!([[1], {"name": "ACME Boutique", "domain": "Shop.Example.FR/"}]),
+    )
+    .await;
+    assert_eq!(written["result"], true, "{written}");
+    let read = admin_call(&served, "acme", "website", "read", json!([[1], ["domain"]])).await;
+    assert_eq!(read["result"][0]["domain"], "https://Shop.Example.FR");
+    let home = Visitor::new(&served, "shop.example.fr:443").get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        home.body.contains("<title>Home | ACME Boutique</title>"),
+        "{}",
+        home.body
+    );
+    let shop = custom.get("/shop").await;
+    assert!(
+        shop.body.contains("<title>Shop | ACME Boutique</title>"),
+        "{}",
+        shop.body
+    );
+    assert!(custom
+        .get("/web/login")
+        .await
+        .body
+        .contains("client_id=odoo-acme"));
+    // Without a proxy in front, the `Host` header itself.
+    let direct = reqwest::Client::new()
+        .get(format!("{}/", served.url()))
+        .header(header::HOST, "shop.example.fr")
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(direct.contains("<title>Home | ACME Boutique</title>"), "{direct}");
+    // The shop's own host still reaches it; another shop's domain is another host.
+    assert_eq!(
+        Visitor::new(&served, "acme.shop.example").get("/").await.status,
+        StatusCode::OK
+    );
+    assert!(Visitor::new(&served, "www.shop.example.fr")
+        .get("/")
+        .await
+        .location
+        .is_some());
+
+    // Claimed by two databases: the ingress cannot tell, none is reached.
+    let beta = admin_call(
+        &served,
+        "beta",
+        "website",
+        "write",
+        json!([[1], {"domain": "https://shop.example.fr"}]),
+    )
+    .await;
+    assert_eq!(beta["result"], true, "{beta}");
+    assert_eq!(custom.get("/").await.status, StatusCode::SEE_OTHER);
+    admin_call(
+        &served,
+        "beta",
+        "website",
+        "write",
+        json!([[1], {"domain": false}]),
+    )
+    .await;
+    assert_eq!(custom.get("/").await.status, StatusCode::OK);
+
+    // Cleared: the domain leads nowhere again.
+    admin_call(
+        &served,
+        "acme",
+        "website",
+        "write",
+        json!([[1], {"domain": false}]),
+    )
+    .await;
+    let after = custom.get("/").await;
+    assert_eq!(after.location.as_deref(), Some("/web/database/selector"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_websites_domain_is_unique_in_its_database() -> TestResult {
+    let (_simulator, served) = two_shops().await?;
+    admin_call(
+        &served,
+        "acme",
+        "website",
+        "write",
+        json!([[1], {"domain": "shop.example.fr"}]),
+    )
+    .await;
+    let second = admin_call(
+        &served,
+        "acme",
+        "website",
+        "create",
+        json!([{"name": "Second", "domain": "https://shop.example.fr/"}]),
+    )
+    .await;
+    assert_eq!(second["error"]["data"]["name"], "odoo.exceptions.ValidationError");
+    assert_eq!(
+        second["error"]["data"]["message"],
+        "The operation cannot be completed: Website Domain should be unique."
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_storefront_answers_an_injected_fault_as_the_proxy_would() -> TestResult {
+    let (_simulator, served) = two_shops().await?;
+    let acme = Visitor::new(&served, "acme.shop.example");
+    let once = |status| Fault {
+        status: Some(status),
+        times: Some(1),
+        ..Fault::default()
+    };
+    set_fault(&served, "web.home", once(503)).await?;
+    let home = acme.get("/").await;
+    assert_eq!(home.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(home.body.contains("<center>nginx</center>"), "{}", home.body);
+    assert_eq!(acme.get("/").await.status, StatusCode::OK);
+    // `/shop` has its own operation: `/` is not affected by it.
+    set_fault(&served, "web.shop", once(502)).await?;
+    assert_eq!(acme.get("/").await.status, StatusCode::OK);
+    assert_eq!(acme.get("/shop").await.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(acme.get("/shop").await.status, StatusCode::OK);
     Ok(())
 }

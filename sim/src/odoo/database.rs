@@ -184,6 +184,36 @@ impl Database {
         *next = (*next).max(id + 1);
     }
 
+    /// Deletes a record without checks (a module's data at uninstall).
+    pub fn remove(&mut self, model: &str, id: i64) {
+        if let Some(rows) = self.tables.get_mut(model) {
+            rows.remove(&id);
+        }
+    }
+
+    /// A model's table dropped: its records and its id sequence gone.
+    pub fn drop_table(&mut self, model: &str) {
+        self.tables.remove(model);
+        self.next_ids.remove(model);
+    }
+
+    /// Columns dropped from a model's table.
+    pub fn drop_columns(&mut self, model: &str, columns: &[&str]) {
+        if columns.is_empty() {
+            return;
+        }
+        for record in self
+            .tables
+            .get_mut(model)
+            .into_iter()
+            .flat_map(|rows| rows.values_mut())
+        {
+            for column in columns {
+                record.remove(*column);
+            }
+        }
+    }
+
     fn max_id(&self, model: &str) -> i64 {
         self.tables
             .get(model)
@@ -209,6 +239,19 @@ impl Database {
                     at(data, "res_id").as_i64()?,
                 ))
             })
+    }
+
+    /// The website whose domain is this host (`_get_current_website_id`,
+    /// without its fallback), if `website` is installed.
+    pub fn website_for_host(&self, host: &str) -> Option<i64> {
+        self.model("website")?;
+        let host = request_host(host);
+        self.table("website")
+            .find(|(_, website)| {
+                let domain = at(website, "domain").as_str().map(domain_host);
+                !host.is_empty() && domain.as_deref() == Some(host.as_str())
+            })
+            .map(|(id, _)| *id)
     }
 
     pub fn is_installed(&self, module: &str) -> bool {
@@ -603,6 +646,11 @@ impl Database {
                 continue;
             }
             let stored = match field.kind {
+                Kind::Char if model.name == "website" && name == "domain" => match value {
+                    Value::String(domain) => handle_domain(domain),
+                    Value::Bool(false) | Value::Null => value.clone(),
+                    _ => return Err(wrong_value(model, name, value)),
+                },
                 Kind::Char => match value {
                     Value::String(_) | Value::Bool(false) | Value::Null => value.clone(),
                     _ => return Err(wrong_value(model, name, value)),
@@ -668,9 +716,29 @@ impl Database {
     /// The SQL unique constraints, reported as `service/model.py`
     /// `_as_validation_error` words them.
     fn check_unique(&self, model: &Model, own_id: Option<i64>, record: &Record) -> OdooResult<()> {
-        if model.name != "res.users" {
-            return Ok(());
+        match model.name {
+            "res.users" => self.check_unique_user(own_id, record),
+            "website" => self.check_unique_domain(own_id, record),
+            _ => Ok(()),
         }
+    }
+
+    /// `website`'s `domain_unique` (a NULL domain is no duplicate).
+    fn check_unique_domain(&self, own_id: Option<i64>, record: &Record) -> OdooResult<()> {
+        let domain = at(record, "domain");
+        let taken = domain.is_string()
+            && self
+                .table("website")
+                .any(|(id, website)| Some(*id) != own_id && at(website, "domain") == domain);
+        if taken {
+            return Err(OdooError::validation(
+                "The operation cannot be completed: Website Domain should be unique.",
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_unique_user(&self, own_id: Option<i64>, record: &Record) -> OdooResult<()> {
         let others = || {
             self.table("res.users")
                 .filter(|(id, _)| Some(**id) != own_id)
@@ -694,6 +762,51 @@ impl Database {
         }
         Ok(())
     }
+}
+
+/// `website._handle_domain`: a domain written without a scheme gets
+/// `https://`, and none keeps a trailing slash.
+fn handle_domain(domain: &str) -> Value {
+    if domain.is_empty() {
+        return Value::from(domain);
+    }
+    let domain = if domain.starts_with("http") {
+        domain.to_owned()
+    } else {
+        format!("https://{domain}")
+    };
+    Value::from(domain.trim_end_matches('/'))
+}
+
+/// The host of a website's domain, as `_get_current_website_id` compares
+/// it: werkzeug's `url_parse(domain).netloc` without its port, in lower
+/// case; empty when the domain has no `//` (a scheme alone is no host).
+fn domain_host(domain: &str) -> String {
+    let is_scheme = |scheme: &str| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    };
+    // As werkzeug: `host:8069` has no scheme, its "scheme" is the host.
+    let rest = match domain.split_once(':') {
+        Some((scheme, rest))
+            if is_scheme(scheme) && (rest.is_empty() || !rest.chars().all(|c| c.is_ascii_digit())) =>
+        {
+            rest
+        }
+        _ => domain,
+    };
+    let netloc = rest
+        .strip_prefix("//")
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .unwrap_or_default();
+    request_host(netloc)
+}
+
+/// A request's host without its port, in lower case (`_remove_port`).
+fn request_host(host: &str) -> String {
+    host.split(':').next().unwrap_or_default().to_ascii_lowercase()
 }
 
 /// A record's field, `null` when absent (indexing a map would panic).
@@ -751,4 +864,21 @@ fn refresh_share(user: &mut Record) {
         .and_then(Value::as_array)
         .is_some_and(|groups| groups.iter().any(|group| group.as_i64() == Some(GROUP_USER)));
     user.insert("share".to_owned(), Value::Bool(!internal));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_website_domain_gets_a_scheme_and_is_matched_by_its_host() {
+        assert_eq!(handle_domain("shop.example.fr/"), "https://shop.example.fr");
+        assert_eq!(handle_domain("http://shop.example.fr"), "http://shop.example.fr");
+        assert_eq!(domain_host("https://Shop.Example.fr:8443/x"), "shop.example.fr");
+        assert_eq!(domain_host("//shop.example.fr"), "shop.example.fr");
+        // werkzeug finds no host without `//`.
+        assert_eq!(domain_host("shop.example.fr"), "");
+        assert_eq!(domain_host("shop.example.fr:8069"), "");
+        assert_eq!(request_host("SHOP.example.fr:443"), "shop.example.fr");
+    }
 }

@@ -11,11 +11,14 @@
 //! The web side a browser meets (`web.rs`, `oidc.rs`): the storefront, the
 //! sign-in page, the back office and OpenID Connect sign-in as OCA
 //! `auth_oidc` does it, each request's database found by `dbfilter` on its
-//! host (`dbfilter.rs`).
+//! host (`dbfilter.rs`), or, for a host no filter maps to a database, by
+//! the `website.domain` of the one database that has it
+//! (`Server::databases_for`).
 //!
 //! Fault operations (`/_sim/faults/{operation}`): `db.<method>`,
 //! `common.<method>`, `object.<model>.<method>` (e.g.
-//! `object.res.users.create`), whatever the protocol. An injected status is
+//! `object.res.users.create`), whatever the protocol; `web.home` (`GET /`)
+//! and `web.shop` (`GET /shop`) for the storefront. An injected status is
 //! answered as the reverse proxy in front of Odoo would: that status with
 //! an HTML page.
 

@@ -106,6 +106,15 @@ fn check_access(database: &Database, uid: i64, model: &Model, operation: Operati
     )))
 }
 
+/// `assert_log_admin_access` of the module operations: administrators only.
+fn check_admin(database: &Database, uid: i64) -> OdooResult<()> {
+    if database.groups_of(uid).contains(&GROUP_SYSTEM) {
+        Ok(())
+    } else {
+        Err(OdooError::access_denied())
+    }
+}
+
 pub fn call_kw(database: &mut Database, call: &Call) -> OdooResult<Value> {
     let model = call.model;
     let uid = call.uid;
@@ -210,11 +219,13 @@ pub fn call_kw(database: &mut Database, call: &Call) -> OdooResult<Value> {
         }
         "button_immediate_install" if model.name == "ir.module.module" => {
             let ids = call.ids()?;
-            // `assert_log_admin_access`: administrators only.
-            if !database.groups_of(uid).contains(&GROUP_SYSTEM) {
-                return Err(OdooError::access_denied());
-            }
+            check_admin(database, uid)?;
             modules::install(database, &ids, uid)
+        }
+        "button_immediate_uninstall" if model.name == "ir.module.module" => {
+            let ids = call.ids()?;
+            check_admin(database, uid)?;
+            modules::uninstall(database, &ids, uid)
         }
         method => Err(OdooError::attribute_error(format!(
             "The method '{method}' does not exist on the model '{}'",

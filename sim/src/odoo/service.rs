@@ -113,10 +113,30 @@ impl Server {
         }
     }
 
-    /// Whether a request for `host` may use the database `name` (it exists
-    /// and `dbfilter` lets the host reach it).
-    pub fn reaches(&self, host: &str, name: &String) -> bool {
-        self.databases.contains_key(name) && !self.db_filters.visible(host, std::iter::once(name)).is_empty()
+    /// The databases a request for `host` may use: those `dbfilter` lets
+    /// it reach; if none, the one database with a website on this domain
+    /// (the ingress sends a website's own domain to its tenant's Odoo).
+    pub fn databases_for(&self, host: &str) -> Vec<String> {
+        let filtered = self.db_filters.visible(host, self.databases.keys());
+        if !filtered.is_empty() {
+            return filtered;
+        }
+        let owners: Vec<String> = self
+            .databases
+            .iter()
+            .filter(|(_, database)| database.website_for_host(host).is_some())
+            .map(|(name, _)| name.clone())
+            .collect();
+        match owners.len() {
+            1 => owners,
+            // Claimed by several databases: the ingress cannot choose.
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether a request for `host` may use the database `name`.
+    pub fn reaches(&self, host: &str, name: &str) -> bool {
+        self.databases_for(host).iter().any(|known| known == name)
     }
 
     /// `dispatch_rpc(service, method, params)`.

@@ -66,19 +66,13 @@ impl Current {
             None => (new_session_id(), true),
         };
         let mut session = server.sessions.saved.get(&sid).cloned().unwrap_or_default();
-        // The session's database if this host may reach it (dbfilter),
-        // else the only one it may reach.
-        let host = host(server.proxy_mode, headers);
-        let own_db = session.db.clone().filter(|name| server.reaches(&host, name));
-        let db = own_db.or_else(|| {
-            match server
-                .db_filters
-                .visible(&host, server.databases.keys())
-                .as_slice()
-            {
-                [only] => Some(only.clone()),
-                _ => None,
-            }
+        // The session's database if this host may reach it, else the
+        // only one it may reach.
+        let reachable = server.databases_for(&host(server.proxy_mode, headers));
+        let own_db = session.db.clone().filter(|name| reachable.contains(name));
+        let db = own_db.or_else(|| match reachable.as_slice() {
+            [only] => Some(only.clone()),
+            _ => None,
         });
         if session.db != db {
             session = Session {

@@ -4,8 +4,9 @@
 //! enabled OAuth providers' links, `oidc.rs`), and the back office (`/web`)
 //! that needs a signed-in internal user. A request's database is found as
 //! Odoo does (`dbfilter` on the host, else the session's, else the only
-//! one); none is a redirect to the database selector, which the simulator
-//! does not serve.
+//! one), or as the ingress does for a website's own domain
+//! (`Server::databases_for`); none is a redirect to the database selector,
+//! which the simulator does not serve.
 
 use std::collections::HashMap;
 
@@ -55,9 +56,19 @@ fn no_database(current: &Current) -> Response {
     current.answer(werkzeug_redirect("/web/database/selector"))
 }
 
+/// A fault set on a web route (`web.home`, `web.shop`): the proxy in
+/// front of Odoo answers it, without a session cookie.
+async fn injected(simulator: &Simulator, operation: &str) -> Option<Response> {
+    let status = simulator.faults.failure(operation).await?;
+    Some(super::proxy_error(status))
+}
+
 /// `/` (website's `Website.index`): the home page; without `website`, the
 /// back office (`/web`, web's `Home.index`).
 async fn home(State(simulator): State<Simulator>, headers: HeaderMap, Query(params): Params) -> Response {
+    if let Some(refused) = injected(&simulator, "web.home").await {
+        return refused;
+    }
     let mut server = simulator.lock();
     let current = Current::find(&mut server, &headers);
     let Some(database) = current.db.as_deref().and_then(|db| server.databases.get(db)) else {
@@ -68,6 +79,7 @@ async fn home(State(simulator): State<Simulator>, headers: HeaderMap, Query(para
     }
     let page = storefront(
         database,
+        &session::host(server.proxy_mode, &headers),
         "Home",
         r#"<div id="wrap" class="oe_structure oe_empty"></div>"#,
     );
@@ -76,6 +88,9 @@ async fn home(State(simulator): State<Simulator>, headers: HeaderMap, Query(para
 
 /// `/shop` (website_sale's `WebsiteSale.shop`): the catalogue, empty.
 async fn shop(State(simulator): State<Simulator>, headers: HeaderMap) -> Response {
+    if let Some(refused) = injected(&simulator, "web.shop").await {
+        return refused;
+    }
     let mut server = simulator.lock();
     let current = Current::find(&mut server, &headers);
     let Some(database) = current.db.as_deref().and_then(|db| server.databases.get(db)) else {
@@ -86,6 +101,7 @@ async fn shop(State(simulator): State<Simulator>, headers: HeaderMap) -> Respons
     }
     let page = storefront(
         database,
+        &session::host(server.proxy_mode, &headers),
         "Shop",
         r#"<div id="wrap" class="js_sale"><div class="oe_website_sale"><div id="products_grid"><h3 class="mt8">No product defined</h3></div></div></div>"#,
     );
@@ -94,8 +110,8 @@ async fn shop(State(simulator): State<Simulator>, headers: HeaderMap) -> Respons
 
 /// The website's layout (`website.layout`): "<title> | <website name>",
 /// the brand, the menu, and the company in the footer.
-fn storefront(database: &Database, title: &str, body: &str) -> Html<String> {
-    let website = website_name(database);
+fn storefront(database: &Database, host: &str, title: &str, body: &str) -> Html<String> {
+    let (website_id, website) = current_website(database, host);
     let company = database
         .get("res.company", MAIN_COMPANY)
         .and_then(|company| at(company, "name").as_str())
@@ -106,7 +122,7 @@ fn storefront(database: &Database, title: &str, body: &str) -> Html<String> {
         ""
     };
     Html(format!(
-        "<!DOCTYPE html>\n<html lang=\"{lang}\" data-website-id=\"1\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>{title} | {website}</title>\n</head>\n\
+        "<!DOCTYPE html>\n<html lang=\"{lang}\" data-website-id=\"{website_id}\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>{title} | {website}</title>\n</head>\n\
          <body>\n<div id=\"wrapwrap\">\n<header id=\"top\"><nav class=\"navbar navbar-expand-lg\"><a href=\"/\" class=\"navbar-brand logo\"><span role=\"img\" aria-label=\"Logo of {website}\" title=\"{website}\">{website}</span></a>\n\
          <ul role=\"menu\" class=\"nav navbar-nav\"><li class=\"nav-item\"><a role=\"menuitem\" href=\"/\" class=\"nav-link\">Home</a></li>{shop}</ul>\n\
          <a href=\"/web/login\" class=\"btn btn-outline-secondary o_signin\">Sign in</a></nav></header>\n\
@@ -118,13 +134,19 @@ fn storefront(database: &Database, title: &str, body: &str) -> Html<String> {
     ))
 }
 
-fn website_name(database: &Database) -> String {
-    database
-        .table("website")
-        .next()
-        .and_then(|(_, website)| at(website, "name").as_str())
+/// `get_current_website()`: the website whose domain is the host, else
+/// the first one; its id and name.
+fn current_website(database: &Database, host: &str) -> (i64, String) {
+    let id = database
+        .website_for_host(host)
+        .or_else(|| database.table("website").next().map(|(id, _)| *id))
+        .unwrap_or(1);
+    let name = database
+        .get("website", id)
+        .and_then(|website| at(website, "name").as_str())
         .unwrap_or("My Website")
-        .to_owned()
+        .to_owned();
+    (id, name)
 }
 
 /// `GET /web/login`: the form, the providers' links, the error a failed
@@ -293,7 +315,13 @@ fn login_form(
         redirect = escape(&form.redirect),
     );
     let mut response = if database.is_installed("website") {
-        storefront(database, "Login", &body).into_response()
+        storefront(
+            database,
+            &session::host(server.proxy_mode, headers),
+            "Login",
+            &body,
+        )
+        .into_response()
     } else {
         Html(format!(
             "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\"/>\n<title>Odoo</title>\n</head>\n<body class=\"bg-100\">\n<div class=\"container py-5\"><div class=\"card border-0 mx-auto bg-100 o_database_list\" style=\"max-width: 300px;\"><div class=\"card-body\">{body}</div></div></div>\n</body>\n</html>\n"
