@@ -88,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:slug") view=|| view! { <OrganizationPage section=OrganizationSection::Overview /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/members") view=|| view! { <OrganizationPage section=OrganizationSection::Members /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/services") view=|| view! { <OrganizationPage section=OrganizationSection::Services /> } ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/modules") view=|| view! { <OrganizationPage section=OrganizationSection::Modules /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/audit") view=OrganizationAuditPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/plans/:code") view=PlanReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/invitations/:token") view=InvitationPage ssr=SsrMode::Async />

@@ -22,6 +22,7 @@ pub mod pattern {
     pub const ORGANIZATION: &str = "/orgs/{slug}";
     pub const MEMBERS: &str = "/orgs/{slug}/members";
     pub const SERVICES: &str = "/orgs/{slug}/services";
+    pub const MODULES: &str = "/orgs/{slug}/modules";
     pub const ORGANIZATION_AUDIT: &str = "/orgs/{slug}/audit";
     /// "Open back office": to the service's Odoo, signed in through Hydra.
     pub const BACK_OFFICE: &str = "/orgs/{slug}/back-office/{offer}";
@@ -37,6 +38,7 @@ pub mod pattern {
     pub const CHANGE_PLAN: &str = "/orgs/{slug}/subscriptions/{id}/plan";
     pub const CANCEL_SUBSCRIPTION: &str = "/orgs/{slug}/subscriptions/{id}/cancel";
     pub const REGISTER_DEVICE: &str = "/orgs/{slug}/subscriptions/{id}/devices";
+    pub const CHANGE_MODULE: &str = "/orgs/{slug}/subscriptions/{id}/modules/{module}/{change}";
     pub const REMOVE_DEVICE: &str = "/orgs/{slug}/subscriptions/{id}/devices/{device}/remove";
     /// The subscription's provisioning progress, as server-sent events.
     pub const PROGRESS: &str = "/orgs/{slug}/subscriptions/{id}/progress";
@@ -86,6 +88,7 @@ pub mod pattern {
         ORGANIZATION,
         MEMBERS,
         SERVICES,
+        MODULES,
         ORGANIZATION_AUDIT,
         PLAN_REVIEW,
         INVITATION,
@@ -191,6 +194,24 @@ pub fn services(slug: &str) -> String {
     fill(pattern::SERVICES, &[slug])
 }
 
+/// The modules of the organization's shop and training space.
+pub fn modules(slug: &str) -> String {
+    fill(pattern::MODULES, &[slug])
+}
+
+/// Adds (`add`) or removes (`remove`) a module of a subscription.
+pub fn change_module(
+    slug: &str,
+    subscription: &str,
+    module: control::domain::OdooModule,
+    change: &str,
+) -> String {
+    fill(
+        pattern::CHANGE_MODULE,
+        &[slug, subscription, module.technical_name(), change],
+    )
+}
+
 pub fn back_office(slug: &str, offer: control::domain::OfferKind) -> String {
     fill(pattern::BACK_OFFICE, &[slug, offer.code()])
 }
@@ -206,6 +227,7 @@ impl OrganizationSection {
             Self::Overview => organization(slug),
             Self::Members => members(slug),
             Self::Services => services(slug),
+            Self::Modules => modules(slug),
         }
     }
 }
@@ -439,6 +461,11 @@ mod tests {
             (pattern::ORGANIZATION, organization(slug)),
             (pattern::MEMBERS, members(slug)),
             (pattern::SERVICES, services(slug)),
+            (pattern::MODULES, modules(slug)),
+            (
+                pattern::CHANGE_MODULE,
+                change_module(slug, id, control::domain::OdooModule::Blog, "add"),
+            ),
             (pattern::ORGANIZATION_AUDIT, organization_audit(slug)),
             (pattern::INVITE, invite(slug)),
             (pattern::REVOKE_INVITATION, revoke_invitation(slug, id)),

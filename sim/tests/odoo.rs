@@ -167,6 +167,25 @@ async fn modules_are_installed_with_their_dependencies_once() -> TestResult {
     Ok(())
 }
 
+#[tokio::test]
+async fn the_clients_uninstall_removes_a_module_and_what_depends_on_it_and_is_idempotent() -> TestResult {
+    let (_simulator, served, client) = start().await?;
+    let acme = instance(&served, "acme");
+    client.ensure_database(&acme).await?;
+    client
+        .ensure_modules(&acme, &["website_sale", "website_sale_stock", "website_blog"])
+        .await?;
+    client.uninstall_modules(&acme, &["website_sale_stock"]).await?;
+    client.uninstall_modules(&acme, &["website_sale_stock"]).await?;
+    let installed = client.observe(&acme).await?.ok_or("no database")?.installed_modules;
+    assert!(!installed.contains(&"website_sale_stock".to_owned()));
+    // What it brought stays: Odoo removes dependents, not dependencies.
+    for kept in ["website_sale", "stock", "website_blog"] {
+        assert!(installed.contains(&kept.to_owned()), "{kept} removed");
+    }
+    Ok(())
+}
+
 /// The modules named, as `{name: [id, state, title]}`.
 async fn modules(served: &Served, names: &[&str]) -> serde_json::Map<String, Value> {
     let found = execute(

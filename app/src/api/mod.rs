@@ -331,8 +331,11 @@ pub enum OrganizationSection {
     Overview,
     /// Members, pending invitations and the invitation form.
     Members,
-    /// The offers not subscribed yet, with their plans.
+    /// The live services' sites, and the offers not subscribed yet, with
+    /// their plans.
     Services,
+    /// The modules of the shop and the training space.
+    Modules,
 }
 
 /// An organization's page: the organization with what the section lists,
@@ -446,7 +449,11 @@ pub async fn organization_page(
         });
     };
     let may_subscribe = overview.organization.role.allows(Permission::ManageSubscriptions);
-    if section == OrganizationSection::Services && !may_subscribe {
+    let managers_only = matches!(
+        section,
+        OrganizationSection::Services | OrganizationSection::Modules
+    );
+    if managers_only && !may_subscribe {
         return Ok(member_view(Err(control::domain::Refusal::Forbidden)));
     }
     let (member_count, invitation_count) = (overview.members.len(), overview.invitations.len());
@@ -456,9 +463,13 @@ pub async fn organization_page(
     let shown = |offer: &Offer| match section {
         OrganizationSection::Overview => subscribed.contains(&offer.kind),
         OrganizationSection::Services => !subscribed.contains(&offer.kind),
-        OrganizationSection::Members => false,
+        OrganizationSection::Members | OrganizationSection::Modules => false,
     };
-    let (catalog, catalog_copy) = if may_subscribe && section != OrganizationSection::Members {
+    let catalog_shown = matches!(
+        section,
+        OrganizationSection::Overview | OrganizationSection::Services
+    );
+    let (catalog, catalog_copy) = if may_subscribe && catalog_shown {
         let copy = control.public_catalog_copy().await.map_err(internal_error)?;
         let offers = copy
             .offers
@@ -481,13 +492,24 @@ pub async fn organization_page(
             section,
         }
     });
-    if section != OrganizationSection::Overview {
-        overview.subscriptions.clear();
+    // Each section carries only what it shows of the subscriptions.
+    match section {
+        OrganizationSection::Members => overview.subscriptions.clear(),
+        OrganizationSection::Services => overview
+            .subscriptions
+            .retain(|subscription| subscription.site_url.is_some()),
+        OrganizationSection::Modules => overview
+            .subscriptions
+            .retain(|subscription| subscription.offer.runs_odoo()),
+        OrganizationSection::Overview => {}
     }
     for subscription in &mut overview.subscriptions {
         subscription
             .quotas
             .retain(control::domain::QuotaUsage::is_provided);
+        if section != OrganizationSection::Modules {
+            subscription.modules.clear();
+        }
     }
     Ok(MemberView::Ready(OrganizationPageData {
         section,

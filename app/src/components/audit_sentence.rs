@@ -191,6 +191,18 @@ impl<'a> Recorded<'a> {
             DeviceRemove => self
                 .text(Msg::AuditDeviceRemove)
                 .replace("{name}", &protect(self.target_name())),
+            ModuleAdd | ModuleRemove => {
+                let message = if kind == ModuleAdd {
+                    Msg::AuditModuleAdd
+                } else {
+                    Msg::AuditModuleRemove
+                };
+                let module = self.target_name();
+                let name = control::domain::OdooModule::parse(module).map_or(module, |known| {
+                    self.text(crate::pages::labels::module_text(known).0)
+                });
+                self.text(message).replace("{name}", &protect(name))
+            }
             TenantApprove => self.text(Msg::AuditTenantApprove).to_owned(),
             TenantReject => self.with_reason(Msg::AuditTenantReject),
             TenantSuspend => self.with_reason(Msg::AuditTenantSuspend),

@@ -40,6 +40,7 @@ pub enum OrganizationTab {
     Overview,
     Members,
     Services,
+    Modules,
     Audit,
 }
 
@@ -49,6 +50,7 @@ impl From<OrganizationSection> for OrganizationTab {
             OrganizationSection::Overview => Self::Overview,
             OrganizationSection::Members => Self::Members,
             OrganizationSection::Services => Self::Services,
+            OrganizationSection::Modules => Self::Modules,
         }
     }
 }
@@ -64,6 +66,11 @@ pub fn organization_tabs(slug: &str, current: OrganizationTab, role: Role) -> im
             Msg::OrgAddService,
             Permission::ManageSubscriptions,
         ),
+        (
+            OrganizationTab::Modules,
+            Msg::OrgTabModules,
+            Permission::ManageSubscriptions,
+        ),
         (OrganizationTab::Audit, Msg::OrgAuditLink, Permission::ReadAudit),
     ];
     let links = tabs
@@ -74,6 +81,7 @@ pub fn organization_tabs(slug: &str, current: OrganizationTab, role: Role) -> im
                 OrganizationTab::Overview => crate::routes::organization(slug),
                 OrganizationTab::Members => crate::routes::members(slug),
                 OrganizationTab::Services => crate::routes::services(slug),
+                OrganizationTab::Modules => crate::routes::modules(slug),
                 OrganizationTab::Audit => crate::routes::organization_audit(slug),
             };
             tab_link(href, t(label), tab == current)

@@ -123,6 +123,7 @@ pub(crate) fn action_label(action: Action) -> Msg {
         Action::Resume => Msg::ProgressResume,
         Action::Close => Msg::ProgressClose,
         Action::SyncMembers => Msg::ProgressSyncMembers,
+        Action::ChangeModules => Msg::ProgressChangeModules,
     }
 }
 

@@ -90,6 +90,7 @@ pub fn problem_text(problem: FieldProblem) -> Msg {
         FieldProblem::NotANumber => Msg::ProblemNotANumber,
         FieldProblem::OutOfRange => Msg::ProblemOutOfRange,
         FieldProblem::InvalidPrice => Msg::ProblemInvalidPrice,
+        FieldProblem::NotOffered => Msg::ProblemNotOffered,
     }
 }
 
@@ -137,5 +138,18 @@ pub fn limit_label(limit: PlatformLimit) -> Msg {
         PlatformLimit::OrganizationsPerAccount => Msg::LimitOrganizationsPerAccount,
         PlatformLimit::PendingSubscriptionsPerOrganization => Msg::LimitPendingSubscriptions,
         PlatformLimit::SubscriptionsPerAddressPerHour => Msg::LimitSubscriptionsPerAddress,
+    }
+}
+
+/// A module's name and what it does, in the reader's language.
+pub fn module_text(module: control::domain::OdooModule) -> (Msg, Msg) {
+    use control::domain::OdooModule;
+    match module {
+        OdooModule::Wishlist => (Msg::ModuleWishlist, Msg::ModuleWishlistPurpose),
+        OdooModule::ProductComparison => (Msg::ModuleComparison, Msg::ModuleComparisonPurpose),
+        OdooModule::StockAvailability => (Msg::ModuleStock, Msg::ModuleStockPurpose),
+        OdooModule::Blog => (Msg::ModuleBlog, Msg::ModuleBlogPurpose),
+        OdooModule::CourseForum => (Msg::ModuleForum, Msg::ModuleForumPurpose),
+        OdooModule::Certifications => (Msg::ModuleCertifications, Msg::ModuleCertificationsPurpose),
     }
 }

@@ -11,7 +11,8 @@ use uuid::Uuid;
 use crate::{
     audit::AuditEvent,
     domain::{
-        AdminAccess, AuditAction, FieldProblem, OfferKind, Plan, PlanDraft, PlanRecord, Refusal, SignedInUser,
+        AdminAccess, AuditAction, FieldProblem, OdooModule, OfferKind, Plan, PlanDraft, PlanRecord, Refusal,
+        SignedInUser,
     },
     infra::format::day,
     or_refuse,
@@ -28,6 +29,7 @@ fn plan_json(draft: &PlanDraft) -> serde_json::Value {
         "monthly_price_cents": draft.monthly_price_cents,
         "quotas": draft.quotas,
         "requires_approval": draft.requires_approval,
+        "modules": draft.modules,
     })
 }
 
@@ -40,6 +42,7 @@ fn record_json(record: &PlanRecord) -> serde_json::Value {
         "monthly_price_cents": record.monthly_price_cents,
         "quotas": record.quotas,
         "requires_approval": record.requires_approval,
+        "modules": record.modules,
         "retired_on": record.retired_on,
     })
 }
@@ -75,8 +78,10 @@ impl Control {
         let inserted = sqlx::query!(
             "INSERT INTO plans (id, position, offer_kind, code, name_en, name_fr, monthly_price_cents, cpu_millicores,
                                 memory_mib, storage_gib, seats, devices, backup_retention_days,
-                                openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval, created_at)
-             SELECT $1, coalesce(max(position), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+                                openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval, created_at,
+                                included_modules, optional_modules)
+             SELECT $1, coalesce(max(position), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                    $18, $19
                FROM plans WHERE offer_kind = $2
              ON CONFLICT (code) DO NOTHING",
             Uuid::new_v4(),
@@ -96,6 +101,8 @@ impl Control {
             terms.openstack_instances,
             draft.requires_approval,
             now,
+            &terms.included_modules,
+            &terms.optional_modules,
         )
         .execute(&mut *tx)
         .await?
@@ -136,6 +143,7 @@ impl Control {
                 monthly_price_cents: draft.monthly_price_cents,
                 quotas: draft.quotas.clone(),
                 requires_approval: draft.requires_approval,
+                modules: draft.modules.clone(),
             };
             or_refuse!(check_subscribers_fit(&mut tx, id, &terms, now).await?);
         }
@@ -144,7 +152,8 @@ impl Control {
             "UPDATE plans SET offer_kind = $2, code = $3, name_en = $4, name_fr = $5, monthly_price_cents = $6,
                     cpu_millicores = $7, memory_mib = $8, storage_gib = $9, seats = $10, devices = $11,
                     backup_retention_days = $12, openstack_vcpus = $13, openstack_ram_mib = $14,
-                    openstack_instances = $15, requires_approval = $16, version = version + 1
+                    openstack_instances = $15, requires_approval = $16, included_modules = $17,
+                    optional_modules = $18, version = version + 1
               WHERE id = $1",
             id,
             draft.offer as OfferKind,
@@ -162,9 +171,21 @@ impl Control {
             terms.openstack_ram_mib,
             terms.openstack_instances,
             draft.requires_approval,
+            &terms.included_modules,
+            &terms.optional_modules,
         )
         .execute(&mut *tx)
         .await?;
+        if draft.modules != before.modules {
+            // Its live services' Odoo follow: the dispatcher sees them differ.
+            sqlx::query!(
+                "UPDATE subscriptions SET modules_version = modules_version + 1
+                  WHERE plan_id = $1 AND state <> 'closed'",
+                id,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
         let event = AuditEvent::new(None, AuditAction::PlanUpdate, format!("plan:{code}"))
             .before(record_json(&before))
             .after(plan_json(draft));
@@ -259,6 +280,8 @@ struct Terms {
     openstack_vcpus: i32,
     openstack_ram_mib: i32,
     openstack_instances: i32,
+    included_modules: Vec<String>,
+    optional_modules: Vec<String>,
 }
 
 impl Terms {
@@ -276,8 +299,17 @@ impl Terms {
             openstack_vcpus: int(q.openstack_vcpus),
             openstack_ram_mib: int(q.openstack_ram_mib),
             openstack_instances: int(q.openstack_instances),
+            included_modules: codes(&draft.modules.included),
+            optional_modules: codes(&draft.modules.optional),
         }
     }
+}
+
+fn codes(modules: &[OdooModule]) -> Vec<String> {
+    modules
+        .iter()
+        .map(|module| module.technical_name().to_owned())
+        .collect()
 }
 
 async fn locked_plan(conn: &mut sqlx::PgConnection, code: &str) -> Result<Option<(Uuid, PlanRecord)>> {
@@ -307,6 +339,7 @@ async fn plan_record(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<PlanReco
         monthly_price_cents: plan.monthly_price_cents,
         quotas: plan.quotas,
         requires_approval: plan.requires_approval,
+        modules: plan.modules,
         retired_on: retired_at.map(day),
         subscriptions,
         version,

@@ -131,6 +131,9 @@ pub trait Odoo: Send + Sync {
     async fn ensure_database(&self, instance: &OdooInstance) -> Result<(), BackendError>;
     /// Installs those of `modules` (and their dependencies) not installed yet.
     async fn ensure_modules(&self, instance: &OdooInstance, modules: &[&str]) -> Result<(), BackendError>;
+    /// Uninstalls those of `modules` that are installed (and, as Odoo does,
+    /// the installed modules that depend on them).
+    async fn uninstall_modules(&self, instance: &OdooInstance, modules: &[&str]) -> Result<(), BackendError>;
     /// The main company and, with `website`, the website named `name`: what
     /// the storefront's title, header and footer show.
     async fn ensure_site_name(&self, instance: &OdooInstance, name: &str) -> Result<(), BackendError>;
@@ -507,6 +510,41 @@ impl Odoo for OdooClient {
             Some((_, name, state)) => Err(BackendError::transient(
                 BACKEND,
                 format!("module {name} is {state} after its installation"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    async fn uninstall_modules(&self, instance: &OdooInstance, modules: &[&str]) -> Result<(), BackendError> {
+        if modules.is_empty() {
+            return Ok(());
+        }
+        let uid = self.login(instance).await?;
+        let installed = |states: &[(i64, String, String)]| -> Vec<i64> {
+            states
+                .iter()
+                .filter(|(_, _, state)| state == "installed")
+                .map(|(id, _, _)| *id)
+                .collect()
+        };
+        let to_remove = installed(&self.module_states(instance, uid, modules).await?);
+        if to_remove.is_empty() {
+            return Ok(());
+        }
+        self.execute(
+            instance,
+            uid,
+            "ir.module.module",
+            "button_immediate_uninstall",
+            json!([to_remove]),
+            json!({}),
+        )
+        .await?;
+        let states = self.module_states(instance, uid, modules).await?;
+        match states.iter().find(|(_, _, state)| state == "installed") {
+            Some((_, name, _)) => Err(BackendError::transient(
+                BACKEND,
+                format!("module {name} is still installed after its removal"),
             )),
             None => Ok(()),
         }

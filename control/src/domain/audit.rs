@@ -31,6 +31,8 @@ pub enum AuditAction {
     SubscriptionDrift,
     DeviceRegister,
     DeviceRemove,
+    ModuleAdd,
+    ModuleRemove,
     TenantApprove,
     TenantReject,
     TenantSuspend,
@@ -48,7 +50,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    const CODES: [(Self, &'static str); 32] = [
+    const CODES: [(Self, &'static str); 34] = [
         (Self::OrganizationCreate, "organization.create"),
         (Self::InvitationCreate, "invitation.create"),
         (Self::InvitationRevoke, "invitation.revoke"),
@@ -77,6 +79,8 @@ impl AuditAction {
         (Self::SubscriptionDrift, "subscription.drift"),
         (Self::DeviceRegister, "device.register"),
         (Self::DeviceRemove, "device.remove"),
+        (Self::ModuleAdd, "module.add"),
+        (Self::ModuleRemove, "module.remove"),
         (Self::TenantApprove, "tenant.approve"),
         (Self::TenantReject, "tenant.reject"),
         (Self::TenantSuspend, "tenant.suspend"),

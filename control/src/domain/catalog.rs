@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{LocalizedText, QuotaKind};
+use super::{LocalizedText, PlanModules, QuotaKind};
 
 /// The three offers Bibind sells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -115,6 +115,9 @@ pub struct Plan {
     pub monthly_price_cents: u64,
     pub quotas: Quotas,
     pub requires_approval: bool,
+    /// Which of Bibind's modules come with it and which may be added.
+    #[serde(default)]
+    pub modules: PlanModules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ mod identity;
 mod jobs;
 mod locale;
 mod members;
+mod modules;
 mod notices;
 mod organization_search;
 mod plan_review;
@@ -36,6 +37,7 @@ pub use jobs::{
 };
 pub use locale::{Locale, LocalizedText};
 pub use members::{InvitationPreview, Member, NewInvitation, PendingInvitation};
+pub use modules::{ModuleView, OdooModule, PlanModules};
 pub use notices::NoticeKind;
 pub use organization_search::{
     OrganizationDetail, OrganizationListing, OrganizationSearch, OrganizationSearchPage, OrganizationSort,

@@ -33,7 +33,7 @@ pub enum PlanStep {
         /// The subscription's version, so that the change is refused if
         /// someone changed it since the review was shown.
         version: i32,
-        from: Plan,
+        from: Box<Plan>,
     },
     /// The subscription is on this plan already: nothing to confirm.
     Current,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{FieldError, FieldProblem, LocalizedText, OfferKind, PlanCode, QuotaKind, Quotas};
+use super::{FieldError, FieldProblem, LocalizedText, OfferKind, PlanCode, PlanModules, QuotaKind, Quotas};
 
 /// A plan as the admin's plan list shows it, retired ones included.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -13,6 +13,7 @@ pub struct PlanRecord {
     pub monthly_price_cents: u64,
     pub quotas: Quotas,
     pub requires_approval: bool,
+    pub modules: PlanModules,
     /// `YYYY-MM-DD` when it stopped being sold.
     pub retired_on: Option<String>,
     /// Live subscriptions on it.
@@ -29,6 +30,7 @@ pub struct PlanDraft {
     pub monthly_price_cents: u64,
     pub quotas: Quotas,
     pub requires_approval: bool,
+    pub modules: PlanModules,
 }
 
 /// The plan form's fields as posted (all text).
@@ -53,6 +55,11 @@ pub struct PlanForm {
     pub openstack_instances: String,
     /// `on` when ticked.
     pub requires_approval: Option<String>,
+    /// Modules' codes, separated by commas or spaces.
+    #[serde(default)]
+    pub included_modules: String,
+    #[serde(default)]
+    pub optional_modules: String,
 }
 
 fn name(raw: &str) -> Result<String, FieldProblem> {
@@ -153,23 +160,39 @@ impl PlanForm {
         check("seats", seats.err());
         let devices = optional_amount(&self.devices);
         check("devices", devices.err());
-        match (offer, code, name_en, name_fr, price, seats, devices) {
-            (Some(offer), Some(code), Ok(en), Ok(fr), Ok(monthly_price_cents), Ok(seats), Ok(devices))
-                if errors.is_empty() =>
-            {
-                Ok(PlanDraft {
-                    offer,
-                    code,
-                    name: LocalizedText { en, fr },
-                    monthly_price_cents,
-                    quotas: Quotas {
-                        seats,
-                        devices,
-                        ..quotas
-                    },
-                    requires_approval: self.requires_approval.as_deref() == Some("on"),
-                })
+        // Without an offer, no module can be checked: the offer's error says why.
+        let modules = match offer {
+            Some(offer) => PlanModules::parse(offer, &self.included_modules, &self.optional_modules),
+            None => Ok(PlanModules::default()),
+        };
+        if let Err(problems) = &modules {
+            for (field, problem) in problems {
+                check(field, Some(*problem));
             }
+        }
+        match (offer, code, name_en, name_fr, price, seats, devices, modules) {
+            (
+                Some(offer),
+                Some(code),
+                Ok(en),
+                Ok(fr),
+                Ok(monthly_price_cents),
+                Ok(seats),
+                Ok(devices),
+                Ok(modules),
+            ) if errors.is_empty() => Ok(PlanDraft {
+                offer,
+                code,
+                name: LocalizedText { en, fr },
+                monthly_price_cents,
+                quotas: Quotas {
+                    seats,
+                    devices,
+                    ..quotas
+                },
+                requires_approval: self.requires_approval.as_deref() == Some("on"),
+                modules,
+            }),
             _ => Err(errors),
         }
     }
@@ -198,6 +221,8 @@ impl PlanForm {
             openstack_ram_mib: q.openstack_ram_mib.to_string(),
             openstack_instances: q.openstack_instances.to_string(),
             requires_approval: plan.requires_approval.then(|| "on".to_owned()),
+            included_modules: PlanModules::codes(&plan.modules.included),
+            optional_modules: PlanModules::codes(&plan.modules.optional),
         }
     }
 }
@@ -223,6 +248,8 @@ mod tests {
             openstack_ram_mib: "0".into(),
             openstack_instances: "0".into(),
             requires_approval: Some("on".into()),
+            included_modules: String::new(),
+            optional_modules: String::new(),
         }
     }
 
@@ -239,6 +266,7 @@ mod tests {
             monthly_price_cents: draft.monthly_price_cents,
             quotas: draft.quotas.clone(),
             requires_approval: true,
+            modules: draft.modules.clone(),
             retired_on: None,
             subscriptions: 0,
             version: 1,

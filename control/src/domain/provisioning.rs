@@ -16,15 +16,19 @@ pub enum Action {
     /// The organization's members changed: their users in the service
     /// (Odoo) created, regrouped or archived to match.
     SyncMembers,
+    /// The modules its customer wants (or its plan includes) changed:
+    /// installed or uninstalled in the service (Odoo) to match.
+    ChangeModules,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::Provision,
         Action::Suspend,
         Action::Resume,
         Action::Close,
         Action::SyncMembers,
+        Action::ChangeModules,
     ];
 
     pub fn code(self) -> &'static str {
@@ -34,6 +38,7 @@ impl Action {
             Action::Resume => "resume",
             Action::Close => "close",
             Action::SyncMembers => "sync_members",
+            Action::ChangeModules => "change_modules",
         }
     }
 }
@@ -254,6 +259,8 @@ pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
         // it running (and records nothing else).
         (Action::SyncMembers, OfferKind::Ecommerce | OfferKind::Training) => &[OdooUsers, MarkRunning],
         (Action::SyncMembers, OfferKind::Iot) => &[MarkRunning],
+        (Action::ChangeModules, OfferKind::Ecommerce | OfferKind::Training) => &[OdooModules, MarkRunning],
+        (Action::ChangeModules, OfferKind::Iot) => &[MarkRunning],
         (Action::Suspend, OfferKind::Iot) => &[KubeScaleDown, MqttDisable, OpenstackDisable, MarkSuspended],
         (Action::Suspend, _) => &[KubeScaleDown, HydraDisable, OpenstackDisable, MarkSuspended],
         (Action::Resume, OfferKind::Iot) => &[OpenstackEnable, MqttEnable, KubeScaleUp, MarkRunning],
@@ -347,7 +354,7 @@ mod tests {
                 let steps = workflow(action, offer);
                 let last = steps.last().copied();
                 let expected = match action {
-                    Action::Provision | Action::Resume | Action::SyncMembers => Step::MarkRunning,
+                    Action::Provision | Action::Resume | Action::SyncMembers | Action::ChangeModules => Step::MarkRunning,
                     Action::Suspend => Step::MarkSuspended,
                     Action::Close => Step::MarkClosed,
                 };

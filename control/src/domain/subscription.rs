@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Device, LocalizedText, OfferKind, ProvisioningProgress, QuotaKind, SiteCheck};
+use super::{Device, LocalizedText, ModuleView, OfferKind, ProvisioningProgress, QuotaKind, SiteCheck};
 
 /// Where a subscription is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -120,6 +120,12 @@ pub struct SubscriptionView {
     pub version: i32,
     /// Its provisioning job under way, failed or cancelled.
     pub progress: Option<ProvisioningProgress>,
+    /// What its plan includes or offers of Bibind's modules (Odoo offers).
+    #[serde(default)]
+    pub modules: Vec<ModuleView>,
+    /// A change of its modules is being applied.
+    #[serde(default)]
+    pub modules_changing: bool,
     /// The live site's address (the shop, the training space) once active.
     pub site_url: Option<String>,
     /// Whether the live site answered the reconciler's last check.

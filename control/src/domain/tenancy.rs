@@ -100,6 +100,8 @@ pub enum FieldProblem {
     OutOfRange,
     /// Not an amount of euros with at most two decimals.
     InvalidPrice,
+    /// Not something the plan offers (a module it neither lists nor lets add).
+    NotOffered,
 }
 
 /// A refused field of a form: its name and the problem.
@@ -349,7 +351,7 @@ pub enum MemberView<T> {
 }
 
 impl FieldProblem {
-    pub const ALL: [FieldProblem; 14] = [
+    pub const ALL: [FieldProblem; 15] = [
         Self::Missing,
         Self::TooShort,
         Self::TooLong,
@@ -364,6 +366,7 @@ impl FieldProblem {
         Self::NotANumber,
         Self::OutOfRange,
         Self::InvalidPrice,
+        Self::NotOffered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -382,6 +385,7 @@ impl FieldProblem {
             Self::NotANumber => "not_a_number",
             Self::OutOfRange => "out_of_range",
             Self::InvalidPrice => "invalid_price",
+            Self::NotOffered => "not_offered",
         }
     }
 

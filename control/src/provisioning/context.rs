@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use crate::{
-    domain::{OfferKind, QuotaKind, Role},
+    domain::{OdooModule, OfferKind, QuotaKind, Role},
     tenancy::quotas::live_subscriptions,
     Control, Error, Result,
 };
@@ -34,6 +34,11 @@ pub(crate) struct SubscriptionContext {
     /// Those members as the dispatcher compares them
     /// (`odoo_members_fingerprint`, read with them).
     pub members_fingerprint: String,
+    /// Bibind's modules its Odoo should have (the plan's and those added).
+    pub modules: Vec<OdooModule>,
+    /// The count of module changes those are from (read before them: the
+    /// engine records it once they are applied).
+    pub modules_version: i32,
 }
 
 impl SubscriptionContext {
@@ -55,7 +60,7 @@ impl Control {
     pub(crate) async fn subscription_context(&self, subscription: Uuid) -> Result<SubscriptionContext> {
         let mut conn = self.db.pool().acquire().await?;
         let row = sqlx::query!(
-            "SELECT o.id, o.slug, o.name, o.country, s.offer_kind
+            "SELECT o.id, o.slug, o.name, o.country, s.offer_kind, s.modules_version
                FROM subscriptions s JOIN organizations o ON o.id = s.organization_id
               WHERE s.id = $1",
             subscription,
@@ -74,16 +79,21 @@ impl Control {
         };
         let offer =
             OfferKind::from_code(&offer).ok_or_else(|| invalid(format!("unknown offer {offer:?}")))?;
-        let limits = live_subscriptions(&mut conn, organization_id)
+        let modules_version = row.modules_version;
+        let live = live_subscriptions(&mut conn, organization_id)
             .await?
             .into_iter()
-            .find(|live| live.id == subscription)
-            .map(|live| {
-                QuotaKind::ALL
-                    .into_iter()
-                    .filter_map(|quota| Some((quota, live.limit(quota)?)))
-                    .collect()
-            });
+            .find(|live| live.id == subscription);
+        let modules = live
+            .as_ref()
+            .map(|live| live.plan.modules.wanted(&live.added_modules))
+            .unwrap_or_default();
+        let limits = live.map(|live| {
+            QuotaKind::ALL
+                .into_iter()
+                .filter_map(|quota| Some((quota, live.limit(quota)?)))
+                .collect()
+        });
         // One statement, one snapshot: the fingerprint is of these members.
         let members = sqlx::query!(
             r#"SELECT identity_id, email, role AS "role: Role",
@@ -117,6 +127,8 @@ impl Control {
                 })
                 .collect(),
             members_fingerprint,
+            modules,
+            modules_version,
         })
     }
 }

@@ -49,13 +49,17 @@ impl Control {
         let candidates = sqlx::query!(
             r#"SELECT s.id, s.offer_kind, s.state AS "state: SubscriptionState",
                       s.applied_state AS "applied: AppliedState", c.members_changed AS "members_changed!",
+                      c.modules_changed AS "modules_changed!",
                       last.id AS "last_id?", last.kind AS "last_kind?", last.state AS "last_state?: JobState"
                FROM subscriptions s
                CROSS JOIN LATERAL (SELECT s.state = 'active' AND s.applied_state = 'running'
                                           AND s.offer_kind IN ('ecommerce', 'training')
                                           AND s.members_applied IS DISTINCT FROM
                                               odoo_members_fingerprint(s.organization_id, s.offer_kind)
-                                          AS members_changed) c
+                                          AS members_changed,
+                                          s.state = 'active' AND s.applied_state = 'running'
+                                          AND s.offer_kind IN ('ecommerce', 'training')
+                                          AND s.modules_applied <> s.modules_version AS modules_changed) c
                LEFT JOIN LATERAL (SELECT j.id, j.kind, j.state FROM jobs j
                                    WHERE j.subscription_id = s.id ORDER BY j.seq DESC LIMIT 1) last ON true
               WHERE (s.state IN ('requested', 'provisioning', 'active') AND s.applied_state <> 'running')
@@ -63,6 +67,7 @@ impl Control {
                  OR s.state = 'deprovisioning'
                  OR (s.state = 'closed' AND s.applied_state <> 'none')
                  OR c.members_changed
+                 OR c.modules_changed
               FOR UPDATE OF s SKIP LOCKED"#,
         )
         .fetch_all(&mut *tx)
@@ -70,9 +75,11 @@ impl Control {
         let mut queued = Vec::new();
         for candidate in candidates {
             let subscription = candidate.id;
-            // The state's job first; else, members who changed in a running service.
+            // The state's job first; else, in a running service, members
+            // who changed, then modules.
             let action = needed_action(candidate.state, candidate.applied)
-                .or(candidate.members_changed.then_some(Action::SyncMembers));
+                .or(candidate.members_changed.then_some(Action::SyncMembers))
+                .or(candidate.modules_changed.then_some(Action::ChangeModules));
             let Some(action) = action else {
                 continue;
             };

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     backends::{kubernetes::NamespaceQuota, odoo::ObservedUser, openstack::ProjectQuota, BackendError},
-    domain::{workflow, Action, Backend},
+    domain::{workflow, Action, Backend, OdooModule},
 };
 
 /// Whether a settled subscription's services run or are suspended.
@@ -45,6 +45,8 @@ pub enum DriftNature {
     Activity,
     /// Who may sign in, with which rights (Odoo users): what `sync_members` sets.
     Members,
+    /// Which of Bibind's modules the Odoo has: what `change_modules` sets.
+    Modules,
 }
 
 impl Drift {
@@ -96,6 +98,39 @@ pub(super) fn by_backend(drifts: &[Drift], value: impl Fn(&Drift) -> &Value) -> 
         }
     }
     backends
+}
+
+/// Which of Bibind's modules the Odoo has against which it should: the
+/// installed ones for the subscription's page, and the drifts.
+fn modules_drifts(
+    ctx: &SubscriptionContext,
+    installed: &[String],
+    drifts: &mut Vec<Drift>,
+) -> Vec<(OdooModule, bool)> {
+    let states: Vec<(OdooModule, bool)> = OdooModule::of(ctx.offer)
+        .map(|module| {
+            (
+                module,
+                installed.iter().any(|name| name == module.technical_name()),
+            )
+        })
+        .collect();
+    for (module, installed) in &states {
+        let wanted = ctx.modules.contains(module);
+        if wanted != *installed {
+            let state = |installed: bool| json!(if installed { "installed" } else { "uninstalled" });
+            drifts.push(Drift {
+                nature: DriftNature::Modules,
+                ..Drift::differs(
+                    Backend::Odoo,
+                    format!("module {}", module.technical_name()),
+                    state(wanted),
+                    state(*installed),
+                )
+            });
+        }
+    }
+    states
 }
 
 /// Who signs in to the Odoo through Bibind against who should: a member
@@ -196,7 +231,14 @@ impl ProvisioningRunner {
                 let odoo = self.odoo_instance_with(ctx, password);
                 match self.backends.odoo.observe(&odoo).await? {
                     None => drifts.push(Drift::missing(Backend::Odoo, "database", "missing")),
-                    Some(observed) => members_drifts(ctx, &observed.provider_users, &mut drifts),
+                    Some(observed) => {
+                        members_drifts(ctx, &observed.provider_users, &mut drifts);
+                        let states = modules_drifts(ctx, &observed.installed_modules, &mut drifts);
+                        // What the Modules tab shows: seen now, whatever the repair.
+                        if let Err(error) = self.control.record_modules_applied(ctx.id, &states, None).await {
+                            tracing::warn!(subscription = %ctx.id, %error, "cannot record the modules observed");
+                        }
+                    }
                 }
             }
         }

@@ -84,6 +84,7 @@ fn repair(applied: Applied, drifts: &[Drift]) -> Repair {
         Applied::Running if all(DriftNature::Activity) => Repair::Job(Action::Resume),
         // Who may sign in (Odoo users): the members' sync alone.
         Applied::Running if all(DriftNature::Members) => Repair::Job(Action::SyncMembers),
+        Applied::Running if all(DriftNature::Modules) => Repair::Job(Action::ChangeModules),
         Applied::Running => Repair::Job(Action::Provision),
         Applied::Suspended if any(DriftNature::Activity) => Repair::Job(Action::Suspend),
         Applied::Suspended => Repair::OnResumption,

@@ -13,7 +13,7 @@ use crate::{
         odoo::{OdooInstance, OdooOAuthProvider, OdooSignIn, OdooUser},
         openstack::ProjectQuota,
     },
-    domain::{CreatedResource, OfferKind, QuotaKind, Role, Step, StepFailure},
+    domain::{CreatedResource, OdooModule, OfferKind, QuotaKind, Role, Step, StepFailure},
     jobs::ClaimedJob,
 };
 
@@ -53,6 +53,7 @@ fn generated_keys(offer: OfferKind) -> &'static [&'static str] {
     }
 }
 
+/// What every shop or training space has, whatever its plan.
 fn odoo_modules(offer: OfferKind) -> &'static [&'static str] {
     match offer {
         OfferKind::Training => &["website_slides", "auth_oidc"],
@@ -206,14 +207,7 @@ impl ProvisioningRunner {
                     .await?;
                 Ok(vec![created("odoo", "database", instance)])
             }
-            Step::OdooModules => {
-                let odoo = self.odoo_instance(ctx).await?;
-                self.backends
-                    .odoo
-                    .ensure_modules(&odoo, odoo_modules(ctx.offer))
-                    .await?;
-                Ok(Vec::new())
-            }
+            Step::OdooModules => self.odoo_modules(ctx).await,
             Step::OdooWebsite => {
                 self.backends
                     .odoo
@@ -638,4 +632,32 @@ fn secret_value<'a>(secrets: &'a BTreeMap<String, String>, key: &str) -> Result<
         .get(key)
         .map(String::as_str)
         .ok_or_else(|| StepFailure::permanent(format!("vault: the service secret has no {key}")))
+}
+
+impl ProvisioningRunner {
+    /// Installs what every such service has, the plan's modules and those
+    /// added; uninstalls Bibind's modules no longer wanted; records what
+    /// the Odoo now has and which change of modules that applied.
+    async fn odoo_modules(&self, ctx: &SubscriptionContext) -> StepResult {
+        let odoo = self.odoo_instance(ctx).await?;
+        let wanted: Vec<&str> = odoo_modules(ctx.offer)
+            .iter()
+            .copied()
+            .chain(ctx.modules.iter().map(|module| module.technical_name()))
+            .collect();
+        self.backends.odoo.ensure_modules(&odoo, &wanted).await?;
+        let unwanted: Vec<&str> = OdooModule::of(ctx.offer)
+            .filter(|module| !ctx.modules.contains(module))
+            .map(OdooModule::technical_name)
+            .collect();
+        self.backends.odoo.uninstall_modules(&odoo, &unwanted).await?;
+        let states: Vec<(OdooModule, bool)> = OdooModule::of(ctx.offer)
+            .map(|module| (module, ctx.modules.contains(&module)))
+            .collect();
+        self.control
+            .record_modules_applied(ctx.id, &states, Some(ctx.modules_version))
+            .await
+            .map_err(database_failure)?;
+        Ok(Vec::new())
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 
 use crate::{
-    domain::{LocalizedText, Offer, OfferKind, Plan, PlanCode, Quotas},
+    domain::{LocalizedText, OdooModule, Offer, OfferKind, Plan, PlanCode, PlanModules, Quotas},
     Control, Error, Result,
 };
 
@@ -26,6 +26,8 @@ pub(crate) struct PlanRow {
     pub(crate) openstack_ram_mib: i32,
     pub(crate) openstack_instances: i32,
     pub(crate) requires_approval: bool,
+    pub(crate) included_modules: Vec<String>,
+    pub(crate) optional_modules: Vec<String>,
 }
 
 /// How long a replica serves the catalog from memory. Plan changes made on
@@ -103,7 +105,8 @@ impl Control {
             PlanRow,
             r#"SELECT offer_kind AS "offer_kind: OfferKind", code, name_en, name_fr, monthly_price_cents,
                       cpu_millicores, memory_mib, storage_gib, seats, devices, backup_retention_days,
-                      openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval
+                      openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval,
+                      included_modules, optional_modules
                  FROM plans
                 WHERE retired_at IS NULL OR retired_at > $1
                 ORDER BY position, code"#,
@@ -161,7 +164,8 @@ pub(crate) async fn plan_by_id(tx: &mut sqlx::PgConnection, id: uuid::Uuid) -> R
         PlanRow,
         r#"SELECT offer_kind AS "offer_kind: OfferKind", code, name_en, name_fr, monthly_price_cents,
                   cpu_millicores, memory_mib, storage_gib, seats, devices, backup_retention_days,
-                  openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval
+                  openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval,
+                  included_modules, optional_modules
              FROM plans WHERE id = $1"#,
         id,
     )
@@ -213,8 +217,19 @@ impl TryFrom<PlanRow> for Plan {
                 openstack_instances: non_negative(row.openstack_instances, "openstack_instances")?,
             },
             requires_approval: row.requires_approval,
+            modules: PlanModules {
+                included: stored_modules(&row.included_modules)?,
+                optional: stored_modules(&row.optional_modules)?,
+            },
         })
     }
+}
+
+fn stored_modules(codes: &[String]) -> Result<Vec<OdooModule>> {
+    codes
+        .iter()
+        .map(|code| OdooModule::parse(code).ok_or_else(|| invalid("plans", &format!("module {code:?}"))))
+        .collect()
 }
 
 #[cfg(test)]

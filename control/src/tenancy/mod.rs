@@ -9,6 +9,7 @@ pub(crate) mod catalog;
 pub mod devices;
 pub mod limits;
 pub mod members;
+pub mod modules;
 pub mod organizations;
 pub(crate) mod pages;
 pub mod plan_review;

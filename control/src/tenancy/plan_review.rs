@@ -67,7 +67,7 @@ impl Control {
                     PlanStep::Change {
                         subscription_id: current.id.to_string(),
                         version: current.version,
-                        from: current.plan.clone(),
+                        from: Box::new(current.plan.clone()),
                     }
                 };
                 let refusal = if org.state.open_for_business() && current.state.allows_plan_change() {

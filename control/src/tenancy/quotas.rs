@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        Device, LocalizedText, OfferKind, Plan, QuotaKind, QuotaUsage, Refusal, Role, SiteCheck,
-        SubscriptionState, SubscriptionView,
+        Device, LocalizedText, ModuleView, OdooModule, OfferKind, Plan, QuotaKind, QuotaUsage, Refusal, Role,
+        SiteCheck, SubscriptionState, SubscriptionView,
     },
     infra::store::stored_json,
     tenancy::catalog::{plan_by_id, PlanRow},
@@ -53,6 +53,12 @@ pub(crate) struct LiveSubscription {
     pub observed_at: Option<String>,
     /// Whether its site answered the reconciler's last check.
     pub site_check: Option<SiteCheck>,
+    /// The modules its customer added.
+    pub added_modules: Vec<OdooModule>,
+    /// Which of Bibind's modules its Odoo has, as the engine last saw.
+    pub installed_modules: HashMap<OdooModule, bool>,
+    /// Its modules changed since the engine last applied them.
+    pub modules_pending: bool,
 }
 
 impl LiveSubscription {
@@ -95,6 +101,8 @@ impl LiveSubscription {
             measured_at: self.observed_at.clone(),
             version: self.version,
             progress: None,
+            modules: self.modules(),
+            modules_changing: self.modules_pending,
             site_url: None,
             // What was last seen of a site that is no longer live is not news.
             site_check: self
@@ -116,6 +124,22 @@ impl LiveSubscription {
                 u32::try_from(consumed.div_ceil(quota.consumption_units())).unwrap_or(u32::MAX)
             }),
         }
+    }
+
+    /// What its plan includes or offers of Bibind's modules, in order.
+    fn modules(&self) -> Vec<ModuleView> {
+        let plan = &self.plan.modules;
+        let wanted = plan.wanted(&self.added_modules);
+        OdooModule::ALL
+            .into_iter()
+            .filter(|module| plan.included.contains(module) || plan.optional.contains(module))
+            .map(|module| ModuleView {
+                module,
+                included: plan.included.contains(&module),
+                wanted: wanted.contains(&module),
+                installed: self.installed_modules.get(&module).copied(),
+            })
+            .collect()
     }
 
     pub fn devices_used(&self) -> u32 {
@@ -162,6 +186,12 @@ struct SubscriptionRow {
     /// JSON of the site's [`SiteProblem`], if any, and since when, if checked.
     site_problem: Option<String>,
     site_since: Option<String>,
+    included_modules: Vec<String>,
+    optional_modules: Vec<String>,
+    modules_pending: bool,
+    added_modules: Vec<String>,
+    /// JSON `[[module, installed], …]`.
+    module_states: String,
 }
 
 /// The organization's subscriptions that are not closed, in offer order,
@@ -177,6 +207,12 @@ pub(crate) async fn live_subscriptions(
                   p.offer_kind AS "offer_kind: OfferKind", p.code, p.name_en, p.name_fr, p.monthly_price_cents,
                   p.cpu_millicores, p.memory_mib, p.storage_gib, p.seats, p.devices, p.backup_retention_days,
                   p.openstack_vcpus, p.openstack_ram_mib, p.openstack_instances, p.requires_approval,
+                  p.included_modules, p.optional_modules,
+                  s.modules_version <> s.modules_applied AS "modules_pending!",
+                  ARRAY(SELECT m.module FROM subscription_modules m WHERE m.subscription_id = s.id ORDER BY m.module)
+                    AS "added_modules!",
+                  (SELECT coalesce(json_agg(json_build_array(m.module, m.installed)), '[]')
+                     FROM odoo_module_states m WHERE m.subscription_id = s.id)::text AS "module_states!",
                   (SELECT coalesce(json_agg(json_build_array(q.quota, q.value)), '[]')
                      FROM quota_overrides q WHERE q.subscription_id = s.id)::text AS "override_list!",
                   (SELECT coalesce(json_agg(json_build_array(d.id, d.name, to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
@@ -217,8 +253,11 @@ pub(crate) async fn live_subscriptions(
             openstack_ram_mib: row.openstack_ram_mib,
             openstack_instances: row.openstack_instances,
             requires_approval: row.requires_approval,
+            included_modules: row.included_modules,
+            optional_modules: row.optional_modules,
         }
         .into_offer_plan()?;
+        let states: Vec<(String, bool)> = stored_json(&row.module_states)?;
         let pending_plan = match row.pending_plan_id {
             Some(pending) => Some(plan_by_id(conn, pending).await?.1),
             None => None,
@@ -275,6 +314,17 @@ pub(crate) async fn live_subscriptions(
                 }),
                 (None, _) => None,
             },
+            // A module Bibind no longer offers is no longer shown.
+            added_modules: row
+                .added_modules
+                .iter()
+                .filter_map(|code| OdooModule::parse(code))
+                .collect(),
+            installed_modules: states
+                .into_iter()
+                .filter_map(|(code, installed)| Some((OdooModule::parse(&code)?, installed)))
+                .collect(),
+            modules_pending: row.modules_pending,
         });
     }
     Ok(subscriptions)

@@ -228,6 +228,8 @@ fn plan_echo(form: &PlanForm) -> Vec<(&'static str, String)> {
         ("openstack_vcpus", form.openstack_vcpus.clone()),
         ("openstack_ram_mib", form.openstack_ram_mib.clone()),
         ("openstack_instances", form.openstack_instances.clone()),
+        ("included_modules", form.included_modules.clone()),
+        ("optional_modules", form.optional_modules.clone()),
     ];
     if let Some(on) = &form.requires_approval {
         echo.push(("requires_approval", on.clone()));

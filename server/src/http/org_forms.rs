@@ -9,7 +9,10 @@ use app::{
     routes::{self, pattern},
 };
 use axum::{extract::Path, response::Response, routing::post, Router};
-use control::domain::{DeviceName, FieldProblem, NewInvitation, Refusal, Role};
+use control::{
+    domain::{DeviceName, FieldProblem, NewInvitation, Refusal, Role},
+    tenancy::modules::ModuleChange,
+};
 use serde::Deserialize;
 
 use super::{
@@ -28,6 +31,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route(pattern::CANCEL_SUBSCRIPTION, post(cancel))
         .route(pattern::REGISTER_DEVICE, post(register_device))
         .route(pattern::REMOVE_DEVICE, post(remove_device))
+        .route(pattern::CHANGE_MODULE, post(change_module))
         .route(pattern::ACCEPT_INVITATION, post(accept_invitation))
 }
 
@@ -212,6 +216,24 @@ async fn remove_device(
             .control
             .remove_device(&caller, &slug, subscription, device);
         done_at(removed.await, &back)
+    })
+    .await
+}
+
+async fn change_module(
+    Path((slug, id, module, change)): Path<(String, String, String, String)>,
+    post: Post<NoFields>,
+) -> Response {
+    let back = routes::modules(&slug);
+    post.submit(post.form(&back), async |caller| {
+        let (Ok(subscription), Ok(change)) = (id_in_path(&id), change.parse::<ModuleChange>()) else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let changed = post
+            .state
+            .control
+            .change_module(&caller, &slug, subscription, &module, change);
+        done_at(changed.await, &back)
     })
     .await
 }

@@ -20,6 +20,7 @@ mod provisioning;
 mod real_backend_faults;
 mod reconcile;
 mod replicas;
+mod shop_modules;
 mod signin;
 mod tenancy;
 mod tenancy_matrix;

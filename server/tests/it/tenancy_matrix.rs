@@ -579,6 +579,12 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             org_managers,
         ),
         entry(
+            "/orgs/{slug}/modules",
+            "GET",
+            format!("/orgs/{ACME}/modules"),
+            org_managers,
+        ),
+        entry(
             "/orgs/{slug}/audit",
             "GET",
             format!("/orgs/{ACME}/audit"),
@@ -697,6 +703,12 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             "/orgs/{slug}/subscriptions/{id}/devices/{device}/remove",
             "POST",
             format!("/orgs/{ACME}/subscriptions/{sub}/devices/{nobody}/remove"),
+            org_form,
+        ),
+        entry(
+            "/orgs/{slug}/subscriptions/{id}/modules/{module}/{change}",
+            "POST",
+            format!("/orgs/{ACME}/subscriptions/{sub}/modules/website_blog/add"),
             org_form,
         ),
         // The admin portal.

@@ -526,6 +526,8 @@ fn plan_form(code: &str, seats: &str) -> PlanForm {
         openstack_ram_mib: "0".into(),
         openstack_instances: "0".into(),
         requires_approval: None,
+        included_modules: "website_slides_forum".into(),
+        optional_modules: "website_slides_survey, website_blog".into(),
     }
 }
 

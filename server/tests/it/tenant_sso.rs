@@ -10,6 +10,7 @@ use reqwest::{header, StatusCode, Url};
 use support::{
     browser::{create_identity, csrf_token_in, unique_email, Browser, Person, PASSWORD},
     env,
+    odoo::odoo_admin_call,
     provisioning::Harness,
 };
 
@@ -551,40 +552,6 @@ async fn the_shop_owner_signs_in_to_odoo_through_the_portal_and_an_archived_user
         refused.contains("You do not have access to this database"),
         "{refused}"
     );
-}
-
-/// `execute_kw` on the tenant's Odoo as its admin (external API): the result.
-async fn odoo_admin_call(
-    harness: &Harness,
-    instance: &str,
-    model: &str,
-    method: &str,
-    args: serde_json::Value,
-    kwargs: serde_json::Value,
-) -> serde_json::Value {
-    let secrets = harness
-        .stack
-        .backends
-        .vault
-        .read_secret(instance, "service")
-        .await
-        .unwrap()
-        .expect("the service secret");
-    let body = serde_json::json!({
-        "jsonrpc": "2.0", "method": "call", "id": 1,
-        "params": {"service": "object", "method": "execute_kw",
-                   "args": [instance, 2, secrets["odoo_admin_password"], model, method, args, kwargs]},
-    });
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/jsonrpc", harness.stack.urls.odoo))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["result"].clone()
 }
 
 /// Archives the Odoo user `login` through Odoo's external API, as its admin.

@@ -189,6 +189,20 @@ fn PlanFields(
             text(kind.as_str(), label, value(kind.as_str(), &quota_value(kind)))
         })
         .collect_view();
+    // Each known module's code, with its name and the offers it serves.
+    let known_modules = control::domain::OdooModule::ALL
+        .into_iter()
+        .map(|module| {
+            let offers: Vec<&str> = OfferKind::ALL
+                .into_iter()
+                .filter(|offer| module.serves(*offer))
+                .map(|offer| t(offer_label(offer)))
+                .collect();
+            let name = t(crate::pages::labels::module_text(module).0);
+            format!("{} ({name}, {})", module.technical_name(), offers.join(" / "))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
     let approval = if refused {
         query.get("requires_approval").is_some()
     } else {
@@ -211,6 +225,11 @@ fn PlanFields(
                 {text("monthly_price", t(Msg::PlanFieldPrice).to_owned(), value("monthly_price", &initial.monthly_price))}
             </div>
             <div class="grid grid-cols-1 gap-3 sm:grid-cols-3">{quotas}</div>
+            <div class="grid grid-cols-1 gap-3 sm:grid-cols-2">
+                {text("included_modules", t(Msg::PlanFieldIncludedModules).to_owned(), value("included_modules", &initial.included_modules))}
+                {text("optional_modules", t(Msg::PlanFieldOptionalModules).to_owned(), value("optional_modules", &initial.optional_modules))}
+            </div>
+            <p class="text-xs text-slate-600" data-known-modules>{t(Msg::PlanFieldModulesHint)}" "{known_modules}</p>
             <label class="flex items-center gap-2 text-sm">
                 <input type="checkbox" name="requires_approval" value="on" checked=approval />
                 {t(Msg::PlanFieldApproval)}

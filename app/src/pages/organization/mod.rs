@@ -5,6 +5,7 @@
 //! offered, and the server refuses it anyway.
 
 mod members;
+mod modules;
 #[cfg(feature = "ssr")]
 mod rendered;
 mod services;
@@ -13,7 +14,7 @@ mod subscriptions;
 
 use control::domain::{MemberView, OrganizationOverview, Permission, Refusal};
 use leptos::{
-    either::{Either, EitherOf3},
+    either::{Either, EitherOf4},
     prelude::*,
 };
 use leptos_meta::Title;
@@ -37,6 +38,7 @@ use crate::{
     pages::labels::{organization_state_label, role_label},
 };
 use members::MembersSection;
+use modules::ModulesSection;
 use services::AddService;
 use subscriptions::Cards;
 
@@ -50,6 +52,7 @@ impl Section {
             Section::Overview => Msg::OrgTabOverview,
             Section::Members => Msg::OrgMembers,
             Section::Services => Msg::OrgAddService,
+            Section::Modules => Msg::OrgTabModules,
         }
     }
 }
@@ -194,16 +197,17 @@ fn details(data: OrganizationPageData, query: &ParamsMap) -> impl IntoView {
                 device_problem: refusal.as_ref().and_then(|refusal| refusal.problem_of("name")),
                 typed_device: query.get("device").unwrap_or_default(),
             };
-            EitherOf3::A(view! {
+            EitherOf4::A(view! {
                 <h2 id="subscriptions" class="mt-8 text-xl font-semibold">{t(Msg::OrgSubscriptions)}</h2>
                 {cards.view(subscriptions, &catalog)}
                 {role.allows(Permission::SeeMembers).then(|| members_summary.view(&org.slug))}
             })
         }
-        Section::Members => EitherOf3::B(
+        Section::Members => EitherOf4::B(
             view! { <MembersSection members invitations viewer_id role refusal=refusal.clone() /> },
         ),
-        Section::Services => EitherOf3::C(view! { <AddService offers=catalog subscriptions /> }),
+        Section::Services => EitherOf4::C(view! { <AddService offers=catalog subscriptions /> }),
+        Section::Modules => EitherOf4::D(view! { <ModulesSection subscriptions /> }),
     };
     view! {
         <h1 id="org-title" class=format!("{PAGE_TITLE} wrap-anywhere")>{org.name}</h1>

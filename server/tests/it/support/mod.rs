@@ -7,6 +7,7 @@
 pub mod backends;
 pub mod browser;
 pub mod mail;
+pub mod odoo;
 pub mod process;
 pub mod provisioning;
 pub mod proxy;
