@@ -1,9 +1,11 @@
 //! Simulators of the systems Bibind drives that cannot run here. Each is a
 //! stateful axum router written from the system's public API documentation;
 //! the `sim` binary serves them, and tests serve them in-process on port 0
-//! ([`serve`]) so that `control`'s real clients reach them over HTTP.
+//! ([`serve`]) so that `control`'s real clients reach them over HTTP. [`dns`]
+//! is the exception: a DNS server of its own, for resolvers.
 
 pub mod awx;
+pub mod dns;
 pub mod faults;
 pub mod gitlab;
 pub mod kubernetes;

@@ -26,6 +26,8 @@ enum Command {
     Awx(sim::awx::Options),
     /// GitLab's REST API v4: groups (delayed deletion) and deploy tokens.
     Gitlab(sim::gitlab::Options),
+    /// An authoritative DNS server (TXT and CNAME records) over UDP and TCP.
+    Dns(sim::dns::Options),
 }
 
 #[tokio::main]
@@ -43,6 +45,7 @@ async fn main() -> ExitCode {
         Command::Odoo(options) => sim::odoo::run(options).await,
         Command::Awx(options) => sim::awx::run(options).await,
         Command::Gitlab(options) => sim::gitlab::run(options).await,
+        Command::Dns(options) => sim::dns::run(options).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,7 +10,7 @@ use std::{
 use serde_json::{json, Map, Value};
 
 use super::{
-    defaults,
+    custom, defaults,
     kinds::{self, Generation, Kind},
     metrics, quota,
     selectors::{FieldSelector, LabelSelector},
@@ -184,8 +184,9 @@ impl Cluster {
             .take(limit)
             .map(|(_, object)| {
                 let mut item = (*object).clone();
-                if let Some(fields) = item.as_object_mut() {
-                    // The API server leaves these out of list items.
+                // The API server leaves these out of built-in kinds' list
+                // items; custom resources are stored and listed whole.
+                if let Some(fields) = item.as_object_mut().filter(|_| !kind.custom) {
                     fields.remove("kind");
                     fields.remove("apiVersion");
                 }
@@ -235,6 +236,7 @@ impl Cluster {
         if !body.is_object() {
             return Err(ApiError::bad_request("the request body must be a JSON object"));
         }
+        custom::check_kind_named(kind, body)?;
         if let Some(found) = body.get("kind").and_then(Value::as_str) {
             if found != kind.kind {
                 return Err(ApiError::bad_request(format!(
@@ -261,6 +263,7 @@ impl Cluster {
     }
 
     fn validate(kind: &Kind, name: &str, object: &Value) -> Result<(), ApiError> {
+        let schema_causes = custom::missing_required(kind, object);
         let mut causes: Vec<(&str, String)> = Vec::new();
         let label_named = matches!(kind.plural, "namespaces" | "services");
         if label_named && !is_dns_label(name) {
@@ -292,6 +295,11 @@ impl Cluster {
                 ));
             }
         }
+        causes.extend(
+            schema_causes
+                .iter()
+                .map(|(field, message)| (field.as_str(), message.clone())),
+        );
         if causes.is_empty() {
             Ok(())
         } else {
@@ -498,17 +506,7 @@ impl Cluster {
     ) -> Result<Value, ApiError> {
         let key = Self::key(kind, namespace, name);
         let stored = self.get(kind, namespace, name)?;
-        Self::check_body(kind, namespace, &object)?;
-        let body_name = name_of(&object);
-        if body_name != name {
-            return Err(ApiError::bad_request(format!(
-                "the name of the object ({body_name}) does not match the name on the URL ({name})"
-            )));
-        }
-        let wanted_version = object["metadata"]["resourceVersion"].as_str().unwrap_or("");
-        if !wanted_version.is_empty() && wanted_version != stored["metadata"]["resourceVersion"] {
-            return Err(ApiError::conflict(kind, name));
-        }
+        Self::check_write(kind, namespace, name, &object, &stored)?;
         Self::validate(kind, name, &object)?;
         object["kind"] = json!(kind.kind);
         object["apiVersion"] = json!(kind.api_version());
@@ -558,6 +556,7 @@ impl Cluster {
             Generation::None => false,
             Generation::Spec => spec_changed,
             Generation::SpecOrAnnotations => spec_changed || annotations_changed,
+            Generation::NonMetadata => without_metadata(&object) != without_metadata(&stored),
         };
         if bump {
             let generation = stored["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
@@ -571,6 +570,58 @@ impl Cluster {
         object["metadata"]["resourceVersion"] = json!(self.next_revision());
         self.objects.insert(key, object);
         self.settle(namespace);
+        self.get(kind, namespace, name)
+    }
+
+    /// What a write to an existing object must agree with: the body's kind
+    /// and namespace, its name (the URL's) and, when given, its resourceVersion.
+    fn check_write(
+        kind: &Kind,
+        namespace: &str,
+        name: &str,
+        object: &Value,
+        stored: &Value,
+    ) -> Result<(), ApiError> {
+        Self::check_body(kind, namespace, object)?;
+        let body_name = name_of(object);
+        if body_name != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        let wanted_version = object["metadata"]["resourceVersion"].as_str().unwrap_or("");
+        if !wanted_version.is_empty() && wanted_version != stored["metadata"]["resourceVersion"] {
+            return Err(ApiError::conflict(kind, name));
+        }
+        Ok(())
+    }
+
+    /// PUT of `…/status`, and PATCH once applied to the whole object: only
+    /// the status changes, metadata and spec stay the stored ones (the
+    /// status strategy of custom resources).
+    pub fn update_status(
+        &mut self,
+        kind: &'static Kind,
+        namespace: &str,
+        name: &str,
+        object: Value,
+    ) -> Result<Value, ApiError> {
+        let stored = self.get(kind, namespace, name)?;
+        Self::check_write(kind, namespace, name, &object, &stored)?;
+        let mut updated = stored.clone();
+        match object.get("status").filter(|status| !status.is_null()) {
+            Some(status) => updated["status"] = status.clone(),
+            None => {
+                if let Some(fields) = updated.as_object_mut() {
+                    fields.remove("status");
+                }
+            }
+        }
+        if updated == stored {
+            return Ok(stored);
+        }
+        updated["metadata"]["resourceVersion"] = json!(self.next_revision());
+        self.objects.insert(Self::key(kind, namespace, name), updated);
         self.get(kind, namespace, name)
     }
 
@@ -711,6 +762,13 @@ impl Cluster {
             self.objects.insert(key, Value::Object(claim));
         }
     }
+}
+
+/// The object without its `metadata`, what custom resources' generation follows.
+fn without_metadata(object: &Value) -> Map<String, Value> {
+    let mut fields = object.as_object().cloned().unwrap_or_default();
+    fields.remove("metadata");
+    fields
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ use super::{
 
 /// The verbs every stored kind answers (no watch, no deletecollection).
 const STORED_VERBS: [&str; 6] = ["create", "delete", "get", "list", "patch", "update"];
-const SCALE_VERBS: [&str; 3] = ["get", "patch", "update"];
+/// The verbs of `scale` and `status` subresources.
+const SUBRESOURCE_VERBS: [&str; 3] = ["get", "patch", "update"];
 const READ_VERBS: [&str; 2] = ["get", "list"];
 
 /// A resource served from what the workloads imply (see `metrics`), not stored.
@@ -136,7 +137,13 @@ fn resource_list(group: &str, version: &str) -> Option<Value> {
         if kind.scalable {
             resources.push(json!({
                 "name": format!("{}/scale", kind.plural), "singularName": "", "namespaced": kind.namespaced,
-                "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": SCALE_VERBS,
+                "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": SUBRESOURCE_VERBS,
+            }));
+        }
+        if kind.serves_status {
+            resources.push(json!({
+                "name": format!("{}/status", kind.plural), "singularName": "", "namespaced": kind.namespaced,
+                "kind": kind.kind, "verbs": SUBRESOURCE_VERBS,
             }));
         }
     }
@@ -171,6 +178,9 @@ fn stored(kind: &Kind) -> Value {
     });
     if !kind.short_names.is_empty() {
         resource["shortNames"] = json!(kind.short_names);
+    }
+    if !kind.categories.is_empty() {
+        resource["categories"] = json!(kind.categories);
     }
     resource
 }

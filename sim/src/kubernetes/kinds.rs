@@ -13,6 +13,10 @@ pub enum Generation {
     Spec,
     /// 1 on create, +1 when the spec or the annotations change (Deployment).
     SpecOrAnnotations,
+    /// 1 on create, +1 when anything but `metadata` changes: apiextensions'
+    /// strategy for custom resources (with a status subresource, status
+    /// never changes through the main resource, so in effect the spec).
+    NonMetadata,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -24,12 +28,21 @@ pub struct Kind {
     pub kind: &'static str,
     /// Discovery's `shortNames` (`kubectl get deploy`).
     pub short_names: &'static [&'static str],
+    /// Discovery's `categories` (`kubectl get cert-manager`).
+    pub categories: &'static [&'static str],
     pub namespaced: bool,
     pub generation: Generation,
     /// Has a status subresource: create clears it, main writes keep it.
     pub has_status: bool,
+    /// `…/{name}/status` is served (GET, PUT, PATCH): only for kinds whose
+    /// status no simulated controller writes, so tests can play the controller.
+    pub serves_status: bool,
     /// Has the `scale` subresource (autoscaling/v1 `Scale`).
     pub scalable: bool,
+    /// Served from a CustomResourceDefinition (apiextensions-apiserver): no
+    /// strategic merge patch, list items keep `kind`/`apiVersion`, the body
+    /// must name its kind, the schema's `required` fields are checked.
+    pub custom: bool,
     /// A DELETE answers the object, not a `Status` (the registry's `ReturnDeletedObject`).
     pub returns_deleted: bool,
     /// Where its lists merge under a strategic merge patch (k8s.io/api's struct tags).
@@ -65,16 +78,19 @@ const BASE: Kind = Kind {
     plural: "",
     kind: "",
     short_names: &[],
+    categories: &[],
     namespaced: true,
     generation: Generation::None,
     has_status: false,
+    serves_status: false,
     scalable: false,
+    custom: false,
     returns_deleted: false,
     schema: Schema::Object,
     operation: "",
 };
 
-pub static KINDS: [Kind; 13] = [
+pub static KINDS: [Kind; 14] = [
     Kind {
         plural: "namespaces",
         kind: "Namespace",
@@ -194,6 +210,20 @@ pub static KINDS: [Kind; 13] = [
         generation: Generation::Spec,
         has_status: true,
         operation: "ingress",
+        ..BASE
+    },
+    // cert-manager's CRD `certificates.cert-manager.io` (v1, status subresource).
+    Kind {
+        group: "cert-manager.io",
+        plural: "certificates",
+        kind: "Certificate",
+        short_names: &["cert", "certs"],
+        categories: &["cert-manager"],
+        generation: Generation::NonMetadata,
+        has_status: true,
+        serves_status: true,
+        custom: true,
+        operation: "certificate",
         ..BASE
     },
 ];

@@ -7,6 +7,7 @@
 
 mod auth;
 mod cluster;
+mod custom;
 mod defaults;
 mod discovery;
 mod kinds;
@@ -148,6 +149,19 @@ async fn version(State(simulator): State<Simulator>) -> Response {
 enum Subresource {
     /// `…/{name}/scale` of a Deployment or StatefulSet.
     Scale,
+    /// `…/{name}/status` of a kind that [`Kind::serves_status`].
+    Status,
+}
+
+impl Subresource {
+    /// The subresource `name` of `kind`, when the simulator serves it.
+    fn of(kind: &Kind, name: &str) -> Option<Self> {
+        match name {
+            "scale" if kind.scalable => Some(Self::Scale),
+            "status" if kind.serves_status => Some(Self::Status),
+            _ => None,
+        }
+    }
 }
 
 /// A request resolved against the kind table.
@@ -160,7 +174,7 @@ struct Target {
 }
 
 /// `/api/v1/…` or `/apis/{group}/{version}/…`, then
-/// `[namespaces/{ns}/]{plural}[/{name}[/scale]]`.
+/// `[namespaces/{ns}/]{plural}[/{name}[/scale|/status]]`.
 fn resolve(path: &str) -> Result<Target, ApiError> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, version, rest) = match segments.as_slice() {
@@ -179,13 +193,11 @@ fn resolve(path: &str) -> Result<Target, ApiError> {
         [plural] => target(lookup(plural)?, None, None),
         ["namespaces", namespace, plural] => target(lookup(plural)?, Some(namespace), None),
         ["namespaces", namespace, plural, name] => target(lookup(plural)?, Some(namespace), Some(name)),
-        ["namespaces", namespace, plural, name, "scale"] => {
+        ["namespaces", namespace, plural, name, subresource] => {
             let kind = lookup(plural)?;
-            if !kind.scalable {
-                return Err(ApiError::no_route());
-            }
+            let subresource = Subresource::of(kind, subresource).ok_or_else(ApiError::no_route)?;
             Target {
-                subresource: Some(Subresource::Scale),
+                subresource: Some(subresource),
                 ..target(kind, Some(namespace), Some(name))
             }
         }
@@ -228,7 +240,9 @@ impl Verb {
         };
         let allowed = match target.subresource {
             None => true,
-            Some(Subresource::Scale) => matches!(verb, Self::Get | Self::Replace | Self::Patch),
+            Some(Subresource::Scale | Subresource::Status) => {
+                matches!(verb, Self::Get | Self::Replace | Self::Patch)
+            }
         };
         allowed.then_some(verb)
     }
@@ -282,12 +296,14 @@ enum PatchType {
 }
 
 impl PatchType {
-    /// Checked before anything else, as the API server does (415).
-    fn of(content_type: &str) -> Result<Self, ApiError> {
+    /// Checked before anything else, as the API server does (415); a
+    /// custom resource takes no strategic merge patch.
+    fn of(content_type: &str, kind: &Kind) -> Result<Self, ApiError> {
         match content_type {
             "application/json-patch+json" => Ok(Self::Json),
             "application/merge-patch+json" => Ok(Self::Merge),
-            "application/strategic-merge-patch+json" => Ok(Self::StrategicMerge),
+            "application/strategic-merge-patch+json" if !kind.custom => Ok(Self::StrategicMerge),
+            _ if kind.custom => Err(ApiError::unsupported_media_type_custom()),
             _ => Err(ApiError::unsupported_media_type()),
         }
     }
@@ -365,6 +381,7 @@ async fn dispatch(
     let operation = match target.subresource {
         None => format!("{}_{}", verb.name(), target.kind.operation),
         Some(Subresource::Scale) => format!("{}_{}_scale", verb.name(), target.kind.operation),
+        Some(Subresource::Status) => format!("{}_{}_status", verb.name(), target.kind.operation),
     };
     if let Some(status) = simulator.faults.failure(&operation).await {
         return ApiError::injected(status).into_response();
@@ -389,6 +406,7 @@ async fn dispatch(
     let answer = match target.subresource {
         None => perform(&simulator, &request),
         Some(Subresource::Scale) => perform_on_scale(&simulator, &request),
+        Some(Subresource::Status) => perform_on_status(&simulator, &request),
     };
     match answer {
         Ok((status, object)) => (status, Json(object)).into_response(),
@@ -453,7 +471,7 @@ fn perform(simulator: &Simulator, request: &Request<'_>) -> Result<(StatusCode, 
             ))
         }
         Verb::Patch => {
-            let patch_type = PatchType::of(request.content_type)?;
+            let patch_type = PatchType::of(request.content_type, kind)?;
             let patch = parse_body(request.body)?;
             let mut cluster = simulator.cluster();
             let current = cluster.get(kind, namespace, name)?;
@@ -481,7 +499,7 @@ fn perform_on_scale(simulator: &Simulator, request: &Request<'_>) -> Result<(Sta
             scale::write(&mut simulator.cluster(), kind, namespace, name, &wanted)?
         }
         Verb::Patch => {
-            let patch_type = PatchType::of(request.content_type)?;
+            let patch_type = PatchType::of(request.content_type, kind)?;
             let patch = parse_body(request.body)?;
             let mut cluster = simulator.cluster();
             let current = scale::of(&cluster.get(kind, namespace, name)?);
@@ -489,6 +507,30 @@ fn perform_on_scale(simulator: &Simulator, request: &Request<'_>) -> Result<(Sta
             scale::write(&mut cluster, kind, namespace, name, &wanted)?
         }
         _ => scale::of(&simulator.cluster().get(kind, namespace, name)?),
+    };
+    Ok((StatusCode::OK, answer))
+}
+
+/// `GET`, `PUT` and `PATCH` of an object's `status`: the whole object is
+/// read and written, of which only the status changes.
+fn perform_on_status(simulator: &Simulator, request: &Request<'_>) -> Result<(StatusCode, Value), ApiError> {
+    let kind = request.target.kind;
+    let namespace = request.target.namespace.as_deref().unwrap_or("");
+    let name = request.target.name.as_deref().unwrap_or("");
+    let answer = match request.verb {
+        Verb::Replace => {
+            let object = parse_body(request.body)?;
+            simulator.cluster().update_status(kind, namespace, name, object)?
+        }
+        Verb::Patch => {
+            let patch_type = PatchType::of(request.content_type, kind)?;
+            let patch = parse_body(request.body)?;
+            let mut cluster = simulator.cluster();
+            let current = cluster.get(kind, namespace, name)?;
+            let patched = patch_type.apply(current, patch, kind.schema)?;
+            cluster.update_status(kind, namespace, name, patched)?
+        }
+        _ => simulator.cluster().get(kind, namespace, name)?,
     };
     Ok((StatusCode::OK, answer))
 }

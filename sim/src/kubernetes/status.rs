@@ -172,7 +172,15 @@ impl ApiError {
         }
         details["causes"] = causes
             .iter()
-            .map(|(field, message)| json!({ "reason": "FieldValueInvalid", "message": message, "field": field }))
+            .map(|(field, message)| {
+                // field.ErrorTypeRequired's detail starts so; everything else here is invalid.
+                let reason = if message.starts_with("Required value") {
+                    "FieldValueRequired"
+                } else {
+                    "FieldValueInvalid"
+                };
+                json!({ "reason": reason, "message": message, "field": field })
+            })
             .collect();
         Self::new(
             422,
@@ -223,6 +231,16 @@ impl ApiError {
             415,
             "UnsupportedMediaType",
             "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json",
+        )
+    }
+
+    /// The 415 of a custom resource's PATCH: apiextensions-apiserver offers
+    /// no strategic merge patch, there being no Go struct tags to merge by.
+    pub fn unsupported_media_type_custom() -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
         )
     }
 

@@ -111,7 +111,7 @@ def test_discovery_lists_what_is_served(sim, kube):
     assert versions.server_address_by_client_cidrs[0].client_cidr == "0.0.0.0/0"
 
     groups = {group.name: group for group in client.ApisApi(kube).get_api_versions().groups}
-    assert set(groups) == {"apps", "batch", "networking.k8s.io", "metrics.k8s.io"}
+    assert set(groups) == {"apps", "batch", "networking.k8s.io", "cert-manager.io", "metrics.k8s.io"}
     assert groups["apps"].preferred_version.group_version == "apps/v1"
     assert client.AppsApi(kube).get_api_group().versions[0].version == "v1"
 
@@ -519,6 +519,50 @@ def test_jobs_policies_and_ingresses(kube, core):
     assert networking.delete_namespaced_ingress("shop", "edge")["status"] == "Success"
     body = raises(404, "NotFound", networking.read_namespaced_ingress, "shop", "edge")
     assert body["details"] == {"name": "shop", "group": "networking.k8s.io", "kind": "ingresses"}
+
+
+def test_cert_manager_certificates_are_custom_objects(kube, core, tmp_path):
+    tenant_namespace(core, "certs")
+    custom = client.CustomObjectsApi(kube)
+    where = {"group": "cert-manager.io", "version": "v1", "namespace": "certs", "plural": "certificates"}
+    created = custom.create_namespaced_custom_object(
+        **where,
+        body={"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+              "metadata": {"name": "shop-example-fr", "labels": {MANAGED_BY: "bibind"}},
+              "spec": {"secretName": "shop-example-fr-tls", "dnsNames": ["shop.example.fr"],
+                       "issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}}},
+    )
+    assert created["metadata"]["generation"] == 1
+    # The client patches custom objects with a merge patch.
+    patched = custom.patch_namespaced_custom_object(
+        **where, name="shop-example-fr", body={"spec": {"dnsNames": ["shop.example.fr", "www.shop.example.fr"]}}
+    )
+    assert patched["spec"]["dnsNames"] == ["shop.example.fr", "www.shop.example.fr"]
+    assert patched["metadata"]["generation"] == 2
+    ready = custom.patch_namespaced_custom_object_status(
+        **where, name="shop-example-fr", body={"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+    )
+    assert ready["status"]["conditions"][0]["type"] == "Ready"
+    listed = custom.list_namespaced_custom_object(**where, label_selector=f"{MANAGED_BY}=bibind")
+    assert [item["metadata"]["name"] for item in listed["items"]] == ["shop-example-fr"]
+    assert listed["items"][0]["kind"] == "Certificate"
+
+    # The DynamicClient finds the kind, and patches strategically by default:
+    # a custom resource refuses that, as on a real cluster.
+    discovered = dynamic.DynamicClient(kube, cache_file=str(tmp_path / "discovery.json"))
+    certificates = discovered.resources.get(api_version="cert-manager.io/v1", kind="Certificate")
+    assert certificates.short_names == ["cert", "certs"] and "status" in certificates.subresources
+    body = raises(415, "UnsupportedMediaType", certificates.patch,
+                  name="shop-example-fr", namespace="certs", body={"spec": {"dnsNames": []}})
+    assert body["message"].endswith(
+        "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+    )
+    merged = certificates.patch(name="shop-example-fr", namespace="certs", body={"spec": {"duration": "2160h"}},
+                                content_type="application/merge-patch+json")
+    assert merged.spec.duration == "2160h"
+
+    assert custom.delete_namespaced_custom_object(**where, name="shop-example-fr")["status"] == "Success"
+    raises(404, "NotFound", custom.get_namespaced_custom_object, **where, name="shop-example-fr")
 
 
 def test_consumption_is_read_from_pod_metrics_and_the_node_summary(sim, kube, core, apps):
