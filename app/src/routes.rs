@@ -38,6 +38,8 @@ pub mod pattern {
     pub const CHANGE_PLAN: &str = "/orgs/{slug}/subscriptions/{id}/plan";
     pub const CANCEL_SUBSCRIPTION: &str = "/orgs/{slug}/subscriptions/{id}/cancel";
     pub const REGISTER_DEVICE: &str = "/orgs/{slug}/subscriptions/{id}/devices";
+    pub const ADD_DOMAIN: &str = "/orgs/{slug}/subscriptions/{id}/domain";
+    pub const DOMAIN_ACTION: &str = "/orgs/{slug}/subscriptions/{id}/domain/{action}";
     pub const CHANGE_MODULE: &str = "/orgs/{slug}/subscriptions/{id}/modules/{module}/{change}";
     pub const REMOVE_DEVICE: &str = "/orgs/{slug}/subscriptions/{id}/devices/{device}/remove";
     /// The subscription's provisioning progress, as server-sent events.
@@ -197,6 +199,16 @@ pub fn services(slug: &str) -> String {
 /// The modules of the organization's shop and training space.
 pub fn modules(slug: &str) -> String {
     fill(pattern::MODULES, &[slug])
+}
+
+/// Claims an own domain for a subscription.
+pub fn add_domain(slug: &str, subscription: &str) -> String {
+    fill(pattern::ADD_DOMAIN, &[slug, subscription])
+}
+
+/// Checks (`check`) or gives up (`remove`) a subscription's own domain.
+pub fn domain_action(slug: &str, subscription: &str, action: &str) -> String {
+    fill(pattern::DOMAIN_ACTION, &[slug, subscription, action])
 }
 
 /// Adds (`add`) or removes (`remove`) a module of a subscription.
@@ -462,6 +474,8 @@ mod tests {
             (pattern::MEMBERS, members(slug)),
             (pattern::SERVICES, services(slug)),
             (pattern::MODULES, modules(slug)),
+            (pattern::ADD_DOMAIN, add_domain(slug, id)),
+            (pattern::DOMAIN_ACTION, domain_action(slug, id, "check")),
             (
                 pattern::CHANGE_MODULE,
                 change_module(slug, id, control::domain::OdooModule::Blog, "add"),

@@ -15,3 +15,17 @@ pub struct Caller {
     pub request_id: Option<String>,
     pub ip: Option<IpAddr>,
 }
+
+impl Caller {
+    /// The control plane acting on its own (the engine, the reconciler):
+    /// `system` in the audit trail, `what` saying which part.
+    pub fn system(what: &str) -> Self {
+        Self {
+            identity_id: "system".into(),
+            email: what.into(),
+            email_verified: false,
+            request_id: None,
+            ip: None,
+        }
+    }
+}

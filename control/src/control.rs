@@ -35,6 +35,8 @@ pub struct Parts {
     pub(crate) platform_limits: crate::tenancy::limits::PlatformLimits,
     /// Where tenants' applications are, when this portal provisions them.
     pub(crate) sites: Option<crate::domain::Sites>,
+    /// Checks owners' DNS records for their own domains.
+    pub(crate) dns: Option<crate::infra::dns::DnsChecker>,
 }
 
 impl std::ops::Deref for Control {
@@ -60,6 +62,7 @@ impl Control {
             throttle_limits: crate::identity::throttle::ThrottleLimits::default(),
             platform_limits: crate::tenancy::limits::PlatformLimits::default(),
             sites: None,
+            dns: None,
         }))
     }
 
@@ -93,6 +96,11 @@ impl Control {
     /// Where the tenants' applications are: their pages link them.
     pub fn with_sites(self, sites: crate::domain::Sites) -> Self {
         self.with(|parts| parts.sites = Some(sites))
+    }
+
+    /// How owners' own domains are checked.
+    pub fn with_dns(self, dns: crate::infra::dns::DnsChecker) -> Self {
+        self.with(|parts| parts.dns = Some(dns))
     }
 
     /// Makes new organizations wait for a platform admin's approval.

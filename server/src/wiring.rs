@@ -48,6 +48,7 @@ pub async fn control_plane_on(config: &Config, clock: Arc<dyn Clock>) -> Result<
         control = control.with_hydra(Hydra::new(&hydra.admin_url)?);
         if let Some(provisioning) = &config.provisioning {
             control = control.with_sites(provisioning.settings(&hydra.public_url).sites());
+            control = control.with_dns(provisioning.dns_checker()?);
         }
     }
     Ok(control)

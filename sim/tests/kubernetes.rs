@@ -114,6 +114,7 @@ fn web() -> Workload {
         replicas: 2,
         port: 8069,
         host: Some("acme.shop.example".to_owned()),
+        custom_host: None,
         closed_paths: vec!["/web/database".to_owned()],
         env_secret: Some("web-env".to_owned()),
         storage_gib: None,
@@ -129,6 +130,7 @@ fn database() -> Workload {
         replicas: 1,
         port: 5432,
         host: None,
+        custom_host: None,
         closed_paths: Vec::new(),
         env_secret: None,
         storage_gib: Some(5),
@@ -1233,4 +1235,177 @@ async fn kubectl_patches_and_scales_as_on_a_real_cluster() {
         .is_some_and(|resources| resources.iter().any(|resource| resource["name"] == "namespaces")));
     let (_, groups) = harness.get("/apis").await;
     assert_eq!(groups["kind"], "APIGroupList");
+}
+
+/// cert-manager's `Certificate`, reached as a controller does with kube's
+/// dynamic API, and served as kube-apiserver serves a CRD's objects.
+#[tokio::test]
+async fn cert_manager_certificates_are_served_as_custom_resources() {
+    use kube::{
+        api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams},
+        core::GroupVersionKind,
+        discovery::{self, Scope},
+    };
+
+    let harness = harness().await;
+    control::backends::install_tls_provider();
+    let mut config = kube::Config::new(harness.served.url().parse().expect("URL"));
+    // As `KubernetesClient`: an injected 503 reaches the caller, not kube's retries.
+    config.default_retry = false;
+    let client = kube::Client::try_from(config).expect("kube client");
+
+    // Discovery names the resource, as kubectl and kube's discovery read it.
+    let gvk = GroupVersionKind::gvk("cert-manager.io", "v1", "Certificate");
+    let (resource, capabilities) = discovery::pinned_kind(&client, &gvk)
+        .await
+        .expect("cert-manager.io/v1 Certificate discovered");
+    assert_eq!(resource.plural, "certificates");
+    assert_eq!(capabilities.scope, Scope::Namespaced);
+    let (_, listed) = harness.get("/apis/cert-manager.io/v1").await;
+    let names: Vec<&str> = listed["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|resource| resource["name"].as_str())
+        .collect();
+    assert_eq!(names, ["certificates", "certificates/status"]);
+    assert_eq!(listed["resources"][0]["shortNames"], json!(["cert", "certs"]));
+    assert_eq!(listed["resources"][0]["categories"], json!(["cert-manager"]));
+
+    let certificates: Api<DynamicObject> = Api::namespaced_with(client, "default", &resource);
+    let certificate = |name: &str, labels: Value| {
+        serde_json::from_value::<DynamicObject>(json!({
+            "apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+            "metadata": { "name": name, "labels": labels },
+            "spec": { "secretName": format!("{name}-tls"), "dnsNames": ["shop.example.fr"],
+                      "issuerRef": { "name": "letsencrypt", "kind": "ClusterIssuer" } },
+        }))
+        .expect("a DynamicObject")
+    };
+    let created = certificates
+        .create(
+            &PostParams::default(),
+            &certificate("shop-example-fr", json!({ "bibind.io/tenant": "acme" })),
+        )
+        .await
+        .expect("created");
+    assert_eq!(created.metadata.generation, Some(1));
+    assert_eq!(created.data["spec"]["secretName"], "shop-example-fr-tls");
+    certificates
+        .create(
+            &PostParams::default(),
+            &certificate("other-example-fr", json!({ "bibind.io/tenant": "other" })),
+        )
+        .await
+        .expect("created");
+
+    // A merge patch changes the spec: the generation follows; status stays out of reach.
+    let patched = certificates
+        .patch(
+            "shop-example-fr",
+            &PatchParams::default(),
+            &Patch::Merge(json!({
+                "spec": { "dnsNames": ["shop.example.fr", "www.shop.example.fr"] },
+                "status": { "conditions": [{ "type": "Ready", "status": "True" }] },
+            })),
+        )
+        .await
+        .expect("merge-patched");
+    assert_eq!(
+        patched.data["spec"]["dnsNames"],
+        json!(["shop.example.fr", "www.shop.example.fr"])
+    );
+    assert_eq!(patched.metadata.generation, Some(2));
+    assert!(patched.data.get("status").is_none(), "{:?}", patched.data);
+    // cert-manager reports through the status subresource.
+    let ready = certificates
+        .patch_status(
+            "shop-example-fr",
+            &PatchParams::default(),
+            &Patch::Merge(json!({ "status": { "conditions": [{ "type": "Ready", "status": "True" }] } })),
+        )
+        .await
+        .expect("status patched");
+    assert_eq!(ready.data["status"]["conditions"][0]["type"], "Ready");
+    assert_eq!(ready.metadata.generation, Some(2));
+
+    let selected = certificates
+        .list(&ListParams::default().labels("bibind.io/tenant=acme"))
+        .await
+        .expect("listed");
+    let names: Vec<Option<&str>> = selected
+        .items
+        .iter()
+        .map(|item| item.metadata.name.as_deref())
+        .collect();
+    assert_eq!(names, [Some("shop-example-fr")]);
+    let (_, raw) = harness
+        .get("/apis/cert-manager.io/v1/namespaces/default/certificates")
+        .await;
+    assert_eq!(
+        (raw["kind"].as_str(), raw["items"][0]["kind"].as_str()),
+        (Some("CertificateList"), Some("Certificate")),
+        "a custom resource's list items keep their kind"
+    );
+
+    // No strategic merge patch on a custom resource: 415, as kube-apiserver.
+    let refused = certificates
+        .patch(
+            "shop-example-fr",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({ "spec": { "dnsNames": [] } })),
+        )
+        .await
+        .expect_err("strategic merge patch refused");
+    let kube::Error::Api(status) = refused else {
+        panic!("an API error, not {refused:?}");
+    };
+    assert_eq!(
+        (status.code, status.reason.as_str()),
+        (415, "UnsupportedMediaType")
+    );
+    assert_eq!(
+        status.message,
+        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+    );
+
+    // The CRD's schema: spec.secretName and spec.issuerRef.name are required.
+    let (status, invalid) = harness
+        .request(
+            reqwest::Method::POST,
+            "/apis/cert-manager.io/v1/namespaces/default/certificates",
+            "application/json",
+            Some(json!({ "apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                         "metadata": { "name": "broken" }, "spec": { "issuerRef": {} } })),
+        )
+        .await;
+    assert_eq!(status, 422, "{invalid}");
+    assert_eq!(
+        invalid["message"],
+        "Certificate.cert-manager.io \"broken\" is invalid: [spec.secretName: Required value, spec.issuerRef.name: Required value]"
+    );
+    assert_eq!(invalid["details"]["causes"][0]["reason"], "FieldValueRequired");
+
+    let deleted = certificates
+        .delete("shop-example-fr", &DeleteParams::default())
+        .await
+        .expect("deleted");
+    assert!(deleted.is_right(), "a Status, as for every custom resource");
+    let gone = certificates.get_opt("shop-example-fr").await.expect("read");
+    assert!(gone.is_none());
+
+    // A fault on `certificate` operations.
+    harness.fail(
+        "list_certificate",
+        Fault {
+            status: Some(503),
+            times: Some(1),
+            ..Fault::default()
+        },
+    );
+    let unavailable = certificates
+        .list(&ListParams::default())
+        .await
+        .expect_err("injected");
+    assert!(matches!(unavailable, kube::Error::Api(status) if status.code == 503));
 }

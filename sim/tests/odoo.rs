@@ -177,7 +177,11 @@ async fn the_clients_uninstall_removes_a_module_and_what_depends_on_it_and_is_id
         .await?;
     client.uninstall_modules(&acme, &["website_sale_stock"]).await?;
     client.uninstall_modules(&acme, &["website_sale_stock"]).await?;
-    let installed = client.observe(&acme).await?.ok_or("no database")?.installed_modules;
+    let installed = client
+        .observe(&acme)
+        .await?
+        .ok_or("no database")?
+        .installed_modules;
     assert!(!installed.contains(&"website_sale_stock".to_owned()));
     // What it brought stays: Odoo removes dependents, not dependencies.
     for kept in ["website_sale", "stock", "website_blog"] {
@@ -759,7 +763,7 @@ async fn the_site_is_named_after_the_organization_once() -> TestResult {
     let acme = instance(&served, "acme");
     client.ensure_database(&acme).await?;
     // Without website: the company only.
-    client.ensure_site_name(&acme, "ACME Boutique").await?;
+    client.ensure_website(&acme, "ACME Boutique", None).await?;
     let company = execute(
         &served,
         "acme",
@@ -772,8 +776,8 @@ async fn the_site_is_named_after_the_organization_once() -> TestResult {
     assert_eq!(company["result"][0]["name"], "ACME Boutique");
 
     client.ensure_modules(&acme, &["website_sale"]).await?;
-    client.ensure_site_name(&acme, "ACME Boutique").await?;
-    client.ensure_site_name(&acme, "ACME Boutique").await?;
+    client.ensure_website(&acme, "ACME Boutique", None).await?;
+    client.ensure_website(&acme, "ACME Boutique", None).await?;
     let websites = execute(
         &served,
         "acme",

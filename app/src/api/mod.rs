@@ -510,6 +510,9 @@ pub async fn organization_page(
         if section != OrganizationSection::Modules {
             subscription.modules.clear();
         }
+        if section != OrganizationSection::Services {
+            subscription.custom_domain = None;
+        }
     }
     Ok(MemberView::Ready(OrganizationPageData {
         section,

@@ -203,6 +203,14 @@ impl<'a> Recorded<'a> {
                 });
                 self.text(message).replace("{name}", &protect(name))
             }
+            DomainAdd | DomainVerify | DomainRemove => {
+                let message = match kind {
+                    DomainAdd => Msg::AuditDomainAdd,
+                    DomainVerify => Msg::AuditDomainVerify,
+                    _ => Msg::AuditDomainRemove,
+                };
+                self.text(message).replace("{name}", &protect(self.target_name()))
+            }
             TenantApprove => self.text(Msg::AuditTenantApprove).to_owned(),
             TenantReject => self.with_reason(Msg::AuditTenantReject),
             TenantSuspend => self.with_reason(Msg::AuditTenantSuspend),

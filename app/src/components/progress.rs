@@ -124,6 +124,7 @@ pub(crate) fn action_label(action: Action) -> Msg {
         Action::Close => Msg::ProgressClose,
         Action::SyncMembers => Msg::ProgressSyncMembers,
         Action::ChangeModules => Msg::ProgressChangeModules,
+        Action::ApplyDomain => Msg::ProgressApplyDomain,
     }
 }
 

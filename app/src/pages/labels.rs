@@ -91,6 +91,7 @@ pub fn problem_text(problem: FieldProblem) -> Msg {
         FieldProblem::OutOfRange => Msg::ProblemOutOfRange,
         FieldProblem::InvalidPrice => Msg::ProblemInvalidPrice,
         FieldProblem::NotOffered => Msg::ProblemNotOffered,
+        FieldProblem::NotASubdomain => Msg::ProblemNotASubdomain,
     }
 }
 

@@ -134,9 +134,15 @@ pub trait Odoo: Send + Sync {
     /// Uninstalls those of `modules` that are installed (and, as Odoo does,
     /// the installed modules that depend on them).
     async fn uninstall_modules(&self, instance: &OdooInstance, modules: &[&str]) -> Result<(), BackendError>;
-    /// The main company and, with `website`, the website named `name`: what
-    /// the storefront's title, header and footer show.
-    async fn ensure_site_name(&self, instance: &OdooInstance, name: &str) -> Result<(), BackendError>;
+    /// The main company and, with `website`, the website named `name` (what
+    /// the storefront's title, header and footer show) answering to the
+    /// owner's own `domain`, or to none.
+    async fn ensure_website(
+        &self,
+        instance: &OdooInstance,
+        name: &str,
+        domain: Option<&str>,
+    ) -> Result<(), BackendError>;
     /// The provider named `provider.name`, created or corrected; how a
     /// sign-in through it starts.
     async fn ensure_oauth_provider(
@@ -550,8 +556,15 @@ impl Odoo for OdooClient {
         }
     }
 
-    async fn ensure_site_name(&self, instance: &OdooInstance, name: &str) -> Result<(), BackendError> {
+    async fn ensure_website(
+        &self,
+        instance: &OdooInstance,
+        name: &str,
+        domain: Option<&str>,
+    ) -> Result<(), BackendError> {
         let uid = self.login(instance).await?;
+        // Odoo keeps a website's domain with its scheme (`_handle_domain`).
+        let domain = domain.map_or(json!(false), |domain| json!(format!("https://{domain}")));
         let installed = self.module_states(instance, uid, &["website"]).await?;
         let has_website = installed.iter().any(|(_, _, state)| state == "installed");
         // The main company is the first; the default website too.
@@ -560,25 +573,22 @@ impl Odoo for OdooClient {
             models.push("website");
         }
         for model in models {
-            let found = self
-                .search_read(instance, uid, model, json!([]), &["name"])
-                .await?;
+            let (fields, wanted) = if model == "website" {
+                (vec!["name", "domain"], json!({"name": name, "domain": domain}))
+            } else {
+                (vec!["name"], json!({"name": name}))
+            };
+            let found = self.search_read(instance, uid, model, json!([]), &fields).await?;
             let Some(record) = found.iter().min_by_key(|record| record["id"].as_i64()) else {
                 return Err(unexpected(model, "search_read"));
             };
-            if record["name"] != name {
+            let differs = fields.iter().any(|field| record[*field] != wanted[*field]);
+            if differs {
                 let id = record["id"]
                     .as_i64()
                     .ok_or_else(|| unexpected(model, "search_read"))?;
-                self.execute(
-                    instance,
-                    uid,
-                    model,
-                    "write",
-                    json!([[id], {"name": name}]),
-                    json!({}),
-                )
-                .await?;
+                self.execute(instance, uid, model, "write", json!([[id], wanted]), json!({}))
+                    .await?;
             }
         }
         Ok(())

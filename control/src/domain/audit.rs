@@ -33,6 +33,9 @@ pub enum AuditAction {
     DeviceRemove,
     ModuleAdd,
     ModuleRemove,
+    DomainAdd,
+    DomainVerify,
+    DomainRemove,
     TenantApprove,
     TenantReject,
     TenantSuspend,
@@ -50,7 +53,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    const CODES: [(Self, &'static str); 34] = [
+    const CODES: [(Self, &'static str); 37] = [
         (Self::OrganizationCreate, "organization.create"),
         (Self::InvitationCreate, "invitation.create"),
         (Self::InvitationRevoke, "invitation.revoke"),
@@ -81,6 +84,9 @@ impl AuditAction {
         (Self::DeviceRemove, "device.remove"),
         (Self::ModuleAdd, "module.add"),
         (Self::ModuleRemove, "module.remove"),
+        (Self::DomainAdd, "domain.add"),
+        (Self::DomainVerify, "domain.verify"),
+        (Self::DomainRemove, "domain.remove"),
         (Self::TenantApprove, "tenant.approve"),
         (Self::TenantReject, "tenant.reject"),
         (Self::TenantSuspend, "tenant.suspend"),

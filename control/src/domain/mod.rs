@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod audit;
 mod catalog;
+mod custom_domains;
 mod devices;
 mod email;
 mod identity;
@@ -25,6 +26,9 @@ pub use access::{parse_field_errors, Permission, PlatformLimit, QuotaKind, Refus
 pub use admin::{AdminAccess, PlatformAdmin};
 pub use audit::{AuditAction, AuditEntry, AuditFilter, AuditPage};
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
+pub use custom_domains::{
+    CustomDomainView, DnsRecord, DomainName, DomainProblem, DomainState, CHALLENGE_LABEL,
+};
 pub use devices::{Device, DeviceName};
 pub use email::EmailAddress;
 pub use identity::TenantRefusal;

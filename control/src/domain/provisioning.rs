@@ -19,16 +19,20 @@ pub enum Action {
     /// The modules its customer wants (or its plan includes) changed:
     /// installed or uninstalled in the service (Odoo) to match.
     ChangeModules,
+    /// The owner's own domain was verified or removed: the ingress and
+    /// Odoo's website set to answer it, or no longer.
+    ApplyDomain,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 7] = [
         Action::Provision,
         Action::Suspend,
         Action::Resume,
         Action::Close,
         Action::SyncMembers,
         Action::ChangeModules,
+        Action::ApplyDomain,
     ];
 
     pub fn code(self) -> &'static str {
@@ -39,6 +43,7 @@ impl Action {
             Action::Close => "close",
             Action::SyncMembers => "sync_members",
             Action::ChangeModules => "change_modules",
+            Action::ApplyDomain => "apply_domain",
         }
     }
 }
@@ -261,6 +266,10 @@ pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
         (Action::SyncMembers, OfferKind::Iot) => &[MarkRunning],
         (Action::ChangeModules, OfferKind::Ecommerce | OfferKind::Training) => &[OdooModules, MarkRunning],
         (Action::ChangeModules, OfferKind::Iot) => &[MarkRunning],
+        (Action::ApplyDomain, OfferKind::Ecommerce | OfferKind::Training) => {
+            &[KubeWorkload, OdooWebsite, MarkRunning]
+        }
+        (Action::ApplyDomain, OfferKind::Iot) => &[MarkRunning],
         (Action::Suspend, OfferKind::Iot) => &[KubeScaleDown, MqttDisable, OpenstackDisable, MarkSuspended],
         (Action::Suspend, _) => &[KubeScaleDown, HydraDisable, OpenstackDisable, MarkSuspended],
         (Action::Resume, OfferKind::Iot) => &[OpenstackEnable, MqttEnable, KubeScaleUp, MarkRunning],
@@ -354,7 +363,11 @@ mod tests {
                 let steps = workflow(action, offer);
                 let last = steps.last().copied();
                 let expected = match action {
-                    Action::Provision | Action::Resume | Action::SyncMembers | Action::ChangeModules => Step::MarkRunning,
+                    Action::Provision
+                    | Action::Resume
+                    | Action::SyncMembers
+                    | Action::ChangeModules
+                    | Action::ApplyDomain => Step::MarkRunning,
                     Action::Suspend => Step::MarkSuspended,
                     Action::Close => Step::MarkClosed,
                 };

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Device, LocalizedText, ModuleView, OfferKind, ProvisioningProgress, QuotaKind, SiteCheck};
+use super::{
+    CustomDomainView, Device, LocalizedText, ModuleView, OfferKind, ProvisioningProgress, QuotaKind,
+    SiteCheck,
+};
 
 /// Where a subscription is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -126,6 +129,9 @@ pub struct SubscriptionView {
     /// A change of its modules is being applied.
     #[serde(default)]
     pub modules_changing: bool,
+    /// Its own domain, once one was added (owners and admins see it).
+    #[serde(default)]
+    pub custom_domain: Option<CustomDomainView>,
     /// The live site's address (the shop, the training space) once active.
     pub site_url: Option<String>,
     /// Whether the live site answered the reconciler's last check.

@@ -102,6 +102,8 @@ pub enum FieldProblem {
     InvalidPrice,
     /// Not something the plan offers (a module it neither lists nor lets add).
     NotOffered,
+    /// A domain's apex where a subdomain is needed (it cannot be a CNAME).
+    NotASubdomain,
 }
 
 /// A refused field of a form: its name and the problem.
@@ -351,7 +353,7 @@ pub enum MemberView<T> {
 }
 
 impl FieldProblem {
-    pub const ALL: [FieldProblem; 15] = [
+    pub const ALL: [FieldProblem; 16] = [
         Self::Missing,
         Self::TooShort,
         Self::TooLong,
@@ -367,6 +369,7 @@ impl FieldProblem {
         Self::OutOfRange,
         Self::InvalidPrice,
         Self::NotOffered,
+        Self::NotASubdomain,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -386,6 +389,7 @@ impl FieldProblem {
             Self::OutOfRange => "out_of_range",
             Self::InvalidPrice => "invalid_price",
             Self::NotOffered => "not_offered",
+            Self::NotASubdomain => "not_a_subdomain",
         }
     }
 

@@ -39,6 +39,10 @@ pub(crate) struct SubscriptionContext {
     /// The count of module changes those are from (read before them: the
     /// engine records it once they are applied).
     pub modules_version: i32,
+    /// The owner's own domain, once verified.
+    pub custom_domain: Option<String>,
+    /// The count of own-domain changes that is from (read before it).
+    pub domain_version: i32,
 }
 
 impl SubscriptionContext {
@@ -60,7 +64,7 @@ impl Control {
     pub(crate) async fn subscription_context(&self, subscription: Uuid) -> Result<SubscriptionContext> {
         let mut conn = self.db.pool().acquire().await?;
         let row = sqlx::query!(
-            "SELECT o.id, o.slug, o.name, o.country, s.offer_kind, s.modules_version
+            "SELECT o.id, o.slug, o.name, o.country, s.offer_kind, s.modules_version, s.domain_version
                FROM subscriptions s JOIN organizations o ON o.id = s.organization_id
               WHERE s.id = $1",
             subscription,
@@ -79,7 +83,7 @@ impl Control {
         };
         let offer =
             OfferKind::from_code(&offer).ok_or_else(|| invalid(format!("unknown offer {offer:?}")))?;
-        let modules_version = row.modules_version;
+        let (modules_version, domain_version) = (row.modules_version, row.domain_version);
         let live = live_subscriptions(&mut conn, organization_id)
             .await?
             .into_iter()
@@ -88,6 +92,11 @@ impl Control {
             .as_ref()
             .map(|live| live.plan.modules.wanted(&live.added_modules))
             .unwrap_or_default();
+        let custom_domain = live
+            .as_ref()
+            .and_then(|live| live.custom_domain.as_ref())
+            .filter(|domain| domain.verified)
+            .map(|domain| domain.domain.clone());
         let limits = live.map(|live| {
             QuotaKind::ALL
                 .into_iter()
@@ -129,6 +138,8 @@ impl Control {
             members_fingerprint,
             modules,
             modules_version,
+            custom_domain,
+            domain_version,
         })
     }
 }

@@ -49,7 +49,7 @@ impl Control {
         let candidates = sqlx::query!(
             r#"SELECT s.id, s.offer_kind, s.state AS "state: SubscriptionState",
                       s.applied_state AS "applied: AppliedState", c.members_changed AS "members_changed!",
-                      c.modules_changed AS "modules_changed!",
+                      c.modules_changed AS "modules_changed!", c.domain_changed AS "domain_changed!",
                       last.id AS "last_id?", last.kind AS "last_kind?", last.state AS "last_state?: JobState"
                FROM subscriptions s
                CROSS JOIN LATERAL (SELECT s.state = 'active' AND s.applied_state = 'running'
@@ -59,7 +59,10 @@ impl Control {
                                           AS members_changed,
                                           s.state = 'active' AND s.applied_state = 'running'
                                           AND s.offer_kind IN ('ecommerce', 'training')
-                                          AND s.modules_applied <> s.modules_version AS modules_changed) c
+                                          AND s.modules_applied <> s.modules_version AS modules_changed,
+                                          s.state = 'active' AND s.applied_state = 'running'
+                                          AND s.offer_kind IN ('ecommerce', 'training')
+                                          AND s.domain_applied <> s.domain_version AS domain_changed) c
                LEFT JOIN LATERAL (SELECT j.id, j.kind, j.state FROM jobs j
                                    WHERE j.subscription_id = s.id ORDER BY j.seq DESC LIMIT 1) last ON true
               WHERE (s.state IN ('requested', 'provisioning', 'active') AND s.applied_state <> 'running')
@@ -68,6 +71,7 @@ impl Control {
                  OR (s.state = 'closed' AND s.applied_state <> 'none')
                  OR c.members_changed
                  OR c.modules_changed
+                 OR c.domain_changed
               FOR UPDATE OF s SKIP LOCKED"#,
         )
         .fetch_all(&mut *tx)
@@ -76,10 +80,11 @@ impl Control {
         for candidate in candidates {
             let subscription = candidate.id;
             // The state's job first; else, in a running service, members
-            // who changed, then modules.
+            // who changed, then modules, then its own domain.
             let action = needed_action(candidate.state, candidate.applied)
                 .or(candidate.members_changed.then_some(Action::SyncMembers))
-                .or(candidate.modules_changed.then_some(Action::ChangeModules));
+                .or(candidate.modules_changed.then_some(Action::ChangeModules))
+                .or(candidate.domain_changed.then_some(Action::ApplyDomain));
             let Some(action) = action else {
                 continue;
             };

@@ -14,13 +14,7 @@ use crate::{
 
 /// The provisioning engine, as the audit trail names it.
 pub(crate) fn engine() -> Caller {
-    Caller {
-        identity_id: "system".into(),
-        email: "provisioning".into(),
-        email_verified: false,
-        request_id: None,
-        ip: None,
-    }
+    Caller::system("provisioning")
 }
 
 /// What a mark step records.

@@ -124,6 +124,10 @@ impl ProvisioningRunner {
     /// repairs (without the lock: [`Self::reconcile_exclusively`] takes it).
     pub async fn reconcile(&self) -> Result<ReconcileReport> {
         let mut report = ReconcileReport::default();
+        // Owners' own domains waiting for their DNS records.
+        if let Err(error) = self.control.check_pending_domains().await {
+            tracing::warn!(%error, "the reconciler cannot check the pending own domains");
+        }
         let mut cursor = Uuid::nil();
         let mut unobservable_in_a_row = 0;
         loop {

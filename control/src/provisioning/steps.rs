@@ -211,8 +211,16 @@ impl ProvisioningRunner {
             Step::OdooWebsite => {
                 self.backends
                     .odoo
-                    .ensure_site_name(&self.odoo_instance(ctx).await?, &ctx.name)
+                    .ensure_website(
+                        &self.odoo_instance(ctx).await?,
+                        &ctx.name,
+                        ctx.custom_domain.as_deref(),
+                    )
                     .await?;
+                self.control
+                    .record_domain_applied(ctx.id, ctx.domain_version)
+                    .await
+                    .map_err(database_failure)?;
                 Ok(Vec::new())
             }
             Step::HydraClient => {
@@ -429,6 +437,7 @@ impl ProvisioningRunner {
                 replicas: 1,
                 port: 8080,
                 host: Some(format!("{}.{}", ctx.slug, self.settings.iot_domain)),
+                custom_host: None,
                 closed_paths: Vec::new(),
                 env_secret: Some(SERVICE_ENV.into()),
                 storage_gib: None,
@@ -441,6 +450,7 @@ impl ProvisioningRunner {
                 replicas: 1,
                 port: 8069,
                 host: Some(self.host(ctx)),
+                custom_host: ctx.custom_domain.clone(),
                 closed_paths: ODOO_DATABASE_MANAGER.iter().map(|p| (*p).to_owned()).collect(),
                 env_secret: Some(SERVICE_ENV.into()),
                 storage_gib: Some(ctx.limit(QuotaKind::StorageGib).max(1)),

@@ -18,7 +18,7 @@ use crate::{
         SubscriptionState, ODOO_SIGN_IN_SCOPE,
     },
     or_refuse,
-    tenancy::access::identity_uuid,
+    tenancy::{access::identity_uuid, custom_domains::cname_record},
     Caller, Control, Error, Outcome, Result,
 };
 
@@ -35,6 +35,10 @@ impl Control {
             if subscription.offer.runs_odoo() && subscription.state == SubscriptionState::Active {
                 subscription.site_url = Some(sites.url(slug, subscription.offer));
                 subscription.back_office = may_open;
+                if let Some(domain) = &mut subscription.custom_domain {
+                    let host = sites.host(slug, subscription.offer);
+                    domain.records.insert(0, cname_record(&domain.domain, &host));
+                }
             }
         }
     }

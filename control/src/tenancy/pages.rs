@@ -111,6 +111,8 @@ impl OrganizationRecord {
         // service suspended with its organization does not repeat the reason.
         let reasons = role.allows(Permission::ReadStateReasons);
         let state_reason = self.state_reason.clone().filter(|_| reasons);
+        // An own domain is managed by those who manage the services.
+        let manages = role.allows(Permission::ManageSubscriptions);
         let subscriptions = self
             .subscriptions
             .iter()
@@ -118,6 +120,7 @@ impl OrganizationRecord {
                 let view = live.view(&holders);
                 SubscriptionView {
                     progress: self.progress.get(&live.id).cloned(),
+                    custom_domain: view.custom_domain.clone().filter(|_| manages),
                     reason: view
                         .reason
                         .clone()

@@ -14,7 +14,10 @@ use crate::{
         SiteCheck, SubscriptionState, SubscriptionView,
     },
     infra::store::stored_json,
-    tenancy::catalog::{plan_by_id, PlanRow},
+    tenancy::{
+        catalog::{plan_by_id, PlanRow},
+        custom_domains::StoredDomain,
+    },
     Result,
 };
 
@@ -59,6 +62,10 @@ pub(crate) struct LiveSubscription {
     pub installed_modules: HashMap<OdooModule, bool>,
     /// Its modules changed since the engine last applied them.
     pub modules_pending: bool,
+    /// Its own domain, if one was added.
+    pub custom_domain: Option<StoredDomain>,
+    /// The engine has applied the latest change of its own domain.
+    pub domain_applied: bool,
 }
 
 impl LiveSubscription {
@@ -102,6 +109,12 @@ impl LiveSubscription {
             version: self.version,
             progress: None,
             modules: self.modules(),
+            // A stored domain that does not read back is shown as none.
+            custom_domain: self
+                .custom_domain
+                .as_ref()
+                .and_then(|domain| domain.view(self.domain_applied).ok())
+                .filter(|_| self.state == SubscriptionState::Active),
             modules_changing: self.modules_pending,
             site_url: None,
             // What was last seen of a site that is no longer live is not news.
@@ -192,6 +205,12 @@ struct SubscriptionRow {
     added_modules: Vec<String>,
     /// JSON `[[module, installed], …]`.
     module_states: String,
+    domain_applied: bool,
+    custom_domain: Option<String>,
+    domain_token: Option<String>,
+    domain_verified: Option<bool>,
+    domain_checked_at: Option<String>,
+    domain_problem: Option<String>,
 }
 
 /// The organization's subscriptions that are not closed, in offer order,
@@ -209,6 +228,11 @@ pub(crate) async fn live_subscriptions(
                   p.openstack_vcpus, p.openstack_ram_mib, p.openstack_instances, p.requires_approval,
                   p.included_modules, p.optional_modules,
                   s.modules_version <> s.modules_applied AS "modules_pending!",
+                  s.domain_version = s.domain_applied AS "domain_applied!",
+                  d.domain AS "custom_domain?", d.token AS "domain_token?",
+                  d.verified_at IS NOT NULL AS "domain_verified?",
+                  to_char(d.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "domain_checked_at?",
+                  d.problem AS "domain_problem?",
                   ARRAY(SELECT m.module FROM subscription_modules m WHERE m.subscription_id = s.id ORDER BY m.module)
                     AS "added_modules!",
                   (SELECT coalesce(json_agg(json_build_array(m.module, m.installed)), '[]')
@@ -229,6 +253,7 @@ pub(crate) async fn live_subscriptions(
              JOIN plans p ON p.id = s.plan_id
              LEFT JOIN subscription_usage u ON u.subscription_id = s.id
              LEFT JOIN site_checks c ON c.subscription_id = s.id
+             LEFT JOIN custom_domains d ON d.subscription_id = s.id
             WHERE s.organization_id = $1 AND s.state <> 'closed'
             ORDER BY o.position"#,
         organization,
@@ -325,6 +350,17 @@ pub(crate) async fn live_subscriptions(
                 .filter_map(|(code, installed)| Some((OdooModule::parse(&code)?, installed)))
                 .collect(),
             modules_pending: row.modules_pending,
+            custom_domain: match (row.custom_domain, row.domain_token) {
+                (Some(domain), Some(token)) => Some(StoredDomain {
+                    domain,
+                    token,
+                    verified: row.domain_verified.unwrap_or(false),
+                    checked_at: row.domain_checked_at,
+                    problem: row.domain_problem,
+                }),
+                _ => None,
+            },
+            domain_applied: row.domain_applied,
         });
     }
     Ok(subscriptions)

@@ -61,6 +61,10 @@ pub struct ProvisioningConfig {
     /// address itself.
     #[serde(default)]
     pub ingress_url: Option<String>,
+    /// The name server (`address:port`) that checks owners' own domains;
+    /// none: the system's resolvers (`/etc/resolv.conf`).
+    #[serde(default)]
+    pub dns_resolver: Option<std::net::SocketAddr>,
     pub odoo_image: String,
     pub ingest_image: String,
     /// Vault's token for the control plane (the address is `[vault] addr`).
@@ -277,6 +281,14 @@ impl ProvisioningConfig {
                 i64::try_from(self.retry_first_delay_ms).unwrap_or(i64::MAX),
             ),
             ..RetryPolicy::default()
+        }
+    }
+
+    /// How owners' own domains are checked.
+    pub fn dns_checker(&self) -> control::Result<control::infra::dns::DnsChecker> {
+        match self.dns_resolver {
+            Some(address) => control::infra::dns::DnsChecker::with_name_server(address),
+            None => control::infra::dns::DnsChecker::system(),
         }
     }
 

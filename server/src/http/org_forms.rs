@@ -32,6 +32,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route(pattern::REGISTER_DEVICE, post(register_device))
         .route(pattern::REMOVE_DEVICE, post(remove_device))
         .route(pattern::CHANGE_MODULE, post(change_module))
+        .route(pattern::ADD_DOMAIN, post(add_domain))
+        .route(pattern::DOMAIN_ACTION, post(domain_action))
         .route(pattern::ACCEPT_INVITATION, post(accept_invitation))
 }
 
@@ -234,6 +236,51 @@ async fn change_module(
             .control
             .change_module(&caller, &slug, subscription, &module, change);
         done_at(changed.await, &back)
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DomainPost {
+    domain: String,
+}
+
+async fn add_domain(Path((slug, id)): Path<(String, String)>, post: Post<DomainPost>) -> Response {
+    let back = routes::services(&slug);
+    let form = post
+        .form(&back)
+        .echo(vec![("domain", post.fields.domain.clone())]);
+    post.submit(form, async |caller| {
+        let subscription = parsed!(id_in_path(&id));
+        let added = post
+            .state
+            .control
+            .add_domain(&caller, &slug, subscription, &post.fields.domain);
+        done_at(added.await, &back)
+    })
+    .await
+}
+
+async fn domain_action(
+    Path((slug, id, action)): Path<(String, String, String)>,
+    post: Post<NoFields>,
+) -> Response {
+    let back = routes::services(&slug);
+    post.submit(post.form(&back), async |caller| {
+        let Ok(subscription) = id_in_path(&id) else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let control = &post.state.control;
+        match action.as_str() {
+            // The page shows what the check found.
+            "check" => {
+                let checked = control.check_domain(&caller, &slug, subscription).await;
+                done_at(checked.map(|outcome| outcome.map(|_| ())), &back)
+            }
+            "remove" => done_at(control.remove_domain(&caller, &slug, subscription).await, &back),
+            _ => Ok(Err(Refusal::NotFound)),
+        }
     })
     .await
 }

@@ -15,6 +15,7 @@ mod kratos_mail;
 mod notices;
 mod organization_pages;
 mod organizations;
+mod own_domains;
 mod portal;
 mod provisioning;
 mod real_backend_faults;

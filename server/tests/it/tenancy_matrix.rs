@@ -705,6 +705,21 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             format!("/orgs/{ACME}/subscriptions/{sub}/devices/{nobody}/remove"),
             org_form,
         ),
+        with(
+            entry(
+                "/orgs/{slug}/subscriptions/{id}/domain",
+                "POST",
+                format!("/orgs/{ACME}/subscriptions/{sub}/domain"),
+                org_form,
+            ),
+            &[("domain", "shop.matrix.example")],
+        ),
+        entry(
+            "/orgs/{slug}/subscriptions/{id}/domain/{action}",
+            "POST",
+            format!("/orgs/{ACME}/subscriptions/{sub}/domain/remove"),
+            org_form,
+        ),
         entry(
             "/orgs/{slug}/subscriptions/{id}/modules/{module}/{change}",
             "POST",

@@ -4,6 +4,7 @@
 //! (works without JavaScript); what the viewer's role does not allow is not
 //! offered, and the server refuses it anyway.
 
+mod domains;
 mod members;
 mod modules;
 #[cfg(feature = "ssr")]
@@ -206,7 +207,13 @@ fn details(data: OrganizationPageData, query: &ParamsMap) -> impl IntoView {
         Section::Members => EitherOf4::B(
             view! { <MembersSection members invitations viewer_id role refusal=refusal.clone() /> },
         ),
-        Section::Services => EitherOf4::C(view! { <AddService offers=catalog subscriptions /> }),
+        Section::Services => {
+            let domain = domains::DomainEcho {
+                typed: query.get("domain").unwrap_or_default(),
+                problem: refusal.as_ref().and_then(|refusal| refusal.problem_of("domain")),
+            };
+            EitherOf4::C(view! { <AddService offers=catalog subscriptions domain /> })
+        }
         Section::Modules => EitherOf4::D(view! { <ModulesSection subscriptions /> }),
     };
     view! {

@@ -13,12 +13,18 @@ use crate::{
 };
 
 #[component]
-pub(super) fn AddService(offers: Vec<OfferChoice>, subscriptions: Vec<SubscriptionView>) -> impl IntoView {
+pub(super) fn AddService(
+    offers: Vec<OfferChoice>,
+    subscriptions: Vec<SubscriptionView>,
+    domain: super::domains::DomainEcho,
+) -> impl IntoView {
     let t = translator();
     let locale = use_locale();
-    let slug = use_context::<FormContext>()
-        .map(|form| form.slug)
-        .unwrap_or_default();
+    let form = use_context::<FormContext>().unwrap_or(FormContext {
+        slug: String::new(),
+        csrf_token: String::new(),
+    });
+    let slug = form.slug.clone();
     let offers = offers
         .into_iter()
         .map(|offer| {
@@ -51,10 +57,12 @@ pub(super) fn AddService(offers: Vec<OfferChoice>, subscriptions: Vec<Subscripti
         .iter()
         .filter_map(|subscription| {
             let line = super::sites::site_line(&slug, subscription)?;
+            let own_domain = super::domains::domain_block(&form, subscription, &domain);
             Some(view! {
                 <li class="py-3" data-service=subscription.offer.code()>
                     <span class="font-medium">{subscription.offer_name.get(locale).to_owned()}" · "{subscription.plan_name.get(locale).to_owned()}</span>
                     {line}
+                    {own_domain}
                 </li>
             })
         })

@@ -15,7 +15,10 @@ use k8s_openapi::{
     ByteString,
 };
 use kube::{
-    api::{DeleteParams, ListParams, Patch, PatchParams, PostParams},
+    api::{
+        ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
+        PostParams,
+    },
     Api, Resource, ResourceExt,
 };
 use serde::{de::DeserializeOwned, Serialize};
@@ -33,6 +36,14 @@ use crate::backends::BackendError;
 trait Object: Resource + Clone + DeserializeOwned + Serialize + Debug {}
 
 impl<K: Resource + Clone + DeserializeOwned + Serialize + Debug> Object for K {}
+
+/// cert-manager's `Certificate` (a custom resource: no type in k8s-openapi).
+fn certificate_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("cert-manager.io", "v1", "Certificate"),
+        "certificates",
+    )
+}
 
 /// Items asked for per page when listing.
 const PAGE_SIZE: u32 = 100;
@@ -494,6 +505,27 @@ impl Kubernetes for KubernetesClient {
                 self.ensure(&ingresses, desired).await
             }
             None => self.remove_managed(&ingresses, &workload.name).await,
+        }?;
+        let certificates: Api<DynamicObject> =
+            Api::namespaced_with(self.client.clone(), namespace, &certificate_resource());
+        match &workload.custom_host {
+            Some(host) => {
+                self.ensure(
+                    &ingresses,
+                    manifests::domain_ingress(workload, host, &self.ingress_class),
+                )
+                .await?;
+                self.ensure(
+                    &certificates,
+                    manifests::certificate(workload, host, &self.cluster_issuer),
+                )
+                .await
+            }
+            None => {
+                let name = manifests::domain_object_name(workload);
+                self.remove_managed(&ingresses, &name).await?;
+                self.remove_managed(&certificates, &name).await
+            }
         }
     }
 

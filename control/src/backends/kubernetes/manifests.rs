@@ -219,7 +219,53 @@ pub(super) fn service(workload: &Workload) -> Value {
     })
 }
 
+/// The Ingress of the workload's own host, its certificate requested by
+/// cert-manager's ingress annotation.
 pub(super) fn ingress(workload: &Workload, host: &str, ingress_class: &str, cluster_issuer: &str) -> Value {
+    let annotations = json!({ "cert-manager.io/cluster-issuer": cluster_issuer });
+    ingress_named(workload, &workload.name, host, ingress_class, annotations)
+}
+
+/// The name of the Ingress and the Certificate of the owner's own domain.
+pub(super) fn domain_object_name(workload: &Workload) -> String {
+    format!("{}-domain", workload.name)
+}
+
+/// The Ingress of the owner's own domain: its certificate is the explicit
+/// [`certificate`] of the same name.
+pub(super) fn domain_ingress(workload: &Workload, host: &str, ingress_class: &str) -> Value {
+    ingress_named(
+        workload,
+        &domain_object_name(workload),
+        host,
+        ingress_class,
+        json!({}),
+    )
+}
+
+/// cert-manager's request for the own domain's certificate, stored in the
+/// Secret its Ingress serves.
+pub(super) fn certificate(workload: &Workload, host: &str, cluster_issuer: &str) -> Value {
+    let name = domain_object_name(workload);
+    json!({
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": { "name": name, "labels": workload_labels(workload) },
+        "spec": {
+            "secretName": format!("{name}-tls"),
+            "dnsNames": [host],
+            "issuerRef": { "name": cluster_issuer, "kind": "ClusterIssuer", "group": "cert-manager.io" },
+        },
+    })
+}
+
+fn ingress_named(
+    workload: &Workload,
+    name: &str,
+    host: &str,
+    ingress_class: &str,
+    annotations: Value,
+) -> Value {
     // The longest matching prefix wins: a closed path goes to a Service that
     // is never created, whatever the workload serves below `/`.
     let closed = format!("{}-closed", workload.name);
@@ -243,13 +289,13 @@ pub(super) fn ingress(workload: &Workload, host: &str, ingress_class: &str, clus
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
         "metadata": {
-            "name": workload.name,
+            "name": name,
             "labels": workload_labels(workload),
-            "annotations": { "cert-manager.io/cluster-issuer": cluster_issuer },
+            "annotations": annotations,
         },
         "spec": {
             "ingressClassName": ingress_class,
-            "tls": [{ "hosts": [host], "secretName": format!("{}-tls", workload.name) }],
+            "tls": [{ "hosts": [host], "secretName": format!("{name}-tls") }],
             "rules": [{ "host": host, "http": { "paths": paths }}],
         },
     })
@@ -299,6 +345,7 @@ mod tests {
             replicas: 1,
             port: 5432,
             host: None,
+            custom_host: None,
             closed_paths: Vec::new(),
             env_secret: Some("db-env".into()),
             storage_gib: Some(5),
@@ -344,25 +391,56 @@ mod tests {
             replicas: 1,
             port: 8069,
             host: Some("acme.shop.example".into()),
+            custom_host: None,
             closed_paths: vec!["/web/database".into(), "/xmlrpc/db".into(), "/xmlrpc/2/db".into()],
             env_secret: None,
             storage_gib: Some(1),
             cpu_millicores: 500,
             memory_mib: 1024,
         };
-        let ingress = super::ingress(&odoo, "acme.shop.example", "nginx", "letsencrypt");
-        for path in [
-            "/web/database",
-            "/web/database/manager",
-            "/web/database/selector",
-            "/web/database/drop",
-            "/xmlrpc/2/db",
+        // The owner's own domain closes the same paths.
+        for ingress in [
+            super::ingress(&odoo, "acme.shop.example", "nginx", "letsencrypt"),
+            super::domain_ingress(&odoo, "shop.acme.example", "nginx"),
         ] {
-            let service = routed_to(&ingress, path);
-            assert_ne!(service.as_deref(), Some("odoo"), "{path} reaches Odoo");
+            for path in [
+                "/web/database",
+                "/web/database/manager",
+                "/web/database/selector",
+                "/web/database/drop",
+                "/xmlrpc/2/db",
+            ] {
+                let service = routed_to(&ingress, path);
+                assert_ne!(service.as_deref(), Some("odoo"), "{path} reaches Odoo");
+            }
+            for path in ["/", "/shop", "/web/login", "/web", "/odoo/action-1", "/websocket"] {
+                assert_eq!(routed_to(&ingress, path).as_deref(), Some("odoo"), "{path}");
+            }
         }
-        for path in ["/", "/shop", "/web/login", "/web", "/odoo/action-1", "/websocket"] {
-            assert_eq!(routed_to(&ingress, path).as_deref(), Some("odoo"), "{path}");
-        }
+    }
+
+    #[test]
+    fn an_own_domain_has_its_ingress_and_certificate_apart_from_the_main_host() {
+        let odoo = Workload {
+            name: "odoo".into(),
+            image: "odoo:18".into(),
+            replicas: 1,
+            port: 8069,
+            host: Some("acme.shop.example".into()),
+            custom_host: Some("shop.acme.example".into()),
+            closed_paths: Vec::new(),
+            env_secret: None,
+            storage_gib: None,
+            cpu_millicores: 500,
+            memory_mib: 1024,
+        };
+        let ingress = super::domain_ingress(&odoo, "shop.acme.example", "nginx");
+        assert_eq!(ingress["metadata"]["name"], "odoo-domain");
+        assert_eq!(ingress["spec"]["tls"][0]["secretName"], "odoo-domain-tls");
+        assert_eq!(ingress["metadata"]["annotations"], json!({}));
+        let certificate = super::certificate(&odoo, "shop.acme.example", "letsencrypt");
+        assert_eq!(certificate["spec"]["secretName"], "odoo-domain-tls");
+        assert_eq!(certificate["spec"]["dnsNames"], json!(["shop.acme.example"]));
+        assert_eq!(certificate["spec"]["issuerRef"]["kind"], "ClusterIssuer");
     }
 }

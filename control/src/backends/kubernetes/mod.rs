@@ -76,6 +76,10 @@ pub struct Workload {
     /// Published at this host by an Ingress with TLS from cert-manager
     /// (secret `<name>-tls`).
     pub host: Option<String>,
+    /// The owner's own domain, published too: by a second Ingress
+    /// (`<name>-domain`) and a cert-manager `Certificate` of that name, so
+    /// that a domain's certificate failing never touches the main host's.
+    pub custom_host: Option<String>,
     /// Path prefixes of `host` the Ingress does not route to the workload
     /// (Odoo's database manager): they lead to a Service that does not
     /// exist, which ingress controllers answer with an error.

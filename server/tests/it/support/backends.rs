@@ -47,6 +47,8 @@ pub struct SimulatedBackends {
     pub gitlab_parent_group: i64,
     pub backends: Backends,
     pub settings: ProvisioningSettings,
+    /// The authoritative DNS server owners' own domains are checked against.
+    pub dns: sim::dns::DnsServer,
     // Kept alive as long as the backends are used.
     _served: Vec<Served>,
 }
@@ -182,6 +184,7 @@ impl SimulatedBackends {
             gitlab_parent_group: parent_group,
             backends,
             settings,
+            dns: sim::dns::DnsServer::start().await.unwrap(),
             _served: vec![odoo_served, awx_served, gitlab_served, openstack_served],
         }
     }
@@ -230,6 +233,8 @@ impl SimulatedBackends {
             ("OPENSTACK__NETWORK_URL", format!("{}/network", urls.openstack)),
             ("MQTT__ADMIN_USERNAME", env("TEST_MQTT_ADMIN_USERNAME")),
             ("MQTT__ADMIN_PASSWORD", env("TEST_MQTT_ADMIN_PASSWORD")),
+            ("DNS_RESOLVER", self.dns.addr().to_string()),
+            ("INGRESS_URL", urls.odoo.clone()),
         ];
         tuning
             .iter()
