@@ -323,6 +323,12 @@ describe('accessibility (axe-core, English and French, no console error)', () =>
     await page.click('[data-device-form] button[type="submit"]');
     await page.waitForSelector('[data-device-form] [data-problem]');
     await check(customer, 'organization overview, device refused');
+    await check(customer, 'modules', { url: `${BASE}/orgs/${slug}/modules` });
+    await check(customer, 'services, live sites and own domain', { url: `${BASE}/orgs/${slug}/services` });
+    await page.fill('[data-domain-form] input[name="domain"]', 'example.fr');
+    await page.click('[data-domain-form] button[type="submit"]');
+    await page.waitForSelector('[data-domain-form] [data-problem]');
+    await check(customer, 'services, own domain refused');
 
     await check(customer, 'members', { url: `${BASE}/orgs/${slug}/members` });
     await invite(page, slug, email, 'member');
@@ -407,6 +413,7 @@ describe('accessibility (axe-core, English and French, no console error)', () =>
       await check(invited, `members (${role})`, { url: `${BASE}/orgs/${slug}/members` });
       await check(invited, `organization audit (${role}), refused`, { url: `${BASE}/orgs/${slug}/audit`, status: 403 });
       await check(invited, `services (${role}), refused`, { url: `${BASE}/orgs/${slug}/services`, status: 403 });
+      await check(invited, `modules (${role}), refused`, { url: `${BASE}/orgs/${slug}/modules`, status: 403 });
       await check(invited, `organizations (${role})`, { url: BASE + '/orgs' });
       if (role === 'member') await check(invited, 'invitation, used', { url: link, status: 404 });
       await invited.context.close();

@@ -14,11 +14,7 @@ use control::{
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::support::{
-    browser::Person,
-    odoo::odoo_admin_call,
-    provisioning::{organization_named, Harness},
-};
+use crate::support::{odoo::odoo_admin_call, provisioning::Harness};
 
 const DOMAIN: &str = "shop.acme-own.example";
 
@@ -74,9 +70,7 @@ async fn storefront(harness: &Harness, host: &str) -> (StatusCode, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_own_domain_is_verified_from_its_dns_records_bound_and_removed() {
     let harness = Harness::for_browsers().await;
-    let owner = Person::signed_in(&harness.app.base_url, "owner").await.caller();
-    let slug = organization_named(&harness, &owner, "ACME").await;
-    let subscription = harness.active_subscription(&owner, &slug, "shop-starter").await;
+    let (owner, slug, subscription) = harness.shop_owner("ACME").await;
     let instance = control::domain::instance_name(&slug, OfferKind::Ecommerce);
     let shop_host = format!("{slug}.{}", harness.stack.settings.ecommerce_domain);
     let control = harness.control();
@@ -132,12 +126,7 @@ async fn an_own_domain_is_verified_from_its_dns_records_bound_and_removed() {
 
     // Right at last: the reconciler's round verifies it, the engine binds it.
     dns.set_cname(DOMAIN, &shop_host);
-    harness
-        .runner
-        .reconcile_exclusively()
-        .await
-        .unwrap()
-        .expect("no other replica holds the reconciler's lock");
+    harness.reconcile().await;
     harness.settle().await;
     let bound = own_domain(&harness, &owner, &slug).await.expect("claimed");
     assert_eq!(bound.state, DomainState::Bound);
@@ -162,11 +151,7 @@ async fn an_own_domain_is_verified_from_its_dns_records_bound_and_removed() {
     assert!(page.contains("ACME"), "{page}");
 
     // Another organization cannot claim it; nobody can claim Bibind's own.
-    let rival = Person::signed_in(&harness.app.base_url, "rival").await.caller();
-    let rival_slug = organization_named(&harness, &rival, "Rival").await;
-    let rival_shop = harness
-        .active_subscription(&rival, &rival_slug, "shop-starter")
-        .await;
+    let (rival, rival_slug, rival_shop) = harness.shop_owner("Rival").await;
     let claim = |raw: &'static str| control.add_domain(&rival, &rival_slug, rival_shop, raw);
     let field = |problem| Err(Refusal::Fields(vec![FieldError::new("domain", problem)]));
     assert_eq!(claim(DOMAIN).await.unwrap(), field(FieldProblem::Taken));

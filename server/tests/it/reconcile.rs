@@ -63,15 +63,6 @@ async fn cluster_usage(
         .collect()
 }
 
-async fn reconcile(harness: &Harness) -> ReconcileReport {
-    harness
-        .runner
-        .reconcile_exclusively()
-        .await
-        .unwrap()
-        .expect("no other replica holds the reconciler's lock")
-}
-
 /// The drift events of a subscription: actor, before, after.
 async fn drift_events(harness: &Harness, subscription: Uuid) -> Vec<(String, Value, Value)> {
     let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
@@ -167,7 +158,7 @@ async fn services_as_provisioned_have_not_drifted() {
     let iot = provisioned(&harness, "iot-lab", "iot").await;
     suspend(&harness, &iot.slug).await;
 
-    assert_eq!(reconcile(&harness).await, report(2, 0, 0, 0));
+    assert_eq!(harness.reconcile().await, report(2, 0, 0, 0));
     for subscription in [shop.subscription, iot.subscription] {
         assert_eq!(drift_events(&harness, subscription).await, vec![]);
         assert_eq!(open_jobs(&harness, subscription).await, Vec::<String>::new());
@@ -206,7 +197,7 @@ async fn services_as_provisioned_have_not_drifted() {
         .unwrap()
         .status();
     assert_eq!(status, 204);
-    assert_eq!(reconcile(&harness).await, report(2, 0, 0, 0));
+    assert_eq!(harness.reconcile().await, report(2, 0, 0, 0));
     assert_eq!(
         cluster_usage(&harness, &shop).await,
         vec![
@@ -223,7 +214,7 @@ async fn a_deleted_namespace_is_audited_and_provisioned_again() {
     let shop = provisioned(&harness, "shop-starter", "ecommerce").await;
     delete_namespace(&harness, &shop.instance).await;
 
-    assert_eq!(reconcile(&harness).await, report(1, 1, 1, 0));
+    assert_eq!(harness.reconcile().await, report(1, 1, 1, 0));
     assert_eq!(
         open_jobs(&harness, shop.subscription).await,
         vec!["provision.ecommerce"]
@@ -236,14 +227,14 @@ async fn a_deleted_namespace_is_audited_and_provisioned_again() {
     assert_eq!(after["kubernetes"], json!({ "namespace": "present" }));
     assert_eq!(after["repair"]["kind"], "provision.ecommerce");
     // A second round while the repair is queued leaves it to the job.
-    assert_eq!(reconcile(&harness).await, report(0, 0, 0, 0));
+    assert_eq!(harness.reconcile().await, report(0, 0, 0, 0));
 
     harness.settle().await;
     assert_eq!(harness.failed_jobs().await, vec![]);
     let (_, state, applied) = harness.subscription(&shop.slug).await;
     assert_eq!((state.as_str(), applied.as_str()), ("active", "running"));
     assert_eq!(replicas(&harness, &shop.instance).await, vec![1]);
-    assert_eq!(reconcile(&harness).await, report(1, 0, 0, 0));
+    assert_eq!(harness.reconcile().await, report(1, 0, 0, 0));
     assert_eq!(drift_events(&harness, shop.subscription).await.len(), 1);
 }
 
@@ -265,7 +256,7 @@ async fn a_quota_an_admin_changed_reaches_the_namespace() {
         .unwrap()
         .unwrap();
 
-    assert_eq!(reconcile(&harness).await, report(1, 1, 1, 0));
+    assert_eq!(harness.reconcile().await, report(1, 1, 1, 0));
     let events = drift_events(&harness, iot.subscription).await;
     let (_, before, after) = &events[0];
     assert_eq!(
@@ -289,7 +280,7 @@ async fn a_quota_an_admin_changed_reaches_the_namespace() {
         .unwrap()
         .unwrap();
     assert_eq!(namespace.quota.unwrap().cpu_millicores, 1000);
-    assert_eq!(reconcile(&harness).await, report(1, 0, 0, 0));
+    assert_eq!(harness.reconcile().await, report(1, 0, 0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -308,7 +299,7 @@ async fn a_deleted_vault_policy_is_written_again() {
         .unwrap();
     assert!(deleted.status().is_success(), "{}", deleted.status());
 
-    assert_eq!(reconcile(&harness).await, report(1, 1, 1, 0));
+    assert_eq!(harness.reconcile().await, report(1, 1, 1, 0));
     let events = drift_events(&harness, iot.subscription).await;
     let (_, before, after) = &events[0];
     assert_eq!(before["vault"]["policy"], "missing or changed");
@@ -318,7 +309,7 @@ async fn a_deleted_vault_policy_is_written_again() {
     assert_eq!(harness.failed_jobs().await, vec![]);
     let vault = harness.stack.backends.vault.observe(&iot.instance).await.unwrap();
     assert!(vault.policy_matches && vault.role, "{vault:?}");
-    assert_eq!(reconcile(&harness).await, report(1, 0, 0, 0));
+    assert_eq!(harness.reconcile().await, report(1, 0, 0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -335,7 +326,7 @@ async fn a_suspended_workload_scaled_up_is_suspended_again() {
         .unwrap();
     assert_eq!(replicas(&harness, &iot.instance).await, vec![1]);
 
-    assert_eq!(reconcile(&harness).await, report(1, 1, 1, 0));
+    assert_eq!(harness.reconcile().await, report(1, 1, 1, 0));
     assert_eq!(open_jobs(&harness, iot.subscription).await, vec!["suspend.iot"]);
     let events = drift_events(&harness, iot.subscription).await;
     let (_, before, after) = &events[0];
@@ -350,7 +341,7 @@ async fn a_suspended_workload_scaled_up_is_suspended_again() {
     let (_, state, applied) = harness.subscription(&iot.slug).await;
     assert_eq!((state.as_str(), applied.as_str()), ("suspended", "suspended"));
     assert_eq!(replicas(&harness, &iot.instance).await, vec![0]);
-    assert_eq!(reconcile(&harness).await, report(1, 0, 0, 0));
+    assert_eq!(harness.reconcile().await, report(1, 0, 0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -361,7 +352,7 @@ async fn a_suspended_subscription_missing_services_is_rebuilt_when_resumed() {
     delete_namespace(&harness, &iot.instance).await;
 
     // Provisioning now would start a suspended service: it waits for the resumption.
-    assert_eq!(reconcile(&harness).await, report(1, 1, 0, 0));
+    assert_eq!(harness.reconcile().await, report(1, 1, 0, 0));
     assert_eq!(open_jobs(&harness, iot.subscription).await, Vec::<String>::new());
     let (_, state, applied) = harness.subscription(&iot.slug).await;
     assert_eq!((state.as_str(), applied.as_str()), ("suspended", "partial"));
@@ -398,7 +389,7 @@ async fn a_suspended_subscription_missing_services_is_rebuilt_when_resumed() {
     assert_eq!(replicas(&harness, &iot.instance).await, vec![1]);
     // Provisioning keeps a suspension it finds (the broker's clients stay
     // disabled): the next round resumes them.
-    assert_eq!(reconcile(&harness).await, report(1, 1, 1, 0));
+    assert_eq!(harness.reconcile().await, report(1, 1, 1, 0));
     assert_eq!(open_jobs(&harness, iot.subscription).await, vec!["resume.iot"]);
     harness.settle().await;
     let tenant = harness
@@ -410,7 +401,7 @@ async fn a_suspended_subscription_missing_services_is_rebuilt_when_resumed() {
         .unwrap()
         .unwrap();
     assert!(tenant.clients.iter().all(|(_, disabled)| !disabled), "{tenant:?}");
-    assert_eq!(reconcile(&harness).await, report(1, 0, 0, 0));
+    assert_eq!(harness.reconcile().await, report(1, 0, 0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -426,7 +417,7 @@ async fn a_subscription_whose_last_job_failed_is_left_to_an_admin() {
         .unwrap();
     delete_namespace(&harness, &iot.instance).await;
 
-    assert_eq!(reconcile(&harness).await, report(0, 0, 0, 0));
+    assert_eq!(harness.reconcile().await, report(0, 0, 0, 0));
     assert_eq!(open_jobs(&harness, iot.subscription).await, Vec::<String>::new());
     assert_eq!(drift_events(&harness, iot.subscription).await, vec![]);
 }
@@ -445,7 +436,7 @@ async fn a_backend_that_cannot_be_observed_is_not_a_drift() {
             ..Fault::default()
         },
     );
-    assert_eq!(reconcile(&harness).await, report(1, 0, 0, 1));
+    assert_eq!(harness.reconcile().await, report(1, 0, 0, 1));
     faults.clear();
     // A hang ends with the client's timeout: still not a drift.
     faults.set(
@@ -456,12 +447,12 @@ async fn a_backend_that_cannot_be_observed_is_not_a_drift() {
             ..Fault::default()
         },
     );
-    assert_eq!(reconcile(&harness).await, report(1, 0, 0, 1));
+    assert_eq!(harness.reconcile().await, report(1, 0, 0, 1));
     assert_eq!(drift_events(&harness, iot.subscription).await, vec![]);
     assert_eq!(open_jobs(&harness, iot.subscription).await, Vec::<String>::new());
 
     // Once the backend answers, the drift is seen.
-    assert_eq!(reconcile(&harness).await, report(1, 1, 1, 0));
+    assert_eq!(harness.reconcile().await, report(1, 1, 1, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -479,9 +470,9 @@ async fn one_replica_reconciles_at_a_time() {
         .execute(&mut *other_replica)
         .await
         .unwrap();
-    assert_eq!(reconcile(&harness).await, report(0, 0, 0, 0));
+    assert_eq!(harness.reconcile().await, report(0, 0, 0, 0));
     // The round released the lock.
-    assert_eq!(reconcile(&harness).await, report(0, 0, 0, 0));
+    assert_eq!(harness.reconcile().await, report(0, 0, 0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

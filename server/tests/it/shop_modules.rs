@@ -13,7 +13,7 @@ use control::{
 use crate::support::{
     browser::Person,
     odoo::{module_states, odoo_admin_call},
-    provisioning::{organization_named, Harness},
+    provisioning::Harness,
 };
 
 async fn modules_seen(harness: &Harness, who: &Caller, slug: &str) -> (Vec<ModuleView>, bool) {
@@ -46,9 +46,7 @@ async fn succeeded_kinds(harness: &Harness, subscription: uuid::Uuid) -> Vec<Str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_adds_and_removes_a_module_the_plan_offers_and_the_engine_applies_it() {
     let harness = Harness::for_browsers().await;
-    let owner = Person::signed_in(&harness.app.base_url, "owner").await.caller();
-    let slug = organization_named(&harness, &owner, "ACME").await;
-    let subscription = harness.active_subscription(&owner, &slug, "shop-starter").await;
+    let (owner, slug, subscription) = harness.shop_owner("ACME").await;
     let instance = control::domain::instance_name(&slug, OfferKind::Ecommerce);
     let wishlist = OdooModule::Wishlist.technical_name();
 
@@ -116,12 +114,7 @@ async fn the_owner_adds_and_removes_a_module_the_plan_offers_and_the_engine_appl
         serde_json::json!({}),
     )
     .await;
-    harness
-        .runner
-        .reconcile_exclusively()
-        .await
-        .unwrap()
-        .expect("no other replica holds the reconciler's lock");
+    harness.reconcile().await;
     harness.settle().await;
     assert_eq!(
         module_states(&harness, &instance, &[wishlist]).await,
@@ -155,9 +148,7 @@ async fn the_owner_adds_and_removes_a_module_the_plan_offers_and_the_engine_appl
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_the_plan_does_not_offer_and_who_may_not_change_modules_are_refused() {
     let harness = Harness::for_browsers().await;
-    let owner = Person::signed_in(&harness.app.base_url, "owner").await.caller();
-    let slug = organization_named(&harness, &owner, "ACME").await;
-    let subscription = harness.active_subscription(&owner, &slug, "shop-starter").await;
+    let (owner, slug, subscription) = harness.shop_owner("ACME").await;
     let change = |who: Caller, module: &'static str| {
         let harness = &harness;
         let slug = slug.clone();

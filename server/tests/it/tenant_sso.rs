@@ -182,12 +182,7 @@ async fn a_provisioned_tenant_client_is_not_first_party() {
         .await
         .unwrap();
     assert!(patched.status().is_success(), "{}", patched.status());
-    harness
-        .runner
-        .reconcile_exclusively()
-        .await
-        .unwrap()
-        .expect("no other replica holds the reconciler's lock");
+    harness.reconcile().await;
     harness.settle().await;
     let repaired: serde_json::Value = admin.get(&url).send().await.unwrap().json().await.unwrap();
     assert_eq!(repaired["skip_consent"], false, "{repaired}");
@@ -660,12 +655,7 @@ async fn members_who_join_change_role_or_leave_are_kept_in_sync_with_the_shops_o
     // Archived behind the engine's back in Odoo: the reconciler finds it,
     // audits it and the members' sync brings the user back.
     archive_odoo_user(&harness, &instance, &member.email).await;
-    harness
-        .runner
-        .reconcile_exclusively()
-        .await
-        .unwrap()
-        .expect("no other replica holds the reconciler's lock");
+    harness.reconcile().await;
     harness.settle().await;
     assert!(odoo_user(&harness, &instance, &member.email).await.0);
     let drift: serde_json::Value = sqlx::query_scalar(
@@ -733,13 +723,15 @@ async fn site_check(harness: &Harness, owner: &Caller, slug: &str) -> Option<con
     page.subscriptions[0].site_check.clone()
 }
 
-async fn reconcile(harness: &Harness) {
-    harness
-        .runner
-        .reconcile_exclusively()
-        .await
-        .unwrap()
-        .expect("no other replica holds the reconciler's lock");
+/// Since when the organization's site has answered (or not), as stored.
+async fn site_checked_since(harness: &Harness, organization: uuid::Uuid) -> time::OffsetDateTime {
+    sqlx::query_scalar(
+        "SELECT c.since FROM site_checks c JOIN subscriptions s ON s.id = c.subscription_id WHERE s.organization_id = $1",
+    )
+    .bind(organization)
+    .fetch_one(&harness.app.pool)
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -751,7 +743,7 @@ async fn the_reconciler_checks_that_the_storefront_answers_through_the_ingress()
     // Not checked before the reconciler's first round.
     assert_eq!(site_check(&harness, &owner, &slug).await, None);
 
-    reconcile(&harness).await;
+    harness.reconcile().await;
     let answers = site_check(&harness, &owner, &slug).await.expect("checked");
     assert_eq!(answers.problem, None);
 
@@ -761,31 +753,18 @@ async fn the_reconciler_checks_that_the_storefront_answers_through_the_ingress()
         ..Default::default()
     };
     harness.stack.odoo.faults.set("web.home", fault);
-    reconcile(&harness).await;
+    harness.reconcile().await;
     let failing = site_check(&harness, &owner, &slug).await.expect("checked");
     assert_eq!(failing.problem, Some(SiteProblem::Status(503)));
-    let since: time::OffsetDateTime = sqlx::query_scalar(
-        "SELECT c.since FROM site_checks c JOIN subscriptions s ON s.id = c.subscription_id WHERE s.organization_id = $1",
-    )
-    .bind(organization_id)
-    .fetch_one(&harness.app.pool)
-    .await
-    .unwrap();
+    let since = site_checked_since(&harness, organization_id).await;
     // A second failing round keeps when it began.
-    reconcile(&harness).await;
+    harness.reconcile().await;
     assert_eq!(site_check(&harness, &owner, &slug).await, Some(failing.clone()));
-    let still: time::OffsetDateTime = sqlx::query_scalar(
-        "SELECT c.since FROM site_checks c JOIN subscriptions s ON s.id = c.subscription_id WHERE s.organization_id = $1",
-    )
-    .bind(organization_id)
-    .fetch_one(&harness.app.pool)
-    .await
-    .unwrap();
-    assert_eq!(still, since);
+    assert_eq!(site_checked_since(&harness, organization_id).await, since);
 
     // Back: it answers again.
     harness.stack.odoo.faults.clear();
-    reconcile(&harness).await;
+    harness.reconcile().await;
     assert!(matches!(
         site_check(&harness, &owner, &slug).await,
         Some(SiteCheck { problem: None, .. })

@@ -75,6 +75,26 @@ impl Harness {
         &self.app.control
     }
 
+    /// Someone signed in through the portal who owns an organization named
+    /// `name` with an active starter shop: them, its slug, the shop's id.
+    pub async fn shop_owner(&self, name: &str) -> (Caller, String, Uuid) {
+        let owner = super::browser::Person::signed_in(&self.app.base_url, "owner")
+            .await
+            .caller();
+        let slug = organization_named(self, &owner, name).await;
+        let shop = self.active_subscription(&owner, &slug, "shop-starter").await;
+        (owner, slug, shop)
+    }
+
+    /// A round of the reconciler (no other replica runs one here).
+    pub async fn reconcile(&self) -> control::provisioning::ReconcileReport {
+        self.runner
+            .reconcile_exclusively()
+            .await
+            .unwrap()
+            .expect("no other replica holds the reconciler's lock")
+    }
+
     /// Dispatches and runs jobs until nothing is left to do.
     pub async fn settle(&self) {
         for _ in 0..2000 {
