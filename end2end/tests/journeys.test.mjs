@@ -71,6 +71,8 @@ describe('a customer\'s first hour', () => {
     assert.equal(await review.getAttribute('data-step'), 'subscribe');
     assert.equal(await page.locator('[data-price-line]').innerText(), '€149 per month, or €1,490 per year');
     assert.match(await review.innerText(), /25 user seats/);
+    assert.equal(await page.locator('[data-plan-modules="included"]').innerText(), 'Modules included: Wishlist, Product comparison');
+    assert.equal(await page.locator('[data-plan-modules="optional"]').innerText(), 'Modules you may add: Stock availability, Blog');
     assert.equal(await page.locator('[data-needs-review]').count(), 0);
     await page.click('[data-confirm-plan="shop-business"]');
     await expectUrl(page, (url) => url.pathname === `/orgs/${slug}`);

@@ -48,7 +48,11 @@ pub async fn control_plane_on(config: &Config, clock: Arc<dyn Clock>) -> Result<
         control = control.with_hydra(Hydra::new(&hydra.admin_url)?);
         if let Some(provisioning) = &config.provisioning {
             control = control.with_sites(provisioning.settings(&hydra.public_url).sites());
-            control = control.with_dns(provisioning.dns_checker()?);
+            // Without a resolver the portal still serves; own domains wait.
+            match provisioning.dns_checker() {
+                Ok(dns) => control = control.with_dns(dns),
+                Err(error) => tracing::warn!(%error, "own domains cannot be checked: no DNS resolver"),
+            }
         }
     }
     Ok(control)

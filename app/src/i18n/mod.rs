@@ -275,6 +275,8 @@ messages! {
     SiteProblemNoConnection => en: "(no connection)", fr: "(connexion impossible)";
     OrgYourServices => en: "Your services", fr: "Vos services";
     OrgTabModules => en: "Modules", fr: "Modules";
+    PlanModulesIncluded => en: "Modules included:", fr: "Modules inclus :";
+    PlanModulesOptional => en: "Modules you may add:", fr: "Modules à ajouter si vous le souhaitez :";
     DomainField => en: "Your own domain", fr: "Votre propre domaine";
     DomainAdd => en: "Use this domain", fr: "Utiliser ce domaine";
     DomainPending => en: "waiting for its DNS records", fr: "en attente de ses enregistrements DNS";

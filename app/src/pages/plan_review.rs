@@ -114,6 +114,7 @@ fn Review(page: PlanReviewPage, slug: String) -> impl IntoView {
                 <h2 class="text-base font-semibold">{t(Msg::PlanIncludes)}</h2>
                 <ul class="space-y-1 text-sm text-slate-700">
                     {quota_lines(locale, &plan).into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                    {module_lines(&plan.modules).into_iter().map(|(line, code)| view! { <li data-plan-modules=code>{line}</li> }).collect_view()}
                 </ul>
                 {needs_review.then(|| view! {
                     <p class="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900" data-needs-review>{t(Msg::PlanNeedsReview)}</p>
@@ -127,6 +128,25 @@ fn Review(page: PlanReviewPage, slug: String) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// The modules the plan includes and those it lets the customer add, one
+/// line each (none for a plan without).
+fn module_lines(modules: &control::domain::PlanModules) -> Vec<(String, &'static str)> {
+    let names = |list: &[control::domain::OdooModule]| {
+        list.iter()
+            .map(|module| t(crate::pages::labels::module_text(*module).0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    [
+        (Msg::PlanModulesIncluded, &modules.included, "included"),
+        (Msg::PlanModulesOptional, &modules.optional, "optional"),
+    ]
+    .into_iter()
+    .filter(|(_, list, _)| !list.is_empty())
+    .map(|(label, list, code)| (format!("{} {}", t(label), names(list)), code))
+    .collect()
 }
 
 /// Each quota before and after the change, with what is used.

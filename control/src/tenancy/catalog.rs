@@ -225,11 +225,14 @@ impl TryFrom<PlanRow> for Plan {
     }
 }
 
+/// In [`OdooModule::ALL`]'s order, as the plan form parses them.
 fn stored_modules(codes: &[String]) -> Result<Vec<OdooModule>> {
-    codes
+    let mut modules = codes
         .iter()
         .map(|code| OdooModule::parse(code).ok_or_else(|| invalid("plans", &format!("module {code:?}"))))
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    modules.sort();
+    Ok(modules)
 }
 
 #[cfg(test)]
