@@ -66,6 +66,9 @@ impl Default for Query {
 #[derive(Clone, Debug, Default)]
 pub struct Database {
     pub lang: String,
+    /// The `web.base.url` system parameter: records' absolute URLs start
+    /// with it; an administrator's web sign-in sets it to the URL they use.
+    pub web_base_url: String,
     tables: BTreeMap<&'static str, BTreeMap<i64, Record>>,
     next_ids: BTreeMap<&'static str, i64>,
 }
@@ -76,6 +79,7 @@ impl Database {
     pub fn new(admin_login: &str, admin_password: &str, lang: &str) -> Self {
         let mut database = Self {
             lang: lang.to_owned(),
+            web_base_url: "http://localhost:8069".to_owned(),
             ..Self::default()
         };
         super::modules::seed(&mut database);
@@ -331,10 +335,33 @@ impl Database {
         ))
     }
 
-    /// `display_name`: the `_rec_name` field.
+    /// `display_name`: the `_rec_name` field (a many2one's own display name).
     pub fn display_name(&self, model: &Model, id: i64) -> Value {
-        self.get(model.name, id)
-            .map_or(Value::Bool(false), |record| at(record, model.rec_name).clone())
+        let Some(record) = self.get(model.name, id) else {
+            return Value::Bool(false);
+        };
+        let shown = at(record, model.rec_name);
+        let target = model
+            .fields
+            .iter()
+            .find(|field| field.name == model.rec_name)
+            .and_then(|field| match field.kind {
+                Kind::Many2one(target) => schema::model(target),
+                _ => None,
+            });
+        match (target, shown.as_i64()) {
+            (Some(target), Some(linked)) => self.display_name(target, linked),
+            _ => shown.clone(),
+        }
+    }
+
+    /// The groups a new user gets when created without any: the internal
+    /// group and those the modules add to the user template
+    /// (`base.default_user`).
+    pub fn default_user_groups(&self) -> Vec<i64> {
+        let mut groups = vec![GROUP_USER];
+        groups.extend(super::slides::template_user_groups(self));
+        groups
     }
 
     pub fn create(&mut self, model: &'static Model, values: &Value) -> OdooResult<i64> {
@@ -354,8 +381,14 @@ impl Database {
             record.insert(field.name.to_owned(), default);
         }
         if model.name == "res.users" {
-            // The default user template makes an internal user.
-            record.insert("groups_id".to_owned(), json!([GROUP_USER]));
+            // The default user template makes an internal user; explicit
+            // groups start from the internal group alone.
+            let groups = if values.contains_key("groups_id") {
+                vec![GROUP_USER]
+            } else {
+                self.default_user_groups()
+            };
+            record.insert("groups_id".to_owned(), json!(groups));
         }
         self.apply(model, &mut record, values)?;
         self.check_required(model, &record)?;
@@ -614,7 +647,11 @@ impl Database {
                     _ => json!(id),
                 }
             }
-            (Kind::Char | Kind::Selection(_), Value::String(text)) if text.is_empty() => json!(false),
+            (Kind::Char | Kind::Html | Kind::Datetime | Kind::Selection(_), Value::String(text))
+                if text.is_empty() =>
+            {
+                json!(false)
+            }
             (_, Value::Null) => json!(false),
             _ => value.clone(),
         }
@@ -627,7 +664,7 @@ impl Database {
             let value = match field.default.value() {
                 Some(value) => value,
                 None if model.name == "res.users" && field.name == "groups_id" => {
-                    json!([[6, 0, [GROUP_USER]]])
+                    json!([[6, 0, self.default_user_groups()]])
                 }
                 None => continue,
             };
@@ -646,12 +683,15 @@ impl Database {
                 continue;
             }
             let stored = match field.kind {
+                // Written through their commands by the model's own code.
+                Kind::One2many(..) => continue,
+                Kind::Datetime => datetime_value(model, name, value)?,
                 Kind::Char if model.name == "website" && name == "domain" => match value {
                     Value::String(domain) => handle_domain(domain),
                     Value::Bool(false) | Value::Null => value.clone(),
                     _ => return Err(wrong_value(model, name, value)),
                 },
-                Kind::Char => match value {
+                Kind::Char | Kind::Html => match value {
                     Value::String(_) | Value::Bool(false) | Value::Null => value.clone(),
                     _ => return Err(wrong_value(model, name, value)),
                 },
@@ -719,7 +759,7 @@ impl Database {
         match model.name {
             "res.users" => self.check_unique_user(own_id, record),
             "website" => self.check_unique_domain(own_id, record),
-            _ => Ok(()),
+            _ => super::slides::check_constraints(self, model, own_id, record),
         }
     }
 
@@ -836,6 +876,34 @@ fn python_type(value: &Value) -> &'static str {
         Value::Array(_) => "list",
         Value::Object(_) => "dict",
     }
+}
+
+/// `fields.Datetime.to_datetime`: `YYYY-MM-DD HH:MM:SS`, or a date alone
+/// for its midnight.
+fn datetime_value(model: &Model, field: &str, value: &Value) -> OdooResult<Value> {
+    let text = match value {
+        Value::Bool(false) | Value::Null => return Ok(Value::Bool(false)),
+        Value::String(text) => text,
+        _ => return Err(wrong_value(model, field, value)),
+    };
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    let full_format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    if time::Date::parse(text, date_format).is_ok() {
+        return Ok(Value::from(format!("{text} 00:00:00")));
+    }
+    if time::PrimitiveDateTime::parse(text, full_format).is_ok() {
+        return Ok(value.clone());
+    }
+    Err(OdooError::value_error(format!(
+        "time data '{text}' does not match format '%Y-%m-%d %H:%M:%S'"
+    )))
+}
+
+/// Now, as a `Datetime` field stores it.
+pub fn now() -> Value {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let now = time::OffsetDateTime::now_utc();
+    Value::from(now.format(format).unwrap_or_default())
 }
 
 fn wrong_value(model: &Model, field: &str, value: &Value) -> OdooError {

@@ -38,6 +38,8 @@ pub enum ExceptionClass {
     AssertionError,
     /// What the simulator answers for a real method it does not simulate.
     NotImplementedError,
+    /// werkzeug's 403, raised by a route (its text: `403 Forbidden: …`).
+    Forbidden,
 }
 
 impl ExceptionClass {
@@ -63,6 +65,7 @@ impl ExceptionClass {
             ExceptionClass::OverflowError => "builtins.OverflowError",
             ExceptionClass::AssertionError => "builtins.AssertionError",
             ExceptionClass::NotImplementedError => "builtins.NotImplementedError",
+            ExceptionClass::Forbidden => "werkzeug.exceptions.Forbidden",
         }
     }
 
@@ -128,6 +131,11 @@ impl OdooError {
         Self::new(ExceptionClass::AttributeError, message)
     }
 
+    /// `werkzeug.exceptions.Forbidden(description)`.
+    pub fn forbidden(description: &str) -> Self {
+        Self::new(ExceptionClass::Forbidden, format!("403 Forbidden: {description}"))
+    }
+
     pub fn session_expired() -> Self {
         Self::new(ExceptionClass::SessionExpired, "Session expired")
     }
@@ -163,6 +171,14 @@ impl OdooError {
         }
     }
 
+    /// `exception.args`: werkzeug's exceptions keep their description aside.
+    fn arguments(&self) -> Value {
+        match self.class {
+            ExceptionClass::Forbidden => json!([]),
+            _ => json!([self.argument]),
+        }
+    }
+
     /// `traceback.format_exc()` as the server would print it.
     pub fn traceback(&self) -> String {
         let message = self.message();
@@ -191,7 +207,7 @@ impl OdooError {
                 "name": self.class.class(),
                 "debug": self.traceback(),
                 "message": self.message(),
-                "arguments": [self.argument],
+                "arguments": self.arguments(),
                 "context": {},
             },
         })

@@ -8,12 +8,13 @@
 //! Errors come back as Odoo sends them: JSON-RPC with HTTP 200 and
 //! `error.data.name` the exception's class, XML-RPC as faults.
 //!
-//! The web side a browser meets (`web.rs`, `oidc.rs`): the storefront, the
-//! sign-in page, the back office and OpenID Connect sign-in as OCA
-//! `auth_oidc` does it, each request's database found by `dbfilter` on its
-//! host (`dbfilter.rs`), or, for a host no filter maps to a database, by
-//! the `website.domain` of the one database that has it
-//! (`Server::databases_for`).
+//! The web side a browser meets (`web.rs`, `oidc.rs`, `slides_web.rs`): the
+//! storefront, eLearning's courses, the sign-in page, the back office and
+//! OpenID Connect sign-in as OCA `auth_oidc` does it, each request's
+//! database found by `dbfilter` on its host (`dbfilter.rs`), or, for a host
+//! no filter maps to a database, by the `website.domain` of the one
+//! database that has it (`Server::databases_for`). The eLearning models'
+//! own behaviour (computed values, record rules, overrides) is `slides.rs`.
 //!
 //! Fault operations (`/_sim/faults/{operation}`): `db.<method>`,
 //! `common.<method>`, `object.<model>.<method>` (e.g.
@@ -33,6 +34,8 @@ mod orm;
 mod schema;
 mod service;
 mod session;
+mod slides;
+mod slides_web;
 mod web;
 mod xmlrpc;
 
@@ -214,16 +217,16 @@ fn werkzeug_error(status: StatusCode, description: &str) -> Response {
 
 /// A 303 as werkzeug's `redirect` writes it.
 fn werkzeug_redirect(target: &str) -> Response {
+    werkzeug_redirect_with(StatusCode::SEE_OTHER, target)
+}
+
+/// werkzeug's `redirect` with another status (`request.redirect(url, 302)`).
+fn werkzeug_redirect_with(status: StatusCode, target: &str) -> Response {
     let escaped = target.replace('&', "&amp;").replace('"', "&quot;");
     let page = format!(
         "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n<p>You should be redirected automatically to the target URL: <a href=\"{escaped}\">{escaped}</a>. If not, click the link.\n"
     );
-    (
-        StatusCode::SEE_OTHER,
-        [(header::LOCATION, target.to_owned())],
-        Html(page),
-    )
-        .into_response()
+    (status, [(header::LOCATION, target.to_owned())], Html(page)).into_response()
 }
 
 async fn not_found() -> Response {

@@ -412,6 +412,9 @@ fn load_data(database: &mut Database, module: &str) {
         let id = database.insert("res.groups", json!({"name": "User: Own Documents Only"}));
         database.add_xml_id("sales_team", "group_sale_salesman", "res.groups", id);
     }
+    if module == "website_slides" {
+        super::slides::load_data(database);
+    }
     if module == "website" {
         let id = database.insert(
             "website",

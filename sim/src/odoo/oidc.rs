@@ -245,7 +245,7 @@ pub async fn signin(
             return current.answer(werkzeug_redirect(&format!("/web/login?oauth_error={code}")));
         }
     };
-    current.sign_in(&mut server, &db, uid);
+    current.sign_in(&mut server, &db, uid, &url_root);
     let target = state["r"]
         .as_str()
         .filter(|redirect| !redirect.is_empty())

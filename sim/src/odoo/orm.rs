@@ -9,7 +9,8 @@ use super::{
     database::{at, truthy, Database, Load, Query, GROUP_SYSTEM, ROOT_USER},
     error::{python_repr, ExceptionClass, OdooError, OdooResult},
     modules,
-    schema::{Kind, Model, Operation, LANGUAGES},
+    schema::{Field, Grant, Kind, Model, Operation, LANGUAGES},
+    slides,
 };
 
 /// One remote call of a model method by a signed-in user.
@@ -23,7 +24,7 @@ pub struct Call<'a> {
 
 impl Call<'_> {
     /// An argument given by position or by keyword.
-    fn argument(&self, index: usize, name: &str) -> Option<&Value> {
+    pub(super) fn argument(&self, index: usize, name: &str) -> Option<&Value> {
         self.args.get(index).or_else(|| self.kwargs.get(name))
     }
 
@@ -33,7 +34,7 @@ impl Call<'_> {
     }
 
     /// The recordset of a method called on records: `args[0]`.
-    fn ids(&self) -> OdooResult<Vec<i64>> {
+    pub(super) fn ids(&self) -> OdooResult<Vec<i64>> {
         match self.args.first() {
             None => Err(OdooError::new(
                 ExceptionClass::IndexError,
@@ -92,18 +93,98 @@ pub fn check_method_name(method: &str) -> OdooResult<()> {
 }
 
 /// `ir.model.access` for the caller: an `AccessError` in Odoo's words.
-fn check_access(database: &Database, uid: i64, model: &Model, operation: Operation) -> OdooResult<()> {
+pub(super) fn check_access(
+    database: &Database,
+    uid: i64,
+    model: &Model,
+    operation: Operation,
+) -> OdooResult<()> {
     let grant = model.grant(operation);
-    if uid == ROOT_USER || grant.allows(&database.groups_of(uid)) {
+    if uid == ROOT_USER || grant.allows(database, uid) {
         return Ok(());
     }
-    Err(OdooError::access_error(format!(
-        "You are not allowed to {} '{}' ({}) records.\n\nThis operation is allowed for the following groups:\n\t- {}\n\nContact your administrator to request access if necessary.",
+    Err(access_error(operation, model.description, model.name, grant))
+}
+
+/// The access rights' refusal, with the groups `grant` names.
+pub(super) fn access_error(operation: Operation, description: &str, model: &str, grant: Grant) -> OdooError {
+    let groups: String = grant
+        .group_names()
+        .iter()
+        .map(|group| format!("\n\t- {group}"))
+        .collect();
+    OdooError::access_error(format!(
+        "You are not allowed to {} '{description}' ({model}) records.\n\nThis operation is allowed for the following groups:{groups}\n\nContact your administrator to request access if necessary.",
         operation.verb(),
+    ))
+}
+
+/// Whether the user may see the field (its `groups=`).
+fn field_allowed(database: &Database, uid: i64, field: &Field) -> bool {
+    uid == ROOT_USER || field.groups.is_none_or(|grant| grant.allows(database, uid))
+}
+
+/// `check_field_access_rights`: the fields asked for, all of them allowed,
+/// or (none asked for) those the user may see.
+fn accessible_fields(
+    database: &Database,
+    uid: i64,
+    model: &Model,
+    names: &[String],
+    operation: &str,
+) -> OdooResult<Vec<String>> {
+    if names.is_empty() {
+        return Ok(database
+            .fields(model)
+            .iter()
+            .filter(|field| field_allowed(database, uid, field))
+            .map(|field| field.name.to_owned())
+            .collect());
+    }
+    let refused: Vec<&str> = names
+        .iter()
+        .filter(|name| {
+            database
+                .field(model, name)
+                .is_some_and(|field| !field_allowed(database, uid, &field))
+        })
+        .map(String::as_str)
+        .collect();
+    if refused.is_empty() {
+        return Ok(names.to_vec());
+    }
+    Err(OdooError::access_error(format!(
+        "You do not have enough rights to access the fields \"{}\" on {} ({}). Please contact your system administrator.\n\n(Operation: {operation})",
+        refused.join(","),
         model.description,
-        model.name,
-        grant.group_name()
+        model.name
     )))
+}
+
+/// `search` as the user sees it: what the record rules hide is left out
+/// before `offset` and `limit` apply.
+fn search_visible(
+    database: &Database,
+    uid: i64,
+    model: &'static Model,
+    domain: &Value,
+    query: &Query,
+) -> OdooResult<Vec<i64>> {
+    if !slides::owns(model) {
+        return database.search(model, domain, query);
+    }
+    let all = Query {
+        offset: 0,
+        limit: None,
+        ..query.clone()
+    };
+    Ok(database
+        .search(model, domain, &all)?
+        .into_iter()
+        .filter(|id| slides::rule_allows(database, model, Operation::Read, uid, *id))
+        .skip(query.offset)
+        .take(query.limit.unwrap_or(usize::MAX))
+        .collect())
 }
 
 /// `assert_log_admin_access` of the module operations: administrators only.
@@ -115,7 +196,35 @@ fn check_admin(database: &Database, uid: i64) -> OdooResult<()> {
     }
 }
 
+/// One call as Odoo runs it: the eLearning models' in a transaction
+/// (their overrides write several records: a refusal undoes them all),
+/// with the values that depend on the caller computed first.
 pub fn call_kw(database: &mut Database, call: &Call) -> OdooResult<Value> {
+    if !slides::owns(call.model) {
+        return dispatch(database, call);
+    }
+    let snapshot = database.clone();
+    slides::personalize(database, call.uid);
+    let outcome = dispatch(database, call);
+    if outcome.is_err() {
+        *database = snapshot;
+    }
+    outcome
+}
+
+fn create(database: &mut Database, call: &Call, values: &Value) -> OdooResult<i64> {
+    if let Some(values) = values.as_object() {
+        let names: Vec<String> = values.keys().cloned().collect();
+        accessible_fields(database, call.uid, call.model, &names, "create")?;
+    }
+    if slides::owns(call.model) {
+        slides::create(database, call.model, values, call.uid)
+    } else {
+        database.create(call.model, values)
+    }
+}
+
+fn dispatch(database: &mut Database, call: &Call) -> OdooResult<Value> {
     let model = call.model;
     let uid = call.uid;
     match call.method {
@@ -125,11 +234,11 @@ pub fn call_kw(database: &mut Database, call: &Call) -> OdooResult<Value> {
                 Value::Array(list) => {
                     let ids = list
                         .iter()
-                        .map(|values| database.create(model, values))
+                        .map(|values| create(database, call, values))
                         .collect::<OdooResult<Vec<_>>>()?;
                     Ok(json!(ids))
                 }
-                values => Ok(json!(database.create(model, values)?)),
+                values => Ok(json!(create(database, call, values)?)),
             }
         }
         "write" => {
@@ -138,27 +247,47 @@ pub fn call_kw(database: &mut Database, call: &Call) -> OdooResult<Value> {
             let values = call
                 .argument(1, "vals")
                 .ok_or_else(|| OdooError::missing_argument("BaseModel.write", "vals"))?;
-            database.write(model, &ids, values, uid)?;
+            if let Some(values) = values.as_object() {
+                let names: Vec<String> = values.keys().cloned().collect();
+                accessible_fields(database, uid, model, &names, "write")?;
+            }
+            if slides::owns(model) {
+                slides::write(database, model, &ids, values, uid)?;
+            } else {
+                database.write(model, &ids, values, uid)?;
+            }
             Ok(json!(true))
         }
         "unlink" => {
             let ids = call.ids()?;
             check_access(database, uid, model, Operation::Unlink)?;
-            database.unlink(model, &ids, uid)?;
+            if slides::owns(model) {
+                slides::unlink(database, model, &ids, uid)?;
+            } else {
+                database.unlink(model, &ids, uid)?;
+            }
             Ok(json!(true))
         }
         "read" => {
             let ids = call.ids()?;
             check_access(database, uid, model, Operation::Read)?;
+            let fields = accessible_fields(database, uid, model, &names(call.argument(1, "fields")), "read")?;
+            if slides::owns(model) {
+                slides::check_rules(database, model, Operation::Read, uid, &ids)?;
+            }
             let load = load(call.argument(2, "load"));
-            database
-                .read(model, &ids, &names(call.argument(1, "fields")), load)
-                .map(Value::Array)
+            database.read(model, &ids, &fields, load).map(Value::Array)
         }
         "search" => {
             check_access(database, uid, model, Operation::Read)?;
             let domain = call.required(0, "domain")?;
-            Ok(json!(database.search(model, domain, &call.query(1, 2, 3))?))
+            Ok(json!(search_visible(
+                database,
+                uid,
+                model,
+                domain,
+                &call.query(1, 2, 3)
+            )?))
         }
         "search_count" => {
             check_access(database, uid, model, Operation::Read)?;
@@ -167,19 +296,19 @@ pub fn call_kw(database: &mut Database, call: &Call) -> OdooResult<Value> {
                 limit: call.count(1, "limit"),
                 ..call.query(usize::MAX, usize::MAX, usize::MAX)
             };
-            Ok(json!(database.search(model, domain, &query)?.len()))
+            Ok(json!(search_visible(database, uid, model, domain, &query)?.len()))
         }
         "search_read" => {
             check_access(database, uid, model, Operation::Read)?;
             let domain = call.argument(0, "domain").cloned().unwrap_or_else(|| json!([]));
-            let ids = database.search(model, &domain, &call.query(2, 3, 4))?;
+            let fields = accessible_fields(database, uid, model, &names(call.argument(1, "fields")), "read")?;
+            let ids = search_visible(database, uid, model, &domain, &call.query(2, 3, 4))?;
             let load = load(call.kwargs.get("load"));
-            database
-                .read(model, &ids, &names(call.argument(1, "fields")), load)
-                .map(Value::Array)
+            database.read(model, &ids, &fields, load).map(Value::Array)
         }
         "fields_get" => Ok(fields_get(
             database,
+            uid,
             model,
             &names(call.argument(0, "allfields")),
             &names(call.argument(1, "attributes")),
@@ -227,10 +356,12 @@ pub fn call_kw(database: &mut Database, call: &Call) -> OdooResult<Value> {
             check_admin(database, uid)?;
             modules::uninstall(database, &ids, uid)
         }
-        method => Err(OdooError::attribute_error(format!(
-            "The method '{method}' does not exist on the model '{}'",
-            model.name
-        ))),
+        method => slides::call_method(database, call).unwrap_or_else(|| {
+            Err(OdooError::attribute_error(format!(
+                "The method '{method}' does not exist on the model '{}'",
+                model.name
+            )))
+        }),
     }
 }
 
@@ -246,13 +377,14 @@ pub fn context_get(database: &Database, uid: i64) -> Value {
     json!({"lang": lang, "tz": false, "uid": uid})
 }
 
-/// `fields_get(allfields, attributes)`.
-fn fields_get(database: &Database, model: &Model, only: &[String], attributes: &[String]) -> Value {
+/// `fields_get(allfields, attributes)`: the fields the user may see.
+fn fields_get(database: &Database, uid: i64, model: &Model, only: &[String], attributes: &[String]) -> Value {
     let mut described = Map::new();
     for field in database
         .fields(model)
         .into_iter()
         .filter(|field| only.is_empty() || only.iter().any(|name| name == field.name))
+        .filter(|field| field_allowed(database, uid, field))
     {
         let stored = field.name != "display_name";
         let mut description = json!({
@@ -263,7 +395,7 @@ fn fields_get(database: &Database, model: &Model, only: &[String], attributes: &
             "readonly": field.computed,
             "store": stored,
             "searchable": true,
-            "sortable": stored && !matches!(field.kind, Kind::Many2many(_)),
+            "sortable": stored && !matches!(field.kind, Kind::Many2many(_) | Kind::One2many(..)),
             "manual": false,
             "company_dependent": false,
             "change_default": false,
@@ -272,6 +404,9 @@ fn fields_get(database: &Database, model: &Model, only: &[String], attributes: &
             description["relation"] = json!(relation);
             description["domain"] = json!([]);
             description["context"] = json!({});
+        }
+        if let Kind::One2many(_, inverse) = field.kind {
+            description["relation_field"] = json!(inverse);
         }
         if let Kind::Selection(options) = field.kind {
             description["selection"] = json!(options

@@ -6,7 +6,10 @@
 
 use serde_json::Value;
 
-use super::database::{GROUP_SYSTEM, GROUP_USER};
+use super::{
+    database::{Database, GROUP_SYSTEM, GROUP_USER},
+    slides,
+};
 
 /// The languages every simulated server offers (`db.list_lang`), also the
 /// selection of `res.users.lang`.
@@ -27,15 +30,48 @@ const OIDC_FLOWS: &[(&str, &str)] = &[
     ("id_token", "OpenID Connect (implicit flow, not recommended)"),
 ];
 
+const CHANNEL_TYPES: &[(&str, &str)] = &[("training", "Training"), ("documentation", "Documentation")];
+
+const VISIBILITIES: &[(&str, &str)] = &[
+    ("public", "Everyone"),
+    ("connected", "Signed In"),
+    ("members", "Course Attendees"),
+];
+
+const ENROLL_POLICIES: &[(&str, &str)] = &[("public", "Open"), ("invite", "On Invitation")];
+
+const SLIDE_CATEGORIES: &[(&str, &str)] = &[
+    ("infographic", "Image"),
+    ("article", "Article"),
+    ("document", "Document"),
+    ("video", "Video"),
+    ("quiz", "Quiz"),
+];
+
+/// `slide.channel.partner.member_status` (17.0: invitations are members too).
+pub const MEMBER_STATUSES: &[(&str, &str)] = &[
+    ("invited", "Invite Sent"),
+    ("joined", "Joined"),
+    ("ongoing", "Ongoing"),
+    ("completed", "Finished"),
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Char,
+    /// Stored as text, as `Char` (the simulator does not sanitize it).
+    Html,
     Boolean,
     Integer,
+    /// `YYYY-MM-DD HH:MM:SS`, in UTC.
+    Datetime,
     /// (value, label) pairs.
     Selection(&'static [(&'static str, &'static str)]),
     Many2one(&'static str),
     Many2many(&'static str),
+    /// The comodel and its many2one back to the record; kept up to date by
+    /// the model's own code (`slides.rs`), written through its commands.
+    One2many(&'static str, &'static str),
 }
 
 impl Kind {
@@ -43,18 +79,21 @@ impl Kind {
     pub fn type_name(self) -> &'static str {
         match self {
             Kind::Char => "char",
+            Kind::Html => "html",
             Kind::Boolean => "boolean",
             Kind::Integer => "integer",
+            Kind::Datetime => "datetime",
             Kind::Selection(_) => "selection",
             Kind::Many2one(_) => "many2one",
             Kind::Many2many(_) => "many2many",
+            Kind::One2many(..) => "one2many",
         }
     }
 
     /// The comodel of a relational field.
     pub fn relation(self) -> Option<&'static str> {
         match self {
-            Kind::Many2one(target) | Kind::Many2many(target) => Some(target),
+            Kind::Many2one(target) | Kind::Many2many(target) | Kind::One2many(target, _) => Some(target),
             _ => None,
         }
     }
@@ -105,6 +144,8 @@ pub struct Field {
     /// computed field without inverse.
     pub computed: bool,
     pub default: DefaultValue,
+    /// The field's `groups=`: others neither see nor read it.
+    pub groups: Option<Grant>,
 }
 
 impl Field {
@@ -117,6 +158,7 @@ impl Field {
             module,
             computed: false,
             default: DefaultValue::Unset,
+            groups: None,
         }
     }
 
@@ -137,10 +179,27 @@ impl Field {
     const fn default(self, default: DefaultValue) -> Self {
         Self { default, ..self }
     }
+
+    const fn groups(self, grant: Grant) -> Self {
+        Self {
+            groups: Some(grant),
+            ..self
+        }
+    }
 }
 
 /// Every model's `id`.
 pub const ID: Field = Field::new("id", "ID", Kind::Integer, "base").computed();
+/// Every model's `create_date` and `write_date`, set by the server (the
+/// eLearning models only: the others do not show them).
+const fn create_date(module: &'static str) -> Field {
+    Field::new("create_date", "Created on", Kind::Datetime, module).computed()
+}
+
+const fn write_date(module: &'static str) -> Field {
+    Field::new("write_date", "Last Updated on", Kind::Datetime, module).computed()
+}
+
 /// Every model's `display_name`, computed from its `_rec_name`.
 pub const DISPLAY_NAME: Field = Field::new("display_name", "Display Name", Kind::Char, "base").computed();
 
@@ -155,24 +214,40 @@ pub enum Grant {
     AccessRights,
     /// `base.group_system`.
     Settings,
+    /// `website_slides.group_website_slides_officer` alone (the memberships).
+    SlidesOfficer,
+    /// Its officers and managers (writing courses and their contents).
+    SlidesPublisher,
+    /// `website_slides.group_website_slides_manager` (deleting them).
+    SlidesManager,
+    /// `base.group_user`, named as a user type.
+    InternalUser,
 }
 
 impl Grant {
-    pub fn allows(self, groups: &[i64]) -> bool {
+    pub fn allows(self, database: &Database, uid: i64) -> bool {
+        let groups = database.groups_of(uid);
         match self {
             Grant::Everyone => true,
-            Grant::ContactCreation => groups.contains(&GROUP_USER),
+            Grant::ContactCreation | Grant::InternalUser => groups.contains(&GROUP_USER),
             Grant::AccessRights | Grant::Settings => groups.contains(&GROUP_SYSTEM),
+            Grant::SlidesOfficer | Grant::SlidesPublisher => slides::is_officer(database, uid),
+            Grant::SlidesManager => slides::is_manager(database, uid),
         }
     }
 
-    /// The group's full name in "This operation is allowed for the following groups".
-    pub fn group_name(self) -> &'static str {
+    /// The groups' full names in "This operation is allowed for the
+    /// following groups", ordered by category then name as Odoo lists them.
+    pub fn group_names(self) -> &'static [&'static str] {
         match self {
-            Grant::Everyone => "Everyone",
-            Grant::ContactCreation => "Extra Rights/Contact Creation",
-            Grant::AccessRights => "Administration/Access Rights",
-            Grant::Settings => "Administration/Settings",
+            Grant::Everyone => &["Everyone"],
+            Grant::ContactCreation => &["Extra Rights/Contact Creation"],
+            Grant::AccessRights => &["Administration/Access Rights"],
+            Grant::Settings => &["Administration/Settings"],
+            Grant::SlidesOfficer => &["eLearning/Officer"],
+            Grant::SlidesPublisher => &["eLearning/Manager", "eLearning/Officer"],
+            Grant::SlidesManager => &["eLearning/Manager"],
+            Grant::InternalUser => &["User types/Internal User"],
         }
     }
 }
@@ -215,8 +290,9 @@ pub struct Model {
     pub module: &'static str,
     pub fields: &'static [Field],
     pub read: Grant,
-    /// Write, create and unlink.
+    /// Write and create.
     pub write: Grant,
+    pub unlink: Grant,
     /// A global `ir.rule` applies: `write` and `unlink` read each record to
     /// check it, so a deleted one is a `MissingError` even for `unlink`.
     pub record_rules: bool,
@@ -234,12 +310,15 @@ impl Model {
     pub fn grant(&self, operation: Operation) -> Grant {
         match operation {
             Operation::Read => self.read,
-            Operation::Write | Operation::Create | Operation::Unlink => self.write,
+            Operation::Write | Operation::Create => self.write,
+            Operation::Unlink => self.unlink,
         }
     }
 }
 
 use Kind::*;
+
+const SLIDES: &str = "website_slides";
 
 pub const MODELS: &[Model] = &[
     Model {
@@ -267,6 +346,7 @@ pub const MODELS: &[Model] = &[
         ],
         read: Grant::Everyone,
         write: Grant::AccessRights,
+        unlink: Grant::AccessRights,
         record_rules: true,
         order: "name, login",
         rec_name: "name",
@@ -283,6 +363,7 @@ pub const MODELS: &[Model] = &[
         ],
         read: Grant::Everyone,
         write: Grant::ContactCreation,
+        unlink: Grant::ContactCreation,
         record_rules: true,
         order: "name, id desc",
         rec_name: "name",
@@ -294,6 +375,7 @@ pub const MODELS: &[Model] = &[
         fields: &[Field::new("name", "Name", Char, "base").required()],
         read: Grant::Everyone,
         write: Grant::AccessRights,
+        unlink: Grant::AccessRights,
         record_rules: false,
         order: "name",
         rec_name: "name",
@@ -308,6 +390,7 @@ pub const MODELS: &[Model] = &[
         ],
         read: Grant::Everyone,
         write: Grant::Settings,
+        unlink: Grant::Settings,
         record_rules: false,
         order: "name",
         rec_name: "name",
@@ -323,6 +406,7 @@ pub const MODELS: &[Model] = &[
         ],
         read: Grant::Everyone,
         write: Grant::Settings,
+        unlink: Grant::Settings,
         record_rules: false,
         order: "id",
         rec_name: "name",
@@ -339,6 +423,7 @@ pub const MODELS: &[Model] = &[
         ],
         read: Grant::Everyone,
         write: Grant::Settings,
+        unlink: Grant::Settings,
         record_rules: false,
         order: "module, model, name",
         rec_name: "name",
@@ -356,6 +441,7 @@ pub const MODELS: &[Model] = &[
         ],
         read: Grant::Everyone,
         write: Grant::Settings,
+        unlink: Grant::Settings,
         record_rules: false,
         order: "name",
         rec_name: "shortdesc",
@@ -391,9 +477,173 @@ pub const MODELS: &[Model] = &[
         ],
         read: Grant::Settings,
         write: Grant::Settings,
+        unlink: Grant::Settings,
         record_rules: false,
         order: "sequence, name",
         rec_name: "name",
+    },
+    Model {
+        name: "slide.channel",
+        description: "Course",
+        module: SLIDES,
+        fields: &[
+            Field::new("name", "Name", Char, SLIDES).required(),
+            Field::new("active", "Active", Boolean, SLIDES).default(DefaultValue::True),
+            Field::new("description", "Description", Html, SLIDES),
+            Field::new("channel_type", "Course type", Selection(CHANNEL_TYPES), SLIDES)
+                .required()
+                .default(DefaultValue::Text("training")),
+            Field::new("sequence", "Sequence", Integer, SLIDES).default(DefaultValue::Integer(10)),
+            Field::new("user_id", "Responsible", Many2one("res.users"), SLIDES),
+            Field::new("is_published", "Is Published", Boolean, SLIDES),
+            Field::new("website_published", "Visible on current website", Boolean, SLIDES),
+            Field::new("website_url", "Website URL", Char, SLIDES).computed(),
+            Field::new("visibility", "Show Course To", Selection(VISIBILITIES), SLIDES)
+                .required()
+                .default(DefaultValue::Text("public")),
+            Field::new("enroll", "Enroll Policy", Selection(ENROLL_POLICIES), SLIDES)
+                .required()
+                .default(DefaultValue::Text("public")),
+            Field::new(
+                "slide_ids",
+                "Slides and categories",
+                One2many("slide.slide", "channel_id"),
+                SLIDES,
+            ),
+            Field::new("total_slides", "Number of Contents", Integer, SLIDES).computed(),
+            Field::new("nbr_document", "Documents", Integer, SLIDES).computed(),
+            Field::new("nbr_video", "Videos", Integer, SLIDES).computed(),
+            Field::new("nbr_infographic", "Infographics", Integer, SLIDES).computed(),
+            Field::new("nbr_article", "Articles", Integer, SLIDES).computed(),
+            Field::new("nbr_quiz", "Number of Quizs", Integer, SLIDES).computed(),
+            Field::new(
+                "channel_partner_ids",
+                "Enrolled Attendees Information",
+                One2many("slide.channel.partner", "channel_id"),
+                SLIDES,
+            )
+            .groups(Grant::SlidesOfficer),
+            Field::new("members_count", "# Enrolled Attendees", Integer, SLIDES).computed(),
+            Field::new(
+                "members_all_count",
+                "# Enrolled or Invited Attendees",
+                Integer,
+                SLIDES,
+            )
+            .computed(),
+            Field::new("members_engaged_count", "# Active Attendees", Integer, SLIDES).computed(),
+            Field::new(
+                "members_completed_count",
+                "# Completed Attendees",
+                Integer,
+                SLIDES,
+            )
+            .computed(),
+            Field::new("members_invited_count", "# Invited Attendees", Integer, SLIDES).computed(),
+            Field::new("partner_ids", "Attendees", Many2many("res.partner"), SLIDES).computed(),
+            // Of the user reading them.
+            Field::new("is_member", "Is Enrolled Attendee", Boolean, SLIDES).computed(),
+            Field::new("is_member_invited", "Is Invited Attendee", Boolean, SLIDES).computed(),
+            Field::new("completed", "Done", Boolean, SLIDES).computed(),
+            Field::new("completion", "Completion", Integer, SLIDES).computed(),
+            create_date(SLIDES),
+            write_date(SLIDES),
+        ],
+        read: Grant::Everyone,
+        write: Grant::SlidesPublisher,
+        unlink: Grant::SlidesManager,
+        record_rules: true,
+        order: "sequence, id",
+        rec_name: "name",
+    },
+    Model {
+        name: "slide.slide",
+        description: "Slides",
+        module: SLIDES,
+        fields: &[
+            Field::new("name", "Title", Char, SLIDES).required(),
+            Field::new("active", "Active", Boolean, SLIDES).default(DefaultValue::True),
+            Field::new("sequence", "Sequence", Integer, SLIDES).default(DefaultValue::Integer(0)),
+            Field::new("user_id", "Uploaded by", Many2one("res.users"), SLIDES),
+            Field::new("description", "Description", Html, SLIDES),
+            Field::new("channel_id", "Course", Many2one("slide.channel"), SLIDES).required(),
+            Field::new("slide_category", "Category", Selection(SLIDE_CATEGORIES), SLIDES)
+                .required()
+                .default(DefaultValue::Text("document")),
+            Field::new("is_category", "Is a category", Boolean, SLIDES),
+            Field::new("category_id", "Section", Many2one("slide.slide"), SLIDES).computed(),
+            Field::new("is_preview", "Allow Preview", Boolean, SLIDES),
+            Field::new("is_published", "Is Published", Boolean, SLIDES),
+            Field::new("website_published", "Visible on current website", Boolean, SLIDES),
+            Field::new("url", "External URL", Char, SLIDES),
+            Field::new("date_published", "Publish Date", Datetime, SLIDES).computed(),
+            Field::new("website_url", "Website URL", Char, SLIDES).computed(),
+            // Of the user reading it.
+            Field::new("user_has_completed", "Is Member", Boolean, SLIDES).computed(),
+            create_date(SLIDES),
+            write_date(SLIDES),
+        ],
+        read: Grant::Everyone,
+        write: Grant::SlidesPublisher,
+        unlink: Grant::SlidesManager,
+        record_rules: true,
+        order: "sequence, is_category, id",
+        rec_name: "name",
+    },
+    Model {
+        name: "slide.channel.partner",
+        description: "Channel / Partners (Members)",
+        module: SLIDES,
+        fields: &[
+            Field::new("active", "Active", Boolean, SLIDES).default(DefaultValue::True),
+            Field::new("channel_id", "Course", Many2one("slide.channel"), SLIDES).required(),
+            Field::new(
+                "member_status",
+                "Attendee Status",
+                Selection(MEMBER_STATUSES),
+                SLIDES,
+            )
+            .required()
+            .default(DefaultValue::Text("joined")),
+            Field::new("completion", "% Completed Contents", Integer, SLIDES)
+                .default(DefaultValue::Integer(0)),
+            Field::new("completed_slides_count", "# Completed Contents", Integer, SLIDES)
+                .default(DefaultValue::Integer(0)),
+            Field::new("partner_id", "Partner", Many2one("res.partner"), SLIDES).required(),
+            Field::new("partner_email", "Email", Char, SLIDES).computed(),
+            Field::new("last_invitation_date", "Last Invitation Date", Datetime, SLIDES),
+            create_date(SLIDES),
+            write_date(SLIDES),
+        ],
+        read: Grant::SlidesOfficer,
+        write: Grant::SlidesOfficer,
+        unlink: Grant::SlidesOfficer,
+        // Its `unlink` reads each membership first.
+        record_rules: true,
+        order: "id",
+        rec_name: "partner_id",
+    },
+    Model {
+        name: "slide.slide.partner",
+        description: "Slide / Partner decorated m2m",
+        module: SLIDES,
+        fields: &[
+            Field::new("slide_id", "Content", Many2one("slide.slide"), SLIDES).required(),
+            Field::new("channel_id", "Channel", Many2one("slide.channel"), SLIDES).computed(),
+            Field::new("partner_id", "Partner", Many2one("res.partner"), SLIDES).required(),
+            Field::new("vote", "Vote", Integer, SLIDES).default(DefaultValue::Integer(0)),
+            Field::new("completed", "Completed", Boolean, SLIDES),
+            Field::new("quiz_attempts_count", "Quiz attempts count", Integer, SLIDES)
+                .default(DefaultValue::Integer(0)),
+            create_date(SLIDES),
+            write_date(SLIDES),
+        ],
+        read: Grant::SlidesOfficer,
+        write: Grant::SlidesOfficer,
+        unlink: Grant::SlidesOfficer,
+        record_rules: false,
+        order: "id",
+        rec_name: "partner_id",
     },
 ];
 

@@ -100,8 +100,14 @@ impl Current {
     }
 
     /// Signs `uid` in under a new session id (`session.authenticate`
-    /// rotates it).
-    pub(super) fn sign_in(&mut self, server: &mut Server, db: &str, uid: i64) {
+    /// rotates it). An administrator's sign-in sets `web.base.url` to the
+    /// URL they came through (`base_location`, `url_root` without its `/`).
+    pub(super) fn sign_in(&mut self, server: &mut Server, db: &str, uid: i64, url_root: &str) {
+        if let Some(database) = server.databases.get_mut(db) {
+            if database.groups_of(uid).contains(&GROUP_SYSTEM) {
+                database.web_base_url = url_root.trim_end_matches('/').to_owned();
+            }
+        }
         let token = server
             .databases
             .get(db)
@@ -204,15 +210,17 @@ async fn authenticate(State(simulator): State<Simulator>, headers: HeaderMap, bo
     let mut server = simulator.lock();
     let mut current = Current::find(&mut server, &headers);
     let host = host(server.proxy_mode, &headers);
-    let outcome = sign_in(&mut server, &mut current, &request, &host);
+    let url_root = url_root(server.proxy_mode, &headers);
+    let outcome = sign_in(&mut server, &mut current, &request, (&host, &url_root));
     current.answer(respond(&request.id, outcome.map_err(Failure::Odoo)))
 }
 
+/// `(host, url_root)` of the request.
 fn sign_in(
     server: &mut Server,
     current: &mut Current,
     request: &JsonRequest,
-    host: &str,
+    (host, url_root): (&str, &str),
 ) -> OdooResult<Value> {
     let function = "Session.authenticate";
     let db = request.text(function, "db")?;
@@ -222,7 +230,7 @@ fn sign_in(
     let uid = database
         .authenticate(login, password)
         .ok_or_else(OdooError::access_denied)?;
-    current.sign_in(server, db, uid);
+    current.sign_in(server, db, uid, url_root);
     session_info(server, db, uid, host)
 }
 

@@ -41,6 +41,7 @@ pub fn routes() -> Router<Simulator> {
         .route("/web/login_successful", get(login_successful))
         .route("/auth_oauth/signin", get(oidc::signin))
         .route("/favicon.ico", get(favicon))
+        .merge(super::slides_web::routes())
 }
 
 /// What a browser asks every site for (Odoo's is its logo's "o").
@@ -49,10 +50,10 @@ async fn favicon() -> Response {
     ([(header::CONTENT_TYPE, "image/svg+xml")], ICON).into_response()
 }
 
-type Params = Query<HashMap<String, String>>;
+pub(super) type Params = Query<HashMap<String, String>>;
 
 /// `ensure_db()`: without a database, the selector.
-fn no_database(current: &Current) -> Response {
+pub(super) fn no_database(current: &Current) -> Response {
     current.answer(werkzeug_redirect("/web/database/selector"))
 }
 
@@ -110,7 +111,7 @@ async fn shop(State(simulator): State<Simulator>, headers: HeaderMap) -> Respons
 
 /// The website's layout (`website.layout`): "<title> | <website name>",
 /// the brand, the menu, and the company in the footer.
-fn storefront(database: &Database, host: &str, title: &str, body: &str) -> Html<String> {
+pub(super) fn storefront(database: &Database, host: &str, title: &str, body: &str) -> Html<String> {
     let (website_id, website) = current_website(database, host);
     let company = database
         .get("res.company", MAIN_COMPANY)
@@ -121,10 +122,16 @@ fn storefront(database: &Database, host: &str, title: &str, body: &str) -> Html<
     } else {
         ""
     };
+    // website_slides' menu (`website_menu_slides`).
+    let courses = if database.is_installed("website_slides") {
+        r#"<li class="nav-item"><a role="menuitem" href="/slides" class="nav-link">Courses</a></li>"#
+    } else {
+        ""
+    };
     Html(format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\" data-website-id=\"{website_id}\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>{title} | {website}</title>\n</head>\n\
          <body>\n<div id=\"wrapwrap\">\n<header id=\"top\"><nav class=\"navbar navbar-expand-lg\"><a href=\"/\" class=\"navbar-brand logo\"><span role=\"img\" aria-label=\"Logo of {website}\" title=\"{website}\">{website}</span></a>\n\
-         <ul role=\"menu\" class=\"nav navbar-nav\"><li class=\"nav-item\"><a role=\"menuitem\" href=\"/\" class=\"nav-link\">Home</a></li>{shop}</ul>\n\
+         <ul role=\"menu\" class=\"nav navbar-nav\"><li class=\"nav-item\"><a role=\"menuitem\" href=\"/\" class=\"nav-link\">Home</a></li>{shop}{courses}</ul>\n\
          <a href=\"/web/login\" class=\"btn btn-outline-secondary o_signin\">Sign in</a></nav></header>\n\
          <main>{body}</main>\n<footer id=\"bottom\"><div class=\"o_footer_copyright\"><span class=\"o_footer_copyright_name\">Copyright &copy; {company}</span></div></footer>\n</div>\n</body>\n</html>\n",
         lang = database.lang.replace('_', "-"),
@@ -234,7 +241,8 @@ async fn login(
         "" => login_redirect(&server, &db, uid),
         redirect => local(redirect),
     };
-    current.sign_in(&mut server, &db, uid);
+    let url_root = session::url_root(server.proxy_mode, &headers);
+    current.sign_in(&mut server, &db, uid, &url_root);
     current.answer(werkzeug_redirect(&target))
 }
 

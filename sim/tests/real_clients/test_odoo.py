@@ -5,6 +5,7 @@ users with their OAuth subject, `ir.model.data`), the web session the
 external clients sign in with, and one error of each kind in the shape
 each client parses."""
 
+import datetime
 import itertools
 import json
 import urllib.error
@@ -439,6 +440,40 @@ def test_the_legacy_xmlrpc_route_words_its_faults_as_text(sim, admin, database):
         models.execute_kw(database, 2, ADMIN_PASSWORD, "res.users", "_compute_share", [[2]])
     assert fault.value.faultCode.startswith("warning -- AccessError\n\nPrivate methods")
     assert xmlrpc.client.ServerProxy(f"{sim.url}/xmlrpc/common").version()["server_serie"] == "17.0"
+
+
+def test_a_course_and_its_attendees_are_read_through_odoorpc(admin):
+    """website_slides as Odoo 17 has it: the course's counters and URL,
+    its contents, a membership granted through the public method, and the
+    completion that follows the progress written for the attendee."""
+    install(admin, ["website_slides"])
+    Channel, Slide = admin.env["slide.channel"], admin.env["slide.slide"]
+    channel_id = Channel.create({"name": "Python basics", "is_published": True, "visibility": "connected"})
+    slide_ids = [
+        Slide.create({"name": f"Lesson {n}", "channel_id": channel_id, "is_published": True, "sequence": n})
+        for n in range(1, 5)
+    ]
+    partner_id = admin.env["res.partner"].create({"name": "Ann Learner", "email": "ann@acme.example"})
+    assert Channel.browse(channel_id).action_grant_access(partner_id) is None
+    channel = Channel.browse(channel_id)
+    assert (channel.name, channel.total_slides, channel.members_count) == ("Python basics", 4, 2), "the creator attends it too"
+    assert (channel.visibility, channel.enroll, channel.is_published) == ("connected", "public", True)
+    assert channel.website_url == f"http://localhost:8069/slides/python-basics-{channel_id}"
+    assert [slide.id for slide in channel.slide_ids] == slide_ids
+
+    Memberships = admin.env["slide.channel.partner"]
+    [membership_id] = Memberships.search([("channel_id", "=", channel_id), ("partner_id", "=", partner_id)])
+    assert membership_id in [member.id for member in channel.channel_partner_ids]
+    membership = Memberships.browse(membership_id)
+    assert (membership.partner_id.name, membership.member_status, membership.completion) == ("Ann Learner", "joined", 0)
+    assert isinstance(membership.write_date, datetime.datetime)
+
+    admin.env["slide.slide.partner"].create({"slide_id": slide_ids[0], "partner_id": partner_id, "completed": True})
+    membership = Memberships.browse(membership_id)
+    assert (membership.completion, membership.completed_slides_count, membership.member_status) == (25, 1, "ongoing")
+    with pytest.raises(odoorpc.error.RPCError) as private:
+        admin.execute_kw("slide.channel", "_action_add_members", [[channel_id], [partner_id]])
+    assert str(private.value) == "Private methods (such as _action_add_members) cannot be called remotely."
 
 
 def test_an_injected_fault_is_the_proxys_error_page_on_every_protocol(sim, odoo):
