@@ -8,6 +8,7 @@ mod catalog;
 mod custom_domains;
 mod devices;
 mod email;
+mod enrolment;
 mod identity;
 mod jobs;
 mod locale;
@@ -31,6 +32,7 @@ pub use custom_domains::{
 };
 pub use devices::{Device, DeviceName};
 pub use email::EmailAddress;
+pub use enrolment::{parse_learners_csv, CsvProblem, LearnerRow, RowProblem, MAX_ROWS};
 pub use identity::TenantRefusal;
 pub use identity::{
     ActiveSession, Arrival, ConsentPrompt, ConsentView, Flow, FlowKind, FlowOutcome, Home, SignedInUser,
