@@ -110,6 +110,9 @@ pub struct ObservedOdoo {
     pub internal_users: u32,
     /// The users who sign in through a provider, archived ones too.
     pub provider_users: Vec<ObservedUser>,
+    /// The main website's own domain as Odoo keeps it (`https://…`);
+    /// `None` without one (or without `website`).
+    pub website_domain: Option<String>,
 }
 
 /// A user who signs in through a provider, as the reconciler compares it.
@@ -844,11 +847,23 @@ impl Odoo for OdooClient {
         } else {
             self.provider_users(instance, uid).await?
         };
+        let website_domain = if installed_modules.iter().any(|name| name == "website") {
+            let websites = self
+                .search_read(instance, uid, "website", json!([]), &["domain"])
+                .await?;
+            websites
+                .iter()
+                .min_by_key(|record| record["id"].as_i64())
+                .and_then(|record| record["domain"].as_str().map(str::to_owned))
+        } else {
+            None
+        };
         Ok(Some(ObservedOdoo {
             installed_modules,
             oauth_providers,
             internal_users,
             provider_users,
+            website_domain,
         }))
     }
 }

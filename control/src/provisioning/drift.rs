@@ -47,6 +47,8 @@ pub enum DriftNature {
     Members,
     /// Which of Bibind's modules the Odoo has: what `change_modules` sets.
     Modules,
+    /// The owner's own domain on the website: what `apply_domain` sets.
+    Domain,
 }
 
 impl Drift {
@@ -131,6 +133,25 @@ fn modules_drifts(
         }
     }
     states
+}
+
+/// The website's own domain against the owner's verified one (compared by
+/// host: Odoo keeps it with its scheme).
+fn domain_drift(ctx: &SubscriptionContext, found: Option<&str>, drifts: &mut Vec<Drift>) {
+    let found = found.map(|domain| domain.split_once("://").map_or(domain, |(_, host)| host));
+    if found == ctx.custom_domain.as_deref() {
+        return;
+    }
+    let value = |domain: Option<&str>| domain.map_or(Value::Null, |domain| json!(domain));
+    drifts.push(Drift {
+        nature: DriftNature::Domain,
+        ..Drift::differs(
+            Backend::Odoo,
+            "website domain",
+            value(ctx.custom_domain.as_deref()),
+            value(found),
+        )
+    });
 }
 
 /// Who signs in to the Odoo through Bibind against who should: a member
@@ -234,6 +255,7 @@ impl ProvisioningRunner {
                     Some(observed) => {
                         members_drifts(ctx, &observed.provider_users, &mut drifts);
                         let states = modules_drifts(ctx, &observed.installed_modules, &mut drifts);
+                        domain_drift(ctx, observed.website_domain.as_deref(), &mut drifts);
                         // What the Modules tab shows: seen now, whatever the repair.
                         if let Err(error) = self.control.record_modules_applied(ctx.id, &states, None).await {
                             tracing::warn!(subscription = %ctx.id, %error, "cannot record the modules observed");

@@ -85,6 +85,7 @@ fn repair(applied: Applied, drifts: &[Drift]) -> Repair {
         // Who may sign in (Odoo users): the members' sync alone.
         Applied::Running if all(DriftNature::Members) => Repair::Job(Action::SyncMembers),
         Applied::Running if all(DriftNature::Modules) => Repair::Job(Action::ChangeModules),
+        Applied::Running if all(DriftNature::Domain) => Repair::Job(Action::ApplyDomain),
         Applied::Running => Repair::Job(Action::Provision),
         Applied::Suspended if any(DriftNature::Activity) => Repair::Job(Action::Suspend),
         Applied::Suspended => Repair::OnResumption,

@@ -150,6 +150,32 @@ async fn an_own_domain_is_verified_from_its_dns_records_bound_and_removed() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("ACME"), "{page}");
 
+    // Cleared behind the engine's back in Odoo: the reconciler sets it again.
+    let website = odoo_admin_call(
+        &harness,
+        &instance,
+        "website",
+        "search",
+        serde_json::json!([[]]),
+        serde_json::json!({}),
+    )
+    .await;
+    odoo_admin_call(
+        &harness,
+        &instance,
+        "website",
+        "write",
+        serde_json::json!([website, {"domain": false}]),
+        serde_json::json!({}),
+    )
+    .await;
+    harness.reconcile().await;
+    harness.settle().await;
+    assert_eq!(
+        website_domain(&harness, &instance).await,
+        format!("https://{DOMAIN}")
+    );
+
     // Another organization cannot claim it; nobody can claim Bibind's own.
     let (rival, rival_slug, rival_shop) = harness.shop_owner("Rival").await;
     let claim = |raw: &'static str| control.add_domain(&rival, &rival_slug, rival_shop, raw);
