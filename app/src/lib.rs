@@ -44,8 +44,10 @@ use crate::{
         },
         auth::{AuthErrorPage, AuthFlowPage},
         consent::ConsentPage,
+        courses::CoursesPage,
         invitation::InvitationPage,
         landing::LandingPage,
+        learning::LearningPage,
         not_found::NotFoundPage,
         org_audit::OrganizationAuditPage,
         organization::OrganizationPage,
@@ -89,7 +91,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:slug/members") view=|| view! { <OrganizationPage section=OrganizationSection::Members /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/services") view=|| view! { <OrganizationPage section=OrganizationSection::Services /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/modules") view=|| view! { <OrganizationPage section=OrganizationSection::Modules /> } ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/courses") view=CoursesPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/audit") view=OrganizationAuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/learning") view=LearningPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/plans/:code") view=PlanReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/invitations/:token") view=InvitationPage ssr=SsrMode::Async />
                     // What a refused post renders (403); `/denied/…` is the 404 page.

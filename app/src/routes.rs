@@ -23,6 +23,13 @@ pub mod pattern {
     pub const MEMBERS: &str = "/orgs/{slug}/members";
     pub const SERVICES: &str = "/orgs/{slug}/services";
     pub const MODULES: &str = "/orgs/{slug}/modules";
+    pub const COURSES: &str = "/orgs/{slug}/courses";
+    pub const COURSES_CSV: &str = "/orgs/{slug}/courses/progress.csv";
+    /// Puts (`assign`) or takes (`remove`) learners in or out of a course.
+    pub const COURSE_ASSIGNMENTS: &str = "/orgs/{slug}/courses/{course}/{change}";
+    /// "Continue": the course in Odoo eLearning, signed in through Hydra.
+    pub const CONTINUE_COURSE: &str = "/orgs/{slug}/courses/{course}/continue";
+    pub const MY_LEARNING: &str = "/learning";
     pub const ORGANIZATION_AUDIT: &str = "/orgs/{slug}/audit";
     /// "Open back office": to the service's Odoo, signed in through Hydra.
     pub const BACK_OFFICE: &str = "/orgs/{slug}/back-office/{offer}";
@@ -91,6 +98,8 @@ pub mod pattern {
         MEMBERS,
         SERVICES,
         MODULES,
+        COURSES,
+        MY_LEARNING,
         ORGANIZATION_AUDIT,
         PLAN_REVIEW,
         INVITATION,
@@ -126,7 +135,7 @@ pub const IDENTITY_PREFIX: &str = "/auth/";
 /// which `/local-times.js` writes in the reader's time zone: the
 /// organizations' pages and the admin area. Others load no script for it.
 pub fn shows_instants(path: &str) -> bool {
-    [ORGANIZATIONS, ADMIN].iter().any(|prefix| {
+    [ORGANIZATIONS, ADMIN, MY_LEARNING].iter().any(|prefix| {
         path.strip_prefix(prefix)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     })
@@ -223,6 +232,31 @@ pub fn change_module(
         &[slug, subscription, module.technical_name(), change],
     )
 }
+
+pub fn courses(slug: &str) -> String {
+    fill(pattern::COURSES, &[slug])
+}
+
+/// The progress rows the filter `query` keeps, as CSV.
+pub fn courses_csv(slug: &str, query: &str) -> String {
+    let path = fill(pattern::COURSES_CSV, &[slug]);
+    if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// Puts (`assign`) or takes (`remove`) learners in or out of `course`.
+pub fn course_assignments(slug: &str, course: i64, change: &str) -> String {
+    fill(pattern::COURSE_ASSIGNMENTS, &[slug, &course.to_string(), change])
+}
+
+pub fn continue_course(slug: &str, course: i64) -> String {
+    fill(pattern::CONTINUE_COURSE, &[slug, &course.to_string()])
+}
+
+pub const MY_LEARNING: &str = pattern::MY_LEARNING;
 
 pub fn back_office(slug: &str, offer: control::domain::OfferKind) -> String {
     fill(pattern::BACK_OFFICE, &[slug, offer.code()])
@@ -445,7 +479,7 @@ mod tests {
 
     #[test]
     fn instants_show_on_organization_and_admin_pages_only() {
-        for path in ["/orgs", "/orgs/acme/audit", "/admin", "/admin/audit"] {
+        for path in ["/orgs", "/orgs/acme/audit", "/admin", "/admin/audit", "/learning"] {
             assert!(shows_instants(path), "{path}");
         }
         for path in ["/", "/orgsx", "/administration", "/auth/login", "/no-such-page"] {
@@ -474,6 +508,10 @@ mod tests {
             (pattern::MEMBERS, members(slug)),
             (pattern::SERVICES, services(slug)),
             (pattern::MODULES, modules(slug)),
+            (pattern::COURSES, courses(slug)),
+            (pattern::COURSES_CSV, courses_csv(slug, "")),
+            (pattern::COURSE_ASSIGNMENTS, course_assignments(slug, 7, "assign")),
+            (pattern::CONTINUE_COURSE, continue_course(slug, 7)),
             (pattern::ADD_DOMAIN, add_domain(slug, id)),
             (pattern::DOMAIN_ACTION, domain_action(slug, id, "check")),
             (

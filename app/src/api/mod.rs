@@ -582,6 +582,55 @@ pub async fn organization_audit_page(
     })
 }
 
+/// A training space's Courses page, with the token its forms post.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainingPageData {
+    pub training: control::domain::TrainingView,
+    pub csrf_token: String,
+}
+
+/// The Courses page of `slug`'s training space, its progress rows narrowed
+/// by the filter's fields (as typed: each bad one is reported).
+#[server(endpoint = "orgs/courses", input = server_fn::codec::GetUrl)]
+pub async fn training_page(
+    slug: String,
+    course: Option<String>,
+    status: Option<String>,
+    learner: Option<String>,
+) -> Result<MemberView<Result<TrainingPageData, Vec<control::domain::FieldError>>>, ServerFnError> {
+    use control::domain::ProgressFilter;
+    let Some(caller) = caller() else {
+        return Ok(MemberView::SignInRequired);
+    };
+    let filter = match ProgressFilter::parse(course.as_deref(), status.as_deref(), learner.as_deref()) {
+        Ok(filter) => filter,
+        Err(errors) => return Ok(MemberView::Ready(Err(errors))),
+    };
+    let outcome = control_plane()?
+        .training_page(&caller, &slug, filter)
+        .await
+        .map_err(internal_error)?;
+    Ok(member_view(outcome.map(|training| {
+        Ok(TrainingPageData {
+            training,
+            csrf_token: crate::csrf::issue(),
+        })
+    })))
+}
+
+/// The signed-in person's courses, in every organization they learn in.
+#[server(endpoint = "learning", input = server_fn::codec::GetUrl)]
+pub async fn my_learning() -> Result<MemberView<Vec<control::domain::LearnerCourse>>, ServerFnError> {
+    let Some(caller) = caller() else {
+        return Ok(MemberView::SignInRequired);
+    };
+    let courses = control_plane()?
+        .my_learning(&caller)
+        .await
+        .map_err(internal_error)?;
+    Ok(MemberView::Ready(courses))
+}
+
 /// What an invitation link opens: the invitation, or nothing if it is no
 /// longer valid.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

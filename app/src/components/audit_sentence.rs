@@ -203,6 +203,21 @@ impl<'a> Recorded<'a> {
                 });
                 self.text(message).replace("{name}", &protect(name))
             }
+            CourseAssign | CourseRemove => {
+                let (message, side) = if kind == CourseAssign {
+                    (Msg::AuditCourseAssign, after)
+                } else {
+                    (Msg::AuditCourseRemove, before)
+                };
+                let learners: Vec<&str> = side
+                    .get("learners")
+                    .and_then(Value::as_array)
+                    .map(|all| all.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                self.text(message)
+                    .replace("{learners}", &protect(&learners.join(", ")))
+                    .replace("{name}", &protect(self.target_name()))
+            }
             DomainAdd | DomainVerify | DomainRemove => {
                 let message = match kind {
                     DomainAdd => Msg::AuditDomainAdd,

@@ -60,6 +60,7 @@ fn UserMenu() -> impl IntoView {
                     <span class="font-semibold text-slate-900">{user.display_name}</span>
                 </span>
                 <a href=crate::routes::ORGANIZATIONS class=link>{t(Msg::NavOrganizations)}</a>
+                <a href=crate::routes::MY_LEARNING class=link data-my-learning>{t(Msg::NavLearning)}</a>
                 {administration.then(|| view! {
                     <a href=crate::routes::ADMIN data-administration class=link>{t(Msg::AdminTitle)}</a>
                 })}

@@ -41,6 +41,7 @@ pub enum OrganizationTab {
     Members,
     Services,
     Modules,
+    Courses,
     Audit,
 }
 
@@ -71,6 +72,11 @@ pub fn organization_tabs(slug: &str, current: OrganizationTab, role: Role) -> im
             Msg::OrgTabModules,
             Permission::ManageSubscriptions,
         ),
+        (
+            OrganizationTab::Courses,
+            Msg::OrgTabCourses,
+            Permission::ManageMembers,
+        ),
         (OrganizationTab::Audit, Msg::OrgAuditLink, Permission::ReadAudit),
     ];
     let links = tabs
@@ -82,6 +88,7 @@ pub fn organization_tabs(slug: &str, current: OrganizationTab, role: Role) -> im
                 OrganizationTab::Members => crate::routes::members(slug),
                 OrganizationTab::Services => crate::routes::services(slug),
                 OrganizationTab::Modules => crate::routes::modules(slug),
+                OrganizationTab::Courses => crate::routes::courses(slug),
                 OrganizationTab::Audit => crate::routes::organization_audit(slug),
             };
             tab_link(href, t(label), tab == current)

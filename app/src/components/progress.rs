@@ -163,6 +163,7 @@ pub(crate) fn step_label(step: Step) -> Msg {
         Step::HydraClient => Msg::StepHydraClient,
         Step::OdooSso => Msg::StepOdooSso,
         Step::OdooUsers => Msg::StepOdooUsers,
+        Step::OdooCourses => Msg::StepOdooCourses,
         Step::MarkRunning => Msg::StepMarkRunning,
         Step::KubeScaleDown => Msg::StepKubeScaleDown,
         Step::HydraDisable => Msg::StepHydraDisable,

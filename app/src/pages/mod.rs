@@ -1,9 +1,11 @@
 pub mod admin;
 pub mod auth;
 pub mod consent;
+pub mod courses;
 pub mod invitation;
 pub mod labels;
 pub mod landing;
+pub mod learning;
 pub mod not_found;
 pub mod org_audit;
 pub mod organization;

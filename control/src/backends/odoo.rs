@@ -128,6 +128,40 @@ pub struct ObservedUser {
     pub groups: Vec<&'static str>,
 }
 
+/// A course (`slide.channel`) as the portal lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OdooCourse {
+    pub id: i64,
+    pub name: String,
+    /// Its published contents (`total_slides`).
+    pub contents: u32,
+    /// Its page on the website, without the host (`/slides/<slug>-<id>`).
+    pub website_path: String,
+    pub published: bool,
+}
+
+/// A course membership (`slide.channel.partner`) of a user who signs in
+/// through a provider, archived ones too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedEnrolment {
+    pub course_id: i64,
+    /// The provider's name and the user's subject there.
+    pub provider: String,
+    pub oauth_uid: String,
+    pub active: bool,
+    /// Percent of the course's contents done.
+    pub completion: u8,
+    /// The membership's last change (a content done, a join), UTC.
+    pub last_activity: Option<time::OffsetDateTime>,
+}
+
+/// What an eLearning space holds, for the portal's Courses page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObservedTraining {
+    pub courses: Vec<OdooCourse>,
+    pub enrolments: Vec<ObservedEnrolment>,
+}
+
 #[async_trait::async_trait]
 pub trait Odoo: Send + Sync {
     /// Creates the database unless it exists (`db_exist`, `create_database`).
@@ -169,6 +203,24 @@ pub trait Odoo: Send + Sync {
         provider_id: i64,
         keep: &[String],
     ) -> Result<Vec<i64>, BackendError>;
+    /// The courses and the memberships of users signing in through a
+    /// provider; `None` without `website_slides`.
+    async fn observe_training(
+        &self,
+        instance: &OdooInstance,
+    ) -> Result<Option<ObservedTraining>, BackendError>;
+    /// Puts the users signing in through `provider_id` with the subjects
+    /// `enrol` in course `course_id` (as a manager granting access does:
+    /// archived memberships restored) and archives the memberships of
+    /// those in `end` (their progress stays in Odoo).
+    async fn set_enrolments(
+        &self,
+        instance: &OdooInstance,
+        provider_id: i64,
+        course_id: i64,
+        enrol: &[String],
+        end: &[String],
+    ) -> Result<(), BackendError>;
     /// Active internal users (`share = false`), for the training seat limit.
     async fn count_users(&self, instance: &OdooInstance) -> Result<u32, BackendError>;
     /// Drops the database; an absent one counts as dropped.
@@ -798,6 +850,177 @@ impl Odoo for OdooClient {
         Ok(ids)
     }
 
+    async fn observe_training(
+        &self,
+        instance: &OdooInstance,
+    ) -> Result<Option<ObservedTraining>, BackendError> {
+        let uid = self.login(instance).await?;
+        let installed = self.module_states(instance, uid, &[SLIDES_MODULE]).await?;
+        if !installed.iter().any(|(_, _, state)| state == "installed") {
+            return Ok(None);
+        }
+        let channels = self
+            .search_read(
+                instance,
+                uid,
+                "slide.channel",
+                json!([["active", "=", true]]),
+                &["name", "total_slides", "website_url", "is_published"],
+            )
+            .await?;
+        let courses = channels
+            .iter()
+            .map(|channel| {
+                let id = channel["id"]
+                    .as_i64()
+                    .ok_or_else(|| unexpected("slide.channel", "search_read"))?;
+                Ok(OdooCourse {
+                    id,
+                    name: channel["name"].as_str().unwrap_or_default().to_owned(),
+                    contents: channel["total_slides"]
+                        .as_u64()
+                        .and_then(|count| u32::try_from(count).ok())
+                        .unwrap_or(0),
+                    website_path: website_path(channel["website_url"].as_str().unwrap_or_default(), id),
+                    published: channel["is_published"] == true,
+                })
+            })
+            .collect::<Result<Vec<_>, BackendError>>()?;
+        // Whose partner is whose user: only users signing in through a provider.
+        let users = self
+            .search_read(
+                instance,
+                uid,
+                "res.users",
+                json!([["oauth_provider_id", "!=", false]]),
+                &["partner_id", "oauth_provider_id", "oauth_uid"],
+            )
+            .await?;
+        let learners: Vec<(i64, String, String)> = users
+            .iter()
+            .filter_map(|user| {
+                Some((
+                    user["partner_id"][0].as_i64()?,
+                    user["oauth_provider_id"][1].as_str()?.to_owned(),
+                    user["oauth_uid"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        let partners: Vec<i64> = learners.iter().map(|(partner, _, _)| *partner).collect();
+        let memberships = if partners.is_empty() {
+            Vec::new()
+        } else {
+            self.search_read(
+                instance,
+                uid,
+                "slide.channel.partner",
+                json!([["partner_id", "in", partners]]),
+                &["channel_id", "partner_id", "active", "completion", "write_date"],
+            )
+            .await?
+        };
+        let enrolments = memberships
+            .iter()
+            .filter_map(|membership| {
+                let partner = membership["partner_id"][0].as_i64()?;
+                let (_, provider, oauth_uid) = learners.iter().find(|(id, _, _)| *id == partner)?;
+                Some(ObservedEnrolment {
+                    course_id: membership["channel_id"][0].as_i64()?,
+                    provider: provider.clone(),
+                    oauth_uid: oauth_uid.clone(),
+                    active: membership["active"] == true,
+                    completion: membership["completion"]
+                        .as_u64()
+                        .map_or(0, |percent| u8::try_from(percent.min(100)).unwrap_or(100)),
+                    last_activity: membership["write_date"].as_str().and_then(odoo_datetime),
+                })
+            })
+            .collect();
+        Ok(Some(ObservedTraining { courses, enrolments }))
+    }
+
+    async fn set_enrolments(
+        &self,
+        instance: &OdooInstance,
+        provider_id: i64,
+        course_id: i64,
+        enrol: &[String],
+        end: &[String],
+    ) -> Result<(), BackendError> {
+        if enrol.is_empty() && end.is_empty() {
+            return Ok(());
+        }
+        let uid = self.login(instance).await?;
+        let subjects: Vec<&String> = enrol.iter().chain(end).collect();
+        let users = self
+            .search_read(
+                instance,
+                uid,
+                "res.users",
+                json!([
+                    ["oauth_provider_id", "=", provider_id],
+                    ["oauth_uid", "in", subjects]
+                ]),
+                &["partner_id", "oauth_uid", "active"],
+            )
+            .await?;
+        let partner_of = |subject: &String, active_only: bool| {
+            users
+                .iter()
+                .filter(|user| !active_only || user["active"] == true)
+                .find(|user| user["oauth_uid"].as_str() == Some(subject.as_str()))
+                .and_then(|user| user["partner_id"][0].as_i64())
+        };
+        // An archived user cannot learn: enrolling them waits for the users step.
+        for partner in enrol.iter().filter_map(|subject| partner_of(subject, true)) {
+            self.execute(
+                instance,
+                uid,
+                "slide.channel",
+                "action_grant_access",
+                json!([[course_id], partner]),
+                json!({}),
+            )
+            .await?;
+        }
+        let leaving: Vec<i64> = end
+            .iter()
+            .filter_map(|subject| partner_of(subject, false))
+            .collect();
+        if !leaving.is_empty() {
+            let ids = self
+                .execute(
+                    instance,
+                    uid,
+                    "slide.channel.partner",
+                    "search",
+                    json!([[
+                        ["channel_id", "=", course_id],
+                        ["partner_id", "in", leaving],
+                        ["active", "=", true]
+                    ]]),
+                    json!({}),
+                )
+                .await?;
+            let ids: Vec<i64> = ids
+                .as_array()
+                .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+                .unwrap_or_default();
+            if !ids.is_empty() {
+                self.execute(
+                    instance,
+                    uid,
+                    "slide.channel.partner",
+                    "write",
+                    json!([ids, {"active": false}]),
+                    json!({}),
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn count_users(&self, instance: &OdooInstance) -> Result<u32, BackendError> {
         let uid = self.login(instance).await?;
         self.count_internal_users(instance, uid).await
@@ -892,6 +1115,33 @@ const USER_FIELDS: [&str; 6] = [
     "oauth_uid",
 ];
 
+/// The eLearning module.
+const SLIDES_MODULE: &str = "website_slides";
+
+/// A course's page without its host: Odoo computes `website_url` as a
+/// path (`/slides/<slug>`), some versions with the base URL in front.
+fn website_path(url: &str, id: i64) -> String {
+    let path = match url.find("://") {
+        Some(scheme) => url[scheme + 3..]
+            .find('/')
+            .map_or("", |slash| &url[scheme + 3 + slash..]),
+        None => url,
+    };
+    if path.starts_with("/slides/") {
+        path.to_owned()
+    } else {
+        format!("/slides/{id}")
+    }
+}
+
+/// An Odoo datetime (`2026-12-05 10:42:07`, UTC).
+fn odoo_datetime(text: &str) -> Option<time::OffsetDateTime> {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::PrimitiveDateTime::parse(text, format)
+        .ok()
+        .map(time::PrimitiveDateTime::assume_utc)
+}
+
 /// Odoo reads an empty text field back as `false`.
 fn text_field(text: &str) -> Value {
     if text.is_empty() {
@@ -944,6 +1194,24 @@ fn unexpected(model: &str, method: &str) -> BackendError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_course_page_is_kept_without_its_host() {
+        assert_eq!(website_path("/slides/python-3", 3), "/slides/python-3");
+        assert_eq!(
+            website_path("https://shop.example/slides/python-3", 3),
+            "/slides/python-3"
+        );
+        assert_eq!(website_path("", 3), "/slides/3");
+        assert_eq!(website_path("https://evil.example", 3), "/slides/3");
+    }
+
+    #[test]
+    fn odoo_datetimes_are_utc() {
+        let at = odoo_datetime("2026-12-05 10:42:07").map(|at| at.unix_timestamp());
+        assert_eq!(at, Some(1_796_467_327));
+        assert_eq!(odoo_datetime("yesterday"), None);
+    }
 
     #[test]
     fn a_many2one_read_back_as_a_pair_is_not_drift() {

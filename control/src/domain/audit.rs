@@ -33,6 +33,10 @@ pub enum AuditAction {
     DeviceRemove,
     ModuleAdd,
     ModuleRemove,
+    /// Trainers put learners in a course.
+    CourseAssign,
+    /// Trainers took learners out of a course.
+    CourseRemove,
     DomainAdd,
     DomainVerify,
     DomainRemove,
@@ -53,7 +57,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    const CODES: [(Self, &'static str); 37] = [
+    const CODES: [(Self, &'static str); 39] = [
         (Self::OrganizationCreate, "organization.create"),
         (Self::InvitationCreate, "invitation.create"),
         (Self::InvitationRevoke, "invitation.revoke"),
@@ -84,6 +88,8 @@ impl AuditAction {
         (Self::DeviceRemove, "device.remove"),
         (Self::ModuleAdd, "module.add"),
         (Self::ModuleRemove, "module.remove"),
+        (Self::CourseAssign, "course.assign"),
+        (Self::CourseRemove, "course.remove"),
         (Self::DomainAdd, "domain.add"),
         (Self::DomainVerify, "domain.verify"),
         (Self::DomainRemove, "domain.remove"),

@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod audit;
 mod catalog;
+mod courses;
 mod custom_domains;
 mod devices;
 mod email;
@@ -27,6 +28,9 @@ pub use access::{parse_field_errors, Permission, PlatformLimit, QuotaKind, Refus
 pub use admin::{AdminAccess, PlatformAdmin};
 pub use audit::{AuditAction, AuditEntry, AuditFilter, AuditPage};
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
+pub use courses::{
+    Course, LearnerCourse, LearnerProgress, LearnerStatus, ProgressFilter, Trainee, TrainingView,
+};
 pub use custom_domains::{
     CustomDomainView, DnsRecord, DomainName, DomainProblem, DomainState, CHALLENGE_LABEL,
 };

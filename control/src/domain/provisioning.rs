@@ -157,6 +157,7 @@ steps! {
     HydraClient => "hydra_client", Hydra;
     OdooSso => "odoo_sso", Odoo;
     OdooUsers => "odoo_users", Odoo;
+    OdooCourses => "odoo_courses", Odoo;
     MarkRunning => "mark_running", Portal;
     KubeScaleDown => "kube_scale_down", Kubernetes;
     HydraDisable => "hydra_disable", Hydra;
@@ -221,10 +222,8 @@ pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
     use Step::*;
     match (action, offer) {
         // The shop: its own database (an AWX playbook), Odoo in Kubernetes,
-        // signing in through the portal's Hydra. Training is the same stack
-        // with eLearning instead of the shop and a user per seat (the steps
-        // differ in what they install and whom they create, not in order).
-        (Action::Provision, OfferKind::Ecommerce | OfferKind::Training) => &[
+        // signing in through the portal's Hydra.
+        (Action::Provision, OfferKind::Ecommerce) => &[
             Begin,
             VaultTenant,
             VaultSecrets,
@@ -241,6 +240,28 @@ pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
             HydraClient,
             OdooSso,
             OdooUsers,
+            MarkRunning,
+        ],
+        // Training is the same stack with eLearning instead of the shop, a
+        // user per seat, and the courses trainers put them in.
+        (Action::Provision, OfferKind::Training) => &[
+            Begin,
+            VaultTenant,
+            VaultSecrets,
+            KubeNamespace,
+            KubeQuota,
+            KubeNetworkPolicy,
+            OpenstackProject,
+            AwxDatabase,
+            KubeSecrets,
+            KubeWorkload,
+            OdooDatabase,
+            OdooModules,
+            OdooWebsite,
+            HydraClient,
+            OdooSso,
+            OdooUsers,
+            OdooCourses,
             MarkRunning,
         ],
         // IoT: the broker's role for the tenant's topics, and an ingestion
@@ -262,7 +283,8 @@ pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
         ],
         // Queued only for a running shop or training space; the mark keeps
         // it running (and records nothing else).
-        (Action::SyncMembers, OfferKind::Ecommerce | OfferKind::Training) => &[OdooUsers, MarkRunning],
+        (Action::SyncMembers, OfferKind::Ecommerce) => &[OdooUsers, MarkRunning],
+        (Action::SyncMembers, OfferKind::Training) => &[OdooUsers, OdooCourses, MarkRunning],
         (Action::SyncMembers, OfferKind::Iot) => &[MarkRunning],
         (Action::ChangeModules, OfferKind::Ecommerce | OfferKind::Training) => &[OdooModules, MarkRunning],
         (Action::ChangeModules, OfferKind::Iot) => &[MarkRunning],

@@ -43,6 +43,10 @@ pub(crate) struct SubscriptionContext {
     pub custom_domain: Option<String>,
     /// The count of own-domain changes that is from (read before it).
     pub domain_version: i32,
+    /// Who trainers put in (`true`) or took out of which course (a
+    /// training space's), read after the members' fingerprint: what is
+    /// applied is never older than what is recorded as applied.
+    pub assignments: Vec<(i64, Uuid, bool)>,
 }
 
 impl SubscriptionContext {
@@ -119,6 +123,12 @@ impl Control {
             .first()
             .map(|member| member.fingerprint.clone())
             .unwrap_or_default();
+        drop(conn);
+        let assignments = if offer == OfferKind::Training {
+            self.course_assignments(subscription).await?
+        } else {
+            Vec::new()
+        };
         Ok(SubscriptionContext {
             id: subscription,
             organization_id,
@@ -140,6 +150,7 @@ impl Control {
             modules_version,
             custom_domain,
             domain_version,
+            assignments,
         })
     }
 }

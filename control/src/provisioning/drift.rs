@@ -13,8 +13,13 @@ use super::{
     ProvisioningRunner,
 };
 use crate::{
-    backends::{kubernetes::NamespaceQuota, odoo::ObservedUser, openstack::ProjectQuota, BackendError},
-    domain::{workflow, Action, Backend, OdooModule},
+    backends::{
+        kubernetes::NamespaceQuota,
+        odoo::{ObservedTraining, ObservedUser, OdooInstance},
+        openstack::ProjectQuota,
+        BackendError,
+    },
+    domain::{workflow, Action, Backend, OdooModule, OfferKind},
 };
 
 /// Whether a settled subscription's services run or are suspended.
@@ -200,6 +205,40 @@ fn members_drifts(ctx: &SubscriptionContext, users: &[ObservedUser], drifts: &mu
     }
 }
 
+/// Who is in which course in Odoo against where trainers put them: an
+/// assigned learner with a user but no active membership, a membership
+/// trainers took away still active. People who joined a course in Odoo
+/// themselves are no drift.
+fn enrolment_drifts(ctx: &SubscriptionContext, observed: &ObservedTraining, drifts: &mut Vec<Drift>) {
+    let people = odoo_people(ctx);
+    for (course, identity, assigned) in &ctx.assignments {
+        let Some(course) = observed.courses.iter().find(|found| found.id == *course) else {
+            continue;
+        };
+        let identity = identity.to_string();
+        let Some(person) = people
+            .iter()
+            .find(|person| person.oauth_uid.as_deref() == Some(identity.as_str()))
+        else {
+            continue;
+        };
+        let enrolled = observed.enrolments.iter().any(|enrolment| {
+            enrolment.course_id == course.id
+                && enrolment.provider == ODOO_PROVIDER
+                && enrolment.oauth_uid == identity
+                && enrolment.active
+        });
+        if *assigned != enrolled {
+            let state = |enrolled: bool| json!(if enrolled { "enrolled" } else { "not enrolled" });
+            drifts.push(Drift::members(
+                format!("{} in course {}", person.login, course.name),
+                state(*assigned),
+                state(enrolled),
+            ));
+        }
+    }
+}
+
 fn namespace_quota_json(quota: Option<NamespaceQuota>) -> Value {
     quota.map_or(Value::Null, |quota| {
         json!({
@@ -256,6 +295,9 @@ impl ProvisioningRunner {
                         members_drifts(ctx, &observed.provider_users, &mut drifts);
                         let states = modules_drifts(ctx, &observed.installed_modules, &mut drifts);
                         domain_drift(ctx, observed.website_domain.as_deref(), &mut drifts);
+                        if ctx.offer == OfferKind::Training {
+                            self.training_drifts(ctx, &odoo, &mut drifts).await?;
+                        }
                         // What the Modules tab shows: seen now, whatever the repair.
                         if let Err(error) = self.control.record_modules_applied(ctx.id, &states, None).await {
                             tracing::warn!(subscription = %ctx.id, %error, "cannot record the modules observed");
@@ -280,6 +322,29 @@ impl ProvisioningRunner {
             self.openstack_drifts(ctx, applied, &mut drifts).await?;
         }
         Ok(drifts)
+    }
+
+    /// A training space's courses and progress, read and kept for the
+    /// portal on every round (whatever the repair), and its enrolments'
+    /// drifts.
+    async fn training_drifts(
+        &self,
+        ctx: &SubscriptionContext,
+        odoo: &OdooInstance,
+        drifts: &mut Vec<Drift>,
+    ) -> Result<(), BackendError> {
+        let Some(observed) = self.backends.odoo.observe_training(odoo).await? else {
+            return Ok(());
+        };
+        if let Err(error) = self
+            .control
+            .record_training(ctx.id, &observed, ODOO_PROVIDER)
+            .await
+        {
+            tracing::warn!(subscription = %ctx.id, %error, "cannot record the courses observed");
+        }
+        enrolment_drifts(ctx, &observed, drifts);
+        Ok(())
     }
 
     async fn kubernetes_drifts(

@@ -1,7 +1,8 @@
 //! The engine as a replica runs it: workers taking jobs, and a dispatcher
 //! queuing the jobs subscriptions need, woken by their announcements and
 //! looking again on a schedule (a crash or a lost announcement is caught up),
-//! and the reconciler repairing what drifted behind the engine's back.
+//! the reconciler repairing what drifted behind the engine's back, and the
+//! reading of training spaces' courses trainers ask for.
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -95,6 +96,14 @@ impl Engine {
             tokio::select! {
                 () = reconcile_forever(runner, reconcile_every) => {}
                 _ = reconciler_stopped.wait_for(|stop| *stop) => {}
+            }
+        }));
+        let runner = self.runner.clone();
+        let mut reader_stopped = stopped.clone();
+        tasks.push(tokio::spawn(async move {
+            tokio::select! {
+                () = super::courses::read_courses_on_demand(runner) => {}
+                _ = reader_stopped.wait_for(|stop| *stop) => {}
             }
         }));
         shutdown.await;

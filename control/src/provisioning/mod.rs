@@ -14,6 +14,7 @@
 
 mod admin;
 mod context;
+mod courses;
 mod dispatch;
 mod drift;
 mod engine;

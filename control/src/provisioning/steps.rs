@@ -246,6 +246,7 @@ impl ProvisioningRunner {
                 )])
             }
             Step::OdooUsers => self.odoo_users(ctx).await,
+            Step::OdooCourses => self.odoo_courses(ctx).await,
             Step::KubeScaleDown => {
                 match self.backends.kubernetes.observe(&instance).await? {
                     Some(found) if !found.terminating => {
@@ -464,7 +465,7 @@ impl ProvisioningRunner {
         self.settings.sites().host(&ctx.slug, ctx.offer)
     }
 
-    async fn odoo_instance(&self, ctx: &SubscriptionContext) -> Result<OdooInstance, StepFailure> {
+    pub(super) async fn odoo_instance(&self, ctx: &SubscriptionContext) -> Result<OdooInstance, StepFailure> {
         let secrets = self.service_secret(&ctx.instance()).await?;
         Ok(self.odoo_instance_with(ctx, secret_value(&secrets, "odoo_admin_password")?))
     }
@@ -559,11 +560,78 @@ impl ProvisioningRunner {
             .odoo
             .archive_other_users(&odoo, provider, &keep)
             .await?;
+        // A training space's members are applied once their courses are too.
+        if ctx.offer != OfferKind::Training {
+            self.control
+                .record_members_applied(ctx.id, &ctx.members_fingerprint)
+                .await
+                .map_err(database_failure)?;
+        }
+        Ok(resources)
+    }
+
+    /// The courses trainers put people in, in Odoo: each learner with a
+    /// user enrolled in their courses, the memberships trainers took away
+    /// archived (those people took in Odoo themselves are left alone);
+    /// then the courses and everyone's progress read back for the portal,
+    /// and the members recorded as applied.
+    async fn odoo_courses(&self, ctx: &SubscriptionContext) -> StepResult {
+        let (odoo, sign_in) = self.odoo_with_provider(ctx).await?;
+        let observed = self
+            .backends
+            .odoo
+            .observe_training(&odoo)
+            .await?
+            .ok_or_else(|| StepFailure::permanent("odoo: website_slides is not installed"))?;
+        let with_user: Vec<String> = odoo_people(ctx)
+            .into_iter()
+            .filter_map(|person| person.oauth_uid)
+            .collect();
+        let mut changed = false;
+        for course in &observed.courses {
+            let enrolled = |identity: &str| {
+                observed.enrolments.iter().any(|enrolment| {
+                    enrolment.course_id == course.id
+                        && enrolment.provider == ODOO_PROVIDER
+                        && enrolment.oauth_uid == identity
+                        && enrolment.active
+                })
+            };
+            let (mut enrol, mut end) = (Vec::new(), Vec::new());
+            for (_, identity, assigned) in ctx.assignments.iter().filter(|(id, _, _)| *id == course.id) {
+                let identity = identity.to_string();
+                match (*assigned, enrolled(&identity)) {
+                    (true, false) if with_user.contains(&identity) => enrol.push(identity),
+                    (false, true) => end.push(identity),
+                    _ => {}
+                }
+            }
+            if !enrol.is_empty() || !end.is_empty() {
+                changed = true;
+                self.backends
+                    .odoo
+                    .set_enrolments(&odoo, sign_in.provider_id, course.id, &enrol, &end)
+                    .await?;
+            }
+        }
+        let observed = if changed {
+            self.backends
+                .odoo
+                .observe_training(&odoo)
+                .await?
+                .unwrap_or_default()
+        } else {
+            observed
+        };
+        self.control
+            .record_training(ctx.id, &observed, ODOO_PROVIDER)
+            .await
+            .map_err(database_failure)?;
         self.control
             .record_members_applied(ctx.id, &ctx.members_fingerprint)
             .await
             .map_err(database_failure)?;
-        Ok(resources)
+        Ok(Vec::new())
     }
 }
 

@@ -77,20 +77,38 @@ impl Control {
             table: "subscriptions",
             detail: format!("subscription id {:?}", subscription.id),
         })?;
+        let site = sites.url(slug, offer);
+        Ok(self
+            .odoo_sign_in_url(slug, offer, id, &format!("{site}/web"))
+            .await?
+            .ok_or(Refusal::WrongState))
+    }
+
+    /// The sign-in into the `offer` service of `slug` (its `subscription`),
+    /// landing on `land` once signed in, as Odoo's own sign-in page would
+    /// link it; `None` while its single sign-on is not set up (the engine
+    /// will). Who may sign in is Hydra's login provider's (the portal's)
+    /// decision, at the sign-in.
+    pub(crate) async fn odoo_sign_in_url(
+        &self,
+        slug: &str,
+        offer: OfferKind,
+        subscription: Uuid,
+        land: &str,
+    ) -> Result<Option<String>> {
+        let sites = self.sites.as_ref().ok_or(Error::NotConfigured("provisioning"))?;
         let entry = sqlx::query!(
             "SELECT provider_id, code_challenge FROM odoo_sign_ins WHERE subscription_id = $1",
-            id,
+            subscription,
         )
         .fetch_optional(self.db.pool())
         .await?;
-        // Active, but single sign-on not set up (yet): the engine will.
         let Some(entry) = entry else {
-            return Ok(Err(Refusal::WrongState));
+            return Ok(None);
         };
-        let site = sites.url(slug, offer);
         // Odoo's `state`, as `json.dumps` writes it; `r` quoted as
         // werkzeug's `url_quote_plus`.
-        let land: String = url::form_urlencoded::byte_serialize(format!("{site}/web").as_bytes()).collect();
+        let land: String = url::form_urlencoded::byte_serialize(land.as_bytes()).collect();
         let state = format!(
             "{{\"d\": {}, \"p\": {}, \"r\": {}}}",
             json!(instance_name(slug, offer)),
@@ -117,7 +135,7 @@ impl Control {
             backend: "hydra",
             detail: format!("public URL {:?}: {error}", sites.hydra_public_url),
         })?;
-        Ok(Ok(url.into()))
+        Ok(Some(url.into()))
     }
 
     /// Records which members the subscription's Odoo users were made

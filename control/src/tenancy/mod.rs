@@ -6,6 +6,7 @@
 pub mod access;
 pub mod back_office;
 pub(crate) mod catalog;
+pub mod courses;
 pub mod custom_domains;
 pub mod devices;
 pub mod limits;

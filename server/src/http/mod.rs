@@ -6,7 +6,9 @@ mod answers;
 mod assets;
 mod auth;
 mod client_ip;
+mod courses;
 mod cross_site;
+mod csv;
 mod locale;
 mod metrics;
 mod org_forms;
@@ -389,6 +391,7 @@ fn router(
         .merge(signin::routes())
         .merge(throttled::routes())
         .merge(organizations::routes())
+        .merge(courses::routes())
         .merge(progress::routes())
         .merge(org_forms::routes())
         .merge(admin_forms::routes())

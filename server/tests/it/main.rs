@@ -28,4 +28,5 @@ mod tenancy_matrix;
 mod tenant_admin;
 mod tenant_sso;
 mod throttle;
+mod training;
 mod verified_addresses;

@@ -23,7 +23,7 @@ struct TenantApp {
 }
 
 /// A Kratos identity with a password, as a caller of the control plane.
-async fn person_with_password(name: &str) -> (Caller, String) {
+pub(crate) async fn person_with_password(name: &str) -> (Caller, String) {
     let email = unique_email(name);
     let identity_id = create_identity(&email, PASSWORD).await;
     (
@@ -84,7 +84,7 @@ fn authorize_url(app: &TenantApp, state: &str) -> String {
     url.to_string()
 }
 
-fn query(url: &str, name: &str) -> Option<String> {
+pub(crate) fn query(url: &str, name: &str) -> Option<String> {
     Url::parse(url)
         .unwrap()
         .query_pairs()
@@ -306,7 +306,12 @@ async fn acme_shop(harness: &Harness, owner: &Caller) -> (String, uuid::Uuid) {
 
 /// Makes `person` a member with `role` by a hand in the database, as if
 /// they had accepted an invitation.
-async fn add_member_by_hand(harness: &Harness, organization: uuid::Uuid, person: &Person, role: &str) {
+pub(crate) async fn add_member_by_hand(
+    harness: &Harness,
+    organization: uuid::Uuid,
+    person: &Person,
+    role: &str,
+) {
     sqlx::query(
         "INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, $4, now())",
     )
@@ -321,7 +326,7 @@ async fn add_member_by_hand(harness: &Harness, organization: uuid::Uuid, person:
 
 /// Waits until the organization pages' read model has heard (from the
 /// database's announcement) that `who`, added by hand, is a member.
-async fn until_the_pages_know(harness: &Harness, who: &Caller, slug: &str) {
+pub(crate) async fn until_the_pages_know(harness: &Harness, who: &Caller, slug: &str) {
     for _ in 0..250 {
         let seen = harness.control().organization_overview(who, slug).await.unwrap();
         if seen.is_ok() {
@@ -335,7 +340,7 @@ async fn until_the_pages_know(harness: &Harness, who: &Caller, slug: &str) {
 /// Follows `url` to the application (where `stop` says), allowing and
 /// remembering the consent Hydra asks for a tenant's application the
 /// first time.
-async fn walk_allowing_consent(
+pub(crate) async fn walk_allowing_consent(
     harness: &Harness,
     browser: &Browser,
     url: &str,
@@ -375,7 +380,7 @@ async fn allow_consent(
 
 /// What a browser sends the shop's Odoo through the ingress: its host and
 /// scheme forwarded (Odoo runs in proxy mode), and its session cookie.
-struct ShopBrowser {
+pub(crate) struct ShopBrowser {
     odoo: String,
     host: String,
     client: reqwest::Client,
@@ -383,7 +388,23 @@ struct ShopBrowser {
 }
 
 impl ShopBrowser {
-    fn new(odoo: &str, host: &str) -> Self {
+    /// POSTs a `type="json"` route of the shop as its pages' scripts do:
+    /// the JSON-RPC answer.
+    pub(crate) async fn json(&self, path: &str, params: serde_json::Value) -> serde_json::Value {
+        let body = serde_json::json!({"jsonrpc": "2.0", "method": "call", "params": params, "id": 1});
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.odoo))
+            .header("X-Forwarded-Host", &self.host)
+            .header("X-Forwarded-Proto", "https")
+            .json(&body);
+        if let Some(sid) = self.session.lock().unwrap().clone() {
+            request = request.header(header::COOKIE, format!("session_id={sid}"));
+        }
+        request.send().await.unwrap().json().await.unwrap()
+    }
+
+    pub(crate) fn new(odoo: &str, host: &str) -> Self {
         Self {
             odoo: odoo.to_owned(),
             host: host.to_owned(),
@@ -396,7 +417,7 @@ impl ShopBrowser {
     }
 
     /// GETs `path_and_query` on the shop: (status, `Location`, body).
-    async fn get(&self, path_and_query: &str) -> (StatusCode, Option<String>, String) {
+    pub(crate) async fn get(&self, path_and_query: &str) -> (StatusCode, Option<String>, String) {
         let mut request = self
             .client
             .get(format!("{}{path_and_query}", self.odoo))
