@@ -290,9 +290,9 @@ impl OdooClient {
         if let Some(error) = answer.get("error") {
             return Err(rpc_error(service, method, error));
         }
-        answer.get("result").cloned().ok_or_else(|| {
-            BackendError::refused(BACKEND, format!("{service}.{method}: no result in the answer"))
-        })
+        // Odoo leaves `result` out when the method returned `None`
+        // (`_json_response`), as `action_grant_access` does.
+        Ok(answer.get("result").cloned().unwrap_or(Value::Null))
     }
 
     /// The administrator's uid; a refused login is an error (Odoo answers `false`).
