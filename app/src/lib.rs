@@ -47,6 +47,7 @@ use crate::{
         courses::CoursesPage,
         invitation::InvitationPage,
         landing::LandingPage,
+        learner_import::LearnerImportPage,
         learning::LearningPage,
         not_found::NotFoundPage,
         org_audit::OrganizationAuditPage,
@@ -92,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:slug/services") view=|| view! { <OrganizationPage section=OrganizationSection::Services /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/modules") view=|| view! { <OrganizationPage section=OrganizationSection::Modules /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/courses") view=CoursesPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/learners/imports/:id") view=LearnerImportPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/audit") view=OrganizationAuditPage ssr=SsrMode::Async />
                     <Route path=path!("/learning") view=LearningPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/plans/:code") view=PlanReviewPage ssr=SsrMode::Async />

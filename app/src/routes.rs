@@ -30,6 +30,12 @@ pub mod pattern {
     /// "Continue": the course in Odoo eLearning, signed in through Hydra.
     pub const CONTINUE_COURSE: &str = "/orgs/{slug}/courses/{course}/continue";
     pub const MY_LEARNING: &str = "/learning";
+    /// Uploads a learners' CSV file (multipart), then shows its preview.
+    pub const LEARNER_IMPORTS: &str = "/orgs/{slug}/learners/imports";
+    /// The preview of an uploaded learners' file (a page).
+    pub const LEARNER_IMPORT: &str = "/orgs/{slug}/learners/imports/{id}";
+    /// Invites the previewed file's learners.
+    pub const SEND_LEARNER_IMPORT: &str = "/orgs/{slug}/learners/imports/{id}/send";
     pub const ORGANIZATION_AUDIT: &str = "/orgs/{slug}/audit";
     /// "Open back office": to the service's Odoo, signed in through Hydra.
     pub const BACK_OFFICE: &str = "/orgs/{slug}/back-office/{offer}";
@@ -99,6 +105,7 @@ pub mod pattern {
         SERVICES,
         MODULES,
         COURSES,
+        LEARNER_IMPORT,
         MY_LEARNING,
         ORGANIZATION_AUDIT,
         PLAN_REVIEW,
@@ -257,6 +264,18 @@ pub fn continue_course(slug: &str, course: i64) -> String {
 }
 
 pub const MY_LEARNING: &str = pattern::MY_LEARNING;
+
+pub fn learner_imports(slug: &str) -> String {
+    fill(pattern::LEARNER_IMPORTS, &[slug])
+}
+
+pub fn learner_import(slug: &str, import: &str) -> String {
+    fill(pattern::LEARNER_IMPORT, &[slug, import])
+}
+
+pub fn send_learner_import(slug: &str, import: &str) -> String {
+    fill(pattern::SEND_LEARNER_IMPORT, &[slug, import])
+}
 
 pub fn back_office(slug: &str, offer: control::domain::OfferKind) -> String {
     fill(pattern::BACK_OFFICE, &[slug, offer.code()])
@@ -512,6 +531,9 @@ mod tests {
             (pattern::COURSES_CSV, courses_csv(slug, "")),
             (pattern::COURSE_ASSIGNMENTS, course_assignments(slug, 7, "assign")),
             (pattern::CONTINUE_COURSE, continue_course(slug, 7)),
+            (pattern::LEARNER_IMPORTS, learner_imports(slug)),
+            (pattern::LEARNER_IMPORT, learner_import(slug, id)),
+            (pattern::SEND_LEARNER_IMPORT, send_learner_import(slug, id)),
             (pattern::ADD_DOMAIN, add_domain(slug, id)),
             (pattern::DOMAIN_ACTION, domain_action(slug, id, "check")),
             (

@@ -618,6 +618,35 @@ pub async fn training_page(
     })))
 }
 
+/// The preview of an uploaded learners' file, with the token its form posts.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LearnerImportData {
+    pub import: control::domain::LearnerImport,
+    pub csrf_token: String,
+}
+
+/// The preview of the learners' file `id` uploaded to `slug`.
+#[server(endpoint = "orgs/learner-import", input = server_fn::codec::GetUrl)]
+pub async fn learner_import(
+    slug: String,
+    id: String,
+) -> Result<MemberView<LearnerImportData>, ServerFnError> {
+    let Some(caller) = caller() else {
+        return Ok(MemberView::SignInRequired);
+    };
+    let Ok(import) = uuid::Uuid::parse_str(&id) else {
+        return Ok(member_view(Err(control::domain::Refusal::NotFound)));
+    };
+    let outcome = control_plane()?
+        .learner_import(&caller, &slug, import)
+        .await
+        .map_err(internal_error)?;
+    Ok(member_view(outcome.map(|import| LearnerImportData {
+        import,
+        csrf_token: crate::csrf::issue(),
+    })))
+}
+
 /// The signed-in person's courses, in every organization they learn in.
 #[server(endpoint = "learning", input = server_fn::codec::GetUrl)]
 pub async fn my_learning() -> Result<MemberView<Vec<control::domain::LearnerCourse>>, ServerFnError> {

@@ -121,6 +121,7 @@ fn Training(slug: String, data: TrainingPageData) -> impl IntoView {
         <section class="mx-auto max-w-6xl" aria-labelledby="courses-title">
             <Heading slug=slug.clone() />
             <RefusalNotice refusal=refusal_in_query() />
+            {invited_notice()}
             <p class="mt-4 text-sm text-slate-600">{t(Msg::CoursesLead)}</p>
             {body}
         </section>
@@ -161,6 +162,7 @@ fn Live(slug: String, training: TrainingView, csrf_token: String) -> impl IntoVi
     view! {
         <p class="mt-2 text-xs text-slate-600" data-courses-read>{read}{refreshing}</p>
         {courses}
+        <ImportForm slug=slug.clone() csrf_token=csrf_token.clone() />
         <h2 id="progress" class="mt-10 text-xl font-semibold">{t(Msg::ProgressTitle)}</h2>
         <ProgressFilters slug=slug.clone() courses=choices errors=Vec::new() />
         <ProgressTable slug rows=training.progress csrf_token />
@@ -211,9 +213,46 @@ fn course_card(slug: &str, csrf_token: &str, course: &Course, training: &Trainin
             <p class="mt-1 text-sm text-slate-600">
                 {t(Msg::CourseContents).replace("{count}", &course.contents.to_string())}" · "{learners}
             </p>
+            <p class="mt-1 text-xs text-slate-600" data-course-code=course.code.clone()>
+                {t(Msg::CourseCode).replace("{code}", &course.code)}
+            </p>
             {form}
         </li>
     }
+}
+
+/// Learners in bulk: a CSV file, previewed on a page of its own.
+#[component]
+fn ImportForm(slug: String, csrf_token: String) -> impl IntoView {
+    let t = translator();
+    view! {
+        <h2 id="import" class="mt-10 text-xl font-semibold">{t(Msg::ImportTitle)}</h2>
+        <p class="mt-2 text-sm text-slate-600">{t(Msg::ImportLead)}</p>
+        <form method="post" enctype="multipart/form-data" action=crate::routes::learner_imports(&slug)
+            class="mt-3 flex flex-wrap items-end gap-2" data-import-form>
+            {csrf_field(&csrf_token)}
+            <label class="min-w-48 flex-1">
+                <span class=SMALL_LABEL>{t(Msg::ImportFile)}</span>
+                <input type="file" name="file" accept=".csv,text/csv,text/plain" required class=SMALL_INPUT />
+            </label>
+            <button type="submit" class=SMALL_PRIMARY data-import-upload>{t(Msg::ImportUpload)}</button>
+        </form>
+    }
+}
+
+/// How many invitations a confirmed file sends, as its redirect says.
+fn invited_notice() -> Option<impl IntoView> {
+    let t = translator();
+    let count = use_query_map()
+        .read_untracked()
+        .get("invited")?
+        .parse::<u32>()
+        .ok()?;
+    Some(view! {
+        <p class="mt-4 rounded-lg bg-emerald-50 p-3 text-sm text-emerald-900" role="status" data-import-sent>
+            {t(Msg::ImportSent).replace("{count}", &count.to_string())}
+        </p>
+    })
 }
 
 /// The progress filters: a GET form on the page, refilled from the query.

@@ -5,6 +5,7 @@ pub mod courses;
 pub mod invitation;
 pub mod labels;
 pub mod landing;
+pub mod learner_import;
 pub mod learning;
 pub mod not_found;
 pub mod org_audit;

@@ -90,6 +90,8 @@ pub struct LearnerProgress {
 pub struct Course {
     /// Its id in Odoo.
     pub id: i64,
+    /// What a learners' file names it by ([`course_code`]).
+    pub code: String,
     pub name: String,
     /// Its published contents.
     pub contents: u32,
@@ -98,6 +100,22 @@ pub struct Course {
     pub learners: u32,
     /// Of them, those who finished it.
     pub completed: u32,
+}
+
+/// The code a learners' file names a course by: the last part of its page's
+/// path (Odoo's slug, `basics-of-rust-3`), or its id when it has no page.
+pub fn course_code(website_path: &str, id: i64) -> String {
+    website_path
+        .strip_prefix("/slides/")
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .filter(|slug| !slug.is_empty())
+        .map_or_else(|| id.to_string(), str::to_owned)
+}
+
+/// Whether `code`, as typed in a learners' file, names `course`: its code
+/// or its id, any case.
+pub fn names_course(code: &str, course_code: &str, id: i64) -> bool {
+    code.eq_ignore_ascii_case(course_code) || code == id.to_string()
 }
 
 /// Which progress rows to show.
@@ -228,6 +246,19 @@ impl LearnerCourse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_course_is_named_by_its_slug_or_its_id() {
+        assert_eq!(course_code("/slides/basics-of-rust-3", 3), "basics-of-rust-3");
+        assert_eq!(
+            course_code("/slides/basics-of-rust-3?fullscreen=1", 3),
+            "basics-of-rust-3"
+        );
+        assert_eq!(course_code("/slides/", 7), "7");
+        assert!(names_course("Basics-Of-Rust-3", "basics-of-rust-3", 3));
+        assert!(names_course("3", "basics-of-rust-3", 3));
+        assert!(!names_course("basics", "basics-of-rust-3", 3));
+    }
 
     #[test]
     fn a_status_follows_what_was_asked_and_what_odoo_reports() {

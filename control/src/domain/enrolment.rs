@@ -42,6 +42,9 @@ pub enum RowProblem {
     UnknownCourse(String),
     /// Already a member of the organization.
     AlreadyMember,
+    /// Invited already and the invitation still open: nothing is sent
+    /// again (a file uploaded twice invites nobody twice).
+    AlreadyInvited,
 }
 
 /// One learner of the file, with what is wrong with it.
@@ -68,6 +71,39 @@ impl LearnerRow {
 
     pub fn is_valid(&self) -> bool {
         self.problems.is_empty()
+    }
+}
+
+/// A learners' file as its preview shows it: every row with its problems
+/// (those of the file and those against the organization), how many
+/// invitations confirming it sends, and whether the seats allow them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnerImport {
+    pub id: String,
+    pub file_name: String,
+    /// The file cannot be read at all: no row.
+    pub unreadable: Option<CsvProblem>,
+    pub rows: Vec<LearnerRow>,
+    /// Rows without a problem: each gets an invitation.
+    pub to_invite: u32,
+    /// Confirming is refused: the seats this file would need (`requested`)
+    /// over those the plan allows (`limit`).
+    pub over_seats: Option<SeatShortage>,
+    /// The codes of the organization's courses, with their names.
+    pub courses: Vec<(String, String)>,
+}
+
+/// Seats a change would need over those allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatShortage {
+    pub limit: u32,
+    pub requested: u32,
+}
+
+impl LearnerImport {
+    /// Whether confirming would send anything.
+    pub fn can_send(&self) -> bool {
+        self.to_invite > 0 && self.over_seats.is_none()
     }
 }
 

@@ -29,14 +29,17 @@ pub use admin::{AdminAccess, PlatformAdmin};
 pub use audit::{AuditAction, AuditEntry, AuditFilter, AuditPage};
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
 pub use courses::{
-    Course, LearnerCourse, LearnerProgress, LearnerStatus, ProgressFilter, Trainee, TrainingView,
+    course_code, names_course, Course, LearnerCourse, LearnerProgress, LearnerStatus, ProgressFilter,
+    Trainee, TrainingView,
 };
 pub use custom_domains::{
     CustomDomainView, DnsRecord, DomainName, DomainProblem, DomainState, CHALLENGE_LABEL,
 };
 pub use devices::{Device, DeviceName};
 pub use email::EmailAddress;
-pub use enrolment::{parse_learners_csv, CsvProblem, LearnerRow, RowProblem, MAX_ROWS};
+pub use enrolment::{
+    parse_learners_csv, CsvProblem, LearnerImport, LearnerRow, RowProblem, SeatShortage, MAX_ROWS,
+};
 pub use identity::TenantRefusal;
 pub use identity::{
     ActiveSession, Arrival, ConsentPrompt, ConsentView, Flow, FlowKind, FlowOutcome, Home, SignedInUser,

@@ -18,6 +18,7 @@ mod courses;
 mod dispatch;
 mod drift;
 mod engine;
+mod invitations;
 mod marks;
 mod notices;
 mod reconcile;

@@ -7,6 +7,7 @@ use super::{site_check::SiteProbe, Backends, ProvisioningSettings};
 use crate::{
     domain::{Step, StepFailure},
     jobs::{notices::NOTICE_JOB, ClaimedJob, StepOutcome, StepRunner},
+    tenancy::learner_imports::INVITATION_JOB,
     Control,
 };
 
@@ -47,6 +48,9 @@ impl StepRunner for ProvisioningRunner {
     fn run<'a>(&'a self, job: &'a ClaimedJob) -> Pin<Box<dyn Future<Output = StepOutcome> + Send + 'a>> {
         if job.kind == NOTICE_JOB {
             return Box::pin(self.control.send_notices(job.id));
+        }
+        if job.kind == INVITATION_JOB {
+            return Box::pin(self.control.send_invitation_letters(job.id));
         }
         Box::pin(self.run_job_step(job))
     }

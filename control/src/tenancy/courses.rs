@@ -17,8 +17,9 @@ use crate::{
     audit::AuditEvent,
     backends::odoo::ObservedTraining,
     domain::{
-        AuditAction, Course, FieldProblem, LearnerCourse, LearnerProgress, LearnerStatus, OfferKind,
-        OrganizationState, Permission, ProgressFilter, Refusal, SubscriptionState, Trainee, TrainingView,
+        course_code, AuditAction, Course, FieldProblem, LearnerCourse, LearnerProgress, LearnerStatus,
+        OfferKind, OrganizationState, Permission, ProgressFilter, Refusal, SubscriptionState, Trainee,
+        TrainingView,
     },
     or_refuse,
     tenancy::access::{self, identity_uuid},
@@ -115,7 +116,7 @@ impl Control {
             return Ok(Ok(TrainingView::without_space(trainees, filter)));
         };
         let courses = sqlx::query!(
-            "SELECT odoo_id, name, contents, published FROM courses
+            "SELECT odoo_id, name, contents, published, website_path FROM courses
               WHERE subscription_id = $1 ORDER BY lower(name), odoo_id",
             space.id,
         )
@@ -144,6 +145,7 @@ impl Control {
                 });
                 Course {
                     id: course.odoo_id,
+                    code: course_code(&course.website_path, course.odoo_id),
                     name: course.name,
                     contents: u32::try_from(course.contents).unwrap_or(0),
                     published: course.published,

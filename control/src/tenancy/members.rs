@@ -26,7 +26,7 @@ use crate::{
 /// How long an invitation link works.
 pub const INVITATION_LIFETIME: Duration = Duration::days(7);
 
-fn token_hash(token: &str) -> Vec<u8> {
+pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
@@ -234,7 +234,7 @@ impl Control {
         let identity = identity_uuid(caller)?;
         let mut tx = self.db.pool().begin().await?;
         let found = sqlx::query!(
-            r#"SELECT i.id AS invitation, o.id AS organization, o.slug, i.email, i.role AS "role: Role"
+            r#"SELECT i.id AS invitation, o.id AS organization, o.slug, i.email, i.role AS "role: Role", i.courses
                  FROM invitations i JOIN organizations o ON o.id = i.organization_id
                 WHERE i.token_sha256 = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL
                   AND i.expires_at > $2 AND o.state <> 'closed'
@@ -247,12 +247,13 @@ impl Control {
         let Some(found) = found else {
             return Ok(Err(Refusal::InvitationGone));
         };
-        let (invitation, organization, slug, email, role) = (
+        let (invitation, organization, slug, email, role, courses) = (
             found.invitation,
             found.organization,
             found.slug,
             found.email,
             found.role,
+            found.courses,
         );
         if !email.eq_ignore_ascii_case(&caller.email) {
             return Ok(Err(Refusal::WrongAccount));
@@ -280,6 +281,21 @@ impl Control {
             caller.email,
             role as Role,
             now,
+        )
+        .execute(&mut *tx)
+        .await?;
+        // The courses a trainer's file put them in (those still in Odoo):
+        // the engine enrols them with their user.
+        sqlx::query!(
+            "INSERT INTO course_assignments (subscription_id, course_id, organization_id, identity_id, assigned_at)
+             SELECT c.subscription_id, c.odoo_id, $1, $2, $3
+               FROM courses c JOIN subscriptions s ON s.id = c.subscription_id
+              WHERE s.organization_id = $1 AND s.state <> 'closed' AND c.odoo_id = ANY($4)
+             ON CONFLICT DO NOTHING",
+            organization,
+            identity,
+            now,
+            &courses,
         )
         .execute(&mut *tx)
         .await?;

@@ -9,6 +9,7 @@ pub(crate) mod catalog;
 pub mod courses;
 pub mod custom_domains;
 pub mod devices;
+pub mod learner_imports;
 pub mod limits;
 pub mod members;
 pub mod modules;

@@ -3,9 +3,12 @@
 //! "Continue" a course straight into Odoo eLearning, signed in through
 //! Hydra. The control plane checks every caller's role and membership.
 
-use app::routes::{self, pattern};
+use app::{
+    i18n::locale_from_headers,
+    routes::{self, pattern},
+};
 use axum::{
-    extract::{Path, Query, State},
+    extract::{FromRequest, Multipart, Path, Query, State},
     http::header,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -13,18 +16,20 @@ use axum::{
 };
 use control::{
     domain::{FieldProblem, LearnerProgress, ProgressFilter, Refusal},
-    tenancy::courses::AssignmentChange,
+    tenancy::{courses::AssignmentChange, learner_imports::MAX_FILE_BYTES},
 };
 use http::request::Parts;
 use serde::Deserialize;
 
 use super::{
-    answers::{answer, back_with, done_at, id_in_path, Post},
+    answers::{answer, back_with, done_at, id_in_path, submit, NoFields, Post, PostedForm},
     AppState,
 };
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
+        .route(pattern::LEARNER_IMPORTS, post(upload_learners))
+        .route(pattern::SEND_LEARNER_IMPORT, post(send_learner_import))
         .route(pattern::COURSES_CSV, get(progress_csv))
         .route(pattern::CONTINUE_COURSE, get(continue_course))
         .route(pattern::COURSE_ASSIGNMENTS, post(change_assignments))
@@ -54,6 +59,94 @@ async fn change_assignments(
             .control
             .change_assignments(&caller, &slug, course, &learners, change);
         done_at(changed.await, &back)
+    })
+    .await
+}
+
+/// A learners' CSV file, as a multipart form posts it with its CSRF token.
+#[derive(Default)]
+struct UploadedFile {
+    csrf_token: String,
+    name: String,
+    content: String,
+}
+
+/// Reads the form's fields; a body that is not a multipart form, or a
+/// file over the size taken, reads as no file.
+async fn uploaded_file(mut form: Multipart) -> Option<UploadedFile> {
+    let mut upload = UploadedFile::default();
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("csrf_token") => upload.csrf_token = field.text().await.ok()?,
+            Some("file") => {
+                upload.name = field.file_name().unwrap_or("learners.csv").to_owned();
+                let bytes = field.bytes().await.ok()?;
+                if bytes.len() > MAX_FILE_BYTES {
+                    return None;
+                }
+                upload.content = decode_text(&bytes);
+            }
+            _ => {}
+        }
+    }
+    Some(upload)
+}
+
+/// UTF-8, or else Latin-1 as older spreadsheets save it (every byte a
+/// character: a file is never refused for its encoding).
+fn decode_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => bytes.iter().map(|byte| char::from(*byte)).collect(),
+    }
+}
+
+/// Keeps the file and shows its preview.
+async fn upload_learners(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    request: axum::extract::Request,
+) -> Response {
+    let back = format!("{}#import", routes::courses(&slug));
+    let (parts, body) = request.into_parts();
+    let multipart =
+        Multipart::from_request(axum::extract::Request::from_parts(parts.clone(), body), &state).await;
+    let upload = match multipart {
+        Ok(form) => uploaded_file(form).await,
+        Err(_) => None,
+    };
+    let Some(upload) = upload else {
+        return back_with(&back, &Refusal::field("file", FieldProblem::TooLong), &[]).into_response();
+    };
+    let form = PostedForm::new(&upload.csrf_token, back.clone());
+    submit(&state, &parts, form, async |caller| {
+        if upload.content.trim().is_empty() {
+            return Ok(Err(Refusal::field("file", FieldProblem::Missing)));
+        }
+        let kept = state
+            .control
+            .upload_learners(&caller, &slug, &upload.name, &upload.content)
+            .await;
+        kept.map(|kept| kept.map(|id| routes::learner_import(&slug, &id.to_string())))
+    })
+    .await
+}
+
+/// Invites the previewed file's learners, in the trainer's language where
+/// a line names none.
+async fn send_learner_import(Path((slug, import)): Path<(String, String)>, post: Post<NoFields>) -> Response {
+    let back = routes::learner_import(&slug, &import);
+    let locale = locale_from_headers(&post.parts.headers);
+    post.submit(post.form(&back), async |caller| {
+        let Ok(import) = id_in_path(&import) else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let sent = post
+            .state
+            .control
+            .send_learner_invitations(&caller, &slug, import, locale)
+            .await;
+        sent.map(|sent| sent.map(|count| format!("{}?invited={count}", routes::courses(&slug))))
     })
     .await
 }

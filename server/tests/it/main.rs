@@ -12,6 +12,7 @@ mod csrf;
 mod identity;
 mod jobs;
 mod kratos_mail;
+mod learner_imports;
 mod notices;
 mod organization_pages;
 mod organizations;

@@ -20,7 +20,7 @@ use crate::{
 
 /// An organization with an active training space: its slug, id and
 /// subscription.
-async fn campus(harness: &Harness, owner: &Caller) -> (String, uuid::Uuid, uuid::Uuid) {
+pub(crate) async fn campus(harness: &Harness, owner: &Caller) -> (String, uuid::Uuid, uuid::Uuid) {
     let slug = crate::support::provisioning::organization_named(harness, owner, "Campus").await;
     let space = harness.active_subscription(owner, &slug, "learn-class").await;
     let (organization,): (uuid::Uuid,) = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
@@ -33,7 +33,12 @@ async fn campus(harness: &Harness, owner: &Caller) -> (String, uuid::Uuid, uuid:
 
 /// A published course of `lessons` published contents, written in Odoo by
 /// its admin (as a trainer would in the back office): its id and contents.
-async fn course_in_odoo(harness: &Harness, instance: &str, name: &str, lessons: usize) -> (i64, Vec<i64>) {
+pub(crate) async fn course_in_odoo(
+    harness: &Harness,
+    instance: &str,
+    name: &str,
+    lessons: usize,
+) -> (i64, Vec<i64>) {
     let no_options = serde_json::json!({});
     let channel = odoo_admin_call(
         harness,
@@ -64,7 +69,7 @@ async fn course_in_odoo(harness: &Harness, instance: &str, name: &str, lessons: 
 }
 
 /// Whether the user `login` has an active membership of `course` in Odoo.
-async fn enrolled_in_odoo(harness: &Harness, instance: &str, course: i64, login: &str) -> bool {
+pub(crate) async fn enrolled_in_odoo(harness: &Harness, instance: &str, course: i64, login: &str) -> bool {
     let users = odoo_admin_call(
         harness,
         instance,

@@ -168,6 +168,18 @@ impl Browser {
             .unwrap()
     }
 
+    /// Posts `body` as `content_type` (a multipart form a test writes out).
+    pub async fn post_raw(&self, url: &str, content_type: &str, body: String) -> reqwest::Response {
+        self.client
+            .post(url)
+            .header(header::ACCEPT, "text/html")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Posts a form as a browser does (no redirect followed).
     pub async fn post_form(&self, url: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         self.post_form_with(url, fields, &[]).await
