@@ -215,7 +215,7 @@ impl<'a> Recorded<'a> {
                     .map(|all| all.iter().filter_map(Value::as_str).collect())
                     .unwrap_or_default();
                 self.text(message)
-                    .replace("{learners}", &protect(&learners.join(", ")))
+                    .replace("{learners}", &protect(learners.join(", ")))
                     .replace("{name}", &protect(self.target_name()))
             }
             DomainAdd | DomainVerify | DomainRemove => {
