@@ -58,6 +58,8 @@ pub fn run(args: &[String]) -> Result<()> {
             "provisioning_bench",
             "--example",
             "signin_bench",
+            "--example",
+            "enrolment_bench",
         ],
     )?;
 
@@ -224,6 +226,12 @@ pub fn run(args: &[String]) -> Result<()> {
         Command::new(binaries.join("examples/jobs_bench"))
             .env("BENCH_DATABASE_URL", stack.postgres.url("bibind_bench")),
     )?;
+    // A training organization's 1,000-learner CSV file: preview and confirmation.
+    let enrolment = process::output(
+        Command::new(binaries.join("examples/enrolment_bench"))
+            .envs(test::test_env(&stack))
+            .env("BENCH_DATABASE_URL", stack.postgres.url("bibind_bench")),
+    )?;
     // Complete workflows on zero-latency simulators (and on the stack's real
     // OpenBao, Hydra, Mosquitto and Keystone); a database of its own.
     let workflows = process::output(
@@ -271,6 +279,7 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("{}", tenancy_report.join("\n"));
     println!("{}", jobs.trim_end());
     println!("{}", workflows.trim_end());
+    println!("{}", enrolment.trim_end());
     println!("{}", signin.trim_end());
     println!("\nwrk -t1 -c32 -d{duration} on loopback, release build, 2 cores shared by client and server:");
     println!(

@@ -27,8 +27,9 @@ use crate::{
 };
 
 /// How long a reading of Odoo stands before a trainer's visit asks the
-/// engine for a fresher one.
-pub const FRESH_FOR: time::Duration = time::Duration::seconds(60);
+/// engine for a fresher one: short, so that a refresh shows a learner's
+/// progress within seconds (a reading is three small searches in Odoo).
+pub const FRESH_FOR: time::Duration = time::Duration::seconds(10);
 
 /// The channel a trainer's visit asks the engine on to read a training
 /// space's Odoo again (the payload: the subscription's id).

@@ -174,6 +174,9 @@ impl Control {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
         let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageMembers, false).await?);
+        if content.trim().is_empty() {
+            return Ok(Err(Refusal::Fields(vec![FieldError::new("file", FieldProblem::Missing)])));
+        }
         sqlx::query!(
             "DELETE FROM learner_imports WHERE organization_id = $1 AND uploaded_at < $2",
             org.id,

@@ -63,33 +63,51 @@ async fn change_assignments(
     .await
 }
 
-/// A learners' CSV file, as a multipart form posts it with its CSRF token.
-#[derive(Default)]
-struct UploadedFile {
+/// A learners' CSV file as posted with its CSRF token: uploaded (a
+/// multipart form) or pasted (a plain form's `file` field).
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct PostedFile {
     csrf_token: String,
+    #[serde(skip)]
     name: String,
-    content: String,
+    file: String,
+    /// Over the size taken, or a body that could not be read.
+    #[serde(skip)]
+    unreadable: bool,
 }
 
-/// Reads the form's fields; a body that is not a multipart form, or a
-/// file over the size taken, reads as no file.
-async fn uploaded_file(mut form: Multipart) -> Option<UploadedFile> {
-    let mut upload = UploadedFile::default();
-    while let Ok(Some(field)) = form.next_field().await {
+/// Reads a multipart form's fields (its token comes first).
+async fn uploaded_file(mut form: Multipart) -> PostedFile {
+    let mut posted = PostedFile {
+        name: "learners.csv".into(),
+        ..PostedFile::default()
+    };
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => return posted,
+            Err(_) => break,
+        };
         match field.name() {
-            Some("csrf_token") => upload.csrf_token = field.text().await.ok()?,
+            Some("csrf_token") => match field.text().await {
+                Ok(token) => posted.csrf_token = token,
+                Err(_) => break,
+            },
             Some("file") => {
-                upload.name = field.file_name().unwrap_or("learners.csv").to_owned();
-                let bytes = field.bytes().await.ok()?;
-                if bytes.len() > MAX_FILE_BYTES {
-                    return None;
+                if let Some(name) = field.file_name().filter(|name| !name.is_empty()) {
+                    posted.name = name.to_owned();
                 }
-                upload.content = decode_text(&bytes);
+                match field.bytes().await {
+                    Ok(bytes) if bytes.len() <= MAX_FILE_BYTES => posted.file = decode_text(&bytes),
+                    _ => break,
+                }
             }
             _ => {}
         }
     }
-    Some(upload)
+    posted.unreadable = true;
+    posted
 }
 
 /// UTF-8, or else Latin-1 as older spreadsheets save it (every byte a
@@ -109,23 +127,34 @@ async fn upload_learners(
 ) -> Response {
     let back = format!("{}#import", routes::courses(&slug));
     let (parts, body) = request.into_parts();
-    let multipart =
-        Multipart::from_request(axum::extract::Request::from_parts(parts.clone(), body), &state).await;
-    let upload = match multipart {
-        Ok(form) => uploaded_file(form).await,
-        Err(_) => None,
+    let multipart = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"multipart/form-data"));
+    let request = axum::extract::Request::from_parts(parts.clone(), body);
+    let posted = if multipart {
+        match Multipart::from_request(request, &state).await {
+            Ok(form) => uploaded_file(form).await,
+            Err(_) => PostedFile::default(),
+        }
+    } else {
+        match axum::Form::<PostedFile>::from_request(request, &state).await {
+            Ok(axum::Form(pasted)) => PostedFile {
+                name: "learners.csv".into(),
+                unreadable: pasted.file.len() > MAX_FILE_BYTES,
+                ..pasted
+            },
+            Err(_) => PostedFile::default(),
+        }
     };
-    let Some(upload) = upload else {
-        return back_with(&back, &Refusal::field("file", FieldProblem::TooLong), &[]).into_response();
-    };
-    let form = PostedForm::new(&upload.csrf_token, back.clone());
+    let form = PostedForm::new(&posted.csrf_token, back);
     submit(&state, &parts, form, async |caller| {
-        if upload.content.trim().is_empty() {
-            return Ok(Err(Refusal::field("file", FieldProblem::Missing)));
+        if posted.unreadable {
+            return Ok(Err(Refusal::field("file", FieldProblem::TooLong)));
         }
         let kept = state
             .control
-            .upload_learners(&caller, &slug, &upload.name, &upload.content)
+            .upload_learners(&caller, &slug, &posted.name, &posted.file)
             .await;
         kept.map(|kept| kept.map(|id| routes::learner_import(&slug, &id.to_string())))
     })

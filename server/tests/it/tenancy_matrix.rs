@@ -726,6 +726,75 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             format!("/orgs/{ACME}/subscriptions/{sub}/modules/website_blog/add"),
             org_form,
         ),
+        // A training space's courses and learners' files.
+        entry("/learning", "GET", "/learning", signed_in_page),
+        entry(
+            "/api/learning",
+            "GET",
+            "/api/learning",
+            [Withheld, Shown, Shown, Shown],
+        ),
+        entry(
+            "/orgs/{slug}/courses",
+            "GET",
+            format!("/orgs/{ACME}/courses"),
+            org_managers,
+        ),
+        entry(
+            "/api/orgs/courses",
+            "GET",
+            format!("/api/orgs/courses?slug={ACME}"),
+            org_api_managers,
+        ),
+        entry(
+            "/orgs/{slug}/courses/progress.csv",
+            "GET",
+            format!("/orgs/{ACME}/courses/progress.csv"),
+            org_managers,
+        ),
+        // Acme has no course: nobody's to continue, its learner's neither.
+        entry(
+            "/orgs/{slug}/courses/{course}/continue",
+            "GET",
+            format!("/orgs/{ACME}/courses/1/continue"),
+            [SignIn, NotFound, NotFound, NotFound],
+        ),
+        with(
+            entry(
+                "/orgs/{slug}/courses/{course}/{change}",
+                "POST",
+                format!("/orgs/{ACME}/courses/1/assign"),
+                org_form,
+            ),
+            &[("learner", "00000000-0000-4000-8000-000000000000")],
+        ),
+        with(
+            entry(
+                "/orgs/{slug}/learners/imports",
+                "POST",
+                format!("/orgs/{ACME}/learners/imports"),
+                org_form,
+            ),
+            &[("file", "email,first name,last name\nnew@example.com,New,Learner\n")],
+        ),
+        entry(
+            "/orgs/{slug}/learners/imports/{id}",
+            "GET",
+            format!("/orgs/{ACME}/learners/imports/{nobody}"),
+            org_managers,
+        ),
+        entry(
+            "/api/orgs/learner-import",
+            "GET",
+            format!("/api/orgs/learner-import?slug={ACME}&id={nobody}"),
+            org_api_managers,
+        ),
+        entry(
+            "/orgs/{slug}/learners/imports/{id}/send",
+            "POST",
+            format!("/orgs/{ACME}/learners/imports/{nobody}/send"),
+            org_form,
+        ),
         // The admin portal.
         entry("/admin", "GET", "/admin", admin_page),
         entry("/admin/tenants", "GET", "/admin/tenants", admin_page),
