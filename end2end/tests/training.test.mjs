@@ -4,7 +4,8 @@
 // invitation, finds the course on "My learning", and "Continue" lands them
 // on the course page in Odoo eLearning signed in as themselves, with no
 // password page; they finish two of its three contents there, and the
-// trainer's progress table shows 67 % once refreshed.
+// trainer's progress table shows 67 % once refreshed. Removed from the
+// organization, the learner loses Odoo at once.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -163,6 +164,22 @@ describe('learners learn', () => {
     await reloadUntil(trainer.page, `[data-progress-row="${learnerEmail}"] [data-completion="67"]`, 60_000);
     assert.equal(
       await trainer.page.getAttribute(`[data-progress-row="${learnerEmail}"]`, 'data-status'), 'in_progress');
+
+    // Removed from the organization: Odoo ends their session at once (the
+    // members' sync archives their user) and "Continue" is refused.
+    const coursePage = learner.page.url();
+    await trainer.page.goto(`${BASE}/orgs/${slug}/members`);
+    await trainer.page.click(`[data-remove="${learnerEmail}"]`);
+    await trainer.page.waitForSelector(`[data-remove="${learnerEmail}"]`, { state: 'detached' });
+    const refusedBy = Date.now() + 60_000;
+    for (;;) {
+      await learner.page.goto(`${new URL(coursePage).origin}/web`);
+      if (new URL(learner.page.url()).pathname === '/web/login') break;
+      assert.ok(Date.now() < refusedBy, 'Odoo still lets the removed learner in');
+      await learner.page.waitForTimeout(1000);
+    }
+    const refused = await learner.page.goto(`${BASE}/orgs/${slug}/courses/${course}/continue`);
+    assert.equal(refused.status(), 404);
 
     for (const { errors } of [trainer, learner]) {
       assert.deepEqual(errors.filter((e) => !e.includes('favicon')), []);

@@ -93,10 +93,11 @@ pub struct OdooUser {
 }
 
 /// The groups Bibind gives and takes away by role.
-pub const MANAGED_GROUPS: [&str; 3] = [
+pub const MANAGED_GROUPS: [&str; 4] = [
     "base.group_user",
     "base.group_system",
     "sales_team.group_sale_salesman",
+    "website_slides.group_website_slides_manager",
 ];
 
 /// What a database holds, for the reconciler.

@@ -666,9 +666,16 @@ pub(super) fn odoo_people(ctx: &SubscriptionContext) -> Vec<OdooUser> {
 }
 
 /// A member's Odoo groups by portal role: owners and admins administer
-/// the Odoo; a shop's members sell; a training space's others learn.
+/// the Odoo (a training space's also write its courses: eLearning's
+/// Manager, which Settings does not imply); a shop's members sell; a
+/// training space's others learn.
 fn odoo_groups(offer: OfferKind, role: Role) -> Vec<&'static str> {
     match (role, offer) {
+        (Role::Owner | Role::Admin, OfferKind::Training) => vec![
+            "base.group_user",
+            "base.group_system",
+            "website_slides.group_website_slides_manager",
+        ],
         (Role::Owner | Role::Admin, _) => vec!["base.group_user", "base.group_system"],
         (_, OfferKind::Ecommerce) => vec!["base.group_user", "sales_team.group_sale_salesman"],
         _ => vec!["base.group_user"],
