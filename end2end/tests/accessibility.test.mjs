@@ -17,6 +17,7 @@ import {
   atHome,
   BASE, PASSWORD, enterPortal, expectUrl, launchChromium, openPage, signIn, signUpVerified, totp, uniqueEmail,
   verifyByCode, waitForMail,
+  reloadUntil,
 } from './support.mjs';
 
 const require = createRequire(import.meta.url);
@@ -416,9 +417,26 @@ describe('accessibility (axe-core, English and French, no console error)', () =>
       await check(invited, `modules (${role}), refused`, { url: `${BASE}/orgs/${slug}/modules`, status: 403 });
       await check(invited, `organizations (${role})`, { url: BASE + '/orgs' });
       if (role === 'member') await check(invited, 'invitation, used', { url: link, status: 404 });
+      if (role === 'learner') {
+        await check(invited, 'my learning (learner)', { url: BASE + '/learning' });
+        await check(invited, 'courses (learner), refused', { url: `${BASE}/orgs/${slug}/courses`, status: 403 });
+      }
       await invited.context.close();
       assertClean(invited);
     }
+    // The trainer's Courses page once the space is live, and a learners'
+    // file previewed with a refused line.
+    await owner.page.goto(`${BASE}/orgs/${slug}`);
+    await reloadUntil(owner.page, '[data-subscription="training"][data-subscription-state="active"]', 60_000);
+    await check(owner, 'courses', { url: `${BASE}/orgs/${slug}/courses` });
+    await owner.page.setInputFiles('[data-import-form] input[type="file"]', {
+      name: 'apprenants.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`courriel;prénom;nom\n${uniqueEmail('a11y-file')};Léa;Martin\npas-une-adresse;Tom;Petit\n`),
+    });
+    await owner.page.click('[data-import-upload]');
+    await expectUrl(owner.page, (url) => url.pathname.startsWith(`/orgs/${slug}/learners/imports/`));
+    await check(owner, 'learners file preview');
     await owner.context.close();
     assertClean(owner);
   });

@@ -66,8 +66,16 @@ async fn main() {
         // A new organization each round: every line is a new learner.
         let slug = format!("enrol-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let new = NewOrganization::parse("Bench Campus", &slug, "FR", "trainer@bench.example").unwrap();
-        control.create_organization(&trainer, &new).await.unwrap().unwrap();
-        control.subscribe(&trainer, &slug, "learn-academy").await.unwrap().unwrap();
+        control
+            .create_organization(&trainer, &new)
+            .await
+            .unwrap()
+            .unwrap();
+        control
+            .subscribe(&trainer, &slug, "learn-academy")
+            .await
+            .unwrap()
+            .unwrap();
         let file = learners_file(round);
 
         let started = Instant::now();
@@ -76,7 +84,11 @@ async fn main() {
             .await
             .unwrap()
             .unwrap();
-        let preview = control.learner_import(&trainer, &slug, import).await.unwrap().unwrap();
+        let preview = control
+            .learner_import(&trainer, &slug, import)
+            .await
+            .unwrap()
+            .unwrap();
         previews.push(started.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(preview.to_invite as usize, LEARNERS, "{:?}", preview.over_seats);
 

@@ -340,6 +340,36 @@ impl OdooClient {
             .await
     }
 
+    /// Archives the active records of `model` matching `domain`; returns
+    /// their ids.
+    async fn archive_where(
+        &self,
+        instance: &OdooInstance,
+        uid: i64,
+        model: &str,
+        domain: Value,
+    ) -> Result<Vec<i64>, BackendError> {
+        let found = self
+            .execute(instance, uid, model, "search", json!([domain]), json!({}))
+            .await?;
+        let ids: Vec<i64> = found
+            .as_array()
+            .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default();
+        if !ids.is_empty() {
+            self.execute(
+                instance,
+                uid,
+                model,
+                "write",
+                json!([ids, {"active": false}]),
+                json!({}),
+            )
+            .await?;
+        }
+        Ok(ids)
+    }
+
     async fn search_read(
         &self,
         instance: &OdooInstance,
@@ -819,35 +849,12 @@ impl Odoo for OdooClient {
         keep: &[String],
     ) -> Result<Vec<i64>, BackendError> {
         let uid = self.login(instance).await?;
-        let leaving = self
-            .execute(
-                instance,
-                uid,
-                "res.users",
-                "search",
-                json!([[
-                    ["oauth_provider_id", "=", provider_id],
-                    ["oauth_uid", "not in", keep],
-                    ["active", "=", true]
-                ]]),
-                json!({}),
-            )
-            .await?;
-        let ids: Vec<i64> = leaving
-            .as_array()
-            .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
-            .unwrap_or_default();
-        if !ids.is_empty() {
-            self.execute(
-                instance,
-                uid,
-                "res.users",
-                "write",
-                json!([ids, {"active": false}]),
-                json!({}),
-            )
-            .await?;
-        }
+        let domain = json!([
+            ["oauth_provider_id", "=", provider_id],
+            ["oauth_uid", "not in", keep],
+            ["active", "=", true]
+        ]);
+        let ids = self.archive_where(instance, uid, "res.users", domain).await?;
         Ok(ids)
     }
 
@@ -989,35 +996,13 @@ impl Odoo for OdooClient {
             .filter_map(|subject| partner_of(subject, false))
             .collect();
         if !leaving.is_empty() {
-            let ids = self
-                .execute(
-                    instance,
-                    uid,
-                    "slide.channel.partner",
-                    "search",
-                    json!([[
-                        ["channel_id", "=", course_id],
-                        ["partner_id", "in", leaving],
-                        ["active", "=", true]
-                    ]]),
-                    json!({}),
-                )
+            let domain = json!([
+                ["channel_id", "=", course_id],
+                ["partner_id", "in", leaving],
+                ["active", "=", true]
+            ]);
+            self.archive_where(instance, uid, "slide.channel.partner", domain)
                 .await?;
-            let ids: Vec<i64> = ids
-                .as_array()
-                .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
-                .unwrap_or_default();
-            if !ids.is_empty() {
-                self.execute(
-                    instance,
-                    uid,
-                    "slide.channel.partner",
-                    "write",
-                    json!([ids, {"active": false}]),
-                    json!({}),
-                )
-                .await?;
-            }
         }
         Ok(())
     }

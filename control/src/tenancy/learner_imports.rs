@@ -9,22 +9,19 @@
 
 use std::collections::HashSet;
 
-use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, AuditEvent},
     domain::{
-        names_course, parse_learners_csv, AuditAction, FieldError, FieldProblem, LearnerImport, Locale,
-        Permission, Refusal, Role, RowProblem, SeatShortage,
+        names_course, parse_learners_csv, FieldError, FieldProblem, LearnerImport, Locale, Permission,
+        Refusal, Role, RowProblem, SeatShortage,
     },
-    infra::format::day,
     jobs::{enqueue_in, NewJob},
     or_refuse,
     tenancy::{
         access,
-        members::INVITATION_LIFETIME,
+        members::{write_invitation, Letter, NewInvitationRow},
         quotas::{check_seats, live_subscriptions, seat_holders},
     },
     Caller, Control, Outcome, PageChange, Result,
@@ -175,7 +172,10 @@ impl Control {
         let mut tx = self.db.pool().begin().await?;
         let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageMembers, false).await?);
         if content.trim().is_empty() {
-            return Ok(Err(Refusal::Fields(vec![FieldError::new("file", FieldProblem::Missing)])));
+            return Ok(Err(Refusal::Fields(vec![FieldError::new(
+                "file",
+                FieldProblem::Missing,
+            )])));
         }
         sqlx::query!(
             "DELETE FROM learner_imports WHERE organization_id = $1 AND uploaded_at < $2",
@@ -285,7 +285,6 @@ impl Control {
             now,
         )
         .await?;
-        let expires_at = now + INVITATION_LIFETIME;
         for row in checked.rows.iter().filter(|row| row.is_valid()) {
             let Some(address) = row.address() else {
                 continue;
@@ -300,42 +299,16 @@ impl Control {
                 })
                 .map(|course| course.id)
                 .collect();
-            let language = row.locale.unwrap_or(locale);
-            sqlx::query!(
-                "INSERT INTO invitations (id, organization_id, email, role, invited_by, invited_by_email,
-                                          created_at, expires_at, letter_job, locale, courses)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                Uuid::new_v4(),
-                org.id,
-                address.as_str(),
-                Role::Learner as Role,
-                org.caller_id,
-                caller.email,
-                now,
-                expires_at,
-                job,
-                language.tag(),
-                &courses,
-            )
-            .execute(&mut *tx)
-            .await?;
-            audit::record(
-                &mut tx,
-                caller,
-                now,
-                AuditEvent::new(
-                    Some(org.id),
-                    AuditAction::InvitationCreate,
-                    format!("invitation:{}", address.as_str()),
-                )
-                .after(json!({
-                    "email": address.as_str(),
-                    "role": Role::Learner.as_str(),
-                    "expires_at": day(expires_at),
-                    "courses": courses,
-                })),
-            )
-            .await?;
+            let invitation = NewInvitationRow {
+                email: address.as_str(),
+                role: Role::Learner,
+                letter: Letter::Queued {
+                    job,
+                    locale: row.locale.unwrap_or(locale),
+                },
+                courses: &courses,
+            };
+            write_invitation(&mut tx, caller, &org, &invitation, now).await?;
         }
         self.commit_page_change(tx, PageChange::Organization(org.id))
             .await?;

@@ -39,6 +39,74 @@ pub(crate) fn new_token() -> Result<String> {
     Ok(hex::encode(bytes))
 }
 
+/// How an invitation's letter goes: sent already with this token's hash,
+/// or by the engine's job, in this language.
+pub(crate) enum Letter {
+    Sent(Vec<u8>),
+    Queued { job: Uuid, locale: Locale },
+}
+
+/// An invitation to write.
+pub(crate) struct NewInvitationRow<'a> {
+    pub email: &'a str,
+    pub role: Role,
+    pub letter: Letter,
+    /// The courses its learner is put in on joining.
+    pub courses: &'a [i64],
+}
+
+/// Writes an invitation and its audit event, expiring in
+/// [`INVITATION_LIFETIME`].
+pub(crate) async fn write_invitation(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    caller: &Caller,
+    org: &access::OrgAccess,
+    invitation: &NewInvitationRow<'_>,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let expires_at = now + INVITATION_LIFETIME;
+    let (token_sha256, letter_job, locale) = match &invitation.letter {
+        Letter::Sent(hash) => (Some(hash.as_slice()), None, None),
+        Letter::Queued { job, locale } => (None, Some(*job), Some(locale.tag())),
+    };
+    sqlx::query!(
+        "INSERT INTO invitations (id, organization_id, email, role, token_sha256, invited_by, invited_by_email,
+                                  created_at, expires_at, letter_job, locale, courses)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        Uuid::new_v4(),
+        org.id,
+        invitation.email,
+        invitation.role as Role,
+        token_sha256,
+        org.caller_id,
+        caller.email,
+        now,
+        expires_at,
+        letter_job,
+        locale,
+        invitation.courses,
+    )
+    .execute(&mut **tx)
+    .await?;
+    let mut after =
+        json!({ "email": invitation.email, "role": invitation.role.as_str(), "expires_at": day(expires_at) });
+    if !invitation.courses.is_empty() {
+        after["courses"] = json!(invitation.courses);
+    }
+    audit::record(
+        tx,
+        caller,
+        now,
+        AuditEvent::new(
+            Some(org.id),
+            AuditAction::InvitationCreate,
+            format!("invitation:{}", invitation.email),
+        )
+        .after(after),
+    )
+    .await
+}
+
 async fn owner_count(conn: &mut PgConnection, organization: Uuid) -> Result<i64> {
     let count = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM memberships WHERE organization_id = $1 AND role = $2"#,
@@ -128,30 +196,13 @@ impl Control {
 
         let token = new_token()?;
         let expires_at = now + INVITATION_LIFETIME;
-        sqlx::query!(
-            "INSERT INTO invitations (id, organization_id, email, role, token_sha256, invited_by, invited_by_email,
-                                      created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            Uuid::new_v4(),
-            org.id,
-            new.email.as_str(),
-            new.role as Role,
-            token_hash(&token),
-            org.caller_id,
-            caller.email,
-            now,
-            expires_at,
-        )
-        .execute(&mut *tx)
-        .await?;
-        audit::record(
-            &mut tx,
-            caller,
-            now,
-            AuditEvent::new(Some(org.id), AuditAction::InvitationCreate, format!("invitation:{}", new.email))
-                .after(json!({ "email": new.email.as_str(), "role": new.role.as_str(), "expires_at": day(expires_at) })),
-        )
-        .await?;
+        let invitation = NewInvitationRow {
+            email: new.email.as_str(),
+            role: new.role,
+            letter: Letter::Sent(token_hash(&token)),
+            courses: &[],
+        };
+        write_invitation(&mut tx, caller, &org, &invitation, now).await?;
         let link = format!("{}/invitations/{token}", self.public_url());
         let letter = InvitationLetter {
             organization: &org.name,

@@ -775,7 +775,10 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
                 format!("/orgs/{ACME}/learners/imports"),
                 org_form,
             ),
-            &[("file", "email,first name,last name\nnew@example.com,New,Learner\n")],
+            &[(
+                "file",
+                "email,first name,last name\nnew@example.com,New,Learner\n",
+            )],
         ),
         entry(
             "/orgs/{slug}/learners/imports/{id}",
