@@ -91,7 +91,8 @@ async fn organization_facts(
 }
 
 /// The preview of `content`: its rows with their problems against the
-/// organization, and the seats the valid ones would take.
+/// organization, and the seats the valid ones would take; with the
+/// organization's courses, which the rows' codes name.
 async fn preview(
     conn: &mut sqlx::PgConnection,
     organization: Uuid,
@@ -99,7 +100,7 @@ async fn preview(
     file_name: String,
     content: &str,
     now: OffsetDateTime,
-) -> Result<LearnerImport> {
+) -> Result<(LearnerImport, Vec<KnownCourse>)> {
     let facts = organization_facts(conn, organization, now).await?;
     let courses = facts
         .courses
@@ -119,11 +120,14 @@ async fn preview(
         Ok(rows) => rows,
         Err(problem) => {
             import.unreadable = Some(problem);
-            return Ok(import);
+            return Ok((import, facts.courses));
         }
     };
     for row in &mut rows {
-        let key = row.email.to_lowercase();
+        let key = row.address().map_or_else(
+            || row.email.to_lowercase(),
+            |address| address.as_str().to_lowercase(),
+        );
         if facts.members.contains(&key) {
             row.problems.push(RowProblem::AlreadyMember);
         } else if facts.invited.contains(&key) {
@@ -149,7 +153,7 @@ async fn preview(
     {
         import.over_seats = Some(SeatShortage { limit, requested });
     }
-    Ok(import)
+    Ok((import, facts.courses))
 }
 
 impl Control {
@@ -218,15 +222,8 @@ impl Control {
         else {
             return Ok(Err(Refusal::NotFound));
         };
-        Ok(Ok(preview(
-            &mut conn,
-            org.id,
-            import,
-            file.file_name,
-            &file.content,
-            now,
-        )
-        .await?))
+        let (shown, _) = preview(&mut conn, org.id, import, file.file_name, &file.content, now).await?;
+        Ok(Ok(shown))
     }
 
     /// Invites every row of the file without a problem as a learner, or
@@ -260,7 +257,7 @@ impl Control {
         else {
             return Ok(Err(Refusal::NotFound));
         };
-        let checked = preview(&mut tx, org.id, import, file.file_name, &file.content, now).await?;
+        let (checked, courses) = preview(&mut tx, org.id, import, file.file_name, &file.content, now).await?;
         if let Some(SeatShortage { limit, requested }) = checked.over_seats {
             return Ok(Err(Refusal::Quota {
                 quota: crate::domain::QuotaKind::Seats,
@@ -274,7 +271,6 @@ impl Control {
                 FieldProblem::Missing,
             )])));
         }
-        let facts = organization_facts(&mut tx, org.id, now).await?;
         let job = enqueue_in(
             &mut tx,
             &NewJob {
@@ -289,8 +285,7 @@ impl Control {
             let Some(address) = row.address() else {
                 continue;
             };
-            let courses: Vec<i64> = facts
-                .courses
+            let assigned: Vec<i64> = courses
                 .iter()
                 .filter(|course| {
                     row.courses
@@ -306,7 +301,7 @@ impl Control {
                     job,
                     locale: row.locale.unwrap_or(locale),
                 },
-                courses: &courses,
+                courses: &assigned,
             };
             write_invitation(&mut tx, caller, &org, &invitation, now).await?;
         }
