@@ -21,7 +21,11 @@ use crate::{
 /// An organization with an active training space: its slug, id and
 /// subscription.
 pub(crate) async fn campus(harness: &Harness, owner: &Caller) -> (String, uuid::Uuid, uuid::Uuid) {
-    let slug = crate::support::provisioning::organization_named(harness, owner, "Campus").await;
+    campus_named(harness, owner, "Campus").await
+}
+
+async fn campus_named(harness: &Harness, owner: &Caller, name: &str) -> (String, uuid::Uuid, uuid::Uuid) {
+    let slug = crate::support::provisioning::organization_named(harness, owner, name).await;
     let space = harness.active_subscription(owner, &slug, "learn-class").await;
     let (organization,): (uuid::Uuid,) = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
         .bind(&slug)
@@ -367,4 +371,75 @@ async fn only_trainers_assign_only_their_learners_to_their_courses_and_only_lear
             FieldError::new("status", FieldProblem::Unknown)
         ])
     );
+}
+
+#[tokio::test]
+async fn a_learner_of_two_organizations_sees_both_and_a_third_ones_odoo_refuses_them_at_login() {
+    let harness = Harness::for_browsers().await;
+    let learner = Person::signed_in(&harness.app.base_url, "learner").await;
+    let learner_id: uuid::Uuid = learner.identity_id.parse().unwrap();
+    let mut campuses = Vec::new();
+    for (name, course_name) in [("Campus Nord", "Rust"), ("Campus Sud", "SQL")] {
+        let trainer = Person::signed_in(&harness.app.base_url, "trainer").await.caller();
+        let (slug, organization, space) = campus_named(&harness, &trainer, name).await;
+        let instance = control::domain::instance_name(&slug, OfferKind::Training);
+        let (course, _) = course_in_odoo(&harness, &instance, course_name, 1).await;
+        add_member_by_hand(&harness, organization, &learner, "learner").await;
+        harness.settle().await;
+        harness.runner.read_training(space).await.unwrap();
+        let assigned = harness
+            .control()
+            .change_assignments(&trainer, &slug, course, &[learner_id], AssignmentChange::Assign)
+            .await
+            .unwrap();
+        assert_eq!(assigned, Ok(()));
+        campuses.push((slug, course));
+    }
+    harness.settle().await;
+
+    // Both courses, each labelled with its organization.
+    let mine = harness.control().my_learning(&learner.caller()).await.unwrap();
+    let labels: Vec<(&str, &str, &str)> = mine
+        .iter()
+        .map(|course| {
+            (
+                course.organization_name.as_str(),
+                course.organization_slug.as_str(),
+                course.course_name.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("Campus Nord", campuses[0].0.as_str(), "Rust"),
+            ("Campus Sud", campuses[1].0.as_str(), "SQL")
+        ]
+    );
+    assert!(mine.iter().all(|course| course.open()), "{mine:?}");
+
+    // A third organization's training space, which the learner is not in:
+    // their own course link, edited to its Odoo, stops at the portal's login.
+    let outsider_owner = Person::signed_in(&harness.app.base_url, "owner").await.caller();
+    let (elsewhere, _, _) = campus_named(&harness, &outsider_owner, "Campus Ouest").await;
+    let (nord, course) = &campuses[0];
+    let link = harness
+        .control()
+        .course_sign_in(&learner.caller(), nord, *course)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(link.contains(nord.as_str()), "{link}");
+    let edited = link.replace(nord.as_str(), &elsewhere);
+    let refused = learner
+        .browser
+        .walk(&edited, |next| next.contains(&format!("{elsewhere}.")))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.url);
+    assert!(
+        refused.url.contains("/auth/login?login_challenge="),
+        "{}",
+        refused.url
+    );
+    assert!(refused.body.contains("Campus Ouest"), "{}", refused.body);
 }
