@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use control::backends::{
-    mqtt::{MqttAccess, MqttAdminClient},
+    mqtt::{device_topics, device_username, MqttAccess, MqttAdminClient},
     BackendError,
 };
 use rumqttc::v5::{
@@ -313,6 +313,13 @@ async fn refusals_and_outages_are_told_apart() {
 
 /// Raw dynamic-security commands as the admin, to make drift.
 async fn dynsec(commands: &[serde_json::Value]) {
+    for reply in dynsec_replies(commands).await {
+        assert!(reply.get("error").is_none(), "{reply}");
+    }
+}
+
+/// The plugin's replies to `commands`, sent as its admin.
+async fn dynsec_replies(commands: &[serde_json::Value]) -> Vec<serde_json::Value> {
     let (client, mut events) = connect(&env("TEST_MQTT_ADMIN_USERNAME"), &env("TEST_MQTT_ADMIN_PASSWORD"))
         .await
         .unwrap();
@@ -340,8 +347,8 @@ async fn dynsec(commands: &[serde_json::Value]) {
         if let Packet::Publish(reply) = next_packet(&mut events).await {
             let text = String::from_utf8_lossy(&reply.payload).into_owned();
             if text.contains(&mark) {
-                assert!(!text.contains("\"error\""), "{text}");
-                return;
+                let replies: serde_json::Value = serde_json::from_str(&text).unwrap();
+                return replies["responses"].as_array().cloned().unwrap_or_default();
             }
         }
     }
@@ -394,4 +401,121 @@ async fn a_role_or_client_that_is_not_ours_is_never_adopted_changed_or_deleted()
         serde_json::json!({"command": "deleteRole", "rolename": role}),
     ])
     .await;
+}
+
+#[tokio::test]
+async fn a_device_publishes_under_its_own_topic_and_hears_its_own_commands_only() {
+    let mqtt = admin();
+    let slug = unique_slug();
+    for _ in 0..2 {
+        mqtt.ensure_device(&slug, SUBSCRIPTION, "sensor-1", "pass-1", true)
+            .await
+            .unwrap();
+    }
+    mqtt.ensure_device(&slug, SUBSCRIPTION, "sensor-2", "pass-2", true)
+        .await
+        .unwrap();
+    let username = device_username(&slug, "sensor-1");
+    let (own, commands) = device_topics(&slug, "sensor-1");
+    let (other, other_commands) = device_topics(&slug, "sensor-2");
+
+    let (device, mut events) = connect(&username, "pass-1").await.unwrap();
+    assert!(publish(&device, &mut events, &format!("{own}/telemetry")).await.0);
+    assert!(publish(&device, &mut events, &own).await.0);
+    // Not its commands (it cannot command itself), not another device's topics.
+    assert!(!publish(&device, &mut events, &commands).await.0);
+    assert!(
+        !publish(&device, &mut events, &format!("{other}/telemetry"))
+            .await
+            .0
+    );
+    assert!(
+        !publish(&device, &mut events, &format!("tenants/{slug}/anything"))
+            .await
+            .0
+    );
+    assert!(matches!(
+        subscribe(&device, &mut events, &commands).await,
+        SubscribeReasonCode::Success(_)
+    ));
+    for refused in [other_commands.as_str(), &format!("{own}/#"), "tenants/#", "#"] {
+        assert_eq!(
+            subscribe(&device, &mut events, refused).await,
+            SubscribeReasonCode::NotAuthorized,
+            "{refused}"
+        );
+    }
+    // Each device's password is its own.
+    assert_eq!(
+        connect(&username, "pass-2").await.err(),
+        Some(ConnectReturnCode::NotAuthorized)
+    );
+    mqtt.remove_device(&slug, SUBSCRIPTION, "sensor-1").await.unwrap();
+    mqtt.remove_device(&slug, SUBSCRIPTION, "sensor-2").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_rotated_disabled_or_removed_device_cannot_connect() {
+    let mqtt = admin();
+    let slug = unique_slug();
+    let username = device_username(&slug, "meter");
+    mqtt.ensure_device(&slug, SUBSCRIPTION, "meter", "first", true)
+        .await
+        .unwrap();
+    let (_device, mut events) = connect(&username, "first").await.unwrap();
+
+    // Rotated: the connected device is put out, the old password refused.
+    mqtt.ensure_device(&slug, SUBSCRIPTION, "meter", "second", true)
+        .await
+        .unwrap();
+    let dropped = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            if events.poll().await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(
+        dropped.is_ok(),
+        "the broker disconnects the device whose password changed"
+    );
+    assert_eq!(
+        connect(&username, "first").await.err(),
+        Some(ConnectReturnCode::NotAuthorized)
+    );
+    assert!(connect(&username, "second").await.is_ok());
+
+    // Disabled, then enabled again.
+    mqtt.set_device_enabled(&slug, SUBSCRIPTION, "meter", false)
+        .await
+        .unwrap();
+    assert!(connect(&username, "second").await.is_err());
+    mqtt.set_device_enabled(&slug, SUBSCRIPTION, "meter", true)
+        .await
+        .unwrap();
+    assert!(connect(&username, "second").await.is_ok());
+    // A device set up disabled stays out.
+    mqtt.ensure_device(&slug, SUBSCRIPTION, "meter", "second", false)
+        .await
+        .unwrap();
+    assert!(connect(&username, "second").await.is_err());
+
+    // Removed: gone from dynamic security; removing again is done.
+    mqtt.remove_device(&slug, SUBSCRIPTION, "meter").await.unwrap();
+    mqtt.remove_device(&slug, SUBSCRIPTION, "meter").await.unwrap();
+    let replies = dynsec_replies(&[serde_json::json!({"command": "getClient", "username": username})]).await;
+    assert_eq!(replies[0]["error"], "Client not found");
+    // A device of another subscription is never touched.
+    mqtt.ensure_device(&slug, SUBSCRIPTION, "meter", "third", true)
+        .await
+        .unwrap();
+    let stranger = uuid::Uuid::from_u128(0x5117);
+    assert!(mqtt.remove_device(&slug, stranger, "meter").await.is_err());
+    assert!(mqtt
+        .ensure_device(&slug, stranger, "meter", "mine", true)
+        .await
+        .is_err());
+    assert!(connect(&username, "third").await.is_ok());
+    mqtt.remove_device(&slug, SUBSCRIPTION, "meter").await.unwrap();
 }

@@ -226,6 +226,44 @@ impl MqttAccess for FakeMqtt {
         Ok(())
     }
 
+    async fn ensure_device(
+        &self,
+        slug: &str,
+        subscription: Uuid,
+        device: &str,
+        password: &str,
+        enabled: bool,
+    ) -> Result<(), BackendError> {
+        let username = control::backends::mqtt::device_username(slug, device);
+        self.ensure_client(slug, subscription, &username, password)
+            .await?;
+        self.set_device_enabled(slug, subscription, device, enabled).await
+    }
+
+    async fn set_device_enabled(
+        &self,
+        slug: &str,
+        _subscription: Uuid,
+        device: &str,
+        enabled: bool,
+    ) -> Result<(), BackendError> {
+        let username = control::backends::mqtt::device_username(slug, device);
+        if let Some(clients) = lock(&self.tenants).get_mut(slug) {
+            for (_, disabled) in clients.iter_mut().filter(|(name, _)| *name == username) {
+                *disabled = !enabled;
+            }
+        }
+        Ok(())
+    }
+
+    async fn remove_device(&self, slug: &str, _subscription: Uuid, device: &str) -> Result<(), BackendError> {
+        let username = control::backends::mqtt::device_username(slug, device);
+        if let Some(clients) = lock(&self.tenants).get_mut(slug) {
+            clients.retain(|(name, _)| *name != username);
+        }
+        Ok(())
+    }
+
     async fn set_tenant_enabled(&self, slug: &str, enabled: bool) -> Result<(), BackendError> {
         if let Some(clients) = lock(&self.tenants).get_mut(slug) {
             for (_, disabled) in clients {

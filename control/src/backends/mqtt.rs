@@ -66,6 +66,35 @@ pub trait MqttAccess: Send + Sync {
         username: &str,
         password: &str,
     ) -> Result<(), BackendError>;
+    /// Device `device`'s own client ([`device_username`]) holding its own
+    /// role ([`device_role`]: it publishes under its topic but to its
+    /// commands, and hears its commands only, [`device_topics`]), marked as
+    /// `subscription`'s, with `password` (set again on an existing client:
+    /// the broker disconnects it, so an old password is refused at once),
+    /// enabled or disabled.
+    async fn ensure_device(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        device: &str,
+        password: &str,
+        enabled: bool,
+    ) -> Result<(), BackendError>;
+    /// Enables or disables a device's client (disabling disconnects it).
+    async fn set_device_enabled(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        device: &str,
+        enabled: bool,
+    ) -> Result<(), BackendError>;
+    /// Deletes a device's client and role; what is gone is done.
+    async fn remove_device(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        device: &str,
+    ) -> Result<(), BackendError>;
     /// Disables or enables every client holding the tenant's role.
     async fn set_tenant_enabled(&self, slug: &str, enabled: bool) -> Result<(), BackendError>;
     /// Deletes the tenant's clients, then its role; what is gone is done.
@@ -103,12 +132,83 @@ pub fn role_name(slug: &str) -> String {
     format!("tenant-{slug}")
 }
 
-/// The ACLs of a tenant's role: `(acltype, topic)`, all allowed.
-fn tenant_acls(slug: &str) -> [(&'static str, String); 2] {
+/// An ACL a role must hold: checked highest `priority` first, the first
+/// matching one deciding (`allow: false` is a real deny).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct WantedAcl {
+    acltype: &'static str,
+    topic: String,
+    priority: i64,
+    allow: bool,
+}
+
+impl WantedAcl {
+    fn allow(acltype: &'static str, topic: String) -> Self {
+        Self {
+            acltype,
+            topic,
+            priority: 0,
+            allow: true,
+        }
+    }
+
+    fn matches(&self, acl: &Acl) -> bool {
+        acl.acltype == self.acltype
+            && acl.topic == self.topic
+            && acl.priority == self.priority
+            && acl.allow == self.allow
+    }
+
+    fn json(&self) -> Value {
+        json!({"acltype": self.acltype, "topic": self.topic, "priority": self.priority, "allow": self.allow})
+    }
+}
+
+/// The ACLs of a tenant's role (its ingestion's client): everything under
+/// `tenants/<slug>/`.
+fn tenant_acls(slug: &str) -> Vec<WantedAcl> {
     let topics = format!("tenants/{slug}/#");
-    [
-        ("publishClientSend", topics.clone()),
-        ("subscribePattern", topics),
+    vec![
+        WantedAcl::allow("publishClientSend", topics.clone()),
+        WantedAcl::allow("subscribePattern", topics),
+    ]
+}
+
+/// A device's username on the broker: `<slug>.<device>` (a slug has no
+/// dot, so no two devices of two tenants share one).
+pub fn device_username(slug: &str, device: &str) -> String {
+    format!("{slug}.{device}")
+}
+
+/// The role only that device holds.
+pub fn device_role(slug: &str, device: &str) -> String {
+    format!("device-{slug}.{device}")
+}
+
+/// Where a device publishes (under the first) and what it hears (the
+/// second, its commands): `tenants/<slug>/devices/<device>` and
+/// `…/commands`.
+pub fn device_topics(slug: &str, device: &str) -> (String, String) {
+    let base = format!("tenants/{slug}/devices/{device}");
+    let commands = format!("{base}/commands");
+    (base, commands)
+}
+
+/// A device's ACLs: it publishes anywhere under its own topic but its
+/// commands (denied first: a device cannot command itself), and
+/// subscribes to its commands only. Anything else falls to the broker's
+/// default, which denies publishing and subscribing.
+fn device_acls(slug: &str, device: &str) -> Vec<WantedAcl> {
+    let (base, commands) = device_topics(slug, device);
+    vec![
+        WantedAcl {
+            acltype: "publishClientSend",
+            topic: commands.clone(),
+            priority: 10,
+            allow: false,
+        },
+        WantedAcl::allow("publishClientSend", format!("{base}/#")),
+        WantedAcl::allow("subscribeLiteral", commands),
     ]
 }
 
@@ -132,6 +232,8 @@ struct Replies {
 struct Acl {
     acltype: String,
     topic: String,
+    #[serde(default)]
+    priority: i64,
     #[serde(default)]
     allow: bool,
 }
@@ -446,15 +548,9 @@ fn connection_error(error: ConnectionError) -> BackendError {
     }
 }
 
-/// The commands that turn `current` ACLs into the tenant's.
-fn acl_repairs(role: &str, slug: &str, current: &[Acl]) -> Vec<Value> {
-    let wanted = tenant_acls(slug);
-    let is_wanted = |acl: &Acl| {
-        acl.allow
-            && wanted
-                .iter()
-                .any(|(acltype, topic)| acl.acltype == *acltype && acl.topic == *topic)
-    };
+/// The commands that turn `current` ACLs into `wanted`.
+fn acl_repairs(role: &str, wanted: &[WantedAcl], current: &[Acl]) -> Vec<Value> {
+    let is_wanted = |acl: &Acl| wanted.iter().any(|want| want.matches(acl));
     let mut commands: Vec<Value> = current
         .iter()
         .filter(|acl| !is_wanted(acl))
@@ -462,36 +558,35 @@ fn acl_repairs(role: &str, slug: &str, current: &[Acl]) -> Vec<Value> {
             json!({"command": "removeRoleACL", "rolename": role, "acltype": acl.acltype, "topic": acl.topic})
         })
         .collect();
-    for (acltype, topic) in &wanted {
-        if !current
-            .iter()
-            .any(|acl| is_wanted(acl) && acl.acltype == *acltype && acl.topic == *topic)
-        {
-            commands.push(
-                json!({"command": "addRoleACL", "rolename": role, "acltype": acltype, "topic": topic, "allow": true}),
-            );
+    for want in wanted {
+        if !current.iter().any(|acl| want.matches(acl)) {
+            let mut command = want.json();
+            command["command"] = json!("addRoleACL");
+            command["rolename"] = json!(role);
+            commands.push(command);
         }
     }
     commands
 }
 
-#[async_trait::async_trait]
-impl MqttAccess for MqttAdminClient {
-    async fn ensure_tenant_role(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError> {
-        let role = role_name(slug);
-        let mark = super::ownership_mark(subscription);
-        let found = match self.role(&role).await? {
+impl MqttAdminClient {
+    /// Role `role` with exactly `wanted`, marked as `subscription`'s; a
+    /// role of that name without the mark is refused.
+    async fn ensure_role(
+        &self,
+        role: &str,
+        subscription: uuid::Uuid,
+        wanted: &[WantedAcl],
+    ) -> Result<(), BackendError> {
+        let found = match self.role(role).await? {
             Some(found) => found,
             None => {
-                let acls: Vec<Value> = tenant_acls(slug)
-                    .into_iter()
-                    .map(|(acltype, topic)| json!({"acltype": acltype, "topic": topic, "allow": true}))
-                    .collect();
+                let acls: Vec<Value> = wanted.iter().map(WantedAcl::json).collect();
                 let [created] = self
                     .run_exactly([json!({
                         "command": "createRole",
                         "rolename": role,
-                        "textdescription": mark,
+                        "textdescription": super::ownership_mark(subscription),
                         "acls": acls,
                     })])
                     .await?;
@@ -499,29 +594,34 @@ impl MqttAccess for MqttAdminClient {
                     return Ok(());
                 }
                 // Created concurrently: check it like any other.
-                self.role(&role).await?.ok_or_else(|| {
+                self.role(role).await?.ok_or_else(|| {
                     BackendError::transient(BACKEND, "the role vanished while being created")
                 })?
             }
         };
         if !is_marked(found.textdescription.as_deref(), subscription) {
-            return Err(not_ours("role", &role));
+            return Err(not_ours("role", role));
         }
-        let current = found.acls;
         // Removals run before additions, so a wrong `allow` on a wanted
         // topic is replaced rather than reported as existing.
-        self.run_all(acl_repairs(&role, slug, &current), &[ACL_EXISTS, ACL_NOT_FOUND])
-            .await
+        self.run_all(
+            acl_repairs(role, wanted, &found.acls),
+            &[ACL_EXISTS, ACL_NOT_FOUND],
+        )
+        .await
     }
 
-    async fn ensure_client(
+    /// Client `username` holding `role` (and no other tenant's or device's
+    /// role), marked as `subscription`'s, with `password` (set again on an
+    /// existing client: the broker disconnects it once). Returns the
+    /// client as it was found (or created).
+    async fn ensure_client_in_role(
         &self,
-        slug: &str,
-        subscription: uuid::Uuid,
         username: &str,
+        role: &str,
+        subscription: uuid::Uuid,
         password: &str,
-    ) -> Result<(), BackendError> {
-        let role = role_name(slug);
+    ) -> Result<Client, BackendError> {
         let existing = match self.client(username).await? {
             Some(client) => client,
             None => {
@@ -534,22 +634,24 @@ impl MqttAccess for MqttAdminClient {
                         "roles": [{"rolename": role}],
                     })])
                     .await?;
-                if !created.ok_or(&[CLIENT_EXISTS])?.is(CLIENT_EXISTS) {
-                    return Ok(());
-                }
-                self.client(username).await?.ok_or_else(|| {
+                let concurrent = created.ok_or(&[CLIENT_EXISTS])?.is(CLIENT_EXISTS);
+                let found = self.client(username).await?.ok_or_else(|| {
                     BackendError::transient(BACKEND, "the client vanished while being created")
-                })?
+                })?;
+                if !concurrent {
+                    return Ok(found);
+                }
+                found
             }
         };
-        if existing
-            .roles
-            .iter()
-            .any(|held| held.rolename != role && held.rolename.starts_with("tenant-"))
-        {
+        let foreign = existing.roles.iter().any(|held| {
+            held.rolename != role
+                && (held.rolename.starts_with("tenant-") || held.rolename.starts_with("device-"))
+        });
+        if foreign {
             return Err(BackendError::refused(
                 BACKEND,
-                format!("MQTT client {username} belongs to another tenant"),
+                format!("MQTT client {username} belongs to another tenant or device"),
             ));
         }
         if !is_marked(existing.textdescription.as_deref(), subscription) {
@@ -557,10 +659,114 @@ impl MqttAccess for MqttAdminClient {
         }
         let mut commands =
             vec![json!({"command": "setClientPassword", "username": username, "password": password})];
-        if !existing.holds(&role) {
+        if !existing.holds(role) {
             commands.push(json!({"command": "addClientRole", "username": username, "rolename": role}));
         }
-        self.run_all(commands, &[]).await
+        self.run_all(commands, &[]).await?;
+        Ok(existing)
+    }
+
+    /// The device's client, if it exists; one not `subscription`'s is refused.
+    async fn device_client(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        device: &str,
+    ) -> Result<Option<Client>, BackendError> {
+        let username = device_username(slug, device);
+        match self.client(&username).await? {
+            Some(client) if !is_marked(client.textdescription.as_deref(), subscription) => {
+                Err(not_ours("client", &username))
+            }
+            found => Ok(found),
+        }
+    }
+
+    async fn set_client_enabled(&self, username: &str, enabled: bool) -> Result<(), BackendError> {
+        let command = if enabled { "enableClient" } else { "disableClient" };
+        self.run_all(vec![json!({"command": command, "username": username})], &[])
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl MqttAccess for MqttAdminClient {
+    async fn ensure_tenant_role(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError> {
+        self.ensure_role(&role_name(slug), subscription, &tenant_acls(slug))
+            .await
+    }
+
+    async fn ensure_client(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        username: &str,
+        password: &str,
+    ) -> Result<(), BackendError> {
+        self.ensure_client_in_role(username, &role_name(slug), subscription, password)
+            .await
+            .map(drop)
+    }
+
+    async fn ensure_device(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        device: &str,
+        password: &str,
+        enabled: bool,
+    ) -> Result<(), BackendError> {
+        let role = device_role(slug, device);
+        self.ensure_role(&role, subscription, &device_acls(slug, device))
+            .await?;
+        let username = device_username(slug, device);
+        let client = self
+            .ensure_client_in_role(&username, &role, subscription, password)
+            .await?;
+        if client.disabled == enabled {
+            self.set_client_enabled(&username, enabled).await?;
+        }
+        Ok(())
+    }
+
+    async fn set_device_enabled(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        device: &str,
+        enabled: bool,
+    ) -> Result<(), BackendError> {
+        let Some(client) = self.device_client(slug, subscription, device).await? else {
+            return Err(BackendError::refused(
+                BACKEND,
+                format!("MQTT client {} does not exist", device_username(slug, device)),
+            ));
+        };
+        if client.disabled == enabled {
+            self.set_client_enabled(&client.username, enabled).await?;
+        }
+        Ok(())
+    }
+
+    async fn remove_device(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        device: &str,
+    ) -> Result<(), BackendError> {
+        let role = device_role(slug, device);
+        if let Some(found) = self.role(&role).await? {
+            if !is_marked(found.textdescription.as_deref(), subscription) {
+                return Err(not_ours("role", &role));
+            }
+        }
+        let client = self.device_client(slug, subscription, device).await?;
+        let commands = client
+            .into_iter()
+            .map(|client| json!({"command": "deleteClient", "username": client.username}))
+            .chain([json!({"command": "deleteRole", "rolename": role})])
+            .collect();
+        self.run_all(commands, &[CLIENT_NOT_FOUND, ROLE_NOT_FOUND]).await
     }
 
     async fn set_tenant_enabled(&self, slug: &str, enabled: bool) -> Result<(), BackendError> {
@@ -610,7 +816,7 @@ impl MqttAccess for MqttAdminClient {
             .map(|client| (client.username, client.disabled))
             .collect();
         Ok(Some(ObservedMqttTenant {
-            acls_match: acl_repairs(&role, slug, &acls).is_empty(),
+            acls_match: acl_repairs(&role, &tenant_acls(slug), &acls).is_empty(),
             clients,
         }))
     }
@@ -659,6 +865,7 @@ mod tests {
         Acl {
             acltype: acltype.into(),
             topic: topic.into(),
+            priority: 0,
             allow,
         }
     }
@@ -669,7 +876,7 @@ mod tests {
             acl("subscribePattern", "tenants/acme/#", true),
             acl("publishClientSend", "tenants/acme/#", true),
         ];
-        assert!(acl_repairs("tenant-acme", "acme", &current).is_empty());
+        assert!(acl_repairs("tenant-acme", &tenant_acls("acme"), &current).is_empty());
     }
 
     #[test]
@@ -678,7 +885,7 @@ mod tests {
             acl("publishClientSend", "tenants/acme/#", false),
             acl("subscribePattern", "#", true),
         ];
-        let repairs = acl_repairs("tenant-acme", "acme", &current);
+        let repairs = acl_repairs("tenant-acme", &tenant_acls("acme"), &current);
         let commands: Vec<(&str, &str)> = repairs
             .iter()
             .map(|c| {
