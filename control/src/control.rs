@@ -37,6 +37,18 @@ pub struct Parts {
     pub(crate) sites: Option<crate::domain::Sites>,
     /// Checks owners' DNS records for their own domains.
     pub(crate) dns: Option<crate::infra::dns::DnsChecker>,
+    /// Where devices' passwords are read to be shown once, and the broker
+    /// as devices reach it, when this portal provisions IoT spaces.
+    pub(crate) devices: Option<DeviceAccess>,
+}
+
+/// What showing a device its credentials needs.
+#[derive(Clone)]
+pub struct DeviceAccess {
+    pub secrets: Arc<dyn crate::backends::vault::SecretStore>,
+    /// The broker's address for devices: `mqtts://host:port` or
+    /// `mqtt://host:port`.
+    pub broker_url: String,
 }
 
 impl std::ops::Deref for Control {
@@ -63,6 +75,7 @@ impl Control {
             platform_limits: crate::tenancy::limits::PlatformLimits::default(),
             sites: None,
             dns: None,
+            devices: None,
         }))
     }
 
@@ -101,6 +114,11 @@ impl Control {
     /// How owners' own domains are checked.
     pub fn with_dns(self, dns: crate::infra::dns::DnsChecker) -> Self {
         self.with(|parts| parts.dns = Some(dns))
+    }
+
+    /// Lets owners see their devices' passwords (once) and how to connect.
+    pub fn with_device_access(self, devices: DeviceAccess) -> Self {
+        self.with(|parts| parts.devices = Some(devices))
     }
 
     /// Makes new organizations wait for a platform admin's approval.

@@ -46,7 +46,7 @@ pub use caller::Caller;
 #[cfg(feature = "server")]
 pub(crate) use control::PageChange;
 #[cfg(feature = "server")]
-pub use control::{Control, Parts};
+pub use control::{Control, DeviceAccess, Parts};
 #[cfg(feature = "server")]
 pub(crate) use error::or_refuse;
 #[cfg(feature = "server")]

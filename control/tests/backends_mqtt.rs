@@ -260,9 +260,22 @@ async fn a_suspended_tenants_devices_cannot_connect_until_resumed_nor_after_remo
     mqtt.set_tenant_enabled(&slug, true).await.unwrap();
     assert!(connect(&devices[0], "pw").await.is_ok());
 
+    // A device's own client goes with its tenant.
+    mqtt.ensure_device(&slug, SUBSCRIPTION, "probe", "pw", true)
+        .await
+        .unwrap();
     mqtt.remove_tenant(&slug, SUBSCRIPTION).await.unwrap();
     assert_eq!(mqtt.observe(&slug).await.unwrap(), None);
     assert!(connect(&devices[0], "pw").await.is_err(), "removed");
+    assert!(
+        connect(&device_username(&slug, "probe"), "pw").await.is_err(),
+        "removed"
+    );
+    let replies = dynsec_replies(&[
+        serde_json::json!({"command": "getRole", "rolename": format!("device-{slug}.probe")}),
+    ])
+    .await;
+    assert_eq!(replies[0]["error"], "Role not found");
     mqtt.remove_tenant(&slug, SUBSCRIPTION).await.unwrap();
     mqtt.set_tenant_enabled(&slug, false).await.unwrap();
 }

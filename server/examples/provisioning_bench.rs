@@ -140,6 +140,13 @@ impl SecretStore for FakeVault {
             .and_then(|secrets| secrets.get(name).cloned()))
     }
 
+    async fn remove_secret(&self, slug: &str, _subscription: Uuid, name: &str) -> Result<(), BackendError> {
+        if let Some(secrets) = lock(&self.tenants).get_mut(slug) {
+            secrets.remove(name);
+        }
+        Ok(())
+    }
+
     async fn remove_tenant(&self, slug: &str, _subscription: Uuid) -> Result<(), BackendError> {
         lock(&self.tenants).remove(slug);
         Ok(())

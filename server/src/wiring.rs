@@ -53,6 +53,25 @@ pub async fn control_plane_on(config: &Config, clock: Arc<dyn Clock>) -> Result<
                 Ok(dns) => control = control.with_dns(dns),
                 Err(error) => tracing::warn!(%error, "own domains cannot be checked: no DNS resolver"),
             }
+            if let (Some(vault), Some(mqtt)) = (&config.vault, &config.mqtt) {
+                let secrets = control::backends::vault::VaultClient::new(
+                    &vault.addr,
+                    provisioning.vault_token.expose_secret(),
+                    control::backends::CALL_TIMEOUT,
+                )
+                .map_err(|error| StartError::Provisioning(error.to_string()))?;
+                let broker_url = provisioning.mqtt.device_url.clone().unwrap_or_else(|| {
+                    if mqtt.address.contains("://") {
+                        mqtt.address.clone()
+                    } else {
+                        format!("mqtt://{}", mqtt.address)
+                    }
+                });
+                control = control.with_device_access(control::DeviceAccess {
+                    secrets: Arc::new(secrets),
+                    broker_url,
+                });
+            }
         }
     }
     Ok(control)

@@ -103,7 +103,7 @@ impl Stack {
     pub fn start(ports: Ports, data_dir: &Path, log_dir: &Path, profile: Profile) -> Result<Self> {
         std::fs::create_dir_all(log_dir)?;
         let venv = tools::ensure_venv(&tools::SERVICES_VENV)?;
-        tools::ensure_apt(&[&tools::POSTGRES, &tools::MOSQUITTO])?;
+        tools::ensure_apt(&[&tools::POSTGRES, &tools::MOSQUITTO, &tools::MOSQUITTO_CLIENTS])?;
 
         let postgres = Postgres::start(
             &data_dir.join("postgres"),

@@ -30,6 +30,12 @@ pub const MOSQUITTO: AptTool = AptTool {
     binary: "/usr/sbin/mosquitto",
     package: "mosquitto",
 };
+/// `mosquitto_pub` and `mosquitto_sub`: tests connect devices with them,
+/// exactly as their owners are told to.
+pub const MOSQUITTO_CLIENTS: AptTool = AptTool {
+    binary: "/usr/bin/mosquitto_pub",
+    package: "mosquitto-clients",
+};
 /// OpenStack Keystone 22 (Debian 12), for the OpenStack backend's tests.
 pub const KEYSTONE: AptTool = AptTool {
     binary: "/usr/bin/keystone-wsgi-public",

@@ -191,6 +191,15 @@ impl<'a> Recorded<'a> {
             DeviceRemove => self
                 .text(Msg::AuditDeviceRemove)
                 .replace("{name}", &protect(self.target_name())),
+            DeviceRotate | DeviceDisable | DeviceEnable | DeviceCredentialsShow => {
+                let message = match kind {
+                    DeviceRotate => Msg::AuditDeviceRotate,
+                    DeviceDisable => Msg::AuditDeviceDisable,
+                    DeviceEnable => Msg::AuditDeviceEnable,
+                    _ => Msg::AuditDeviceCredentialsShow,
+                };
+                self.text(message).replace("{name}", &protect(self.target_name()))
+            }
             ModuleAdd | ModuleRemove => {
                 let message = if kind == ModuleAdd {
                     Msg::AuditModuleAdd

@@ -125,6 +125,7 @@ pub(crate) fn action_label(action: Action) -> Msg {
         Action::SyncMembers => Msg::ProgressSyncMembers,
         Action::ChangeModules => Msg::ProgressChangeModules,
         Action::ApplyDomain => Msg::ProgressApplyDomain,
+        Action::SyncDevices => Msg::ProgressSyncDevices,
     }
 }
 
@@ -173,6 +174,7 @@ pub(crate) fn step_label(step: Step) -> Msg {
         Step::KubeScaleUp => Msg::StepKubeScaleUp,
         Step::HydraEnable => Msg::StepHydraEnable,
         Step::MqttEnable => Msg::StepMqttEnable,
+        Step::MqttDevices => Msg::StepMqttDevices,
         Step::OpenstackEnable => Msg::StepOpenstackEnable,
         Step::OdooDrop => Msg::StepOdooDrop,
         Step::AwxDropDatabase => Msg::StepAwxDropDatabase,

@@ -234,6 +234,7 @@ messages! {
     ProgressClose => en: "Removing your service", fr: "Suppression de votre service";
     ProgressSyncMembers => en: "Bringing your team’s access up to date", fr: "Mise à jour des accès de votre équipe";
     ProgressApplyDomain => en: "Setting up your own domain", fr: "Mise en place de votre propre domaine";
+    ProgressSyncDevices => en: "Updating your devices' access", fr: "Mise à jour de l'accès de vos objets";
     ProgressChangeModules => en: "Installing and removing your modules", fr: "Installation et retrait de vos modules";
     ProgressStepsDone => en: "steps done", fr: "étapes terminées";
     ProgressWaitingFor => en: "Waiting for a moment, we try again automatically:", fr: "Petite attente, nous réessayons automatiquement :";
@@ -260,6 +261,7 @@ messages! {
     StepAwxDatabase => en: "Database", fr: "Base de données";
     StepGitlabRegistry => en: "Image registry", fr: "Registre d'images";
     StepMqttTenant => en: "Device broker access", fr: "Accès au broker d'objets";
+    StepMqttDevices => en: "Each device's own access", fr: "L'accès propre à chaque objet";
     StepKubeSecrets => en: "Secrets handed to your service", fr: "Secrets transmis à votre service";
     StepKubeMigrate => en: "Data store prepared", fr: "Stockage des données préparé";
     StepKubeWorkload => en: "Application started", fr: "Application démarrée";
@@ -552,6 +554,10 @@ messages! {
     AuditSubscriptionDrift => en: "Bibind found your {offer} service changed outside the portal and put it back as it should be", fr: "Bibind a trouvé votre service {offer} modifié hors du portail et l'a remis en état";
     AuditDeviceRegister => en: "{who} registered the device {name}", fr: "{who} a enregistré l'objet {name}";
     AuditDeviceRemove => en: "{who} removed the device {name}", fr: "{who} a retiré l'objet {name}";
+    AuditDeviceRotate => en: "{who} gave the device {name} a new password", fr: "{who} a donné un nouveau mot de passe à l'objet {name}";
+    AuditDeviceDisable => en: "{who} turned off the device {name}", fr: "{who} a désactivé l'objet {name}";
+    AuditDeviceEnable => en: "{who} turned the device {name} back on", fr: "{who} a réactivé l'objet {name}";
+    AuditDeviceCredentialsShow => en: "{who} was shown the password of the device {name}", fr: "{who} a vu le mot de passe de l'objet {name}";
     AuditTenantApprove => en: "{who} approved the organization", fr: "{who} a validé l'organisation";
     AuditTenantReject => en: "{who} declined the organization: {reason}", fr: "{who} a refusé l'organisation : {reason}";
     AuditTenantSuspend => en: "{who} suspended the organization: {reason}", fr: "{who} a suspendu l'organisation : {reason}";

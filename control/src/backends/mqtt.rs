@@ -1,6 +1,11 @@
 //! Per-tenant MQTT access on Mosquitto 2.0 through its dynamic-security
 //! plugin: one role `tenant-<slug>` that may publish and subscribe under
-//! `tenants/<slug>/#`, and the tenant's device clients holding it.
+//! `tenants/<slug>/#`, held by the tenant's ingestion client; and each
+//! device's own client `<slug>.<device>` holding a role only it has
+//! (`device-<slug>.<device>`): it publishes under
+//! `tenants/<slug>/devices/<device>/` but to its `commands` topic, which
+//! alone it may subscribe to. Mosquitto 2.0 substitutes no `%u` in ACLs,
+//! hence a role per device.
 //!
 //! The plugin is driven over MQTT itself: a request on
 //! `$CONTROL/dynamic-security/v1`, the reply on `…/v1/response`, matched by
@@ -97,9 +102,9 @@ pub trait MqttAccess: Send + Sync {
     ) -> Result<(), BackendError>;
     /// Disables or enables every client holding the tenant's role.
     async fn set_tenant_enabled(&self, slug: &str, enabled: bool) -> Result<(), BackendError>;
-    /// Deletes the tenant's clients, then its role; what is gone is done.
-    /// When the role or a client holding it is not `subscription`'s,
-    /// nothing is deleted and the call is refused.
+    /// Deletes the tenant's clients and its devices' clients, then their
+    /// roles; what is gone is done. When one of them is not
+    /// `subscription`'s, nothing is deleted and the call is refused.
     async fn remove_tenant(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError>;
     /// `None` when the tenant has no role.
     async fn observe(&self, slug: &str) -> Result<Option<ObservedMqttTenant>, BackendError>;
@@ -460,13 +465,26 @@ impl MqttAdminClient {
         Ok(Some(reply.ok_or(&[])?.field("client")?))
     }
 
-    /// Every client holding `role` (the plugin cannot list by role).
-    async fn clients_with_role(&self, role: &str) -> Result<Vec<Client>, BackendError> {
+    /// Every client, with its roles.
+    async fn all_clients(&self) -> Result<Vec<Client>, BackendError> {
         let [reply] = self
             .run_exactly([json!({"command": "listClients", "verbose": true, "count": -1})])
             .await?;
-        let clients: Vec<Client> = reply.ok_or(&[])?.field("clients")?;
+        reply.ok_or(&[])?.field("clients")
+    }
+
+    /// Every client holding `role` (the plugin cannot list by role).
+    async fn clients_with_role(&self, role: &str) -> Result<Vec<Client>, BackendError> {
+        let clients = self.all_clients().await?;
         Ok(clients.into_iter().filter(|client| client.holds(role)).collect())
+    }
+
+    /// The names of every role.
+    async fn role_names(&self) -> Result<Vec<String>, BackendError> {
+        let [reply] = self
+            .run_exactly([json!({"command": "listRoles", "verbose": false, "count": -1})])
+            .await?;
+        reply.ok_or(&[])?.field("roles")
     }
 
     async fn run_exactly<const N: usize>(&self, commands: [Value; N]) -> Result<[Reply; N], BackendError> {
@@ -783,13 +801,28 @@ impl MqttAccess for MqttAdminClient {
 
     async fn remove_tenant(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError> {
         let role = role_name(slug);
-        if let Some(found) = self.role(&role).await? {
-            if !is_marked(found.textdescription.as_deref(), subscription) {
-                return Err(not_ours("role", &role));
+        let device_roles = format!("device-{slug}.");
+        let mut roles: Vec<String> = self
+            .role_names()
+            .await?
+            .into_iter()
+            .filter(|name| name.starts_with(&device_roles))
+            .collect();
+        roles.push(role.clone());
+        // Every role and client is checked before any goes: all or nothing.
+        for name in &roles {
+            if let Some(found) = self.role(name).await? {
+                if !is_marked(found.textdescription.as_deref(), subscription) {
+                    return Err(not_ours("role", name));
+                }
             }
         }
-        let clients = self.clients_with_role(&role).await?;
-        // Every client is checked before any goes: all or nothing.
+        let clients: Vec<Client> = self
+            .all_clients()
+            .await?
+            .into_iter()
+            .filter(|client| client.roles.iter().any(|held| roles.contains(&held.rolename)))
+            .collect();
         if let Some(foreign) = clients
             .iter()
             .find(|client| !is_marked(client.textdescription.as_deref(), subscription))
@@ -799,7 +832,11 @@ impl MqttAccess for MqttAdminClient {
         let commands = clients
             .into_iter()
             .map(|client| json!({"command": "deleteClient", "username": client.username}))
-            .chain([json!({"command": "deleteRole", "rolename": role})])
+            .chain(
+                roles
+                    .into_iter()
+                    .map(|name| json!({"command": "deleteRole", "rolename": name})),
+            )
             .collect();
         self.run_all(commands, &[CLIENT_NOT_FOUND, ROLE_NOT_FOUND]).await
     }

@@ -87,6 +87,14 @@ pub trait SecretStore: Send + Sync {
         slug: &str,
         name: &str,
     ) -> Result<Option<BTreeMap<String, String>>, BackendError>;
+    /// Every version of the secret `name`; an absent one counts as removed.
+    /// A secret of that name not marked as `subscription`'s is refused.
+    async fn remove_secret(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        name: &str,
+    ) -> Result<(), BackendError>;
     /// Every version of every secret of the tenant, its AppRole, its policy.
     /// When a secret under the tenant's prefix is not `subscription`'s,
     /// nothing is removed and the call is refused.
@@ -443,6 +451,19 @@ impl SecretStore for VaultClient {
     ) -> Result<Option<BTreeMap<String, String>>, BackendError> {
         let path = secret_path(slug, name)?;
         Ok(found(kv2::read::<BTreeMap<String, Value>>(&self.client, KV_MOUNT, &path).await)?.map(as_strings))
+    }
+
+    async fn remove_secret(
+        &self,
+        slug: &str,
+        subscription: uuid::Uuid,
+        name: &str,
+    ) -> Result<(), BackendError> {
+        let path = secret_path(slug, name)?;
+        if self.marked(&path, subscription).await? == Some(false) {
+            return Err(not_ours(&path));
+        }
+        gone(kv2::delete_metadata(&self.client, KV_MOUNT, &path).await)
     }
 
     async fn remove_tenant(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError> {

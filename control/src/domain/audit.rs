@@ -31,6 +31,12 @@ pub enum AuditAction {
     SubscriptionDrift,
     DeviceRegister,
     DeviceRemove,
+    /// A device's password replaced (the old one refused once applied).
+    DeviceRotate,
+    DeviceDisable,
+    DeviceEnable,
+    /// A device's password shown to its owner (once).
+    DeviceCredentialsShow,
     ModuleAdd,
     ModuleRemove,
     /// Trainers put learners in a course.
@@ -57,7 +63,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    const CODES: [(Self, &'static str); 39] = [
+    const CODES: [(Self, &'static str); 43] = [
         (Self::OrganizationCreate, "organization.create"),
         (Self::InvitationCreate, "invitation.create"),
         (Self::InvitationRevoke, "invitation.revoke"),
@@ -86,6 +92,10 @@ impl AuditAction {
         (Self::SubscriptionDrift, "subscription.drift"),
         (Self::DeviceRegister, "device.register"),
         (Self::DeviceRemove, "device.remove"),
+        (Self::DeviceRotate, "device.rotate"),
+        (Self::DeviceDisable, "device.disable"),
+        (Self::DeviceEnable, "device.enable"),
+        (Self::DeviceCredentialsShow, "device.credentials_show"),
         (Self::ModuleAdd, "module.add"),
         (Self::ModuleRemove, "module.remove"),
         (Self::CourseAssign, "course.assign"),

@@ -42,6 +42,85 @@ pub struct Device {
     pub name: String,
     /// `YYYY-MM-DD`.
     pub registered_on: String,
+    pub status: DeviceStatus,
+    /// Its current password was shown to its owner (it is shown once).
+    pub password_shown: bool,
+}
+
+/// Where a device's broker identity stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeviceStatus {
+    /// Its client is being made on the broker.
+    SettingUp,
+    /// A new password is being given to it (the old one is refused once it is).
+    Rotating,
+    /// It may connect with its password.
+    Active,
+    /// Its owner turned it off: it cannot connect.
+    Disabled,
+}
+
+impl DeviceStatus {
+    /// From what its owner wants (`enabled`, credentials `version`) and
+    /// the version the broker has (`applied`).
+    pub fn of(enabled: bool, applied: Option<i32>, version: i32) -> Self {
+        match applied {
+            None => Self::SettingUp,
+            Some(applied) if applied < version => Self::Rotating,
+            Some(_) if !enabled => Self::Disabled,
+            Some(_) => Self::Active,
+        }
+    }
+
+    /// Its password can be shown (the broker has it).
+    pub fn has_password(self) -> bool {
+        matches!(self, Self::Active | Self::Disabled)
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::SettingUp => "setting_up",
+            Self::Rotating => "rotating",
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// What an owner asks of a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceChange {
+    /// A new password (the old one refused as soon as the broker has it).
+    Rotate,
+    Disable,
+    Enable,
+}
+
+impl DeviceChange {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "rotate" => Some(Self::Rotate),
+            "disable" => Some(Self::Disable),
+            "enable" => Some(Self::Enable),
+            _ => None,
+        }
+    }
+}
+
+/// How a device connects, with its password (shown once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCredentials {
+    pub device: String,
+    /// The broker, as devices reach it.
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+    pub username: String,
+    pub password: String,
+    /// Where it publishes: anything under this topic (`…/telemetry`).
+    pub topic: String,
+    /// What it subscribes to.
+    pub commands_topic: String,
 }
 
 #[cfg(test)]

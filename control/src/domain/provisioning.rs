@@ -22,10 +22,13 @@ pub enum Action {
     /// The owner's own domain was verified or removed: the ingress and
     /// Odoo's website set to answer it, or no longer.
     ApplyDomain,
+    /// Devices were registered, rotated, disabled, enabled or removed:
+    /// their own clients on the broker made to match.
+    SyncDevices,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::Provision,
         Action::Suspend,
         Action::Resume,
@@ -33,6 +36,7 @@ impl Action {
         Action::SyncMembers,
         Action::ChangeModules,
         Action::ApplyDomain,
+        Action::SyncDevices,
     ];
 
     pub fn code(self) -> &'static str {
@@ -44,6 +48,7 @@ impl Action {
             Action::SyncMembers => "sync_members",
             Action::ChangeModules => "change_modules",
             Action::ApplyDomain => "apply_domain",
+            Action::SyncDevices => "sync_devices",
         }
     }
 }
@@ -148,6 +153,7 @@ steps! {
     AwxDatabase => "awx_database", Awx;
     GitlabRegistry => "gitlab_registry", Gitlab;
     MqttTenant => "mqtt_tenant", Mqtt;
+    MqttDevices => "mqtt_devices", Mqtt;
     KubeSecrets => "kube_secrets", Kubernetes;
     KubeMigrate => "kube_migrate", Kubernetes;
     KubeWorkload => "kube_workload", Kubernetes;
@@ -275,6 +281,7 @@ pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
             KubeNetworkPolicy,
             OpenstackProject,
             MqttTenant,
+            MqttDevices,
             GitlabRegistry,
             KubeSecrets,
             KubeMigrate,
@@ -292,9 +299,22 @@ pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
             &[KubeWorkload, OdooWebsite, MarkRunning]
         }
         (Action::ApplyDomain, OfferKind::Iot) => &[MarkRunning],
-        (Action::Suspend, OfferKind::Iot) => &[KubeScaleDown, MqttDisable, OpenstackDisable, MarkSuspended],
+        // Queued only for a running IoT space (others have no device).
+        (Action::SyncDevices, OfferKind::Iot) => &[MqttDevices, MarkRunning],
+        (Action::SyncDevices, _) => &[MarkRunning],
+        // Devices follow their space: out while it is suspended, back as
+        // their owner left them.
+        (Action::Suspend, OfferKind::Iot) => &[
+            KubeScaleDown,
+            MqttDisable,
+            MqttDevices,
+            OpenstackDisable,
+            MarkSuspended,
+        ],
         (Action::Suspend, _) => &[KubeScaleDown, HydraDisable, OpenstackDisable, MarkSuspended],
-        (Action::Resume, OfferKind::Iot) => &[OpenstackEnable, MqttEnable, KubeScaleUp, MarkRunning],
+        (Action::Resume, OfferKind::Iot) => {
+            &[OpenstackEnable, MqttEnable, MqttDevices, KubeScaleUp, MarkRunning]
+        }
         (Action::Resume, _) => &[OpenstackEnable, HydraEnable, KubeScaleUp, MarkRunning],
         (Action::Close, OfferKind::Iot) => &[
             KubeScaleDown,
@@ -389,7 +409,8 @@ mod tests {
                     | Action::Resume
                     | Action::SyncMembers
                     | Action::ChangeModules
-                    | Action::ApplyDomain => Step::MarkRunning,
+                    | Action::ApplyDomain
+                    | Action::SyncDevices => Step::MarkRunning,
                     Action::Suspend => Step::MarkSuspended,
                     Action::Close => Step::MarkClosed,
                 };

@@ -49,7 +49,7 @@ impl Control {
         let candidates = sqlx::query!(
             r#"SELECT s.id, s.offer_kind, s.state AS "state: SubscriptionState",
                       s.applied_state AS "applied: AppliedState", c.members_changed AS "members_changed!",
-                      c.modules_changed AS "modules_changed!", c.domain_changed AS "domain_changed!",
+                      c.modules_changed AS "modules_changed!", c.domain_changed AS "domain_changed!", c.devices_changed AS "devices_changed!",
                       last.id AS "last_id?", last.kind AS "last_kind?", last.state AS "last_state?: JobState"
                FROM subscriptions s
                CROSS JOIN LATERAL (SELECT s.state = 'active' AND s.applied_state = 'running'
@@ -62,7 +62,14 @@ impl Control {
                                           AND s.modules_applied <> s.modules_version AS modules_changed,
                                           s.state = 'active' AND s.applied_state = 'running'
                                           AND s.offer_kind IN ('ecommerce', 'training')
-                                          AND s.domain_applied <> s.domain_version AS domain_changed) c
+                                          AND s.domain_applied <> s.domain_version AS domain_changed,
+                                          s.state = 'active' AND s.applied_state = 'running' AND s.offer_kind = 'iot'
+                                          AND EXISTS (SELECT 1 FROM devices d
+                                                       WHERE d.subscription_id = s.id
+                                                         AND (d.removed_at IS NOT NULL
+                                                              OR d.applied_version IS DISTINCT FROM d.credentials_version
+                                                              OR d.applied_enabled IS DISTINCT FROM d.enabled))
+                                          AS devices_changed) c
                LEFT JOIN LATERAL (SELECT j.id, j.kind, j.state FROM jobs j
                                    WHERE j.subscription_id = s.id ORDER BY j.seq DESC LIMIT 1) last ON true
               WHERE (s.state IN ('requested', 'provisioning', 'active') AND s.applied_state <> 'running')
@@ -72,6 +79,7 @@ impl Control {
                  OR c.members_changed
                  OR c.modules_changed
                  OR c.domain_changed
+                 OR c.devices_changed
               FOR UPDATE OF s SKIP LOCKED"#,
         )
         .fetch_all(&mut *tx)
@@ -84,7 +92,8 @@ impl Control {
             let action = needed_action(candidate.state, candidate.applied)
                 .or(candidate.members_changed.then_some(Action::SyncMembers))
                 .or(candidate.modules_changed.then_some(Action::ChangeModules))
-                .or(candidate.domain_changed.then_some(Action::ApplyDomain));
+                .or(candidate.domain_changed.then_some(Action::ApplyDomain))
+                .or(candidate.devices_changed.then_some(Action::SyncDevices));
             let Some(action) = action else {
                 continue;
             };

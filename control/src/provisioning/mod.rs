@@ -15,8 +15,10 @@
 mod admin;
 mod context;
 mod courses;
+mod devices;
 mod dispatch;
 mod drift;
+pub(crate) use devices::device_secret_name;
 mod engine;
 mod invitations;
 mod marks;

@@ -271,6 +271,11 @@ impl ProvisioningRunner {
                 }
                 Ok(Vec::new())
             }
+            Step::MqttDevices => {
+                let suspending = crate::domain::parse_job_kind(&job.kind)
+                    .is_some_and(|(action, _)| action == crate::domain::Action::Suspend);
+                self.mqtt_devices(ctx, !suspending).await
+            }
             Step::MqttDisable | Step::MqttEnable => {
                 self.backends
                     .mqtt

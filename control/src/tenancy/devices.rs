@@ -7,10 +7,13 @@ use uuid::Uuid;
 
 use crate::{
     audit::AuditEvent,
-    domain::{AuditAction, DeviceName, FieldProblem, OrganizationState, Permission, QuotaKind, Refusal},
+    domain::{
+        AuditAction, DeviceChange, DeviceCredentials, DeviceName, FieldProblem, OrganizationState,
+        Permission, QuotaKind, Refusal,
+    },
     or_refuse,
     tenancy::{access, quotas::live_subscriptions},
-    Caller, Control, Outcome,
+    Caller, Control, Error, Outcome,
 };
 
 impl Control {
@@ -75,13 +78,16 @@ impl Control {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
         let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::UseServices, true).await?);
+        // Kept until the engine has removed its client from the broker.
         let removed = sqlx::query_scalar!(
-            "DELETE FROM devices d USING subscriptions s
+            "UPDATE devices d SET removed_at = $4 FROM subscriptions s
               WHERE d.id = $1 AND d.subscription_id = $2 AND s.id = d.subscription_id AND s.organization_id = $3
+                AND d.removed_at IS NULL
               RETURNING d.name",
             device,
             subscription,
             org.id,
+            now,
         )
         .fetch_optional(&mut *tx)
         .await?;
@@ -91,5 +97,171 @@ impl Control {
         let event = AuditEvent::new(Some(org.id), AuditAction::DeviceRemove, format!("device:{name}"))
             .before(json!({ "subscription": subscription.to_string(), "name": name }));
         self.commit_change(tx, caller, now, event).await
+    }
+
+    /// Rotates, disables or enables a device; the engine gives the broker
+    /// the change (a rotation's new password is shown once, when applied).
+    pub async fn change_device(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        subscription: Uuid,
+        device: Uuid,
+        change: DeviceChange,
+    ) -> Outcome<()> {
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::UseServices, true).await?);
+        let (rotate, enabled, action) = match change {
+            DeviceChange::Rotate => (1, None, AuditAction::DeviceRotate),
+            DeviceChange::Disable => (0, Some(false), AuditAction::DeviceDisable),
+            DeviceChange::Enable => (0, Some(true), AuditAction::DeviceEnable),
+        };
+        let changed = sqlx::query!(
+            r#"UPDATE devices d SET credentials_version = d.credentials_version + $4,
+                                   enabled = coalesce($5, d.enabled)
+                 FROM subscriptions s
+                WHERE d.id = $1 AND d.subscription_id = $2 AND s.id = d.subscription_id AND s.organization_id = $3
+                  AND d.removed_at IS NULL
+                RETURNING d.name, d.credentials_version, d.enabled"#,
+            device,
+            subscription,
+            org.id,
+            rotate,
+            enabled,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(changed) = changed else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let event = AuditEvent::new(Some(org.id), action, format!("device:{}", changed.name)).after(json!({
+            "subscription": subscription.to_string(),
+            "name": changed.name,
+            "enabled": changed.enabled,
+            "credentials_version": changed.credentials_version,
+        }));
+        self.commit_change(tx, caller, now, event).await
+    }
+
+    /// A device's password and how it connects, shown once: once the
+    /// broker has its current password, to the first member who asks;
+    /// after that, only a rotation gives a new one to show.
+    pub async fn device_credentials(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        subscription: Uuid,
+        device: Uuid,
+    ) -> Outcome<DeviceCredentials> {
+        let access = self
+            .devices
+            .as_ref()
+            .ok_or(Error::NotConfigured("provisioning"))?;
+        let now = self.clock.now();
+        let mut tx = self.db.pool().begin().await?;
+        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::UseServices, false).await?);
+        let found = sqlx::query!(
+            r#"SELECT d.name, d.credentials_version, d.applied_version, d.shown_version
+                 FROM devices d JOIN subscriptions s ON s.id = d.subscription_id
+                WHERE d.id = $1 AND d.subscription_id = $2 AND s.organization_id = $3 AND d.removed_at IS NULL
+                FOR UPDATE OF d"#,
+            device,
+            subscription,
+            org.id,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(found) = found else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let version = found.credentials_version;
+        // Not yet on the broker, or shown already: nothing to show.
+        if found.applied_version != Some(version) || found.shown_version == Some(version) {
+            return Ok(Err(Refusal::WrongState));
+        }
+        let instance = crate::domain::instance_name(slug, crate::domain::OfferKind::Iot);
+        let secret = access
+            .secrets
+            .read_secret(&instance, &crate::provisioning::device_secret_name(device))
+            .await
+            .map_err(|error| Error::Backend {
+                backend: "vault",
+                detail: error.to_string(),
+            })?;
+        let password = secret
+            .filter(|data| data.get("version").map(String::as_str) == Some(version.to_string().as_str()))
+            .and_then(|mut data| data.remove("password"));
+        let Some(password) = password else {
+            return Ok(Err(Refusal::WrongState));
+        };
+        sqlx::query!(
+            "UPDATE devices SET shown_version = $2 WHERE id = $1",
+            device,
+            version
+        )
+        .execute(&mut *tx)
+        .await?;
+        let (host, port, tls) = broker_address(&access.broker_url);
+        let (topic, commands_topic) = crate::backends::mqtt::device_topics(slug, &found.name);
+        let credentials = DeviceCredentials {
+            device: found.name.clone(),
+            host,
+            port,
+            tls,
+            username: crate::backends::mqtt::device_username(slug, &found.name),
+            password,
+            topic,
+            commands_topic,
+        };
+        let event = AuditEvent::new(
+            Some(org.id),
+            AuditAction::DeviceCredentialsShow,
+            format!("device:{}", found.name),
+        )
+        .after(json!({ "subscription": subscription.to_string(), "name": found.name, "credentials_version": version }));
+        or_refuse!(self.commit_change(tx, caller, now, event).await?);
+        Ok(Ok(credentials))
+    }
+}
+
+/// `mqtts://host:port` → host, port and TLS (8883 and 1883 by default).
+fn broker_address(url: &str) -> (String, u16, bool) {
+    let (tls, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (scheme == "mqtts", rest),
+        None => (false, url),
+    };
+    let rest = rest.trim_end_matches('/');
+    match rest
+        .rsplit_once(':')
+        .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
+    {
+        Some((host, port)) => (host.to_owned(), port, tls),
+        None => (rest.to_owned(), if tls { 8883 } else { 1883 }, tls),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::broker_address;
+
+    #[test]
+    fn a_broker_address_names_host_port_and_tls() {
+        assert_eq!(
+            broker_address("mqtts://mqtt.bibind.fr:8883"),
+            ("mqtt.bibind.fr".into(), 8883, true)
+        );
+        assert_eq!(
+            broker_address("mqtts://mqtt.bibind.fr"),
+            ("mqtt.bibind.fr".into(), 8883, true)
+        );
+        assert_eq!(
+            broker_address("mqtt://127.0.0.1:1883"),
+            ("127.0.0.1".into(), 1883, false)
+        );
+        assert_eq!(
+            broker_address("127.0.0.1:34591"),
+            ("127.0.0.1".into(), 34591, false)
+        );
     }
 }

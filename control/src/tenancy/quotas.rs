@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        Device, LocalizedText, ModuleView, OdooModule, OfferKind, Plan, QuotaKind, QuotaUsage, Refusal, Role,
-        SiteCheck, SubscriptionState, SubscriptionView,
+        Device, DeviceStatus, LocalizedText, ModuleView, OdooModule, OfferKind, Plan, QuotaKind, QuotaUsage,
+        Refusal, Role, SiteCheck, SubscriptionState, SubscriptionView,
     },
     infra::store::stored_json,
     tenancy::{
@@ -185,8 +185,9 @@ struct SubscriptionRow {
     requires_approval: bool,
     /// JSON `[[quota, value], …]`.
     override_list: String,
-    /// JSON `[[id, name, "YYYY-MM-DD"], …]`, oldest first (not `devices`:
-    /// that is the plan's quota).
+    /// JSON `[[id, name, "YYYY-MM-DD", enabled, applied version, version,
+    /// password shown], …]`, oldest first, removed ones left out (not
+    /// `devices`: that is the plan's quota).
     device_list: String,
     /// As last observed on Kubernetes, when it was.
     reserved_cpu_millicores: Option<i64>,
@@ -239,9 +240,11 @@ pub(crate) async fn live_subscriptions(
                      FROM odoo_module_states m WHERE m.subscription_id = s.id)::text AS "module_states!",
                   (SELECT coalesce(json_agg(json_build_array(q.quota, q.value)), '[]')
                      FROM quota_overrides q WHERE q.subscription_id = s.id)::text AS "override_list!",
-                  (SELECT coalesce(json_agg(json_build_array(d.id, d.name, to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
+                  (SELECT coalesce(json_agg(json_build_array(d.id, d.name, to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                                                             d.enabled, d.applied_version, d.credentials_version,
+                                                             d.shown_version IS NOT DISTINCT FROM d.credentials_version)
                                             ORDER BY d.created_at, d.name), '[]')
-                     FROM devices d WHERE d.subscription_id = s.id)::text AS "device_list!",
+                     FROM devices d WHERE d.subscription_id = s.id AND d.removed_at IS NULL)::text AS "device_list!",
                   u.cpu_reserved_millicores AS "reserved_cpu_millicores?", u.memory_reserved_mib AS "reserved_memory_mib?",
                   u.storage_reserved_gib AS "reserved_storage_gib?", u.cpu_used_millicores AS "used_cpu_millicores?",
                   u.memory_used_mib AS "used_memory_mib?", u.storage_used_mib AS "used_storage_mib?",
@@ -288,7 +291,8 @@ pub(crate) async fn live_subscriptions(
             None => None,
         };
         let overrides: Vec<(String, i64)> = stored_json(&row.override_list)?;
-        let devices: Vec<(Uuid, String, String)> = stored_json(&row.device_list)?;
+        type DeviceRow = (Uuid, String, String, bool, Option<i32>, i32, bool);
+        let devices: Vec<DeviceRow> = stored_json(&row.device_list)?;
         let reserved = [
             (QuotaKind::CpuMillicores, row.reserved_cpu_millicores),
             (QuotaKind::MemoryMib, row.reserved_memory_mib),
@@ -323,11 +327,15 @@ pub(crate) async fn live_subscriptions(
                 .collect(),
             devices: devices
                 .into_iter()
-                .map(|(id, name, registered_on)| Device {
-                    id: id.to_string(),
-                    name,
-                    registered_on,
-                })
+                .map(
+                    |(id, name, registered_on, enabled, applied, version, shown)| Device {
+                        id: id.to_string(),
+                        name,
+                        registered_on,
+                        status: DeviceStatus::of(enabled, applied, version),
+                        password_shown: shown,
+                    },
+                )
                 .collect(),
             reserved,
             consumed,

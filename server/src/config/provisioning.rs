@@ -188,6 +188,10 @@ pub struct MqttAdminConfig {
     /// this connection.
     #[serde(default)]
     pub ca_file: Option<std::path::PathBuf>,
+    /// The broker as devices reach it (`mqtts://mqtt.example.fr:8883`),
+    /// shown in their connection details; by default `[mqtt] address`.
+    #[serde(default)]
+    pub device_url: Option<String>,
 }
 
 impl MqttAdminConfig {

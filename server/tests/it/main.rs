@@ -9,6 +9,7 @@ mod support;
 mod admin;
 mod crash_recovery;
 mod csrf;
+mod devices;
 mod identity;
 mod jobs;
 mod kratos_mail;

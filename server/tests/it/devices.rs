@@ -1,0 +1,241 @@
+//! Each device its own identity on the real Mosquitto: registered, the
+//! engine makes its client and role and keeps its password in Vault; the
+//! password is shown once; Debian's `mosquitto_pub` connects with exactly
+//! what was shown and publishes under the device's topic (the tenant's
+//! ingestion hears it), not under another device's; rotated, disabled or
+//! removed, the device is refused.
+
+use std::process::Stdio;
+
+use control::{
+    domain::{DeviceChange, DeviceCredentials, DeviceName, Refusal},
+    Caller,
+};
+use tokio::process::Command;
+
+use crate::support::{browser::Person, provisioning::Harness};
+
+async fn iot_space(harness: &Harness, owner: &Caller) -> (String, uuid::Uuid) {
+    let slug = crate::support::provisioning::organization_named(harness, owner, "Capteurs").await;
+    let space = harness.active_subscription(owner, &slug, "iot-lab").await;
+    (slug, space)
+}
+
+async fn device_id(harness: &Harness, space: uuid::Uuid, name: &str) -> uuid::Uuid {
+    sqlx::query_scalar(
+        "SELECT id FROM devices WHERE subscription_id = $1 AND name = $2 AND removed_at IS NULL",
+    )
+    .bind(space)
+    .bind(name)
+    .fetch_one(&harness.app.pool)
+    .await
+    .unwrap()
+}
+
+/// `mosquitto_pub` with the shown credentials: whether it connected and
+/// handed the message over (QoS 1, MQTT v5).
+async fn publish(credentials: &DeviceCredentials, password: &str, topic: &str, message: &str) -> bool {
+    Command::new("mosquitto_pub")
+        .args(["-h", &credentials.host, "-p", &credentials.port.to_string()])
+        .args(["-u", &credentials.username, "-P", password])
+        .args(["-V", "mqttv5", "-q", "1", "-t", topic, "-m", message])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .expect("mosquitto_pub (Debian's mosquitto-clients) runs")
+        .success()
+}
+
+/// Starts `mosquitto_sub` on the tenant's topics as its ingestion client,
+/// returning what it heard within `seconds`.
+fn listen(
+    host: &str,
+    port: u16,
+    username: &str,
+    password: &str,
+    slug: &str,
+    seconds: u32,
+) -> tokio::process::Child {
+    Command::new("mosquitto_sub")
+        .args([
+            "-h",
+            host,
+            "-p",
+            &port.to_string(),
+            "-u",
+            username,
+            "-P",
+            password,
+        ])
+        .args(["-V", "mqttv5", "-q", "1", "-v", "-W", &seconds.to_string()])
+        .args(["-t", &format!("tenants/{slug}/#")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto_sub runs")
+}
+
+#[tokio::test]
+async fn a_device_connects_with_the_password_shown_once_under_its_own_topic_only() {
+    let harness = Harness::for_browsers().await;
+    let owner = Person::signed_in(&harness.app.base_url, "owner").await.caller();
+    let (slug, space) = iot_space(&harness, &owner).await;
+    let control = harness.control();
+    for name in ["sensor-1", "sensor-2"] {
+        let registered = control
+            .register_device(&owner, &slug, space, &DeviceName::parse(name).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(registered, Ok(()));
+    }
+    let device = device_id(&harness, space, "sensor-1").await;
+    // Nothing to show before the broker has it.
+    assert_eq!(
+        control
+            .device_credentials(&owner, &slug, space, device)
+            .await
+            .unwrap(),
+        Err(Refusal::WrongState)
+    );
+    harness.settle().await;
+    let shown = control
+        .device_credentials(&owner, &slug, space, device)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(shown.username, format!("{slug}.sensor-1"));
+    assert_eq!(shown.topic, format!("tenants/{slug}/devices/sensor-1"));
+    assert_eq!(
+        shown.commands_topic,
+        format!("tenants/{slug}/devices/sensor-1/commands")
+    );
+    // Once.
+    assert_eq!(
+        control
+            .device_credentials(&owner, &slug, space, device)
+            .await
+            .unwrap(),
+        Err(Refusal::WrongState)
+    );
+    // Never in the database.
+    let leaked: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE after::text LIKE '%' || $1 || '%'")
+            .bind(&shown.password)
+            .fetch_one(&harness.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(leaked, 0);
+
+    // The tenant's ingestion hears the device's telemetry, and nothing it
+    // tried to put under another device's topic.
+    let instance = control::domain::instance_name(&slug, control::domain::OfferKind::Iot);
+    let service = harness
+        .stack
+        .backends
+        .vault
+        .read_secret(&instance, "service")
+        .await
+        .unwrap()
+        .unwrap();
+    let ingest = format!("{slug}-ingest");
+    let listener = listen(
+        &shown.host,
+        shown.port,
+        &ingest,
+        &service["mqtt_ingest_password"],
+        &slug,
+        3,
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let telemetry = format!("{}/telemetry", shown.topic);
+    assert!(publish(&shown, &shown.password, &telemetry, r#"{"temperature": 21.5}"#).await);
+    publish(
+        &shown,
+        &shown.password,
+        &format!("tenants/{slug}/devices/sensor-2/telemetry"),
+        "forged",
+    )
+    .await;
+    publish(&shown, &shown.password, &shown.commands_topic, "self-command").await;
+    let heard = listener.wait_with_output().await.unwrap();
+    let heard = String::from_utf8_lossy(&heard.stdout);
+    assert!(
+        heard.contains(&format!("{telemetry} {{\"temperature\": 21.5}}")),
+        "{heard}"
+    );
+    assert!(
+        !heard.contains("forged") && !heard.contains("self-command"),
+        "{heard}"
+    );
+
+    // Rotated: the old password is refused once the broker has the new one.
+    assert_eq!(
+        control
+            .change_device(&owner, &slug, space, device, DeviceChange::Rotate)
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    harness.settle().await;
+    assert!(!publish(&shown, &shown.password, &telemetry, "old").await);
+    let rotated = control
+        .device_credentials(&owner, &slug, space, device)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(rotated.password, shown.password);
+    assert!(publish(&rotated, &rotated.password, &telemetry, "new").await);
+
+    // Disabled, then enabled.
+    control
+        .change_device(&owner, &slug, space, device, DeviceChange::Disable)
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+    assert!(!publish(&rotated, &rotated.password, &telemetry, "off").await);
+    control
+        .change_device(&owner, &slug, space, device, DeviceChange::Enable)
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+    assert!(publish(&rotated, &rotated.password, &telemetry, "on").await);
+
+    // Removed: its client and secret are gone, then its row.
+    control
+        .remove_device(&owner, &slug, space, device)
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+    assert!(!publish(&rotated, &rotated.password, &telemetry, "gone").await);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM devices WHERE id = $1")
+        .bind(device)
+        .fetch_one(&harness.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+    let secret = harness
+        .stack
+        .backends
+        .vault
+        .read_secret(&instance, &format!("device-{}", device.simple()))
+        .await
+        .unwrap();
+    assert_eq!(secret, None);
+
+    // Another organization's member sees nothing of it.
+    let stranger = Person::signed_in(&harness.app.base_url, "stranger")
+        .await
+        .caller();
+    let other = device_id(&harness, space, "sensor-2").await;
+    assert_eq!(
+        control
+            .device_credentials(&stranger, &slug, space, other)
+            .await
+            .unwrap(),
+        Err(Refusal::NotFound)
+    );
+}
