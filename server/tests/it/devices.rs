@@ -8,6 +8,7 @@
 use std::process::Stdio;
 
 use control::{
+    admin::decisions::Reason,
     domain::{DeviceChange, DeviceCredentials, DeviceName, Refusal},
     Caller,
 };
@@ -202,6 +203,53 @@ async fn a_device_connects_with_the_password_shown_once_under_its_own_topic_only
         .unwrap();
     harness.settle().await;
     assert!(publish(&rotated, &rotated.password, &telemetry, "on").await);
+
+    // Suspended, every device is out; resumed, each comes back as its
+    // owner left it (sensor-2, turned off, stays off).
+    let other = device_id(&harness, space, "sensor-2").await;
+    let second = control
+        .device_credentials(&owner, &slug, space, other)
+        .await
+        .unwrap()
+        .unwrap();
+    let second_topic = format!("{}/telemetry", second.topic);
+    assert!(publish(&second, &second.password, &second_topic, "on").await);
+    control
+        .change_device(&owner, &slug, space, other, DeviceChange::Disable)
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+    let (user, operator) = &harness.admin;
+    let version = harness.tenant_version(&slug).await;
+    control
+        .suspend_organization(
+            Some(user),
+            operator,
+            &slug,
+            version,
+            &Reason::parse("Unpaid invoice").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+    assert!(!publish(&rotated, &rotated.password, &telemetry, "suspended").await);
+    let version = harness.tenant_version(&slug).await;
+    control
+        .resume_organization(
+            Some(user),
+            operator,
+            &slug,
+            version,
+            &Reason::parse("Invoice paid").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+    assert!(publish(&rotated, &rotated.password, &telemetry, "resumed").await);
+    assert!(!publish(&second, &second.password, &second_topic, "still off").await);
 
     // Removed: its client and secret are gone, then its row.
     control
