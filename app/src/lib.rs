@@ -45,6 +45,7 @@ use crate::{
         auth::{AuthErrorPage, AuthFlowPage},
         consent::ConsentPage,
         courses::CoursesPage,
+        device::{DevicePage, DevicePasswordPage},
         invitation::InvitationPage,
         landing::LandingPage,
         learner_import::LearnerImportPage,
@@ -93,6 +94,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:slug/services") view=|| view! { <OrganizationPage section=OrganizationSection::Services /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/modules") view=|| view! { <OrganizationPage section=OrganizationSection::Modules /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/courses") view=CoursesPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/subscriptions/:id/devices/:device") view=DevicePage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/subscriptions/:id/devices/:device/password") view=DevicePasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/learners/imports/:id") view=LearnerImportPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/audit") view=OrganizationAuditPage ssr=SsrMode::Async />
                     <Route path=path!("/learning") view=LearningPage ssr=SsrMode::Async />

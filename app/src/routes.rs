@@ -55,6 +55,13 @@ pub mod pattern {
     pub const DOMAIN_ACTION: &str = "/orgs/{slug}/subscriptions/{id}/domain/{action}";
     pub const CHANGE_MODULE: &str = "/orgs/{slug}/subscriptions/{id}/modules/{module}/{change}";
     pub const REMOVE_DEVICE: &str = "/orgs/{slug}/subscriptions/{id}/devices/{device}/remove";
+    /// A device's page: its state and how it connects.
+    pub const DEVICE: &str = "/orgs/{slug}/subscriptions/{id}/devices/{device}";
+    /// A device's password, shown once: the answer of `reveal`.
+    pub const DEVICE_PASSWORD: &str = "/orgs/{slug}/subscriptions/{id}/devices/{device}/password";
+    /// Rotates, turns off or on a device, or shows its password (`rotate`,
+    /// `disable`, `enable`, `reveal`).
+    pub const DEVICE_CHANGE: &str = "/orgs/{slug}/subscriptions/{id}/devices/{device}/{change}";
     /// The subscription's provisioning progress, as server-sent events.
     pub const PROGRESS: &str = "/orgs/{slug}/subscriptions/{id}/progress";
     pub const INVITATION: &str = "/invitations/{token}";
@@ -105,6 +112,8 @@ pub mod pattern {
         SERVICES,
         MODULES,
         COURSES,
+        DEVICE,
+        DEVICE_PASSWORD,
         LEARNER_IMPORT,
         MY_LEARNING,
         ORGANIZATION_AUDIT,
@@ -353,6 +362,18 @@ pub fn remove_device(slug: &str, subscription: &str, device: &str) -> String {
     fill(pattern::REMOVE_DEVICE, &[slug, subscription, device])
 }
 
+pub fn device(slug: &str, subscription: &str, device: &str) -> String {
+    fill(pattern::DEVICE, &[slug, subscription, device])
+}
+
+pub fn device_password(slug: &str, subscription: &str, device: &str) -> String {
+    fill(pattern::DEVICE_PASSWORD, &[slug, subscription, device])
+}
+
+pub fn device_change(slug: &str, subscription: &str, device: &str, change: &str) -> String {
+    fill(pattern::DEVICE_CHANGE, &[slug, subscription, device, change])
+}
+
 pub fn progress(slug: &str, subscription: &str) -> String {
     fill(pattern::PROGRESS, &[slug, subscription])
 }
@@ -550,6 +571,9 @@ mod tests {
             (pattern::CANCEL_SUBSCRIPTION, cancel_subscription(slug, id)),
             (pattern::REGISTER_DEVICE, register_device(slug, id)),
             (pattern::REMOVE_DEVICE, remove_device(slug, id, other)),
+            (pattern::DEVICE, device(slug, id, other)),
+            (pattern::DEVICE_PASSWORD, device_password(slug, id, other)),
+            (pattern::DEVICE_CHANGE, device_change(slug, id, other, "rotate")),
             (pattern::PROGRESS, progress(slug, id)),
             (pattern::INVITATION, invitation(id)),
             (pattern::ACCEPT_INVITATION, accept_invitation(id)),

@@ -647,6 +647,79 @@ pub async fn learner_import(
     })))
 }
 
+/// A device's page, with the token its forms post.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DevicePageData {
+    pub details: control::domain::DeviceDetails,
+    pub csrf_token: String,
+}
+
+/// Parses a device's path: its subscription and its id.
+#[cfg(feature = "ssr")]
+fn device_ids(subscription: &str, device: &str) -> Option<(uuid::Uuid, uuid::Uuid)> {
+    Some((
+        uuid::Uuid::parse_str(subscription).ok()?,
+        uuid::Uuid::parse_str(device).ok()?,
+    ))
+}
+
+/// The page of device `device` of `slug`'s `subscription`.
+#[server(endpoint = "orgs/device", input = server_fn::codec::GetUrl)]
+pub async fn device_page(
+    slug: String,
+    subscription: String,
+    device: String,
+) -> Result<MemberView<DevicePageData>, ServerFnError> {
+    let Some(caller) = caller() else {
+        return Ok(MemberView::SignInRequired);
+    };
+    let Some((subscription, device)) = device_ids(&subscription, &device) else {
+        return Ok(member_view(Err(control::domain::Refusal::NotFound)));
+    };
+    let outcome = control_plane()?
+        .device_details(&caller, &slug, subscription, device)
+        .await
+        .map_err(internal_error)?;
+    Ok(member_view(outcome.map(|details| DevicePageData {
+        details,
+        csrf_token: crate::csrf::issue(),
+    })))
+}
+
+/// A device's password as the `reveal` post just read it, for the page
+/// that answers that post (never stored: it rides the request).
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct RevealedDevice(pub control::domain::DeviceCredentials);
+
+/// The password page: the credentials the `reveal` post put in this
+/// request, or `None` on a plain visit (a password is shown once).
+#[server(endpoint = "orgs/device-password", input = server_fn::codec::GetUrl)]
+pub async fn device_password(
+    slug: String,
+    subscription: String,
+    device: String,
+) -> Result<MemberView<Option<control::domain::DeviceCredentials>>, ServerFnError> {
+    let Some(caller) = caller() else {
+        return Ok(MemberView::SignInRequired);
+    };
+    let Some((subscription, device)) = device_ids(&subscription, &device) else {
+        return Ok(member_view(Err(control::domain::Refusal::NotFound)));
+    };
+    let revealed = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<RevealedDevice>().cloned())
+        .map(|RevealedDevice(credentials)| credentials);
+    if let Some(credentials) = revealed {
+        return Ok(MemberView::Ready(Some(credentials)));
+    }
+    // A plain visit: nothing to show, to those who may see the device.
+    let outcome = control_plane()?
+        .device_details(&caller, &slug, subscription, device)
+        .await
+        .map_err(internal_error)?;
+    Ok(member_view(outcome.map(|_| None)))
+}
+
 /// The signed-in person's courses, in every organization they learn in.
 #[server(endpoint = "learning", input = server_fn::codec::GetUrl)]
 pub async fn my_learning() -> Result<MemberView<Vec<control::domain::LearnerCourse>>, ServerFnError> {

@@ -3,7 +3,8 @@
 
 use crate::i18n::{t, Msg};
 use control::domain::{
-    FieldProblem, OfferKind, OrganizationState, PlatformLimit, QuotaKind, Refusal, Role, SubscriptionState,
+    DeviceStatus, FieldProblem, OfferKind, OrganizationState, PlatformLimit, QuotaKind, Refusal, Role,
+    SubscriptionState,
 };
 
 pub fn role_label(role: Role) -> Msg {
@@ -152,5 +153,15 @@ pub fn module_text(module: control::domain::OdooModule) -> (Msg, Msg) {
         OdooModule::Blog => (Msg::ModuleBlog, Msg::ModuleBlogPurpose),
         OdooModule::CourseForum => (Msg::ModuleForum, Msg::ModuleForumPurpose),
         OdooModule::Certifications => (Msg::ModuleCertifications, Msg::ModuleCertificationsPurpose),
+    }
+}
+
+/// The label of a device's status.
+pub fn device_status_label(status: DeviceStatus) -> Msg {
+    match status {
+        DeviceStatus::SettingUp => Msg::DeviceStatusSettingUp,
+        DeviceStatus::Rotating => Msg::DeviceStatusRotating,
+        DeviceStatus::Active => Msg::DeviceStatusActive,
+        DeviceStatus::Disabled => Msg::DeviceStatusDisabled,
     }
 }

@@ -2,6 +2,7 @@ pub mod admin;
 pub mod auth;
 pub mod consent;
 pub mod courses;
+pub mod device;
 pub mod invitation;
 pub mod labels;
 pub mod landing;

@@ -107,6 +107,27 @@ impl DeviceChange {
     }
 }
 
+/// A device's page: its state and how it connects (its password apart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceDetails {
+    pub subscription_id: String,
+    pub device: Device,
+    /// The broker, as devices reach it.
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+    pub username: String,
+    pub topic: String,
+    pub commands_topic: String,
+}
+
+impl DeviceDetails {
+    /// Its password may be shown now (the broker has it, nobody saw it).
+    pub fn password_to_show(&self) -> bool {
+        self.device.status.has_password() && !self.device.password_shown
+    }
+}
+
 /// How a device connects, with its password (shown once).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceCredentials {

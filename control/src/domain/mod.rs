@@ -35,7 +35,7 @@ pub use courses::{
 pub use custom_domains::{
     CustomDomainView, DnsRecord, DomainName, DomainProblem, DomainState, CHALLENGE_LABEL,
 };
-pub use devices::{Device, DeviceChange, DeviceCredentials, DeviceName, DeviceStatus};
+pub use devices::{Device, DeviceChange, DeviceCredentials, DeviceDetails, DeviceName, DeviceStatus};
 pub use email::EmailAddress;
 pub use enrolment::{
     parse_learners_csv, CsvProblem, LearnerImport, LearnerRow, RowProblem, SeatShortage, MAX_ROWS,

@@ -1,6 +1,8 @@
 //! Devices registered under an IoT subscription, counted against its
-//! devices quota before anything is written. Members (not learners) register
-//! and remove them.
+//! devices quota before anything is written. Members (not learners)
+//! register, rotate, turn off and on, and remove them; the engine gives
+//! each its own identity on the broker (`provisioning::devices`), whose
+//! password is shown once.
 
 use serde_json::json;
 use uuid::Uuid;
@@ -8,8 +10,8 @@ use uuid::Uuid;
 use crate::{
     audit::AuditEvent,
     domain::{
-        AuditAction, DeviceChange, DeviceCredentials, DeviceName, FieldProblem, OrganizationState,
-        Permission, QuotaKind, Refusal,
+        AuditAction, Device, DeviceChange, DeviceCredentials, DeviceDetails, DeviceName, DeviceStatus,
+        FieldProblem, OrganizationState, Permission, QuotaKind, Refusal,
     },
     or_refuse,
     tenancy::{access, quotas::live_subscriptions},
@@ -154,13 +156,13 @@ impl Control {
         subscription: Uuid,
         device: Uuid,
     ) -> Outcome<DeviceCredentials> {
-        let access = self
-            .devices
-            .as_ref()
-            .ok_or(Error::NotConfigured("provisioning"))?;
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
         let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::UseServices, false).await?);
+        let devices = self
+            .devices
+            .as_ref()
+            .ok_or(Error::NotConfigured("provisioning"))?;
         let found = sqlx::query!(
             r#"SELECT d.name, d.credentials_version, d.applied_version, d.shown_version
                  FROM devices d JOIN subscriptions s ON s.id = d.subscription_id
@@ -181,7 +183,7 @@ impl Control {
             return Ok(Err(Refusal::WrongState));
         }
         let instance = crate::domain::instance_name(slug, crate::domain::OfferKind::Iot);
-        let secret = access
+        let secret = devices
             .secrets
             .read_secret(&instance, &crate::provisioning::device_secret_name(device))
             .await
@@ -202,7 +204,7 @@ impl Control {
         )
         .execute(&mut *tx)
         .await?;
-        let (host, port, tls) = broker_address(&access.broker_url);
+        let (host, port, tls) = broker_address(&devices.broker_url);
         let (topic, commands_topic) = crate::backends::mqtt::device_topics(slug, &found.name);
         let credentials = DeviceCredentials {
             device: found.name.clone(),
@@ -222,6 +224,57 @@ impl Control {
         .after(json!({ "subscription": subscription.to_string(), "name": found.name, "credentials_version": version }));
         or_refuse!(self.commit_change(tx, caller, now, event).await?);
         Ok(Ok(credentials))
+    }
+}
+
+impl Control {
+    /// A device's page, for the organization's members who use its services.
+    pub async fn device_details(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        subscription: Uuid,
+        device: Uuid,
+    ) -> Outcome<DeviceDetails> {
+        let mut conn = self.db.pool().acquire().await?;
+        let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::UseServices, false).await?);
+        let found = sqlx::query!(
+            r#"SELECT d.name, to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "registered_on!",
+                      d.enabled, d.applied_version, d.credentials_version,
+                      d.shown_version IS NOT DISTINCT FROM d.credentials_version AS "shown!"
+                 FROM devices d JOIN subscriptions s ON s.id = d.subscription_id
+                WHERE d.id = $1 AND d.subscription_id = $2 AND s.organization_id = $3 AND d.removed_at IS NULL"#,
+            device,
+            subscription,
+            org.id,
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(found) = found else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let devices = self
+            .devices
+            .as_ref()
+            .ok_or(Error::NotConfigured("provisioning"))?;
+        let (host, port, tls) = broker_address(&devices.broker_url);
+        let (topic, commands_topic) = crate::backends::mqtt::device_topics(slug, &found.name);
+        Ok(Ok(DeviceDetails {
+            subscription_id: subscription.to_string(),
+            username: crate::backends::mqtt::device_username(slug, &found.name),
+            device: Device {
+                id: device.to_string(),
+                name: found.name,
+                registered_on: found.registered_on,
+                status: DeviceStatus::of(found.enabled, found.applied_version, found.credentials_version),
+                password_shown: found.shown,
+            },
+            host,
+            port,
+            tls,
+            topic,
+            commands_topic,
+        }))
     }
 }
 

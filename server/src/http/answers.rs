@@ -27,6 +27,18 @@ const NOT_FOUND_PAGE: &str = "/denied/not-found";
 /// A status page as a GET of `path` with the visitor's headers (their
 /// language, their session for the navigation bar).
 async fn status_page(render: &PageRenderer, parts: &Parts, path: &str) -> Response {
+    page_as_get(render, parts, path, |_| {}).await
+}
+
+/// The app's page at `path`, rendered as a GET with the visitor's headers
+/// and session, and whatever `extend` adds to the request for the page's
+/// server functions (what a post shows on its answer only, never stored).
+pub(crate) async fn page_as_get(
+    render: &PageRenderer,
+    parts: &Parts,
+    path: &str,
+    extend: impl FnOnce(&mut http::Extensions),
+) -> Response {
     let mut request = Request::builder().method(http::Method::GET).uri(path);
     for (name, value) in &parts.headers {
         request = request.header(name, value);
@@ -36,6 +48,7 @@ async fn status_page(render: &PageRenderer, parts: &Parts, path: &str) -> Respon
         Err(_) => return http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
     *request.extensions_mut() = parts.extensions.clone();
+    extend(request.extensions_mut());
     render(request).await
 }
 
@@ -46,7 +59,7 @@ pub(crate) async fn forbidden_page(render: &PageRenderer, parts: &Parts) -> Resp
 
 /// The signed-in caller of a form whose token is their session's; else the
 /// answer: sign in first, or the form again, filled, saying it had expired.
-fn form_caller(parts: &Parts, form: &PostedForm<'_>) -> Result<Caller, Redirect> {
+pub(crate) fn form_caller(parts: &Parts, form: &PostedForm<'_>) -> Result<Caller, Redirect> {
     let Some(caller) = app::api::caller_of(parts) else {
         let page = form.back.split('#').next().unwrap_or(&form.back);
         return Err(Redirect::to(&app::routes::sign_in_then(page)));

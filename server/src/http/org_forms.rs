@@ -8,15 +8,20 @@ use app::{
     i18n::locale_from_headers,
     routes::{self, pattern},
 };
-use axum::{extract::Path, response::Response, routing::post, Router};
+use axum::{
+    extract::Path,
+    response::{IntoResponse, Response},
+    routing::post,
+    Router,
+};
 use control::{
-    domain::{DeviceName, FieldProblem, NewInvitation, Refusal, Role},
+    domain::{DeviceChange, DeviceName, FieldProblem, NewInvitation, Refusal, Role},
     tenancy::modules::ModuleChange,
 };
 use serde::Deserialize;
 
 use super::{
-    answers::{done_at, id_in_path, parsed, FormVersion, NoFields, Post},
+    answers::{self, done_at, id_in_path, parsed, FormVersion, NoFields, Post},
     AppState,
 };
 
@@ -31,6 +36,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route(pattern::CANCEL_SUBSCRIPTION, post(cancel))
         .route(pattern::REGISTER_DEVICE, post(register_device))
         .route(pattern::REMOVE_DEVICE, post(remove_device))
+        .route(pattern::DEVICE_CHANGE, post(change_device))
         .route(pattern::CHANGE_MODULE, post(change_module))
         .route(pattern::ADD_DOMAIN, post(add_domain))
         .route(pattern::DOMAIN_ACTION, post(domain_action))
@@ -199,6 +205,66 @@ async fn register_device(Path((slug, id)): Path<(String, String)>, post: Post<De
             .control
             .register_device(&caller, &slug, subscription, &name);
         done_at(registered.await, &back)
+    })
+    .await
+}
+
+/// Rotates, turns off or on a device, back on its page; or shows its
+/// password, on this answer only (the page rendered with it, never a
+/// redirect that would have to carry it).
+async fn change_device(
+    Path((slug, id, device, change)): Path<(String, String, String, String)>,
+    post: Post<NoFields>,
+) -> Response {
+    let back = routes::device(&slug, &id, &device);
+    let ids = match (id_in_path(&id), id_in_path(&device)) {
+        (Ok(subscription), Ok(device)) => Some((subscription, device)),
+        _ => None,
+    };
+    if change == "reveal" {
+        let form = post.form(&back);
+        let caller = match answers::form_caller(&post.parts, &form) {
+            Ok(caller) => caller,
+            Err(redirect) => return redirect.into_response(),
+        };
+        let outcome = match ids {
+            Some((subscription, device)) => {
+                post.state
+                    .control
+                    .device_credentials(&caller, &slug, subscription, device)
+                    .await
+            }
+            None => Ok(Err(Refusal::NotFound)),
+        };
+        return match outcome {
+            Ok(Ok(credentials)) => {
+                let page = routes::device_password(&slug, &id, &device);
+                answers::page_as_get(&post.state.pages, &post.parts, &page, |extensions| {
+                    extensions.insert(app::api::RevealedDevice(credentials));
+                })
+                .await
+            }
+            other => {
+                answers::answer(
+                    &post.state.pages,
+                    &post.parts,
+                    other.map(|o| o.map(|_| back.clone())),
+                    &back,
+                    &[],
+                )
+                .await
+            }
+        };
+    }
+    post.submit(post.form(&back), async |caller| {
+        let (Some((subscription, device)), Some(change)) = (ids, DeviceChange::parse(&change)) else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let changed = post
+            .state
+            .control
+            .change_device(&caller, &slug, subscription, device, change);
+        done_at(changed.await, &back)
     })
     .await
 }

@@ -287,3 +287,83 @@ async fn a_device_connects_with_the_password_shown_once_under_its_own_topic_only
         Err(Refusal::NotFound)
     );
 }
+
+#[tokio::test]
+async fn the_password_is_shown_on_the_answer_to_show_once_and_never_again() {
+    let harness = Harness::for_browsers().await;
+    let owner = Person::signed_in(&harness.app.base_url, "owner").await;
+    let (slug, space) = iot_space(&harness, &owner.caller()).await;
+    harness
+        .control()
+        .register_device(
+            &owner.caller(),
+            &slug,
+            space,
+            &DeviceName::parse("meter").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let device = device_id(&harness, space, "meter").await;
+    let page_path = app::routes::device(&slug, &space.to_string(), &device.to_string());
+    let waiting = owner.browser.follow(&harness.app.url(&page_path)).await;
+    assert!(waiting.body.contains("data-password-note"), "{}", waiting.body);
+    assert!(!waiting.body.contains(r#"data-device-action="reveal""#));
+    harness.settle().await;
+
+    let page = owner.browser.follow(&harness.app.url(&page_path)).await;
+    assert!(
+        page.body.contains(r#"data-device-action="reveal""#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("{slug}.meter")));
+    let token = crate::support::browser::csrf_token_in(&page.body);
+    let reveal = app::routes::device_change(&slug, &space.to_string(), &device.to_string(), "reveal");
+    let shown = owner
+        .browser
+        .post_form(&harness.app.url(&reveal), &[("csrf_token", token.as_str())])
+        .await;
+    assert_eq!(shown.status(), reqwest::StatusCode::OK);
+    assert_eq!(
+        shown.headers()["cache-control"].to_str().unwrap_or_default(),
+        "no-store"
+    );
+    let body = shown.text().await.unwrap();
+    let instance = control::domain::instance_name(&slug, control::domain::OfferKind::Iot);
+    let secret = harness
+        .stack
+        .backends
+        .vault
+        .read_secret(&instance, &format!("device-{}", device.simple()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        body.contains(&secret["password"]),
+        "the answer shows the password"
+    );
+    assert!(body.contains("data-download"));
+
+    // Asked again: back to the device's page, saying why; the password page alone shows nothing.
+    let again = owner
+        .browser
+        .post_form(&harness.app.url(&reveal), &[("csrf_token", token.as_str())])
+        .await;
+    assert_eq!(again.status(), reqwest::StatusCode::SEE_OTHER);
+    let location = again.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&page_path) && location.contains("wrong_state"),
+        "{location}"
+    );
+    let plain = owner
+        .browser
+        .follow(&harness.app.url(&app::routes::device_password(
+            &slug,
+            &space.to_string(),
+            &device.to_string(),
+        )))
+        .await;
+    assert!(plain.body.contains("data-password-gone"), "{}", plain.body);
+    assert!(!plain.body.contains(&secret["password"]));
+}

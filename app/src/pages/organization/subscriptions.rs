@@ -192,10 +192,16 @@ impl Cards {
                     }
                 });
                 let marker = device.name.clone();
+                let status = self.t(crate::pages::labels::device_status_label(device.status));
+                let details = crate::routes::device(slug, subscription_id, &device.id);
                 view! {
-                    <li class="flex items-center justify-between gap-3 py-2 text-sm" data-device=marker>
+                    <li class="flex items-center justify-between gap-3 py-2 text-sm" data-device=marker data-device-status=device.status.code()>
                         <span class="font-mono">{device.name}</span>
-                        <span class="flex items-center gap-3 text-slate-600">{device.registered_on}{remove}</span>
+                        <span class="flex items-center gap-3 text-slate-600">
+                            {device.registered_on}" · "{status}
+                            <a href=details class=SMALL_QUIET data-device-details>{self.t(Msg::DeviceDetailsLink)}</a>
+                            {remove}
+                        </span>
                     </li>
                 }
             })
