@@ -324,6 +324,12 @@ describe('accessibility (axe-core, English and French, no console error)', () =>
     await page.click('[data-device-form] button[type="submit"]');
     await page.waitForSelector('[data-device-form] [data-problem]');
     await check(customer, 'organization overview, device refused');
+    await page.fill('[data-device-form] input[name="name"]', 'a11y-sensor');
+    await page.click('[data-device-form] button[type="submit"]');
+    await page.waitForSelector('[data-device="a11y-sensor"]');
+    const devicePage = await page.getAttribute('[data-device="a11y-sensor"] [data-device-details]', 'href');
+    await check(customer, 'device', { url: BASE + devicePage });
+    await check(customer, 'device password, already asked', { url: `${BASE}${devicePage}/password` });
     await check(customer, 'modules', { url: `${BASE}/orgs/${slug}/modules` });
     await check(customer, 'services, live sites and own domain', { url: `${BASE}/orgs/${slug}/services` });
     await page.fill('[data-domain-form] input[name="domain"]', 'example.fr');
