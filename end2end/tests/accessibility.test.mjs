@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
+  createOrganization,
   subscribe,
   atHome,
   BASE, PASSWORD, enterPortal, expectUrl, launchChromium, openPage, signIn, signUpVerified, totp, uniqueEmail,
@@ -144,16 +145,6 @@ function assertClean(...sessions) {
 }
 
 /** Creates an organization through the form; returns its slug. */
-async function createOrganization(page, name) {
-  const slug = `${name.toLowerCase()}-${Date.now()}`;
-  await page.goto(BASE + '/orgs/new');
-  await page.fill('input[name="name"]', name);
-  await page.fill('input[name="slug"]', slug);
-  await page.click('main button[type="submit"]');
-  await expectUrl(page, (url) => url.pathname === `/orgs/${slug}`);
-  return slug;
-}
-
 async function invite(page, slug, email, role) {
   await page.goto(`${BASE}/orgs/${slug}/members`);
   await page.fill('#invite-email', email);

@@ -12,7 +12,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, enterPortal, expectUrl, launchChromium, openPage, recordNavigations, reloadUntil, signUp, signUpVerified,
+  BASE, createOrganization, enterPortal, expectUrl, launchChromium, openPage, recordNavigations, reloadUntil, signUp, signUpVerified,
   subscribe, uniqueEmail, verifyByCode, waitForMail,
 } from './support.mjs';
 
@@ -32,12 +32,7 @@ describe('a shop reaches its owner', () => {
     const email = uniqueEmail('shop-owner');
     await signUpVerified(page, email);
     await enterPortal(page);
-    const slug = `shop-${Date.now()}`;
-    await page.goto(`${BASE}/orgs/new`);
-    await page.fill('input[name="name"]', 'Boutique Test');
-    await page.fill('input[name="slug"]', slug);
-    await page.click('main button[type="submit"]');
-    await expectUrl(page, (url) => url.href === `${BASE}/orgs/${slug}`);
+    const slug = await createOrganization(page, 'Boutique Test', 'shop');
     await subscribe(page, slug, 'shop-starter');
     await page.locator('[data-subscription="ecommerce"][data-subscription-state="active"]')
       .waitFor({ timeout: 60_000 });
@@ -66,12 +61,7 @@ describe('a shop reaches its owner', () => {
     const ownerEmail = uniqueEmail('shop-founder');
     await signUpVerified(owner.page, ownerEmail);
     await enterPortal(owner.page);
-    const slug = `team-${Date.now()}`;
-    await owner.page.goto(`${BASE}/orgs/new`);
-    await owner.page.fill('input[name="name"]', 'Boutique Equipe');
-    await owner.page.fill('input[name="slug"]', slug);
-    await owner.page.click('main button[type="submit"]');
-    await expectUrl(owner.page, (url) => url.href === `${BASE}/orgs/${slug}`);
+    const slug = await createOrganization(owner.page, 'Boutique Equipe', 'team');
     await subscribe(owner.page, slug, 'shop-starter');
     await owner.page.locator('[data-subscription="ecommerce"][data-subscription-state="active"]')
       .waitFor({ timeout: 60_000 });

@@ -128,11 +128,34 @@ export async function signUpVerified(page, email, password = PASSWORD) {
  * "Confirm", then the overview.
  */
 export async function subscribe(page, slug, plan) {
-  await page.goto(`${BASE}/orgs/${slug}/services`);
-  await page.click(`[data-subscribe="${plan}"]`);
+  // The page just left may still reload itself (its live progress heard a
+  // state change) over this navigation: go again until the link is there.
+  for (let attempt = 1; ; attempt += 1) {
+    await page.goto(`${BASE}/orgs/${slug}/services`);
+    try {
+      await page.click(`[data-subscribe="${plan}"]`, { timeout: 5000 });
+      break;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
   await expectUrl(page, (url) => url.pathname === `/orgs/${slug}/plans/${plan}`);
   await page.click(`[data-confirm-plan="${plan}"]`);
   await expectUrl(page, (url) => url.pathname === `/orgs/${slug}`);
+}
+
+/**
+ * Creates an organization named `name` from `/orgs/new`, its address
+ * `<prefix>-<now>`; resolves on its overview with that address.
+ */
+export async function createOrganization(page, name, prefix = name.toLowerCase()) {
+  const slug = `${prefix}-${Date.now()}`;
+  await page.goto(BASE + '/orgs/new');
+  await page.fill('input[name="name"]', name);
+  await page.fill('input[name="slug"]', slug);
+  await page.click('main button[type="submit"]');
+  await expectUrl(page, (url) => url.pathname === `/orgs/${slug}`);
+  return slug;
 }
 
 /** Where signing in lands: the person's organizations, or the one they have. */

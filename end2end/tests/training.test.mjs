@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, enterPortal, expectUrl, launchChromium, openPage, recordNavigations, reloadUntil, signUp, signUpVerified,
+  BASE, createOrganization, enterPortal, expectUrl, launchChromium, openPage, recordNavigations, reloadUntil, signUp, signUpVerified,
   subscribe, uniqueEmail, verifyByCode, waitForMail,
 } from './support.mjs';
 
@@ -65,12 +65,7 @@ describe('learners learn', () => {
     const trainerEmail = uniqueEmail('trainer');
     await signUpVerified(trainer.page, trainerEmail);
     await enterPortal(trainer.page);
-    const slug = `campus-${Date.now()}`;
-    await trainer.page.goto(`${BASE}/orgs/new`);
-    await trainer.page.fill('input[name="name"]', 'Campus Test');
-    await trainer.page.fill('input[name="slug"]', slug);
-    await trainer.page.click('main button[type="submit"]');
-    await expectUrl(trainer.page, (url) => url.href === `${BASE}/orgs/${slug}`);
+    const slug = await createOrganization(trainer.page, 'Campus Test', 'campus');
     await subscribe(trainer.page, slug, 'learn-class');
     await trainer.page.locator('[data-subscription="training"][data-subscription-state="active"]')
       .waitFor({ timeout: 60_000 });

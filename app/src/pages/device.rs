@@ -154,7 +154,7 @@ fn Device(slug: String, data: DevicePageData) -> impl IntoView {
             {settings(rows)}
             <p class="mt-4 text-sm text-slate-700">{topics}</p>
             <h2 class="mt-6 text-lg font-semibold">{t(Msg::DeviceExample)}</h2>
-            <pre class="mt-2 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100" data-example>{command}</pre>
+            <pre class="mt-2 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100" tabindex="0" data-example>{command}</pre>
             <div class="mt-6 flex flex-wrap items-center gap-3">{password}{post("rotate", Msg::DeviceRotate, SMALL_QUIET)}{toggle}{remove}</div>
             <p class="mt-6"><a href=crate::routes::services(&slug) class=SMALL_QUIET>{t(Msg::DeviceBack)}</a></p>
         </section>
@@ -246,7 +246,7 @@ fn Password(slug: String, back: String, credentials: Option<DeviceCredentials>) 
             <p class="mt-4 rounded-lg bg-amber-50 p-3 text-sm text-amber-900" role="status">{t(Msg::DevicePasswordOnce)}</p>
             {settings(rows)}
             <h2 class="mt-6 text-lg font-semibold">{t(Msg::DeviceExample)}</h2>
-            <pre class="mt-2 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100" data-example>{command}</pre>
+            <pre class="mt-2 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100" tabindex="0" data-example>{command}</pre>
             <p class="mt-4">
                 <a href=download download=format!("{}.mosquitto_pub", credentials.device) class=SMALL_PRIMARY data-download>
                     {t(Msg::DeviceDownload)}
