@@ -87,6 +87,13 @@ impl DeviceStatus {
     }
 }
 
+/// The Vault secret of a device (under its space's path): its password
+/// (`password`) and the credentials version it is for (`version`).
+#[cfg(feature = "server")]
+pub fn device_secret_name(device: uuid::Uuid) -> String {
+    format!("device-{}", device.simple())
+}
+
 /// What an owner asks of a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceChange {

@@ -35,6 +35,8 @@ pub use courses::{
 pub use custom_domains::{
     CustomDomainView, DnsRecord, DomainName, DomainProblem, DomainState, CHALLENGE_LABEL,
 };
+#[cfg(feature = "server")]
+pub use devices::device_secret_name;
 pub use devices::{Device, DeviceChange, DeviceCredentials, DeviceDetails, DeviceName, DeviceStatus};
 pub use email::EmailAddress;
 pub use enrolment::{

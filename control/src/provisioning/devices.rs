@@ -12,15 +12,9 @@ use uuid::Uuid;
 
 use super::{context::SubscriptionContext, runner::ProvisioningRunner, steps::database_failure};
 use crate::{
-    domain::{CreatedResource, StepFailure},
+    domain::{device_secret_name, CreatedResource, StepFailure},
     Control, Result,
 };
-
-/// The Vault secret holding a device's password (`password`) and the
-/// credentials version it is for (`version`).
-pub(crate) fn device_secret_name(device: Uuid) -> String {
-    format!("device-{}", device.simple())
-}
 
 /// A device whose broker identity lags behind what is wanted.
 pub(crate) struct PendingDevice {

@@ -18,7 +18,6 @@ mod courses;
 mod devices;
 mod dispatch;
 mod drift;
-pub(crate) use devices::device_secret_name;
 mod engine;
 mod invitations;
 mod marks;

@@ -185,7 +185,7 @@ impl Control {
         let instance = crate::domain::instance_name(slug, crate::domain::OfferKind::Iot);
         let secret = devices
             .secrets
-            .read_secret(&instance, &crate::provisioning::device_secret_name(device))
+            .read_secret(&instance, &crate::domain::device_secret_name(device))
             .await
             .map_err(|error| Error::Backend {
                 backend: "vault",
