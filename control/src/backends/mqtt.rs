@@ -133,6 +133,23 @@ impl std::fmt::Debug for MqttAdminClient {
     }
 }
 
+/// A broker's address, `mqtts://host:port` (TLS), `mqtt://host:port` or
+/// `host:port`: its host, its port if given, and whether it is TLS.
+pub fn broker_address(address: &str) -> (String, Option<u16>, bool) {
+    let (rest, tls) = match address.strip_prefix("mqtts://") {
+        Some(rest) => (rest, true),
+        None => (address.trim_start_matches("mqtt://"), false),
+    };
+    let rest = rest.trim_end_matches('/');
+    match rest
+        .rsplit_once(':')
+        .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
+    {
+        Some((host, port)) => (host.to_owned(), Some(port), tls),
+        None => (rest.to_owned(), None, tls),
+    }
+}
+
 pub fn role_name(slug: &str) -> String {
     format!("tenant-{slug}")
 }
@@ -324,16 +341,12 @@ impl MqttAdminClient {
         admin_password: &str,
         timeout: Duration,
     ) -> Result<Self, BackendError> {
-        let (address, tls) = match address.strip_prefix("mqtts://") {
-            Some(address) => (address, Some(tls_config(None)?)),
-            None => (address.trim_start_matches("mqtt://"), None),
-        };
-        let (host, port) = address
-            .rsplit_once(':')
-            .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
-            .ok_or_else(|| BackendError::refused(BACKEND, format!("`{address}` is not host:port")))?;
+        let (host, port, tls) = broker_address(address);
+        let port =
+            port.ok_or_else(|| BackendError::refused(BACKEND, format!("`{address}` is not host:port")))?;
+        let tls = if tls { Some(tls_config(None)?) } else { None };
         Ok(Self {
-            host: host.to_owned(),
+            host,
             port,
             username: admin_username.to_owned(),
             password: admin_password.to_owned(),

@@ -278,20 +278,11 @@ impl Control {
     }
 }
 
-/// `mqtts://host:port` → host, port and TLS (8883 and 1883 by default).
+/// Where devices reach the broker: its host, port (8883 for TLS, 1883
+/// otherwise, when the address names none) and whether it is TLS.
 fn broker_address(url: &str) -> (String, u16, bool) {
-    let (tls, rest) = match url.split_once("://") {
-        Some((scheme, rest)) => (scheme == "mqtts", rest),
-        None => (false, url),
-    };
-    let rest = rest.trim_end_matches('/');
-    match rest
-        .rsplit_once(':')
-        .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
-    {
-        Some((host, port)) => (host.to_owned(), port, tls),
-        None => (rest.to_owned(), if tls { 8883 } else { 1883 }, tls),
-    }
+    let (host, port, tls) = crate::backends::mqtt::broker_address(url);
+    (host, port.unwrap_or(if tls { 8883 } else { 1883 }), tls)
 }
 
 #[cfg(test)]
