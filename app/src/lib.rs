@@ -46,6 +46,7 @@ use crate::{
         consent::ConsentPage,
         courses::CoursesPage,
         device::{DevicePage, DevicePasswordPage},
+        devices::DevicesPage,
         invitation::InvitationPage,
         landing::LandingPage,
         learner_import::LearnerImportPage,
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:slug/services") view=|| view! { <OrganizationPage section=OrganizationSection::Services /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/modules") view=|| view! { <OrganizationPage section=OrganizationSection::Modules /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/courses") view=CoursesPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/subscriptions/:id/devices") view=DevicesPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/subscriptions/:id/devices/:device") view=DevicePage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/subscriptions/:id/devices/:device/password") view=DevicePasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/learners/imports/:id") view=LearnerImportPage ssr=SsrMode::Async />

@@ -50,7 +50,9 @@ pub mod pattern {
     pub const SUBSCRIBE: &str = "/orgs/{slug}/subscriptions";
     pub const CHANGE_PLAN: &str = "/orgs/{slug}/subscriptions/{id}/plan";
     pub const CANCEL_SUBSCRIPTION: &str = "/orgs/{slug}/subscriptions/{id}/cancel";
-    pub const REGISTER_DEVICE: &str = "/orgs/{slug}/subscriptions/{id}/devices";
+    /// An IoT subscription's devices: their list (GET, paged, searched by
+    /// name), or a new one registered (POST).
+    pub const DEVICES: &str = "/orgs/{slug}/subscriptions/{id}/devices";
     pub const ADD_DOMAIN: &str = "/orgs/{slug}/subscriptions/{id}/domain";
     pub const DOMAIN_ACTION: &str = "/orgs/{slug}/subscriptions/{id}/domain/{action}";
     pub const CHANGE_MODULE: &str = "/orgs/{slug}/subscriptions/{id}/modules/{module}/{change}";
@@ -62,6 +64,10 @@ pub mod pattern {
     /// Rotates, turns off or on a device, or shows its password (`rotate`,
     /// `disable`, `enable`, `reveal`).
     pub const DEVICE_CHANGE: &str = "/orgs/{slug}/subscriptions/{id}/devices/{device}/{change}";
+    /// A device's telemetry as it arrives, as server-sent events.
+    pub const DEVICE_LIVE: &str = "/orgs/{slug}/subscriptions/{id}/devices/{device}/live";
+    /// Sends a device a command.
+    pub const DEVICE_COMMAND: &str = "/orgs/{slug}/subscriptions/{id}/devices/{device}/command";
     /// The subscription's provisioning progress, as server-sent events.
     pub const PROGRESS: &str = "/orgs/{slug}/subscriptions/{id}/progress";
     pub const INVITATION: &str = "/invitations/{token}";
@@ -112,6 +118,7 @@ pub mod pattern {
         SERVICES,
         MODULES,
         COURSES,
+        DEVICES,
         DEVICE,
         DEVICE_PASSWORD,
         LEARNER_IMPORT,
@@ -354,8 +361,8 @@ pub fn cancel_subscription(slug: &str, subscription: &str) -> String {
     fill(pattern::CANCEL_SUBSCRIPTION, &[slug, subscription])
 }
 
-pub fn register_device(slug: &str, subscription: &str) -> String {
-    fill(pattern::REGISTER_DEVICE, &[slug, subscription])
+pub fn devices(slug: &str, subscription: &str) -> String {
+    fill(pattern::DEVICES, &[slug, subscription])
 }
 
 pub fn remove_device(slug: &str, subscription: &str, device: &str) -> String {
@@ -364,6 +371,14 @@ pub fn remove_device(slug: &str, subscription: &str, device: &str) -> String {
 
 pub fn device(slug: &str, subscription: &str, device: &str) -> String {
     fill(pattern::DEVICE, &[slug, subscription, device])
+}
+
+pub fn device_live(slug: &str, subscription: &str, device: &str) -> String {
+    fill(pattern::DEVICE_LIVE, &[slug, subscription, device])
+}
+
+pub fn device_command(slug: &str, subscription: &str, device: &str) -> String {
+    fill(pattern::DEVICE_COMMAND, &[slug, subscription, device])
 }
 
 pub fn device_password(slug: &str, subscription: &str, device: &str) -> String {
@@ -569,7 +584,9 @@ mod tests {
             (pattern::SUBSCRIBE, subscribe(slug)),
             (pattern::CHANGE_PLAN, change_plan(slug, id)),
             (pattern::CANCEL_SUBSCRIPTION, cancel_subscription(slug, id)),
-            (pattern::REGISTER_DEVICE, register_device(slug, id)),
+            (pattern::DEVICES, devices(slug, id)),
+            (pattern::DEVICE_LIVE, device_live(slug, id, other)),
+            (pattern::DEVICE_COMMAND, device_command(slug, id, other)),
             (pattern::REMOVE_DEVICE, remove_device(slug, id, other)),
             (pattern::DEVICE, device(slug, id, other)),
             (pattern::DEVICE_PASSWORD, device_password(slug, id, other)),

@@ -49,6 +49,8 @@ pub struct DeviceAccess {
     /// The broker's address for devices: `mqtts://host:port` or
     /// `mqtt://host:port`.
     pub broker_url: String,
+    /// The portal's own broker client, which sends devices their commands.
+    pub commands: Option<crate::backends::mqtt::PortalClient>,
 }
 
 impl std::ops::Deref for Control {

@@ -10,7 +10,7 @@
 //! `infra` (store, caches, mail, formatting), `audit`, `tenancy`
 //! (organizations, members, subscriptions, quotas, their pages),
 //! `identity` (Kratos, Hydra, sign-in, consent, throttling), `backends`,
-//! `jobs`, `provisioning`, `admin` (the platform admin's operations). The
+//! `jobs`, `provisioning`, `ingest` (device messages from the broker), `admin` (the platform admin's operations). The
 //! files beside this one are what all of them share: [`Control`], [`Caller`],
 //! [`Error`] and [`Outcome`].
 
@@ -34,6 +34,8 @@ mod error;
 pub mod identity;
 #[cfg(feature = "server")]
 pub mod infra;
+#[cfg(feature = "server")]
+pub mod ingest;
 #[cfg(feature = "server")]
 pub mod jobs;
 #[cfg(feature = "server")]

@@ -9,6 +9,7 @@ use control::{
     domain::EmailAddress,
     identity::{ClientRegistration, Hydra, Kratos, RelyingParty, RelyingPartySettings},
     infra::{mail::Mailer, store::Db},
+    ingest::Ingest,
     provisioning::{Engine, ProvisioningRunner},
     Control,
 };
@@ -67,9 +68,14 @@ pub async fn control_plane_on(config: &Config, clock: Arc<dyn Clock>) -> Result<
                         format!("mqtt://{}", mqtt.address)
                     }
                 });
+                let commands = provisioning
+                    .mqtt
+                    .portal_client(&mqtt.address, control::backends::CALL_TIMEOUT)
+                    .map_err(|error| StartError::Provisioning(error.to_string()))?;
                 control = control.with_device_access(control::DeviceAccess {
                     secrets: Arc::new(secrets),
                     broker_url,
+                    commands: Some(commands),
                 });
             }
         }
@@ -125,9 +131,40 @@ pub async fn relying_party(config: &Config, control: &Control) -> Result<Option<
     Ok(Some(RelyingParty::new(settings)?))
 }
 
+/// This process's name among the portal's replicas: worker names own
+/// leases, the broker's client ids must differ (unique per process,
+/// readable in the jobs table).
+pub fn replica_name() -> String {
+    format!(
+        "replica-{}-{}",
+        std::process::id(),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+/// This replica's ingestion of devices' messages, when `[provisioning]`
+/// and `[mqtt]` are set and `[provisioning.mqtt] ingest` is on.
+pub fn ingest(config: &Config, control: &Control, replica: &str) -> Result<Option<Ingest>, StartError> {
+    let (Some(provisioning), Some(mqtt)) = (&config.provisioning, &config.mqtt) else {
+        return Ok(None);
+    };
+    if !provisioning.mqtt.ingest {
+        return Ok(None);
+    }
+    let portal = provisioning
+        .mqtt
+        .portal_client(&mqtt.address, control::backends::CALL_TIMEOUT)
+        .map_err(|error| StartError::Provisioning(error.to_string()))?;
+    Ok(Some(Ingest::new(control.clone(), portal, replica)))
+}
+
 /// The provisioning engine of this replica, when `[provisioning]` is set;
 /// it needs `[vault]`, `[hydra]` and `[mqtt]` too.
-pub fn provisioning_engine(config: &Config, control: &Control) -> Result<Option<Engine>, StartError> {
+pub fn provisioning_engine(
+    config: &Config,
+    control: &Control,
+    replica: &str,
+) -> Result<Option<Engine>, StartError> {
     let Some(provisioning) = config.provisioning.as_ref().filter(|section| section.run_engine) else {
         return Ok(None);
     };
@@ -143,14 +180,8 @@ pub fn provisioning_engine(config: &Config, control: &Control) -> Result<Option<
         backends,
         provisioning.settings(&hydra.public_url),
     );
-    // Worker names own leases: unique per process, readable in the jobs table.
-    let replica = format!(
-        "replica-{}-{}",
-        std::process::id(),
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
     Ok(Some(
-        Engine::new(control.clone(), runner, provisioning.workers, replica)
+        Engine::new(control.clone(), runner, provisioning.workers, replica.to_owned())
             .with_lease(provisioning.lease())
             .with_policy(provisioning.retry_policy())
             .with_reconcile_interval(provisioning.reconcile_interval()),

@@ -651,7 +651,42 @@ pub async fn learner_import(
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DevicePageData {
     pub details: control::domain::DeviceDetails,
+    pub telemetry: control::domain::DeviceTelemetry,
+    /// The commands last sent to it, newest first.
+    pub commands: Vec<control::domain::SentCommand>,
     pub csrf_token: String,
+}
+
+/// A page of a subscription's devices, with the token its forms post.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeviceListData {
+    pub list: control::domain::DeviceList,
+    pub csrf_token: String,
+}
+
+/// Page `page` of the devices of `slug`'s `subscription` whose names
+/// begin with `search`.
+#[server(endpoint = "orgs/devices", input = server_fn::codec::GetUrl)]
+pub async fn device_list(
+    slug: String,
+    subscription: String,
+    page: u32,
+    search: String,
+) -> Result<MemberView<DeviceListData>, ServerFnError> {
+    let Some(caller) = caller() else {
+        return Ok(MemberView::SignInRequired);
+    };
+    let Ok(subscription) = uuid::Uuid::parse_str(&subscription) else {
+        return Ok(member_view(Err(control::domain::Refusal::NotFound)));
+    };
+    let outcome = control_plane()?
+        .device_list(&caller, &slug, subscription, page, &search)
+        .await
+        .map_err(internal_error)?;
+    Ok(member_view(outcome.map(|list| DeviceListData {
+        list,
+        csrf_token: crate::csrf::issue(),
+    })))
 }
 
 /// Parses a device's path: its subscription and its id.
@@ -676,14 +711,33 @@ pub async fn device_page(
     let Some((subscription, device)) = device_ids(&subscription, &device) else {
         return Ok(member_view(Err(control::domain::Refusal::NotFound)));
     };
-    let outcome = control_plane()?
-        .device_details(&caller, &slug, subscription, device)
-        .await
-        .map_err(internal_error)?;
-    Ok(member_view(outcome.map(|details| DevicePageData {
-        details,
-        csrf_token: crate::csrf::issue(),
-    })))
+    let control = control_plane()?;
+    let read = async {
+        let details = match control
+            .device_details(&caller, &slug, subscription, device)
+            .await?
+        {
+            Ok(details) => details,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let telemetry = match control
+            .device_telemetry(&caller, &slug, subscription, device)
+            .await?
+        {
+            Ok(telemetry) => telemetry,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let commands = control
+            .device_commands(&caller, &slug, subscription, device)
+            .await?;
+        Ok::<_, control::Error>(commands.map(|commands| DevicePageData {
+            details,
+            telemetry,
+            commands,
+            csrf_token: crate::csrf::issue(),
+        }))
+    };
+    Ok(member_view(read.await.map_err(internal_error)?))
 }
 
 /// A device's password as the `reveal` post just read it, for the page

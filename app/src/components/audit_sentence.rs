@@ -191,11 +191,12 @@ impl<'a> Recorded<'a> {
             DeviceRemove => self
                 .text(Msg::AuditDeviceRemove)
                 .replace("{name}", &protect(self.target_name())),
-            DeviceRotate | DeviceDisable | DeviceEnable | DeviceCredentialsShow => {
+            DeviceRotate | DeviceDisable | DeviceEnable | DeviceCredentialsShow | DeviceCommand => {
                 let message = match kind {
                     DeviceRotate => Msg::AuditDeviceRotate,
                     DeviceDisable => Msg::AuditDeviceDisable,
                     DeviceEnable => Msg::AuditDeviceEnable,
+                    DeviceCommand => Msg::AuditDeviceCommand,
                     _ => Msg::AuditDeviceCredentialsShow,
                 };
                 self.text(message).replace("{name}", &protect(self.target_name()))

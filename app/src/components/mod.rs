@@ -19,3 +19,4 @@ pub mod plan;
 pub mod progress;
 pub mod status;
 pub mod table;
+pub mod telemetry;

@@ -4,10 +4,13 @@
 //! turn off or on, remove. `…/password` is the answer of "show": the
 //! password and the settings to download, on this response only.
 
-use control::domain::{DeviceCredentials, DeviceDetails, DeviceStatus, MemberView, Role};
+use control::domain::{
+    CommandResult, DeviceCredentials, DeviceDetails, DeviceStatus, FieldProblem, MemberView, Refusal, Role,
+    SentCommand,
+};
 use leptos::{either::Either, prelude::*};
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::{device_page, device_password, DevicePageData},
@@ -19,6 +22,7 @@ use crate::{
         loaded::Loaded,
         navigation::{organization_tabs, OrganizationTab},
         notice::{refusal_in_query, RefusalNotice},
+        telemetry::TelemetryPanel,
     },
     i18n::{translator, Msg},
     pages::labels::device_status_label,
@@ -92,7 +96,12 @@ fn connection_rows(details: &DeviceDetails) -> Vec<(&'static str, String)> {
 #[component]
 fn Device(slug: String, data: DevicePageData) -> impl IntoView {
     let t = translator();
-    let DevicePageData { details, csrf_token } = data;
+    let DevicePageData {
+        details,
+        telemetry,
+        commands,
+        csrf_token,
+    } = data;
     let device = details.device.clone();
     let title = t(Msg::DeviceTitle).replace("{name}", &device.name);
     let subscription = details.subscription_id.clone();
@@ -156,8 +165,83 @@ fn Device(slug: String, data: DevicePageData) -> impl IntoView {
             <h2 class="mt-6 text-lg font-semibold">{t(Msg::DeviceExample)}</h2>
             <pre class="mt-2 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100" tabindex="0" data-example>{command}</pre>
             <div class="mt-6 flex flex-wrap items-center gap-3">{password}{post("rotate", Msg::DeviceRotate, SMALL_QUIET)}{toggle}{remove}</div>
-            <p class="mt-6"><a href=crate::routes::services(&slug) class=SMALL_QUIET>{t(Msg::DeviceBack)}</a></p>
+            <h2 class="mt-8 text-lg font-semibold">{t(Msg::TelemetryTitle)}</h2>
+            <p class="mt-1 text-sm text-slate-600">{t(Msg::TelemetryFormat)}</p>
+            <TelemetryPanel stream=crate::routes::device_live(&slug, &subscription, &device.id) telemetry />
+            <Commands
+                action=crate::routes::device_command(&slug, &subscription, &device.id)
+                topic=details.commands_topic.clone()
+                csrf_token=csrf_token.clone()
+                commands
+            />
+            <p class="mt-6 flex flex-wrap gap-3">
+                <a href=crate::routes::devices(&slug, &subscription) class=SMALL_QUIET>{t(Msg::DevicesBack)}</a>
+                <a href=crate::routes::services(&slug) class=SMALL_QUIET>{t(Msg::DeviceBack)}</a>
+            </p>
         </section>
+    }
+}
+
+/// What the broker answered to a command, as a sentence and as a word.
+fn command_result_labels(result: CommandResult) -> (Msg, Msg) {
+    match result {
+        CommandResult::Delivered => (Msg::CommandDelivered, Msg::CommandShortDelivered),
+        CommandResult::NoListener => (Msg::CommandNoListener, Msg::CommandShortNoListener),
+        CommandResult::Refused => (Msg::CommandRefused, Msg::CommandShortRefused),
+        CommandResult::Unreachable => (Msg::CommandUnreachable, Msg::CommandShortUnreachable),
+    }
+}
+
+/// The command form, what the broker answered to the last one sent
+/// (`?sent=`), and the commands sent before.
+#[component]
+fn Commands(action: String, topic: String, csrf_token: String, commands: Vec<SentCommand>) -> impl IntoView {
+    let t = translator();
+    let query = use_query_map().read_untracked().clone();
+    let answer = query
+        .get("sent")
+        .and_then(|code| CommandResult::parse(&code))
+        .map(|result| {
+            let (sentence, _) = command_result_labels(result);
+            let class = if result == CommandResult::Delivered {
+                "mt-3 rounded-lg bg-emerald-50 p-3 text-sm text-emerald-900"
+            } else {
+                "mt-3 rounded-lg bg-amber-50 p-3 text-sm text-amber-900"
+            };
+            view! { <p class=class role="status" data-command-result=result.code()>{t(sentence)}</p> }
+        });
+    let problem: Option<FieldProblem> =
+        Refusal::from_query(|name| query.get(name)).and_then(|refusal| refusal.problem_of("command"));
+    let typed = query.get("command").unwrap_or_default();
+    let problem_text = problem.map(|problem| {
+        view! { <p id="command-problem" class="mt-1 text-sm text-rose-800">{t(crate::pages::labels::problem_text(problem))}</p> }
+    });
+    let sent = commands
+        .into_iter()
+        .map(|command| {
+            let (_, word) = command_result_labels(command.result);
+            view! {
+                <li class="py-1.5" data-sent-command=command.result.code()>
+                    <span class="text-xs text-slate-600">{command.at}" UTC · "{t(word)}</span>
+                    <pre class="mt-1 overflow-x-auto whitespace-pre-wrap break-all font-mono text-xs">{command.payload}</pre>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2 class="mt-8 text-lg font-semibold">{t(Msg::CommandTitle)}</h2>
+        <p class="mt-1 text-sm text-slate-600">{t(Msg::CommandLead).replace("{topic}", &topic)}</p>
+        {answer}
+        <form method="post" action=action class="mt-3" data-command-form>
+            {csrf_field(&csrf_token)}
+            <label for="command" class="block text-sm font-medium">{t(Msg::CommandField)}</label>
+            <textarea id="command" name="command" rows="3" required=true class="mt-1 w-full rounded-lg border border-slate-300 p-2 font-mono text-sm"
+                aria-invalid=problem.map(|_| "true") aria-describedby=problem.map(|_| "command-problem")>{typed}</textarea>
+            {problem_text}
+            <button type="submit" class=format!("mt-2 {SMALL_PRIMARY}")>{t(Msg::CommandSend)}</button>
+        </form>
+        <h3 class="mt-5 text-base font-semibold">{t(Msg::CommandsSent)}</h3>
+        <ul class="mt-1 divide-y divide-slate-100" data-sent-commands>{sent}</ul>
     }
 }
 

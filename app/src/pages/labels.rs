@@ -93,6 +93,7 @@ pub fn problem_text(problem: FieldProblem) -> Msg {
         FieldProblem::InvalidPrice => Msg::ProblemInvalidPrice,
         FieldProblem::NotOffered => Msg::ProblemNotOffered,
         FieldProblem::NotASubdomain => Msg::ProblemNotASubdomain,
+        FieldProblem::NotJson => Msg::ProblemNotJson,
     }
 }
 

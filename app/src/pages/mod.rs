@@ -3,6 +3,7 @@ pub mod auth;
 pub mod consent;
 pub mod courses;
 pub mod device;
+pub mod devices;
 pub mod invitation;
 pub mod labels;
 pub mod landing;

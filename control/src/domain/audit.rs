@@ -37,6 +37,8 @@ pub enum AuditAction {
     DeviceEnable,
     /// A device's password shown to its owner (once).
     DeviceCredentialsShow,
+    /// A command sent to a device from the portal.
+    DeviceCommand,
     ModuleAdd,
     ModuleRemove,
     /// Trainers put learners in a course.
@@ -63,7 +65,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    const CODES: [(Self, &'static str); 43] = [
+    const CODES: [(Self, &'static str); 44] = [
         (Self::OrganizationCreate, "organization.create"),
         (Self::InvitationCreate, "invitation.create"),
         (Self::InvitationRevoke, "invitation.revoke"),
@@ -96,6 +98,7 @@ impl AuditAction {
         (Self::DeviceDisable, "device.disable"),
         (Self::DeviceEnable, "device.enable"),
         (Self::DeviceCredentialsShow, "device.credentials_show"),
+        (Self::DeviceCommand, "device.command"),
         (Self::ModuleAdd, "module.add"),
         (Self::ModuleRemove, "module.remove"),
         (Self::CourseAssign, "course.assign"),

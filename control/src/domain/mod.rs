@@ -22,6 +22,7 @@ mod plans;
 mod provisioning;
 mod sites;
 mod subscription;
+mod telemetry;
 mod tenancy;
 
 pub use access::{parse_field_errors, Permission, PlatformLimit, QuotaKind, Refusal};
@@ -65,6 +66,11 @@ pub use provisioning::{
 };
 pub use sites::{SiteCheck, SiteProblem, Sites};
 pub use subscription::{QuotaUsage, SubscriptionState, SubscriptionView};
+pub use telemetry::{
+    parse_payload, per_minute, CommandResult, DeviceActivity, DeviceCommand, DeviceList, DeviceTelemetry,
+    ListedDevice, ParsedPayload, RawMessage, SentCommand, Series, DEVICES_PER_PAGE, MAX_COMMAND,
+    ONLINE_WITHIN_SECONDS,
+};
 pub use tenancy::{
     CountryCode, FieldError, FieldProblem, MemberView, NewOrganization, OrgName, OrganizationOverview,
     OrganizationState, OrganizationSummary, OverviewStamp, Role, Slug,

@@ -114,8 +114,10 @@ pub struct SubscriptionView {
     /// A plan change waiting for Bibind's approval: its code and name.
     pub pending_plan: Option<(String, LocalizedText)>,
     pub quotas: Vec<QuotaUsage>,
-    /// Registered devices (IoT).
+    /// The first registered devices (IoT); the whole list is paged.
     pub devices: Vec<Device>,
+    /// How many devices are registered.
+    pub devices_total: u32,
     /// When CPU, memory and storage (reserved and consumed) were last
     /// measured, UTC RFC 3339; none before the first measure.
     pub measured_at: Option<String>,

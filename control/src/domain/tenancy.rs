@@ -104,6 +104,8 @@ pub enum FieldProblem {
     NotOffered,
     /// A domain's apex where a subdomain is needed (it cannot be a CNAME).
     NotASubdomain,
+    /// Not valid JSON.
+    NotJson,
 }
 
 /// A refused field of a form: its name and the problem.
@@ -353,7 +355,7 @@ pub enum MemberView<T> {
 }
 
 impl FieldProblem {
-    pub const ALL: [FieldProblem; 16] = [
+    pub const ALL: [FieldProblem; 17] = [
         Self::Missing,
         Self::TooShort,
         Self::TooLong,
@@ -370,6 +372,7 @@ impl FieldProblem {
         Self::InvalidPrice,
         Self::NotOffered,
         Self::NotASubdomain,
+        Self::NotJson,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -390,6 +393,7 @@ impl FieldProblem {
             Self::InvalidPrice => "invalid_price",
             Self::NotOffered => "not_offered",
             Self::NotASubdomain => "not_a_subdomain",
+            Self::NotJson => "not_json",
         }
     }
 

@@ -12,3 +12,15 @@ pub(crate) fn day(at: OffsetDateTime) -> String {
         date.day()
     )
 }
+
+/// `YYYY-MM-DDTHH:MM:SSZ` of a timestamp, in UTC.
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        day(at),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}

@@ -40,7 +40,14 @@ impl Control {
         if org.state != OrganizationState::Active || !current.state.allows_devices() {
             return Ok(Err(Refusal::WrongState));
         }
-        if current.devices.iter().any(|device| device.name == name.as_str()) {
+        let taken = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM devices WHERE subscription_id = $1 AND name = $2 AND removed_at IS NULL) AS "taken!""#,
+            subscription,
+            name.as_str(),
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if taken {
             return Ok(Err(Refusal::field("name", FieldProblem::Taken)));
         }
         let requested = current.devices_used().saturating_add(1);

@@ -8,6 +8,7 @@ pub mod back_office;
 pub(crate) mod catalog;
 pub mod courses;
 pub mod custom_domains;
+pub mod device_telemetry;
 pub mod devices;
 pub mod learner_imports;
 pub mod limits;

@@ -45,8 +45,10 @@ pub(crate) struct LiveSubscription {
     pub reason: Option<String>,
     pub version: i32,
     pub overrides: HashMap<QuotaKind, u32>,
-    /// Registered devices (IoT), oldest first.
+    /// The first registered devices (IoT), oldest first.
     pub devices: Vec<Device>,
+    /// How many are registered.
+    pub devices_total: u32,
     /// CPU, memory and storage reserved, as last observed on its namespace
     /// (the quota's unit).
     pub reserved: HashMap<QuotaKind, u32>,
@@ -105,6 +107,7 @@ impl LiveSubscription {
                 .map(|plan| (plan.code.to_string(), plan.name.clone())),
             quotas,
             devices: self.devices.clone(),
+            devices_total: self.devices_total,
             measured_at: self.observed_at.clone(),
             version: self.version,
             progress: None,
@@ -156,7 +159,7 @@ impl LiveSubscription {
     }
 
     pub fn devices_used(&self) -> u32 {
-        u32::try_from(self.devices.len()).unwrap_or(u32::MAX)
+        self.devices_total
     }
 }
 
@@ -189,6 +192,7 @@ struct SubscriptionRow {
     /// password shown], …]`, oldest first, removed ones left out (not
     /// `devices`: that is the plan's quota).
     device_list: String,
+    device_count: i64,
     /// As last observed on Kubernetes, when it was.
     reserved_cpu_millicores: Option<i64>,
     reserved_memory_mib: Option<i64>,
@@ -213,6 +217,9 @@ struct SubscriptionRow {
     domain_checked_at: Option<String>,
     domain_problem: Option<String>,
 }
+
+/// Devices a subscription's card lists (the others are on its devices' pages).
+const FIRST_DEVICES: i64 = 5;
 
 /// The organization's subscriptions that are not closed, in offer order,
 /// with their plan, overrides and devices: one query.
@@ -244,7 +251,9 @@ pub(crate) async fn live_subscriptions(
                                                              d.enabled, d.applied_version, d.credentials_version,
                                                              d.shown_version IS NOT DISTINCT FROM d.credentials_version)
                                             ORDER BY d.created_at, d.name), '[]')
-                     FROM devices d WHERE d.subscription_id = s.id AND d.removed_at IS NULL)::text AS "device_list!",
+                     FROM (SELECT * FROM devices d WHERE d.subscription_id = s.id AND d.removed_at IS NULL
+                            ORDER BY d.created_at, d.name LIMIT $2) d)::text AS "device_list!",
+                  (SELECT count(*) FROM devices d WHERE d.subscription_id = s.id AND d.removed_at IS NULL) AS "device_count!",
                   u.cpu_reserved_millicores AS "reserved_cpu_millicores?", u.memory_reserved_mib AS "reserved_memory_mib?",
                   u.storage_reserved_gib AS "reserved_storage_gib?", u.cpu_used_millicores AS "used_cpu_millicores?",
                   u.memory_used_mib AS "used_memory_mib?", u.storage_used_mib AS "used_storage_mib?",
@@ -260,6 +269,7 @@ pub(crate) async fn live_subscriptions(
             WHERE s.organization_id = $1 AND s.state <> 'closed'
             ORDER BY o.position"#,
         organization,
+        FIRST_DEVICES,
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -325,6 +335,7 @@ pub(crate) async fn live_subscriptions(
                 .into_iter()
                 .filter_map(|(quota, value)| Some((QuotaKind::parse(&quota)?, u32::try_from(value).ok()?)))
                 .collect(),
+            devices_total: u32::try_from(row.device_count).unwrap_or(u32::MAX),
             devices: devices
                 .into_iter()
                 .map(

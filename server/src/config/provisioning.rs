@@ -12,7 +12,7 @@ use control::{
         awx::AwxClient,
         gitlab::GitlabClient,
         kubernetes::KubernetesClient,
-        mqtt::MqttAdminClient,
+        mqtt::{MqttAdminClient, PortalClient},
         oauth_clients::HydraClients,
         odoo::OdooClient,
         openstack::{OpenStackClient, OpenStackSettings},
@@ -192,9 +192,44 @@ pub struct MqttAdminConfig {
     /// shown in their connection details; by default `[mqtt] address`.
     #[serde(default)]
     pub device_url: Option<String>,
+    /// Whether this replica consumes and stores devices' messages.
+    #[serde(default = "default_ingest")]
+    pub ingest: bool,
+    /// The shared subscription's group: the replicas of one portal share
+    /// one (each message is stored by one of them); two portals on one
+    /// broker need two. Lowercase letters, digits and dashes.
+    #[serde(default = "default_ingest_group")]
+    pub ingest_group: String,
+}
+
+fn default_ingest() -> bool {
+    true
+}
+
+fn default_ingest_group() -> String {
+    "bibind".to_owned()
 }
 
 impl MqttAdminConfig {
+    /// The portal's own client of the broker at `address`, for its
+    /// ingestion group.
+    pub fn portal_client(&self, address: &str, timeout: Duration) -> Result<PortalClient, BackendError> {
+        let group = &self.ingest_group;
+        let valid = (1..=40).contains(&group.len())
+            && group
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid {
+            return Err(BackendError::refused(
+                "mqtt",
+                format!(
+                    "provisioning.mqtt.ingest_group `{group}`: 1 to 40 lowercase letters, digits and dashes"
+                ),
+            ));
+        }
+        Ok(self.client(address, timeout)?.portal_client(group))
+    }
+
     /// The dynamic-security admin client for the broker at `address`: TLS
     /// for `mqtts://`, trusting `ca_file` when given.
     pub fn client(&self, address: &str, timeout: Duration) -> Result<MqttAdminClient, BackendError> {

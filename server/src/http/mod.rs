@@ -2,6 +2,7 @@
 //! and the layers every response goes through.
 
 mod admin_forms;
+mod announcements;
 mod answers;
 mod assets;
 mod auth;
@@ -9,6 +10,7 @@ mod client_ip;
 mod courses;
 mod cross_site;
 mod csv;
+mod device_live;
 mod locale;
 mod metrics;
 mod org_forms;
@@ -80,6 +82,8 @@ pub(crate) struct AppParts {
     pub pages: answers::PageRenderer,
     /// Live provisioning progress for the pages' event streams.
     pub progress: progress::ProgressHub,
+    /// Devices' telemetry as it is stored, for the device pages' streams.
+    pub devices: device_live::DeviceHub,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -98,6 +102,8 @@ pub struct Application {
     control: Control,
     background: BackgroundTask,
     engine: Option<control::provisioning::Engine>,
+    /// Consumes and stores devices' messages.
+    ingest: Option<control::ingest::Ingest>,
 }
 
 /// The listeners that keep the in-memory sessions true to the database and
@@ -136,7 +142,9 @@ impl Application {
         let control = crate::wiring::control_plane_on(&config, clock).await?;
         crate::wiring::bootstrap(&config, &control).await;
         let relying_party = crate::wiring::relying_party(&config, &control).await?;
-        let engine = crate::wiring::provisioning_engine(&config, &control)?;
+        let replica = crate::wiring::replica_name();
+        let engine = crate::wiring::provisioning_engine(&config, &control, &replica)?;
+        let ingest = crate::wiring::ingest(&config, &control, &replica)?;
         let listener = match socket {
             // Already bound: only handing it to tokio can fail, not the port.
             Some(socket) => {
@@ -169,6 +177,7 @@ impl Application {
             control,
             background,
             engine,
+            ingest,
         })
     }
 
@@ -217,6 +226,7 @@ impl Application {
                 let _ = engine_stopped.await;
             }))
         });
+        let ingest = self.ingest.map(|ingest| tokio::spawn(ingest.run()));
         let operations_router = self.operations_router;
         let operations_listener = self.operations_listener;
         let operations = tokio::spawn(async move {
@@ -233,6 +243,9 @@ impl Application {
         operations.abort();
         janitor.abort();
         background.abort();
+        if let Some(ingest) = ingest {
+            ingest.abort();
+        }
         let _ = stop_engine.send(());
         if let Some(engine) = engine {
             let _ = engine.await;
@@ -362,12 +375,14 @@ fn router(
     };
     let (sessions, session_changes) = session_store::CachedSessionStore::new(control.db().pool().clone());
     let (progress, progress_relay) = progress::ProgressHub::new(&control);
+    let (devices, device_relay) = device_live::DeviceHub::new(&control);
     let page_changes = control.listen_for_page_changes();
     let background: BackgroundTask = Box::pin(async move {
-        tokio::join!(session_changes, progress_relay, page_changes);
+        tokio::join!(session_changes, progress_relay, device_relay, page_changes);
     });
     let state = AppState(Arc::new(AppParts {
         progress,
+        devices,
         sessions: sessions.clone(),
         pages,
         leptos,
@@ -393,6 +408,7 @@ fn router(
         .merge(organizations::routes())
         .merge(courses::routes())
         .merge(progress::routes())
+        .merge(device_live::routes())
         .merge(org_forms::routes())
         .merge(admin_forms::routes())
         .fallback(not_found)

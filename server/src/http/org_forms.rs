@@ -15,7 +15,7 @@ use axum::{
     Router,
 };
 use control::{
-    domain::{DeviceChange, DeviceName, FieldProblem, NewInvitation, Refusal, Role},
+    domain::{DeviceChange, DeviceCommand, DeviceName, FieldProblem, NewInvitation, Refusal, Role},
     tenancy::modules::ModuleChange,
 };
 use serde::Deserialize;
@@ -34,9 +34,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route(pattern::SUBSCRIBE, post(subscribe))
         .route(pattern::CHANGE_PLAN, post(change_plan))
         .route(pattern::CANCEL_SUBSCRIPTION, post(cancel))
-        .route(pattern::REGISTER_DEVICE, post(register_device))
+        .route(pattern::DEVICES, post(register_device))
         .route(pattern::REMOVE_DEVICE, post(remove_device))
         .route(pattern::DEVICE_CHANGE, post(change_device))
+        .route(pattern::DEVICE_COMMAND, post(send_command))
         .route(pattern::CHANGE_MODULE, post(change_module))
         .route(pattern::ADD_DOMAIN, post(add_domain))
         .route(pattern::DOMAIN_ACTION, post(domain_action))
@@ -205,6 +206,38 @@ async fn register_device(Path((slug, id)): Path<(String, String)>, post: Post<De
             .control
             .register_device(&caller, &slug, subscription, &name);
         done_at(registered.await, &back)
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CommandPost {
+    command: String,
+}
+
+/// Sends a device a command; back on its page, which tells what the
+/// broker answered (`?sent=<result>`).
+async fn send_command(
+    Path((slug, id, device)): Path<(String, String, String)>,
+    post: Post<CommandPost>,
+) -> Response {
+    let back = routes::device(&slug, &id, &device);
+    let form = post
+        .form(&back)
+        .echo(vec![("command", post.fields.command.clone())]);
+    post.submit(form, async |caller| {
+        let subscription = parsed!(id_in_path(&id));
+        let device_id = parsed!(id_in_path(&device));
+        let command =
+            DeviceCommand::parse(&post.fields.command).map_err(|problem| Refusal::field("command", problem));
+        let command = parsed!(command);
+        let sent = post
+            .state
+            .control
+            .send_device_command(&caller, &slug, subscription, device_id, &command)
+            .await?;
+        Ok(sent.map(|result| format!("{back}?sent={}", result.code())))
     })
     .await
 }

@@ -16,13 +16,13 @@ use tokio::process::Command;
 
 use crate::support::{browser::Person, provisioning::Harness};
 
-async fn iot_space(harness: &Harness, owner: &Caller) -> (String, uuid::Uuid) {
+pub(crate) async fn iot_space(harness: &Harness, owner: &Caller) -> (String, uuid::Uuid) {
     let slug = crate::support::provisioning::organization_named(harness, owner, "Capteurs").await;
     let space = harness.active_subscription(owner, &slug, "iot-lab").await;
     (slug, space)
 }
 
-async fn device_id(harness: &Harness, space: uuid::Uuid, name: &str) -> uuid::Uuid {
+pub(crate) async fn device_id(harness: &Harness, space: uuid::Uuid, name: &str) -> uuid::Uuid {
     sqlx::query_scalar(
         "SELECT id FROM devices WHERE subscription_id = $1 AND name = $2 AND removed_at IS NULL",
     )
@@ -35,7 +35,12 @@ async fn device_id(harness: &Harness, space: uuid::Uuid, name: &str) -> uuid::Uu
 
 /// `mosquitto_pub` with the shown credentials: whether it connected and
 /// handed the message over (QoS 1, MQTT v5).
-async fn publish(credentials: &DeviceCredentials, password: &str, topic: &str, message: &str) -> bool {
+pub(crate) async fn publish(
+    credentials: &DeviceCredentials,
+    password: &str,
+    topic: &str,
+    message: &str,
+) -> bool {
     Command::new("mosquitto_pub")
         .args(["-h", &credentials.host, "-p", &credentials.port.to_string()])
         .args(["-u", &credentials.username, "-P", password])
@@ -107,10 +112,7 @@ async fn a_device_connects_with_the_password_shown_once_under_its_own_topic_only
         .unwrap();
     assert_eq!(shown.username, format!("{slug}.sensor-1"));
     assert_eq!(shown.topic, format!("tenants/{slug}/devices/sensor-1"));
-    assert_eq!(
-        shown.commands_topic,
-        format!("tenants/{slug}/devices/sensor-1/commands")
-    );
+    assert_eq!(shown.commands_topic, format!("tenants/{slug}/commands/sensor-1"));
     // Once.
     assert_eq!(
         control

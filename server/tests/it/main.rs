@@ -25,6 +25,7 @@ mod reconcile;
 mod replicas;
 mod shop_modules;
 mod signin;
+mod telemetry;
 mod tenancy;
 mod tenancy_matrix;
 mod tenant_admin;

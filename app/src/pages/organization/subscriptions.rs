@@ -81,6 +81,7 @@ impl Cards {
                 self.devices(
                     &subscription.id,
                     subscription.devices,
+                    subscription.devices_total,
                     subscription.state.allows_devices(),
                 )
             });
@@ -175,8 +176,15 @@ impl Cards {
         }
     }
 
-    /// An IoT subscription's devices, and the form that registers one.
-    fn devices(&self, subscription_id: &str, devices: Vec<Device>, allowed_by_state: bool) -> impl IntoView {
+    /// An IoT subscription's first devices, the link to all of them, and
+    /// the form that registers one.
+    fn devices(
+        &self,
+        subscription_id: &str,
+        devices: Vec<Device>,
+        total: u32,
+        allowed_by_state: bool,
+    ) -> impl IntoView {
         let may_register = self.use_services && allowed_by_state;
         let token = &self.form.csrf_token;
         let slug = &self.form.slug;
@@ -210,7 +218,7 @@ impl Cards {
             let problem = self.device_problem;
             let field = format!("device-{subscription_id}");
             view! {
-                <form method="post" action=crate::routes::register_device(slug, subscription_id) class="mt-2 flex flex-wrap items-end gap-2" data-device-form>
+                <form method="post" action=crate::routes::devices(slug, subscription_id) class="mt-2 flex flex-wrap items-end gap-2" data-device-form>
                     {csrf_field(token)}
                     <div>
                         <label for=field.clone() class=SMALL_LABEL>{self.t(Msg::DeviceName)}</label>
@@ -225,6 +233,11 @@ impl Cards {
         view! {
             <h4 class="mt-4 text-sm font-semibold text-slate-700">{self.t(Msg::DevicesTitle)}</h4>
             <ul class="mt-1 divide-y divide-slate-100">{rows}</ul>
+            <p class="mt-1 text-sm">
+                <a href=crate::routes::devices(slug, subscription_id) class="text-teal-800 underline" data-all-devices=total.to_string()>
+                    {self.t(Msg::DevicesAll).replace("{n}", &total.to_string())}
+                </a>
+            </p>
             {register}
         }
     }

@@ -45,6 +45,9 @@ pub struct SimulatedBackends {
     pub urls: SimulatorUrls,
     /// The GitLab group tenants' groups are created under.
     pub gitlab_parent_group: i64,
+    /// The portals of this stack consume devices' messages as this group
+    /// (one per stack: tests share the broker).
+    pub ingest_group: String,
     pub backends: Backends,
     pub settings: ProvisioningSettings,
     /// The authoritative DNS server owners' own domains are checked against.
@@ -182,6 +185,7 @@ impl SimulatedBackends {
             openstack,
             urls,
             gitlab_parent_group: parent_group,
+            ingest_group: format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
             backends,
             settings,
             dns: sim::dns::DnsServer::start().await.unwrap(),
@@ -233,6 +237,7 @@ impl SimulatedBackends {
             ("OPENSTACK__NETWORK_URL", format!("{}/network", urls.openstack)),
             ("MQTT__ADMIN_USERNAME", env("TEST_MQTT_ADMIN_USERNAME")),
             ("MQTT__ADMIN_PASSWORD", env("TEST_MQTT_ADMIN_PASSWORD")),
+            ("MQTT__INGEST_GROUP", self.ingest_group.clone()),
             ("DNS_RESOLVER", self.dns.addr().to_string()),
             ("INGRESS_URL", urls.odoo.clone()),
         ];

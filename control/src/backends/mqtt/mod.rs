@@ -1,11 +1,12 @@
 //! Per-tenant MQTT access on Mosquitto 2.0 through its dynamic-security
 //! plugin: one role `tenant-<slug>` that may publish and subscribe under
-//! `tenants/<slug>/#`, held by the tenant's ingestion client; and each
+//! `tenants/<slug>/#`, held by the tenant's ingestion client; each
 //! device's own client `<slug>.<device>` holding a role only it has
 //! (`device-<slug>.<device>`): it publishes under
-//! `tenants/<slug>/devices/<device>/` but to its `commands` topic, which
-//! alone it may subscribe to. Mosquitto 2.0 substitutes no `%u` in ACLs,
-//! hence a role per device.
+//! `tenants/<slug>/devices/<device>/` and hears only
+//! `tenants/<slug>/commands/<device>`. Mosquitto 2.0 substitutes no `%u`
+//! in ACLs, hence a role per device. The portal's own client (`portal`)
+//! consumes every device's messages and sends commands.
 //!
 //! The plugin is driven over MQTT itself: a request on
 //! `$CONTROL/dynamic-security/v1`, the reply on `…/v1/response`, matched by
@@ -36,6 +37,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::BackendError;
+
+mod portal;
+pub use portal::{CommandOutcome, Delivery, PortalClient};
 
 const BACKEND: &str = "mqtt";
 const REQUEST_TOPIC: &str = "$CONTROL/dynamic-security/v1";
@@ -186,6 +190,16 @@ impl WantedAcl {
     }
 }
 
+/// The password a client is given by `ensure_client_in_role`.
+#[derive(Clone, Copy)]
+enum Password<'a> {
+    /// Set on the client, new or existing.
+    Replace(&'a str),
+    /// Set only on a client created now (the existing one keeps its own:
+    /// setting it would disconnect whoever uses it).
+    IfCreated(&'a str),
+}
+
 /// The ACLs of a tenant's role (its ingestion's client): everything under
 /// `tenants/<slug>/`.
 fn tenant_acls(slug: &str) -> Vec<WantedAcl> {
@@ -209,26 +223,22 @@ pub fn device_role(slug: &str, device: &str) -> String {
 
 /// Where a device publishes (under the first) and what it hears (the
 /// second, its commands): `tenants/<slug>/devices/<device>` and
-/// `…/commands`.
+/// `tenants/<slug>/commands/<device>`. Commands live outside the devices'
+/// tree so that the portal's ingestion never hears them, and the broker's
+/// answer to a command tells whether anyone listens.
 pub fn device_topics(slug: &str, device: &str) -> (String, String) {
-    let base = format!("tenants/{slug}/devices/{device}");
-    let commands = format!("{base}/commands");
-    (base, commands)
+    (
+        format!("tenants/{slug}/devices/{device}"),
+        format!("tenants/{slug}/commands/{device}"),
+    )
 }
 
-/// A device's ACLs: it publishes anywhere under its own topic but its
-/// commands (denied first: a device cannot command itself), and
+/// A device's ACLs: it publishes anywhere under its own topic and
 /// subscribes to its commands only. Anything else falls to the broker's
 /// default, which denies publishing and subscribing.
 fn device_acls(slug: &str, device: &str) -> Vec<WantedAcl> {
     let (base, commands) = device_topics(slug, device);
     vec![
-        WantedAcl {
-            acltype: "publishClientSend",
-            topic: commands.clone(),
-            priority: 10,
-            allow: false,
-        },
         WantedAcl::allow("publishClientSend", format!("{base}/#")),
         WantedAcl::allow("subscribeLiteral", commands),
     ]
@@ -294,7 +304,11 @@ struct Role {
 /// Whether a role's or client's `textdescription` carries Bibind's mark
 /// for `subscription`.
 fn is_marked(textdescription: Option<&str>, subscription: uuid::Uuid) -> bool {
-    textdescription.is_some_and(|text| text.contains(&super::ownership_mark(subscription)))
+    has_mark(textdescription, &super::ownership_mark(subscription))
+}
+
+fn has_mark(textdescription: Option<&str>, mark: &str) -> bool {
+    textdescription.is_some_and(|text| text.contains(mark))
 }
 
 fn not_ours(kind: &str, name: &str) -> BackendError {
@@ -374,6 +388,20 @@ impl MqttAdminClient {
         self.tls.is_some()
     }
 
+    /// Options for a clean session on this broker as `username`.
+    fn options(&self, client_id: String, username: &str, password: &str) -> MqttOptions {
+        let mut options = MqttOptions::new(client_id, &self.host, self.port);
+        options
+            .set_credentials(username, password)
+            .set_clean_start(true)
+            .set_keep_alive(Duration::from_secs(30))
+            .set_max_packet_size(Some(MAX_PACKET_SIZE));
+        if let Some(tls) = &self.tls {
+            options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(tls.clone())));
+        }
+        options
+    }
+
     /// Sends `commands` in one request and returns their replies in order.
     async fn run(&self, commands: Vec<Value>) -> Result<Vec<Reply>, BackendError> {
         let timeout = self.timeout;
@@ -397,15 +425,11 @@ impl MqttAdminClient {
         }
         let request = json!({ "commands": commands }).to_string();
 
-        let mut options = MqttOptions::new(format!("bibind-control-{request_id}"), &self.host, self.port);
-        options
-            .set_credentials(&self.username, &self.password)
-            .set_clean_start(true)
-            .set_keep_alive(Duration::from_secs(30))
-            .set_max_packet_size(Some(MAX_PACKET_SIZE));
-        if let Some(tls) = &self.tls {
-            options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(tls.clone())));
-        }
+        let options = self.options(
+            format!("bibind-control-{request_id}"),
+            &self.username,
+            &self.password,
+        );
         let (client, mut events) = AsyncClient::new(options, 10);
         // Subscribed before asking, so that the reply cannot be missed.
         client
@@ -574,7 +598,7 @@ fn connection_error(error: ConnectionError) -> BackendError {
             | ConnectReturnCode::NotAuthorized
             | ConnectReturnCode::Banned
             | ConnectReturnCode::BadAuthenticationMethod),
-        ) => BackendError::refused(BACKEND, format!("the broker refused the admin client: {code:?}")),
+        ) => BackendError::refused(BACKEND, format!("the broker refused the client: {code:?}")),
         other => BackendError::transient(BACKEND, other.to_string()),
     }
 }
@@ -601,14 +625,9 @@ fn acl_repairs(role: &str, wanted: &[WantedAcl], current: &[Acl]) -> Vec<Value> 
 }
 
 impl MqttAdminClient {
-    /// Role `role` with exactly `wanted`, marked as `subscription`'s; a
-    /// role of that name without the mark is refused.
-    async fn ensure_role(
-        &self,
-        role: &str,
-        subscription: uuid::Uuid,
-        wanted: &[WantedAcl],
-    ) -> Result<(), BackendError> {
+    /// Role `role` with exactly `wanted`, marked with `mark`; a role of
+    /// that name without the mark is refused.
+    async fn ensure_role(&self, role: &str, mark: &str, wanted: &[WantedAcl]) -> Result<(), BackendError> {
         let found = match self.role(role).await? {
             Some(found) => found,
             None => {
@@ -617,7 +636,7 @@ impl MqttAdminClient {
                     .run_exactly([json!({
                         "command": "createRole",
                         "rolename": role,
-                        "textdescription": super::ownership_mark(subscription),
+                        "textdescription": mark,
                         "acls": acls,
                     })])
                     .await?;
@@ -630,7 +649,7 @@ impl MqttAdminClient {
                 })?
             }
         };
-        if !is_marked(found.textdescription.as_deref(), subscription) {
+        if !has_mark(found.textdescription.as_deref(), mark) {
             return Err(not_ours("role", role));
         }
         // Removals run before additions, so a wrong `allow` on a wanted
@@ -643,16 +662,17 @@ impl MqttAdminClient {
     }
 
     /// Client `username` holding `role` (and no other tenant's or device's
-    /// role), marked as `subscription`'s, with `password` (set again on an
-    /// existing client: the broker disconnects it once). Returns the
-    /// client as it was found (or created).
+    /// role), marked with `mark`, with `password` (set again on an
+    /// existing client when `Password::Replace`: the broker disconnects it
+    /// once). Returns the client as it was found (or created).
     async fn ensure_client_in_role(
         &self,
         username: &str,
         role: &str,
-        subscription: uuid::Uuid,
-        password: &str,
+        mark: &str,
+        password: Password<'_>,
     ) -> Result<Client, BackendError> {
+        let (Password::Replace(secret) | Password::IfCreated(secret)) = password;
         let existing = match self.client(username).await? {
             Some(client) => client,
             None => {
@@ -660,8 +680,8 @@ impl MqttAdminClient {
                     .run_exactly([json!({
                         "command": "createClient",
                         "username": username,
-                        "password": password,
-                        "textdescription": super::ownership_mark(subscription),
+                        "password": secret,
+                        "textdescription": mark,
                         "roles": [{"rolename": role}],
                     })])
                     .await?;
@@ -685,11 +705,13 @@ impl MqttAdminClient {
                 format!("MQTT client {username} belongs to another tenant or device"),
             ));
         }
-        if !is_marked(existing.textdescription.as_deref(), subscription) {
+        if !has_mark(existing.textdescription.as_deref(), mark) {
             return Err(not_ours("client", username));
         }
-        let mut commands =
-            vec![json!({"command": "setClientPassword", "username": username, "password": password})];
+        let mut commands = Vec::new();
+        if let Password::Replace(secret) = password {
+            commands.push(json!({"command": "setClientPassword", "username": username, "password": secret}));
+        }
         if !existing.holds(role) {
             commands.push(json!({"command": "addClientRole", "username": username, "rolename": role}));
         }
@@ -723,8 +745,12 @@ impl MqttAdminClient {
 #[async_trait::async_trait]
 impl MqttAccess for MqttAdminClient {
     async fn ensure_tenant_role(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError> {
-        self.ensure_role(&role_name(slug), subscription, &tenant_acls(slug))
-            .await
+        self.ensure_role(
+            &role_name(slug),
+            &super::ownership_mark(subscription),
+            &tenant_acls(slug),
+        )
+        .await
     }
 
     async fn ensure_client(
@@ -734,9 +760,14 @@ impl MqttAccess for MqttAdminClient {
         username: &str,
         password: &str,
     ) -> Result<(), BackendError> {
-        self.ensure_client_in_role(username, &role_name(slug), subscription, password)
-            .await
-            .map(drop)
+        self.ensure_client_in_role(
+            username,
+            &role_name(slug),
+            &super::ownership_mark(subscription),
+            Password::Replace(password),
+        )
+        .await
+        .map(drop)
     }
 
     async fn ensure_device(
@@ -748,11 +779,11 @@ impl MqttAccess for MqttAdminClient {
         enabled: bool,
     ) -> Result<(), BackendError> {
         let role = device_role(slug, device);
-        self.ensure_role(&role, subscription, &device_acls(slug, device))
-            .await?;
+        let mark = super::ownership_mark(subscription);
+        self.ensure_role(&role, &mark, &device_acls(slug, device)).await?;
         let username = device_username(slug, device);
         let client = self
-            .ensure_client_in_role(&username, &role, subscription, password)
+            .ensure_client_in_role(&username, &role, &mark, Password::Replace(password))
             .await?;
         if client.disabled == enabled {
             self.set_client_enabled(&username, enabled).await?;
@@ -892,7 +923,7 @@ mod tests {
 
     #[test]
     fn a_ca_file_is_used_only_with_mqtts() {
-        let ca = include_bytes!("../../tests/fixtures/public-ca.pem");
+        let ca = include_bytes!("../../../tests/fixtures/public-ca.pem");
         let tls = MqttAdminClient::new("mqtts://broker.internal:8883", "admin", "pw", SECOND)
             .unwrap()
             .with_ca_pem(ca)

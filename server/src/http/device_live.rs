@@ -1,0 +1,96 @@
+//! A device's telemetry by server-sent events: the device page listens at
+//! `…/devices/{device}/live`; each batch the ingestion stores announces
+//! its devices on PostgreSQL's `device_messages` channel (from whichever
+//! replica stored it), and the listeners of those devices on every replica
+//! read the page's telemetry again, at most four times a second.
+
+use std::{future::Future, time::Duration};
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{sse::Event, IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use control::{
+    domain::Refusal,
+    ingest::{announced_device, DEVICE_MESSAGES_CHANNEL},
+    Caller, Control,
+};
+use http::request::Parts;
+use uuid::Uuid;
+
+use super::{announcements::Announcements, AppState};
+
+/// The shortest time between two events of one stream.
+const GAP: Duration = Duration::from_millis(250);
+
+/// Devices whose messages were just stored.
+#[derive(Clone)]
+pub(crate) struct DeviceHub(Announcements);
+
+impl DeviceHub {
+    pub(crate) fn new(control: &Control) -> (Self, impl Future<Output = ()> + Send + 'static) {
+        let (announcements, relay) = Announcements::new(
+            control.db().pool().clone(),
+            DEVICE_MESSAGES_CHANNEL,
+            announced_device,
+            |_| {},
+        );
+        (Self(announcements), relay)
+    }
+}
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route(app::routes::pattern::DEVICE_LIVE, get(events))
+}
+
+async fn events(
+    State(state): State<AppState>,
+    Path((slug, subscription, device)): Path<(String, String, String)>,
+    parts: Parts,
+) -> Response {
+    let Some(caller) = app::api::caller_of(&parts) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let (Ok(subscription), Ok(device)) = (subscription.parse::<Uuid>(), device.parse::<Uuid>()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let changes = state.devices.0.listen();
+    let first = match telemetry_event(&state.control, &caller, &slug, subscription, device).await {
+        Ok(event) => event,
+        Err(status) => return status.into_response(),
+    };
+    let control = state.control.clone();
+    Announcements::stream(changes, device, first, GAP, move || {
+        let (control, caller, slug) = (control.clone(), caller.clone(), slug.clone());
+        // Access is checked again at every event.
+        async move {
+            telemetry_event(&control, &caller, &slug, subscription, device)
+                .await
+                .ok()
+        }
+    })
+}
+
+async fn telemetry_event(
+    control: &Control,
+    caller: &Caller,
+    slug: &str,
+    subscription: Uuid,
+    device: Uuid,
+) -> Result<Event, StatusCode> {
+    match control.device_telemetry(caller, slug, subscription, device).await {
+        Ok(Ok(telemetry)) => Event::default()
+            .event("telemetry")
+            .json_data(telemetry)
+            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR),
+        Ok(Err(Refusal::Forbidden)) => Err(StatusCode::FORBIDDEN),
+        Ok(Err(_)) => Err(StatusCode::NOT_FOUND),
+        Err(error) => {
+            tracing::error!(%error, "cannot read a device's telemetry");
+            Err(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
