@@ -60,6 +60,8 @@ pub fn run(args: &[String]) -> Result<()> {
             "signin_bench",
             "--example",
             "enrolment_bench",
+            "--example",
+            "telemetry_bench",
         ],
     )?;
 
@@ -232,6 +234,13 @@ pub fn run(args: &[String]) -> Result<()> {
             .envs(test::test_env(&stack))
             .env("BENCH_DATABASE_URL", stack.postgres.url("bibind_bench")),
     )?;
+    // 1,000 devices publishing for a minute into the real Mosquitto, the
+    // ingestion in a process of its own; then a 10,000-device list.
+    let telemetry = process::output(
+        Command::new(binaries.join("examples/telemetry_bench"))
+            .envs(test::test_env(&stack))
+            .env("BENCH_DATABASE_URL", stack.postgres.url("bibind_bench")),
+    )?;
     // Complete workflows on zero-latency simulators (and on the stack's real
     // OpenBao, Hydra, Mosquitto and Keystone); a database of its own.
     let workflows = process::output(
@@ -280,6 +289,7 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("{}", jobs.trim_end());
     println!("{}", workflows.trim_end());
     println!("{}", enrolment.trim_end());
+    println!("{}", telemetry.trim_end());
     println!("{}", signin.trim_end());
     println!("\nwrk -t1 -c32 -d{duration} on loopback, release build, 2 cores shared by client and server:");
     println!(

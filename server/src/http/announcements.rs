@@ -1,9 +1,9 @@
-//! Ids announced on a PostgreSQL channel (by whichever replica made the
+//! Ids announced on PostgreSQL channels (by whichever replica made the
 //! change), fanned out to this replica's event streams; and the stream
 //! itself: a first event, then a fresh one each time its id is announced,
 //! at most one per `gap`, the reader's access checked again at each.
 
-use std::{convert::Infallible, future::Future, time::Duration};
+use std::{collections::HashMap, convert::Infallible, future::Future, sync::Arc, time::Duration};
 
 use axum::response::{
     sse::{Event, KeepAlive, Sse},
@@ -13,28 +13,38 @@ use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+/// One channel's reading: `read` turns a payload into its id, `heard`
+/// runs on each before it is sent on (to forget what the change made stale).
+pub(crate) struct Channel {
+    pub name: &'static str,
+    pub read: fn(&str) -> Option<Uuid>,
+    pub heard: Box<dyn Fn(Uuid) + Send + Sync>,
+}
+
+/// Every channel's fan-out, fed by one listening connection.
 #[derive(Clone)]
 pub(crate) struct Announcements {
-    changes: broadcast::Sender<Uuid>,
+    senders: Arc<HashMap<&'static str, broadcast::Sender<Uuid>>>,
 }
 
 impl Announcements {
-    /// The fan-out, and the task that feeds it from `channel`; `read`
-    /// turns a payload into its id, `heard` runs on each before it is sent
-    /// on (to forget what the change made stale).
+    /// The fan-outs of `channels`, and the task that feeds them.
     pub(crate) fn new(
         pool: PgPool,
-        channel: &'static str,
-        read: fn(&str) -> Option<Uuid>,
-        heard: impl Fn(Uuid) + Send + Sync + 'static,
+        channels: Vec<Channel>,
     ) -> (Self, impl Future<Output = ()> + Send + 'static) {
-        let (changes, _) = broadcast::channel(4096);
-        let hub = Self { changes };
-        let sender = hub.changes.clone();
+        let senders: HashMap<&'static str, broadcast::Sender<Uuid>> = channels
+            .iter()
+            .map(|channel| (channel.name, broadcast::channel(4096).0))
+            .collect();
+        let hub = Self {
+            senders: Arc::new(senders),
+        };
+        let feeder = hub.clone();
         let relay = async move {
             loop {
-                if let Err(error) = relay_until_error(&pool, channel, read, &heard, &sender).await {
-                    tracing::warn!(%error, channel, "announcements not relayed; listening again in a second");
+                if let Err(error) = feeder.relay_until_error(&pool, &channels).await {
+                    tracing::warn!(%error, "announcements not relayed; listening again in a second");
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -42,10 +52,37 @@ impl Announcements {
         (hub, relay)
     }
 
-    /// What is announced from now on: taken before a stream's first
-    /// read, so that a change made in between is not missed.
-    pub(crate) fn listen(&self) -> broadcast::Receiver<Uuid> {
-        self.changes.subscribe()
+    async fn relay_until_error(&self, pool: &PgPool, channels: &[Channel]) -> Result<(), sqlx::Error> {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener
+            .listen_all(channels.iter().map(|channel| channel.name))
+            .await?;
+        loop {
+            let notification = listener.recv().await?;
+            let Some(channel) = channels
+                .iter()
+                .find(|channel| channel.name == notification.channel())
+            else {
+                continue;
+            };
+            if let Some(id) = (channel.read)(notification.payload()) {
+                (channel.heard)(id);
+                if let Some(sender) = self.senders.get(channel.name) {
+                    // Nobody listening is fine.
+                    let _ = sender.send(id);
+                }
+            }
+        }
+    }
+
+    /// What `channel` announces from now on: taken before a stream's
+    /// first read, so that a change made in between is not missed. An
+    /// unknown channel announces nothing.
+    pub(crate) fn listen(&self, channel: &str) -> broadcast::Receiver<Uuid> {
+        match self.senders.get(channel) {
+            Some(sender) => sender.subscribe(),
+            None => broadcast::channel(1).1,
+        }
     }
 
     /// An event stream: `first`, then `next()` after each announcement of
@@ -87,24 +124,5 @@ impl Announcements {
             },
         );
         Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
-    }
-}
-
-async fn relay_until_error(
-    pool: &PgPool,
-    channel: &str,
-    read: fn(&str) -> Option<Uuid>,
-    heard: &impl Fn(Uuid),
-    sender: &broadcast::Sender<Uuid>,
-) -> Result<(), sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(channel).await?;
-    loop {
-        let notification = listener.recv().await?;
-        if let Some(id) = read(notification.payload()) {
-            heard(id);
-            // Nobody listening is fine.
-            let _ = sender.send(id);
-        }
     }
 }

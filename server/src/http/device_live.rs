@@ -4,7 +4,7 @@
 //! replica stored it), and the listeners of those devices on every replica
 //! read the page's telemetry again, at most four times a second.
 
-use std::{future::Future, time::Duration};
+use std::time::Duration;
 
 use axum::{
     extract::{Path, State},
@@ -21,24 +21,20 @@ use control::{
 use http::request::Parts;
 use uuid::Uuid;
 
-use super::{announcements::Announcements, AppState};
+use super::{
+    announcements::{Announcements, Channel},
+    AppState,
+};
 
 /// The shortest time between two events of one stream.
 const GAP: Duration = Duration::from_millis(250);
 
 /// Devices whose messages were just stored.
-#[derive(Clone)]
-pub(crate) struct DeviceHub(Announcements);
-
-impl DeviceHub {
-    pub(crate) fn new(control: &Control) -> (Self, impl Future<Output = ()> + Send + 'static) {
-        let (announcements, relay) = Announcements::new(
-            control.db().pool().clone(),
-            DEVICE_MESSAGES_CHANNEL,
-            announced_device,
-            |_| {},
-        );
-        (Self(announcements), relay)
+pub(crate) fn channel() -> Channel {
+    Channel {
+        name: DEVICE_MESSAGES_CHANNEL,
+        read: announced_device,
+        heard: Box::new(|_| {}),
     }
 }
 
@@ -57,7 +53,7 @@ async fn events(
     let (Ok(subscription), Ok(device)) = (subscription.parse::<Uuid>(), device.parse::<Uuid>()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let changes = state.devices.0.listen();
+    let changes = state.announcements.listen(DEVICE_MESSAGES_CHANNEL);
     let first = match telemetry_event(&state.control, &caller, &slug, subscription, device).await {
         Ok(event) => event,
         Err(status) => return status.into_response(),

@@ -80,10 +80,9 @@ pub(crate) struct AppParts {
     pub sessions: session_store::CachedSessionStore,
     /// Renders an app page for a request: the status pages of refused posts.
     pub pages: answers::PageRenderer,
-    /// Live provisioning progress for the pages' event streams.
-    pub progress: progress::ProgressHub,
-    /// Devices' telemetry as it is stored, for the device pages' streams.
-    pub devices: device_live::DeviceHub,
+    /// What the database announces (jobs' progress, devices' messages),
+    /// for the pages' event streams.
+    pub announcements: announcements::Announcements,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -374,15 +373,16 @@ fn router(
         Arc::new(move |request| Box::pin(render(request)))
     };
     let (sessions, session_changes) = session_store::CachedSessionStore::new(control.db().pool().clone());
-    let (progress, progress_relay) = progress::ProgressHub::new(&control);
-    let (devices, device_relay) = device_live::DeviceHub::new(&control);
+    let (announcements, relay) = announcements::Announcements::new(
+        control.db().pool().clone(),
+        vec![progress::channel(&control), device_live::channel()],
+    );
     let page_changes = control.listen_for_page_changes();
     let background: BackgroundTask = Box::pin(async move {
-        tokio::join!(session_changes, progress_relay, device_relay, page_changes);
+        tokio::join!(session_changes, relay, page_changes);
     });
     let state = AppState(Arc::new(AppParts {
-        progress,
-        devices,
+        announcements,
         sessions: sessions.clone(),
         pages,
         leptos,

@@ -4,7 +4,7 @@
 //! worker made it) reaches the listeners of its subscription on every
 //! replica. Without JavaScript, a reload shows the same state.
 
-use std::{future::Future, time::Duration};
+use std::time::Duration;
 
 use axum::{
     extract::{Path, State},
@@ -17,28 +17,23 @@ use control::{domain::Refusal, jobs::PROGRESS_CHANNEL, Caller, Control};
 use http::request::Parts;
 use uuid::Uuid;
 
-use super::{announcements::Announcements, AppState};
+use super::{
+    announcements::{Announcements, Channel},
+    AppState,
+};
 
-/// Subscriptions whose job just changed, fanned out to this replica's listeners.
-#[derive(Clone)]
-pub(crate) struct ProgressHub(Announcements);
-
-impl ProgressHub {
-    /// The hub, and the task that feeds it from the database's announcements.
-    pub(crate) fn new(control: &Control) -> (Self, impl Future<Output = ()> + Send + 'static) {
-        let forget = control.clone();
-        let (announcements, relay) = Announcements::new(
-            control.db().pool().clone(),
-            PROGRESS_CHANNEL,
-            |payload| {
-                serde_json::from_str::<serde_json::Value>(payload)
-                    .ok()
-                    .and_then(|payload| payload["subscription"].as_str().and_then(|id| id.parse().ok()))
-            },
-            // Pages reloaded on this event must not be served from an older copy.
-            move |subscription| forget.forget_subscription_page(subscription),
-        );
-        (Self(announcements), relay)
+/// Subscriptions whose job just changed (by whichever replica's worker).
+pub(crate) fn channel(control: &Control) -> Channel {
+    let forget = control.clone();
+    Channel {
+        name: PROGRESS_CHANNEL,
+        read: |payload| {
+            serde_json::from_str::<serde_json::Value>(payload)
+                .ok()
+                .and_then(|payload| payload["subscription"].as_str().and_then(|id| id.parse().ok()))
+        },
+        // Pages reloaded on this event must not be served from an older copy.
+        heard: Box::new(move |subscription| forget.forget_subscription_page(subscription)),
     }
 }
 
@@ -57,7 +52,7 @@ async fn events(
     let Ok(subscription) = id.parse::<Uuid>() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let changes = state.progress.0.listen();
+    let changes = state.announcements.listen(PROGRESS_CHANNEL);
     let first = match progress_event(&state.control, &caller, &slug, subscription).await {
         Ok(event) => event,
         Err(status) => return status.into_response(),

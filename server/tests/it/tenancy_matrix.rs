@@ -824,6 +824,33 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             org_api_managers,
         ),
         entry(
+            "/orgs/{slug}/subscriptions/{id}/devices",
+            "GET",
+            format!("/orgs/{ACME}/subscriptions/{sub}/devices"),
+            org_managers,
+        ),
+        entry(
+            "/api/orgs/devices",
+            "GET",
+            format!("/api/orgs/devices?slug={ACME}&subscription={sub}&page=1&search="),
+            org_api_managers,
+        ),
+        entry(
+            "/orgs/{slug}/subscriptions/{id}/devices/{device}/live",
+            "GET",
+            format!("/orgs/{ACME}/subscriptions/{sub}/devices/{nobody}/live"),
+            [Unauthorized, NotFound, Forbidden, NotFound],
+        ),
+        with(
+            entry(
+                "/orgs/{slug}/subscriptions/{id}/devices/{device}/command",
+                "POST",
+                format!("/orgs/{ACME}/subscriptions/{sub}/devices/{nobody}/command"),
+                org_form,
+            ),
+            &[("command", "{\"led\": \"on\"}")],
+        ),
+        entry(
             "/api/orgs/device-password",
             "GET",
             format!("/api/orgs/device-password?slug={ACME}&subscription={sub}&device={nobody}"),
