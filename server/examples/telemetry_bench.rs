@@ -148,7 +148,10 @@ async fn main() {
         let mut options = MqttOptions::new(format!("bench-{slug}-{id}"), &host, port);
         options
             .set_credentials(&username, &password)
-            .set_keep_alive(Duration::from_secs(30));
+            .set_keep_alive(Duration::from_secs(30))
+            // Else rumqttc keeps a table the size of Mosquitto's Receive
+            // Maximum (65,535 publishes, some 14 MB) per connection.
+            .set_outgoing_inflight_upper_limit(16);
         let (client, mut events) = AsyncClient::new(options, 100);
         tokio::spawn(async move { while events.poll().await.is_ok() {} });
         client

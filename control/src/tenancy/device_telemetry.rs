@@ -100,20 +100,24 @@ impl Control {
         let page = page.clamp(1, pages);
         let minute = minute_of(now);
         let rows = sqlx::query!(
-            r#"SELECT d.id, d.name, to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "registered_on!",
-                      d.enabled, d.applied_version, d.credentials_version,
+            r#"WITH page AS MATERIALIZED (
+                 SELECT d.id, d.name, d.created_at, d.enabled, d.applied_version, d.credentials_version, d.shown_version
+                   FROM devices d
+                  WHERE d.subscription_id = $1 AND d.removed_at IS NULL AND d.name LIKE $2
+                  ORDER BY d.name LIMIT $3 OFFSET $5)
+               SELECT d.id AS "id!", d.name AS "name!", to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "registered_on!",
+                      d.enabled AS "enabled!", d.applied_version, d.credentials_version AS "credentials_version!",
                       d.shown_version IS NOT DISTINCT FROM d.credentials_version AS "shown!",
                       a.last_seen_at AS "last_seen_at?",
                       coalesce(c.received - c.dropped, 0) AS "current!",
                       coalesce(p.received - p.dropped, 0) AS "previous!",
                       (SELECT coalesce(sum(x.dropped), 0) FROM device_minutes x
                         WHERE x.device_id = d.id AND x.minute > $4 - interval '1 hour') AS "dropped!"
-                 FROM devices d
+                 FROM page d
                  LEFT JOIN device_activity a ON a.device_id = d.id
                  LEFT JOIN device_minutes c ON c.device_id = d.id AND c.minute = $4
                  LEFT JOIN device_minutes p ON p.device_id = d.id AND p.minute = $4 - interval '1 minute'
-                WHERE d.subscription_id = $1 AND d.removed_at IS NULL AND d.name LIKE $2
-                ORDER BY d.name LIMIT $3 OFFSET $5"#,
+                ORDER BY d.name"#,
             subscription,
             prefix,
             i64::from(DEVICES_PER_PAGE),

@@ -47,6 +47,8 @@ const RESPONSE_TOPIC: &str = "$CONTROL/dynamic-security/v1/response";
 /// `listClients` replies grow with the number of devices: well above
 /// rumqttc's 10 KiB default.
 const MAX_PACKET_SIZE: u32 = 16 * 1024 * 1024;
+/// Our own publishes awaiting their PUBACK, at most.
+const OUTGOING_IN_FLIGHT: u16 = 64;
 
 /// What a tenant's MQTT access looks like on the broker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -395,7 +397,11 @@ impl MqttAdminClient {
             .set_credentials(username, password)
             .set_clean_start(true)
             .set_keep_alive(Duration::from_secs(30))
-            .set_max_packet_size(Some(MAX_PACKET_SIZE));
+            .set_max_packet_size(Some(MAX_PACKET_SIZE))
+            // rumqttc sizes its table of publishes in flight by the broker's
+            // Receive Maximum (65,535 from Mosquitto: some 14 MB per
+            // connection); these connections need few.
+            .set_outgoing_inflight_upper_limit(OUTGOING_IN_FLIGHT);
         if let Some(tls) = &self.tls {
             options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(tls.clone())));
         }
