@@ -26,6 +26,8 @@ use leptos_router::{
     path, SsrMode,
 };
 
+#[cfg(feature = "ssr")]
+pub use components::telemetry::telemetry_html;
 use control::domain::FlowKind;
 pub use control::domain::Locale;
 #[cfg(feature = "ssr")]

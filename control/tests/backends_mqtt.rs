@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use control::backends::{
-    mqtt::{device_topics, device_username, MqttAccess, MqttAdminClient},
+    mqtt::{device_topics, device_username, CommandOutcome, MqttAccess, MqttAdminClient},
     BackendError,
 };
 use rumqttc::v5::{
@@ -52,7 +52,12 @@ async fn connect(username: &str, password: &str) -> Result<(AsyncClient, EventLo
         host,
         port.parse().unwrap(),
     );
-    options.set_credentials(username, password);
+    // Other tests' dynamic-security replies (every client listed) reach
+    // the admin's connections too: well above rumqttc's 10 KiB default.
+    options
+        .set_credentials(username, password)
+        .set_max_packet_size(Some(16 * 1024 * 1024))
+        .set_outgoing_inflight_upper_limit(16);
     let (client, mut events) = AsyncClient::new(options, 10);
     let outcome = tokio::time::timeout(TIMEOUT, async {
         loop {
@@ -451,7 +456,14 @@ async fn a_device_publishes_under_its_own_topic_and_hears_its_own_commands_only(
         subscribe(&device, &mut events, &commands).await,
         SubscribeReasonCode::Success(_)
     ));
-    for refused in [other_commands.as_str(), &format!("{own}/#"), "tenants/#", "#"] {
+    for refused in [
+        other_commands.as_str(),
+        &format!("{own}/#"),
+        "tenants/#",
+        "#",
+        // Nor spy on every device through a shared subscription.
+        "$share/spy/tenants/+/devices/#",
+    ] {
         assert_eq!(
             subscribe(&device, &mut events, refused).await,
             SubscribeReasonCode::NotAuthorized,
@@ -531,4 +543,71 @@ async fn a_rotated_disabled_or_removed_device_cannot_connect() {
         .is_err());
     assert!(connect(&username, "third").await.is_ok());
     mqtt.remove_device(&slug, SUBSCRIPTION, "meter").await.unwrap();
+}
+
+#[tokio::test]
+async fn the_portal_hears_every_device_through_its_group_and_commands_them() {
+    let mqtt = admin();
+    let slug = unique_slug();
+    mqtt.ensure_device(&slug, SUBSCRIPTION, "lamp", "pass-lamp", true)
+        .await
+        .unwrap();
+    let group = format!("g{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let portal = mqtt.portal_client(&group);
+    // Twice: the second finds its role and client as they should be.
+    portal.ensure().await.unwrap();
+    portal.ensure().await.unwrap();
+    let (sink, mut deliveries) = tokio::sync::mpsc::channel(16);
+    let consuming = {
+        let portal = portal.clone();
+        tokio::spawn(async move { portal.consume("portal-test", &sink).await })
+    };
+    let (own, commands) = device_topics(&slug, "lamp");
+    let (lamp, mut events) = connect(&device_username(&slug, "lamp"), "pass-lamp")
+        .await
+        .unwrap();
+    let mut heard = None;
+    for _ in 0..50 {
+        assert!(publish(&lamp, &mut events, &format!("{own}/telemetry")).await.0);
+        if let Ok(Some(delivery)) = tokio::time::timeout(Duration::from_millis(100), deliveries.recv()).await
+        {
+            heard = Some(delivery);
+            break;
+        }
+    }
+    let delivery = heard.expect("the portal hears the device");
+    assert_eq!(delivery.topic(), format!("{own}/telemetry"));
+    assert_eq!(delivery.payload(), b"42");
+    delivery.ack().await.unwrap();
+
+    // Nobody listens to the lamp's commands yet; then the lamp does.
+    assert_eq!(
+        portal.send_command(&commands, b"{}".to_vec()).await.unwrap(),
+        CommandOutcome::NoListener
+    );
+    assert!(matches!(
+        subscribe(&lamp, &mut events, &commands).await,
+        SubscribeReasonCode::Success(_)
+    ));
+    assert_eq!(
+        portal
+            .send_command(&commands, br#"{"led": "on"}"#.to_vec())
+            .await
+            .unwrap(),
+        CommandOutcome::Delivered
+    );
+    match next_packet(&mut events).await {
+        Packet::Publish(message) => assert_eq!(&message.payload[..], br#"{"led": "on"}"#),
+        other => panic!("expected the command, got {other:?}"),
+    }
+    // Its client may publish commands only, not under a device's topic.
+    assert_eq!(
+        portal
+            .send_command(&format!("{own}/telemetry"), b"1".to_vec())
+            .await
+            .unwrap(),
+        CommandOutcome::Refused
+    );
+    consuming.abort();
+    mqtt.remove_device(&slug, SUBSCRIPTION, "lamp").await.unwrap();
 }

@@ -321,6 +321,8 @@ describe('accessibility (axe-core, English and French, no console error)', () =>
     const devicePage = await page.getAttribute('[data-device="a11y-sensor"] [data-device-details]', 'href');
     await check(customer, 'device', { url: BASE + devicePage });
     await check(customer, 'device password, already asked', { url: `${BASE}${devicePage}/password` });
+    await check(customer, 'devices of a subscription', { url: BASE + devicePage.replace(/\/[^/]+$/, '') });
+    await check(customer, 'devices of a subscription, none found', { url: BASE + devicePage.replace(/\/[^/]+$/, '') + '?name=zzz' });
     await check(customer, 'modules', { url: `${BASE}/orgs/${slug}/modules` });
     await check(customer, 'services, live sites and own domain', { url: `${BASE}/orgs/${slug}/services` });
     await page.fill('[data-domain-form] input[name="domain"]', 'example.fr');

@@ -1,10 +1,12 @@
 //! A device's telemetry: whether it is online and how much it talks, a
 //! chart of the last hour per numeric field (SVG drawn by the server, so
 //! it is there without JavaScript, with a table of the same figures), and
-//! its latest messages. With JavaScript, an island follows the device's
-//! event stream and draws the same view again as messages arrive.
+//! its latest messages. With JavaScript, a small island follows the
+//! device's event stream, whose events carry this same view rendered by
+//! the server, and puts each in place: the browser draws nothing itself,
+//! so the islands' wasm every page shares stays small.
 
-use control::domain::{DeviceTelemetry, Series};
+use control::domain::{DeviceTelemetry, CHART_HEIGHT, CHART_WIDTH};
 use leptos::prelude::*;
 
 use crate::{
@@ -12,61 +14,41 @@ use crate::{
     i18n::{translator, Msg},
 };
 
-/// The chart's drawing box.
-const WIDTH: f64 = 600.0;
-const HEIGHT: f64 = 100.0;
-const MARGIN: f64 = 8.0;
-
 #[component]
 pub fn TelemetryPanel(stream: String, telemetry: DeviceTelemetry) -> impl IntoView {
     view! {
         <IslandHints />
-        <LiveTelemetry stream telemetry />
+        <LiveTelemetry stream>
+            <TelemetryView telemetry />
+        </LiveTelemetry>
     }
 }
 
-/// The panel, kept live by the device's event stream.
+/// The panel (its server-rendered `children`), replaced by each event's
+/// HTML.
 #[island]
-fn LiveTelemetry(stream: String, telemetry: DeviceTelemetry) -> impl IntoView {
-    crate::i18n::provide_locale();
-    let (current, set_current) = signal(telemetry);
+fn LiveTelemetry(stream: String, children: Children) -> impl IntoView {
+    let panel = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
-    live::follow(stream, set_current);
+    live::follow(stream, panel);
     #[cfg(not(feature = "hydrate"))]
-    let _ = (stream, set_current);
+    let _ = stream;
     let ready = ready_mark();
     view! {
-        <div data-live-telemetry data-island-ready=ready aria-live="polite">
-            {move || view! { <TelemetryView telemetry=current.get() /> }}
+        <div data-live-telemetry data-island-ready=ready aria-live="polite" node_ref=panel>
+            {children()}
         </div>
     }
 }
 
-/// `{x},{y}` points of a series in the drawing box: time left to right
-/// over the window, values bottom to top between `low` and `high`.
-fn points(series: &Series, window: u32, (low, high): (f64, f64)) -> String {
-    let span = if high > low { high - low } else { 1.0 };
-    let window = f64::from(window.max(1));
-    series
-        .points
-        .iter()
-        .map(|(at, value)| {
-            let x = f64::from(*at) / window * WIDTH;
-            let y = if high > low {
-                HEIGHT - MARGIN - (value - low) / span * (HEIGHT - 2.0 * MARGIN)
-            } else {
-                HEIGHT / 2.0
-            };
-            format!("{x:.1},{y:.1}")
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// A number for people: at most three decimals, none when whole.
-fn figure(value: f64) -> String {
-    let text = format!("{value:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+/// The view the stream's events carry, in `locale`.
+#[cfg(feature = "ssr")]
+pub fn telemetry_html(telemetry: DeviceTelemetry, locale: control::domain::Locale) -> String {
+    let owner = Owner::new();
+    owner.with(|| {
+        provide_context(locale);
+        view! { <TelemetryView telemetry /> }.to_html()
+    })
 }
 
 #[component]
@@ -93,23 +75,21 @@ fn TelemetryView(telemetry: DeviceTelemetry) -> impl IntoView {
             </p>
         }
     });
-    let window = telemetry.window_seconds;
     let charts = telemetry
         .series
         .iter()
         .map(|series| {
-            let range = series.range();
             let label = t(Msg::TelemetryChartLabel)
                 .replace("{field}", &series.field)
-                .replace("{value}", &figure(series.last));
+                .replace("{value}", &series.latest);
             view! {
                 <figure class="mt-3" data-series=series.field.clone()>
                     <figcaption class="flex justify-between text-xs text-slate-600">
                         <span class="font-mono">{series.field.clone()}</span>
-                        <span>{figure(range.0)}" – "{figure(range.1)}</span>
+                        <span>{series.lowest.clone()}" – "{series.highest.clone()}</span>
                     </figcaption>
-                    <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="mt-1 h-24 w-full rounded bg-slate-50" role="img" aria-label=label preserveAspectRatio="none">
-                        <polyline points=points(series, window, range) fill="none" stroke="#0f766e" stroke-width="2" vector-effect="non-scaling-stroke" />
+                    <svg viewBox=format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}") class="mt-1 h-24 w-full rounded bg-slate-50" role="img" aria-label=label preserveAspectRatio="none">
+                        <polyline points=series.points.clone() fill="none" stroke="#0f766e" stroke-width="2" vector-effect="non-scaling-stroke" />
                     </svg>
                 </figure>
             }
@@ -119,13 +99,12 @@ fn TelemetryView(telemetry: DeviceTelemetry) -> impl IntoView {
         .series
         .iter()
         .map(|series| {
-            let (low, high) = series.range();
             view! {
                 <tr data-field=series.field.clone()>
                     <th scope="row" class="py-1 pr-3 text-left font-mono font-normal">{series.field.clone()}</th>
-                    <td class="py-1 pr-3 text-right" data-latest>{figure(series.last)}</td>
-                    <td class="py-1 pr-3 text-right">{figure(low)}</td>
-                    <td class="py-1 text-right">{figure(high)}</td>
+                    <td class="py-1 pr-3 text-right" data-latest>{series.latest.clone()}</td>
+                    <td class="py-1 pr-3 text-right">{series.lowest.clone()}</td>
+                    <td class="py-1 text-right">{series.highest.clone()}</td>
                 </tr>
             }
         })
@@ -187,22 +166,18 @@ fn TelemetryView(telemetry: DeviceTelemetry) -> impl IntoView {
 /// The browser side: an `EventSource` on the device's stream.
 #[cfg(feature = "hydrate")]
 mod live {
-    use control::domain::DeviceTelemetry;
     use leptos::prelude::*;
     use wasm_bindgen::{closure::Closure, JsCast};
     use web_sys::{EventSource, MessageEvent};
 
-    pub fn follow(url: String, set_current: WriteSignal<DeviceTelemetry>) {
+    pub fn follow(url: String, panel: NodeRef<leptos::html::Div>) {
         let Ok(source) = EventSource::new(&url) else {
             return;
         };
         let on_telemetry = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let next = event
-                .data()
-                .as_string()
-                .and_then(|data| serde_json::from_str::<DeviceTelemetry>(&data).ok());
-            if let Some(next) = next {
-                set_current.set(next);
+            if let (Some(html), Some(panel)) = (event.data().as_string(), panel.get_untracked()) {
+                // The server rendered it, escaping what devices sent.
+                panel.set_inner_html(&html);
             }
         });
         let _ = source.add_event_listener_with_callback("telemetry", on_telemetry.as_ref().unchecked_ref());
@@ -210,33 +185,5 @@ mod live {
         on_telemetry.forget();
         let source = send_wrapper::SendWrapper::new(source);
         on_cleanup(move || source.close());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn series(points: Vec<(u32, f64)>) -> Series {
-        Series {
-            field: "t".into(),
-            last: 0.0,
-            points,
-        }
-    }
-
-    #[test]
-    fn points_span_the_box_from_the_lowest_to_the_highest_value() {
-        let s = series(vec![(0, 10.0), (1800, 20.0), (3600, 15.0)]);
-        assert_eq!(points(&s, 3600, s.range()), "0.0,92.0 300.0,8.0 600.0,50.0");
-        let flat = series(vec![(900, 3.0)]);
-        assert_eq!(points(&flat, 3600, flat.range()), "150.0,50.0");
-    }
-
-    #[test]
-    fn figures_drop_needless_decimals() {
-        assert_eq!(figure(21.5), "21.5");
-        assert_eq!(figure(40.0), "40");
-        assert_eq!(figure(0.12345), "0.123");
     }
 }

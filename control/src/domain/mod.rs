@@ -68,8 +68,8 @@ pub use sites::{SiteCheck, SiteProblem, Sites};
 pub use subscription::{QuotaUsage, SubscriptionState, SubscriptionView};
 pub use telemetry::{
     parse_payload, per_minute, CommandResult, DeviceActivity, DeviceCommand, DeviceList, DeviceTelemetry,
-    ListedDevice, ParsedPayload, RawMessage, SentCommand, Series, DEVICES_PER_PAGE, MAX_COMMAND,
-    ONLINE_WITHIN_SECONDS,
+    DrawnSeries, ListedDevice, ParsedPayload, RawMessage, SentCommand, Series, CHART_HEIGHT, CHART_WIDTH,
+    DEVICES_PER_PAGE, MAX_COMMAND, ONLINE_WITHIN_SECONDS,
 };
 pub use tenancy::{
     CountryCode, FieldError, FieldProblem, MemberView, NewOrganization, OrgName, OrganizationOverview,

@@ -86,7 +86,7 @@ fn cut(text: &str, max: usize) -> &str {
 }
 
 /// How much a device talks, as its list and its page show it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceActivity {
     /// When it was last heard (UTC, RFC 3339).
     pub last_seen: Option<String>,
@@ -106,25 +106,82 @@ pub fn per_minute(previous: i64, current: i64, elapsed: u8) -> u32 {
     u32::try_from(estimate.max(0)).unwrap_or(u32::MAX)
 }
 
-/// One numeric field over the chart's window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One numeric field over the chart's window: `(seconds since the
+/// window's start, the mean of a bucket)`, in order, and the latest value.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     pub field: String,
-    /// `(seconds since the window's start, the bucket's mean)`, in order.
     pub points: Vec<(u32, f64)>,
-    /// The latest value received.
     pub last: f64,
 }
 
+/// The chart's drawing box (SVG user units).
+pub const CHART_WIDTH: u32 = 600;
+pub const CHART_HEIGHT: u32 = 100;
+const CHART_MARGIN: f64 = 8.0;
+
 impl Series {
     /// The lowest and highest values drawn.
-    pub fn range(&self) -> (f64, f64) {
+    fn range(&self) -> (f64, f64) {
         self.points
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), (_, value)| {
                 (low.min(*value), high.max(*value))
             })
     }
+
+    /// The series drawn over a window of `window` seconds, every number
+    /// already written: the browser only places text (no float formatting
+    /// nor parsing in the page's wasm).
+    pub fn drawn(&self, window: u32) -> DrawnSeries {
+        let (low, high) = self.range();
+        let (width, height) = (f64::from(CHART_WIDTH), f64::from(CHART_HEIGHT));
+        let span = if high > low { high - low } else { 1.0 };
+        let window = f64::from(window.max(1));
+        let points = self
+            .points
+            .iter()
+            .map(|(at, value)| {
+                let x = f64::from(*at) / window * width;
+                let y = if high > low {
+                    height - CHART_MARGIN - (value - low) / span * (height - 2.0 * CHART_MARGIN)
+                } else {
+                    height / 2.0
+                };
+                format!("{x:.1},{y:.1}")
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        DrawnSeries {
+            field: self.field.clone(),
+            points,
+            latest: figure(self.last),
+            lowest: figure(low),
+            highest: figure(high),
+        }
+    }
+}
+
+/// A number for people: at most three decimals, none when whole.
+pub fn figure(value: f64) -> String {
+    let text = format!("{value:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A numeric field as its chart and table show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawnSeries {
+    pub field: String,
+    /// The polyline's `x,y` points in the [`CHART_WIDTH`] × [`CHART_HEIGHT`] box.
+    pub points: String,
+    pub latest: String,
+    pub lowest: String,
+    pub highest: String,
 }
 
 /// One message as received.
@@ -140,7 +197,7 @@ pub struct RawMessage {
 
 /// A device's recent telemetry: the chart of the last hour per numeric
 /// field, the latest messages, and its activity.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceTelemetry {
     pub activity: DeviceActivity,
     /// The plan's limit of messages a minute for one device.
@@ -149,20 +206,20 @@ pub struct DeviceTelemetry {
     pub window_seconds: u32,
     /// The window's end (UTC, `HH:MM`), the chart's right edge.
     pub window_end: String,
-    pub series: Vec<Series>,
+    pub series: Vec<DrawnSeries>,
     /// The latest messages, newest first.
     pub recent: Vec<RawMessage>,
 }
 
 /// A device in its subscription's list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListedDevice {
     pub device: super::Device,
     pub activity: DeviceActivity,
 }
 
 /// One page of a subscription's devices, by name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceList {
     pub subscription_id: String,
     pub devices: Vec<ListedDevice>,
@@ -305,6 +362,40 @@ mod tests {
         assert_eq!(per_minute(60, 30, 30), 60);
         assert_eq!(per_minute(0, 10, 59), 10);
         assert_eq!(per_minute(120, 0, 60), 0);
+    }
+
+    #[test]
+    fn a_series_is_drawn_from_its_lowest_to_its_highest_value() {
+        let series = Series {
+            field: "t".into(),
+            points: vec![(0, 10.0), (1800, 20.0), (3600, 15.0)],
+            last: 15.0,
+        };
+        let drawn = series.drawn(3600);
+        assert_eq!(drawn.points, "0.0,92.0 300.0,8.0 600.0,50.0");
+        assert_eq!(
+            (
+                drawn.lowest.as_str(),
+                drawn.highest.as_str(),
+                drawn.latest.as_str()
+            ),
+            ("10", "20", "15")
+        );
+        let flat = Series {
+            field: "t".into(),
+            points: vec![(900, 3.0)],
+            last: 3.0,
+        };
+        assert_eq!(flat.drawn(3600).points, "150.0,50.0");
+    }
+
+    #[test]
+    fn figures_drop_needless_decimals() {
+        assert_eq!(figure(21.5), "21.5");
+        assert_eq!(figure(40.0), "40");
+        assert_eq!(figure(0.12345), "0.123");
+        assert_eq!(figure(-0.0001), "0");
+        assert_eq!(figure(-2.5), "-2.5");
     }
 
     #[test]

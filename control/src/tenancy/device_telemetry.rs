@@ -264,7 +264,10 @@ impl Control {
             window_end: now
                 .format(format_description!("[hour]:[minute]"))
                 .unwrap_or_default(),
-            series: series.into_values().collect(),
+            series: series
+                .values()
+                .map(|series| series.drawn(WINDOW_SECONDS))
+                .collect(),
             recent,
         }))
     }

@@ -14,7 +14,7 @@ use axum::{
     Router,
 };
 use control::{
-    domain::Refusal,
+    domain::{Locale, Refusal},
     ingest::{announced_device, DEVICE_MESSAGES_CHANNEL},
     Caller, Control,
 };
@@ -53,8 +53,9 @@ async fn events(
     let (Ok(subscription), Ok(device)) = (subscription.parse::<Uuid>(), device.parse::<Uuid>()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    let locale = app::i18n::locale_from_headers(&parts.headers);
     let changes = state.announcements.listen(DEVICE_MESSAGES_CHANNEL);
-    let first = match telemetry_event(&state.control, &caller, &slug, subscription, device).await {
+    let first = match telemetry_event(&state.control, &caller, &slug, subscription, device, locale).await {
         Ok(event) => event,
         Err(status) => return status.into_response(),
     };
@@ -63,7 +64,7 @@ async fn events(
         let (control, caller, slug) = (control.clone(), caller.clone(), slug.clone());
         // Access is checked again at every event.
         async move {
-            telemetry_event(&control, &caller, &slug, subscription, device)
+            telemetry_event(&control, &caller, &slug, subscription, device, locale)
                 .await
                 .ok()
         }
@@ -76,12 +77,13 @@ async fn telemetry_event(
     slug: &str,
     subscription: Uuid,
     device: Uuid,
+    locale: Locale,
 ) -> Result<Event, StatusCode> {
     match control.device_telemetry(caller, slug, subscription, device).await {
-        Ok(Ok(telemetry)) => Event::default()
+        // The page's own view, rendered here: the browser only puts it in place.
+        Ok(Ok(telemetry)) => Ok(Event::default()
             .event("telemetry")
-            .json_data(telemetry)
-            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR),
+            .data(app::telemetry_html(telemetry, locale))),
         Ok(Err(Refusal::Forbidden)) => Err(StatusCode::FORBIDDEN),
         Ok(Err(_)) => Err(StatusCode::NOT_FOUND),
         Err(error) => {

@@ -162,17 +162,17 @@ async fn what_a_device_publishes_is_stored_charted_listed_and_streamed_to_its_pa
     .await;
 
     let telemetry = telemetry_when(control, &caller, &slug, space, *sensor, |t| t.recent.len() == 3).await;
-    let fields: Vec<(&str, f64)> = telemetry
+    let fields: Vec<(&str, &str)> = telemetry
         .series
         .iter()
-        .map(|s| (s.field.as_str(), s.last))
+        .map(|s| (s.field.as_str(), s.latest.as_str()))
         .collect();
     assert_eq!(
         fields,
         [
-            ("env.humidity", 40.0),
-            ("pressure", 1013.2),
-            ("temperature", 21.5)
+            ("env.humidity", "40"),
+            ("pressure", "1013.2"),
+            ("temperature", "21.5")
         ]
     );
     assert!(telemetry.activity.online && telemetry.activity.per_minute >= 3);
