@@ -612,6 +612,10 @@ messages! {
     DeviceRotate => en: "New password", fr: "Nouveau mot de passe";
     DeviceDisable => en: "Turn off", fr: "Désactiver";
     DeviceEnable => en: "Turn on", fr: "Réactiver";
+    PlanFieldTelemetry => en: "What devices may send (plans with devices; blank: 60 a minute per device, 3,000 per organization, kept 7 days)", fr: "Ce que les objets peuvent envoyer (offres avec objets ; vide : 60 par minute et par objet, 3 000 par organisation, gardés 7 jours)";
+    PlanFieldDeviceRate => en: "Messages a minute per device", fr: "Messages par minute et par objet";
+    PlanFieldOrganizationRate => en: "Messages a minute per organization", fr: "Messages par minute et par organisation";
+    PlanFieldTelemetryRetention => en: "Days messages are kept", fr: "Jours de conservation des messages";
     TelemetryTitle => en: "What it sends", fr: "Ce qu’il envoie";
     TelemetryFormat => en: "Publish JSON such as {\"temperature\": 21.5} under its topic: each numeric field is charted (nested objects as env.humidity; a bare number is named after its topic). Other payloads are counted and shown as they are.", fr: "Publiez du JSON comme {\"temperature\": 21.5} sous son sujet : chaque champ numérique est tracé (les objets imbriqués comme env.humidity ; un nombre seul prend le nom de son sujet). Les autres messages sont comptés et affichés tels quels.";
     TelemetryOnline => en: "Online", fr: "En ligne";

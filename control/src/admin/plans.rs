@@ -12,7 +12,7 @@ use crate::{
     audit::AuditEvent,
     domain::{
         AdminAccess, AuditAction, FieldProblem, OdooModule, OfferKind, Plan, PlanDraft, PlanRecord, Refusal,
-        SignedInUser,
+        SignedInUser, TelemetryLimits,
     },
     infra::format::day,
     or_refuse,
@@ -30,6 +30,7 @@ fn plan_json(draft: &PlanDraft) -> serde_json::Value {
         "quotas": draft.quotas,
         "requires_approval": draft.requires_approval,
         "modules": draft.modules,
+        "telemetry": draft.telemetry,
     })
 }
 
@@ -43,6 +44,7 @@ fn record_json(record: &PlanRecord) -> serde_json::Value {
         "quotas": record.quotas,
         "requires_approval": record.requires_approval,
         "modules": record.modules,
+        "telemetry": record.telemetry,
         "retired_on": record.retired_on,
     })
 }
@@ -79,9 +81,10 @@ impl Control {
             "INSERT INTO plans (id, position, offer_kind, code, name_en, name_fr, monthly_price_cents, cpu_millicores,
                                 memory_mib, storage_gib, seats, devices, backup_retention_days,
                                 openstack_vcpus, openstack_ram_mib, openstack_instances, requires_approval, created_at,
-                                included_modules, optional_modules)
+                                included_modules, optional_modules, device_messages_per_minute,
+                                organization_messages_per_minute, telemetry_retention_days)
              SELECT $1, coalesce(max(position), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                    $18, $19
+                    $18, $19, $20, $21, $22
                FROM plans WHERE offer_kind = $2
              ON CONFLICT (code) DO NOTHING",
             Uuid::new_v4(),
@@ -103,6 +106,9 @@ impl Control {
             now,
             &terms.included_modules,
             &terms.optional_modules,
+            terms.device_messages_per_minute,
+            terms.organization_messages_per_minute,
+            terms.telemetry_retention_days,
         )
         .execute(&mut *tx)
         .await?
@@ -153,7 +159,8 @@ impl Control {
                     cpu_millicores = $7, memory_mib = $8, storage_gib = $9, seats = $10, devices = $11,
                     backup_retention_days = $12, openstack_vcpus = $13, openstack_ram_mib = $14,
                     openstack_instances = $15, requires_approval = $16, included_modules = $17,
-                    optional_modules = $18, version = version + 1
+                    optional_modules = $18, device_messages_per_minute = $19,
+                    organization_messages_per_minute = $20, telemetry_retention_days = $21, version = version + 1
               WHERE id = $1",
             id,
             draft.offer as OfferKind,
@@ -173,6 +180,9 @@ impl Control {
             draft.requires_approval,
             &terms.included_modules,
             &terms.optional_modules,
+            terms.device_messages_per_minute,
+            terms.organization_messages_per_minute,
+            terms.telemetry_retention_days,
         )
         .execute(&mut *tx)
         .await?;
@@ -282,6 +292,9 @@ struct Terms {
     openstack_instances: i32,
     included_modules: Vec<String>,
     optional_modules: Vec<String>,
+    device_messages_per_minute: Option<i32>,
+    organization_messages_per_minute: Option<i32>,
+    telemetry_retention_days: Option<i32>,
 }
 
 impl Terms {
@@ -301,6 +314,11 @@ impl Terms {
             openstack_instances: int(q.openstack_instances),
             included_modules: codes(&draft.modules.included),
             optional_modules: codes(&draft.modules.optional),
+            device_messages_per_minute: draft.telemetry.map(|t| int(t.device_messages_per_minute)),
+            organization_messages_per_minute: draft
+                .telemetry
+                .map(|t| int(t.organization_messages_per_minute)),
+            telemetry_retention_days: draft.telemetry.map(|t| int(t.retention_days)),
         }
     }
 }
@@ -323,7 +341,8 @@ async fn locked_plan(conn: &mut sqlx::PgConnection, code: &str) -> Result<Option
 async fn plan_record(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<PlanRecord> {
     let (offer, plan) = plan_by_id(conn, id).await?;
     let row = sqlx::query!(
-        r#"SELECT p.retired_at, p.version,
+        r#"SELECT p.retired_at, p.version, p.device_messages_per_minute, p.organization_messages_per_minute,
+                  p.telemetry_retention_days,
                   (SELECT count(*) FROM subscriptions s WHERE s.plan_id = p.id AND s.state <> 'closed')
                     AS "subscriptions!"
              FROM plans p WHERE p.id = $1"#,
@@ -332,6 +351,19 @@ async fn plan_record(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<PlanReco
     .fetch_one(&mut *conn)
     .await?;
     let (retired_at, version, subscriptions) = (row.retired_at, row.version, row.subscriptions);
+    let positive = |value: Option<i32>| value.and_then(|n| u32::try_from(n).ok());
+    let telemetry = match (
+        positive(row.device_messages_per_minute),
+        positive(row.organization_messages_per_minute),
+        positive(row.telemetry_retention_days),
+    ) {
+        (Some(device), Some(organization), Some(days)) => Some(TelemetryLimits {
+            device_messages_per_minute: device,
+            organization_messages_per_minute: organization,
+            retention_days: days,
+        }),
+        _ => None,
+    };
     Ok(PlanRecord {
         offer,
         code: plan.code.to_string(),
@@ -340,6 +372,7 @@ async fn plan_record(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<PlanReco
         quotas: plan.quotas,
         requires_approval: plan.requires_approval,
         modules: plan.modules,
+        telemetry,
         retired_on: retired_at.map(day),
         subscriptions,
         version,

@@ -59,7 +59,7 @@ pub use organization_search::{
     OrganizationDetail, OrganizationListing, OrganizationSearch, OrganizationSearchPage, OrganizationSort,
 };
 pub use plan_review::{PlanReview, PlanStep, QuotaChange};
-pub use plans::{PlanDraft, PlanForm, PlanRecord, MAX_AMOUNT};
+pub use plans::{PlanDraft, PlanForm, PlanRecord, TelemetryLimits, MAX_AMOUNT};
 pub use provisioning::{
     instance_name, job_kind, odoo_client_id, parse_job_kind, workflow, Action, AppliedState, Backend,
     ProvisioningProgress, Step, StepProgress, SubscriptionProgress, ODOO_SIGN_IN_SCOPE,

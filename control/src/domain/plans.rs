@@ -14,6 +14,8 @@ pub struct PlanRecord {
     pub quotas: Quotas,
     pub requires_approval: bool,
     pub modules: PlanModules,
+    /// What its devices may send (plans with devices).
+    pub telemetry: Option<TelemetryLimits>,
     /// `YYYY-MM-DD` when it stopped being sold.
     pub retired_on: Option<String>,
     /// Live subscriptions on it.
@@ -31,6 +33,29 @@ pub struct PlanDraft {
     pub quotas: Quotas,
     pub requires_approval: bool,
     pub modules: PlanModules,
+    /// Set exactly when the plan has devices.
+    pub telemetry: Option<TelemetryLimits>,
+}
+
+/// What a plan with devices lets them send: messages a minute per device
+/// and per organization (over them, messages are dropped and counted), and
+/// how many days their messages are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TelemetryLimits {
+    pub device_messages_per_minute: u32,
+    pub organization_messages_per_minute: u32,
+    pub retention_days: u32,
+}
+
+impl Default for TelemetryLimits {
+    /// The smallest plan's, for a plan form left blank.
+    fn default() -> Self {
+        Self {
+            device_messages_per_minute: 60,
+            organization_messages_per_minute: 3000,
+            retention_days: 7,
+        }
+    }
 }
 
 /// The plan form's fields as posted (all text).
@@ -60,6 +85,13 @@ pub struct PlanForm {
     pub included_modules: String,
     #[serde(default)]
     pub optional_modules: String,
+    /// Plans with devices; blank: [`TelemetryLimits::default`].
+    #[serde(default)]
+    pub device_messages_per_minute: String,
+    #[serde(default)]
+    pub organization_messages_per_minute: String,
+    #[serde(default)]
+    pub telemetry_retention_days: String,
 }
 
 fn name(raw: &str) -> Result<String, FieldProblem> {
@@ -86,6 +118,20 @@ fn amount(raw: &str) -> Result<u32, FieldProblem> {
             .filter(|n| *n <= MAX_AMOUNT)
             .ok_or(FieldProblem::OutOfRange),
     }
+}
+
+/// A number from 1 to [`MAX_AMOUNT`], or `default` when blank.
+fn positive_or(raw: &str, default: u32) -> Result<u32, FieldProblem> {
+    if raw.trim().is_empty() {
+        return Ok(default);
+    }
+    amount(raw).and_then(|n| {
+        if n == 0 {
+            Err(FieldProblem::OutOfRange)
+        } else {
+            Ok(n)
+        }
+    })
 }
 
 fn optional_amount(raw: &str) -> Result<Option<u32>, FieldProblem> {
@@ -160,6 +206,34 @@ impl PlanForm {
         check("seats", seats.err());
         let devices = optional_amount(&self.devices);
         check("devices", devices.err());
+        // Only a plan with devices has telemetry, and then always.
+        let telemetry = if matches!(devices, Ok(Some(_))) {
+            let defaults = TelemetryLimits::default();
+            let mut limit = |field: &str, raw: &str, default: u32| {
+                let value = positive_or(raw, default);
+                check(field, value.err());
+                value.unwrap_or(default)
+            };
+            Some(TelemetryLimits {
+                device_messages_per_minute: limit(
+                    "device_messages_per_minute",
+                    &self.device_messages_per_minute,
+                    defaults.device_messages_per_minute,
+                ),
+                organization_messages_per_minute: limit(
+                    "organization_messages_per_minute",
+                    &self.organization_messages_per_minute,
+                    defaults.organization_messages_per_minute,
+                ),
+                retention_days: limit(
+                    "telemetry_retention_days",
+                    &self.telemetry_retention_days,
+                    defaults.retention_days,
+                ),
+            })
+        } else {
+            None
+        };
         // Without an offer, no module can be checked: the offer's error says why.
         let modules = match offer {
             Some(offer) => PlanModules::parse(offer, &self.included_modules, &self.optional_modules),
@@ -192,6 +266,7 @@ impl PlanForm {
                 },
                 requires_approval: self.requires_approval.as_deref() == Some("on"),
                 modules,
+                telemetry,
             }),
             _ => Err(errors),
         }
@@ -223,6 +298,11 @@ impl PlanForm {
             requires_approval: plan.requires_approval.then(|| "on".to_owned()),
             included_modules: PlanModules::codes(&plan.modules.included),
             optional_modules: PlanModules::codes(&plan.modules.optional),
+            device_messages_per_minute: optional(plan.telemetry.map(|t| t.device_messages_per_minute)),
+            organization_messages_per_minute: optional(
+                plan.telemetry.map(|t| t.organization_messages_per_minute),
+            ),
+            telemetry_retention_days: optional(plan.telemetry.map(|t| t.retention_days)),
         }
     }
 }
@@ -250,6 +330,9 @@ mod tests {
             requires_approval: Some("on".into()),
             included_modules: String::new(),
             optional_modules: String::new(),
+            device_messages_per_minute: "120".into(),
+            organization_messages_per_minute: String::new(),
+            telemetry_retention_days: "30".into(),
         }
     }
 
@@ -259,6 +342,15 @@ mod tests {
         assert_eq!(draft.monthly_price_cents, 4990);
         assert_eq!((draft.quotas.seats, draft.quotas.devices), (None, Some(500)));
         assert!(draft.requires_approval);
+        // A blank limit is the smallest plan's.
+        assert_eq!(
+            draft.telemetry,
+            Some(TelemetryLimits {
+                device_messages_per_minute: 120,
+                organization_messages_per_minute: 3000,
+                retention_days: 30,
+            })
+        );
         let record = PlanRecord {
             offer: draft.offer,
             code: draft.code.to_string(),
@@ -267,6 +359,7 @@ mod tests {
             quotas: draft.quotas.clone(),
             requires_approval: true,
             modules: draft.modules.clone(),
+            telemetry: draft.telemetry,
             retired_on: None,
             subscriptions: 0,
             version: 1,
@@ -295,5 +388,29 @@ mod tests {
             fields,
             ["offer", "code", "name_fr", "monthly_price", "memory_mib"]
         );
+    }
+
+    #[test]
+    fn only_a_plan_with_devices_has_telemetry_limits_and_they_are_positive() {
+        let shop = PlanForm {
+            offer: "ecommerce".into(),
+            code: "shop-x".into(),
+            devices: String::new(),
+            ..form()
+        };
+        assert_eq!(shop.parse().map(|draft| draft.telemetry), Ok(None));
+        let zero = PlanForm {
+            device_messages_per_minute: "0".into(),
+            telemetry_retention_days: "many".into(),
+            ..form()
+        };
+        let fields: Vec<String> = zero
+            .parse()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["device_messages_per_minute", "telemetry_retention_days"]);
     }
 }

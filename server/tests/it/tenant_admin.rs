@@ -528,7 +528,61 @@ fn plan_form(code: &str, seats: &str) -> PlanForm {
         requires_approval: None,
         included_modules: "website_slides_forum".into(),
         optional_modules: "website_slides_survey, website_blog".into(),
+        ..PlanForm::default()
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_iot_plans_telemetry_limits_are_set_by_its_form_and_read_back() {
+    let app = TestApp::spawn().await;
+    let (user, operator) = admin(&app).await;
+    let form = PlanForm {
+        offer: "iot".into(),
+        code: "iot-farm".into(),
+        seats: String::new(),
+        devices: "200".into(),
+        included_modules: String::new(),
+        optional_modules: String::new(),
+        device_messages_per_minute: "30".into(),
+        organization_messages_per_minute: "5000".into(),
+        telemetry_retention_days: "14".into(),
+        ..plan_form("iot-farm", "")
+    };
+    let draft = form.parse().unwrap();
+    app.control
+        .create_plan(Some(&user), &operator, &draft)
+        .await
+        .unwrap()
+        .unwrap();
+    let plans = match app.control.admin_plans(Some(&user)).await.unwrap() {
+        control::domain::AdminAccess::Granted(plans) => plans,
+        other => panic!("{other:?}"),
+    };
+    let farm = plans.iter().find(|plan| plan.code == "iot-farm").unwrap();
+    assert_eq!(
+        farm.telemetry,
+        Some(control::domain::TelemetryLimits {
+            device_messages_per_minute: 30,
+            organization_messages_per_minute: 5000,
+            retention_days: 14,
+        })
+    );
+    // What the ingestion reads.
+    let limits: (i32, i32, i32) = sqlx::query_as(
+        "SELECT device_messages_per_minute, organization_messages_per_minute, telemetry_retention_days
+           FROM plans WHERE code = 'iot-farm'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(limits, (30, 5000, 14));
+    // Edited: the form shows them, and a zero is refused beside its field.
+    let edit = PlanForm {
+        device_messages_per_minute: "0".into(),
+        ..PlanForm::of(farm)
+    };
+    let refused: Vec<String> = edit.parse().unwrap_err().into_iter().map(|e| e.field).collect();
+    assert_eq!(refused, ["device_messages_per_minute"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

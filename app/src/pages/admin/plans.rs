@@ -225,6 +225,12 @@ fn PlanFields(
                 {text("monthly_price", t(Msg::PlanFieldPrice).to_owned(), value("monthly_price", &initial.monthly_price))}
             </div>
             <div class="grid grid-cols-1 gap-3 sm:grid-cols-3">{quotas}</div>
+            <fieldset class="grid grid-cols-1 gap-3 sm:grid-cols-3">
+                <legend class="text-sm font-medium text-slate-700">{t(Msg::PlanFieldTelemetry)}</legend>
+                {text("device_messages_per_minute", t(Msg::PlanFieldDeviceRate).to_owned(), value("device_messages_per_minute", &initial.device_messages_per_minute))}
+                {text("organization_messages_per_minute", t(Msg::PlanFieldOrganizationRate).to_owned(), value("organization_messages_per_minute", &initial.organization_messages_per_minute))}
+                {text("telemetry_retention_days", t(Msg::PlanFieldTelemetryRetention).to_owned(), value("telemetry_retention_days", &initial.telemetry_retention_days))}
+            </fieldset>
             <div class="grid grid-cols-1 gap-3 sm:grid-cols-2">
                 {text("included_modules", t(Msg::PlanFieldIncludedModules).to_owned(), value("included_modules", &initial.included_modules))}
                 {text("optional_modules", t(Msg::PlanFieldOptionalModules).to_owned(), value("optional_modules", &initial.optional_modules))}
