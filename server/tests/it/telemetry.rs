@@ -95,6 +95,30 @@ async fn publish_lines(credentials: &DeviceCredentials, topic: &str, lines: &[St
     assert!(child.wait().await.unwrap().success());
 }
 
+/// `mosquitto_sub` as `credentials` on `topic`: the first message heard
+/// within `seconds`.
+fn first_message(credentials: &DeviceCredentials, topic: &str, seconds: u32) -> tokio::process::Child {
+    Command::new("mosquitto_sub")
+        .args(["-h", &credentials.host, "-p", &credentials.port.to_string()])
+        .args(["-u", &credentials.username, "-P", &credentials.password])
+        .args([
+            "-V",
+            "mqttv5",
+            "-q",
+            "1",
+            "-C",
+            "1",
+            "-W",
+            &seconds.to_string(),
+            "-t",
+            topic,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto_sub runs")
+}
+
 async fn stored(app: &TestApp, device: Uuid) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM device_messages WHERE device_id = $1")
         .bind(device)
@@ -342,45 +366,9 @@ async fn a_command_reaches_a_listening_device_and_the_brokers_answer_is_shown() 
 
     // The lamp listens on its commands topic with its own credentials; the
     // fan may not listen to the lamp's.
-    let listener = Command::new("mosquitto_sub")
-        .args(["-h", &credentials.host, "-p", &credentials.port.to_string()])
-        .args(["-u", &credentials.username, "-P", &credentials.password])
-        .args([
-            "-V",
-            "mqttv5",
-            "-q",
-            "1",
-            "-C",
-            "1",
-            "-W",
-            "10",
-            "-t",
-            &credentials.commands_topic,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let listener = first_message(credentials, &credentials.commands_topic, 10);
     let (_, fan) = &shown[1];
-    let eavesdropper = Command::new("mosquitto_sub")
-        .args(["-h", &fan.host, "-p", &fan.port.to_string()])
-        .args(["-u", &fan.username, "-P", &fan.password])
-        .args([
-            "-V",
-            "mqttv5",
-            "-q",
-            "1",
-            "-C",
-            "1",
-            "-W",
-            "3",
-            "-t",
-            &credentials.commands_topic,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let eavesdropper = first_message(fan, &credentials.commands_topic, 3);
     let mut result = CommandResult::NoListener;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(100)).await;
