@@ -17,7 +17,12 @@ use uuid::Uuid;
 
 use crate::{
     devices::{device_id, iot_space, publish},
-    support::{browser::Person, provisioning::Harness, TestApp},
+    support::{
+        browser::Person,
+        process::{portal_environment, provisioning_environment, PortalProcess},
+        provisioning::Harness,
+        TestApp,
+    },
 };
 
 /// Registers `names` in the space and gives the broker their identities;
@@ -435,27 +440,40 @@ async fn a_command_reaches_a_listening_device_and_the_brokers_answer_is_shown() 
 }
 
 #[tokio::test]
-async fn two_portals_on_one_database_store_every_message_once() {
+async fn portals_on_one_database_store_every_message_once() {
     let harness = Harness::for_browsers().await;
-    // A second replica: the same database, the same ingestion group.
-    let portal = harness
-        .stack
-        .provisioning_config(&[("RUN_ENGINE", "false".to_owned())]);
-    let second = TestApp::builder()
-        .database(&harness.app.database)
-        .provisioning(portal)
-        .spawn()
-        .await;
+    // Two more replicas, as processes of their own: the same database, the
+    // same ingestion group (three consumers share the subscription).
+    let mut environment = portal_environment(&harness.app.database);
+    environment.extend(provisioning_environment(
+        &harness.stack,
+        &[("RUN_ENGINE", "false".to_owned())],
+    ));
+    let mut replicas: Vec<PortalProcess> = (0..2)
+        .map(|index| {
+            let log =
+                std::env::temp_dir().join(format!("bibind-ingest-{}-{index}.log", harness.app.database));
+            PortalProcess::spawn(&environment, &log)
+        })
+        .collect();
+    for replica in &mut replicas {
+        replica.wait_until_serving().await;
+    }
     let owner = Person::signed_in(&harness.app.base_url, "owner").await.caller();
     let (slug, space) = iot_space(&harness, &owner).await;
+    // Room for 300 messages in a minute.
+    sqlx::query("UPDATE plans SET device_messages_per_minute = 1000 WHERE code = 'iot-lab'")
+        .execute(&harness.app.pool)
+        .await
+        .unwrap();
     let shown = devices(&harness, &owner, &slug, space, &["probe"]).await;
     let (probe, credentials) = &shown[0];
-    // Both replicas have joined the group.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let lines: Vec<String> = (0..50).map(|i| format!(r#"{{"seq": {i}}}"#)).collect();
+    // Every replica has joined the group.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let lines: Vec<String> = (0..300).map(|i| format!(r#"{{"seq": {i}}}"#)).collect();
     publish_lines(credentials, &format!("{}/telemetry", credentials.topic), &lines).await;
     for _ in 0..200 {
-        if stored(&harness.app, *probe).await >= 50 {
+        if stored(&harness.app, *probe).await >= 300 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -469,8 +487,8 @@ async fn two_portals_on_one_database_store_every_message_once() {
     .fetch_one(&harness.app.pool)
     .await
     .unwrap();
-    assert_eq!((count, distinct), (50, 50));
-    drop(second);
+    assert_eq!((count, distinct), (300, 300));
+    drop(replicas);
 }
 
 #[tokio::test]
