@@ -611,3 +611,63 @@ async fn the_portal_hears_every_device_through_its_group_and_commands_them() {
     consuming.abort();
     mqtt.remove_device(&slug, SUBSCRIPTION, "lamp").await.unwrap();
 }
+
+/// What ARCHITECTURE.md says of a replica that dies holding messages: the
+/// broker does not hand them to another member of the group (MQTT 5 says
+/// it SHOULD; Mosquitto 2.0 with clean sessions does not). If this fails,
+/// the broker now does: say so there.
+#[tokio::test]
+async fn what_a_dead_replica_left_unacknowledged_is_not_handed_to_another_member() {
+    let mqtt = admin();
+    let slug = unique_slug();
+    mqtt.ensure_device(&slug, SUBSCRIPTION, "pump", "pass-pump", true)
+        .await
+        .unwrap();
+    let group = format!("g{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let portal = mqtt.portal_client(&group);
+    portal.ensure().await.unwrap();
+    // Replica A takes the messages and dies before acknowledging them.
+    let (sink_a, mut heard_a) = tokio::sync::mpsc::channel(16);
+    let replica_a = {
+        let portal = portal.clone();
+        tokio::spawn(async move { portal.consume("replica-a", &sink_a).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (own, _) = device_topics(&slug, "pump");
+    let (pump, mut events) = connect(&device_username(&slug, "pump"), "pass-pump")
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        assert!(publish(&pump, &mut events, &format!("{own}/telemetry")).await.0);
+    }
+    for _ in 0..3 {
+        tokio::time::timeout(TIMEOUT, heard_a.recv())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // Replica B joins, then A's connection drops without a word.
+    let (sink_b, mut heard_b) = tokio::sync::mpsc::channel(16);
+    let replica_b = {
+        let portal = portal.clone();
+        tokio::spawn(async move { portal.consume("replica-b", &sink_b).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    replica_a.abort();
+    drop(heard_a);
+    let mut redelivered = 0;
+    while let Ok(Some(delivery)) = tokio::time::timeout(Duration::from_secs(3), heard_b.recv()).await {
+        delivery.ack().await.unwrap();
+        redelivered += 1;
+    }
+    assert_eq!(redelivered, 0, "messages A left unacknowledged that reached B");
+    // What is published from then on reaches B.
+    assert!(publish(&pump, &mut events, &format!("{own}/telemetry")).await.0);
+    let next = tokio::time::timeout(TIMEOUT, heard_b.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.payload(), b"42");
+    replica_b.abort();
+    mqtt.remove_device(&slug, SUBSCRIPTION, "pump").await.unwrap();
+}
