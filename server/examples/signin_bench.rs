@@ -12,7 +12,9 @@
 //!   client's time, the portal's time for the request (its response event)
 //!   and the part of it spent waiting on Kratos and Hydra (its upstream call
 //!   events, attributed to the request they happened in: the sign-ins do not
-//!   overlap). The portal's own share is the rest, summed over its hops.
+//!   overlap). The portal's own share is the rest, summed over its hops; of
+//!   it, the time its statements to PostgreSQL took (`sqlx::query` events in
+//!   the request's span) is printed beside it.
 //! - **Memory under `BENCH_SESSIONS` (10,000) distinct portal sessions**,
 //!   each one loading the dashboard of a different organization once; the
 //!   portal's RSS before and after. Each session is a real sign-in through
@@ -230,20 +232,29 @@ struct ServerSide {
     millis: f64,
     /// Spent waiting on Kratos and Hydra meanwhile.
     upstream_millis: f64,
+    /// Spent in its statements to PostgreSQL (part of the portal's own share).
+    database_millis: f64,
 }
 
 /// The portal's requests by request id, each with the upstream calls logged
 /// since the previous response (requests do not overlap while sign-ins are
-/// timed, so those calls are its own).
+/// timed, so those calls are its own) and the statements logged in its span.
 fn server_side(log: &str) -> HashMap<String, ServerSide> {
     let mut requests = HashMap::new();
     let mut upstream_millis = 0.0;
+    let mut database_millis: HashMap<String, f64> = HashMap::new();
     for line in log.lines() {
         let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
         if event["target"] == control::identity::upstream::TARGET {
             upstream_millis += event["micros"].as_f64().unwrap_or(0.0) / 1000.0;
+        } else if event["target"] == "sqlx::query" {
+            // The engine's and the listeners' statements have no request.
+            if let Some(id) = request_of(&event) {
+                *database_millis.entry(id.to_owned()).or_default() +=
+                    event["elapsed_secs"].as_f64().unwrap_or(0.0) * 1000.0;
+            }
         } else if event["message"] == "finished processing request" {
             let latency = event["latency"].as_str().unwrap_or_default();
             let micros: f64 = latency
@@ -256,6 +267,7 @@ fn server_side(log: &str) -> HashMap<String, ServerSide> {
                     ServerSide {
                         millis: micros / 1000.0,
                         upstream_millis,
+                        database_millis: database_millis.remove(id).unwrap_or(0.0),
                     },
                 );
             }
@@ -263,6 +275,14 @@ fn server_side(log: &str) -> HashMap<String, ServerSide> {
         }
     }
     requests
+}
+
+/// The request an event was logged in: the outermost span with a request id.
+fn request_of(event: &serde_json::Value) -> Option<&str> {
+    event["spans"]
+        .as_array()?
+        .iter()
+        .find_map(|span| span["request_id"].as_str())
 }
 
 fn p50_p99(values: &mut [f64]) -> (f64, f64) {
@@ -313,6 +333,7 @@ async fn login_round_trips(pool: &sqlx::PgPool, sites: &Sites, log_path: &str, s
         let mut client = Vec::new();
         let mut server_times = Vec::new();
         let mut upstream = Vec::new();
+        let mut database = Vec::new();
         let mut own = Vec::new();
         for (login, hops) in sign_ins.iter().enumerate() {
             let hop = &hops[position];
@@ -323,6 +344,7 @@ async fn login_round_trips(pool: &sqlx::PgPool, sites: &Sites, log_path: &str, s
                     .unwrap_or_else(|| panic!("the portal's log has no response for request {id}"));
                 server_times.push(logged.millis);
                 upstream.push(logged.upstream_millis);
+                database.push(logged.database_millis);
                 let mine = (logged.millis - logged.upstream_millis).max(0.0);
                 own.push(mine);
                 own_per_sign_in[login] += mine;
@@ -334,6 +356,7 @@ async fn login_round_trips(pool: &sqlx::PgPool, sites: &Sites, log_path: &str, s
             p50_p99(&mut client).0,
             portal.then(|| p50_p99(&mut server_times).0),
             portal.then(|| p50_p99(&mut upstream).0),
+            portal.then(|| p50_p99(&mut database).0),
             portal.then(|| p50_p99(&mut own)),
         ));
     }
@@ -350,19 +373,20 @@ async fn login_round_trips(pool: &sqlx::PgPool, sites: &Sites, log_path: &str, s
          p50 {own_p50:.2} ms, p99 {own_p99:.2} ms (target: p50 <= 5 ms)"
     );
     println!(
-        "{:<46} {:>9} {:>9} {:>12} {:>9} {:>9}",
-        "hop (p50, ms)", "client", "portal", "kratos+hydra", "own", "own p99"
+        "{:<46} {:>9} {:>9} {:>12} {:>9} {:>9} {:>14}",
+        "hop (p50, ms)", "client", "portal", "kratos+hydra", "own", "own p99", "own: database"
     );
     let dash = |value: Option<f64>| value.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"));
-    for (label, client, server_time, upstream, own) in rows {
+    for (label, client, server_time, upstream, database, own) in rows {
         println!(
-            "{:<46} {:>9.2} {:>9} {:>12} {:>9} {:>9}",
+            "{:<46} {:>9.2} {:>9} {:>12} {:>9} {:>9} {:>14}",
             label,
             client,
             dash(server_time),
             dash(upstream),
             dash(own.map(|(p50, _)| p50)),
             dash(own.map(|(_, p99)| p99)),
+            dash(database),
         );
     }
 }

@@ -521,6 +521,9 @@ async fn main() {
     let cookie = signed_in_customer(&large.control, &portal).await;
     println!("COOKIE_HEADER={cookie}");
     println!("DASHBOARD=/orgs/tenant-00042");
+    if std::env::var("BENCH_QUERIES").is_ok_and(|wanted| wanted == "0") {
+        return;
+    }
     let portal_admin = signed_in_admin(&large.control, &portal).await;
 
     println!("\n{}", env("BENCH_SEEDING"));
