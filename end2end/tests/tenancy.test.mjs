@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import {
   subscribe,
   atHome,
+  createOrganization,
   BASE, enterPortal, expectUrl, launchChromium, openPage, reloadUntil, signIn, signUpVerified, totp, uniqueEmail, verifyByCode, waitForMail,
 } from './support.mjs';
 
@@ -30,17 +31,6 @@ after(async () => {
 /** Console errors, less the 403/404 responses this story provokes on purpose. */
 function unexpected(errors) {
   return errors.filter((e) => !/the server responded with a status of 40[34]/.test(e));
-}
-
-/** Creates an organization through the form; returns its slug. */
-async function createOrganization(page, name) {
-  const slug = `${name.toLowerCase()}-${Date.now()}`;
-  await page.goto(BASE + '/orgs/new');
-  await page.fill('input[name="name"]', name);
-  await page.fill('input[name="slug"]', slug);
-  await page.click('main button[type="submit"]');
-  await expectUrl(page, (url) => url.pathname === `/orgs/${slug}`);
-  return slug;
 }
 
 /** Invites from the organization's members page. */
