@@ -240,30 +240,21 @@ pub fn run(args: &[String]) -> Result<()> {
             &dashboard,
         )
     })?;
-    // The provisioning engine's queue, on the same database, after the load runs.
-    let jobs = measure("engine", &|| {
+    // An example measuring against the stack, on the bench's database.
+    let on_bench_database = |example: &str| {
         process::output(
-            Command::new(binaries.join("examples/jobs_bench"))
-                .env("BENCH_DATABASE_URL", stack.postgres.url("bibind_bench")),
-        )
-    })?;
-    // A training organization's 1,000-learner CSV file: preview and confirmation.
-    let enrolment = measure("enrolment", &|| {
-        process::output(
-            Command::new(binaries.join("examples/enrolment_bench"))
+            Command::new(binaries.join("examples").join(example))
                 .envs(test::test_env(&stack))
                 .env("BENCH_DATABASE_URL", stack.postgres.url("bibind_bench")),
         )
-    })?;
+    };
+    // The provisioning engine's queue, on the same database, after the load runs.
+    let jobs = measure("engine", &|| on_bench_database("jobs_bench"))?;
+    // A training organization's 1,000-learner CSV file: preview and confirmation.
+    let enrolment = measure("enrolment", &|| on_bench_database("enrolment_bench"))?;
     // 1,000 devices publishing for a minute into the real Mosquitto, the
     // ingestion in a process of its own; then a 10,000-device list.
-    let telemetry = measure("telemetry", &|| {
-        process::output(
-            Command::new(binaries.join("examples/telemetry_bench"))
-                .envs(test::test_env(&stack))
-                .env("BENCH_DATABASE_URL", stack.postgres.url("bibind_bench")),
-        )
-    })?;
+    let telemetry = measure("telemetry", &|| on_bench_database("telemetry_bench"))?;
     // Complete workflows on zero-latency simulators (and on the stack's real
     // OpenBao, Hydra, Mosquitto and Keystone); a database of its own.
     let workflows = measure("engine", &|| {
