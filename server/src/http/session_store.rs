@@ -68,7 +68,13 @@ impl SessionStore for CachedSessionStore {
     /// checks the id is free, then writes): a sign-in creates two sessions,
     /// each round trip on its path. The row is written as the sqlx store
     /// writes it (MessagePack of the record), which then reads and saves it.
+    ///
+    /// The new row is kept in memory as written: an insert is not a change
+    /// any copy could predate (the trigger announces updates and deletes
+    /// only), so the request that follows (the sign-in's callback, the first
+    /// page after it) reads it without a round trip.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let reading = self.memory.reading();
         loop {
             let data =
                 rmp_serde::to_vec(&*record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
@@ -83,6 +89,7 @@ impl SessionStore for CachedSessionStore {
             .await
             .map_err(|e| session_store::Error::Backend(e.to_string()))?;
             if written.rows_affected() == 1 {
+                self.memory.keep(reading, record.id, record.clone());
                 return Ok(());
             }
             // Taken (vanishingly rare with 128 random bits): another id.
