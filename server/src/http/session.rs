@@ -83,16 +83,26 @@ pub(crate) async fn kratos_session_of(
     }
 }
 
-/// Starts the signed-in session: a new id (no fixation), the person, and
-/// where the sign-in came from (the Hydra login, `kratos_session` from
+/// A session whose id was just replaced (no fixation: whoever knew the
+/// pre-login id learns nothing), ready for [`begin`].
+pub(crate) struct Cycled<'a>(&'a Session);
+
+/// Gives `session` a new id and deletes the old row: a round trip of its
+/// own, which the sign-in runs while it waits for Kratos.
+pub(crate) async fn cycle(session: &Session) -> Result<Cycled<'_>, String> {
+    session.cycle_id().await.map_err(|e| e.to_string())?;
+    Ok(Cycled(session))
+}
+
+/// Starts the signed-in session under its new id: the person, and where
+/// the sign-in came from (the Hydra login, `kratos_session` from
 /// [`kratos_session_of`]).
 pub(crate) async fn begin(
     state: &AppState,
-    session: &Session,
+    Cycled(session): Cycled<'_>,
     login: PortalLogin,
     kratos_session: Option<String>,
 ) -> Result<(), String> {
-    session.cycle_id().await.map_err(|e| e.to_string())?;
     // A token handed out before signing in (to whoever held this session
     // then) is not the signed-in person's. Minted now, the first page
     // after signing in need not write the session again to keep one.

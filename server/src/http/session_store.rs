@@ -27,6 +27,9 @@ const CHANNEL: &str = "portal_session_changed";
 /// Sessions kept in memory at most, the least recently used forgotten
 /// first (ARCHITECTURE.md, "Memory").
 const CAPACITY: usize = 50_000;
+/// How far a saved session's idle expiry may move and the save still count
+/// as unchanged (the same request saving twice).
+const UNCHANGED_EXPIRY: time::Duration = time::Duration::seconds(5);
 
 #[derive(Debug, Clone)]
 pub(crate) struct CachedSessionStore {
@@ -97,7 +100,18 @@ impl SessionStore for CachedSessionStore {
         }
     }
 
+    /// A save of what the row already holds is skipped: the sign-in saves
+    /// its new session to learn its id, and the session layer saves it again
+    /// as the response leaves (only the idle expiry moved, by milliseconds).
+    /// The kept copy is what the row holds: a change elsewhere would have
+    /// been announced and forgotten it.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        if let Some(kept) = self.memory.get(&record.id) {
+            let moved = (record.expiry_date - kept.expiry_date).abs();
+            if kept.data == record.data && moved < UNCHANGED_EXPIRY {
+                return Ok(());
+            }
+        }
         self.memory.forget(&record.id);
         self.database.save(record).await
     }

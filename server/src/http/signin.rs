@@ -50,6 +50,7 @@ struct SignInQuery {
 
 async fn sign_in(
     State(state): State<AppState>,
+    Extension(form_token): Extension<SessionFormToken>,
     session: Session,
     signed_in: Option<Extension<SignedInUser>>,
     Query(query): Query<SignInQuery>,
@@ -77,6 +78,10 @@ async fn sign_in(
         sign_in: start.pending,
         return_to,
     };
+    // The login pages' forms need a token: minted now, it is written with
+    // the pending sign-in (`session::resolve_user`), and those pages leave
+    // the session as it is, so the callback still finds it in memory.
+    form_token.issue();
     if let Err(error) = session.insert(PENDING_KEY, &pending).await {
         tracing::error!(%error, "cannot keep the sign-in state");
         return error_page(Failure::Unavailable);
@@ -154,9 +159,10 @@ async fn callback(
         }
         arrival
     };
-    let (arrival, kratos_session) = tokio::join!(
+    let (arrival, kratos_session, cycled) = tokio::join!(
         arrive,
         session::kratos_session_of(&state, &login.user.identity_id, cookie),
+        session::cycle(&session),
     );
     let Landing {
         home, platform_admin, ..
@@ -165,7 +171,11 @@ async fn callback(
         platform_admin,
         ..login
     };
-    if let Err(error) = session::begin(&state, &session, login, kratos_session).await {
+    let begun = match cycled {
+        Ok(cycled) => session::begin(&state, cycled, login, kratos_session).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = begun {
         tracing::error!(%error, "cannot start a portal session");
         return error_page(Failure::Unavailable);
     }
