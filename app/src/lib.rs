@@ -30,6 +30,8 @@ use leptos_router::{
 pub use components::telemetry::telemetry_html;
 use control::domain::FlowKind;
 pub use control::domain::Locale;
+/// The words of the control plane's refusals and field problems, for the API's problem details.
+pub use pages::labels::{problem_text, refusal_text_in};
 #[cfg(feature = "ssr")]
 pub use shell::{shell, AssetVersion, ShellOptions};
 
@@ -44,6 +46,7 @@ use crate::{
             tenants::AdminTenantsPage,
             AdminHomePage,
         },
+        api_clients::ApiClientsPage,
         auth::{AuthErrorPage, AuthFlowPage},
         consent::ConsentPage,
         courses::CoursesPage,
@@ -102,6 +105,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:slug/subscriptions/:id/devices/:device/password") view=DevicePasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/learners/imports/:id") view=LearnerImportPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/audit") view=OrganizationAuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/api-clients") view=ApiClientsPage ssr=SsrMode::Async />
                     <Route path=path!("/learning") view=LearningPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/plans/:code") view=PlanReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/invitations/:token") view=InvitationPage ssr=SsrMode::Async />

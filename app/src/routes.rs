@@ -37,6 +37,9 @@ pub mod pattern {
     /// Invites the previewed file's learners.
     pub const SEND_LEARNER_IMPORT: &str = "/orgs/{slug}/learners/imports/{id}/send";
     pub const ORGANIZATION_AUDIT: &str = "/orgs/{slug}/audit";
+    /// The organization's API clients (GET: the page; POST: make one).
+    pub const API_CLIENTS: &str = "/orgs/{slug}/api-clients";
+    pub const REVOKE_API_CLIENT: &str = "/orgs/{slug}/api-clients/{id}/revoke";
     /// "Open back office": to the service's Odoo, signed in through Hydra.
     pub const BACK_OFFICE: &str = "/orgs/{slug}/back-office/{offer}";
     pub const INVITE: &str = "/orgs/{slug}/invitations";
@@ -124,6 +127,7 @@ pub mod pattern {
         LEARNER_IMPORT,
         MY_LEARNING,
         ORGANIZATION_AUDIT,
+        API_CLIENTS,
         PLAN_REVIEW,
         INVITATION,
         ADMIN,
@@ -299,6 +303,14 @@ pub fn back_office(slug: &str, offer: control::domain::OfferKind) -> String {
 
 pub fn organization_audit(slug: &str) -> String {
     fill(pattern::ORGANIZATION_AUDIT, &[slug])
+}
+
+pub fn api_clients(slug: &str) -> String {
+    fill(pattern::API_CLIENTS, &[slug])
+}
+
+pub fn revoke_api_client(slug: &str, id: &str) -> String {
+    fill(pattern::REVOKE_API_CLIENT, &[slug, id])
 }
 
 impl OrganizationSection {
@@ -577,6 +589,8 @@ mod tests {
                 change_module(slug, id, control::domain::OdooModule::Blog, "add"),
             ),
             (pattern::ORGANIZATION_AUDIT, organization_audit(slug)),
+            (pattern::API_CLIENTS, api_clients(slug)),
+            (pattern::REVOKE_API_CLIENT, revoke_api_client(slug, id)),
             (pattern::INVITE, invite(slug)),
             (pattern::REVOKE_INVITATION, revoke_invitation(slug, id)),
             (pattern::MEMBER_ROLE, member_role(slug, id)),

@@ -25,10 +25,13 @@ pub struct Parts {
     pub(crate) clock: Arc<dyn Clock>,
     kratos: Option<Kratos>,
     hydra: Option<Hydra>,
+    /// Hydra's token endpoint as API clients reach it.
+    api_token_url: String,
     public_url: String,
     pub(crate) mailer: Option<crate::infra::mail::Mailer>,
     pub(crate) catalog_cache: Arc<crate::tenancy::catalog::CatalogCache>,
     pub(crate) organization_pages: crate::tenancy::pages::OrganizationPages,
+    pub(crate) api_tokens: crate::identity::api_tokens::ApiTokens,
     /// New organizations wait for a platform admin's approval.
     pub(crate) approve_new_organizations: bool,
     pub(crate) throttle_limits: crate::identity::throttle::ThrottleLimits,
@@ -68,10 +71,12 @@ impl Control {
             clock,
             kratos: None,
             hydra: None,
+            api_token_url: String::new(),
             public_url: String::new(),
             mailer: None,
             catalog_cache: Arc::default(),
             organization_pages: crate::tenancy::pages::new_cache(),
+            api_tokens: crate::identity::api_tokens::ApiTokens::new(),
             approve_new_organizations: false,
             throttle_limits: crate::identity::throttle::ThrottleLimits::default(),
             platform_limits: crate::tenancy::limits::PlatformLimits::default(),
@@ -141,6 +146,17 @@ impl Control {
     /// Adds the Hydra admin client the login/consent provider uses.
     pub fn with_hydra(self, hydra: Hydra) -> Self {
         self.with(|parts| parts.hydra = Some(hydra))
+    }
+
+    /// Hydra's public URL, where API clients get their tokens.
+    pub fn with_token_issuer(self, hydra_public_url: &str) -> Self {
+        let url = format!("{}/oauth2/token", hydra_public_url.trim_end_matches('/'));
+        self.with(|parts| parts.api_token_url = url)
+    }
+
+    /// Where API clients get their tokens (client credentials).
+    pub fn api_token_url(&self) -> &str {
+        &self.api_token_url
     }
 
     pub fn hydra(&self) -> crate::Result<&Hydra> {

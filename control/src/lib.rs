@@ -44,7 +44,7 @@ pub mod provisioning;
 pub mod tenancy;
 
 #[cfg(feature = "server")]
-pub use caller::Caller;
+pub use caller::{Caller, ClientGrant, TokenGrant};
 #[cfg(feature = "server")]
 pub(crate) use control::PageChange;
 #[cfg(feature = "server")]

@@ -58,6 +58,7 @@ async fn main() {
         email_verified: true,
         request_id: None,
         ip: None,
+        token: None,
     };
     let mut previews = Vec::new();
     let mut confirmations = Vec::new();

@@ -474,6 +474,7 @@ async fn subscribe(control: &Control, count: usize, offset: usize) -> Vec<Tenant
             email_verified: true,
             request_id: None,
             ip: None,
+            token: None,
         };
         let slug = format!("b{}", &Uuid::new_v4().simple().to_string()[..10]);
         let new = NewOrganization::parse("Bench tenant", &slug, "FR", "billing@example.com").unwrap();

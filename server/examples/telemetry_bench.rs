@@ -121,6 +121,7 @@ async fn main() {
         email_verified: true,
         request_id: None,
         ip: None,
+        token: None,
     };
     let (slug, subscription) = space(&control, &owner, "iot-fleet", DEVICES).await;
     // The devices connect with the tenant's own client (its role publishes

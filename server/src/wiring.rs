@@ -46,7 +46,9 @@ pub async fn control_plane_on(config: &Config, clock: Arc<dyn Clock>) -> Result<
         control = control.with_kratos(client);
     }
     if let Some(hydra) = &config.hydra {
-        control = control.with_hydra(Hydra::new(&hydra.admin_url)?);
+        control = control
+            .with_hydra(Hydra::new(&hydra.admin_url)?)
+            .with_token_issuer(&hydra.public_url);
         if let Some(provisioning) = &config.provisioning {
             control = control.with_sites(provisioning.settings(&hydra.public_url).sites());
             // Without a resolver the portal still serves; own domains wait.

@@ -279,10 +279,21 @@ pub async fn admin_overview() -> Result<AdminAccess<Vec<PlatformAdmin>>, ServerF
 #[cfg(feature = "ssr")]
 pub fn caller_of(parts: &http::request::Parts) -> Option<control::Caller> {
     let user = parts.extensions.get::<SignedInUser>()?;
+    let origin = origin_of(parts);
     Some(control::Caller {
         identity_id: user.identity_id.clone(),
         email: user.email.clone(),
         email_verified: user.email_verified,
+        request_id: origin.request_id,
+        ip: origin.ip,
+        token: None,
+    })
+}
+
+/// Where a request comes from, as its audit events record it.
+#[cfg(feature = "ssr")]
+pub fn origin_of(parts: &http::request::Parts) -> control::identity::api_tokens::RequestOrigin {
+    control::identity::api_tokens::RequestOrigin {
         // Kept in the audit trail: only an id of the shape ours have (a
         // client may send its own), never arbitrary text.
         request_id: parts
@@ -301,7 +312,7 @@ pub fn caller_of(parts: &http::request::Parts) -> Option<control::Caller> {
             .extensions
             .get::<control::client_ip::ClientIp>()
             .map(|client| client.0),
-    })
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -877,3 +888,42 @@ pub async fn new_organization_setup() -> Result<MemberView<NewOrganizationForm>,
 }
 
 pub mod admin;
+
+/// An organization's API clients page: its clients, the token its forms
+/// post, where clients get tokens, and the client the post this page
+/// answers just made (its secret, shown this once).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ApiClientsPageData {
+    pub clients: Vec<control::domain::ApiClientView>,
+    pub csrf_token: String,
+    pub token_url: String,
+    pub created: Option<control::domain::CreatedApiClient>,
+}
+
+/// A client the create post just made, for the page that answers that post
+/// (never stored: it rides the request).
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct CreatedApiClientShown(pub control::domain::CreatedApiClient);
+
+/// `slug`'s API clients page, for its owners and admins.
+#[server(endpoint = "orgs/api-clients", input = server_fn::codec::GetUrl)]
+pub async fn api_clients_page(slug: String) -> Result<MemberView<ApiClientsPageData>, ServerFnError> {
+    let Some(caller) = caller() else {
+        return Ok(MemberView::SignInRequired);
+    };
+    let control = control_plane()?;
+    let outcome = control
+        .api_clients(&caller, &slug)
+        .await
+        .map_err(internal_error)?;
+    let created = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CreatedApiClientShown>().cloned())
+        .map(|CreatedApiClientShown(created)| created);
+    Ok(member_view(outcome.map(|clients| ApiClientsPageData {
+        clients,
+        csrf_token: crate::csrf::issue(),
+        token_url: control.api_token_url().to_owned(),
+        created,
+    })))
+}

@@ -267,6 +267,21 @@ impl<'a> Recorded<'a> {
                 self.text(msg)
                     .replace("{plan}", &protect(self.plan(Some(self.target_name()))))
             }
+            ApiClientCreate => self
+                .text(Msg::AuditApiClientCreate)
+                .replace("{name}", &protect(Self::field(after, "name").unwrap_or_default()))
+                .replace(
+                    "{role}",
+                    &protect(
+                        Self::field(after, "role")
+                            .and_then(Role::parse)
+                            .map_or("", |role| self.text(role_label(role))),
+                    ),
+                ),
+            ApiClientRevoke => self.text(Msg::AuditApiClientRevoke).replace(
+                "{name}",
+                &protect(Self::field(before, "name").unwrap_or_default()),
+            ),
             LimitRefused => {
                 let number = |name: &str| after.get(name).and_then(Value::as_u64).unwrap_or(0).to_string();
                 match Self::field(after, "limit").and_then(PlatformLimit::parse) {

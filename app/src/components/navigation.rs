@@ -43,6 +43,7 @@ pub enum OrganizationTab {
     Modules,
     Courses,
     Audit,
+    ApiClients,
 }
 
 impl From<OrganizationSection> for OrganizationTab {
@@ -78,6 +79,11 @@ pub fn organization_tabs(slug: &str, current: OrganizationTab, role: Role) -> im
             Permission::ManageMembers,
         ),
         (OrganizationTab::Audit, Msg::OrgAuditLink, Permission::ReadAudit),
+        (
+            OrganizationTab::ApiClients,
+            Msg::ApiClientsTab,
+            Permission::ManageMembers,
+        ),
     ];
     let links = tabs
         .into_iter()
@@ -90,6 +96,7 @@ pub fn organization_tabs(slug: &str, current: OrganizationTab, role: Role) -> im
                 OrganizationTab::Modules => crate::routes::modules(slug),
                 OrganizationTab::Courses => crate::routes::courses(slug),
                 OrganizationTab::Audit => crate::routes::organization_audit(slug),
+                OrganizationTab::ApiClients => crate::routes::api_clients(slug),
             };
             tab_link(href, t(label), tab == current)
         })

@@ -1,10 +1,10 @@
 //! The words for the control plane's codes: roles, states, quotas, field
 //! problems and refusals, in the page's language.
 
-use crate::i18n::{t, Msg};
+use crate::i18n::Msg;
 use control::domain::{
-    DeviceStatus, FieldProblem, OfferKind, OrganizationState, PlatformLimit, QuotaKind, Refusal, Role,
-    SubscriptionState,
+    DeviceStatus, FieldProblem, Locale, OfferKind, OrganizationState, PlatformLimit, QuotaKind, Refusal,
+    Role, SubscriptionState,
 };
 
 pub fn role_label(role: Role) -> Msg {
@@ -97,8 +97,15 @@ pub fn problem_text(problem: FieldProblem) -> Msg {
     }
 }
 
-/// A refusal in words; the quota one names the quota and the numbers.
+/// A refusal in words, in the page's language.
 pub fn refusal_text(refusal: &Refusal) -> String {
+    refusal_text_in(refusal, crate::i18n::use_locale())
+}
+
+/// A refusal in words in `locale` (the API's problem details); the quota
+/// one names the quota and the numbers.
+pub fn refusal_text_in(refusal: &Refusal, locale: Locale) -> String {
+    let t = |msg: Msg| msg.text(locale);
     let msg = match refusal {
         Refusal::Quota {
             quota,

@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod api_clients;
 pub mod auth;
 pub mod consent;
 pub mod courses;

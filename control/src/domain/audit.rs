@@ -62,10 +62,12 @@ pub enum AuditAction {
     PlanRestore,
     /// A request refused because it would pass a limit (sign-ups, organizations…).
     LimitRefused,
+    ApiClientCreate,
+    ApiClientRevoke,
 }
 
 impl AuditAction {
-    const CODES: [(Self, &'static str); 44] = [
+    const CODES: [(Self, &'static str); 46] = [
         (Self::OrganizationCreate, "organization.create"),
         (Self::InvitationCreate, "invitation.create"),
         (Self::InvitationRevoke, "invitation.revoke"),
@@ -119,6 +121,8 @@ impl AuditAction {
         (Self::PlanRetire, "plan.retire"),
         (Self::PlanRestore, "plan.restore"),
         (Self::LimitRefused, "limit.refused"),
+        (Self::ApiClientCreate, "api_client.create"),
+        (Self::ApiClientRevoke, "api_client.revoke"),
     ];
 
     /// Every action, in the order of their codes.

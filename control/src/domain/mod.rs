@@ -3,6 +3,7 @@
 
 mod access;
 mod admin;
+mod api_clients;
 mod audit;
 mod catalog;
 mod courses;
@@ -20,6 +21,7 @@ mod organization_search;
 mod plan_review;
 mod plans;
 mod provisioning;
+mod scopes;
 mod sites;
 mod subscription;
 mod telemetry;
@@ -27,6 +29,7 @@ mod tenancy;
 
 pub use access::{parse_field_errors, Permission, PlatformLimit, QuotaKind, Refusal};
 pub use admin::{AdminAccess, PlatformAdmin};
+pub use api_clients::{ApiClientState, ApiClientView, CreatedApiClient, NewApiClient, MAX_LIFETIME_DAYS};
 pub use audit::{AuditAction, AuditEntry, AuditFilter, AuditPage};
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
 pub use courses::{
@@ -64,6 +67,7 @@ pub use provisioning::{
     instance_name, job_kind, odoo_client_id, parse_job_kind, workflow, Action, AppliedState, Backend,
     ProvisioningProgress, Step, StepProgress, SubscriptionProgress, ODOO_SIGN_IN_SCOPE,
 };
+pub use scopes::{Access, Family, Scope, Scopes};
 pub use sites::{SiteCheck, SiteProblem, Sites};
 pub use subscription::{QuotaUsage, SubscriptionState, SubscriptionView};
 pub use telemetry::{

@@ -31,7 +31,7 @@ pub enum ConsentStep {
     /// send the browser here.
     Redirect(String),
     /// Ask the person.
-    Ask(ConsentRequest),
+    Ask(Box<ConsentRequest>),
     /// Unknown, expired or already answered.
     Gone,
 }
@@ -76,7 +76,7 @@ impl Control {
                 ));
             }
         }
-        Ok(ConsentStep::Ask(request))
+        Ok(ConsentStep::Ask(Box::new(request)))
     }
 
     /// The person's answer. The request is read again from Hydra: the scopes

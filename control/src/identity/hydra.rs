@@ -66,6 +66,9 @@ pub struct ClientMetadata {
     /// A tenant's application: the subscription that provisioned it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bibind_subscription_id: Option<String>,
+    /// An organization's API client (client credentials, no sign-in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bibind_api_organization_id: Option<String>,
 }
 
 impl OAuthClient {
@@ -230,6 +233,33 @@ impl ClientRegistration {
         }
     }
 
+    /// An organization's API client: client credentials only (no browser,
+    /// no person), its tokens limited to `scopes`.
+    pub fn api_client(
+        client_id: &str,
+        client_secret: &str,
+        name: &str,
+        scopes: &crate::domain::Scopes,
+        organization_id: uuid::Uuid,
+    ) -> Self {
+        Self {
+            redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            grant_types: vec!["client_credentials".into()],
+            response_types: vec!["token".into()],
+            scope: scopes.to_oauth(),
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
+            skip_consent: false,
+            skip_logout_consent: false,
+            metadata: Some(ClientMetadata {
+                bibind_api_organization_id: Some(organization_id.to_string()),
+                ..ClientMetadata::default()
+            }),
+            ..Self::first_party(client_id, client_secret, name, "")
+        }
+    }
+
     /// A tenant's application (an Odoo instance): confidential, code flow,
     /// but not first-party. It gets the consent screen (remembered after the
     /// first yes), no refresh token (it signs people in through the browser
@@ -256,10 +286,33 @@ impl ClientRegistration {
                 bibind_suspended: false,
                 bibind_organization_id: Some(organization_id.to_owned()),
                 bibind_subscription_id: Some(subscription_id.to_owned()),
+                bibind_api_organization_id: None,
             }),
             ..Self::first_party(client_id, client_secret, name, "")
         }
     }
+}
+
+/// An active access token, as introspection describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Introspection {
+    pub client_id: String,
+    /// The person it was issued for; the client's own id for client credentials.
+    pub subject: String,
+    /// Its granted scopes, space-separated.
+    pub scope: String,
+    /// When it expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+#[derive(Deserialize)]
+struct RawIntrospection {
+    active: bool,
+    client_id: Option<String>,
+    exp: Option<i64>,
+    sub: Option<String>,
+    scope: Option<String>,
+    token_use: Option<String>,
 }
 
 /// What came of a consent or logout challenge.
@@ -434,6 +487,59 @@ impl Hydra {
             status if status.is_success() || status == StatusCode::NOT_FOUND => Ok(()),
             status => Err(FAIL.because(format!("revoking login sessions answered {status}"))),
         }
+    }
+
+    /// Deletes an OAuth2 client; the tokens it was issued die with it. A
+    /// client Hydra does not know is gone already.
+    pub async fn delete_client(&self, client_id: &str) -> Result<()> {
+        let url = format!(
+            "{}/admin/clients/{}",
+            self.admin_url,
+            encode_query_value(client_id)
+        );
+        let response = self
+            .http
+            .delete(url)
+            .timed_send(UPSTREAM)
+            .await
+            .map_err(|e| FAIL.unreachable(e))?;
+        match response.status() {
+            status if status.is_success() || status == StatusCode::NOT_FOUND => Ok(()),
+            status => Err(FAIL.because(format!("deleting client {client_id} answered {status}"))),
+        }
+    }
+
+    /// What Hydra knows of an access token (RFC 7662): `None` when it is not
+    /// an active access token (expired, revoked, unknown, or a refresh token).
+    pub async fn introspect(&self, token: &str) -> Result<Option<Introspection>> {
+        let response = self
+            .http
+            .post(format!("{}/admin/oauth2/introspect", self.admin_url))
+            .form(&[("token", token)])
+            .timed_send(UPSTREAM)
+            .await
+            .map_err(|e| FAIL.unreachable(e))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(FAIL.because(format!("introspecting a token answered {status}")));
+        }
+        let raw: RawIntrospection = response.json().await.map_err(|e| FAIL.malformed(e))?;
+        Ok(match raw {
+            RawIntrospection {
+                active: true,
+                client_id: Some(client_id),
+                exp: Some(exp),
+                token_use,
+                sub,
+                scope,
+            } if token_use.as_deref().is_none_or(|using| using == "access_token") => Some(Introspection {
+                client_id,
+                subject: sub.unwrap_or_default(),
+                scope: scope.unwrap_or_default(),
+                expires_at: exp,
+            }),
+            _ => None,
+        })
     }
 
     /// Creates or updates an OAuth2 client so that it matches `client`.

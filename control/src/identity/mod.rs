@@ -2,6 +2,7 @@
 //! Hydra (OAuth2 and OpenID Connect; the portal is its login, consent and
 //! logout provider).
 
+pub mod api_tokens;
 pub mod consent;
 mod hydra;
 mod kratos;
@@ -36,7 +37,7 @@ impl Failure {
 
 pub use hydra::{
     AcceptedLogin, ChallengeOutcome, ClientMetadata, ClientRegistration, ConsentRequest, Hydra,
-    IdTokenClaims, LoginRequest, OAuthClient, SUSPENDED_METADATA_KEY,
+    IdTokenClaims, Introspection, LoginRequest, OAuthClient, SUSPENDED_METADATA_KEY,
 };
 pub(crate) use kratos::encode_query_value;
 pub use kratos::{FoundIdentity, Kratos, KratosSession, RelayedAnswer, RelayedForm, SessionCheck};

@@ -219,6 +219,7 @@ impl Control {
             email_verified: false,
             request_id: None,
             ip: Some(ip),
+            token: None,
         };
         let mut tx = self.db.pool().begin().await?;
         crate::audit::record(

@@ -1,6 +1,7 @@
 //! Copies of database rows kept in memory, each forgotten as soon as a
 //! change to it is announced on a PostgreSQL channel, by whichever replica
-//! made it. Serves the portal's sessions and its organization pages.
+//! made it. Serves the portal's sessions, its organization pages and its
+//! API clients, whose announcements share one connection ([`ChangeListener`]).
 //!
 //! A copy must never outlive a change: while the listener is not
 //! connected nothing is served from memory, when it reconnects everything
@@ -156,40 +157,81 @@ impl<K: Eq + Hash, V: Clone> ChangeCache<K, V> {
     }
 }
 
-impl<K, V> ChangeCache<K, V>
-where
-    K: Eq + Hash + Send + 'static,
-    V: Clone + Send + 'static,
-{
-    /// Receives the announcements on `channel` for as long as the process
-    /// runs, reconnecting when the connection is lost. A payload `parse`
-    /// does not understand (or [`FORGET_ALL`]) forgets everything.
-    pub async fn listen(self, pool: PgPool, channel: &'static str, parse: fn(&str) -> Option<K>) {
+/// One cache's side of a listener: what its channel's payloads forget.
+struct Subscriber {
+    channel: &'static str,
+    /// A payload; forgets what it names (everything when it names nothing known).
+    forget: Box<dyn Fn(&str) + Send + Sync>,
+    set_listening: Box<dyn Fn(bool) + Send + Sync>,
+}
+
+/// The announcements of several caches over one database connection (each
+/// cache on its own channel): a replica holds one listening connection for
+/// all of them rather than one each.
+#[derive(Default)]
+pub struct ChangeListener {
+    subscribers: Vec<Subscriber>,
+}
+
+impl ChangeListener {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `cache`, forgetting what `parse` reads in the payloads of
+    /// `channel`; a payload it does not understand (or [`FORGET_ALL`])
+    /// forgets everything.
+    pub fn with<K, V>(
+        mut self,
+        cache: ChangeCache<K, V>,
+        channel: &'static str,
+        parse: fn(&str) -> Option<K>,
+    ) -> Self
+    where
+        K: Eq + Hash + Send + 'static,
+        V: Clone + Send + 'static,
+    {
+        let listening = cache.clone();
+        self.subscribers.push(Subscriber {
+            channel,
+            forget: Box::new(move |payload| match parse(payload) {
+                Some(key) => cache.forget(&key),
+                None => cache.forget_all(),
+            }),
+            set_listening: Box::new(move |on| listening.set_listening(on)),
+        });
+        self
+    }
+
+    /// Receives the announcements for as long as the process runs,
+    /// reconnecting when the connection is lost.
+    pub async fn listen(self, pool: PgPool) {
+        let channels: Vec<&str> = self.subscribers.iter().map(|s| s.channel).collect();
         loop {
-            match self.listen_once(&pool, channel, parse).await {
-                Ok(()) => tracing::warn!(channel, "a change listener lost its connection"),
-                Err(error) => tracing::warn!(channel, %error, "cannot listen for changes"),
+            match self.listen_once(&pool, &channels).await {
+                Ok(()) => tracing::warn!(?channels, "a change listener lost its connection"),
+                Err(error) => tracing::warn!(?channels, %error, "cannot listen for changes"),
             }
-            self.set_listening(false);
+            for subscriber in &self.subscribers {
+                (subscriber.set_listening)(false);
+            }
             tokio::time::sleep(RECONNECT_AFTER).await;
         }
     }
 
-    async fn listen_once(
-        &self,
-        pool: &PgPool,
-        channel: &'static str,
-        parse: fn(&str) -> Option<K>,
-    ) -> Result<(), sqlx::Error> {
+    async fn listen_once(&self, pool: &PgPool, channels: &[&str]) -> Result<(), sqlx::Error> {
         let mut listener = PgListener::connect_with(pool).await?;
-        listener.listen(channel).await?;
+        listener.listen_all(channels.iter().copied()).await?;
         // Anything kept before now may have changed while nobody listened.
-        self.set_listening(true);
+        for subscriber in &self.subscribers {
+            (subscriber.set_listening)(true);
+        }
         // `try_recv` answers `None` when the connection is lost.
         while let Some(notice) = listener.try_recv().await? {
-            match parse(notice.payload()) {
-                Some(key) => self.forget(&key),
-                None => self.forget_all(),
+            for subscriber in &self.subscribers {
+                if subscriber.channel == notice.channel() {
+                    (subscriber.forget)(notice.payload());
+                }
             }
         }
         Ok(())

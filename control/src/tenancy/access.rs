@@ -3,12 +3,17 @@
 //! who is not a member gets [`Refusal::NotFound`] (the organization does not
 //! exist for them); a member whose role does not allow it gets
 //! [`Refusal::Forbidden`].
+//!
+//! An API token goes through the same door: an organization's API client is
+//! a member of that organization only, with the role it was given, and any
+//! token also needs the scope of what it asks ([`Need`], `domain::scopes`):
+//! without it, [`Refusal::Forbidden`].
 
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    domain::{OrganizationState, Permission, Refusal, Role},
+    domain::{Access, OrganizationState, Permission, Refusal, Role},
     Caller, Error, Result,
 };
 
@@ -41,19 +46,57 @@ pub(crate) fn uuid_of_identity(identity_id: &str) -> Result<Uuid> {
     })
 }
 
-/// The caller's access to the organization `slug` for `permission`. With
-/// `lock`, the organization's row is locked until the transaction ends, so
-/// that concurrent changes to one organization (its last owner, its seats)
-/// happen one after the other.
+/// What an operation needs of its caller in an organization.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Need {
+    permission: Permission,
+    access: Access,
+    lock: bool,
+}
+
+impl Need {
+    /// To read what `permission` covers.
+    pub(crate) fn read(permission: Permission) -> Self {
+        Self {
+            permission,
+            access: Access::Read,
+            lock: false,
+        }
+    }
+
+    /// To change it (a token needs the family's `write` scope).
+    pub(crate) fn write(permission: Permission) -> Self {
+        Self {
+            permission,
+            access: Access::Write,
+            lock: false,
+        }
+    }
+
+    /// With the organization's row locked until the transaction ends, so
+    /// that concurrent changes to one organization (its last owner, its
+    /// seats) happen one after the other.
+    pub(crate) fn locked(self) -> Self {
+        Self { lock: true, ..self }
+    }
+}
+
+/// The caller's access to the organization `slug` for what `need` says.
 pub(crate) async fn check(
     conn: &mut PgConnection,
     caller: &Caller,
     slug: &str,
-    permission: Permission,
-    lock: bool,
+    need: Need,
 ) -> Result<Result<OrgAccess, Refusal>> {
+    let Need {
+        permission,
+        access,
+        lock,
+    } = need;
     let caller_id = identity_uuid(caller)?;
-    let found = if lock {
+    let found = if let Some(client) = caller.client() {
+        client_access(conn, client, slug, lock).await?
+    } else if lock {
         sqlx::query_as!(
             AccessRow,
             r#"SELECT o.id, o.name, o.state AS "state: OrganizationState", m.role AS "role: Role"
@@ -86,7 +129,7 @@ pub(crate) async fn check(
     else {
         return Ok(Err(Refusal::NotFound));
     };
-    if !role.allows(permission) {
+    if !role.allows(permission) || !caller.token_allows(permission, access) {
         return Ok(Err(Refusal::Forbidden));
     }
     Ok(Ok(OrgAccess {
@@ -95,5 +138,41 @@ pub(crate) async fn check(
         state,
         role,
         caller_id,
+    }))
+}
+
+/// An API client's standing: in its own organization only, with its role.
+async fn client_access(
+    conn: &mut PgConnection,
+    client: &crate::ClientGrant,
+    slug: &str,
+    lock: bool,
+) -> Result<Option<AccessRow>> {
+    let found = if lock {
+        sqlx::query!(
+            r#"SELECT id, name, state AS "state: OrganizationState" FROM organizations
+                WHERE slug = $1 AND id = $2 AND state <> 'closed' FOR UPDATE"#,
+            slug,
+            client.organization_id,
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| (row.id, row.name, row.state))
+    } else {
+        sqlx::query!(
+            r#"SELECT id, name, state AS "state: OrganizationState" FROM organizations
+                WHERE slug = $1 AND id = $2 AND state <> 'closed'"#,
+            slug,
+            client.organization_id,
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| (row.id, row.name, row.state))
+    };
+    Ok(found.map(|(id, name, state)| AccessRow {
+        id,
+        name,
+        state,
+        role: client.role,
     }))
 }

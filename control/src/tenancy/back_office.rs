@@ -18,7 +18,7 @@ use crate::{
         SubscriptionState, ODOO_SIGN_IN_SCOPE,
     },
     or_refuse,
-    tenancy::{access::identity_uuid, custom_domains::cname_record},
+    tenancy::custom_domains::cname_record,
     Caller, Control, Error, Outcome, Result,
 };
 
@@ -52,12 +52,12 @@ impl Control {
         slug: &str,
         offer: OfferKind,
     ) -> Outcome<String> {
-        let viewer = identity_uuid(caller)?;
+        let viewer = super::pages::Viewer::of(caller)?;
         let Some(record) = self.organization_page_record(slug).await? else {
             return Ok(Err(Refusal::NotFound));
         };
         let overview = or_refuse!(record
-            .overview(slug, viewer, self.clock.now())
+            .overview(slug, &viewer, self.clock.now())
             .ok_or(Refusal::NotFound));
         if !overview.organization.role.allows(Permission::OpenBackOffice) {
             return Ok(Err(Refusal::Forbidden));

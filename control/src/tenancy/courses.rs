@@ -22,7 +22,7 @@ use crate::{
         TrainingView,
     },
     or_refuse,
-    tenancy::access::{self, identity_uuid},
+    tenancy::access::{self, identity_uuid, Need},
     Caller, Control, Error, Outcome, Result,
 };
 
@@ -100,7 +100,8 @@ impl Control {
     ) -> Outcome<TrainingView> {
         let now = self.clock.now();
         let mut conn = self.db.pool().acquire().await?;
-        let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::ManageMembers, false).await?);
+        let org =
+            or_refuse!(access::check(&mut conn, caller, slug, Need::read(Permission::ManageMembers)).await?);
         let trainees: Vec<Trainee> = sqlx::query!(
             "SELECT identity_id, email FROM memberships WHERE organization_id = $1 ORDER BY lower(email)",
             org.id,
@@ -246,7 +247,15 @@ impl Control {
         }
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageMembers, true).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut tx,
+                caller,
+                slug,
+                Need::write(Permission::ManageMembers).locked()
+            )
+            .await?
+        );
         let Some(space) = training_space(&mut tx, org.id).await? else {
             return Ok(Err(Refusal::NotFound));
         };
@@ -378,7 +387,7 @@ impl Control {
     pub async fn course_sign_in(&self, caller: &Caller, slug: &str, course: i64) -> Outcome<String> {
         let identity = identity_uuid(caller)?;
         let mut conn = self.db.pool().acquire().await?;
-        let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::View, false).await?);
+        let org = or_refuse!(access::check(&mut conn, caller, slug, Need::read(Permission::View)).await?);
         let Some(space) = training_space(&mut conn, org.id).await? else {
             return Ok(Err(Refusal::NotFound));
         };

@@ -17,7 +17,11 @@ use crate::{
     },
     infra::{dns::txt_value, store::stored_json},
     or_refuse,
-    tenancy::{access, members::new_token, quotas::live_subscriptions},
+    tenancy::{
+        access::{self, Need},
+        members::new_token,
+        quotas::live_subscriptions,
+    },
     Caller, Control, Error, Outcome, PageChange, Result,
 };
 
@@ -94,8 +98,15 @@ impl Control {
         let now = self.clock.now();
         // Who asks, about which service, before what they typed.
         let mut tx = self.db.pool().begin().await?;
-        let org =
-            or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut tx,
+                caller,
+                slug,
+                Need::write(Permission::ManageSubscriptions).locked()
+            )
+            .await?
+        );
         let live = live_subscriptions(&mut tx, org.id).await?;
         let Some(current) = live.iter().find(|s| s.id == subscription && s.offer.runs_odoo()) else {
             return Ok(Err(Refusal::NotFound));
@@ -151,8 +162,15 @@ impl Control {
         subscription: Uuid,
     ) -> Outcome<DomainCheck> {
         let mut conn = self.db.pool().acquire().await?;
-        let org =
-            or_refuse!(access::check(&mut conn, caller, slug, Permission::ManageSubscriptions, false).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut conn,
+                caller,
+                slug,
+                Need::write(Permission::ManageSubscriptions)
+            )
+            .await?
+        );
         let live = live_subscriptions(&mut conn, org.id).await?;
         drop(conn);
         let Some(current) = live.iter().find(|s| s.id == subscription) else {
@@ -173,8 +191,15 @@ impl Control {
     pub async fn remove_domain(&self, caller: &Caller, slug: &str, subscription: Uuid) -> Outcome<()> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let org =
-            or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut tx,
+                caller,
+                slug,
+                Need::write(Permission::ManageSubscriptions).locked()
+            )
+            .await?
+        );
         let removed = sqlx::query!(
             r#"DELETE FROM custom_domains d USING subscriptions s
                 WHERE d.subscription_id = $1 AND s.id = d.subscription_id AND s.organization_id = $2

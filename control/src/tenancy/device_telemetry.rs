@@ -18,7 +18,7 @@ use crate::{
         SubscriptionState, DEVICES_PER_PAGE, ONLINE_WITHIN_SECONDS,
     },
     or_refuse,
-    tenancy::access,
+    tenancy::access::{self, Need},
     Caller, Control, Error, Outcome,
 };
 
@@ -68,7 +68,8 @@ impl Control {
     ) -> Outcome<DeviceList> {
         let now = self.clock.now();
         let mut conn = self.db.pool().acquire().await?;
-        let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::UseServices, false).await?);
+        let org =
+            or_refuse!(access::check(&mut conn, caller, slug, Need::read(Permission::UseServices)).await?);
         let owned = sqlx::query_scalar!(
             "SELECT count(*) FROM subscriptions WHERE id = $1 AND organization_id = $2 AND offer_kind = 'iot'",
             subscription,
@@ -166,7 +167,8 @@ impl Control {
     ) -> Outcome<DeviceTelemetry> {
         let now = self.clock.now();
         let mut conn = self.db.pool().acquire().await?;
-        let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::UseServices, false).await?);
+        let org =
+            or_refuse!(access::check(&mut conn, caller, slug, Need::read(Permission::UseServices)).await?);
         let found = sqlx::query!(
             r#"SELECT p.device_messages_per_minute, a.last_seen_at AS "last_seen_at?"
                  FROM devices d JOIN subscriptions s ON s.id = d.subscription_id
@@ -281,7 +283,8 @@ impl Control {
         device: Uuid,
     ) -> Outcome<Vec<SentCommand>> {
         let mut conn = self.db.pool().acquire().await?;
-        let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::UseServices, false).await?);
+        let org =
+            or_refuse!(access::check(&mut conn, caller, slug, Need::read(Permission::UseServices)).await?);
         let rows = sqlx::query!(
             r#"SELECT c.sent_at, c.payload, c.outcome
                  FROM device_commands c JOIN devices d ON d.id = c.device_id
@@ -320,7 +323,8 @@ impl Control {
     ) -> Outcome<CommandResult> {
         let now = self.clock.now();
         let mut conn = self.db.pool().acquire().await?;
-        let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::UseServices, false).await?);
+        let org =
+            or_refuse!(access::check(&mut conn, caller, slug, Need::write(Permission::UseServices)).await?);
         let found = sqlx::query!(
             r#"SELECT d.name, d.enabled, d.applied_version, d.credentials_version, s.state AS "state: SubscriptionState"
                  FROM devices d JOIN subscriptions s ON s.id = d.subscription_id

@@ -14,7 +14,10 @@ use crate::{
         FieldProblem, OrganizationState, Permission, QuotaKind, Refusal,
     },
     or_refuse,
-    tenancy::{access, quotas::live_subscriptions},
+    tenancy::{
+        access::{self, Need},
+        quotas::live_subscriptions,
+    },
     Caller, Control, Error, Outcome,
 };
 
@@ -29,7 +32,15 @@ impl Control {
     ) -> Outcome<()> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::UseServices, true).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut tx,
+                caller,
+                slug,
+                Need::write(Permission::UseServices).locked()
+            )
+            .await?
+        );
         let live = live_subscriptions(&mut tx, org.id).await?;
         let Some(current) = live.iter().find(|s| s.id == subscription) else {
             return Ok(Err(Refusal::NotFound));
@@ -86,7 +97,15 @@ impl Control {
     ) -> Outcome<()> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::UseServices, true).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut tx,
+                caller,
+                slug,
+                Need::write(Permission::UseServices).locked()
+            )
+            .await?
+        );
         // Kept until the engine has removed its client from the broker.
         let removed = sqlx::query_scalar!(
             "UPDATE devices d SET removed_at = $4 FROM subscriptions s
@@ -120,7 +139,15 @@ impl Control {
     ) -> Outcome<()> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::UseServices, true).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut tx,
+                caller,
+                slug,
+                Need::write(Permission::UseServices).locked()
+            )
+            .await?
+        );
         let (rotate, enabled, action) = match change {
             DeviceChange::Rotate => (1, None, AuditAction::DeviceRotate),
             DeviceChange::Disable => (0, Some(false), AuditAction::DeviceDisable),
@@ -165,7 +192,8 @@ impl Control {
     ) -> Outcome<DeviceCredentials> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::UseServices, false).await?);
+        let org =
+            or_refuse!(access::check(&mut tx, caller, slug, Need::write(Permission::UseServices)).await?);
         let devices = self
             .devices
             .as_ref()
@@ -244,7 +272,8 @@ impl Control {
         device: Uuid,
     ) -> Outcome<DeviceDetails> {
         let mut conn = self.db.pool().acquire().await?;
-        let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::UseServices, false).await?);
+        let org =
+            or_refuse!(access::check(&mut conn, caller, slug, Need::read(Permission::UseServices)).await?);
         let found = sqlx::query!(
             r#"SELECT d.name, to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "registered_on!",
                       d.enabled, d.applied_version, d.credentials_version,

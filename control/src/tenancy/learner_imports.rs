@@ -20,7 +20,7 @@ use crate::{
     jobs::{enqueue_in, NewJob},
     or_refuse,
     tenancy::{
-        access,
+        access::{self, Need},
         members::{write_invitation, Letter, NewInvitationRow},
         quotas::{check_seats, live_subscriptions, seat_holders},
     },
@@ -174,7 +174,8 @@ impl Control {
         }
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageMembers, false).await?);
+        let org =
+            or_refuse!(access::check(&mut tx, caller, slug, Need::write(Permission::ManageMembers)).await?);
         if content.trim().is_empty() {
             return Ok(Err(Refusal::Fields(vec![FieldError::new(
                 "file",
@@ -210,7 +211,8 @@ impl Control {
     pub async fn learner_import(&self, caller: &Caller, slug: &str, import: Uuid) -> Outcome<LearnerImport> {
         let now = self.clock.now();
         let mut conn = self.db.pool().acquire().await?;
-        let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::ManageMembers, false).await?);
+        let org =
+            or_refuse!(access::check(&mut conn, caller, slug, Need::read(Permission::ManageMembers)).await?);
         let Some(file) = sqlx::query!(
             "SELECT file_name, content FROM learner_imports WHERE id = $1 AND organization_id = $2 AND uploaded_at >= $3",
             import,
@@ -244,7 +246,15 @@ impl Control {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
         // Locked: two confirmations of one file, or an invitation meanwhile, wait.
-        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageMembers, true).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut tx,
+                caller,
+                slug,
+                Need::write(Permission::ManageMembers).locked()
+            )
+            .await?
+        );
         let Some(file) = sqlx::query!(
             "DELETE FROM learner_imports WHERE id = $1 AND organization_id = $2 AND uploaded_at >= $3
              RETURNING file_name, content",

@@ -11,13 +11,15 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, AuditEvent},
-    domain::{AuditAction, InvitationPreview, Locale, NewInvitation, NoticeKind, Permission, Refusal, Role},
+    domain::{
+        AuditAction, InvitationPreview, Locale, Member, NewInvitation, NoticeKind, Permission, Refusal, Role,
+    },
     infra::format::day,
     infra::mail::InvitationLetter,
     jobs::notices::{queue_notice, Notice},
     or_refuse,
     tenancy::{
-        access::{self, identity_uuid},
+        access::{self, identity_uuid, Need},
         quotas::{check_seats, live_subscriptions, seat_holders},
     },
     Caller, Control, Error, Outcome, PageChange, Result,
@@ -164,7 +166,15 @@ impl Control {
         let inviter = self.known_as(caller).await;
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageMembers, true).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut tx,
+                caller,
+                slug,
+                Need::write(Permission::ManageMembers).locked()
+            )
+            .await?
+        );
         if new.role == Role::Owner && !org.role.allows(Permission::ManageOwners) {
             return Ok(Err(Refusal::Forbidden));
         }
@@ -219,11 +229,42 @@ impl Control {
         Ok(Ok(()))
     }
 
+    /// The organization's members, owners first, for those who see them.
+    pub async fn organization_members(&self, caller: &Caller, slug: &str) -> Outcome<Vec<Member>> {
+        let mut conn = self.db.pool().acquire().await?;
+        let org =
+            or_refuse!(access::check(&mut conn, caller, slug, Need::read(Permission::SeeMembers)).await?);
+        let rows = sqlx::query!(
+            r#"SELECT identity_id, email, role AS "role: Role" FROM memberships WHERE organization_id = $1
+                ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END,
+                         email, identity_id"#,
+            org.id,
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(Ok(rows
+            .into_iter()
+            .map(|row| Member {
+                identity_id: row.identity_id.to_string(),
+                email: row.email,
+                role: row.role,
+            })
+            .collect()))
+    }
+
     /// Withdraws an open invitation.
     pub async fn revoke_invitation(&self, caller: &Caller, slug: &str, invitation: Uuid) -> Outcome<()> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageMembers, true).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut tx,
+                caller,
+                slug,
+                Need::write(Permission::ManageMembers).locked()
+            )
+            .await?
+        );
         let revoked = sqlx::query!(
             r#"UPDATE invitations SET revoked_at = $3
                 WHERE id = $1 AND organization_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL
@@ -281,6 +322,10 @@ impl Control {
     /// Joins the organization the invitation `token` is for, as the signed-in
     /// `caller` whose address it was sent to. Returns the organization's slug.
     pub async fn accept_invitation(&self, caller: &Caller, token: &str) -> Outcome<String> {
+        // Joining is a person's act, in their browser, never a token's.
+        if caller.token.is_some() {
+            return Ok(Err(Refusal::Forbidden));
+        }
         let now = self.clock.now();
         let identity = identity_uuid(caller)?;
         let mut tx = self.db.pool().begin().await?;
@@ -378,7 +423,15 @@ impl Control {
     ) -> Outcome<()> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageMembers, true).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut tx,
+                caller,
+                slug,
+                Need::write(Permission::ManageMembers).locked()
+            )
+            .await?
+        );
         let Some((email, current)) = membership(&mut tx, org.id, member).await? else {
             return Ok(Err(Refusal::NotFound));
         };
@@ -421,7 +474,7 @@ impl Control {
             Permission::ManageMembers
         };
         let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(access::check(&mut tx, caller, slug, needed, true).await?);
+        let org = or_refuse!(access::check(&mut tx, caller, slug, Need::write(needed).locked()).await?);
         let Some((email, current)) = membership(&mut tx, org.id, member).await? else {
             return Ok(Err(Refusal::NotFound));
         };

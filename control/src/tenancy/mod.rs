@@ -4,6 +4,7 @@
 //! [`access`], the membership and role check.
 
 pub mod access;
+pub mod api_clients;
 pub mod back_office;
 pub(crate) mod catalog;
 pub mod courses;

@@ -14,7 +14,10 @@ use crate::{
         AuditAction, FieldProblem, OdooModule, OrganizationState, Permission, Refusal, SubscriptionState,
     },
     or_refuse,
-    tenancy::{access, quotas::live_subscriptions},
+    tenancy::{
+        access::{self, Need},
+        quotas::live_subscriptions,
+    },
     Caller, Control, Outcome, PageChange, Result,
 };
 
@@ -50,8 +53,15 @@ impl Control {
     ) -> Outcome<()> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let org =
-            or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut tx,
+                caller,
+                slug,
+                Need::write(Permission::ManageSubscriptions).locked()
+            )
+            .await?
+        );
         let live = live_subscriptions(&mut tx, org.id).await?;
         let Some(current) = live.iter().find(|s| s.id == subscription) else {
             return Ok(Err(Refusal::NotFound));

@@ -11,13 +11,13 @@ use uuid::Uuid;
 use crate::{
     audit::{self, AuditEvent, ParsedFilter, AUDIT_PAGE_SIZE},
     domain::{
-        Arrival, AuditAction, AuditFilter, AuditPage, FieldProblem, Home, NewOrganization,
+        Access, Arrival, AuditAction, AuditFilter, AuditPage, FieldProblem, Home, NewOrganization,
         OrganizationOverview, OrganizationState, OrganizationSummary, Permission, Refusal, Role,
         SignedInUser,
     },
     or_refuse,
     tenancy::{
-        access::{self, identity_uuid, uuid_of_identity},
+        access::{self, identity_uuid, uuid_of_identity, Need},
         limits::{self, Counted},
         pages,
     },
@@ -33,6 +33,10 @@ impl Control {
         caller: &Caller,
         new: &NewOrganization,
     ) -> Outcome<OrganizationSummary> {
+        // An API client belongs to its organization: it creates none.
+        if caller.client().is_some() || !caller.token_allows(Permission::View, Access::Write) {
+            return Ok(Err(Refusal::Forbidden));
+        }
         or_refuse!(limits::verified_address(caller));
         let owner = identity_uuid(caller)?;
         let now = self.clock.now();
@@ -104,6 +108,28 @@ impl Control {
 
     /// The organizations the caller belongs to, by name.
     pub async fn my_organizations(&self, caller: &Caller) -> Result<Vec<OrganizationSummary>> {
+        if !caller.token_allows(Permission::View, Access::Read) {
+            return Ok(Vec::new());
+        }
+        if let Some(client) = caller.client() {
+            let own = sqlx::query!(
+                r#"SELECT slug, name, country, state AS "state: OrganizationState"
+                     FROM organizations WHERE id = $1 AND state <> 'closed'"#,
+                client.organization_id,
+            )
+            .fetch_optional(self.db.pool())
+            .await?;
+            return Ok(own
+                .into_iter()
+                .map(|row| OrganizationSummary {
+                    slug: row.slug,
+                    name: row.name,
+                    country: row.country,
+                    state: row.state,
+                    role: client.role,
+                })
+                .collect());
+        }
         let rows = sqlx::query!(
             r#"SELECT o.slug, o.name, o.country, o.state AS "state: OrganizationState", m.role AS "role: Role"
                  FROM organizations o JOIN memberships m ON m.organization_id = o.id
@@ -154,12 +180,36 @@ impl Control {
     /// Served from the read model (`organization_pages`) when it holds the
     /// organization: the page customers open most, without a round trip.
     pub async fn organization_overview(&self, caller: &Caller, slug: &str) -> Outcome<OrganizationOverview> {
-        let viewer = identity_uuid(caller)?;
+        if !caller.token_allows(Permission::View, Access::Read) {
+            return Ok(Err(Refusal::Forbidden));
+        }
+        self.overview_for(caller, slug).await
+    }
+
+    /// The organization's subscriptions as its page shows them to the
+    /// caller (a token needs `subscriptions:read`).
+    pub async fn organization_subscriptions(
+        &self,
+        caller: &Caller,
+        slug: &str,
+    ) -> Outcome<Vec<crate::domain::SubscriptionView>> {
+        if !caller.token_allows(Permission::ManageSubscriptions, Access::Read) {
+            return Ok(Err(Refusal::Forbidden));
+        }
+        Ok(self
+            .overview_for(caller, slug)
+            .await?
+            .map(|overview| overview.subscriptions))
+    }
+
+    /// The page of `slug` as `caller` sees it, from the read model.
+    async fn overview_for(&self, caller: &Caller, slug: &str) -> Outcome<OrganizationOverview> {
+        let viewer = pages::Viewer::of(caller)?;
         let Some(record) = self.organization_page_record(slug).await? else {
             return Ok(Err(Refusal::NotFound));
         };
         let mut overview = or_refuse!(record
-            .overview(slug, viewer, self.clock.now())
+            .overview(slug, &viewer, self.clock.now())
             .ok_or(Refusal::NotFound));
         self.link_sites(&mut overview);
         Ok(Ok(overview))
@@ -202,7 +252,8 @@ impl Control {
         filter: &AuditFilter,
     ) -> Outcome<AuditPage> {
         let mut conn = self.db.pool().acquire().await?;
-        let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::ReadAudit, false).await?);
+        let org =
+            or_refuse!(access::check(&mut conn, caller, slug, Need::read(Permission::ReadAudit)).await?);
         let parsed = or_refuse!(ParsedFilter::parse(filter, Some(org.id)).map_err(Refusal::Fields));
         let mut page = audit::list(&mut conn, &parsed, AUDIT_PAGE_SIZE).await?;
         // Customers see what changed and which member did it; not the

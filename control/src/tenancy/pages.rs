@@ -23,15 +23,19 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        Member, OrganizationOverview, OrganizationState, OrganizationSummary, OverviewStamp,
-        PendingInvitation, Permission, ProvisioningProgress, Role, SubscriptionView,
+        Access, Member, OrganizationOverview, OrganizationState, OrganizationSummary, OverviewStamp,
+        PendingInvitation, Permission, ProvisioningProgress, Role, Scopes, SubscriptionView,
     },
-    infra::{change_cache::ChangeCache, store::stored_json},
+    infra::{
+        change_cache::{ChangeCache, ChangeListener},
+        store::stored_json,
+    },
+    tenancy::access::identity_uuid,
     tenancy::{
         progress::progress_of,
         quotas::{live_subscriptions, LiveSubscription},
     },
-    PageChange, Result,
+    Caller, ClientGrant, PageChange, Result,
 };
 
 /// Where migration 11's triggers announce changed organizations.
@@ -53,6 +57,33 @@ static COPIES: AtomicU64 = AtomicU64::new(0);
 /// A payload of [`CHANNEL`]: a slug, or `None` to forget everything.
 pub(crate) fn parse_announcement(payload: &str) -> Option<String> {
     (payload != crate::infra::change_cache::FORGET_ALL).then(|| payload.to_owned())
+}
+
+/// Who looks at an organization's page: a person (their membership gives
+/// their role) or an API client (in its own organization only); a token's
+/// scopes hide what they do not cover.
+#[derive(Debug, Clone)]
+pub(crate) struct Viewer {
+    id: Uuid,
+    grant: Option<ClientGrant>,
+    token: Option<Scopes>,
+}
+
+impl Viewer {
+    pub(crate) fn of(caller: &Caller) -> Result<Viewer> {
+        Ok(Viewer {
+            id: identity_uuid(caller)?,
+            grant: caller.client().cloned(),
+            token: caller.token.as_ref().map(|token| token.scopes.clone()),
+        })
+    }
+
+    /// Whether the token, if any, lets the viewer read what `permission` covers.
+    pub(crate) fn token_allows(&self, permission: Permission) -> bool {
+        self.token
+            .as_ref()
+            .is_none_or(|scopes| scopes.allows(permission, Access::Read))
+    }
 }
 
 /// Everything an organization's page shows, whoever looks at it.
@@ -79,13 +110,18 @@ impl OrganizationRecord {
     }
 
     /// The page as `viewer` sees it at `now`; `None` if they are not a member.
-    pub fn overview(&self, slug: &str, viewer: Uuid, now: OffsetDateTime) -> Option<OrganizationOverview> {
-        let role = self
-            .members
-            .iter()
-            .find(|(identity, _)| *identity == viewer)
-            .map(|(_, member)| member.role)?;
-        let sees_members = role.allows(Permission::SeeMembers);
+    pub fn overview(&self, slug: &str, viewer: &Viewer, now: OffsetDateTime) -> Option<OrganizationOverview> {
+        let role = match &viewer.grant {
+            Some(client) if client.organization_id == self.id => client.role,
+            Some(_) => return None,
+            None => self
+                .members
+                .iter()
+                .find(|(identity, _)| *identity == viewer.id)
+                .map(|(_, member)| member.role)?,
+        };
+        let allows = |permission| role.allows(permission) && viewer.token_allows(permission);
+        let sees_members = allows(Permission::SeeMembers);
         let open = || {
             self.invitations
                 .iter()
@@ -109,10 +145,10 @@ impl OrganizationRecord {
             .collect();
         // Why Bibind acted is for owners and admins, and said once: a
         // service suspended with its organization does not repeat the reason.
-        let reasons = role.allows(Permission::ReadStateReasons);
+        let reasons = allows(Permission::ReadStateReasons);
         let state_reason = self.state_reason.clone().filter(|_| reasons);
         // An own domain is managed by those who manage the services.
-        let manages = role.allows(Permission::ManageSubscriptions);
+        let manages = allows(Permission::ManageSubscriptions);
         let subscriptions = self
             .subscriptions
             .iter()
@@ -147,16 +183,16 @@ impl OrganizationRecord {
             members: self
                 .members
                 .iter()
-                .filter(|(identity, _)| sees_members || *identity == viewer)
+                .filter(|(identity, _)| sees_members || *identity == viewer.id)
                 .map(|(_, member)| member.clone())
                 .collect(),
-            invitations: if role.allows(Permission::ManageMembers) {
+            invitations: if allows(Permission::ManageMembers) {
                 invitations
             } else {
                 Vec::new()
             },
             subscriptions,
-            viewer_id: viewer.to_string(),
+            viewer_id: viewer.id.to_string(),
             stamp,
         })
     }
@@ -247,11 +283,16 @@ impl crate::Control {
         self.page_changed(PageChange::Subscriptions(vec![subscription]));
     }
 
-    /// Keeps the pages of this replica true to changes made by the others:
+    /// What keeps this replica's copies (organization pages, API clients)
+    /// true to changes made by the others: add the server's own caches, then
     /// run it for as long as the control plane serves.
-    pub fn listen_for_page_changes(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        self.organization_pages
-            .clone()
-            .listen(self.db.pool().clone(), CHANNEL, parse_announcement)
+    pub fn change_listener(&self) -> ChangeListener {
+        ChangeListener::new()
+            .with(self.organization_pages.clone(), CHANNEL, parse_announcement)
+            .with(
+                self.api_tokens.clients.clone(),
+                crate::identity::api_tokens::CHANNEL,
+                |payload| Some(payload.to_owned()),
+            )
     }
 }

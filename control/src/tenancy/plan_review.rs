@@ -6,7 +6,7 @@ use crate::{
     domain::{Permission, Plan, PlanReview, PlanStep, QuotaChange, QuotaKind, Refusal},
     or_refuse,
     tenancy::{
-        access,
+        access::{self, Need},
         limits::verified_address,
         quotas::{check_plan_fits, live_subscriptions, seat_holders, seats_used},
         subscriptions::needs_review,
@@ -28,8 +28,15 @@ impl Control {
             return Ok(Err(Refusal::NotFound));
         };
         let mut conn = self.db.pool().acquire().await?;
-        let org =
-            or_refuse!(access::check(&mut conn, caller, slug, Permission::ManageSubscriptions, false).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut conn,
+                caller,
+                slug,
+                Need::read(Permission::ManageSubscriptions)
+            )
+            .await?
+        );
         let live = live_subscriptions(&mut conn, org.id).await?;
         let holders = seat_holders(&mut conn, org.id, self.clock.now()).await?;
         let current = live.into_iter().find(|s| s.offer == offer.kind);

@@ -13,7 +13,10 @@ use crate::{
     },
     infra::store::stored_json,
     or_refuse,
-    tenancy::{access, quotas::live_subscriptions},
+    tenancy::{
+        access::{self, Need},
+        quotas::live_subscriptions,
+    },
     Caller, Control, Outcome, Result,
 };
 
@@ -104,7 +107,7 @@ impl Control {
         subscription: Uuid,
     ) -> Outcome<SubscriptionProgress> {
         let mut conn = self.db.pool().acquire().await?;
-        let org = or_refuse!(access::check(&mut conn, caller, slug, Permission::View, false).await?);
+        let org = or_refuse!(access::check(&mut conn, caller, slug, Need::read(Permission::View)).await?);
         let state = sqlx::query_scalar!(
             r#"SELECT state AS "state: SubscriptionState" FROM subscriptions WHERE id = $1 AND organization_id = $2"#,
             subscription,

@@ -14,7 +14,7 @@ use crate::{
     },
     or_refuse,
     tenancy::{
-        access::{self, OrgAccess},
+        access::{self, Need, OrgAccess},
         catalog::plan_on_sale,
         limits::{self, Counted},
         quotas::{check_plan_fits, live_subscriptions, seat_holders, LiveSubscription},
@@ -61,8 +61,15 @@ impl Control {
         allowed: impl FnOnce(&OrgAccess, &LiveSubscription) -> bool,
     ) -> Result<Result<(Transaction<'static, Postgres>, OrgAccess, LiveSubscription), Refusal>> {
         let mut tx = self.db.pool().begin().await?;
-        let org =
-            or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut tx,
+                caller,
+                slug,
+                Need::write(Permission::ManageSubscriptions).locked()
+            )
+            .await?
+        );
         // The engine moves a subscription's state under its row's lock: taken
         // first, the state read next is the one this change acts on.
         sqlx::query!(
@@ -85,14 +92,28 @@ impl Control {
         Ok(Ok((tx, org, current)))
     }
 
-    /// Subscribes the organization to the plan `plan_code`. The caller's
-    /// address must be verified, and the operator's limits on subscriptions
-    /// waiting per organization and asked per address hold.
+    /// [`Self::start_subscription`] for the portal's form, which needs only
+    /// whether it was done.
     pub async fn subscribe(&self, caller: &Caller, slug: &str, plan_code: &str) -> Outcome<()> {
+        Ok(self.start_subscription(caller, slug, plan_code).await?.map(drop))
+    }
+
+    /// Subscribes the organization to the plan `plan_code`; the new
+    /// subscription's id. The caller's address must be verified, and the
+    /// operator's limits on subscriptions waiting per organization and asked
+    /// per address hold.
+    pub async fn start_subscription(&self, caller: &Caller, slug: &str, plan_code: &str) -> Outcome<Uuid> {
         let now = self.clock.now();
         let mut tx = self.db.pool().begin().await?;
-        let org =
-            or_refuse!(access::check(&mut tx, caller, slug, Permission::ManageSubscriptions, true).await?);
+        let org = or_refuse!(
+            access::check(
+                &mut tx,
+                caller,
+                slug,
+                Need::write(Permission::ManageSubscriptions).locked()
+            )
+            .await?
+        );
         or_refuse!(limits::verified_address(caller));
         if !org.state.open_for_business() {
             return Ok(Err(Refusal::WrongState));
@@ -135,7 +156,8 @@ impl Control {
             format!("subscription:{id}"),
         )
         .after(json!({ "offer": offer.code(), "plan": plan_code, "state": state.as_str() }));
-        self.commit_change(tx, caller, now, event).await
+        self.commit_with(tx, caller, now, event).await?;
+        Ok(Ok(id))
     }
 
     /// Moves a subscription to another plan of the same offer, if nobody

@@ -4,6 +4,7 @@
 mod admin_forms;
 mod announcements;
 mod answers;
+mod api;
 mod assets;
 mod auth;
 mod client_ip;
@@ -372,15 +373,19 @@ fn router(
         let render = not_found.clone();
         Arc::new(move |request| Box::pin(render(request)))
     };
-    let (sessions, session_changes) = session_store::CachedSessionStore::new(control.db().pool().clone());
+    let sessions = session_store::CachedSessionStore::new(control.db().pool().clone());
     let (announcements, relay) = announcements::Announcements::new(
         control.db().pool().clone(),
         vec![progress::channel(&control), device_live::channel()],
     );
-    let page_changes = control.listen_for_page_changes();
+    // One connection listens for the changes of every cache of copies.
+    let changes = sessions
+        .listened_by(control.change_listener())
+        .listen(control.db().pool().clone());
     let background: BackgroundTask = Box::pin(async move {
-        tokio::join!(session_changes, relay, page_changes);
+        tokio::join!(changes, relay);
     });
+    let api_token_url = control.api_token_url().to_owned();
     let state = AppState(Arc::new(AppParts {
         announcements,
         sessions: sessions.clone(),
@@ -435,7 +440,10 @@ fn router(
         .route("/readyz", get(probes::readyz))
         .route("/metrics", get(metrics::export))
         .with_state(state.clone());
-    let public = Router::new().route("/healthz", get(probes::healthz));
+    // The API: tokens, not cookies (no session, no CSRF); never stored.
+    let public = Router::new()
+        .route("/healthz", get(probes::healthz))
+        .nest(api::BASE, api::router(&api_token_url).layer(security::no_store()));
 
     let metrics_state = state.metrics.clone();
     let router = security::layers(

@@ -1,5 +1,5 @@
 //! The forms of an organization's page: invitations, members' roles and
-//! removal, subscriptions; and accepting an invitation. Each post checks its
+//! removal, subscriptions, API clients; and accepting an invitation. Each post checks its
 //! CSRF token, parses its fields once and asks the control plane, which
 //! checks the caller's role; the answer follows [`super::answers`].
 
@@ -15,7 +15,9 @@ use axum::{
     Router,
 };
 use control::{
-    domain::{DeviceChange, DeviceCommand, DeviceName, FieldProblem, NewInvitation, Refusal, Role},
+    domain::{
+        DeviceChange, DeviceCommand, DeviceName, FieldProblem, NewApiClient, NewInvitation, Refusal, Role,
+    },
     tenancy::modules::ModuleChange,
 };
 use serde::Deserialize;
@@ -42,6 +44,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route(pattern::ADD_DOMAIN, post(add_domain))
         .route(pattern::DOMAIN_ACTION, post(domain_action))
         .route(pattern::ACCEPT_INVITATION, post(accept_invitation))
+        .route(pattern::API_CLIENTS, post(create_api_client))
+        .route(pattern::REVOKE_API_CLIENT, post(revoke_api_client))
 }
 
 // One struct per form, with the fields it posts beside its CSRF token (see
@@ -238,6 +242,71 @@ async fn send_command(
             .send_device_command(&caller, &slug, subscription, device_id, &command)
             .await?;
         Ok(sent.map(|result| format!("{back}?sent={}", result.code())))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ApiClientPost {
+    name: String,
+    role: String,
+    lifetime_days: String,
+    /// One checkbox per scope, named `scope:<scope>`.
+    #[serde(flatten)]
+    checked: std::collections::BTreeMap<String, String>,
+}
+
+/// Makes an API client and answers with the page showing its secret (the
+/// page rendered with it, never a redirect that would have to carry it).
+async fn create_api_client(Path(slug): Path<String>, post: Post<ApiClientPost>) -> Response {
+    let back = routes::api_clients(&slug);
+    let form = post.form(&back).echo(vec![("name", post.fields.name.clone())]);
+    let caller = match answers::form_caller(&post.parts, &form) {
+        Ok(caller) => caller,
+        Err(redirect) => return redirect.into_response(),
+    };
+    let scopes: Vec<String> = post
+        .fields
+        .checked
+        .keys()
+        .filter_map(|key| key.strip_prefix("scope:"))
+        .map(str::to_owned)
+        .collect();
+    let fields = &post.fields;
+    let outcome = match NewApiClient::parse(&fields.name, &fields.role, &scopes, &fields.lifetime_days) {
+        Ok(new) => post.state.control.create_api_client(&caller, &slug, &new).await,
+        Err(problems) => Ok(Err(Refusal::Fields(problems))),
+    };
+    match outcome {
+        Ok(Ok(created)) => {
+            answers::page_as_get(&post.state.pages, &post.parts, &back, |extensions| {
+                extensions.insert(app::api::CreatedApiClientShown(created));
+            })
+            .await
+        }
+        other => {
+            let echo = [("name", post.fields.name.clone())];
+            answers::answer(
+                &post.state.pages,
+                &post.parts,
+                other.map(|o| o.map(|_| back.clone())),
+                &back,
+                &echo,
+            )
+            .await
+        }
+    }
+}
+
+async fn revoke_api_client(Path((slug, id)): Path<(String, String)>, post: Post<NoFields>) -> Response {
+    let back = routes::api_clients(&slug);
+    post.submit(post.form(&back), async |caller| {
+        let id = parsed!(id_in_path(&id));
+        done_at(
+            post.state.control.revoke_api_client(&caller, &slug, id).await,
+            &back,
+        )
     })
     .await
 }

@@ -13,7 +13,7 @@
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use control::infra::change_cache::ChangeCache;
+use control::infra::change_cache::{ChangeCache, ChangeListener};
 use sqlx::postgres::PgPool;
 use time::OffsetDateTime;
 use tower_sessions::{
@@ -39,19 +39,18 @@ pub(crate) struct CachedSessionStore {
 }
 
 impl CachedSessionStore {
-    /// The store, and the task that listens for changes (run it for as long
-    /// as the store serves).
-    pub(crate) fn new(pool: PgPool) -> (Self, impl std::future::Future<Output = ()> + Send + 'static) {
-        let memory = ChangeCache::new(CAPACITY);
-        let store = Self {
+    pub(crate) fn new(pool: PgPool) -> Self {
+        Self {
             database: PostgresStore::new(pool.clone()),
-            pool: pool.clone(),
-            memory: memory.clone(),
-        };
-        (
-            store,
-            memory.listen(pool, CHANNEL, |payload| Id::from_str(payload).ok()),
-        )
+            pool,
+            memory: ChangeCache::new(CAPACITY),
+        }
+    }
+
+    /// `listener`, also keeping this store's copies true to changes made
+    /// elsewhere (run it for as long as the store serves).
+    pub(crate) fn listened_by(&self, listener: ChangeListener) -> ChangeListener {
+        listener.with(self.memory.clone(), CHANNEL, |payload| Id::from_str(payload).ok())
     }
 
     /// Forgets sessions this replica ended itself, without waiting for the

@@ -7,6 +7,7 @@
 mod support;
 
 mod admin;
+mod api;
 mod crash_recovery;
 mod csrf;
 mod devices;

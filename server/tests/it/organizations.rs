@@ -17,6 +17,7 @@ fn caller(name: &str) -> Caller {
         email_verified: true,
         request_id: Some(format!("req-{name}")),
         ip: Some("192.0.2.7".parse().unwrap()),
+        token: None,
     }
 }
 

@@ -461,6 +461,83 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
         ),
         entry("/{*__private__axum_fallback}", "GET", "/no-such-page", public),
         entry("/healthz", "GET", "/healthz", public),
+        // The API knows tokens, not sessions: a browser gets 401 (its
+        // cross-tenant rows, with tokens, are in `api.rs`).
+        entry("/api/v1", "GET", "/api/v1", public),
+        entry(
+            "/api/v1/{*__private__axum_fallback}",
+            "GET",
+            "/api/v1/nothing",
+            public,
+        ),
+        entry("/api/v1/openapi.json", "GET", "/api/v1/openapi.json", public),
+        entry("/api/v1/reference", "GET", "/api/v1/reference", public),
+        entry(
+            "/api/v1/organizations",
+            "GET",
+            "/api/v1/organizations",
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}",
+            "GET",
+            format!("/api/v1/organizations/{ACME}"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/api-clients",
+            "GET",
+            format!("/api/v1/organizations/{ACME}/api-clients"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/members",
+            "GET",
+            format!("/api/v1/organizations/{ACME}/members"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/members/{id}",
+            "DELETE",
+            format!("/api/v1/organizations/{ACME}/members/{member}"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/members/{id}/role",
+            "PUT",
+            format!("/api/v1/organizations/{ACME}/members/{member}/role"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/invitations",
+            "POST",
+            format!("/api/v1/organizations/{ACME}/invitations"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/subscriptions",
+            "GET",
+            format!("/api/v1/organizations/{ACME}/subscriptions"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/subscriptions/{id}",
+            "DELETE",
+            format!("/api/v1/organizations/{ACME}/subscriptions/{sub}"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/subscriptions/{id}/plan",
+            "PUT",
+            format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/plan"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/api-clients/{id}",
+            "DELETE",
+            format!("/api/v1/organizations/{ACME}/api-clients/{nobody}"),
+            [Unauthorized; 4],
+        ),
         entry("/denied", "GET", "/denied", public),
         entry("/locale/en", "GET", "/locale/en", public),
         entry("/locale/fr", "GET", "/locale/fr", public),
@@ -589,6 +666,37 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             "GET",
             format!("/orgs/{ACME}/audit"),
             org_managers,
+        ),
+        entry(
+            "/orgs/{slug}/api-clients",
+            "GET",
+            format!("/orgs/{ACME}/api-clients"),
+            org_managers,
+        ),
+        with(
+            entry(
+                "/orgs/{slug}/api-clients",
+                "POST",
+                format!("/orgs/{ACME}/api-clients"),
+                org_form,
+            ),
+            &[
+                ("name", "intruder"),
+                ("role", "admin"),
+                ("scope:members:write", "on"),
+            ],
+        ),
+        entry(
+            "/orgs/{slug}/api-clients/{id}/revoke",
+            "POST",
+            format!("/orgs/{ACME}/api-clients/{nobody}/revoke"),
+            org_form,
+        ),
+        entry(
+            "/api/orgs/api-clients",
+            "GET",
+            format!("/api/orgs/api-clients?slug={ACME}"),
+            org_api_managers,
         ),
         entry(
             "/orgs/{slug}/back-office/{offer}",
@@ -952,6 +1060,15 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             let context = format!("{} {} as {who}", entry.method, entry.path);
             let response = if entry.method == "GET" {
                 browser.client.get(w.app.url(&entry.path)).send().await.unwrap()
+            } else if entry.method != "POST" {
+                // The API's other methods (DELETE, PUT): no form, no token.
+                let method = reqwest::Method::from_bytes(entry.method.as_bytes()).unwrap();
+                browser
+                    .client
+                    .request(method, w.app.url(&entry.path))
+                    .send()
+                    .await
+                    .unwrap()
             } else {
                 // Their own form token: the page's session is theirs.
                 let token = if *who == "signed out" {

@@ -346,6 +346,7 @@ async fn owner_of(app: &TestApp, slug: &str) -> Caller {
         email_verified: true,
         request_id: None,
         ip: None,
+        token: None,
     }
 }
 

@@ -33,6 +33,7 @@ pub(crate) async fn person_with_password(name: &str) -> (Caller, String) {
             email_verified: true,
             request_id: None,
             ip: None,
+            token: None,
         },
         email,
     )

@@ -352,6 +352,7 @@ impl Person {
             email_verified: true,
             request_id: None,
             ip: None,
+            token: None,
         }
     }
 }

@@ -173,7 +173,7 @@ impl TestAppBuilder {
             database: DatabaseConfig {
                 url: SecretString::from(database_url(&database)),
                 // The engine holds connections for its listeners and workers.
-                // Three of them listen for announcements (sessions, pages, job progress).
+                // Two of them listen for announcements (the caches of copies, job progress).
                 max_connections: if self.provisioning.is_some() { 14 } else { 6 },
                 migrate: true,
             },
@@ -373,5 +373,6 @@ pub fn person(name: &str) -> control::Caller {
         email_verified: true,
         request_id: None,
         ip: None,
+        token: None,
     }
 }

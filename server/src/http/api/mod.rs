@@ -1,0 +1,147 @@
+//! ApiBibind: the versioned REST API under `/api/v1`, for scripts and CI
+//! pipelines, with the portal's powers. Each handler reads its request,
+//! calls the control-plane operation the portal's form calls (which decides
+//! who may do what) and writes its answer; no rule lives here.
+//!
+//! The OpenAPI 3.1 document is generated from the handlers (`utoipa`) and
+//! served at `/api/v1/openapi.json`; `/api/v1/reference` renders it as a
+//! page (no script, nothing from elsewhere). Errors are problem details
+//! (RFC 9457, [`problem`]); lists are paged by cursor ([`pages`]); a token
+//! is a Hydra access token ([`auth`]).
+
+mod api_clients;
+mod auth;
+mod body;
+mod members;
+mod organizations;
+mod pages;
+mod problem;
+mod reference;
+mod subscriptions;
+
+use std::sync::Arc;
+
+use axum::{
+    extract::State,
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use http::{header, HeaderValue};
+use utoipa::{
+    openapi::{
+        security::{ClientCredentials, Flow, OAuth2, Scopes as DocScopes, SecurityScheme},
+        OpenApi as Document, Server,
+    },
+    OpenApi,
+};
+use utoipa_axum::router::OpenApiRouter;
+
+use super::AppState;
+pub(crate) use problem::Problem;
+
+/// Where the API lives.
+pub(crate) const BASE: &str = "/api/v1";
+
+/// A handler's answer: its response, or a problem detail.
+type Answer<T> = Result<T, Problem>;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ApiBibind",
+        version = "1",
+        description = "Bibind's REST API: organizations, members, subscriptions, devices and more, \
+                       with the portal's powers. Authenticate with an OAuth2 access token from Bibind's \
+                       identity provider (an organization's API client, client credentials), sent as \
+                       `Authorization: Bearer …`. Errors are `application/problem+json` (RFC 9457); lists \
+                       are paged with `Link: <…>; rel=\"next\"`.",
+        license(name = "Proprietary")
+    ),
+    tags(
+        (name = "organizations", description = "The organizations the caller belongs to"),
+        (name = "members", description = "An organization's members and invitations"),
+        (name = "subscriptions", description = "An organization's subscriptions: subscribe, change plan, cancel"),
+        (name = "api-clients", description = "An organization's API clients (owners and admins)"),
+    ),
+    components(schemas(problem::ProblemDetail, problem::FieldProblemDetail))
+)]
+struct ApiDoc;
+
+/// The API's routes (relative to [`BASE`]) and its document.
+fn routes(token_url: &str) -> (Router<AppState>, Document) {
+    let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(organizations::routes())
+        .merge(members::routes())
+        .merge(subscriptions::routes())
+        .merge(api_clients::routes())
+        .split_for_parts();
+    document.servers = Some(vec![Server::new(BASE)]);
+    let scopes = DocScopes::from_iter(
+        control::domain::Scope::all()
+            .into_iter()
+            .map(|scope| (scope.to_string(), scope_description(scope))),
+    );
+    let flow = Flow::ClientCredentials(ClientCredentials::new(token_url, scopes));
+    if let Some(components) = document.components.as_mut() {
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [flow],
+                "An organization's API client (client credentials), made by its owners and admins in the portal.",
+            )),
+        );
+    }
+    (router, document)
+}
+
+fn scope_description(scope: control::domain::Scope) -> String {
+    use control::domain::{Access, Scope};
+    match scope {
+        Scope::Resource(family, Access::Read) => format!("Read {}", family.as_str()),
+        Scope::Resource(family, Access::Write) => format!("Read and change {}", family.as_str()),
+        Scope::Admin => "Platform administration (a platform admin's token)".to_owned(),
+    }
+}
+
+/// The API, its document and its reference page, to nest under [`BASE`].
+pub(super) fn router(token_url: &str) -> Router<AppState> {
+    let (routes, document) = routes(token_url);
+    let json = Arc::new(document.to_pretty_json().unwrap_or_else(|error| {
+        tracing::error!(%error, "cannot write the OpenAPI document");
+        "{}".to_owned()
+    }));
+    let page = Arc::new(reference::page(&document));
+    routes
+        .route(
+            "/openapi.json",
+            get(move || {
+                let json = json.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                        json.as_str().to_owned(),
+                    )
+                        .into_response()
+                }
+            }),
+        )
+        .route(
+            "/reference",
+            get(move || {
+                let page = page.clone();
+                async move { reference::answer(&page) }
+            }),
+        )
+        .fallback(not_found)
+}
+
+/// Any other path under the API: a problem, not the portal's 404 page.
+async fn not_found(State(_): State<AppState>, request: axum::extract::Request) -> Response {
+    let locale = auth::locale_of(&request.into_parts().0);
+    Problem::new(
+        problem::ProblemKind::NotFound,
+        app::i18n::Msg::ApiNoSuchPath.text(locale),
+    )
+    .into_response()
+}

@@ -1,0 +1,683 @@
+//! ApiBibind (`/api/v1`) from outside: API clients made by an organization's
+//! owner, tokens from the real Hydra (client credentials), and the API's
+//! conventions (problem details, pagination, request ids, the document).
+
+use control::{
+    domain::{CreatedApiClient, NewApiClient},
+    Caller,
+};
+use serde_json::Value;
+
+use crate::support::{self, tenancy::create_organization, TestApp};
+
+/// An API client of `slug` made by `owner`, as the portal's form makes it.
+async fn api_client(
+    app: &TestApp,
+    owner: &Caller,
+    slug: &str,
+    role: &str,
+    scopes: &[&str],
+) -> CreatedApiClient {
+    let scopes: Vec<String> = scopes.iter().map(|scope| (*scope).to_owned()).collect();
+    let new = NewApiClient::parse("ci", role, &scopes, "30").unwrap();
+    app.control
+        .create_api_client(owner, slug, &new)
+        .await
+        .unwrap()
+        .expect("an owner makes API clients")
+}
+
+/// A token for `client` from Hydra's token endpoint (client credentials).
+async fn token(client: &CreatedApiClient, scope: &str) -> String {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", support::env("TEST_HYDRA_PUBLIC_URL")))
+        .basic_auth(&client.client.client_id, Some(&client.client_secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "Hydra issues the token");
+    let body: Value = answer.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn api_get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/api/v1{path}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn is_problem(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get("content-type")
+        .is_some_and(|value| value == "application/problem+json")
+}
+
+#[tokio::test]
+async fn an_owners_client_reads_its_organization_with_a_token_from_hydra() {
+    let app = TestApp::spawn().await;
+    let owner = support::person("owner");
+    create_organization(&app, &owner, "Acme", "api-acme").await;
+    let client = api_client(&app, &owner, "api-acme", "member", &["organizations:read"]).await;
+    assert!(client.client.client_id.starts_with("bibind-api-"));
+    let token = token(&client, "organizations:read").await;
+
+    let listed = api_get(&app, "/organizations", &token).await;
+    assert_eq!(listed.status(), 200);
+    let listed: Value = listed.json().await.unwrap();
+    assert_eq!(listed[0]["slug"], "api-acme", "its own organization, and only it");
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["role"], "member", "the role it was given");
+
+    let one = api_get(&app, "/organizations/api-acme", &token).await;
+    assert_eq!(one.status(), 200);
+    let one: Value = one.json().await.unwrap();
+    assert_eq!(one["name"], "Acme");
+    assert!(one["subscriptions"].is_array());
+
+    let used = app
+        .control
+        .api_clients(&owner, "api-acme")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        used[0].last_used_at.is_some(),
+        "its last use is shown to the owner"
+    );
+}
+
+#[tokio::test]
+async fn a_client_of_one_organization_finds_nothing_of_another() {
+    let app = TestApp::spawn().await;
+    let (alice, bob) = (support::person("alice"), support::person("bob"));
+    create_organization(&app, &alice, "Alpha", "api-alpha").await;
+    create_organization(&app, &bob, "Beta", "api-beta").await;
+    let client = api_client(
+        &app,
+        &alice,
+        "api-alpha",
+        "admin",
+        &["organizations:read", "members:write"],
+    )
+    .await;
+    let token = token(&client, "organizations:read members:write").await;
+
+    for path in ["/organizations/api-beta", "/organizations/api-beta/api-clients"] {
+        let refused = api_get(&app, path, &token).await;
+        assert_eq!(
+            refused.status(),
+            404,
+            "{path}: Beta does not exist for Alpha's client"
+        );
+        assert!(is_problem(&refused));
+    }
+    let bobs = api_client(&app, &bob, "api-beta", "member", &["organizations:read"]).await;
+    let revoke = app
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/organizations/api-beta/api-clients/{}",
+            bobs.client.id
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 404);
+    let still = app.control.api_clients(&bob, "api-beta").await.unwrap().unwrap();
+    assert_eq!(
+        still[0].state,
+        control::domain::ApiClientState::Active,
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn a_read_scoped_client_is_refused_on_writes_and_a_client_makes_no_clients() {
+    let app = TestApp::spawn().await;
+    let owner = support::person("owner");
+    create_organization(&app, &owner, "Acme", "api-scopes").await;
+    let other = api_client(&app, &owner, "api-scopes", "member", &["organizations:read"]).await;
+    let reader = api_client(&app, &owner, "api-scopes", "admin", &["members:read"]).await;
+    let read_token = token(&reader, "members:read").await;
+
+    let listed = api_get(&app, "/organizations/api-scopes/api-clients", &read_token).await;
+    assert_eq!(listed.status(), 200, "reading is its scope");
+    let revoke = app
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/organizations/api-scopes/api-clients/{}",
+            other.client.id
+        )))
+        .bearer_auth(&read_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 403, "revoking needs members:write");
+    assert!(is_problem(&revoke));
+
+    let writer = api_client(&app, &owner, "api-scopes", "admin", &["members:write"]).await;
+    let write_token = token(&writer, "members:write").await;
+    let made = app
+        .client
+        .post(app.url("/api/v1/organizations/api-scopes/api-clients"))
+        .bearer_auth(&write_token)
+        .json(&serde_json::json!({"name": "child", "role": "member", "scopes": ["organizations:read"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 403, "a client does not make clients");
+
+    let revoked = app
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/organizations/api-scopes/api-clients/{}",
+            other.client.id
+        )))
+        .bearer_auth(&write_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        revoked.status(),
+        204,
+        "an admin client with members:write revokes"
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_client_is_refused_at_once() {
+    let app = TestApp::spawn().await;
+    let owner = support::person("owner");
+    create_organization(&app, &owner, "Acme", "api-revoke").await;
+    let client = api_client(&app, &owner, "api-revoke", "member", &["organizations:read"]).await;
+    let token = token(&client, "organizations:read").await;
+    assert_eq!(
+        api_get(&app, "/organizations/api-revoke", &token).await.status(),
+        200
+    );
+
+    let id = uuid::Uuid::parse_str(&client.client.id).unwrap();
+    app.control
+        .revoke_api_client(&owner, "api-revoke", id)
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = api_get(&app, "/organizations/api-revoke", &token).await;
+    assert_eq!(refused.status(), 401, "the token was accepted a moment ago");
+    assert!(is_problem(&refused));
+    assert!(refused.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    let introspected: Value = reqwest::Client::new()
+        .post(format!(
+            "{}/admin/oauth2/introspect",
+            support::env("TEST_HYDRA_ADMIN_URL")
+        ))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspected["active"], false, "Hydra forgot its tokens too");
+}
+
+#[tokio::test]
+async fn refusals_are_problem_details_in_the_callers_language() {
+    let app = TestApp::spawn().await;
+    let owner = support::person("owner");
+    create_organization(&app, &owner, "Acme", "api-problems").await;
+
+    let anonymous = app
+        .client
+        .get(app.url("/api/v1/organizations"))
+        .header("x-request-id", "probe-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert!(is_problem(&anonymous));
+    assert_eq!(
+        anonymous.headers()["x-request-id"],
+        "probe-123",
+        "the request id is echoed"
+    );
+    let body: Value = anonymous.json().await.unwrap();
+    assert_eq!(body["type"], "/api/v1/reference#problem-unauthorized");
+    assert_eq!(body["status"], 401);
+    assert_eq!(body["instance"], "urn:request:probe-123");
+
+    let garbage = api_get(&app, "/organizations", "not-a-token").await;
+    assert_eq!(garbage.status(), 401);
+
+    let unknown = app
+        .client
+        .get(app.url("/api/v1/no-such-thing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert!(
+        is_problem(&unknown),
+        "the API's 404 is a problem, not the portal's page"
+    );
+
+    // Bad fields, in French, each named.
+    let admin = api_client(&app, &owner, "api-problems", "admin", &["members:write"]).await;
+    let person_token = token(&admin, "members:write").await;
+    let refused = app
+        .client
+        .post(app.url("/api/v1/organizations/api-problems/api-clients"))
+        .bearer_auth(&person_token)
+        .header("accept-language", "fr-FR,fr;q=0.9")
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(is_problem(&refused));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["type"], "/api/v1/reference#problem-bad-request");
+    assert!(
+        body["detail"].as_str().unwrap().contains("JSON attendu"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn field_problems_name_each_field() {
+    // Made through the control plane (the API refuses clients making
+    // clients), then asked through the API by its parse: the same answer.
+    let refusal = NewApiClient::parse("", "owner", &["audit:write".to_owned()], "999").unwrap_err();
+    let fields: Vec<&str> = refusal.iter().map(|field| field.field.as_str()).collect();
+    assert_eq!(fields, ["name", "role", "scopes", "lifetime_days"]);
+}
+
+#[tokio::test]
+async fn a_list_is_paged_to_its_end_by_following_link() {
+    let app = TestApp::spawn().await;
+    let owner = support::person("owner");
+    create_organization(&app, &owner, "Acme", "api-pages").await;
+    let reader = api_client(&app, &owner, "api-pages", "admin", &["members:read"]).await;
+    for _ in 0..4 {
+        api_client(&app, &owner, "api-pages", "member", &["organizations:read"]).await;
+    }
+    let token = token(&reader, "members:read").await;
+    let mut next = Some(app.url("/api/v1/organizations/api-pages/api-clients?limit=2"));
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        let page = app.client.get(&url).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        next = page
+            .headers()
+            .get("link")
+            .map(|link| link.to_str().unwrap().to_owned())
+            .map(|link| {
+                let target = link.trim_start_matches('<').split('>').next().unwrap();
+                assert!(link.ends_with("rel=\"next\""), "{link}");
+                app.url(target)
+            });
+        let items: Vec<Value> = page.json().await.unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(
+            items
+                .into_iter()
+                .map(|item| item["id"].as_str().unwrap().to_owned()),
+        );
+        pages += 1;
+    }
+    assert_eq!(pages, 3, "5 clients, 2 a page");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 5, "each once: {seen:?}");
+
+    let wrong = api_get(&app, "/organizations/api-pages/api-clients?cursor=nope", &token).await;
+    assert_eq!(wrong.status(), 400);
+    let too_many = api_get(&app, "/organizations/api-pages/api-clients?limit=1000", &token).await;
+    assert_eq!(too_many.status(), 400);
+}
+
+#[tokio::test]
+async fn the_document_describes_every_api_route_and_the_reference_explains_each_problem() {
+    let app = TestApp::spawn().await;
+    let document: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = document["paths"].as_object().unwrap();
+    let documented: Vec<String> = paths.keys().map(|path| format!("/api/v1{path}")).collect();
+    let served: Vec<&String> = app
+        .route_paths
+        .iter()
+        .filter(|path| path.starts_with("/api/v1/"))
+        .filter(|path| !path.ends_with("/openapi.json") && !path.ends_with("/reference"))
+        .filter(|path| !path.contains("__private__axum_fallback"))
+        .collect();
+    assert!(!served.is_empty());
+    for path in served {
+        assert!(
+            documented.contains(path),
+            "{path} is served but not in the document"
+        );
+    }
+    let flow = &document["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"];
+    assert!(flow["tokenUrl"].as_str().unwrap().ends_with("/oauth2/token"));
+    assert!(flow["scopes"]["subscriptions:write"].is_string());
+
+    let reference = app.get("/api/v1/reference").await;
+    assert_eq!(reference.status(), 200);
+    let page = reference.text().await.unwrap();
+    assert!(page.contains("id=\"problem-invalid-fields\""));
+    assert!(
+        !page.contains("<script"),
+        "readable without scripts, nothing from elsewhere"
+    );
+}
+
+#[tokio::test]
+async fn an_owner_makes_a_client_in_the_portal_sees_its_secret_once_and_revokes_it() {
+    use crate::support::browser::{csrf_token_in, Person};
+    let app = TestApp::builder().oidc().spawn().await;
+    let owner = Person::signed_in(&app.base_url, "owner").await;
+    create_organization(&app, &owner.caller(), "Acme", "api-portal").await;
+    let page_url = app.url("/orgs/api-portal/api-clients");
+    let page = owner.browser.follow(&page_url).await;
+    assert!(page.body.contains("data-no-api-clients"), "no client yet");
+    let token = csrf_token_in(&page.body);
+
+    let refused = owner
+        .browser
+        .post_form(
+            &page_url,
+            &[("csrf_token", &token), ("name", "ci"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(refused.status(), 303, "back to the form");
+    let location = refused.headers()["location"].to_str().unwrap().to_owned();
+    let again = owner.browser.follow(&app.url(&location)).await;
+    assert!(
+        again.body.contains("client-scopes-problem"),
+        "the scopes are missing"
+    );
+
+    let made = owner
+        .browser
+        .post_form(
+            &page_url,
+            &[
+                ("csrf_token", &token),
+                ("name", "deploy bot"),
+                ("role", "admin"),
+                ("lifetime_days", "30"),
+                ("scope:organizations:read", "on"),
+                ("scope:subscriptions:write", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status(), 200, "the answer shows the secret");
+    let body = made.text().await.unwrap();
+    assert!(body.contains("data-created-client"));
+    let secret = body
+        .split("data-client-secret")
+        .nth(1)
+        .and_then(|rest| rest.split_once('>'))
+        .and_then(|(_, rest)| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(secret.len(), 64, "{secret}");
+    let listed = app
+        .control
+        .api_clients(&owner.caller(), "api-portal")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].scopes, ["organizations:read", "subscriptions:write"]);
+    let client = CreatedApiClient {
+        client: listed[0].clone(),
+        client_secret: secret.clone(),
+    };
+    let bearer = self::token(&client, "organizations:read").await;
+    assert_eq!(
+        api_get(&app, "/organizations/api-portal", &bearer).await.status(),
+        200
+    );
+
+    let later = owner.browser.follow(&page_url).await;
+    assert!(!later.body.contains(&secret), "the secret is shown once");
+    assert!(later.body.contains("data-api-client=\"deploy bot\""));
+    let stored: Vec<(String,)> = sqlx::query_as("SELECT name FROM api_clients")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    let audit: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'api_client.create'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(audit, 1);
+    let everything = format!(
+        "{:?}",
+        sqlx::query_as::<_, (String,)>("SELECT row_to_json(a)::text FROM api_clients a")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap()
+    );
+    assert!(!everything.contains(&secret), "no secret in the database");
+
+    let revoke_url = app.url(&format!("/orgs/api-portal/api-clients/{}/revoke", listed[0].id));
+    let revoked = owner
+        .browser
+        .post_form(&revoke_url, &[("csrf_token", &token)])
+        .await;
+    assert_eq!(revoked.status(), 303);
+    assert_eq!(
+        api_get(&app, "/organizations/api-portal", &bearer).await.status(),
+        401
+    );
+    let after = owner.browser.follow(&page_url).await;
+    assert!(after.body.contains("data-state=\"revoked\""));
+}
+
+#[tokio::test]
+async fn a_stale_etag_changes_nothing_and_the_current_one_changes_the_plan() {
+    let app = TestApp::spawn().await;
+    let owner = support::person("owner");
+    create_organization(&app, &owner, "Acme", "api-etag").await;
+    let client = api_client(&app, &owner, "api-etag", "admin", &["subscriptions:write"]).await;
+    let token = token(&client, "subscriptions:write").await;
+    let base = app.url("/api/v1/organizations/api-etag/subscriptions");
+
+    let made = app
+        .client
+        .post(&base)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"plan": "shop-starter"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let location = made.headers()["location"].to_str().unwrap().to_owned();
+    let first_tag = made.headers()["etag"].to_str().unwrap().to_owned();
+    let made: Value = made.json().await.unwrap();
+    assert_eq!(made["plan"], "shop-starter");
+    assert_eq!(
+        location,
+        format!(
+            "/api/v1/organizations/api-etag/subscriptions/{}",
+            made["id"].as_str().unwrap()
+        )
+    );
+
+    let read = app
+        .client
+        .get(app.url(&location))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    assert_eq!(read.headers()["etag"].to_str().unwrap(), first_tag);
+
+    let plan = format!("{}/plan", app.url(&location));
+    let body = serde_json::json!({"plan": "shop-business"});
+    let unconditional = app
+        .client
+        .put(&plan)
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unconditional.status(), 428, "a change names the version it read");
+    assert!(is_problem(&unconditional));
+
+    let stale = app
+        .client
+        .put(&plan)
+        .bearer_auth(&token)
+        .header("if-match", "\"999\"")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 412);
+    let still: Value = app
+        .client
+        .get(app.url(&location))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still["plan"], "shop-starter", "nothing changed");
+
+    let changed = app
+        .client
+        .put(&plan)
+        .bearer_auth(&token)
+        .header("if-match", &first_tag)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    let second_tag = changed.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(second_tag, first_tag);
+    let changed: Value = changed.json().await.unwrap();
+    assert_eq!(changed["plan"], "shop-business");
+
+    let late = app
+        .client
+        .delete(app.url(&location))
+        .bearer_auth(&token)
+        .header("if-match", &first_tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), 412, "cancelling with the old version");
+    let cancelled = app
+        .client
+        .delete(app.url(&location))
+        .bearer_auth(&token)
+        .header("if-match", &second_tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 204);
+
+    let audit: Vec<(String, String)> = sqlx::query_as(
+        "SELECT action, actor_email FROM audit_events WHERE action LIKE 'subscription.%' ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audit.len(), 3, "{audit:?}");
+    assert!(
+        audit.iter().all(|(_, actor)| actor == "api-client:ci"),
+        "audited as the client: {audit:?}"
+    );
+}
+
+#[tokio::test]
+async fn members_are_listed_invited_and_changed_through_the_api() {
+    let app = TestApp::spawn().await;
+    let owner = support::person("owner");
+    create_organization(&app, &owner, "Acme", "api-members").await;
+    let client = api_client(&app, &owner, "api-members", "admin", &["members:write"]).await;
+    let token = token(&client, "members:write").await;
+
+    let listed: Vec<Value> = api_get(&app, "/organizations/api-members/members", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["role"], "owner");
+
+    let invite = app.url("/api/v1/organizations/api-members/invitations");
+    let sent = app
+        .client
+        .post(&invite)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"email": support::browser::unique_email("new"), "role": "member"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 202);
+    let owner_invite = app
+        .client
+        .post(&invite)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"email": support::browser::unique_email("boss"), "role": "owner"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(owner_invite.status(), 403, "an admin client makes no owners");
+    let bad = app
+        .client
+        .post(&invite)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"email": "not an address", "role": "member"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "email");
+
+    let owner_id = listed[0]["id"].as_str().unwrap();
+    let demote = app
+        .client
+        .put(app.url(&format!(
+            "/api/v1/organizations/api-members/members/{owner_id}/role"
+        )))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"role": "member"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(demote.status(), 403, "an admin client changes no owner");
+    let anonymous = app
+        .client
+        .put(app.url(&format!(
+            "/api/v1/organizations/api-members/members/{owner_id}/role"
+        )))
+        .send()
+        .await
+        .unwrap();
+    let status = anonymous.status();
+    let text = anonymous.text().await.unwrap();
+    assert_eq!(status, 401, "{text}");
+}
