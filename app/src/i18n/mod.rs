@@ -398,6 +398,10 @@ messages! {
     ApiClientRevoke => en: "Revoke", fr: "Révoquer";
     ApiIfMatchRequired => en: "This change needs If-Match with the resource's ETag as you last read it.", fr: "Ce changement demande If-Match avec l'ETag de la ressource telle que vous l'avez lue.";
     ApiStale => en: "The resource changed since the ETag you sent: read it again; nothing was changed.", fr: "La ressource a changé depuis l'ETag envoyé : relisez-la ; rien n'a été changé.";
+    ApiRateLimited => en: "Too many requests from this client: wait as Retry-After says.", fr: "Trop de requêtes de ce client : attendez le délai indiqué par Retry-After.";
+    ApiIdempotencyReused => en: "This Idempotency-Key was used with another request; use a new key.", fr: "Cette Idempotency-Key a servi à une autre requête ; utilisez une nouvelle clé.";
+    ApiIdempotencyInFlight => en: "A request with this Idempotency-Key is still being processed; retry in a moment.", fr: "Une requête avec cette Idempotency-Key est encore en cours ; réessayez dans un instant.";
+    ApiIdempotencyKeyInvalid => en: "Idempotency-Key must be 1 to 255 printable characters.", fr: "Idempotency-Key doit compter de 1 à 255 caractères imprimables.";
     ApiUnauthorized => en: "A valid access token is required (Authorization: Bearer …).", fr: "Un jeton d'accès valide est requis (Authorization: Bearer …).";
     ApiUnavailable => en: "The token cannot be checked right now; try again shortly.", fr: "Le jeton ne peut pas être vérifié pour l'instant ; réessayez dans un instant.";
     ApiInternal => en: "The request could not be completed; nothing was changed. Try again later.", fr: "La demande n'a pas pu aboutir ; rien n'a été changé. Réessayez plus tard.";

@@ -2,6 +2,7 @@
 //! Hydra (OAuth2 and OpenID Connect; the portal is its login, consent and
 //! logout provider).
 
+pub mod api_idempotency;
 pub mod api_tokens;
 pub mod consent;
 mod hydra;

@@ -268,6 +268,9 @@ async fn prune_sessions_periodically(control: Control) {
         if let Err(error) = control.prune_auth_attempts().await {
             tracing::warn!(%error, "cannot delete old sign-in attempt counts");
         }
+        if let Err(error) = control.prune_idempotency_keys().await {
+            tracing::warn!(%error, "cannot delete the API's old idempotent answers");
+        }
     }
 }
 
@@ -385,7 +388,6 @@ fn router(
     let background: BackgroundTask = Box::pin(async move {
         tokio::join!(changes, relay);
     });
-    let api_token_url = control.api_token_url().to_owned();
     let state = AppState(Arc::new(AppParts {
         announcements,
         sessions: sessions.clone(),
@@ -443,7 +445,7 @@ fn router(
     // The API: tokens, not cookies (no session, no CSRF); never stored.
     let public = Router::new()
         .route("/healthz", get(probes::healthz))
-        .nest(api::BASE, api::router(&api_token_url).layer(security::no_store()));
+        .nest(api::BASE, api::router(&state).layer(security::no_store()));
 
     let metrics_state = state.metrics.clone();
     let router = security::layers(

@@ -681,3 +681,83 @@ async fn members_are_listed_invited_and_changed_through_the_api() {
     let text = anonymous.text().await.unwrap();
     assert_eq!(status, 401, "{text}");
 }
+
+#[tokio::test]
+async fn a_post_with_an_idempotency_key_is_done_once_and_its_answer_replayed() {
+    let app = TestApp::spawn().await;
+    let owner = support::person("owner");
+    create_organization(&app, &owner, "Acme", "api-once").await;
+    let client = api_client(&app, &owner, "api-once", "admin", &["subscriptions:write"]).await;
+    let token = token(&client, "subscriptions:write").await;
+    let url = app.url("/api/v1/organizations/api-once/subscriptions");
+    let post = |plan: &'static str, key: &'static str| {
+        app.client
+            .post(&url)
+            .bearer_auth(&token)
+            .header("idempotency-key", key)
+            .json(&serde_json::json!({ "plan": plan }))
+            .send()
+    };
+
+    let first = post("shop-starter", "order-1").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let location = first.headers()["location"].clone();
+    let first_body = first.text().await.unwrap();
+    let again = post("shop-starter", "order-1").await.unwrap();
+    assert_eq!(again.status(), 201, "the same answer");
+    assert_eq!(again.headers()["location"], location);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.text().await.unwrap(), first_body);
+    let made: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(made, 1, "subscribed once");
+
+    let other = post("shop-business", "order-1").await.unwrap();
+    assert_eq!(other.status(), 422);
+    assert!(is_problem(&other));
+    let body: Value = other.json().await.unwrap();
+    assert_eq!(body["type"], "/api/v1/reference#problem-idempotency-key-reused");
+
+    // A refusal is an answer too: kept and replayed.
+    let refused = post("shop-business", "order-2").await.unwrap();
+    assert_eq!(refused.status(), 409, "already subscribed to the offer");
+    let replayed = post("shop-business", "order-2").await.unwrap();
+    assert_eq!(replayed.status(), 409);
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+}
+
+#[tokio::test]
+async fn every_answer_tells_the_clients_rate_and_past_it_says_when_to_retry() {
+    let app = TestApp::spawn().await;
+    let owner = support::person("owner");
+    create_organization(&app, &owner, "Acme", "api-rate").await;
+    let client = api_client(&app, &owner, "api-rate", "member", &["organizations:read"]).await;
+    let token = token(&client, "organizations:read").await;
+    let first = api_get(&app, "/organizations", &token).await;
+    assert_eq!(first.status(), 200);
+    let policy = first.headers()["ratelimit-policy"].to_str().unwrap().to_owned();
+    assert_eq!(policy, "\"per-client\";q=600;w=60");
+    let state = first.headers()["ratelimit"].to_str().unwrap().to_owned();
+    assert!(state.starts_with("\"per-client\";r=599;t="), "{state}");
+
+    let mut refused = None;
+    for _ in 0..600 {
+        let answer = api_get(&app, "/organizations", &token).await;
+        if answer.status() == 429 {
+            refused = Some(answer);
+            break;
+        }
+    }
+    let refused = refused.expect("the 601st request in a minute is refused");
+    assert!(is_problem(&refused));
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["type"], "/api/v1/reference#problem-rate-limited");
+}

@@ -5,6 +5,7 @@
 use axum::{
     extract::{Path, State},
     http::StatusCode,
+    response::{IntoResponse, Response},
     Json,
 };
 use control::domain::{ApiClientView, CreatedApiClient, NewApiClient, Refusal};
@@ -15,6 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     auth::ApiCaller,
     body::ApiJson,
+    gate::KeepInstead,
     pages::{Listed, PageQuery},
     problem::{Problem, ProblemDetail},
     Answer,
@@ -90,11 +92,13 @@ pub(super) struct NewApiClientBody {
     lifetime_days: Option<u32>,
 }
 
-/// A client just made: its secret is shown this once.
+/// A client just made: its secret is shown this once (absent when the
+/// answer is replayed for the same `Idempotency-Key`).
 #[derive(Debug, Serialize, ToSchema)]
 pub(super) struct CreatedClient {
     client: ApiClient,
-    client_secret: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
     /// Where it gets its tokens (`grant_type=client_credentials`).
     token_url: String,
 }
@@ -152,7 +156,7 @@ async fn create_api_client(
     api: ApiCaller,
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<NewApiClientBody>,
-) -> Answer<(StatusCode, Json<CreatedClient>)> {
+) -> Answer<Response> {
     let lifetime = body
         .lifetime_days
         .map(|days| days.to_string())
@@ -168,14 +172,17 @@ async fn create_api_client(
         client,
         client_secret,
     } = outcome.map_err(|refusal| api.refused(&refusal))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedClient {
-            client: client.into(),
-            client_secret,
-            token_url: state.control.api_token_url().to_owned(),
-        }),
-    ))
+    let mut created = CreatedClient {
+        client: client.into(),
+        client_secret: None,
+        token_url: state.control.api_token_url().to_owned(),
+    };
+    // A replay of this answer (same Idempotency-Key) carries no secret.
+    let without_secret = serde_json::to_vec(&created).unwrap_or_default();
+    created.client_secret = Some(client_secret);
+    let mut response = (StatusCode::CREATED, Json(created)).into_response();
+    response.extensions_mut().insert(KeepInstead(without_secret));
+    Ok(response)
 }
 
 /// Revokes an API client: its tokens are refused from now on.

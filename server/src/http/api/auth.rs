@@ -1,6 +1,8 @@
 //! Who an API request speaks for: its `Authorization: Bearer` token, checked
 //! by the control plane (`Control::api_caller`), which also decides what
-//! the token may do. The API layer only reads the header.
+//! the token may do. The API layer only reads the header: the gate
+//! (`api/gate.rs`) checks it once per request and puts the caller into the
+//! request, where handlers take it as [`ApiCaller`].
 
 use app::i18n::Msg;
 use axum::extract::FromRequestParts;
@@ -11,6 +13,7 @@ use super::problem::{Problem, ProblemKind};
 use crate::http::AppState;
 
 /// The caller of an API request, and the language its problems are written in.
+#[derive(Clone)]
 pub(crate) struct ApiCaller {
     pub caller: Caller,
     pub locale: Locale,
@@ -21,6 +24,37 @@ impl ApiCaller {
     pub(crate) fn refused(&self, refusal: &control::domain::Refusal) -> Problem {
         Problem::refused(refusal, self.locale).with_instance(self.caller.request_id.clone())
     }
+
+    /// The caller of a request that carries a bearer token; `None` without
+    /// one; a problem when the token is not (or no longer) valid.
+    pub(crate) async fn check(parts: &Parts, state: &AppState) -> Result<Option<ApiCaller>, Problem> {
+        let locale = locale_of(parts);
+        let Some(token) = bearer(parts) else {
+            return match parts.headers.get(header::AUTHORIZATION) {
+                // Something else than a bearer token: refused as none.
+                Some(_) => Err(unauthorized(locale, parts)),
+                None => Ok(None),
+            };
+        };
+        let origin = app::api::origin_of(parts);
+        match state.control.api_caller(token, origin).await {
+            Ok(Some(caller)) => Ok(Some(ApiCaller { caller, locale })),
+            Ok(None) => Err(unauthorized(locale, parts)),
+            Err(error) => {
+                tracing::warn!(%error, "cannot check an API token");
+                Err(
+                    Problem::new(ProblemKind::Unavailable, Msg::ApiUnavailable.text(locale))
+                        .retry_after(5)
+                        .with_instance(app::api::origin_of(parts).request_id),
+                )
+            }
+        }
+    }
+}
+
+fn unauthorized(locale: Locale, parts: &Parts) -> Problem {
+    Problem::new(ProblemKind::Unauthorized, Msg::ApiUnauthorized.text(locale))
+        .with_instance(app::api::origin_of(parts).request_id)
 }
 
 /// The language of an API request's problem details (`Accept-Language`).
@@ -35,31 +69,15 @@ fn bearer(parts: &Parts) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// A handler's caller: the one the gate checked, else 401.
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let locale = locale_of(parts);
-        let origin = app::api::origin_of(parts);
-        let request_id = origin.request_id.clone();
-        let unauthorized = || {
-            Problem::new(ProblemKind::Unauthorized, Msg::ApiUnauthorized.text(locale))
-                .with_instance(request_id.clone())
-        };
-        let Some(token) = bearer(parts) else {
-            return Err(unauthorized());
-        };
-        match state.control.api_caller(token, origin).await {
-            Ok(Some(caller)) => Ok(ApiCaller { caller, locale }),
-            Ok(None) => Err(unauthorized()),
-            Err(error) => {
-                tracing::warn!(%error, "cannot check an API token");
-                Err(
-                    Problem::new(ProblemKind::Unavailable, Msg::ApiUnavailable.text(locale))
-                        .retry_after(5)
-                        .with_instance(request_id),
-                )
-            }
-        }
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<ApiCaller>()
+            .cloned()
+            .ok_or_else(|| unauthorized(locale_of(parts), parts))
     }
 }

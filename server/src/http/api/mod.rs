@@ -12,6 +12,7 @@
 mod api_clients;
 mod auth;
 mod body;
+mod gate;
 mod members;
 mod organizations;
 mod pages;
@@ -55,7 +56,10 @@ type Answer<T> = Result<T, Problem>;
                        with the portal's powers. Authenticate with an OAuth2 access token from Bibind's \
                        identity provider (an organization's API client, client credentials), sent as \
                        `Authorization: Bearer …`. Errors are `application/problem+json` (RFC 9457); lists \
-                       are paged with `Link: <…>; rel=\"next\"`.",
+                       are paged with `Link: <…>; rel=\"next\"`. A POST sent with `Idempotency-Key` is done \
+                       once: the same key and request get the same answer for 24 hours, another request \
+                       with the key 422. Every answer carries `RateLimit-Policy` and `RateLimit`; past the \
+                       quota, 429 with `Retry-After`.",
         license(name = "Proprietary")
     ),
     tags(
@@ -105,8 +109,12 @@ fn scope_description(scope: control::domain::Scope) -> String {
 }
 
 /// The API, its document and its reference page, to nest under [`BASE`].
-pub(super) fn router(token_url: &str) -> Router<AppState> {
-    let (routes, document) = routes(token_url);
+pub(super) fn router(state: &AppState) -> Router<AppState> {
+    let (routes, document) = routes(state.control.api_token_url());
+    let gate = gate::Gate {
+        state: state.clone(),
+        rates: Arc::default(),
+    };
     let json = Arc::new(document.to_pretty_json().unwrap_or_else(|error| {
         tracing::error!(%error, "cannot write the OpenAPI document");
         "{}".to_owned()
@@ -134,6 +142,7 @@ pub(super) fn router(token_url: &str) -> Router<AppState> {
             }),
         )
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(gate, gate::gate))
 }
 
 /// Any other path under the API: a problem, not the portal's 404 page.
