@@ -477,16 +477,7 @@ impl Hydra {
             self.admin_url,
             encode_query_value(subject)
         );
-        let response = self
-            .http
-            .delete(url)
-            .timed_send(UPSTREAM)
-            .await
-            .map_err(|e| FAIL.unreachable(e))?;
-        match response.status() {
-            status if status.is_success() || status == StatusCode::NOT_FOUND => Ok(()),
-            status => Err(FAIL.because(format!("revoking login sessions answered {status}"))),
-        }
+        self.delete(url, "revoking login sessions").await
     }
 
     /// Deletes an OAuth2 client; the tokens it was issued die with it. A
@@ -497,6 +488,11 @@ impl Hydra {
             self.admin_url,
             encode_query_value(client_id)
         );
+        self.delete(url, "deleting a client").await
+    }
+
+    /// A DELETE on the admin API: what is gone already is done.
+    async fn delete(&self, url: String, what: &str) -> Result<()> {
         let response = self
             .http
             .delete(url)
@@ -505,7 +501,7 @@ impl Hydra {
             .map_err(|e| FAIL.unreachable(e))?;
         match response.status() {
             status if status.is_success() || status == StatusCode::NOT_FOUND => Ok(()),
-            status => Err(FAIL.because(format!("deleting client {client_id} answered {status}"))),
+            status => Err(FAIL.because(format!("{what} answered {status}"))),
         }
     }
 

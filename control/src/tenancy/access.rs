@@ -176,3 +176,19 @@ async fn client_access(
         role: client.role,
     }))
 }
+
+impl crate::Control {
+    /// The start of a change to the organization `slug`: a transaction in
+    /// which its row is locked, and the caller's access, with `permission`
+    /// to change what it covers (see [`Need`]).
+    pub(crate) async fn begin_change(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        permission: Permission,
+    ) -> Result<Result<(sqlx::Transaction<'static, sqlx::Postgres>, OrgAccess), Refusal>> {
+        let mut tx = self.db.pool().begin().await?;
+        let need = Need::write(permission).locked();
+        Ok(check(&mut tx, caller, slug, need).await?.map(|org| (tx, org)))
+    }
+}

@@ -46,16 +46,7 @@ impl Control {
         or_refuse!(limits::verified_address(caller));
         let hydra = self.hydra()?;
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::ManageMembers).locked()
-            )
-            .await?
-        );
+        let (mut tx, org) = or_refuse!(self.begin_change(caller, slug, Permission::ManageMembers).await?);
         let id = Uuid::new_v4();
         let client_id = format!("{CLIENT_ID_PREFIX}{}", id.simple());
         let secret = new_token()?;
@@ -163,16 +154,7 @@ impl Control {
     pub async fn revoke_api_client(&self, caller: &Caller, slug: &str, id: Uuid) -> Outcome<()> {
         let hydra = self.hydra()?;
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::ManageMembers).locked()
-            )
-            .await?
-        );
+        let (mut tx, org) = or_refuse!(self.begin_change(caller, slug, Permission::ManageMembers).await?);
         let Some(revoked) = sqlx::query!(
             "UPDATE api_clients SET revoked_at = $3
               WHERE id = $1 AND organization_id = $2 AND revoked_at IS NULL

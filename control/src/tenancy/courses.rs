@@ -246,16 +246,7 @@ impl Control {
             return Ok(Err(Refusal::field("learners", FieldProblem::Missing)));
         }
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::ManageMembers).locked()
-            )
-            .await?
-        );
+        let (mut tx, org) = or_refuse!(self.begin_change(caller, slug, Permission::ManageMembers).await?);
         let Some(space) = training_space(&mut tx, org.id).await? else {
             return Ok(Err(Refusal::NotFound));
         };

@@ -97,15 +97,9 @@ impl Control {
     ) -> Outcome<()> {
         let now = self.clock.now();
         // Who asks, about which service, before what they typed.
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::ManageSubscriptions).locked()
-            )
-            .await?
+        let (mut tx, org) = or_refuse!(
+            self.begin_change(caller, slug, Permission::ManageSubscriptions)
+                .await?
         );
         let live = live_subscriptions(&mut tx, org.id).await?;
         let Some(current) = live.iter().find(|s| s.id == subscription && s.offer.runs_odoo()) else {
@@ -190,15 +184,9 @@ impl Control {
     /// Gives up the subscription's own domain; the engine unbinds it.
     pub async fn remove_domain(&self, caller: &Caller, slug: &str, subscription: Uuid) -> Outcome<()> {
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::ManageSubscriptions).locked()
-            )
-            .await?
+        let (mut tx, org) = or_refuse!(
+            self.begin_change(caller, slug, Permission::ManageSubscriptions)
+                .await?
         );
         let removed = sqlx::query!(
             r#"DELETE FROM custom_domains d USING subscriptions s

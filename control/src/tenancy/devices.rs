@@ -31,16 +31,7 @@ impl Control {
         name: &DeviceName,
     ) -> Outcome<()> {
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::UseServices).locked()
-            )
-            .await?
-        );
+        let (mut tx, org) = or_refuse!(self.begin_change(caller, slug, Permission::UseServices).await?);
         let live = live_subscriptions(&mut tx, org.id).await?;
         let Some(current) = live.iter().find(|s| s.id == subscription) else {
             return Ok(Err(Refusal::NotFound));
@@ -96,16 +87,7 @@ impl Control {
         device: Uuid,
     ) -> Outcome<()> {
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::UseServices).locked()
-            )
-            .await?
-        );
+        let (mut tx, org) = or_refuse!(self.begin_change(caller, slug, Permission::UseServices).await?);
         // Kept until the engine has removed its client from the broker.
         let removed = sqlx::query_scalar!(
             "UPDATE devices d SET removed_at = $4 FROM subscriptions s
@@ -138,16 +120,7 @@ impl Control {
         change: DeviceChange,
     ) -> Outcome<()> {
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::UseServices).locked()
-            )
-            .await?
-        );
+        let (mut tx, org) = or_refuse!(self.begin_change(caller, slug, Permission::UseServices).await?);
         let (rotate, enabled, action) = match change {
             DeviceChange::Rotate => (1, None, AuditAction::DeviceRotate),
             DeviceChange::Disable => (0, Some(false), AuditAction::DeviceDisable),

@@ -244,17 +244,8 @@ impl Control {
             return Err(crate::Error::NotConfigured("SMTP"));
         }
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
         // Locked: two confirmations of one file, or an invitation meanwhile, wait.
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::ManageMembers).locked()
-            )
-            .await?
-        );
+        let (mut tx, org) = or_refuse!(self.begin_change(caller, slug, Permission::ManageMembers).await?);
         let Some(file) = sqlx::query!(
             "DELETE FROM learner_imports WHERE id = $1 AND organization_id = $2 AND uploaded_at >= $3
              RETURNING file_name, content",

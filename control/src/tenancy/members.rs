@@ -165,16 +165,7 @@ impl Control {
         // Asked before the organization is locked: Kratos is another server.
         let inviter = self.known_as(caller).await;
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::ManageMembers).locked()
-            )
-            .await?
-        );
+        let (mut tx, org) = or_refuse!(self.begin_change(caller, slug, Permission::ManageMembers).await?);
         if new.role == Role::Owner && !org.role.allows(Permission::ManageOwners) {
             return Ok(Err(Refusal::Forbidden));
         }
@@ -255,16 +246,7 @@ impl Control {
     /// Withdraws an open invitation.
     pub async fn revoke_invitation(&self, caller: &Caller, slug: &str, invitation: Uuid) -> Outcome<()> {
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::ManageMembers).locked()
-            )
-            .await?
-        );
+        let (mut tx, org) = or_refuse!(self.begin_change(caller, slug, Permission::ManageMembers).await?);
         let revoked = sqlx::query!(
             r#"UPDATE invitations SET revoked_at = $3
                 WHERE id = $1 AND organization_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL
@@ -422,16 +404,7 @@ impl Control {
         role: Role,
     ) -> Outcome<()> {
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::ManageMembers).locked()
-            )
-            .await?
-        );
+        let (mut tx, org) = or_refuse!(self.begin_change(caller, slug, Permission::ManageMembers).await?);
         let Some((email, current)) = membership(&mut tx, org.id, member).await? else {
             return Ok(Err(Refusal::NotFound));
         };

@@ -14,10 +14,7 @@ use crate::{
         AuditAction, FieldProblem, OdooModule, OrganizationState, Permission, Refusal, SubscriptionState,
     },
     or_refuse,
-    tenancy::{
-        access::{self, Need},
-        quotas::live_subscriptions,
-    },
+    tenancy::quotas::live_subscriptions,
     Caller, Control, Outcome, PageChange, Result,
 };
 
@@ -52,15 +49,9 @@ impl Control {
         change: ModuleChange,
     ) -> Outcome<()> {
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::ManageSubscriptions).locked()
-            )
-            .await?
+        let (mut tx, org) = or_refuse!(
+            self.begin_change(caller, slug, Permission::ManageSubscriptions)
+                .await?
         );
         let live = live_subscriptions(&mut tx, org.id).await?;
         let Some(current) = live.iter().find(|s| s.id == subscription) else {

@@ -14,7 +14,7 @@ use crate::{
     },
     or_refuse,
     tenancy::{
-        access::{self, Need, OrgAccess},
+        access::OrgAccess,
         catalog::plan_on_sale,
         limits::{self, Counted},
         quotas::{check_plan_fits, live_subscriptions, seat_holders, LiveSubscription},
@@ -60,15 +60,9 @@ impl Control {
         version: i32,
         allowed: impl FnOnce(&OrgAccess, &LiveSubscription) -> bool,
     ) -> Result<Result<(Transaction<'static, Postgres>, OrgAccess, LiveSubscription), Refusal>> {
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::ManageSubscriptions).locked()
-            )
-            .await?
+        let (mut tx, org) = or_refuse!(
+            self.begin_change(caller, slug, Permission::ManageSubscriptions)
+                .await?
         );
         // The engine moves a subscription's state under its row's lock: taken
         // first, the state read next is the one this change acts on.
@@ -104,15 +98,9 @@ impl Control {
     /// per address hold.
     pub async fn start_subscription(&self, caller: &Caller, slug: &str, plan_code: &str) -> Outcome<Uuid> {
         let now = self.clock.now();
-        let mut tx = self.db.pool().begin().await?;
-        let org = or_refuse!(
-            access::check(
-                &mut tx,
-                caller,
-                slug,
-                Need::write(Permission::ManageSubscriptions).locked()
-            )
-            .await?
+        let (mut tx, org) = or_refuse!(
+            self.begin_change(caller, slug, Permission::ManageSubscriptions)
+                .await?
         );
         or_refuse!(limits::verified_address(caller));
         if !org.state.open_for_business() {

@@ -41,6 +41,29 @@ async fn token(client: &CreatedApiClient, scope: &str) -> String {
     body["access_token"].as_str().unwrap().to_owned()
 }
 
+/// A fresh portal, an owner of Acme, an API client of Acme and its token.
+struct Acme {
+    app: TestApp,
+    owner: Caller,
+    client: CreatedApiClient,
+    token: String,
+}
+
+/// [`Acme`] at `slug`, its client with `role` and the one `scope`.
+async fn acme_with_client(slug: &str, role: &str, scope: &str) -> Acme {
+    let app = TestApp::spawn().await;
+    let owner = support::person("owner");
+    create_organization(&app, &owner, "Acme", slug).await;
+    let client = api_client(&app, &owner, slug, role, &[scope]).await;
+    let token = token(&client, scope).await;
+    Acme {
+        app,
+        owner,
+        client,
+        token,
+    }
+}
+
 async fn api_get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
     app.client
         .get(app.url(&format!("/api/v1{path}")))
@@ -191,11 +214,12 @@ async fn a_read_scoped_client_is_refused_on_writes_and_a_client_makes_no_clients
 
 #[tokio::test]
 async fn a_revoked_client_is_refused_at_once() {
-    let app = TestApp::spawn().await;
-    let owner = support::person("owner");
-    create_organization(&app, &owner, "Acme", "api-revoke").await;
-    let client = api_client(&app, &owner, "api-revoke", "member", &["organizations:read"]).await;
-    let token = token(&client, "organizations:read").await;
+    let Acme {
+        app,
+        owner,
+        client,
+        token,
+    } = acme_with_client("api-revoke", "member", "organizations:read").await;
     assert_eq!(
         api_get(&app, "/organizations/api-revoke", &token).await.status(),
         200
@@ -490,11 +514,7 @@ async fn an_owner_makes_a_client_in_the_portal_sees_its_secret_once_and_revokes_
 
 #[tokio::test]
 async fn a_stale_etag_changes_nothing_and_the_current_one_changes_the_plan() {
-    let app = TestApp::spawn().await;
-    let owner = support::person("owner");
-    create_organization(&app, &owner, "Acme", "api-etag").await;
-    let client = api_client(&app, &owner, "api-etag", "admin", &["subscriptions:write"]).await;
-    let token = token(&client, "subscriptions:write").await;
+    let Acme { app, token, .. } = acme_with_client("api-etag", "admin", "subscriptions:write").await;
     let base = app.url("/api/v1/organizations/api-etag/subscriptions");
 
     let made = app
@@ -612,11 +632,7 @@ async fn a_stale_etag_changes_nothing_and_the_current_one_changes_the_plan() {
 
 #[tokio::test]
 async fn members_are_listed_invited_and_changed_through_the_api() {
-    let app = TestApp::spawn().await;
-    let owner = support::person("owner");
-    create_organization(&app, &owner, "Acme", "api-members").await;
-    let client = api_client(&app, &owner, "api-members", "admin", &["members:write"]).await;
-    let token = token(&client, "members:write").await;
+    let Acme { app, token, .. } = acme_with_client("api-members", "admin", "members:write").await;
 
     let listed: Vec<Value> = api_get(&app, "/organizations/api-members/members", &token)
         .await
@@ -684,11 +700,7 @@ async fn members_are_listed_invited_and_changed_through_the_api() {
 
 #[tokio::test]
 async fn a_post_with_an_idempotency_key_is_done_once_and_its_answer_replayed() {
-    let app = TestApp::spawn().await;
-    let owner = support::person("owner");
-    create_organization(&app, &owner, "Acme", "api-once").await;
-    let client = api_client(&app, &owner, "api-once", "admin", &["subscriptions:write"]).await;
-    let token = token(&client, "subscriptions:write").await;
+    let Acme { app, token, .. } = acme_with_client("api-once", "admin", "subscriptions:write").await;
     let url = app.url("/api/v1/organizations/api-once/subscriptions");
     let post = |plan: &'static str, key: &'static str| {
         app.client
@@ -730,11 +742,7 @@ async fn a_post_with_an_idempotency_key_is_done_once_and_its_answer_replayed() {
 
 #[tokio::test]
 async fn every_answer_tells_the_clients_rate_and_past_it_says_when_to_retry() {
-    let app = TestApp::spawn().await;
-    let owner = support::person("owner");
-    create_organization(&app, &owner, "Acme", "api-rate").await;
-    let client = api_client(&app, &owner, "api-rate", "member", &["organizations:read"]).await;
-    let token = token(&client, "organizations:read").await;
+    let Acme { app, token, .. } = acme_with_client("api-rate", "member", "organizations:read").await;
     let first = api_get(&app, "/organizations", &token).await;
     assert_eq!(first.status(), 200);
     let policy = first.headers()["ratelimit-policy"].to_str().unwrap().to_owned();
