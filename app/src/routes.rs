@@ -149,6 +149,8 @@ pub mod pattern {
 }
 
 pub const ORGANIZATIONS: &str = pattern::ORGANIZATIONS;
+/// The REST API's reference page (served by the server's `http::api`).
+pub const API_REFERENCE: &str = "/api/v1/reference";
 pub const NEW_ORGANIZATION: &str = pattern::NEW_ORGANIZATION;
 pub const ADMIN: &str = pattern::ADMIN;
 pub const ADMIN_TENANTS: &str = pattern::ADMIN_TENANTS;

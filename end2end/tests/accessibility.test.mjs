@@ -339,6 +339,17 @@ describe('accessibility (axe-core, English and French, no console error)', () =>
     await check(customer, 'members, invited, one pending');
     await check(customer, 'organization audit', { url: `${BASE}/orgs/${slug}/audit` });
     await check(customer, 'organization audit, filtered', { url: `${BASE}/orgs/${slug}/audit?action=membership.` });
+    await check(customer, 'API clients, none yet', { url: `${BASE}/orgs/${slug}/api-clients` });
+    await page.fill('[data-new-api-client] input[name="name"]', 'a11y bot');
+    await page.click('[data-new-api-client] button[type="submit"]');
+    await page.waitForSelector('[data-refused]');
+    await check(customer, 'API clients, scopes missing');
+    await page.fill('[data-new-api-client] input[name="name"]', 'a11y bot');
+    await page.check('#scope-organizations-read');
+    await page.click('[data-new-api-client] button[type="submit"]');
+    await page.waitForSelector('[data-created-client]');
+    await check(customer, 'API clients, secret shown once, listed');
+    await check(customer, 'API reference', { url: `${BASE}/api/v1/reference` });
     await check(customer, 'organization, unknown', { url: `${BASE}/orgs/nowhere-${Date.now()}`, status: 404 });
 
     await check(customer, 'sessions', { url: BASE + '/account/sessions' });

@@ -37,7 +37,10 @@ pub fn Layout(children: Children) -> impl IntoView {
         </header>
         <main id="content" class="mx-auto w-full max-w-6xl px-4 py-10 sm:px-6">{children()}</main>
         <footer class="border-t border-slate-200 bg-white">
-            <div class="mx-auto max-w-6xl px-4 py-6 text-sm text-slate-600 sm:px-6">{t(Msg::FooterRights)}</div>
+            <div class="mx-auto flex max-w-6xl flex-wrap justify-between gap-2 px-4 py-6 text-sm text-slate-600 sm:px-6">
+                <span>{t(Msg::FooterRights)}</span>
+                <a href=crate::routes::API_REFERENCE class="underline hover:text-indigo-700">{t(Msg::FooterApi)}</a>
+            </div>
         </footer>
     }
 }

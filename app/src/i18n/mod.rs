@@ -73,6 +73,7 @@ messages! {
     FeatureSsoBody => en: "Your team and your learners sign in once and reach every application.", fr: "Votre équipe et vos apprenants se connectent une fois et accèdent à toutes les applications.";
     FeatureOpsTitle => en: "Run for you", fr: "Opéré pour vous";
     FeatureOpsBody => en: "Provisioning, updates, backups and quotas are automated and visible in your portal.", fr: "Provisionnement, mises à jour, sauvegardes et quotas sont automatisés et visibles dans votre portail.";
+    FooterApi => en: "REST API reference", fr: "Référence de l'API REST";
     FooterRights => en: "Bibind, a French cloud and SaaS provider.", fr: "Bibind, fournisseur français de cloud et de SaaS.";
     NotFoundTitle => en: "Page not found", fr: "Page introuvable";
     NotFoundBody => en: "The page you asked for does not exist or has moved.", fr: "La page demandée n'existe pas ou a été déplacée.";

@@ -58,7 +58,7 @@ fn ApiClients(slug: String, data: ApiClientsPageData) -> impl IntoView {
             {organization_tabs(&slug, OrganizationTab::ApiClients, Role::Admin)}
             <p class="mt-4 max-w-3xl text-sm text-slate-700">
                 {t(Msg::ApiClientsLead)}" "
-                <a href="/api/v1/reference" class="font-medium text-indigo-700 underline">{t(Msg::ApiClientsReference)}</a>
+                <a href=crate::routes::API_REFERENCE class="font-medium text-indigo-700 underline">{t(Msg::ApiClientsReference)}</a>
             </p>
             {created.map(|created| view! { <Created created token_url=token_url.clone() /> })}
             <RefusalNotice refusal=refusal.clone() />
