@@ -404,6 +404,13 @@ async fn the_document_describes_every_api_route_and_the_reference_explains_each_
         !page.contains("<script"),
         "readable without scripts, nothing from elsewhere"
     );
+    let french = app
+        .get_with("/api/v1/reference", &[("accept-language", "fr-FR,fr;q=0.9")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(french.contains("<html lang=\"fr\">") && french.contains("Erreurs"));
 }
 
 #[tokio::test]

@@ -38,6 +38,8 @@ use utoipa::{
 };
 use utoipa_axum::router::OpenApiRouter;
 
+use control::domain::Locale;
+
 use super::AppState;
 pub(crate) use problem::Problem;
 
@@ -119,7 +121,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         tracing::error!(%error, "cannot write the OpenAPI document");
         "{}".to_owned()
     }));
-    let page = Arc::new(reference::page(&document));
+    let pages = Arc::new([Locale::En, Locale::Fr].map(|locale| (locale, reference::page(&document, locale))));
     routes
         .route(
             "/openapi.json",
@@ -136,9 +138,16 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         )
         .route(
             "/reference",
-            get(move || {
-                let page = page.clone();
-                async move { reference::answer(&page) }
+            get(move |headers: http::HeaderMap| {
+                let pages = pages.clone();
+                async move {
+                    let locale = app::i18n::locale_from_headers(&headers);
+                    let page = pages
+                        .iter()
+                        .find(|(written_in, _)| *written_in == locale)
+                        .map_or("", |(_, page)| page.as_str());
+                    reference::answer(page)
+                }
             }),
         )
         .fallback(not_found)
