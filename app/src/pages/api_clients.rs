@@ -87,14 +87,14 @@ fn Created(created: CreatedApiClient, token_url: String) -> impl IntoView {
             <p class="mt-1 text-sm font-medium text-emerald-900">{t(Msg::ApiClientSecretOnce)}</p>
             <dl class="mt-4 grid gap-2 text-sm sm:grid-cols-[12rem_1fr]">
                 <dt class="font-medium">{t(Msg::ApiClientId)}</dt>
-                <dd><code data-client-id>{client.client_id.clone()}</code></dd>
+                <dd class="min-w-0"><code class="wrap-anywhere" data-client-id>{client.client_id.clone()}</code></dd>
                 <dt class="font-medium">{t(Msg::ApiClientSecret)}</dt>
-                <dd><code class="wrap-anywhere" data-client-secret>{client_secret.clone()}</code></dd>
+                <dd class="min-w-0"><code class="wrap-anywhere" data-client-secret>{client_secret.clone()}</code></dd>
                 <dt class="font-medium">{t(Msg::ApiClientTokenUrl)}</dt>
-                <dd><code class="wrap-anywhere">{token_url.clone()}</code></dd>
+                <dd class="min-w-0"><code class="wrap-anywhere">{token_url.clone()}</code></dd>
             </dl>
             <p class="mt-4 text-sm">{t(Msg::ApiClientExample)}</p>
-            <pre class="mt-2 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100"><code>{example}</code></pre>
+            <pre class="mt-2 whitespace-pre-wrap wrap-anywhere rounded-lg bg-slate-900 p-3 text-xs text-slate-100"><code>{example}</code></pre>
         </div>
     }
 }
@@ -189,9 +189,9 @@ fn ClientList(slug: String, clients: Vec<ApiClientView>, token: String) -> impl 
             let marker = client.name.clone();
             view! {
                 <tr class="align-top" data-api-client=marker>
-                    <td class="p-3 font-medium">{client.name}<br /><code class="text-xs text-slate-600">{client.client_id}</code></td>
+                    <td class="p-3 font-medium">{client.name}<br /><code class="wrap-anywhere text-xs text-slate-600">{client.client_id}</code></td>
                     <td class="p-3">{t(role_label(client.role))}</td>
-                    <td class="p-3"><code class="text-xs">{client.scopes.join(" ")}</code></td>
+                    <td class="p-3"><code class="wrap-anywhere text-xs">{client.scopes.join(" ")}</code></td>
                     <td class="p-3" data-state=format!("{:?}", client.state).to_lowercase()>{t(state)}</td>
                     <td class="p-3">{client.created_by}<br /><LocalTime at=client.created_at /></td>
                     <td class="p-3">{expires}</td>

@@ -472,6 +472,7 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
         ),
         entry("/api/v1/openapi.json", "GET", "/api/v1/openapi.json", public),
         entry("/api/v1/reference", "GET", "/api/v1/reference", public),
+        entry("/api/v1/reference.css", "GET", "/api/v1/reference.css", public),
         entry(
             "/api/v1/organizations",
             "GET",

@@ -136,6 +136,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
                 }
             }),
         )
+        .route("/reference.css", get(|| async { reference::style() }))
         .route(
             "/reference",
             get(move |headers: http::HeaderMap| {

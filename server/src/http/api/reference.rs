@@ -34,7 +34,8 @@ pub(super) fn page(document: &Document, locale: Locale) -> String {
     ));
     html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
     html.push_str(&format!(
-        "<title>{}</title></head><body><main>",
+        "<title>{}</title><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
+         <link rel=\"stylesheet\" href=\"{STYLE_PATH}\"></head><body><main>",
         escape(t(Msg::ApiReferenceTitle))
     ));
     html.push_str(&format!(
@@ -180,14 +181,42 @@ fn operation_html(method: &str, path: &str, operation: &Value, locale: Locale) -
     html
 }
 
+/// Where the page's style sheet is (under the API's base).
+pub(super) const STYLE_PATH: &str = "/api/v1/reference.css";
+
+/// Readable on a phone as on a desk: long paths and examples wrap.
+const STYLE: &str = "body{font-family:system-ui,sans-serif;line-height:1.5;margin:0 auto;\
+max-width:60rem;padding:1rem;color:#0f172a;overflow-wrap:anywhere}\
+code,pre{font-family:ui-monospace,monospace}pre{white-space:pre-wrap;background:#f1f5f9;padding:.75rem}\
+section{border-top:1px solid #e2e8f0;margin-top:1.5rem}a{color:#4338ca}";
+
+/// Only its own style sheet and the portal's icon may load.
+const CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /// The page as an answer.
 pub(super) fn answer(page: &str) -> Response {
     (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)),
+        ],
+        page.to_owned(),
+    )
+        .into_response()
+}
+
+/// The style sheet.
+pub(super) fn style() -> Response {
+    (
         [(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
+            HeaderValue::from_static("text/css; charset=utf-8"),
         )],
-        page.to_owned(),
+        STYLE,
     )
         .into_response()
 }
