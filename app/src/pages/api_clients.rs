@@ -13,12 +13,13 @@ use crate::{
     components::{
         access::member_refused,
         button::{SMALL_DANGER, SMALL_PRIMARY},
-        classes::{PAGE_TITLE, TABLE_FRAME, TABLE_HEAD},
+        classes::PAGE_TITLE,
         form::{csrf_field, FieldProblemText, INPUT, LABEL, SELECT},
         loaded::Loaded,
         local_time::LocalTime,
         navigation::{organization_tabs, OrganizationTab},
         notice::{refusal_in_query, RefusalNotice},
+        table::FramedTable,
     },
     i18n::{translator, Msg},
     pages::labels::role_label,
@@ -189,37 +190,27 @@ fn ClientList(slug: String, clients: Vec<ApiClientView>, token: String) -> impl 
             let marker = client.name.clone();
             view! {
                 <tr class="align-top" data-api-client=marker>
-                    <td class="p-3 font-medium">{client.name}<br /><code class="wrap-anywhere text-xs text-slate-600">{client.client_id}</code></td>
-                    <td class="p-3">{t(role_label(client.role))}</td>
-                    <td class="p-3"><code class="wrap-anywhere text-xs">{client.scopes.join(" ")}</code></td>
-                    <td class="p-3" data-state=format!("{:?}", client.state).to_lowercase()>{t(state)}</td>
-                    <td class="p-3">{client.created_by}<br /><LocalTime at=client.created_at /></td>
-                    <td class="p-3">{expires}</td>
-                    <td class="p-3">{used}</td>
-                    <td class="p-3">{revoke}</td>
+                    <td class="px-3 py-2 font-medium">{client.name}<br /><code class="wrap-anywhere text-xs text-slate-600">{client.client_id}</code></td>
+                    <td class="px-3 py-2">{t(role_label(client.role))}</td>
+                    <td class="px-3 py-2"><code class="wrap-anywhere text-xs">{client.scopes.join(" ")}</code></td>
+                    <td class="px-3 py-2" data-state=format!("{:?}", client.state).to_lowercase()>{t(state)}</td>
+                    <td class="px-3 py-2">{client.created_by}<br /><LocalTime at=client.created_at /></td>
+                    <td class="px-3 py-2">{expires}</td>
+                    <td class="px-3 py-2">{used}</td>
+                    <td class="px-3 py-2">{revoke}</td>
                 </tr>
             }
         })
         .collect_view();
-    view! {
-        <div class=format!("mt-6 {TABLE_FRAME}")>
-            <table class="min-w-full text-left text-sm">
-                <caption class="sr-only">{t(Msg::ApiClientsTitle)}</caption>
-                <thead class=TABLE_HEAD>
-                    <tr>
-                        <th scope="col" class="p-3">{t(Msg::ApiClientName)}</th>
-                        <th scope="col" class="p-3">{t(Msg::OrgFieldRole)}</th>
-                        <th scope="col" class="p-3">{t(Msg::ApiClientScopes)}</th>
-                        <th scope="col" class="p-3">{t(Msg::ApiClientState)}</th>
-                        <th scope="col" class="p-3">{t(Msg::ApiClientMadeBy)}</th>
-                        <th scope="col" class="p-3">{t(Msg::ApiClientExpires)}</th>
-                        <th scope="col" class="p-3">{t(Msg::ApiClientLastUsed)}</th>
-                        <th scope="col" class="p-3"><span class="sr-only">{t(Msg::ApiClientRevoke)}</span></th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-200">{rows}</tbody>
-            </table>
-        </div>
-    }
-    .into_any()
+    let columns = vec![
+        t(Msg::ApiClientName),
+        t(Msg::OrgFieldRole),
+        t(Msg::ApiClientScopes),
+        t(Msg::ApiClientState),
+        t(Msg::ApiClientMadeBy),
+        t(Msg::ApiClientExpires),
+        t(Msg::ApiClientLastUsed),
+        t(Msg::ApiClientRevoke),
+    ];
+    view! { <FramedTable margin="mt-6" columns>{rows}</FramedTable> }.into_any()
 }
