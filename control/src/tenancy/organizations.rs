@@ -202,6 +202,23 @@ impl Control {
             .map(|overview| overview.subscriptions))
     }
 
+    /// The organization's open invitations, for those who manage members
+    /// (a token needs `members:read`).
+    pub async fn organization_invitations(
+        &self,
+        caller: &Caller,
+        slug: &str,
+    ) -> Outcome<Vec<crate::domain::PendingInvitation>> {
+        if !caller.token_allows(Permission::ManageMembers, Access::Read) {
+            return Ok(Err(Refusal::Forbidden));
+        }
+        let overview = or_refuse!(self.overview_for(caller, slug).await?);
+        if !overview.organization.role.allows(Permission::ManageMembers) {
+            return Ok(Err(Refusal::Forbidden));
+        }
+        Ok(Ok(overview.invitations))
+    }
+
     /// The page of `slug` as `caller` sees it, from the read model.
     async fn overview_for(&self, caller: &Caller, slug: &str) -> Outcome<OrganizationOverview> {
         let viewer = pages::Viewer::of(caller)?;

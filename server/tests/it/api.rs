@@ -659,6 +659,30 @@ async fn members_are_listed_invited_and_changed_through_the_api() {
         .await
         .unwrap();
     assert_eq!(sent.status(), 202);
+    let open: Vec<Value> = api_get(&app, "/organizations/api-members/invitations", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0]["role"], "member");
+    let withdraw = app
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/organizations/api-members/invitations/{}",
+            open[0]["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdraw.status(), 204);
+    let open: Vec<Value> = api_get(&app, "/organizations/api-members/invitations", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(open.is_empty(), "withdrawn");
     let owner_invite = app
         .client
         .post(&invite)

@@ -516,6 +516,12 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             [Unauthorized; 4],
         ),
         entry(
+            "/api/v1/organizations/{slug}/invitations/{id}",
+            "DELETE",
+            format!("/api/v1/organizations/{ACME}/invitations/{inv}"),
+            [Unauthorized; 4],
+        ),
+        entry(
             "/api/v1/organizations/{slug}/subscriptions",
             "GET",
             format!("/api/v1/organizations/{ACME}/subscriptions"),

@@ -25,7 +25,91 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_members))
         .routes(routes!(change_role))
         .routes(routes!(remove_member))
-        .routes(routes!(invite))
+        .routes(routes!(list_invitations, invite))
+        .routes(routes!(revoke_invitation))
+}
+
+/// An invitation not yet accepted, withdrawn or expired.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct Invitation {
+    id: String,
+    email: String,
+    /// `owner`, `admin`, `member` or `learner`.
+    #[schema(example = "member")]
+    role: String,
+    /// The last day it can be accepted (`YYYY-MM-DD`, UTC).
+    expires_on: String,
+}
+
+/// The organization's open invitations.
+#[utoipa::path(
+    get,
+    path = "/organizations/{slug}/invitations",
+    tag = "members",
+    params(("slug" = String, Path, description = "The organization's slug"), PageQuery),
+    responses(
+        (status = 200, description = "A page of invitations; `Link: <…>; rel=\"next\"` names the next", body = Vec<Invitation>),
+        (status = 400, description = "A wrong cursor or limit", body = ProblemDetail, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = ProblemDetail, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner or admin, or not the token's scope", body = ProblemDetail, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, or not the caller's", body = ProblemDetail, content_type = "application/problem+json"),
+    ),
+    security(("oauth2" = ["members:read"]))
+)]
+async fn list_invitations(
+    State(state): State<AppState>,
+    api: ApiCaller,
+    Path(slug): Path<String>,
+    page: PageQuery,
+) -> Answer<Listed<Invitation>> {
+    let outcome = state
+        .control
+        .organization_invitations(&api.caller, &slug)
+        .await
+        .map_err(|error| Problem::internal(&error))?;
+    let invitations = outcome.map_err(|refusal| api.refused(&refusal))?;
+    let items: Vec<Invitation> = invitations
+        .into_iter()
+        .map(|invitation| Invitation {
+            id: invitation.id,
+            email: invitation.email,
+            role: invitation.role.as_str().to_owned(),
+            expires_on: invitation.expires_on,
+        })
+        .collect();
+    page.list(items, |invitation| invitation.id.clone(), &api)
+}
+
+/// Withdraws an open invitation: its link no longer works.
+#[utoipa::path(
+    delete,
+    path = "/organizations/{slug}/invitations/{id}",
+    tag = "members",
+    params(
+        ("slug" = String, Path, description = "The organization's slug"),
+        ("id" = String, Path, description = "The invitation's id"),
+    ),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 401, description = "No valid token", body = ProblemDetail, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to the caller's role or token", body = ProblemDetail, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, used, withdrawn or expired", body = ProblemDetail, content_type = "application/problem+json"),
+    ),
+    security(("oauth2" = ["members:write"]))
+)]
+async fn revoke_invitation(
+    State(state): State<AppState>,
+    api: ApiCaller,
+    Path((slug, id)): Path<(String, String)>,
+) -> Answer<StatusCode> {
+    let invitation = uuid::Uuid::parse_str(&id).map_err(|_| api.refused(&Refusal::NotFound))?;
+    let outcome = state
+        .control
+        .revoke_invitation(&api.caller, &slug, invitation)
+        .await
+        .map_err(|error| Problem::internal(&error))?;
+    outcome.map_err(|refusal| api.refused(&refusal))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A member of the organization.
