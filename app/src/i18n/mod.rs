@@ -17,25 +17,30 @@ pub use kratos::{field_msg, kratos_text};
 /// The cookie that keeps a visitor's language choice.
 pub const LOCALE_COOKIE: &str = "bibind_locale";
 
+/// A table of user-visible texts in English and French: an enum named
+/// `$name` with `text(locale)`. The portal's own is [`Msg`]; texts only the
+/// server writes (the REST API's) have their own table in the server, so
+/// that they do not ride in the islands' wasm.
+#[macro_export]
 macro_rules! messages {
-    ($($key:ident => en: $en:literal, fr: $fr:literal;)*) => {
+    ($name:ident { $($key:ident => en: $en:literal, fr: $fr:literal;)* }) => {
         /// A user-visible text.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum Msg { $($key),* }
+        pub enum $name { $($key),* }
 
-        impl Msg {
-            pub const ALL: &'static [Msg] = &[$(Msg::$key),*];
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$key),*];
 
-            pub fn text(self, locale: Locale) -> &'static str {
+            pub fn text(self, locale: $crate::i18n::Locale) -> &'static str {
                 match (self, locale) {
-                    $((Msg::$key, Locale::En) => $en, (Msg::$key, Locale::Fr) => $fr,)*
+                    $(($name::$key, $crate::i18n::Locale::En) => $en, ($name::$key, $crate::i18n::Locale::Fr) => $fr,)*
                 }
             }
         }
     };
 }
 
-messages! {
+messages! { Msg {
     BrandTagline => en: "Sovereign cloud and SaaS", fr: "Cloud et SaaS souverains";
     SkipToContent => en: "Skip to content", fr: "Aller au contenu";
     MainNavigation => en: "Main navigation", fr: "Navigation principale";
@@ -397,50 +402,6 @@ messages! {
     ApiClientLastUsed => en: "Last used", fr: "Dernière utilisation";
     ApiClientNeverUsed => en: "Never", fr: "Jamais";
     ApiClientRevoke => en: "Revoke", fr: "Révoquer";
-    ApiIfMatchRequired => en: "This change needs If-Match with the resource's ETag as you last read it.", fr: "Ce changement demande If-Match avec l'ETag de la ressource telle que vous l'avez lue.";
-    ApiStale => en: "The resource changed since the ETag you sent: read it again; nothing was changed.", fr: "La ressource a changé depuis l'ETag envoyé : relisez-la ; rien n'a été changé.";
-    ApiRateLimited => en: "Too many requests from this client: wait as Retry-After says.", fr: "Trop de requêtes de ce client : attendez le délai indiqué par Retry-After.";
-    ApiIdempotencyReused => en: "This Idempotency-Key was used with another request; use a new key.", fr: "Cette Idempotency-Key a servi à une autre requête ; utilisez une nouvelle clé.";
-    ApiIdempotencyInFlight => en: "A request with this Idempotency-Key is still being processed; retry in a moment.", fr: "Une requête avec cette Idempotency-Key est encore en cours ; réessayez dans un instant.";
-    ApiIdempotencyKeyInvalid => en: "Idempotency-Key must be 1 to 255 printable characters.", fr: "Idempotency-Key doit compter de 1 à 255 caractères imprimables.";
-    ApiReferenceTitle => en: "ApiBibind reference", fr: "Référence d'ApiBibind";
-    ApiReferenceDocument => en: "The OpenAPI 3.1 document:", fr: "Le document OpenAPI 3.1 :";
-    ApiReferenceOperations => en: "Operations", fr: "Opérations";
-    ApiReferenceAuthentication => en: "Authentication", fr: "Authentification";
-    ApiReferenceAuthenticationLead => en: "An owner or admin makes an API client on the organization's API clients page; its secret is shown once. Its tokens come from", fr: "Un propriétaire ou un administrateur crée un client d'API sur la page « Clients d'API » de l'organisation ; son secret n'est montré qu'une fois. Ses jetons s'obtiennent à";
-    ApiReferenceScope => en: "Scope:", fr: "Droit :";
-    ApiReferenceParameters => en: "Parameters:", fr: "Paramètres :";
-    ApiReferenceBody => en: "Body:", fr: "Corps :";
-    ApiReferenceAnswers => en: "Answers:", fr: "Réponses :";
-    ApiReferenceProblems => en: "Problems", fr: "Erreurs";
-    ApiReferenceProblemsLead => en: "Every refusal is application/problem+json (RFC 9457): type is one of the URIs below (stable: match on it), with title, status, detail in the language of Accept-Language (French or English), instance naming the request, and errors listing each refused field.", fr: "Chaque refus est en application/problem+json (RFC 9457) : type est l'une des URI ci-dessous (stable : un script peut s'y fier), avec title, status, detail dans la langue d'Accept-Language (français ou anglais), instance qui nomme la requête, et errors qui liste chaque champ refusé.";
-    ApiProblemUnauthorized => en: "No token, or one that is not (or no longer) valid: get a new one.", fr: "Aucun jeton, ou un jeton qui n'est pas (ou plus) valide : obtenez-en un nouveau.";
-    ApiProblemInsufficientScope => en: "The token lacks the scope the operation needs.", fr: "Le jeton n'a pas le droit que l'opération demande.";
-    ApiProblemNotFound => en: "Unknown, or not visible to the caller (the same answer, so existence does not leak).", fr: "Inconnu, ou invisible pour l'appelant (la même réponse : l'existence ne fuit pas).";
-    ApiProblemForbidden => en: "The caller's role or the token's scopes do not allow the operation.", fr: "Le rôle de l'appelant ou les droits du jeton ne permettent pas l'opération.";
-    ApiProblemInvalidFields => en: "Fields refused; errors names each with its problem code.", fr: "Champs refusés ; errors nomme chacun avec le code de son problème.";
-    ApiProblemQuota => en: "The change would take a quota of the plan over its limit.", fr: "Le changement dépasserait un quota de l'offre.";
-    ApiProblemLastOwner => en: "The organization would be left without an owner.", fr: "L'organisation n'aurait plus de propriétaire.";
-    ApiProblemStale => en: "Someone changed the resource meanwhile: read it again, then retry.", fr: "La ressource a changé entre-temps : relisez-la, puis réessayez.";
-    ApiProblemPreconditionFailed => en: "If-Match names a version that is no longer current: nothing was changed.", fr: "If-Match nomme une version qui n'est plus la bonne : rien n'a été changé.";
-    ApiProblemPreconditionRequired => en: "The change needs If-Match with the resource's current ETag.", fr: "Le changement demande If-Match avec l'ETag actuel de la ressource.";
-    ApiProblemWrongState => en: "Not possible in the resource's current state.", fr: "Impossible dans l'état actuel de la ressource.";
-    ApiProblemAlreadySubscribed => en: "The organization already subscribes to this offer.", fr: "L'organisation est déjà abonnée à cette offre.";
-    ApiProblemAlreadyMember => en: "The person is already a member.", fr: "La personne est déjà membre.";
-    ApiProblemAddressNotVerified => en: "The caller's e-mail address must be verified first.", fr: "L'adresse e-mail de l'appelant doit d'abord être vérifiée.";
-    ApiProblemLimit => en: "An operator's limit is reached.", fr: "Une limite fixée par l'exploitant est atteinte.";
-    ApiProblemIdempotencyKeyReused => en: "The Idempotency-Key was used with another request.", fr: "L'Idempotency-Key a servi à une autre requête.";
-    ApiProblemIdempotencyKeyInFlight => en: "A request with this Idempotency-Key is still being processed.", fr: "Une requête avec cette Idempotency-Key est encore en cours.";
-    ApiProblemRateLimited => en: "Too many requests: wait as Retry-After says.", fr: "Trop de requêtes : attendez le délai indiqué par Retry-After.";
-    ApiProblemBadRequest => en: "The request could not be read (its body, its query, a header).", fr: "La requête n'a pas pu être lue (son corps, ses paramètres, un en-tête).";
-    ApiProblemUnavailable => en: "A service Bibind depends on did not answer: retry later.", fr: "Un service dont Bibind dépend n'a pas répondu : réessayez plus tard.";
-    ApiProblemInternal => en: "Bibind failed; nothing was changed. Retry later.", fr: "Bibind a échoué ; rien n'a été changé. Réessayez plus tard.";
-    ApiUnauthorized => en: "A valid access token is required (Authorization: Bearer …).", fr: "Un jeton d'accès valide est requis (Authorization: Bearer …).";
-    ApiUnavailable => en: "The token cannot be checked right now; try again shortly.", fr: "Le jeton ne peut pas être vérifié pour l'instant ; réessayez dans un instant.";
-    ApiInternal => en: "The request could not be completed; nothing was changed. Try again later.", fr: "La demande n'a pas pu aboutir ; rien n'a été changé. Réessayez plus tard.";
-    ApiBadPage => en: "The page asked for is not one this list has (cursor from its Link header, limit 1 to 100).", fr: "Cette page n'existe pas dans la liste (curseur de l'en-tête Link, limite de 1 à 100).";
-    ApiBadBody => en: "The body is not the JSON this operation takes:", fr: "Le corps n'est pas le JSON attendu par cette opération :";
-    ApiNoSuchPath => en: "No such operation in the API (see /api/v1/reference).", fr: "Cette opération n'existe pas dans l'API (voir /api/v1/reference).";
     AuditApiClientCreate => en: "{who} created the API client {name} (acting as {role})", fr: "{who} a créé le client d'API {name} (agissant comme {role})";
     AuditApiClientRevoke => en: "{who} revoked the API client {name}", fr: "{who} a révoqué le client d'API {name}";
     AuditDomainRemove => en: "{who} removed the domain {name}", fr: "{who} a retiré le domaine {name}";
@@ -799,7 +760,7 @@ messages! {
     PlanFieldBlankHint => en: "Blank when the offer has none.", fr: "Vide si l'offre n'en a pas.";
     AuditExportCsv => en: "Download as CSV", fr: "Télécharger en CSV";
     AuditFilterOrganization => en: "Organization (address)", fr: "Organisation (adresse)";
-}
+} }
 
 /// The language of the current page.
 pub fn use_locale() -> Locale {

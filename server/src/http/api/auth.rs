@@ -4,7 +4,7 @@
 //! (`api/gate.rs`) checks it once per request and puts the caller into the
 //! request, where handlers take it as [`ApiCaller`].
 
-use app::i18n::Msg;
+use super::texts::ApiMsg;
 use axum::extract::FromRequestParts;
 use control::{domain::Locale, Caller};
 use http::{header, request::Parts};
@@ -43,7 +43,7 @@ impl ApiCaller {
             Err(error) => {
                 tracing::warn!(%error, "cannot check an API token");
                 Err(
-                    Problem::new(ProblemKind::Unavailable, Msg::ApiUnavailable.text(locale))
+                    Problem::new(ProblemKind::Unavailable, ApiMsg::Unavailable.text(locale))
                         .retry_after(5)
                         .with_instance(app::api::origin_of(parts).request_id),
                 )
@@ -53,7 +53,7 @@ impl ApiCaller {
 }
 
 fn unauthorized(locale: Locale, parts: &Parts) -> Problem {
-    Problem::new(ProblemKind::Unauthorized, Msg::ApiUnauthorized.text(locale))
+    Problem::new(ProblemKind::Unauthorized, ApiMsg::Unauthorized.text(locale))
         .with_instance(app::api::origin_of(parts).request_id)
 }
 

@@ -1,6 +1,7 @@
 //! A JSON request body whose problems are answered as problem details (in
 //! the caller's language) rather than axum's plain-text rejections.
 
+use super::texts::ApiMsg;
 use axum::{
     extract::{FromRequest, Request},
     Json,
@@ -25,11 +26,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Ok(Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(Problem::new(
                 ProblemKind::BadRequest,
-                format!(
-                    "{} {}",
-                    app::i18n::Msg::ApiBadBody.text(locale),
-                    rejection.body_text()
-                ),
+                format!("{} {}", ApiMsg::BadBody.text(locale), rejection.body_text()),
             )),
         }
     }

@@ -4,6 +4,7 @@
 //! `Retry-After` past it), and a POST with `Idempotency-Key` is answered
 //! once (`control::api_idempotency` keeps the answer 24 hours).
 
+use super::texts::ApiMsg;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex, PoisonError},
@@ -102,12 +103,9 @@ pub(super) async fn gate(
     let (remaining, reset) = match rates.count(&client, Instant::now()) {
         Ok(counted) => counted,
         Err(wait) => {
-            let mut refused = Problem::new(
-                ProblemKind::RateLimited,
-                app::i18n::Msg::ApiRateLimited.text(api.locale),
-            )
-            .retry_after(wait)
-            .into_response();
+            let mut refused = Problem::new(ProblemKind::RateLimited, ApiMsg::RateLimited.text(api.locale))
+                .retry_after(wait)
+                .into_response();
             rate_headers(&mut refused, 0, wait);
             return refused;
         }
@@ -153,8 +151,7 @@ async fn once(
     next: Next,
 ) -> Response {
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return Problem::new(ProblemKind::BadRequest, app::i18n::Msg::ApiBadBody.text(locale))
-            .into_response();
+        return Problem::new(ProblemKind::BadRequest, ApiMsg::BadBody.text(locale)).into_response();
     };
     let request = format!("{} {}", parts.method, parts.uri.path());
     let claim = state
@@ -165,19 +162,19 @@ async fn once(
         Err(error) => Problem::internal(&error).into_response(),
         Ok(Claim::Reused) => Problem::new(
             ProblemKind::IdempotencyKeyReused,
-            app::i18n::Msg::ApiIdempotencyReused.text(locale),
+            ApiMsg::IdempotencyReused.text(locale),
         )
         .into_response(),
         Ok(Claim::InFlight) => Problem::new(
             ProblemKind::IdempotencyKeyInFlight,
-            app::i18n::Msg::ApiIdempotencyInFlight.text(locale),
+            ApiMsg::IdempotencyInFlight.text(locale),
         )
         .retry_after(1)
         .into_response(),
         Ok(Claim::Answered(stored)) => replay(stored),
         Ok(Claim::Invalid) => Problem::new(
             ProblemKind::BadRequest,
-            app::i18n::Msg::ApiIdempotencyKeyInvalid.text(locale),
+            ApiMsg::IdempotencyKeyInvalid.text(locale),
         )
         .into_response(),
         Ok(Claim::First(claimed)) => {

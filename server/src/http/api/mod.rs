@@ -19,8 +19,10 @@ mod pages;
 mod problem;
 mod reference;
 mod subscriptions;
+mod texts;
 
 use std::sync::Arc;
+use texts::ApiMsg;
 
 use axum::{
     extract::State,
@@ -158,9 +160,5 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
 /// Any other path under the API: a problem, not the portal's 404 page.
 async fn not_found(State(_): State<AppState>, request: axum::extract::Request) -> Response {
     let locale = auth::locale_of(&request.into_parts().0);
-    Problem::new(
-        problem::ProblemKind::NotFound,
-        app::i18n::Msg::ApiNoSuchPath.text(locale),
-    )
-    .into_response()
+    Problem::new(problem::ProblemKind::NotFound, ApiMsg::NoSuchPath.text(locale)).into_response()
 }

@@ -2,6 +2,7 @@
 //! (RFC 8288) naming the next page while there is one. A cursor is opaque to
 //! clients: they follow `rel="next"` until it is absent.
 
+use super::texts::ApiMsg;
 use axum::{
     extract::{FromRequestParts, OriginalUri},
     response::{IntoResponse, Response},
@@ -54,7 +55,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
             }
             _ => Err(Problem::new(
                 ProblemKind::BadRequest,
-                app::i18n::Msg::ApiBadPage.text(locale_of(parts)),
+                ApiMsg::BadPage.text(locale_of(parts)),
             )),
         }
     }
@@ -93,7 +94,7 @@ impl PageQuery {
                 None => {
                     return Err(Problem::new(
                         ProblemKind::BadRequest,
-                        app::i18n::Msg::ApiBadPage.text(api.locale),
+                        ApiMsg::BadPage.text(api.locale),
                     ))
                 }
             },

@@ -3,6 +3,7 @@
 //! page, which explains it) and a `title` and `detail` in the caller's
 //! language, with the field problems the portal's forms show.
 
+use super::texts::ApiMsg;
 use axum::{
     response::{IntoResponse, Response},
     Json,
@@ -206,8 +207,8 @@ impl Problem {
             ProblemKind::Internal,
             format!(
                 "{} / {}",
-                app::i18n::Msg::ApiInternal.text(Locale::En),
-                app::i18n::Msg::ApiInternal.text(Locale::Fr)
+                ApiMsg::Internal.text(Locale::En),
+                ApiMsg::Internal.text(Locale::Fr)
             ),
         )
     }

@@ -2,6 +2,7 @@
 //! HTML, readable offline (no script, no style sheet from elsewhere), with
 //! a section per problem `type` that the problem details link to.
 
+use super::texts::ApiMsg;
 use axum::response::{IntoResponse, Response};
 use http::{header, HeaderValue};
 use serde_json::Value;
@@ -17,7 +18,7 @@ const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 /// The page in `locale`, written once per process (the document does not
 /// change). The operations' own descriptions are the document's (English).
 pub(super) fn page(document: &Document, locale: Locale) -> String {
-    let t = |msg: Msg| msg.text(locale);
+    let t = |msg: ApiMsg| msg.text(locale);
     let value = serde_json::to_value(document).unwrap_or(Value::Null);
     let text = |value: &Value, key: &str| {
         value
@@ -36,7 +37,7 @@ pub(super) fn page(document: &Document, locale: Locale) -> String {
     html.push_str(&format!(
         "<title>{}</title><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
          <link rel=\"stylesheet\" href=\"{STYLE_PATH}\"></head><body><main>",
-        escape(t(Msg::ApiReferenceTitle))
+        escape(t(ApiMsg::ReferenceTitle))
     ));
     html.push_str(&format!(
         "<h1>{} {}</h1><p>{}</p>",
@@ -46,12 +47,12 @@ pub(super) fn page(document: &Document, locale: Locale) -> String {
     ));
     html.push_str(&format!(
         "<p>{} <a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a> · <code>/api/v1</code></p>",
-        escape(t(Msg::ApiReferenceDocument))
+        escape(t(ApiMsg::ReferenceDocument))
     ));
     html.push_str(&authentication(&value, locale));
     html.push_str(&format!(
         "<h2 id=\"operations\">{}</h2>",
-        escape(t(Msg::ApiReferenceOperations))
+        escape(t(ApiMsg::ReferenceOperations))
     ));
     if let Some(paths) = value.get("paths").and_then(Value::as_object) {
         for (path, item) in paths {
@@ -64,8 +65,8 @@ pub(super) fn page(document: &Document, locale: Locale) -> String {
     }
     html.push_str(&format!(
         "<h2 id=\"problems\">{}</h2><p>{}</p><dl>",
-        escape(t(Msg::ApiReferenceProblems)),
-        escape(t(Msg::ApiReferenceProblemsLead))
+        escape(t(ApiMsg::ReferenceProblems)),
+        escape(t(ApiMsg::ReferenceProblemsLead))
     ));
     for kind in ProblemKind::ALL {
         html.push_str(&format!(
@@ -82,7 +83,7 @@ pub(super) fn page(document: &Document, locale: Locale) -> String {
 
 /// How to get a token, from the document's security scheme.
 fn authentication(document: &Value, locale: Locale) -> String {
-    let t = |msg: Msg| msg.text(locale);
+    let t = |msg: ApiMsg| msg.text(locale);
     let scheme = document.pointer("/components/securitySchemes/oauth2/flows/clientCredentials");
     let token_url = scheme
         .and_then(|flow| flow.get("tokenUrl"))
@@ -91,10 +92,10 @@ fn authentication(document: &Value, locale: Locale) -> String {
     let mut html = format!(
         "<h2 id=\"authentication\">{title}</h2><p>{lead} <code>{url}</code></p><pre>curl -u CLIENT_ID:CLIENT_SECRET \
          -d grant_type=client_credentials -d 'scope=organizations:read subscriptions:write' {url}</pre><p>{scopes}</p><ul>",
-        title = escape(t(Msg::ApiReferenceAuthentication)),
-        lead = escape(t(Msg::ApiReferenceAuthenticationLead)),
+        title = escape(t(ApiMsg::ReferenceAuthentication)),
+        lead = escape(t(ApiMsg::ReferenceAuthenticationLead)),
         url = escape(token_url),
-        scopes = escape(t(Msg::ApiClientScopes)),
+        scopes = escape(Msg::ApiClientScopes.text(locale)),
     );
     if let Some(scopes) = scheme
         .and_then(|flow| flow.get("scopes"))
@@ -113,7 +114,7 @@ fn authentication(document: &Value, locale: Locale) -> String {
 }
 
 fn operation_html(method: &str, path: &str, operation: &Value, locale: Locale) -> String {
-    let t = |msg: Msg| msg.text(locale);
+    let t = |msg: ApiMsg| msg.text(locale);
     let text = |key: &str| operation.get(key).and_then(Value::as_str).unwrap_or_default();
     let id = text("operationId");
     let mut html = format!(
@@ -135,12 +136,12 @@ fn operation_html(method: &str, path: &str, operation: &Value, locale: Locale) -
             .collect();
         html.push_str(&format!(
             "<p>{} {}</p>",
-            escape(t(Msg::ApiReferenceScope)),
+            escape(t(ApiMsg::ReferenceScope)),
             names.join(", ")
         ));
     }
     if let Some(parameters) = operation.get("parameters").and_then(Value::as_array) {
-        html.push_str(&format!("<p>{}</p><ul>", escape(t(Msg::ApiReferenceParameters))));
+        html.push_str(&format!("<p>{}</p><ul>", escape(t(ApiMsg::ReferenceParameters))));
         for parameter in parameters {
             let field = |key: &str| parameter.get(key).and_then(Value::as_str).unwrap_or_default();
             html.push_str(&format!(
@@ -162,12 +163,12 @@ fn operation_html(method: &str, path: &str, operation: &Value, locale: Locale) -
         let name = schema.rsplit('/').next().unwrap_or_default();
         html.push_str(&format!(
             "<p>{} <code>{}</code> (JSON)</p>",
-            escape(t(Msg::ApiReferenceBody)),
+            escape(t(ApiMsg::ReferenceBody)),
             escape(name)
         ));
     }
     if let Some(responses) = operation.get("responses").and_then(Value::as_object) {
-        html.push_str(&format!("<p>{}</p><ul>", escape(t(Msg::ApiReferenceAnswers))));
+        html.push_str(&format!("<p>{}</p><ul>", escape(t(ApiMsg::ReferenceAnswers))));
         for (status, response) in responses {
             let description = response
                 .get("description")
@@ -230,29 +231,29 @@ fn escape(text: &str) -> String {
 
 impl ProblemKind {
     /// What the problem means, for the reference page.
-    fn explanation(self) -> Msg {
+    fn explanation(self) -> ApiMsg {
         match self {
-            Self::Unauthorized => Msg::ApiProblemUnauthorized,
-            Self::InsufficientScope => Msg::ApiProblemInsufficientScope,
-            Self::NotFound => Msg::ApiProblemNotFound,
-            Self::Forbidden => Msg::ApiProblemForbidden,
-            Self::InvalidFields => Msg::ApiProblemInvalidFields,
-            Self::Quota => Msg::ApiProblemQuota,
-            Self::LastOwner => Msg::ApiProblemLastOwner,
-            Self::Stale => Msg::ApiProblemStale,
-            Self::PreconditionFailed => Msg::ApiProblemPreconditionFailed,
-            Self::PreconditionRequired => Msg::ApiProblemPreconditionRequired,
-            Self::WrongState => Msg::ApiProblemWrongState,
-            Self::AlreadySubscribed => Msg::ApiProblemAlreadySubscribed,
-            Self::AlreadyMember => Msg::ApiProblemAlreadyMember,
-            Self::AddressNotVerified => Msg::ApiProblemAddressNotVerified,
-            Self::Limit => Msg::ApiProblemLimit,
-            Self::IdempotencyKeyReused => Msg::ApiProblemIdempotencyKeyReused,
-            Self::IdempotencyKeyInFlight => Msg::ApiProblemIdempotencyKeyInFlight,
-            Self::RateLimited => Msg::ApiProblemRateLimited,
-            Self::BadRequest => Msg::ApiProblemBadRequest,
-            Self::Unavailable => Msg::ApiProblemUnavailable,
-            Self::Internal => Msg::ApiProblemInternal,
+            Self::Unauthorized => ApiMsg::ProblemUnauthorized,
+            Self::InsufficientScope => ApiMsg::ProblemInsufficientScope,
+            Self::NotFound => ApiMsg::ProblemNotFound,
+            Self::Forbidden => ApiMsg::ProblemForbidden,
+            Self::InvalidFields => ApiMsg::ProblemInvalidFields,
+            Self::Quota => ApiMsg::ProblemQuota,
+            Self::LastOwner => ApiMsg::ProblemLastOwner,
+            Self::Stale => ApiMsg::ProblemStale,
+            Self::PreconditionFailed => ApiMsg::ProblemPreconditionFailed,
+            Self::PreconditionRequired => ApiMsg::ProblemPreconditionRequired,
+            Self::WrongState => ApiMsg::ProblemWrongState,
+            Self::AlreadySubscribed => ApiMsg::ProblemAlreadySubscribed,
+            Self::AlreadyMember => ApiMsg::ProblemAlreadyMember,
+            Self::AddressNotVerified => ApiMsg::ProblemAddressNotVerified,
+            Self::Limit => ApiMsg::ProblemLimit,
+            Self::IdempotencyKeyReused => ApiMsg::ProblemIdempotencyKeyReused,
+            Self::IdempotencyKeyInFlight => ApiMsg::ProblemIdempotencyKeyInFlight,
+            Self::RateLimited => ApiMsg::ProblemRateLimited,
+            Self::BadRequest => ApiMsg::ProblemBadRequest,
+            Self::Unavailable => ApiMsg::ProblemUnavailable,
+            Self::Internal => ApiMsg::ProblemInternal,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! its `ETag`), change its plan or cancel it (with `If-Match`: a stale
 //! version answers 412 and changes nothing), as the portal's forms do.
 
+use super::texts::ApiMsg;
 use axum::{
     extract::{Path, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
@@ -94,7 +95,7 @@ fn if_match(headers: &HeaderMap, api: &ApiCaller) -> Answer<i32> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Err(Problem::new(
             ProblemKind::PreconditionRequired,
-            app::i18n::Msg::ApiIfMatchRequired.text(api.locale),
+            ApiMsg::IfMatchRequired.text(api.locale),
         ));
     };
     value
@@ -102,22 +103,14 @@ fn if_match(headers: &HeaderMap, api: &ApiCaller) -> Answer<i32> {
         .ok()
         .map(|tag| tag.trim().trim_start_matches("W/").trim_matches('"'))
         .and_then(|version| version.parse().ok())
-        .ok_or_else(|| {
-            Problem::new(
-                ProblemKind::PreconditionFailed,
-                app::i18n::Msg::ApiStale.text(api.locale),
-            )
-        })
+        .ok_or_else(|| Problem::new(ProblemKind::PreconditionFailed, ApiMsg::Stale.text(api.locale)))
 }
 
 /// A change's refusal: a stale version is a failed precondition.
 fn refused_change(api: &ApiCaller, refusal: &Refusal) -> Problem {
     match refusal {
-        Refusal::Stale => Problem::new(
-            ProblemKind::PreconditionFailed,
-            app::i18n::Msg::ApiStale.text(api.locale),
-        )
-        .with_instance(api.caller.request_id.clone()),
+        Refusal::Stale => Problem::new(ProblemKind::PreconditionFailed, ApiMsg::Stale.text(api.locale))
+            .with_instance(api.caller.request_id.clone()),
         other => api.refused(other),
     }
 }
