@@ -120,17 +120,34 @@ async fn a_client_of_one_organization_finds_nothing_of_another() {
     let (alice, bob) = (support::person("alice"), support::person("bob"));
     create_organization(&app, &alice, "Alpha", "api-alpha").await;
     create_organization(&app, &bob, "Beta", "api-beta").await;
-    let client = api_client(
-        &app,
-        &alice,
-        "api-alpha",
-        "admin",
-        &["organizations:read", "members:write"],
-    )
-    .await;
-    let token = token(&client, "organizations:read members:write").await;
+    let every_scope = [
+        "organizations:write",
+        "members:write",
+        "subscriptions:write",
+        "devices:write",
+        "audit:read",
+    ];
+    let client = api_client(&app, &alice, "api-alpha", "admin", &every_scope).await;
+    let token = token(&client, &every_scope.join(" ")).await;
+    let shop = app
+        .control
+        .start_subscription(&bob, "api-beta", "shop-starter")
+        .await
+        .unwrap()
+        .unwrap();
 
-    for path in ["/organizations/api-beta", "/organizations/api-beta/api-clients"] {
+    let beta = "/organizations/api-beta";
+    for path in [
+        beta.to_owned(),
+        format!("{beta}/api-clients"),
+        format!("{beta}/members"),
+        format!("{beta}/invitations"),
+        format!("{beta}/subscriptions"),
+        format!("{beta}/subscriptions/{shop}"),
+        format!("{beta}/subscriptions/{shop}/progress"),
+        format!("{beta}/subscriptions/{shop}/progress/events"),
+    ] {
+        let path = path.as_str();
         let refused = api_get(&app, path, &token).await;
         assert_eq!(
             refused.status(),

@@ -534,6 +534,18 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             [Unauthorized; 4],
         ),
         entry(
+            "/api/v1/organizations/{slug}/subscriptions/{id}/progress",
+            "GET",
+            format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/progress"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/subscriptions/{id}/progress/events",
+            "GET",
+            format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/progress/events"),
+            [Unauthorized; 4],
+        ),
+        entry(
             "/api/v1/organizations/{slug}/subscriptions/{id}/plan",
             "PUT",
             format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/plan"),

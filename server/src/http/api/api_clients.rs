@@ -18,7 +18,7 @@ use super::{
     body::ApiJson,
     gate::KeepInstead,
     pages::{Listed, PageQuery},
-    problem::{Problem, ProblemDetail},
+    problem::ProblemDetail,
     Answer,
 };
 use crate::http::AppState;
@@ -124,12 +124,7 @@ async fn list_api_clients(
     Path(slug): Path<String>,
     page: PageQuery,
 ) -> Answer<Listed<ApiClient>> {
-    let outcome = state
-        .control
-        .api_clients(&api.caller, &slug)
-        .await
-        .map_err(|error| Problem::internal(&error))?;
-    let clients = outcome.map_err(|refusal| api.refused(&refusal))?;
+    let clients = api.settle(state.control.api_clients(&api.caller, &slug).await)?;
     let items: Vec<ApiClient> = clients.into_iter().map(ApiClient::from).collect();
     page.list(items, |client| client.id.clone(), &api)
 }
@@ -163,15 +158,10 @@ async fn create_api_client(
         .unwrap_or_default();
     let new = NewApiClient::parse(&body.name, &body.role, &body.scopes, &lifetime)
         .map_err(|fields| api.refused(&Refusal::Fields(fields)))?;
-    let outcome = state
-        .control
-        .create_api_client(&api.caller, &slug, &new)
-        .await
-        .map_err(|error| Problem::internal(&error))?;
     let CreatedApiClient {
         client,
         client_secret,
-    } = outcome.map_err(|refusal| api.refused(&refusal))?;
+    } = api.settle(state.control.create_api_client(&api.caller, &slug, &new).await)?;
     let mut created = CreatedClient {
         client: client.into(),
         client_secret: None,
@@ -210,11 +200,6 @@ async fn revoke_api_client(
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
         return Err(api.refused(&Refusal::NotFound));
     };
-    let outcome = state
-        .control
-        .revoke_api_client(&api.caller, &slug, id)
-        .await
-        .map_err(|error| Problem::internal(&error))?;
-    outcome.map_err(|refusal| api.refused(&refusal))?;
+    api.settle(state.control.revoke_api_client(&api.caller, &slug, id).await)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -17,12 +17,36 @@ use crate::http::AppState;
 pub(crate) struct ApiCaller {
     pub caller: Caller,
     pub locale: Locale,
+    /// Kept to check it again during a long answer (an event stream).
+    token: std::sync::Arc<str>,
 }
 
 impl ApiCaller {
     /// The control plane's refusal as this caller's problem detail.
     pub(crate) fn refused(&self, refusal: &control::domain::Refusal) -> Problem {
         Problem::refused(refusal, self.locale).with_instance(self.caller.request_id.clone())
+    }
+
+    /// A control-plane operation's answer as the API's: its value, the
+    /// caller's refusal, or a failure (logged, and said without its cause).
+    pub(crate) fn settle<T>(&self, answer: control::Outcome<T>) -> Result<T, Problem> {
+        answer
+            .map_err(|error| Problem::internal(&error))?
+            .map_err(|refusal| self.refused(&refusal))
+    }
+
+    /// This caller as its token now speaks for it: `None` once the token
+    /// expired or its client was revoked (checked from memory when kept).
+    pub(crate) async fn again(&self, control: &control::Control) -> Option<ApiCaller> {
+        let origin = control::identity::api_tokens::RequestOrigin {
+            request_id: self.caller.request_id.clone(),
+            ip: self.caller.ip,
+        };
+        let caller = control.api_caller(&self.token, origin).await.ok()??;
+        Some(ApiCaller {
+            caller,
+            ..self.clone()
+        })
     }
 
     /// The caller of a request that carries a bearer token; `None` without
@@ -38,7 +62,11 @@ impl ApiCaller {
         };
         let origin = app::api::origin_of(parts);
         match state.control.api_caller(token, origin).await {
-            Ok(Some(caller)) => Ok(Some(ApiCaller { caller, locale })),
+            Ok(Some(caller)) => Ok(Some(ApiCaller {
+                caller,
+                locale,
+                token: token.into(),
+            })),
             Ok(None) => Err(unauthorized(locale, parts)),
             Err(error) => {
                 tracing::warn!(%error, "cannot check an API token");

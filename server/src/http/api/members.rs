@@ -15,7 +15,7 @@ use super::{
     auth::ApiCaller,
     body::ApiJson,
     pages::{Listed, PageQuery},
-    problem::{Problem, ProblemDetail},
+    problem::ProblemDetail,
     Answer,
 };
 use crate::http::AppState;
@@ -62,12 +62,7 @@ async fn list_invitations(
     Path(slug): Path<String>,
     page: PageQuery,
 ) -> Answer<Listed<Invitation>> {
-    let outcome = state
-        .control
-        .organization_invitations(&api.caller, &slug)
-        .await
-        .map_err(|error| Problem::internal(&error))?;
-    let invitations = outcome.map_err(|refusal| api.refused(&refusal))?;
+    let invitations = api.settle(state.control.organization_invitations(&api.caller, &slug).await)?;
     let items: Vec<Invitation> = invitations
         .into_iter()
         .map(|invitation| Invitation {
@@ -103,12 +98,12 @@ async fn revoke_invitation(
     Path((slug, id)): Path<(String, String)>,
 ) -> Answer<StatusCode> {
     let invitation = uuid::Uuid::parse_str(&id).map_err(|_| api.refused(&Refusal::NotFound))?;
-    let outcome = state
-        .control
-        .revoke_invitation(&api.caller, &slug, invitation)
-        .await
-        .map_err(|error| Problem::internal(&error))?;
-    outcome.map_err(|refusal| api.refused(&refusal))?;
+    api.settle(
+        state
+            .control
+            .revoke_invitation(&api.caller, &slug, invitation)
+            .await,
+    )?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -172,12 +167,7 @@ async fn list_members(
     Path(slug): Path<String>,
     page: PageQuery,
 ) -> Answer<Listed<Member>> {
-    let outcome = state
-        .control
-        .organization_members(&api.caller, &slug)
-        .await
-        .map_err(|error| Problem::internal(&error))?;
-    let members = outcome.map_err(|refusal| api.refused(&refusal))?;
+    let members = api.settle(state.control.organization_members(&api.caller, &slug).await)?;
     let items: Vec<Member> = members.into_iter().map(Member::from).collect();
     page.list(items, |member| member.id.clone(), &api)
 }
@@ -208,12 +198,12 @@ async fn invite(
 ) -> Answer<StatusCode> {
     let new = NewInvitation::parse(&body.email, &body.role)
         .map_err(|fields| api.refused(&Refusal::Fields(fields)))?;
-    let outcome = state
-        .control
-        .invite_member(&api.caller, &slug, &new, api.locale)
-        .await
-        .map_err(|error| Problem::internal(&error))?;
-    outcome.map_err(|refusal| api.refused(&refusal))?;
+    api.settle(
+        state
+            .control
+            .invite_member(&api.caller, &slug, &new, api.locale)
+            .await,
+    )?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -248,12 +238,12 @@ async fn change_role(
         return Err(api.refused(&Refusal::field("role", FieldProblem::Unknown)));
     };
     let member = uuid::Uuid::parse_str(&id).map_err(|_| api.refused(&Refusal::NotFound))?;
-    let outcome = state
-        .control
-        .change_member_role(&api.caller, &slug, member, role)
-        .await
-        .map_err(|error| Problem::internal(&error))?;
-    outcome.map_err(|refusal| api.refused(&refusal))?;
+    api.settle(
+        state
+            .control
+            .change_member_role(&api.caller, &slug, member, role)
+            .await,
+    )?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -281,11 +271,6 @@ async fn remove_member(
     Path((slug, id)): Path<(String, String)>,
 ) -> Answer<StatusCode> {
     let member = uuid::Uuid::parse_str(&id).map_err(|_| api.refused(&Refusal::NotFound))?;
-    let outcome = state
-        .control
-        .remove_member(&api.caller, &slug, member)
-        .await
-        .map_err(|error| Problem::internal(&error))?;
-    outcome.map_err(|refusal| api.refused(&refusal))?;
+    api.settle(state.control.remove_member(&api.caller, &slug, member).await)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -17,6 +17,7 @@ mod members;
 mod organizations;
 mod pages;
 mod problem;
+mod progress;
 mod reference;
 mod subscriptions;
 mod texts;
@@ -33,7 +34,7 @@ use axum::{
 use http::{header, HeaderValue};
 use utoipa::{
     openapi::{
-        security::{ClientCredentials, Flow, OAuth2, Scopes as DocScopes, SecurityScheme},
+        security::{AuthorizationCode, ClientCredentials, Flow, OAuth2, Scopes as DocScopes, SecurityScheme},
         OpenApi as Document, Server,
     },
     OpenApi,
@@ -77,11 +78,12 @@ type Answer<T> = Result<T, Problem>;
 struct ApiDoc;
 
 /// The API's routes (relative to [`BASE`]) and its document.
-fn routes(token_url: &str) -> (Router<AppState>, Document) {
+fn routes(token_url: &str, authorization_url: &str) -> (Router<AppState>, Document) {
     let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(organizations::routes())
         .merge(members::routes())
         .merge(subscriptions::routes())
+        .merge(progress::routes())
         .merge(api_clients::routes())
         .split_for_parts();
     document.servers = Some(vec![Server::new(BASE)]);
@@ -90,13 +92,19 @@ fn routes(token_url: &str) -> (Router<AppState>, Document) {
             .into_iter()
             .map(|scope| (scope.to_string(), scope_description(scope))),
     );
-    let flow = Flow::ClientCredentials(ClientCredentials::new(token_url, scopes));
+    let flows = [
+        Flow::ClientCredentials(ClientCredentials::new(token_url, scopes.clone())),
+        Flow::AuthorizationCode(AuthorizationCode::new(authorization_url, token_url, scopes)),
+    ];
     if let Some(components) = document.components.as_mut() {
         components.add_security_scheme(
             "oauth2",
             SecurityScheme::OAuth2(OAuth2::with_description(
-                [flow],
-                "An organization's API client (client credentials), made by its owners and admins in the portal.",
+                flows,
+                "An organization's API client (client credentials), made by its owners and admins in the portal; \
+                 or a person, through the `bibind` command line (authorization code with PKCE, public client \
+                 `bibind-cli`), with their own roles. The `admin` scope, on a platform admin's token only, opens \
+                 `/admin`.",
             )),
         );
     }
@@ -114,7 +122,10 @@ fn scope_description(scope: control::domain::Scope) -> String {
 
 /// The API, its document and its reference page, to nest under [`BASE`].
 pub(super) fn router(state: &AppState) -> Router<AppState> {
-    let (routes, document) = routes(state.control.api_token_url());
+    let (routes, document) = routes(
+        state.control.api_token_url(),
+        state.control.api_authorization_url(),
+    );
     let gate = gate::Gate {
         state: state.clone(),
         rates: Arc::default(),

@@ -2,23 +2,29 @@
 //! and one organization with its subscriptions. Each handler calls the
 //! control-plane operation the portal's page calls.
 
-use axum::{extract::Path, extract::State, Json};
-use control::domain::{OrganizationOverview, OrganizationSummary};
-use serde::Serialize;
+use axum::{
+    extract::{Path, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use control::domain::{NewOrganization, OrganizationOverview, OrganizationSummary, Refusal};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     auth::ApiCaller,
+    body::ApiJson,
     pages::{Listed, PageQuery},
     problem::{Problem, ProblemDetail},
-    Answer,
+    Answer, BASE,
 };
 use crate::http::AppState;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_organizations))
+        .routes(routes!(list_organizations, create_organization))
         .routes(routes!(get_organization))
 }
 
@@ -65,6 +71,21 @@ pub(super) struct SubscriptionSummary {
     state: String,
     /// Changes with every change: what `If-Match` names.
     version: i32,
+}
+
+/// An organization to create, as the portal's form asks for it.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(super) struct NewOrganizationBody {
+    #[schema(example = "ACME")]
+    name: String,
+    /// Lower-case letters, digits and hyphens, 3 to 40.
+    #[schema(example = "acme")]
+    slug: String,
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "FR")]
+    country: String,
+    #[schema(example = "billing@acme.example")]
+    billing_email: String,
 }
 
 /// An organization with its subscriptions.
@@ -139,13 +160,41 @@ async fn get_organization(
     api: ApiCaller,
     Path(slug): Path<String>,
 ) -> Answer<Json<OrganizationDetail>> {
-    let outcome = state
-        .control
-        .organization_overview(&api.caller, &slug)
-        .await
-        .map_err(|error| Problem::internal(&error))?;
-    match outcome {
-        Ok(overview) => Ok(Json(overview.into())),
-        Err(refusal) => Err(api.refused(&refusal)),
-    }
+    let overview = api.settle(state.control.organization_overview(&api.caller, &slug).await)?;
+    Ok(Json(overview.into()))
+}
+
+/// Creates an organization with the caller as its owner (a person's token:
+/// an API client belongs to its organization and creates none). It may
+/// wait for Bibind's approval (`state: pending_approval`).
+#[utoipa::path(
+    post,
+    path = "/organizations",
+    tag = "organizations",
+    request_body = NewOrganizationBody,
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = Organization),
+        (status = 400, description = "The body is not the JSON described", body = ProblemDetail, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = ProblemDetail, content_type = "application/problem+json"),
+        (status = 403, description = "An API client's token, an unverified address, or not the token's scope", body = ProblemDetail, content_type = "application/problem+json"),
+        (status = 409, description = "As many organizations as one person may own", body = ProblemDetail, content_type = "application/problem+json"),
+        (status = 422, description = "Fields refused (a taken slug among them), each with its problem", body = ProblemDetail, content_type = "application/problem+json"),
+    ),
+    security(("oauth2" = ["organizations:write"]))
+)]
+async fn create_organization(
+    State(state): State<AppState>,
+    api: ApiCaller,
+    ApiJson(body): ApiJson<NewOrganizationBody>,
+) -> Answer<Response> {
+    let new = NewOrganization::parse(&body.name, &body.slug, &body.country, &body.billing_email)
+        .map_err(|fields| api.refused(&Refusal::Fields(fields)))?;
+    let created = api.settle(state.control.create_organization(&api.caller, &new).await)?;
+    let location = format!("{BASE}/organizations/{}", created.slug);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(Organization::from(created)),
+    )
+        .into_response())
 }

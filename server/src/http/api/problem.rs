@@ -200,7 +200,7 @@ impl Problem {
     }
 
     /// The control plane failed (its cause is logged, not shown).
-    pub(crate) fn internal(error: &control::Error) -> Self {
+    pub(crate) fn internal(error: &dyn std::fmt::Display) -> Self {
         tracing::error!(%error, "an API request failed");
         // Its cause is in the log; the caller's language is not known here.
         Self::new(

@@ -116,12 +116,7 @@ fn refused_change(api: &ApiCaller, refusal: &Refusal) -> Problem {
 }
 
 async fn find(state: &AppState, api: &ApiCaller, slug: &str, id: &str) -> Answer<Subscription> {
-    let outcome = state
-        .control
-        .organization_subscriptions(&api.caller, slug)
-        .await
-        .map_err(|error| Problem::internal(&error))?;
-    let subscriptions = outcome.map_err(|refusal| api.refused(&refusal))?;
+    let subscriptions = api.settle(state.control.organization_subscriptions(&api.caller, slug).await)?;
     subscriptions
         .into_iter()
         .find(|subscription| subscription.id == id)
@@ -150,12 +145,7 @@ async fn list_subscriptions(
     Path(slug): Path<String>,
     page: PageQuery,
 ) -> Answer<Listed<Subscription>> {
-    let outcome = state
-        .control
-        .organization_subscriptions(&api.caller, &slug)
-        .await
-        .map_err(|error| Problem::internal(&error))?;
-    let subscriptions = outcome.map_err(|refusal| api.refused(&refusal))?;
+    let subscriptions = api.settle(state.control.organization_subscriptions(&api.caller, &slug).await)?;
     let items: Vec<Subscription> = subscriptions.into_iter().map(Subscription::from).collect();
     page.list(items, |subscription| subscription.id.clone(), &api)
 }
@@ -185,12 +175,14 @@ async fn subscribe(
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<PlanBody>,
 ) -> Answer<Response> {
-    let outcome = state
-        .control
-        .start_subscription(&api.caller, &slug, body.plan.trim())
-        .await
-        .map_err(|error| Problem::internal(&error))?;
-    let id = outcome.map_err(|refusal| api.refused(&refusal))?.to_string();
+    let id = api
+        .settle(
+            state
+                .control
+                .start_subscription(&api.caller, &slug, body.plan.trim())
+                .await,
+        )?
+        .to_string();
     let subscription = find(&state, &api, &slug, &id).await?;
     let location = format!("{BASE}/organizations/{slug}/subscriptions/{id}");
     Ok(with_etag(subscription, StatusCode::CREATED, Some(location)))
