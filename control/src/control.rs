@@ -27,6 +27,7 @@ pub struct Parts {
     hydra: Option<Hydra>,
     /// Hydra's token endpoint as API clients reach it.
     api_token_url: String,
+    api_authorization_url: String,
     public_url: String,
     pub(crate) mailer: Option<crate::infra::mail::Mailer>,
     pub(crate) catalog_cache: Arc<crate::tenancy::catalog::CatalogCache>,
@@ -72,6 +73,7 @@ impl Control {
             kratos: None,
             hydra: None,
             api_token_url: String::new(),
+            api_authorization_url: String::new(),
             public_url: String::new(),
             mailer: None,
             catalog_cache: Arc::default(),
@@ -150,8 +152,17 @@ impl Control {
 
     /// Hydra's public URL, where API clients get their tokens.
     pub fn with_token_issuer(self, hydra_public_url: &str) -> Self {
-        let url = format!("{}/oauth2/token", hydra_public_url.trim_end_matches('/'));
-        self.with(|parts| parts.api_token_url = url)
+        let issuer = hydra_public_url.trim_end_matches('/');
+        let (token, authorization) = (format!("{issuer}/oauth2/token"), format!("{issuer}/oauth2/auth"));
+        self.with(|parts| {
+            parts.api_token_url = token;
+            parts.api_authorization_url = authorization;
+        })
+    }
+
+    /// Where people's command line sends them to sign in (authorization code).
+    pub fn api_authorization_url(&self) -> &str {
+        &self.api_authorization_url
     }
 
     /// Where API clients get their tokens (client credentials).

@@ -126,7 +126,8 @@ pub struct OidcConfig {
     pub issuer: Option<String>,
     pub client_id: String,
     pub client_secret: SecretString,
-    /// Create or update this client in Hydra at start-up (development, tests).
+    /// Create or update this client, and the command line's public client
+    /// (`bibind-cli`), in Hydra at start-up (development, tests).
     #[serde(default)]
     pub register: bool,
 }

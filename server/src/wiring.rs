@@ -111,15 +111,20 @@ pub async fn relying_party(config: &Config, control: &Control) -> Result<Option<
     let base = config.server.public_url.trim_end_matches('/');
     let secret = oidc.client_secret.expose_secret();
     if oidc.register {
-        let client = ClientRegistration::first_party(&oidc.client_id, secret, "Bibind", base);
+        let portal = ClientRegistration::first_party(&oidc.client_id, secret, "Bibind", base);
+        // The command line's public client (`bibind login`) comes with the portal's.
+        let command_line =
+            ClientRegistration::command_line(control::identity::api_tokens::COMMAND_LINE_CLIENT_ID);
         // Hydra may still be starting; sign-in fails clearly until it is up.
         match control.hydra() {
             Ok(hydra) => {
-                if let Err(error) = hydra.register_client(&client).await {
-                    tracing::warn!(%error, "cannot register the portal's OpenID client");
+                for client in [&portal, &command_line] {
+                    if let Err(error) = hydra.register_client(client).await {
+                        tracing::warn!(%error, client = %client.client_id, "cannot register an OpenID client");
+                    }
                 }
             }
-            Err(error) => tracing::warn!(%error, "cannot register the portal's OpenID client"),
+            Err(error) => tracing::warn!(%error, "cannot register the portal's OpenID clients"),
         }
     }
     let settings = RelyingPartySettings {

@@ -28,6 +28,10 @@ use crate::{
 /// Hydra's ids of API clients start so: the token check knows them at once.
 pub(crate) const CLIENT_ID_PREFIX: &str = "bibind-api-";
 
+/// The command-line client's id in Hydra: people's tokens come from it
+/// (`bibind login`), and speak for the person who signed in.
+pub const COMMAND_LINE_CLIENT_ID: &str = "bibind-cli";
+
 /// How long an introspection answer is trusted (ARCHITECTURE.md, "API").
 pub const INTROSPECTION_KEPT: Duration = Duration::seconds(30);
 /// Introspection answers kept at most.
@@ -154,8 +158,12 @@ impl Control {
         if introspection.expires_at <= now.unix_timestamp() {
             return Ok(None);
         }
+        let granted = Scopes::from_oauth(&introspection.scope);
+        if introspection.client_id == COMMAND_LINE_CLIENT_ID {
+            return Ok(person_caller(introspection, granted, origin));
+        }
         if !introspection.client_id.starts_with(CLIENT_ID_PREFIX) {
-            // People's tokens (the command-line client's) come with it.
+            // Another client's token (the portal's, a tenant's application).
             return Ok(None);
         }
         let Some(client) = self.api_client_row(&introspection.client_id).await? else {
@@ -174,7 +182,6 @@ impl Control {
             .await?;
         }
         // What the token was granted, within what the client may still ask.
-        let granted = Scopes::from_oauth(&introspection.scope);
         let scopes = Scopes::from_list(granted.iter().filter(|scope| client.scopes.contains(*scope)));
         Ok(Some(Caller {
             identity_id: client.id.to_string(),
@@ -225,4 +232,20 @@ impl Control {
         clients.keep(reading, client_id.to_owned(), row.clone());
         Ok(Some(row))
     }
+}
+
+/// A person's token (from the command line): it speaks for them, with
+/// their memberships and roles as in the portal, within its scopes.
+fn person_caller(introspection: Introspection, scopes: Scopes, origin: RequestOrigin) -> Option<Caller> {
+    if introspection.subject.is_empty() {
+        return None;
+    }
+    Some(Caller {
+        identity_id: introspection.subject,
+        email: introspection.email.unwrap_or_default(),
+        email_verified: introspection.email_verified,
+        request_id: origin.request_id,
+        ip: origin.ip,
+        token: Some(TokenGrant { scopes, client: None }),
+    })
 }

@@ -170,6 +170,8 @@ pub struct AcceptedLogin {
 #[derive(Clone, PartialEq, Serialize)]
 pub struct ClientRegistration {
     pub client_id: String,
+    /// Empty for a public client (it has none).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub client_secret: String,
     pub client_name: String,
     pub redirect_uris: Vec<String>,
@@ -230,6 +232,24 @@ impl ClientRegistration {
             skip_consent: true,
             skip_logout_consent: true,
             metadata: None,
+        }
+    }
+
+    /// The command-line client (`bibind login`): public, as it runs on
+    /// people's machines and keeps no secret; authorization code with PKCE
+    /// on a loopback redirect (RFC 8252: Hydra accepts any port on
+    /// 127.0.0.1), refresh tokens, every API scope. First-party: no consent
+    /// screen, as for the portal.
+    pub fn command_line(client_id: &str) -> Self {
+        let api_scopes = crate::domain::Scopes::from_list(crate::domain::Scope::all()).to_oauth();
+        Self {
+            redirect_uris: vec!["http://127.0.0.1/callback".into()],
+            post_logout_redirect_uris: Vec::new(),
+            scope: format!("openid offline_access email profile {api_scopes}"),
+            token_endpoint_auth_method: "none".into(),
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
+            ..Self::first_party(client_id, "", "Bibind command line", "")
         }
     }
 
@@ -297,6 +317,10 @@ impl ClientRegistration {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Introspection {
     pub client_id: String,
+    /// The person's address and whether they proved it, as the consent
+    /// put them into the token (people's tokens only).
+    pub email: Option<String>,
+    pub email_verified: bool,
     /// The person it was issued for; the client's own id for client credentials.
     pub subject: String,
     /// Its granted scopes, space-separated.
@@ -313,6 +337,14 @@ struct RawIntrospection {
     sub: Option<String>,
     scope: Option<String>,
     token_use: Option<String>,
+    ext: Option<PersonClaims>,
+}
+
+/// What the consent put into a person's access token.
+#[derive(Deserialize, Default)]
+struct PersonClaims {
+    email: Option<String>,
+    email_verified: Option<bool>,
 }
 
 /// What came of a consent or logout challenge.
@@ -399,7 +431,12 @@ impl Hydra {
             "grant_access_token_audience": request.requested_access_token_audience,
             "remember": remember,
             "remember_for": 0,
-            "session": { "id_token": claims },
+            // The access token carries the address too: the API's caller
+            // (a person through the command line) is known by introspection.
+            "session": {
+                "id_token": claims,
+                "access_token": { "email": claims.email, "email_verified": claims.email_verified },
+            },
         });
         self.put_for_redirect(
             self.url("consent/accept", "consent_challenge", &request.challenge),
@@ -528,12 +565,18 @@ impl Hydra {
                 token_use,
                 sub,
                 scope,
-            } if token_use.as_deref().is_none_or(|using| using == "access_token") => Some(Introspection {
-                client_id,
-                subject: sub.unwrap_or_default(),
-                scope: scope.unwrap_or_default(),
-                expires_at: exp,
-            }),
+                ext,
+            } if token_use.as_deref().is_none_or(|using| using == "access_token") => {
+                let person = ext.unwrap_or_default();
+                Some(Introspection {
+                    client_id,
+                    email: person.email,
+                    email_verified: person.email_verified.unwrap_or(false),
+                    subject: sub.unwrap_or_default(),
+                    scope: scope.unwrap_or_default(),
+                    expires_at: exp,
+                })
+            }
             _ => None,
         })
     }
