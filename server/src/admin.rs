@@ -1,4 +1,4 @@
-//! `bibind admin …`: operator commands run against the same configuration
+//! `bibind-server admin …`: operator commands run against the same configuration
 //! as the server.
 
 use control::{admin::admins::GrantOutcome, domain::EmailAddress};

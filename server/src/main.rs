@@ -11,7 +11,11 @@ use server::{config::Config, telemetry, Application};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
-#[command(name = "bibind", version, about = "The Bibind control plane and portal")]
+#[command(
+    name = "bibind-server",
+    version,
+    about = "The Bibind control plane and portal"
+)]
 struct Cli {
     /// Configuration file (TOML); `BIBIND_…` environment variables override it.
     #[arg(long, short, env = "BIBIND_CONFIG", global = true)]

@@ -105,7 +105,7 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let portal_port = stack.ports.portal;
     let mut portal = stack.spawn_portal(
-        &binaries.join("bibind"),
+        &binaries.join("bibind-server"),
         "bibind_bench",
         &site_root,
         &[],
@@ -270,7 +270,7 @@ pub fn run(args: &[String]) -> Result<()> {
         portal.stop();
         let signin_log = logs.join("portal-signin.log");
         portal = stack.spawn_portal(
-            &binaries.join("bibind"),
+            &binaries.join("bibind-server"),
             "bibind_bench",
             &site_root,
             &[

@@ -205,7 +205,7 @@ fn start_release(
     )];
     env.extend(provisioning.iter().cloned());
     stack.spawn_portal(
-        &binaries.join("bibind"),
+        &binaries.join("bibind-server"),
         DATABASE,
         &site_root,
         &env,

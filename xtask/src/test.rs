@@ -83,10 +83,23 @@ pub fn run(args: &[String]) -> Result<()> {
         rust_tests(&stack, &root, &target_dir)?;
     }
 
-    step("building the front end and the server");
+    step("building the front end, the server and the command line");
     let site_root = site::build()?;
-    let binaries = build_server(false, &["--package", "sim", "--bin", "sim"])?;
-    let binary = binaries.join("bibind");
+    // The command line (`bibind`) is run by the server's tests, beside the server.
+    let binaries = build_server(
+        false,
+        &[
+            "--package",
+            "sim",
+            "--bin",
+            "sim",
+            "--package",
+            "bibind-cli",
+            "--bin",
+            "bibind",
+        ],
+    )?;
+    let binary = binaries.join("bibind-server");
     let sim = binaries.join("sim");
 
     if selection.everything {
@@ -329,14 +342,21 @@ pub fn services() -> Result<()> {
     Ok(())
 }
 
-/// Builds the `bibind` server (and `extra` cargo targets) into the shared
+/// Builds the `bibind-server` binary (and `extra` cargo targets) into the shared
 /// target directory; returns the directory of the binaries.
 pub fn build_server(release: bool, extra: &[&str]) -> Result<std::path::PathBuf> {
     let target_dir = shared_target_dir()?;
     let mut command = Command::new("cargo");
     command
         .current_dir(paths::workspace_root())
-        .args(["build", "--locked", "--package", "server", "--bin", "bibind"])
+        .args([
+            "build",
+            "--locked",
+            "--package",
+            "server",
+            "--bin",
+            "bibind-server",
+        ])
         .args(extra)
         .env("CARGO_TARGET_DIR", &target_dir);
     if release {

@@ -1,4 +1,4 @@
-//! `bibind admin grant EMAIL`, run as an operator would: the real binary,
+//! `bibind-server admin grant EMAIL`, run as an operator would: the real binary,
 //! configured by environment, against the real Kratos and a fresh database.
 
 use crate::support;
@@ -16,7 +16,7 @@ async fn create_identity(email: &str) -> String {
 }
 
 fn bibind(database_url: &str, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_bibind"))
+    let output = Command::new(env!("CARGO_BIN_EXE_bibind-server"))
         .args(args)
         .env("BIBIND_SERVER__LISTEN", "127.0.0.1:0")
         .env("BIBIND_SERVER__PUBLIC_URL", "http://127.0.0.1")

@@ -16,7 +16,7 @@ use super::{backends::SimulatedBackends, database_url, env};
 /// How long a started portal has to answer `/healthz`.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// `bibind serve` on a free port of 127.0.0.1, its output appended to a log
+/// `bibind-server serve` on a free port of 127.0.0.1, its output appended to a log
 /// file; killed with SIGKILL when dropped.
 pub struct PortalProcess {
     child: Child,
@@ -36,7 +36,7 @@ impl PortalProcess {
             .append(true)
             .open(log)
             .unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_bibind"));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_bibind-server"));
         // Only this test's configuration reaches the process.
         for (key, _) in std::env::vars() {
             if key.starts_with("BIBIND_") {

@@ -1,0 +1,595 @@
+//! Each command: its arguments, the API calls it makes, what it prints.
+
+use std::io::BufRead;
+
+use clap::{Args, Subcommand};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::{
+    api::Api,
+    auth,
+    config::{Profile, Store},
+    output::{self, Column, Format},
+    progress,
+    texts::Lang,
+    Failure,
+};
+
+#[derive(Args)]
+pub struct LoginArgs {
+    /// Print the sign-in address only; do not try to open a browser.
+    #[arg(long)]
+    no_browser: bool,
+    /// Sign in as an API client (client credentials) rather than a person;
+    /// its secret is read from BIBIND_CLIENT_SECRET, else from standard input.
+    #[arg(long, env = "BIBIND_CLIENT_ID")]
+    client_id: Option<String>,
+    /// Scopes to ask for (repeat; default: all a person may have, or all
+    /// the API client may have).
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+}
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// The organizations you belong to.
+    List,
+    /// One organization and its subscriptions.
+    Show { slug: String },
+    /// Creates an organization, with you as its owner.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        slug: String,
+        /// ISO 3166-1 alpha-2 (FR, BE, …).
+        #[arg(long)]
+        country: String,
+        #[arg(long)]
+        billing_email: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MemberCommand {
+    /// The organization's members.
+    List { org: String },
+    /// Invites someone by e-mail.
+    Invite {
+        org: String,
+        #[arg(long)]
+        email: String,
+        /// owner, admin, member or learner.
+        #[arg(long, default_value = "member")]
+        role: String,
+    },
+    /// Gives a member another role.
+    Role {
+        org: String,
+        member: String,
+        role: String,
+    },
+    /// Removes a member.
+    Remove { org: String, member: String },
+}
+
+#[derive(Subcommand)]
+pub enum InvitationCommand {
+    /// The invitations not yet accepted.
+    List { org: String },
+    /// Withdraws an invitation.
+    Withdraw { org: String, id: String },
+}
+
+#[derive(Subcommand)]
+pub enum SubscriptionCommand {
+    /// The organization's subscriptions.
+    List { org: String },
+    /// One subscription.
+    Show { org: String, id: String },
+    /// Subscribes to a plan.
+    Create {
+        org: String,
+        #[arg(long)]
+        plan: String,
+        /// Follow provisioning to its end (a failure exits with 3).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Moves a subscription to another plan of its offer.
+    ChangePlan {
+        org: String,
+        id: String,
+        #[arg(long)]
+        plan: String,
+        /// The version last read (default: read it now).
+        #[arg(long)]
+        if_match: Option<String>,
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Cancels a subscription.
+    Cancel {
+        org: String,
+        id: String,
+        #[arg(long)]
+        if_match: Option<String>,
+    },
+    /// A subscription's job and its steps.
+    Progress {
+        org: String,
+        id: String,
+        #[arg(long)]
+        wait: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ApiClientCommand {
+    /// The organization's API clients.
+    List { org: String },
+    /// Makes an API client; its secret is printed once.
+    Create {
+        org: String,
+        #[arg(long)]
+        name: String,
+        /// admin or member.
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// A scope its tokens may carry (repeat).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Days until it stops working (1 to 366; default: until revoked).
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    /// Revokes an API client: its tokens stop working at once.
+    Revoke { org: String, id: String },
+}
+
+const ORGANIZATION: &[Column] = &[
+    ("SLUG", "slug"),
+    ("NAME", "name"),
+    ("ROLE", "role"),
+    ("STATE", "state"),
+    ("COUNTRY", "country"),
+];
+const MEMBER: &[Column] = &[("ID", "id"), ("EMAIL", "email"), ("ROLE", "role")];
+const INVITATION: &[Column] = &[
+    ("ID", "id"),
+    ("EMAIL", "email"),
+    ("ROLE", "role"),
+    ("EXPIRES", "expires_on"),
+];
+const SUBSCRIPTION: &[Column] = &[
+    ("ID", "id"),
+    ("OFFER", "offer"),
+    ("PLAN", "plan"),
+    ("STATE", "state"),
+    ("VERSION", "version"),
+];
+const API_CLIENT: &[Column] = &[
+    ("ID", "id"),
+    ("NAME", "name"),
+    ("ROLE", "role"),
+    ("STATE", "state"),
+    ("SCOPES", "scopes"),
+    ("LAST USED", "last_used_at"),
+];
+
+/// A path segment, escaped (slugs and ids need none; anything typed may).
+fn segment(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(byte).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// A command's context: the profile, its portal, the output format.
+pub struct Session {
+    http: reqwest::Client,
+    store: Store,
+    profile: String,
+    portal: Option<String>,
+    token: Option<String>,
+    format: Format,
+    lang: Lang,
+}
+
+impl Session {
+    pub fn new(
+        profile: String,
+        portal: Option<String>,
+        token: Option<String>,
+        format: Format,
+        lang: Lang,
+    ) -> Result<Self, Failure> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("bibind/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Failure::Http(e.to_string()))?;
+        let store = Store::new(crate::config::directory()?);
+        let portal = match portal {
+            Some(portal) => Some(portal.trim_end_matches('/').to_owned()),
+            None => store
+                .settings()?
+                .profiles
+                .get(&profile)
+                .map(|kept| kept.portal.clone()),
+        };
+        Ok(Self {
+            http,
+            store,
+            profile,
+            portal,
+            token,
+            format,
+            lang,
+        })
+    }
+
+    fn portal(&self) -> Result<&str, Failure> {
+        self.portal.as_deref().ok_or_else(|| {
+            Failure::Usage(format!(
+                "{} bibind login --profile {} --portal https://…",
+                self.lang.pick(
+                    "no portal known for this profile; run",
+                    "aucun portail connu pour ce profil ; lancez"
+                ),
+                self.profile
+            ))
+        })
+    }
+
+    /// The API with a valid token: the one given, else the profile's,
+    /// renewed (and kept) when it was out.
+    async fn api(&self) -> Result<Api, Failure> {
+        let portal = self.portal()?;
+        if let Some(token) = &self.token {
+            return Ok(Api::new(self.http.clone(), portal, token.clone(), self.lang));
+        }
+        let credentials = self.store.credentials()?;
+        let kept = credentials
+            .profiles
+            .get(&self.profile)
+            .ok_or(Failure::NotSignedIn)?;
+        let fresh = auth::fresh(&self.http, kept).await?.ok_or(Failure::NotSignedIn)?;
+        if fresh.access_token != kept.access_token {
+            self.store.keep_tokens(&self.profile, fresh.clone())?;
+        }
+        Ok(Api::new(self.http.clone(), portal, fresh.access_token, self.lang))
+    }
+
+    fn print(&self, value: &Value, columns: &[Column]) {
+        output::print(value, self.format, columns);
+    }
+
+    pub async fn login(&self, args: LoginArgs) -> Result<(), Failure> {
+        let portal = self.portal()?.to_owned();
+        let endpoints = auth::discover(&self.http, &portal).await?;
+        let tokens = match &args.client_id {
+            Some(client_id) => {
+                let secret = client_secret()?;
+                auth::client_credentials(
+                    &self.http,
+                    &endpoints.token_url,
+                    client_id,
+                    &secret,
+                    &args.scopes.join(" "),
+                )
+                .await?
+            }
+            None => {
+                let asked = if args.scopes.is_empty() {
+                    auth::ALL_SCOPES.to_owned()
+                } else {
+                    args.scopes.join(" ")
+                };
+                let scope = format!("openid offline_access email {asked}");
+                let prompt = auth::Prompt {
+                    lang: self.lang,
+                    open_browser: !args.no_browser,
+                };
+                auth::sign_in(&self.http, &endpoints, &scope, &prompt).await?
+            }
+        };
+        self.store.keep_tokens(&self.profile, tokens)?;
+        let mut settings = self.store.settings()?;
+        settings.profiles.insert(
+            self.profile.clone(),
+            Profile {
+                portal: portal.clone(),
+            },
+        );
+        self.store.save_settings(&settings)?;
+        eprintln!(
+            "{} {portal} ({} {})",
+            self.lang.pick("Signed in to", "Connecté à"),
+            self.lang.pick("profile", "profil"),
+            self.profile
+        );
+        Ok(())
+    }
+
+    pub fn logout(&self) -> Result<(), Failure> {
+        let had = self.store.forget_tokens(&self.profile)?;
+        eprintln!(
+            "{}",
+            if had {
+                self.lang.pick("Signed out.", "Déconnecté.")
+            } else {
+                self.lang.pick(
+                    "This profile was not signed in.",
+                    "Ce profil n'était pas connecté.",
+                )
+            }
+        );
+        Ok(())
+    }
+
+    pub fn profiles(&self) -> Result<(), Failure> {
+        let settings = self.store.settings()?;
+        let signed_in = self.store.credentials()?;
+        let rows: Vec<Value> = settings
+            .profiles
+            .iter()
+            .map(|(name, profile)| {
+                json!({
+                    "profile": name,
+                    "portal": profile.portal,
+                    "signed_in": signed_in.profiles.contains_key(name),
+                })
+            })
+            .collect();
+        self.print(
+            &Value::Array(rows),
+            &[
+                ("PROFILE", "profile"),
+                ("PORTAL", "portal"),
+                ("SIGNED IN", "signed_in"),
+            ],
+        );
+        Ok(())
+    }
+
+    pub async fn orgs(&self, command: OrgCommand) -> Result<(), Failure> {
+        let api = self.api().await?;
+        match command {
+            OrgCommand::List => self.print(&api.list("/organizations").await?, ORGANIZATION),
+            OrgCommand::Show { slug } => {
+                let organization = api.get(&format!("/organizations/{}", segment(&slug))).await?.body;
+                if self.format == Format::Table {
+                    let mut fields = organization.clone();
+                    let subscriptions = fields
+                        .as_object_mut()
+                        .and_then(|fields| fields.remove("subscriptions"))
+                        .unwrap_or(Value::Null);
+                    self.print(&fields, &[]);
+                    output::write_out(b"\n");
+                    self.print(&subscriptions, SUBSCRIPTION);
+                } else {
+                    self.print(&organization, &[]);
+                }
+            }
+            OrgCommand::Create {
+                name,
+                slug,
+                country,
+                billing_email,
+            } => {
+                let body =
+                    json!({"name": name, "slug": slug, "country": country, "billing_email": billing_email});
+                let created = api
+                    .change(Method::POST, "/organizations", Some(&body), None)
+                    .await?;
+                self.print(&created.body, &[]);
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn members(&self, command: MemberCommand) -> Result<(), Failure> {
+        let api = self.api().await?;
+        match command {
+            MemberCommand::List { org } => self.print(
+                &api.list(&format!("/organizations/{}/members", segment(&org)))
+                    .await?,
+                MEMBER,
+            ),
+            MemberCommand::Invite { org, email, role } => {
+                let body = json!({"email": email, "role": role});
+                let path = format!("/organizations/{}/invitations", segment(&org));
+                api.change(Method::POST, &path, Some(&body), None).await?;
+                eprintln!(
+                    "{} {email}",
+                    self.lang.pick("Invitation sent to", "Invitation envoyée à")
+                );
+            }
+            MemberCommand::Role { org, member, role } => {
+                let path = format!(
+                    "/organizations/{}/members/{}/role",
+                    segment(&org),
+                    segment(&member)
+                );
+                api.change(Method::PUT, &path, Some(&json!({"role": role})), None)
+                    .await?;
+                eprintln!("{}", self.lang.pick("Role changed.", "Rôle changé."));
+            }
+            MemberCommand::Remove { org, member } => {
+                let path = format!("/organizations/{}/members/{}", segment(&org), segment(&member));
+                api.change(Method::DELETE, &path, None, None).await?;
+                eprintln!("{}", self.lang.pick("Member removed.", "Membre retiré."));
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn invitations(&self, command: InvitationCommand) -> Result<(), Failure> {
+        let api = self.api().await?;
+        match command {
+            InvitationCommand::List { org } => self.print(
+                &api.list(&format!("/organizations/{}/invitations", segment(&org)))
+                    .await?,
+                INVITATION,
+            ),
+            InvitationCommand::Withdraw { org, id } => {
+                let path = format!("/organizations/{}/invitations/{}", segment(&org), segment(&id));
+                api.change(Method::DELETE, &path, None, None).await?;
+                eprintln!(
+                    "{}",
+                    self.lang.pick("Invitation withdrawn.", "Invitation retirée.")
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn subscriptions(&self, command: SubscriptionCommand) -> Result<(), Failure> {
+        let api = self.api().await?;
+        let one =
+            |org: &str, id: &str| format!("/organizations/{}/subscriptions/{}", segment(org), segment(id));
+        match command {
+            SubscriptionCommand::List { org } => self.print(
+                &api.list(&format!("/organizations/{}/subscriptions", segment(&org)))
+                    .await?,
+                SUBSCRIPTION,
+            ),
+            SubscriptionCommand::Show { org, id } => self.print(&api.get(&one(&org, &id)).await?.body, &[]),
+            SubscriptionCommand::Create { org, plan, wait } => {
+                let path = format!("/organizations/{}/subscriptions", segment(&org));
+                let created = api
+                    .change(Method::POST, &path, Some(&json!({"plan": plan})), None)
+                    .await?;
+                let id = created.body["id"].as_str().unwrap_or_default().to_owned();
+                self.settle(&api, &one(&org, &id), created.body, wait).await?;
+            }
+            SubscriptionCommand::ChangePlan {
+                org,
+                id,
+                plan,
+                if_match,
+                wait,
+            } => {
+                let path = one(&org, &id);
+                let version = match if_match {
+                    Some(version) => version,
+                    None => api.get(&path).await?.etag.unwrap_or_default(),
+                };
+                let body = json!({"plan": plan});
+                let changed = api
+                    .change(Method::PUT, &format!("{path}/plan"), Some(&body), Some(&version))
+                    .await?;
+                self.settle(&api, &path, changed.body, wait).await?;
+            }
+            SubscriptionCommand::Cancel { org, id, if_match } => {
+                let path = one(&org, &id);
+                let version = match if_match {
+                    Some(version) => version,
+                    None => api.get(&path).await?.etag.unwrap_or_default(),
+                };
+                api.change(Method::DELETE, &path, None, Some(&version)).await?;
+                eprintln!(
+                    "{}",
+                    self.lang.pick("Subscription cancelled.", "Abonnement résilié.")
+                );
+            }
+            SubscriptionCommand::Progress { org, id, wait } => {
+                let path = one(&org, &id);
+                let progress = if wait {
+                    progress::follow(&api, &format!("{path}/progress/events"), self.lang).await?
+                } else {
+                    api.get(&format!("{path}/progress")).await?.body
+                };
+                self.print(&progress, &[]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Prints a changed subscription, after following its job when asked.
+    async fn settle(&self, api: &Api, path: &str, subscription: Value, wait: bool) -> Result<(), Failure> {
+        if !wait {
+            self.print(&subscription, &[]);
+            return Ok(());
+        }
+        progress::follow(api, &format!("{path}/progress/events"), self.lang).await?;
+        self.print(&api.get(path).await?.body, &[]);
+        Ok(())
+    }
+
+    pub async fn api_clients(&self, command: ApiClientCommand) -> Result<(), Failure> {
+        let api = self.api().await?;
+        match command {
+            ApiClientCommand::List { org } => self.print(
+                &api.list(&format!("/organizations/{}/api-clients", segment(&org)))
+                    .await?,
+                API_CLIENT,
+            ),
+            ApiClientCommand::Create {
+                org,
+                name,
+                role,
+                scopes,
+                days,
+            } => {
+                let body = json!({"name": name, "role": role, "scopes": scopes, "lifetime_days": days});
+                let path = format!("/organizations/{}/api-clients", segment(&org));
+                let created = api.change(Method::POST, &path, Some(&body), None).await?;
+                eprintln!(
+                    "{}",
+                    self.lang.pick(
+                        "Keep the secret now: it is shown this once.",
+                        "Gardez le secret maintenant : il n'est montré qu'une fois."
+                    )
+                );
+                self.print(&created.body, &[]);
+            }
+            ApiClientCommand::Revoke { org, id } => {
+                let path = format!("/organizations/{}/api-clients/{}", segment(&org), segment(&id));
+                api.change(Method::DELETE, &path, None, None).await?;
+                eprintln!(
+                    "{}",
+                    self.lang.pick("API client revoked.", "Client d'API révoqué.")
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An API client's secret: `BIBIND_CLIENT_SECRET`, else standard input's first line.
+fn client_secret() -> Result<String, Failure> {
+    if let Ok(secret) = std::env::var("BIBIND_CLIENT_SECRET") {
+        if !secret.is_empty() {
+            return Ok(secret);
+        }
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::Io(e.to_string()))?;
+    let secret = line.trim().to_owned();
+    if secret.is_empty() {
+        return Err(Failure::Usage(
+            "the client's secret: in BIBIND_CLIENT_SECRET or on standard input".to_owned(),
+        ));
+    }
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segment;
+
+    #[test]
+    fn path_segments_are_escaped() {
+        assert_eq!(segment("acme-01"), "acme-01");
+        assert_eq!(segment("a/b c"), "a%2Fb%20c");
+    }
+}

@@ -1,0 +1,249 @@
+//! The `bibind` command line end to end, as a person uses it: `login`
+//! through the real Hydra and the portal's login pages (authorization code
+//! with PKCE on a loopback redirect, the browser driven by the test), then
+//! the API with that person's token: an organization created, a subscription
+//! followed to `active` (`--wait` on the event stream while the engine
+//! runs), JSON and YAML parsed, a refusal shown as the API's problem, a token
+//! renewed with the refresh token.
+
+use std::{path::PathBuf, process::Stdio, time::Duration};
+
+use serde_json::Value;
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+use crate::{
+    support::{
+        browser::{Browser, PASSWORD},
+        provisioning::Harness,
+    },
+    tenant_sso::person_with_password,
+};
+
+/// The `bibind` binary, built beside this test's (`cargo xtask test` builds it).
+fn cli_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let binary = dir.join("bibind");
+    assert!(
+        binary.exists(),
+        "{} is missing: cargo build -p bibind-cli",
+        binary.display()
+    );
+    binary
+}
+
+/// A person's command line: its own config directory, the portal given.
+struct Shell {
+    config: PathBuf,
+    portal: String,
+}
+
+impl Shell {
+    fn new(portal: &str) -> Self {
+        let config = std::env::temp_dir().join(format!("bibind-cli-{}", uuid::Uuid::new_v4()));
+        Self {
+            config,
+            portal: portal.to_owned(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(cli_binary());
+        command
+            .args(["--portal", &self.portal])
+            .args(args)
+            .env("XDG_CONFIG_HOME", &self.config)
+            .env("LANG", "C")
+            .env_remove("BIBIND_TOKEN")
+            .env_remove("BIBIND_PROFILE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Runs to its end: exit code, standard output, standard error.
+    async fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let output = self.command(args).output().await.unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    async fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--output", "json"]);
+        let (code, out, err) = self.run(&all).await;
+        assert_eq!(code, 0, "bibind {args:?}: {err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("bibind {args:?} printed no JSON ({e}): {out}"))
+    }
+
+    fn credentials(&self) -> PathBuf {
+        self.config.join("bibind").join("credentials.toml")
+    }
+}
+
+impl Drop for Shell {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.config);
+    }
+}
+
+/// `bibind login --no-browser`, the address it prints walked by `browser`
+/// (already signed in at Kratos) through Hydra and the portal's login and
+/// consent, and the loopback redirect delivered to the waiting command.
+async fn login(shell: &Shell, browser: &Browser) {
+    let mut child: Child = shell.command(&["login", "--no-browser"]).spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("the sign-in address is printed")
+            .unwrap()
+            .expect("the command is still running");
+        if line.starts_with("http") {
+            break line;
+        }
+    };
+    assert!(address.contains("code_challenge_method=S256"), "{address}");
+    assert!(address.contains("client_id=bibind-cli"), "{address}");
+    let landed = browser
+        .walk(&address, |next| {
+            next.starts_with("http://127.0.0.1:") && next.contains("/callback?")
+        })
+        .await;
+    assert!(
+        landed.url.contains("code="),
+        "no code came back: {} {}",
+        landed.url,
+        landed.body
+    );
+    let page = reqwest::get(&landed.url).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Signed in"));
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("login ends once the code is exchanged")
+        .unwrap();
+    let mut rest = String::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        rest.push_str(&line);
+    }
+    assert!(status.success(), "login failed: {rest}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_with_pkce_and_subscribes_waiting_for_the_job() {
+    let harness = Harness::for_browsers().await;
+    let (_, email) = person_with_password("cli").await;
+    let browser = Browser::new(&harness.app.base_url);
+    browser.sign_in_at_kratos(&email, PASSWORD).await;
+    let shell = Shell::new(&harness.app.base_url);
+
+    // Not signed in yet: said, with its own exit status.
+    let (code, _, err) = shell.run(&["orgs", "list"]).await;
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("bibind login"), "{err}");
+
+    login(&shell, &browser).await;
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(shell.credentials()).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "tokens readable by their owner only");
+
+    // The person's own powers, as in the portal.
+    let slug = format!("cli{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let created = shell
+        .json(&[
+            "orgs",
+            "create",
+            "--name",
+            "Acme CLI",
+            "--slug",
+            &slug,
+            "--country",
+            "FR",
+            "--billing-email",
+            "billing@example.com",
+        ])
+        .await;
+    assert_eq!(created["slug"], slug.as_str());
+    assert_eq!(created["role"], "owner");
+    let (code, yaml, _) = shell.run(&["orgs", "list", "--output", "yaml"]).await;
+    assert_eq!(code, 0);
+    assert!(yaml.contains(&format!("\"slug\": \"{slug}\"")), "{yaml}");
+    let members = shell.json(&["members", "list", &slug]).await;
+    assert_eq!(members[0]["email"], email.as_str());
+    assert_eq!(members[0]["role"], "owner");
+
+    // Subscribe and wait: the engine runs meanwhile; the command follows
+    // the job's events and ends when the shop is active.
+    let mut waiting = shell
+        .command(&[
+            "subscriptions",
+            "create",
+            &slug,
+            "--plan",
+            "shop-starter",
+            "--wait",
+            "-o",
+            "json",
+        ])
+        .spawn()
+        .unwrap();
+    let status = loop {
+        harness.settle().await;
+        if let Some(status) = waiting.try_wait().unwrap() {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let output = waiting.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(status.success(), "--wait failed: {stderr}");
+    let subscription: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(subscription["state"], "active", "{subscription}");
+    assert_eq!(subscription["plan"], "shop-starter");
+    assert!(stderr.contains("100%"), "the progress was drawn: {stderr}");
+
+    // A refusal is the API's problem detail, and a failing exit status.
+    let (code, _, err) = shell.run(&["orgs", "show", "no-such-organization"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("(404)"), "{err}");
+
+    // An expired access token is renewed with the refresh token, and kept.
+    let kept = std::fs::read_to_string(shell.credentials()).unwrap();
+    let access = |text: &str| {
+        text.lines()
+            .find(|line| line.starts_with("access_token"))
+            .unwrap()
+            .to_owned()
+    };
+    let expired = kept
+        .lines()
+        .map(|line| {
+            if line.starts_with("expires_at") {
+                "expires_at = 0".to_owned()
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(shell.credentials(), expired).unwrap();
+    let organizations = shell.json(&["orgs", "list"]).await;
+    assert_eq!(organizations[0]["slug"], slug.as_str());
+    let renewed = std::fs::read_to_string(shell.credentials()).unwrap();
+    assert_ne!(access(&renewed), access(&kept), "a new access token was kept");
+
+    let (code, _, _) = shell.run(&["logout"]).await;
+    assert_eq!(code, 0);
+    let (code, _, _) = shell.run(&["orgs", "list"]).await;
+    assert_eq!(code, 4);
+}
