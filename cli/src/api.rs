@@ -165,12 +165,13 @@ impl Api {
         }
     }
 
-    /// The raw response of a GET (an event stream), after its status is checked.
-    pub async fn open(&self, path: &str) -> Result<reqwest::Response, Failure> {
+    /// The raw response of a GET asking for `accept` (an event stream, CSV),
+    /// after its status is checked.
+    pub async fn open(&self, path: &str, accept: &str) -> Result<reqwest::Response, Failure> {
         let url = self.url(path);
         let response = self
             .request(Method::GET, &url)
-            .header(header::ACCEPT, "text/event-stream")
+            .header(header::ACCEPT, accept)
             .send()
             .await
             .map_err(|e| Failure::Http(format!("{url}: {e}")))?;

@@ -125,6 +125,26 @@ pub enum SubscriptionCommand {
     },
 }
 
+#[derive(Args)]
+pub struct AuditArgs {
+    org: String,
+    /// An action or its prefix (`membership.`).
+    #[arg(long)]
+    action: Option<String>,
+    /// The start of the actor's address.
+    #[arg(long)]
+    actor: Option<String>,
+    /// From this day (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    since: Option<String>,
+    /// Up to this day, included.
+    #[arg(long)]
+    until: Option<String>,
+    /// Every event selected as CSV (streamed to standard output).
+    #[arg(long)]
+    csv: bool,
+}
+
 #[derive(Subcommand)]
 pub enum ApiClientCommand {
     /// The organization's API clients.
@@ -168,6 +188,12 @@ const SUBSCRIPTION: &[Column] = &[
     ("PLAN", "plan"),
     ("STATE", "state"),
     ("VERSION", "version"),
+];
+const AUDIT_EVENT: &[Column] = &[
+    ("AT", "at"),
+    ("ACTOR", "actor"),
+    ("ACTION", "action"),
+    ("TARGET", "target"),
 ];
 const API_CLIENT: &[Column] = &[
     ("ID", "id"),
@@ -519,6 +545,36 @@ impl Session {
         }
         progress::follow(api, &format!("{path}/progress/events"), self.lang).await?;
         self.print(&api.get(path).await?.body, &[]);
+        Ok(())
+    }
+
+    pub async fn audit(&self, args: AuditArgs) -> Result<(), Failure> {
+        let api = self.api().await?;
+        let filters: Vec<(&str, String)> = [
+            ("action", args.action),
+            ("actor", args.actor),
+            ("since", args.since),
+            ("until", args.until),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|value| (name, value)))
+        .collect();
+        let mut path = format!("/organizations/{}/audit", segment(&args.org));
+        if !filters.is_empty() {
+            let query: Vec<String> = filters
+                .iter()
+                .map(|(name, value)| format!("{name}={}", segment(value)))
+                .collect();
+            path = format!("{path}?{}", query.join("&"));
+        }
+        if args.csv {
+            let mut response = api.open(&path, "text/csv").await?;
+            while let Some(chunk) = response.chunk().await.map_err(|e| Failure::Http(e.to_string()))? {
+                output::write_out(&chunk);
+            }
+            return Ok(());
+        }
+        self.print(&api.list(&path).await?, AUDIT_EVENT);
         Ok(())
     }
 

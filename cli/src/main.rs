@@ -17,7 +17,7 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{CommandFactory, Parser, Subcommand};
 
 use commands::{
-    ApiClientCommand, InvitationCommand, LoginArgs, MemberCommand, OrgCommand, SubscriptionCommand,
+    ApiClientCommand, AuditArgs, InvitationCommand, LoginArgs, MemberCommand, OrgCommand, SubscriptionCommand,
 };
 use output::Format;
 use texts::Lang;
@@ -69,6 +69,8 @@ enum Command {
     /// An organization's subscriptions: subscribe, change plan, cancel, follow.
     #[command(subcommand)]
     Subscriptions(SubscriptionCommand),
+    /// An organization's audit log (owners and admins), or its CSV export.
+    Audit(AuditArgs),
     /// An organization's API clients (owners and admins).
     #[command(subcommand, name = "api-clients")]
     ApiClients(ApiClientCommand),
@@ -172,6 +174,7 @@ async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Invitations(command) => session.invitations(command).await,
         Command::Subscriptions(command) => session.subscriptions(command).await,
         Command::ApiClients(command) => session.api_clients(command).await,
+        Command::Audit(args) => session.audit(args).await,
         Command::Completions { .. } | Command::Man { .. } => Ok(()),
     }
 }

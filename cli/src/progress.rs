@@ -65,7 +65,7 @@ fn line(progress: &Value, lang: Lang) -> String {
 
 /// Follows `path`'s events until the subscription settles; its last progress.
 pub async fn follow(api: &Api, path: &str, lang: Lang) -> Result<Value, Failure> {
-    let mut response = api.open(path).await?;
+    let mut response = api.open(path, "text/event-stream").await?;
     let terminal = std::io::stderr().is_terminal();
     let mut pending = String::new();
     let mut last = String::new();

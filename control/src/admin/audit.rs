@@ -2,46 +2,10 @@
 //! organization's entries and the platform's own.
 
 use crate::{
-    audit::{self, ParsedFilter, AUDIT_PAGE_SIZE},
-    domain::{AdminAccess, AuditEntry, AuditFilter, AuditPage, FieldError, SignedInUser},
+    audit::{self, AuditExport, ParsedFilter, Reader, AUDIT_PAGE_SIZE},
+    domain::{AdminAccess, AuditFilter, AuditPage, FieldError, SignedInUser},
     Control, Result,
 };
-
-/// How many audit entries a CSV export holds at most.
-pub const AUDIT_EXPORT_LIMIT: i64 = 100_000;
-
-/// How many entries an export reads per query: it holds one such page in
-/// memory at a time, however many entries the selection has.
-pub const AUDIT_EXPORT_PAGE_SIZE: i64 = 1_000;
-
-/// A CSV export under way: the entries matching its filter, newest first,
-/// [`AUDIT_EXPORT_LIMIT`] at most, read one keyset page at a time (each page
-/// continues strictly after the entry the previous one ended on), so that
-/// neither the portal's memory nor a database connection is held for the
-/// whole download.
-pub struct AuditExport {
-    control: Control,
-    /// `None` once nothing more matches (or the filter named no organization).
-    filter: Option<ParsedFilter>,
-    remaining: i64,
-}
-
-impl AuditExport {
-    /// The next page of entries, `None` when the export is complete.
-    pub async fn next_page(&mut self) -> Result<Option<Vec<AuditEntry>>> {
-        let Some(filter) = self.filter.as_mut().filter(|_| self.remaining > 0) else {
-            return Ok(None);
-        };
-        let mut conn = self.control.db.pool().acquire().await?;
-        let page = audit::list(&mut conn, filter, self.remaining.min(AUDIT_EXPORT_PAGE_SIZE)).await?;
-        self.remaining -= i64::try_from(page.entries.len()).unwrap_or(i64::MAX);
-        match page.next_before {
-            Some(before) => filter.before = Some(before),
-            None => self.filter = None,
-        }
-        Ok(Some(page.entries).filter(|entries| !entries.is_empty()))
-    }
-}
 
 impl Control {
     /// The platform's audit log, every organization's and the platform's own.
@@ -112,11 +76,7 @@ impl Control {
         Ok(AdminAccess::Granted(
             self.parsed_audit_filter(&mut conn, filter)
                 .await?
-                .map(|filter| AuditExport {
-                    control: self.clone(),
-                    filter,
-                    remaining: AUDIT_EXPORT_LIMIT,
-                }),
+                .map(|filter| AuditExport::new(self.clone(), filter, Reader::Staff)),
         ))
     }
 }

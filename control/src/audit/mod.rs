@@ -5,12 +5,32 @@
 use sqlx::{Postgres, Transaction};
 use time::OffsetDateTime;
 
+mod export;
 mod search;
 
+pub use export::{AuditExport, AUDIT_EXPORT_LIMIT, AUDIT_EXPORT_PAGE_SIZE};
 pub use search::AUDIT_PAGE_SIZE;
 pub(crate) use search::{list, ParsedFilter};
 
 use crate::{domain::AuditAction, Caller, PageChange, Result};
+
+/// Who reads an audit entry: Bibind's staff see all of it; a customer sees
+/// what changed and which member did it, not the addresses and request
+/// ids, nor the names of Bibind's staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reader {
+    Staff,
+    Customer,
+}
+
+/// `entry` as a customer reads it (see [`Reader`]).
+pub(crate) fn customers_view(entry: &mut crate::domain::AuditEntry) {
+    entry.ip = None;
+    entry.request_id = None;
+    if entry.kind().is_some_and(AuditAction::by_platform) {
+        "Bibind".clone_into(&mut entry.actor);
+    }
+}
 
 /// One change, as the audit trail keeps it.
 #[derive(Debug, Clone, PartialEq)]

@@ -273,15 +273,27 @@ impl Control {
             or_refuse!(access::check(&mut conn, caller, slug, Need::read(Permission::ReadAudit)).await?);
         let parsed = or_refuse!(ParsedFilter::parse(filter, Some(org.id)).map_err(Refusal::Fields));
         let mut page = audit::list(&mut conn, &parsed, AUDIT_PAGE_SIZE).await?;
-        // Customers see what changed and which member did it; not the
-        // addresses and request ids, nor the names of Bibind's staff.
-        for entry in &mut page.entries {
-            entry.ip = None;
-            entry.request_id = None;
-            if entry.kind().is_some_and(AuditAction::by_platform) {
-                "Bibind".clone_into(&mut entry.actor);
-            }
-        }
+        page.entries.iter_mut().for_each(audit::customers_view);
         Ok(Ok(page))
+    }
+
+    /// The organization's audit entries `filter` selects, for a CSV export
+    /// (newest first, [`audit::AUDIT_EXPORT_LIMIT`] at most, read page by
+    /// page), as its owners and admins read them.
+    pub async fn organization_audit_export(
+        &self,
+        caller: &Caller,
+        slug: &str,
+        filter: &AuditFilter,
+    ) -> Outcome<audit::AuditExport> {
+        let mut conn = self.db.pool().acquire().await?;
+        let org =
+            or_refuse!(access::check(&mut conn, caller, slug, Need::read(Permission::ReadAudit)).await?);
+        let parsed = or_refuse!(ParsedFilter::parse(filter, Some(org.id)).map_err(Refusal::Fields));
+        Ok(Ok(audit::AuditExport::new(
+            self.clone(),
+            Some(parsed),
+            audit::Reader::Customer,
+        )))
     }
 }

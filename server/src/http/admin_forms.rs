@@ -5,22 +5,15 @@
 
 use app::routes::{self, pattern, JobAction, PlanSale, SubscriptionAction, TenantAction, ADMIN_AUDIT};
 use axum::{
-    body::Body,
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
     Router,
 };
 use control::{
-    admin::{
-        audit::AuditExport,
-        decisions::{Decision, Reason},
-    },
-    domain::{
-        AdminAccess, AuditEntry, AuditFilter, FieldProblem, PlanForm, QuotaKind, Refusal, SignedInUser,
-    },
+    admin::decisions::{Decision, Reason},
+    domain::{AdminAccess, AuditFilter, FieldProblem, PlanForm, QuotaKind, Refusal, SignedInUser},
 };
-use futures_util::{Stream, StreamExt};
 use http::{header, request::Parts};
 use serde::Deserialize;
 
@@ -294,65 +287,6 @@ async fn plan_sale(Path((code, action)): Path<(String, String)>, post: Post<Plan
 }
 
 /// The export's first line.
-const AUDIT_CSV_HEADER: &str = "id,at,actor,organization,action,target,before,after,request_id,ip\r\n";
-
-/// One CSV line per entry.
-fn audit_csv_lines(entries: &[AuditEntry]) -> String {
-    let mut csv = String::new();
-    for entry in entries {
-        let fields = [
-            entry.id.to_string(),
-            entry.at.clone(),
-            entry.actor.clone(),
-            entry.organization.clone().unwrap_or_default(),
-            entry.action.clone(),
-            entry.target.clone(),
-            entry.before.clone().unwrap_or_default(),
-            entry.after.clone().unwrap_or_default(),
-            entry.request_id.clone().unwrap_or_default(),
-            entry.ip.clone().unwrap_or_default(),
-        ];
-        csv.push_str(&super::csv::line(&fields));
-    }
-    csv
-}
-
-/// The export's body, streamed: the header and the first page (read before
-/// answering, so that a database failure is still a redirect), then each
-/// further page as it is read. Memory holds one page, whatever the month's
-/// size; a failure midway ends the download early (the browser reports it
-/// as failed) rather than sending a truncated file as complete.
-async fn audit_csv_stream(mut export: AuditExport) -> control::Result<Body> {
-    let mut first = String::from(AUDIT_CSV_HEADER);
-    if let Some(entries) = export.next_page().await? {
-        first.push_str(&audit_csv_lines(&entries));
-    }
-    let rest = futures_util::stream::unfold(Some(export), |export| async move {
-        let mut export = export?;
-        match export.next_page().await {
-            Ok(Some(entries)) => Some((Ok(audit_csv_lines(&entries)), Some(export))),
-            Ok(None) => None,
-            Err(error) => {
-                tracing::error!(%error, "the audit export stopped midway");
-                Some((Err(std::io::Error::other(error.to_string())), None))
-            }
-        }
-    });
-    Ok(Body::from_stream(after_first_page(first, rest)))
-}
-
-/// The first page, then the rest, and nothing after: fused, because a
-/// compressing layer polls a body again after its end (which `unfold`
-/// answers with a panic, resetting the connection).
-fn after_first_page<S>(first: String, rest: S) -> impl Stream<Item = std::io::Result<String>>
-where
-    S: Stream<Item = std::io::Result<String>>,
-{
-    futures_util::stream::once(std::future::ready(Ok(first)))
-        .chain(rest)
-        .fuse()
-}
-
 /// The export's query, read as text so that a malformed value is a field
 /// error in the visitor's language rather than a bare 400.
 #[derive(Deserialize)]
@@ -388,7 +322,7 @@ async fn audit_csv(State(state): State<AppState>, parts: Parts, Query(query): Qu
     .normalized();
     let export = match state.control.audit_export(user(&parts), &filter).await {
         Ok(access) => match access.granted() {
-            Ok(Ok(export)) => audit_csv_stream(export)
+            Ok(Ok(export)) => super::audit_csv::stream(export)
                 .await
                 .map(|body| AdminAccess::Granted(Ok(body))),
             Ok(Err(errors)) => Ok(AdminAccess::Granted(Err(errors))),
@@ -429,26 +363,5 @@ async fn audit_csv(State(state): State<AppState>, parts: Parts, Query(query): Qu
             tracing::error!(%error, "cannot export the audit log");
             Redirect::to(&routes::auth_error(routes::AuthFailure::Unavailable)).into_response()
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::after_first_page;
-    use futures_util::StreamExt;
-
-    #[tokio::test]
-    async fn a_streamed_export_stays_ended_when_polled_again() {
-        let rest = futures_util::stream::unfold(1, |page| async move {
-            (page <= 2).then(|| (Ok(format!("page {page}")), page + 1))
-        });
-        let mut body = std::pin::pin!(after_first_page("header".into(), rest));
-        let mut pages = Vec::new();
-        while let Some(page) = body.next().await {
-            pages.push(page.unwrap());
-        }
-        assert_eq!(pages, ["header", "page 1", "page 2"]);
-        assert!(body.next().await.is_none());
-        assert!(body.next().await.is_none());
     }
 }

@@ -6,6 +6,7 @@ mod announcements;
 mod answers;
 mod api;
 mod assets;
+pub(crate) mod audit_csv;
 mod auth;
 mod client_ip;
 mod courses;

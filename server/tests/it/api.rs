@@ -140,6 +140,7 @@ async fn a_client_of_one_organization_finds_nothing_of_another() {
     for path in [
         beta.to_owned(),
         format!("{beta}/api-clients"),
+        format!("{beta}/audit"),
         format!("{beta}/members"),
         format!("{beta}/invitations"),
         format!("{beta}/subscriptions"),
@@ -816,4 +817,85 @@ async fn every_answer_tells_the_clients_rate_and_past_it_says_when_to_retry() {
     assert!((1..=60).contains(&wait));
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["type"], "/api/v1/reference#problem-rate-limited");
+}
+
+#[tokio::test]
+async fn the_audit_log_is_paged_to_its_end_and_exported_as_csv_without_addresses() {
+    let Acme {
+        app, owner, token, ..
+    } = acme_with_client("api-audit", "admin", "audit:read").await;
+    // Sixty role changes, from a known address: more than one page.
+    sqlx::query(
+        "INSERT INTO audit_events (at, actor, actor_email, actor_email_verified, organization_id, action, target, ip)
+         SELECT now() - make_interval(secs => n), $1, $2, true, o.id, 'membership.role_change',
+                'member:m' || n || '@example.com', '203.0.113.7'::inet
+           FROM organizations o, generate_series(1, 60) n WHERE o.slug = 'api-audit'",
+    )
+    .bind(&owner.identity_id)
+    .bind(&owner.email)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let mut url = app.url("/api/v1/organizations/api-audit/audit?action=membership.");
+    let mut seen = Vec::new();
+    loop {
+        let page = app.client.get(&url).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let next = page
+            .headers()
+            .get("link")
+            .map(|link| link.to_str().unwrap().to_owned());
+        let events: Vec<Value> = page.json().await.unwrap();
+        assert!(events
+            .iter()
+            .all(|event| event["action"] == "membership.role_change"));
+        assert!(events.iter().all(|event| event.get("ip").is_none()));
+        seen.extend(events.into_iter().map(|event| event["id"].as_i64().unwrap()));
+        match next {
+            Some(link) => {
+                assert!(link.contains("action=membership."), "the filter is kept: {link}");
+                let path = link.trim_start_matches('<').split('>').next().unwrap();
+                url = app.url(path);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 60, "every event once");
+    let mut distinct = seen.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 60, "none twice");
+
+    let csv = app
+        .client
+        .get(app.url("/api/v1/organizations/api-audit/audit?action=membership."))
+        .bearer_auth(&token)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,at,actor,organization,action,target,before,after,request_id,ip"
+    );
+    assert_eq!(lines.len(), 61);
+    assert!(!text.contains("203.0.113.7"), "customers do not read addresses");
+
+    let refused = app
+        .client
+        .get(app.url("/api/v1/organizations/api-audit/audit?since=yesterday"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(is_problem(&refused));
 }

@@ -182,6 +182,23 @@ async fn a_person_signs_in_with_pkce_and_subscribes_waiting_for_the_job() {
     assert_eq!(members[0]["email"], email.as_str());
     assert_eq!(members[0]["role"], "owner");
 
+    // The organization's audit log, as JSON and as CSV.
+    let events = shell.json(&["audit", &slug]).await;
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|event| event["action"] == "organization.create"),
+        "{events}"
+    );
+    let (code, csv, _) = shell
+        .run(&["audit", &slug, "--csv", "--action", "organization."])
+        .await;
+    assert_eq!(code, 0);
+    assert!(csv.starts_with("id,at,actor,organization,action"), "{csv}");
+    assert!(csv.contains("organization.create"), "{csv}");
+
     // Subscribe and wait: the engine runs meanwhile; the command follows
     // the job's events and ends when the shop is active.
     let mut waiting = shell

@@ -492,6 +492,12 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             [Unauthorized; 4],
         ),
         entry(
+            "/api/v1/organizations/{slug}/audit",
+            "GET",
+            format!("/api/v1/organizations/{ACME}/audit"),
+            [Unauthorized; 4],
+        ),
+        entry(
             "/api/v1/organizations/{slug}/members",
             "GET",
             format!("/api/v1/organizations/{ACME}/members"),

@@ -10,6 +10,7 @@
 //! is a Hydra access token ([`auth`]).
 
 mod api_clients;
+mod audit;
 mod auth;
 mod body;
 mod gate;
@@ -72,6 +73,7 @@ type Answer<T> = Result<T, Problem>;
         (name = "members", description = "An organization's members and invitations"),
         (name = "subscriptions", description = "An organization's subscriptions: subscribe, change plan, cancel"),
         (name = "api-clients", description = "An organization's API clients (owners and admins)"),
+        (name = "audit", description = "An organization's audit log (owners and admins)"),
     ),
     components(schemas(problem::ProblemDetail, problem::FieldProblemDetail))
 )]
@@ -85,6 +87,7 @@ fn routes(token_url: &str, authorization_url: &str) -> (Router<AppState>, Docume
         .merge(subscriptions::routes())
         .merge(progress::routes())
         .merge(api_clients::routes())
+        .merge(audit::routes())
         .split_for_parts();
     document.servers = Some(vec![Server::new(BASE)]);
     let scopes = DocScopes::from_iter(

@@ -67,6 +67,20 @@ pub(super) struct Listed<T> {
     next: Option<String>,
 }
 
+impl<T> Listed<T> {
+    /// A page the store cut itself (by keyset): `next` is the query of the
+    /// page after it, if any, at `path`.
+    pub(super) fn keyset(items: Vec<T>, path: &str, next: Option<Vec<(&str, String)>>) -> Self {
+        let next = next.map(|query| {
+            format!(
+                "<{path}?{}>; rel=\"next\"",
+                serde_urlencoded::to_string(query).unwrap_or_default()
+            )
+        });
+        Self { items, next }
+    }
+}
+
 impl<T: Serialize> IntoResponse for Listed<T> {
     fn into_response(self) -> Response {
         let mut response = Json(self.items).into_response();
