@@ -178,6 +178,9 @@ pub struct RateLimitsConfig {
     pub settings_window_minutes: u32,
     pub account_slowdown_after: u32,
     pub account_slowdown_max_seconds: u32,
+    /// Requests an API client (or a person's token) may make per minute,
+    /// per replica.
+    pub api_per_client_per_minute: u32,
 }
 
 impl Default for RateLimitsConfig {
@@ -206,6 +209,7 @@ impl Default for RateLimitsConfig {
             account_slowdown_after: u32::try_from(limits.slowdown.after).unwrap_or(u32::MAX),
             account_slowdown_max_seconds: u32::try_from(limits.slowdown.max_delay.whole_seconds())
                 .unwrap_or(u32::MAX),
+            api_per_client_per_minute: 600,
         }
     }
 }

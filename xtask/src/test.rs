@@ -247,7 +247,8 @@ fn rust_tests(stack: &Stack, root: &std::path::Path, target_dir: &std::path::Pat
             "--locked",
             "--no-fail-fast",
         ])
-        .envs(test_env(stack));
+        .envs(test_env(stack))
+        .envs(test_tools_env()?);
     process::run(&mut tests)?;
     Ok(())
 }
@@ -317,6 +318,20 @@ pub(crate) fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The test tools' variables (installing them when missing):
+/// `BIBIND_SCHEMATHESIS`.
+pub(crate) fn test_tools_env() -> Result<Vec<(&'static str, String)>> {
+    let schemathesis = tools::ensure_venv(&tools::SCHEMATHESIS_VENV)?;
+    Ok(vec![(
+        "BIBIND_SCHEMATHESIS",
+        schemathesis
+            .join("bin")
+            .join("schemathesis")
+            .display()
+            .to_string(),
+    )])
+}
+
 /// `cargo xtask services`: the test services on free ports, kept until
 /// Ctrl-C, with their `TEST_*` variables written to `.data/test-services.env`,
 /// to run some tests again and again while working on them.
@@ -328,6 +343,7 @@ pub fn services() -> Result<()> {
     std::fs::create_dir_all(paths::dev_data_dir())?;
     let lines: String = test_env(&stack)
         .into_iter()
+        .chain(test_tools_env()?)
         .map(|(name, value)| format!("export {name}={value}\n"))
         .collect();
     std::fs::write(&env_file, lines)?;

@@ -159,6 +159,14 @@ pub const SERVICES_VENV: Venv = Venv {
     installed: "bin/bao",
 };
 
+/// schemathesis, which checks the REST API against its OpenAPI document
+/// (`server/tests/it/api_conformance.rs`).
+pub const SCHEMATHESIS_VENV: Venv = Venv {
+    purpose: "schemathesis",
+    packages: &["schemathesis==4.32.5"],
+    installed: "bin/schemathesis",
+};
+
 /// The remote systems' own Python clients, which the simulators must
 /// satisfy (`sim/tests/real_clients`). awxkit still imports `pkg_resources`,
 /// gone from setuptools 81.

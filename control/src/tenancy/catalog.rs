@@ -146,6 +146,10 @@ pub(crate) async fn plan_on_sale(
     code: &str,
     now: OffsetDateTime,
 ) -> Result<Option<(uuid::Uuid, OfferKind, Plan)>> {
+    if code.contains('\0') {
+        // No plan's code holds it, and PostgreSQL refuses it in a query.
+        return Ok(None);
+    }
     let id = sqlx::query_scalar!(
         "SELECT id FROM plans WHERE code = $1 AND (retired_at IS NULL OR retired_at > $2)",
         code,

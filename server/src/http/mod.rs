@@ -85,6 +85,8 @@ pub(crate) struct AppParts {
     /// What the database announces (jobs' progress, devices' messages),
     /// for the pages' event streams.
     pub announcements: announcements::Announcements,
+    /// Requests per minute each API client may make (per replica).
+    pub api_rate_quota: u32,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -400,6 +402,7 @@ fn router(
         readiness: Arc::new(probes::Readiness::from_config(config)),
         relying_party,
         session: config.session.clone(),
+        api_rate_quota: config.rate_limits.api_per_client_per_minute,
     }));
 
     let routes = route_list();

@@ -41,6 +41,18 @@ async fn token(client: &CreatedApiClient, scope: &str) -> String {
     body["access_token"].as_str().unwrap().to_owned()
 }
 
+/// A token of a new API client of `slug` with `role` and `scopes`.
+pub(crate) async fn client_token(
+    app: &TestApp,
+    owner: &Caller,
+    slug: &str,
+    role: &str,
+    scopes: &[&str],
+) -> String {
+    let client = api_client(app, owner, slug, role, scopes).await;
+    token(&client, &scopes.join(" ")).await
+}
+
 /// A fresh portal, an owner of Acme, an API client of Acme and its token.
 struct Acme {
     app: TestApp,

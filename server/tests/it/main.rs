@@ -8,6 +8,7 @@ mod support;
 
 mod admin;
 mod api;
+mod api_conformance;
 mod command_line;
 mod crash_recovery;
 mod csrf;

@@ -79,16 +79,17 @@ impl From<ApiClientView> for ApiClient {
 #[derive(Debug, Deserialize, ToSchema)]
 pub(super) struct NewApiClientBody {
     /// 1 to 64 characters.
-    #[schema(example = "CI pipeline")]
+    #[schema(example = "CI pipeline", min_length = 1, max_length = 64)]
     name: String,
     /// `admin` or `member`.
-    #[schema(example = "member")]
+    #[schema(example = "member", pattern = "^(admin|member)$")]
     role: String,
     /// Scopes its tokens may carry (`organizations:read`, `members:write`, …).
     #[schema(example = json!(["subscriptions:write"]))]
     scopes: Vec<String>,
     /// Days until it stops working (1 to 366); absent: until revoked.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::body::whole_number")]
+    #[schema(minimum = 1, maximum = 366)]
     lifetime_days: Option<u32>,
 }
 

@@ -83,6 +83,7 @@ impl From<AuditEntry> for AuditEvent {
         (status = 200, description = "A page of events (`Link: <…>; rel=\"next\"` names the next); with \
             `Accept: text/csv`, every event selected (100,000 at most) as CSV",
             content((Vec<AuditEvent> = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "A query that cannot be read (a NUL character)", body = ProblemDetail, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = ProblemDetail, content_type = "application/problem+json"),
         (status = 403, description = "Not an owner or admin, or not the token's scope", body = ProblemDetail, content_type = "application/problem+json"),
         (status = 404, description = "Unknown, or not the caller's", body = ProblemDetail, content_type = "application/problem+json"),

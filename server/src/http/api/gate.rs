@@ -38,8 +38,7 @@ pub(super) struct Gate {
 #[derive(Clone)]
 pub(super) struct KeepInstead(pub Vec<u8>);
 
-/// Requests a client may make per window, and the window.
-pub(crate) const RATE_QUOTA: u32 = 600;
+/// The window requests are counted in (the quota is configured).
 const RATE_WINDOW: Duration = Duration::from_secs(60);
 /// Clients counted at most (per replica); the oldest windows go first.
 const CLIENTS_COUNTED: usize = 10_000;
@@ -52,12 +51,20 @@ const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
 /// Requests counted per client in the current window (fixed windows, per
 /// replica: N replicas allow up to N × the quota, ARCHITECTURE.md says so).
-#[derive(Default)]
 pub(crate) struct RateCounter {
+    quota: u32,
     windows: Mutex<HashMap<String, (Instant, u32)>>,
 }
 
 impl RateCounter {
+    /// A counter allowing `quota` requests per client and window.
+    pub(crate) fn new(quota: u32) -> Self {
+        Self {
+            quota,
+            windows: Mutex::default(),
+        }
+    }
+
     /// Counts a request of `client`; its remaining requests and the
     /// seconds until its window ends, or `Err(seconds)` when over.
     fn count(&self, client: &str, now: Instant) -> Result<(u32, u64), u64> {
@@ -78,11 +85,11 @@ impl RateCounter {
             .saturating_sub(now.duration_since(*start))
             .as_secs()
             .max(1);
-        if *used >= RATE_QUOTA {
+        if *used >= self.quota {
             return Err(left);
         }
         *used += 1;
-        Ok((RATE_QUOTA - *used, left))
+        Ok((self.quota - *used, left))
     }
 }
 
@@ -93,6 +100,15 @@ pub(super) async fn gate(
     next: Next,
 ) -> Response {
     let (mut parts, body) = request.into_parts();
+    // No stored text holds U+0000 (and PostgreSQL refuses it in a query):
+    // a path naming it names nothing; a query holding it cannot be read.
+    let locale = super::auth::locale_of(&parts);
+    if parts.uri.path().contains("%00") {
+        return Problem::refused(&control::domain::Refusal::NotFound, locale).into_response();
+    }
+    if parts.uri.query().is_some_and(|query| query.contains("%00")) {
+        return Problem::new(ProblemKind::BadRequest, ApiMsg::NulCharacter.text(locale)).into_response();
+    }
     let api = match ApiCaller::check(&parts, &state).await {
         Ok(Some(api)) => api,
         // No token: the public routes answer, the others refuse it.
@@ -106,7 +122,7 @@ pub(super) async fn gate(
             let mut refused = Problem::new(ProblemKind::RateLimited, ApiMsg::RateLimited.text(api.locale))
                 .retry_after(wait)
                 .into_response();
-            rate_headers(&mut refused, 0, wait);
+            rate_headers(&mut refused, rates.quota, 0, wait);
             return refused;
         }
     };
@@ -123,16 +139,15 @@ pub(super) async fn gate(
         }
         _ => next.run(Request::from_parts(parts, body)).await,
     };
-    rate_headers(&mut response, remaining, reset);
+    rate_headers(&mut response, rates.quota, remaining, reset);
     response
 }
 
-fn rate_headers(response: &mut Response, remaining: u32, reset: u64) {
+fn rate_headers(response: &mut Response, quota: u32, remaining: u32, reset: u64) {
     let headers = response.headers_mut();
-    if let Ok(policy) = HeaderValue::from_str(&format!(
-        "\"per-client\";q={RATE_QUOTA};w={}",
-        RATE_WINDOW.as_secs()
-    )) {
+    if let Ok(policy) =
+        HeaderValue::from_str(&format!("\"per-client\";q={quota};w={}", RATE_WINDOW.as_secs()))
+    {
         headers.insert(RATE_LIMIT_POLICY, policy);
     }
     if let Ok(state) = HeaderValue::from_str(&format!("\"per-client\";r={remaining};t={reset}")) {

@@ -131,10 +131,10 @@ impl From<MemberView> for Member {
 /// An invitation to send.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(super) struct InvitationBody {
-    #[schema(example = "someone@example.com")]
+    #[schema(example = "someone@example.com", format = "email")]
     email: String,
     /// `owner` (by an owner only), `admin`, `member` or `learner`.
-    #[schema(example = "member")]
+    #[schema(example = "member", pattern = "^(owner|admin|member|learner)$")]
     role: String,
 }
 
@@ -142,7 +142,7 @@ pub(super) struct InvitationBody {
 #[derive(Debug, Deserialize, ToSchema)]
 pub(super) struct RoleBody {
     /// `owner` (by an owner only), `admin`, `member` or `learner`.
-    #[schema(example = "admin")]
+    #[schema(example = "admin", pattern = "^(owner|admin|member|learner)$")]
     role: String,
 }
 

@@ -90,6 +90,7 @@ fn routes(token_url: &str, authorization_url: &str) -> (Router<AppState>, Docume
         .merge(audit::routes())
         .split_for_parts();
     document.servers = Some(vec![Server::new(BASE)]);
+    answered_anywhere(&mut document);
     let scopes = DocScopes::from_iter(
         control::domain::Scope::all()
             .into_iter()
@@ -114,6 +115,46 @@ fn routes(token_url: &str, authorization_url: &str) -> (Router<AppState>, Docume
     (router, document)
 }
 
+/// What any operation may answer, whatever it does: 429 past the client's
+/// rate, 503 while the identity provider cannot check the token.
+fn answered_anywhere(document: &mut Document) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ProblemDetail")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            if operation.security.is_none() {
+                continue;
+            }
+            let responses = &mut operation.responses.responses;
+            responses
+                .entry("429".to_owned())
+                .or_insert_with(|| problem("Past the client's rate: `Retry-After` says when to try again"));
+            responses.entry("503".to_owned()).or_insert_with(|| {
+                problem("The token cannot be checked now: `Retry-After` says when to try again")
+            });
+        }
+    }
+}
+
 fn scope_description(scope: control::domain::Scope) -> String {
     use control::domain::{Access, Scope};
     match scope {
@@ -131,7 +172,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
     );
     let gate = gate::Gate {
         state: state.clone(),
-        rates: Arc::default(),
+        rates: Arc::new(gate::RateCounter::new(state.api_rate_quota)),
     };
     let json = Arc::new(document.to_pretty_json().unwrap_or_else(|error| {
         tracing::error!(%error, "cannot write the OpenAPI document");

@@ -76,15 +76,21 @@ pub(super) struct SubscriptionSummary {
 /// An organization to create, as the portal's form asks for it.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(super) struct NewOrganizationBody {
-    #[schema(example = "ACME")]
+    /// 2 to 100 characters.
+    #[schema(example = "ACME", min_length = 2, max_length = 100)]
     name: String,
-    /// Lower-case letters, digits and hyphens, 3 to 40.
-    #[schema(example = "acme")]
+    /// Lower-case letters, digits and single hyphens inside, 3 to 40.
+    #[schema(
+        example = "acme",
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        min_length = 3,
+        max_length = 40
+    )]
     slug: String,
     /// ISO 3166-1 alpha-2.
-    #[schema(example = "FR")]
+    #[schema(example = "FR", pattern = "^[A-Z]{2}$")]
     country: String,
-    #[schema(example = "billing@acme.example")]
+    #[schema(example = "billing@acme.example", format = "email")]
     billing_email: String,
 }
 
@@ -123,6 +129,7 @@ impl From<OrganizationOverview> for OrganizationDetail {
     params(PageQuery),
     responses(
         (status = 200, description = "A page of organizations; `Link: <…>; rel=\"next\"` names the next", body = Vec<Organization>),
+        (status = 400, description = "A wrong cursor or limit", body = ProblemDetail, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = ProblemDetail, content_type = "application/problem+json"),
     ),
     security(("oauth2" = ["organizations:read"]))

@@ -44,7 +44,9 @@ impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
         let query = parts.uri.query().unwrap_or_default();
         let parsed: Result<PageQuery, _> = serde_urlencoded::from_str(query);
         match parsed {
-            Ok(page) if page.limit.is_none_or(|limit| (1..=MAX_LIMIT).contains(&limit)) => {
+            Ok(mut page) if page.limit.is_none_or(|limit| (1..=MAX_LIMIT).contains(&limit)) => {
+                // An empty cursor is no cursor: the first page.
+                page.cursor = page.cursor.filter(|cursor| !cursor.is_empty());
                 // The path as the client sent it (a nested router sees its tail).
                 let path = parts
                     .extensions

@@ -43,6 +43,20 @@ pub(super) struct Progress {
     job: Option<Job>,
 }
 
+/// One server-sent event of the stream.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ProgressEvent {
+    /// Always `progress`.
+    #[schema(example = "progress", pattern = "^progress$")]
+    event: String,
+    /// A `Progress`, as JSON.
+    #[schema(
+        example = "{\"state\":\"provisioning\",\"job\":null}",
+        content_media_type = "application/json"
+    )]
+    data: String,
+}
+
 /// A provisioning job and its steps.
 #[derive(Debug, Serialize, ToSchema)]
 pub(super) struct Job {
@@ -146,7 +160,7 @@ async fn get_progress(
         ("id" = String, Path, description = "The subscription's id"),
     ),
     responses(
-        (status = 200, description = "Server-sent events named `progress`, each's data a `Progress`", content_type = "text/event-stream", body = String),
+        (status = 200, description = "Server-sent events named `progress`, each's data a `Progress` as JSON", content_type = "text/event-stream", body = ProgressEvent),
         (status = 401, description = "No valid token", body = ProblemDetail, content_type = "application/problem+json"),
         (status = 403, description = "Not the token's scope", body = ProblemDetail, content_type = "application/problem+json"),
         (status = 404, description = "Unknown, or not the caller's", body = ProblemDetail, content_type = "application/problem+json"),

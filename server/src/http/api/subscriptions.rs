@@ -72,7 +72,7 @@ impl From<SubscriptionView> for Subscription {
 #[derive(Debug, Deserialize, ToSchema)]
 pub(super) struct PlanBody {
     /// The plan's code (`GET /api/v1/organizations/{slug}` lists the subscribed ones).
-    #[schema(example = "shop-starter")]
+    #[schema(example = "shop-starter", min_length = 1)]
     plan: String,
 }
 
@@ -90,20 +90,52 @@ fn with_etag(subscription: Subscription, status: StatusCode, location: Option<St
     response
 }
 
-/// The version `If-Match` names (`"3"`): required for changes.
-fn if_match(headers: &HeaderMap, api: &ApiCaller) -> Answer<i32> {
+/// The version a change is made against, from `If-Match` (required): one
+/// entity tag (`"3"`) is passed on, so that the control plane compares it
+/// where it changes the row; `*` or a list (RFC 9110) is matched against
+/// the version read now.
+async fn if_match(
+    state: &AppState,
+    api: &ApiCaller,
+    slug: &str,
+    id: &str,
+    headers: &HeaderMap,
+) -> Answer<i32> {
+    let stale = || Problem::new(ProblemKind::PreconditionFailed, ApiMsg::Stale.text(api.locale));
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Err(Problem::new(
             ProblemKind::PreconditionRequired,
             ApiMsg::IfMatchRequired.text(api.locale),
         ));
     };
-    value
-        .to_str()
-        .ok()
-        .map(|tag| tag.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|version| version.parse().ok())
-        .ok_or_else(|| Problem::new(ProblemKind::PreconditionFailed, ApiMsg::Stale.text(api.locale)))
+    let value = value.to_str().map_err(|_| stale())?.trim();
+    let tags: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|tag| !tag.is_empty())
+        .collect();
+    if tags.is_empty() {
+        // An empty `If-Match` names no version: as good as none.
+        return Err(Problem::new(
+            ProblemKind::PreconditionRequired,
+            ApiMsg::IfMatchRequired.text(api.locale),
+        ));
+    }
+    let version = |tag: &str| tag.trim_start_matches("W/").trim_matches('"').parse::<i32>().ok();
+    if let [tag] = tags.as_slice() {
+        if *tag != "*" {
+            return version(tag).ok_or_else(stale);
+        }
+    }
+    let current = find(state, api, slug, id).await?.version;
+    let matches = tags
+        .iter()
+        .any(|tag| *tag == "*" || version(tag) == Some(current));
+    if matches {
+        Ok(current)
+    } else {
+        Err(stale())
+    }
 }
 
 /// A change's refusal: a stale version is a failed precondition.
@@ -222,7 +254,7 @@ async fn get_subscription(
     params(
         ("slug" = String, Path, description = "The organization's slug"),
         ("id" = String, Path, description = "The subscription's id"),
-        ("If-Match" = String, Header, description = "The subscription's `ETag` as last read"),
+        ("If-Match" = String, Header, description = "The subscription's `ETag` as last read (or `*`: whatever it is now)"),
     ),
     request_body = PlanBody,
     responses(
@@ -245,8 +277,8 @@ async fn change_plan(
     headers: HeaderMap,
     ApiJson(body): ApiJson<PlanBody>,
 ) -> Answer<Response> {
-    let version = if_match(&headers, &api)?;
     let subscription = uuid::Uuid::parse_str(&id).map_err(|_| api.refused(&Refusal::NotFound))?;
+    let version = if_match(&state, &api, &slug, &id, &headers).await?;
     let outcome = state
         .control
         .change_plan(&api.caller, &slug, subscription, body.plan.trim(), version)
@@ -266,7 +298,7 @@ async fn change_plan(
     params(
         ("slug" = String, Path, description = "The organization's slug"),
         ("id" = String, Path, description = "The subscription's id"),
-        ("If-Match" = String, Header, description = "The subscription's `ETag` as last read"),
+        ("If-Match" = String, Header, description = "The subscription's `ETag` as last read (or `*`: whatever it is now)"),
     ),
     responses(
         (status = 204, description = "Cancelled"),
@@ -285,8 +317,8 @@ async fn cancel(
     Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Answer<StatusCode> {
-    let version = if_match(&headers, &api)?;
     let subscription = uuid::Uuid::parse_str(&id).map_err(|_| api.refused(&Refusal::NotFound))?;
+    let version = if_match(&state, &api, &slug, &id, &headers).await?;
     let outcome = state
         .control
         .cancel_subscription(&api.caller, &slug, subscription, version)

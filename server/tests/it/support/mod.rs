@@ -53,9 +53,16 @@ pub struct TestAppBuilder {
     database: Option<String>,
     trusted_proxies: Vec<String>,
     clock: Option<Arc<dyn Clock>>,
+    api_rate: Option<u32>,
 }
 
 impl TestAppBuilder {
+    /// API requests each client may make per minute (600 by default).
+    pub fn api_rate(mut self, per_minute: u32) -> Self {
+        self.api_rate = Some(per_minute);
+        self
+    }
+
     /// Reads the time from `clock` (a `FixedClock` the test moves) instead
     /// of the wall clock.
     pub fn clock(mut self, clock: impl Clock) -> Self {
@@ -211,7 +218,10 @@ impl TestAppBuilder {
                 register: true,
             }),
             session: self.session.clone().unwrap_or_default(),
-            rate_limits: Default::default(),
+            rate_limits: server::config::RateLimitsConfig {
+                api_per_client_per_minute: self.api_rate.unwrap_or(600),
+                ..Default::default()
+            },
             bootstrap: server::config::BootstrapConfig {
                 platform_admins: self.bootstrap_admins.clone(),
             },
