@@ -18,9 +18,12 @@ use crate::{config::Tokens, texts::Lang, Failure};
 /// The public client people's command lines are (registered by the portal).
 pub const CLIENT_ID: &str = "bibind-cli";
 
-/// Every scope the API knows; Bibind grants what the person may have.
-pub const ALL_SCOPES: &str =
-    "organizations:write members:write subscriptions:write devices:write audit:read admin";
+/// Every scope of an organization's resources; Bibind grants what the
+/// person may have.
+pub const ALL_SCOPES: &str = "organizations:write members:write subscriptions:write devices:write audit:read";
+
+/// The platform admins' scope (`login --admin`), asked with a second factor.
+pub const ADMIN_SCOPE: &str = "admin";
 
 /// How long `bibind login` waits for the browser.
 const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
@@ -181,6 +184,8 @@ pub struct Prompt {
     pub lang: Lang,
     /// Try the desktop's browser too.
     pub open_browser: bool,
+    /// Ask the person to sign in with their second factor (`acr_values=aal2`).
+    pub second_factor: bool,
 }
 
 /// Signs a person in through their browser: prints the address (and opens
@@ -212,6 +217,9 @@ pub async fn sign_in(
         .append_pair("state", &state)
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256");
+    if prompt.second_factor {
+        url.query_pairs_mut().append_pair("acr_values", "aal2");
+    }
     let lang = prompt.lang;
     eprintln!(
         "{}\n{url}",

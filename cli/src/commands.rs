@@ -29,6 +29,9 @@ pub struct LoginArgs {
     /// the API client may have).
     #[arg(long = "scope")]
     scopes: Vec<String>,
+    /// Also the platform admins' scope: sign in with your second factor.
+    #[arg(long, conflicts_with = "client_id")]
+    admin: bool,
 }
 
 #[derive(Subcommand)]
@@ -146,6 +149,118 @@ pub struct AuditArgs {
 }
 
 #[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Tenants: search, show, approve, reject, suspend, resume, close.
+    #[command(subcommand)]
+    Tenants(TenantCommand),
+    /// Approve or reject a subscription waiting for Bibind, override a quota.
+    #[command(subcommand)]
+    Subscriptions(AdminSubscriptionCommand),
+    /// Retry or cancel a provisioning job.
+    #[command(subcommand)]
+    Jobs(JobCommand),
+    /// The platform's audit log, or its CSV export.
+    Audit(PlatformAuditArgs),
+}
+
+#[derive(Subcommand)]
+pub enum TenantCommand {
+    /// Tenants by name (every page).
+    List {
+        /// Part of the name, the slug or the billing address.
+        #[arg(long)]
+        text: Option<String>,
+        /// pending_approval, active, suspended or closed.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        plan: Option<String>,
+        #[arg(long)]
+        country: Option<String>,
+    },
+    /// One tenant: members, subscriptions, latest jobs.
+    Show { slug: String },
+    /// Approves a tenant waiting for Bibind.
+    Approve { slug: String },
+    /// Rejects a tenant waiting for Bibind, with the reason it reads.
+    Reject {
+        slug: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Suspends a tenant, with the reason its members read.
+    Suspend {
+        slug: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lifts a suspension.
+    Resume {
+        slug: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Closes a tenant for good; its slug typed again as confirmation.
+    Close {
+        slug: String,
+        #[arg(long)]
+        confirm: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AdminSubscriptionCommand {
+    /// Approves a subscription (or plan change) waiting for Bibind.
+    Approve {
+        id: String,
+        /// Its version, as `admin tenants show` lists it.
+        #[arg(long)]
+        version: i64,
+    },
+    /// Rejects it, with the reason the customer reads.
+    Reject {
+        id: String,
+        #[arg(long)]
+        version: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Overrides one quota (`--limit` absent: back to the plan's).
+    Quota {
+        id: String,
+        quota: String,
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum JobCommand {
+    /// Runs a failed job again from its failed step.
+    Retry { id: String },
+    /// Cancels a job not yet ended.
+    Cancel { id: String },
+}
+
+#[derive(Args)]
+pub struct PlatformAuditArgs {
+    /// Only this tenant (slug).
+    #[arg(long)]
+    organization: Option<String>,
+    #[arg(long)]
+    action: Option<String>,
+    #[arg(long)]
+    actor: Option<String>,
+    #[arg(long)]
+    since: Option<String>,
+    #[arg(long)]
+    until: Option<String>,
+    /// Every event selected as CSV.
+    #[arg(long)]
+    csv: bool,
+}
+
+#[derive(Subcommand)]
 pub enum ApiClientCommand {
     /// The organization's API clients.
     List { org: String },
@@ -189,6 +304,14 @@ const SUBSCRIPTION: &[Column] = &[
     ("STATE", "state"),
     ("VERSION", "version"),
 ];
+const TENANT: &[Column] = &[
+    ("SLUG", "slug"),
+    ("NAME", "name"),
+    ("STATE", "state"),
+    ("COUNTRY", "country"),
+    ("MEMBERS", "members"),
+    ("PLANS", "plans"),
+];
 const AUDIT_EVENT: &[Column] = &[
     ("AT", "at"),
     ("ACTOR", "actor"),
@@ -203,6 +326,19 @@ const API_CLIENT: &[Column] = &[
     ("SCOPES", "scopes"),
     ("LAST USED", "last_used_at"),
 ];
+
+/// `path` with the filters that have a value as its query.
+fn with_query<const N: usize>(path: &str, filters: [(&str, Option<String>); N]) -> String {
+    let query: Vec<String> = filters
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|value| format!("{name}={}", segment(&value))))
+        .collect();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
 
 /// A path segment, escaped (slugs and ids need none; anything typed may).
 fn segment(text: &str) -> String {
@@ -311,15 +447,19 @@ impl Session {
                 .await?
             }
             None => {
-                let asked = if args.scopes.is_empty() {
+                let mut asked = if args.scopes.is_empty() {
                     auth::ALL_SCOPES.to_owned()
                 } else {
                     args.scopes.join(" ")
                 };
+                if args.admin {
+                    asked = format!("{asked} {}", auth::ADMIN_SCOPE);
+                }
                 let scope = format!("openid offline_access email {asked}");
                 let prompt = auth::Prompt {
                     lang: self.lang,
                     open_browser: !args.no_browser,
+                    second_factor: args.admin,
                 };
                 auth::sign_in(&self.http, &endpoints, &scope, &prompt).await?
             }
@@ -550,31 +690,133 @@ impl Session {
 
     pub async fn audit(&self, args: AuditArgs) -> Result<(), Failure> {
         let api = self.api().await?;
-        let filters: Vec<(&str, String)> = [
-            ("action", args.action),
-            ("actor", args.actor),
-            ("since", args.since),
-            ("until", args.until),
-        ]
-        .into_iter()
-        .filter_map(|(name, value)| value.map(|value| (name, value)))
-        .collect();
-        let mut path = format!("/organizations/{}/audit", segment(&args.org));
-        if !filters.is_empty() {
-            let query: Vec<String> = filters
-                .iter()
-                .map(|(name, value)| format!("{name}={}", segment(value)))
-                .collect();
-            path = format!("{path}?{}", query.join("&"));
-        }
-        if args.csv {
-            let mut response = api.open(&path, "text/csv").await?;
+        let path = with_query(
+            &format!("/organizations/{}/audit", segment(&args.org)),
+            [
+                ("action", args.action),
+                ("actor", args.actor),
+                ("since", args.since),
+                ("until", args.until),
+            ],
+        );
+        self.audit_at(&api, &path, args.csv).await
+    }
+
+    /// An audit log's events at `path`: every page as a table (or JSON,
+    /// YAML), or the CSV export streamed to standard output.
+    async fn audit_at(&self, api: &Api, path: &str, csv: bool) -> Result<(), Failure> {
+        if csv {
+            let mut response = api.open(path, "text/csv").await?;
             while let Some(chunk) = response.chunk().await.map_err(|e| Failure::Http(e.to_string()))? {
                 output::write_out(&chunk);
             }
             return Ok(());
         }
-        self.print(&api.list(&path).await?, AUDIT_EVENT);
+        self.print(&api.list(path).await?, AUDIT_EVENT);
+        Ok(())
+    }
+
+    pub async fn admin(&self, command: AdminCommand) -> Result<(), Failure> {
+        let api = self.api().await?;
+        match command {
+            AdminCommand::Tenants(command) => self.tenants(&api, command).await,
+            AdminCommand::Subscriptions(command) => {
+                let (path, body, version, method) = match command {
+                    AdminSubscriptionCommand::Approve { id, version } => (
+                        format!("/admin/subscriptions/{}/approve", segment(&id)),
+                        json!({}),
+                        Some(version),
+                        Method::POST,
+                    ),
+                    AdminSubscriptionCommand::Reject { id, version, reason } => (
+                        format!("/admin/subscriptions/{}/reject", segment(&id)),
+                        json!({ "reason": reason }),
+                        Some(version),
+                        Method::POST,
+                    ),
+                    AdminSubscriptionCommand::Quota { id, quota, limit } => (
+                        format!("/admin/subscriptions/{}/quotas/{}", segment(&id), segment(&quota)),
+                        json!({ "limit": limit }),
+                        None,
+                        Method::PUT,
+                    ),
+                };
+                let version = version.map(|version| format!("\"{version}\""));
+                api.change(method, &path, Some(&body), version.as_deref()).await?;
+                eprintln!("{}", self.lang.pick("Done.", "C'est fait."));
+                Ok(())
+            }
+            AdminCommand::Jobs(command) => {
+                let (id, action) = match command {
+                    JobCommand::Retry { id } => (id, "retry"),
+                    JobCommand::Cancel { id } => (id, "cancel"),
+                };
+                let path = format!("/admin/jobs/{}/{action}", segment(&id));
+                api.change(Method::POST, &path, None, None).await?;
+                eprintln!("{}", self.lang.pick("Done.", "C'est fait."));
+                Ok(())
+            }
+            AdminCommand::Audit(args) => {
+                let path = with_query(
+                    "/admin/audit",
+                    [
+                        ("organization", args.organization),
+                        ("action", args.action),
+                        ("actor", args.actor),
+                        ("since", args.since),
+                        ("until", args.until),
+                    ],
+                );
+                self.audit_at(&api, &path, args.csv).await
+            }
+        }
+    }
+
+    async fn tenants(&self, api: &Api, command: TenantCommand) -> Result<(), Failure> {
+        let (slug, action, body) = match command {
+            TenantCommand::List {
+                text,
+                state,
+                plan,
+                country,
+            } => {
+                let path = with_query(
+                    "/admin/organizations",
+                    [
+                        ("text", text),
+                        ("state", state),
+                        ("plan", plan),
+                        ("country", country),
+                    ],
+                );
+                self.print(&api.list(&path).await?, TENANT);
+                return Ok(());
+            }
+            TenantCommand::Show { slug } => {
+                let tenant = api
+                    .get(&format!("/admin/organizations/{}", segment(&slug)))
+                    .await?
+                    .body;
+                self.print(&tenant, &[]);
+                return Ok(());
+            }
+            TenantCommand::Approve { slug } => (slug, "approve", json!({})),
+            TenantCommand::Reject { slug, reason } => (slug, "reject", json!({ "reason": reason })),
+            TenantCommand::Suspend { slug, reason } => (slug, "suspend", json!({ "reason": reason })),
+            TenantCommand::Resume { slug, reason } => (slug, "resume", json!({ "reason": reason })),
+            TenantCommand::Close { slug, confirm } => (slug, "close", json!({ "confirmation": confirm })),
+        };
+        let tenant = format!("/admin/organizations/{}", segment(&slug));
+        // The action is made against the version just read.
+        let version = api.get(&tenant).await?.etag.unwrap_or_default();
+        api.change(
+            Method::POST,
+            &format!("{tenant}/{action}"),
+            Some(&body),
+            Some(&version),
+        )
+        .await?;
+        eprintln!("{}", self.lang.pick("Done.", "C'est fait."));
         Ok(())
     }
 

@@ -17,7 +17,8 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{CommandFactory, Parser, Subcommand};
 
 use commands::{
-    ApiClientCommand, AuditArgs, InvitationCommand, LoginArgs, MemberCommand, OrgCommand, SubscriptionCommand,
+    AdminCommand, ApiClientCommand, AuditArgs, InvitationCommand, LoginArgs, MemberCommand, OrgCommand,
+    SubscriptionCommand,
 };
 use output::Format;
 use texts::Lang;
@@ -74,6 +75,9 @@ enum Command {
     /// An organization's API clients (owners and admins).
     #[command(subcommand, name = "api-clients")]
     ApiClients(ApiClientCommand),
+    /// Platform administration (`bibind login --admin` first).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Prints the completion script for a shell.
     Completions {
         #[arg(value_enum)]
@@ -175,6 +179,7 @@ async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Subscriptions(command) => session.subscriptions(command).await,
         Command::ApiClients(command) => session.api_clients(command).await,
         Command::Audit(args) => session.audit(args).await,
+        Command::Admin(command) => session.admin(command).await,
         Command::Completions { .. } | Command::Man { .. } => Ok(()),
     }
 }

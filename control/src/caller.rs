@@ -30,6 +30,9 @@ pub struct Caller {
 pub struct TokenGrant {
     pub scopes: Scopes,
     pub client: Option<ClientGrant>,
+    /// A person's token: whether they signed in with their second factor
+    /// (`aal2`), which the platform admins' operations need.
+    pub second_factor: bool,
 }
 
 /// An organization's API client: it exists in that organization only, with

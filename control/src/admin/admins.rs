@@ -1,13 +1,32 @@
-//! Platform administrators: granted by `bibind admin grant EMAIL` (or the
+//! Platform administrators: granted by `bibind-server admin grant EMAIL` (or the
 //! bootstrap list) to someone who already has an account and has verified
 //! its address, stored and checked by identity id. An address nobody proved
 //! grants nothing: whoever registers it first cannot claim the role.
 
 use crate::{
-    domain::{AdminAccess, EmailAddress, FlowKind, PlatformAdmin, SignedInUser},
+    domain::{AdminAccess, EmailAddress, FlowKind, PlatformAdmin, Scope, SignedInUser},
     tenancy::access::uuid_of_identity,
-    Control, Error, Result,
+    Caller, Control, Error, Result,
 };
+
+/// The person an API token speaks for, as the admin gate knows people: a
+/// person's token (the command line's) that carries the `admin` scope. The
+/// gate then checks, as in the portal, that they are a platform admin with
+/// a verified address who signed in with their second factor. An API
+/// client's token, or one without the scope, is nobody there.
+pub fn api_admin(caller: &Caller) -> Option<SignedInUser> {
+    let token = caller.token.as_ref()?;
+    if token.client.is_some() || !token.scopes.contains(Scope::Admin) {
+        return None;
+    }
+    Some(SignedInUser {
+        identity_id: caller.identity_id.clone(),
+        email: caller.email.clone(),
+        email_verified: caller.email_verified,
+        display_name: caller.email.clone(),
+        assurance_level: if token.second_factor { "aal2" } else { "aal1" }.to_owned(),
+    })
+}
 
 /// What a grant did.
 #[derive(Debug, Clone, PartialEq, Eq)]

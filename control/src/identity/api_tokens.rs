@@ -193,6 +193,7 @@ impl Control {
             ip: origin.ip,
             token: Some(TokenGrant {
                 scopes,
+                second_factor: false,
                 client: Some(ClientGrant {
                     id: client.id,
                     organization_id: client.organization_id,
@@ -246,6 +247,10 @@ fn person_caller(introspection: Introspection, scopes: Scopes, origin: RequestOr
         email_verified: introspection.email_verified,
         request_id: origin.request_id,
         ip: origin.ip,
-        token: Some(TokenGrant { scopes, client: None }),
+        token: Some(TokenGrant {
+            scopes,
+            client: None,
+            second_factor: introspection.assurance_level.as_deref() == Some("aal2"),
+        }),
     })
 }

@@ -31,6 +31,9 @@ pub struct ConsentRequest {
     pub client: OAuthClient,
     pub requested_scope: Vec<String>,
     pub requested_access_token_audience: Vec<String>,
+    /// How the person signed in (`aal1`, `aal2`), from the accepted login.
+    #[serde(default)]
+    pub acr: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,6 +107,8 @@ struct RawConsentRequest {
     requested_scope: Option<Vec<String>>,
     #[serde(default)]
     requested_access_token_audience: Option<Vec<String>>,
+    #[serde(default)]
+    acr: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -321,6 +326,8 @@ pub struct Introspection {
     /// put them into the token (people's tokens only).
     pub email: Option<String>,
     pub email_verified: bool,
+    /// How the person signed in (`aal1`, `aal2`), as the consent put it.
+    pub assurance_level: Option<String>,
     /// The person it was issued for; the client's own id for client credentials.
     pub subject: String,
     /// Its granted scopes, space-separated.
@@ -345,6 +352,7 @@ struct RawIntrospection {
 struct PersonClaims {
     email: Option<String>,
     email_verified: Option<bool>,
+    acr: Option<String>,
 }
 
 /// What came of a consent or logout challenge.
@@ -388,6 +396,7 @@ impl Hydra {
                     client: raw.client,
                     requested_scope: raw.requested_scope.unwrap_or_default(),
                     requested_access_token_audience: raw.requested_access_token_audience.unwrap_or_default(),
+                    acr: raw.acr.filter(|acr| !acr.is_empty()),
                 }),
                 ChallengeOutcome::Gone => ChallengeOutcome::Gone,
             },
@@ -435,7 +444,11 @@ impl Hydra {
             // (a person through the command line) is known by introspection.
             "session": {
                 "id_token": claims,
-                "access_token": { "email": claims.email, "email_verified": claims.email_verified },
+                "access_token": {
+                    "email": claims.email,
+                    "email_verified": claims.email_verified,
+                    "acr": request.acr,
+                },
             },
         });
         self.put_for_redirect(
@@ -572,6 +585,7 @@ impl Hydra {
                     client_id,
                     email: person.email,
                     email_verified: person.email_verified.unwrap_or(false),
+                    assurance_level: person.acr,
                     subject: sub.unwrap_or_default(),
                     scope: scope.unwrap_or_default(),
                     expires_at: exp,

@@ -143,6 +143,11 @@ impl Control {
                 }));
             }
         }
+        if asks_second_factor(&request) && session.user.assurance_level != "aal2" {
+            // `acr_values=aal2` (the command line's `login --admin`): the
+            // person proves their second factor before Hydra gets the login.
+            return Ok(sign_in_at_kratos(&[("aal", "aal2")]));
+        }
         let now = self.clock.now();
         if let Some(max_age) = required_freshness(&request) {
             let fresh = session.authenticated_at.is_some_and(|at| now - at <= max_age);
@@ -268,6 +273,20 @@ fn required_freshness(request: &LoginRequest) -> Option<Duration> {
 }
 
 /// The application asked for no page at all (`prompt=none`).
+/// Whether the application asks for a second factor (`acr_values=aal2`).
+fn asks_second_factor(request: &LoginRequest) -> bool {
+    let query = request.request_url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    query.split('&').any(|pair| {
+        pair.split_once('=').is_some_and(|(name, value)| {
+            name == "acr_values"
+                && value
+                    .split("%20")
+                    .chain(value.split('+'))
+                    .any(|acr| acr == "aal2")
+        })
+    })
+}
+
 fn forbids_interaction(request: &LoginRequest) -> bool {
     let query = request.request_url.split_once('?').map(|(_, q)| q).unwrap_or("");
     query.split('&').any(|pair| {

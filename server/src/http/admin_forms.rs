@@ -10,14 +10,12 @@ use axum::{
     routing::{get, post},
     Router,
 };
-use control::{
-    admin::decisions::{Decision, Reason},
-    domain::{AdminAccess, AuditFilter, FieldProblem, PlanForm, QuotaKind, Refusal, SignedInUser},
-};
+use control::domain::{AdminAccess, AuditFilter, FieldProblem, PlanForm, Refusal, SignedInUser};
 use http::{header, request::Parts};
 use serde::Deserialize;
 
 use super::{
+    admin_actions::{on_subscription, on_tenant, ActionFields},
     answers::{answer, done_at, id_in_path, parsed, FormVersion, Post},
     AppState,
 };
@@ -81,10 +79,6 @@ fn user(parts: &Parts) -> Option<&SignedInUser> {
     parts.extensions.get::<SignedInUser>()
 }
 
-fn reason(raw: &str) -> Result<Reason, Refusal> {
-    Reason::parse(raw).map_err(|error| Refusal::Fields(vec![error]))
-}
-
 async fn tenant_action(
     Path((slug, action)): Path<(String, String)>,
     post: Post<TenantActionPost>,
@@ -93,40 +87,16 @@ async fn tenant_action(
     let done = routes::done(&form.back);
     let fields = &post.fields;
     post.submit(form, async |caller| {
-        let (control, user, version) = (&post.state.control, user(&post.parts), fields.version.get32());
         let Some(action) = TenantAction::parse(&action) else {
             return Ok(Err(Refusal::NotFound));
         };
-        let outcome = match action {
-            TenantAction::Approve => {
-                control
-                    .decide_organization(user, &caller, &slug, version, &Decision::Approve)
-                    .await
-            }
-            TenantAction::Reject => {
-                let decision = Decision::Reject(parsed!(reason(&fields.reason)));
-                control
-                    .decide_organization(user, &caller, &slug, version, &decision)
-                    .await
-            }
-            TenantAction::Suspend => {
-                let reason = parsed!(reason(&fields.reason));
-                control
-                    .suspend_organization(user, &caller, &slug, version, &reason)
-                    .await
-            }
-            TenantAction::Resume => {
-                let reason = parsed!(reason(&fields.reason));
-                control
-                    .resume_organization(user, &caller, &slug, version, &reason)
-                    .await
-            }
-            TenantAction::Close => {
-                control
-                    .close_organization(user, &caller, &slug, version, &fields.confirmation)
-                    .await
-            }
+        let text = ActionFields {
+            reason: &fields.reason,
+            confirmation: &fields.confirmation,
+            ..ActionFields::default()
         };
+        let (control, user, version) = (&post.state.control, user(&post.parts), fields.version.get32());
+        let outcome = on_tenant(control, user, &caller, &slug, version, action, &text).await;
         done_at(outcome, &done)
     })
     .await
@@ -160,37 +130,17 @@ async fn subscription_action(
     let done = routes::done(&form.back);
     post.submit(form, async |caller| {
         let subscription = parsed!(id_in_path(&id));
-        let (control, user, version) = (&post.state.control, user(&post.parts), fields.version.get32());
         let Some(action) = SubscriptionAction::parse(&action) else {
             return Ok(Err(Refusal::NotFound));
         };
-        let outcome = match action {
-            SubscriptionAction::Approve => {
-                control
-                    .decide_subscription(user, &caller, subscription, version, &Decision::Approve)
-                    .await
-            }
-            SubscriptionAction::Reject => {
-                let decision = Decision::Reject(parsed!(reason(&fields.reason)));
-                control
-                    .decide_subscription(user, &caller, subscription, version, &decision)
-                    .await
-            }
-            SubscriptionAction::Quota => {
-                let quota = parsed!(
-                    QuotaKind::parse(&fields.quota).ok_or(Refusal::field("quota", FieldProblem::Unknown))
-                );
-                let limit = match fields.value.trim() {
-                    "" => None,
-                    value => Some(parsed!(value
-                        .parse::<u32>()
-                        .map_err(|_| Refusal::field("value", FieldProblem::NotANumber)))),
-                };
-                control
-                    .set_quota_override(user, &caller, subscription, quota, limit)
-                    .await
-            }
+        let text = ActionFields {
+            reason: &fields.reason,
+            quota: &fields.quota,
+            value: &fields.value,
+            ..ActionFields::default()
         };
+        let (control, user, version) = (&post.state.control, user(&post.parts), fields.version.get32());
+        let outcome = on_subscription(control, user, &caller, subscription, version, action, &text).await;
         done_at(outcome, &done)
     })
     .await
@@ -286,7 +236,6 @@ async fn plan_sale(Path((code, action)): Path<(String, String)>, post: Post<Plan
     .await
 }
 
-/// The export's first line.
 /// The export's query, read as text so that a malformed value is a field
 /// error in the visitor's language rather than a bare 400.
 #[derive(Deserialize)]

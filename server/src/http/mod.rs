@@ -1,6 +1,7 @@
 //! The HTTP application: the portal (Leptos), probes, metrics, static assets,
 //! and the layers every response goes through.
 
+mod admin_actions;
 mod admin_forms;
 mod announcements;
 mod answers;

@@ -99,7 +99,51 @@ impl Drop for Shell {
 /// (already signed in at Kratos) through Hydra and the portal's login and
 /// consent, and the loopback redirect delivered to the waiting command.
 async fn login(shell: &Shell, browser: &Browser) {
-    let mut child: Child = shell.command(&["login", "--no-browser"]).spawn().unwrap();
+    let (child, lines, address) = start_login(shell, &["login", "--no-browser"]).await;
+    let landed = browser.walk(&address, is_loopback).await;
+    finish_login(child, lines, &landed.url, &landed.body).await;
+}
+
+fn is_loopback(url: &str) -> bool {
+    url.starts_with("http://127.0.0.1:") && url.contains("/callback?")
+}
+
+/// `bibind login --admin`, the platform admin `identity_id` signing in with
+/// a second factor: the login is accepted at Hydra's admin API as the
+/// portal's login page would after a TOTP or passkey (`acr` `aal2`: the
+/// second factor itself is the identity tests' business); the portal's
+/// consent and everything after it are the real ones.
+async fn login_as_admin(shell: &Shell, portal: &str, identity_id: &str) {
+    let (child, lines, address) = start_login(shell, &["login", "--admin", "--no-browser"]).await;
+    assert!(address.contains("acr_values=aal2"), "{address}");
+    let browser = Browser::new(portal);
+    let at_login = browser
+        .walk(&address, |next| next.contains("/auth/login?login_challenge="))
+        .await;
+    let challenge = crate::tenant_sso::query(&at_login.url, "login_challenge").unwrap();
+    let accepted: Value = reqwest::Client::new()
+        .put(format!(
+            "{}/admin/oauth2/auth/requests/login/accept?login_challenge={challenge}",
+            crate::support::env("TEST_HYDRA_ADMIN_URL")
+        ))
+        .json(&serde_json::json!({"subject": identity_id, "acr": "aal2", "remember": false}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let landed = browser
+        .walk(accepted["redirect_to"].as_str().unwrap(), is_loopback)
+        .await;
+    finish_login(child, lines, &landed.url, &landed.body).await;
+}
+
+type Lines = tokio::io::Lines<BufReader<tokio::process::ChildStderr>>;
+
+/// Runs `bibind login …` until it prints the address to sign in at.
+async fn start_login(shell: &Shell, args: &[&str]) -> (Child, Lines, String) {
+    let mut child: Child = shell.command(args).spawn().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let address = loop {
         let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
@@ -113,18 +157,13 @@ async fn login(shell: &Shell, browser: &Browser) {
     };
     assert!(address.contains("code_challenge_method=S256"), "{address}");
     assert!(address.contains("client_id=bibind-cli"), "{address}");
-    let landed = browser
-        .walk(&address, |next| {
-            next.starts_with("http://127.0.0.1:") && next.contains("/callback?")
-        })
-        .await;
-    assert!(
-        landed.url.contains("code="),
-        "no code came back: {} {}",
-        landed.url,
-        landed.body
-    );
-    let page = reqwest::get(&landed.url).await.unwrap();
+    (child, lines, address)
+}
+
+/// Delivers Hydra's redirect to the waiting `bibind login`, which exchanges its code.
+async fn finish_login(mut child: Child, mut lines: Lines, callback: &str, body: &str) {
+    assert!(callback.contains("code="), "no code came back: {callback} {body}");
+    let page = reqwest::get(callback).await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Signed in"));
     let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
@@ -263,4 +302,87 @@ async fn a_person_signs_in_with_pkce_and_subscribes_waiting_for_the_job() {
     assert_eq!(code, 0);
     let (code, _, _) = shell.run(&["orgs", "list"]).await;
     assert_eq!(code, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_admin_approves_and_suspends_a_tenant_from_the_command_line_audited_as_in_the_portal() {
+    let app = crate::support::TestApp::builder()
+        .oidc()
+        .approve_new_organizations()
+        .spawn()
+        .await;
+    let (owner, _) = person_with_password("owner").await;
+    let slug = format!("adm{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let new =
+        control::domain::NewOrganization::parse("Waiting Co", &slug, "FR", "billing@example.com").unwrap();
+    app.control
+        .create_organization(&owner, &new)
+        .await
+        .unwrap()
+        .unwrap();
+    let (admin, admin_email) = person_with_password("admin").await;
+    let email = control::domain::EmailAddress::parse(&admin_email).unwrap();
+    app.control.grant_platform_admin(&email, "test").await.unwrap();
+    let shell = Shell::new(&app.base_url);
+
+    // Without the admin scope, the admin's operations are not theirs.
+    let browser = Browser::new(&app.base_url);
+    browser.sign_in_at_kratos(&admin_email, PASSWORD).await;
+    login(&shell, &browser).await;
+    let (code, _, err) = shell.run(&["admin", "tenants", "list"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("admin scope"), "{err}");
+
+    login_as_admin(&shell, &app.base_url, &admin.identity_id).await;
+    let waiting = shell
+        .json(&["admin", "tenants", "list", "--state", "pending_approval"])
+        .await;
+    assert!(
+        waiting
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|tenant| tenant["slug"] == slug.as_str()),
+        "{waiting}"
+    );
+    let (code, _, err) = shell.run(&["admin", "tenants", "approve", &slug]).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = shell
+        .run(&[
+            "admin",
+            "tenants",
+            "suspend",
+            &slug,
+            "--reason",
+            "Invoice 2026-11 unpaid",
+        ])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    let tenant = shell.json(&["admin", "tenants", "show", &slug]).await;
+    assert_eq!(tenant["state"], "suspended");
+    assert_eq!(tenant["state_reason"], "Invoice 2026-11 unpaid");
+
+    // A reason too short is the portal's field error, in the API's words.
+    let (code, _, err) = shell
+        .run(&["admin", "tenants", "resume", &slug, "--reason", "ok"])
+        .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("reason"), "{err}");
+
+    // Audited as the portal's actions: the admin by address, the request's id.
+    let events = shell
+        .json(&["admin", "audit", "--organization", &slug, "--action", "tenant."])
+        .await;
+    let actions: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["tenant.suspend", "tenant.approve"], "{events}");
+    assert!(events
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|event| event["actor"] == admin_email.as_str() && event["request_id"].is_string()));
 }

@@ -492,6 +492,48 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             [Unauthorized; 4],
         ),
         entry(
+            "/api/v1/admin/audit",
+            "GET",
+            "/api/v1/admin/audit",
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/admin/jobs/{id}/{action}",
+            "POST",
+            format!("/api/v1/admin/jobs/{nobody}/retry"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/admin/organizations",
+            "GET",
+            "/api/v1/admin/organizations",
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/admin/organizations/{slug}",
+            "GET",
+            format!("/api/v1/admin/organizations/{ACME}"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/admin/organizations/{slug}/{action}",
+            "POST",
+            format!("/api/v1/admin/organizations/{ACME}/approve"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/admin/subscriptions/{id}/quotas/{quota}",
+            "PUT",
+            format!("/api/v1/admin/subscriptions/{sub}/quotas/seats"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/admin/subscriptions/{id}/{action}",
+            "POST",
+            format!("/api/v1/admin/subscriptions/{sub}/approve"),
+            [Unauthorized; 4],
+        ),
+        entry(
             "/api/v1/organizations/{slug}/audit",
             "GET",
             format!("/api/v1/organizations/{ACME}/audit"),

@@ -4,7 +4,7 @@
 //! `Accept: text/csv` (streamed, as the admin portal's export).
 
 use axum::{
-    extract::{OriginalUri, Path, Query, State},
+    extract::{OriginalUri, Path, State},
     response::{IntoResponse, Response},
 };
 use control::domain::{AuditEntry, AuditFilter, FieldProblem, Refusal};
@@ -15,6 +15,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     auth::ApiCaller,
+    body::ApiQuery,
     pages::Listed,
     problem::{Problem, ProblemDetail},
     Answer,
@@ -53,6 +54,14 @@ pub(super) struct AuditEvent {
     action: String,
     #[schema(example = "member:ada@example.com")]
     target: String,
+    /// The tenant it concerns (the platform's log).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organization: Option<String>,
+    /// The request it came from and its address: Bibind's staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<String>,
     /// What it was and became (JSON), when there was something.
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
@@ -67,6 +76,9 @@ impl From<AuditEntry> for AuditEvent {
             actor: entry.actor,
             action: entry.action,
             target: entry.target,
+            organization: entry.organization,
+            request_id: entry.request_id,
+            ip: entry.ip,
             before: json(entry.before),
             after: json(entry.after),
         }
@@ -97,21 +109,9 @@ async fn organization_audit(
     Path(slug): Path<String>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
-    Query(query): Query<AuditQuery>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Answer<Response> {
-    let before = match query
-        .cursor
-        .as_deref()
-        .map(str::trim)
-        .filter(|cursor| !cursor.is_empty())
-    {
-        None => None,
-        Some(cursor) => Some(
-            cursor
-                .parse::<i64>()
-                .map_err(|_| api.refused(&Refusal::field("cursor", FieldProblem::NotANumber)))?,
-        ),
-    };
+    let before = audit_cursor(&api, query.cursor.as_deref())?;
     let filter = AuditFilter {
         action: query.action,
         actor: query.actor,
@@ -128,18 +128,7 @@ async fn organization_audit(
                 .organization_audit_export(&api.caller, &slug, &filter)
                 .await,
         )?;
-        let body = audit_csv::stream(export)
-            .await
-            .map_err(|error| Problem::internal(&error))?;
-        let disposition = format!("attachment; filename=\"{slug}-audit.csv\"");
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (header::CONTENT_DISPOSITION, disposition),
-            ],
-            body,
-        )
-            .into_response());
+        return csv_answer(export, &format!("{slug}-audit")).await;
     }
     let page = api.settle(
         state
@@ -147,25 +136,56 @@ async fn organization_audit(
             .organization_audit(&api.caller, &slug, &filter)
             .await,
     )?;
-    let next = page.next_before.map(|before| {
-        let mut query: Vec<(&str, String)> = [
-            ("action", &filter.action),
-            ("actor", &filter.actor),
-            ("since", &filter.since),
-            ("until", &filter.until),
-        ]
-        .into_iter()
-        .filter_map(|(name, value)| value.clone().map(|value| (name, value)))
-        .collect();
-        query.push(("cursor", before.to_string()));
-        query
-    });
+    let next = page.next_before.map(|before| next_audit_page(&filter, before));
     let events: Vec<AuditEvent> = page.entries.into_iter().map(AuditEvent::from).collect();
     Ok(Listed::keyset(events, uri.path(), next).into_response())
 }
 
+/// Where a page of the audit log starts (the `cursor` of a `Link`).
+pub(super) fn audit_cursor(api: &ApiCaller, cursor: Option<&str>) -> Answer<Option<i64>> {
+    match cursor.map(str::trim).filter(|cursor| !cursor.is_empty()) {
+        None => Ok(None),
+        Some(cursor) => cursor
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| api.refused(&Refusal::field("cursor", FieldProblem::NotANumber))),
+    }
+}
+
+/// The query of the page after the one ending before `before`, the filter kept.
+pub(super) fn next_audit_page(filter: &AuditFilter, before: i64) -> Vec<(&'static str, String)> {
+    let mut query: Vec<(&str, String)> = [
+        ("organization", &filter.organization),
+        ("action", &filter.action),
+        ("actor", &filter.actor),
+        ("since", &filter.since),
+        ("until", &filter.until),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.clone().map(|value| (name, value)))
+    .collect();
+    query.push(("cursor", before.to_string()));
+    query
+}
+
+/// The selection as a CSV download named `name`.
+pub(super) async fn csv_answer(export: control::audit::AuditExport, name: &str) -> Answer<Response> {
+    let body = audit_csv::stream(export)
+        .await
+        .map_err(|error| Problem::internal(&error))?;
+    let disposition = format!("attachment; filename=\"{name}.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// Whether the client asks for CSV rather than JSON.
-fn wants_csv(headers: &HeaderMap) -> bool {
+pub(super) fn wants_csv(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT)
         .iter()

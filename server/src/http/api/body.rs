@@ -3,9 +3,10 @@
 
 use super::texts::ApiMsg;
 use axum::{
-    extract::{FromRequest, Request},
+    extract::{FromRequest, FromRequestParts, Query, Request},
     Json,
 };
+use http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::{
@@ -32,6 +33,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// `Query<T>`, refused as `400 bad-request` when it does not parse.
+pub(super) struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(Problem::new(
+                ProblemKind::BadRequest,
+                format!(
+                    "{} {}",
+                    ApiMsg::BadQuery.text(locale_of(parts)),
+                    rejection.body_text()
+                ),
+            )),
+        }
+    }
+}
+
 /// A whole number however JSON writes it: JSON Schema's `integer` takes
 /// `30.0` as well as `30`.
 pub(super) fn whole_number<'de, D: serde::Deserializer<'de>>(
@@ -43,7 +65,7 @@ pub(super) fn whole_number<'de, D: serde::Deserializer<'de>>(
     };
     if number.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&number) {
         return Err(serde::de::Error::custom(format!(
-            "{number} is not a whole number of days"
+            "{number} is not a whole number"
         )));
     }
     // Whole and within u32: the conversion is exact.

@@ -9,6 +9,7 @@
 //! (RFC 9457, [`problem`]); lists are paged by cursor ([`pages`]); a token
 //! is a Hydra access token ([`auth`]).
 
+mod admin;
 mod api_clients;
 mod audit;
 mod auth;
@@ -22,6 +23,7 @@ mod progress;
 mod reference;
 mod subscriptions;
 mod texts;
+mod versions;
 
 use std::sync::Arc;
 use texts::ApiMsg;
@@ -74,6 +76,7 @@ type Answer<T> = Result<T, Problem>;
         (name = "subscriptions", description = "An organization's subscriptions: subscribe, change plan, cancel"),
         (name = "api-clients", description = "An organization's API clients (owners and admins)"),
         (name = "audit", description = "An organization's audit log (owners and admins)"),
+        (name = "admin", description = "Platform administration: a platform admin's token with the admin scope, signed in with a second factor"),
     ),
     components(schemas(problem::ProblemDetail, problem::FieldProblemDetail))
 )]
@@ -88,6 +91,7 @@ fn routes(token_url: &str, authorization_url: &str) -> (Router<AppState>, Docume
         .merge(progress::routes())
         .merge(api_clients::routes())
         .merge(audit::routes())
+        .merge(admin::routes())
         .split_for_parts();
     document.servers = Some(vec![Server::new(BASE)]);
     answered_anywhere(&mut document);

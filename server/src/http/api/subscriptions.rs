@@ -19,7 +19,7 @@ use super::{
     body::ApiJson,
     pages::{Listed, PageQuery},
     problem::{Problem, ProblemDetail, ProblemKind},
-    Answer, BASE,
+    versions, Answer, BASE,
 };
 use crate::http::AppState;
 
@@ -90,10 +90,7 @@ fn with_etag(subscription: Subscription, status: StatusCode, location: Option<St
     response
 }
 
-/// The version a change is made against, from `If-Match` (required): one
-/// entity tag (`"3"`) is passed on, so that the control plane compares it
-/// where it changes the row; `*` or a list (RFC 9110) is matched against
-/// the version read now.
+/// The version `If-Match` names, for the subscription `id` of `slug`.
 async fn if_match(
     state: &AppState,
     api: &ApiCaller,
@@ -101,41 +98,9 @@ async fn if_match(
     id: &str,
     headers: &HeaderMap,
 ) -> Answer<i32> {
-    let stale = || Problem::new(ProblemKind::PreconditionFailed, ApiMsg::Stale.text(api.locale));
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Err(Problem::new(
-            ProblemKind::PreconditionRequired,
-            ApiMsg::IfMatchRequired.text(api.locale),
-        ));
-    };
-    let value = value.to_str().map_err(|_| stale())?.trim();
-    let tags: Vec<&str> = value
-        .split(',')
-        .map(str::trim)
-        .filter(|tag| !tag.is_empty())
-        .collect();
-    if tags.is_empty() {
-        // An empty `If-Match` names no version: as good as none.
-        return Err(Problem::new(
-            ProblemKind::PreconditionRequired,
-            ApiMsg::IfMatchRequired.text(api.locale),
-        ));
-    }
-    let version = |tag: &str| tag.trim_start_matches("W/").trim_matches('"').parse::<i32>().ok();
-    if let [tag] = tags.as_slice() {
-        if *tag != "*" {
-            return version(tag).ok_or_else(stale);
-        }
-    }
-    let current = find(state, api, slug, id).await?.version;
-    let matches = tags
-        .iter()
-        .any(|tag| *tag == "*" || version(tag) == Some(current));
-    if matches {
-        Ok(current)
-    } else {
-        Err(stale())
-    }
+    let current = || async { Ok(i64::from(find(state, api, slug, id).await?.version)) };
+    let version = versions::if_match(headers, api, current).await?;
+    versions::narrow(version, api)
 }
 
 /// A change's refusal: a stale version is a failed precondition.

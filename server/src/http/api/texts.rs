@@ -46,7 +46,10 @@ app::messages! { ApiMsg {
     Internal => en: "The request could not be completed; nothing was changed. Try again later.", fr: "La demande n'a pas pu aboutir ; rien n'a été changé. Réessayez plus tard.";
     BadPage => en: "The page asked for is not one this list has (cursor from its Link header, limit 1 to 100).", fr: "Cette page n'existe pas dans la liste (curseur de l'en-tête Link, limite de 1 à 100).";
     BadBody => en: "The body is not the JSON this operation takes:", fr: "Le corps n'est pas le JSON attendu par cette opération :";
+    AdminScopeRequired => en: "This operation is for platform admins: a person's token with the admin scope (bibind login --admin).", fr: "Cette opération est réservée aux administrateurs de la plateforme : le jeton d'une personne avec le droit admin (bibind login --admin).";
+    SecondFactorRequired => en: "Administering the platform needs a sign-in with your second factor (bibind login --admin).", fr: "Administrer la plateforme demande une connexion avec votre second facteur (bibind login --admin).";
     NulCharacter => en: "Text may not contain the NUL character (U+0000).", fr: "Un texte ne peut pas contenir le caractère NUL (U+0000).";
+    BadQuery => en: "The query is not one this operation takes:", fr: "Les paramètres ne sont pas ceux attendus par cette opération :";
     NoSuchPath => en: "No such operation in the API (see /api/v1/reference).", fr: "Cette opération n'existe pas dans l'API (voir /api/v1/reference).";
 } }
 
