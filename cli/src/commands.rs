@@ -159,6 +159,9 @@ pub enum AdminCommand {
     /// Retry or cancel a provisioning job.
     #[command(subcommand)]
     Jobs(JobCommand),
+    /// The catalogue's plans: list, add, edit, retire, restore.
+    #[command(subcommand)]
+    Plans(PlanCommand),
     /// The platform's audit log, or its CSV export.
     Audit(PlatformAuditArgs),
 }
@@ -232,6 +235,21 @@ pub enum AdminSubscriptionCommand {
         #[arg(long)]
         limit: Option<u32>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum PlanCommand {
+    /// Every plan, retired ones too.
+    List,
+    /// Adds a plan from a JSON file (`-` for standard input), as the API's
+    /// reference describes it.
+    Create { file: std::path::PathBuf },
+    /// Replaces a plan's terms from a JSON file.
+    Update { code: String, file: std::path::PathBuf },
+    /// Takes a plan off sale; its subscriptions keep it.
+    Retire { code: String },
+    /// Puts a retired plan back on sale.
+    Restore { code: String },
 }
 
 #[derive(Subcommand)]
@@ -311,6 +329,14 @@ const TENANT: &[Column] = &[
     ("COUNTRY", "country"),
     ("MEMBERS", "members"),
     ("PLANS", "plans"),
+];
+const PLAN: &[Column] = &[
+    ("CODE", "code"),
+    ("OFFER", "offer"),
+    ("PRICE (CENTS)", "monthly_price_cents"),
+    ("SUBSCRIPTIONS", "subscriptions"),
+    ("RETIRED", "retired_on"),
+    ("VERSION", "version"),
 ];
 const AUDIT_EVENT: &[Column] = &[
     ("AT", "at"),
@@ -756,6 +782,7 @@ impl Session {
                 eprintln!("{}", self.lang.pick("Done.", "C'est fait."));
                 Ok(())
             }
+            AdminCommand::Plans(command) => self.plans(&api, command).await,
             AdminCommand::Audit(args) => {
                 let path = with_query(
                     "/admin/audit",
@@ -770,6 +797,38 @@ impl Session {
                 self.audit_at(&api, &path, args.csv).await
             }
         }
+    }
+
+    async fn plans(&self, api: &Api, command: PlanCommand) -> Result<(), Failure> {
+        let (path, method, body) = match command {
+            PlanCommand::List => {
+                self.print(&api.get("/admin/plans").await?.body, PLAN);
+                return Ok(());
+            }
+            PlanCommand::Create { file } => {
+                ("/admin/plans".to_owned(), Method::POST, Some(json_file(&file)?))
+            }
+            PlanCommand::Update { code, file } => (
+                format!("/admin/plans/{}", segment(&code)),
+                Method::PUT,
+                Some(json_file(&file)?),
+            ),
+            PlanCommand::Retire { code } => (
+                format!("/admin/plans/{}/retire", segment(&code)),
+                Method::POST,
+                None,
+            ),
+            PlanCommand::Restore { code } => (
+                format!("/admin/plans/{}/restore", segment(&code)),
+                Method::POST,
+                None,
+            ),
+        };
+        // Changes are made against the plan as it is now.
+        let version = (method == Method::PUT || body.is_none()).then_some("*");
+        api.change(method, &path, body.as_ref(), version).await?;
+        eprintln!("{}", self.lang.pick("Done.", "C'est fait."));
+        Ok(())
     }
 
     async fn tenants(&self, api: &Api, command: TenantCommand) -> Result<(), Failure> {
@@ -858,6 +917,16 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// A JSON document from `file` (`-`: standard input).
+fn json_file(file: &std::path::Path) -> Result<Value, Failure> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| Failure::Io(e.to_string()))?
+    } else {
+        std::fs::read_to_string(file).map_err(|e| Failure::Io(format!("{}: {e}", file.display())))?
+    };
+    serde_json::from_str(&text).map_err(|e| Failure::Usage(format!("{}: {e}", file.display())))
 }
 
 /// An API client's secret: `BIBIND_CLIENT_SECRET`, else standard input's first line.

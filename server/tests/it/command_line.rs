@@ -385,4 +385,37 @@ async fn a_platform_admin_approves_and_suspends_a_tenant_from_the_command_line_a
         .unwrap()
         .iter()
         .all(|event| event["actor"] == admin_email.as_str() && event["request_id"].is_string()));
+
+    // The catalogue: a plan added from a file, then retired.
+    let plans = shell.json(&["admin", "plans", "list"]).await;
+    assert!(plans
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|plan| plan["code"] == "shop-starter"));
+    let code = format!("shop-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
+    let plan = serde_json::json!({
+        "offer": "ecommerce", "code": code, "name_en": "Test shop", "name_fr": "Boutique test",
+        "monthly_price_cents": 1990,
+        "quotas": {"cpu_millicores": 500, "memory_mib": 512, "storage_gib": 5, "seats": 3, "devices": null,
+                   "backup_retention_days": 7, "openstack_vcpus": 0, "openstack_ram_mib": 0, "openstack_instances": 0},
+    });
+    let file = shell.config.with_extension("plan.json");
+    std::fs::write(&file, plan.to_string()).unwrap();
+    let (code_status, _, err) = shell
+        .run(&["admin", "plans", "create", file.to_str().unwrap()])
+        .await;
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(code_status, 0, "{err}");
+    let (code_status, _, err) = shell.run(&["admin", "plans", "retire", &code]).await;
+    assert_eq!(code_status, 0, "{err}");
+    let plans = shell.json(&["admin", "plans", "list"]).await;
+    let added = plans
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|plan| plan["code"] == code.as_str())
+        .unwrap();
+    assert_eq!(added["monthly_price_cents"], 1990);
+    assert!(added["retired_on"].is_string(), "{added}");
 }

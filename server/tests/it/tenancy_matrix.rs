@@ -504,6 +504,24 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             [Unauthorized; 4],
         ),
         entry(
+            "/api/v1/admin/plans",
+            "GET",
+            "/api/v1/admin/plans",
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/admin/plans/{code}",
+            "PUT",
+            "/api/v1/admin/plans/shop-starter",
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/admin/plans/{code}/{action}",
+            "POST",
+            "/api/v1/admin/plans/shop-starter/retire",
+            [Unauthorized; 4],
+        ),
+        entry(
             "/api/v1/admin/organizations",
             "GET",
             "/api/v1/admin/organizations",

@@ -51,7 +51,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The admin the token speaks for, or why it speaks for none.
-fn admin(api: &ApiCaller) -> Answer<SignedInUser> {
+pub(super) fn admin(api: &ApiCaller) -> Answer<SignedInUser> {
     api_admin(&api.caller).ok_or_else(|| {
         Problem::new(
             ProblemKind::InsufficientScope,
@@ -62,7 +62,7 @@ fn admin(api: &ApiCaller) -> Answer<SignedInUser> {
 }
 
 /// What the admin gate let through, or its refusal as a problem.
-fn granted<T>(api: &ApiCaller, access: control::Result<AdminAccess<T>>) -> Answer<T> {
+pub(super) fn granted<T>(api: &ApiCaller, access: control::Result<AdminAccess<T>>) -> Answer<T> {
     match access.map_err(|error| Problem::internal(&error))? {
         AdminAccess::Granted(value) => Ok(value),
         AdminAccess::SecondFactorRequired { .. } => Err(Problem::new(
@@ -375,7 +375,7 @@ async fn tenant_action(
 }
 
 /// A change's outcome: 204, or its refusal (a stale version is 412).
-fn settle_change(api: &ApiCaller, outcome: control::Outcome<()>) -> Answer<StatusCode> {
+pub(super) fn settle_change(api: &ApiCaller, outcome: control::Outcome<()>) -> Answer<StatusCode> {
     match outcome.map_err(|error| Problem::internal(&error))? {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(Refusal::Stale) => Err(Problem::new(
@@ -457,7 +457,7 @@ async fn subscription_action(
 #[derive(Debug, Deserialize, ToSchema)]
 pub(super) struct QuotaBody {
     /// The limit; `null` removes the override (the plan's applies again).
-    #[serde(default, deserialize_with = "super::body::whole_number")]
+    #[serde(default)]
     #[schema(minimum = 0, maximum = 1_000_000_000)]
     limit: Option<u32>,
 }

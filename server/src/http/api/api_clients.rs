@@ -88,7 +88,7 @@ pub(super) struct NewApiClientBody {
     #[schema(example = json!(["subscriptions:write"]))]
     scopes: Vec<String>,
     /// Days until it stops working (1 to 366); absent: until revoked.
-    #[serde(default, deserialize_with = "super::body::whole_number")]
+    #[serde(default)]
     #[schema(minimum = 1, maximum = 366)]
     lifetime_days: Option<u32>,
 }

@@ -8,6 +8,7 @@ use axum::{
 };
 use http::request::Parts;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::{
     auth::locale_of,
@@ -23,13 +24,39 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (parts, body) = request.into_parts();
         let locale = locale_of(&parts);
-        match Json::<T>::from_request(Request::from_parts(parts, body), state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(Problem::new(
+        let bad = |why: String| {
+            Problem::new(
                 ProblemKind::BadRequest,
-                format!("{} {}", ApiMsg::BadBody.text(locale), rejection.body_text()),
-            )),
+                format!("{} {why}", ApiMsg::BadBody.text(locale)),
+            )
+        };
+        let Json(mut value) = Json::<Value>::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|rejection| bad(rejection.body_text()))?;
+        whole_numbers(&mut value);
+        serde_json::from_value(value)
+            .map(ApiJson)
+            .map_err(|error| bad(error.to_string()))
+    }
+}
+
+/// Numbers with nothing after the point as integers: JSON Schema's
+/// `integer` takes `30.0` as well as `30`, serde's integers do not.
+fn whole_numbers(value: &mut Value) {
+    match value {
+        Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64()) {
+                // Exact below 2^53; beyond, no field of ours takes it anyway.
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = float as i64;
+                if float.fract() == 0.0 && float.abs() < 9_007_199_254_740_992.0 {
+                    *number = whole.into();
+                }
+            }
         }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
     }
 }
 
@@ -54,46 +81,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// A whole number however JSON writes it: JSON Schema's `integer` takes
-/// `30.0` as well as `30`.
-pub(super) fn whole_number<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<u32>, D::Error> {
-    use serde::Deserialize;
-    let Some(number) = Option::<f64>::deserialize(deserializer)? else {
-        return Ok(None);
-    };
-    if number.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&number) {
-        return Err(serde::de::Error::custom(format!(
-            "{number} is not a whole number"
-        )));
-    }
-    // Whole and within u32: the conversion is exact.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    Ok(Some(number as u32))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::whole_number;
-
-    #[derive(serde::Deserialize)]
-    struct Days {
-        #[serde(default, deserialize_with = "whole_number")]
-        days: Option<u32>,
-    }
-
-    fn days(json: &str) -> Result<Option<u32>, serde_json::Error> {
-        serde_json::from_str::<Days>(json).map(|parsed| parsed.days)
-    }
+    use super::whole_numbers;
+    use serde_json::json;
 
     #[test]
-    fn whole_numbers_are_read_however_written() {
-        assert_eq!(days(r#"{"days": 30}"#).ok(), Some(Some(30)));
-        assert_eq!(days(r#"{"days": 30.0}"#).ok(), Some(Some(30)));
-        assert_eq!(days(r#"{"days": null}"#).ok(), Some(None));
-        assert_eq!(days("{}").ok(), Some(None));
-        assert!(days(r#"{"days": 1.5}"#).is_err());
-        assert!(days(r#"{"days": -1}"#).is_err());
+    fn integral_floats_become_integers_and_nothing_else_changes() {
+        let mut value = json!({"days": 30.0, "list": [1.0, 1.5, -2.0], "name": "x", "big": 1e300});
+        whole_numbers(&mut value);
+        assert_eq!(
+            value,
+            json!({"days": 30, "list": [1, 1.5, -2], "name": "x", "big": 1e300})
+        );
+        let days: u32 = serde_json::from_value(value["days"].clone()).unwrap();
+        assert_eq!(days, 30);
     }
 }

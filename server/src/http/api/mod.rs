@@ -10,6 +10,7 @@
 //! is a Hydra access token ([`auth`]).
 
 mod admin;
+mod admin_plans;
 mod api_clients;
 mod audit;
 mod auth;
@@ -92,6 +93,7 @@ fn routes(token_url: &str, authorization_url: &str) -> (Router<AppState>, Docume
         .merge(api_clients::routes())
         .merge(audit::routes())
         .merge(admin::routes())
+        .merge(admin_plans::routes())
         .split_for_parts();
     document.servers = Some(vec![Server::new(BASE)]);
     answered_anywhere(&mut document);
