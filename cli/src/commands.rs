@@ -128,6 +128,80 @@ pub enum SubscriptionCommand {
     },
 }
 
+#[derive(Subcommand)]
+pub enum DeviceCommand {
+    /// An IoT subscription's devices (every page).
+    List {
+        org: String,
+        subscription: String,
+        /// The names' beginning.
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Registers a device; then `credentials` shows its password once.
+    Register {
+        org: String,
+        subscription: String,
+        name: String,
+    },
+    /// One device and how it connects.
+    Show {
+        org: String,
+        subscription: String,
+        device: String,
+    },
+    /// Removes a device.
+    Remove {
+        org: String,
+        subscription: String,
+        device: String,
+    },
+    /// Gives a device a new password (shown once by `credentials`).
+    Rotate {
+        org: String,
+        subscription: String,
+        device: String,
+    },
+    /// Turns a device off: it cannot connect.
+    Disable {
+        org: String,
+        subscription: String,
+        device: String,
+    },
+    /// Turns it on again.
+    Enable {
+        org: String,
+        subscription: String,
+        device: String,
+    },
+    /// Shows a device's password and how it connects, once.
+    Credentials {
+        org: String,
+        subscription: String,
+        device: String,
+    },
+    /// A device's activity and latest messages.
+    Telemetry {
+        org: String,
+        subscription: String,
+        device: String,
+    },
+    /// The commands last sent to a device.
+    Commands {
+        org: String,
+        subscription: String,
+        device: String,
+    },
+    /// Sends a command (JSON) to a device.
+    Send {
+        org: String,
+        subscription: String,
+        device: String,
+        /// The command's JSON (`{"led":"on"}`).
+        command: String,
+    },
+}
+
 #[derive(Args)]
 pub struct AuditArgs {
     org: String,
@@ -338,6 +412,13 @@ const PLAN: &[Column] = &[
     ("RETIRED", "retired_on"),
     ("VERSION", "version"),
 ];
+const DEVICE: &[Column] = &[
+    ("ID", "id"),
+    ("NAME", "name"),
+    ("STATUS", "status"),
+    ("REGISTERED", "registered_on"),
+];
+const COMMAND: &[Column] = &[("AT", "at"), ("PAYLOAD", "payload"), ("RESULT", "result")];
 const AUDIT_EVENT: &[Column] = &[
     ("AT", "at"),
     ("ACTOR", "actor"),
@@ -711,6 +792,145 @@ impl Session {
         }
         progress::follow(api, &format!("{path}/progress/events"), self.lang).await?;
         self.print(&api.get(path).await?.body, &[]);
+        Ok(())
+    }
+
+    pub async fn devices(&self, command: DeviceCommand) -> Result<(), Failure> {
+        let api = self.api().await?;
+        let base = |org: &str, subscription: &str| {
+            format!(
+                "/organizations/{}/subscriptions/{}/devices",
+                segment(org),
+                segment(subscription)
+            )
+        };
+        let one = |org: &str, subscription: &str, device: &str| {
+            format!("{}/{}", base(org, subscription), segment(device))
+        };
+        let done = |api_answer: crate::api::Answer, said: (&'static str, &'static str)| {
+            if api_answer.body.is_null() {
+                eprintln!("{}", self.lang.pick(said.0, said.1));
+            } else {
+                self.print(&api_answer.body, &[]);
+            }
+        };
+        match command {
+            DeviceCommand::List {
+                org,
+                subscription,
+                search,
+            } => {
+                let path = with_query(&base(&org, &subscription), [("search", search)]);
+                self.print(&api.list(&path).await?, DEVICE);
+            }
+            DeviceCommand::Register {
+                org,
+                subscription,
+                name,
+            } => {
+                let body = json!({ "name": name });
+                let answer = api
+                    .change(Method::POST, &base(&org, &subscription), Some(&body), None)
+                    .await?;
+                done(answer, ("Registered.", "Enregistré."));
+            }
+            DeviceCommand::Show {
+                org,
+                subscription,
+                device,
+            } => {
+                self.print(&api.get(&one(&org, &subscription, &device)).await?.body, &[]);
+            }
+            DeviceCommand::Remove {
+                org,
+                subscription,
+                device,
+            } => {
+                let answer = api
+                    .change(Method::DELETE, &one(&org, &subscription, &device), None, None)
+                    .await?;
+                done(answer, ("Device removed.", "Appareil retiré."));
+            }
+            DeviceCommand::Rotate {
+                org,
+                subscription,
+                device,
+            } => {
+                let path = format!("{}/rotate", one(&org, &subscription, &device));
+                done(
+                    api.change(Method::POST, &path, None, None).await?,
+                    ("Rotating.", "Rotation en cours."),
+                );
+            }
+            DeviceCommand::Disable {
+                org,
+                subscription,
+                device,
+            } => {
+                let path = format!("{}/disable", one(&org, &subscription, &device));
+                done(
+                    api.change(Method::POST, &path, None, None).await?,
+                    ("Disabled.", "Désactivé."),
+                );
+            }
+            DeviceCommand::Enable {
+                org,
+                subscription,
+                device,
+            } => {
+                let path = format!("{}/enable", one(&org, &subscription, &device));
+                done(
+                    api.change(Method::POST, &path, None, None).await?,
+                    ("Enabled.", "Activé."),
+                );
+            }
+            DeviceCommand::Credentials {
+                org,
+                subscription,
+                device,
+            } => {
+                let path = format!("{}/credentials", one(&org, &subscription, &device));
+                let answer = api.change(Method::POST, &path, None, None).await?;
+                eprintln!(
+                    "{}",
+                    self.lang.pick(
+                        "Keep the password now: it is shown this once.",
+                        "Gardez le mot de passe maintenant : il n'est montré qu'une fois."
+                    )
+                );
+                self.print(&answer.body, &[]);
+            }
+            DeviceCommand::Telemetry {
+                org,
+                subscription,
+                device,
+            } => {
+                let path = format!("{}/telemetry", one(&org, &subscription, &device));
+                self.print(&api.get(&path).await?.body, &[]);
+            }
+            DeviceCommand::Commands {
+                org,
+                subscription,
+                device,
+            } => {
+                let path = format!("{}/commands", one(&org, &subscription, &device));
+                self.print(&api.get(&path).await?.body, COMMAND);
+            }
+            DeviceCommand::Send {
+                org,
+                subscription,
+                device,
+                command,
+            } => {
+                let command: Value =
+                    serde_json::from_str(&command).map_err(|e| Failure::Usage(format!("{command}: {e}")))?;
+                let path = format!("{}/commands", one(&org, &subscription, &device));
+                let answer = api
+                    .change(Method::POST, &path, Some(&json!({ "command": command })), None)
+                    .await?;
+                self.print(&answer.body, &[]);
+            }
+        }
         Ok(())
     }
 

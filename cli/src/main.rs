@@ -17,8 +17,8 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{CommandFactory, Parser, Subcommand};
 
 use commands::{
-    AdminCommand, ApiClientCommand, AuditArgs, InvitationCommand, LoginArgs, MemberCommand, OrgCommand,
-    SubscriptionCommand,
+    AdminCommand, ApiClientCommand, AuditArgs, DeviceCommand, InvitationCommand, LoginArgs, MemberCommand,
+    OrgCommand, SubscriptionCommand,
 };
 use output::Format;
 use texts::Lang;
@@ -70,6 +70,9 @@ enum Command {
     /// An organization's subscriptions: subscribe, change plan, cancel, follow.
     #[command(subcommand)]
     Subscriptions(SubscriptionCommand),
+    /// An IoT subscription's devices: register, credentials, telemetry, commands.
+    #[command(subcommand)]
+    Devices(DeviceCommand),
     /// An organization's audit log (owners and admins), or its CSV export.
     Audit(AuditArgs),
     /// An organization's API clients (owners and admins).
@@ -179,6 +182,7 @@ async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::Subscriptions(command) => session.subscriptions(command).await,
         Command::ApiClients(command) => session.api_clients(command).await,
         Command::Audit(args) => session.audit(args).await,
+        Command::Devices(command) => session.devices(command).await,
         Command::Admin(command) => session.admin(command).await,
         Command::Completions { .. } | Command::Man { .. } => Ok(()),
     }

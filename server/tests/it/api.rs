@@ -159,6 +159,7 @@ async fn a_client_of_one_organization_finds_nothing_of_another() {
         format!("{beta}/subscriptions/{shop}"),
         format!("{beta}/subscriptions/{shop}/progress"),
         format!("{beta}/subscriptions/{shop}/progress/events"),
+        format!("{beta}/subscriptions/{shop}/devices"),
     ] {
         let path = path.as_str();
         let refused = api_get(&app, path, &token).await;
@@ -910,4 +911,139 @@ async fn the_audit_log_is_paged_to_its_end_and_exported_as_csv_without_addresses
         .unwrap();
     assert_eq!(refused.status(), 422);
     assert!(is_problem(&refused));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_is_registered_shown_once_commanded_and_removed_through_the_api() {
+    let harness = crate::support::provisioning::Harness::for_browsers().await;
+    let owner = crate::support::browser::Person::signed_in(&harness.app.base_url, "owner")
+        .await
+        .caller();
+    let (slug, space) = crate::devices::iot_space(&harness, &owner).await;
+    let app = &harness.app;
+    let token = client_token(app, &owner, &slug, "member", &["devices:write"]).await;
+    let devices = app.url(&format!(
+        "/api/v1/organizations/{slug}/subscriptions/{space}/devices"
+    ));
+
+    let registered = app
+        .client
+        .post(&devices)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "Probe-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let location = registered.headers()["location"].to_str().unwrap().to_owned();
+    let device: Value = registered.json().await.unwrap();
+    assert_eq!(device["name"], "probe-01");
+    assert!(location.ends_with(device["id"].as_str().unwrap()));
+    let one = app.url(&location);
+
+    // Not on the broker yet: nothing to show.
+    let early = app
+        .client
+        .post(format!("{one}/credentials"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(early.status(), 409);
+    harness.settle().await;
+    let key = [("idempotency-key", "show-probe-01")];
+    let mut shown = None;
+    for _ in 0..2 {
+        let mut request = app.client.post(format!("{one}/credentials")).bearer_auth(&token);
+        for (name, value) in key {
+            request = request.header(name, value);
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        let body: Value = answer.json().await.unwrap();
+        match shown {
+            None => shown = Some(body),
+            // The replay of the same request does not show the password again.
+            Some(_) => assert!(body.get("password").is_none(), "{body}"),
+        }
+    }
+    let shown = shown.unwrap();
+    let credentials = control::domain::DeviceCredentials {
+        device: "probe-01".into(),
+        host: shown["host"].as_str().unwrap().into(),
+        port: u16::try_from(shown["port"].as_u64().unwrap()).unwrap(),
+        tls: false,
+        username: shown["username"].as_str().unwrap().into(),
+        password: shown["password"].as_str().unwrap().into(),
+        topic: shown["topic"].as_str().unwrap().into(),
+        commands_topic: shown["commands_topic"].as_str().unwrap().into(),
+    };
+    let topic = format!("{}/telemetry", credentials.topic.trim_end_matches("/#"));
+    assert!(crate::devices::publish(&credentials, &credentials.password, &topic, "{\"t\":21.5}").await);
+    let again = app
+        .client
+        .post(format!("{one}/credentials"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409, "shown once");
+
+    let listed: Vec<Value> = api_get(
+        app,
+        &format!("/organizations/{slug}/subscriptions/{space}/devices"),
+        &token,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["status"], "active");
+    let telemetry = app
+        .client
+        .get(format!("{one}/telemetry"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(telemetry.status(), 200);
+    let sent = app
+        .client
+        .post(format!("{one}/commands"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"command": {"led": "on"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let sent: Value = sent.json().await.unwrap();
+    assert!(
+        ["delivered", "no_listener"].contains(&sent["result"].as_str().unwrap()),
+        "{sent}"
+    );
+    let history: Vec<Value> = app
+        .client
+        .get(format!("{one}/commands"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history[0]["payload"], "{\"led\":\"on\"}");
+
+    let disabled = app
+        .client
+        .post(format!("{one}/disable"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 204);
+    let removed = app.client.delete(&one).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(removed.status(), 204);
+    let gone = app.client.get(&one).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(gone.status(), 404);
 }

@@ -600,6 +600,42 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             [Unauthorized; 4],
         ),
         entry(
+            "/api/v1/organizations/{slug}/subscriptions/{id}/devices",
+            "GET",
+            format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/devices"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/subscriptions/{id}/devices/{device}",
+            "GET",
+            format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/devices/{nobody}"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/subscriptions/{id}/devices/{device}/{change}",
+            "POST",
+            format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/devices/{nobody}/disable"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/subscriptions/{id}/devices/{device}/credentials",
+            "POST",
+            format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/devices/{nobody}/credentials"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/subscriptions/{id}/devices/{device}/telemetry",
+            "GET",
+            format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/devices/{nobody}/telemetry"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/subscriptions/{id}/devices/{device}/commands",
+            "GET",
+            format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/devices/{nobody}/commands"),
+            [Unauthorized; 4],
+        ),
+        entry(
             "/api/v1/organizations/{slug}/subscriptions/{id}/progress",
             "GET",
             format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/progress"),

@@ -15,6 +15,7 @@ mod api_clients;
 mod audit;
 mod auth;
 mod body;
+mod devices;
 mod gate;
 mod members;
 mod organizations;
@@ -75,6 +76,7 @@ type Answer<T> = Result<T, Problem>;
         (name = "organizations", description = "The organizations the caller belongs to"),
         (name = "members", description = "An organization's members and invitations"),
         (name = "subscriptions", description = "An organization's subscriptions: subscribe, change plan, cancel"),
+        (name = "devices", description = "An IoT subscription's devices: registered, their credentials, telemetry and commands"),
         (name = "api-clients", description = "An organization's API clients (owners and admins)"),
         (name = "audit", description = "An organization's audit log (owners and admins)"),
         (name = "admin", description = "Platform administration: a platform admin's token with the admin scope, signed in with a second factor"),
@@ -90,6 +92,7 @@ fn routes(token_url: &str, authorization_url: &str) -> (Router<AppState>, Docume
         .merge(members::routes())
         .merge(subscriptions::routes())
         .merge(progress::routes())
+        .merge(devices::routes())
         .merge(api_clients::routes())
         .merge(audit::routes())
         .merge(admin::routes())
