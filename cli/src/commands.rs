@@ -126,6 +126,52 @@ pub enum SubscriptionCommand {
         #[arg(long)]
         wait: bool,
     },
+    /// Its own domain: show, claim (`--set`), check, give up (`--remove`).
+    Domain {
+        org: String,
+        id: String,
+        /// Claims this domain (then create the records it lists).
+        #[arg(long, conflicts_with_all = ["check", "remove"])]
+        set: Option<String>,
+        /// Checks the DNS records now.
+        #[arg(long)]
+        check: bool,
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Adds or removes one of the plan's optional Odoo modules.
+    Module {
+        org: String,
+        id: String,
+        /// Its technical name (`website_blog`).
+        module: String,
+        #[arg(long)]
+        remove: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TrainingCommand {
+    /// The training space's courses and who is in each.
+    Courses { org: String },
+    /// Puts members in a course (their ids, from `courses`).
+    Assign {
+        org: String,
+        course: i64,
+        #[arg(required = true)]
+        learners: Vec<String>,
+    },
+    /// Takes members out of a course.
+    Unassign {
+        org: String,
+        course: i64,
+        #[arg(required = true)]
+        learners: Vec<String>,
+    },
+    /// Uploads a learners' CSV file and prints its preview (nobody invited yet).
+    Import { org: String, file: std::path::PathBuf },
+    /// Sends the invitations of an uploaded file.
+    Send { org: String, import: String },
 }
 
 #[derive(Subcommand)]
@@ -771,6 +817,49 @@ impl Session {
                     self.lang.pick("Subscription cancelled.", "Abonnement résilié.")
                 );
             }
+            SubscriptionCommand::Domain {
+                org,
+                id,
+                set,
+                check,
+                remove,
+            } => {
+                let path = format!("{}/domain", one(&org, &id));
+                let answer = match (set, check, remove) {
+                    (Some(domain), _, _) => {
+                        api.change(Method::PUT, &path, Some(&json!({ "domain": domain })), None)
+                            .await?
+                    }
+                    (None, true, _) => {
+                        api.change(Method::POST, &format!("{path}/check"), None, None)
+                            .await?
+                    }
+                    (None, false, true) => api.change(Method::DELETE, &path, None, None).await?,
+                    (None, false, false) => api.get(&path).await?,
+                };
+                if answer.body.is_null() {
+                    eprintln!("{}", self.lang.pick("Domain given up.", "Domaine abandonné."));
+                } else {
+                    self.print(&answer.body, &[]);
+                }
+            }
+            SubscriptionCommand::Module {
+                org,
+                id,
+                module,
+                remove,
+            } => {
+                let path = format!("{}/modules/{}", one(&org, &id), segment(&module));
+                let method = if remove { Method::DELETE } else { Method::PUT };
+                api.change(method, &path, None, None).await?;
+                eprintln!(
+                    "{}",
+                    self.lang.pick(
+                        "Done; the engine installs or removes it.",
+                        "C'est fait ; le moteur l'installe ou le retire."
+                    )
+                );
+            }
             SubscriptionCommand::Progress { org, id, wait } => {
                 let path = one(&org, &id);
                 let progress = if wait {
@@ -929,6 +1018,77 @@ impl Session {
                     .change(Method::POST, &path, Some(&json!({ "command": command })), None)
                     .await?;
                 self.print(&answer.body, &[]);
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn training(&self, command: TrainingCommand) -> Result<(), Failure> {
+        let api = self.api().await?;
+        let assign = |org: &str, course: i64, change: &str| {
+            format!("/organizations/{}/courses/{course}/{change}", segment(org))
+        };
+        match command {
+            TrainingCommand::Courses { org } => {
+                let training = api
+                    .get(&format!("/organizations/{}/courses", segment(&org)))
+                    .await?
+                    .body;
+                if self.format == Format::Table {
+                    self.print(
+                        &training["courses"],
+                        &[
+                            ("ID", "id"),
+                            ("CODE", "code"),
+                            ("NAME", "name"),
+                            ("LEARNERS", "learners"),
+                            ("DONE", "completed"),
+                        ],
+                    );
+                } else {
+                    self.print(&training, &[]);
+                }
+            }
+            TrainingCommand::Assign {
+                org,
+                course,
+                learners,
+            } => {
+                let body = json!({ "learners": learners });
+                api.change(Method::POST, &assign(&org, course, "assign"), Some(&body), None)
+                    .await?;
+                eprintln!("{}", self.lang.pick("Assigned.", "Inscrits."));
+            }
+            TrainingCommand::Unassign {
+                org,
+                course,
+                learners,
+            } => {
+                let body = json!({ "learners": learners });
+                api.change(Method::POST, &assign(&org, course, "remove"), Some(&body), None)
+                    .await?;
+                eprintln!("{}", self.lang.pick("Taken out.", "Retirés."));
+            }
+            TrainingCommand::Import { org, file } => {
+                let content = std::fs::read_to_string(&file)
+                    .map_err(|e| Failure::Io(format!("{}: {e}", file.display())))?;
+                let name = file.file_name().map_or_else(
+                    || "learners.csv".to_owned(),
+                    |name| name.to_string_lossy().into_owned(),
+                );
+                let body = json!({ "file_name": name, "content": content });
+                let path = format!("/organizations/{}/learner-imports", segment(&org));
+                let preview = api.change(Method::POST, &path, Some(&body), None).await?.body;
+                self.print(&preview, &[]);
+            }
+            TrainingCommand::Send { org, import } => {
+                let path = format!(
+                    "/organizations/{}/learner-imports/{}/send",
+                    segment(&org),
+                    segment(&import)
+                );
+                let sent = api.change(Method::POST, &path, None, None).await?.body;
+                self.print(&sent, &[]);
             }
         }
         Ok(())

@@ -18,7 +18,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use commands::{
     AdminCommand, ApiClientCommand, AuditArgs, DeviceCommand, InvitationCommand, LoginArgs, MemberCommand,
-    OrgCommand, SubscriptionCommand,
+    OrgCommand, SubscriptionCommand, TrainingCommand,
 };
 use output::Format;
 use texts::Lang;
@@ -73,6 +73,9 @@ enum Command {
     /// An IoT subscription's devices: register, credentials, telemetry, commands.
     #[command(subcommand)]
     Devices(DeviceCommand),
+    /// A training space: courses, learners, learners' files.
+    #[command(subcommand)]
+    Training(TrainingCommand),
     /// An organization's audit log (owners and admins), or its CSV export.
     Audit(AuditArgs),
     /// An organization's API clients (owners and admins).
@@ -183,6 +186,7 @@ async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::ApiClients(command) => session.api_clients(command).await,
         Command::Audit(args) => session.audit(args).await,
         Command::Devices(command) => session.devices(command).await,
+        Command::Training(command) => session.training(command).await,
         Command::Admin(command) => session.admin(command).await,
         Command::Completions { .. } | Command::Man { .. } => Ok(()),
     }

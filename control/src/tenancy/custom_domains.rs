@@ -109,6 +109,13 @@ impl Control {
             Ok(domain) => domain,
             Err(problem) => return Ok(Err(Refusal::field("domain", problem))),
         };
+        if org.state != OrganizationState::Active || current.state != SubscriptionState::Active {
+            return Ok(Err(Refusal::WrongState));
+        }
+        if current.custom_domain.is_some() {
+            return Ok(Err(Refusal::WrongState));
+        }
+        // A running service has sites: where they are is configured.
         let sites = self.sites.as_ref().ok_or(Error::NotConfigured("provisioning"))?;
         let ours = [&sites.ecommerce_domain, &sites.training_domain, &sites.iot_domain];
         let portal = url::Url::parse(self.public_url())
@@ -117,12 +124,6 @@ impl Control {
         if ours.iter().any(|own| domain.is_within(own)) || portal.is_some_and(|host| domain.is_within(&host))
         {
             return Ok(Err(Refusal::field("domain", FieldProblem::Reserved)));
-        }
-        if org.state != OrganizationState::Active || current.state != SubscriptionState::Active {
-            return Ok(Err(Refusal::WrongState));
-        }
-        if current.custom_domain.is_some() {
-            return Ok(Err(Refusal::WrongState));
         }
         let inserted = sqlx::query!(
             "INSERT INTO custom_domains (subscription_id, domain, token, created_at) VALUES ($1, $2, $3, $4)
@@ -171,7 +172,8 @@ impl Control {
             return Ok(Err(Refusal::NotFound));
         };
         let Some(stored) = &current.custom_domain else {
-            return Ok(Err(Refusal::NotFound));
+            // The service is there; it has no domain to check.
+            return Ok(Err(Refusal::WrongState));
         };
         if stored.verified {
             return Ok(Ok(DomainCheck::Verified));
@@ -198,7 +200,14 @@ impl Control {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(removed) = removed else {
-            return Ok(Err(Refusal::NotFound));
+            // A service of the organization without a domain: nothing to give up.
+            let live = live_subscriptions(&mut tx, org.id).await?;
+            let exists = live.iter().any(|s| s.id == subscription);
+            return Ok(Err(if exists {
+                Refusal::WrongState
+            } else {
+                Refusal::NotFound
+            }));
         };
         if removed.verified {
             bump_domain_version(&mut tx, subscription).await?;

@@ -160,6 +160,8 @@ async fn a_client_of_one_organization_finds_nothing_of_another() {
         format!("{beta}/subscriptions/{shop}/progress"),
         format!("{beta}/subscriptions/{shop}/progress/events"),
         format!("{beta}/subscriptions/{shop}/devices"),
+        format!("{beta}/subscriptions/{shop}/domain"),
+        format!("{beta}/courses"),
     ] {
         let path = path.as_str();
         let refused = api_get(&app, path, &token).await;
@@ -1046,4 +1048,344 @@ async fn a_device_is_registered_shown_once_commanded_and_removed_through_the_api
     assert_eq!(removed.status(), 204);
     let gone = app.client.get(&one).bearer_auth(&token).send().await.unwrap();
     assert_eq!(gone.status(), 404);
+}
+
+/// Each portal form and the API operation with its power (ARCHITECTURE.md's
+/// parity table), or why it is for people in a browser only.
+const PARITY: &[(&str, &str)] = &[
+    ("/orgs/new", "POST /organizations"),
+    (
+        "/orgs/{slug}/invitations",
+        "POST /organizations/{slug}/invitations",
+    ),
+    (
+        "/orgs/{slug}/invitations/{id}/revoke",
+        "DELETE /organizations/{slug}/invitations/{id}",
+    ),
+    (
+        "/orgs/{slug}/members/{id}/role",
+        "PUT /organizations/{slug}/members/{id}/role",
+    ),
+    (
+        "/orgs/{slug}/members/{id}/remove",
+        "DELETE /organizations/{slug}/members/{id}",
+    ),
+    (
+        "/orgs/{slug}/subscriptions",
+        "POST /organizations/{slug}/subscriptions",
+    ),
+    (
+        "/orgs/{slug}/subscriptions/{id}/plan",
+        "PUT /organizations/{slug}/subscriptions/{id}/plan",
+    ),
+    (
+        "/orgs/{slug}/subscriptions/{id}/cancel",
+        "DELETE /organizations/{slug}/subscriptions/{id}",
+    ),
+    (
+        "/orgs/{slug}/subscriptions/{id}/devices",
+        "POST /organizations/{slug}/subscriptions/{id}/devices",
+    ),
+    (
+        "/orgs/{slug}/subscriptions/{id}/devices/{device}/remove",
+        "DELETE /organizations/{slug}/subscriptions/{id}/devices/{device}",
+    ),
+    (
+        "/orgs/{slug}/subscriptions/{id}/devices/{device}/{change}",
+        "POST /organizations/{slug}/subscriptions/{id}/devices/{device}/{change}",
+    ),
+    (
+        "/orgs/{slug}/subscriptions/{id}/devices/{device}/command",
+        "POST /organizations/{slug}/subscriptions/{id}/devices/{device}/commands",
+    ),
+    (
+        "/orgs/{slug}/subscriptions/{id}/domain",
+        "PUT /organizations/{slug}/subscriptions/{id}/domain",
+    ),
+    (
+        "/orgs/{slug}/subscriptions/{id}/domain/{action}",
+        "POST /organizations/{slug}/subscriptions/{id}/domain/check",
+    ),
+    (
+        "/orgs/{slug}/subscriptions/{id}/modules/{module}/{change}",
+        "PUT /organizations/{slug}/subscriptions/{id}/modules/{module}",
+    ),
+    (
+        "/orgs/{slug}/api-clients",
+        "POST /organizations/{slug}/api-clients",
+    ),
+    (
+        "/orgs/{slug}/api-clients/{id}/revoke",
+        "DELETE /organizations/{slug}/api-clients/{id}",
+    ),
+    (
+        "/orgs/{slug}/learners/imports",
+        "POST /organizations/{slug}/learner-imports",
+    ),
+    (
+        "/orgs/{slug}/learners/imports/{id}/send",
+        "POST /organizations/{slug}/learner-imports/{id}/send",
+    ),
+    (
+        "/orgs/{slug}/courses/{course}/{change}",
+        "POST /organizations/{slug}/courses/{course}/{change}",
+    ),
+    (
+        "/admin/tenants/{slug}/{action}",
+        "POST /admin/organizations/{slug}/{action}",
+    ),
+    (
+        "/admin/subscriptions/{id}/{action}",
+        "POST /admin/subscriptions/{id}/{action}",
+    ),
+    ("/admin/jobs/{id}/{action}", "POST /admin/jobs/{id}/{action}"),
+    ("/admin/plans", "POST /admin/plans"),
+    ("/admin/plans/{code}", "PUT /admin/plans/{code}"),
+    (
+        "/admin/plans/{code}/{action}",
+        "POST /admin/plans/{code}/{action}",
+    ),
+];
+
+/// Forms only a person in a browser has a use for.
+const PEOPLE_ONLY: &[(&str, &str)] = &[
+    (
+        "/invitations/{token}/accept",
+        "the invitee accepts with their own account",
+    ),
+    (
+        "/auth/submit/{kind}",
+        "sign-in, sign-up, recovery and settings forms, relayed to Kratos",
+    ),
+    ("/auth/logout", "ends the browser's session"),
+    ("/auth/backchannel-logout", "Hydra's call, not a person's"),
+    ("/auth/consent/decision", "a person's consent to an application"),
+    ("/account/sessions/revoke", "the browser sessions of the person"),
+];
+
+#[tokio::test]
+async fn every_portal_form_has_an_api_operation_or_says_why_not() {
+    let app = TestApp::spawn().await;
+    let document: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Which of the portal's routes take a POST: a form (a page answers 405).
+    let mut forms = Vec::new();
+    for route in &app.route_paths {
+        if route.starts_with("/api/") || route.contains('*') || route.starts_with("/pkg") {
+            continue;
+        }
+        let filled: String = route
+            .split('/')
+            .map(|part| if part.starts_with('{') { "x" } else { part })
+            .collect::<Vec<_>>()
+            .join("/");
+        let answer = app.client.post(app.url(&filled)).send().await.unwrap();
+        if answer.status() != 405 {
+            forms.push(route.clone());
+        }
+    }
+    assert!(forms.len() >= PARITY.len(), "forms found: {forms:?}");
+    for form in &forms {
+        let mapped = PARITY.iter().find(|(path, _)| path == form);
+        let excused = PEOPLE_ONLY.iter().any(|(path, _)| path == form);
+        let Some((_, operation)) = mapped else {
+            assert!(
+                excused,
+                "the portal's form {form} has no API operation (ApiBibind parity)"
+            );
+            continue;
+        };
+        let (method, path) = operation.split_once(' ').unwrap();
+        assert!(
+            document["paths"][path][method.to_lowercase()].is_object(),
+            "{form}: {operation} is not in the API's document"
+        );
+    }
+    for (path, _) in PARITY.iter().chain(PEOPLE_ONLY) {
+        assert!(
+            forms.iter().any(|form| form == path),
+            "{path} is not a form the portal serves"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trainers_script_reads_courses_uploads_a_file_previews_it_sends_it_and_assigns() {
+    let harness = crate::support::provisioning::Harness::for_browsers().await;
+    let owner = crate::support::browser::Person::signed_in(&harness.app.base_url, "trainer")
+        .await
+        .caller();
+    let (slug, _, space) = crate::training::campus(&harness, &owner).await;
+    let instance = control::domain::instance_name(&slug, control::domain::OfferKind::Training);
+    let (course, _) = crate::training::course_in_odoo(&harness, &instance, "Rust basics", 1).await;
+    harness.runner.read_training(space).await.unwrap();
+    let app = &harness.app;
+    let token = client_token(app, &owner, &slug, "admin", &["members:write"]).await;
+
+    let training: Value = api_get(app, &format!("/organizations/{slug}/courses"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(training["courses"][0]["id"], course);
+    let code = training["courses"][0]["code"].as_str().unwrap().to_owned();
+
+    let file = format!(
+        "email,first_name,last_name,language,courses\n{},Ada,Lovelace,fr,{code}\nnot-an-address,Carl,Nobody,,\n",
+        crate::support::browser::unique_email("ada")
+    );
+    let uploaded = app
+        .client
+        .post(app.url(&format!("/api/v1/organizations/{slug}/learner-imports")))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"file_name": "learners.csv", "content": file}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 201);
+    let location = uploaded.headers()["location"].to_str().unwrap().to_owned();
+    let preview: Value = uploaded.json().await.unwrap();
+    assert_eq!(preview["to_invite"], 1);
+    assert_eq!(preview["rows"][1]["problems"], serde_json::json!(["bad_email"]));
+    let again: Value = app
+        .client
+        .get(app.url(&location))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["id"], preview["id"]);
+    let sent = app
+        .client
+        .post(app.url(&format!("{location}/send")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    assert_eq!(sent.json::<Value>().await.unwrap()["invited"], 1);
+    let gone = app
+        .client
+        .get(app.url(&location))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404, "a file is sent once");
+
+    // The owner has an Odoo user: assigned to the course, then taken out.
+    let trainee = training["trainees"][0]["id"].as_str().unwrap().to_owned();
+    for change in ["assign", "remove"] {
+        let changed = app
+            .client
+            .post(app.url(&format!("/api/v1/organizations/{slug}/courses/{course}/{change}")))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"learners": [trainee]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(changed.status(), 204, "{change}");
+    }
+    let refused = app
+        .client
+        .post(app.url(&format!("/api/v1/organizations/{slug}/courses/{course}/assign")))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"learners": ["not-an-id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shops_own_domain_is_claimed_checked_and_given_up_and_modules_are_refused_by_name() {
+    let harness = crate::support::provisioning::Harness::for_browsers().await;
+    let (owner, slug, shop) = harness.shop_owner("Boutique").await;
+    let app = &harness.app;
+    let token = client_token(app, &owner, &slug, "admin", &["subscriptions:write"]).await;
+    let domain = app.url(&format!(
+        "/api/v1/organizations/{slug}/subscriptions/{shop}/domain"
+    ));
+
+    let none: Value = app
+        .client
+        .get(&domain)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["state"], "none");
+    let nothing = app
+        .client
+        .delete(&domain)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nothing.status(), 409, "no domain to give up");
+    let claimed = app
+        .client
+        .put(&domain)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"domain": "shop.example-bibind-test.fr"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(claimed.status(), 200);
+    let claimed: Value = claimed.json().await.unwrap();
+    assert_eq!(claimed["state"], "pending");
+    assert!(claimed["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|record| record["kind"] == "TXT"));
+    let checked: Value = app
+        .client
+        .post(format!("{domain}/check"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(checked["verified"], false, "no such records exist: {checked}");
+    assert!(checked["problem"]["kind"].is_string(), "{checked}");
+    let removed = app
+        .client
+        .delete(&domain)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+
+    let unknown = app
+        .client
+        .put(app.url(&format!(
+            "/api/v1/organizations/{slug}/subscriptions/{shop}/modules/not_a_module"
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        unknown.status() == 422 || unknown.status() == 409,
+        "{}",
+        unknown.status()
+    );
+    assert!(is_problem(&unknown));
 }

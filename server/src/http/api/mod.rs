@@ -23,8 +23,10 @@ mod pages;
 mod problem;
 mod progress;
 mod reference;
+mod services;
 mod subscriptions;
 mod texts;
+mod training;
 mod versions;
 
 use std::sync::Arc;
@@ -77,6 +79,7 @@ type Answer<T> = Result<T, Problem>;
         (name = "members", description = "An organization's members and invitations"),
         (name = "subscriptions", description = "An organization's subscriptions: subscribe, change plan, cancel"),
         (name = "devices", description = "An IoT subscription's devices: registered, their credentials, telemetry and commands"),
+        (name = "training", description = "An organization's training space: courses, learners, learners' files"),
         (name = "api-clients", description = "An organization's API clients (owners and admins)"),
         (name = "audit", description = "An organization's audit log (owners and admins)"),
         (name = "admin", description = "Platform administration: a platform admin's token with the admin scope, signed in with a second factor"),
@@ -93,6 +96,8 @@ fn routes(token_url: &str, authorization_url: &str) -> (Router<AppState>, Docume
         .merge(subscriptions::routes())
         .merge(progress::routes())
         .merge(devices::routes())
+        .merge(services::routes())
+        .merge(training::routes())
         .merge(api_clients::routes())
         .merge(audit::routes())
         .merge(admin::routes())
