@@ -316,8 +316,49 @@ fn cases() -> Vec<(&'static str, Vec<(&'static str, Query)>)> {
     ]
 }
 
-/// A customer owning `tenant-00042`, signed in; returns the session cookie.
-async fn signed_in_customer(control: &Control, portal: &str) -> String {
+/// An API client of `tenant-00042` made by its owner `identity`, and an
+/// access token for it from Hydra (client credentials): what a script
+/// sends to the API.
+async fn api_token(control: &Control, identity: &str, email: &str) -> String {
+    let hydra = control::identity::Hydra::new(&env("TEST_HYDRA_ADMIN_URL")).unwrap();
+    let control = control.clone().with_hydra(hydra);
+    let owner = control::Caller {
+        identity_id: identity.to_owned(),
+        email: email.to_owned(),
+        email_verified: true,
+        request_id: None,
+        ip: None,
+        token: None,
+    };
+    let new = control::domain::NewApiClient::parse("bench", "member", &["organizations:read".to_owned()], "")
+        .unwrap();
+    let created = control
+        .create_api_client(&owner, "tenant-00042", &new)
+        .await
+        .unwrap()
+        .expect("the owner makes an API client");
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", env("TEST_HYDRA_PUBLIC_URL")))
+        .basic_auth(&created.client.client_id, Some(&created.client_secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "organizations:read"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
+}
+
+/// A customer owning `tenant-00042`, signed in; returns the session cookie
+/// and an API token of the organization.
+async fn signed_in_customer(control: &Control, portal: &str) -> (String, String) {
     let email = browser::unique_email("bench");
     let identity = browser::create_identity(&email, browser::PASSWORD).await;
     sqlx::query(
@@ -342,7 +383,7 @@ async fn signed_in_customer(control: &Control, portal: &str) -> String {
     // the session against Kratos every minute, as it would for a browser.
     let cookies = person.cookie_header(portal).expect("cookies for the portal");
     assert!(cookies.contains("bibind_session="), "no portal session cookie");
-    cookies
+    (cookies, api_token(control, &identity, &email).await)
 }
 
 /// A platform admin signed in to the portal with a password and TOTP
@@ -518,9 +559,11 @@ async fn main() {
     let small = DataSet::open(&env("BENCH_DATABASE_10K_URL"), &admin).await;
     let large = DataSet::open(&env("BENCH_DATABASE_URL"), &admin).await;
     let portal = env("BENCH_PORTAL_URL");
-    let cookie = signed_in_customer(&large.control, &portal).await;
+    let (cookie, token) = signed_in_customer(&large.control, &portal).await;
     println!("COOKIE_HEADER={cookie}");
     println!("DASHBOARD=/orgs/tenant-00042");
+    println!("API_TOKEN={token}");
+    println!("API_ORGANIZATION=/api/v1/organizations/tenant-00042");
     if std::env::var("BENCH_QUERIES").is_ok_and(|wanted| wanted == "0") {
         return;
     }

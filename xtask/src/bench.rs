@@ -104,11 +104,16 @@ pub fn run(args: &[String]) -> Result<()> {
     stack.postgres.ensure_database("bibind_bench")?;
 
     let portal_port = stack.ports.portal;
+    // The API's rate limit would answer the load run 429.
+    let unlimited_api = [(
+        "BIBIND_RATE_LIMITS__API_PER_CLIENT_PER_MINUTE".to_owned(),
+        "1000000000".to_owned(),
+    )];
     let mut portal = stack.spawn_portal(
         &binaries.join("bibind-server"),
         "bibind_bench",
         &site_root,
-        &[],
+        &unlimited_api,
         &logs.join("portal.log"),
     )?;
     let hello_port = process::free_port()?;
@@ -170,8 +175,12 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let duration = format!("{seconds}s");
     let mut rows = Vec::new();
+    let api = (
+        line("API_ORGANIZATION=")?,
+        format!("Authorization: Bearer {}", line("API_TOKEN=")?),
+    );
     let targets = if wanted("pages") {
-        page_targets(portal_port, hello_port, &dashboard, &cookie)
+        page_targets(portal_port, hello_port, &dashboard, &cookie, &api)
     } else {
         Vec::new()
     };
@@ -353,6 +362,13 @@ fn print_pages(duration: &str, rows: &[(&str, WrkResult)]) {
         100.0 * rate(2) / rate(4).max(1.0),
         100.0 * rate(1) / rate(4).max(1.0)
     );
+    if let Some((_, api)) = rows.get(5) {
+        println!(
+            "API GET of the organization at {:.1}% of the dashboard's rate (target ≥ 100%), p99 {} (target ≤ 10 ms)",
+            100.0 * api.requests_per_second / rate(0).max(1.0),
+            api.p99
+        );
+    }
 }
 
 /// The landing page's and the dashboard's first paint, time to interactive
@@ -381,6 +397,7 @@ fn page_targets(
     hello_port: u16,
     dashboard: &str,
     cookie: &str,
+    (api_path, api_token): &(String, String),
 ) -> Vec<(&'static str, String, Option<String>, bool)> {
     vec![
         (
@@ -412,6 +429,13 @@ fn page_targets(
             "axum hello-world",
             format!("http://127.0.0.1:{hello_port}/"),
             None,
+            true,
+        ),
+        // A script's GET of the same organization, with an API client's token.
+        (
+            "API GET organization",
+            format!("http://127.0.0.1:{portal_port}{api_path}"),
+            Some(api_token.clone()),
             true,
         ),
     ]
