@@ -313,7 +313,12 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let tenancy_report: Vec<&str> = tenancy
         .lines()
-        .filter(|line| !line.starts_with("COOKIE_HEADER=") && !line.starts_with("DASHBOARD="))
+        // The session cookie and the API token are credentials: never printed.
+        .filter(|line| {
+            !["COOKIE_HEADER=", "DASHBOARD=", "API_TOKEN=", "API_ORGANIZATION="]
+                .iter()
+                .any(|key| line.starts_with(key))
+        })
         .collect();
     for report in [
         tenancy_report.join("\n").as_str(),

@@ -23,6 +23,7 @@ mod pages;
 mod problem;
 mod progress;
 mod reference;
+mod reference_fr;
 mod services;
 mod subscriptions;
 mod texts;
@@ -230,4 +231,26 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
 async fn not_found(State(_): State<AppState>, request: axum::extract::Request) -> Response {
     let locale = auth::locale_of(&request.into_parts().0);
     Problem::new(problem::ProblemKind::NotFound, ApiMsg::NoSuchPath.text(locale)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_is_said_in_french_on_the_reference_page() {
+        let (_, document) = super::routes("https://hydra/oauth2/token", "https://hydra/oauth2/auth");
+        let mut missing = Vec::new();
+        for item in document.paths.paths.values() {
+            let operations = [&item.get, &item.put, &item.post, &item.delete, &item.patch];
+            for operation in operations.into_iter().flatten() {
+                let id = operation.operation_id.clone().unwrap_or_default();
+                if super::reference_fr::summary(&id).is_none() {
+                    missing.push(id);
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "no French sentence for {missing:?} (reference_fr.rs)"
+        );
+    }
 }

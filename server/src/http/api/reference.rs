@@ -16,7 +16,8 @@ use super::problem::ProblemKind;
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// The page in `locale`, written once per process (the document does not
-/// change). The operations' own descriptions are the document's (English).
+/// change). In French, each operation is said in French
+/// (`reference_fr.rs`); the document's own prose stays English, marked so.
 pub(super) fn page(document: &Document, locale: Locale) -> String {
     let t = |msg: ApiMsg| msg.text(locale);
     let value = serde_json::to_value(document).unwrap_or(Value::Null);
@@ -40,9 +41,10 @@ pub(super) fn page(document: &Document, locale: Locale) -> String {
         escape(t(ApiMsg::ReferenceTitle))
     ));
     html.push_str(&format!(
-        "<h1>{} {}</h1><p>{}</p>",
+        "<h1>{} {}</h1><p{}>{}</p>",
         escape(&text(&info, "title")),
         escape(&text(&info, "version")),
+        if locale == Locale::En { "" } else { " lang=\"en\"" },
         escape(&text(&info, "description"))
     ));
     html.push_str(&format!(
@@ -123,9 +125,17 @@ fn operation_html(method: &str, path: &str, operation: &Value, locale: Locale) -
         method = method.to_uppercase(),
         path = escape(path)
     );
+    let french = (locale == Locale::Fr)
+        .then(|| super::reference_fr::summary(id))
+        .flatten();
+    if let Some(french) = french {
+        html.push_str(&format!("<p>{}</p>", escape(french)));
+    }
+    // The document's prose is English: said so to readers and screen readers.
+    let english = if locale == Locale::En { "" } else { " lang=\"en\"" };
     for key in ["summary", "description"] {
         if !text(key).is_empty() {
-            html.push_str(&format!("<p>{}</p>", escape(text(key))));
+            html.push_str(&format!("<p{english}>{}</p>", escape(text(key))));
         }
     }
     if let Some(scopes) = operation.pointer("/security/0/oauth2").and_then(Value::as_array) {
@@ -150,7 +160,7 @@ fn operation_html(method: &str, path: &str, operation: &Value, locale: Locale) -
                 escape(field("in")),
                 match field("description") {
                     "" => String::new(),
-                    description => format!(": {}", escape(description)),
+                    description => format!(": <span{english}>{}</span>", escape(description)),
                 }
             ));
         }
@@ -174,7 +184,11 @@ fn operation_html(method: &str, path: &str, operation: &Value, locale: Locale) -
                 .get("description")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            html.push_str(&format!("<li>{}: {}</li>", escape(status), escape(description)));
+            html.push_str(&format!(
+                "<li>{}: <span{english}>{}</span></li>",
+                escape(status),
+                escape(description)
+            ));
         }
         html.push_str("</ul>");
     }
