@@ -956,22 +956,16 @@ impl Session {
                 subscription,
                 device,
             } => {
-                let path = format!("{}/disable", one(&org, &subscription, &device));
-                done(
-                    api.change(Method::POST, &path, None, None).await?,
-                    ("Disabled.", "Désactivé."),
-                );
+                self.device_switch(&api, &one(&org, &subscription, &device), false)
+                    .await?
             }
             DeviceCommand::Enable {
                 org,
                 subscription,
                 device,
             } => {
-                let path = format!("{}/enable", one(&org, &subscription, &device));
-                done(
-                    api.change(Method::POST, &path, None, None).await?,
-                    ("Enabled.", "Activé."),
-                );
+                self.device_switch(&api, &one(&org, &subscription, &device), true)
+                    .await?
             }
             DeviceCommand::Credentials {
                 org,
@@ -1020,6 +1014,19 @@ impl Session {
                 self.print(&answer.body, &[]);
             }
         }
+        Ok(())
+    }
+
+    /// Turns the device at `path` on or off.
+    async fn device_switch(&self, api: &Api, path: &str, on: bool) -> Result<(), Failure> {
+        let (change, said) = if on {
+            ("enable", self.lang.pick("Enabled.", "Activé."))
+        } else {
+            ("disable", self.lang.pick("Disabled.", "Désactivé."))
+        };
+        api.change(Method::POST, &format!("{path}/{change}"), None, None)
+            .await?;
+        eprintln!("{said}");
         Ok(())
     }
 
