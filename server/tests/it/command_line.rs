@@ -177,6 +177,39 @@ async fn finish_login(mut child: Child, mut lines: Lines, callback: &str, body: 
     assert!(status.success(), "login failed: {rest}");
 }
 
+/// `bibind subscriptions create SLUG --plan PLAN --wait`, the engine
+/// running meanwhile; the subscription as it printed it, active, after a
+/// progress bar was drawn.
+async fn subscribe_and_wait(shell: &Shell, harness: &Harness, slug: &str, plan: &str) -> Value {
+    let mut waiting = shell
+        .command(&[
+            "subscriptions",
+            "create",
+            slug,
+            "--plan",
+            plan,
+            "--wait",
+            "-o",
+            "json",
+        ])
+        .spawn()
+        .unwrap();
+    let status = loop {
+        harness.settle().await;
+        if let Some(status) = waiting.try_wait().unwrap() {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let output = waiting.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(status.success(), "--wait failed: {stderr}");
+    let subscription: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(subscription["state"], "active", "{subscription}");
+    assert!(stderr.contains("100%"), "the progress was drawn: {stderr}");
+    subscription
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_signs_in_with_pkce_and_subscribes_waiting_for_the_job() {
     let harness = Harness::for_browsers().await;
@@ -240,33 +273,8 @@ async fn a_person_signs_in_with_pkce_and_subscribes_waiting_for_the_job() {
 
     // Subscribe and wait: the engine runs meanwhile; the command follows
     // the job's events and ends when the shop is active.
-    let mut waiting = shell
-        .command(&[
-            "subscriptions",
-            "create",
-            &slug,
-            "--plan",
-            "shop-starter",
-            "--wait",
-            "-o",
-            "json",
-        ])
-        .spawn()
-        .unwrap();
-    let status = loop {
-        harness.settle().await;
-        if let Some(status) = waiting.try_wait().unwrap() {
-            break status;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let output = waiting.wait_with_output().await.unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(status.success(), "--wait failed: {stderr}");
-    let subscription: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(subscription["state"], "active", "{subscription}");
+    let subscription = subscribe_and_wait(&shell, &harness, &slug, "shop-starter").await;
     assert_eq!(subscription["plan"], "shop-starter");
-    assert!(stderr.contains("100%"), "the progress was drawn: {stderr}");
 
     // A refusal is the API's problem detail, and a failing exit status.
     let (code, _, err) = shell.run(&["orgs", "show", "no-such-organization"]).await;
@@ -418,4 +426,63 @@ async fn a_platform_admin_approves_and_suspends_a_tenant_from_the_command_line_a
         .unwrap();
     assert_eq!(added["monthly_price_cents"], 1990);
     assert!(added["retired_on"].is_string(), "{added}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_is_registered_shown_once_commanded_and_removed_from_the_command_line() {
+    let harness = Harness::for_browsers().await;
+    let (owner, email) = person_with_password("iot").await;
+    let slug = crate::support::provisioning::organization_named(&harness, &owner, "Capteurs CLI").await;
+    let browser = Browser::new(&harness.app.base_url);
+    browser.sign_in_at_kratos(&email, PASSWORD).await;
+    let shell = Shell::new(&harness.app.base_url);
+    login(&shell, &browser).await;
+    let space = subscribe_and_wait(&shell, &harness, &slug, "iot-lab").await;
+    let space = space["id"].as_str().unwrap().to_owned();
+
+    let device = shell
+        .json(&["devices", "register", &slug, &space, "probe-7"])
+        .await;
+    assert_eq!(device["name"], "probe-7");
+    let id = device["id"].as_str().unwrap().to_owned();
+    harness.settle().await;
+    let listed = shell.json(&["devices", "list", &slug, &space]).await;
+    assert_eq!(listed[0]["status"], "active", "{listed}");
+
+    let (code, out, err) = shell
+        .run(&["devices", "credentials", &slug, &space, &id, "-o", "json"])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("shown this once"), "{err}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    let credentials = control::domain::DeviceCredentials {
+        device: "probe-7".into(),
+        host: shown["host"].as_str().unwrap().into(),
+        port: u16::try_from(shown["port"].as_u64().unwrap()).unwrap(),
+        tls: false,
+        username: shown["username"].as_str().unwrap().into(),
+        password: shown["password"].as_str().unwrap().into(),
+        topic: shown["topic"].as_str().unwrap().into(),
+        commands_topic: shown["commands_topic"].as_str().unwrap().into(),
+    };
+    let topic = format!("{}/telemetry", credentials.topic.trim_end_matches("/#"));
+    assert!(crate::devices::publish(&credentials, &credentials.password, &topic, "{\"t\":20}").await);
+    let (code, _, err) = shell.run(&["devices", "credentials", &slug, &space, &id]).await;
+    assert_eq!(code, 1, "shown once: {err}");
+
+    let sent = shell
+        .json(&["devices", "send", &slug, &space, &id, "{\"led\":\"on\"}"])
+        .await;
+    assert!(
+        ["delivered", "no_listener"].contains(&sent["result"].as_str().unwrap()),
+        "{sent}"
+    );
+    let commands = shell.json(&["devices", "commands", &slug, &space, &id]).await;
+    assert_eq!(commands[0]["payload"], "{\"led\":\"on\"}");
+    for step in ["disable", "remove"] {
+        let (code, _, err) = shell.run(&["devices", step, &slug, &space, &id]).await;
+        assert_eq!(code, 0, "{step}: {err}");
+    }
+    let (code, _, _) = shell.run(&["devices", "show", &slug, &space, &id]).await;
+    assert_eq!(code, 1, "removed");
 }
