@@ -365,11 +365,26 @@ pub enum PlanCommand {
     /// reference describes it.
     Create { file: std::path::PathBuf },
     /// Replaces a plan's terms from a JSON file.
-    Update { code: String, file: std::path::PathBuf },
+    Update {
+        code: String,
+        file: std::path::PathBuf,
+        /// The version last read (`plans list`): refused if it changed since.
+        /// Absent: whatever it is now.
+        #[arg(long)]
+        version: Option<i64>,
+    },
     /// Takes a plan off sale; its subscriptions keep it.
-    Retire { code: String },
+    Retire {
+        code: String,
+        #[arg(long)]
+        version: Option<i64>,
+    },
     /// Puts a retired plan back on sale.
-    Restore { code: String },
+    Restore {
+        code: String,
+        #[arg(long)]
+        version: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1187,33 +1202,40 @@ impl Session {
     }
 
     async fn plans(&self, api: &Api, command: PlanCommand) -> Result<(), Failure> {
-        let (path, method, body) = match command {
+        let (path, method, body, version) = match command {
             PlanCommand::List => {
                 self.print(&api.get("/admin/plans").await?.body, PLAN);
                 return Ok(());
             }
-            PlanCommand::Create { file } => {
-                ("/admin/plans".to_owned(), Method::POST, Some(json_file(&file)?))
-            }
-            PlanCommand::Update { code, file } => (
+            PlanCommand::Create { file } => (
+                "/admin/plans".to_owned(),
+                Method::POST,
+                Some(json_file(&file)?),
+                None,
+            ),
+            PlanCommand::Update { code, file, version } => (
                 format!("/admin/plans/{}", segment(&code)),
                 Method::PUT,
                 Some(json_file(&file)?),
+                Some(version),
             ),
-            PlanCommand::Retire { code } => (
+            PlanCommand::Retire { code, version } => (
                 format!("/admin/plans/{}/retire", segment(&code)),
                 Method::POST,
                 None,
+                Some(version),
             ),
-            PlanCommand::Restore { code } => (
+            PlanCommand::Restore { code, version } => (
                 format!("/admin/plans/{}/restore", segment(&code)),
                 Method::POST,
                 None,
+                Some(version),
             ),
         };
-        // Changes are made against the plan as it is now.
-        let version = (method == Method::PUT || body.is_none()).then_some("*");
-        api.change(method, &path, body.as_ref(), version).await?;
+        // Against the version named, else against the plan as it is now.
+        let version = version.map(|named| named.map_or_else(|| "*".to_owned(), |v| format!("\"{v}\"")));
+        api.change(method, &path, body.as_ref(), version.as_deref())
+            .await?;
         eprintln!("{}", self.lang.pick("Done.", "C'est fait."));
         Ok(())
     }

@@ -415,6 +415,12 @@ async fn a_platform_admin_approves_and_suspends_a_tenant_from_the_command_line_a
         .await;
     let _ = std::fs::remove_file(&file);
     assert_eq!(code_status, 0, "{err}");
+    // A version that is not the plan's: refused, nothing changed.
+    let (code_status, _, err) = shell
+        .run(&["admin", "plans", "retire", &code, "--version", "999"])
+        .await;
+    assert_eq!(code_status, 1);
+    assert!(err.contains("(412)"), "{err}");
     let (code_status, _, err) = shell.run(&["admin", "plans", "retire", &code]).await;
     assert_eq!(code_status, 0, "{err}");
     let plans = shell.json(&["admin", "plans", "list"]).await;
