@@ -251,6 +251,13 @@ pub enum DeviceCommand {
 #[derive(Args)]
 pub struct AuditArgs {
     org: String,
+    #[command(flatten)]
+    filter: AuditFilterArgs,
+}
+
+/// Which events of an audit log, and how they are printed.
+#[derive(Args)]
+pub struct AuditFilterArgs {
     /// An action or its prefix (`membership.`).
     #[arg(long)]
     action: Option<String>,
@@ -400,17 +407,8 @@ pub struct PlatformAuditArgs {
     /// Only this tenant (slug).
     #[arg(long)]
     organization: Option<String>,
-    #[arg(long)]
-    action: Option<String>,
-    #[arg(long)]
-    actor: Option<String>,
-    #[arg(long)]
-    since: Option<String>,
-    #[arg(long)]
-    until: Option<String>,
-    /// Every event selected as CSV.
-    #[arg(long)]
-    csv: bool,
+    #[command(flatten)]
+    filter: AuditFilterArgs,
 }
 
 #[derive(Subcommand)]
@@ -1118,22 +1116,31 @@ impl Session {
 
     pub async fn audit(&self, args: AuditArgs) -> Result<(), Failure> {
         let api = self.api().await?;
-        let path = with_query(
-            &format!("/organizations/{}/audit", segment(&args.org)),
-            [
-                ("action", args.action),
-                ("actor", args.actor),
-                ("since", args.since),
-                ("until", args.until),
-            ],
-        );
-        self.audit_at(&api, &path, args.csv).await
+        let log = format!("/organizations/{}/audit", segment(&args.org));
+        self.audit_at(&api, &log, None, args.filter).await
     }
 
-    /// An audit log's events at `path`: every page as a table (or JSON,
-    /// YAML), or the CSV export streamed to standard output.
-    async fn audit_at(&self, api: &Api, path: &str, csv: bool) -> Result<(), Failure> {
-        if csv {
+    /// The events of the audit log at `log` that `filter` selects (and of
+    /// one `organization`, for the platform's): every page as a table (or
+    /// JSON, YAML), or the CSV export streamed to standard output.
+    async fn audit_at(
+        &self,
+        api: &Api,
+        log: &str,
+        organization: Option<String>,
+        filter: AuditFilterArgs,
+    ) -> Result<(), Failure> {
+        let path = &with_query(
+            log,
+            [
+                ("organization", organization),
+                ("action", filter.action),
+                ("actor", filter.actor),
+                ("since", filter.since),
+                ("until", filter.until),
+            ],
+        );
+        if filter.csv {
             let mut response = api.open(path, "text/csv").await?;
             while let Some(chunk) = response.chunk().await.map_err(|e| Failure::Http(e.to_string()))? {
                 output::write_out(&chunk);
@@ -1186,17 +1193,8 @@ impl Session {
             }
             AdminCommand::Plans(command) => self.plans(&api, command).await,
             AdminCommand::Audit(args) => {
-                let path = with_query(
-                    "/admin/audit",
-                    [
-                        ("organization", args.organization),
-                        ("action", args.action),
-                        ("actor", args.actor),
-                        ("since", args.since),
-                        ("until", args.until),
-                    ],
-                );
-                self.audit_at(&api, &path, args.csv).await
+                self.audit_at(&api, "/admin/audit", args.organization, args.filter)
+                    .await
             }
         }
     }

@@ -970,17 +970,7 @@ async fn a_device_is_registered_shown_once_commanded_and_removed_through_the_api
         }
     }
     let shown = shown.unwrap();
-    let credentials = control::domain::DeviceCredentials {
-        device: "probe-01".into(),
-        host: shown["host"].as_str().unwrap().into(),
-        port: u16::try_from(shown["port"].as_u64().unwrap()).unwrap(),
-        tls: false,
-        username: shown["username"].as_str().unwrap().into(),
-        password: shown["password"].as_str().unwrap().into(),
-        topic: shown["topic"].as_str().unwrap().into(),
-        commands_topic: shown["commands_topic"].as_str().unwrap().into(),
-    };
-    let topic = format!("{}/telemetry", credentials.topic.trim_end_matches("/#"));
+    let (credentials, topic) = crate::devices::shown_credentials("probe-01", &shown);
     assert!(crate::devices::publish(&credentials, &credentials.password, &topic, "{\"t\":21.5}").await);
     let again = app
         .client

@@ -461,17 +461,7 @@ async fn a_device_is_registered_shown_once_commanded_and_removed_from_the_comman
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("shown this once"), "{err}");
     let shown: Value = serde_json::from_str(&out).unwrap();
-    let credentials = control::domain::DeviceCredentials {
-        device: "probe-7".into(),
-        host: shown["host"].as_str().unwrap().into(),
-        port: u16::try_from(shown["port"].as_u64().unwrap()).unwrap(),
-        tls: false,
-        username: shown["username"].as_str().unwrap().into(),
-        password: shown["password"].as_str().unwrap().into(),
-        topic: shown["topic"].as_str().unwrap().into(),
-        commands_topic: shown["commands_topic"].as_str().unwrap().into(),
-    };
-    let topic = format!("{}/telemetry", credentials.topic.trim_end_matches("/#"));
+    let (credentials, topic) = crate::devices::shown_credentials("probe-7", &shown);
     assert!(crate::devices::publish(&credentials, &credentials.password, &topic, "{\"t\":20}").await);
     let (code, _, err) = shell.run(&["devices", "credentials", &slug, &space, &id]).await;
     assert_eq!(code, 1, "shown once: {err}");

@@ -33,6 +33,24 @@ pub(crate) async fn device_id(harness: &Harness, space: uuid::Uuid, name: &str) 
     .unwrap()
 }
 
+/// The credentials the API (or the command line) showed as JSON, and the
+/// topic the device publishes its telemetry on.
+pub(crate) fn shown_credentials(device: &str, shown: &serde_json::Value) -> (DeviceCredentials, String) {
+    let text = |key: &str| shown[key].as_str().unwrap().to_owned();
+    let credentials = DeviceCredentials {
+        device: device.to_owned(),
+        host: text("host"),
+        port: u16::try_from(shown["port"].as_u64().unwrap()).unwrap(),
+        tls: shown["tls"].as_bool().unwrap_or(false),
+        username: text("username"),
+        password: text("password"),
+        topic: text("topic"),
+        commands_topic: text("commands_topic"),
+    };
+    let telemetry = format!("{}/telemetry", credentials.topic.trim_end_matches("/#"));
+    (credentials, telemetry)
+}
+
 /// `mosquitto_pub` with the shown credentials: whether it connected and
 /// handed the message over (QoS 1, MQTT v5).
 pub(crate) async fn publish(
