@@ -10,6 +10,7 @@ mod dev;
 mod docs;
 mod keystone;
 mod kratos_gate;
+mod kubernetes;
 #[cfg(test)]
 mod layering;
 mod mosquitto;

@@ -13,6 +13,7 @@ use anyhow::{bail, Context, Result};
 use crate::{
     keystone::Keystone,
     kratos_gate,
+    kubernetes::Cluster,
     mosquitto::{self, Mosquitto},
     ory, paths,
     process::{self, Supervised},
@@ -94,6 +95,8 @@ pub struct Stack {
     /// The password of Mosquitto's dynamic-security admin client
     /// (generated per data dir).
     mqtt_admin_password: String,
+    /// A real Kubernetes control plane, once [`Stack::start_kubernetes`].
+    pub kubernetes: Option<Cluster>,
     // Dropped (stopped) in reverse order of start.
     supervised: Vec<Supervised>,
 }
@@ -118,6 +121,7 @@ impl Stack {
             relying_party_client_secret: ory::secret(&secrets, ory::RELYING_PARTY_CLIENT_SECRET),
             keystone_admin_password: String::new(),
             mqtt_admin_password: String::new(),
+            kubernetes: None,
             supervised: Vec::new(),
         };
 
@@ -158,6 +162,13 @@ impl Stack {
         stack.start_ory(data_dir, log_dir, profile)?;
         stack.start_keystone(data_dir, log_dir)?;
         Ok(stack)
+    }
+
+    /// Adds the real Kubernetes control plane (the tests want it; dev and
+    /// the bench run the simulator).
+    pub fn start_kubernetes(&mut self, data_dir: &Path, log_dir: &Path) -> Result<()> {
+        self.kubernetes = Some(Cluster::start(data_dir, log_dir, &mut self.supervised)?);
+        Ok(())
     }
 
     /// Keystone: set up once per data dir (see `keystone.rs`), then served.

@@ -80,6 +80,8 @@ pub fn run(args: &[String]) -> Result<()> {
     println!("xtask: service logs in {}", log_dir.display());
 
     if selection.everything {
+        step("starting etcd, kube-apiserver and kube-controller-manager");
+        stack.start_kubernetes(&run_dir.data(), &log_dir)?;
         rust_tests(&stack, &root, &target_dir)?;
     }
 
@@ -291,7 +293,7 @@ fn path_with(dir: &std::path::Path) -> Result<std::ffi::OsString> {
 
 /// What the integration tests learn about the services (`TEST_*`).
 pub(crate) fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
-    vec![
+    let mut env = vec![
         ("TEST_DATABASE_URL", stack.postgres.url("postgres")),
         ("TEST_VAULT_ADDR", stack.vault_addr()),
         ("TEST_MQTT_ADDRESS", stack.mqtt_address()),
@@ -315,7 +317,16 @@ pub(crate) fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
         ),
         ("TEST_KEYSTONE_ADMIN_PROJECT", keystone::ADMIN_PROJECT.to_owned()),
         ("TEST_KEYSTONE_DOMAIN", keystone::DOMAIN.to_owned()),
-    ]
+    ];
+    if let Some(cluster) = &stack.kubernetes {
+        env.extend([
+            ("TEST_KUBE_API_URL", cluster.api_url.clone()),
+            ("TEST_KUBE_CA_FILE", cluster.ca_file.display().to_string()),
+            ("TEST_KUBE_ADMIN_TOKEN", cluster.admin_token.clone()),
+            ("TEST_KUBE_PORTAL_TOKEN", cluster.portal_token.clone()),
+        ]);
+    }
+    env
 }
 
 /// The test tools' variables (installing them when missing):
@@ -338,7 +349,8 @@ pub(crate) fn test_tools_env() -> Result<Vec<(&'static str, String)>> {
 pub fn services() -> Result<()> {
     let run_dir = paths::RunDir::new("services");
     let log_dir = run_dir.logs();
-    let stack = Stack::start(Ports::free()?, &run_dir.data(), &log_dir, Profile::Test)?;
+    let mut stack = Stack::start(Ports::free()?, &run_dir.data(), &log_dir, Profile::Test)?;
+    stack.start_kubernetes(&run_dir.data(), &log_dir)?;
     let env_file = paths::dev_data_dir().join("test-services.env");
     std::fs::create_dir_all(paths::dev_data_dir())?;
     let lines: String = test_env(&stack)

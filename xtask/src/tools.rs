@@ -41,6 +41,11 @@ pub const KEYSTONE: AptTool = AptTool {
     binary: "/usr/bin/keystone-wsgi-public",
     package: "keystone",
 };
+/// Makes the kube-apiserver's service-account signing key.
+pub const OPENSSL: AptTool = AptTool {
+    binary: "openssl",
+    package: "openssl",
+};
 pub const CHROMIUM: AptTool = AptTool {
     binary: "/usr/bin/chromium",
     package: "chromium",
@@ -83,6 +88,35 @@ pub fn is_present(binary: &str) -> bool {
         .unwrap_or(false)
 }
 
+fn is_root() -> bool {
+    process::output(Command::new("id").arg("-u"))
+        .map(|uid| uid.trim() == "0")
+        .unwrap_or(false)
+}
+
+/// `apt-get ARGS`, through sudo when not root.
+fn apt_get(args: &[&str]) -> Command {
+    let mut command = if is_root() {
+        Command::new("apt-get")
+    } else {
+        let mut sudo = Command::new("sudo");
+        sudo.arg("apt-get");
+        sudo
+    };
+    command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+    command
+}
+
+/// `apt-get update`, once per run (a fresh machine has no package lists).
+pub fn ensure_apt_lists() -> Result<()> {
+    static UPDATED: OnceLock<()> = OnceLock::new();
+    if UPDATED.get().is_none() {
+        process::run(&mut apt_get(&["update"])).context("apt-get update failed")?;
+        let _ = UPDATED.set(());
+    }
+    Ok(())
+}
+
 /// Installs the Debian packages of the missing tools, or says how to.
 pub fn ensure_apt(tools: &[&AptTool]) -> Result<()> {
     let missing: Vec<&str> = tools
@@ -93,34 +127,15 @@ pub fn ensure_apt(tools: &[&AptTool]) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let root = process::output(Command::new("id").arg("-u"))
-        .map(|uid| uid.trim() == "0")
-        .unwrap_or(false);
-    if !root && !is_present("sudo") {
+    if !is_root() && !is_present("sudo") {
         bail!(
             "missing Debian packages: {}; install them with `apt-get install -y {}` as root",
             missing.join(", "),
             missing.join(" ")
         );
     }
-    let apt_get = |args: &[&str]| {
-        let mut command = if root {
-            Command::new("apt-get")
-        } else {
-            Command::new("sudo")
-        };
-        if !root {
-            command.arg("apt-get");
-        }
-        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        command
-    };
     println!("xtask: installing Debian packages: {}", missing.join(" "));
-    static UPDATED: OnceLock<()> = OnceLock::new();
-    if UPDATED.get().is_none() {
-        process::run(&mut apt_get(&["update"])).context("apt-get update failed")?;
-        let _ = UPDATED.set(());
-    }
+    ensure_apt_lists()?;
     let mut install_args = vec!["install", "-y"];
     install_args.extend(&missing);
     process::run(&mut apt_get(&install_args)).with_context(|| {

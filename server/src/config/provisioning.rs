@@ -11,7 +11,7 @@ use control::{
     backends::{
         awx::AwxClient,
         gitlab::GitlabClient,
-        kubernetes::KubernetesClient,
+        kubernetes::{ApiServerCredentials, KubernetesClient},
         mqtt::{MqttAdminClient, PortalClient},
         oauth_clients::HydraClients,
         odoo::OdooClient,
@@ -106,6 +106,15 @@ fn default_retry_max_attempts() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct KubernetesConfig {
     pub api_url: String,
+    /// The service account's token, read again as the kubelet rotates it
+    /// (in a pod: `/var/run/secrets/kubernetes.io/serviceaccount/token`).
+    /// Unset: no authentication (the simulator).
+    #[serde(default)]
+    pub token_file: Option<std::path::PathBuf>,
+    /// The CA that signed the API server's certificate (in a pod:
+    /// `…/serviceaccount/ca.crt`). Unset: the system's roots.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -266,7 +275,14 @@ impl ProvisioningConfig {
         let timeout = CALL_TIMEOUT;
         let openstack = &self.openstack;
         Ok(Backends {
-            kubernetes: std::sync::Arc::new(KubernetesClient::new(&self.kubernetes.api_url, timeout)?),
+            kubernetes: std::sync::Arc::new(KubernetesClient::with_credentials(
+                &self.kubernetes.api_url,
+                &ApiServerCredentials {
+                    token_file: self.kubernetes.token_file.clone(),
+                    ca_file: self.kubernetes.ca_file.clone(),
+                },
+                timeout,
+            )?),
             vault: std::sync::Arc::new(VaultClient::new(
                 vault_addr,
                 self.vault_token.expose_secret(),

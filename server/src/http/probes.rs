@@ -116,11 +116,19 @@ impl Readiness {
                 Some(provisioning.openstack.keystone_url.clone()),
             );
         }
+        let mut http = reqwest::Client::builder().timeout(CHECK_TIMEOUT);
+        // The API server's certificate is signed by the cluster's own CA.
+        let cluster_ca = config
+            .provisioning
+            .as_ref()
+            .and_then(|provisioning| provisioning.kubernetes.ca_file.as_ref())
+            .and_then(|file| std::fs::read(file).ok())
+            .and_then(|pem| reqwest::Certificate::from_pem_bundle(&pem).ok());
+        for certificate in cluster_ca.into_iter().flatten() {
+            http = http.add_root_certificate(certificate);
+        }
         Self {
-            http: reqwest::Client::builder()
-                .timeout(CHECK_TIMEOUT)
-                .build()
-                .unwrap_or_default(),
+            http: http.build().unwrap_or_default(),
             backends,
             last: Mutex::new(None),
         }

@@ -265,6 +265,7 @@ impl Cluster {
     fn validate(kind: &Kind, name: &str, object: &Value) -> Result<(), ApiError> {
         let schema_causes = custom::missing_required(kind, object);
         let mut causes: Vec<(&str, String)> = Vec::new();
+        let mut image_causes: Vec<String> = Vec::new();
         let label_named = matches!(kind.plural, "namespaces" | "services");
         if label_named && !is_dns_label(name) {
             causes.push(("metadata.name", format!("Invalid value: \"{name}\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")));
@@ -276,11 +277,14 @@ impl Cluster {
             if spec["selector"].is_null() {
                 causes.push(("spec.selector", "Required value".to_owned()));
             }
-            if spec["template"]["spec"]["containers"]
-                .as_array()
-                .is_none_or(Vec::is_empty)
-            {
+            let containers = spec["template"]["spec"]["containers"].as_array();
+            if containers.is_none_or(Vec::is_empty) {
                 causes.push(("spec.template.spec.containers", "Required value".to_owned()));
+            }
+            for (index, container) in containers.into_iter().flatten().enumerate() {
+                if container["image"].as_str().is_none_or(str::is_empty) {
+                    image_causes.push(format!("spec.template.spec.containers[{index}].image"));
+                }
             }
             let template_labels = &spec["template"]["metadata"]["labels"];
             let selected = spec["selector"]["matchLabels"].as_object().is_none_or(|wanted| {
@@ -295,6 +299,11 @@ impl Cluster {
                 ));
             }
         }
+        causes.extend(
+            image_causes
+                .iter()
+                .map(|field| (field.as_str(), "Required value".to_owned())),
+        );
         causes.extend(
             schema_causes
                 .iter()
@@ -327,6 +336,8 @@ impl Cluster {
     }
 
     /// 403 when writing `object` takes the namespace over one of its quotas.
+    /// A Deployment or StatefulSet is never refused: its pods and claims
+    /// are, when its controller makes them (which the simulator does not).
     fn admit(
         &self,
         kind: &'static Kind,
@@ -334,7 +345,7 @@ impl Cluster {
         name: &str,
         object: &Value,
     ) -> Result<(), ApiError> {
-        if !kind.namespaced {
+        if !kind.namespaced || matches!(kind.plural, "deployments" | "statefulsets") {
             return Ok(());
         }
         let quotas: Vec<&Value> = self
@@ -648,8 +659,10 @@ impl Cluster {
             }
         }
         if kind.plural == "namespaces" {
+            // Deleting it again answers the namespace, still terminating
+            // (as kube-apiserver 1.37 does: no conflict).
             if self.terminating.contains_key(name) {
-                return Err(ApiError::namespace_still_terminating(kind, name));
+                return Ok(stored);
             }
             let mut terminating = stored;
             terminating["metadata"]["deletionTimestamp"] = json!(now_rfc3339());

@@ -66,6 +66,8 @@ pub fn missing_required(kind: &Kind, object: &Value) -> Vec<(String, String)> {
             causes.push((format!("{path}.{field}"), "Required value".to_owned()));
         }
     }
+    // kube-apiserver reports them in the order of their paths.
+    causes.sort();
     causes
 }
 
@@ -87,8 +89,8 @@ mod tests {
         assert_eq!(
             missing_required(kind, &json!({ "spec": { "issuerRef": {} } })),
             vec![
-                ("spec.secretName".to_owned(), "Required value".to_owned()),
                 ("spec.issuerRef.name".to_owned(), "Required value".to_owned()),
+                ("spec.secretName".to_owned(), "Required value".to_owned()),
             ]
         );
         let complete = json!({ "spec": { "secretName": "tls", "issuerRef": { "name": "letsencrypt" } } });

@@ -35,6 +35,10 @@ pub fn apply(kind: &Kind, object: &mut Value) {
     let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) else {
         return;
     };
+    // A custom resource keeps what it was given.
+    if !kind.custom {
+        without_empty_lists(spec);
+    }
     match kind.plural {
         "deployments" => deployment(spec),
         "statefulsets" => stateful_set(spec),
@@ -43,6 +47,23 @@ pub fn apply(kind: &Kind, object: &mut Value) {
         "persistentvolumeclaims" => default(spec, "volumeMode", json!("Filesystem")),
         "networkpolicies" => network_policy(spec),
         _ => {}
+    }
+}
+
+/// Go drops an empty list from every `omitempty` field it encodes, which is
+/// every list of the built-in kinds' specs: `env: []` is stored as no `env`
+/// (as when a strategic merge patch deletes a list's last element).
+fn without_empty_lists(map: &mut Map<String, Value>) {
+    map.retain(|_, value| !value.as_array().is_some_and(Vec::is_empty));
+    for value in map.values_mut() {
+        match value {
+            Value::Object(child) => without_empty_lists(child),
+            Value::Array(items) => items
+                .iter_mut()
+                .filter_map(Value::as_object_mut)
+                .for_each(without_empty_lists),
+            _ => {}
+        }
     }
 }
 

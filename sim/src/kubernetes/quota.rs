@@ -2,18 +2,19 @@
 //! controllers create from Deployments and StatefulSets; the simulator has no
 //! pods, so it counts what they would request — replicas × the template's
 //! container requests (limits when requests are absent, else the
-//! LimitRange's defaults) — and checks it when a Deployment or StatefulSet is
-//! written (an approximation: a real cluster accepts the Deployment and
-//! fails its pods). Storage is the PersistentVolumeClaims, including the
-//! ones a StatefulSet is about to get. Jobs complete at once and count nothing.
+//! LimitRange's defaults). Like a real cluster, it accepts a Deployment or
+//! StatefulSet over the quota (the pods would be refused); unlike one, it
+//! then counts them (its `status.used` may exceed `hard` where a cluster's
+//! would not: the client never writes such a workload). Storage is the
+//! PersistentVolumeClaims, including the ones a StatefulSet is about to get.
+//! Jobs complete at once and count nothing.
 
 use std::collections::BTreeMap;
 
-use control::backends::kubernetes::quantity;
 use serde_json::Value;
 
-/// Usage per quota key, in milli-units.
-pub type Usage = BTreeMap<String, i128>;
+use control::backends::kubernetes::admission::{self, milli, ContainerDefaults};
+pub use control::backends::kubernetes::admission::{exceeded, format, Usage};
 
 /// One object of a namespace, with its plural.
 pub struct Entry<'a> {
@@ -21,12 +22,8 @@ pub struct Entry<'a> {
     pub object: &'a Value,
 }
 
-fn milli(value: &Value) -> i128 {
-    value.as_str().and_then(quantity::parse_milli).unwrap_or(0)
-}
-
 /// The container defaults of the namespace's LimitRanges: (defaultRequest, default).
-fn limit_range_defaults(entries: &[Entry<'_>]) -> (BTreeMap<String, i128>, BTreeMap<String, i128>) {
+fn limit_range_defaults(entries: &[Entry<'_>]) -> ContainerDefaults {
     let mut requests = BTreeMap::new();
     let mut limits = BTreeMap::new();
     for entry in entries.iter().filter(|entry| entry.plural == "limitranges") {
@@ -42,37 +39,6 @@ fn limit_range_defaults(entries: &[Entry<'_>]) -> (BTreeMap<String, i128>, BTree
                     }
                 }
             }
-        }
-    }
-    (requests, limits)
-}
-
-/// What one replica of a pod template requests and is limited to, per resource.
-fn pod_resources(
-    template: &Value,
-    defaults: &(BTreeMap<String, i128>, BTreeMap<String, i128>),
-) -> (Usage, Usage) {
-    let (default_requests, default_limits) = defaults;
-    let mut requests = Usage::new();
-    let mut limits = Usage::new();
-    let containers = template["spec"]["containers"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    for container in &containers {
-        let resources = &container["resources"];
-        for resource in ["cpu", "memory"] {
-            let limit = resources["limits"]
-                .get(resource)
-                .map(milli)
-                .or_else(|| default_limits.get(resource).copied());
-            let request = resources["requests"]
-                .get(resource)
-                .map(milli)
-                .or(limit)
-                .or_else(|| default_requests.get(resource).copied());
-            *requests.entry(resource.to_owned()).or_default() += request.unwrap_or(0);
-            *limits.entry(resource.to_owned()).or_default() += limit.unwrap_or(0);
         }
     }
     (requests, limits)
@@ -133,15 +99,8 @@ pub fn usage(entries: &[Entry<'_>]) -> Usage {
                 );
             }
             "deployments" | "statefulsets" => {
-                let count = replicas(object);
-                let (requests, limits) = pod_resources(&object["spec"]["template"], &defaults);
-                add("pods", 1000 * count);
-                for (resource, amount) in &requests {
-                    add(&format!("requests.{resource}"), amount * count);
-                    add(resource, amount * count);
-                }
-                for (resource, amount) in &limits {
-                    add(&format!("limits.{resource}"), amount * count);
+                for (key, amount) in admission::workload_usage(object, &defaults) {
+                    add(&key, amount);
                 }
                 if entry.plural == "statefulsets" {
                     for (claim, template) in stateful_set_claims(object) {
@@ -161,20 +120,6 @@ pub fn usage(entries: &[Entry<'_>]) -> Usage {
     usage
 }
 
-/// A quota key's amount as the API server writes it.
-pub fn format(key: &str, milli: i128) -> String {
-    let bytes_like = key.contains("memory") || key.contains("storage");
-    if milli % 1000 != 0 {
-        return format!("{milli}m");
-    }
-    let value = milli / 1000;
-    if bytes_like && value > 0 {
-        quantity::bytes(value.unsigned_abs())
-    } else {
-        value.to_string()
-    }
-}
-
 /// `status.used` of a quota: its hard keys, as used now.
 pub fn used(hard: &serde_json::Map<String, Value>, usage: &Usage) -> Value {
     hard.keys()
@@ -186,38 +131,6 @@ pub fn used(hard: &serde_json::Map<String, Value>, usage: &Usage) -> Value {
         })
         .collect::<serde_json::Map<_, _>>()
         .into()
-}
-
-/// The admission message when a write takes a key of `quota` over its
-/// limit, if it does: only keys whose usage grows count.
-pub fn exceeded(
-    quota_name: &str,
-    hard: &serde_json::Map<String, Value>,
-    before: &Usage,
-    after: &Usage,
-) -> Option<String> {
-    let mut requested = Vec::new();
-    let mut used = Vec::new();
-    let mut limited = Vec::new();
-    for (key, limit) in hard {
-        let limit = milli(limit);
-        let was = before.get(key).copied().unwrap_or(0);
-        let will = after.get(key).copied().unwrap_or(0);
-        if will > was && will > limit {
-            requested.push(format!("{key}={}", format(key, will - was)));
-            used.push(format!("{key}={}", format(key, was)));
-            limited.push(format!("{key}={}", format(key, limit)));
-        }
-    }
-    if requested.is_empty() {
-        return None;
-    }
-    Some(format!(
-        "exceeded quota: {quota_name}, requested: {}, used: {}, limited: {}",
-        requested.join(","),
-        used.join(","),
-        limited.join(",")
-    ))
 }
 
 #[cfg(test)]
@@ -252,18 +165,5 @@ mod tests {
         assert_eq!(format("requests.storage", usage["requests.storage"]), "5Gi");
         assert_eq!(usage["pods"], 3000);
         assert_eq!(usage["count/deployments.apps"], 1000);
-    }
-
-    #[test]
-    fn only_growth_over_the_limit_is_refused() {
-        let hard = json!({ "requests.cpu": "1" });
-        let hard = hard.as_object().cloned().unwrap_or_default();
-        let before = Usage::from([("requests.cpu".to_owned(), 500)]);
-        let after = Usage::from([("requests.cpu".to_owned(), 1500)]);
-        assert_eq!(
-            exceeded("q", &hard, &before, &after).as_deref(),
-            Some("exceeded quota: q, requested: requests.cpu=1, used: requests.cpu=500m, limited: requests.cpu=1")
-        );
-        assert_eq!(exceeded("q", &hard, &after, &before), None);
     }
 }

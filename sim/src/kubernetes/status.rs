@@ -91,15 +91,6 @@ impl ApiError {
         )
     }
 
-    /// A DELETE of a namespace already terminating.
-    pub fn namespace_still_terminating(kind: &Kind, name: &str) -> Self {
-        Self::unfulfilled(
-            kind,
-            name,
-            "The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.",
-        )
-    }
-
     pub fn forbidden(kind: &Kind, name: &str, why: &str) -> Self {
         Self::about(403, "Forbidden", kind, name, &format!("is forbidden: {why}"))
     }

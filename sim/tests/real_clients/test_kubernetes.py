@@ -189,8 +189,9 @@ def test_a_namespace_is_created_patched_listed_then_terminates(core):
         "because it is being terminated"
     )
     assert body["details"]["causes"][0]["reason"] == "NamespaceTerminating"
-    body = raises(409, "Conflict", core.delete_namespace, "tenant-a")
-    assert "ensuring all content is removed" in body["message"]
+    # Deleted again: the namespace is answered, still terminating (kube-apiserver 1.37).
+    again = core.delete_namespace("tenant-a")
+    assert again["kind"] == "Namespace" and again["status"]["phase"] == "Terminating"
 
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
@@ -232,12 +233,13 @@ def test_quota_limits_secrets_and_service_accounts(core, apps):
     replaced = core.replace_namespaced_limit_range("bibind-limits", "quota", limits)
     assert replaced.spec.limits[0].default == {"cpu": "500m", "memory": "512Mi"}
 
-    # Over the quota: 3 replicas × 1 CPU > 2.
-    body = raises(
-        403, "Forbidden", apps.create_namespaced_deployment, "quota",
-        deployment("big", replicas=3, containers=[container("big", "nginx", cpu="1")]),
+    # Over the quota (3 replicas × 1 CPU > 2): the API server takes the
+    # Deployment; its pods are what a real cluster refuses, later.
+    big = apps.create_namespaced_deployment(
+        "quota", deployment("big", replicas=3, containers=[container("big", "nginx", cpu="1")])
     )
-    assert body["message"].startswith('deployments.apps "big" is forbidden: exceeded quota: bibind-quota')
+    assert big.spec.replicas == 3
+    apps.delete_namespaced_deployment("big", "quota")
 
     secret = core.create_namespaced_secret(
         "quota", {"metadata": {"name": "env", "labels": {MANAGED_BY: "bibind"}}, "stringData": {"PASSWORD": "hunter22"}}

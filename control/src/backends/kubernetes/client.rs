@@ -25,10 +25,11 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{json, Value};
 
 use super::{
+    admission::{self, Usage},
     consumption::{self, Consumption},
     errors::{self, BACKEND},
-    keys, manifests, names, quantity, JobPhase, Kubernetes, NamespaceQuota, NamespaceRemoval,
-    ObservedNamespace, ObservedWorkload, OneOffJob, QuotaUsage, TenantNamespace, Workload,
+    keys, manifests, names, quantity, ApiServerCredentials, JobPhase, Kubernetes, NamespaceQuota,
+    NamespaceRemoval, ObservedNamespace, ObservedWorkload, OneOffJob, QuotaUsage, TenantNamespace, Workload,
 };
 use crate::backends::BackendError;
 
@@ -67,6 +68,32 @@ impl KubernetesClient {
             .try_into()
             .map_err(|error| BackendError::refused(BACKEND, format!("invalid API server URL: {error}")))?;
         Self::from_config(kube::Config::new(url), timeout)
+    }
+
+    /// A client of the API server at `base_url` that proves itself with a
+    /// service account's token and trusts only the cluster's CA, both read
+    /// from files that kube reads again when they are rotated.
+    pub fn with_credentials(
+        base_url: &str,
+        credentials: &ApiServerCredentials,
+        timeout: Duration,
+    ) -> Result<Self, BackendError> {
+        let url = base_url
+            .try_into()
+            .map_err(|error| BackendError::refused(BACKEND, format!("invalid API server URL: {error}")))?;
+        let mut config = kube::Config::new(url);
+        if let Some(ca_file) = &credentials.ca_file {
+            let pem = std::fs::read(ca_file).map_err(|error| {
+                BackendError::refused(BACKEND, format!("cannot read {}: {error}", ca_file.display()))
+            })?;
+            config.root_cert = Some(der_certificates(&pem)?);
+            config.root_cert_file = Some(ca_file.clone());
+        }
+        config.auth_info.token_file = credentials
+            .token_file
+            .as_ref()
+            .map(|file| file.display().to_string());
+        Self::from_config(config, timeout)
     }
 
     /// A client from a kube configuration (in-cluster or kubeconfig).
@@ -231,6 +258,61 @@ impl KubernetesClient {
         Ok(())
     }
 
+    /// Refuses `desired` (a Deployment or StatefulSet) when its pods would
+    /// take the namespace over its quota: the API server would accept it
+    /// and then refuse the pods, where nobody waits for the answer. Counted
+    /// from the workloads' specs, not the quota's status, which the
+    /// controller updates later.
+    async fn admit(&self, namespace: &str, desired: &Value) -> Result<(), BackendError> {
+        let Some(quota) = self
+            .get_opt(&self.api::<ResourceQuota>(namespace), names::QUOTA)
+            .await?
+        else {
+            return Ok(());
+        };
+        let hard: serde_json::Map<String, Value> = quota
+            .spec
+            .and_then(|spec| spec.hard)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(key, quantity)| (key, Value::String(quantity.0)))
+            .collect();
+        let name = manifest_name(desired);
+        let no_defaults = Default::default();
+        let mut before = Usage::new();
+        let mut after = admission::workload_usage(desired, &no_defaults);
+        let managed = format!("{}={}", keys::MANAGED_BY, keys::MANAGER);
+        let deployments = self
+            .list_all(&self.api::<Deployment>(namespace), &managed)
+            .await?;
+        let stateful_sets = self
+            .list_all(&self.api::<StatefulSet>(namespace), &managed)
+            .await?;
+        let existing = deployments
+            .iter()
+            .map(serde_json::to_value)
+            .chain(stateful_sets.iter().map(serde_json::to_value));
+        for workload in existing {
+            let workload = workload.map_err(|error| BackendError::refused(BACKEND, error.to_string()))?;
+            let usage = admission::workload_usage(&workload, &no_defaults);
+            admission::add(&mut before, &usage);
+            // The workload being written replaces its namesake, of either kind.
+            if manifest_name(&workload) != name {
+                admission::add(&mut after, &usage);
+            }
+        }
+        match admission::exceeded(names::QUOTA, &hard, &before, &after) {
+            None => Ok(()),
+            Some(exceeded) => Err(BackendError::refused(
+                BACKEND,
+                format!(
+                    "{}.apps \"{name}\" would not get its pods: {exceeded}",
+                    desired["kind"].as_str().unwrap_or("workload").to_lowercase() + "s"
+                ),
+            )),
+        }
+    }
+
     /// A GET of a path kube has no typed call for, as JSON.
     async fn read_json(&self, path: &str) -> Result<Value, BackendError> {
         let request = http::Request::get(path)
@@ -312,6 +394,20 @@ impl KubernetesClient {
         workloads.sort_by(|left, right| left.name.cmp(&right.name));
         Ok(workloads)
     }
+}
+
+/// The DER certificates of a PEM bundle.
+fn der_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, BackendError> {
+    let certificates: Vec<Vec<u8>> = pem::parse_many(pem)
+        .map_err(|error| BackendError::refused(BACKEND, format!("the CA file is not PEM: {error}")))?
+        .into_iter()
+        .filter(|block| block.tag() == "CERTIFICATE")
+        .map(pem::Pem::into_contents)
+        .collect();
+    if certificates.is_empty() {
+        return Err(BackendError::refused(BACKEND, "the CA file holds no certificate"));
+    }
+    Ok(certificates)
 }
 
 /// A manifest as the typed object kube sends.
@@ -477,22 +573,24 @@ impl Kubernetes for KubernetesClient {
         let deployments = self.api::<Deployment>(namespace);
         let stateful_sets = self.api::<StatefulSet>(namespace);
         if workload.storage_gib.is_some() {
-            self.remove_managed(&deployments, &workload.name).await?;
             let found = self.get_opt(&stateful_sets, &workload.name).await?;
             let suspended = found
                 .as_ref()
                 .is_some_and(|found| found.annotations().contains_key(keys::SUSPENDED));
             let desired = manifests::workload(workload, suspended);
+            self.admit(namespace, &desired).await?;
+            self.remove_managed(&deployments, &workload.name).await?;
             let patch = manifests::workload_update(desired.clone());
             self.create_or_patch(&stateful_sets, found, desired, patch)
                 .await?;
         } else {
-            self.remove_managed(&stateful_sets, &workload.name).await?;
             let found = self.get_opt(&deployments, &workload.name).await?;
             let suspended = found
                 .as_ref()
                 .is_some_and(|found| found.annotations().contains_key(keys::SUSPENDED));
             let desired = manifests::workload(workload, suspended);
+            self.admit(namespace, &desired).await?;
+            self.remove_managed(&stateful_sets, &workload.name).await?;
             let patch = manifests::workload_update(desired.clone());
             self.create_or_patch(&deployments, found, desired, patch).await?;
         }
@@ -564,9 +662,6 @@ impl Kubernetes for KubernetesClient {
                 _ => NamespaceRemoval::Gone,
             }),
             Ok(Err(error)) if errors::is_not_found(&error) => Ok(NamespaceRemoval::Gone),
-            Ok(Err(error)) if errors::is_namespace_still_terminating(&error) => {
-                Ok(NamespaceRemoval::Terminating)
-            }
             Ok(Err(error)) => Err(errors::from_kube(error)),
             Err(_) => Err(BackendError::transient(
                 BACKEND,

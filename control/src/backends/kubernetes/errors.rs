@@ -6,9 +6,6 @@ use crate::backends::BackendError;
 
 pub(super) const BACKEND: &str = "kubernetes";
 
-/// The message kube gives a terminated namespace on a repeated DELETE.
-const NAMESPACE_STILL_EMPTYING: &str = "ensuring all content is removed";
-
 pub(super) fn from_kube(error: kube::Error) -> BackendError {
     match error {
         kube::Error::Api(status) => from_status(&status),
@@ -32,9 +29,4 @@ fn from_status(status: &kube::core::Status) -> BackendError {
 
 pub(super) fn is_not_found(error: &kube::Error) -> bool {
     matches!(error, kube::Error::Api(status) if status.code == 404)
-}
-
-/// A repeated DELETE of a namespace that is still being emptied.
-pub(super) fn is_namespace_still_terminating(error: &kube::Error) -> bool {
-    matches!(error, kube::Error::Api(status) if status.code == 409 && status.message.contains(NAMESPACE_STILL_EMPTYING))
 }

@@ -3,6 +3,7 @@
 //! workflows call; [`KubernetesClient`] implements it with kube against the
 //! API server (or `sim kubernetes`).
 
+pub mod admission;
 mod client;
 pub mod consumption;
 mod errors;
@@ -39,6 +40,16 @@ pub mod names {
     pub const NETWORK_POLICY: &str = "bibind-isolation";
     /// The namespace of the ingress controller, allowed in.
     pub const INGRESS_CONTROLLER_NAMESPACE: &str = "ingress-nginx";
+}
+
+/// How the portal proves itself to a real API server (files, so that the
+/// kubelet's rotations are seen); both `None` for the simulator.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApiServerCredentials {
+    /// A bearer token: the service account's projected token.
+    pub token_file: Option<std::path::PathBuf>,
+    /// The cluster's CA, trusted instead of the system's roots.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// A tenant subscription's namespace.
