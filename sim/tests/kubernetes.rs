@@ -26,8 +26,9 @@ const TIMEOUT: Duration = Duration::from_secs(1);
 /// Where a scenario runs: `sim kubernetes` served in-process, or the real
 /// kube-apiserver of `cargo xtask test` (`TEST_KUBE_*`), reached by the
 /// client with the portal's service-account token under the ClusterRole of
-/// `deploy/kubernetes/clusterrole.yaml`, and by the raw requests as an admin
-/// with kubectl would.
+/// `deploy/kubernetes/clusterrole.yaml` (bound there by xtask, with
+/// cert-manager's Certificate definition installed), and by the raw
+/// requests as an admin with kubectl would.
 enum Target {
     Simulator { served: sim::Served, faults: Faults },
     ApiServer,
@@ -84,34 +85,24 @@ async fn api_server() -> Harness {
         .build()
         .expect("an HTTP client");
     let run = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
-    let token_file = std::env::temp_dir().join(format!("bibind-portal-token-{run}"));
-    std::fs::write(&token_file, env("TEST_KUBE_PORTAL_TOKEN")).expect("write the token file");
     let client = KubernetesClient::with_credentials(
         &base_url,
         &ApiServerCredentials {
-            token_file: Some(token_file),
+            token_file: Some(env("TEST_KUBE_PORTAL_TOKEN_FILE").into()),
             ca_file: Some(ca_file),
         },
         // The real server's admission and etcd writes are slower than the simulator's.
         TIMEOUT * 10,
     )
     .expect("client");
-    let harness = Harness {
+    Harness {
         target: Target::ApiServer,
         base_url,
         client,
         http,
         run,
-    };
-    harness.grant_the_portal_its_role().await;
-    harness
+    }
 }
-
-/// The manifests the real server is given once per test: the portal's
-/// ClusterRole (the product's own file), its binding as the Helm chart
-/// makes it, and cert-manager's Certificate definition.
-const CLUSTER_ROLE: &str = include_str!("../../deploy/kubernetes/clusterrole.yaml");
-const CERTIFICATE_DEFINITION: &str = include_str!("support/cert-manager-certificate-crd.yaml");
 
 impl Harness {
     fn is_real(&self) -> bool {
@@ -139,57 +130,6 @@ impl Harness {
             Target::Simulator { faults, .. } => faults,
             Target::ApiServer => panic!("a simulator-only step"),
         }
-    }
-
-    async fn grant_the_portal_its_role(&self) {
-        self.apply(
-            "/apis/rbac.authorization.k8s.io/v1/clusterroles/bibind-provisioning",
-            CLUSTER_ROLE,
-        )
-        .await;
-        let binding = json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": { "name": "bibind-provisioning" },
-            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "bibind-provisioning" },
-            "subjects": [{ "kind": "ServiceAccount", "name": "bibind-portal", "namespace": "bibind" }],
-        });
-        self.apply(
-            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/bibind-provisioning",
-            &binding.to_string(),
-        )
-        .await;
-        let crd = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/certificates.cert-manager.io";
-        self.apply(crd, CERTIFICATE_DEFINITION).await;
-        self.settle("the Certificate definition is established", || async {
-            let (_, definition) = self.get(crd).await;
-            definition["status"]["conditions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|condition| condition["type"] == "Established" && condition["status"] == "True")
-        })
-        .await;
-    }
-
-    /// Server-side apply of a YAML or JSON manifest, as `kubectl apply --server-side`.
-    async fn apply(&self, path: &str, manifest: &str) {
-        let response = self
-            .http
-            .patch(format!(
-                "{}{path}?fieldManager=bibind-tests&force=true",
-                self.base_url
-            ))
-            .header("content-type", "application/apply-patch+yaml")
-            .body(manifest.to_owned())
-            .send()
-            .await
-            .expect("apply");
-        let status = response.status();
-        assert!(
-            status.is_success(),
-            "{path}: {status} {}",
-            response.text().await.unwrap_or_default()
-        );
     }
 
     /// Waits until `holds` (at once on the simulator; the real server's

@@ -9,8 +9,9 @@
 //! Two static tokens: an admin's (`system:masters`, for the tests' own set-up)
 //! and the portal's, whose user is the service account the Helm chart makes
 //! (`system:serviceaccount:bibind:bibind-portal`): it has only what the
-//! ClusterRole of `deploy/kubernetes/clusterrole.yaml` grants, bound by the
-//! tests as the chart binds it.
+//! ClusterRole of `deploy/kubernetes/clusterrole.yaml` grants, bound here
+//! as the chart binds it. cert-manager's Certificate definition is
+//! installed too (the portal writes Certificates for owners' domains).
 
 use std::{
     path::{Path, PathBuf},
@@ -133,7 +134,8 @@ pub struct Cluster {
     /// The API server's self-signed serving certificate: the CA to trust.
     pub ca_file: PathBuf,
     pub admin_token: String,
-    pub portal_token: String,
+    /// The portal's token, in a file as a pod's service account has it.
+    pub portal_token_file: PathBuf,
 }
 
 impl Cluster {
@@ -233,6 +235,14 @@ impl Cluster {
         let ca_file = certificates.join("apiserver.crt");
         wait_until_ready(&api_url, &ca_file, &admin_token, &mut api_server)?;
         supervised.push(api_server);
+        let admin = Admin {
+            api_url: &api_url,
+            ca_file: &ca_file,
+            token: &admin_token,
+        };
+        admin.install_what_bibind_expects(&dir)?;
+        let portal_token_file = dir.join("portal.token");
+        std::fs::write(&portal_token_file, &portal_token)?;
 
         let kubeconfig = dir.join("controller-manager.kubeconfig");
         std::fs::write(&kubeconfig, kubeconfig_text(&api_url, &ca_file, &admin_token))?;
@@ -260,7 +270,7 @@ impl Cluster {
             api_url,
             ca_file,
             admin_token,
-            portal_token,
+            portal_token_file,
         })
     }
 }
@@ -292,5 +302,89 @@ fn wait_until_ready(api_url: &str, ca_file: &Path, token: &str, server: &mut Sup
             bail!("kube-apiserver was not ready at {url} within a minute; see its log");
         }
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The cluster admin's requests (curl, as for readiness).
+struct Admin<'a> {
+    api_url: &'a str,
+    ca_file: &'a Path,
+    token: &'a str,
+}
+
+impl Admin<'_> {
+    /// What a cluster running Bibind has: the provisioning ClusterRole of
+    /// `deploy/kubernetes/` bound to the portal's service account (as the
+    /// Helm chart binds it), and cert-manager's Certificate definition.
+    fn install_what_bibind_expects(&self, dir: &Path) -> Result<()> {
+        let root = paths::workspace_root();
+        self.apply(
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles/bibind-provisioning",
+            &root.join("deploy/kubernetes/clusterrole.yaml"),
+        )?;
+        let binding = dir.join("clusterrolebinding.yaml");
+        let (namespace, account) = PORTAL_USER
+            .strip_prefix("system:serviceaccount:")
+            .and_then(|rest| rest.split_once(':'))
+            .context("PORTAL_USER names a service account")?;
+        std::fs::write(
+            &binding,
+            format!(
+                "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n\
+                 metadata:\n  name: bibind-provisioning\n\
+                 roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: bibind-provisioning\n\
+                 subjects:\n- kind: ServiceAccount\n  name: {account}\n  namespace: {namespace}\n"
+            ),
+        )?;
+        self.apply(
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/bibind-provisioning",
+            &binding,
+        )?;
+        let definition =
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/certificates.cert-manager.io";
+        self.apply(
+            definition,
+            &root.join("sim/tests/support/cert-manager-certificate-crd.yaml"),
+        )?;
+        // Served once established.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.status("GET", "/apis/cert-manager.io/v1/certificates", None)? != "200" {
+            if Instant::now() > deadline {
+                bail!("cert-manager's Certificate definition was not established within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(())
+    }
+
+    /// Server-side apply of a manifest file, as `kubectl apply --server-side`.
+    fn apply(&self, path: &str, manifest: &Path) -> Result<()> {
+        let url = format!("{path}?fieldManager=bibind-xtask&force=true");
+        let status = self.status("PATCH", &url, Some(manifest))?;
+        if status != "200" && status != "201" {
+            bail!(
+                "applying {} to the API server answered {status}",
+                manifest.display()
+            );
+        }
+        Ok(())
+    }
+
+    fn status(&self, method: &str, path: &str, body: Option<&Path>) -> Result<String> {
+        let ca = self.ca_file.display().to_string();
+        let authorization = format!("Authorization: Bearer {}", self.token);
+        let url = format!("{}{path}", self.api_url);
+        let data = body.map(|file| format!("@{}", file.display()));
+        let mut arguments = vec!["-X", method, "--cacert", &ca, "-H", &authorization];
+        if let Some(data) = &data {
+            arguments.extend([
+                "-H",
+                "Content-Type: application/apply-patch+yaml",
+                "--data-binary",
+                data,
+            ]);
+        }
+        arguments.push(&url);
+        process::http_status(&arguments)
     }
 }

@@ -323,7 +323,10 @@ pub(crate) fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
             ("TEST_KUBE_API_URL", cluster.api_url.clone()),
             ("TEST_KUBE_CA_FILE", cluster.ca_file.display().to_string()),
             ("TEST_KUBE_ADMIN_TOKEN", cluster.admin_token.clone()),
-            ("TEST_KUBE_PORTAL_TOKEN", cluster.portal_token.clone()),
+            (
+                "TEST_KUBE_PORTAL_TOKEN_FILE",
+                cluster.portal_token_file.display().to_string(),
+            ),
         ]);
     }
     env

@@ -11,7 +11,10 @@ use control::{
     domain::{Backend, JobState, OfferKind, SignedInUser, SubscriptionState},
 };
 use sim::faults::{Fault, Faults};
-use support::provisioning::{organization, person, Harness};
+use support::{
+    backends::SimulatedBackends,
+    provisioning::{organization, person, Harness},
+};
 use uuid::Uuid;
 
 /// What the backends hold of one subscription.
@@ -69,7 +72,10 @@ async fn found(harness: &Harness, slug: &str, offer: OfferKind) -> Found {
 
 /// Provision, suspend, resume and close one offer's subscription.
 async fn life_cycle(offer: OfferKind, plan: &str, cloud: bool) {
-    let harness = Harness::start().await;
+    life_cycle_on(Harness::start().await, offer, plan, cloud).await;
+}
+
+async fn life_cycle_on(harness: Harness, offer: OfferKind, plan: &str, cloud: bool) {
     let owner = person("owner");
     let slug = organization(&harness, &owner).await;
     let control = harness.control();
@@ -83,6 +89,18 @@ async fn life_cycle(offer: OfferKind, plan: &str, cloud: bool) {
     assert_eq!((state.as_str(), applied.as_str()), ("active", "running"));
     let running = found(&harness, &slug, offer).await;
     assert!(running.namespace && running.vault_policy, "{running:?}");
+    let namespace = harness
+        .stack
+        .backends
+        .kubernetes
+        .observe(&control::domain::instance_name(&slug, offer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        namespace.quota.is_some() && namespace.default_deny,
+        "{namespace:?}"
+    );
     assert_eq!(running.replicas, vec![1]);
     assert_eq!(running.oauth_client, odoo.then_some(true));
     assert_eq!(running.odoo_database, odoo);
@@ -194,6 +212,17 @@ async fn life_cycle(offer: OfferKind, plan: &str, cloud: bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_online_shop_is_provisioned_suspended_resumed_and_closed() {
     life_cycle(OfferKind::Ecommerce, "shop-business", true).await;
+}
+
+/// The same story on the real kube-apiserver (with its controller manager):
+/// the namespace, its quota, limits and network policy, the workload, its
+/// Service and Ingress are made through the portal's service account, the
+/// workload scaled down and up, the namespace emptied and deleted by the
+/// cluster's own controllers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_shop_is_provisioned_suspended_resumed_and_closed_on_a_real_api_server() {
+    let harness = Harness::start_with(SimulatedBackends::start_on_real_kubernetes().await).await;
+    life_cycle_on(harness, OfferKind::Ecommerce, "shop-business", true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,8 +6,14 @@ use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use control::{
     backends::{
-        awx::AwxClient, gitlab::GitlabClient, kubernetes::KubernetesClient, mqtt::MqttAdminClient,
-        oauth_clients::HydraClients, odoo::OdooClient, openstack::OpenStackClient, vault::VaultClient,
+        awx::AwxClient,
+        gitlab::GitlabClient,
+        kubernetes::{ApiServerCredentials, KubernetesClient},
+        mqtt::MqttAdminClient,
+        oauth_clients::HydraClients,
+        odoo::OdooClient,
+        openstack::OpenStackClient,
+        vault::VaultClient,
     },
     provisioning::{Backends, ProvisioningSettings},
 };
@@ -38,6 +44,9 @@ pub struct SimulatorUrls {
 pub struct SimulatedBackends {
     pub kubernetes: Served,
     pub kubernetes_faults: Faults,
+    /// The engine drives the real kube-apiserver of `cargo xtask test`
+    /// instead of the simulator (`start_on_real_kubernetes`).
+    pub kubernetes_is_real: bool,
     pub odoo: sim::odoo::Simulator,
     pub awx: sim::awx::Simulator,
     pub gitlab: sim::gitlab::Simulator,
@@ -82,6 +91,32 @@ impl RealServers {
 impl SimulatedBackends {
     pub async fn start() -> Self {
         Self::start_with(Duration::ZERO).await
+    }
+
+    /// The same, with Kubernetes the real API server `cargo xtask test`
+    /// starts, reached as the portal in a pod: its service account's token
+    /// (under `deploy/kubernetes/clusterrole.yaml`) and the cluster's CA.
+    pub async fn start_on_real_kubernetes() -> Self {
+        let mut stack = Self::start().await;
+        stack.urls.kubernetes = env("TEST_KUBE_API_URL");
+        stack.backends.kubernetes = Arc::new(
+            KubernetesClient::with_credentials(
+                &stack.urls.kubernetes,
+                &Self::real_kubernetes_credentials(),
+                // etcd's writes and admission take longer than the simulator's answers.
+                CALL_TIMEOUT * 5,
+            )
+            .unwrap(),
+        );
+        stack.kubernetes_is_real = true;
+        stack
+    }
+
+    fn real_kubernetes_credentials() -> ApiServerCredentials {
+        ApiServerCredentials {
+            token_file: Some(env("TEST_KUBE_PORTAL_TOKEN_FILE").into()),
+            ca_file: Some(env("TEST_KUBE_CA_FILE").into()),
+        }
     }
 
     /// With AWX jobs that take `awx_job_duration` from launch to end.
@@ -179,6 +214,7 @@ impl SimulatedBackends {
         Self {
             kubernetes,
             kubernetes_faults,
+            kubernetes_is_real: false,
             odoo,
             awx,
             gitlab,
@@ -241,10 +277,23 @@ impl SimulatedBackends {
             ("DNS_RESOLVER", self.dns.addr().to_string()),
             ("INGRESS_URL", urls.odoo.clone()),
         ];
+        let credentials: Vec<(&str, String)> = if self.kubernetes_is_real {
+            let ApiServerCredentials { token_file, ca_file } = Self::real_kubernetes_credentials();
+            [
+                ("KUBERNETES__TOKEN_FILE", token_file),
+                ("KUBERNETES__CA_FILE", ca_file),
+            ]
+            .into_iter()
+            .filter_map(|(key, file)| file.map(|file| (key, file.display().to_string())))
+            .collect()
+        } else {
+            Vec::new()
+        };
         tuning
             .iter()
             .cloned()
             .chain(backends)
+            .chain(credentials)
             .map(|(key, value)| (key.to_owned(), value))
             .collect()
     }

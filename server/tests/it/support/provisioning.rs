@@ -54,12 +54,21 @@ impl Harness {
             stack.backends.clone(),
             stack.settings.clone(),
         ));
-        let worker =
-            Worker::new(app.control.clone(), "test-worker", runner.clone()).with_policy(RetryPolicy {
+        // A real API server empties a deleted namespace in seconds, not at once.
+        let patience = if stack.kubernetes_is_real {
+            RetryPolicy {
+                max_attempts: 60,
+                first_delay: time::Duration::milliseconds(100),
+                max_delay: time::Duration::seconds(1),
+            }
+        } else {
+            RetryPolicy {
                 max_attempts: 20,
                 first_delay: time::Duration::milliseconds(50),
                 max_delay: time::Duration::milliseconds(300),
-            });
+            }
+        };
+        let worker = Worker::new(app.control.clone(), "test-worker", runner.clone()).with_policy(patience);
         let operator = person("operator");
         let user = super::tenancy::platform_admin(&app, &operator).await;
         Self {
