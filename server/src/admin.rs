@@ -2,6 +2,7 @@
 //! as the server.
 
 use control::{admin::admins::GrantOutcome, domain::EmailAddress};
+use secrecy::ExposeSecret;
 
 use crate::{config::Config, wiring, StartError};
 
@@ -13,6 +14,22 @@ pub enum AdminError {
     Start(#[from] StartError),
     #[error(transparent)]
     Control(#[from] control::Error),
+}
+
+/// Applies the pending database migrations (what a deployment runs once
+/// before a new version serves, with `database.migrate = false` on its
+/// replicas); returns what to tell the operator.
+pub async fn migrate(config: &Config) -> Result<String, AdminError> {
+    let db = control::infra::store::Db::connect_lazy(
+        config.database.url.expose_secret(),
+        config.database.max_connections,
+    )
+    .map_err(StartError::from)?;
+    db.migrate().await.map_err(StartError::from)?;
+    Ok(format!(
+        "the database schema is up to date ({} migrations)",
+        control::infra::store::MIGRATOR.iter().count()
+    ))
 }
 
 /// Grants the platform-admin role to the account with this e-mail; returns

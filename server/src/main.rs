@@ -30,6 +30,9 @@ enum Command {
     Serve,
     /// Load and validate the configuration, then exit.
     CheckConfig,
+    /// Apply the pending database migrations, then exit (a deployment's
+    /// step before a new version serves).
+    Migrate,
     /// Operator commands.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -61,18 +64,24 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve => serve(config),
-        Command::Admin(AdminCommand::Grant { email }) => run_async(async move {
-            match server::admin::grant(&config, &email).await {
-                Ok(message) => {
-                    println!("{message}");
-                    ExitCode::SUCCESS
-                }
-                Err(error) => {
-                    eprintln!("bibind: {error}");
-                    ExitCode::FAILURE
-                }
-            }
-        }),
+        Command::Migrate => run_async(async move { said(server::admin::migrate(&config).await) }),
+        Command::Admin(AdminCommand::Grant { email }) => {
+            run_async(async move { said(server::admin::grant(&config, &email).await) })
+        }
+    }
+}
+
+/// An operator command's answer printed, its failure on stderr.
+fn said(result: Result<String, server::admin::AdminError>) -> ExitCode {
+    match result {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("bibind: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use control::{admin::admins::GrantOutcome, domain::EmailAddress};
 use sqlx::PgPool;
 use support::{
     browser::{unique_email, Browser, PASSWORD},
-    env, fresh_database, TestApp,
+    database_url, env, fresh_database, TestApp,
 };
 
 async fn create_identity(email: &str) -> String {
@@ -32,9 +32,39 @@ fn bibind(database_url: &str, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-fn database_url(database: &str) -> String {
-    let admin = env("TEST_DATABASE_URL");
-    format!("{}/{database}", admin.rsplit_once('/').unwrap().0)
+/// `bibind-server migrate`, as a deployment's migration Job runs it: an
+/// empty database gets every migration, and running it again changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_brings_an_empty_database_up_to_date_and_is_idempotent() {
+    use sqlx::{Connection, Executor};
+    let database = format!("migrate_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&env("TEST_DATABASE_URL")).await.unwrap();
+    admin
+        .execute(format!("CREATE DATABASE \"{database}\"").as_str())
+        .await
+        .unwrap();
+    let url = database_url(&database);
+    let migrations = control::infra::store::MIGRATOR.iter().count();
+    for _ in 0..2 {
+        let (ok, stdout, stderr) = bibind(&url, &["migrate"]);
+        assert!(ok, "{stderr}");
+        assert_eq!(
+            stdout.trim(),
+            format!("the database schema is up to date ({migrations} migrations)")
+        );
+        let pool = PgPool::connect(&url).await.unwrap();
+        let applied: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(applied, i64::try_from(migrations).unwrap());
+        pool.close().await;
+    }
+    admin
+        .execute(format!("DROP DATABASE \"{database}\"").as_str())
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
