@@ -8,6 +8,7 @@ mod bench_data;
 mod dev;
 #[cfg(test)]
 mod docs;
+mod image;
 mod keystone;
 mod kratos_gate;
 mod kubernetes;
@@ -41,6 +42,10 @@ commands:
   bench [--seconds N]
                     release build: idle RSS, requests/s of the landing and 404 pages
                     against a bare axum hello-world (wrk), wasm size
+  image [--output DIR] [--check]
+                    release build, then the portal's container image as an OCI image
+                    layout, reproducibly, without a container engine (default
+                    target/image; --check: inspect it with umoci)
   sqlx-prepare [--check] [--database-url URL]
                     after changing a query or a migration: migrates a fresh database
                     (a private PostgreSQL, or URL's database, dropped first) and writes
@@ -53,6 +58,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("services") => test::services(),
         Some("bench") => bench::run(&args[1..]),
+        Some("image") => image::run(&args[1..]),
         Some("sqlx-prepare") => sqlx::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
