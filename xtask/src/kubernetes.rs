@@ -136,6 +136,8 @@ pub struct Cluster {
     pub admin_token: String,
     /// The portal's token, in a file as a pod's service account has it.
     pub portal_token_file: PathBuf,
+    /// An admin's kubeconfig (what helm and kubectl read).
+    pub kubeconfig: PathBuf,
 }
 
 impl Cluster {
@@ -241,11 +243,11 @@ impl Cluster {
             token: &admin_token,
         };
         admin.install_what_bibind_expects(&dir)?;
+        let kubeconfig = dir.join("admin.kubeconfig");
+        std::fs::write(&kubeconfig, kubeconfig_text(&api_url, &ca_file, &admin_token))?;
         let portal_token_file = dir.join("portal.token");
         std::fs::write(&portal_token_file, &portal_token)?;
 
-        let kubeconfig = dir.join("controller-manager.kubeconfig");
-        std::fs::write(&kubeconfig, kubeconfig_text(&api_url, &ca_file, &admin_token))?;
         let controller_manager = Supervised::spawn(
             "kube-controller-manager",
             Command::new(&binaries.controller_manager)
@@ -271,6 +273,7 @@ impl Cluster {
             ca_file,
             admin_token,
             portal_token_file,
+            kubeconfig,
         })
     }
 }
@@ -305,14 +308,97 @@ fn wait_until_ready(api_url: &str, ca_file: &Path, token: &str, server: &mut Sup
     }
 }
 
+impl Cluster {
+    /// The cluster of a running `cargo xtask services` (its `TEST_KUBE_*`).
+    pub fn from_env() -> Result<Self> {
+        let var = |name: &str| {
+            std::env::var(name)
+                .with_context(|| format!("{name} is not set: source .data/test-services.env first"))
+        };
+        Ok(Cluster {
+            api_url: var("TEST_KUBE_API_URL")?,
+            ca_file: var("TEST_KUBE_CA_FILE")?.into(),
+            admin_token: var("TEST_KUBE_ADMIN_TOKEN")?,
+            portal_token_file: var("TEST_KUBE_PORTAL_TOKEN_FILE")?.into(),
+            kubeconfig: var("TEST_KUBE_KUBECONFIG")?.into(),
+        })
+    }
+
+    /// The cluster admin's requests.
+    pub fn admin(&self) -> Admin<'_> {
+        Admin {
+            api_url: &self.api_url,
+            ca_file: &self.ca_file,
+            token: &self.admin_token,
+        }
+    }
+}
+
 /// The cluster admin's requests (curl, as for readiness).
-struct Admin<'a> {
+pub struct Admin<'a> {
     api_url: &'a str,
     ca_file: &'a Path,
     token: &'a str,
 }
 
 impl Admin<'_> {
+    /// A GET's JSON answer (`None` when the server answers 404).
+    pub fn get(&self, path: &str) -> Result<Option<serde_json::Value>> {
+        let (status, body) = self.call("GET", path, None)?;
+        match status.as_str() {
+            "200" => Ok(Some(
+                serde_json::from_str(&body).with_context(|| format!("{path}: not JSON"))?,
+            )),
+            "404" => Ok(None),
+            _ => bail!("GET {path} answered {status}: {body}"),
+        }
+    }
+
+    /// A merge patch, e.g. of a status subresource.
+    pub fn merge_patch(&self, path: &str, patch: &serde_json::Value) -> Result<()> {
+        let (status, body) = self.call(
+            "PATCH",
+            path,
+            Some(("application/merge-patch+json", &patch.to_string())),
+        )?;
+        if status != "200" {
+            bail!("PATCH {path} answered {status}: {body}");
+        }
+        Ok(())
+    }
+
+    /// Status code and body of one request.
+    fn call(&self, method: &str, path: &str, body: Option<(&str, &str)>) -> Result<(String, String)> {
+        let ca = self.ca_file.display().to_string();
+        let authorization = format!("Authorization: Bearer {}", self.token);
+        let url = format!("{}{path}", self.api_url);
+        let mut command = Command::new("curl");
+        command
+            .args([
+                "-s",
+                "-w",
+                "\n%{http_code}",
+                "-X",
+                method,
+                "--cacert",
+                &ca,
+                "-H",
+                &authorization,
+            ])
+            .arg(&url);
+        if let Some((content_type, data)) = body {
+            command.args([
+                "-H",
+                &format!("Content-Type: {content_type}"),
+                "--data-binary",
+                data,
+            ]);
+        }
+        let out = process::output(&mut command)?;
+        let (body, status) = out.trim_end().rsplit_once('\n').unwrap_or(("", out.trim()));
+        Ok((status.to_owned(), body.to_owned()))
+    }
+
     /// What a cluster running Bibind has: the provisioning ClusterRole of
     /// `deploy/kubernetes/` bound to the portal's service account (as the
     /// Helm chart binds it), and cert-manager's Certificate definition.
@@ -348,7 +434,7 @@ impl Admin<'_> {
         )?;
         // Served once established.
         let deadline = Instant::now() + Duration::from_secs(30);
-        while self.status("GET", "/apis/cert-manager.io/v1/certificates", None)? != "200" {
+        while self.call("GET", "/apis/cert-manager.io/v1/certificates", None)?.0 != "200" {
             if Instant::now() > deadline {
                 bail!("cert-manager's Certificate definition was not established within 30 s");
             }
@@ -360,31 +446,15 @@ impl Admin<'_> {
     /// Server-side apply of a manifest file, as `kubectl apply --server-side`.
     fn apply(&self, path: &str, manifest: &Path) -> Result<()> {
         let url = format!("{path}?fieldManager=bibind-xtask&force=true");
-        let status = self.status("PATCH", &url, Some(manifest))?;
+        let text = std::fs::read_to_string(manifest)
+            .with_context(|| format!("cannot read {}", manifest.display()))?;
+        let (status, body) = self.call("PATCH", &url, Some(("application/apply-patch+yaml", &text)))?;
         if status != "200" && status != "201" {
             bail!(
-                "applying {} to the API server answered {status}",
+                "applying {} to the API server answered {status}: {body}",
                 manifest.display()
             );
         }
         Ok(())
-    }
-
-    fn status(&self, method: &str, path: &str, body: Option<&Path>) -> Result<String> {
-        let ca = self.ca_file.display().to_string();
-        let authorization = format!("Authorization: Bearer {}", self.token);
-        let url = format!("{}{path}", self.api_url);
-        let data = body.map(|file| format!("@{}", file.display()));
-        let mut arguments = vec!["-X", method, "--cacert", &ca, "-H", &authorization];
-        if let Some(data) = &data {
-            arguments.extend([
-                "-H",
-                "Content-Type: application/apply-patch+yaml",
-                "--data-binary",
-                data,
-            ]);
-        }
-        arguments.push(&url);
-        process::http_status(&arguments)
     }
 }

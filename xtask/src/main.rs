@@ -5,6 +5,8 @@
 
 mod bench;
 mod bench_data;
+mod chart;
+mod deployment;
 mod dev;
 #[cfg(test)]
 mod docs;
@@ -46,6 +48,9 @@ commands:
                     release build, then the portal's container image as an OCI image
                     layout, reproducibly, without a container engine (default
                     target/image; --check: inspect it with umoci)
+  deployment        with `cargo xtask services` running (its variables sourced): the
+                    container image, the Helm chart (lint, kubeconform, install on
+                    its cluster), the systemd unit and the Juju charm's tests
   sqlx-prepare [--check] [--database-url URL]
                     after changing a query or a migration: migrates a fresh database
                     (a private PostgreSQL, or URL's database, dropped first) and writes
@@ -59,6 +64,7 @@ fn main() -> ExitCode {
         Some("services") => test::services(),
         Some("bench") => bench::run(&args[1..]),
         Some("image") => image::run(&args[1..]),
+        Some("deployment") => deployment::run(),
         Some("sqlx-prepare") => sqlx::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

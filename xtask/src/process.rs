@@ -103,6 +103,15 @@ impl Supervised {
         Ok(())
     }
 
+    /// Whether it has ended, successfully (an error when it failed).
+    pub fn exited_successfully(&mut self) -> Result<bool> {
+        match self.child.try_wait()? {
+            None => Ok(false),
+            Some(status) if status.success() => Ok(true),
+            Some(status) => bail!("{} failed ({status}); see its log", self.name),
+        }
+    }
+
     pub fn stop(&mut self) {
         if matches!(self.child.try_wait(), Ok(Some(_))) {
             return;

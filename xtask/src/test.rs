@@ -18,7 +18,7 @@ use std::{process::Command, time::Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::{
-    keystone, paths, process, seed,
+    deployment, keystone, paths, process, seed,
     services::{Ports, Profile, Stack, BROWSER_HOST},
     simulators::Simulators,
     site, sqlx, tools,
@@ -106,6 +106,12 @@ pub fn run(args: &[String]) -> Result<()> {
 
     if selection.everything {
         real_clients(&stack, &root, &sim)?;
+        step("the deployment: container image, Helm chart, Juju charm");
+        let cluster = stack
+            .kubernetes
+            .as_ref()
+            .context("the Kubernetes control plane was not started")?;
+        deployment::check(cluster, &binary, &site_root, &run_dir.data(), &log_dir)?;
     }
 
     step("end-to-end tests in Chromium");
@@ -327,6 +333,7 @@ pub(crate) fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
                 "TEST_KUBE_PORTAL_TOKEN_FILE",
                 cluster.portal_token_file.display().to_string(),
             ),
+            ("TEST_KUBE_KUBECONFIG", cluster.kubeconfig.display().to_string()),
         ]);
     }
     env

@@ -201,16 +201,29 @@ pub const REAL_CLIENTS_VENV: Venv = Venv {
 
 /// The venv of `spec`, created and filled when missing; its directory.
 pub fn ensure_venv(spec: &Venv) -> Result<PathBuf> {
-    let key = short_hash(&spec.packages.join(" "));
-    let venv = paths::cache_dir()?.join(format!("venv-{key}"));
-    if venv.join(spec.installed).exists() && venv.join("bin").join("python").exists() {
+    let install: Vec<String> = spec
+        .packages
+        .iter()
+        .map(|package| (*package).to_owned())
+        .collect();
+    venv_of(spec.purpose, &spec.packages.join(" "), &install, spec.installed)
+}
+
+/// The venv of a pinned requirements file (keyed by its content).
+pub fn ensure_venv_from(purpose: &str, requirements: &Path, installed: &str) -> Result<PathBuf> {
+    let pins = std::fs::read_to_string(requirements)
+        .with_context(|| format!("cannot read {}", requirements.display()))?;
+    let install = vec!["-r".to_owned(), requirements.display().to_string()];
+    venv_of(purpose, &pins, &install, installed)
+}
+
+/// A venv keyed by `key`, filled by `pip install INSTALL…`.
+fn venv_of(purpose: &str, key: &str, install: &[String], installed: &str) -> Result<PathBuf> {
+    let venv = paths::cache_dir()?.join(format!("venv-{}", short_hash(key)));
+    if venv.join(installed).exists() && venv.join("bin").join("python").exists() {
         return Ok(venv);
     }
-    println!(
-        "xtask: creating the Python venv {} ({})",
-        venv.display(),
-        spec.purpose
-    );
+    println!("xtask: creating the Python venv {} ({purpose})", venv.display());
     let python = if is_present("python3") {
         "python3"
     } else {
@@ -226,9 +239,9 @@ pub fn ensure_venv(spec: &Venv) -> Result<PathBuf> {
     process::run(
         Command::new(venv.join("bin").join("pip"))
             .args(["install", "--quiet", "--disable-pip-version-check"])
-            .args(spec.packages),
+            .args(install),
     )
-    .with_context(|| format!("pip could not install {}", spec.purpose))?;
+    .with_context(|| format!("pip could not install {purpose}"))?;
     Ok(venv)
 }
 

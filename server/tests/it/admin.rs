@@ -38,7 +38,9 @@ fn bibind(database_url: &str, args: &[&str]) -> (bool, String, String) {
 async fn migrate_brings_an_empty_database_up_to_date_and_is_idempotent() {
     use sqlx::{Connection, Executor};
     let database = format!("migrate_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&env("TEST_DATABASE_URL")).await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&env("TEST_DATABASE_URL"))
+        .await
+        .unwrap();
     admin
         .execute(format!("CREATE DATABASE \"{database}\"").as_str())
         .await
@@ -53,11 +55,10 @@ async fn migrate_brings_an_empty_database_up_to_date_and_is_idempotent() {
             format!("the database schema is up to date ({migrations} migrations)")
         );
         let pool = PgPool::connect(&url).await.unwrap();
-        let applied: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+        let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         assert_eq!(applied, i64::try_from(migrations).unwrap());
         pool.close().await;
     }
