@@ -64,6 +64,7 @@ impl GoTool {
         if binary.exists() {
             return Ok(binary);
         }
+        tools::ensure_go()?;
         println!(
             "xtask: building {} {} from its Go module (once; cached in {})",
             self.name,

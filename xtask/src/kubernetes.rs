@@ -57,12 +57,7 @@ pub fn ensure_built() -> Result<Binaries> {
     if binaries.api_server.exists() && binaries.controller_manager.exists() {
         return Ok(binaries);
     }
-    if !tools::is_present("go") {
-        tools::ensure_apt(&[&tools::AptTool {
-            binary: "go",
-            package: "golang-go",
-        }])?;
-    }
+    tools::ensure_go()?;
     println!(
         "xtask: building kube-apiserver and kube-controller-manager {VERSION} from their Go module \
          (once, about 10 minutes on 2 cores; cached in {})",

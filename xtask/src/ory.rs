@@ -54,12 +54,7 @@ impl OryServer {
         if binary.exists() {
             return Ok(binary);
         }
-        if !tools::is_present("go") {
-            tools::ensure_apt(&[&tools::AptTool {
-                binary: "go",
-                package: "golang-go",
-            }])?;
-        }
+        tools::ensure_go()?;
         println!(
             "xtask: building Ory {} {} from its Go module (once; cached in {})",
             self.name,

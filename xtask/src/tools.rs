@@ -117,6 +117,17 @@ pub fn ensure_apt_lists() -> Result<()> {
     Ok(())
 }
 
+/// Go, which builds Kratos, Hydra, Kubernetes, helm and kubeconform.
+pub fn ensure_go() -> Result<()> {
+    if is_present("go") {
+        return Ok(());
+    }
+    ensure_apt(&[&AptTool {
+        binary: "go",
+        package: "golang-go",
+    }])
+}
+
 /// Installs the Debian packages of the missing tools, or says how to.
 pub fn ensure_apt(tools: &[&AptTool]) -> Result<()> {
     let missing: Vec<&str> = tools

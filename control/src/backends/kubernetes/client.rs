@@ -281,13 +281,7 @@ impl KubernetesClient {
         let no_defaults = Default::default();
         let mut before = Usage::new();
         let mut after = admission::workload_usage(desired, &no_defaults);
-        let managed = format!("{}={}", keys::MANAGED_BY, keys::MANAGER);
-        let deployments = self
-            .list_all(&self.api::<Deployment>(namespace), &managed)
-            .await?;
-        let stateful_sets = self
-            .list_all(&self.api::<StatefulSet>(namespace), &managed)
-            .await?;
+        let (deployments, stateful_sets) = self.managed_workloads(namespace).await?;
         let existing = deployments
             .iter()
             .map(serde_json::to_value)
@@ -372,7 +366,11 @@ impl KubernetesClient {
         Ok(Some(consumption::storage_mib(&claims)))
     }
 
-    async fn observe_workloads(&self, namespace: &str) -> Result<Vec<ObservedWorkload>, BackendError> {
+    /// The namespace's Deployments and StatefulSets that Bibind manages.
+    async fn managed_workloads(
+        &self,
+        namespace: &str,
+    ) -> Result<(Vec<Deployment>, Vec<StatefulSet>), BackendError> {
         let managed = format!("{}={}", keys::MANAGED_BY, keys::MANAGER);
         let deployments = self
             .list_all(&self.api::<Deployment>(namespace), &managed)
@@ -380,6 +378,11 @@ impl KubernetesClient {
         let stateful_sets = self
             .list_all(&self.api::<StatefulSet>(namespace), &managed)
             .await?;
+        Ok((deployments, stateful_sets))
+    }
+
+    async fn observe_workloads(&self, namespace: &str) -> Result<Vec<ObservedWorkload>, BackendError> {
+        let (deployments, stateful_sets) = self.managed_workloads(namespace).await?;
         let deployments = deployments.into_iter().map(|deployment| ObservedWorkload {
             name: deployment.name_any(),
             kind: "Deployment".to_owned(),
