@@ -63,14 +63,54 @@ impl Default for Query {
     }
 }
 
+/// One table's rows by id.
+pub type Table = BTreeMap<i64, Record>;
+
 #[derive(Clone, Debug, Default)]
 pub struct Database {
     pub lang: String,
-    /// The `web.base.url` system parameter: records' absolute URLs start
-    /// with it; an administrator's web sign-in sets it to the URL they use.
-    pub web_base_url: String,
-    tables: BTreeMap<&'static str, BTreeMap<i64, Record>>,
+    tables: BTreeMap<&'static str, Table>,
+    /// Each model's id sequence: the next id it gives.
     next_ids: BTreeMap<&'static str, i64>,
+    /// The database's filestore (`<data_dir>/filestore/<db>`): each file by
+    /// its path in it (`ab/abcdef…`, `ir.attachment`'s `store_fname`).
+    pub filestore: BTreeMap<String, Vec<u8>>,
+}
+
+/// `ir.config_parameter`'s `_default_parameters`, which its `init` sets at
+/// database creation and again, all of them, with `force=True` (a database
+/// restored or duplicated as a copy).
+fn default_parameters() -> [(&'static str, String); 6] {
+    [
+        ("database.secret", uuid::Uuid::new_v4().to_string()),
+        ("database.uuid", uuid1().to_string()),
+        (
+            "database.create_date",
+            now().as_str().unwrap_or_default().to_owned(),
+        ),
+        ("web.base.url", "http://localhost:8069".to_owned()),
+        ("base.login_cooldown_after", "10".to_owned()),
+        ("base.login_cooldown_duration", "60".to_owned()),
+    ]
+}
+
+/// Python's `uuid.uuid1()`: the time in 100 ns since 1582-10-15, a random
+/// clock sequence, and (no MAC address here) a random multicast node.
+fn uuid1() -> uuid::Uuid {
+    const GREGORIAN_OFFSET: u128 = 0x01B2_1DD2_1381_4000;
+    let nanos = u128::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos()).unwrap_or(0);
+    let ticks = nanos / 100 + GREGORIAN_OFFSET;
+    let random = *uuid::Uuid::new_v4().as_bytes();
+    let mut tail = [0u8; 8];
+    tail.copy_from_slice(&random[8..]);
+    tail[0] = 0x80 | (tail[0] & 0x3f);
+    tail[2] |= 0x01;
+    uuid::Uuid::from_fields(
+        (ticks & 0xffff_ffff) as u32,
+        ((ticks >> 32) & 0xffff) as u16,
+        (((ticks >> 48) & 0x0fff) as u16) | 0x1000,
+        &tail,
+    )
 }
 
 impl Database {
@@ -79,10 +119,10 @@ impl Database {
     pub fn new(admin_login: &str, admin_password: &str, lang: &str) -> Self {
         let mut database = Self {
             lang: lang.to_owned(),
-            web_base_url: "http://localhost:8069".to_owned(),
             ..Self::default()
         };
         super::modules::seed(&mut database);
+        database.init_parameters(false);
         database.insert_at(
             "res.company",
             MAIN_COMPANY,
@@ -147,6 +187,84 @@ impl Database {
         database.add_xml_id("base", "user_admin", "res.users", ADMIN_USER);
         database.add_xml_id("base", "public_user", "res.users", PUBLIC_USER);
         database
+    }
+
+    /// A database from its tables, id sequences and filestore (a restore).
+    pub fn from_parts(
+        lang: String,
+        tables: BTreeMap<&'static str, Table>,
+        next_ids: BTreeMap<&'static str, i64>,
+        filestore: BTreeMap<String, Vec<u8>>,
+    ) -> Self {
+        Self {
+            lang,
+            tables,
+            next_ids,
+            filestore,
+        }
+    }
+
+    /// Every table, by model (a dump).
+    pub fn tables(&self) -> &BTreeMap<&'static str, Table> {
+        &self.tables
+    }
+
+    /// Every id sequence's next id, by model (a dump).
+    pub fn next_ids(&self) -> &BTreeMap<&'static str, i64> {
+        &self.next_ids
+    }
+
+    /// `ir.config_parameter.get_param(key)`.
+    pub fn parameter(&self, key: &str) -> Option<&str> {
+        self.table("ir.config_parameter")
+            .find(|(_, parameter)| at(parameter, "key") == key)
+            .and_then(|(_, parameter)| at(parameter, "value").as_str())
+    }
+
+    /// `ir.config_parameter.set_param(key, value)`: the previous value;
+    /// `None` removes the parameter.
+    pub fn set_parameter(&mut self, key: &str, value: Option<&str>) -> Option<String> {
+        let found = self
+            .table("ir.config_parameter")
+            .find(|(_, parameter)| at(parameter, "key") == key)
+            .map(|(id, parameter)| (*id, at(parameter, "value").as_str().map(str::to_owned)));
+        match (found, value) {
+            (Some((id, old)), Some(value)) => {
+                if let Some(parameter) = self.get_mut("ir.config_parameter", id) {
+                    parameter.insert("value".to_owned(), json!(value));
+                }
+                old
+            }
+            (Some((id, old)), None) => {
+                self.remove("ir.config_parameter", id);
+                old
+            }
+            (None, Some(value)) => {
+                self.insert("ir.config_parameter", json!({"key": key, "value": value}));
+                None
+            }
+            (None, None) => None,
+        }
+    }
+
+    /// `ir.config_parameter.init(force)`: the default parameters set where
+    /// missing, or all of them anew with `force` (a new `database.uuid`).
+    pub fn init_parameters(&mut self, force: bool) {
+        for (key, value) in default_parameters() {
+            if force || self.parameter(key).is_none() {
+                self.set_parameter(key, Some(&value));
+            }
+        }
+    }
+
+    /// The `web.base.url` system parameter: records' absolute URLs start
+    /// with it; an administrator's web sign-in sets it to the URL they use.
+    pub fn web_base_url(&self) -> String {
+        self.parameter("web.base.url").unwrap_or_default().to_owned()
+    }
+
+    pub fn set_web_base_url(&mut self, url: &str) {
+        self.set_parameter("web.base.url", Some(url));
     }
 
     pub fn table(&self, model: &str) -> impl Iterator<Item = (&i64, &Record)> {
@@ -364,7 +482,13 @@ impl Database {
         groups
     }
 
+    /// `create` by the superuser (the server's own code).
     pub fn create(&mut self, model: &'static Model, values: &Value) -> OdooResult<i64> {
+        self.create_as(model, values, ROOT_USER)
+    }
+
+    /// `create` by `uid` (what an attachment's content may be depends on who).
+    pub fn create_as(&mut self, model: &'static Model, values: &Value, uid: i64) -> OdooResult<i64> {
         let values = values.as_object().ok_or_else(|| {
             OdooError::type_error(format!("'{}' object is not a mapping", python_type(values)))
         })?;
@@ -391,6 +515,9 @@ impl Database {
             record.insert("groups_id".to_owned(), json!(groups));
         }
         self.apply(model, &mut record, values)?;
+        if model.name == "ir.attachment" {
+            super::attachment::store(self, &mut record, values, uid, true)?;
+        }
         self.check_required(model, &record)?;
         self.check_unique(model, None, &record)?;
         if model.name == "res.users" {
@@ -418,6 +545,9 @@ impl Database {
         for id in ids {
             let mut record = self.get(model.name, *id).cloned().unwrap_or_default();
             self.apply(model, &mut record, values)?;
+            if model.name == "ir.attachment" {
+                super::attachment::store(self, &mut record, values, uid, false)?;
+            }
             self.check_required(model, &record)?;
             self.check_unique(model, Some(*id), &record)?;
             if model.name == "res.users" {
@@ -627,6 +757,7 @@ impl Database {
                 for field in wanted.iter().filter(|field| field.name != "id") {
                     let value = match field.name {
                         "display_name" => self.display_name(model, id),
+                        "datas" if model.name == "ir.attachment" => super::attachment::datas(self, record),
                         _ => self.render(field, at(record, field.name), load),
                     };
                     out.insert(field.name.to_owned(), value);
@@ -647,9 +778,10 @@ impl Database {
                     _ => json!(id),
                 }
             }
-            (Kind::Char | Kind::Html | Kind::Datetime | Kind::Selection(_), Value::String(text))
-                if text.is_empty() =>
-            {
+            (
+                Kind::Char | Kind::Text | Kind::Html | Kind::Datetime | Kind::Selection(_),
+                Value::String(text),
+            ) if text.is_empty() => {
                 json!(false)
             }
             (_, Value::Null) => json!(false),
@@ -683,15 +815,16 @@ impl Database {
                 continue;
             }
             let stored = match field.kind {
-                // Written through their commands by the model's own code.
-                Kind::One2many(..) => continue,
+                // Written through their commands by the model's own code;
+                // a binary through its inverse (`attachment.rs`).
+                Kind::One2many(..) | Kind::Binary => continue,
                 Kind::Datetime => datetime_value(model, name, value)?,
                 Kind::Char if model.name == "website" && name == "domain" => match value {
                     Value::String(domain) => handle_domain(domain),
                     Value::Bool(false) | Value::Null => value.clone(),
                     _ => return Err(wrong_value(model, name, value)),
                 },
-                Kind::Char | Kind::Html => match value {
+                Kind::Char | Kind::Text | Kind::Html => match value {
                     Value::String(_) | Value::Bool(false) | Value::Null => value.clone(),
                     _ => return Err(wrong_value(model, name, value)),
                 },
@@ -758,9 +891,24 @@ impl Database {
     fn check_unique(&self, model: &Model, own_id: Option<i64>, record: &Record) -> OdooResult<()> {
         match model.name {
             "res.users" => self.check_unique_user(own_id, record),
+            "ir.config_parameter" => self.check_unique_key(own_id, record),
             "website" => self.check_unique_domain(own_id, record),
             _ => super::slides::check_constraints(self, model, own_id, record),
         }
+    }
+
+    /// `ir.config_parameter`'s `key_uniq`.
+    fn check_unique_key(&self, own_id: Option<i64>, record: &Record) -> OdooResult<()> {
+        let key = at(record, "key");
+        if self
+            .table("ir.config_parameter")
+            .any(|(id, parameter)| Some(*id) != own_id && at(parameter, "key") == key)
+        {
+            return Err(OdooError::validation(
+                "The operation cannot be completed: Key must be unique.",
+            ));
+        }
+        Ok(())
     }
 
     /// `website`'s `domain_unique` (a NULL domain is no duplicate).

@@ -40,6 +40,17 @@ pub enum ExceptionClass {
     NotImplementedError,
     /// werkzeug's 403, raised by a route (its text: `403 Forbidden: …`).
     Forbidden,
+    /// `zipfile.BadZipFile`: a backup whose archive is damaged.
+    BadZipFile,
+    /// `zlib.error`: a member that does not inflate.
+    ZlibError,
+    /// `binascii.Error`: base64 that does not decode.
+    Base64Error,
+    RuntimeError,
+    EofError,
+    /// `psycopg2.errors.UndefinedTable`: a query on a table the database
+    /// lacks (one a failed restore left empty).
+    UndefinedTable,
 }
 
 impl ExceptionClass {
@@ -66,6 +77,12 @@ impl ExceptionClass {
             ExceptionClass::AssertionError => "builtins.AssertionError",
             ExceptionClass::NotImplementedError => "builtins.NotImplementedError",
             ExceptionClass::Forbidden => "werkzeug.exceptions.Forbidden",
+            ExceptionClass::BadZipFile => "zipfile.BadZipFile",
+            ExceptionClass::ZlibError => "zlib.error",
+            ExceptionClass::Base64Error => "binascii.Error",
+            ExceptionClass::RuntimeError => "builtins.RuntimeError",
+            ExceptionClass::EofError => "builtins.EOFError",
+            ExceptionClass::UndefinedTable => "psycopg2.errors.UndefinedTable",
         }
     }
 
@@ -163,10 +180,10 @@ impl OdooError {
         ))
     }
 
-    /// `str(exception)`: a `KeyError` shows its key quoted.
+    /// `str(exception)`: a `KeyError` shows its key as `repr` does.
     pub fn message(&self) -> String {
         match self.class {
-            ExceptionClass::KeyError => format!("'{}'", self.argument),
+            ExceptionClass::KeyError => python_str(&self.argument),
             _ => self.argument.clone(),
         }
     }
@@ -216,6 +233,36 @@ impl OdooError {
 
 pub type OdooResult<T> = Result<T, OdooError>;
 
+/// `repr(text)` of a Python `str`: single quotes, unless it holds one and
+/// no double quote.
+pub fn python_str(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if u32::from(c) < 0x20 || u32::from(c) == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
 /// `repr(value)` of the Python value a JSON value decodes to, for messages.
 pub fn python_repr(value: &Value) -> String {
     match value {
@@ -223,7 +270,7 @@ pub fn python_repr(value: &Value) -> String {
         Value::Bool(true) => "True".to_owned(),
         Value::Bool(false) => "False".to_owned(),
         Value::Number(number) => number.to_string(),
-        Value::String(text) => format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'")),
+        Value::String(text) => python_str(text),
         Value::Array(items) => format!(
             "[{}]",
             items.iter().map(python_repr).collect::<Vec<_>>().join(", ")

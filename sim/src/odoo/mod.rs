@@ -16,14 +16,24 @@
 //! database that has it (`Server::databases_for`). The eLearning models'
 //! own behaviour (computed values, record rules, overrides) is `slides.rs`.
 //!
-//! Fault operations (`/_sim/faults/{operation}`): `db.<method>`,
-//! `common.<method>`, `object.<model>.<method>` (e.g.
-//! `object.res.users.create`), whatever the protocol; `web.home` (`GET /`)
-//! and `web.shop` (`GET /shop`) for the storefront. An injected status is
-//! answered as the reverse proxy in front of Odoo would: that status with
-//! an HTML page.
+//! Backups (`backup.rs`, `database_manager.rs`): the `db` service's `dump`
+//! and `restore` (base64), and the database manager's
+//! `/web/database/backup` and `/web/database/restore`, with Odoo's zip
+//! (`dump.sql`, `manifest.json`, `filestore/`, `zip.rs`); the filestore
+//! holds `ir.attachment`'s files (`attachment.rs`).
+//!
+//! Fault operations (`/_sim/faults/{operation}`): `db.<method>` (e.g.
+//! `db.dump`, `db.restore`), `common.<method>`, `object.<model>.<method>`
+//! (e.g. `object.res.users.create`), whatever the protocol; `web.home`
+//! (`GET /`) and `web.shop` (`GET /shop`) for the storefront;
+//! `web.database.backup` and `web.database.restore` for the database
+//! manager's. An injected status is answered as the reverse proxy in front
+//! of Odoo would: that status with an HTML page.
 
+mod attachment;
+mod backup;
 mod database;
+mod database_manager;
 mod dbfilter;
 mod domain;
 mod error;
@@ -38,6 +48,7 @@ mod slides;
 mod slides_web;
 mod web;
 mod xmlrpc;
+mod zip;
 
 use std::{
     collections::HashMap,
@@ -47,6 +58,7 @@ use std::{
 };
 
 use axum::{
+    extract::DefaultBodyLimit,
     http::header,
     response::{Html, IntoResponse, Response},
     routing::post,
@@ -132,9 +144,19 @@ impl Simulator {
             .merge(xmlrpc::routes())
             .merge(session::routes())
             .merge(web::routes())
+            .layer(DefaultBodyLimit::max(
+                database_manager::DEFAULT_MAX_CONTENT_LENGTH,
+            ))
+            .merge(database_manager::routes())
             .with_state(self.clone())
             .merge(self.faults.routes())
             .fallback(not_found)
+    }
+
+    /// As Odoo's `list_db`: without it, database listing and management
+    /// are refused.
+    pub fn set_list_db(&self, list_db: bool) {
+        self.lock().list_db = list_db;
     }
 
     /// The databases held, for tests.
@@ -189,6 +211,21 @@ impl Simulator {
             .await?;
         self.lock().dispatch(service, method, args).map_err(Failure::Odoo)
     }
+}
+
+/// The members of a zip archive (a backup's `dump.sql`, `manifest.json`,
+/// `filestore/…`) in its order, read as Odoo's restore reads them with
+/// Python's `zipfile`, for tests; the refusal in `zipfile`'s words.
+pub fn zip_members(archive: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let opened = zip::Archive::open(archive).map_err(|error| error.argument())?;
+    let names: Vec<String> = opened.names().map(str::to_owned).collect();
+    names
+        .into_iter()
+        .map(|name| {
+            let data = opened.read(&name).map_err(|error| error.argument())?;
+            Ok((name, data))
+        })
+        .collect()
 }
 
 /// What nginx in front of Odoo answers when Odoo cannot.

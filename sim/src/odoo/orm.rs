@@ -220,7 +220,7 @@ fn create(database: &mut Database, call: &Call, values: &Value) -> OdooResult<i6
     if slides::owns(call.model) {
         slides::create(database, call.model, values, call.uid)
     } else {
-        database.create(call.model, values)
+        database.create_as(call.model, values, call.uid)
     }
 }
 
@@ -345,6 +345,31 @@ fn dispatch(database: &mut Database, call: &Call) -> OdooResult<Value> {
             } else {
                 Ok(json!([target, false]))
             }
+        }
+        "get_param" if model.name == "ir.config_parameter" => {
+            check_access(database, uid, model, Operation::Read)?;
+            let key = text(call.required(0, "key")?);
+            let default = call.argument(1, "default").cloned().unwrap_or(json!(false));
+            // `_get_param(key) or default`.
+            Ok(database
+                .parameter(&key)
+                .filter(|value| !value.is_empty())
+                .map_or(default, |value| json!(value)))
+        }
+        "set_param" if model.name == "ir.config_parameter" => {
+            check_access(database, uid, model, Operation::Read)?;
+            let key = text(call.required(0, "key")?);
+            let value = call.required(1, "value")?;
+            let value = match value {
+                Value::Bool(false) | Value::Null => None,
+                Value::String(value) => Some(value.clone()),
+                Value::Bool(true) => Some("True".to_owned()),
+                other => Some(python_repr(other)),
+            };
+            check_access(database, uid, model, Operation::Write)?;
+            Ok(database
+                .set_parameter(&key, value.as_deref())
+                .map_or(json!(false), |old| json!(old)))
         }
         "button_immediate_install" if model.name == "ir.module.module" => {
             let ids = call.ids()?;

@@ -24,6 +24,8 @@ const MODULE_STATES: &[(&str, &str)] = &[
     ("to install", "To be installed"),
 ];
 
+const ATTACHMENT_TYPES: &[(&str, &str)] = &[("url", "URL"), ("binary", "File")];
+
 const OIDC_FLOWS: &[(&str, &str)] = &[
     ("access_token", "OAuth2"),
     ("id_token_code", "OpenID Connect (authorization code flow)"),
@@ -59,6 +61,10 @@ pub const MEMBER_STATUSES: &[(&str, &str)] = &[
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Char,
+    /// A `fields.Text`: stored and checked as `Char`.
+    Text,
+    /// A `fields.Binary`: base64 (`ir.attachment.datas`, in the filestore).
+    Binary,
     /// Stored as text, as `Char` (the simulator does not sanitize it).
     Html,
     Boolean,
@@ -79,6 +85,8 @@ impl Kind {
     pub fn type_name(self) -> &'static str {
         match self {
             Kind::Char => "char",
+            Kind::Text => "text",
+            Kind::Binary => "binary",
             Kind::Html => "html",
             Kind::Boolean => "boolean",
             Kind::Integer => "integer",
@@ -426,6 +434,51 @@ pub const MODELS: &[Model] = &[
         unlink: Grant::Settings,
         record_rules: false,
         order: "module, model, name",
+        rec_name: "name",
+    },
+    Model {
+        name: "ir.config_parameter",
+        description: "System Parameter",
+        module: "base",
+        fields: &[
+            Field::new("key", "Key", Char, "base").required(),
+            Field::new("value", "Value", Text, "base").required(),
+        ],
+        read: Grant::Settings,
+        write: Grant::Settings,
+        unlink: Grant::Settings,
+        record_rules: false,
+        order: "key",
+        rec_name: "key",
+    },
+    Model {
+        name: "ir.attachment",
+        description: "Attachment",
+        module: "base",
+        fields: &[
+            Field::new("name", "Name", Char, "base").required(),
+            Field::new("description", "Description", Text, "base"),
+            Field::new("res_model", "Resource Model", Char, "base"),
+            Field::new("res_field", "Resource Field", Char, "base"),
+            Field::new("res_id", "Resource ID", Integer, "base"),
+            Field::new("company_id", "Company", Many2one("res.company"), "base"),
+            Field::new("type", "Type", Selection(ATTACHMENT_TYPES), "base")
+                .required()
+                .default(DefaultValue::Text("binary")),
+            Field::new("url", "Url", Char, "base"),
+            Field::new("public", "Is public document", Boolean, "base"),
+            // Computed from the file, and the file from it (`attachment.rs`).
+            Field::new("datas", "File Content (base64)", Binary, "base").computed(),
+            Field::new("store_fname", "Stored Filename", Char, "base").computed(),
+            Field::new("file_size", "File Size", Integer, "base").computed(),
+            Field::new("checksum", "Checksum/SHA1", Char, "base").computed(),
+            Field::new("mimetype", "Mime Type", Char, "base"),
+        ],
+        read: Grant::InternalUser,
+        write: Grant::InternalUser,
+        unlink: Grant::InternalUser,
+        record_rules: false,
+        order: "id desc",
         rec_name: "name",
     },
     Model {

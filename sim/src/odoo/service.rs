@@ -250,9 +250,14 @@ impl Server {
             "duplicate_database" => {
                 let source = text_arg(args, 0, &function, "db_original_name")?;
                 let target = text_arg(args, 1, &function, "db_name")?;
-                let copy = self.database(source)?.clone();
+                let mut copy = self.database(source)?.clone();
                 if self.databases.contains_key(target) {
                     return Err(OdooError::database_exists(target));
+                }
+                // "if it's a copy of a database, force generation of a new dbuuid"
+                copy.init_parameters(true);
+                if args.get(2).is_some_and(super::database::truthy) {
+                    super::backup::neutralize_database(&mut copy);
                 }
                 self.databases.insert(target.to_owned(), copy);
                 Ok(json!(true))
@@ -274,6 +279,37 @@ impl Server {
                     .remove(old)
                     .ok_or_else(|| refused(format!("database \"{old}\" does not exist\n")))?;
                 self.databases.insert(new.to_owned(), database);
+                Ok(json!(true))
+            }
+            "dump" => {
+                let name = text_arg(args, 0, &function, "db_name")?;
+                // `backup_format == 'zip'`, else `pg_dump --format=c`.
+                let format = args
+                    .get(1)
+                    .ok_or_else(|| OdooError::missing_argument(&function, "format"))?
+                    .as_str()
+                    .unwrap_or_default();
+                let dump = self.dump_database(name, format)?;
+                Ok(json!(base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    dump
+                )))
+            }
+            "restore" => {
+                let name = args
+                    .first()
+                    .ok_or_else(|| OdooError::missing_argument(&function, "db_name"))?;
+                let data = args
+                    .get(1)
+                    .ok_or_else(|| OdooError::missing_argument(&function, "data"))?;
+                let copy = args.get(2).is_some_and(super::database::truthy);
+                // The data is decoded to a file first, then `restore_db`
+                // asserts the name is a `str`.
+                let backup = super::backup::b64decode(data)?;
+                let name = name
+                    .as_str()
+                    .ok_or_else(|| OdooError::new(ExceptionClass::AssertionError, ""))?;
+                self.restore_database(name, &backup, copy, false)?;
                 Ok(json!(true))
             }
             "change_admin_password" => {

@@ -105,7 +105,7 @@ impl Current {
     pub(super) fn sign_in(&mut self, server: &mut Server, db: &str, uid: i64, url_root: &str) {
         if let Some(database) = server.databases.get_mut(db) {
             if database.groups_of(uid).contains(&GROUP_SYSTEM) {
-                database.web_base_url = url_root.trim_end_matches('/').to_owned();
+                database.set_web_base_url(url_root.trim_end_matches('/'));
             }
         }
         let token = server

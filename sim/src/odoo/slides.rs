@@ -321,7 +321,7 @@ pub fn refresh(database: &mut Database) {
     if !installed(database) {
         return;
     }
-    let base_url = database.web_base_url.clone();
+    let base_url = database.web_base_url();
     let channels: Vec<i64> = database.table(CHANNEL).map(|(id, _)| *id).collect();
     for channel in &channels {
         refresh_sections(database, *channel);

@@ -5,8 +5,8 @@
 //! that needs a signed-in internal user. A request's database is found as
 //! Odoo does (`dbfilter` on the host, else the session's, else the only
 //! one), or as the ingress does for a website's own domain
-//! (`Server::databases_for`); none is a redirect to the database selector,
-//! which the simulator does not serve.
+//! (`Server::databases_for`); none is a redirect to the database selector
+//! (`database_manager.rs`).
 
 use std::collections::HashMap;
 

@@ -5,12 +5,18 @@ users with their OAuth subject, `ir.model.data`), the web session the
 external clients sign in with, and one error of each kind in the shape
 each client parses."""
 
+import base64
 import datetime
+import hashlib
+import io
 import itertools
 import json
+import re
 import urllib.error
+import urllib.parse
 import urllib.request
 import xmlrpc.client
+import zipfile
 
 import odoorpc
 import pytest
@@ -485,3 +491,125 @@ def test_an_injected_fault_is_the_proxys_error_page_on_every_protocol(sim, odoo)
         rpc(odoo, "common", "version")
     assert failed.value.code == 502
     assert rpc(odoo, "common", "version")["server_serie"] == "17.0"
+
+
+def test_a_dump_taken_with_odoorpc_is_restored_as_a_copy_with_the_same_data(sim, admin, database):
+    """`odoo.db.dump` and `odoo.db.restore` (the `db` service's `dump` and
+    `restore`, base64 over /jsonrpc): Odoo's zip as Python's zipfile reads
+    it, restored under another name, a copy with its own database.uuid."""
+    odoo = admin
+    partner_ids = [odoo.env["res.partner"].create({"name": name}) for name in ("Ann Backup", "Bob Backup")]
+    content = b"Hello from the filestore\n"
+    attachment_id = odoo.env["ir.attachment"].create({"name": "notes.txt", "datas": base64.b64encode(content).decode()})
+    uuid = odoo.execute("ir.config_parameter", "get_param", "database.uuid")
+
+    dump = odoo.db.dump(ODOO_MASTER_PASSWORD, database)
+    checksum = hashlib.sha1(content).hexdigest()
+    with zipfile.ZipFile(dump) as archive:
+        assert archive.testzip() is None, "every member's CRC-32 checks"
+        assert archive.namelist() == ["dump.sql", "manifest.json", f"filestore/{checksum[:2]}/{checksum}"]
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+        manifest = json.loads(archive.read("manifest.json"))
+        assert list(manifest) == ["odoo_dump", "db_name", "version", "version_info", "major_version", "pg_version", "modules"]
+        assert (manifest["odoo_dump"], manifest["db_name"], manifest["version"]) == ("1", database, "17.0")
+        assert manifest["version_info"] == [17, 0, 0, "final", 0, ""]
+        assert manifest["modules"]["base"] == "17.0.1.3"
+        assert archive.read(f"filestore/{checksum[:2]}/{checksum}") == content
+        assert b"Ann Backup" in archive.read("dump.sql")
+    odoo.env["res.partner"].browse(partner_ids[0]).write({"name": "Ann Changed"})
+
+    restored = f"{database}-restored"
+    dump.seek(0)
+    assert odoo.db.restore(ODOO_MASTER_PASSWORD, restored, dump, copy=True) is None
+    try:
+        assert restored in odoo.db.list()
+        copy = odoorpc.ODOO("127.0.0.1", port=sim.port)
+        copy.login(restored, ADMIN_LOGIN, ADMIN_PASSWORD)
+        assert [partner.name for partner in copy.env["res.partner"].browse(partner_ids)] == ["Ann Backup", "Bob Backup"]
+        assert base64.b64decode(copy.env["ir.attachment"].browse(attachment_id).datas) == content
+        assert copy.execute("ir.config_parameter", "get_param", "database.uuid") not in (False, uuid)
+        assert [partner.name for partner in odoo.env["res.partner"].browse(partner_ids)] == ["Ann Changed", "Bob Backup"]
+
+        dump.seek(0)
+        with pytest.raises(odoorpc.error.RPCError) as exists:
+            odoo.db.restore(ODOO_MASTER_PASSWORD, restored, dump)
+        assert error_name(exists) == "builtins.Exception"
+        assert str(exists.value) == "Database already exists"
+    finally:
+        odoo.db.drop(ODOO_MASTER_PASSWORD, restored)
+    with pytest.raises(odoorpc.error.RPCError) as refused:
+        odoo.db.dump("not-the-master", database)
+    assert error_name(refused) == "odoo.exceptions.AccessDenied"
+
+
+def test_a_backup_zipped_by_python_is_restored_and_one_without_dump_sql_refused(odoo, database):
+    with zipfile.ZipFile(odoo.db.dump(ODOO_MASTER_PASSWORD, database)) as archive:
+        sql, manifest = archive.read("dump.sql"), archive.read("manifest.json")
+    rezipped = io.BytesIO()
+    with zipfile.ZipFile(rezipped, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("dump.sql", sql)
+        archive.writestr("manifest.json", manifest)
+    rezipped.seek(0)
+    moved = f"{database}-moved"
+    odoo.db.restore(ODOO_MASTER_PASSWORD, moved, rezipped)
+    try:
+        assert odoo.json("/web/session/authenticate", {"db": moved, "login": ADMIN_LOGIN, "password": ADMIN_PASSWORD})["result"]["uid"] == 2
+    finally:
+        odoo.db.drop(ODOO_MASTER_PASSWORD, moved)
+
+    incomplete = io.BytesIO()
+    with zipfile.ZipFile(incomplete, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", manifest)
+    incomplete.seek(0)
+    with pytest.raises(odoorpc.error.RPCError) as refused:
+        odoo.db.restore(ODOO_MASTER_PASSWORD, f"{database}-incomplete", incomplete)
+    assert error_name(refused) == "builtins.KeyError"
+    assert str(refused.value) == "\"There is no item named 'dump.sql' in the archive\""
+    assert f"{database}-incomplete" in odoo.db.list(), "restore_db created it before reading the zip"
+    assert odoo.db.drop(ODOO_MASTER_PASSWORD, f"{database}-incomplete") is True
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_the_database_manager_backs_up_and_restores_through_its_forms(sim, database):
+    """The manager's own forms: the backup an attachment named after the
+    database and the time, the restore a multipart upload answered with a
+    redirect to the manager, and an error the manager page again."""
+    form = urllib.parse.urlencode({"master_pwd": ODOO_MASTER_PASSWORD, "name": database, "backup_format": "zip"}).encode()
+    with urllib.request.urlopen(f"{sim.url}/web/database/backup", data=form) as answer:
+        assert answer.headers["Content-Type"] == "application/octet-stream; charset=binary"
+        disposition = answer.headers["Content-Disposition"]
+        backup = answer.read()
+    assert re.fullmatch(rf"attachment; filename\*=UTF-8''{database}_\d{{4}}-\d\d-\d\d_\d\d-\d\d-\d\d\.zip", disposition), disposition
+    assert zipfile.ZipFile(io.BytesIO(backup)).testzip() is None
+
+    boundary = "odoo-real-client-boundary"
+    restored = f"{database}-web"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in (("master_pwd", ODOO_MASTER_PASSWORD), ("name", restored), ("copy", "true"))
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="backup_file"; filename="backup.zip"\r\n'
+        "Content-Type: application/zip\r\n\r\n".encode() + backup + b"\r\n"
+    )
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    request = urllib.request.Request(
+        f"{sim.url}/web/database/restore", data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as redirected:
+        urllib.request.build_opener(_NoRedirect).open(request)
+    assert (redirected.value.code, redirected.value.headers["Location"]) == (303, "/web/database/manager")
+    odoo = odoorpc.ODOO("127.0.0.1", port=sim.port)
+    assert restored in odoo.db.list()
+    odoo.db.drop(ODOO_MASTER_PASSWORD, restored)
+
+    form = urllib.parse.urlencode({"master_pwd": "not-the-master", "name": database}).encode()
+    with urllib.request.urlopen(f"{sim.url}/web/database/backup", data=form) as answer:
+        assert answer.status == 200
+        page = answer.read().decode()
+    assert '<div class="alert alert-danger">Database backup error: Access Denied</div>' in page
