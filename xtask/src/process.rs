@@ -144,10 +144,24 @@ fn signal_group(signal: &str, group: &str) {
         .status();
 }
 
-/// A free loopback port, for test services.
+/// A free loopback port, for test services; never one it gave before in
+/// this process: a port is chosen long before its service binds it (the
+/// portal's, at the start of a run), and the kernel may offer it again
+/// meanwhile (it did: a simulator took the portal's port).
 pub fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
-    Ok(listener.local_addr()?.port())
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    for _ in 0..100 {
+        let listener = TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
+        let port = listener.local_addr()?.port();
+        let mut given = GIVEN
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the ports already given are unreadable"))?;
+        if !given.contains(&port) {
+            given.push(port);
+            return Ok(port);
+        }
+    }
+    bail!("no free port not given already in 100 tries")
 }
 
 /// Fails with a message naming the port and who wanted it when it is taken.
