@@ -24,19 +24,12 @@ use crate::{
     tools,
 };
 
-/// A program built with `go install`, cached by version.
-struct GoTool {
-    name: &'static str,
-    package: &'static str,
-    version: &'static str,
-}
-
-const HELM: GoTool = GoTool {
+const HELM: tools::GoTool = tools::GoTool {
     name: "helm",
     package: "helm.sh/helm/v4/cmd/helm",
     version: "v4.3.2",
 };
-const KUBECONFORM: GoTool = GoTool {
+const KUBECONFORM: tools::GoTool = tools::GoTool {
     name: "kubeconform",
     package: "github.com/yannh/kubeconform/cmd/kubeconform",
     version: "v0.8.0",
@@ -54,33 +47,6 @@ const VALUE_FILES: [Option<&str>; 3] = [
     Some("ci/full-values.yaml"),
     Some("ci/dependencies-values.yaml"),
 ];
-
-impl GoTool {
-    fn ensure_built(&self) -> Result<PathBuf> {
-        let dir = paths::cache_dir()?
-            .join("tools")
-            .join(format!("{}-{}", self.name, self.version));
-        let binary = dir.join(self.name);
-        if binary.exists() {
-            return Ok(binary);
-        }
-        tools::ensure_go()?;
-        println!(
-            "xtask: building {} {} from its Go module (once; cached in {})",
-            self.name,
-            self.version,
-            dir.display()
-        );
-        process::run(
-            Command::new("go")
-                .args(["install", "-trimpath"])
-                .arg(format!("{}@{}", self.package, self.version))
-                .env("GOBIN", &dir),
-        )
-        .with_context(|| format!("could not build {} {}", self.name, self.version))?;
-        Ok(binary)
-    }
-}
 
 fn chart_dir() -> PathBuf {
     paths::workspace_root().join("deploy/helm/bibind")

@@ -65,6 +65,12 @@ fn ports() -> Result<Ports> {
             "the simulated relying party",
         )?,
         keystone: port("BIBIND_DEV_KEYSTONE_PORT", 5000, "Keystone")?,
+        s3_primary: port("BIBIND_DEV_S3_PRIMARY_PORT", 7070, "versitygw (primary S3 store)")?,
+        s3_offsite: port(
+            "BIBIND_DEV_S3_OFFSITE_PORT",
+            7071,
+            "versitygw (off-site S3 store)",
+        )?,
     };
     Ok(ports)
 }
@@ -158,6 +164,19 @@ pub fn run(args: &[String]) -> Result<()> {
         "  Keystone          {}   (admin password in the data dir)",
         stack.keystone_url()
     );
+    for (name, storage) in [
+        ("S3 primary", stack.s3_primary()),
+        ("S3 off-site", stack.s3_offsite()),
+    ] {
+        println!(
+            "  {name:<17} {}/{}   (versitygw, region {}; key {}, secret {}: new each run)",
+            storage.url(),
+            storage.bucket(),
+            stack.s3_region(),
+            storage.access_key(),
+            storage.secret_key()
+        );
+    }
     println!("  simulated Kubernetes, Odoo, AWX, GitLab and OpenStack quotas: logs sim-*.log");
     println!(
         "\nDev accounts (e-mail verified; passwords kept in {}):",

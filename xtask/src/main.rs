@@ -17,6 +17,7 @@ mod kubernetes;
 #[cfg(test)]
 mod layering;
 mod mosquitto;
+mod object_storage;
 mod ory;
 mod paths;
 mod process;

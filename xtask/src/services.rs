@@ -1,6 +1,8 @@
 //! The real services the portal talks to, started on loopback: PostgreSQL,
 //! OpenBao (dev mode), Mosquitto, an SMTP sink with an HTTP API, and Ory
-//! Kratos and Hydra (each on its own database), and OpenStack Keystone.
+//! Kratos and Hydra (each on its own database), OpenStack Keystone, and two
+//! S3-compatible stores (versitygw) for backups: the primary and an off-site
+//! copy.
 
 use std::{
     path::{Path, PathBuf},
@@ -15,6 +17,7 @@ use crate::{
     kratos_gate,
     kubernetes::Cluster,
     mosquitto::{self, Mosquitto},
+    object_storage::{self, ObjectStorage},
     ory, paths,
     process::{self, Supervised},
     tools,
@@ -49,6 +52,10 @@ pub struct Ports {
     pub relying_party: u16,
     /// OpenStack Keystone (Identity v3), for the OpenStack backend.
     pub keystone: u16,
+    /// The S3 store backups go to (versitygw).
+    pub s3_primary: u16,
+    /// The off-site S3 store backups are copied to (versitygw).
+    pub s3_offsite: u16,
 }
 
 impl Ports {
@@ -69,6 +76,8 @@ impl Ports {
             operations: process::free_port()?,
             relying_party: process::free_port()?,
             keystone: process::free_port()?,
+            s3_primary: process::free_port()?,
+            s3_offsite: process::free_port()?,
         })
     }
 }
@@ -97,6 +106,10 @@ pub struct Stack {
     mqtt_admin_password: String,
     /// A real Kubernetes control plane, once [`Stack::start_kubernetes`].
     pub kubernetes: Option<Cluster>,
+    /// S3-compatible storage for backups, each with its own credentials
+    /// (random, new at each start).
+    s3_primary: ObjectStorage,
+    s3_offsite: ObjectStorage,
     // Dropped (stopped) in reverse order of start.
     supervised: Vec<Supervised>,
 }
@@ -113,6 +126,8 @@ impl Stack {
             ports.postgres,
             &log_dir.join("postgres.log"),
         )?;
+        let s3_primary = ObjectStorage::start(&object_storage::PRIMARY, data_dir, log_dir, ports.s3_primary)?;
+        let s3_offsite = ObjectStorage::start(&object_storage::OFFSITE, data_dir, log_dir, ports.s3_offsite)?;
         let secrets = ory::secrets(data_dir)?;
         let mut stack = Stack {
             ports,
@@ -122,6 +137,8 @@ impl Stack {
             keystone_admin_password: String::new(),
             mqtt_admin_password: String::new(),
             kubernetes: None,
+            s3_primary,
+            s3_offsite,
             supervised: Vec::new(),
         };
 
@@ -429,6 +446,21 @@ impl Stack {
         format!("http://127.0.0.1:{}", self.ports.smtp_api)
     }
 
+    /// The S3 store backups go to: its URL, bucket and key pair.
+    pub fn s3_primary(&self) -> &ObjectStorage {
+        &self.s3_primary
+    }
+
+    /// The off-site S3 store backups are copied to.
+    pub fn s3_offsite(&self) -> &ObjectStorage {
+        &self.s3_offsite
+    }
+
+    /// The region both S3 stores sign requests for.
+    pub fn s3_region(&self) -> &'static str {
+        object_storage::REGION
+    }
+
     /// Environment for the `bibind` server: its whole configuration.
     pub fn server_env(&self, database: &str) -> Vec<(String, String)> {
         vec![
@@ -455,7 +487,8 @@ impl Stack {
         for service in &mut self.supervised {
             service.check_running()?;
         }
-        Ok(())
+        self.s3_primary.check_running()?;
+        self.s3_offsite.check_running()
     }
 }
 

@@ -323,6 +323,27 @@ pub(crate) fn test_env(stack: &Stack) -> Vec<(&'static str, String)> {
         ),
         ("TEST_KEYSTONE_ADMIN_PROJECT", keystone::ADMIN_PROJECT.to_owned()),
         ("TEST_KEYSTONE_DOMAIN", keystone::DOMAIN.to_owned()),
+        ("TEST_S3_PRIMARY_URL", stack.s3_primary().url()),
+        ("TEST_S3_PRIMARY_BUCKET", stack.s3_primary().bucket().to_owned()),
+        (
+            "TEST_S3_PRIMARY_ACCESS_KEY",
+            stack.s3_primary().access_key().to_owned(),
+        ),
+        (
+            "TEST_S3_PRIMARY_SECRET_KEY",
+            stack.s3_primary().secret_key().to_owned(),
+        ),
+        ("TEST_S3_OFFSITE_URL", stack.s3_offsite().url()),
+        ("TEST_S3_OFFSITE_BUCKET", stack.s3_offsite().bucket().to_owned()),
+        (
+            "TEST_S3_OFFSITE_ACCESS_KEY",
+            stack.s3_offsite().access_key().to_owned(),
+        ),
+        (
+            "TEST_S3_OFFSITE_SECRET_KEY",
+            stack.s3_offsite().secret_key().to_owned(),
+        ),
+        ("TEST_S3_REGION", stack.s3_region().to_owned()),
     ];
     if let Some(cluster) = &stack.kubernetes {
         env.extend([

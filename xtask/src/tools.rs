@@ -117,7 +117,7 @@ pub fn ensure_apt_lists() -> Result<()> {
     Ok(())
 }
 
-/// Go, which builds Kratos, Hydra, Kubernetes, helm and kubeconform.
+/// Go, which builds Kratos, Hydra, Kubernetes, helm, kubeconform and versitygw.
 pub fn ensure_go() -> Result<()> {
     if is_present("go") {
         return Ok(());
@@ -126,6 +126,43 @@ pub fn ensure_go() -> Result<()> {
         binary: "go",
         package: "golang-go",
     }])
+}
+
+/// A program built with `go install`, cached by version under
+/// `tools/<name>-<version>/` (helm, kubeconform, versitygw).
+pub struct GoTool {
+    pub name: &'static str,
+    /// The Go package of its main function.
+    pub package: &'static str,
+    pub version: &'static str,
+}
+
+impl GoTool {
+    /// The cached binary, built on first use.
+    pub fn ensure_built(&self) -> Result<PathBuf> {
+        let dir = paths::cache_dir()?
+            .join("tools")
+            .join(format!("{}-{}", self.name, self.version));
+        let binary = dir.join(self.name);
+        if binary.exists() {
+            return Ok(binary);
+        }
+        ensure_go()?;
+        println!(
+            "xtask: building {} {} from its Go module (once; cached in {})",
+            self.name,
+            self.version,
+            dir.display()
+        );
+        process::run(
+            Command::new("go")
+                .args(["install", "-trimpath"])
+                .arg(format!("{}@{}", self.package, self.version))
+                .env("GOBIN", &dir),
+        )
+        .with_context(|| format!("could not build {} {}", self.name, self.version))?;
+        Ok(binary)
+    }
 }
 
 /// Installs the Debian packages of the missing tools, or says how to.
