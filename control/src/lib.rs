@@ -25,6 +25,8 @@ pub mod audit;
 #[cfg(feature = "server")]
 pub mod backends;
 #[cfg(feature = "server")]
+pub mod backups;
+#[cfg(feature = "server")]
 mod caller;
 #[cfg(feature = "server")]
 mod control;

@@ -147,6 +147,14 @@ impl SecretStore for FakeVault {
         Ok(())
     }
 
+    async fn ensure_organization_key(
+        &self,
+        _organization: Uuid,
+        _name: &str,
+    ) -> Result<String, BackendError> {
+        Ok("00".repeat(32))
+    }
+
     async fn remove_tenant(&self, slug: &str, _subscription: Uuid) -> Result<(), BackendError> {
         lock(&self.tenants).remove(slug);
         Ok(())
@@ -429,6 +437,8 @@ async fn simulated(real: bool) -> Simulated {
             GitlabClient::new(&served[3].url(), GITLAB_TOKEN, Some(parent_group), TIMEOUT).unwrap(),
         ),
         mqtt,
+        // The bench provisions; it takes no backup.
+        storage: None,
     };
     Simulated {
         backends,

@@ -187,10 +187,12 @@ pub fn provisioning_engine(
         backends,
         provisioning.settings(&hydra.public_url),
     );
-    Ok(Some(
-        Engine::new(control.clone(), runner, provisioning.workers, replica.to_owned())
-            .with_lease(provisioning.lease())
-            .with_policy(provisioning.retry_policy())
-            .with_reconcile_interval(provisioning.reconcile_interval()),
-    ))
+    let mut engine = Engine::new(control.clone(), runner, provisioning.workers, replica.to_owned())
+        .with_lease(provisioning.lease())
+        .with_policy(provisioning.retry_policy())
+        .with_reconcile_interval(provisioning.reconcile_interval());
+    if let Some(backups) = &provisioning.backups {
+        engine = engine.with_drill_interval(backups.drill_interval());
+    }
+    Ok(Some(engine))
 }

@@ -137,6 +137,26 @@ impl Simulators {
             ("MQTT__ADMIN_USERNAME", mqtt_admin.to_owned()),
             ("MQTT__ADMIN_PASSWORD", mqtt_password.to_owned()),
         ];
+        // Backups go to the stack's two versitygw servers.
+        let mut settings: Vec<(String, String)> = settings
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect();
+        for (site, store) in [("PRIMARY", stack.s3_primary()), ("OFFSITE", stack.s3_offsite())] {
+            settings.extend([
+                (format!("BACKUPS__{site}__URL"), store.url()),
+                (format!("BACKUPS__{site}__BUCKET"), store.bucket().to_owned()),
+                (format!("BACKUPS__{site}__REGION"), stack.s3_region().to_owned()),
+                (
+                    format!("BACKUPS__{site}__ACCESS_KEY"),
+                    store.access_key().to_owned(),
+                ),
+                (
+                    format!("BACKUPS__{site}__SECRET_KEY"),
+                    store.secret_key().to_owned(),
+                ),
+            ]);
+        }
         let portal_env = settings
             .into_iter()
             .map(|(key, value)| (format!("BIBIND_PROVISIONING__{key}"), value))

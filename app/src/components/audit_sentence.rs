@@ -201,6 +201,9 @@ impl<'a> Recorded<'a> {
                 };
                 self.text(message).replace("{name}", &protect(self.target_name()))
             }
+            BackupTake => self.text(Msg::AuditBackupTake).to_owned(),
+            BackupRestore => self.text(Msg::AuditBackupRestore).to_owned(),
+            BackupSchedule => self.text(Msg::AuditBackupSchedule).to_owned(),
             ModuleAdd | ModuleRemove => {
                 let message = if kind == ModuleAdd {
                     Msg::AuditModuleAdd

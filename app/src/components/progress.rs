@@ -126,6 +126,9 @@ pub(crate) fn action_label(action: Action) -> Msg {
         Action::ChangeModules => Msg::ProgressChangeModules,
         Action::ApplyDomain => Msg::ProgressApplyDomain,
         Action::SyncDevices => Msg::ProgressSyncDevices,
+        Action::Backup => Msg::ProgressBackup,
+        Action::Restore => Msg::ProgressRestore,
+        Action::Drill => Msg::ProgressDrill,
     }
 }
 
@@ -140,6 +143,7 @@ fn backend_label(backend: Backend) -> Msg {
         Backend::OpenStack => Msg::BackendOpenStack,
         Backend::Gitlab => Msg::BackendGitlab,
         Backend::Mqtt => Msg::BackendMqtt,
+        Backend::Storage => Msg::BackendStorage,
     }
 }
 
@@ -185,6 +189,13 @@ pub(crate) fn step_label(step: Step) -> Msg {
         Step::KubeRemove => Msg::StepKubeRemove,
         Step::VaultRemove => Msg::StepVaultRemove,
         Step::MarkClosed => Msg::StepMarkClosed,
+        Step::BackupOdoo => Msg::StepBackupOdoo,
+        Step::BackupTelemetry => Msg::StepBackupTelemetry,
+        Step::BackupOffsite => Msg::StepBackupOffsite,
+        Step::RestoreOdooStage => Msg::StepRestoreOdooStage,
+        Step::RestoreOdooSwap => Msg::StepRestoreOdooSwap,
+        Step::RestoreTelemetry => Msg::StepRestoreTelemetry,
+        Step::DrillRestore => Msg::StepDrillRestore,
     }
 }
 

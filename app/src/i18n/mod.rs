@@ -241,6 +241,9 @@ messages! { Msg {
     ProgressSyncMembers => en: "Bringing your team’s access up to date", fr: "Mise à jour des accès de votre équipe";
     ProgressApplyDomain => en: "Setting up your own domain", fr: "Mise en place de votre propre domaine";
     ProgressSyncDevices => en: "Updating your devices' access", fr: "Mise à jour de l'accès de vos objets";
+    ProgressBackup => en: "Backing up your data", fr: "Sauvegarde de vos données";
+    ProgressRestore => en: "Restoring a backup", fr: "Restauration d'une sauvegarde";
+    ProgressDrill => en: "Checking that the latest backup restores", fr: "Vérification que la dernière sauvegarde se restaure";
     ProgressChangeModules => en: "Installing and removing your modules", fr: "Installation et retrait de vos modules";
     ProgressStepsDone => en: "steps done", fr: "étapes terminées";
     ProgressWaitingFor => en: "Waiting for a moment, we try again automatically:", fr: "Petite attente, nous réessayons automatiquement :";
@@ -257,6 +260,7 @@ messages! { Msg {
     BackendOpenStack => en: "our cloud servers", fr: "nos serveurs cloud";
     BackendGitlab => en: "our image registry", fr: "notre registre d'images";
     BackendMqtt => en: "our device broker", fr: "notre broker d'objets connectés";
+    BackendStorage => en: "our backup storage", fr: "notre stockage de sauvegardes";
     StepBegin => en: "Request received", fr: "Demande reçue";
     StepVaultTenant => en: "Secure vault for your secrets", fr: "Coffre-fort pour vos secrets";
     StepVaultSecrets => en: "Passwords generated", fr: "Mots de passe générés";
@@ -463,6 +467,13 @@ messages! { Msg {
     StepKubeRemove => en: "Space removed", fr: "Espace supprimé";
     StepVaultRemove => en: "Secrets erased", fr: "Secrets effacés";
     StepMarkClosed => en: "Service closed", fr: "Service fermé";
+    StepBackupOdoo => en: "Application data saved and encrypted", fr: "Données de l'application sauvegardées et chiffrées";
+    StepBackupTelemetry => en: "Device data saved and encrypted", fr: "Données des objets sauvegardées et chiffrées";
+    StepBackupOffsite => en: "Copy kept off site", fr: "Copie conservée hors site";
+    StepRestoreOdooStage => en: "Backup restored beside the application", fr: "Sauvegarde restaurée à côté de l'application";
+    StepRestoreOdooSwap => en: "Restored data put in place", fr: "Données restaurées mises en place";
+    StepRestoreTelemetry => en: "Device data restored", fr: "Données des objets restaurées";
+    StepDrillRestore => en: "Backup restored aside and checked", fr: "Sauvegarde restaurée à part et vérifiée";
     TenantJobs => en: "Provisioning jobs", fr: "Tâches de provisionnement";
     JobsNone => en: "No job yet.", fr: "Aucune tâche pour l'instant.";
     JobRetry => en: "Retry from the failed step", fr: "Reprendre à l'étape en échec";
@@ -594,6 +605,9 @@ messages! { Msg {
     AuditDeviceDisable => en: "{who} turned off the device {name}", fr: "{who} a désactivé l'objet {name}";
     AuditDeviceEnable => en: "{who} turned the device {name} back on", fr: "{who} a réactivé l'objet {name}";
     AuditDeviceCommand => en: "{who} sent a command to the device {name}", fr: "{who} a envoyé une commande à l'objet {name}";
+    AuditBackupTake => en: "{who} took a backup of a service", fr: "{who} a lancé une sauvegarde d'un service";
+    AuditBackupRestore => en: "{who} restored a backup into its service", fr: "{who} a restauré une sauvegarde dans son service";
+    AuditBackupSchedule => en: "{who} changed when a service's daily backup is taken", fr: "{who} a changé l'heure de la sauvegarde quotidienne d'un service";
     AuditDeviceCredentialsShow => en: "{who} was shown the password of the device {name}", fr: "{who} a vu le mot de passe de l'objet {name}";
     AuditTenantApprove => en: "{who} approved the organization", fr: "{who} a validé l'organisation";
     AuditTenantReject => en: "{who} declined the organization: {reason}", fr: "{who} a refusé l'organisation : {reason}";

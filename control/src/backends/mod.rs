@@ -25,6 +25,7 @@ pub mod gitlab;
 pub mod kubernetes;
 pub mod mqtt;
 pub mod oauth_clients;
+pub mod object_storage;
 pub mod odoo;
 pub mod openstack;
 pub mod vault;

@@ -35,6 +35,10 @@ const APPROLE_MOUNT: &str = "approle";
 const GENERATED_BYTES: usize = 32;
 /// Concurrent writers of one secret: how often a lost check-and-set is retried.
 const WRITE_ATTEMPTS: usize = 3;
+/// Organizations' own keys (the backups'), beside the tenants' secrets.
+const ORGANIZATIONS_ROOT: &str = "organizations";
+/// The KV key an organization's key is kept under.
+const ORGANIZATION_KEY: &str = "key";
 /// `custom_metadata` keys of Bibind's ownership mark on a secret.
 pub const MANAGED_BY_KEY: &str = "managed_by";
 pub const MANAGER: &str = "bibind";
@@ -99,6 +103,14 @@ pub trait SecretStore: Send + Sync {
     /// When a secret under the tenant's prefix is not `subscription`'s,
     /// nothing is removed and the call is refused.
     async fn remove_tenant(&self, slug: &str, subscription: uuid::Uuid) -> Result<(), BackendError>;
+    /// The organization's key `name` (64 hex digits: 256 random bits),
+    /// generated once and never rotated; kept outside every tenant's
+    /// prefix, so no tenant workload can read it.
+    async fn ensure_organization_key(
+        &self,
+        organization: uuid::Uuid,
+        name: &str,
+    ) -> Result<String, BackendError>;
     async fn observe(&self, slug: &str) -> Result<ObservedTenantVault, BackendError>;
 }
 
@@ -311,6 +323,42 @@ impl VaultClient {
         Ok((version, as_strings(data)))
     }
 
+    /// The secret at `path` with at least `keys`: existing values kept,
+    /// missing keys given a random value (check-and-set: concurrent
+    /// writers agree on one value). Every key of the secret.
+    async fn generate_missing(
+        &self,
+        path: &str,
+        keys: &[&str],
+    ) -> Result<BTreeMap<String, String>, BackendError> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let (version, mut data) = self.read_versioned(path).await?;
+            let missing: Vec<&str> = keys
+                .iter()
+                .copied()
+                .filter(|key| !data.contains_key(*key))
+                .collect();
+            if missing.is_empty() && version > 0 {
+                return Ok(data);
+            }
+            for key in missing {
+                data.insert(key.to_owned(), generated_value()?);
+            }
+            // Check-and-set: a concurrent run that wrote first wins, and
+            // this one adopts its values on the next pass.
+            let options = SetSecretRequestOptions { cas: version };
+            match kv2::set_with_options(&self.client, KV_MOUNT, path, &data, options).await {
+                Ok(_) => return Ok(data),
+                Err(error) if is_check_and_set_conflict(&error) => continue,
+                Err(error) => return Err(classify(error)),
+            }
+        }
+        Err(BackendError::transient(
+            BACKEND,
+            format!("{path} kept changing while being generated"),
+        ))
+    }
+
     /// Whether the secret at `path` is missing (`None`), or carries
     /// Bibind's mark for `subscription`.
     async fn marked(&self, path: &str, subscription: uuid::Uuid) -> Result<Option<bool>, BackendError> {
@@ -401,32 +449,21 @@ impl SecretStore for VaultClient {
     ) -> Result<BTreeMap<String, String>, BackendError> {
         let path = secret_path(slug, name)?;
         self.claim(&path, subscription).await?;
-        for _ in 0..WRITE_ATTEMPTS {
-            let (version, mut data) = self.read_versioned(&path).await?;
-            let missing: Vec<&str> = keys
-                .iter()
-                .copied()
-                .filter(|key| !data.contains_key(*key))
-                .collect();
-            if missing.is_empty() && version > 0 {
-                return Ok(data);
-            }
-            for key in missing {
-                data.insert(key.to_owned(), generated_value()?);
-            }
-            // Check-and-set: a concurrent run that wrote first wins, and
-            // this one adopts its values on the next pass.
-            let options = SetSecretRequestOptions { cas: version };
-            match kv2::set_with_options(&self.client, KV_MOUNT, &path, &data, options).await {
-                Ok(_) => return Ok(data),
-                Err(error) if is_check_and_set_conflict(&error) => continue,
-                Err(error) => return Err(classify(error)),
-            }
-        }
-        Err(BackendError::transient(
-            BACKEND,
-            format!("{path} kept changing while being generated"),
-        ))
+        self.generate_missing(&path, keys).await
+    }
+
+    async fn ensure_organization_key(
+        &self,
+        organization: uuid::Uuid,
+        name: &str,
+    ) -> Result<String, BackendError> {
+        let path = format!(
+            "{ORGANIZATIONS_ROOT}/{organization}/{}",
+            checked_segment("key name", name)?
+        );
+        let mut data = self.generate_missing(&path, &[ORGANIZATION_KEY]).await?;
+        data.remove(ORGANIZATION_KEY)
+            .ok_or_else(|| BackendError::refused(BACKEND, format!("{path} holds no key")))
     }
 
     async fn put_secret(

@@ -32,6 +32,9 @@ pub enum Permission {
     /// owners and admins (its administrators there) and members (sales
     /// users); not learners.
     OpenBackOffice,
+    /// See the services' backups, take one, restore one, download one, set
+    /// when the daily one is taken: owners and admins.
+    ManageBackups,
 }
 
 impl Role {
@@ -42,7 +45,8 @@ impl Role {
             Permission::ManageMembers
             | Permission::ManageSubscriptions
             | Permission::ReadAudit
-            | Permission::ReadStateReasons => {
+            | Permission::ReadStateReasons
+            | Permission::ManageBackups => {
                 matches!(self, Role::Owner | Role::Admin)
             }
             Permission::ManageOwners => self == Role::Owner,

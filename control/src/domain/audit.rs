@@ -39,6 +39,12 @@ pub enum AuditAction {
     DeviceCredentialsShow,
     /// A command sent to a device from the portal.
     DeviceCommand,
+    /// An owner or admin took a backup of a service.
+    BackupTake,
+    /// An owner or admin restored a backup into its service.
+    BackupRestore,
+    /// An owner or admin chose when a service's daily backup is taken.
+    BackupSchedule,
     ModuleAdd,
     ModuleRemove,
     /// Trainers put learners in a course.
@@ -67,7 +73,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    const CODES: [(Self, &'static str); 46] = [
+    const CODES: [(Self, &'static str); 49] = [
         (Self::OrganizationCreate, "organization.create"),
         (Self::InvitationCreate, "invitation.create"),
         (Self::InvitationRevoke, "invitation.revoke"),
@@ -101,6 +107,9 @@ impl AuditAction {
         (Self::DeviceEnable, "device.enable"),
         (Self::DeviceCredentialsShow, "device.credentials_show"),
         (Self::DeviceCommand, "device.command"),
+        (Self::BackupTake, "backup.take"),
+        (Self::BackupRestore, "backup.restore"),
+        (Self::BackupSchedule, "backup.schedule"),
         (Self::ModuleAdd, "module.add"),
         (Self::ModuleRemove, "module.remove"),
         (Self::CourseAssign, "course.assign"),

@@ -25,10 +25,19 @@ pub enum Action {
     /// Devices were registered, rotated, disabled, enabled or removed:
     /// their own clients on the broker made to match.
     SyncDevices,
+    /// A backup of the service's data, sealed and stored twice (primary
+    /// and off-site); the service keeps running.
+    Backup,
+    /// A backup put back in place of the service's data, the service
+    /// stopped meanwhile.
+    Restore,
+    /// A restore drill: the latest backup restored aside, checked to
+    /// open, and torn down; the service is not touched.
+    Drill,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 11] = [
         Action::Provision,
         Action::Suspend,
         Action::Resume,
@@ -37,6 +46,9 @@ impl Action {
         Action::ChangeModules,
         Action::ApplyDomain,
         Action::SyncDevices,
+        Action::Backup,
+        Action::Restore,
+        Action::Drill,
     ];
 
     pub fn code(self) -> &'static str {
@@ -49,7 +61,17 @@ impl Action {
             Action::ChangeModules => "change_modules",
             Action::ApplyDomain => "apply_domain",
             Action::SyncDevices => "sync_devices",
+            Action::Backup => "backup",
+            Action::Restore => "restore",
+            Action::Drill => "drill",
         }
+    }
+
+    /// Backups, restores and drills: queued by people and schedules, not
+    /// by the dispatcher; one that failed leaves the service as it was, so
+    /// it does not hold the reconciler back.
+    pub fn protects_data(self) -> bool {
+        matches!(self, Action::Backup | Action::Restore | Action::Drill)
     }
 }
 
@@ -103,6 +125,8 @@ pub enum Backend {
     OpenStack,
     Gitlab,
     Mqtt,
+    /// The S3-compatible storage backups are kept in.
+    Storage,
 }
 
 impl Backend {
@@ -117,6 +141,7 @@ impl Backend {
             Backend::OpenStack => "openstack",
             Backend::Gitlab => "gitlab",
             Backend::Mqtt => "mqtt",
+            Backend::Storage => "storage",
         }
     }
 }
@@ -183,6 +208,13 @@ steps! {
     KubeRemove => "kube_remove", Kubernetes;
     VaultRemove => "vault_remove", Vault;
     MarkClosed => "mark_closed", Portal;
+    BackupOdoo => "backup_odoo", Odoo;
+    BackupTelemetry => "backup_telemetry", Portal;
+    BackupOffsite => "backup_offsite", Storage;
+    RestoreOdooStage => "restore_odoo_stage", Odoo;
+    RestoreOdooSwap => "restore_odoo_swap", Odoo;
+    RestoreTelemetry => "restore_telemetry", Portal;
+    DrillRestore => "drill_restore", Storage;
 }
 
 impl Step {
@@ -302,6 +334,24 @@ pub fn workflow(action: Action, offer: OfferKind) -> &'static [Step] {
         // Queued only for a running IoT space (others have no device).
         (Action::SyncDevices, OfferKind::Iot) => &[MqttDevices, MarkRunning],
         (Action::SyncDevices, _) => &[MarkRunning],
+        // The service's data sealed into the primary storage, then copied
+        // off site.
+        (Action::Backup, OfferKind::Ecommerce | OfferKind::Training) => &[BackupOdoo, BackupOffsite],
+        (Action::Backup, OfferKind::Iot) => &[BackupTelemetry, BackupOffsite],
+        // Odoo stopped, the backup restored beside the live database and
+        // swapped in, then the sign-in and users made current again (the
+        // backup holds them as they were).
+        (Action::Restore, OfferKind::Ecommerce | OfferKind::Training) => &[
+            KubeScaleDown,
+            RestoreOdooStage,
+            RestoreOdooSwap,
+            OdooSso,
+            OdooUsers,
+            KubeScaleUp,
+            MarkRunning,
+        ],
+        (Action::Restore, OfferKind::Iot) => &[KubeScaleDown, RestoreTelemetry, KubeScaleUp, MarkRunning],
+        (Action::Drill, _) => &[DrillRestore],
         // Devices follow their space: out while it is suspended, back as
         // their owner left them.
         (Action::Suspend, OfferKind::Iot) => &[
@@ -410,9 +460,13 @@ mod tests {
                     | Action::SyncMembers
                     | Action::ChangeModules
                     | Action::ApplyDomain
-                    | Action::SyncDevices => Step::MarkRunning,
+                    | Action::SyncDevices
+                    | Action::Restore => Step::MarkRunning,
                     Action::Suspend => Step::MarkSuspended,
                     Action::Close => Step::MarkClosed,
+                    // The service's state is not theirs to record.
+                    Action::Backup => Step::BackupOffsite,
+                    Action::Drill => Step::DrillRestore,
                 };
                 assert_eq!(last, Some(expected), "{action:?} {offer:?}");
                 assert_eq!(parse_job_kind(&job_kind(action, offer)), Some((action, offer)));

@@ -160,7 +160,9 @@ impl Permission {
         match self {
             Permission::View | Permission::ReadStateReasons => Family::Organizations,
             Permission::SeeMembers | Permission::ManageMembers | Permission::ManageOwners => Family::Members,
-            Permission::ManageSubscriptions | Permission::OpenBackOffice => Family::Subscriptions,
+            Permission::ManageSubscriptions | Permission::OpenBackOffice | Permission::ManageBackups => {
+                Family::Subscriptions
+            }
             Permission::UseServices => Family::Devices,
             Permission::ReadAudit => Family::Audit,
         }

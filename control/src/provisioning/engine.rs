@@ -15,6 +15,8 @@ use crate::{domain::RetryPolicy, jobs::Worker, Control};
 const DISPATCH_EVERY: Duration = Duration::from_secs(30);
 /// How often the reconciler compares the backends with what they should hold.
 pub const RECONCILE_EVERY: Duration = Duration::from_secs(300);
+/// How often each service's latest backup is restored in a drill.
+pub const DRILL_EVERY: Duration = Duration::from_secs(7 * 24 * 3600);
 
 pub struct Engine {
     control: Control,
@@ -27,6 +29,7 @@ pub struct Engine {
     lease: time::Duration,
     policy: RetryPolicy,
     reconcile_every: Duration,
+    drill_every: Duration,
 }
 
 impl Engine {
@@ -44,12 +47,19 @@ impl Engine {
             lease: time::Duration::seconds(30),
             policy: RetryPolicy::default(),
             reconcile_every: RECONCILE_EVERY,
+            drill_every: DRILL_EVERY,
         }
     }
 
     /// How often the reconciler runs (one replica at a time); at least a second.
     pub fn with_reconcile_interval(mut self, every: Duration) -> Self {
         self.reconcile_every = every.max(Duration::from_secs(1));
+        self
+    }
+
+    /// How often each service's latest backup is drilled; at least a second.
+    pub fn with_drill_interval(mut self, every: Duration) -> Self {
+        self.drill_every = every.max(Duration::from_secs(1));
         self
     }
 
@@ -96,6 +106,15 @@ impl Engine {
             tokio::select! {
                 () = reconcile_forever(runner, reconcile_every) => {}
                 _ = reconciler_stopped.wait_for(|stop| *stop) => {}
+            }
+        }));
+        let runner = self.runner.clone();
+        let drill_every = self.drill_every;
+        let mut backups_stopped = stopped.clone();
+        tasks.push(tokio::spawn(async move {
+            tokio::select! {
+                () = super::backups::backup_rounds(runner, drill_every) => {}
+                _ = backups_stopped.wait_for(|stop| *stop) => {}
             }
         }));
         let runner = self.runner.clone();

@@ -13,6 +13,7 @@
 //!   leases and records them.
 
 mod admin;
+mod backups;
 mod context;
 mod courses;
 mod devices;
@@ -33,7 +34,7 @@ use std::{sync::Arc, time::Duration};
 
 use crate::backends::{
     awx::Awx, gitlab::Gitlab, kubernetes::Kubernetes, mqtt::MqttAccess, oauth_clients::OAuthClients,
-    odoo::Odoo, openstack::OpenStack, vault::SecretStore,
+    object_storage::ObjectStorage, odoo::Odoo, openstack::OpenStack, vault::SecretStore,
 };
 
 pub(crate) use admin::organization_jobs;
@@ -54,6 +55,8 @@ pub struct Backends {
     pub openstack: Arc<dyn OpenStack>,
     pub gitlab: Arc<dyn Gitlab>,
     pub mqtt: Arc<dyn MqttAccess>,
+    /// Where backups are kept; without it, backup jobs fail for an admin.
+    pub storage: Option<ObjectStorage>,
 }
 
 /// What the workflows need to know besides the subscription.

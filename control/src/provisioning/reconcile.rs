@@ -15,7 +15,10 @@ use super::{
 };
 use crate::{
     audit::AuditEvent,
-    domain::{job_kind, workflow, Action, AppliedState, AuditAction, JobState, OfferKind, SubscriptionState},
+    domain::{
+        job_kind, parse_job_kind, workflow, Action, AppliedState, AuditAction, JobState, OfferKind,
+        SubscriptionState,
+    },
     jobs::{enqueue_in, NewJob},
     Control, Error, Result,
 };
@@ -208,9 +211,9 @@ impl Control {
         let rows = sqlx::query!(
             r#"SELECT s.id, s.offer_kind, s.state AS "state: SubscriptionState",
                       s.applied_state AS "applied: AppliedState",
-                      last.id AS "last_job?", last.state AS "last_state?: JobState"
+                      last.id AS "last_job?", last.kind AS "last_kind?", last.state AS "last_state?: JobState"
                FROM subscriptions s
-               LEFT JOIN LATERAL (SELECT j.id, j.state FROM jobs j
+               LEFT JOIN LATERAL (SELECT j.id, j.kind, j.state FROM jobs j
                                    WHERE j.subscription_id = s.id ORDER BY j.seq DESC LIMIT 1) last ON true
               WHERE s.applied_state = ANY($3) AND s.id > $1
               ORDER BY s.id
@@ -228,9 +231,15 @@ impl Control {
             if needed_action(row.state, row.applied).is_some() {
                 continue;
             }
+            // A failed backup, restore or drill left the service as it was.
+            let protects_data = row
+                .last_kind
+                .as_deref()
+                .and_then(parse_job_kind)
+                .is_some_and(|(action, _)| action.protects_data());
             if row
                 .last_state
-                .is_some_and(|job| !job.is_final() || left_for_admin(job))
+                .is_some_and(|job| !job.is_final() || (left_for_admin(job) && !protects_data))
             {
                 continue;
             }

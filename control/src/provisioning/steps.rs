@@ -71,6 +71,13 @@ impl ProvisioningRunner {
         let instance = ctx.instance();
         match step {
             Step::Begin => self.mark(job, ctx, Mark::Begun).await,
+            Step::BackupOdoo
+            | Step::BackupTelemetry
+            | Step::BackupOffsite
+            | Step::RestoreOdooStage
+            | Step::RestoreOdooSwap
+            | Step::RestoreTelemetry
+            | Step::DrillRestore => self.run_backup_step(step, job, ctx).await,
             Step::MarkRunning => self.mark(job, ctx, Mark::Running).await,
             Step::MarkSuspended => self.mark(job, ctx, Mark::Suspended).await,
             Step::MarkClosed => self.mark(job, ctx, Mark::Closed).await,

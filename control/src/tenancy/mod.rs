@@ -6,6 +6,7 @@
 pub mod access;
 pub mod api_clients;
 pub mod back_office;
+pub mod backups;
 pub(crate) mod catalog;
 pub mod courses;
 pub mod custom_domains;

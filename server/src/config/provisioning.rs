@@ -14,6 +14,7 @@ use control::{
         kubernetes::{ApiServerCredentials, KubernetesClient},
         mqtt::{MqttAdminClient, PortalClient},
         oauth_clients::HydraClients,
+        object_storage::{Endpoint, ObjectStorage},
         odoo::OdooClient,
         openstack::{OpenStackClient, OpenStackSettings},
         vault::VaultClient,
@@ -22,6 +23,9 @@ use control::{
     domain::RetryPolicy,
     provisioning::{Backends, ProvisioningSettings},
 };
+
+/// How long one request to the backups' storage (a part of 8 MiB) may take.
+const STORAGE_TIMEOUT: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,6 +80,64 @@ pub struct ProvisioningConfig {
     pub openstack: OpenStackConfig,
     /// The broker's dynamic-security admin (the address is `[mqtt] address`).
     pub mqtt: MqttAdminConfig,
+    /// Where backups are kept; without it, backups are not taken (and a
+    /// backup asked for fails for an admin to see).
+    #[serde(default)]
+    pub backups: Option<BackupsConfig>,
+}
+
+/// `[provisioning.backups]`: the primary storage and the off-site copy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupsConfig {
+    pub primary: StorageConfig,
+    pub offsite: StorageConfig,
+    /// How often each service's latest backup is restored in a drill.
+    #[serde(default = "default_drill_days")]
+    pub drill_days: u32,
+}
+
+fn default_drill_days() -> u32 {
+    7
+}
+
+/// An S3-compatible endpoint and bucket.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    pub url: String,
+    pub bucket: String,
+    #[serde(default = "default_storage_region")]
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: SecretString,
+}
+
+fn default_storage_region() -> String {
+    "eu-west-3".into()
+}
+
+impl StorageConfig {
+    fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            url: self.url.clone(),
+            bucket: self.bucket.clone(),
+            region: self.region.clone(),
+            access_key: self.access_key.clone(),
+            secret_key: self.secret_key.expose_secret().to_owned(),
+        }
+    }
+}
+
+impl BackupsConfig {
+    /// The storage's client; requests time out after `timeout` of silence.
+    pub fn storage(&self, timeout: Duration) -> Result<ObjectStorage, BackendError> {
+        ObjectStorage::new(&self.primary.endpoint(), &self.offsite.endpoint(), timeout)
+    }
+
+    pub fn drill_interval(&self) -> Duration {
+        Duration::from_secs(u64::from(self.drill_days.max(1)) * 24 * 3600)
+    }
 }
 
 fn default_run_engine() -> bool {
@@ -318,6 +380,12 @@ impl ProvisioningConfig {
                 timeout,
             )?),
             mqtt: std::sync::Arc::new(self.mqtt.client(mqtt_address, timeout)?),
+            // A part of a backup takes longer than a call.
+            storage: self
+                .backups
+                .as_ref()
+                .map(|backups| backups.storage(STORAGE_TIMEOUT))
+                .transpose()?,
         })
     }
 

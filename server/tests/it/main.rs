@@ -9,6 +9,7 @@ mod support;
 mod admin;
 mod api;
 mod api_conformance;
+mod backups;
 mod command_line;
 mod crash_recovery;
 mod csrf;

@@ -11,7 +11,9 @@ use std::{
 
 use serde_json::{json, Value};
 
-use super::BackendError;
+mod database_manager;
+
+use super::{object_storage::ByteStream, BackendError};
 
 const BACKEND: &str = "odoo";
 
@@ -228,11 +230,21 @@ pub trait Odoo: Send + Sync {
     async fn drop_database(&self, instance: &OdooInstance) -> Result<(), BackendError>;
     /// `None` when the database does not exist.
     async fn observe(&self, instance: &OdooInstance) -> Result<Option<ObservedOdoo>, BackendError>;
+    async fn database_exists(&self, instance: &OdooInstance) -> Result<bool, BackendError>;
+    /// The database and its files as Odoo's backup zip, streamed.
+    async fn backup(&self, instance: &OdooInstance) -> Result<ByteStream, BackendError>;
+    /// Restores Odoo's backup zip as the database `instance.database`,
+    /// which must not exist.
+    async fn restore(&self, instance: &OdooInstance, backup: ByteStream) -> Result<(), BackendError>;
+    /// Renames the database `instance.database` to `new_name`.
+    async fn rename_database(&self, instance: &OdooInstance, new_name: &str) -> Result<(), BackendError>;
 }
 
 /// The JSON-RPC client.
 pub struct OdooClient {
     http: reqwest::Client,
+    /// Backups and restores (`database_manager.rs`).
+    manager: reqwest::Client,
     master_password: String,
     database_timeout: Duration,
     next_request_id: AtomicU64,
@@ -245,6 +257,7 @@ impl OdooClient {
         let http = super::client_with_timeout(BACKEND, timeout)?;
         Ok(Self {
             http,
+            manager: database_manager::manager_client()?,
             master_password: master_password.into(),
             database_timeout: DATABASE_CREATION_TIMEOUT,
             next_request_id: AtomicU64::new(1),
@@ -389,7 +402,7 @@ impl OdooClient {
         }
     }
 
-    async fn database_exists(&self, instance: &OdooInstance) -> Result<bool, BackendError> {
+    async fn exists(&self, instance: &OdooInstance) -> Result<bool, BackendError> {
         let exists = self
             .call(&instance.url, "db", "db_exist", json!([instance.database]), None)
             .await?;
@@ -535,7 +548,7 @@ impl OdooClient {
 #[async_trait::async_trait]
 impl Odoo for OdooClient {
     async fn ensure_database(&self, instance: &OdooInstance) -> Result<(), BackendError> {
-        if self.database_exists(instance).await? {
+        if self.exists(instance).await? {
             return Ok(());
         }
         let args = json!([
@@ -1012,6 +1025,22 @@ impl Odoo for OdooClient {
         self.count_internal_users(instance, uid).await
     }
 
+    async fn database_exists(&self, instance: &OdooInstance) -> Result<bool, BackendError> {
+        self.exists(instance).await
+    }
+
+    async fn backup(&self, instance: &OdooInstance) -> Result<ByteStream, BackendError> {
+        self.stream_backup(instance).await
+    }
+
+    async fn restore(&self, instance: &OdooInstance, backup: ByteStream) -> Result<(), BackendError> {
+        self.restore_from(instance, backup).await
+    }
+
+    async fn rename_database(&self, instance: &OdooInstance, new_name: &str) -> Result<(), BackendError> {
+        self.rename(instance, new_name).await
+    }
+
     async fn drop_database(&self, instance: &OdooInstance) -> Result<(), BackendError> {
         // `true` when dropped, `false` when there was nothing to drop.
         let args = json!([self.master_password, instance.database]);
@@ -1021,7 +1050,7 @@ impl Odoo for OdooClient {
     }
 
     async fn observe(&self, instance: &OdooInstance) -> Result<Option<ObservedOdoo>, BackendError> {
-        if !self.database_exists(instance).await? {
+        if !self.exists(instance).await? {
             return Ok(None);
         }
         let uid = self.login(instance).await?;

@@ -11,6 +11,7 @@ use control::{
         kubernetes::{ApiServerCredentials, KubernetesClient},
         mqtt::MqttAdminClient,
         oauth_clients::HydraClients,
+        object_storage::{Endpoint, ObjectStorage},
         odoo::OdooClient,
         openstack::OpenStackClient,
         vault::VaultClient,
@@ -197,6 +198,7 @@ impl SimulatedBackends {
                 )
                 .unwrap(),
             ),
+            storage: Some(test_storage()),
         };
         let settings = ProvisioningSettings {
             odoo_url: odoo_served.url(),
@@ -276,6 +278,16 @@ impl SimulatedBackends {
             ("MQTT__INGEST_GROUP", self.ingest_group.clone()),
             ("DNS_RESOLVER", self.dns.addr().to_string()),
             ("INGRESS_URL", urls.odoo.clone()),
+            ("BACKUPS__PRIMARY__URL", env("TEST_S3_PRIMARY_URL")),
+            ("BACKUPS__PRIMARY__BUCKET", env("TEST_S3_PRIMARY_BUCKET")),
+            ("BACKUPS__PRIMARY__REGION", env("TEST_S3_REGION")),
+            ("BACKUPS__PRIMARY__ACCESS_KEY", env("TEST_S3_PRIMARY_ACCESS_KEY")),
+            ("BACKUPS__PRIMARY__SECRET_KEY", env("TEST_S3_PRIMARY_SECRET_KEY")),
+            ("BACKUPS__OFFSITE__URL", env("TEST_S3_OFFSITE_URL")),
+            ("BACKUPS__OFFSITE__BUCKET", env("TEST_S3_OFFSITE_BUCKET")),
+            ("BACKUPS__OFFSITE__REGION", env("TEST_S3_REGION")),
+            ("BACKUPS__OFFSITE__ACCESS_KEY", env("TEST_S3_OFFSITE_ACCESS_KEY")),
+            ("BACKUPS__OFFSITE__SECRET_KEY", env("TEST_S3_OFFSITE_SECRET_KEY")),
         ];
         let credentials: Vec<(&str, String)> = if self.kubernetes_is_real {
             let ApiServerCredentials { token_file, ca_file } = Self::real_kubernetes_credentials();
@@ -322,6 +334,26 @@ impl SimulatedBackends {
         }
         serde_json::from_value(serde_json::Value::Object(section)).unwrap()
     }
+}
+
+/// The real versitygw pair of the test services (primary and off-site).
+pub fn storage_endpoint(site: &str) -> Endpoint {
+    Endpoint {
+        url: env(&format!("TEST_S3_{site}_URL")),
+        bucket: env(&format!("TEST_S3_{site}_BUCKET")),
+        region: env("TEST_S3_REGION"),
+        access_key: env(&format!("TEST_S3_{site}_ACCESS_KEY")),
+        secret_key: env(&format!("TEST_S3_{site}_SECRET_KEY")),
+    }
+}
+
+pub fn test_storage() -> ObjectStorage {
+    ObjectStorage::new(
+        &storage_endpoint("PRIMARY"),
+        &storage_endpoint("OFFSITE"),
+        std::time::Duration::from_secs(30),
+    )
+    .unwrap()
 }
 
 /// Namespaces the Kubernetes simulator starts with, as a cluster does.
