@@ -41,6 +41,7 @@ use crate::{
     pages::{
         admin::{
             audit::AdminAuditPage,
+            backups::AdminBackupsPage,
             plans::{AdminPlanPage, AdminPlansPage},
             tenant::AdminTenantPage,
             tenants::AdminTenantsPage,
@@ -48,6 +49,7 @@ use crate::{
         },
         api_clients::ApiClientsPage,
         auth::{AuthErrorPage, AuthFlowPage},
+        backups::BackupsPage,
         consent::ConsentPage,
         courses::CoursesPage,
         device::{DevicePage, DevicePasswordPage},
@@ -93,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/plans") view=AdminPlansPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/plans/:code") view=AdminPlanPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/backups") view=AdminBackupsPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs") view=OrganizationsPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/new") view=NewOrganizationPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug") view=|| view! { <OrganizationPage section=OrganizationSection::Overview /> } ssr=SsrMode::Async />
@@ -101,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:slug/modules") view=|| view! { <OrganizationPage section=OrganizationSection::Modules /> } ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/courses") view=CoursesPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/subscriptions/:id/devices") view=DevicesPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/subscriptions/:id/backups") view=BackupsPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/subscriptions/:id/devices/:device") view=DevicePage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/subscriptions/:id/devices/:device/password") view=DevicePasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/learners/imports/:id") view=LearnerImportPage ssr=SsrMode::Async />

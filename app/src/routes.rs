@@ -71,6 +71,16 @@ pub mod pattern {
     pub const DEVICE_LIVE: &str = "/orgs/{slug}/subscriptions/{id}/devices/{device}/live";
     /// Sends a device a command.
     pub const DEVICE_COMMAND: &str = "/orgs/{slug}/subscriptions/{id}/devices/{device}/command";
+    /// A service's backups (owners and admins); its form takes one now.
+    pub const BACKUPS: &str = "/orgs/{slug}/subscriptions/{id}/backups";
+    /// When the service's daily backup is taken.
+    pub const BACKUP_SCHEDULE: &str = "/orgs/{slug}/subscriptions/{id}/backups/schedule";
+    /// Restores a backup into its service (the slug typed to confirm).
+    pub const RESTORE_BACKUP: &str = "/orgs/{slug}/backups/{backup}/restore";
+    /// Makes a download link of a backup and goes there.
+    pub const DOWNLOAD_BACKUP: &str = "/orgs/{slug}/backups/{backup}/download";
+    /// A download link: the backup itself, while the link works.
+    pub const BACKUP_FILE: &str = "/backups/{token}";
     /// The subscription's provisioning progress, as server-sent events.
     pub const PROGRESS: &str = "/orgs/{slug}/subscriptions/{id}/progress";
     pub const INVITATION: &str = "/invitations/{token}";
@@ -86,6 +96,8 @@ pub mod pattern {
     pub const ADMIN_PLAN: &str = "/admin/plans/{code}";
     pub const ADMIN_PLAN_SALE: &str = "/admin/plans/{code}/{action}";
     pub const ADMIN_AUDIT: &str = "/admin/audit";
+    /// Running services' backups across tenants.
+    pub const ADMIN_BACKUPS: &str = "/admin/backups";
     pub const ADMIN_AUDIT_CSV: &str = "/admin/audit.csv";
 
     // Identity: Kratos' self-service flows are pages at `/auth/<flow>`
@@ -124,6 +136,7 @@ pub mod pattern {
         DEVICES,
         DEVICE,
         DEVICE_PASSWORD,
+        BACKUPS,
         LEARNER_IMPORT,
         MY_LEARNING,
         ORGANIZATION_AUDIT,
@@ -136,6 +149,7 @@ pub mod pattern {
         ADMIN_PLANS,
         ADMIN_PLAN,
         ADMIN_AUDIT,
+        ADMIN_BACKUPS,
         LOGIN,
         REGISTRATION,
         RECOVERY,
@@ -156,6 +170,7 @@ pub const ADMIN: &str = pattern::ADMIN;
 pub const ADMIN_TENANTS: &str = pattern::ADMIN_TENANTS;
 pub const ADMIN_PLANS: &str = pattern::ADMIN_PLANS;
 pub const ADMIN_AUDIT: &str = pattern::ADMIN_AUDIT;
+pub const ADMIN_BACKUPS: &str = pattern::ADMIN_BACKUPS;
 pub const ADMIN_AUDIT_CSV: &str = pattern::ADMIN_AUDIT_CSV;
 /// Where every identity page is (the Kratos flows, consent, sign-out).
 pub const IDENTITY_PREFIX: &str = "/auth/";
@@ -403,6 +418,26 @@ pub fn device_change(slug: &str, subscription: &str, device: &str, change: &str)
     fill(pattern::DEVICE_CHANGE, &[slug, subscription, device, change])
 }
 
+pub fn backups(slug: &str, subscription: &str) -> String {
+    fill(pattern::BACKUPS, &[slug, subscription])
+}
+
+pub fn backup_schedule(slug: &str, subscription: &str) -> String {
+    fill(pattern::BACKUP_SCHEDULE, &[slug, subscription])
+}
+
+pub fn restore_backup(slug: &str, backup: &str) -> String {
+    fill(pattern::RESTORE_BACKUP, &[slug, backup])
+}
+
+pub fn download_backup(slug: &str, backup: &str) -> String {
+    fill(pattern::DOWNLOAD_BACKUP, &[slug, backup])
+}
+
+pub fn backup_file(token: &str) -> String {
+    fill(pattern::BACKUP_FILE, &[token])
+}
+
 pub fn progress(slug: &str, subscription: &str) -> String {
     fill(pattern::PROGRESS, &[slug, subscription])
 }
@@ -608,6 +643,11 @@ mod tests {
             (pattern::DEVICE_PASSWORD, device_password(slug, id, other)),
             (pattern::DEVICE_CHANGE, device_change(slug, id, other, "rotate")),
             (pattern::PROGRESS, progress(slug, id)),
+            (pattern::BACKUPS, backups(slug, id)),
+            (pattern::BACKUP_SCHEDULE, backup_schedule(slug, id)),
+            (pattern::RESTORE_BACKUP, restore_backup(slug, id)),
+            (pattern::DOWNLOAD_BACKUP, download_backup(slug, id)),
+            (pattern::BACKUP_FILE, backup_file(id)),
             (pattern::INVITATION, invitation(id)),
             (pattern::ACCEPT_INVITATION, accept_invitation(id)),
             (pattern::ADMIN_TENANT, admin_tenant(slug)),

@@ -86,6 +86,50 @@ pub enum InvitationCommand {
 }
 
 #[derive(Subcommand)]
+pub enum BackupCommand {
+    /// A subscription's backups (owners and admins), newest first.
+    List { org: String, subscription: String },
+    /// Takes a backup now.
+    Take {
+        org: String,
+        subscription: String,
+        /// Follow the backup to its end (a failure exits with 3).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Restores a backup into the subscription's service, replacing its data
+    /// (the service stops meanwhile): the backup's own, or the new one of the
+    /// same offer when the backup's was closed.
+    Restore {
+        org: String,
+        subscription: String,
+        backup: String,
+        /// The organization's slug, typed again to confirm.
+        #[arg(long)]
+        confirm: String,
+        /// Follow the restore to its end (a failure exits with 3).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Prints a link through which the backup downloads for 15 minutes.
+    DownloadLink { org: String, backup: String },
+    /// Downloads a backup into a file (Odoo's backup zip, or JSON lines).
+    Download {
+        org: String,
+        backup: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Sets when the daily backup is taken (`HH:MM`, UTC).
+    Schedule {
+        org: String,
+        subscription: String,
+        time: String,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum SubscriptionCommand {
     /// The organization's subscriptions.
     List { org: String },
@@ -478,6 +522,15 @@ const DEVICE: &[Column] = &[
     ("REGISTERED", "registered_on"),
 ];
 const COMMAND: &[Column] = &[("AT", "at"), ("PAYLOAD", "payload"), ("RESULT", "result")];
+const BACKUP: &[Column] = &[
+    ("ID", "id"),
+    ("TAKEN", "created_at"),
+    ("STATE", "state"),
+    ("SIZE", "size_bytes"),
+    ("OFFSITE", "offsite"),
+    ("EXPIRES", "expires_at"),
+    ("VERIFIED", "verified_at"),
+];
 const AUDIT_EVENT: &[Column] = &[
     ("AT", "at"),
     ("ACTOR", "actor"),
@@ -507,6 +560,41 @@ fn with_query<const N: usize>(path: &str, filters: [(&str, Option<String>); N]) 
 }
 
 /// A path segment, escaped (slugs and ids need none; anything typed may).
+/// Streams `url` into `out` (through a temporary file beside it, renamed
+/// once whole); the bytes written.
+async fn download(http: &reqwest::Client, url: &str, out: &std::path::Path) -> Result<u64, Failure> {
+    use std::io::Write;
+    let mut response = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| Failure::Http(format!("{url}: {e}")))?;
+    if !response.status().is_success() {
+        return Err(Failure::Http(format!(
+            "{}: {}",
+            response.status(),
+            url.split("/backups/").next().unwrap_or(url)
+        )));
+    }
+    let partial = out.with_extension("part");
+    let mut file =
+        std::fs::File::create(&partial).map_err(|e| Failure::Io(format!("{}: {e}", partial.display())))?;
+    let mut written = 0u64;
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Failure::Http(format!("the download was cut: {e}")))?
+    {
+        file.write_all(&chunk)
+            .map_err(|e| Failure::Io(format!("{}: {e}", partial.display())))?;
+        written += chunk.len() as u64;
+    }
+    file.sync_all()
+        .map_err(|e| Failure::Io(format!("{}: {e}", partial.display())))?;
+    std::fs::rename(&partial, out).map_err(|e| Failure::Io(format!("{}: {e}", out.display())))?;
+    Ok(written)
+}
+
 fn segment(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
@@ -894,6 +982,88 @@ impl Session {
         }
         progress::follow(api, &format!("{path}/progress/events"), self.lang).await?;
         self.print(&api.get(path).await?.body, &[]);
+        Ok(())
+    }
+
+    pub async fn backups(&self, command: BackupCommand) -> Result<(), Failure> {
+        let api = self.api().await?;
+        let subscription_path =
+            |org: &str, id: &str| format!("/organizations/{}/subscriptions/{}", segment(org), segment(id));
+        let backup_path =
+            |org: &str, backup: &str| format!("/organizations/{}/backups/{}", segment(org), segment(backup));
+        match command {
+            BackupCommand::List { org, subscription } => {
+                let answer = api
+                    .get(&format!("{}/backups", subscription_path(&org, &subscription)))
+                    .await?;
+                self.print(&answer.body["backups"], BACKUP);
+            }
+            BackupCommand::Take {
+                org,
+                subscription,
+                wait,
+            } => {
+                let path = subscription_path(&org, &subscription);
+                let answer = api
+                    .change(Method::POST, &format!("{path}/backups"), None, None)
+                    .await?;
+                if wait {
+                    progress::follow(&api, &format!("{path}/progress/events"), self.lang).await?;
+                }
+                self.print(&answer.body, &[]);
+            }
+            BackupCommand::Restore {
+                org,
+                subscription,
+                backup,
+                confirm,
+                wait,
+            } => {
+                let body = json!({ "confirmation": confirm, "into_subscription": subscription });
+                let answer = api
+                    .change(
+                        Method::POST,
+                        &format!("{}/restore", backup_path(&org, &backup)),
+                        Some(&body),
+                        None,
+                    )
+                    .await?;
+                if wait {
+                    let path = subscription_path(&org, &subscription);
+                    progress::follow(&api, &format!("{path}/progress/events"), self.lang).await?;
+                }
+                self.print(&answer.body, &[]);
+            }
+            BackupCommand::DownloadLink { org, backup } => {
+                let path = format!("{}/download-link", backup_path(&org, &backup));
+                self.print(&api.change(Method::POST, &path, None, None).await?.body, &[]);
+            }
+            BackupCommand::Download { org, backup, out } => {
+                let path = format!("{}/download-link", backup_path(&org, &backup));
+                let link = api.change(Method::POST, &path, None, None).await?;
+                let url = link.body["url"]
+                    .as_str()
+                    .ok_or_else(|| Failure::Http("the portal gave no download link".to_owned()))?;
+                let written = download(&self.http, url, &out).await?;
+                eprintln!(
+                    "{}",
+                    self.lang
+                        .pick("{n} bytes written to {file}.", "{n} octets écrits dans {file}.")
+                        .replace("{n}", &written.to_string())
+                        .replace("{file}", &out.display().to_string())
+                );
+            }
+            BackupCommand::Schedule {
+                org,
+                subscription,
+                time,
+            } => {
+                let path = format!("{}/backup-schedule", subscription_path(&org, &subscription));
+                let body = json!({ "time": time });
+                api.change(Method::PUT, &path, Some(&body), None).await?;
+                eprintln!("{}", self.lang.pick("Saved.", "Enregistré."));
+            }
+        }
         Ok(())
     }
 

@@ -17,8 +17,8 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{CommandFactory, Parser, Subcommand};
 
 use commands::{
-    AdminCommand, ApiClientCommand, AuditArgs, DeviceCommand, InvitationCommand, LoginArgs, MemberCommand,
-    OrgCommand, SubscriptionCommand, TrainingCommand,
+    AdminCommand, ApiClientCommand, AuditArgs, BackupCommand, DeviceCommand, InvitationCommand, LoginArgs,
+    MemberCommand, OrgCommand, SubscriptionCommand, TrainingCommand,
 };
 use output::Format;
 use texts::Lang;
@@ -73,6 +73,10 @@ enum Command {
     /// An IoT subscription's devices: register, credentials, telemetry, commands.
     #[command(subcommand)]
     Devices(DeviceCommand),
+    /// A subscription's backups (owners and admins): list, take, restore,
+    /// download, schedule.
+    #[command(subcommand)]
+    Backups(BackupCommand),
     /// A training space: courses, learners, learners' files.
     #[command(subcommand)]
     Training(TrainingCommand),
@@ -186,6 +190,7 @@ async fn run(cli: Cli, lang: Lang) -> Result<(), Failure> {
         Command::ApiClients(command) => session.api_clients(command).await,
         Command::Audit(args) => session.audit(args).await,
         Command::Devices(command) => session.devices(command).await,
+        Command::Backups(command) => session.backups(command).await,
         Command::Training(command) => session.training(command).await,
         Command::Admin(command) => session.admin(command).await,
         Command::Completions { .. } | Command::Man { .. } => Ok(()),

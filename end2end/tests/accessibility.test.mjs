@@ -324,6 +324,12 @@ describe('accessibility (axe-core, English and French, no console error)', () =>
     await check(customer, 'devices of a subscription', { url: BASE + devicePage.replace(/\/[^/]+$/, '') });
     await check(customer, 'devices of a subscription, none found', { url: BASE + devicePage.replace(/\/[^/]+$/, '') + '?name=zzz' });
     await check(customer, 'modules', { url: `${BASE}/orgs/${slug}/modules` });
+    await page.goto(`${BASE}/orgs/${slug}`);
+    const backupsPage = await page.getAttribute('[data-subscription="ecommerce"] [data-backups-link]', 'href');
+    await check(customer, 'backups, none yet', { url: BASE + backupsPage });
+    await page.click('[data-take-backup] button[type="submit"]');
+    await page.waitForSelector('[data-notice]');
+    await check(customer, 'backups, one taken');
     await check(customer, 'services, live sites and own domain', { url: `${BASE}/orgs/${slug}/services` });
     await page.fill('[data-domain-form] input[name="domain"]', 'example.fr');
     await page.click('[data-domain-form] button[type="submit"]');
@@ -514,6 +520,8 @@ describe('accessibility (axe-core, English and French, no console error)', () =>
     await check(admin, 'plan, edit refused');
     await check(admin, 'plan, unknown', { url: BASE + '/admin/plans/nowhere', status: 404 });
 
+    await check(admin, 'backups across tenants', { url: BASE + '/admin/backups' });
+    await check(admin, 'backups across tenants, every service', { url: BASE + '/admin/backups?all=1' });
     await check(admin, 'platform audit', { url: BASE + '/admin/audit' });
     await check(admin, 'platform audit, filtered', { url: `${BASE}/admin/audit?organization=${slug}&action=tenant.` });
     await admin.context.close();

@@ -16,8 +16,8 @@ mod provisioning;
 mod sites;
 
 pub use provisioning::{
-    AwxConfig, GitlabConfig, KubernetesConfig, MqttAdminConfig, OdooConfig, OpenStackConfig,
-    ProvisioningConfig,
+    AwxConfig, BackupsConfig, GitlabConfig, KubernetesConfig, MqttAdminConfig, OdooConfig, OpenStackConfig,
+    ProvisioningConfig, StorageConfig, STORAGE_TIMEOUT,
 };
 
 #[derive(Debug, Clone, Deserialize)]

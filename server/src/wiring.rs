@@ -196,3 +196,33 @@ pub fn provisioning_engine(
     }
     Ok(Some(engine))
 }
+
+/// What reads backups back for their download links: the storage of
+/// `[provisioning.backups]` and Vault (the organizations' keys); `None`
+/// without them (a link then answers 503), or when they do not parse
+/// (logged: the engine, built from the same sections, refuses to start).
+pub fn backup_reader(config: &Config) -> Option<control::backups::BackupReader> {
+    let provisioning = config.provisioning.as_ref()?;
+    let backups = provisioning.backups.as_ref()?;
+    let vault = config.vault.as_ref()?;
+    let built = backups
+        .storage(crate::config::STORAGE_TIMEOUT)
+        .and_then(|storage| {
+            let vault = control::backends::vault::VaultClient::new(
+                &vault.addr,
+                provisioning.vault_token.expose_secret(),
+                control::backends::CALL_TIMEOUT,
+            )?;
+            Ok(control::backups::BackupReader::new(
+                storage,
+                std::sync::Arc::new(vault),
+            ))
+        });
+    match built {
+        Ok(reader) => Some(reader),
+        Err(error) => {
+            tracing::error!(%error, "backups cannot be read back: their download links answer 503");
+            None
+        }
+    }
+}

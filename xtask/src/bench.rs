@@ -37,7 +37,7 @@ const WRK: tools::AptTool = tools::AptTool {
 /// The parts of a run; `--only` picks some (the portal and its signed-in
 /// customer are always set up), to measure one change without the rest's
 /// twenty minutes.
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
     "queries",
     "pages",
     "phone",
@@ -45,6 +45,7 @@ const SECTIONS: [&str; 7] = [
     "enrolment",
     "telemetry",
     "signin",
+    "backups",
 ];
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -89,6 +90,8 @@ pub fn run(args: &[String]) -> Result<()> {
             "enrolment_bench",
             "--example",
             "telemetry_bench",
+            "--example",
+            "backup_bench",
         ],
     )?;
 
@@ -264,6 +267,11 @@ pub fn run(args: &[String]) -> Result<()> {
     // 1,000 devices publishing for a minute into the real Mosquitto, the
     // ingestion in a process of its own; then a 10,000-device list.
     let telemetry = measure("telemetry", &|| on_bench_database("telemetry_bench"))?;
+    // A 1 GiB backup sealed, stored twice and read back, through the
+    // stack's two versitygw servers.
+    let backups = measure("backups", &|| {
+        process::output(Command::new(binaries.join("examples/backup_bench")).envs(test::test_env(&stack)))
+    })?;
     // Complete workflows on zero-latency simulators (and on the stack's real
     // OpenBao, Hydra, Mosquitto and Keystone); a database of its own.
     let workflows = measure("engine", &|| {
@@ -327,6 +335,7 @@ pub fn run(args: &[String]) -> Result<()> {
         &enrolment,
         &telemetry,
         &signin,
+        &backups,
     ] {
         if !report.trim().is_empty() {
             println!("{}", report.trim_end());

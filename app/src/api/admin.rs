@@ -84,6 +84,18 @@ pub async fn admin_tenant(
     Ok(with_token(access))
 }
 
+/// Running services' backups across tenants (`all`: every one, else those
+/// that need an admin).
+#[server(endpoint = "admin/backups", input = server_fn::codec::GetUrl)]
+pub async fn admin_backups(
+    all: bool,
+) -> Result<AdminAccess<Vec<control::domain::ServiceBackups>>, ServerFnError> {
+    control_plane()?
+        .admin_backups(signed_in_user().as_ref(), !all)
+        .await
+        .map_err(internal_error)
+}
+
 #[server(endpoint = "admin/plans", input = server_fn::codec::GetUrl)]
 pub async fn admin_plan_list() -> Result<AdminAccess<WithToken<Vec<PlanRecord>>>, ServerFnError> {
     let access = control_plane()?

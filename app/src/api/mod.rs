@@ -700,6 +700,35 @@ pub async fn device_list(
     })))
 }
 
+/// A service's backups page, with the token its forms post.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BackupsPageData {
+    pub page: control::domain::BackupsPage,
+    pub csrf_token: String,
+}
+
+/// The backups page of `slug`'s `subscription` (owners and admins).
+#[server(endpoint = "orgs/backups", input = server_fn::codec::GetUrl)]
+pub async fn backups_page(
+    slug: String,
+    subscription: String,
+) -> Result<MemberView<BackupsPageData>, ServerFnError> {
+    let Some(caller) = caller() else {
+        return Ok(MemberView::SignInRequired);
+    };
+    let Ok(subscription) = uuid::Uuid::parse_str(&subscription) else {
+        return Ok(member_view(Err(control::domain::Refusal::NotFound)));
+    };
+    let outcome = control_plane()?
+        .backups_page(&caller, &slug, subscription)
+        .await
+        .map_err(internal_error)?;
+    Ok(member_view(outcome.map(|page| BackupsPageData {
+        page,
+        csrf_token: crate::csrf::issue(),
+    })))
+}
+
 /// Parses a device's path: its subscription and its id.
 #[cfg(feature = "ssr")]
 fn device_ids(subscription: &str, device: &str) -> Option<(uuid::Uuid, uuid::Uuid)> {

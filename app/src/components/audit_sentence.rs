@@ -204,6 +204,7 @@ impl<'a> Recorded<'a> {
             BackupTake => self.text(Msg::AuditBackupTake).to_owned(),
             BackupRestore => self.text(Msg::AuditBackupRestore).to_owned(),
             BackupSchedule => self.text(Msg::AuditBackupSchedule).to_owned(),
+            BackupDownload => self.text(Msg::AuditBackupDownload).to_owned(),
             ModuleAdd | ModuleRemove => {
                 let message = if kind == ModuleAdd {
                     Msg::AuditModuleAdd

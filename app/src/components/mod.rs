@@ -6,6 +6,7 @@
 pub mod access;
 pub mod audit_log;
 pub mod audit_sentence;
+pub mod backup_health;
 pub mod button;
 pub mod classes;
 pub mod form;

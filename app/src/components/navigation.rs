@@ -19,6 +19,7 @@ pub fn AdminNav() -> impl IntoView {
             {link(crate::routes::ADMIN, Msg::AdminNavAdmins)}
             {link(crate::routes::ADMIN_TENANTS, Msg::AdminNavTenants)}
             {link(crate::routes::ADMIN_PLANS, Msg::AdminNavPlans)}
+            {link(crate::routes::ADMIN_BACKUPS, Msg::AdminNavBackups)}
             {link(crate::routes::ADMIN_AUDIT, Msg::AdminNavAudit)}
         </nav>
     }

@@ -1,6 +1,7 @@
 pub mod admin;
 pub mod api_clients;
 pub mod auth;
+pub mod backups;
 pub mod consent;
 pub mod courses;
 pub mod device;

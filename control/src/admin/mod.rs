@@ -5,6 +5,7 @@
 
 pub mod admins;
 pub mod audit;
+pub mod backups;
 pub mod decisions;
 pub mod organizations;
 pub mod plans;

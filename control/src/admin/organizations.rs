@@ -274,6 +274,7 @@ impl Control {
         };
         let audit = audit::list(&mut conn, &filter, 20).await?.entries;
         let jobs = organization_jobs(&mut conn, id).await?;
+        let backups = super::backups::service_backups(&mut conn, Some(id), now).await?;
         Ok(AdminAccess::Granted(Some(OrganizationDetail {
             slug: slug.to_owned(),
             name: organization.name,
@@ -303,6 +304,7 @@ impl Control {
             subscriptions,
             audit,
             jobs,
+            backups,
         })))
     }
 }

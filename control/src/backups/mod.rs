@@ -21,9 +21,13 @@ use uuid::Uuid;
 
 pub use sealing::{BackupKey, Digested, SealError};
 
-use crate::backends::{
-    object_storage::{ByteStream, ObjectStorage, Site},
-    BackendError,
+use crate::{
+    backends::{
+        object_storage::{ByteStream, ObjectStorage, Site},
+        vault::SecretStore,
+        BackendError,
+    },
+    tenancy::backups::Downloadable,
 };
 
 /// The name of an organization's backup key in Vault.
@@ -110,6 +114,47 @@ pub async fn open_stored(
     let opener = sealing::Opener::new(key, &sealing_context(backup)).map_err(sealing_failure)?;
     let sealed = storage.read(site, object).await?;
     Ok(opened(sealed, opener, sha256.to_owned()))
+}
+
+/// What reads backups back for people (downloads): the storage and the
+/// organizations' keys.
+#[derive(Clone)]
+pub struct BackupReader {
+    storage: ObjectStorage,
+    vault: std::sync::Arc<dyn SecretStore>,
+}
+
+impl BackupReader {
+    pub fn new(storage: ObjectStorage, vault: std::sync::Arc<dyn SecretStore>) -> Self {
+        Self { storage, vault }
+    }
+
+    /// The backup's plaintext, checked as it is read; from the primary
+    /// storage, or the off-site copy when the primary cannot be read.
+    pub async fn open(&self, backup: &Downloadable) -> Result<ByteStream, BackendError> {
+        let text = self
+            .vault
+            .ensure_organization_key(backup.organization, KEY_NAME)
+            .await?;
+        let key = BackupKey::parse_hex(&text).map_err(sealing_failure)?;
+        let mut last = None;
+        for site in [Site::Primary, Site::Offsite] {
+            match open_stored(
+                &self.storage,
+                site,
+                &backup.object_key,
+                &key,
+                backup.backup,
+                &backup.sha256,
+            )
+            .await
+            {
+                Ok(plain) => return Ok(plain),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last.unwrap_or_else(|| BackendError::transient(BACKEND, "no storage answered")))
+    }
 }
 
 /// `sealed`, opened as it is read.

@@ -22,11 +22,20 @@ pub(crate) struct Protected {
     pub retention_days: i32,
 }
 
-fn offer_of(code: &str) -> Result<OfferKind> {
-    OfferKind::from_code(code).ok_or_else(|| Error::InvalidStoredData {
-        table: "subscriptions",
-        detail: format!("unknown offer {code:?}"),
-    })
+impl Protected {
+    /// From a subscription's row: its id, organization, offer code and plan's retention.
+    fn read(subscription: Uuid, organization: Uuid, offer: &str, retention_days: i32) -> Result<Self> {
+        let offer = OfferKind::from_code(offer).ok_or_else(|| Error::InvalidStoredData {
+            table: "subscriptions",
+            detail: format!("unknown offer {offer:?}"),
+        })?;
+        Ok(Self {
+            subscription,
+            organization,
+            offer,
+            retention_days,
+        })
+    }
 }
 
 /// Queues the job of `action` for `target` inside `tx`.
@@ -131,12 +140,12 @@ pub(crate) async fn idle_running(
     .fetch_optional(&mut *tx)
     .await?;
     row.map(|row| {
-        Ok(Protected {
-            subscription: row.id,
-            organization: row.organization_id,
-            offer: offer_of(&row.offer_kind)?,
-            retention_days: row.backup_retention_days,
-        })
+        Protected::read(
+            row.id,
+            row.organization_id,
+            &row.offer_kind,
+            row.backup_retention_days,
+        )
     })
     .transpose()
 }
@@ -201,6 +210,8 @@ impl Control {
                                                  ELSE date_trunc('day', $1::timestamptz AT TIME ZONE 'UTC') - interval '1 day' + s.backup_time
                                             END AT TIME ZONE 'UTC' AS at) slot
                 WHERE s.state = 'active' AND s.applied_state = 'running' AND p.backup_retention_days > 0
+                  -- A service's first backup is at its first slot after it was subscribed.
+                  AND slot.at > s.created_at
                   AND NOT EXISTS (SELECT 1 FROM backups b WHERE b.subscription_id = s.id AND b.created_at >= slot.at)
                   AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.subscription_id = s.id
                                     AND j.state IN ('queued', 'waiting', 'running'))
@@ -211,12 +222,12 @@ impl Control {
         .await?;
         let mut queued = Vec::with_capacity(due.len());
         for row in due {
-            let target = Protected {
-                subscription: row.id,
-                organization: row.organization_id,
-                offer: offer_of(&row.offer_kind)?,
-                retention_days: row.backup_retention_days,
-            };
+            let target = Protected::read(
+                row.id,
+                row.organization_id,
+                &row.offer_kind,
+                row.backup_retention_days,
+            )?;
             queue_backup(&mut tx, &target, BackupOrigin::Scheduled, None, now).await?;
             queued.push(row.id);
         }
@@ -274,12 +285,12 @@ impl Control {
         .await?;
         let mut queued = Vec::with_capacity(due.len());
         for row in due {
-            let target = Protected {
-                subscription: row.id,
-                organization: row.organization_id,
-                offer: offer_of(&row.offer_kind)?,
-                retention_days: row.backup_retention_days,
-            };
+            let target = Protected::read(
+                row.id,
+                row.organization_id,
+                &row.offer_kind,
+                row.backup_retention_days,
+            )?;
             queue_restore(&mut tx, &target, row.backup, Action::Drill, None, now).await?;
             queued.push(row.id);
         }

@@ -45,6 +45,8 @@ pub enum AuditAction {
     BackupRestore,
     /// An owner or admin chose when a service's daily backup is taken.
     BackupSchedule,
+    /// An owner or admin made a download link of a backup.
+    BackupDownload,
     ModuleAdd,
     ModuleRemove,
     /// Trainers put learners in a course.
@@ -73,7 +75,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    const CODES: [(Self, &'static str); 49] = [
+    const CODES: [(Self, &'static str); 50] = [
         (Self::OrganizationCreate, "organization.create"),
         (Self::InvitationCreate, "invitation.create"),
         (Self::InvitationRevoke, "invitation.revoke"),
@@ -110,6 +112,7 @@ impl AuditAction {
         (Self::BackupTake, "backup.take"),
         (Self::BackupRestore, "backup.restore"),
         (Self::BackupSchedule, "backup.schedule"),
+        (Self::BackupDownload, "backup.download"),
         (Self::ModuleAdd, "module.add"),
         (Self::ModuleRemove, "module.remove"),
         (Self::CourseAssign, "course.assign"),

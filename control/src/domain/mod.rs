@@ -32,7 +32,10 @@ pub use access::{parse_field_errors, Permission, PlatformLimit, QuotaKind, Refus
 pub use admin::{AdminAccess, PlatformAdmin};
 pub use api_clients::{ApiClientState, ApiClientView, CreatedApiClient, NewApiClient, MAX_LIFETIME_DAYS};
 pub use audit::{AuditAction, AuditEntry, AuditFilter, AuditPage};
-pub use backups::{BackupOrigin, BackupState, BackupView, OffsiteState, OFFSITE_LATE_AFTER};
+pub use backups::{
+    parse_backup_time, BackupOrigin, BackupState, BackupView, BackupsPage, OffsiteState, ServiceBackups,
+    OFFSITE_LATE_AFTER,
+};
 pub use catalog::{Offer, OfferKind, Plan, PlanCode, Quotas};
 pub use courses::{
     course_code, names_course, Course, LearnerCourse, LearnerProgress, LearnerStatus, ProgressFilter,

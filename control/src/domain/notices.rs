@@ -15,10 +15,12 @@ pub enum NoticeKind {
     OrganizationClosed,
     /// Someone accepted an invitation (told to the owners).
     MemberJoined,
+    /// A service's backups failed three times in a row (told to the owners).
+    BackupsFailing,
 }
 
 impl NoticeKind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::ServiceActive,
         Self::ServiceFailed,
         Self::ServiceClosed,
@@ -26,6 +28,7 @@ impl NoticeKind {
         Self::OrganizationResumed,
         Self::OrganizationClosed,
         Self::MemberJoined,
+        Self::BackupsFailing,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +40,7 @@ impl NoticeKind {
             Self::OrganizationResumed => "organization_resumed",
             Self::OrganizationClosed => "organization_closed",
             Self::MemberJoined => "member_joined",
+            Self::BackupsFailing => "backups_failing",
         }
     }
 

@@ -111,4 +111,6 @@ pub struct OrganizationDetail {
     pub audit: Vec<AuditEntry>,
     /// Its latest provisioning jobs, newest first.
     pub jobs: Vec<JobStatus>,
+    /// Its running services' backups (last stored, failures, last verified restore).
+    pub backups: Vec<super::ServiceBackups>,
 }

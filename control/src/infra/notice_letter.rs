@@ -106,6 +106,23 @@ impl NoticeLetter<'_> {
                 format!("{member} joined {organization}"),
                 format!("{member} accepted the invitation and joined {organization}.\n\n"),
             ),
+            (NoticeKind::BackupsFailing, Locale::En) => (
+                format!("Backups of your {offer} service for {organization} are failing"),
+                format!(
+                    "The last three backups of your {offer} service for {organization} failed. Your service runs \
+                     and the backups taken before are kept; Bibind's team sees the failures in its console and \
+                     is on it. You can take a backup yourself from the service's backups page.\n\n"
+                ),
+            ),
+            (NoticeKind::BackupsFailing, Locale::Fr) => (
+                format!("Les sauvegardes de votre service {offer} pour {organization} échouent"),
+                format!(
+                    "Les trois dernières sauvegardes de votre service {offer} pour {organization} ont échoué. Votre \
+                     service fonctionne et les sauvegardes déjà faites sont conservées ; l'équipe de Bibind voit \
+                     ces échecs dans sa console et s'en occupe. Vous pouvez lancer une sauvegarde vous-même depuis \
+                     la page des sauvegardes du service.\n\n"
+                ),
+            ),
             (NoticeKind::MemberJoined, Locale::Fr) => (
                 format!("{member} a rejoint {organization}"),
                 format!("{member} a accepté l'invitation et rejoint {organization}.\n\n"),

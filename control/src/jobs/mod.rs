@@ -432,6 +432,7 @@ impl Control {
         announce(&mut tx, claimed.id, state, step).await?;
         if state == JobState::Failed {
             notices::queue_failed_setup(&mut tx, claimed, now).await?;
+            notices::queue_backups_failing(&mut tx, claimed, now).await?;
         }
         let touched = claimed.subscription_id.into_iter().collect();
         self.commit_page_change(tx, PageChange::Subscriptions(touched))

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{enqueue_in, ClaimedJob, NewJob};
 use crate::{
-    domain::{parse_job_kind, Action, NoticeKind, Role, SubscriptionState},
+    domain::{parse_job_kind, Action, JobState, NoticeKind, Role, SubscriptionState},
     Result,
 };
 
@@ -34,7 +34,7 @@ pub(crate) struct Notice {
 /// happens to the services and the organization.
 fn recipients_of(kind: NoticeKind) -> &'static [Role] {
     match kind {
-        NoticeKind::MemberJoined => &[Role::Owner],
+        NoticeKind::MemberJoined | NoticeKind::BackupsFailing => &[Role::Owner],
         _ => &[Role::Owner, Role::Admin],
     }
 }
@@ -79,6 +79,51 @@ pub(crate) async fn queue_notice(tx: &mut PgConnection, notice: Notice, now: Off
         .await?;
     }
     Ok(())
+}
+
+/// How many backups of a service fail in a row before its owners are told.
+const BACKUP_FAILURES_TOLD: i64 = 3;
+
+/// Tells the owners when `job`, a backup that failed for good, is the
+/// third of its service to fail in a row (once per run of failures).
+pub(crate) async fn queue_backups_failing(
+    tx: &mut PgConnection,
+    job: &ClaimedJob,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let (Some((Action::Backup, offer)), Some(subscription)) =
+        (parse_job_kind(&job.kind), job.subscription_id)
+    else {
+        return Ok(());
+    };
+    // The service's latest backups, newest first: this one and those before.
+    let latest = sqlx::query!(
+        r#"SELECT j.state AS "state: JobState", s.organization_id
+             FROM backups b JOIN jobs j ON j.id = b.job_id JOIN subscriptions s ON s.id = b.subscription_id
+            WHERE b.subscription_id = $1 ORDER BY b.created_at DESC LIMIT $2"#,
+        subscription,
+        BACKUP_FAILURES_TOLD + 1,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let failed_in_a_row = latest
+        .iter()
+        .take_while(|row| row.state == JobState::Failed)
+        .count();
+    // Exactly the third: the fourth and later of the same run say nothing new.
+    if i64::try_from(failed_in_a_row).unwrap_or(i64::MAX) != BACKUP_FAILURES_TOLD {
+        return Ok(());
+    }
+    let Some(organization) = latest.first().map(|row| row.organization_id) else {
+        return Ok(());
+    };
+    let notice = Notice {
+        kind: NoticeKind::BackupsFailing,
+        organization,
+        details: serde_json::json!({ "offer": offer.code() }),
+        except: None,
+    };
+    queue_notice(tx, notice, now).await
 }
 
 /// Tells the organization that setting up a service failed for good, when

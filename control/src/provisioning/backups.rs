@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{context::SubscriptionContext, steps::database_failure, ProvisioningRunner};
 use crate::{
     backends::{
-        object_storage::{ObjectStorage, Site},
+        object_storage::{ByteStream, ObjectStorage, Site},
         odoo::OdooInstance,
     },
     backups::{self, BackupKey, Stored},
@@ -119,16 +119,7 @@ impl ProvisioningRunner {
             }
             Step::RestoreTelemetry => {
                 let backup = self.restored_backup(job).await?;
-                let key = self.backup_key(backup.organization_id).await?;
-                let plain = backups::open_stored(
-                    self.storage()?,
-                    Site::Primary,
-                    &backup.object_key,
-                    &key,
-                    backup.id,
-                    backup.sha256()?,
-                )
-                .await?;
+                let plain = self.open_backup(&backup, Site::Primary).await?;
                 self.control.telemetry_import(ctx.id, plain).await?;
                 Ok(Vec::new())
             }
@@ -152,18 +143,8 @@ impl ProvisioningRunner {
     /// Restores the backup aside (from the off-site copy: the one a disaster
     /// would leave), checks it opens, and tears it down whatever happened.
     async fn drill(&self, backup: &BackupRow, ctx: &SubscriptionContext) -> Result<(), StepFailure> {
-        let key = self.backup_key(backup.organization_id).await?;
-        let storage = self.storage()?;
         if ctx.offer == crate::domain::OfferKind::Iot {
-            let plain = backups::open_stored(
-                storage,
-                Site::Offsite,
-                &backup.object_key,
-                &key,
-                backup.id,
-                backup.sha256()?,
-            )
-            .await?;
+            let plain = self.open_backup(backup, Site::Offsite).await?;
             return crate::backups::telemetry::check_export(plain)
                 .await
                 .map(|_| ())
@@ -175,15 +156,7 @@ impl ProvisioningRunner {
         if odoo.database_exists(&scratch).await? {
             odoo.drop_database(&scratch).await?;
         }
-        let plain = backups::open_stored(
-            storage,
-            Site::Offsite,
-            &backup.object_key,
-            &key,
-            backup.id,
-            backup.sha256()?,
-        )
-        .await?;
+        let plain = self.open_backup(backup, Site::Offsite).await?;
         let restored = odoo.restore(&scratch, plain).await;
         // It opens: the administrator signs in and its users can be counted.
         let checked = match restored {
@@ -203,18 +176,24 @@ impl ProvisioningRunner {
         if odoo.database_exists(target).await? {
             odoo.drop_database(target).await?;
         }
+        let plain = self.open_backup(backup, Site::Primary).await?;
+        odoo.restore(target, plain).await?;
+        Ok(())
+    }
+
+    /// The backup's plaintext from `site`, opened with its organization's key.
+    async fn open_backup(&self, backup: &BackupRow, site: Site) -> Result<ByteStream, StepFailure> {
         let key = self.backup_key(backup.organization_id).await?;
         let plain = backups::open_stored(
             self.storage()?,
-            Site::Primary,
+            site,
             &backup.object_key,
             &key,
             backup.id,
             backup.sha256()?,
         )
         .await?;
-        odoo.restore(target, plain).await?;
-        Ok(())
+        Ok(plain)
     }
 
     fn storage(&self) -> Result<&ObjectStorage, StepFailure> {
@@ -281,6 +260,10 @@ pub(super) async fn backup_rounds(
     runner: std::sync::Arc<ProvisioningRunner>,
     drill_every: std::time::Duration,
 ) {
+    // Without storage nothing is backed up: no job is queued to fail.
+    if runner.backends.storage.is_none() {
+        return;
+    }
     let drill_every = time::Duration::try_from(drill_every).unwrap_or(time::Duration::WEEK);
     let mut rounds = tokio::time::interval(ROUND_EVERY);
     rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

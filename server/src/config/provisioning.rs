@@ -25,7 +25,7 @@ use control::{
 };
 
 /// How long one request to the backups' storage (a part of 8 MiB) may take.
-const STORAGE_TIMEOUT: Duration = Duration::from_secs(120);
+pub const STORAGE_TIMEOUT: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

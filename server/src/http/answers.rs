@@ -57,6 +57,11 @@ pub(crate) async fn forbidden_page(render: &PageRenderer, parts: &Parts) -> Resp
     status_page(render, parts, FORBIDDEN_PAGE).await
 }
 
+/// The 404 page, for a link that leads nowhere (or nowhere any more).
+pub(crate) async fn not_found_page(render: &PageRenderer, parts: &Parts) -> Response {
+    status_page(render, parts, NOT_FOUND_PAGE).await
+}
+
 /// The signed-in caller of a form whose token is their session's; else the
 /// answer: sign in first, or the form again, filled, saying it had expired.
 pub(crate) fn form_caller(parts: &Parts, form: &PostedForm<'_>) -> Result<Caller, Redirect> {

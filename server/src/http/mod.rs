@@ -9,6 +9,7 @@ mod api;
 mod assets;
 pub(crate) mod audit_csv;
 mod auth;
+mod backups;
 mod client_ip;
 mod courses;
 mod cross_site;
@@ -88,6 +89,8 @@ pub(crate) struct AppParts {
     pub announcements: announcements::Announcements,
     /// Requests per minute each API client may make (per replica).
     pub api_rate_quota: u32,
+    /// Reads backups back for their download links (`[provisioning.backups]`).
+    pub backups: Option<control::backups::BackupReader>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -404,6 +407,7 @@ fn router(
         relying_party,
         session: config.session.clone(),
         api_rate_quota: config.rate_limits.api_per_client_per_minute,
+        backups: crate::wiring::backup_reader(config),
     }));
 
     let routes = route_list();
@@ -422,6 +426,7 @@ fn router(
         .merge(progress::routes())
         .merge(device_live::routes())
         .merge(org_forms::routes())
+        .merge(backups::routes())
         .merge(admin_forms::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

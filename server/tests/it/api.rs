@@ -1093,6 +1093,22 @@ const PARITY: &[(&str, &str)] = &[
         "PUT /organizations/{slug}/subscriptions/{id}/domain",
     ),
     (
+        "/orgs/{slug}/subscriptions/{id}/backups",
+        "POST /organizations/{slug}/subscriptions/{id}/backups",
+    ),
+    (
+        "/orgs/{slug}/subscriptions/{id}/backups/schedule",
+        "PUT /organizations/{slug}/subscriptions/{id}/backup-schedule",
+    ),
+    (
+        "/orgs/{slug}/backups/{backup}/restore",
+        "POST /organizations/{slug}/backups/{backup}/restore",
+    ),
+    (
+        "/orgs/{slug}/backups/{backup}/download",
+        "POST /organizations/{slug}/backups/{backup}/download-link",
+    ),
+    (
         "/orgs/{slug}/subscriptions/{id}/domain/{action}",
         "POST /organizations/{slug}/subscriptions/{id}/domain/check",
     ),

@@ -160,7 +160,7 @@ async fn an_owner_backs_up_a_shop_changes_it_and_gets_the_old_data_back() {
     );
     let unconfirmed = harness
         .control()
-        .restore_backup(&owner, &slug, backup, "not the slug")
+        .restore_backup(&owner, &slug, backup, "not the slug", None)
         .await
         .unwrap();
     assert_eq!(
@@ -172,7 +172,7 @@ async fn an_owner_backs_up_a_shop_changes_it_and_gets_the_old_data_back() {
     );
     harness
         .control()
-        .restore_backup(&owner, &slug, backup, &slug)
+        .restore_backup(&owner, &slug, backup, &slug, None)
         .await
         .unwrap()
         .unwrap();
@@ -255,7 +255,7 @@ async fn an_owner_backs_up_a_shop_changes_it_and_gets_the_old_data_back() {
     assert_eq!(
         harness
             .control()
-            .restore_backup(&owner, &slug, backup, &slug)
+            .restore_backup(&owner, &slug, backup, &slug, None)
             .await
             .unwrap(),
         Err(Refusal::WrongState)
@@ -309,7 +309,7 @@ async fn only_the_organizations_owners_and_admins_reach_its_backups() {
     assert_eq!(
         harness
             .control()
-            .restore_backup(&member, &slug, backup, &slug)
+            .restore_backup(&member, &slug, backup, &slug, None)
             .await
             .unwrap(),
         Err(Refusal::Forbidden)
@@ -346,7 +346,7 @@ async fn only_the_organizations_owners_and_admins_reach_its_backups() {
     assert_eq!(
         harness
             .control()
-            .restore_backup(&stranger, &own, backup, &own)
+            .restore_backup(&stranger, &own, backup, &own, None)
             .await
             .unwrap(),
         Err(Refusal::NotFound)
@@ -446,4 +446,449 @@ async fn a_storage_cut_mid_upload_leaves_no_object_and_the_retry_stores_exactly_
     .unwrap();
     assert_eq!(opened.len() as u64, 40 << 20);
     direct.remove(&object).await.unwrap();
+}
+
+/// A script's calls to the API with its client's token.
+struct Script<'a> {
+    client: &'a reqwest::Client,
+    token: String,
+}
+
+impl Script<'_> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, url).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn json(&self, url: &str) -> serde_json::Value {
+        let answer = self.call(reqwest::Method::GET, url, None).await;
+        assert_eq!(answer.status(), 200, "GET {url}");
+        answer.json().await.unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_lists_takes_schedules_downloads_and_restores_backups_through_the_api() {
+    use reqwest::Method;
+    let harness = Harness::for_browsers().await;
+    let (owner, slug, shop) = harness.shop_owner("Scripted").await;
+    let app = &harness.app;
+    let token = crate::api::client_token(app, &owner, &slug, "admin", &["subscriptions:write"]).await;
+    let script = Script {
+        client: &app.client,
+        token,
+    };
+    let base = app.url(&format!("/api/v1/organizations/{slug}/subscriptions/{shop}"));
+    let list = format!("{base}/backups");
+    let schedule = format!("{base}/backup-schedule");
+
+    let listed = script.json(&list).await;
+    assert_eq!(listed["backup_time"], "02:00");
+    assert_eq!(listed["backups"], serde_json::json!([]));
+    assert!(listed["retention_days"].as_u64().unwrap() > 0);
+    let refused = script
+        .call(Method::PUT, &schedule, Some(serde_json::json!({"time": "25:00"})))
+        .await;
+    assert_eq!(refused.status(), 422);
+    let scheduled = script
+        .call(Method::PUT, &schedule, Some(serde_json::json!({"time": "03:15"})))
+        .await;
+    assert_eq!(scheduled.status(), 204);
+
+    let taken = script.call(Method::POST, &list, None).await;
+    assert_eq!(taken.status(), 202);
+    let taken: serde_json::Value = taken.json().await.unwrap();
+    let backup = taken["id"].as_str().unwrap().to_owned();
+    // Busy while its job is open: a second one is refused.
+    assert_eq!(script.call(Method::POST, &list, None).await.status(), 409);
+    harness.settle().await;
+    let listed = script.json(&list).await;
+    assert_eq!(listed["backup_time"], "03:15");
+    let one = &listed["backups"][0];
+    assert_eq!(one["id"], backup.as_str());
+    assert_eq!(one["state"], "stored");
+    assert_eq!(one["offsite"], "copied");
+    assert_eq!(one["origin"], "on_demand");
+
+    // A download link gives the zip whose size and checksum were recorded.
+    let org_base = app.url(&format!("/api/v1/organizations/{slug}/backups/{backup}"));
+    let link = script
+        .call(Method::POST, &format!("{org_base}/download-link"), None)
+        .await;
+    assert_eq!(link.status(), 201);
+    let link: serde_json::Value = link.json().await.unwrap();
+    let url = reqwest::Url::parse(link["url"].as_str().unwrap()).unwrap();
+    let download = app.client.get(app.url(url.path())).send().await.unwrap();
+    assert_eq!(download.status(), 200);
+    assert_eq!(download.headers()["content-type"], "application/zip");
+    assert!(download.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(".zip"));
+    let zip = download.bytes().await.unwrap();
+    assert_eq!(Some(zip.len() as u64), one["size_bytes"].as_u64());
+    use sha2::Digest;
+    assert_eq!(
+        hex::encode(sha2::Sha256::digest(&zip)),
+        one["sha256"].as_str().unwrap()
+    );
+    // Once expired, the link leads nowhere; a made-up one never did.
+    sqlx::query("UPDATE backup_downloads SET expires_at = now() - interval '1 second'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let expired = app.client.get(app.url(url.path())).send().await.unwrap();
+    assert_eq!(expired.status(), 404);
+    let made_up = app
+        .client
+        .get(app.url(&format!("/backups/{}", "ab".repeat(32))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made_up.status(), 404);
+
+    let restore = format!("{org_base}/restore");
+    let unconfirmed = script
+        .call(
+            Method::POST,
+            &restore,
+            Some(serde_json::json!({"confirmation": "nope"})),
+        )
+        .await;
+    assert_eq!(unconfirmed.status(), 422);
+    let restoring = script
+        .call(
+            Method::POST,
+            &restore,
+            Some(serde_json::json!({"confirmation": slug})),
+        )
+        .await;
+    assert_eq!(restoring.status(), 202);
+    let restoring: serde_json::Value = restoring.json().await.unwrap();
+    harness.settle().await;
+    let state: String = sqlx::query_scalar("SELECT state FROM jobs WHERE id = $1::uuid")
+        .bind(restoring["job_id"].as_str().unwrap())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "succeeded");
+
+    // A member's client reads nothing of it; another organization's finds nothing.
+    let member = Script {
+        client: &app.client,
+        token: crate::api::client_token(app, &owner, &slug, "member", &["subscriptions:read"]).await,
+    };
+    assert_eq!(member.call(Method::GET, &list, None).await.status(), 403);
+    let stranger = crate::support::person("stranger");
+    let other = organization_named(&harness, &stranger, "Other Shop").await;
+    let outsider = Script {
+        client: &app.client,
+        token: crate::api::client_token(app, &stranger, &other, "admin", &["subscriptions:write"]).await,
+    };
+    let hidden = outsider
+        .call(Method::POST, &format!("{org_base}/download-link"), None)
+        .await;
+    assert_eq!(hidden.status(), 404);
+    assert_eq!(outsider.call(Method::GET, &list, None).await.status(), 404);
+}
+
+async fn messages(harness: &Harness, space: Uuid) -> Vec<(String, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT topic, payload, numbers::text FROM device_messages WHERE subscription_id = $1 ORDER BY received_at, topic",
+    )
+    .bind(space)
+    .fetch_all(&harness.app.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_iot_spaces_messages_are_backed_up_drilled_and_restored() {
+    let harness = Harness::start().await;
+    let owner = crate::support::person("owner");
+    let slug = organization_named(&harness, &owner, "Capteurs Sauvegardes").await;
+    let space = harness.active_subscription(&owner, &slug, "iot-lab").await;
+    let device = Uuid::new_v4();
+    // 12,000 messages: more than one batch of the cursor and of the restore.
+    sqlx::query(
+        "INSERT INTO device_messages (subscription_id, device_id, received_at, topic, payload, numbers)
+         SELECT $1, $2, now() - make_interval(secs => i), 'telemetry', '{\"t\":' || i || '}',
+                CASE WHEN i % 2 = 0 THEN jsonb_build_object('t', i) END
+           FROM generate_series(1, 12000) AS i",
+    )
+    .bind(space)
+    .bind(device)
+    .execute(&harness.app.pool)
+    .await
+    .unwrap();
+    let before = messages(&harness, space).await;
+    assert_eq!(before.len(), 12_000);
+
+    let (backup, _) = harness
+        .control()
+        .take_backup(&owner, &slug, space)
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+    let listed = harness
+        .control()
+        .backups(&owner, &slug, space)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        listed[0].state,
+        BackupState::Stored,
+        "{:?}",
+        harness.failed_jobs().await
+    );
+    assert_eq!(listed[0].offsite, Some(OffsiteState::Copied));
+
+    // The drill reads the off-site copy through and checks every line.
+    assert_eq!(
+        harness
+            .control()
+            .queue_due_drills(time::Duration::ZERO)
+            .await
+            .unwrap(),
+        1
+    );
+    harness.settle().await;
+    let listed = harness
+        .control()
+        .backups(&owner, &slug, space)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(listed[0].verified_at.is_some());
+
+    // Messages change; the restore puts back exactly those of the backup.
+    sqlx::query("DELETE FROM device_messages WHERE subscription_id = $1 AND topic = 'telemetry' AND payload LIKE '{\"t\":1%'")
+        .bind(space)
+        .execute(&harness.app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO device_messages (subscription_id, device_id, received_at, topic, payload) VALUES ($1, $2, now(), 'late', 'x')",
+    )
+    .bind(space)
+    .bind(device)
+    .execute(&harness.app.pool)
+    .await
+    .unwrap();
+    assert_ne!(messages(&harness, space).await, before);
+    harness
+        .control()
+        .restore_backup(&owner, &slug, backup, &slug, None)
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+    assert_eq!(messages(&harness, space).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_shops_backup_is_restored_into_its_successor_and_nowhere_else() {
+    let harness = Harness::start().await;
+    let (owner, slug, shop) = harness.shop_owner("Renaissance").await;
+    let instance = control::domain::instance_name(&slug, OfferKind::Ecommerce);
+    add_partner(&harness, &instance, "Customer of the first shop").await;
+    let (backup, _) = harness
+        .control()
+        .take_backup(&owner, &slug, shop)
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+
+    // While its own service lives, a backup goes nowhere else.
+    let training = harness.active_subscription(&owner, &slug, "learn-academy").await;
+    assert_eq!(
+        harness
+            .control()
+            .restore_backup(&owner, &slug, backup, &slug, Some(training))
+            .await
+            .unwrap(),
+        Err(Refusal::WrongState)
+    );
+
+    // The shop is closed (its Odoo dropped), then subscribed to again.
+    let version: i32 = sqlx::query_scalar("SELECT version FROM subscriptions WHERE id = $1")
+        .bind(shop)
+        .fetch_one(&harness.app.pool)
+        .await
+        .unwrap();
+    harness
+        .control()
+        .cancel_subscription(&owner, &slug, shop, version)
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+    let successor = harness.active_subscription(&owner, &slug, "shop-starter").await;
+    assert_ne!(successor, shop);
+    assert_eq!(partner_names(&harness, &instance).await, Vec::<String>::new());
+
+    // Its page lists the closed shop's backup, restorable into it.
+    let listed = harness
+        .control()
+        .backups(&owner, &slug, successor)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].subscription_id, shop.to_string());
+    assert_eq!(
+        harness
+            .control()
+            .restore_backup(&owner, &slug, backup, &slug, Some(training))
+            .await
+            .unwrap(),
+        Err(Refusal::WrongState),
+        "not into another offer"
+    );
+    harness
+        .control()
+        .restore_backup(&owner, &slug, backup, &slug, Some(successor))
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+    assert_eq!(
+        partner_names(&harness, &instance).await,
+        ["Customer of the first shop"]
+    );
+    // The backup stays the closed shop's.
+    let listed = harness
+        .control()
+        .backups(&owner, &slug, successor)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(listed[0].subscription_id, shop.to_string());
+}
+
+async fn owner_email(harness: &Harness, slug: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT m.email FROM memberships m JOIN organizations o ON o.id = m.organization_id
+          WHERE o.slug = $1 AND m.role = 'owner'",
+    )
+    .bind(slug)
+    .fetch_one(&harness.app.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_backups_failing_in_a_row_tell_the_owner_once_and_show_to_admins() {
+    let harness = Harness::start().await;
+    let (owner, slug, shop) = harness.shop_owner("Failing Backups").await;
+    // Odoo refuses its backups (a 400: no retry, each job fails at once).
+    let refused = sim::faults::Fault {
+        status: Some(400),
+        ..Default::default()
+    };
+    harness.stack.odoo.faults.set("web.database.backup", refused);
+    for _ in 0..4 {
+        harness
+            .control()
+            .take_backup(&owner, &slug, shop)
+            .await
+            .unwrap()
+            .unwrap();
+        harness.settle().await;
+    }
+    let listed = harness
+        .control()
+        .backups(&owner, &slug, shop)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        listed.iter().all(|view| view.state == BackupState::Failed),
+        "{listed:?}"
+    );
+    let subjects = crate::support::mail::subjects_to(&owner_email(&harness, &slug).await).await;
+    let alerts: Vec<&String> = subjects
+        .iter()
+        .filter(|subject| subject.contains("failing") || subject.contains("échouent"))
+        .collect();
+    assert_eq!(alerts.len(), 1, "{subjects:?}");
+
+    // Admins see it among the services that need a look, and on the tenant's page.
+    let (user, _) = &harness.admin;
+    let control::domain::AdminAccess::Granted(attention) =
+        harness.control().admin_backups(Some(user), true).await.unwrap()
+    else {
+        panic!("the operator sees the backups");
+    };
+    let service = attention
+        .iter()
+        .find(|service| service.subscription_id == shop.to_string())
+        .unwrap();
+    assert_eq!(service.failed_in_a_row, 4);
+    assert_eq!(service.last_stored_at, None);
+
+    // A backup that works ends the run: nothing needs a look any more.
+    harness.stack.odoo.faults.clear();
+    harness
+        .control()
+        .take_backup(&owner, &slug, shop)
+        .await
+        .unwrap()
+        .unwrap();
+    harness.settle().await;
+    let control::domain::AdminAccess::Granted(attention) =
+        harness.control().admin_backups(Some(user), true).await.unwrap()
+    else {
+        panic!("the operator sees the backups");
+    };
+    assert!(
+        !attention
+            .iter()
+            .any(|service| service.subscription_id == shop.to_string()),
+        "{attention:?}"
+    );
+    let control::domain::AdminAccess::Granted(Some(tenant)) = harness
+        .control()
+        .organization_detail(Some(user), &slug)
+        .await
+        .unwrap()
+    else {
+        panic!("the operator sees the tenant");
+    };
+    assert_eq!(tenant.backups.len(), 1);
+    assert!(tenant.backups[0].last_stored_at.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_backup_is_queued_once_per_slot_from_the_day_after_the_service_began() {
+    let harness = Harness::start().await;
+    let (_owner, _slug, shop) = harness.shop_owner("Daily").await;
+    // Just subscribed: its first slot is still to come.
+    assert_eq!(harness.control().queue_scheduled_backups().await.unwrap(), 0);
+    // Subscribed two days ago, backed up at midnight (UTC): today's is due, once.
+    sqlx::query("UPDATE subscriptions SET created_at = now() - interval '2 days', backup_time = '00:00' WHERE id = $1")
+        .bind(shop)
+        .execute(&harness.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(harness.control().queue_scheduled_backups().await.unwrap(), 1);
+    harness.settle().await;
+    assert_eq!(harness.control().queue_scheduled_backups().await.unwrap(), 0);
+    let origin: String = sqlx::query_scalar("SELECT origin FROM backups WHERE subscription_id = $1")
+        .bind(shop)
+        .fetch_one(&harness.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(origin, "scheduled");
 }

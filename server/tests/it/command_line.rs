@@ -482,3 +482,65 @@ async fn a_device_is_registered_shown_once_commanded_and_removed_from_the_comman
     let (code, _, _) = shell.run(&["devices", "show", &slug, &space, &id]).await;
     assert_eq!(code, 1, "removed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shops_backup_is_taken_listed_downloaded_scheduled_and_restored_from_the_command_line() {
+    let harness = Harness::for_browsers().await;
+    let (owner, email) = person_with_password("backups").await;
+    let slug = crate::support::provisioning::organization_named(&harness, &owner, "Sauvegardes CLI").await;
+    let browser = Browser::new(&harness.app.base_url);
+    browser.sign_in_at_kratos(&email, PASSWORD).await;
+    let shell = Shell::new(&harness.app.base_url);
+    login(&shell, &browser).await;
+    let shop = subscribe_and_wait(&shell, &harness, &slug, "shop-starter").await;
+    let shop = shop["id"].as_str().unwrap().to_owned();
+
+    let taken = shell.json(&["backups", "take", &slug, &shop]).await;
+    let backup = taken["id"].as_str().unwrap().to_owned();
+    harness.settle().await;
+    let listed = shell.json(&["backups", "list", &slug, &shop]).await;
+    assert_eq!(listed[0]["id"], backup.as_str(), "{listed}");
+    assert_eq!(listed[0]["state"], "stored", "{listed}");
+    let (code, table, err) = shell.run(&["backups", "list", &slug, &shop]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(table.contains("OFFSITE") && table.contains("copied"), "{table}");
+
+    let file = shell.config.join("shop.zip");
+    let (code, _, err) = shell
+        .run(&[
+            "backups",
+            "download",
+            &slug,
+            &backup,
+            "--out",
+            file.to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    let zip = std::fs::read(&file).unwrap();
+    assert!(zip.starts_with(b"PK\x03\x04"));
+    assert_eq!(Some(zip.len() as u64), listed[0]["size_bytes"].as_u64());
+
+    let (code, _, err) = shell.run(&["backups", "schedule", &slug, &shop, "4:00"]).await;
+    assert_eq!(code, 1, "a time is HH:MM: {err}");
+    let (code, _, err) = shell.run(&["backups", "schedule", &slug, &shop, "04:00"]).await;
+    assert_eq!(code, 0, "{err}");
+
+    let (code, _, err) = shell
+        .run(&["backups", "restore", &slug, &shop, &backup, "--confirm", "wrong"])
+        .await;
+    assert_eq!(code, 1, "the slug must be typed: {err}");
+    let restoring = shell
+        .json(&["backups", "restore", &slug, &shop, &backup, "--confirm", &slug])
+        .await;
+    assert!(restoring["job_id"].is_string(), "{restoring}");
+    harness.settle().await;
+    let kinds: Vec<(String, String)> = sqlx::query_as(
+        "SELECT kind, state FROM jobs WHERE subscription_id = $1::uuid AND kind LIKE 'restore.%'",
+    )
+    .bind(&shop)
+    .fetch_all(&harness.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(kinds, [("restore.ecommerce".to_owned(), "succeeded".to_owned())]);
+}

@@ -678,6 +678,30 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             [Unauthorized; 4],
         ),
         entry(
+            "/api/v1/organizations/{slug}/subscriptions/{id}/backups",
+            "GET",
+            format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/backups"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/subscriptions/{id}/backup-schedule",
+            "PUT",
+            format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/backup-schedule"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/backups/{backup}/restore",
+            "POST",
+            format!("/api/v1/organizations/{ACME}/backups/{nobody}/restore"),
+            [Unauthorized; 4],
+        ),
+        entry(
+            "/api/v1/organizations/{slug}/backups/{backup}/download-link",
+            "POST",
+            format!("/api/v1/organizations/{ACME}/backups/{nobody}/download-link"),
+            [Unauthorized; 4],
+        ),
+        entry(
             "/api/v1/organizations/{slug}/subscriptions/{id}/modules/{module}",
             "PUT",
             format!("/api/v1/organizations/{ACME}/subscriptions/{sub}/modules/website_blog"),
@@ -1133,6 +1157,55 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
             format!("/api/orgs/device-password?slug={ACME}&subscription={sub}&device={nobody}"),
             org_api_managers,
         ),
+        // A service's backups: its page and forms, and download links.
+        entry(
+            "/orgs/{slug}/subscriptions/{id}/backups",
+            "GET",
+            format!("/orgs/{ACME}/subscriptions/{sub}/backups"),
+            org_managers,
+        ),
+        entry(
+            "/api/orgs/backups",
+            "GET",
+            format!("/api/orgs/backups?slug={ACME}&subscription={sub}"),
+            org_api_managers,
+        ),
+        entry(
+            "/orgs/{slug}/subscriptions/{id}/backups",
+            "POST",
+            format!("/orgs/{ACME}/subscriptions/{sub}/backups"),
+            org_form,
+        ),
+        with(
+            entry(
+                "/orgs/{slug}/subscriptions/{id}/backups/schedule",
+                "POST",
+                format!("/orgs/{ACME}/subscriptions/{sub}/backups/schedule"),
+                org_form,
+            ),
+            &[("time", "03:00")],
+        ),
+        with(
+            entry(
+                "/orgs/{slug}/backups/{backup}/restore",
+                "POST",
+                format!("/orgs/{ACME}/backups/{nobody}/restore"),
+                org_form,
+            ),
+            &[("confirmation", ACME)],
+        ),
+        entry(
+            "/orgs/{slug}/backups/{backup}/download",
+            "POST",
+            format!("/orgs/{ACME}/backups/{nobody}/download"),
+            org_form,
+        ),
+        entry(
+            "/backups/{token}",
+            "GET",
+            format!("/backups/{bogus_token}"),
+            [NotFound; 4],
+        ),
         // The admin portal.
         entry("/admin", "GET", "/admin", admin_page),
         entry("/admin/tenants", "GET", "/admin/tenants", admin_page),
@@ -1161,6 +1234,13 @@ async fn every_route_answers_outsiders_as_the_matrix_says_and_no_route_is_missin
         ),
         entry("/api/admin/plans", "GET", "/api/admin/plans", admin_api),
         entry("/api/admin/audit", "GET", "/api/admin/audit", admin_api),
+        entry("/admin/backups", "GET", "/admin/backups", admin_page),
+        entry(
+            "/api/admin/backups",
+            "GET",
+            "/api/admin/backups?all=false",
+            admin_api,
+        ),
         with(
             entry(
                 "/admin/tenants/{slug}/{action}",

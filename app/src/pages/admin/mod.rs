@@ -13,6 +13,7 @@ use crate::{
 };
 
 pub mod audit;
+pub mod backups;
 mod jobs;
 pub mod plans;
 pub mod tenant;

@@ -144,6 +144,8 @@ fn TenantView(tenant: OrganizationDetail, csrf_token: String) -> impl IntoView {
             <div class="mt-4 flex flex-wrap gap-4">{state_actions}</div>
             <h2 class="mt-8 text-xl font-semibold">{t(Msg::OrgSubscriptions)}</h2>
             {subscriptions}
+            <h2 class="mt-8 text-xl font-semibold">{t(Msg::AdminBackupsTitle)}</h2>
+            <crate::components::backup_health::BackupHealthTable services=tenant.backups show_organization=false />
             <h2 class="mt-8 text-xl font-semibold">{t(Msg::TenantJobs)}</h2>
             <AdminJobs jobs=tenant.jobs token=csrf_token.clone() slug=tenant.slug.clone() />
             <h2 class="mt-8 text-xl font-semibold">{t(Msg::OrgMembers)}</h2>

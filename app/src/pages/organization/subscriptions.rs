@@ -101,6 +101,16 @@ impl Cards {
             .into_iter()
             .map(|usage| self.quota_bar(usage))
             .collect_view();
+        // Owners and admins manage the backups of a service that is set up.
+        let backups = (self.manage && subscription.state.allows_cancel()).then(|| {
+            view! {
+                <p class="mt-4 text-sm">
+                    <a href=crate::routes::backups(&self.form.slug, &subscription.id) class="text-teal-800 underline" data-backups-link>
+                        {self.t(Msg::BackupsLink)}
+                    </a>
+                </p>
+            }
+        });
         let controls = (self.manage && subscription.state.allows_cancel()).then(|| {
             self.controls(
                 &subscription.id,
@@ -124,6 +134,7 @@ impl Cards {
                 {measured}
                 <dl class="mt-2 grid grid-cols-1 gap-x-6 gap-y-3 sm:grid-cols-2">{usage}</dl>
                 {devices}
+                {backups}
                 {controls}
             </article>
         }

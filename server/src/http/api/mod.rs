@@ -14,6 +14,7 @@ mod admin_plans;
 mod api_clients;
 mod audit;
 mod auth;
+mod backups;
 mod body;
 mod devices;
 mod gate;
@@ -80,6 +81,7 @@ type Answer<T> = Result<T, Problem>;
         (name = "members", description = "An organization's members and invitations"),
         (name = "subscriptions", description = "An organization's subscriptions: subscribe, change plan, cancel"),
         (name = "devices", description = "An IoT subscription's devices: registered, their credentials, telemetry and commands"),
+        (name = "backups", description = "A subscription's backups (owners and admins): listed, taken, restored, downloaded, scheduled"),
         (name = "training", description = "An organization's training space: courses, learners, learners' files"),
         (name = "api-clients", description = "An organization's API clients (owners and admins)"),
         (name = "audit", description = "An organization's audit log (owners and admins)"),
@@ -98,6 +100,7 @@ fn routes(token_url: &str, authorization_url: &str) -> (Router<AppState>, Docume
         .merge(progress::routes())
         .merge(devices::routes())
         .merge(services::routes())
+        .merge(backups::routes())
         .merge(training::routes())
         .merge(api_clients::routes())
         .merge(audit::routes())
