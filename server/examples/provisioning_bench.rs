@@ -155,6 +155,31 @@ impl SecretStore for FakeVault {
         Ok("00".repeat(32))
     }
 
+    async fn ensure_platform_key(&self, _name: &str) -> Result<String, BackendError> {
+        Ok("00".repeat(32))
+    }
+
+    async fn put_organization_secret(
+        &self,
+        _organization: Uuid,
+        _name: &str,
+        _data: &BTreeMap<String, String>,
+    ) -> Result<(), BackendError> {
+        Ok(())
+    }
+
+    async fn read_organization_secret(
+        &self,
+        _organization: Uuid,
+        _name: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, BackendError> {
+        Ok(None)
+    }
+
+    async fn remove_organization_secret(&self, _organization: Uuid, _name: &str) -> Result<(), BackendError> {
+        Ok(())
+    }
+
     async fn remove_tenant(&self, slug: &str, _subscription: Uuid) -> Result<(), BackendError> {
         lock(&self.tenants).remove(slug);
         Ok(())

@@ -33,6 +33,23 @@ enum Command {
     /// Apply the pending database migrations, then exit (a deployment's
     /// step before a new version serves).
     Migrate,
+    /// Back the portal's own database up (`pg_dump`, sealed, stored and
+    /// copied off site, as `[provisioning.backups]` says), then remove the
+    /// backups past `database_retention_days`.
+    BackupDatabase,
+    /// List the portal's database backups.
+    ListDatabaseBackups,
+    /// Restore a database backup (the latest by default) with `pg_restore`:
+    /// see `deploy/runbooks/restore-database.md`.
+    RestoreDatabase {
+        /// The backup's name, as `list-database-backups` prints it.
+        #[arg(long)]
+        backup: Option<String>,
+        /// The database to restore into (by default the configured one:
+        /// every replica stopped first).
+        #[arg(long)]
+        into: Option<String>,
+    },
     /// Operator commands.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -65,6 +82,15 @@ fn main() -> ExitCode {
         }
         Command::Serve => serve(config),
         Command::Migrate => run_async(async move { said(server::admin::migrate(&config).await) }),
+        Command::BackupDatabase => {
+            run_async(async move { said(server::admin::backup_database(&config).await) })
+        }
+        Command::ListDatabaseBackups => {
+            run_async(async move { said(server::admin::list_database_backups(&config).await) })
+        }
+        Command::RestoreDatabase { backup, into } => run_async(async move {
+            said(server::admin::restore_database(&config, backup.as_deref(), into.as_deref()).await)
+        }),
         Command::Admin(AdminCommand::Grant { email }) => {
             run_async(async move { said(server::admin::grant(&config, &email).await) })
         }

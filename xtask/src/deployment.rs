@@ -59,7 +59,7 @@ pub fn check(cluster: &Cluster, server: &Path, site: &Path, work: &Path, log_dir
         chart::install(cluster, &helm_work, &log_dir.join("helm-install.log"))?
     );
 
-    println!("xtask: the systemd unit (systemd-analyze verify)");
+    println!("xtask: the systemd units (systemd-analyze verify)");
     systemd_unit(server, work)?;
 
     println!("xtask: the Juju charm's unit tests (ops.testing)");
@@ -76,34 +76,40 @@ pub fn check(cluster: &Cluster, server: &Path, site: &Path, work: &Path, log_dir
     )
 }
 
-/// `systemd-analyze verify` of `deploy/systemd/bibind-server.service`, its
-/// binary path pointed at the one just built.
+/// `systemd-analyze verify` of the units in `deploy/systemd/` (the server,
+/// and the database backup's service and timer), their binary path pointed
+/// at the one just built.
 fn systemd_unit(server: &Path, work: &Path) -> Result<()> {
     tools::ensure_apt(&[&tools::AptTool {
         binary: "/usr/bin/systemd-analyze",
         package: "systemd",
     }])?;
-    let unit = std::fs::read_to_string(paths::workspace_root().join("deploy/systemd/bibind-server.service"))?;
     let dir = work.join("systemd");
     std::fs::create_dir_all(&dir)?;
-    let copy = dir.join("bibind-server.service");
-    std::fs::write(
-        &copy,
-        unit.replace("/usr/local/bin/bibind-server", &server.display().to_string()),
-    )?;
+    let mut copies = Vec::new();
+    for entry in std::fs::read_dir(paths::workspace_root().join("deploy/systemd"))? {
+        let path = entry?.path();
+        let Some(name) = path.file_name() else {
+            continue;
+        };
+        let unit = std::fs::read_to_string(&path)?;
+        let copy = dir.join(name);
+        std::fs::write(
+            &copy,
+            unit.replace("/usr/local/bin/bibind-server", &server.display().to_string()),
+        )?;
+        copies.push(copy);
+    }
     let out = Command::new("systemd-analyze")
         .arg("verify")
-        .arg(&copy)
+        .args(&copies)
         .output()?;
     let said = String::from_utf8_lossy(&out.stderr);
-    // Only what it says of this unit counts (the machine's own units may be odd).
-    let about_ours: Vec<&str> = said
-        .lines()
-        .filter(|line| line.contains("bibind-server"))
-        .collect();
+    // Only what it says of these units counts (the machine's own units may be odd).
+    let about_ours: Vec<&str> = said.lines().filter(|line| line.contains("bibind-")).collect();
     if !about_ours.is_empty() {
         anyhow::bail!(
-            "systemd-analyze verify refused the unit:\n{}",
+            "systemd-analyze verify refused the units:\n{}",
             about_ours.join("\n")
         );
     }

@@ -37,7 +37,9 @@ const GENERATED_BYTES: usize = 32;
 const WRITE_ATTEMPTS: usize = 3;
 /// Organizations' own keys (the backups'), beside the tenants' secrets.
 const ORGANIZATIONS_ROOT: &str = "organizations";
-/// The KV key an organization's key is kept under.
+/// The platform's own keys (its database backups').
+const PLATFORM_ROOT: &str = "platform";
+/// The KV key an organization's or the platform's key is kept under.
 const ORGANIZATION_KEY: &str = "key";
 /// `custom_metadata` keys of Bibind's ownership mark on a secret.
 pub const MANAGED_BY_KEY: &str = "managed_by";
@@ -111,6 +113,27 @@ pub trait SecretStore: Send + Sync {
         organization: uuid::Uuid,
         name: &str,
     ) -> Result<String, BackendError>;
+    /// The platform's key `name` (as above), outside every organization's.
+    async fn ensure_platform_key(&self, name: &str) -> Result<String, BackendError>;
+    /// Writes the organization's secret `name` (beside its keys: what a
+    /// backup needs to be restored elsewhere, as its Odoo's admin password).
+    async fn put_organization_secret(
+        &self,
+        organization: uuid::Uuid,
+        name: &str,
+        data: &BTreeMap<String, String>,
+    ) -> Result<(), BackendError>;
+    async fn read_organization_secret(
+        &self,
+        organization: uuid::Uuid,
+        name: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, BackendError>;
+    /// Every version of it; an absent one counts as removed.
+    async fn remove_organization_secret(
+        &self,
+        organization: uuid::Uuid,
+        name: &str,
+    ) -> Result<(), BackendError>;
     async fn observe(&self, slug: &str) -> Result<ObservedTenantVault, BackendError>;
 }
 
@@ -158,6 +181,14 @@ fn checked_segment<'a>(what: &str, value: &'a str) -> Result<&'a str, BackendErr
             format!("invalid {what} `{value}`"),
         ))
     }
+}
+
+/// An organization's own secret or key: `organizations/<id>/<name>`.
+fn organization_path(organization: uuid::Uuid, name: &str) -> Result<String, BackendError> {
+    Ok(format!(
+        "{ORGANIZATIONS_ROOT}/{organization}/{}",
+        checked_segment("secret name", name)?
+    ))
 }
 
 fn secret_path(slug: &str, name: &str) -> Result<String, BackendError> {
@@ -359,6 +390,13 @@ impl VaultClient {
         ))
     }
 
+    /// The key at `path`: 256 random bits (hex), generated once.
+    async fn ensure_key(&self, path: &str) -> Result<String, BackendError> {
+        let mut data = self.generate_missing(path, &[ORGANIZATION_KEY]).await?;
+        data.remove(ORGANIZATION_KEY)
+            .ok_or_else(|| BackendError::refused(BACKEND, format!("{path} holds no key")))
+    }
+
     /// Whether the secret at `path` is missing (`None`), or carries
     /// Bibind's mark for `subscription`.
     async fn marked(&self, path: &str, subscription: uuid::Uuid) -> Result<Option<bool>, BackendError> {
@@ -457,13 +495,44 @@ impl SecretStore for VaultClient {
         organization: uuid::Uuid,
         name: &str,
     ) -> Result<String, BackendError> {
-        let path = format!(
-            "{ORGANIZATIONS_ROOT}/{organization}/{}",
-            checked_segment("key name", name)?
-        );
-        let mut data = self.generate_missing(&path, &[ORGANIZATION_KEY]).await?;
-        data.remove(ORGANIZATION_KEY)
-            .ok_or_else(|| BackendError::refused(BACKEND, format!("{path} holds no key")))
+        let path = organization_path(organization, name)?;
+        self.ensure_key(&path).await
+    }
+
+    async fn ensure_platform_key(&self, name: &str) -> Result<String, BackendError> {
+        let path = format!("{PLATFORM_ROOT}/{}", checked_segment("key name", name)?);
+        self.ensure_key(&path).await
+    }
+
+    async fn put_organization_secret(
+        &self,
+        organization: uuid::Uuid,
+        name: &str,
+        data: &BTreeMap<String, String>,
+    ) -> Result<(), BackendError> {
+        let path = organization_path(organization, name)?;
+        kv2::set(&self.client, KV_MOUNT, &path, data)
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    async fn read_organization_secret(
+        &self,
+        organization: uuid::Uuid,
+        name: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, BackendError> {
+        let path = organization_path(organization, name)?;
+        Ok(found(kv2::read::<BTreeMap<String, Value>>(&self.client, KV_MOUNT, &path).await)?.map(as_strings))
+    }
+
+    async fn remove_organization_secret(
+        &self,
+        organization: uuid::Uuid,
+        name: &str,
+    ) -> Result<(), BackendError> {
+        let path = organization_path(organization, name)?;
+        gone(kv2::delete_metadata(&self.client, KV_MOUNT, &path).await)
     }
 
     async fn put_secret(

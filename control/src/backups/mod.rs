@@ -9,6 +9,7 @@
 //! jobs (`provisioning::backups`) take, restore and drill them; the
 //! tenancy operations (`tenancy::backups`) let owners and admins ask.
 
+pub mod database;
 pub(crate) mod records;
 pub mod sealing;
 pub mod telemetry;

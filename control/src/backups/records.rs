@@ -237,17 +237,21 @@ impl Control {
         Ok(count)
     }
 
-    /// Backups past their retention that are still stored: `(id, object key)`.
-    pub async fn expired_backups(&self, limit: i64) -> Result<Vec<(Uuid, String)>> {
+    /// Backups past their retention that are still stored:
+    /// `(id, organization, object key)`.
+    pub async fn expired_backups(&self, limit: i64) -> Result<Vec<(Uuid, Uuid, String)>> {
         let rows = sqlx::query!(
-            "SELECT id, object_key FROM backups WHERE pruned_at IS NULL AND expires_at <= $1
+            "SELECT id, organization_id, object_key FROM backups WHERE pruned_at IS NULL AND expires_at <= $1
               ORDER BY expires_at LIMIT $2",
             self.clock.now(),
             limit,
         )
         .fetch_all(self.db.pool())
         .await?;
-        Ok(rows.into_iter().map(|row| (row.id, row.object_key)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.id, row.organization_id, row.object_key))
+            .collect())
     }
 
     /// A backup's objects were removed from both storages.

@@ -4,6 +4,8 @@
 //! restore stages the backup beside the live database before it swaps it
 //! in, and each half of the swap looks at what is there first.
 
+use std::collections::BTreeMap;
+
 use uuid::Uuid;
 
 use super::{context::SubscriptionContext, steps::database_failure, ProvisioningRunner};
@@ -23,11 +25,20 @@ type StepResult = Result<Vec<CreatedResource>, StepFailure>;
 const STAGING_SUFFIX: &str = "-restoring";
 /// A drill restores the backup under the live name with this suffix.
 const DRILL_SUFFIX: &str = "-drill";
+/// What a backup's Vault secret holds (`backup-<id>`, the organization's).
+const ADMIN_PASSWORD: &str = "odoo_admin_password";
+
+/// The organization's Vault secret of a backup.
+pub(super) fn backup_secret_name(backup: Uuid) -> String {
+    format!("backup-{backup}")
+}
 
 /// A backup as the steps need it.
 struct BackupRow {
     id: Uuid,
     organization_id: Uuid,
+    /// The service it was taken of.
+    subscription_id: Uuid,
     object_key: String,
     sha256: Option<String>,
     sealed_bytes: Option<i64>,
@@ -65,6 +76,17 @@ impl ProvisioningRunner {
                 let stored =
                     backups::store_sealed(self.storage()?, &backup.object_key, &key, backup.id, source)
                         .await?;
+                // Restored into a later service (this one closed, its
+                // secrets gone), the backup's administrator signs in with this.
+                let signs_in = BTreeMap::from([(ADMIN_PASSWORD.to_owned(), instance.admin_password.clone())]);
+                self.backends
+                    .vault
+                    .put_organization_secret(
+                        backup.organization_id,
+                        &backup_secret_name(backup.id),
+                        &signs_in,
+                    )
+                    .await?;
                 self.record_stored(&backup, &stored).await?;
                 Ok(vec![created("object", backup.object_key)])
             }
@@ -100,6 +122,19 @@ impl ProvisioningRunner {
                 let live = self.odoo_instance(ctx).await?;
                 let staging = renamed(&live, STAGING_SUFFIX);
                 self.restore_odoo_as(&backup, &staging).await?;
+                if backup.subscription_id != ctx.id {
+                    // Another service's backup: its administrator's password
+                    // becomes this service's before it goes live.
+                    let taken_with = self.backup_admin_password(&backup).await?;
+                    let restored = OdooInstance {
+                        admin_password: taken_with,
+                        ..staging.clone()
+                    };
+                    self.backends
+                        .odoo
+                        .set_admin_password(&restored, &live.admin_password)
+                        .await?;
+                }
                 Ok(Vec::new())
             }
             Step::RestoreOdooSwap => {
@@ -196,6 +231,23 @@ impl ProvisioningRunner {
         Ok(plain)
     }
 
+    /// The password the backup's Odoo administrator had when it was taken.
+    async fn backup_admin_password(&self, backup: &BackupRow) -> Result<String, StepFailure> {
+        let secret = self
+            .backends
+            .vault
+            .read_organization_secret(backup.organization_id, &backup_secret_name(backup.id))
+            .await?;
+        secret
+            .and_then(|mut secret| secret.remove(ADMIN_PASSWORD))
+            .ok_or_else(|| {
+                StepFailure::permanent(format!(
+                    "vault: backup {} has no administrator password",
+                    backup.id
+                ))
+            })
+    }
+
     fn storage(&self) -> Result<&ObjectStorage, StepFailure> {
         self.backends
             .storage
@@ -216,7 +268,7 @@ impl ProvisioningRunner {
     async fn backup_of(&self, job: &ClaimedJob) -> Result<BackupRow, StepFailure> {
         let row = sqlx::query_as!(
             BackupRow,
-            "SELECT id, organization_id, object_key, sha256, sealed_bytes FROM backups WHERE job_id = $1",
+            "SELECT id, organization_id, subscription_id, object_key, sha256, sealed_bytes FROM backups WHERE job_id = $1",
             job.id,
         )
         .fetch_optional(self.control.db.pool())
@@ -229,7 +281,7 @@ impl ProvisioningRunner {
     async fn restored_backup(&self, job: &ClaimedJob) -> Result<BackupRow, StepFailure> {
         let row = sqlx::query_as!(
             BackupRow,
-            "SELECT b.id, b.organization_id, b.object_key, b.sha256, b.sealed_bytes
+            "SELECT b.id, b.organization_id, b.subscription_id, b.object_key, b.sha256, b.sealed_bytes
                FROM backup_restores r JOIN backups b ON b.id = r.backup_id
               WHERE r.job_id = $1",
             job.id,
@@ -299,8 +351,12 @@ impl ProvisioningRunner {
             .expired_backups(PRUNED_PER_ROUND)
             .await
             .map_err(database_failure)?;
-        for (backup, object) in &expired {
+        for (backup, organization, object) in &expired {
             storage.remove(object).await?;
+            self.backends
+                .vault
+                .remove_organization_secret(*organization, &backup_secret_name(*backup))
+                .await?;
             self.control
                 .record_backup_pruned(*backup)
                 .await

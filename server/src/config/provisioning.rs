@@ -95,6 +95,27 @@ pub struct BackupsConfig {
     /// How often each service's latest backup is restored in a drill.
     #[serde(default = "default_drill_days")]
     pub drill_days: u32,
+    /// How long the portal's own database backups are kept
+    /// (`bibind-server backup-database` removes older ones).
+    #[serde(default = "default_database_retention_days")]
+    pub database_retention_days: u32,
+    /// The `pg_dump` and `pg_restore` to run (of the server's major version or later).
+    #[serde(default = "default_pg_dump")]
+    pub pg_dump: String,
+    #[serde(default = "default_pg_restore")]
+    pub pg_restore: String,
+}
+
+fn default_database_retention_days() -> u32 {
+    30
+}
+
+fn default_pg_dump() -> String {
+    "pg_dump".into()
+}
+
+fn default_pg_restore() -> String {
+    "pg_restore".into()
 }
 
 fn default_drill_days() -> u32 {

@@ -81,12 +81,16 @@ async fn restore_backup(Path((slug, backup)): Path<(String, String)>, post: Post
     let form = post.form(&back).echo(vec![("restore", backup.clone())]);
     post.submit(form, async |caller| {
         let backup = parsed!(id_in_path(&backup));
-        // Into the service whose page posted (a closed one's backup goes into its successor).
-        let into = parsed!(id_in_path(&post.fields.subscription));
+        // Into the service whose page posted (a closed one's backup goes
+        // into its successor); none said: the backup's own.
+        let into = match post.fields.subscription.as_str() {
+            "" => None,
+            posted => Some(parsed!(id_in_path(posted))),
+        };
         let restoring = post
             .state
             .control
-            .restore_backup(&caller, &slug, backup, &post.fields.confirmation, Some(into))
+            .restore_backup(&caller, &slug, backup, &post.fields.confirmation, into)
             .await?;
         Ok(restoring.map(|_| format!("{back}?restoring=1")))
     })

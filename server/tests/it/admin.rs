@@ -214,3 +214,121 @@ async fn the_admin_area_refuses_customers_and_asks_admins_for_a_second_factor() 
     assert!(admin.body.contains("href=\"/auth/settings\""));
     assert!(!admin.body.contains("data-platform-admin"));
 }
+
+/// `bibind-server backup-database`, `list-database-backups` and
+/// `restore-database`, as `deploy/runbooks/restore-database.md` has an
+/// operator run them: the portal's database dumped, sealed and stored in
+/// both real storages, then restored into an empty database with exactly
+/// the data it had; a dump that fails stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portals_database_is_backed_up_off_site_and_restored_by_the_runbook() {
+    use sqlx::{Connection, Executor};
+    let app = TestApp::spawn().await;
+    let owner = support::person("owner");
+    support::tenancy::create_organization(
+        &app,
+        &owner,
+        "Kept In The Dump",
+        &format!("dump-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+    )
+    .await;
+    let stack = support::backends::SimulatedBackends::start().await;
+    let mut environment = support::process::provisioning_environment(&stack, &[]);
+    environment.push(("BIBIND_VAULT__ADDR".into(), env("TEST_VAULT_ADDR")));
+    let database = database_url(&app.database);
+    let run = |database: &str, args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_bibind-server"))
+            .args(args)
+            .env("BIBIND_SERVER__LISTEN", "127.0.0.1:0")
+            .env("BIBIND_SERVER__PUBLIC_URL", "http://127.0.0.1")
+            .env("BIBIND_DATABASE__URL", database)
+            .envs(
+                environment
+                    .iter()
+                    .map(|(key, value)| (key.as_str(), value.as_str())),
+            )
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+
+    let (ok, stdout, stderr) = run(&database, &["backup-database"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.starts_with("database backed up: platform/database/"),
+        "{stdout}"
+    );
+    let object = stdout
+        .trim_start_matches("database backed up: ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (ok, listed, stderr) = run(&database, &["list-database-backups"]);
+    assert!(ok, "{stderr}");
+    let line = listed
+        .lines()
+        .find(|line| line.starts_with(&object))
+        .expect("listed");
+    assert!(line.ends_with("off site"), "{line}");
+
+    // A dump that fails (no such database) stores nothing.
+    let missing = database_url(&format!("absent_{}", uuid::Uuid::new_v4().simple()));
+    let (ok, _, stderr) = run(&missing, &["backup-database"]);
+    assert!(!ok);
+    assert!(stderr.contains("pg_dump failed"), "{stderr}");
+    let (_, listed_again, _) = run(&database, &["list-database-backups"]);
+    assert_eq!(listed_again.lines().count(), listed.lines().count());
+
+    // Data added after the backup is not restored.
+    support::tenancy::create_organization(
+        &app,
+        &owner,
+        "Made After",
+        &format!("after-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+    )
+    .await;
+    let target = format!("restored_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&env("TEST_DATABASE_URL"))
+        .await
+        .unwrap();
+    admin
+        .execute(format!("CREATE DATABASE \"{target}\"").as_str())
+        .await
+        .unwrap();
+    let (ok, stdout, stderr) = run(
+        &database,
+        &[
+            "restore-database",
+            "--backup",
+            &object,
+            "--into",
+            &database_url(&target),
+        ],
+    );
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("sha256 checked"), "{stdout}");
+    let restored = PgPool::connect(&database_url(&target)).await.unwrap();
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM organizations ORDER BY name")
+        .fetch_all(&restored)
+        .await
+        .unwrap();
+    assert_eq!(names, ["Kept In The Dump"]);
+    let migrations: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(&restored)
+        .await
+        .unwrap();
+    assert_eq!(
+        migrations,
+        i64::try_from(control::infra::store::MIGRATOR.iter().count()).unwrap()
+    );
+    restored.close().await;
+    admin
+        .execute(format!("DROP DATABASE \"{target}\"").as_str())
+        .await
+        .unwrap();
+}

@@ -333,7 +333,7 @@ async fn only_the_organizations_owners_and_admins_reach_its_backups() {
     let own = organization_named(&harness, &stranger, "Elsewhere").await;
     assert_eq!(
         harness.control().backups(&stranger, &own, shop).await.unwrap(),
-        Ok(Vec::new())
+        Err(Refusal::NotFound)
     );
     assert_eq!(
         harness

@@ -238,6 +238,13 @@ pub trait Odoo: Send + Sync {
     async fn restore(&self, instance: &OdooInstance, backup: ByteStream) -> Result<(), BackendError>;
     /// Renames the database `instance.database` to `new_name`.
     async fn rename_database(&self, instance: &OdooInstance, new_name: &str) -> Result<(), BackendError>;
+    /// Gives the administrator (signing in with `instance.admin_password`)
+    /// the password `new_password`.
+    async fn set_admin_password(
+        &self,
+        instance: &OdooInstance,
+        new_password: &str,
+    ) -> Result<(), BackendError>;
 }
 
 /// The JSON-RPC client.
@@ -1039,6 +1046,24 @@ impl Odoo for OdooClient {
 
     async fn rename_database(&self, instance: &OdooInstance, new_name: &str) -> Result<(), BackendError> {
         self.rename(instance, new_name).await
+    }
+
+    async fn set_admin_password(
+        &self,
+        instance: &OdooInstance,
+        new_password: &str,
+    ) -> Result<(), BackendError> {
+        let uid = self.login(instance).await?;
+        self.execute(
+            instance,
+            uid,
+            "res.users",
+            "write",
+            json!([[uid], {"password": new_password}]),
+            json!({}),
+        )
+        .await?;
+        Ok(())
     }
 
     async fn drop_database(&self, instance: &OdooInstance) -> Result<(), BackendError> {
