@@ -90,10 +90,11 @@ pub async fn admin_tenant(
 pub async fn admin_backups(
     all: bool,
 ) -> Result<AdminAccess<Vec<control::domain::ServiceBackups>>, ServerFnError> {
-    control_plane()?
+    let access = control_plane()?
         .admin_backups(signed_in_user().as_ref(), !all)
         .await
-        .map_err(internal_error)
+        .map_err(internal_error)?;
+    Ok(answered(access))
 }
 
 #[server(endpoint = "admin/plans", input = server_fn::codec::GetUrl)]
