@@ -50,6 +50,12 @@ enum Command {
         #[arg(long)]
         into: Option<String>,
     },
+    /// Copy this binary into a directory (a job running it beside another
+    /// program: the database backup's CronJob, in PostgreSQL's image).
+    CopyTo {
+        /// Where `bibind-server` is written.
+        directory: PathBuf,
+    },
     /// Operator commands.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -68,6 +74,10 @@ fn main() -> ExitCode {
     // One TLS crypto provider for every client of the process.
     control::backends::install_tls_provider();
     let cli = Cli::parse();
+    // Needs no configuration (an init container has none).
+    if let Some(Command::CopyTo { directory }) = &cli.command {
+        return copy_to(directory);
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
@@ -82,6 +92,7 @@ fn main() -> ExitCode {
         }
         Command::Serve => serve(config),
         Command::Migrate => run_async(async move { said(server::admin::migrate(&config).await) }),
+        Command::CopyTo { directory } => copy_to(&directory),
         Command::BackupDatabase => {
             run_async(async move { said(server::admin::backup_database(&config).await) })
         }
@@ -106,6 +117,29 @@ fn said(result: Result<String, server::admin::AdminError>) -> ExitCode {
         }
         Err(error) => {
             eprintln!("bibind: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn copy_to(directory: &std::path::Path) -> ExitCode {
+    let copied = std::env::current_exe().and_then(|binary| {
+        let target = directory.join("bibind-server");
+        std::fs::copy(&binary, &target)?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755))?;
+        Ok(target)
+    });
+    match copied {
+        Ok(target) => {
+            println!("copied to {}", target.display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!(
+                "bibind: cannot copy the binary into {}: {error}",
+                directory.display()
+            );
             ExitCode::FAILURE
         }
     }

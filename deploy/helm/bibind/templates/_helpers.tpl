@@ -110,7 +110,9 @@ and the dependencies' addresses; checked. Rendered to TOML by
       "provisioning.awx.token" (dig "provisioning" "awx" "token" "" $cfg)
       "provisioning.gitlab.token" (dig "provisioning" "gitlab" "token" "" $cfg)
       "provisioning.openstack.password" (dig "provisioning" "openstack" "password" "" $cfg)
-      "provisioning.mqtt.admin_password" (dig "provisioning" "mqtt" "admin_password" "" $cfg) -}}
+      "provisioning.mqtt.admin_password" (dig "provisioning" "mqtt" "admin_password" "" $cfg)
+      "provisioning.backups.primary.secret_key" (dig "provisioning" "backups" "primary" "secret_key" "" $cfg)
+      "provisioning.backups.offsite.secret_key" (dig "provisioning" "backups" "offsite" "secret_key" "" $cfg) -}}
 {{- range $key, $value := $secretKeys -}}
 {{- if $value -}}
 {{- fail (printf "config.%s is a secret: give it in `secret` (or secret.existingSecret), never in config" $key) -}}
@@ -290,6 +292,10 @@ the chart's own Secret holds.
 {{- $entries = append $entries (dict "env" "BIBIND_PROVISIONING__GITLAB__TOKEN" "value" $p.gitlabToken "value_name" "secret.provisioning.gitlabToken") -}}
 {{- $entries = append $entries (dict "env" "BIBIND_PROVISIONING__OPENSTACK__PASSWORD" "value" $p.openstackPassword "value_name" "secret.provisioning.openstackPassword") -}}
 {{- $entries = append $entries (dict "env" "BIBIND_PROVISIONING__MQTT__ADMIN_PASSWORD" "value" $p.mqttAdminPassword "value_name" "secret.provisioning.mqttAdminPassword") -}}
+{{- if dig "provisioning" "backups" "" $cfg -}}
+{{- $entries = append $entries (dict "env" "BIBIND_PROVISIONING__BACKUPS__PRIMARY__SECRET_KEY" "value" $p.s3PrimarySecretKey "value_name" "secret.provisioning.s3PrimarySecretKey") -}}
+{{- $entries = append $entries (dict "env" "BIBIND_PROVISIONING__BACKUPS__OFFSITE__SECRET_KEY" "value" $p.s3OffsiteSecretKey "value_name" "secret.provisioning.s3OffsiteSecretKey") -}}
+{{- end -}}
 {{- end -}}
 {{- if not $s.existingSecret -}}
 {{- range $entry := rest $entries -}}
