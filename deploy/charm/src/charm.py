@@ -58,8 +58,16 @@ CREDENTIALS = {
     "gitlab-token": ("provisioning", "gitlab", "token"),
     "openstack-password": ("provisioning", "openstack", "password"),
     "mqtt-admin-password": ("provisioning", "mqtt", "admin_password"),
+    "s3-primary-secret-key": ("provisioning", "backups", "primary", "secret_key"),
+    "s3-offsite-secret-key": ("provisioning", "backups", "offsite", "secret_key"),
 }
-PROVISIONING_CREDENTIALS = [key for key, path in CREDENTIALS.items() if path[0] == "provisioning"]
+# Needed once the backups' options are set (the backups are optional).
+BACKUPS_CREDENTIALS = ["s3-primary-secret-key", "s3-offsite-secret-key"]
+PROVISIONING_CREDENTIALS = [
+    key
+    for key, path in CREDENTIALS.items()
+    if path[0] == "provisioning" and key not in BACKUPS_CREDENTIALS
+]
 
 LOG_LEVELS = ("error", "warn", "info", "debug", "trace")
 LOG_FORMATS = ("human", "json")
@@ -133,6 +141,23 @@ PROVISIONING_OPTIONS: list[tuple[str, tuple[str, ...], str, bool]] = [
 ]
 
 
+# [provisioning.backups]: (option, key path under it, kind, required once
+# any of them is set). None set: no backups.
+BACKUPS_OPTIONS: list[tuple[str, tuple[str, ...], str, bool]] = [
+    (f"backups-{site}-{name.replace('_', '-')}", (site, name), kind, required)
+    for site in ("primary", "offsite")
+    for name, kind, required in (
+        ("url", "url", True),
+        ("bucket", "str", True),
+        ("region", "str", False),
+        ("access_key", "str", True),
+    )
+] + [
+    ("backups-drill-days", ("drill_days",), "positive", False),
+    ("backups-database-retention-days", ("database_retention_days",), "positive", False),
+]
+
+
 class InvalidConfig(Exception):
     """A config option has a value the portal cannot take (Blocked; the
     running service keeps its last valid configuration)."""
@@ -167,6 +192,16 @@ class Desired:
     @property
     def toml(self) -> str:
         return render_toml(self.config)
+
+
+def _has(config: dict[str, Any], path: tuple[str, ...]) -> bool:
+    """Whether the tables of `path` are all in `config`."""
+    table: Any = config
+    for key in path:
+        if not isinstance(table, dict) or key not in table:
+            return False
+        table = table[key]
+    return True
 
 
 # TOML and environment rendering ------------------------------------------------
@@ -596,6 +631,19 @@ class BibindCharm(ops.CharmBase):
                 missing.append(option)
         if missing:
             raise Missing(f"provisioning is on: set {', '.join(missing)}")
+        backups: dict[str, Any] = {}
+        unset = []
+        for name, path, kind, required in BACKUPS_OPTIONS:
+            value = self._checked(name, kind)
+            if value is None:
+                if required:
+                    unset.append(name)
+                continue
+            _set(backups, path, value)
+        if backups:
+            if unset:
+                raise Missing(f"backups are on: set {', '.join(unset)}")
+            provisioning["backups"] = backups
         return provisioning
 
     def _credentials(self) -> dict[str, str]:
@@ -641,7 +689,10 @@ class BibindCharm(ops.CharmBase):
 
         if self.config.get("provisioning"):
             config["provisioning"] = self._provisioning(config)
-            absent = [key for key in PROVISIONING_CREDENTIALS if key not in credentials]
+            needed = PROVISIONING_CREDENTIALS + (
+                BACKUPS_CREDENTIALS if "backups" in config["provisioning"] else []
+            )
+            absent = [key for key in needed if key not in credentials]
             if absent:
                 raise Missing(
                     f"provisioning is on: add {', '.join(absent)} to the credentials secret"
@@ -653,7 +704,9 @@ class BibindCharm(ops.CharmBase):
 
         environment[environment_variable(("database", "url"))] = _quoted(database_url)
         for key, path in CREDENTIALS.items():
-            if key in credentials and path[0] in config:
+            # Only into a section the file has: a lone secret would make the
+            # portal read an incomplete section.
+            if key in credentials and _has(config, path[:-1]):
                 environment[environment_variable(path)] = _quoted(credentials[key])
 
         desired = Desired(

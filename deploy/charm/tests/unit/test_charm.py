@@ -481,6 +481,90 @@ def test_provisioning_is_rendered_with_its_secrets_in_the_environment(ctx):
         assert value not in text
 
 
+BACKUPS = {
+    "backups-primary-url": "https://s3.gra.bibind.fr",
+    "backups-primary-bucket": "bibind-backups",
+    "backups-primary-access-key": "bibind-portal",
+    "backups-offsite-url": "https://s3.rbx.bibind.fr",
+    "backups-offsite-bucket": "bibind-backups-offsite",
+    "backups-offsite-region": "eu-central-1",
+    "backups-offsite-access-key": "bibind-portal-offsite",
+    "backups-drill-days": 14,
+}
+
+
+def provisioning_options(credentials: testing.Secret) -> dict:
+    return {
+        "provisioning": True,
+        "credentials": credentials.id,
+        "vault-url": "http://openbao:8200",
+        "mqtt-address": "mqtts://mqtt.bibind.fr:8883",
+        "provisioning-ecommerce-domain": "shop.bibind-apps.fr",
+        "provisioning-training-domain": "learn.bibind-apps.fr",
+        "provisioning-iot-domain": "iot.bibind-apps.fr",
+        "provisioning-odoo-image": "odoo:18.0",
+        "provisioning-ingest-image": "registry.bibind.fr/iot/ingest:1",
+        "provisioning-odoo-url": "http://odoo.{namespace}.svc:8069",
+        "provisioning-awx-url": "https://awx.bibind.fr",
+        "provisioning-awx-database-template": "db",
+        "provisioning-awx-drop-database-template": "db-drop",
+        "provisioning-gitlab-url": "https://gitlab.bibind.fr",
+        "provisioning-openstack-keystone-url": "https://keystone.bibind.fr/v3",
+        "provisioning-openstack-username": "bibind-control",
+        "provisioning-openstack-project": "admin",
+        "provisioning-mqtt-admin-username": "admin",
+    }
+
+
+def test_backups_are_rendered_with_their_secret_keys_in_the_environment_only(ctx):
+    secrets = {key: f"{key}-value" for key in charm.PROVISIONING_CREDENTIALS + charm.BACKUPS_CREDENTIALS}
+    credentials = testing.Secret(secrets)
+    state = configured(ctx, config=provisioning_options(credentials) | BACKUPS, secrets=(credentials,))
+    text, config = rendered(ctx, state)
+    assert config["provisioning"]["backups"] == {
+        "primary": {"url": "https://s3.gra.bibind.fr", "bucket": "bibind-backups", "access_key": "bibind-portal"},
+        "offsite": {
+            "url": "https://s3.rbx.bibind.fr",
+            "bucket": "bibind-backups-offsite",
+            "region": "eu-central-1",
+            "access_key": "bibind-portal-offsite",
+        },
+        "drill_days": 14,
+    }
+    environment = service(state).environment
+    assert environment["BIBIND_PROVISIONING__BACKUPS__PRIMARY__SECRET_KEY"] == '"s3-primary-secret-key-value"'
+    assert environment["BIBIND_PROVISIONING__BACKUPS__OFFSITE__SECRET_KEY"] == '"s3-offsite-secret-key-value"'
+    for value in secrets.values():
+        assert value not in text
+
+
+def test_backups_half_configured_block_and_secret_keys_alone_are_not_passed(ctx):
+    secrets = {key: f"{key}-value" for key in charm.PROVISIONING_CREDENTIALS + charm.BACKUPS_CREDENTIALS}
+    credentials = testing.Secret(secrets)
+    partial = {"backups-primary-url": "https://s3.gra.bibind.fr"}
+    out = ctx.run(
+        ctx.on.config_changed(),
+        full_state(config=provisioning_options(credentials) | partial, secrets=(credentials,)),
+    )
+    assert out.unit_status.name == "blocked"
+    assert "backups-offsite-url" in out.unit_status.message
+    assert "backups-primary-bucket" in out.unit_status.message
+    # Without the backups' options, their secret keys stay out of the environment.
+    state = configured(ctx, config=provisioning_options(credentials), secrets=(credentials,))
+    _, config = rendered(ctx, state)
+    assert "backups" not in config["provisioning"]
+    environment = service(state).environment
+    assert "BIBIND_PROVISIONING__BACKUPS__PRIMARY__SECRET_KEY" not in environment
+    # Backups on without their secret keys: blocked, naming them.
+    without = testing.Secret({key: f"{key}-value" for key in charm.PROVISIONING_CREDENTIALS})
+    out = ctx.run(
+        ctx.on.config_changed(),
+        full_state(config=provisioning_options(without) | BACKUPS, secrets=(without,)),
+    )
+    assert out.unit_status.name == "blocked"
+    assert "s3-primary-secret-key" in out.unit_status.message
+
+
 # Pebble ----------------------------------------------------------------------------------
 
 
