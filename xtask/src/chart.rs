@@ -248,6 +248,10 @@ fn release_objects(admin: &Admin<'_>, namespace: &str, release: &str) -> Result<
             format!("/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{release}"),
         ),
         (
+            "CronJob (the database backup)",
+            format!("/apis/batch/v1/namespaces/{namespace}/cronjobs/{release}-database-backup"),
+        ),
+        (
             "ClusterRole",
             format!("/apis/rbac.authorization.k8s.io/v1/clusterroles/{role}"),
         ),
