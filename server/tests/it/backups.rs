@@ -59,6 +59,34 @@ async fn add_partner(harness: &Harness, instance: &str, name: &str) {
     .await;
 }
 
+/// The subscription's backups as its owner (or admin) `who` sees them.
+async fn backups_of(
+    harness: &Harness,
+    who: &control::Caller,
+    slug: &str,
+    subscription: Uuid,
+) -> Vec<control::domain::BackupView> {
+    harness
+        .control()
+        .backups(who, slug, subscription)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Every drill due now queued (`expected` of them) and run.
+async fn drill_now(harness: &Harness, expected: usize) {
+    assert_eq!(
+        harness
+            .control()
+            .queue_due_drills(time::Duration::ZERO)
+            .await
+            .unwrap(),
+        expected
+    );
+    harness.settle().await;
+}
+
 async fn object_key(harness: &Harness, backup: Uuid) -> String {
     sqlx::query_scalar("SELECT object_key FROM backups WHERE id = $1")
         .bind(backup)
@@ -86,12 +114,7 @@ async fn an_owner_backs_up_a_shop_changes_it_and_gets_the_old_data_back() {
         .unwrap()
         .unwrap();
     harness.settle().await;
-    let listed = harness
-        .control()
-        .backups(&owner, &slug, shop)
-        .await
-        .unwrap()
-        .unwrap();
+    let listed = backups_of(&harness, &owner, &slug, shop).await;
     assert_eq!(listed.len(), 1);
     let view = &listed[0];
     assert_eq!(view.id, backup.to_string());
@@ -203,21 +226,8 @@ async fn an_owner_backs_up_a_shop_changes_it_and_gets_the_old_data_back() {
     );
 
     // A drill restores the latest backup aside, checks it and tears it down.
-    assert_eq!(
-        harness
-            .control()
-            .queue_due_drills(time::Duration::ZERO)
-            .await
-            .unwrap(),
-        1
-    );
-    harness.settle().await;
-    let listed = harness
-        .control()
-        .backups(&owner, &slug, shop)
-        .await
-        .unwrap()
-        .unwrap();
+    drill_now(&harness, 1).await;
+    let listed = backups_of(&harness, &owner, &slug, shop).await;
     assert!(listed[0].verified_at.is_some());
     assert!(!odoo_databases(&harness)
         .await
@@ -243,12 +253,7 @@ async fn an_owner_backs_up_a_shop_changes_it_and_gets_the_old_data_back() {
         assert_eq!(storage.size(site, &key).await.unwrap(), None);
         assert!(storage.size(site, &second_key).await.unwrap().is_some());
     }
-    let listed = harness
-        .control()
-        .backups(&owner, &slug, shop)
-        .await
-        .unwrap()
-        .unwrap();
+    let listed = backups_of(&harness, &owner, &slug, shop).await;
     let states: Vec<BackupState> = listed.iter().map(|view| view.state).collect();
     assert_eq!(states, [BackupState::Stored, BackupState::Expired]);
     // An expired backup is not restored.
@@ -316,16 +321,7 @@ async fn only_the_organizations_owners_and_admins_reach_its_backups() {
     );
     let admin = crate::support::person("admin");
     join(&harness.app, &owner, &slug, &admin, Role::Admin).await;
-    assert_eq!(
-        harness
-            .control()
-            .backups(&admin, &slug, shop)
-            .await
-            .unwrap()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(backups_of(&harness, &admin, &slug, shop).await.len(), 1);
 
     // Another organization's owner: through their own organization, the
     // backup and the subscription are not found; through this one, nothing is.
@@ -639,12 +635,7 @@ async fn an_iot_spaces_messages_are_backed_up_drilled_and_restored() {
         .unwrap()
         .unwrap();
     harness.settle().await;
-    let listed = harness
-        .control()
-        .backups(&owner, &slug, space)
-        .await
-        .unwrap()
-        .unwrap();
+    let listed = backups_of(&harness, &owner, &slug, space).await;
     assert_eq!(
         listed[0].state,
         BackupState::Stored,
@@ -654,21 +645,8 @@ async fn an_iot_spaces_messages_are_backed_up_drilled_and_restored() {
     assert_eq!(listed[0].offsite, Some(OffsiteState::Copied));
 
     // The drill reads the off-site copy through and checks every line.
-    assert_eq!(
-        harness
-            .control()
-            .queue_due_drills(time::Duration::ZERO)
-            .await
-            .unwrap(),
-        1
-    );
-    harness.settle().await;
-    let listed = harness
-        .control()
-        .backups(&owner, &slug, space)
-        .await
-        .unwrap()
-        .unwrap();
+    drill_now(&harness, 1).await;
+    let listed = backups_of(&harness, &owner, &slug, space).await;
     assert!(listed[0].verified_at.is_some());
 
     // Messages change; the restore puts back exactly those of the backup.
@@ -739,12 +717,7 @@ async fn a_closed_shops_backup_is_restored_into_its_successor_and_nowhere_else()
     assert_eq!(partner_names(&harness, &instance).await, Vec::<String>::new());
 
     // Its page lists the closed shop's backup, restorable into it.
-    let listed = harness
-        .control()
-        .backups(&owner, &slug, successor)
-        .await
-        .unwrap()
-        .unwrap();
+    let listed = backups_of(&harness, &owner, &slug, successor).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].subscription_id, shop.to_string());
     assert_eq!(
@@ -768,12 +741,7 @@ async fn a_closed_shops_backup_is_restored_into_its_successor_and_nowhere_else()
         ["Customer of the first shop"]
     );
     // The backup stays the closed shop's.
-    let listed = harness
-        .control()
-        .backups(&owner, &slug, successor)
-        .await
-        .unwrap()
-        .unwrap();
+    let listed = backups_of(&harness, &owner, &slug, successor).await;
     assert_eq!(listed[0].subscription_id, shop.to_string());
 }
 
@@ -807,12 +775,7 @@ async fn three_backups_failing_in_a_row_tell_the_owner_once_and_show_to_admins()
             .unwrap();
         harness.settle().await;
     }
-    let listed = harness
-        .control()
-        .backups(&owner, &slug, shop)
-        .await
-        .unwrap()
-        .unwrap();
+    let listed = backups_of(&harness, &owner, &slug, shop).await;
     assert!(
         listed.iter().all(|view| view.state == BackupState::Failed),
         "{listed:?}"

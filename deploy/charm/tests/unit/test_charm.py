@@ -434,10 +434,8 @@ def test_provisioning_needs_its_options_and_credentials(ctx):
     assert "provisioning-kubernetes-api-url" not in out.unit_status.message  # has a default
 
 
-def test_provisioning_is_rendered_with_its_secrets_in_the_environment(ctx):
-    secrets = {key: f"{key}-value" for key in charm.PROVISIONING_CREDENTIALS}
-    credentials = testing.Secret(secrets)
-    options = {
+def provisioning_options(credentials: testing.Secret) -> dict:
+    return {
         "provisioning": True,
         "credentials": credentials.id,
         "vault-url": "http://openbao:8200",
@@ -452,11 +450,18 @@ def test_provisioning_is_rendered_with_its_secrets_in_the_environment(ctx):
         "provisioning-awx-database-template": "db",
         "provisioning-awx-drop-database-template": "db-drop",
         "provisioning-gitlab-url": "https://gitlab.bibind.fr",
-        "provisioning-gitlab-parent-group": 42,
         "provisioning-openstack-keystone-url": "https://keystone.bibind.fr/v3",
         "provisioning-openstack-username": "bibind-control",
         "provisioning-openstack-project": "admin",
         "provisioning-mqtt-admin-username": "admin",
+    }
+
+
+def test_provisioning_is_rendered_with_its_secrets_in_the_environment(ctx):
+    secrets = {key: f"{key}-value" for key in charm.PROVISIONING_CREDENTIALS}
+    credentials = testing.Secret(secrets)
+    options = provisioning_options(credentials) | {
+        "provisioning-gitlab-parent-group": 42,
         "provisioning-workers": 2,
     }
     state = configured(ctx, config=options, secrets=(credentials,))
@@ -491,29 +496,6 @@ BACKUPS = {
     "backups-offsite-access-key": "bibind-portal-offsite",
     "backups-drill-days": 14,
 }
-
-
-def provisioning_options(credentials: testing.Secret) -> dict:
-    return {
-        "provisioning": True,
-        "credentials": credentials.id,
-        "vault-url": "http://openbao:8200",
-        "mqtt-address": "mqtts://mqtt.bibind.fr:8883",
-        "provisioning-ecommerce-domain": "shop.bibind-apps.fr",
-        "provisioning-training-domain": "learn.bibind-apps.fr",
-        "provisioning-iot-domain": "iot.bibind-apps.fr",
-        "provisioning-odoo-image": "odoo:18.0",
-        "provisioning-ingest-image": "registry.bibind.fr/iot/ingest:1",
-        "provisioning-odoo-url": "http://odoo.{namespace}.svc:8069",
-        "provisioning-awx-url": "https://awx.bibind.fr",
-        "provisioning-awx-database-template": "db",
-        "provisioning-awx-drop-database-template": "db-drop",
-        "provisioning-gitlab-url": "https://gitlab.bibind.fr",
-        "provisioning-openstack-keystone-url": "https://keystone.bibind.fr/v3",
-        "provisioning-openstack-username": "bibind-control",
-        "provisioning-openstack-project": "admin",
-        "provisioning-mqtt-admin-username": "admin",
-    }
 
 
 def test_backups_are_rendered_with_their_secret_keys_in_the_environment_only(ctx):
