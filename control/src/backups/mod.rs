@@ -22,13 +22,10 @@ use uuid::Uuid;
 
 pub use sealing::{BackupKey, Digested, SealError};
 
-use crate::{
-    backends::{
-        object_storage::{ByteStream, ObjectStorage, Site},
-        vault::SecretStore,
-        BackendError,
-    },
-    tenancy::backups::Downloadable,
+use crate::backends::{
+    object_storage::{ByteStream, ObjectStorage, Site},
+    vault::SecretStore,
+    BackendError,
 };
 
 /// The name of an organization's backup key in Vault.
@@ -115,6 +112,18 @@ pub async fn open_stored(
     let opener = sealing::Opener::new(key, &sealing_context(backup)).map_err(sealing_failure)?;
     let sealed = storage.read(site, object).await?;
     Ok(opened(sealed, opener, sha256.to_owned()))
+}
+
+/// A backup a download link opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Downloadable {
+    pub backup: Uuid,
+    pub organization: Uuid,
+    pub object_key: String,
+    pub sha256: String,
+    pub size: u64,
+    /// `tenant-acme-ecommerce-2026-12-06.zip`.
+    pub file_name: String,
 }
 
 /// What reads backups back for people (downloads): the storage and the

@@ -11,7 +11,10 @@ use uuid::Uuid;
 use super::access::{check, Need};
 use crate::{
     audit::AuditEvent,
-    backups::records::{idle_running, queue_backup, queue_restore},
+    backups::{
+        records::{idle_running, queue_backup, queue_restore},
+        Downloadable,
+    },
     domain::{
         Action, AuditAction, BackupOrigin, BackupState, BackupView, BackupsPage, FieldProblem, JobState,
         OffsiteState, Permission, Refusal, OFFSITE_LATE_AFTER,
@@ -86,18 +89,6 @@ pub const DOWNLOAD_LINK_LIFETIME: time::Duration = time::Duration::minutes(15);
 pub struct DownloadLink {
     pub token: String,
     pub expires_at: OffsetDateTime,
-}
-
-/// A backup a download link opens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Downloadable {
-    pub backup: Uuid,
-    pub organization: Uuid,
-    pub object_key: String,
-    pub sha256: String,
-    pub size: u64,
-    /// `tenant-acme-ecommerce-2026-12-06.zip`.
-    pub file_name: String,
 }
 
 /// What is kept of a link's token: the invitations' hash, in hex.

@@ -327,8 +327,9 @@ async fn the_portals_database_is_backed_up_off_site_and_restored_by_the_runbook(
         i64::try_from(control::infra::store::MIGRATOR.iter().count()).unwrap()
     );
     restored.close().await;
+    // The pool's last connection may still be closing.
     admin
-        .execute(format!("DROP DATABASE \"{target}\"").as_str())
+        .execute(format!("DROP DATABASE \"{target}\" WITH (FORCE)").as_str())
         .await
         .unwrap();
 }
