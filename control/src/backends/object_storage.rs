@@ -199,17 +199,6 @@ impl ObjectStorage {
         keys.sort();
         Ok(keys)
     }
-
-    /// Whether both endpoints answer with their bucket (`/readyz`).
-    pub async fn check(&self) -> Result<(), BackendError> {
-        for site in [Site::Primary, Site::Offsite] {
-            let mut listing = self.at(site).list(None);
-            if let Some(Err(error)) = listing.next().await {
-                return Err(classify(error));
-            }
-        }
-        Ok(())
-    }
 }
 
 fn store(endpoint: &Endpoint, timeout: Duration) -> Result<AmazonS3, BackendError> {

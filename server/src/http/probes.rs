@@ -115,6 +115,20 @@ impl Readiness {
                 Probe::Answers,
                 Some(provisioning.openstack.keystone_url.clone()),
             );
+            // The backups' two storages: answering at all is what is checked
+            // (an anonymous request is refused, as S3 does).
+            if let Some(backups) = &provisioning.backups {
+                add(
+                    "storage-primary",
+                    Probe::Answers,
+                    Some(backups.primary.url.clone()),
+                );
+                add(
+                    "storage-offsite",
+                    Probe::Answers,
+                    Some(backups.offsite.url.clone()),
+                );
+            }
         }
         let mut http = reqwest::Client::builder().timeout(CHECK_TIMEOUT);
         // The API server's certificate is signed by the cluster's own CA.
