@@ -3,20 +3,17 @@
 //! its last verified restore (what the tenant page shows too).
 
 use sqlx::PgConnection;
-use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
     domain::{AdminAccess, OfferKind, ServiceBackups, SignedInUser, OFFSITE_LATE_AFTER},
+    infra::format::rfc3339,
     Control, Error, Result,
 };
 
 /// A daily backup, and the margin a slow one gets before it counts as missing.
 const MISSING_AFTER: time::Duration = time::Duration::hours(26);
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
-}
 
 /// The running services (of `organization`, or all) and their backups.
 pub(crate) async fn service_backups(

@@ -19,6 +19,7 @@ use crate::{
         Action, AuditAction, BackupOrigin, BackupState, BackupView, BackupsPage, FieldProblem, JobState,
         OffsiteState, Permission, Refusal, OFFSITE_LATE_AFTER,
     },
+    infra::format::rfc3339,
     or_refuse, Caller, Control, Error, Outcome,
 };
 
@@ -36,11 +37,6 @@ struct BackupRow {
     pruned_at: Option<OffsetDateTime>,
     job_state: JobState,
     verified_at: Option<OffsetDateTime>,
-}
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 impl BackupRow {
@@ -88,7 +84,8 @@ pub const DOWNLOAD_LINK_LIFETIME: time::Duration = time::Duration::minutes(15);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownloadLink {
     pub token: String,
-    pub expires_at: OffsetDateTime,
+    /// RFC 3339.
+    pub expires_at: String,
 }
 
 /// What is kept of a link's token: the invitations' hash, in hex.
@@ -305,7 +302,10 @@ impl Control {
             format!("backup:{backup}"),
         );
         or_refuse!(self.commit_change(tx, caller, now, event).await?);
-        Ok(Ok(DownloadLink { token, expires_at }))
+        Ok(Ok(DownloadLink {
+            token,
+            expires_at: rfc3339(expires_at),
+        }))
     }
 
     /// The backup a download link's `token` opens, while it works (the

@@ -10,7 +10,6 @@ use axum::{
 };
 use control::domain::{parse_backup_time, BackupOrigin, BackupState, BackupView, OffsiteState, Refusal};
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -50,10 +49,6 @@ pub(super) struct Backup {
     verified_at: Option<String>,
     /// The job taking it (`GET …/jobs/{id}` follows it).
     job_id: String,
-}
-
-fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
 }
 
 impl From<BackupView> for Backup {
@@ -341,7 +336,7 @@ async fn download_link(
         StatusCode::CREATED,
         Json(DownloadLink {
             url,
-            expires_at: rfc3339(link.expires_at),
+            expires_at: link.expires_at,
         }),
     ))
 }
