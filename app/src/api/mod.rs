@@ -366,8 +366,8 @@ pub struct OrganizationPageData {
     pub catalog: Vec<OfferChoice>,
     pub csrf_token: String,
     /// What the page was made from, when it is the same for everyone with
-    /// the viewer's role (every section but the members list): the portal
-    /// keeps such pages rendered (`pages::organization::rendered`).
+    /// the viewer's role ([`PageOrigin::of`]): the portal keeps such pages
+    /// rendered (`pages::organization::rendered`).
     pub made_from: Option<PageOrigin>,
 }
 
@@ -378,6 +378,70 @@ pub struct PageOrigin {
     overview: control::domain::OverviewStamp,
     catalog: Option<u64>,
     section: OrganizationSection,
+}
+
+#[cfg(feature = "ssr")]
+impl PageOrigin {
+    /// The rule that makes keeping pages safe, stated once: a page gets an
+    /// origin only when nothing on it depends on who looks rather than on
+    /// their role (never the members list) and nothing on it is followed
+    /// live (a live panel's island puts its hints in the page's head).
+    fn of(
+        overview: control::domain::OverviewStamp,
+        catalog: Option<u64>,
+        section: OrganizationSection,
+    ) -> Option<Self> {
+        (section != OrganizationSection::Members && overview.settled()).then_some(Self {
+            overview,
+            catalog,
+            section,
+        })
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl OrganizationSection {
+    /// Whether `role` may open this section: adding services and modules
+    /// is for those who manage subscriptions.
+    fn open_to(self, role: control::domain::Role) -> bool {
+        use control::domain::Permission;
+        match self {
+            Self::Services | Self::Modules => role.allows(Permission::ManageSubscriptions),
+            Self::Overview | Self::Members => true,
+        }
+    }
+
+    /// Whether the section shows plans from the catalog to `role`: the
+    /// overview's change-plan links and the services page's offers.
+    fn shows_catalog(self, role: control::domain::Role) -> bool {
+        use control::domain::Permission;
+        matches!(self, Self::Overview | Self::Services) && role.allows(Permission::ManageSubscriptions)
+    }
+}
+
+/// What `slug`'s `section` would be made from for the signed-in caller,
+/// found without making it: when the portal kept a page of that origin,
+/// it serves it again (`pages::organization::rendered`). `None` when the
+/// page would get no origin, or would be refused: [`organization_page`]
+/// then makes the page, or says why not.
+#[cfg(feature = "ssr")]
+pub async fn organization_page_origin(slug: &str, section: OrganizationSection) -> Option<PageOrigin> {
+    let caller = caller()?;
+    let control = control_plane().ok()?;
+    let stamp = control
+        .organization_overview_stamp(&caller, slug)
+        .await
+        .ok()?
+        .ok()?;
+    if !section.open_to(stamp.role()) {
+        return None;
+    }
+    let catalog = if section.shows_catalog(stamp.role()) {
+        Some(control.public_catalog_copy().await.ok()?.number)
+    } else {
+        None
+    };
+    PageOrigin::of(stamp, catalog, section)
 }
 
 /// An offer as the page's catalog and change-plan links show it: only what
@@ -442,7 +506,6 @@ pub async fn organization_page(
     slug: String,
     section: Option<OrganizationSection>,
 ) -> Result<MemberView<OrganizationPageData>, ServerFnError> {
-    use control::domain::Permission;
     let Some(caller) = caller() else {
         return Ok(MemberView::SignInRequired);
     };
@@ -459,12 +522,8 @@ pub async fn organization_page(
             _ => MemberView::NotFound,
         });
     };
-    let may_subscribe = overview.organization.role.allows(Permission::ManageSubscriptions);
-    let managers_only = matches!(
-        section,
-        OrganizationSection::Services | OrganizationSection::Modules
-    );
-    if managers_only && !may_subscribe {
+    let role = overview.organization.role;
+    if !section.open_to(role) {
         return Ok(member_view(Err(control::domain::Refusal::Forbidden)));
     }
     let (member_count, invitation_count) = (overview.members.len(), overview.invitations.len());
@@ -476,11 +535,7 @@ pub async fn organization_page(
         OrganizationSection::Services => !subscribed.contains(&offer.kind),
         OrganizationSection::Members | OrganizationSection::Modules => false,
     };
-    let catalog_shown = matches!(
-        section,
-        OrganizationSection::Overview | OrganizationSection::Services
-    );
-    let (catalog, catalog_copy) = if may_subscribe && catalog_shown {
+    let (catalog, catalog_copy) = if section.shows_catalog(role) {
         let copy = control.public_catalog_copy().await.map_err(internal_error)?;
         let offers = copy
             .offers
@@ -491,18 +546,13 @@ pub async fn organization_page(
     } else {
         (Vec::new(), None)
     };
-    // Besides the members list, nothing on the page depends on who looks
-    // rather than on their role: such a page is the same for everyone.
-    let made_from = (section != OrganizationSection::Members).then(|| {
+    let made_from = PageOrigin::of(overview.stamp, catalog_copy, section);
+    // Only the members list shows who they are.
+    if section != OrganizationSection::Members {
         overview.members.clear();
         overview.invitations.clear();
         overview.viewer_id.clear();
-        PageOrigin {
-            overview: overview.stamp,
-            catalog: catalog_copy,
-            section,
-        }
-    });
+    }
     // Each section carries only what it shows of the subscriptions.
     match section {
         OrganizationSection::Members => overview.subscriptions.clear(),

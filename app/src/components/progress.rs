@@ -3,7 +3,9 @@
 //! JavaScript); while it may change, an island keeps it live from the
 //! subscription's event stream.
 
-use control::domain::{Action, Backend, JobState, ProvisioningProgress, Step, SubscriptionState};
+use control::domain::{
+    may_change_soon, Action, Backend, JobState, ProvisioningProgress, Step, SubscriptionState,
+};
 use leptos::prelude::*;
 
 use crate::{
@@ -30,22 +32,6 @@ pub fn ProvisioningPanel(
         <LiveProgress stream state progress />
     }
     .into_any()
-}
-
-/// Whether the subscription is between two states (or its job may still be
-/// retried), so that its page follows it live. A settled one is plain HTML:
-/// a dashboard of settled subscriptions downloads no JavaScript.
-pub(crate) fn may_change_soon(state: SubscriptionState, progress: Option<&ProvisioningProgress>) -> bool {
-    let transitional = matches!(
-        state,
-        SubscriptionState::Requested
-            | SubscriptionState::AwaitingApproval
-            | SubscriptionState::Provisioning
-            | SubscriptionState::Deprovisioning
-    );
-    let job_open =
-        progress.is_some_and(|progress| !matches!(progress.state, JobState::Succeeded | JobState::Cancelled));
-    transitional || job_open
 }
 
 /// The panel kept live by the subscription's event stream: the only part of

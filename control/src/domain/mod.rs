@@ -69,8 +69,8 @@ pub use organization_search::{
 pub use plan_review::{PlanReview, PlanStep, QuotaChange};
 pub use plans::{PlanDraft, PlanForm, PlanRecord, TelemetryLimits, MAX_AMOUNT};
 pub use provisioning::{
-    instance_name, job_kind, odoo_client_id, parse_job_kind, workflow, Action, AppliedState, Backend,
-    ProvisioningProgress, Step, StepProgress, SubscriptionProgress, ODOO_SIGN_IN_SCOPE,
+    instance_name, job_kind, may_change_soon, odoo_client_id, parse_job_kind, workflow, Action, AppliedState,
+    Backend, ProvisioningProgress, Step, StepProgress, SubscriptionProgress, ODOO_SIGN_IN_SCOPE,
 };
 pub use scopes::{Access, Family, Scope, Scopes};
 pub use sites::{SiteCheck, SiteProblem, Sites};

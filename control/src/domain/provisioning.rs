@@ -395,6 +395,23 @@ pub struct SubscriptionProgress {
     pub progress: Option<ProvisioningProgress>,
 }
 
+/// Whether a subscription in `state` with this job is between two states
+/// (or its job may still be retried), so that its page follows it live. A
+/// settled one is plain HTML: a dashboard of settled subscriptions
+/// downloads no JavaScript, and is the same for everyone until it changes.
+pub fn may_change_soon(state: SubscriptionState, progress: Option<&ProvisioningProgress>) -> bool {
+    let transitional = matches!(
+        state,
+        SubscriptionState::Requested
+            | SubscriptionState::AwaitingApproval
+            | SubscriptionState::Provisioning
+            | SubscriptionState::Deprovisioning
+    );
+    let job_open =
+        progress.is_some_and(|progress| !matches!(progress.state, JobState::Succeeded | JobState::Cancelled));
+    transitional || job_open
+}
+
 /// A subscription's job under way (or stopped), as its page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProvisioningProgress {

@@ -341,6 +341,22 @@ pub struct OverviewStamp {
     /// on the page that changes by itself: until then the open invitations,
     /// and the seats they hold, stay the same.
     pub(crate) until: i64,
+    /// No subscription on the page may change soon ([`super::may_change_soon`]):
+    /// nothing on it is followed live.
+    pub(crate) settled: bool,
+}
+
+impl OverviewStamp {
+    /// The viewer's role in the organization.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Whether nothing on the page is followed live: such a page is plain
+    /// HTML, the same until the organization changes.
+    pub fn settled(&self) -> bool {
+        self.settled
+    }
 }
 
 /// A page about one organization, as its visitor may see it.

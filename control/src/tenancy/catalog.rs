@@ -43,11 +43,12 @@ pub(crate) struct CatalogCache(std::sync::Mutex<Option<(OffsetDateTime, CatalogC
 static COPIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The catalog as loaded once: two copies with the same number list the
-/// same offers and plans.
+/// same offers and plans. Shared, not copied: the busiest pages ask for it
+/// on every request.
 #[derive(Clone, Debug)]
 pub struct CatalogCopy {
     pub number: u64,
-    pub offers: Vec<Offer>,
+    pub offers: std::sync::Arc<[Offer]>,
 }
 
 impl CatalogCache {
@@ -60,7 +61,7 @@ impl CatalogCache {
     fn store(&self, now: OffsetDateTime, offers: Vec<Offer>) -> CatalogCopy {
         let copy = CatalogCopy {
             number: COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            offers,
+            offers: offers.into(),
         };
         if let Ok(mut cached) = self.0.lock() {
             *cached = Some((now, copy.clone()));
@@ -80,7 +81,7 @@ impl Control {
     /// (retired plans stay on existing subscriptions but are no longer listed).
     /// Every page with a catalog asks for it: it is kept in memory briefly.
     pub async fn public_catalog(&self) -> Result<Vec<Offer>> {
-        Ok(self.public_catalog_copy().await?.offers)
+        Ok(self.public_catalog_copy().await?.offers.to_vec())
     }
 
     /// [`Self::public_catalog`] with its copy's number, for what is kept

@@ -12,8 +12,8 @@ use crate::{
     audit::{self, AuditEvent, ParsedFilter, AUDIT_PAGE_SIZE},
     domain::{
         Access, Arrival, AuditAction, AuditFilter, AuditPage, FieldProblem, Home, NewOrganization,
-        OrganizationOverview, OrganizationState, OrganizationSummary, Permission, Refusal, Role,
-        SignedInUser,
+        OrganizationOverview, OrganizationState, OrganizationSummary, OverviewStamp, Permission, Refusal,
+        Role, SignedInUser,
     },
     or_refuse,
     tenancy::{
@@ -186,6 +186,17 @@ impl Control {
         self.overview_for(caller, slug).await
     }
 
+    /// What `slug`'s page as `caller` would see it is made from, without
+    /// making it: the portal serves again a page it rendered from an equal
+    /// stamp. Refused as [`Self::organization_overview`] refuses.
+    pub async fn organization_overview_stamp(&self, caller: &Caller, slug: &str) -> Outcome<OverviewStamp> {
+        if !caller.token_allows(Permission::View, Access::Read) {
+            return Ok(Err(Refusal::Forbidden));
+        }
+        let (record, viewer) = or_refuse!(self.page_record_for(caller, slug).await?);
+        Ok(record.stamp(&viewer, self.clock.now()).ok_or(Refusal::NotFound))
+    }
+
     /// The organization's subscriptions as its page shows them to the
     /// caller (a token needs `subscriptions:read`).
     pub async fn organization_subscriptions(
@@ -221,15 +232,25 @@ impl Control {
 
     /// The page of `slug` as `caller` sees it, from the read model.
     async fn overview_for(&self, caller: &Caller, slug: &str) -> Outcome<OrganizationOverview> {
-        let viewer = pages::Viewer::of(caller)?;
-        let Some(record) = self.organization_page_record(slug).await? else {
-            return Ok(Err(Refusal::NotFound));
-        };
+        let (record, viewer) = or_refuse!(self.page_record_for(caller, slug).await?);
         let mut overview = or_refuse!(record
             .overview(slug, &viewer, self.clock.now())
             .ok_or(Refusal::NotFound));
         self.link_sites(&mut overview);
         Ok(Ok(overview))
+    }
+
+    /// `slug`'s record in the read model and `caller` as its viewer.
+    async fn page_record_for(
+        &self,
+        caller: &Caller,
+        slug: &str,
+    ) -> Outcome<(Arc<pages::OrganizationRecord>, pages::Viewer)> {
+        let viewer = pages::Viewer::of(caller)?;
+        Ok(match self.organization_page_record(slug).await? {
+            Some(record) => Ok((record, viewer)),
+            None => Err(Refusal::NotFound),
+        })
     }
 
     /// Brings `slug`'s page into the read model, so that the first page a

@@ -23,8 +23,8 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        Access, Member, OrganizationOverview, OrganizationState, OrganizationSummary, OverviewStamp,
-        PendingInvitation, Permission, ProvisioningProgress, Role, Scopes, SubscriptionView,
+        may_change_soon, Access, Member, OrganizationOverview, OrganizationState, OrganizationSummary,
+        OverviewStamp, PendingInvitation, Permission, ProvisioningProgress, Role, Scopes, SubscriptionView,
     },
     infra::{
         change_cache::{ChangeCache, ChangeListener},
@@ -109,8 +109,9 @@ impl OrganizationRecord {
         self.subscriptions.iter().any(|live| live.id == subscription)
     }
 
-    /// The page as `viewer` sees it at `now`; `None` if they are not a member.
-    pub fn overview(&self, slug: &str, viewer: &Viewer, now: OffsetDateTime) -> Option<OrganizationOverview> {
+    /// What the page `viewer` would be shown at `now` is made from, without
+    /// making it; `None` if they are not a member.
+    pub fn stamp(&self, viewer: &Viewer, now: OffsetDateTime) -> Option<OverviewStamp> {
         let role = match &viewer.grant {
             Some(client) if client.organization_id == self.id => client.role,
             Some(_) => return None,
@@ -120,22 +121,40 @@ impl OrganizationRecord {
                 .find(|(identity, _)| *identity == viewer.id)
                 .map(|(_, member)| member.role)?,
         };
-        let allows = |permission| role.allows(permission) && viewer.token_allows(permission);
-        let sees_members = allows(Permission::SeeMembers);
-        let open = || {
-            self.invitations
-                .iter()
-                .filter(|(_, expires_at)| *expires_at > now)
-        };
-        let invitations: Vec<PendingInvitation> = open().map(|(invitation, _)| invitation.clone()).collect();
-        let stamp = OverviewStamp {
+        Some(OverviewStamp {
             copy: self.copy,
             role,
-            until: open()
+            until: self
+                .open_invitations(now)
                 .map(|(_, expires_at)| expires_at.unix_timestamp())
                 .min()
                 .unwrap_or(i64::MAX),
-        };
+            settled: !self
+                .subscriptions
+                .iter()
+                .any(|live| may_change_soon(live.state, self.progress.get(&live.id))),
+        })
+    }
+
+    fn open_invitations(
+        &self,
+        now: OffsetDateTime,
+    ) -> impl Iterator<Item = &(PendingInvitation, OffsetDateTime)> {
+        self.invitations
+            .iter()
+            .filter(move |(_, expires_at)| *expires_at > now)
+    }
+
+    /// The page as `viewer` sees it at `now`; `None` if they are not a member.
+    pub fn overview(&self, slug: &str, viewer: &Viewer, now: OffsetDateTime) -> Option<OrganizationOverview> {
+        let stamp = self.stamp(viewer, now)?;
+        let role = stamp.role;
+        let allows = |permission| role.allows(permission) && viewer.token_allows(permission);
+        let sees_members = allows(Permission::SeeMembers);
+        let invitations: Vec<PendingInvitation> = self
+            .open_invitations(now)
+            .map(|(invitation, _)| invitation.clone())
+            .collect();
         // Seats are held by members and reserved by open invitations.
         let holders: Vec<Role> = self
             .members

@@ -15,7 +15,7 @@ mod subscriptions;
 
 use control::domain::{MemberView, OrganizationOverview, Permission, Refusal};
 use leptos::{
-    either::{Either, EitherOf4},
+    either::{Either, EitherOf3, EitherOf4},
     prelude::*,
 };
 use leptos_meta::Title;
@@ -24,8 +24,6 @@ use leptos_router::{
     params::ParamsMap,
 };
 
-#[cfg(feature = "ssr")]
-use crate::components::progress::may_change_soon;
 use crate::{
     api::{organization_page, OrganizationPageData},
     components::{
@@ -61,15 +59,78 @@ impl Section {
 #[component]
 pub fn OrganizationPage(section: crate::api::OrganizationSection) -> impl IntoView {
     let slug = use_params_map().read_untracked().get("slug").unwrap_or_default();
-    let page = organization_page(slug, Some(section));
+    // A page that shows the answer to a form (its query) is made each time.
+    let plain = use_query_map()
+        .read_untracked()
+        .clone()
+        .into_iter()
+        .next()
+        .is_none();
+    let locale = use_locale();
+    let shown_slug = slug.clone();
+    let page = async move {
+        #[cfg(feature = "ssr")]
+        if let Some(page) = kept_page(&slug, section, locale, plain).await {
+            return Ok(Shown::Kept(page));
+        }
+        #[cfg(not(feature = "ssr"))]
+        let _ = (locale, plain);
+        organization_page(slug, Some(section))
+            .await
+            .map(|view| Shown::Made(Box::new(view)))
+    };
     view! {
-        <Loaded data=page let:view>
+        <Loaded data=page let:shown>
             // The page itself stays typed (see `Cards::view`).
-            {match view {
-                MemberView::Ready(data) => Either::Left(view! { <OrganizationDetails data /> }),
-                refused => Either::Right(member_refused(refused, crate::routes::ORGANIZATIONS)),
+            {match shown {
+                Shown::Kept((title, html)) => EitherOf3::A(view! {
+                    <Title text=title />
+                    {section_frame::<()>(shown_slug.clone(), section, Either::Left(html))}
+                }),
+                Shown::Made(made) => match *made {
+                    MemberView::Ready(data) => EitherOf3::B(view! { <OrganizationDetails data /> }),
+                    refused => EitherOf3::C(member_refused(refused, crate::routes::ORGANIZATIONS)),
+                },
             }}
         </Loaded>
+    }
+}
+
+/// The page served: kept (its title and HTML), or made from its data.
+enum Shown {
+    // Pages are kept on the server only.
+    #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+    Kept((String, String)),
+    Made(Box<MemberView<OrganizationPageData>>),
+}
+
+/// The page kept from the origin `slug`'s `section` would be made from
+/// now, with this request's CSRF token: its title and HTML.
+#[cfg(feature = "ssr")]
+async fn kept_page(
+    slug: &str,
+    section: Section,
+    locale: control::domain::Locale,
+    plain: bool,
+) -> Option<(String, String)> {
+    if !plain {
+        return None;
+    }
+    let origin = crate::api::organization_page_origin(slug, section).await?;
+    let page = rendered::kept(&rendered::Key::new(origin, locale))?;
+    Some((page.title.clone(), page.with_token(&crate::csrf::issue())))
+}
+
+/// The `<section>` every organization page is drawn in.
+fn section_frame<V: IntoView>(slug: String, section: Section, contents: Either<String, V>) -> impl IntoView {
+    let section_name = format!("{section:?}").to_lowercase();
+    match contents {
+        Either::Left(html) => Either::Left(view! {
+            <section class="mx-auto max-w-4xl" aria-labelledby="org-title" data-organization=slug data-section=section_name inner_html=html></section>
+        }),
+        Either::Right(contents) => Either::Right(view! {
+            <section class="mx-auto max-w-4xl" aria-labelledby="org-title" data-organization=slug data-section=section_name>{contents}</section>
+        }),
     }
 }
 
@@ -98,16 +159,15 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
         Section::Overview => name.clone(),
         other => format!("{} · {}", other.label().text(locale), name),
     };
-    // A page that shows the answer to a form (its query) or follows a job
-    // live (an island, whose hints go in the head) is rendered each time;
-    // any other is rendered once for all who see it the same (`rendered`).
+    // A page with an origin is rendered once for all who see it the same
+    // and kept (`rendered`), unless it shows the answer to a form.
     #[cfg(feature = "ssr")]
     let page: Result<String, OrganizationPageData> = match data.made_from {
-        Some(origin) if query.clone().into_iter().next().is_none() && !follows_a_job(&data) => {
+        Some(origin) if query.clone().into_iter().next().is_none() => {
             let token = data.csrf_token.clone();
             let query = query.clone();
             let key = rendered::Key::new(origin, locale);
-            Ok(rendered::page(key, &token, move |stand_in| {
+            Ok(rendered::keep(key, title.clone(), &token, move |stand_in| {
                 let data = OrganizationPageData {
                     csrf_token: stand_in,
                     ..data
@@ -119,28 +179,14 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
     };
     #[cfg(not(feature = "ssr"))]
     let page: Result<String, OrganizationPageData> = Err(data);
-    let section_name = format!("{section:?}").to_lowercase();
     let contents = match page {
-        Ok(html) => Either::Left(view! {
-            <section class="mx-auto max-w-4xl" aria-labelledby="org-title" data-organization=slug data-section=section_name inner_html=html></section>
-        }),
-        Err(data) => Either::Right(view! {
-            <section class="mx-auto max-w-4xl" aria-labelledby="org-title" data-organization=slug data-section=section_name>{details(data, &query)}</section>
-        }),
+        Ok(html) => Either::Left(html),
+        Err(data) => Either::Right(details(data, &query)),
     };
     view! {
         <Title text=title />
-        {contents}
+        {section_frame(slug, section, contents)}
     }
-}
-
-/// Whether a subscription on the page is followed live (see `ProvisioningPanel`).
-#[cfg(feature = "ssr")]
-fn follows_a_job(data: &OrganizationPageData) -> bool {
-    data.overview
-        .subscriptions
-        .iter()
-        .any(|subscription| may_change_soon(subscription.state, subscription.progress.as_ref()))
 }
 
 /// The page inside its `<section>`.

@@ -2,9 +2,12 @@
 //! page, and most of its cost is turning the same data into the same HTML
 //! again. A page is kept under what it was made from ([`PageOrigin`]) and
 //! the language it is written in, and served again, with the request's own
-//! CSRF token put in, for as long as that origin comes back.
+//! CSRF token put in, for as long as that origin comes back: the origin is
+//! found before any of the page's data is made
+//! (`api::organization_page_origin`), so a kept page costs no more than
+//! looking up the viewer's role.
 //!
-//! The rule that makes this safe is stated once, in `api::organization_page`:
+//! The rule that makes this safe is stated once, in `PageOrigin::of`:
 //! a page gets an origin only when nothing on it depends on who looks
 //! rather than on their role. An origin is never reused: the read model's
 //! copies and the catalog's are numbered once per process, so a change to
@@ -43,15 +46,69 @@ static PAGES: LazyLock<Kept<Key>> = LazyLock::new(|| Kept::new(CAPACITY));
 /// that escaping leaves it as it is).
 static TOKEN_STAND_IN: LazyLock<String> = LazyLock::new(crate::csrf::new_token);
 
-/// The page of `key` with `csrf_token` in its forms: kept, or rendered by
-/// `render` (given the token to write) and kept.
-pub(super) fn page(key: Key, csrf_token: &str, render: impl FnOnce(String) -> String) -> String {
-    PAGES.page(key, &TOKEN_STAND_IN, csrf_token, render)
+/// The page kept under `key`, if any.
+pub(super) fn kept(key: &Key) -> Option<Arc<KeptPage>> {
+    PAGES.get(key)
 }
 
-/// Rendered pages, least recently used first.
+/// Renders the page of `key` by `render` (given the token to write), keeps
+/// it with its `title`, and gives it with `csrf_token` in its forms.
+pub(super) fn keep(
+    key: Key,
+    title: String,
+    csrf_token: &str,
+    render: impl FnOnce(String) -> String,
+) -> String {
+    let page = KeptPage::new(title, render(TOKEN_STAND_IN.clone()), &TOKEN_STAND_IN);
+    let html = page.with_token(csrf_token);
+    PAGES.insert(key, Arc::new(page));
+    html
+}
+
+/// A rendered page, cut once where the CSRF token goes, so that serving it
+/// again is a copy rather than a search.
+pub(super) struct KeptPage {
+    pub(super) title: String,
+    /// The page's HTML without its tokens, and where each one goes.
+    html: String,
+    token_at: Vec<usize>,
+}
+
+impl KeptPage {
+    fn new(title: String, rendered: String, stand_in: &str) -> Self {
+        let mut html = String::with_capacity(rendered.len());
+        let mut token_at = Vec::new();
+        let mut rest = rendered.as_str();
+        while let Some(found) = rest.find(stand_in) {
+            html.push_str(&rest[..found]);
+            token_at.push(html.len());
+            rest = &rest[found + stand_in.len()..];
+        }
+        html.push_str(rest);
+        Self {
+            title,
+            html,
+            token_at,
+        }
+    }
+
+    /// The page with `csrf_token` in each of its forms.
+    pub(super) fn with_token(&self, csrf_token: &str) -> String {
+        let mut page = String::with_capacity(self.html.len() + self.token_at.len() * csrf_token.len());
+        let mut from = 0;
+        for &at in &self.token_at {
+            page.push_str(&self.html[from..at]);
+            page.push_str(csrf_token);
+            from = at;
+        }
+        page.push_str(&self.html[from..]);
+        page
+    }
+}
+
+/// Kept pages, least recently used first.
 struct Kept<K> {
-    pages: Mutex<LinkedHashMap<K, Arc<str>>>,
+    pages: Mutex<LinkedHashMap<K, Arc<KeptPage>>>,
     capacity: usize,
 }
 
@@ -63,72 +120,66 @@ impl<K: std::hash::Hash + Eq> Kept<K> {
         }
     }
 
-    fn page(
-        &self,
-        key: K,
-        stand_in: &str,
-        csrf_token: &str,
-        render: impl FnOnce(String) -> String,
-    ) -> String {
-        let kept = self.lock().to_back(&key).cloned();
-        let html = kept.unwrap_or_else(|| {
-            // Rendered outside the lock: other pages are served meanwhile.
-            let html: Arc<str> = render(stand_in.to_owned()).into();
-            let mut pages = self.lock();
-            pages.insert(key, html.clone());
-            while pages.len() > self.capacity {
-                pages.pop_front();
-            }
-            html
-        });
-        html.replace(stand_in, csrf_token)
+    fn get(&self, key: &K) -> Option<Arc<KeptPage>> {
+        self.lock().to_back(key).cloned()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LinkedHashMap<K, Arc<str>>> {
+    fn insert(&self, key: K, page: Arc<KeptPage>) {
+        let mut pages = self.lock();
+        pages.insert(key, page);
+        while pages.len() > self.capacity {
+            pages.pop_front();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LinkedHashMap<K, Arc<KeptPage>>> {
         self.pages.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::cell::Cell;
+    use std::sync::Arc;
 
-    use super::Kept;
+    use super::{Kept, KeptPage};
 
     const STAND_IN: &str = "0123456789abcdef0123456789abcdef";
 
+    fn page(html: &str) -> KeptPage {
+        KeptPage::new("Title".into(), html.replace("{token}", STAND_IN), STAND_IN)
+    }
+
     #[test]
-    fn a_page_is_rendered_once_and_each_request_gets_its_own_token() {
-        let kept = Kept::new(10);
-        let renders = Cell::new(0);
-        let render = |token: String| {
-            renders.set(renders.get() + 1);
-            format!("<form><input name=\"csrf_token\" value=\"{token}\"></form>")
-        };
-        let first = kept.page(1, STAND_IN, "alice-token", render);
-        let second = kept.page(1, STAND_IN, "bob-token", render);
-        assert_eq!(renders.get(), 1, "the second request is served the kept page");
-        assert!(
-            first.contains("value=\"alice-token\"") && !first.contains(STAND_IN),
-            "{first}"
+    fn each_request_gets_its_own_token_in_every_form() {
+        let kept =
+            page("<form><input value=\"{token}\"></form><p>text</p><form><input value=\"{token}\"></form>");
+        let alice = kept.with_token("alice-token");
+        let bob = kept.with_token("bob-token");
+        assert_eq!(
+            alice,
+            "<form><input value=\"alice-token\"></form><p>text</p><form><input value=\"alice-token\"></form>"
         );
         assert!(
-            second.contains("value=\"bob-token\"") && !second.contains("alice"),
-            "{second}"
+            !bob.contains("alice") && bob.matches("bob-token").count() == 2,
+            "{bob}"
         );
-        kept.page(2, STAND_IN, "alice-token", render);
-        assert_eq!(renders.get(), 2, "another origin is another page");
+        assert_eq!(page("<p>no form</p>").with_token("t"), "<p>no form</p>");
+        assert_eq!(page("{token}").with_token("t"), "t", "a token at either end");
     }
 
     #[test]
     fn the_least_recently_used_page_is_forgotten_first() {
         let kept = Kept::new(2);
-        let page = |key: u8| kept.page(key, STAND_IN, "t", |_| format!("page {key}"));
-        page(1);
-        page(2);
-        page(1); // used again: 2 is now the oldest
-        page(3);
+        let keep = |key: u8| kept.insert(key, Arc::new(page(&format!("page {key}"))));
+        keep(1);
+        keep(2);
+        assert!(kept.get(&1).is_some(), "used again: 2 is now the oldest");
+        keep(3);
         let keys: Vec<u8> = kept.lock().keys().copied().collect();
         assert_eq!(keys, [1, 3], "2, the least recently used, was forgotten");
+        assert_eq!(
+            kept.get(&3).map(|page| page.with_token("t")).as_deref(),
+            Some("page 3")
+        );
     }
 }
