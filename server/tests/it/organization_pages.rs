@@ -330,6 +330,17 @@ async fn a_page_kept_rendered_is_still_each_viewers_own() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(co_owners.contains(&cancel_form), "{co_owners}");
+    // The kept page keeps its document title too.
+    let document_title = |page: &str| {
+        page.split_once("<title>")
+            .and_then(|(_, rest)| rest.split_once("</title>"))
+            .map(|(title, _)| title.to_owned())
+    };
+    assert_eq!(document_title(&co_owners), document_title(&owners));
+    assert!(
+        document_title(&co_owners).is_some_and(|title| title.contains(title_of(&owners))),
+        "{co_owners}"
+    );
     // Each page carries its own session's token, in every form.
     for (person, page) in [(&owner, &owners), (&co_owner, &co_owners)] {
         let token = csrf_token_in(&person.browser.follow(&app.url("/orgs/new")).await.body);
