@@ -70,8 +70,10 @@ pub fn OrganizationPage(section: crate::api::OrganizationSection) -> impl IntoVi
     let shown_slug = slug.clone();
     let page = async move {
         #[cfg(feature = "ssr")]
-        if let Some(page) = kept_page(&slug, section, locale, plain).await {
-            return Ok(Shown::Kept(page));
+        if plain {
+            if let Some(page) = kept_page(&slug, section, locale).await {
+                return Ok(Shown::Kept(page));
+            }
         }
         #[cfg(not(feature = "ssr"))]
         let _ = (locale, plain);
@@ -88,7 +90,7 @@ pub fn OrganizationPage(section: crate::api::OrganizationSection) -> impl IntoVi
                     {section_frame::<()>(shown_slug.clone(), section, Either::Left(html))}
                 }),
                 Shown::Made(made) => match *made {
-                    MemberView::Ready(data) => EitherOf3::B(view! { <OrganizationDetails data /> }),
+                    MemberView::Ready(data) => EitherOf3::B(view! { <OrganizationDetails data keep=plain /> }),
                     refused => EitherOf3::C(member_refused(refused, crate::routes::ORGANIZATIONS)),
                 },
             }}
@@ -111,11 +113,7 @@ async fn kept_page(
     slug: &str,
     section: Section,
     locale: control::domain::Locale,
-    plain: bool,
 ) -> Option<(String, String)> {
-    if !plain {
-        return None;
-    }
     let origin = crate::api::organization_page_origin(slug, section).await?;
     let page = rendered::kept(&rendered::Key::new(origin, locale))?;
     Some((page.title.clone(), page.with_token(&crate::csrf::issue())))
@@ -148,8 +146,9 @@ fn csrf_token() -> String {
         .unwrap_or_default()
 }
 
+/// `keep`: the page may be kept (it does not show the answer to a form).
 #[component]
-fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
+fn OrganizationDetails(data: OrganizationPageData, keep: bool) -> impl IntoView {
     let locale = use_locale();
     let query = use_query_map().read_untracked().clone();
     let section = data.section;
@@ -163,7 +162,7 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
     // and kept (`rendered`), unless it shows the answer to a form.
     #[cfg(feature = "ssr")]
     let page: Result<String, OrganizationPageData> = match data.made_from {
-        Some(origin) if query.clone().into_iter().next().is_none() => {
+        Some(origin) if keep => {
             let token = data.csrf_token.clone();
             let query = query.clone();
             let key = rendered::Key::new(origin, locale);
@@ -178,7 +177,10 @@ fn OrganizationDetails(data: OrganizationPageData) -> impl IntoView {
         _ => Err(data),
     };
     #[cfg(not(feature = "ssr"))]
-    let page: Result<String, OrganizationPageData> = Err(data);
+    let page: Result<String, OrganizationPageData> = {
+        let _ = keep;
+        Err(data)
+    };
     let contents = match page {
         Ok(html) => Either::Left(html),
         Err(data) => Either::Right(details(data, &query)),
