@@ -13,6 +13,8 @@ pub mod api;
 mod components;
 #[cfg(feature = "ssr")]
 pub mod csrf;
+#[cfg(feature = "ssr")]
+pub mod cut;
 pub mod i18n;
 mod pages;
 pub mod routes;
@@ -33,7 +35,7 @@ pub use control::domain::Locale;
 /// The words of the control plane's refusals and field problems, for the API's problem details.
 pub use pages::labels::{problem_text, refusal_text_in};
 #[cfg(feature = "ssr")]
-pub use shell::{shell, AssetVersion, ShellOptions};
+pub use shell::{shell, shell_varies_at, AssetVersion, ShellOptions};
 
 use crate::{
     api::OrganizationSection,

@@ -152,6 +152,19 @@ pub fn shell(options: ShellOptions) -> impl IntoView {
     }
 }
 
+/// Whether the shell around a page at `path` differs from the one at other
+/// paths: it loads the local times' script on some
+/// (`routes::shows_instants`) and leaves `form-action` open on the identity
+/// pages. The server keeps one 404 document for every path where it does
+/// not (rendered at a stand-in path).
+pub fn shell_varies_at(path: &str) -> bool {
+    crate::routes::shows_instants(path) || is_identity_page(path)
+}
+
+fn is_identity_page(path: &str) -> bool {
+    path.starts_with(crate::routes::IDENTITY_PREFIX)
+}
+
 fn set_content_security_policy(options: &ShellOptions) {
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
         return;
@@ -159,9 +172,7 @@ fn set_content_security_policy(options: &ShellOptions) {
     // Chromium applies form-action to every redirect after a post. Sign-in
     // forms end, through Kratos and Hydra, at whatever redirect URI an OAuth2
     // client registered: the identity pages cannot list those.
-    let identity_page =
-        crate::with_request(|parts| parts.uri.path().starts_with(crate::routes::IDENTITY_PREFIX))
-            .unwrap_or(false);
+    let identity_page = crate::with_request(|parts| is_identity_page(parts.uri.path())).unwrap_or(false);
     let policy = &options.parts.policy;
     let after_nonce = if identity_page {
         &policy.after_nonce_identity

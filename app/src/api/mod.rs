@@ -426,10 +426,20 @@ impl OrganizationSection {
 /// then makes the page, or says why not.
 #[cfg(feature = "ssr")]
 pub async fn organization_page_origin(slug: &str, section: OrganizationSection) -> Option<PageOrigin> {
-    let caller = caller()?;
-    let control = control_plane().ok()?;
+    organization_page_origin_of(&control_plane().ok()?, &caller()?, slug, section).await
+}
+
+/// [`organization_page_origin`] for a caller known outside a render (the
+/// server finds whole kept documents by it before anything renders).
+#[cfg(feature = "ssr")]
+pub async fn organization_page_origin_of(
+    control: &control::Control,
+    caller: &control::Caller,
+    slug: &str,
+    section: OrganizationSection,
+) -> Option<PageOrigin> {
     let stamp = control
-        .organization_overview_stamp(&caller, slug)
+        .organization_overview_stamp(caller, slug)
         .await
         .ok()?
         .ok()?;

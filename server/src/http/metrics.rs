@@ -37,9 +37,36 @@ struct RouteLabels {
 
 type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
+/// What became of a page that may be kept whole (`kept_documents`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum KeptOutcome {
+    /// Served from a kept document, nothing rendered.
+    Served,
+    /// Rendered and kept.
+    Kept,
+    /// Rendered and not kept (not the page it should be, or it set a cookie).
+    Rendered,
+}
+
+impl KeptOutcome {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Served => "served",
+            Self::Kept => "kept",
+            Self::Rendered => "rendered",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KeptLabels {
+    outcome: &'static str,
+}
+
 pub(crate) struct HttpMetrics {
     requests: Family<RequestLabels, Counter>,
     latency: LatencyFamily,
+    kept_documents: Family<KeptLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -54,11 +81,20 @@ impl Default for HttpMetrics {
         Self {
             requests: Family::<RequestLabels, Counter>::default(),
             latency: Family::new_with_constructor(latency_histogram),
+            kept_documents: Family::default(),
         }
     }
 }
 
 impl HttpMetrics {
+    pub(crate) fn kept_document(&self, outcome: KeptOutcome) {
+        self.kept_documents
+            .get_or_create(&KeptLabels {
+                outcome: outcome.label(),
+            })
+            .inc();
+    }
+
     fn observe(&self, method: &str, route: &str, status: StatusCode, seconds: f64) {
         self.requests
             .get_or_create(&RequestLabels {
@@ -204,6 +240,11 @@ pub(super) async fn export(State(state): State<AppState>) -> Response {
         "http_request_duration_seconds",
         "Time to produce the response head",
         state.metrics.latency.clone(),
+    );
+    registry.register(
+        "kept_documents",
+        "Pages that may be kept whole: served kept, rendered and kept, or rendered only",
+        state.metrics.kept_documents.clone(),
     );
     registry.register_collector(Box::new(JobCollector {
         queue_depth,

@@ -15,6 +15,7 @@ mod courses;
 mod cross_site;
 mod csv;
 mod device_live;
+mod kept_documents;
 mod locale;
 mod metrics;
 mod org_forms;
@@ -91,6 +92,8 @@ pub(crate) struct AppParts {
     pub api_rate_quota: u32,
     /// Reads backups back for their download links (`[provisioning.backups]`).
     pub backups: Option<control::backups::BackupReader>,
+    /// The busiest pages' documents, kept rendered whole.
+    kept_documents: kept_documents::KeptDocuments,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -408,6 +411,7 @@ fn router(
         session: config.session.clone(),
         api_rate_quota: config.rate_limits.api_per_client_per_minute,
         backups: crate::wiring::backup_reader(config),
+        kept_documents: kept_documents::KeptDocuments::default(),
     }));
 
     let routes = route_list();
@@ -429,6 +433,11 @@ fn router(
         .merge(backups::routes())
         .merge(admin_forms::routes())
         .fallback(not_found)
+        // Innermost: after the session resolved who reads the page.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            kept_documents::serve,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             cross_site::CrossSitePolicy {
                 state: state.clone(),

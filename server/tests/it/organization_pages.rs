@@ -379,3 +379,126 @@ async fn a_page_kept_rendered_is_still_each_viewers_own() {
         }
     }
 }
+
+/// A page's answer: status, script nonce (from its Content-Security-Policy,
+/// checked to be the one its scripts carry) and the body with that nonce
+/// written `NONCE`, so that two answers compare as documents.
+async fn answer_of(request: reqwest::RequestBuilder) -> (u16, String, String) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap()
+        .to_owned();
+    let body = response.text().await.unwrap();
+    assert!(body.contains(&format!("nonce=\"{nonce}\"")), "{policy}\n{body}");
+    (status, nonce.clone(), body.replace(&nonce, "NONCE"))
+}
+
+/// The 404 page and a settled dashboard are kept as whole documents and
+/// served again without rendering: each answer is the page as it renders
+/// anew (asked with a query, which is never kept), with the request's own
+/// nonce, form token, path and header.
+#[tokio::test]
+async fn a_document_kept_whole_is_the_page_rendered_anew_with_the_requests_own_values() {
+    use support::browser::{csrf_token_in, Person};
+
+    let app = TestApp::builder().oidc().spawn().await;
+    let visitor = reqwest::Client::new();
+    let visit = |path: &str| answer_of(visitor.get(app.url(path)).header("accept-language", "en"));
+    let fresh = visit("/no-such-page?fresh=1").await;
+    let first = visit("/no-such-page").await;
+    let again = visit("/no-such-page").await;
+    let elsewhere = visit("/another/missing-page").await;
+    for (status, _, _) in [&fresh, &first, &again, &elsewhere] {
+        assert_eq!(*status, 404);
+    }
+    assert_eq!(first.2, fresh.2, "kept as rendered");
+    assert_eq!(again.2, fresh.2, "served kept");
+    assert_eq!(
+        elsewhere.2,
+        fresh.2.replace("/no-such-page", "/another/missing-page")
+    );
+    let nonces = [&fresh.1, &first.1, &again.1, &elsewhere.1];
+    assert!(
+        nonces.iter().enumerate().all(|(i, n)| !nonces[..i].contains(n)),
+        "each answer its own nonce: {nonces:?}"
+    );
+    // Where the shell differs (the identity pages' policy), rendered each time.
+    let identity = visitor.get(app.url("/auth/no-such-flow")).send().await.unwrap();
+    assert_eq!(identity.status(), 404);
+    let policy = identity.headers()["content-security-policy"].to_str().unwrap();
+    assert!(!policy.contains("form-action"), "{policy}");
+    let counted = app.get_operations("/metrics").await.text().await.unwrap();
+    for (outcome, count) in [("kept", 1), ("served", 2)] {
+        assert!(
+            counted.contains(&format!("kept_documents_total{{outcome=\"{outcome}\"}} {count}")),
+            "{counted}"
+        );
+    }
+    let french = answer_of(
+        visitor
+            .get(app.url("/no-such-page"))
+            .header("accept-language", "fr"),
+    )
+    .await;
+    assert!(
+        french.2.contains("<html lang=\"fr\""),
+        "kept per language: {}",
+        french.2
+    );
+
+    // A dashboard: each person's own document, even in the same role.
+    let owner = Person::signed_in(&app.base_url, "owner").await;
+    let co_owner = Person::signed_in(&app.base_url, "co-owner").await;
+    let (slug, id) = with_training(&app, &owner.caller(), "Whole").await;
+    for sql in [
+        "UPDATE jobs SET state = 'succeeded', current_step = step_count
+          WHERE subscription_id IN (SELECT id FROM subscriptions WHERE organization_id = $1)",
+        "UPDATE subscriptions SET state = 'active' WHERE organization_id = $1",
+    ] {
+        sqlx::query(sql).bind(id).execute(&app.pool).await.unwrap();
+    }
+    sqlx::query("INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, 'owner', now())")
+        .bind(id)
+        .bind(&co_owner.identity_id)
+        .bind(&co_owner.email)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let page = format!("/orgs/{slug}");
+    for person in [&owner, &co_owner] {
+        let open = |path: String| {
+            answer_of(
+                person
+                    .browser
+                    .client
+                    .get(app.url(&path))
+                    .header("accept-language", "en"),
+            )
+        };
+        let fresh = open(format!("{page}?fresh=1")).await;
+        let first = open(page.clone()).await;
+        let again = open(page.clone()).await;
+        assert_eq!((first.0, again.0), (200, 200));
+        assert_eq!(first.2, again.2, "served kept");
+        assert_eq!(again.2, fresh.2.replace("?fresh=1", ""), "as rendered anew");
+        assert!(
+            again.2.contains(&format!("data-signed-in=\"{}\"", person.email)),
+            "their own header: {}",
+            again.2
+        );
+        let token = csrf_token_in(&person.browser.follow(&app.url("/orgs/new")).await.body);
+        let tokens = form_tokens(&again.2);
+        assert!(
+            tokens.len() > 1 && tokens.iter().all(|t| *t == token),
+            "{token} in every form: {tokens:?}"
+        );
+    }
+}

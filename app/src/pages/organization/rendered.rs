@@ -22,7 +22,7 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use control::domain::Locale;
 use hashlink::LinkedHashMap;
 
-use crate::api::PageOrigin;
+use crate::{api::PageOrigin, cut::CutText};
 
 /// Pages kept at most: a dashboard's section is a few kilobytes.
 const CAPACITY: usize = 2_000;
@@ -69,40 +69,24 @@ pub(super) fn keep(
 /// again is a copy rather than a search.
 pub(super) struct KeptPage {
     pub(super) title: String,
-    /// The page's HTML without its tokens, and where each one goes.
-    html: String,
-    token_at: Vec<usize>,
+    html: CutText<CsrfToken>,
 }
+
+/// The one value a kept page's forms take from the request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct CsrfToken;
 
 impl KeptPage {
     fn new(title: String, rendered: String, stand_in: &str) -> Self {
-        let mut html = String::with_capacity(rendered.len());
-        let mut token_at = Vec::new();
-        let mut rest = rendered.as_str();
-        while let Some(found) = rest.find(stand_in) {
-            html.push_str(&rest[..found]);
-            token_at.push(html.len());
-            rest = &rest[found + stand_in.len()..];
-        }
-        html.push_str(rest);
         Self {
             title,
-            html,
-            token_at,
+            html: CutText::new(&rendered, &[(CsrfToken, stand_in)]),
         }
     }
 
     /// The page with `csrf_token` in each of its forms.
     pub(super) fn with_token(&self, csrf_token: &str) -> String {
-        let mut page = String::with_capacity(self.html.len() + self.token_at.len() * csrf_token.len());
-        let mut from = 0;
-        for &at in &self.token_at {
-            page.push_str(&self.html[from..at]);
-            page.push_str(csrf_token);
-            from = at;
-        }
-        page.push_str(&self.html[from..]);
-        page
+        self.html.fill(|CsrfToken| csrf_token)
     }
 }
 
