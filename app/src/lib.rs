@@ -16,6 +16,8 @@ pub mod csrf;
 #[cfg(feature = "ssr")]
 pub mod cut;
 pub mod i18n;
+#[cfg(feature = "ssr")]
+pub mod kept;
 mod pages;
 pub mod routes;
 #[cfg(feature = "ssr")]

@@ -17,12 +17,13 @@
 //! Memory is bounded: at most [`CAPACITY`] documents, the least recently
 //! used forgotten first (ARCHITECTURE.md, "Memory").
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use app::{
     api::{OrganizationSection, PageOrigin},
     csrf::SessionFormToken,
     cut::CutText,
+    kept::Kept,
     routes, Locale,
 };
 use axum::{
@@ -32,7 +33,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use control::domain::SignedInUser;
-use hashlink::LinkedHashMap;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 
 use super::{metrics::KeptOutcome, AppState};
@@ -153,35 +153,11 @@ impl Document {
 }
 
 /// The documents kept, least recently used first.
-pub(crate) struct KeptDocuments {
-    documents: Mutex<LinkedHashMap<Key, Arc<Document>>>,
-    capacity: usize,
-}
+pub(crate) struct KeptDocuments(Kept<Key, Document>);
 
 impl Default for KeptDocuments {
     fn default() -> Self {
-        Self {
-            documents: Mutex::new(LinkedHashMap::new()),
-            capacity: CAPACITY,
-        }
-    }
-}
-
-impl KeptDocuments {
-    fn get(&self, key: &Key) -> Option<Arc<Document>> {
-        self.lock().to_back(key).cloned()
-    }
-
-    fn insert(&self, key: Key, document: Arc<Document>) {
-        let mut documents = self.lock();
-        documents.insert(key, document);
-        while documents.len() > self.capacity {
-            documents.pop_front();
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, LinkedHashMap<Key, Arc<Document>>> {
-        self.documents.lock().unwrap_or_else(PoisonError::into_inner)
+        Self(Kept::new(CAPACITY))
     }
 }
 
@@ -195,7 +171,7 @@ pub(super) async fn serve(State(state): State<AppState>, request: Request, next:
     };
     let csrf_token = request.extensions().get::<SessionFormToken>().cloned();
     let path = request.uri().path().to_owned();
-    if let Some(document) = state.kept_documents.get(&key) {
+    if let Some(document) = state.kept_documents.0.get(&key) {
         state.metrics.kept_document(KeptOutcome::Served);
         return document.serve(csrf_token.as_ref(), &path);
     }
@@ -205,7 +181,7 @@ pub(super) async fn serve(State(state): State<AppState>, request: Request, next:
     };
     let document = Arc::new(document);
     if keep && document.status == key.page.status() {
-        state.kept_documents.insert(key, document.clone());
+        state.kept_documents.0.insert(key, document.clone());
         state.metrics.kept_document(KeptOutcome::Kept);
     } else {
         state.metrics.kept_document(KeptOutcome::Rendered);

@@ -291,23 +291,9 @@ async fn a_page_kept_rendered_is_still_each_viewers_own() {
     let co_owner = Person::signed_in(&app.base_url, "co-owner").await;
     let member = Person::signed_in(&app.base_url, "member").await;
     let (slug, id) = with_training(&app, &owner.caller(), "Kept").await;
-    // Settled: a page that follows a job live is rendered each time.
-    for sql in [
-        "UPDATE jobs SET state = 'succeeded', current_step = step_count
-          WHERE subscription_id IN (SELECT id FROM subscriptions WHERE organization_id = $1)",
-        "UPDATE subscriptions SET state = 'active' WHERE organization_id = $1",
-    ] {
-        sqlx::query(sql).bind(id).execute(&app.pool).await.unwrap();
-    }
+    settle(&app, id).await;
     for (person, role) in [(&co_owner, "owner"), (&member, "member")] {
-        sqlx::query("INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, $4, now())")
-            .bind(id)
-            .bind(&person.identity_id)
-            .bind(&person.email)
-            .bind(role)
-            .execute(&app.pool)
-            .await
-            .unwrap();
+        add_member(&app, id, person, role).await;
     }
     let url = app.url(&format!("/orgs/{slug}"));
     let cancel_form = format!("action=\"/orgs/{slug}/subscriptions/");
@@ -378,6 +364,29 @@ async fn a_page_kept_rendered_is_still_each_viewers_own() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// Settles the organization's subscriptions and their jobs: a page that
+/// follows a job live is rendered each time, never kept.
+async fn settle(app: &TestApp, id: Uuid) {
+    for sql in [
+        "UPDATE jobs SET state = 'succeeded', current_step = step_count
+          WHERE subscription_id IN (SELECT id FROM subscriptions WHERE organization_id = $1)",
+        "UPDATE subscriptions SET state = 'active' WHERE organization_id = $1",
+    ] {
+        sqlx::query(sql).bind(id).execute(&app.pool).await.unwrap();
+    }
+}
+
+async fn add_member(app: &TestApp, id: Uuid, person: &support::browser::Person, role: &str) {
+    sqlx::query("INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, $4, now())")
+        .bind(id)
+        .bind(&person.identity_id)
+        .bind(&person.email)
+        .bind(role)
+        .execute(&app.pool)
+        .await
+        .unwrap();
 }
 
 /// A page's answer: status, script nonce (from its Content-Security-Policy,
@@ -458,20 +467,8 @@ async fn a_document_kept_whole_is_the_page_rendered_anew_with_the_requests_own_v
     let owner = Person::signed_in(&app.base_url, "owner").await;
     let co_owner = Person::signed_in(&app.base_url, "co-owner").await;
     let (slug, id) = with_training(&app, &owner.caller(), "Whole").await;
-    for sql in [
-        "UPDATE jobs SET state = 'succeeded', current_step = step_count
-          WHERE subscription_id IN (SELECT id FROM subscriptions WHERE organization_id = $1)",
-        "UPDATE subscriptions SET state = 'active' WHERE organization_id = $1",
-    ] {
-        sqlx::query(sql).bind(id).execute(&app.pool).await.unwrap();
-    }
-    sqlx::query("INSERT INTO memberships (organization_id, identity_id, email, role, created_at) VALUES ($1, $2::uuid, $3, 'owner', now())")
-        .bind(id)
-        .bind(&co_owner.identity_id)
-        .bind(&co_owner.email)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    settle(&app, id).await;
+    add_member(&app, id, &co_owner, "owner").await;
     let page = format!("/orgs/{slug}");
     for person in [&owner, &co_owner] {
         let open = |path: String| {

@@ -17,12 +17,11 @@
 //! Memory is bounded: at most [`CAPACITY`] pages, the least recently used
 //! forgotten first (ARCHITECTURE.md, "Memory").
 
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock};
 
 use control::domain::Locale;
-use hashlink::LinkedHashMap;
 
-use crate::{api::PageOrigin, cut::CutText};
+use crate::{api::PageOrigin, cut::CutText, kept::Kept};
 
 /// Pages kept at most: a dashboard's section is a few kilobytes.
 const CAPACITY: usize = 2_000;
@@ -39,7 +38,7 @@ impl Key {
     }
 }
 
-static PAGES: LazyLock<Kept<Key>> = LazyLock::new(|| Kept::new(CAPACITY));
+static PAGES: LazyLock<Kept<Key, KeptPage>> = LazyLock::new(|| Kept::new(CAPACITY));
 
 /// What kept pages carry where the request's CSRF token goes: unguessable
 /// (so that no text on a page can contain it) and shaped like a token (so
@@ -90,42 +89,9 @@ impl KeptPage {
     }
 }
 
-/// Kept pages, least recently used first.
-struct Kept<K> {
-    pages: Mutex<LinkedHashMap<K, Arc<KeptPage>>>,
-    capacity: usize,
-}
-
-impl<K: std::hash::Hash + Eq> Kept<K> {
-    fn new(capacity: usize) -> Self {
-        Self {
-            pages: Mutex::new(LinkedHashMap::new()),
-            capacity,
-        }
-    }
-
-    fn get(&self, key: &K) -> Option<Arc<KeptPage>> {
-        self.lock().to_back(key).cloned()
-    }
-
-    fn insert(&self, key: K, page: Arc<KeptPage>) {
-        let mut pages = self.lock();
-        pages.insert(key, page);
-        while pages.len() > self.capacity {
-            pages.pop_front();
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, LinkedHashMap<K, Arc<KeptPage>>> {
-        self.pages.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use super::{Kept, KeptPage};
+    use super::KeptPage;
 
     const STAND_IN: &str = "0123456789abcdef0123456789abcdef";
 
@@ -149,21 +115,5 @@ mod tests {
         );
         assert_eq!(page("<p>no form</p>").with_token("t"), "<p>no form</p>");
         assert_eq!(page("{token}").with_token("t"), "t", "a token at either end");
-    }
-
-    #[test]
-    fn the_least_recently_used_page_is_forgotten_first() {
-        let kept = Kept::new(2);
-        let keep = |key: u8| kept.insert(key, Arc::new(page(&format!("page {key}"))));
-        keep(1);
-        keep(2);
-        assert!(kept.get(&1).is_some(), "used again: 2 is now the oldest");
-        keep(3);
-        let keys: Vec<u8> = kept.lock().keys().copied().collect();
-        assert_eq!(keys, [1, 3], "2, the least recently used, was forgotten");
-        assert_eq!(
-            kept.get(&3).map(|page| page.with_token("t")).as_deref(),
-            Some("page 3")
-        );
     }
 }
