@@ -226,23 +226,23 @@ async fn key_of(state: &AppState, request: Request) -> (Option<Key>, Request) {
 /// there; whether it may be kept (it set no cookie). `Err`: the answer as
 /// it is, when it is not a whole page.
 async fn render(mut request: Request, next: Next, page: &Page) -> Result<(Document, bool), Response> {
-    let token_stand_in = app::csrf::new_token();
-    request
-        .extensions_mut()
-        .insert(SessionFormToken::new(Some(token_stand_in.clone())));
     // Any unknown path renders the same 404 page: rendered at one no route
     // has, so its path is a stand-in too.
     let path_stand_in = match page {
         Page::NotFound => {
             let path = format!("/{}", app::csrf::new_token());
-            match path.parse() {
-                Ok(uri) => *request.uri_mut() = uri,
-                Err(_) => return Err(next.run(request).await),
-            }
+            let Ok(uri) = path.parse() else {
+                return Err(next.run(request).await);
+            };
+            *request.uri_mut() = uri;
             routes::query_value(&path)
         }
         Page::Organization { .. } => String::new(),
     };
+    let token_stand_in = app::csrf::new_token();
+    request
+        .extensions_mut()
+        .insert(SessionFormToken::new(Some(token_stand_in.clone())));
     let response = next.run(request).await;
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, LARGEST).await else {
