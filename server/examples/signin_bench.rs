@@ -7,8 +7,8 @@
 //!   another, each a new person in a new browser-like client (cookies,
 //!   redirects followed one by one): `/auth/signin` → Hydra → the portal's
 //!   login endpoint → Kratos' login flow → its form, posted through the
-//!   portal's rate limiter → Hydra → consent → Hydra → `/auth/callback` →
-//!   the dashboard. Printed: the round trip's p50/p99, and per hop the
+//!   portal's rate limiter (which answers Hydra's login challenge on the
+//!   way) → Hydra → consent → Hydra → `/auth/callback` → the dashboard. Printed: the round trip's p50/p99, and per hop the
 //!   client's time, the portal's time for the request (its response event)
 //!   and the part of it spent waiting on Kratos and Hydra (its upstream call
 //!   events, attributed to the request they happened in: the sign-ins do not

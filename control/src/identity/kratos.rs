@@ -55,6 +55,40 @@ pub fn cookies_for_kratos(browser_cookie: &str) -> Option<String> {
     (!kept.is_empty()).then(|| kept.join("; "))
 }
 
+/// The browser's `Cookie` header once it has taken `set_cookies` (a
+/// response's `Set-Cookie` values): each replaces the cookie of its name,
+/// or removes it when it expires at once (`Max-Age` zero or less).
+pub fn cookies_after(browser_cookie: Option<&str>, set_cookies: &[String]) -> String {
+    let mut cookies: Vec<(String, String)> = browser_cookie
+        .unwrap_or_default()
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    for set_cookie in set_cookies {
+        let mut parts = set_cookie.split(';');
+        let Some((name, value)) = parts.next().and_then(|pair| pair.split_once('=')) else {
+            continue;
+        };
+        let name = name.trim();
+        let expired = parts.any(|attribute| {
+            attribute.split_once('=').is_some_and(|(key, seconds)| {
+                key.trim().eq_ignore_ascii_case("max-age")
+                    && seconds.trim().parse::<i64>().is_ok_and(|s| s <= 0)
+            })
+        });
+        cookies.retain(|(kept, _)| kept != name);
+        if !expired {
+            cookies.push((name.to_owned(), value.trim().to_owned()));
+        }
+    }
+    cookies
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn is_portal_cookie(name: &str) -> bool {
     let unprefixed = name
         .strip_prefix("__Host-")
@@ -373,11 +407,13 @@ impl Kratos {
     }
 
     /// This browser's Kratos session, as the login provider needs it.
+    /// A browser with no cookie for Kratos (a first visit, or only the
+    /// portal's) has no session there: Kratos is not asked.
     pub async fn session(&self, cookie: Option<&str>) -> Result<SessionCheck> {
-        let Some(cookie) = cookie else {
+        let Some(cookie) = cookie.and_then(cookies_for_kratos) else {
             return Ok(SessionCheck::SignedOut);
         };
-        let response = self.get_with_cookie("/sessions/whoami", cookie).await?;
+        let response = self.get_with_cookie("/sessions/whoami", &cookie).await?;
         match response.status() {
             StatusCode::OK => {
                 let session: SessionBody = response.json().await.map_err(|e| FAIL.malformed(e))?;
@@ -661,6 +697,24 @@ mod tests {
         );
         assert_eq!(cookies_for_kratos("bibind_session=only"), None);
         assert_eq!(cookies_for_kratos(""), None);
+    }
+
+    #[test]
+    fn a_browsers_cookies_take_what_a_response_sets() {
+        let set = [
+            "ory_kratos_session=new; Path=/; Max-Age=86400; HttpOnly; SameSite=Lax".to_owned(),
+            "csrf_token_806060ca=; Path=/; max-age=0".to_owned(),
+            "fresh=1".to_owned(),
+        ];
+        assert_eq!(
+            cookies_after(
+                Some("bibind_session=p; csrf_token_806060ca=c; ory_kratos_session=old"),
+                &set
+            ),
+            "bibind_session=p; ory_kratos_session=new; fresh=1"
+        );
+        assert_eq!(cookies_after(None, &set[..1]), "ory_kratos_session=new");
+        assert_eq!(cookies_after(Some("a=1"), &[]), "a=1");
     }
 
     #[test]

@@ -49,6 +49,15 @@ pub(crate) const SUSPENDED_CLIENT: &str = "This application is suspended.";
 pub(crate) const NOT_A_MEMBER: &str =
     "The user is not a member of the organization this application belongs to.";
 
+/// Who answers a login challenge: the login page, which can say why a
+/// person is refused, or the portal before (or instead of) that page,
+/// which leaves refusals to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answering {
+    OnThePage,
+    WithoutPage,
+}
+
 /// How recent a sign-in must be when the application asks for `prompt=login`.
 const FRESH_SIGN_IN: Duration = Duration::minutes(1);
 
@@ -85,18 +94,75 @@ impl Control {
 
     /// Answers Hydra's login challenge for the browser whose cookies these are.
     pub async fn login_step(&self, challenge: &str, cookie: Option<&str>) -> Result<LoginStep> {
+        Ok(self
+            .answer_login(challenge, cookie, Answering::OnThePage)
+            .await?
+            // The login page can say why: it is never left to another.
+            .unwrap_or(LoginStep::Gone))
+    }
+
+    /// Where the browser goes next for `challenge` when that needs no page
+    /// (nearly always: signing in to the portal only redirects), answered
+    /// before any page renders. `None`: the login page answers (a challenge
+    /// gone, or a refusal to explain), as [`Self::login_step`].
+    pub async fn login_without_page(&self, challenge: &str, cookie: Option<&str>) -> Result<Option<String>> {
+        Ok(
+            match self
+                .answer_login(challenge, cookie, Answering::WithoutPage)
+                .await?
+            {
+                Some(LoginStep::Redirect(next)) => Some(next),
+                Some(LoginStep::Gone | LoginStep::NotAMember(_)) | None => None,
+            },
+        )
+    }
+
+    /// Where the browser goes after Kratos signed it in, when Kratos sends
+    /// it back to the portal's login page (`location`): the challenge is
+    /// answered on the way ([`Self::login_without_page`]), sparing the
+    /// browser one trip. `cookie` is the browser's as Kratos has just set
+    /// it. `None`: to `location`, as Kratos says.
+    pub async fn login_after_sign_in(&self, location: &str, cookie: &str) -> Result<Option<String>> {
+        match self.returning_login_challenge(location) {
+            Some(challenge) => self.login_without_page(&challenge, Some(cookie)).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The challenge of a [`Self::login_return_url`], and nothing else.
+    fn returning_login_challenge(&self, location: &str) -> Option<String> {
+        let query = location
+            .strip_prefix(self.public_url())?
+            .strip_prefix("/auth/login?")?;
+        let mut pairs = url::form_urlencoded::parse(query.as_bytes());
+        match (pairs.next(), pairs.next()) {
+            (Some((name, challenge)), None) if name == "login_challenge" && !challenge.is_empty() => {
+                Some(challenge.into_owned())
+            }
+            _ => None,
+        }
+    }
+
+    /// The step for `challenge`; `None` only [`Answering::WithoutPage`],
+    /// when the login page must answer (to say why a person is refused).
+    async fn answer_login(
+        &self,
+        challenge: &str,
+        cookie: Option<&str>,
+        answering: Answering,
+    ) -> Result<Option<LoginStep>> {
         let hydra = self.hydra()?;
         let kratos = self.kratos()?;
         let request = match hydra.login_request(challenge).await? {
             ChallengeOutcome::Pending(request) => request,
-            ChallengeOutcome::Gone => return Ok(LoginStep::Gone),
+            ChallengeOutcome::Gone => return Ok(Some(LoginStep::Gone)),
         };
         if request.client.is_suspended() {
             // Hydra has no disabled clients: refusing here is what stops a
             // suspended tenant's application from signing anyone in.
-            return Ok(LoginStep::Redirect(
+            return Ok(Some(LoginStep::Redirect(
                 hydra.reject_login(challenge, SUSPENDED_CLIENT).await?,
-            ));
+            )));
         }
         let come_back = self.login_return_url(challenge);
         let sign_in_at_kratos = |params: &[(&str, &str)]| {
@@ -106,20 +172,20 @@ impl Control {
         };
         let session = match kratos.session(cookie).await? {
             SessionCheck::Active(session) => session,
-            SessionCheck::SecondFactorRequired => return Ok(sign_in_at_kratos(&[("aal", "aal2")])),
+            SessionCheck::SecondFactorRequired => return Ok(Some(sign_in_at_kratos(&[("aal", "aal2")]))),
             SessionCheck::SignedOut => {
                 if request.skip {
                     // Hydra still remembers a login that Kratos has ended.
                     hydra.forget_logins(&request.subject).await?;
                 }
-                return Ok(sign_in_at_kratos(&[]));
+                return Ok(Some(sign_in_at_kratos(&[])));
             }
         };
         if request.skip && request.subject != session.user.identity_id {
             // Hydra remembers someone else: forget them and let the
             // application's request start over for this person.
             hydra.forget_logins(&request.subject).await?;
-            return Ok(LoginStep::Redirect(request.request_url));
+            return Ok(Some(LoginStep::Redirect(request.request_url)));
         }
         if request.client.is_tenant_client() {
             // The portal decides who may sign in to a tenant's application:
@@ -128,37 +194,41 @@ impl Control {
                 .tenant_standing(&request.client, &session.user.identity_id)
                 .await?;
             if standing.as_ref().and_then(|standing| standing.role).is_none() {
+                if answering == Answering::WithoutPage && !forbids_interaction(&request) {
+                    // Refused before Hydra is told: the page says why.
+                    return Ok(None);
+                }
                 let continue_to = hydra.reject_login(challenge, NOT_A_MEMBER).await?;
                 if forbids_interaction(&request) {
                     // `prompt=none`: the application gets its error without a page.
-                    return Ok(LoginStep::Redirect(continue_to));
+                    return Ok(Some(LoginStep::Redirect(continue_to)));
                 }
-                return Ok(LoginStep::NotAMember(TenantRefusal {
+                return Ok(Some(LoginStep::NotAMember(TenantRefusal {
                     organization: standing.as_ref().map_or_else(
                         || client_label(&request.client),
                         |standing| standing.organization_name.clone(),
                     ),
                     offer: standing.and_then(|standing| standing.offer),
                     continue_to,
-                }));
+                })));
             }
         }
         if asks_second_factor(&request) && session.user.assurance_level != "aal2" {
             // `acr_values=aal2` (the command line's `login --admin`): the
             // person proves their second factor before Hydra gets the login.
-            return Ok(sign_in_at_kratos(&[("aal", "aal2")]));
+            return Ok(Some(sign_in_at_kratos(&[("aal", "aal2")])));
         }
         let now = self.clock.now();
         if let Some(max_age) = required_freshness(&request) {
             let fresh = session.authenticated_at.is_some_and(|at| now - at <= max_age);
             if !fresh {
-                return Ok(sign_in_at_kratos(&[("refresh", "true")]));
+                return Ok(Some(sign_in_at_kratos(&[("refresh", "true")])));
             }
         }
         let accepted = accepted_login(&session, now);
-        Ok(LoginStep::Redirect(
+        Ok(Some(LoginStep::Redirect(
             hydra.accept_login(challenge, &accepted).await?,
-        ))
+        )))
     }
 }
 

@@ -41,7 +41,9 @@ pub use hydra::{
     IdTokenClaims, Introspection, LoginRequest, OAuthClient, SUSPENDED_METADATA_KEY,
 };
 pub(crate) use kratos::encode_query_value;
-pub use kratos::{FoundIdentity, Kratos, KratosSession, RelayedAnswer, RelayedForm, SessionCheck};
+pub use kratos::{
+    cookies_after, FoundIdentity, Kratos, KratosSession, RelayedAnswer, RelayedForm, SessionCheck,
+};
 pub use oidc::{
     AuthorizationResponse, LogoutNotice, PendingSignIn, RelyingParty, RelyingPartySettings, SignInStart,
     VerifiedSignIn,

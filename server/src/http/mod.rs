@@ -10,6 +10,7 @@ mod assets;
 pub(crate) mod audit_csv;
 mod auth;
 mod backups;
+mod challenges;
 mod client_ip;
 mod courses;
 mod cross_site;
@@ -437,6 +438,10 @@ fn router(
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             kept_documents::serve,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            challenges::answer,
         ))
         .layer(axum::middleware::from_fn_with_state(
             cross_site::CrossSitePolicy {

@@ -22,7 +22,7 @@ use control::{
     domain::FlowKind,
     identity::{
         throttle::{GuardedAction, Throttle},
-        RelayedForm,
+        RelayedAnswer, RelayedForm,
     },
 };
 use http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -190,7 +190,7 @@ async fn submit(
         Ok(kratos) => kratos.submit_browser_form(kind, &query.flow, form).await,
         Err(error) => Err(error),
     };
-    let answer = match answer {
+    let mut answer = match answer {
         Ok(answer) => answer,
         Err(error) => {
             tracing::error!(%error, "cannot relay a form to Kratos");
@@ -198,6 +198,9 @@ async fn submit(
                 .into_response();
         }
     };
+    if kind == FlowKind::Login {
+        onward_from_sign_in(&state, text(header::COOKIE), &mut answer).await;
+    }
     let mut response = Response::new(Body::from(answer.body));
     *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
     let relayed = response.headers_mut();
@@ -215,6 +218,33 @@ async fn submit(
         }
     }
     response
+}
+
+/// Signed in, the browser is sent back to the login page to answer
+/// Hydra's challenge: answered here instead, with the cookies Kratos has
+/// just set, it goes straight on (to Hydra, or wherever that page would
+/// send it). Whatever this cannot settle is left to the page.
+async fn onward_from_sign_in(state: &AppState, browser_cookie: Option<&str>, answer: &mut RelayedAnswer) {
+    let Some(location) = answer
+        .location
+        .as_deref()
+        .filter(|_| (300..400).contains(&answer.status))
+    else {
+        return;
+    };
+    let cookie = control::identity::cookies_after(browser_cookie, &answer.set_cookies);
+    match state.control.login_after_sign_in(location, &cookie).await {
+        Ok(Some(onward)) => {
+            answer.location = Some(onward);
+            // Kratos' body names the page no longer gone to.
+            answer.body.clear();
+            answer.content_type = None;
+        }
+        Ok(None) => {}
+        Err(error) => {
+            tracing::warn!(%error, "cannot answer a login challenge after signing in: left to the login page");
+        }
+    }
 }
 
 fn encode(value: &str) -> String {

@@ -121,6 +121,84 @@ async fn a_kratos_session_signs_in_without_a_password_and_renews_the_session_id(
     assert!(hydra_sid.is_some() && kratos_sid.is_some());
 }
 
+/// A portal Kratos sends browsers back to: Kratos lets flows return only
+/// to the end-to-end portal's address, which the test browser takes here.
+async fn kratos_returns_to() -> TestApp {
+    TestApp::builder()
+        .oidc()
+        .public_url(&format!("http://localhost:{}", env("TEST_PORTAL_PORT")))
+        .spawn()
+        .await
+}
+
+/// Signed in on the portal's form, the browser goes straight on to Hydra:
+/// the login challenge Kratos would send it back to the portal for is
+/// answered on the way, with the session Kratos has just made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_in_form_answers_the_login_challenge_on_its_way_to_hydra() {
+    let app = kratos_returns_to().await;
+    let email = unique_email("grace");
+    create_identity(&email, PASSWORD).await;
+    let browser = Browser::new(&app.base_url);
+    let form = browser
+        .follow(&app.url("/auth/signin?return_to=/account/sessions"))
+        .await;
+    assert!(form.url.contains("/auth/login?flow="), "{}", form.url);
+    let flow = query(&form.url, "flow").unwrap();
+
+    let submitted = browser
+        .post_form(
+            &app.url(&format!("/auth/submit/login?flow={flow}")),
+            &[
+                ("identifier", email.as_str()),
+                ("password", PASSWORD),
+                ("method", "password"),
+                ("csrf_token", &csrf_token_in(&form.body)),
+            ],
+        )
+        .await;
+    assert_eq!(submitted.status(), StatusCode::SEE_OTHER);
+    let onward = submitted.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(
+        onward.starts_with(&format!("{}/oauth2/auth?", env("TEST_HYDRA_PUBLIC_URL")))
+            && query(&onward, "login_verifier").is_some(),
+        "{onward}"
+    );
+    assert!(browser
+        .cookie(&env("TEST_KRATOS_PUBLIC_URL"), "ory_kratos_session")
+        .is_some());
+
+    let landed = browser.follow(&onward).await;
+    assert_eq!(landed.url, app.url("/account/sessions"), "{}", landed.body);
+    assert!(shows_signed_in(&app, &browser).await);
+}
+
+/// A wrong password is no sign-in: the form comes back, nothing is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_on_the_sign_in_form_answers_no_login_challenge() {
+    let app = kratos_returns_to().await;
+    let email = unique_email("wrong");
+    create_identity(&email, PASSWORD).await;
+    let browser = Browser::new(&app.base_url);
+    let form = browser.follow(&app.url("/auth/signin")).await;
+    let flow = query(&form.url, "flow").unwrap();
+
+    let submitted = browser
+        .post_form(
+            &app.url(&format!("/auth/submit/login?flow={flow}")),
+            &[
+                ("identifier", email.as_str()),
+                ("password", "not the password"),
+                ("method", "password"),
+                ("csrf_token", &csrf_token_in(&form.body)),
+            ],
+        )
+        .await;
+    let back = submitted.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(back.contains(&format!("/auth/login?flow={flow}")), "{back}");
+    assert!(!shows_signed_in(&app, &browser).await);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_ends_the_portal_kratos_and_hydra_sessions() {
     let (app, browser, email) = signed_in_at_kratos().await;
