@@ -94,15 +94,9 @@ pub(crate) async fn cycle(session: &Session) -> Result<Cycled<'_>, String> {
     Ok(Cycled(session))
 }
 
-/// Starts the signed-in session under its new id: the person, and where
-/// the sign-in came from (the Hydra login, `kratos_session` from
-/// [`kratos_session_of`]).
-pub(crate) async fn begin(
-    state: &AppState,
-    Cycled(session): Cycled<'_>,
-    login: PortalLogin,
-    kratos_session: Option<String>,
-) -> Result<(), String> {
+/// Starts the signed-in session under its new id, for `login`; returns
+/// that id, for [`link`].
+pub(crate) async fn begin(Cycled(session): Cycled<'_>, login: &PortalLogin) -> Result<String, String> {
     // A token handed out before signing in (to whoever held this session
     // then) is not the signed-in person's. Minted now, the first page
     // after signing in need not write the session again to keep one.
@@ -111,11 +105,22 @@ pub(crate) async fn begin(
         .await
         .map_err(|e| e.to_string())?;
     session
-        .insert(LOGIN_KEY, &login)
+        .insert(LOGIN_KEY, login)
         .await
         .map_err(|e| e.to_string())?;
     session.save().await.map_err(|e| e.to_string())?;
-    let id = session.id().ok_or("the new session has no id")?.to_string();
+    Ok(session.id().ok_or("the new session has no id")?.to_string())
+}
+
+/// Links the session `id` [`begin`] started to where its sign-in came
+/// from (the Hydra login, `kratos_session` from [`kratos_session_of`]),
+/// for logouts made there.
+pub(crate) async fn link(
+    state: &AppState,
+    id: &str,
+    login: &PortalLogin,
+    kratos_session: Option<String>,
+) -> Result<(), String> {
     let origin = PortalLoginOrigin {
         subject: &login.user.identity_id,
         hydra_sid: login.hydra_sid.as_deref(),
@@ -123,7 +128,7 @@ pub(crate) async fn begin(
     };
     state
         .control
-        .record_portal_login(&id, &origin)
+        .record_portal_login(id, &origin)
         .await
         .map_err(|e| e.to_string())
 }

@@ -147,11 +147,14 @@ async fn callback(
         platform_admin: false,
     };
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    // Independent work (our database, Kratos): side by side, so the
-    // sign-in waits for the slower only. Meanwhile the organization the
-    // person lands on is brought into memory for the page that follows.
+    // Our database's work runs while Kratos answers, so the sign-in waits
+    // for the slower only: where the person lands (and that organization
+    // brought into memory for the page that follows), the pre-login row
+    // deleted, then the session written under its new id. Only the link
+    // to the Kratos session waits for Kratos.
+    let user = login.user.clone();
     let arrive = async {
-        let arrival = home_of(&state, &login.user).await;
+        let arrival = home_of(&state, &user).await;
         if let Some(slug) = &arrival.organization {
             if let Err(error) = state.control.preload_organization_page(slug).await {
                 tracing::warn!(%error, "cannot preload the organization a person lands on");
@@ -159,23 +162,27 @@ async fn callback(
         }
         arrival
     };
-    let (arrival, kratos_session, cycled) = tokio::join!(
-        arrive,
-        session::kratos_session_of(&state, &login.user.identity_id, cookie),
-        session::cycle(&session),
-    );
-    let Landing {
-        home, platform_admin, ..
-    } = arrival;
-    let login = PortalLogin {
-        platform_admin,
-        ..login
+    let start = async {
+        let (arrival, cycled) = tokio::join!(arrive, session::cycle(&session));
+        let login = PortalLogin {
+            platform_admin: arrival.platform_admin,
+            ..login
+        };
+        let begun = match cycled {
+            Ok(cycled) => session::begin(cycled, &login).await,
+            Err(error) => Err(error),
+        };
+        (arrival.home, login, begun)
     };
-    let begun = match cycled {
-        Ok(cycled) => session::begin(&state, cycled, login, kratos_session).await,
+    let ((home, login, begun), kratos_session) = tokio::join!(
+        start,
+        session::kratos_session_of(&state, &user.identity_id, cookie),
+    );
+    let linked = match begun {
+        Ok(id) => session::link(&state, &id, &login, kratos_session).await,
         Err(error) => Err(error),
     };
-    if let Err(error) = begun {
+    if let Err(error) = linked {
         tracing::error!(%error, "cannot start a portal session");
         return error_page(Failure::Unavailable);
     }

@@ -131,6 +131,34 @@ async fn kratos_returns_to() -> TestApp {
         .await
 }
 
+/// Starts signing in to go to `return_to` and posts the sign-in form that
+/// comes (through the portal's relay); returns the flow id and the answer.
+async fn sign_in_on_the_form(
+    app: &TestApp,
+    browser: &Browser,
+    return_to: &str,
+    email: &str,
+    password: &str,
+) -> (String, reqwest::Response) {
+    let form = browser
+        .follow(&app.url(&format!("/auth/signin?return_to={return_to}")))
+        .await;
+    assert!(form.url.contains("/auth/login?flow="), "{}", form.url);
+    let flow = query(&form.url, "flow").unwrap();
+    let submitted = browser
+        .post_form(
+            &app.url(&format!("/auth/submit/login?flow={flow}")),
+            &[
+                ("identifier", email),
+                ("password", password),
+                ("method", "password"),
+                ("csrf_token", &csrf_token_in(&form.body)),
+            ],
+        )
+        .await;
+    (flow, submitted)
+}
+
 /// Signed in on the portal's form, the browser goes straight on to Hydra:
 /// the login challenge Kratos would send it back to the portal for is
 /// answered on the way, with the session Kratos has just made.
@@ -140,23 +168,7 @@ async fn the_sign_in_form_answers_the_login_challenge_on_its_way_to_hydra() {
     let email = unique_email("grace");
     create_identity(&email, PASSWORD).await;
     let browser = Browser::new(&app.base_url);
-    let form = browser
-        .follow(&app.url("/auth/signin?return_to=/account/sessions"))
-        .await;
-    assert!(form.url.contains("/auth/login?flow="), "{}", form.url);
-    let flow = query(&form.url, "flow").unwrap();
-
-    let submitted = browser
-        .post_form(
-            &app.url(&format!("/auth/submit/login?flow={flow}")),
-            &[
-                ("identifier", email.as_str()),
-                ("password", PASSWORD),
-                ("method", "password"),
-                ("csrf_token", &csrf_token_in(&form.body)),
-            ],
-        )
-        .await;
+    let (_, submitted) = sign_in_on_the_form(&app, &browser, "/account/sessions", &email, PASSWORD).await;
     assert_eq!(submitted.status(), StatusCode::SEE_OTHER);
     let onward = submitted.headers()[header::LOCATION].to_str().unwrap().to_owned();
     assert!(
@@ -180,20 +192,7 @@ async fn a_wrong_password_on_the_sign_in_form_answers_no_login_challenge() {
     let email = unique_email("wrong");
     create_identity(&email, PASSWORD).await;
     let browser = Browser::new(&app.base_url);
-    let form = browser.follow(&app.url("/auth/signin")).await;
-    let flow = query(&form.url, "flow").unwrap();
-
-    let submitted = browser
-        .post_form(
-            &app.url(&format!("/auth/submit/login?flow={flow}")),
-            &[
-                ("identifier", email.as_str()),
-                ("password", "not the password"),
-                ("method", "password"),
-                ("csrf_token", &csrf_token_in(&form.body)),
-            ],
-        )
-        .await;
+    let (flow, submitted) = sign_in_on_the_form(&app, &browser, "/", &email, "not the password").await;
     let back = submitted.headers()[header::LOCATION].to_str().unwrap().to_owned();
     assert!(back.contains(&format!("/auth/login?flow={flow}")), "{back}");
     assert!(!shows_signed_in(&app, &browser).await);
