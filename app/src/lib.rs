@@ -132,6 +132,18 @@ pub fn with_request<R>(read: impl FnOnce(&http::request::Parts) -> R) -> Option<
     leptos::prelude::with_context::<http::request::Parts, R>(read)
 }
 
+/// A request's `Cookie` headers as one (HTTP/2 may send several), as
+/// forwarded to Kratos.
+#[cfg(feature = "ssr")]
+pub fn cookie_header(headers: &http::HeaderMap) -> Option<String> {
+    let cookies: Vec<&str> = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect();
+    (!cookies.is_empty()).then(|| cookies.join("; "))
+}
+
 /// The value of cookie `name` in a request's `Cookie` headers.
 #[cfg(feature = "ssr")]
 pub fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {

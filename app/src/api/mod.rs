@@ -201,16 +201,7 @@ fn prefill(flow: &mut control::domain::Flow, name: &str, value: &str) {
 /// The browser's `Cookie` header, forwarded unchanged to Kratos.
 #[cfg(feature = "ssr")]
 fn browser_cookie() -> Option<String> {
-    crate::with_request(|parts| {
-        let cookies: Vec<&str> = parts
-            .headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        (!cookies.is_empty()).then(|| cookies.join("; "))
-    })
-    .flatten()
+    crate::with_request(|parts| crate::cookie_header(&parts.headers)).flatten()
 }
 
 /// What to do with Hydra's consent challenge: decided at once for

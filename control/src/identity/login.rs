@@ -134,13 +134,7 @@ impl Control {
         let query = location
             .strip_prefix(self.public_url())?
             .strip_prefix("/auth/login?")?;
-        let mut pairs = url::form_urlencoded::parse(query.as_bytes());
-        match (pairs.next(), pairs.next()) {
-            (Some((name, challenge)), None) if name == "login_challenge" && !challenge.is_empty() => {
-                Some(challenge.into_owned())
-            }
-            _ => None,
-        }
+        sole_query_value(query, "login_challenge")
     }
 
     /// The step for `challenge`; `None` only [`Answering::WithoutPage`],
@@ -314,6 +308,16 @@ fn accepted_login(session: &KratosSession, now: OffsetDateTime) -> AcceptedLogin
 
 /// How recent the sign-in must be: `max_age` from the authorization request,
 /// or [`FRESH_SIGN_IN`] for `prompt=login`.
+/// The value of `name` when it is all `query` holds (decoded, not empty):
+/// a challenge's address, with nothing else that would ask for a page.
+pub fn sole_query_value(query: &str, name: &str) -> Option<String> {
+    let mut pairs = url::form_urlencoded::parse(query.as_bytes());
+    match (pairs.next(), pairs.next()) {
+        (Some((key, value)), None) if key == name && !value.is_empty() => Some(value.into_owned()),
+        _ => None,
+    }
+}
+
 /// The value of the query parameter `name` of `address`, decoded.
 fn query_value(address: &str, name: &str) -> Option<String> {
     url::Url::parse(address)
@@ -369,6 +373,20 @@ fn forbids_interaction(request: &LoginRequest) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sole_query_value_is_the_only_parameter_and_not_empty() {
+        assert_eq!(
+            sole_query_value("login_challenge=a%26b", "login_challenge").as_deref(),
+            Some("a&b")
+        );
+        assert_eq!(
+            sole_query_value("login_challenge=a&flow=f", "login_challenge"),
+            None
+        );
+        assert_eq!(sole_query_value("flow=f", "login_challenge"), None);
+        assert_eq!(sole_query_value("login_challenge=", "login_challenge"), None);
+    }
 
     #[test]
     fn prompt_none_forbids_a_page() {

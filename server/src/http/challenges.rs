@@ -11,8 +11,8 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use control::identity::consent::ConsentStep;
-use http::{header, Method};
+use control::identity::{consent::ConsentStep, login::sole_query_value};
+use http::Method;
 
 use super::AppState;
 
@@ -32,22 +32,7 @@ fn challenge_of(request: &Request) -> Option<Challenge> {
         pattern::CONSENT => ("consent_challenge", Challenge::Consent),
         _ => return None,
     };
-    let query: Vec<(String, String)> = serde_urlencoded::from_str(request.uri().query()?).ok()?;
-    match <[(String, String); 1]>::try_from(query) {
-        Ok([(key, value)]) if key == name && !value.is_empty() => Some(challenge(value)),
-        _ => None,
-    }
-}
-
-/// The browser's cookies, as one header (HTTP/2 may send several).
-fn browser_cookie(request: &Request) -> Option<String> {
-    let cookies: Vec<&str> = request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .collect();
-    (!cookies.is_empty()).then(|| cookies.join("; "))
+    sole_query_value(request.uri().query()?, name).map(challenge)
 }
 
 pub(super) async fn answer(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -56,7 +41,7 @@ pub(super) async fn answer(State(state): State<AppState>, request: Request, next
     };
     let onward = match &challenge {
         Challenge::Login(challenge) => {
-            let cookie = browser_cookie(&request);
+            let cookie = app::cookie_header(request.headers());
             state
                 .control
                 .login_without_page(challenge, cookie.as_deref())
