@@ -230,7 +230,8 @@ async fn timed_sign_in(sites: &Sites, email: &str, slug: &str, login: usize) -> 
 struct ServerSide {
     /// Until the response's head (the page is rendered whole before it).
     millis: f64,
-    /// Spent waiting on Kratos and Hydra meanwhile.
+    /// Spent waiting on Kratos and Hydra meanwhile: the time covered by
+    /// its calls, once where calls overlap.
     upstream_millis: f64,
     /// Spent in its statements to PostgreSQL (part of the portal's own share).
     database_millis: f64,
@@ -241,14 +242,14 @@ struct ServerSide {
 /// timed, so those calls are its own) and the statements logged in its span.
 fn server_side(log: &str) -> HashMap<String, ServerSide> {
     let mut requests = HashMap::new();
-    let mut upstream_millis = 0.0;
+    let mut upstream_calls = Vec::new();
     let mut database_millis: HashMap<String, f64> = HashMap::new();
     for line in log.lines() {
         let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
         if event["target"] == control::identity::upstream::TARGET {
-            upstream_millis += event["micros"].as_f64().unwrap_or(0.0) / 1000.0;
+            upstream_calls.push(call_interval(&event));
         } else if event["target"] == "sqlx::query" {
             // The engine's and the listeners' statements have no request.
             if let Some(id) = request_of(&event) {
@@ -266,15 +267,41 @@ fn server_side(log: &str) -> HashMap<String, ServerSide> {
                     id.to_owned(),
                     ServerSide {
                         millis: micros / 1000.0,
-                        upstream_millis,
+                        upstream_millis: covered_millis(&mut upstream_calls),
                         database_millis: database_millis.remove(id).unwrap_or(0.0),
                     },
                 );
             }
-            upstream_millis = 0.0;
+            upstream_calls.clear();
         }
     }
     requests
+}
+
+/// When an upstream call started and ended, in seconds since the epoch: its
+/// event is logged as it ends, with its duration.
+fn call_interval(event: &serde_json::Value) -> (f64, f64) {
+    let logged = event["timestamp"].as_str().unwrap_or_default();
+    let ended = time::OffsetDateTime::parse(logged, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|error| panic!("an event's timestamp is not RFC 3339 ({logged:?}): {error}"));
+    let ended = ended.unix_timestamp_nanos() as f64 / 1e9;
+    let seconds = event["micros"].as_f64().unwrap_or(0.0) / 1e6;
+    (ended - seconds, ended)
+}
+
+/// The time `intervals` cover together, in milliseconds: calls made at the
+/// same time (`join!`) are waited for once, not once each.
+fn covered_millis(intervals: &mut [(f64, f64)]) -> f64 {
+    intervals.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut covered = 0.0;
+    let mut reached = f64::NEG_INFINITY;
+    for &(start, end) in intervals.iter() {
+        if end > reached {
+            covered += end - start.max(reached);
+            reached = end;
+        }
+    }
+    covered * 1000.0
 }
 
 /// The request an event was logged in: the outermost span with a request id.
