@@ -55,6 +55,19 @@ pub fn cookies_for_kratos(browser_cookie: &str) -> Option<String> {
     (!kept.is_empty()).then(|| kept.join("; "))
 }
 
+/// The cookie in which Kratos keeps a browser's session: Kratos' default
+/// name, which `deploy/ory/kratos.yml` keeps.
+pub const KRATOS_SESSION_COOKIE: &str = "ory_kratos_session";
+
+/// Whether a browser's `Cookie` header holds a Kratos session: without one
+/// (only Kratos' or Hydra's CSRF cookies, say), whoami can only say no.
+fn holds_session(browser_cookie: &str) -> bool {
+    browser_cookie
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(name, value)| name == KRATOS_SESSION_COOKIE && !value.is_empty())
+}
+
 /// The browser's `Cookie` header once it has taken `set_cookies` (a
 /// response's `Set-Cookie` values): each replaces the cookie of its name,
 /// or removes it when it expires at once (`Max-Age` zero or less).
@@ -407,10 +420,13 @@ impl Kratos {
     }
 
     /// This browser's Kratos session, as the login provider needs it.
-    /// A browser with no cookie for Kratos (a first visit, or only the
-    /// portal's) has no session there: Kratos is not asked.
+    /// A browser without Kratos' session cookie (a first visit, or one with
+    /// only CSRF cookies) has no session there: Kratos is not asked.
     pub async fn session(&self, cookie: Option<&str>) -> Result<SessionCheck> {
-        let Some(cookie) = cookie.and_then(cookies_for_kratos) else {
+        let Some(cookie) = cookie
+            .filter(|cookie| holds_session(cookie))
+            .and_then(cookies_for_kratos)
+        else {
             return Ok(SessionCheck::SignedOut);
         };
         let response = self.get_with_cookie("/sessions/whoami", &cookie).await?;
@@ -697,6 +713,18 @@ mod tests {
         );
         assert_eq!(cookies_for_kratos("bibind_session=only"), None);
         assert_eq!(cookies_for_kratos(""), None);
+    }
+
+    #[test]
+    fn only_a_kratos_session_cookie_is_worth_asking_kratos_about() {
+        assert!(holds_session("bibind_session=p; ory_kratos_session=k"));
+        assert!(holds_session("ory_kratos_session=k"));
+        assert!(!holds_session(
+            "csrf_token_806060ca=c; ory_hydra_login_csrf_dev_1=h"
+        ));
+        assert!(!holds_session("ory_kratos_session_old=k; x=ory_kratos_session"));
+        assert!(!holds_session("ory_kratos_session="));
+        assert!(!holds_session(""));
     }
 
     #[test]

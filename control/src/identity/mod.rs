@@ -4,6 +4,7 @@
 
 pub mod api_idempotency;
 pub mod api_tokens;
+pub(crate) mod asking;
 pub mod consent;
 mod hydra;
 mod kratos;
@@ -43,6 +44,7 @@ pub use hydra::{
 pub(crate) use kratos::encode_query_value;
 pub use kratos::{
     cookies_after, FoundIdentity, Kratos, KratosSession, RelayedAnswer, RelayedForm, SessionCheck,
+    KRATOS_SESSION_COOKIE,
 };
 pub use oidc::{
     AuthorizationResponse, LogoutNotice, PendingSignIn, RelyingParty, RelyingPartySettings, SignInStart,

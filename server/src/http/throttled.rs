@@ -30,10 +30,6 @@ use serde::Deserialize;
 
 use super::AppState;
 
-/// Kratos' session cookie: settings are counted per session, the account
-/// being whoever is signed in.
-const KRATOS_SESSION_COOKIE: &str = "ory_kratos_session";
-
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route(app::routes::pattern::FLOW_SUBMIT, post(submit))
 }
@@ -138,7 +134,8 @@ async fn submit(
             Ok(account) => account,
             Err(()) => return StatusCode::BAD_REQUEST.into_response(),
         },
-        AccountField::Session => app::cookie_value(&headers, KRATOS_SESSION_COOKIE),
+        // Settings are counted per Kratos session: the account is whoever is signed in.
+        AccountField::Session => app::cookie_value(&headers, control::identity::KRATOS_SESSION_COOKIE),
     };
     match state
         .control
