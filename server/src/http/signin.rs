@@ -148,30 +148,31 @@ async fn callback(
     };
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
     // Our database's work runs while Kratos answers, so the sign-in waits
-    // for the slower only: where the person lands (and that organization
-    // brought into memory for the page that follows), the pre-login row
-    // deleted, then the session written under its new id. Only the link
-    // to the Kratos session waits for Kratos.
+    // for the slower only: where the person lands and the pre-login row
+    // deleted, then the session written under its new id while that
+    // organization is brought into memory for the page that follows. Only
+    // the link to the Kratos session waits for Kratos.
     let user = login.user.clone();
-    let arrive = async {
-        let arrival = home_of(&state, &user).await;
-        if let Some(slug) = &arrival.organization {
-            if let Err(error) = state.control.preload_organization_page(slug).await {
-                tracing::warn!(%error, "cannot preload the organization a person lands on");
-            }
-        }
-        arrival
-    };
     let start = async {
-        let (arrival, cycled) = tokio::join!(arrive, session::cycle(&session));
+        let (arrival, cycled) = tokio::join!(home_of(&state, &user), session::cycle(&session));
         let login = PortalLogin {
             platform_admin: arrival.platform_admin,
             ..login
         };
-        let begun = match cycled {
-            Ok(cycled) => session::begin(cycled, &login).await,
-            Err(error) => Err(error),
+        let begin = async {
+            match cycled {
+                Ok(cycled) => session::begin(cycled, &login).await,
+                Err(error) => Err(error),
+            }
         };
+        let preload = async {
+            if let Some(slug) = &arrival.organization {
+                if let Err(error) = state.control.preload_organization_page(slug).await {
+                    tracing::warn!(%error, "cannot preload the organization a person lands on");
+                }
+            }
+        };
+        let (begun, ()) = tokio::join!(begin, preload);
         (arrival.home, login, begun)
     };
     let ((home, login, begun), kratos_session) = tokio::join!(
