@@ -33,6 +33,8 @@ pub struct Parts {
     pub(crate) catalog_cache: Arc<crate::tenancy::catalog::CatalogCache>,
     pub(crate) organization_pages: crate::tenancy::pages::OrganizationPages,
     pub(crate) api_tokens: crate::identity::api_tokens::ApiTokens,
+    /// The application each sign-in this replica sent is for, until its page is shown.
+    pub(crate) asking_applications: crate::identity::asking::AskingApplications,
     /// New organizations wait for a platform admin's approval.
     pub(crate) approve_new_organizations: bool,
     pub(crate) throttle_limits: crate::identity::throttle::ThrottleLimits,
@@ -79,6 +81,7 @@ impl Control {
             catalog_cache: Arc::default(),
             organization_pages: crate::tenancy::pages::new_cache(),
             api_tokens: crate::identity::api_tokens::ApiTokens::new(),
+            asking_applications: crate::identity::asking::AskingApplications::default(),
             approve_new_organizations: false,
             throttle_limits: crate::identity::throttle::ThrottleLimits::default(),
             platform_limits: crate::tenancy::limits::PlatformLimits::default(),

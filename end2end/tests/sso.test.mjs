@@ -139,6 +139,9 @@ describe('single sign-on through Hydra', () => {
     await expectUrl(page, /\/auth\/login\?flow=/);
     assert.equal(await page.getAttribute('[data-asked-by]', 'data-asked-by'), 'Atelier Formation');
     assert.match(await page.locator('main').innerText(), /Pour continuer vers Atelier Formation/);
+    // Shown again, the page asks Hydra what it remembered the first time.
+    await page.reload();
+    assert.equal(await page.getAttribute('[data-asked-by]', 'data-asked-by'), 'Atelier Formation');
     await page.fill('input[name="identifier"]', email);
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('button[name="method"][value="password"]');

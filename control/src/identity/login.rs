@@ -76,20 +76,29 @@ impl Control {
     /// challenge travels in the flow's `return_to` (the address Kratos goes
     /// back to). None for the portal's own sign-in (it comes back to the
     /// portal's callback), for a challenge Hydra no longer knows, or a
-    /// nameless client.
+    /// nameless client. Remembered when this replica sent the browser to
+    /// sign in; otherwise Hydra is asked.
     pub async fn asking_application(&self, return_to: &str) -> Result<Option<String>> {
         let Some(challenge) = query_value(return_to, "login_challenge") else {
             return Ok(None);
         };
-        let request = match self.hydra()?.login_request(&challenge).await? {
-            ChallengeOutcome::Pending(request) => request,
-            ChallengeOutcome::Gone => return Ok(None),
-        };
+        if let Some(remembered) = self.asking_applications.take(&challenge) {
+            return Ok(remembered);
+        }
+        Ok(match self.hydra()?.login_request(&challenge).await? {
+            ChallengeOutcome::Pending(request) => self.application_named(&request),
+            ChallengeOutcome::Gone => None,
+        })
+    }
+
+    /// The name the sign-in page shows for `request`'s application: none
+    /// for the portal's own sign-in, or a nameless client.
+    fn application_named(&self, request: &LoginRequest) -> Option<String> {
         let portal_callback = format!("{}/auth/callback", self.public_url());
         let for_the_portal = query_value(&request.request_url, "redirect_uri")
             .is_some_and(|redirect| redirect == portal_callback);
-        let name = request.client.client_name;
-        Ok((!for_the_portal && !name.trim().is_empty()).then_some(name))
+        let name = &request.client.client_name;
+        (!for_the_portal && !name.trim().is_empty()).then(|| name.clone())
     }
 
     /// Answers Hydra's login challenge for the browser whose cookies these are.
@@ -147,7 +156,10 @@ impl Control {
     ) -> Result<Option<LoginStep>> {
         let hydra = self.hydra()?;
         let kratos = self.kratos()?;
-        let request = match hydra.login_request(challenge).await? {
+        // Asked together: neither answer changes the other question, and
+        // whoami is wasted only on a challenge gone or a client suspended.
+        let (request, session) = tokio::join!(hydra.login_request(challenge), kratos.session(cookie));
+        let request = match request? {
             ChallengeOutcome::Pending(request) => request,
             ChallengeOutcome::Gone => return Ok(Some(LoginStep::Gone)),
         };
@@ -160,11 +172,14 @@ impl Control {
         }
         let come_back = self.login_return_url(challenge);
         let sign_in_at_kratos = |params: &[(&str, &str)]| {
+            // The sign-in page will name the application without asking Hydra.
+            self.asking_applications
+                .remember(challenge, self.application_named(&request));
             let mut all = vec![("return_to", come_back.as_str())];
             all.extend_from_slice(params);
             LoginStep::Redirect(kratos.browser_start_url_with(FlowKind::Login, &all))
         };
-        let session = match kratos.session(cookie).await? {
+        let session = match session? {
             SessionCheck::Active(session) => session,
             SessionCheck::SecondFactorRequired => return Ok(Some(sign_in_at_kratos(&[("aal", "aal2")]))),
             SessionCheck::SignedOut => {
@@ -179,7 +194,7 @@ impl Control {
             // Hydra remembers someone else: forget them and let the
             // application's request start over for this person.
             hydra.forget_logins(&request.subject).await?;
-            return Ok(Some(LoginStep::Redirect(request.request_url)));
+            return Ok(Some(LoginStep::Redirect(request.request_url.clone())));
         }
         if request.client.is_tenant_client() {
             // The portal decides who may sign in to a tenant's application:
