@@ -4,11 +4,14 @@
 //! both at debug level. Two measurements:
 //!
 //! - **The sign-in round trip**, `BENCH_LOGINS` times (50), one after
-//!   another, each a new person in a new browser-like client (cookies,
-//!   redirects followed one by one): `/auth/signin` → Hydra → the portal's
-//!   login endpoint → Kratos' login flow → its form, posted through the
-//!   portal's rate limiter (which answers Hydra's login challenge on the
-//!   way) → Hydra → consent → Hydra → `/auth/callback` → the dashboard. Printed: the round trip's p50/p99, and per hop the
+//!   another, after `BENCH_WARMUP` (10) sign-ins that are not counted (the
+//!   portal's first requests open its database connections); each a new
+//!   person in a new browser-like client (cookies, redirects followed one
+//!   by one): `/auth/signin` → Hydra → the portal's login endpoint →
+//!   Kratos' login flow → its form, posted through the portal's rate
+//!   limiter (which answers Hydra's login challenge on the way) → Hydra →
+//!   consent → Hydra → `/auth/callback` → the dashboard. Printed: the
+//!   round trip's p50/p99, and per hop the
 //!   client's time, the portal's time for the request (its response event)
 //!   and the part of it spent waiting on Kratos and Hydra (its upstream call
 //!   events, attributed to the request they happened in: the sign-ins do not
@@ -146,8 +149,9 @@ fn label(method: &str, service: Service, url: &str) -> String {
 }
 
 /// Signs `email` in from a browser with no cookie, starting at the portal's
-/// `/auth/signin` and ending on the dashboard of `slug`; every request timed.
-async fn timed_sign_in(sites: &Sites, email: &str, slug: &str, login: usize) -> (f64, Vec<Hop>) {
+/// `/auth/signin` and ending on the dashboard of `slug`; every request timed
+/// and sent with a request id named after `run` and `login`.
+async fn timed_sign_in(sites: &Sites, email: &str, slug: &str, run: &str, login: usize) -> (f64, Vec<Hop>) {
     let portal = &sites.portal;
     let person = browser::Browser::new(portal);
     let dashboard = format!("/orgs/{slug}");
@@ -158,7 +162,7 @@ async fn timed_sign_in(sites: &Sites, email: &str, slug: &str, login: usize) -> 
     loop {
         assert!(hops.len() < 30, "a sign-in went round in circles, last at {url}");
         let service = sites.of(&url);
-        let request_id = (service == Service::Portal).then(|| format!("bench-signin-{login}-{}", hops.len()));
+        let request_id = (service == Service::Portal).then(|| format!("bench-{run}-{login}-{}", hops.len()));
         let (method, mut request) = match form.take() {
             Some(fields) => (
                 "POST",
@@ -335,12 +339,25 @@ async fn new_member(pool: &sqlx::PgPool, name: &str, slugs: &[String]) -> String
     email
 }
 
-async fn login_round_trips(pool: &sqlx::PgPool, sites: &Sites, log_path: &str, slug: &str, logins: usize) {
+async fn login_round_trips(
+    pool: &sqlx::PgPool,
+    sites: &Sites,
+    log_path: &str,
+    slug: &str,
+    (warm_up, logins): (usize, usize),
+) {
+    // A portal that has been serving a while: its pool's connections open,
+    // their statements prepared, the database's pages in memory. The first
+    // sign-ins after a start pay for that, and are not counted.
+    for login in 0..warm_up {
+        let email = new_member(pool, "warmup", &[slug.to_owned()]).await;
+        timed_sign_in(sites, &email, slug, "warmup", login).await;
+    }
     let mut round_trips = Vec::new();
     let mut sign_ins = Vec::new();
     for login in 0..logins {
         let email = new_member(pool, "signin", &[slug.to_owned()]).await;
-        let (millis, hops) = timed_sign_in(sites, &email, slug, login).await;
+        let (millis, hops) = timed_sign_in(sites, &email, slug, "signin", login).await;
         round_trips.push(millis);
         sign_ins.push(hops);
     }
@@ -390,8 +407,8 @@ async fn login_round_trips(pool: &sqlx::PgPool, sites: &Sites, log_path: &str, s
     let (round_p50, round_p99) = p50_p99(&mut round_trips);
     let (own_p50, own_p99) = p50_p99(&mut own_per_sign_in);
     println!(
-        "\nsign-in round trip ({logins} sign-ins one after another, each a new person in a new \
-         browser-like client, {} requests from /auth/signin to the dashboard):",
+        "\nsign-in round trip ({logins} sign-ins one after another, after {warm_up} not counted, each \
+         a new person in a new browser-like client, {} requests from /auth/signin to the dashboard):",
         route.len()
     );
     println!("round trip: p50 {round_p50:.1} ms, p99 {round_p99:.1} ms");
@@ -553,7 +570,7 @@ async fn main() {
         &sites,
         &env("BENCH_PORTAL_LOG"),
         &slug,
-        env_count("BENCH_LOGINS", 50),
+        (env_count("BENCH_WARMUP", 10), env_count("BENCH_LOGINS", 50)),
     )
     .await;
     many_sessions(
