@@ -6,8 +6,10 @@
 //! A copy must never outlive a change: while the listener is not
 //! connected nothing is served from memory, when it reconnects everything
 //! kept is dropped (announcements made meanwhile were lost), and a value
-//! read from the database while any change was announced is not kept (it may
-//! predate the change).
+//! read from the database while a change to it was announced is not kept (it
+//! may predate the change). Which keys the last [`RECENT`] forgettings named
+//! is remembered for that; a read that overlapped more of them, or one that
+//! forgot many copies at once, is not kept whatever its key.
 //!
 //! Memory is bounded: a cache keeps at most its `capacity` copies, and
 //! keeping one more forgets the least recently used (read or kept) first.
@@ -15,6 +17,7 @@
 
 use std::{
     borrow::Borrow,
+    collections::VecDeque,
     hash::Hash,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
@@ -28,6 +31,11 @@ const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 
 /// The payload that asks every replica to forget everything.
 pub const FORGET_ALL: &str = "*";
+
+/// How many forgettings a cache remembers the keys of: a read overlapped
+/// by fewer (the common case, under load too) is kept unless one named
+/// its key.
+const RECENT: usize = 64;
 
 pub struct ChangeCache<K, V> {
     state: Arc<Mutex<State<K, V>>>,
@@ -56,15 +64,54 @@ struct State<K, V> {
     entries: LinkedHashMap<K, V>,
     /// Whether announcements are being received: copies are used only then.
     listening: bool,
-    /// Bumped by every forgetting, so that a read that overlapped one is not kept.
+    /// Bumped by every forgetting, so that a read that overlapped one of
+    /// its key is not kept.
     changes: u64,
+    /// What the last forgettings (at most [`RECENT`]) named, oldest first.
+    recent: VecDeque<Forgotten<K>>,
+}
+
+/// What one forgetting named.
+enum Forgotten<K> {
+    One(K),
+    /// Several copies, or all of them.
+    Many,
+}
+
+impl<K: Eq, V> State<K, V> {
+    /// Counts one forgetting, remembering what it named.
+    fn forgot(&mut self, what: Forgotten<K>) {
+        self.changes += 1;
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(what);
+    }
+
+    /// Whether a forgetting since `reading` may concern `key`.
+    fn changed_since(&self, reading: Reading, key: &K) -> bool {
+        let since = self.changes.wrapping_sub(reading.0);
+        let Ok(since) = usize::try_from(since) else {
+            return true;
+        };
+        since > self.recent.len()
+            || self
+                .recent
+                .iter()
+                .rev()
+                .take(since)
+                .any(|forgotten| match forgotten {
+                    Forgotten::One(named) => named == key,
+                    Forgotten::Many => true,
+                })
+    }
 }
 
 /// When a read from the database began, as [`ChangeCache::keep`] needs it.
 #[derive(Clone, Copy, Debug)]
 pub struct Reading(u64);
 
-impl<K: Eq + Hash, V: Clone> ChangeCache<K, V> {
+impl<K: Eq + Hash + Clone, V: Clone> ChangeCache<K, V> {
     /// A cache of at most `capacity` copies (at least one), the least
     /// recently used forgotten first.
     pub fn new(capacity: usize) -> Self {
@@ -73,6 +120,7 @@ impl<K: Eq + Hash, V: Clone> ChangeCache<K, V> {
                 entries: LinkedHashMap::new(),
                 listening: false,
                 changes: 0,
+                recent: VecDeque::with_capacity(RECENT),
             })),
             capacity: capacity.max(1),
         }
@@ -116,12 +164,12 @@ impl<K: Eq + Hash, V: Clone> ChangeCache<K, V> {
     }
 
     /// Keeps `value`, read from the database since `reading`, unless a
-    /// change was announced meanwhile or nobody listens; when the cache is
-    /// full, the least recently used copy makes room.
+    /// change to it was announced meanwhile or nobody listens; when the
+    /// cache is full, the least recently used copy makes room.
     pub fn keep(&self, reading: Reading, key: K, value: V) {
         let capacity = self.capacity;
         let mut state = self.state();
-        if !state.listening || state.changes != reading.0 {
+        if !state.listening || state.changed_since(reading, &key) {
             return;
         }
         state.entries.insert(key, value);
@@ -132,26 +180,26 @@ impl<K: Eq + Hash, V: Clone> ChangeCache<K, V> {
 
     pub fn forget(&self, key: &K) {
         let mut state = self.state();
-        state.changes += 1;
+        state.forgot(Forgotten::One(key.clone()));
         state.entries.remove(key);
     }
 
     /// Forgets every copy `matches` picks.
     pub fn forget_where(&self, matches: impl Fn(&K, &V) -> bool) {
         let mut state = self.state();
-        state.changes += 1;
+        state.forgot(Forgotten::Many);
         state.entries.retain(|key, value| !matches(key, value));
     }
 
     pub fn forget_all(&self) {
         let mut state = self.state();
-        state.changes += 1;
+        state.forgot(Forgotten::Many);
         state.entries.clear();
     }
 
     fn set_listening(&self, listening: bool) {
         let mut state = self.state();
-        state.changes += 1;
+        state.forgot(Forgotten::Many);
         state.entries.clear();
         state.listening = listening;
     }
@@ -188,7 +236,7 @@ impl ChangeListener {
         parse: fn(&str) -> Option<K>,
     ) -> Self
     where
-        K: Eq + Hash + Send + 'static,
+        K: Eq + Hash + Clone + Send + 'static,
         V: Clone + Send + 'static,
     {
         let listening = cache.clone();
@@ -263,12 +311,46 @@ mod tests {
     }
 
     #[test]
-    fn a_read_that_overlapped_a_change_is_not_kept() {
+    fn a_read_that_overlapped_a_change_to_it_is_not_kept() {
+        let cache = listening();
+        let reading = cache.reading();
+        cache.forget(&1);
+        cache.keep(reading, 1, "stale");
+        assert_eq!(cache.get(&1), None);
+    }
+
+    #[test]
+    fn a_read_overlapped_only_by_changes_to_others_is_kept() {
         let cache = listening();
         let reading = cache.reading();
         cache.forget(&7);
-        cache.keep(reading, 1, "stale");
+        cache.forget(&8);
+        cache.keep(reading, 1, "fresh");
+        assert_eq!(cache.get(&1), Some("fresh"));
+    }
+
+    #[test]
+    fn a_read_overlapped_by_a_wide_forgetting_or_too_many_changes_is_not_kept() {
+        let cache = listening();
+        let reading = cache.reading();
+        cache.forget(&7);
+        cache.forget_where(|_, value| *value == "unrelated");
+        cache.forget(&8);
+        cache.keep(reading, 1, "maybe stale");
         assert_eq!(cache.get(&1), None);
+
+        let reading = cache.reading();
+        for key in 100..100 + u32::try_from(RECENT).unwrap_or(u32::MAX) {
+            cache.forget(&key);
+        }
+        cache.keep(reading, 1, "still fresh: every change is remembered");
+        assert!(cache.get(&1).is_some());
+        let reading = cache.reading();
+        for key in 100..101 + u32::try_from(RECENT).unwrap_or(u32::MAX) {
+            cache.forget(&key);
+        }
+        cache.keep(reading, 2, "unknown: more changes than remembered");
+        assert_eq!(cache.get(&2), None);
     }
 
     #[test]
