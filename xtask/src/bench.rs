@@ -308,7 +308,8 @@ pub fn run(args: &[String]) -> Result<()> {
                 .env("BENCH_DATABASE_URL", stack.postgres.url("bibind_bench"))
                 .env("BENCH_PORTAL_URL", format!("http://{BROWSER_HOST}:{portal_port}"))
                 .env("BENCH_PORTAL_PID", portal.pid().to_string())
-                .env("BENCH_PORTAL_LOG", &signin_log),
+                .env("BENCH_PORTAL_LOG", &signin_log)
+                .env("BENCH_DASHBOARD", &dashboard),
         )?
     } else {
         String::new()
