@@ -18,6 +18,11 @@ use control::{
 use futures_util::{stream, StreamExt};
 use uuid::Uuid;
 
+/// The portal's allocator (`server/src/main.rs`), whose process runs the
+/// backups: the peak measured is the one the portal would reach.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SIZE: u64 = 1 << 30;
 const PIECE: usize = 1 << 20;
 
