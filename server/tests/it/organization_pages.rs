@@ -499,3 +499,71 @@ async fn a_document_kept_whole_is_the_page_rendered_anew_with_the_requests_own_v
         );
     }
 }
+
+/// The plan PostgreSQL makes for `query`, one line per node.
+async fn plan_of(pool: &sqlx::PgPool, query: &str) -> String {
+    let lines: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {query}"))
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    lines.join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_reads_its_own_rows_by_index_while_a_few_organizations_hold_most() {
+    // Five schools have enrolled 1,000 learners each and two of them run
+    // fleets of 5,000 devices: ANALYZE counts five keys in one table and two
+    // in the other. The page's subqueries, keyed by the outer row, are
+    // planned from that count; an ordinary organization must still be read
+    // by index, not by scanning every school's rows (migration 33 states
+    // that each key holds a small share).
+    let database = support::fresh_database().await;
+    let pool = sqlx::PgPool::connect(&support::database_url(&database))
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO organizations (id, slug, name, country, billing_email, state, created_at, updated_at)
+         SELECT gen_random_uuid(), slug, slug, 'FR', 'billing@' || slug || '.fr', 'active', now(), now()
+           FROM (SELECT 'school-' || n AS slug FROM generate_series(1, 5) n
+                 UNION ALL SELECT 'corner-shop') named;
+         INSERT INTO invitations (id, organization_id, email, role, token_sha256, invited_by, invited_by_email,
+                                  created_at, expires_at)
+         SELECT gen_random_uuid(), o.id, 'learner' || n || '@' || o.slug || '.fr', 'learner',
+                sha256(convert_to(o.slug || '/' || n, 'UTF8')), gen_random_uuid(), 'teacher@' || o.slug || '.fr',
+                now(), now() + interval '7 days'
+           FROM organizations o, generate_series(1, 1000) n WHERE o.slug LIKE 'school-%';
+         INSERT INTO subscriptions (id, organization_id, offer_kind, plan_id, state, created_at, updated_at)
+         SELECT gen_random_uuid(), o.id, 'iot', (SELECT id FROM plans WHERE code = 'iot-industry'), 'active', now(), now()
+           FROM organizations o WHERE o.slug IN ('school-1', 'school-2');
+         INSERT INTO devices (id, subscription_id, name, created_at)
+         SELECT gen_random_uuid(), s.id, 'sensor-' || n, now() FROM subscriptions s, generate_series(1, 5000) n;
+         ANALYZE organizations, invitations, subscriptions, devices;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let invitations = plan_of(
+        &pool,
+        "SELECT (SELECT count(*) FROM invitations i
+                  WHERE i.organization_id = o.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL)
+           FROM organizations o WHERE o.slug = 'corner-shop'",
+    )
+    .await;
+    assert!(
+        !invitations.contains("Seq Scan on invitations"),
+        "the page scans every organization's invitations:\n{invitations}"
+    );
+    let devices = plan_of(
+        &pool,
+        "SELECT (SELECT count(*) FROM devices d WHERE d.subscription_id = s.id AND d.removed_at IS NULL)
+           FROM subscriptions s JOIN organizations o ON o.id = s.organization_id
+          WHERE o.slug = 'corner-shop' AND s.state <> 'closed'",
+    )
+    .await;
+    assert!(
+        !devices.contains("Seq Scan on devices"),
+        "the page scans every subscription's devices:\n{devices}"
+    );
+    pool.close().await;
+}
